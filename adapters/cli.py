@@ -1,0 +1,243 @@
+"""``imap-sansio serve``: run the server from the command line.
+
+Examples::
+
+    imap-sansio serve                        # demo account on 127.0.0.1:1143
+    imap-sansio serve --user alice:secret --runtime trio -v
+    imap-sansio serve --tls-cert c.pem --tls-key k.pem --tls-port 1993
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import logging
+import signal
+import ssl
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any, cast
+
+from ._driver import IMAPServerLike, ServerOptions
+from .threaded import ThreadedServer
+from .tls import server_ssl_context
+
+__all__ = ["DEMO_PASSWORD", "DEMO_USER", "build_parser", "build_server", "main"]
+
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="imap-sansio", description="A sans-I/O IMAP server on real sockets."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="run an IMAP server (in memory)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=1143, help="plain/STARTTLS port (0: any)")
+    serve.add_argument("--runtime", choices=("asyncio", "trio", "threads"), default="asyncio")
+    serve.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="NAME:PASSWORD",
+        help="an account (repeatable)",
+    )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help=f"the demo account {DEMO_USER}/{DEMO_PASSWORD} with sample mailboxes "
+        "(the default when no --user is given)",
+    )
+    serve.add_argument("--tls-cert", metavar="PEM", help="certificate chain (enables STARTTLS)")
+    serve.add_argument("--tls-key", metavar="PEM", help="private key (if not in --tls-cert)")
+    serve.add_argument("--tls-port", type=int, help="port for implicit TLS (needs --tls-cert)")
+    serve.add_argument("--max-connections", type=int, default=1000)
+    serve.add_argument(
+        "--allow-plaintext",
+        action="store_true",
+        help="allow LOGIN without TLS from non-loopback peers",
+    )
+    serve.add_argument(
+        "--factory",
+        metavar="MODULE:CALLABLE",
+        help="build the server with this callable instead (no arguments, returns an "
+        "IMAPServer); --user and --demo are then ignored",
+    )
+    serve.add_argument("-v", "--verbose", action="count", default=0, help="-v info, -vv debug")
+    return parser
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Accounts:
+    users: dict[str, str]
+    demo: bool
+
+
+def _parse_users(values: Sequence[str], demo: bool) -> _Accounts:
+    users: dict[str, str] = {}
+    for value in values:
+        name, sep, password = value.partition(":")
+        if not sep or not name:
+            raise SystemExit(f"imap-sansio: --user wants NAME:PASSWORD, got {name!r}:...")
+        users[name] = password
+    return _Accounts(users=users, demo=demo or not users)
+
+
+def build_server(users: dict[str, str], *, demo: bool) -> IMAPServerLike:
+    """An ``IMAPServer`` over a ``MemoryBackend`` with these accounts (and the
+    demo account and mailboxes when ``demo``)."""
+    try:
+        server_module: Any = importlib.import_module("imap_sansio.server")
+        server_class = server_module.IMAPServer
+        backend_class = server_module.MemoryBackend
+    except (ImportError, AttributeError) as exc:
+        raise SystemExit(
+            "imap-sansio: the server layer (imap_sansio.server.IMAPServer, MemoryBackend) "
+            f"is not available: {exc}"
+        ) from exc
+    backend = backend_class()
+    if demo:
+        populate = getattr(server_module, "populate_demo", None)
+        if callable(populate):
+            populate(backend)
+        else:
+            backend.add_user(DEMO_USER, DEMO_PASSWORD)
+    for name, password in users.items():
+        backend.add_user(name, password)
+    return cast(IMAPServerLike, server_class(backend))
+
+
+def _load_factory(spec: str) -> Callable[[], IMAPServerLike]:
+    module_name, sep, attribute = spec.partition(":")
+    if not sep:
+        raise SystemExit("imap-sansio: --factory wants MODULE:CALLABLE")
+    factory = getattr(importlib.import_module(module_name), attribute)
+    return cast(Callable[[], IMAPServerLike], factory)
+
+
+def _require_runtime(runtime: str) -> None:
+    needed = {"asyncio": ("anyio", "anyio"), "trio": ("trio", "trio")}.get(runtime)
+    if needed is None:
+        return
+    for module in ("anyio", needed[0]):
+        if importlib.util.find_spec(module) is None:
+            raise SystemExit(
+                f"imap-sansio: --runtime {runtime} needs {module}: "
+                f"pip install imap-sansio[{needed[1]}]"
+            )
+
+
+def _banner(args: argparse.Namespace, accounts: _Accounts, port: int, tls_port: int | None) -> str:
+    lines = [f"imap-sansio: IMAP on {args.host}:{port} (runtime {args.runtime})"]
+    if args.tls_cert:
+        lines.append("  STARTTLS available on that port")
+    if tls_port is not None:
+        lines.append(f"  implicit TLS (IMAPS) on {args.host}:{tls_port}")
+    if args.factory:
+        lines.append(f"  server from {args.factory}")
+    else:
+        if accounts.demo:
+            lines.append(f"  log in as {DEMO_USER} / {DEMO_PASSWORD}")
+        if accounts.users:
+            lines.append(f"  accounts: {', '.join(sorted(accounts.users))}")
+        user = DEMO_USER if accounts.demo else sorted(accounts.users)[0]
+        password = DEMO_PASSWORD if accounts.demo else "PASSWORD"
+        lines.append(f"  try: curl -u {user}:{password} imap://{args.host}:{port}/INBOX")
+    lines.append("  stop with Ctrl+C")
+    return "\n".join(lines)
+
+
+def _serve_threads(
+    server: IMAPServerLike,
+    args: argparse.Namespace,
+    context: ssl.SSLContext | None,
+    options: ServerOptions,
+    announce: Callable[[int, int | None], None],
+) -> None:
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    with ThreadedServer(
+        server,
+        host=args.host,
+        port=args.port,
+        tls_port=args.tls_port,
+        ssl_context=context,
+        options=options,
+    ) as running:
+        assert running.port is not None
+        announce(running.port, running.tls_port)
+        while not stop.wait(0.5):
+            pass
+
+
+def _serve_anyio(
+    server: IMAPServerLike,
+    args: argparse.Namespace,
+    context: ssl.SSLContext | None,
+    options: ServerOptions,
+    announce: Callable[[int, int | None], None],
+) -> None:
+    import anyio  # noqa: PLC0415 - optional dependency
+
+    from .anyio_server import AnyIOServer  # noqa: PLC0415 - needs anyio
+
+    async def run() -> None:
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with AnyIOServer(
+                server,
+                host=args.host,
+                port=args.port,
+                tls_port=args.tls_port,
+                ssl_context=context,
+                options=options,
+            ) as running:
+                assert running.port is not None
+                announce(running.port, running.tls_port)
+                async for _ in signals:
+                    break
+
+    anyio.run(run, backend=args.runtime)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.tls_port is not None and not args.tls_cert:
+        raise SystemExit("imap-sansio: --tls-port needs --tls-cert")
+    _require_runtime(args.runtime)
+    accounts = _parse_users(args.user, args.demo)
+    server = (
+        _load_factory(args.factory)()
+        if args.factory
+        else build_server(accounts.users, demo=accounts.demo)
+    )
+    context = server_ssl_context(args.tls_cert, args.tls_key) if args.tls_cert else None
+    options = ServerOptions(
+        max_connections=args.max_connections, allow_plaintext=args.allow_plaintext
+    )
+
+    def announce(port: int, tls_port: int | None) -> None:
+        print(_banner(args, accounts, port, tls_port), flush=True)
+
+    if args.runtime == "threads":
+        _serve_threads(server, args, context, options, announce)
+    else:
+        _serve_anyio(server, args, context, options, announce)
+    print("imap-sansio: stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

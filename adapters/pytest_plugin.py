@@ -1,0 +1,196 @@
+"""A pytest plugin: the ``imap_server`` fixture, a live IMAP server on loopback.
+
+Installed through the ``pytest11`` entry point, so any project that installs
+imap-sansio can write::
+
+    def test_my_mail_code(imap_server):
+        imap_server.append("INBOX", b"Subject: hi\\r\\n\\r\\nhello\\r\\n")
+        fetch_mail(host=imap_server.host, port=imap_server.port,
+                   user=imap_server.user, password=imap_server.password)
+        assert imap_server.commands()[-1] == "LOGOUT"
+
+The server runs the threaded runtime on a free port with an in-memory backend.
+Override the ``imap_server_users`` fixture for other accounts, or
+``imap_server_factory`` for another server object.  The helpers speak IMAP to
+the live server with :mod:`imaplib`, so they see exactly what clients see.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+
+import pytest
+
+from ._driver import IMAPServerLike, ServerOptions
+from .threaded import ThreadedServer
+
+__all__ = [
+    "IMAPTestServer",
+    "imap_server",
+    "imap_server_factory",
+    "imap_server_options",
+    "imap_server_users",
+]
+
+_COMMAND_RECORD = re.compile(r"(\S+) command (\S+) (.+)")
+
+
+class _CommandRecorder(logging.Handler):
+    """Collects the command names the adapters log (never arguments)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[tuple[str, str, str]] = []
+        self._guard = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = _COMMAND_RECORD.fullmatch(record.getMessage())
+        if match:
+            with self._guard:
+                self.records.append((match[1], match[2], match[3]))
+
+
+class IMAPTestServer:
+    """A running server and helpers to set it up and inspect it."""
+
+    def __init__(
+        self,
+        server: IMAPServerLike,
+        running: ThreadedServer,
+        users: dict[str, str],
+        recorder: _CommandRecorder,
+        helper_ports: set[str],
+    ) -> None:
+        self.server = server
+        self.host = "127.0.0.1"
+        assert running.port is not None
+        self.port: int = running.port
+        self.users = dict(users)
+        self._running = running
+        self._recorder = recorder
+        self._helper_peers = helper_ports
+
+    @property
+    def user(self) -> str:
+        """The first account's name."""
+        return next(iter(self.users))
+
+    @property
+    def password(self) -> str:
+        return self.users[self.user]
+
+    def client(self, user: str | None = None) -> imaplib.IMAP4:
+        """An :mod:`imaplib` client, logged in (as the first account by default)."""
+        name = user or self.user
+        client = imaplib.IMAP4(self.host, self.port, timeout=10)
+        self._helper_peers.add(f"127.0.0.1:{client.sock.getsockname()[1]}")
+        client.login(name, self.users[name])
+        return client
+
+    def append(
+        self,
+        mailbox: str,
+        message: bytes,
+        *,
+        flags: Sequence[str] = (),
+        user: str | None = None,
+    ) -> None:
+        """Put a message into a mailbox (created if missing)."""
+        client = self.client(user)
+        try:
+            client.create(_quote(mailbox))  # NO [ALREADYEXISTS] is fine
+            flag_list = "(" + " ".join(flags) + ")" if flags else None
+            status, data = client.append(_quote(mailbox), flag_list, None, message)
+            if status != "OK":
+                raise AssertionError(f"APPEND failed: {data!r}")
+        finally:
+            client.logout()
+
+    def messages(self, mailbox: str = "INBOX", *, user: str | None = None) -> list[bytes]:
+        """The full bytes of every message in a mailbox, in order."""
+        return [body for body, _ in self._fetch(mailbox, user)]
+
+    def flags(self, mailbox: str = "INBOX", *, user: str | None = None) -> list[set[str]]:
+        """The flags of every message in a mailbox, in order."""
+        return [flags for _, flags in self._fetch(mailbox, user)]
+
+    def commands(self) -> list[str]:
+        """The commands clients sent (names only, e.g. "LOGIN", "UID FETCH"),
+        not counting the helpers' own."""
+        return [
+            name for peer, _, name in self._recorder.records if peer not in self._helper_peers
+        ]
+
+    def _fetch(self, mailbox: str, user: str | None) -> list[tuple[bytes, set[str]]]:
+        client = self.client(user)
+        try:
+            status, data = client.select(_quote(mailbox), readonly=True)
+            if status != "OK":
+                raise AssertionError(f"EXAMINE {mailbox} failed: {data!r}")
+            if int(data[0] or b"0") == 0:
+                return []
+            status, items = client.fetch("1:*", "(FLAGS BODY.PEEK[])")
+            result = []
+            for item in items:
+                if isinstance(item, tuple):
+                    found = re.search(rb"FLAGS \(([^)]*)\)", item[0])
+                    flags = set(found[1].decode().split()) if found else set()
+                    result.append((item[1], flags))
+            return result
+        finally:
+            client.logout()
+
+
+def _quote(mailbox: str) -> str:
+    return '"' + mailbox.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@pytest.fixture
+def imap_server_users() -> dict[str, str]:
+    """The accounts of ``imap_server`` (override to change)."""
+    return {"user": "password", "other": "other-password"}
+
+
+@pytest.fixture
+def imap_server_options() -> ServerOptions:
+    """The adapter options of ``imap_server`` (override for timeouts etc.)."""
+    return ServerOptions(shutdown_grace=2.0)
+
+
+@pytest.fixture
+def imap_server_factory(imap_server_users: dict[str, str]) -> Callable[[], IMAPServerLike]:
+    """Builds the server object (override to use another backend)."""
+    from .cli import build_server  # noqa: PLC0415 - needs the server layer
+
+    return lambda: build_server(imap_server_users, demo=False)
+
+
+@pytest.fixture
+def imap_server(
+    imap_server_factory: Callable[[], IMAPServerLike],
+    imap_server_users: dict[str, str],
+    imap_server_options: ServerOptions,
+) -> Iterator[IMAPTestServer]:
+    """A live IMAP server on a free loopback port, stopped after the test."""
+    try:
+        server = imap_server_factory()
+    except SystemExit as exc:  # the server layer is missing
+        pytest.skip(str(exc))
+    recorder = _CommandRecorder()
+    adapters_logger = logging.getLogger("imap_sansio.adapters")
+    previous_level = adapters_logger.level
+    adapters_logger.addHandler(recorder)
+    if not adapters_logger.isEnabledFor(logging.DEBUG):
+        adapters_logger.setLevel(logging.DEBUG)
+    running = ThreadedServer(server, port=0, options=imap_server_options)
+    running.start()
+    try:
+        yield IMAPTestServer(server, running, imap_server_users, recorder, set())
+    finally:
+        running.close()
+        adapters_logger.removeHandler(recorder)
+        adapters_logger.setLevel(previous_level)

@@ -1,0 +1,329 @@
+"""A threaded server on blocking-style sockets (standard library only).
+
+One thread per connection.  Each thread waits with a selector on its socket
+and on its own wake-up socket pair, which a backend change notification or a
+shutdown writes to; so IDLE push is event driven, never a polling loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import selectors
+import socket
+import ssl
+import threading
+import time
+
+from ._driver import (
+    BYE_TOO_MANY,
+    ConnectionDriver,
+    IMAPServerLike,
+    ServerOptions,
+    Step,
+    is_loopback,
+    logger,
+    server_lock,
+)
+
+__all__ = ["ThreadedServer"]
+
+_WOULD_BLOCK = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+
+
+class _Session:
+    """One connection's thread and how to wake it."""
+
+    __slots__ = ("changed", "shutdown_text", "sock", "thread", "wake_r", "wake_w")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.wake_r, self.wake_w = socket.socketpair()
+        self.wake_r.setblocking(False)
+        self.wake_w.setblocking(False)
+        self.changed = False
+        self.shutdown_text: str | None = None
+        self.thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        with contextlib.suppress(OSError):  # full (a wake-up is pending) or closed
+            self.wake_w.send(b"\0")
+
+    def drain(self) -> None:
+        with contextlib.suppress(OSError):
+            while self.wake_r.recv(4096):
+                pass
+
+    def close(self) -> None:
+        self.wake_r.close()
+        self.wake_w.close()
+
+
+class ThreadedServer:
+    """Serves an ``IMAPServer`` with one thread per connection.
+
+    ``with ThreadedServer(server, port=0) as s:`` listens on ``s.port`` until
+    the block ends; or ``start()`` / ``close()``; ``serve_forever()`` blocks.
+    """
+
+    def __init__(
+        self,
+        server: IMAPServerLike,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 1143,
+        tls_port: int | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        options: ServerOptions | None = None,
+    ) -> None:
+        if tls_port is not None and ssl_context is None:
+            raise ValueError("tls_port needs an ssl_context")
+        self._server = server
+        self._host = host
+        self._requested_port = port
+        self._requested_tls_port = tls_port
+        self._ssl_context = ssl_context
+        self._options = options or ServerOptions()
+        self._lock = server_lock(server)
+        self._sessions: set[_Session] = set()
+        self._sessions_lock = threading.Lock()
+        self._listeners: list[tuple[socket.socket, bool]] = []
+        self._accept_thread: threading.Thread | None = None
+        self._stop_r, self._stop_w = socket.socketpair()
+        self._closing = threading.Event()
+        self._stopped = threading.Event()
+        self._remove_listener: object = None
+        self.port: int | None = None
+        self.tls_port: int | None = None
+
+    def __enter__(self) -> ThreadedServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Bind the ports and start accepting in a background thread."""
+        plain = socket.create_server((self._host, self._requested_port), backlog=128)
+        self._listeners.append((plain, False))
+        self.port = plain.getsockname()[1]
+        if self._requested_tls_port is not None:
+            secure = socket.create_server((self._host, self._requested_tls_port), backlog=128)
+            self._listeners.append((secure, True))
+            self.tls_port = secure.getsockname()[1]
+        self._remove_listener = self._server.add_change_listener(self._on_change)
+        self._accept_thread = threading.Thread(
+            target=self._accept_loop, name="imap-accept", daemon=True
+        )
+        self._accept_thread.start()
+        logger.info(
+            "listening on %s port %s%s",
+            self._host,
+            self.port,
+            f" (TLS port {self.tls_port})" if self.tls_port is not None else "",
+        )
+
+    def serve_forever(self) -> None:
+        """Start if needed and block until :meth:`close` (from another thread
+        or a signal handler)."""
+        if self._accept_thread is None:
+            self.start()
+        self._stopped.wait()
+
+    def close(self) -> None:
+        """Send ``* BYE Server shutting down`` everywhere, wait, and stop."""
+        if self._closing.is_set():
+            self._stopped.wait()
+            return
+        self._closing.set()
+        with contextlib.suppress(OSError):
+            self._stop_w.send(b"\0")
+        if self._accept_thread is not None:
+            self._accept_thread.join()
+        with self._sessions_lock:
+            sessions = list(self._sessions)
+        for session in sessions:
+            session.shutdown_text = "Server shutting down"
+            session.wake()
+        deadline = time.monotonic() + self._options.shutdown_grace
+        for session in sessions:
+            if session.thread is not None:
+                session.thread.join(max(0.0, deadline - time.monotonic()))
+        for session in sessions:  # the stragglers: cut them off
+            with contextlib.suppress(OSError):
+                session.sock.shutdown(socket.SHUT_RDWR)
+        for session in sessions:
+            if session.thread is not None:
+                session.thread.join(1.0)
+        if callable(self._remove_listener):
+            self._remove_listener()
+        for listener, _ in self._listeners:
+            listener.close()
+        self._stop_r.close()
+        self._stop_w.close()
+        logger.info("stopped")
+        self._stopped.set()
+
+    def _on_change(self) -> None:
+        with self._sessions_lock:
+            sessions = list(self._sessions)
+        for session in sessions:
+            session.changed = True
+            session.wake()
+
+    def _accept_loop(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._stop_r, selectors.EVENT_READ)
+            for listener, implicit_tls in self._listeners:
+                selector.register(listener, selectors.EVENT_READ, implicit_tls)
+            while not self._closing.is_set():
+                for key, _ in selector.select():
+                    if key.fileobj is self._stop_r:
+                        return
+                    ready = key.fileobj
+                    if not isinstance(ready, socket.socket):
+                        continue
+                    try:
+                        sock, address = ready.accept()
+                    except OSError as exc:
+                        logger.warning("accept failed: %s", exc)
+                        continue
+                    self._admit(sock, address, bool(key.data))
+
+    def _admit(self, sock: socket.socket, address: object, implicit_tls: bool) -> None:
+        host, port = (address[0], address[1]) if isinstance(address, tuple) else (str(address), 0)
+        peer = f"{host}:{port}"
+        with self._sessions_lock:
+            full = len(self._sessions) >= self._options.max_connections
+            session = None if full else _Session(sock)
+            if session is not None:
+                self._sessions.add(session)
+        if session is None:
+            logger.warning("%s refused: too many connections", peer)
+            with contextlib.suppress(OSError):
+                sock.settimeout(1.0)
+                sock.sendall(BYE_TOO_MANY)
+            sock.close()
+            return
+        with contextlib.suppress(OSError):  # responses go out whole; no Nagle delay
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        session.thread = threading.Thread(
+            target=self._serve_connection,
+            args=(session, host, peer, implicit_tls),
+            name=f"imap-{peer}",
+            daemon=True,
+        )
+        session.thread.start()
+
+    def _serve_connection(
+        self, session: _Session, host: str, peer: str, implicit_tls: bool
+    ) -> None:
+        driver: ConnectionDriver | None = None
+        try:
+            if implicit_tls:
+                session.sock = self._handshake(session.sock)
+            session.sock.setblocking(False)
+            driver = ConnectionDriver(
+                self._server,
+                self._options,
+                peer=peer,
+                secure=implicit_tls or self._options.allow_plaintext or is_loopback(host),
+                tls_available=self._ssl_context is not None and not implicit_tls,
+                lock=self._lock,
+            )
+            self._run(session, driver, driver.open(time.monotonic()))
+        except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
+            logger.info("%s connection lost: %s", peer, exc.__class__.__name__)
+        except Exception:  # a bug must cost one connection, not the server
+            logger.exception("%s connection failed", peer)
+        finally:
+            with self._sessions_lock:
+                self._sessions.discard(session)
+            if driver is not None:
+                driver.close()
+            with contextlib.suppress(OSError):
+                session.sock.close()
+            session.close()
+
+    def _handshake(self, sock: socket.socket) -> ssl.SSLSocket:
+        assert self._ssl_context is not None
+        sock.setblocking(True)
+        sock.settimeout(self._options.handshake_timeout)
+        secure = self._ssl_context.wrap_socket(sock, server_side=True)
+        secure.setblocking(False)
+        return secure
+
+    def _run(self, session: _Session, driver: ConnectionDriver, step: Step) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(session.wake_r, selectors.EVENT_READ)
+            selector.register(session.sock, selectors.EVENT_READ)
+            while True:
+                self._send(session.sock, step.output)
+                if step.closed:
+                    break
+                if step.starttls:
+                    # Nothing read before the handshake is fed later: the
+                    # engine already dropped what followed STARTTLS.
+                    selector.unregister(session.sock)
+                    session.sock = self._handshake(session.sock)
+                    selector.register(session.sock, selectors.EVENT_READ)
+                    step = driver.tls_started(time.monotonic())
+                    continue
+                step = self._next_step(session, selector, driver, step)
+            with contextlib.suppress(OSError):
+                session.sock.shutdown(socket.SHUT_RDWR)
+
+    def _next_step(
+        self,
+        session: _Session,
+        selector: selectors.BaseSelector,
+        driver: ConnectionDriver,
+        step: Step,
+    ) -> Step:
+        sock = session.sock
+        while True:
+            now = time.monotonic()
+            if session.changed or session.shutdown_text is not None or now >= step.deadline:
+                changed, session.changed = session.changed, False
+                return driver.step(now, changed=changed, shutdown=session.shutdown_text)
+            readable = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
+            if not readable:
+                timeout = None if step.deadline == math.inf else step.deadline - now
+                for key, _ in selector.select(timeout):
+                    if key.fileobj is session.wake_r:
+                        session.drain()
+                    else:
+                        readable = True
+            if readable:
+                try:
+                    data = sock.recv(self._options.read_size)
+                except _WOULD_BLOCK:
+                    continue
+                except OSError:
+                    data = b""
+                changed, session.changed = session.changed, False
+                return driver.step(time.monotonic(), data=data, changed=changed)
+
+    def _send(self, sock: socket.socket, data: bytes) -> None:
+        view = memoryview(data)
+        size = self._options.write_size
+        while view:
+            deadline = time.monotonic() + self._options.send_timeout
+            while True:
+                try:
+                    sent = sock.send(view[:size])
+                    break
+                except _WOULD_BLOCK as exc:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise TimeoutError("the client does not read") from None
+                    wanted = (
+                        selectors.EVENT_READ
+                        if isinstance(exc, ssl.SSLWantReadError)
+                        else selectors.EVENT_WRITE
+                    )
+                    with selectors.DefaultSelector() as selector:
+                        selector.register(sock, wanted)
+                        selector.select(remaining)
+            view = view[sent:]

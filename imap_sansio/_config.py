@@ -1,0 +1,90 @@
+"""Limits and policy for one connection."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ._state import State
+
+__all__ = ["Config", "GreetingStatus", "Limits", "OversizePolicy"]
+
+KiB = 1024
+MiB = 1024 * KiB
+
+
+class OversizePolicy(enum.Enum):
+    """What to do with a non-synchronising literal over its limit (RFC 7888 4)."""
+
+    #: Read and drop its bytes (bounded memory), answer tagged BAD [TOOBIG].
+    DISCARD = "discard"
+    #: Send ``* BYE [TOOBIG]`` and close the connection.
+    DISCONNECT = "disconnect"
+
+
+class GreetingStatus(enum.Enum):
+    OK = "OK"
+    PREAUTH = "PREAUTH"
+    BYE = "BYE"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """Sizes and counts, all checked when announced, never after buffering.
+
+    Defaults follow Dovecot: 8 KiB command lines before login, 64 KiB after;
+    ordinary literals up to 4 KiB (what LITERAL- allows without a ``+``).
+    """
+
+    max_line_before_auth: int = 8 * KiB
+    max_line: int = 64 * KiB
+    #: Any literal that is not an APPEND message.
+    max_literal: int = 4 * KiB
+    #: One APPEND message literal; advertised as APPENDLIMIT (RFC 7889).
+    max_append_literal: int = 64 * MiB
+    #: A whole command, lines and literals, before login.
+    max_command_before_auth: int = 64 * KiB
+    #: A whole command, lines and literals (MULTIAPPEND included).
+    max_command: int = 128 * MiB
+    #: Commands delivered to the app and not yet answered; beyond it the
+    #: engine stops reading until answers go out.
+    max_pipelined: int = 64
+    #: Input held while the engine is paused (waiting for the app); beyond it
+    #: the connection ends with BYE.
+    max_buffered_input: int = 1 * MiB
+    #: Parenthesis nesting in a command (search keys, lists).
+    max_nesting: int = 16
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    """Everything about a connection that the app decides once."""
+
+    limits: Limits = field(default_factory=Limits)
+    greeting_status: GreetingStatus = GreetingStatus.OK
+    greeting_text: str = "imap-sansio ready."
+    #: IMAP4rev1 (RFC 3501) and/or IMAP4rev2 (RFC 9051).
+    versions: tuple[str, ...] = ("IMAP4rev1",)
+    #: Extensions advertised before login (the engine adds STARTTLS,
+    #: LOGINDISABLED, AUTH=..., LITERAL+/LITERAL- itself).
+    capabilities_before_auth: tuple[str, ...] = ("SASL-IR", "ID", "ENABLE", "IDLE")
+    #: Extensions advertised after login (the engine adds APPENDLIMIT and
+    #: LITERAL+/LITERAL-).
+    capabilities: tuple[str, ...] = ("ID", "ENABLE", "IDLE")
+    #: SASL mechanisms offered; PLAIN and LOGIN are plaintext mechanisms.
+    auth_mechanisms: tuple[str, ...] = ("PLAIN",)
+    #: Offer LOGIN and plaintext mechanisms on an insecure transport.
+    allow_plaintext_auth: bool = False
+    #: Advertise LITERAL- (non-synchronising literals up to 4096 bytes)
+    #: instead of LITERAL+.
+    literal_minus: bool = False
+    #: STARTTLS can be offered (the adapter has a certificate).
+    tls_available: bool = False
+    oversize_policy: OversizePolicy = OversizePolicy.DISCARD
+    #: Consecutive tagged BADs after which the engine sends BYE (Dovecot: 20).
+    max_bad_commands: int = 20
+    #: Commands a client may send before it logs in.
+    max_commands_before_auth: int = 30
+    #: Commands an application adds, with the states they are valid in.
+    extra_commands: Mapping[str, frozenset[State]] = field(default_factory=dict)

@@ -1,0 +1,687 @@
+"""ConnectionState: one server-side IMAP connection as a pure state machine.
+
+Bytes go in through :meth:`ConnectionState.receive_data`, which returns typed
+events; responses go out through :meth:`ConnectionState.send` and come back
+as bytes from :meth:`ConnectionState.data_to_send`.  The engine frames the
+stream (lines and literals) before any grammar is applied, so literal bytes
+are never read as a command, answers continuation requests for literals
+itself, enforces every size limit at the moment a size is announced, and
+keeps the connection state that the app's answers imply.
+"""
+
+from __future__ import annotations
+
+import binascii
+import enum
+from collections import deque
+from dataclasses import dataclass, field
+
+from ._capabilities import compute_capabilities
+from ._commands import Command, Examine, Select
+from ._config import Config, GreetingStatus, OversizePolicy
+from ._encoder import encode_response_chunks
+from ._errors import LocalProtocolError
+from ._events import (
+    AuthenticateCancelled,
+    AuthenticateResponse,
+    ConnectionClosed,
+    Event,
+    IdleDone,
+)
+from ._framing import LiteralAnnouncement, ReceiveBuffer, literal_at_end, read_tag_and_name
+from ._parser import ParseError, parse_command
+from ._responses import (
+    AtomCode,
+    CapabilityCode,
+    ContinuationRequest,
+    EnabledData,
+    Response,
+    ResponseCode,
+    Status,
+    StatusResponse,
+)
+from ._secret import Secret
+from ._state import PAUSING_COMMANDS, State, allowed_states
+
+__all__ = ["ConnectionState"]
+
+#: Commands that may follow ``UID`` (RFC 3501 6.4.8, RFC 4315, RFC 6851, RFC 5256).
+_UID_COMMANDS = frozenset({"FETCH", "STORE", "COPY", "MOVE", "SEARCH", "EXPUNGE", "SORT", "THREAD"})
+#: Bytes of a skipped over-long line kept to spot a literal announced at its end.
+_TAIL = 32
+#: Bytes of an over-long line read for its tag.
+_HEAD = 256
+
+
+class _Mode(enum.Enum):
+    COMMAND = "reading command lines"
+    LITERAL = "reading a literal"
+    DISCARD = "dropping a rejected literal"
+    SKIP_LINE = "dropping an over-long line"
+    SASL = "reading a SASL response line"
+    IDLE = "reading DONE"
+
+
+@dataclass(slots=True)
+class _Framed:
+    """A command being framed: its fragments so far, or poisoned (dropped)."""
+
+    tag: str | None
+    name: str
+    parts: list[bytes] = field(default_factory=list)
+    size: int = 0
+    poisoned: bool = False
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A command delivered to the app and not yet answered."""
+
+    tag: str
+    command: Command
+    #: Delivery order, so that the engine's own answers to later input are
+    #: written after the app's answers to earlier commands.
+    seq: int
+
+
+class ConnectionState:
+    """A server-side IMAP connection, without I/O.
+
+    >>> conn = ConnectionState()
+    >>> conn.send_greeting()
+    >>> conn.data_to_send().startswith(b"* OK [CAPABILITY IMAP4rev1 ")
+    True
+    """
+
+    def __init__(self, config: Config | None = None, *, secure: bool = False) -> None:
+        self.config = config if config is not None else Config()
+        self._state = State.NOT_AUTHENTICATED
+        self._secure = secure
+        self._tls_active = False
+        self._buffer = ReceiveBuffer()
+        self._out: list[bytes | memoryview] = []
+        self._mode = _Mode.COMMAND
+        self._framed: _Framed | None = None
+        self._literal = bytearray()
+        self._literal_left = 0
+        self._discard_left = 0
+        self._skip_tail = b""
+        self._pending: list[_Pending] = []
+        self._blocking: _Pending | None = None
+        self._starttls_pending = False
+        self._closed = False
+        self._closing = False
+        self._delivered = 0
+        self._deferred: deque[tuple[int, Response]] = deque()
+        self._bad_streak = 0
+        self._commands_before_auth = 0
+        self._selected: str | None = None
+        self._read_only = False
+        self._enabled: set[str] = set()
+        #: Commands framed and parsed (valid or not), as the seed counts them.
+        self.command_count = 0
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection is over: flush :meth:`data_to_send`, then close."""
+        return self._closed
+
+    @property
+    def secure(self) -> bool:
+        """The transport is TLS or otherwise trusted (e.g. loopback)."""
+        return self._secure
+
+    @property
+    def tls_active(self) -> bool:
+        return self._tls_active
+
+    @property
+    def selected_mailbox(self) -> str | None:
+        return self._selected
+
+    @property
+    def read_only(self) -> bool:
+        """The selected mailbox was opened with EXAMINE or reported READ-ONLY."""
+        return self._read_only
+
+    @property
+    def enabled(self) -> frozenset[str]:
+        """Extensions enabled with ENABLE (RFC 5161), as the app announced them."""
+        return frozenset(self._enabled)
+
+    @property
+    def utf8(self) -> bool:
+        """UTF8=ACCEPT is enabled (RFC 6855)."""
+        return "UTF8=ACCEPT" in self._enabled
+
+    @property
+    def capabilities(self) -> tuple[str, ...]:
+        """The capability list for the current state and transport."""
+        return compute_capabilities(
+            self.config, state=self._state, secure=self._secure, tls_active=self._tls_active
+        )
+
+    @property
+    def starttls_pending(self) -> bool:
+        """STARTTLS was answered OK: flush, handshake, then call :meth:`tls_started`."""
+        return self._starttls_pending
+
+    @property
+    def idling(self) -> bool:
+        return self._mode is _Mode.IDLE
+
+    @property
+    def pending_tags(self) -> tuple[str, ...]:
+        """Tags of commands delivered and not yet answered, oldest first."""
+        return tuple(p.tag for p in self._pending)
+
+    @property
+    def paused(self) -> bool:
+        """The engine is not reading commands: it waits for the app's answer."""
+        if self._closed or self._closing or self._starttls_pending:
+            return True
+        if self._mode in (_Mode.SASL, _Mode.IDLE):
+            return False
+        return self._blocking is not None or len(self._pending) >= self.config.limits.max_pipelined
+
+    # ------------------------------------------------------------------ input
+
+    def receive_data(self, data: bytes) -> list[Event]:
+        """Feed bytes from the peer; ``b""`` means the peer closed the stream.
+
+        Returns the events that the input completes.  When the engine pauses
+        (a command that changes the state is waiting for its answer), later
+        input stays buffered: call :meth:`next_events` after answering.
+        Nothing the peer sends makes this raise.
+        """
+        if self._closed or self._closing:
+            return []
+        if not data:
+            self._closed = True
+            self._state = State.LOGOUT
+            return [ConnectionClosed()]
+        if self._starttls_pending:
+            # RFC 3501 6.2.1 / RFC 9051 11.1: bytes sent before the TLS
+            # handshake are not part of the protected session; drop them.
+            return []
+        self._buffer.feed(data)
+        events = self._process()
+        if (
+            not self._closed
+            and self.paused
+            and len(self._buffer) > self.config.limits.max_buffered_input
+        ):
+            self._buffer.clear()
+            # The app is not answering; end the session now.
+            self._write(
+                StatusResponse(status=Status.BYE, text="Too much input while a command is pending")
+            )
+            self._closed = True
+            self._state = State.LOGOUT
+            events.append(ConnectionClosed(reason="too much input while paused"))
+        return events
+
+    def next_events(self) -> list[Event]:
+        """Process input already buffered (after answering a pausing command)."""
+        if self._closed or self._closing:
+            return []
+        return self._process()
+
+    def tls_started(self) -> None:
+        """The adapter finished the TLS handshake after STARTTLS (or implicit TLS)."""
+        self._starttls_pending = False
+        self._tls_active = True
+        self._secure = True
+        self._buffer.clear()
+
+    # ----------------------------------------------------------------- output
+
+    def send_greeting(self) -> None:
+        """Queue the greeting: ``* OK``, ``* PREAUTH`` or ``* BYE`` (RFC 3501 7.1)."""
+        status = self.config.greeting_status
+        if status is GreetingStatus.PREAUTH:
+            self._state = State.AUTHENTICATED
+        if status is GreetingStatus.BYE:
+            self._write(StatusResponse(status=Status.BYE, text=self.config.greeting_text))
+            self._closed = True
+            self._state = State.LOGOUT
+            return
+        code = CapabilityCode(capabilities=self.capabilities)
+        self._write(
+            StatusResponse(status=Status(status.value), text=self.config.greeting_text, code=code)
+        )
+
+    def send(self, response: Response) -> None:
+        """Queue a response; a tagged one completes the pending command with that tag.
+
+        The connection state follows from the answers (RFC 3501 3): LOGIN or
+        AUTHENTICATE OK authenticates, SELECT/EXAMINE OK selects, a failed
+        SELECT/EXAMINE or CLOSE/UNSELECT deselects, BYE ends the session.
+        After the connection has closed, responses are dropped.
+        """
+        if self._closed:
+            return
+        if isinstance(response, StatusResponse):
+            if response.tag is not None:
+                self._complete(response)
+                return
+            if response.status is Status.PREAUTH:
+                raise LocalProtocolError("PREAUTH is only valid as the greeting")
+            if response.status is Status.BYE:
+                self._write(response)
+                self._state = State.LOGOUT
+                if not any(p.command.name == "LOGOUT" for p in self._pending):
+                    self._closed = True
+                return
+        elif isinstance(response, ContinuationRequest):
+            self._continue()
+        elif isinstance(response, EnabledData):
+            self._enabled.update(c.upper() for c in response.capabilities)
+        self._write(response)
+
+    def data_to_send(self) -> bytes:
+        """Everything queued for the peer, in order; ``b""`` when nothing is."""
+        if not self._out:
+            return b""
+        data = b"".join(self._out)
+        self._out.clear()
+        return data
+
+    # ------------------------------------------------------------ internals
+
+    def _write(self, response: Response) -> None:
+        self._out.extend(encode_response_chunks(response, utf8=self.utf8))
+
+    def _emit(self, response: Response) -> None:
+        """Write a response of the engine's own, after the app's answers to
+        every command delivered before it (so that output does not depend on
+        how the input was split into chunks)."""
+        self._flush_deferred()
+        if self._pending or self._deferred:
+            self._deferred.append((self._delivered, response))
+        else:
+            self._write_own(response)
+
+    def _write_own(self, response: Response) -> None:
+        self._write(response)
+        if isinstance(response, StatusResponse) and response.status is Status.BYE:
+            self._closed = True
+            self._state = State.LOGOUT
+
+    def _flush_deferred(self) -> None:
+        oldest = min((p.seq for p in self._pending), default=None)
+        deferred = self._deferred
+        while deferred and (oldest is None or deferred[0][0] < oldest):
+            self._write_own(deferred.popleft()[1])
+
+    def _bye(self, text: str, code: ResponseCode | None = None) -> ConnectionClosed:
+        """End the session: read nothing more, answer what is pending, then BYE."""
+        self._closing = True
+        self._buffer.clear()
+        self._emit(StatusResponse(status=Status.BYE, text=text, code=code))
+        return ConnectionClosed(reason=text)
+
+    def _reject(
+        self,
+        tag: str | None,
+        text: str,
+        *,
+        status: Status = Status.BAD,
+        code: ResponseCode | None = None,
+        events: list[Event],
+    ) -> None:
+        """Answer a command the engine refuses; count consecutive BADs."""
+        self._emit(StatusResponse(status=status, tag=tag, text=text, code=code))
+        if status is Status.BAD:
+            self._count_bad(events)
+
+    def _count_bad(self, events: list[Event]) -> None:
+        self._bad_streak += 1
+        if self._bad_streak >= self.config.max_bad_commands and not self._closing:
+            events.append(self._bye("Too many invalid commands"))
+
+    def _complete(self, response: StatusResponse) -> None:
+        index = next((i for i, p in enumerate(self._pending) if p.tag == response.tag), None)
+        if index is None:
+            raise LocalProtocolError(f"no command with tag {response.tag!r} is pending")
+        pending = self._pending.pop(index)
+        command = pending.command
+        name = command.name
+        ok = response.status is Status.OK
+        if response.status is Status.BAD:
+            dummy: list[Event] = []
+            self._count_bad(dummy)
+        elif response.status not in (Status.OK, Status.NO):
+            raise LocalProtocolError(f"a tagged response must be OK, NO or BAD, not {response}")
+        if name in ("LOGIN", "AUTHENTICATE") and ok:
+            self._state = State.AUTHENTICATED
+            if response.code is None:
+                # RFC 9051 6.2.2/6.2.3: the OK may carry the new capabilities,
+                # which saves the client a CAPABILITY round trip.
+                response = StatusResponse(
+                    status=response.status,
+                    tag=response.tag,
+                    text=response.text,
+                    code=CapabilityCode(capabilities=self.capabilities),
+                )
+        elif isinstance(command, Select | Examine):
+            if ok:
+                self._state = State.SELECTED
+                self._selected = command.mailbox
+                self._read_only = isinstance(command, Examine) or (
+                    isinstance(response.code, AtomCode) and response.code.name == "READ-ONLY"
+                )
+            elif response.status is Status.NO and self._state is State.SELECTED:
+                # RFC 3501 6.3.1: if a SELECT fails, no mailbox is selected.
+                self._state = State.AUTHENTICATED
+                self._selected = None
+        elif name in ("CLOSE", "UNSELECT") and ok:
+            self._state = State.AUTHENTICATED
+            self._selected = None
+        if pending is self._blocking:
+            self._blocking = None
+            if self._mode in (_Mode.SASL, _Mode.IDLE):
+                self._mode = _Mode.COMMAND
+        self._write(response)
+        self._flush_deferred()
+        if name == "LOGOUT":
+            self._state = State.LOGOUT
+            self._closed = True
+        elif name == "STARTTLS" and ok:
+            # RFC 3501 6.2.1: the TLS negotiation begins right after the CRLF
+            # of the OK; whatever the client sent before it is discarded.
+            self._starttls_pending = True
+            self._buffer.clear()
+
+    def _continue(self) -> None:
+        blocking = self._blocking
+        if blocking is None or blocking.command.name not in ("AUTHENTICATE", "IDLE"):
+            raise LocalProtocolError("no AUTHENTICATE or IDLE is waiting for a continuation")
+        if self._mode in (_Mode.SASL, _Mode.IDLE):
+            raise LocalProtocolError("a continuation was already sent; wait for the client")
+        self._mode = _Mode.SASL if blocking.command.name == "AUTHENTICATE" else _Mode.IDLE
+
+    # ---------------------------------------------------------------- framing
+
+    def _line_limit(self) -> int:
+        limits = self.config.limits
+        if self._state is State.NOT_AUTHENTICATED:
+            return limits.max_line_before_auth
+        return limits.max_line
+
+    def _command_limit(self) -> int:
+        limits = self.config.limits
+        if self._state is State.NOT_AUTHENTICATED:
+            return limits.max_command_before_auth
+        return limits.max_command
+
+    def _process(self) -> list[Event]:
+        events: list[Event] = []
+        buffer = self._buffer
+        while buffer and not self.paused:
+            mode = self._mode
+            if mode is _Mode.LITERAL:
+                chunk = buffer.take(self._literal_left)
+                self._literal += chunk
+                self._literal_left -= len(chunk)
+                if self._literal_left == 0:
+                    framed = self._framed
+                    assert framed is not None
+                    framed.parts.append(bytes(self._literal))
+                    self._literal.clear()
+                    self._mode = _Mode.COMMAND
+                continue
+            if mode is _Mode.DISCARD:
+                self._discard_left -= buffer.discard(self._discard_left)
+                if self._discard_left == 0:
+                    self._mode = _Mode.COMMAND
+                continue
+            if mode is _Mode.SKIP_LINE:
+                self._skip_line(events)
+                continue
+            line = buffer.take_line()
+            if line is None:
+                if len(buffer) > self._line_limit():
+                    self._line_too_long(events)
+                    continue
+                break
+            if len(line) > self._line_limit() + 2:
+                # A complete line can be longer than the limit when it
+                # arrived in one chunk; treat it as if we had skipped it.
+                self._overlong_complete_line(line, events)
+            elif mode is _Mode.SASL:
+                self._sasl_line(line, events)
+            elif mode is _Mode.IDLE:
+                self._idle_line(line, events)
+            else:
+                self._command_line(line, events)
+        return events
+
+    def _command_line(self, line: bytes, events: list[Event]) -> None:
+        framed = self._framed
+        if framed is None:
+            framed = self._start_command(line, events)
+            if framed is None:
+                return
+            self._framed = framed
+        framed.size += len(line)
+        announcement = literal_at_end(line)
+        if not framed.poisoned and framed.size > self._command_limit():
+            self._poison(framed, "Command too long", AtomCode(name="TOOBIG"), events)
+        if framed.poisoned:
+            self._continue_poisoned(announcement, events)
+            return
+        framed.parts.append(line)
+        if announcement is None:
+            self._framed = None
+            self._deliver(framed, events)
+            return
+        limits = self.config.limits
+        append_message = framed.name == "APPEND" and not (
+            len(framed.parts) == 1
+            and line[: announcement.start].rstrip(b" ").upper().endswith(b"APPEND")
+        )
+        limit = limits.max_append_literal if append_message else limits.max_literal
+        size = announcement.size
+        too_big = size is None or size > limit or framed.size + size > self._command_limit()
+        if too_big:
+            what = "Message" if append_message else "Literal"
+            text = f"{what} too big (the limit is {limit} bytes)"
+            if announcement.synchronizing:
+                # RFC 7889 4 / RFC 4469: an APPEND over the limit gets
+                # NO [TOOBIG]; other commands a BAD.  No "+" is sent, so the
+                # client sends no literal: the next line is a new command.
+                self._framed = None
+                status = Status.NO if append_message else Status.BAD
+                self._reject(
+                    framed.tag, text, status=status, code=AtomCode(name="TOOBIG"), events=events
+                )
+                return
+            if self.config.oversize_policy is OversizePolicy.DISCONNECT:
+                # RFC 7888 4, choice 2.
+                events.append(self._bye(text, AtomCode(name="TOOBIG")))
+                return
+            # RFC 7888 4, choice 1: read the literal, drop it, reject anyway.
+            self._poison(framed, text, AtomCode(name="TOOBIG"), events)
+            self._continue_poisoned(announcement, events)
+            return
+        assert size is not None
+        framed.size += size
+        if announcement.synchronizing:
+            self._emit(ContinuationRequest(text="Ready for literal data"))
+        if size == 0:
+            framed.parts.append(b"")
+        else:
+            self._mode = _Mode.LITERAL
+            self._literal_left = size
+
+    def _start_command(self, line: bytes, events: list[Event]) -> _Framed | None:
+        """Read the tag and name of a new command; poison it if unacceptable."""
+        tag, name, sub = read_tag_and_name(line)
+        if line in (b"\r\n", b"\n"):
+            self._reject(None, "Empty command line", code=AtomCode(name="CLIENTBUG"), events=events)
+            return None
+        framed = _Framed(tag=tag, name=name or "")
+        if tag is None:
+            # RFC 3501 7.1.3: untagged BAD when no tag can be read.
+            self._poison(framed, "Missing or invalid tag", AtomCode(name="CLIENTBUG"), events)
+            return framed
+        if name is None:
+            if self._state is State.NOT_AUTHENTICATED and line.strip(b"\r\n") != tag.encode():
+                # Not IMAP at all (an HTTP request line, say): end it here.
+                events.append(self._bye("This is an IMAP server"))
+                return None
+            self._poison(framed, "Missing command name", AtomCode(name="CLIENTBUG"), events)
+            return framed
+        states = allowed_states(name, self.config.extra_commands)
+        if states is None:
+            if self._state is State.NOT_AUTHENTICATED:
+                events.append(self._bye(f"Unknown command {name} before login"))
+                return None
+            self._poison(framed, f"Unknown command {name}", AtomCode(name="CLIENTBUG"), events)
+            return framed
+        if name == "UID" and sub not in _UID_COMMANDS:
+            text = "UID must be followed by " + ", ".join(sorted(_UID_COMMANDS))
+            self._poison(framed, text, AtomCode(name="CLIENTBUG"), events)
+            return framed
+        if self._state not in states:
+            text = f"{name} is not valid in the {self._state.value} state"
+            self._poison(framed, text, AtomCode(name="CLIENTBUG"), events)
+        return framed
+
+    def _poison(self, framed: _Framed, text: str, code: ResponseCode, events: list[Event]) -> None:
+        """Reject a command now and drop the rest of it as it arrives."""
+        if framed.poisoned:
+            return
+        framed.poisoned = True
+        framed.parts.clear()
+        self._reject(framed.tag, text, code=code, events=events)
+
+    def _continue_poisoned(
+        self, announcement: LiteralAnnouncement | None, events: list[Event]
+    ) -> None:
+        """After a line of a rejected command: drop its literal, or end it."""
+        if announcement is None or announcement.synchronizing:
+            # Without a "+" the client sends no literal: the command ends here.
+            self._framed = None
+            return
+        if announcement.size is None or (
+            self.config.oversize_policy is OversizePolicy.DISCONNECT
+            and announcement.size > self.config.limits.max_append_literal
+        ):
+            events.append(self._bye("Literal too big", AtomCode(name="TOOBIG")))
+            return
+        if announcement.size > 0:
+            self._mode = _Mode.DISCARD
+            self._discard_left = announcement.size
+
+    def _reject_overlong(self, head: bytes, events: list[Event]) -> None:
+        text = f"Command line too long (the limit is {self._line_limit()} bytes)"
+        if self._mode is _Mode.SASL or self._mode is _Mode.IDLE:
+            self._end_subflow(text, events)
+            return
+        framed = self._framed
+        if framed is None:
+            tag, name, _ = read_tag_and_name(head)
+            framed = _Framed(tag=tag, name=name or "")
+            self._framed = framed
+        self._poison(framed, text, AtomCode(name="TOOBIG"), events)
+
+    def _line_too_long(self, events: list[Event]) -> None:
+        """No LF within the limit: reject, then drop the line as it arrives."""
+        self._reject_overlong(self._buffer.peek(_HEAD), events)
+        self._skip_tail = self._buffer.tail(_TAIL)
+        self._buffer.clear()
+        self._mode = _Mode.SKIP_LINE
+
+    def _skip_line(self, events: list[Event]) -> None:
+        line = self._buffer.take_line()
+        if line is None:
+            self._skip_tail = (self._skip_tail + self._buffer.tail(_TAIL))[-_TAIL:]
+            self._buffer.clear()
+            return
+        tail = (self._skip_tail + line)[-_TAIL:]
+        self._skip_tail = b""
+        self._mode = _Mode.COMMAND
+        if self._framed is not None:
+            # A literal announced at the end of the dropped line is dropped
+            # too, or its bytes would be read as commands.
+            self._continue_poisoned(literal_at_end(tail), events)
+
+    def _overlong_complete_line(self, line: bytes, events: list[Event]) -> None:
+        """A whole line over the limit arrived at once: same answer as above."""
+        self._reject_overlong(line[:_HEAD], events)
+        self._mode = _Mode.COMMAND
+        if self._framed is not None:
+            self._continue_poisoned(literal_at_end(line[-_TAIL:]), events)
+
+    def _end_subflow(self, text: str, events: list[Event]) -> None:
+        blocking = self._blocking
+        assert blocking is not None
+        self._pending.remove(blocking)
+        self._blocking = None
+        mode = self._mode
+        self._mode = _Mode.COMMAND
+        self._reject(blocking.tag, text, events=events)
+        if mode is _Mode.SASL:
+            events.append(AuthenticateCancelled(tag=blocking.tag, reason=text))
+        else:
+            events.append(IdleDone(tag=blocking.tag, aborted=True))
+
+    def _sasl_line(self, line: bytes, events: list[Event]) -> None:
+        blocking = self._blocking
+        assert blocking is not None
+        data = line.rstrip(b"\r\n")
+        if data == b"*":
+            # RFC 3501 6.2.2: "*" cancels; the server answers tagged BAD.
+            self._end_subflow("AUTHENTICATE cancelled", events)
+            return
+        try:
+            decoded = binascii.a2b_base64(data, strict_mode=True) if data else b""
+        except (binascii.Error, ValueError):
+            self._end_subflow("Invalid BASE64 in the SASL response", events)
+            return
+        self._mode = _Mode.COMMAND  # paused again until the app answers
+        events.append(AuthenticateResponse(tag=blocking.tag, data=Secret(decoded)))
+
+    def _idle_line(self, line: bytes, events: list[Event]) -> None:
+        blocking = self._blocking
+        assert blocking is not None
+        if line.rstrip(b"\r\n").upper() == b"DONE":
+            # RFC 2177 3: DONE ends IDLE; the app sends the tagged OK.
+            self._mode = _Mode.COMMAND  # paused again until the app answers
+            events.append(IdleDone(tag=blocking.tag))
+            return
+        self._end_subflow("Expected DONE to end IDLE", events)
+
+    def _deliver(self, framed: _Framed, events: list[Event]) -> None:
+        self.command_count += 1
+        if self._state is State.NOT_AUTHENTICATED:
+            self._commands_before_auth += 1
+            if self._commands_before_auth > self.config.max_commands_before_auth:
+                events.append(self._bye("Too many commands before login"))
+                return
+        data = framed.parts[0] if len(framed.parts) == 1 else b"".join(framed.parts)
+        try:
+            command = parse_command(data, utf8=self.utf8)
+        except ParseError as exc:
+            self._reject(
+                framed.tag,
+                f"{framed.name}: {exc.message} at byte {exc.offset}",
+                code=AtomCode(name="CLIENTBUG"),
+                events=events,
+            )
+            return
+        self._bad_streak = 0
+        self._delivered += 1
+        pending = _Pending(tag=command.tag, command=command, seq=self._delivered)
+        self._pending.append(pending)
+        if command.name in PAUSING_COMMANDS:
+            self._blocking = pending
+        events.append(command)

@@ -1,0 +1,1814 @@
+"""The command grammar: one framed command (literals inline) -> a typed Command.
+
+The parser is a recursive descent over ``bytes`` with a cursor; every token
+is read by a compiled regex anchored at the cursor (``pattern.match(data,
+pos)``) and literals are taken by slicing, so no Python loop walks bytes.
+The ABNF each reader implements is quoted beside it (RFC 3501 9 unless said).
+
+:func:`parse_command` raises only :class:`ParseError`, whose ``message``
+says what was expected and ``offset`` where (a byte index into the command).
+
+Extension commands: pass ``extensions={"XFOO": parser}`` where ``parser(tag,
+reader, uid)`` reads the arguments with the :class:`CommandReader` methods
+(starting just after the command name) and returns a Command; the CRLF at the
+end is checked afterwards.  Unknown command names are a ParseError
+``unknown command XFOO``; there is no generic fallback.
+"""
+
+from __future__ import annotations
+
+import binascii
+import datetime
+import re
+from collections.abc import Callable, Mapping
+from typing import Literal
+
+from imap_sansio._commands import (
+    Append,
+    AppendMessage,
+    Authenticate,
+    Capability,
+    Check,
+    Close,
+    Command,
+    Compress,
+    Copy,
+    Create,
+    Delete,
+    DeleteAcl,
+    Enable,
+    Examine,
+    Expunge,
+    Fetch,
+    FetchAttribute,
+    FetchBinary,
+    FetchBinarySize,
+    FetchBody,
+    FetchItem,
+    FetchPreview,
+    GetAcl,
+    GetMetadata,
+    GetQuota,
+    GetQuotaRoot,
+    Id,
+    Idle,
+    List,
+    ListRights,
+    Login,
+    Logout,
+    Lsub,
+    Move,
+    MyRights,
+    Namespace,
+    Noop,
+    Notify,
+    NotifyEvent,
+    NotifyGroup,
+    QResync,
+    Rename,
+    Search,
+    SearchAge,
+    SearchAnd,
+    SearchDate,
+    SearchFilter,
+    SearchFlag,
+    SearchFuzzy,
+    SearchHeader,
+    SearchKey,
+    SearchKeyword,
+    SearchMessages,
+    SearchModSeq,
+    SearchNot,
+    SearchOr,
+    SearchSize,
+    SearchText,
+    SearchUid,
+    Section,
+    Select,
+    SetAcl,
+    SetMetadata,
+    SetQuota,
+    Sort,
+    SortKey,
+    StartTLS,
+    Status,
+    Store,
+    Subscribe,
+    Thread,
+    Unselect,
+    Unsubscribe,
+    XList,
+)
+from imap_sansio._mutf7 import MUTF7Error, decode_mutf7
+from imap_sansio._secret import Secret
+from imap_sansio._sequence import MAX_NUMBER, STAR, SequenceSet, UidSet
+
+__all__ = [
+    "CommandParser",
+    "CommandReader",
+    "ParseError",
+    "parse_command",
+]
+
+MAX_MODSEQ = 2**63 - 1
+
+
+class ParseError(Exception):
+    """A command that does not follow the grammar.
+
+    ``message`` says what was expected (``expected SP after mailbox name at
+    byte 17``); ``offset`` is the byte index in the command; ``tag`` is the
+    command's tag when it could be read (for a tagged BAD), else None.
+    """
+
+    def __init__(self, message: str, offset: int, tag: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+        self.tag = tag
+
+
+def _char_class(chars: bytes) -> bytes:
+    return b"[" + b"".join(re.escape(bytes([c])) for c in sorted(set(chars))) + b"]"
+
+
+_CHAR = bytes(range(0x21, 0x7F))
+# ATOM-CHAR = <any CHAR except atom-specials>
+# atom-specials = "(" / ")" / "{" / SP / CTL / list-wildcards / quoted-specials / resp-specials
+_ATOM_CHARS = bytes(c for c in _CHAR if c not in b'(){%*"\\]')
+_ASTRING_CHARS = _ATOM_CHARS + b"]"  # ASTRING-CHAR = ATOM-CHAR / resp-specials
+_TAG_CHARS = bytes(c for c in _ASTRING_CHARS if c != 0x2B)  # tag = 1*<ASTRING-CHAR except "+">
+_LIST_CHARS = _ASTRING_CHARS + b"%*"  # list-char = ATOM-CHAR / list-wildcards / resp-specials
+
+_ATOM = re.compile(_char_class(_ATOM_CHARS) + b"+")
+_ASTRING_ATOM = re.compile(_char_class(_ASTRING_CHARS) + b"+")
+_TAG = re.compile(_char_class(_TAG_CHARS) + b"+")
+_LIST_ATOM = re.compile(_char_class(_LIST_CHARS) + b"+")
+# quoted = DQUOTE *QUOTED-CHAR DQUOTE
+# QUOTED-CHAR = <any TEXT-CHAR except quoted-specials> / "\" quoted-specials
+_QUOTED = re.compile(rb'"((?:[\x01-\x09\x0b\x0c\x0e-\x21\x23-\x5b\x5d-\x7f]|\\["\\])*)"')
+# RFC 6855 3: with UTF8=ACCEPT, QUOTED-CHAR =/ UTF8-2 / UTF8-3 / UTF8-4 (validated after)
+_QUOTED_8BIT = re.compile(rb'"((?:[\x01-\x09\x0b\x0c\x0e-\x21\x23-\x5b\x5d-\xff]|\\["\\])*)"')
+_QUOTED_ESCAPE = re.compile(rb"\\([\"\\])")
+# literal = "{" number64 ["+"] "}" CRLF *CHAR8 (RFC 7888 for "+"); literal8 = "~{" ... (RFC 3516)
+_LITERAL = re.compile(rb"(~?)\{([0-9]{1,20})(\+?)\}\r?\n")
+_NUMBER = re.compile(rb"[0-9]+")
+_SEQ_SET = re.compile(rb"[0-9*:,]+|\$")
+_SEQ_VALID = re.compile(
+    rb"(?:[1-9][0-9]{0,9}|\*)(?::(?:[1-9][0-9]{0,9}|\*))?"
+    rb"(?:,(?:[1-9][0-9]{0,9}|\*)(?::(?:[1-9][0-9]{0,9}|\*))?)*\Z"
+)
+_SEQ_ZERO = re.compile(rb"(?:^|[:,])0+(?:[:,]|$)")
+_FLAG = re.compile(rb"\\?" + _char_class(_ATOM_CHARS) + b"+|\\\\\\*")
+_BASE64 = re.compile(rb"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+_FETCH_ATT = re.compile(rb"[A-Za-z0-9.\-]+")
+_SECTION_PART = re.compile(rb"[1-9][0-9]{0,9}(?:\.[1-9][0-9]{0,9})*")
+_SECTION_TEXT = re.compile(rb"HEADER\.FIELDS\.NOT|HEADER\.FIELDS|HEADER|TEXT|MIME", re.IGNORECASE)
+_PARTIAL = re.compile(rb"<([0-9]{1,10})\.([0-9]{1,10})>")
+_DATE = re.compile(rb"([0-9]{1,2})-([A-Za-z]{3})-([0-9]{4})")
+# date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE
+_DATE_TIME = re.compile(
+    rb'"([ 0-9][0-9])-([A-Za-z]{3})-([0-9]{4}) '
+    rb'([0-9]{2}):([0-9]{2}):([0-9]{2}) ([+-])([0-9]{2})([0-9]{2})"'
+)
+_CRLF = re.compile(rb"\r?\n\Z")
+
+_MONTHS = {
+    b"JAN": 1,
+    b"FEB": 2,
+    b"MAR": 3,
+    b"APR": 4,
+    b"MAY": 5,
+    b"JUN": 6,
+    b"JUL": 7,
+    b"AUG": 8,
+    b"SEP": 9,
+    b"OCT": 10,
+    b"NOV": 11,
+    b"DEC": 12,
+}
+
+# RFC 3501 2.3.2: system flags are case-insensitive; we write them as the RFC does.
+_SYSTEM_FLAGS = {
+    f.upper(): f
+    for f in ("\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "\\Recent", "\\*")
+}
+
+StatusItems = frozenset(
+    {
+        "MESSAGES",
+        "RECENT",
+        "UIDNEXT",
+        "UIDVALIDITY",
+        "UNSEEN",
+        "DELETED",
+        "SIZE",
+        "HIGHESTMODSEQ",
+        "APPENDLIMIT",
+        "MAILBOXID",
+        "DELETED-STORAGE",
+    }
+)
+
+
+class CommandReader:
+    """A cursor over one command; the methods read one grammar element each.
+
+    Public so that extension command parsers (see :func:`parse_command`) can
+    read their arguments.  Every method raises :class:`ParseError` on a
+    mismatch; ``pos`` is the cursor (byte index).
+    """
+
+    __slots__ = ("data", "depth", "max_depth", "max_search_depth", "pos", "tag", "utf8")
+
+    def __init__(
+        self, data: bytes, *, utf8: bool = False, max_depth: int = 16, max_search_depth: int = 8
+    ) -> None:
+        self.data = data
+        self.pos = 0
+        self.utf8 = utf8
+        self.max_depth = max_depth
+        self.max_search_depth = max_search_depth
+        self.depth = 0
+        self.tag: str | None = None
+
+    # -- basics ----------------------------------------------------------------
+
+    def error(self, message: str, pos: int | None = None) -> ParseError:
+        """A ParseError ``"<message> at byte N"`` (N = ``pos`` or the cursor)."""
+        where = self.pos if pos is None else pos
+        return ParseError(f"{message} at byte {where}", where, self.tag)
+
+    def expected(self, what: str, pos: int | None = None) -> ParseError:
+        return self.error(f"expected {what}", pos)
+
+    def peek(self) -> int:
+        """The next byte, or -1 at the end."""
+        return self.data[self.pos] if self.pos < len(self.data) else -1
+
+    def accept(self, token: bytes) -> bool:
+        """Consume ``token`` if it is next (case-sensitive)."""
+        if self.data.startswith(token, self.pos):
+            self.pos += len(token)
+            return True
+        return False
+
+    def expect(self, token: bytes, what: str) -> None:
+        if not self.data.startswith(token, self.pos):
+            raise self.expected(what)
+        self.pos += len(token)
+
+    def sp(self, after: str) -> None:
+        """SP, explained as ``expected SP after <after>``."""
+        if self.data.startswith(b" ", self.pos):
+            self.pos += 1
+        else:
+            raise self.expected(f"SP after {after}")
+
+    def at_line_end(self) -> bool:
+        return self.data.startswith(b"\r\n", self.pos) or self.data.startswith(b"\n", self.pos)
+
+    def end(self, after: str = "command") -> None:
+        """The final CRLF, with nothing after it."""
+        if _CRLF.match(self.data, self.pos) is None:
+            raise self.expected(f"CRLF after {after}")
+
+    def open_paren(self, what: str) -> None:
+        if not self.data.startswith(b"(", self.pos):
+            raise self.expected(f'"(" to start {what}')
+        self.depth += 1
+        if self.depth > self.max_depth:
+            raise self.error("parenthesis nesting too deep")
+        self.pos += 1
+
+    def close_paren(self, what: str) -> None:
+        if not self.data.startswith(b")", self.pos):
+            raise self.expected(f'")" to end {what}')
+        self.depth -= 1
+        self.pos += 1
+
+    def _match(self, pattern: re.Pattern[bytes], what: str) -> re.Match[bytes]:
+        m = pattern.match(self.data, self.pos)
+        if m is None:
+            raise self.expected(what)
+        self.pos = m.end()
+        return m
+
+    # -- atoms and strings -----------------------------------------------------
+
+    def atom(self, what: str = "atom") -> bytes:
+        """atom = 1*ATOM-CHAR"""
+        return self._match(_ATOM, what).group()
+
+    def keyword(self, what: str = "atom") -> str:
+        """An atom, upper-cased as str (command names, options, item names)."""
+        return self._match(_ATOM, what).group().decode("ascii").upper()
+
+    def literal(self, what: str = "literal", *, allow8: bool = False) -> tuple[bytes, bool]:
+        """literal / literal8 -> (bytes, is_literal8).  NUL only in a literal8."""
+        start = self.pos
+        m = _LITERAL.match(self.data, start)
+        if m is None:
+            raise self.expected(what)
+        binary = bool(m.group(1))
+        if binary and not allow8:
+            raise self.error(f"literal8 not allowed in {what}", start)
+        size = int(m.group(2))
+        begin = m.end()
+        stop = begin + size
+        if stop > len(self.data):
+            raise self.error(f"literal of {size} bytes is truncated", start)
+        value = self.data[begin:stop]
+        if not binary and b"\x00" in value:
+            raise self.error("NUL in literal (only literal8 may hold NUL)", start)
+        self.pos = stop
+        return value, binary
+
+    def quoted(self, what: str = "quoted string") -> bytes:
+        m = (_QUOTED_8BIT if self.utf8 else _QUOTED).match(self.data, self.pos)
+        if m is None:
+            raise self.expected(what)
+        value = m.group(1)
+        if b"\\" in value:
+            value = _QUOTED_ESCAPE.sub(rb"\1", value)
+        if self.utf8 and not value.isascii():
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise self.error(f"invalid UTF-8 in {what}") from None
+        self.pos = m.end()
+        return value
+
+    def string(self, what: str = "string") -> bytes:
+        """string = quoted / literal"""
+        c = self.peek()
+        if c == 0x22:
+            return self.quoted(what)
+        if c == 0x7B:
+            return self.literal(what)[0]
+        raise self.expected(what)
+
+    def astring(self, what: str = "astring") -> bytes:
+        """astring = 1*ASTRING-CHAR / string"""
+        c = self.peek()
+        if c == 0x22:
+            return self.quoted(what)
+        if c == 0x7B:
+            return self.literal(what)[0]
+        return self._match(_ASTRING_ATOM, what).group()
+
+    def nstring(self, what: str = "nstring") -> bytes | None:
+        """nstring = string / nil"""
+        c = self.peek()
+        if c in (0x4E, 0x6E) and self.data[self.pos : self.pos + 3].upper() == b"NIL":
+            self.pos += 3
+            return None
+        return self.string(what)
+
+    def text(self, value: bytes, what: str, pos: int) -> str:
+        """Bytes as str: UTF-8, other bytes kept as surrogate escapes."""
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return value.decode("utf-8", "surrogateescape")
+
+    def ascii(self, value: bytes, what: str, pos: int) -> str:
+        try:
+            return value.decode("ascii")
+        except UnicodeDecodeError:
+            raise self.error(f"expected ASCII {what}", pos) from None
+
+    # -- numbers ---------------------------------------------------------------
+
+    def number(self, what: str = "number", *, low: int = 0, high: int = MAX_NUMBER) -> int:
+        """number (0..2^32-1); nz-number with ``low=1``; number64 with ``high=2^63-1``."""
+        start = self.pos
+        m = _NUMBER.match(self.data, start)
+        if m is None:
+            raise self.expected(what)
+        digits = m.group()
+        if len(digits) > 20:
+            raise self.error(f"{what} out of range", start)
+        value = int(digits)
+        if not low <= value <= high:
+            raise self.error(f"{what} out of range ({low}..{high})", start)
+        self.pos = m.end()
+        return value
+
+    def nz_number(self, what: str = "nz-number") -> int:
+        return self.number(what, low=1)
+
+    def number64(self, what: str = "number64") -> int:
+        return self.number(what, high=MAX_MODSEQ)
+
+    def modseq(self, what: str = "mod-sequence-value", *, low: int = 1) -> int:
+        """mod-sequence-value = 1*DIGIT (1..2^63-1, RFC 7162 7); valzer allows 0."""
+        return self.number(what, low=low, high=MAX_MODSEQ)
+
+    # -- sequence sets ---------------------------------------------------------
+
+    def _ranges(self, what: str) -> tuple[tuple[tuple[int, int], ...], bool]:
+        start = self.pos
+        m = _SEQ_SET.match(self.data, start)
+        if m is None:
+            raise self.expected(what)
+        token = m.group()
+        if token == b"$":
+            self.pos = m.end()
+            return (), True
+        if _SEQ_VALID.match(token) is None:
+            if _SEQ_ZERO.search(token):
+                raise self.error(
+                    f"{'UID' if 'UID' in what else 'sequence number'} 0 is invalid", start
+                )
+            raise self.expected(what, start)
+        ranges: list[tuple[int, int]] = []
+        for item in token.split(b","):
+            low_s, sep, high_s = item.partition(b":")
+            low = STAR if low_s == b"*" else int(low_s)
+            if not sep:
+                ranges.append((low, low))
+                continue
+            high = STAR if high_s == b"*" else int(high_s)
+            if low == STAR:
+                low, high = high, low
+            if low > MAX_NUMBER or high > MAX_NUMBER:
+                raise self.error(f"{what} out of range", start)
+            if high != STAR and low > high:
+                low, high = high, low
+            ranges.append((low, high))
+        for low, _ in ranges:
+            if low > MAX_NUMBER:
+                raise self.error(f"{what} out of range", start)
+        self.pos = m.end()
+        return tuple(ranges), False
+
+    def sequence_set(self, what: str = "sequence set") -> SequenceSet:
+        """sequence-set, or "$" (RFC 5182)"""
+        ranges, saved = self._ranges(what)
+        return SequenceSet(ranges=ranges, saved=saved)
+
+    def uid_set(self, what: str = "UID set") -> UidSet:
+        ranges, saved = self._ranges(what)
+        return UidSet(ranges=ranges, saved=saved)
+
+    # -- mailboxes -------------------------------------------------------------
+
+    def mailbox_name(self, value: bytes, pos: int, what: str) -> str:
+        """Decode a mailbox name: modified UTF-7 (RFC 3501 5.1.3), or UTF-8 with UTF8=ACCEPT.
+
+        RFC 6855 3: after ENABLE UTF8=ACCEPT names are UTF-8 and ``&`` is an
+        ordinary character (as in Dovecot).
+        """
+        if _PRINTABLE.match(value):
+            # Printable ASCII without "&" is the same in both encodings.
+            return value.decode("ascii")
+        if self.utf8:
+            try:
+                name = value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise self.error(f"invalid UTF-8 in {what}", pos) from None
+            if _CONTROL.search(name):
+                raise self.error(f"control character in {what}", pos)
+            return name
+        try:
+            return decode_mutf7(value)
+        except MUTF7Error as exc:
+            raise self.error(f"invalid modified UTF-7 in {what} ({exc.reason})", pos) from None
+
+    def mailbox(self, what: str = "mailbox name") -> str:
+        """mailbox = "INBOX" / astring (INBOX in any case -> "INBOX", RFC 3501 5.1)"""
+        start = self.pos
+        name = self.mailbox_name(self.astring(what), start, what)
+        if len(name) == 5 and name.upper() == "INBOX":
+            return "INBOX"
+        return name
+
+    def list_mailbox(self, what: str = "mailbox pattern") -> str:
+        """list-mailbox = 1*list-char / string (no INBOX folding: patterns match later)"""
+        start = self.pos
+        c = self.peek()
+        value = self.string(what) if c in (34, 123) else self._match(_LIST_ATOM, what).group()
+        return self.mailbox_name(value, start, what)
+
+    # -- flags and dates -------------------------------------------------------
+
+    def flag(self, what: str = "flag") -> str:
+        """flag = "\\Answered" / ... / flag-keyword / flag-extension (and "\\*" where allowed)"""
+        value = self._match(_FLAG, what).group().decode("ascii")
+        if value[0] == "\\":
+            return _SYSTEM_FLAGS.get(value.upper(), value)
+        return value
+
+    def flag_list(self, what: str = "flag list") -> tuple[str, ...]:
+        """flag-list = "(" [flag *(SP flag)] ")" """
+        self.open_paren(what)
+        flags: list[str] = []
+        if not self.accept(b")"):
+            flags.append(self.flag())
+            while self.accept(b" "):
+                flags.append(self.flag())
+            self.close_paren(what)
+        else:
+            self.depth -= 1
+        return tuple(flags)
+
+    def label(self, what: str = "label") -> str:
+        """A Gmail label (X-GM-LABELS): a backslash flag or an astring."""
+        if self.peek() == 0x5C:
+            return self.flag(what)
+        pos = self.pos
+        return self.text(self.astring(what), what, pos)
+
+    def date(self, what: str = "date") -> datetime.date:
+        """date = date-text / DQUOTE date-text DQUOTE
+
+        date-text = date-day "-" date-month "-" date-year
+        """
+        start = self.pos
+        quoted = self.accept(b'"')
+        m = _DATE.match(self.data, self.pos)
+        if m is None:
+            raise self.expected(what, start)
+        self.pos = m.end()
+        if quoted:
+            self.expect(b'"', f"closing quote of {what}")
+        month = _MONTHS.get(m.group(2).upper())
+        if month is None:
+            raise self.error(f"invalid month in {what}", start)
+        try:
+            return datetime.date(int(m.group(3)), month, int(m.group(1)))
+        except ValueError:
+            raise self.error(f"invalid {what}", start) from None
+
+    def date_time(self, what: str = "date-time") -> datetime.datetime:
+        """date-time -> an aware datetime (zone = ("+" / "-") 4DIGIT)"""
+        start = self.pos
+        m = _DATE_TIME.match(self.data, start)
+        if m is None:
+            raise self.expected(what)
+        day, mon, year, hh, mm, ss, sign, zh, zm = m.groups()
+        month = _MONTHS.get(mon.upper())
+        if month is None:
+            raise self.error(f"invalid month in {what}", start)
+        minutes = int(zh) * 60 + int(zm)
+        if int(zm) >= 60 or minutes >= 24 * 60:
+            raise self.error(f"invalid zone in {what}", start)
+        try:
+            zone = datetime.timezone(
+                datetime.timedelta(minutes=-minutes if sign == b"-" else minutes)
+            )
+            value = datetime.datetime(
+                int(year), month, int(day), int(hh), int(mm), int(ss), tzinfo=zone
+            )
+        except ValueError:
+            raise self.error(f"invalid {what}", start) from None
+        self.pos = m.end()
+        return value
+
+
+_PRINTABLE = re.compile(rb"[\x20-\x25\x27-\x7e]*\Z")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+# -- commands --------------------------------------------------------------------
+
+CommandParser = Callable[[str, CommandReader, bool], Command]
+"""An extension command parser: ``(tag, reader, uid) -> Command``."""
+
+
+def _no_args(cls: type[Command]) -> CommandParser:
+    def parse(tag: str, r: CommandReader, uid: bool) -> Command:
+        return cls(tag=tag)
+
+    return parse
+
+
+def _login(tag: str, r: CommandReader, uid: bool) -> Command:
+    # login = "LOGIN" SP userid SP password
+    r.sp("LOGIN")
+    start = r.pos
+    user = r.text(r.astring("user name"), "user name", start)
+    r.sp("user name")
+    start = r.pos
+    password = r.text(r.astring("password"), "password", start)
+    return Login(tag=tag, username=user, password=Secret(password))
+
+
+def _authenticate(tag: str, r: CommandReader, uid: bool) -> Command:
+    # authenticate = "AUTHENTICATE" SP auth-type [SP (base64 / "=")]  (RFC 4959)
+    r.sp("AUTHENTICATE")
+    # auth-type = atom; RFC 4616's own examples quote it ("PLAIN"), so a quoted
+    # mechanism name is accepted too.
+    if r.peek() == 0x22:
+        pos = r.pos
+        mechanism = r.ascii(r.quoted("SASL mechanism"), "SASL mechanism", pos).upper()
+    else:
+        mechanism = r.keyword("SASL mechanism")
+    initial: Secret[bytes] | None = None
+    if r.accept(b" "):
+        if r.accept(b"="):
+            initial = Secret(b"")
+        else:
+            start = r.pos
+            m = _BASE64.match(r.data, start)
+            if m is None or m.end() == start:
+                raise r.expected('base64 initial response or "="')
+            r.pos = m.end()
+            initial = Secret(binascii.a2b_base64(m.group()))
+    return Authenticate(tag=tag, mechanism=mechanism, initial_response=initial)
+
+
+def _enable(tag: str, r: CommandReader, uid: bool) -> Command:
+    # enable = "ENABLE" 1*(SP capability)
+    r.sp("ENABLE")
+    caps = [r.keyword("capability")]
+    while r.accept(b" "):
+        caps.append(r.keyword("capability"))
+    return Enable(tag=tag, capabilities=tuple(caps))
+
+
+def _compress(tag: str, r: CommandReader, uid: bool) -> Command:
+    # compress = "COMPRESS" SP algorithm (RFC 4978)
+    r.sp("COMPRESS")
+    return Compress(tag=tag, mechanism=r.keyword("compression algorithm"))
+
+
+def _select_params(r: CommandReader) -> tuple[bool, QResync | None]:
+    # select-params = SP "(" select-param *(SP select-param) ")"  (RFC 4466, 7162)
+    condstore = False
+    qresync: QResync | None = None
+    if not r.accept(b" "):
+        return condstore, qresync
+    r.open_paren("select parameters")
+    while True:
+        start = r.pos
+        param = r.keyword("select parameter")
+        if param == "CONDSTORE":
+            condstore = True
+        elif param == "QRESYNC":
+            # "QRESYNC" SP "(" uidvalidity SP mod-sequence-value [SP known-uids]
+            #     [SP seq-match-data] ")"
+            r.sp("QRESYNC")
+            r.open_paren("QRESYNC parameters")
+            uidvalidity = r.nz_number("UIDVALIDITY")
+            r.sp("UIDVALIDITY")
+            modseq = r.modseq("mod-sequence-value")
+            known: UidSet | None = None
+            match: tuple[SequenceSet, UidSet] | None = None
+            if r.accept(b" "):
+                if r.peek() != 0x28:
+                    known = r.uid_set("known UIDs")
+                    if r.accept(b" "):
+                        match = _seq_match(r)
+                else:
+                    match = _seq_match(r)
+            r.close_paren("QRESYNC parameters")
+            qresync = QResync(
+                uidvalidity=uidvalidity, modseq=modseq, known_uids=known, seq_match=match
+            )
+        else:
+            raise r.error(f"unknown select parameter {param}", start)
+        if not r.accept(b" "):
+            break
+    r.close_paren("select parameters")
+    return condstore, qresync
+
+
+def _seq_match(r: CommandReader) -> tuple[SequenceSet, UidSet]:
+    # seq-match-data = "(" known-sequence-set SP known-uid-set ")"
+    r.open_paren("sequence match data")
+    seqs = r.sequence_set("known sequence set")
+    r.sp("known sequence set")
+    uids = r.uid_set("known UID set")
+    r.close_paren("sequence match data")
+    return seqs, uids
+
+
+def _select(tag: str, r: CommandReader, uid: bool) -> Command:
+    r.sp("SELECT")
+    mailbox = r.mailbox()
+    condstore, qresync = _select_params(r)
+    return Select(tag=tag, mailbox=mailbox, condstore=condstore, qresync=qresync)
+
+
+def _examine(tag: str, r: CommandReader, uid: bool) -> Command:
+    r.sp("EXAMINE")
+    mailbox = r.mailbox()
+    condstore, qresync = _select_params(r)
+    return Examine(tag=tag, mailbox=mailbox, condstore=condstore, qresync=qresync)
+
+
+def _create(tag: str, r: CommandReader, uid: bool) -> Command:
+    # create = "CREATE" SP mailbox [create-params]
+    # create-param =/ "USE" SP "(" [use-attr *(SP use-attr)] ")"   (RFC 6154 6)
+    r.sp("CREATE")
+    mailbox = r.mailbox()
+    special: list[str] = []
+    if r.accept(b" "):
+        r.open_paren("CREATE parameters")
+        while True:
+            start = r.pos
+            param = r.keyword("CREATE parameter")
+            if param != "USE":
+                raise r.error(f"unknown CREATE parameter {param}", start)
+            r.sp("USE")
+            special.extend(r.flag_list("special-use attributes"))
+            if not r.accept(b" "):
+                break
+        r.close_paren("CREATE parameters")
+    return Create(tag=tag, mailbox=mailbox, special_use=tuple(special))
+
+
+def _mailbox_command(
+    cls: type[Delete | Subscribe | Unsubscribe | GetQuotaRoot | GetAcl | MyRights],
+) -> CommandParser:
+    def parse(tag: str, r: CommandReader, uid: bool) -> Command:
+        r.sp(cls.name)
+        return cls(tag=tag, mailbox=r.mailbox())
+
+    return parse
+
+
+def _rename(tag: str, r: CommandReader, uid: bool) -> Command:
+    r.sp("RENAME")
+    old = r.mailbox("existing mailbox name")
+    r.sp("existing mailbox name")
+    return Rename(tag=tag, mailbox=old, new_mailbox=r.mailbox("new mailbox name"))
+
+
+_LIST_SELECT = frozenset({"SUBSCRIBED", "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE"})
+_LIST_RETURN = frozenset({"SUBSCRIBED", "CHILDREN", "SPECIAL-USE", "MYRIGHTS"})
+
+
+def _reference(r: CommandReader) -> str:
+    start = r.pos
+    return r.mailbox_name(r.astring("reference name"), start, "reference name")
+
+
+def _list(tag: str, r: CommandReader, uid: bool) -> Command:
+    # list = "LIST" [SP list-select-opts] SP mailbox SP mbox-or-pat [SP list-return-opts]
+    r.sp("LIST")
+    extended = False
+    selection: list[str] = []
+    if r.peek() == 0x28:
+        extended = True
+        r.open_paren("list selection options")
+        if not r.accept(b")"):
+            while True:
+                start = r.pos
+                opt = r.keyword("list selection option")
+                if opt not in _LIST_SELECT:
+                    raise r.error(f"unknown LIST selection option {opt}", start)
+                selection.append(opt)
+                if not r.accept(b" "):
+                    break
+            r.close_paren("list selection options")
+        else:
+            r.depth -= 1
+        r.sp("list selection options")
+    reference = _reference(r)
+    r.sp("reference name")
+    patterns: list[str] = []
+    if r.peek() == 0x28:
+        extended = True
+        r.open_paren("mailbox patterns")
+        patterns.append(r.list_mailbox())
+        while r.accept(b" "):
+            patterns.append(r.list_mailbox())
+        r.close_paren("mailbox patterns")
+    else:
+        patterns.append(r.list_mailbox())
+    options: list[str] = []
+    status: tuple[str, ...] | None = None
+    if r.accept(b" "):
+        extended = True
+        start = r.pos
+        if r.keyword("RETURN") != "RETURN":
+            raise r.expected("RETURN", start)
+        r.sp("RETURN")
+        r.open_paren("list return options")
+        if not r.accept(b")"):
+            while True:
+                start = r.pos
+                opt = r.keyword("list return option")
+                if opt == "STATUS":
+                    r.sp("STATUS")
+                    status = _status_items(r)
+                elif opt in _LIST_RETURN:
+                    options.append(opt)
+                else:
+                    raise r.error(f"unknown LIST return option {opt}", start)
+                if not r.accept(b" "):
+                    break
+            r.close_paren("list return options")
+        else:
+            r.depth -= 1
+    return List(
+        tag=tag,
+        reference=reference,
+        patterns=tuple(patterns),
+        selection=tuple(selection),
+        return_options=tuple(options),
+        return_status=status,
+        extended=extended,
+    )
+
+
+def _lsub(tag: str, r: CommandReader, uid: bool) -> Command:
+    r.sp("LSUB")
+    reference = _reference(r)
+    r.sp("reference name")
+    return Lsub(tag=tag, reference=reference, pattern=r.list_mailbox())
+
+
+def _xlist(tag: str, r: CommandReader, uid: bool) -> Command:
+    r.sp("XLIST")
+    reference = _reference(r)
+    r.sp("reference name")
+    return XList(tag=tag, reference=reference, pattern=r.list_mailbox())
+
+
+def _status_items(r: CommandReader) -> tuple[str, ...]:
+    # "(" status-att *(SP status-att) ")"
+    r.open_paren("status items")
+    items: list[str] = []
+    while True:
+        start = r.pos
+        item = r.keyword("status item")
+        if item not in StatusItems:
+            raise r.error(f"unknown status item {item}", start)
+        items.append(item)
+        if not r.accept(b" "):
+            break
+    r.close_paren("status items")
+    return tuple(items)
+
+
+def _status(tag: str, r: CommandReader, uid: bool) -> Command:
+    # status = "STATUS" SP mailbox SP "(" status-att *(SP status-att) ")"
+    r.sp("STATUS")
+    mailbox = r.mailbox()
+    r.sp("mailbox name")
+    return Status(tag=tag, mailbox=mailbox, items=_status_items(r))
+
+
+def _append(tag: str, r: CommandReader, uid: bool) -> Command:
+    # append = "APPEND" SP mailbox 1*append-message            (RFC 3502)
+    # append-message = [SP flag-list] [SP date-time] SP append-data
+    # append-data = literal / literal8 / "UTF8" SP "(" literal8 ")"   (RFC 3516, 6855)
+    r.sp("APPEND")
+    mailbox = r.mailbox()
+    messages: list[AppendMessage] = []
+    while r.accept(b" "):
+        flags: tuple[str, ...] = ()
+        when: datetime.datetime | None = None
+        if r.peek() == 0x28:
+            flags = r.flag_list()
+            r.sp("flag list")
+        if r.peek() == 0x22:
+            when = r.date_time()
+            r.sp("date-time")
+        utf8 = False
+        if r.peek() in (0x55, 0x75):  # "UTF8"
+            start = r.pos
+            if r.keyword("UTF8") != "UTF8":
+                raise r.expected("message literal", start)
+            r.sp("UTF8")
+            r.open_paren("UTF8 message")
+            data, binary = r.literal("literal8", allow8=True)
+            if not binary:
+                raise r.expected("literal8 in UTF8 (...)", start)
+            r.close_paren("UTF8 message")
+            utf8 = True
+        else:
+            data, binary = r.literal("message literal", allow8=True)
+        messages.append(
+            AppendMessage(flags=flags, internal_date=when, data=data, binary=binary, utf8=utf8)
+        )
+    if not messages:
+        raise r.expected("SP after mailbox name")
+    return Append(tag=tag, mailbox=mailbox, messages=tuple(messages))
+
+
+def _expunge(tag: str, r: CommandReader, uid: bool) -> Command:
+    if uid:
+        r.sp("UID EXPUNGE")
+        return Expunge(tag=tag, uid=True, uids=r.uid_set())
+    return Expunge(tag=tag)
+
+
+def _messages(r: CommandReader, uid: bool) -> SequenceSet | UidSet:
+    return r.uid_set() if uid else r.sequence_set()
+
+
+def _copy_move(cls: type[Copy | Move]) -> CommandParser:
+    def parse(tag: str, r: CommandReader, uid: bool) -> Command:
+        r.sp(cls.name)
+        messages = _messages(r, uid)
+        r.sp("UID set" if uid else "sequence set")
+        return cls(tag=tag, messages=messages, mailbox=r.mailbox(), uid=uid)
+
+    return parse
+
+
+# -- SEARCH ----------------------------------------------------------------------
+
+_SEARCH_FLAGS = frozenset(
+    {
+        "ALL",
+        "ANSWERED",
+        "DELETED",
+        "DRAFT",
+        "FLAGGED",
+        "NEW",
+        "OLD",
+        "RECENT",
+        "SEEN",
+        "UNANSWERED",
+        "UNDELETED",
+        "UNDRAFT",
+        "UNFLAGGED",
+        "UNSEEN",
+        "SAVEDATESUPPORTED",
+    }
+)
+_SEARCH_TEXT = frozenset(
+    {
+        "BCC",
+        "BODY",
+        "CC",
+        "FROM",
+        "SUBJECT",
+        "TEXT",
+        "TO",
+        "EMAILID",
+        "THREADID",
+        # Gmail's extension keys (X-GM-EXT-1), values as sent
+        "X-GM-RAW",
+        "X-GM-MSGID",
+        "X-GM-THRID",
+        "X-GM-LABELS",
+    }
+)
+_SEARCH_DATES = frozenset(
+    {
+        "BEFORE",
+        "ON",
+        "SINCE",
+        "SENTBEFORE",
+        "SENTON",
+        "SENTSINCE",
+        "SAVEDBEFORE",
+        "SAVEDON",
+        "SAVEDSINCE",
+    }
+)
+# RFC 4731, 5182 (SAVE), 6203 (RELEVANCY); PARTIAL (RFC 9394) takes a range.
+_SEARCH_RETURN = frozenset({"MIN", "MAX", "ALL", "COUNT", "SAVE", "RELEVANCY"})
+# partial-range = partial-range-first / partial-range-last   (RFC 9394)
+_PARTIAL_RANGE = re.compile(rb"(-?)([1-9][0-9]{0,9}):(-?)([1-9][0-9]{0,9})")
+_ENTRY_TYPES = frozenset({"PRIV", "SHARED", "ALL"})
+# A search key is read as an atom, or starts a sequence set / "(".
+_SEARCH_ATOM = re.compile(rb"[A-Za-z][A-Za-z0-9\-]*")
+# Recursion guard for NOT / OR chains (parentheses have their own, lower, limit).
+_MAX_SEARCH_RECURSION = 200
+
+
+def _search_key(r: CommandReader, level: int) -> SearchKey:
+    if level > _MAX_SEARCH_RECURSION:
+        raise r.error("search key nesting too deep")
+    c = r.peek()
+    if c == 0x28:  # "(" search-key *(SP search-key) ")"
+        start = r.pos
+        r.depth += 1
+        if r.depth > r.max_search_depth:
+            raise r.error("search key nesting too deep", start)
+        r.pos += 1
+        keys = [_search_key(r, level + 1)]
+        while r.accept(b" "):
+            keys.append(_search_key(r, level + 1))
+        r.close_paren("search key list")
+        return SearchAnd(keys=tuple(keys))
+    if c in {36, 42} or 48 <= c <= 57:
+        return SearchMessages(messages=r.sequence_set())
+    start = r.pos
+    m = _SEARCH_ATOM.match(r.data, start)
+    if m is None:
+        raise r.expected("search key")
+    r.pos = m.end()
+    key = m.group().decode("ascii").upper()
+    if key in _SEARCH_FLAGS:
+        return SearchFlag(name=key)
+    if key in _SEARCH_TEXT:
+        r.sp(key)
+        return SearchText(name=key, value=r.astring(f"{key} string"))
+    if key in _SEARCH_DATES:
+        r.sp(key)
+        return SearchDate(name=key, date=r.date())
+    if key == "NOT":
+        r.sp("NOT")
+        return SearchNot(key=_search_key(r, level + 1))
+    if key == "OR":
+        r.sp("OR")
+        left = _search_key(r, level + 1)
+        r.sp("first OR key")
+        return SearchOr(left=left, right=_search_key(r, level + 1))
+    if key in ("KEYWORD", "UNKEYWORD"):
+        # "KEYWORD" SP flag-keyword; real clients (MailKit) also send a quoted
+        # keyword or a backslash flag, which we accept as the keyword given.
+        r.sp(key)
+        pos = r.pos
+        if r.peek() in (0x22, 0x7B):
+            keyword = r.text(r.string("flag keyword"), "flag keyword", pos)
+        else:
+            keyword = r.flag("flag keyword")
+        return SearchKeyword(keyword=keyword, negated=key == "UNKEYWORD")
+    if key == "FUZZY":
+        r.sp("FUZZY")  # RFC 6203
+        return SearchFuzzy(key=_search_key(r, level + 1))
+    if key == "FILTER":
+        r.sp("FILTER")  # RFC 5466: "FILTER" SP filter-name (1*<ATOM-CHAR except "/">)
+        pos = r.pos
+        return SearchFilter(filter=r.ascii(r.atom("filter name"), "filter name", pos))
+    if key == "HEADER":
+        r.sp("HEADER")
+        pos = r.pos
+        field = r.ascii(r.astring("header field name"), "header field name", pos)
+        r.sp("header field name")
+        return SearchHeader(field=field, value=r.astring("header value"))
+    if key in ("LARGER", "SMALLER"):
+        r.sp(key)
+        return SearchSize(name=key, size=r.number64("size"))
+    if key in ("YOUNGER", "OLDER"):
+        r.sp(key)
+        return SearchAge(name=key, seconds=r.nz_number("interval"))
+    if key == "UID":
+        r.sp("UID")
+        return SearchUid(uids=r.uid_set())
+    if key == "MODSEQ":
+        # "MODSEQ" [search-modsequence-ext] SP mod-sequence-valzer
+        # search-modsequence-ext = SP entry-name SP entry-type-req   (RFC 7162 7)
+        r.sp("MODSEQ")
+        entry: tuple[str, str] | None = None
+        if r.peek() == 0x22:
+            pos = r.pos
+            entry_name = r.ascii(r.quoted("entry name"), "entry name", pos)
+            r.sp("entry name")
+            pos = r.pos
+            entry_type = r.keyword("entry type")
+            if entry_type not in _ENTRY_TYPES:
+                raise r.expected("entry type priv, shared or all", pos)
+            r.sp("entry type")
+            entry = (entry_name, entry_type)
+        return SearchModSeq(modseq=r.modseq(low=0), entry=entry)
+    raise r.error(f"unknown search key {key}", start)
+
+
+def _search_program(r: CommandReader, *, charset_required: bool) -> tuple[str | None, SearchKey]:
+    # search-program = ["CHARSET" SP charset SP] search-key *(SP search-key)
+    charset: str | None = None
+    start = r.pos
+    if charset_required:
+        charset = r.ascii(r.astring("charset"), "charset", start).upper()
+        r.sp("charset")
+    elif r.data[start : start + 8].upper() == b"CHARSET ":
+        r.pos += 8
+        pos = r.pos
+        charset = r.ascii(r.astring("charset"), "charset", pos).upper()
+        r.sp("charset")
+    keys = [_search_key(r, 0)]
+    while r.accept(b" "):
+        keys.append(_search_key(r, 0))
+    return charset, SearchAnd(keys=tuple(keys))
+
+
+def _partial_range(r: CommandReader) -> tuple[int, int]:
+    start = r.pos
+    m = _PARTIAL_RANGE.match(r.data, start)
+    if m is None or m.group(1) != m.group(3):
+        raise r.expected("partial range", start)
+    low, high = int(m.group(2)), int(m.group(4))
+    if low > MAX_NUMBER or high > MAX_NUMBER:
+        raise r.error("partial range out of range", start)
+    r.pos = m.end()
+    if low > high:
+        low, high = high, low
+    return (-low, -high) if m.group(1) else (low, high)
+
+
+def _return_options(r: CommandReader) -> tuple[tuple[str, ...] | None, tuple[int, int] | None]:
+    # search-return-opts = SP "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"
+    if r.data[r.pos : r.pos + 7].upper() != b"RETURN ":
+        return None, None
+    r.pos += 7
+    r.open_paren("return options")
+    opts: list[str] = []
+    partial: tuple[int, int] | None = None
+    if r.accept(b")"):
+        r.depth -= 1
+    else:
+        while True:
+            start = r.pos
+            opt = r.keyword("return option")
+            if opt == "PARTIAL":
+                r.sp("PARTIAL")
+                partial = _partial_range(r)
+            elif opt not in _SEARCH_RETURN:
+                raise r.error(f"unknown search return option {opt}", start)
+            else:
+                opts.append(opt)
+            if not r.accept(b" "):
+                break
+        r.close_paren("return options")
+    r.sp("return options")
+    return tuple(opts), partial
+
+
+def _search(tag: str, r: CommandReader, uid: bool) -> Command:
+    r.sp("SEARCH")
+    opts, partial = _return_options(r)
+    charset, criteria = _search_program(r, charset_required=False)
+    return Search(
+        tag=tag,
+        criteria=criteria,
+        charset=charset,
+        return_options=opts,
+        partial=partial,
+        uid=uid,
+    )
+
+
+_SORT_KEYS = frozenset(
+    {"ARRIVAL", "CC", "DATE", "FROM", "SIZE", "SUBJECT", "TO", "DISPLAYFROM", "DISPLAYTO"}
+)
+
+
+def _sort(tag: str, r: CommandReader, uid: bool) -> Command:
+    # sort = ["UID" SP] "SORT" SP sort-criteria SP search-criteria   (RFC 5256)
+    # RFC 5267 (ESORT): "SORT" [search-return-opts] SP sort-criteria SP search-criteria
+    r.sp("SORT")
+    opts, partial = _return_options(r)
+    r.open_paren("sort criteria")
+    keys: list[SortKey] = []
+    while True:
+        start = r.pos
+        word = r.keyword("sort key")
+        reverse = False
+        if word == "REVERSE":
+            r.sp("REVERSE")
+            reverse = True
+            start = r.pos
+            word = r.keyword("sort key")
+        if word not in _SORT_KEYS:
+            raise r.error(f"unknown sort key {word}", start)
+        keys.append(SortKey(key=word, reverse=reverse))
+        if not r.accept(b" "):
+            break
+    r.close_paren("sort criteria")
+    r.sp("sort criteria")
+    charset, criteria = _search_program(r, charset_required=True)
+    assert charset is not None
+    return Sort(
+        tag=tag,
+        sort_keys=tuple(keys),
+        charset=charset,
+        criteria=criteria,
+        return_options=opts,
+        partial=partial,
+        uid=uid,
+    )
+
+
+def _thread(tag: str, r: CommandReader, uid: bool) -> Command:
+    # thread = ["UID" SP] "THREAD" SP thread-alg SP search-criteria   (RFC 5256)
+    r.sp("THREAD")
+    algorithm = r.keyword("thread algorithm")
+    r.sp("thread algorithm")
+    charset, criteria = _search_program(r, charset_required=True)
+    assert charset is not None
+    return Thread(tag=tag, algorithm=algorithm, charset=charset, criteria=criteria, uid=uid)
+
+
+# -- FETCH -----------------------------------------------------------------------
+
+_FETCH_SIMPLE = frozenset(
+    {
+        "ENVELOPE",
+        "FLAGS",
+        "INTERNALDATE",
+        "RFC822",
+        "RFC822.HEADER",
+        "RFC822.SIZE",
+        "RFC822.TEXT",
+        "BODY",
+        "BODYSTRUCTURE",
+        "UID",
+        "MODSEQ",
+        "SAVEDATE",
+        "EMAILID",
+        "THREADID",
+        "X-GM-MSGID",
+        "X-GM-THRID",
+        "X-GM-LABELS",
+    }
+)
+_MACROS: dict[str, tuple[FetchItem, ...]] = {
+    # RFC 3501 6.4.5
+    "ALL": (
+        FetchAttribute(name="FLAGS"),
+        FetchAttribute(name="INTERNALDATE"),
+        FetchAttribute(name="RFC822.SIZE"),
+        FetchAttribute(name="ENVELOPE"),
+    ),
+    "FAST": (
+        FetchAttribute(name="FLAGS"),
+        FetchAttribute(name="INTERNALDATE"),
+        FetchAttribute(name="RFC822.SIZE"),
+    ),
+    "FULL": (
+        FetchAttribute(name="FLAGS"),
+        FetchAttribute(name="INTERNALDATE"),
+        FetchAttribute(name="RFC822.SIZE"),
+        FetchAttribute(name="ENVELOPE"),
+        FetchAttribute(name="BODY"),
+    ),
+}
+
+
+def _section(r: CommandReader) -> Section:
+    # section = "[" [section-spec] "]"
+    # section-spec = section-msgtext / (section-part ["." section-text])
+    r.pos += 1  # "["
+    part: tuple[int, ...] = ()
+    m = _SECTION_PART.match(r.data, r.pos)
+    if m is not None:
+        part = tuple(int(p) for p in m.group().split(b"."))
+        r.pos = m.end()
+        if not r.accept(b"."):
+            r.expect(b"]", '"]" after section part')
+            return Section(part=part)
+    elif r.accept(b"]"):
+        return Section()
+    start = r.pos
+    t = _SECTION_TEXT.match(r.data, start)
+    if t is None:
+        raise r.expected("section text (HEADER, HEADER.FIELDS, TEXT or MIME)")
+    r.pos = t.end()
+    text = t.group().decode("ascii").upper()
+    if text == "MIME" and not part:
+        raise r.error("MIME needs a section part", start)
+    fields: list[str] = []
+    if text.startswith("HEADER.FIELDS"):
+        # header-list = "(" header-fld-name *(SP header-fld-name) ")"
+        r.sp(text)
+        r.open_paren("header list")
+        while True:
+            pos = r.pos
+            fields.append(r.ascii(r.astring("header field name"), "header field name", pos))
+            if not r.accept(b" "):
+                break
+        r.close_paren("header list")
+    r.expect(b"]", '"]" to end section')
+    return Section(part=part, text=text, fields=tuple(fields))
+
+
+def _binary_part(r: CommandReader) -> tuple[int, ...]:
+    # section-binary = "[" [section-part] "]"
+    if not r.accept(b"["):
+        raise r.expected('"[" after BINARY')
+    part: tuple[int, ...] = ()
+    m = _SECTION_PART.match(r.data, r.pos)
+    if m is not None:
+        part = tuple(int(p) for p in m.group().split(b"."))
+        r.pos = m.end()
+    r.expect(b"]", '"]" to end binary section')
+    return part
+
+
+def _partial(r: CommandReader) -> tuple[int, int] | None:
+    # partial = "<" number "." nz-number ">"
+    if r.peek() != 0x3C:
+        return None
+    start = r.pos
+    m = _PARTIAL.match(r.data, start)
+    if m is None:
+        raise r.expected("partial <offset.length>")
+    offset, length = int(m.group(1)), int(m.group(2))
+    if offset > MAX_NUMBER or not 1 <= length <= MAX_NUMBER:
+        raise r.error("partial out of range", start)
+    r.pos = m.end()
+    return offset, length
+
+
+def _fetch_att(r: CommandReader) -> FetchItem:
+    start = r.pos
+    m = _FETCH_ATT.match(r.data, start)
+    if m is None:
+        raise r.expected("fetch attribute")
+    r.pos = m.end()
+    name = m.group().decode("ascii").upper()
+    if name in ("BODY", "BODY.PEEK") and r.peek() == 0x5B:
+        section = _section(r)
+        return FetchBody(section=section, peek=name == "BODY.PEEK", partial=_partial(r))
+    if name in ("BINARY", "BINARY.PEEK"):
+        part = _binary_part(r)
+        return FetchBinary(part=part, peek=name == "BINARY.PEEK", partial=_partial(r))
+    if name == "BINARY.SIZE":
+        return FetchBinarySize(part=_binary_part(r))
+    if name in _FETCH_SIMPLE:
+        return FetchAttribute(name=name)
+    if name == "PREVIEW":
+        # "PREVIEW" [SP "(" "LAZY" ")"]  (RFC 8970; only LAZY is defined)
+        if r.data[r.pos : r.pos + 7].upper() == b" (LAZY)":
+            r.pos += 7
+            return FetchPreview(lazy=True)
+        return FetchPreview()
+    raise r.error(f"unknown fetch attribute {name}", start)
+
+
+def _fetch(tag: str, r: CommandReader, uid: bool) -> Command:
+    # fetch = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" / fetch-att /
+    #         "(" fetch-att *(SP fetch-att) ")") [fetch-modifiers]
+    r.sp("FETCH")
+    messages = _messages(r, uid)
+    r.sp("UID set" if uid else "sequence set")
+    macro: str | None = None
+    items: list[FetchItem] = []
+    if r.peek() == 0x28:
+        r.open_paren("fetch attributes")
+        items.append(_fetch_att(r))
+        while r.accept(b" "):
+            items.append(_fetch_att(r))
+        r.close_paren("fetch attributes")
+    else:
+        m = _FETCH_ATT.match(r.data, r.pos)
+        if m is not None and m.group().upper() in (b"ALL", b"FAST", b"FULL"):
+            r.pos = m.end()
+            macro = m.group().decode("ascii").upper()
+            items.extend(_MACROS[macro])
+        else:
+            items.append(_fetch_att(r))
+    changedsince: int | None = None
+    vanished = False
+    partial: tuple[int, int] | None = None
+    if r.accept(b" "):
+        # fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"   (RFC 4466, 7162)
+        r.open_paren("fetch modifiers")
+        while True:
+            start = r.pos
+            mod = r.keyword("fetch modifier")
+            if mod == "CHANGEDSINCE":
+                r.sp("CHANGEDSINCE")
+                changedsince = r.modseq(low=0)
+            elif mod == "VANISHED":
+                vanished = True
+            elif mod == "PARTIAL":
+                r.sp("PARTIAL")
+                partial = _partial_range(r)
+            else:
+                raise r.error(f"unknown fetch modifier {mod}", start)
+            if not r.accept(b" "):
+                break
+        r.close_paren("fetch modifiers")
+    return Fetch(
+        tag=tag,
+        messages=messages,
+        items=tuple(items),
+        macro=macro,
+        changedsince=changedsince,
+        vanished=vanished,
+        partial=partial,
+        uid=uid,
+    )
+
+
+_STORE_ATT = re.compile(rb"([+-]?)(FLAGS|X-GM-LABELS)(\.SILENT)?", re.IGNORECASE)
+
+
+def _store(tag: str, r: CommandReader, uid: bool) -> Command:
+    # store = "STORE" SP sequence-set [store-modifiers] SP store-att-flags
+    # store-modifiers = SP "(" "UNCHANGEDSINCE" SP mod-sequence-valzer ")"   (RFC 7162)
+    # store-att-flags = (["+" / "-"] "FLAGS" [".SILENT"]) SP (flag-list / (flag *(SP flag)))
+    r.sp("STORE")
+    messages = _messages(r, uid)
+    r.sp("UID set" if uid else "sequence set")
+    unchangedsince: int | None = None
+    if r.peek() == 0x28:
+        r.open_paren("store modifiers")
+        start = r.pos
+        if r.keyword("store modifier") != "UNCHANGEDSINCE":
+            raise r.expected("UNCHANGEDSINCE", start)
+        r.sp("UNCHANGEDSINCE")
+        unchangedsince = r.modseq(low=0)
+        r.close_paren("store modifiers")
+        r.sp("store modifiers")
+    start = r.pos
+    m = _STORE_ATT.match(r.data, start)
+    if m is None:
+        raise r.expected('"FLAGS", "+FLAGS" or "-FLAGS"')
+    attribute = m.group(2).decode("ascii").upper()
+    r.pos = m.end()
+    mode: Literal["replace", "add", "remove"] = (
+        "add" if m.group(1) == b"+" else "remove" if m.group(1) == b"-" else "replace"
+    )
+    r.sp(attribute)
+    read = r.flag if attribute == "FLAGS" else r.label
+    if r.peek() == 0x28:
+        r.open_paren(f"{attribute} list")
+        items: list[str] = []
+        if r.accept(b")"):
+            r.depth -= 1
+        else:
+            items.append(read())
+            while r.accept(b" "):
+                items.append(read())
+            r.close_paren(f"{attribute} list")
+    else:
+        items = [read()]
+        while r.accept(b" "):
+            items.append(read())
+    flags = tuple(items)
+    return Store(
+        tag=tag,
+        messages=messages,
+        mode=mode,
+        silent=m.group(3) is not None,
+        flags=flags,
+        attribute=attribute,
+        unchangedsince=unchangedsince,
+        uid=uid,
+    )
+
+
+# -- ID, QUOTA -------------------------------------------------------------------
+
+
+def _id(tag: str, r: CommandReader, uid: bool) -> Command:
+    # id = "ID" SP id-params-list; id-params-list = "(" *(string SP nstring) ")" / nil
+    r.sp("ID")
+    if r.data[r.pos : r.pos + 3].upper() == b"NIL":
+        r.pos += 3
+        return Id(tag=tag, parameters=None)
+    r.open_paren("ID parameters")
+    params: list[tuple[str, str | None]] = []
+    if r.accept(b")"):
+        r.depth -= 1
+        return Id(tag=tag, parameters=())
+    while True:
+        pos = r.pos
+        key = r.text(r.string("ID field name"), "ID field name", pos)
+        r.sp("ID field name")
+        pos = r.pos
+        raw = r.nstring("ID field value")
+        params.append((key, None if raw is None else r.text(raw, "ID field value", pos)))
+        if not r.accept(b" "):
+            break
+    r.close_paren("ID parameters")
+    return Id(tag=tag, parameters=tuple(params))
+
+
+def _getquota(tag: str, r: CommandReader, uid: bool) -> Command:
+    # getquota = "GETQUOTA" SP quota-root-name; quota-root-name = astring
+    r.sp("GETQUOTA")
+    pos = r.pos
+    return GetQuota(tag=tag, root=r.text(r.astring("quota root"), "quota root", pos))
+
+
+def _setquota(tag: str, r: CommandReader, uid: bool) -> Command:
+    # setquota = "SETQUOTA" SP quota-root-name SP setquota-list
+    # setquota-list = "(" [setquota-resource *(SP setquota-resource)] ")"
+    r.sp("SETQUOTA")
+    pos = r.pos
+    root = r.text(r.astring("quota root"), "quota root", pos)
+    r.sp("quota root")
+    r.open_paren("quota limits")
+    limits: list[tuple[str, int]] = []
+    if r.accept(b")"):
+        r.depth -= 1
+    else:
+        while True:
+            resource = r.keyword("quota resource")
+            r.sp("quota resource")
+            limits.append((resource, r.number64("quota limit")))
+            if not r.accept(b" "):
+                break
+        r.close_paren("quota limits")
+    return SetQuota(tag=tag, root=root, limits=tuple(limits))
+
+
+# -- NOTIFY (RFC 5465) -------------------------------------------------------------
+
+_NOTIFY_FILTERS = frozenset(
+    {"SELECTED", "SELECTED-DELAYED", "INBOXES", "PERSONAL", "SUBSCRIBED", "SUBTREE", "MAILBOXES"}
+)
+
+
+def _notify(tag: str, r: CommandReader, uid: bool) -> Command:
+    # notify = "NOTIFY" SP (notify-set / notify-none)
+    # notify-set = "SET" [status-indicator] SP event-groups; status-indicator = SP "STATUS"
+    r.sp("NOTIFY")
+    start = r.pos
+    word = r.keyword('"SET" or "NONE"')
+    if word == "NONE":
+        return Notify(tag=tag, none=True)
+    if word != "SET":
+        raise r.expected('"SET" or "NONE"', start)
+    r.sp("SET")
+    status = False
+    if r.data[r.pos : r.pos + 7].upper() == b"STATUS ":
+        r.pos += 7
+        status = True
+    groups = [_notify_group(r)]
+    while r.accept(b" "):
+        groups.append(_notify_group(r))
+    return Notify(tag=tag, status=status, groups=tuple(groups))
+
+
+def _notify_group(r: CommandReader) -> NotifyGroup:
+    # event-group = "(" filter-mailboxes SP events ")"
+    r.open_paren("event group")
+    start = r.pos
+    filt = r.keyword("filter-mailboxes")
+    if filt not in _NOTIFY_FILTERS:
+        raise r.error(f"unknown NOTIFY mailbox filter {filt}", start)
+    mailboxes: list[str] = []
+    if filt in ("SUBTREE", "MAILBOXES"):
+        # one-or-more-mailbox = mailbox / "(" mailbox *(SP mailbox) ")"
+        r.sp(filt)
+        if r.peek() == 0x28:
+            r.open_paren("mailbox list")
+            mailboxes.append(r.mailbox())
+            while r.accept(b" "):
+                mailboxes.append(r.mailbox())
+            r.close_paren("mailbox list")
+        else:
+            mailboxes.append(r.mailbox())
+    r.sp("filter-mailboxes")
+    events: tuple[NotifyEvent, ...] | None = None
+    if r.peek() == 0x28:
+        # events = ( "(" event *(SP event) ")" ) / "NONE"
+        r.open_paren("events")
+        found: list[NotifyEvent] = []
+        while True:
+            pos = r.pos
+            name = r.ascii(r.atom("event"), "event", pos)
+            fetch: tuple[FetchItem, ...] = ()
+            if name.upper() == "MESSAGENEW" and r.data[r.pos : r.pos + 2] == b" (":
+                r.pos += 1
+                r.open_paren("MessageNew fetch attributes")
+                items = [_fetch_att(r)]
+                while r.accept(b" "):
+                    items.append(_fetch_att(r))
+                r.close_paren("MessageNew fetch attributes")
+                fetch = tuple(items)
+            found.append(NotifyEvent(name=name, fetch=fetch))
+            if not r.accept(b" "):
+                break
+        r.close_paren("events")
+        events = tuple(found)
+    else:
+        pos = r.pos
+        if r.keyword("events") != "NONE":
+            raise r.expected('events or "NONE"', pos)
+    r.close_paren("event group")
+    return NotifyGroup(filter=filt, mailboxes=tuple(mailboxes), events=events)
+
+
+# -- METADATA (RFC 5464), ACL (RFC 4314) ---------------------------------------------
+
+
+def _getmetadata(tag: str, r: CommandReader, uid: bool) -> Command:
+    # getmetadata = "GETMETADATA" [SP getmetadata-options] SP mailbox SP entries
+    # getmetadata-option = "MAXSIZE" SP number / "DEPTH" SP ("0" / "1" / "infinity")
+    # RFC 5464's examples put the options after the mailbox, as MailKit does:
+    # both orders are accepted.
+    r.sp("GETMETADATA")
+    maxsize: int | None = None
+    depth: str | None = None
+    if r.peek() == 0x28:
+        maxsize, depth = _metadata_options(r)
+        r.sp("GETMETADATA options")
+    mailbox = r.mailbox()  # "" is the server itself
+    r.sp("mailbox name")
+    if _METADATA_OPTION.match(r.data, r.pos):
+        maxsize, depth = _metadata_options(r)
+        r.sp("GETMETADATA options")
+    entries: list[str] = []
+    if r.peek() == 0x28:
+        # entries = entry / "(" entry *(SP entry) ")"
+        r.open_paren("entries")
+        entries.append(_entry(r))
+        while r.accept(b" "):
+            entries.append(_entry(r))
+        r.close_paren("entries")
+    else:
+        entries.append(_entry(r))
+        # MailKit sends several bare entries; accept them as a list.
+        while r.accept(b" "):
+            entries.append(_entry(r))
+    return GetMetadata(
+        tag=tag, mailbox=mailbox, entries=tuple(entries), maxsize=maxsize, depth=depth
+    )
+
+
+_METADATA_OPTION = re.compile(rb"\((?:MAXSIZE|DEPTH) ", re.IGNORECASE)
+
+
+def _metadata_options(r: CommandReader) -> tuple[int | None, str | None]:
+    maxsize: int | None = None
+    depth: str | None = None
+    r.open_paren("GETMETADATA options")
+    while True:
+        start = r.pos
+        opt = r.keyword("GETMETADATA option")
+        r.sp(opt)
+        if opt == "MAXSIZE":
+            maxsize = r.number("MAXSIZE")
+        elif opt == "DEPTH":
+            pos = r.pos
+            depth = r.keyword("depth")
+            if depth not in ("0", "1", "INFINITY"):
+                raise r.expected('depth "0", "1" or "infinity"', pos)
+        else:
+            raise r.error(f"unknown GETMETADATA option {opt}", start)
+        if not r.accept(b" "):
+            break
+    r.close_paren("GETMETADATA options")
+    return maxsize, depth
+
+
+def _entry(r: CommandReader) -> str:
+    pos = r.pos
+    return r.text(r.astring("entry name"), "entry name", pos)
+
+
+def _setmetadata(tag: str, r: CommandReader, uid: bool) -> Command:
+    # setmetadata = "SETMETADATA" SP mailbox SP entry-values
+    # entry-values = "(" entry-value *(SP entry-value) ")"; entry-value = entry SP value
+    # value = nstring / literal8
+    r.sp("SETMETADATA")
+    mailbox = r.mailbox()
+    r.sp("mailbox name")
+    r.open_paren("entry values")
+    values: list[tuple[str, bytes | None]] = []
+    while True:
+        entry = _entry(r)
+        r.sp("entry name")
+        value: bytes | None
+        if r.data.startswith(b"~{", r.pos):
+            value = r.literal("literal8", allow8=True)[0]
+        else:
+            value = r.nstring("entry value")
+        values.append((entry, value))
+        if not r.accept(b" "):
+            break
+    r.close_paren("entry values")
+    return SetMetadata(tag=tag, mailbox=mailbox, entries=tuple(values))
+
+
+def _identifier(r: CommandReader) -> str:
+    pos = r.pos
+    return r.text(r.astring("identifier"), "identifier", pos)
+
+
+def _setacl(tag: str, r: CommandReader, uid: bool) -> Command:
+    # setacl = "SETACL" SP mailbox SP identifier SP mod-rights; mod-rights = astring
+    r.sp("SETACL")
+    mailbox = r.mailbox()
+    r.sp("mailbox name")
+    identifier = _identifier(r)
+    r.sp("identifier")
+    pos = r.pos
+    rights = r.ascii(r.astring("rights"), "rights", pos)
+    mode: Literal["replace", "add", "remove"] = "replace"
+    if rights[:1] == "+":
+        mode, rights = "add", rights[1:]
+    elif rights[:1] == "-":
+        mode, rights = "remove", rights[1:]
+    return SetAcl(tag=tag, mailbox=mailbox, identifier=identifier, rights=rights, mode=mode)
+
+
+def _acl_identifier(cls: type[DeleteAcl | ListRights]) -> CommandParser:
+    def parse(tag: str, r: CommandReader, uid: bool) -> Command:
+        r.sp(cls.name)
+        mailbox = r.mailbox()
+        r.sp("mailbox name")
+        return cls(tag=tag, mailbox=mailbox, identifier=_identifier(r))
+
+    return parse
+
+
+_COMMANDS: dict[bytes, CommandParser] = {
+    b"CAPABILITY": _no_args(Capability),
+    b"NOOP": _no_args(Noop),
+    b"LOGOUT": _no_args(Logout),
+    b"STARTTLS": _no_args(StartTLS),
+    b"LOGIN": _login,
+    b"AUTHENTICATE": _authenticate,
+    b"ENABLE": _enable,
+    b"COMPRESS": _compress,
+    b"SELECT": _select,
+    b"EXAMINE": _examine,
+    b"CREATE": _create,
+    b"DELETE": _mailbox_command(Delete),
+    b"RENAME": _rename,
+    b"SUBSCRIBE": _mailbox_command(Subscribe),
+    b"UNSUBSCRIBE": _mailbox_command(Unsubscribe),
+    b"LIST": _list,
+    b"XLIST": _xlist,
+    b"LSUB": _lsub,
+    b"NAMESPACE": _no_args(Namespace),
+    b"STATUS": _status,
+    b"APPEND": _append,
+    b"IDLE": _no_args(Idle),
+    b"CHECK": _no_args(Check),
+    b"CLOSE": _no_args(Close),
+    b"UNSELECT": _no_args(Unselect),
+    b"EXPUNGE": _expunge,
+    b"SEARCH": _search,
+    b"SORT": _sort,
+    b"THREAD": _thread,
+    b"FETCH": _fetch,
+    b"STORE": _store,
+    b"COPY": _copy_move(Copy),
+    b"MOVE": _copy_move(Move),
+    b"ID": _id,
+    b"GETQUOTA": _getquota,
+    b"GETQUOTAROOT": _mailbox_command(GetQuotaRoot),
+    b"SETQUOTA": _setquota,
+    b"NOTIFY": _notify,
+    b"GETMETADATA": _getmetadata,
+    b"SETMETADATA": _setmetadata,
+    b"SETACL": _setacl,
+    b"DELETEACL": _acl_identifier(DeleteAcl),
+    b"LISTRIGHTS": _acl_identifier(ListRights),
+    b"GETACL": _mailbox_command(GetAcl),
+    b"MYRIGHTS": _mailbox_command(MyRights),
+}
+# RFC 3501 6.4.8 and extensions: the commands that take a "UID" prefix.
+_UID_COMMANDS = frozenset(
+    {b"FETCH", b"STORE", b"COPY", b"MOVE", b"SEARCH", b"SORT", b"THREAD", b"EXPUNGE"}
+)
+_COMMAND_NAME = re.compile(rb"[A-Za-z0-9][A-Za-z0-9\-_.]*")
+
+
+def parse_command(
+    data: bytes,
+    *,
+    utf8: bool = False,
+    extensions: Mapping[str, CommandParser] | None = None,
+    max_depth: int = 16,
+    max_search_depth: int = 8,
+) -> Command:
+    """Parse one complete command (``tag SP name [args] CRLF``, literals inline).
+
+    ``utf8`` is True once the client enabled UTF8=ACCEPT (RFC 6855).
+    ``extensions`` maps upper-case command names to extension parsers.
+    ``max_depth`` / ``max_search_depth`` bound parenthesis nesting.
+    Raises :class:`ParseError` and nothing else.
+    """
+    r = CommandReader(data, utf8=utf8, max_depth=max_depth, max_search_depth=max_search_depth)
+    try:
+        m = _TAG.match(data)
+        if m is None:
+            raise r.expected("tag")
+        r.tag = m.group().decode("ascii")
+        r.pos = m.end()
+        r.sp("tag")
+        start = r.pos
+        m = _COMMAND_NAME.match(data, start)
+        if m is None:
+            raise r.expected("command name")
+        r.pos = m.end()
+        name = m.group().upper()
+        uid = False
+        if name == b"UID":
+            r.sp("UID")
+            start = r.pos
+            m = _COMMAND_NAME.match(data, start)
+            if m is None:
+                raise r.expected("command name after UID")
+            r.pos = m.end()
+            name = m.group().upper()
+            uid = True
+            if name not in _UID_COMMANDS and (
+                extensions is None or name.decode() not in extensions
+            ):
+                raise r.error(f"UID {name.decode()} is not a UID command", start)
+        parser = None
+        if extensions is not None:
+            parser = extensions.get(name.decode())
+        if parser is None:
+            parser = _COMMANDS.get(name)
+        if parser is None:
+            raise r.error(f"unknown command {name.decode()}", start)
+        command = parser(r.tag, r, uid)
+        r.end(f"{name.decode()} arguments" if r.pos > m.end() else name.decode())
+        return command
+    except ParseError:
+        raise
+    except RecursionError:
+        raise r.error("nesting too deep") from None
+    except Exception as exc:  # the contract: nothing but ParseError escapes
+        raise r.error(f"invalid command ({type(exc).__name__})") from None

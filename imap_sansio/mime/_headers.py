@@ -1,0 +1,130 @@
+"""Header blocks with byte offsets (RFC 5322 2.2, RFC 3501 6.4.5).
+
+Hand-written because :mod:`email.parser` does not report where each field
+lies in the stored bytes, and ``BODY[HEADER.FIELDS (...)]`` must return the
+stored field lines exactly (folding kept).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+__all__ = ["Header", "HeaderField", "parse_header", "unfold"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HeaderField:
+    """One header field: ``data[start:end]`` is the stored field, all its lines.
+
+    ``name`` is lower-cased (field names are case-insensitive, RFC 5322 1.2.2);
+    ``None`` marks a line that is not a field (no colon): it is kept so that
+    ``HEADER.FIELDS.NOT`` returns it as stored.
+    """
+
+    name: bytes | None
+    start: int
+    value_start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Header:
+    """The header block of an entity: ``data[start:end]``, blank line included.
+
+    ``blank`` is the stored blank line that ends the header (``b"\\r\\n"`` or
+    ``b"\\n"``), or ``b""`` when the header runs to the end of the entity.
+    """
+
+    data: bytes = field(repr=False, compare=False)
+    start: int
+    end: int
+    blank: bytes
+    fields: tuple[HeaderField, ...]
+
+    def get_all(self, name: bytes) -> list[HeaderField]:
+        """The fields called ``name`` (lower case), in stored order."""
+        return [f for f in self.fields if f.name == name]
+
+    def first(self, name: bytes) -> bytes | None:
+        """The unfolded, stripped value of the first field ``name``, or None."""
+        for f in self.fields:
+            if f.name == name:
+                return self.value(f)
+        return None
+
+    def value(self, f: HeaderField) -> bytes:
+        """A field's value, unfolded (RFC 5322 2.2.3) and stripped of outer WSP."""
+        return unfold(self.data[f.value_start : f.end]).strip(b" \t\r\n")
+
+    def raw(self, f: HeaderField) -> bytes:
+        return self.data[f.start : f.end]
+
+    def select(self, names: Iterable[str], *, exclude: bool) -> bytes:
+        """``HEADER.FIELDS`` / ``HEADER.FIELDS.NOT`` (RFC 3501 6.4.5).
+
+        The stored lines of the fields named (or, with ``exclude``, of all the
+        other lines), in stored order, followed by the blank line that ends a
+        header.  Names compare case-insensitively.
+        """
+        wanted = {n.encode("ascii", "replace").lower() for n in names}
+        out: list[bytes] = []
+        for f in self.fields:
+            hit = f.name is not None and f.name in wanted
+            if hit != exclude:
+                line = self.data[f.start : f.end]
+                out.append(line)
+                if not line.endswith(b"\n"):
+                    out.append(b"\r\n")
+        out.append(self.blank or b"\r\n")
+        return b"".join(out)
+
+
+def unfold(value: bytes) -> bytes:
+    """Remove the line breaks of folding; the WSP that follows them stays."""
+    if b"\n" not in value:
+        return value
+    return value.replace(b"\r\n", b"").replace(b"\n", b"")
+
+
+def parse_header(data: bytes, start: int, end: int) -> Header:
+    """Read the header block of ``data[start:end]``.
+
+    The header ends after the first empty line; without one it runs to
+    ``end`` (a message with no body).  Never raises.
+    """
+    fields: list[HeaderField] = []
+    pos = start
+    blank = b""
+    cur_name: bytes | None = None
+    cur_start = cur_value = -1
+    while pos < end:
+        nl = data.find(b"\n", pos, end)
+        line_end = end if nl < 0 else nl + 1
+        first = data[pos]
+        if first in (0x0D, 0x0A) and line_end - pos <= 2 and data[pos:line_end] in (b"\r\n", b"\n"):
+            blank = data[pos:line_end]
+            if cur_start >= 0:
+                fields.append(
+                    HeaderField(name=cur_name, start=cur_start, value_start=cur_value, end=pos)
+                )
+            return Header(data=data, start=start, end=line_end, blank=blank, fields=tuple(fields))
+        if first in (0x20, 0x09) and cur_start >= 0:
+            pos = line_end  # a continuation line of the current field
+            continue
+        if cur_start >= 0:
+            fields.append(
+                HeaderField(name=cur_name, start=cur_start, value_start=cur_value, end=pos)
+            )
+        colon = data.find(b":", pos, line_end)
+        cur_start = pos
+        if colon < 0:
+            cur_name, cur_value = None, line_end
+        else:
+            name = data[pos:colon].rstrip(b" \t").lower()
+            cur_name = name if name and b" " not in name and b"\t" not in name else None
+            cur_value = colon + 1
+        pos = line_end
+    if cur_start >= 0:
+        fields.append(HeaderField(name=cur_name, start=cur_start, value_start=cur_value, end=end))
+    return Header(data=data, start=start, end=end, blank=blank, fields=tuple(fields))

@@ -1,0 +1,486 @@
+"""The message model: MIME structure with byte offsets, sections, ENVELOPE, BODYSTRUCTURE.
+
+Hand-written because the stdlib :mod:`email` parser does not keep byte
+offsets: FETCH ``BODY[1.2]``, ``BODY[1.2.MIME]``, ``BODY[TEXT]`` and partials
+must return exactly the stored bytes, and a re-serialised
+:class:`email.message.Message` differs from them (folding, line endings,
+boundaries).  The parser reads the stored bytes once, builds a tree of
+:class:`MessagePart` regions (offsets into the one stored ``bytes``; no part
+copies the message) and every section is a slice of it.
+
+Multipart bodies are split on delimiter lines (RFC 2046 5.1.1): a line that
+is ``--boundary``, optionally ``--`` (close delimiter), then only whitespace.
+The line break before a delimiter belongs to it, so ``hello\\r\\n\\r\\n--b``
+gives the part body ``hello\\r\\n``.  Best effort for broken input, never an
+exception:
+
+- no Content-Type, or one that does not parse: text/plain; charset=us-ascii
+  (RFC 2045 5.2), or message/rfc822 inside multipart/digest (RFC 2046 5.1.5);
+- multipart without a boundary (or nested deeper than :data:`MAX_DEPTH`):
+  treated as text/plain, as Dovecot does;
+- multipart without any delimiter line: one empty text/plain part (the
+  BODYSTRUCTURE grammar needs at least one, Dovecot does the same);
+- no close delimiter: the last part runs to the end of the enclosing body;
+- a header without the empty line: the header runs to the end, the body is empty;
+- LF-only line endings work as CRLF does.
+
+Sections (RFC 3501 6.4.5) are addressed as in :meth:`Message.section`; a
+non-existent part gives None: we recommend the server answer it as an empty
+string ``""`` as Dovecot does (``nstring`` also allows NIL, but some clients
+treat NIL as an error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from .._bodystructure import (
+    Address,
+    BodyFields,
+    BodyStructure,
+    Envelope,
+    MultiPart,
+    Params,
+    SinglePart,
+)
+from ._address import parse_address_list
+from ._decode import IDENTITY_ENCODINGS, decode_transfer
+from ._headers import Header, parse_header
+from ._params import get_param, parse_content_type, parse_disposition, parse_language
+
+__all__ = [
+    "MAX_DEPTH",
+    "Message",
+    "MessagePart",
+    "UnknownTransferEncoding",
+    "bodystructure_of",
+    "envelope_of",
+    "partial",
+]
+
+#: Nesting limit for multipart and message/rfc822 parts; deeper ones are leaves.
+MAX_DEPTH = 64
+
+_DEFAULT_TEXT_PARAMS: Params = ((b"CHARSET", b"us-ascii"),)
+_SECTION_TEXTS = frozenset({"HEADER", "HEADER.FIELDS", "HEADER.FIELDS.NOT", "TEXT", "MIME"})
+
+
+class UnknownTransferEncoding(Exception):
+    """BINARY of a part whose Content-Transfer-Encoding we cannot decode.
+
+    The server answers ``NO [UNKNOWN-CTE]`` (RFC 3516 4.3).  ``encoding`` is
+    the stored value, upper-cased.
+    """
+
+    def __init__(self, encoding: bytes) -> None:
+        super().__init__(f"unknown Content-Transfer-Encoding {encoding!r}")
+        self.encoding = encoding
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessagePart:
+    """One MIME entity: header ``data[start:body_start]``, body ``data[body_start:end]``.
+
+    For the message itself (and a message/rfc822 part's encapsulated
+    message) the header is the message header; for a body part of a
+    multipart it is the part's MIME header.
+    """
+
+    data: bytes = field(repr=False, compare=False)
+    start: int
+    body_start: int
+    end: int
+    header: Header = field(repr=False)
+    type: bytes
+    subtype: bytes
+    params: Params
+    encoding: bytes
+    #: The body parts of a multipart (never empty for one).
+    children: tuple[MessagePart, ...] = ()
+    #: message/rfc822 and message/global: the encapsulated message.
+    message: MessagePart | None = None
+
+    @property
+    def is_multipart(self) -> bool:
+        return bool(self.children)
+
+    @property
+    def header_bytes(self) -> bytes:
+        return self.data[self.start : self.body_start]
+
+    @property
+    def body(self) -> bytes:
+        """The body as stored (still transfer-encoded)."""
+        return self.data[self.body_start : self.end]
+
+    @property
+    def charset(self) -> str | None:
+        value = get_param(self.params, b"CHARSET")
+        return value.decode("ascii", "replace") if value is not None else None
+
+    def decoded_body(self) -> bytes | None:
+        """The body with its Content-Transfer-Encoding undone, None if unknown."""
+        return decode_transfer(self.body, self.encoding)
+
+    def walk(self) -> Iterator[MessagePart]:
+        """This part and every part below it, depth first, in order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+        if self.message is not None:
+            yield from self.message.walk()
+
+
+def _line_count(data: bytes, start: int, end: int) -> int:
+    """Lines of ``data[start:end]``; a last line without a line break counts."""
+    if end <= start:
+        return 0
+    return data.count(b"\n", start, end) + (data[end - 1] != 0x0A)
+
+
+def _delimiters(data: bytes, start: int, end: int, boundary: bytes) -> list[tuple[int, int, bool]]:
+    """(line start, line end, is close) of each delimiter line in ``data[start:end]``."""
+    dash = b"--" + boundary
+    found: list[tuple[int, int, bool]] = []
+    pos = start
+    while pos < end:
+        if pos == start and data.startswith(dash, start, end):
+            p = start
+        else:
+            p = data.find(b"\n" + dash, pos, end)
+            if p < 0:
+                break
+            p += 1
+        nl = data.find(b"\n", p, end)
+        line_end = end if nl < 0 else nl + 1
+        rest = data[p + len(dash) : line_end].rstrip(b" \t\r\n")
+        if rest in (b"", b"--"):
+            found.append((p, line_end, rest == b"--"))
+            if rest == b"--":
+                break
+        pos = max(p + 1, line_end if rest in (b"", b"--") else p + 1)
+    return found
+
+
+def _parse(data: bytes, start: int, end: int, depth: int, in_digest: bool) -> MessagePart:
+    header = parse_header(data, start, end)
+    body_start = header.end
+    ct_value = header.first(b"content-type")
+    ct = parse_content_type(ct_value) if ct_value is not None else None
+    params: Params
+    if ct is None:
+        if in_digest:
+            mtype, subtype, params = b"MESSAGE", b"RFC822", ()
+        else:
+            mtype, subtype, params = b"TEXT", b"PLAIN", _DEFAULT_TEXT_PARAMS
+    else:
+        mtype, subtype, params = ct
+    cte = header.first(b"content-transfer-encoding")
+    encoding = b"7BIT"
+    if cte:
+        token = cte.split(b"(", 1)[0].strip(b" \t").upper()
+        encoding = token or b"7BIT"
+
+    def leaf(
+        mtype: bytes = mtype, subtype: bytes = subtype, params: Params = params
+    ) -> MessagePart:
+        return MessagePart(
+            data=data,
+            start=start,
+            body_start=body_start,
+            end=end,
+            header=header,
+            type=mtype,
+            subtype=subtype,
+            params=params,
+            encoding=encoding,
+        )
+
+    if mtype == b"MULTIPART":
+        boundary = get_param(params, b"BOUNDARY")
+        if not boundary or depth >= MAX_DEPTH:
+            return leaf(b"TEXT", b"PLAIN", _DEFAULT_TEXT_PARAMS)
+        children: list[MessagePart] = []
+        delims = _delimiters(data, body_start, end, boundary)
+        digest = subtype == b"DIGEST"
+        for i, (_, line_end, close) in enumerate(delims):
+            if close:
+                break
+            if i + 1 < len(delims):
+                p = delims[i + 1][0]
+                if p - 2 >= line_end and data[p - 2 : p] == b"\r\n":
+                    part_end = p - 2
+                elif p - 1 >= line_end and data[p - 1] == 0x0A:
+                    part_end = p - 1
+                else:
+                    part_end = p
+            else:
+                part_end = end
+            children.append(_parse(data, line_end, part_end, depth + 1, digest))
+        if not children:
+            children.append(
+                MessagePart(
+                    data=data,
+                    start=end,
+                    body_start=end,
+                    end=end,
+                    header=parse_header(data, end, end),
+                    type=b"TEXT",
+                    subtype=b"PLAIN",
+                    params=_DEFAULT_TEXT_PARAMS,
+                    encoding=b"7BIT",
+                )
+            )
+        return MessagePart(
+            data=data,
+            start=start,
+            body_start=body_start,
+            end=end,
+            header=header,
+            type=mtype,
+            subtype=subtype,
+            params=params,
+            encoding=encoding,
+            children=tuple(children),
+        )
+    if (
+        mtype == b"MESSAGE"
+        and subtype in (b"RFC822", b"GLOBAL")
+        and encoding in IDENTITY_ENCODINGS
+        and depth < MAX_DEPTH
+    ):
+        inner = _parse(data, body_start, end, depth + 1, False)
+        return MessagePart(
+            data=data,
+            start=start,
+            body_start=body_start,
+            end=end,
+            header=header,
+            type=mtype,
+            subtype=subtype,
+            params=params,
+            encoding=encoding,
+            message=inner,
+        )
+    return leaf()
+
+
+def partial(data: bytes, origin: int, count: int | None = None) -> bytes:
+    """``<origin.count>`` of a section (RFC 3501 6.4.5): a slice, empty past the end."""
+    origin = max(origin, 0)
+    if count is None:
+        return data[origin:]
+    return data[origin : origin + max(count, 0)]
+
+
+def _addresses(header: Header, name: bytes) -> tuple[Address, ...] | None:
+    found: list[Address] = []
+    for f in header.get_all(name):
+        found.extend(parse_address_list(header.value(f)))
+    return tuple(found) or None
+
+
+def envelope_of(header: Header) -> Envelope:
+    """The ENVELOPE of a message header (RFC 3501 7.4.2, RFC 9051 7.5.2).
+
+    Values as stored, unfolded, outer whitespace stripped, not decoded.  An
+    absent or empty Sender or Reply-To is set to From (RFC 3501 7.4.2).
+    """
+    from_ = _addresses(header, b"from")
+    return Envelope(
+        date=header.first(b"date"),
+        subject=header.first(b"subject"),
+        from_=from_,
+        sender=_addresses(header, b"sender") or from_,
+        reply_to=_addresses(header, b"reply-to") or from_,
+        to=_addresses(header, b"to"),
+        cc=_addresses(header, b"cc"),
+        bcc=_addresses(header, b"bcc"),
+        in_reply_to=header.first(b"in-reply-to"),
+        message_id=header.first(b"message-id"),
+    )
+
+
+def bodystructure_of(part: MessagePart) -> BodyStructure:
+    """The BODYSTRUCTURE of an entity (RFC 3501 7.4.2, RFC 9051 7.5.2)."""
+    header = part.header
+    disposition = None
+    dsp_value = header.first(b"content-disposition")
+    if dsp_value is not None:
+        dsp = parse_disposition(dsp_value)
+        if dsp is not None:
+            disposition = (dsp[0], dsp[1] or None)
+    lang_value = header.first(b"content-language")
+    language = parse_language(lang_value) if lang_value is not None else None
+    location = header.first(b"content-location")
+    if part.children:
+        return MultiPart(
+            parts=tuple(bodystructure_of(child) for child in part.children),
+            subtype=part.subtype,
+            params=part.params or None,
+            disposition=disposition,
+            language=language,
+            location=location,
+        )
+    size = part.end - part.body_start
+    lines: int | None = None
+    envelope: Envelope | None = None
+    body: BodyStructure | None = None
+    if part.message is not None:
+        lines = _line_count(part.data, part.body_start, part.end)
+        envelope = envelope_of(part.message.header)
+        body = bodystructure_of(part.message)
+    elif part.type == b"TEXT":
+        lines = _line_count(part.data, part.body_start, part.end)
+    return SinglePart(
+        type=part.type,
+        subtype=part.subtype,
+        fields=BodyFields(
+            params=part.params or None,
+            id=header.first(b"content-id"),
+            description=header.first(b"content-description"),
+            encoding=part.encoding,
+            size=size,
+        ),
+        lines=lines,
+        envelope=envelope,
+        body=body,
+        md5=header.first(b"content-md5"),
+        disposition=disposition,
+        language=language,
+        location=location,
+    )
+
+
+class Message:
+    """A stored message, parsed once and lazily: FETCH reads every item from it.
+
+    ``Message(data)`` costs nothing; the MIME tree is built on first use and
+    kept.  All sections are slices of ``data`` (except HEADER.FIELDS[.NOT],
+    which joins the stored field lines).
+    """
+
+    __slots__ = ("_bodystructure", "_envelope", "_root", "data")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = bytes(data)
+        self._root: MessagePart | None = None
+        self._envelope: Envelope | None = None
+        self._bodystructure: BodyStructure | None = None
+
+    def __repr__(self) -> str:
+        return f"<Message {len(self.data)} octets>"
+
+    @property
+    def size(self) -> int:
+        """RFC822.SIZE: the stored size in octets."""
+        return len(self.data)
+
+    @property
+    def root(self) -> MessagePart:
+        """The MIME tree of the whole message."""
+        if self._root is None:
+            self._root = _parse(self.data, 0, len(self.data), 0, False)
+        return self._root
+
+    @property
+    def header(self) -> Header:
+        return self.root.header
+
+    @property
+    def envelope(self) -> Envelope:
+        """FETCH ENVELOPE."""
+        if self._envelope is None:
+            self._envelope = envelope_of(self.root.header)
+        return self._envelope
+
+    @property
+    def bodystructure(self) -> BodyStructure:
+        """FETCH BODYSTRUCTURE (with extension data) and BODY (the encoder drops it)."""
+        if self._bodystructure is None:
+            self._bodystructure = bodystructure_of(self.root)
+        return self._bodystructure
+
+    def part(self, path: Sequence[int]) -> MessagePart | None:
+        """The body part ``path`` (``(1, 2)`` for ``1.2``); ``()`` is the message.
+
+        RFC 3501 6.4.5: in a non-multipart message, part 1 is the message body
+        (the entity itself); the parts of a message/rfc822 part are those of
+        the encapsulated message.  None when there is no such part.
+        """
+        node = self.root
+        for i, n in enumerate(path):
+            if node.children:
+                pass
+            elif i == 0:  # the body of a non-multipart message is part 1
+                if n != 1:
+                    return None
+                continue
+            elif node.message is not None:
+                node = node.message
+                if not node.children:
+                    if n != 1:
+                        return None
+                    continue
+            else:
+                return None
+            if not 1 <= n <= len(node.children):
+                return None
+            node = node.children[n - 1]
+        return node
+
+    def section(
+        self,
+        path: Sequence[int] = (),
+        text: str | None = None,
+        fields: Sequence[str] = (),
+    ) -> bytes | None:
+        """The bytes of ``BODY[<path>.<text> (<fields>)]`` (RFC 3501 6.4.5).
+
+        ``text`` is None (the part itself: ``BODY[]``, ``BODY[1.2]``),
+        ``"HEADER"``, ``"HEADER.FIELDS"``, ``"HEADER.FIELDS.NOT"`` (with
+        ``fields``, case-insensitive), ``"TEXT"`` or ``"MIME"`` (needs a path).
+        HEADER/TEXT with a path need a message/rfc822 part.  None when the
+        part or the specifier does not exist (answer ``""``, see the module
+        note).  RFC822 = ``section()``, RFC822.HEADER = ``section((), "HEADER")``,
+        RFC822.TEXT = ``section((), "TEXT")``.
+        """
+        spec = text.upper() if text is not None else None
+        if spec is not None and spec not in _SECTION_TEXTS:
+            return None
+        node = self.part(path)
+        if node is None:
+            return None
+        if spec is None:
+            return self.data if not path else node.body
+        if spec == "MIME":
+            return node.header_bytes if path else None
+        msg = node if not path else node.message
+        if msg is None:
+            return None
+        if spec == "HEADER":
+            return msg.header_bytes
+        if spec == "TEXT":
+            return msg.body
+        return msg.header.select(fields, exclude=spec == "HEADER.FIELDS.NOT")
+
+    def binary(self, path: Sequence[int] = ()) -> bytes | None:
+        """``BINARY[<path>]`` (RFC 3516): the part with its transfer encoding undone.
+
+        ``BINARY[]`` is the whole message as stored.  None when the part does
+        not exist; raises :class:`UnknownTransferEncoding` when its encoding is
+        not one we know (the server answers ``NO [UNKNOWN-CTE]``).
+        ``BINARY.SIZE`` is ``len()`` of it.
+        """
+        node = self.part(path)
+        if node is None:
+            return None
+        if not path:
+            return self.data
+        if node.children or node.message is not None:
+            return node.body
+        decoded = node.decoded_body()
+        if decoded is None:
+            raise UnknownTransferEncoding(node.encoding)
+        return decoded

@@ -1,0 +1,491 @@
+"""The Backend protocol: what the server layer asks of a mail store.
+
+The protocol is grouped by IMAP state, in the manner of go-imap v2:
+
+* :class:`Backend` is the not-authenticated state: it checks credentials and
+  hands out an :class:`Account`; it also carries the change-notification hook.
+* :class:`Account` is the authenticated state: mailbox hierarchy, subscriptions,
+  STATUS, APPEND, and :meth:`Account.select`, which opens a
+* :class:`Mailbox` handle: the selected state (message listing, bytes, STORE,
+  COPY, MOVE, EXPUNGE and :meth:`Mailbox.changes_since`).
+
+Everything speaks UIDs (never sequence numbers), mailbox names as ``str`` with
+the hierarchy delimiter ``"/"`` (``"INBOX"`` always upper case), flags as
+``str`` (system flags in their canonical spelling such as ``"\\Seen"``, and
+keywords), message bytes, and aware :class:`~datetime.datetime` internal dates
+passed in by the caller (nothing here reads the clock).
+
+Stores need not live in this process: a database shared by many server
+processes is the design target.  So no method may assume the caller is the
+only writer.  Every mailbox has a modification sequence that each change
+bumps (append, flag change, expunge); expunges leave tombstones, so any
+session can catch up with :meth:`Mailbox.changes_since`.  Backends push a
+:class:`ChangeNotice` to every listener after a change (possibly from another
+thread); the server then wakes the sessions concerned, which pull.
+
+Optional protocols (:class:`QuotaAccount`, :class:`SpecialUseCreateAccount`,
+:class:`AppendLimitAccount`, :class:`CondstoreAccount`) mark optional
+features; the server advertises a capability only when the account object
+implements the matching protocol (``isinstance`` checks, they are
+``runtime_checkable``).
+
+Errors meant for the client are :class:`ImapNo` and :class:`ImapBad`, carrying
+the *name* of an IMAP response code (``"TRYCREATE"``, ``"NONEXISTENT"``, ...);
+the server maps them to responses.  Any other exception is a server bug and
+becomes ``NO [SERVERBUG]``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from imap_sansio._secret import Secret
+
+__all__ = [
+    "SPECIAL_USE_ATTRIBUTES",
+    "SYSTEM_FLAGS",
+    "Account",
+    "AppendLimitAccount",
+    "AppendResult",
+    "AuthenticationFailed",
+    "Backend",
+    "ChangeListener",
+    "ChangeNotice",
+    "Changes",
+    "CondstoreAccount",
+    "CopyResult",
+    "ImapBad",
+    "ImapNo",
+    "Mailbox",
+    "MailboxInfo",
+    "MailboxStatus",
+    "MessageInfo",
+    "QuotaAccount",
+    "QuotaResource",
+    "SpecialUseCreateAccount",
+    "StoreAction",
+    "StoreResult",
+    "normalize_flags",
+]
+
+
+# ---------------------------------------------------------------------------
+# Errors
+
+
+class ImapNo(Exception):
+    """A deliberate ``NO``: the server relays ``text`` with ``[code]``.
+
+    ``code`` is a response-code name such as ``"TRYCREATE"`` (RFC 3501 7.1),
+    ``"NONEXISTENT"``, ``"ALREADYEXISTS"``, ``"CANNOT"`` (RFC 5530),
+    ``"OVERQUOTA"`` (RFC 9208), ``"USEATTR"`` (RFC 6154) or ``None``.
+    """
+
+    def __init__(self, text: str, code: str | None = None) -> None:
+        super().__init__(text)
+        self.text = text
+        self.code = code
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.text!r}, code={self.code!r})"
+
+
+class ImapBad(Exception):
+    """A deliberate ``BAD`` (the arguments were invalid), relayed with ``[code]``."""
+
+    def __init__(self, text: str, code: str | None = None) -> None:
+        super().__init__(text)
+        self.text = text
+        self.code = code
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.text!r}, code={self.code!r})"
+
+
+class AuthenticationFailed(ImapNo):
+    """Wrong user name or password (``NO [AUTHENTICATIONFAILED]``, RFC 5530).
+
+    The text never says which of the two was wrong.
+    """
+
+    def __init__(
+        self,
+        text: str = "Authentication failed",
+        code: str | None = "AUTHENTICATIONFAILED",
+    ) -> None:
+        super().__init__(text, code)
+
+
+# ---------------------------------------------------------------------------
+# Flags
+
+#: RFC 3501 2.3.2 system flags a client may set (``\Recent`` is session
+#: state, kept by the core, never stored).
+SYSTEM_FLAGS: tuple[str, ...] = ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")
+_SYSTEM_BY_LOWER = {f.lower(): f for f in SYSTEM_FLAGS}
+
+#: RFC 6154 2: the special-use mailbox attributes.
+SPECIAL_USE_ATTRIBUTES: frozenset[str] = frozenset(
+    {"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash"}
+)
+
+# RFC 3501 9: flag-keyword = atom; atom-char = any CHAR except atom-specials
+# ( "(" / ")" / "{" / SP / CTL / list-wildcards / quoted-specials / "]" ).
+_ATOM_SPECIALS = frozenset('(){%*"\\]')
+
+
+def normalize_flags(flags: Collection[str]) -> frozenset[str]:
+    """Validate flags for STORE/APPEND and give system flags their canonical case.
+
+    System flags are case-insensitive (RFC 3501 2.3.2, 9: ``"\\" atom``); a
+    backslash name that is not a storable system flag (``\\Recent``, ``\\Foo``)
+    or a keyword with characters outside ``atom`` raises :class:`ImapBad`.
+    Keywords keep their spelling.
+    """
+    result: set[str] = set()
+    for flag in flags:
+        if flag.startswith("\\"):
+            canonical = _SYSTEM_BY_LOWER.get(flag.lower())
+            if canonical is None:
+                raise ImapBad(f"Invalid system flag {flag}")
+            result.add(canonical)
+            continue
+        if not flag or any(c in _ATOM_SPECIALS or not 0x20 < ord(c) < 0x7F for c in flag):
+            raise ImapBad("Invalid flag keyword")
+        result.add(flag)
+    return frozenset(result)
+
+
+# ---------------------------------------------------------------------------
+# Values
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageInfo:
+    """One message's metadata (the FETCH data that is not its bytes)."""
+
+    uid: int
+    flags: frozenset[str]
+    internal_date: datetime
+    size: int  # RFC822.SIZE: the stored octet count
+    modseq: int  # RFC 7162: mod-sequence of the last change to this message
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MailboxInfo:
+    """One name in an account's hierarchy, as LIST needs it.
+
+    ``selectable`` is False for a name that exists only as a level of
+    hierarchy (``\\Noselect``, e.g. the parent left when a mailbox with
+    children was deleted, RFC 3501 6.3.4).  ``attributes`` are any further
+    attributes the store knows (``\\Noinferiors``, ``\\Marked``, ...); the
+    children attributes are computed by the server from the name set.
+    """
+
+    name: str
+    selectable: bool = True
+    special_use: frozenset[str] = frozenset()
+    attributes: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MailboxStatus:
+    """STATUS / SELECT data of a mailbox (RFC 3501 6.3.10, RFC 7162, RFC 9051)."""
+
+    messages: int
+    uidnext: int
+    uidvalidity: int
+    unseen: int  # messages without \Seen
+    highest_modseq: int
+    size: int  # RFC 8438 STATUS SIZE: total octets
+    deleted: int  # RFC 9051 STATUS DELETED: messages with \Deleted
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppendResult:
+    """What APPENDUID (RFC 4315 3) reports."""
+
+    uidvalidity: int
+    uid: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CopyResult:
+    """What COPYUID (RFC 4315 3) reports: ``(source uid, destination uid)`` pairs.
+
+    ``uid_map`` is in ascending source-UID order; it is empty when none of the
+    UIDs existed (then the server sends no COPYUID at all).
+    """
+
+    uidvalidity: int
+    uid_map: tuple[tuple[int, int], ...]
+
+
+class StoreAction(enum.Enum):
+    """STORE FLAGS / +FLAGS / -FLAGS (RFC 3501 6.4.6)."""
+
+    SET = "FLAGS"
+    ADD = "+FLAGS"
+    REMOVE = "-FLAGS"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreResult:
+    """Outcome of a STORE over a set of UIDs.
+
+    ``messages``: the current state of every addressed message that exists
+    (changed or not, ascending UID), for the untagged FETCH responses.
+    ``changed``: the UIDs whose flags really changed (their modseq was bumped).
+    ``modified``: UIDs refused because their modseq exceeded UNCHANGEDSINCE
+    (RFC 7162 3.1.3, the ``[MODIFIED ...]`` response code).
+    """
+
+    messages: tuple[MessageInfo, ...]
+    changed: tuple[int, ...]
+    modified: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Changes:
+    """Everything that happened in a mailbox after a given modseq.
+
+    ``new``: messages appended after it (ascending UID; a session announces
+    them with EXISTS).  ``changed``: messages that existed then and whose flags
+    changed since (ascending UID; FETCH FLAGS).  ``expunged``: UIDs that
+    existed then and are gone now (ascending; EXPUNGE or VANISHED).  Messages
+    both appended and expunged after ``modseq`` appear nowhere.
+    ``highest_modseq`` is the mailbox's modseq now: pass it to the next call.
+    A ``uidvalidity`` different from the session's means the mailbox was
+    replaced (deleted and re-created): the session must be closed
+    (RFC 3501 2.3.1.1).
+    """
+
+    new: tuple[MessageInfo, ...]
+    changed: tuple[MessageInfo, ...]
+    expunged: tuple[int, ...]
+    highest_modseq: int
+    uidvalidity: int
+    uidnext: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangeNotice:
+    """Pushed to listeners after a change.
+
+    ``mailbox`` names the mailbox whose messages changed, or is None when the
+    account's mailbox list changed (CREATE, DELETE, RENAME, SUBSCRIBE).
+    """
+
+    username: str
+    mailbox: str | None = None
+
+
+ChangeListener = Callable[[ChangeNotice], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuotaResource:
+    """One resource of a quota root (RFC 9208 5): STORAGE is in units of 1024 octets."""
+
+    name: str  # "STORAGE", "MESSAGE", ...
+    usage: int
+    limit: int
+
+
+# ---------------------------------------------------------------------------
+# The protocols
+
+
+@runtime_checkable
+class Mailbox(Protocol):
+    """A selected (or examined) mailbox: the selected state.
+
+    The handle stays bound to the mailbox it opened, also when the mailbox
+    is renamed.  After the mailbox is deleted every call raises
+    ``ImapNo(..., code="NONEXISTENT")``.  UID arguments may name UIDs that do
+    not exist (any more); they are skipped.
+    """
+
+    @property
+    def name(self) -> str:
+        """The mailbox's current name."""
+        ...
+
+    @property
+    def uidvalidity(self) -> int: ...
+
+    def status(self) -> MailboxStatus: ...
+
+    def keywords(self) -> tuple[str, ...]:
+        """Keywords defined in this mailbox (for the FLAGS response)."""
+        ...
+
+    def messages(self, uids: Collection[int] | None = None) -> list[MessageInfo]:
+        """Metadata of the messages with these UIDs (all when None), ascending UID."""
+        ...
+
+    def message_bytes(self, uid: int) -> bytes | None:
+        """The stored message, or None if it was expunged meanwhile."""
+        ...
+
+    def store_flags(
+        self,
+        uids: Collection[int],
+        action: StoreAction,
+        flags: Collection[str],
+        *,
+        unchanged_since: int | None = None,
+    ) -> StoreResult:
+        """STORE; flags are validated (:func:`normalize_flags`) before anything changes."""
+        ...
+
+    def copy(self, uids: Collection[int], destination: str) -> CopyResult:
+        """COPY (flags and internal dates kept); ``NO [TRYCREATE]`` if no such mailbox."""
+        ...
+
+    def move(self, uids: Collection[int], destination: str) -> CopyResult:
+        """MOVE (RFC 6851): copy, then expunge the sources from this mailbox."""
+        ...
+
+    def expunge(self, uids: Collection[int] | None = None) -> tuple[int, ...]:
+        """Remove ``\\Deleted`` messages (only those among ``uids`` when given:
+        UID EXPUNGE, RFC 4315 2.1); returns the expunged UIDs, ascending."""
+        ...
+
+    def changes_since(self, modseq: int) -> Changes:
+        """What changed after ``modseq`` (see :class:`Changes`)."""
+        ...
+
+
+@runtime_checkable
+class Account(Protocol):
+    """An authenticated user: the authenticated state.
+
+    Mailbox names are validated and INBOX-normalised by the backend
+    (``"inbox"`` means ``"INBOX"``, RFC 3501 5.1).
+    """
+
+    @property
+    def username(self) -> str: ...
+
+    def list_mailboxes(self) -> list[MailboxInfo]:
+        """Every name in the hierarchy, including ``\\Noselect`` levels.
+
+        LIST pattern matching and children attributes are computed from this
+        by :mod:`imap_sansio.server._mailboxes`.
+        """
+        ...
+
+    def create_mailbox(self, name: str) -> None:
+        """CREATE (RFC 3501 6.3.3): superior names are created as needed; a
+        trailing delimiter is dropped; ``NO [ALREADYEXISTS]`` if it exists."""
+        ...
+
+    def delete_mailbox(self, name: str) -> None:
+        """DELETE (RFC 3501 6.3.4): a mailbox with inferiors loses its messages
+        and becomes ``\\Noselect``; INBOX cannot be deleted."""
+        ...
+
+    def rename_mailbox(self, old: str, new: str) -> None:
+        """RENAME (RFC 3501 6.3.5): moves the subtree; RENAME INBOX moves its
+        messages to a new mailbox and leaves INBOX empty."""
+        ...
+
+    def subscribe(self, name: str) -> None: ...
+
+    def unsubscribe(self, name: str) -> None: ...
+
+    def subscriptions(self) -> frozenset[str]: ...
+
+    def status(self, name: str) -> MailboxStatus: ...
+
+    def append(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        flags: Collection[str] = (),
+        internal_date: datetime,
+    ) -> AppendResult:
+        """APPEND: flags and date are validated before anything is stored;
+        ``NO [TRYCREATE]`` when the mailbox does not exist, ``NO [TOOBIG]``,
+        ``NO [OVERQUOTA]``."""
+        ...
+
+    def select(self, name: str) -> Mailbox:
+        """Open a mailbox for SELECT/EXAMINE (read-only is the server's business)."""
+        ...
+
+    def logout(self) -> None:
+        """The session ended: release whatever the account holds."""
+        ...
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A mail store: authentication and change notification."""
+
+    def authenticate(
+        self, username: str, password: Secret[str], *, authzid: str | None = None
+    ) -> Account:
+        """Check credentials; raise :class:`AuthenticationFailed` if wrong.
+
+        ``authzid`` is the SASL authorization identity (RFC 4616); a backend
+        without proxy authorization refuses any value other than None, "" or
+        ``username`` (``NO [AUTHORIZATIONFAILED]``).
+        """
+        ...
+
+    def add_listener(self, callback: ChangeListener) -> Callable[[], None]:
+        """Call ``callback`` after every change; returns a function that removes it.
+
+        The callback may run in any thread; it must only wake sessions, which
+        then pull with :meth:`Mailbox.changes_since`.
+        """
+        ...
+
+
+# ---------------------------------------------------------------------------
+# Optional protocols (capabilities follow from them)
+
+
+@runtime_checkable
+class QuotaAccount(Protocol):
+    """QUOTA (RFC 9208)."""
+
+    def quota_roots(self, mailbox: str) -> tuple[str, ...]: ...
+
+    def quota(self, root: str) -> tuple[QuotaResource, ...]: ...
+
+
+@runtime_checkable
+class SpecialUseCreateAccount(Protocol):
+    """CREATE-SPECIAL-USE (RFC 6154 3): CREATE with ``USE (\\Sent ...)``.
+
+    Unknown or unsupported attributes raise ``ImapNo(..., code="USEATTR")``.
+    """
+
+    def create_special_use_mailbox(self, name: str, special_use: Collection[str]) -> None: ...
+
+
+@runtime_checkable
+class AppendLimitAccount(Protocol):
+    """APPENDLIMIT (RFC 7889): the largest message APPEND accepts (None: no limit)."""
+
+    def append_limit(self) -> int | None: ...
+
+
+@runtime_checkable
+class CondstoreAccount(Protocol):
+    """CONDSTORE/QRESYNC (RFC 7162): the store's modseqs are persistent.
+
+    Every backend keeps modseqs for change tracking; implementing this says
+    they survive restarts and never go backwards, so the server may advertise
+    CONDSTORE and QRESYNC.  Called when a client enables them.
+    """
+
+    def enable_condstore(self) -> None: ...

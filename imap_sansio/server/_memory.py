@@ -1,0 +1,718 @@
+"""MemoryBackend: the embedded, in-process implementation of the Backend protocol.
+
+Data structures, chosen so that a mailbox of 100k messages stays fast:
+
+* ``messages``: dict UID -> :class:`MessageInfo` (immutable; replaced on change)
+  and a parallel dict UID -> bytes;
+* ``uids``: the UIDs in ascending order.  New UIDs are always the largest, so
+  appends are ``list.append``; UID ranges are found with :mod:`bisect`;
+  expunging many messages rebuilds the list once (O(n)), expunging a few
+  deletes by bisection;
+* ``log``: an append-only list of ``(modseq, uid)`` written on every append and
+  flag change, in modseq order, so :meth:`changes_since` bisects to the first
+  entry after the asked modseq and reads only what changed.  Entries made
+  stale by a later change are skipped (the message's modseq no longer equals
+  the entry's) and dropped when the log grows past twice the live count;
+* ``tombstones``: ``(modseq, uid, born)`` per expunged message, in modseq
+  order, so expunges are found the same way (RFC 7162 QRESYNC needs them; they
+  are kept for the life of the mailbox);
+* counters for STATUS (unseen, \\Deleted, total size) kept up to date on each
+  change, so STATUS is O(1).
+
+Not thread-safe, by design: it is a plain data structure.  The adapters
+serialise calls into one server (one backend call at a time).  A store shared
+between processes implements the same protocol with its own locking.
+"""
+
+from __future__ import annotations
+
+import hmac
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Collection, Mapping
+from datetime import datetime
+
+from imap_sansio._secret import Secret
+from imap_sansio.server._backend import (
+    SPECIAL_USE_ATTRIBUTES,
+    AppendResult,
+    AuthenticationFailed,
+    ChangeListener,
+    ChangeNotice,
+    Changes,
+    CopyResult,
+    ImapNo,
+    MailboxInfo,
+    MailboxStatus,
+    MessageInfo,
+    QuotaResource,
+    StoreAction,
+    StoreResult,
+    normalize_flags,
+)
+from imap_sansio.server._mailboxes import (
+    DELIMITER,
+    ancestors,
+    is_inferior,
+    mailbox_name_error,
+    normalize_mailbox_name,
+)
+
+__all__ = ["MemoryBackend"]
+
+_SEEN = "\\Seen"
+_DELETED = "\\Deleted"
+# Below this many UIDs an expunge deletes by bisection; above, it rebuilds.
+_FEW = 32
+
+
+class _Store:
+    """One mailbox's messages and change history (or a \\Noselect level)."""
+
+    __slots__ = (
+        "born",
+        "data",
+        "deleted",
+        "gone",
+        "keywords",
+        "log",
+        "messages",
+        "modseq",
+        "selectable",
+        "size",
+        "special_use",
+        "tombstones",
+        "uidnext",
+        "uids",
+        "uidvalidity",
+        "unseen",
+    )
+
+    def __init__(
+        self,
+        uidvalidity: int,
+        *,
+        selectable: bool = True,
+        special_use: frozenset[str] = frozenset(),
+    ) -> None:
+        self.uidvalidity = uidvalidity
+        self.uidnext = 1
+        self.selectable = selectable
+        self.special_use = special_use
+        self.gone = False
+        self.messages: dict[int, MessageInfo] = {}
+        self.data: dict[int, bytes] = {}
+        self.born: dict[int, int] = {}  # uid -> modseq of its arrival
+        self.uids: list[int] = []
+        self.log: list[tuple[int, int]] = []
+        self.tombstones: list[tuple[int, int, int]] = []
+        self.modseq = 1
+        self.keywords: dict[str, None] = {}
+        self.unseen = 0
+        self.deleted = 0
+        self.size = 0
+
+    def bump(self) -> int:
+        self.modseq += 1
+        return self.modseq
+
+    def _count(self, info: MessageInfo, sign: int) -> None:
+        if _SEEN not in info.flags:
+            self.unseen += sign
+        if _DELETED in info.flags:
+            self.deleted += sign
+        self.size += sign * info.size
+
+    def _log(self, uid: int, modseq: int) -> None:
+        self.log.append((modseq, uid))
+        if len(self.log) > 2 * len(self.messages) + 64:
+            self.log = sorted((m.modseq, m.uid) for m in self.messages.values())
+
+    def add(self, data: bytes, flags: frozenset[str], internal_date: datetime, modseq: int) -> int:
+        uid = self.uidnext
+        self.uidnext += 1
+        info = MessageInfo(
+            uid=uid, flags=flags, internal_date=internal_date, size=len(data), modseq=modseq
+        )
+        self.messages[uid] = info
+        self.data[uid] = data
+        self.born[uid] = modseq
+        self.uids.append(uid)
+        self._count(info, 1)
+        self._log(uid, modseq)
+        for flag in flags:
+            if not flag.startswith("\\"):
+                self.keywords[flag] = None
+        return uid
+
+    def set_flags(self, uid: int, flags: frozenset[str], modseq: int) -> MessageInfo:
+        old = self.messages[uid]
+        self._count(old, -1)
+        info = MessageInfo(
+            uid=uid, flags=flags, internal_date=old.internal_date, size=old.size, modseq=modseq
+        )
+        self.messages[uid] = info
+        self._count(info, 1)
+        self._log(uid, modseq)
+        for flag in flags:
+            if not flag.startswith("\\"):
+                self.keywords[flag] = None
+        return info
+
+    def remove(self, uids: list[int], modseq: int) -> None:
+        """Expunge ``uids`` (ascending, all present), leaving tombstones."""
+        for uid in uids:
+            info = self.messages.pop(uid)
+            del self.data[uid]
+            self._count(info, -1)
+            self.tombstones.append((modseq, uid, self.born.pop(uid)))
+        if len(uids) <= _FEW:
+            for uid in uids:
+                del self.uids[bisect_left(self.uids, uid)]
+        else:
+            present = self.messages
+            self.uids = [uid for uid in self.uids if uid in present]
+
+    def select(self, uids: Collection[int] | None) -> list[int]:
+        """The existing UIDs among ``uids`` (all when None), ascending."""
+        if uids is None:
+            return list(self.uids)
+        if isinstance(uids, range) and uids.step == 1:
+            return self.uids[bisect_left(self.uids, uids.start) : bisect_left(self.uids, uids.stop)]
+        if len(uids) < len(self.uids) // 4:
+            present = self.messages
+            return sorted({uid for uid in uids if uid in present})
+        wanted = uids if isinstance(uids, set | frozenset) else set(uids)
+        return [uid for uid in self.uids if uid in wanted]
+
+    def status(self) -> MailboxStatus:
+        return MailboxStatus(
+            messages=len(self.uids),
+            uidnext=self.uidnext,
+            uidvalidity=self.uidvalidity,
+            unseen=self.unseen,
+            highest_modseq=self.modseq,
+            size=self.size,
+            deleted=self.deleted,
+        )
+
+    def changes_since(self, since: int) -> Changes:
+        new: list[MessageInfo] = []
+        changed: list[MessageInfo] = []
+        expunged: list[int] = []
+        if since < self.modseq:
+            messages, born = self.messages, self.born
+            seen: set[int] = set()
+            for modseq, uid in self.log[bisect_right(self.log, since, key=lambda e: e[0]) :]:
+                info = messages.get(uid)
+                if info is None or info.modseq != modseq or uid in seen:
+                    continue  # expunged, or changed again later (a later entry has it)
+                seen.add(uid)
+                (new if born[uid] > since else changed).append(info)
+            start = bisect_right(self.tombstones, since, key=lambda e: e[0])
+            # A message that arrived after ``since`` was never known: skip it.
+            expunged = sorted(uid for _, uid, b in self.tombstones[start:] if b <= since)
+            new.sort(key=lambda i: i.uid)
+            changed.sort(key=lambda i: i.uid)
+        return Changes(
+            new=tuple(new),
+            changed=tuple(changed),
+            expunged=tuple(expunged),
+            highest_modseq=self.modseq,
+            uidvalidity=self.uidvalidity,
+            uidnext=self.uidnext,
+        )
+
+
+class _User:
+    __slots__ = ("mailboxes", "password", "subscriptions", "uidvalidity_history")
+
+    def __init__(self, password: Secret[str]) -> None:
+        self.password = password
+        self.mailboxes: dict[str, _Store] = {}
+        self.subscriptions: set[str] = set()
+        # name -> the largest UIDVALIDITY that name ever had (RFC 3501 2.3.1.1).
+        self.uidvalidity_history: dict[str, int] = {}
+
+
+def _check_date(internal_date: datetime) -> None:
+    if internal_date.tzinfo is None or internal_date.utcoffset() is None:
+        raise ValueError("internal dates must be timezone-aware datetimes")
+
+
+class MemoryBackend:
+    """The in-memory Backend: ``MemoryBackend(users={"alice": "secret"})``.
+
+    Options:
+      ``max_message_size``: APPENDLIMIT in octets (RFC 7889), larger messages
+      get ``NO [TOOBIG]``;
+      ``storage_quota`` (KiB, RFC 9208 STORAGE) and ``message_quota`` per user,
+      exceeding either gives ``NO [OVERQUOTA]``;
+      ``uidvalidity_source``: called for each new UIDVALIDITY (a counter or a
+      clock in seconds); values are forced to increase strictly, so a deleted
+      and re-created mailbox always gets a greater one.  Default: a counter
+      from 1.
+
+    Not thread-safe: see the module docstring.
+    """
+
+    def __init__(
+        self,
+        users: Mapping[str, str] | None = None,
+        *,
+        max_message_size: int | None = None,
+        storage_quota: int | None = None,
+        message_quota: int | None = None,
+        uidvalidity_source: Callable[[], int] | None = None,
+    ) -> None:
+        self._users: dict[str, _User] = {}
+        self._listeners: list[ChangeListener] = []
+        self._uidvalidity_source = uidvalidity_source
+        self._last_uidvalidity = 0
+        self.max_message_size = max_message_size
+        self.storage_quota = storage_quota
+        self.message_quota = message_quota
+        for username, password in (users or {}).items():
+            self.add_user(username, password)
+
+    def __repr__(self) -> str:
+        return f"MemoryBackend(users={sorted(self._users)!r})"
+
+    @classmethod
+    def demo(cls) -> MemoryBackend:
+        """A backend with user ``demo``/``demo`` and a realistic mailbox set."""
+        from imap_sansio.server._demo import demo_backend  # noqa: PLC0415 (cycle)
+
+        return demo_backend()
+
+    # -- administration --------------------------------------------------
+
+    def add_user(self, username: str, password: str | Secret[str]) -> None:
+        """Create an account with an empty INBOX."""
+        if username in self._users:
+            raise ValueError(f"user {username!r} exists")
+        secret = password if isinstance(password, Secret) else Secret(password)
+        user = _User(secret)
+        self._users[username] = user
+        user.mailboxes["INBOX"] = self._new_store(user, "INBOX")
+        user.subscriptions.add("INBOX")
+
+    def account(self, username: str) -> MemoryAccount:
+        """The account of ``username`` without a password (for set-up and tests)."""
+        return MemoryAccount(self, username, self._users[username])
+
+    def _new_uidvalidity(self) -> int:
+        candidate = (
+            self._uidvalidity_source()
+            if self._uidvalidity_source is not None
+            else self._last_uidvalidity + 1
+        )
+        value = max(candidate, self._last_uidvalidity + 1)
+        if value >= 2**32:  # RFC 3501 9: nz-number is 32-bit
+            raise ImapNo("UIDVALIDITY space exhausted", "SERVERBUG")
+        self._last_uidvalidity = value
+        return value
+
+    def _new_store(
+        self, user: _User, name: str, *, special_use: frozenset[str] = frozenset()
+    ) -> _Store:
+        uidvalidity = self._new_uidvalidity()
+        user.uidvalidity_history[name] = uidvalidity
+        return _Store(uidvalidity, special_use=special_use)
+
+    def _notify(self, notice: ChangeNotice) -> None:
+        for listener in list(self._listeners):
+            listener(notice)
+
+    # -- Backend ---------------------------------------------------------
+
+    def authenticate(
+        self, username: str, password: Secret[str], *, authzid: str | None = None
+    ) -> MemoryAccount:
+        user = self._users.get(username)
+        expected = user.password.reveal() if user is not None else "\x00not a password"
+        # Compare in constant time, and as long for unknown users as for known.
+        ok = hmac.compare_digest(password.reveal().encode(), expected.encode())
+        if user is None or not ok:
+            raise AuthenticationFailed()
+        if authzid not in (None, "", username):
+            raise ImapNo("Not authorized to act as that user", "AUTHORIZATIONFAILED")
+        return MemoryAccount(self, username, user)
+
+    def add_listener(self, callback: ChangeListener) -> Callable[[], None]:
+        self._listeners.append(callback)
+
+        def remove() -> None:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
+        return remove
+
+
+class MemoryAccount:
+    """An authenticated user of a :class:`MemoryBackend` (the Account protocol)."""
+
+    __slots__ = ("_backend", "_user", "_username")
+
+    def __init__(self, backend: MemoryBackend, username: str, user: _User) -> None:
+        self._backend = backend
+        self._username = username
+        self._user = user
+
+    def __repr__(self) -> str:
+        return f"MemoryAccount({self._username!r})"
+
+    @property
+    def username(self) -> str:
+        return self._username
+
+    # -- helpers -----------------------------------------------------------
+
+    def _changed(self, mailbox: str | None) -> None:
+        self._backend._notify(ChangeNotice(username=self._username, mailbox=mailbox))
+
+    def _existing(self, name: str, *, code: str = "NONEXISTENT") -> tuple[str, _Store]:
+        name = normalize_mailbox_name(name)
+        store = self._user.mailboxes.get(name)
+        if store is None or not store.selectable:
+            raise ImapNo("Mailbox does not exist", code)
+        return name, store
+
+    def _has_inferiors(self, name: str) -> bool:
+        return any(is_inferior(other, name) for other in self._user.mailboxes)
+
+    def _create_parents(self, name: str) -> None:
+        # RFC 3501 6.3.3/6.3.5: create any superior names that are needed.
+        for parent in ancestors(name):
+            if parent not in self._user.mailboxes:
+                self._user.mailboxes[parent] = self._backend._new_store(self._user, parent)
+
+    def _check_quota(self, extra_size: int, extra_count: int) -> None:
+        backend = self._backend
+        if backend.storage_quota is None and backend.message_quota is None:
+            return
+        size, count = self._usage()
+        if backend.storage_quota is not None and (
+            -(-(size + extra_size) // 1024) > backend.storage_quota
+        ):
+            raise ImapNo("Quota exceeded (storage)", "OVERQUOTA")
+        if backend.message_quota is not None and count + extra_count > backend.message_quota:
+            raise ImapNo("Quota exceeded (messages)", "OVERQUOTA")
+
+    def _usage(self) -> tuple[int, int]:
+        stores = self._user.mailboxes.values()
+        return sum(s.size for s in stores), sum(len(s.uids) for s in stores)
+
+    # -- hierarchy -----------------------------------------------------------
+
+    def list_mailboxes(self) -> list[MailboxInfo]:
+        return [
+            MailboxInfo(name=name, selectable=store.selectable, special_use=store.special_use)
+            for name, store in self._user.mailboxes.items()
+        ]
+
+    def create_mailbox(self, name: str) -> None:
+        self._create(name, frozenset())
+
+    def create_special_use_mailbox(self, name: str, special_use: Collection[str]) -> None:
+        uses = frozenset(special_use)
+        unknown = uses - SPECIAL_USE_ATTRIBUTES
+        if unknown:
+            # RFC 6154 3: USEATTR for an attribute the server does not support.
+            raise ImapNo(f"Unsupported special-use attribute {min(unknown)}", "USEATTR")
+        self._create(name, uses)
+
+    def _create(self, name: str, special_use: frozenset[str]) -> None:
+        name = normalize_mailbox_name(name)
+        if name.endswith(DELIMITER) and len(name) > 1:
+            # RFC 3501 6.3.3: a trailing delimiter declares the intent to
+            # create names under it; the name itself is created without it.
+            name = name[:-1]
+        problem = mailbox_name_error(name, for_create=True)
+        if problem is not None:
+            raise ImapNo(problem, "CANNOT")
+        existing = self._user.mailboxes.get(name)
+        if existing is not None and existing.selectable:
+            raise ImapNo("Mailbox already exists", "ALREADYEXISTS")
+        self._create_parents(name)
+        # A \Noselect level becomes a real mailbox (with a fresh UIDVALIDITY).
+        self._user.mailboxes[name] = self._backend._new_store(
+            self._user, name, special_use=special_use
+        )
+        self._changed(None)
+
+    def delete_mailbox(self, name: str) -> None:
+        name = normalize_mailbox_name(name)
+        if name == "INBOX":
+            raise ImapNo("INBOX cannot be deleted", "CANNOT")
+        store = self._user.mailboxes.get(name)
+        if store is None:
+            raise ImapNo("Mailbox does not exist", "NONEXISTENT")
+        if self._has_inferiors(name):
+            if not store.selectable:
+                # RFC 3501 6.3.4: an error for a \Noselect name with inferiors.
+                raise ImapNo("Mailbox has inferior hierarchical names", "HASCHILDREN")
+            # RFC 3501 6.3.4: the messages go, the name stays as \Noselect.
+            store.gone = True
+            self._user.mailboxes[name] = _Store(0, selectable=False)
+        else:
+            store.gone = True
+            del self._user.mailboxes[name]
+        self._changed(None)
+        self._changed(name)
+
+    def rename_mailbox(self, old: str, new: str) -> None:
+        old = normalize_mailbox_name(old)
+        new = normalize_mailbox_name(new)
+        mailboxes = self._user.mailboxes
+        if old not in mailboxes:
+            raise ImapNo("Mailbox does not exist", "NONEXISTENT")
+        problem = mailbox_name_error(new, for_create=True)
+        if problem is not None:
+            raise ImapNo(problem, "CANNOT")
+        if new in mailboxes:
+            raise ImapNo("Mailbox already exists", "ALREADYEXISTS")
+        if old == "INBOX":
+            self._rename_inbox(new)
+            return
+        if is_inferior(new, old):
+            raise ImapNo("Cannot rename a mailbox into its own hierarchy", "CANNOT")
+        moving = [name for name in mailboxes if name == old or is_inferior(name, old)]
+        targets = {name: new + name[len(old) :] for name in moving}
+        if any(target in mailboxes for target in targets.values()):
+            raise ImapNo("A mailbox of the new hierarchy already exists", "ALREADYEXISTS")
+        history = self._user.uidvalidity_history
+        for name in moving:
+            store = mailboxes.pop(name)
+            target = targets[name]
+            if store.selectable and history.get(target, 0) >= store.uidvalidity:
+                # RFC 3501 2.3.1.1: a name's UIDVALIDITY only ever grows.
+                store.uidvalidity = self._backend._new_uidvalidity()
+            if store.selectable:
+                history[target] = store.uidvalidity
+            mailboxes[target] = store
+        self._create_parents(new)
+        self._changed(None)
+        for name in moving:
+            self._changed(name)
+            self._changed(targets[name])
+
+    def _rename_inbox(self, new: str) -> None:
+        # RFC 3501 6.3.5: renaming INBOX moves all its messages to a new
+        # mailbox with the given name, leaving INBOX empty; its inferiors
+        # are unaffected.
+        inbox = self._user.mailboxes["INBOX"]
+        self._create_parents(new)
+        target = self._backend._new_store(self._user, new, special_use=inbox.special_use)
+        self._user.mailboxes[new] = target
+        uids = list(inbox.uids)
+        if uids:
+            modseq = target.bump()
+            for uid in uids:
+                info = inbox.messages[uid]
+                target.add(inbox.data[uid], info.flags, info.internal_date, modseq)
+            inbox.remove(uids, inbox.bump())
+        self._changed(None)
+        self._changed("INBOX")
+
+    # -- subscriptions ---------------------------------------------------------
+
+    def subscribe(self, name: str) -> None:
+        name = normalize_mailbox_name(name)
+        problem = mailbox_name_error(name)
+        if problem is not None:
+            raise ImapNo(problem, "CANNOT")
+        # RFC 3501 6.3.6: the server MAY check existence; we do not, so a
+        # subscription may name a mailbox that does not exist (yet).
+        self._user.subscriptions.add(name)
+        self._changed(None)
+
+    def unsubscribe(self, name: str) -> None:
+        self._user.subscriptions.discard(normalize_mailbox_name(name))
+        self._changed(None)
+
+    def subscriptions(self) -> frozenset[str]:
+        return frozenset(self._user.subscriptions)
+
+    # -- messages --------------------------------------------------------
+
+    def status(self, name: str) -> MailboxStatus:
+        return self._existing(name)[1].status()
+
+    def append(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        flags: Collection[str] = (),
+        internal_date: datetime,
+    ) -> AppendResult:
+        stored_flags = normalize_flags(flags)
+        _check_date(internal_date)
+        # RFC 3501 6.3.11: no such mailbox -> NO [TRYCREATE], nothing stored.
+        name, store = self._existing(name, code="TRYCREATE")
+        limit = self._backend.max_message_size
+        if limit is not None and len(data) > limit:
+            raise ImapNo("Message too large", "TOOBIG")
+        self._check_quota(len(data), 1)
+        uid = store.add(bytes(data), stored_flags, internal_date, store.bump())
+        self._changed(name)
+        return AppendResult(uidvalidity=store.uidvalidity, uid=uid)
+
+    def select(self, name: str) -> MemoryMailbox:
+        name, store = self._existing(name)
+        return MemoryMailbox(self, store)
+
+    def logout(self) -> None:
+        pass
+
+    # -- optional protocols ----------------------------------------------
+
+    def quota_roots(self, mailbox: str) -> tuple[str, ...]:
+        self._existing(mailbox)
+        return ("",)
+
+    def quota(self, root: str) -> tuple[QuotaResource, ...]:
+        if root != "":
+            raise ImapNo("No such quota root", "NONEXISTENT")
+        backend = self._backend
+        size, count = self._usage()
+        resources = []
+        if backend.storage_quota is not None:
+            resources.append(
+                QuotaResource(name="STORAGE", usage=-(-size // 1024), limit=backend.storage_quota)
+            )
+        if backend.message_quota is not None:
+            resources.append(
+                QuotaResource(name="MESSAGE", usage=count, limit=backend.message_quota)
+            )
+        return tuple(resources)
+
+    def append_limit(self) -> int | None:
+        return self._backend.max_message_size
+
+    def enable_condstore(self) -> None:
+        pass  # modseqs are always kept
+
+
+class MemoryMailbox:
+    """A selected mailbox of a :class:`MemoryBackend` (the Mailbox protocol)."""
+
+    __slots__ = ("_account", "_store")
+
+    def __init__(self, account: MemoryAccount, store: _Store) -> None:
+        self._account = account
+        self._store = store
+
+    def __repr__(self) -> str:
+        return f"MemoryMailbox({self._store.uidvalidity})"
+
+    def _live(self) -> _Store:
+        if self._store.gone:
+            raise ImapNo("Mailbox has been deleted", "NONEXISTENT")
+        return self._store
+
+    @property
+    def name(self) -> str:
+        store = self._live()
+        for name, other in self._account._user.mailboxes.items():
+            if other is store:
+                return name
+        raise ImapNo("Mailbox has been deleted", "NONEXISTENT")  # pragma: no cover
+
+    @property
+    def uidvalidity(self) -> int:
+        return self._live().uidvalidity
+
+    def status(self) -> MailboxStatus:
+        return self._live().status()
+
+    def keywords(self) -> tuple[str, ...]:
+        return tuple(self._live().keywords)
+
+    def messages(self, uids: Collection[int] | None = None) -> list[MessageInfo]:
+        store = self._live()
+        infos = store.messages
+        return [infos[uid] for uid in store.select(uids)]
+
+    def message_bytes(self, uid: int) -> bytes | None:
+        return self._live().data.get(uid)
+
+    def store_flags(
+        self,
+        uids: Collection[int],
+        action: StoreAction,
+        flags: Collection[str],
+        *,
+        unchanged_since: int | None = None,
+    ) -> StoreResult:
+        wanted = normalize_flags(flags)
+        store = self._live()
+        result: list[MessageInfo] = []
+        changed: list[int] = []
+        modified: list[int] = []
+        modseq: int | None = None
+        for uid in store.select(uids):
+            info = store.messages[uid]
+            if unchanged_since is not None and info.modseq > unchanged_since:
+                # RFC 7162 3.1.3: not stored; reported in [MODIFIED].
+                modified.append(uid)
+                result.append(info)
+                continue
+            if action is StoreAction.SET:
+                new = wanted
+            elif action is StoreAction.ADD:
+                new = info.flags | wanted
+            else:
+                new = info.flags - wanted
+            if new != info.flags:
+                if modseq is None:
+                    modseq = store.bump()
+                info = store.set_flags(uid, new, modseq)
+                changed.append(uid)
+            result.append(info)
+        if changed:
+            self._account._changed(self.name)
+        return StoreResult(messages=tuple(result), changed=tuple(changed), modified=tuple(modified))
+
+    def copy(self, uids: Collection[int], destination: str) -> CopyResult:
+        return self._copy(uids, destination, move=False)
+
+    def move(self, uids: Collection[int], destination: str) -> CopyResult:
+        return self._copy(uids, destination, move=True)
+
+    def _copy(self, uids: Collection[int], destination: str, *, move: bool) -> CopyResult:
+        source = self._live()
+        # RFC 3501 6.4.7: no such destination -> NO [TRYCREATE].
+        dest_name, target = self._account._existing(destination, code="TRYCREATE")
+        selected = source.select(uids)
+        if not selected:
+            return CopyResult(uidvalidity=target.uidvalidity, uid_map=())
+        if not (move and target is source):
+            self._account._check_quota(
+                sum(source.messages[u].size for u in selected), len(selected)
+            )
+        source_name = self.name
+        modseq = target.bump()
+        uid_map = []
+        for uid in selected:
+            info = source.messages[uid]
+            new_uid = target.add(source.data[uid], info.flags, info.internal_date, modseq)
+            uid_map.append((uid, new_uid))
+        if move:
+            # RFC 6851 3.3: the source messages are expunged.
+            source.remove(selected, source.bump())
+            self._account._changed(source_name)
+        self._account._changed(dest_name)
+        return CopyResult(uidvalidity=target.uidvalidity, uid_map=tuple(uid_map))
+
+    def expunge(self, uids: Collection[int] | None = None) -> tuple[int, ...]:
+        store = self._live()
+        messages = store.messages
+        doomed = [uid for uid in store.select(uids) if _DELETED in messages[uid].flags]
+        if doomed:
+            store.remove(doomed, store.bump())
+            self._account._changed(self.name)
+        return tuple(doomed)
+
+    def changes_since(self, modseq: int) -> Changes:
+        return self._live().changes_since(modseq)

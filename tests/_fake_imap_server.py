@@ -1,0 +1,209 @@
+"""A toy IMAP server implementing "Contract: server connections" exactly.
+
+Only for testing the adapters until ``imap_sansio.server.IMAPServer`` exists:
+it answers CAPABILITY, LOGIN, NOOP, IDLE/DONE, STARTTLS, APPEND (one literal),
+LOGOUT with real IMAP bytes, and calls its change listeners synchronously from
+APPEND (as a real server would, from inside ``receive_data``).  It is NOT
+thread-safe on purpose and raises if two calls overlap, which proves the
+adapters' lock.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+
+from imap_sansio._state import State
+
+__all__ = ["FakeConnection", "FakeServer", "make_server"]
+
+_LITERAL = re.compile(rb"\{([0-9]+)(\+?)\}\r\n\Z")
+
+
+class FakeServer:
+    def __init__(self, users: dict[str, str] | None = None) -> None:
+        self.users = users if users is not None else {"alice": "wonderland"}
+        self.messages: list[bytes] = []
+        self.listeners: list[Callable[[], None]] = []
+        self.connections: list[FakeConnection] = []
+        self._busy = threading.Lock()
+        self.overlaps = 0
+
+    def connect(self, secure: bool = True, tls_available: bool = False) -> FakeConnection:
+        with self._guard():
+            conn = FakeConnection(self, secure=secure, tls_available=tls_available)
+            self.connections.append(conn)
+            return conn
+
+    def add_change_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
+        self.listeners.append(callback)
+        return lambda: self.listeners.remove(callback)
+
+    def notify(self) -> None:
+        for callback in list(self.listeners):
+            callback()
+
+    def _guard(self) -> _Guard:
+        return _Guard(self)
+
+
+class _Guard:
+    def __init__(self, server: FakeServer) -> None:
+        self.server = server
+
+    def __enter__(self) -> None:
+        if not self.server._busy.acquire(blocking=False):
+            self.server.overlaps += 1
+            raise RuntimeError("two calls into the server at once")
+
+    def __exit__(self, *exc: object) -> None:
+        self.server._busy.release()
+
+
+class FakeConnection:
+    def __init__(self, server: FakeServer, *, secure: bool, tls_available: bool) -> None:
+        self.server = server
+        self.secure = secure
+        self.tls_available = tls_available
+        self.tls = False
+        self.closed = False
+        self.state = State.NOT_AUTHENTICATED
+        self._idle_tag: bytes | None = None
+        self.starttls_pending = False
+        self.seen = len(server.messages)
+        self.received: list[bytes] = []  # every command line, for assertions
+        self._buffer = bytearray()
+        self._out = bytearray()
+        self._literal: tuple[bytes, int] | None = None  # (command line, size)
+        self._out += b"* OK [CAPABILITY " + self._capabilities() + b"] fake ready\r\n"
+
+    # contract ---------------------------------------------------------------
+
+    @property
+    def idling(self) -> bool:
+        return self._idle_tag is not None
+
+    def receive_data(self, data: bytes) -> None:
+        with self.server._guard():
+            if self.closed or self.starttls_pending:
+                return  # dropped: bytes from before the TLS handshake
+            if not data:
+                self.closed = True
+                return
+            self._buffer += data
+            self._process()
+
+    def data_to_send(self) -> bytes:
+        with self.server._guard():
+            out = bytes(self._out)
+            self._out.clear()
+            return out
+
+    def tls_started(self) -> None:
+        with self.server._guard():
+            self.starttls_pending = False
+            self.tls = True
+            self.secure = True
+
+    def poll(self) -> None:
+        with self.server._guard():
+            self._updates()
+
+    def keepalive(self) -> None:
+        with self.server._guard():
+            self._out += b"* OK Still here\r\n"
+
+    def shutdown(self, text: str = "Server shutting down") -> None:
+        with self.server._guard():
+            self._out += b"* BYE " + text.encode() + b"\r\n"
+            self.closed = True
+
+    # the toy ------------------------------------------------------------------
+
+    def _capabilities(self) -> bytes:
+        caps = [b"IMAP4rev1", b"IDLE", b"LITERAL+"]
+        if self.tls_available and not self.tls and self.state is State.NOT_AUTHENTICATED:
+            caps.append(b"STARTTLS")
+        if not self.secure:
+            caps.append(b"LOGINDISABLED")
+        return b" ".join(caps)
+
+    def _updates(self) -> None:
+        if self.state is not State.NOT_AUTHENTICATED and len(self.server.messages) != self.seen:
+            self.seen = len(self.server.messages)
+            self._out += b"* %d EXISTS\r\n" % self.seen
+
+    def _process(self) -> None:
+        while not self.closed and not self.starttls_pending:
+            if self._literal is not None:
+                line, size = self._literal
+                if len(self._buffer) < size + 2:
+                    return
+                body = bytes(self._buffer[:size])
+                del self._buffer[: size + 2]
+                self._literal = None
+                self._command(line, body)
+                continue
+            end = self._buffer.find(b"\r\n")
+            if end < 0:
+                return
+            line = bytes(self._buffer[: end + 2])
+            del self._buffer[: end + 2]
+            literal = _LITERAL.search(line)
+            if literal and self._idle_tag is None:
+                self._literal = (line[: literal.start()], int(literal[1]))
+                if not literal[2]:
+                    self._out += b"+ Ready for literal data\r\n"
+                continue
+            self._command(line[:-2], None)
+
+    def _command(self, line: bytes, literal: bytes | None) -> None:
+        if self._idle_tag is not None:
+            if line.upper() == b"DONE":
+                self._out += self._idle_tag + b" OK IDLE terminated\r\n"
+                self._idle_tag = None
+            return
+        self.received.append(line)
+        parts = line.split(b" ")
+        authenticated = self.state is not State.NOT_AUTHENTICATED
+        tag, name = parts[0], parts[1].upper() if len(parts) > 1 else b""
+        if name == b"CAPABILITY":
+            self._out += b"* CAPABILITY " + self._capabilities() + b"\r\n"
+            self._out += tag + b" OK CAPABILITY completed\r\n"
+        elif name == b"NOOP":
+            self._updates()
+            self._out += tag + b" OK NOOP completed\r\n"
+        elif name == b"LOGIN" and len(parts) == 4:
+            if not self.secure:
+                self._out += tag + b" NO [PRIVACYREQUIRED] Use TLS first\r\n"
+            elif self.server.users.get(parts[2].decode()) == parts[3].decode():
+                self.state = State.AUTHENTICATED
+                self.seen = len(self.server.messages)
+                self._out += tag + b" OK LOGIN completed\r\n"
+            else:
+                self._out += tag + b" NO [AUTHENTICATIONFAILED] Invalid credentials\r\n"
+        elif name == b"IDLE" and authenticated:
+            self._idle_tag = tag
+            self._out += b"+ idling\r\n"
+        elif (
+            name == b"APPEND" and literal is not None and self.state is not State.NOT_AUTHENTICATED
+        ):
+            self.server.messages.append(literal)
+            self._updates()
+            self._out += tag + b" OK APPEND completed\r\n"
+            self.server.notify()
+        elif name == b"STARTTLS" and self.tls_available and not self.tls:
+            self._out += tag + b" OK Begin TLS negotiation now\r\n"
+            self.starttls_pending = True
+            self._buffer.clear()  # RFC 3501 6.2.1: nothing from before the handshake
+        elif name == b"LOGOUT":
+            self._out += b"* BYE Logging out\r\n" + tag + b" OK LOGOUT completed\r\n"
+            self.closed = True
+        else:
+            self._out += tag + b" BAD Unknown command\r\n"
+
+
+def make_server() -> FakeServer:
+    """For the CLI's ``--factory`` option."""
+    return FakeServer()
