@@ -32,6 +32,7 @@ __all__ = [
     "is_loopback",
     "logger",
     "server_lock",
+    "transport_is_secure",
 ]
 
 logger = logging.getLogger("imap_sansio.adapters")
@@ -145,6 +146,12 @@ def is_loopback(host: str) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return address.ipv4_mapped.is_loopback
     return address.is_loopback
+
+
+def transport_is_secure(peer_host: str, *, tls: bool, allow_plaintext: bool) -> bool:
+    """The ``secure`` flag for ``connect()``: TLS, a loopback peer, or the
+    operator's explicit permission for plaintext logins."""
+    return tls or allow_plaintext or is_loopback(peer_host)
 
 
 # Commands that are logged by name at debug level.  Only a line that starts a
@@ -284,6 +291,7 @@ class ConnectionDriver:
         self._next_keepalive = math.inf
         self._was_idling = False
         self._state = State.NOT_AUTHENTICATED
+        self._eof = False
 
     def open(self, now: float) -> Step:
         """Create the connection; its greeting is in the returned output."""
@@ -315,6 +323,7 @@ class ConnectionDriver:
                     self._tap.feed(data)
                 if not data:
                     logger.info("%s closed the connection", self.peer)
+                    self._eof = True
                 conn.receive_data(data)
             if changed and not conn.closed:
                 conn.poll()
@@ -386,7 +395,7 @@ class ConnectionDriver:
                 logger.info("%s logged in", self.peer)
             self._state = state
         output = conn.data_to_send()
-        closed = conn.closed
+        closed = conn.closed or self._eof  # nothing more can come after EOF
         if closed:
             deadline = math.inf
         else:

@@ -37,9 +37,9 @@ from ._driver import (
     IMAPServerLike,
     ServerOptions,
     Step,
-    is_loopback,
     logger,
     server_lock,
+    transport_is_secure,
 )
 
 __all__ = ["AnyIOServer"]
@@ -142,8 +142,12 @@ class AnyIOServer:
     async def __aenter__(self) -> AnyIOServer:
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
+        try:
+            await task_group.start(self.serve)
+        except BaseException as exc:  # e.g. the port is taken
+            await task_group.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
         self._exit_stack.append(task_group)
-        await task_group.start(self.serve)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -256,7 +260,9 @@ class AnyIOServer:
                 self._server,
                 self._options,
                 peer=peer,
-                secure=implicit_tls or self._options.allow_plaintext or is_loopback(host),
+                secure=transport_is_secure(
+                    host, tls=implicit_tls, allow_plaintext=self._options.allow_plaintext
+                ),
                 tls_available=self._ssl_context is not None and not implicit_tls,
                 lock=self._lock,
             )

@@ -95,21 +95,20 @@ def build_server(users: dict[str, str], *, demo: bool) -> IMAPServerLike:
     try:
         server_module: Any = importlib.import_module("imap_sansio.server")
         server_class = server_module.IMAPServer
-        backend_class = server_module.MemoryBackend
+        backend_class = getattr(server_module, "MemoryBackend", None)
+        if backend_class is None:
+            backend_class = importlib.import_module("imap_sansio.server._memory").MemoryBackend
     except (ImportError, AttributeError) as exc:
         raise SystemExit(
             "imap-sansio: the server layer (imap_sansio.server.IMAPServer, MemoryBackend) "
             f"is not available: {exc}"
         ) from exc
-    backend = backend_class()
-    if demo:
-        populate = getattr(server_module, "populate_demo", None)
-        if callable(populate):
-            populate(backend)
-        else:
-            backend.add_user(DEMO_USER, DEMO_PASSWORD)
+    backend = backend_class.demo() if demo else backend_class()
     for name, password in users.items():
-        backend.add_user(name, password)
+        try:
+            backend.add_user(name, password)
+        except ValueError as exc:
+            raise SystemExit(f"imap-sansio: {exc}") from exc
     return cast(IMAPServerLike, server_class(backend))
 
 

@@ -121,9 +121,7 @@ class IMAPTestServer:
     def commands(self) -> list[str]:
         """The commands clients sent (names only, e.g. "LOGIN", "UID FETCH"),
         not counting the helpers' own."""
-        return [
-            name for peer, _, name in self._recorder.records if peer not in self._helper_peers
-        ]
+        return [name for peer, _, name in self._recorder.records if peer not in self._helper_peers]
 
     def _fetch(self, mailbox: str, user: str | None) -> list[tuple[bytes, set[str]]]:
         client = self.client(user)

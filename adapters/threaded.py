@@ -21,14 +21,19 @@ from ._driver import (
     IMAPServerLike,
     ServerOptions,
     Step,
-    is_loopback,
     logger,
     server_lock,
+    transport_is_secure,
 )
 
 __all__ = ["ThreadedServer"]
 
 _WOULD_BLOCK = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=128)
 
 
 class _Session:
@@ -105,11 +110,11 @@ class ThreadedServer:
 
     def start(self) -> None:
         """Bind the ports and start accepting in a background thread."""
-        plain = socket.create_server((self._host, self._requested_port), backlog=128)
+        plain = _listen(self._host, self._requested_port)
         self._listeners.append((plain, False))
         self.port = plain.getsockname()[1]
         if self._requested_tls_port is not None:
-            secure = socket.create_server((self._host, self._requested_tls_port), backlog=128)
+            secure = _listen(self._host, self._requested_tls_port)
             self._listeners.append((secure, True))
             self.tls_port = secure.getsockname()[1]
         self._remove_listener = self._server.add_change_listener(self._on_change)
@@ -228,7 +233,9 @@ class ThreadedServer:
                 self._server,
                 self._options,
                 peer=peer,
-                secure=implicit_tls or self._options.allow_plaintext or is_loopback(host),
+                secure=transport_is_secure(
+                    host, tls=implicit_tls, allow_plaintext=self._options.allow_plaintext
+                ),
                 tls_available=self._ssl_context is not None and not implicit_tls,
                 lock=self._lock,
             )

@@ -12,12 +12,13 @@ keeps the connection state that the app's answers imply.
 from __future__ import annotations
 
 import binascii
+import dataclasses
 import enum
 from collections import deque
 from dataclasses import dataclass, field
 
 from ._capabilities import compute_capabilities
-from ._commands import Command, Examine, Select
+from ._commands import Command, Copy, Examine, Fetch, Move, Search, Select, Sort, Store, Thread
 from ._config import Config, GreetingStatus, OversizePolicy
 from ._encoder import encode_response_chunks
 from ._errors import LocalProtocolError
@@ -41,12 +42,18 @@ from ._responses import (
     StatusResponse,
 )
 from ._secret import Secret
+from ._sequence import UidSet
 from ._state import PAUSING_COMMANDS, State, allowed_states
+from ._view import InvalidSequenceNumber, SelectedMailboxView, uid_set
 
 __all__ = ["ConnectionState"]
 
 #: Commands that may follow ``UID`` (RFC 3501 6.4.8, RFC 4315, RFC 6851, RFC 5256).
 _UID_COMMANDS = frozenset({"FETCH", "STORE", "COPY", "MOVE", "SEARCH", "EXPUNGE", "SORT", "THREAD"})
+#: Non-UID forms of these may not see an EXPUNGE (RFC 3501 7.4.1, RFC 5256).
+_NO_EXPUNGE_DURING = (Fetch, Store, Search, Sort, Thread)
+#: Commands whose ``messages`` the engine resolves to UIDs before delivery.
+_MESSAGE_COMMANDS = (Fetch, Store, Copy, Move)
 #: Bytes of a skipped over-long line kept to spot a literal announced at its end.
 _TAIL = 32
 #: Bytes of an over-long line read for its tag.
@@ -118,6 +125,8 @@ class ConnectionState:
         self._selected: str | None = None
         self._read_only = False
         self._enabled: set[str] = set()
+        self._view: SelectedMailboxView | None = None
+        self._next_view: SelectedMailboxView | None = None
         #: Commands framed and parsed (valid or not), as the seed counts them.
         self.command_count = 0
 
@@ -149,6 +158,33 @@ class ConnectionState:
     def read_only(self) -> bool:
         """The selected mailbox was opened with EXAMINE or reported READ-ONLY."""
         return self._read_only
+
+    @property
+    def view(self) -> SelectedMailboxView | None:
+        """The selected mailbox as this session numbers it (None unless selected)."""
+        return self._view
+
+    def set_view(self, view: SelectedMailboxView) -> None:
+        """Give the engine the view of the mailbox a pending SELECT/EXAMINE opens.
+
+        Call it before sending the OK of the SELECT/EXAMINE; it takes effect
+        with that OK.  From then on FETCH, STORE, COPY and MOVE events carry
+        UIDs (``messages`` is a :class:`UidSet` resolved against the view),
+        and queued changes go out when RFC 3501 7.4.1 allows.
+        """
+        if not any(isinstance(p.command, Select | Examine) for p in self._pending):
+            raise LocalProtocolError("set_view() needs a pending SELECT or EXAMINE")
+        self._next_view = view
+
+    def flush_updates(self) -> None:
+        """Write queued mailbox changes now, if this is a moment that allows it.
+
+        During IDLE that is at once (RFC 2177); otherwise changes wait for the
+        next tagged completion, which writes them first.
+        """
+        if self._view is not None and self._mode is _Mode.IDLE and not self._closed:
+            for response in self._drain_view(allow_expunge=True):
+                self._write(response)
 
     @property
     def enabled(self) -> frozenset[str]:
@@ -359,6 +395,15 @@ class ConnectionState:
             self._count_bad(dummy)
         elif response.status not in (Status.OK, Status.NO):
             raise LocalProtocolError(f"a tagged response must be OK, NO or BAD, not {response}")
+        if self._view is not None and not isinstance(command, Select | Examine):
+            # RFC 3501 5.2: updates go out before the tagged completion; no
+            # EXPUNGE if this or another pending command forbids it (7.4.1).
+            allow = not any(
+                isinstance(p.command, _NO_EXPUNGE_DURING) and not getattr(p.command, "uid", False)
+                for p in (pending, *self._pending)
+            )
+            for update in self._drain_view(allow_expunge=allow):
+                self._write(update)
         if name in ("LOGIN", "AUTHENTICATE") and ok:
             self._state = State.AUTHENTICATED
             if response.code is None:
@@ -371,7 +416,11 @@ class ConnectionState:
                     code=CapabilityCode(capabilities=self.capabilities),
                 )
         elif isinstance(command, Select | Examine):
+            # A new SELECT closes the old mailbox whatever its outcome
+            # (RFC 3501 6.3.1); the new view (if any) comes with the OK.
+            self._view, new_view, self._next_view = None, self._next_view, None
             if ok:
+                self._view = new_view
                 self._state = State.SELECTED
                 self._selected = command.mailbox
                 self._read_only = isinstance(command, Examine) or (
@@ -384,6 +433,7 @@ class ConnectionState:
         elif name in ("CLOSE", "UNSELECT") and ok:
             self._state = State.AUTHENTICATED
             self._selected = None
+            self._view = None
         if pending is self._blocking:
             self._blocking = None
             if self._mode in (_Mode.SASL, _Mode.IDLE):
@@ -398,6 +448,28 @@ class ConnectionState:
             # of the OK; whatever the client sent before it is discarded.
             self._starttls_pending = True
             self._buffer.clear()
+
+    def _drain_view(self, *, allow_expunge: bool) -> list[Response]:
+        assert self._view is not None
+        enabled = self._enabled
+        return self._view.drain(
+            allow_expunge=allow_expunge,
+            qresync="QRESYNC" in enabled,
+            condstore="CONDSTORE" in enabled or "QRESYNC" in enabled,
+            rev2="IMAP4REV2" in enabled,
+        )
+
+    def _resolve_messages(self, command: Command) -> Command:
+        """Replace a command's sequence set by the UIDs it names (RFC 3501 6.4).
+
+        Raises InvalidSequenceNumber for a number beyond what the client knows.
+        """
+        view = self._view
+        if view is None or not isinstance(command, _MESSAGE_COMMANDS):
+            return command
+        uids = view.resolve(command.messages)
+        resolved = uid_set(uids) or UidSet(ranges=())
+        return dataclasses.replace(command, messages=resolved)
 
     def _continue(self) -> None:
         blocking = self._blocking
@@ -674,6 +746,17 @@ class ConnectionState:
             self._reject(
                 framed.tag,
                 f"{framed.name}: {exc.message} at byte {exc.offset}",
+                code=AtomCode(name="CLIENTBUG"),
+                events=events,
+            )
+            return
+        try:
+            command = self._resolve_messages(command)
+        except InvalidSequenceNumber as exc:
+            # RFC 9051 6.4.4: a number the client was never told is an error.
+            self._reject(
+                framed.tag,
+                f"Invalid message sequence number: {exc}",
                 code=AtomCode(name="CLIENTBUG"),
                 events=events,
             )

@@ -516,11 +516,11 @@ def _write_esearch_data(out: _Out, response: ESearchData, utf8: bool) -> None:
         out.append(b" MIN %d" % response.min)
     if response.max is not None:
         out.append(b" MAX %d" % response.max)
+    if response.count is not None:
+        out.append(b" COUNT %d" % response.count)
     if response.all is not None:
         out.append(b" ALL ")
         _write_set(out, response.all)
-    if response.count is not None:
-        out.append(b" COUNT %d" % response.count)
     if response.modseq is not None:
         out.append(b" MODSEQ %d" % response.modseq)
     out.append(_CRLF)
@@ -597,8 +597,9 @@ def _write_id(out: _Out, response: IdData, utf8: bool) -> None:
 
 @_response(QuotaData)
 def _write_quota(out: _Out, response: QuotaData, utf8: bool) -> None:
+    # quota-root-name = astring, written as a string as RFC 9208's examples do
     out.append(b"* QUOTA ")
-    _write_astring(out, response.root.encode("utf-8"), utf8)
+    _write_string(out, response.root.encode("utf-8"), utf8)
     resources = b" ".join(
         b"%s %d %d" % (r.name.encode("ascii"), r.usage, r.limit) for r in response.resources
     )
@@ -611,7 +612,7 @@ def _write_quotaroot(out: _Out, response: QuotaRootData, utf8: bool) -> None:
     _write_mailbox(out, response.mailbox, utf8)
     for root in response.roots:
         out.append(_SP)
-        _write_astring(out, root.encode("utf-8"), utf8)
+        _write_string(out, root.encode("utf-8"), utf8)
     out.append(_CRLF)
 
 
@@ -885,14 +886,13 @@ def _write_section(out: _Out, section: Section, utf8: bool) -> None:
 
 
 def _write_data(out: _Out, data: bytes | memoryview | None, utf8: bool) -> None:
-    """Message data: a literal (or NIL), so big bodies are never scanned or copied.
+    """Message data (BODY[], BINARY[], RFC822*): always a literal, or NIL.
 
-    Short data that can be quoted is quoted, as the RFC examples do.
+    A literal needs no scan of the bytes and no copy: the caller's object is
+    appended as it is.
     """
     if data is None:
         out.append(_NIL)
-    elif len(data) <= 64 and _quoted_ok(data, False):
-        _write_quoted(out, bytes(data))
     else:
         _write_literal(out, data)
 

@@ -160,6 +160,7 @@ _SEQ_VALID = re.compile(
 )
 _SEQ_ZERO = re.compile(rb"(?:^|[:,])0+(?:[:,]|$)")
 _FLAG = re.compile(rb"\\?" + _char_class(_ATOM_CHARS) + b"+|\\\\\\*")
+_TOKEN = re.compile(rb"[^ \r\n]+")
 _BASE64 = re.compile(rb"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 _FETCH_ATT = re.compile(rb"[A-Za-z0-9.\-]+")
 _SECTION_PART = re.compile(rb"[1-9][0-9]{0,9}(?:\.[1-9][0-9]{0,9})*")
@@ -611,8 +612,8 @@ def _authenticate(tag: str, r: CommandReader, uid: bool) -> Command:
             initial = Secret(b"")
         else:
             start = r.pos
-            m = _BASE64.match(r.data, start)
-            if m is None or m.end() == start:
+            m = _TOKEN.match(r.data, start)
+            if m is None or _BASE64.fullmatch(m.group()) is None:
                 raise r.expected('base64 initial response or "="')
             r.pos = m.end()
             initial = Secret(binascii.a2b_base64(m.group()))

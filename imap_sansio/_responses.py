@@ -674,7 +674,7 @@ class ESearchData:
     """``* ESEARCH (TAG "A282") UID MIN 2 COUNT 3`` (RFC 4731, RFC 9051 7.3.4).
 
     Returned items that are None are left out; the others are written in the
-    order MIN MAX ALL COUNT MODSEQ.  ``all`` holds UIDs when ``uid`` is set.
+    order MIN MAX COUNT ALL MODSEQ (the order of the RFC 4731 and 9051 examples).  ``all`` holds UIDs when ``uid`` is set.
     """
 
     tag: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import ssl
 import threading
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
-
 from imap_sansio.adapters import ServerOptions, ThreadedServer
 from imap_sansio.adapters.anyio_server import AnyIOServer
 
@@ -54,7 +54,7 @@ def running_server(
             threaded.close()
         return
 
-    backend = runtime.split("-")[0]
+    backend = runtime.split("-", maxsplit=1)[0]
     if runtime.endswith("-direct"):
         options = _replace(options, offload=False)
     started = threading.Event()
@@ -96,8 +96,6 @@ def running_server(
 
 
 def _replace(options: ServerOptions, **changes: Any) -> ServerOptions:
-    import dataclasses
-
     return dataclasses.replace(options, **changes)
 
 

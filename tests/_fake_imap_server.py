@@ -177,7 +177,7 @@ class FakeConnection:
         elif name == b"LOGIN" and len(parts) == 4:
             if not self.secure:
                 self._out += tag + b" NO [PRIVACYREQUIRED] Use TLS first\r\n"
-            elif self.server.users.get(parts[2].decode()) == parts[3].decode():
+            elif self.server.users.get(parts[2].decode()) == parts[3].decode().strip('"'):
                 self.state = State.AUTHENTICATED
                 self.seen = len(self.server.messages)
                 self._out += tag + b" OK LOGIN completed\r\n"

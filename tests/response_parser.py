@@ -93,7 +93,7 @@ from imap_sansio._responses import (
 )
 from imap_sansio._sequence import SequenceSet, UidSet
 
-__all__ = ["ResponseParseError", "parse_response"]
+__all__ = ["ResponseParseError", "parse_response", "parse_response_prefix"]
 
 
 class ResponseParseError(ValueError):
@@ -131,10 +131,11 @@ _MAX_64 = 2**63 - 1
 
 
 class _Parser:
-    def __init__(self, data: bytes, utf8: bool) -> None:
+    def __init__(self, data: bytes, utf8: bool, prefix: bool = False) -> None:
         self.data = data
         self.pos = 0
         self.utf8 = utf8
+        self.prefix = prefix
 
     # -- primitives ---------------------------------------------------------
 
@@ -245,7 +246,7 @@ class _Parser:
 
     def crlf(self) -> None:
         self.expect(b"\r\n")
-        if self.pos != len(self.data):
+        if self.pos != len(self.data) and not self.prefix:
             raise self.fail("bytes after the response")
 
     def number_set(self, kind: type[SequenceSet] | type[UidSet]) -> SequenceSet | UidSet:
@@ -1018,7 +1019,16 @@ _STATUS_ITEMS = frozenset(
 
 def parse_response(data: bytes, *, utf8: bool = False) -> Response:
     """Parse one complete response (CRLF included); raise ResponseParseError otherwise."""
-    parser = _Parser(data, utf8)
+    return _parse(_Parser(data, utf8))
+
+
+def parse_response_prefix(data: bytes, *, utf8: bool = False) -> tuple[Response, int]:
+    """Parse the response at the start of ``data``; return it and the bytes it used."""
+    parser = _Parser(data, utf8, prefix=True)
+    return _parse(parser), parser.pos
+
+
+def _parse(parser: _Parser) -> Response:
     try:
         return parser.response()
     except ValueError as exc:

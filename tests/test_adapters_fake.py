@@ -9,13 +9,13 @@ import threading
 import time
 from collections.abc import Iterator
 
+import anyio
 import pytest
 import trustme
 from _adapter_harness import RUNTIMES, Client, running_server
 from _fake_imap_server import FakeServer
-
 from imap_sansio.adapters import ServerOptions, is_loopback, server_ssl_context
-from imap_sansio.adapters._driver import _InputTap
+from imap_sansio.adapters._driver import _InputTap, transport_is_secure
 
 FAST = ServerOptions(shutdown_grace=2.0)
 
@@ -305,7 +305,9 @@ def test_many_concurrent_clients_share_one_lock(runtime: str, fake: FakeServer) 
                     for i in range(5):
                         client.send(b"a APPEND INBOX {3+}\r\nabc\r\n")
                         assert client.until_tagged(b"a")[-1] == b"a OK APPEND completed\r\n"
-                        assert client.command(b"n%d" % i, b"NOOP")[-1].endswith(b"OK NOOP completed\r\n")
+                        assert client.command(b"n%d" % i, b"NOOP")[-1].endswith(
+                            b"OK NOOP completed\r\n"
+                        )
                     client.command(b"z", b"LOGOUT")
             except BaseException as exc:
                 errors.append(exc)
@@ -359,3 +361,44 @@ def test_loopback_detection() -> None:
     assert not is_loopback("10.0.0.1")
     assert not is_loopback("::ffff:192.0.2.1")
     assert not is_loopback("example.org")
+
+
+def test_only_tls_loopback_or_explicit_permission_is_secure() -> None:
+    assert transport_is_secure("127.0.0.1", tls=False, allow_plaintext=False)
+    assert transport_is_secure("192.0.2.7", tls=True, allow_plaintext=False)
+    assert transport_is_secure("192.0.2.7", tls=False, allow_plaintext=True)
+    assert not transport_is_secure("192.0.2.7", tls=False, allow_plaintext=False)
+    assert not transport_is_secure("2001:db8::1", tls=False, allow_plaintext=False)
+
+
+def test_change_notified_from_a_foreign_thread_wakes_idle(runtime: str, fake: FakeServer) -> None:
+    # A store shared with other processes (e.g. PostgreSQL LISTEN/NOTIFY)
+    # calls the listener from its own thread.
+    with running_server(runtime, fake, options=FAST) as srv, Client(srv.port) as idler:
+        idler.line()
+        login(idler)
+        idler.send(b"i IDLE\r\n")
+        assert idler.line() == b"+ idling\r\n"
+        fake.messages.append(b"from elsewhere")
+        started = time.perf_counter()
+        threading.Thread(target=fake.notify).start()
+        assert idler.line(timeout=2) == b"* 1 EXISTS\r\n"
+        assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_anyio_server_reports_a_taken_port(backend: str, fake: FakeServer) -> None:
+    from imap_sansio.adapters import AnyIOServer
+
+    taken = socket.create_server(("127.0.0.1", 0))
+    port = taken.getsockname()[1]
+
+    async def main() -> None:
+        async with AnyIOServer(fake, port=port):
+            raise AssertionError("the port was taken")
+
+    try:
+        with pytest.raises(OSError):
+            anyio.run(main, backend=backend)
+    finally:
+        taken.close()

@@ -271,3 +271,19 @@ def test_subscriptions(alice: MemoryAccount) -> None:
     assert alice.subscriptions() == frozenset({"a", "not/yet"})
     with no("CANNOT"):
         alice.subscribe("a//b")
+
+
+def test_rename_does_not_touch_subscriptions(alice: MemoryAccount) -> None:
+    # RFC 9051 6.3.6: "renaming a mailbox doesn't update subscription information".
+    alice.create_mailbox("X/child")
+    alice.subscribe("X")
+    alice.subscribe("X/child")
+    alice.rename_mailbox("X", "Y")
+    assert alice.subscriptions() == frozenset({"INBOX", "X", "X/child"})
+
+
+def test_rename_of_a_noselect_level_moves_its_children(alice: MemoryAccount) -> None:
+    alice.create_mailbox("a/b")
+    alice.delete_mailbox("a")
+    alice.rename_mailbox("a", "z")
+    assert names(alice) == {"INBOX": True, "z": False, "z/b": True}

@@ -222,7 +222,9 @@ RFC5258_BOXES = [
         "Vegetable/Corn",
     ),
 ]
-RFC5258_SUBS = frozenset({"INBOX", "Fruit/Banana", "Fruit/Peach", "Vegetable", "Vegetable/Broccoli"})
+RFC5258_SUBS = frozenset(
+    {"INBOX", "Fruit/Banana", "Fruit/Peach", "Vegetable", "Vegetable/Broccoli"}
+)
 
 
 def test_rfc5258_example_2_list_subscribed() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -56,7 +57,7 @@ def no(code: str | None) -> pytest.RaisesExc[ImapNo]:
     return pytest.raises(ImapNo, check=lambda e: e.code == code)
 
 
-# -- protocols and auth ------------------------------------------------------------
+# -- protocols and auth -------------------------------------------------------
 
 
 def test_memory_backend_implements_every_protocol(
@@ -89,7 +90,7 @@ def test_passwords_never_appear_in_reprs(backend: MemoryBackend, alice: MemoryAc
         assert "secret" not in repr(thing)
 
 
-# -- flags ------------------------------------------------------------------------------
+# -- flags --------------------------------------------------------------------
 
 
 def test_flags_are_normalised() -> None:
@@ -104,7 +105,7 @@ def test_invalid_flags_are_bad(flag: str) -> None:
         normalize_flags([flag])
 
 
-# -- APPEND ----------------------------------------------------------------------------------
+# -- APPEND -------------------------------------------------------------------
 
 
 def test_append_assigns_increasing_uids(alice: MemoryAccount) -> None:
@@ -128,7 +129,7 @@ def test_append_validates_before_storing(alice: MemoryAccount) -> None:
     with pytest.raises(ImapBad):
         alice.append("INBOX", MSG, flags=["\\Recent"], internal_date=DATE)
     with pytest.raises(ValueError, match="aware"):
-        alice.append("INBOX", MSG, internal_date=datetime(2025, 1, 1))  # noqa: DTZ001
+        alice.append("INBOX", MSG, internal_date=datetime(2025, 1, 1))
     assert alice.status("INBOX") == before
 
 
@@ -163,7 +164,7 @@ def test_append_limit_and_quota() -> None:
     assert account.status("INBOX").messages == 3
 
 
-# -- STATUS ------------------------------------------------------------------------------------
+# -- STATUS -------------------------------------------------------------------
 
 
 def test_status_counts(alice: MemoryAccount, inbox: MemoryMailbox) -> None:
@@ -190,7 +191,7 @@ def test_status_counts(alice: MemoryAccount, inbox: MemoryMailbox) -> None:
     )
 
 
-# -- STORE ------------------------------------------------------------------------------------
+# -- STORE --------------------------------------------------------------------
 
 
 def test_store_set_add_remove(alice: MemoryAccount, inbox: MemoryMailbox) -> None:
@@ -244,7 +245,7 @@ def test_store_rejects_invalid_flags_before_changing_anything(
     assert inbox.messages()[0].flags == frozenset()
 
 
-# -- COPY / MOVE / EXPUNGE ------------------------------------------------------------------------
+# -- COPY / MOVE / EXPUNGE ----------------------------------------------------
 
 
 def test_copy_returns_copyuid_mapping(alice: MemoryAccount, inbox: MemoryMailbox) -> None:
@@ -298,7 +299,7 @@ def test_expunge_all_deleted_and_uid_expunge(alice: MemoryAccount, inbox: Memory
     assert inbox.expunge() == ()
 
 
-# -- changes_since --------------------------------------------------------------------------------
+# -- changes_since ------------------------------------------------------------
 
 
 def test_changes_since_after_every_kind_of_change(
@@ -382,7 +383,7 @@ def test_changes_since_survives_log_compaction(alice: MemoryAccount, inbox: Memo
     assert len(inbox._store.log) < 100
 
 
-# -- notifications ---------------------------------------------------------------------------------
+# -- notifications ------------------------------------------------------------
 
 
 def test_listeners_hear_every_change(backend: MemoryBackend, alice: MemoryAccount) -> None:
@@ -415,7 +416,7 @@ def test_two_sessions_see_each_others_changes(backend: MemoryBackend) -> None:
     assert [(m.uid, m.flags) for m in changes.new] == [(1, frozenset({"\\Seen"}))]
 
 
-# -- demo -------------------------------------------------------------------------------------------
+# -- demo ---------------------------------------------------------------------
 
 
 def test_demo_backend() -> None:
@@ -447,3 +448,72 @@ def test_demo_messages_are_well_formed(entry: tuple[str, bytes, tuple[str, ...],
     assert message["Subject"] and message["Date"] and not message.defects
     for part in message.walk():
         assert not part.defects
+
+
+# -- \Recent ------------------------------------------------------------------
+
+
+def test_exactly_one_session_claims_each_recent_message(
+    backend: MemoryBackend, alice: MemoryAccount
+) -> None:
+    # RFC 3501 2.3.2: \Recent is set for the first session notified of a message.
+    fill(alice, 2)
+    assert alice.status("INBOX").recent == 2
+    one = alice.select("INBOX")
+    two = backend.account("alice").select("INBOX")
+    assert one.claim_recent() == (1, 2)
+    assert two.claim_recent() == ()
+    assert alice.status("INBOX").recent == 0
+    fill(alice, 2)
+    one.store_flags([3], StoreAction.ADD, ["\\Deleted"])
+    one.expunge()
+    assert alice.status("INBOX").recent == 1
+    assert two.claim_recent() == (4,)
+    assert one.claim_recent() == ()
+
+
+def test_demo_messages_decode() -> None:
+    inbox = MemoryBackend.demo().account("demo").select("INBOX")
+    parsed = [
+        email.message_from_bytes(inbox.message_bytes(m.uid) or b"", policy=email.policy.default)
+        for m in inbox.messages()
+    ]
+    types = [m.get_content_type() for m in parsed]
+    assert types == [
+        "text/plain",
+        "multipart/alternative",
+        "multipart/mixed",
+        "multipart/mixed",
+        "text/plain",
+        "text/plain",
+        "multipart/related",
+    ]
+    assert str(parsed[4]["Subject"]) == "Grüße aus Zürich"
+    assert str(parsed[4]["From"]) == "André Müller <andre@example.de>"
+    assert "Viele Grüße" in parsed[4].get_content()
+    attachment = next(p for p in parsed[2].walk() if p.get_filename() == "q1.csv")
+    assert attachment.get_content().startswith("date,amount,currency")
+    nested = [p for p in parsed[3].walk() if p.get_content_type() == "message/rfc822"]
+    assert nested[0].get_content()["Message-ID"] == "<q1.alice@example.com>"
+
+
+class HugeUidSet:
+    """Like the core's UID set for "1:4294967295": huge len(), fast ``in``."""
+
+    def __len__(self) -> int:
+        return 2**32 - 1
+
+    def __contains__(self, uid: object) -> bool:
+        return isinstance(uid, int) and uid >= 2
+
+    def __iter__(self) -> Iterator[int]:
+        raise AssertionError("a huge UID set must not be iterated")
+
+
+def test_uid_collections_are_never_materialised(alice: MemoryAccount, inbox: MemoryMailbox) -> None:
+    fill(alice, 4)
+    assert [m.uid for m in inbox.messages(HugeUidSet())] == [2, 3, 4]
+    assert [m.uid for m in inbox.messages(range(3, 2**32))] == [3, 4]
+    assert [m.uid for m in inbox.messages([4, 1, 4, 9])] == [1, 4]
+    inbox.store_flags(HugeUidSet(), StoreAction.ADD, ["\\Deleted"])
+    assert inbox.expunge(HugeUidSet()) == (2, 3, 4)

@@ -34,9 +34,7 @@ class BackendAgainstModel(RuleBasedStateMachine):
         for name in MAILBOXES[1:]:
             self.account.create_mailbox(name)
         self.handles = {name: self.account.select(name) for name in MAILBOXES}
-        self.model: dict[str, list[tuple[int, frozenset[str], bytes]]] = {
-            n: [] for n in MAILBOXES
-        }
+        self.model: dict[str, list[tuple[int, frozenset[str], bytes]]] = {n: [] for n in MAILBOXES}
         self.uidnext = dict.fromkeys(MAILBOXES, 1)
         self.counter = 0
         self.session: dict[str, tuple[int, dict[int, frozenset[str]]]] = {
@@ -67,14 +65,15 @@ class BackendAgainstModel(RuleBasedStateMachine):
         wanted = set(uids)
         updated = []
         for uid, old, data in self.model[name]:
+            new = old
             if uid in wanted:
                 if action is StoreAction.SET:
-                    old = flags
+                    new = flags
                 elif action is StoreAction.ADD:
-                    old = old | flags
+                    new = old | flags
                 else:
-                    old = old - flags
-            updated.append((uid, old, data))
+                    new = old - flags
+            updated.append((uid, new, data))
         self.model[name] = updated
 
     @rule(name=mailboxes, uids=st.none() | uid_lists)
@@ -132,9 +131,7 @@ class BackendAgainstModel(RuleBasedStateMachine):
 
 
 TestBackendAgainstModel = BackendAgainstModel.TestCase
-TestBackendAgainstModel.settings = settings(
-    max_examples=200, stateful_step_count=30, deadline=None
-)
+TestBackendAgainstModel.settings = settings(max_examples=200, stateful_step_count=30, deadline=None)
 
 
 def test_100k_messages_append_expunge_half_and_catch_up() -> None:

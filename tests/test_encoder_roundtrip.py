@@ -11,9 +11,7 @@ from imap_sansio._encoder import encode_response, encode_response_chunks
 from imap_sansio._responses import Response
 from imap_sansio.testing import _response_strategies as rs
 
-_settings = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+_settings = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _round_trip(response: Response, utf8: bool) -> None:

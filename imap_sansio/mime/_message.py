@@ -275,10 +275,8 @@ def partial(data: bytes, origin: int, count: int | None = None) -> bytes:
 
 
 def _addresses(header: Header, name: bytes) -> tuple[Address, ...] | None:
-    found: list[Address] = []
-    for f in header.get_all(name):
-        found.extend(parse_address_list(header.value(f)))
-    return tuple(found) or None
+    value = header.first(name)  # RFC 5322 3.6: one field each; the first counts
+    return (parse_address_list(value) or None) if value is not None else None
 
 
 def envelope_of(header: Header) -> Envelope:

@@ -203,6 +203,7 @@ class MailboxStatus:
     highest_modseq: int
     size: int  # RFC 8438 STATUS SIZE: total octets
     deleted: int  # RFC 9051 STATUS DELETED: messages with \Deleted
+    recent: int = 0  # RFC 3501 STATUS RECENT: messages no session has claimed yet
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -358,6 +359,16 @@ class Mailbox(Protocol):
 
     def changes_since(self, modseq: int) -> Changes:
         """What changed after ``modseq`` (see :class:`Changes`)."""
+        ...
+
+    def claim_recent(self) -> tuple[int, ...]:
+        """Take the \\Recent messages for this session (RFC 3501 2.3.2).
+
+        Returns the UIDs (ascending) that arrived since any session last
+        claimed, and marks them claimed, atomically: exactly one session sees
+        a message as \\Recent.  SELECT calls it, and so does each poll that
+        announces new messages; EXAMINE never does (RFC 3501 6.3.2).
+        """
         ...
 
 

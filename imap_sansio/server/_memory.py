@@ -57,7 +57,7 @@ from imap_sansio.server._mailboxes import (
     normalize_mailbox_name,
 )
 
-__all__ = ["MemoryBackend"]
+__all__ = ["MemoryAccount", "MemoryBackend", "MemoryMailbox"]
 
 _SEEN = "\\Seen"
 _DELETED = "\\Deleted"
@@ -77,6 +77,7 @@ class _Store:
         "log",
         "messages",
         "modseq",
+        "recent_from",
         "selectable",
         "size",
         "special_use",
@@ -96,6 +97,7 @@ class _Store:
     ) -> None:
         self.uidvalidity = uidvalidity
         self.uidnext = 1
+        self.recent_from = 1  # UIDs from here on are \Recent (unclaimed)
         self.selectable = selectable
         self.special_use = special_use
         self.gone = False
@@ -181,7 +183,11 @@ class _Store:
         if len(uids) < len(self.uids) // 4:
             present = self.messages
             return sorted({uid for uid in uids if uid in present})
-        wanted = uids if isinstance(uids, set | frozenset) else set(uids)
+        # Many UIDs: filter the mailbox by membership.  Lists and tuples are
+        # turned into a set; any other collection (a set, a range, the core's
+        # UID set, whose len() may be huge for "1:4294967295") is trusted to
+        # answer ``in`` quickly and is never materialised.
+        wanted = set(uids) if isinstance(uids, list | tuple) else uids
         return [uid for uid in self.uids if uid in wanted]
 
     def status(self) -> MailboxStatus:
@@ -193,7 +199,13 @@ class _Store:
             highest_modseq=self.modseq,
             size=self.size,
             deleted=self.deleted,
+            recent=len(self.uids) - bisect_left(self.uids, self.recent_from),
         )
+
+    def claim_recent(self) -> tuple[int, ...]:
+        start = bisect_left(self.uids, self.recent_from)
+        self.recent_from = self.uidnext
+        return tuple(self.uids[start:])
 
     def changes_since(self, since: int) -> Changes:
         new: list[MessageInfo] = []
@@ -716,3 +728,6 @@ class MemoryMailbox:
 
     def changes_since(self, modseq: int) -> Changes:
         return self._live().changes_since(modseq)
+
+    def claim_recent(self) -> tuple[int, ...]:
+        return self._live().claim_recent()

@@ -1,0 +1,337 @@
+"""The selected-mailbox view: numbering, queued updates, and when they may go out.
+
+RFC 3501 5.2 and 7.4.1, RFC 9051 7.5.1, RFC 7162 3.2.10.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from imap_sansio._encoder import encode_response
+from imap_sansio._sequence import STAR, SequenceSet, UidSet
+from imap_sansio._view import InvalidSequenceNumber, SelectedMailboxView, uid_set
+
+
+def wire(responses: list[object]) -> bytes:
+    return b"".join(encode_response(r) for r in responses)  # type: ignore[arg-type]
+
+
+def view_of(uids: list[int], **kwargs: object) -> SelectedMailboxView:
+    return SelectedMailboxView(uids=uids, uidvalidity=7, uidnext=max(uids, default=0) + 1, **kwargs)  # type: ignore[arg-type]
+
+
+def test_adjacent_expunges_are_numbered_after_each_other() -> None:
+    """RFC 3501 7.4.1 example: messages 3 and 4 go as '* 3 EXPUNGE' twice."""
+    view = view_of([10, 20, 30, 40, 50])
+    view.expunge([30, 40])
+    assert wire(view.drain(allow_expunge=True)) == b"* 3 EXPUNGE\r\n* 3 EXPUNGE\r\n"
+    assert view.uids == (10, 20, 50)
+    assert view.seq_of(50) == 3
+
+
+def test_expunges_in_the_rfc_example_order() -> None:
+    """RFC 3501 6.4.3 example: 3, 4, 7 and 11 deleted -> 3, 3, 5, 8."""
+    view = view_of(list(range(1, 12)))
+    view.expunge([3, 4, 7, 11])
+    assert wire(view.drain(allow_expunge=True)) == (
+        b"* 3 EXPUNGE\r\n* 3 EXPUNGE\r\n* 5 EXPUNGE\r\n* 8 EXPUNGE\r\n"
+    )
+
+
+def test_no_expunge_while_not_allowed_but_exists_counts_them() -> None:
+    """RFC 3501 7.4.1: no EXPUNGE during FETCH/STORE/SEARCH; numbers stay put."""
+    view = view_of([1, 2, 3])
+    view.expunge([2])
+    view.add_messages([4])
+    assert wire(view.drain(allow_expunge=False)) == b"* 4 EXISTS\r\n"
+    assert view.seq_of(3) == 3 and view.is_expunged(2)
+    assert wire(view.drain(allow_expunge=True)) == b"* 2 EXPUNGE\r\n"
+    assert view.uids == (1, 3, 4)
+
+
+def test_expunge_plus_append_before_the_next_noop() -> None:
+    view = view_of([1, 2, 3])
+    view.expunge([1])
+    view.add_messages([9], recent=True)
+    assert wire(view.drain(allow_expunge=True)) == b"* 1 EXPUNGE\r\n* 3 EXISTS\r\n* 1 RECENT\r\n"
+    assert view.uids == (2, 3, 9)
+
+
+def test_flags_changed_then_expunged_sends_only_the_expunge() -> None:
+    view = view_of([1, 2, 3])
+    view.set_flags(2, ["\\Seen"])
+    view.expunge([2])
+    assert wire(view.drain(allow_expunge=True)) == b"* 2 EXPUNGE\r\n"
+
+
+def test_flag_change_is_sent_with_uid_and_modseq() -> None:
+    view = view_of([5, 6])
+    view.set_flags(6, ["\\Seen", "$Important"], modseq=12)
+    assert wire(view.drain(allow_expunge=True, condstore=True)) == (
+        b"* 2 FETCH (FLAGS ($Important \\Seen) UID 6 MODSEQ (12))\r\n"
+    )
+
+
+def test_own_silent_store_is_not_echoed() -> None:
+    """RFC 3501 6.4.6: .SILENT suppresses the untagged FETCH for this session."""
+    view = view_of([5, 6])
+    view.set_flags(6, ["\\Seen"], announce=False)
+    assert view.drain(allow_expunge=True) == []
+    assert view.flags_of(6) == frozenset({"\\Seen"})
+
+
+def test_qresync_sends_vanished_instead_of_expunge() -> None:
+    """RFC 7162 3.2.10: once QRESYNC is enabled, VANISHED replaces EXPUNGE."""
+    view = view_of([1, 2, 3, 4, 8])
+    view.expunge([2, 3, 8])
+    assert wire(view.drain(allow_expunge=True, qresync=True)) == b"* VANISHED 2:3,8\r\n"
+
+
+def test_message_added_and_expunged_unseen_is_never_mentioned() -> None:
+    view = view_of([1])
+    view.add_messages([2])
+    view.expunge([2])
+    assert view.drain(allow_expunge=True) == []
+
+
+def test_mailbox_flags_change_goes_first() -> None:
+    view = view_of([1], mailbox_flags=["\\Seen"])
+    view.set_mailbox_flags(["\\Seen", "$Work"])
+    view.set_flags(1, ["$Work"])
+    assert wire(view.drain(allow_expunge=True)) == (
+        b"* FLAGS (\\Seen $Work)\r\n* 1 FETCH (FLAGS ($Work) UID 1)\r\n"
+    )
+
+
+def test_recent_is_not_sent_in_imap4rev2() -> None:
+    view = view_of([1])
+    view.add_messages([2], recent=True)
+    assert wire(view.drain(allow_expunge=True, rev2=True)) == b"* 2 EXISTS\r\n"
+
+
+def test_sequence_sets_resolve_to_uids() -> None:
+    view = view_of([10, 20, 30, 40])
+    assert view.resolve(SequenceSet.from_ranges((2, 3))) == [20, 30]
+    assert view.resolve(SequenceSet.from_ranges((STAR, 3))) == [30, 40]
+    assert view.resolve(SequenceSet.from_ranges((4, 2), 1)) == [10, 20, 30, 40]
+    with pytest.raises(InvalidSequenceNumber):
+        view.resolve(SequenceSet.from_ranges(5))
+
+
+def test_star_on_an_empty_mailbox_is_an_error_but_uid_range_is_empty() -> None:
+    """RFC 9051 6.4.9: UID FETCH 1:* on an empty mailbox names nothing (OK)."""
+    view = view_of([])
+    with pytest.raises(InvalidSequenceNumber):
+        view.resolve(SequenceSet.from_ranges((1, STAR)))
+    assert view.resolve(UidSet.from_ranges((1, STAR))) == []
+
+
+def test_uid_ranges_beyond_the_mailbox_are_empty_and_star_is_the_last_uid() -> None:
+    view = view_of([10, 20, 30])
+    assert view.resolve(UidSet.from_ranges((31, 100))) == []
+    # RFC 9051 9: "UID 100:*" includes the largest UID even below 100.
+    assert view.resolve(UidSet.from_ranges((100, STAR))) == [30]
+    assert view.resolve(UidSet.from_ranges((15, 25))) == [20]
+
+
+def test_uid_set_is_compact() -> None:
+    assert str(uid_set([1, 2, 3, 7, 9, 10])) == "1:3,7,9:10"
+    assert uid_set([]) is None
+
+
+# ------------------------------------------------------------ property test
+
+_LINE = re.compile(rb"\* (\d+) (EXISTS|EXPUNGE|RECENT|FETCH \(FLAGS \(([^)]*)\) UID (\d+)\))\r\n")
+
+
+class ModelClient:
+    """A client that knows only what the bytes told it."""
+
+    def __init__(self, uids: list[int], flags: dict[int, frozenset[str]]) -> None:
+        self.slots: list[int | None] = list(uids)
+        self.flags: dict[int, frozenset[str]] = dict(flags)
+
+    def apply(self, data: bytes) -> None:
+        pos = 0
+        while pos < len(data):
+            m = _LINE.match(data, pos)
+            assert m is not None, data[pos:]
+            pos = m.end()
+            number = int(m.group(1))
+            kind = m.group(2)
+            if kind == b"EXISTS":
+                assert number >= len(self.slots)
+                self.slots.extend([None] * (number - len(self.slots)))
+            elif kind == b"EXPUNGE":
+                uid = self.slots.pop(number - 1)
+                self.flags.pop(uid or -1, None)
+            elif kind.startswith(b"FETCH"):
+                uid = int(m.group(4))
+                assert self.slots[number - 1] in (None, uid), (number, uid, self.slots)
+                self.slots[number - 1] = uid
+                names = m.group(3).decode().split()
+                self.flags[uid] = frozenset(n for n in names if n != "\\Recent")
+
+
+ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("append"), st.integers(1, 3)),
+        st.tuples(st.just("expunge"), st.lists(st.integers(0, 30), max_size=4)),
+        st.tuples(
+            st.just("flags"), st.integers(0, 30), st.sampled_from(["\\Seen", "$A", "\\Flagged"])
+        ),
+        st.tuples(st.just("drain"), st.booleans()),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 8), ops)
+def test_model_client_always_matches_the_mailbox(initial: int, operations: list[tuple]) -> None:  # type: ignore[type-arg]
+    truth: dict[int, frozenset[str]] = {uid: frozenset() for uid in range(1, initial + 1)}
+    next_uid = initial + 1
+    view = view_of(list(truth))
+    client = ModelClient(list(truth), dict(truth))
+    for op in operations:
+        if op[0] == "append":
+            new = list(range(next_uid, next_uid + op[1]))
+            next_uid += op[1]
+            truth.update({uid: frozenset() for uid in new})
+            view.add_messages(new)
+        elif op[0] == "expunge":
+            present = sorted(truth)
+            gone = [present[i % len(present)] for i in op[1]] if present else []
+            for uid in gone:
+                truth.pop(uid, None)
+            view.expunge(gone)
+        elif op[0] == "flags":
+            present = sorted(truth)
+            if present:
+                uid = present[op[1] % len(present)]
+                truth[uid] = truth[uid] ^ {op[2]}
+                view.set_flags(uid, truth[uid])
+        else:
+            allow = op[1]
+            out = wire(view.drain(allow_expunge=allow))
+            if not allow:
+                assert b"EXPUNGE" not in out
+            client.apply(out)
+            assert len(client.slots) == view.exists
+            if allow:
+                expected = sorted(truth)
+                assert len(client.slots) == len(expected)
+                for seq, uid in enumerate(client.slots):
+                    if uid is None:
+                        # A client learns new UIDs and flags with a FETCH.
+                        client.slots[seq] = expected[seq]
+                        client.flags[expected[seq]] = truth[expected[seq]]
+                    else:
+                        assert uid == expected[seq]
+                        assert client.flags[uid] == truth[uid]
+
+
+# ------------------------------------------------- through the ConnectionState
+
+from core_app import feed  # noqa: E402
+
+from imap_sansio import ConnectionState  # noqa: E402
+from imap_sansio._commands import Fetch, Store  # noqa: E402
+from imap_sansio._responses import Status, StatusResponse  # noqa: E402
+
+
+def selected_with(uids: list[int]) -> ConnectionState:
+    conn = ConnectionState(secure=True)
+    conn.send_greeting()
+    feed(conn, b"L LOGIN alice secret\r\n")
+    conn.receive_data(b"S SELECT INBOX\r\n")
+    conn.set_view(view_of(uids))
+    conn.send(StatusResponse(status=Status.OK, tag="S", text="SELECT completed"))
+    conn.data_to_send()
+    return conn
+
+
+def test_fetch_events_carry_uids() -> None:
+    conn = selected_with([10, 20, 30])
+    (event,) = conn.receive_data(b"a FETCH 2:* FLAGS\r\n")
+    assert isinstance(event, Fetch) and not event.uid
+    assert event.messages == UidSet.from_ranges(20, 30)
+
+
+def test_sequence_number_beyond_the_mailbox_is_bad() -> None:
+    conn = selected_with([10, 20, 30])
+    assert conn.receive_data(b"a STORE 4 +FLAGS (\\Seen)\r\n") == []
+    assert conn.data_to_send() == (
+        b"a BAD [CLIENTBUG] Invalid message sequence number: no message 4 (the mailbox has 3)\r\n"
+    )
+
+
+def test_no_expunge_before_the_ok_of_a_fetch_but_before_the_ok_of_noop() -> None:
+    """RFC 3501 7.4.1: not while responding to FETCH; NOOP is the moment."""
+    conn = selected_with([10, 20, 30])
+    (fetch,) = conn.receive_data(b"a FETCH 1 FLAGS\r\n")
+    assert conn.view is not None
+    conn.view.expunge([20])
+    conn.view.add_messages([40])
+    conn.send(StatusResponse(status=Status.OK, tag="a", text="FETCH completed"))
+    assert conn.data_to_send() == b"* 4 EXISTS\r\na OK FETCH completed\r\n"
+    conn.receive_data(b"b NOOP\r\n")
+    conn.send(StatusResponse(status=Status.OK, tag="b", text="NOOP completed"))
+    assert conn.data_to_send() == b"* 2 EXPUNGE\r\nb OK NOOP completed\r\n"
+
+
+def test_uid_fetch_may_see_expunges() -> None:
+    """RFC 3501 7.4.1 forbids EXPUNGE only for the non-UID forms."""
+    conn = selected_with([10, 20, 30])
+    (event,) = conn.receive_data(b"a UID FETCH 10 FLAGS\r\n")
+    assert isinstance(event, Fetch) and event.uid
+    assert conn.view is not None
+    conn.view.expunge([30])
+    conn.send(StatusResponse(status=Status.OK, tag="a", text="UID FETCH completed"))
+    assert conn.data_to_send() == b"* 3 EXPUNGE\r\na OK UID FETCH completed\r\n"
+
+
+def test_no_expunge_while_another_pipelined_store_is_pending() -> None:
+    conn = selected_with([10, 20, 30])
+    events = conn.receive_data(b"a NOOP\r\nb STORE 1 +FLAGS (\\Seen)\r\n")
+    assert isinstance(events[1], Store)
+    assert conn.view is not None
+    conn.view.expunge([30])
+    conn.send(StatusResponse(status=Status.OK, tag="a", text="NOOP completed"))
+    assert conn.data_to_send() == b"a OK NOOP completed\r\n"
+    conn.send(StatusResponse(status=Status.OK, tag="b", text="STORE completed"))
+    assert conn.data_to_send() == b"b OK STORE completed\r\n"
+
+
+def test_updates_go_out_at_once_during_idle() -> None:
+    """RFC 2177: while idling, the server sends updates as they happen."""
+    conn = selected_with([10, 20, 30])
+    feed(conn, b"i IDLE\r\n")
+    assert conn.data_to_send() == b"+ idling\r\n"
+    assert conn.view is not None
+    conn.view.expunge([10])
+    conn.view.add_messages([31])
+    conn.flush_updates()
+    assert conn.data_to_send() == b"* 1 EXPUNGE\r\n* 3 EXISTS\r\n"
+
+
+def test_updates_wait_outside_idle() -> None:
+    conn = selected_with([10, 20, 30])
+    assert conn.view is not None
+    conn.view.add_messages([31])
+    conn.flush_updates()
+    assert conn.data_to_send() == b""
+
+
+def test_close_drops_the_view_and_a_failed_select_leaves_none() -> None:
+    conn = selected_with([10])
+    feed(conn, b"c CLOSE\r\n")
+    assert conn.view is None
+    conn.receive_data(b"s SELECT INBOX\r\n")
+    conn.set_view(view_of([1]))
+    conn.send(StatusResponse(status=Status.NO, tag="s", text="no"))
+    assert conn.view is None

@@ -1,0 +1,183 @@
+"""Properties: any bytes give a best-effort structure, never an exception, and
+every section is a slice of the stored bytes that agrees with BODYSTRUCTURE."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from imap_sansio._bodystructure import BodyStructure, MultiPart, SinglePart
+from imap_sansio.mime import (
+    Message,
+    UnknownTransferEncoding,
+    address_text,
+    base_subject,
+    body_text,
+    preview,
+    sent_date,
+    subject,
+    text,
+)
+from test_mime_search import SEARCHABLE
+from test_mime_sections import MIXED, PLAIN
+
+
+def _visit(body: BodyStructure, path: tuple[int, ...]) -> Iterator[tuple[tuple[int, ...], BodyStructure]]:
+    yield path, body
+    if isinstance(body, MultiPart):
+        for i, child in enumerate(body.parts, 1):
+            yield from _visit(child, (*path, i))
+    elif body.body is not None:
+        if isinstance(body.body, MultiPart):
+            for i, child in enumerate(body.body.parts, 1):
+                yield from _visit(child, (*path, i))
+        else:
+            yield from _visit(body.body, (*path, 1))
+
+
+def addressable_parts(body: BodyStructure) -> Iterator[tuple[tuple[int, ...], BodyStructure]]:
+    if isinstance(body, MultiPart):
+        for i, child in enumerate(body.parts, 1):
+            yield from _visit(child, (i,))
+    else:
+        yield from _visit(body, (1,))
+
+
+def lines_of(data: bytes) -> int:
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+def check(data: bytes) -> None:
+    m = Message(data)
+    assert m.size == len(data)
+    assert m.section() == data
+    header, body = m.section((), "HEADER"), m.section((), "TEXT")
+    assert header is not None and body is not None
+    assert header + body == data
+    for part in m.root.walk():
+        assert 0 <= part.start <= part.body_start <= part.end <= len(data)
+    m.envelope  # noqa: B018 - must not raise
+    structure = m.bodystructure
+    for path, node in addressable_parts(structure):
+        section = m.section(path)
+        assert section is not None, path
+        mime = m.section(path, "MIME")
+        assert mime is not None and mime in data
+        if isinstance(node, SinglePart):
+            assert node.fields.size == len(section)
+            if node.lines is not None:
+                assert node.lines == lines_of(section)
+            if node.body is not None:
+                inner_header = m.section(path, "HEADER")
+                inner_text = m.section(path, "TEXT")
+                assert inner_header is not None and inner_text is not None
+                assert inner_header + inner_text == section
+            try:
+                m.binary(path)
+            except UnknownTransferEncoding:
+                pass
+    assert m.section((len(structure.parts) + 1 if isinstance(structure, MultiPart) else 2,)) is None
+    fields = m.section((), "HEADER.FIELDS", ("from", "subject"))
+    others = m.section((), "HEADER.FIELDS.NOT", ("from", "subject"))
+    assert fields is not None and others is not None
+    for name in ("from", "to", "cc", "bcc"):
+        address_text(m, name)
+    body_text(m)
+    text(m)
+    preview(m)
+    sent_date(m)
+    base_subject(subject(m))
+
+
+SEEDS = [PLAIN, MIXED, SEARCHABLE, MIXED.replace(b"\r\n", b"\n")]
+TOKENS = [
+    b"\r\n",
+    b"\n",
+    b"\r",
+    b"\r\n\r\n",
+    b"--XX",
+    b"--XX--",
+    b"--YY\r\n",
+    b"--B",
+    b"Content-Type: multipart/mixed; boundary=XX\r\n",
+    b"Content-Type: message/rfc822\r\n",
+    b"Content-Transfer-Encoding: base64\r\n",
+    b"Content-Transfer-Encoding: quoted-printable\r\n",
+    b": ",
+    b"=?utf-8?q?",
+    b"?=",
+    b"=",
+    b"\xff\x80",
+    b"(",
+    b")",
+    b'"',
+    b"<",
+    b">",
+    b"@",
+    b",",
+    b";",
+    b"*0*=",
+    b" ",
+    b"\t",
+]
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    data = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(1, 8))):
+        op = draw(st.integers(0, 2))
+        at = draw(st.integers(0, len(data)))
+        if op == 0:
+            data[at:at] = draw(st.sampled_from(TOKENS))
+        elif op == 1:
+            del data[at : at + draw(st.integers(1, 20))]
+        else:
+            data[at:at] = draw(st.binary(max_size=8))
+    return bytes(data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=600))
+def test_arbitrary_bytes_never_raise(data: bytes) -> None:
+    check(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(mutated())
+def test_mutated_messages_never_raise(data: bytes) -> None:
+    check(data)
+
+
+def test_the_seeds_hold_the_properties() -> None:
+    for seed in SEEDS:
+        check(seed)
+
+
+def test_deep_nesting_is_capped() -> None:
+    data = b"".join(
+        b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (i, i) for i in range(300)
+    )
+    data += b"\r\nleaf\r\n"
+    check(data)
+    rfc822 = b"Content-Type: message/rfc822\r\n\r\n" * 300 + b"\r\nleaf\r\n"
+    check(rfc822)
+
+
+def test_many_parts_parse_in_linear_time() -> None:
+    def build(n: int) -> bytes:
+        part = b"--b\r\nContent-Type: text/plain\r\n\r\nsome text here\r\n"
+        return b"Content-Type: multipart/mixed; boundary=b\r\n\r\n" + part * n + b"--b--\r\n"
+
+    def cost(n: int) -> float:
+        data = build(n)
+        start = time.perf_counter()
+        m = Message(data)
+        m.bodystructure  # noqa: B018
+        return time.perf_counter() - start
+
+    small, large = cost(1000), cost(10000)
+    assert large < max(small, 0.005) * 30
