@@ -140,14 +140,11 @@ class AnyIOServer:
     # -- lifecycle -----------------------------------------------------------
 
     async def __aenter__(self) -> AnyIOServer:
+        listeners = await self._bind()  # a taken port raises a plain OSError here
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
-        try:
-            await task_group.start(self.serve)
-        except BaseException as exc:  # e.g. the port is taken
-            await task_group.__aexit__(type(exc), exc, exc.__traceback__)
-            raise
         self._exit_stack.append(task_group)
+        await task_group.start(self._serve_bound, listeners)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -166,11 +163,10 @@ class AnyIOServer:
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
         """Listen and serve until :meth:`aclose`."""
-        self._closing = anyio.Event()
-        self._stopped = anyio.Event()
-        self._call_soon = _threadsafe_caller()
+        await self._serve_bound(await self._bind(), task_status=task_status)
+
+    async def _bind(self) -> list[tuple[anyio.abc.Listener[anyio.abc.SocketStream], bool]]:
         listeners: list[tuple[anyio.abc.Listener[anyio.abc.SocketStream], bool]] = []
-        remove_listener: Callable[[], None] | None = None
         try:
             plain = await anyio.create_tcp_listener(local_host=self._host, local_port=self._port)
             listeners.append((plain, False))
@@ -181,6 +177,23 @@ class AnyIOServer:
                 )
                 listeners.append((secure, True))
                 self.tls_port = secure.extra(anyio.abc.SocketAttribute.local_port)
+        except BaseException:
+            for listener, _ in listeners:
+                await anyio.aclose_forcefully(listener)
+            raise
+        return listeners
+
+    async def _serve_bound(
+        self,
+        listeners: list[tuple[anyio.abc.Listener[anyio.abc.SocketStream], bool]],
+        *,
+        task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        self._closing = anyio.Event()
+        self._stopped = anyio.Event()
+        self._call_soon = _threadsafe_caller()
+        remove_listener: Callable[[], None] | None = None
+        try:
             remove_listener = self._server.add_change_listener(self._on_change)
             logger.info(
                 "listening on %s port %s%s",

@@ -31,6 +31,8 @@ from imap_sansio._secret import Secret
 from imap_sansio._sequence import SequenceSet, UidSet
 
 __all__ = [
+    "FetchAnnotation",
+    "SearchAnnotation",
     "Append",
     "AppendMessage",
     "Authenticate",
@@ -206,6 +208,8 @@ class Select(Command):
     mailbox: str
     condstore: bool = False
     qresync: QResync | None = None
+    #: the ANNOTATE select parameter (RFC 5257 4.1)
+    annotate: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -214,6 +218,7 @@ class Examine(Command):
     mailbox: str
     condstore: bool = False
     qresync: QResync | None = None
+    annotate: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -494,6 +499,15 @@ class SearchFuzzy(SearchKey):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SearchAnnotation(SearchKey):
+    """ANNOTATION entry-match attrib-match value (RFC 5257 4.3)."""
+
+    entry: str
+    attribute: str
+    value: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SearchFilter(SearchKey):
     """FILTER filter-name (RFC 5466)."""
 
@@ -520,10 +534,12 @@ class Search(Command):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SortKey:
-    """A sort criterion (RFC 5256): ARRIVAL CC DATE FROM SIZE SUBJECT TO DISPLAYFROM DISPLAYTO."""
+    """A sort criterion (RFC 5256): ARRIVAL CC DATE FROM SIZE SUBJECT TO DISPLAYFROM DISPLAYTO,
+    or ANNOTATION with ``annotation = (entry, attribute)`` (RFC 5257 4.3)."""
 
     key: str
     reverse: bool = False
+    annotation: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -604,6 +620,14 @@ class FetchBinarySize(FetchItem):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FetchAnnotation(FetchItem):
+    """ANNOTATION (entries attributes) (RFC 5257 4.2); patterns as sent (``*``, ``%``)."""
+
+    entries: tuple[str, ...]
+    attributes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FetchPreview(FetchItem):
     """PREVIEW or PREVIEW (LAZY) (RFC 8970)."""
 
@@ -635,7 +659,9 @@ class Store(Command):
     """STORE / UID STORE: ``mode`` is "replace" (FLAGS), "add" (+FLAGS) or "remove" (-FLAGS).
 
     ``attribute`` is "FLAGS", or "X-GM-LABELS" for Gmail's label store (then
-    ``flags`` holds the labels as sent, decoded from astrings).
+    ``flags`` holds the labels as sent, decoded from astrings), or "ANNOTATION"
+    (RFC 5257 4.4; then ``annotations`` holds ``(entry, ((attribute, value),
+    ...))`` pairs, value None for NIL, and ``mode`` is "replace").
     """
 
     name: ClassVar[str] = "STORE"
@@ -644,6 +670,7 @@ class Store(Command):
     silent: bool = False
     flags: tuple[str, ...] = ()
     attribute: str = "FLAGS"
+    annotations: tuple[tuple[str, tuple[tuple[str, bytes | None], ...]], ...] = ()
     unchangedsince: int | None = None
     uid: bool = False
 

@@ -52,6 +52,9 @@ __all__ = ["ConnectionState"]
 _UID_COMMANDS = frozenset({"FETCH", "STORE", "COPY", "MOVE", "SEARCH", "EXPUNGE", "SORT", "THREAD"})
 #: Non-UID forms of these may not see an EXPUNGE (RFC 3501 7.4.1, RFC 5256).
 _NO_EXPUNGE_DURING = (Fetch, Store, Search, Sort, Thread)
+#: Completions that carry no mailbox updates: SELECT/EXAMINE replace the view,
+#: CLOSE expunges silently (RFC 3501 6.4.2), UNSELECT and LOGOUT drop it.
+_NO_UPDATES_BEFORE = frozenset({"SELECT", "EXAMINE", "CLOSE", "UNSELECT", "LOGOUT"})
 #: Commands whose ``messages`` the engine resolves to UIDs before delivery.
 _MESSAGE_COMMANDS = (Fetch, Store, Copy, Move)
 #: Bytes of a skipped over-long line kept to spot a literal announced at its end.
@@ -395,7 +398,7 @@ class ConnectionState:
             self._count_bad(dummy)
         elif response.status not in (Status.OK, Status.NO):
             raise LocalProtocolError(f"a tagged response must be OK, NO or BAD, not {response}")
-        if self._view is not None and not isinstance(command, Select | Examine):
+        if self._view is not None and name not in _NO_UPDATES_BEFORE:
             # RFC 3501 5.2: updates go out before the tagged completion; no
             # EXPUNGE if this or another pending command forbids it (7.4.1).
             allow = not any(

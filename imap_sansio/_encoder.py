@@ -467,6 +467,7 @@ def _write_status_data(out: _Out, response: StatusData, utf8: bool) -> None:
         (b"UIDVALIDITY", response.uidvalidity),
         (b"UNSEEN", response.unseen),
         (b"DELETED", response.deleted),
+        (b"DELETED-STORAGE", response.deleted_storage),
         (b"SIZE", response.size),
         (b"HIGHESTMODSEQ", response.highestmodseq),
     ):

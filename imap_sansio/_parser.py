@@ -40,6 +40,7 @@ from imap_sansio._commands import (
     Examine,
     Expunge,
     Fetch,
+    FetchAnnotation,
     FetchAttribute,
     FetchBinary,
     FetchBinarySize,
@@ -69,6 +70,7 @@ from imap_sansio._commands import (
     Search,
     SearchAge,
     SearchAnd,
+    SearchAnnotation,
     SearchDate,
     SearchFilter,
     SearchFlag,
@@ -635,18 +637,21 @@ def _compress(tag: str, r: CommandReader, uid: bool) -> Command:
     return Compress(tag=tag, mechanism=r.keyword("compression algorithm"))
 
 
-def _select_params(r: CommandReader) -> tuple[bool, QResync | None]:
-    # select-params = SP "(" select-param *(SP select-param) ")"  (RFC 4466, 7162)
+def _select_params(r: CommandReader) -> tuple[bool, QResync | None, bool]:
+    # select-params = SP "(" select-param *(SP select-param) ")"  (RFC 4466, 7162, 5257)
     condstore = False
+    annotate = False
     qresync: QResync | None = None
     if not r.accept(b" "):
-        return condstore, qresync
+        return condstore, qresync, annotate
     r.open_paren("select parameters")
     while True:
         start = r.pos
         param = r.keyword("select parameter")
         if param == "CONDSTORE":
             condstore = True
+        elif param == "ANNOTATE":
+            annotate = True
         elif param == "QRESYNC":
             # "QRESYNC" SP "(" uidvalidity SP mod-sequence-value [SP known-uids]
             #     [SP seq-match-data] ")"
@@ -673,7 +678,7 @@ def _select_params(r: CommandReader) -> tuple[bool, QResync | None]:
         if not r.accept(b" "):
             break
     r.close_paren("select parameters")
-    return condstore, qresync
+    return condstore, qresync, annotate
 
 
 def _seq_match(r: CommandReader) -> tuple[SequenceSet, UidSet]:
@@ -689,15 +694,19 @@ def _seq_match(r: CommandReader) -> tuple[SequenceSet, UidSet]:
 def _select(tag: str, r: CommandReader, uid: bool) -> Command:
     r.sp("SELECT")
     mailbox = r.mailbox()
-    condstore, qresync = _select_params(r)
-    return Select(tag=tag, mailbox=mailbox, condstore=condstore, qresync=qresync)
+    condstore, qresync, annotate = _select_params(r)
+    return Select(
+        tag=tag, mailbox=mailbox, condstore=condstore, qresync=qresync, annotate=annotate
+    )
 
 
 def _examine(tag: str, r: CommandReader, uid: bool) -> Command:
     r.sp("EXAMINE")
     mailbox = r.mailbox()
-    condstore, qresync = _select_params(r)
-    return Examine(tag=tag, mailbox=mailbox, condstore=condstore, qresync=qresync)
+    condstore, qresync, annotate = _select_params(r)
+    return Examine(
+        tag=tag, mailbox=mailbox, condstore=condstore, qresync=qresync, annotate=annotate
+    )
 
 
 def _create(tag: str, r: CommandReader, uid: bool) -> Command:
@@ -1025,6 +1034,14 @@ def _search_key(r: CommandReader, level: int) -> SearchKey:
         else:
             keyword = r.flag("flag keyword")
         return SearchKeyword(keyword=keyword, negated=key == "UNKEYWORD")
+    if key == "ANNOTATION":
+        # "ANNOTATION" SP entry-match SP attrib-match SP value   (RFC 5257 4.3)
+        r.sp("ANNOTATION")
+        entry = _annotation_name(r, "entry")
+        r.sp("entry")
+        attribute = _annotation_name(r, "attribute")
+        r.sp("attribute")
+        return SearchAnnotation(entry=entry, attribute=attribute, value=r.astring("value"))
     if key == "FUZZY":
         r.sp("FUZZY")  # RFC 6203
         return SearchFuzzy(key=_search_key(r, level + 1))
@@ -1161,9 +1178,16 @@ def _sort(tag: str, r: CommandReader, uid: bool) -> Command:
             reverse = True
             start = r.pos
             word = r.keyword("sort key")
-        if word not in _SORT_KEYS:
+        annotation: tuple[str, str] | None = None
+        if word == "ANNOTATION":
+            # "ANNOTATION" SP entry SP attrib   (RFC 5257 4.3)
+            r.sp("ANNOTATION")
+            entry = _annotation_name(r, "entry")
+            r.sp("entry")
+            annotation = (entry, _annotation_name(r, "attribute"))
+        elif word not in _SORT_KEYS:
             raise r.error(f"unknown sort key {word}", start)
-        keys.append(SortKey(key=word, reverse=reverse))
+        keys.append(SortKey(key=word, reverse=reverse, annotation=annotation))
         if not r.accept(b" "):
             break
     r.close_paren("sort criteria")
@@ -1319,6 +1343,15 @@ def _fetch_att(r: CommandReader) -> FetchItem:
         return FetchBinarySize(part=_binary_part(r))
     if name in _FETCH_SIMPLE:
         return FetchAttribute(name=name)
+    if name == "ANNOTATION":
+        # "ANNOTATION" SP "(" entries SP attribs ")"   (RFC 5257 4.2)
+        r.sp("ANNOTATION")
+        r.open_paren("annotation fetch")
+        entries = _annotation_names(r, "entry")
+        r.sp("entries")
+        attributes = _annotation_names(r, "attribute")
+        r.close_paren("annotation fetch")
+        return FetchAnnotation(entries=entries, attributes=attributes)
     if name == "PREVIEW":
         # "PREVIEW" [SP "(" "LAZY" ")"]  (RFC 8970; only LAZY is defined)
         if r.data[r.pos : r.pos + 7].upper() == b" (LAZY)":
@@ -1385,6 +1418,56 @@ def _fetch(tag: str, r: CommandReader, uid: bool) -> Command:
 
 
 _STORE_ATT = re.compile(rb"([+-]?)(FLAGS|X-GM-LABELS)(\.SILENT)?", re.IGNORECASE)
+_ANNOTATION_NAME = re.compile(_char_class(_LIST_CHARS) + b"+")
+
+
+def _annotation_name(r: CommandReader, what: str) -> str:
+    """An entry or attribute name (or pattern, with ``*`` and ``%``): atom-like or a string."""
+    pos = r.pos
+    if r.peek() in (0x22, 0x7B):
+        return r.text(r.string(what), what, pos)
+    return r.ascii(r._match(_ANNOTATION_NAME, what).group(), what, pos)
+
+
+def _annotation_names(r: CommandReader, what: str) -> tuple[str, ...]:
+    # entries = entry-match / "(" entry-match *(SP entry-match) ")"
+    if r.peek() != 0x28:
+        return (_annotation_name(r, what),)
+    r.open_paren(f"{what} list")
+    names = [_annotation_name(r, what)]
+    while r.accept(b" "):
+        names.append(_annotation_name(r, what))
+    r.close_paren(f"{what} list")
+    return tuple(names)
+
+
+def _store_annotations(
+    r: CommandReader,
+) -> tuple[tuple[str, tuple[tuple[str, bytes | None], ...]], ...]:
+    # store-att-annotate = "ANNOTATION" SP "(" entry-att *(SP entry-att) ")"
+    # entry-att = entry SP "(" att-value *(SP att-value) ")"; att-value = attrib SP value
+    r.open_paren("annotations")
+    out: list[tuple[str, tuple[tuple[str, bytes | None], ...]]] = []
+    while True:
+        entry = _annotation_name(r, "entry")
+        r.sp("entry")
+        r.open_paren("attribute values")
+        values: list[tuple[str, bytes | None]] = []
+        while True:
+            attribute = _annotation_name(r, "attribute")
+            r.sp("attribute")
+            if r.data.startswith(b"~{", r.pos):
+                values.append((attribute, r.literal("value", allow8=True)[0]))
+            else:
+                values.append((attribute, r.nstring("value")))
+            if not r.accept(b" "):
+                break
+        r.close_paren("attribute values")
+        out.append((entry, tuple(values)))
+        if not r.accept(b" "):
+            break
+    r.close_paren("annotations")
+    return tuple(out)
 
 
 def _store(tag: str, r: CommandReader, uid: bool) -> Command:
@@ -1405,6 +1488,17 @@ def _store(tag: str, r: CommandReader, uid: bool) -> Command:
         r.close_paren("store modifiers")
         r.sp("store modifiers")
     start = r.pos
+    if r.data[start : start + 11].upper() == b"ANNOTATION ":
+        r.pos += 11
+        return Store(
+            tag=tag,
+            messages=messages,
+            mode="replace",
+            attribute="ANNOTATION",
+            annotations=_store_annotations(r),
+            unchangedsince=unchangedsince,
+            uid=uid,
+        )
     m = _STORE_ATT.match(r.data, start)
     if m is None:
         raise r.expected('"FLAGS", "+FLAGS" or "-FLAGS"')

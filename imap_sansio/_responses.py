@@ -496,7 +496,9 @@ def _check_mailbox(value: str, what: str = "mailbox name") -> None:
 
 def _check_delimiter(value: str | None) -> None:
     # QUOTED-CHAR / nil: one printable ASCII character (RFC 3501 9)
-    if value is not None and (not isinstance(value, str) or len(value) != 1 or not " " <= value <= "~"):
+    if value is not None and (
+        not isinstance(value, str) or len(value) != 1 or not " " <= value <= "~"
+    ):
         raise ValueError(f"a hierarchy delimiter is one printable ASCII character, not {value!r}")
 
 
@@ -593,8 +595,8 @@ class StatusData:
     """``* STATUS blurdybloop (MESSAGES 231 UIDNEXT 44292)`` (RFC 9051 7.3.3).
 
     Items that are None are left out; the others are written in this order:
-    MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN DELETED SIZE HIGHESTMODSEQ
-    APPENDLIMIT MAILBOXID.  ``appendlimit`` may be ``NO_LIMIT`` to write
+    MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN DELETED DELETED-STORAGE (RFC 9208)
+    SIZE HIGHESTMODSEQ APPENDLIMIT MAILBOXID.  ``appendlimit`` may be ``NO_LIMIT`` to write
     ``APPENDLIMIT NIL`` (RFC 7889 3).
     """
 
@@ -605,6 +607,7 @@ class StatusData:
     uidvalidity: int | None = None
     unseen: int | None = None
     deleted: int | None = None
+    deleted_storage: int | None = None
     size: int | None = None
     highestmodseq: int | None = None
     appendlimit: int | None = None
@@ -621,6 +624,7 @@ class StatusData:
             ("UIDVALIDITY", self.uidvalidity, 1, _MAX_NZ),
             ("UNSEEN", self.unseen, 0, _MAX_NZ),
             ("DELETED", self.deleted, 0, _MAX_NZ),
+            ("DELETED-STORAGE", self.deleted_storage, 0, _MAX_MODSEQ),
             ("SIZE", self.size, 0, _MAX_MODSEQ),
             # RFC 7162 3.1.2.1: 0 when the mailbox does not support mod-sequences
             ("HIGHESTMODSEQ", self.highestmodseq, 0, _MAX_MODSEQ),
@@ -674,7 +678,8 @@ class ESearchData:
     """``* ESEARCH (TAG "A282") UID MIN 2 COUNT 3`` (RFC 4731, RFC 9051 7.3.4).
 
     Returned items that are None are left out; the others are written in the
-    order MIN MAX COUNT ALL MODSEQ (the order of the RFC 4731 and 9051 examples).  ``all`` holds UIDs when ``uid`` is set.
+    order MIN MAX COUNT ALL MODSEQ (the order of the RFC 4731 and 9051
+    examples).  ``all`` holds UIDs when ``uid`` is set.
     """
 
     tag: str | None = None

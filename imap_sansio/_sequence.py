@@ -32,13 +32,16 @@ class _NumberSet:
     saved: bool = False
 
     kind: ClassVar[str] = "number"
+    #: An empty set never comes from the grammar, but a UID set resolved
+    #: against a mailbox can name nothing (``UID FETCH 1:*`` on an empty one).
+    may_be_empty: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         if self.saved:
             if self.ranges:
                 raise ValueError("a saved ($) set has no ranges")
             return
-        if not self.ranges:
+        if not self.ranges and not self.may_be_empty:
             raise ValueError(f"a {self.kind} set needs at least one range")
         for low, high in self.ranges:
             if not (0 <= low <= MAX_NUMBER and 0 <= high <= MAX_NUMBER):
@@ -150,3 +153,4 @@ class UidSet(_NumberSet):
     """A set of UIDs (the argument of UID commands and of the ``UID`` search key)."""
 
     kind: ClassVar[str] = "UID"
+    may_be_empty: ClassVar[bool] = True

@@ -186,17 +186,23 @@ class SelectedMailboxView:
         uids: Iterable[int],
         *,
         flags: Mapping[int, Iterable[str]] | None = None,
-        recent: bool = False,
+        recent: bool | Iterable[int] = (),
         modseqs: Mapping[int, int] | None = None,
     ) -> None:
-        """New messages (UIDs above every known one) to announce with EXISTS."""
+        """New messages (UIDs above every known one) to announce with EXISTS.
+
+        ``recent``: True if all of them are \\Recent for this session, or the
+        UIDs that are (RFC 3501 2.3.2: one session gets each).
+        """
+        recent_uids = recent if not isinstance(recent, bool) else ()
+        recent_set = set(recent_uids)
         known_max = self._added[-1] if self._added else (self._uids[-1] if self._uids else 0)
         fresh = sorted(uid for uid in set(uids) if uid > known_max)
         for uid in fresh:
             self._flags[uid] = frozenset((flags or {}).get(uid, ()))
             if modseqs and uid in modseqs:
                 self._modseqs[uid] = modseqs[uid]
-            if recent:
+            if recent is True or uid in recent_set:
                 self._recent.add(uid)
         self._added.extend(fresh)
         if fresh:

@@ -554,7 +554,7 @@ class _Parser:
                 self.sp()
             name = self.atom_str().upper()
             self.sp()
-            key = {"MAILBOXID": "mailbox_id"}.get(name, name.lower())
+            key = name.lower().replace("-", "_").replace("mailboxid", "mailbox_id")
             if key in values or key not in _STATUS_ITEMS:
                 raise self.fail(f"unknown or repeated STATUS item {name}")
             if name == "MAILBOXID":
@@ -1009,6 +1009,7 @@ _STATUS_ITEMS = frozenset(
         "uidvalidity",
         "unseen",
         "deleted",
+        "deleted_storage",
         "size",
         "highestmodseq",
         "appendlimit",

@@ -14,7 +14,7 @@ import pytest
 import trustme
 from _adapter_harness import RUNTIMES, Client, running_server
 from _fake_imap_server import FakeServer
-from imap_sansio.adapters import ServerOptions, is_loopback, server_ssl_context
+from imap_sansio.adapters import AnyIOServer, ServerOptions, is_loopback, server_ssl_context
 from imap_sansio.adapters._driver import _InputTap, transport_is_secure
 
 FAST = ServerOptions(shutdown_grace=2.0)
@@ -312,13 +312,13 @@ def test_many_concurrent_clients_share_one_lock(runtime: str, fake: FakeServer) 
             except BaseException as exc:
                 errors.append(exc)
 
-        threads = [threading.Thread(target=work) for _ in range(20)]
+        threads = [threading.Thread(target=work) for _ in range(200)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(30)
         assert not errors, errors[0]
-    assert len(fake.messages) == 100
+    assert len(fake.messages) == 1000
 
 
 def test_logs_commands_but_never_passwords(
@@ -388,8 +388,6 @@ def test_change_notified_from_a_foreign_thread_wakes_idle(runtime: str, fake: Fa
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_anyio_server_reports_a_taken_port(backend: str, fake: FakeServer) -> None:
-    from imap_sansio.adapters import AnyIOServer
-
     taken = socket.create_server(("127.0.0.1", 0))
     port = taken.getsockname()[1]
 

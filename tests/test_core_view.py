@@ -335,3 +335,14 @@ def test_close_drops_the_view_and_a_failed_select_leaves_none() -> None:
     conn.set_view(view_of([1]))
     conn.send(StatusResponse(status=Status.NO, tag="s", text="no"))
     assert conn.view is None
+
+
+def test_uid_fetch_on_an_empty_mailbox_is_delivered_with_no_uids() -> None:
+    """RFC 9051 6.4.9: UID FETCH 1:* on an empty mailbox is OK and names nothing."""
+    conn = selected_with([])
+    (event,) = conn.receive_data(b"a UID FETCH 1:* FLAGS\r\n")
+    assert isinstance(event, Fetch) and event.messages == UidSet(ranges=())
+    assert conn.receive_data(b"b FETCH 1:* FLAGS\r\n") == []
+    assert conn.data_to_send() == (
+        b"b BAD [CLIENTBUG] Invalid message sequence number: the mailbox is empty\r\n"
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
+from typing import ClassVar
 
 import pytest
 
@@ -173,7 +175,9 @@ def test_rename_reads_both_names() -> None:
     assert parse_command(b"a RENAME inbox old-mail\r\n") == Rename(
         tag="a", mailbox="INBOX", new_mailbox="old-mail"
     )
-    assert error(b"a RENAME inbox\r\n").message == "expected SP after existing mailbox name at byte 14"
+    assert (
+        error(b"a RENAME inbox\r\n").message == "expected SP after existing mailbox name at byte 14"
+    )
 
 
 def test_list_plain_and_extended() -> None:
@@ -215,9 +219,7 @@ def test_append_flags_date_literal_literal8_utf8_and_multiappend() -> None:
         mailbox="saved-messages",
         messages=(AppendMessage(flags=("\\Seen",), internal_date=when, data=b"hello"),),
     )
-    multi = parse_command(
-        b"a APPEND INBOX {2+}\r\nhi ~{3}\r\n\x00\x01\x02 UTF8 (~{2}\r\nok)\r\n"
-    )
+    multi = parse_command(b"a APPEND INBOX {2+}\r\nhi ~{3}\r\n\x00\x01\x02 UTF8 (~{2}\r\nok)\r\n")
     assert multi == Append(
         tag="a",
         mailbox="INBOX",
@@ -231,9 +233,10 @@ def test_append_flags_date_literal_literal8_utf8_and_multiappend() -> None:
 
 
 def test_invalid_dates_are_parse_errors() -> None:
-    assert "invalid date-time" in error(
-        b'a APPEND INBOX "31-Feb-2020 00:00:00 +0000" {1}\r\nx\r\n'
-    ).message
+    assert (
+        "invalid date-time"
+        in error(b'a APPEND INBOX "31-Feb-2020 00:00:00 +0000" {1}\r\nx\r\n').message
+    )
     assert "invalid date" in error(b"a SEARCH SINCE 31-Feb-2020\r\n").message
     assert "month" in error(b"a SEARCH SINCE 1-Foo-2020\r\n").message
     assert "zone" in error(b'a APPEND INBOX "01-Feb-2020 00:00:00 +0099" {1}\r\nx\r\n').message
@@ -241,7 +244,7 @@ def test_invalid_dates_are_parse_errors() -> None:
 
 def test_search_keys_become_a_typed_tree() -> None:
     command = parse_command(
-        b'a UID SEARCH RETURN (MIN COUNT) CHARSET utf-8 OR (SEEN 1:3) NOT KEYWORD $Junk '
+        b"a UID SEARCH RETURN (MIN COUNT) CHARSET utf-8 OR (SEEN 1:3) NOT KEYWORD $Junk "
         b'HEADER X-Spam "yes" LARGER 100 YOUNGER 3600 SENTON "1-Jan-2000" UID $ '
         b'MODSEQ "/flags/\\\\draft" all 620162338 FILTER spam FUZZY SUBJECT x\r\n'
     )
@@ -253,7 +256,9 @@ def test_search_keys_become_a_typed_tree() -> None:
         criteria=SearchAnd(
             keys=(
                 SearchOr(
-                    left=SearchAnd(keys=(SearchFlag(name="SEEN"), SearchMessages(messages=seq((1, 3))))),
+                    left=SearchAnd(
+                        keys=(SearchFlag(name="SEEN"), SearchMessages(messages=seq((1, 3))))
+                    ),
                     right=SearchNot(key=SearchKeyword(keyword="$Junk")),
                 ),
                 SearchHeader(field="X-Spam", value=b"yes"),
@@ -297,7 +302,7 @@ def test_sort_and_thread() -> None:
 
 def test_fetch_items_sections_partials_and_modifiers() -> None:
     command = parse_command(
-        b"a UID FETCH 1:* (FLAGS BODY[] BODY.PEEK[1.2.HEADER.FIELDS.NOT (From \"To\")]<0.2048> "
+        b'a UID FETCH 1:* (FLAGS BODY[] BODY.PEEK[1.2.HEADER.FIELDS.NOT (From "To")]<0.2048> '
         b"BINARY.PEEK[1]<5.10> BINARY.SIZE[2] BODY[3.TEXT] PREVIEW (LAZY) RFC822.SIZE) "
         b"(CHANGEDSINCE 12345 VANISHED)\r\n"
     )
@@ -333,7 +338,9 @@ def test_fetch_items_sections_partials_and_modifiers() -> None:
         ),
     )
     assert error(b"a FETCH 1 BODY[MIME]\r\n").message == "MIME needs a section part at byte 15"
-    assert error(b"a FETCH 1 (FLAGS BOGUS)\r\n").message == "unknown fetch attribute BOGUS at byte 17"
+    assert (
+        error(b"a FETCH 1 (FLAGS BOGUS)\r\n").message == "unknown fetch attribute BOGUS at byte 17"
+    )
 
 
 def test_store_forms() -> None:
@@ -348,7 +355,9 @@ def test_store_forms() -> None:
         flags=("\\Seen", "$Junk"),
         unchangedsince=0,
     )
-    assert parse_command(b"a STORE 1 FLAGS ()\r\n") == Store(tag="a", messages=seq(1), mode="replace")
+    assert parse_command(b"a STORE 1 FLAGS ()\r\n") == Store(
+        tag="a", messages=seq(1), mode="replace"
+    )
 
 
 def test_notify_and_acl() -> None:
@@ -396,7 +405,7 @@ def test_notify_and_acl() -> None:
         (b"a  NOOP\r\n", "expected command name at byte 2", 2),
         (b"a SELECT {10}\r\nINBOX\r\n", "literal of 10 bytes is truncated at byte 9", 9),
         (b'a SELECT "in\\box"\r\n', "expected mailbox name at byte 9", 9),
-        (b"a LOGIN \"\xc3\xa9\" x\r\n", "expected user name at byte 8", 8),
+        (b'a LOGIN "\xc3\xa9" x\r\n', "expected user name at byte 8", 8),
         (b"a STATUS x (MESSAGES\r\n", 'expected ")" to end status items at byte 20', 20),
         (b"a SEARCH LARGER 99999999999999999999999\r\n", "size out of range at byte 16", 16),
         (
@@ -453,16 +462,14 @@ def test_line_feed_alone_ends_a_command() -> None:
 # -- the extension hook ------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class XFoo(Command):
+    name: ClassVar[str] = "XFOO"
+    mailbox: str
+    count: int
+
+
 def test_extension_commands_are_parsed_by_the_registered_callable() -> None:
-    from dataclasses import dataclass
-    from typing import ClassVar
-
-    @dataclass(frozen=True, slots=True, kw_only=True)
-    class XFoo(Command):
-        name: ClassVar[str] = "XFOO"
-        mailbox: str
-        count: int
-
     def parse_xfoo(tag: str, reader: CommandReader, uid: bool) -> Command:
         reader.sp("XFOO")
         mailbox = reader.mailbox()

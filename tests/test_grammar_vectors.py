@@ -157,18 +157,21 @@ def test_client_lines_give_the_values_they_mean() -> None:
         username='Indiana "Han Solo" Jones',
         password=Secret("p@ss\\word"),
     )
-    assert parse_command(b"A00000007 SETQUOTA \"\" (MESSAGE 1000000 STORAGE 5242880)\r\n") == (
+    assert parse_command(b'A00000007 SETQUOTA "" (MESSAGE 1000000 STORAGE 5242880)\r\n') == (
         SetQuota(tag="A00000007", root="", limits=(("MESSAGE", 1000000), ("STORAGE", 5242880)))
     )
     mid = parse_command(
-        b'A00000006 ID ("name" "MailKit" "address" {35}\r\n1 Memorial Dr.\r\nCambridge, MA 02142)\r\n'
+        b'A00000006 ID ("name" "MailKit" "address" {35}\r\n'
+        b"1 Memorial Dr.\r\nCambridge, MA 02142)\r\n"
     )
     assert mid == Id(
         tag="A00000006",
         parameters=(("name", "MailKit"), ("address", "1 Memorial Dr.\r\nCambridge, MA 02142")),
     )
     move = parse_command('T1 UID MOVE 1 "la vache dit møø"\r\n'.encode(), utf8=True)
-    assert move == Move(tag="T1", messages=UidSet(ranges=((1, 1),)), mailbox="la vache dit møø", uid=True)
+    assert move == Move(
+        tag="T1", messages=UidSet(ranges=((1, 1),)), mailbox="la vache dit møø", uid=True
+    )
 
 
 # -- imap-codec ----------------------------------------------------------------------
@@ -244,7 +247,7 @@ def test_imap_codec_vectors_give_the_same_verdict() -> None:
         (b"A LOGIN {0}\r\n {1}\r\nA\r\n", Login(tag="A", username="", password=Secret("A"))),
         (b"A LOGIN {1+}\r\nA {2+}\r\nAB\r\n", Login(tag="A", username="A", password=Secret("AB"))),
         (b"A UNSELECT\r\n", Unselect(tag="A")),
-        (b"A GETQUOTA \"\"\r\n", GetQuota(tag="A", root="")),
+        (b'A GETQUOTA ""\r\n', GetQuota(tag="A", root="")),
         (b"A GETQUOTAROOT MAILBOX\r\n", GetQuotaRoot(tag="A", mailbox="MAILBOX")),
         (b'S0000 GETQUOTA "#user/alice"\r\n', GetQuota(tag="S0000", root="#user/alice")),
         (b"A SETQUOTA INBOX ()\r\n", SetQuota(tag="A", root="INBOX", limits=())),
@@ -278,7 +281,10 @@ def test_imap_codec_vectors_give_the_same_verdict() -> None:
             b'A SETMETADATA "" (/test ~{4+}\r\nt\x00st)\r\n',
             SetMetadata(tag="A", mailbox="", entries=(("/test", b"t\x00st"),)),
         ),
-        (b'A SETMETADATA "" (/test nil)\r\n', SetMetadata(tag="A", mailbox="", entries=(("/test", None),))),
+        (
+            b'A SETMETADATA "" (/test nil)\r\n',
+            SetMetadata(tag="A", mailbox="", entries=(("/test", None),)),
+        ),
         (
             b"003 fetch 12 full\r\n",
             Fetch(
@@ -320,7 +326,9 @@ def test_imap_codec_vectors_give_the_same_verdict() -> None:
                 messages=UidSet(ranges=((1, 1), (2, STAR))),
                 items=(
                     FetchBody(
-                        section=Section(part=(1, 2, 3, 4), text="MIME"), peek=True, partial=(42, 1337)
+                        section=Section(part=(1, 2, 3, 4), text="MIME"),
+                        peek=True,
+                        partial=(42, 1337),
                     ),
                 ),
             ),

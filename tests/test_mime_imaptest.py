@@ -16,7 +16,15 @@ from pathlib import Path
 import pytest
 
 from imap_sansio._bodystructure import Address, BodyStructure, Envelope, MultiPart
-from imap_sansio.mime import Message, address_text, body_text, contains, header_values, text
+from imap_sansio.mime import (
+    Message,
+    address_text,
+    body_text,
+    contains,
+    header_values,
+    partial,
+    text,
+)
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "imaptest"
 if not FIXTURES.is_dir():  # pragma: no cover - the tree layout of the project
@@ -125,8 +133,11 @@ def _literal_cases() -> list[tuple[str, int, str, str, bytes]]:
     cases = []
     for script in SECTION_SCRIPTS:
         content = (FIXTURES / script).read_text()
-        for block in re.finditer(r"^\* (\d+) fetch \((.*?)\)$(?=\n\n|\n[a-z#]|\Z)", content,
-                                 re.IGNORECASE | re.MULTILINE | re.DOTALL):
+        for block in re.finditer(
+            r"^\* (\d+) fetch \((.*?)\)$(?=\n\n|\n[a-z#]|\Z)",
+            content,
+            re.IGNORECASE | re.MULTILINE | re.DOTALL,
+        ):
             n = int(block.group(1))
             for item in re.finditer(
                 r"(body|binary|rfc822\.text)(?:\[([^\]]*)\])?(<\d+>)? (~?)\{\{\{\n(.*?)\n\}\}\}",
@@ -187,8 +198,6 @@ def test_binary_base64_literal8_part() -> None:
 
 
 def test_partials_of_fetch_body() -> None:
-    from imap_sansio.mime import partial
-
     messages = mbox("fetch-body")
     text2 = messages[1].section((), "TEXT")
     text3 = messages[2].section((), "TEXT")
@@ -204,8 +213,6 @@ def test_partials_of_fetch_body() -> None:
 
 
 def test_partials_of_binary_qp() -> None:
-    from imap_sansio.mime import partial
-
     binary = mbox("fetch-binary-mime-qp")[0].binary((1,))
     assert binary is not None
     assert partial(binary, 0, 10) == b"hello\r\nbar"

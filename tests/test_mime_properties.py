@@ -3,11 +3,14 @@ every section is a slice of the stored bytes that agrees with BODYSTRUCTURE."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_mime_search import SEARCHABLE
+from test_mime_sections import MIXED, PLAIN
 
 from imap_sansio._bodystructure import BodyStructure, MultiPart, SinglePart
 from imap_sansio.mime import (
@@ -21,11 +24,11 @@ from imap_sansio.mime import (
     subject,
     text,
 )
-from test_mime_search import SEARCHABLE
-from test_mime_sections import MIXED, PLAIN
 
 
-def _visit(body: BodyStructure, path: tuple[int, ...]) -> Iterator[tuple[tuple[int, ...], BodyStructure]]:
+def _visit(
+    body: BodyStructure, path: tuple[int, ...]
+) -> Iterator[tuple[tuple[int, ...], BodyStructure]]:
     yield path, body
     if isinstance(body, MultiPart):
         for i, child in enumerate(body.parts, 1):
@@ -75,10 +78,8 @@ def check(data: bytes) -> None:
                 inner_text = m.section(path, "TEXT")
                 assert inner_header is not None and inner_text is not None
                 assert inner_header + inner_text == section
-            try:
+            with contextlib.suppress(UnknownTransferEncoding):
                 m.binary(path)
-            except UnknownTransferEncoding:
-                pass
     assert m.section((len(structure.parts) + 1 if isinstance(structure, MultiPart) else 2,)) is None
     fields = m.section((), "HEADER.FIELDS", ("from", "subject"))
     others = m.section((), "HEADER.FIELDS.NOT", ("from", "subject"))
@@ -174,10 +175,12 @@ def test_many_parts_parse_in_linear_time() -> None:
 
     def cost(n: int) -> float:
         data = build(n)
-        start = time.perf_counter()
-        m = Message(data)
-        m.bodystructure  # noqa: B018
-        return time.perf_counter() - start
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            Message(data).bodystructure  # noqa: B018
+            best = min(best, time.perf_counter() - start)
+        return best
 
     small, large = cost(1000), cost(10000)
     assert large < max(small, 0.005) * 30

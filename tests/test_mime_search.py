@@ -55,7 +55,10 @@ def test_decode_header_value(encoded: bytes, decoded: str) -> None:
 def test_decode_transfer() -> None:
     assert decode_transfer(b"aGVs\r\nbG8=\r\n", b"BASE64") == b"hello"
     assert decode_transfer(b"aGVsbG", b"BASE64") == b"hell"  # partial quantum: whole octets only
-    assert decode_transfer(b"a=C3=A9 =\r\nb  \r\nc=3d=ZZ", b"QUOTED-PRINTABLE") == b"a\xc3\xa9 b\r\nc==ZZ"
+    assert (
+        decode_transfer(b"a=C3=A9 =\r\nb  \r\nc=3d=ZZ", b"QUOTED-PRINTABLE")
+        == b"a\xc3\xa9 b\r\nc==ZZ"
+    )
     assert decode_transfer(b"x\ny", b"8BIT") == b"x\ny"
     assert decode_transfer(b"x", b"X-UUENCODE") is None
 
@@ -110,9 +113,7 @@ def test_header_search_helpers() -> None:
     assert has_header(m, "X-TWICE")
     assert not has_header(m, "cc")
     assert address_text(m, "from") == "J\u00f6rg M\u00fcller <joerg@example.org>"
-    assert address_text(m, "TO") == (
-        "team: a@example.org, b@example.org;, boss@example.org"
-    )
+    assert address_text(m, "TO") == ("team: a@example.org, b@example.org;, boss@example.org")
     assert address_text(m, "cc") == ""
 
 
@@ -142,9 +143,7 @@ def test_dates() -> None:
     m = Message(SEARCHABLE)
     # RFC 3501 6.4.4: the date in the header's own zone, time disregarded.
     assert sent_date(m) == date(2007, 3, 24)
-    assert sent_datetime(m) == datetime(
-        2007, 3, 24, 23, 30, tzinfo=timezone(timedelta(hours=-5))
-    )
+    assert sent_datetime(m) == datetime(2007, 3, 24, 23, 30, tzinfo=timezone(timedelta(hours=-5)))
     assert sent_date(Message(b"Date: not a date\r\n\r\n")) is None
     assert sent_date(Message(b"Subject: no date\r\n\r\n")) is None
     assert sent_date(Message(b"Date: 99 Foo 2007 99:99:99 +0000\r\n\r\n")) is None

@@ -19,7 +19,7 @@ PLAIN = (
 
 MIXED = (
     b"From: alice@example.org\r\n"
-    b"Content-Type: multipart/mixed; boundary=\"XX\"\r\n"
+    b'Content-Type: multipart/mixed; boundary="XX"\r\n'
     b"\r\n"
     b"preamble\r\n"
     b"--XX\r\n"

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from test_mime_sections import MIXED
+
 from imap_sansio._bodystructure import Address, BodyFields, Envelope, MultiPart, SinglePart
 from imap_sansio.mime import Message, decode_param
 
 US_ASCII = ((b"CHARSET", b"us-ascii"),)
 
 
-def fields(size: int, params: tuple[tuple[bytes, bytes], ...] | None = None, **kw: object) -> BodyFields:
+def fields(
+    size: int, params: tuple[tuple[bytes, bytes], ...] | None = None, **kw: object
+) -> BodyFields:
     values: dict[str, object] = {"id": None, "description": None, "encoding": b"7BIT"}
     values.update(kw)
     return BodyFields(params=params, size=size, **values)  # type: ignore[arg-type]
 
 
-def addr(name: bytes | None, mailbox: bytes | None, host: bytes | None, adl: bytes | None = None) -> Address:
+def addr(
+    name: bytes | None, mailbox: bytes | None, host: bytes | None, adl: bytes | None = None
+) -> Address:
     return Address(name=name, adl=adl, mailbox=mailbox, host=host)
 
 
@@ -35,7 +41,7 @@ def test_last_line_without_line_break_counts() -> None:
 
 def test_all_single_part_fields_and_extension_data() -> None:
     m = Message(
-        b"Content-Type: Image/PNG; Name=\"a \\\"b\\\".png\" (comment)\r\n"
+        b'Content-Type: Image/PNG; Name="a \\"b\\".png" (comment)\r\n'
         b"Content-ID: <id@x>\r\n"
         b"Content-Description: =?utf-8?q?Bild?=\r\n"
         b"Content-Transfer-Encoding: Base64\r\n"
@@ -65,8 +71,6 @@ def test_all_single_part_fields_and_extension_data() -> None:
 
 
 def test_multipart_mixed_with_alternative_attachment_and_message() -> None:
-    from test_mime_sections import MIXED
-
     inner_envelope = Envelope(
         date=None,
         subject=b"inner",
@@ -118,7 +122,7 @@ def test_multipart_mixed_with_alternative_attachment_and_message() -> None:
 
 def test_rfc2231_continuations_and_charsets() -> None:
     m = Message(
-        b"Content-Type: application/pdf; name*0=\"long\"; name*1=\"name.pdf\"\r\n"
+        b'Content-Type: application/pdf; name*0="long"; name*1="name.pdf"\r\n'
         b"Content-Disposition: attachment;\r\n"
         b" filename*0*=utf-8''%E2%82%AC; filename*1=\" rates.pdf\"\r\n"
         b"\r\n"
@@ -206,7 +210,7 @@ def test_envelope_values_are_raw_and_unfolded() -> None:
         b"Date: Mon, 7 Feb 1994 21:52:25\r\n -0800 (PST)\r\n"
         b"Subject: =?iso-8859-1?q?caf=E9?=\r\n\tand more\r\n"
         b"From: =?utf-8?q?J=C3=B6rg?= <joerg@example.org>\r\n"
-        b"To: \"Smith, \\\"John\\\"\" <john@example.org>, plain@example.org\r\n"
+        b'To: "Smith, \\"John\\"" <john@example.org>, plain@example.org\r\n'
         b"Message-ID: <a@b>\r\n"
         b"In-Reply-To: <x@y> <z@w>\r\n"
         b"\r\n"

@@ -60,14 +60,16 @@ class Header:
     def raw(self, f: HeaderField) -> bytes:
         return self.data[f.start : f.end]
 
-    def select(self, names: Iterable[str], *, exclude: bool) -> bytes:
+    def select(self, names: Iterable[str | bytes], *, exclude: bool) -> bytes:
         """``HEADER.FIELDS`` / ``HEADER.FIELDS.NOT`` (RFC 3501 6.4.5).
 
         The stored lines of the fields named (or, with ``exclude``, of all the
         other lines), in stored order, followed by the blank line that ends a
         header.  Names compare case-insensitively.
         """
-        wanted = {n.encode("ascii", "replace").lower() for n in names}
+        wanted = {
+            (n.encode("utf-8", "replace") if isinstance(n, str) else n).lower() for n in names
+        }
         out: list[bytes] = []
         for f in self.fields:
             hit = f.name is not None and f.name in wanted

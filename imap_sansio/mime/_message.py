@@ -45,9 +45,15 @@ from .._bodystructure import (
     SinglePart,
 )
 from ._address import parse_address_list
-from ._decode import IDENTITY_ENCODINGS, decode_transfer
+from ._decode import decode_transfer
 from ._headers import Header, parse_header
-from ._params import get_param, parse_content_type, parse_disposition, parse_language
+from ._params import (
+    decode_param,
+    get_param,
+    parse_content_type,
+    parse_disposition,
+    parse_language,
+)
 
 __all__ = [
     "MAX_DEPTH",
@@ -116,8 +122,8 @@ class MessagePart:
 
     @property
     def charset(self) -> str | None:
-        value = get_param(self.params, b"CHARSET")
-        return value.decode("ascii", "replace") if value is not None else None
+        """The charset parameter (RFC 2231 form decoded), None if absent."""
+        return decode_param(self.params, b"CHARSET")
 
     def decoded_body(self) -> bytes | None:
         """The body with its Content-Transfer-Encoding undone, None if unknown."""
@@ -199,6 +205,9 @@ def _parse(data: bytes, start: int, end: int, depth: int, in_digest: bool) -> Me
 
     if mtype == b"MULTIPART":
         boundary = get_param(params, b"BOUNDARY")
+        if boundary is None:  # RFC 2231 form, rare but legal
+            decoded = decode_param(params, b"BOUNDARY")
+            boundary = decoded.encode("utf-8") if decoded is not None else None
         if not boundary or depth >= MAX_DEPTH:
             return leaf(b"TEXT", b"PLAIN", _DEFAULT_TEXT_PARAMS)
         children: list[MessagePart] = []
@@ -244,12 +253,9 @@ def _parse(data: bytes, start: int, end: int, depth: int, in_digest: bool) -> Me
             encoding=encoding,
             children=tuple(children),
         )
-    if (
-        mtype == b"MESSAGE"
-        and subtype in (b"RFC822", b"GLOBAL")
-        and encoding in IDENTITY_ENCODINGS
-        and depth < MAX_DEPTH
-    ):
+    # A message/rfc822 part is parsed even when (against RFC 2046 5.2.1) it has
+    # a transfer encoding, so that BODYSTRUCTURE keeps the shape clients expect.
+    if mtype == b"MESSAGE" and subtype in (b"RFC822", b"GLOBAL") and depth < MAX_DEPTH:
         inner = _parse(data, body_start, end, depth + 1, False)
         return MessagePart(
             data=data,
@@ -359,13 +365,15 @@ class Message:
     which joins the stored field lines).
     """
 
-    __slots__ = ("_bodystructure", "_envelope", "_root", "data")
+    __slots__ = ("_bodystructure", "_envelope", "_root", "data", "texts")
 
     def __init__(self, data: bytes) -> None:
         self.data = bytes(data)
         self._root: MessagePart | None = None
         self._envelope: Envelope | None = None
         self._bodystructure: BodyStructure | None = None
+        #: Decoded texts kept for repeated SEARCH keys (filled by the search helpers).
+        self.texts: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"<Message {len(self.data)} octets>"
@@ -432,7 +440,7 @@ class Message:
         self,
         path: Sequence[int] = (),
         text: str | None = None,
-        fields: Sequence[str] = (),
+        fields: Sequence[str | bytes] = (),
     ) -> bytes | None:
         """The bytes of ``BODY[<path>.<text> (<fields>)]`` (RFC 3501 6.4.5).
 
@@ -476,7 +484,7 @@ class Message:
             return None
         if not path:
             return self.data
-        if node.children or node.message is not None:
+        if node.children:
             return node.body
         decoded = node.decoded_body()
         if decoded is None:

@@ -316,6 +316,7 @@ def mailbox_data() -> st.SearchStrategy[Response]:
         uidvalidity=st.none() | _numbers,
         unseen=st.none() | _counts,
         deleted=st.none() | _counts,
+        deleted_storage=st.none() | st.integers(0, _MAX63),
         size=st.none() | st.integers(0, _MAX63),
         highestmodseq=st.none() | st.integers(0, _MAX63),
         appendlimit=st.none() | st.integers(-1, _MAX63),

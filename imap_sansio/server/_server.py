@@ -1,0 +1,418 @@
+"""IMAPServer and its pure connections: command semantics over a Backend.
+
+``IMAPServer(backend)`` holds what is shared (the backend, options, the
+command table); ``server.connect()`` gives a :class:`ServerConnection`, a
+session with the same bytes-in/bytes-out surface as the core engine, which
+dispatches every command event to a handler (one module per command family,
+as go-imap v2 does) and keeps the session's selected-mailbox view in step
+with the backend.
+
+Error rule (kept from Net::IMAP::Server, extended to every path): a handler
+that raises :class:`ImapNo`/:class:`ImapBad` is answered with that status,
+code and text; any other exception becomes ``NO [SERVERBUG]`` with nothing
+internal in the text, is reported to ``on_error``, and the session goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final, TypeAlias
+
+from .._commands import Command
+from .._config import Config, Limits
+from .._connection import ConnectionState
+from .._events import (
+    AuthenticateCancelled,
+    AuthenticateResponse,
+    ConnectionClosed,
+    Event,
+    IdleDone,
+)
+from .._responses import (
+    AtomCode,
+    ContinuationRequest,
+    OtherCode,
+    Response,
+    ResponseCode,
+    Status,
+    StatusResponse,
+)
+from .._state import State
+from .._view import SelectedMailboxView
+from ._backend import Account, Backend, ChangeNotice, ImapBad, ImapNo, Mailbox
+
+__all__ = [
+    "PENDING",
+    "Completion",
+    "Handler",
+    "IMAPServer",
+    "ServerConnection",
+    "code_from_name",
+]
+
+
+class _Pending:
+    """Returned by a handler that keeps its command open (IDLE, AUTHENTICATE)."""
+
+    def __repr__(self) -> str:
+        return "PENDING"
+
+
+#: A handler returns this to leave its tag open for a sub-flow.
+PENDING: Final = _Pending()
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Completion:
+    """How a handler wants its command completed (OK unless it raised)."""
+
+    text: str
+    code: ResponseCode | None = None
+
+
+Handler: TypeAlias = Callable[["ServerConnection", Any], "Completion | _Pending | None"]
+
+#: Extensions whose handlers this package implements (RFC numbers in the
+#: handler modules); advertised after login.
+BASE_CAPABILITIES: tuple[str, ...] = (
+    "IDLE",
+    "NAMESPACE",
+    "ID",
+    "ENABLE",
+    "UNSELECT",
+    "UIDPLUS",
+    "MOVE",
+    "CHILDREN",
+    "SASL-IR",
+    "SPECIAL-USE",
+)
+
+
+#: Completions before which the session does not pull changes: SELECT and
+#: EXAMINE replace the view, CLOSE/UNSELECT/LOGOUT drop it.
+_NO_SYNC = frozenset({"SELECT", "EXAMINE", "CLOSE", "UNSELECT", "LOGOUT"})
+
+
+def _fixed_clock() -> datetime:
+    return datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def code_from_name(name: str | None) -> ResponseCode | None:
+    """A response code from the name a backend exception carries."""
+    if not name:
+        return None
+    try:
+        return AtomCode(name=name)
+    except ValueError:
+        return OtherCode(name=name.split(" ", 1)[0])  # type: ignore[call-arg]
+
+
+class IMAPServer:
+    """A complete IMAP server without I/O, over one :class:`Backend`.
+
+    Options: ``config`` (the core's limits and policy; capabilities are
+    filled in here), ``clock`` (a callable returning an aware datetime: the
+    default internal date of APPEND; pure code never reads the clock, so
+    adapters pass the wall clock and tests a fixed one), ``greeting``,
+    ``capabilities`` (extra strings to advertise after login),
+    ``allow_plaintext_auth``, ``id_info`` (fields of the ID response),
+    ``on_error`` (called with every unexpected exception a handler raised).
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        config: Config | None = None,
+        clock: Callable[[], datetime] = _fixed_clock,
+        greeting: str = "imap-sansio ready.",
+        capabilities: Iterable[str] = (),
+        allow_plaintext_auth: bool = False,
+        id_info: Mapping[str, str] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        from . import _handlers
+
+        self.backend = backend
+        self.clock = clock
+        self.on_error = on_error
+        self.id_info = dict(id_info or {"name": "imap-sansio", "version": "0.1.0"})
+        self._handlers: dict[type[Command], Handler] = dict(_handlers.HANDLERS)
+        self._extra_states: dict[str, frozenset[State]] = {}
+        self._extra_capabilities: list[str] = list(capabilities)
+        base = config or Config(limits=Limits())
+        self._base_config = dataclasses.replace(
+            base,
+            greeting_text=greeting,
+            allow_plaintext_auth=allow_plaintext_auth or base.allow_plaintext_auth,
+            auth_mechanisms=("PLAIN", "LOGIN"),
+            capabilities_before_auth=("SASL-IR", "ID", "ENABLE", "IDLE"),
+        )
+        #: Names ENABLE can turn on (RFC 5161), as the handlers support them.
+        self.enableable: set[str] = set(_handlers.ENABLEABLE)
+
+    # ------------------------------------------------------------ extension
+
+    def add_command(
+        self,
+        name: str,
+        command_type: type[Command],
+        handler: Handler,
+        *,
+        states: Iterable[State],
+        capabilities: Iterable[str] = (),
+    ) -> None:
+        """Register a custom command (as the seed's ``add_command`` does).
+
+        ``command_type`` is a :class:`Command` subclass registered with the
+        grammar (see ``imap_sansio._parser.register_command``); ``handler`` is
+        called with the session and the event.
+        """
+        self._extra_states[name.upper()] = frozenset(states)
+        self._handlers[command_type] = handler
+        self._extra_capabilities.extend(capabilities)
+
+    def capabilities_after_auth(self, account: Account | None = None) -> tuple[str, ...]:
+        return (*BASE_CAPABILITIES, *self._extra_capabilities)
+
+    def add_change_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` (from any thread) whenever the backend changed."""
+
+        def listener(notice: ChangeNotice) -> None:
+            callback()
+
+        return self.backend.add_listener(listener)
+
+    def connect(self, secure: bool = True, tls_available: bool = False) -> ServerConnection:
+        """A new session; its greeting is already queued."""
+        config = dataclasses.replace(
+            self._base_config,
+            tls_available=tls_available,
+            capabilities=self.capabilities_after_auth(),
+            extra_commands=dict(self._extra_states),
+        )
+        return ServerConnection(self, ConnectionState(config, secure=secure))
+
+
+class ServerConnection:
+    """One session: a :class:`ConnectionState` plus what the login opened.
+
+    Handlers receive this object: ``conn`` is the engine, ``account`` and
+    ``mailbox`` what LOGIN and SELECT opened, ``view`` this session's
+    numbering of the selected mailbox.
+    """
+
+    def __init__(self, server: IMAPServer, conn: ConnectionState) -> None:
+        self.server = server
+        self.conn = conn
+        self.account: Account | None = None
+        self.mailbox: Mailbox | None = None
+        self.read_only = False
+        #: The mailbox modseq this session's view reflects.
+        self.modseq = 0
+        #: Per-command scratch for sub-flows (AUTHENTICATE LOGIN's username).
+        self.sasl_state: dict[str, Any] = {}
+        self._current: Command | None = None
+        self._completed = False
+        #: Commands kept open by a sub-flow (IDLE, AUTHENTICATE), by tag.
+        self._open: dict[str, Command] = {}
+        conn.send_greeting()
+
+    # ------------------------------------------------ the adapter's surface
+
+    @property
+    def closed(self) -> bool:
+        return self.conn.closed
+
+    @property
+    def state(self) -> State:
+        return self.conn.state
+
+    @property
+    def idling(self) -> bool:
+        return self.conn.idling
+
+    @property
+    def starttls_pending(self) -> bool:
+        return self.conn.starttls_pending
+
+    @property
+    def view(self) -> SelectedMailboxView | None:
+        return self.conn.view
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes from the peer (``b""`` = closed) and answer what they complete."""
+        events = self.conn.receive_data(data)
+        while events:
+            for event in events:
+                self._dispatch(event)
+            events = self.conn.next_events()
+
+    def data_to_send(self) -> bytes:
+        return self.conn.data_to_send()
+
+    def tls_started(self) -> None:
+        self.conn.tls_started()
+        self.receive_data_pending()
+
+    def receive_data_pending(self) -> None:
+        events = self.conn.next_events()
+        while events:
+            for event in events:
+                self._dispatch(event)
+            events = self.conn.next_events()
+
+    def poll(self) -> None:
+        """The backend changed: bring the view up to date; during IDLE, tell now."""
+        if self.conn.closed:
+            return
+        try:
+            self.sync()
+        except Exception as exc:  # a failing backend must not kill the adapter loop
+            self._report(exc)
+            return
+        self.conn.flush_updates()
+
+    def keepalive(self) -> None:
+        if not self.conn.closed:
+            self.conn.send(StatusResponse(status=Status.OK, text="Still here"))
+
+    def shutdown(self, text: str = "Server shutting down") -> None:
+        if not self.conn.closed:
+            self.conn.send(StatusResponse(status=Status.BYE, text=text))
+        self._logout_account()
+
+    # ------------------------------------------------------ for handlers
+
+    def send(self, response: Response) -> None:
+        self.conn.send(response)
+
+    def untagged_ok(self, text: str, code: ResponseCode | None = None) -> None:
+        self.conn.send(StatusResponse(status=Status.OK, text=text, code=code))
+
+    def require_account(self) -> Account:
+        if self.account is None:  # the engine's state table prevents this
+            raise ImapBad("Not logged in")
+        return self.account
+
+    def require_mailbox(self) -> tuple[Mailbox, SelectedMailboxView]:
+        view = self.conn.view
+        if self.mailbox is None or view is None:
+            raise ImapBad("No mailbox selected")
+        return self.mailbox, view
+
+    def now(self) -> datetime:
+        return self.server.clock()
+
+    def sync(self) -> None:
+        """Pull the selected mailbox's changes into the view (RFC 3501 5.2)."""
+        mailbox, view = self.mailbox, self.conn.view
+        if mailbox is None or view is None:
+            return
+        changes = mailbox.changes_since(self.modseq)
+        if changes.uidvalidity != view.uidvalidity:
+            # RFC 3501 2.3.1.1: the mailbox was replaced under this session;
+            # the only safe way out in IMAP4rev1 is to end the session.
+            self.shutdown("Mailbox UIDVALIDITY changed; please reconnect")
+            return
+        if changes.new:
+            # RFC 3501 2.3.2: \Recent goes to one session only; EXAMINE
+            # sessions never claim it.
+            claimed = mailbox.claim_recent() if not self.read_only else ()
+            view.add_messages(
+                [m.uid for m in changes.new],
+                flags={m.uid: m.flags for m in changes.new},
+                modseqs={m.uid: m.modseq for m in changes.new},
+                recent=claimed,
+            )
+        for message in changes.changed:
+            view.set_flags(message.uid, message.flags, modseq=message.modseq)
+        if changes.expunged:
+            view.expunge(changes.expunged)
+        self.modseq = changes.highest_modseq
+
+    def complete(self, status: Status, text: str, code: ResponseCode | None = None) -> None:
+        """Finish the current command (handlers usually return instead)."""
+        command = self._current
+        assert command is not None
+        self._finish(command, status, text, code)
+
+    # ------------------------------------------------------------ dispatch
+
+    def _dispatch(self, event: Event) -> None:
+        if isinstance(event, Command):
+            self._run(event, self.server._handlers.get(type(event)), event)
+        elif isinstance(event, IdleDone) and event.aborted:
+            # The engine already answered BAD (RFC 2177: only DONE ends IDLE).
+            self._open.pop(event.tag, None)
+        elif isinstance(event, AuthenticateResponse | IdleDone):
+            from ._handlers import continue_subflow
+
+            pending = self._current_for(event.tag)
+            self._run(pending, continue_subflow, event)
+        elif isinstance(event, AuthenticateCancelled):
+            self._open.pop(event.tag, None)
+            self.sasl_state.clear()
+        elif isinstance(event, ConnectionClosed):
+            self._logout_account()
+
+    def _current_for(self, tag: str) -> Command:
+        command = self._open.get(tag)
+        assert command is not None, tag
+        return command
+
+    def _run(self, command: Command, handler: Handler | None, argument: object) -> None:
+        self._current = command
+        self._completed = False
+        status, text, code = Status.OK, f"{command.name} completed", None
+        try:
+            if handler is None:
+                raise ImapBad(f"{command.name} is not implemented", "CANNOT")
+            result = handler(self, argument)
+            if self._completed or self.conn.closed:
+                return
+            if isinstance(result, _Pending):
+                self._open[command.tag] = command
+                return
+            if isinstance(result, Completion):
+                text, code = result.text, result.code
+        except ImapNo as exc:
+            status, text, code = Status.NO, exc.text, code_from_name(exc.code)
+        except ImapBad as exc:
+            status, text, code = Status.BAD, exc.text, code_from_name(exc.code)
+        except Exception as exc:  # the error rule: never leak, never die
+            self._report(exc)
+            status, text, code = Status.NO, "Internal server error", AtomCode(name="SERVERBUG")
+        if not self._completed and not self.conn.closed:
+            self._finish(command, status, text, code)
+
+    def _finish(
+        self, command: Command, status: Status, text: str, code: ResponseCode | None
+    ) -> None:
+        self._open.pop(command.tag, None)
+        if self.conn.view is not None and command.name not in _NO_SYNC:
+            try:
+                self.sync()
+            except Exception as exc:
+                self._report(exc)
+        if self.conn.closed:
+            return
+        self._completed = True
+        self.conn.send(StatusResponse(status=status, tag=command.tag, text=text, code=code))
+
+    def _report(self, exc: BaseException) -> None:
+        if self.server.on_error is not None:
+            self.server.on_error(exc)
+
+    def _logout_account(self) -> None:
+        account = self.account
+        self.account = None
+        self.mailbox = None
+        if account is not None:
+            try:
+                account.logout()
+            except Exception as exc:
+                self._report(exc)
+
