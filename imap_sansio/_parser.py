@@ -170,8 +170,9 @@ _SECTION_TEXT = re.compile(rb"HEADER\.FIELDS\.NOT|HEADER\.FIELDS|HEADER|TEXT|MIM
 _PARTIAL = re.compile(rb"<([0-9]{1,10})\.([0-9]{1,10})>")
 _DATE = re.compile(rb"([0-9]{1,2})-([A-Za-z]{3})-([0-9]{4})")
 # date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE
+# (a one-digit day without the space is accepted too, as real clients send it)
 _DATE_TIME = re.compile(
-    rb'"([ 0-9][0-9])-([A-Za-z]{3})-([0-9]{4}) '
+    rb'"([ 0-9]?[0-9])-([A-Za-z]{3})-([0-9]{4}) '
     rb'([0-9]{2}):([0-9]{2}):([0-9]{2}) ([+-])([0-9]{2})([0-9]{2})"'
 )
 _CRLF = re.compile(rb"\r?\n\Z")

@@ -343,6 +343,7 @@ def test_uid_fetch_on_an_empty_mailbox_is_delivered_with_no_uids() -> None:
     (event,) = conn.receive_data(b"a UID FETCH 1:* FLAGS\r\n")
     assert isinstance(event, Fetch) and event.messages == UidSet(ranges=())
     assert conn.receive_data(b"b FETCH 1:* FLAGS\r\n") == []
+    conn.send(StatusResponse(status=Status.OK, tag="a", text="done"))
     assert conn.data_to_send() == (
-        b"b BAD [CLIENTBUG] Invalid message sequence number: the mailbox is empty\r\n"
+        b"a OK done\r\nb BAD [CLIENTBUG] Invalid message sequence number: the mailbox is empty\r\n"
     )

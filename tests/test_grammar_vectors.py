@@ -118,14 +118,12 @@ CLIENT_REJECTS = {
         "(RFC 5256 requires 1*search-key)"
     ),
 }
-ANNOTATE_REASON = "ANNOTATE (RFC 5257, experimental) is not implemented"
 
 
 def test_every_real_client_line_parses() -> None:
     commands, skipped = client_commands()
     assert len(commands) > 400
     failures = []
-    annotate = 0
     for data, utf8 in commands:
         if data in CLIENT_REJECTS:
             with pytest.raises(ParseError):
@@ -134,15 +132,10 @@ def test_every_real_client_line_parses() -> None:
         try:
             command = parse_command(data, utf8=utf8)
         except ParseError as exc:
-            if b"ANNOTAT" in data:
-                annotate += 1
-                continue
             failures.append((data, exc.message))
             continue
         assert isinstance(command, Command)
     assert failures == []
-    # Only the ANNOTATE lines and the explained ones are not parsed.
-    assert annotate == 15, ANNOTATE_REASON
     assert len(skipped) < 20
 
 
@@ -343,8 +336,7 @@ def test_imap_codec_values(data: bytes, expected: Command) -> None:
 
 # Complete-looking client examples that are not valid commands, with the reason.
 RFC_SKIPS = {
-    ("4466", "185"): ANNOTATE_REASON,
-    ("4466", "194"): ANNOTATE_REASON,
+    ("4466", "194"): "RESPONSES is a made-up select parameter of the example (rejected)",
     ("4466", "205"): "an example of an unknown select parameter, which the server rejects",
     ("4616", "328"): "SASL data follows the AUTHENTICATE in a literal (not IMAP syntax)",
     ("4959", "157"): "the continuation rows are prose about the example",
