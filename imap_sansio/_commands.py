@@ -31,8 +31,6 @@ from imap_sansio._secret import Secret
 from imap_sansio._sequence import SequenceSet, UidSet
 
 __all__ = [
-    "FetchAnnotation",
-    "SearchAnnotation",
     "Append",
     "AppendMessage",
     "Authenticate",
@@ -49,6 +47,7 @@ __all__ = [
     "Examine",
     "Expunge",
     "Fetch",
+    "FetchAnnotation",
     "FetchAttribute",
     "FetchBinary",
     "FetchBinarySize",
@@ -78,6 +77,7 @@ __all__ = [
     "Search",
     "SearchAge",
     "SearchAnd",
+    "SearchAnnotation",
     "SearchDate",
     "SearchFilter",
     "SearchFlag",

@@ -249,22 +249,18 @@ class ConnectionState:
             # RFC 3501 6.2.1 / RFC 9051 11.1: bytes sent before the TLS
             # handshake are not part of the protected session; drop them.
             return []
-        self._buffer.feed(data)
-        events = self._process()
-        if (
-            not self._closed
-            and self.paused
-            and len(self._buffer) > self.config.limits.max_buffered_input
-        ):
+        if self.paused and len(self._buffer) > self.config.limits.max_buffered_input:
+            # Input piled up across calls while the app did not answer:
+            # end the session now rather than buffer without bound.
             self._buffer.clear()
-            # The app is not answering; end the session now.
             self._write(
                 StatusResponse(status=Status.BYE, text="Too much input while a command is pending")
             )
             self._closed = True
             self._state = State.LOGOUT
-            events.append(ConnectionClosed(reason="too much input while paused"))
-        return events
+            return [ConnectionClosed(reason="too much input while paused")]
+        self._buffer.feed(data)
+        return self._process()
 
     def next_events(self) -> list[Event]:
         """Process input already buffered (after answering a pausing command)."""

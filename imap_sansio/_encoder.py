@@ -179,6 +179,19 @@ def _write_list(out: _Out, values: tuple[str, ...]) -> None:
     out.append(b"(" + " ".join(values).encode("ascii") + b")")
 
 
+def _text(text: str, utf8: bool) -> bytes:
+    """Human-readable ``text``: UTF-8 after UTF8=ACCEPT / IMAP4rev2, else ASCII.
+
+    RFC 9051 9: "Non-ASCII text can only be returned after ENABLE IMAP4rev2";
+    RFC 3501's TEXT-CHAR is 7-bit.  Without ``utf8`` each non-ASCII character
+    becomes ``?``: the text is for people, and a wrong byte would break the
+    client's parser.
+    """
+    if utf8 or text.isascii():
+        return text.encode("utf-8")
+    return text.encode("ascii", "replace")
+
+
 def _mailbox_bytes(name: str, utf8: bool) -> bytes:
     # RFC 3501 5.1.3: modified UTF-7; RFC 6855 3: UTF-8 once UTF8=ACCEPT is enabled
     return name.encode("utf-8") if utf8 else encode_mutf7(name)
@@ -322,7 +335,7 @@ def _write_mailboxid_code(out: _Out, code: MailboxIdCode, utf8: bool) -> None:
 
 @_code(OtherCode)
 def _write_other_code(out: _Out, code: OtherCode, utf8: bool) -> None:
-    out.append(code.name.encode("ascii") + _SP + code.text.encode("utf-8"))
+    out.append(code.name.encode("ascii") + _SP + _text(code.text, utf8))
 
 
 def _write_code(out: _Out, code: ResponseCode, utf8: bool) -> None:
@@ -358,7 +371,7 @@ def _write_status(out: _Out, response: StatusResponse, utf8: bool) -> None:
         out.append(b"[")
         _write_code(out, response.code, utf8)
         out.append(b"] ")
-    out.append(response.text.encode("utf-8"))
+    out.append(_text(response.text, utf8))
     out.append(_CRLF)
 
 
@@ -367,7 +380,7 @@ def _write_continuation(out: _Out, response: ContinuationRequest, utf8: bool) ->
     if response.data is not None:
         out.append(b"+ " + base64.b64encode(response.data) + _CRLF)
     else:
-        out.append(b"+ " + response.text.encode("utf-8") + _CRLF)
+        out.append(b"+ " + _text(response.text, utf8) + _CRLF)
 
 
 @_response(CapabilityData)

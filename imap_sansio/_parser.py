@@ -8,11 +8,12 @@ The ABNF each reader implements is quoted beside it (RFC 3501 9 unless said).
 :func:`parse_command` raises only :class:`ParseError`, whose ``message``
 says what was expected and ``offset`` where (a byte index into the command).
 
-Extension commands: pass ``extensions={"XFOO": parser}`` where ``parser(tag,
-reader, uid)`` reads the arguments with the :class:`CommandReader` methods
-(starting just after the command name) and returns a Command; the CRLF at the
-end is checked afterwards.  Unknown command names are a ParseError
-``unknown command XFOO``; there is no generic fallback.
+Extension commands: :func:`register_command` ``("XFOO", parser)`` (process
+wide, the server's hook) or pass ``extensions={"XFOO": parser}`` per call,
+where ``parser(tag, reader, uid)`` reads the arguments with the
+:class:`CommandReader` methods (starting just after the command name) and
+returns a Command; the CRLF at the end is checked afterwards.  Unknown command
+names are a ParseError ``unknown command XFOO``; there is no generic fallback.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import binascii
 import datetime
 import re
 from collections.abc import Callable, Mapping
-from typing import Literal
+from typing import Literal, NoReturn
 
 from imap_sansio._commands import (
     Append,
@@ -110,6 +111,8 @@ __all__ = [
     "CommandReader",
     "ParseError",
     "parse_command",
+    "register_command",
+    "unregister_command",
 ]
 
 MAX_MODSEQ = 2**63 - 1
@@ -118,13 +121,15 @@ MAX_MODSEQ = 2**63 - 1
 class ParseError(Exception):
     """A command that does not follow the grammar.
 
-    ``message`` says what was expected (``expected SP after mailbox name at
-    byte 17``); ``offset`` is the byte index in the command; ``tag`` is the
-    command's tag when it could be read (for a tagged BAD), else None.
+    ``message`` says what was expected (``expected SP after mailbox name``);
+    ``offset`` is the byte index in the command where it was expected;
+    ``str(error)`` joins both (``expected SP after mailbox name at byte 17``).
+    ``tag`` is the command's tag when it could be read (for a tagged BAD),
+    else None.
     """
 
     def __init__(self, message: str, offset: int, tag: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(f"{message} at byte {offset}")
         self.message = message
         self.offset = offset
         self.tag = tag
@@ -239,9 +244,8 @@ class CommandReader:
     # -- basics ----------------------------------------------------------------
 
     def error(self, message: str, pos: int | None = None) -> ParseError:
-        """A ParseError ``"<message> at byte N"`` (N = ``pos`` or the cursor)."""
-        where = self.pos if pos is None else pos
-        return ParseError(f"{message} at byte {where}", where, self.tag)
+        """A ParseError at ``pos`` (default: the cursor)."""
+        return ParseError(message, self.pos if pos is None else pos, self.tag)
 
     def expected(self, what: str, pos: int | None = None) -> ParseError:
         return self.error(f"expected {what}", pos)
@@ -696,9 +700,7 @@ def _select(tag: str, r: CommandReader, uid: bool) -> Command:
     r.sp("SELECT")
     mailbox = r.mailbox()
     condstore, qresync, annotate = _select_params(r)
-    return Select(
-        tag=tag, mailbox=mailbox, condstore=condstore, qresync=qresync, annotate=annotate
-    )
+    return Select(tag=tag, mailbox=mailbox, condstore=condstore, qresync=qresync, annotate=annotate)
 
 
 def _examine(tag: str, r: CommandReader, uid: bool) -> Command:
@@ -944,6 +946,7 @@ _SEARCH_FLAGS = frozenset(
         "SAVEDATESUPPORTED",
     }
 )
+_SEARCH_FLAG_KEYS = {name: SearchFlag(name=name) for name in _SEARCH_FLAGS}
 _SEARCH_TEXT = frozenset(
     {
         "BCC",
@@ -1009,8 +1012,9 @@ def _search_key(r: CommandReader, level: int) -> SearchKey:
         raise r.expected("search key")
     r.pos = m.end()
     key = m.group().decode("ascii").upper()
-    if key in _SEARCH_FLAGS:
-        return SearchFlag(name=key)
+    flag = _SEARCH_FLAG_KEYS.get(key)
+    if flag is not None:
+        return flag
     if key in _SEARCH_TEXT:
         r.sp(key)
         return SearchText(name=key, value=r.astring(f"{key} string"))
@@ -1038,11 +1042,11 @@ def _search_key(r: CommandReader, level: int) -> SearchKey:
     if key == "ANNOTATION":
         # "ANNOTATION" SP entry-match SP attrib-match SP value   (RFC 5257 4.3)
         r.sp("ANNOTATION")
-        entry = _annotation_name(r, "entry")
+        entry_match = _annotation_name(r, "entry")
         r.sp("entry")
         attribute = _annotation_name(r, "attribute")
         r.sp("attribute")
-        return SearchAnnotation(entry=entry, attribute=attribute, value=r.astring("value"))
+        return SearchAnnotation(entry=entry_match, attribute=attribute, value=r.astring("value"))
     if key == "FUZZY":
         r.sp("FUZZY")  # RFC 6203
         return SearchFuzzy(key=_search_key(r, level + 1))
@@ -1239,6 +1243,8 @@ _FETCH_SIMPLE = frozenset(
         "X-GM-LABELS",
     }
 )
+# Frozen values can be shared: one instance per simple attribute.
+_FETCH_ATTRIBUTES = {name: FetchAttribute(name=name) for name in _FETCH_SIMPLE}
 _MACROS: dict[str, tuple[FetchItem, ...]] = {
     # RFC 3501 6.4.5
     "ALL": (
@@ -1342,8 +1348,9 @@ def _fetch_att(r: CommandReader) -> FetchItem:
         return FetchBinary(part=part, peek=name == "BINARY.PEEK", partial=_partial(r))
     if name == "BINARY.SIZE":
         return FetchBinarySize(part=_binary_part(r))
-    if name in _FETCH_SIMPLE:
-        return FetchAttribute(name=name)
+    simple = _FETCH_ATTRIBUTES.get(name)
+    if simple is not None:
+        return simple
     if name == "ANNOTATION":
         # "ANNOTATION" SP "(" entries SP attribs ")"   (RFC 5257 4.2)
         r.sp("ANNOTATION")
@@ -1846,7 +1853,46 @@ _COMMANDS: dict[bytes, CommandParser] = {
 _UID_COMMANDS = frozenset(
     {b"FETCH", b"STORE", b"COPY", b"MOVE", b"SEARCH", b"SORT", b"THREAD", b"EXPUNGE"}
 )
+# Extension commands registered for the whole process (the server's hook).
+_REGISTERED: dict[bytes, CommandParser] = {}
+
+
+def register_command(name: str, parser: CommandParser) -> None:
+    """Teach :func:`parse_command` an extension command, for every caller.
+
+    ``parser(tag, reader, uid)`` is called with the reader just after the
+    command name (``uid`` is True after a ``UID`` prefix) and returns a
+    Command; the final CRLF is checked afterwards.  Built-in commands cannot
+    be replaced.  Per-call ``extensions=`` of :func:`parse_command` take
+    precedence over registered ones.
+    """
+    key = name.upper().encode("ascii")
+    if key in _COMMANDS:
+        raise ValueError(f"{name} is a built-in command")
+    if _COMMAND_NAME.fullmatch(key) is None:
+        raise ValueError(f"{name!r} is not a command name")
+    _REGISTERED[key] = parser
+
+
+def unregister_command(name: str) -> None:
+    """Forget an extension command registered with :func:`register_command`."""
+    _REGISTERED.pop(name.upper().encode("ascii"), None)
+
+
 _COMMAND_NAME = re.compile(rb"[A-Za-z0-9][A-Za-z0-9\-_.]*")
+# tag SP command-name, the start of every command, in one match
+_HEAD = re.compile(b"(" + _TAG.pattern + b") (" + _COMMAND_NAME.pattern + b")")
+
+
+def _diagnose_head(r: CommandReader) -> NoReturn:
+    """Say what is wrong at the start of a command (the slow path)."""
+    m = _TAG.match(r.data)
+    if m is None:
+        raise r.expected("tag")
+    r.tag = m.group().decode("ascii")
+    r.pos = m.end()
+    r.sp("tag")
+    raise r.expected("command name")
 
 
 def parse_command(
@@ -1866,18 +1912,13 @@ def parse_command(
     """
     r = CommandReader(data, utf8=utf8, max_depth=max_depth, max_search_depth=max_search_depth)
     try:
-        m = _TAG.match(data)
+        m = _HEAD.match(data)
         if m is None:
-            raise r.expected("tag")
-        r.tag = m.group().decode("ascii")
-        r.pos = m.end()
-        r.sp("tag")
-        start = r.pos
-        m = _COMMAND_NAME.match(data, start)
-        if m is None:
-            raise r.expected("command name")
-        r.pos = m.end()
-        name = m.group().upper()
+            _diagnose_head(r)
+        r.tag = m.group(1).decode("ascii")
+        start = m.start(2)
+        name = m.group(2).upper()
+        name_end = r.pos = m.end()
         uid = False
         if name == b"UID":
             r.sp("UID")
@@ -1885,22 +1926,28 @@ def parse_command(
             m = _COMMAND_NAME.match(data, start)
             if m is None:
                 raise r.expected("command name after UID")
-            r.pos = m.end()
+            name_end = r.pos = m.end()
             name = m.group().upper()
             uid = True
-            if name not in _UID_COMMANDS and (
-                extensions is None or name.decode() not in extensions
+            if (
+                name not in _UID_COMMANDS
+                and name not in _REGISTERED
+                and (extensions is None or name.decode() not in extensions)
             ):
                 raise r.error(f"UID {name.decode()} is not a UID command", start)
         parser = None
         if extensions is not None:
             parser = extensions.get(name.decode())
         if parser is None:
-            parser = _COMMANDS.get(name)
+            parser = _COMMANDS.get(name) or _REGISTERED.get(name)
         if parser is None:
             raise r.error(f"unknown command {name.decode()}", start)
         command = parser(r.tag, r, uid)
-        r.end(f"{name.decode()} arguments" if r.pos > m.end() else name.decode())
+        if _CRLF.match(data, r.pos) is None:
+            what = name.decode()
+            raise r.expected(
+                f"CRLF after {what} arguments" if r.pos > name_end else f"CRLF after {what}"
+            )
         return command
     except ParseError:
         raise

@@ -17,7 +17,14 @@ Decisions worth knowing:
   would take it for a response code (RFC 9051 ``resp-text``).  Such text is
   rejected with ``ValueError``, like CR and LF; put the text after a code or
   reword it.
-- Status text is written as UTF-8 (RFC 9051 ``text`` allows UTF-8).
+- Status text (and continuation text, and the text of an ``OtherCode``) is
+  written as UTF-8 when the encoder is called with ``utf8=True`` (UTF8=ACCEPT
+  or IMAP4rev2 enabled); otherwise each non-ASCII character is written as
+  ``?`` (RFC 9051 9: "Non-ASCII text can only be returned after ENABLE
+  IMAP4rev2"; RFC 3501 TEXT-CHAR is 7-bit).
+- RFC 3501 requires status text (``1*TEXT-CHAR``); RFC 9051 allows it empty.
+  Give text always if RFC 3501 clients matter: strict IMAP4rev1 parsers
+  reject ``* OK [UIDNEXT 5] `` with nothing after the code.
 """
 
 from __future__ import annotations
@@ -926,7 +933,12 @@ class BodySectionItem(FetchDataItem):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BinarySectionItem(FetchDataItem):
-    """``BINARY[part]<origin> data`` (RFC 3516 4.2); data with NUL is a ``~{n}`` literal8."""
+    """``BINARY[part]<origin> data`` (RFC 3516 4.2); data with NUL is a ``~{n}`` literal8.
+
+    ``origin`` follows RFC 9051 7.5.2's prose (``BINARY[<section-binary>]<<number>>``);
+    the ABNF of RFC 3516 and 9051 has no origin, so strict IMAP4rev1 parsers
+    may refuse it.
+    """
 
     part: tuple[int, ...]
     data: bytes | memoryview | None

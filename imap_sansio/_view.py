@@ -41,6 +41,9 @@ from ._sequence import SequenceSet, UidSet
 __all__ = ["InvalidSequenceNumber", "SelectedMailboxView", "uid_set"]
 
 
+_NO_FLAGS: frozenset[str] = frozenset()
+
+
 class InvalidSequenceNumber(ValueError):
     """A sequence number beyond what the client has been told (a tagged BAD)."""
 
@@ -79,10 +82,10 @@ class SelectedMailboxView:
         self._uids: list[int] = sorted(set(uids))
         self.uidvalidity = uidvalidity
         self.uidnext = max(uidnext, (self._uids[-1] + 1) if self._uids else 1)
-        given = flags or {}
-        self._flags: dict[int, frozenset[str]] = {
-            uid: frozenset(given.get(uid, ())) for uid in self._uids
-        }
+        self._flags: dict[int, frozenset[str]] = dict.fromkeys(self._uids, _NO_FLAGS)
+        for uid, given in (flags or {}).items():
+            if uid in self._flags:
+                self._flags[uid] = frozenset(given)
         self._modseqs: dict[int, int] = dict(modseqs or {})
         self._mailbox_flags = tuple(mailbox_flags)
         self._mailbox_flags_changed = False

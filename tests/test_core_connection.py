@@ -594,3 +594,21 @@ def test_starttls_drops_bytes_sent_before_the_handshake() -> None:
     assert conn.secure and conn.tls_active
     assert "STARTTLS" not in conn.capabilities and "AUTH=PLAIN" in conn.capabilities
     assert [e.tag for e in feed(conn, b"d NOOP\r\n")] == ["d"]  # type: ignore[union-attr]
+
+
+def test_input_piling_up_while_the_app_does_not_answer_ends_in_bye() -> None:
+    conn = logged_in(Config(limits=Limits(max_buffered_input=1000)))
+    assert len(conn.receive_data(b"a SELECT INBOX\r\n")) == 1  # SELECT pauses reading
+    assert conn.receive_data(b"b NOOP\r\n" * 200) == []  # 1600 bytes held
+    assert conn.receive_data(b"c NOOP\r\n") == [
+        ConnectionClosed(reason="too much input while paused")
+    ]
+    assert conn.data_to_send() == b"* BYE Too much input while a command is pending\r\n"
+    assert conn.closed
+
+
+def test_one_large_pipelined_chunk_is_processed_in_batches() -> None:
+    conn = selected(Config(limits=Limits(max_pipelined=8, max_buffered_input=1000)))
+    events = feed(conn, b"t NOOP\r\n" * 1000)
+    assert len(events) == 1000
+    assert conn.data_to_send() == b"t OK NOOP completed\r\n" * 1000

@@ -273,7 +273,7 @@ def test_sequence_number_beyond_the_mailbox_is_bad() -> None:
 def test_no_expunge_before_the_ok_of_a_fetch_but_before_the_ok_of_noop() -> None:
     """RFC 3501 7.4.1: not while responding to FETCH; NOOP is the moment."""
     conn = selected_with([10, 20, 30])
-    (fetch,) = conn.receive_data(b"a FETCH 1 FLAGS\r\n")
+    assert len(conn.receive_data(b"a FETCH 1 FLAGS\r\n")) == 1
     assert conn.view is not None
     conn.view.expunge([20])
     conn.view.add_messages([40])

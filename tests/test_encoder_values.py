@@ -169,15 +169,18 @@ def test_empty_text_keeps_the_space_the_abnf_needs() -> None:
     assert encode_response(ContinuationRequest(data=b"")) == b"+ \r\n"
 
 
-def test_capability_code_and_text_are_utf8() -> None:
+def test_text_is_utf8_only_when_enabled() -> None:
     value = StatusResponse(
         status=Status.OK,
         text="Gr\u00fc\u00dfe",
         code=CapabilityCode(capabilities=("IMAP4rev2", "AUTH=PLAIN")),
     )
-    assert (
-        encode_response(value) == b"* OK [CAPABILITY IMAP4rev2 AUTH=PLAIN] Gr\xc3\xbc\xc3\x9fe\r\n"
+    assert encode_response(value, utf8=True) == (
+        b"* OK [CAPABILITY IMAP4rev2 AUTH=PLAIN] Gr\xc3\xbc\xc3\x9fe\r\n"
     )
+    # RFC 9051 9: non-ASCII text only after ENABLE IMAP4rev2 (or UTF8=ACCEPT)
+    assert encode_response(value) == b"* OK [CAPABILITY IMAP4rev2 AUTH=PLAIN] Gr??e\r\n"
+    assert encode_response(ContinuationRequest(text="\u00e9t\u00e9")) == b"+ ?t?\r\n"
 
 
 # -- FETCH data --------------------------------------------------------------

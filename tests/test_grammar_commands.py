@@ -17,6 +17,7 @@ from imap_sansio._commands import (
     DeleteAcl,
     Examine,
     Fetch,
+    FetchAnnotation,
     FetchAttribute,
     FetchBinary,
     FetchBinarySize,
@@ -35,6 +36,7 @@ from imap_sansio._commands import (
     Search,
     SearchAge,
     SearchAnd,
+    SearchAnnotation,
     SearchDate,
     SearchFilter,
     SearchFlag,
@@ -58,7 +60,13 @@ from imap_sansio._commands import (
     Thread,
     XList,
 )
-from imap_sansio._parser import CommandReader, ParseError, parse_command
+from imap_sansio._parser import (
+    CommandReader,
+    ParseError,
+    parse_command,
+    register_command,
+    unregister_command,
+)
 from imap_sansio._secret import Secret
 from imap_sansio._sequence import STAR, SequenceSet, UidSet
 
@@ -134,7 +142,7 @@ def test_select_parameters_condstore_and_qresync() -> None:
         tag="a", mailbox="INBOX", condstore=True
     )
     assert error(b"a SELECT INBOX (BLURDYBLOOP)\r\n").message == (
-        "unknown select parameter BLURDYBLOOP at byte 16"
+        "unknown select parameter BLURDYBLOOP"
     )
 
 
@@ -175,9 +183,7 @@ def test_rename_reads_both_names() -> None:
     assert parse_command(b"a RENAME inbox old-mail\r\n") == Rename(
         tag="a", mailbox="INBOX", new_mailbox="old-mail"
     )
-    assert (
-        error(b"a RENAME inbox\r\n").message == "expected SP after existing mailbox name at byte 14"
-    )
+    assert error(b"a RENAME inbox\r\n").message == "expected SP after existing mailbox name"
 
 
 def test_list_plain_and_extended() -> None:
@@ -206,7 +212,7 @@ def test_status_items_are_checked() -> None:
     assert parse_command(b"a STATUS blurdybloop (UIDNEXT messages)\r\n") == Status(
         tag="a", mailbox="blurdybloop", items=("UIDNEXT", "MESSAGES")
     )
-    assert error(b"a STATUS x (BOGUS)\r\n").message == "unknown status item BOGUS at byte 12"
+    assert error(b"a STATUS x (BOGUS)\r\n").message == "unknown status item BOGUS"
 
 
 def test_append_flags_date_literal_literal8_utf8_and_multiappend() -> None:
@@ -272,7 +278,7 @@ def test_search_keys_become_a_typed_tree() -> None:
             )
         ),
     )
-    assert error(b"a SEARCH BOGUS\r\n").message == "unknown search key BOGUS at byte 9"
+    assert error(b"a SEARCH BOGUS\r\n").message == "unknown search key BOGUS"
     assert error(b"a SEARCH RETURN (BOGUS) ALL\r\n").offset == 17
 
 
@@ -337,10 +343,8 @@ def test_fetch_items_sections_partials_and_modifiers() -> None:
             FetchAttribute(name="RFC822.SIZE"),
         ),
     )
-    assert error(b"a FETCH 1 BODY[MIME]\r\n").message == "MIME needs a section part at byte 15"
-    assert (
-        error(b"a FETCH 1 (FLAGS BOGUS)\r\n").message == "unknown fetch attribute BOGUS at byte 17"
-    )
+    assert error(b"a FETCH 1 BODY[MIME]\r\n").message == "MIME needs a section part"
+    assert error(b"a FETCH 1 (FLAGS BOGUS)\r\n").message == "unknown fetch attribute BOGUS"
 
 
 def test_store_forms() -> None:
@@ -419,9 +423,9 @@ def test_parse_errors_say_what_was_expected_and_where(
     data: bytes, message: str, offset: int
 ) -> None:
     err = error(data)
-    assert err.message == message
-    assert err.offset == offset
     assert str(err) == message
+    assert err.offset == offset
+    assert err.message == message.rsplit(" at byte ", 1)[0]
 
 
 def test_parse_error_carries_the_tag_when_it_was_read() -> None:
@@ -480,7 +484,68 @@ def test_extension_commands_are_parsed_by_the_registered_callable() -> None:
     assert parse_command(b"a xfoo inbox 7\r\n", extensions=ext) == XFoo(
         tag="a", mailbox="INBOX", count=7
     )
-    assert error(b"a XFOO inbox 7\r\n").message == "unknown command XFOO at byte 2"
+    assert error(b"a XFOO inbox 7\r\n").message == "unknown command XFOO"
     with pytest.raises(ParseError) as info:
         parse_command(b"a XFOO inbox 7 8\r\n", extensions=ext)
     assert info.value.offset == 14
+
+
+def test_registered_commands_are_known_to_every_caller() -> None:
+    def parse_xfoo(tag: str, reader: CommandReader, uid: bool) -> Command:
+        reader.sp("XFOO")
+        return XFoo(tag=tag, mailbox=reader.mailbox(), count=int(uid))
+
+    register_command("xfoo", parse_xfoo)
+    try:
+        assert parse_command(b"a XFOO x\r\n") == XFoo(tag="a", mailbox="x", count=0)
+        assert parse_command(b"a UID XFOO x\r\n") == XFoo(tag="a", mailbox="x", count=1)
+        with pytest.raises(ValueError, match="built-in"):
+            register_command("FETCH", parse_xfoo)
+    finally:
+        unregister_command("XFOO")
+    assert error(b"a XFOO x\r\n").message == "unknown command XFOO"
+
+
+def test_annotate_extension() -> None:
+    # RFC 5257 examples
+    assert parse_command(b"a SELECT INBOX (CONDSTORE ANNOTATE)\r\n") == Select(
+        tag="a", mailbox="INBOX", condstore=True, annotate=True
+    )
+    assert parse_command(b'a STORE 1 ANNOTATION (/comment (value.priv "My comment"))\r\n') == (
+        Store(
+            tag="a",
+            messages=seq(1),
+            mode="replace",
+            attribute="ANNOTATION",
+            annotations=(("/comment", (("value.priv", b"My comment"),)),),
+        )
+    )
+    assert parse_command(b"a FETCH 1 (ANNOTATION (/* (value size)))\r\n") == Fetch(
+        tag="a",
+        messages=seq(1),
+        items=(FetchAnnotation(entries=("/*",), attributes=("value", "size")),),
+    )
+    assert parse_command(b"a SORT (REVERSE ANNOTATION /altsubject value.shared) UTF-8 ALL\r\n") == (
+        Sort(
+            tag="a",
+            sort_keys=(
+                SortKey(key="ANNOTATION", reverse=True, annotation=("/altsubject", "value.shared")),
+            ),
+            charset="UTF-8",
+            criteria=SearchAnd(keys=(SearchFlag(name="ALL"),)),
+        )
+    )
+    assert parse_command(b'a SEARCH ANNOTATION /comment value "a comment"\r\n') == Search(
+        tag="a",
+        criteria=SearchAnd(
+            keys=(SearchAnnotation(entry="/comment", attribute="value", value=b"a comment"),)
+        ),
+    )
+
+
+def test_one_digit_day_in_date_time_is_accepted() -> None:
+    command = parse_command(b'a APPEND x "7-Feb-1994 21:52:25 +0100" {1}\r\nx\r\n')
+    assert isinstance(command, Append)
+    assert command.messages[0].internal_date == datetime.datetime(
+        1994, 2, 7, 21, 52, 25, tzinfo=datetime.timezone(datetime.timedelta(hours=1))
+    )

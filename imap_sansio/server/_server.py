@@ -32,7 +32,6 @@ from .._events import (
 )
 from .._responses import (
     AtomCode,
-    ContinuationRequest,
     OtherCode,
     Response,
     ResponseCode,
@@ -133,7 +132,8 @@ class IMAPServer:
         id_info: Mapping[str, str] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
-        from . import _handlers
+        # The handler modules import this one for its types: import them late.
+        from . import _handlers  # noqa: PLC0415
 
         self.backend = backend
         self.clock = clock
@@ -348,7 +348,7 @@ class ServerConnection:
             # The engine already answered BAD (RFC 2177: only DONE ends IDLE).
             self._open.pop(event.tag, None)
         elif isinstance(event, AuthenticateResponse | IdleDone):
-            from ._handlers import continue_subflow
+            from ._handlers import continue_subflow  # noqa: PLC0415 (see __init__)
 
             pending = self._current_for(event.tag)
             self._run(pending, continue_subflow, event)

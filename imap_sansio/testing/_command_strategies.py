@@ -46,6 +46,7 @@ from imap_sansio._commands import (
     Examine,
     Expunge,
     Fetch,
+    FetchAnnotation,
     FetchAttribute,
     FetchBinary,
     FetchBinarySize,
@@ -72,6 +73,7 @@ from imap_sansio._commands import (
     Search,
     SearchAge,
     SearchAnd,
+    SearchAnnotation,
     SearchDate,
     SearchFilter,
     SearchFlag,
@@ -191,6 +193,8 @@ def date_times() -> st.SearchStrategy[datetime.datetime]:
     )
 
 
+_ANNOTATION_NAMES = st.sampled_from(["/comment", "/altsubject", "/*", "/%", "/a b"])
+_ATTRIBUTES = st.sampled_from(["value", "value.shared", "size.priv", "*"])
 _DATES = st.dates(datetime.date(1000, 1, 1), datetime.date(9999, 12, 31))
 _BYTES = st.binary(max_size=30).map(lambda b: b.replace(b"\x00", b""))
 _ASCII = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=12)
@@ -250,6 +254,7 @@ def _leaf_keys() -> st.SearchStrategy[SearchKey]:
             ),
         ),
         st.builds(SearchFilter, filter=atoms()),
+        st.builds(SearchAnnotation, entry=_ANNOTATION_NAMES, attribute=_ATTRIBUTES, value=_BYTES),
     )
 
 
@@ -324,6 +329,11 @@ def fetch_items() -> st.SearchStrategy[FetchItem]:
         st.builds(FetchBinary, part=_PARTS, peek=st.booleans(), partial=_PARTIAL),
         st.builds(FetchBinarySize, part=_PARTS),
         st.builds(FetchPreview, lazy=st.booleans()),
+        st.builds(
+            FetchAnnotation,
+            entries=st.lists(_ANNOTATION_NAMES, min_size=1, max_size=2).map(tuple),
+            attributes=st.lists(_ATTRIBUTES, min_size=1, max_size=2).map(tuple),
+        ),
     )
 
 
@@ -475,6 +485,7 @@ def commands() -> st.SearchStrategy[Command]:
             mailbox=mailbox_names(),
             condstore=st.booleans(),
             qresync=st.none() | _qresync(),
+            annotate=st.booleans(),
         ),
         st.builds(Examine, tag=tags(), mailbox=mailbox_names(), condstore=st.booleans()),
         st.builds(
@@ -505,6 +516,12 @@ def commands() -> st.SearchStrategy[Command]:
                     SortKey,
                     key=st.sampled_from(["ARRIVAL", "CC", "DATE", "FROM", "SIZE", "SUBJECT", "TO"]),
                     reverse=st.booleans(),
+                )
+                | st.builds(
+                    SortKey,
+                    key=st.just("ANNOTATION"),
+                    reverse=st.booleans(),
+                    annotation=st.tuples(_ANNOTATION_NAMES, _ATTRIBUTES),
                 ),
                 min_size=1,
                 max_size=3,
@@ -535,6 +552,24 @@ def commands() -> st.SearchStrategy[Command]:
                 unchangedsince=st.none() | st.integers(0, _MAX_MODSEQ),
                 uid=st.just(uid),
             )
+        ),
+        st.builds(
+            Store,
+            tag=tags(),
+            messages=sequence_sets(),
+            mode=st.just("replace"),
+            attribute=st.just("ANNOTATION"),
+            annotations=st.lists(
+                st.tuples(
+                    _ANNOTATION_NAMES,
+                    st.lists(
+                        st.tuples(_ATTRIBUTES, st.none() | _BYTES), min_size=1, max_size=2
+                    ).map(tuple),
+                ),
+                min_size=1,
+                max_size=2,
+            ).map(tuple),
+            unchangedsince=st.none() | st.integers(0, _MAX_MODSEQ),
         ),
         st.tuples(st.sampled_from([Copy, Move]), st.booleans()).flatmap(
             lambda pair: st.builds(
@@ -682,7 +717,24 @@ def _search_key(key: SearchKey) -> bytes:
         return b"MODSEQ " + entry + str(key.modseq).encode()
     if isinstance(key, SearchFilter):
         return b"FILTER " + key.filter.encode()
+    if isinstance(key, SearchAnnotation):
+        return (
+            b"ANNOTATION "
+            + _annotation_name(key.entry)
+            + b" "
+            + _annotation_name(key.attribute)
+            + b" "
+            + _astring(key.value)
+        )
     raise TypeError(f"cannot encode search key {key!r}")
+
+
+_LIST_ATOMIC = re.compile(rb"[!#$%&'*+,\-./0-9:;<=>?@A-Z\[^_`a-z|}~\]]+\Z")
+
+
+def _annotation_name(name: str) -> bytes:
+    data = name.encode()
+    return data if _LIST_ATOMIC.match(data) else _string(data)
 
 
 def _search_program(charset: str | None, criteria: SearchKey, *, keyword: bool = True) -> bytes:
@@ -723,9 +775,21 @@ def _fetch_item(item: FetchItem) -> bytes:
         return name + b"[" + _part(item.part) + b"]" + _partial(item.partial)
     if isinstance(item, FetchBinarySize):
         return b"BINARY.SIZE[" + _part(item.part) + b"]"
+    if isinstance(item, FetchAnnotation):
+        entries = _paren([_annotation_name(e) for e in item.entries])
+        attributes = _paren([_annotation_name(a) for a in item.attributes])
+        return b"ANNOTATION (" + entries + b" " + attributes + b")"
     if isinstance(item, FetchPreview):
         return b"PREVIEW (LAZY)" if item.lazy else b"PREVIEW"
     raise TypeError(f"cannot encode fetch item {item!r}")
+
+
+def _sort_key(key: SortKey) -> bytes:
+    out = (b"REVERSE " if key.reverse else b"") + key.key.encode()
+    if key.annotation is not None:
+        out += b" " + _annotation_name(key.annotation[0])
+        out += b" " + _annotation_name(key.annotation[1])
+    return out
 
 
 def _flags(values: tuple[str, ...]) -> bytes:
@@ -753,6 +817,8 @@ def _body(command: Command) -> bytes:
         params: list[bytes] = []
         if command.condstore:
             params.append(b"CONDSTORE")
+        if command.annotate:
+            params.append(b"ANNOTATE")
         q = command.qresync
         if q is not None:
             parts = [str(q.uidvalidity).encode(), str(q.modseq).encode()]
@@ -798,9 +864,7 @@ def _body(command: Command) -> bytes:
     if isinstance(command, Search):
         return _return(command.return_options) + _search_program(command.charset, command.criteria)
     if isinstance(command, Sort):
-        keys = _paren(
-            [(b"REVERSE " if k.reverse else b"") + k.key.encode() for k in command.sort_keys]
-        )
+        keys = _paren([_sort_key(k) for k in command.sort_keys])
         return (
             _return(command.return_options)
             + keys
@@ -830,6 +894,15 @@ def _body(command: Command) -> bytes:
             if command.unchangedsince is None
             else b"(UNCHANGEDSINCE %d) " % command.unchangedsince
         )
+        if command.attribute == "ANNOTATION":
+            entries = []
+            for entry, values in command.annotations:
+                atts = [
+                    _annotation_name(a) + b" " + (b"NIL" if v is None else _string(v))
+                    for a, v in values
+                ]
+                entries.append(_annotation_name(entry) + b" " + _paren(atts))
+            return str(command.messages).encode() + b" " + mod + b"ANNOTATION " + _paren(entries)
         sign = {"replace": b"", "add": b"+", "remove": b"-"}[command.mode]
         return (
             str(command.messages).encode()

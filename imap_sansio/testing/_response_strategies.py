@@ -142,7 +142,10 @@ _tags = st.text(_TAG_CHARS, min_size=1, max_size=8)
 _objectids = st.text(_OBJECTID_CHARS, min_size=1, max_size=20)
 # Unicode text without surrogates (not encodable), NUL, CR or LF
 _text_chars = st.characters(codec="utf-8", exclude_characters="\x00\r\n")
-_texts = st.text(_text_chars, max_size=30)
+# status and continuation text: TEXT-CHAR (7-bit; UTF-8 needs utf8=True, see _encoder._text)
+_texts = st.text(
+    st.characters(min_codepoint=1, max_codepoint=0x7F, exclude_characters="\r\n"), max_size=30
+)
 
 
 def mailbox_names() -> st.SearchStrategy[str]:
@@ -184,7 +187,7 @@ def response_codes() -> st.SearchStrategy[ResponseCode]:
     """Every kind of response code, typed ones and ``AtomCode``/``OtherCode``."""
     plain_names = _atoms.map(str.upper).filter(lambda n: n not in _DATA_CODES)
     code_texts = st.text(
-        st.characters(codec="utf-8", exclude_characters="\x00\r\n]"),
+        st.characters(min_codepoint=1, max_codepoint=0x7F, exclude_characters="\r\n]"),
         min_size=1,
         max_size=20,
     ).filter(lambda t: not t.startswith(" "))
@@ -427,7 +430,7 @@ def _dispositions() -> st.SearchStrategy[Disposition | None]:
 
 def _body_extensions() -> st.SearchStrategy[BodyExtension]:
     leaf: st.SearchStrategy[BodyExtension] = st.one_of(
-        st.none(), _header_bytes, st.integers(0, _MAX63)
+        st.none(), _header_bytes, st.integers(0, _MAX32)
     )
     return st.recursive(
         leaf, lambda inner: st.lists(inner, min_size=1, max_size=3).map(tuple), max_leaves=5

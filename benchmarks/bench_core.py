@@ -1,0 +1,94 @@
+"""The core engine: framing cost must stay linear in the input.
+
+- a large APPEND literal fed in 1-byte, 1 KiB and 64 KiB chunks;
+- a pipelined stream of NOOP/FETCH lines;
+each at three sizes 10x apart, reported as cost per byte / per command so
+that super-linear growth shows at a glance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from imap_sansio import ConnectionState
+from imap_sansio._responses import Status, StatusResponse
+
+from ._harness import Result, measure
+
+__all__ = ["run"]
+
+
+def _selected() -> ConnectionState:
+    conn = ConnectionState(secure=True)
+    conn.send_greeting()
+    conn.receive_data(b"a LOGIN alice secret\r\n")
+    conn.send(StatusResponse(status=Status.OK, tag="a", text="ok"))
+    conn.data_to_send()
+    return conn
+
+
+def _append_stream(size: int) -> bytes:
+    return b"A1 APPEND INBOX {%d+}\r\n" % size + b"x" * size + b"\r\n"
+
+
+def _feed_in_chunks(data: bytes, chunk: int) -> Callable[[], object]:
+    pieces = [data[i : i + chunk] for i in range(0, len(data), chunk)]
+
+    def run() -> object:
+        conn = _selected()
+        events = []
+        for piece in pieces:
+            events.extend(conn.receive_data(piece))
+        assert len(events) == 1, events
+        return events
+
+    return run
+
+
+def _pipelined(lines: int) -> Callable[[], object]:
+    one = b"t1 NOOP\r\nt2 FETCH 1:* (FLAGS)\r\n"  # FETCH is rejected (not selected)
+    data = one * (lines // 2)
+
+    def run() -> object:
+        conn = _selected()
+        events = conn.receive_data(data)
+        while events:
+            for event in events:
+                conn.send(StatusResponse(status=Status.OK, tag="t1", text="done"))
+                _ = event
+            events = conn.next_events()
+        return conn.data_to_send()
+
+    return run
+
+
+def run(quick: bool = False) -> list[Result]:
+    results: list[Result] = []
+    base = 100_000 if quick else 1_000_000
+    repeat = 3 if quick else 5
+    for chunk in (1, 1024, 65536):
+        sizes = (base // 100, base // 10, base) if chunk == 1 else (base, base * 10, base * 100)
+        if quick and chunk == 1:
+            sizes = (1_000, 10_000, 100_000)
+        for size in sizes:
+            data = _append_stream(size)
+            results.append(
+                measure(
+                    f"core: APPEND literal {size:,} B in {chunk} B chunks",
+                    _feed_in_chunks(data, chunk),
+                    repeat=repeat,
+                    units=len(data),
+                    unit="byte",
+                )
+            )
+    for lines in (1_000, 10_000, 100_000):
+        results.append(
+            measure(
+                f"core: {lines:,} pipelined command lines",
+                _pipelined(lines),
+                repeat=repeat,
+                units=lines,
+                unit="command",
+            )
+        )
+    return results

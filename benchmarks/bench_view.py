@@ -1,0 +1,69 @@
+"""The selected-mailbox view: many messages, half expunged at once.
+
+Cost per message at three sizes 10x apart (10k, 100k, 1M; quick: up to 100k):
+build the view, expunge every other message, drain the EXPUNGE responses, and
+resolve ``1:*``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from imap_sansio._encoder import encode_response
+from imap_sansio._sequence import STAR, SequenceSet
+from imap_sansio._view import SelectedMailboxView
+
+from ._harness import Result, measure
+
+__all__ = ["run"]
+
+
+def _expunge_half(count: int) -> Callable[[], object]:
+    uids = list(range(1, count + 1))
+    gone = uids[::2]
+
+    def run() -> object:
+        view = SelectedMailboxView(uids=uids, uidvalidity=1, uidnext=count + 1)
+        view.expunge(gone)
+        out = b"".join(encode_response(r) for r in view.drain(allow_expunge=True))
+        assert view.exists == count - len(gone)
+        return out
+
+    return run
+
+
+def _resolve_all(count: int) -> Callable[[], object]:
+    view = SelectedMailboxView(uids=range(1, count + 1), uidvalidity=1, uidnext=count + 1)
+    everything = SequenceSet.from_ranges((1, STAR))
+
+    def run() -> object:
+        return view.resolve(everything)
+
+    return run
+
+
+def run(quick: bool = False) -> list[Result]:
+    sizes = (1_000, 10_000, 100_000) if quick else (10_000, 100_000, 1_000_000)
+    repeat = 3 if quick else 5
+    results = []
+    for count in sizes:
+        results.append(
+            measure(
+                f"view: {count:,} messages, half expunged at once",
+                _expunge_half(count),
+                repeat=repeat,
+                units=count,
+                unit="message",
+            )
+        )
+    for count in sizes:
+        results.append(
+            measure(
+                f"view: resolve 1:* over {count:,} messages",
+                _resolve_all(count),
+                repeat=repeat,
+                units=count,
+                unit="message",
+            )
+        )
+    return results
