@@ -64,7 +64,7 @@ _INTERESTING = [
 ]
 
 
-@settings(max_examples=8000, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(st.randoms(use_true_random=False), st.integers(0, len(_VALID) - 1))
 def test_mutated_valid_commands_raise_nothing_but_parse_error(
     rng: random.Random, index: int

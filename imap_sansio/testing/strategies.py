@@ -1,0 +1,76 @@
+"""Hypothesis strategies for typed IMAP commands and responses (needs hypothesis).
+
+Fuzz your own backend, proxy or client with them::
+
+    from hypothesis import given
+    from imap_sansio.testing.strategies import commands, encode_command
+
+    @given(commands())
+    def test_my_server_survives(command):
+        conn.receive_data(encode_command(command))
+
+Commands: :func:`commands` (any typed command), :func:`encode_command` (a
+command as wire bytes), and the parts: :func:`tags`, :func:`atoms`,
+:func:`mailbox_names`, :func:`command_flags`, :func:`sequence_sets`,
+:func:`uid_sets`, :func:`search_keys`, :func:`fetch_items`, :func:`date_times`.
+
+Responses: :func:`responses` (any typed response) and the families
+:func:`status_responses`, :func:`response_codes`, :func:`continuation_requests`,
+:func:`mailbox_data`, :func:`message_data`, :func:`fetch_data`,
+:func:`fetch_data_items`, :func:`envelopes`, :func:`body_structures`,
+:func:`response_flags`.
+"""
+
+from __future__ import annotations
+
+from ._command_strategies import (
+    atoms,
+    commands,
+    date_times,
+    encode_command,
+    fetch_items,
+    mailbox_names,
+    search_keys,
+    sequence_sets,
+    tags,
+    uid_sets,
+)
+from ._command_strategies import flags as command_flags
+from ._response_strategies import (
+    body_structures,
+    continuation_requests,
+    envelopes,
+    fetch_data,
+    fetch_data_items,
+    mailbox_data,
+    message_data,
+    response_codes,
+    responses,
+    status_responses,
+)
+from ._response_strategies import flags as response_flags
+
+__all__ = [
+    "atoms",
+    "body_structures",
+    "command_flags",
+    "commands",
+    "continuation_requests",
+    "date_times",
+    "encode_command",
+    "envelopes",
+    "fetch_data",
+    "fetch_data_items",
+    "fetch_items",
+    "mailbox_data",
+    "mailbox_names",
+    "message_data",
+    "response_codes",
+    "response_flags",
+    "responses",
+    "search_keys",
+    "sequence_sets",
+    "status_responses",
+    "tags",
+    "uid_sets",
+]
