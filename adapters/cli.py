@@ -19,6 +19,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import FrameType
 from typing import Any, cast
 
@@ -26,7 +27,14 @@ from ._driver import IMAPServerLike, ServerOptions
 from .threaded import ThreadedServer
 from .tls import server_ssl_context
 
-__all__ = ["DEMO_PASSWORD", "DEMO_USER", "build_parser", "build_server", "main"]
+__all__ = [
+    "DEMO_PASSWORD",
+    "DEMO_USER",
+    "build_parser",
+    "build_server",
+    "main",
+    "wall_clock",
+]
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo"
@@ -109,7 +117,12 @@ def build_server(users: dict[str, str], *, demo: bool) -> IMAPServerLike:
             backend.add_user(name, password)
         except ValueError as exc:
             raise SystemExit(f"imap-sansio: {exc}") from exc
-    return cast(IMAPServerLike, server_class(backend))
+    return cast(IMAPServerLike, server_class(backend, clock=wall_clock))
+
+
+def wall_clock() -> datetime:
+    """The server's clock (the pure server never reads one itself)."""
+    return datetime.now(UTC)
 
 
 def _load_factory(spec: str) -> Callable[[], IMAPServerLike]:
@@ -224,7 +237,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     context = server_ssl_context(args.tls_cert, args.tls_key) if args.tls_cert else None
     options = ServerOptions(
-        max_connections=args.max_connections, allow_plaintext=args.allow_plaintext
+        max_connections=args.max_connections,
+        allow_plaintext=args.allow_plaintext,
+        # The built-in store is in memory and never blocks: call it on the
+        # event loop; a --factory server may block, so use worker threads.
+        offload=bool(args.factory),
     )
 
     def announce(port: int, tls_port: int | None) -> None:

@@ -72,23 +72,23 @@ def run(quick: bool = False) -> list[Result]:
             sizes = (1_000, 10_000, 100_000)
         for size in sizes:
             data = _append_stream(size)
-            results.append(
-                measure(
-                    f"core: APPEND literal {size:,} B in {chunk} B chunks",
-                    _feed_in_chunks(data, chunk),
-                    repeat=repeat,
-                    units=len(data),
-                    unit="byte",
-                )
-            )
-    for lines in (1_000, 10_000, 100_000):
-        results.append(
-            measure(
-                f"core: {lines:,} pipelined command lines",
-                _pipelined(lines),
+            result = measure(
+                f"core: APPEND literal {size:,} B in {chunk} B chunks",
+                _feed_in_chunks(data, chunk),
                 repeat=repeat,
-                units=lines,
-                unit="command",
+                units=len(data),
+                unit="byte",
             )
+            result.extra.update(size=len(data), series=f"APPEND literal, {chunk} B chunks")
+            results.append(result)
+    for lines in (1_000, 10_000, 100_000):
+        result = measure(
+            f"core: {lines:,} pipelined command lines",
+            _pipelined(lines),
+            repeat=repeat,
+            units=lines,
+            unit="command",
         )
+        result.extra.update(size=lines, series="pipelined commands")
+        results.append(result)
     return results

@@ -47,23 +47,23 @@ def run(quick: bool = False) -> list[Result]:
     repeat = 3 if quick else 5
     results = []
     for count in sizes:
-        results.append(
-            measure(
-                f"view: {count:,} messages, half expunged at once",
-                _expunge_half(count),
-                repeat=repeat,
-                units=count,
-                unit="message",
-            )
+        result = measure(
+            f"view: {count:,} messages, half expunged at once",
+            _expunge_half(count),
+            repeat=repeat,
+            units=count,
+            unit="message",
         )
+        result.extra.update(size=count, series="view: expunge half")
+        results.append(result)
     for count in sizes:
-        results.append(
-            measure(
-                f"view: resolve 1:* over {count:,} messages",
-                _resolve_all(count),
-                repeat=repeat,
-                units=count,
-                unit="message",
-            )
+        result = measure(
+            f"view: resolve 1:* over {count:,} messages",
+            _resolve_all(count),
+            repeat=repeat,
+            units=count,
+            unit="message",
         )
+        result.extra.update(size=count, series="view: resolve 1:*")
+        results.append(result)
     return results

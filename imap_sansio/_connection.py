@@ -52,6 +52,11 @@ __all__ = ["ConnectionState"]
 _UID_COMMANDS = frozenset({"FETCH", "STORE", "COPY", "MOVE", "SEARCH", "EXPUNGE", "SORT", "THREAD"})
 #: Non-UID forms of these may not see an EXPUNGE (RFC 3501 7.4.1, RFC 5256).
 _NO_EXPUNGE_DURING = (Fetch, Store, Search, Sort, Thread)
+def _blocks_expunge(command: Command) -> bool:
+    """Non-UID FETCH/STORE/SEARCH/SORT/THREAD: no EXPUNGE while one is pending."""
+    return isinstance(command, _NO_EXPUNGE_DURING) and not getattr(command, "uid", False)
+
+
 #: Completions that carry no mailbox updates: SELECT/EXAMINE replace the view,
 #: CLOSE expunges silently (RFC 3501 6.4.2), UNSELECT and LOGOUT drop it.
 _NO_UPDATES_BEFORE = frozenset({"SELECT", "EXAMINE", "CLOSE", "UNSELECT", "LOGOUT"})
@@ -116,7 +121,12 @@ class ConnectionState:
         self._literal_left = 0
         self._discard_left = 0
         self._skip_tail = b""
-        self._pending: list[_Pending] = []
+        # Delivered, unanswered commands by delivery order, and by tag (tags
+        # may repeat: answers go to the oldest command with the tag).
+        self._pending: dict[int, _Pending] = {}
+        self._pending_tags: dict[str, list[int]] = {}
+        #: Pending non-UID FETCH/STORE/SEARCH/SORT/THREAD (RFC 3501 7.4.1).
+        self._expunge_blockers = 0
         self._blocking: _Pending | None = None
         self._starttls_pending = False
         self._closed = False
@@ -175,7 +185,8 @@ class ConnectionState:
         UIDs (``messages`` is a :class:`UidSet` resolved against the view),
         and queued changes go out when RFC 3501 7.4.1 allows.
         """
-        if not any(isinstance(p.command, Select | Examine) for p in self._pending):
+        blocking = self._blocking
+        if blocking is None or not isinstance(blocking.command, Select | Examine):
             raise LocalProtocolError("set_view() needs a pending SELECT or EXAMINE")
         self._next_view = view
 
@@ -218,7 +229,7 @@ class ConnectionState:
     @property
     def pending_tags(self) -> tuple[str, ...]:
         """Tags of commands delivered and not yet answered, oldest first."""
-        return tuple(p.tag for p in self._pending)
+        return tuple(p.tag for p in self._pending.values())
 
     @property
     def paused(self) -> bool:
@@ -311,7 +322,8 @@ class ConnectionState:
             if response.status is Status.BYE:
                 self._write(response)
                 self._state = State.LOGOUT
-                if not any(p.command.name == "LOGOUT" for p in self._pending):
+                logout = self._blocking is not None and self._blocking.command.name == "LOGOUT"
+                if not logout:
                     self._closed = True
                 return
         elif isinstance(response, ContinuationRequest):
@@ -350,7 +362,9 @@ class ConnectionState:
             self._state = State.LOGOUT
 
     def _flush_deferred(self) -> None:
-        oldest = min((p.seq for p in self._pending), default=None)
+        if not self._deferred:
+            return
+        oldest = next(iter(self._pending), None)
         deferred = self._deferred
         while deferred and (oldest is None or deferred[0][0] < oldest):
             self._write_own(deferred.popleft()[1])
@@ -382,10 +396,10 @@ class ConnectionState:
             events.append(self._bye("Too many invalid commands"))
 
     def _complete(self, response: StatusResponse) -> None:
-        index = next((i for i, p in enumerate(self._pending) if p.tag == response.tag), None)
-        if index is None:
+        seqs = self._pending_tags.get(response.tag or "")
+        if not seqs:
             raise LocalProtocolError(f"no command with tag {response.tag!r} is pending")
-        pending = self._pending.pop(index)
+        pending = self._drop_pending(self._pending[seqs[0]])
         command = pending.command
         name = command.name
         ok = response.status is Status.OK
@@ -397,10 +411,7 @@ class ConnectionState:
         if self._view is not None and name not in _NO_UPDATES_BEFORE:
             # RFC 3501 5.2: updates go out before the tagged completion; no
             # EXPUNGE if this or another pending command forbids it (7.4.1).
-            allow = not any(
-                isinstance(p.command, _NO_EXPUNGE_DURING) and not getattr(p.command, "uid", False)
-                for p in (pending, *self._pending)
-            )
+            allow = self._expunge_blockers == 0 and not _blocks_expunge(command)
             for update in self._drain_view(allow_expunge=allow):
                 self._write(update)
         if name in ("LOGIN", "AUTHENTICATE") and ok:
@@ -439,7 +450,7 @@ class ConnectionState:
                 self._mode = _Mode.COMMAND
         self._write(response)
         self._flush_deferred()
-        if name == "LOGOUT":
+        if name == "LOGOUT" and (ok or self._state is State.LOGOUT):
             self._state = State.LOGOUT
             self._closed = True
         elif name == "STARTTLS" and ok:
@@ -469,6 +480,16 @@ class ConnectionState:
         uids = view.resolve(command.messages)
         resolved = uid_set(uids) or UidSet(ranges=())
         return dataclasses.replace(command, messages=resolved)
+
+    def _drop_pending(self, pending: _Pending) -> _Pending:
+        del self._pending[pending.seq]
+        seqs = self._pending_tags[pending.tag]
+        seqs.remove(pending.seq)
+        if not seqs:
+            del self._pending_tags[pending.tag]
+        if _blocks_expunge(pending.command):
+            self._expunge_blockers -= 1
+        return pending
 
     def _continue(self) -> None:
         blocking = self._blocking
@@ -695,7 +716,7 @@ class ConnectionState:
     def _end_subflow(self, text: str, events: list[Event]) -> None:
         blocking = self._blocking
         assert blocking is not None
-        self._pending.remove(blocking)
+        self._drop_pending(blocking)
         self._blocking = None
         mode = self._mode
         self._mode = _Mode.COMMAND
@@ -763,7 +784,10 @@ class ConnectionState:
         self._bad_streak = 0
         self._delivered += 1
         pending = _Pending(tag=command.tag, command=command, seq=self._delivered)
-        self._pending.append(pending)
+        self._pending[pending.seq] = pending
+        self._pending_tags.setdefault(pending.tag, []).append(pending.seq)
+        if _blocks_expunge(command):
+            self._expunge_blockers += 1
         if command.name in PAUSING_COMMANDS:
             self._blocking = pending
         events.append(command)

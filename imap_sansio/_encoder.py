@@ -7,13 +7,28 @@ Literal bodies (message data) are appended as the caller's own object, so
 
 String output rules (RFC 9051 4.3):
 
-- ``astring`` values (mailbox names, capabilities' neighbours) are written as an
-  atom when they are one (and are not ``NIL``), otherwise as a string;
+- ``astring`` values (mailbox names in LIST, LSUB, STATUS, QUOTAROOT) are
+  written as an atom when they are one (and are not ``NIL``), otherwise as a
+  string;
 - a string is quoted (``"`` and ``\\`` escaped) unless it contains CR, LF,
   NUL, 8-bit bytes (allowed in quoted strings as UTF-8 only after UTF8=ACCEPT,
   RFC 9051 4.3), or is longer than :data:`QUOTED_MAX`; then it is a literal;
+- message data (``BODY[...]``, ``BINARY[...]``, ``RFC822*``) is always a
+  literal, so it is never scanned or copied; ``BINARY[]`` data holding NUL is a
+  ``~{n}`` literal8 (RFC 3516 4.2);
 - server literals are never synchronising: ``{n}\\r\\n`` and the bytes;
-- absent values are ``NIL``.
+- absent values are ``NIL``;
+- mailbox names are ``str``, written in modified UTF-7 (RFC 3501 5.1.3), or in
+  UTF-8 with ``utf8=True`` (RFC 6855 3, RFC 9051);
+- human-readable text is UTF-8 with ``utf8=True``, else ASCII with ``?`` for
+  each other character (see :mod:`imap_sansio._responses`).
+
+Sets (COPYUID, APPENDUID, MODIFIED, VANISHED, ESEARCH ALL) are written as
+stored in the ``SequenceSet``/``UidSet`` (in the given order, which matters
+for COPYUID).  ENVELOPE/BODYSTRUCTURE values come from
+:mod:`imap_sansio._bodystructure`; BODY and BODYSTRUCTURE are written from the
+same value, BODYSTRUCTURE with the extension fields up to the last one that
+is not NIL.
 """
 
 from __future__ import annotations

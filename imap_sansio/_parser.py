@@ -166,7 +166,9 @@ _SEQ_VALID = re.compile(
     rb"(?:,(?:[1-9][0-9]{0,9}|\*)(?::(?:[1-9][0-9]{0,9}|\*))?)*\Z"
 )
 _SEQ_ZERO = re.compile(rb"(?:^|[:,])0+(?:[:,]|$)")
-_FLAG = re.compile(rb"\\?" + _char_class(_ATOM_CHARS) + b"+|\\\\\\*")
+# flag = "\Answered" / ... / flag-keyword / flag-extension ("\" atom); "\*" (flag-perm)
+# appears only in server responses, so it is not a flag here.
+_FLAG = re.compile(rb"\\?" + _char_class(_ATOM_CHARS) + b"+")
 _TOKEN = re.compile(rb"[^ \r\n]+")
 _BASE64 = re.compile(rb"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 _FETCH_ATT = re.compile(rb"[A-Za-z0-9.\-]+")
@@ -200,10 +202,10 @@ _MONTHS = {
 # RFC 3501 2.3.2: system flags are case-insensitive; we write them as the RFC does.
 _SYSTEM_FLAGS = {
     f.upper(): f
-    for f in ("\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "\\Recent", "\\*")
+    for f in ("\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "\\Recent")
 }
 
-StatusItems = frozenset(
+_STATUS_ITEMS = frozenset(
     {
         "MESSAGES",
         "RECENT",
@@ -849,7 +851,7 @@ def _status_items(r: CommandReader) -> tuple[str, ...]:
     while True:
         start = r.pos
         item = r.keyword("status item")
-        if item not in StatusItems:
+        if item not in _STATUS_ITEMS:
             raise r.error(f"unknown status item {item}", start)
         items.append(item)
         if not r.accept(b" "):

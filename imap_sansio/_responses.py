@@ -242,7 +242,10 @@ class ContinuationRequest:
     """``+ text`` or, with ``data``, ``+ <base64 of data>`` (a SASL challenge).
 
     Give ``text`` or ``data``, not both.  Text follows the same rules as
-    status text (no CR/LF, no leading ``[``).
+    status text (no CR/LF, no leading ``[``).  ``data=b""`` and ``text=""``
+    are both ``+ `` on the wire.  During AUTHENTICATE the client reads the
+    line as base64, so send challenges as ``data`` there and avoid text that
+    is valid base64 (``+ abcd``) elsewhere.
     """
 
     text: str = ""

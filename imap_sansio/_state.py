@@ -99,6 +99,17 @@ COMMAND_STATES: Mapping[str, frozenset[State]] = {
     "SETQUOTA": _AUTH,
     "COMPRESS": _AUTH,
     "NOTIFY": _AUTH,
+    # Parsed by the grammar; a server that does not implement them answers
+    # BAD.  XLIST: Gmail's predecessor of SPECIAL-USE; ACL: RFC 4314;
+    # METADATA: RFC 5464.
+    "XLIST": _AUTH,
+    "GETACL": _AUTH,
+    "SETACL": _AUTH,
+    "DELETEACL": _AUTH,
+    "LISTRIGHTS": _AUTH,
+    "MYRIGHTS": _AUTH,
+    "GETMETADATA": _AUTH,
+    "SETMETADATA": _AUTH,
     # RFC 3501 6.4: selected state.
     "CHECK": _SELECTED,
     "CLOSE": _SELECTED,

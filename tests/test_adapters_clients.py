@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from _adapter_harness import running_server
 from imap_sansio.adapters import ServerOptions
+from imap_sansio.adapters.cli import wall_clock
 
 try:
     from imap_sansio.server import IMAPServer, MemoryBackend
@@ -48,7 +49,7 @@ def _message(n: int) -> bytes:
 
 @pytest.fixture(params=RUNTIMES)
 def port(request: pytest.FixtureRequest) -> Iterator[int]:
-    server = IMAPServer(MemoryBackend(users={USER: PASSWORD}))
+    server = IMAPServer(MemoryBackend(users={USER: PASSWORD}), clock=wall_clock)
     with running_server(request.param, server, options=ServerOptions(shutdown_grace=2)) as srv:
         yield srv.port
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import typing
+from pathlib import Path
 
 import pytest
 from response_parser import parse_response
 
+from imap_sansio import _encoder, _responses
 from imap_sansio._bodystructure import BodyFields, MultiPart, SinglePart
 from imap_sansio._commands import Section
 from imap_sansio._encoder import CHUNK_MIN, QUOTED_MAX, encode_response, encode_response_chunks
@@ -34,6 +37,7 @@ from imap_sansio._responses import (
     UidNextCode,
 )
 from imap_sansio._sequence import STAR, SequenceSet, UidSet
+from imap_sansio.testing import _response_strategies
 
 OK = Status.OK
 
@@ -300,3 +304,27 @@ def test_status_items_in_a_fixed_order() -> None:
     assert encode_response(value) == (
         b"* STATUS INBOX (MESSAGES 3 SIZE 10 HIGHESTMODSEQ 7 APPENDLIMIT NIL)\r\n"
     )
+
+
+def test_every_typed_value_has_a_writer_and_a_strategy() -> None:
+    response_types = set(typing.get_args(_responses.Response))
+    assert response_types == set(_encoder._WRITERS)
+    codes = {
+        cls
+        for name in _responses.__all__
+        if isinstance(cls := getattr(_responses, name), type)
+        and issubclass(cls, _responses.ResponseCode)
+        and cls is not _responses.ResponseCode
+    }
+    assert codes == set(_encoder._CODE_WRITERS)
+    items = {
+        cls
+        for name in _responses.__all__
+        if isinstance(cls := getattr(_responses, name), type)
+        and issubclass(cls, _responses.FetchDataItem)
+        and cls is not _responses.FetchDataItem
+    }
+    assert items == set(_encoder._ITEM_WRITERS)
+    source = Path(_response_strategies.__file__).read_text()
+    for cls in response_types | codes | items:
+        assert cls.__name__ in source, f"no strategy builds {cls.__name__}"

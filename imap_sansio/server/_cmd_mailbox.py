@@ -1,12 +1,502 @@
-"""Command handlers (being written)."""
+"""Mailbox commands: the hierarchy, subscriptions, LIST, STATUS, APPEND, quotas.
+
+CREATE, DELETE, RENAME (RFC 3501 6.3.3-5, with CREATE-SPECIAL-USE of
+RFC 6154 3), SUBSCRIBE/UNSUBSCRIBE (6.3.6-7), LIST (6.3.8) with
+LIST-EXTENDED (RFC 5258), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154) and
+LIST-STATUS (RFC 5819), LSUB (6.3.9), NAMESPACE (RFC 2342), STATUS (6.3.10,
+with HIGHESTMODSEQ of RFC 7162, SIZE of RFC 8438, DELETED of RFC 9051 and
+APPENDLIMIT of RFC 7889), APPEND (6.3.11) with APPENDUID (RFC 4315 3),
+MULTIAPPEND (RFC 3502) and literal8 (RFC 3516 4.4), and GETQUOTA,
+GETQUOTAROOT, SETQUOTA (RFC 9208 4.1) when the account implements
+:class:`QuotaAccount`.
+
+Pattern matching and the LIST/LSUB attribute rules live in
+:mod:`imap_sansio.server._mailboxes`; this module maps the commands' options
+onto it and writes the responses.
+"""
 
 from __future__ import annotations
 
-from ._server import Handler
+from collections.abc import Collection
+from datetime import datetime
 
-__all__ = ["ENABLEABLE", "HANDLERS"]
+from .._commands import (
+    Append,
+    Create,
+    Delete,
+    GetQuota,
+    GetQuotaRoot,
+    List,
+    Lsub,
+    Namespace,
+    Rename,
+    SetQuota,
+    Status,
+    Subscribe,
+    Unsubscribe,
+)
+from .._responses import (
+    AppendUidCode,
+    AtomCode,
+    ListData,
+    LsubData,
+    NamespaceData,
+    QuotaData,
+    QuotaResource,
+    QuotaRootData,
+    StatusData,
+)
+from .._responses import Namespace as NamespaceEntry
+from .._view import uid_set
+from ._backend import (
+    SPECIAL_USE_ATTRIBUTES,
+    Account,
+    AppendLimitAccount,
+    AppendResult,
+    ImapBad,
+    ImapNo,
+    MailboxStatus,
+    QuotaAccount,
+    SpecialUseCreateAccount,
+    StoreAction,
+    normalize_flags,
+)
+from ._mailboxes import (
+    DELIMITER,
+    is_inferior,
+    list_entries,
+    lsub_entries,
+    mailbox_name_error,
+    normalize_mailbox_name,
+)
+from ._server import Completion, Handler, ServerConnection
 
-#: What ENABLE can turn on because of these handlers.
+__all__ = ["ENABLEABLE", "HANDLERS", "STATUS_ITEMS"]
+
+#: What ENABLE can turn on because of these handlers (nothing).
 ENABLEABLE: frozenset[str] = frozenset()
 
-HANDLERS: dict[type, Handler] = {}
+#: STATUS items answered here: RFC 3501 6.3.10, DELETED (RFC 9051 6.3.11),
+#: SIZE (RFC 8438), HIGHESTMODSEQ (RFC 7162 3.1.8), APPENDLIMIT (RFC 7889 3).
+#: DELETED-STORAGE (RFC 9208) and MAILBOXID (RFC 8474) need data the Backend
+#: protocol does not give, so they are refused.
+STATUS_ITEMS: frozenset[str] = frozenset(
+    {
+        "MESSAGES",
+        "RECENT",
+        "UIDNEXT",
+        "UIDVALIDITY",
+        "UNSEEN",
+        "DELETED",
+        "SIZE",
+        "HIGHESTMODSEQ",
+        "APPENDLIMIT",
+    }
+)
+
+_SPECIAL_USE_BY_LOWER = {attribute.lower(): attribute for attribute in SPECIAL_USE_ATTRIBUTES}
+
+
+# ---------------------------------------------------------------------------
+# Names
+
+
+def _name(name: str) -> str:
+    """INBOX in any case is INBOX (RFC 3501 5.1), also as the root of a path."""
+    return normalize_mailbox_name(name)
+
+
+def _check_new_name(name: str) -> None:
+    """A name that CREATE or RENAME may bring into being (RFC 3501 5.1)."""
+    problem = mailbox_name_error(name, for_create=True)
+    if problem is not None:
+        raise ImapNo(problem, "CANNOT")
+
+
+def _is_selected(session: ServerConnection, name: str) -> bool:
+    mailbox = session.mailbox
+    if mailbox is None:
+        return False
+    try:
+        return mailbox.name == name
+    except ImapNo:  # already gone
+        return False
+
+
+# ---------------------------------------------------------------------------
+# CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE
+
+
+def create(session: ServerConnection, command: Create) -> None:
+    """RFC 3501 6.3.3, and ``USE (...)`` of RFC 6154 3."""
+    account = session.require_account()
+    name = _name(command.mailbox)
+    if name.endswith(DELIMITER) and len(name) > 1:
+        # RFC 3501 6.3.3: a trailing delimiter declares the intent to create
+        # names under it; "the name created is without the trailing
+        # hierarchy delimiter" (RFC 9051 6.3.4).
+        name = name[:-1]
+    if name == "INBOX":
+        # RFC 3501 6.3.3: "It is an error to attempt to create INBOX".
+        raise ImapNo("INBOX always exists", "ALREADYEXISTS")
+    _check_new_name(name)
+    if not command.special_use:
+        account.create_mailbox(name)  # creates the superior names (RFC 3501 6.3.3)
+        return
+    # RFC 6154 3: special-use attributes are flags, so case-insensitive; an
+    # unknown one is passed on for the account to refuse with [USEATTR].
+    uses = tuple(_SPECIAL_USE_BY_LOWER.get(use.lower(), use) for use in command.special_use)
+    if not isinstance(account, SpecialUseCreateAccount):
+        # RFC 6154 3: "it MUST NOT create the mailbox" and SHOULD say USEATTR.
+        raise ImapNo("Special-use attributes cannot be assigned here", "USEATTR")
+    account.create_special_use_mailbox(name, uses)
+
+
+def delete(session: ServerConnection, command: Delete) -> None:
+    """RFC 3501 6.3.4 (RFC 9051 6.3.5).
+
+    INBOX cannot be deleted; a mailbox with inferiors loses its messages and
+    stays as a ``\\Noselect`` level (the account does that); a ``\\Noselect``
+    name with inferiors cannot be deleted (``NO [HASCHILDREN]``, RFC 5530).
+    Neither RFC forbids deleting the selected mailbox: it is deleted and the
+    session closes it, as Dovecot does, saying so with ``* OK [CLOSED]``
+    (RFC 7162 3.2.11 / RFC 9051 7.1); commands that need a selected mailbox
+    then fail until the client selects another.
+    """
+    account = session.require_account()
+    name = _name(command.mailbox)
+    if name == "INBOX":
+        raise ImapNo("INBOX cannot be deleted", "CANNOT")
+    selected = _is_selected(session, name)
+    account.delete_mailbox(name)
+    if selected:
+        session.mailbox = None
+        session.untagged_ok(
+            "Selected mailbox was deleted, it is now closed", AtomCode(name="CLOSED")
+        )
+
+
+def rename(session: ServerConnection, command: Rename) -> None:
+    """RFC 3501 6.3.5 (RFC 9051 6.3.6).
+
+    The subtree moves with the name; renaming into one's own subtree is
+    refused up front (the seed looped forever on it); RENAME INBOX moves the
+    messages of INBOX into a new mailbox and leaves INBOX empty (the account
+    does that); a target that exists is ``NO [ALREADYEXISTS]``.
+    """
+    account = session.require_account()
+    old = _name(command.mailbox)
+    new = _name(command.new_mailbox)
+    _check_new_name(new)
+    if new == "INBOX":
+        raise ImapNo("INBOX always exists", "ALREADYEXISTS")
+    if old != "INBOX" and (new == old or is_inferior(new, old)):
+        if new == old:
+            raise ImapNo("Mailbox already exists", "ALREADYEXISTS")
+        raise ImapNo("Cannot rename a mailbox into its own hierarchy", "CANNOT")
+    account.rename_mailbox(old, new)
+
+
+def subscribe(session: ServerConnection, command: Subscribe) -> None:
+    """RFC 3501 6.3.6: the server MAY check existence; the account decides."""
+    account = session.require_account()
+    name = _name(command.mailbox)
+    problem = mailbox_name_error(name)
+    if problem is not None:
+        raise ImapNo(problem, "CANNOT")
+    account.subscribe(name)
+
+
+def unsubscribe(session: ServerConnection, command: Unsubscribe) -> None:
+    """RFC 3501 6.3.7."""
+    session.require_account().unsubscribe(_name(command.mailbox))
+
+
+# ---------------------------------------------------------------------------
+# LIST, LSUB, NAMESPACE
+
+
+def _check_status_items(items: Collection[str]) -> None:
+    for item in items:
+        if item not in STATUS_ITEMS:
+            raise ImapBad(f"Unsupported STATUS item {item}", "CLIENTBUG")
+
+
+def list_command(session: ServerConnection, command: List) -> None:
+    """LIST: RFC 3501 6.3.8, RFC 5258 (LIST-EXTENDED), RFC 5819 (LIST-STATUS).
+
+    Selection options: SUBSCRIBED, SPECIAL-USE (RFC 6154 2), RECURSIVEMATCH
+    and REMOTE (a no-op: there are no remote mailboxes).  Return options:
+    SUBSCRIBED, CHILDREN, SPECIAL-USE, STATUS.  The basic command always
+    carries the children attributes (CHILDREN, RFC 3348); the extended one
+    carries them when RETURN (CHILDREN) asks (RFC 5258 4, as in its
+    examples).  Special-use attributes are always returned (RFC 6154 2
+    allows it).
+    """
+    account = session.require_account()
+    selection = frozenset(command.selection)
+    returns = frozenset(command.return_options)
+    if "RECURSIVEMATCH" in selection and not selection - {"RECURSIVEMATCH", "REMOTE"}:
+        # RFC 5258 3.1: "The server MUST return BAD tagged response in such case."
+        raise ImapBad("RECURSIVEMATCH needs another selection option", "CLIENTBUG")
+    if "MYRIGHTS" in returns:
+        # RFC 5258 3: options the server does not support get BAD (MYRIGHTS is ACL's).
+        raise ImapBad("LIST return option MYRIGHTS is not supported", "CLIENTBUG")
+    status_items = command.return_status
+    if status_items is not None:
+        _check_status_items(status_items)
+    patterns = command.patterns
+    if command.extended:
+        # RFC 5258 3: an extended LIST never treats "" as the request for
+        # the delimiter; empty patterns are ignored for matching.
+        patterns = tuple(p for p in patterns if p)
+        if not patterns:
+            return
+    select_subscribed = "SUBSCRIBED" in selection
+    select_special_use = "SPECIAL-USE" in selection
+    wants_subscriptions = select_subscribed or "SUBSCRIBED" in returns
+    subscriptions = account.subscriptions() if wants_subscriptions else frozenset()
+    entries = list_entries(
+        account.list_mailboxes(),
+        command.reference,
+        patterns,
+        subscriptions=subscriptions,
+        extended=command.extended,
+        select_subscribed=select_subscribed,
+        select_special_use=select_special_use,
+        recursive_match="RECURSIVEMATCH" in selection,
+        return_subscribed="SUBSCRIBED" in returns,
+        return_children=not command.extended or "CHILDREN" in returns,
+        return_special_use=True,
+    )
+    for entry in entries:
+        attributes = entry.attributes
+        status: StatusData | None = None
+        meets_criteria = (not select_subscribed or entry.name in subscriptions) and (
+            not select_special_use or any(a in SPECIAL_USE_ATTRIBUTES for a in attributes)
+        )
+        if (
+            status_items is not None
+            and meets_criteria
+            and not {"\\Noselect", "\\NonExistent"} & set(attributes)
+        ):
+            # RFC 5819 2: a STATUS follows the LIST of each selectable mailbox
+            # that meets the selection criteria; if STATUS fails the mailbox
+            # is reported \Noselect and no STATUS is sent.
+            try:
+                status = _status_data(session, account, entry.name, status_items)
+            except ImapNo:
+                attributes = (*attributes, "\\Noselect")
+        session.send(
+            ListData(
+                attributes=attributes,
+                delimiter=DELIMITER,
+                mailbox=entry.name,
+                childinfo=entry.child_info or None,
+            )
+        )
+        if status is not None:
+            session.send(status)
+
+
+def lsub(session: ServerConnection, command: Lsub) -> None:
+    """RFC 3501 6.3.9: subscribed names, ``\\Noselect`` for unsubscribed levels."""
+    account = session.require_account()
+    for entry in lsub_entries(
+        account.subscriptions(), account.list_mailboxes(), command.reference, command.pattern
+    ):
+        session.send(LsubData(attributes=entry.attributes, delimiter=DELIMITER, mailbox=entry.name))
+
+
+def namespace(session: ServerConnection, command: Namespace) -> None:
+    """RFC 2342 5: one personal namespace, prefix "" and delimiter "/"."""
+    session.require_account()
+    session.send(
+        NamespaceData(
+            personal=(NamespaceEntry(prefix="", delimiter=DELIMITER),), other=None, shared=None
+        )
+    )
+
+
+# ---------------------------------------------------------------------------
+# STATUS
+
+
+def _append_limit(session: ServerConnection, account: Account) -> int:
+    """The largest message APPEND takes: the engine's literal limit, or the
+    account's own (RFC 7889) when smaller."""
+    limit = session.conn.config.limits.max_append_literal
+    if isinstance(account, AppendLimitAccount):
+        own = account.append_limit()
+        if own is not None:
+            limit = min(limit, own)
+    return limit
+
+
+def _status_data(
+    session: ServerConnection, account: Account, name: str, items: Collection[str]
+) -> StatusData:
+    status: MailboxStatus = account.status(name)
+    wanted = frozenset(items)
+
+    def pick(item: str, value: int) -> int | None:
+        return value if item in wanted else None
+
+    # The encoder writes the items in the order of RFC 3501 6.3.10 (the
+    # RFC's own example answers "(UIDNEXT MESSAGES)" with "MESSAGES ...
+    # UIDNEXT ..."): always the same order, never a random one (the seed's
+    # defect), and exactly the items asked.
+    return StatusData(
+        mailbox=name,
+        messages=pick("MESSAGES", status.messages),
+        recent=pick("RECENT", status.recent),
+        uidnext=pick("UIDNEXT", status.uidnext),
+        uidvalidity=pick("UIDVALIDITY", status.uidvalidity),
+        unseen=pick("UNSEEN", status.unseen),
+        deleted=pick("DELETED", status.deleted),
+        size=pick("SIZE", status.size),
+        highestmodseq=pick("HIGHESTMODSEQ", status.highest_modseq),
+        appendlimit=pick("APPENDLIMIT", _append_limit(session, account)),
+    )
+
+
+def status(session: ServerConnection, command: Status) -> None:
+    """RFC 3501 6.3.10.  The selected mailbox is allowed too (RFC 9051
+    6.3.11 only advises clients against it)."""
+    account = session.require_account()
+    _check_status_items(command.items)
+    session.send(_status_data(session, account, _name(command.mailbox), command.items))
+
+
+# ---------------------------------------------------------------------------
+# APPEND
+
+
+def append(session: ServerConnection, command: Append) -> Completion:
+    """RFC 3501 6.3.11, MULTIAPPEND (RFC 3502), literal8 (RFC 3516 4.4).
+
+    Every message is checked (flags, size, NUL bytes) before any is stored;
+    the grammar has already refused impossible dates (RFC 3501 9
+    ``date-time``), so the event carries an aware datetime or None (then the
+    internal date is the server clock, ``session.now()``).  With several
+    messages it is all or nothing (RFC 3502 6): if one fails, those stored
+    before it are removed again.  A missing mailbox is ``NO [TRYCREATE]``
+    (from the account).  The OK carries APPENDUID (RFC 4315 3).  An APPEND to
+    the selected mailbox is announced by the sync before the OK (EXISTS), to
+    other sessions at their next command; a mailbox open read-only
+    elsewhere (EXAMINE) is no reason to refuse (the seed refused).
+    """
+    account = session.require_account()
+    name = _name(command.mailbox)
+    limit = _append_limit(session, account)
+    prepared: list[tuple[bytes, frozenset[str], datetime]] = []
+    for message in command.messages:
+        if message.utf8 and not session.conn.utf8:
+            # RFC 6855 4: the UTF8 form needs UTF8=ACCEPT enabled.
+            raise ImapBad("APPEND UTF8 needs ENABLE UTF8=ACCEPT", "CLIENTBUG")
+        if not message.binary and b"\x00" in message.data:
+            # RFC 3516 4.4: only a literal8 may hold NUL (the grammar refuses
+            # it already; this keeps the rule for events built by hand).
+            raise ImapBad("NUL in a message literal; use literal8 (~{n})", "CLIENTBUG")
+        if len(message.data) > limit:
+            raise ImapNo("Message too large", "TOOBIG")  # RFC 7889 4
+        flags = normalize_flags(message.flags)  # ImapBad for \Recent or a bad keyword
+        internal_date = message.internal_date
+        if internal_date is None:
+            internal_date = session.now()
+        prepared.append((message.data, flags, internal_date))
+    results: list[AppendResult] = []
+    try:
+        for data, flags, internal_date in prepared:
+            results.append(account.append(name, data, flags=flags, internal_date=internal_date))
+    except BaseException:
+        _undo_append(session, account, name, results)
+        raise
+    code = None
+    uidvalidities = {result.uidvalidity for result in results}
+    uids = uid_set(sorted({result.uid for result in results}))
+    if len(uidvalidities) == 1 and uids is not None:
+        code = AppendUidCode(uidvalidity=results[0].uidvalidity, uids=uids)
+    return Completion(text="APPEND completed", code=code)
+
+
+def _undo_append(
+    session: ServerConnection, account: Account, name: str, results: list[AppendResult]
+) -> None:
+    """Remove what a failed MULTIAPPEND stored (RFC 3502 6: all or nothing)."""
+    if not results:
+        return
+    uids = [result.uid for result in results]
+    try:
+        mailbox = account.select(name)
+        mailbox.store_flags(uids, StoreAction.ADD, ("\\Deleted",))
+        mailbox.expunge(uids)  # only these UIDs (as UID EXPUNGE, RFC 4315 2.1)
+    except Exception as exc:  # the original failure is what the client hears
+        if session.server.on_error is not None:
+            session.server.on_error(exc)
+
+
+# ---------------------------------------------------------------------------
+# QUOTA (RFC 9208)
+
+
+def _quota_account(session: ServerConnection) -> QuotaAccount:
+    account = session.require_account()
+    if not isinstance(account, QuotaAccount):
+        raise ImapNo("Quotas are not supported", "CANNOT")
+    return account
+
+
+def _quota_data(account: QuotaAccount, root: str) -> QuotaData | None:
+    resources = account.quota(root)
+    if not resources:
+        return None  # RFC 9208 5.1: a QUOTA response lists at least one resource
+    return QuotaData(
+        root=root,
+        resources=tuple(
+            QuotaResource(name=r.name, usage=r.usage, limit=r.limit) for r in resources
+        ),
+    )
+
+
+def getquota(session: ServerConnection, command: GetQuota) -> None:
+    """RFC 9208 4.1.1: the resources of one quota root."""
+    data = _quota_data(_quota_account(session), command.root)
+    if data is None:
+        raise ImapNo("No limits on this quota root", "NONEXISTENT")
+    session.send(data)
+
+
+def getquotaroot(session: ServerConnection, command: GetQuotaRoot) -> None:
+    """RFC 9208 4.1.2: QUOTAROOT, then a QUOTA for each root with limits."""
+    account = _quota_account(session)
+    name = _name(command.mailbox)
+    roots = account.quota_roots(name)
+    session.send(QuotaRootData(mailbox=name, roots=tuple(roots)))
+    for root in roots:
+        data = _quota_data(account, root)
+        if data is not None:
+            session.send(data)
+
+
+def setquota(session: ServerConnection, command: SetQuota) -> None:
+    """RFC 9208 4.1.3: needs QUOTASET, which the Backend protocol has no call for."""
+    _quota_account(session)
+    raise ImapNo("Quota limits are set by the administrator", "NOPERM")
+
+
+HANDLERS: dict[type, Handler] = {
+    Create: create,
+    Delete: delete,
+    Rename: rename,
+    Subscribe: subscribe,
+    Unsubscribe: unsubscribe,
+    List: list_command,
+    Lsub: lsub,
+    Namespace: namespace,
+    Status: status,
+    Append: append,
+    GetQuota: getquota,
+    GetQuotaRoot: getquotaroot,
+    SetQuota: setquota,
+}

@@ -1,12 +1,559 @@
-"""Command handlers (being written)."""
+"""Message commands: FETCH, STORE, COPY and MOVE, and their UID forms.
+
+FETCH (RFC 3501 6.4.5, 7.4.2; RFC 9051 6.4.5, 7.5.2) with BINARY (RFC 3516)
+and the CONDSTORE items (RFC 7162 3.1.4); STORE (RFC 3501 6.4.6, RFC 7162
+3.1.3 UNCHANGEDSINCE); COPY (RFC 3501 6.4.7, COPYUID from RFC 4315 3); MOVE
+(RFC 6851).  The UID forms (RFC 3501 6.4.8) arrive as the same events with
+``uid=True``; the engine has already resolved every message set to UIDs.
+
+Messages another session expunged, of which this one has not been told yet
+(RFC 3501 7.4.1 forbids telling it during FETCH/STORE), are answered from
+whatever the backend still has, NIL or empty otherwise, and the tagged OK
+carries ``[EXPUNGEISSUED]`` (RFC 5530 3), as Dovecot does.
+"""
 
 from __future__ import annotations
 
-from ._server import Handler
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
+
+from .._commands import (
+    Copy,
+    Fetch,
+    FetchAttribute,
+    FetchBinary,
+    FetchBinarySize,
+    FetchBody,
+    FetchItem,
+    FetchPreview,
+    Move,
+    Section,
+    Store,
+)
+from .._responses import (
+    AtomCode,
+    BinarySectionItem,
+    BinarySizeItem,
+    BodyItem,
+    BodySectionItem,
+    BodyStructureItem,
+    CopyUidCode,
+    EnvelopeItem,
+    FetchDataItem,
+    FlagsItem,
+    InternalDateItem,
+    ModifiedCode,
+    ModSeqItem,
+    PreviewItem,
+    Rfc822HeaderItem,
+    Rfc822Item,
+    Rfc822SizeItem,
+    Rfc822TextItem,
+    UidItem,
+)
+from .._sequence import SequenceSet, UidSet
+from .._view import SelectedMailboxView, uid_set
+from ..mime import Message, UnknownTransferEncoding, preview
+from ._backend import (
+    SYSTEM_FLAGS,
+    CopyResult,
+    ImapBad,
+    ImapNo,
+    Mailbox,
+    MessageInfo,
+    StoreAction,
+    normalize_flags,
+)
+from ._server import Completion, Handler, ServerConnection
 
 __all__ = ["ENABLEABLE", "HANDLERS"]
 
-#: What ENABLE can turn on because of these handlers.
+#: What ENABLE can turn on because of these handlers.  CONDSTORE is not
+#: claimed: its "enabling commands" (RFC 7162 3.1: FETCH MODSEQ, CHANGEDSINCE,
+#: UNCHANGEDSINCE, SEARCH MODSEQ) need the engine to record the enablement.
 ENABLEABLE: frozenset[str] = frozenset()
 
-HANDLERS: dict[type, Handler] = {}
+_SEEN = "\\Seen"
+_RECENT = "\\Recent"
+
+#: FETCH attributes answered here (the grammar also reads SAVEDATE, EMAILID,
+#: THREADID and Gmail's X-GM-* items, for extensions not advertised).
+_ATTRIBUTES = frozenset(
+    {
+        "FLAGS",
+        "UID",
+        "INTERNALDATE",
+        "RFC822.SIZE",
+        "ENVELOPE",
+        "BODY",
+        "BODYSTRUCTURE",
+        "RFC822",
+        "RFC822.HEADER",
+        "RFC822.TEXT",
+        "MODSEQ",
+    }
+)
+#: Attributes that need the message bytes.
+_NEEDS_BYTES = frozenset(
+    {"RFC822.SIZE", "ENVELOPE", "BODY", "BODYSTRUCTURE", "RFC822", "RFC822.HEADER", "RFC822.TEXT"}
+)
+
+_STORE_ACTIONS = {
+    "replace": StoreAction.SET,
+    "add": StoreAction.ADD,
+    "remove": StoreAction.REMOVE,
+}
+
+
+def _condstore(session: ServerConnection) -> bool:
+    """RFC 7162 3.1: a CONDSTORE-aware client gets MODSEQ in every FETCH response."""
+    enabled = session.conn.enabled
+    return "CONDSTORE" in enabled or "QRESYNC" in enabled
+
+
+def _flags_for_client(view: SelectedMailboxView, uid: int, flags: Iterable[str]) -> FlagsItem:
+    """FLAGS as this session sees them: \\Recent is session state (RFC 3501 2.3.2),
+    kept by the view, never stored; ordered as the view's own FETCH updates."""
+    out = sorted(flags)
+    if uid in view.recent:
+        out.append(_RECENT)
+    return FlagsItem(flags=tuple(out))
+
+
+def _ranges(numbers: Iterable[int]) -> tuple[tuple[int, int], ...]:
+    out: list[tuple[int, int]] = []
+    for n in sorted(set(numbers)):
+        if out and n == out[-1][1] + 1:
+            out[-1] = (out[-1][0], n)
+        else:
+            out.append((n, n))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------
+# FETCH
+
+
+def _sets_seen(item: FetchItem) -> bool:
+    """RFC 3501 6.4.5: BODY[...] (not BODY.PEEK), RFC822 and RFC822.TEXT set
+    \\Seen; so does BINARY[...] (RFC 3516 4.1: as BODY[] does)."""
+    if isinstance(item, FetchBody | FetchBinary):
+        return not item.peek
+    return isinstance(item, FetchAttribute) and item.name in ("RFC822", "RFC822.TEXT")
+
+
+def _needs_bytes(item: FetchItem) -> bool:
+    if isinstance(item, FetchAttribute):
+        return item.name in _NEEDS_BYTES
+    return True  # sections, BINARY, BINARY.SIZE, PREVIEW
+
+
+def _check_items(command: Fetch) -> tuple[FetchItem, ...]:
+    """The items in the order asked, duplicates dropped; BAD for what is not offered."""
+    seen: dict[FetchItem, None] = {}
+    for item in command.items:
+        if isinstance(item, FetchAttribute) and item.name not in _ATTRIBUTES:
+            # Items of extensions this server does not advertise (RFC 3501
+            # 6.4.5 lists the rest): a BAD, never an empty "* 1 FETCH ()".
+            raise ImapBad(f"FETCH {item.name} is not supported", "CLIENTBUG")
+        if not isinstance(item, FetchAttribute | FetchBody | FetchBinary | FetchBinarySize) and (
+            not isinstance(item, FetchPreview)
+        ):
+            raise ImapBad("FETCH item not supported", "CLIENTBUG")
+        seen.setdefault(item, None)
+    if command.vanished:
+        # RFC 7162 3.2.6: VANISHED needs QRESYNC, which is not offered.
+        raise ImapBad("VANISHED needs QRESYNC", "CLIENTBUG")
+    if command.partial is not None:
+        raise ImapBad("The PARTIAL fetch modifier is not supported", "CLIENTBUG")
+    return tuple(seen)
+
+
+def _section_data(message: Message, section: Section) -> bytes | memoryview | None:
+    """``BODY[section]`` as a slice of the stored bytes (no copy), None if absent.
+
+    Same addressing as :meth:`Message.section` (RFC 3501 6.4.5), but sliced
+    from a memoryview so that a large part is written without being copied.
+    """
+    path, text = section.part, section.text
+    if text in ("HEADER.FIELDS", "HEADER.FIELDS.NOT"):
+        return message.section(path, text, section.fields)
+    if text is None and not path:
+        return message.data
+    node = message.part(path)
+    if node is None:
+        return None
+    view = memoryview(message.data)
+    if text is None:
+        return view[node.body_start : node.end]
+    if text == "MIME":
+        return view[node.start : node.body_start]
+    # HEADER and TEXT of the message, or of a message/rfc822 part.
+    inner = node if not path else node.message
+    if inner is None:
+        return None
+    if text == "HEADER":
+        return view[inner.start : inner.body_start]
+    return view[inner.body_start : inner.end]
+
+
+def _partial(
+    data: bytes | memoryview, partial: tuple[int, int] | None
+) -> tuple[bytes | memoryview, int | None]:
+    """RFC 3501 6.4.5 ``<origin.count>``: the response names only the origin
+    (``BODY[]<0>``); past the end the data is empty."""
+    if partial is None:
+        return data, None
+    origin, count = partial
+    return data[origin : origin + count], origin
+
+
+class _FetchMessage:
+    """One message's data source during one FETCH: parsed once, on demand."""
+
+    __slots__ = ("_loaded", "_message", "_raw", "gone", "info", "mailbox", "uid")
+
+    def __init__(self, mailbox: Mailbox, uid: int, info: MessageInfo | None, gone: bool) -> None:
+        self.mailbox = mailbox
+        self.uid = uid
+        self.info = info
+        self.gone = gone or info is None
+        self._raw: bytes | None = None
+        self._loaded = False
+        self._message: Message | None = None
+
+    @property
+    def message(self) -> Message | None:
+        """The parsed message, None if the backend no longer has its bytes."""
+        if not self._loaded:
+            self._loaded = True
+            raw = self.mailbox.message_bytes(self.uid)
+            if raw is None:
+                self.gone = True
+            else:
+                self._message = Message(raw)
+        return self._message
+
+    @property
+    def structure_source(self) -> Message:
+        # An expunged message answers as an empty one: NIL envelope fields,
+        # an empty text/plain body (RFC 2180 4.1.3 style).
+        return self.message or Message(b"")
+
+
+def _fetch_item(
+    item: FetchItem,
+    source: _FetchMessage,
+    view: SelectedMailboxView,
+) -> FetchDataItem | None:
+    """One FETCH response item, or None when there is nothing to say (expunged)."""
+    uid, info = source.uid, source.info
+    if isinstance(item, FetchBody):
+        msg = source.message
+        section_bytes = _section_data(msg, item.section) if msg is not None else None
+        if msg is None:
+            return BodySectionItem(
+                section=item.section, data=None, origin=item.partial[0] if item.partial else None
+            )
+        # A part that does not exist (BODY[5] of a two-part message) is an
+        # empty string, as Dovecot answers (nstring also allows NIL, which
+        # some clients take for an error).
+        data, origin = _partial(section_bytes if section_bytes is not None else b"", item.partial)
+        return BodySectionItem(section=item.section, data=data, origin=origin)
+    if isinstance(item, FetchBinary):
+        msg = source.message
+        if msg is None:
+            origin = item.partial[0] if item.partial else None
+            return BinarySectionItem(part=item.part, data=None, origin=origin)
+        decoded = _binary(msg, item.part)
+        data, origin = _partial(decoded, item.partial)
+        return BinarySectionItem(part=item.part, data=data, origin=origin)
+    if isinstance(item, FetchBinarySize):
+        msg = source.message
+        size = len(_binary(msg, item.part)) if msg is not None else 0
+        return BinarySizeItem(part=item.part, size=size)
+    if isinstance(item, FetchPreview):
+        msg = source.message
+        return PreviewItem(text=preview(msg) if msg is not None else None)
+    assert isinstance(item, FetchAttribute)
+    name = item.name
+    if name == "FLAGS":
+        flags = info.flags if info is not None else view.flags_of(uid)
+        return _flags_for_client(view, uid, flags)
+    if name == "UID":
+        return UidItem(uid=uid)
+    if name == "INTERNALDATE":
+        return InternalDateItem(date=info.internal_date) if info is not None else None
+    if name == "MODSEQ":
+        return ModSeqItem(modseq=info.modseq) if info is not None and info.modseq > 0 else None
+    if name == "RFC822.SIZE":
+        if info is not None:
+            return Rfc822SizeItem(size=info.size)
+        msg = source.message
+        return Rfc822SizeItem(size=msg.size if msg is not None else 0)
+    if name == "ENVELOPE":
+        return EnvelopeItem(envelope=source.structure_source.envelope)
+    if name == "BODY":
+        return BodyItem(structure=source.structure_source.bodystructure)
+    if name == "BODYSTRUCTURE":
+        return BodyStructureItem(structure=source.structure_source.bodystructure)
+    msg = source.message
+    if name == "RFC822":
+        return Rfc822Item(data=msg.data if msg is not None else None)
+    if name == "RFC822.HEADER":
+        # RFC 3501 6.4.5: = BODY.PEEK[HEADER]
+        header = _section_data(msg, Section(text="HEADER")) if msg is not None else None
+        return Rfc822HeaderItem(data=header)
+    # RFC822.TEXT = BODY[TEXT]
+    body = _section_data(msg, Section(text="TEXT")) if msg is not None else None
+    return Rfc822TextItem(data=body)
+
+
+def _binary(message: Message, part: tuple[int, ...]) -> bytes:
+    try:
+        decoded = message.binary(part)
+    except UnknownTransferEncoding as exc:
+        # RFC 3516 4.3: the server cannot decode this part.
+        raise ImapNo(
+            f"Unknown Content-Transfer-Encoding {exc.encoding.decode('ascii', 'replace')}",
+            "UNKNOWN-CTE",
+        ) from exc
+    return decoded if decoded is not None else b""
+
+
+def fetch(session: ServerConnection, command: Fetch) -> Completion | None:
+    """FETCH / UID FETCH (RFC 3501 6.4.5, 6.4.8; RFC 9051 6.4.5)."""
+    mailbox, view = session.require_mailbox()
+    items = _check_items(command)
+    uids = view.resolve(command.messages)
+    if not uids:
+        return None
+    condstore = _condstore(session)
+    explicit = {type(i) for i in items if not isinstance(i, FetchAttribute)}
+    names = {i.name for i in items if isinstance(i, FetchAttribute)}
+    # RFC 7162 3.1.4.1: CHANGEDSINCE implies MODSEQ; 3.1: a CONDSTORE-aware
+    # client gets MODSEQ in every FETCH response.
+    add_modseq = "MODSEQ" not in names and (condstore or command.changedsince is not None)
+    infos = {info.uid: info for info in mailbox.messages(uids)}
+    if command.changedsince is not None:
+        since = command.changedsince
+        uids = [uid for uid in uids if uid in infos and infos[uid].modseq > since]
+
+    # RFC 3501 6.4.5: the \Seen flag is set implicitly, except in a mailbox
+    # opened with EXAMINE (read-only, RFC 3501 6.3.2); one backend call.
+    seen_set: set[int] = set()
+    if not session.read_only and any(_sets_seen(i) for i in items):
+        unseen = [
+            uid
+            for uid in uids
+            if uid in infos and _SEEN not in infos[uid].flags and not view.is_expunged(uid)
+        ]
+        if unseen:
+            result = mailbox.store_flags(unseen, StoreAction.ADD, (_SEEN,))
+            for stored in result.messages:
+                infos[stored.uid] = stored
+            seen_set = set(result.changed)
+
+    needs_bytes = bool(explicit) or bool(names & _NEEDS_BYTES)
+    expunge_issued = False
+    for uid in uids:
+        info = infos.get(uid)
+        source = _FetchMessage(mailbox, uid, info, view.is_expunged(uid))
+        if needs_bytes:
+            source.message  # noqa: B018 (load now, so that "gone" is known)
+        out: list[FetchDataItem] = []
+        if command.uid and "UID" not in names:
+            # RFC 3501 6.4.8: UID FETCH always includes UID (first, as Dovecot).
+            out.append(UidItem(uid=uid))
+        if add_modseq and info is not None:
+            out.append(ModSeqItem(modseq=info.modseq))
+        for item in items:
+            data_item = _fetch_item(item, source, view)
+            if data_item is not None:
+                out.append(data_item)
+        told_flags = "FLAGS" in names
+        if uid in seen_set and not told_flags:
+            # RFC 3501 6.4.5: flags changed by the implicit \Seen "SHOULD be
+            # included as part of the FETCH responses".
+            assert info is not None
+            out.append(_flags_for_client(view, uid, info.flags))
+            told_flags = True
+        if not out:
+            out.append(UidItem(uid=uid))
+        session.send(view.fetch_data(uid, out))
+        if source.gone:
+            expunge_issued = True
+        elif told_flags and info is not None:
+            # The client now knows these flags: the next sync must not echo
+            # them (RFC 3501 7.4.1 unsolicited FETCH is for changes it missed).
+            view.set_flags(uid, info.flags, modseq=info.modseq, announce=False)
+    if expunge_issued:
+        return Completion(
+            text="Some messages were expunged meanwhile", code=AtomCode(name="EXPUNGEISSUED")
+        )
+    return None
+
+
+# ---------------------------------------------------------------------------
+# STORE
+
+
+def _apply(action: StoreAction, old: frozenset[str], flags: frozenset[str]) -> frozenset[str]:
+    if action is StoreAction.SET:
+        return flags
+    if action is StoreAction.ADD:
+        return old | flags
+    return old - flags
+
+
+def store(session: ServerConnection, command: Store) -> Completion | None:
+    """STORE / UID STORE (RFC 3501 6.4.6) with UNCHANGEDSINCE (RFC 7162 3.1.3)."""
+    mailbox, view = session.require_mailbox()
+    if command.attribute != "FLAGS":
+        raise ImapBad(f"STORE {command.attribute} is not supported", "CLIENTBUG")
+    for flag in command.flags:
+        if flag.lower() == "\\recent":
+            # RFC 3501 2.3.2: \Recent is session state; a client cannot set it.
+            raise ImapBad("\\Recent cannot be stored", "CLIENTBUG")
+    flags = normalize_flags(command.flags)  # ImapBad for anything not a flag
+    if session.read_only:
+        # RFC 3501 6.3.2: an EXAMINEd mailbox permits no changes; RFC 3501
+        # 6.4.6 "NO - store error: can't store that data" (Dovecot ignores
+        # the STORE with an OK; a NO tells the client the truth).
+        raise ImapNo("Mailbox is read-only", "READ-ONLY")
+    action = _STORE_ACTIONS[command.mode]
+    requested = view.resolve(command.messages)
+    # RFC 2180 4.2: a STORE to a message expunged elsewhere is a no-op.
+    uids = [uid for uid in requested if not view.is_expunged(uid)]
+    unchanged_since = command.unchangedsince
+    if uids:
+        result = mailbox.store_flags(uids, action, flags, unchanged_since=unchanged_since)
+        messages, changed, modified = result.messages, set(result.changed), result.modified
+    else:
+        messages, changed, modified = (), set(), ()
+
+    keywords = [f for f in flags if not f.startswith("\\")]
+    if keywords and any(k not in view.mailbox_flags for k in keywords):
+        # RFC 3501 7.2.6: a new keyword changes the FLAGS list.
+        view.set_mailbox_flags((*SYSTEM_FLAGS, *sorted(mailbox.keywords())))
+
+    condstore = _condstore(session) or unchanged_since is not None
+    modified_set = set(modified)
+    for info in messages:
+        uid = info.uid
+        if view.seq_of(uid) is None:
+            continue
+        failed = uid in modified_set
+        silent = command.silent and not failed
+        out: list[FetchDataItem] = []
+        if silent:
+            # RFC 7162 3.1.3: with UNCHANGEDSINCE (or a CONDSTORE-aware
+            # client) a FETCH with MODSEQ goes out even for .SILENT.
+            if condstore and uid in changed:
+                if command.uid:
+                    out.append(UidItem(uid=uid))
+                out.append(ModSeqItem(modseq=info.modseq))
+            expected = _apply(action, view.flags_of(uid), flags)
+            # .SILENT: the client knows the result only if nobody else
+            # changed the message meanwhile; otherwise let the sync tell it.
+            announce = expected != info.flags
+        else:
+            # RFC 3501 6.4.6: the new value of the flags, for each message
+            # (\Recent kept: it is not a stored flag); UID for UID STORE
+            # (RFC 3501 6.4.8).  For a message that failed UNCHANGEDSINCE
+            # its current flags (RFC 7162 3.1.3 Example 6/10).
+            out.append(_flags_for_client(view, uid, info.flags))
+            if command.uid:
+                out.append(UidItem(uid=uid))
+            if condstore:
+                out.append(ModSeqItem(modseq=info.modseq))
+            announce = False
+        if out:
+            session.send(view.fetch_data(uid, out))
+        view.set_flags(uid, info.flags, modseq=info.modseq, announce=announce)
+
+    code = None
+    text = "STORE completed"
+    if modified:
+        numbers: SequenceSet | UidSet
+        if command.uid:
+            numbers = UidSet(ranges=_ranges(modified))
+        else:
+            seqs = [s for uid in modified if (s := view.seq_of(uid)) is not None]
+            numbers = SequenceSet(ranges=_ranges(seqs))
+        return Completion(text="Conditional STORE failed", code=ModifiedCode(numbers=numbers))
+    if len(messages) < len(requested):
+        code = AtomCode(name="EXPUNGEISSUED")
+        text = "Some messages were expunged meanwhile"
+    return Completion(text=text, code=code)
+
+
+# ---------------------------------------------------------------------------
+# COPY and MOVE
+
+
+def _copyuid(result: CopyResult) -> CopyUidCode | None:
+    """RFC 4315 3: COPYUID only when something was copied (an empty set has
+    no valid ``uid-set``, so no COPYUID at all)."""
+    if not result.uid_map:
+        return None
+    sources = [s for s, _ in result.uid_map]
+    targets = [d for _, d in result.uid_map]
+    source: UidSet | None
+    destination: UidSet | None
+    if all(a < b for a, b in pairwise(targets)):
+        # Both ascending: compress each ("304:306"); the members still pair
+        # up one to one in order (RFC 4315 3).
+        source, destination = uid_set(sources), uid_set(targets)
+    else:
+        source = UidSet(ranges=tuple((s, s) for s in sources))
+        destination = UidSet(ranges=tuple((d, d) for d in targets))
+    assert source is not None and destination is not None
+    return CopyUidCode(uidvalidity=result.uidvalidity, source=source, destination=destination)
+
+
+def _copy_uids(view: SelectedMailboxView, messages: UidSet | SequenceSet) -> Sequence[int]:
+    uids = view.resolve(messages)
+    if any(view.is_expunged(uid) for uid in uids):
+        # RFC 2180 4.4.1: fail rather than copy part of the set (RFC 3501
+        # 6.4.7: an unsuccessful COPY leaves the destination unchanged).
+        raise ImapNo("Some of the messages no longer exist", "EXPUNGEISSUED")
+    return uids
+
+
+def copy(session: ServerConnection, command: Copy) -> Completion:
+    """COPY / UID COPY (RFC 3501 6.4.7, RFC 4315 3 COPYUID).
+
+    A missing destination is ``NO [TRYCREATE]`` (raised by the backend).
+    """
+    mailbox, view = session.require_mailbox()
+    uids = _copy_uids(view, command.messages)
+    result = mailbox.copy(uids, command.mailbox)
+    return Completion(text="COPY completed", code=_copyuid(result))
+
+
+def move(session: ServerConnection, command: Move) -> Completion:
+    """MOVE / UID MOVE (RFC 6851 3.3).
+
+    COPYUID goes in an untagged OK before the EXPUNGE responses (RFC 6851
+    4.3); the EXPUNGEs themselves come from the session's sync before the
+    tagged OK, like any other expunge.
+    """
+    mailbox, view = session.require_mailbox()
+    if session.read_only:
+        # RFC 6851 3.3: MOVE expunges from the source, which EXAMINE forbids.
+        raise ImapNo("Mailbox is read-only", "READ-ONLY")
+    uids = _copy_uids(view, command.messages)
+    result = mailbox.move(uids, command.mailbox)
+    code = _copyuid(result)
+    if code is not None:
+        session.untagged_ok("Moved", code)
+    return Completion(text="MOVE completed")
+
+
+HANDLERS: dict[type, Handler] = {
+    Fetch: fetch,
+    Store: store,
+    Copy: copy,
+    Move: move,
+}

@@ -1,0 +1,180 @@
+"""Run every benchmark and write benchmarks/RESULTS.md, a JSON file and a plot.
+
+    python -m benchmarks            # the full suite (several minutes)
+    python -m benchmarks --quick    # under a minute
+    python -m benchmarks --only parser,view
+
+Peers run in the same process and the same run where one can do the same
+work (pymap's parser and server; see each module), and the headline of each
+comparison is the ratio.  Absolute numbers depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib
+import json
+import os
+import pathlib
+import platform
+import sys
+from collections.abc import Callable
+
+from ._harness import Result
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+#: name -> module with ``run(quick: bool) -> list[Result]``.
+SUITES = {
+    "core": "benchmarks.bench_core",
+    "parser": "benchmarks.bench_parser",
+    "view": "benchmarks.bench_view",
+    "fetch": "benchmarks.bench_fetch",
+    "e2e": "benchmarks.bench_e2e",
+}
+
+
+def _machine() -> dict[str, str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "system": f"{platform.system()} {platform.release()}",
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def _format_time(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.1f} µs"
+
+
+def _per_unit(result: Result) -> str:
+    value = result.per_unit
+    if value >= 1e-3:
+        return f"{value * 1e3:.2f} ms/{result.unit}"
+    if value >= 1e-6:
+        return f"{value * 1e6:.2f} µs/{result.unit}"
+    return f"{value * 1e9:.1f} ns/{result.unit}"
+
+
+def _markdown(machine: dict[str, str], results: dict[str, list[Result]], quick: bool) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run with `python -m benchmarks{' --quick' if quick else ''}` on {machine['date']}: "
+        f"{machine['implementation']} {machine['python']}, {machine['cpu']} "
+        f"({machine['cores']} cores), {machine['system']}.",
+        "",
+        "Each row is the median of several timed runs after a warm-up; the spread is the",
+        "inter-quartile range.  Ratios compare with a peer measured in the same run.",
+        "",
+    ]
+    ratios = [
+        (r.name, r.extra["peer"], r.extra["ratio_vs_peer"])
+        for group in results.values()
+        for r in group
+        if "ratio_vs_peer" in r.extra
+    ]
+    if ratios:
+        lines += ["## Headline: ratios to peers", "", "| benchmark | peer | ratio (x faster) |"]
+        lines += ["|---|---|---|"]
+        lines += [f"| {name} | {peer} | **{ratio:.2f}x** |" for name, peer, ratio in ratios]
+        lines.append("")
+    for suite, group in results.items():
+        lines += [f"## {suite}", "", "| benchmark | median | spread (q1-q3) | per unit | rate |"]
+        lines += ["|---|---|---|---|---|"]
+        for r in group:
+            lines.append(
+                f"| {r.name} | {_format_time(r.median)} | {_format_time(r.q1)} - "
+                f"{_format_time(r.q3)} | {_per_unit(r)} | {r.rate:,.0f} {r.unit}/s |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _plot(results: dict[str, list[Result]], path: pathlib.Path) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    series: dict[str, list[tuple[float, float]]] = {}
+    for group in results.values():
+        for r in group:
+            size = r.extra.get("size")
+            if size is None:
+                continue
+            series.setdefault(r.extra.get("series", r.name), []).append((size, r.per_unit))
+    if not series:
+        return False
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for label, points in sorted(series.items()):
+        points.sort()
+        ax.plot([p[0] for p in points], [p[1] * 1e9 for p in points], marker="o", label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("input size (bytes, commands or messages)")
+    ax.set_ylabel("cost per unit (ns)")
+    ax.set_title("imap-sansio: cost per unit stays flat when work grows 10x")
+    ax.legend(fontsize="small")
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
+    parser.add_argument("--only", default="", help="comma-separated suites: " + ",".join(SUITES))
+    parser.add_argument("--output", default=str(HERE), help="where RESULTS.md etc. go")
+    args = parser.parse_args(argv)
+    wanted = [s for s in args.only.split(",") if s] or list(SUITES)
+    results: dict[str, list[Result]] = {}
+    for suite in wanted:
+        try:
+            module = importlib.import_module(SUITES[suite])
+        except ModuleNotFoundError as exc:
+            print(f"{suite}: skipped ({exc})", file=sys.stderr)
+            continue
+        run: Callable[[bool], list[Result]] = module.run
+        print(f"{suite} ...", file=sys.stderr, flush=True)
+        results[suite] = run(args.quick)
+        for r in results[suite]:
+            extra = f"  ({r.extra['ratio_vs_peer']:.2f}x peer)" if "ratio_vs_peer" in r.extra else ""
+            print(f"  {r.name}: {_format_time(r.median)}, {_per_unit(r)}{extra}", file=sys.stderr)
+    machine = _machine()
+    out = pathlib.Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results").mkdir(exist_ok=True)
+    payload = {
+        "machine": machine,
+        "quick": args.quick,
+        "results": {k: [r.as_dict() for r in v] for k, v in results.items()},
+    }
+    (out / "results" / "latest.json").write_text(json.dumps(payload, indent=2))
+    (out / "RESULTS.md").write_text(_markdown(machine, results, args.quick))
+    if _plot(results, out / "cost_per_unit.png"):
+        print(f"wrote {out / 'cost_per_unit.png'}", file=sys.stderr)
+    print(f"wrote {out / 'RESULTS.md'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
