@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{suite} ...", file=sys.stderr, flush=True)
         results[suite] = run(args.quick)
         for r in results[suite]:
-            extra = f"  ({r.extra['ratio_vs_peer']:.2f}x peer)" if "ratio_vs_peer" in r.extra else ""
+            ratio = r.extra.get("ratio_vs_peer")
+            extra = f"  ({ratio:.2f}x peer)" if ratio is not None else ""
             print(f"  {r.name}: {_format_time(r.median)}, {_per_unit(r)}{extra}", file=sys.stderr)
     machine = _machine()
     out = pathlib.Path(args.output)
