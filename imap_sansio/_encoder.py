@@ -112,7 +112,7 @@ from imap_sansio._responses import (
 )
 from imap_sansio._sequence import SequenceSet, UidSet
 
-__all__ = ["QUOTED_MAX", "encode_response", "encode_response_chunks"]
+__all__ = ["CHUNK_MIN", "QUOTED_MAX", "encode_response", "encode_response_chunks"]
 
 #: Strings longer than this are written as literals, not quoted.
 QUOTED_MAX = 1024

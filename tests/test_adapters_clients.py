@@ -145,7 +145,7 @@ def test_aioimaplib_idle(port: int) -> None:
 
 def test_imap_tools_flags_and_move(port: int) -> None:
     imap_tools = pytest.importorskip("imap_tools")
-    with imap_tools.MailBox("127.0.0.1", port).login(USER, PASSWORD) as mailbox:
+    with imap_tools.MailBoxUnencrypted("127.0.0.1", port).login(USER, PASSWORD) as mailbox:
         mailbox.folder.create("Archive")
         for n in range(1, 3):
             mailbox.append(_message(n), "INBOX")

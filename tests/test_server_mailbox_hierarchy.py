@@ -120,7 +120,9 @@ def test_create_an_existing_name_or_inbox_is_already_exists(alice: Session) -> N
 )
 def test_create_refuses_invalid_names_with_cannot(alice: Session, name: bytes, why: str) -> None:
     assert alice(b"a CREATE " + name) == lines(f"a NO [CANNOT] {why}")
-    assert alice(b'b LIST "" *') == lines('* LIST (\\HasNoChildren) "/" INBOX', "b OK LIST completed")
+    assert alice(b'b LIST "" *') == lines(
+        '* LIST (\\HasNoChildren) "/" INBOX', "b OK LIST completed"
+    )
 
 
 def test_create_with_a_control_character_is_refused_by_the_grammar(alice: Session) -> None:
@@ -128,7 +130,9 @@ def test_create_with_a_control_character_is_refused_by_the_grammar(alice: Sessio
         "a BAD [CLIENTBUG] CREATE: invalid modified UTF-7 in mailbox name"
         " (byte 0x09 must be encoded) at byte 9"
     )
-    assert alice(b'b LIST "" *') == lines('* LIST (\\HasNoChildren) "/" INBOX', "b OK LIST completed")
+    assert alice(b'b LIST "" *') == lines(
+        '* LIST (\\HasNoChildren) "/" INBOX', "b OK LIST completed"
+    )
 
 
 def test_create_inbox_children_case_insensitive_root(alice: Session) -> None:
@@ -142,9 +146,7 @@ def test_create_inbox_children_case_insensitive_root(alice: Session) -> None:
 
 def test_create_special_use_rfc6154_example(alice: Session) -> None:
     # RFC 6154 5.3 (our account supports \All, so the refused one is unknown).
-    assert alice(b"t2 CREATE MySpecial (USE (\\Drafts \\Sent))") == lines(
-        "t2 OK CREATE completed"
-    )
+    assert alice(b"t2 CREATE MySpecial (USE (\\Drafts \\Sent))") == lines("t2 OK CREATE completed")
     assert alice(b"t3 CREATE Everything (USE (\\Important))") == lines(
         "t3 NO [USEATTR] Unsupported special-use attribute \\Important"
     )
@@ -397,9 +399,7 @@ def test_subscribe_and_lsub_rfc3501_examples(alice: Session) -> None:
     assert alice(b'A004 LSUB "#news/" "comp/%"') == lines(
         '* LSUB (\\Noselect) "/" #news/comp/mail', "A004 OK LSUB completed"
     )
-    assert alice(b"A005 UNSUBSCRIBE #news/comp/mail/mime") == lines(
-        "A005 OK UNSUBSCRIBE completed"
-    )
+    assert alice(b"A005 UNSUBSCRIBE #news/comp/mail/mime") == lines("A005 OK UNSUBSCRIBE completed")
     assert alice(b'A006 LSUB "" *') == lines('* LSUB () "/" INBOX', "A006 OK LSUB completed")
 
 
@@ -440,7 +440,9 @@ def test_subscribe_seen_by_another_session(server: IMAPServer) -> None:
 
 def test_list_empty_pattern_gives_delimiter_and_root(alice: Session) -> None:
     # RFC 3501 6.3.8
-    assert alice(b'A101 LIST "" ""') == lines('* LIST (\\Noselect) "/" ""', "A101 OK LIST completed")
+    assert alice(b'A101 LIST "" ""') == lines(
+        '* LIST (\\Noselect) "/" ""', "A101 OK LIST completed"
+    )
     assert alice(b'A102 LIST "foo/" ""') == lines(
         '* LIST (\\Noselect) "/" ""', "A102 OK LIST completed"
     )
@@ -457,7 +459,9 @@ def test_list_matches_inbox_case_insensitively(alice: Session, pattern: bytes) -
 def test_list_other_names_stay_case_sensitive(backend: MemoryBackend, alice: Session) -> None:
     make(backend, "Work")
     assert alice(b'a LIST "" work') == lines("a OK LIST completed")
-    assert alice(b'b LIST "" Work') == lines('* LIST (\\HasNoChildren) "/" Work', "b OK LIST completed")
+    assert alice(b'b LIST "" Work') == lines(
+        '* LIST (\\HasNoChildren) "/" Work', "b OK LIST completed"
+    )
 
 
 def test_list_percent_and_star_and_reference(backend: MemoryBackend, alice: Session) -> None:
@@ -519,10 +523,14 @@ def test_list_demo_with_special_use_rfc6154(server: IMAPServer) -> None:
 def test_list_sees_another_sessions_create(server: IMAPServer) -> None:
     alice, other = Session(server), Session(server)
     alice(b"a CREATE Shared")
-    assert other(b'b LIST "" Sh*') == lines('* LIST (\\HasNoChildren) "/" Shared', "b OK LIST completed")
+    assert other(b'b LIST "" Sh*') == lines(
+        '* LIST (\\HasNoChildren) "/" Shared', "b OK LIST completed"
+    )
 
 
-def test_list_names_are_quoted_or_literal_when_needed(backend: MemoryBackend, alice: Session) -> None:
+def test_list_names_are_quoted_or_literal_when_needed(
+    backend: MemoryBackend, alice: Session
+) -> None:
     make(backend, "My Folder", "Ünïcode")
     assert alice(b'a LIST "" *') == lines(
         '* LIST (\\HasNoChildren) "/" INBOX',
@@ -682,7 +690,9 @@ def test_listext_rfc5258_example_9_childinfo_whatever_the_pattern(
 
 def test_listext_rfc5258_example_10(backend: MemoryBackend, alice: Session) -> None:
     make(backend, "foo", subscribed=["foo/bar"])
-    assert alice(b'a1 LIST "" ("foo" "foo/*")') == lines('* LIST () "/" foo', "a1 OK LIST completed")
+    assert alice(b'a1 LIST "" ("foo" "foo/*")') == lines(
+        '* LIST () "/" foo', "a1 OK LIST completed"
+    )
     assert alice(b'a2 LIST (SUBSCRIBED) "" "foo/*"') == lines(
         '* LIST (\\NonExistent \\Subscribed) "/" foo/bar', "a2 OK LIST completed"
     )
@@ -716,7 +726,9 @@ def test_listext_empty_pattern_is_not_the_delimiter_request(alice: Session) -> N
 def test_listext_subscribed_nonexistent_like_imaptest(
     backend: MemoryBackend, alice: Session
 ) -> None:
-    make(backend, "box/test1", "box/test2/test1", "box/test6", subscribed=["box/test1", "box/test6"])
+    make(
+        backend, "box/test1", "box/test2/test1", "box/test6", subscribed=["box/test1", "box/test6"]
+    )
     alice(b"d DELETE box/test6")
     assert alice(b'a LIST (SUBSCRIBED) "" box/*') == lines(
         '* LIST (\\Subscribed) "/" box/test1',

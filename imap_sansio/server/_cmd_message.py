@@ -111,11 +111,11 @@ def _condstore(session: ServerConnection) -> bool:
     return "CONDSTORE" in enabled or "QRESYNC" in enabled
 
 
-def _flags_for_client(view: SelectedMailboxView, uid: int, flags: Iterable[str]) -> FlagsItem:
+def _flags_for_client(recent: frozenset[int], uid: int, flags: Iterable[str]) -> FlagsItem:
     """FLAGS as this session sees them: \\Recent is session state (RFC 3501 2.3.2),
     kept by the view, never stored; ordered as the view's own FETCH updates."""
     out = sorted(flags)
-    if uid in view.recent:
+    if uid in recent:
         out.append(_RECENT)
     return FlagsItem(flags=tuple(out))
 
@@ -245,6 +245,7 @@ def _fetch_item(
     item: FetchItem,
     source: _FetchMessage,
     view: SelectedMailboxView,
+    recent: frozenset[int],
 ) -> FetchDataItem | None:
     """One FETCH response item, or None when there is nothing to say (expunged)."""
     uid, info = source.uid, source.info
@@ -279,7 +280,7 @@ def _fetch_item(
     name = item.name
     if name == "FLAGS":
         flags = info.flags if info is not None else view.flags_of(uid)
-        return _flags_for_client(view, uid, flags)
+        return _flags_for_client(recent, uid, flags)
     if name == "UID":
         return UidItem(uid=uid)
     if name == "INTERNALDATE":
@@ -329,7 +330,6 @@ def fetch(session: ServerConnection, command: Fetch) -> Completion | None:
     if not uids:
         return None
     condstore = _condstore(session)
-    explicit = {type(i) for i in items if not isinstance(i, FetchAttribute)}
     names = {i.name for i in items if isinstance(i, FetchAttribute)}
     # RFC 7162 3.1.4.1: CHANGEDSINCE implies MODSEQ; 3.1: a CONDSTORE-aware
     # client gets MODSEQ in every FETCH response.
@@ -354,7 +354,8 @@ def fetch(session: ServerConnection, command: Fetch) -> Completion | None:
                 infos[stored.uid] = stored
             seen_set = set(result.changed)
 
-    needs_bytes = bool(explicit) or bool(names & _NEEDS_BYTES)
+    needs_bytes = any(_needs_bytes(i) for i in items)
+    recent = view.recent
     expunge_issued = False
     for uid in uids:
         info = infos.get(uid)
@@ -365,10 +366,10 @@ def fetch(session: ServerConnection, command: Fetch) -> Completion | None:
         if command.uid and "UID" not in names:
             # RFC 3501 6.4.8: UID FETCH always includes UID (first, as Dovecot).
             out.append(UidItem(uid=uid))
-        if add_modseq and info is not None:
+        if add_modseq and info is not None and info.modseq > 0:
             out.append(ModSeqItem(modseq=info.modseq))
         for item in items:
-            data_item = _fetch_item(item, source, view)
+            data_item = _fetch_item(item, source, view, recent)
             if data_item is not None:
                 out.append(data_item)
         told_flags = "FLAGS" in names
@@ -376,7 +377,7 @@ def fetch(session: ServerConnection, command: Fetch) -> Completion | None:
             # RFC 3501 6.4.5: flags changed by the implicit \Seen "SHOULD be
             # included as part of the FETCH responses".
             assert info is not None
-            out.append(_flags_for_client(view, uid, info.flags))
+            out.append(_flags_for_client(recent, uid, info.flags))
             told_flags = True
         if not out:
             out.append(UidItem(uid=uid))
@@ -439,6 +440,7 @@ def store(session: ServerConnection, command: Store) -> Completion | None:
 
     condstore = _condstore(session) or unchanged_since is not None
     modified_set = set(modified)
+    recent = view.recent
     for info in messages:
         uid = info.uid
         if view.seq_of(uid) is None:
@@ -462,7 +464,7 @@ def store(session: ServerConnection, command: Store) -> Completion | None:
             # (\Recent kept: it is not a stored flag); UID for UID STORE
             # (RFC 3501 6.4.8).  For a message that failed UNCHANGEDSINCE
             # its current flags (RFC 7162 3.1.3 Example 6/10).
-            out.append(_flags_for_client(view, uid, info.flags))
+            out.append(_flags_for_client(recent, uid, info.flags))
             if command.uid:
                 out.append(UidItem(uid=uid))
             if condstore:

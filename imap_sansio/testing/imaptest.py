@@ -155,7 +155,7 @@ def parse_args(text: str) -> tuple[Arg, ...]:
     (FROM)]`` is three arguments on both sides of a comparison; ``{n}\\r\\n``
     literals are read inline.
     """
-    args, pos = _parse_list_body(text, 0, top=True)
+    args, _ = _parse_list_body(text, 0, top=True)
     return tuple(args)
 
 
@@ -227,7 +227,7 @@ def _args_to_str(args: Sequence[Arg]) -> str:
         elif arg.kind == "string":
             parts.append('"' + arg.value.replace("\\", "\\\\").replace('"', '\\"') + '"')
         elif arg.kind == "literal":
-            parts.append("{%d}\r\n%s" % (len(arg.value), arg.value))
+            parts.append(f"{{{len(arg.value)}}}\r\n{arg.value}")
         else:
             parts.append(arg.value)
     return " ".join(parts)
@@ -362,7 +362,7 @@ def parse_script(
             multiline = multiline[:last_end]
             line = line[3:]
             size = len(multiline) - start_pos
-            head = ("~" if binary else "") + "{%d}\r\n" % size
+            head = ("~" if binary else "") + f"{{{size}}}\r\n"
             multiline = multiline[:start_pos] + head + multiline[start_pos:]
             if line.endswith("{{{"):
                 binary = line.endswith("~{{{")
@@ -497,7 +497,8 @@ class _ScriptParser:
         group.pending -= 1
 
     def _untagged(self, group: _Group, number: int, line: str) -> None:
-        existence: Existence = {"* ": "must", "! ": "must_not", "? ": "may"}[line[:2]]  # type: ignore[assignment]
+        existences: dict[str, Existence] = {"* ": "must", "! ": "must_not", "? ": "may"}
+        existence = existences[line[:2]]
         args = parse_args(line[2:])
         name = ""
         if args and args[0].kind == "atom":
@@ -553,7 +554,7 @@ class _ScriptParser:
             name=self.name,
             capabilities=tuple(header.get("capabilities", "").split()),
             connections=self._connections(header),
-            state=state,  # type: ignore[arg-type]
+            state=state,
             messages=messages,
             ignore_extra_untagged=ignore,
             groups=tuple(groups),
@@ -571,10 +572,7 @@ def _is_directive(arg: Arg) -> bool:
 def _with_default_directives(args: tuple[Arg, ...], reply: str) -> tuple[Arg, ...]:
     """Add imaptest's default list directives (FETCH, FLAGS, LIST, LSUB, STATUS)."""
     out: list[Arg] = []
-    prev_atom: str | None = None
     for index, arg in enumerate(args):
-        if arg.kind == "atom":
-            prev_atom = arg.value.lower()
         if arg.kind != "list":
             out.append(arg)
             continue
@@ -613,7 +611,8 @@ def _fetch_inner_defaults(items: tuple[Arg, ...]) -> tuple[Arg, ...]:
                 "$!ignore=$HasAttachment",
                 "$!ignore=$HasNoAttachment",
             )
-            arg = Arg(kind="list", items=tuple(_directive(d) for d in defaults) + arg.items)
+            out.append(Arg(kind="list", items=tuple(_directive(d) for d in defaults) + arg.items))
+            continue
         out.append(arg)
     return tuple(out)
 
@@ -852,6 +851,7 @@ class _Runner:
         self,
         script: Script,
         connect: Callable[[], Connection],
+        *,
         mbox: Sequence[MboxMessage],
         username: str,
         password: str,
@@ -897,7 +897,7 @@ class _Runner:
         message = self.next_message()
         body = message.data.decode("latin-1")
         if args is None:
-            head = f"APPEND {_quote(self.mailbox)} \"{_imap_datetime(message.internal_date)}\""
+            head = f'APPEND {_quote(self.mailbox)} "{_imap_datetime(message.internal_date)}"'
         else:
             head = f"APPEND {args}"
         return f"{head} {{{len(body)}}}\r\n{body}"
@@ -916,7 +916,8 @@ class _Runner:
             login = f"LOGIN {_quote(self.username)} {_quote(self.password)}"
             _, tagged = client.simple(login)
             if _status(tagged) != "OK":
-                raise _Failed(f"initialization failed: LOGIN: {tagged.raw if tagged else 'no reply'}")
+                shown = tagged.raw if tagged else "no reply"
+                raise _Failed(f"initialization failed: LOGIN: {shown}")
         untagged, tagged = first.simple("CAPABILITY")
         skipped = self.check_capabilities(untagged)
         if skipped is not None:
@@ -949,9 +950,7 @@ class _Runner:
         _, tagged = client.simple(command)
         if _status(tagged) != "OK":
             shown = command.split("\r\n", 1)[0]
-            raise _Failed(
-                f"initialization failed: {shown}: {tagged.raw if tagged else 'no reply'}"
-            )
+            raise _Failed(f"initialization failed: {shown}: {tagged.raw if tagged else 'no reply'}")
 
     def check_capabilities(self, untagged: list[_Reply]) -> ImaptestResult | None:
         have: set[str] = set()
@@ -1173,29 +1172,30 @@ class _Runner:
                 sub = self.match_list(expected.items, actual.items)
                 if sub is not None:
                     return ret + sub
-            else:
-                if expected.value == "$" and actual is not None and actual.kind == "list":
-                    pass
-                elif expected.value == "$]":
-                    while a < len(args) and args[a].kind == "atom" and "]" not in args[a].value:
-                        a += 1
-                else:
-                    if actual is None or not actual.is_astring:
-                        return ret
-                    expanded, icase = self.expand_input(expected.value, actual.value)
-                    if expanded is None:
-                        return ret
-                    have, want = actual.value, expanded
-                    if icase:
-                        have, want = have.lower(), want.lower()
-                    last = m == len(match) - 1
-                    if (not have.startswith(want)) if (prefix and last) else (have != want):
-                        return ret
+            elif expected.value == "$" and actual is not None and actual.kind == "list":
+                pass  # "$" skips over a list too
+            elif expected.value == "$]":
+                # "$]" skips up to the atom that closes a response code.
+                while a < len(args) and args[a].kind == "atom" and "]" not in args[a].value:
+                    a += 1
+            elif not self.match_string(expected.value, actual, prefix and m == len(match) - 1):
+                return ret
             ret += 1
             a += 1
         if prefix or a >= len(args) or (limit is not None and len(match) >= limit):
             return None
         return ret
+
+    def match_string(self, pattern: str, actual: Arg | None, prefix: bool) -> bool:
+        if actual is None or not actual.is_astring:
+            return False
+        expanded, icase = self.expand_input(pattern, actual.value)
+        if expanded is None:
+            return False
+        have, want = actual.value, expanded
+        if icase:
+            have, want = have.lower(), want.lower()
+        return have.startswith(want) if prefix else have == want
 
     # ----------------------------------------------------------- running
 
@@ -1268,9 +1268,7 @@ class _Runner:
                 raise self.fail(group_index, group, "Unexpected disconnection")
             else:
                 raise self.fail(group_index, group, "no tagged reply")
-        missing = [
-            i for i, e in enumerate(expectations) if e.existence == "must" and not found[i]
-        ]
+        missing = [i for i, e in enumerate(expectations) if e.existence == "must" and not found[i]]
         if missing:
             first = expectations[missing[0]]
             unexpanded = _args_to_str(first.args)
@@ -1410,4 +1408,6 @@ def run_script(
     first difference, in imaptest's words) or skipped (the capabilities the
     server does not advertise).
     """
-    return _Runner(script, connect, mbox, username, password, mailbox).run()
+    return _Runner(
+        script, connect, mbox=mbox, username=username, password=password, mailbox=mailbox
+    ).run()
