@@ -206,7 +206,8 @@ _KNOWN_COMMANDS = frozenset(
     }
 )
 _COMMAND_START = re.compile(rb"([!#$&'+,\-./0-9:;<=>?@A-Z^_`a-z|~]{1,64}) (UID )?([A-Za-z]{2,20})")
-_LITERAL_END = re.compile(rb"~?\{([0-9]{1,20})[+-]?\}\r?\n\Z")
+_LITERAL_END = re.compile(rb"~?\{([0-9]{1,20})([+-]?)\}\r?\n\Z")
+_CONTINUATION = re.compile(rb"(?:\A|\n)\+")
 
 
 class _InputTap:
@@ -218,17 +219,27 @@ class _InputTap:
     never looked at.
     """
 
-    __slots__ = ("_continuation", "_head", "_literal_left", "_tail")
+    __slots__ = ("_awaiting_plus", "_continuation", "_head", "_literal_left", "_tail")
 
     def __init__(self) -> None:
         self._literal_left = 0
         self._head = bytearray()  # first bytes of the current line
         self._tail = bytearray()  # last bytes of the current line
         self._continuation = False  # the current line continues a command
+        self._awaiting_plus = False  # a synchronising literal was announced
 
     @property
     def busy(self) -> bool:
         return bool(self._literal_left or self._head or self._continuation)
+
+    def server_output(self, output: bytes) -> None:
+        """A synchronising literal that the server refused (a tagged NO/BAD
+        instead of ``+``) will never come: stop waiting for it."""
+        if self._awaiting_plus:
+            self._awaiting_plus = False
+            if not _CONTINUATION.search(output):
+                self._literal_left = 0
+                self._continuation = False
 
     def feed(self, data: bytes) -> list[tuple[str, str]]:
         commands: list[tuple[str, str]] = []
@@ -260,6 +271,7 @@ class _InputTap:
             if literal:
                 self._literal_left = int(literal[1])
                 self._continuation = True
+                self._awaiting_plus = not literal[2] and i == len(view)
             else:
                 self._continuation = False
         return commands
@@ -395,6 +407,7 @@ class ConnectionDriver:
                 logger.info("%s logged in", self.peer)
             self._state = state
         output = conn.data_to_send()
+        self._tap.server_output(output)
         closed = conn.closed or self._eof  # nothing more can come after EOF
         if closed:
             deadline = math.inf

@@ -20,6 +20,7 @@ from __future__ import annotations
 import imaplib
 import logging
 import re
+import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
@@ -86,8 +87,7 @@ class IMAPTestServer:
     def client(self, user: str | None = None) -> imaplib.IMAP4:
         """An :mod:`imaplib` client, logged in (as the first account by default)."""
         name = user or self.user
-        client = imaplib.IMAP4(self.host, self.port, timeout=10)
-        self._helper_peers.add(f"127.0.0.1:{client.sock.getsockname()[1]}")
+        client = _HelperClient(self.host, self.port, self._helper_peers)
         client.login(name, self.users[name])
         return client
 
@@ -141,6 +141,19 @@ class IMAPTestServer:
             return result
         finally:
             client.logout()
+
+
+class _HelperClient(imaplib.IMAP4):
+    """An imaplib client whose commands :meth:`IMAPTestServer.commands` skips."""
+
+    def __init__(self, host: str, port: int, peers: set[str]) -> None:
+        self._peers = peers
+        super().__init__(host, port, timeout=10)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        sock = super()._create_socket(timeout)  # type: ignore[misc]
+        self._peers.add(f"127.0.0.1:{sock.getsockname()[1]}")
+        return sock  # type: ignore[no-any-return]
 
 
 def _quote(mailbox: str) -> str:

@@ -11,6 +11,8 @@ are ``bytes`` because their charset (``CHARSET``) is only known to the backend.
 
 Conventions, so that readers of these events need not know the grammar:
 
+- Mailbox names that are not valid modified UTF-7 are
+  :class:`InvalidMailboxName` values (a ``str``): the server answers NO.
 - Mailbox names: ``INBOX`` in any case becomes ``"INBOX"``.  RFC 3501 5.1
   makes only the name INBOX itself case-insensitive, so ``"inbox/sub"`` is
   kept as sent (a server whose delimiter is ``/`` may fold that prefix).
@@ -34,6 +36,7 @@ __all__ = [
     "Append",
     "AppendMessage",
     "Authenticate",
+    "CancelUpdate",
     "Capability",
     "Check",
     "Close",
@@ -60,6 +63,7 @@ __all__ = [
     "GetQuotaRoot",
     "Id",
     "Idle",
+    "InvalidMailboxName",
     "List",
     "ListRights",
     "Login",
@@ -108,6 +112,27 @@ __all__ = [
     "Unsubscribe",
     "XList",
 ]
+
+
+class InvalidMailboxName(str):
+    """A mailbox name as sent that is not valid modified UTF-7 (RFC 3501 5.1.3).
+
+    It is a ``str`` (the bytes as sent, non-UTF-8 bytes as surrogate escapes)
+    so that commands keep their field types, but it names no mailbox that can
+    exist: a server answers NO (CREATE/RENAME: ``NO [CANNOT]``, others ``NO
+    [NONEXISTENT]``) when it finds one, and a LIST pattern that is one matches
+    nothing.  ``reason`` says what is wrong.  Syntax errors stay ParseErrors.
+    """
+
+    reason: str
+
+    def __new__(cls, value: str, reason: str) -> InvalidMailboxName:
+        self = super().__new__(cls, value)
+        self.reason = reason
+        return self
+
+    def __repr__(self) -> str:
+        return f"InvalidMailboxName({str.__repr__(self)}, {self.reason!r})"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -520,7 +545,8 @@ class Search(Command):
 
     ``return_options`` is None for the RFC 3501 form; with ``RETURN (...)``
     (ESEARCH, RFC 4731 / 9051) it holds the upper-cased options MIN MAX ALL
-    COUNT SAVE; ``RETURN ()`` gives ``()``, which means ALL.
+    COUNT SAVE (and CONTEXT UPDATE of RFC 5267, RELEVANCY of RFC 6203);
+    ``RETURN ()`` gives ``()``, which means ALL.
     """
 
     name: ClassVar[str] = "SEARCH"
@@ -530,6 +556,14 @@ class Search(Command):
     #: ``RETURN (PARTIAL a:b)`` (RFC 9394); negative numbers for ``-a:-b``
     partial: tuple[int, int] | None = None
     uid: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelUpdate(Command):
+    """CANCELUPDATE (RFC 5267 4.3): stop the updates of the searches with these tags."""
+
+    name: ClassVar[str] = "CANCELUPDATE"
+    tags: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -28,6 +28,7 @@ from imap_sansio._commands import (
     Append,
     AppendMessage,
     Authenticate,
+    CancelUpdate,
     Capability,
     Check,
     Close,
@@ -54,6 +55,7 @@ from imap_sansio._commands import (
     GetQuotaRoot,
     Id,
     Idle,
+    InvalidMailboxName,
     List,
     ListRights,
     Login,
@@ -201,8 +203,7 @@ _MONTHS = {
 
 # RFC 3501 2.3.2: system flags are case-insensitive; we write them as the RFC does.
 _SYSTEM_FLAGS = {
-    f.upper(): f
-    for f in ("\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "\\Recent")
+    f.upper(): f for f in ("\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "\\Recent")
 }
 
 _STATUS_ITEMS = frozenset(
@@ -375,7 +376,7 @@ class CommandReader:
             return None
         return self.string(what)
 
-    def text(self, value: bytes, what: str, pos: int) -> str:
+    def text(self, value: bytes) -> str:
         """Bytes as str: UTF-8, other bytes kept as surrogate escapes."""
         try:
             return value.decode("utf-8")
@@ -468,7 +469,13 @@ class CommandReader:
         """Decode a mailbox name: modified UTF-7 (RFC 3501 5.1.3), or UTF-8 with UTF8=ACCEPT.
 
         RFC 6855 3: after ENABLE UTF8=ACCEPT names are UTF-8 and ``&`` is an
-        ordinary character (as in Dovecot).
+        ordinary character (as in Dovecot); invalid UTF-8 is a syntax error.
+
+        A name that is not valid modified UTF-7 (or holds 8-bit bytes without
+        UTF8=ACCEPT, or control characters) is not a syntax error: RFC 3501
+        5.1.3 makes it a matter for the server (CREATE SHOULD refuse it), and
+        Dovecot answers NO.  It is returned as an :class:`InvalidMailboxName`
+        (a ``str`` holding the name as sent) so the server can answer NO.
         """
         if _PRINTABLE.match(value):
             # Printable ASCII without "&" is the same in both encodings.
@@ -479,12 +486,13 @@ class CommandReader:
             except UnicodeDecodeError:
                 raise self.error(f"invalid UTF-8 in {what}", pos) from None
             if _CONTROL.search(name):
-                raise self.error(f"control character in {what}", pos)
+                return InvalidMailboxName(name, "control character in mailbox name")
             return name
         try:
             return decode_mutf7(value)
         except MUTF7Error as exc:
-            raise self.error(f"invalid modified UTF-7 in {what} ({exc.reason})", pos) from None
+            text = value.decode("utf-8", "surrogateescape")
+            return InvalidMailboxName(text, f"invalid modified UTF-7: {exc}")
 
     def mailbox(self, what: str = "mailbox name") -> str:
         """mailbox = "INBOX" / astring (INBOX in any case -> "INBOX", RFC 3501 5.1)"""
@@ -527,8 +535,7 @@ class CommandReader:
         """A Gmail label (X-GM-LABELS): a backslash flag or an astring."""
         if self.peek() == 0x5C:
             return self.flag(what)
-        pos = self.pos
-        return self.text(self.astring(what), what, pos)
+        return self.text(self.astring(what))
 
     def date(self, what: str = "date") -> datetime.date:
         """date = date-text / DQUOTE date-text DQUOTE
@@ -597,11 +604,9 @@ def _no_args(cls: type[Command]) -> CommandParser:
 def _login(tag: str, r: CommandReader, uid: bool) -> Command:
     # login = "LOGIN" SP userid SP password
     r.sp("LOGIN")
-    start = r.pos
-    user = r.text(r.astring("user name"), "user name", start)
+    user = r.text(r.astring("user name"))
     r.sp("user name")
-    start = r.pos
-    password = r.text(r.astring("password"), "password", start)
+    password = r.text(r.astring("password"))
     return Login(tag=tag, username=user, password=Secret(password))
 
 
@@ -671,7 +676,11 @@ def _select_params(r: CommandReader) -> tuple[bool, QResync | None, bool]:
             match: tuple[SequenceSet, UidSet] | None = None
             if r.accept(b" "):
                 if r.peek() != 0x28:
+                    pos = r.pos
                     known = r.uid_set("known UIDs")
+                    # RFC 7162 7: known-uids = sequence-set; "*" is not allowed
+                    if known.saved or known.uses_star:
+                        raise r.error("known UIDs cannot use * or $", pos)
                     if r.accept(b" "):
                         match = _seq_match(r)
                 else:
@@ -779,6 +788,9 @@ def _list(tag: str, r: CommandReader, uid: bool) -> Command:
                 if not r.accept(b" "):
                     break
             r.close_paren("list selection options")
+            # RFC 5258 3.1: RECURSIVEMATCH alone (or with only REMOTE) is a BAD.
+            if "RECURSIVEMATCH" in selection and not set(selection) - {"RECURSIVEMATCH", "REMOTE"}:
+                raise r.error("RECURSIVEMATCH needs another selection option", r.pos - 1)
         else:
             r.depth -= 1
         r.sp("list selection options")
@@ -980,8 +992,9 @@ _SEARCH_DATES = frozenset(
         "SAVEDSINCE",
     }
 )
-# RFC 4731, 5182 (SAVE), 6203 (RELEVANCY); PARTIAL (RFC 9394) takes a range.
-_SEARCH_RETURN = frozenset({"MIN", "MAX", "ALL", "COUNT", "SAVE", "RELEVANCY"})
+# RFC 4731, 5182 (SAVE), 5267 (CONTEXT, UPDATE), 6203 (RELEVANCY);
+# PARTIAL (RFC 9394) takes a range.
+_SEARCH_RETURN = frozenset({"MIN", "MAX", "ALL", "COUNT", "SAVE", "CONTEXT", "UPDATE", "RELEVANCY"})
 # partial-range = partial-range-first / partial-range-last   (RFC 9394)
 _PARTIAL_RANGE = re.compile(rb"(-?)([1-9][0-9]{0,9}):(-?)([1-9][0-9]{0,9})")
 _ENTRY_TYPES = frozenset({"PRIV", "SHARED", "ALL"})
@@ -1035,9 +1048,8 @@ def _search_key(r: CommandReader, level: int) -> SearchKey:
         # "KEYWORD" SP flag-keyword; real clients (MailKit) also send a quoted
         # keyword or a backslash flag, which we accept as the keyword given.
         r.sp(key)
-        pos = r.pos
         if r.peek() in (0x22, 0x7B):
-            keyword = r.text(r.string("flag keyword"), "flag keyword", pos)
+            keyword = r.text(r.string("flag keyword"))
         else:
             keyword = r.flag("flag keyword")
         return SearchKeyword(keyword=keyword, negated=key == "UNKEYWORD")
@@ -1435,7 +1447,7 @@ def _annotation_name(r: CommandReader, what: str) -> str:
     """An entry or attribute name (or pattern, with ``*`` and ``%``): atom-like or a string."""
     pos = r.pos
     if r.peek() in (0x22, 0x7B):
-        return r.text(r.string(what), what, pos)
+        return r.text(r.string(what))
     return r.ascii(r._match(_ANNOTATION_NAME, what).group(), what, pos)
 
 
@@ -1546,6 +1558,17 @@ def _store(tag: str, r: CommandReader, uid: bool) -> Command:
     )
 
 
+def _cancelupdate(tag: str, r: CommandReader, uid: bool) -> Command:
+    # cancelupdate = "CANCELUPDATE" 1*(SP quoted)   (RFC 5267 4.3)
+    tags: list[str] = []
+    while r.accept(b" "):
+        pos = r.pos
+        tags.append(r.ascii(r.quoted("tag of the search"), "tag", pos))
+    if not tags:
+        raise r.expected("SP after CANCELUPDATE")
+    return CancelUpdate(tag=tag, tags=tuple(tags))
+
+
 # -- ID, QUOTA -------------------------------------------------------------------
 
 
@@ -1561,12 +1584,10 @@ def _id(tag: str, r: CommandReader, uid: bool) -> Command:
         r.depth -= 1
         return Id(tag=tag, parameters=())
     while True:
-        pos = r.pos
-        key = r.text(r.string("ID field name"), "ID field name", pos)
+        key = r.text(r.string("ID field name"))
         r.sp("ID field name")
-        pos = r.pos
         raw = r.nstring("ID field value")
-        params.append((key, None if raw is None else r.text(raw, "ID field value", pos)))
+        params.append((key, None if raw is None else r.text(raw)))
         if not r.accept(b" "):
             break
     r.close_paren("ID parameters")
@@ -1576,16 +1597,14 @@ def _id(tag: str, r: CommandReader, uid: bool) -> Command:
 def _getquota(tag: str, r: CommandReader, uid: bool) -> Command:
     # getquota = "GETQUOTA" SP quota-root-name; quota-root-name = astring
     r.sp("GETQUOTA")
-    pos = r.pos
-    return GetQuota(tag=tag, root=r.text(r.astring("quota root"), "quota root", pos))
+    return GetQuota(tag=tag, root=r.text(r.astring("quota root")))
 
 
 def _setquota(tag: str, r: CommandReader, uid: bool) -> Command:
     # setquota = "SETQUOTA" SP quota-root-name SP setquota-list
     # setquota-list = "(" [setquota-resource *(SP setquota-resource)] ")"
     r.sp("SETQUOTA")
-    pos = r.pos
-    root = r.text(r.astring("quota root"), "quota root", pos)
+    root = r.text(r.astring("quota root"))
     r.sp("quota root")
     r.open_paren("quota limits")
     limits: list[tuple[str, int]] = []
@@ -1744,8 +1763,7 @@ def _metadata_options(r: CommandReader) -> tuple[int | None, str | None]:
 
 
 def _entry(r: CommandReader) -> str:
-    pos = r.pos
-    return r.text(r.astring("entry name"), "entry name", pos)
+    return r.text(r.astring("entry name"))
 
 
 def _setmetadata(tag: str, r: CommandReader, uid: bool) -> Command:
@@ -1773,8 +1791,7 @@ def _setmetadata(tag: str, r: CommandReader, uid: bool) -> Command:
 
 
 def _identifier(r: CommandReader) -> str:
-    pos = r.pos
-    return r.text(r.astring("identifier"), "identifier", pos)
+    return r.text(r.astring("identifier"))
 
 
 def _setacl(tag: str, r: CommandReader, uid: bool) -> Command:
@@ -1843,6 +1860,7 @@ _COMMANDS: dict[bytes, CommandParser] = {
     b"GETQUOTAROOT": _mailbox_command(GetQuotaRoot),
     b"SETQUOTA": _setquota,
     b"NOTIFY": _notify,
+    b"CANCELUPDATE": _cancelupdate,
     b"GETMETADATA": _getmetadata,
     b"SETMETADATA": _setmetadata,
     b"SETACL": _setacl,

@@ -7,6 +7,8 @@ made through another connection, timeouts and shutdown, and the CLI's default
 
 from __future__ import annotations
 
+import base64
+import logging
 import os
 import re
 import signal
@@ -164,3 +166,46 @@ def test_cli_demo_server(demo_cli: tuple[subprocess.Popen[str], int, str]) -> No
         process.send_signal(signal.SIGINT)
         assert client.line() == b"* BYE Server shutting down\r\n"
     assert process.wait(10) == 0
+
+
+def test_debug_log_has_commands_but_no_credentials(
+    runtime: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="imap_sansio.adapters")
+    plain = base64.b64encode(b"\0demo\0demo").decode()
+    with running_server(runtime, demo_server(), options=FAST) as srv:
+        with Client(srv.port) as client:
+            client.line()
+            client.send(b"a AUTHENTICATE PLAIN\r\n")
+            assert client.line().startswith(b"+")
+            client.send(plain.encode() + b"\r\n")
+            assert client.until_tagged(b"a")[-1].startswith(b"a OK")
+        with Client(srv.port) as client:
+            client.line()
+            lines = client.command(b"b", b"AUTHENTICATE PLAIN " + plain.encode())
+            assert lines[-1].startswith(b"b OK")
+        with Client(srv.port) as client:
+            client.line()
+            assert client.command(b"c", b"LOGIN demo {4+}\r\ndemo")[-1].startswith(b"c OK")
+    text = caplog.text
+    assert "command a AUTHENTICATE" in text
+    assert "command b AUTHENTICATE" in text
+    assert "command c LOGIN" in text
+    assert plain not in text
+    assert "demo demo" not in text
+    assert text.count("logged in") == 3
+
+
+def test_refused_literal_does_not_start_the_literal_timer(runtime: str) -> None:
+    options = ServerOptions(literal_timeout=0.3, shutdown_grace=2)
+    with running_server(runtime, demo_server(), options=options) as srv, Client(srv.port) as client:
+        login(client)
+        client.send(b"a APPEND INBOX {999999999}\r\n")
+        assert client.line().startswith(b"a NO [TOOBIG]")
+        time.sleep(0.6)
+        assert client.command(b"b", b"NOOP")[-1].startswith(b"b OK")
+        client.send(b"c APPEND INBOX {10}\r\n")
+        assert client.line().startswith(b"+")
+        client.send(b"12345")  # half the literal, then silence
+        assert client.line(timeout=3) == b"* BYE Timed out waiting for the rest of the command\r\n"
+        assert client.at_eof()

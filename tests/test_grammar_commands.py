@@ -12,6 +12,7 @@ from imap_sansio._commands import (
     Append,
     AppendMessage,
     Authenticate,
+    CancelUpdate,
     Command,
     Create,
     DeleteAcl,
@@ -24,6 +25,7 @@ from imap_sansio._commands import (
     FetchBody,
     FetchPreview,
     GetAcl,
+    InvalidMailboxName,
     List,
     Login,
     Lsub,
@@ -141,6 +143,9 @@ def test_select_parameters_condstore_and_qresync() -> None:
     assert parse_command(b"a EXAMINE inbox (condstore)\r\n") == Examine(
         tag="a", mailbox="INBOX", condstore=True
     )
+    assert str(error(b"a SELECT INBOX (QRESYNC (1 2 1:*))\r\n")) == (
+        "known UIDs cannot use * or $ at byte 29"
+    )
     assert error(b"a SELECT INBOX (BLURDYBLOOP)\r\n").message == (
         "unknown select parameter BLURDYBLOOP"
     )
@@ -157,9 +162,23 @@ def test_mailbox_names_are_decoded_from_modified_utf7() -> None:
     assert parse_command(b"a SELECT ~peter/mail/&U,BTFw-/&ZeVnLIqe-\r\n") == Select(
         tag="a", mailbox="~peter/mail/台北/日本語"
     )
-    err = error(b"a SELECT &U,BTFw\r\n")
-    assert err.offset == 9
-    assert "modified UTF-7" in err.message
+
+
+def test_invalid_modified_utf7_names_are_kept_for_the_server_to_refuse() -> None:
+    # RFC 3501 5.1.3 leaves invalid names to the server (Dovecot: NO), so they
+    # are not syntax errors; the name is marked so the server can answer NO.
+    for data in [b"a SELECT &U,BTFw\r\n", b"a SELECT {2}\r\n\xc3\xa9\r\n", b"a SELECT &AGE-\r\n"]:
+        command = parse_command(data)
+        assert isinstance(command, Select)
+        assert isinstance(command.mailbox, InvalidMailboxName)
+        assert "modified UTF-7" in command.mailbox.reason
+    imaptest = parse_command(b"a select !#$&'+,-.0123456789:;<=>?@^_`|[}\r\n")
+    assert isinstance(imaptest, Select)
+    assert imaptest.mailbox == "!#$&'+,-.0123456789:;<=>?@^_`|[}"
+    assert isinstance(imaptest.mailbox, InvalidMailboxName)
+    command = parse_command(b"a CREATE &Jjo!\r\n")
+    assert isinstance(command, Create)
+    assert isinstance(command.mailbox, InvalidMailboxName)
 
 
 def test_utf8_accept_takes_utf8_names_and_leaves_ampersand_alone() -> None:
@@ -548,4 +567,23 @@ def test_one_digit_day_in_date_time_is_accepted() -> None:
     assert isinstance(command, Append)
     assert command.messages[0].internal_date == datetime.datetime(
         1994, 2, 7, 21, 52, 25, tzinfo=datetime.timezone(datetime.timedelta(hours=1))
+    )
+
+
+def test_recursivematch_alone_is_a_parse_error() -> None:
+    # RFC 5258 3.1 (and Dovecot's imaptest "listext")
+    assert error(b'a LIST (RECURSIVEMATCH) "" ""\r\n').message == (
+        "RECURSIVEMATCH needs another selection option"
+    )
+    assert isinstance(error(b'a LIST (RECURSIVEMATCH REMOTE) "" ""\r\n'), ParseError)
+    assert isinstance(parse_command(b'a LIST (RECURSIVEMATCH SUBSCRIBED) "" ""\r\n'), List)
+
+
+def test_context_search_update_and_cancelupdate() -> None:
+    # RFC 5267 4
+    command = parse_command(b"a SEARCH RETURN (UPDATE ALL) OR SEEN SUBJECT s22\r\n")
+    assert isinstance(command, Search)
+    assert command.return_options == ("UPDATE", "ALL")
+    assert parse_command(b'a CANCELUPDATE "B01" "B02"\r\n') == CancelUpdate(
+        tag="a", tags=("B01", "B02")
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,10 +20,13 @@ from imap_sansio._bodystructure import Address, BodyStructure, Envelope, MultiPa
 from imap_sansio.mime import (
     Message,
     address_text,
+    base_subject,
     body_text,
     contains,
     header_values,
     partial,
+    sent_date,
+    subject,
     text,
 )
 
@@ -106,6 +110,26 @@ def test_fetch_body_structure_matches_dovecot() -> None:
     assert len(expected) == 1
     for n, want in expected.items():
         assert render_body(messages[n - 1].bodystructure).lower() == want.lower()
+
+
+def test_the_encoder_writes_them_as_dovecot_does() -> None:
+    responses = pytest.importorskip("imap_sansio._responses")
+    encoder = pytest.importorskip("imap_sansio._encoder")
+    if not hasattr(responses, "EnvelopeItem"):  # pragma: no cover
+        pytest.skip("the encoder does not write ENVELOPE yet")
+
+    def fetch(n: int, item: object) -> str:
+        data = responses.FetchData(number=n, items=(item,))
+        return str(encoder.encode_response(data).decode())
+
+    for n, want in _expected_items("fetch-envelope", "ENVELOPE").items():
+        envelope = mbox("fetch-envelope")[n - 1].envelope
+        got = fetch(n, responses.EnvelopeItem(envelope=envelope))
+        assert got == f"* {n} FETCH (ENVELOPE {want})\r\n"
+    structure = mbox("fetch-bodystructure")[0].bodystructure
+    got = fetch(1, responses.BodyItem(structure=structure))
+    want = _expected_items("fetch-bodystructure", "BODY")[1]
+    assert got.lower() == f"* 1 FETCH (BODY {want})\r\n".lower()
 
 
 # -- BODY[...] and BINARY[...] literals ------------------------------------------
@@ -277,3 +301,22 @@ def test_search_matches_dovecot(script: str) -> None:
     for key, arg, want in cases:
         got = {n for n, m in enumerate(messages, 1) if _matches(m, key, arg)}
         assert got == want, (key, arg)
+
+
+def test_base_subject_orders_sort_subject_as_dovecot() -> None:
+    # RFC 5256 SORT SUBJECT: base subjects compared with i;ascii-casemap, ties
+    # broken by sequence number.
+    messages = mbox("sort-subject")
+    keys = sorted((base_subject(subject(m)).upper(), n) for n, m in enumerate(messages, 1))
+    line = (FIXTURES / "sort-subject").read_text().splitlines()[4]
+    assert line == "* sort 9 10 1 14 3 5 11 6 15 2 7 12 13 8 4"
+    assert [n for _, n in keys] == [int(x) for x in line.split()[2:]]
+
+
+def test_sent_dates_follow_search_date() -> None:
+    # search-date: SENTON takes the date as written, in the header's own zone.
+    got = [sent_date(m) for m in mbox("search-date")]
+    mar, oct_ = date(2007, 3, 25), date(2007, 10, 28)
+    want = [date(2007, 3, 24), *[mar] * 5, date(2007, 3, 26)]
+    want += [date(2007, 10, 27), *[oct_] * 7, date(2007, 10, 29)]
+    assert got == want

@@ -15,6 +15,7 @@ from test_mime_sections import MIXED, PLAIN
 from imap_sansio._bodystructure import BodyStructure, MultiPart, SinglePart
 from imap_sansio.mime import (
     Message,
+    MessagePart,
     UnknownTransferEncoding,
     address_text,
     base_subject,
@@ -51,6 +52,24 @@ def addressable_parts(body: BodyStructure) -> Iterator[tuple[tuple[int, ...], Bo
 
 def lines_of(data: bytes) -> int:
     return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+try:  # the encoder must accept every value we build
+    from imap_sansio._encoder import encode_response
+    from imap_sansio._responses import BodyItem, BodyStructureItem, EnvelopeItem, FetchData
+except ImportError:  # pragma: no cover - the encoder is another module
+    encode_response = None  # type: ignore[assignment]
+
+
+def check_encodes(m: Message) -> None:
+    if encode_response is None:  # pragma: no cover
+        return
+    items = (
+        EnvelopeItem(envelope=m.envelope),
+        BodyItem(structure=m.bodystructure),
+        BodyStructureItem(structure=m.bodystructure),
+    )
+    assert encode_response(FetchData(number=1, items=items)).startswith(b"* 1 FETCH (")
 
 
 def check(data: bytes) -> None:
@@ -91,6 +110,7 @@ def check(data: bytes) -> None:
     preview(m)
     sent_date(m)
     base_subject(subject(m))
+    check_encodes(m)
 
 
 SEEDS = [PLAIN, MIXED, SEARCHABLE, MIXED.replace(b"\r\n", b"\n")]
@@ -184,3 +204,74 @@ def test_many_parts_parse_in_linear_time() -> None:
 
     small, large = cost(1000), cost(10000)
     assert large < max(small, 0.005) * 30
+
+
+# -- round trip: a generated MIME tree is read back exactly ---------------------
+
+_body_text = st.text(alphabet="ab \t\r\n=", max_size=30).map(lambda s: s.encode())
+
+
+@st.composite
+def mime_tree(draw: st.DrawFn, depth: int = 0) -> tuple[object, ...]:
+    kind = draw(st.sampled_from(["leaf", "multi", "message"] if depth < 3 else ["leaf"]))
+    if kind == "leaf":
+        subtype = draw(st.sampled_from([b"plain", b"html", b"octet-stream"]))
+        mtype = b"application" if subtype == b"octet-stream" else b"text"
+        return ("leaf", mtype, subtype, draw(_body_text))
+    if kind == "message":
+        return ("message", draw(mime_tree(depth + 1)))
+    children = draw(st.lists(mime_tree(depth + 1), min_size=1, max_size=3))
+    preamble = draw(st.sampled_from([b"", b"preamble\r\n", b"\r\n"]))
+    return ("multi", draw(st.sampled_from([b"mixed", b"alternative"])), children, preamble)
+
+
+def render(node: tuple[object, ...], counter: list[int]) -> bytes:
+    """A MIME entity (header, blank line, body) for a generated tree."""
+    if node[0] == "leaf":
+        _, mtype, subtype, body = node
+        assert isinstance(mtype, bytes) and isinstance(subtype, bytes)
+        assert isinstance(body, bytes)
+        return b"Content-Type: " + mtype + b"/" + subtype + b"\r\n\r\n" + body
+    if node[0] == "message":
+        inner = node[1]
+        assert isinstance(inner, tuple)
+        return b"Content-Type: message/rfc822\r\n\r\nSubject: inner\r\n" + render(inner, counter)
+    _, subtype, children, preamble = node
+    assert isinstance(subtype, bytes) and isinstance(children, list)
+    assert isinstance(preamble, bytes)
+    counter[0] += 1
+    boundary = b"=_b%d" % counter[0]
+    rendered = [render(child, counter) for child in children]
+    body = preamble + b"--" + boundary + b"\r\n"
+    body += (b"\r\n--" + boundary + b"\r\n").join(rendered)
+    body += b"\r\n--" + boundary + b"--\r\nepilogue\r\n"
+    return b"Content-Type: multipart/" + subtype + b'; boundary="' + boundary + b'"\r\n\r\n' + body
+
+
+def compare(node: tuple[object, ...], part: MessagePart) -> None:
+    if node[0] == "leaf":
+        _, mtype, subtype, body = node
+        assert isinstance(mtype, bytes) and isinstance(subtype, bytes)
+        assert (part.type, part.subtype, part.body) == (mtype.upper(), subtype.upper(), body)
+    elif node[0] == "message":
+        inner = node[1]
+        assert isinstance(inner, tuple)
+        assert (part.type, part.subtype) == (b"MESSAGE", b"RFC822")
+        assert part.message is not None
+        assert part.message.header.first(b"subject") == b"inner"
+        compare(inner, part.message)
+    else:
+        children = node[2]
+        assert isinstance(children, list)
+        assert part.type == b"MULTIPART"
+        assert len(part.children) == len(children)
+        for child_node, child in zip(children, part.children, strict=True):
+            compare(child_node, child)
+
+
+@settings(max_examples=200, deadline=None)
+@given(mime_tree())
+def test_generated_mime_trees_are_read_back_exactly(tree: tuple[object, ...]) -> None:
+    data = b"From: a@b.org\r\n" + render(tree, [0])
+    compare(tree, Message(data).root)
+    check(data)

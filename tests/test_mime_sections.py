@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imap_sansio.mime import Message, UnknownTransferEncoding, partial
+from imap_sansio.mime import Message, UnknownTransferEncoding, encode_binary_parts, partial
 
 PLAIN = (
     b"From: Alice <alice@example.org>\r\n"
@@ -197,6 +197,8 @@ def test_partial() -> None:
     assert partial(b"0123456789", 10, 1) == b""
     assert partial(b"0123456789", 3) == b"3456789"
     assert partial(b"0123456789", 0, 0) == b""
+    view = partial(memoryview(b"0123456789"), 4, 2)
+    assert isinstance(view, memoryview) and bytes(view) == b"45"
 
 
 def test_sections_share_the_stored_bytes() -> None:
@@ -209,3 +211,62 @@ def test_sections_share_the_stored_bytes() -> None:
         MIXED.index(b"<b>"),
         MIXED.index(b"<b>") + len(b"<b>html</b>"),
     )
+
+
+APPEND_BINARY = (  # the message of imaptest's append-binary script
+    b"From: user@domain.org\r\n"
+    b"Date: Sat, 24 Mar 2007 23:00:00 +0200\r\n"
+    b"Mime-Version: 1.0\r\n"
+    b"Content-Type: application/octet-stream\r\n"
+    b"Content-Transfer-Encoding: binary\r\n"
+    b"\r\n"
+    b"\x00-\xe4\n\r\n\n"
+)
+
+
+def test_binary_size_without_decoding_and_with() -> None:
+    m = Message(APPEND_BINARY)
+    assert m.binary_size((1,)) == 7
+    assert m.binary_size(()) == len(APPEND_BINARY)
+    assert m.binary_size((2,)) is None
+    assert Message(MIXED).binary_size((2,)) == 3  # base64 "AAEC"
+
+
+def test_encode_binary_parts_makes_nul_parts_base64() -> None:
+    # RFC 3516 4.4; base64 of 00 2D E4 0A 0D 0A 0A worked out by hand.
+    converted = encode_binary_parts(APPEND_BINARY)
+    assert converted == APPEND_BINARY.replace(
+        b"Encoding: binary\r\n\r\n\x00-\xe4\n\r\n\n", b"Encoding: base64\r\n\r\nAC3kCg0KCg=="
+    )
+    m = Message(converted)
+    assert m.section((1,)) == b"AC3kCg0KCg=="
+    assert m.binary((1,)) == b"\x00-\xe4\n\r\n\n"
+    assert m.binary_size((1,)) == 7
+
+
+def test_encode_binary_parts_adds_the_field_in_multiparts() -> None:
+    data = (
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\nkeep\r\n"
+        b"--b\r\nContent-Type: application/x\r\n\r\n" + b"\x00" * 60 + b"\r\n--b--\r\n"
+    )
+    converted = encode_binary_parts(data)
+    assert converted == (
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\nkeep\r\n"
+        b"--b\r\nContent-Type: application/x\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + b"A" * 76
+        + b"\r\nAAAA\r\n--b--\r\n"
+    )
+    assert Message(converted).binary((2,)) == b"\x00" * 60
+    assert encode_binary_parts(MIXED) is MIXED
+
+
+def test_section_view_is_a_view_of_the_stored_bytes() -> None:
+    m = Message(MIXED)
+    view = m.section_view((1, 1))
+    assert isinstance(view, memoryview)
+    assert view.obj is m.data
+    assert bytes(view) == b"plain"
+    assert m.section_view((), "HEADER.FIELDS", (b"FROM",)) == b"From: alice@example.org\r\n\r\n"
+    assert m.section_view((7,)) is None

@@ -270,3 +270,39 @@ def test_envelope_survives_8bit_junk() -> None:
     m = Message(b"From: \xff\xfe <\x80@\x81>\r\nSubject: \xe9t\xe9\r\n\r\n")
     assert m.envelope.subject == b"\xe9t\xe9"
     assert m.envelope.from_ == (addr(b"\xff\xfe", b"\x80", b"\x81"),)
+
+
+def test_envelope_with_stray_parenthesis() -> None:
+    # A regression: a ")" outside a comment once stopped the address scanner.
+    m = Message(b"From: a) b@c.org\r\nTo: )\r\n\r\n")
+    assert m.envelope.from_ == (addr(None, b"a)b", b"c.org"),)
+    assert m.envelope.to == (addr(None, b")", b""),)
+
+
+def test_parameter_comments_and_unquoted_tspecials() -> None:
+    # RFC 2045 5.1: the comment is not part of the value.
+    m = Message(
+        b"Content-Type: text/plain; charset=us-ascii (Plain text)\r\n"
+        b"Content-Disposition: attachment; filename=a/b c.txt;size=3\r\n\r\nabc"
+    )
+    body = m.bodystructure
+    assert isinstance(body, SinglePart)
+    assert body.fields.params == ((b"CHARSET", b"us-ascii"),)
+    assert body.disposition == (b"ATTACHMENT", ((b"FILENAME", b"a/b c.txt"), (b"SIZE", b"3")))
+
+
+def test_lf_only_message_structure() -> None:
+    m = Message(
+        b"From: a@b.org\nSubject: lf\nContent-Type: multipart/alternative; boundary=q\n\n"
+        b"--q\nContent-Type: text/plain\n\nline 1\nline 2\n\n--q\n"
+        b"Content-Type: text/html\n\n<p>x</p>\n--q--\n"
+    )
+    assert m.envelope.subject == b"lf"
+    assert m.bodystructure == MultiPart(
+        parts=(
+            SinglePart(type=b"TEXT", subtype=b"PLAIN", fields=fields(14), lines=2),
+            SinglePart(type=b"TEXT", subtype=b"HTML", fields=fields(8), lines=1),
+        ),
+        subtype=b"ALTERNATIVE",
+        params=((b"BOUNDARY", b"q"),),
+    )

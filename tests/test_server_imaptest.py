@@ -126,3 +126,14 @@ def test_multiline_literals_keep_crlf_and_literal8_keeps_the_file_bytes() -> Non
     (expected,) = script.groups[0].untagged
     fetch_list = expected.args[2].items
     assert [a.value for a in fetch_list if a.kind == "literal"] == ["l1\r\n", "x\r"]
+
+
+def test_every_script_and_mbox_parses() -> None:
+    names = _script_names()
+    if not names:
+        pytest.skip("imaptest scripts not found")
+    for name in names:
+        script = parse_script((SCRIPTS / name).read_bytes(), name=name)
+        assert script.groups, name
+    for path in SCRIPTS.glob("*.mbox"):
+        assert parse_mbox(path.read_bytes()), path.name

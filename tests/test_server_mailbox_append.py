@@ -120,10 +120,23 @@ def test_status_of_missing_or_noselect_mailbox_is_no(
     assert alice(b"b STATUS level (MESSAGES)") == lines("b NO [NONEXISTENT] Mailbox does not exist")
 
 
-@pytest.mark.parametrize("item", [b"MAILBOXID", b"DELETED-STORAGE"])
-def test_status_items_we_cannot_compute_are_bad(alice: Session, item: bytes) -> None:
-    assert alice(b"a STATUS INBOX (MESSAGES " + item + b")") == lines(
-        f"a BAD [CLIENTBUG] Unsupported STATUS item {item.decode()}"
+def test_status_mailboxid_is_bad_without_objectid(alice: Session) -> None:
+    assert alice(b"a STATUS INBOX (MESSAGES MAILBOXID)") == lines(
+        "a BAD [CLIENTBUG] Unsupported STATUS item MAILBOXID"
+    )
+
+
+def test_status_deleted_and_deleted_storage_rfc9208_example(
+    backend: MemoryBackend, alice: Session
+) -> None:
+    # RFC 9208 4.1.4: 12 messages, 4 of them \Deleted; DELETED-STORAGE is
+    # the sum of their RFC822.SIZE (here 2 octets each).
+    account = backend.account("alice")
+    for i in range(12):
+        flags = ("\\Deleted",) if i % 3 == 0 else ()
+        account.append("INBOX", b"x\n" if flags else b"kept\r\n", flags=flags, internal_date=DATE)
+    assert alice(b"S0003 STATUS INBOX (MESSAGES DELETED DELETED-STORAGE)") == lines(
+        "* STATUS INBOX (MESSAGES 12 DELETED 4 DELETED-STORAGE 8)", "S0003 OK STATUS completed"
     )
 
 

@@ -142,6 +142,12 @@ def test_create_inbox_children_case_insensitive_root(alice: Session) -> None:
         '* LIST (\\HasNoChildren) "/" INBOX/Lists',
         "b OK LIST completed",
     )
+    assert alice(b'c LIST "" inbox/%') == lines(
+        '* LIST (\\HasNoChildren) "/" INBOX/Lists', "c OK LIST completed"
+    )
+    assert alice(b"d LIST Inbox/ %") == lines(
+        '* LIST (\\HasNoChildren) "/" INBOX/Lists', "d OK LIST completed"
+    )
 
 
 def test_create_special_use_rfc6154_example(alice: Session) -> None:
@@ -268,8 +274,13 @@ def test_delete_inbox_and_missing_names_are_refused(alice: Session) -> None:
     assert alice(b"b DELETE nowhere") == lines("b NO [NONEXISTENT] Mailbox does not exist")
 
 
-def test_delete_the_selected_mailbox_closes_it(backend: MemoryBackend, alice: Session) -> None:
-    make(backend, "Old")
+@pytest.mark.parametrize("names", [("Old",), ("Old", "Old/child")])
+def test_delete_the_selected_mailbox_closes_it(
+    backend: MemoryBackend, names: tuple[str, ...]
+) -> None:
+    errors: list[BaseException] = []
+    alice = Session(IMAPServer(backend, on_error=errors.append))
+    make(backend, *names)
     alice(b"a SELECT Old")
     assert alice(b"b DELETE Old") == lines(
         "* OK [CLOSED] Selected mailbox was deleted, it is now closed",
@@ -279,6 +290,18 @@ def test_delete_the_selected_mailbox_closes_it(backend: MemoryBackend, alice: Se
     assert alice(b"d SELECT Old") == lines("d NO [NONEXISTENT] Mailbox does not exist")
     out = alice(b"e SELECT INBOX")
     assert out.endswith(b"e OK [READ-WRITE] SELECT completed\r\n")
+    assert errors == []
+
+
+def test_rename_the_selected_mailbox_keeps_it_open(backend: MemoryBackend, alice: Session) -> None:
+    make(backend, "Old")
+    backend.account("alice").append("Old", b"m\r\n", internal_date=DATE)
+    alice(b"a SELECT Old")
+    assert alice(b"b RENAME Old New") == lines("b OK RENAME completed")
+    assert alice(b"c NOOP") == lines("c OK NOOP completed")
+    assert alice(b"d STATUS New (MESSAGES)") == lines(
+        "* STATUS New (MESSAGES 1)", "d OK STATUS completed"
+    )
 
 
 def test_delete_then_create_gives_a_new_uidvalidity(backend: MemoryBackend, alice: Session) -> None:

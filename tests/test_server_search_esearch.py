@@ -126,7 +126,7 @@ def test_failed_save_empties_the_result_and_bad_keeps_it(session: ServerConnecti
 
 
 @pytest.mark.parametrize(
-    ("options", "response", "saved"),
+    ("options", "response", "dollar"),
     [
         # RFC 5182 2.4 example 10 / RFC 9051 6.4.4.1 table 4, over UNSEEN (2 3 4).
         (b"ALL SAVE", b" ALL 2:4", (3, 4, 5)),
@@ -138,11 +138,11 @@ def test_failed_save_empties_the_result_and_bad_keeps_it(session: ServerConnecti
     ],
 )
 def test_save_with_other_options_saves_what_table_4_says(
-    session: ServerConnection, options: bytes, response: bytes, saved: tuple[int, ...]
+    session: ServerConnection, options: bytes, response: bytes, dollar: tuple[int, ...]
 ) -> None:
     out = run(session, b"C SEARCH RETURN (" + options + b") UNSEEN")
     assert out == b'* ESEARCH (TAG "C")' + response + b"\r\nC OK SEARCH completed\r\n"
-    assert saved(session) == saved
+    assert saved(session) == dollar
 
 
 def test_save_of_an_empty_result_is_an_empty_dollar(session: ServerConnection) -> None:

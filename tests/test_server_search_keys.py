@@ -450,10 +450,13 @@ def test_rfc3501_example_flagged_since_not_from(session: ServerConnection) -> No
     assert run(session, b'A282 SEARCH FLAGGED SINCE 1-Feb-1994 NOT FROM "Smith"') == (
         b"* SEARCH 2\r\nA282 OK SEARCH completed\r\n"
     )
-    # RFC 3501 6.4.4 second example: a literal in CHARSET UTF-8 ("XXXXXX").
     assert run(session, b'A283 SEARCH TEXT "string not in mailbox"') == (
         b"* SEARCH\r\nA283 OK SEARCH completed\r\n"
     )
+    # The third example sends 8-bit UTF-8 in a synchronising literal.
+    session.receive_data(b"A284 SEARCH CHARSET UTF-8 TEXT {5}\r\n")
+    assert session.data_to_send().startswith(b"+ ")
+    assert run(session, "Köln".encode()) == b"* SEARCH 2\r\nA284 OK SEARCH completed\r\n"
 
 
 # ---------------------------------------------------------------- charsets

@@ -3,22 +3,23 @@
 Pure: no I/O, no clock.  Build a :class:`Message` from the stored bytes once
 per FETCH/SEARCH and read every item from it:
 
-========================  ===============================================
+========================  ===========================================================
 FETCH item                call
-========================  ===============================================
+========================  ===========================================================
 RFC822.SIZE               ``msg.size``
 ENVELOPE                  ``msg.envelope``
 BODY, BODYSTRUCTURE       ``msg.bodystructure``
-BODY[...] / RFC822.*      ``msg.section(path, text, fields)``
+BODY[...] / RFC822.*      ``msg.section(path, text, fields)`` or ``msg.section_view(...)``
 BINARY[...]               ``msg.binary(path)`` (raises UnknownTransferEncoding)
-BINARY.SIZE[...]          ``len(msg.binary(path))``
+BINARY.SIZE[...]          ``msg.binary_size(path)`` (same)
 <origin.count>            ``partial(data, origin, count)``
 PREVIEW                   ``preview(msg)``
-========================  ===============================================
+========================  ===========================================================
 
 SEARCH: :func:`header_values`, :func:`has_header`, :func:`address_text`,
 :func:`body_text`, :func:`text`, :func:`contains`, :func:`sent_date`; SORT:
-:func:`sent_datetime`, :func:`subject`, :func:`base_subject`.
+:func:`sent_datetime`, :func:`subject`, :func:`base_subject`.  APPEND of
+binary data (RFC 3516 4.4): :func:`encode_binary_parts` before storing.
 
 What is hand-written and why: the structure parser (:mod:`._message`,
 :mod:`._headers`) because the stdlib :mod:`email` parser keeps no byte
@@ -39,6 +40,7 @@ from ._message import (
     MessagePart,
     UnknownTransferEncoding,
     bodystructure_of,
+    encode_binary_parts,
     envelope_of,
     partial,
 )
@@ -74,6 +76,7 @@ __all__ = [
     "decode_header_value",
     "decode_param",
     "decode_transfer",
+    "encode_binary_parts",
     "envelope_of",
     "has_header",
     "header_text",

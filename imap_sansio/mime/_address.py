@@ -69,7 +69,7 @@ def _tokenize(value: bytes) -> list[_Token]:
             tokens.append((_SPECIAL, value[i : i + 1]))
             i += 1
         else:
-            j = i
+            j = i + 1  # a stray ")" is read as an atom too, so the scan always moves on
             while j < n and value[j] not in _ATOM_STOP:
                 j += 1
             tokens.append((_ATOM, value[i:j]))

@@ -16,8 +16,8 @@ exception:
 
 - no Content-Type, or one that does not parse: text/plain; charset=us-ascii
   (RFC 2045 5.2), or message/rfc822 inside multipart/digest (RFC 2046 5.1.5);
-- multipart without a boundary (or nested deeper than :data:`MAX_DEPTH`):
-  treated as text/plain, as Dovecot does;
+- multipart without a boundary: treated as text/plain, as Dovecot does;
+- multipart and message/rfc822 nested deeper than :data:`MAX_DEPTH`: text/plain;
 - multipart without any delimiter line: one empty text/plain part (the
   BODYSTRUCTURE grammar needs at least one, Dovecot does the same);
 - no close delimiter: the last part runs to the end of the enclosing body;
@@ -32,8 +32,10 @@ treat NIL as an error).
 
 from __future__ import annotations
 
+import binascii
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from .._bodystructure import (
     Address,
@@ -45,7 +47,7 @@ from .._bodystructure import (
     SinglePart,
 )
 from ._address import parse_address_list
-from ._decode import decode_transfer
+from ._decode import IDENTITY_ENCODINGS, decode_transfer
 from ._headers import Header, parse_header
 from ._params import (
     decode_param,
@@ -61,11 +63,12 @@ __all__ = [
     "MessagePart",
     "UnknownTransferEncoding",
     "bodystructure_of",
+    "encode_binary_parts",
     "envelope_of",
     "partial",
 ]
 
-#: Nesting limit for multipart and message/rfc822 parts; deeper ones are leaves.
+#: Nesting limit for multipart and message/rfc822 parts; deeper ones are text/plain.
 MAX_DEPTH = 64
 
 _DEFAULT_TEXT_PARAMS: Params = ((b"CHARSET", b"us-ascii"),)
@@ -148,13 +151,14 @@ def _line_count(data: bytes, start: int, end: int) -> int:
 def _delimiters(data: bytes, start: int, end: int, boundary: bytes) -> list[tuple[int, int, bool]]:
     """(line start, line end, is close) of each delimiter line in ``data[start:end]``."""
     dash = b"--" + boundary
+    line_dash = b"\n" + dash
     found: list[tuple[int, int, bool]] = []
     pos = start
     while pos < end:
         if pos == start and data.startswith(dash, start, end):
             p = start
         else:
-            p = data.find(b"\n" + dash, pos, end)
+            p = data.find(line_dash, pos, end)
             if p < 0:
                 break
             p += 1
@@ -182,6 +186,10 @@ def _parse(data: bytes, start: int, end: int, depth: int, in_digest: bool) -> Me
             mtype, subtype, params = b"TEXT", b"PLAIN", _DEFAULT_TEXT_PARAMS
     else:
         mtype, subtype, params = ct
+    if depth >= MAX_DEPTH and (
+        mtype == b"MULTIPART" or (mtype == b"MESSAGE" and subtype in (b"RFC822", b"GLOBAL"))
+    ):
+        mtype, subtype, params = b"TEXT", b"PLAIN", _DEFAULT_TEXT_PARAMS  # too deep: a leaf
     cte = header.first(b"content-transfer-encoding")
     encoding = b"7BIT"
     if cte:
@@ -208,7 +216,7 @@ def _parse(data: bytes, start: int, end: int, depth: int, in_digest: bool) -> Me
         if boundary is None:  # RFC 2231 form, rare but legal
             decoded = decode_param(params, b"BOUNDARY")
             boundary = decoded.encode("utf-8") if decoded is not None else None
-        if not boundary or depth >= MAX_DEPTH:
+        if not boundary:
             return leaf(b"TEXT", b"PLAIN", _DEFAULT_TEXT_PARAMS)
         children: list[MessagePart] = []
         delims = _delimiters(data, body_start, end, boundary)
@@ -255,7 +263,7 @@ def _parse(data: bytes, start: int, end: int, depth: int, in_digest: bool) -> Me
         )
     # A message/rfc822 part is parsed even when (against RFC 2046 5.2.1) it has
     # a transfer encoding, so that BODYSTRUCTURE keeps the shape clients expect.
-    if mtype == b"MESSAGE" and subtype in (b"RFC822", b"GLOBAL") and depth < MAX_DEPTH:
+    if mtype == b"MESSAGE" and subtype in (b"RFC822", b"GLOBAL"):
         inner = _parse(data, body_start, end, depth + 1, False)
         return MessagePart(
             data=data,
@@ -272,7 +280,10 @@ def _parse(data: bytes, start: int, end: int, depth: int, in_digest: bool) -> Me
     return leaf()
 
 
-def partial(data: bytes, origin: int, count: int | None = None) -> bytes:
+_Data = TypeVar("_Data", bytes, memoryview)
+
+
+def partial(data: _Data, origin: int, count: int | None = None) -> _Data:
     """``<origin.count>`` of a section (RFC 3501 6.4.5): a slice, empty past the end."""
     origin = max(origin, 0)
     if count is None:
@@ -444,14 +455,39 @@ class Message:
     ) -> bytes | None:
         """The bytes of ``BODY[<path>.<text> (<fields>)]`` (RFC 3501 6.4.5).
 
-        ``text`` is None (the part itself: ``BODY[]``, ``BODY[1.2]``),
-        ``"HEADER"``, ``"HEADER.FIELDS"``, ``"HEADER.FIELDS.NOT"`` (with
-        ``fields``, case-insensitive), ``"TEXT"`` or ``"MIME"`` (needs a path).
-        HEADER/TEXT with a path need a message/rfc822 part.  None when the
-        part or the specifier does not exist (answer ``""``, see the module
-        note).  RFC822 = ``section()``, RFC822.HEADER = ``section((), "HEADER")``,
-        RFC822.TEXT = ``section((), "TEXT")``.
+        The arguments are those of the grammar's ``Section(part, text,
+        fields)``: ``text`` is None (the part itself: ``BODY[]``,
+        ``BODY[1.2]``), ``"HEADER"``, ``"HEADER.FIELDS"``,
+        ``"HEADER.FIELDS.NOT"`` (with ``fields``, case-insensitive), ``"TEXT"``
+        or ``"MIME"`` (needs a path).  HEADER/TEXT with a path need a
+        message/rfc822 part.  None when the part or the specifier does not
+        exist (answer ``""``, see the module note).  RFC822 = ``section()``,
+        RFC822.HEADER = ``section((), "HEADER")``, RFC822.TEXT =
+        ``section((), "TEXT")``.
         """
+        found = self._section(path, text, fields)
+        if isinstance(found, tuple):
+            return self.data[found[0] : found[1]]
+        return found
+
+    def section_view(
+        self,
+        path: Sequence[int] = (),
+        text: str | None = None,
+        fields: Sequence[str | bytes] = (),
+    ) -> memoryview | bytes | None:
+        """:meth:`section` without copying: a ``memoryview`` of the stored bytes.
+
+        HEADER.FIELDS[.NOT] are built, so they come as ``bytes``.
+        """
+        found = self._section(path, text, fields)
+        if isinstance(found, tuple):
+            return memoryview(self.data)[found[0] : found[1]]
+        return found
+
+    def _section(
+        self, path: Sequence[int], text: str | None, fields: Sequence[str | bytes]
+    ) -> tuple[int, int] | bytes | None:
         spec = text.upper() if text is not None else None
         if spec is not None and spec not in _SECTION_TEXTS:
             return None
@@ -459,16 +495,16 @@ class Message:
         if node is None:
             return None
         if spec is None:
-            return self.data if not path else node.body
+            return (0, len(self.data)) if not path else (node.body_start, node.end)
         if spec == "MIME":
-            return node.header_bytes if path else None
+            return (node.start, node.body_start) if path else None
         msg = node if not path else node.message
         if msg is None:
             return None
         if spec == "HEADER":
-            return msg.header_bytes
+            return (msg.start, msg.body_start)
         if spec == "TEXT":
-            return msg.body
+            return (msg.body_start, msg.end)
         return msg.header.select(fields, exclude=spec == "HEADER.FIELDS.NOT")
 
     def binary(self, path: Sequence[int] = ()) -> bytes | None:
@@ -490,3 +526,59 @@ class Message:
         if decoded is None:
             raise UnknownTransferEncoding(node.encoding)
         return decoded
+
+    def binary_size(self, path: Sequence[int] = ()) -> int | None:
+        """``BINARY.SIZE[<path>]`` (RFC 3516 4.2); same rules as :meth:`binary`."""
+        node = self.part(path)
+        if node is None:
+            return None
+        if not path:
+            return len(self.data)
+        if node.children or node.encoding in IDENTITY_ENCODINGS:
+            return node.end - node.body_start  # no decoding: no copy
+        decoded = node.decoded_body()
+        if decoded is None:
+            raise UnknownTransferEncoding(node.encoding)
+        return len(decoded)
+
+
+def encode_binary_parts(data: bytes) -> bytes:
+    """Re-encode in base64 every body part that holds NUL octets.
+
+    For APPEND of binary data (RFC 3516 4.4: "The server MAY modify the CTE
+    of the appended data, however any such transformation MUST NOT result in
+    a loss of data"): a NUL can be sent in no IMAP string, so such parts could
+    be fetched with BINARY only.  After this, ``BODY[n]`` is base64 text and
+    ``BINARY[n]`` still gives the original octets.  The part's
+    Content-Transfer-Encoding field is replaced (or added); everything else
+    stays as stored.  Data without NUL is returned unchanged.
+    """
+    if b"\0" not in data:
+        return data
+    edits: list[tuple[int, int, bytes]] = []
+    for part in Message(data).root.walk():
+        if part.children or part.message is not None or part.end == part.body_start:
+            continue
+        body = data[part.body_start : part.end]
+        if b"\0" not in body:
+            continue
+        decoded = decode_transfer(body, part.encoding)
+        if decoded is None:
+            continue  # unknown encoding: leave the part as stored
+        eol = part.header.blank or b"\r\n"
+        new_field = b"Content-Transfer-Encoding: base64" + eol
+        ctes = part.header.get_all(b"content-transfer-encoding")
+        if ctes:
+            edits.append((ctes[0].start, ctes[0].end, new_field))
+        else:
+            blank_at = part.body_start - len(part.header.blank)
+            edits.append((blank_at, blank_at, new_field))
+        lines = [
+            binascii.b2a_base64(decoded[i : i + 57], newline=False) + eol
+            for i in range(0, len(decoded), 57)
+        ]
+        edits.append((part.body_start, part.end, b"".join(lines).removesuffix(eol)))
+    out = bytearray(data)
+    for start, end, replacement in sorted(edits, reverse=True):
+        out[start:end] = replacement
+    return bytes(out)

@@ -98,12 +98,13 @@ class _Scanner:
     def value(self) -> bytes:
         if self.peek() == 0x22:
             return self.quoted()
-        # Tolerate unquoted values with tspecials (name=a/b.txt): up to ";".
+        # Tolerate unquoted values with tspecials (name=a/b.txt): up to ";",
+        # comments dropped (RFC 2045 5.1: "charset=us-ascii (Plain text)").
         end = self.data.find(b";", self.pos)
         end = len(self.data) if end < 0 else end
         raw = self.data[self.pos : end]
         self.pos = end
-        return raw.strip(b" \t\r\n")
+        return strip_comments(raw).strip(b" \t\r\n")
 
 
 def _parse_params(sc: _Scanner) -> list[tuple[bytes, bytes]]:

@@ -76,10 +76,10 @@ __all__ = ["ENABLEABLE", "HANDLERS", "STATUS_ITEMS"]
 #: What ENABLE can turn on because of these handlers (nothing).
 ENABLEABLE: frozenset[str] = frozenset()
 
-#: STATUS items answered here: RFC 3501 6.3.10, DELETED (RFC 9051 6.3.11),
-#: SIZE (RFC 8438), HIGHESTMODSEQ (RFC 7162 3.1.8), APPENDLIMIT (RFC 7889 3).
-#: DELETED-STORAGE (RFC 9208) and MAILBOXID (RFC 8474) need data the Backend
-#: protocol does not give, so they are refused.
+#: STATUS items answered here: RFC 3501 6.3.10, DELETED (RFC 9051 6.3.11,
+#: RFC 9208 4.1.4), DELETED-STORAGE (RFC 9208 4.1.4), SIZE (RFC 8438),
+#: HIGHESTMODSEQ (RFC 7162 3.1.8), APPENDLIMIT (RFC 7889 3).  MAILBOXID
+#: (RFC 8474) needs data the Backend protocol does not give, so it is refused.
 STATUS_ITEMS: frozenset[str] = frozenset(
     {
         "MESSAGES",
@@ -88,6 +88,7 @@ STATUS_ITEMS: frozenset[str] = frozenset(
         "UIDVALIDITY",
         "UNSEEN",
         "DELETED",
+        "DELETED-STORAGE",
         "SIZE",
         "HIGHESTMODSEQ",
         "APPENDLIMIT",
@@ -159,9 +160,11 @@ def delete(session: ServerConnection, command: Delete) -> None:
     stays as a ``\\Noselect`` level (the account does that); a ``\\Noselect``
     name with inferiors cannot be deleted (``NO [HASCHILDREN]``, RFC 5530).
     Neither RFC forbids deleting the selected mailbox: it is deleted and the
-    session closes it, as Dovecot does, saying so with ``* OK [CLOSED]``
-    (RFC 7162 3.2.11 / RFC 9051 7.1); commands that need a selected mailbox
-    then fail until the client selects another.
+    session closes it, saying so with ``* OK [CLOSED]`` (RFC 7162 3.2.11,
+    RFC 9051 7.1: the responses after it no longer concern that mailbox);
+    commands that need a selected mailbox then fail until the client
+    selects another.  (The engine has no call to leave the selected state
+    without CLOSE/UNSELECT, so its state stays "selected".)
     """
     account = session.require_account()
     name = _name(command.mailbox)
@@ -354,10 +357,20 @@ def _status_data(
         uidvalidity=pick("UIDVALIDITY", status.uidvalidity),
         unseen=pick("UNSEEN", status.unseen),
         deleted=pick("DELETED", status.deleted),
+        deleted_storage=_deleted_storage(account, name) if "DELETED-STORAGE" in wanted else None,
         size=pick("SIZE", status.size),
         highestmodseq=pick("HIGHESTMODSEQ", status.highest_modseq),
         appendlimit=pick("APPENDLIMIT", _append_limit(session, account)),
     )
+
+
+def _deleted_storage(account: Account, name: str) -> int:
+    """RFC 9208 4.1.4: what an EXPUNGE would free; the server "MAY instead
+    return the sum of the RFC822.SIZE of the messages with the \\Deleted flag
+    set", which is what this is (in octets; opening the mailbox claims no
+    \\Recent).  It costs a pass over the mailbox, so only when asked."""
+    mailbox = account.select(name)
+    return sum(m.size for m in mailbox.messages() if "\\Deleted" in m.flags)
 
 
 def status(session: ServerConnection, command: Status) -> None:

@@ -120,6 +120,12 @@ def _flags_for_client(recent: frozenset[int], uid: int, flags: Iterable[str]) ->
     return FlagsItem(flags=tuple(out))
 
 
+def _recent(session: ServerConnection, view: SelectedMailboxView) -> frozenset[int]:
+    """The messages to show as \\Recent: none after ENABLE IMAP4rev2, which
+    deprecates the flag (RFC 9051 2.3.2, Appendix E item 12)."""
+    return frozenset() if "IMAP4REV2" in session.conn.enabled else view.recent
+
+
 def _ranges(numbers: Iterable[int]) -> tuple[tuple[int, int], ...]:
     out: list[tuple[int, int]] = []
     for n in sorted(set(numbers)):
@@ -355,7 +361,7 @@ def fetch(session: ServerConnection, command: Fetch) -> Completion | None:
             seen_set = set(result.changed)
 
     needs_bytes = any(_needs_bytes(i) for i in items)
-    recent = view.recent
+    recent = _recent(session, view)
     expunge_issued = False
     for uid in uids:
         info = infos.get(uid)
@@ -440,7 +446,7 @@ def store(session: ServerConnection, command: Store) -> Completion | None:
 
     condstore = _condstore(session) or unchanged_since is not None
     modified_set = set(modified)
-    recent = view.recent
+    recent = _recent(session, view)
     for info in messages:
         uid = info.uid
         if view.seq_of(uid) is None:

@@ -31,6 +31,17 @@ Decisions where the RFCs leave room:
 * Strings compare after Unicode case folding (RFC 9051 6.4.4 asks at least
   for ASCII case-insensitivity); SORT strings use i;unicode-casemap
   (RFC 5051: titlecase, then NFKD), as RFC 5256 7 suggests.
+* SORT FROM/TO/CC and DISPLAYFROM/DISPLAYTO take the first ENVELOPE address
+  even when it starts a group (its name is the group's), as the imaptest
+  ``sort-addresses`` and ``sort-display-to`` scripts expect.
+* THREAD=REFERENCES step 1.B breaks a message's earlier parent link before
+  the loop check, so a link that would loop leaves the message a root (the
+  imaptest ``thread`` script).
+
+Not implemented (answered BAD): SORT RETURN (ESORT, RFC 5267), RETURN
+(PARTIAL ...) (RFC 9394, CONTEXT=SEARCH), the SAVEDATE, ANNOTATION, FILTER,
+FUZZY, EMAILID and THREADID keys.  ``SEARCH_CAPABILITIES`` lists what these
+handlers justify advertising.
 """
 
 from __future__ import annotations
@@ -143,7 +154,7 @@ class _Item:
     one parse), together with case-folded texts.
     """
 
-    __slots__ = ("_folded", "_mailbox", "_message", "info", "recent", "seq", "uid")
+    __slots__ = ("_folded", "_mailbox", "_message", "info", "memo", "recent", "seq", "uid")
 
     def __init__(
         self, mailbox: Mailbox, seq: int, uid: int, info: MessageInfo, recent: bool
@@ -155,6 +166,8 @@ class _Item:
         self.recent = recent
         self._message: Message | None = None
         self._folded: dict[str, str] = {}
+        #: Sort keys computed once per command (sent date, base subject).
+        self.memo: dict[str, Any] = {}
 
     @property
     def message(self) -> Message:
@@ -564,12 +577,19 @@ def _arrival(item: _Item) -> datetime:
 def _sent(item: _Item) -> datetime:
     # RFC 5256 2.2: the Date: header normalised to UTC; the internal date
     # when it is missing or unreadable.
-    value = sent_datetime(item.message)
-    return value if value is not None else item.info.internal_date
+    value: datetime | None = item.memo.get("sent")
+    if value is None:
+        value = sent_datetime(item.message) or item.info.internal_date
+        item.memo["sent"] = value
+    return value
 
 
 def _subject_key(item: _Item) -> str:
-    return _casemap(base_subject(subject(item.message)))
+    # RFC 5256 2.1 base subject, compared with i;unicode-casemap.
+    value: str | None = item.memo.get("subject")
+    if value is None:
+        value = item.memo["subject"] = _casemap(base_subject(subject(item.message)))
+    return value
 
 
 def _sort_function(key: SortKey) -> Callable[[_Item], Any]:
@@ -590,7 +610,7 @@ def _sort_function(key: SortKey) -> Callable[[_Item], Any]:
     raise ImapBad(f"Sort criterion {name} is not supported", "CLIENTBUG")
 
 
-def sort_items(items: list[_Item], keys: Sequence[SortKey]) -> list[_Item]:
+def _sort_items(items: list[_Item], keys: Sequence[SortKey]) -> list[_Item]:
     """RFC 5256 3: by each criterion in priority order, then by sequence number.
 
     REVERSE reverses its criterion only, never the implicit sequence-number
@@ -614,7 +634,7 @@ def sort(session: ServerConnection, command: Sort) -> None:
         _bad_charset(session, command.charset)
         return None
     found, compiler, _ = _run(session, command.criteria)
-    ordered = sort_items(found, command.sort_keys)
+    ordered = _sort_items(found, command.sort_keys)
     numbers = tuple(item.uid if command.uid else item.seq for item in ordered)
     session.send(SortData(numbers=numbers, modseq=_highest_modseq(compiler, found)))
     return None
@@ -624,16 +644,12 @@ def sort(session: ServerConnection, command: Sort) -> None:
 # THREAD (RFC 5256 3)
 
 
-def _subject_group(item: _Item) -> str:
-    return _casemap(base_subject(subject(item.message)))
-
-
 def _ordered_subject(found: list[_Item]) -> list[tuple[_Item, list[_Item]]]:
     """ORDEREDSUBJECT: group by base subject, each by sent date; threads by
     the sent date of their first message (ties: sequence number)."""
     groups: dict[str, list[_Item]] = {}
     for item in sorted(found, key=lambda i: (_sent(i), i.seq)):
-        groups.setdefault(_subject_group(item), []).append(item)
+        groups.setdefault(_subject_key(item), []).append(item)
     threads = [(members[0], members[1:]) for members in groups.values()]
     threads.sort(key=lambda thread: (_sent(thread[0]), thread[0].seq))
     return threads
@@ -795,7 +811,7 @@ def _references(found: list[_Item], number: Callable[[_Item], int]) -> tuple[Thr
     roots = [node for node in by_id.values() if node.parent is None]
 
     # Step 3: prune dummies.
-    roots = _prune(roots, top=True)
+    roots = _prune(roots)
 
     # Step 4: sort the roots by sent date (a dummy by its first child).
     def first_date(node: _Container) -> tuple[datetime, int]:
@@ -809,9 +825,7 @@ def _references(found: list[_Item], number: Callable[[_Item], int]) -> tuple[Thr
     # Step 5: gather roots with the same base subject.
     def thread_subject(node: _Container) -> str:
         source = node.item if node.item is not None else node.children[0].item
-        if source is None:
-            return ""
-        return _casemap(base_subject(subject(source.message)))
+        return "" if source is None else _subject_key(source)
 
     table: dict[str, _Container] = {}
     for node in roots:  # 5.B
@@ -856,35 +870,48 @@ def _references(found: list[_Item], number: Callable[[_Item], int]) -> tuple[Thr
     roots = top
 
     # Step 6: sort every set of siblings by sent date, deepest first.
-    def sort_tree(node: _Container) -> None:
-        for child in node.children:
-            sort_tree(child)
+    for node in _descendants_bottom_up(roots):
         node.children.sort(key=first_date)
-
-    for node in roots:
-        sort_tree(node)
     roots.sort(key=first_date)
     return tuple(_to_thread(node, number) for node in roots)
 
 
-def _prune(nodes: list[_Container], *, top: bool) -> list[_Container]:
+def _descendants_bottom_up(roots: list[_Container]) -> list[_Container]:
+    """Every node under ``roots`` (included), children before their parents.
+
+    Iterative, so that a thread thousands of replies deep does not exhaust
+    Python's recursion limit.
+    """
+    order: list[_Container] = []
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        stack.extend(node.children)
+    order.reverse()
+    return order
+
+
+def _prune(roots: list[_Container]) -> list[_Container]:
     """RFC 5256 3 step 3: remove dummies, promoting their children."""
-    out: list[_Container] = []
-    for node in nodes:
-        node.children = _prune(node.children, top=False)
+    for node in _descendants_bottom_up(roots):
+        kept: list[_Container] = []
         for child in node.children:
+            if child.item is not None:
+                kept.append(child)
+            else:  # a dummy below the root: its (pruned) children move up
+                kept.extend(child.children)
+        node.children = kept
+        for child in kept:
             child.parent = node
-        if node.item is not None:
+    out: list[_Container] = []
+    for node in roots:
+        if node.item is not None or len(node.children) > 1:
             out.append(node)
-        elif not node.children:
-            continue
-        elif not top or len(node.children) == 1:
-            # Promote the children (to the root only if there is just one).
-            for child in node.children:
-                child.parent = None
-            out.extend(node.children)
-        else:
-            out.append(node)
+        elif node.children:
+            # Promoted to the root only when it is the only child.
+            node.children[0].parent = None
+            out.append(node.children[0])
     return out
 
 

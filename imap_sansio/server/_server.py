@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, TypeAlias
 
-from .._commands import Command
+from .._commands import Command, InvalidMailboxName
 from .._config import Config, Limits
 from .._connection import ConnectionState
 from .._events import (
@@ -96,6 +96,20 @@ _NO_SYNC = frozenset({"SELECT", "EXAMINE", "CLOSE", "UNSELECT", "LOGOUT"})
 
 def _fixed_clock() -> datetime:
     return datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _check_mailbox_names(command: Command) -> None:
+    """RFC 3501 5.1.3: a name that is not valid modified UTF-7 names nothing.
+
+    The grammar hands such names on as :class:`InvalidMailboxName` (Dovecot's
+    imaptest expects NO, not BAD): CREATE and RENAME cannot make one, other
+    commands find none.
+    """
+    for field in ("mailbox", "new_mailbox"):
+        value = getattr(command, field, None)
+        if isinstance(value, InvalidMailboxName):
+            code = "CANNOT" if command.name in ("CREATE", "RENAME") else "NONEXISTENT"
+            raise ImapNo(f"Invalid mailbox name: {value.reason}", code)
 
 
 def code_from_name(name: str | None) -> ResponseCode | None:
@@ -370,6 +384,7 @@ class ServerConnection:
         try:
             if handler is None:
                 raise ImapBad(f"{command.name} is not implemented", "CANNOT")
+            _check_mailbox_names(command)
             result = handler(self, argument)
             if self._completed or self.conn.closed:
                 return

@@ -33,6 +33,7 @@ from imap_sansio._commands import (
     Append,
     AppendMessage,
     Authenticate,
+    CancelUpdate,
     Capability,
     Check,
     Close,
@@ -393,7 +394,9 @@ def _search(draw: st.DrawFn, tag: str) -> Search:
     criteria = SearchAnd(keys=tuple(draw(st.lists(search_keys(), min_size=1, max_size=3))))
     opts = draw(
         st.none()
-        | st.lists(st.sampled_from(["MIN", "MAX", "ALL", "COUNT", "SAVE"]), max_size=3).map(tuple)
+        | st.lists(
+            st.sampled_from(["MIN", "MAX", "ALL", "COUNT", "SAVE", "CONTEXT", "UPDATE"]), max_size=3
+        ).map(tuple)
     )
     return Search(
         tag=tag,
@@ -406,7 +409,7 @@ def _search(draw: st.DrawFn, tag: str) -> Search:
 
 @st.composite
 def _qresync(draw: st.DrawFn) -> QResync:
-    known = draw(st.none() | uid_sets())
+    known = draw(st.none() | uid_sets().filter(lambda s: not (s.saved or s.uses_star)))
     match = draw(st.none() | st.tuples(sequence_sets(), uid_sets())) if known else None
     return QResync(
         uidvalidity=draw(st.integers(1, MAX_NUMBER)),
@@ -426,7 +429,11 @@ def _list(draw: st.DrawFn, tag: str) -> List:
         reference=draw(_TEXT),
         patterns=tuple(draw(st.lists(_patterns(), min_size=1, max_size=3))),
         selection=tuple(
-            draw(st.lists(st.sampled_from(["SUBSCRIBED", "REMOTE", "RECURSIVEMATCH"]), max_size=2))
+            draw(
+                st.lists(
+                    st.sampled_from(["SUBSCRIBED", "REMOTE", "RECURSIVEMATCH"]), max_size=2
+                ).filter(lambda s: "RECURSIVEMATCH" not in s or "SUBSCRIBED" in s)
+            )
         ),
         return_options=tuple(
             draw(st.lists(st.sampled_from(["SUBSCRIBED", "CHILDREN", "SPECIAL-USE"]), max_size=2))
@@ -629,6 +636,9 @@ def commands() -> st.SearchStrategy[Command]:
         st.builds(ListRights, tag=tags(), mailbox=mailbox_names(), identifier=text),
         st.builds(GetAcl, tag=tags(), mailbox=mailbox_names()),
         st.builds(MyRights, tag=tags(), mailbox=mailbox_names()),
+        st.builds(
+            CancelUpdate, tag=tags(), tags=st.lists(tags(), min_size=1, max_size=3).map(tuple)
+        ),
     )
 
 
@@ -953,6 +963,8 @@ def _body(command: Command) -> bytes:
             + b" "
             + _string((mode + command.rights).encode())
         )
+    if isinstance(command, CancelUpdate):
+        return b" ".join(_string(t.encode()) for t in command.tags)
     if isinstance(command, DeleteAcl | ListRights):
         return _mailbox(command.mailbox) + b" " + _text(command.identifier)
     raise TypeError(f"cannot encode {type(command).__name__}")

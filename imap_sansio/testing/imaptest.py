@@ -782,6 +782,10 @@ class _Client:
         self.count = 0  # messages this connection knows of (EXISTS - EXPUNGE)
         self.capabilities: tuple[str, ...] = ()
         self.seen_bye = False
+        #: The selected mailbox (lower case), whether read-only, its UIDVALIDITY.
+        self.mailbox: str | None = None
+        self.read_only = False
+        self.uidvalidity = ""
 
     def _collect(self) -> list[_Reply]:
         replies = self.reader.feed(self.conn.data_to_send())
@@ -818,6 +822,8 @@ class _Client:
         word = args[0].value.upper() if args[0].kind == "atom" else ""
         if word == "BYE":
             self.seen_bye = True
+        if word == "OK" and len(args) >= 3 and args[1].value.upper() == "[UIDVALIDITY":
+            self.uidvalidity = args[2].value.rstrip("]")
         if len(args) >= 2 and args[0].value.isdigit() and args[1].kind == "atom":
             name = args[1].value.upper()
             if name == "EXISTS":
@@ -883,6 +889,8 @@ class _Runner:
         self.added: list[str] = []
         self.modseq_idx = 0
         self.modseq_value = 0
+        #: (mailbox, UIDVALIDITY, UID) -> the connection that saw it \Recent.
+        self.recent_owner: dict[tuple[str, str, int], int] = {}
 
     # ------------------------------------------------------------ set-up
 
@@ -944,6 +952,7 @@ class _Runner:
         if order >= _STATES.index("selected"):
             for client in self.clients:
                 self.setup_command(client, f"SELECT {_quote(self.mailbox)}")
+                client.mailbox = self.mailbox.lower()
         return None
 
     def setup_command(self, client: _Client, command: str) -> None:
@@ -1217,7 +1226,7 @@ class _Runner:
         best: list[tuple[int, str]] = [(0, "")] * len(expectations)
         mismatches = 0
         first_extra: str | None = None
-        waiting: dict[str, ScriptCommand] = {}
+        waiting: dict[str, tuple[ScriptCommand, str]] = {}
         for cmd in group.commands:
             try:
                 text = self.expand_all(cmd.text)
@@ -1230,7 +1239,7 @@ class _Runner:
                 text = self.append_command(text[7:])
             if client.conn.closed:
                 raise self.fail(group_index, group, "Unexpected disconnection")
-            waiting[client.send(text)] = cmd
+            waiting[client.send(text)] = (cmd, text)
         for reply in client.take(track=False):
             if reply.kind == "untagged":
                 if expectations or not self.script.ignore_extra_untagged:
@@ -1244,7 +1253,7 @@ class _Runner:
                 self.renumber(reply)
                 self.protocol_check(group_index, group, client, reply)
             elif reply.kind == "tagged" and reply.tag in waiting:
-                cmd = waiting.pop(reply.tag)
+                cmd, sent = waiting.pop(reply.tag)
                 if self.match_args(cmd.reply, reply.args, None, prefix=True) is not None:
                     raise self.fail(
                         group_index,
@@ -1252,11 +1261,10 @@ class _Runner:
                         f"Expected tagged reply '{_args_to_str(cmd.reply)}', got "
                         f"'{reply.raw.split(' ', 1)[1] if ' ' in reply.raw else reply.raw}'",
                     )
-                if cmd.text.lower() in ("close", "unselect"):
-                    client.count = 0
+                self.track_selection(client, sent, reply)
         if waiting:
             if client.conn.closed and group.have_bye and client.seen_bye:
-                bad = [c for c in waiting.values() if _args_to_str(c.reply) != ""]
+                bad = [c for c, _ in waiting.values() if _args_to_str(c.reply) != ""]
                 if bad:
                     raise self.fail(
                         group_index,
@@ -1343,6 +1351,20 @@ class _Runner:
                 if seqs[i] >= seq:
                     seqs[i] = 0 if seqs[i] == seq else seqs[i] - 1
 
+    def track_selection(self, client: _Client, sent: str, reply: _Reply) -> None:
+        words = sent.split(" ", 1)
+        verb = words[0].lower()
+        ok = _status(reply) == "OK"
+        if verb in ("close", "unselect") and ok:
+            client.count, client.mailbox = 0, None
+        elif verb in ("select", "examine"):
+            selected = parse_args(words[1]) if len(words) > 1 else ()
+            if ok and selected and selected[0].is_astring:
+                client.mailbox = selected[0].value.lower()
+                client.read_only = verb == "examine"
+            else:
+                client.mailbox = None
+
     def protocol_check(
         self, group_index: int, group: CommandGroup, client: _Client, reply: _Reply
     ) -> None:
@@ -1360,6 +1382,35 @@ class _Runner:
         if name == "FETCH" and not 1 <= seq <= client.count:
             raise self.fail(
                 group_index, group, f"protocol error: FETCH {seq} with {client.count} messages"
+            )
+        if name == "FETCH" and len(args) >= 3 and args[2].kind == "list":
+            self.check_recent(group_index, group, client, args[2].items)
+
+    def check_recent(
+        self, group_index: int, group: CommandGroup, client: _Client, items: Sequence[Arg]
+    ) -> None:
+        """RFC 3501 2.3.2: \\Recent belongs to one session only (imaptest checks it)."""
+        if client.mailbox is None or client.read_only:
+            return
+        uid: int | None = None
+        recent = False
+        for key, value in zip(items[::2], items[1::2], strict=False):
+            name = key.value.upper() if key.kind == "atom" else ""
+            if name == "UID" and value.value.isdigit():
+                uid = int(value.value)
+            elif name == "FLAGS" and value.kind == "list":
+                recent = any(f.value.lower() == "\\recent" for f in value.items)
+        if uid is None or not recent:
+            return
+        owner = self.recent_owner.setdefault(
+            (client.mailbox, client.uidvalidity, uid), client.index
+        )
+        if owner != client.index:
+            raise self.fail(
+                group_index,
+                group,
+                f"protocol error: UID {uid} is \\Recent in connections {owner + 1} "
+                f"and {client.index + 1}",
             )
 
     def run(self) -> ImaptestResult:

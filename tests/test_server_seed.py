@@ -1,0 +1,357 @@
+"""Net::IMAP::Server defects of the session commands and the server core, proved fixed.
+
+Each test names the seed's defect; the expected bytes come from the RFCs
+(RFC 3501 unless noted) and DESIGN.md's error rule: an unexpected backend
+exception becomes ``NO [SERVERBUG]`` with nothing internal leaked and the
+connection keeps working; ImapNo/ImapBad are relayed with code and text.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+import pytest
+
+from imap_sansio._commands import Command
+from imap_sansio._parser import CommandReader, register_command, unregister_command
+from imap_sansio._secret import Secret
+from imap_sansio._state import State
+from imap_sansio.server import (
+    AppendResult,
+    Completion,
+    ImapBad,
+    ImapNo,
+    IMAPServer,
+    MemoryBackend,
+    ServerConnection,
+)
+from imap_sansio.server._memory import MemoryAccount
+from imap_sansio.testing.transcript import play
+
+SECRET_DETAIL = "db password is hunter2"
+
+
+class _FailingAccount(MemoryAccount):
+    """An account whose APPEND raises what the test asks for."""
+
+    error: ClassVar[BaseException] = RuntimeError(SECRET_DETAIL)
+
+    def append(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        flags: Collection[str] = (),
+        internal_date: datetime,
+    ) -> AppendResult:
+        raise type(self).error
+
+
+def _backend_with_failing_append(error: BaseException) -> MemoryBackend:
+    account_class = type("Account", (_FailingAccount,), {"error": error})
+
+    class Backend(MemoryBackend):
+        def authenticate(
+            self, username: str, password: Secret[str], *, authzid: str | None = None
+        ) -> MemoryAccount:
+            account = super().authenticate(username, password, authzid=authzid)
+            return account_class(self, username, account._user)  # type: ignore[no-any-return]
+
+    return Backend(users={"alice": "secret"})
+
+
+class _FailingAuthBackend(MemoryBackend):
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(users={"alice": "secret"})
+        self.error = error
+
+    def authenticate(
+        self, username: str, password: Secret[str], *, authzid: str | None = None
+    ) -> MemoryAccount:
+        raise self.error
+
+
+LOGIN = """
+    C: a1 LOGIN alice secret
+    S: a1 OK $ANY
+"""
+
+
+# ------------------------------------------------- the error rule, everywhere
+
+
+def test_an_exception_after_an_append_literal_answers_serverbug_and_the_session_goes_on() -> None:
+    """Seed defect: an exception after a literal dropped the connection."""
+    errors: list[BaseException] = []
+    server = IMAPServer(
+        _backend_with_failing_append(RuntimeError(SECRET_DETAIL)), on_error=errors.append
+    )
+    play(
+        server,
+        LOGIN
+        + """
+        C: a2 APPEND INBOX {5}
+        S: + $ANY
+        C: hello
+        S: a2 NO [SERVERBUG] Internal server error
+        C: a3 NOOP
+        S: a3 OK NOOP completed
+        C: a4 APPEND INBOX {5+}
+        C: hello
+        S: a4 NO [SERVERBUG] Internal server error
+        C: a5 SELECT INBOX
+        S: * FLAGS ($ANY)
+        S: * 0 EXISTS
+        S: * 0 RECENT
+        S: * OK [UIDVALIDITY $NUMBER] UIDs valid
+        S: * OK [UIDNEXT 1] Predicted next UID
+        S: * OK [PERMANENTFLAGS ($ANY)] Flags permitted
+        S: a5 OK [READ-WRITE] SELECT completed
+        """,
+    )
+    assert [str(e) for e in errors] == [SECRET_DETAIL, SECRET_DETAIL]
+
+
+def test_imapno_and_imapbad_from_the_backend_are_relayed_with_code_and_text() -> None:
+    for error, answer in (
+        (
+            ImapNo("Quota exceeded (storage)", "OVERQUOTA"),
+            "a2 NO [OVERQUOTA] Quota exceeded (storage)",
+        ),
+        (ImapNo("Try again later", None), "a2 NO Try again later"),
+        (ImapBad("That makes no sense", "CLIENTBUG"), "a2 BAD [CLIENTBUG] That makes no sense"),
+    ):
+        server = IMAPServer(_backend_with_failing_append(error))
+        play(
+            server,
+            LOGIN
+            + f"""
+            C: a2 APPEND INBOX {{5}}
+            S: + $ANY
+            C: hello
+            S: {answer}
+            C: a3 NOOP
+            S: a3 OK NOOP completed
+            """,
+        )
+
+
+def _plain(username: str, password: str) -> str:
+    return base64.b64encode(f"\0{username}\0{password}".encode()).decode()
+
+
+def test_an_exception_inside_authenticate_answers_serverbug_and_the_session_goes_on() -> None:
+    errors: list[BaseException] = []
+    server = IMAPServer(_FailingAuthBackend(RuntimeError(SECRET_DETAIL)), on_error=errors.append)
+    play(
+        server,
+        f"""
+        C: a1 AUTHENTICATE PLAIN
+        S: +$ANY
+        C: {_plain("alice", "secret")}
+        S: a1 NO [SERVERBUG] Internal server error
+        C: a2 AUTHENTICATE PLAIN {_plain("alice", "secret")}
+        S: a2 NO [SERVERBUG] Internal server error
+        C: a3 AUTHENTICATE LOGIN
+        S: + VXNlcm5hbWU6
+        C: {base64.b64encode(b"alice").decode()}
+        S: + UGFzc3dvcmQ6
+        C: {base64.b64encode(b"secret").decode()}
+        S: a3 NO [SERVERBUG] Internal server error
+        C: a4 CAPABILITY
+        S: * CAPABILITY $ANY
+        S: a4 OK CAPABILITY completed
+        """,
+    )
+    assert len(errors) == 3
+    assert all(str(e) == SECRET_DETAIL for e in errors)
+
+
+def test_imapno_from_authenticate_is_relayed() -> None:
+    server = IMAPServer(_FailingAuthBackend(ImapNo("Service unavailable", "UNAVAILABLE")))
+    play(
+        server,
+        f"""
+        C: a1 AUTHENTICATE PLAIN
+        S: +$ANY
+        C: {_plain("alice", "secret")}
+        S: a1 NO [UNAVAILABLE] Service unavailable
+        C: a2 LOGIN alice secret
+        S: a2 NO [UNAVAILABLE] Service unavailable
+        C: a3 NOOP
+        S: a3 OK NOOP completed
+        """,
+    )
+
+
+# ------------------------------------------------ CLOSE and SELECT semantics
+
+
+def _seeded_server(*flag_sets: tuple[str, ...]) -> tuple[IMAPServer, MemoryBackend]:
+    backend = MemoryBackend(users={"alice": "secret"})
+    account = backend.account("alice")
+    for i, flags in enumerate(flag_sets, 1):
+        account.append(
+            "INBOX",
+            f"Subject: m{i}\r\n\r\nbody {i}\r\n".encode(),
+            flags=flags,
+            internal_date=datetime.fromisoformat("2024-01-01T00:00:00+00:00"),
+        )
+    return IMAPServer(backend), backend
+
+
+SELECT_3 = """
+    C: a2 SELECT INBOX
+    S: * FLAGS ($ANY)
+    S: * 3 EXISTS
+    S: * 3 RECENT
+    S: * OK [UNSEEN 1] $ANY
+    S: * OK [UIDVALIDITY $UIDVALIDITY] UIDs valid
+    S: * OK [UIDNEXT 4] Predicted next UID
+    S: * OK [PERMANENTFLAGS ($ANY)] Flags permitted
+    S: a2 OK [READ-WRITE] SELECT completed
+"""
+
+
+def test_close_expunges_silently() -> None:
+    """Seed defect: CLOSE sent EXPUNGE responses (RFC 3501 6.4.2: "No untagged
+    EXPUNGE responses are sent")."""
+    server, backend = _seeded_server((), ("\\Deleted",), ())
+    play(
+        server,
+        LOGIN
+        + SELECT_3
+        + """
+        C: a3 CLOSE
+        S: a3 OK CLOSE completed
+        """,
+    )
+    assert backend.account("alice").status("INBOX").messages == 2
+
+
+def test_select_while_selected_does_not_expunge_the_old_mailbox() -> None:
+    """Seed defect: SELECT while selected expunged the old mailbox (RFC 3501
+    6.3.1: only CLOSE expunges)."""
+    server, backend = _seeded_server((), ("\\Deleted",), ())
+    backend.account("alice").create_mailbox("Other")
+    play(
+        server,
+        LOGIN
+        + SELECT_3
+        + """
+        C: a3 SELECT Other
+        S: * FLAGS ($ANY)
+        S: * 0 EXISTS
+        S: * 0 RECENT
+        S: * OK [UIDVALIDITY $NUMBER] UIDs valid
+        S: * OK [UIDNEXT 1] Predicted next UID
+        S: * OK [PERMANENTFLAGS ($ANY)] Flags permitted
+        S: a3 OK [READ-WRITE] SELECT completed
+        """,
+    )
+    assert backend.account("alice").status("INBOX").messages == 3
+
+
+@pytest.mark.parametrize(
+    ("flag_sets", "unseen_line"),
+    [
+        ((), None),
+        ((("\\Seen",), ("\\Seen",)), None),
+        ((("\\Seen",), (), ()), "* OK [UNSEEN 2] $ANY"),
+    ],
+)
+def test_unseen_0_is_never_sent(
+    flag_sets: tuple[tuple[str, ...], ...], unseen_line: str | None
+) -> None:
+    """Seed defect: ``[UNSEEN 0]``; RFC 3501 6.3.1 (and 7.1): the number of the
+    first unseen message, so only when there is one."""
+    server, _ = _seeded_server(*flag_sets)
+    count = len(flag_sets)
+    lines = [
+        "C: a2 EXAMINE INBOX",
+        "S: * FLAGS ($ANY)",
+        f"S: * {count} EXISTS",
+        "S: * $NUMBER RECENT",
+        *([f"S: {unseen_line}"] if unseen_line else []),
+        "S: * OK [UIDVALIDITY $NUMBER] UIDs valid",
+        f"S: * OK [UIDNEXT {count + 1}] Predicted next UID",
+        "S: * OK [PERMANENTFLAGS ()] $ANY",
+        "S: a2 OK [READ-ONLY] EXAMINE completed",
+    ]
+    play(server, LOGIN + "\n".join(lines) + "\n")
+
+
+# --------------------------------------------------- the extension hook
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class XDoctor(Command):
+    """``XDOCTOR <patient>``: an application's own command."""
+
+    name: ClassVar[str] = "XDOCTOR"
+    patient: str
+
+
+def _parse_xdoctor(tag: str, reader: CommandReader, uid: bool) -> Command:
+    reader.sp("XDOCTOR")
+    return XDoctor(tag=tag, patient=reader.astring("patient").decode("utf-8"))
+
+
+def _xdoctor(session: ServerConnection, command: XDoctor) -> Completion:
+    account = session.require_account()
+    if command.patient == "nobody":
+        raise ImapNo("No such patient", "NONEXISTENT")
+    session.untagged_ok(f"{command.patient} is fine, says {account.username}'s doctor")
+    return Completion(text="XDOCTOR completed")
+
+
+@pytest.fixture
+def xdoctor_grammar() -> Iterator[None]:
+    register_command("XDOCTOR", _parse_xdoctor)
+    yield
+    unregister_command("XDOCTOR")
+
+
+def test_an_application_adds_a_command_end_to_end(xdoctor_grammar: None) -> None:
+    server = IMAPServer(MemoryBackend(users={"alice": "secret"}))
+    server.add_command(
+        "XDOCTOR",
+        XDoctor,
+        _xdoctor,
+        states=[State.AUTHENTICATED, State.SELECTED],
+        capabilities=["XDOCTOR"],
+    )
+    play(
+        server,
+        """
+        C: a0 XDOCTOR bob
+        S: a0 BAD $ANY
+        C: a1 LOGIN alice secret
+        S: a1 OK [CAPABILITY $ANY XDOCTOR$ANY] LOGIN completed
+        C: a2 XDOCTOR "bob smith"
+        S: * OK bob smith is fine, says alice's doctor
+        S: a2 OK XDOCTOR completed
+        C: a3 XDOCTOR nobody
+        S: a3 NO [NONEXISTENT] No such patient
+        C: a4 XDOCTOR
+        S: a4 BAD $ANY
+        C: a5 CAPABILITY
+        S: * CAPABILITY $ANY XDOCTOR$ANY
+        S: a5 OK CAPABILITY completed
+        """,
+    )
+
+
+def test_a_server_without_the_command_still_refuses_it(xdoctor_grammar: None) -> None:
+    play(
+        IMAPServer(MemoryBackend(users={"alice": "secret"})),
+        LOGIN
+        + """
+        C: a2 XDOCTOR bob
+        S: a2 BAD $ANY
+        """,
+    )
