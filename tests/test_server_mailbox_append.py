@@ -318,6 +318,19 @@ def test_append_into_a_mailbox_examined_elsewhere_is_allowed(server: IMAPServer)
     )
 
 
+def test_copy_into_a_mailbox_examined_elsewhere_is_allowed(
+    backend: MemoryBackend, server: IMAPServer
+) -> None:
+    # The same seed defect, for COPY (handled in _cmd_message).
+    make(backend, "Archive")
+    backend.account("alice").append("INBOX", b"m\r\n", internal_date=DATE)
+    alice, reader = Session(server), Session(server)
+    reader(b"e EXAMINE Archive")
+    alice(b"s SELECT INBOX")
+    assert alice(b"c COPY 1 Archive") == lines("c OK [COPYUID 2 1 1] COPY completed")
+    assert reader(b"n NOOP") == lines("* 1 EXISTS", "n OK NOOP completed")
+
+
 def test_append_from_the_authenticated_state(server: IMAPServer) -> None:
     alice = Session(server)
     assert alice(b"a APPEND INBOX " + literal(b"m\r\n")) == lines(

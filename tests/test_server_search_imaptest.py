@@ -197,3 +197,34 @@ def run_script(name: str) -> None:
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_imaptest_script_passes(name: str) -> None:
     run_script(name)
+
+
+QUERIES = [
+    b"SEARCH TEXT x",
+    b"SEARCH BODY x",
+    b'SEARCH HEADER X-Foo ""',
+    b"SEARCH SENTON 1-Jan-2000 SENTBEFORE 1-Jan-2010",
+    b"SEARCH FROM a TO b CC c BCC d SUBJECT e",
+    b"SORT (ARRIVAL CC DATE FROM SIZE SUBJECT TO DISPLAYFROM DISPLAYTO) UTF-8 ALL",
+    b"THREAD REFERENCES UTF-8 ALL",
+    b"THREAD ORDEREDSUBJECT UTF-8 ALL",
+]
+
+
+def test_every_key_answers_ok_over_all_imaptest_messages() -> None:
+    # 175 messages, some of them malformed on purpose (the "broken" and
+    # "nil" fixtures): no key, sort criterion or threading may fail on one.
+    backend = MemoryBackend(users={"user": "pass"})
+    account = backend.account("user")
+    for mbox in sorted(IMAPTEST.glob("*.mbox")):
+        for when, data in read_mbox(mbox):
+            account.append("INBOX", data, internal_date=when)
+    errors: list[BaseException] = []
+    session = IMAPServer(backend, on_error=errors.append).connect()
+    session.data_to_send()
+    session.receive_data(b"L LOGIN user pass\r\nS SELECT INBOX\r\n")
+    session.data_to_send()
+    for query in QUERIES:
+        session.receive_data(b"T " + query + b"\r\n")
+        assert session.data_to_send().splitlines()[-1].startswith(b"T OK "), query
+    assert errors == []

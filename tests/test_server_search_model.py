@@ -268,3 +268,26 @@ def test_search_agrees_with_the_model(messages: list[Spec], queries: list[Builde
         assert session.data_to_send() == (
             f"* SEARCH{' ' if uids else ''}{uids}\r\nB OK SEARCH completed\r\n".encode()
         ), text
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.binary(max_size=300), min_size=1, max_size=4))
+def test_any_message_bytes_can_be_searched_sorted_and_threaded(blobs: list[bytes]) -> None:
+    backend = MemoryBackend(users={"u": "p"})
+    account = backend.account("u")
+    for blob in blobs:
+        account.append("INBOX", blob, internal_date=FILLER_DATE)
+    errors: list[BaseException] = []
+    session = IMAPServer(backend, on_error=errors.append).connect()
+    session.data_to_send()
+    session.receive_data(b"L LOGIN u p\r\nS SELECT INBOX\r\n")
+    session.data_to_send()
+    for query in (
+        b"SEARCH CHARSET UTF-8 OR TEXT x OR BODY y OR HEADER Z z OR FROM a SENTON 1-Jan-2000",
+        b"SORT (DATE SUBJECT FROM DISPLAYTO CC) UTF-8 ALL",
+        b"THREAD REFERENCES UTF-8 ALL",
+        b"THREAD ORDEREDSUBJECT UTF-8 ALL",
+    ):
+        session.receive_data(b"T " + query + b"\r\n")
+        assert session.data_to_send().splitlines()[-1].startswith(b"T OK "), query
+    assert errors == []
