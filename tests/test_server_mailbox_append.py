@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
-from test_server_mailbox_hierarchy import DATE, PlainBackend, Session, lines, make
+from test_server_mailbox_hierarchy import (
+    DATE,
+    PlainAccount,
+    PlainBackend,
+    Session,
+    lines,
+    make,
+)
 
 from imap_sansio._config import Config, Limits
-from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.server import AppendResult, IMAPServer, MemoryBackend
 
 #: RFC 3501 6.3.11's example message, 310 octets with CRLF.
 RFC3501_MESSAGE = (
@@ -389,6 +397,27 @@ def test_multiappend_failing_in_the_store_takes_back_what_it_stored(
     assert alice(b"c APPEND INBOX " + literal(b"x\r\n") + b" " + literal(b"y\r\n")) == lines(
         "c OK [APPENDUID 1 3:4] APPEND completed"
     )
+
+
+def test_multiappend_with_a_failing_store_takes_back_what_it_stored() -> None:
+    # The error rule (NO [SERVERBUG]) and all or nothing, for any backend.
+    backend = PlainBackend()
+    calls = itertools.count()
+    original = PlainAccount.append
+
+    def flaky(self: PlainAccount, name: str, data: bytes, **kwargs: Any) -> AppendResult:
+        if next(calls) == 1:
+            raise RuntimeError("disk on fire")
+        return original(self, name, data, **kwargs)
+
+    errors: list[BaseException] = []
+    alice = Session(IMAPServer(backend, on_error=errors.append))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(PlainAccount, "append", flaky)
+        out = alice(b"a APPEND INBOX " + literal(b"1\r\n") + b" " + literal(b"2\r\n"))
+    assert out == lines("a NO [SERVERBUG] Internal server error")
+    assert [str(e) for e in errors] == ["disk on fire"]
+    assert backend.inner.account("alice").status("INBOX").messages == 0
 
 
 def test_multiappend_too_big_message_stores_none() -> None:

@@ -196,3 +196,30 @@ def test_esearch_modseq_is_the_highest_of_the_reported_messages() -> None:
     assert run(session, b"A SEARCH RETURN () MODSEQ %d" % (max(modseqs.values()) + 1)) == (
         b'* ESEARCH (TAG "A")\r\nA OK SEARCH completed\r\n'
     )
+
+
+@pytest.mark.xfail(
+    reason="engine: $ in FETCH/STORE/COPY/MOVE is resolved when the command is "
+    "parsed, before an earlier pipelined SEARCH RETURN (SAVE) has run",
+    strict=False,
+)
+def test_pipelined_fetch_dollar_uses_the_result_of_the_search_before_it(
+    session: ServerConnection,
+) -> None:
+    # RFC 5182 2.2 example 2 (RFC 9051 6.4.4.4): SEARCH (SAVE) and FETCH $
+    # may be pipelined; the server runs them in order (RFC 5182 2.3).
+    session.receive_data(b"A282 SEARCH RETURN (SAVE) SEEN\r\nA283 FETCH $ (UID)\r\n")
+    assert session.data_to_send() == (
+        b"A282 OK SEARCH completed, result saved\r\n"
+        b"* 1 FETCH (UID 2)\r\n* 5 FETCH (UID 6)\r\nA283 OK FETCH completed\r\n"
+    )
+
+
+def test_pipelined_search_dollar_uses_the_result_of_the_search_before_it(
+    session: ServerConnection,
+) -> None:
+    # Inside search keys, $ is resolved when the SEARCH runs.
+    session.receive_data(b"A SEARCH RETURN (SAVE) SEEN\r\nB UID SEARCH $\r\n")
+    assert session.data_to_send() == (
+        b"A OK SEARCH completed, result saved\r\n* SEARCH 2 6\r\nB OK SEARCH completed\r\n"
+    )

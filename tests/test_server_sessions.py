@@ -26,7 +26,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from imap_sansio.server import IMAPServer, MemoryBackend, ServerConnection
 from imap_sansio.testing.transcript import play
 
-SESSIONS = 3
+SESSIONS = 4
+#: Sessions 0..WRITERS-1 SELECT the mailbox; the others EXAMINE it (read-only).
+WRITERS = 3
 FLAGS = ("\\Seen", "\\Flagged", "\\Answered", "\\Deleted", "$Label")
 DATE = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -48,6 +50,8 @@ class ModelClient:
     flags: list[frozenset[str] | None] = field(default_factory=list)
     next_tag: int = 0
     idle_tag: str | None = None
+    #: UIDs this client has seen with \Recent in a FETCH FLAGS.
+    recent: set[int] = field(default_factory=set)
     log: list[bytes] = field(default_factory=list)
 
     def apply(self, line: bytes, *, expunge_forbidden: bool) -> None:
@@ -77,6 +81,9 @@ class ModelClient:
             if f := _FLAGS_ITEM.search(items):
                 names = f.group(1).decode().split()
                 self.flags[seq - 1] = frozenset(n for n in names if n != "\\Recent")
+                uid_now = self.uids[seq - 1]
+                if uid_now is not None and "\\Recent" in names:
+                    self.recent.add(uid_now)
         elif m := _SEARCH.fullmatch(line):
             numbers = [int(n) for n in m.group(1).split()]
             assert all(n >= 1 for n in numbers), line
@@ -91,12 +98,12 @@ class Sessions(RuleBasedStateMachine):
             self.account.append("INBOX", b"Subject: %d\r\n\r\nx\r\n" % i, internal_date=DATE)
         self.server = IMAPServer(self.backend)
         self.clients: list[ModelClient] = []
-        for _ in range(SESSIONS):
+        for index in range(SESSIONS):
             client = ModelClient(self.server.connect())
             client.conn.data_to_send()
             self.clients.append(client)
             self.command(client, b"LOGIN alice secret")
-            self.command(client, b"SELECT INBOX")
+            self.command(client, b"SELECT INBOX" if index < WRITERS else b"EXAMINE INBOX")
             self.checkpoint_of(client)
 
     # ------------------------------------------------------------ plumbing
@@ -172,7 +179,7 @@ class Sessions(RuleBasedStateMachine):
         self.poll_idlers()
 
     @rule(
-        s=st.integers(0, SESSIONS - 1),
+        s=st.integers(0, WRITERS - 1),
         data=st.data(),
         op=st.sampled_from([b"+FLAGS", b"-FLAGS", b"FLAGS", b"+FLAGS.SILENT"]),
         flags=st.sets(st.sampled_from(FLAGS), max_size=2),
@@ -205,7 +212,7 @@ class Sessions(RuleBasedStateMachine):
             assert old is not None
             client.flags[index] = old | frozenset(flags)
 
-    @rule(s=st.integers(0, SESSIONS - 1), data=st.data())
+    @rule(s=st.integers(0, WRITERS - 1), data=st.data())
     def delete_and_expunge(self, s: int, data: st.DataObject) -> None:
         client = self.clients[s]
         self.end_idle(client)
@@ -215,7 +222,7 @@ class Sessions(RuleBasedStateMachine):
         self.command(client, b"STORE %d +FLAGS (\\Deleted)" % seq)
         self.command(client, b"EXPUNGE")
 
-    @rule(s=st.integers(0, SESSIONS - 1), data=st.data())
+    @rule(s=st.integers(0, WRITERS - 1), data=st.data())
     def uid_expunge(self, s: int, data: st.DataObject) -> None:
         client = self.clients[s]
         self.end_idle(client)
@@ -277,6 +284,14 @@ class Sessions(RuleBasedStateMachine):
         self.checkpoint_of(self.clients[s])
 
     # ---------------------------------------------------------- invariants
+
+    @invariant()
+    def recent_goes_to_one_session_only(self) -> None:
+        """RFC 3501 2.3.2: \\Recent is given to one session (of those that SELECT)."""
+        seen: dict[int, int] = {}
+        for index, client in enumerate(self.clients[:WRITERS]):
+            for uid in client.recent:
+                assert seen.setdefault(uid, index) == index, (uid, seen[uid], index)
 
     @invariant()
     def every_client_holds_its_sessions_view(self) -> None:
@@ -431,4 +446,45 @@ def test_flags_changed_then_message_expunged_sends_only_the_expunge() -> None:
         S1: * 2 FETCH (FLAGS (\\Seen$ANY) UID 3)
         S1: a1 OK NOOP completed
         """,
+    )
+
+
+def _selected(count: int, deleted: tuple[int, ...] = ()) -> tuple[ServerConnection, MemoryBackend]:
+    backend = MemoryBackend(users={"alice": "secret"})
+    account = backend.account("alice")
+    for i in range(1, count + 1):
+        flags = ("\\Deleted",) if i in deleted else ()
+        account.append("INBOX", b"m%d\r\n" % i, flags=flags, internal_date=DATE)
+    conn = IMAPServer(backend).connect()
+    conn.receive_data(b"a LOGIN alice secret\r\nb SELECT INBOX\r\n")
+    conn.data_to_send()
+    return conn, backend
+
+
+def test_pipelined_fetch_after_noop_sees_what_the_noop_announced() -> None:
+    """RFC 3501 5.5: commands are executed to completion in the order given,
+    so the FETCH's numbers count the message the NOOP announced."""
+    conn, backend = _selected(0)
+    backend.account("alice").append("INBOX", b"new\r\n", internal_date=DATE)
+    conn.receive_data(b"x1 NOOP\r\nx2 FETCH 1 (UID)\r\n")
+    assert conn.data_to_send() == (
+        b"* 1 EXISTS\r\n* 1 RECENT\r\nx1 OK NOOP completed\r\n"
+        b"* 1 FETCH (UID 1)\r\nx2 OK FETCH completed\r\n"
+    )
+
+
+def test_pipelined_fetch_after_append_sees_the_appended_message() -> None:
+    conn, _ = _selected(0)
+    conn.receive_data(b"x1 APPEND INBOX {3+}\r\nnew\r\nx2 FETCH 1 (UID)\r\n")
+    assert conn.data_to_send() == (
+        b"* 1 EXISTS\r\n* 1 RECENT\r\nx1 OK [APPENDUID 1 1] APPEND completed\r\n"
+        b"* 1 FETCH (UID 1)\r\nx2 OK FETCH completed\r\n"
+    )
+
+
+def test_pipelined_fetch_after_expunge_uses_the_new_numbers() -> None:
+    conn, _ = _selected(3, deleted=(1,))
+    conn.receive_data(b"x1 EXPUNGE\r\nx2 FETCH 2 (UID)\r\n")
+    assert conn.data_to_send() == (
+        b"* 1 EXPUNGE\r\nx1 OK EXPUNGE completed\r\n* 2 FETCH (UID 3)\r\nx2 OK FETCH completed\r\n"
     )

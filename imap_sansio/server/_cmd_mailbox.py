@@ -26,6 +26,7 @@ from .._commands import (
     Delete,
     GetQuota,
     GetQuotaRoot,
+    InvalidMailboxName,
     List,
     Lsub,
     Namespace,
@@ -248,7 +249,9 @@ def list_command(session: ServerConnection, command: List) -> None:
     status_items = command.return_status
     if status_items is not None:
         _check_status_items(status_items)
-    patterns = command.patterns
+    if isinstance(command.reference, InvalidMailboxName):
+        return  # RFC 3501 5.1.3: not modified UTF-7, so it names nothing
+    patterns = tuple(p for p in command.patterns if not isinstance(p, InvalidMailboxName))
     if command.extended:
         # RFC 5258 3: an extended LIST never treats "" as the request for
         # the delimiter; empty patterns are ignored for matching.
@@ -305,6 +308,10 @@ def list_command(session: ServerConnection, command: List) -> None:
 def lsub(session: ServerConnection, command: Lsub) -> None:
     """RFC 3501 6.3.9: subscribed names, ``\\Noselect`` for unsubscribed levels."""
     account = session.require_account()
+    if isinstance(command.reference, InvalidMailboxName) or isinstance(
+        command.pattern, InvalidMailboxName
+    ):
+        return  # RFC 3501 5.1.3: not modified UTF-7, so it matches nothing
     for entry in lsub_entries(
         account.subscriptions(), account.list_mailboxes(), command.reference, command.pattern
     ):
@@ -392,7 +399,7 @@ def append(session: ServerConnection, command: Append) -> Completion:
     the grammar has already refused impossible dates (RFC 3501 9
     ``date-time``), so the event carries an aware datetime or None (then the
     internal date is the server clock, ``session.now()``).  With several
-    messages it is all or nothing (RFC 3502 6): if one fails, those stored
+    messages it is all or nothing (RFC 3502 3): if one fails, those stored
     before it are removed again.  A missing mailbox is ``NO [TRYCREATE]``
     (from the account).  The OK carries APPENDUID (RFC 4315 3).  An APPEND to
     the selected mailbox is announced by the sync before the OK (EXISTS), to
@@ -422,7 +429,7 @@ def append(session: ServerConnection, command: Append) -> Completion:
     try:
         for data, flags, internal_date in prepared:
             results.append(account.append(name, data, flags=flags, internal_date=internal_date))
-    except BaseException:
+    except Exception:
         _undo_append(session, account, name, results)
         raise
     code = None
@@ -436,7 +443,7 @@ def append(session: ServerConnection, command: Append) -> Completion:
 def _undo_append(
     session: ServerConnection, account: Account, name: str, results: list[AppendResult]
 ) -> None:
-    """Remove what a failed MULTIAPPEND stored (RFC 3502 6: all or nothing)."""
+    """Remove what a failed MULTIAPPEND stored (RFC 3502 3: all or nothing)."""
     if not results:
         return
     uids = [result.uid for result in results]

@@ -3,7 +3,7 @@
 FETCH (RFC 3501 6.4.5, 7.4.2; RFC 9051 6.4.5, 7.5.2) with BINARY (RFC 3516)
 and the CONDSTORE items (RFC 7162 3.1.4); STORE (RFC 3501 6.4.6, RFC 7162
 3.1.3 UNCHANGEDSINCE); COPY (RFC 3501 6.4.7, COPYUID from RFC 4315 3); MOVE
-(RFC 6851).  The UID forms (RFC 3501 6.4.8) arrive as the same events with
+(RFC 6851); FETCH PREVIEW (RFC 8970) too.  The UID forms (RFC 3501 6.4.8) arrive as the same events with
 ``uid=True``; the engine has already resolved every message set to UIDs.
 
 Messages another session expunged, of which this one has not been told yet
@@ -154,6 +154,9 @@ def _needs_bytes(item: FetchItem) -> bool:
     return True  # sections, BINARY, BINARY.SIZE, PREVIEW
 
 
+_SUPPORTED = (FetchAttribute, FetchBody, FetchBinary, FetchBinarySize, FetchPreview)
+
+
 def _check_items(command: Fetch) -> tuple[FetchItem, ...]:
     """The items in the order asked, duplicates dropped; BAD for what is not offered."""
     seen: dict[FetchItem, None] = {}
@@ -162,9 +165,7 @@ def _check_items(command: Fetch) -> tuple[FetchItem, ...]:
             # Items of extensions this server does not advertise (RFC 3501
             # 6.4.5 lists the rest): a BAD, never an empty "* 1 FETCH ()".
             raise ImapBad(f"FETCH {item.name} is not supported", "CLIENTBUG")
-        if not isinstance(item, FetchAttribute | FetchBody | FetchBinary | FetchBinarySize) and (
-            not isinstance(item, FetchPreview)
-        ):
+        if not isinstance(item, _SUPPORTED):  # ANNOTATION (RFC 5257)
             raise ImapBad("FETCH item not supported", "CLIENTBUG")
         seen.setdefault(item, None)
     if command.vanished:
@@ -217,14 +218,13 @@ def _partial(
 class _FetchMessage:
     """One message's data source during one FETCH: parsed once, on demand."""
 
-    __slots__ = ("_loaded", "_message", "_raw", "gone", "info", "mailbox", "uid")
+    __slots__ = ("_loaded", "_message", "gone", "info", "mailbox", "uid")
 
     def __init__(self, mailbox: Mailbox, uid: int, info: MessageInfo | None, gone: bool) -> None:
         self.mailbox = mailbox
         self.uid = uid
         self.info = info
         self.gone = gone or info is None
-        self._raw: bytes | None = None
         self._loaded = False
         self._message: Message | None = None
 
