@@ -255,25 +255,21 @@ def _fetch_item(
 ) -> FetchDataItem | None:
     """One FETCH response item, or None when there is nothing to say (expunged)."""
     uid, info = source.uid, source.info
-    if isinstance(item, FetchBody):
+    if isinstance(item, FetchBody | FetchBinary):
         msg = source.message
-        section_bytes = _section_data(msg, item.section) if msg is not None else None
-        if msg is None:
-            return BodySectionItem(
-                section=item.section, data=None, origin=item.partial[0] if item.partial else None
-            )
-        # A part that does not exist (BODY[5] of a two-part message) is an
-        # empty string, as Dovecot answers (nstring also allows NIL, which
-        # some clients take for an error).
-        data, origin = _partial(section_bytes if section_bytes is not None else b"", item.partial)
-        return BodySectionItem(section=item.section, data=data, origin=origin)
-    if isinstance(item, FetchBinary):
-        msg = source.message
-        if msg is None:
+        if msg is None:  # expunged: NIL
+            data: bytes | memoryview | None = None
             origin = item.partial[0] if item.partial else None
-            return BinarySectionItem(part=item.part, data=None, origin=origin)
-        decoded = _binary(msg, item.part)
-        data, origin = _partial(decoded, item.partial)
+        elif isinstance(item, FetchBody):
+            # A part that does not exist (BODY[5] of a two-part message) is
+            # an empty string, as Dovecot answers (nstring also allows NIL,
+            # which some clients take for an error).
+            section = _section_data(msg, item.section)
+            data, origin = _partial(section if section is not None else b"", item.partial)
+        else:
+            data, origin = _partial(_binary(msg, item.part), item.partial)
+        if isinstance(item, FetchBody):
+            return BodySectionItem(section=item.section, data=data, origin=origin)
         return BinarySectionItem(part=item.part, data=data, origin=origin)
     if isinstance(item, FetchBinarySize):
         msg = source.message
