@@ -3,8 +3,9 @@
 FETCH (RFC 3501 6.4.5, 7.4.2; RFC 9051 6.4.5, 7.5.2) with BINARY (RFC 3516)
 and the CONDSTORE items (RFC 7162 3.1.4); STORE (RFC 3501 6.4.6, RFC 7162
 3.1.3 UNCHANGEDSINCE); COPY (RFC 3501 6.4.7, COPYUID from RFC 4315 3); MOVE
-(RFC 6851); FETCH PREVIEW (RFC 8970) too.  The UID forms (RFC 3501 6.4.8) arrive as the same events with
-``uid=True``; the engine has already resolved every message set to UIDs.
+(RFC 6851); also FETCH PREVIEW (RFC 8970).  The UID forms (RFC 3501
+6.4.8) arrive as the same events with ``uid=True``; the engine has already
+resolved every message set to UIDs.
 
 Messages another session expunged, of which this one has not been told yet
 (RFC 3501 7.4.1 forbids telling it during FETCH/STORE), are answered from
