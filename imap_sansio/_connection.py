@@ -52,6 +52,8 @@ __all__ = ["ConnectionState"]
 _UID_COMMANDS = frozenset({"FETCH", "STORE", "COPY", "MOVE", "SEARCH", "EXPUNGE", "SORT", "THREAD"})
 #: Non-UID forms of these may not see an EXPUNGE (RFC 3501 7.4.1, RFC 5256).
 _NO_EXPUNGE_DURING = (Fetch, Store, Search, Sort, Thread)
+
+
 def _blocks_expunge(command: Command) -> bool:
     """Non-UID FETCH/STORE/SEARCH/SORT/THREAD: no EXPUNGE while one is pending."""
     return isinstance(command, _NO_EXPUNGE_DURING) and not getattr(command, "uid", False)
@@ -60,6 +62,10 @@ def _blocks_expunge(command: Command) -> bool:
 #: Completions that carry no mailbox updates: SELECT/EXAMINE replace the view,
 #: CLOSE expunges silently (RFC 3501 6.4.2), UNSELECT and LOGOUT drop it.
 _NO_UPDATES_BEFORE = frozenset({"SELECT", "EXAMINE", "CLOSE", "UNSELECT", "LOGOUT"})
+#: Commands whose meaning depends on this session's numbering of the mailbox.
+_VIEW_COMMANDS = frozenset(
+    {"FETCH", "STORE", "COPY", "MOVE", "SEARCH", "SORT", "THREAD", "EXPUNGE"}
+)
 #: Commands whose ``messages`` the engine resolves to UIDs before delivery.
 _MESSAGE_COMMANDS = (Fetch, Store, Copy, Move)
 #: Bytes of a skipped over-long line kept to spot a literal announced at its end.
@@ -139,6 +145,8 @@ class ConnectionState:
         self._read_only = False
         self._enabled: set[str] = set()
         self._view: SelectedMailboxView | None = None
+        #: A parsed command waiting for earlier ones (see _deliver).
+        self._held: Command | None = None
         self._next_view: SelectedMailboxView | None = None
         #: Commands framed and parsed (valid or not), as the seed counts them.
         self.command_count = 0
@@ -238,7 +246,11 @@ class ConnectionState:
             return True
         if self._mode in (_Mode.SASL, _Mode.IDLE):
             return False
-        return self._blocking is not None or len(self._pending) >= self.config.limits.max_pipelined
+        return (
+            self._blocking is not None
+            or (self._held is not None and bool(self._pending))
+            or len(self._pending) >= self.config.limits.max_pipelined
+        )
 
     # ------------------------------------------------------------------ input
 
@@ -319,6 +331,16 @@ class ConnectionState:
                 return
             if response.status is Status.PREAUTH:
                 raise LocalProtocolError("PREAUTH is only valid as the greeting")
+            if (
+                isinstance(response.code, AtomCode)
+                and response.code.name == "CLOSED"
+                and self._state is State.SELECTED
+            ):
+                # RFC 7162 3.2.11 / RFC 9051 7.1: the selected mailbox is
+                # closed (deleted, or replaced by a SELECT in progress).
+                self._state = State.AUTHENTICATED
+                self._selected = None
+                self._view = None
             if response.status is Status.BYE:
                 self._write(response)
                 self._state = State.LOGOUT
@@ -501,11 +523,16 @@ class ConnectionState:
 
     # ---------------------------------------------------------------- framing
 
-    def _line_limit(self) -> int:
+    def _line_limit(self, head: bytes) -> int:
+        """The longest line allowed now; ``head`` is the start of the line."""
         limits = self.config.limits
-        if self._state is State.NOT_AUTHENTICATED:
-            return limits.max_line_before_auth
-        return limits.max_line
+        if self._state is not State.NOT_AUTHENTICATED:
+            return limits.max_line
+        if self._framed is None and read_tag_and_name(head[:_HEAD])[1] == "ID":
+            # RFC 2971 3.3: up to 30 pairs of 30-octet fields and 1024-octet
+            # values, about 32 KiB, and ID is allowed before login.
+            return max(limits.max_line_before_auth, limits.max_id_line)
+        return limits.max_line_before_auth
 
     def _command_limit(self) -> int:
         limits = self.config.limits
@@ -516,7 +543,11 @@ class ConnectionState:
     def _process(self) -> list[Event]:
         events: list[Event] = []
         buffer = self._buffer
-        while buffer and not self.paused:
+        while (buffer or self._held is not None) and not self.paused:
+            if self._held is not None:
+                held, self._held = self._held, None
+                self._start(held, events)
+                continue
             mode = self._mode
             if mode is _Mode.LITERAL:
                 chunk = buffer.take(self._literal_left)
@@ -539,11 +570,11 @@ class ConnectionState:
                 continue
             line = buffer.take_line()
             if line is None:
-                if len(buffer) > self._line_limit():
+                if len(buffer) > self._line_limit(buffer.peek(_HEAD)):
                     self._line_too_long(events)
                     continue
                 break
-            if len(line) > self._line_limit() + 2:
+            if len(line) > self._line_limit(line) + 2:
                 # A complete line can be longer than the limit when it
                 # arrived in one chunk; treat it as if we had skipped it.
                 self._overlong_complete_line(line, events)
@@ -674,7 +705,7 @@ class ConnectionState:
             self._discard_left = announcement.size
 
     def _reject_overlong(self, head: bytes, events: list[Event]) -> None:
-        text = f"Command line too long (the limit is {self._line_limit()} bytes)"
+        text = f"Command line too long (the limit is {self._line_limit(head)} bytes)"
         if self._mode is _Mode.SASL or self._mode is _Mode.IDLE:
             self._end_subflow(text, events)
             return
@@ -770,18 +801,29 @@ class ConnectionState:
                 events=events,
             )
             return
+        self._bad_streak = 0
+        if self._view is not None and command.name in _VIEW_COMMANDS and self._pending:
+            # RFC 3501 5.5: commands run in order.  A command that names
+            # messages by number (or *, or $) is read against the numbering
+            # the earlier commands leave (EXPUNGE, APPEND, SEARCH SAVE), so it
+            # waits until they are answered.
+            self._held = command
+            return
+        self._start(command, events)
+
+    def _start(self, command: Command, events: list[Event]) -> None:
+        """Resolve a parsed command against the view and hand it to the app."""
         try:
             command = self._resolve_messages(command)
         except InvalidSequenceNumber as exc:
             # RFC 9051 6.4.4: a number the client was never told is an error.
             self._reject(
-                framed.tag,
+                command.tag,
                 f"Invalid message sequence number: {exc}",
                 code=AtomCode(name="CLIENTBUG"),
                 events=events,
             )
             return
-        self._bad_streak = 0
         self._delivered += 1
         pending = _Pending(tag=command.tag, command=command, seq=self._delivered)
         self._pending[pending.seq] = pending

@@ -251,12 +251,15 @@ class SelectedMailboxView:
         elif changed and self.seq_of(uid) is not None:
             self._flag_updates[uid] = None
 
-    def set_mailbox_flags(self, flags: Iterable[str]) -> None:
-        """The FLAGS list changed (a new keyword, RFC 3501 7.2.6)."""
+    def set_mailbox_flags(self, flags: Iterable[str], *, announce: bool = True) -> None:
+        """The FLAGS list changed (a new keyword, RFC 3501 7.2.6).
+
+        ``announce=False``: the session has just sent the FLAGS response itself.
+        """
         new = tuple(flags)
         if new != self._mailbox_flags:
             self._mailbox_flags = new
-            self._mailbox_flags_changed = True
+            self._mailbox_flags_changed = announce
 
     # ------------------------------------------------------------------ output
 

@@ -84,6 +84,9 @@ def test_idle_push_of_a_store_from_another_connection(runtime: str) -> None:
             writer.send(b"w%d STORE 5 +FLAGS.SILENT (%s)\r\n" % (n, flag))
             pushed = idler.line(timeout=2)
             latencies.append(time.perf_counter() - started)
+            # RFC 3501 7.2.6: the new keyword's FLAGS list comes first.
+            assert pushed.startswith(b"* FLAGS (") and flag in pushed, pushed
+            pushed = idler.line(timeout=2)
             assert pushed.startswith(b"* 5 FETCH (FLAGS ("), pushed
             assert flag in pushed
             writer.until_tagged(b"w%d" % n)

@@ -612,3 +612,16 @@ def test_one_large_pipelined_chunk_is_processed_in_batches() -> None:
     events = feed(conn, b"t NOOP\r\n" * 1000)
     assert len(events) == 1000
     assert conn.data_to_send() == b"t OK NOOP completed\r\n" * 1000
+
+
+def test_id_before_login_may_be_as_long_as_rfc_2971_allows() -> None:
+    """RFC 2971 3.3: 30 pairs of 30-octet fields and 1024-octet values."""
+    conn = greeted()
+    pairs = b" ".join(b'"f%02d%s" "%s"' % (i, b"x" * 27, b"v" * 1024) for i in range(30))
+    events = feed(conn, b"a ID (" + pairs + b")\r\n")
+    assert [e.name for e in events] == ["ID"]  # type: ignore[union-attr]
+    # Other commands keep the 8 KiB limit before login.
+    feed(conn, b"b LOGIN " + b"x" * 9000 + b"\r\n")
+    assert conn.data_to_send().endswith(
+        b"b BAD [TOOBIG] Command line too long (the limit is 8192 bytes)\r\n"
+    )

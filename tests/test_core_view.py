@@ -240,7 +240,7 @@ def test_model_client_always_matches_the_mailbox(initial: int, operations: list[
 from core_app import feed  # noqa: E402
 
 from imap_sansio import ConnectionState  # noqa: E402
-from imap_sansio._commands import Fetch, Store  # noqa: E402
+from imap_sansio._commands import Fetch, Noop, Store  # noqa: E402
 from imap_sansio._responses import Status, StatusResponse  # noqa: E402
 
 
@@ -296,15 +296,30 @@ def test_uid_fetch_may_see_expunges() -> None:
 
 
 def test_no_expunge_while_another_pipelined_store_is_pending() -> None:
+    """RFC 3501 7.4.1: a STORE still running forbids EXPUNGE even at a NOOP's OK."""
     conn = selected_with([10, 20, 30])
-    events = conn.receive_data(b"a NOOP\r\nb STORE 1 +FLAGS (\\Seen)\r\n")
-    assert isinstance(events[1], Store)
+    events = conn.receive_data(b"a STORE 1 +FLAGS (\\Seen)\r\nb NOOP\r\n")
+    assert [type(e) for e in events] == [Store, Noop]
     assert conn.view is not None
     conn.view.expunge([30])
-    conn.send(StatusResponse(status=Status.OK, tag="a", text="NOOP completed"))
-    assert conn.data_to_send() == b"a OK NOOP completed\r\n"
-    conn.send(StatusResponse(status=Status.OK, tag="b", text="STORE completed"))
-    assert conn.data_to_send() == b"b OK STORE completed\r\n"
+    conn.send(StatusResponse(status=Status.OK, tag="b", text="NOOP completed"))
+    assert conn.data_to_send() == b"b OK NOOP completed\r\n"
+    conn.send(StatusResponse(status=Status.OK, tag="a", text="STORE completed"))
+    assert conn.data_to_send() == b"a OK STORE completed\r\n"
+
+
+def test_a_command_naming_messages_waits_for_the_commands_before_it() -> None:
+    """RFC 3501 5.5: EXPUNGE runs before the FETCH pipelined after it, so the
+    FETCH's numbers are read after the EXPUNGE responses."""
+    conn = selected_with([10, 20, 30])
+    events = conn.receive_data(b"x1 EXPUNGE\r\nx2 FETCH 2 (UID)\r\n")
+    assert [e.name for e in events] == ["EXPUNGE"]  # type: ignore[union-attr]
+    assert conn.view is not None
+    conn.view.expunge([10])
+    conn.send(StatusResponse(status=Status.OK, tag="x1", text="EXPUNGE completed"))
+    assert conn.data_to_send() == b"* 1 EXPUNGE\r\nx1 OK EXPUNGE completed\r\n"
+    (fetch,) = conn.next_events()
+    assert isinstance(fetch, Fetch) and fetch.messages == UidSet.from_ranges(30)
 
 
 def test_updates_go_out_at_once_during_idle() -> None:
@@ -344,6 +359,23 @@ def test_uid_fetch_on_an_empty_mailbox_is_delivered_with_no_uids() -> None:
     assert isinstance(event, Fetch) and event.messages == UidSet(ranges=())
     assert conn.receive_data(b"b FETCH 1:* FLAGS\r\n") == []
     conn.send(StatusResponse(status=Status.OK, tag="a", text="done"))
+    assert conn.next_events() == []  # b waited for a, then was refused
     assert conn.data_to_send() == (
         b"a OK done\r\nb BAD [CLIENTBUG] Invalid message sequence number: the mailbox is empty\r\n"
+    )
+
+
+def test_unsolicited_closed_deselects() -> None:
+    """RFC 9051 7.1 (CLOSED): the session is no longer in the selected state."""
+    from imap_sansio._responses import AtomCode
+
+    conn = selected_with([1])
+    conn.send(
+        StatusResponse(status=Status.OK, text="Mailbox deleted", code=AtomCode(name="CLOSED"))
+    )
+    assert conn.data_to_send() == b"* OK [CLOSED] Mailbox deleted\r\n"
+    assert conn.state.value == "authenticated" and conn.view is None
+    conn.receive_data(b"f FETCH 1 FLAGS\r\n")
+    assert conn.data_to_send() == (
+        b"f BAD [CLIENTBUG] FETCH is not valid in the authenticated state\r\n"
     )

@@ -135,10 +135,14 @@ def test_store_in_examined_mailbox_is_no_read_only(server: IMAPServer) -> None:
 def test_new_keyword_extends_the_flags_list(server: IMAPServer) -> None:
     """RFC 3501 7.2.6: a FLAGS response when the defined flags change."""
     c = session(server)
+    # The FLAGS list (and PERMANENTFLAGS) go out before the FETCH that uses
+    # the new keyword, so the client knows it when it reads the FETCH.
     assert c(b"s STORE 5 +FLAGS ($Todo)") == (
-        b"* 5 FETCH (FLAGS ($Todo \\Recent))\r\n"
         b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft"
-        b" $Forwarded $Important $Todo $Work)\r\n" + STORED
+        b" $Forwarded $Important $Todo $Work)\r\n"
+        b"* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft"
+        b" $Forwarded $Important $Todo $Work \\*)] Flags permitted\r\n"
+        b"* 5 FETCH (FLAGS ($Todo \\Recent))\r\n" + STORED
     )
     # Known keywords do not repeat it.
     assert (

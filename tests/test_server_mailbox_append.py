@@ -444,7 +444,11 @@ def test_append_literal8_may_hold_nul(backend: MemoryBackend, alice: Session) ->
     assert alice(b"a APPEND INBOX " + literal(data, binary=True)) == lines(
         "a OK [APPENDUID 1 1] APPEND completed"
     )
-    assert stored(backend) == [(data, frozenset())]
+    # RFC 3516 4.4: the binary part is stored base64-encoded, so BODY[]
+    # stays valid MIME; BINARY[] gives the octets back (see the FETCH tests).
+    assert stored(backend) == [
+        (b"Content-Transfer-Encoding: base64\r\n\r\nAAH/DQo=", frozenset())
+    ]
 
 
 def test_append_nul_in_an_ordinary_literal_is_refused(

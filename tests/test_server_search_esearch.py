@@ -198,11 +198,6 @@ def test_esearch_modseq_is_the_highest_of_the_reported_messages() -> None:
     )
 
 
-@pytest.mark.xfail(
-    reason="engine: $ in FETCH/STORE/COPY/MOVE is resolved when the command is "
-    "parsed, before an earlier pipelined SEARCH RETURN (SAVE) has run",
-    strict=False,
-)
 def test_pipelined_fetch_dollar_uses_the_result_of_the_search_before_it(
     session: ServerConnection,
 ) -> None:

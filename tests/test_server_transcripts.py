@@ -101,6 +101,7 @@ def test_dollar_escapes_and_keywords_are_literal() -> None:
         C: a3 APPEND INBOX ($$HIGH $Forwarded) {1}
         S: + $ANY
         C: x
+        S: * FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $$HIGH)
         S: * 1 EXISTS
         S: * 1 RECENT
         S: a3 OK $ANY

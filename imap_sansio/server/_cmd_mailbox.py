@@ -49,6 +49,7 @@ from .._responses import (
 )
 from .._responses import Namespace as NamespaceEntry
 from .._view import uid_set
+from ..mime import encode_binary_parts
 from ._backend import (
     SPECIAL_USE_ATTRIBUTES,
     Account,
@@ -424,7 +425,13 @@ def append(session: ServerConnection, command: Append) -> Completion:
         internal_date = message.internal_date
         if internal_date is None:
             internal_date = session.now()
-        prepared.append((message.data, flags, internal_date))
+        data = message.data
+        if message.binary:
+            # RFC 3516 4.4: a literal8 message may hold NUL and 8-bit parts;
+            # we store them base64-encoded, so BODY[] stays valid MIME and
+            # BINARY[] gives the original octets back.
+            data = encode_binary_parts(data)
+        prepared.append((data, flags, internal_date))
     results: list[AppendResult] = []
     try:
         for data, flags, internal_date in prepared:

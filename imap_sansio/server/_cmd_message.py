@@ -65,6 +65,7 @@ from ._backend import (
     StoreAction,
     normalize_flags,
 )
+from ._cmd_session import announce_mailbox_flags
 from ._server import Completion, Handler, ServerConnection
 
 __all__ = ["ENABLEABLE", "HANDLERS"]
@@ -438,8 +439,9 @@ def store(session: ServerConnection, command: Store) -> Completion | None:
 
     keywords = [f for f in flags if not f.startswith("\\")]
     if keywords and any(k not in view.mailbox_flags for k in keywords):
-        # RFC 3501 7.2.6: a new keyword changes the FLAGS list.
-        view.set_mailbox_flags((*SYSTEM_FLAGS, *sorted(mailbox.keywords())))
+        # RFC 3501 7.2.6: a new keyword changes the FLAGS list; tell the
+        # client now, before the FETCH responses that use it.
+        announce_mailbox_flags(session, (*SYSTEM_FLAGS, *sorted(mailbox.keywords())))
 
     condstore = _condstore(session) or unchanged_since is not None
     modified_set = set(modified)

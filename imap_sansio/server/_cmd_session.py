@@ -48,13 +48,10 @@ from .._responses import (
 )
 from .._secret import Secret
 from .._view import SelectedMailboxView
-from ._backend import Account, ImapBad, ImapNo
+from ._backend import SYSTEM_FLAGS, Account, ImapBad, ImapNo
 from ._server import PENDING, Completion, Handler, ServerConnection, _Pending
 
-__all__ = ["ENABLEABLE", "HANDLERS", "continue_subflow"]
-
-#: RFC 3501 2.3.2 system flags, as SELECT's FLAGS response lists them.
-SYSTEM_FLAGS = ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")
+__all__ = ["ENABLEABLE", "HANDLERS", "announce_mailbox_flags", "continue_subflow"]
 
 #: What ENABLE can turn on here (RFC 5161 3.1: unknown names are ignored).
 ENABLEABLE: frozenset[str] = frozenset()
@@ -174,6 +171,17 @@ def enable(session: ServerConnection, command: Enable) -> None:
     session.send(EnabledData(capabilities=fresh))
 
 
+def announce_mailbox_flags(session: ServerConnection, flags: tuple[str, ...]) -> None:
+    """Send a changed FLAGS list now, with PERMANENTFLAGS (RFC 3501 7.2.6, 7.1)."""
+    _, view = session.require_mailbox()
+    if flags == view.mailbox_flags:
+        return
+    session.send(FlagsData(flags=flags))
+    if not session.read_only:
+        session.untagged_ok("Flags permitted", PermanentFlagsCode(flags=(*flags, "\\*")))
+    view.set_mailbox_flags(flags, announce=False)
+
+
 def select(session: ServerConnection, command: Select | Examine) -> Completion:
     """RFC 3501 6.3.1 (SELECT) and 6.3.2 (EXAMINE)."""
     account = session.require_account()
@@ -199,7 +207,8 @@ def select(session: ServerConnection, command: Select | Examine) -> Completion:
     )
     session.send(FlagsData(flags=flags))
     session.send(ExistsData(count=len(uids)))
-    session.send(RecentData(count=len(view.recent)))
+    # EXAMINE claims no \Recent (RFC 3501 6.3.2) but reports how many there are.
+    session.send(RecentData(count=status.recent if read_only else len(view.recent)))
     first_unseen = next((i for i, m in enumerate(messages, 1) if "\\Seen" not in m.flags), None)
     if first_unseen is not None:
         # RFC 3501 6.3.1: UNSEEN only when there is an unseen message.

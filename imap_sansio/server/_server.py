@@ -40,7 +40,17 @@ from .._responses import (
 )
 from .._state import State
 from .._view import SelectedMailboxView
-from ._backend import Account, Backend, ChangeNotice, ImapBad, ImapNo, Mailbox
+from ._backend import (
+    SYSTEM_FLAGS,
+    Account,
+    Backend,
+    ChangeNotice,
+    ImapBad,
+    ImapNo,
+    Mailbox,
+    QuotaAccount,
+    SpecialUseCreateAccount,
+)
 
 __all__ = [
     "PENDING",
@@ -76,16 +86,37 @@ Handler: TypeAlias = Callable[["ServerConnection", Any], "Completion | _Pending 
 #: Extensions whose handlers this package implements (RFC numbers in the
 #: handler modules); advertised after login.
 BASE_CAPABILITIES: tuple[str, ...] = (
-    "IDLE",
-    "NAMESPACE",
-    "ID",
-    "ENABLE",
-    "UNSELECT",
-    "UIDPLUS",
-    "MOVE",
-    "CHILDREN",
-    "SASL-IR",
-    "SPECIAL-USE",
+    "IDLE",  # RFC 2177
+    "NAMESPACE",  # RFC 2342
+    "ID",  # RFC 2971
+    "ENABLE",  # RFC 5161
+    "UNSELECT",  # RFC 3691
+    "UIDPLUS",  # RFC 4315
+    "MOVE",  # RFC 6851
+    "CHILDREN",  # RFC 3348
+    "SASL-IR",  # RFC 4959
+    "SPECIAL-USE",  # RFC 6154
+    "LIST-EXTENDED",  # RFC 5258
+    "LIST-STATUS",  # RFC 5819
+    "MULTIAPPEND",  # RFC 3502
+    "STATUS=SIZE",  # RFC 8438
+    "BINARY",  # RFC 3516
+    "PREVIEW",  # RFC 8970
+    "ESEARCH",  # RFC 4731
+    "SEARCHRES",  # RFC 5182
+    "WITHIN",  # RFC 5032
+    "SORT",  # RFC 5256
+    "SORT=DISPLAY",  # RFC 5957
+    "THREAD=ORDEREDSUBJECT",  # RFC 5256
+    "THREAD=REFERENCES",  # RFC 5256
+)
+
+#: Capabilities that follow from an optional protocol of the account.
+ACCOUNT_CAPABILITIES: tuple[tuple[str, type], ...] = (
+    ("CREATE-SPECIAL-USE", SpecialUseCreateAccount),  # RFC 6154 3
+    ("QUOTA", QuotaAccount),  # RFC 9208
+    ("QUOTA=RES-STORAGE", QuotaAccount),
+    ("QUOTA=RES-MESSAGE", QuotaAccount),
 )
 
 
@@ -155,7 +186,10 @@ class IMAPServer:
         self.id_info = dict(id_info or {"name": "imap-sansio", "version": "0.1.0"})
         self._handlers: dict[type[Command], Handler] = dict(_handlers.HANDLERS)
         self._extra_states: dict[str, frozenset[State]] = {}
-        self._extra_capabilities: list[str] = list(capabilities)
+        self._extra_capabilities: list[str] = []
+        for name in capabilities:
+            self._check_capability(name)
+            self._extra_capabilities.append(name)
         base = config or Config(limits=Limits())
         self._base_config = dataclasses.replace(
             base,
@@ -186,10 +220,31 @@ class IMAPServer:
         """
         self._extra_states[name.upper()] = frozenset(states)
         self._handlers[command_type] = handler
+        # The application implements these through its handler.
         self._extra_capabilities.extend(capabilities)
 
+    @staticmethod
+    def _check_capability(name: str) -> None:
+        """Refuse to advertise an extension nothing here implements (go-imap v2
+        refuses too): only experimental ``X...`` names, which come with an
+        :meth:`add_command`, may be added."""
+        upper = name.upper()
+        if upper in BASE_CAPABILITIES:
+            return
+        if not upper.startswith("X"):
+            raise ValueError(
+                f"cannot advertise {name}: no handler implements it "
+                "(register one with add_command and an X- capability)"
+            )
+
     def capabilities_after_auth(self, account: Account | None = None) -> tuple[str, ...]:
-        return (*BASE_CAPABILITIES, *self._extra_capabilities)
+        """What a logged-in session is told: what the handlers implement, what
+        ``account`` implements of the optional protocols, and what
+        :meth:`add_command` registered."""
+        optional = tuple(
+            name for name, protocol in ACCOUNT_CAPABILITIES if isinstance(account, protocol)
+        )
+        return (*BASE_CAPABILITIES, *optional, *self._extra_capabilities)
 
     def add_change_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call ``callback`` (from any thread) whenever the backend changed."""
@@ -325,7 +380,13 @@ class ServerConnection:
         mailbox, view = self.mailbox, self.conn.view
         if mailbox is None or view is None:
             return
-        changes = mailbox.changes_since(self.modseq)
+        try:
+            changes = mailbox.changes_since(self.modseq)
+        except ImapNo:
+            # The mailbox was deleted under this session (RFC 3501 leaves it
+            # open; ending the session is what IMAP4rev1 clients handle).
+            self.shutdown("Selected mailbox was deleted; please reconnect")
+            return
         if changes.uidvalidity != view.uidvalidity:
             # RFC 3501 2.3.1.1: the mailbox was replaced under this session;
             # the only safe way out in IMAP4rev1 is to end the session.
@@ -341,6 +402,11 @@ class ServerConnection:
                 modseqs={m.uid: m.modseq for m in changes.new},
                 recent=claimed,
             )
+        keywords = mailbox.keywords()
+        if any(k not in view.mailbox_flags for k in keywords):
+            # Another session used a new keyword: FLAGS goes out before the
+            # FETCH responses that use it (the view drains FLAGS first).
+            view.set_mailbox_flags((*SYSTEM_FLAGS, *sorted(keywords)))
         for message in changes.changed:
             view.set_flags(message.uid, message.flags, modseq=message.modseq)
         if changes.expunged:
@@ -430,4 +496,3 @@ class ServerConnection:
                 account.logout()
             except Exception as exc:
                 self._report(exc)
-

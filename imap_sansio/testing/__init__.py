@@ -1,8 +1,24 @@
 """Pure test helpers: transcripts, the imaptest runner, hypothesis strategies.
 
-``imap_sansio.testing.strategies`` needs hypothesis (the ``test`` extra).
+- :func:`play` runs a ``C:``/``S:`` transcript against ``server.connect()``
+  sessions and reports the first difference (:class:`TranscriptMismatch`).
+- :func:`parse_script` / :func:`run_script` run Dovecot's imaptest scripts.
+- ``imap_sansio.testing.strategies`` has hypothesis strategies for typed
+  commands and responses (it needs hypothesis, the ``test`` extra).
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from .imaptest import ImaptestError, ImaptestResult, parse_mbox, parse_script, run_script
+from .transcript import TranscriptError, TranscriptMismatch, play
+
+__all__ = [
+    "ImaptestError",
+    "ImaptestResult",
+    "TranscriptError",
+    "TranscriptMismatch",
+    "parse_mbox",
+    "parse_script",
+    "play",
+    "run_script",
+]

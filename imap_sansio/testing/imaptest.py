@@ -1239,7 +1239,11 @@ class _Runner:
                 text = self.append_command(text[7:])
             if client.conn.closed:
                 raise self.fail(group_index, group, "Unexpected disconnection")
-            waiting[client.send(text)] = (cmd, text)
+            tag = client.send(text)
+            # $tag is the tag of the command being run (imaptest sets it
+            # anew for each command, it is never a binding).
+            self.variables["tag"] = tag
+            waiting[tag] = (cmd, text)
         for reply in client.take(track=False):
             if reply.kind == "untagged":
                 if expectations or not self.script.ignore_extra_untagged:
