@@ -235,6 +235,28 @@ class ConnectionState:
         return self._mode is _Mode.IDLE
 
     @property
+    def command_in_progress(self) -> bool:
+        """Part of a command has arrived and the rest is awaited (a literal,
+        or the line after one): what an adapter's literal timeout watches."""
+        return self._framed is not None or self._mode in (
+            _Mode.LITERAL,
+            _Mode.DISCARD,
+            _Mode.SKIP_LINE,
+        )
+
+    def enable(self, *names: str) -> tuple[str, ...]:
+        """Mark extensions enabled without an ENABLED response; return the new ones.
+
+        For extensions that commands enable implicitly (RFC 7162 3.1: a
+        CONDSTORE-enabling command such as ``SELECT (CONDSTORE)`` or ``FETCH
+        ... (MODSEQ)``).  ENABLE itself works through the EnabledData the app
+        sends.
+        """
+        fresh = tuple(n.upper() for n in names if n.upper() not in self._enabled)
+        self._enabled.update(fresh)
+        return fresh
+
+    @property
     def pending_tags(self) -> tuple[str, ...]:
         """Tags of commands delivered and not yet answered, oldest first."""
         return tuple(p.tag for p in self._pending.values())

@@ -625,3 +625,21 @@ def test_id_before_login_may_be_as_long_as_rfc_2971_allows() -> None:
     assert conn.data_to_send().endswith(
         b"b BAD [TOOBIG] Command line too long (the limit is 8192 bytes)\r\n"
     )
+
+
+def test_command_in_progress_while_a_literal_is_awaited() -> None:
+    conn = logged_in()
+    assert not conn.command_in_progress
+    conn.receive_data(b"a APPEND INBOX {10}\r\nabc")
+    assert conn.command_in_progress
+    feed(conn, b"defghij\r\n")
+    assert not conn.command_in_progress
+
+
+def test_enable_marks_extensions_and_reports_only_new_ones() -> None:
+    """RFC 7162 3.1: CONDSTORE can be enabled by a command, without ENABLED."""
+    conn = logged_in()
+    assert conn.enable("condstore") == ("CONDSTORE",)
+    assert conn.enable("CONDSTORE", "QRESYNC") == ("QRESYNC",)
+    assert conn.enabled == {"CONDSTORE", "QRESYNC"}
+    assert conn.data_to_send() == b""

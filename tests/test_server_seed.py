@@ -355,3 +355,22 @@ def test_a_server_without_the_command_still_refuses_it(xdoctor_grammar: None) ->
         S: a2 BAD $ANY
         """,
     )
+
+
+def test_command_and_login_hooks_see_no_secrets() -> None:
+    """Hooks for adapters' logging: commands before they run, login outcomes."""
+    from imap_sansio.server import IMAPServer, MemoryBackend
+
+    seen: list[str] = []
+    logins: list[tuple[str, bool]] = []
+    server = IMAPServer(
+        MemoryBackend(users={"alice": "secret"}),
+        on_command=lambda session, command: seen.append(repr(command)),
+        on_login=lambda session, user, ok: logins.append((user, ok)),
+    )
+    conn = server.connect()
+    conn.receive_data(b"a LOGIN alice wrong\r\nb LOGIN alice secret\r\nc NOOP\r\n")
+    assert logins == [("alice", False), ("alice", True)]
+    assert [r.split("(", 1)[0] for r in seen] == ["Login", "Login", "Noop"]
+    assert not any("secret" in r or "wrong" in r for r in seen)
+    assert conn.username == "alice"

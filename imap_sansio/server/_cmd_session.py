@@ -90,10 +90,18 @@ def _check_plaintext_allowed(session: ServerConnection) -> None:
 def _log_in(session: ServerConnection, username: str, password: str, authzid: str = "") -> None:
     # AuthenticationFailed (NO [AUTHENTICATIONFAILED]) propagates to the
     # error rule; its text never says whether the user or the password was wrong.
-    account: Account = session.server.backend.authenticate(
-        username, Secret(password), authzid=authzid or None
-    )
+    on_login = session.server.on_login
+    try:
+        account: Account = session.server.backend.authenticate(
+            username, Secret(password), authzid=authzid or None
+        )
+    except Exception:
+        if on_login is not None:
+            on_login(session, username, False)
+        raise
     session.account = account
+    if on_login is not None:
+        on_login(session, username, True)
     caps = session.server.capabilities_after_auth(account)
     session.conn.config = dataclasses.replace(session.conn.config, capabilities=caps)
 

@@ -162,7 +162,9 @@ class IMAPServer:
     adapters pass the wall clock and tests a fixed one), ``greeting``,
     ``capabilities`` (extra strings to advertise after login),
     ``allow_plaintext_auth``, ``id_info`` (fields of the ID response),
-    ``on_error`` (called with every unexpected exception a handler raised).
+    ``on_error`` (called with every unexpected exception a handler raised),
+    ``on_command`` (called with each command before it runs) and
+    ``on_login`` (called with the user name and whether the login succeeded).
     """
 
     def __init__(
@@ -176,6 +178,8 @@ class IMAPServer:
         allow_plaintext_auth: bool = False,
         id_info: Mapping[str, str] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
+        on_command: Callable[[ServerConnection, Command], None] | None = None,
+        on_login: Callable[[ServerConnection, str, bool], None] | None = None,
     ) -> None:
         # The handler modules import this one for its types: import them late.
         from . import _handlers  # noqa: PLC0415
@@ -183,6 +187,11 @@ class IMAPServer:
         self.backend = backend
         self.clock = clock
         self.on_error = on_error
+        #: Called with each command before it runs (for logging: the event's
+        #: repr hides passwords and SASL data).
+        self.on_command = on_command
+        #: Called after each LOGIN/AUTHENTICATE with the user name and outcome.
+        self.on_login = on_login
         self.id_info = dict(id_info or {"name": "imap-sansio", "version": "0.1.0"})
         self._handlers: dict[type[Command], Handler] = dict(_handlers.HANDLERS)
         self._extra_states: dict[str, frozenset[State]] = {}
@@ -311,6 +320,20 @@ class ServerConnection:
     def view(self) -> SelectedMailboxView | None:
         return self.conn.view
 
+    @property
+    def paused(self) -> bool:
+        """The engine reads no more input until the app answers (stop reading)."""
+        return self.conn.paused
+
+    @property
+    def command_in_progress(self) -> bool:
+        """A command is partly received (the literal timeout applies)."""
+        return self.conn.command_in_progress
+
+    @property
+    def username(self) -> str | None:
+        return self.account.username if self.account is not None else None
+
     def receive_data(self, data: bytes) -> None:
         """Feed bytes from the peer (``b""`` = closed) and answer what they complete."""
         events = self.conn.receive_data(data)
@@ -423,6 +446,8 @@ class ServerConnection:
 
     def _dispatch(self, event: Event) -> None:
         if isinstance(event, Command):
+            if self.server.on_command is not None:
+                self.server.on_command(self, event)
             self._run(event, self.server._handlers.get(type(event)), event)
         elif isinstance(event, IdleDone) and event.aborted:
             # The engine already answered BAD (RFC 2177: only DONE ends IDLE).
