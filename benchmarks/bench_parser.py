@@ -22,7 +22,7 @@ from ._harness import Result, measure
 
 __all__ = ["client_commands", "run"]
 
-VECTORS = pathlib.Path(__file__).resolve().parents[2] / "shared" / "vectors"
+VECTORS = pathlib.Path(__file__).resolve().parents[1] / "tests" / "data" / "vectors"
 _ESCAPE = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|(.))")
 _SIMPLE = {"r": b"\r", "n": b"\n", "t": b"\t", "\\": b"\\"}
 

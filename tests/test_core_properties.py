@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pathlib
 import re
 
+import paths
 from core_app import feed, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,7 +13,7 @@ from imap_sansio import Config, ConnectionState, Limits, State
 from imap_sansio._framing import literal_at_end, read_tag_and_name
 from imap_sansio._state import COMMAND_STATES
 
-VECTORS = pathlib.Path(__file__).resolve().parents[2] / "shared" / "vectors"
+VECTORS = paths.VECTORS
 
 # Lines that exercise every path: valid and invalid commands, literals of
 # every form, sub-flows, limits.

@@ -10,14 +10,13 @@ not model are listed with the reason.
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import paths
 import pytest
 from response_parser import ResponseParseError, parse_response, parse_response_prefix
 
 from imap_sansio._encoder import encode_response
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "imap_codec_responses.txt"
+VECTORS = paths.VECTORS / "imap_codec_responses.txt"
 
 _ESCAPES = {"r": b"\r", "n": b"\n", "t": b"\t", "\\": b"\\"}
 

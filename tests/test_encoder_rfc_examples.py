@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import base64
 import datetime
-from pathlib import Path
 
+import paths
 import pytest
 from response_parser import parse_response
 
@@ -72,7 +72,7 @@ from imap_sansio._responses import (
 )
 from imap_sansio._sequence import SequenceSet, UidSet
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "rfc_examples.tsv"
+VECTORS = paths.VECTORS / "rfc_examples.tsv"
 
 
 def _load() -> tuple[dict[tuple[int, int], str], list[tuple[int, int, str, str]]]:

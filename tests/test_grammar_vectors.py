@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime
 import re
-from pathlib import Path
 
+import paths
 import pytest
 
 from imap_sansio._commands import (
@@ -42,9 +42,7 @@ from imap_sansio._parser import ParseError, parse_command
 from imap_sansio._secret import Secret
 from imap_sansio._sequence import STAR, SequenceSet, UidSet
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
-if not VECTORS.is_dir():  # pragma: no cover - the tree layout of the project
-    VECTORS = Path("/work/shared/vectors")
+VECTORS = paths.VECTORS
 
 _ESCAPE = re.compile(rb"\\(r|n|t|\\|x[0-9a-fA-F]{2})")
 _SIMPLE = {b"r": b"\r", b"n": b"\n", b"t": b"\t", b"\\": b"\\"}

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 import shlex
 from datetime import date
-from pathlib import Path
 
+import paths
 import pytest
 
 from imap_sansio._bodystructure import Address, BodyStructure, Envelope, MultiPart
@@ -30,9 +30,7 @@ from imap_sansio.mime import (
     text,
 )
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "imaptest"
-if not FIXTURES.is_dir():  # pragma: no cover - the tree layout of the project
-    FIXTURES = Path("/work/shared/conformance/imaptest")
+FIXTURES = paths.IMAPTEST
 
 pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason="imaptest fixtures not found")
 

@@ -7,14 +7,13 @@ or is skipped naming the capabilities the server does not advertise.
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import paths
 import pytest
 
 from imap_sansio.server import IMAPServer, MemoryBackend
 from imap_sansio.testing.imaptest import parse_mbox, parse_script, run_script
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "imaptest"
+SCRIPTS = paths.IMAPTEST
 _NOT_SCRIPTS = {"FORMAT.md", "LICENSE.COPYING", "LICENSE.COPYING.MIT", "default.mbox"}
 
 

@@ -17,14 +17,13 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import paths
 import pytest
 
 from imap_sansio.server import IMAPServer, MemoryBackend
 from imap_sansio.server._cmd_search import SEARCH_CAPABILITIES
 
-IMAPTEST = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "imaptest"
-if not IMAPTEST.is_dir():  # the shared tree beside the repository
-    IMAPTEST = Path("/work/shared/conformance/imaptest")
+IMAPTEST = paths.IMAPTEST
 
 SCRIPTS = [
     "search-addresses",
