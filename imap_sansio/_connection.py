@@ -545,6 +545,13 @@ class ConnectionState:
 
     # ---------------------------------------------------------------- framing
 
+    def _too_long(self, length: int, head: bytes) -> bool:
+        """Is a line of ``length`` bytes starting with ``head`` over the limit?"""
+        limits = self.config.limits
+        if self._state is not State.NOT_AUTHENTICATED:
+            return length > limits.max_line
+        return length > limits.max_line_before_auth and length > self._line_limit(head)
+
     def _line_limit(self, head: bytes) -> int:
         """The longest line allowed now; ``head`` is the start of the line."""
         limits = self.config.limits
@@ -592,11 +599,11 @@ class ConnectionState:
                 continue
             line = buffer.take_line()
             if line is None:
-                if len(buffer) > self._line_limit(buffer.peek(_HEAD)):
+                if self._too_long(len(buffer), buffer.peek(_HEAD)):
                     self._line_too_long(events)
                     continue
                 break
-            if len(line) > self._line_limit(line) + 2:
+            if self._too_long(len(line) - 2, line):
                 # A complete line can be longer than the limit when it
                 # arrived in one chunk; treat it as if we had skipped it.
                 self._overlong_complete_line(line, events)
@@ -608,8 +615,38 @@ class ConnectionState:
                 self._command_line(line, events)
         return events
 
+    def _whole_command_line(self, line: bytes, events: list[Event]) -> bool:
+        """Fast path for a command that is one line: parse it first.
+
+        Returns False (nothing done) when the slow path must decide: a
+        syntax error, an unknown command or one not valid in this state, so
+        that every rejection is written by one piece of code.
+        """
+        try:
+            command = parse_command(line, utf8=self.utf8)
+        except ParseError:
+            return False
+        states = allowed_states(command.name, self.config.extra_commands)
+        if states is None or self._state not in states:
+            return False
+        self.command_count += 1
+        if self._state is State.NOT_AUTHENTICATED:
+            self._commands_before_auth += 1
+            if self._commands_before_auth > self.config.max_commands_before_auth:
+                events.append(self._bye("Too many commands before login"))
+                return True
+        self._accept(command, events)
+        return True
+
     def _command_line(self, line: bytes, events: list[Event]) -> None:
         framed = self._framed
+        if (
+            framed is None
+            and not line.endswith((b"}\r\n", b"}\n"))
+            and len(line) <= self._command_limit()
+            and self._whole_command_line(line, events)
+        ):
+            return
         if framed is None:
             framed = self._start_command(line, events)
             if framed is None:
@@ -823,6 +860,10 @@ class ConnectionState:
                 events=events,
             )
             return
+        self._accept(command, events)
+
+    def _accept(self, command: Command, events: list[Event]) -> None:
+        """A valid command: hand it on now, or hold it (see below)."""
         self._bad_streak = 0
         if self._view is not None and command.name in _VIEW_COMMANDS and self._pending:
             # RFC 3501 5.5: commands run in order.  A command that names

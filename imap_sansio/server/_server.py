@@ -255,13 +255,14 @@ class IMAPServer:
         )
         return (*BASE_CAPABILITIES, *optional, *self._extra_capabilities)
 
-    def add_change_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
-        """Call ``callback`` (from any thread) whenever the backend changed."""
+    def add_change_listener(self, callback: Callable[[ChangeNotice], None]) -> Callable[[], None]:
+        """Call ``callback`` (from any thread) with a :class:`ChangeNotice`
+        whenever the backend changed; returns a function that removes it.
 
-        def listener(notice: ChangeNotice) -> None:
-            callback()
-
-        return self.backend.add_listener(listener)
+        The notice names the user and the mailbox (None: the mailbox list),
+        so an adapter wakes only the sessions it concerns.
+        """
+        return self.backend.add_listener(callback)
 
     def connect(self, secure: bool = True, tls_available: bool = False) -> ServerConnection:
         """A new session; its greeting is already queued."""
