@@ -56,8 +56,10 @@ class Limits:
     #: Input held while the engine is paused (waiting for the app); beyond it
     #: the connection ends with BYE.
     max_buffered_input: int = 1 * MiB
-    #: Parenthesis nesting in a command (search keys, lists).
+    #: Parenthesis nesting in a command's lists.
     max_nesting: int = 16
+    #: Nesting of SEARCH keys (parentheses, NOT, OR), which recurse deeper.
+    max_search_nesting: int = 8
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

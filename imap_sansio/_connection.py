@@ -623,7 +623,12 @@ class ConnectionState:
         that every rejection is written by one piece of code.
         """
         try:
-            command = parse_command(line, utf8=self.utf8)
+            command = parse_command(
+                line,
+                utf8=self.utf8,
+                max_depth=self.config.limits.max_nesting,
+                max_search_depth=self.config.limits.max_search_nesting,
+            )
         except ParseError:
             return False
         states = allowed_states(command.name, self.config.extra_commands)
@@ -851,7 +856,12 @@ class ConnectionState:
                 return
         data = framed.parts[0] if len(framed.parts) == 1 else b"".join(framed.parts)
         try:
-            command = parse_command(data, utf8=self.utf8)
+            command = parse_command(
+                data,
+                utf8=self.utf8,
+                max_depth=self.config.limits.max_nesting,
+                max_search_depth=self.config.limits.max_search_nesting,
+            )
         except ParseError as exc:
             self._reject(
                 framed.tag,

@@ -643,3 +643,12 @@ def test_enable_marks_extensions_and_reports_only_new_ones() -> None:
     assert conn.enable("CONDSTORE", "QRESYNC") == ("QRESYNC",)
     assert conn.enabled == {"CONDSTORE", "QRESYNC"}
     assert conn.data_to_send() == b""
+
+
+def test_parenthesis_nesting_is_limited_by_the_config() -> None:
+    conn = selected(Config(limits=Limits(max_search_nesting=3)))
+    feed(conn, b"a SEARCH (((ALL)))\r\n")
+    assert conn.data_to_send() == b"a OK SEARCH completed\r\n"
+    feed(conn, b"b SEARCH ((((ALL))))\r\n")
+    out = conn.data_to_send()
+    assert out.startswith(b"b BAD [CLIENTBUG] SEARCH: ") and b"nesting" in out, out
