@@ -487,27 +487,19 @@ def _write_namespace_data(out: _Out, response: NamespaceData, utf8: bool) -> Non
 def _write_status_data(out: _Out, response: StatusData, utf8: bool) -> None:
     out.append(b"* STATUS ")
     _write_mailbox(out, response.mailbox, utf8)
+    values = dict(response.items())
+    names = response.order or tuple(name for name, value in values.items() if value is not None)
     items: list[bytes] = []
-    for name, value in (
-        (b"MESSAGES", response.messages),
-        (b"RECENT", response.recent),
-        (b"UIDNEXT", response.uidnext),
-        (b"UIDVALIDITY", response.uidvalidity),
-        (b"UNSEEN", response.unseen),
-        (b"DELETED", response.deleted),
-        (b"DELETED-STORAGE", response.deleted_storage),
-        (b"SIZE", response.size),
-        (b"HIGHESTMODSEQ", response.highestmodseq),
-    ):
-        if value is not None:
-            items.append(b"%s %d" % (name, value))
-    if response.appendlimit is not None:
-        if response.appendlimit == StatusData.NO_LIMIT:
+    for name in names:
+        value = values[name]
+        if value is None:
+            continue
+        if name == "MAILBOXID":
+            items.append(b"MAILBOXID (" + str(value).encode("ascii") + b")")
+        elif name == "APPENDLIMIT" and value == StatusData.NO_LIMIT:
             items.append(b"APPENDLIMIT NIL")
         else:
-            items.append(b"APPENDLIMIT %d" % response.appendlimit)
-    if response.mailbox_id is not None:
-        items.append(b"MAILBOXID (" + response.mailbox_id.encode("ascii") + b")")
+            items.append(b"%s %d" % (name.encode("ascii"), value))
     out.append(b" (" + b" ".join(items) + b")\r\n")
 
 

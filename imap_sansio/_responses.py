@@ -604,10 +604,11 @@ class NamespaceData:
 class StatusData:
     """``* STATUS blurdybloop (MESSAGES 231 UIDNEXT 44292)`` (RFC 9051 7.3.3).
 
-    Items that are None are left out; the others are written in this order:
-    MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN DELETED DELETED-STORAGE (RFC 9208)
-    SIZE HIGHESTMODSEQ APPENDLIMIT MAILBOXID.  ``appendlimit`` may be ``NO_LIMIT`` to write
-    ``APPENDLIMIT NIL`` (RFC 7889 3).
+    Items that are None are left out; the others are written in ``order``
+    (item names, e.g. the order the client asked for them) or, without it,
+    in this order: MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN DELETED
+    DELETED-STORAGE (RFC 9208) SIZE HIGHESTMODSEQ APPENDLIMIT MAILBOXID.
+    ``appendlimit`` may be ``NO_LIMIT`` to write ``APPENDLIMIT NIL`` (RFC 7889 3).
     """
 
     mailbox: str
@@ -622,6 +623,7 @@ class StatusData:
     highestmodseq: int | None = None
     appendlimit: int | None = None
     mailbox_id: str | None = None
+    order: tuple[str, ...] | None = None
 
     NO_LIMIT: ClassVar[int] = -1
 
@@ -642,6 +644,26 @@ class StatusData:
         ):
             if value is not None:
                 _check_number(value, what, low=low, high=high)
+        if self.order is not None:
+            present = {name for name, value in self.items() if value is not None}
+            if set(self.order) != present or len(self.order) != len(present):
+                raise ValueError(f"STATUS order {self.order} must name each item given once")
+
+    def items(self) -> tuple[tuple[str, int | str | None], ...]:
+        """``(name, value)`` for every item, present or not, in the default order."""
+        return (
+            ("MESSAGES", self.messages),
+            ("RECENT", self.recent),
+            ("UIDNEXT", self.uidnext),
+            ("UIDVALIDITY", self.uidvalidity),
+            ("UNSEEN", self.unseen),
+            ("DELETED", self.deleted),
+            ("DELETED-STORAGE", self.deleted_storage),
+            ("SIZE", self.size),
+            ("HIGHESTMODSEQ", self.highestmodseq),
+            ("APPENDLIMIT", self.appendlimit),
+            ("MAILBOXID", self.mailbox_id),
+        )
         if self.mailbox_id is not None:
             _check_objectid(self.mailbox_id, "MAILBOXID")
 

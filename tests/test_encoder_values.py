@@ -328,3 +328,16 @@ def test_every_typed_value_has_a_writer_and_a_strategy() -> None:
     source = Path(_response_strategies.__file__).read_text()
     for cls in response_types | codes | items:
         assert cls.__name__ in source, f"no strategy builds {cls.__name__}"
+
+
+def test_status_items_follow_the_given_order() -> None:
+    """RFC 3501 6.3.10: any order is valid; the server may keep the client's."""
+    from imap_sansio._responses import StatusData
+
+    data = StatusData(mailbox="INBOX", messages=3, uidnext=4, order=("UIDNEXT", "MESSAGES"))
+    assert encode_response(data) == b"* STATUS INBOX (UIDNEXT 4 MESSAGES 3)\r\n"
+    assert encode_response(StatusData(mailbox="INBOX", messages=3, uidnext=4)) == (
+        b"* STATUS INBOX (MESSAGES 3 UIDNEXT 4)\r\n"
+    )
+    with pytest.raises(ValueError, match="must name each item"):
+        StatusData(mailbox="INBOX", messages=3, order=("MESSAGES", "UIDNEXT"))

@@ -67,13 +67,13 @@ def stored(backend: MemoryBackend, mailbox: str = "INBOX") -> list[tuple[bytes, 
 
 
 def test_status_rfc3501_example(backend: MemoryBackend, alice: Session) -> None:
-    # RFC 3501 6.3.10: the RFC's own answer lists MESSAGES before UIDNEXT,
-    # whatever order the client asked in; so do we, always the same way.
+    # RFC 3501 6.3.10's example (its answer reorders the items, which shows
+    # that any order is valid; we answer in the order asked).
     make(backend, "blurdybloop")
     for _ in range(3):
         backend.account("alice").append("blurdybloop", b"x\r\n", internal_date=DATE)
     assert alice(b"A042 STATUS blurdybloop (UIDNEXT MESSAGES)") == lines(
-        "* STATUS blurdybloop (MESSAGES 3 UIDNEXT 4)", "A042 OK STATUS completed"
+        "* STATUS blurdybloop (UIDNEXT 4 MESSAGES 3)", "A042 OK STATUS completed"
     )
 
 
@@ -91,14 +91,18 @@ def test_status_every_item(backend: MemoryBackend, alice: Session) -> None:
     )
 
 
-def test_status_items_are_exactly_those_asked_in_a_fixed_order(alice: Session) -> None:
+def test_status_items_are_exactly_those_asked_in_the_order_asked(alice: Session) -> None:
     # Seed defect: STATUS items came in random order.
-    first = alice(b"a STATUS INBOX (UNSEEN UIDVALIDITY MESSAGES)")
-    assert first == lines(
-        "* STATUS INBOX (MESSAGES 0 UIDVALIDITY 1 UNSEEN 0)", "a OK STATUS completed"
+    values = {b"UNSEEN": b"0", b"UIDVALIDITY": b"1", b"MESSAGES": b"0"}
+    for order in itertools.permutations(values):
+        expected = b" ".join(name + b" " + values[name] for name in order)
+        assert alice(b"a STATUS INBOX (" + b" ".join(order) + b")") == (
+            b"* STATUS INBOX (" + expected + b")\r\na OK STATUS completed\r\n"
+        )
+    # An item asked twice is answered once.
+    assert alice(b"a STATUS INBOX (UNSEEN MESSAGES UNSEEN)") == lines(
+        "* STATUS INBOX (UNSEEN 0 MESSAGES 0)", "a OK STATUS completed"
     )
-    for order in itertools.permutations([b"UNSEEN", b"UIDVALIDITY", b"MESSAGES"]):
-        assert alice(b"a STATUS INBOX (" + b" ".join(order) + b")") == first
     assert alice(b"b STATUS INBOX (SIZE)") == lines(
         "* STATUS INBOX (SIZE 0)", "b OK STATUS completed"
     )
