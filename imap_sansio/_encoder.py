@@ -499,6 +499,7 @@ def _write_status_data(out: _Out, response: StatusData, utf8: bool) -> None:
         elif name == "APPENDLIMIT" and value == StatusData.NO_LIMIT:
             items.append(b"APPENDLIMIT NIL")
         else:
+            assert isinstance(value, int)
             items.append(b"%s %d" % (name.encode("ascii"), value))
     out.append(b" (" + b" ".join(items) + b")\r\n")
 

@@ -1,0 +1,1454 @@
+"""MaildirBackend: the Backend protocol over Maildir++ directories on disk.
+
+Layout (one Maildir++ per user)::
+
+    root/<username>/                 INBOX (cur/ new/ tmp/)
+    root/<username>/.Sent/           mailbox "Sent"
+    root/<username>/.Archive.2025/   mailbox "Archive/2025"
+    root/<username>/subscriptions    one subscribed name per line (UTF-8, "/" delimiter)
+
+To serve one existing maildir (``~/Maildir``) for a single user, pass its
+parent as ``root`` and its directory name as the user name, or subclass and
+override :meth:`MaildirBackend.user_path`.
+
+On-disk decisions:
+
+* Folder names: ``"/"`` in a mailbox name is ``"."`` on disk; each level is
+  written in modified UTF-7 (as Courier and Dovecot do).  A ``"."`` inside a
+  level cannot be represented, so such names are refused with
+  ``NO [CANNOT]``.  Levels that do not decode as modified UTF-7 (written by
+  a UTF-8 tool) are shown as they are.  ``.INBOX`` is ignored (it would shadow
+  INBOX).
+* Messages: ``cur/<base>:2,<letters>``; letters D F R S T are \\Draft,
+  \\Flagged, \\Answered, \\Seen, \\Deleted; P ("passed") and any other
+  upper-case letter are kept untouched but not shown (no IMAP flag means
+  "passed").  Keywords are the letters ``a``-``z``, mapped to names by a
+  ``dovecot-keywords`` file (``<index> <name>`` lines, Dovecot's format) in
+  each maildir: at most 26 keywords per mailbox; a letter no message uses any
+  more is reused, and a 27th keyword in use gets ``NO [LIMIT]``.
+* Messages delivered into ``new/`` by other programs are moved to ``cur/``
+  and get the next UIDs (oldest mtime first) at the next access of the
+  mailbox; files that disappear are expunged, renamed flag letters are
+  flag changes.  File names containing CR or LF, or whose info part contains
+  white space, are left alone and never shown.
+* Message bytes: a file with no CR at all is a Unix-format delivery and is
+  served with every LF turned into CRLF (RFC 5322 lines); anything else is
+  served as stored.  RFC822.SIZE is the size as served.  APPEND stores the
+  bytes verbatim.
+* Internal date: the file's mtime, read when the message is first seen and
+  set by APPEND; the time zone given to APPEND is remembered in the UID list.
+* UIDs and modseqs: ``imap-sansio-uidlist`` in each maildir holds the
+  mailbox id, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, the first unclaimed
+  (\\Recent) UID, the special-use attributes, one line per message (uid,
+  modseq, arrival modseq, size, mtime, zone, flag letters, base name) and one
+  per expunged message (tombstones, kept for the life of the mailbox, for
+  QRESYNC).  Modseqs are therefore persistent (CONDSTORE/QRESYNC are
+  offered).  If the file is lost or unreadable it is rebuilt with a new
+  UIDVALIDITY, so clients resynchronise fully and no stale UID or modseq is
+  ever trusted.
+* UIDVALIDITY values come from the clock (seconds) forced to increase per
+  account; ``imap-sansio-uidvalidity`` in the user directory keeps the last
+  value and, per name, the largest value it ever had (RFC 3501 2.3.1.1).
+* ``\\Noselect`` levels (DELETE of a mailbox with inferiors) are folder
+  directories holding only an ``imap-sansio-noselect`` marker file.
+* Writes are atomic: files are written into ``tmp/`` and renamed into place
+  (messages into ``cur/``, state files over the old ones), fsync'ed unless
+  ``fsync=False``.  A crash between a message operation and its UID-list
+  update is repaired by the next scan: the file is found again (new UID) or
+  found missing (expunged); nothing is lost or duplicated.  COPY hard-links
+  (or copies) the file, MOVE renames it.  A file renamed by another program
+  during an operation is found again by its base name.  Staging directories
+  left by a crash are removed after 36 hours; stale files in ``tmp/`` are not.
+* Concurrency: every change and every scan of a mailbox holds ``flock`` on
+  ``imap-sansio.lock`` in its directory; hierarchy changes hold
+  ``imap-sansio-account.lock``; several processes (or backends) may serve
+  the same directories.  Within one backend, calls are serialised by a lock.
+
+Listeners hear about the changes this backend makes and about outside
+changes that a scan discovered; deliveries by other programs are seen at the
+next command that touches the mailbox (NOOP, or the adapter's next poll), as
+nothing watches the directories.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import functools
+import hmac
+import logging
+import os
+import secrets
+import shutil
+import socket
+import threading
+import time
+from bisect import bisect_left
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from imap_sansio._mutf7 import decode_mutf7, encode_mutf7
+from imap_sansio._secret import Secret
+from imap_sansio.server._backend import (
+    SPECIAL_USE_ATTRIBUTES,
+    AppendResult,
+    AuthenticationFailed,
+    ChangeListener,
+    ChangeNotice,
+    Changes,
+    CopyResult,
+    ImapNo,
+    MailboxInfo,
+    MailboxStatus,
+    MessageInfo,
+    StoreAction,
+    StoreResult,
+    normalize_flags,
+)
+from imap_sansio.server._mailboxes import (
+    DELIMITER,
+    ancestors,
+    is_inferior,
+    mailbox_name_error,
+    normalize_mailbox_name,
+)
+
+__all__ = ["MaildirAccount", "MaildirBackend", "MaildirMailbox"]
+
+log = logging.getLogger(__name__)
+
+UIDLIST = "imap-sansio-uidlist"
+KEYWORDS = "dovecot-keywords"
+LOCK = "imap-sansio.lock"
+ACCOUNT_LOCK = "imap-sansio-account.lock"
+UIDVALIDITY_FILE = "imap-sansio-uidvalidity"
+UIDVALIDITY_LOCK = "imap-sansio-uidvalidity.lock"
+NOSELECT = "imap-sansio-noselect"
+SUBSCRIPTIONS = "subscriptions"
+_STAGING = "imap-sansio-staging-"
+_UIDLIST_MAGIC = "imap-sansio-uidlist 1"
+
+# Maildir info letters (cr.yp.to/proto/maildir.html) <-> IMAP system flags.
+_LETTER_FLAGS = {
+    "D": "\\Draft",
+    "F": "\\Flagged",
+    "R": "\\Answered",
+    "S": "\\Seen",
+    "T": "\\Deleted",
+}
+_FLAG_LETTERS = {flag: letter for letter, flag in _LETTER_FLAGS.items()}
+_KEYWORD_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+# ---------------------------------------------------------------------------
+# Names
+
+
+def _folder_dirname(name: str) -> str:
+    """The Maildir++ directory of mailbox ``name`` (not INBOX): ``a/b`` -> ``.a.b``."""
+    levels = name.split(DELIMITER)
+    if any("." in level for level in levels):
+        raise ImapNo("Mailbox names cannot contain '.' in this Maildir++ store", "CANNOT")
+    dirname = "." + ".".join(encode_mutf7(level).decode("ascii") for level in levels)
+    if len(dirname.encode()) > 255:
+        raise ImapNo("Mailbox name too long", "CANNOT")
+    return dirname
+
+
+def _folder_name(dirname: str) -> str | None:
+    """The mailbox name of a Maildir++ directory, or None if it is not a folder."""
+    if not dirname.startswith(".") or dirname in (".", ".."):
+        return None
+    levels = dirname[1:].split(".")
+    decoded = []
+    for level in levels:
+        try:
+            decoded.append(decode_mutf7(level.encode("ascii")))
+        except (UnicodeEncodeError, ValueError):
+            decoded.append(level)  # written in UTF-8 (or worse) by another program
+    name = normalize_mailbox_name(DELIMITER.join(decoded))
+    if name == "INBOX" or mailbox_name_error(name) is not None:
+        return None
+    return name
+
+
+def _split_filename(filename: str) -> tuple[str, str] | None:
+    """``base:2,letters`` -> ``(base, letters)``; None for names we leave alone."""
+    if filename.startswith(".") or "\n" in filename or "\r" in filename:
+        return None
+    base, sep, info = filename.partition(":")
+    if not base:
+        return None
+    letters = info[2:] if sep and info.startswith("2,") else ""
+    if any(c.isspace() for c in letters):
+        return None
+    return base, letters
+
+
+def _imap_bytes(raw: bytes) -> bytes:
+    # Unix-format deliveries (no CR anywhere) are served with CRLF line ends.
+    if b"\r" not in raw and b"\n" in raw:
+        return raw.replace(b"\n", b"\r\n")
+    return raw
+
+
+def _rename_to(source: Path, *, target: Path) -> None:
+    os.rename(source, target)
+
+
+def _check_username(username: str) -> None:
+    if (
+        not username
+        or username.startswith(".")
+        or "/" in username
+        or "\x00" in username
+        or any(ord(c) < 0x20 for c in username)
+    ):
+        raise ValueError(f"user name {username!r} cannot be a directory name")
+
+
+# ---------------------------------------------------------------------------
+# File helpers
+
+
+class _Locks:
+    """``flock`` locks on lock files, re-entrant within one backend."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, tuple[int, int]] = {}
+
+    @contextlib.contextmanager
+    def hold(self, *paths: Path) -> Iterator[None]:
+        # A fixed order (sorted paths) keeps two processes from deadlocking.
+        with contextlib.ExitStack() as stack:
+            for path in sorted({str(p) for p in paths}):
+                stack.enter_context(self._hold_one(path))
+            yield
+
+    @contextlib.contextmanager
+    def _hold_one(self, path: str) -> Iterator[None]:
+        entry = self._held.get(path)
+        if entry is None:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except BaseException:
+                os.close(fd)
+                raise
+            self._held[path] = (fd, 1)
+        else:
+            self._held[path] = (entry[0], entry[1] + 1)
+        try:
+            yield
+        finally:
+            fd, count = self._held[path]
+            if count == 1:
+                del self._held[path]
+                os.close(fd)  # releases the flock
+            else:
+                self._held[path] = (fd, count - 1)
+
+
+def _stat_signature(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _listdir(path: Path) -> list[str]:
+    try:
+        return os.listdir(path)
+    except FileNotFoundError:
+        return []
+
+
+# ---------------------------------------------------------------------------
+# One maildir's state
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Entry:
+    """One message as the UID list records it."""
+
+    uid: int
+    modseq: int
+    born: int  # modseq of its arrival
+    size: int  # RFC822.SIZE (as served)
+    mtime: int  # internal date, seconds since the epoch
+    zone: int  # internal date's offset from UTC, minutes
+    letters: str  # info letters as in the file name
+    base: str
+
+    @property
+    def filename(self) -> str:
+        return f"{self.base}:2,{self.letters}"
+
+
+@dataclass(slots=True, kw_only=True)
+class _State:
+    mailbox_id: str
+    uidvalidity: int
+    uidnext: int = 1
+    modseq: int = 1
+    recent_from: int = 1
+    special_use: frozenset[str] = frozenset()
+    entries: dict[int, _Entry] = field(default_factory=dict)  # ascending UID
+    tombstones: list[tuple[int, int, int]] = field(default_factory=list)  # (modseq, uid, born)
+
+    def dump(self) -> bytes:
+        lines = [
+            _UIDLIST_MAGIC,
+            f"id {self.mailbox_id}",
+            f"uidvalidity {self.uidvalidity}",
+            f"uidnext {self.uidnext}",
+            f"modseq {self.modseq}",
+            f"recent {self.recent_from}",
+            " ".join(["special", *sorted(self.special_use)]),
+        ]
+        lines.extend(
+            f"m {e.uid} {e.modseq} {e.born} {e.size} {e.mtime} {e.zone} ,{e.letters} {e.base}"
+            for e in self.entries.values()
+        )
+        lines.extend(f"t {m} {u} {b}" for m, u, b in self.tombstones)
+        return ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape")
+
+    @classmethod
+    def parse(cls, data: bytes) -> _State:
+        lines = data.decode("utf-8", "surrogateescape").split("\n")
+        if lines[0] != _UIDLIST_MAGIC or lines[-1] != "":
+            raise ValueError("not a complete UID list")
+        header: dict[str, str] = {}
+        entries: dict[int, _Entry] = {}
+        tombstones: list[tuple[int, int, int]] = []
+        for line in lines[1:-1]:
+            kind, _, rest = line.partition(" ")
+            if kind == "m":
+                uid, modseq, born, size, mtime, zone, letters, base = rest.split(" ", 7)
+                if not letters.startswith(",") or not base:
+                    raise ValueError("bad message line")
+                entry = _Entry(
+                    uid=int(uid),
+                    modseq=int(modseq),
+                    born=int(born),
+                    size=int(size),
+                    mtime=int(mtime),
+                    zone=int(zone),
+                    letters=letters.removeprefix(","),
+                    base=base,
+                )
+                if entries and entry.uid <= next(reversed(entries)):
+                    raise ValueError("UIDs out of order")
+                entries[entry.uid] = entry
+            elif kind == "t":
+                m, u, b = rest.split(" ")
+                tombstones.append((int(m), int(u), int(b)))
+            else:
+                header[kind] = rest
+        state = cls(
+            mailbox_id=header["id"],
+            uidvalidity=int(header["uidvalidity"]),
+            uidnext=int(header["uidnext"]),
+            modseq=int(header["modseq"]),
+            recent_from=int(header["recent"]),
+            special_use=frozenset(header["special"].split()),
+            entries=entries,
+            tombstones=tombstones,
+        )
+        if entries and next(reversed(entries)) >= state.uidnext:
+            raise ValueError("UIDNEXT below a UID")
+        return state
+
+
+class _Folder:
+    """A maildir (INBOX or a folder): its cached state, re-read when the files change.
+
+    Methods that change anything expect the caller to hold the maildir's lock
+    and to have called :meth:`sync`.
+    """
+
+    def __init__(self, backend: MaildirBackend, path: Path, account_root: Path) -> None:
+        self.backend = backend
+        self.path = path
+        self.account_root = account_root
+        self.state: _State | None = None
+        self._sig: tuple[int, int, int, int] | None = None
+        self.keywords: list[str] = []
+        self._kw_sig: tuple[int, int, int, int] | None = None
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path / LOCK
+
+    # -- reading -------------------------------------------------------------
+
+    def load(self) -> _State | None:
+        """Re-read the UID list and keywords if they changed on disk (no lock needed)."""
+        sig = _stat_signature(self.path / UIDLIST)
+        if sig is None:
+            self.state, self._sig = None, None
+        elif sig != self._sig:
+            try:
+                self.state = _State.parse((self.path / UIDLIST).read_bytes())
+                self._sig = sig
+            except (ValueError, KeyError, FileNotFoundError) as exc:
+                log.warning("unreadable %s (%s): it will be rebuilt", self.path / UIDLIST, exc)
+                self.state, self._sig = None, None
+        kw_sig = _stat_signature(self.path / KEYWORDS)
+        if kw_sig != self._kw_sig:
+            self.keywords = self._read_keywords()
+            self._kw_sig = kw_sig
+        return self.state
+
+    def _read_keywords(self) -> list[str]:
+        slots: list[str] = []
+        try:
+            text = (self.path / KEYWORDS).read_text("utf-8", "replace")
+        except FileNotFoundError:
+            return slots
+        for line in text.splitlines():
+            index, _, name = line.partition(" ")
+            if not index.isdigit() or not name or int(index) >= len(_KEYWORD_LETTERS):
+                continue
+            while len(slots) <= int(index):
+                slots.append("")
+            slots[int(index)] = name
+        return slots
+
+    def live(self) -> _State:
+        if self.state is None:  # pragma: no cover - sync() always sets it
+            raise ImapNo("Mailbox state unavailable", "SERVERBUG")
+        return self.state
+
+    # -- flags <-> letters ----------------------------------------------------
+
+    def flags_of(self, letters: str) -> frozenset[str]:
+        flags = set()
+        for letter in letters:
+            if letter in _LETTER_FLAGS:
+                flags.add(_LETTER_FLAGS[letter])
+            elif "a" <= letter <= "z":
+                index = ord(letter) - ord("a")
+                if index < len(self.keywords) and self.keywords[index]:
+                    flags.add(self.keywords[index])
+        return frozenset(flags)
+
+    def letters_for(self, flags: frozenset[str], old_letters: str, uid: int = 0) -> str:
+        """The info letters for ``flags`` (of message ``uid``, if it exists), keeping
+        letters that mean no IMAP flag."""
+        keep = {
+            c
+            for c in old_letters
+            if c not in _LETTER_FLAGS and not ("a" <= c <= "z" and self._known_letter(c))
+        }
+        letters = set(keep)
+        for flag in flags:
+            if flag in _FLAG_LETTERS:
+                letters.add(_FLAG_LETTERS[flag])
+            else:
+                letters.add(self._keyword_letter(flag, letters, uid))
+        return "".join(sorted(letters))
+
+    def _known_letter(self, letter: str) -> bool:
+        index = ord(letter) - ord("a")
+        return index < len(self.keywords) and bool(self.keywords[index])
+
+    def _keyword_letter(self, keyword: str, reserved: Collection[str], uid: int) -> str:
+        if keyword in self.keywords:
+            return _KEYWORD_LETTERS[self.keywords.index(keyword)]
+        slots = self.keywords + [""] * (len(_KEYWORD_LETTERS) - len(self.keywords))
+        used = {c for e in self.live().entries.values() if e.uid != uid for c in e.letters}
+        used.update(reserved)  # letters of the message being written
+        free = [i for i, letter in enumerate(_KEYWORD_LETTERS) if letter not in used]
+        # An undefined letter first; else reuse one whose keyword no message carries.
+        undefined = [i for i in free if not slots[i]]
+        if not (undefined or free):
+            raise ImapNo("Too many keywords in this mailbox (26 at most)", "LIMIT")
+        index = (undefined or free)[0]
+        slots[index] = keyword
+        text = "".join(f"{i} {name}\n" for i, name in enumerate(slots) if name)
+        self.backend._write_atomic(self.path / KEYWORDS, text.encode(), self.path / "tmp")
+        self.keywords = slots
+        self._kw_sig = _stat_signature(self.path / KEYWORDS)
+        return _KEYWORD_LETTERS[index]
+
+    # -- scanning --------------------------------------------------------------
+
+    def sync(self) -> bool:
+        """Bring the UID list up to date with the files (under the lock).
+
+        Returns True when changes made by other programs were found.
+        """
+        previous = self.state
+        state = self.load()
+        dirty = False
+        if state is None:
+            # New (or lost) UID list: a fresh UIDVALIDITY, so nothing a client
+            # remembers from an earlier one is trusted (RFC 3501 2.3.1.1).
+            # A known id is kept, so open handles see the new UIDVALIDITY.
+            state = _State(
+                mailbox_id=previous.mailbox_id if previous else secrets.token_hex(8),
+                uidvalidity=self.backend._new_uidvalidity(self.account_root, None),
+            )
+            self.state = state
+            dirty = True
+        for sub in ("cur", "new", "tmp"):
+            (self.path / sub).mkdir(exist_ok=True)
+        cur, new = self.path / "cur", self.path / "new"
+        for name in sorted(_listdir(new)):
+            parts = _split_filename(name)
+            if parts is None:
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(new / name, cur / f"{parts[0]}:2,{parts[1]}")
+        present: dict[str, str] = {}
+        for name in sorted(_listdir(cur)):
+            parts = _split_filename(name)
+            if parts is not None:
+                present.setdefault(parts[0], parts[1])
+        by_base = {e.base: e.uid for e in state.entries.values()}
+        gone = [uid for base, uid in by_base.items() if base not in present]
+        changed = [
+            uid
+            for base, uid in by_base.items()
+            if base in present and present[base] != state.entries[uid].letters
+        ]
+        arrived = []
+        for base, letters in present.items():
+            if base in by_base:
+                continue
+            path = cur / f"{base}:2,{letters}"
+            try:
+                mtime = int(path.stat().st_mtime)
+                size = len(_imap_bytes(path.read_bytes()))
+            except (FileNotFoundError, IsADirectoryError, PermissionError):
+                continue
+            arrived.append((mtime, base, letters, size))
+        found = bool(gone or changed or arrived)
+        if found:
+            modseq = state.modseq = state.modseq + 1
+            for uid in gone:
+                entry = state.entries.pop(uid)
+                state.tombstones.append((modseq, uid, entry.born))
+            for uid in changed:
+                entry = state.entries[uid]
+                state.entries[uid] = replace(entry, letters=present[entry.base], modseq=modseq)
+            for mtime, base, letters, size in sorted(arrived):
+                self._add(
+                    _Entry(
+                        uid=0,
+                        modseq=modseq,
+                        born=modseq,
+                        size=size,
+                        mtime=mtime,
+                        zone=0,
+                        letters=letters,
+                        base=base,
+                    )
+                )
+            dirty = True
+        if dirty:
+            self.save()
+        return found
+
+    def _add(self, entry: _Entry) -> int:
+        state = self.live()
+        uid = state.uidnext
+        state.uidnext += 1
+        state.entries[uid] = replace(entry, uid=uid)
+        return uid
+
+    def add(self, entry: _Entry) -> int:
+        return self._add(entry)
+
+    def bump(self) -> int:
+        state = self.live()
+        state.modseq += 1
+        return state.modseq
+
+    def remove(self, uids: list[int], modseq: int) -> None:
+        state = self.live()
+        for uid in uids:
+            entry = state.entries.pop(uid)
+            state.tombstones.append((modseq, uid, entry.born))
+
+    def save(self) -> None:
+        self.backend._write_atomic(self.path / UIDLIST, self.live().dump(), self.path / "tmp")
+        self._sig = _stat_signature(self.path / UIDLIST)
+
+    def on_file(self, entry: _Entry, action: Callable[[Path], None]) -> bool:
+        """Run ``action`` on the message file of ``entry``; if another program
+        renamed it meanwhile (new flag letters), on its current name.  False
+        when the file is gone (the next scan expunges it)."""
+        try:
+            action(self.path / "cur" / entry.filename)
+            return True
+        except FileNotFoundError:
+            pass
+        for name in _listdir(self.path / "cur"):
+            parts = _split_filename(name)
+            if parts is not None and parts[0] == entry.base:
+                try:
+                    action(self.path / "cur" / name)
+                    return True
+                except FileNotFoundError:
+                    return False
+        return False
+
+    # -- queries -----------------------------------------------------------------
+
+    def info(self, entry: _Entry) -> MessageInfo:
+        zone = timezone(timedelta(minutes=entry.zone))
+        return MessageInfo(
+            uid=entry.uid,
+            flags=self.flags_of(entry.letters),
+            internal_date=datetime.fromtimestamp(entry.mtime, zone),
+            size=entry.size,
+            modseq=entry.modseq,
+        )
+
+    def select(self, uids: Collection[int] | None) -> list[int]:
+        """The existing UIDs among ``uids`` (all when None), ascending."""
+        entries = self.live().entries
+        ordered = list(entries)
+        if uids is None:
+            return ordered
+        if isinstance(uids, range) and uids.step == 1:
+            return ordered[bisect_left(ordered, uids.start) : bisect_left(ordered, uids.stop)]
+        if len(uids) < len(ordered) // 4:
+            return sorted({uid for uid in uids if uid in entries})
+        # A huge collection (the core's UID set for 1:*) is asked, never iterated.
+        wanted = set(uids) if isinstance(uids, list | tuple) else uids
+        return [uid for uid in ordered if uid in wanted]
+
+    def status(self) -> MailboxStatus:
+        state = self.live()
+        entries = state.entries.values()
+        return MailboxStatus(
+            messages=len(state.entries),
+            uidnext=state.uidnext,
+            uidvalidity=state.uidvalidity,
+            unseen=sum("S" not in e.letters for e in entries),
+            highest_modseq=state.modseq,
+            size=sum(e.size for e in entries),
+            deleted=sum("T" in e.letters for e in entries),
+            recent=sum(e.uid >= state.recent_from for e in entries),
+        )
+
+
+# ---------------------------------------------------------------------------
+# The backend
+
+
+class MaildirBackend:
+    """The Maildir++ Backend: ``MaildirBackend(Path("/var/mail"), {"alice": "secret"})``.
+
+    Each user's maildir is ``root/<username>`` (created when missing).
+    ``users`` maps user names to passwords; with None nobody can log in until
+    :meth:`add_user` (:meth:`account` still opens any user for set-up).
+
+    Options: ``max_message_size`` (APPENDLIMIT, RFC 7889), ``uidvalidity_source``
+    (default: the clock in seconds; values are forced to increase),
+    ``fsync`` (default True: flush files and directories before reporting
+    success), ``hostname`` (for unique file names; default: this host's).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        users: Mapping[str, str] | None = None,
+        *,
+        max_message_size: int | None = None,
+        uidvalidity_source: Callable[[], int] | None = None,
+        fsync: bool = True,
+        hostname: str | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.max_message_size = max_message_size
+        self.fsync = fsync
+        self._uidvalidity_source = uidvalidity_source or (lambda: int(time.time()))
+        host = hostname if hostname is not None else socket.gethostname()
+        self._hostname = host.replace("/", "\\057").replace(":", "\\072") or "localhost"
+        self._passwords: dict[str, Secret[str]] = {}
+        self._listeners: list[ChangeListener] = []
+        self._mutex = threading.RLock()
+        self._locks = _Locks()
+        self._folders: dict[str, _Folder] = {}
+        self._counter = 0
+        for username, password in (users or {}).items():
+            self.add_user(username, password)
+
+    def __repr__(self) -> str:
+        return f"MaildirBackend({str(self.root)!r}, users={sorted(self._passwords)!r})"
+
+    # -- administration --------------------------------------------------
+
+    def user_path(self, username: str) -> Path:
+        """The user's maildir (INBOX): ``root/<username>``."""
+        _check_username(username)
+        return self.root / username
+
+    def add_user(self, username: str, password: str | Secret[str]) -> None:
+        """Accept ``username`` with this password (its maildir is created if missing)."""
+        with self._mutex:
+            if username in self._passwords:
+                raise ValueError(f"user {username!r} exists")
+            self._open_user(username)
+            secret = password if isinstance(password, Secret) else Secret(password)
+            self._passwords[username] = secret
+
+    def account(self, username: str) -> MaildirAccount:
+        """The account of ``username`` without a password (for set-up and tests)."""
+        with self._mutex:
+            return MaildirAccount(self, username, self._open_user(username))
+
+    def _open_user(self, username: str) -> Path:
+        path = self.user_path(username)
+        for sub in ("cur", "new", "tmp"):
+            (path / sub).mkdir(parents=True, exist_ok=True)
+        # Left over by a crash while a folder was made or removed: 36 hours
+        # is the age at which Maildir readers clean tmp/ as well.
+        stale = time.time() - 36 * 3600
+        for name in _listdir(path):
+            leftover = path / name
+            if name.startswith(_STAGING) and leftover.stat().st_mtime < stale:
+                shutil.rmtree(leftover, ignore_errors=True)
+        if not (path / SUBSCRIPTIONS).exists():
+            with self._locks.hold(path / ACCOUNT_LOCK):
+                if not (path / SUBSCRIPTIONS).exists():
+                    # A maildir seen for the first time: subscribe to what it has.
+                    names = ["INBOX"]
+                    names += sorted(n for n, (_, sel) in _scan_folders(path).items() if sel)
+                    self._write_atomic(
+                        path / SUBSCRIPTIONS,
+                        "".join(n + "\n" for n in names).encode(),
+                        path / "tmp",
+                    )
+        return path
+
+    # -- files -------------------------------------------------------------
+
+    def _unique(self) -> str:
+        # cr.yp.to/proto/maildir.html: time, then a part unique on this host.
+        self._counter += 1
+        now = time.time()
+        return (
+            f"{int(now)}.M{int(now * 1e6) % 1000000}P{os.getpid()}Q{self._counter}"
+            f"R{secrets.token_hex(4)}.{self._hostname}"
+        )
+
+    def _fsync_dir(self, path: Path) -> None:
+        if not self.fsync:
+            return
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _write_tmp(self, tmpdir: Path, data: bytes) -> Path:
+        tmp = tmpdir / self._unique()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if self.fsync:
+                os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        return tmp
+
+    def _write_atomic(self, target: Path, data: bytes, tmpdir: Path) -> None:
+        tmp = self._write_tmp(tmpdir, data)
+        os.replace(tmp, target)
+        self._fsync_dir(target.parent)
+
+    def _folder(self, path: Path, account_root: Path) -> _Folder:
+        key = str(path)
+        folder = self._folders.get(key)
+        if folder is None:
+            folder = self._folders[key] = _Folder(self, path, account_root)
+        return folder
+
+    def _new_uidvalidity(self, account_root: Path, name: str | None) -> int:
+        """A UIDVALIDITY greater than any this account issued (and, for
+        ``name``, greater than any that name had); recorded for ``name``."""
+        with self._locks.hold(account_root / UIDVALIDITY_LOCK):
+            last, history = _read_uidvalidity(account_root)
+            value = max(self._uidvalidity_source(), last + 1)
+            if value >= 2**32:  # RFC 3501 9: nz-number is 32-bit
+                raise ImapNo("UIDVALIDITY space exhausted", "SERVERBUG")
+            if name is not None:
+                history[name] = value
+            self._save_uidvalidity(account_root, value, history)
+            return value
+
+    def _save_uidvalidity(self, account_root: Path, last: int, history: dict[str, int]) -> None:
+        lines = [f"last {last}"] + [f"{v} {n}" for n, v in sorted(history.items())]
+        self._write_atomic(
+            account_root / UIDVALIDITY_FILE,
+            ("\n".join(lines) + "\n").encode(),
+            account_root / "tmp",
+        )
+
+    def _record_uidvalidity(self, account_root: Path, name: str, value: int) -> bool:
+        """Note that ``name`` now has ``value``; False if the name had a value as large."""
+        with self._locks.hold(account_root / UIDVALIDITY_LOCK):
+            last, history = _read_uidvalidity(account_root)
+            if history.get(name, 0) >= value:
+                return False
+            history[name] = value
+            self._save_uidvalidity(account_root, max(last, value), history)
+            return True
+
+    def _notify(self, notice: ChangeNotice) -> None:
+        for listener in list(self._listeners):
+            listener(notice)
+
+    # -- Backend ---------------------------------------------------------
+
+    def authenticate(
+        self, username: str, password: Secret[str], *, authzid: str | None = None
+    ) -> MaildirAccount:
+        expected = self._passwords.get(username)
+        wanted = expected.reveal() if expected is not None else "\x00not a password"
+        ok = hmac.compare_digest(password.reveal().encode(), wanted.encode())
+        if expected is None or not ok:
+            raise AuthenticationFailed()
+        if authzid not in (None, "", username):
+            raise ImapNo("Not authorized to act as that user", "AUTHORIZATIONFAILED")
+        return self.account(username)
+
+    def add_listener(self, callback: ChangeListener) -> Callable[[], None]:
+        self._listeners.append(callback)
+
+        def remove() -> None:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
+        return remove
+
+
+def _read_uidvalidity(account_root: Path) -> tuple[int, dict[str, int]]:
+    last = 0
+    history: dict[str, int] = {}
+    try:
+        text = (account_root / UIDVALIDITY_FILE).read_text("utf-8", "surrogateescape")
+    except FileNotFoundError:
+        return last, history
+    for line in text.splitlines():
+        head, _, rest = line.partition(" ")
+        if head == "last" and rest.isdigit():
+            last = int(rest)
+        elif head.isdigit() and rest:
+            history[rest] = int(head)
+    return last, history
+
+
+def _scan_folders(account_root: Path) -> dict[str, tuple[Path, bool]]:
+    """Folder name -> (directory, selectable) for every Maildir++ folder."""
+    found: dict[str, tuple[Path, bool]] = {}
+    for dirname in sorted(_listdir(account_root)):
+        name = _folder_name(dirname)
+        if name is None:
+            continue
+        path = account_root / dirname
+        if (path / "cur").is_dir():
+            found[name] = (path, True)
+        elif (path / NOSELECT).exists():
+            found.setdefault(name, (path, False))
+    return found
+
+
+class MaildirAccount:
+    """An authenticated user of a :class:`MaildirBackend` (the Account protocol)."""
+
+    __slots__ = ("_backend", "_root", "_username")
+
+    def __init__(self, backend: MaildirBackend, username: str, root: Path) -> None:
+        self._backend = backend
+        self._username = username
+        self._root = root
+
+    def __repr__(self) -> str:
+        return f"MaildirAccount({self._username!r})"
+
+    @property
+    def username(self) -> str:
+        return self._username
+
+    # -- helpers -------------------------------------------------------------
+
+    def _changed(self, mailbox: str | None) -> None:
+        self._backend._notify(ChangeNotice(username=self._username, mailbox=mailbox))
+
+    def _mailboxes(self) -> dict[str, tuple[Path, bool]]:
+        found = {"INBOX": (self._root, True)}
+        found.update(_scan_folders(self._root))
+        return found
+
+    def _path_of(self, name: str, *, code: str = "NONEXISTENT") -> tuple[str, Path]:
+        name = normalize_mailbox_name(name)
+        entry = self._mailboxes().get(name)
+        if entry is None or not entry[1]:
+            raise ImapNo("Mailbox does not exist", code)
+        return name, entry[0]
+
+    def _name_of(self, path: Path) -> str | None:
+        if path == self._root:
+            return "INBOX"
+        return _folder_name(path.name) if path.parent == self._root else None
+
+    def _folder(self, path: Path) -> _Folder:
+        return self._backend._folder(path, self._root)
+
+    @contextlib.contextmanager
+    def _synced(self, *paths: Path) -> Iterator[list[_Folder]]:
+        """The folders at ``paths``, locked and synced; outside changes are announced."""
+        backend = self._backend
+        folders = [self._folder(p) for p in paths]
+        found = []
+        with backend._locks.hold(*(f.lock_path for f in folders)):
+            for folder in folders:
+                if folder.sync():
+                    found.append(folder.path)
+            yield folders
+        for path in found:
+            self._changed(self._name_of(path))
+
+    def _make_folder(self, name: str, special_use: frozenset[str] = frozenset()) -> Path:
+        """Create the maildir of ``name`` (or turn its \\Noselect level into one)."""
+        target = self._root / _folder_dirname(name)
+        uidvalidity = self._backend._new_uidvalidity(self._root, name)
+        state = _State(
+            mailbox_id=secrets.token_hex(8), uidvalidity=uidvalidity, special_use=special_use
+        )
+        if target.is_dir():  # a \Noselect level
+            for sub in ("new", "tmp"):
+                (target / sub).mkdir(exist_ok=True)
+            self._backend._write_atomic(target / UIDLIST, state.dump(), target / "tmp")
+            (target / "cur").mkdir(exist_ok=True)
+            (target / NOSELECT).unlink(missing_ok=True)
+        else:
+            # Built aside, then renamed into place: never seen half made.
+            staging = self._root / (_STAGING + secrets.token_hex(8))
+            for sub in ("cur", "new", "tmp"):
+                (staging / sub).mkdir(parents=True)
+            self._backend._write_atomic(staging / UIDLIST, state.dump(), staging / "tmp")
+            os.rename(staging, target)
+            self._backend._fsync_dir(self._root)
+        return target
+
+    def _create_parents(self, name: str, existing: Collection[str]) -> None:
+        # RFC 3501 6.3.3/6.3.5: create any superior names that are needed.
+        for parent in ancestors(name):
+            if parent not in existing:
+                self._make_folder(parent)
+
+    def _discard_dir(self, path: Path) -> None:
+        # Renamed out of sight first, so the name is gone at once; then removed.
+        doomed = self._root / (_STAGING + "deleted-" + secrets.token_hex(8))
+        os.rename(path, doomed)
+        self._backend._folders.pop(str(path), None)
+        shutil.rmtree(doomed, ignore_errors=True)
+
+    # -- hierarchy -----------------------------------------------------------
+
+    def list_mailboxes(self) -> list[MailboxInfo]:
+        with self._backend._mutex:
+            infos = []
+            for name, (path, selectable) in self._mailboxes().items():
+                special: frozenset[str] = frozenset()
+                if selectable:
+                    state = self._folder(path).load()
+                    special = state.special_use if state is not None else frozenset()
+                infos.append(MailboxInfo(name=name, selectable=selectable, special_use=special))
+            return infos
+
+    def create_mailbox(self, name: str) -> None:
+        self._create(name, frozenset())
+
+    def create_special_use_mailbox(self, name: str, special_use: Collection[str]) -> None:
+        uses = frozenset(special_use)
+        unknown = uses - SPECIAL_USE_ATTRIBUTES
+        if unknown:
+            # RFC 6154 3: USEATTR for an attribute the server does not support.
+            raise ImapNo(f"Unsupported special-use attribute {min(unknown)}", "USEATTR")
+        self._create(name, uses)
+
+    def _create(self, name: str, special_use: frozenset[str]) -> None:
+        name = normalize_mailbox_name(name)
+        if name.endswith(DELIMITER) and len(name) > 1:
+            # RFC 3501 6.3.3: a trailing delimiter declares the intent to
+            # create names under it; the name itself is created without it.
+            name = name[:-1]
+        problem = mailbox_name_error(name, for_create=True)
+        if problem is not None:
+            raise ImapNo(problem, "CANNOT")
+        if name != "INBOX":
+            for level in [*ancestors(name), name]:
+                _folder_dirname(level)  # refuses names the disk cannot hold
+        with self._backend._mutex, self._backend._locks.hold(self._root / ACCOUNT_LOCK):
+            existing = self._mailboxes()
+            if name in existing and existing[name][1]:
+                raise ImapNo("Mailbox already exists", "ALREADYEXISTS")
+            self._create_parents(name, existing)
+            self._make_folder(name, special_use)
+        self._changed(None)
+
+    def delete_mailbox(self, name: str) -> None:
+        name = normalize_mailbox_name(name)
+        if name == "INBOX":
+            raise ImapNo("INBOX cannot be deleted", "CANNOT")
+        backend = self._backend
+        with backend._mutex, backend._locks.hold(self._root / ACCOUNT_LOCK):
+            existing = self._mailboxes()
+            if name not in existing:
+                raise ImapNo("Mailbox does not exist", "NONEXISTENT")
+            path, selectable = existing[name]
+            if any(is_inferior(other, name) for other in existing):
+                if not selectable:
+                    # RFC 3501 6.3.4: an error for a \Noselect name with inferiors.
+                    raise ImapNo("Mailbox has inferior hierarchical names", "HASCHILDREN")
+                # RFC 3501 6.3.4: the messages go, the name stays as \Noselect.
+                self._discard_dir(path)
+                path.mkdir()
+                (path / NOSELECT).touch()
+            else:
+                self._discard_dir(path)
+            backend._fsync_dir(self._root)
+        self._changed(None)
+        self._changed(name)
+
+    def rename_mailbox(self, old: str, new: str) -> None:
+        old = normalize_mailbox_name(old)
+        new = normalize_mailbox_name(new)
+        backend = self._backend
+        with backend._mutex, backend._locks.hold(self._root / ACCOUNT_LOCK):
+            existing = self._mailboxes()
+            if old not in existing:
+                raise ImapNo("Mailbox does not exist", "NONEXISTENT")
+            problem = mailbox_name_error(new, for_create=True)
+            if problem is not None:
+                raise ImapNo(problem, "CANNOT")
+            if new in existing:
+                raise ImapNo("Mailbox already exists", "ALREADYEXISTS")
+            if old != "INBOX" and is_inferior(new, old):
+                raise ImapNo("Cannot rename a mailbox into its own hierarchy", "CANNOT")
+            moving = (
+                [old]
+                if old == "INBOX"
+                else [n for n in existing if n == old or is_inferior(n, old)]
+            )
+            targets = {n: new + n[len(old) :] for n in moving}
+            for target in targets.values():
+                for level in [*ancestors(target), target]:
+                    _folder_dirname(level)
+            if any(
+                t in existing or (self._root / _folder_dirname(t)).exists()
+                for t in targets.values()
+            ):
+                raise ImapNo("A mailbox of the new hierarchy already exists", "ALREADYEXISTS")
+            if old == "INBOX":
+                self._rename_inbox(new, existing)
+                changed = ["INBOX"]
+            else:
+                for name in moving:
+                    self._move_folder(existing[name], targets[name])
+                self._create_parents(new, {**existing, **dict.fromkeys(targets.values())})
+                changed = [n for name in moving for n in (name, targets[name])]
+        self._changed(None)
+        for name in changed:
+            self._changed(name)
+
+    def _move_folder(self, entry: tuple[Path, bool], target: str) -> None:
+        path, selectable = entry
+        destination = self._root / _folder_dirname(target)
+        os.rename(path, destination)
+        self._backend._folders.pop(str(path), None)
+        if not selectable:
+            return
+        with self._synced(destination) as [folder]:
+            state = folder.live()
+            # RFC 3501 2.3.1.1: a name's UIDVALIDITY only ever grows.
+            if not self._backend._record_uidvalidity(self._root, target, state.uidvalidity):
+                state.uidvalidity = self._backend._new_uidvalidity(self._root, target)
+                folder.save()
+
+    def _rename_inbox(self, new: str, existing: Mapping[str, object]) -> None:
+        # RFC 3501 6.3.5: renaming INBOX moves all its messages to a new
+        # mailbox with the given name, leaving INBOX empty; its inferiors
+        # are unaffected.
+        self._create_parents(new, existing)
+        inbox_special = self._folder(self._root).load()
+        target = self._make_folder(
+            new, inbox_special.special_use if inbox_special is not None else frozenset()
+        )
+        with self._synced(self._root, target) as [inbox, folder]:
+            uids = list(inbox.live().entries)
+            if uids:
+                _transfer(self._backend, inbox, folder, uids, move=True)
+                inbox.save()
+                folder.save()
+
+    # -- subscriptions -----------------------------------------------------------
+
+    def _write_subscriptions(self, names: Collection[str]) -> None:
+        self._backend._write_atomic(
+            self._root / SUBSCRIPTIONS,
+            "".join(n + "\n" for n in sorted(names)).encode("utf-8", "surrogateescape"),
+            self._root / "tmp",
+        )
+
+    def subscribe(self, name: str) -> None:
+        name = normalize_mailbox_name(name)
+        problem = mailbox_name_error(name)
+        if problem is not None:
+            raise ImapNo(problem, "CANNOT")
+        # RFC 3501 6.3.6: the server MAY check existence; we do not.
+        with self._backend._mutex, self._backend._locks.hold(self._root / ACCOUNT_LOCK):
+            self._write_subscriptions(self.subscriptions() | {name})
+        self._changed(None)
+
+    def unsubscribe(self, name: str) -> None:
+        name = normalize_mailbox_name(name)
+        with self._backend._mutex, self._backend._locks.hold(self._root / ACCOUNT_LOCK):
+            self._write_subscriptions(self.subscriptions() - {name})
+        self._changed(None)
+
+    def subscriptions(self) -> frozenset[str]:
+        try:
+            text = (self._root / SUBSCRIPTIONS).read_text("utf-8", "surrogateescape")
+        except FileNotFoundError:
+            return frozenset()
+        return frozenset(line for line in text.split("\n") if line)
+
+    # -- messages ------------------------------------------------------------------
+
+    def status(self, name: str) -> MailboxStatus:
+        with self._backend._mutex:
+            _, path = self._path_of(name)
+            with self._synced(path) as [folder]:
+                return folder.status()
+
+    def append(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        flags: Collection[str] = (),
+        internal_date: datetime,
+    ) -> AppendResult:
+        stored_flags = normalize_flags(flags)
+        offset = internal_date.utcoffset()
+        if internal_date.tzinfo is None or offset is None:
+            raise ValueError("internal dates must be timezone-aware datetimes")
+        backend = self._backend
+        with backend._mutex:
+            # RFC 3501 6.3.11: no such mailbox -> NO [TRYCREATE], nothing stored.
+            name, path = self._path_of(name, code="TRYCREATE")
+            limit = backend.max_message_size
+            if limit is not None and len(data) > limit:
+                raise ImapNo("Message too large", "TOOBIG")
+            mtime = int(internal_date.timestamp() // 1)
+            with self._synced(path) as [folder]:
+                letters = folder.letters_for(stored_flags, "")
+                tmp = backend._write_tmp(path / "tmp", bytes(data))
+                os.utime(tmp, (mtime, mtime))
+                base = tmp.name
+                os.rename(tmp, path / "cur" / f"{base}:2,{letters}")
+                backend._fsync_dir(path / "cur")
+                modseq = folder.bump()
+                uid = folder.add(
+                    _Entry(
+                        uid=0,
+                        modseq=modseq,
+                        born=modseq,
+                        size=len(_imap_bytes(bytes(data))),
+                        mtime=mtime,
+                        zone=int(offset.total_seconds() // 60),
+                        letters=letters,
+                        base=base,
+                    )
+                )
+                folder.save()
+                uidvalidity = folder.live().uidvalidity
+        self._changed(name)
+        return AppendResult(uidvalidity=uidvalidity, uid=uid)
+
+    def select(self, name: str) -> MaildirMailbox:
+        with self._backend._mutex:
+            _, path = self._path_of(name)
+            with self._synced(path) as [folder]:
+                return MaildirMailbox(self, path, folder.live().mailbox_id)
+
+    def logout(self) -> None:
+        pass
+
+    # -- optional protocols ----------------------------------------------
+
+    def append_limit(self) -> int | None:
+        return self._backend.max_message_size
+
+    def enable_condstore(self) -> None:
+        pass  # modseqs are persisted in the UID lists
+
+
+def _transfer(
+    backend: MaildirBackend, source: _Folder, target: _Folder, uids: list[int], *, move: bool
+) -> list[tuple[int, int]]:
+    """Copy (hard link) or move (rename) messages ``uids`` of ``source`` into
+    ``target``, both locked and synced; the caller saves both."""
+    entries = source.live().entries
+    modseq = target.bump()
+    uid_map = []
+    moved = []
+    for uid in uids:
+        entry = entries[uid]
+        # Letters without an IMAP meaning go along, except keyword letters:
+        # those mean nothing in the target's keyword table.
+        extras = "".join(c for c in entry.letters if not "a" <= c <= "z")
+        letters = target.letters_for(source.flags_of(entry.letters), extras)
+        base = backend._unique()
+        dst = target.path / "cur" / f"{base}:2,{letters}"
+
+        def place(src: Path, dst: Path = dst, base: str = base) -> None:
+            if move:
+                os.rename(src, dst)
+                return
+            staged = target.path / "tmp" / base
+            try:
+                os.link(src, staged)
+            except OSError as exc:
+                if exc.errno == errno.ENOENT:
+                    raise
+                # Another file system, or links not allowed: copy the bytes.
+                shutil.copy2(src, staged)
+            os.rename(staged, dst)
+
+        if not source.on_file(entry, place):
+            continue  # removed meanwhile by another program: the next scan expunges it
+        new_uid = target.add(replace(entry, modseq=modseq, born=modseq, letters=letters, base=base))
+        uid_map.append((uid, new_uid))
+        moved.append(uid)
+    backend._fsync_dir(target.path / "cur")
+    if move and moved:
+        source.remove(moved, source.bump())
+    return uid_map
+
+
+class MaildirMailbox:
+    """A selected mailbox of a :class:`MaildirBackend` (the Mailbox protocol).
+
+    Bound to the maildir's id (kept in its UID list), so it follows renames
+    made by any process and learns of deletion.
+    """
+
+    __slots__ = ("_account", "_id", "_path")
+
+    def __init__(self, account: MaildirAccount, path: Path, mailbox_id: str) -> None:
+        self._account = account
+        self._path = path
+        self._id = mailbox_id
+
+    def __repr__(self) -> str:
+        return f"MaildirMailbox({str(self._path)!r})"
+
+    def _locate(self) -> Path:
+        account = self._account
+        if self._is_mine(self._path):
+            return self._path
+        for path, selectable in account._mailboxes().values():
+            if selectable and self._is_mine(path):
+                self._path = path
+                return path
+        raise ImapNo("Mailbox has been deleted", "NONEXISTENT")
+
+    def _is_mine(self, path: Path) -> bool:
+        if not (path / "cur").is_dir():
+            return False
+        state = self._account._folder(path).load()
+        return state is not None and state.mailbox_id == self._id
+
+    @contextlib.contextmanager
+    def _synced(self) -> Iterator[_Folder]:
+        with self._account._backend._mutex:
+            path = self._locate()
+            with self._account._synced(path) as [folder]:
+                yield folder
+
+    @property
+    def name(self) -> str:
+        with self._account._backend._mutex:
+            name = self._account._name_of(self._locate())
+        if name is None:  # pragma: no cover - _locate only finds folders
+            raise ImapNo("Mailbox has been deleted", "NONEXISTENT")
+        return name
+
+    @property
+    def uidvalidity(self) -> int:
+        with self._synced() as folder:
+            return folder.live().uidvalidity
+
+    def status(self) -> MailboxStatus:
+        with self._synced() as folder:
+            return folder.status()
+
+    def keywords(self) -> tuple[str, ...]:
+        with self._synced() as folder:
+            return tuple(k for k in folder.keywords if k)
+
+    def messages(self, uids: Collection[int] | None = None) -> list[MessageInfo]:
+        with self._synced() as folder:
+            entries = folder.live().entries
+            return [folder.info(entries[uid]) for uid in folder.select(uids)]
+
+    def message_bytes(self, uid: int) -> bytes | None:
+        backend = self._account._backend
+        with backend._mutex:
+            path = self._locate()
+            folder = self._account._folder(path)
+            for attempt in range(2):
+                state = folder.load() if attempt == 0 else None
+                if state is None:
+                    with self._account._synced(path) as [synced]:
+                        state = synced.live()
+                entry = state.entries.get(uid)
+                if entry is None:
+                    return None
+                try:
+                    return _imap_bytes((path / "cur" / entry.filename).read_bytes())
+                except FileNotFoundError:
+                    continue  # renamed or removed by another program: rescan once
+            return None
+
+    def store_flags(
+        self,
+        uids: Collection[int],
+        action: StoreAction,
+        flags: Collection[str],
+        *,
+        unchanged_since: int | None = None,
+    ) -> StoreResult:
+        wanted = normalize_flags(flags)
+        result: list[MessageInfo] = []
+        changed: list[int] = []
+        modified: list[int] = []
+        with self._synced() as folder:
+            state = folder.live()
+            modseq: int | None = None
+            for uid in folder.select(uids):
+                entry = state.entries[uid]
+                old = folder.flags_of(entry.letters)
+                if unchanged_since is not None and entry.modseq > unchanged_since:
+                    # RFC 7162 3.1.3: not stored; reported in [MODIFIED].
+                    modified.append(uid)
+                    result.append(folder.info(entry))
+                    continue
+                if action is StoreAction.SET:
+                    new = wanted
+                elif action is StoreAction.ADD:
+                    new = old | wanted
+                else:
+                    new = old - wanted
+                if new != old:
+                    letters = folder.letters_for(new, entry.letters, uid)
+                    target = folder.path / "cur" / f"{entry.base}:2,{letters}"
+                    if not folder.on_file(entry, functools.partial(_rename_to, target=target)):
+                        result.append(folder.info(entry))
+                        continue  # removed by another program; the next scan expunges it
+                    if modseq is None:
+                        modseq = folder.bump()
+                    entry = state.entries[uid] = replace(entry, letters=letters, modseq=modseq)
+                    changed.append(uid)
+                result.append(folder.info(entry))
+            if changed:
+                folder.save()
+            name = self._account._name_of(folder.path)
+        if changed:
+            self._account._changed(name)
+        return StoreResult(messages=tuple(result), changed=tuple(changed), modified=tuple(modified))
+
+    def copy(self, uids: Collection[int], destination: str) -> CopyResult:
+        return self._copy(uids, destination, move=False)
+
+    def move(self, uids: Collection[int], destination: str) -> CopyResult:
+        return self._copy(uids, destination, move=True)
+
+    def _copy(self, uids: Collection[int], destination: str, *, move: bool) -> CopyResult:
+        account = self._account
+        with account._backend._mutex:
+            source_path = self._locate()
+            # RFC 3501 6.4.7: no such destination -> NO [TRYCREATE].
+            dest_name, dest_path = account._path_of(destination, code="TRYCREATE")
+            paths = [source_path] if dest_path == source_path else [source_path, dest_path]
+            with account._synced(*paths) as folders:
+                source, target = folders[0], folders[-1]
+                selected = source.select(uids)
+                if not selected:
+                    return CopyResult(uidvalidity=target.live().uidvalidity, uid_map=())
+                uid_map = _transfer(account._backend, source, target, selected, move=move)
+                target.save()
+                if move and source is not target:
+                    source.save()
+                source_name = account._name_of(source_path)
+                uidvalidity = target.live().uidvalidity
+        if move:
+            # RFC 6851 3.3: the source messages are expunged.
+            account._changed(source_name)
+        account._changed(dest_name)
+        return CopyResult(uidvalidity=uidvalidity, uid_map=tuple(uid_map))
+
+    def expunge(self, uids: Collection[int] | None = None) -> tuple[int, ...]:
+        with self._synced() as folder:
+            entries = folder.live().entries
+            doomed = [uid for uid in folder.select(uids) if "T" in entries[uid].letters]
+            if doomed:
+                for uid in doomed:
+                    folder.on_file(entries[uid], Path.unlink)
+                folder.remove(doomed, folder.bump())
+                folder.save()
+            name = self._account._name_of(folder.path)
+        if doomed:
+            self._account._changed(name)
+        return tuple(doomed)
+
+    def changes_since(self, modseq: int) -> Changes:
+        with self._synced() as folder:
+            state = folder.live()
+            new: list[MessageInfo] = []
+            changed: list[MessageInfo] = []
+            expunged: list[int] = []
+            if modseq < state.modseq:
+                for entry in state.entries.values():
+                    if entry.modseq > modseq:
+                        (new if entry.born > modseq else changed).append(folder.info(entry))
+                # A message that arrived after ``modseq`` was never known: skip it.
+                expunged = sorted(
+                    uid for m, uid, born in state.tombstones if m > modseq and born <= modseq
+                )
+            return Changes(
+                new=tuple(new),
+                changed=tuple(changed),
+                expunged=tuple(expunged),
+                highest_modseq=state.modseq,
+                uidvalidity=state.uidvalidity,
+                uidnext=state.uidnext,
+            )
+
+    def claim_recent(self) -> tuple[int, ...]:
+        with self._synced() as folder:
+            state = folder.live()
+            claimed = tuple(uid for uid in state.entries if uid >= state.recent_from)
+            if state.recent_from != state.uidnext:
+                state.recent_from = state.uidnext
+                folder.save()
+            return claimed
