@@ -6,6 +6,12 @@ can run it in a worker thread and the threaded adapter can call it directly.
 It owns the timers (login, inactivity, literal, IDLE keep-alive), so both
 adapters only have to move bytes and sleep until input, a change or the
 deadline it returns.
+
+Nothing here reads the protocol: whether a command is incomplete (the
+literal timeout) and whether to stop reading come from the connection
+(``command_in_progress``, ``paused``), command names and logins from the
+server's ``on_command`` / ``on_login`` hooks, and who a change concerns from
+the backend's :class:`ChangeNotice`.
 """
 
 from __future__ import annotations
@@ -13,22 +19,24 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
-import re
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from imap_sansio._state import State
+from imap_sansio.server._backend import ChangeNotice
 
 __all__ = [
     "BYE_TOO_MANY",
+    "ChangeNotice",
     "ConnectionDriver",
     "IMAPServerLike",
     "ServerConnection",
     "ServerOptions",
     "Step",
+    "WakeIndex",
     "is_loopback",
     "logger",
     "server_lock",
@@ -42,8 +50,15 @@ logger = logging.getLogger("imap_sansio.adapters")
 BYE_TOO_MANY = b"* BYE Too many connections\r\n"
 
 
+class SelectedMailbox(Protocol):
+    """The selected mailbox, as far as wake-ups need it (its current name)."""
+
+    @property
+    def name(self) -> str: ...
+
+
 class ServerConnection(Protocol):
-    """One pure connection, as "Contract: server connections" describes it."""
+    """One pure connection (``imap_sansio.server.ServerConnection``)."""
 
     @property
     def closed(self) -> bool: ...
@@ -53,6 +68,14 @@ class ServerConnection(Protocol):
     def idling(self) -> bool: ...
     @property
     def starttls_pending(self) -> bool: ...
+    @property
+    def paused(self) -> bool: ...
+    @property
+    def command_in_progress(self) -> bool: ...
+    @property
+    def username(self) -> str | None: ...
+    @property
+    def mailbox(self) -> SelectedMailbox | None: ...
     def receive_data(self, data: bytes) -> None: ...
     def data_to_send(self) -> bytes: ...
     def tls_started(self) -> None: ...
@@ -64,8 +87,16 @@ class ServerConnection(Protocol):
 class IMAPServerLike(Protocol):
     """``imap_sansio.server.IMAPServer`` as far as the adapters use it."""
 
+    #: ``on_command(session, command)``: the adapters log ``command.tag`` and
+    #: ``command.name`` (never arguments) and call what was set before.
+    on_command: Callable[[Any, Any], None] | None
+    #: ``on_login(session, username, ok)``.
+    on_login: Callable[[Any, str, bool], None] | None
+
     def connect(self, secure: bool = ..., tls_available: bool = ...) -> ServerConnection: ...
-    def add_change_listener(self, callback: Callable[[], None]) -> Callable[[], None]: ...
+    def add_change_listener(
+        self, callback: Callable[[ChangeNotice], None]
+    ) -> Callable[[], None]: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,6 +131,9 @@ class ServerOptions:
     offload: bool = True
     #: How long a shutdown waits for BYE to reach the clients.
     shutdown_grace: float = 5.0
+    #: Backpressure: stop reading from a client while more output than this
+    #: waits to be sent to it (and while the connection is paused).
+    max_unsent_output: int = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,6 +143,9 @@ class Step:
     output: bytes
     closed: bool
     starttls: bool
+    #: The engine reads nothing more until the app answers: stop reading
+    #: from the socket (what was read already may still be fed).
+    paused: bool
     #: Monotonic time at which the driver wants to be called again.
     deadline: float
 
@@ -154,131 +191,121 @@ def transport_is_secure(peer_host: str, *, tls: bool, allow_plaintext: bool) -> 
     return tls or allow_plaintext or is_loopback(peer_host)
 
 
-# Commands that are logged by name at debug level.  Only a line that starts a
-# command is looked at, and only a known name is logged, never the rest of the
-# line: arguments may be passwords.
-_KNOWN_COMMANDS = frozenset(
-    {
-        "APPEND",
-        "AUTHENTICATE",
-        "CAPABILITY",
-        "CHECK",
-        "CLOSE",
-        "COMPRESS",
-        "COPY",
-        "CREATE",
-        "DELETE",
-        "ENABLE",
-        "EXAMINE",
-        "EXPUNGE",
-        "FETCH",
-        "GETACL",
-        "GETMETADATA",
-        "GETQUOTA",
-        "GETQUOTAROOT",
-        "ID",
-        "IDLE",
-        "LIST",
-        "LOGIN",
-        "LOGOUT",
-        "LSUB",
-        "MOVE",
-        "MYRIGHTS",
-        "NAMESPACE",
-        "NOOP",
-        "RENAME",
-        "SEARCH",
-        "SELECT",
-        "SETACL",
-        "SETMETADATA",
-        "SETQUOTA",
-        "SORT",
-        "STARTTLS",
-        "STATUS",
-        "STORE",
-        "SUBSCRIBE",
-        "THREAD",
-        "UID",
-        "UNAUTHENTICATE",
-        "UNSELECT",
-        "UNSUBSCRIBE",
-        "XLIST",
-    }
-)
-_COMMAND_START = re.compile(rb"([!#$&'+,\-./0-9:;<=>?@A-Z^_`a-z|~]{1,64}) (UID )?([A-Za-z]{2,20})")
-_LITERAL_END = re.compile(rb"~?\{([0-9]{1,20})([+-]?)\}\r?\n\Z")
-_CONTINUATION = re.compile(rb"(?:\A|\n)\+")
+class _LogHooks:
+    """The ``on_command`` / ``on_login`` hooks installed on one server.
 
-
-class _InputTap:
-    """Follows the client's framing just enough to log command names and to
-    know whether a command is incomplete (for the literal timeout).
-
-    It never keeps more than a line's first and last few bytes, and skips
-    literal bytes entirely, so message bodies and passwords in literals are
-    never looked at.
+    They log with the peer of the session (registered by its driver) and then
+    call the hooks the application had set.  The command event's repr hides
+    secrets, but only its tag and name are logged anyway.
     """
 
-    __slots__ = ("_awaiting_plus", "_continuation", "_head", "_literal_left", "_tail")
+    __slots__ = ("peers", "previous_command", "previous_login")
+
+    def __init__(
+        self,
+        previous_command: Callable[[Any, Any], None] | None,
+        previous_login: Callable[[Any, str, bool], None] | None,
+    ) -> None:
+        self.previous_command = previous_command
+        self.previous_login = previous_login
+        #: session -> peer; touched under the server lock only.
+        self.peers: dict[object, str] = {}
+
+    def on_command(self, session: Any, command: Any) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            name = str(command.name)
+            if getattr(command, "uid", False) is True:
+                name = "UID " + name
+            logger.debug("%s command %s %s", self.peers.get(session, "?"), command.tag, name)
+        if self.previous_command is not None:
+            self.previous_command(session, command)
+
+    def on_login(self, session: Any, username: str, ok: bool) -> None:
+        peer = self.peers.get(session, "?")
+        if ok:
+            logger.info("%s logged in as %r", peer, username)
+        else:
+            logger.info("%s login failed for %r", peer, username)
+        if self.previous_login is not None:
+            self.previous_login(session, username, ok)
+
+
+_hooks: weakref.WeakKeyDictionary[object, _LogHooks] = weakref.WeakKeyDictionary()
+
+
+def _install_hooks(server: IMAPServerLike) -> _LogHooks:
+    """The logging hooks of ``server``, installed once (call under its lock)."""
+    with _locks_guard:
+        hooks = _hooks.get(server)
+        if (
+            hooks is not None
+            and server.on_command == hooks.on_command
+            and server.on_login == hooks.on_login
+        ):
+            return hooks
+        # First use, or the application replaced a hook since: wrap what is set.
+        fresh = _LogHooks(server.on_command, server.on_login)
+        if hooks is not None:
+            fresh.peers = hooks.peers
+        server.on_command = fresh.on_command
+        server.on_login = fresh.on_login
+        _hooks[server] = fresh
+        return fresh
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+class WakeIndex(Generic[K]):
+    """Which sessions a change notice concerns (thread-safe).
+
+    A session is filed under its user and selected mailbox; a notice wakes
+    the sessions of its user that have its mailbox selected, or all of the
+    user's sessions when it names no mailbox (the mailbox list changed).
+    Sessions not logged in are never woken: they have nothing to update.
+    """
 
     def __init__(self) -> None:
-        self._literal_left = 0
-        self._head = bytearray()  # first bytes of the current line
-        self._tail = bytearray()  # last bytes of the current line
-        self._continuation = False  # the current line continues a command
-        self._awaiting_plus = False  # a synchronising literal was announced
+        self._lock = threading.Lock()
+        self._users: dict[str, dict[K, str | None]] = {}
+        self._scopes: dict[K, str] = {}
 
-    @property
-    def busy(self) -> bool:
-        return bool(self._literal_left or self._head or self._continuation)
+    def update(self, key: K, username: str | None, mailbox: str | None) -> None:
+        with self._lock:
+            self._remove(key)
+            if username is not None:
+                self._scopes[key] = username
+                self._users.setdefault(username, {})[key] = mailbox
 
-    def server_output(self, output: bytes) -> None:
-        """A synchronising literal that the server refused (a tagged NO/BAD
-        instead of ``+``) will never come: stop waiting for it."""
-        if self._awaiting_plus:
-            self._awaiting_plus = False
-            if not _CONTINUATION.search(output):
-                self._literal_left = 0
-                self._continuation = False
+    def discard(self, key: K) -> None:
+        with self._lock:
+            self._remove(key)
 
-    def feed(self, data: bytes) -> list[tuple[str, str]]:
-        commands: list[tuple[str, str]] = []
-        view = memoryview(data)
-        i = 0
-        while i < len(view):
-            if self._literal_left:
-                n = min(self._literal_left, len(view) - i)
-                self._literal_left -= n
-                i += n
-                continue
-            j = data.find(b"\n", i)
-            end = len(view) if j < 0 else j + 1
-            piece = view[i:end]
-            if len(self._head) < 100:
-                self._head += piece[: 100 - len(self._head)]
-            self._tail = (self._tail + piece)[-32:]
-            i = end
-            if j < 0:
-                break
-            if not self._continuation:
-                match = _COMMAND_START.match(bytes(self._head))
-                name = match[3].decode().upper() if match else ""
-                if match and name in _KNOWN_COMMANDS:
-                    commands.append((match[1].decode(), "UID " + name if match[2] else name))
-            literal = _LITERAL_END.search(bytes(self._tail))
-            self._head.clear()
-            self._tail.clear()
-            if literal:
-                self._literal_left = int(literal[1])
-                self._continuation = True
-                self._awaiting_plus = not literal[2] and i == len(view)
-            else:
-                self._continuation = False
-        return commands
+    def select(self, notice: ChangeNotice) -> list[K]:
+        with self._lock:
+            sessions = self._users.get(notice.username)
+            if not sessions:
+                return []
+            if notice.mailbox is None:
+                return list(sessions)
+            return [key for key, mailbox in sessions.items() if mailbox == notice.mailbox]
+
+    def _remove(self, key: K) -> None:
+        username = self._scopes.pop(key, None)
+        if username is not None:
+            sessions = self._users[username]
+            del sessions[key]
+            if not sessions:
+                del self._users[username]
 
 
 class ConnectionDriver:
-    """Drives one pure connection: the only code that calls into it."""
+    """Drives one pure connection: the only code that calls into it.
+
+    ``watch(username, mailbox)`` (optional) is called, under the server lock,
+    whenever the user or the selected mailbox of the session changed: the
+    adapter files the session in its :class:`WakeIndex` with it.
+    """
 
     def __init__(
         self,
@@ -289,6 +316,7 @@ class ConnectionDriver:
         secure: bool,
         tls_available: bool,
         lock: threading.Lock | None = None,
+        watch: Callable[[str | None, str | None], None] | None = None,
     ) -> None:
         self._server = server
         self._options = options
@@ -296,21 +324,27 @@ class ConnectionDriver:
         self.peer = peer
         self._secure = secure
         self._tls_available = tls_available
+        self._watch = watch
         self._conn: ServerConnection | None = None
-        self._tap = _InputTap()
+        self._hooks: _LogHooks | None = None
         self._connected_at = 0.0
         self._last_input = 0.0
         self._next_keepalive = math.inf
         self._was_idling = False
-        self._state = State.NOT_AUTHENTICATED
         self._eof = False
+        #: What the session is filed under (see ``watch``).
+        self._username: str | None = None
+        self._mailbox: SelectedMailbox | None = None
+        self._mailbox_name: str | None = None
 
     def open(self, now: float) -> Step:
         """Create the connection; its greeting is in the returned output."""
         with self._lock:
+            self._hooks = _install_hooks(self._server)
             self._conn = self._server.connect(
                 secure=self._secure, tls_available=self._tls_available
             )
+            self._hooks.peers[self._conn] = self.peer
             self._connected_at = self._last_input = now
             logger.info("%s connected (secure=%s)", self.peer, self._secure)
             return self._finish(now)
@@ -328,11 +362,6 @@ class ConnectionDriver:
         with self._lock:
             if data is not None and not conn.closed and not conn.starttls_pending:
                 self._last_input = now
-                if logger.isEnabledFor(logging.DEBUG):
-                    for tag, name in self._tap.feed(data):
-                        logger.debug("%s command %s %s", self.peer, tag, name)
-                else:
-                    self._tap.feed(data)
                 if not data:
                     logger.info("%s closed the connection", self.peer)
                     self._eof = True
@@ -343,13 +372,12 @@ class ConnectionDriver:
                 conn.shutdown(shutdown)
             if not conn.closed:
                 self._run_timers(conn, now)
-            return self._finish(now)
+            return self._finish(now, renamed=changed)
 
     def tls_started(self, now: float) -> Step:
         conn = self._require()
         with self._lock:
             conn.tls_started()
-            self._tap = _InputTap()
             self._last_input = now
             logger.info("%s TLS started", self.peer)
             return self._finish(now)
@@ -363,6 +391,8 @@ class ConnectionDriver:
             if not conn.closed:
                 conn.receive_data(b"")
                 conn.data_to_send()
+            if self._hooks is not None:
+                self._hooks.peers.pop(conn, None)
         logger.info("%s disconnected", self.peer)
 
     def _require(self) -> ServerConnection:
@@ -371,7 +401,7 @@ class ConnectionDriver:
         return self._conn
 
     def _inactivity_deadline(self, conn: ServerConnection) -> tuple[float, str]:
-        if self._tap.busy:
+        if conn.command_in_progress:
             return (
                 self._last_input + self._options.literal_timeout,
                 "Timed out waiting for the rest of the command",
@@ -396,19 +426,37 @@ class ConnectionDriver:
             self._next_keepalive = math.inf
         self._was_idling = idling
 
-    def _finish(self, now: float) -> Step:
+    def _file(self, conn: ServerConnection, *, renamed: bool) -> None:
+        """Keep the session filed under its user and selected mailbox.
+
+        The mailbox's name is read again when another one is selected, and
+        after a change notice (a rename sends notices for the old name and
+        for the mailbox list, so the session is woken under the old name).
+        """
+        if self._watch is None:
+            return
+        username = conn.username
+        mailbox = conn.mailbox if username is not None and not conn.closed else None
+        name = self._mailbox_name
+        if mailbox is not self._mailbox or renamed:
+            self._mailbox = mailbox
+            if mailbox is None:
+                name = None
+            else:
+                try:
+                    name = mailbox.name
+                except Exception:  # deleted: the session's next poll ends it
+                    name = None
+        if username != self._username or name != self._mailbox_name:
+            self._username, self._mailbox_name = username, name
+            self._watch(username, name)
+
+    def _finish(self, now: float, *, renamed: bool = False) -> Step:
         conn = self._require()
-        state = conn.state
-        if state is not self._state:
-            if self._state is State.NOT_AUTHENTICATED and state in (
-                State.AUTHENTICATED,
-                State.SELECTED,
-            ):
-                logger.info("%s logged in", self.peer)
-            self._state = state
+        self._file(conn, renamed=renamed)
         output = conn.data_to_send()
-        self._tap.server_output(output)
         closed = conn.closed or self._eof  # nothing more can come after EOF
+        starttls = conn.starttls_pending and not closed
         if closed:
             deadline = math.inf
         else:
@@ -421,6 +469,7 @@ class ConnectionDriver:
         return Step(
             output=output,
             closed=closed,
-            starttls=conn.starttls_pending and not closed,
+            starttls=starttls,
+            paused=conn.paused and not closed and not starttls,
             deadline=deadline,
         )

@@ -4,7 +4,11 @@ Per connection: a reader task puts at most one chunk into an inbox (so a
 client that floods is simply not read from), and the connection task loops:
 write what the driver returned, then wait for input, a backend change or the
 driver's deadline, and call the driver again.  Writing finishes before more
-input is processed, so a client that stops reading stops being read from.
+input is processed, and the reader does not read while the connection is
+paused or while more than ``max_unsent_output`` bytes wait to be written, so
+a client that stops reading stops being read from.  A change notice wakes
+only the sessions it concerns (its user, and the ones with its mailbox
+selected).
 """
 
 from __future__ import annotations
@@ -33,10 +37,12 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ._driver import (
     BYE_TOO_MANY,
+    ChangeNotice,
     ConnectionDriver,
     IMAPServerLike,
     ServerOptions,
     Step,
+    WakeIndex,
     logger,
     server_lock,
     transport_is_secure,
@@ -89,7 +95,7 @@ def _threadsafe_caller() -> Callable[[Callable[[], None]], None]:
 class _Session:
     """The wake-up state of one connection, touched only on the event loop."""
 
-    __slots__ = ("changed", "event", "inbox", "shutdown_text", "space")
+    __slots__ = ("changed", "event", "inbox", "paused", "shutdown_text", "space", "unsent")
 
     def __init__(self) -> None:
         self.inbox: deque[bytes] = deque()
@@ -97,9 +103,16 @@ class _Session:
         self.shutdown_text: str | None = None
         self.event = anyio.Event()
         self.space = anyio.Event()
+        #: Backpressure: the connection is paused / output not written yet.
+        self.paused = False
+        self.unsent = 0
 
     def wake(self) -> None:
         self.event.set()
+
+    def may_read(self, max_unsent: int) -> bool:
+        """Whether the reader may read another chunk from the socket."""
+        return not self.inbox and not self.paused and self.unsent <= max_unsent
 
 
 class AnyIOServer:
@@ -129,6 +142,7 @@ class AnyIOServer:
         self._options = options or ServerOptions()
         self._lock = server_lock(server)
         self._sessions: set[_Session] = set()
+        self._index: WakeIndex[_Session] = WakeIndex()
         self._closing: anyio.Event | None = None
         self._stopped: anyio.Event | None = None
         self._call_soon: Callable[[Callable[[], None]], None] | None = None
@@ -225,15 +239,20 @@ class AnyIOServer:
             logger.info("stopped")
             self._stopped.set()
 
-    def _on_change(self) -> None:
-        """The backend changed (called from any thread)."""
-        if self._call_soon is not None:
-            self._call_soon(self._wake_all)
+    def _on_change(self, notice: ChangeNotice) -> None:
+        """The backend changed (called from any thread, maybe under the server
+        lock): wake the sessions the notice concerns."""
+        if self._call_soon is None:
+            return
+        sessions = self._index.select(notice)
+        if sessions:
+            self._call_soon(functools.partial(self._wake, sessions))
 
-    def _wake_all(self) -> None:
-        for session in self._sessions:
-            session.changed = True
-            session.wake()
+    def _wake(self, sessions: list[_Session]) -> None:
+        for session in sessions:
+            if session in self._sessions:
+                session.changed = True
+                session.wake()
 
     # -- calls into the server -------------------------------------------------
 
@@ -278,6 +297,7 @@ class AnyIOServer:
                 ),
                 tls_available=self._ssl_context is not None and not implicit_tls,
                 lock=self._lock,
+                watch=functools.partial(self._index.update, session),
             )
             step = await self._call(driver.open, anyio.current_time())
             await self._run(session, stream, driver, step)
@@ -287,6 +307,7 @@ class AnyIOServer:
             logger.exception("%s connection failed", peer)
         finally:
             self._sessions.discard(session)
+            self._index.discard(session)
             if driver is not None:
                 with anyio.CancelScope(shield=True):
                     await self._call(driver.close)
@@ -310,7 +331,8 @@ class AnyIOServer:
                     reader.scope.cancel()
                     await reader.done.wait()
                     session.inbox.clear()
-                await self._send(stream, step.output)
+                session.paused = step.paused
+                await self._send(stream, step.output, session)
                 if step.closed:
                     break
                 if step.starttls:
@@ -352,11 +374,19 @@ class AnyIOServer:
             with anyio.move_on_after(timeout):
                 await session.event.wait()
 
-    async def _send(self, stream: anyio.abc.ByteStream, data: bytes) -> None:
+    async def _send(self, stream: anyio.abc.ByteStream, data: bytes, session: _Session) -> None:
         size = self._options.write_size
+        limit = self._options.max_unsent_output
+        session.unsent = len(data)
         for start in range(0, len(data), size):
             with anyio.fail_after(self._options.send_timeout):
                 await stream.send(data[start : start + size])
+            session.unsent = max(0, len(data) - start - size)
+            if session.may_read(limit):
+                session.space.set()
+        session.unsent = 0
+        if session.may_read(limit):
+            session.space.set()
 
     async def _reader(
         self,
@@ -370,7 +400,9 @@ class AnyIOServer:
             task_status.started(reader)
             try:
                 while True:
-                    while session.inbox:  # one unprocessed chunk at most
+                    # One unprocessed chunk at most; nothing while paused or
+                    # while much output waits to be written.
+                    while not session.may_read(self._options.max_unsent_output):
                         session.space = anyio.Event()
                         await session.space.wait()
                     try:

@@ -5,6 +5,7 @@ Examples::
     imap-sansio serve                        # demo account on 127.0.0.1:1143
     imap-sansio serve --user alice:secret --runtime trio -v
     imap-sansio serve --tls-cert c.pem --tls-key k.pem --tls-port 1993
+    imap-sansio serve --maildir /var/mail --user alice:secret   # /var/mail/alice
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType
 from typing import Any, cast
 
@@ -30,6 +32,7 @@ from .tls import server_ssl_context
 __all__ = [
     "DEMO_PASSWORD",
     "DEMO_USER",
+    "build_maildir_server",
     "build_parser",
     "build_server",
     "main",
@@ -61,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"the demo account {DEMO_USER}/{DEMO_PASSWORD} with sample mailboxes "
         "(the default when no --user is given)",
+    )
+    serve.add_argument(
+        "--maildir",
+        metavar="PATH",
+        help="store mail on disk: one Maildir++ per user in PATH/<user> "
+        f"(without --user: {DEMO_USER}/{DEMO_PASSWORD}, empty)",
     )
     serve.add_argument("--tls-cert", metavar="PEM", help="certificate chain (enables STARTTLS)")
     serve.add_argument("--tls-key", metavar="PEM", help="private key (if not in --tls-cert)")
@@ -120,6 +129,19 @@ def build_server(users: dict[str, str], *, demo: bool) -> IMAPServerLike:
     return cast(IMAPServerLike, server_class(backend, clock=wall_clock))
 
 
+def build_maildir_server(root: Path, users: dict[str, str]) -> IMAPServerLike:
+    """An ``IMAPServer`` over a ``MaildirBackend`` serving ``root/<user>``."""
+    from imap_sansio.server import IMAPServer  # noqa: PLC0415 - the server layer is optional here
+
+    from .maildir import MaildirBackend  # noqa: PLC0415
+
+    try:
+        backend = MaildirBackend(root, users)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"imap-sansio: --maildir {root}: {exc}") from exc
+    return cast(IMAPServerLike, IMAPServer(backend, clock=wall_clock))
+
+
 def wall_clock() -> datetime:
     """The server's clock (the pure server never reads one itself)."""
     return datetime.now(UTC)
@@ -154,6 +176,8 @@ def _banner(args: argparse.Namespace, accounts: _Accounts, port: int, tls_port: 
     if args.factory:
         lines.append(f"  server from {args.factory}")
     else:
+        if args.maildir:
+            lines.append(f"  mail stored in Maildir++ directories under {args.maildir}")
         if accounts.demo:
             lines.append(f"  log in as {DEMO_USER} / {DEMO_PASSWORD}")
         if accounts.users:
@@ -230,18 +254,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("imap-sansio: --tls-port needs --tls-cert")
     _require_runtime(args.runtime)
     accounts = _parse_users(args.user, args.demo)
-    server = (
-        _load_factory(args.factory)()
-        if args.factory
-        else build_server(accounts.users, demo=accounts.demo)
-    )
+    if args.factory:
+        server = _load_factory(args.factory)()
+    elif args.maildir:
+        users = dict(accounts.users)
+        if accounts.demo:
+            users.setdefault(DEMO_USER, DEMO_PASSWORD)
+        server = build_maildir_server(Path(args.maildir), users)
+    else:
+        server = build_server(accounts.users, demo=accounts.demo)
     context = server_ssl_context(args.tls_cert, args.tls_key) if args.tls_cert else None
     options = ServerOptions(
         max_connections=args.max_connections,
         allow_plaintext=args.allow_plaintext,
         # The built-in store is in memory and never blocks: call it on the
-        # event loop; a --factory server may block, so use worker threads.
-        offload=bool(args.factory),
+        # event loop; a --factory or Maildir server may block, so use worker threads.
+        offload=bool(args.factory or args.maildir),
     )
 
     def announce(port: int, tls_port: int | None) -> None:

@@ -2,12 +2,19 @@
 
 One thread per connection.  Each thread waits with a selector on its socket
 and on its own wake-up socket pair, which a backend change notification or a
-shutdown writes to; so IDLE push is event driven, never a polling loop.
+shutdown writes to; so IDLE push is event driven, never a polling loop.  A
+change notice wakes only the sessions it concerns (its user, and the ones
+with its mailbox selected).
+
+Backpressure: output is written whole (each piece within ``send_timeout``)
+before the socket is read again, so no output is ever left unsent while
+reading, and the socket is not read at all while the connection is paused.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import selectors
 import socket
@@ -17,10 +24,12 @@ import time
 
 from ._driver import (
     BYE_TOO_MANY,
+    ChangeNotice,
     ConnectionDriver,
     IMAPServerLike,
     ServerOptions,
     Step,
+    WakeIndex,
     logger,
     server_lock,
     transport_is_secure,
@@ -92,6 +101,7 @@ class ThreadedServer:
         self._lock = server_lock(server)
         self._sessions: set[_Session] = set()
         self._sessions_lock = threading.Lock()
+        self._index: WakeIndex[_Session] = WakeIndex()
         self._listeners: list[tuple[socket.socket, bool]] = []
         self._accept_thread: threading.Thread | None = None
         self._stop_r, self._stop_w = socket.socketpair()
@@ -170,10 +180,10 @@ class ThreadedServer:
         logger.info("stopped")
         self._stopped.set()
 
-    def _on_change(self) -> None:
-        with self._sessions_lock:
-            sessions = list(self._sessions)
-        for session in sessions:
+    def _on_change(self, notice: ChangeNotice) -> None:
+        """The backend changed (called from any thread, maybe under the server
+        lock): wake the sessions the notice concerns."""
+        for session in self._index.select(notice):
             session.changed = True
             session.wake()
 
@@ -238,6 +248,7 @@ class ThreadedServer:
                 ),
                 tls_available=self._ssl_context is not None and not implicit_tls,
                 lock=self._lock,
+                watch=functools.partial(self._index.update, session),
             )
             self._run(session, driver, driver.open(time.monotonic()))
         except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
@@ -247,6 +258,7 @@ class ThreadedServer:
         finally:
             with self._sessions_lock:
                 self._sessions.discard(session)
+            self._index.discard(session)
             if driver is not None:
                 driver.close()
             with contextlib.suppress(OSError):
@@ -277,6 +289,7 @@ class ThreadedServer:
                     selector.register(session.sock, selectors.EVENT_READ)
                     step = driver.tls_started(time.monotonic())
                     continue
+                self._set_reading(selector, session.sock, not step.paused)
                 step = self._next_step(session, selector, driver, step)
             with contextlib.suppress(OSError):
                 session.sock.shutdown(socket.SHUT_RDWR)
@@ -294,7 +307,7 @@ class ThreadedServer:
             if session.changed or session.shutdown_text is not None or now >= step.deadline:
                 changed, session.changed = session.changed, False
                 return driver.step(now, changed=changed, shutdown=session.shutdown_text)
-            readable = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
+            readable = not step.paused and isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
             if not readable:
                 timeout = None if step.deadline == math.inf else step.deadline - now
                 for key, _ in selector.select(timeout):
@@ -311,6 +324,19 @@ class ThreadedServer:
                     data = b""
                 changed, session.changed = session.changed, False
                 return driver.step(time.monotonic(), data=data, changed=changed)
+
+    @staticmethod
+    def _set_reading(selector: selectors.BaseSelector, sock: socket.socket, on: bool) -> None:
+        """Watch the socket for input only while the connection reads."""
+        try:
+            selector.get_key(sock)
+            registered = True
+        except KeyError:
+            registered = False
+        if on and not registered:
+            selector.register(sock, selectors.EVENT_READ)
+        elif not on and registered:
+            selector.unregister(sock)
 
     def _send(self, sock: socket.socket, data: bytes) -> None:
         view = memoryview(data)

@@ -1,11 +1,13 @@
 """A toy IMAP server implementing "Contract: server connections" exactly.
 
 Only for testing the adapters until ``imap_sansio.server.IMAPServer`` exists:
-it answers CAPABILITY, LOGIN, NOOP, IDLE/DONE, STARTTLS, APPEND (one literal),
-LOGOUT with real IMAP bytes, and calls its change listeners synchronously from
-APPEND (as a real server would, from inside ``receive_data``).  It is NOT
-thread-safe on purpose and raises if two calls overlap, which proves the
-adapters' lock.
+it answers CAPABILITY, LOGIN, SELECT, NOOP, IDLE/DONE, STARTTLS, APPEND (one
+literal), LOGOUT with real IMAP bytes, calls its change listeners
+synchronously from APPEND with a ``ChangeNotice`` (as a real server would,
+from inside ``receive_data``), and its ``on_command`` / ``on_login`` hooks.
+``XHOLD`` pauses the connection (``paused``) until the next ``poll()``, as a
+command waiting for the application would.  It is NOT thread-safe on purpose
+and raises if two calls overlap, which proves the adapters' lock.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from imap_sansio._state import State
+from imap_sansio.server._backend import ChangeNotice
 
-__all__ = ["FakeConnection", "FakeServer", "make_server"]
+__all__ = ["FakeCommand", "FakeConnection", "FakeMailbox", "FakeServer", "make_server"]
 
 _LITERAL = re.compile(rb"\{([0-9]+)(\+?)\}\r\n\Z")
 
@@ -25,10 +30,12 @@ class FakeServer:
     def __init__(self, users: dict[str, str] | None = None) -> None:
         self.users = users if users is not None else {"alice": "wonderland"}
         self.messages: list[bytes] = []
-        self.listeners: list[Callable[[], None]] = []
+        self.listeners: list[Callable[[ChangeNotice], None]] = []
         self.connections: list[FakeConnection] = []
         self._busy = threading.Lock()
         self.overlaps = 0
+        self.on_command: Callable[[Any, Any], None] | None = None
+        self.on_login: Callable[[Any, str, bool], None] | None = None
 
     def connect(self, secure: bool = True, tls_available: bool = False) -> FakeConnection:
         with self._guard():
@@ -36,13 +43,13 @@ class FakeServer:
             self.connections.append(conn)
             return conn
 
-    def add_change_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
+    def add_change_listener(self, callback: Callable[[ChangeNotice], None]) -> Callable[[], None]:
         self.listeners.append(callback)
         return lambda: self.listeners.remove(callback)
 
-    def notify(self) -> None:
+    def notify(self, notice: ChangeNotice) -> None:
         for callback in list(self.listeners):
-            callback()
+            callback(notice)
 
     def _guard(self) -> _Guard:
         return _Guard(self)
@@ -61,6 +68,18 @@ class _Guard:
         self.server._busy.release()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FakeCommand:
+    tag: str
+    name: str
+    uid: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FakeMailbox:
+    name: str
+
+
 class FakeConnection:
     def __init__(self, server: FakeServer, *, secure: bool, tls_available: bool) -> None:
         self.server = server
@@ -71,6 +90,10 @@ class FakeConnection:
         self.state = State.NOT_AUTHENTICATED
         self._idle_tag: bytes | None = None
         self.starttls_pending = False
+        self.username: str | None = None
+        self.mailbox: FakeMailbox | None = None
+        self.held = False  # XHOLD: paused until the next poll()
+        self.polls = 0
         self.seen = len(server.messages)
         self.received: list[bytes] = []  # every command line, for assertions
         self._buffer = bytearray()
@@ -84,6 +107,14 @@ class FakeConnection:
     def idling(self) -> bool:
         return self._idle_tag is not None
 
+    @property
+    def paused(self) -> bool:
+        return self.closed or self.starttls_pending or self.held
+
+    @property
+    def command_in_progress(self) -> bool:
+        return self._literal is not None
+
     def receive_data(self, data: bytes) -> None:
         with self.server._guard():
             if self.closed or self.starttls_pending:
@@ -92,7 +123,8 @@ class FakeConnection:
                 self.closed = True
                 return
             self._buffer += data
-            self._process()
+            if not self.held:
+                self._process()
 
     def data_to_send(self) -> bytes:
         with self.server._guard():
@@ -108,7 +140,11 @@ class FakeConnection:
 
     def poll(self) -> None:
         with self.server._guard():
+            self.polls += 1
             self._updates()
+            if self.held:  # the application answered
+                self.held = False
+                self._process()
 
     def keepalive(self) -> None:
         with self.server._guard():
@@ -135,7 +171,7 @@ class FakeConnection:
             self._out += b"* %d EXISTS\r\n" % self.seen
 
     def _process(self) -> None:
-        while not self.closed and not self.starttls_pending:
+        while not self.closed and not self.starttls_pending and not self.held:
             if self._literal is not None:
                 line, size = self._literal
                 if len(self._buffer) < size + 2:
@@ -168,6 +204,12 @@ class FakeConnection:
         parts = line.split(b" ")
         authenticated = self.state is not State.NOT_AUTHENTICATED
         tag, name = parts[0], parts[1].upper() if len(parts) > 1 else b""
+        uid = name == b"UID" and len(parts) > 2
+        if uid:
+            name = parts[2].upper()
+        if self.server.on_command is not None:
+            command = FakeCommand(tag=tag.decode(), name=name.decode(), uid=uid)
+            self.server.on_command(self, command)
         if name == b"CAPABILITY":
             self._out += b"* CAPABILITY " + self._capabilities() + b"\r\n"
             self._out += tag + b" OK CAPABILITY completed\r\n"
@@ -179,10 +221,23 @@ class FakeConnection:
                 self._out += tag + b" NO [PRIVACYREQUIRED] Use TLS first\r\n"
             elif self.server.users.get(parts[2].decode()) == parts[3].decode().strip('"'):
                 self.state = State.AUTHENTICATED
+                self.username = parts[2].decode()
                 self.seen = len(self.server.messages)
                 self._out += tag + b" OK LOGIN completed\r\n"
+                if self.server.on_login is not None:
+                    self.server.on_login(self, self.username, True)
             else:
                 self._out += tag + b" NO [AUTHENTICATIONFAILED] Invalid credentials\r\n"
+                if self.server.on_login is not None:
+                    self.server.on_login(self, parts[2].decode(), False)
+        elif name == b"SELECT" and authenticated and len(parts) == 3:
+            self.state = State.SELECTED
+            self.mailbox = FakeMailbox(name=parts[2].decode())
+            self._out += b"* %d EXISTS\r\n" % self.seen
+            self._out += tag + b" OK [READ-WRITE] SELECT completed\r\n"
+        elif name == b"XHOLD" and authenticated:
+            self.held = True
+            self._out += tag + b" OK holding\r\n"
         elif name == b"IDLE" and authenticated:
             self._idle_tag = tag
             self._out += b"+ idling\r\n"
@@ -192,7 +247,8 @@ class FakeConnection:
             self.server.messages.append(literal)
             self._updates()
             self._out += tag + b" OK APPEND completed\r\n"
-            self.server.notify()
+            assert self.username is not None
+            self.server.notify(ChangeNotice(username=self.username, mailbox="INBOX"))
         elif name == b"STARTTLS" and self.tls_available and not self.tls:
             self._out += tag + b" OK Begin TLS negotiation now\r\n"
             self.starttls_pending = True

@@ -15,7 +15,9 @@ import trustme
 from _adapter_harness import RUNTIMES, Client, running_server
 from _fake_imap_server import FakeServer
 from imap_sansio.adapters import AnyIOServer, ServerOptions, is_loopback, server_ssl_context
-from imap_sansio.adapters._driver import _InputTap, transport_is_secure
+from imap_sansio.adapters._driver import WakeIndex, transport_is_secure
+
+from imap_sansio.server._backend import ChangeNotice
 
 FAST = ServerOptions(shutdown_grace=2.0)
 
@@ -212,6 +214,7 @@ def test_idle_push_is_event_driven(runtime: str, fake: FakeServer) -> None:
         writer.line()
         login(idler)
         login(writer)
+        assert idler.command(b"s", b"SELECT INBOX")[-1].startswith(b"s OK")
         idler.send(b"i IDLE\r\n")
         assert idler.line() == b"+ idling\r\n"
         latencies = []
@@ -334,35 +337,10 @@ def test_logs_commands_but_never_passwords(
     text = caplog.text
     assert "wonderland" not in text
     assert "command L LOGIN" in text
+    assert "command b LOGIN" in text
     assert "command c NOOP" in text
-    assert "logged in" in text
-
-
-def test_input_tap_skips_literals_and_follows_commands() -> None:
-    tap = _InputTap()
-    assert tap.feed(b"a LOGIN bob {6}\r\n") == [("a", "LOGIN")]
-    assert tap.busy
-    assert tap.feed(b"x NOOP") == []  # password bytes, never read as a command
-    assert tap.busy
-    assert tap.feed(b"\r\n") == []
-    assert not tap.busy
-    assert tap.feed(b"b UID fetch 1 (FLAGS)\r\nc no") == [("b", "UID FETCH")]
-    assert tap.busy
-    assert tap.feed(b"op\r\nDONE\r\nAGVtbw==\r\n") == [("c", "NOOP")]
-    assert not tap.busy
-
-
-def test_input_tap_forgets_a_refused_synchronising_literal() -> None:
-    tap = _InputTap()
-    assert tap.feed(b"a APPEND INBOX {99999999}\r\n") == [("a", "APPEND")]
-    tap.server_output(b"a NO [TOOBIG] Too big\r\n")
-    assert not tap.busy
-    assert tap.feed(b"b NOOP\r\n") == [("b", "NOOP")]
-    assert tap.feed(b"c APPEND INBOX {3}\r\n") == [("c", "APPEND")]
-    tap.server_output(b"+ Ready\r\n")
-    assert tap.busy
-    assert tap.feed(b"x y\r\n") == []
-    assert not tap.busy
+    assert text.count("logged in as 'alice'") == 1
+    assert text.count("login failed for 'alice'") == 1
 
 
 def test_loopback_detection() -> None:
@@ -393,7 +371,8 @@ def test_change_notified_from_a_foreign_thread_wakes_idle(runtime: str, fake: Fa
         assert idler.line() == b"+ idling\r\n"
         fake.messages.append(b"from elsewhere")
         started = time.perf_counter()
-        threading.Thread(target=fake.notify).start()
+        notice = ChangeNotice(username="alice", mailbox=None)
+        threading.Thread(target=fake.notify, args=(notice,)).start()
         assert idler.line(timeout=2) == b"* 1 EXISTS\r\n"
         assert time.perf_counter() - started < 1.0
 
@@ -412,3 +391,116 @@ def test_anyio_server_reports_a_taken_port(backend: str, fake: FakeServer) -> No
             anyio.run(main, backend=backend)
     finally:
         taken.close()
+
+
+def test_logging_hooks_keep_the_applications_hooks(runtime: str, fake: FakeServer) -> None:
+    seen: list[tuple[str, str]] = []
+    logins: list[tuple[str, bool]] = []
+    fake.on_command = lambda session, command: seen.append((command.tag, command.name))
+    fake.on_login = lambda session, username, ok: logins.append((username, ok))
+    with running_server(runtime, fake, options=FAST) as srv, Client(srv.port) as client:
+        client.line()
+        login(client)
+        client.command(b"u", b"UID FETCH 1 (FLAGS)")
+        client.command(b"z", b"LOGOUT")
+        assert client.at_eof()
+    assert seen == [("L", "LOGIN"), ("u", "FETCH"), ("z", "LOGOUT")]
+    assert logins == [("alice", True)]
+
+
+def test_paused_connection_is_not_read_from(runtime: str, fake: FakeServer) -> None:
+    options = ServerOptions(read_size=4096, shutdown_grace=2.0)
+    with running_server(runtime, fake, options=options) as srv, Client(srv.port) as client:
+        client.line()
+        login(client)
+        assert client.command(b"h", b"XHOLD") == [b"h OK holding\r\n"]
+        client.sock.setblocking(False)
+        command = b"n NOOP\r\n"
+        sent = 0
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                sent += client.sock.send(command * 512)
+            except BlockingIOError:
+                break
+        else:
+            raise AssertionError("the server kept reading from a paused connection")
+        connection = fake.connections[0]
+        assert len(connection.received) == 2  # LOGIN, XHOLD: nothing was processed
+        # The application answers (the fake resumes on poll): reading resumes.
+        fake.notify(ChangeNotice(username="alice", mailbox=None))
+        client.sock.setblocking(True)
+        commands = sent // len(command)
+        for _ in range(commands):
+            assert client.until_tagged(b"n")[-1] == b"n OK NOOP completed\r\n"
+        assert client.command(b"z", b"LOGOUT")[-1] == b"z OK LOGOUT completed\r\n"
+        assert len(connection.received) == 3 + commands
+
+
+def test_change_notice_wakes_only_the_sessions_it_concerns(runtime: str) -> None:
+    fake = FakeServer({"alice": "wonderland", "bob": "builder"})
+    with running_server(runtime, fake, options=FAST) as srv:
+        clients = [Client(srv.port) for _ in range(4)]
+        try:
+            setups = [
+                (b"alice wonderland", b"INBOX"),
+                (b"alice wonderland", b"Other"),
+                (b"alice wonderland", None),
+                (b"bob builder", b"INBOX"),
+            ]
+            for client, (credentials, mailbox) in zip(clients, setups, strict=True):
+                client.line()
+                assert client.command(b"L", b"LOGIN " + credentials)[-1].startswith(b"L OK")
+                if mailbox is not None:
+                    assert client.command(b"s", b"SELECT " + mailbox)[-1].startswith(b"s OK")
+            # Accept order is not connect order: find each session by its scope.
+            scopes = {
+                (c.username, c.mailbox.name if c.mailbox else None): c for c in fake.connections
+            }
+            connections = [
+                scopes[("alice", "INBOX")],
+                scopes[("alice", "Other")],
+                scopes[("alice", None)],
+                scopes[("bob", "INBOX")],
+            ]
+
+            def polls_after(notice: ChangeNotice, expected: list[int]) -> None:
+                before = [c.polls for c in connections]
+                fake.notify(notice)
+                deadline = time.monotonic() + 2
+                while time.monotonic() < deadline:
+                    woken = [c.polls - b for c, b in zip(connections, before, strict=True)]
+                    if all(w >= e for w, e in zip(woken, expected, strict=True)):
+                        break
+                    time.sleep(0.01)
+                time.sleep(0.2)  # room for wrong wake-ups to show
+                woken = [c.polls - b for c, b in zip(connections, before, strict=True)]
+                assert woken == expected
+
+            polls_after(ChangeNotice(username="alice", mailbox="INBOX"), [1, 0, 0, 0])
+            polls_after(ChangeNotice(username="alice", mailbox="Other"), [0, 1, 0, 0])
+            polls_after(ChangeNotice(username="alice", mailbox=None), [1, 1, 1, 0])
+            polls_after(ChangeNotice(username="bob", mailbox="INBOX"), [0, 0, 0, 1])
+            polls_after(ChangeNotice(username="carol", mailbox=None), [0, 0, 0, 0])
+        finally:
+            for client in clients:
+                client.close()
+
+
+def test_wake_index_files_sessions_by_user_and_mailbox() -> None:
+    index: WakeIndex[str] = WakeIndex()
+    index.update("a1", "alice", "INBOX")
+    index.update("a2", "alice", None)
+    index.update("b1", "bob", "INBOX")
+    index.update("anonymous", None, None)
+    assert index.select(ChangeNotice(username="alice", mailbox="INBOX")) == ["a1"]
+    assert sorted(index.select(ChangeNotice(username="alice", mailbox=None))) == ["a1", "a2"]
+    assert index.select(ChangeNotice(username="alice", mailbox="Sent")) == []
+    index.update("a1", "alice", "Sent")  # selected another mailbox
+    assert index.select(ChangeNotice(username="alice", mailbox="INBOX")) == []
+    assert index.select(ChangeNotice(username="alice", mailbox="Sent")) == ["a1"]
+    index.discard("a1")
+    index.discard("a2")
+    index.discard("never filed")
+    assert index.select(ChangeNotice(username="alice", mailbox=None)) == []
+    assert index.select(ChangeNotice(username="bob", mailbox="INBOX")) == ["b1"]

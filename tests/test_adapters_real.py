@@ -96,6 +96,31 @@ def test_idle_push_of_a_store_from_another_connection(runtime: str) -> None:
         assert idler.until_tagged(b"i")[-1].startswith(b"i OK")
 
 
+def test_idle_push_follows_a_renamed_mailbox(runtime: str) -> None:
+    # Wake-ups are filed by the selected mailbox's name: after another
+    # session renames it, changes under the new name still reach the idler.
+    with (
+        running_server(runtime, demo_server(), options=FAST) as srv,
+        Client(srv.port) as idler,
+        Client(srv.port) as writer,
+    ):
+        login(idler)
+        login(writer)
+        assert writer.command(b"c", b"CREATE Work")[-1].startswith(b"c OK")
+        assert idler.command(b"s", b"SELECT Work")[-1].startswith(b"s OK")
+        idler.send(b"i IDLE\r\n")
+        assert idler.line().startswith(b"+ ")
+        assert writer.command(b"r", b"RENAME Work Play")[-1].startswith(b"r OK")
+        for n in (1, 2):
+            writer.send(b"a%d APPEND Play {5+}\r\nhello\r\n" % n)
+            assert writer.until_tagged(b"a%d" % n)[-1].startswith(b"a%d OK" % n)
+            assert idler.line(timeout=2) == b"* %d EXISTS\r\n" % n
+            assert idler.line(timeout=2) == b"* %d RECENT\r\n" % n  # all are \\Recent here
+        assert writer.command(b"d", b"DELETE Play")[-1].startswith(b"d OK")
+        assert idler.line(timeout=2).startswith(b"* BYE ")
+        assert idler.at_eof()
+
+
 def test_starttls_then_login(runtime: str, tmp_path: Path) -> None:
     ca = trustme.CA()
     cert = ca.issue_cert("localhost", "127.0.0.1")
