@@ -1,7 +1,8 @@
 """Transports for the pure IMAP server: anyio (asyncio, trio), threads, TLS, CLI.
 
 This package is installed as ``imap_sansio.adapters``.  All I/O of the
-project lives here; the engine under ``imap_sansio`` stays pure.
+project lives here; the engine under ``imap_sansio`` stays pure, and so
+does ``MaildirBackend``'s contract: it is the Backend protocol on disk.
 ``AnyIOServer`` is imported lazily, so the threaded server and the CLI work
 without anyio installed.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._driver import ConnectionDriver, IMAPServerLike, ServerConnection, ServerOptions, is_loopback
+from .maildir import MaildirBackend
 from .threaded import ThreadedServer
 from .tls import server_ssl_context
 
@@ -21,6 +23,7 @@ __all__ = [
     "AnyIOServer",
     "ConnectionDriver",
     "IMAPServerLike",
+    "MaildirBackend",
     "ServerConnection",
     "ServerOptions",
     "ThreadedServer",
