@@ -521,6 +521,11 @@ class ConnectionState:
         view = self._view
         if view is None or not isinstance(command, _MESSAGE_COMMANDS):
             return command
+        if isinstance(command, Fetch) and command.uid and command.vanished:
+            # RFC 7162 3.2.6: VANISHED (EARLIER) reports the UIDs of the set
+            # that are gone, so the app needs the set as the client sent it
+            # (UIDs name no numbering: nothing to check here).
+            return command
         uids = view.resolve(command.messages)
         resolved = uid_set(uids) or UidSet(ranges=())
         return dataclasses.replace(command, messages=resolved)

@@ -413,9 +413,14 @@ def test_binary_unknown_transfer_encoding_is_no_unknown_cte() -> None:
 
 
 def test_modseq_item(client: Client) -> None:
-    """RFC 7162 3.1.4.2: MODSEQ (n), the backend's per-message mod-sequence."""
+    """RFC 7162 3.1.4.2: MODSEQ (n), the backend's per-message mod-sequence;
+    3.1: as the first CONDSTORE enabling command, HIGHESTMODSEQ comes first."""
     mailbox = MemoryBackend.demo().account("demo").select("INBOX")
     modseq = {m.uid: m.modseq for m in mailbox.messages()}
+    assert client(b"t FETCH 2 (MODSEQ)") == (
+        b"* OK [HIGHESTMODSEQ %d] Highest\r\n" % max(modseq.values())
+        + b"* 2 FETCH (MODSEQ (%d))\r\nt OK FETCH completed\r\n" % modseq[2]
+    )
     one(client, b"FETCH 2 (MODSEQ)", 2, b"MODSEQ (%d)" % modseq[2])
 
 
@@ -423,7 +428,10 @@ def test_changedsince_selects_changed_messages_and_adds_modseq(client: Client) -
     """RFC 7162 3.1.4.1: only messages with a greater modseq; MODSEQ implied."""
     first = client(b"m FETCH 1:7 (MODSEQ)")
     highest = max(int(x) for x in first.split(b"MODSEQ (")[1:] for x in [x.split(b")")[0]])
-    assert client(b"s STORE 3 +FLAGS.SILENT (\\Flagged)") == b"s OK STORE completed\r\n"
+    # FETCH MODSEQ made the client CONDSTORE-aware (RFC 7162 3.1, 3.1.3).
+    assert client(b"s STORE 3 +FLAGS.SILENT (\\Flagged)") == (
+        b"* 3 FETCH (MODSEQ (%d))\r\ns OK STORE completed\r\n" % (highest + 1)
+    )
     reply = client(b"t FETCH 1:7 (FLAGS) (CHANGEDSINCE %d)" % highest)
     assert reply == (
         b"* 3 FETCH (MODSEQ (%d) FLAGS ($Work \\Answered \\Flagged \\Seen \\Recent))\r\n"

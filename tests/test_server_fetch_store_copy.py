@@ -172,7 +172,9 @@ def test_unchangedsince_modified(server: IMAPServer, backend: MemoryBackend) -> 
     reply = c(b"s STORE 1,2 (UNCHANGEDSINCE %d) +FLAGS.SILENT (\\Deleted)" % modseq[1])
     new = max(modseq.values()) + 1
     assert reply == (
-        b"* 1 FETCH (MODSEQ (%d))\r\n" % new
+        # RFC 7162 3.1 / Example 5: the first CONDSTORE enabling command.
+        b"* OK [HIGHESTMODSEQ %d] Highest\r\n" % (new - 1)
+        + b"* 1 FETCH (MODSEQ (%d))\r\n" % new
         + b"* 2 FETCH (FLAGS (\\Flagged \\Seen \\Recent) MODSEQ (%d))\r\n" % modseq[2]
         + b"s OK [MODIFIED 2] Conditional STORE failed\r\n"
     )

@@ -183,8 +183,10 @@ def test_esearch_modseq_is_the_highest_of_the_reported_messages() -> None:
     low = min(modseqs.values())
     # RFC 7162 3.1.10 / RFC 4731 3.2 (the imaptest esearch-condstore script):
     # MIN alone reports the MIN message's modseq, MAX the MAX one's, ALL the highest.
+    # RFC 7162 3.1: the first CONDSTORE enabling command reports HIGHESTMODSEQ.
     assert run(session, b"A SEARCH RETURN (MIN) 1:3 MODSEQ %d" % low) == (
-        b'* ESEARCH (TAG "A") MIN 1 MODSEQ %d\r\nA OK SEARCH completed\r\n' % modseqs[2]
+        b"* OK [HIGHESTMODSEQ %d] Highest\r\n" % max(modseqs.values())
+        + b'* ESEARCH (TAG "A") MIN 1 MODSEQ %d\r\nA OK SEARCH completed\r\n' % modseqs[2]
     )
     assert run(session, b"A SEARCH RETURN (MAX) 1:3 MODSEQ %d" % low) == (
         b'* ESEARCH (TAG "A") MAX 3 MODSEQ %d\r\nA OK SEARCH completed\r\n' % modseqs[4]

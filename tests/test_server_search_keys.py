@@ -499,8 +499,10 @@ def test_modseq_key_adds_the_highest_modseq_to_the_result() -> None:
     infos = {m.uid: m.modseq for m in mailbox.messages()}
     newest = max(infos.values())
     # RFC 7162 3.1.5: messages with a modseq >= the value, and "(MODSEQ n)".
+    # RFC 7162 3.1: the first CONDSTORE enabling command reports HIGHESTMODSEQ.
     assert search(session, f"MODSEQ {newest}") == (
-        b"* SEARCH 5 (MODSEQ %d)\r\nA OK SEARCH completed\r\n" % newest
+        b"* OK [HIGHESTMODSEQ %d] Highest\r\n" % newest
+        + b"* SEARCH 5 (MODSEQ %d)\r\nA OK SEARCH completed\r\n" % newest
     )
     assert search(session, f"MODSEQ {newest + 1}") == result("")
     assert search(session, f'MODSEQ "/flags/\\\\seen" all {infos[5]}') == (

@@ -235,7 +235,7 @@ def test_close_expunges_silently() -> None:
 
 def test_select_while_selected_does_not_expunge_the_old_mailbox() -> None:
     """Seed defect: SELECT while selected expunged the old mailbox (RFC 3501
-    6.3.1: only CLOSE expunges)."""
+    6.3.1: only CLOSE expunges).  RFC 7162 3.2.11: CLOSED marks the switch."""
     server, backend = _seeded_server((), ("\\Deleted",), ())
     backend.account("alice").create_mailbox("Other")
     play(
@@ -244,6 +244,7 @@ def test_select_while_selected_does_not_expunge_the_old_mailbox() -> None:
         + SELECT_3
         + """
         C: a3 SELECT Other
+        S: * OK [CLOSED] Previous mailbox closed
         S: * FLAGS ($ANY)
         S: * 0 EXISTS
         S: * 0 RECENT

@@ -71,7 +71,7 @@ from ._mailboxes import (
     mailbox_name_error,
     normalize_mailbox_name,
 )
-from ._server import Completion, Handler, ServerConnection
+from ._server import Completion, Handler, ServerConnection, enable_condstore
 
 __all__ = ["ENABLEABLE", "HANDLERS", "STATUS_ITEMS"]
 

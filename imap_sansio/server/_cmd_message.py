@@ -51,6 +51,7 @@ from .._responses import (
     Rfc822SizeItem,
     Rfc822TextItem,
     UidItem,
+    VanishedData,
 )
 from .._sequence import SequenceSet, UidSet
 from .._view import SelectedMailboxView, uid_set
@@ -65,14 +66,13 @@ from ._backend import (
     StoreAction,
     normalize_flags,
 )
-from ._cmd_session import announce_mailbox_flags
-from ._server import Completion, Handler, ServerConnection
+from ._cmd_session import announce_mailbox_flags, highest_modseq_completion, vanished_since
+from ._server import Completion, Handler, ServerConnection, enable_condstore
 
 __all__ = ["ENABLEABLE", "HANDLERS"]
 
-#: What ENABLE can turn on because of these handlers.  CONDSTORE is not
-#: claimed: its "enabling commands" (RFC 7162 3.1: FETCH MODSEQ, CHANGEDSINCE,
-#: UNCHANGEDSINCE, SEARCH MODSEQ) need the engine to record the enablement.
+#: What ENABLE can turn on because of these handlers (CONDSTORE and QRESYNC
+#: are claimed by _cmd_session, whose SELECT takes their parameters).
 ENABLEABLE: frozenset[str] = frozenset()
 
 _SEEN = "\\Seen"
@@ -159,7 +159,7 @@ def _needs_bytes(item: FetchItem) -> bool:
 _SUPPORTED = (FetchAttribute, FetchBody, FetchBinary, FetchBinarySize, FetchPreview)
 
 
-def _check_items(command: Fetch) -> tuple[FetchItem, ...]:
+def _check_items(session: ServerConnection, command: Fetch) -> tuple[FetchItem, ...]:
     """The items in the order asked, duplicates dropped; BAD for what is not offered."""
     seen: dict[FetchItem, None] = {}
     for item in command.items:
@@ -171,8 +171,14 @@ def _check_items(command: Fetch) -> tuple[FetchItem, ...]:
             raise ImapBad("FETCH item not supported", "CLIENTBUG")
         seen.setdefault(item, None)
     if command.vanished:
-        # RFC 7162 3.2.6: VANISHED needs QRESYNC, which is not offered.
-        raise ImapBad("VANISHED needs QRESYNC", "CLIENTBUG")
+        # RFC 7162 3.2.6: only UID FETCH, only after ENABLE QRESYNC, and only
+        # with CHANGEDSINCE; each of these "MUST" otherwise be a BAD.
+        if not command.uid:
+            raise ImapBad("VANISHED is only valid with UID FETCH", "CLIENTBUG")
+        if "QRESYNC" not in session.conn.enabled:
+            raise ImapBad("VANISHED needs ENABLE QRESYNC first", "CLIENTBUG")
+        if command.changedsince is None:
+            raise ImapBad("VANISHED needs CHANGEDSINCE", "CLIENTBUG")
     if command.partial is not None:
         raise ImapBad("The PARTIAL fetch modifier is not supported", "CLIENTBUG")
     return tuple(seen)
@@ -329,12 +335,20 @@ def _binary(message: Message, part: tuple[int, ...]) -> bytes:
 def fetch(session: ServerConnection, command: Fetch) -> Completion | None:
     """FETCH / UID FETCH (RFC 3501 6.4.5, 6.4.8; RFC 9051 6.4.5)."""
     mailbox, view = session.require_mailbox()
-    items = _check_items(command)
+    items = _check_items(session, command)
+    names = {i.name for i in items if isinstance(i, FetchAttribute)}
+    if "MODSEQ" in names or command.changedsince is not None:
+        # RFC 7162 3.1: a CONDSTORE enabling command; the first one sends
+        # HIGHESTMODSEQ before anything else.
+        enable_condstore(session)
+    if command.vanished:
+        assert command.changedsince is not None and isinstance(command.messages, UidSet)
+        _send_vanished(session, mailbox, view, command.messages, command.changedsince)
     uids = view.resolve(command.messages)
     if not uids:
         return None
     condstore = _condstore(session)
-    names = {i.name for i in items if isinstance(i, FetchAttribute)}
+    qresync = "QRESYNC" in session.conn.enabled
     # RFC 7162 3.1.4.1: CHANGEDSINCE implies MODSEQ; 3.1: a CONDSTORE-aware
     # client gets MODSEQ in every FETCH response.
     add_modseq = "MODSEQ" not in names and (condstore or command.changedsince is not None)
@@ -367,8 +381,10 @@ def fetch(session: ServerConnection, command: Fetch) -> Completion | None:
         if needs_bytes:
             source.message  # noqa: B018 (load now, so that "gone" is known)
         out: list[FetchDataItem] = []
-        if command.uid and "UID" not in names:
-            # RFC 3501 6.4.8: UID FETCH always includes UID (first, as Dovecot).
+        if (command.uid or (qresync and uid in seen_set)) and "UID" not in names:
+            # RFC 3501 6.4.8: UID FETCH always includes UID (first, as
+            # Dovecot); RFC 7162 3.2.4: so does a FETCH that implicitly set
+            # \Seen, once QRESYNC is on.
             out.append(UidItem(uid=uid))
         if add_modseq and info is not None and info.modseq > 0:
             out.append(ModSeqItem(modseq=info.modseq))
@@ -397,6 +413,40 @@ def fetch(session: ServerConnection, command: Fetch) -> Completion | None:
             text="Some messages were expunged meanwhile", code=AtomCode(name="EXPUNGEISSUED")
         )
     return None
+
+
+def _send_vanished(
+    session: ServerConnection,
+    mailbox: Mailbox,
+    view: SelectedMailboxView,
+    messages: UidSet,
+    since: int,
+) -> None:
+    """``* VANISHED (EARLIER)`` for UID FETCH ... (CHANGEDSINCE n VANISHED).
+
+    RFC 7162 3.2.6: the UIDs of the set that were expunged after ``n``,
+    before any FETCH response.  The engine leaves this command's UID set
+    unresolved, so that expunged UIDs are still in it; ``*`` is the largest
+    UID ever given.  UIDs this session still counts (expunged elsewhere, not
+    yet announced) are left to the plain VANISHED that goes out before the
+    OK, which also renumbers (3.2.10.2).
+    """
+    if messages.saved:  # "$" (RFC 5182): the UIDs the last SEARCH saved
+        saved = uid_set(sorted(view.saved_result))
+        if saved is None:
+            return
+        messages = saved
+    largest = max(mailbox.status().uidnext - 1, 1)
+    spans = messages.iter_ranges(largest)
+    existing = [m.uid for m in mailbox.messages()]
+    gone = [
+        uid
+        for uid in vanished_since(mailbox, spans, since, existing=existing)
+        if view.seq_of(uid) is None
+    ]
+    vanished = uid_set(gone)
+    if vanished is not None:
+        session.send(VanishedData(uids=vanished, earlier=True))
 
 
 # ---------------------------------------------------------------------------
@@ -431,6 +481,8 @@ def store(session: ServerConnection, command: Store) -> Completion | None:
     # RFC 2180 4.2: a STORE to a message expunged elsewhere is a no-op.
     uids = [uid for uid in requested if not view.is_expunged(uid)]
     unchanged_since = command.unchangedsince
+    if unchanged_since is not None:
+        enable_condstore(session)  # RFC 7162 3.1: a CONDSTORE enabling command
     if uids:
         result = mailbox.store_flags(uids, action, flags, unchanged_since=unchanged_since)
         messages, changed, modified = result.messages, set(result.changed), result.modified
@@ -444,6 +496,8 @@ def store(session: ServerConnection, command: Store) -> Completion | None:
         announce_mailbox_flags(session, (*SYSTEM_FLAGS, *sorted(mailbox.keywords())))
 
     condstore = _condstore(session) or unchanged_since is not None
+    # RFC 7162 3.2.4: with QRESYNC, every FETCH a STORE causes carries UID.
+    with_uid = command.uid or "QRESYNC" in session.conn.enabled
     modified_set = set(modified)
     recent = _recent(session, view)
     for info in messages:
@@ -457,7 +511,7 @@ def store(session: ServerConnection, command: Store) -> Completion | None:
             # RFC 7162 3.1.3: with UNCHANGEDSINCE (or a CONDSTORE-aware
             # client) a FETCH with MODSEQ goes out even for .SILENT.
             if condstore and uid in changed:
-                if command.uid:
+                if with_uid:
                     out.append(UidItem(uid=uid))
                 out.append(ModSeqItem(modseq=info.modseq))
             expected = _apply(action, view.flags_of(uid), flags)
@@ -470,7 +524,7 @@ def store(session: ServerConnection, command: Store) -> Completion | None:
             # (RFC 3501 6.4.8).  For a message that failed UNCHANGEDSINCE
             # its current flags (RFC 7162 3.1.3 Example 6/10).
             out.append(_flags_for_client(recent, uid, info.flags))
-            if command.uid:
+            if with_uid:
                 out.append(UidItem(uid=uid))
             if condstore:
                 out.append(ModSeqItem(modseq=info.modseq))
@@ -544,7 +598,8 @@ def move(session: ServerConnection, command: Move) -> Completion:
 
     COPYUID goes in an untagged OK before the EXPUNGE responses (RFC 6851
     4.3); the EXPUNGEs themselves come from the session's sync before the
-    tagged OK, like any other expunge.
+    tagged OK, like any other expunge.  With QRESYNC on, the OK carries the
+    new HIGHESTMODSEQ when something moved (RFC 6851 4.4).
     """
     mailbox, view = session.require_mailbox()
     if session.read_only:
@@ -555,7 +610,10 @@ def move(session: ServerConnection, command: Move) -> Completion:
     code = _copyuid(result)
     if code is not None:
         session.untagged_ok("Moved", code)
-    return Completion(text="MOVE completed")
+    moved = [source for source, _ in result.uid_map]
+    return highest_modseq_completion(session, moved, "MOVE completed") or Completion(
+        text="MOVE completed"
+    )
 
 
 HANDLERS: dict[type, Handler] = {

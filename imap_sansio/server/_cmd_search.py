@@ -99,7 +99,7 @@ from ..mime import (
     text,
 )
 from ._backend import ImapBad, Mailbox, MessageInfo
-from ._server import Completion, Handler, ServerConnection
+from ._server import Completion, Handler, ServerConnection, enable_condstore
 
 __all__ = ["ENABLEABLE", "HANDLERS", "SEARCH_CAPABILITIES"]
 
@@ -461,6 +461,8 @@ def search(session: ServerConnection, command: Search) -> Completion | None:
         _bad_charset(session, command.charset or "")
         return None
     found, compiler, view = _run(session, command.criteria)
+    if compiler.uses_modseq:
+        enable_condstore(session)  # RFC 7162 3.1: SEARCH MODSEQ enables CONDSTORE
     uids = [item.uid for item in found]
     numbers = uids if command.uid else [item.seq for item in found]
 
@@ -634,6 +636,8 @@ def sort(session: ServerConnection, command: Sort) -> None:
         _bad_charset(session, command.charset)
         return None
     found, compiler, _ = _run(session, command.criteria)
+    if compiler.uses_modseq:
+        enable_condstore(session)  # RFC 7162 3.1 (a SEARCH MODSEQ), 3.1.9
     ordered = _sort_items(found, command.sort_keys)
     numbers = tuple(item.uid if command.uid else item.seq for item in ordered)
     session.send(SortData(numbers=numbers, modseq=_highest_modseq(compiler, found)))

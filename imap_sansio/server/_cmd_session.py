@@ -8,7 +8,9 @@ UNSELECT (RFC 3691), EXPUNGE and UID EXPUNGE (RFC 3501 6.4.3, RFC 4315 2.1).
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from .._commands import (
@@ -24,6 +26,7 @@ from .._commands import (
     Login,
     Logout,
     Noop,
+    QResync,
     Select,
     StartTLS,
     Unselect,
@@ -36,25 +39,54 @@ from .._responses import (
     EnabledData,
     ExistsData,
     FlagsData,
+    FlagsItem,
     HighestModSeqCode,
     IdData,
+    ModSeqItem,
     PermanentFlagsCode,
     RecentData,
     Status,
     StatusResponse,
+    UidItem,
     UidNextCode,
     UidValidityCode,
     UnseenCode,
+    VanishedData,
 )
 from .._secret import Secret
-from .._view import SelectedMailboxView
-from ._backend import SYSTEM_FLAGS, Account, ImapBad, ImapNo
-from ._server import PENDING, Completion, Handler, ServerConnection, _Pending
+from .._view import SelectedMailboxView, uid_set
+from ._backend import (
+    SYSTEM_FLAGS,
+    Account,
+    CondstoreAccount,
+    ImapBad,
+    ImapNo,
+    Mailbox,
+    MessageInfo,
+)
+from ._server import (
+    PENDING,
+    Completion,
+    Handler,
+    ServerConnection,
+    _Pending,
+    condstore_enabled,
+    enable_condstore,
+    report_highest_modseq,
+)
 
-__all__ = ["ENABLEABLE", "HANDLERS", "announce_mailbox_flags", "continue_subflow"]
+__all__ = [
+    "ENABLEABLE",
+    "HANDLERS",
+    "announce_mailbox_flags",
+    "continue_subflow",
+    "highest_modseq_completion",
+    "vanished_since",
+]
 
 #: What ENABLE can turn on here (RFC 5161 3.1: unknown names are ignored).
-ENABLEABLE: frozenset[str] = frozenset()
+ENABLEABLE: frozenset[str] = frozenset({"CONDSTORE", "QRESYNC"})  # RFC 7162 3.1, 3.2.3
+_CONDSTORE_NAMES = frozenset({"CONDSTORE", "QRESYNC"})
 
 
 def capability(session: ServerConnection, command: Capability) -> None:
@@ -173,10 +205,26 @@ def id_command(session: ServerConnection, command: Id) -> None:
 
 
 def enable(session: ServerConnection, command: Enable) -> None:
-    """RFC 5161 3.1: ENABLED lists what was turned on now (maybe nothing)."""
-    wanted = [c for c in command.capabilities if c in session.server.enableable]
-    fresh = tuple(c for c in wanted if c not in session.conn.enabled)
+    """RFC 5161 3.1: ENABLED lists what was turned on now (maybe nothing).
+
+    CONDSTORE and QRESYNC only for an account whose modseqs persist (the
+    :class:`CondstoreAccount` protocol, which also decides whether they are
+    advertised).  QRESYNC implies CONDSTORE (RFC 7162 3.2.3: "ENABLE
+    QRESYNC" and "ENABLE QRESYNC CONDSTORE" have identical results).
+    """
+    offered = session.server.enableable
+    if not isinstance(session.account, CondstoreAccount):
+        offered = offered - _CONDSTORE_NAMES
+    wanted = [c for c in command.capabilities if c in offered]
+    fresh = tuple(dict.fromkeys(c for c in wanted if c not in session.conn.enabled))
+    newly_condstore = any(c in _CONDSTORE_NAMES for c in fresh) and enable_condstore(
+        session, report=False
+    )
     session.send(EnabledData(capabilities=fresh))
+    if newly_condstore:
+        # RFC 7162 3.1: the first CONDSTORE enabling command with a mailbox
+        # selected reports its HIGHESTMODSEQ.
+        report_highest_modseq(session)
 
 
 def announce_mailbox_flags(session: ServerConnection, flags: tuple[str, ...]) -> None:
@@ -191,11 +239,24 @@ def announce_mailbox_flags(session: ServerConnection, flags: tuple[str, ...]) ->
 
 
 def select(session: ServerConnection, command: Select | Examine) -> Completion:
-    """RFC 3501 6.3.1 (SELECT) and 6.3.2 (EXAMINE)."""
+    """RFC 3501 6.3.1 (SELECT) and 6.3.2 (EXAMINE), with the CONDSTORE
+    (RFC 7162 3.1.8) and QRESYNC (RFC 7162 3.2.5) parameters."""
     account = session.require_account()
-    # A new SELECT closes the old mailbox first, without expunging
-    # (RFC 3501 6.3.1; the seed expunged it).
+    if session.conn.view is not None:
+        # RFC 7162 3.2.11 / RFC 9051 7.1: CLOSED marks the boundary between
+        # the responses for the old mailbox and those for the new one.  A new
+        # SELECT closes the old mailbox first (whatever its outcome, also a
+        # BAD), without expunging (RFC 3501 6.3.1; the seed expunged it).
+        session.untagged_ok("Previous mailbox closed", AtomCode(name="CLOSED"))
     session.mailbox = None
+    qresync = command.qresync
+    if qresync is not None and "QRESYNC" not in session.conn.enabled:
+        # RFC 7162 3.2.5: "MUST respond with a tagged BAD response if the
+        # Quick Resynchronization parameter ... is specified and the client
+        # hasn't issued ENABLE QRESYNC".
+        raise ImapBad("QRESYNC needs ENABLE QRESYNC first", "CLIENTBUG")
+    if command.condstore:
+        enable_condstore(session, report=False)  # RFC 7162 3.1.8
     read_only = isinstance(command, Examine)
     mailbox = account.select(command.mailbox)
     status = mailbox.status()
@@ -228,14 +289,132 @@ def select(session: ServerConnection, command: Select | Examine) -> Completion:
         "Read-only mailbox" if read_only else "Flags permitted",
         PermanentFlagsCode(flags=permanent),
     )
-    if "CONDSTORE" in session.conn.enabled or command.condstore:
+    if condstore_enabled(session):
+        # RFC 7162 3.1.2.1: after a CONDSTORE enabling command (this one
+        # included), every SELECT/EXAMINE reports HIGHESTMODSEQ.
         session.untagged_ok("Highest", HighestModSeqCode(modseq=max(status.highest_modseq, 1)))
+    elif command.condstore:
+        # RFC 7162 3.1.2.2: this store keeps no persistent modseqs.
+        session.untagged_ok("No mod-sequences here", AtomCode(name="NOMODSEQ"))
+    if qresync is not None and condstore_enabled(session):
+        _resync(session, mailbox, view, qresync, messages=messages, uidnext=status.uidnext)
     session.conn.set_view(view)
     session.mailbox = mailbox
     session.read_only = read_only
     session.modseq = status.highest_modseq
     code = AtomCode(name="READ-ONLY" if read_only else "READ-WRITE")
     return Completion(text=f"{command.name} completed", code=code)
+
+
+def _members(spans: Iterable[tuple[int, int]]) -> Iterator[int]:
+    for low, high in spans:
+        yield from range(low, high + 1)
+
+
+def _in_spans(spans: list[tuple[int, int]]) -> Callable[[int], bool]:
+    """Membership in sorted, merged ``spans`` by bisection."""
+    starts = [low for low, _ in spans]
+
+    def member(number: int) -> bool:
+        index = bisect.bisect_right(starts, number) - 1
+        return index >= 0 and number <= spans[index][1]
+
+    return member
+
+
+def _resync(
+    session: ServerConnection,
+    mailbox: Mailbox,
+    view: SelectedMailboxView,
+    qresync: QResync,
+    *,
+    messages: Sequence[MessageInfo],
+    uidnext: int,
+) -> None:
+    """The QRESYNC part of SELECT/EXAMINE (RFC 7162 3.2.5).
+
+    With the client's UIDVALIDITY: ``* VANISHED (EARLIER)`` for the known UIDs
+    expunged after its modseq (the backend's tombstones), then ``* n FETCH
+    (UID FLAGS MODSEQ)`` for the known messages changed after it, which is
+    ``UID FETCH known-uids (FLAGS) (CHANGEDSINCE modseq VANISHED)``.  With
+    another UIDVALIDITY the rest is ignored ("behave as if no dynamic message
+    data changed").
+    """
+    if qresync.uidvalidity != view.uidvalidity:
+        return
+    since = qresync.modseq
+    largest = uidnext - 1  # "1:<maxuid>" when no known UIDs are given
+    if qresync.known_uids is not None:
+        spans = qresync.known_uids.iter_ranges(largest)
+    else:
+        spans = [(1, largest)] if largest >= 1 else []
+    known = _in_spans(spans)
+    floor = 0
+    if qresync.seq_match is not None:
+        # RFC 7162 3.2.5.2: each matching (sequence number, UID) pair tells
+        # that the client knows every expunge up to that UID; stop at the
+        # first pair that does not match (pairs beyond the shorter set are
+        # ignored).
+        seqs, seq_uids = qresync.seq_match
+        pairs = zip(
+            _members(seqs.iter_ranges(view.exists)),
+            _members(seq_uids.iter_ranges(largest)),
+            strict=False,
+        )
+        for seq, uid in pairs:
+            if seq > view.exists or view.uid_of(seq) != uid:
+                break
+            floor = uid
+    vanished = vanished_since(mailbox, spans, since, existing=[m.uid for m in messages])
+    gone = uid_set(uid for uid in vanished if uid > floor)
+    if gone is not None:
+        # RFC 7162 3.2.6: VANISHED (EARLIER) before any FETCH.
+        session.send(VanishedData(uids=gone, earlier=True))
+    recent = frozenset() if "IMAP4REV2" in session.conn.enabled else view.recent
+    for info in messages:
+        if info.modseq > since and known(info.uid):
+            flags = sorted(info.flags)
+            if info.uid in recent:
+                flags.append("\\Recent")
+            items = (
+                UidItem(uid=info.uid),
+                FlagsItem(flags=tuple(flags)),
+                ModSeqItem(modseq=info.modseq),
+            )
+            session.send(view.fetch_data(info.uid, items))
+
+
+def vanished_since(
+    mailbox: Mailbox, spans: list[tuple[int, int]], since: int, *, existing: Iterable[int]
+) -> list[int]:
+    """The UIDs in ``spans`` expunged after modseq ``since``, ascending (RFC 7162 3.2.6).
+
+    ``existing``: the UIDs of the mailbox now (a subset would do, at the price
+    of reporting more).  The backend's tombstones
+    (:meth:`Mailbox.changes_since`) name the messages that existed at
+    ``since``; a message that arrived later and is gone again is missing
+    from them, yet a client may know it (it saw the EXISTS and kept its
+    older modseq), and forgetting it would leave a ghost in its cache.  So
+    every absent UID above the highest UID that existed at ``since`` is
+    reported as well: VANISHED (EARLIER) may name UIDs that never existed
+    (3.2.10), it must not miss one.
+    """
+    changes = mailbox.changes_since(since)
+    member = _in_spans(spans)
+    out = {uid for uid in changes.expunged if member(uid)}
+    new = {m.uid for m in changes.new}
+    # Messages not new since ``since`` existed then, as did the tombstones'.
+    floor = 1 + max(
+        max((uid for uid in existing if uid not in new), default=0),
+        max(changes.expunged, default=0),
+    )
+    top = changes.uidnext - 1
+    for first, last in spans:
+        low, high = max(first, floor), min(last, top)
+        if low <= high:
+            present = {m.uid for m in mailbox.messages(range(low, high + 1))}
+            out.update(uid for uid in range(low, high + 1) if uid not in present)
+    return sorted(out)
 
 
 def idle(session: ServerConnection, command: Idle) -> _Pending:
@@ -259,20 +438,38 @@ def unselect(session: ServerConnection, command: Unselect) -> None:
     session.mailbox = None
 
 
-def expunge(session: ServerConnection, command: Expunge) -> None:
+def expunge(session: ServerConnection, command: Expunge) -> Completion | None:
     """RFC 3501 6.4.3 and UID EXPUNGE (RFC 4315 2.1).
 
-    The EXPUNGE responses come from the session's sync before the OK, like
-    any other session's changes.
+    The EXPUNGE (or VANISHED, RFC 7162 3.2.10) responses come from the
+    session's sync before the OK, like any other session's changes.  With
+    QRESYNC enabled, an EXPUNGE that removed something reports the new
+    HIGHESTMODSEQ in its OK (RFC 7162 3.2.7, 3.2.9).
     """
     mailbox, view = session.require_mailbox()
     if session.read_only:
         raise ImapNo("Mailbox is read-only", "READ-ONLY")
     if command.uid:
         assert command.uids is not None
-        mailbox.expunge(view.resolve_uid_set(command.uids))
+        gone = mailbox.expunge(view.resolve_uid_set(command.uids))
     else:
-        mailbox.expunge()
+        gone = mailbox.expunge()
+    return highest_modseq_completion(session, gone, "EXPUNGE completed")
+
+
+def highest_modseq_completion(
+    session: ServerConnection, gone: Sequence[int], text: str
+) -> Completion | None:
+    """``OK [HIGHESTMODSEQ n]`` after messages were expunged, with QRESYNC on.
+
+    The view is synced first: ``n`` is the modseq up to which the client is
+    told everything (the VANISHED responses go out before this OK), never
+    more (RFC 7162 3.2).
+    """
+    if not gone or "QRESYNC" not in session.conn.enabled:
+        return None
+    session.sync()
+    return Completion(text=text, code=HighestModSeqCode(modseq=max(session.modseq, 1)))
 
 
 HANDLERS: dict[type, Handler] = {

@@ -32,6 +32,7 @@ from .._events import (
 )
 from .._responses import (
     AtomCode,
+    HighestModSeqCode,
     OtherCode,
     Response,
     ResponseCode,
@@ -45,6 +46,7 @@ from ._backend import (
     Account,
     Backend,
     ChangeNotice,
+    CondstoreAccount,
     ImapBad,
     ImapNo,
     Mailbox,
@@ -59,6 +61,9 @@ __all__ = [
     "IMAPServer",
     "ServerConnection",
     "code_from_name",
+    "condstore_enabled",
+    "enable_condstore",
+    "report_highest_modseq",
 ]
 
 
@@ -117,12 +122,54 @@ ACCOUNT_CAPABILITIES: tuple[tuple[str, type], ...] = (
     ("QUOTA", QuotaAccount),  # RFC 9208
     ("QUOTA=RES-STORAGE", QuotaAccount),
     ("QUOTA=RES-MESSAGE", QuotaAccount),
+    # RFC 7162: only a store whose modseqs persist may offer them (the
+    # CondstoreAccount contract); QRESYNC's handlers are in _cmd_session.
+    ("CONDSTORE", CondstoreAccount),  # RFC 7162 3.1
+    ("QRESYNC", CondstoreAccount),  # RFC 7162 3.2
 )
 
 
 #: Completions before which the session does not pull changes: SELECT and
 #: EXAMINE replace the view, CLOSE/UNSELECT/LOGOUT drop it.
 _NO_SYNC = frozenset({"SELECT", "EXAMINE", "CLOSE", "UNSELECT", "LOGOUT"})
+
+
+def condstore_enabled(session: ServerConnection) -> bool:
+    """The client is CONDSTORE-aware (RFC 7162 3.1; QRESYNC implies it, 3.2.3)."""
+    enabled = session.conn.enabled
+    return "CONDSTORE" in enabled or "QRESYNC" in enabled
+
+
+def enable_condstore(session: ServerConnection, *, report: bool = True) -> bool:
+    """A CONDSTORE enabling command (RFC 7162 3.1) is running: turn CONDSTORE on.
+
+    Returns True if it was not on yet.  Then the account is told (the
+    :class:`CondstoreAccount` hook) and, with ``report`` and a mailbox
+    selected, ``* OK [HIGHESTMODSEQ n]`` goes out now, before the command's
+    other responses: "A first CONDSTORE enabling command executed in the
+    session with a mailbox selected MUST cause the server to return
+    HIGHESTMODSEQ".  ``n`` is the modseq up to which the session's view has
+    pulled changes (told at the last completion), not the mailbox's newest,
+    so it claims no change the client has not been told of.  An account
+    without the protocol offers no CONDSTORE, and nothing is enabled.
+    """
+    account = session.account
+    if not isinstance(account, CondstoreAccount):
+        return False
+    was_on = condstore_enabled(session)
+    session.conn.enable("CONDSTORE")
+    if was_on:
+        return False
+    account.enable_condstore()
+    if report:
+        report_highest_modseq(session)
+    return True
+
+
+def report_highest_modseq(session: ServerConnection) -> None:
+    """``* OK [HIGHESTMODSEQ n]`` for the selected mailbox, if one is selected."""
+    if session.mailbox is not None and session.conn.view is not None:
+        session.untagged_ok("Highest", HighestModSeqCode(modseq=max(session.modseq, 1)))
 
 
 def _fixed_clock() -> datetime:
