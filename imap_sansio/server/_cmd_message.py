@@ -226,9 +226,17 @@ def _partial(
 class _FetchMessage:
     """One message's data source during one FETCH: parsed once, on demand."""
 
-    __slots__ = ("_loaded", "_message", "gone", "info", "mailbox", "uid")
+    __slots__ = ("_loaded", "_message", "gone", "info", "mailbox", "session", "uid")
 
-    def __init__(self, mailbox: Mailbox, uid: int, info: MessageInfo | None, gone: bool) -> None:
+    def __init__(
+        self,
+        session: ServerConnection,
+        mailbox: Mailbox,
+        uid: int,
+        info: MessageInfo | None,
+        gone: bool,
+    ) -> None:
+        self.session = session
         self.mailbox = mailbox
         self.uid = uid
         self.info = info
@@ -241,11 +249,9 @@ class _FetchMessage:
         """The parsed message, None if the backend no longer has its bytes."""
         if not self._loaded:
             self._loaded = True
-            raw = self.mailbox.message_bytes(self.uid)
-            if raw is None:
+            self._message = self.session.parsed_message(self.mailbox, self.uid)
+            if self._message is None:
                 self.gone = True
-            else:
-                self._message = Message(raw)
         return self._message
 
     @property
@@ -377,7 +383,7 @@ def fetch(session: ServerConnection, command: Fetch) -> Completion | None:
     expunge_issued = False
     for uid in uids:
         info = infos.get(uid)
-        source = _FetchMessage(mailbox, uid, info, view.is_expunged(uid))
+        source = _FetchMessage(session, mailbox, uid, info, view.is_expunged(uid))
         if needs_bytes:
             source.message  # noqa: B018 (load now, so that "gone" is known)
         out: list[FetchDataItem] = []

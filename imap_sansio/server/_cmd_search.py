@@ -154,12 +154,17 @@ class _Item:
     one parse), together with case-folded texts.
     """
 
-    __slots__ = ("_folded", "_mailbox", "_message", "info", "memo", "recent", "seq", "uid")
+    __slots__ = ("_folded", "_load", "_message", "info", "memo", "recent", "seq", "uid")
 
     def __init__(
-        self, mailbox: Mailbox, seq: int, uid: int, info: MessageInfo, recent: bool
+        self,
+        load: Callable[[int], Message | None],
+        seq: int,
+        uid: int,
+        info: MessageInfo,
+        recent: bool,
     ) -> None:
-        self._mailbox = mailbox
+        self._load = load
         self.seq = seq
         self.uid = uid
         self.info = info
@@ -172,8 +177,7 @@ class _Item:
     @property
     def message(self) -> Message:
         if self._message is None:
-            data = self._mailbox.message_bytes(self.uid)
-            self._message = Message(data if data is not None else b"")
+            self._message = self._load(self.uid) or Message(b"")
         return self._message
 
     def folded(self, what: str) -> str:
@@ -193,7 +197,7 @@ class _Item:
         return value
 
 
-def _items(mailbox: Mailbox, view: SelectedMailboxView) -> list[_Item]:
+def _items(session: ServerConnection, mailbox: Mailbox, view: SelectedMailboxView) -> list[_Item]:
     """The messages the client knows, in sequence order, with current metadata.
 
     Flags, sizes and dates come from the backend (they may be newer than the
@@ -202,8 +206,12 @@ def _items(mailbox: Mailbox, view: SelectedMailboxView) -> list[_Item]:
     uids = view.uids
     infos = {info.uid: info for info in mailbox.messages(uids)} if uids else {}
     recent = view.recent
+
+    def load(uid: int) -> Message | None:
+        return session.parsed_message(mailbox, uid)
+
     return [
-        _Item(mailbox, seq, uid, infos[uid], uid in recent)
+        _Item(load, seq, uid, infos[uid], uid in recent)
         for seq, uid in enumerate(uids, 1)
         if uid in infos
     ]
@@ -426,7 +434,7 @@ def _run(
     mailbox, view = session.require_mailbox()
     compiler = _Compiler(session, view)
     _, predicate = compiler.compile(criteria)
-    items = _items(mailbox, view)
+    items = _items(session, mailbox, view)
     return [item for item in items if predicate(item)], compiler, view
 
 

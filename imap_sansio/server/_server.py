@@ -16,6 +16,7 @@ internal in the text, is reported to ``on_error``, and the session goes on.
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, TypeAlias
@@ -41,6 +42,7 @@ from .._responses import (
 )
 from .._state import State
 from .._view import SelectedMailboxView
+from ..mime import Message
 from ._backend import (
     SYSTEM_FLAGS,
     Account,
@@ -200,6 +202,41 @@ def code_from_name(name: str | None) -> ResponseCode | None:
         return OtherCode(name=name.split(" ", 1)[0])  # type: ignore[call-arg]
 
 
+class MessageCache:
+    """Parsed messages by (user, mailbox, UIDVALIDITY, UID), least recently used out.
+
+    A message never changes under its UID (RFC 3501 2.3.1.1), so its parsed
+    MIME tree (and the decoded text SEARCH builds on it) can serve every
+    command and every session until memory bounds push it out.
+    """
+
+    def __init__(self, *, max_messages: int = 2000, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_messages = max_messages
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple[str, str, int, int], Message] = OrderedDict()
+        self._bytes = 0
+
+    def get(
+        self, key: tuple[str, str, int, int], load: Callable[[], bytes | None]
+    ) -> Message | None:
+        message = self._entries.get(key)
+        if message is not None:
+            self._entries.move_to_end(key)
+            return message
+        data = load()
+        if data is None:
+            return None
+        message = Message(data)
+        if self.max_messages <= 0 or len(data) > self.max_bytes:
+            return message
+        self._entries[key] = message
+        self._bytes += len(data)
+        while len(self._entries) > self.max_messages or self._bytes > self.max_bytes:
+            _, old = self._entries.popitem(last=False)
+            self._bytes -= old.size
+        return message
+
+
 class IMAPServer:
     """A complete IMAP server without I/O, over one :class:`Backend`.
 
@@ -239,6 +276,8 @@ class IMAPServer:
         self.on_command = on_command
         #: Called after each LOGIN/AUTHENTICATE with the user name and outcome.
         self.on_login = on_login
+        #: Parsed messages shared by every session (see :class:`MessageCache`).
+        self.message_cache = MessageCache()
         self.id_info = dict(id_info or {"name": "imap-sansio", "version": "0.1.0"})
         self._handlers: dict[type[Command], Handler] = dict(_handlers.HANDLERS)
         self._extra_states: dict[str, frozenset[State]] = {}
@@ -445,6 +484,12 @@ class ServerConnection:
 
     def now(self) -> datetime:
         return self.server.clock()
+
+    def parsed_message(self, mailbox: Mailbox, uid: int) -> Message | None:
+        """The message ``uid`` of ``mailbox``, parsed (None if it is gone)."""
+        user = self.account.username if self.account is not None else ""
+        key = (user, mailbox.name, mailbox.uidvalidity, uid)
+        return self.server.message_cache.get(key, lambda: mailbox.message_bytes(uid))
 
     def sync(self) -> None:
         """Pull the selected mailbox's changes into the view (RFC 3501 5.2)."""
