@@ -90,7 +90,14 @@ def _markdown(machine: dict[str, str], results: dict[str, list[Result]], quick: 
         if "ratio_vs_peer" in r.extra
     ]
     if ratios:
-        lines += ["## Headline: ratios to peers", "", "| benchmark | peer | ratio (x faster) |"]
+        lines += [
+            "## Headline: ratios to peers",
+            "",
+            "Ratio = the peer's cost / ours: above 1 we are faster (or, for memory rows,",
+            "smaller); below 1 the peer is.",
+            "",
+            "| benchmark | peer | ratio |",
+        ]
         lines += ["|---|---|---|"]
         lines += [f"| {name} | {peer} | **{ratio:.2f}x** |" for name, peer, ratio in ratios]
         lines.append("")
