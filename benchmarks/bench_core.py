@@ -64,12 +64,13 @@ def _pipelined(lines: int) -> Callable[[], object]:
 
 def run(quick: bool = False) -> list[Result]:
     results: list[Result] = []
-    base = 100_000 if quick else 1_000_000
     repeat = 3 if quick else 5
     for chunk in (1, 1024, 65536):
-        sizes = (base // 100, base // 10, base) if chunk == 1 else (base, base * 10, base * 100)
-        if quick and chunk == 1:
-            sizes = (1_000, 10_000, 100_000)
+        # Up to the 10 MiB APPEND (1 MiB in 1-byte chunks: a million calls).
+        if chunk == 1:
+            sizes = (1_000, 10_000, 100_000) if quick else (10_000, 100_000, 1_048_576)
+        else:
+            sizes = (10_000, 100_000, 1_048_576) if quick else (104_858, 1_048_576, 10_485_760)
         for size in sizes:
             data = _append_stream(size)
             result = measure(
