@@ -1,0 +1,25 @@
+"""The public surface: what the README and users import stays importable."""
+
+from __future__ import annotations
+
+import imap_sansio
+import imap_sansio._commands
+import imap_sansio._responses
+import imap_sansio.commands
+import imap_sansio.responses
+import imap_sansio.server
+import imap_sansio.testing
+
+
+def test_every_command_and_response_is_public() -> None:
+    assert set(imap_sansio._commands.__all__) <= set(imap_sansio.commands.__all__)
+    assert set(imap_sansio._responses.__all__) <= set(imap_sansio.responses.__all__)
+    for module in (imap_sansio, imap_sansio.commands, imap_sansio.responses, imap_sansio.server):
+        for name in module.__all__:
+            assert getattr(module, name) is not None, (module.__name__, name)
+
+
+def test_the_testing_helpers_are_public() -> None:
+    assert {"play", "run_script", "parse_script", "TranscriptMismatch"} <= set(
+        imap_sansio.testing.__all__
+    )
