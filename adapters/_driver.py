@@ -307,6 +307,28 @@ class ConnectionDriver:
     adapter files the session in its :class:`WakeIndex` with it.
     """
 
+    # One driver per connection, idle ones included: no instance dict.
+    __slots__ = (
+        "__weakref__",
+        "_conn",
+        "_connected_at",
+        "_eof",
+        "_hooks",
+        "_last_input",
+        "_lock",
+        "_mailbox",
+        "_mailbox_name",
+        "_next_keepalive",
+        "_options",
+        "_secure",
+        "_server",
+        "_tls_available",
+        "_username",
+        "_was_idling",
+        "_watch",
+        "peer",
+    )
+
     def __init__(
         self,
         server: IMAPServerLike,

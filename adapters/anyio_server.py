@@ -1,13 +1,16 @@
 """An anyio server: one implementation for asyncio and trio.
 
-Per connection: a reader task puts at most one chunk into an inbox (so a
-client that floods is simply not read from), and the connection task loops:
-write what the driver returned, then wait for input, a backend change or the
-driver's deadline, and call the driver again.  Writing finishes before more
-input is processed, and the reader does not read while the connection is
-paused or while more than ``max_unsent_output`` bytes wait to be written, so
-a client that stops reading stops being read from.  A change notice wakes
-only the sessions it concerns (its user, and the ones with its mailbox
+Per connection, one task loops: write what the driver returned, then wait
+for input, a backend change or the driver's deadline, and call the driver
+again.  On plain TCP that task reads itself (a wake-up cancels the
+``receive``, which loses nothing on a socket stream): it reads nothing while
+it writes or while the connection is paused, so a client that floods or
+stops reading stops being read from, and an idle connection costs one task.
+On TLS (implicit, or after STARTTLS) a ``receive`` may be writing TLS
+records and must not be cancelled, so a reader task puts at most one chunk
+into an inbox, and does not read while the connection is paused or while
+more than ``max_unsent_output`` bytes wait to be written.  A change notice
+wakes only the sessions it concerns (its user, and the ones with its mailbox
 selected).
 """
 
@@ -20,7 +23,6 @@ import logging
 import math
 import ssl
 import threading
-from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -95,24 +97,47 @@ def _threadsafe_caller() -> Callable[[Callable[[], None]], None]:
 class _Session:
     """The wake-up state of one connection, touched only on the event loop."""
 
-    __slots__ = ("changed", "event", "inbox", "paused", "shutdown_text", "space", "unsent")
+    __slots__ = (
+        "changed",
+        "event",
+        "inbox",
+        "paused",
+        "scope",
+        "shutdown_text",
+        "space",
+        "unsent",
+    )
 
     def __init__(self) -> None:
-        self.inbox: deque[bytes] = deque()
+        #: The one chunk read and not fed yet (``b""``: end of stream).
+        self.inbox: bytes | None = None
         self.changed = False
         self.shutdown_text: str | None = None
-        self.event = anyio.Event()
-        self.space = anyio.Event()
+        #: What the connection task waits on (set while it waits).
+        self.event: anyio.Event | None = None
+        #: What the reader waits on for room to read (set while it waits).
+        self.space: anyio.Event | None = None
+        #: A plain connection's wait for input or a wake-up (see _run_plain).
+        self.scope: anyio.CancelScope | None = None
         #: Backpressure: the connection is paused / output not written yet.
         self.paused = False
         self.unsent = 0
 
     def wake(self) -> None:
-        self.event.set()
+        if self.scope is not None:
+            self.scope.cancel()
+        if self.event is not None:
+            self.event.set()
 
     def may_read(self, max_unsent: int) -> bool:
         """Whether the reader may read another chunk from the socket."""
-        return not self.inbox and not self.paused and self.unsent <= max_unsent
+        return self.inbox is None and not self.paused and self.unsent <= max_unsent
+
+    def free_space(self) -> None:
+        """Wake the reader if it waits for room to read."""
+        if self.space is not None:
+            self.space.set()
+            self.space = None
 
 
 class AnyIOServer:
@@ -299,8 +324,10 @@ class AnyIOServer:
                 lock=self._lock,
                 watch=functools.partial(self._index.update, session),
             )
-            step = await self._call(driver.open, anyio.current_time())
-            await self._run(session, stream, driver, step)
+            # The first step goes straight in: nothing here keeps its output.
+            await self._run(
+                session, stream, driver, await self._call(driver.open, anyio.current_time())
+            )
         except* (*_EOF_ERRORS, TimeoutError) as group:
             logger.info("%s connection lost: %r", peer, group.exceptions[0])
         except* Exception:  # a bug must cost one connection, not the server
@@ -320,6 +347,97 @@ class AnyIOServer:
         driver: ConnectionDriver,
         step: Step,
     ) -> None:
+        if not isinstance(stream, TLSStream):
+            step, stream = await self._run_plain(session, stream, driver, step)
+        if not step.closed:
+            await self._run_with_reader(session, stream, driver, step)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s closing", driver.peer)
+        with anyio.move_on_after(1):
+            await stream.aclose()
+
+    async def _run_plain(
+        self,
+        session: _Session,
+        stream: anyio.abc.ByteStream,
+        driver: ConnectionDriver,
+        step: Step,
+    ) -> tuple[Step, anyio.abc.ByteStream]:
+        """A plain TCP connection, in this one task: it reads only while it
+        waits, so a wake-up cancels a ``receive`` (which loses nothing on a
+        socket stream) and no reader task is needed.  Returns the closed
+        step, or the first step after STARTTLS and the TLS stream."""
+        while True:
+            session.paused = step.paused
+            await self._send(stream, step.output, session)
+            if step.closed:
+                return step, stream
+            if step.starttls:
+                # Nothing more was read: the client's handshake is in the
+                # socket (the engine dropped what followed STARTTLS, RFC 3501
+                # 6.2.1).
+                stream = await self._wrap_tls(stream)
+                return await self._call(driver.tls_started, anyio.current_time()), stream
+            deadline, paused = step.deadline, step.paused
+            del step  # its output is sent: an idle connection keeps none of it
+            step = await self._next_plain_step(session, stream, driver, deadline, paused)
+
+    async def _next_plain_step(
+        self,
+        session: _Session,
+        stream: anyio.abc.ByteStream,
+        driver: ConnectionDriver,
+        deadline: float,
+        paused: bool,
+    ) -> Step:
+        while True:
+            now = anyio.current_time()
+            if session.changed or session.shutdown_text is not None or now >= deadline:
+                changed, session.changed = session.changed, False
+                return await self._call(
+                    driver.step, now, changed=changed, shutdown=session.shutdown_text
+                )
+            # No await between the checks above and this scope: wake-ups run
+            # on the loop, so none is lost.  Not reading while paused.
+            data: bytes | None = None
+            with anyio.CancelScope(deadline=deadline) as scope:
+                session.scope = scope
+                try:
+                    if paused:
+                        await anyio.sleep_forever()
+                    else:
+                        try:
+                            data = await stream.receive(self._options.read_size)
+                        except _EOF_ERRORS:
+                            data = b""
+                finally:
+                    session.scope = None
+            if data is not None:
+                changed, session.changed = session.changed, False
+                return await self._call(
+                    driver.step, anyio.current_time(), data=data, changed=changed
+                )
+
+    async def _wrap_tls(self, stream: anyio.abc.ByteStream) -> anyio.abc.ByteStream:
+        assert self._ssl_context is not None
+        with anyio.fail_after(self._options.handshake_timeout):
+            return await TLSStream.wrap(
+                stream,
+                server_side=True,
+                ssl_context=self._ssl_context,
+                standard_compatible=False,
+            )
+
+    async def _run_with_reader(
+        self,
+        session: _Session,
+        stream: anyio.abc.ByteStream,
+        driver: ConnectionDriver,
+        step: Step,
+    ) -> None:
+        """A TLS connection: a receive may be busy writing TLS records, so it
+        is never cancelled; a reader task reads and this one waits for input
+        or a wake-up."""
         async with anyio.create_task_group() as tasks:
             reader = await tasks.start(self._reader, stream, session)
             while True:
@@ -329,50 +447,44 @@ class AnyIOServer:
                     # and not fed is dropped (the engine drops what it was fed
                     # after STARTTLS): nothing from before the handshake is used.
                     reader.scope.cancel()
-                    await reader.done.wait()
-                    session.inbox.clear()
+                    await reader.wait()
+                    session.inbox = None
                 session.paused = step.paused
                 await self._send(stream, step.output, session)
                 if step.closed:
                     break
                 if step.starttls:
-                    assert self._ssl_context is not None
-                    with anyio.fail_after(self._options.handshake_timeout):
-                        stream = await TLSStream.wrap(
-                            stream,
-                            server_side=True,
-                            ssl_context=self._ssl_context,
-                            standard_compatible=False,
-                        )
+                    stream = await self._wrap_tls(stream)
                     step = await self._call(driver.tls_started, anyio.current_time())
                     reader = await tasks.start(self._reader, stream, session)
                     continue
-                step = await self._next_step(session, driver, step)
+                deadline = step.deadline
+                del step  # its output is sent: an idle connection keeps none of it
+                step = await self._next_step(session, driver, deadline)
             tasks.cancel_scope.cancel()
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("%s closing", driver.peer)
-        with anyio.move_on_after(1):
-            await stream.aclose()
 
-    async def _next_step(self, session: _Session, driver: ConnectionDriver, step: Step) -> Step:
+    async def _next_step(
+        self, session: _Session, driver: ConnectionDriver, deadline: float
+    ) -> Step:
         while True:
             now = anyio.current_time()
-            if session.inbox:
-                data = session.inbox.popleft()
-                session.space.set()
+            data = session.inbox
+            if data is not None:
+                session.inbox = None
+                session.free_space()
                 changed, session.changed = session.changed, False
                 return await self._call(driver.step, now, data=data, changed=changed)
-            if session.changed or session.shutdown_text is not None or now >= step.deadline:
+            if session.changed or session.shutdown_text is not None or now >= deadline:
                 changed, session.changed = session.changed, False
                 return await self._call(
                     driver.step, now, changed=changed, shutdown=session.shutdown_text
                 )
             # No await between the checks above and this: wake-ups run on the
             # loop, so none is lost.
-            session.event = anyio.Event()
-            timeout = step.deadline - now if step.deadline != math.inf else None
-            with anyio.move_on_after(timeout):
-                await session.event.wait()
+            event = session.event = anyio.Event()
+            with anyio.move_on_after(deadline - now if deadline != math.inf else None):
+                await event.wait()
+            session.event = None
 
     async def _send(self, stream: anyio.abc.ByteStream, data: bytes, session: _Session) -> None:
         size = self._options.write_size
@@ -383,10 +495,10 @@ class AnyIOServer:
                 await stream.send(data[start : start + size])
             session.unsent = max(0, len(data) - start - size)
             if session.may_read(limit):
-                session.space.set()
+                session.free_space()
         session.unsent = 0
         if session.may_read(limit):
-            session.space.set()
+            session.free_space()
 
     async def _reader(
         self,
@@ -403,23 +515,38 @@ class AnyIOServer:
                     # One unprocessed chunk at most; nothing while paused or
                     # while much output waits to be written.
                     while not session.may_read(self._options.max_unsent_output):
-                        session.space = anyio.Event()
-                        await session.space.wait()
+                        space = session.space = anyio.Event()
+                        await space.wait()
                     try:
                         data = await stream.receive(self._options.read_size)
                     except _EOF_ERRORS:
                         data = b""
-                    session.inbox.append(data)
+                    session.inbox = data
                     session.wake()
                     if not data:
                         return
             finally:
-                reader.done.set()
+                reader.finish()
 
 
 class _Reader:
-    __slots__ = ("done", "scope")
+    """A reader task: how to stop it and wait until it stopped."""
+
+    __slots__ = ("_done", "finished", "scope")
 
     def __init__(self, scope: anyio.CancelScope) -> None:
         self.scope = scope
-        self.done = anyio.Event()
+        self.finished = False
+        #: Created only when someone waits (STARTTLS), not per connection.
+        self._done: anyio.Event | None = None
+
+    def finish(self) -> None:
+        self.finished = True
+        if self._done is not None:
+            self._done.set()
+
+    async def wait(self) -> None:
+        if not self.finished:
+            if self._done is None:
+                self._done = anyio.Event()
+            await self._done.wait()

@@ -290,7 +290,9 @@ class ThreadedServer:
                     step = driver.tls_started(time.monotonic())
                     continue
                 self._set_reading(selector, session.sock, not step.paused)
-                step = self._next_step(session, selector, driver, step)
+                deadline, paused = step.deadline, step.paused
+                del step  # its output is sent: an idle connection keeps none of it
+                step = self._next_step(session, selector, driver, deadline, paused)
             with contextlib.suppress(OSError):
                 session.sock.shutdown(socket.SHUT_RDWR)
 
@@ -299,17 +301,18 @@ class ThreadedServer:
         session: _Session,
         selector: selectors.BaseSelector,
         driver: ConnectionDriver,
-        step: Step,
+        deadline: float,
+        paused: bool,
     ) -> Step:
         sock = session.sock
         while True:
             now = time.monotonic()
-            if session.changed or session.shutdown_text is not None or now >= step.deadline:
+            if session.changed or session.shutdown_text is not None or now >= deadline:
                 changed, session.changed = session.changed, False
                 return driver.step(now, changed=changed, shutdown=session.shutdown_text)
-            readable = not step.paused and isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
+            readable = not paused and isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
             if not readable:
-                timeout = None if step.deadline == math.inf else step.deadline - now
+                timeout = None if deadline == math.inf else deadline - now
                 for key, _ in selector.select(timeout):
                     if key.fileobj is session.wake_r:
                         session.drain()

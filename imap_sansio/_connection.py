@@ -74,6 +74,10 @@ _TAIL = 32
 _HEAD = 256
 
 
+#: The empty set of enabled extensions, shared by every new connection.
+_NOTHING_ENABLED: frozenset[str] = frozenset()
+
+
 class _Mode(enum.Enum):
     COMMAND = "reading command lines"
     LITERAL = "reading a literal"
@@ -114,6 +118,41 @@ class ConnectionState:
     True
     """
 
+    # Slots: a server holds one of these per connection, idle ones included.
+    __slots__ = (
+        "__weakref__",
+        "_bad_streak",
+        "_blocking",
+        "_buffer",
+        "_closed",
+        "_closing",
+        "_commands_before_auth",
+        "_deferred",
+        "_delivered",
+        "_discard_left",
+        "_enabled",
+        "_expunge_blockers",
+        "_framed",
+        "_held",
+        "_literal",
+        "_literal_left",
+        "_mode",
+        "_next_view",
+        "_out",
+        "_pending",
+        "_pending_tags",
+        "_read_only",
+        "_secure",
+        "_selected",
+        "_skip_tail",
+        "_starttls_pending",
+        "_state",
+        "_tls_active",
+        "_view",
+        "command_count",
+        "config",
+    )
+
     def __init__(self, config: Config | None = None, *, secure: bool = False) -> None:
         self.config = config if config is not None else Config()
         self._state = State.NOT_AUTHENTICATED
@@ -138,12 +177,14 @@ class ConnectionState:
         self._closed = False
         self._closing = False
         self._delivered = 0
-        self._deferred: deque[tuple[int, Response]] = deque()
+        #: The engine's own answers waiting for earlier commands' (see _emit);
+        #: created when first needed.
+        self._deferred: deque[tuple[int, Response]] | None = None
         self._bad_streak = 0
         self._commands_before_auth = 0
         self._selected: str | None = None
         self._read_only = False
-        self._enabled: set[str] = set()
+        self._enabled: frozenset[str] = _NOTHING_ENABLED
         self._view: SelectedMailboxView | None = None
         #: A parsed command waiting for earlier ones (see _deliver).
         self._held: Command | None = None
@@ -211,7 +252,7 @@ class ConnectionState:
     @property
     def enabled(self) -> frozenset[str]:
         """Extensions enabled with ENABLE (RFC 5161), as the app announced them."""
-        return frozenset(self._enabled)
+        return self._enabled
 
     @property
     def utf8(self) -> bool:
@@ -253,7 +294,8 @@ class ConnectionState:
         sends.
         """
         fresh = tuple(n.upper() for n in names if n.upper() not in self._enabled)
-        self._enabled.update(fresh)
+        if fresh:
+            self._enabled = self._enabled.union(fresh)
         return fresh
 
     @property
@@ -373,7 +415,7 @@ class ConnectionState:
         elif isinstance(response, ContinuationRequest):
             self._continue()
         elif isinstance(response, EnabledData):
-            self._enabled.update(c.upper() for c in response.capabilities)
+            self._enabled = self._enabled.union(c.upper() for c in response.capabilities)
         self._write(response)
 
     def data_to_send(self) -> bytes:
@@ -395,6 +437,8 @@ class ConnectionState:
         how the input was split into chunks)."""
         self._flush_deferred()
         if self._pending or self._deferred:
+            if self._deferred is None:
+                self._deferred = deque()
             self._deferred.append((self._delivered, response))
         else:
             self._write_own(response)
@@ -412,6 +456,8 @@ class ConnectionState:
         deferred = self._deferred
         while deferred and (oldest is None or deferred[0][0] < oldest):
             self._write_own(deferred.popleft()[1])
+        if not deferred:
+            self._deferred = None
 
     def _bye(self, text: str, code: ResponseCode | None = None) -> ConnectionClosed:
         """End the session: read nothing more, answer what is pending, then BYE."""

@@ -295,6 +295,12 @@ class IMAPServer:
         )
         #: Names ENABLE can turn on (RFC 5161), as the handlers support them.
         self.enableable: set[str] = set(_handlers.ENABLEABLE)
+        # Shared by the sessions (a value each would cost memory per
+        # connection): the config given to new connections, by
+        # ``tls_available``, and the capability lists after login.  Both
+        # are rebuilt when add_command changes what goes into them.
+        self._connect_configs: dict[bool, Config] = {}
+        self._capability_lists: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     # ------------------------------------------------------------ extension
 
@@ -317,6 +323,8 @@ class IMAPServer:
         self._handlers[command_type] = handler
         # The application implements these through its handler.
         self._extra_capabilities.extend(capabilities)
+        self._connect_configs = {}
+        self._capability_lists = {}
 
     @staticmethod
     def _check_capability(name: str) -> None:
@@ -339,7 +347,11 @@ class IMAPServer:
         optional = tuple(
             name for name, protocol in ACCOUNT_CAPABILITIES if isinstance(account, protocol)
         )
-        return (*BASE_CAPABILITIES, *optional, *self._extra_capabilities)
+        capabilities = self._capability_lists.get(optional)
+        if capabilities is None:
+            capabilities = (*BASE_CAPABILITIES, *optional, *self._extra_capabilities)
+            self._capability_lists[optional] = capabilities
+        return capabilities
 
     def add_change_listener(self, callback: Callable[[ChangeNotice], None]) -> Callable[[], None]:
         """Call ``callback`` (from any thread) with a :class:`ChangeNotice`
@@ -352,12 +364,15 @@ class IMAPServer:
 
     def connect(self, secure: bool = True, tls_available: bool = False) -> ServerConnection:
         """A new session; its greeting is already queued."""
-        config = dataclasses.replace(
-            self._base_config,
-            tls_available=tls_available,
-            capabilities=self.capabilities_after_auth(),
-            extra_commands=dict(self._extra_states),
-        )
+        config = self._connect_configs.get(tls_available)
+        if config is None:
+            config = dataclasses.replace(
+                self._base_config,
+                tls_available=tls_available,
+                capabilities=self.capabilities_after_auth(),
+                extra_commands=dict(self._extra_states),
+            )
+            self._connect_configs[tls_available] = config
         return ServerConnection(self, ConnectionState(config, secure=secure))
 
 
@@ -368,6 +383,24 @@ class ServerConnection:
     ``mailbox`` what LOGIN and SELECT opened, ``view`` this session's
     numbering of the selected mailbox.
     """
+
+    # Slots for what every session has (one per connection, idle ones
+    # included); ``__dict__`` stays, created only if an application's
+    # handler stores something of its own on the session.
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "_completed",
+        "_current",
+        "_open",
+        "account",
+        "conn",
+        "mailbox",
+        "modseq",
+        "read_only",
+        "sasl_state",
+        "server",
+    )
 
     def __init__(self, server: IMAPServer, conn: ConnectionState) -> None:
         self.server = server
