@@ -375,3 +375,60 @@ def test_command_and_login_hooks_see_no_secrets() -> None:
     assert [r.split("(", 1)[0] for r in seen] == ["Login", "Login", "Noop"]
     assert not any("secret" in r or "wrong" in r for r in seen)
     assert conn.username == "alice"
+
+
+def test_backend_codes_that_cannot_be_written_are_dropped_not_raised() -> None:
+    """The error rule holds for any code a backend names: the answer still goes out."""
+    from imap_sansio.server import ImapNo, IMAPServer, MemoryBackend
+    from imap_sansio.server._server import code_from_name
+
+    assert code_from_name("TRYCREATE") is not None
+    assert code_from_name("METADATA LONGENTRIES 2000") is not None
+    assert code_from_name("BADCHARSET (US-ASCII)") is None  # has a typed class
+    assert code_from_name("NOT AN ATOM]") is None
+
+    backend = MemoryBackend(users={"alice": "secret"})
+
+    class Odd:
+        """The account, but CREATE fails with a code that is not an atom."""
+
+        def __init__(self, inner: object) -> None:
+            self._inner = inner
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._inner, name)
+
+        def create_mailbox(self, name: str) -> None:
+            raise ImapNo("Cannot here", "X]BROKEN")
+
+    server = IMAPServer(backend)
+    conn = server.connect()
+    conn.receive_data(b"a LOGIN alice secret\r\n")
+    conn.account = Odd(conn.account)  # type: ignore[assignment]
+    conn.data_to_send()
+    conn.receive_data(b"b CREATE x\r\n")
+    assert conn.data_to_send() == b"b NO Cannot here\r\n"
+
+
+def test_backend_text_that_cannot_be_a_response_line_is_made_safe() -> None:
+    """Error rule: CR/LF in an exception text never splits the response line."""
+    from imap_sansio.server import ImapNo, IMAPServer, MemoryBackend
+
+    backend = MemoryBackend(users={"alice": "secret"})
+
+    class Odd:
+        def __init__(self, inner: object) -> None:
+            self._inner = inner
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._inner, name)
+
+        def create_mailbox(self, name: str) -> None:
+            raise ImapNo("[first]\r\nb2 OK injected")
+
+    conn = IMAPServer(backend).connect()
+    conn.receive_data(b"a LOGIN alice secret\r\n")
+    conn.account = Odd(conn.account)  # type: ignore[assignment]
+    conn.data_to_send()
+    conn.receive_data(b"b CREATE x\r\n")
+    assert conn.data_to_send() == b"b NO (first] b2 OK injected\r\n"

@@ -16,6 +16,7 @@ internal in the text, is reported to ``on_error``, and the session goes on.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -192,14 +193,31 @@ def _check_mailbox_names(command: Command) -> None:
             raise ImapNo(f"Invalid mailbox name: {value.reason}", code)
 
 
+_UNSAFE_TEXT = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def _safe_text(text: str) -> str:
+    """Response text from an exception: one line, not mistakable for a code."""
+    text = _UNSAFE_TEXT.sub(" ", text).strip() or "Failed"
+    return "(" + text[1:] if text.startswith("[") else text
+
+
 def code_from_name(name: str | None) -> ResponseCode | None:
-    """A response code from the name a backend exception carries."""
+    """A response code from what a backend exception carries: ``"TRYCREATE"``,
+    or a name and its text (``"METADATA LONGENTRIES 2000"``).
+
+    Never raises: a code that cannot be written (not an atom, or one with a
+    typed class of its own) is left out rather than lose the answer.
+    """
     if not name:
         return None
+    atom, _, text = name.partition(" ")
     try:
-        return AtomCode(name=name)
+        if text:
+            return OtherCode(name=atom, text=text)
+        return AtomCode(name=atom)
     except ValueError:
-        return OtherCode(name=name.split(" ", 1)[0])  # type: ignore[call-arg]
+        return None
 
 
 class MessageCache:
@@ -632,7 +650,19 @@ class ServerConnection:
         if self.conn.closed:
             return
         self._completed = True
-        self.conn.send(StatusResponse(status=status, tag=command.tag, text=text, code=code))
+        try:
+            response = StatusResponse(
+                status=status, tag=command.tag, text=_safe_text(text), code=code
+            )
+        except ValueError as exc:  # a code or text a backend made up: still answer
+            self._report(exc)
+            response = StatusResponse(
+                status=Status.NO,
+                tag=command.tag,
+                text="Internal server error",
+                code=AtomCode(name="SERVERBUG"),
+            )
+        self.conn.send(response)
 
     def _report(self, exc: BaseException) -> None:
         if self.server.on_error is not None:
