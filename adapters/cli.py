@@ -51,7 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run an IMAP server (in memory)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=1143, help="plain/STARTTLS port (0: any)")
-    serve.add_argument("--runtime", choices=("asyncio", "trio", "threads"), default="asyncio")
+    serve.add_argument(
+        "--runtime",
+        choices=("asyncio", "trio", "threads"),
+        default=None,
+        help="default: asyncio when anyio is installed, else threads (standard library only)",
+    )
     serve.add_argument(
         "--user",
         action="append",
@@ -155,6 +160,12 @@ def _load_factory(spec: str) -> Callable[[], IMAPServerLike]:
     return cast(Callable[[], IMAPServerLike], factory)
 
 
+def default_runtime() -> str:
+    """asyncio when anyio is installed; a plain ``pip install .`` has no
+    anyio, and then the standard library's threads serve."""
+    return "asyncio" if importlib.util.find_spec("anyio") is not None else "threads"
+
+
 def _require_runtime(runtime: str) -> None:
     needed = {"asyncio": ("anyio", "anyio"), "trio": ("trio", "trio")}.get(runtime)
     if needed is None:
@@ -252,6 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.tls_port is not None and not args.tls_cert:
         raise SystemExit("imap-sansio: --tls-port needs --tls-cert")
+    if args.runtime is None:
+        args.runtime = default_runtime()
     _require_runtime(args.runtime)
     accounts = _parse_users(args.user, args.demo)
     if args.factory:

@@ -187,3 +187,20 @@ def test_cli_tls_starttls_and_implicit(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(10) == 0
+
+
+def test_default_runtime_falls_back_to_threads_without_anyio(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The README's quick start installs no extras: the server must still start."""
+    import importlib.util
+
+    from imap_sansio.adapters import cli
+
+    assert cli.default_runtime() == "asyncio"
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "anyio" else real(name, *a)
+    )
+    assert cli.default_runtime() == "threads"
+    assert cli.build_parser().parse_args(["serve"]).runtime is None
