@@ -407,11 +407,8 @@ def test_pipelined_login_and_select_are_read_in_the_state_the_login_sets() -> No
 def test_pipelined_commands_are_all_delivered_in_order() -> None:
     conn = selected()
     events = conn.receive_data(b"a NOOP\r\nb CHECK\r\nc NOOP\r\n")
-    assert [e.tag for e in events if isinstance(e, Noop | Select) or hasattr(e, "tag")] == [
-        "a",
-        "b",
-        "c",
-    ]
+    assert [type(e).__name__ for e in events] == ["Noop", "Check", "Noop"]
+    assert [getattr(e, "tag", None) for e in events] == ["a", "b", "c"]
     # Answers may go out in any order of completion.
     for tag in ("c", "a", "b"):
         conn.send(StatusResponse(status=Status.OK, tag=tag, text="done"))
