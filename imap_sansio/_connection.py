@@ -14,6 +14,7 @@ from __future__ import annotations
 import binascii
 import dataclasses
 import enum
+import zlib
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -68,6 +69,8 @@ _VIEW_COMMANDS = frozenset(
 )
 #: Commands whose ``messages`` the engine resolves to UIDs before delivery.
 _MESSAGE_COMMANDS = (Fetch, Store, Copy, Move)
+#: Decompressed bytes produced per step (bounds memory whatever the ratio).
+_INFLATE_STEP = 64 * 1024
 #: Bytes of a skipped over-long line kept to spot a literal announced at its end.
 _TAIL = 32
 #: Bytes of an over-long line read for its tag.
@@ -128,12 +131,14 @@ class ConnectionState:
         "_closing",
         "_commands_before_auth",
         "_deferred",
+        "_deflater",
         "_delivered",
         "_discard_left",
         "_enabled",
         "_expunge_blockers",
         "_framed",
         "_held",
+        "_inflater",
         "_literal",
         "_literal_left",
         "_mode",
@@ -141,6 +146,7 @@ class ConnectionState:
         "_out",
         "_pending",
         "_pending_tags",
+        "_plain_out",
         "_read_only",
         "_secure",
         "_selected",
@@ -160,6 +166,11 @@ class ConnectionState:
         self._tls_active = False
         self._buffer = ReceiveBuffer()
         self._out: list[bytes | memoryview] = []
+        # COMPRESS=DEFLATE (RFC 4978): raw deflate both ways once active;
+        # _plain_out is what was queued before it started.
+        self._deflater: zlib._Compress | None = None
+        self._inflater: zlib._Decompress | None = None
+        self._plain_out = b""
         self._mode = _Mode.COMMAND
         self._framed: _Framed | None = None
         self._literal = bytearray()
@@ -336,6 +347,36 @@ class ConnectionState:
             # RFC 3501 6.2.1 / RFC 9051 11.1: bytes sent before the TLS
             # handshake are not part of the protected session; drop them.
             return []
+        if self._inflater is not None:
+            return self._inflate(data)
+        return self._feed(data)
+
+    @property
+    def compressed(self) -> bool:
+        """COMPRESS=DEFLATE is active (RFC 4978)."""
+        return self._deflater is not None
+
+    def _inflate(self, data: bytes) -> list[Event]:
+        """Decompress client input in bounded pieces (no zip bomb in memory)."""
+        inflater = self._inflater
+        assert inflater is not None
+        events: list[Event] = []
+        pending = data
+        while pending and not (self._closed or self._closing):
+            try:
+                plain = inflater.decompress(pending, _INFLATE_STEP)
+            except zlib.error:
+                self._write(StatusResponse(status=Status.BYE, text="Invalid compressed data"))
+                self._closed = True
+                self._state = State.LOGOUT
+                events.append(ConnectionClosed(reason="invalid compressed data"))
+                break
+            pending = inflater.unconsumed_tail
+            if plain:
+                events.extend(self._feed(plain))
+        return events
+
+    def _feed(self, data: bytes) -> list[Event]:
         if self.paused and len(self._buffer) > self.config.limits.max_buffered_input:
             # Input piled up across calls while the app did not answer:
             # end the session now rather than buffer without bound.
@@ -420,11 +461,17 @@ class ConnectionState:
 
     def data_to_send(self) -> bytes:
         """Everything queued for the peer, in order; ``b""`` when nothing is."""
+        plain, self._plain_out = self._plain_out, b""
         if not self._out:
-            return b""
+            return plain
         data = b"".join(self._out)
         self._out.clear()
-        return data
+        deflater = self._deflater
+        if deflater is not None:
+            # A sync flush per batch, so the client can read every response
+            # at once (RFC 4978 4 recommends flushing after each response).
+            data = deflater.compress(data) + deflater.flush(zlib.Z_SYNC_FLUSH)
+        return plain + data
 
     # ------------------------------------------------------------ internals
 
@@ -543,6 +590,8 @@ class ConnectionState:
         if name == "LOGOUT" and (ok or self._state is State.LOGOUT):
             self._state = State.LOGOUT
             self._closed = True
+        elif name == "COMPRESS" and ok and self._deflater is None:
+            self._start_compression()
         elif name == "STARTTLS" and ok:
             # RFC 3501 6.2.1: the TLS negotiation begins right after the CRLF
             # of the OK; whatever the client sent before it is discarded.
@@ -575,6 +624,24 @@ class ConnectionState:
         uids = view.resolve(command.messages)
         resolved = uid_set(uids) or UidSet(ranges=())
         return dataclasses.replace(command, messages=resolved)
+
+    def _start_compression(self) -> None:
+        """RFC 4978 3: compress from right after the CRLF of the tagged OK.
+
+        Bytes the client sent after COMPRESS are already compressed data
+        (it must wait for the OK, but nothing stops it from trying).
+        """
+        self._plain_out = b"".join(self._out)
+        self._out.clear()
+        self._deflater = zlib.compressobj(1, zlib.DEFLATED, -15)
+        self._inflater = zlib.decompressobj(-15)
+        leftover = self._buffer.take(len(self._buffer))
+        if leftover:
+            limit = self.config.limits.max_buffered_input
+            self._buffer.feed(self._inflater.decompress(leftover, limit))
+            if self._inflater.unconsumed_tail:
+                self._buffer.clear()
+                self._bye("Too much input before COMPRESS was answered")
 
     def _drop_pending(self, pending: _Pending) -> _Pending:
         del self._pending[pending.seq]

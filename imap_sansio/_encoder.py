@@ -543,6 +543,16 @@ def _write_esearch_data(out: _Out, response: ESearchData, utf8: bool) -> None:
     if response.all is not None:
         out.append(b" ALL ")
         _write_set(out, response.all)
+    if response.partial_range is not None:
+        # partial = "PARTIAL" SP "(" partial-range SP partial-results ")";
+        # partial-results = sequence-set / "NIL" (RFC 5267 4.4, RFC 9394 3.1)
+        low, high = response.partial_range
+        out.append(b" PARTIAL (%d:%d " % (low, high))
+        if response.partial is None:
+            out.append(b"NIL")
+        else:
+            _write_set(out, response.partial)
+        out.append(b")")
     if response.modseq is not None:
         out.append(b" MODSEQ %d" % response.modseq)
     out.append(_CRLF)

@@ -721,6 +721,11 @@ class ESearchData:
     all: SequenceSet | UidSet | None = None
     count: int | None = None
     modseq: int | None = None
+    #: ``PARTIAL (2:4 2,4:5)`` (RFC 5267 4.4, RFC 9394 3.1): the range the
+    #: client asked for (negative numbers for ``-a:-b``) and the messages in
+    #: it, None for ``NIL``; written after ALL.  Left out when the range is None.
+    partial_range: tuple[int, int] | None = None
+    partial: SequenceSet | UidSet | None = None
 
     def __post_init__(self) -> None:
         if self.tag is not None and (
@@ -737,6 +742,17 @@ class ESearchData:
             _check_number(self.count, "COUNT")
         if self.modseq is not None:
             _check_number(self.modseq, "MODSEQ", low=1, high=_MAX_MODSEQ)
+        if self.partial_range is not None:
+            low, high = self.partial_range
+            for value in (low, high):
+                _check_number(abs(value), "PARTIAL range", low=1)
+            if (low < 0) != (high < 0):
+                raise ValueError(f"PARTIAL range mixes signs: {self.partial_range}")
+        elif self.partial is not None:
+            raise ValueError("PARTIAL results need a PARTIAL range")
+        if self.partial is not None:
+            kinds = (UidSet,) if self.uid else (SequenceSet,)
+            _check_concrete_set(self.partial, kinds, "PARTIAL")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -38,8 +38,16 @@ Decisions where the RFCs leave room:
   the loop check, so a link that would loop leaves the message a root (the
   imaptest ``thread`` script).
 
-Not implemented (answered BAD): SORT RETURN (ESORT, RFC 5267), RETURN
-(PARTIAL ...) (RFC 9394, CONTEXT=SEARCH), the SAVEDATE, ANNOTATION, FILTER,
+SORT RETURN (MIN MAX ALL COUNT SAVE) answers ``* ESEARCH`` (ESORT, RFC 5267
+3): MIN and MAX are the first and last messages in sort order, ALL lists
+them in sort order with ascending runs written as ranges (RFC 5267 3.2).
+RETURN (PARTIAL a:b) (RFC 5267 4.4) is implemented for SEARCH and SORT but
+answered BAD until CONTEXT=SEARCH / CONTEXT=SORT or PARTIAL is advertised:
+CONTEXT also needs the UPDATE notifications (ADDTO/REMOVEFROM, RFC 5267
+4.3), which need a hook in the session's sync that this module lacks.
+
+Not implemented (answered BAD): RETURN (CONTEXT UPDATE) and CANCELUPDATE
+(RFC 5267 4), negative PARTIAL ranges (RFC 9394), the SAVEDATE, ANNOTATION, FILTER,
 FUZZY, EMAILID and THREADID keys.  ``SEARCH_CAPABILITIES`` lists what these
 handlers justify advertising.
 """
@@ -84,7 +92,7 @@ from .._responses import (
 )
 from .._responses import Thread as ThreadNode
 from .._sequence import SequenceSet, UidSet
-from .._view import SelectedMailboxView, uid_set
+from .._view import SelectedMailboxView
 from ..mime import (
     Message,
     address_text,
@@ -113,6 +121,7 @@ SEARCH_CAPABILITIES: tuple[str, ...] = (
     "WITHIN",
     "SORT",
     "SORT=DISPLAY",
+    "ESORT",
     "THREAD=ORDEREDSUBJECT",
     "THREAD=REFERENCES",
 )
@@ -445,23 +454,43 @@ def _highest_modseq(compiler: _Compiler, found: Sequence[_Item]) -> int | None:
     return max(1, *(item.info.modseq for item in found))
 
 
-def _sequence_set(numbers: Iterable[int]) -> SequenceSet | None:
-    uids = uid_set(numbers)
-    return SequenceSet(ranges=uids.ranges) if uids is not None else None
+def _check_options(options: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    if options is None:
+        return None
+    unknown = [o for o in options if o.upper() not in _RETURN_OPTIONS]
+    if unknown:
+        # RFC 9051 6.4.4: unknown result options MUST be rejected with BAD
+        # (CONTEXT and UPDATE, RFC 5267 4, are parsed but not offered).
+        raise ImapBad(f"Unknown result option {unknown[0]}", "CLIENTBUG")
+    return tuple(o.upper() for o in options)
+
+
+def _check_partial(
+    session: ServerConnection, partial: tuple[int, int] | None, context: str
+) -> None:
+    """BAD for a PARTIAL the server does not offer.
+
+    PARTIAL comes with CONTEXT=SEARCH / CONTEXT=SORT (RFC 5267 4.4) or
+    PARTIAL (RFC 9394); the CONTEXT capabilities also promise UPDATE
+    notifications (RFC 5267 4.3), which need a hook in the session's sync,
+    so while none of them is advertised a PARTIAL is an unknown option
+    (RFC 9051 6.4.4: BAD).
+    """
+    if partial is None:
+        return
+    offered = session.server.capabilities_after_auth(session.account)
+    if context not in offered and "PARTIAL" not in offered:
+        raise ImapBad("PARTIAL is not supported", "CLIENTBUG")
+    if partial[0] < 0:
+        # RFC 9394 3.1's ranges counted from the end: PARTIAL is not offered.
+        raise ImapBad("Negative PARTIAL ranges are not supported", "CLIENTBUG")
 
 
 def search(session: ServerConnection, command: Search) -> Completion | None:
     """SEARCH / UID SEARCH (RFC 3501 6.4.4, RFC 9051 6.4.4, RFC 4731, RFC 5182)."""
     _, view = session.require_mailbox()
-    options = command.return_options
-    if command.partial is not None:
-        raise ImapBad("PARTIAL is not supported", "CLIENTBUG")
-    if options is not None:
-        unknown = [o for o in options if o.upper() not in _RETURN_OPTIONS]
-        if unknown:
-            # RFC 9051 6.4.4: unknown result options MUST be rejected with BAD.
-            raise ImapBad(f"Unknown result option {unknown[0]}", "CLIENTBUG")
-        options = tuple(o.upper() for o in options)
+    options = _check_options(command.return_options)
+    _check_partial(session, command.partial, "CONTEXT=SEARCH")
     save = options is not None and "SAVE" in options
     if not _check_charset(session, command.charset, search=True):
         if save:
@@ -471,43 +500,96 @@ def search(session: ServerConnection, command: Search) -> Completion | None:
     found, compiler, view = _run(session, command.criteria)
     if compiler.uses_modseq:
         enable_condstore(session)  # RFC 7162 3.1: SEARCH MODSEQ enables CONDSTORE
-    uids = [item.uid for item in found]
-    numbers = uids if command.uid else [item.seq for item in found]
 
     rev2 = "IMAP4REV2" in session.conn.enabled
     if options is None and not rev2:
+        numbers = [item.uid if command.uid else item.seq for item in found]
         modseq = _highest_modseq(compiler, found)
         session.send(SearchData(numbers=tuple(numbers), modseq=modseq))
         return None
-    # RFC 9051 6.4.4: no option (or "()") means ALL; IMAP4rev2 always
-    # answers with ESEARCH.
-    wanted = set(options or ()) - {"SAVE"}
-    if not wanted and not save:
+    # RFC 9051 6.4.4: IMAP4rev2 always answers with ESEARCH.
+    return _extended_result(
+        session, command, options=options or (), found=found, compiler=compiler, view=view
+    )
+
+
+def _extended_result(
+    session: ServerConnection,
+    command: Search | Sort,
+    *,
+    options: tuple[str, ...],
+    found: Sequence[_Item],
+    compiler: _Compiler,
+    view: SelectedMailboxView,
+) -> Completion | None:
+    """The ``* ESEARCH`` of a SEARCH (RFC 4731) or an extended SORT (RFC 5267 3).
+
+    ``found`` is in result order: ascending for SEARCH, the sort order for
+    SORT, where MIN and MAX are the first and last messages of the sort
+    order and ALL lists the messages in that order (RFC 5267 3.1).
+    """
+    tag, uid, partial, name = command.tag, command.uid, command.partial, command.name
+    save = "SAVE" in options
+    wanted = set(options) - {"SAVE"}
+    if not wanted and not save and partial is None:
+        # RFC 4731 3.1 / RFC 9051 6.4.4: "RETURN ()" means ALL.
         wanted = {"ALL"}
+    window: Sequence[_Item] = ()
+    if partial is not None:
+        # RFC 5267 4.4: positions low..high (1-based) of the result;
+        # the parser already put the range in order (500:400 = 400:500).
+        low, high = partial
+        window = found[low - 1 : high]
     reported = _reported(wanted, found)
     if save:
-        view.saved_result = tuple(item.uid for item in reported)
-        if not wanted:
+        # RFC 5182 2.4, RFC 9051 6.4.4.1: $ holds what is reported (with
+        # PARTIAL alone: the messages of the range).
+        saved = window if partial is not None and not wanted else reported
+        view.saved_result = tuple(sorted(item.uid for item in saved))
+        if not wanted and partial is None:
             # RFC 9051 6.4.4: SAVE alone suppresses the ESEARCH response.
-            return Completion(text="SEARCH completed, result saved")
-    first = numbers[0] if numbers else None
-    last = numbers[-1] if numbers else None
-    all_set: SequenceSet | UidSet | None = None
-    if "ALL" in wanted and numbers:
-        all_set = uid_set(numbers) if command.uid else _sequence_set(numbers)
+            return Completion(text=f"{name} completed, result saved")
+
+    def number(item: _Item) -> int:
+        return item.uid if uid else item.seq
+
+    modseq_of = list(reported) if wanted else []
+    if partial is not None:
+        modseq_of.extend(window)
     session.send(
         ESearchData(
-            tag=command.tag,
-            uid=command.uid,
-            min=first if "MIN" in wanted else None,
-            max=last if "MAX" in wanted else None,
-            count=len(numbers) if "COUNT" in wanted else None,
-            all=all_set,
+            tag=tag,
+            uid=uid,
+            min=number(found[0]) if "MIN" in wanted and found else None,
+            max=number(found[-1]) if "MAX" in wanted and found else None,
+            count=len(found) if "COUNT" in wanted else None,
+            all=_ordered_set(map(number, found), uid) if "ALL" in wanted else None,
+            partial_range=partial,
+            partial=_ordered_set(map(number, window), uid) if partial is not None else None,
             # RFC 7162 3.1.10, RFC 4731 3.2: the highest modseq of what is reported.
-            modseq=_highest_modseq(compiler, reported),
+            modseq=_highest_modseq(compiler, modseq_of),
         )
     )
     return None
+
+
+def _ordered_set(numbers: Iterable[int], uid: bool) -> SequenceSet | UidSet | None:
+    """The numbers as a set in the order given, ascending runs as ranges.
+
+    RFC 5267 3.2: in an extended SORT result, a range stands for its
+    numbers in ascending order and the set is read in the order written,
+    so ``5,3:4,2,1`` is 5 3 4 2 1.  Ascending input (SEARCH) gives the usual
+    compact set.  None when there are no numbers (the item is left out).
+    """
+    ranges: list[tuple[int, int]] = []
+    for value in numbers:
+        if ranges and ranges[-1][1] + 1 == value:
+            ranges[-1] = (ranges[-1][0], value)
+        else:
+            ranges.append((value, value))
+    if not ranges:
+        return None
+    return UidSet(ranges=tuple(ranges)) if uid else SequenceSet(ranges=tuple(ranges))
 
 
 def _reported(wanted: set[str], found: Sequence[_Item]) -> Sequence[_Item]:
@@ -634,19 +716,26 @@ def _sort_items(items: list[_Item], keys: Sequence[SortKey]) -> list[_Item]:
     return result
 
 
-def sort(session: ServerConnection, command: Sort) -> None:
-    """SORT / UID SORT (RFC 5256 3)."""
-    if command.return_options is not None or command.partial is not None:
-        raise ImapBad("SORT RETURN is not supported", "CLIENTBUG")
+def sort(session: ServerConnection, command: Sort) -> Completion | None:
+    """SORT / UID SORT (RFC 5256 3), with RETURN (ESORT, RFC 5267 3)."""
+    options = _check_options(command.return_options)
+    _check_partial(session, command.partial, "CONTEXT=SORT")
     for key in command.sort_keys:
         _sort_function(key)  # BAD for an unknown criterion before searching
     if not _check_charset(session, command.charset, search=False):
+        if options is not None and "SAVE" in options:
+            session.require_mailbox()[1].saved_result = ()  # as SEARCH (RFC 5182 2.1)
         _bad_charset(session, command.charset)
         return None
     found, compiler, _ = _run(session, command.criteria)
     if compiler.uses_modseq:
         enable_condstore(session)  # RFC 7162 3.1 (a SEARCH MODSEQ), 3.1.9
     ordered = _sort_items(found, command.sort_keys)
+    if options is not None:
+        _, view = session.require_mailbox()
+        return _extended_result(
+            session, command, options=options, found=ordered, compiler=compiler, view=view
+        )
     numbers = tuple(item.uid if command.uid else item.seq for item in ordered)
     session.send(SortData(numbers=numbers, modseq=_highest_modseq(compiler, found)))
     return None

@@ -18,6 +18,7 @@ from .._commands import (
     Capability,
     Check,
     Close,
+    Compress,
     Enable,
     Examine,
     Expunge,
@@ -102,6 +103,15 @@ def logout(session: ServerConnection, command: Logout) -> None:
     """RFC 3501 6.1.3: BYE, then the tagged OK."""
     session.send(StatusResponse(status=Status.BYE, text="Logging out"))
     session._logout_account()
+
+
+def compress(session: ServerConnection, command: Compress) -> Completion:
+    """RFC 4978 3: DEFLATE only, once; the engine compresses after the OK."""
+    if command.mechanism != "DEFLATE":
+        raise ImapBad(f"Unknown compression mechanism {command.mechanism}", "CLIENTBUG")
+    if session.conn.compressed:
+        raise ImapBad("DEFLATE is already active", "COMPRESSIONACTIVE")
+    return Completion(text="DEFLATE active")
 
 
 def starttls(session: ServerConnection, command: StartTLS) -> Completion:
@@ -478,6 +488,7 @@ HANDLERS: dict[type, Handler] = {
     Check: noop,
     Logout: logout,
     StartTLS: starttls,
+    Compress: compress,
     Login: login,
     Authenticate: authenticate,
     Id: id_command,

@@ -95,6 +95,7 @@ Handler: TypeAlias = Callable[["ServerConnection", Any], "Completion | _Pending 
 #: handler modules); advertised after login.
 BASE_CAPABILITIES: tuple[str, ...] = (
     "IDLE",  # RFC 2177
+    "COMPRESS=DEFLATE",  # RFC 4978 (the engine compresses)
     "NAMESPACE",  # RFC 2342
     "ID",  # RFC 2971
     "ENABLE",  # RFC 5161
@@ -117,6 +118,7 @@ BASE_CAPABILITIES: tuple[str, ...] = (
     "SORT=DISPLAY",  # RFC 5957
     "THREAD=ORDEREDSUBJECT",  # RFC 5256
     "THREAD=REFERENCES",  # RFC 5256
+    "ESORT",  # RFC 5267 3
 )
 
 #: Capabilities that follow from an optional protocol of the account.

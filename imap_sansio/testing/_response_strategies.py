@@ -190,7 +190,7 @@ def response_codes() -> st.SearchStrategy[ResponseCode]:
         st.characters(min_codepoint=1, max_codepoint=0x7F, exclude_characters="\r\n]"),
         min_size=1,
         max_size=20,
-    ).filter(lambda t: not t.startswith(" "))
+    ).filter(lambda t: not t.startswith(" ") and not t.isspace())
     return st.one_of(
         st.sampled_from(ATOM_CODES).map(lambda n: AtomCode(name=n)),
         plain_names.map(lambda n: AtomCode(name=n)),
