@@ -17,13 +17,22 @@ from ._events import (
     Event,
     IdleDone,
 )
-from ._parser import ParseError, parse_command
+from ._parser import (
+    CommandParser,
+    CommandReader,
+    ParseError,
+    parse_command,
+    register_command,
+    unregister_command,
+)
 from ._secret import Secret
 from ._state import State
 
 __all__ = [
     "AuthenticateCancelled",
     "AuthenticateResponse",
+    "CommandParser",
+    "CommandReader",
     "Config",
     "ConnectionClosed",
     "ConnectionState",
@@ -38,4 +47,6 @@ __all__ = [
     "State",
     "compute_capabilities",
     "parse_command",
+    "register_command",
+    "unregister_command",
 ]
