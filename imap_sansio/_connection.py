@@ -533,6 +533,8 @@ class ConnectionState:
             events.append(self._bye("Too many invalid commands"))
 
     def _complete(self, response: StatusResponse) -> None:
+        if response.status not in (Status.OK, Status.NO, Status.BAD):
+            raise LocalProtocolError(f"a tagged response must be OK, NO or BAD, not {response}")
         seqs = self._pending_tags.get(response.tag or "")
         if not seqs:
             raise LocalProtocolError(f"no command with tag {response.tag!r} is pending")
@@ -540,11 +542,6 @@ class ConnectionState:
         command = pending.command
         name = command.name
         ok = response.status is Status.OK
-        if response.status is Status.BAD:
-            dummy: list[Event] = []
-            self._count_bad(dummy)
-        elif response.status not in (Status.OK, Status.NO):
-            raise LocalProtocolError(f"a tagged response must be OK, NO or BAD, not {response}")
         if self._view is not None and name not in _NO_UPDATES_BEFORE:
             # RFC 3501 5.2: updates go out before the tagged completion; no
             # EXPUNGE if this or another pending command forbids it (7.4.1).
@@ -587,6 +584,10 @@ class ConnectionState:
                 self._mode = _Mode.COMMAND
         self._write(response)
         self._flush_deferred()
+        if response.status is Status.BAD:
+            # The app's BADs count too; a BYE this causes goes out after this
+            # answer and those still owed (the app sees ``closed``).
+            self._count_bad([])
         if name == "LOGOUT" and (ok or self._state is State.LOGOUT):
             self._state = State.LOGOUT
             self._closed = True

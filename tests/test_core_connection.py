@@ -649,3 +649,21 @@ def test_parenthesis_nesting_is_limited_by_the_config() -> None:
     feed(conn, b"b SEARCH ((((ALL))))\r\n")
     out = conn.data_to_send()
     assert out.startswith(b"b BAD [CLIENTBUG] SEARCH: ") and b"nesting" in out, out
+
+
+def test_bads_the_app_sends_count_towards_the_limit() -> None:
+    conn = selected(Config(max_bad_commands=2))
+    conn.receive_data(b"a NOOP\r\nb NOOP\r\n")
+    conn.send(StatusResponse(status=Status.BAD, tag="a", text="no"))
+    assert not conn.closed
+    conn.send(StatusResponse(status=Status.BAD, tag="b", text="no"))
+    assert conn.data_to_send() == b"a BAD no\r\nb BAD no\r\n* BYE Too many invalid commands\r\n"
+    assert conn.closed
+
+
+def test_a_tagged_bye_is_refused_before_anything_changes() -> None:
+    conn = selected()
+    conn.receive_data(b"a NOOP\r\n")
+    with pytest.raises(ValueError):  # the response type refuses a tagged BYE itself
+        conn.send(StatusResponse(status=Status.BYE, tag="a", text="x"))
+    assert conn.pending_tags == ("a",)
