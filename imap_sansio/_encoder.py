@@ -553,6 +553,16 @@ def _write_esearch_data(out: _Out, response: ESearchData, utf8: bool) -> None:
         else:
             _write_set(out, response.partial)
         out.append(b")")
+    # ret-data-removefrom / ret-data-addto = "REMOVEFROM" / "ADDTO" SP "("
+    # context-position SP sequence-set *(SP context-position SP sequence-set) ")"
+    # (RFC 5267 5)
+    for name, pairs in ((b"REMOVEFROM", response.removefrom), (b"ADDTO", response.addto)):
+        if pairs:
+            out.append(b" " + name + b" (")
+            for index, (position, messages) in enumerate(pairs):
+                out.append(b"%s%d " % (b" " if index else b"", position))
+                _write_set(out, messages)
+            out.append(b")")
     if response.modseq is not None:
         out.append(b" MODSEQ %d" % response.modseq)
     out.append(_CRLF)

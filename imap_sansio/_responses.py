@@ -726,6 +726,12 @@ class ESearchData:
     #: it, None for ``NIL``; written after ALL.  Left out when the range is None.
     partial_range: tuple[int, int] | None = None
     partial: SequenceSet | UidSet | None = None
+    #: ``REMOVEFROM (0 3:5)`` and ``ADDTO (1 7 4 9:10)`` (RFC 5267 4.3.3,
+    #: 4.3.4): pairs of a context position (0 allowed for a SEARCH context)
+    #: and the messages, each pair applied in turn; written after PARTIAL,
+    #: REMOVEFROM before ADDTO.  Empty: left out.
+    removefrom: tuple[tuple[int, SequenceSet | UidSet], ...] = ()
+    addto: tuple[tuple[int, SequenceSet | UidSet], ...] = ()
 
     def __post_init__(self) -> None:
         if self.tag is not None and (
@@ -753,6 +759,11 @@ class ESearchData:
         if self.partial is not None:
             kinds = (UidSet,) if self.uid else (SequenceSet,)
             _check_concrete_set(self.partial, kinds, "PARTIAL")
+        for what, pairs in (("REMOVEFROM", self.removefrom), ("ADDTO", self.addto)):
+            for position, messages in pairs:
+                _check_number(position, f"{what} context position")
+                kinds = (UidSet,) if self.uid else (SequenceSet,)
+                _check_concrete_set(messages, kinds, what)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

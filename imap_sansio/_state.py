@@ -123,6 +123,8 @@ COMMAND_STATES: Mapping[str, frozenset[State]] = {
     "SORT": _SELECTED,
     "THREAD": _SELECTED,
     "UID": _SELECTED,
+    # RFC 5267 5: command-select =/ "CANCELUPDATE" 1*(SP quoted)
+    "CANCELUPDATE": _SELECTED,
 }
 
 #: Commands after which the engine stops reading the stream until the app has

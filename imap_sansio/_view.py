@@ -21,7 +21,8 @@ view writes the session's numbers.  This module knows nothing about bytes.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Literal, TypeAlias
 
 from ._responses import (
     ExistsData,
@@ -38,7 +39,19 @@ from ._responses import (
 )
 from ._sequence import SequenceSet, UidSet
 
-__all__ = ["InvalidSequenceNumber", "SelectedMailboxView", "uid_set"]
+__all__ = ["DrainHook", "DrainPhase", "InvalidSequenceNumber", "SelectedMailboxView", "uid_set"]
+
+#: Where :meth:`SelectedMailboxView.drain` calls its hook: just before the
+#: EXPUNGE/VANISHED responses (the view still numbers the messages that go,
+#: see :meth:`SelectedMailboxView.is_expunged`), and last, after EXISTS.
+DrainPhase: TypeAlias = Literal["before_expunge", "after_exists"]
+
+#: ``hook(phase, view) -> responses`` to slot in at that point of the drain:
+#: what an app derives from the mailbox state, such as the RFC 5267 4.3
+#: ADDTO/REMOVEFROM updates of a ``SEARCH RETURN (UPDATE)``.  It must not
+#: raise (it runs while the engine writes a completion) and must not feed the
+#: view changes.
+DrainHook: TypeAlias = Callable[[DrainPhase, "SelectedMailboxView"], Sequence[Response]]
 
 
 _NO_FLAGS: frozenset[str] = frozenset()
@@ -97,6 +110,8 @@ class SelectedMailboxView:
         self._flag_updates: dict[int, None] = {}
         #: The result of the last ``SEARCH RETURN (SAVE)`` (RFC 5182), as UIDs.
         self.saved_result: tuple[int, ...] = ()
+        #: Extra responses for :meth:`drain` (see :data:`DrainHook`); None: none.
+        self.drain_hook: DrainHook | None = None
 
     # ----------------------------------------------------------- the numbering
 
@@ -282,12 +297,21 @@ class SelectedMailboxView:
         FLAGS first (a FETCH may use a new keyword), then EXPUNGE or VANISHED
         when allowed, then FETCH FLAGS for changed messages, then EXISTS (and
         RECENT, not in IMAP4rev2) for new ones.
+
+        With a :attr:`drain_hook`, its ``"before_expunge"`` responses go just
+        before the EXPUNGEs (only when some are written) and its
+        ``"after_exists"`` responses last (on every drain): RFC 5267 4.3.3 and
+        4.3.4 want REMOVEFROM before the EXPUNGE and ADDTO after the EXISTS,
+        so that the sequence numbers they carry are valid.
         """
         out: list[Response] = []
+        hook = self.drain_hook
         if self._mailbox_flags_changed:
             out.append(FlagsData(flags=self._mailbox_flags))
             self._mailbox_flags_changed = False
         if allow_expunge and self._expunged:
+            if hook is not None:
+                out.extend(hook("before_expunge", self))
             out.extend(self._drain_expunged(qresync=qresync))
         if self._flag_updates:
             updates = sorted(
@@ -311,6 +335,8 @@ class SelectedMailboxView:
             if not rev2 and len(self._recent) != self._recent_announced:
                 out.append(RecentData(count=len(self._recent)))
                 self._recent_announced = len(self._recent)
+        if hook is not None:
+            out.extend(hook("after_exists", self))
         return out
 
     def fetch_data(self, uid: int, items: Iterable[FetchDataItem]) -> FetchData:

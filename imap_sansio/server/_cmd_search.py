@@ -41,15 +41,30 @@ Decisions where the RFCs leave room:
 SORT RETURN (MIN MAX ALL COUNT SAVE) answers ``* ESEARCH`` (ESORT, RFC 5267
 3): MIN and MAX are the first and last messages in sort order, ALL lists
 them in sort order with ascending runs written as ranges (RFC 5267 3.2).
-RETURN (PARTIAL a:b) (RFC 5267 4.4) is implemented for SEARCH and SORT but
-answered BAD until CONTEXT=SEARCH / CONTEXT=SORT or PARTIAL is advertised:
-CONTEXT also needs the UPDATE notifications (ADDTO/REMOVEFROM, RFC 5267
-4.3), which need a hook in the session's sync that this module lacks.
+RETURN (PARTIAL a:b) (RFC 5267 4.4), the CONTEXT hint (4.2, ignored) and
+UPDATE (4.3) are accepted when CONTEXT=SEARCH / CONTEXT=SORT is advertised
+(PARTIAL also with PARTIAL), answered BAD otherwise.
 
-Not implemented (answered BAD): RETURN (CONTEXT UPDATE) and CANCELUPDATE
-(RFC 5267 4), negative PARTIAL ranges (RFC 9394), the SAVEDATE, ANNOTATION, FILTER,
-FUZZY, EMAILID and THREADID keys.  ``SEARCH_CAPABILITIES`` lists what these
-handlers justify advertising.
+UPDATE contexts (RFC 5267 4.3) live on the selected mailbox's view, as its
+drain hook (:class:`_Contexts`): whenever the engine writes mailbox updates
+(before a tagged completion, during IDLE) the searches are run again and the
+differences with the last result go out as ``* ESEARCH (TAG "t") ADDTO`` /
+``REMOVEFROM``: removals of expunged messages just before the EXPUNGEs (their
+old numbers), everything else after EXISTS.  Positions are 0 for SEARCH
+(4.3.3 allows it; one set in mailbox order) and real positions for SORT,
+each pair applied in turn (removals first, then additions in result order).
+Updates stop with CANCELUPDATE or when the mailbox is closed (a new view).
+Decisions: ``RETURN (UPDATE)`` alone also answers ALL (the client needs the
+initial result to apply updates to; RFC 4731 3.1 implies ALL when no result
+option is given); a message expunged elsewhere but not yet announced stays in
+the result until its EXPUNGE may be written; CANCELUPDATE of an unknown tag
+is not an error; at most ``MAX_CONTEXTS`` contexts per mailbox, beyond that
+``* NO [NOUPDATE "t"]`` (4.3.1) and the search is answered without updates.
+Each active context costs one search per completed command.
+
+Not implemented (answered BAD): negative PARTIAL ranges (RFC 9394), the
+SAVEDATE, ANNOTATION, FILTER, FUZZY, EMAILID and THREADID keys.
+``SEARCH_CAPABILITIES`` lists what these handlers justify advertising.
 """
 
 from __future__ import annotations
@@ -63,6 +78,7 @@ from typing import Any
 
 from .._bodystructure import Address
 from .._commands import (
+    CancelUpdate,
     Search,
     SearchAge,
     SearchAnd,
@@ -85,14 +101,17 @@ from .._commands import Thread as ThreadCommand
 from .._responses import (
     BadCharsetCode,
     ESearchData,
+    OtherCode,
+    Response,
     SearchData,
     SortData,
     Status,
+    StatusResponse,
     ThreadData,
 )
 from .._responses import Thread as ThreadNode
 from .._sequence import SequenceSet, UidSet
-from .._view import SelectedMailboxView
+from .._view import DrainPhase, SelectedMailboxView
 from ..mime import (
     Message,
     address_text,
@@ -124,7 +143,13 @@ SEARCH_CAPABILITIES: tuple[str, ...] = (
     "ESORT",
     "THREAD=ORDEREDSUBJECT",
     "THREAD=REFERENCES",
+    "CONTEXT=SEARCH",
+    "CONTEXT=SORT",
 )
+
+#: RFC 5267 4.3.1: servers MUST offer at least one updating context; more
+#: are refused with NOUPDATE.
+MAX_CONTEXTS = 16
 
 #: RFC 9051 6.4.4: servers MUST support US-ASCII and UTF-8.
 CHARSETS: tuple[str, ...] = ("US-ASCII", "UTF-8")
@@ -144,6 +169,8 @@ _SYSTEM_FLAG_KEYS: dict[str, tuple[str, bool]] = {
 
 #: RFC 4731 3 / RFC 9051 6.4.4 result options (RFC 5182: SAVE).
 _RETURN_OPTIONS = frozenset({"MIN", "MAX", "ALL", "COUNT", "SAVE"})
+#: RFC 5267 4.2, 4.3: accepted with CONTEXT=SEARCH / CONTEXT=SORT.
+_CONTEXT_OPTIONS = frozenset({"CONTEXT", "UPDATE"})
 
 # Costs: what a key needs to be decided.
 _CHEAP, _HEADER, _BODY = 0, 1, 2
@@ -454,15 +481,27 @@ def _highest_modseq(compiler: _Compiler, found: Sequence[_Item]) -> int | None:
     return max(1, *(item.info.modseq for item in found))
 
 
-def _check_options(options: tuple[str, ...] | None) -> tuple[str, ...] | None:
+def _check_options(
+    session: ServerConnection, command: Search | Sort, context: str
+) -> tuple[str, ...] | None:
+    options = command.return_options
     if options is None:
         return None
-    unknown = [o for o in options if o.upper() not in _RETURN_OPTIONS]
+    known = _RETURN_OPTIONS
+    if context in session.server.capabilities_after_auth(session.account):
+        known = known | _CONTEXT_OPTIONS
+    unknown = [o for o in options if o.upper() not in known]
     if unknown:
         # RFC 9051 6.4.4: unknown result options MUST be rejected with BAD
-        # (CONTEXT and UPDATE, RFC 5267 4, are parsed but not offered).
+        # (CONTEXT and UPDATE, RFC 5267 4, only with the CONTEXT capability).
         raise ImapBad(f"Unknown result option {unknown[0]}", "CLIENTBUG")
-    return tuple(o.upper() for o in options)
+    upper = tuple(o.upper() for o in options)
+    if "UPDATE" in upper:
+        contexts = session.require_mailbox()[1].drain_hook
+        if isinstance(contexts, _Contexts) and command.tag in contexts.active:
+            # RFC 5267 4.3: UPDATE with the tag of a live context SHALL be BAD.
+            raise ImapBad("Tag reuse", "CLIENTBUG")
+    return upper
 
 
 def _check_partial(
@@ -471,10 +510,8 @@ def _check_partial(
     """BAD for a PARTIAL the server does not offer.
 
     PARTIAL comes with CONTEXT=SEARCH / CONTEXT=SORT (RFC 5267 4.4) or
-    PARTIAL (RFC 9394); the CONTEXT capabilities also promise UPDATE
-    notifications (RFC 5267 4.3), which need a hook in the session's sync,
-    so while none of them is advertised a PARTIAL is an unknown option
-    (RFC 9051 6.4.4: BAD).
+    PARTIAL (RFC 9394); while none of them is advertised a PARTIAL is an
+    unknown option (RFC 9051 6.4.4: BAD).
     """
     if partial is None:
         return
@@ -489,7 +526,7 @@ def _check_partial(
 def search(session: ServerConnection, command: Search) -> Completion | None:
     """SEARCH / UID SEARCH (RFC 3501 6.4.4, RFC 9051 6.4.4, RFC 4731, RFC 5182)."""
     _, view = session.require_mailbox()
-    options = _check_options(command.return_options)
+    options = _check_options(session, command, "CONTEXT=SEARCH")
     _check_partial(session, command.partial, "CONTEXT=SEARCH")
     save = options is not None and "SAVE" in options
     if not _check_charset(session, command.charset, search=True):
@@ -508,9 +545,11 @@ def search(session: ServerConnection, command: Search) -> Completion | None:
         session.send(SearchData(numbers=tuple(numbers), modseq=modseq))
         return None
     # RFC 9051 6.4.4: IMAP4rev2 always answers with ESEARCH.
-    return _extended_result(
+    result = _extended_result(
         session, command, options=options or (), found=found, compiler=compiler, view=view
     )
+    _start_context(session, command, options, found, view)
+    return result
 
 
 def _extended_result(
@@ -530,7 +569,7 @@ def _extended_result(
     """
     tag, uid, partial, name = command.tag, command.uid, command.partial, command.name
     save = "SAVE" in options
-    wanted = set(options) - {"SAVE"}
+    wanted = set(options) - {"SAVE"} - _CONTEXT_OPTIONS
     if not wanted and not save and partial is None:
         # RFC 4731 3.1 / RFC 9051 6.4.4: "RETURN ()" means ALL.
         wanted = {"ALL"}
@@ -607,6 +646,207 @@ def _reported(wanted: set[str], found: Sequence[_Item]) -> Sequence[_Item]:
     if "MAX" in wanted and (not chosen or chosen[0] is not found[-1]):
         chosen.append(found[-1])
     return chosen
+
+
+# ---------------------------------------------------------------------------
+# UPDATE contexts (RFC 5267 4.3) and CANCELUPDATE (4.3.5)
+
+
+class _Context:
+    """One ``RETURN (UPDATE)`` search: the command and its last result (UIDs, in order)."""
+
+    __slots__ = ("command", "result")
+
+    def __init__(self, command: Search | Sort, result: list[int]) -> None:
+        self.command = command
+        self.result = result
+
+
+class _Contexts:
+    """The live UPDATE contexts of one selected mailbox: the view's drain hook.
+
+    Called by :meth:`SelectedMailboxView.drain`: ``"before_expunge"`` gives
+    the REMOVEFROM of the messages about to be expunged, numbered as before
+    the EXPUNGE (RFC 5267 4.3.4); ``"after_exists"`` runs each search again
+    and gives the rest of the differences, numbered after EXISTS (4.3.3).
+    """
+
+    __slots__ = ("active", "session")
+
+    def __init__(self, session: ServerConnection) -> None:
+        self.session = session
+        self.active: dict[str, _Context] = {}
+
+    def __call__(self, phase: DrainPhase, view: SelectedMailboxView) -> list[Response]:
+        if not self.active or self.session.conn.view is not view:
+            return []
+        try:
+            if phase == "before_expunge":
+                return self._expunging(view)
+            return self._recompute(view)
+        except Exception as exc:  # never break the engine's completion
+            if self.session.server.on_error is not None:
+                self.session.server.on_error(exc)
+            return []
+
+    def _expunging(self, view: SelectedMailboxView) -> list[Response]:
+        out: list[Response] = []
+        for context in self.active.values():
+            gone = {uid for uid in context.result if view.is_expunged(uid)}
+            if gone:
+                kept = [uid for uid in context.result if uid not in gone]
+                out.append(_update(context, view, context.result, kept, kept))
+                context.result = kept
+        return out
+
+    def _recompute(self, view: SelectedMailboxView) -> list[Response]:
+        out: list[Response] = []
+        for context in self.active.values():
+            command = context.command
+            found, _, _ = _run(self.session, command.criteria)
+            if isinstance(command, Sort):
+                found = _sort_items(found, command.sort_keys)
+            target = [item.uid for item in found]
+            # Expunged elsewhere, not yet announced: keep them until the
+            # EXPUNGE goes out (their REMOVEFROM comes just before it).
+            pending = [uid for uid in context.result if view.is_expunged(uid)]
+            if pending:
+                target = _keep_pending(context.result, target, pending)
+            if target == context.result:
+                continue
+            wanted = set(target)
+            kept = [uid for uid in context.result if uid in wanted]
+            out.append(_update(context, view, context.result, kept, target))
+            context.result = target
+        return out
+
+
+def _keep_pending(old: list[int], target: list[int], pending: list[int]) -> list[int]:
+    """``target`` with the ``pending`` UIDs of ``old`` put back where they were:
+    after the nearest earlier member of ``old`` that is in the result."""
+    out = list(target)
+    present = set(out)
+    for index, uid in enumerate(old):
+        if uid not in pending or uid in present:
+            continue
+        at = 0
+        for before in reversed(old[:index]):
+            if before in present:
+                at = out.index(before) + 1
+                break
+        out.insert(at, uid)
+        present.add(uid)
+    return out
+
+
+def _update(
+    context: _Context,
+    view: SelectedMailboxView,
+    old: list[int],
+    kept: list[int],
+    target: list[int],
+) -> ESearchData:
+    """``* ESEARCH (TAG "t") [UID] REMOVEFROM (...) ADDTO (...)`` turning
+    ``old`` into ``target`` (``kept``: the members of ``old`` that stay).
+
+    SEARCH: position 0 and one set in mailbox order (RFC 5267 4.3.3, 4.3.4:
+    "the context position MAY be zero"; sequence numbers and UIDs are both
+    ascending).  SORT: the runs removed from ``old`` then the runs inserted
+    into ``target``, each with the position of its first message in the list
+    as it is when the pair is applied (4.3.3: "each pair is processed in the
+    order that it appears").
+    """
+    command = context.command
+    uid = command.uid
+
+    def number(message: int) -> int | None:
+        return message if uid else view.seq_of(message)
+
+    kept_set, old_set = set(kept), set(old)
+    removed = [m for m in old if m not in kept_set]
+    added = [m for m in target if m not in old_set]
+    if isinstance(command, Sort) and kept != [m for m in target if m in kept_set]:
+        # The order of kept messages changed (sort keys do not depend on
+        # anything that changes, but stay correct): remove and add them all.
+        removed, added = list(old), list(target)
+    removefrom: list[tuple[int, SequenceSet | UidSet]] = []
+    addto: list[tuple[int, SequenceSet | UidSet]] = []
+    if isinstance(command, Search):
+        for pairs, messages in ((removefrom, removed), (addto, added)):
+            numbers = sorted(n for m in messages if (n := number(m)) is not None)
+            found = _ordered_set(numbers, uid)
+            if found is not None:
+                pairs.append((0, found))
+    else:
+        removed_set = set(removed)
+        for pairs, sequence, chosen in (
+            (removefrom, old, removed_set),
+            (addto, target, set(added)),
+        ):
+            done = 0  # removals applied so far shift the positions down
+            index = 0
+            while index < len(sequence):
+                if sequence[index] not in chosen:
+                    index += 1
+                    continue
+                start = index
+                while index < len(sequence) and sequence[index] in chosen:
+                    index += 1
+                run = [n for m in sequence[start:index] if (n := number(m)) is not None]
+                found = _ordered_set(run, uid)
+                if found is not None:
+                    position = start + 1 - done if pairs is removefrom else start + 1
+                    pairs.append((position, found))
+                if pairs is removefrom:
+                    done += index - start
+    return ESearchData(tag=command.tag, uid=uid, removefrom=tuple(removefrom), addto=tuple(addto))
+
+
+def _start_context(
+    session: ServerConnection,
+    command: Search | Sort,
+    options: tuple[str, ...] | None,
+    found: Sequence[_Item],
+    view: SelectedMailboxView,
+) -> None:
+    """Keep a ``RETURN (UPDATE)`` search up to date (RFC 5267 4.3)."""
+    if options is None or "UPDATE" not in options:
+        return
+    contexts = view.drain_hook
+    if not isinstance(contexts, _Contexts):
+        if contexts is not None:  # someone else's hook: no updates
+            _refuse_update(session, command.tag)
+            return
+        contexts = _Contexts(session)
+        view.drain_hook = contexts
+    if len(contexts.active) >= MAX_CONTEXTS:
+        _refuse_update(session, command.tag)
+        return
+    contexts.active[command.tag] = _Context(command, [item.uid for item in found])
+
+
+def _refuse_update(session: ServerConnection, tag: str) -> None:
+    # RFC 5267 4.3.1: an untagged NO [NOUPDATE "tag"]; the rest is answered.
+    session.send(
+        StatusResponse(
+            status=Status.NO,
+            text="Too many contexts",
+            code=OtherCode(name="NOUPDATE", text=f'"{tag}"'),
+        )
+    )
+
+
+def cancel_update(session: ServerConnection, command: CancelUpdate) -> None:
+    """CANCELUPDATE (RFC 5267 4.3.5): no more updates for these contexts.
+
+    A tag with no live context is ignored (the result is the same: no
+    updates for it).
+    """
+    _, view = session.require_mailbox()
+    contexts = view.drain_hook
+    if isinstance(contexts, _Contexts):
+        for tag in command.tags:
+            contexts.active.pop(tag, None)
 
 
 # ---------------------------------------------------------------------------
@@ -718,7 +958,7 @@ def _sort_items(items: list[_Item], keys: Sequence[SortKey]) -> list[_Item]:
 
 def sort(session: ServerConnection, command: Sort) -> Completion | None:
     """SORT / UID SORT (RFC 5256 3), with RETURN (ESORT, RFC 5267 3)."""
-    options = _check_options(command.return_options)
+    options = _check_options(session, command, "CONTEXT=SORT")
     _check_partial(session, command.partial, "CONTEXT=SORT")
     for key in command.sort_keys:
         _sort_function(key)  # BAD for an unknown criterion before searching
@@ -733,9 +973,11 @@ def sort(session: ServerConnection, command: Sort) -> Completion | None:
     ordered = _sort_items(found, command.sort_keys)
     if options is not None:
         _, view = session.require_mailbox()
-        return _extended_result(
+        result = _extended_result(
             session, command, options=options, found=ordered, compiler=compiler, view=view
         )
+        _start_context(session, command, options, ordered, view)
+        return result
     numbers = tuple(item.uid if command.uid else item.seq for item in ordered)
     session.send(SortData(numbers=numbers, modseq=_highest_modseq(compiler, found)))
     return None
@@ -1032,6 +1274,7 @@ def _to_thread(node: _Container, number: Callable[[_Item], int]) -> ThreadNode:
 
 
 HANDLERS: dict[type, Handler] = {
+    CancelUpdate: cancel_update,
     Search: search,
     Sort: sort,
     ThreadCommand: thread,

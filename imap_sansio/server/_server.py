@@ -119,6 +119,8 @@ BASE_CAPABILITIES: tuple[str, ...] = (
     "THREAD=ORDEREDSUBJECT",  # RFC 5256
     "THREAD=REFERENCES",  # RFC 5256
     "ESORT",  # RFC 5267 3
+    "CONTEXT=SEARCH",  # RFC 5267 4 (UPDATE contexts through the view's drain hook)
+    "CONTEXT=SORT",  # RFC 5267 4
 )
 
 #: Capabilities that follow from an optional protocol of the account.
