@@ -82,7 +82,8 @@ def _ours(stream: bytes, count: int) -> Callable[[], object]:
                 name = getattr(event, "name", "")
                 if name in PAUSING_COMMANDS:
                     # OK keeps the session logged in; NO keeps it open and in plaintext.
-                    status = Status.NO if name in ("LOGOUT", "STARTTLS") else Status.OK
+                    plain = ("LOGOUT", "STARTTLS", "COMPRESS")
+                    status = Status.NO if name in plain else Status.OK
                     conn.send(StatusResponse(status=status, tag=event.tag, text="x"))  # type: ignore[union-attr]
                 seen += 1
             events = conn.next_events()

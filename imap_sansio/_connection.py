@@ -639,7 +639,13 @@ class ConnectionState:
         leftover = self._buffer.take(len(self._buffer))
         if leftover:
             limit = self.config.limits.max_buffered_input
-            self._buffer.feed(self._inflater.decompress(leftover, limit))
+            try:
+                self._buffer.feed(self._inflater.decompress(leftover, limit))
+            except zlib.error:
+                # RFC 4978 3: the client must wait for the OK; plain
+                # commands pipelined after COMPRESS are not deflate data.
+                self._bye("Invalid compressed data")
+                return
             if self._inflater.unconsumed_tail:
                 self._buffer.clear()
                 self._bye("Too much input before COMPRESS was answered")

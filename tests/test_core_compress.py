@@ -98,3 +98,18 @@ def test_a_deflate_bomb_is_inflated_in_bounded_steps() -> None:
     events = conn.receive_data(client.pack(b"\0" * (1 << 20)))
     assert events == [] or conn.closed
     assert len(conn._buffer) <= conn.config.limits.max_line + 64 * 1024
+
+
+def test_plain_commands_pipelined_after_compress_end_the_session_cleanly() -> None:
+    """RFC 4978 3: the client must wait for the OK; if it does not, its plain
+    bytes are not deflate data: BYE, and never an exception out of the engine."""
+    conn = IMAPServer(MemoryBackend(users={"alice": "secret"})).connect()
+    conn.receive_data(b"a LOGIN alice secret\r\n")
+    conn.data_to_send()
+    conn.receive_data(b"c COMPRESS DEFLATE\r\nd NOOP\r\ne NOOP\r\n")
+    out = conn.data_to_send()
+    assert out.startswith(b"c OK DEFLATE active\r\n")
+    assert DeflateClient().unpack(out[len(b"c OK DEFLATE active\r\n") :]) == (
+        b"* BYE Invalid compressed data\r\n"
+    )
+    assert conn.closed
