@@ -54,3 +54,21 @@ def test_random_bytes_never_raise(chunks: list[bytes]) -> None:
         conn.receive_data(chunk)  # type: ignore[attr-defined]
         conn.data_to_send()  # type: ignore[attr-defined]
     assert errors == []
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(st.lists(commands(), min_size=1, max_size=6), st.integers(0, 64))
+def test_random_pipelined_commands_never_raise(cmds: list[object], cut: int) -> None:
+    """All commands in one stream, split at a random point (COMPRESS, IDLE and
+    AUTHENTICATE then meet bytes meant for something else)."""
+    conn, errors = _session()
+    data = b"".join(encode_command(c) for c in cmds)  # type: ignore[arg-type]
+    for chunk in [c for c in (data[:cut], data[cut:]) if c] + [b""]:  # b"": the peer closes
+        conn.receive_data(chunk)  # type: ignore[attr-defined]
+        out = conn.data_to_send()  # type: ignore[attr-defined]
+        assert b"SERVERBUG" not in out
+    assert errors == []
