@@ -39,9 +39,11 @@ class Limits:
 
     max_line_before_auth: int = 8 * KiB
     max_line: int = 64 * KiB
-    #: An ID command line before login: RFC 2971 3.3 allows 30 pairs of
-    #: 30-octet fields and 1024-octet values.
-    max_id_line: int = 32 * KiB
+    #: Commands whose lines may be longer before login, by name.  ID: RFC
+    #: 2971 3.3 allows 30 pairs of 30-octet fields and 1024-octet values.
+    max_line_before_auth_by_command: Mapping[str, int] = field(
+        default_factory=lambda: {"ID": 32 * KiB}
+    )
     #: Any literal that is not an APPEND message.
     max_literal: int = 4 * KiB
     #: One APPEND message literal; advertised as APPENDLIMIT (RFC 7889).

@@ -682,11 +682,11 @@ class ConnectionState:
         limits = self.config.limits
         if self._state is not State.NOT_AUTHENTICATED:
             return limits.max_line
-        if self._framed is None and read_tag_and_name(head[:_HEAD])[1] == "ID":
-            # RFC 2971 3.3: up to 30 pairs of 30-octet fields and 1024-octet
-            # values, about 32 KiB, and ID is allowed before login.
-            return max(limits.max_line_before_auth, limits.max_id_line)
-        return limits.max_line_before_auth
+        limit = limits.max_line_before_auth
+        if self._framed is None and limits.max_line_before_auth_by_command:
+            name = read_tag_and_name(head[:_HEAD])[1]
+            limit = max(limit, limits.max_line_before_auth_by_command.get(name or "", 0))
+        return limit
 
     def _command_limit(self) -> int:
         limits = self.config.limits

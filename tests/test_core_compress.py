@@ -84,20 +84,29 @@ def test_garbage_instead_of_deflate_ends_the_session() -> None:
 
 
 def test_a_deflate_bomb_is_inflated_in_bounded_steps() -> None:
-    """1 MiB of zeros compresses to ~1 KiB; the engine never holds it at once."""
+    """64 MiB of zeros deflate to ~64 KiB; inflating them must never hold them
+    at once (the engine inflates 64 KiB at a time and frames as it goes)."""
+    import tracemalloc
+
+    from imap_sansio.responses import Status, StatusResponse
+
     conn = ConnectionState(secure=True)
     conn.send_greeting()
     conn.receive_data(b"a LOGIN alice secret\r\n")
-    from imap_sansio.responses import Status, StatusResponse
-
     conn.send(StatusResponse(status=Status.OK, tag="a", text="ok"))
     conn.receive_data(b"c COMPRESS DEFLATE\r\n")
     conn.send(StatusResponse(status=Status.OK, tag="c", text="DEFLATE active"))
     conn.data_to_send()
-    client = DeflateClient()
-    events = conn.receive_data(client.pack(b"\0" * (1 << 20)))
-    assert events == [] or conn.closed
-    assert len(conn._buffer) <= conn.config.limits.max_line + 64 * 1024
+    bomb = DeflateClient().pack(b"\0" * (64 << 20))
+    assert len(bomb) < (1 << 20)
+    tracemalloc.start()
+    try:
+        events = conn.receive_data(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert events == []
+    assert peak < 4 << 20, peak  # far below the 64 MiB it inflates to
 
 
 def test_plain_commands_pipelined_after_compress_end_the_session_cleanly() -> None:

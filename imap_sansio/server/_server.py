@@ -488,15 +488,8 @@ class ServerConnection:
         return self.conn.data_to_send()
 
     def tls_started(self) -> None:
+        """The handshake after STARTTLS is done (input from before it was dropped)."""
         self.conn.tls_started()
-        self.receive_data_pending()
-
-    def receive_data_pending(self) -> None:
-        events = self.conn.next_events()
-        while events:
-            for event in events:
-                self._dispatch(event)
-            events = self.conn.next_events()
 
     def poll(self) -> None:
         """The backend changed: bring the view up to date; during IDLE, tell now."""
