@@ -566,11 +566,13 @@ class ServerConnection:
                 modseqs={m.uid: m.modseq for m in changes.new},
                 recent=claimed,
             )
-        keywords = mailbox.keywords()
-        if any(k not in view.mailbox_flags for k in keywords):
-            # Another session used a new keyword: FLAGS goes out before the
-            # FETCH responses that use it (the view drains FLAGS first).
-            view.set_mailbox_flags((*SYSTEM_FLAGS, *sorted(keywords)))
+        if changes.new or changes.changed:
+            # A new keyword comes only with a new or changed message; then
+            # FLAGS goes out before the FETCH responses that use it (the view
+            # drains FLAGS first).  No backend call when nothing changed.
+            keywords = mailbox.keywords()
+            if any(k not in view.mailbox_flags for k in keywords):
+                view.set_mailbox_flags((*SYSTEM_FLAGS, *sorted(keywords)))
         for message in changes.changed:
             view.set_flags(message.uid, message.flags, modseq=message.modseq)
         if changes.expunged:
