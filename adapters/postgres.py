@@ -322,6 +322,7 @@ class PostgresStore:
             check=ConnectionPool.check_connection,
             kwargs={
                 "autocommit": True,
+                "application_name": "imap-sansio",
                 "options": options,
                 "connect_timeout": max(1, int(connect_timeout)),
                 # A dead peer is noticed within ~20 s even mid-statement.

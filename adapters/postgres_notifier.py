@@ -141,6 +141,7 @@ class PostgresNotifier:
                     self._dsn,
                     autocommit=True,
                     connect_timeout=5,
+                    application_name="imap-sansio-notifier",
                     options="-c statement_timeout=10000",
                     keepalives=1,
                     keepalives_idle=10,
