@@ -34,7 +34,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import Any, LiteralString, TypeVar
 
 try:
     import psycopg
@@ -138,7 +138,7 @@ class MailboxRow:
     deleted: int
     size: int
     keywords: tuple[str, ...]
-    recent: int = 0  # only filled by :meth:`PostgresStore.status`
+    recent: int  # messages no session has claimed as \Recent yet
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -228,11 +228,11 @@ def _merge(uids: UidRanges) -> tuple[list[int], list[int]]:
 
 _MAILBOX_COLUMNS = (
     "id, name, selectable, special_use, uidvalidity, uidnext, highest_modseq,"
-    " messages, unseen, deleted, size, keywords"
+    " messages, unseen, deleted, size, keywords, recent"
 )
 
 
-def _mailbox(row: Sequence[Any], recent: int = 0) -> MailboxRow:
+def _mailbox(row: Sequence[Any]) -> MailboxRow:
     return MailboxRow(
         id=row[0],
         name=row[1],
@@ -246,7 +246,7 @@ def _mailbox(row: Sequence[Any], recent: int = 0) -> MailboxRow:
         deleted=row[9],
         size=row[10],
         keywords=tuple(row[11]),
-        recent=recent,
+        recent=row[12],
     )
 
 
@@ -382,6 +382,10 @@ class PostgresStore:
                     if attempt == 2:
                         raise
             raise AssertionError("unreachable")
+
+    def _one(self, query: LiteralString, params: Sequence[Any]) -> tuple[Any, ...] | None:
+        """One row of a read-only statement."""
+        return self._run(lambda conn: conn.execute(query, params).fetchone(), read_only=True)
 
     @staticmethod
     def _notify(conn: Conn, account: str, mailbox: str | None) -> None:
@@ -682,23 +686,11 @@ class PostgresStore:
     # -- one mailbox -----------------------------------------------------
 
     def status(self, mailbox_id: int) -> MailboxRow:
-        """The mailbox row, with ``recent`` counted (O(recent messages))."""
-
-        def work(conn: Conn) -> MailboxRow:
-            row = conn.execute(
-                f"SELECT {_MAILBOX_COLUMNS}, recent_from FROM mailboxes WHERE id = %s",
-                (mailbox_id,),
-            ).fetchone()
-            if row is None:
-                raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
-            recent = conn.execute(
-                "SELECT count(*) FROM messages WHERE mailbox_id = %s AND uid >= %s",
-                (mailbox_id, row[-1]),
-            ).fetchone()
-            assert recent is not None
-            return _mailbox(row, recent=int(recent[0]))
-
-        return self._run(work, read_only=True)
+        """The mailbox row: STATUS and SELECT data in one indexed read."""
+        row = self._one(f"SELECT {_MAILBOX_COLUMNS} FROM mailboxes WHERE id = %s", (mailbox_id,))
+        if row is None:
+            raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
+        return _mailbox(row)
 
     def first_unseen(self, mailbox_id: int) -> int | None:
         """The lowest UID without ``\\Seen`` (SELECT's ``[UNSEEN n]``), by index."""
@@ -730,11 +722,12 @@ class PostgresStore:
             row = conn.execute(
                 "UPDATE mailboxes m SET uidnext = m.uidnext + %s,"
                 " highest_modseq = m.highest_modseq + 1, messages = m.messages + %s,"
+                " recent = m.recent + %s,"
                 " unseen = m.unseen + %s, deleted = m.deleted + %s, size = m.size + %s,"
                 f" {_ADD_KEYWORDS}, updated_at = now()"
                 " FROM accounts a WHERE m.id = %s AND m.selectable AND a.id = m.account_id"
                 " RETURNING m.uidvalidity, m.uidnext - %s, m.highest_modseq, a.name, m.name",
-                (n, n, unseen, deleted, size, keywords, mailbox_id, n),
+                (n, n, n, unseen, deleted, size, keywords, mailbox_id, n),
             ).fetchone()
             if row is None:
                 raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
@@ -827,16 +820,29 @@ class PostgresStore:
         return bytes(row[0]) if row else None
 
     def iter_body(self, mailbox_id: int, uid: int, chunk_size: int = 1 << 20) -> Iterator[bytes]:
-        """The message in chunks (one short statement each; no transaction held open)."""
-        offset = 0
-        while True:
-            chunk = self.read_body_chunk(mailbox_id, uid, offset, chunk_size)
-            if not chunk:
-                return
-            yield chunk
-            if len(chunk) < chunk_size:
-                return
-            offset += len(chunk)
+        """The message in chunks, one short statement each (no transaction held
+        open while the client reads).  Yields nothing if the message does not
+        exist; raises :class:`StoreError` if its bytes vanish mid-stream (an
+        EXPUNGE elsewhere freed the last reference), never a short stream.
+        """
+        row = self._run(
+            lambda conn: conn.execute(
+                "SELECT body, size FROM messages WHERE mailbox_id = %s AND uid = %s",
+                (mailbox_id, uid),
+            ).fetchone(),
+            read_only=True,
+        )
+        if row is None:
+            return
+        digest, size = bytes(row[0]), row[1]
+        for offset in range(0, size, chunk_size):
+            chunk = self._one(
+                "SELECT substring(data FROM %s FOR %s) FROM bodies WHERE sha256 = %s",
+                (offset + 1, chunk_size, digest),
+            )
+            if chunk is None:
+                raise StoreError(f"message {uid} was removed while being read")
+            yield bytes(chunk[0])
 
     def store_flags(
         self,
@@ -932,8 +938,17 @@ class PostgresStore:
         conn.execute(
             "UPDATE mailboxes SET highest_modseq = %s, messages = messages - %s,"
             " unseen = unseen - %s, deleted = deleted - %s, size = size - %s,"
-            " updated_at = now() WHERE id = %s",
-            (modseq, len(rows), unseen, deleted, sum(r[2] for r in rows), mailbox_id),
+            " recent = recent - (SELECT count(*) FROM unnest(%s::bigint[]) u"
+            "  WHERE u >= recent_from), updated_at = now() WHERE id = %s",
+            (
+                modseq,
+                len(rows),
+                unseen,
+                deleted,
+                sum(r[2] for r in rows),
+                [r[0] for r in rows],
+                mailbox_id,
+            ),
         )
         return Counter(bytes(r[3]) for r in rows)
 
@@ -1009,11 +1024,13 @@ class PostgresStore:
             flag_sets = [frozenset(row[2]) for row in rows]
             conn.execute(
                 "UPDATE mailboxes SET uidnext = uidnext + %s, highest_modseq = %s,"
-                " messages = messages + %s, unseen = unseen + %s, deleted = deleted + %s,"
+                " messages = messages + %s, recent = recent + %s, unseen = unseen + %s,"
+                " deleted = deleted + %s,"
                 f" size = size + %s, {_ADD_KEYWORDS}, updated_at = now() WHERE id = %s",
                 (
                     n,
                     dest_modseq,
+                    n,
                     n,
                     sum(_counts(f)[0] for f in flag_sets),
                     sum(_counts(f)[1] for f in flag_sets),
@@ -1086,7 +1103,7 @@ class PostgresStore:
 
         def work(conn: Conn) -> tuple[int, ...]:
             row = conn.execute(
-                "UPDATE mailboxes m SET recent_from = m.uidnext FROM"
+                "UPDATE mailboxes m SET recent_from = m.uidnext, recent = 0 FROM"
                 " (SELECT id, recent_from FROM mailboxes WHERE id = %s FOR UPDATE) old"
                 " WHERE m.id = old.id RETURNING old.recent_from",
                 (mailbox_id,),

@@ -64,7 +64,10 @@ MIGRATIONS: tuple[str, ...] = (
         uidvalidity bigint NOT NULL,
         uidnext bigint NOT NULL DEFAULT 1,
         highest_modseq bigint NOT NULL DEFAULT 1,
+        -- \Recent (RFC 3501 2.3.2): UIDs from recent_from on are unclaimed;
+        -- ``recent`` counts those still present.
         recent_from bigint NOT NULL DEFAULT 1,
+        recent bigint NOT NULL DEFAULT 0,
         messages bigint NOT NULL DEFAULT 0,
         unseen bigint NOT NULL DEFAULT 0,
         deleted bigint NOT NULL DEFAULT 0,

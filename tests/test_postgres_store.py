@@ -280,6 +280,10 @@ def test_recent_is_claimed_once_across_pools(postgres_dsn: str) -> None:
         assert two.status(box.id).recent == 1
         assert two.claim_recent(box.id) == (3,)
         assert one.status(box.id).recent == 0
+        one.append(box.id, [_msg("d"), _msg("e")])
+        one.expunge(box.id, [(1, 4)], only_deleted=False)
+        assert one.status(box.id).recent == 1
+        assert two.claim_recent(box.id) == (5,)
 
 
 def test_usage_sums_every_mailbox(store: PostgresStore, alice: AccountRef) -> None:
