@@ -632,6 +632,8 @@ class PostgresStore:
                 ).fetchone()
                 if row is None:
                     raise MailboxNotFound(f"no mailbox {old!r}")
+                # Sessions that know the mailbox by its old name hear of it too.
+                self._notify(conn, account.name, old)
                 self._notify(conn, account.name, new)
             self._notify(conn, account.name, None)
 

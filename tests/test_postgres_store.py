@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -365,3 +367,44 @@ def test_internal_dates_must_carry_a_zone(store: PostgresStore, alice: AccountRe
     with pytest.raises(ValueError):
         store.append(_inbox(store, alice), [naive])
     assert store.messages(_inbox(store, alice)) == []
+
+
+_APPENDER = """
+import sys
+from datetime import datetime, timezone
+from argon2 import PasswordHasher
+from imap_sansio.adapters.postgres import PostgresStore, NewMessage
+
+store = PostgresStore(sys.argv[1], password_hasher=PasswordHasher(time_cost=1, memory_cost=1024,
+                                                                  parallelism=1))
+date = datetime(2024, 1, 1, tzinfo=timezone.utc)
+for n in range(1, 100000):
+    data = b"message %d" % n
+    uid = store.append(int(sys.argv[2]), [NewMessage(data=data, flags=frozenset(),
+                                                     internal_date=date)]).uids[0]
+    print(uid, n, flush=True)  # acknowledged: the commit has returned
+"""
+
+
+def test_killing_a_writer_loses_no_acknowledged_append(postgres_dsn: str) -> None:
+    with _open(postgres_dsn) as store:
+        account = store.set_account("alice", Secret("pw"))
+        (box,) = store.create_mailboxes(account, [NewMailbox(name="INBOX")])
+        writer = subprocess.Popen(
+            [sys.executable, "-c", _APPENDER, postgres_dsn, str(box.id)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert writer.stdout is not None
+        acknowledged = [writer.stdout.readline() for _ in range(30)]
+        writer.kill()  # SIGKILL, mid-stream
+        acknowledged += writer.stdout.readlines()
+        writer.wait()
+        pairs = [tuple(map(int, line.split())) for line in acknowledged if line.strip()]
+        assert [uid for uid, _ in pairs] == list(range(1, len(pairs) + 1))
+        stored = store.messages(box.id)
+        # Every acknowledged append is there; at most the one in flight beyond.
+        assert [m.uid for m in stored][: len(pairs)] == [uid for uid, _ in pairs]
+        assert len(stored) in (len(pairs), len(pairs) + 1)
+        for uid, n in pairs:
+            assert store.read_body(box.id, uid) == b"message %d" % n
