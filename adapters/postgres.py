@@ -305,8 +305,8 @@ class PostgresStore:
         auto_migrate: bool = True,
         name: str | None = None,
     ) -> None:
-        self.dsn = dsn
         self._hasher = password_hasher
+        self._dummy_hash: str | None = None
         options = (
             f"-c statement_timeout={int(statement_timeout * 1000)}"
             f" -c idle_in_transaction_session_timeout={int(statement_timeout * 3000)}"
@@ -467,7 +467,12 @@ class PostgresStore:
             read_only=True,
         )
         # An unknown user costs a hash too, so timing does not tell users apart.
-        stored = row[1] if row else _dummy_hash(hasher)
+        if row is None:
+            if self._dummy_hash is None:
+                self._dummy_hash = hasher.hash("not anyone's password")
+            stored: str = self._dummy_hash
+        else:
+            stored = row[1]
         try:
             hasher.verify(stored, password.reveal())
         except (VerificationError, InvalidHashError):
@@ -708,6 +713,8 @@ class PostgresStore:
 
     def append(self, mailbox_id: int, messages: Sequence[NewMessage]) -> AppendOutcome:
         """Store messages atomically (MULTIAPPEND, RFC 3502), consecutive UIDs, one modseq."""
+        if not messages:
+            raise ValueError("nothing to append")
         for message in messages:
             if message.internal_date.utcoffset() is None:
                 raise ValueError("internal dates must be timezone-aware datetimes")
@@ -1121,13 +1128,3 @@ class PostgresStore:
             )
 
         return self._run(work)
-
-
-_DUMMY_HASHES: dict[int, str] = {}
-
-
-def _dummy_hash(hasher: PasswordHasher) -> str:
-    key = id(hasher)
-    if key not in _DUMMY_HASHES:
-        _DUMMY_HASHES[key] = hasher.hash("not a password of anyone")
-    return _DUMMY_HASHES[key]
