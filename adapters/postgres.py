@@ -532,6 +532,14 @@ class PostgresStore:
         # RENAME of the same names sees the other's result, not half of it.
         conn.execute("UPDATE accounts SET list_changed_at = now() WHERE id = %s", (account.id,))
 
+    @staticmethod
+    def _remember_name(conn: Conn, account: AccountRef, name: str, uidvalidity: int) -> None:
+        conn.execute(
+            "INSERT INTO mailbox_names AS n VALUES (%s, %s, %s) ON CONFLICT (account_id, name)"
+            " DO UPDATE SET uidvalidity = greatest(n.uidvalidity, EXCLUDED.uidvalidity)",
+            (account.id, name, uidvalidity),
+        )
+
     def create_mailboxes(
         self, account: AccountRef, specs: Sequence[NewMailbox]
     ) -> list[MailboxRow]:
@@ -564,6 +572,7 @@ class PostgresStore:
                 ).fetchone()
                 assert row is not None
                 created.append(_mailbox(row))
+                self._remember_name(conn, account, spec.name, created[-1].uidvalidity)
             self._notify(conn, account.name, None)
             return created
 
@@ -601,13 +610,15 @@ class PostgresStore:
                 conn.execute("DELETE FROM mailboxes WHERE id = %s", (row[0],))
                 self._drop_bodies(conn, counts)
                 if keep_as_noselect:
-                    conn.execute(
+                    kept = conn.execute(
                         "WITH v AS (UPDATE accounts SET next_uidvalidity = next_uidvalidity + 1"
                         "  WHERE id = %s RETURNING next_uidvalidity - 1 AS uidvalidity)"
                         " INSERT INTO mailboxes (account_id, name, selectable, uidvalidity)"
-                        " SELECT %s, %s, false, uidvalidity FROM v",
+                        " SELECT %s, %s, false, uidvalidity FROM v RETURNING uidvalidity",
                         (account.id, account.id, name),
-                    )
+                    ).fetchone()
+                    assert kept is not None
+                    self._remember_name(conn, account, name, kept[0])
                 self._notify(conn, account.name, name)
             self._notify(conn, account.name, None)
 
@@ -616,7 +627,10 @@ class PostgresStore:
     def rename_mailboxes(self, account: AccountRef, pairs: Sequence[tuple[str, str]]) -> None:
         """Rename a set of mailboxes atomically (a subtree is the caller's list).
 
-        Mailboxes keep their id, UIDVALIDITY and messages.  A target name held
+        Mailboxes keep their id, UIDVALIDITY and messages, except that a
+        target name that once had a larger UIDVALIDITY gives the mailbox a
+        new one (RFC 3501 2.3.1.1: the client's cached UIDs of that name
+        must not be taken for this mailbox's).  A target name held
         by a non-selectable row that is not itself renamed away replaces it;
         any other clash raises :class:`MailboxExists` and nothing changes.
         """
@@ -630,13 +644,22 @@ class PostgresStore:
                     " AND NOT selectable AND name <> ALL(%s)",
                     (account.id, new, olds),
                 )
+                # A name whose past UIDVALIDITY is larger than the mailbox's
+                # (another mailbox had it) needs a new one (RFC 3501 2.3.1.1).
                 row = conn.execute(
-                    "UPDATE mailboxes SET name = %s, updated_at = now()"
-                    " WHERE account_id = %s AND name = %s RETURNING id",
-                    (new, account.id, old),
+                    "WITH v AS (UPDATE accounts SET next_uidvalidity = next_uidvalidity + 1"
+                    "  WHERE id = %s AND EXISTS (SELECT 1 FROM mailbox_names n, mailboxes m"
+                    "   WHERE n.account_id = %s AND n.name = %s AND m.account_id = %s"
+                    "   AND m.name = %s AND n.uidvalidity > m.uidvalidity)"
+                    "  RETURNING next_uidvalidity - 1 AS uidvalidity)"
+                    " UPDATE mailboxes SET name = %s, updated_at = now(),"
+                    "  uidvalidity = coalesce((SELECT uidvalidity FROM v), uidvalidity)"
+                    " WHERE account_id = %s AND name = %s RETURNING uidvalidity",
+                    (account.id, account.id, new, account.id, old, new, account.id, old),
                 ).fetchone()
                 if row is None:
                     raise MailboxNotFound(f"no mailbox {old!r}")
+                self._remember_name(conn, account, new, row[0])
                 # Sessions that know the mailbox by its old name hear of it too.
                 self._notify(conn, account.name, old)
                 self._notify(conn, account.name, new)

@@ -78,6 +78,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX mailboxes_updated ON mailboxes (updated_at);
 
+    -- The largest UIDVALIDITY each name ever had, so that a mailbox renamed
+    -- onto a name with a larger past gets a new one (RFC 3501 2.3.1.1).
+    CREATE TABLE mailbox_names (
+        account_id bigint NOT NULL REFERENCES accounts ON DELETE CASCADE,
+        name text NOT NULL,
+        uidvalidity bigint NOT NULL,
+        PRIMARY KEY (account_id, name)
+    );
+
     CREATE TABLE subscriptions (
         account_id bigint NOT NULL REFERENCES accounts ON DELETE CASCADE,
         name text NOT NULL,

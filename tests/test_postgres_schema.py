@@ -14,7 +14,15 @@ from imap_sansio.adapters.postgres_schema import (
     schema_version,
 )
 
-_TABLES = {"accounts", "mailboxes", "subscriptions", "bodies", "messages", "changes"}
+_TABLES = {
+    "accounts",
+    "mailboxes",
+    "mailbox_names",
+    "subscriptions",
+    "bodies",
+    "messages",
+    "changes",
+}
 
 
 def _tables(dsn: str) -> set[str]:

@@ -262,6 +262,21 @@ def test_create_delete_and_rename_are_atomic(store: PostgresStore, alice: Accoun
     assert names() == [("Archive", True), ("INBOX", True)]
 
 
+def test_a_rename_onto_a_name_with_a_larger_past_gets_a_new_uidvalidity(
+    store: PostgresStore, alice: AccountRef
+) -> None:
+    old, gone = store.create_mailboxes(alice, [NewMailbox(name="old"), NewMailbox(name="X")])
+    store.delete_mailboxes(alice, ["X"])
+    store.rename_mailboxes(alice, [("old", "X")])
+    renamed = store.mailbox(alice, "X")
+    assert renamed.id == old.id
+    assert renamed.uidvalidity > gone.uidvalidity
+    # Back and forth keeps it: the names' pasts are this mailbox's own.
+    store.rename_mailboxes(alice, [("X", "Y")])
+    store.rename_mailboxes(alice, [("Y", "X")])
+    assert store.mailbox(alice, "X").uidvalidity == renamed.uidvalidity
+
+
 def test_subscriptions_outlive_their_mailbox(store: PostgresStore, alice: AccountRef) -> None:
     store.set_subscribed(alice, "Archive", True)
     store.set_subscribed(alice, "Future", True)
