@@ -64,7 +64,9 @@ __all__ = [
     "MessageMeta",
     "NewMailbox",
     "NewMessage",
+    "OverQuota",
     "PostgresStore",
+    "Quota",
     "StoreError",
     "StoreOutcome",
     "StoreUnavailable",
@@ -110,6 +112,10 @@ class MailboxNotFound(StoreError):
 
 class MailboxExists(StoreError):
     """A mailbox of that name already exists."""
+
+
+class OverQuota(StoreError):
+    """The account's limit would be exceeded (RFC 9208: ``NO [OVERQUOTA]``)."""
 
 
 # ---------------------------------------------------------------------------
@@ -207,6 +213,17 @@ class Usage:
 
     messages: int
     size: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Quota:
+    """Account limits checked by APPEND and COPY (None: no limit).
+
+    ``size`` is in octets (RFC 9208 STORAGE limit x 1024).
+    """
+
+    messages: int | None = None
+    size: int | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -734,8 +751,43 @@ class PostgresStore:
         )
         return row[0] if row else None
 
-    def append(self, mailbox_id: int, messages: Sequence[NewMessage]) -> AppendOutcome:
-        """Store messages atomically (MULTIAPPEND, RFC 3502), consecutive UIDs, one modseq."""
+    @staticmethod
+    def _lock_usage(conn: Conn, mailbox_id: int) -> tuple[int, int]:
+        """Lock the account owning the mailbox; returns its (messages, size).
+
+        The account row is locked before any mailbox row (the order every
+        writer keeps), so two quota-checked writes to two mailboxes of one
+        account cannot both pass.
+        """
+        row = conn.execute(
+            "SELECT a.id FROM accounts a JOIN mailboxes m ON m.account_id = a.id"
+            " WHERE m.id = %s FOR NO KEY UPDATE OF a",
+            (mailbox_id,),
+        ).fetchone()
+        if row is None:
+            raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
+        used = conn.execute(
+            "SELECT coalesce(sum(messages), 0), coalesce(sum(size), 0)"
+            " FROM mailboxes WHERE account_id = %s",
+            (row[0],),
+        ).fetchone()
+        assert used is not None
+        return int(used[0]), int(used[1])
+
+    @staticmethod
+    def _check_quota(quota: Quota, used: tuple[int, int], messages: int, size: int) -> None:
+        if quota.messages is not None and used[0] + messages > quota.messages:
+            raise OverQuota("message count limit reached")
+        if quota.size is not None and used[1] + size > quota.size:
+            raise OverQuota("storage limit reached")
+
+    def append(
+        self, mailbox_id: int, messages: Sequence[NewMessage], *, quota: Quota | None = None
+    ) -> AppendOutcome:
+        """Store messages atomically (MULTIAPPEND, RFC 3502), consecutive UIDs, one modseq.
+
+        With ``quota``, the account's totals are checked under its row lock.
+        """
         if not messages:
             raise ValueError("nothing to append")
         for message in messages:
@@ -750,6 +802,8 @@ class PostgresStore:
         n = len(messages)
 
         def work(conn: Conn) -> AppendOutcome:
+            if quota is not None:
+                self._check_quota(quota, self._lock_usage(conn, mailbox_id), n, size)
             # The row lock, held to commit, orders UIDs and modseqs as commits.
             row = conn.execute(
                 "UPDATE mailboxes m SET uidnext = m.uidnext + %s,"
@@ -1019,7 +1073,13 @@ class PostgresStore:
         return self._run(work)
 
     def copy(
-        self, mailbox_id: int, uids: UidRanges, destination_id: int, *, move: bool = False
+        self,
+        mailbox_id: int,
+        uids: UidRanges,
+        destination_id: int,
+        *,
+        move: bool = False,
+        quota: Quota | None = None,
     ) -> CopyOutcome:
         """COPY (or MOVE, RFC 6851) the existing messages among ``uids``.
 
@@ -1029,10 +1089,14 @@ class PostgresStore:
         """
 
         def work(conn: Conn) -> CopyOutcome:
+            # MOVE within an account adds nothing to its totals.
+            used = self._lock_usage(conn, destination_id) if quota and not move else None
             locked = {}
             for mid in sorted({mailbox_id, destination_id}):
                 locked[mid] = self._lock_mailbox(conn, mid)
             rows = self._select(conn, mailbox_id, uids, ", body")
+            if quota is not None and used is not None:
+                self._check_quota(quota, used, len(rows), sum(row[5] for row in rows))
             dest = locked[destination_id]
             if not rows:
                 return CopyOutcome(uidvalidity=dest[1], uid_map=())

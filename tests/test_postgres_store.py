@@ -19,7 +19,9 @@ from imap_sansio.adapters.postgres import (
     MailboxNotFound,
     NewMailbox,
     NewMessage,
+    OverQuota,
     PostgresStore,
+    Quota,
     StoreUnavailable,
 )
 
@@ -301,6 +303,45 @@ def test_recent_is_claimed_once_across_pools(postgres_dsn: str) -> None:
         one.expunge(box.id, [(1, 4)], only_deleted=False)
         assert one.status(box.id).recent == 1
         assert two.claim_recent(box.id) == (5,)
+
+
+def test_quota_holds_under_concurrent_appends_to_two_mailboxes(postgres_dsn: str) -> None:
+    with _open(postgres_dsn) as one, _open(postgres_dsn) as two:
+        account = one.set_account("alice", Secret("pw"))
+        boxes = one.create_mailboxes(account, [NewMailbox(name="A"), NewMailbox(name="B")])
+        limit = Quota(messages=3, size=None)
+        one.append(boxes[0].id, [_msg("first")], quota=limit)
+        outcomes: list[str] = []
+        start = threading.Barrier(4)
+
+        def append(store: PostgresStore, box: int) -> None:
+            start.wait()
+            try:
+                store.append(box, [_msg("more")], quota=limit)
+                outcomes.append("ok")
+            except OverQuota:
+                outcomes.append("over")
+
+        threads = [
+            threading.Thread(target=append, args=(store, box.id))
+            for store in (one, two)
+            for box in boxes
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["ok", "ok", "over", "over"]
+        assert one.usage(account).messages == 3
+        with pytest.raises(OverQuota):
+            one.copy(boxes[0].id, [(1, 10)], boxes[1].id, quota=limit)
+        # MOVE within the account adds nothing: allowed at the limit.
+        in_a = [m.uid for m in one.messages(boxes[0].id)]
+        moved = one.copy(boxes[0].id, [(1, 10)], boxes[1].id, move=True, quota=limit)
+        assert [source for source, _ in moved.uid_map] == in_a
+        storage = Quota(size=len(b"first") + 2 * len(b"more"))
+        with pytest.raises(OverQuota):
+            one.append(boxes[0].id, [_msg("x")], quota=storage)
 
 
 def test_usage_sums_every_mailbox(store: PostgresStore, alice: AccountRef) -> None:
