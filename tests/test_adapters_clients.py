@@ -19,16 +19,7 @@ from _adapter_harness import running_server
 from imap_sansio.adapters import ServerOptions
 from imap_sansio.adapters.cli import wall_clock
 
-try:
-    from imap_sansio.server import IMAPServer, MemoryBackend
-except Exception:  # the server layer is not written yet
-    IMAPServer = MemoryBackend = None
-
-pytestmark = pytest.mark.skipif(
-    IMAPServer is None,
-    reason="imap_sansio.server.IMAPServer / MemoryBackend are not importable yet "
-    "(server layer in progress); these tests follow 'Contract: server connections'",
-)
+from imap_sansio.server import IMAPServer, MemoryBackend
 
 USER, PASSWORD = "alice", "wonderland"
 MESSAGE = (

@@ -25,15 +25,7 @@ from _adapter_harness import RUNTIMES, Client, running_server
 from imap_sansio.adapters import ServerOptions, server_ssl_context
 from imap_sansio.adapters.cli import wall_clock
 
-try:
-    from imap_sansio.server import IMAPServer, MemoryBackend
-except Exception:  # the server layer is not written yet
-    IMAPServer = MemoryBackend = None
-
-pytestmark = pytest.mark.skipif(
-    IMAPServer is None,
-    reason="imap_sansio.server.IMAPServer / MemoryBackend are not importable yet",
-)
+from imap_sansio.server import IMAPServer, MemoryBackend
 
 FAST = ServerOptions(shutdown_grace=2.0)
 

@@ -1,6 +1,6 @@
 """Dovecot's imaptest conformance scripts, played against IMAPServer(MemoryBackend).
 
-Each script in ``shared/conformance/imaptest/`` (not ``broken/``) is one test:
+Each script in ``tests/data/imaptest/`` (not ``broken/``) is one test:
 it passes, fails with imaptest's own description of the first difference,
 or is skipped naming the capabilities the server does not advertise.
 """
@@ -14,17 +14,6 @@ from imap_sansio.server import IMAPServer, MemoryBackend
 from imap_sansio.testing.imaptest import parse_mbox, parse_script, run_script
 
 SCRIPTS = paths.IMAPTEST
-_NOT_SCRIPTS = {"FORMAT.md", "LICENSE.COPYING", "LICENSE.COPYING.MIT", "default.mbox"}
-
-
-def _script_names() -> list[str]:
-    if not SCRIPTS.is_dir():
-        return []
-    return sorted(
-        p.name
-        for p in SCRIPTS.iterdir()
-        if p.is_file() and p.suffix != ".mbox" and p.name not in _NOT_SCRIPTS
-    )
 
 
 #: Scripts where our reading of the script format, not the server, is in
@@ -44,7 +33,7 @@ def _params() -> list[object]:
         pytest.param(n, marks=pytest.mark.xfail(reason=_RUNNER_GAPS[n], strict=True))
         if n in _RUNNER_GAPS
         else n
-        for n in _script_names()
+        for n in paths.imaptest_scripts()
     ]
 
 
@@ -149,11 +138,8 @@ def test_multiline_literals_keep_crlf_and_literal8_keeps_the_file_bytes() -> Non
 
 
 def test_every_script_and_mbox_parses() -> None:
-    names = _script_names()
-    if not names:
-        pytest.skip("imaptest scripts not found")
-    for name in names:
+    for name in paths.imaptest_scripts():
         script = parse_script((SCRIPTS / name).read_bytes(), name=name)
         assert script.groups, name
-    for path in SCRIPTS.glob("*.mbox"):
+    for path in paths.imaptest_mboxes():
         assert parse_mbox(path.read_bytes()), path.name

@@ -1,7 +1,7 @@
 """Dovecot's imaptest scripts for SEARCH, ESEARCH, SORT and THREAD.
 
 A small runner for the script subset these commands need (see
-``shared/conformance/imaptest/FORMAT.md``): one connection, state
+``tests/data/imaptest/FORMAT.md``): one connection, state
 ``selected``, ``ok``/``no``/``bad`` commands followed by the untagged lines
 that must appear (extra untagged lines are allowed), ``$variables``.  The
 messages come from the script's ``.mbox``, appended with the internal date of
@@ -217,7 +217,7 @@ def test_every_key_answers_ok_over_all_imaptest_messages() -> None:
     # "nil" fixtures): no key, sort criterion or threading may fail on one.
     backend = MemoryBackend(users={"user": "pass"})
     account = backend.account("user")
-    for mbox in sorted(IMAPTEST.glob("*.mbox")):
+    for mbox in paths.imaptest_mboxes():
         for when, data in read_mbox(mbox):
             account.append("INBOX", data, internal_date=when)
     errors: list[BaseException] = []
