@@ -1,4 +1,4 @@
-"""The ``imap_server`` fixture of the pytest plugin, over the toy server."""
+"""The ``imap_server`` fixture of the pytest plugin, with a factory of its user."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from collections.abc import Callable
 
 import pytest
 from _adapter_harness import Client
-from _fake_imap_server import FakeServer
 from imap_sansio.adapters import IMAPServerLike
+from imap_sansio.adapters.cli import wall_clock
 from imap_sansio.adapters.pytest_plugin import IMAPTestServer
+
+from imap_sansio.server import IMAPServer, MemoryBackend
 
 
 @pytest.fixture
@@ -18,7 +20,7 @@ def imap_server_users() -> dict[str, str]:
 
 @pytest.fixture
 def imap_server_factory(imap_server_users: dict[str, str]) -> Callable[[], IMAPServerLike]:
-    return lambda: FakeServer(dict(imap_server_users))
+    return lambda: IMAPServer(MemoryBackend(users=imap_server_users), clock=wall_clock)
 
 
 def test_fixture_serves_on_a_loopback_port(imap_server: IMAPTestServer) -> None:
