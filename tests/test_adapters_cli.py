@@ -191,18 +191,37 @@ def test_cli_tls_starttls_and_implicit(tmp_path: Path) -> None:
         assert process.wait(10) == 0
 
 
-def test_default_runtime_falls_back_to_threads_without_anyio(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_default_runtime_falls_back_to_threads_without_anyio() -> None:
     """The README's quick start installs no extras: the server must still start."""
-    import importlib.util
-
     from imap_sansio.adapters import cli
 
     assert cli.default_runtime() == "asyncio"
-    real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "anyio" else real(name, *a)
-    )
-    assert cli.default_runtime() == "threads"
     assert cli.build_parser().parse_args(["serve"]).runtime is None
+    process = subprocess.Popen(
+        [
+            PYTHON,
+            "-c",
+            "import sys; sys.modules['anyio'] = None\n"
+            "from imap_sansio.adapters.cli import main\n"
+            "main(['serve', '--port', '0', '--factory', '_cli_factory:make_server'])",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert "(runtime threads)" in first, first + (
+            process.stderr.read() if process.stderr else ""
+        )
+        port = int(re.search(r"IMAP on 127\.0\.0\.1:(\d+)", first)[1])  # type: ignore[index]
+        with Client(port) as client:
+            assert client.line().startswith(b"* OK [CAPABILITY IMAP4rev1 ")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
