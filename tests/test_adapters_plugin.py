@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -41,3 +43,40 @@ def test_helper_clients_are_not_counted(imap_server: IMAPTestServer) -> None:
     client.noop()
     client.logout()
     assert imap_server.commands() == []
+
+
+def test_loading_the_plugin_imports_nothing_heavy() -> None:
+    # pytest loads the entry point in every run wherever the package is
+    # installed: beyond pytest it imports only its own packages, all else waits
+    # for the fixture.
+    code = (
+        "import sys, pytest\n"
+        "before = set(sys.modules)\n"
+        "import imap_sansio.adapters.pytest_plugin\n"
+        "print(*sorted(set(sys.modules) - before))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "imap_sansio",
+        "imap_sansio.adapters",
+        "imap_sansio.adapters.pytest_plugin",
+    ]
+
+
+def test_lazy_public_names_are_all_there() -> None:
+    import imap_sansio.adapters
+    import imap_sansio.adapters.pytest_plugin as plugin
+
+    import imap_sansio
+
+    for package in (imap_sansio, imap_sansio.adapters):
+        assert set(package.__all__) == set(package._HOMES), package.__name__
+        assert set(package.__all__) <= set(dir(package))
+        for name in package.__all__:
+            assert getattr(package, name) is not None
+    assert plugin.IMAPTestServer.__name__ == "IMAPTestServer"
+    with pytest.raises(AttributeError):
+        imap_sansio.NoSuchName  # noqa: B018
