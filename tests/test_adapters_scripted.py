@@ -9,6 +9,7 @@ Everything else is tested against the real server in
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 
@@ -88,6 +89,8 @@ def test_paused_connection_is_not_read_from(runtime: str, scripted: ScriptedServ
         client.line()
         login(client)
         assert client.command(b"h", b"XHOLD") == [b"h OK holding\r\n"]
+        # A small send buffer: the socket fills after fewer commands.
+        client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
         client.sock.setblocking(False)
         command = b"n NOOP\r\n"
         sent = 0
