@@ -109,7 +109,7 @@ class ScriptedConnection:
         self._buffer = bytearray()
         self._out = bytearray()
         self._literal: tuple[bytes, int] | None = None  # (command line, size)
-        self._out += b"* OK [CAPABILITY " + self._capabilities() + b"] fake ready\r\n"
+        self._out += b"* OK [CAPABILITY " + self._capabilities() + b"] scripted ready\r\n"
 
     # contract ---------------------------------------------------------------
 
@@ -167,7 +167,7 @@ class ScriptedConnection:
             self._out += b"* BYE " + text.encode() + b"\r\n"
             self.closed = True
 
-    # the toy ------------------------------------------------------------------
+    # the scripted protocol ----------------------------------------------------
 
     def _capabilities(self) -> bytes:
         caps = [b"IMAP4rev1", b"IDLE", b"LITERAL+"]
