@@ -505,28 +505,33 @@ def test_keyword_from_another_session_is_announced_before_fetch_uses_it() -> Non
     Dovecot's imaptest in stress mode reported "Keyword used without being in
     FLAGS" when FETCH sent another session's new keyword first.
     """
+    system = "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
+    four = f"* FLAGS ({system} $Label4)"
+    four_ok = f"* OK [PERMANENTFLAGS ({system} $Label4 \\*)] Flags permitted"
+    five = f"* FLAGS ({system} $Label4 $Label5)"
+    five_ok = f"* OK [PERMANENTFLAGS ({system} $Label4 $Label5 \\*)] Flags permitted"
     play(
         _server_with(2),
         _open("1", 2)
         + _open("2", 2)
-        + """
+        + f"""
         C2: b1 STORE 1 +FLAGS.SILENT ($Label4)
-        S2: * FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label4)
-        S2: * OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label4 \\*)] Flags permitted
+        S2: {four}
+        S2: {four_ok}
         S2: b1 OK STORE completed
         C1: a1 FETCH 1 (FLAGS)
-        S1: * FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label4)
-        S1: * OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label4 \\*)] Flags permitted
+        S1: {four}
+        S1: {four_ok}
         S1: * 1 FETCH (FLAGS ($Label4 \\Recent))
         S1: a1 OK FETCH completed
         C1: a2 STORE 2 +FLAGS ($Label5)
-        S1: * FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label4 $Label5)
-        S1: * OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label4 $Label5 \\*)] Flags permitted
+        S1: {five}
+        S1: {five_ok}
         S1: * 2 FETCH (FLAGS ($Label5 \\Recent))
         S1: a2 OK STORE completed
         C2: b2 UID STORE 2 +FLAGS (\\Seen)
-        S2: * FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label4 $Label5)
-        S2: * OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label4 $Label5 \\*)] Flags permitted
+        S2: {five}
+        S2: {five_ok}
         S2: * 2 FETCH (FLAGS ($Label5 \\Seen) UID 2)
         S2: b2 OK STORE completed
         """,
