@@ -27,6 +27,7 @@ its mailbox across renames, and a deleted mailbox raises
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import Counter
@@ -270,12 +271,17 @@ def _mailbox(row: Sequence[Any]) -> MailboxRow:
 _MESSAGE_COLUMNS = "uid, modseq, flags, internal_date, date_offset, size"
 
 
+@functools.lru_cache(maxsize=256)
+def _zone(offset: int) -> timezone:
+    return timezone(timedelta(seconds=offset))
+
+
 def _message(row: Sequence[Any]) -> MessageMeta:
     return MessageMeta(
         uid=row[0],
         modseq=row[1],
         flags=frozenset(row[2]),
-        internal_date=row[3].astimezone(timezone(timedelta(seconds=row[4]))),
+        internal_date=row[3].astimezone(_zone(row[4])),
         size=row[5],
     )
 
@@ -855,7 +861,8 @@ class PostgresStore:
         """Message rows (``_MESSAGE_COLUMNS`` + ``extra``) in the ranges, ascending UID.
 
         One index range scan per range: the cost follows the answer, not the
-        mailbox.
+        mailbox.  (``OFFSET 0`` keeps the subquery a per-range probe; flattened
+        into a join it may be planned as a scan of the whole mailbox.)
         """
         if uids is None:
             return conn.execute(
@@ -867,7 +874,7 @@ class PostgresStore:
         return conn.execute(
             f"SELECT {_MESSAGE_COLUMNS}{extra} FROM unnest(%s::bigint[], %s::bigint[]) r(lo, hi)"
             " CROSS JOIN LATERAL (SELECT * FROM messages WHERE mailbox_id = %s"
-            " AND uid BETWEEN r.lo AND r.hi) m ORDER BY uid",
+            " AND uid BETWEEN r.lo AND r.hi OFFSET 0) m ORDER BY uid",
             (lows, highs, mailbox_id),
         ).fetchall()
 
@@ -1173,7 +1180,10 @@ class PostgresStore:
                     "  WHERE mailbox_id = %s AND modseq > %s GROUP BY uid)"
                     " SELECT c.born, c.gone, c.uid, m.modseq, m.flags, m.internal_date,"
                     " m.date_offset, m.size"
-                    " FROM c LEFT JOIN messages m ON m.mailbox_id = %s AND m.uid = c.uid"
+                    # LIMIT keeps the lookup a per-change index probe: a plain
+                    # join may be planned as a scan of the whole mailbox.
+                    " FROM c LEFT JOIN LATERAL (SELECT * FROM messages"
+                    "  WHERE mailbox_id = %s AND uid = c.uid LIMIT 1) m ON true"
                     " ORDER BY c.uid",
                     (mailbox_id, modseq, mailbox_id),
                 ).fetchall()
