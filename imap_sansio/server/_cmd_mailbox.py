@@ -162,8 +162,10 @@ def create(session: ServerConnection, command: Create) -> None:
         # RFC 6154 3: special-use attributes are flags, so case-insensitive.
         uses = tuple(_SPECIAL_USE_BY_LOWER.get(use.lower(), use) for use in command.special_use)
         unknown = sorted(set(uses) - SPECIAL_USE_ATTRIBUTES)
-        if unknown or not isinstance(account, SpecialUseCreateAccount):
-            # RFC 6154 3: "it MUST NOT create the mailbox" and SHOULD say USEATTR.
+        # RFC 6154 3: "it MUST NOT create the mailbox" and SHOULD say USEATTR.
+        if unknown:
+            raise ImapNo(f"Unsupported special-use attribute {unknown[0]}", "USEATTR")
+        if not isinstance(account, SpecialUseCreateAccount):
             raise ImapNo("Special-use attributes cannot be assigned here", "USEATTR")
         account.create_special_use_mailbox(name, uses)
     _create_superiors(account, name)
