@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 
 import pytest
 
@@ -111,9 +111,7 @@ class BackendContract:
         assert alice.username == "alice"
         assert _names(alice) == {"INBOX": True}
 
-    def test_authenticate_says_nothing_about_which_part_was_wrong(
-        self, backend: Backend
-    ) -> None:
+    def test_authenticate_says_nothing_about_which_part_was_wrong(self, backend: Backend) -> None:
         with pytest.raises(AuthenticationFailed) as wrong:
             backend.authenticate("alice", Secret("Secret"))
         with pytest.raises(AuthenticationFailed) as unknown:
@@ -123,9 +121,7 @@ class BackendContract:
         with pytest.raises(ImapNo, check=lambda e: e.code == "AUTHORIZATIONFAILED"):
             backend.authenticate("alice", Secret("secret"), authzid="root")
 
-    def test_password_is_in_no_repr(
-        self, backend: Backend, alice: Account, inbox: Mailbox
-    ) -> None:
+    def test_password_is_in_no_repr(self, backend: Backend, alice: Account, inbox: Mailbox) -> None:
         for thing in (backend, alice, inbox):
             assert "secret" not in repr(thing)
 
@@ -271,9 +267,7 @@ class BackendContract:
         assert inbox.message_bytes(1) is None
         assert inbox.expunge() == ()
 
-    def test_uid_collections_are_never_materialised(
-        self, alice: Account, inbox: Mailbox
-    ) -> None:
+    def test_uid_collections_are_never_materialised(self, alice: Account, inbox: Mailbox) -> None:
         _fill(alice, 4)
         assert [m.uid for m in inbox.messages(_HugeUidSet())] == [2, 3, 4]
         assert [m.uid for m in inbox.messages(range(3, 2**32))] == [3, 4]
@@ -282,9 +276,7 @@ class BackendContract:
 
     # -- modseqs, tombstones, \Recent, notifications ------------------------------
 
-    def test_changes_since_after_every_kind_of_change(
-        self, alice: Account, inbox: Mailbox
-    ) -> None:
+    def test_changes_since_after_every_kind_of_change(self, alice: Account, inbox: Mailbox) -> None:
         _fill(alice, 3)
         start = inbox.status().highest_modseq
         nothing = inbox.changes_since(start)
@@ -323,6 +315,25 @@ class BackendContract:
         changes = inbox.changes_since(start)
         assert [m.uid for m in changes.new] == [3]
         assert (changes.changed, changes.expunged) == ((), ())
+
+    def test_a_flag_change_then_expunge_is_only_an_expunge(
+        self, alice: Account, inbox: Mailbox
+    ) -> None:
+        _fill(alice, 2)
+        start = inbox.status().highest_modseq
+        inbox.store_flags([1], StoreAction.ADD, ["\\Flagged"])
+        inbox.store_flags([1], StoreAction.ADD, ["\\Deleted"])
+        inbox.expunge()
+        changes = inbox.changes_since(start)
+        assert (changes.new, changes.changed, changes.expunged) == ((), (), (1,))
+
+    def test_a_new_message_with_changed_flags_is_new(self, alice: Account, inbox: Mailbox) -> None:
+        start = inbox.status().highest_modseq
+        _fill(alice, 1)
+        inbox.store_flags([1], StoreAction.ADD, ["\\Seen"])
+        changes = inbox.changes_since(start)
+        assert [(m.uid, m.flags) for m in changes.new] == [(1, frozenset({"\\Seen"}))]
+        assert changes.changed == ()
 
     def test_listeners_hear_every_change(self, backend: Backend, alice: Account) -> None:
         heard: list[ChangeNotice] = []
@@ -448,8 +459,15 @@ class BackendContract:
         alice.subscribe("not/yet")
         alice.unsubscribe("INBOX")
         alice.unsubscribe("never")
+        # RFC 3501 6.3.6: the server "MUST NOT unilaterally remove" a subscription.
         alice.delete_mailbox("Sent")
         assert alice.subscriptions() == (start - {"INBOX"}) | {"Sent", "not/yet"}
+        # RFC 9051 6.3.6: "renaming a mailbox doesn't update subscription information".
+        alice.create_mailbox("X")
+        alice.subscribe("X")
+        alice.rename_mailboxes({"X": "Y"})
+        assert "X" in alice.subscriptions()
+        assert "Y" not in alice.subscriptions()
 
     # -- optional protocols ------------------------------------------------------
 
@@ -508,24 +526,24 @@ class BackendContract:
             folder.status()
 
     def test_concurrent_appends_get_unique_ascending_uids(self, backend: Backend) -> None:
-        serialise = contextlib.nullcontext() if self.thread_safe else threading.Lock()
+        # A lock per call when the backend wants its callers to serialise.
+        serialise: contextlib.AbstractContextManager[object] = (
+            contextlib.nullcontext() if self.thread_safe else threading.Lock()
+        )
         results: dict[int, list[int]] = {}
         errors: list[BaseException] = []
 
-        def call(function: Callable[[], _T]) -> _T:
-            with serialise:
-                return function()
-
         def writer(n: int) -> None:
+            mine = results.setdefault(n, [])
             try:
-                account = call(lambda: backend.authenticate("alice", Secret("secret")))
-                mine = results.setdefault(n, [])
+                with serialise:
+                    account = backend.authenticate("alice", Secret("secret"))
                 for i in range(30):
-                    data = b"%d-%d\r\n" % (n, i)
-                    result = call(lambda: account.append("INBOX", data, internal_date=DATE))
-                    mine.append(result.uid)
-                    mailbox = call(lambda: account.select("INBOX"))
-                    call(lambda: mailbox.store_flags([result.uid], StoreAction.ADD, [f"w{n}"]))
+                    with serialise:
+                        uid = account.append("INBOX", b"%d-%d\r\n" % (n, i), internal_date=DATE).uid
+                    mine.append(uid)
+                    with serialise:
+                        account.select("INBOX").store_flags([uid], StoreAction.ADD, [f"w{n}"])
             except BaseException as exc:  # reported below, in the test's thread
                 errors.append(exc)
 
@@ -539,7 +557,7 @@ class BackendContract:
             assert uids == sorted(uids)  # each writer sees its UIDs ascend
         everything = sorted(uid for uids in results.values() for uid in uids)
         assert everything == list(range(1, 121))
-        inbox: Any = backend.authenticate("alice", Secret("secret")).select("INBOX")
+        inbox = backend.authenticate("alice", Secret("secret")).select("INBOX")
         infos = inbox.messages()
         assert [m.uid for m in infos] == everything
         assert len({inbox.message_bytes(m.uid) for m in infos}) == 120
