@@ -27,7 +27,6 @@ from .._commands import (
     Delete,
     GetQuota,
     GetQuotaRoot,
-    InvalidMailboxName,
     List,
     Lsub,
     Namespace,
@@ -297,9 +296,10 @@ def list_command(session: ServerConnection, command: List) -> None:
     status_items = command.return_status
     if status_items is not None:
         _check_status_items(status_items)
-    if isinstance(command.reference, InvalidMailboxName):
+    invalid = {name.text for name in command.invalid_names}
+    if command.reference in invalid:
         return  # RFC 3501 5.1.3: not modified UTF-7, so it names nothing
-    patterns = tuple(p for p in command.patterns if not isinstance(p, InvalidMailboxName))
+    patterns = tuple(p for p in command.patterns if p not in invalid)
     if command.extended:
         # RFC 5258 3: an extended LIST never treats "" as the request for
         # the delimiter; empty patterns are ignored for matching.
@@ -356,9 +356,7 @@ def list_command(session: ServerConnection, command: List) -> None:
 def lsub(session: ServerConnection, command: Lsub) -> None:
     """RFC 3501 6.3.9: subscribed names, ``\\Noselect`` for unsubscribed levels."""
     account = session.require_account()
-    if isinstance(command.reference, InvalidMailboxName) or isinstance(
-        command.pattern, InvalidMailboxName
-    ):
+    if command.invalid_names:
         return  # RFC 3501 5.1.3: not modified UTF-7, so it matches nothing
     for entry in lsub_entries(
         account.subscriptions(), account.list_mailboxes(), command.reference, command.pattern

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, TypeAlias
 
-from .._commands import Command, InvalidMailboxName
+from .._commands import Command
 from .._config import Config, Limits
 from .._connection import ConnectionState
 from .._events import (
@@ -188,16 +188,18 @@ def _check_mailbox_names(command: Command) -> Command:
     """The command with its mailbox names normalised (:func:`names.normalize`).
 
     RFC 3501 5.1.3: a name that is not valid modified UTF-7 names nothing.
-    The grammar hands such names on as :class:`InvalidMailboxName` (Dovecot's
+    The grammar lists such names in ``command.invalid_names`` (Dovecot's
     imaptest expects NO, not BAD): CREATE and RENAME cannot make one, other
-    commands find none.
+    commands find none.  (LIST and LSUB patterns are the handlers' business:
+    they match nothing.)
     """
-    normalized = {}
+    invalid = {name.text: name.reason for name in command.invalid_names}
+    normalized: dict[str, Any] = {}
     for field in ("mailbox", "new_mailbox"):
         value = getattr(command, field, None)
-        if isinstance(value, InvalidMailboxName):
+        if value in invalid:
             code = "CANNOT" if command.name in ("CREATE", "RENAME") else "NONEXISTENT"
-            raise ImapNo(f"Invalid mailbox name: {value.reason}", code)
+            raise ImapNo(f"Invalid mailbox name: {invalid[value]}", code)
         if isinstance(value, str) and names.normalize(value) != value:
             normalized[field] = names.normalize(value)
     return dataclasses.replace(command, **normalized) if normalized else command
