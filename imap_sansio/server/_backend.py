@@ -15,21 +15,34 @@ canonical spelling such as ``"\\Seen"``, and keywords), message bytes, and
 aware :class:`~datetime.datetime` internal dates passed in by the caller
 (nothing here reads the clock).
 
-The server owns the IMAP rules; a backend stores.  What arrives at a backend
-has been checked: names are normalised by :func:`imap_sansio.server.names.normalize`
-(``"INBOX"`` upper case) and, when they bring a mailbox into being, valid;
-flags are validated and canonical (:func:`normalize_flags`); messages are
-within :meth:`AppendLimitAccount.append_limit`.  The hierarchy rules (INBOX
-cannot be deleted or created, superior names are created first, a mailbox
-with inferiors leaves a ``\\Noselect`` level, a subtree moves with its
-name, RENAME INBOX moves the messages) are the server's: it computes what to
-do and calls the primitives below, each of which does exactly one thing.  A
-backend reports only what the store alone knows: a name that does not exist
-(:class:`NoSuchMailbox`; the server turns it into ``TRYCREATE`` where RFC
-3501 asks for it), a name that exists already (:class:`MailboxExists`, when
-another writer got there first), ``OVERQUOTA``, ``LIMIT``, ``USEATTR``.
-STORE's arithmetic is :meth:`StoreAction.apply`, which every backend calls
-(under its own lock or transaction) instead of writing it again.
+The server owns the IMAP rules; a backend stores.  What arrives at a
+backend has been checked: names are normalised by
+:func:`imap_sansio.server.names.normalize` (``"INBOX"`` upper case) and,
+when they bring a mailbox into being, valid
+(:func:`imap_sansio.server.names.name_error`); flags are validated and
+canonical (:func:`normalize_flags`); messages are within
+:meth:`AppendLimitAccount.append_limit`.  The hierarchy rules are the
+server's: it computes what to do and calls primitives that each do exactly
+one thing.  So a backend author:
+
+* must make each call atomic on its own, and correct with other writers
+  (other account objects, threads, processes) between any two calls;
+* must compute STORE's new flags with :meth:`StoreAction.apply` (inside its
+  own lock or transaction, together with the modseq bookkeeping);
+* must raise :class:`NoSuchMailbox` for a name that is not a selectable
+  mailbox (and from every call on a handle whose mailbox was deleted),
+  :class:`MailboxExists` when creating or renaming onto a name that another
+  writer made meanwhile, and ``ImapNo`` with ``OVERQUOTA``, ``LIMIT``,
+  ``USEATTR`` or ``CANNOT`` (a valid name the store cannot hold) for what
+  only the store can know;
+* must not re-check names, flags, sizes or hierarchy rules, create superior
+  names, turn a deleted parent into ``\\Noselect`` on its own, special-case
+  INBOX beyond "it always exists", or answer ``TRYCREATE`` or
+  ``HASCHILDREN``: the server does all of that (RFC 3501 6.3.3-6.3.5,
+  6.3.11, 6.4.7) before or after calling it.
+
+:class:`imap_sansio.testing.backend.BackendContract` is the test suite every
+backend must pass.
 
 Stores need not live in this process: a database shared by many server
 processes is the design target.  So no method may assume the caller is the

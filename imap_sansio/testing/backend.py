@@ -32,7 +32,7 @@ from typing import ClassVar, TypeVar
 import pytest
 
 from imap_sansio._secret import Secret
-from imap_sansio.server._backend import (
+from imap_sansio.server import (
     Account,
     AppendLimitAccount,
     AuthenticationFailed,
