@@ -28,7 +28,7 @@ Conventions, so that readers of these events need not know the grammar:
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from imap_sansio._secret import Secret
@@ -141,7 +141,8 @@ class Command:
     """
 
     tag: str
-    invalid_names: tuple[InvalidName, ...] = ()
+    # Empty for nearly every command, so left out of the repr.
+    invalid_names: tuple[InvalidName, ...] = field(default=(), repr=False)
     name: ClassVar[str] = ""
 
 
