@@ -69,6 +69,13 @@ def test_superiors_outermost_first() -> None:
     assert names.superiors("a") == []
 
 
+def test_rename_map_takes_the_subtree_and_nothing_that_only_shares_a_prefix() -> None:
+    # RFC 3501 6.3.5: inferior hierarchical names are renamed too.
+    existing = ["INBOX", "a", "a/b", "a/b/c", "ab", "x/a"]
+    assert names.rename_map(existing, "a", "z") == {"a": "z", "a/b": "z/b", "a/b/c": "z/b/c"}
+    assert names.rename_map(existing, "ab", "a/c") == {"ab": "a/c"}
+
+
 # -- patterns --------------------------------------------------------------
 
 
