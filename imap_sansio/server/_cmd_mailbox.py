@@ -112,9 +112,8 @@ def _hierarchy(account: Account) -> dict[str, bool]:
     return {info.name: info.selectable for info in account.list_mailboxes()}
 
 
-def _create_superiors(account: Account, name: str) -> None:
-    """RFC 3501 6.3.3/6.3.5: create any superior hierarchical names needed."""
-    existing = _hierarchy(account)
+def _create_superiors(account: Account, name: str, existing: Collection[str]) -> None:
+    """RFC 3501 6.3.3/6.3.5: create the superior hierarchical names that are missing."""
     for parent in superiors(name):
         if parent not in existing:
             # Another writer may create it meanwhile: then it exists, as wanted.
@@ -153,7 +152,8 @@ def create(session: ServerConnection, command: Create) -> None:
         # RFC 3501 6.3.3: "It is an error to attempt to create INBOX".
         raise ImapNo("INBOX always exists", "ALREADYEXISTS")
     _check_new_name(name)
-    if _hierarchy(account).get(name):
+    existing = _hierarchy(account)
+    if existing.get(name):
         raise MailboxExists()
     if not command.special_use:
         account.create_mailbox(name)
@@ -167,7 +167,7 @@ def create(session: ServerConnection, command: Create) -> None:
         if not isinstance(account, SpecialUseCreateAccount):
             raise ImapNo("Special-use attributes cannot be assigned here", "USEATTR")
         account.create_special_use_mailbox(name, uses)
-    _create_superiors(account, name)
+    _create_superiors(account, name, existing)
 
 
 def delete(session: ServerConnection, command: Delete) -> None:
@@ -232,7 +232,8 @@ def rename(session: ServerConnection, command: Rename) -> None:
         if any(target in existing for target in renames.values()):
             raise MailboxExists("A mailbox of the new hierarchy already exists")
         account.rename_mailboxes(renames)
-    _create_superiors(account, new)
+    # The old names are gone now, but none of them is a superior of ``new``.
+    _create_superiors(account, new, existing)
 
 
 def _rename_inbox(account: Account, new: str) -> None:
