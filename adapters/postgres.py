@@ -73,6 +73,7 @@ __all__ = [
     "StoreUnavailable",
     "UidRanges",
     "Usage",
+    "ranges_of",
 ]
 
 #: The LISTEN/NOTIFY channel the store writes to and the notifier listens on.
@@ -242,6 +243,27 @@ def _merge(uids: UidRanges) -> tuple[list[int], list[int]]:
         else:
             merged.append([lo, hi])
     return [r[0] for r in merged], [r[1] for r in merged]
+
+
+def ranges_of(uids: Collection[int]) -> UidRanges | None:
+    """The UID ranges of a collection, without iterating a huge one.
+
+    A ``range`` becomes one range, a list, tuple or set its runs of
+    consecutive UIDs; any other collection (the core's set for
+    ``1:4294967295`` answers ``in`` but must not be iterated) gives None:
+    read all and filter with ``in``.
+    """
+    if isinstance(uids, range) and uids.step == 1:
+        return [(uids.start, uids.stop - 1)] if uids else []
+    if not isinstance(uids, list | tuple | set | frozenset):
+        return None
+    runs: list[tuple[int, int]] = []
+    for uid in sorted(uids):
+        if runs and uid <= runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], max(uid, runs[-1][1]))
+        else:
+            runs.append((uid, uid))
+    return runs
 
 
 _MAILBOX_COLUMNS = (

@@ -23,6 +23,7 @@ from imap_sansio.adapters.postgres import (
     PostgresStore,
     Quota,
     StoreUnavailable,
+    ranges_of,
 )
 
 from imap_sansio._secret import Secret
@@ -94,6 +95,25 @@ def test_messages_by_uid_ranges(store: PostgresStore, alice: AccountRef) -> None
     store.expunge(inbox, [(4, 4)], only_deleted=False)
     got = store.messages(inbox, [(3, 5), (5, 6), (9, 2**32 - 1), (8, 7)])
     assert [m.uid for m in got] == [3, 5, 6, 9, 10]
+
+
+def test_ranges_of_turns_uid_collections_into_runs() -> None:
+    assert ranges_of([5, 1, 2, 3, 9, 10, 3]) == [(1, 3), (5, 5), (9, 10)]
+    assert ranges_of(range(3, 2**32)) == [(3, 2**32 - 1)]
+    assert ranges_of(range(4, 4)) == []
+    assert ranges_of(frozenset()) == []
+
+    class Huge:  # like the core's set for 1:4294967295
+        def __len__(self) -> int:
+            return 2**32 - 1
+
+        def __contains__(self, uid: object) -> bool:
+            return True
+
+        def __iter__(self) -> Iterator[int]:
+            raise AssertionError("iterated")
+
+    assert ranges_of(Huge()) is None
 
 
 def test_bodies_are_read_in_chunks(store: PostgresStore, alice: AccountRef) -> None:
