@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     )
     from .anyio_server import AnyIOServer
     from .maildir import MaildirBackend
+    from .postgres_backend import PostgresBackend
     from .threaded import ThreadedServer
     from .tls import server_ssl_context
 
@@ -31,6 +32,7 @@ __all__ = [
     "ConnectionDriver",
     "IMAPServerLike",
     "MaildirBackend",
+    "PostgresBackend",
     "ServerConnection",
     "ServerOptions",
     "ThreadedServer",
@@ -44,6 +46,7 @@ _HOMES = {
     "ConnectionDriver": "._driver",
     "IMAPServerLike": "._driver",
     "MaildirBackend": ".maildir",
+    "PostgresBackend": ".postgres_backend",
     "ServerConnection": "._driver",
     "ServerOptions": "._driver",
     "ThreadedServer": ".threaded",

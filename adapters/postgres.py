@@ -30,6 +30,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import secrets
+import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -352,6 +354,10 @@ class PostgresStore:
     ) -> None:
         self._hasher = password_hasher
         self._dummy_hash: str | None = None
+        #: Sent with every notice, so a process can tell its own from others'.
+        self.origin = secrets.token_hex(8)
+        self._commit_listeners: list[Callable[[str, str | None], None]] = []
+        self._pending = threading.local()  # the notices of the running transaction
         options = (
             f"-c statement_timeout={int(statement_timeout * 1000)}"
             f" -c idle_in_transaction_session_timeout={int(statement_timeout * 3000)}"
@@ -408,6 +414,12 @@ class PostgresStore:
             # The text names the kind only: a DSN may hold a password.
             raise StoreUnavailable(f"mail store unavailable ({type(exc).__name__})") from exc
 
+    def add_commit_listener(self, callback: Callable[[str, str | None], None]) -> None:
+        """Call ``callback(account, mailbox)`` in the writing thread after each
+        commit of this store object, once per notice the transaction sent
+        (in order): this process's own writes, heard at once."""
+        self._commit_listeners.append(callback)
+
     def _run(self, work: Callable[[Conn], T], *, read_only: bool = False) -> T:
         """Run ``work`` in one transaction, retried on deadlock or serialisation failure.
 
@@ -416,29 +428,42 @@ class PostgresStore:
         """
         with self._errors():
             for attempt in range(3):
+                notes: dict[tuple[str, str | None], None] = {}
+                self._pending.notes = notes
                 try:
                     with self._pool.connection() as conn, conn.transaction():
                         if read_only:
                             conn.execute(
                                 "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
                             )
-                        return work(conn)
+                        result = work(conn)
                 except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure):
                     if attempt == 2:
                         raise
+                    continue
+                finally:
+                    self._pending.notes = None
+                for account, mailbox in notes:
+                    for callback in self._commit_listeners:
+                        callback(account, mailbox)
+                return result
             raise AssertionError("unreachable")
 
     def _one(self, query: LiteralString, params: Sequence[Any]) -> tuple[Any, ...] | None:
         """One row of a read-only statement."""
         return self._run(lambda conn: conn.execute(query, params).fetchone(), read_only=True)
 
-    @staticmethod
-    def _notify(conn: Conn, account: str, mailbox: str | None) -> None:
-        """A hint for other processes, delivered on commit (and coalesced there)."""
-        payload = json.dumps([account, mailbox])
+    def _notify(self, conn: Conn, account: str, mailbox: str | None) -> None:
+        """A hint for other processes, delivered on commit (and coalesced there);
+        the payload is ``[account, mailbox, origin]``."""
+        payload = json.dumps([account, mailbox, self.origin])
         if len(payload.encode()) > _MAX_PAYLOAD:
-            payload = json.dumps([account, None])  # "something in this account"
+            mailbox = None  # "something in this account"
+            payload = json.dumps([account, mailbox, self.origin])
         conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, payload))
+        notes = getattr(self._pending, "notes", None)
+        if notes is not None:
+            notes[(account, mailbox)] = None
 
     @staticmethod
     def _lock_mailbox(conn: Conn, mailbox_id: int) -> tuple[Any, ...]:
@@ -850,12 +875,13 @@ class PostgresStore:
             uids = list(range(first, first + n))
             with conn.cursor() as cur:
                 cur.executemany(
-                    "INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date,"
-                    " date_offset, size, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    "INSERT INTO messages (mailbox_id, uid, modseq, born, flags, internal_date,"
+                    " date_offset, size, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     [
                         (
                             mailbox_id,
                             uid,
+                            modseq,
                             modseq,
                             sorted(m.flags),
                             m.internal_date,
@@ -1134,10 +1160,10 @@ class PostgresStore:
             pairs = [(row[0], dest[2] + i) for i, row in enumerate(rows)]
             with conn.cursor() as cur:
                 cur.executemany(
-                    "INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date,"
-                    " date_offset, size, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    "INSERT INTO messages (mailbox_id, uid, modseq, born, flags, internal_date,"
+                    " date_offset, size, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     [
-                        (destination_id, new, dest_modseq, row[2], row[3], row[4], row[5], row[6])
+                        (destination_id, new, dest_modseq, dest_modseq, *row[2:7])
                         for (_, new), row in zip(pairs, rows, strict=True)
                     ],
                 )
@@ -1183,11 +1209,21 @@ class PostgresStore:
         ``new``: appended after it (and still there); ``changed``: existed
         then, flags changed since; ``expunged``: existed then, gone now.
         One snapshot: the counters and the log agree.
+
+        A ``modseq`` older than the log's pruned part (see
+        :meth:`prune_changes`) gets what is still known, in the spirit of
+        RFC 7162 3.2.5.1 and 3.2.10: ``new`` and ``changed`` stay exact
+        (each message keeps the modseq it was born with and its last one),
+        while ``expunged`` names every UID below UIDNEXT that is absent now,
+        a superset the client reconciles with what it holds (VANISHED
+        (EARLIER) may name UIDs the client never saw).  This reads the whole
+        mailbox, once, for a client that was away for that long.
         """
 
         def work(conn: Conn) -> ChangeSet:
             box = conn.execute(
-                "SELECT highest_modseq, uidvalidity, uidnext FROM mailboxes WHERE id = %s",
+                "SELECT highest_modseq, uidvalidity, uidnext, forgotten_modseq"
+                " FROM mailboxes WHERE id = %s",
                 (mailbox_id,),
             ).fetchone()
             if box is None:
@@ -1195,7 +1231,11 @@ class PostgresStore:
             new: list[MessageMeta] = []
             changed: list[MessageMeta] = []
             expunged: list[int] = []
-            if modseq < box[0]:
+            if modseq < box[3]:
+                new, changed, expunged = self._changes_from_messages(
+                    conn, mailbox_id, modseq, box[2]
+                )
+            elif modseq < box[0]:
                 rows = conn.execute(
                     "WITH c AS (SELECT uid, bool_or(kind = 'new') AS born,"
                     "  bool_or(kind = 'expunge') AS gone FROM changes"
@@ -1225,6 +1265,104 @@ class PostgresStore:
             )
 
         return self._run(work, read_only=True)
+
+    @staticmethod
+    def _changes_from_messages(
+        conn: Conn, mailbox_id: int, modseq: int, uidnext: int
+    ) -> tuple[list[MessageMeta], list[MessageMeta], list[int]]:
+        """(new, changed, every absent UID below ``uidnext``) from the
+        messages themselves, for a ``modseq`` the log no longer covers."""
+        new: list[MessageMeta] = []
+        changed: list[MessageMeta] = []
+        gaps: list[int] = []
+        previous = 0
+        for row in conn.execute(
+            f"SELECT {_MESSAGE_COLUMNS}, coalesce(born, 0) FROM messages"
+            " WHERE mailbox_id = %s ORDER BY uid",
+            (mailbox_id,),
+        ):
+            uid = row[0]
+            gaps += range(previous + 1, uid)
+            previous = uid
+            if row[1] > modseq:
+                (new if row[6] > modseq else changed).append(_message(row))
+        gaps += range(previous + 1, uidnext)
+        return new, changed, gaps
+
+    def prune_changes(
+        self,
+        mailbox_id: int,
+        *,
+        keep: int | None = None,
+        before: datetime | None = None,
+    ) -> int:
+        """Forget old entries of the mailbox's change log; returns the modseq
+        up to which it is now forgotten (0: nothing ever was).
+
+        An entry is kept while it is among the ``keep`` newest or was written
+        at or after ``before`` (either alone when the other is None); the
+        rest, always a run of the oldest modseqs, goes.  ``changes_since``
+        from a forgotten modseq then answers what is still known (see there).
+        Without this the log grows with every flag change and expunge.
+        """
+        if keep is None and before is None:
+            raise ValueError("prune_changes needs keep or before")
+
+        def work(conn: Conn) -> int:
+            row = conn.execute(
+                "SELECT forgotten_modseq FROM mailboxes WHERE id = %s FOR UPDATE",
+                (mailbox_id,),
+            ).fetchone()
+            if row is None:
+                raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
+            limit: int | None = None  # entries below this modseq are not among the newest
+            if keep is not None:
+                nth = conn.execute(
+                    "SELECT modseq FROM changes WHERE mailbox_id = %s"
+                    " ORDER BY modseq DESC, uid DESC OFFSET %s LIMIT 1",
+                    (mailbox_id, max(keep - 1, 0)),
+                ).fetchone()
+                if nth is None:
+                    return int(row[0])  # fewer than ``keep`` entries
+                limit = nth[0] if keep > 0 else nth[0] + 1
+            found = conn.execute(
+                "SELECT max(modseq) FROM changes WHERE mailbox_id = %s"
+                " AND (%s::bigint IS NULL OR modseq < %s)"
+                " AND (%s::timestamptz IS NULL OR created_at < %s)",
+                (mailbox_id, limit, limit, before, before),
+            ).fetchone()
+            if found is None or found[0] is None:
+                return int(row[0])
+            # Everything up to the newest entry that goes, so that the log
+            # stays complete after the recorded point.
+            forgotten = max(int(row[0]), int(found[0]))
+            conn.execute(
+                "DELETE FROM changes WHERE mailbox_id = %s AND modseq <= %s",
+                (mailbox_id, forgotten),
+            )
+            conn.execute(
+                "UPDATE mailboxes SET forgotten_modseq = %s WHERE id = %s",
+                (forgotten, mailbox_id),
+            )
+            return forgotten
+
+        return self._run(work)
+
+    def prune_all_changes(
+        self, *, keep: int | None = None, before: datetime | None = None
+    ) -> int:
+        """:meth:`prune_changes` on every mailbox of every account, each in its
+        own transaction; returns how many mailboxes were looked at."""
+        ids = self._run(
+            lambda conn: [r[0] for r in conn.execute("SELECT id FROM mailboxes WHERE selectable")],
+            read_only=True,
+        )
+        for mailbox_id in ids:
+            try:
+                self.prune_changes(mailbox_id, keep=keep, before=before)
+            except MailboxNotFound:
+                continue  # deleted meanwhile
+        return len(ids)
 
     def claim_recent(self, mailbox_id: int) -> tuple[int, ...]:
         """Take the ``\\Recent`` messages: exactly one caller gets each (RFC 3501 2.3.2)."""
