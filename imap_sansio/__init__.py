@@ -18,21 +18,28 @@ from ._events import (
     IdleDone,
 )
 from ._parser import (
+    COMMANDS,
     CommandParser,
     CommandReader,
+    CommandSpec,
     ParseError,
     parse_command,
-    register_command,
-    unregister_command,
 )
 from ._secret import Secret
-from ._state import State
+from ._state import ANY_STATE, LOGGED_IN, NOT_LOGGED_IN, SELECTED_ONLY, State
+from ._view import SelectedMailboxView
 
 __all__ = [
+    "ANY_STATE",
+    "COMMANDS",
+    "LOGGED_IN",
+    "NOT_LOGGED_IN",
+    "SELECTED_ONLY",
     "AuthenticateCancelled",
     "AuthenticateResponse",
     "CommandParser",
     "CommandReader",
+    "CommandSpec",
     "Config",
     "ConnectionClosed",
     "ConnectionState",
@@ -44,9 +51,8 @@ __all__ = [
     "OversizePolicy",
     "ParseError",
     "Secret",
+    "SelectedMailboxView",
     "State",
     "compute_capabilities",
     "parse_command",
-    "register_command",
-    "unregister_command",
 ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from ._state import State
+from ._parser import COMMANDS, MAX_SEARCH_NESTING, CommandSpec
 
 __all__ = ["Config", "GreetingStatus", "Limits", "OversizePolicy"]
 
@@ -60,8 +60,9 @@ class Limits:
     max_buffered_input: int = 1 * MiB
     #: Parenthesis nesting in a command's lists.
     max_nesting: int = 16
-    #: Nesting of SEARCH keys (parentheses, NOT, OR), which recurse deeper.
-    max_search_nesting: int = 8
+    #: Nesting of SEARCH keys (parentheses, NOT, OR together), which recurse
+    #: deeper; a deeper SEARCH, SORT or THREAD is answered BAD.
+    max_search_nesting: int = MAX_SEARCH_NESTING
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,5 +94,11 @@ class Config:
     max_bad_commands: int = 20
     #: Commands a client may send before it logs in.
     max_commands_before_auth: int = 30
-    #: Commands an application adds, with the states they are valid in.
-    extra_commands: Mapping[str, frozenset[State]] = field(default_factory=dict)
+    #: The command table, by name: the grammar, the state table, the pausing
+    #: rules and the view read it.  An application adds its own commands
+    #: with :meth:`with_commands`.
+    commands: Mapping[str, CommandSpec] = field(default_factory=lambda: COMMANDS)
+
+    def with_commands(self, *specs: CommandSpec) -> Config:
+        """This config with ``specs`` added to (or replacing) its commands."""
+        return replace(self, commands={**self.commands, **{s.name: s for s in specs}})

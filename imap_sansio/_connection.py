@@ -44,13 +44,11 @@ from ._responses import (
 )
 from ._secret import Secret
 from ._sequence import UidSet
-from ._state import PAUSING_COMMANDS, State, allowed_states
+from ._state import DESELECTING_COMMANDS, State, next_state
 from ._view import InvalidSequenceNumber, SelectedMailboxView, uid_set
 
 __all__ = ["ConnectionState"]
 
-#: Commands that may follow ``UID`` (RFC 3501 6.4.8, RFC 4315, RFC 6851, RFC 5256).
-_UID_COMMANDS = frozenset({"FETCH", "STORE", "COPY", "MOVE", "SEARCH", "EXPUNGE", "SORT", "THREAD"})
 #: Non-UID forms of these may not see an EXPUNGE (RFC 3501 7.4.1, RFC 5256).
 _NO_EXPUNGE_DURING = (Fetch, Store, Search, Sort, Thread)
 
@@ -60,13 +58,6 @@ def _blocks_expunge(command: Command) -> bool:
     return isinstance(command, _NO_EXPUNGE_DURING) and not getattr(command, "uid", False)
 
 
-#: Completions that carry no mailbox updates: SELECT/EXAMINE replace the view,
-#: CLOSE expunges silently (RFC 3501 6.4.2), UNSELECT and LOGOUT drop it.
-_NO_UPDATES_BEFORE = frozenset({"SELECT", "EXAMINE", "CLOSE", "UNSELECT", "LOGOUT"})
-#: Commands whose meaning depends on this session's numbering of the mailbox.
-_VIEW_COMMANDS = frozenset(
-    {"FETCH", "STORE", "COPY", "MOVE", "SEARCH", "SORT", "THREAD", "EXPUNGE"}
-)
 #: Commands whose ``messages`` the engine resolves to UIDs before delivery.
 _MESSAGE_COMMANDS = (Fetch, Store, Copy, Move)
 #: Decompressed bytes produced per step (bounds memory whatever the ratio).
@@ -276,6 +267,12 @@ class ConnectionState:
         return compute_capabilities(
             self.config, state=self._state, secure=self._secure, tls_active=self._tls_active
         )
+
+    def set_capabilities(self, capabilities: tuple[str, ...]) -> None:
+        """Advertise ``capabilities`` after login (RFC 3501 6.1.1: they may
+        differ per user; a server sets them when LOGIN or AUTHENTICATE has
+        opened the account, before its OK, which carries them)."""
+        self.config = dataclasses.replace(self.config, capabilities=capabilities)
 
     @property
     def starttls_pending(self) -> bool:
@@ -542,42 +539,36 @@ class ConnectionState:
         command = pending.command
         name = command.name
         ok = response.status is Status.OK
-        if self._view is not None and name not in _NO_UPDATES_BEFORE:
+        if self._view is not None and name not in DESELECTING_COMMANDS:
             # RFC 3501 5.2: updates go out before the tagged completion; no
             # EXPUNGE if this or another pending command forbids it (7.4.1).
             allow = self._expunge_blockers == 0 and not _blocks_expunge(command)
             for update in self._drain_view(allow_expunge=allow):
                 self._write(update)
-        if name in ("LOGIN", "AUTHENTICATE") and ok:
-            self._state = State.AUTHENTICATED
-            if response.code is None:
-                # RFC 9051 6.2.2/6.2.3: the OK may carry the new capabilities,
-                # which saves the client a CAPABILITY round trip.
-                response = StatusResponse(
-                    status=response.status,
-                    tag=response.tag,
-                    text=response.text,
-                    code=CapabilityCode(capabilities=self.capabilities),
-                )
-        elif isinstance(command, Select | Examine):
+        old, self._state = self._state, next_state(self._state, name, response.status.value)
+        code = response.code
+        if isinstance(command, Select | Examine):
             # A new SELECT closes the old mailbox whatever its outcome
             # (RFC 3501 6.3.1); the new view (if any) comes with the OK.
             self._view, new_view, self._next_view = None, self._next_view, None
             if ok:
                 self._view = new_view
-                self._state = State.SELECTED
                 self._selected = command.mailbox
                 self._read_only = isinstance(command, Examine) or (
                     isinstance(response.code, AtomCode) and response.code.name == "READ-ONLY"
                 )
-            elif response.status is Status.NO and self._state is State.SELECTED:
-                # RFC 3501 6.3.1: if a SELECT fails, no mailbox is selected.
-                self._state = State.AUTHENTICATED
-                self._selected = None
-        elif name in ("CLOSE", "UNSELECT") and ok:
-            self._state = State.AUTHENTICATED
+        if old is State.SELECTED and self._state is State.AUTHENTICATED:
             self._selected = None
             self._view = None
+        elif old is State.NOT_AUTHENTICATED and self._state is State.AUTHENTICATED and not code:
+            # RFC 9051 6.2.2/6.2.3: the OK may carry the new capabilities,
+            # which saves the client a CAPABILITY round trip.
+            response = StatusResponse(
+                status=response.status,
+                tag=response.tag,
+                text=response.text,
+                code=CapabilityCode(capabilities=self.capabilities),
+            )
         if pending is self._blocking:
             self._blocking = None
             if self._mode in (_Mode.SASL, _Mode.IDLE):
@@ -588,8 +579,7 @@ class ConnectionState:
             # The app's BADs count too; a BYE this causes goes out after this
             # answer and those still owed (the app sees ``closed``).
             self._count_bad([])
-        if name == "LOGOUT" and (ok or self._state is State.LOGOUT):
-            self._state = State.LOGOUT
+        if name == "LOGOUT" and self._state is State.LOGOUT:
             self._closed = True
         elif name == "COMPRESS" and ok and self._deflater is None:
             self._start_compression()
@@ -753,11 +743,11 @@ class ConnectionState:
                 utf8=self.utf8,
                 max_depth=self.config.limits.max_nesting,
                 max_search_depth=self.config.limits.max_search_nesting,
+                commands=self.config.commands,
             )
         except ParseError:
             return False
-        states = allowed_states(command.name, self.config.extra_commands)
-        if states is None or self._state not in states:
+        if self._state not in self.config.commands[command.name].states:
             return False
         self.command_count += 1
         if self._state is State.NOT_AUTHENTICATED:
@@ -851,18 +841,22 @@ class ConnectionState:
                 return None
             self._poison(framed, "Missing command name", AtomCode(name="CLIENTBUG"), events)
             return framed
-        states = allowed_states(name, self.config.extra_commands)
-        if states is None:
+        commands = self.config.commands
+        uid = name == "UID"
+        spec = commands.get((sub or "") if uid else name)
+        if spec is None and not uid:
             if self._state is State.NOT_AUTHENTICATED:
                 events.append(self._bye(f"Unknown command {name} before login"))
                 return None
             self._poison(framed, f"Unknown command {name}", AtomCode(name="CLIENTBUG"), events)
             return framed
-        if name == "UID" and sub not in _UID_COMMANDS:
-            text = "UID must be followed by " + ", ".join(sorted(_UID_COMMANDS))
+        if spec is None or (uid and not spec.names_messages):
+            # RFC 3501 6.4.8: UID prefixes only the commands that name messages.
+            uid_commands = sorted(s.name for s in commands.values() if s.names_messages)
+            text = "UID must be followed by " + ", ".join(uid_commands)
             self._poison(framed, text, AtomCode(name="CLIENTBUG"), events)
             return framed
-        if self._state not in states:
+        if self._state not in spec.states:
             text = f"{name} is not valid in the {self._state.value} state"
             self._poison(framed, text, AtomCode(name="CLIENTBUG"), events)
         return framed
@@ -986,6 +980,7 @@ class ConnectionState:
                 utf8=self.utf8,
                 max_depth=self.config.limits.max_nesting,
                 max_search_depth=self.config.limits.max_search_nesting,
+                commands=self.config.commands,
             )
         except ParseError as exc:
             self._reject(
@@ -1000,7 +995,11 @@ class ConnectionState:
     def _accept(self, command: Command, events: list[Event]) -> None:
         """A valid command: hand it on now, or hold it (see below)."""
         self._bad_streak = 0
-        if self._view is not None and command.name in _VIEW_COMMANDS and self._pending:
+        if (
+            self._view is not None
+            and self._pending
+            and self.config.commands[command.name].names_messages
+        ):
             # RFC 3501 5.5: commands run in order.  A command that names
             # messages by number (or *, or $) is read against the numbering
             # the earlier commands leave (EXPUNGE, APPEND, SEARCH SAVE), so it
@@ -1028,6 +1027,6 @@ class ConnectionState:
         self._pending_tags.setdefault(pending.tag, []).append(pending.seq)
         if _blocks_expunge(command):
             self._expunge_blockers += 1
-        if command.name in PAUSING_COMMANDS:
+        if self.config.commands[command.name].pauses:
             self._blocking = pending
         events.append(command)

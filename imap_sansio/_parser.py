@@ -8,12 +8,12 @@ The ABNF each reader implements is quoted beside it (RFC 3501 9 unless said).
 :func:`parse_command` raises only :class:`ParseError`, whose ``message``
 says what was expected and ``offset`` where (a byte index into the command).
 
-Extension commands: :func:`register_command` ``("XFOO", parser)`` (process
-wide, the server's hook) or pass ``extensions={"XFOO": parser}`` per call,
-where ``parser(tag, reader, uid)`` reads the arguments with the
-:class:`CommandReader` methods (starting just after the command name) and
-returns a Command; the CRLF at the end is checked afterwards.  Unknown command
-names are a ParseError ``unknown command XFOO``; there is no generic fallback.
+The command table :data:`COMMANDS` holds a :class:`CommandSpec` per command
+(its parser, states, and whether it pauses or names messages); extension
+commands are records added to a table of one's own (``Config.commands``,
+passed on as ``commands=``), never to a table shared by the process.
+Unknown command names are a ParseError ``unknown command XFOO``; there is
+no generic fallback.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import binascii
 import datetime
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Literal, NoReturn
 
 from imap_sansio._commands import (
@@ -107,17 +108,21 @@ from imap_sansio._commands import (
 from imap_sansio._mutf7 import MUTF7Error, decode_mutf7
 from imap_sansio._secret import Secret
 from imap_sansio._sequence import MAX_NUMBER, STAR, SequenceSet, UidSet
+from imap_sansio._state import ANY_STATE, LOGGED_IN, NOT_LOGGED_IN, SELECTED_ONLY, State
 
 __all__ = [
+    "COMMANDS",
     "CommandParser",
     "CommandReader",
+    "CommandSpec",
     "ParseError",
     "parse_command",
-    "register_command",
-    "unregister_command",
 ]
 
 MAX_MODSEQ = 2**63 - 1
+#: The default of ``Limits.max_search_nesting``: SEARCH keys inside this many
+#: parentheses, NOT, OR (clients chain OR for each term: "OR OR OR a b c d").
+MAX_SEARCH_NESTING = 100
 
 
 class ParseError(Exception):
@@ -234,7 +239,12 @@ class CommandReader:
     __slots__ = ("data", "depth", "max_depth", "max_search_depth", "pos", "tag", "utf8")
 
     def __init__(
-        self, data: bytes, *, utf8: bool = False, max_depth: int = 16, max_search_depth: int = 8
+        self,
+        data: bytes,
+        *,
+        utf8: bool = False,
+        max_depth: int = 16,
+        max_search_depth: int = MAX_SEARCH_NESTING,
     ) -> None:
         self.data = data
         self.pos = 0
@@ -1000,24 +1010,22 @@ _PARTIAL_RANGE = re.compile(rb"(-?)([1-9][0-9]{0,9}):(-?)([1-9][0-9]{0,9})")
 _ENTRY_TYPES = frozenset({"PRIV", "SHARED", "ALL"})
 # A search key is read as an atom, or starts a sequence set / "(".
 _SEARCH_ATOM = re.compile(rb"[A-Za-z][A-Za-z0-9\-]*")
-# Recursion guard for NOT / OR chains (parentheses have their own, lower, limit).
-_MAX_SEARCH_RECURSION = 200
 
 
 def _search_key(r: CommandReader, level: int) -> SearchKey:
-    if level > _MAX_SEARCH_RECURSION:
-        raise r.error("search key nesting too deep")
+    # ``level``: the parentheses, NOT, OR and FUZZY this key is inside;
+    # ``Limits.max_search_nesting`` bounds them together (and so the
+    # recursion here and in the server's search).
+    if level > r.max_search_depth:
+        raise r.error(f"search key nesting too deep (the limit is {r.max_search_depth})")
     c = r.peek()
     if c == 0x28:  # "(" search-key *(SP search-key) ")"
-        start = r.pos
-        r.depth += 1
-        if r.depth > r.max_search_depth:
-            raise r.error("search key nesting too deep", start)
         r.pos += 1
         keys = [_search_key(r, level + 1)]
         while r.accept(b" "):
             keys.append(_search_key(r, level + 1))
-        r.close_paren("search key list")
+        if not r.accept(b")"):
+            raise r.expected('")" to end search key list')
         return SearchAnd(keys=tuple(keys))
     if c in {36, 42} or 48 <= c <= 57:
         return SearchMessages(messages=r.sequence_set())
@@ -1821,85 +1829,109 @@ def _acl_identifier(cls: type[DeleteAcl | ListRights]) -> CommandParser:
     return parse
 
 
-_COMMANDS: dict[bytes, CommandParser] = {
-    b"CAPABILITY": _no_args(Capability),
-    b"NOOP": _no_args(Noop),
-    b"LOGOUT": _no_args(Logout),
-    b"STARTTLS": _no_args(StartTLS),
-    b"LOGIN": _login,
-    b"AUTHENTICATE": _authenticate,
-    b"ENABLE": _enable,
-    b"COMPRESS": _compress,
-    b"SELECT": _select,
-    b"EXAMINE": _examine,
-    b"CREATE": _create,
-    b"DELETE": _mailbox_command(Delete),
-    b"RENAME": _rename,
-    b"SUBSCRIBE": _mailbox_command(Subscribe),
-    b"UNSUBSCRIBE": _mailbox_command(Unsubscribe),
-    b"LIST": _list,
-    b"XLIST": _xlist,
-    b"LSUB": _lsub,
-    b"NAMESPACE": _no_args(Namespace),
-    b"STATUS": _status,
-    b"APPEND": _append,
-    b"IDLE": _no_args(Idle),
-    b"CHECK": _no_args(Check),
-    b"CLOSE": _no_args(Close),
-    b"UNSELECT": _no_args(Unselect),
-    b"EXPUNGE": _expunge,
-    b"SEARCH": _search,
-    b"SORT": _sort,
-    b"THREAD": _thread,
-    b"FETCH": _fetch,
-    b"STORE": _store,
-    b"COPY": _copy_move(Copy),
-    b"MOVE": _copy_move(Move),
-    b"ID": _id,
-    b"GETQUOTA": _getquota,
-    b"GETQUOTAROOT": _mailbox_command(GetQuotaRoot),
-    b"SETQUOTA": _setquota,
-    b"NOTIFY": _notify,
-    b"CANCELUPDATE": _cancelupdate,
-    b"GETMETADATA": _getmetadata,
-    b"SETMETADATA": _setmetadata,
-    b"SETACL": _setacl,
-    b"DELETEACL": _acl_identifier(DeleteAcl),
-    b"LISTRIGHTS": _acl_identifier(ListRights),
-    b"GETACL": _mailbox_command(GetAcl),
-    b"MYRIGHTS": _mailbox_command(MyRights),
-}
-# RFC 3501 6.4.8 and extensions: the commands that take a "UID" prefix.
-_UID_COMMANDS = frozenset(
-    {b"FETCH", b"STORE", b"COPY", b"MOVE", b"SEARCH", b"SORT", b"THREAD", b"EXPUNGE"}
-)
-# Extension commands registered for the whole process (the server's hook).
-_REGISTERED: dict[bytes, CommandParser] = {}
-
-
-def register_command(name: str, parser: CommandParser) -> None:
-    """Teach :func:`parse_command` an extension command, for every caller.
-
-    ``parser(tag, reader, uid)`` is called with the reader just after the
-    command name (``uid`` is True after a ``UID`` prefix) and returns a
-    Command; the final CRLF is checked afterwards.  Built-in commands cannot
-    be replaced.  Per-call ``extensions=`` of :func:`parse_command` take
-    precedence over registered ones.
-    """
-    key = name.upper().encode("ascii")
-    if key in _COMMANDS:
-        raise ValueError(f"{name} is a built-in command")
-    if _COMMAND_NAME.fullmatch(key) is None:
-        raise ValueError(f"{name!r} is not a command name")
-    _REGISTERED[key] = parser
-
-
-def unregister_command(name: str) -> None:
-    """Forget an extension command registered with :func:`register_command`."""
-    _REGISTERED.pop(name.upper().encode("ascii"), None)
-
-
 _COMMAND_NAME = re.compile(rb"[A-Za-z0-9][A-Za-z0-9\-_.]*")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandSpec:
+    """What the core knows of one command: the one record that the grammar,
+    the state table, the pausing rules and the selected-mailbox view read.
+
+    ``parser(tag, reader, uid)`` reads the arguments with the
+    :class:`CommandReader` methods, starting just after the command name,
+    and returns a Command; the CRLF at the end is checked afterwards.
+    ``states``: where the command is valid (RFC 3501 6.1-6.4).  ``pauses``:
+    the engine reads no further input until the app has answered, because
+    what follows is read in the state or mode (SASL, IDLE, TLS, UTF-8,
+    DEFLATE) that the answer sets.  ``names_messages``: the command names
+    messages by number (or ``*``, ``$``), so it is read against the
+    numbering the earlier commands leave (RFC 3501 5.5), and it has a
+    ``UID`` form (RFC 3501 6.4.8).
+    """
+
+    name: str
+    parser: CommandParser
+    states: frozenset[State]
+    pauses: bool = False
+    names_messages: bool = False
+
+    def __post_init__(self) -> None:
+        if self.name != self.name.upper() or _COMMAND_NAME.fullmatch(self.name.encode()) is None:
+            raise ValueError(f"{self.name!r} is not an upper-case command name")
+
+
+def _table(*specs: CommandSpec) -> Mapping[str, CommandSpec]:
+    return {spec.name: spec for spec in specs}
+
+
+def _spec(
+    name: str,
+    parser: CommandParser,
+    states: frozenset[State],
+    *,
+    pauses: bool = False,
+    names_messages: bool = False,
+) -> CommandSpec:
+    return CommandSpec(
+        name=name, parser=parser, states=states, pauses=pauses, names_messages=names_messages
+    )
+
+
+#: Every command the grammar knows, RFC 3501 6.1-6.4 and the extensions
+#: (RFC numbers beside their parsers).  A server that does not implement one
+#: (XLIST, ACL, METADATA, NOTIFY) answers it BAD.  ``Config.commands``
+#: starts from this table; an application adds its own records there.
+COMMANDS: Mapping[str, CommandSpec] = _table(
+    _spec("CAPABILITY", _no_args(Capability), ANY_STATE),
+    _spec("NOOP", _no_args(Noop), ANY_STATE),
+    _spec("LOGOUT", _no_args(Logout), ANY_STATE, pauses=True),
+    _spec("ID", _id, ANY_STATE),  # RFC 2971 3.1
+    _spec("STARTTLS", _no_args(StartTLS), NOT_LOGGED_IN, pauses=True),
+    _spec("LOGIN", _login, NOT_LOGGED_IN, pauses=True),
+    _spec("AUTHENTICATE", _authenticate, NOT_LOGGED_IN, pauses=True),
+    _spec("ENABLE", _enable, LOGGED_IN, pauses=True),
+    _spec("COMPRESS", _compress, LOGGED_IN, pauses=True),
+    _spec("SELECT", _select, LOGGED_IN, pauses=True),
+    _spec("EXAMINE", _examine, LOGGED_IN, pauses=True),
+    _spec("CREATE", _create, LOGGED_IN),
+    _spec("DELETE", _mailbox_command(Delete), LOGGED_IN),
+    _spec("RENAME", _rename, LOGGED_IN),
+    _spec("SUBSCRIBE", _mailbox_command(Subscribe), LOGGED_IN),
+    _spec("UNSUBSCRIBE", _mailbox_command(Unsubscribe), LOGGED_IN),
+    _spec("LIST", _list, LOGGED_IN),
+    _spec("XLIST", _xlist, LOGGED_IN),
+    _spec("LSUB", _lsub, LOGGED_IN),
+    _spec("NAMESPACE", _no_args(Namespace), LOGGED_IN),
+    _spec("STATUS", _status, LOGGED_IN),
+    _spec("APPEND", _append, LOGGED_IN),
+    _spec("IDLE", _no_args(Idle), LOGGED_IN, pauses=True),
+    _spec("GETQUOTA", _getquota, LOGGED_IN),
+    _spec("GETQUOTAROOT", _mailbox_command(GetQuotaRoot), LOGGED_IN),
+    _spec("SETQUOTA", _setquota, LOGGED_IN),
+    _spec("NOTIFY", _notify, LOGGED_IN),
+    _spec("GETMETADATA", _getmetadata, LOGGED_IN),
+    _spec("SETMETADATA", _setmetadata, LOGGED_IN),
+    _spec("SETACL", _setacl, LOGGED_IN),
+    _spec("DELETEACL", _acl_identifier(DeleteAcl), LOGGED_IN),
+    _spec("LISTRIGHTS", _acl_identifier(ListRights), LOGGED_IN),
+    _spec("GETACL", _mailbox_command(GetAcl), LOGGED_IN),
+    _spec("MYRIGHTS", _mailbox_command(MyRights), LOGGED_IN),
+    _spec("CHECK", _no_args(Check), SELECTED_ONLY),
+    _spec("CLOSE", _no_args(Close), SELECTED_ONLY, pauses=True),
+    _spec("UNSELECT", _no_args(Unselect), SELECTED_ONLY, pauses=True),
+    _spec("EXPUNGE", _expunge, SELECTED_ONLY, names_messages=True),
+    _spec("SEARCH", _search, SELECTED_ONLY, names_messages=True),
+    _spec("SORT", _sort, SELECTED_ONLY, names_messages=True),
+    _spec("THREAD", _thread, SELECTED_ONLY, names_messages=True),
+    _spec("FETCH", _fetch, SELECTED_ONLY, names_messages=True),
+    _spec("STORE", _store, SELECTED_ONLY, names_messages=True),
+    _spec("COPY", _copy_move(Copy), SELECTED_ONLY, names_messages=True),
+    _spec("MOVE", _copy_move(Move), SELECTED_ONLY, names_messages=True),
+    # RFC 5267 5: command-select =/ "CANCELUPDATE" 1*(SP quoted)
+    _spec("CANCELUPDATE", _cancelupdate, SELECTED_ONLY),
+)
+
+
 # tag SP command-name, the start of every command, in one match
 _HEAD = re.compile(b"(" + _TAG.pattern + b") (" + _COMMAND_NAME.pattern + b")")
 
@@ -1919,15 +1951,17 @@ def parse_command(
     data: bytes,
     *,
     utf8: bool = False,
-    extensions: Mapping[str, CommandParser] | None = None,
+    commands: Mapping[str, CommandSpec] = COMMANDS,
     max_depth: int = 16,
-    max_search_depth: int = 8,
+    max_search_depth: int = MAX_SEARCH_NESTING,
 ) -> Command:
     """Parse one complete command (``tag SP name [args] CRLF``, literals inline).
 
     ``utf8`` is True once the client enabled UTF8=ACCEPT (RFC 6855).
-    ``extensions`` maps upper-case command names to extension parsers.
-    ``max_depth`` / ``max_search_depth`` bound parenthesis nesting.
+    ``commands``: the command table (``Config.commands``, with what the
+    application added); a name not in it is ``unknown command``.
+    ``max_depth`` bounds parenthesis nesting, ``max_search_depth`` the
+    nesting of SEARCH keys (parentheses, NOT, OR).
     Raises :class:`ParseError` and nothing else.
     """
     r = CommandReader(data, utf8=utf8, max_depth=max_depth, max_search_depth=max_search_depth)
@@ -1937,36 +1971,28 @@ def parse_command(
             _diagnose_head(r)
         r.tag = m.group(1).decode("ascii")
         start = m.start(2)
-        name = m.group(2).upper()
+        name = m.group(2).upper().decode("ascii")
         name_end = r.pos = m.end()
         uid = False
-        if name == b"UID":
+        if name == "UID":
             r.sp("UID")
             start = r.pos
             m = _COMMAND_NAME.match(data, start)
             if m is None:
                 raise r.expected("command name after UID")
             name_end = r.pos = m.end()
-            name = m.group().upper()
+            name = m.group().upper().decode("ascii")
             uid = True
-            if (
-                name not in _UID_COMMANDS
-                and name not in _REGISTERED
-                and (extensions is None or name.decode() not in extensions)
-            ):
-                raise r.error(f"UID {name.decode()} is not a UID command", start)
-        parser = None
-        if extensions is not None:
-            parser = extensions.get(name.decode())
-        if parser is None:
-            parser = _COMMANDS.get(name) or _REGISTERED.get(name)
-        if parser is None:
-            raise r.error(f"unknown command {name.decode()}", start)
+        spec = commands.get(name)
+        if spec is None:
+            raise r.error(f"unknown command {name}", start)
+        if uid and not spec.names_messages:
+            raise r.error(f"UID {name} is not a UID command", start)
+        parser = spec.parser
         command = parser(r.tag, r, uid)
         if _CRLF.match(data, r.pos) is None:
-            what = name.decode()
             raise r.expected(
-                f"CRLF after {what} arguments" if r.pos > name_end else f"CRLF after {what}"
+                f"CRLF after {name} arguments" if r.pos > name_end else f"CRLF after {name}"
             )
         return command
     except ParseError:

@@ -12,6 +12,8 @@ from _adapter_harness import Client, running_server
 from imap_sansio.adapters import ServerOptions
 from imap_sansio.adapters.cli import wall_clock
 
+from imap_sansio.server import demo_backend
+
 try:
     from imap_sansio.server import IMAPServer, MemoryBackend
 except Exception:  # the server layer is not written yet
@@ -34,7 +36,7 @@ MESSAGE = (
 
 @pytest.fixture(params=["asyncio", "trio", "threads"])
 def url(request: pytest.FixtureRequest) -> Iterator[str]:
-    server = IMAPServer(MemoryBackend.demo(), clock=wall_clock)
+    server = IMAPServer(demo_backend(), clock=wall_clock)
     options = ServerOptions(shutdown_grace=2)
     with running_server(request.param, server, options=options) as srv:
         yield f"imap://127.0.0.1:{srv.port}"

@@ -25,6 +25,8 @@ from _adapter_harness import RUNTIMES, Client, running_server
 from imap_sansio.adapters import ServerOptions, server_ssl_context
 from imap_sansio.adapters.cli import wall_clock
 
+from imap_sansio.server import demo_backend
+
 try:
     from imap_sansio.server import IMAPServer, MemoryBackend
 except Exception:  # the server layer is not written yet
@@ -39,7 +41,7 @@ FAST = ServerOptions(shutdown_grace=2.0)
 
 
 def demo_server() -> object:
-    return IMAPServer(MemoryBackend.demo(), clock=wall_clock)
+    return IMAPServer(demo_backend(), clock=wall_clock)
 
 
 @pytest.fixture(params=RUNTIMES)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from imap_sansio._secret import Secret
+from imap_sansio.server import demo_backend
 from imap_sansio.server._backend import (
     Account,
     AppendLimitAccount,
@@ -420,7 +421,7 @@ def test_two_sessions_see_each_others_changes(backend: MemoryBackend) -> None:
 
 
 def test_demo_backend() -> None:
-    backend = MemoryBackend.demo()
+    backend = demo_backend()
     account = backend.authenticate("demo", Secret("demo"))
     special = {m.name: m.special_use for m in account.list_mailboxes()}
     assert special == {
@@ -473,7 +474,7 @@ def test_exactly_one_session_claims_each_recent_message(
 
 
 def test_demo_messages_decode() -> None:
-    inbox = MemoryBackend.demo().account("demo").select("INBOX")
+    inbox = demo_backend().account("demo").select("INBOX")
     parsed = [
         email.message_from_bytes(inbox.message_bytes(m.uid) or b"", policy=email.policy.default)
         for m in inbox.messages()

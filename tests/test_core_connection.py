@@ -642,13 +642,21 @@ def test_enable_marks_extensions_and_reports_only_new_ones() -> None:
     assert conn.data_to_send() == b""
 
 
-def test_parenthesis_nesting_is_limited_by_the_config() -> None:
+def test_search_nesting_is_limited_by_the_config() -> None:
+    # Limits.max_search_nesting bounds parentheses, NOT and OR together.
     conn = selected(Config(limits=Limits(max_search_nesting=3)))
     feed(conn, b"a SEARCH (((ALL)))\r\n")
     assert conn.data_to_send() == b"a OK SEARCH completed\r\n"
     feed(conn, b"b SEARCH ((((ALL))))\r\n")
-    out = conn.data_to_send()
-    assert out.startswith(b"b BAD [CLIENTBUG] SEARCH: ") and b"nesting" in out, out
+    assert conn.data_to_send() == (
+        b"b BAD [CLIENTBUG] SEARCH: search key nesting too deep (the limit is 3) at byte 13\r\n"
+    )
+    feed(conn, b"c SEARCH NOT (OR ALL ALL)\r\n")
+    assert conn.data_to_send() == b"c OK SEARCH completed\r\n"
+    feed(conn, b"d SEARCH NOT OR NOT NOT ALL ALL\r\n")
+    assert conn.data_to_send() == (
+        b"d BAD [CLIENTBUG] SEARCH: search key nesting too deep (the limit is 3) at byte 24\r\n"
+    )
 
 
 def test_bads_the_app_sends_count_towards_the_limit() -> None:

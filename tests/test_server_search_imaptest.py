@@ -20,8 +20,8 @@ from pathlib import Path
 import paths
 import pytest
 
-from imap_sansio.server import IMAPServer, MemoryBackend
-from imap_sansio.server._cmd_search import SEARCH_CAPABILITIES
+from imap_sansio.server import IMAPServer, MemoryBackend, _cmd_search, _cmd_thread
+from imap_sansio.testing import fixed_clock
 
 IMAPTEST = paths.IMAPTEST
 
@@ -150,7 +150,7 @@ def run_script(name: str) -> None:
     if state in ("appended", "selected"):
         for _ in range(count):
             append_next()
-    session = IMAPServer(backend).connect()
+    session = IMAPServer(backend, clock=fixed_clock()).connect()
     session.data_to_send()
     variables = {"mailbox": MAILBOX}
     counter = 0
@@ -171,7 +171,12 @@ def run_script(name: str) -> None:
     # server advertises them yet; any other one the script needs must be.
     advertised = set(login.upper().split("[CAPABILITY ", 1)[-1].split("]")[0].split())
     missing = set(headers.get("capabilities", "").upper().split()) - advertised
-    missing -= set(SEARCH_CAPABILITIES)
+    missing -= {
+        name
+        for family in (_cmd_search, _cmd_thread)
+        for command in family.COMMANDS
+        for name in command.capabilities
+    }
     if missing:
         pytest.skip(f"{name}: the server does not advertise {' '.join(sorted(missing))}")
     if state == "selected":
@@ -221,7 +226,7 @@ def test_every_key_answers_ok_over_all_imaptest_messages() -> None:
         for when, data in read_mbox(mbox):
             account.append("INBOX", data, internal_date=when)
     errors: list[BaseException] = []
-    session = IMAPServer(backend, on_error=errors.append).connect()
+    session = IMAPServer(backend, on_error=errors.append, clock=fixed_clock()).connect()
     session.data_to_send()
     session.receive_data(b"L LOGIN user pass\r\nS SELECT INBOX\r\n")
     session.data_to_send()

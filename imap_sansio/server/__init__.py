@@ -1,8 +1,11 @@
 """The pure server layer: IMAP command semantics over a Backend protocol.
 
-``IMAPServer(backend)`` gives a complete server without I/O; its
-``connect()`` returns a session with ``receive_data``/``data_to_send``/
-``closed``.  ``MemoryBackend`` is the embedded default store.
+``IMAPServer(backend, clock=...)`` gives a complete server without I/O; its
+``connect()`` returns a :class:`Session` with ``receive_data``/
+``data_to_send``/``closed``.  ``MemoryBackend`` is the embedded default
+store; ``demo_backend()`` one with a realistic demo account.  An
+application's own command is a :class:`ServerCommand` given to
+``IMAPServer.add_command``.
 """
 
 from __future__ import annotations
@@ -30,9 +33,11 @@ from ._backend import (
     StoreResult,
     normalize_flags,
 )
+from ._demo import demo_backend
 from ._mailboxes import ListEntry, list_entries, lsub_entries
 from ._memory import MemoryBackend
-from ._server import PENDING, Completion, IMAPServer, ServerConnection
+from ._server import IMAPServer
+from ._session import PENDING, Completion, Handler, HandlerResult, Pending, ServerCommand, Session
 
 __all__ = [
     "PENDING",
@@ -46,6 +51,8 @@ __all__ = [
     "Completion",
     "CondstoreAccount",
     "CopyResult",
+    "Handler",
+    "HandlerResult",
     "IMAPServer",
     "ImapBad",
     "ImapNo",
@@ -55,12 +62,15 @@ __all__ = [
     "MailboxStatus",
     "MemoryBackend",
     "MessageInfo",
+    "Pending",
     "QuotaAccount",
     "QuotaResource",
-    "ServerConnection",
+    "ServerCommand",
+    "Session",
     "SpecialUseCreateAccount",
     "StoreAction",
     "StoreResult",
+    "demo_backend",
     "list_entries",
     "lsub_entries",
     "normalize_flags",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from .._commands import (
     Append,
@@ -63,6 +64,7 @@ from ._backend import (
     StoreAction,
     normalize_flags,
 )
+from ._condstore import enable_condstore
 from ._mailboxes import (
     DELIMITER,
     is_inferior,
@@ -71,9 +73,10 @@ from ._mailboxes import (
     mailbox_name_error,
     normalize_mailbox_name,
 )
-from ._server import Completion, Handler, ServerConnection, enable_condstore
+from ._session import Completion, ServerCommand, serve
+from ._session import Session as ServerConnection
 
-__all__ = ["ENABLEABLE", "HANDLERS", "STATUS_ITEMS"]
+__all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE", "STATUS_ITEMS"]
 
 #: What ENABLE can turn on because of these handlers (nothing).
 ENABLEABLE: frozenset[str] = frozenset()
@@ -515,18 +518,33 @@ def setquota(session: ServerConnection, command: SetQuota) -> None:
     raise ImapNo("Quota limits are set by the administrator", "NOPERM")
 
 
-HANDLERS: dict[type, Handler] = {
-    Create: create,
-    Delete: delete,
-    Rename: rename,
-    Subscribe: subscribe,
-    Unsubscribe: unsubscribe,
-    List: list_command,
-    Lsub: lsub,
-    Namespace: namespace,
-    Status: status,
-    Append: append,
-    GetQuota: getquota,
-    GetQuotaRoot: getquotaroot,
-    SetQuota: setquota,
-}
+#: Capabilities that follow from an optional protocol of the account.
+ACCOUNT_CAPABILITIES: tuple[tuple[str, type], ...] = (
+    ("CREATE-SPECIAL-USE", SpecialUseCreateAccount),  # RFC 6154 3
+    ("QUOTA", QuotaAccount),  # RFC 9208
+    ("QUOTA=RES-STORAGE", QuotaAccount),
+    ("QUOTA=RES-MESSAGE", QuotaAccount),
+)
+
+COMMANDS: tuple[ServerCommand[Any], ...] = (
+    serve("CREATE", create),
+    serve("DELETE", delete),
+    serve("RENAME", rename),
+    serve("SUBSCRIBE", subscribe),
+    serve("UNSUBSCRIBE", unsubscribe),
+    serve("NAMESPACE", namespace, "NAMESPACE"),  # RFC 2342
+    serve(
+        "LIST",
+        list_command,
+        "CHILDREN",  # RFC 3348
+        "SPECIAL-USE",  # RFC 6154
+        "LIST-EXTENDED",  # RFC 5258
+        "LIST-STATUS",  # RFC 5819
+    ),
+    serve("LSUB", lsub),
+    serve("STATUS", status, "STATUS=SIZE"),  # RFC 8438
+    serve("APPEND", append, "MULTIAPPEND"),  # RFC 3502
+    serve("GETQUOTA", getquota),
+    serve("GETQUOTAROOT", getquotaroot),
+    serve("SETQUOTA", setquota),
+)

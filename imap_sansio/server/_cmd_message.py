@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
+from typing import Any
 
 from .._commands import (
     Copy,
@@ -66,10 +67,11 @@ from ._backend import (
     StoreAction,
     normalize_flags,
 )
-from ._cmd_session import announce_mailbox_flags, highest_modseq_completion, vanished_since
-from ._server import Completion, Handler, ServerConnection, enable_condstore
+from ._condstore import enable_condstore, highest_modseq_completion, vanished_since
+from ._session import Completion, ServerCommand, announce_mailbox_flags, serve
+from ._session import Session as ServerConnection
 
-__all__ = ["ENABLEABLE", "HANDLERS"]
+__all__ = ["COMMANDS", "ENABLEABLE"]
 
 #: What ENABLE can turn on because of these handlers (CONDSTORE and QRESYNC
 #: are claimed by _cmd_session, whose SELECT takes their parameters).
@@ -622,9 +624,9 @@ def move(session: ServerConnection, command: Move) -> Completion:
     )
 
 
-HANDLERS: dict[type, Handler] = {
-    Fetch: fetch,
-    Store: store,
-    Copy: copy,
-    Move: move,
-}
+COMMANDS: tuple[ServerCommand[Any], ...] = (
+    serve("FETCH", fetch, "BINARY", "PREVIEW"),  # RFC 3516, RFC 8970
+    serve("STORE", store),
+    serve("COPY", copy),
+    serve("MOVE", move, "MOVE"),  # RFC 6851
+)
