@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._driver import ConnectionDriver, IMAPServerLike, ServerConnection, ServerOptions, is_loopback
+from ._driver import ConnectionDriver, IMAPServerLike, ServerOptions, SessionLike, is_loopback
 from .maildir import MaildirBackend
 from .threaded import ThreadedServer
 from .tls import server_ssl_context
@@ -24,8 +24,8 @@ __all__ = [
     "ConnectionDriver",
     "IMAPServerLike",
     "MaildirBackend",
-    "ServerConnection",
     "ServerOptions",
+    "SessionLike",
     "ThreadedServer",
     "is_loopback",
     "server_ssl_context",

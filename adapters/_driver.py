@@ -33,8 +33,8 @@ __all__ = [
     "ChangeNotice",
     "ConnectionDriver",
     "IMAPServerLike",
-    "ServerConnection",
     "ServerOptions",
+    "SessionLike",
     "Step",
     "WakeIndex",
     "is_loopback",
@@ -57,8 +57,8 @@ class SelectedMailbox(Protocol):
     def name(self) -> str: ...
 
 
-class ServerConnection(Protocol):
-    """One pure connection (``imap_sansio.server.ServerConnection``)."""
+class SessionLike(Protocol):
+    """``imap_sansio.server.Session`` (one pure connection) as far as the adapters use it."""
 
     @property
     def closed(self) -> bool: ...
@@ -93,7 +93,7 @@ class IMAPServerLike(Protocol):
     #: ``on_login(session, username, ok)``.
     on_login: Callable[[Any, str, bool], None] | None
 
-    def connect(self, secure: bool = ..., tls_available: bool = ...) -> ServerConnection: ...
+    def connect(self, secure: bool = ..., tls_available: bool = ...) -> SessionLike: ...
     def add_change_listener(
         self, callback: Callable[[ChangeNotice], None]
     ) -> Callable[[], None]: ...
@@ -347,7 +347,7 @@ class ConnectionDriver:
         self._secure = secure
         self._tls_available = tls_available
         self._watch = watch
-        self._conn: ServerConnection | None = None
+        self._conn: SessionLike | None = None
         self._hooks: _LogHooks | None = None
         self._connected_at = 0.0
         self._last_input = 0.0
@@ -417,12 +417,12 @@ class ConnectionDriver:
                 self._hooks.peers.pop(conn, None)
         logger.info("%s disconnected", self.peer)
 
-    def _require(self) -> ServerConnection:
+    def _require(self) -> SessionLike:
         if self._conn is None:
             raise RuntimeError("ConnectionDriver.open() was not called")
         return self._conn
 
-    def _inactivity_deadline(self, conn: ServerConnection) -> tuple[float, str]:
+    def _inactivity_deadline(self, conn: SessionLike) -> tuple[float, str]:
         if conn.command_in_progress:
             return (
                 self._last_input + self._options.literal_timeout,
@@ -432,7 +432,7 @@ class ConnectionDriver:
             return self._connected_at + self._options.login_timeout, "Timed out waiting for login"
         return self._last_input + self._options.idle_timeout, "Autologout; idle for too long"
 
-    def _run_timers(self, conn: ServerConnection, now: float) -> None:
+    def _run_timers(self, conn: SessionLike, now: float) -> None:
         deadline, text = self._inactivity_deadline(conn)
         if now >= deadline:
             logger.info("%s timed out: %s", self.peer, text)
@@ -448,7 +448,7 @@ class ConnectionDriver:
             self._next_keepalive = math.inf
         self._was_idling = idling
 
-    def _file(self, conn: ServerConnection, *, renamed: bool) -> None:
+    def _file(self, conn: SessionLike, *, renamed: bool) -> None:
         """Keep the session filed under its user and selected mailbox.
 
         The mailbox's name is read again when another one is selected, and

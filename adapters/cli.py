@@ -125,7 +125,7 @@ def build_server(users: dict[str, str], *, demo: bool) -> IMAPServerLike:
             "imap-sansio: the server layer (imap_sansio.server.IMAPServer, MemoryBackend) "
             f"is not available: {exc}"
         ) from exc
-    backend = backend_class.demo() if demo else backend_class()
+    backend = server_module.demo_backend() if demo else backend_class()
     for name, password in users.items():
         try:
             backend.add_user(name, password)
