@@ -1832,7 +1832,7 @@ def _acl_identifier(cls: type[DeleteAcl | ListRights]) -> CommandParser:
 _COMMAND_NAME = re.compile(rb"[A-Za-z0-9][A-Za-z0-9\-_.]*")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True)
 class CommandSpec:
     """What the core knows of one command: the one record that the grammar,
     the state table, the pausing rules and the selected-mailbox view read.
@@ -1864,71 +1864,58 @@ def _table(*specs: CommandSpec) -> Mapping[str, CommandSpec]:
     return {spec.name: spec for spec in specs}
 
 
-def _spec(
-    name: str,
-    parser: CommandParser,
-    states: frozenset[State],
-    *,
-    pauses: bool = False,
-    names_messages: bool = False,
-) -> CommandSpec:
-    return CommandSpec(
-        name=name, parser=parser, states=states, pauses=pauses, names_messages=names_messages
-    )
-
-
 #: Every command the grammar knows, RFC 3501 6.1-6.4 and the extensions
 #: (RFC numbers beside their parsers).  A server that does not implement one
 #: (XLIST, ACL, METADATA, NOTIFY) answers it BAD.  ``Config.commands``
 #: starts from this table; an application adds its own records there.
 COMMANDS: Mapping[str, CommandSpec] = _table(
-    _spec("CAPABILITY", _no_args(Capability), ANY_STATE),
-    _spec("NOOP", _no_args(Noop), ANY_STATE),
-    _spec("LOGOUT", _no_args(Logout), ANY_STATE, pauses=True),
-    _spec("ID", _id, ANY_STATE),  # RFC 2971 3.1
-    _spec("STARTTLS", _no_args(StartTLS), NOT_LOGGED_IN, pauses=True),
-    _spec("LOGIN", _login, NOT_LOGGED_IN, pauses=True),
-    _spec("AUTHENTICATE", _authenticate, NOT_LOGGED_IN, pauses=True),
-    _spec("ENABLE", _enable, LOGGED_IN, pauses=True),
-    _spec("COMPRESS", _compress, LOGGED_IN, pauses=True),
-    _spec("SELECT", _select, LOGGED_IN, pauses=True),
-    _spec("EXAMINE", _examine, LOGGED_IN, pauses=True),
-    _spec("CREATE", _create, LOGGED_IN),
-    _spec("DELETE", _mailbox_command(Delete), LOGGED_IN),
-    _spec("RENAME", _rename, LOGGED_IN),
-    _spec("SUBSCRIBE", _mailbox_command(Subscribe), LOGGED_IN),
-    _spec("UNSUBSCRIBE", _mailbox_command(Unsubscribe), LOGGED_IN),
-    _spec("LIST", _list, LOGGED_IN),
-    _spec("XLIST", _xlist, LOGGED_IN),
-    _spec("LSUB", _lsub, LOGGED_IN),
-    _spec("NAMESPACE", _no_args(Namespace), LOGGED_IN),
-    _spec("STATUS", _status, LOGGED_IN),
-    _spec("APPEND", _append, LOGGED_IN),
-    _spec("IDLE", _no_args(Idle), LOGGED_IN, pauses=True),
-    _spec("GETQUOTA", _getquota, LOGGED_IN),
-    _spec("GETQUOTAROOT", _mailbox_command(GetQuotaRoot), LOGGED_IN),
-    _spec("SETQUOTA", _setquota, LOGGED_IN),
-    _spec("NOTIFY", _notify, LOGGED_IN),
-    _spec("GETMETADATA", _getmetadata, LOGGED_IN),
-    _spec("SETMETADATA", _setmetadata, LOGGED_IN),
-    _spec("SETACL", _setacl, LOGGED_IN),
-    _spec("DELETEACL", _acl_identifier(DeleteAcl), LOGGED_IN),
-    _spec("LISTRIGHTS", _acl_identifier(ListRights), LOGGED_IN),
-    _spec("GETACL", _mailbox_command(GetAcl), LOGGED_IN),
-    _spec("MYRIGHTS", _mailbox_command(MyRights), LOGGED_IN),
-    _spec("CHECK", _no_args(Check), SELECTED_ONLY),
-    _spec("CLOSE", _no_args(Close), SELECTED_ONLY, pauses=True),
-    _spec("UNSELECT", _no_args(Unselect), SELECTED_ONLY, pauses=True),
-    _spec("EXPUNGE", _expunge, SELECTED_ONLY, names_messages=True),
-    _spec("SEARCH", _search, SELECTED_ONLY, names_messages=True),
-    _spec("SORT", _sort, SELECTED_ONLY, names_messages=True),
-    _spec("THREAD", _thread, SELECTED_ONLY, names_messages=True),
-    _spec("FETCH", _fetch, SELECTED_ONLY, names_messages=True),
-    _spec("STORE", _store, SELECTED_ONLY, names_messages=True),
-    _spec("COPY", _copy_move(Copy), SELECTED_ONLY, names_messages=True),
-    _spec("MOVE", _copy_move(Move), SELECTED_ONLY, names_messages=True),
+    CommandSpec("CAPABILITY", _no_args(Capability), ANY_STATE),
+    CommandSpec("NOOP", _no_args(Noop), ANY_STATE),
+    CommandSpec("LOGOUT", _no_args(Logout), ANY_STATE, pauses=True),
+    CommandSpec("ID", _id, ANY_STATE),  # RFC 2971 3.1
+    CommandSpec("STARTTLS", _no_args(StartTLS), NOT_LOGGED_IN, pauses=True),
+    CommandSpec("LOGIN", _login, NOT_LOGGED_IN, pauses=True),
+    CommandSpec("AUTHENTICATE", _authenticate, NOT_LOGGED_IN, pauses=True),
+    CommandSpec("ENABLE", _enable, LOGGED_IN, pauses=True),
+    CommandSpec("COMPRESS", _compress, LOGGED_IN, pauses=True),
+    CommandSpec("SELECT", _select, LOGGED_IN, pauses=True),
+    CommandSpec("EXAMINE", _examine, LOGGED_IN, pauses=True),
+    CommandSpec("CREATE", _create, LOGGED_IN),
+    CommandSpec("DELETE", _mailbox_command(Delete), LOGGED_IN),
+    CommandSpec("RENAME", _rename, LOGGED_IN),
+    CommandSpec("SUBSCRIBE", _mailbox_command(Subscribe), LOGGED_IN),
+    CommandSpec("UNSUBSCRIBE", _mailbox_command(Unsubscribe), LOGGED_IN),
+    CommandSpec("LIST", _list, LOGGED_IN),
+    CommandSpec("XLIST", _xlist, LOGGED_IN),
+    CommandSpec("LSUB", _lsub, LOGGED_IN),
+    CommandSpec("NAMESPACE", _no_args(Namespace), LOGGED_IN),
+    CommandSpec("STATUS", _status, LOGGED_IN),
+    CommandSpec("APPEND", _append, LOGGED_IN),
+    CommandSpec("IDLE", _no_args(Idle), LOGGED_IN, pauses=True),
+    CommandSpec("GETQUOTA", _getquota, LOGGED_IN),
+    CommandSpec("GETQUOTAROOT", _mailbox_command(GetQuotaRoot), LOGGED_IN),
+    CommandSpec("SETQUOTA", _setquota, LOGGED_IN),
+    CommandSpec("NOTIFY", _notify, LOGGED_IN),
+    CommandSpec("GETMETADATA", _getmetadata, LOGGED_IN),
+    CommandSpec("SETMETADATA", _setmetadata, LOGGED_IN),
+    CommandSpec("SETACL", _setacl, LOGGED_IN),
+    CommandSpec("DELETEACL", _acl_identifier(DeleteAcl), LOGGED_IN),
+    CommandSpec("LISTRIGHTS", _acl_identifier(ListRights), LOGGED_IN),
+    CommandSpec("GETACL", _mailbox_command(GetAcl), LOGGED_IN),
+    CommandSpec("MYRIGHTS", _mailbox_command(MyRights), LOGGED_IN),
+    CommandSpec("CHECK", _no_args(Check), SELECTED_ONLY),
+    CommandSpec("CLOSE", _no_args(Close), SELECTED_ONLY, pauses=True),
+    CommandSpec("UNSELECT", _no_args(Unselect), SELECTED_ONLY, pauses=True),
+    CommandSpec("EXPUNGE", _expunge, SELECTED_ONLY, names_messages=True),
+    CommandSpec("SEARCH", _search, SELECTED_ONLY, names_messages=True),
+    CommandSpec("SORT", _sort, SELECTED_ONLY, names_messages=True),
+    CommandSpec("THREAD", _thread, SELECTED_ONLY, names_messages=True),
+    CommandSpec("FETCH", _fetch, SELECTED_ONLY, names_messages=True),
+    CommandSpec("STORE", _store, SELECTED_ONLY, names_messages=True),
+    CommandSpec("COPY", _copy_move(Copy), SELECTED_ONLY, names_messages=True),
+    CommandSpec("MOVE", _copy_move(Move), SELECTED_ONLY, names_messages=True),
     # RFC 5267 5: command-select =/ "CANCELUPDATE" 1*(SP quoted)
-    _spec("CANCELUPDATE", _cancelupdate, SELECTED_ONLY),
+    CommandSpec("CANCELUPDATE", _cancelupdate, SELECTED_ONLY),
 )
 
 
@@ -1990,6 +1977,9 @@ def parse_command(
             raise r.error(f"UID {name} is not a UID command", start)
         parser = spec.parser
         command = parser(r.tag, r, uid)
+        if command.name != name:
+            # The engine looks the command up again by its event's name.
+            raise r.error(f"the {name} parser returned a {command.name} command", start)
         if _CRLF.match(data, r.pos) is None:
             raise r.expected(
                 f"CRLF after {name} arguments" if r.pos > name_end else f"CRLF after {name}"

@@ -53,6 +53,7 @@ __all__ = [
     "Handler",
     "HandlerResult",
     "Pending",
+    "Resume",
     "ServerCommand",
     "ServerContext",
     "Session",
