@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final, Generic, Protocol, TypeAlias, TypeVar
 
@@ -57,6 +57,7 @@ __all__ = [
     "ServerCommand",
     "ServerContext",
     "Session",
+    "announce_keywords",
     "announce_mailbox_flags",
     "code_from_name",
     "serve",
@@ -199,6 +200,24 @@ def announce_mailbox_flags(session: Session, flags: tuple[str, ...]) -> None:
     if not session.read_only:
         session.untagged_ok("Flags permitted", PermanentFlagsCode(flags=(*flags, "\\*")))
     view.set_mailbox_flags(flags, announce=False)
+
+
+def announce_keywords(
+    session: Session, mailbox: Mailbox, flag_sets: Iterable[Iterable[str]]
+) -> None:
+    """Send FLAGS first if any keyword in ``flag_sets`` is new to this session.
+
+    RFC 3501 7.2.6 / RFC 9051 7.3.5: the FLAGS response lists the flags
+    defined in the mailbox, so a keyword (another session may have just
+    created it) must be announced before a FETCH response carries it.
+    """
+    _, view = session.require_mailbox()
+    known = view.mailbox_flags
+    new = {f for flags in flag_sets for f in flags if not f.startswith("\\") and f not in known}
+    if new:
+        keywords = new | set(mailbox.keywords())
+        keywords.update(f for f in known if not f.startswith("\\"))
+        announce_mailbox_flags(session, (*SYSTEM_FLAGS, *sorted(keywords)))
 
 
 class Session:
@@ -373,7 +392,15 @@ class Session:
             # A new keyword comes only with a new or changed message; then
             # FLAGS goes out before the FETCH responses that use it (the view
             # drains FLAGS first).  No backend call when nothing changed.
-            keywords = mailbox.keywords()
+            keywords = set(mailbox.keywords())
+            # The changes themselves may carry a keyword created after the
+            # keywords() call's snapshot by another writer.
+            keywords.update(
+                f
+                for m in (*changes.new, *changes.changed)
+                for f in m.flags
+                if not f.startswith("\\")
+            )
             if any(k not in view.mailbox_flags for k in keywords):
                 view.set_mailbox_flags((*SYSTEM_FLAGS, *sorted(keywords)))
         for message in changes.changed:
