@@ -560,7 +560,7 @@ class ConnectionState:
         if old is State.SELECTED and self._state is State.AUTHENTICATED:
             self._selected = None
             self._view = None
-        elif old is State.NOT_AUTHENTICATED and self._state is State.AUTHENTICATED and not code:
+        elif old is State.NOT_AUTHENTICATED and self._state is State.AUTHENTICATED and code is None:
             # RFC 9051 6.2.2/6.2.3: the OK may carry the new capabilities,
             # which saves the client a CAPABILITY round trip.
             response = StatusResponse(

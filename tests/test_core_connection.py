@@ -24,6 +24,7 @@ from imap_sansio import (
 )
 from imap_sansio._commands import Append, Authenticate, Examine, Login, Noop, Select
 from imap_sansio._responses import ContinuationRequest, Status, StatusResponse
+from imap_sansio._state import DESELECTING_COMMANDS, TRANSITIONS, next_state
 
 CAPS_INSECURE = b"IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE LOGINDISABLED"
 CAPS_SECURE = b"IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE AUTH=PLAIN"
@@ -675,3 +676,23 @@ def test_a_tagged_bye_is_refused_before_anything_changes() -> None:
     with pytest.raises(ValueError):  # the response type refuses a tagged BYE itself
         conn.send(StatusResponse(status=Status.BYE, tag="a", text="x"))
     assert conn.pending_tags == ("a",)
+
+
+def test_the_state_table_follows_the_rfc_diagram() -> None:
+    """RFC 3501 3: the numbered transitions, and nothing else moves the state."""
+    noauth, auth, selected, logout = (
+        State.NOT_AUTHENTICATED,
+        State.AUTHENTICATED,
+        State.SELECTED,
+        State.LOGOUT,
+    )
+    assert next_state(noauth, "LOGIN", "OK") is auth  # (4)
+    assert next_state(noauth, "LOGIN", "NO") is noauth
+    assert next_state(auth, "EXAMINE", "OK") is selected  # (5)
+    assert next_state(selected, "SELECT", "NO") is auth  # (6): a failed SELECT
+    assert next_state(selected, "SELECT", "BAD") is selected
+    assert next_state(selected, "UNSELECT", "OK") is auth  # (6)
+    assert next_state(auth, "LOGOUT", "OK") is logout  # (7)
+    assert next_state(selected, "FETCH", "OK") is selected
+    assert set(TRANSITIONS.values()) == {auth, selected, logout}
+    assert {"SELECT", "EXAMINE", "CLOSE", "UNSELECT", "LOGOUT"} == DESELECTING_COMMANDS
