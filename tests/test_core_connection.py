@@ -5,6 +5,9 @@ Expected bytes come from the RFCs (cited per test), not from the code.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import pytest
 from core_app import feed, run
 
@@ -22,9 +25,10 @@ from imap_sansio import (
     Secret,
     State,
 )
-from imap_sansio._commands import Append, Authenticate, Examine, Login, Noop, Select
+from imap_sansio._commands import Append, Authenticate, Command, Examine, Login, Noop, Select
+from imap_sansio._parser import CommandReader, CommandSpec
 from imap_sansio._responses import ContinuationRequest, Status, StatusResponse
-from imap_sansio._state import DESELECTING_COMMANDS, TRANSITIONS, next_state
+from imap_sansio._state import DESELECTING_COMMANDS, LOGGED_IN, TRANSITIONS, next_state
 
 CAPS_INSECURE = b"IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE LOGINDISABLED"
 CAPS_SECURE = b"IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE AUTH=PLAIN"
@@ -696,3 +700,44 @@ def test_the_state_table_follows_the_rfc_diagram() -> None:
     assert next_state(selected, "FETCH", "OK") is selected
     assert set(TRANSITIONS.values()) == {auth, selected, logout}
     assert {"SELECT", "EXAMINE", "CLOSE", "UNSELECT", "LOGOUT"} == DESELECTING_COMMANDS
+
+
+def test_an_extension_command_belongs_to_its_config() -> None:
+    """A CommandSpec added with Config.with_commands is parsed, checked
+    against its states and paused on, for connections of that config only."""
+
+    def parse_xwait(tag: str, reader: CommandReader, uid: bool) -> Command:
+        return Noop(tag=tag)  # a parser must return a command of its own name
+
+    def parse_xnoop(tag: str, reader: CommandReader, uid: bool) -> Command:
+        return XNoop(tag=tag)
+
+    config = Config().with_commands(
+        CommandSpec("XNOOP", parse_xnoop, LOGGED_IN, pauses=True),
+        CommandSpec("XWAIT", parse_xwait, LOGGED_IN),
+    )
+    conn = greeted(config)
+    conn.receive_data(b"a XNOOP\r\n")
+    assert (
+        conn.data_to_send()
+        == b"a BAD [CLIENTBUG] XNOOP is not valid in the not authenticated state\r\n"
+    )
+    conn = logged_in(config)
+    assert conn.receive_data(b"b XNOOP\r\nc NOOP\r\n") == [XNoop(tag="b")]
+    assert conn.paused  # what follows waits for XNOOP's answer
+    conn.send(StatusResponse(status=Status.OK, tag="b", text="done"))
+    assert conn.next_events() == [Noop(tag="c")]
+    conn.send(StatusResponse(status=Status.OK, tag="c", text="done"))
+    conn.data_to_send()
+    conn.receive_data(b"d XWAIT\r\n")
+    assert conn.data_to_send() == (
+        b"d BAD [CLIENTBUG] XWAIT: the XWAIT parser returned a NOOP command at byte 2\r\n"
+    )
+    other = logged_in()
+    other.receive_data(b"e XNOOP\r\n")
+    assert other.data_to_send() == b"e BAD [CLIENTBUG] Unknown command XNOOP\r\n"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class XNoop(Command):
+    name: ClassVar[str] = "XNOOP"
