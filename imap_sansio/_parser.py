@@ -23,6 +23,7 @@ import datetime
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Literal, NoReturn
 
 from imap_sansio._commands import (
@@ -1861,7 +1862,8 @@ class CommandSpec:
 
 
 def _table(*specs: CommandSpec) -> Mapping[str, CommandSpec]:
-    return {spec.name: spec for spec in specs}
+    # Read-only: a table shared by every connection must not grow by accident.
+    return MappingProxyType({spec.name: spec for spec in specs})
 
 
 #: Every command the grammar knows, RFC 3501 6.1-6.4 and the extensions
