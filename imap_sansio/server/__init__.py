@@ -5,11 +5,14 @@
 ``data_to_send``/``closed``.  ``MemoryBackend`` is the embedded default
 store; ``demo_backend()`` one with a realistic demo account.  An
 application's own command is a :class:`ServerCommand` given to
-``IMAPServer.add_command``.
+``IMAPServer.add_command``.  :mod:`imap_sansio.server.names` holds the
+mailbox-name rules a backend may need; :mod:`imap_sansio.testing.backend`
+the contract every backend passes.
 """
 
 from __future__ import annotations
 
+from . import names
 from ._backend import (
     Account,
     AppendLimitAccount,
@@ -23,9 +26,11 @@ from ._backend import (
     ImapBad,
     ImapNo,
     Mailbox,
+    MailboxExists,
     MailboxInfo,
     MailboxStatus,
     MessageInfo,
+    NoSuchMailbox,
     QuotaAccount,
     QuotaResource,
     SpecialUseCreateAccount,
@@ -58,10 +63,12 @@ __all__ = [
     "ImapNo",
     "ListEntry",
     "Mailbox",
+    "MailboxExists",
     "MailboxInfo",
     "MailboxStatus",
     "MemoryBackend",
     "MessageInfo",
+    "NoSuchMailbox",
     "Pending",
     "QuotaAccount",
     "QuotaResource",
@@ -73,5 +80,6 @@ __all__ = [
     "demo_backend",
     "list_entries",
     "lsub_entries",
+    "names",
     "normalize_flags",
 ]

@@ -14,7 +14,8 @@ engine.  The layers inside this package, each importing only those below::
     _contexts _sort_keys   what the search commands share
     _search _condstore
     _session _cache        Session, Completion/PENDING, the record, helpers
-    _mailboxes _backend    names and LIST rules; the Backend protocol
+    _mailboxes names       mailbox-name and LIST rules
+    _backend               the Backend protocol
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final, Generic, Protocol, TypeAlias, TypeVar
 
-from .._commands import Command, InvalidMailboxName
+from .._commands import Command
 from .._connection import ConnectionState
 from .._events import (
     AuthenticateCancelled,
@@ -44,6 +44,7 @@ from .._responses import (
 from .._state import DESELECTING_COMMANDS, State
 from .._view import SelectedMailboxView
 from ..mime import Message
+from . import names
 from ._backend import SYSTEM_FLAGS, Account, Backend, ImapBad, ImapNo, Mailbox
 from ._cache import MessageCache
 
@@ -150,18 +151,25 @@ class ServerContext(Protocol):
     def capabilities_after_auth(self, account: Account | None = None) -> tuple[str, ...]: ...
 
 
-def _check_mailbox_names(command: Command) -> None:
-    """RFC 3501 5.1.3: a name that is not valid modified UTF-7 names nothing.
+def _check_mailbox_names(command: Command) -> Command:
+    """The command with its mailbox names normalised (:func:`names.normalize`).
 
-    The grammar hands such names on as :class:`InvalidMailboxName` (Dovecot's
+    RFC 3501 5.1.3: a name that is not valid modified UTF-7 names nothing.
+    The grammar lists such names in ``command.invalid_names`` (Dovecot's
     imaptest expects NO, not BAD): CREATE and RENAME cannot make one, other
-    commands find none.
+    commands find none.  (LIST and LSUB patterns are the handlers' business:
+    they match nothing.)
     """
+    invalid = {name.text: name.reason for name in command.invalid_names}
+    normalized: dict[str, Any] = {}
     for field in ("mailbox", "new_mailbox"):
         value = getattr(command, field, None)
-        if isinstance(value, InvalidMailboxName):
+        if value in invalid:
             code = "CANNOT" if command.name in ("CREATE", "RENAME") else "NONEXISTENT"
-            raise ImapNo(f"Invalid mailbox name: {value.reason}", code)
+            raise ImapNo(f"Invalid mailbox name: {invalid[value]}", code)
+        if isinstance(value, str) and names.normalize(value) != value:
+            normalized[field] = names.normalize(value)
+    return dataclasses.replace(command, **normalized) if normalized else command
 
 
 _UNSAFE_TEXT = re.compile(r"[\x00-\x1f\x7f]+")
@@ -425,7 +433,7 @@ class Session:
             spec = self.server.commands.get(command.name)
             if isinstance(spec, ServerCommand):
                 handler = spec.handler
-                self._run(command, lambda: handler(self, command))
+                self._run(command, lambda checked: handler(self, checked))
             else:
                 self._run(command, None)
         elif isinstance(event, IdleDone) and event.aborted:
@@ -436,7 +444,7 @@ class Session:
             spec = self.server.commands[pending.name]
             assert isinstance(spec, ServerCommand) and spec.resume is not None, pending
             resume, step = spec.resume, event
-            self._run(pending, lambda: resume(self, step))
+            self._run(pending, lambda _: resume(self, step))
         elif isinstance(event, AuthenticateCancelled):
             self._open.pop(event.tag, None)
             self.sasl_state.clear()
@@ -448,15 +456,14 @@ class Session:
         assert command is not None, tag
         return command
 
-    def _run(self, command: Command, call: Callable[[], HandlerResult] | None) -> None:
+    def _run(self, command: Command, call: Callable[[Command], HandlerResult] | None) -> None:
         self._current = command
         self._completed = False
         status, text, code = Status.OK, f"{command.name} completed", None
         try:
             if call is None:
                 raise ImapBad(f"{command.name} is not implemented", "CANNOT")
-            _check_mailbox_names(command)
-            result = call()
+            result = call(_check_mailbox_names(command))
             if self._completed or self.conn.closed:
                 return
             if isinstance(result, Pending):

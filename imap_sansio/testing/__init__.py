@@ -6,6 +6,8 @@
 - :func:`fixed_clock` is a clock for ``IMAPServer(clock=...)`` that stands still.
 - ``imap_sansio.testing.strategies`` has hypothesis strategies for typed
   commands and responses (it needs hypothesis, the ``test`` extra).
+- ``imap_sansio.testing.backend`` has :class:`BackendContract`, the pytest
+  suite every Backend passes (it needs pytest, the ``test`` extra).
 """
 
 from __future__ import annotations
