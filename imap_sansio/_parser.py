@@ -23,7 +23,6 @@ import dataclasses
 import datetime
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal, NoReturn
 
@@ -1848,7 +1847,7 @@ def _acl_identifier(cls: type[DeleteAcl | ListRights]) -> CommandParser:
 _COMMAND_NAME = re.compile(rb"[A-Za-z0-9][A-Za-z0-9\-_.]*")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class CommandSpec:
     """What the core knows of one command: the one record that the grammar,
     the state table, the pausing rules and the selected-mailbox view read.
