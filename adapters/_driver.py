@@ -73,11 +73,14 @@ class ServerConnection(Protocol):
     @property
     def command_in_progress(self) -> bool: ...
     @property
+    def output_held(self) -> bool: ...
+    @property
     def username(self) -> str | None: ...
     @property
     def mailbox(self) -> SelectedMailbox | None: ...
     def receive_data(self, data: bytes) -> None: ...
     def data_to_send(self) -> bytes: ...
+    def pump(self) -> None: ...
     def tls_started(self) -> None: ...
     def poll(self) -> None: ...
     def keepalive(self) -> None: ...
@@ -148,6 +151,9 @@ class Step:
     paused: bool
     #: Monotonic time at which the driver wants to be called again.
     deadline: float
+    #: Commands wait for this output to be written (output drives input):
+    #: once it is, call ``step()`` again before reading from the socket.
+    more: bool = False
 
 
 _locks: weakref.WeakKeyDictionary[object, threading.Lock] = weakref.WeakKeyDictionary()
@@ -382,6 +388,9 @@ class ConnectionDriver:
         """Feed input, a change notification, a shutdown, and run the timers."""
         conn = self._require()
         with self._lock:
+            if conn.output_held and not conn.closed:
+                # The adapter wrote the last step's output: run what waited.
+                conn.pump()
             if data is not None and not conn.closed and not conn.starttls_pending:
                 self._last_input = now
                 if not data:
@@ -494,4 +503,5 @@ class ConnectionDriver:
             starttls=starttls,
             paused=conn.paused and not closed and not starttls,
             deadline=deadline,
+            more=conn.output_held and not closed and not starttls,
         )

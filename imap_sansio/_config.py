@@ -62,6 +62,19 @@ class Limits:
     max_nesting: int = 16
     #: Nesting of SEARCH keys (parentheses, NOT, OR), which recurse deeper.
     max_search_nesting: int = 8
+    #: Output queued and not yet taken by :meth:`ConnectionState.data_to_send`,
+    #: in bytes before COMPRESS.  While this much waits, the engine delivers
+    #: no further pipelined command (``output_full``); taking the output lets
+    #: :meth:`ConnectionState.next_events` go on.  The output held is this
+    #: plus the answer to the command that crossed it.
+    max_unsent_output: int = 256 * KiB
+    #: Items of any one list a command carries, counted while parsing: SEARCH
+    #: (and SORT/THREAD/ESEARCH) keys, ranges of a sequence set, FETCH
+    #: attributes, flags, STATUS items, LIST patterns and options, messages
+    #: of a MULTIAPPEND.  Over it the command gets ``BAD [LIMIT]`` (RFC 5530)
+    #: without being built; literals keep lines short, so line limits alone
+    #: do not bound these lists.
+    max_list_items: int = 10_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
