@@ -68,13 +68,20 @@ class Limits:
     #: :meth:`ConnectionState.next_events` go on.  The output held is this
     #: plus the answer to the command that crossed it.
     max_unsent_output: int = 256 * KiB
-    #: Items of any one list a command carries, counted while parsing: SEARCH
-    #: (and SORT/THREAD/ESEARCH) keys, ranges of a sequence set, FETCH
-    #: attributes, flags, STATUS items, LIST patterns and options, messages
-    #: of a MULTIAPPEND.  Over it the command gets ``BAD [LIMIT]`` (RFC 5530)
-    #: without being built; literals keep lines short, so line limits alone
-    #: do not bound these lists.
+    #: List items in one command, over all its lists, counted while parsing:
+    #: SEARCH/SORT/THREAD keys (each key, nested ones included), sort
+    #: criteria, FETCH attributes, flags, section part numbers, header field
+    #: names, STATUS items, LIST patterns and options, ENABLE capabilities,
+    #: NOTIFY groups and mailboxes, METADATA entries, MULTIAPPEND messages;
+    #: and the literals of one command, counted while framing.  Over it the
+    #: command gets ``BAD [LIMIT]`` (RFC 5530) before it is built.  Literals
+    #: keep each line short, so the line limits alone do not bound these.
     max_list_items: int = 10_000
+    #: Ranges (``1,3:5`` is two) over all sequence sets and UID sets of one
+    #: command, counted while parsing; over it ``BAD [LIMIT]``.  Higher than
+    #: ``max_list_items``: one 64 KiB line can hold 13,000 ranges, and
+    #: synchronising clients send such sets.
+    max_set_ranges: int = 100_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -805,6 +805,8 @@ class ConnectionState:
                 utf8=self.utf8,
                 max_depth=self.config.limits.max_nesting,
                 max_search_depth=self.config.limits.max_search_nesting,
+                max_items=self.config.limits.max_list_items,
+                max_ranges=self.config.limits.max_set_ranges,
             )
         except ParseError:
             return False
@@ -847,6 +849,14 @@ class ConnectionState:
             self._deliver(framed, events)
             return
         limits = self.config.limits
+        if len(framed.parts) > 2 * limits.max_list_items:
+            # parts alternate lines and literals: each literal is an item of
+            # some list (keys, messages...), so refuse here, before the
+            # grammar, what the grammar would refuse (RFC 5530 LIMIT).
+            text = f"Too many literals in one command (the limit is {limits.max_list_items})"
+            self._poison(framed, text, AtomCode(name="LIMIT"), events)
+            self._continue_poisoned(announcement, events)
+            return
         append_message = framed.name == "APPEND" and not (
             len(framed.parts) == 1
             and line[: announcement.start].rstrip(b" ").upper().endswith(b"APPEND")
@@ -1038,12 +1048,14 @@ class ConnectionState:
                 utf8=self.utf8,
                 max_depth=self.config.limits.max_nesting,
                 max_search_depth=self.config.limits.max_search_nesting,
+                max_items=self.config.limits.max_list_items,
+                max_ranges=self.config.limits.max_set_ranges,
             )
         except ParseError as exc:
             self._reject(
                 framed.tag,
                 f"{framed.name}: {exc.message} at byte {exc.offset}",
-                code=AtomCode(name="CLIENTBUG"),
+                code=AtomCode(name=exc.code or "CLIENTBUG"),
                 events=events,
             )
             return
