@@ -492,13 +492,13 @@ class CommandReader:
             if low == STAR:
                 low, high = high, low
             if low > MAX_NUMBER or high > MAX_NUMBER:
-                raise self.error(f"{what} out of range", start)
+                raise self.error(f"{what} out of range (1..{MAX_NUMBER})", start)
             if high != STAR and low > high:
                 low, high = high, low
             ranges.append((low, high))
         for low, _ in ranges:
             if low > MAX_NUMBER:
-                raise self.error(f"{what} out of range", start)
+                raise self.error(f"{what} out of range (1..{MAX_NUMBER})", start)
         self.pos = m.end()
         return tuple(ranges), False
 
@@ -1052,7 +1052,7 @@ _SEARCH_DATES = frozenset(
 # PARTIAL (RFC 9394) takes a range.
 _SEARCH_RETURN = frozenset({"MIN", "MAX", "ALL", "COUNT", "SAVE", "CONTEXT", "UPDATE", "RELEVANCY"})
 # partial-range = partial-range-first / partial-range-last   (RFC 9394)
-_PARTIAL_RANGE = re.compile(rb"(-?)([1-9][0-9]{0,9}):(-?)([1-9][0-9]{0,9})")
+_PARTIAL_RANGE = re.compile(rb"(-?)([0-9]+):(-?)([0-9]+)")
 _ENTRY_TYPES = frozenset({"PRIV", "SHARED", "ALL"})
 # A search key is read as an atom, or starts a sequence set / "(".
 _SEARCH_ATOM = re.compile(rb"[A-Za-z][A-Za-z0-9\-]*")
@@ -1182,9 +1182,11 @@ def _partial_range(r: CommandReader) -> tuple[int, int]:
     m = _PARTIAL_RANGE.match(r.data, start)
     if m is None or m.group(1) != m.group(3):
         raise r.expected("partial range", start)
+    # partial-range-first/-last = ["-"] nz-number (RFC 9394 5): below 2^32.
+    for digits in (m.group(2), m.group(4)):
+        if digits[0] == 0x30 or len(digits) > 10 or int(digits) > MAX_NUMBER:
+            raise r.error(f"partial range out of range (1..{MAX_NUMBER})", start)
     low, high = int(m.group(2)), int(m.group(4))
-    if low > MAX_NUMBER or high > MAX_NUMBER:
-        raise r.error("partial range out of range", start)
     r.pos = m.end()
     if low > high:
         low, high = high, low
@@ -1613,6 +1615,7 @@ def _store(tag: str, r: CommandReader, uid: bool) -> Command:
         if r.accept(b")"):
             r.depth -= 1
         else:
+            r.count(f"{attribute} items")
             items.append(read())
             while r.accept(b" "):
                 r.count(f"{attribute} items")
