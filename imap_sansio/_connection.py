@@ -855,6 +855,12 @@ class ConnectionState:
             # grammar, what the grammar would refuse (RFC 5530 LIMIT).
             text = f"Too many literals in one command (the limit is {limits.max_list_items})"
             self._poison(framed, text, AtomCode(name="LIMIT"), events)
+            if not announcement.synchronizing:
+                # A client that goes on sending literals without waiting
+                # would cost a step per literal to drop: end it (as RFC
+                # 7888 4 allows for a literal over a limit).
+                events.append(self._bye(text, AtomCode(name="LIMIT")))
+                return
             self._continue_poisoned(announcement, events)
             return
         append_message = framed.name == "APPEND" and not (
