@@ -358,7 +358,9 @@ class ConnectionState:
 
         Returns the events that the input completes.  When the engine pauses
         (a command that changes the state is waiting for its answer), later
-        input stays buffered: call :meth:`next_events` after answering.
+        input stays buffered: call :meth:`next_events` after answering.  So
+        it does while ``output_full``: call :meth:`next_events` when
+        ``input_waiting`` after writing :meth:`data_to_send`.
         Nothing the peer sends makes this raise.
         """
         if self._closed or self._closing:
@@ -435,7 +437,8 @@ class ConnectionState:
         return self._process()
 
     def next_events(self) -> list[Event]:
-        """Process input already buffered (after answering a pausing command)."""
+        """Process input already buffered (after answering a pausing command,
+        or after taking the output that held it back)."""
         if self._closed or self._closing:
             return []
         return self._process()
