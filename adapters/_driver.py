@@ -135,7 +135,9 @@ class ServerOptions:
     #: How long a shutdown waits for BYE to reach the clients.
     shutdown_grace: float = 5.0
     #: Backpressure: stop reading from a client while more output than this
-    #: waits to be sent to it (and while the connection is paused).
+    #: waits to be sent to it (and while the connection is paused).  The
+    #: engine's ``Limits.max_unsent_output`` bounds what is produced before
+    #: it is written (``Step.more``).
     max_unsent_output: int = 256 * 1024
 
 

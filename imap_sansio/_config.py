@@ -55,8 +55,9 @@ class Limits:
     #: Commands delivered to the app and not yet answered; beyond it the
     #: engine stops reading until answers go out.
     max_pipelined: int = 64
-    #: Input held while the engine is paused (waiting for the app); beyond it
-    #: the connection ends with BYE.
+    #: Input held while the engine is paused (waiting for the app) or its
+    #: output is full, compressed input included; beyond it the connection
+    #: ends with BYE.
     max_buffered_input: int = 1 * MiB
     #: Parenthesis nesting in a command's lists.
     max_nesting: int = 16
