@@ -15,13 +15,14 @@ import itertools
 import tracemalloc
 import zlib
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imap_sansio import Config, ConnectionState, Limits
-from imap_sansio.commands import Noop
+from imap_sansio.commands import Command, Noop
 from imap_sansio.responses import Status, StatusResponse
 from imap_sansio.server import IMAPServer, MemoryBackend, ServerConnection
+from imap_sansio.testing.strategies import commands, encode_command
 
 BODY = b"Subject: big\r\n\r\n" + b"0123456789abcdef" * 200 + b"\r\n"
 LIMIT = 4096
@@ -167,3 +168,35 @@ def test_a_compressed_flood_is_inflated_only_as_commands_run() -> None:
         conn.pump()
         total += codec.unpack(conn.data_to_send()).count(b" OK FETCH completed\r\n")
     assert total == 5000
+
+
+def _run_whole(stream: bytes, limit: int) -> bytes:
+    errors: list[BaseException] = []
+    server = IMAPServer(
+        MemoryBackend.demo(),
+        config=Config(limits=Limits(max_unsent_output=limit)),
+        on_error=errors.append,
+    )
+    conn = server.connect()
+    conn.receive_data(b"L LOGIN demo demo\r\nS SELECT INBOX\r\n" + stream)
+    out = b""
+    while True:
+        out += conn.data_to_send()
+        if not conn.output_held:
+            break
+        conn.pump()
+    assert errors == []
+    return out
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(st.lists(commands().filter(lambda c: c.name != "COMPRESS"), min_size=1, max_size=8))
+def test_random_pipelines_answer_the_same_whatever_the_output_limit(cmds: list[Command]) -> None:
+    """With a 1-byte limit every command waits for the previous answer to be
+    taken; the answers, their order and the state they leave are the same."""
+    stream = b"".join(encode_command(c) for c in cmds)
+    assert _run_whole(stream, 1) == _run_whole(stream, 1 << 30)
