@@ -73,11 +73,14 @@ class SessionLike(Protocol):
     @property
     def command_in_progress(self) -> bool: ...
     @property
+    def output_held(self) -> bool: ...
+    @property
     def username(self) -> str | None: ...
     @property
     def mailbox(self) -> SelectedMailbox | None: ...
     def receive_data(self, data: bytes) -> None: ...
     def data_to_send(self) -> bytes: ...
+    def pump(self) -> None: ...
     def tls_started(self) -> None: ...
     def poll(self) -> None: ...
     def keepalive(self) -> None: ...
@@ -132,7 +135,9 @@ class ServerOptions:
     #: How long a shutdown waits for BYE to reach the clients.
     shutdown_grace: float = 5.0
     #: Backpressure: stop reading from a client while more output than this
-    #: waits to be sent to it (and while the connection is paused).
+    #: waits to be sent to it (and while the connection is paused).  The
+    #: engine's ``Limits.max_unsent_output`` bounds what is produced before
+    #: it is written (``Step.more``).
     max_unsent_output: int = 256 * 1024
 
 
@@ -148,6 +153,9 @@ class Step:
     paused: bool
     #: Monotonic time at which the driver wants to be called again.
     deadline: float
+    #: Commands wait for this output to be written (output drives input):
+    #: once it is, call ``step()`` again before reading from the socket.
+    more: bool = False
 
 
 _locks: weakref.WeakKeyDictionary[object, threading.Lock] = weakref.WeakKeyDictionary()
@@ -382,6 +390,9 @@ class ConnectionDriver:
         """Feed input, a change notification, a shutdown, and run the timers."""
         conn = self._require()
         with self._lock:
+            if conn.output_held and not conn.closed:
+                # The adapter wrote the last step's output: run what waited.
+                conn.pump()
             if data is not None and not conn.closed and not conn.starttls_pending:
                 self._last_input = now
                 if not data:
@@ -494,4 +505,5 @@ class ConnectionDriver:
             starttls=starttls,
             paused=conn.paused and not closed and not starttls,
             deadline=deadline,
+            more=conn.output_held and not closed and not starttls,
         )

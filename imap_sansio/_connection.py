@@ -60,8 +60,10 @@ def _blocks_expunge(command: Command) -> bool:
 
 #: Commands whose ``messages`` the engine resolves to UIDs before delivery.
 _MESSAGE_COMMANDS = (Fetch, Store, Copy, Move)
-#: Decompressed bytes produced per step (bounds memory whatever the ratio).
-_INFLATE_STEP = 64 * 1024
+#: Decompressed bytes produced per step (bounds memory whatever the ratio):
+#: the engine inflates the next step only when the commands already
+#: inflated have run, so a deflate bomb never exists inflated in memory.
+_INFLATE_STEP = 16 * 1024
 #: Bytes of a skipped over-long line kept to spot a literal announced at its end.
 _TAIL = 32
 #: Bytes of an over-long line read for its tag.
@@ -135,6 +137,7 @@ class ConnectionState:
         "_mode",
         "_next_view",
         "_out",
+        "_out_size",
         "_pending",
         "_pending_tags",
         "_plain_out",
@@ -142,10 +145,12 @@ class ConnectionState:
         "_secure",
         "_selected",
         "_skip_tail",
+        "_stalled",
         "_starttls_pending",
         "_state",
         "_tls_active",
         "_view",
+        "_zin",
         "command_count",
         "config",
     )
@@ -157,11 +162,17 @@ class ConnectionState:
         self._tls_active = False
         self._buffer = ReceiveBuffer()
         self._out: list[bytes | memoryview] = []
+        #: Bytes in _out and _plain_out (see Limits.max_unsent_output).
+        self._out_size = 0
+        #: Stopped with input left because the output is full (see input_waiting).
+        self._stalled = False
         # COMPRESS=DEFLATE (RFC 4978): raw deflate both ways once active;
         # _plain_out is what was queued before it started.
         self._deflater: zlib._Compress | None = None
         self._inflater: zlib._Decompress | None = None
         self._plain_out = b""
+        #: Compressed input not inflated yet (inflated as commands run).
+        self._zin = b""
         self._mode = _Mode.COMMAND
         self._framed: _Framed | None = None
         self._literal = bytearray()
@@ -312,6 +323,19 @@ class ConnectionState:
         return tuple(p.tag for p in self._pending.values())
 
     @property
+    def output_full(self) -> bool:
+        """At least ``Limits.max_unsent_output`` bytes wait in :meth:`data_to_send`:
+        the engine delivers no further command until they are taken."""
+        return self._out_size >= self.config.limits.max_unsent_output
+
+    @property
+    def input_waiting(self) -> bool:
+        """Input is buffered that the engine did not run because the output
+        was full: take :meth:`data_to_send`, write it, then call
+        :meth:`next_events` (before reading more from the transport)."""
+        return self._stalled and not (self._closed or self._closing)
+
+    @property
     def paused(self) -> bool:
         """The engine is not reading commands: it waits for the app's answer."""
         if self._closed or self._closing or self._starttls_pending:
@@ -331,7 +355,9 @@ class ConnectionState:
 
         Returns the events that the input completes.  When the engine pauses
         (a command that changes the state is waiting for its answer), later
-        input stays buffered: call :meth:`next_events` after answering.
+        input stays buffered: call :meth:`next_events` after answering.  So
+        it does while ``output_full``: call :meth:`next_events` when
+        ``input_waiting`` after writing :meth:`data_to_send`.
         Nothing the peer sends makes this raise.
         """
         if self._closed or self._closing:
@@ -354,41 +380,62 @@ class ConnectionState:
         return self._deflater is not None
 
     def _inflate(self, data: bytes) -> list[Event]:
-        """Decompress client input in bounded pieces (no zip bomb in memory)."""
-        inflater = self._inflater
-        assert inflater is not None
-        events: list[Event] = []
-        pending = data
-        while pending and not (self._closed or self._closing):
-            try:
-                plain = inflater.decompress(pending, _INFLATE_STEP)
-            except zlib.error:
-                self._write(StatusResponse(status=Status.BYE, text="Invalid compressed data"))
-                self._closed = True
-                self._state = State.LOGOUT
-                events.append(ConnectionClosed(reason="invalid compressed data"))
-                break
-            pending = inflater.unconsumed_tail
-            if plain:
-                events.extend(self._feed(plain))
-        return events
+        """Keep compressed input as it is; _process inflates it step by step
+        as the commands before it run (no zip bomb in memory)."""
+        if self._held_too_much():
+            return self._too_much_input()
+        self._zin += data
+        return self._process()
 
-    def _feed(self, data: bytes) -> list[Event]:
-        if self.paused and len(self._buffer) > self.config.limits.max_buffered_input:
-            # Input piled up across calls while the app did not answer:
-            # end the session now rather than buffer without bound.
-            self._buffer.clear()
-            self._write(
-                StatusResponse(status=Status.BYE, text="Too much input while a command is pending")
-            )
+    def _inflate_step(self, events: list[Event]) -> bool:
+        """Inflate the next piece of compressed input into the buffer.
+
+        Returns False when nothing more can come out of what was received.
+        """
+        inflater = self._inflater
+        if inflater is None or not self._zin:
+            return False
+        try:
+            plain = inflater.decompress(self._zin, _INFLATE_STEP)
+        except zlib.error:
+            self._zin = b""
+            self._write(StatusResponse(status=Status.BYE, text="Invalid compressed data"))
             self._closed = True
             self._state = State.LOGOUT
-            return [ConnectionClosed(reason="too much input while paused")]
+            events.append(ConnectionClosed(reason="invalid compressed data"))
+            return False
+        # Bytes after the end of the deflate stream cannot be read (RFC 4978
+        # never ends it); they are dropped.
+        self._zin = b"" if inflater.eof else inflater.unconsumed_tail
+        self._buffer.feed(plain)
+        return bool(plain) or bool(self._zin)
+
+    def _held_too_much(self) -> bool:
+        """Input piled up across calls while the engine could not run it."""
+        return (self.paused or self.output_full) and (
+            len(self._buffer) + len(self._zin) > self.config.limits.max_buffered_input
+        )
+
+    def _too_much_input(self) -> list[Event]:
+        # End the session now rather than buffer without bound.
+        self._buffer.clear()
+        self._zin = b""
+        self._write(
+            StatusResponse(status=Status.BYE, text="Too much input while a command is pending")
+        )
+        self._closed = True
+        self._state = State.LOGOUT
+        return [ConnectionClosed(reason="too much input while paused")]
+
+    def _feed(self, data: bytes) -> list[Event]:
+        if self._held_too_much():
+            return self._too_much_input()
         self._buffer.feed(data)
         return self._process()
 
     def next_events(self) -> list[Event]:
-        """Process input already buffered (after answering a pausing command)."""
+        """Process input already buffered (after answering a pausing command,
+        or after taking the output that held it back)."""
         if self._closed or self._closing:
             return []
         return self._process()
@@ -457,7 +504,12 @@ class ConnectionState:
         self._write(response)
 
     def data_to_send(self) -> bytes:
-        """Everything queued for the peer, in order; ``b""`` when nothing is."""
+        """Everything queued for the peer, in order; ``b""`` when nothing is.
+
+        Taking the output ends ``output_full``: if ``input_waiting``, call
+        :meth:`next_events` once this output is written.
+        """
+        self._out_size = 0
         plain, self._plain_out = self._plain_out, b""
         if not self._out:
             return plain
@@ -473,7 +525,9 @@ class ConnectionState:
     # ------------------------------------------------------------ internals
 
     def _write(self, response: Response) -> None:
-        self._out.extend(encode_response_chunks(response, utf8=self.utf8))
+        chunks = encode_response_chunks(response, utf8=self.utf8)
+        self._out.extend(chunks)
+        self._out_size += sum(map(len, chunks))
 
     def _emit(self, response: Response) -> None:
         """Write a response of the engine's own, after the app's answers to
@@ -626,19 +680,10 @@ class ConnectionState:
         self._out.clear()
         self._deflater = zlib.compressobj(1, zlib.DEFLATED, -15)
         self._inflater = zlib.decompressobj(-15)
-        leftover = self._buffer.take(len(self._buffer))
-        if leftover:
-            limit = self.config.limits.max_buffered_input
-            try:
-                self._buffer.feed(self._inflater.decompress(leftover, limit))
-            except zlib.error:
-                # RFC 4978 3: the client must wait for the OK; plain
-                # commands pipelined after COMPRESS are not deflate data.
-                self._bye("Invalid compressed data")
-                return
-            if self._inflater.unconsumed_tail:
-                self._buffer.clear()
-                self._bye("Too much input before COMPRESS was answered")
+        # Inflated as the commands run (see _process).  Plain commands
+        # pipelined after COMPRESS (RFC 4978 3: the client must wait for
+        # the OK) are not deflate data and end the session with BYE there.
+        self._zin = self._buffer.take(len(self._buffer))
 
     def _drop_pending(self, pending: _Pending) -> _Pending:
         del self._pending[pending.seq]
@@ -686,8 +731,19 @@ class ConnectionState:
 
     def _process(self) -> list[Event]:
         events: list[Event] = []
+        self._stalled = False
+        while True:
+            self._process_buffer(events)
+            if self.paused or self.output_full or not self._inflate_step(events):
+                break
+        if self.output_full and (self._buffer or self._held is not None or self._zin):
+            # Output drives input: the rest waits until the output is taken.
+            self._stalled = True
+        return events
+
+    def _process_buffer(self, events: list[Event]) -> None:
         buffer = self._buffer
-        while (buffer or self._held is not None) and not self.paused:
+        while (buffer or self._held is not None) and not self.paused and not self.output_full:
             if self._held is not None:
                 held, self._held = self._held, None
                 self._start(held, events)
@@ -728,7 +784,6 @@ class ConnectionState:
                 self._idle_line(line, events)
             else:
                 self._command_line(line, events)
-        return events
 
     def _whole_command_line(self, line: bytes, events: list[Event]) -> bool:
         """Fast path for a command that is one line: parse it first.
@@ -744,6 +799,8 @@ class ConnectionState:
                 max_depth=self.config.limits.max_nesting,
                 max_search_depth=self.config.limits.max_search_nesting,
                 commands=self.config.commands,
+                max_items=self.config.limits.max_list_items,
+                max_ranges=self.config.limits.max_set_ranges,
             )
         except ParseError:
             return False
@@ -785,6 +842,20 @@ class ConnectionState:
             self._deliver(framed, events)
             return
         limits = self.config.limits
+        if len(framed.parts) > 2 * limits.max_list_items:
+            # parts alternate lines and literals: each literal is an item of
+            # some list (keys, messages...), so refuse here, before the
+            # grammar, what the grammar would refuse (RFC 5530 LIMIT).
+            text = f"Too many literals in one command (the limit is {limits.max_list_items})"
+            self._poison(framed, text, AtomCode(name="LIMIT"), events)
+            if not announcement.synchronizing:
+                # A client that goes on sending literals without waiting
+                # would cost a step per literal to drop: end it (as RFC
+                # 7888 4 allows for a literal over a limit).
+                events.append(self._bye(text, AtomCode(name="LIMIT")))
+                return
+            self._continue_poisoned(announcement, events)
+            return
         append_message = framed.name == "APPEND" and not (
             len(framed.parts) == 1
             and line[: announcement.start].rstrip(b" ").upper().endswith(b"APPEND")
@@ -981,12 +1052,14 @@ class ConnectionState:
                 max_depth=self.config.limits.max_nesting,
                 max_search_depth=self.config.limits.max_search_nesting,
                 commands=self.config.commands,
+                max_items=self.config.limits.max_list_items,
+                max_ranges=self.config.limits.max_set_ranges,
             )
         except ParseError as exc:
             self._reject(
                 framed.tag,
                 f"{framed.name}: {exc.message} at byte {exc.offset}",
-                code=AtomCode(name="CLIENTBUG"),
+                code=AtomCode(name=exc.code or "CLIENTBUG"),
                 events=events,
             )
             return

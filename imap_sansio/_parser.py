@@ -133,14 +133,18 @@ class ParseError(Exception):
     ``offset`` is the byte index in the command where it was expected;
     ``str(error)`` joins both (``expected SP after mailbox name at byte 17``).
     ``tag`` is the command's tag when it could be read (for a tagged BAD),
-    else None.
+    else None.  ``code`` is the response code for the BAD: ``LIMIT`` (RFC
+    5530) when a list is over ``max_items``, else None (a client bug).
     """
 
-    def __init__(self, message: str, offset: int, tag: str | None = None) -> None:
+    def __init__(
+        self, message: str, offset: int, tag: str | None = None, *, code: str | None = None
+    ) -> None:
         super().__init__(f"{message} at byte {offset}")
         self.message = message
         self.offset = offset
         self.tag = tag
+        self.code = code
 
 
 def _char_class(chars: bytes) -> bytes:
@@ -180,9 +184,10 @@ _FLAG = re.compile(rb"\\?" + _char_class(_ATOM_CHARS) + b"+")
 _TOKEN = re.compile(rb"[^ \r\n]+")
 _BASE64 = re.compile(rb"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 _FETCH_ATT = re.compile(rb"[A-Za-z0-9.\-]+")
-_SECTION_PART = re.compile(rb"[1-9][0-9]{0,9}(?:\.[1-9][0-9]{0,9})*")
+# section-part = nz-number *("." nz-number); read whole, then range-checked.
+_SECTION_PART = re.compile(rb"[0-9]+(?:\.[0-9]+)*")
 _SECTION_TEXT = re.compile(rb"HEADER\.FIELDS\.NOT|HEADER\.FIELDS|HEADER|TEXT|MIME", re.IGNORECASE)
-_PARTIAL = re.compile(rb"<([0-9]{1,10})\.([0-9]{1,10})>")
+_PARTIAL = re.compile(rb"<([0-9]+)\.([0-9]+)>")
 _DATE = re.compile(rb"([0-9]{1,2})-([A-Za-z]{3})-([0-9]{4})")
 # date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE
 # (a one-digit day without the space is accepted too, as real clients send it)
@@ -241,9 +246,13 @@ class CommandReader:
         "data",
         "depth",
         "invalid_names",
+        "items",
         "max_depth",
+        "max_items",
+        "max_ranges",
         "max_search_depth",
         "pos",
+        "ranges",
         "tag",
         "utf8",
     )
@@ -255,14 +264,20 @@ class CommandReader:
         utf8: bool = False,
         max_depth: int = 16,
         max_search_depth: int = MAX_SEARCH_NESTING,
+        max_items: int = 10_000,
+        max_ranges: int = 100_000,
     ) -> None:
         self.data = data
         self.pos = 0
         self.utf8 = utf8
         self.max_depth = max_depth
         self.max_search_depth = max_search_depth
-        self.depth = 0
+        self.max_items = max_items
+        self.items = 0
+        self.max_ranges = max_ranges
+        self.ranges = 0
         self.tag: str | None = None
+        self.depth = 0
         self.invalid_names: list[InvalidName] = []
 
     # -- basics ----------------------------------------------------------------
@@ -312,6 +327,18 @@ class CommandReader:
         if self.depth > self.max_depth:
             raise self.error("parenthesis nesting too deep")
         self.pos += 1
+
+    def count(self, what: str, n: int = 1) -> None:
+        """Count ``n`` more list items (search keys, ranges, attributes...)
+        against ``max_items``, which bounds them over the whole command."""
+        self.items += n
+        if self.items > self.max_items:
+            raise ParseError(
+                f"too many {what} (at most {self.max_items} list items in a command)",
+                self.pos,
+                self.tag,
+                code="LIMIT",
+            )
 
     def close_paren(self, what: str) -> None:
         if not self.data.startswith(b")", self.pos):
@@ -448,6 +475,14 @@ class CommandReader:
         if token == b"$":
             self.pos = m.end()
             return (), True
+        self.ranges += token.count(b",") + 1
+        if self.ranges > self.max_ranges:
+            raise ParseError(
+                f"too many ranges (at most {self.max_ranges} in a command's sequence sets)",
+                start,
+                self.tag,
+                code="LIMIT",
+            )
         if _SEQ_VALID.match(token) is None:
             if _SEQ_ZERO.search(token):
                 raise self.error(
@@ -465,13 +500,13 @@ class CommandReader:
             if low == STAR:
                 low, high = high, low
             if low > MAX_NUMBER or high > MAX_NUMBER:
-                raise self.error(f"{what} out of range", start)
+                raise self.error(f"{what} out of range (1..{MAX_NUMBER})", start)
             if high != STAR and low > high:
                 low, high = high, low
             ranges.append((low, high))
         for low, _ in ranges:
             if low > MAX_NUMBER:
-                raise self.error(f"{what} out of range", start)
+                raise self.error(f"{what} out of range (1..{MAX_NUMBER})", start)
         self.pos = m.end()
         return tuple(ranges), False
 
@@ -548,8 +583,10 @@ class CommandReader:
         self.open_paren(what)
         flags: list[str] = []
         if not self.accept(b")"):
+            self.count("flags")
             flags.append(self.flag())
             while self.accept(b" "):
+                self.count("flags")
                 flags.append(self.flag())
             self.close_paren(what)
         else:
@@ -664,6 +701,7 @@ def _enable(tag: str, r: CommandReader, uid: bool) -> Command:
     r.sp("ENABLE")
     caps = [r.keyword("capability")]
     while r.accept(b" "):
+        r.count("capabilities")
         caps.append(r.keyword("capability"))
     return Enable(tag=tag, capabilities=tuple(caps))
 
@@ -806,6 +844,7 @@ def _list(tag: str, r: CommandReader, uid: bool) -> Command:
         if not r.accept(b")"):
             while True:
                 start = r.pos
+                r.count("list selection options")
                 opt = r.keyword("list selection option")
                 if opt not in _LIST_SELECT:
                     raise r.error(f"unknown LIST selection option {opt}", start)
@@ -827,6 +866,7 @@ def _list(tag: str, r: CommandReader, uid: bool) -> Command:
         r.open_paren("mailbox patterns")
         patterns.append(r.list_mailbox())
         while r.accept(b" "):
+            r.count("mailbox patterns")
             patterns.append(r.list_mailbox())
         r.close_paren("mailbox patterns")
     else:
@@ -843,6 +883,7 @@ def _list(tag: str, r: CommandReader, uid: bool) -> Command:
         if not r.accept(b")"):
             while True:
                 start = r.pos
+                r.count("list return options")
                 opt = r.keyword("list return option")
                 if opt == "STATUS":
                     r.sp("STATUS")
@@ -887,6 +928,7 @@ def _status_items(r: CommandReader) -> tuple[str, ...]:
     items: list[str] = []
     while True:
         start = r.pos
+        r.count("status items")
         item = r.keyword("status item")
         if item not in _STATUS_ITEMS:
             raise r.error(f"unknown status item {item}", start)
@@ -913,6 +955,7 @@ def _append(tag: str, r: CommandReader, uid: bool) -> Command:
     mailbox = r.mailbox()
     messages: list[AppendMessage] = []
     while r.accept(b" "):
+        r.count("messages")
         flags: tuple[str, ...] = ()
         when: datetime.datetime | None = None
         if r.peek() == 0x28:
@@ -1021,7 +1064,7 @@ _SEARCH_DATES = frozenset(
 # PARTIAL (RFC 9394) takes a range.
 _SEARCH_RETURN = frozenset({"MIN", "MAX", "ALL", "COUNT", "SAVE", "CONTEXT", "UPDATE", "RELEVANCY"})
 # partial-range = partial-range-first / partial-range-last   (RFC 9394)
-_PARTIAL_RANGE = re.compile(rb"(-?)([1-9][0-9]{0,9}):(-?)([1-9][0-9]{0,9})")
+_PARTIAL_RANGE = re.compile(rb"(-?)([0-9]+):(-?)([0-9]+)")
 _ENTRY_TYPES = frozenset({"PRIV", "SHARED", "ALL"})
 # A search key is read as an atom, or starts a sequence set / "(".
 _SEARCH_ATOM = re.compile(rb"[A-Za-z][A-Za-z0-9\-]*")
@@ -1033,6 +1076,7 @@ def _search_key(r: CommandReader, level: int) -> SearchKey:
     # recursion here and in the server's search).
     if level > r.max_search_depth:
         raise r.error(f"search key nesting too deep (the limit is {r.max_search_depth})")
+    r.count("search keys")
     c = r.peek()
     if c == 0x28:  # "(" search-key *(SP search-key) ")"
         r.pos += 1
@@ -1148,9 +1192,11 @@ def _partial_range(r: CommandReader) -> tuple[int, int]:
     m = _PARTIAL_RANGE.match(r.data, start)
     if m is None or m.group(1) != m.group(3):
         raise r.expected("partial range", start)
+    # partial-range-first/-last = ["-"] nz-number (RFC 9394 5): below 2^32.
+    for digits in (m.group(2), m.group(4)):
+        if digits[0] == 0x30 or len(digits) > 10 or int(digits) > MAX_NUMBER:
+            raise r.error(f"partial range out of range (1..{MAX_NUMBER})", start)
     low, high = int(m.group(2)), int(m.group(4))
-    if low > MAX_NUMBER or high > MAX_NUMBER:
-        raise r.error("partial range out of range", start)
     r.pos = m.end()
     if low > high:
         low, high = high, low
@@ -1212,6 +1258,7 @@ def _sort(tag: str, r: CommandReader, uid: bool) -> Command:
     r.open_paren("sort criteria")
     keys: list[SortKey] = []
     while True:
+        r.count("sort keys")
         start = r.pos
         word = r.keyword("sort key")
         reverse = False
@@ -1312,7 +1359,7 @@ def _section(r: CommandReader) -> Section:
     part: tuple[int, ...] = ()
     m = _SECTION_PART.match(r.data, r.pos)
     if m is not None:
-        part = tuple(int(p) for p in m.group().split(b"."))
+        part = _part_numbers(r, m.group())
         r.pos = m.end()
         if not r.accept(b"."):
             r.expect(b"]", '"]" after section part')
@@ -1333,6 +1380,7 @@ def _section(r: CommandReader) -> Section:
         r.sp(text)
         r.open_paren("header list")
         while True:
+            r.count("header field names")
             pos = r.pos
             fields.append(r.ascii(r.astring("header field name"), "header field name", pos))
             if not r.accept(b" "):
@@ -1342,6 +1390,18 @@ def _section(r: CommandReader) -> Section:
     return Section(part=part, text=text, fields=tuple(fields))
 
 
+def _part_numbers(r: CommandReader, digits: bytes) -> tuple[int, ...]:
+    """section-part = nz-number *("." nz-number); nz-number < 2^32 (RFC 3501 9)."""
+    numbers = digits.split(b".")
+    r.count("section part numbers", len(numbers))
+    part: list[int] = []
+    for number in numbers:
+        if number[0] == 0x30 or len(number) > 10 or int(number) > MAX_NUMBER:
+            raise r.error(f"section part out of range (1..{MAX_NUMBER})")
+        part.append(int(number))
+    return tuple(part)
+
+
 def _binary_part(r: CommandReader) -> tuple[int, ...]:
     # section-binary = "[" [section-part] "]"
     if not r.accept(b"["):
@@ -1349,7 +1409,7 @@ def _binary_part(r: CommandReader) -> tuple[int, ...]:
     part: tuple[int, ...] = ()
     m = _SECTION_PART.match(r.data, r.pos)
     if m is not None:
-        part = tuple(int(p) for p in m.group().split(b"."))
+        part = _part_numbers(r, m.group())
         r.pos = m.end()
     r.expect(b"]", '"]" to end binary section')
     return part
@@ -1363,14 +1423,18 @@ def _partial(r: CommandReader) -> tuple[int, int] | None:
     m = _PARTIAL.match(r.data, start)
     if m is None:
         raise r.expected("partial <offset.length>")
+    # partial = "<" number "." nz-number ">": both below 2^32 (RFC 3501 9).
+    if len(m.group(1)) > 10 or int(m.group(1)) > MAX_NUMBER:
+        raise r.error(f"partial offset out of range (0..{MAX_NUMBER})", start)
+    if len(m.group(2)) > 10 or not 1 <= int(m.group(2)) <= MAX_NUMBER:
+        raise r.error(f"partial length out of range (1..{MAX_NUMBER})", start)
     offset, length = int(m.group(1)), int(m.group(2))
-    if offset > MAX_NUMBER or not 1 <= length <= MAX_NUMBER:
-        raise r.error("partial out of range", start)
     r.pos = m.end()
     return offset, length
 
 
 def _fetch_att(r: CommandReader) -> FetchItem:
+    r.count("fetch attributes")
     start = r.pos
     m = _FETCH_ATT.match(r.data, start)
     if m is None:
@@ -1481,6 +1545,7 @@ def _annotation_names(r: CommandReader, what: str) -> tuple[str, ...]:
     r.open_paren(f"{what} list")
     names = [_annotation_name(r, what)]
     while r.accept(b" "):
+        r.count(f"{what} names")
         names.append(_annotation_name(r, what))
     r.close_paren(f"{what} list")
     return tuple(names)
@@ -1560,8 +1625,10 @@ def _store(tag: str, r: CommandReader, uid: bool) -> Command:
         if r.accept(b")"):
             r.depth -= 1
         else:
+            r.count(f"{attribute} items")
             items.append(read())
             while r.accept(b" "):
+                r.count(f"{attribute} items")
                 items.append(read())
             r.close_paren(f"{attribute} list")
     else:
@@ -1668,6 +1735,7 @@ def _notify(tag: str, r: CommandReader, uid: bool) -> Command:
         status = True
     groups = [_notify_group(r)]
     while r.accept(b" "):
+        r.count("event groups")
         groups.append(_notify_group(r))
     return Notify(tag=tag, status=status, groups=tuple(groups))
 
@@ -1687,6 +1755,7 @@ def _notify_group(r: CommandReader) -> NotifyGroup:
             r.open_paren("mailbox list")
             mailboxes.append(r.mailbox())
             while r.accept(b" "):
+                r.count("mailboxes")
                 mailboxes.append(r.mailbox())
             r.close_paren("mailbox list")
         else:
@@ -1747,6 +1816,7 @@ def _getmetadata(tag: str, r: CommandReader, uid: bool) -> Command:
         r.open_paren("entries")
         entries.append(_entry(r))
         while r.accept(b" "):
+            r.count("entries")
             entries.append(_entry(r))
         r.close_paren("entries")
     else:
@@ -1957,6 +2027,8 @@ def parse_command(
     commands: Mapping[str, CommandSpec] = COMMANDS,
     max_depth: int = 16,
     max_search_depth: int = MAX_SEARCH_NESTING,
+    max_items: int = 10_000,
+    max_ranges: int = 100_000,
 ) -> Command:
     """Parse one complete command (``tag SP name [args] CRLF``, literals inline).
 
@@ -1964,10 +2036,19 @@ def parse_command(
     ``commands``: the command table (``Config.commands``, with what the
     application added); a name not in it is ``unknown command``.
     ``max_depth`` bounds parenthesis nesting, ``max_search_depth`` the
-    nesting of SEARCH keys (parentheses, NOT, OR).
+    nesting of SEARCH keys (parentheses, NOT, OR); ``max_items`` and
+    ``max_ranges`` the list items and sequence-set ranges of the whole
+    command (``Limits.max_list_items``, ``Limits.max_set_ranges``).
     Raises :class:`ParseError` and nothing else.
     """
-    r = CommandReader(data, utf8=utf8, max_depth=max_depth, max_search_depth=max_search_depth)
+    r = CommandReader(
+        data,
+        utf8=utf8,
+        max_depth=max_depth,
+        max_search_depth=max_search_depth,
+        max_items=max_items,
+        max_ranges=max_ranges,
+    )
     try:
         m = _HEAD.match(data)
         if m is None:

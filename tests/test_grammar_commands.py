@@ -431,7 +431,7 @@ def test_notify_and_acl() -> None:
         (b"a UID NOOP\r\n", "UID NOOP is not a UID command at byte 6", 6),
         (b"a FETCH 0 FLAGS\r\n", "sequence number 0 is invalid at byte 8", 8),
         (b"a UID FETCH 1:0 FLAGS\r\n", "UID 0 is invalid at byte 12", 12),
-        (b"a FETCH 4294967296 FLAGS\r\n", "sequence set out of range at byte 8", 8),
+        (b"a FETCH 4294967296 FLAGS\r\n", "sequence set out of range (1..4294967295) at byte 8", 8),
         (b"a NOOP extra\r\n", "expected CRLF after NOOP at byte 6", 6),
         (b"a SELECT INBOX", "expected CRLF after SELECT arguments at byte 14", 14),
         (b"a LOGIN fred\r\n", "expected SP after user name at byte 12", 12),

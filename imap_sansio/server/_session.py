@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final, Generic, Protocol, TypeAlias, TypeVar
@@ -242,6 +243,7 @@ class Session:
     __slots__ = (
         "__dict__",
         "__weakref__",
+        "_backlog",
         "_completed",
         "_current",
         "_open",
@@ -268,6 +270,9 @@ class Session:
         self._completed = False
         #: Commands kept open by a sub-flow (IDLE, AUTHENTICATE), by tag.
         self._open: dict[str, Command] = {}
+        #: Events delivered by the engine and not run yet because the output
+        #: was full (created when first needed; see pump()).
+        self._backlog: deque[Event] | None = None
         conn.send_greeting()
 
     # ------------------------------------------------ the adapter's surface
@@ -306,15 +311,52 @@ class Session:
     def username(self) -> str | None:
         return self.account.username if self.account is not None else None
 
+    @property
+    def output_held(self) -> bool:
+        """Commands wait because the output was full: write
+        :meth:`data_to_send`, then call :meth:`pump` (before reading more)."""
+        return bool(self._backlog) or self.conn.input_waiting
+
     def receive_data(self, data: bytes) -> None:
-        """Feed bytes from the peer (``b""`` = closed) and answer what they complete."""
-        events = self.conn.receive_data(data)
-        while events:
-            for event in events:
-                self._dispatch(event)
-            events = self.conn.next_events()
+        """Feed bytes from the peer (``b""`` = closed) and answer what they complete.
+
+        Output drives input: once ``Limits.max_unsent_output`` bytes wait to
+        be sent, later commands wait (``output_held``) until :meth:`pump`.
+        """
+        self._run_events(self.conn.receive_data(data))
+
+    def pump(self) -> None:
+        """Run the commands held back while the output was full; call it
+        after writing what :meth:`data_to_send` returned."""
+        self._run_events([])
+
+    def _run_events(self, events: list[Event]) -> None:
+        backlog = self._backlog
+        if backlog is None:
+            if not events and not self.conn.input_waiting:
+                return
+            backlog = self._backlog = deque()
+        backlog.extend(events)
+        conn = self.conn
+        while True:
+            while backlog:
+                if conn.closed:
+                    # Nobody reads the answers: run only the clean-up.
+                    event = backlog.popleft()
+                    if not isinstance(event, Command):
+                        self._dispatch(event)
+                    continue
+                if conn.output_full:
+                    return
+                self._dispatch(backlog.popleft())
+            events = conn.next_events()
+            if not events:
+                break
+            backlog.extend(events)
+        self._backlog = None
 
     def data_to_send(self) -> bytes:
+        """The output queued; if ``output_held``, write it, then :meth:`pump`."""
         return self.conn.data_to_send()
 
     def tls_started(self) -> None:

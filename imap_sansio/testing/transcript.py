@@ -136,6 +136,11 @@ class _Session:
 
     def pull(self) -> None:
         self.buffer += self.conn.data_to_send()
+        # Commands held back while much output was queued (output drives
+        # input) run once it is taken, as an adapter would let them.
+        while getattr(self.conn, "output_held", False):
+            self.conn.pump()  # type: ignore[attr-defined]
+            self.buffer += self.conn.data_to_send()
 
     def next_line(self) -> bytes | None:
         self.pull()
