@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from ._driver import (
         ConnectionDriver,
         IMAPServerLike,
-        ServerConnection,
         ServerOptions,
+        SessionLike,
         is_loopback,
     )
     from .anyio_server import AnyIOServer
@@ -33,8 +33,8 @@ __all__ = [
     "IMAPServerLike",
     "MaildirBackend",
     "PostgresBackend",
-    "ServerConnection",
     "ServerOptions",
+    "SessionLike",
     "ThreadedServer",
     "is_loopback",
     "server_ssl_context",
@@ -47,7 +47,7 @@ _HOMES = {
     "IMAPServerLike": "._driver",
     "MaildirBackend": ".maildir",
     "PostgresBackend": ".postgres_backend",
-    "ServerConnection": "._driver",
+    "SessionLike": "._driver",
     "ServerOptions": "._driver",
     "ThreadedServer": ".threaded",
     "is_loopback": "._driver",

@@ -14,7 +14,7 @@ from _postgres import PostgresCluster
 from argon2 import PasswordHasher
 from imap_sansio.adapters import PostgresBackend
 
-from imap_sansio.server import IMAPServer, ServerConnection
+from imap_sansio.server import IMAPServer, Session
 from imap_sansio.testing.backend import BackendContract
 
 # Cheap parameters: the tests check the backend, not Argon2's cost.
@@ -34,12 +34,12 @@ class TestPostgresContract(BackendContract):
 DATE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def _say(conn: ServerConnection, line: bytes) -> bytes:
+def _say(conn: Session, line: bytes) -> bytes:
     conn.receive_data(line + b"\r\n")
     return conn.data_to_send()
 
 
-def _session(server: IMAPServer, *commands: bytes) -> ServerConnection:
+def _session(server: IMAPServer, *commands: bytes) -> Session:
     conn = server.connect(secure=True)
     conn.data_to_send()
     for command in commands:
