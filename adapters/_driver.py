@@ -139,6 +139,9 @@ class ServerOptions:
     #: engine's ``Limits.max_unsent_output`` bounds what is produced before
     #: it is written (``Step.more``).
     max_unsent_output: int = 256 * 1024
+    #: Bind with SO_REUSEPORT, so that several server processes on one
+    #: machine share the port and the kernel spreads connections over them.
+    reuse_port: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

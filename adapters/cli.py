@@ -6,6 +6,7 @@ Examples::
     imap-sansio serve --user alice:secret --runtime trio -v
     imap-sansio serve --tls-cert c.pem --tls-key k.pem --tls-port 1993
     imap-sansio serve --maildir /var/mail --user alice:secret   # /var/mail/alice
+    imap-sansio serve --postgres "host=db dbname=mail" --reuse-port   # one of many
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from types import FrameType
 from typing import cast
 
-from imap_sansio.server import IMAPServer, MemoryBackend, demo_backend
+from imap_sansio.server import ImapNo, IMAPServer, MemoryBackend, demo_backend
 
 from ._driver import IMAPServerLike, ServerOptions
 from .threaded import ThreadedServer
@@ -35,6 +36,7 @@ __all__ = [
     "DEMO_USER",
     "build_maildir_server",
     "build_parser",
+    "build_postgres_server",
     "build_server",
     "main",
     "wall_clock",
@@ -76,6 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="store mail on disk: one Maildir++ per user in PATH/<user> "
         f"(without --user: {DEMO_USER}/{DEMO_PASSWORD}, empty)",
+    )
+    serve.add_argument(
+        "--postgres",
+        metavar="DSN",
+        help="store mail in PostgreSQL (libpq connection string; the schema is created "
+        "or upgraded on start; --user creates or updates accounts there; any number "
+        "of processes may serve one database)",
+    )
+    serve.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="bind with SO_REUSEPORT: several processes on this machine share the port",
     )
     serve.add_argument("--tls-cert", metavar="PEM", help="certificate chain (enables STARTTLS)")
     serve.add_argument("--tls-key", metavar="PEM", help="private key (if not in --tls-cert)")
@@ -135,6 +149,25 @@ def build_maildir_server(root: Path, users: dict[str, str]) -> IMAPServerLike:
     return IMAPServer(backend, clock=wall_clock)
 
 
+def build_postgres_server(dsn: str, users: dict[str, str]) -> IMAPServerLike:
+    """An ``IMAPServer`` over a ``PostgresBackend`` on ``dsn`` (migrated on
+    start), with these accounts created or their passwords updated."""
+    try:
+        from .postgres_backend import PostgresBackend  # noqa: PLC0415 - the postgres extra
+    except ImportError as exc:
+        raise SystemExit(f"imap-sansio: --postgres: {exc}") from exc
+    from .postgres_schema import SchemaTooNew  # noqa: PLC0415
+
+    try:
+        backend = PostgresBackend(dsn)
+        for name, password in users.items():
+            backend.add_user(name, password)
+    except (ImapNo, SchemaTooNew) as exc:
+        # The DSN may hold a password: only the error's kind and text.
+        raise SystemExit(f"imap-sansio: --postgres: {exc}") from exc
+    return IMAPServer(backend, clock=wall_clock)
+
+
 def wall_clock() -> datetime:
     """The server's clock (the pure server never reads one itself)."""
     return datetime.now(UTC)
@@ -185,13 +218,16 @@ def _banner(args: argparse.Namespace, accounts: _Accounts, port: int, tls_port: 
     else:
         if args.maildir:
             lines.append(f"  mail stored in Maildir++ directories under {args.maildir}")
+        if args.postgres:
+            lines.append("  mail stored in PostgreSQL")
         if accounts.demo:
             lines.append(f"  log in as {DEMO_USER} / {DEMO_PASSWORD}")
         if accounts.users:
             lines.append(f"  accounts: {', '.join(sorted(accounts.users))}")
-        user = DEMO_USER if accounts.demo else sorted(accounts.users)[0]
-        password = DEMO_PASSWORD if accounts.demo else "PASSWORD"
-        lines.append(f"  try: curl -u {user}:{password} imap://{args.host}:{port}/INBOX")
+        if accounts.demo or accounts.users:  # --postgres may serve only stored accounts
+            user = DEMO_USER if accounts.demo else sorted(accounts.users)[0]
+            password = DEMO_PASSWORD if accounts.demo else "PASSWORD"
+            lines.append(f"  try: curl -u {user}:{password} imap://{args.host}:{port}/INBOX")
     lines.append("  stop with Ctrl+C")
     return "\n".join(lines)
 
@@ -265,6 +301,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     accounts = _parse_users(args.user, args.demo)
     if args.factory:
         server = _load_factory(args.factory)()
+    elif args.postgres:
+        # Accounts live in the database: the demo account only when asked for.
+        users = dict(accounts.users)
+        if args.demo:
+            users.setdefault(DEMO_USER, DEMO_PASSWORD)
+        accounts = _Accounts(users=users, demo=args.demo)
+        server = build_postgres_server(args.postgres, users)
     elif args.maildir:
         users = dict(accounts.users)
         if accounts.demo:
@@ -278,7 +321,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         allow_plaintext=args.allow_plaintext,
         # The built-in store is in memory and never blocks: call it on the
         # event loop; a --factory or Maildir server may block, so use worker threads.
-        offload=bool(args.factory or args.maildir),
+        offload=bool(args.factory or args.maildir or args.postgres),
+        reuse_port=args.reuse_port,
     )
 
     def announce(port: int, tls_port: int | None) -> None:

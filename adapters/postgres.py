@@ -1348,9 +1348,7 @@ class PostgresStore:
 
         return self._run(work)
 
-    def prune_all_changes(
-        self, *, keep: int | None = None, before: datetime | None = None
-    ) -> int:
+    def prune_all_changes(self, *, keep: int | None = None, before: datetime | None = None) -> int:
         """:meth:`prune_changes` on every mailbox of every account, each in its
         own transaction; returns how many mailboxes were looked at."""
         ids = self._run(

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 
 from imap_sansio._secret import Secret
@@ -183,10 +183,8 @@ class PostgresBackend:
         try:
             self.store.mailbox(ref, INBOX)
         except MailboxNotFound:
-            try:
+            with suppress(StoreMailboxExists):  # another process made it meanwhile
                 self.store.create_mailboxes(ref, [NewMailbox(name=INBOX)])
-            except StoreMailboxExists:
-                pass  # another process made it meanwhile
 
     def prune_changes(self, *, keep: int | None = None, before: datetime | None = None) -> None:
         """Forget old change-log entries of every mailbox (see
@@ -309,9 +307,7 @@ class PostgresAccount:
         message = NewMessage(data=data, flags=frozenset(flags), internal_date=internal_date)
         with _translated():
             mailbox_id = self._row(name).id
-            outcome = self._backend.store.append(
-                mailbox_id, [message], quota=self._backend.quota
-            )
+            outcome = self._backend.store.append(mailbox_id, [message], quota=self._backend.quota)
         return AppendResult(uidvalidity=outcome.uidvalidity, uid=outcome.uids[0])
 
     def select(self, name: str) -> PostgresMailbox:

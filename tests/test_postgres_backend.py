@@ -122,7 +122,9 @@ def test_a_lost_database_is_no_unavailable_and_the_session_recovers(
         backend.add_user("alice", "secret")
         server = IMAPServer(backend, clock=lambda: DATE)
         conn = _session(server, b"a LOGIN alice secret", b"b SELECT INBOX")
-        assert _say(conn, b"c APPEND INBOX {3+}\r\nhi\n").endswith(b"c OK [APPENDUID 1 1] APPEND completed\r\n")
+        assert _say(conn, b"c APPEND INBOX {3+}\r\nhi\n").endswith(
+            b"c OK [APPENDUID 1 1] APPEND completed\r\n"
+        )
         proxy.cut()
         # RFC 5530: the tagged NO says the store is out of reach; the session stays.
         assert _say(conn, b"d APPEND INBOX {3+}\r\nho\n").endswith(
@@ -139,7 +141,9 @@ def test_a_lost_database_is_no_unavailable_and_the_session_recovers(
             answer = _say(conn, b"s STATUS INBOX (MESSAGES)")
             if answer.endswith(b"s OK STATUS completed\r\n"):
                 break
-            assert answer.endswith(b"s NO [UNAVAILABLE] Mail store temporarily unavailable, try again\r\n")
+            assert answer.endswith(
+                b"s NO [UNAVAILABLE] Mail store temporarily unavailable, try again\r\n"
+            )
             time.sleep(0.5)
         assert answer == b"* STATUS INBOX (MESSAGES 1)\r\ns OK STATUS completed\r\n"
         assert _say(conn, b"g APPEND INBOX {3+}\r\nhu\n").endswith(
