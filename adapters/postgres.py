@@ -90,6 +90,7 @@ _SEEN = "\\Seen"
 UidRanges = Sequence[tuple[int, int]]
 
 Conn = psycopg.Connection[TupleRow]
+_REPEATABLE_READ = psycopg.IsolationLevel.REPEATABLE_READ
 T = TypeVar("T")
 
 
@@ -431,12 +432,12 @@ class PostgresStore:
                 notes: dict[tuple[str, str | None], None] = {}
                 self._pending.notes = notes
                 try:
-                    with self._pool.connection() as conn, conn.transaction():
-                        if read_only:
-                            conn.execute(
-                                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
-                            )
-                        result = work(conn)
+                    with self._pool.connection() as conn:
+                        # Sent with the BEGIN, not as a statement of its own.
+                        conn.isolation_level = _REPEATABLE_READ if read_only else None
+                        conn.read_only = read_only
+                        with conn.transaction():
+                            result = work(conn)
                 except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure):
                     if attempt == 2:
                         raise
@@ -449,9 +450,16 @@ class PostgresStore:
                 return result
             raise AssertionError("unreachable")
 
+    def _read(self, work: Callable[[Conn], T]) -> T:
+        """Run read-only ``work`` outside a transaction: each statement is its
+        own snapshot, which is all a single-statement read needs (and saves
+        the BEGIN and COMMIT round trips)."""
+        with self._errors(), self._pool.connection() as conn:
+            return work(conn)
+
     def _one(self, query: LiteralString, params: Sequence[Any]) -> tuple[Any, ...] | None:
         """One row of a read-only statement."""
-        return self._run(lambda conn: conn.execute(query, params).fetchone(), read_only=True)
+        return self._read(lambda conn: conn.execute(query, params).fetchone())
 
     def _notify(self, conn: Conn, account: str, mailbox: str | None) -> None:
         """A hint for other processes, delivered on commit (and coalesced there);
@@ -530,11 +538,10 @@ class PostgresStore:
     def authenticate(self, name: str, password: Secret[str]) -> AccountRef | None:
         """The account if the password is right, else None (which one was wrong is not said)."""
         hasher = self._password_hasher()
-        row = self._run(
+        row = self._read(
             lambda conn: conn.execute(
                 "SELECT id, password_hash FROM accounts WHERE name = %s", (name,)
             ).fetchone(),
-            read_only=True,
         )
         # An unknown user costs a hash too, so timing does not tell users apart.
         if row is None:
@@ -559,11 +566,10 @@ class PostgresStore:
         return AccountRef(row[0], name)
 
     def account(self, name: str) -> AccountRef | None:
-        row = self._run(
+        row = self._read(
             lambda conn: conn.execute(
                 "SELECT id FROM accounts WHERE name = %s", (name,)
             ).fetchone(),
-            read_only=True,
         )
         return AccountRef(row[0], name) if row else None
 
@@ -571,7 +577,7 @@ class PostgresStore:
 
     def list_mailboxes(self, account: AccountRef) -> list[MailboxRow]:
         """Every mailbox row of the account, by name."""
-        return self._run(
+        return self._read(
             lambda conn: [
                 _mailbox(row)
                 for row in conn.execute(
@@ -579,7 +585,6 @@ class PostgresStore:
                     (account.id,),
                 )
             ],
-            read_only=True,
         )
 
     def mailbox(self, account: AccountRef, name: str) -> MailboxRow:
@@ -594,7 +599,7 @@ class PostgresStore:
                 raise MailboxNotFound(f"no mailbox {name!r}")
             return _mailbox(row)
 
-        return self._run(work, read_only=True)
+        return self._read(work)
 
     @staticmethod
     def _lock_account(conn: Conn, account: AccountRef) -> None:
@@ -760,25 +765,23 @@ class PostgresStore:
         self._run(work)
 
     def subscriptions(self, account: AccountRef) -> frozenset[str]:
-        return self._run(
+        return self._read(
             lambda conn: frozenset(
                 row[0]
                 for row in conn.execute(
                     "SELECT name FROM subscriptions WHERE account_id = %s", (account.id,)
                 )
             ),
-            read_only=True,
         )
 
     def usage(self, account: AccountRef) -> Usage:
         """Quota usage: O(mailboxes), from the mailbox rows' counters."""
-        row = self._run(
+        row = self._read(
             lambda conn: conn.execute(
                 "SELECT coalesce(sum(messages), 0), coalesce(sum(size), 0)"
                 " FROM mailboxes WHERE account_id = %s",
                 (account.id,),
             ).fetchone(),
-            read_only=True,
         )
         assert row is not None
         return Usage(messages=int(row[0]), size=int(row[1]))
@@ -794,13 +797,12 @@ class PostgresStore:
 
     def first_unseen(self, mailbox_id: int) -> int | None:
         """The lowest UID without ``\\Seen`` (SELECT's ``[UNSEEN n]``), by index."""
-        row = self._run(
+        row = self._read(
             lambda conn: conn.execute(
                 "SELECT min(uid) FROM messages"
                 " WHERE mailbox_id = %s AND NOT ('\\Seen' = ANY (flags))",
                 (mailbox_id,),
             ).fetchone(),
-            read_only=True,
         )
         return row[0] if row else None
 
@@ -935,7 +937,7 @@ class PostgresStore:
                 raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
             return [_message(row) for row in rows]
 
-        return self._run(work, read_only=True)
+        return self._read(work)
 
     @staticmethod
     def _exists(conn: Conn, mailbox_id: int) -> bool:
@@ -950,13 +952,12 @@ class PostgresStore:
         self, mailbox_id: int, uid: int, offset: int, length: int | None
     ) -> bytes | None:
         """``length`` octets from ``offset`` (to the end when None); reads only those chunks."""
-        row = self._run(
+        row = self._read(
             lambda conn: conn.execute(
                 "SELECT substring(b.data FROM %s FOR %s) FROM messages m"
                 " JOIN bodies b ON b.sha256 = m.body WHERE m.mailbox_id = %s AND m.uid = %s",
                 (offset + 1, length if length is not None else 2**31 - 1, mailbox_id, uid),
             ).fetchone(),
-            read_only=True,
         )
         return bytes(row[0]) if row else None
 
@@ -966,12 +967,11 @@ class PostgresStore:
         exist; raises :class:`StoreError` if its bytes vanish mid-stream (an
         EXPUNGE elsewhere freed the last reference), never a short stream.
         """
-        row = self._run(
+        row = self._read(
             lambda conn: conn.execute(
                 "SELECT body, size FROM messages WHERE mailbox_id = %s AND uid = %s",
                 (mailbox_id, uid),
             ).fetchone(),
-            read_only=True,
         )
         if row is None:
             return
@@ -1351,9 +1351,8 @@ class PostgresStore:
     def prune_all_changes(self, *, keep: int | None = None, before: datetime | None = None) -> int:
         """:meth:`prune_changes` on every mailbox of every account, each in its
         own transaction; returns how many mailboxes were looked at."""
-        ids = self._run(
+        ids = self._read(
             lambda conn: [r[0] for r in conn.execute("SELECT id FROM mailboxes WHERE selectable")],
-            read_only=True,
         )
         for mailbox_id in ids:
             try:

@@ -1,0 +1,295 @@
+"""The PostgreSQL store: throughput with one and two server processes, and
+the cost per command as a mailbox grows.
+
+Needs PostgreSQL: a throwaway cluster is started as the tests do
+(tests/_postgres.py: initdb in a temporary folder, loopback, a free port,
+``fsync=off``), or set ``IMAP_SANSIO_BENCH_POSTGRES`` to the DSN of a
+server where this may create databases.  Without either the suite is
+skipped with a message.
+
+1. Throughput: the command mix of bench_e2e (20 clients; quick: 5) against
+   ``imap-sansio serve --postgres DSN`` with one process, and with two
+   processes sharing one port through ``--reuse-port`` (SO_REUSEPORT: the
+   kernel spreads the connections), beside the in-memory server in the same
+   run.  Each round gets a fresh database.
+2. Growth: an ``IMAPServer`` over a ``PostgresBackend`` in this process
+   (pure connections, no sockets), the selected INBOX filled to 1,000, 10,000
+   and 100,000 messages (quick: 1,000 and 10,000); then the time per command
+   of NOOP, UID FETCH of flags and of a header, UID STORE, APPEND and UID
+   EXPUNGE on random messages.  SELECT and SEARCH read every message by
+   nature and are left out; everything else must stay flat (index probes,
+   no scan per command): ``extra["ratio_to_smallest"]`` says how flat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import bench_e2e as e2e
+from ._harness import Result, measure
+
+__all__ = ["run"]
+
+DSN_ENV = "IMAP_SANSIO_BENCH_POSTGRES"
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+DATE = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+# -- a database ------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _databases() -> Iterator[Callable[[], str] | None]:
+    """Yield a function returning the DSN of a fresh database (None: no PostgreSQL)."""
+    import psycopg
+
+    dsn = os.environ.get(DSN_ENV)
+    if dsn:
+        counter = iter(range(1, 10**6))
+
+        def fresh() -> str:
+            name = f"bench_{os.getpid()}_{next(counter)}"
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(f"CREATE DATABASE {name}")
+            return f"{dsn} dbname={name}"
+
+        yield fresh
+        return
+    sys.path.insert(0, str(TESTS))
+    try:
+        from _postgres import PostgresCluster, find_bin_dir
+    finally:
+        sys.path.remove(str(TESTS))
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        yield None
+        return
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-pg-"))
+    cluster = PostgresCluster(bin_dir, folder)
+    try:
+        cluster.start()
+        yield cluster.new_database
+    finally:
+        try:
+            cluster.stop()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+# -- 1. throughput ------------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    """Several server processes behind one port (SO_REUSEPORT), seen as one."""
+
+    name: str
+    servers: list[e2e._Server]
+    port: int
+    user: bytes = b"bench"
+    password: bytes = b"bench"
+
+    def cpu_seconds(self) -> float:
+        return sum(s.cpu_seconds() for s in self.servers)
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+def _start_postgres(dsn: str, processes: int) -> _Group:
+    port = e2e._free_port()
+    servers = []
+    try:
+        for _ in range(processes):
+            proc = subprocess.Popen(
+                [
+                    *(e2e.PYTHON, "-m", "imap_sansio.adapters", "serve", "--port", str(port)),
+                    *("--runtime", "asyncio", "--postgres", dsn, "--user", "bench:bench"),
+                    *("--reuse-port", "--max-connections", "5000"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            server = e2e._Server("postgres", proc, port, b"bench", b"bench")
+            servers.append(server)
+            e2e._wait_listening(proc, port, timeout=60)
+    except BaseException:
+        for server in servers:
+            server.stop()
+        raise
+    label = "1 process" if processes == 1 else f"{processes} processes, --reuse-port"
+    return _Group(f"imap-sansio PostgreSQL, {label}", servers, port)
+
+
+def _throughput(fresh: Callable[[], str], clients: int, quick: bool) -> list[Result]:
+    rounds, warmup, duration = (1, 0.5, 2.0) if quick else (3, 1.0, 4.0)
+    samples: dict[str, list[e2e._Round]] = {}
+    for _ in range(rounds):
+        memory = e2e._start_ours("asyncio")
+        try:
+            sample = asyncio.run(e2e._throughput(memory, clients, warmup, duration))
+        finally:
+            memory.stop()
+        samples.setdefault("imap-sansio memory (asyncio)", []).append(sample)
+        for processes in (1, 2):
+            group = _start_postgres(fresh(), processes)
+            try:
+                server: Any = group  # duck-typed as bench_e2e's _Server
+                sample = asyncio.run(e2e._throughput(server, clients, warmup, duration))
+            finally:
+                group.stop()
+            samples.setdefault(group.name, []).append(sample)
+    results = [
+        e2e._summary(f"postgres e2e: {clients} clients, command mix, {name}", group)
+        for name, group in samples.items()
+    ]
+    memory_rate = results[0].rate
+    for result in results[1:]:
+        result.extra["peer"] = "imap-sansio memory (asyncio), same run"
+        result.extra["ratio_vs_peer"] = result.rate / memory_rate
+    return results
+
+
+# -- 2. cost per command as the mailbox grows ----------------------------------
+
+
+def _fill(backend: Any, user: str, count: int) -> None:
+    """Grow INBOX to ``count`` messages, in batches (store-level, fast)."""
+    from imap_sansio.adapters.postgres import NewMessage
+
+    store = backend.store
+    account = store.account(user)
+    inbox = store.mailbox(account, "INBOX")
+    have = inbox.messages
+    batch = 2000
+    while have < count:
+        n = min(batch, count - have)
+        store.append(
+            inbox.id,
+            [
+                NewMessage(
+                    data=b"From: a@example.org\r\nSubject: message %d\r\n\r\nbody %d\r\n"
+                    % (have + i, have + i),
+                    flags=frozenset({"\\Seen"} if (have + i) % 3 else ()),
+                    internal_date=DATE,
+                )
+                for i in range(n)
+            ],
+        )
+        have += n
+    # As if a client had seen them: no session of the run claims 100,000
+    # messages as \Recent (a set each FETCH would copy).
+    store.claim_recent(inbox.id)
+
+
+def _growth(fresh: Callable[[], str], quick: bool) -> list[Result]:
+    from argon2 import PasswordHasher
+    from imap_sansio.adapters.postgres_backend import PostgresBackend
+
+    from imap_sansio.server import IMAPServer
+
+    sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
+    repeat = 5
+    per_run = 50 if quick else 100
+    results: list[Result] = []
+    base: dict[str, float] = {}
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with PostgresBackend(fresh(), password_hasher=hasher, listen=False) as backend:
+        backend.add_user("bench", "bench")
+        server = IMAPServer(backend, clock=lambda: DATE)
+        for size in sizes:
+            _fill(backend, "bench", size)
+            conn = server.connect(secure=True)
+            conn.data_to_send()
+            for line in (b"a LOGIN bench bench\r\n", b"b SELECT INBOX\r\n"):
+                conn.receive_data(line)
+                conn.data_to_send()
+            rng = random.Random(size)
+            counter = iter(range(10**9))
+
+            def say(line: bytes, conn: Any = conn, counter: Iterator[int] = counter) -> bytes:
+                conn.receive_data(b"t%d " % next(counter) + line + b"\r\n")
+                out: bytes = conn.data_to_send()
+                assert b" OK " in out.rsplit(b"\r\n", 2)[-2], out[-200:]
+                return out
+
+            def uid(rng: random.Random = rng, size: int = size) -> int:
+                return rng.randint(1, size)
+
+            commands: dict[str, Callable[[], object]] = {
+                "NOOP": lambda: say(b"NOOP"),
+                "UID FETCH flags": lambda: say(b"UID FETCH %d (FLAGS)" % uid()),
+                "UID FETCH header": lambda: say(b"UID FETCH %d (BODY.PEEK[HEADER])" % uid()),
+                "UID STORE": lambda: say(b"UID STORE %d +FLAGS.SILENT (\\Flagged)" % uid()),
+                "APPEND": lambda: say(b"APPEND INBOX {18+}\r\nSubject: new\r\n\r\nx"),
+                # Its own message each time: the mailbox keeps its size.
+                "APPEND + UID EXPUNGE": lambda: _append_expunge(say),
+            }
+            for name, command in commands.items():
+
+                def loop(command: Callable[[], object] = command) -> None:
+                    for _ in range(per_run):
+                        command()
+
+                result = measure(
+                    f"postgres growth: {name}, INBOX of {size:,} messages",
+                    loop,
+                    repeat=repeat,
+                    units=per_run,
+                    unit="command",
+                )
+                base.setdefault(name, result.per_unit)
+                result.extra["mailbox_size"] = size
+                result.extra["ratio_to_smallest"] = result.per_unit / base[name]
+                results.append(result)
+            conn.receive_data(b"z LOGOUT\r\n")
+            conn.data_to_send()
+    return results
+
+
+def _append_expunge(say: Callable[[bytes], bytes]) -> None:
+    out = say(b"APPEND INBOX (\\Deleted) {18+}\r\nSubject: tmp\r\n\r\nx")
+    found = re.search(rb"\[APPENDUID \d+ (\d+)\]", out)
+    assert found is not None, out
+    say(b"UID EXPUNGE " + found[1])
+
+
+# -- the suite -----------------------------------------------------------------
+
+
+def run(quick: bool = False) -> list[Result]:
+    with _databases() as fresh:
+        if fresh is None:
+            print(
+                "  postgres: skipped (no PostgreSQL: apt-get install postgresql, "
+                f"or set {DSN_ENV})",
+                file=sys.stderr,
+            )
+            return []
+        started = time.perf_counter()
+        results = _throughput(fresh, 5 if quick else 20, quick)
+        results += _growth(fresh, quick)
+        print(f"  postgres: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        return results
+
+
+if __name__ == "__main__":  # pragma: no cover
+    with contextlib.suppress(KeyboardInterrupt):
+        for r in run(quick="--quick" in sys.argv):
+            print(f"{r.name}: {r.per_unit * 1e3:.3f} ms/{r.unit}", r.extra)
