@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._driver import ConnectionDriver, IMAPServerLike, ServerConnection, ServerOptions, is_loopback
+from ._driver import (
+    ConnectionDriver,
+    IMAPServerLike,
+    LoginLimits,
+    ServerConnection,
+    ServerOptions,
+    is_loopback,
+)
 from .maildir import MaildirBackend
 from .threaded import ThreadedServer
 from .tls import server_ssl_context
@@ -23,6 +30,7 @@ __all__ = [
     "AnyIOServer",
     "ConnectionDriver",
     "IMAPServerLike",
+    "LoginLimits",
     "MaildirBackend",
     "ServerConnection",
     "ServerOptions",

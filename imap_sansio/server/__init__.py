@@ -30,6 +30,7 @@ from ._backend import (
     StoreResult,
     normalize_flags,
 )
+from ._login_guard import LoginGuard, LoginLimits
 from ._mailboxes import ListEntry, list_entries, lsub_entries
 from ._memory import MemoryBackend
 from ._server import PENDING, Completion, IMAPServer, ServerConnection
@@ -50,6 +51,8 @@ __all__ = [
     "ImapBad",
     "ImapNo",
     "ListEntry",
+    "LoginGuard",
+    "LoginLimits",
     "Mailbox",
     "MailboxInfo",
     "MailboxStatus",

@@ -269,8 +269,11 @@ class IMAPServer:
     ``capabilities`` (extra strings to advertise after login),
     ``allow_plaintext_auth``, ``id_info`` (fields of the ID response),
     ``on_error`` (called with every unexpected exception a handler raised),
-    ``on_command`` (called with each command before it runs) and
-    ``on_login`` (called with the user name and whether the login succeeded).
+    ``on_command`` (called with each command before it runs),
+    ``on_login`` (called with the user name and whether the login succeeded)
+    and ``admit_login`` (called when credentials were accepted, before the
+    session logs in; it raises :class:`ImapNo` to refuse, e.g. ``NO [LIMIT]``
+    for a user with too many sessions).
     """
 
     def __init__(
@@ -286,6 +289,7 @@ class IMAPServer:
         on_error: Callable[[BaseException], None] | None = None,
         on_command: Callable[[ServerConnection, Command], None] | None = None,
         on_login: Callable[[ServerConnection, str, bool], None] | None = None,
+        admit_login: Callable[[ServerConnection, str], None] | None = None,
     ) -> None:
         # The handler modules import this one for its types: import them late.
         from . import _handlers  # noqa: PLC0415
@@ -298,6 +302,9 @@ class IMAPServer:
         self.on_command = on_command
         #: Called after each LOGIN/AUTHENTICATE with the user name and outcome.
         self.on_login = on_login
+        #: Called with the user name once its credentials were accepted and
+        #: before the session logs in; raises ImapNo to refuse the login.
+        self.admit_login = admit_login
         #: Parsed messages shared by every session (see :class:`MessageCache`).
         self.message_cache = MessageCache()
         self.id_info = dict(id_info or {"name": "imap-sansio", "version": "0.1.0"})
@@ -414,6 +421,8 @@ class ServerConnection:
         "__weakref__",
         "_completed",
         "_current",
+        "_defer",
+        "_deferred",
         "_open",
         "account",
         "conn",
@@ -438,6 +447,10 @@ class ServerConnection:
         self._completed = False
         #: Commands kept open by a sub-flow (IDLE, AUTHENTICATE), by tag.
         self._open: dict[str, Command] = {}
+        #: defer_answer() was called during the running command / the
+        #: answer it deferred (see release_answer()).
+        self._defer = False
+        self._deferred: tuple[Command, Status, str, ResponseCode | None] | None = None
         conn.send_greeting()
 
     # ------------------------------------------------ the adapter's surface
@@ -478,11 +491,39 @@ class ServerConnection:
 
     def receive_data(self, data: bytes) -> None:
         """Feed bytes from the peer (``b""`` = closed) and answer what they complete."""
-        events = self.conn.receive_data(data)
+        self._run_events(self.conn.receive_data(data))
+
+    def _run_events(self, events: list[Event]) -> None:
         while events:
             for event in events:
                 self._dispatch(event)
             events = self.conn.next_events()
+
+    def defer_answer(self) -> None:
+        """Keep the running command's tagged answer back until
+        :meth:`release_answer` (the adapters hold a failed login's NO this
+        way, as long as the login policy says).
+
+        Only for a command that pauses the engine (LOGIN, AUTHENTICATE):
+        nothing after it is read or run meanwhile, so holding the answer
+        holds the client.
+        """
+        self._defer = True
+
+    @property
+    def answer_deferred(self) -> bool:
+        """A tagged answer waits for :meth:`release_answer`."""
+        return self._deferred is not None
+
+    def release_answer(self) -> None:
+        """Send the answer :meth:`defer_answer` kept back and run what the
+        client sent after it."""
+        deferred, self._deferred = self._deferred, None
+        if deferred is None:
+            return
+        if not self.conn.closed:
+            self._finish(*deferred)
+        self._run_events(self.conn.next_events())
 
     def data_to_send(self) -> bytes:
         return self.conn.data_to_send()
@@ -614,6 +655,7 @@ class ServerConnection:
     def _run(self, command: Command, handler: Handler | None, argument: object) -> None:
         self._current = command
         self._completed = False
+        self._defer = False
         status, text, code = Status.OK, f"{command.name} completed", None
         try:
             if handler is None:
@@ -634,8 +676,13 @@ class ServerConnection:
         except Exception as exc:  # the error rule: never leak, never die
             self._report(exc)
             status, text, code = Status.NO, "Internal server error", AtomCode(name="SERVERBUG")
-        if not self._completed and not self.conn.closed:
-            self._finish(command, status, text, code)
+        if self._completed or self.conn.closed:
+            return
+        if self._defer:
+            self._defer = False
+            self._deferred = (command, status, text, code)
+            return
+        self._finish(command, status, text, code)
 
     def _finish(
         self, command: Command, status: Status, text: str, code: ResponseCode | None
