@@ -447,9 +447,7 @@ class ConnectionDriver:
         if conn is None or guard is None:
             return
         self._failures += 1
-        release = guard.login_failed(
-            self._address, self._now, connection_failures=self._failures
-        )
+        release = guard.login_failed(self._address, self._now, connection_failures=self._failures)
         if release > self._now:
             conn.defer_answer()
             self._hold_until = release

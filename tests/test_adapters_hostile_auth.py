@@ -26,6 +26,7 @@ import pytest
 from _adapter_harness import RUNTIMES, Client, running_server
 from imap_sansio.adapters import LoginLimits, ServerOptions
 from imap_sansio.adapters.cli import wall_clock
+
 from imap_sansio.server import IMAPServer, MemoryBackend
 
 FAILED = b"NO [AUTHENTICATIONFAILED] Authentication failed\r\n"
@@ -72,16 +73,18 @@ def test_failed_logins_wait_at_least_the_configured_delays(runtime: str) -> None
     after the first few the address gets fewer than 20 answers a second."""
     delays = [0.05, 0.1, 0.2, 0.4, 0.4, 0.4]
     limits = options(failure_delay=0.05, failure_delay_growth=2.0, max_failure_delay=0.4)
-    with running_server(runtime, make_server(), options=limits) as running:
-        with greeted(From(running.port)) as client:
-            answered = []
-            start = time.monotonic()
-            for index in range(len(delays)):
-                tag = b"f%d" % index
-                assert client.command(tag, b"LOGIN alice wrong") == [tag + b" " + FAILED]
-                answered.append(time.monotonic())
-            # The right password is answered at once, and works.
-            assert client.command(b"ok", b"LOGIN alice secret")[-1].startswith(b"ok OK ")
+    with (
+        running_server(runtime, make_server(), options=limits) as running,
+        greeted(From(running.port)) as client,
+    ):
+        answered = []
+        start = time.monotonic()
+        for index in range(len(delays)):
+            tag = b"f%d" % index
+            assert client.command(tag, b"LOGIN alice wrong") == [tag + b" " + FAILED]
+            answered.append(time.monotonic())
+        # The right password is answered at once, and works.
+        assert client.command(b"ok", b"LOGIN alice secret")[-1].startswith(b"ok OK ")
     gaps = [b - a for a, b in zip([start, *answered], answered, strict=False)]
     # Each answer left no earlier than its delay after the previous one (the
     # server's release time is at least its delay after the request arrived).
@@ -130,21 +133,23 @@ def test_a_held_failure_slows_neither_another_address_nor_a_right_password(
     from another address and from the same one, and a wrong password from
     the other address waits only its own first delay."""
     limits = options(failure_delay=30.0, max_failure_delay=30.0)
-    with running_server(runtime, make_server(), options=limits) as running:
-        with greeted(From(running.port)) as guesser:
-            guesser.send(b"g1 LOGIN alice wrong\r\n")
-            with greeted(From(running.port, OTHER)) as user:
-                ok = user.command(b"u1", b"LOGIN alice secret")
-                assert ok[-1].startswith(b"u1 OK [CAPABILITY ")
-                assert user.command(b"u2", b"NOOP") == [b"u2 OK NOOP completed\r\n"]
-            with greeted(From(running.port)) as same_address:
-                ok = same_address.command(b"s1", b"LOGIN bob hunter2")
-                assert ok[-1].startswith(b"s1 OK [CAPABILITY ")
-            # The guesser's answer is still held: nothing has arrived.
-            guesser.sock.setblocking(False)
-            with pytest.raises(BlockingIOError):
-                guesser.sock.recv(1)
-            assert not guesser.buffer
+    with (
+        running_server(runtime, make_server(), options=limits) as running,
+        greeted(From(running.port)) as guesser,
+    ):
+        guesser.send(b"g1 LOGIN alice wrong\r\n")
+        with greeted(From(running.port, OTHER)) as user:
+            ok = user.command(b"u1", b"LOGIN alice secret")
+            assert ok[-1].startswith(b"u1 OK [CAPABILITY ")
+            assert user.command(b"u2", b"NOOP") == [b"u2 OK NOOP completed\r\n"]
+        with greeted(From(running.port)) as same_address:
+            ok = same_address.command(b"s1", b"LOGIN bob hunter2")
+            assert ok[-1].startswith(b"s1 OK [CAPABILITY ")
+        # The guesser's answer is still held: nothing has arrived.
+        guesser.sock.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            guesser.sock.recv(1)
+        assert not guesser.buffer
 
 
 def test_the_connection_waiting_for_its_answer_is_not_read(runtime: str) -> None:
@@ -154,15 +159,17 @@ def test_the_connection_waiting_for_its_answer_is_not_read(runtime: str) -> None
     tried: list[float] = []
     server = make_server()
     server.on_login = lambda session, username, ok: tried.append(time.monotonic())
-    with running_server(runtime, server, options=limits) as running:
-        with greeted(From(running.port)) as client:
-            start = time.monotonic()
-            client.send(b"p1 LOGIN alice one\r\np2 LOGIN alice two\r\np3 NOOP\r\n")
-            assert client.line() == b"p1 " + FAILED
-            first = time.monotonic()
-            assert client.line() == b"p2 " + FAILED
-            second = time.monotonic()
-            assert client.line() == b"p3 OK NOOP completed\r\n"
+    with (
+        running_server(runtime, server, options=limits) as running,
+        greeted(From(running.port)) as client,
+    ):
+        start = time.monotonic()
+        client.send(b"p1 LOGIN alice one\r\np2 LOGIN alice two\r\np3 NOOP\r\n")
+        assert client.line() == b"p1 " + FAILED
+        first = time.monotonic()
+        assert client.line() == b"p2 " + FAILED
+        second = time.monotonic()
+        assert client.line() == b"p3 OK NOOP completed\r\n"
     assert len(tried) == 2
     assert tried[1] - tried[0] >= 0.3 - 0.005  # the second guess ran after the first answer
     assert first - start >= 0.3 - 0.005

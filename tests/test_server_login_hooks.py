@@ -41,7 +41,7 @@ class RecordingBackend(MemoryBackend):
         self, username: str, password: Secret[str], *, authzid: str | None = None
     ) -> MemoryAccount:
         self.asked.append((username, password.reveal()))
-        account = super().authenticate(username, password, authzid=authzid)
+        super().authenticate(username, password, authzid=authzid)
         backend = self
 
         class Tracked(MemoryAccount):
@@ -153,8 +153,7 @@ def test_admit_login_refuses_with_its_code_and_the_account_is_closed() -> None:
     conn.data_to_send()
     conn.receive_data(b"a LOGIN alice secret\r\nb NOOP\r\n")
     assert conn.data_to_send() == (
-        b"a NO [LIMIT] Too many sessions of this user from your address\r\n"
-        b"b OK NOOP completed\r\n"
+        b"a NO [LIMIT] Too many sessions of this user from your address\r\nb OK NOOP completed\r\n"
     )
     assert conn.state is State.NOT_AUTHENTICATED
     assert backend.logouts == 1
