@@ -105,6 +105,8 @@ class IMAPServerLike(Protocol):
     on_login: Callable[[Any, str, bool], None] | None
     #: ``admit_login(session, username)``: the per-user session limit.
     admit_login: Callable[[Any, str], None] | None
+    #: ``on_error(exception)``: what a handler raised (the CLI logs it).
+    on_error: Callable[[BaseException], None] | None
 
     def connect(self, secure: bool = ..., tls_available: bool = ...) -> ServerConnection: ...
     def add_change_listener(
