@@ -15,8 +15,7 @@ from _adapter_harness import Client
 from imap_sansio.adapters.cli import build_parser, wall_clock
 
 from imap_sansio._secret import Secret
-from imap_sansio.server import IMAPServer, MemoryBackend
-from imap_sansio.server._memory import MemoryAccount
+from imap_sansio.server import Account, IMAPServer, MemoryBackend
 
 TESTS = Path(__file__).parent
 SECRET = "hunter2-never-logged"
@@ -27,7 +26,7 @@ class CrashingBackend(MemoryBackend):
 
     def authenticate(
         self, username: str, password: Secret[str], *, authzid: str | None = None
-    ) -> MemoryAccount:
+    ) -> Account:
         if username == "crash":
             raise RuntimeError(f"cannot check password {password.reveal()!r}")
         return super().authenticate(username, password, authzid=authzid)

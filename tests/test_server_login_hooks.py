@@ -19,8 +19,7 @@ import pytest
 
 from imap_sansio._secret import Secret
 from imap_sansio._state import State
-from imap_sansio.server import ImapNo, IMAPServer, MemoryBackend
-from imap_sansio.server._memory import MemoryAccount
+from imap_sansio.server import Account, ImapNo, IMAPServer, MemoryBackend
 
 FAILED = b"NO [AUTHENTICATIONFAILED] Authentication failed\r\n"
 
@@ -39,16 +38,24 @@ class RecordingBackend(MemoryBackend):
 
     def authenticate(
         self, username: str, password: Secret[str], *, authzid: str | None = None
-    ) -> MemoryAccount:
+    ) -> Account:
         self.asked.append((username, password.reveal()))
-        super().authenticate(username, password, authzid=authzid)
-        backend = self
+        return _Tracked(super().authenticate(username, password, authzid=authzid), self)
 
-        class Tracked(MemoryAccount):
-            def logout(self) -> None:
-                backend.logouts += 1
 
-        return Tracked(self, username, self._users[username])
+class _Tracked:
+    """An account that counts its logouts."""
+
+    def __init__(self, inner: Account, backend: RecordingBackend) -> None:
+        self._inner = inner
+        self._backend = backend
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def logout(self) -> None:
+        self._backend.logouts += 1
+        self._inner.logout()
 
 
 def make_server(**hooks: Any) -> tuple[IMAPServer, RecordingBackend, list[BaseException]]:
