@@ -20,12 +20,15 @@ import base64
 import logging
 import re
 import socket
+import ssl
 import threading
 import time
+from pathlib import Path
 
 import pytest
+import trustme
 from _adapter_harness import RUNTIMES, Client, running_server, watch_log
-from imap_sansio.adapters import LoginLimits, ServerOptions
+from imap_sansio.adapters import LoginLimits, ServerOptions, server_ssl_context
 from imap_sansio.adapters.cli import wall_clock
 
 from imap_sansio.server import IMAPServer, MemoryBackend
@@ -176,6 +179,34 @@ def test_the_connection_waiting_for_its_answer_is_not_read(runtime: str) -> None
     assert tried[1] - start >= 0.3 - 0.005
     assert first - start >= 0.3 - 0.005
     assert second - start >= 0.6 - 0.005
+
+
+def test_a_failed_login_over_tls_is_held_too(runtime: str, tmp_path: Path) -> None:
+    """After STARTTLS the anyio adapter reads in a task of its own: the held
+    answer pauses that reader as well."""
+    ca = trustme.CA()
+    ca.issue_cert("localhost", "127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
+        str(tmp_path / "both.pem")
+    )
+    client_context = ssl.create_default_context()
+    ca.configure_trust(client_context)
+    limits = options(failure_delay=0.3, failure_delay_growth=1.0, max_failure_delay=0.3)
+    with (
+        running_server(
+            runtime,
+            make_server(),
+            options=limits,
+            ssl_context=server_ssl_context(tmp_path / "both.pem"),
+        ) as running,
+        greeted(From(running.port)) as client,
+    ):
+        assert client.command(b"t", b"STARTTLS")[-1].startswith(b"t OK ")
+        client.start_tls(client_context)
+        start = time.monotonic()
+        client.send(b"a LOGIN alice wrong\r\nb LOGIN alice secret\r\n")
+        assert client.line() == b"a " + FAILED
+        assert time.monotonic() - start >= 0.3 - 0.005
+        assert client.until_tagged(b"b")[-1].startswith(b"b OK [CAPABILITY ")
 
 
 def test_connections_over_the_per_address_limit_are_told_unavailable(runtime: str) -> None:
