@@ -19,6 +19,7 @@ names are a ParseError ``unknown command XFOO``; there is no generic fallback.
 from __future__ import annotations
 
 import binascii
+import dataclasses
 import datetime
 import re
 from collections.abc import Callable, Mapping
@@ -55,7 +56,7 @@ from imap_sansio._commands import (
     GetQuotaRoot,
     Id,
     Idle,
-    InvalidMailboxName,
+    InvalidName,
     List,
     ListRights,
     Login,
@@ -231,7 +232,16 @@ class CommandReader:
     mismatch; ``pos`` is the cursor (byte index).
     """
 
-    __slots__ = ("data", "depth", "max_depth", "max_search_depth", "pos", "tag", "utf8")
+    __slots__ = (
+        "data",
+        "depth",
+        "invalid_names",
+        "max_depth",
+        "max_search_depth",
+        "pos",
+        "tag",
+        "utf8",
+    )
 
     def __init__(
         self, data: bytes, *, utf8: bool = False, max_depth: int = 16, max_search_depth: int = 8
@@ -243,6 +253,7 @@ class CommandReader:
         self.max_search_depth = max_search_depth
         self.depth = 0
         self.tag: str | None = None
+        self.invalid_names: list[InvalidName] = []
 
     # -- basics ----------------------------------------------------------------
 
@@ -474,8 +485,8 @@ class CommandReader:
         A name that is not valid modified UTF-7 (or holds 8-bit bytes without
         UTF8=ACCEPT, or control characters) is not a syntax error: RFC 3501
         5.1.3 makes it a matter for the server (CREATE SHOULD refuse it), and
-        Dovecot answers NO.  It is returned as an :class:`InvalidMailboxName`
-        (a ``str`` holding the name as sent) so the server can answer NO.
+        Dovecot answers NO.  It is returned as sent and recorded in
+        ``invalid_names`` (the command's field of that name).
         """
         if _PRINTABLE.match(value):
             # Printable ASCII without "&" is the same in both encodings.
@@ -486,13 +497,17 @@ class CommandReader:
             except UnicodeDecodeError:
                 raise self.error(f"invalid UTF-8 in {what}", pos) from None
             if _CONTROL.search(name):
-                return InvalidMailboxName(name, "control character in mailbox name")
+                return self._invalid(name, "control character in mailbox name")
             return name
         try:
             return decode_mutf7(value)
         except MUTF7Error as exc:
             text = value.decode("utf-8", "surrogateescape")
-            return InvalidMailboxName(text, f"invalid modified UTF-7: {exc}")
+            return self._invalid(text, f"invalid modified UTF-7: {exc}")
+
+    def _invalid(self, text: str, reason: str) -> str:
+        self.invalid_names.append(InvalidName(text=text, reason=reason))
+        return text
 
     def mailbox(self, what: str = "mailbox name") -> str:
         """mailbox = "INBOX" / astring (INBOX in any case -> "INBOX", RFC 3501 5.1)"""
@@ -1968,6 +1983,8 @@ def parse_command(
             raise r.expected(
                 f"CRLF after {what} arguments" if r.pos > name_end else f"CRLF after {what}"
             )
+        if r.invalid_names:
+            command = dataclasses.replace(command, invalid_names=tuple(r.invalid_names))
         return command
     except ParseError:
         raise

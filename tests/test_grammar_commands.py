@@ -25,7 +25,7 @@ from imap_sansio._commands import (
     FetchBody,
     FetchPreview,
     GetAcl,
-    InvalidMailboxName,
+    InvalidName,
     List,
     Login,
     Lsub,
@@ -166,19 +166,29 @@ def test_mailbox_names_are_decoded_from_modified_utf7() -> None:
 
 def test_invalid_modified_utf7_names_are_kept_for_the_server_to_refuse() -> None:
     # RFC 3501 5.1.3 leaves invalid names to the server (Dovecot: NO), so they
-    # are not syntax errors; the name is marked so the server can answer NO.
-    for data in [b"a SELECT &U,BTFw\r\n", b"a SELECT {2}\r\n\xc3\xa9\r\n", b"a SELECT &AGE-\r\n"]:
+    # are not syntax errors; the name is kept as sent and listed as invalid.
+    for data, text in [
+        (b"a SELECT &U,BTFw\r\n", "&U,BTFw"),
+        (b"a SELECT {2}\r\n\xc3\xa9\r\n", "\xe9"),
+        (b"a SELECT &AGE-\r\n", "&AGE-"),
+    ]:
         command = parse_command(data)
         assert isinstance(command, Select)
-        assert isinstance(command.mailbox, InvalidMailboxName)
-        assert "modified UTF-7" in command.mailbox.reason
+        assert command.mailbox == text
+        [invalid] = command.invalid_names
+        assert invalid.text == text
+        assert "modified UTF-7" in invalid.reason
     imaptest = parse_command(b"a select !#$&'+,-.0123456789:;<=>?@^_`|[}\r\n")
     assert isinstance(imaptest, Select)
     assert imaptest.mailbox == "!#$&'+,-.0123456789:;<=>?@^_`|[}"
-    assert isinstance(imaptest.mailbox, InvalidMailboxName)
+    assert [n.text for n in imaptest.invalid_names] == [imaptest.mailbox]
     command = parse_command(b"a CREATE &Jjo!\r\n")
-    assert isinstance(command, Create)
-    assert isinstance(command.mailbox, InvalidMailboxName)
+    assert command == Create(
+        tag="a",
+        mailbox="&Jjo!",
+        invalid_names=(InvalidName(text="&Jjo!", reason=command.invalid_names[0].reason),),
+    )
+    assert parse_command(b"a SELECT &Jjo-\r\n").invalid_names == ()
 
 
 def test_utf8_accept_takes_utf8_names_and_leaves_ampersand_alone() -> None:

@@ -8,7 +8,7 @@ otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 
 import pytest
@@ -24,6 +24,7 @@ from imap_sansio.server import (
 )
 from imap_sansio.server._backend import ChangeListener
 from imap_sansio.server._memory import MemoryAccount, MemoryMailbox
+from imap_sansio.server.names import superiors
 
 DATE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -64,8 +65,12 @@ def alice(server: IMAPServer) -> Session:
 
 def make(backend: MemoryBackend, *names: str, subscribed: Collection[str] | None = None) -> None:
     account = backend.account("alice")
+    existing = {info.name for info in account.list_mailboxes()}
     for name in names:
-        account.create_mailbox(name)
+        for level in [*superiors(name), name]:  # as CREATE does (RFC 3501 6.3.3)
+            if level not in existing:
+                account.create_mailbox(level)
+                existing.add(level)
     if subscribed is not None:
         for name in account.subscriptions():
             account.unsubscribe(name)
@@ -185,11 +190,11 @@ class PlainAccount:
     def create_mailbox(self, name: str) -> None:
         self.inner.create_mailbox(name)
 
-    def delete_mailbox(self, name: str) -> None:
-        self.inner.delete_mailbox(name)
+    def delete_mailbox(self, name: str, *, noselect: bool = False) -> None:
+        self.inner.delete_mailbox(name, noselect=noselect)
 
-    def rename_mailbox(self, old: str, new: str) -> None:
-        self.inner.rename_mailbox(old, new)
+    def rename_mailboxes(self, renames: Mapping[str, str]) -> None:
+        self.inner.rename_mailboxes(renames)
 
     def subscribe(self, name: str) -> None:
         self.inner.subscribe(name)

@@ -3,10 +3,13 @@
 ``IMAPServer(backend)`` gives a complete server without I/O; its
 ``connect()`` returns a session with ``receive_data``/``data_to_send``/
 ``closed``.  ``MemoryBackend`` is the embedded default store.
+:mod:`imap_sansio.server.names` holds the mailbox-name rules a backend may
+need; :mod:`imap_sansio.testing.backend` the contract every backend passes.
 """
 
 from __future__ import annotations
 
+from . import names
 from ._backend import (
     Account,
     AppendLimitAccount,
@@ -20,9 +23,11 @@ from ._backend import (
     ImapBad,
     ImapNo,
     Mailbox,
+    MailboxExists,
     MailboxInfo,
     MailboxStatus,
     MessageInfo,
+    NoSuchMailbox,
     QuotaAccount,
     QuotaResource,
     SpecialUseCreateAccount,
@@ -54,10 +59,12 @@ __all__ = [
     "LoginGuard",
     "LoginLimits",
     "Mailbox",
+    "MailboxExists",
     "MailboxInfo",
     "MailboxStatus",
     "MemoryBackend",
     "MessageInfo",
+    "NoSuchMailbox",
     "QuotaAccount",
     "QuotaResource",
     "ServerConnection",
@@ -66,5 +73,6 @@ __all__ = [
     "StoreResult",
     "list_entries",
     "lsub_entries",
+    "names",
     "normalize_flags",
 ]

@@ -15,7 +15,8 @@ carries ``[EXPUNGEISSUED]`` (RFC 5530 3), as Dovecot does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import pairwise
 
 from .._commands import (
@@ -62,6 +63,7 @@ from ._backend import (
     ImapNo,
     Mailbox,
     MessageInfo,
+    NoSuchMailbox,
     StoreAction,
     normalize_flags,
 )
@@ -462,14 +464,6 @@ def _send_vanished(
 # STORE
 
 
-def _apply(action: StoreAction, old: frozenset[str], flags: frozenset[str]) -> frozenset[str]:
-    if action is StoreAction.SET:
-        return flags
-    if action is StoreAction.ADD:
-        return old | flags
-    return old - flags
-
-
 def store(session: ServerConnection, command: Store) -> Completion | None:
     """STORE / UID STORE (RFC 3501 6.4.6) with UNCHANGEDSINCE (RFC 7162 3.1.3)."""
     mailbox, view = session.require_mailbox()
@@ -522,7 +516,7 @@ def store(session: ServerConnection, command: Store) -> Completion | None:
                 if with_uid:
                     out.append(UidItem(uid=uid))
                 out.append(ModSeqItem(modseq=info.modseq))
-            expected = _apply(action, view.flags_of(uid), flags)
+            expected = action.apply(view.flags_of(uid), flags)
             # .SILENT: the client knows the result only if nobody else
             # changed the message meanwhile; otherwise let the sync tell it.
             announce = expected != info.flags
@@ -590,14 +584,28 @@ def _copy_uids(view: SelectedMailboxView, messages: UidSet | SequenceSet) -> Seq
     return uids
 
 
+@contextlib.contextmanager
+def _trycreate(session: ServerConnection, destination: str) -> Iterator[None]:
+    """RFC 3501 6.4.7: a destination that does not exist is ``NO [TRYCREATE]``
+    (the selected mailbox being gone stays ``NO [NONEXISTENT]``)."""
+    try:
+        yield
+    except NoSuchMailbox:
+        infos = session.require_account().list_mailboxes()
+        if any(info.name == destination and info.selectable for info in infos):
+            raise
+        raise ImapNo("Mailbox does not exist", "TRYCREATE") from None
+
+
 def copy(session: ServerConnection, command: Copy) -> Completion:
     """COPY / UID COPY (RFC 3501 6.4.7, RFC 4315 3 COPYUID).
 
-    A missing destination is ``NO [TRYCREATE]`` (raised by the backend).
+    A missing destination is ``NO [TRYCREATE]``.
     """
     mailbox, view = session.require_mailbox()
     uids = _copy_uids(view, command.messages)
-    result = mailbox.copy(uids, command.mailbox)
+    with _trycreate(session, command.mailbox):
+        result = mailbox.copy(uids, command.mailbox)
     return Completion(text="COPY completed", code=_copyuid(result))
 
 
@@ -614,7 +622,8 @@ def move(session: ServerConnection, command: Move) -> Completion:
         # RFC 6851 3.3: MOVE expunges from the source, which EXAMINE forbids.
         raise ImapNo("Mailbox is read-only", "READ-ONLY")
     uids = _copy_uids(view, command.messages)
-    result = mailbox.move(uids, command.mailbox)
+    with _trycreate(session, command.mailbox):
+        result = mailbox.move(uids, command.mailbox)
     code = _copyuid(result)
     if code is not None:
         session.untagged_ok("Moved", code)

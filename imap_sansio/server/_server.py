@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, TypeAlias
 
-from .._commands import Command, InvalidMailboxName
+from .._commands import Command
 from .._config import Config, Limits
 from .._connection import ConnectionState
 from .._events import (
@@ -44,6 +44,7 @@ from .._responses import (
 from .._state import State
 from .._view import SelectedMailboxView
 from ..mime import Message
+from . import names
 from ._backend import (
     SYSTEM_FLAGS,
     Account,
@@ -183,18 +184,25 @@ def _fixed_clock() -> datetime:
     return datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _check_mailbox_names(command: Command) -> None:
-    """RFC 3501 5.1.3: a name that is not valid modified UTF-7 names nothing.
+def _check_mailbox_names(command: Command) -> Command:
+    """The command with its mailbox names normalised (:func:`names.normalize`).
 
-    The grammar hands such names on as :class:`InvalidMailboxName` (Dovecot's
+    RFC 3501 5.1.3: a name that is not valid modified UTF-7 names nothing.
+    The grammar lists such names in ``command.invalid_names`` (Dovecot's
     imaptest expects NO, not BAD): CREATE and RENAME cannot make one, other
-    commands find none.
+    commands find none.  (LIST and LSUB patterns are the handlers' business:
+    they match nothing.)
     """
+    invalid = {name.text: name.reason for name in command.invalid_names}
+    normalized: dict[str, Any] = {}
     for field in ("mailbox", "new_mailbox"):
         value = getattr(command, field, None)
-        if isinstance(value, InvalidMailboxName):
+        if value in invalid:
             code = "CANNOT" if command.name in ("CREATE", "RENAME") else "NONEXISTENT"
-            raise ImapNo(f"Invalid mailbox name: {value.reason}", code)
+            raise ImapNo(f"Invalid mailbox name: {invalid[value]}", code)
+        if isinstance(value, str) and names.normalize(value) != value:
+            normalized[field] = names.normalize(value)
+    return dataclasses.replace(command, **normalized) if normalized else command
 
 
 _UNSAFE_TEXT = re.compile(r"[\x00-\x1f\x7f]+")
@@ -668,7 +676,8 @@ class ServerConnection:
         try:
             if handler is None:
                 raise ImapBad(f"{command.name} is not implemented", "CANNOT")
-            _check_mailbox_names(command)
+            if argument is command:
+                argument = _check_mailbox_names(command)
             result = handler(self, argument)
             if self._completed or self.conn.closed:
                 return

@@ -5,6 +5,8 @@
 - :func:`parse_script` / :func:`run_script` run Dovecot's imaptest scripts.
 - ``imap_sansio.testing.strategies`` has hypothesis strategies for typed
   commands and responses (it needs hypothesis, the ``test`` extra).
+- ``imap_sansio.testing.backend`` has :class:`BackendContract`, the pytest
+  suite every Backend passes (it needs pytest, the ``test`` extra).
 """
 
 from __future__ import annotations
