@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ._driver import (
         ConnectionDriver,
         IMAPServerLike,
+        LoginLimits,
         ServerOptions,
         SessionLike,
         is_loopback,
@@ -31,6 +32,7 @@ __all__ = [
     "AnyIOServer",
     "ConnectionDriver",
     "IMAPServerLike",
+    "LoginLimits",
     "MaildirBackend",
     "PostgresBackend",
     "ServerOptions",
@@ -45,6 +47,7 @@ _HOMES = {
     "AnyIOServer": ".anyio_server",
     "ConnectionDriver": "._driver",
     "IMAPServerLike": "._driver",
+    "LoginLimits": "._driver",
     "MaildirBackend": ".maildir",
     "PostgresBackend": ".postgres_backend",
     "SessionLike": "._driver",
