@@ -123,12 +123,16 @@ def _start_postgres(dsn: str, processes: int) -> _Group:
                     *("--runtime", "asyncio", "--postgres", dsn, "--user", "bench:bench"),
                     *("--reuse-port", "--max-connections", "5000"),
                 ],
-                stdout=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
             )
             server = e2e._Server("postgres", proc, port, b"bench", b"bench")
             servers.append(server)
-            e2e._wait_listening(proc, port, timeout=60)
+            # The banner, printed once this process listens: with a shared
+            # port, a connection could not tell which process answered.
+            assert proc.stdout is not None
+            if "IMAP on" not in proc.stdout.readline().decode():
+                raise RuntimeError(f"server exited with {proc.wait()}")
     except BaseException:
         for server in servers:
             server.stop()
