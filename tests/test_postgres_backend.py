@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import queue
 import socket
 import threading
 import time
@@ -13,8 +14,10 @@ import pytest
 from _postgres import PostgresCluster
 from argon2 import PasswordHasher
 from imap_sansio.adapters import PostgresBackend
+from imap_sansio.adapters.postgres import Quota
 
-from imap_sansio.server import IMAPServer, Session
+from imap_sansio._secret import Secret
+from imap_sansio.server import ChangeNotice, IMAPServer, Session
 from imap_sansio.testing.backend import BackendContract
 
 # Cheap parameters: the tests check the backend, not Argon2's cost.
@@ -189,3 +192,59 @@ def test_changes_forgotten_by_pruning_still_reach_a_session(postgres_dsn: str) -
             b"* 3 FETCH (UID 4 FLAGS ())\r\n"
             b"h OK FETCH completed\r\n"
         )
+
+
+def test_quota_and_appendlimit_reach_the_client(postgres_dsn: str) -> None:
+    with PostgresBackend(
+        postgres_dsn,
+        password_hasher=HASHER,
+        listen=False,
+        quota=Quota(messages=2, size=10 * 1024),
+        max_message_size=1000,
+    ) as backend:
+        backend.add_user("alice", "secret")
+        server = IMAPServer(backend, clock=lambda: DATE)
+        conn = _session(server, b"a LOGIN alice secret")
+        # RFC 7889 3.2: the account's limit, through STATUS.
+        assert _say(conn, b"b STATUS INBOX (APPENDLIMIT)") == (
+            b"* STATUS INBOX (APPENDLIMIT 1000)\r\nb OK STATUS completed\r\n"
+        )
+        for tag in (b"c", b"d"):
+            assert b"%s OK [APPENDUID" % tag in _say(conn, tag + b" APPEND INBOX {3+}\r\nhi\n")
+        # RFC 9208 5.2, 4.3.1: the limit is the account's, over every mailbox.
+        assert _say(conn, b"e APPEND INBOX {3+}\r\nho\n") == (
+            b"e NO [OVERQUOTA] Quota exceeded (message count limit reached)\r\n"
+        )
+        assert _say(conn, b"f GETQUOTAROOT INBOX") == (
+            b'* QUOTAROOT INBOX ""\r\n'
+            b'* QUOTA "" (STORAGE 1 10 MESSAGE 2 2)\r\n'
+            b"f OK GETQUOTAROOT completed\r\n"
+        )
+
+
+def test_listeners_hear_this_process_once_and_others_through_notify(postgres_dsn: str) -> None:
+    with PostgresBackend(postgres_dsn, password_hasher=HASHER, listen=False) as setup:
+        setup.add_user("alice", "secret")  # before anyone listens
+    with (
+        PostgresBackend(postgres_dsn, password_hasher=HASHER) as one,
+        PostgresBackend(postgres_dsn, password_hasher=HASHER) as two,
+    ):
+        heard_by_one: list[ChangeNotice] = []
+        heard_by_two: queue.Queue[ChangeNotice] = queue.Queue()
+        one.add_listener(heard_by_one.append)
+        two.add_listener(heard_by_two.put)
+        for backend in (one, two):
+            assert backend._notifier is not None
+            assert backend._notifier.listening.wait(30)  # type: ignore[attr-defined]
+        inbox = ChangeNotice(username="alice", mailbox="INBOX")
+        one.authenticate("alice", Secret("secret")).append("INBOX", b"x\r\n", internal_date=DATE)
+        assert heard_by_one == [inbox]  # at once, in the writing thread
+        assert heard_by_two.get(timeout=30) == inbox  # through NOTIFY
+        two.authenticate("alice", Secret("secret")).create_mailbox("Later")
+        assert heard_by_two.get(timeout=30) == ChangeNotice(username="alice")
+        # One's listener connection delivers in commit order: its own
+        # append's NOTIFY came before two's and was dropped as its own.
+        deadline = time.monotonic() + 30
+        while len(heard_by_one) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert heard_by_one == [inbox, ChangeNotice(username="alice")]
