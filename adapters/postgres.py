@@ -371,7 +371,9 @@ class PostgresStore:
             timeout=pool_timeout,
             name=name,
             open=False,
-            check=ConnectionPool.check_connection,
+            # No check per checkout (a round trip per call): a connection
+            # that died while idle fails its first statement, and _run and
+            # _read then take another.
             kwargs={
                 "autocommit": True,
                 "application_name": "imap-sansio",
@@ -428,19 +430,32 @@ class PostgresStore:
         one snapshot (a mailbox row and the changes it counts).
         """
         with self._errors():
-            for attempt in range(3):
+            conflicts = stale = 0
+            while True:
                 notes: dict[tuple[str, str | None], None] = {}
                 self._pending.notes = notes
+                began = False
+                conn: Conn | None = None
                 try:
                     with self._pool.connection() as conn:
                         # Sent with the BEGIN, not as a statement of its own.
                         conn.isolation_level = _REPEATABLE_READ if read_only else None
                         conn.read_only = read_only
                         with conn.transaction():
+                            began = True
                             result = work(conn)
                 except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure):
-                    if attempt == 2:
+                    conflicts += 1
+                    if conflicts == 3:
                         raise
+                    continue
+                except psycopg.OperationalError:
+                    if began or conn is None or not conn.broken or stale > self._pool.max_size:
+                        raise
+                    # A pooled connection the server dropped while it sat idle
+                    # (a restart): its BEGIN failed, nothing was sent, so the
+                    # work goes to another connection.
+                    stale += 1
                     continue
                 finally:
                     self._pending.notes = None
@@ -448,14 +463,22 @@ class PostgresStore:
                     for callback in self._commit_listeners:
                         callback(account, mailbox)
                 return result
-            raise AssertionError("unreachable")
 
     def _read(self, work: Callable[[Conn], T]) -> T:
         """Run read-only ``work`` outside a transaction: each statement is its
         own snapshot, which is all a single-statement read needs (and saves
-        the BEGIN and COMMIT round trips)."""
-        with self._errors(), self._pool.connection() as conn:
-            return work(conn)
+        the BEGIN and COMMIT round trips).  A read is repeated on another
+        connection when its pooled one turns out to be dead."""
+        with self._errors():
+            for stale in range(self._pool.max_size + 1):
+                conn: Conn | None = None
+                try:
+                    with self._pool.connection() as conn:
+                        return work(conn)
+                except psycopg.OperationalError:
+                    if conn is None or not conn.broken or stale == self._pool.max_size:
+                        raise
+            raise AssertionError("unreachable")
 
     def _one(self, query: LiteralString, params: Sequence[Any]) -> tuple[Any, ...] | None:
         """One row of a read-only statement."""

@@ -122,6 +122,9 @@ class PostgresBackend:
     ``statement_timeout``, ``password_hasher``, ...).
     """
 
+    #: Sessions may call it from many threads at once (the adapters read this).
+    thread_safe = True
+
     def __init__(
         self,
         dsn: str | None = None,

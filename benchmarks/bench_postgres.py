@@ -173,8 +173,11 @@ def _throughput(fresh: Callable[[], str], clients: int, quick: bool) -> list[Res
 # -- 2. cost per command as the mailbox grows ----------------------------------
 
 
-def _fill(backend: Any, user: str, count: int) -> None:
-    """Grow INBOX to ``count`` messages, in batches (store-level, fast)."""
+def _fill(backend: Any, dsn: str, user: str, count: int) -> None:
+    """Grow INBOX to ``count`` messages, in batches (store-level, fast), and
+    leave the database in its steady state (vacuumed, statistics fresh), not
+    with autovacuum busy on what was just written while the timing runs."""
+    import psycopg
     from imap_sansio.adapters.postgres import NewMessage
 
     store = backend.store
@@ -200,6 +203,8 @@ def _fill(backend: Any, user: str, count: int) -> None:
     # As if a client had seen them: no session of the run claims 100,000
     # messages as \Recent (a set each FETCH would copy).
     store.claim_recent(inbox.id)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
 
 
 def _growth(fresh: Callable[[], str], quick: bool) -> list[Result]:
@@ -214,11 +219,12 @@ def _growth(fresh: Callable[[], str], quick: bool) -> list[Result]:
     results: list[Result] = []
     base: dict[str, float] = {}
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    with PostgresBackend(fresh(), password_hasher=hasher, listen=False) as backend:
+    dsn = fresh()
+    with PostgresBackend(dsn, password_hasher=hasher, listen=False) as backend:
         backend.add_user("bench", "bench")
         server = IMAPServer(backend, clock=lambda: DATE)
         for size in sizes:
-            _fill(backend, "bench", size)
+            _fill(backend, dsn, "bench", size)
             conn = server.connect(secure=True)
             conn.data_to_send()
             for line in (b"a LOGIN bench bench\r\n", b"b SELECT INBOX\r\n"):
