@@ -984,6 +984,24 @@ class PostgresStore:
         )
         return bytes(row[0]) if row else None
 
+    def body_ref(self, mailbox_id: int, uid: int) -> tuple[bytes, int] | None:
+        """The message's body key and size, for :meth:`read_body_range`
+        (None if the message does not exist)."""
+        row = self._one(
+            "SELECT body, size FROM messages WHERE mailbox_id = %s AND uid = %s",
+            (mailbox_id, uid),
+        )
+        return (bytes(row[0]), int(row[1])) if row else None
+
+    def read_body_range(self, digest: bytes, offset: int, length: int) -> bytes | None:
+        """``length`` octets of a body from ``offset`` (None once no message
+        refers to it any more): one statement, reading only those chunks."""
+        row = self._one(
+            "SELECT substring(data FROM %s FOR %s) FROM bodies WHERE sha256 = %s",
+            (offset + 1, length, digest),
+        )
+        return bytes(row[0]) if row else None
+
     def iter_body(self, mailbox_id: int, uid: int, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         """The message in chunks, one short statement each (no transaction held
         open while the client reads).  Yields nothing if the message does not

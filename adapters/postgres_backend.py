@@ -66,7 +66,7 @@ from .postgres import (
 from .postgres import MailboxExists as StoreMailboxExists
 from .postgres_notifier import Notifier, PostgresNotifier
 
-__all__ = ["PostgresAccount", "PostgresBackend", "PostgresMailbox"]
+__all__ = ["PostgresAccount", "PostgresBackend", "PostgresMailbox", "PostgresMessageSource"]
 
 INBOX = "INBOX"
 
@@ -358,6 +358,39 @@ class PostgresAccount:
         pass  # modseqs live in the database: persistent, never going back
 
 
+class PostgresMessageSource:
+    """A stored message read by offset, one short statement per piece (no
+    transaction held open while a client reads).  It reads the body row by
+    its content hash, so a message expunged meanwhile can still be read
+    while any message (a copy) refers to the same bytes; after that a read
+    comes back short, which ends the connection (the size was announced)."""
+
+    __slots__ = ("_digest", "_size", "_store")
+
+    def __init__(self, store: PostgresStore, digest: bytes, size: int) -> None:
+        self._store = store
+        self._digest = digest
+        self._size = size
+
+    def __repr__(self) -> str:
+        return f"PostgresMessageSource(<{self._size} bytes>)"
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def read(self, offset: int, length: int) -> bytes:
+        length = max(0, min(length, self._size - offset))
+        if not length:
+            return b""
+        with _translated():
+            data = self._store.read_body_range(self._digest, offset, length)
+        return data or b""
+
+    def close(self) -> None:
+        pass  # nothing is held between reads
+
+
 class PostgresMailbox:
     """A selected mailbox: bound to the mailbox row's id, so it follows renames
     made anywhere and sees a deletion (a re-created mailbox has a new id)."""
@@ -422,6 +455,13 @@ class PostgresMailbox:
     def message_bytes(self, uid: int) -> bytes | None:
         with _translated():
             return self._store.read_body(self._id, uid)
+
+    def open_message(self, uid: int) -> PostgresMessageSource | None:
+        """The message as a source read a piece at a time (``substring()``
+        reads of its body row), or None if it does not exist."""
+        with _translated():
+            ref = self._store.body_ref(self._id, uid)
+        return None if ref is None else PostgresMessageSource(self._store, *ref)
 
     def store_flags(
         self,

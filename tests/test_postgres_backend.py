@@ -17,7 +17,7 @@ from imap_sansio.adapters import PostgresBackend
 from imap_sansio.adapters.postgres import Quota
 
 from imap_sansio._secret import Secret
-from imap_sansio.server import ChangeNotice, IMAPServer, Session
+from imap_sansio.server import ChangeNotice, IMAPServer, Session, StoreAction
 from imap_sansio.testing.backend import BackendContract
 
 # Cheap parameters: the tests check the backend, not Argon2's cost.
@@ -248,3 +248,28 @@ def test_listeners_hear_this_process_once_and_others_through_notify(postgres_dsn
         while len(heard_by_one) < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
         assert heard_by_one == [inbox, ChangeNotice(username="alice")]
+
+
+def test_open_message_reads_pieces_and_outlives_an_expunge_while_a_copy_remains(
+    postgres_dsn: str,
+) -> None:
+    with PostgresBackend(postgres_dsn, password_hasher=HASHER, listen=False) as backend:
+        backend.add_user("alice", "secret")
+        alice = backend.authenticate("alice", Secret("secret"))
+        data = b"Subject: big\r\n\r\n" + bytes(range(256)) * 8192  # 2 MiB + header
+        alice.append("INBOX", data, flags=["\\Deleted"], internal_date=DATE)
+        alice.create_mailbox("Copy")
+        inbox = alice.select("INBOX")
+        assert inbox.open_message(2) is None
+        source = inbox.open_message(1)
+        assert source is not None and source.size == len(data)
+        pieces = [source.read(offset, 65536) for offset in range(0, source.size, 65536)]
+        assert b"".join(pieces) == data
+        assert source.read(len(data) - 3, 10) == data[-3:]
+        inbox.copy([1], "Copy")
+        assert inbox.expunge() == (1,)
+        assert source.read(5, 7) == data[5:12]  # the copy keeps the bytes
+        copy = alice.select("Copy")
+        copy.store_flags([1], StoreAction.ADD, ["\\Deleted"])
+        copy.expunge()
+        assert source.read(5, 7) == b""  # gone: short, and the connection ends

@@ -474,6 +474,13 @@ def test_a_lost_connection_raises_store_unavailable_and_the_pool_recovers(
         assert store.append(box.id, [_msg("after")]).uids == (2,)
         assert [m.uid for m in store.messages(box.id)] == [1, 2]
         assert store.read_body(box.id, 1) == b"acknowledged"
+        # Reads (outside a transaction) find their way past dead connections too.
+        with psycopg.connect(postgres_dsn, autocommit=True) as killer:
+            killer.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        assert store.status(box.id).messages == 2
 
 
 def test_internal_dates_must_carry_a_zone(store: PostgresStore, alice: AccountRef) -> None:
