@@ -13,10 +13,11 @@ skipped with a message.
    kernel spreads the connections), beside the in-memory server in the same
    run.  Each round gets a fresh database.
 2. Growth: an ``IMAPServer`` over a ``PostgresBackend`` in this process
-   (pure connections, no sockets), the selected INBOX filled to 1,000, 10,000
-   and 100,000 messages (quick: 1,000 and 10,000); then the time per command
-   of NOOP, UID FETCH of flags and of a header, UID STORE, APPEND and UID
-   EXPUNGE on random messages.  SELECT and SEARCH read every message by
+   (pure connections, no sockets), one mailbox each of 1,000, 10,000 and
+   100,000 messages (quick: 1,000 and 10,000), selected by one session
+   each; the time per command of NOOP, UID FETCH of flags and of a header,
+   UID STORE, APPEND and APPEND + UID EXPUNGE on random messages, the sizes
+   timed in alternation (a machine that gets busier weighs on all alike).  SELECT and SEARCH read every message by
    nature and are left out; everything else must stay flat (index probes,
    no scan per command): ``extra["ratio_to_smallest"]`` says how flat.
 """
@@ -25,9 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import random
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -38,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from . import bench_e2e as e2e
-from ._harness import Result, measure
+from ._harness import Result
 
 __all__ = ["run"]
 
@@ -173,108 +176,118 @@ def _throughput(fresh: Callable[[], str], clients: int, quick: bool) -> list[Res
 # -- 2. cost per command as the mailbox grows ----------------------------------
 
 
-def _fill(backend: Any, dsn: str, user: str, count: int) -> None:
-    """Grow INBOX to ``count`` messages, in batches (store-level, fast), and
-    leave the database in its steady state (vacuumed, statistics fresh), not
-    with autovacuum busy on what was just written while the timing runs."""
-    import psycopg
-    from imap_sansio.adapters.postgres import NewMessage
+def _fill(backend: Any, mailbox: str, count: int) -> None:
+    """Create ``mailbox`` with ``count`` messages, appended in batches
+    (store-level, fast), as if a client had seen them (no session claims
+    100,000 messages as \\Recent, a set each FETCH would copy)."""
+    from imap_sansio.adapters.postgres import NewMailbox, NewMessage
 
     store = backend.store
-    account = store.account(user)
-    inbox = store.mailbox(account, "INBOX")
-    have = inbox.messages
-    batch = 2000
-    while have < count:
-        n = min(batch, count - have)
+    account = store.account("bench")
+    (box,) = store.create_mailboxes(account, [NewMailbox(name=mailbox)])
+    for start in range(0, count, 2000):
         store.append(
-            inbox.id,
+            box.id,
             [
                 NewMessage(
-                    data=b"From: a@example.org\r\nSubject: message %d\r\n\r\nbody %d\r\n"
-                    % (have + i, have + i),
-                    flags=frozenset({"\\Seen"} if (have + i) % 3 else ()),
+                    data=b"From: a@example.org\r\nSubject: message %d\r\n\r\nbody %d\r\n" % (i, i),
+                    flags=frozenset({"\\Seen"} if i % 3 else ()),
                     internal_date=DATE,
                 )
-                for i in range(n)
+                for i in range(start, min(start + 2000, count))
             ],
         )
-        have += n
-    # As if a client had seen them: no session of the run claims 100,000
-    # messages as \Recent (a set each FETCH would copy).
-    store.claim_recent(inbox.id)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
+    store.claim_recent(box.id)
 
 
 def _growth(fresh: Callable[[], str], quick: bool) -> list[Result]:
+    import psycopg
     from argon2 import PasswordHasher
     from imap_sansio.adapters.postgres_backend import PostgresBackend
 
     from imap_sansio.server import IMAPServer
 
     sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
-    repeat = 5
+    rounds = 5
     per_run = 50 if quick else 100
-    results: list[Result] = []
-    base: dict[str, float] = {}
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     dsn = fresh()
+    times: dict[tuple[str, int], list[float]] = {}
     with PostgresBackend(dsn, password_hasher=hasher, listen=False) as backend:
         backend.add_user("bench", "bench")
-        server = IMAPServer(backend, clock=lambda: DATE)
         for size in sizes:
-            _fill(backend, dsn, "bench", size)
-            conn = server.connect(secure=True)
-            conn.data_to_send()
-            for line in (b"a LOGIN bench bench\r\n", b"b SELECT INBOX\r\n"):
-                conn.receive_data(line)
-                conn.data_to_send()
-            rng = random.Random(size)
-            counter = iter(range(10**9))
-
-            def say(line: bytes, conn: Any = conn, counter: Iterator[int] = counter) -> bytes:
-                conn.receive_data(b"t%d " % next(counter) + line + b"\r\n")
-                out: bytes = conn.data_to_send()
-                assert b" OK " in out.rsplit(b"\r\n", 2)[-2], out[-200:]
-                return out
-
-            def uid(rng: random.Random = rng, size: int = size) -> int:
-                return rng.randint(1, size)
-
-            commands: dict[str, Callable[[], object]] = {
-                "NOOP": lambda: say(b"NOOP"),
-                "UID FETCH flags": lambda: say(b"UID FETCH %d (FLAGS)" % uid()),
-                "UID FETCH header": lambda: say(b"UID FETCH %d (BODY.PEEK[HEADER])" % uid()),
-                "UID STORE": lambda: say(b"UID STORE %d +FLAGS.SILENT (\\Flagged)" % uid()),
-                "APPEND": lambda: say(b"APPEND INBOX {18+}\r\nSubject: new\r\n\r\nx"),
-                # Its own message each time: the mailbox keeps its size.
-                "APPEND + UID EXPUNGE": lambda: _append_expunge(say),
-            }
-            for name, command in commands.items():
-
-                def loop(command: Callable[[], object] = command) -> None:
+            _fill(backend, f"Box{size}", size)
+        # The steady state: vacuumed, statistics fresh, not autovacuum busy
+        # on what was just written while the timing runs.
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+        server = IMAPServer(backend, clock=lambda: DATE)
+        sessions = {size: _growth_commands(server, size) for size in sizes}
+        # Sizes in alternation, round after round: a machine that gets busier
+        # during the run weighs on every size alike.
+        for _ in range(rounds):
+            for size, commands in sessions.items():
+                for name, command in commands.items():
+                    gc.collect()
+                    gc.disable()
+                    started = time.perf_counter()
                     for _ in range(per_run):
                         command()
-
-                result = measure(
-                    f"postgres growth: {name}, INBOX of {size:,} messages",
-                    loop,
-                    repeat=repeat,
-                    units=per_run,
-                    unit="command",
-                )
-                base.setdefault(name, result.per_unit)
-                result.extra["mailbox_size"] = size
-                result.extra["ratio_to_smallest"] = result.per_unit / base[name]
-                results.append(result)
-            conn.receive_data(b"z LOGOUT\r\n")
-            conn.data_to_send()
+                    times.setdefault((name, size), []).append(time.perf_counter() - started)
+                    gc.enable()
+    results: list[Result] = []
+    for (name, size), runs in times.items():
+        runs.sort()
+        q1, _, q3 = statistics.quantiles(runs, n=4)
+        result = Result(
+            name=f"postgres growth: {name}, mailbox of {size:,} messages",
+            median=statistics.median(runs),
+            q1=q1,
+            q3=q3,
+            runs=rounds,
+            units=per_run,
+            unit="command",
+            extra={"mailbox_size": size},
+        )
+        smallest = statistics.median(times[name, sizes[0]]) / per_run
+        result.extra["ratio_to_smallest"] = result.per_unit / smallest
+        results.append(result)
     return results
 
 
-def _append_expunge(say: Callable[[bytes], bytes]) -> None:
-    out = say(b"APPEND INBOX (\\Deleted) {18+}\r\nSubject: tmp\r\n\r\nx")
+def _growth_commands(server: Any, size: int) -> dict[str, Callable[[], object]]:
+    """A logged-in session with ``Box<size>`` selected, and the commands timed on it."""
+    conn = server.connect(secure=True)
+    conn.data_to_send()
+    for line in (b"a LOGIN bench bench\r\n", b"b SELECT Box%d\r\n" % size):
+        conn.receive_data(line)
+        conn.data_to_send()
+    rng = random.Random(size)
+    counter = iter(range(10**9))
+
+    def say(line: bytes) -> bytes:
+        conn.receive_data(b"t%d " % next(counter) + line + b"\r\n")
+        out: bytes = conn.data_to_send()
+        assert b" OK " in out.rsplit(b"\r\n", 2)[-2], out[-200:]
+        return out
+
+    def uid() -> int:
+        return rng.randint(1, size)
+
+    box = b"Box%d" % size
+    return {
+        "NOOP": lambda: say(b"NOOP"),
+        "UID FETCH flags": lambda: say(b"UID FETCH %d (FLAGS)" % uid()),
+        "UID FETCH header": lambda: say(b"UID FETCH %d (BODY.PEEK[HEADER])" % uid()),
+        "UID STORE": lambda: say(b"UID STORE %d +FLAGS.SILENT (\\Flagged)" % uid()),
+        "APPEND": lambda: say(b"APPEND " + box + b" {18+}\r\nSubject: new\r\n\r\nx"),
+        # Its own message each time: the mailbox keeps its size.
+        "APPEND + UID EXPUNGE": lambda: _append_expunge(say, box),
+    }
+
+
+def _append_expunge(say: Callable[[bytes], bytes], box: bytes) -> None:
+    out = say(b"APPEND " + box + b" (\\Deleted) {18+}\r\nSubject: tmp\r\n\r\nx")
     found = re.search(rb"\[APPENDUID \d+ (\d+)\]", out)
     assert found is not None, out
     say(b"UID EXPUNGE " + found[1])
