@@ -379,3 +379,99 @@ def test_unsolicited_closed_deselects() -> None:
     assert conn.data_to_send() == (
         b"f BAD [CLIENTBUG] FETCH is not valid in the authenticated state\r\n"
     )
+
+
+# ----------------------------------------------- per range, a few bytes a message
+
+
+uid_lists = st.lists(st.integers(1, 300), max_size=60).map(lambda u: sorted(set(u)))
+number_sets = st.lists(
+    st.tuples(st.integers(0, 320), st.integers(0, 320)), min_size=1, max_size=5
+).map(lambda pairs: [(a, b) if a or not b else (b, a) for a, b in pairs])
+
+
+@settings(max_examples=300, deadline=None)
+@given(uid_lists, number_sets, st.booleans())
+def test_a_set_resolves_per_range_to_the_same_uids_as_per_message(
+    uids: list[int], pairs: list[tuple[int, int]], by_uid: bool
+) -> None:
+    """resolve_set (runs found by bisection) names exactly the UIDs that
+    resolve() lists one by one, as the most compact UID set."""
+    view = view_of(uids)
+    messages: SequenceSet | UidSet
+    messages = UidSet.from_ranges(*pairs) if by_uid else SequenceSet.from_ranges(*pairs)
+    try:
+        expected = view.resolve(messages)
+    except InvalidSequenceNumber:
+        with pytest.raises(InvalidSequenceNumber):
+            view.resolve_set(messages)
+        return
+    assert view.resolve_set(messages) == (uid_set(expected) or UidSet(ranges=()))
+
+
+def test_uid_fetch_of_everything_is_one_range_per_run_of_uids() -> None:
+    """UID FETCH 1:* over 100,000 messages with one gap: two ranges, found
+    without visiting each message."""
+    conn = selected_with([*range(1, 50_001), *range(50_002, 100_002)])
+    (event,) = conn.receive_data(b"a UID FETCH 1:* (FLAGS)\r\n")
+    assert isinstance(event, Fetch)
+    assert event.messages == UidSet.from_ranges((1, 50_000), (50_002, 100_001))
+
+
+def test_a_selected_view_costs_a_few_bytes_per_message() -> None:
+    """UIDs in an array, flags as an index into the flag sets told."""
+    import tracemalloc
+
+    count = 100_000
+    uids = range(1, count + 1)
+    seen, unseen = frozenset({"\\Seen"}), frozenset[str]()
+    flags = {uid: seen if uid % 10 else unseen for uid in uids}
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        view = SelectedMailboxView(
+            uids=uids, uidvalidity=1, uidnext=count + 1, flags=flags, recent=uids
+        )
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 8 * count, held
+    assert view.flags_of(11) == {"\\Seen"} and view.flags_of(10) == frozenset()
+    assert len(view.recent) == count and 5 in view.recent
+
+
+def test_more_than_256_flag_combinations_keep_their_flags() -> None:
+    view = view_of(list(range(1, 601)))
+    for uid in range(1, 601):
+        view.set_flags(uid, [f"$k{uid}"])
+    assert all(view.flags_of(uid) == {f"$k{uid}"} for uid in range(1, 601))
+    out = wire(view.drain(allow_expunge=True))
+    assert out.count(b"FETCH") == 600 and b"* 600 FETCH (FLAGS ($k600) UID 600)" in out
+    view.expunge([1, 300])
+    view.drain(allow_expunge=True)
+    assert view.flags_of(2) == {"$k2"} and view.flags_of(600) == {"$k600"}
+
+
+def test_a_change_the_session_told_is_not_echoed_by_the_sync() -> None:
+    """The session's own FETCH/STORE told the client flags and MODSEQ 12
+    (RFC 7162 3.1.4); the sync that reports modseq 12 adds nothing, a later
+    change (13) is sent."""
+    view = view_of([5, 6], modseqs={5: 3, 6: 4})
+    view.set_flags(6, ["\\Seen"], modseq=12, announce=False)
+    view.set_flags(6, ["\\Seen"], modseq=12)
+    assert view.drain(allow_expunge=True, condstore=True) == []
+    view.set_flags(6, ["\\Seen"], modseq=13)
+    assert wire(view.drain(allow_expunge=True, condstore=True)) == (
+        b"* 2 FETCH (FLAGS (\\Seen) UID 6 MODSEQ (13))\r\n"
+    )
+
+
+def test_recent_survives_expunges_inside_its_runs() -> None:
+    """RFC 3501 7.3.2: RECENT counts this session's \\Recent messages."""
+    view = view_of([1, 2, 3, 4, 5], recent=[2, 3, 4, 5])
+    view.expunge([3])
+    view.add_messages([6, 7], recent=[7])
+    assert wire(view.drain(allow_expunge=True)) == b"* 3 EXPUNGE\r\n* 6 EXISTS\r\n* 4 RECENT\r\n"
+    assert sorted(view.recent) == [2, 4, 5, 7] and 3 not in view.recent
+    view.set_flags(4, ["\\Seen"])
+    assert wire(view.drain(allow_expunge=True)) == b"* 3 FETCH (FLAGS (\\Seen \\Recent) UID 4)\r\n"
