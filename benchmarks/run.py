@@ -108,9 +108,11 @@ def _markdown(machine: dict[str, str], results: dict[str, list[Result]], quick: 
         "Reading the numbers: FETCH over 1,000 messages runs warm in the server's cache",
         "of parsed messages (2,000 entries), over 10,000 it runs cold, so the 10,000 rows",
         "are the cost of parsing every message; pymap's runs are warm in both.  The e2e",
-        "rows time a fixed command mix of 20 clients on loopback (server CPU is the",
-        "bottleneck, not the client); the memory rows are RSS per idle logged-in",
-        "connection.  The plot (cost_per_unit.png) shows cost per unit at sizes 10x apart.",
+        "rows run a fixed command mix of 20 clients on loopback and report the server",
+        "process's CPU time per 1,000 commands (a server that does not saturate its",
+        "core would make wall clock time the client); the memory rows are RSS per idle",
+        "logged-in connection.  The plot (cost_per_unit.png) shows cost per unit at",
+        "sizes 10x apart.",
         "",
     ]
     ratios = [
