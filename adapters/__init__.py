@@ -3,21 +3,28 @@
 This package is installed as ``imap_sansio.adapters``.  All I/O of the
 project lives here; the engine under ``imap_sansio`` stays pure, and so
 does ``MaildirBackend``'s contract: it is the Backend protocol on disk.
-``AnyIOServer`` is imported lazily, so the threaded server and the CLI work
-without anyio installed.
+The names below are imported on first use: the threaded server and the CLI
+work without anyio installed, and loading the pytest plugin (a submodule)
+costs nothing.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._driver import ConnectionDriver, IMAPServerLike, ServerConnection, ServerOptions, is_loopback
-from .maildir import MaildirBackend
-from .threaded import ThreadedServer
-from .tls import server_ssl_context
-
 if TYPE_CHECKING:
+    from ._driver import (
+        ConnectionDriver,
+        IMAPServerLike,
+        ServerConnection,
+        ServerOptions,
+        is_loopback,
+    )
     from .anyio_server import AnyIOServer
+    from .maildir import MaildirBackend
+    from .threaded import ThreadedServer
+    from .tls import server_ssl_context
 
 __all__ = [
     "AnyIOServer",
@@ -31,10 +38,28 @@ __all__ = [
     "server_ssl_context",
 ]
 
+#: The module each public name comes from.
+_HOMES = {
+    "AnyIOServer": ".anyio_server",
+    "ConnectionDriver": "._driver",
+    "IMAPServerLike": "._driver",
+    "MaildirBackend": ".maildir",
+    "ServerConnection": "._driver",
+    "ServerOptions": "._driver",
+    "ThreadedServer": ".threaded",
+    "is_loopback": "._driver",
+    "server_ssl_context": ".tls",
+}
 
-def __getattr__(name: str) -> Any:
-    if name == "AnyIOServer":
-        from .anyio_server import AnyIOServer  # noqa: PLC0415 - anyio is optional
+if not TYPE_CHECKING:  # mypy sees the imports above, and no catch-all
 
-        return AnyIOServer
-    raise AttributeError(name)
+    def __getattr__(name: str) -> Any:
+        home = _HOMES.get(name)
+        if home is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(home, __name__), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import logging
 import signal
 import ssl
@@ -23,7 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any, cast
+from typing import cast
+
+from imap_sansio.server import IMAPServer, MemoryBackend
 
 from ._driver import IMAPServerLike, ServerOptions
 from .threaded import ThreadedServer
@@ -114,37 +115,24 @@ def _parse_users(values: Sequence[str], demo: bool) -> _Accounts:
 def build_server(users: dict[str, str], *, demo: bool) -> IMAPServerLike:
     """An ``IMAPServer`` over a ``MemoryBackend`` with these accounts (and the
     demo account and mailboxes when ``demo``)."""
-    try:
-        server_module: Any = importlib.import_module("imap_sansio.server")
-        server_class = server_module.IMAPServer
-        backend_class = getattr(server_module, "MemoryBackend", None)
-        if backend_class is None:
-            backend_class = importlib.import_module("imap_sansio.server._memory").MemoryBackend
-    except (ImportError, AttributeError) as exc:
-        raise SystemExit(
-            "imap-sansio: the server layer (imap_sansio.server.IMAPServer, MemoryBackend) "
-            f"is not available: {exc}"
-        ) from exc
-    backend = backend_class.demo() if demo else backend_class()
+    backend = MemoryBackend.demo() if demo else MemoryBackend()
     for name, password in users.items():
         try:
             backend.add_user(name, password)
         except ValueError as exc:
             raise SystemExit(f"imap-sansio: {exc}") from exc
-    return cast(IMAPServerLike, server_class(backend, clock=wall_clock))
+    return IMAPServer(backend, clock=wall_clock)
 
 
 def build_maildir_server(root: Path, users: dict[str, str]) -> IMAPServerLike:
     """An ``IMAPServer`` over a ``MaildirBackend`` serving ``root/<user>``."""
-    from imap_sansio.server import IMAPServer  # noqa: PLC0415 - the server layer is optional here
-
     from .maildir import MaildirBackend  # noqa: PLC0415
 
     try:
         backend = MaildirBackend(root, users)
     except (OSError, ValueError) as exc:
         raise SystemExit(f"imap-sansio: --maildir {root}: {exc}") from exc
-    return cast(IMAPServerLike, IMAPServer(backend, clock=wall_clock))
+    return IMAPServer(backend, clock=wall_clock)
 
 
 def wall_clock() -> datetime:
@@ -163,19 +151,27 @@ def _load_factory(spec: str) -> Callable[[], IMAPServerLike]:
 def default_runtime() -> str:
     """asyncio when anyio is installed; a plain ``pip install .`` has no
     anyio, and then the standard library's threads serve."""
-    return "asyncio" if importlib.util.find_spec("anyio") is not None else "threads"
+    try:
+        import anyio  # noqa: F401, PLC0415 - the optional extra
+    except ImportError:
+        return "threads"
+    return "asyncio"
 
 
 def _require_runtime(runtime: str) -> None:
-    needed = {"asyncio": ("anyio", "anyio"), "trio": ("trio", "trio")}.get(runtime)
-    if needed is None:
+    """Import what ``runtime`` needs, or exit naming the extra that brings it."""
+    if runtime == "threads":
         return
-    for module in ("anyio", needed[0]):
-        if importlib.util.find_spec(module) is None:
-            raise SystemExit(
-                f"imap-sansio: --runtime {runtime} needs {module}: "
-                f"pip install imap-sansio[{needed[1]}]"
-            )
+    try:
+        import anyio  # noqa: F401, PLC0415 - the optional extras
+
+        if runtime == "trio":
+            import trio  # noqa: F401, PLC0415
+    except ImportError as exc:
+        raise SystemExit(
+            f"imap-sansio: --runtime {runtime} needs {exc.name}: "
+            f"pip install imap-sansio[{'trio' if runtime == 'trio' else 'anyio'}]"
+        ) from exc
 
 
 def _banner(args: argparse.Namespace, accounts: _Accounts, port: int, tls_port: int | None) -> str:

@@ -4,7 +4,7 @@ Two of ours: the grammar alone (``parse_command``, what pymap's number
 measures) and the whole engine (``receive_data``: framing, state table,
 events, and the answers that pausing commands need).
 
-The lines are every complete command in ``shared/vectors/client_lines.txt``
+The lines are every complete command in ``tests/data/vectors/client_lines.txt``
 (MailKit, Thunderbird for Android, go-imap) that our grammar accepts; the
 same byte strings are given to pymap's command parser
 (``pymap.parsing.commands.Commands.parse``) in the same run.  Our number

@@ -1,32 +1,38 @@
 """imap-sansio: a sans-I/O IMAP server engine.
 
-The public surface is re-exported here; the private modules each hold one
-concern (framing, state table, config, events, grammar, responses).
+The public surface is re-exported here, each name imported on first use (so
+that importing a submodule, such as the pytest plugin, builds nothing it does
+not need); the private modules each hold one concern (framing, state table,
+config, events, grammar, responses).
 """
 
 from __future__ import annotations
 
-from ._capabilities import compute_capabilities
-from ._config import Config, GreetingStatus, Limits, OversizePolicy
-from ._connection import ConnectionState
-from ._errors import LocalProtocolError
-from ._events import (
-    AuthenticateCancelled,
-    AuthenticateResponse,
-    ConnectionClosed,
-    Event,
-    IdleDone,
-)
-from ._parser import (
-    CommandParser,
-    CommandReader,
-    ParseError,
-    parse_command,
-    register_command,
-    unregister_command,
-)
-from ._secret import Secret
-from ._state import State
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._capabilities import compute_capabilities
+    from ._config import Config, GreetingStatus, Limits, OversizePolicy
+    from ._connection import ConnectionState
+    from ._errors import LocalProtocolError
+    from ._events import (
+        AuthenticateCancelled,
+        AuthenticateResponse,
+        ConnectionClosed,
+        Event,
+        IdleDone,
+    )
+    from ._parser import (
+        CommandParser,
+        CommandReader,
+        ParseError,
+        parse_command,
+        register_command,
+        unregister_command,
+    )
+    from ._secret import Secret
+    from ._state import State
 
 __all__ = [
     "AuthenticateCancelled",
@@ -50,3 +56,40 @@ __all__ = [
     "register_command",
     "unregister_command",
 ]
+
+#: The module each public name comes from.
+_HOMES = {
+    "AuthenticateCancelled": "._events",
+    "AuthenticateResponse": "._events",
+    "CommandParser": "._parser",
+    "CommandReader": "._parser",
+    "compute_capabilities": "._capabilities",
+    "Config": "._config",
+    "ConnectionClosed": "._events",
+    "ConnectionState": "._connection",
+    "Event": "._events",
+    "GreetingStatus": "._config",
+    "IdleDone": "._events",
+    "Limits": "._config",
+    "LocalProtocolError": "._errors",
+    "OversizePolicy": "._config",
+    "parse_command": "._parser",
+    "ParseError": "._parser",
+    "register_command": "._parser",
+    "Secret": "._secret",
+    "State": "._state",
+    "unregister_command": "._parser",
+}
+
+if not TYPE_CHECKING:  # mypy sees the imports above, and no catch-all
+
+    def __getattr__(name: str) -> Any:
+        home = _HOMES.get(name)
+        if home is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(home, __name__), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})

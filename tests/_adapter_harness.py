@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
+import re
+import select
 import socket
 import ssl
 import threading
@@ -16,7 +19,7 @@ import anyio
 from imap_sansio.adapters import ServerOptions, ThreadedServer
 from imap_sansio.adapters.anyio_server import AnyIOServer
 
-__all__ = ["RUNTIMES", "Client", "Running", "running_server"]
+__all__ = ["RUNTIMES", "Client", "LogWatch", "Running", "running_server", "watch_log"]
 
 #: (runtime, offload): asyncio and trio through worker threads, asyncio on the
 #: loop (in-memory backend), and the threaded server.
@@ -158,6 +161,19 @@ class Client:
             self.buffer += chunk
         return False
 
+    def quiet_for(self, seconds: float) -> bool:
+        """True when the server sends nothing (and does not close) for ``seconds``."""
+        if self.buffer:
+            return False
+        readable, _, _ = select.select([self.sock], [], [], seconds)
+        return not readable
+
+    @property
+    def peer(self) -> str:
+        """How the server names this client in its log ("127.0.0.1:port")."""
+        host, port = self.sock.getsockname()[:2]
+        return f"{host}:{port}"
+
     def start_tls(self, context: ssl.SSLContext) -> None:
         assert not self.buffer, self.buffer
         self.sock = context.wrap_socket(self.sock, server_hostname="localhost")
@@ -171,3 +187,48 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class LogWatch(logging.Handler):
+    """The adapters' log lines, and a wait for one that is woken by the line
+    itself: the tests wait for what the server did, never for a time."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with self._changed:
+            self.lines.append(record.getMessage())
+            self._changed.notify_all()
+
+    def wait_for(self, pattern: str, timeout: float = 10.0) -> str:
+        """The first line that ``pattern`` matches (re.search), once logged."""
+        regex = re.compile(pattern)
+        found: list[str] = []
+
+        def seen() -> bool:
+            found[:] = [line for line in self.lines if regex.search(line)]
+            return bool(found)
+
+        with self._changed:
+            if not self._changed.wait_for(seen, timeout):
+                raise AssertionError(f"no log line matched {pattern!r} in {timeout} s")
+        return found[0]
+
+
+@contextlib.contextmanager
+def watch_log() -> Iterator[LogWatch]:
+    """Collect the ``imap_sansio.adapters`` log (INFO and up) while in the block."""
+    logger = logging.getLogger("imap_sansio.adapters")
+    watch = LogWatch()
+    previous = logger.level
+    logger.addHandler(watch)
+    if not logger.isEnabledFor(logging.INFO):
+        logger.setLevel(logging.INFO)
+    try:
+        yield watch
+    finally:
+        logger.removeHandler(watch)
+        logger.setLevel(previous)

@@ -58,7 +58,7 @@ def cli_process(request: pytest.FixtureRequest) -> Iterator[tuple[subprocess.Pop
             "--runtime",
             runtime,
             "--factory",
-            "_fake_imap_server:make_server",
+            "_cli_factory:make_server",
             "-vv",
         ],
         stdout=subprocess.PIPE,
@@ -85,7 +85,9 @@ def test_cli_serves_and_stops_on_sigterm(cli_process: tuple[subprocess.Popen[str
     with Client(port) as client:
         assert client.line().startswith(b"* OK [CAPABILITY IMAP4rev1")
         assert client.command(b"a", b"CAPABILITY")[-1] == b"a OK CAPABILITY completed\r\n"
-        assert client.command(b"b", b"LOGIN alice wonderland")[-1] == b"b OK LOGIN completed\r\n"
+        done = client.command(b"b", b"LOGIN alice wonderland")[-1]
+        assert done.startswith(b"b OK [CAPABILITY IMAP4rev1 ")
+        assert done.endswith(b"] LOGIN completed\r\n")
         process.send_signal(signal.SIGTERM)
         assert client.line() == b"* BYE Server shutting down\r\n"
         assert client.at_eof()
@@ -145,7 +147,7 @@ def test_missing_trio_names_the_extra() -> None:
     result = _run_without(
         "trio",
         "from imap_sansio.adapters.cli import main; "
-        "main(['serve', '--runtime', 'trio', '--factory', '_fake_imap_server:make_server'])",
+        "main(['serve', '--runtime', 'trio', '--factory', '_cli_factory:make_server'])",
     )
     assert result.returncode != 0
     assert "pip install imap-sansio[trio]" in result.stderr
@@ -165,7 +167,7 @@ def test_cli_tls_starttls_and_implicit(tmp_path: Path) -> None:
             "--runtime",
             "threads",
             "--factory",
-            "_fake_imap_server:make_server",
+            "_cli_factory:make_server",
             "--tls-cert",
             str(tmp_path / "cert.pem"),
             "--tls-key",
@@ -189,18 +191,37 @@ def test_cli_tls_starttls_and_implicit(tmp_path: Path) -> None:
         assert process.wait(10) == 0
 
 
-def test_default_runtime_falls_back_to_threads_without_anyio(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_default_runtime_falls_back_to_threads_without_anyio() -> None:
     """The README's quick start installs no extras: the server must still start."""
-    import importlib.util
-
     from imap_sansio.adapters import cli
 
     assert cli.default_runtime() == "asyncio"
-    real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "anyio" else real(name, *a)
-    )
-    assert cli.default_runtime() == "threads"
     assert cli.build_parser().parse_args(["serve"]).runtime is None
+    process = subprocess.Popen(
+        [
+            PYTHON,
+            "-c",
+            "import sys; sys.modules['anyio'] = None\n"
+            "from imap_sansio.adapters.cli import main\n"
+            "main(['serve', '--port', '0', '--factory', '_cli_factory:make_server'])",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert "(runtime threads)" in first, first + (
+            process.stderr.read() if process.stderr else ""
+        )
+        port = int(re.search(r"IMAP on 127\.0\.0\.1:(\d+)", first)[1])  # type: ignore[index]
+        with Client(port) as client:
+            assert client.line().startswith(b"* OK [CAPABILITY IMAP4rev1 ")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)

@@ -14,21 +14,15 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import aioimaplib
+import imap_tools
+import imapclient
 import pytest
 from _adapter_harness import running_server
 from imap_sansio.adapters import ServerOptions
 from imap_sansio.adapters.cli import wall_clock
 
-try:
-    from imap_sansio.server import IMAPServer, MemoryBackend
-except Exception:  # the server layer is not written yet
-    IMAPServer = MemoryBackend = None
-
-pytestmark = pytest.mark.skipif(
-    IMAPServer is None,
-    reason="imap_sansio.server.IMAPServer / MemoryBackend are not importable yet "
-    "(server layer in progress); these tests follow 'Contract: server connections'",
-)
+from imap_sansio.server import IMAPServer, MemoryBackend
 
 USER, PASSWORD = "alice", "wonderland"
 MESSAGE = (
@@ -85,7 +79,6 @@ def test_imaplib_full_session(port: int) -> None:
 
 
 def test_imapclient_move_and_idle_push(port: int) -> None:
-    imapclient = pytest.importorskip("imapclient")
     with (
         imapclient.IMAPClient("127.0.0.1", port=port, ssl=False, timeout=10) as watcher,
         imapclient.IMAPClient("127.0.0.1", port=port, ssl=False, timeout=10) as writer,
@@ -120,8 +113,6 @@ def test_imapclient_move_and_idle_push(port: int) -> None:
 
 
 def test_aioimaplib_idle(port: int) -> None:
-    aioimaplib = pytest.importorskip("aioimaplib")
-
     async def session() -> None:
         client = aioimaplib.IMAP4(host="127.0.0.1", port=port, timeout=10)
         await client.wait_hello_from_server()
@@ -148,7 +139,6 @@ def test_aioimaplib_idle(port: int) -> None:
 
 
 def test_imap_tools_flags_and_move(port: int) -> None:
-    imap_tools = pytest.importorskip("imap_tools")
     with imap_tools.MailBoxUnencrypted("127.0.0.1", port).login(USER, PASSWORD) as mailbox:
         mailbox.folder.create("Archive")
         for n in range(1, 3):

@@ -11,14 +11,7 @@ from _adapter_harness import Client, running_server
 from imap_sansio.adapters import ServerOptions
 from imap_sansio.adapters.cli import wall_clock
 
-try:
-    from imap_sansio.server import IMAPServer, MemoryBackend
-except Exception:  # the server layer is not written yet
-    IMAPServer = MemoryBackend = None
-
-pytestmark = pytest.mark.skipif(
-    IMAPServer is None, reason="imap_sansio.server is not importable yet"
-)
+from imap_sansio.server import IMAPServer, MemoryBackend
 
 CLIENTS = 200
 APPENDS = 2

@@ -958,7 +958,10 @@ SyncState *
 
 
 @pytest.mark.peers
-@pytest.mark.skipif(shutil.which("mbsync") is None, reason="mbsync (isync) is not installed")
+@pytest.mark.skipif(
+    shutil.which("mbsync") is None,
+    reason="the mbsync program is not on PATH (Debian package isync, which .ci/run installs)",
+)
 def test_mbsync_syncs_with_a_maildir_backed_server(tmp_path: Path) -> None:
     import subprocess
 

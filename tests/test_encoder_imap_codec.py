@@ -1,4 +1,4 @@
-"""imap-codec's response vectors (../shared/vectors/imap_codec_responses.txt).
+"""imap-codec's response vectors (tests/data/vectors/imap_codec_responses.txt).
 
 Every vector that imap-codec decodes as a response is read by our strict
 parser, and the encoder writes it back byte for byte, except for the listed

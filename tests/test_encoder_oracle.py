@@ -8,9 +8,7 @@ installed (``pip install imap-codec``).
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
+import imap_codec
 from hypothesis import HealthCheck, assume, given, settings
 
 from imap_sansio._bodystructure import BodyStructure, MultiPart
@@ -39,8 +37,6 @@ from imap_sansio._responses import (
     VanishedData,
 )
 from imap_sansio.testing import _response_strategies as rs
-
-imap_codec: Any = pytest.importorskip("imap_codec")
 
 # Not modelled by imap-codec 0.1.x (its Python build has no such extension).
 _UNSUPPORTED_TYPES = (ESearchData, VanishedData, NamespaceData)

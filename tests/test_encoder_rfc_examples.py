@@ -1,6 +1,6 @@
 """The encoder writes the RFC examples' server lines byte for byte.
 
-Each case names an ``S:`` line of ../shared/vectors/rfc_examples.tsv by RFC
+Each case names an ``S:`` line of tests/data/vectors/rfc_examples.tsv by RFC
 number and line; the expected bytes are read from that file (RFC line
 wrapping undone: continuation rows are joined with a space, or with nothing
 for base64), never typed here.  A second table holds examples that we write

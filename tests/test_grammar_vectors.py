@@ -1,4 +1,4 @@
-"""The command parser against shared vectors: real client lines, imap-codec, RFC examples."""
+"""The command parser against tests/data/vectors: real client lines, imap-codec, RFC examples."""
 
 from __future__ import annotations
 

@@ -7,7 +7,9 @@ SEARCH, NOOP and IDLE in random interleavings, while another process (the
 backend itself) appends too.  A model client per session applies only the
 bytes that session received (EXISTS, EXPUNGE, FETCH with UID and FLAGS) and
 must always hold exactly the server's view of that session: the same count,
-the same UID at every sequence number it has learned, the same flags.  No
+the same UID at every sequence number it has learned, the same flags.  A
+keyword may appear in a FETCH only after a FLAGS response announced it to that
+session (RFC 3501 7.2.6, RFC 9051 7.3.5).  No
 EXPUNGE may arrive inside a non-UID FETCH, STORE or SEARCH exchange (RFC 3501
 7.4.1), and after NOOP + ``FETCH 1:* (UID FLAGS)`` the model equals the
 mailbox itself.
@@ -29,7 +31,7 @@ from imap_sansio.testing.transcript import play
 SESSIONS = 4
 #: Sessions 0..WRITERS-1 SELECT the mailbox; the others EXAMINE it (read-only).
 WRITERS = 3
-FLAGS = ("\\Seen", "\\Flagged", "\\Answered", "\\Deleted", "$Label")
+FLAGS = ("\\Seen", "\\Flagged", "\\Answered", "\\Deleted", "$Label", "$Label2", "$Label3")
 DATE = datetime(2024, 1, 1, tzinfo=UTC)
 
 _EXISTS = re.compile(rb"\* (\d+) EXISTS")
@@ -37,6 +39,7 @@ _EXPUNGE = re.compile(rb"\* (\d+) EXPUNGE")
 _FETCH = re.compile(rb"\* (\d+) FETCH \((.*)\)")
 _UID = re.compile(rb"(?:^| )UID (\d+)")
 _FLAGS_ITEM = re.compile(rb"(?:^| )FLAGS \(([^)]*)\)")
+_FLAGS_RESPONSE = re.compile(rb"\* FLAGS \(([^)]*)\)")
 _SEARCH = re.compile(rb"\* SEARCH((?: \d+)*)")
 _TAGGED = re.compile(rb"([A-Za-z0-9.]+) (OK|NO|BAD)\b")
 
@@ -52,6 +55,8 @@ class ModelClient:
     idle_tag: str | None = None
     #: UIDs this client has seen with \Recent in a FETCH FLAGS.
     recent: set[int] = field(default_factory=set)
+    #: The mailbox's flags as the last FLAGS response told them.
+    mailbox_flags: set[str] = field(default_factory=set)
     log: list[bytes] = field(default_factory=list)
 
     def apply(self, line: bytes, *, expunge_forbidden: bool) -> None:
@@ -80,10 +85,14 @@ class ModelClient:
                 self.uids[seq - 1] = uid
             if f := _FLAGS_ITEM.search(items):
                 names = f.group(1).decode().split()
+                unknown = {n for n in names if not n.startswith("\\")} - self.mailbox_flags
+                assert not unknown, f"keyword used without being in FLAGS: {line!r}"
                 self.flags[seq - 1] = frozenset(n for n in names if n != "\\Recent")
                 uid_now = self.uids[seq - 1]
                 if uid_now is not None and "\\Recent" in names:
                     self.recent.add(uid_now)
+        elif m := _FLAGS_RESPONSE.fullmatch(line):
+            self.mailbox_flags = set(m.group(1).decode().split())
         elif m := _SEARCH.fullmatch(line):
             numbers = [int(n) for n in m.group(1).split()]
             assert all(n >= 1 for n in numbers), line
@@ -487,4 +496,43 @@ def test_pipelined_fetch_after_expunge_uses_the_new_numbers() -> None:
     conn.receive_data(b"x1 EXPUNGE\r\nx2 FETCH 2 (UID)\r\n")
     assert conn.data_to_send() == (
         b"* 1 EXPUNGE\r\nx1 OK EXPUNGE completed\r\n* 2 FETCH (UID 3)\r\nx2 OK FETCH completed\r\n"
+    )
+
+
+def test_keyword_from_another_session_is_announced_before_fetch_uses_it() -> None:
+    """RFC 3501 7.2.6: FLAGS lists $Label4 before a FETCH of session 1 carries it.
+
+    Dovecot's imaptest in stress mode reported "Keyword used without being in
+    FLAGS" when FETCH sent another session's new keyword first.
+    """
+    system = "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
+    four = f"* FLAGS ({system} $Label4)"
+    four_ok = f"* OK [PERMANENTFLAGS ({system} $Label4 \\*)] Flags permitted"
+    five = f"* FLAGS ({system} $Label4 $Label5)"
+    five_ok = f"* OK [PERMANENTFLAGS ({system} $Label4 $Label5 \\*)] Flags permitted"
+    play(
+        _server_with(2),
+        _open("1", 2)
+        + _open("2", 2)
+        + f"""
+        C2: b1 STORE 1 +FLAGS.SILENT ($Label4)
+        S2: {four}
+        S2: {four_ok}
+        S2: b1 OK STORE completed
+        C1: a1 FETCH 1 (FLAGS)
+        S1: {four}
+        S1: {four_ok}
+        S1: * 1 FETCH (FLAGS ($Label4 \\Recent))
+        S1: a1 OK FETCH completed
+        C1: a2 STORE 2 +FLAGS ($Label5)
+        S1: {five}
+        S1: {five_ok}
+        S1: * 2 FETCH (FLAGS ($Label5 \\Recent))
+        S1: a2 OK STORE completed
+        C2: b2 UID STORE 2 +FLAGS (\\Seen)
+        S2: {five}
+        S2: {five_ok}
+        S2: * 2 FETCH (FLAGS ($Label5 \\Seen) UID 2)
+        S2: b2 OK STORE completed
+        """,
     )

@@ -59,7 +59,6 @@ from .._sequence import SequenceSet, UidSet
 from .._view import SelectedMailboxView, uid_set
 from ..mime import Message, UnknownTransferEncoding, preview
 from ._backend import (
-    SYSTEM_FLAGS,
     CopyResult,
     ImapBad,
     ImapNo,
@@ -68,7 +67,7 @@ from ._backend import (
     StoreAction,
     normalize_flags,
 )
-from ._cmd_session import announce_mailbox_flags, highest_modseq_completion, vanished_since
+from ._cmd_session import announce_keywords, highest_modseq_completion, vanished_since
 from ._server import Completion, Handler, ServerConnection, enable_condstore
 
 __all__ = ["ENABLEABLE", "HANDLERS"]
@@ -380,6 +379,10 @@ def fetch(session: ServerConnection, command: Fetch) -> Completion | None:
                 infos[stored.uid] = stored
             seen_set = set(result.changed)
 
+    if "FLAGS" in names or seen_set:
+        # RFC 3501 7.2.6: live flags may hold a keyword another session just
+        # created; FLAGS goes out before the FETCH responses that use it.
+        announce_keywords(session, mailbox, [infos[uid].flags for uid in uids if uid in infos])
     needs_bytes = any(_needs_bytes(i) for i in items)
     recent = _recent(session, view)
     expunge_issued = False
@@ -517,11 +520,10 @@ def store(session: ServerConnection, command: Store) -> Completion | None:
     else:
         messages, changed, modified = (), set(), ()
 
-    keywords = [f for f in flags if not f.startswith("\\")]
-    if keywords and any(k not in view.mailbox_flags for k in keywords):
-        # RFC 3501 7.2.6: a new keyword changes the FLAGS list; tell the
-        # client now, before the FETCH responses that use it.
-        announce_mailbox_flags(session, (*SYSTEM_FLAGS, *sorted(mailbox.keywords())))
+    # RFC 3501 7.2.6: a new keyword (stored here, or by another session on
+    # these messages) changes the FLAGS list; tell the client now, before
+    # the FETCH responses that use it (also for .SILENT: the list changed).
+    announce_keywords(session, mailbox, [info.flags for info in messages])
 
     condstore = _condstore(session) or unchanged_since is not None
     # RFC 7162 3.2.4: with QRESYNC, every FETCH a STORE causes carries UID.

@@ -248,6 +248,24 @@ def announce_mailbox_flags(session: ServerConnection, flags: tuple[str, ...]) ->
     view.set_mailbox_flags(flags, announce=False)
 
 
+def announce_keywords(
+    session: ServerConnection, mailbox: Mailbox, flag_sets: Iterable[Iterable[str]]
+) -> None:
+    """Send FLAGS first if any keyword in ``flag_sets`` is new to this session.
+
+    RFC 3501 7.2.6 / RFC 9051 7.3.5: the FLAGS response lists the flags
+    defined in the mailbox, so a keyword (another session may have just
+    created it) must be announced before a FETCH response carries it.
+    """
+    _, view = session.require_mailbox()
+    known = view.mailbox_flags
+    new = {f for flags in flag_sets for f in flags if not f.startswith("\\") and f not in known}
+    if new:
+        keywords = new | set(mailbox.keywords())
+        keywords.update(f for f in known if not f.startswith("\\"))
+        announce_mailbox_flags(session, (*SYSTEM_FLAGS, *sorted(keywords)))
+
+
 def select(session: ServerConnection, command: Select | Examine) -> Completion:
     """RFC 3501 6.3.1 (SELECT) and 6.3.2 (EXAMINE), with the CONDSTORE
     (RFC 7162 3.1.8) and QRESYNC (RFC 7162 3.2.5) parameters."""

@@ -570,7 +570,15 @@ class ServerConnection:
             # A new keyword comes only with a new or changed message; then
             # FLAGS goes out before the FETCH responses that use it (the view
             # drains FLAGS first).  No backend call when nothing changed.
-            keywords = mailbox.keywords()
+            keywords = set(mailbox.keywords())
+            # The changes themselves may carry a keyword created after the
+            # keywords() call's snapshot by another writer.
+            keywords.update(
+                f
+                for m in (*changes.new, *changes.changed)
+                for f in m.flags
+                if not f.startswith("\\")
+            )
             if any(k not in view.mailbox_flags for k in keywords):
                 view.set_mailbox_flags((*SYSTEM_FLAGS, *sorted(keywords)))
         for message in changes.changed:

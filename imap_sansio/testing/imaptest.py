@@ -1,7 +1,7 @@
 """Dovecot's imaptest scripts, parsed and played against pure server connections.
 
 The script format is documented in Dovecot's ``FORMAT.md`` (kept beside the
-scripts in ``shared/conformance/imaptest/``); this module implements it as
+scripts in the repository's ``tests/data/imaptest/``); this module implements it as
 imaptest itself reads it, so that a script passes here exactly when it
 would pass against the same server over a socket:
 

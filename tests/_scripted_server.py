@@ -1,13 +1,21 @@
-"""A toy IMAP server implementing "Contract: server connections" exactly.
+"""An instrumented stand-in for ``IMAPServer``, for the adapter tests that
+must see inside the server (``test_adapters_scripted.py``).
 
-Only for testing the adapters until ``imap_sansio.server.IMAPServer`` exists:
-it answers CAPABILITY, LOGIN, SELECT, NOOP, IDLE/DONE, STARTTLS, APPEND (one
-literal), LOGOUT with real IMAP bytes, calls its change listeners
-synchronously from APPEND with a ``ChangeNotice`` (as a real server would,
-from inside ``receive_data``), and its ``on_command`` / ``on_login`` hooks.
-``XHOLD`` pauses the connection (``paused``) until the next ``poll()``, as a
-command waiting for the application would.  It is NOT thread-safe on purpose
-and raises if two calls overlap, which proves the adapters' lock.
+It speaks just enough IMAP for those tests (CAPABILITY, LOGIN, SELECT, NOOP,
+IDLE/DONE, STARTTLS, APPEND with one literal, LOGOUT) and shows what the real
+server cannot show from outside:
+
+- it raises, and counts in ``overlaps``, when two calls into it overlap:
+  the proof that the adapters serialise calls into one server;
+- ``XHOLD`` keeps the connection ``paused`` until the next ``poll()``, as a
+  command waiting for the application would;
+- each connection counts its ``poll()`` calls (``polls``, with the
+  ``polled`` condition notified on each): the proof that a change notice
+  wakes only the sessions it concerns.
+
+APPEND calls the change listeners synchronously with a ``ChangeNotice``, as
+the real server does from inside ``receive_data``.  Everything else about
+the adapters is tested against the real server.
 """
 
 from __future__ import annotations
@@ -21,25 +29,27 @@ from typing import Any
 from imap_sansio._state import State
 from imap_sansio.server._backend import ChangeNotice
 
-__all__ = ["FakeCommand", "FakeConnection", "FakeMailbox", "FakeServer", "make_server"]
+__all__ = ["ScriptedCommand", "ScriptedConnection", "ScriptedMailbox", "ScriptedServer"]
 
 _LITERAL = re.compile(rb"\{([0-9]+)(\+?)\}\r\n\Z")
 
 
-class FakeServer:
+class ScriptedServer:
     def __init__(self, users: dict[str, str] | None = None) -> None:
         self.users = users if users is not None else {"alice": "wonderland"}
         self.messages: list[bytes] = []
         self.listeners: list[Callable[[ChangeNotice], None]] = []
-        self.connections: list[FakeConnection] = []
+        self.connections: list[ScriptedConnection] = []
         self._busy = threading.Lock()
+        #: Notified after every ``poll()`` of any connection.
+        self.polled = threading.Condition()
         self.overlaps = 0
         self.on_command: Callable[[Any, Any], None] | None = None
         self.on_login: Callable[[Any, str, bool], None] | None = None
 
-    def connect(self, secure: bool = True, tls_available: bool = False) -> FakeConnection:
+    def connect(self, secure: bool = True, tls_available: bool = False) -> ScriptedConnection:
         with self._guard():
-            conn = FakeConnection(self, secure=secure, tls_available=tls_available)
+            conn = ScriptedConnection(self, secure=secure, tls_available=tls_available)
             self.connections.append(conn)
             return conn
 
@@ -56,7 +66,7 @@ class FakeServer:
 
 
 class _Guard:
-    def __init__(self, server: FakeServer) -> None:
+    def __init__(self, server: ScriptedServer) -> None:
         self.server = server
 
     def __enter__(self) -> None:
@@ -69,19 +79,19 @@ class _Guard:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class FakeCommand:
+class ScriptedCommand:
     tag: str
     name: str
     uid: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class FakeMailbox:
+class ScriptedMailbox:
     name: str
 
 
-class FakeConnection:
-    def __init__(self, server: FakeServer, *, secure: bool, tls_available: bool) -> None:
+class ScriptedConnection:
+    def __init__(self, server: ScriptedServer, *, secure: bool, tls_available: bool) -> None:
         self.server = server
         self.secure = secure
         self.tls_available = tls_available
@@ -91,7 +101,7 @@ class FakeConnection:
         self._idle_tag: bytes | None = None
         self.starttls_pending = False
         self.username: str | None = None
-        self.mailbox: FakeMailbox | None = None
+        self.mailbox: ScriptedMailbox | None = None
         self.held = False  # XHOLD: paused until the next poll()
         self.polls = 0
         self.seen = len(server.messages)
@@ -99,7 +109,7 @@ class FakeConnection:
         self._buffer = bytearray()
         self._out = bytearray()
         self._literal: tuple[bytes, int] | None = None  # (command line, size)
-        self._out += b"* OK [CAPABILITY " + self._capabilities() + b"] fake ready\r\n"
+        self._out += b"* OK [CAPABILITY " + self._capabilities() + b"] scripted ready\r\n"
 
     # contract ---------------------------------------------------------------
 
@@ -145,6 +155,8 @@ class FakeConnection:
             if self.held:  # the application answered
                 self.held = False
                 self._process()
+        with self.server.polled:
+            self.server.polled.notify_all()
 
     def keepalive(self) -> None:
         with self.server._guard():
@@ -155,7 +167,7 @@ class FakeConnection:
             self._out += b"* BYE " + text.encode() + b"\r\n"
             self.closed = True
 
-    # the toy ------------------------------------------------------------------
+    # the scripted protocol ----------------------------------------------------
 
     def _capabilities(self) -> bytes:
         caps = [b"IMAP4rev1", b"IDLE", b"LITERAL+"]
@@ -208,7 +220,7 @@ class FakeConnection:
         if uid:
             name = parts[2].upper()
         if self.server.on_command is not None:
-            command = FakeCommand(tag=tag.decode(), name=name.decode(), uid=uid)
+            command = ScriptedCommand(tag=tag.decode(), name=name.decode(), uid=uid)
             self.server.on_command(self, command)
         if name == b"CAPABILITY":
             self._out += b"* CAPABILITY " + self._capabilities() + b"\r\n"
@@ -232,7 +244,7 @@ class FakeConnection:
                     self.server.on_login(self, parts[2].decode(), False)
         elif name == b"SELECT" and authenticated and len(parts) == 3:
             self.state = State.SELECTED
-            self.mailbox = FakeMailbox(name=parts[2].decode())
+            self.mailbox = ScriptedMailbox(name=parts[2].decode())
             self._out += b"* %d EXISTS\r\n" % self.seen
             self._out += tag + b" OK [READ-WRITE] SELECT completed\r\n"
         elif name == b"XHOLD" and authenticated:
@@ -258,8 +270,3 @@ class FakeConnection:
             self.closed = True
         else:
             self._out += tag + b" BAD Unknown command\r\n"
-
-
-def make_server() -> FakeServer:
-    """For the CLI's ``--factory`` option."""
-    return FakeServer()
