@@ -532,10 +532,16 @@ class SelectedMailboxView:
         self._flag_ids = array(self._flag_ids.typecode, map(remap.__getitem__, self._flag_ids))
 
     def _announce_added(self) -> None:
-        flags = self._added_flags
-        indexes = [self._intern(flags.get(uid, _NO_FLAGS)) for uid in self._added]
+        base = len(self._uids)
         self._uids.extend(self._added)
-        self._flag_ids.extend(indexes)
+        self._flag_ids.extend(bytes(len(self._added)))
+        for offset, uid in enumerate(self._added):
+            given = self._added_flags.get(uid, _NO_FLAGS)
+            if given:
+                # Interned one at a time and written at once: interning may
+                # renumber the table (see _compact_flagsets).
+                index = self._intern(given)
+                self._flag_ids[base + offset] = index
         self._added = []
         self._added_flags = {}
 

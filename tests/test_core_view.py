@@ -452,6 +452,20 @@ def test_more_than_256_flag_combinations_keep_their_flags() -> None:
     assert view.flags_of(2) == {"$k2"} and view.flags_of(600) == {"$k600"}
 
 
+def test_flag_sets_no_message_has_any_more_are_forgotten() -> None:
+    """One message through 1,000 keyword sets, new messages with their own
+    flags meanwhile: each message keeps the flags it was last given."""
+    view = view_of([1, 2, 3], flags={2: ["\\Seen"]})
+    for n in range(1000):
+        view.set_flags(1, [f"$k{n}"])
+        if n % 100 == 0:
+            view.add_messages([4 + n // 100], flags={4 + n // 100: [f"$new{n}"]})
+            view.drain(allow_expunge=True)
+    assert view.flags_of(1) == {"$k999"} and view.flags_of(2) == {"\\Seen"}
+    assert view.flags_of(3) == frozenset()
+    assert [view.flags_of(4 + i) for i in range(10)] == [{f"$new{i * 100}"} for i in range(10)]
+
+
 def test_a_change_the_session_told_is_not_echoed_by_the_sync() -> None:
     """The session's own FETCH/STORE told the client flags and MODSEQ 12
     (RFC 7162 3.1.4); the sync that reports modseq 12 adds nothing, a later
