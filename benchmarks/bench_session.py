@@ -242,13 +242,14 @@ def run(quick: bool = False) -> list[Result]:
         results.extend(rows)
         for index, (label, _) in enumerate(COMMANDS):
             alone = [index] * (_ROUNDS // 4)
-            (row,) = compare(
-                [(f"session: {count:,} messages, {label}, server", _loop(server.run, alone))],
-                rounds=rounds,
-                units=len(alone),
-                unit="command",
-            )
+            sides = [(f"session: {count:,} messages, {label}, server", _loop(server.run, alone))]
+            peer = _pymap_parser(alone)
+            if peer is not None:
+                sides.append((f"session: {label}, pymap Commands.parse", peer))
+            row, *theirs = compare(sides, rounds=rounds, units=len(alone), unit="command")
             row.extra.update(size=count, series=f"session: {label}")
+            if theirs:
+                row.extra.update(peer=theirs[0].name, ratio_vs_peer=theirs[0].median / row.median)
             results.append(row)
         if count == 10_000:
             for label, template in COMMANDS[:3]:

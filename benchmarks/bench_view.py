@@ -2,7 +2,8 @@
 
 Cost per message at three sizes 10x apart (10k, 100k, 1M; quick: up to 100k):
 build the view, expunge every other message, drain the EXPUNGE responses,
-resolve ``1:*`` to a list of UIDs (O(messages): the list is the answer), and
+one expunge at a time in a mailbox that keeps its size, resolve ``1:*`` to a
+list of UIDs (O(messages): the list is the answer), and
 resolve ``1:*`` to a UID set, as the engine does for every command (per range
 of UIDs: the mailbox has one gap every 1,000 messages).
 """
@@ -29,6 +30,24 @@ def _expunge_half(count: int) -> Callable[[], object]:
         view.expunge(gone)
         out = b"".join(encode_response(r) for r in view.drain(allow_expunge=True))
         assert view.exists == count - len(gone)
+        return out
+
+    return run
+
+
+def _expunge_one(count: int) -> Callable[[], object]:
+    """100 single expunges, each drained: the cost a busy mailbox pays per
+    change (O(log n) each, not O(messages))."""
+    view = SelectedMailboxView(uids=range(1, count + 1), uidvalidity=1, uidnext=count + 1)
+    next_uid = [count + 1]
+
+    def run() -> object:
+        out = []
+        for _ in range(100):
+            view.expunge([view.uid_of(view.exists // 2)])
+            view.add_messages([next_uid[0]])  # keep the size
+            next_uid[0] += 1
+            out.extend(view.drain(allow_expunge=True))
         return out
 
     return run
@@ -78,6 +97,16 @@ def run(quick: bool = False) -> list[Result]:
             unit="message",
         )
         result.extra.update(size=count, series="view: resolve 1:*")
+        results.append(result)
+    for count in sizes:
+        result = measure(
+            f"view: one expunge and one new message in {count:,} messages, 100 times",
+            _expunge_one(count),
+            repeat=repeat,
+            units=100,
+            unit="change",
+        )
+        result.extra.update(size=count, series="view: one expunge and drain")
         results.append(result)
     for count in sizes:
         result = measure(

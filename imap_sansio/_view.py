@@ -205,9 +205,15 @@ class SelectedMailboxView:
         return tuple(self._uids)
 
     @property
-    def recent(self) -> UidRuns:
-        """The messages that are \\Recent for this session (RFC 3501 2.3.2)."""
-        return UidRuns(list(self._recent))
+    def recent(self) -> Set[int]:
+        """The messages that are \\Recent for this session (RFC 3501 2.3.2).
+
+        A frozenset while there are few (membership without a Python call),
+        runs of UIDs when there are many (a first SELECT may claim them all).
+        """
+        if self._recent_count <= 256:
+            return frozenset(uid for low, high in self._recent for uid in range(low, high + 1))
+        return UidRuns(self._recent)
 
     @property
     def mailbox_flags(self) -> tuple[str, ...]:
@@ -397,15 +403,18 @@ class SelectedMailboxView:
         if uid in self._expunged:
             return
         new = frozenset(flags)
-        seq = self.seq_of(uid)
-        if seq is None:
+        uids = self._uids
+        index = bisect.bisect_left(uids, uid)  # seq_of, inlined: FETCH calls this per message
+        if index == len(uids) or uids[index] != uid:
             if uid in self._added_flags:
                 self._added_flags[uid] = new
             return
-        new_id = self._intern(new)  # first: it may widen the array
+        new_id = self._flagset_ids.get(new)
+        if new_id is None:
+            new_id = self._intern(new)  # before reading the array: it may widen it
         ids = self._flag_ids
-        changed = ids[seq - 1] != new_id
-        ids[seq - 1] = new_id
+        changed = ids[index] != new_id
+        ids[index] = new_id
         if modseq is not None:
             told = self._told_modseqs.pop(uid, None)
             if not announce:
