@@ -489,3 +489,48 @@ def test_recent_survives_expunges_inside_its_runs() -> None:
     assert sorted(view.recent) == [2, 4, 5, 7] and 3 not in view.recent
     view.set_flags(4, ["\\Seen"])
     assert wire(view.drain(allow_expunge=True)) == b"* 3 FETCH (FLAGS (\\Seen \\Recent) UID 4)\r\n"
+
+
+_FETCH_MODSEQ = re.compile(rb"\* (\d+) FETCH \(FLAGS \(([^)]*)\) UID (\d+) MODSEQ \((\d+)\)\)\r\n")
+
+modseq_ops = st.lists(
+    st.tuples(
+        st.sampled_from(["other", "own", "fetch", "sync"]),
+        st.integers(1, 6),
+        st.sampled_from(["\\Seen", "$A"]),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(modseq_ops)
+def test_a_condstore_client_ends_up_with_every_flag_and_modseq(
+    operations: list[tuple[str, int, str]],
+) -> None:
+    """RFC 7162 3.2.4 (via 3.1): after a sync and a drain the client knows
+    each message's flags and MODSEQ, whether the change came from elsewhere
+    or from the session itself (its own STORE or FETCH told the client, and
+    the sync reports the same modseq again)."""
+    truth = {uid: (frozenset[str](), 1) for uid in range(1, 7)}
+    client = dict(truth)
+    view = view_of(list(truth), modseqs=dict.fromkeys(truth, 1))
+    counter = 1
+    pending: set[int] = set()
+    for op, uid, flag in [*operations, ("sync", 1, "")]:
+        if op in ("other", "own"):
+            counter += 1
+            truth[uid] = (truth[uid][0] ^ {flag}, counter)
+            pending.add(uid)
+        if op in ("own", "fetch"):
+            client[uid] = truth[uid]
+            view.set_flags(uid, truth[uid][0], modseq=truth[uid][1], announce=False)
+        if op == "sync":
+            for changed in sorted(pending):
+                view.set_flags(changed, truth[changed][0], modseq=truth[changed][1])
+            pending.clear()
+            data = wire(view.drain(allow_expunge=True, condstore=True))
+            for m in _FETCH_MODSEQ.finditer(data):
+                client[int(m.group(3))] = (frozenset(m.group(2).decode().split()), int(m.group(4)))
+            assert len(data) == sum(len(m.group(0)) for m in _FETCH_MODSEQ.finditer(data))
+            assert client == truth
