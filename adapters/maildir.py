@@ -93,7 +93,6 @@ from pathlib import Path
 from imap_sansio._mutf7 import decode_mutf7, encode_mutf7
 from imap_sansio._secret import Secret
 from imap_sansio.server._backend import (
-    SPECIAL_USE_ATTRIBUTES,
     AppendResult,
     AuthenticationFailed,
     ChangeListener,
@@ -101,20 +100,15 @@ from imap_sansio.server._backend import (
     Changes,
     CopyResult,
     ImapNo,
+    MailboxExists,
     MailboxInfo,
     MailboxStatus,
     MessageInfo,
+    NoSuchMailbox,
     StoreAction,
     StoreResult,
-    normalize_flags,
 )
-from imap_sansio.server._mailboxes import (
-    DELIMITER,
-    ancestors,
-    is_inferior,
-    mailbox_name_error,
-    normalize_mailbox_name,
-)
+from imap_sansio.server.names import DELIMITER, INBOX, levels, name_error, normalize
 
 __all__ = ["MaildirAccount", "MaildirBackend", "MaildirMailbox"]
 
@@ -149,10 +143,10 @@ _KEYWORD_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 def _folder_dirname(name: str) -> str:
     """The Maildir++ directory of mailbox ``name`` (not INBOX): ``a/b`` -> ``.a.b``."""
-    levels = name.split(DELIMITER)
-    if any("." in level for level in levels):
+    parts = levels(name)
+    if any("." in level for level in parts):
         raise ImapNo("Mailbox names cannot contain '.' in this Maildir++ store", "CANNOT")
-    dirname = "." + ".".join(encode_mutf7(level).decode("ascii") for level in levels)
+    dirname = "." + ".".join(encode_mutf7(level).decode("ascii") for level in parts)
     if len(dirname.encode()) > 255:
         raise ImapNo("Mailbox name too long", "CANNOT")
     return dirname
@@ -169,8 +163,8 @@ def _folder_name(dirname: str) -> str | None:
             decoded.append(decode_mutf7(level.encode("ascii")))
         except (UnicodeEncodeError, ValueError):
             decoded.append(level)  # written in UTF-8 (or worse) by another program
-    name = normalize_mailbox_name(DELIMITER.join(decoded))
-    if name == "INBOX" or mailbox_name_error(name) is not None:
+    name = normalize(DELIMITER.join(decoded))
+    if name == INBOX or name_error(name) is not None:
         return None
     return name
 
@@ -895,12 +889,19 @@ class MaildirAccount:
         found.update(_scan_folders(self._root))
         return found
 
-    def _path_of(self, name: str, *, code: str = "NONEXISTENT") -> tuple[str, Path]:
-        name = normalize_mailbox_name(name)
-        entry = self._mailboxes().get(name)
+    def _path_of(self, name: str) -> Path:
+        """The maildir of mailbox ``name``, found without listing the account."""
+        if name == INBOX:
+            return self._root
+        with contextlib.suppress(ImapNo):  # a name this store cannot hold is no mailbox
+            path = self._root / _folder_dirname(name)
+            if (path / "cur").is_dir():
+                return path
+        # Not where we would put it: a folder another program named in UTF-8.
+        entry = _scan_folders(self._root).get(name)
         if entry is None or not entry[1]:
-            raise ImapNo("Mailbox does not exist", code)
-        return name, entry[0]
+            raise NoSuchMailbox()
+        return entry[0]
 
     def _name_of(self, path: Path) -> str | None:
         if path == self._root:
@@ -947,12 +948,6 @@ class MaildirAccount:
             self._backend._fsync_dir(self._root)
         return target
 
-    def _create_parents(self, name: str, existing: Collection[str]) -> None:
-        # RFC 3501 6.3.3/6.3.5: create any superior names that are needed.
-        for parent in ancestors(name):
-            if parent not in existing:
-                self._make_folder(parent)
-
     def _discard_dir(self, path: Path) -> None:
         # Renamed out of sight first, so the name is gone at once; then removed.
         doomed = self._root / (_STAGING + "deleted-" + secrets.token_hex(8))
@@ -974,104 +969,50 @@ class MaildirAccount:
             return infos
 
     def create_mailbox(self, name: str) -> None:
-        self._create(name, frozenset())
+        self.create_special_use_mailbox(name, ())
 
     def create_special_use_mailbox(self, name: str, special_use: Collection[str]) -> None:
-        uses = frozenset(special_use)
-        unknown = uses - SPECIAL_USE_ATTRIBUTES
-        if unknown:
-            # RFC 6154 3: USEATTR for an attribute the server does not support.
-            raise ImapNo(f"Unsupported special-use attribute {min(unknown)}", "USEATTR")
-        self._create(name, uses)
-
-    def _create(self, name: str, special_use: frozenset[str]) -> None:
-        name = normalize_mailbox_name(name)
-        if name.endswith(DELIMITER) and len(name) > 1:
-            # RFC 3501 6.3.3: a trailing delimiter declares the intent to
-            # create names under it; the name itself is created without it.
-            name = name[:-1]
-        problem = mailbox_name_error(name, for_create=True)
-        if problem is not None:
-            raise ImapNo(problem, "CANNOT")
-        if name != "INBOX":
-            for level in [*ancestors(name), name]:
-                _folder_dirname(level)  # refuses names the disk cannot hold
+        _folder_dirname(name)  # refuses names the disk cannot hold, before locking
         with self._backend._mutex, self._backend._locks.hold(self._root / ACCOUNT_LOCK):
-            existing = self._mailboxes()
-            if name in existing and existing[name][1]:
-                raise ImapNo("Mailbox already exists", "ALREADYEXISTS")
-            self._create_parents(name, existing)
-            self._make_folder(name, special_use)
+            existing = self._mailboxes().get(name)
+            if existing is not None and existing[1]:
+                raise MailboxExists()
+            self._make_folder(name, frozenset(special_use))
         self._changed(None)
 
-    def delete_mailbox(self, name: str) -> None:
-        name = normalize_mailbox_name(name)
-        if name == "INBOX":
-            raise ImapNo("INBOX cannot be deleted", "CANNOT")
+    def delete_mailbox(self, name: str, *, noselect: bool = False) -> None:
         backend = self._backend
         with backend._mutex, backend._locks.hold(self._root / ACCOUNT_LOCK):
-            existing = self._mailboxes()
-            if name not in existing:
-                raise ImapNo("Mailbox does not exist", "NONEXISTENT")
-            path, selectable = existing[name]
-            if any(is_inferior(other, name) for other in existing):
-                if not selectable:
-                    # RFC 3501 6.3.4: an error for a \Noselect name with inferiors.
-                    raise ImapNo("Mailbox has inferior hierarchical names", "HASCHILDREN")
-                # RFC 3501 6.3.4: the messages go, the name stays as \Noselect.
-                self._discard_dir(path)
+            entry = self._mailboxes().get(name)
+            if entry is None or name == INBOX:
+                raise NoSuchMailbox()
+            path = entry[0]
+            self._discard_dir(path)
+            if noselect:
                 path.mkdir()
                 (path / NOSELECT).touch()
-            else:
-                self._discard_dir(path)
             backend._fsync_dir(self._root)
         self._changed(None)
         self._changed(name)
 
-    def rename_mailbox(self, old: str, new: str) -> None:
-        old = normalize_mailbox_name(old)
-        new = normalize_mailbox_name(new)
+    def rename_mailboxes(self, renames: Mapping[str, str]) -> None:
         backend = self._backend
+        targets = {new: self._root / _folder_dirname(new) for new in renames.values()}
         with backend._mutex, backend._locks.hold(self._root / ACCOUNT_LOCK):
             existing = self._mailboxes()
-            if old not in existing:
-                raise ImapNo("Mailbox does not exist", "NONEXISTENT")
-            problem = mailbox_name_error(new, for_create=True)
-            if problem is not None:
-                raise ImapNo(problem, "CANNOT")
-            if new in existing:
-                raise ImapNo("Mailbox already exists", "ALREADYEXISTS")
-            if old != "INBOX" and is_inferior(new, old):
-                raise ImapNo("Cannot rename a mailbox into its own hierarchy", "CANNOT")
-            moving = (
-                [old]
-                if old == "INBOX"
-                else [n for n in existing if n == old or is_inferior(n, old)]
-            )
-            targets = {n: new + n[len(old) :] for n in moving}
-            for target in targets.values():
-                for level in [*ancestors(target), target]:
-                    _folder_dirname(level)
-            if any(
-                t in existing or (self._root / _folder_dirname(t)).exists()
-                for t in targets.values()
-            ):
-                raise ImapNo("A mailbox of the new hierarchy already exists", "ALREADYEXISTS")
-            if old == "INBOX":
-                self._rename_inbox(new, existing)
-                changed = ["INBOX"]
-            else:
-                for name in moving:
-                    self._move_folder(existing[name], targets[name])
-                self._create_parents(new, {**existing, **dict.fromkeys(targets.values())})
-                changed = [n for name in moving for n in (name, targets[name])]
+            if any(old not in existing or old == INBOX for old in renames):
+                raise NoSuchMailbox()
+            if any(new in existing or path.exists() for new, path in targets.items()):
+                raise MailboxExists("A mailbox of the new hierarchy already exists")
+            for old, new in renames.items():
+                self._move_folder(existing[old], targets[new], new)
         self._changed(None)
-        for name in changed:
-            self._changed(name)
+        for old, new in renames.items():
+            self._changed(old)
+            self._changed(new)
 
-    def _move_folder(self, entry: tuple[Path, bool], target: str) -> None:
+    def _move_folder(self, entry: tuple[Path, bool], destination: Path, target: str) -> None:
         path, selectable = entry
-        destination = self._root / _folder_dirname(target)
         os.rename(path, destination)
         self._backend._folders.pop(str(path), None)
         if not selectable:
@@ -1081,22 +1022,6 @@ class MaildirAccount:
             # RFC 3501 2.3.1.1: a name's UIDVALIDITY only ever grows.
             if not self._backend._record_uidvalidity(self._root, target, state.uidvalidity):
                 state.uidvalidity = self._backend._new_uidvalidity(self._root, target)
-                folder.save()
-
-    def _rename_inbox(self, new: str, existing: Mapping[str, object]) -> None:
-        # RFC 3501 6.3.5: renaming INBOX moves all its messages to a new
-        # mailbox with the given name, leaving INBOX empty; its inferiors
-        # are unaffected.
-        self._create_parents(new, existing)
-        inbox_special = self._folder(self._root).load()
-        target = self._make_folder(
-            new, inbox_special.special_use if inbox_special is not None else frozenset()
-        )
-        with self._synced(self._root, target) as [inbox, folder]:
-            uids = list(inbox.live().entries)
-            if uids:
-                _transfer(self._backend, inbox, folder, uids, move=True)
-                inbox.save()
                 folder.save()
 
     # -- subscriptions -----------------------------------------------------------
@@ -1109,17 +1034,11 @@ class MaildirAccount:
         )
 
     def subscribe(self, name: str) -> None:
-        name = normalize_mailbox_name(name)
-        problem = mailbox_name_error(name)
-        if problem is not None:
-            raise ImapNo(problem, "CANNOT")
-        # RFC 3501 6.3.6: the server MAY check existence; we do not.
         with self._backend._mutex, self._backend._locks.hold(self._root / ACCOUNT_LOCK):
             self._write_subscriptions(self.subscriptions() | {name})
         self._changed(None)
 
     def unsubscribe(self, name: str) -> None:
-        name = normalize_mailbox_name(name)
         with self._backend._mutex, self._backend._locks.hold(self._root / ACCOUNT_LOCK):
             self._write_subscriptions(self.subscriptions() - {name})
         self._changed(None)
@@ -1134,10 +1053,8 @@ class MaildirAccount:
     # -- messages ------------------------------------------------------------------
 
     def status(self, name: str) -> MailboxStatus:
-        with self._backend._mutex:
-            _, path = self._path_of(name)
-            with self._synced(path) as [folder]:
-                return folder.status()
+        with self._backend._mutex, self._synced(self._path_of(name)) as [folder]:
+            return folder.status()
 
     def append(
         self,
@@ -1147,20 +1064,13 @@ class MaildirAccount:
         flags: Collection[str] = (),
         internal_date: datetime,
     ) -> AppendResult:
-        stored_flags = normalize_flags(flags)
-        offset = internal_date.utcoffset()
-        if internal_date.tzinfo is None or offset is None:
-            raise ValueError("internal dates must be timezone-aware datetimes")
+        offset = internal_date.utcoffset() or timedelta()
         backend = self._backend
         with backend._mutex:
-            # RFC 3501 6.3.11: no such mailbox -> NO [TRYCREATE], nothing stored.
-            name, path = self._path_of(name, code="TRYCREATE")
-            limit = backend.max_message_size
-            if limit is not None and len(data) > limit:
-                raise ImapNo("Message too large", "TOOBIG")
+            path = self._path_of(name)
             mtime = int(internal_date.timestamp() // 1)
             with self._synced(path) as [folder]:
-                letters = folder.letters_for(stored_flags, "")
+                letters = folder.letters_for(frozenset(flags), "")
                 tmp = backend._write_tmp(path / "tmp", bytes(data))
                 os.utime(tmp, (mtime, mtime))
                 base = tmp.name
@@ -1186,7 +1096,7 @@ class MaildirAccount:
 
     def select(self, name: str) -> MaildirMailbox:
         with self._backend._mutex:
-            _, path = self._path_of(name)
+            path = self._path_of(name)
             with self._synced(path) as [folder]:
                 return MaildirMailbox(self, path, folder.live().mailbox_id)
 
@@ -1270,7 +1180,7 @@ class MaildirMailbox:
             if selectable and self._is_mine(path):
                 self._path = path
                 return path
-        raise ImapNo("Mailbox has been deleted", "NONEXISTENT")
+        raise NoSuchMailbox("Mailbox has been deleted")
 
     def _is_mine(self, path: Path) -> bool:
         if not (path / "cur").is_dir():
@@ -1290,7 +1200,7 @@ class MaildirMailbox:
         with self._account._backend._mutex:
             name = self._account._name_of(self._locate())
         if name is None:  # pragma: no cover - _locate only finds folders
-            raise ImapNo("Mailbox has been deleted", "NONEXISTENT")
+            raise NoSuchMailbox("Mailbox has been deleted")
         return name
 
     @property
@@ -1338,7 +1248,7 @@ class MaildirMailbox:
         *,
         unchanged_since: int | None = None,
     ) -> StoreResult:
-        wanted = normalize_flags(flags)
+        wanted = frozenset(flags)
         result: list[MessageInfo] = []
         changed: list[int] = []
         modified: list[int] = []
@@ -1353,12 +1263,7 @@ class MaildirMailbox:
                     modified.append(uid)
                     result.append(folder.info(entry))
                     continue
-                if action is StoreAction.SET:
-                    new = wanted
-                elif action is StoreAction.ADD:
-                    new = old | wanted
-                else:
-                    new = old - wanted
+                new = action.apply(old, wanted)
                 if new != old:
                     letters = folder.letters_for(new, entry.letters, uid)
                     target = folder.path / "cur" / f"{entry.base}:2,{letters}"
@@ -1387,8 +1292,7 @@ class MaildirMailbox:
         account = self._account
         with account._backend._mutex:
             source_path = self._locate()
-            # RFC 3501 6.4.7: no such destination -> NO [TRYCREATE].
-            dest_name, dest_path = account._path_of(destination, code="TRYCREATE")
+            dest_path = account._path_of(destination)
             paths = [source_path] if dest_path == source_path else [source_path, dest_path]
             with account._synced(*paths) as folders:
                 source, target = folders[0], folders[-1]
@@ -1404,7 +1308,7 @@ class MaildirMailbox:
         if move:
             # RFC 6851 3.3: the source messages are expunged.
             account._changed(source_name)
-        account._changed(dest_name)
+        account._changed(destination)
         return CopyResult(uidvalidity=uidvalidity, uid_map=tuple(uid_map))
 
     def expunge(self, uids: Collection[int] | None = None) -> tuple[int, ...]:

@@ -11,8 +11,10 @@ are ``bytes`` because their charset (``CHARSET``) is only known to the backend.
 
 Conventions, so that readers of these events need not know the grammar:
 
-- Mailbox names that are not valid modified UTF-7 are
-  :class:`InvalidMailboxName` values (a ``str``): the server answers NO.
+- A mailbox name or pattern that is not valid modified UTF-7 (RFC 3501
+  5.1.3) is kept as sent and listed in the command's ``invalid_names``
+  (:class:`InvalidName`); it names no mailbox, so a server answers NO or
+  matches nothing.
 - Mailbox names: ``INBOX`` in any case becomes ``"INBOX"``.  RFC 3501 5.1
   makes only the name INBOX itself case-insensitive, so ``"inbox/sub"`` is
   kept as sent (a server whose delimiter is ``/`` may fold that prefix).
@@ -26,7 +28,7 @@ Conventions, so that readers of these events need not know the grammar:
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from imap_sansio._secret import Secret
@@ -63,7 +65,7 @@ __all__ = [
     "GetQuotaRoot",
     "Id",
     "Idle",
-    "InvalidMailboxName",
+    "InvalidName",
     "List",
     "ListRights",
     "Login",
@@ -114,32 +116,33 @@ __all__ = [
 ]
 
 
-class InvalidMailboxName(str):
-    """A mailbox name as sent that is not valid modified UTF-7 (RFC 3501 5.1.3).
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvalidName:
+    """A mailbox name or pattern as sent that is not valid modified UTF-7 (RFC 3501 5.1.3).
 
-    It is a ``str`` (the bytes as sent, non-UTF-8 bytes as surrogate escapes)
-    so that commands keep their field types, but it names no mailbox that can
-    exist: a server answers NO (CREATE/RENAME: ``NO [CANNOT]``, others ``NO
-    [NONEXISTENT]``) when it finds one, and a LIST pattern that is one matches
-    nothing.  ``reason`` says what is wrong.  Syntax errors stay ParseErrors.
+    Not a syntax error: RFC 3501 leaves such names to the server (CREATE
+    SHOULD refuse them; Dovecot answers NO), so the grammar keeps ``text``
+    (the bytes as sent, non-UTF-8 bytes as surrogate escapes) in the
+    command's field and says here why it names nothing.  ``reason`` is for
+    people.
     """
 
+    text: str
     reason: str
-
-    def __new__(cls, value: str, reason: str) -> InvalidMailboxName:
-        self = super().__new__(cls, value)
-        self.reason = reason
-        return self
-
-    def __repr__(self) -> str:
-        return f"InvalidMailboxName({str.__repr__(self)}, {self.reason!r})"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Command:
-    """Base of every command event."""
+    """Base of every command event.
+
+    ``invalid_names``: the mailbox names and patterns of this command that
+    did not decode (see :class:`InvalidName`); their fields hold the text as
+    sent.  A consumer refuses the command or lets those names match nothing.
+    """
 
     tag: str
+    # Empty for nearly every command, so left out of the repr.
+    invalid_names: tuple[InvalidName, ...] = field(default=(), repr=False)
     name: ClassVar[str] = ""
 
 

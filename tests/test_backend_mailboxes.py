@@ -6,16 +6,14 @@ import time
 
 import pytest
 
+from imap_sansio.server import names
 from imap_sansio.server._backend import MailboxInfo
 from imap_sansio.server._mailboxes import (
     ListEntry,
     ListPattern,
-    ancestors,
     canonical_pattern,
     list_entries,
     lsub_entries,
-    mailbox_name_error,
-    normalize_mailbox_name,
 )
 
 
@@ -44,31 +42,38 @@ def shape(entries: list[ListEntry]) -> list[tuple[str, frozenset[str], tuple[str
     ],
 )
 def test_inbox_is_case_insensitive_only_at_the_root(name: str, normal: str) -> None:
-    assert normalize_mailbox_name(name) == normal
+    assert names.normalize(name) == normal
 
 
 @pytest.mark.parametrize(
     "name", ["", "/", "/a", "a/", "a//b", "a\x00b", "a\rb", "a\nb", "a\x7fb", "a\tb"]
 )
 def test_invalid_names_are_refused(name: str) -> None:
-    assert mailbox_name_error(name) is not None
-    assert mailbox_name_error(name, for_create=True) is not None
+    assert names.name_error(name) is not None
+    assert names.name_error(name, for_create=True) is not None
 
 
 @pytest.mark.parametrize("name", ["a%b", "*", "a/*", "%"])
 def test_wildcards_are_refused_only_for_create(name: str) -> None:
-    assert mailbox_name_error(name) is None
-    assert mailbox_name_error(name, for_create=True) is not None
+    assert names.name_error(name) is None
+    assert names.name_error(name, for_create=True) is not None
 
 
 @pytest.mark.parametrize("name", ["a", "a/b/c", "Grüße", "with space", "[Gmail]/Sent Mail"])
 def test_valid_names(name: str) -> None:
-    assert mailbox_name_error(name, for_create=True) is None
+    assert names.name_error(name, for_create=True) is None
 
 
-def test_ancestors_outermost_first() -> None:
-    assert ancestors("a/b/c") == ["a", "a/b"]
-    assert ancestors("a") == []
+def test_superiors_outermost_first() -> None:
+    assert names.superiors("a/b/c") == ["a", "a/b"]
+    assert names.superiors("a") == []
+
+
+def test_rename_map_takes_the_subtree_and_nothing_that_only_shares_a_prefix() -> None:
+    # RFC 3501 6.3.5: inferior hierarchical names are renamed too.
+    existing = ["INBOX", "a", "a/b", "a/b/c", "ab", "x/a"]
+    assert names.rename_map(existing, "a", "z") == {"a": "z", "a/b": "z/b", "a/b/c": "z/b/c"}
+    assert names.rename_map(existing, "ab", "a/c") == {"ab": "a/c"}
 
 
 # -- patterns --------------------------------------------------------------

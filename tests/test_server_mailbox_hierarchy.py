@@ -8,7 +8,7 @@ otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 
 import pytest
@@ -20,10 +20,15 @@ from imap_sansio.server import (
     MailboxInfo,
     MailboxStatus,
     MemoryBackend,
-    ServerConnection,
+    demo_backend,
+)
+from imap_sansio.server import (
+    Session as ServerSession,
 )
 from imap_sansio.server._backend import ChangeListener
 from imap_sansio.server._memory import MemoryAccount, MemoryMailbox
+from imap_sansio.server.names import superiors
+from imap_sansio.testing import fixed_clock
 
 DATE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -32,7 +37,7 @@ class Session:
     """One pure connection: ``session(b"a NOOP")`` returns what the server answered."""
 
     def __init__(self, server: IMAPServer, user: str = "alice", password: str = "secret") -> None:
-        self.conn: ServerConnection = server.connect()
+        self.conn: ServerSession = server.connect()
         self.conn.data_to_send()
         if user:
             out = self(f"login LOGIN {user} {password}".encode())
@@ -54,7 +59,7 @@ def backend() -> MemoryBackend:
 
 @pytest.fixture
 def server(backend: MemoryBackend) -> IMAPServer:
-    return IMAPServer(backend)
+    return IMAPServer(backend, clock=fixed_clock())
 
 
 @pytest.fixture
@@ -64,8 +69,12 @@ def alice(server: IMAPServer) -> Session:
 
 def make(backend: MemoryBackend, *names: str, subscribed: Collection[str] | None = None) -> None:
     account = backend.account("alice")
+    existing = {info.name for info in account.list_mailboxes()}
     for name in names:
-        account.create_mailbox(name)
+        for level in [*superiors(name), name]:  # as CREATE does (RFC 3501 6.3.3)
+            if level not in existing:
+                account.create_mailbox(level)
+                existing.add(level)
     if subscribed is not None:
         for name in account.subscriptions():
             account.unsubscribe(name)
@@ -185,11 +194,11 @@ class PlainAccount:
     def create_mailbox(self, name: str) -> None:
         self.inner.create_mailbox(name)
 
-    def delete_mailbox(self, name: str) -> None:
-        self.inner.delete_mailbox(name)
+    def delete_mailbox(self, name: str, *, noselect: bool = False) -> None:
+        self.inner.delete_mailbox(name, noselect=noselect)
 
-    def rename_mailbox(self, old: str, new: str) -> None:
-        self.inner.rename_mailbox(old, new)
+    def rename_mailboxes(self, renames: Mapping[str, str]) -> None:
+        self.inner.rename_mailboxes(renames)
 
     def subscribe(self, name: str) -> None:
         self.inner.subscribe(name)
@@ -229,7 +238,7 @@ class PlainBackend:
 
 
 def test_create_special_use_without_the_optional_protocol_is_useattr() -> None:
-    alice = Session(IMAPServer(PlainBackend()))
+    alice = Session(IMAPServer(PlainBackend(), clock=fixed_clock()))
     assert alice(b"a CREATE Sent (USE (\\Sent))") == lines(
         "a NO [USEATTR] Special-use attributes cannot be assigned here"
     )
@@ -277,7 +286,7 @@ def test_delete_the_selected_mailbox_closes_it(
     backend: MemoryBackend, names: tuple[str, ...]
 ) -> None:
     errors: list[BaseException] = []
-    alice = Session(IMAPServer(backend, on_error=errors.append))
+    alice = Session(IMAPServer(backend, on_error=errors.append, clock=fixed_clock()))
     make(backend, *names)
     alice(b"a SELECT Old")
     assert alice(b"b DELETE Old") == lines(
@@ -510,7 +519,7 @@ def test_list_percent_and_star_and_reference(backend: MemoryBackend, alice: Sess
 
 
 def test_list_demo_with_special_use_rfc6154(server: IMAPServer) -> None:
-    demo = Session(IMAPServer(MemoryBackend.demo()), "demo", "demo")
+    demo = Session(IMAPServer(demo_backend(), clock=fixed_clock()), "demo", "demo")
     # RFC 6154 5.1: special-use attributes in a plain LIST, with CHILDREN.
     assert demo(b't1 LIST "" "%"') == lines(
         '* LIST (\\HasNoChildren) "/" INBOX',
@@ -809,7 +818,7 @@ def test_list_status_rfc5819_examples(backend: MemoryBackend, alice: Session) ->
 
 
 def test_list_status_with_children_and_special_use(server: IMAPServer) -> None:
-    demo = Session(IMAPServer(MemoryBackend.demo()), "demo", "demo")
+    demo = Session(IMAPServer(demo_backend(), clock=fixed_clock()), "demo", "demo")
     assert demo(b'a LIST (SPECIAL-USE) "" * RETURN (CHILDREN STATUS (MESSAGES UIDNEXT))') == lines(
         '* LIST (\\HasChildren \\Archive) "/" Archive',
         "* STATUS Archive (MESSAGES 0 UIDNEXT 1)",

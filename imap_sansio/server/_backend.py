@@ -10,10 +10,39 @@ The protocol is grouped by IMAP state, in the manner of go-imap v2:
   COPY, MOVE, EXPUNGE and :meth:`Mailbox.changes_since`).
 
 Everything speaks UIDs (never sequence numbers), mailbox names as ``str`` with
-the hierarchy delimiter ``"/"`` (``"INBOX"`` always upper case), flags as
-``str`` (system flags in their canonical spelling such as ``"\\Seen"``, and
-keywords), message bytes, and aware :class:`~datetime.datetime` internal dates
-passed in by the caller (nothing here reads the clock).
+the hierarchy delimiter ``"/"``, flags as ``str`` (system flags in their
+canonical spelling such as ``"\\Seen"``, and keywords), message bytes, and
+aware :class:`~datetime.datetime` internal dates passed in by the caller
+(nothing here reads the clock).
+
+The server owns the IMAP rules; a backend stores.  What arrives at a
+backend has been checked: names are normalised by
+:func:`imap_sansio.server.names.normalize` (``"INBOX"`` upper case) and,
+when they bring a mailbox into being, valid
+(:func:`imap_sansio.server.names.name_error`); flags are validated and
+canonical (:func:`normalize_flags`); messages are within
+:meth:`AppendLimitAccount.append_limit`.  The hierarchy rules are the
+server's: it computes what to do and calls primitives that each do exactly
+one thing.  So a backend author:
+
+* must make each call atomic on its own, and correct with other writers
+  (other account objects, threads, processes) between any two calls;
+* must compute STORE's new flags with :meth:`StoreAction.apply` (inside its
+  own lock or transaction, together with the modseq bookkeeping);
+* must raise :class:`NoSuchMailbox` for a name that is not a selectable
+  mailbox (and from every call on a handle whose mailbox was deleted),
+  :class:`MailboxExists` when creating or renaming onto a name that another
+  writer made meanwhile, and ``ImapNo`` with ``OVERQUOTA``, ``LIMIT``,
+  ``USEATTR`` or ``CANNOT`` (a valid name the store cannot hold) for what
+  only the store can know;
+* must not re-check names, flags, sizes or hierarchy rules, create superior
+  names, turn a deleted parent into ``\\Noselect`` on its own, special-case
+  INBOX beyond "it always exists", or answer ``TRYCREATE`` or
+  ``HASCHILDREN``: the server does all of that (RFC 3501 6.3.3-6.3.5,
+  6.3.11, 6.4.7) before or after calling it.
+
+:class:`imap_sansio.testing.backend.BackendContract` is the test suite every
+backend must pass.
 
 Stores need not live in this process: a database shared by many server
 processes is the design target.  So no method may assume the caller is the
@@ -38,7 +67,7 @@ becomes ``NO [SERVERBUG]``.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -61,9 +90,11 @@ __all__ = [
     "ImapBad",
     "ImapNo",
     "Mailbox",
+    "MailboxExists",
     "MailboxInfo",
     "MailboxStatus",
     "MessageInfo",
+    "NoSuchMailbox",
     "QuotaAccount",
     "QuotaResource",
     "SpecialUseCreateAccount",
@@ -104,6 +135,29 @@ class ImapBad(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.text!r}, code={self.code!r})"
+
+
+class NoSuchMailbox(ImapNo):
+    """The store has no selectable mailbox of this name (``NO [NONEXISTENT]``).
+
+    Also raised by every call on a :class:`Mailbox` handle whose mailbox was
+    deleted.  The server answers ``NO [TRYCREATE]`` instead where RFC 3501
+    6.3.11 and 6.4.7 ask for it (APPEND, COPY, MOVE).
+    """
+
+    def __init__(self, text: str = "Mailbox does not exist", code: str | None = "NONEXISTENT"):
+        super().__init__(text, code)
+
+
+class MailboxExists(ImapNo):
+    """The name is a mailbox already (``NO [ALREADYEXISTS]``, RFC 5530).
+
+    The server checks before it creates or renames; a backend raises this
+    when another writer created the name meanwhile.
+    """
+
+    def __init__(self, text: str = "Mailbox already exists", code: str | None = "ALREADYEXISTS"):
+        super().__init__(text, code)
 
 
 class AuthenticationFailed(ImapNo):
@@ -233,6 +287,14 @@ class StoreAction(enum.Enum):
     ADD = "+FLAGS"
     REMOVE = "-FLAGS"
 
+    def apply(self, current: frozenset[str], flags: frozenset[str]) -> frozenset[str]:
+        """The flags of a message after this STORE: the one place this is computed."""
+        if self is StoreAction.SET:
+            return flags
+        if self is StoreAction.ADD:
+            return current | flags
+        return current - flags
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoreResult:
@@ -306,9 +368,11 @@ class Mailbox(Protocol):
     """A selected (or examined) mailbox: the selected state.
 
     The handle stays bound to the mailbox it opened, also when the mailbox
-    is renamed.  After the mailbox is deleted every call raises
-    ``ImapNo(..., code="NONEXISTENT")``.  UID arguments may name UIDs that do
-    not exist (any more); they are skipped.
+    is renamed (by this or any other account object or process).  After the
+    mailbox is deleted every call raises :class:`NoSuchMailbox`.  UID
+    arguments may name UIDs that do not exist (any more); they are skipped.
+    Every call is atomic on its own: other writers may change the mailbox
+    between two calls, never during one.
     """
 
     @property
@@ -341,15 +405,24 @@ class Mailbox(Protocol):
         *,
         unchanged_since: int | None = None,
     ) -> StoreResult:
-        """STORE; flags are validated (:func:`normalize_flags`) before anything changes."""
+        """STORE: each message's new flags are ``action.apply(current, flags)``.
+
+        ``flags`` are validated and canonical.  With ``unchanged_since``,
+        a message whose modseq is greater is left alone and reported in
+        ``modified`` (RFC 7162 3.1.3).  Messages whose flags change get one
+        new modseq (the same for all of them); unchanged ones keep theirs.
+        """
         ...
 
     def copy(self, uids: Collection[int], destination: str) -> CopyResult:
-        """COPY (flags and internal dates kept); ``NO [TRYCREATE]`` if no such mailbox."""
+        """COPY (flags and internal dates kept): new UIDs in ascending order,
+        also when ``destination`` is this mailbox; :class:`NoSuchMailbox` if
+        there is no such (selectable) mailbox."""
         ...
 
     def move(self, uids: Collection[int], destination: str) -> CopyResult:
-        """MOVE (RFC 6851): copy, then expunge the sources from this mailbox."""
+        """MOVE (RFC 6851): copy, then expunge the sources from this mailbox,
+        as one change (no session sees both copies)."""
         ...
 
     def expunge(self, uids: Collection[int] | None = None) -> tuple[int, ...]:
@@ -376,8 +449,9 @@ class Mailbox(Protocol):
 class Account(Protocol):
     """An authenticated user: the authenticated state.
 
-    Mailbox names are validated and INBOX-normalised by the backend
-    (``"inbox"`` means ``"INBOX"``, RFC 3501 5.1).
+    Several account objects of one user (two sessions, two processes) see
+    each other's changes.  Names arrive normalised (see the module
+    docstring); a name of no mailbox is :class:`NoSuchMailbox`.
     """
 
     @property
@@ -387,28 +461,49 @@ class Account(Protocol):
         """Every name in the hierarchy, including ``\\Noselect`` levels.
 
         LIST pattern matching and children attributes are computed from this
-        by :mod:`imap_sansio.server._mailboxes`.
+        by the server.
         """
         ...
 
     def create_mailbox(self, name: str) -> None:
-        """CREATE (RFC 3501 6.3.3): superior names are created as needed; a
-        trailing delimiter is dropped; ``NO [ALREADYEXISTS]`` if it exists."""
+        """Make ``name`` a mailbox, empty, with a fresh UIDVALIDITY (RFC 3501 2.3.1.1:
+        greater than any this name had before).
+
+        Only that name: the server has created its superiors first (RFC 3501
+        6.3.3).  A ``\\Noselect`` level of that name becomes a mailbox.
+        :class:`MailboxExists` if it is a mailbox already.
+        """
         ...
 
-    def delete_mailbox(self, name: str) -> None:
-        """DELETE (RFC 3501 6.3.4): a mailbox with inferiors loses its messages
-        and becomes ``\\Noselect``; INBOX cannot be deleted."""
+    def delete_mailbox(self, name: str, *, noselect: bool = False) -> None:
+        """Remove mailbox ``name`` with its messages (or a ``\\Noselect`` level).
+
+        With ``noselect`` the name stays as a ``\\Noselect`` level (the
+        server asks for that when the mailbox has inferiors, RFC 3501
+        6.3.4).  Open handles on it raise :class:`NoSuchMailbox` from then
+        on.  :class:`NoSuchMailbox` if the name does not exist at all.
+        """
         ...
 
-    def rename_mailbox(self, old: str, new: str) -> None:
-        """RENAME (RFC 3501 6.3.5): moves the subtree; RENAME INBOX moves its
-        messages to a new mailbox and leaves INBOX empty."""
+    def rename_mailboxes(self, renames: Mapping[str, str]) -> None:
+        """Rename each name (mailbox or ``\\Noselect`` level) ``old`` to ``renames[old]``,
+        all at once.
+
+        The server passes a whole subtree (RFC 3501 6.3.5) and has checked
+        that no target exists; messages, UIDs and flags stay, open handles
+        stay bound.  A target whose name had a UIDVALIDITY as large before
+        gets a new, greater one (RFC 3501 2.3.1.1).  INBOX is never renamed
+        this way (the server moves its messages instead).
+        """
         ...
 
-    def subscribe(self, name: str) -> None: ...
+    def subscribe(self, name: str) -> None:
+        """Add ``name`` to the subscriptions; it need not exist (RFC 3501 6.3.6)."""
+        ...
 
-    def unsubscribe(self, name: str) -> None: ...
+    def unsubscribe(self, name: str) -> None:
+        """Remove ``name`` from the subscriptions (nothing if it is not there)."""
+        ...
 
     def subscriptions(self) -> frozenset[str]: ...
 
@@ -422,9 +517,9 @@ class Account(Protocol):
         flags: Collection[str] = (),
         internal_date: datetime,
     ) -> AppendResult:
-        """APPEND: flags and date are validated before anything is stored;
-        ``NO [TRYCREATE]`` when the mailbox does not exist, ``NO [TOOBIG]``,
-        ``NO [OVERQUOTA]``."""
+        """APPEND one message; :class:`NoSuchMailbox` when there is no such mailbox,
+        ``NO [OVERQUOTA]`` when the store is full.  The UID is greater than
+        every UID the mailbox ever had, also with other writers."""
         ...
 
     def select(self, name: str) -> Mailbox:
@@ -477,7 +572,9 @@ class QuotaAccount(Protocol):
 class SpecialUseCreateAccount(Protocol):
     """CREATE-SPECIAL-USE (RFC 6154 3): CREATE with ``USE (\\Sent ...)``.
 
-    Unknown or unsupported attributes raise ``ImapNo(..., code="USEATTR")``.
+    As :meth:`Account.create_mailbox`, with special-use attributes; the
+    server passes only attributes of :data:`SPECIAL_USE_ATTRIBUTES`; one the
+    store does not support raises ``ImapNo(..., code="USEATTR")``.
     """
 
     def create_special_use_mailbox(self, name: str, special_use: Collection[str]) -> None: ...

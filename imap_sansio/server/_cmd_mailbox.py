@@ -17,8 +17,10 @@ onto it and writes the responses.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from .._commands import (
     Append,
@@ -26,7 +28,6 @@ from .._commands import (
     Delete,
     GetQuota,
     GetQuotaRoot,
-    InvalidMailboxName,
     List,
     Lsub,
     Namespace,
@@ -57,23 +58,20 @@ from ._backend import (
     AppendResult,
     ImapBad,
     ImapNo,
+    MailboxExists,
     MailboxStatus,
+    NoSuchMailbox,
     QuotaAccount,
     SpecialUseCreateAccount,
     StoreAction,
     normalize_flags,
 )
-from ._mailboxes import (
-    DELIMITER,
-    is_inferior,
-    list_entries,
-    lsub_entries,
-    mailbox_name_error,
-    normalize_mailbox_name,
-)
-from ._server import Completion, Handler, ServerConnection, enable_condstore
+from ._condstore import enable_condstore
+from ._mailboxes import list_entries, lsub_entries
+from ._session import Completion, ServerCommand, Session, serve
+from .names import DELIMITER, INBOX, is_inferior, name_error, rename_map, superiors
 
-__all__ = ["ENABLEABLE", "HANDLERS", "STATUS_ITEMS"]
+__all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE", "STATUS_ITEMS"]
 
 #: What ENABLE can turn on because of these handlers (nothing).
 ENABLEABLE: frozenset[str] = frozenset()
@@ -104,19 +102,28 @@ _SPECIAL_USE_BY_LOWER = {attribute.lower(): attribute for attribute in SPECIAL_U
 # Names
 
 
-def _name(name: str) -> str:
-    """INBOX in any case is INBOX (RFC 3501 5.1), also as the root of a path."""
-    return normalize_mailbox_name(name)
-
-
 def _check_new_name(name: str) -> None:
     """A name that CREATE or RENAME may bring into being (RFC 3501 5.1)."""
-    problem = mailbox_name_error(name, for_create=True)
+    problem = name_error(name, for_create=True)
     if problem is not None:
         raise ImapNo(problem, "CANNOT")
 
 
-def _is_selected(session: ServerConnection, name: str) -> bool:
+def _hierarchy(account: Account) -> dict[str, bool]:
+    """Every name of the account -> whether it is a selectable mailbox."""
+    return {info.name: info.selectable for info in account.list_mailboxes()}
+
+
+def _create_superiors(account: Account, name: str, existing: Collection[str]) -> None:
+    """RFC 3501 6.3.3/6.3.5: create the superior hierarchical names that are missing."""
+    for parent in superiors(name):
+        if parent not in existing:
+            # Another writer may create it meanwhile: then it exists, as wanted.
+            with contextlib.suppress(MailboxExists):
+                account.create_mailbox(parent)
+
+
+def _is_selected(session: Session, name: str) -> bool:
     mailbox = session.mailbox
     if mailbox is None:
         return False
@@ -130,37 +137,47 @@ def _is_selected(session: ServerConnection, name: str) -> bool:
 # CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE
 
 
-def create(session: ServerConnection, command: Create) -> None:
-    """RFC 3501 6.3.3, and ``USE (...)`` of RFC 6154 3."""
+def create(session: Session, command: Create) -> None:
+    """RFC 3501 6.3.3, and ``USE (...)`` of RFC 6154 3.
+
+    The name itself is created first, then its missing superiors, so a
+    name the store refuses leaves nothing behind.
+    """
     account = session.require_account()
-    name = _name(command.mailbox)
+    name = command.mailbox
     if name.endswith(DELIMITER) and len(name) > 1:
         # RFC 3501 6.3.3: a trailing delimiter declares the intent to create
         # names under it; "the name created is without the trailing
         # hierarchy delimiter" (RFC 9051 6.3.4).
         name = name[:-1]
-    if name == "INBOX":
+    if name == INBOX:
         # RFC 3501 6.3.3: "It is an error to attempt to create INBOX".
         raise ImapNo("INBOX always exists", "ALREADYEXISTS")
     _check_new_name(name)
+    existing = _hierarchy(account)
+    if existing.get(name):
+        raise MailboxExists()
     if not command.special_use:
-        account.create_mailbox(name)  # creates the superior names (RFC 3501 6.3.3)
-        return
-    # RFC 6154 3: special-use attributes are flags, so case-insensitive; an
-    # unknown one is passed on for the account to refuse with [USEATTR].
-    uses = tuple(_SPECIAL_USE_BY_LOWER.get(use.lower(), use) for use in command.special_use)
-    if not isinstance(account, SpecialUseCreateAccount):
+        account.create_mailbox(name)
+    else:
+        # RFC 6154 3: special-use attributes are flags, so case-insensitive.
+        uses = tuple(_SPECIAL_USE_BY_LOWER.get(use.lower(), use) for use in command.special_use)
+        unknown = sorted(set(uses) - SPECIAL_USE_ATTRIBUTES)
         # RFC 6154 3: "it MUST NOT create the mailbox" and SHOULD say USEATTR.
-        raise ImapNo("Special-use attributes cannot be assigned here", "USEATTR")
-    account.create_special_use_mailbox(name, uses)
+        if unknown:
+            raise ImapNo(f"Unsupported special-use attribute {unknown[0]}", "USEATTR")
+        if not isinstance(account, SpecialUseCreateAccount):
+            raise ImapNo("Special-use attributes cannot be assigned here", "USEATTR")
+        account.create_special_use_mailbox(name, uses)
+    _create_superiors(account, name, existing)
 
 
-def delete(session: ServerConnection, command: Delete) -> None:
+def delete(session: Session, command: Delete) -> None:
     """RFC 3501 6.3.4 (RFC 9051 6.3.5).
 
     INBOX cannot be deleted; a mailbox with inferiors loses its messages and
-    stays as a ``\\Noselect`` level (the account does that); a ``\\Noselect``
-    name with inferiors cannot be deleted (``NO [HASCHILDREN]``, RFC 5530).
+    stays as a ``\\Noselect`` level; a ``\\Noselect`` name with inferiors
+    cannot be deleted (``NO [HASCHILDREN]``, RFC 5530).
     Neither RFC forbids deleting the selected mailbox: it is deleted and the
     session closes it, saying so with ``* OK [CLOSED]`` (RFC 7162 3.2.11,
     RFC 9051 7.1: the responses after it no longer concern that mailbox);
@@ -169,11 +186,18 @@ def delete(session: ServerConnection, command: Delete) -> None:
     without CLOSE/UNSELECT, so its state stays "selected".)
     """
     account = session.require_account()
-    name = _name(command.mailbox)
-    if name == "INBOX":
+    name = command.mailbox
+    if name == INBOX:
         raise ImapNo("INBOX cannot be deleted", "CANNOT")
+    existing = _hierarchy(account)
+    if name not in existing:
+        raise NoSuchMailbox()
+    has_inferiors = any(is_inferior(other, name) for other in existing)
+    if has_inferiors and not existing[name]:
+        # RFC 3501 6.3.4: an error for a \Noselect name with inferiors.
+        raise ImapNo("Mailbox has inferior hierarchical names", "HASCHILDREN")
     selected = _is_selected(session, name)
-    account.delete_mailbox(name)
+    account.delete_mailbox(name, noselect=has_inferiors)
     if selected:
         session.mailbox = None
         session.untagged_ok(
@@ -181,40 +205,65 @@ def delete(session: ServerConnection, command: Delete) -> None:
         )
 
 
-def rename(session: ServerConnection, command: Rename) -> None:
+def rename(session: Session, command: Rename) -> None:
     """RFC 3501 6.3.5 (RFC 9051 6.3.6).
 
     The subtree moves with the name; renaming into one's own subtree is
     refused up front (the seed looped forever on it); RENAME INBOX moves the
-    messages of INBOX into a new mailbox and leaves INBOX empty (the account
-    does that); a target that exists is ``NO [ALREADYEXISTS]``.
+    messages of INBOX into a new mailbox and leaves INBOX (and its
+    inferiors) in place; a target that exists is ``NO [ALREADYEXISTS]``.
     """
     account = session.require_account()
-    old = _name(command.mailbox)
-    new = _name(command.new_mailbox)
+    old, new = command.mailbox, command.new_mailbox
     _check_new_name(new)
-    if new == "INBOX":
+    if new == INBOX:
         raise ImapNo("INBOX always exists", "ALREADYEXISTS")
-    if old != "INBOX" and (new == old or is_inferior(new, old)):
-        if new == old:
-            raise ImapNo("Mailbox already exists", "ALREADYEXISTS")
+    if old != INBOX and new == old:
+        raise MailboxExists()
+    if old != INBOX and is_inferior(new, old):
         raise ImapNo("Cannot rename a mailbox into its own hierarchy", "CANNOT")
-    account.rename_mailbox(old, new)
+    existing = _hierarchy(account)
+    if old not in existing:
+        raise NoSuchMailbox()
+    if new in existing:
+        raise MailboxExists()
+    if old == INBOX:
+        _rename_inbox(account, new)
+    else:
+        renames = rename_map(existing, old, new)
+        if any(target in existing for target in renames.values()):
+            raise MailboxExists("A mailbox of the new hierarchy already exists")
+        account.rename_mailboxes(renames)
+    # The old names are gone now, but none of them is a superior of ``new``.
+    _create_superiors(account, new, existing)
 
 
-def subscribe(session: ServerConnection, command: Subscribe) -> None:
-    """RFC 3501 6.3.6: the server MAY check existence; the account decides."""
+def _rename_inbox(account: Account, new: str) -> None:
+    """RFC 3501 6.3.5: "renaming INBOX is permitted ... all messages in INBOX
+    are moved to a new mailbox with the given name, leaving INBOX empty";
+    its inferiors stay where they are."""
+    inbox_info = next(i for i in account.list_mailboxes() if i.name == INBOX)
+    if inbox_info.special_use and isinstance(account, SpecialUseCreateAccount):
+        account.create_special_use_mailbox(new, inbox_info.special_use)
+    else:
+        account.create_mailbox(new)
+    inbox = account.select(INBOX)
+    inbox.move([m.uid for m in inbox.messages()], new)
+
+
+def subscribe(session: Session, command: Subscribe) -> None:
+    """RFC 3501 6.3.6: the server MAY check existence; we do not, so a
+    subscription may name a mailbox that does not exist (yet)."""
     account = session.require_account()
-    name = _name(command.mailbox)
-    problem = mailbox_name_error(name)
+    problem = name_error(command.mailbox)
     if problem is not None:
         raise ImapNo(problem, "CANNOT")
-    account.subscribe(name)
+    account.subscribe(command.mailbox)
 
 
-def unsubscribe(session: ServerConnection, command: Unsubscribe) -> None:
+def unsubscribe(session: Session, command: Unsubscribe) -> None:
     """RFC 3501 6.3.7."""
-    session.require_account().unsubscribe(_name(command.mailbox))
+    session.require_account().unsubscribe(command.mailbox)
 
 
 # ---------------------------------------------------------------------------
@@ -227,7 +276,7 @@ def _check_status_items(items: Collection[str]) -> None:
             raise ImapBad(f"Unsupported STATUS item {item}", "CLIENTBUG")
 
 
-def list_command(session: ServerConnection, command: List) -> None:
+def list_command(session: Session, command: List) -> None:
     """LIST: RFC 3501 6.3.8, RFC 5258 (LIST-EXTENDED), RFC 5819 (LIST-STATUS).
 
     Selection options: SUBSCRIBED, SPECIAL-USE (RFC 6154 2), RECURSIVEMATCH
@@ -250,9 +299,10 @@ def list_command(session: ServerConnection, command: List) -> None:
     status_items = command.return_status
     if status_items is not None:
         _check_status_items(status_items)
-    if isinstance(command.reference, InvalidMailboxName):
+    invalid = {name.text for name in command.invalid_names}
+    if command.reference in invalid:
         return  # RFC 3501 5.1.3: not modified UTF-7, so it names nothing
-    patterns = tuple(p for p in command.patterns if not isinstance(p, InvalidMailboxName))
+    patterns = tuple(p for p in command.patterns if p not in invalid)
     if command.extended:
         # RFC 5258 3: an extended LIST never treats "" as the request for
         # the delimiter; empty patterns are ignored for matching.
@@ -306,12 +356,10 @@ def list_command(session: ServerConnection, command: List) -> None:
             session.send(status)
 
 
-def lsub(session: ServerConnection, command: Lsub) -> None:
+def lsub(session: Session, command: Lsub) -> None:
     """RFC 3501 6.3.9: subscribed names, ``\\Noselect`` for unsubscribed levels."""
     account = session.require_account()
-    if isinstance(command.reference, InvalidMailboxName) or isinstance(
-        command.pattern, InvalidMailboxName
-    ):
+    if command.invalid_names:
         return  # RFC 3501 5.1.3: not modified UTF-7, so it matches nothing
     for entry in lsub_entries(
         account.subscriptions(), account.list_mailboxes(), command.reference, command.pattern
@@ -319,7 +367,7 @@ def lsub(session: ServerConnection, command: Lsub) -> None:
         session.send(LsubData(attributes=entry.attributes, delimiter=DELIMITER, mailbox=entry.name))
 
 
-def namespace(session: ServerConnection, command: Namespace) -> None:
+def namespace(session: Session, command: Namespace) -> None:
     """RFC 2342 5: one personal namespace, prefix "" and delimiter "/"."""
     session.require_account()
     session.send(
@@ -333,7 +381,7 @@ def namespace(session: ServerConnection, command: Namespace) -> None:
 # STATUS
 
 
-def _append_limit(session: ServerConnection, account: Account) -> int:
+def _append_limit(session: Session, account: Account) -> int:
     """The largest message APPEND takes: the engine's literal limit, or the
     account's own (RFC 7889) when smaller."""
     limit = session.conn.config.limits.max_append_literal
@@ -345,7 +393,7 @@ def _append_limit(session: ServerConnection, account: Account) -> int:
 
 
 def _status_data(
-    session: ServerConnection, account: Account, name: str, items: Collection[str]
+    session: Session, account: Account, name: str, items: Collection[str]
 ) -> StatusData:
     status: MailboxStatus = account.status(name)
     wanted = frozenset(items)
@@ -382,21 +430,21 @@ def _deleted_storage(account: Account, name: str) -> int:
     return sum(m.size for m in mailbox.messages() if "\\Deleted" in m.flags)
 
 
-def status(session: ServerConnection, command: Status) -> None:
+def status(session: Session, command: Status) -> None:
     """RFC 3501 6.3.10.  The selected mailbox is allowed too (RFC 9051
     6.3.11 only advises clients against it)."""
     account = session.require_account()
     _check_status_items(command.items)
     if "HIGHESTMODSEQ" in command.items:
         enable_condstore(session)  # RFC 7162 3.1: a CONDSTORE enabling command
-    session.send(_status_data(session, account, _name(command.mailbox), command.items))
+    session.send(_status_data(session, account, command.mailbox, command.items))
 
 
 # ---------------------------------------------------------------------------
 # APPEND
 
 
-def append(session: ServerConnection, command: Append) -> Completion:
+def append(session: Session, command: Append) -> Completion:
     """RFC 3501 6.3.11, MULTIAPPEND (RFC 3502), literal8 (RFC 3516 4.4).
 
     Every message is checked (flags, size, NUL bytes) before any is stored;
@@ -404,14 +452,14 @@ def append(session: ServerConnection, command: Append) -> Completion:
     ``date-time``), so the event carries an aware datetime or None (then the
     internal date is the server clock, ``session.now()``).  With several
     messages it is all or nothing (RFC 3502 3): if one fails, those stored
-    before it are removed again.  A missing mailbox is ``NO [TRYCREATE]``
-    (from the account).  The OK carries APPENDUID (RFC 4315 3).  An APPEND to
+    before it are removed again.  A missing mailbox is ``NO [TRYCREATE]``.
+    The OK carries APPENDUID (RFC 4315 3).  An APPEND to
     the selected mailbox is announced by the sync before the OK (EXISTS), to
     other sessions at their next command; a mailbox open read-only
     elsewhere (EXAMINE) is no reason to refuse (the seed refused).
     """
     account = session.require_account()
-    name = _name(command.mailbox)
+    name = command.mailbox
     limit = _append_limit(session, account)
     prepared: list[tuple[bytes, frozenset[str], datetime]] = []
     for message in command.messages:
@@ -439,6 +487,10 @@ def append(session: ServerConnection, command: Append) -> Completion:
     try:
         for data, flags, internal_date in prepared:
             results.append(account.append(name, data, flags=flags, internal_date=internal_date))
+    except NoSuchMailbox:
+        _undo_append(session, account, name, results)
+        # RFC 3501 6.3.11: the client may CREATE it and try again.
+        raise ImapNo("Mailbox does not exist", "TRYCREATE") from None
     except Exception:
         _undo_append(session, account, name, results)
         raise
@@ -451,7 +503,7 @@ def append(session: ServerConnection, command: Append) -> Completion:
 
 
 def _undo_append(
-    session: ServerConnection, account: Account, name: str, results: list[AppendResult]
+    session: Session, account: Account, name: str, results: list[AppendResult]
 ) -> None:
     """Remove what a failed MULTIAPPEND stored (RFC 3502 3: all or nothing)."""
     if not results:
@@ -470,7 +522,7 @@ def _undo_append(
 # QUOTA (RFC 9208)
 
 
-def _quota_account(session: ServerConnection) -> QuotaAccount:
+def _quota_account(session: Session) -> QuotaAccount:
     account = session.require_account()
     if not isinstance(account, QuotaAccount):
         raise ImapNo("Quotas are not supported", "CANNOT")
@@ -489,7 +541,7 @@ def _quota_data(account: QuotaAccount, root: str) -> QuotaData | None:
     )
 
 
-def getquota(session: ServerConnection, command: GetQuota) -> None:
+def getquota(session: Session, command: GetQuota) -> None:
     """RFC 9208 4.1.1: the resources of one quota root."""
     data = _quota_data(_quota_account(session), command.root)
     if data is None:
@@ -497,10 +549,10 @@ def getquota(session: ServerConnection, command: GetQuota) -> None:
     session.send(data)
 
 
-def getquotaroot(session: ServerConnection, command: GetQuotaRoot) -> None:
+def getquotaroot(session: Session, command: GetQuotaRoot) -> None:
     """RFC 9208 4.1.2: QUOTAROOT, then a QUOTA for each root with limits."""
     account = _quota_account(session)
-    name = _name(command.mailbox)
+    name = command.mailbox
     roots = account.quota_roots(name)
     session.send(QuotaRootData(mailbox=name, roots=tuple(roots)))
     for root in roots:
@@ -509,24 +561,39 @@ def getquotaroot(session: ServerConnection, command: GetQuotaRoot) -> None:
             session.send(data)
 
 
-def setquota(session: ServerConnection, command: SetQuota) -> None:
+def setquota(session: Session, command: SetQuota) -> None:
     """RFC 9208 4.1.3: needs QUOTASET, which the Backend protocol has no call for."""
     _quota_account(session)
     raise ImapNo("Quota limits are set by the administrator", "NOPERM")
 
 
-HANDLERS: dict[type, Handler] = {
-    Create: create,
-    Delete: delete,
-    Rename: rename,
-    Subscribe: subscribe,
-    Unsubscribe: unsubscribe,
-    List: list_command,
-    Lsub: lsub,
-    Namespace: namespace,
-    Status: status,
-    Append: append,
-    GetQuota: getquota,
-    GetQuotaRoot: getquotaroot,
-    SetQuota: setquota,
-}
+#: Capabilities that follow from an optional protocol of the account.
+ACCOUNT_CAPABILITIES: tuple[tuple[str, type], ...] = (
+    ("CREATE-SPECIAL-USE", SpecialUseCreateAccount),  # RFC 6154 3
+    ("QUOTA", QuotaAccount),  # RFC 9208
+    ("QUOTA=RES-STORAGE", QuotaAccount),
+    ("QUOTA=RES-MESSAGE", QuotaAccount),
+)
+
+COMMANDS: tuple[ServerCommand[Any], ...] = (
+    serve("CREATE", create),
+    serve("DELETE", delete),
+    serve("RENAME", rename),
+    serve("SUBSCRIBE", subscribe),
+    serve("UNSUBSCRIBE", unsubscribe),
+    serve("NAMESPACE", namespace, "NAMESPACE"),  # RFC 2342
+    serve(
+        "LIST",
+        list_command,
+        "CHILDREN",  # RFC 3348
+        "SPECIAL-USE",  # RFC 6154
+        "LIST-EXTENDED",  # RFC 5258
+        "LIST-STATUS",  # RFC 5819
+    ),
+    serve("LSUB", lsub),
+    serve("STATUS", status, "STATUS=SIZE"),  # RFC 8438
+    serve("APPEND", append, "MULTIAPPEND"),  # RFC 3502
+    serve("GETQUOTA", getquota),
+    serve("GETQUOTAROOT", getquotaroot),
+    serve("SETQUOTA", setquota),
+)

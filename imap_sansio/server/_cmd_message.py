@@ -16,9 +16,11 @@ carries ``[EXPUNGEISSUED]`` (RFC 5530 3), as Dovecot does.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import pairwise
+from typing import Any
 
 from .._commands import (
     Copy,
@@ -64,13 +66,14 @@ from ._backend import (
     ImapNo,
     Mailbox,
     MessageInfo,
+    NoSuchMailbox,
     StoreAction,
     normalize_flags,
 )
-from ._cmd_session import announce_keywords, highest_modseq_completion, vanished_since
-from ._server import Completion, Handler, ServerConnection, enable_condstore
+from ._condstore import enable_condstore, highest_modseq_completion, vanished_since
+from ._session import Completion, ServerCommand, Session, announce_keywords, serve
 
-__all__ = ["ENABLEABLE", "HANDLERS"]
+__all__ = ["COMMANDS", "ENABLEABLE"]
 
 #: What ENABLE can turn on because of these handlers (CONDSTORE and QRESYNC
 #: are claimed by _cmd_session, whose SELECT takes their parameters).
@@ -108,7 +111,7 @@ _STORE_ACTIONS = {
 }
 
 
-def _condstore(session: ServerConnection) -> bool:
+def _condstore(session: Session) -> bool:
     """RFC 7162 3.1: a CONDSTORE-aware client gets MODSEQ in every FETCH response."""
     enabled = session.conn.enabled
     return "CONDSTORE" in enabled or "QRESYNC" in enabled
@@ -123,7 +126,7 @@ def _flags_for_client(recent: AbstractSet[int], uid: int, flags: Iterable[str]) 
     return FlagsItem(flags=tuple(out))
 
 
-def _recent(session: ServerConnection, view: SelectedMailboxView) -> AbstractSet[int]:
+def _recent(session: Session, view: SelectedMailboxView) -> AbstractSet[int]:
     """The messages to show as \\Recent: none after ENABLE IMAP4rev2, which
     deprecates the flag (RFC 9051 2.3.2, Appendix E item 12)."""
     return frozenset() if "IMAP4REV2" in session.conn.enabled else view.recent
@@ -160,7 +163,7 @@ def _needs_bytes(item: FetchItem) -> bool:
 _SUPPORTED = (FetchAttribute, FetchBody, FetchBinary, FetchBinarySize, FetchPreview)
 
 
-def _check_items(session: ServerConnection, command: Fetch) -> tuple[FetchItem, ...]:
+def _check_items(session: Session, command: Fetch) -> tuple[FetchItem, ...]:
     """The items in the order asked, duplicates dropped; BAD for what is not offered."""
     seen: dict[FetchItem, None] = {}
     for item in command.items:
@@ -231,7 +234,7 @@ class _FetchMessage:
 
     def __init__(
         self,
-        session: ServerConnection,
+        session: Session,
         mailbox: Mailbox,
         uid: int,
         info: MessageInfo | None,
@@ -339,7 +342,7 @@ def _binary(message: Message, part: tuple[int, ...]) -> bytes:
     return decoded if decoded is not None else b""
 
 
-def fetch(session: ServerConnection, command: Fetch) -> Completion | None:
+def fetch(session: Session, command: Fetch) -> Completion | None:
     """FETCH / UID FETCH (RFC 3501 6.4.5, 6.4.8; RFC 9051 6.4.5)."""
     mailbox, view = session.require_mailbox()
     items = _check_items(session, command)
@@ -447,7 +450,7 @@ def _changed_since(
 
 
 def _send_vanished(
-    session: ServerConnection,
+    session: Session,
     mailbox: Mailbox,
     view: SelectedMailboxView,
     messages: UidSet,
@@ -484,15 +487,7 @@ def _send_vanished(
 # STORE
 
 
-def _apply(action: StoreAction, old: frozenset[str], flags: frozenset[str]) -> frozenset[str]:
-    if action is StoreAction.SET:
-        return flags
-    if action is StoreAction.ADD:
-        return old | flags
-    return old - flags
-
-
-def store(session: ServerConnection, command: Store) -> Completion | None:
+def store(session: Session, command: Store) -> Completion | None:
     """STORE / UID STORE (RFC 3501 6.4.6) with UNCHANGEDSINCE (RFC 7162 3.1.3)."""
     mailbox, view = session.require_mailbox()
     if command.attribute != "FLAGS":
@@ -544,7 +539,7 @@ def store(session: ServerConnection, command: Store) -> Completion | None:
                 if with_uid:
                     out.append(UidItem(uid=uid))
                 out.append(ModSeqItem(modseq=info.modseq))
-            expected = _apply(action, view.flags_of(uid), flags)
+            expected = action.apply(view.flags_of(uid), flags)
             # .SILENT: the client knows the result only if nobody else
             # changed the message meanwhile; otherwise let the sync tell it.
             announce = expected != info.flags
@@ -612,18 +607,32 @@ def _copy_uids(view: SelectedMailboxView, messages: UidSet | SequenceSet) -> Seq
     return uids
 
 
-def copy(session: ServerConnection, command: Copy) -> Completion:
+@contextlib.contextmanager
+def _trycreate(session: Session, destination: str) -> Iterator[None]:
+    """RFC 3501 6.4.7: a destination that does not exist is ``NO [TRYCREATE]``
+    (the selected mailbox being gone stays ``NO [NONEXISTENT]``)."""
+    try:
+        yield
+    except NoSuchMailbox:
+        infos = session.require_account().list_mailboxes()
+        if any(info.name == destination and info.selectable for info in infos):
+            raise
+        raise ImapNo("Mailbox does not exist", "TRYCREATE") from None
+
+
+def copy(session: Session, command: Copy) -> Completion:
     """COPY / UID COPY (RFC 3501 6.4.7, RFC 4315 3 COPYUID).
 
-    A missing destination is ``NO [TRYCREATE]`` (raised by the backend).
+    A missing destination is ``NO [TRYCREATE]``.
     """
     mailbox, view = session.require_mailbox()
     uids = _copy_uids(view, command.messages)
-    result = mailbox.copy(uids, command.mailbox)
+    with _trycreate(session, command.mailbox):
+        result = mailbox.copy(uids, command.mailbox)
     return Completion(text="COPY completed", code=_copyuid(result))
 
 
-def move(session: ServerConnection, command: Move) -> Completion:
+def move(session: Session, command: Move) -> Completion:
     """MOVE / UID MOVE (RFC 6851 3.3).
 
     COPYUID goes in an untagged OK before the EXPUNGE responses (RFC 6851
@@ -636,7 +645,8 @@ def move(session: ServerConnection, command: Move) -> Completion:
         # RFC 6851 3.3: MOVE expunges from the source, which EXAMINE forbids.
         raise ImapNo("Mailbox is read-only", "READ-ONLY")
     uids = _copy_uids(view, command.messages)
-    result = mailbox.move(uids, command.mailbox)
+    with _trycreate(session, command.mailbox):
+        result = mailbox.move(uids, command.mailbox)
     code = _copyuid(result)
     if code is not None:
         session.untagged_ok("Moved", code)
@@ -646,9 +656,9 @@ def move(session: ServerConnection, command: Move) -> Completion:
     )
 
 
-HANDLERS: dict[type, Handler] = {
-    Fetch: fetch,
-    Store: store,
-    Copy: copy,
-    Move: move,
-}
+COMMANDS: tuple[ServerCommand[Any], ...] = (
+    serve("FETCH", fetch, "BINARY", "PREVIEW"),  # RFC 3516, RFC 8970
+    serve("STORE", store),
+    serve("COPY", copy),
+    serve("MOVE", move, "MOVE"),  # RFC 6851
+)

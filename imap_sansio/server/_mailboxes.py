@@ -1,4 +1,4 @@
-"""Pure helpers for mailbox names: validity, INBOX, LIST/LSUB patterns.
+"""LIST and LSUB: pattern matching and the attributes of each name.
 
 The hierarchy delimiter is ``"/"``.  Names are ``str`` (decoded from modified
 UTF-7 by the grammar).  Nothing here knows about a store: LIST and LSUB take
@@ -19,68 +19,18 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from imap_sansio.server._backend import MailboxInfo
+from imap_sansio.server.names import DELIMITER, superiors
 
 __all__ = [
-    "DELIMITER",
     "ListEntry",
     "ListPattern",
-    "ancestors",
     "canonical_pattern",
-    "is_inferior",
     "list_entries",
     "lsub_entries",
-    "mailbox_name_error",
-    "normalize_mailbox_name",
 ]
-
-DELIMITER = "/"
 
 _STAR = -1
 _PERCENT = -2
-
-
-def normalize_mailbox_name(name: str) -> str:
-    """Spell the INBOX root in upper case (RFC 3501 5.1: INBOX is case-insensitive).
-
-    ``"inbox"`` -> ``"INBOX"``, ``"Inbox/Sub"`` -> ``"INBOX/Sub"``; every other
-    name is case-sensitive and returned unchanged.
-    """
-    head, sep, rest = name.partition(DELIMITER)
-    if head != "INBOX" and head.upper() == "INBOX":
-        return "INBOX" + sep + rest
-    return name
-
-
-def mailbox_name_error(name: str, *, for_create: bool = False) -> str | None:
-    """Why ``name`` is not a valid mailbox name, or None if it is.
-
-    Refused: the empty name, a delimiter at the start or end or doubled
-    (an empty level of hierarchy), control characters (NUL, CR, LF, ...),
-    and for CREATE/RENAME targets the LIST wildcards ``%`` and ``*``
-    (RFC 3501 5.1: they would make the mailbox impossible to LIST alone).
-    CREATE's trailing delimiter (RFC 3501 6.3.3) is stripped by the caller
-    before checking.
-    """
-    if not name:
-        return "Empty mailbox name"
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
-        return "Mailbox name contains control characters"
-    if name.startswith(DELIMITER) or name.endswith(DELIMITER) or DELIMITER * 2 in name:
-        return "Mailbox name has an empty level of hierarchy"
-    if for_create and ("%" in name or "*" in name):
-        return "Mailbox name contains a wildcard"
-    return None
-
-
-def ancestors(name: str) -> list[str]:
-    """The superior names of ``name``, outermost first: ``a/b/c`` -> ``[a, a/b]``."""
-    parts = name.split(DELIMITER)
-    return [DELIMITER.join(parts[:i]) for i in range(1, len(parts))]
-
-
-def is_inferior(name: str, of: str) -> bool:
-    """True when ``name`` lies strictly below ``of`` in the hierarchy."""
-    return name.startswith(of + DELIMITER)
 
 
 def canonical_pattern(reference: str, pattern: str) -> str:
@@ -227,7 +177,7 @@ def list_entries(
     subscribed = frozenset(subscriptions)
     has_children: set[str] = set()
     for name in infos:
-        has_children.update(ancestors(name))
+        has_children.update(superiors(name))
 
     # The names that meet the selection criteria (RFC 5258 3.3).
     selected = set(subscribed) if select_subscribed else set(infos)
@@ -243,7 +193,7 @@ def list_entries(
         for name in selected:
             if matches(name):
                 continue
-            for parent in ancestors(name):
+            for parent in superiors(name):
                 if matches(parent):
                     child_info[parent] = criteria
     elif not select_subscribed:
@@ -253,7 +203,7 @@ def list_entries(
         for name in selected:
             if matches(name):
                 continue
-            for parent in ancestors(name):
+            for parent in superiors(name):
                 if parent not in selected and matches(parent):
                     child_info[parent] = ()
 
@@ -303,7 +253,7 @@ def lsub_entries(
             continue
         levels.update(
             parent
-            for parent in ancestors(name)
+            for parent in superiors(name)
             if parent not in subscribed and compiled.match(parent)
         )
     entries = []

@@ -33,7 +33,6 @@ from datetime import datetime
 
 from imap_sansio._secret import Secret
 from imap_sansio.server._backend import (
-    SPECIAL_USE_ATTRIBUTES,
     AppendResult,
     AuthenticationFailed,
     ChangeListener,
@@ -41,20 +40,14 @@ from imap_sansio.server._backend import (
     Changes,
     CopyResult,
     ImapNo,
+    MailboxExists,
     MailboxInfo,
     MailboxStatus,
     MessageInfo,
+    NoSuchMailbox,
     QuotaResource,
     StoreAction,
     StoreResult,
-    normalize_flags,
-)
-from imap_sansio.server._mailboxes import (
-    DELIMITER,
-    ancestors,
-    is_inferior,
-    mailbox_name_error,
-    normalize_mailbox_name,
 )
 
 __all__ = ["MemoryAccount", "MemoryBackend", "MemoryMailbox"]
@@ -246,11 +239,6 @@ class _User:
         self.uidvalidity_history: dict[str, int] = {}
 
 
-def _check_date(internal_date: datetime) -> None:
-    if internal_date.tzinfo is None or internal_date.utcoffset() is None:
-        raise ValueError("internal dates must be timezone-aware datetimes")
-
-
 class MemoryBackend:
     """The in-memory Backend: ``MemoryBackend(users={"alice": "secret"})``.
 
@@ -288,13 +276,6 @@ class MemoryBackend:
 
     def __repr__(self) -> str:
         return f"MemoryBackend(users={sorted(self._users)!r})"
-
-    @classmethod
-    def demo(cls) -> MemoryBackend:
-        """A backend with user ``demo``/``demo`` and a realistic mailbox set."""
-        from imap_sansio.server._demo import demo_backend  # noqa: PLC0415 (cycle)
-
-        return demo_backend()
 
     # -- administration --------------------------------------------------
 
@@ -382,21 +363,11 @@ class MemoryAccount:
     def _changed(self, mailbox: str | None) -> None:
         self._backend._notify(ChangeNotice(username=self._username, mailbox=mailbox))
 
-    def _existing(self, name: str, *, code: str = "NONEXISTENT") -> tuple[str, _Store]:
-        name = normalize_mailbox_name(name)
+    def _existing(self, name: str) -> _Store:
         store = self._user.mailboxes.get(name)
         if store is None or not store.selectable:
-            raise ImapNo("Mailbox does not exist", code)
-        return name, store
-
-    def _has_inferiors(self, name: str) -> bool:
-        return any(is_inferior(other, name) for other in self._user.mailboxes)
-
-    def _create_parents(self, name: str) -> None:
-        # RFC 3501 6.3.3/6.3.5: create any superior names that are needed.
-        for parent in ancestors(name):
-            if parent not in self._user.mailboxes:
-                self._user.mailboxes[parent] = self._backend._new_store(self._user, parent)
+            raise NoSuchMailbox()
+        return store
 
     def _check_quota(self, extra_size: int, extra_count: int) -> None:
         backend = self._backend
@@ -423,123 +394,59 @@ class MemoryAccount:
         ]
 
     def create_mailbox(self, name: str) -> None:
-        self._create(name, frozenset())
+        self.create_special_use_mailbox(name, ())
 
     def create_special_use_mailbox(self, name: str, special_use: Collection[str]) -> None:
-        uses = frozenset(special_use)
-        unknown = uses - SPECIAL_USE_ATTRIBUTES
-        if unknown:
-            # RFC 6154 3: USEATTR for an attribute the server does not support.
-            raise ImapNo(f"Unsupported special-use attribute {min(unknown)}", "USEATTR")
-        self._create(name, uses)
-
-    def _create(self, name: str, special_use: frozenset[str]) -> None:
-        name = normalize_mailbox_name(name)
-        if name.endswith(DELIMITER) and len(name) > 1:
-            # RFC 3501 6.3.3: a trailing delimiter declares the intent to
-            # create names under it; the name itself is created without it.
-            name = name[:-1]
-        problem = mailbox_name_error(name, for_create=True)
-        if problem is not None:
-            raise ImapNo(problem, "CANNOT")
         existing = self._user.mailboxes.get(name)
         if existing is not None and existing.selectable:
-            raise ImapNo("Mailbox already exists", "ALREADYEXISTS")
-        self._create_parents(name)
+            raise MailboxExists()
         # A \Noselect level becomes a real mailbox (with a fresh UIDVALIDITY).
         self._user.mailboxes[name] = self._backend._new_store(
-            self._user, name, special_use=special_use
+            self._user, name, special_use=frozenset(special_use)
         )
         self._changed(None)
 
-    def delete_mailbox(self, name: str) -> None:
-        name = normalize_mailbox_name(name)
-        if name == "INBOX":
-            raise ImapNo("INBOX cannot be deleted", "CANNOT")
+    def delete_mailbox(self, name: str, *, noselect: bool = False) -> None:
         store = self._user.mailboxes.get(name)
         if store is None:
-            raise ImapNo("Mailbox does not exist", "NONEXISTENT")
-        if self._has_inferiors(name):
-            if not store.selectable:
-                # RFC 3501 6.3.4: an error for a \Noselect name with inferiors.
-                raise ImapNo("Mailbox has inferior hierarchical names", "HASCHILDREN")
-            # RFC 3501 6.3.4: the messages go, the name stays as \Noselect.
-            store.gone = True
+            raise NoSuchMailbox()
+        store.gone = True
+        if noselect:
             self._user.mailboxes[name] = _Store(0, selectable=False)
         else:
-            store.gone = True
             del self._user.mailboxes[name]
         self._changed(None)
         self._changed(name)
 
-    def rename_mailbox(self, old: str, new: str) -> None:
-        old = normalize_mailbox_name(old)
-        new = normalize_mailbox_name(new)
+    def rename_mailboxes(self, renames: Mapping[str, str]) -> None:
         mailboxes = self._user.mailboxes
-        if old not in mailboxes:
-            raise ImapNo("Mailbox does not exist", "NONEXISTENT")
-        problem = mailbox_name_error(new, for_create=True)
-        if problem is not None:
-            raise ImapNo(problem, "CANNOT")
-        if new in mailboxes:
-            raise ImapNo("Mailbox already exists", "ALREADYEXISTS")
-        if old == "INBOX":
-            self._rename_inbox(new)
-            return
-        if is_inferior(new, old):
-            raise ImapNo("Cannot rename a mailbox into its own hierarchy", "CANNOT")
-        moving = [name for name in mailboxes if name == old or is_inferior(name, old)]
-        targets = {name: new + name[len(old) :] for name in moving}
-        if any(target in mailboxes for target in targets.values()):
-            raise ImapNo("A mailbox of the new hierarchy already exists", "ALREADYEXISTS")
+        if any(old not in mailboxes for old in renames):
+            raise NoSuchMailbox()
+        if any(new in mailboxes and new not in renames for new in renames.values()):
+            raise MailboxExists()
         history = self._user.uidvalidity_history
-        for name in moving:
-            store = mailboxes.pop(name)
-            target = targets[name]
+        stores = {old: mailboxes.pop(old) for old in renames}
+        for old, store in stores.items():
+            target = renames[old]
             if store.selectable and history.get(target, 0) >= store.uidvalidity:
                 # RFC 3501 2.3.1.1: a name's UIDVALIDITY only ever grows.
                 store.uidvalidity = self._backend._new_uidvalidity()
             if store.selectable:
                 history[target] = store.uidvalidity
             mailboxes[target] = store
-        self._create_parents(new)
         self._changed(None)
-        for name in moving:
-            self._changed(name)
-            self._changed(targets[name])
-
-    def _rename_inbox(self, new: str) -> None:
-        # RFC 3501 6.3.5: renaming INBOX moves all its messages to a new
-        # mailbox with the given name, leaving INBOX empty; its inferiors
-        # are unaffected.
-        inbox = self._user.mailboxes["INBOX"]
-        self._create_parents(new)
-        target = self._backend._new_store(self._user, new, special_use=inbox.special_use)
-        self._user.mailboxes[new] = target
-        uids = list(inbox.uids)
-        if uids:
-            modseq = target.bump()
-            for uid in uids:
-                info = inbox.messages[uid]
-                target.add(inbox.data[uid], info.flags, info.internal_date, modseq)
-            inbox.remove(uids, inbox.bump())
-        self._changed(None)
-        self._changed("INBOX")
+        for old, new in renames.items():
+            self._changed(old)
+            self._changed(new)
 
     # -- subscriptions ---------------------------------------------------------
 
     def subscribe(self, name: str) -> None:
-        name = normalize_mailbox_name(name)
-        problem = mailbox_name_error(name)
-        if problem is not None:
-            raise ImapNo(problem, "CANNOT")
-        # RFC 3501 6.3.6: the server MAY check existence; we do not, so a
-        # subscription may name a mailbox that does not exist (yet).
         self._user.subscriptions.add(name)
         self._changed(None)
 
     def unsubscribe(self, name: str) -> None:
-        self._user.subscriptions.discard(normalize_mailbox_name(name))
+        self._user.subscriptions.discard(name)
         self._changed(None)
 
     def subscriptions(self) -> frozenset[str]:
@@ -548,7 +455,7 @@ class MemoryAccount:
     # -- messages --------------------------------------------------------
 
     def status(self, name: str) -> MailboxStatus:
-        return self._existing(name)[1].status()
+        return self._existing(name).status()
 
     def append(
         self,
@@ -558,21 +465,14 @@ class MemoryAccount:
         flags: Collection[str] = (),
         internal_date: datetime,
     ) -> AppendResult:
-        stored_flags = normalize_flags(flags)
-        _check_date(internal_date)
-        # RFC 3501 6.3.11: no such mailbox -> NO [TRYCREATE], nothing stored.
-        name, store = self._existing(name, code="TRYCREATE")
-        limit = self._backend.max_message_size
-        if limit is not None and len(data) > limit:
-            raise ImapNo("Message too large", "TOOBIG")
+        store = self._existing(name)
         self._check_quota(len(data), 1)
-        uid = store.add(bytes(data), stored_flags, internal_date, store.bump())
+        uid = store.add(bytes(data), frozenset(flags), internal_date, store.bump())
         self._changed(name)
         return AppendResult(uidvalidity=store.uidvalidity, uid=uid)
 
     def select(self, name: str) -> MemoryMailbox:
-        name, store = self._existing(name)
-        return MemoryMailbox(self, store)
+        return MemoryMailbox(self, self._existing(name))
 
     def logout(self) -> None:
         pass
@@ -620,7 +520,7 @@ class MemoryMailbox:
 
     def _live(self) -> _Store:
         if self._store.gone:
-            raise ImapNo("Mailbox has been deleted", "NONEXISTENT")
+            raise NoSuchMailbox("Mailbox has been deleted")
         return self._store
 
     @property
@@ -629,7 +529,7 @@ class MemoryMailbox:
         for name, other in self._account._user.mailboxes.items():
             if other is store:
                 return name
-        raise ImapNo("Mailbox has been deleted", "NONEXISTENT")  # pragma: no cover
+        raise NoSuchMailbox("Mailbox has been deleted")  # pragma: no cover
 
     @property
     def uidvalidity(self) -> int:
@@ -657,7 +557,7 @@ class MemoryMailbox:
         *,
         unchanged_since: int | None = None,
     ) -> StoreResult:
-        wanted = normalize_flags(flags)
+        wanted = frozenset(flags)
         store = self._live()
         result: list[MessageInfo] = []
         changed: list[int] = []
@@ -670,12 +570,7 @@ class MemoryMailbox:
                 modified.append(uid)
                 result.append(info)
                 continue
-            if action is StoreAction.SET:
-                new = wanted
-            elif action is StoreAction.ADD:
-                new = info.flags | wanted
-            else:
-                new = info.flags - wanted
+            new = action.apply(info.flags, wanted)
             if new != info.flags:
                 if modseq is None:
                     modseq = store.bump()
@@ -694,12 +589,11 @@ class MemoryMailbox:
 
     def _copy(self, uids: Collection[int], destination: str, *, move: bool) -> CopyResult:
         source = self._live()
-        # RFC 3501 6.4.7: no such destination -> NO [TRYCREATE].
-        dest_name, target = self._account._existing(destination, code="TRYCREATE")
+        target = self._account._existing(destination)
         selected = source.select(uids)
         if not selected:
             return CopyResult(uidvalidity=target.uidvalidity, uid_map=())
-        if not (move and target is source):
+        if not move:  # a MOVE adds nothing to the account's usage
             self._account._check_quota(
                 sum(source.messages[u].size for u in selected), len(selected)
             )
@@ -714,7 +608,7 @@ class MemoryMailbox:
             # RFC 6851 3.3: the source messages are expunged.
             source.remove(selected, source.bump())
             self._account._changed(source_name)
-        self._account._changed(dest_name)
+        self._account._changed(destination)
         return CopyResult(uidvalidity=target.uidvalidity, uid_map=tuple(uid_map))
 
     def expunge(self, uids: Collection[int] | None = None) -> tuple[int, ...]:

@@ -1,0 +1,565 @@
+"""The Backend contract: what every store must do, as a pytest class to subclass.
+
+Usage (one fixture, ``backend``, returning a backend where user ``alice``
+with password ``secret`` exists and has only an empty INBOX)::
+
+    from imap_sansio.testing.backend import BackendContract
+
+    class TestMaildir(BackendContract):
+        @pytest.fixture
+        def backend(self, tmp_path):
+            return MaildirBackend(tmp_path, users={"alice": "secret"})
+
+The tests call the store the way the server does: names normalised, flags
+canonical, hierarchy rules already applied (see
+:mod:`imap_sansio.server._backend`).  Optional protocols are tested when the
+account implements them.  A backend that is not thread-safe sets
+``thread_safe = False``; the concurrency tests then serialise its calls, as
+its users must.
+
+This module needs pytest (the ``test`` extra); it is imported by nobody else
+in the package.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import ClassVar, TypeVar
+
+import pytest
+
+from imap_sansio._secret import Secret
+from imap_sansio.server import (
+    Account,
+    AppendLimitAccount,
+    AuthenticationFailed,
+    Backend,
+    ChangeNotice,
+    CondstoreAccount,
+    ImapNo,
+    Mailbox,
+    MailboxExists,
+    NoSuchMailbox,
+    QuotaAccount,
+    QuotaResource,
+    SpecialUseCreateAccount,
+    StoreAction,
+)
+
+__all__ = ["BackendContract"]
+
+DATE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+MSG = b"Subject: hello\r\n\r\nbody\r\n"
+_T = TypeVar("_T")
+
+
+def _message(i: int) -> bytes:
+    return b"Subject: %d\r\n\r\n%d\r\n" % (i, i)
+
+
+def _fill(account: Account, n: int, mailbox: str = "INBOX") -> None:
+    for i in range(n):
+        account.append(mailbox, _message(i), internal_date=DATE)
+
+
+def _names(account: Account) -> dict[str, bool]:
+    return {m.name: m.selectable for m in account.list_mailboxes()}
+
+
+class _HugeUidSet:
+    """Like the core's UID set for "1:4294967295": huge len(), fast ``in``."""
+
+    def __len__(self) -> int:
+        return 2**32 - 1
+
+    def __contains__(self, uid: object) -> bool:
+        return isinstance(uid, int) and uid >= 2
+
+    def __iter__(self) -> Iterator[int]:
+        raise AssertionError("a huge UID set must not be iterated")
+
+
+class BackendContract:
+    """Subclass it and provide the ``backend`` fixture."""
+
+    #: False for a backend whose calls its users must serialise.
+    thread_safe: ClassVar[bool] = True
+
+    @pytest.fixture
+    def backend(self) -> Backend:
+        raise NotImplementedError("a BackendContract subclass provides the backend fixture")
+
+    @pytest.fixture
+    def alice(self, backend: Backend) -> Account:
+        return backend.authenticate("alice", Secret("secret"))
+
+    @pytest.fixture
+    def inbox(self, alice: Account) -> Mailbox:
+        return alice.select("INBOX")
+
+    # -- the not-authenticated state -------------------------------------
+
+    def test_implements_the_protocols(
+        self, backend: Backend, alice: Account, inbox: Mailbox
+    ) -> None:
+        assert isinstance(backend, Backend)
+        assert isinstance(alice, Account)
+        assert isinstance(inbox, Mailbox)
+        assert alice.username == "alice"
+        assert _names(alice) == {"INBOX": True}
+
+    def test_authenticate_says_nothing_about_which_part_was_wrong(self, backend: Backend) -> None:
+        with pytest.raises(AuthenticationFailed) as wrong:
+            backend.authenticate("alice", Secret("Secret"))
+        with pytest.raises(AuthenticationFailed) as unknown:
+            backend.authenticate("bob", Secret("secret"))
+        assert (wrong.value.code, wrong.value.text) == (unknown.value.code, unknown.value.text)
+        assert backend.authenticate("alice", Secret("secret"), authzid="alice").username == "alice"
+        with pytest.raises(ImapNo, check=lambda e: e.code == "AUTHORIZATIONFAILED"):
+            backend.authenticate("alice", Secret("secret"), authzid="root")
+
+    def test_password_is_in_no_repr(self, backend: Backend, alice: Account, inbox: Mailbox) -> None:
+        for thing in (backend, alice, inbox):
+            assert "secret" not in repr(thing)
+
+    # -- APPEND and STATUS -------------------------------------------------
+
+    def test_append_assigns_increasing_uids(self, alice: Account) -> None:
+        first = alice.append("INBOX", MSG, flags=["\\Seen", "work"], internal_date=DATE)
+        second = alice.append("INBOX", MSG, internal_date=DATE)
+        uidvalidity = alice.status("INBOX").uidvalidity
+        assert (first.uidvalidity, first.uid, second.uid) == (uidvalidity, 1, 2)
+        [one, two] = alice.select("INBOX").messages()
+        assert (one.flags, one.internal_date, one.size) == (
+            frozenset({"\\Seen", "work"}),
+            DATE,
+            len(MSG),
+        )
+        assert two.flags == frozenset()
+
+    def test_append_keeps_the_given_time_zone(self, alice: Account) -> None:
+        date = datetime(2025, 3, 1, 12, 0, tzinfo=timezone(timedelta(hours=-7)))
+        alice.append("INBOX", MSG, internal_date=date)
+        [info] = alice.select("INBOX").messages()
+        assert info.internal_date == date
+        assert info.internal_date.utcoffset() == timedelta(hours=-7)
+
+    def test_no_such_mailbox_for_a_name_that_is_not_a_mailbox(self, alice: Account) -> None:
+        alice.create_mailbox("a")
+        alice.create_mailbox("a/b")
+        alice.delete_mailbox("a", noselect=True)
+        for name in ("nope", "a"):  # nothing, and a \Noselect level
+            with pytest.raises(NoSuchMailbox):
+                alice.append(name, MSG, internal_date=DATE)
+            with pytest.raises(NoSuchMailbox):
+                alice.status(name)
+            with pytest.raises(NoSuchMailbox):
+                alice.select(name)
+        assert alice.status("a/b").messages == 0
+
+    def test_status_counts(self, alice: Account, inbox: Mailbox) -> None:
+        alice.append("INBOX", b"12345", flags=["\\Seen"], internal_date=DATE)
+        alice.append("INBOX", b"123", flags=["\\Deleted"], internal_date=DATE)
+        alice.append("INBOX", b"1", internal_date=DATE)
+        status = alice.status("INBOX")
+        counts = (status.messages, status.unseen, status.deleted, status.size, status.uidnext)
+        assert counts == (3, 2, 1, 9, 4)
+        assert inbox.status() == status
+        inbox.store_flags([2, 3], StoreAction.ADD, ["\\Seen"])
+        inbox.expunge()
+        status = alice.status("INBOX")
+        counts = (status.messages, status.unseen, status.deleted, status.size, status.uidnext)
+        assert counts == (2, 0, 0, 6, 4)
+
+    # -- STORE ---------------------------------------------------------------
+
+    def test_store_set_add_remove(self, alice: Account, inbox: Mailbox) -> None:
+        _fill(alice, 3)
+        result = inbox.store_flags([1, 2], StoreAction.ADD, ["\\Seen", "work"])
+        assert result.changed == (1, 2)
+        assert [m.flags for m in result.messages] == [frozenset({"\\Seen", "work"})] * 2
+        result = inbox.store_flags(range(1, 4), StoreAction.REMOVE, ["work"])
+        assert result.changed == (1, 2)
+        assert [m.uid for m in result.messages] == [1, 2, 3]
+        result = inbox.store_flags([3, 99], StoreAction.SET, ["\\Flagged"])
+        assert [(m.uid, m.flags) for m in result.messages] == [(3, frozenset({"\\Flagged"}))]
+        assert inbox.keywords() == ("work",)
+        assert [m.flags for m in inbox.messages()] == [
+            frozenset({"\\Seen"}),
+            frozenset({"\\Seen"}),
+            frozenset({"\\Flagged"}),
+        ]
+
+    def test_store_bumps_modseq_once_and_not_without_change(
+        self, alice: Account, inbox: Mailbox
+    ) -> None:
+        _fill(alice, 3)
+        before = inbox.status().highest_modseq
+        result = inbox.store_flags([1, 2, 3], StoreAction.ADD, ["\\Seen"])
+        assert {m.modseq for m in result.messages} == {before + 1}
+        assert inbox.store_flags([1], StoreAction.ADD, ["\\Seen"]).changed == ()
+        assert inbox.status().highest_modseq == before + 1
+
+    def test_store_unchangedsince(self, alice: Account, inbox: Mailbox) -> None:
+        # RFC 7162 3.1.3: messages changed after UNCHANGEDSINCE are not touched.
+        _fill(alice, 3)
+        checkpoint = inbox.status().highest_modseq
+        inbox.store_flags([2], StoreAction.ADD, ["\\Flagged"])
+        result = inbox.store_flags(
+            [1, 2, 3], StoreAction.ADD, ["\\Seen"], unchanged_since=checkpoint
+        )
+        assert (result.changed, result.modified) == ((1, 3), (2,))
+        assert inbox.messages([2])[0].flags == frozenset({"\\Flagged"})
+
+    # -- COPY, MOVE, EXPUNGE ---------------------------------------------------
+
+    def test_copy_returns_the_uid_mapping(self, alice: Account, inbox: Mailbox) -> None:
+        _fill(alice, 4)
+        alice.create_mailbox("dest")
+        alice.append("dest", MSG, internal_date=DATE)
+        inbox.store_flags([3], StoreAction.ADD, ["\\Answered", "x"])
+        result = inbox.copy([4, 3, 99], "dest")
+        assert result.uidvalidity == alice.status("dest").uidvalidity
+        assert result.uid_map == ((3, 2), (4, 3))
+        dest = alice.select("dest")
+        assert [(m.flags, m.internal_date) for m in dest.messages([2, 3])] == [
+            (frozenset({"\\Answered", "x"}), DATE),
+            (frozenset(), DATE),
+        ]
+        assert dest.message_bytes(2) == inbox.message_bytes(3) == _message(2)
+        assert inbox.status().messages == 4
+        assert inbox.copy([], "dest").uid_map == ()
+        with pytest.raises(NoSuchMailbox):
+            inbox.copy([1], "nope")
+        with pytest.raises(NoSuchMailbox):
+            inbox.move([1], "nope")
+        assert inbox.status().messages == 4
+
+    def test_move_expunges_the_source(self, alice: Account, inbox: Mailbox) -> None:
+        _fill(alice, 3)
+        alice.create_mailbox("dest")
+        checkpoint = inbox.status().highest_modseq
+        result = inbox.move([1, 3], "dest")
+        assert result.uid_map == ((1, 1), (3, 2))
+        assert [m.uid for m in inbox.messages()] == [2]
+        assert inbox.changes_since(checkpoint).expunged == (1, 3)
+        dest = alice.select("dest")
+        assert [dest.message_bytes(u) for u in (1, 2)] == [_message(0), _message(2)]
+
+    def test_move_into_the_same_mailbox_gives_new_uids(
+        self, alice: Account, inbox: Mailbox
+    ) -> None:
+        _fill(alice, 2)
+        assert inbox.move([1], "INBOX").uid_map == ((1, 3),)
+        assert [m.uid for m in inbox.messages()] == [2, 3]
+        assert inbox.message_bytes(3) == _message(0)
+
+    def test_expunge_all_deleted_and_uid_expunge(self, alice: Account, inbox: Mailbox) -> None:
+        _fill(alice, 5)
+        inbox.store_flags([1, 2, 4, 5], StoreAction.ADD, ["\\Deleted"])
+        # RFC 4315 2.1: UID EXPUNGE removes only \Deleted messages in the set.
+        assert inbox.expunge([2, 3, 4]) == (2, 4)
+        assert inbox.expunge() == (1, 5)
+        assert [m.uid for m in inbox.messages()] == [3]
+        assert inbox.message_bytes(1) is None
+        assert inbox.expunge() == ()
+
+    def test_uid_collections_are_never_materialised(self, alice: Account, inbox: Mailbox) -> None:
+        _fill(alice, 4)
+        assert [m.uid for m in inbox.messages(_HugeUidSet())] == [2, 3, 4]
+        assert [m.uid for m in inbox.messages(range(3, 2**32))] == [3, 4]
+        inbox.store_flags(_HugeUidSet(), StoreAction.ADD, ["\\Deleted"])
+        assert inbox.expunge(_HugeUidSet()) == (2, 3, 4)
+
+    # -- modseqs, tombstones, \Recent, notifications ------------------------------
+
+    def test_changes_since_after_every_kind_of_change(self, alice: Account, inbox: Mailbox) -> None:
+        _fill(alice, 3)
+        start = inbox.status().highest_modseq
+        nothing = inbox.changes_since(start)
+        assert (nothing.new, nothing.changed, nothing.expunged) == ((), (), ())
+        alice.append("INBOX", MSG, internal_date=DATE)  # uid 4
+        after_append = inbox.changes_since(start)
+        assert [m.uid for m in after_append.new] == [4]
+        assert after_append.uidnext == 5
+        assert after_append.uidvalidity == inbox.uidvalidity
+        inbox.store_flags([2], StoreAction.ADD, ["\\Seen"])
+        after_store = inbox.changes_since(after_append.highest_modseq)
+        assert [(m.uid, m.flags) for m in after_store.changed] == [(2, frozenset({"\\Seen"}))]
+        inbox.store_flags([3], StoreAction.ADD, ["\\Deleted"])
+        inbox.expunge()
+        after_expunge = inbox.changes_since(after_store.highest_modseq)
+        assert (after_expunge.new, after_expunge.changed, after_expunge.expunged) == (
+            (),
+            (),
+            (3,),
+        )
+        # Tombstones stay: the whole history is still there from the start.
+        total = inbox.changes_since(start)
+        assert [m.uid for m in total.new] == [4]
+        assert [m.uid for m in total.changed] == [2]
+        assert total.expunged == (3,)
+        assert total.highest_modseq == inbox.status().highest_modseq > start
+
+    def test_message_both_appended_and_expunged_is_not_reported(
+        self, alice: Account, inbox: Mailbox
+    ) -> None:
+        _fill(alice, 1)
+        start = inbox.status().highest_modseq
+        alice.append("INBOX", MSG, flags=["\\Deleted"], internal_date=DATE)
+        alice.append("INBOX", MSG, internal_date=DATE)
+        inbox.expunge()
+        changes = inbox.changes_since(start)
+        assert [m.uid for m in changes.new] == [3]
+        assert (changes.changed, changes.expunged) == ((), ())
+
+    def test_a_flag_change_then_expunge_is_only_an_expunge(
+        self, alice: Account, inbox: Mailbox
+    ) -> None:
+        _fill(alice, 2)
+        start = inbox.status().highest_modseq
+        inbox.store_flags([1], StoreAction.ADD, ["\\Flagged"])
+        inbox.store_flags([1], StoreAction.ADD, ["\\Deleted"])
+        inbox.expunge()
+        changes = inbox.changes_since(start)
+        assert (changes.new, changes.changed, changes.expunged) == ((), (), (1,))
+
+    def test_a_new_message_with_changed_flags_is_new(self, alice: Account, inbox: Mailbox) -> None:
+        start = inbox.status().highest_modseq
+        _fill(alice, 1)
+        inbox.store_flags([1], StoreAction.ADD, ["\\Seen"])
+        changes = inbox.changes_since(start)
+        assert [(m.uid, m.flags) for m in changes.new] == [(1, frozenset({"\\Seen"}))]
+        assert changes.changed == ()
+
+    def test_listeners_hear_every_change(self, backend: Backend, alice: Account) -> None:
+        heard: list[ChangeNotice] = []
+        remove = backend.add_listener(heard.append)
+        alice.append("INBOX", MSG, internal_date=DATE)
+        inbox = alice.select("INBOX")
+        inbox.store_flags([1], StoreAction.ADD, ["\\Deleted"])
+        inbox.store_flags([1], StoreAction.ADD, ["\\Deleted"])  # no change: no notice
+        inbox.expunge()
+        alice.create_mailbox("a")
+        assert heard == [
+            ChangeNotice(username="alice", mailbox="INBOX"),
+            ChangeNotice(username="alice", mailbox="INBOX"),
+            ChangeNotice(username="alice", mailbox="INBOX"),
+            ChangeNotice(username="alice", mailbox=None),
+        ]
+        remove()
+        alice.append("INBOX", MSG, internal_date=DATE)
+        assert len(heard) == 4
+
+    def test_exactly_one_session_claims_each_recent_message(
+        self, backend: Backend, alice: Account
+    ) -> None:
+        _fill(alice, 2)
+        assert alice.status("INBOX").recent == 2
+        one = alice.select("INBOX")
+        two = backend.authenticate("alice", Secret("secret")).select("INBOX")
+        assert one.claim_recent() == (1, 2)
+        assert two.claim_recent() == ()
+        assert alice.status("INBOX").recent == 0
+        _fill(alice, 2)
+        one.store_flags([3], StoreAction.ADD, ["\\Deleted"])
+        one.expunge()
+        assert alice.status("INBOX").recent == 1
+        assert two.claim_recent() == (4,)
+
+    # -- the hierarchy primitives --------------------------------------------------
+
+    def test_create_makes_exactly_one_mailbox(self, alice: Account) -> None:
+        alice.create_mailbox("a/b")  # the server creates "a" itself, when it wants it
+        alice.create_mailbox("c")
+        assert _names(alice) == {"INBOX": True, "a/b": True, "c": True}
+        assert alice.status("c").messages == 0
+        for name in ("INBOX", "c"):
+            with pytest.raises(MailboxExists):
+                alice.create_mailbox(name)
+
+    def test_delete_removes_a_mailbox_or_leaves_a_noselect_level(self, alice: Account) -> None:
+        alice.create_mailbox("a")
+        alice.create_mailbox("a/b")
+        alice.create_mailbox("c")
+        alice.append("a", MSG, internal_date=DATE)
+        old = alice.status("a").uidvalidity
+        handle = alice.select("a")
+        # RFC 3501 6.3.4: the messages go, the name stays as \Noselect.
+        alice.delete_mailbox("a", noselect=True)
+        assert _names(alice) == {"INBOX": True, "a": False, "a/b": True, "c": True}
+        with pytest.raises(NoSuchMailbox):
+            handle.changes_since(0)
+        with pytest.raises(NoSuchMailbox):
+            handle.messages()
+        alice.create_mailbox("a")  # the level becomes a new, empty mailbox
+        assert alice.status("a").messages == 0
+        assert alice.status("a").uidvalidity > old
+        alice.delete_mailbox("c")
+        alice.delete_mailbox("a/b")
+        alice.delete_mailbox("a", noselect=True)
+        alice.delete_mailbox("a")  # a \Noselect level goes too
+        assert _names(alice) == {"INBOX": True}
+        with pytest.raises(NoSuchMailbox):
+            alice.delete_mailbox("nope")
+
+    def test_a_recreated_mailbox_has_a_greater_uidvalidity(
+        self, alice: Account, inbox: Mailbox
+    ) -> None:
+        alice.create_mailbox("a")
+        alice.append("a", MSG, internal_date=DATE)
+        old = alice.status("a").uidvalidity
+        alice.delete_mailbox("a")
+        alice.create_mailbox("a")
+        status = alice.status("a")
+        # RFC 3501 2.3.1.1: UIDs of the old mailbox must never be taken for new ones.
+        assert (status.messages, status.uidvalidity > old) == (0, True)
+
+    def test_rename_moves_names_and_open_handles_follow(self, alice: Account) -> None:
+        for name in ("a", "a/b", "a/b/c"):
+            alice.create_mailbox(name)
+        alice.append("a/b", MSG, internal_date=DATE)
+        before = alice.status("a/b")
+        handle = alice.select("a/b")
+        alice.rename_mailboxes({"a": "x", "a/b": "x/b", "a/b/c": "x/b/c"})
+        assert _names(alice) == {"INBOX": True, "x": True, "x/b": True, "x/b/c": True}
+        assert alice.status("x/b") == before
+        assert handle.name == "x/b"
+        alice.append("x/b", MSG, internal_date=DATE)
+        assert [m.uid for m in handle.changes_since(before.highest_modseq).new] == [2]
+        with pytest.raises(NoSuchMailbox):
+            alice.rename_mailboxes({"nope": "y"})
+        with pytest.raises(MailboxExists):
+            alice.rename_mailboxes({"x/b/c": "x"})
+        assert _names(alice) == {"INBOX": True, "x": True, "x/b": True, "x/b/c": True}
+
+    def test_rename_keeps_a_noselect_level(self, alice: Account) -> None:
+        alice.create_mailbox("a")
+        alice.create_mailbox("a/b")
+        alice.delete_mailbox("a", noselect=True)
+        alice.rename_mailboxes({"a": "z", "a/b": "z/b"})
+        assert _names(alice) == {"INBOX": True, "z": False, "z/b": True}
+
+    def test_uidvalidity_only_grows_for_a_name(self, alice: Account) -> None:
+        alice.create_mailbox("B")
+        alice.create_mailbox("A")
+        a_old = alice.status("A").uidvalidity
+        alice.delete_mailbox("A")
+        alice.rename_mailboxes({"B": "A"})  # RFC 3501 2.3.1.1
+        assert alice.status("A").uidvalidity > a_old
+
+    def test_subscriptions_are_names_not_mailboxes(self, alice: Account) -> None:
+        # RFC 3501 6.3.6: a subscription may name a mailbox that does not exist.
+        start = alice.subscriptions()
+        alice.create_mailbox("Sent")
+        alice.subscribe("Sent")
+        alice.subscribe("not/yet")
+        alice.unsubscribe("INBOX")
+        alice.unsubscribe("never")
+        # RFC 3501 6.3.6: the server "MUST NOT unilaterally remove" a subscription.
+        alice.delete_mailbox("Sent")
+        assert alice.subscriptions() == (start - {"INBOX"}) | {"Sent", "not/yet"}
+        # RFC 9051 6.3.6: "renaming a mailbox doesn't update subscription information".
+        alice.create_mailbox("X")
+        alice.subscribe("X")
+        alice.rename_mailboxes({"X": "Y"})
+        assert "X" in alice.subscriptions()
+        assert "Y" not in alice.subscriptions()
+
+    # -- optional protocols ------------------------------------------------------
+
+    def test_special_use_create(self, alice: Account) -> None:
+        if not isinstance(alice, SpecialUseCreateAccount):
+            assert all(not m.special_use for m in alice.list_mailboxes())
+            return
+        alice.create_special_use_mailbox("Sent Items", ["\\Sent"])
+        info = {m.name: m for m in alice.list_mailboxes()}["Sent Items"]
+        assert info.special_use == frozenset({"\\Sent"})
+        with pytest.raises(MailboxExists):
+            alice.create_special_use_mailbox("Sent Items", ["\\Drafts"])
+
+    def test_quota(self, alice: Account) -> None:
+        if not isinstance(alice, QuotaAccount):
+            return
+        roots = alice.quota_roots("INBOX")
+        for root in roots:
+            assert all(isinstance(r, QuotaResource) for r in alice.quota(root))
+        with pytest.raises(NoSuchMailbox):
+            alice.quota_roots("nope")
+
+    def test_append_limit(self, alice: Account) -> None:
+        if isinstance(alice, AppendLimitAccount):
+            limit = alice.append_limit()
+            assert limit is None or limit > len(MSG)
+
+    def test_condstore_keeps_modseqs(self, alice: Account, inbox: Mailbox) -> None:
+        if isinstance(alice, CondstoreAccount):
+            alice.enable_condstore()
+        _fill(alice, 2)
+        infos = inbox.messages()
+        assert infos[0].modseq < infos[1].modseq <= inbox.status().highest_modseq
+
+    # -- several account objects, several threads ------------------------------
+
+    def test_changes_are_seen_through_a_second_account_object(
+        self, backend: Backend, alice: Account, inbox: Mailbox
+    ) -> None:
+        other = backend.authenticate("alice", Secret("secret"))
+        mark = inbox.status().highest_modseq
+        other.append("INBOX", MSG, flags=["x"], internal_date=DATE)
+        other.select("INBOX").store_flags([1], StoreAction.ADD, ["\\Seen"])
+        changes = inbox.changes_since(mark)
+        assert [(m.uid, m.flags) for m in changes.new] == [(1, frozenset({"\\Seen", "x"}))]
+        other.create_mailbox("Old")
+        assert _names(alice) == {"INBOX": True, "Old": True}
+        other.select("INBOX").move([1], "Old")
+        assert inbox.changes_since(changes.highest_modseq).expunged == (1,)
+        folder = alice.select("Old")
+        other.rename_mailboxes({"Old": "Older"})
+        assert folder.name == "Older"
+        assert alice.status("Older").messages == 1
+        other.delete_mailbox("Older")
+        with pytest.raises(NoSuchMailbox):
+            folder.status()
+
+    def test_concurrent_appends_get_unique_ascending_uids(self, backend: Backend) -> None:
+        # A lock per call when the backend wants its callers to serialise.
+        serialise: contextlib.AbstractContextManager[object] = (
+            contextlib.nullcontext() if self.thread_safe else threading.Lock()
+        )
+        results: dict[int, list[int]] = {}
+        errors: list[BaseException] = []
+
+        def writer(n: int) -> None:
+            mine = results.setdefault(n, [])
+            try:
+                with serialise:
+                    account = backend.authenticate("alice", Secret("secret"))
+                for i in range(30):
+                    with serialise:
+                        uid = account.append("INBOX", b"%d-%d\r\n" % (n, i), internal_date=DATE).uid
+                    mine.append(uid)
+                    with serialise:
+                        account.select("INBOX").store_flags([uid], StoreAction.ADD, [f"w{n}"])
+            except BaseException as exc:  # reported below, in the test's thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        for uids in results.values():
+            assert uids == sorted(uids)  # each writer sees its UIDs ascend
+        everything = sorted(uid for uids in results.values() for uid in uids)
+        assert everything == list(range(1, 121))
+        inbox = backend.authenticate("alice", Secret("secret")).select("INBOX")
+        infos = inbox.messages()
+        assert [m.uid for m in infos] == everything
+        assert len({inbox.message_bytes(m.uid) for m in infos}) == 120
+        assert all(len(m.flags) == 1 for m in infos)
+        assert sorted(inbox.keywords()) == ["w0", "w1", "w2", "w3"]
