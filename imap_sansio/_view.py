@@ -171,7 +171,11 @@ class SelectedMailboxView:
                     self._flag_ids[seq - 1] = self._intern(frozenset(given))
         # Every mod-sequence a later sync can report is above this one (the
         # session's syncs ask for changes after the highest they have seen).
+        # The modseqs of a sync's changes raise it only at the next drain, so
+        # that the other changes of the same sync are still measured against
+        # the floor from before it.
         self._modseq_floor = max(modseqs.values(), default=0) if modseqs else 0
+        self._modseq_seen = self._modseq_floor
         #: uid -> the mod-sequence the session itself told the client (its
         #: own FETCH or STORE), above the floor: the sync that reports it must
         #: not echo it.
@@ -368,7 +372,7 @@ class SelectedMailboxView:
             if recent is True or uid in recent_set:
                 self._add_recent(uid)
         if modseqs:
-            self._modseq_floor = max(self._modseq_floor, *modseqs.values())
+            self._modseq_seen = max(self._modseq_seen, *modseqs.values())
         self._added.extend(fresh)
         if fresh:
             self.uidnext = max(self.uidnext, fresh[-1] + 1)
@@ -424,8 +428,13 @@ class SelectedMailboxView:
                     # never reported again, so it needs no record).
                     self._told_modseqs[uid] = modseq
             else:
-                changed = changed or told != modseq
-                self._modseq_floor = max(self._modseq_floor, modseq)
+                # News if the client was told another modseq, or none and
+                # this one is above the floor (a store that keeps no
+                # modseqs reports the same one each time: flags decide).
+                changed = changed or (
+                    modseq > self._modseq_floor if told is None else told != modseq
+                )
+                self._modseq_seen = max(self._modseq_seen, modseq)
         if not announce:
             self._flag_updates.pop(uid, None)
         elif changed:
@@ -469,6 +478,7 @@ class SelectedMailboxView:
         4.3.4 want REMOVEFROM before the EXPUNGE and ADDTO after the EXISTS,
         so that the sequence numbers they carry are valid.
         """
+        self._modseq_floor = self._modseq_seen
         hook = self.drain_hook
         if hook is None and not (
             self._added or self._expunged or self._flag_updates or self._mailbox_flags_changed

@@ -480,6 +480,32 @@ def test_a_change_the_session_told_is_not_echoed_by_the_sync() -> None:
     )
 
 
+def test_a_sync_tells_a_modseq_that_moved_even_if_the_flags_did_not() -> None:
+    """RFC 7162 3.2.4 (via 3.1): message 6 was changed and changed back
+    (modseq 6), in the same sync as a new message (modseq 7) and another
+    change (modseq 8): a CONDSTORE client hears of modseq 6 as well."""
+    view = view_of([5, 6], modseqs={5: 3, 6: 4})
+    view.add_messages([7], modseqs={7: 7})
+    view.set_flags(5, ["\\Seen"], modseq=8)
+    view.set_flags(6, [], modseq=6)
+    assert wire(view.drain(allow_expunge=True, condstore=True)) == (
+        b"* 1 FETCH (FLAGS (\\Seen) UID 5 MODSEQ (8))\r\n"
+        b"* 2 FETCH (FLAGS () UID 6 MODSEQ (6))\r\n"
+        b"* 3 EXISTS\r\n"
+    )
+
+
+def test_a_store_that_keeps_no_modseqs_is_judged_by_flags() -> None:
+    """Every change reported with the same modseq (0): the session's own
+    STORE is not echoed, a change made elsewhere is."""
+    view = view_of([5, 6])
+    view.set_flags(6, ["\\Seen"], modseq=0, announce=False)
+    view.set_flags(6, ["\\Seen"], modseq=0)
+    assert view.drain(allow_expunge=True) == []
+    view.set_flags(5, ["\\Flagged"], modseq=0)
+    assert wire(view.drain(allow_expunge=True)) == b"* 1 FETCH (FLAGS (\\Flagged) UID 5)\r\n"
+
+
 def test_recent_survives_expunges_inside_its_runs() -> None:
     """RFC 3501 7.3.2: RECENT counts this session's \\Recent messages."""
     view = view_of([1, 2, 3, 4, 5], recent=[2, 3, 4, 5])
