@@ -17,9 +17,10 @@ skipped with a message.
    100,000 messages (quick: 1,000 and 10,000), selected by one session
    each; the time per command of NOOP, UID FETCH of flags and of a header,
    UID STORE, APPEND and APPEND + UID EXPUNGE on random messages, the sizes
-   timed in alternation (a machine that gets busier weighs on all alike).  SELECT and SEARCH read every message by
-   nature and are left out; everything else must stay flat (index probes,
-   no scan per command): ``extra["ratio_to_smallest"]`` says how flat.
+   timed in alternation (a machine that gets busier weighs on all alike).
+   SELECT and SEARCH read every message by nature and are left out;
+   everything else must stay flat (index probes, no scan per command):
+   ``extra["ratio_to_smallest"]`` says how flat.
 """
 
 from __future__ import annotations
