@@ -14,8 +14,12 @@ Guarantees:
 * Every write returns only after its commit: nothing acknowledged is lost.
 * Every statement is bounded by ``statement_timeout``; a lost connection, a
   timeout or an exhausted pool raises :class:`StoreUnavailable` (the server
-  answers ``NO [UNAVAILABLE]``); the pool replaces broken connections, so the
-  next call works once the database is back.
+  answers ``NO [UNAVAILABLE]``); the pool replaces broken connections, and a
+  call that finds a pooled connection dead before sending anything (the
+  database restarted meanwhile) takes another, so the next call works once
+  the database is back.
+* Each committed write is told at once to this process's commit listeners
+  (:meth:`PostgresStore.add_commit_listener`), in the writing thread.
 * Each write sends ``pg_notify`` in its own transaction, which PostgreSQL
   delivers only on commit and coalesces within it; see
   :mod:`imap_sansio.adapters.postgres_notifier`.
@@ -30,6 +34,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import secrets
 import threading
 from collections import Counter
@@ -77,6 +82,8 @@ __all__ = [
     "Usage",
     "ranges_of",
 ]
+
+logger = logging.getLogger("imap_sansio.adapters.postgres")
 
 #: The LISTEN/NOTIFY channel the store writes to and the notifier listens on.
 NOTIFY_CHANNEL = "imap_sansio_changes"
@@ -461,7 +468,10 @@ class PostgresStore:
                     self._pending.notes = None
                 for account, mailbox in notes:
                     for callback in self._commit_listeners:
-                        callback(account, mailbox)
+                        try:
+                            callback(account, mailbox)
+                        except Exception:  # the write is committed: say so anyway
+                            logger.exception("commit listener failed")
                 return result
 
     def _read(self, work: Callable[[Conn], T]) -> T:
