@@ -78,6 +78,8 @@ class ServerConnection(Protocol):
     def mailbox(self) -> SelectedMailbox | None: ...
     def receive_data(self, data: bytes) -> None: ...
     def data_to_send(self) -> bytes: ...
+    @property
+    def has_output(self) -> bool: ...
     def tls_started(self) -> None: ...
     def poll(self) -> None: ...
     def keepalive(self) -> None: ...
@@ -148,6 +150,9 @@ class Step:
     paused: bool
     #: Monotonic time at which the driver wants to be called again.
     deadline: float
+    #: More output waits (a big FETCH streams a piece per step): once this
+    #: output is written, call ``step()`` again before reading or closing.
+    more: bool = False
 
 
 _locks: weakref.WeakKeyDictionary[object, threading.Lock] = weakref.WeakKeyDictionary()
@@ -477,7 +482,9 @@ class ConnectionDriver:
         conn = self._require()
         self._file(conn, renamed=renamed)
         output = conn.data_to_send()
-        closed = conn.closed or self._eof  # nothing more can come after EOF
+        more = conn.has_output
+        # Nothing more can come after EOF; what is queued still goes out.
+        closed = (conn.closed or self._eof) and not more
         starttls = conn.starttls_pending and not closed
         if closed:
             deadline = math.inf
@@ -494,4 +501,5 @@ class ConnectionDriver:
             starttls=starttls,
             paused=conn.paused and not closed and not starttls,
             deadline=deadline,
+            more=more,
         )

@@ -89,6 +89,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import BinaryIO
 
 from imap_sansio._mutf7 import decode_mutf7, encode_mutf7
 from imap_sansio._secret import Secret
@@ -104,6 +105,7 @@ from imap_sansio.server._backend import (
     MailboxInfo,
     MailboxStatus,
     MessageInfo,
+    MessageSource,
     NoSuchMailbox,
     StoreAction,
     StoreResult,
@@ -124,6 +126,8 @@ NOSELECT = "imap-sansio-noselect"
 SUBSCRIPTIONS = "subscriptions"
 _STAGING = "imap-sansio-staging-"
 _UIDLIST_MAGIC = "imap-sansio-uidlist 1"
+#: Bytes read from a message file at a time when streaming it.
+_READ_PIECE = 64 * 1024
 
 # Maildir info letters (cr.yp.to/proto/maildir.html) <-> IMAP system flags.
 _LETTER_FLAGS = {
@@ -187,6 +191,82 @@ def _imap_bytes(raw: bytes) -> bytes:
     if b"\r" not in raw and b"\n" in raw:
         return raw.replace(b"\n", b"\r\n")
     return raw
+
+
+class _MessageFile:
+    """A message file as a :class:`MessageSource`, read a piece at a time.
+
+    Opened on the first read (a FETCH of many messages holds one file open
+    at a time) and found again by its base name if its flag letters changed
+    meanwhile.  A Unix-format file (served with CRLF, see :func:`_imap_bytes`;
+    its served size differs from its file size) is converted piece by piece;
+    reading it from an earlier offset starts again from the top.
+    """
+
+    __slots__ = ("_carry", "_cur", "_file", "_filename", "_next", "_size")
+
+    def __init__(self, cur: Path, filename: str, size: int) -> None:
+        self._cur = cur
+        self._filename = filename
+        self._size = size
+        self._file: BinaryIO | None = None
+        #: Served bytes converted but not returned yet, from served offset _next.
+        self._carry = b""
+        self._next = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def _open(self) -> BinaryIO:
+        if self._file is None:
+            try:
+                self._file = open(self._cur / self._filename, "rb")  # noqa: SIM115
+            except FileNotFoundError:
+                base = self._filename.rpartition(":2,")[0]
+                for name in _listdir(self._cur):
+                    parts = _split_filename(name)
+                    if parts is not None and parts[0] == base:
+                        self._filename = name
+                        self._file = open(self._cur / name, "rb")  # noqa: SIM115
+                        break
+                else:
+                    raise
+            self._carry, self._next = b"", 0
+        return self._file
+
+    def read(self, offset: int, length: int) -> bytes:
+        length = max(0, min(length, self._size - offset))
+        if not length:
+            return b""
+        file = self._open()
+        if os.fstat(file.fileno()).st_size == self._size:
+            file.seek(offset)
+            return file.read(length)
+        if offset < self._next:
+            file.seek(0)
+            self._carry, self._next = b"", 0
+        parts: list[bytes] = []
+        while length:
+            if not self._carry:
+                raw = file.read(_READ_PIECE)
+                if not raw:
+                    break
+                self._carry = raw.replace(b"\n", b"\r\n")
+            skip = offset - self._next
+            piece = self._carry[skip : skip + length]
+            used = skip + len(piece)
+            self._next += used
+            self._carry = self._carry[used:]
+            parts.append(piece)
+            offset += len(piece)
+            length -= len(piece)
+        return b"".join(parts)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 def _rename_to(source: Path, *, target: Path) -> None:
@@ -760,6 +840,32 @@ class MaildirBackend:
         os.close(fd)
         return tmp
 
+    def _write_tmp_source(self, tmpdir: Path, source: MessageSource) -> tuple[Path, int]:
+        """Copy a spooled APPEND literal into ``tmp/`` a piece at a time;
+        returns the file and its size as served (see :func:`_imap_bytes`)."""
+        tmp = tmpdir / self._unique()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        has_cr = False
+        lines = 0
+        try:
+            for offset in range(0, source.size, _READ_PIECE):
+                piece = source.read(offset, _READ_PIECE)
+                if not piece:
+                    raise OSError(errno.EIO, "the spooled message ended early")
+                has_cr = has_cr or b"\r" in piece
+                lines += piece.count(b"\n")
+                view = memoryview(piece)
+                while view:
+                    view = view[os.write(fd, view) :]
+            if self.fsync:
+                os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        return tmp, source.size + (0 if has_cr else lines)
+
     def _write_atomic(self, target: Path, data: bytes, tmpdir: Path) -> None:
         tmp = self._write_tmp(tmpdir, data)
         os.replace(tmp, target)
@@ -1059,7 +1165,7 @@ class MaildirAccount:
     def append(
         self,
         name: str,
-        data: bytes,
+        data: bytes | MessageSource,
         *,
         flags: Collection[str] = (),
         internal_date: datetime,
@@ -1071,7 +1177,11 @@ class MaildirAccount:
             mtime = int(internal_date.timestamp() // 1)
             with self._synced(path) as [folder]:
                 letters = folder.letters_for(frozenset(flags), "")
-                tmp = backend._write_tmp(path / "tmp", bytes(data))
+                if isinstance(data, bytes):
+                    tmp = backend._write_tmp(path / "tmp", data)
+                    size = len(_imap_bytes(data))
+                else:
+                    tmp, size = backend._write_tmp_source(path / "tmp", data)
                 os.utime(tmp, (mtime, mtime))
                 base = tmp.name
                 os.rename(tmp, path / "cur" / f"{base}:2,{letters}")
@@ -1082,7 +1192,7 @@ class MaildirAccount:
                         uid=0,
                         modseq=modseq,
                         born=modseq,
-                        size=len(_imap_bytes(bytes(data))),
+                        size=size,
                         mtime=mtime,
                         zone=int(offset.total_seconds() // 60),
                         letters=letters,
@@ -1238,6 +1348,22 @@ class MaildirMailbox:
                     return _imap_bytes((path / "cur" / entry.filename).read_bytes())
                 except FileNotFoundError:
                     continue  # renamed or removed by another program: rescan once
+            return None
+
+    def open_message(self, uid: int) -> MessageSource | None:
+        with self._account._backend._mutex:
+            path = self._locate()
+            folder = self._account._folder(path)
+            for attempt in range(2):
+                state = folder.load() if attempt == 0 else None
+                if state is None:
+                    with self._account._synced(path) as [synced]:
+                        state = synced.live()
+                entry = state.entries.get(uid)
+                if entry is None:
+                    return None
+                if (path / "cur" / entry.filename).exists():
+                    return _MessageFile(path / "cur", entry.filename, entry.size)
             return None
 
     def store_flags(

@@ -32,11 +32,13 @@ if TYPE_CHECKING:
         unregister_command,
     )
     from ._secret import Secret
+    from ._source import BytesSource, LiteralSink, MessageSource, SourceSlice
     from ._state import State
 
 __all__ = [
     "AuthenticateCancelled",
     "AuthenticateResponse",
+    "BytesSource",
     "CommandParser",
     "CommandReader",
     "Config",
@@ -46,10 +48,13 @@ __all__ = [
     "GreetingStatus",
     "IdleDone",
     "Limits",
+    "LiteralSink",
     "LocalProtocolError",
+    "MessageSource",
     "OversizePolicy",
     "ParseError",
     "Secret",
+    "SourceSlice",
     "State",
     "compute_capabilities",
     "parse_command",
@@ -61,6 +66,7 @@ __all__ = [
 _HOMES = {
     "AuthenticateCancelled": "._events",
     "AuthenticateResponse": "._events",
+    "BytesSource": "._source",
     "CommandParser": "._parser",
     "CommandReader": "._parser",
     "compute_capabilities": "._capabilities",
@@ -71,12 +77,15 @@ _HOMES = {
     "GreetingStatus": "._config",
     "IdleDone": "._events",
     "Limits": "._config",
+    "LiteralSink": "._source",
+    "MessageSource": "._source",
     "LocalProtocolError": "._errors",
     "OversizePolicy": "._config",
     "parse_command": "._parser",
     "ParseError": "._parser",
     "register_command": "._parser",
     "Secret": "._secret",
+    "SourceSlice": "._source",
     "State": "._state",
     "unregister_command": "._parser",
 }

@@ -62,6 +62,10 @@ class Limits:
     max_nesting: int = 16
     #: Nesting of SEARCH keys (parentheses, NOT, OR), which recurse deeper.
     max_search_nesting: int = 8
+    #: The most :meth:`ConnectionState.data_to_send` returns at a time
+    #: (before COMPRESS).  Message data is read from the store only as it
+    #: is taken, so this is what a big FETCH holds in memory at once.
+    max_output_piece: int = 256 * KiB
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

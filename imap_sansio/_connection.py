@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from ._capabilities import compute_capabilities
 from ._commands import Command, Copy, Examine, Fetch, Move, Search, Select, Sort, Store, Thread
 from ._config import Config, GreetingStatus, OversizePolicy
-from ._encoder import encode_response_chunks
+from ._encoder import SOURCE_PIECE, Piece, encode_response_chunks
 from ._errors import LocalProtocolError
 from ._events import (
     AuthenticateCancelled,
@@ -44,6 +44,7 @@ from ._responses import (
 )
 from ._secret import Secret
 from ._sequence import UidSet
+from ._source import MessageSource
 from ._state import PAUSING_COMMANDS, State, allowed_states
 from ._view import InvalidSequenceNumber, SelectedMailboxView, uid_set
 
@@ -144,9 +145,11 @@ class ConnectionState:
         "_mode",
         "_next_view",
         "_out",
+        "_out_offset",
+        "_out_size",
         "_pending",
         "_pending_tags",
-        "_plain_out",
+        "_plain_left",
         "_read_only",
         "_secure",
         "_selected",
@@ -165,12 +168,18 @@ class ConnectionState:
         self._secure = secure
         self._tls_active = False
         self._buffer = ReceiveBuffer()
-        self._out: list[bytes | memoryview] = []
+        # Output not taken yet: pieces in order, message sources among them
+        # read only as data_to_send takes them (a big literal streams).
+        self._out: deque[Piece] = deque()
+        #: Bytes of the first piece already taken.
+        self._out_offset = 0
+        #: Bytes in _out not taken yet, sources counted at their size.
+        self._out_size = 0
         # COMPRESS=DEFLATE (RFC 4978): raw deflate both ways once active;
-        # _plain_out is what was queued before it started.
+        # _plain_left is how much output queued before it started remains.
         self._deflater: zlib._Compress | None = None
         self._inflater: zlib._Decompress | None = None
-        self._plain_out = b""
+        self._plain_left = 0
         self._mode = _Mode.COMMAND
         self._framed: _Framed | None = None
         self._literal = bytearray()
@@ -459,24 +468,95 @@ class ConnectionState:
             self._enabled = self._enabled.union(c.upper() for c in response.capabilities)
         self._write(response)
 
+    @property
+    def has_output(self) -> bool:
+        """Output is queued: :meth:`data_to_send` returns more when called."""
+        return self._out_size > 0 or bool(self._out)
+
     def data_to_send(self) -> bytes:
-        """Everything queued for the peer, in order; ``b""`` when nothing is."""
-        plain, self._plain_out = self._plain_out, b""
-        if not self._out:
-            return plain
-        data = b"".join(self._out)
-        self._out.clear()
+        """The output queued for the peer, in order; ``b""`` when nothing is.
+
+        At most ``Limits.max_output_piece`` bytes (before COMPRESS) at a
+        time: message data is read from its source only as it is taken, so
+        a big FETCH streams.  While :attr:`has_output`, write what this
+        returned and call it again.
+        """
+        budget = self.config.limits.max_output_piece
+        taken: list[bytes | memoryview] = []
+        size = 0
+        out = self._out
+        while out and size < budget:
+            piece = out[0]
+            offset = self._out_offset
+            if isinstance(piece, bytes | memoryview):
+                end = len(piece)
+                if offset or end - offset > budget - size:
+                    end = min(end, offset + budget - size)
+                    chunk: bytes | memoryview = memoryview(piece)[offset:end]
+                else:
+                    chunk = piece
+            else:
+                end = min(piece.size, offset + budget - size, offset + SOURCE_PIECE)
+                chunk = self._read_source(piece, offset, end - offset)
+                if len(chunk) != end - offset:
+                    # The store lost the message after its size went out:
+                    # nothing can follow a broken literal but the end.
+                    taken.append(chunk)
+                    size += len(chunk)
+                    self._lost_output()
+                    break
+            taken.append(chunk)
+            size += len(chunk)
+            self._out_size -= len(chunk)
+            if end == (len(piece) if isinstance(piece, bytes | memoryview) else piece.size):
+                out.popleft()
+                self._out_offset = 0
+                if not isinstance(piece, bytes | memoryview):
+                    piece.close()
+            else:
+                self._out_offset = end
+        data = b"".join(taken)
         deflater = self._deflater
-        if deflater is not None:
-            # A sync flush per batch, so the client can read every response
-            # at once (RFC 4978 4 recommends flushing after each response).
-            data = deflater.compress(data) + deflater.flush(zlib.Z_SYNC_FLUSH)
-        return plain + data
+        if deflater is None or not data:
+            return data
+        plain = b""
+        if self._plain_left:
+            # RFC 4978 3: what was queued up to COMPRESS's OK goes out plain.
+            cut = min(self._plain_left, len(data))
+            plain, data = data[:cut], data[cut:]
+            self._plain_left -= cut
+            if not data:
+                return plain
+        # A sync flush per batch, so the client can read every response
+        # at once (RFC 4978 4 recommends flushing after each response).
+        return plain + deflater.compress(data) + deflater.flush(zlib.Z_SYNC_FLUSH)
+
+    @staticmethod
+    def _read_source(source: MessageSource, offset: int, length: int) -> bytes:
+        try:
+            return source.read(offset, length)
+        except Exception:  # the store's failure: the caller ends the connection
+            return b""
+
+    def _lost_output(self) -> None:
+        """End the connection: the rest of the output cannot be sent."""
+        for piece in self._out:
+            if not isinstance(piece, bytes | memoryview):
+                piece.close()
+        self._out.clear()
+        self._out_offset = 0
+        self._out_size = 0
+        self._closed = True
+        self._state = State.LOGOUT
 
     # ------------------------------------------------------------ internals
 
     def _write(self, response: Response) -> None:
-        self._out.extend(encode_response_chunks(response, utf8=self.utf8))
+        chunks = encode_response_chunks(response, utf8=self.utf8)
+        self._out.extend(chunks)
+        self._out_size += sum(
+            len(c) if isinstance(c, bytes | memoryview) else c.size for c in chunks
+        )
 
     def _emit(self, response: Response) -> None:
         """Write a response of the engine's own, after the app's answers to
@@ -632,8 +712,7 @@ class ConnectionState:
         Bytes the client sent after COMPRESS are already compressed data
         (it must wait for the OK, but nothing stops it from trying).
         """
-        self._plain_out = b"".join(self._out)
-        self._out.clear()
+        self._plain_left = self._out_size
         self._deflater = zlib.compressobj(1, zlib.DEFLATED, -15)
         self._inflater = zlib.decompressobj(-15)
         leftover = self._buffer.take(len(self._buffer))

@@ -31,7 +31,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 
+from imap_sansio._encoder import read_source
 from imap_sansio._secret import Secret
+from imap_sansio._source import BytesSource, MessageSource
 from imap_sansio.server._backend import (
     AppendResult,
     AuthenticationFailed,
@@ -467,14 +469,18 @@ class MemoryAccount:
     def append(
         self,
         name: str,
-        data: bytes,
+        data: bytes | MessageSource,
         *,
         flags: Collection[str] = (),
         internal_date: datetime,
     ) -> AppendResult:
         store = self._existing(name)
-        self._check_quota(len(data), 1)
-        uid = store.add(bytes(data), frozenset(flags), internal_date, store.bump())
+        size = len(data) if isinstance(data, bytes) else data.size
+        self._check_quota(size, 1)
+        if not isinstance(data, bytes):
+            # Held in memory anyway: one read, one bytes object.
+            data = read_source(data)
+        uid = store.add(data, frozenset(flags), internal_date, store.bump())
         self._changed(name)
         return AppendResult(uidvalidity=store.uidvalidity, uid=uid)
 
@@ -555,6 +561,10 @@ class MemoryMailbox:
 
     def message_bytes(self, uid: int) -> bytes | None:
         return self._live().data.get(uid)
+
+    def open_message(self, uid: int) -> MessageSource | None:
+        data = self._live().data.get(uid)
+        return BytesSource(data) if data is not None else None
 
     def store_flags(
         self,

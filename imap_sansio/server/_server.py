@@ -495,6 +495,11 @@ class ServerConnection:
     def data_to_send(self) -> bytes:
         return self.conn.data_to_send()
 
+    @property
+    def has_output(self) -> bool:
+        """More output is queued (see :meth:`ConnectionState.data_to_send`)."""
+        return self.conn.has_output
+
     def tls_started(self) -> None:
         """The handshake after STARTTLS is done (input from before it was dropped)."""
         self.conn.tls_started()

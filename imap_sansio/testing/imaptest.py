@@ -788,7 +788,10 @@ class _Client:
         self.uidvalidity = ""
 
     def _collect(self) -> list[_Reply]:
-        replies = self.reader.feed(self.conn.data_to_send())
+        replies = []
+        # Big output comes a piece per call (streamed FETCH literals).
+        while chunk := self.conn.data_to_send():
+            replies.extend(self.reader.feed(chunk))
         self.pending.extend(r for r in replies if r.kind != "continuation")
         return replies
 

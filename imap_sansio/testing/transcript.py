@@ -135,7 +135,9 @@ class _Session:
     buffer: bytearray = field(default_factory=bytearray)
 
     def pull(self) -> None:
-        self.buffer += self.conn.data_to_send()
+        # Big output comes a piece per call (streamed FETCH literals).
+        while chunk := self.conn.data_to_send():
+            self.buffer += chunk
 
     def next_line(self) -> bytes | None:
         self.pull()
