@@ -41,8 +41,9 @@ On-disk decisions:
   mailbox id, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, the first unclaimed
   (\\Recent) UID, the special-use attributes, one line per message (uid,
   modseq, arrival modseq, size, mtime, zone, flag letters, base name) and one
-  per expunged message (tombstones, kept for the life of the mailbox, for
-  QRESYNC).  Modseqs are therefore persistent (CONDSTORE/QRESYNC are
+  per expunged message (tombstones for QRESYNC: the last
+  ``max_tombstones`` of them, and the modseq up to which older ones were
+  forgotten).  Modseqs are therefore persistent (CONDSTORE/QRESYNC are
   offered).  If the file is lost or unreadable it is rebuilt with a new
   UIDVALIDITY, so clients resynchronise fully and no stale UID or modseq is
   ever trusted.
@@ -373,6 +374,15 @@ class _State:
     special_use: frozenset[str] = frozenset()
     entries: dict[int, _Entry] = field(default_factory=dict)  # ascending UID
     tombstones: list[tuple[int, int, int]] = field(default_factory=list)  # (modseq, uid, born)
+    forgotten: int = 0  # tombstones up to this modseq were dropped (see compact)
+
+    def compact(self, keep: int) -> None:
+        """Keep the last ``keep`` tombstones (RFC 7162 5.3), dropped in
+        batches so that each expunge costs O(1) amortised."""
+        if len(self.tombstones) > 2 * keep:
+            drop = len(self.tombstones) - keep
+            self.forgotten = self.tombstones[drop - 1][0]
+            del self.tombstones[:drop]
 
     def dump(self) -> bytes:
         lines = [
@@ -383,6 +393,7 @@ class _State:
             f"modseq {self.modseq}",
             f"recent {self.recent_from}",
             " ".join(["special", *sorted(self.special_use)]),
+            f"forgotten {self.forgotten}",
         ]
         lines.extend(
             f"m {e.uid} {e.modseq} {e.born} {e.size} {e.mtime} {e.zone} ,{e.letters} {e.base}"
@@ -432,6 +443,7 @@ class _State:
             special_use=frozenset(header["special"].split()),
             entries=entries,
             tombstones=tombstones,
+            forgotten=int(header.get("forgotten", "0")),
         )
         if entries and next(reversed(entries)) >= state.uidnext:
             raise ValueError("UIDNEXT below a UID")
@@ -608,6 +620,7 @@ class _Folder:
             for uid in gone:
                 entry = state.entries.pop(uid)
                 state.tombstones.append((modseq, uid, entry.born))
+            state.compact(self.backend.max_tombstones)
             for uid in changed:
                 entry = state.entries[uid]
                 state.entries[uid] = replace(entry, letters=present[entry.base], modseq=modseq)
@@ -649,6 +662,7 @@ class _Folder:
         for uid in uids:
             entry = state.entries.pop(uid)
             state.tombstones.append((modseq, uid, entry.born))
+        state.compact(self.backend.max_tombstones)
 
     def save(self) -> None:
         self.backend._write_atomic(self.path / UIDLIST, self.live().dump(), self.path / "tmp")
@@ -728,7 +742,9 @@ class MaildirBackend:
     Options: ``max_message_size`` (APPENDLIMIT, RFC 7889), ``uidvalidity_source``
     (default: the clock in seconds; values are forced to increase),
     ``fsync`` (default True: flush files and directories before reporting
-    success), ``hostname`` (for unique file names; default: this host's).
+    success), ``hostname`` (for unique file names; default: this host's),
+    ``max_tombstones`` (expunge records kept per mailbox for QRESYNC, up to
+    twice as many between compactions; see :class:`Changes`).
     """
 
     def __init__(
@@ -740,8 +756,10 @@ class MaildirBackend:
         uidvalidity_source: Callable[[], int] | None = None,
         fsync: bool = True,
         hostname: str | None = None,
+        max_tombstones: int = 10_000,
     ) -> None:
         self.root = Path(root)
+        self.max_tombstones = max_tombstones
         self.max_message_size = max_message_size
         self.fsync = fsync
         self._uidvalidity_source = uidvalidity_source or (lambda: int(time.time()))
@@ -1472,6 +1490,7 @@ class MaildirMailbox:
                 highest_modseq=state.modseq,
                 uidvalidity=state.uidvalidity,
                 uidnext=state.uidnext,
+                forgotten=state.forgotten,
             )
 
     def claim_recent(self) -> tuple[int, ...]:

@@ -327,6 +327,13 @@ class Changes:
     A ``uidvalidity`` different from the session's means the mailbox was
     replaced (deleted and re-created): the session must be closed
     (RFC 3501 2.3.1.1).
+
+    A store keeps the expunge records (tombstones) of recent changes only
+    (RFC 7162 5.3: keeping them forever costs without bound); ``forgotten``
+    is the highest modseq whose records it dropped (0: none).  When asked
+    about a modseq below it, ``expunged`` names only what it still knows:
+    the caller then takes every UID it knew of that is absent now as
+    expunged (RFC 7162 3.2.6: "report all expunged messages" of the set).
     """
 
     new: tuple[MessageInfo, ...]
@@ -335,6 +342,7 @@ class Changes:
     highest_modseq: int
     uidvalidity: int
     uidnext: int
+    forgotten: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

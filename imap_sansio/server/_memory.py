@@ -14,8 +14,11 @@ Data structures, chosen so that a mailbox of 100k messages stays fast:
   stale by a later change are skipped (the message's modseq no longer equals
   the entry's) and dropped when the log grows past twice the live count;
 * ``tombstones``: ``(modseq, uid, born)`` per expunged message, in modseq
-  order, so expunges are found the same way (RFC 7162 QRESYNC needs them; they
-  are kept for the life of the mailbox);
+  order, so expunges are found the same way (RFC 7162 QRESYNC needs them).
+  Only the last ``max_tombstones`` are kept (RFC 7162 5.3: keeping them all
+  grows without bound); ``forgotten`` is the modseq up to which they were
+  dropped, and older questions are answered as RFC 7162 3.2.6 says for
+  them (see :class:`Changes`);
 * counters for STATUS (unseen, \\Deleted, total size) kept up to date on each
   change, so STATUS is O(1).
 
@@ -67,7 +70,9 @@ class _Store:
         "born",
         "data",
         "deleted",
+        "forgotten",
         "gone",
+        "keep_tombstones",
         "keywords",
         "log",
         "messages",
@@ -89,6 +94,7 @@ class _Store:
         *,
         selectable: bool = True,
         special_use: frozenset[str] = frozenset(),
+        keep_tombstones: int = 10_000,
     ) -> None:
         self.uidvalidity = uidvalidity
         self.uidnext = 1
@@ -102,6 +108,8 @@ class _Store:
         self.uids: list[int] = []
         self.log: list[tuple[int, int]] = []
         self.tombstones: list[tuple[int, int, int]] = []
+        self.keep_tombstones = keep_tombstones
+        self.forgotten = 0  # tombstones up to this modseq were dropped
         self.modseq = 1
         self.keywords: dict[str, None] = {}
         self.unseen = 0
@@ -162,6 +170,11 @@ class _Store:
             del self.data[uid]
             self._count(info, -1)
             self.tombstones.append((modseq, uid, self.born.pop(uid)))
+        if len(self.tombstones) > 2 * self.keep_tombstones:
+            # Dropped in batches, so each expunge costs O(1) amortised.
+            drop = len(self.tombstones) - self.keep_tombstones
+            self.forgotten = self.tombstones[drop - 1][0]
+            del self.tombstones[:drop]
         if len(uids) <= _FEW:
             for uid in uids:
                 del self.uids[bisect_left(self.uids, uid)]
@@ -227,6 +240,7 @@ class _Store:
             highest_modseq=self.modseq,
             uidvalidity=self.uidvalidity,
             uidnext=self.uidnext,
+            forgotten=self.forgotten,
         )
 
 
@@ -252,7 +266,10 @@ class MemoryBackend:
       ``uidvalidity_source``: called for each new UIDVALIDITY (a counter or a
       clock in seconds); values are forced to increase strictly, so a deleted
       and re-created mailbox always gets a greater one.  Default: a counter
-      from 1.
+      from 1;
+      ``max_tombstones``: expunge records kept per mailbox for QRESYNC (up
+      to twice as many between compactions); a client that resynchronises
+      from before them is told every absent UID of its set (RFC 7162 3.2.6).
 
     Not thread-safe: see the module docstring.
     """
@@ -265,8 +282,10 @@ class MemoryBackend:
         storage_quota: int | None = None,
         message_quota: int | None = None,
         uidvalidity_source: Callable[[], int] | None = None,
+        max_tombstones: int = 10_000,
     ) -> None:
         self._users: dict[str, _User] = {}
+        self.max_tombstones = max_tombstones
         self._listeners: list[ChangeListener] = []
         self._uidvalidity_source = uidvalidity_source
         self._last_uidvalidity = 0
@@ -319,7 +338,7 @@ class MemoryBackend:
     ) -> _Store:
         uidvalidity = self._new_uidvalidity()
         user.uidvalidity_history[name] = uidvalidity
-        return _Store(uidvalidity, special_use=special_use)
+        return _Store(uidvalidity, special_use=special_use, keep_tombstones=self.max_tombstones)
 
     def _notify(self, notice: ChangeNotice) -> None:
         for listener in list(self._listeners):

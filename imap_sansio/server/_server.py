@@ -596,8 +596,15 @@ class ServerConnection:
                 view.set_mailbox_flags((*SYSTEM_FLAGS, *sorted(keywords)))
         for message in changes.changed:
             view.set_flags(message.uid, message.flags, modseq=message.modseq)
-        if changes.expunged:
-            view.expunge(changes.expunged)
+        expunged: Iterable[int] = changes.expunged
+        if self.modseq < changes.forgotten:
+            # The store forgot expunges this session has not pulled yet
+            # (RFC 7162 5.3): whatever the view holds that is gone is expunged.
+            new = {m.uid for m in changes.new}
+            present = {m.uid for m in mailbox.messages(view.uids)} | new
+            expunged = [uid for uid in view.uids if uid not in present]
+        if expunged:
+            view.expunge(expunged)
         self.modseq = changes.highest_modseq
 
     def complete(self, status: Status, text: str, code: ResponseCode | None = None) -> None:
