@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from ._driver import (
         ConnectionDriver,
         IMAPServerLike,
-        ServerConnection,
         ServerOptions,
+        SessionLike,
         is_loopback,
     )
     from .anyio_server import AnyIOServer
@@ -31,8 +31,8 @@ __all__ = [
     "ConnectionDriver",
     "IMAPServerLike",
     "MaildirBackend",
-    "ServerConnection",
     "ServerOptions",
+    "SessionLike",
     "ThreadedServer",
     "is_loopback",
     "server_ssl_context",
@@ -44,7 +44,7 @@ _HOMES = {
     "ConnectionDriver": "._driver",
     "IMAPServerLike": "._driver",
     "MaildirBackend": ".maildir",
-    "ServerConnection": "._driver",
+    "SessionLike": "._driver",
     "ServerOptions": "._driver",
     "ThreadedServer": ".threaded",
     "is_loopback": "._driver",

@@ -33,8 +33,8 @@ __all__ = [
     "ChangeNotice",
     "ConnectionDriver",
     "IMAPServerLike",
-    "ServerConnection",
     "ServerOptions",
+    "SessionLike",
     "Step",
     "WakeIndex",
     "is_loopback",
@@ -57,8 +57,8 @@ class SelectedMailbox(Protocol):
     def name(self) -> str: ...
 
 
-class ServerConnection(Protocol):
-    """One pure connection (``imap_sansio.server.ServerConnection``)."""
+class SessionLike(Protocol):
+    """``imap_sansio.server.Session`` (one pure connection) as far as the adapters use it."""
 
     @property
     def closed(self) -> bool: ...
@@ -73,6 +73,8 @@ class ServerConnection(Protocol):
     @property
     def command_in_progress(self) -> bool: ...
     @property
+    def output_held(self) -> bool: ...
+    @property
     def username(self) -> str | None: ...
     @property
     def mailbox(self) -> SelectedMailbox | None: ...
@@ -80,6 +82,7 @@ class ServerConnection(Protocol):
     def data_to_send(self) -> bytes: ...
     @property
     def has_output(self) -> bool: ...
+    def pump(self) -> None: ...
     def tls_started(self) -> None: ...
     def poll(self) -> None: ...
     def keepalive(self) -> None: ...
@@ -95,7 +98,7 @@ class IMAPServerLike(Protocol):
     #: ``on_login(session, username, ok)``.
     on_login: Callable[[Any, str, bool], None] | None
 
-    def connect(self, secure: bool = ..., tls_available: bool = ...) -> ServerConnection: ...
+    def connect(self, secure: bool = ..., tls_available: bool = ...) -> SessionLike: ...
     def add_change_listener(
         self, callback: Callable[[ChangeNotice], None]
     ) -> Callable[[], None]: ...
@@ -134,7 +137,9 @@ class ServerOptions:
     #: How long a shutdown waits for BYE to reach the clients.
     shutdown_grace: float = 5.0
     #: Backpressure: stop reading from a client while more output than this
-    #: waits to be sent to it (and while the connection is paused).
+    #: waits to be sent to it (and while the connection is paused).  The
+    #: engine's ``Limits.max_unsent_output`` bounds what is produced before
+    #: it is written (``Step.more``).
     max_unsent_output: int = 256 * 1024
 
 
@@ -150,8 +155,9 @@ class Step:
     paused: bool
     #: Monotonic time at which the driver wants to be called again.
     deadline: float
-    #: More output waits (a big FETCH streams a piece per step): once this
-    #: output is written, call ``step()`` again before reading or closing.
+    #: More output waits (a big FETCH streams a piece per step), or commands
+    #: wait for this output to be written (output drives input): once it
+    #: is, call ``step()`` again before reading from the socket or closing.
     more: bool = False
 
 
@@ -352,7 +358,7 @@ class ConnectionDriver:
         self._secure = secure
         self._tls_available = tls_available
         self._watch = watch
-        self._conn: ServerConnection | None = None
+        self._conn: SessionLike | None = None
         self._hooks: _LogHooks | None = None
         self._connected_at = 0.0
         self._last_input = 0.0
@@ -387,6 +393,9 @@ class ConnectionDriver:
         """Feed input, a change notification, a shutdown, and run the timers."""
         conn = self._require()
         with self._lock:
+            if conn.output_held and not conn.closed:
+                # The adapter wrote the last step's output: run what waited.
+                conn.pump()
             if data is not None and not conn.closed and not conn.starttls_pending:
                 self._last_input = now
                 if not data:
@@ -422,12 +431,12 @@ class ConnectionDriver:
                 self._hooks.peers.pop(conn, None)
         logger.info("%s disconnected", self.peer)
 
-    def _require(self) -> ServerConnection:
+    def _require(self) -> SessionLike:
         if self._conn is None:
             raise RuntimeError("ConnectionDriver.open() was not called")
         return self._conn
 
-    def _inactivity_deadline(self, conn: ServerConnection) -> tuple[float, str]:
+    def _inactivity_deadline(self, conn: SessionLike) -> tuple[float, str]:
         if conn.command_in_progress:
             return (
                 self._last_input + self._options.literal_timeout,
@@ -437,7 +446,7 @@ class ConnectionDriver:
             return self._connected_at + self._options.login_timeout, "Timed out waiting for login"
         return self._last_input + self._options.idle_timeout, "Autologout; idle for too long"
 
-    def _run_timers(self, conn: ServerConnection, now: float) -> None:
+    def _run_timers(self, conn: SessionLike, now: float) -> None:
         deadline, text = self._inactivity_deadline(conn)
         if now >= deadline:
             logger.info("%s timed out: %s", self.peer, text)
@@ -453,7 +462,7 @@ class ConnectionDriver:
             self._next_keepalive = math.inf
         self._was_idling = idling
 
-    def _file(self, conn: ServerConnection, *, renamed: bool) -> None:
+    def _file(self, conn: SessionLike, *, renamed: bool) -> None:
         """Keep the session filed under its user and selected mailbox.
 
         The mailbox's name is read again when another one is selected, and
@@ -482,9 +491,9 @@ class ConnectionDriver:
         conn = self._require()
         self._file(conn, renamed=renamed)
         output = conn.data_to_send()
-        more = conn.has_output
+        streaming = conn.has_output
         # Nothing more can come after EOF; what is queued still goes out.
-        closed = (conn.closed or self._eof) and not more
+        closed = (conn.closed or self._eof) and not streaming
         starttls = conn.starttls_pending and not closed
         if closed:
             deadline = math.inf
@@ -501,5 +510,5 @@ class ConnectionDriver:
             starttls=starttls,
             paused=conn.paused and not closed and not starttls,
             deadline=deadline,
-            more=more,
+            more=streaming or (conn.output_held and not closed and not starttls),
         )

@@ -376,6 +376,10 @@ class AnyIOServer:
                 continue
             if step.closed:
                 return step, stream
+            if step.more:
+                # Output drives input: run what waited for this output first.
+                step = await self._call(driver.step, anyio.current_time())
+                continue
             if step.starttls:
                 # Nothing more was read: the client's handshake is in the
                 # socket (the engine dropped what followed STARTTLS, RFC 3501
@@ -460,6 +464,9 @@ class AnyIOServer:
                     continue
                 if step.closed:
                     break
+                if step.more:
+                    step = await self._call(driver.step, anyio.current_time())
+                    continue
                 if step.starttls:
                     stream = await self._wrap_tls(stream)
                     step = await self._call(driver.tls_started, anyio.current_time())

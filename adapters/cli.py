@@ -24,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import cast
 
-from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.server import IMAPServer, MemoryBackend, demo_backend
 
 from ._driver import IMAPServerLike, ServerOptions
 from .threaded import ThreadedServer
@@ -115,7 +115,7 @@ def _parse_users(values: Sequence[str], demo: bool) -> _Accounts:
 def build_server(users: dict[str, str], *, demo: bool) -> IMAPServerLike:
     """An ``IMAPServer`` over a ``MemoryBackend`` with these accounts (and the
     demo account and mailboxes when ``demo``)."""
-    backend = MemoryBackend.demo() if demo else MemoryBackend()
+    backend = demo_backend() if demo else MemoryBackend()
     for name, password in users.items():
         try:
             backend.add_user(name, password)

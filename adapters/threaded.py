@@ -285,6 +285,11 @@ class ThreadedServer:
                     continue
                 if step.closed:
                     break
+                if step.more:
+                    # Output drives input: run the commands that waited for
+                    # this output before reading again.
+                    step = driver.step(time.monotonic())
+                    continue
                 if step.starttls:
                     # Nothing read before the handshake is fed later: the
                     # engine already dropped what followed STARTTLS.

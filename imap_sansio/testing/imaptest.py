@@ -789,9 +789,16 @@ class _Client:
 
     def _collect(self) -> list[_Reply]:
         replies = []
-        # Big output comes a piece per call (streamed FETCH literals).
-        while chunk := self.conn.data_to_send():
-            replies.extend(self.reader.feed(chunk))
+        # Big output comes a piece per call (streamed FETCH literals), and
+        # pipelined commands wait while much output is queued (output drives
+        # input); this client takes everything, so let them run.
+        while True:
+            if chunk := self.conn.data_to_send():
+                replies.extend(self.reader.feed(chunk))
+            elif getattr(self.conn, "output_held", False):
+                self.conn.pump()  # type: ignore[attr-defined]
+            else:
+                break
         self.pending.extend(r for r in replies if r.kind != "continuation")
         return replies
 

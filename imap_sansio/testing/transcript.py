@@ -51,8 +51,8 @@ At the end every connection must have nothing left to send (unless
 Example (the doctest below is run by the test suite)::
 
     >>> from imap_sansio.server import IMAPServer, MemoryBackend
-    >>> from imap_sansio.testing.transcript import play
-    >>> server = IMAPServer(MemoryBackend(users={"alice": "secret"}))
+    >>> from imap_sansio.testing import fixed_clock, play
+    >>> server = IMAPServer(MemoryBackend(users={"alice": "secret"}), clock=fixed_clock())
     >>> play(server, '''
     ...     C1: a1 LOGIN alice secret
     ...     S1: a1 OK [CAPABILITY $ANY] LOGIN completed
@@ -135,9 +135,16 @@ class _Session:
     buffer: bytearray = field(default_factory=bytearray)
 
     def pull(self) -> None:
-        # Big output comes a piece per call (streamed FETCH literals).
-        while chunk := self.conn.data_to_send():
-            self.buffer += chunk
+        # Big output comes a piece per call (streamed FETCH literals), and
+        # commands held back while much output was queued (output drives
+        # input) run once it is taken, as an adapter would let them.
+        while True:
+            if chunk := self.conn.data_to_send():
+                self.buffer += chunk
+            elif getattr(self.conn, "output_held", False):
+                self.conn.pump()  # type: ignore[attr-defined]
+            else:
+                break
 
     def next_line(self) -> bytes | None:
         self.pull()
