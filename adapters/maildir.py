@@ -381,8 +381,12 @@ class _State:
         batches so that each expunge costs O(1) amortised."""
         if len(self.tombstones) > 2 * keep:
             drop = len(self.tombstones) - keep
-            self.forgotten = self.tombstones[drop - 1][0]
-            del self.tombstones[:drop]
+            # A change (one modseq) is remembered whole or not at all.
+            while drop and self.tombstones[drop - 1][0] == self.tombstones[drop][0]:
+                drop -= 1
+            if drop:
+                self.forgotten = self.tombstones[drop - 1][0]
+                del self.tombstones[:drop]
 
     def dump(self) -> bytes:
         lines = [

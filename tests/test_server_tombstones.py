@@ -52,7 +52,7 @@ def _setup(backend: Any) -> tuple[int, int]:
 
 
 def _vanished(backend: Any, uidvalidity: int, modseq: int, known: str = "1:10") -> bytes:
-    c = Client(IMAPServer(backend))
+    c = Client(IMAPServer(backend, clock=lambda: DATE))
     assert c("e ENABLE QRESYNC") == b"* ENABLED QRESYNC\r\ne OK ENABLE completed\r\n"
     out = c(f"s EXAMINE INBOX (QRESYNC ({uidvalidity} {modseq} {known}))")
     assert out.endswith(b"s OK [READ-ONLY] EXAMINE completed\r\n")
@@ -96,7 +96,7 @@ def test_qresync_after_the_mark_reports_only_later_expunges(tmp_path: Path, kind
 def test_a_session_behind_the_mark_still_hears_every_expunge(tmp_path: Path, kind: str) -> None:
     backend = _backends(tmp_path)[kind]
     _setup(backend)
-    c = Client(IMAPServer(backend))
+    c = Client(IMAPServer(backend, clock=lambda: DATE))
     assert c("s SELECT INBOX").endswith(b"s OK [READ-WRITE] SELECT completed\r\n")
     _expunge(backend, [2, 3, 5, 6, 7, 9])
     # RFC 3501 7.4.1: each EXPUNGE renumbers the later messages.
@@ -139,3 +139,14 @@ def test_memory_held_by_a_mailbox_stays_bounded_over_100k_expunges() -> None:
     # at most 2 x 1000 are held whatever the count.
     assert grown < 512 * 1024, grown
     assert mailbox.status().messages == 0
+
+
+@pytest.mark.parametrize("kind", ["memory", "maildir"])
+def test_one_change_is_remembered_whole(tmp_path: Path, kind: str) -> None:
+    backend = _backends(tmp_path)[kind]
+    _, m0 = _setup(backend)
+    mailbox = backend.account("u").select("INBOX")
+    mailbox.store_flags(range(1, 8), StoreAction.ADD, ["\\Deleted"])
+    assert mailbox.expunge() == (1, 2, 3, 4, 5, 6, 7)  # one modseq, 7 > 2 x 2 records
+    changes = mailbox.changes_since(m0)
+    assert (changes.expunged, changes.forgotten) == ((1, 2, 3, 4, 5, 6, 7), 0)

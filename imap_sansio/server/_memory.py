@@ -63,6 +63,14 @@ _DELETED = "\\Deleted"
 _FEW = 32
 
 
+def _whole_changes(tombstones: list[tuple[int, int, int]], drop: int) -> int:
+    """How many of the oldest ``drop`` tombstones to drop without splitting
+    one change (one modseq): a change is remembered whole or not at all."""
+    while drop and tombstones[drop - 1][0] == tombstones[drop][0]:
+        drop -= 1
+    return drop
+
+
 class _Store:
     """One mailbox's messages and change history (or a \\Noselect level)."""
 
@@ -172,9 +180,10 @@ class _Store:
             self.tombstones.append((modseq, uid, self.born.pop(uid)))
         if len(self.tombstones) > 2 * self.keep_tombstones:
             # Dropped in batches, so each expunge costs O(1) amortised.
-            drop = len(self.tombstones) - self.keep_tombstones
-            self.forgotten = self.tombstones[drop - 1][0]
-            del self.tombstones[:drop]
+            drop = _whole_changes(self.tombstones, len(self.tombstones) - self.keep_tombstones)
+            if drop:
+                self.forgotten = self.tombstones[drop - 1][0]
+                del self.tombstones[:drop]
         if len(uids) <= _FEW:
             for uid in uids:
                 del self.uids[bisect_left(self.uids, uid)]
