@@ -25,8 +25,11 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from imap_sansio._source import LiteralSinkFactory
 from imap_sansio._state import State
 from imap_sansio.server._backend import ChangeNotice
+
+from .spool import temporary_file_sink
 
 __all__ = [
     "BYE_TOO_MANY",
@@ -97,6 +100,8 @@ class IMAPServerLike(Protocol):
     on_command: Callable[[Any, Any], None] | None
     #: ``on_login(session, username, ok)``.
     on_login: Callable[[Any, str, bool], None] | None
+    #: ``Config.literal_sink_factory`` of new connections (optional).
+    literal_sink_factory: LiteralSinkFactory | None
 
     def connect(self, secure: bool = ..., tls_available: bool = ...) -> SessionLike: ...
     def add_change_listener(
@@ -141,6 +146,11 @@ class ServerOptions:
     #: engine's ``Limits.max_unsent_output`` bounds what is produced before
     #: it is written (``Step.more``).
     max_unsent_output: int = 256 * 1024
+    #: Where APPEND literals over ``Limits.spool_literal_above`` go, for a
+    #: server whose config names no ``literal_sink_factory``: temporary files
+    #: by default (see :mod:`imap_sansio.adapters.spool`); None keeps them
+    #: in memory.
+    literal_sink_factory: LiteralSinkFactory | None = temporary_file_sink
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -374,6 +384,10 @@ class ConnectionDriver:
         """Create the connection; its greeting is in the returned output."""
         with self._lock:
             self._hooks = _install_hooks(self._server)
+            spool = self._options.literal_sink_factory
+            if spool is not None and getattr(self._server, "literal_sink_factory", spool) is None:
+                # Big APPEND literals go to files, never into memory.
+                self._server.literal_sink_factory = spool
             self._conn = self._server.connect(
                 secure=self._secure, tls_available=self._tls_available
             )

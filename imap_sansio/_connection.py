@@ -12,6 +12,7 @@ keeps the connection state that the app's answers imply.
 from __future__ import annotations
 
 import binascii
+import contextlib
 import dataclasses
 import enum
 import zlib
@@ -19,7 +20,19 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ._capabilities import compute_capabilities
-from ._commands import Command, Copy, Examine, Fetch, Move, Search, Select, Sort, Store, Thread
+from ._commands import (
+    Append,
+    Command,
+    Copy,
+    Examine,
+    Fetch,
+    Move,
+    Search,
+    Select,
+    Sort,
+    Store,
+    Thread,
+)
 from ._config import Config, GreetingStatus, OversizePolicy
 from ._encoder import SOURCE_PIECE, Piece, encode_response_chunks
 from ._errors import LocalProtocolError
@@ -44,7 +57,7 @@ from ._responses import (
 )
 from ._secret import Secret
 from ._sequence import UidSet
-from ._source import MessageSource
+from ._source import LiteralSink, LiteralSinkFactory, MessageSource
 from ._state import DESELECTING_COMMANDS, State, next_state
 from ._view import InvalidSequenceNumber, SelectedMailboxView, uid_set
 
@@ -73,6 +86,7 @@ _HEAD = 256
 
 #: The empty set of enabled extensions, shared by every new connection.
 _NOTHING_ENABLED: frozenset[str] = frozenset()
+_UNAVAILABLE = AtomCode(name="UNAVAILABLE")  # RFC 5530 3: a subsystem failed
 
 
 class _Mode(enum.Enum):
@@ -93,6 +107,11 @@ class _Framed:
     parts: list[bytes] = field(default_factory=list)
     size: int = 0
     poisoned: bool = False
+    #: APPEND message literals announced so far (MULTIAPPEND has several).
+    messages: int = 0
+    #: Big message literals written to a sink, by message index; the parser
+    #: sees them as empty literals and the event gets the source back.
+    spooled: dict[int, MessageSource] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -146,6 +165,11 @@ class ConnectionState:
         "_read_only",
         "_secure",
         "_selected",
+        "_sink",
+        "_sink_bad",
+        "_sink_binary",
+        "_sink_index",
+        "_sink_nul",
         "_skip_tail",
         "_stalled",
         "_starttls_pending",
@@ -181,7 +205,14 @@ class ConnectionState:
         self._zin = b""
         self._mode = _Mode.COMMAND
         self._framed: _Framed | None = None
-        self._literal = bytearray()
+        # A literal's pieces as they arrive, joined once at its end.
+        self._literal: list[bytes] = []
+        #: Where a big APPEND literal goes instead (Config.literal_sink_factory).
+        self._sink: LiteralSink | None = None
+        self._sink_index = 0
+        self._sink_binary = False  # a literal8 (RFC 3516): NUL allowed
+        self._sink_nul = False  # NUL seen in a literal that is not a literal8
+        self._sink_bad = False  # the sink failed; the rest is dropped
         self._literal_left = 0
         self._discard_left = 0
         self._skip_tail = b""
@@ -371,6 +402,7 @@ class ConnectionState:
         if not data:
             self._closed = True
             self._state = State.LOGOUT
+            self._drop_spooled(self._framed)
             return [ConnectionClosed()]
         if self._starttls_pending:
             # RFC 3501 6.2.1 / RFC 9051 11.1: bytes sent before the TLS
@@ -822,13 +854,17 @@ class ConnectionState:
             mode = self._mode
             if mode is _Mode.LITERAL:
                 chunk = buffer.take(self._literal_left)
-                self._literal += chunk
                 self._literal_left -= len(chunk)
+                if self._sink is not None:
+                    self._spool(chunk, events)
+                    continue
+                self._literal.append(chunk)
                 if self._literal_left == 0:
                     framed = self._framed
                     assert framed is not None
-                    framed.parts.append(bytes(self._literal))
-                    self._literal.clear()
+                    pieces = self._literal
+                    framed.parts.append(pieces[0] if len(pieces) == 1 else b"".join(pieces))
+                    pieces.clear()
                     self._mode = _Mode.COMMAND
                 continue
             if mode is _Mode.DISCARD:
@@ -957,6 +993,15 @@ class ConnectionState:
             return
         assert size is not None
         framed.size += size
+        if append_message:
+            framed.messages += 1
+            factory = self.config.literal_sink_factory
+            if (
+                factory is not None
+                and size > limits.spool_literal_above
+                and not self._open_sink(factory, framed, announcement, size, events)
+            ):
+                return
         if announcement.synchronizing:
             self._emit(ContinuationRequest(text="Ready for literal data"))
         if size == 0:
@@ -964,6 +1009,86 @@ class ConnectionState:
         else:
             self._mode = _Mode.LITERAL
             self._literal_left = size
+
+    def _open_sink(
+        self,
+        factory: LiteralSinkFactory,
+        framed: _Framed,
+        announcement: LiteralAnnouncement,
+        size: int,
+        events: list[Event],
+    ) -> bool:
+        """Send a big APPEND literal to a sink (a file) as it arrives, so no
+        connection holds it in memory whatever it announces."""
+        try:
+            self._sink = factory(size)
+        except Exception:  # the adapter's failure (no space, no directory)
+            text = "Cannot take the message now"
+            if announcement.synchronizing:
+                self._framed = None
+                self._reject(
+                    framed.tag, text, status=Status.NO, code=_UNAVAILABLE, events=events
+                )
+            else:
+                self._poison(framed, text, _UNAVAILABLE, events)
+                self._continue_poisoned(announcement, events)
+            return False
+        self._sink_index = framed.messages - 1
+        self._sink_binary = announcement.binary
+        self._sink_nul = self._sink_bad = False
+        # The parser sees an empty literal in its place (see _deliver).
+        line = framed.parts[-1]
+        framed.parts[-1] = line[: announcement.start] + (
+            b"~{0}\r\n" if announcement.binary else b"{0}\r\n"
+        )
+        return True
+
+    def _spool(self, chunk: bytes, events: list[Event]) -> None:
+        sink = self._sink
+        assert sink is not None
+        if not self._sink_binary and not self._sink_nul and b"\x00" in chunk:
+            self._sink_nul = self._sink_bad = True
+        if not self._sink_bad:
+            try:
+                sink.write(chunk)
+            except Exception:
+                self._sink_bad = True
+        if self._literal_left:
+            return
+        self._sink = None
+        self._mode = _Mode.COMMAND
+        framed = self._framed
+        assert framed is not None
+        source = None
+        if not self._sink_bad:
+            try:
+                source = sink.finish()
+            except Exception:
+                source = None
+        if source is None:
+            with contextlib.suppress(Exception):
+                sink.discard()
+            if self._sink_nul:
+                # The grammar's own answer for a NUL outside a literal8.
+                text = f"{framed.name}: NUL in literal (only literal8 may hold NUL)"
+                self._poison(framed, text, AtomCode(name="CLIENTBUG"), events)
+            else:
+                self._poison(framed, "Cannot take the message now", _UNAVAILABLE, events)
+            return
+        framed.spooled[self._sink_index] = source
+        framed.parts.append(b"")
+
+    def _drop_spooled(self, framed: _Framed | None) -> None:
+        """Release what a command that will never run spooled."""
+        if self._sink is not None:
+            sink, self._sink = self._sink, None
+            with contextlib.suppress(Exception):
+                sink.discard()
+        if framed is not None:
+            for source in framed.spooled.values():
+                with contextlib.suppress(Exception):
+                    source.close()
+            framed.spooled.clear()
 
     def _start_command(self, line: bytes, events: list[Event]) -> _Framed | None:
         """Read the tag and name of a new command; poison it if unacceptable."""
@@ -1009,6 +1134,7 @@ class ConnectionState:
             return
         framed.poisoned = True
         framed.parts.clear()
+        self._drop_spooled(framed)
         self._reject(framed.tag, text, code=code, events=events)
 
     def _continue_poisoned(
@@ -1113,9 +1239,11 @@ class ConnectionState:
         if self._state is State.NOT_AUTHENTICATED:
             self._commands_before_auth += 1
             if self._commands_before_auth > self.config.max_commands_before_auth:
+                self._drop_spooled(framed)
                 events.append(self._bye("Too many commands before login"))
                 return
         data = framed.parts[0] if len(framed.parts) == 1 else b"".join(framed.parts)
+        framed.parts.clear()  # the literals are in ``data`` now: one copy held
         try:
             command = parse_command(
                 data,
@@ -1133,8 +1261,23 @@ class ConnectionState:
                 code=AtomCode(name=exc.code or "CLIENTBUG"),
                 events=events,
             )
+            self._drop_spooled(framed)
             return
+        if framed.spooled:
+            command = self._with_spooled(command, framed)
         self._accept(command, events)
+
+    def _with_spooled(self, command: Command, framed: _Framed) -> Command:
+        """Put the spooled sources where the parser saw empty literals."""
+        spooled = framed.spooled
+        if not isinstance(command, Append) or len(command.messages) != framed.messages:
+            self._drop_spooled(framed)  # not reached: every message is a literal
+            return command
+        messages = tuple(
+            dataclasses.replace(m, data=spooled[i]) if i in spooled else m
+            for i, m in enumerate(command.messages)
+        )
+        return dataclasses.replace(command, messages=messages)
 
     def _accept(self, command: Command, events: list[Event]) -> None:
         """A valid command: hand it on now, or hold it (see below)."""

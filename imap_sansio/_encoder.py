@@ -112,7 +112,7 @@ from imap_sansio._responses import (
     VanishedData,
 )
 from imap_sansio._sequence import SequenceSet, UidSet
-from imap_sansio._source import MessageSource
+from imap_sansio._source import MessageSource, has_nul
 
 __all__ = [
     "CHUNK_MIN",
@@ -1014,7 +1014,7 @@ def _write_binary_section_item(out: _Out, item: BinarySectionItem, utf8: bool) -
         out.append(b"<%d>" % item.origin)
     out.append(_SP)
     data = item.data
-    if data is not None and _has_nul(data):
+    if data is not None and has_nul(data):
         # RFC 3516 4.2: content with NUL is sent as literal8
         out.append(b"~{%d}\r\n" % _size(data))
         out.append(data)
@@ -1024,16 +1024,6 @@ def _write_binary_section_item(out: _Out, item: BinarySectionItem, utf8: bool) -
 
 def _size(data: MessageData) -> int:
     return len(data) if isinstance(data, bytes | memoryview) else data.size
-
-
-def _has_nul(data: MessageData) -> bool:
-    """Does the data hold NUL?  A source is scanned a piece at a time."""
-    if isinstance(data, bytes | memoryview):
-        return b"\x00" in data
-    for offset in range(0, data.size, SOURCE_PIECE):
-        if b"\x00" in data.read(offset, SOURCE_PIECE):
-            return True
-    return False
 
 
 @_item(BinarySizeItem)

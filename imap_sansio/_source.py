@@ -13,7 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-__all__ = ["BytesSource", "LiteralSink", "LiteralSinkFactory", "MessageSource", "SourceSlice"]
+__all__ = [
+    "BytesSource",
+    "LiteralSink",
+    "LiteralSinkFactory",
+    "MessageSource",
+    "SourceSlice",
+    "has_nul",
+]
+
+#: Bytes read from a source at a time when scanning it.
+_SCAN_PIECE = 64 * 1024
 
 
 @runtime_checkable
@@ -84,6 +94,15 @@ class SourceSlice:
 
     def __repr__(self) -> str:
         return f"SourceSlice({self._source!r}, {self._offset}, {self._length})"
+
+
+def has_nul(data: bytes | memoryview | MessageSource) -> bool:
+    """Does the data hold a NUL octet?  A source is read a piece at a time."""
+    if isinstance(data, bytes | memoryview):
+        return b"\x00" in data
+    return any(
+        b"\x00" in data.read(offset, _SCAN_PIECE) for offset in range(0, data.size, _SCAN_PIECE)
+    )
 
 
 class LiteralSink(Protocol):
