@@ -42,8 +42,10 @@ def _start_ours(store: str, tmp: str) -> _Server:
     port = _free_port()
     args = ["--demo"] if store == "memory" else ["--maildir", tmp]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "imap_sansio.adapters", "serve", "--port", str(port)]
-        + ["--runtime", "threads", *args],
+        [
+            *(sys.executable, "-m", "imap_sansio.adapters", "serve", "--port", str(port)),
+            *("--runtime", "threads", *args),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -127,16 +129,13 @@ def _measure(server: _Server, size: int, repeat: int) -> dict[str, list[tuple[fl
             )
         selected = client.command(b"SELECT INBOX")
         exists = int(re.search(rb"\* (\d+) EXISTS", selected).group(1))  # type: ignore[union-attr]
+        answers: list[bytes] = []
         for i in range(repeat):
-            number = exists - i
-            result: list[bytes] = []
+            command = b"FETCH %d BODY.PEEK[]" % (exists - i)
             out["FETCH"].append(
-                _peak_growth_kib(
-                    server,
-                    lambda n=number: result.append(client.command(b"FETCH %d BODY.PEEK[]" % n)),
-                )
+                _peak_growth_kib(server, lambda c=command: answers.append(client.command(c)))
             )
-            if data not in result[0]:
+            if data not in answers.pop():
                 raise RuntimeError(f"{server.name}: FETCH did not return the message")
     finally:
         client.close()
@@ -178,7 +177,7 @@ def run(quick: bool = False) -> list[Result]:
             for command, group in samples.items():
                 what = f"big: {command} {size // MiB} MiB, {server.name}"
                 rows.setdefault(command, {})[label] = _result(what, group, size)
-        for command, by_label in rows.items():
+        for by_label in rows.values():
             peer = by_label.get("pymap")
             for label, result in by_label.items():
                 if peer is not None and label != "pymap":
