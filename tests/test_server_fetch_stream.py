@@ -265,3 +265,61 @@ def test_an_unread_fetch_of_300_mb_holds_a_few_mb(tmp_path: Path) -> None:
     # Built whole, the answer alone was 300 MB; streamed, the server holds
     # a piece of output, the parsed mailbox state and the socket's bookkeeping.
     assert growth < 8 * 1024 * 1024, growth
+
+
+def test_fetch_of_many_messages_is_produced_as_the_output_is_taken() -> None:
+    messages = [b"Subject: %d\r\n\r\n" % i + b"x" * 300 + b"\r\n" for i in range(200)]
+    backend = _memory(*messages)
+    server = IMAPServer(
+        backend,
+        config=Config(limits=Limits(max_unsent_output=4096, max_output_piece=1000)),
+        clock=lambda: DATE,
+    )
+    conn = server.connect()
+    conn.receive_data(b"a LOGIN u p\r\nb SELECT INBOX\r\n")
+    while conn.data_to_send():
+        pass
+    conn.receive_data(b"f FETCH 1:* BODY.PEEK[]\r\nn NOOP\r\n")
+    answer = max(len(_fetched(i, b"BODY[]", m)) for i, m in enumerate(messages, 1))
+    out = b""
+    rounds = 0
+    while True:
+        # What can be taken without letting the session go on: never more
+        # than the limit plus the one answer that crossed it.
+        held = b"".join(iter(conn.data_to_send, b""))
+        assert len(held) <= 4096 + answer, len(held)
+        out += held
+        if not conn.output_held:
+            break
+        conn.pump()
+        rounds += 1
+    whole = b"".join(
+        b"* %d FETCH (BODY[] {%d}\r\n%s)\r\n" % (i, len(m), m) for i, m in enumerate(messages, 1)
+    )
+    # RFC 3501 5.5: the NOOP pipelined behind the FETCH is answered after it.
+    assert out == whole + b"f OK FETCH completed\r\nn OK NOOP completed\r\n"
+    assert rounds > 10
+
+
+def test_an_unread_fetch_of_20k_messages_holds_little() -> None:
+    body = b"Subject: s\r\n\r\n" + b"y" * 1000 + b"\r\n"
+    backend = MemoryBackend(users={"u": "p"})
+    account = backend.account("u")
+    for _ in range(20_000):
+        account.append("INBOX", body, internal_date=DATE)
+    conn = _server(backend).connect()
+    conn.receive_data(b"a LOGIN u p\r\nb SELECT INBOX\r\n")
+    while conn.data_to_send():
+        pass
+    tracemalloc.start()
+    try:
+        conn.receive_data(b"f FETCH 1:* (FLAGS BODY.PEEK[])\r\n")
+        grown = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # 20 MB of answers; the client has taken none: about max_unsent_output
+    # (256 KiB) of them exist, the rest waits in the FETCH's loop.  What
+    # remains is the FETCH's metadata of 20,000 messages (their UIDs and
+    # flags, ~2.5 MB); built whole, the queued answers took 11 MB more.
+    assert grown < 4 * 1024 * 1024, grown
+    assert conn.output_held

@@ -70,7 +70,7 @@ from ._backend import (
     normalize_flags,
 )
 from ._condstore import enable_condstore, highest_modseq_completion, vanished_since
-from ._session import Completion, ServerCommand, Session, announce_keywords, serve
+from ._session import Completion, ServerCommand, Session, Steps, announce_keywords, serve
 
 __all__ = ["COMMANDS", "ENABLEABLE"]
 
@@ -398,7 +398,7 @@ def _binary(message: Message, part: tuple[int, ...]) -> bytes:
     return decoded if decoded is not None else b""
 
 
-def fetch(session: Session, command: Fetch) -> Completion | None:
+def fetch(session: Session, command: Fetch) -> Steps | None:
     """FETCH / UID FETCH (RFC 3501 6.4.5, 6.4.8; RFC 9051 6.4.5)."""
     mailbox, view = session.require_mailbox()
     items = _check_items(session, command)
@@ -445,47 +445,55 @@ def fetch(session: Session, command: Fetch) -> Completion | None:
     needs_bytes = any(_needs_bytes(i) for i in items)
     needs_source = any(_whole_message(i) for i in items)
     recent = _recent(session, view)
-    expunge_issued = False
-    for uid in uids:
-        info = infos.get(uid)
-        source = _FetchMessage(session, mailbox, uid, info, view.is_expunged(uid))
-        if needs_bytes:
-            source.message  # noqa: B018 (load now, so that "gone" is known)
-        elif needs_source:
-            source.source  # noqa: B018 (open now, so that "gone" is known)
-        out: list[FetchDataItem] = []
-        if (command.uid or (qresync and uid in seen_set)) and "UID" not in names:
-            # RFC 3501 6.4.8: UID FETCH always includes UID (first, as
-            # Dovecot); RFC 7162 3.2.4: so does a FETCH that implicitly set
-            # \Seen, once QRESYNC is on.
-            out.append(UidItem(uid=uid))
-        if add_modseq and info is not None and info.modseq > 0:
-            out.append(ModSeqItem(modseq=info.modseq))
-        for item in items:
-            data_item = _fetch_item(item, source, view, recent)
-            if data_item is not None:
-                out.append(data_item)
-        told_flags = "FLAGS" in names
-        if uid in seen_set and not told_flags:
-            # RFC 3501 6.4.5: flags changed by the implicit \Seen "SHOULD be
-            # included as part of the FETCH responses".
-            assert info is not None
-            out.append(_flags_for_client(recent, uid, info.flags))
-            told_flags = True
-        if not out:
-            out.append(UidItem(uid=uid))
-        session.send(view.fetch_data(uid, out))
-        if source.gone:
-            expunge_issued = True
-        elif told_flags and info is not None:
-            # The client now knows these flags: the next sync must not echo
-            # them (RFC 3501 7.4.1 unsolicited FETCH is for changes it missed).
-            view.set_flags(uid, info.flags, modseq=info.modseq, announce=False)
-    if expunge_issued:
-        return Completion(
-            text="Some messages were expunged meanwhile", code=AtomCode(name="EXPUNGEISSUED")
-        )
-    return None
+
+    def answers() -> Steps:
+        # One message per step: the session runs the next only while the
+        # output is not full, so FETCH 1:* is produced as the client reads.
+        expunge_issued = False
+        for index, uid in enumerate(uids):
+            if index:
+                yield  # between messages: the last one's OK follows at once
+            info = infos.get(uid)
+            source = _FetchMessage(session, mailbox, uid, info, view.is_expunged(uid))
+            if needs_bytes:
+                source.message  # noqa: B018 (load now, so that "gone" is known)
+            elif needs_source:
+                source.source  # noqa: B018 (open now, so that "gone" is known)
+            out: list[FetchDataItem] = []
+            if (command.uid or (qresync and uid in seen_set)) and "UID" not in names:
+                # RFC 3501 6.4.8: UID FETCH always includes UID (first, as
+                # Dovecot); RFC 7162 3.2.4: so does a FETCH that implicitly set
+                # \Seen, once QRESYNC is on.
+                out.append(UidItem(uid=uid))
+            if add_modseq and info is not None and info.modseq > 0:
+                out.append(ModSeqItem(modseq=info.modseq))
+            for item in items:
+                data_item = _fetch_item(item, source, view, recent)
+                if data_item is not None:
+                    out.append(data_item)
+            told_flags = "FLAGS" in names
+            if uid in seen_set and not told_flags:
+                # RFC 3501 6.4.5: flags changed by the implicit \Seen "SHOULD be
+                # included as part of the FETCH responses".
+                assert info is not None
+                out.append(_flags_for_client(recent, uid, info.flags))
+                told_flags = True
+            if not out:
+                out.append(UidItem(uid=uid))
+            session.send(view.fetch_data(uid, out))
+            if source.gone:
+                expunge_issued = True
+            elif told_flags and info is not None:
+                # The client now knows these flags: the next sync must not echo
+                # them (RFC 3501 7.4.1 unsolicited FETCH is for changes it missed).
+                view.set_flags(uid, info.flags, modseq=info.modseq, announce=False)
+        if expunge_issued:
+            return Completion(
+                text="Some messages were expunged meanwhile", code=AtomCode(name="EXPUNGEISSUED")
+            )
+        return None
+
+    return answers()
 
 
 def _send_vanished(
