@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ._driver import (
         ConnectionDriver,
         IMAPServerLike,
+        LoginLimits,
         ServerOptions,
         SessionLike,
         is_loopback,
@@ -30,6 +31,7 @@ __all__ = [
     "AnyIOServer",
     "ConnectionDriver",
     "IMAPServerLike",
+    "LoginLimits",
     "MaildirBackend",
     "ServerOptions",
     "SessionLike",
@@ -43,6 +45,7 @@ _HOMES = {
     "AnyIOServer": ".anyio_server",
     "ConnectionDriver": "._driver",
     "IMAPServerLike": "._driver",
+    "LoginLimits": "._driver",
     "MaildirBackend": ".maildir",
     "SessionLike": "._driver",
     "ServerOptions": "._driver",

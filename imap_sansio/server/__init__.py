@@ -40,6 +40,7 @@ from ._backend import (
     normalize_flags,
 )
 from ._demo import demo_backend
+from ._login_guard import LoginGuard, LoginLimits
 from ._mailboxes import ListEntry, list_entries, lsub_entries
 from ._memory import MemoryBackend
 from ._server import IMAPServer
@@ -63,6 +64,8 @@ __all__ = [
     "ImapBad",
     "ImapNo",
     "ListEntry",
+    "LoginGuard",
+    "LoginLimits",
     "Mailbox",
     "MailboxExists",
     "MailboxInfo",

@@ -57,6 +57,7 @@ from .._view import SelectedMailboxView, uid_set
 from ._backend import (
     SYSTEM_FLAGS,
     Account,
+    AuthenticationFailed,
     CondstoreAccount,
     ImapBad,
     ImapNo,
@@ -119,18 +120,43 @@ def _check_plaintext_allowed(session: Session) -> None:
         raise ImapNo("Plaintext authentication is disabled without TLS", "PRIVACYREQUIRED")
 
 
+def _is_utf8(*values: str) -> bool:
+    """No value carries a byte that was not UTF-8 (the grammar keeps such
+    bytes as surrogate escapes)."""
+    try:
+        for value in values:
+            value.encode("utf-8")
+    except UnicodeEncodeError:  # its text would show the byte: dropped here
+        return False
+    return True
+
+
 def _log_in(session: Session, username: str, password: str, authzid: str = "") -> None:
     # AuthenticationFailed (NO [AUTHENTICATIONFAILED]) propagates to the
     # error rule; its text never says whether the user or the password was wrong.
-    on_login = session.server.on_login
+    server = session.server
+    on_login = server.on_login
     try:
-        account: Account = session.server.backend.authenticate(
+        if not _is_utf8(username, password, authzid):
+            # No account has such a name or password: simply wrong
+            # credentials, and the backend never sees the bytes.
+            raise AuthenticationFailed()
+        account: Account = server.backend.authenticate(
             username, Secret(password), authzid=authzid or None
         )
     except Exception:
         if on_login is not None:
             on_login(session, username, False)
         raise
+    if server.admit_login is not None:
+        try:
+            server.admit_login(session, username)  # e.g. NO [LIMIT]: too many sessions
+        except Exception:
+            try:
+                account.logout()
+            except Exception as exc:
+                session._report(exc)
+            raise
     session.account = account
     if on_login is not None:
         on_login(session, username, True)

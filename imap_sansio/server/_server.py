@@ -72,7 +72,10 @@ class IMAPServer:
     ``allow_plaintext_auth``, ``id_info`` (fields of the ID response),
     ``on_error`` (called with every unexpected exception a handler raised),
     ``on_command`` (called with each command before it runs) and
-    ``on_login`` (called with the user name and whether the login succeeded).
+    ``on_login`` (called with the user name and whether the login succeeded)
+    and ``admit_login`` (called when credentials were accepted, before the
+    session logs in; it raises :class:`ImapNo` to refuse, e.g. ``NO [LIMIT]``
+    for a user with too many sessions).
     """
 
     def __init__(
@@ -88,6 +91,7 @@ class IMAPServer:
         on_error: Callable[[BaseException], None] | None = None,
         on_command: Callable[[Session, Command], None] | None = None,
         on_login: Callable[[Session, str, bool], None] | None = None,
+        admit_login: Callable[[Session, str], None] | None = None,
     ) -> None:
         self.backend = backend
         self.clock = clock
@@ -97,6 +101,9 @@ class IMAPServer:
         self.on_command = on_command
         #: Called after each LOGIN/AUTHENTICATE with the user name and outcome.
         self.on_login = on_login
+        #: Called with the user name once its credentials were accepted and
+        #: before the session logs in; raises ImapNo to refuse the login.
+        self.admit_login = admit_login
         #: Parsed messages shared by every session (see :class:`MessageCache`).
         self.message_cache = MessageCache()
         self.id_info = dict(id_info or {"name": "imap-sansio", "version": "0.1.0"})

@@ -153,6 +153,8 @@ class ServerContext(Protocol):
     @property
     def on_login(self) -> Callable[[Session, str, bool], None] | None: ...
     @property
+    def admit_login(self) -> Callable[[Session, str], None] | None: ...
+    @property
     def message_cache(self) -> MessageCache: ...
     @property
     def id_info(self) -> Mapping[str, str]: ...
@@ -258,6 +260,8 @@ class Session:
         "_backlog",
         "_completed",
         "_current",
+        "_defer",
+        "_deferred",
         "_open",
         "_steps",
         "account",
@@ -288,6 +292,10 @@ class Session:
         self._backlog: deque[Event] | None = None
         #: A command whose answer is being produced as the output drains.
         self._steps: tuple[Command, Steps] | None = None
+        #: defer_answer() was called during the running command / the
+        #: answer it deferred (see release_answer()).
+        self._defer = False
+        self._deferred: tuple[Command, Status, str, ResponseCode | None] | None = None
         conn.send_greeting()
 
     # ------------------------------------------------ the adapter's surface
@@ -379,6 +387,32 @@ class Session:
                 break
             backlog.extend(events)
         self._backlog = None
+
+    def defer_answer(self) -> None:
+        """Keep the running command's tagged answer back until
+        :meth:`release_answer` (the adapters hold a failed login's NO this
+        way, as long as the login policy says).
+
+        Only for a command that pauses the engine (LOGIN, AUTHENTICATE):
+        nothing after it is read or run meanwhile, so holding the answer
+        holds the client.
+        """
+        self._defer = True
+
+    @property
+    def answer_deferred(self) -> bool:
+        """A tagged answer waits for :meth:`release_answer`."""
+        return self._deferred is not None
+
+    def release_answer(self) -> None:
+        """Send the answer :meth:`defer_answer` kept back and run what the
+        client sent after it."""
+        deferred, self._deferred = self._deferred, None
+        if deferred is None:
+            return
+        if not self.conn.closed:
+            self._finish(*deferred)
+        self._run_events(self.conn.next_events())
 
     def data_to_send(self) -> bytes:
         """The output queued, a piece at a time while :attr:`has_output`; if
@@ -539,6 +573,7 @@ class Session:
     def _run(self, command: Command, call: Callable[[Command], HandlerResult] | None) -> None:
         self._current = command
         self._completed = False
+        self._defer = False
         status, text, code = Status.OK, f"{command.name} completed", None
         try:
             if call is None:
@@ -563,8 +598,13 @@ class Session:
         except Exception as exc:  # the error rule: never leak, never die
             self._report(exc)
             status, text, code = Status.NO, "Internal server error", AtomCode(name="SERVERBUG")
-        if not self._completed and not self.conn.closed:
-            self._finish(command, status, text, code)
+        if self._completed or self.conn.closed:
+            return
+        if self._defer:
+            self._defer = False
+            self._deferred = (command, status, text, code)
+            return
+        self._finish(command, status, text, code)
 
     def _advance(self) -> Completion | None:
         """Run the command in progress while the output is not full; its
