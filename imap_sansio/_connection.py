@@ -664,6 +664,7 @@ class ConnectionState:
         """End the session: read nothing more, answer what is pending, then BYE."""
         self._closing = True
         self._buffer.clear()
+        self._drop_spooled(self._framed)
         self._emit(StatusResponse(status=Status.BYE, text=text, code=code))
         return ConnectionClosed(reason=text)
 
