@@ -492,7 +492,12 @@ class ConnectionDriver:
             self._hooks = _install_hooks(self._server)
             spool = self._options.literal_sink_factory
             if spool is not None and getattr(self._server, "literal_sink_factory", spool) is None:
-                # Big APPEND literals go to files, never into memory.
+                # Big APPEND literals go to files, never into memory; into
+                # the store's own spool when it has one (Maildir: written
+                # once, then linked into place).
+                if spool is temporary_file_sink:
+                    backend = getattr(self._server, "backend", None)
+                    spool = getattr(backend, "literal_sink", None) or spool
                 self._server.literal_sink_factory = spool
             self._conn = self._server.connect(
                 secure=self._secure, tls_available=self._tls_available

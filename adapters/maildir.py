@@ -83,6 +83,7 @@ import os
 import secrets
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from bisect import bisect_left
@@ -129,6 +130,9 @@ _STAGING = "imap-sansio-staging-"
 _UIDLIST_MAGIC = "imap-sansio-uidlist 1"
 #: Bytes read from a message file at a time when streaming it.
 _READ_PIECE = 64 * 1024
+#: Big APPEND literals arrive here (see MaildirBackend.literal_sink); user
+#: names never start with a dot, so no user directory can be called this.
+_SPOOL_DIR = ".imap-sansio-spool"
 
 # Maildir info letters (cr.yp.to/proto/maildir.html) <-> IMAP system flags.
 _LETTER_FLAGS = {
@@ -268,6 +272,60 @@ class _MessageFile:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+class _SpoolFile:
+    """A big APPEND literal written into the store's spool directory (see
+    :meth:`MaildirBackend.literal_sink`): sink, then source; APPEND links it
+    into the maildir instead of copying it, ``close`` removes the name."""
+
+    __slots__ = ("_fd", "_owner", "_size", "path")
+
+    def __init__(self, owner: MaildirBackend, directory: Path) -> None:
+        fd, name = tempfile.mkstemp(dir=directory, prefix="literal-")
+        self._fd: int | None = fd
+        self._owner = owner
+        self._size = 0
+        self.path = Path(name)
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def owned_by(self, backend: MaildirBackend) -> bool:
+        return self._owner is backend
+
+    def write(self, data: bytes) -> None:
+        assert self._fd is not None
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view) :]
+        self._size += len(data)
+
+    def finish(self) -> _SpoolFile:
+        return self
+
+    def read(self, offset: int, length: int) -> bytes:
+        length = max(0, min(length, self._size - offset))
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        pieces: list[bytes] = []
+        while length:
+            piece = os.pread(self._fd, length, offset)
+            if not piece:
+                break
+            pieces.append(piece)
+            offset += len(piece)
+            length -= len(piece)
+        return b"".join(pieces)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self.path.unlink(missing_ok=True)
+
+    discard = close
 
 
 def _rename_to(source: Path, *, target: Path) -> None:
@@ -862,11 +920,27 @@ class MaildirBackend:
         os.close(fd)
         return tmp
 
+    def literal_sink(self, size: int) -> _SpoolFile:
+        """A ``Config.literal_sink_factory`` for this store: big APPEND
+        literals are written into ``root/.imap-sansio-spool`` (on the
+        store's file system) and APPEND links them into ``tmp/``, so the
+        message is written to disk once.  The adapters use it when the
+        server's backend has it."""
+        directory = self.root / _SPOOL_DIR
+        directory.mkdir(mode=0o700, exist_ok=True)
+        return _SpoolFile(self, directory)
+
     def _write_tmp_source(self, tmpdir: Path, source: MessageSource) -> tuple[Path, int]:
-        """Copy a spooled APPEND literal into ``tmp/`` a piece at a time;
-        returns the file and its size as served (see :func:`_imap_bytes`)."""
+        """Put a spooled APPEND literal into ``tmp/``: linked if it is in
+        this store's spool, else copied a piece at a time; returns the file
+        and its size as served (see :func:`_imap_bytes`)."""
         tmp = tmpdir / self._unique()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        fd: int | None = None
+        if isinstance(source, _SpoolFile) and source.owned_by(self):
+            with contextlib.suppress(OSError):  # another file system: copy
+                os.link(source.path, tmp)
+        if not tmp.exists():
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         has_cr = False
         lines = 0
         try:
@@ -877,15 +951,19 @@ class MaildirBackend:
                 has_cr = has_cr or b"\r" in piece
                 lines += piece.count(b"\n")
                 view = memoryview(piece)
-                while view:
+                while fd is not None and view:
                     view = view[os.write(fd, view) :]
             if self.fsync:
+                if fd is None:
+                    fd = os.open(tmp, os.O_RDONLY | os.O_CLOEXEC)
                 os.fsync(fd)
         except BaseException:
-            os.close(fd)
+            if fd is not None:
+                os.close(fd)
             tmp.unlink(missing_ok=True)
             raise
-        os.close(fd)
+        if fd is not None:
+            os.close(fd)
         return tmp, source.size + (0 if has_cr else lines)
 
     def _write_atomic(self, target: Path, data: bytes, tmpdir: Path) -> None:

@@ -23,6 +23,8 @@ from imap_sansio.server import Backend, IMAPServer, MemoryBackend, Session
 
 DATE = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 MiB = 1024 * 1024
+#: Where MaildirBackend.literal_sink puts big literals (its documented place).
+SPOOL_DIR = ".imap-sansio-spool"
 HEAD = b"Subject: big\r\n\r\n"
 # One 64 KiB block of CRLF lines, sent again and again (made before any
 # measurement, so the test itself holds no big message either).
@@ -228,3 +230,30 @@ def test_append_of_50_mb_over_a_socket_holds_a_few_mb(tmp_path: Path, size: int)
     assert digest.hexdigest() == _digest(pieces)
     # Before: the literal in a bytearray, then bytes, then joined (3 x 50 MB).
     assert peak < 8 * MiB, peak
+    # The adapters used the store's own spool: written once, linked into
+    # place, and its name removed.
+    assert list((tmp_path / SPOOL_DIR).iterdir()) == []
+    assert stored.stat().st_nlink == 1
+
+
+def test_maildir_links_its_spooled_literal_into_place(tmp_path: Path) -> None:
+    backend = MaildirBackend(tmp_path, users={"u": "p"}, fsync=True)
+    config = Config(
+        limits=Limits(spool_literal_above=10), literal_sink_factory=backend.literal_sink
+    )
+    conn = IMAPServer(backend, config=config, clock=lambda: DATE).connect()
+    conn.receive_data(b"a LOGIN u p\r\n")
+    conn.data_to_send()
+    data = b"Subject: linked\n\n" + b"body line\n" * 1000  # Unix format
+    conn.receive_data(b"b APPEND INBOX {%d+}\r\n" % len(data))
+    spooled = list((tmp_path / SPOOL_DIR).iterdir())
+    assert len(spooled) == 1  # the literal goes to the spool as it arrives
+    conn.receive_data(data[:100])
+    conn.receive_data(data[100:] + b"\r\n")
+    assert b"b OK [APPENDUID" in conn.data_to_send()
+    assert list((tmp_path / SPOOL_DIR).iterdir()) == []
+    [stored] = (tmp_path / "u" / "cur").iterdir()
+    assert stored.read_bytes() == data  # stored verbatim (Maildir's rule)
+    mailbox = backend.account("u").select("INBOX")
+    assert mailbox.message_bytes(1) == data.replace(b"\n", b"\r\n")
+    assert mailbox.messages([1])[0].size == len(data) + data.count(b"\n")
