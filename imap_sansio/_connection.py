@@ -1015,9 +1015,7 @@ class ConnectionState:
             text = "Cannot take the message now"
             if announcement.synchronizing:
                 self._framed = None
-                self._reject(
-                    framed.tag, text, status=Status.NO, code=_UNAVAILABLE, events=events
-                )
+                self._reject(framed.tag, text, status=Status.NO, code=_UNAVAILABLE, events=events)
             else:
                 self._poison(framed, text, _UNAVAILABLE, events)
                 self._continue_poisoned(announcement, events)
