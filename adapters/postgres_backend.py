@@ -44,6 +44,7 @@ from imap_sansio.server._backend import (
     MailboxInfo,
     MailboxStatus,
     MessageInfo,
+    MessageSource,
     NoSuchMailbox,
     QuotaResource,
     StoreAction,
@@ -302,11 +303,15 @@ class PostgresAccount:
     def append(
         self,
         name: str,
-        data: bytes,
+        data: bytes | MessageSource,
         *,
         flags: Collection[str] = (),
         internal_date: datetime,
     ) -> AppendResult:
+        if not isinstance(data, bytes):
+            # A spooled literal: the row takes the bytes whole (within
+            # APPENDLIMIT), so read it once.
+            data = data.read(0, data.size)
         message = NewMessage(data=data, flags=frozenset(flags), internal_date=internal_date)
         with _translated():
             mailbox_id = self._row(name).id
