@@ -468,6 +468,11 @@ class ConnectionDriver:
         the user has too many sessions from this address."""
         if self._guard is None:
             return
+        if self._session_user is not None:
+            # A login after UNAUTHENTICATE (RFC 8437): the earlier user's
+            # session on this connection has ended.
+            self._guard.logout(self._address, self._session_user)
+            self._session_user = None
         if not self._guard.login(self._address, username):
             logger.warning("%s refused login as %r: too many sessions", self.peer, username)
             raise ImapNo("Too many sessions of this user from your address", "LIMIT")

@@ -614,9 +614,18 @@ class ConnectionState:
         if old is State.SELECTED and self._state is State.AUTHENTICATED:
             self._selected = None
             self._view = None
-        elif old is State.NOT_AUTHENTICATED and self._state is State.AUTHENTICATED and code is None:
+        elif old is not State.NOT_AUTHENTICATED and self._state is State.NOT_AUTHENTICATED:
+            # RFC 8437 2: UNAUTHENTICATE ends what the login began: the
+            # mailbox is closed, ENABLEd extensions are off, and the limits
+            # of a client not logged in apply afresh.
+            self._selected = None
+            self._view = None
+            self._enabled = _NOTHING_ENABLED
+            self._commands_before_auth = 0
+        if old is not self._state and State.NOT_AUTHENTICATED in (old, self._state) and code is None:
             # RFC 9051 6.2.2/6.2.3: the OK may carry the new capabilities,
-            # which saves the client a CAPABILITY round trip.
+            # which saves the client a CAPABILITY round trip (also those
+            # before login again after UNAUTHENTICATE).
             response = StatusResponse(
                 status=response.status,
                 tag=response.tag,

@@ -683,7 +683,8 @@ def test_a_tagged_bye_is_refused_before_anything_changes() -> None:
 
 
 def test_the_state_table_follows_the_rfc_diagram() -> None:
-    """RFC 3501 3: the numbered transitions, and nothing else moves the state."""
+    """RFC 3501 3: the numbered transitions, RFC 8437 2's UNAUTHENTICATE,
+    and nothing else moves the state."""
     noauth, auth, selected, logout = (
         State.NOT_AUTHENTICATED,
         State.AUTHENTICATED,
@@ -698,8 +699,13 @@ def test_the_state_table_follows_the_rfc_diagram() -> None:
     assert next_state(selected, "UNSELECT", "OK") is auth  # (6)
     assert next_state(auth, "LOGOUT", "OK") is logout  # (7)
     assert next_state(selected, "FETCH", "OK") is selected
-    assert set(TRANSITIONS.values()) == {auth, selected, logout}
-    assert {"SELECT", "EXAMINE", "CLOSE", "UNSELECT", "LOGOUT"} == DESELECTING_COMMANDS
+    assert next_state(auth, "UNAUTHENTICATE", "OK") is noauth  # (8)
+    assert next_state(selected, "UNAUTHENTICATE", "OK") is noauth  # (8)
+    assert next_state(selected, "UNAUTHENTICATE", "NO") is selected
+    assert set(TRANSITIONS.values()) == {noauth, auth, selected, logout}
+    assert {
+        "SELECT", "EXAMINE", "CLOSE", "UNSELECT", "LOGOUT", "UNAUTHENTICATE"
+    } == DESELECTING_COMMANDS  # fmt: skip
 
 
 def test_an_extension_command_belongs_to_its_config() -> None:

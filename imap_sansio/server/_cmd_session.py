@@ -2,8 +2,9 @@
 
 CAPABILITY, NOOP, LOGOUT (RFC 3501 6.1), STARTTLS, LOGIN, AUTHENTICATE with
 PLAIN (RFC 4616) and LOGIN and SASL-IR (RFC 4959), ID (RFC 2971), ENABLE
-(RFC 5161), SELECT/EXAMINE (RFC 3501 6.3.1-2), IDLE (RFC 2177), CHECK, CLOSE,
-UNSELECT (RFC 3691), EXPUNGE and UID EXPUNGE (RFC 3501 6.4.3, RFC 4315 2.1).
+(RFC 5161), UNAUTHENTICATE (RFC 8437), SELECT/EXAMINE (RFC 3501 6.3.1-2),
+IDLE (RFC 2177), CHECK, CLOSE, UNSELECT (RFC 3691), EXPUNGE and UID EXPUNGE
+(RFC 3501 6.4.3, RFC 4315 2.1).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .._commands import (
     QResync,
     Select,
     StartTLS,
+    Unauthenticate,
     Unselect,
 )
 from .._events import AuthenticateResponse, IdleDone
@@ -220,6 +222,17 @@ def continue_subflow(
     if isinstance(event, IdleDone):
         return Completion(text="IDLE terminated")
     return _sasl_step(session, event.data.reveal())
+
+
+def unauthenticate(session: Session, command: Unauthenticate) -> Completion:
+    """RFC 8437 2: the account is released and the session is as if it had
+    just connected, over the same transport (TLS and COMPRESS stay); the
+    engine closes the mailbox, turns ENABLEd extensions off and puts the
+    capabilities before login on the OK."""
+    session.require_account()
+    session._logout_account()
+    session.conn.set_capabilities(session.server.capabilities_after_auth())
+    return Completion(text="UNAUTHENTICATE completed")
 
 
 def id_command(session: Session, command: Id) -> None:
@@ -443,6 +456,7 @@ COMMANDS: tuple[ServerCommand[Any], ...] = (
     serve("COMPRESS", compress, "COMPRESS=DEFLATE"),  # RFC 4978 (the engine compresses)
     serve("LOGIN", login),
     serve("AUTHENTICATE", authenticate, "SASL-IR", resume=continue_subflow),  # RFC 4959
+    serve("UNAUTHENTICATE", unauthenticate, "UNAUTHENTICATE"),  # RFC 8437
     serve("ID", id_command, "ID"),  # RFC 2971
     serve("ENABLE", enable, "ENABLE"),  # RFC 5161
     serve("SELECT", select),
