@@ -269,8 +269,10 @@ class ConnectionState:
 
     @property
     def utf8(self) -> bool:
-        """UTF8=ACCEPT is enabled (RFC 6855)."""
-        return "UTF8=ACCEPT" in self._enabled
+        """UTF8=ACCEPT (RFC 6855 3) or IMAP4rev2 (RFC 9051 5.1, appendix A:
+        its mailbox names and quoted strings are UTF-8) is enabled."""
+        enabled = self._enabled
+        return "UTF8=ACCEPT" in enabled or "IMAP4REV2" in enabled
 
     @property
     def capabilities(self) -> tuple[str, ...]:
@@ -622,7 +624,11 @@ class ConnectionState:
             self._view = None
             self._enabled = _NOTHING_ENABLED
             self._commands_before_auth = 0
-        if old is not self._state and State.NOT_AUTHENTICATED in (old, self._state) and code is None:
+        if (
+            old is not self._state
+            and State.NOT_AUTHENTICATED in (old, self._state)
+            and code is None
+        ):
             # RFC 9051 6.2.2/6.2.3: the OK may carry the new capabilities,
             # which saves the client a CAPABILITY round trip (also those
             # before login again after UNAUTHENTICATE).

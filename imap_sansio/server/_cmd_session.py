@@ -43,6 +43,7 @@ from .._responses import (
     FlagsItem,
     HighestModSeqCode,
     IdData,
+    ListData,
     ModSeqItem,
     PermanentFlagsCode,
     RecentData,
@@ -74,12 +75,18 @@ from ._condstore import (
     report_highest_modseq,
     vanished_since,
 )
+from ._mailboxes import list_entries
 from ._session import PENDING, Completion, Pending, ServerCommand, Session, serve
+from .names import DELIMITER
 
 __all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE"]
 
-#: What ENABLE can turn on here (RFC 5161 3.1: unknown names are ignored).
-ENABLEABLE: frozenset[str] = frozenset({"CONDSTORE", "QRESYNC"})  # RFC 7162 3.1, 3.2.3
+#: What ENABLE can turn on here (RFC 5161 3.1: unknown names are ignored):
+#: RFC 7162 3.1, 3.2.3; IMAP4rev2 (RFC 9051 appendix A: a server that
+#: offers both versions speaks version 2 after ENABLE); UTF8=ACCEPT (RFC
+#: 6855 3: UTF-8 in quoted strings and mailbox names).  The engine reads
+#: both of the latter from ``conn.enabled``; the handlers too.
+ENABLEABLE: frozenset[str] = frozenset({"CONDSTORE", "QRESYNC", "IMAP4REV2", "UTF8=ACCEPT"})
 _CONDSTORE_NAMES = frozenset({"CONDSTORE", "QRESYNC"})
 
 
@@ -300,10 +307,13 @@ def select(session: Session, command: Select | Examine) -> Completion:
         recent=recent,
         modseqs={m.uid: m.modseq for m in messages},
     )
+    rev2 = "IMAP4REV2" in session.conn.enabled
     session.send(FlagsData(flags=flags))
     session.send(ExistsData(count=len(uids)))
-    # EXAMINE claims no \Recent (RFC 3501 6.3.2) but reports how many there are.
-    session.send(RecentData(count=status.recent if read_only else len(view.recent)))
+    if not rev2:
+        # EXAMINE claims no \Recent (RFC 3501 6.3.2) but reports how many
+        # there are; IMAP4rev2 has no RECENT (RFC 9051 appendix E 12).
+        session.send(RecentData(count=status.recent if read_only else len(view.recent)))
     first_unseen = next((i for i, m in enumerate(messages, 1) if "\\Seen" not in m.flags), None)
     if first_unseen is not None:
         # RFC 3501 6.3.1: UNSEEN only when there is an unseen message.
@@ -315,6 +325,15 @@ def select(session: Session, command: Select | Examine) -> Completion:
         "Read-only mailbox" if read_only else "Flags permitted",
         PermanentFlagsCode(flags=permanent),
     )
+    if rev2:
+        # RFC 9051 6.3.2: "The server MUST return a LIST response with the
+        # mailbox name", with accurate attributes (as LIST would give them).
+        for entry in list_entries(
+            account.list_mailboxes(), "", [command.mailbox], extended=True, return_children=False
+        ):
+            session.send(
+                ListData(attributes=entry.attributes, delimiter=DELIMITER, mailbox=entry.name)
+            )
     if condstore_enabled(session):
         # RFC 7162 3.1.2.1: after a CONDSTORE enabling command (this one
         # included), every SELECT/EXAMINE reports HIGHESTMODSEQ.
@@ -458,7 +477,7 @@ COMMANDS: tuple[ServerCommand[Any], ...] = (
     serve("AUTHENTICATE", authenticate, "SASL-IR", resume=continue_subflow),  # RFC 4959
     serve("UNAUTHENTICATE", unauthenticate, "UNAUTHENTICATE"),  # RFC 8437
     serve("ID", id_command, "ID"),  # RFC 2971
-    serve("ENABLE", enable, "ENABLE"),  # RFC 5161
+    serve("ENABLE", enable, "ENABLE", "UTF8=ACCEPT"),  # RFC 5161, RFC 6855 3
     serve("SELECT", select),
     serve("EXAMINE", select),
     serve("IDLE", idle, "IDLE", resume=continue_subflow),  # RFC 2177

@@ -118,6 +118,9 @@ class IMAPServer:
         self._base_config = dataclasses.replace(
             base,
             greeting_text=greeting,
+            # RFC 9051 appendix A: both, so that a client of either version
+            # can use the server; "ENABLE IMAP4rev2" turns on version 2.
+            versions=("IMAP4rev1", "IMAP4rev2"),
             allow_plaintext_auth=allow_plaintext_auth or base.allow_plaintext_auth,
             auth_mechanisms=("PLAIN", "LOGIN"),
             capabilities_before_auth=("SASL-IR", "ID", "ENABLE", "IDLE"),
