@@ -19,7 +19,24 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ._capabilities import compute_capabilities
-from ._commands import Command, Copy, Examine, Fetch, Move, Search, Select, Sort, Store, Thread
+from ._commands import (
+    Command,
+    Copy,
+    Examine,
+    Expunge,
+    Fetch,
+    Move,
+    Search,
+    SearchAnd,
+    SearchKey,
+    SearchMessages,
+    SearchNot,
+    SearchOr,
+    Select,
+    Sort,
+    Store,
+    Thread,
+)
 from ._config import Config, GreetingStatus, OversizePolicy
 from ._encoder import encode_response_chunks
 from ._errors import LocalProtocolError
@@ -37,10 +54,13 @@ from ._responses import (
     CapabilityCode,
     ContinuationRequest,
     EnabledData,
+    FetchData,
     Response,
     ResponseCode,
     Status,
     StatusResponse,
+    UidFetchData,
+    UidItem,
 )
 from ._secret import Secret
 from ._sequence import UidSet
@@ -56,6 +76,31 @@ _NO_EXPUNGE_DURING = (Fetch, Store, Search, Sort, Thread)
 def _blocks_expunge(command: Command) -> bool:
     """Non-UID FETCH/STORE/SEARCH/SORT/THREAD: no EXPUNGE while one is pending."""
     return isinstance(command, _NO_EXPUNGE_DURING) and not getattr(command, "uid", False)
+
+
+def _names_sequence_numbers(command: Command) -> bool:
+    """The command names messages by sequence number (RFC 9586 3: refused
+    after ENABLE UIDONLY): the non-UID forms, bar EXPUNGE which names none,
+    and a UID SEARCH/SORT/THREAD with a sequence-set key (``$`` is UIDs)."""
+    if isinstance(command, Expunge):
+        return False
+    if not getattr(command, "uid", True):
+        return True
+    if isinstance(command, Search | Sort | Thread):
+        return _has_sequence_key(command.criteria)
+    return False
+
+
+def _has_sequence_key(key: SearchKey) -> bool:
+    if isinstance(key, SearchMessages):
+        return not key.messages.saved
+    if isinstance(key, SearchAnd):
+        return any(_has_sequence_key(k) for k in key.keys)
+    if isinstance(key, SearchOr):
+        return _has_sequence_key(key.left) or _has_sequence_key(key.right)
+    if isinstance(key, SearchNot):
+        return _has_sequence_key(key.key)
+    return False
 
 
 #: Commands whose ``messages`` the engine resolves to UIDs before delivery.
@@ -527,9 +572,21 @@ class ConnectionState:
     # ------------------------------------------------------------ internals
 
     def _write(self, response: Response) -> None:
+        if type(response) is FetchData and "UIDONLY" in self._enabled and self._view is not None:
+            response = self._uidfetch(response)
         chunks = encode_response_chunks(response, utf8=self.utf8)
         self._out.extend(chunks)
         self._out_size += sum(map(len, chunks))
+
+    def _uidfetch(self, response: FetchData) -> UidFetchData:
+        """RFC 9586 3.3: after ENABLE UIDONLY a FETCH response is numbered by
+        UID (``* uid UIDFETCH (...)``), without a UID item of its own unless
+        that is all it holds.  Its sequence number is read against the view
+        as it is when the response goes out, which is the numbering it was
+        made with (the view's updates are drained before they are written)."""
+        assert self._view is not None
+        items = tuple(i for i in response.items if type(i) is not UidItem) or response.items
+        return UidFetchData(uid=self._view.uid_of(response.number), items=items)
 
     def _emit(self, response: Response) -> None:
         """Write a response of the engine's own, after the app's answers to
@@ -663,7 +720,8 @@ class ConnectionState:
         enabled = self._enabled
         return self._view.drain(
             allow_expunge=allow_expunge,
-            qresync="QRESYNC" in enabled,
+            # RFC 9586 3: UIDONLY reports expunges as VANISHED, as QRESYNC does.
+            qresync="QRESYNC" in enabled or "UIDONLY" in enabled,
             condstore="CONDSTORE" in enabled or "QRESYNC" in enabled,
             rev2="IMAP4REV2" in enabled,
         )
@@ -1098,6 +1156,20 @@ class ConnectionState:
 
     def _start(self, command: Command, events: list[Event]) -> None:
         """Resolve a parsed command against the view and hand it to the app."""
+        if (
+            "UIDONLY" in self._enabled
+            and self.config.commands[command.name].names_messages
+            and _names_sequence_numbers(command)
+        ):
+            # RFC 9586 3: after ENABLE UIDONLY "the server MUST reject" any
+            # command that uses message sequence numbers.
+            self._reject(
+                command.tag,
+                "Message sequence numbers are not allowed after ENABLE UIDONLY",
+                code=AtomCode(name="UIDREQUIRED"),
+                events=events,
+            )
+            return
         try:
             command = self._resolve_messages(command)
         except InvalidSequenceNumber as exc:

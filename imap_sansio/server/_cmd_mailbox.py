@@ -318,7 +318,9 @@ def list_command(session: Session, command: List) -> None:
         command.reference,
         patterns,
         subscriptions=subscriptions,
-        extended=command.extended,
+        # RFC 9051 6.3.9: IMAP4rev2's LIST is the extended one, \NonExistent
+        # (not \Noselect) for a level that does not exist.
+        extended=command.extended or "IMAP4REV2" in session.conn.enabled,
         select_subscribed=select_subscribed,
         select_special_use=select_special_use,
         recursive_match="RECURSIVEMATCH" in selection,

@@ -84,9 +84,12 @@ __all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE"]
 #: What ENABLE can turn on here (RFC 5161 3.1: unknown names are ignored):
 #: RFC 7162 3.1, 3.2.3; IMAP4rev2 (RFC 9051 appendix A: a server that
 #: offers both versions speaks version 2 after ENABLE); UTF8=ACCEPT (RFC
-#: 6855 3: UTF-8 in quoted strings and mailbox names).  The engine reads
-#: both of the latter from ``conn.enabled``; the handlers too.
-ENABLEABLE: frozenset[str] = frozenset({"CONDSTORE", "QRESYNC", "IMAP4REV2", "UTF8=ACCEPT"})
+#: 6855 3: UTF-8 in quoted strings and mailbox names); UIDONLY (RFC 9586 3:
+#: the engine refuses sequence numbers and writes UIDFETCH and VANISHED).
+#: The engine reads the last three from ``conn.enabled``; the handlers too.
+ENABLEABLE: frozenset[str] = frozenset(
+    {"CONDSTORE", "QRESYNC", "IMAP4REV2", "UTF8=ACCEPT", "UIDONLY"}
+)
 _CONDSTORE_NAMES = frozenset({"CONDSTORE", "QRESYNC"})
 
 
@@ -477,7 +480,7 @@ COMMANDS: tuple[ServerCommand[Any], ...] = (
     serve("AUTHENTICATE", authenticate, "SASL-IR", resume=continue_subflow),  # RFC 4959
     serve("UNAUTHENTICATE", unauthenticate, "UNAUTHENTICATE"),  # RFC 8437
     serve("ID", id_command, "ID"),  # RFC 2971
-    serve("ENABLE", enable, "ENABLE", "UTF8=ACCEPT"),  # RFC 5161, RFC 6855 3
+    serve("ENABLE", enable, "ENABLE", "UTF8=ACCEPT", "UIDONLY"),  # RFC 5161, 6855 3, 9586
     serve("SELECT", select),
     serve("EXAMINE", select),
     serve("IDLE", idle, "IDLE", resume=continue_subflow),  # RFC 2177
