@@ -598,6 +598,15 @@ def _trycreate(session: Session, destination: str) -> Iterator[None]:
         raise ImapNo("Mailbox does not exist", "TRYCREATE") from None
 
 
+def _announce_progress(session: Session, total: int) -> None:
+    """A long COPY or MOVE says how much it will do before it starts (RFC
+    9585 3: ``(tag 0 total)``): the backend copies all or nothing in one call
+    (RFC 3501 6.4.7), so there is no point in between to report."""
+    every = session.server.progress_interval
+    if every is not None and total > every:
+        session.progress(0, total)
+
+
 def copy(session: Session, command: Copy) -> Completion:
     """COPY / UID COPY (RFC 3501 6.4.7, RFC 4315 3 COPYUID).
 
@@ -605,6 +614,7 @@ def copy(session: Session, command: Copy) -> Completion:
     """
     mailbox, view = session.require_mailbox()
     uids = _copy_uids(view, command.messages)
+    _announce_progress(session, len(uids))
     with _trycreate(session, command.mailbox):
         result = mailbox.copy(uids, command.mailbox)
     return Completion(text="COPY completed", code=_copyuid(result))
@@ -623,6 +633,7 @@ def move(session: Session, command: Move) -> Completion:
         # RFC 6851 3.3: MOVE expunges from the source, which EXAMINE forbids.
         raise ImapNo("Mailbox is read-only", "READ-ONLY")
     uids = _copy_uids(view, command.messages)
+    _announce_progress(session, len(uids))
     with _trycreate(session, command.mailbox):
         result = mailbox.move(uids, command.mailbox)
     code = _copyuid(result)

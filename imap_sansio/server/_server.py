@@ -74,7 +74,11 @@ class IMAPServer:
     ``on_login`` (called with the user name and whether the login succeeded)
     and ``admit_login`` (called when credentials were accepted, before the
     session logs in; it raises :class:`ImapNo` to refuse, e.g. ``NO [LIMIT]``
-    for a user with too many sessions).
+    for a user with too many sessions).  ``progress_interval``: send
+    ``* OK [INPROGRESS ...]`` (RFC 9585) every that many messages a SEARCH,
+    SORT, THREAD, COPY or MOVE works through, and advertise INPROGRESS; None
+    (the default) sends none.  The handlers run to completion, so the
+    notices reach the client when the adapter next writes, with the result.
     """
 
     def __init__(
@@ -91,6 +95,7 @@ class IMAPServer:
         on_command: Callable[[Session, Command], None] | None = None,
         on_login: Callable[[Session, str, bool], None] | None = None,
         admit_login: Callable[[Session, str], None] | None = None,
+        progress_interval: int | None = None,
     ) -> None:
         self.backend = backend
         self.clock = clock
@@ -112,6 +117,12 @@ class IMAPServer:
         #: :meth:`add_command` added.
         self.commands: dict[str, CommandSpec] = {**base.commands, **SERVER_COMMANDS}
         self._extra_capabilities: list[str] = []
+        if progress_interval is not None and progress_interval < 1:
+            raise ValueError("progress_interval must be at least 1 (or None)")
+        #: Messages worked through between two INPROGRESS notices (RFC 9585).
+        self.progress_interval = progress_interval
+        if progress_interval is not None:
+            self._extra_capabilities.append("INPROGRESS")  # RFC 9585 2
         for name in capabilities:
             self._check_capability(name)
             self._extra_capabilities.append(name)

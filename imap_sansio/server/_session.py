@@ -35,6 +35,7 @@ from .._parser import COMMANDS, CommandSpec
 from .._responses import (
     AtomCode,
     FlagsData,
+    InProgressCode,
     OtherCode,
     PermanentFlagsCode,
     Response,
@@ -148,6 +149,8 @@ class ServerContext(Protocol):
     def id_info(self) -> Mapping[str, str]: ...
     @property
     def enableable(self) -> set[str]: ...
+    @property
+    def progress_interval(self) -> int | None: ...
     @property
     def commands(self) -> Mapping[str, CommandSpec]: ...
 
@@ -424,6 +427,21 @@ class Session:
 
     def untagged_ok(self, text: str, code: ResponseCode | None = None) -> None:
         self.conn.send(StatusResponse(status=Status.OK, text=text, code=code))
+
+    def progress(self, done: int, total: int | None) -> None:
+        """Tell the client how far the running command has come (RFC 9585 3:
+        ``* OK [INPROGRESS ("tag" done total)]``).
+
+        Handlers call it every ``server.progress_interval`` units of work
+        (messages searched, copied, moved); it sends nothing when the server
+        has no interval (INPROGRESS is then not advertised either).
+        """
+        command = self._current
+        if self.server.progress_interval is None or command is None:
+            return
+        code = InProgressCode(tag=command.tag, done=done, total=total)
+        what = f"{done} of {total}" if total is not None else f"{done}"
+        self.untagged_ok(f"{command.name} in progress: {what} done", code)
 
     def require_account(self) -> Account:
         if self.account is None:  # the engine's state table prevents this
