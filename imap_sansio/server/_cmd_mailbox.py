@@ -446,6 +446,14 @@ def status(session: Session, command: Status) -> None:
 # APPEND
 
 
+def _ascii_header(data: bytes) -> bool:
+    """The message's header (up to the first empty line) is 7-bit."""
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        end = data.find(b"\n\n")
+    return (data if end < 0 else data[:end]).isascii()
+
+
 def append(session: Session, command: Append) -> Completion:
     """RFC 3501 6.3.11, MULTIAPPEND (RFC 3502), literal8 (RFC 3516 4.4).
 
@@ -468,6 +476,12 @@ def append(session: Session, command: Append) -> Completion:
         if message.utf8 and not session.conn.utf8:
             # RFC 6855 4: the UTF8 form needs UTF8=ACCEPT enabled.
             raise ImapBad("APPEND UTF8 needs ENABLE UTF8=ACCEPT", "CLIENTBUG")
+        if not session.conn.utf8 and not _ascii_header(message.data):
+            # RFC 6855 4: without ENABLE UTF8=ACCEPT (or IMAP4rev2, whose
+            # headers may be UTF-8: RFC 9051 appendix E 16) "the server MUST
+            # reject, with a NO response, an APPEND command that includes any
+            # 8-bit character in message header fields".
+            raise ImapNo("8-bit header fields need ENABLE UTF8=ACCEPT")
         if not message.binary and b"\x00" in message.data:
             # RFC 3516 4.4: only a literal8 may hold NUL (the grammar refuses
             # it already; this keeps the rule for events built by hand).

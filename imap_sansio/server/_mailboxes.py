@@ -216,7 +216,11 @@ def list_entries(
             attributes.append("\\Noselect")
         if info is not None:
             attributes.extend(sorted(info.attributes))
-        if return_children and "\\Noinferiors" not in attributes:
+        # RFC 9051 6.3.9.6 (and its example 11): a level listed only for a
+        # descendant that matches, without RECURSIVEMATCH, is "\NonExistent
+        # \HasChildren" even when CHILDREN was not asked for.
+        only_for_child = info is None and child_info.get(name) == () and extended
+        if (return_children or only_for_child) and "\\Noinferiors" not in attributes:
             attributes.append("\\HasChildren" if name in has_children else "\\HasNoChildren")
         if (return_subscribed or select_subscribed) and name in subscribed:
             attributes.append("\\Subscribed")
