@@ -91,6 +91,7 @@ ENABLEABLE: frozenset[str] = frozenset(
     {"CONDSTORE", "QRESYNC", "IMAP4REV2", "UTF8=ACCEPT", "UIDONLY"}
 )
 _CONDSTORE_NAMES = frozenset({"CONDSTORE", "QRESYNC"})
+_SPELLED = {"IMAP4REV2": "IMAP4rev2"}
 
 
 def capability(session: Session, command: Capability) -> None:
@@ -267,7 +268,9 @@ def enable(session: Session, command: Enable) -> None:
     newly_condstore = any(c in _CONDSTORE_NAMES for c in fresh) and enable_condstore(
         session, report=False
     )
-    session.send(EnabledData(capabilities=fresh))
+    # Named as advertised (capability names are case-insensitive, RFC 9051
+    # 7.2.2, but clients compare against "IMAP4rev2" as they saw it).
+    session.send(EnabledData(capabilities=tuple(_SPELLED.get(c, c) for c in fresh)))
     if newly_condstore:
         # RFC 7162 3.1: the first CONDSTORE enabling command with a mailbox
         # selected reports its HIGHESTMODSEQ.
@@ -298,7 +301,10 @@ def select(session: Session, command: Select | Examine) -> Completion:
     status = mailbox.status()
     messages = mailbox.messages()
     keywords = mailbox.keywords()
-    recent = () if read_only else mailbox.claim_recent()
+    rev2 = "IMAP4REV2" in session.conn.enabled
+    # IMAP4rev2 has no \Recent (RFC 9051 appendix E 12): such a session
+    # claims none, so they stay \Recent for an IMAP4rev1 session.
+    recent = () if read_only or rev2 else mailbox.claim_recent()
     flags = (*SYSTEM_FLAGS, *sorted(keywords))
     uids = [m.uid for m in messages]
     view = SelectedMailboxView(
@@ -310,7 +316,6 @@ def select(session: Session, command: Select | Examine) -> Completion:
         recent=recent,
         modseqs={m.uid: m.modseq for m in messages},
     )
-    rev2 = "IMAP4REV2" in session.conn.enabled
     session.send(FlagsData(flags=flags))
     session.send(ExistsData(count=len(uids)))
     if not rev2:

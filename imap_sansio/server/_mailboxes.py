@@ -223,7 +223,8 @@ def list_entries(
         if (return_children or only_for_child) and "\\Noinferiors" not in attributes:
             attributes.append("\\HasChildren" if name in has_children else "\\HasNoChildren")
         if (return_subscribed or select_subscribed) and name in subscribed:
-            attributes.append("\\Subscribed")
+            # "(\Subscribed \NonExistent)" as RFC 9051 and RFC 5258 write it.
+            attributes.insert(0 if info is None else len(attributes), "\\Subscribed")
         if (return_special_use or select_special_use) and info is not None:
             attributes.extend(sorted(info.special_use))
         results[name] = ListEntry(

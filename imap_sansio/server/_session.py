@@ -483,7 +483,9 @@ class Session:
         if changes.new:
             # RFC 3501 2.3.2: \Recent goes to one session only; EXAMINE
             # sessions never claim it.
-            claimed = mailbox.claim_recent() if not self.read_only else ()
+            # No \Recent in IMAP4rev2 (RFC 9051 appendix E 12), as in SELECT.
+            rev1 = "IMAP4REV2" not in self.conn.enabled
+            claimed = mailbox.claim_recent() if rev1 and not self.read_only else ()
             view.add_messages(
                 [m.uid for m in changes.new],
                 flags={m.uid: m.flags for m in changes.new},
