@@ -573,19 +573,23 @@ class ConnectionState:
 
     def _write(self, response: Response) -> None:
         if type(response) is FetchData and "UIDONLY" in self._enabled and self._view is not None:
-            response = self._uidfetch(response)
+            response = self._uidfetch(response, drop_uid=False)
         chunks = encode_response_chunks(response, utf8=self.utf8)
         self._out.extend(chunks)
         self._out_size += sum(map(len, chunks))
 
-    def _uidfetch(self, response: FetchData) -> UidFetchData:
+    def _uidfetch(self, response: FetchData, *, drop_uid: bool) -> UidFetchData:
         """RFC 9586 3.3: after ENABLE UIDONLY a FETCH response is numbered by
-        UID (``* uid UIDFETCH (...)``), without a UID item of its own unless
-        that is all it holds.  Its sequence number is read against the view
-        as it is when the response goes out, which is the numbering it was
-        made with (the view's updates are drained before they are written)."""
+        UID (``* uid UIDFETCH (...)``).  The app's responses keep their items
+        (a UID item is there when the client asked for it: the app leaves out
+        the one UID FETCH implies); ``drop_uid`` drops the view's own from an
+        unsolicited one, unless that is all it holds.  The sequence number is
+        read against the view as it is when the response goes out, which is
+        the numbering it was made with."""
         assert self._view is not None
-        items = tuple(i for i in response.items if type(i) is not UidItem) or response.items
+        items = response.items
+        if drop_uid:
+            items = tuple(i for i in items if type(i) is not UidItem) or items
         return UidFetchData(uid=self._view.uid_of(response.number), items=items)
 
     def _emit(self, response: Response) -> None:
@@ -718,13 +722,20 @@ class ConnectionState:
     def _drain_view(self, *, allow_expunge: bool) -> list[Response]:
         assert self._view is not None
         enabled = self._enabled
-        return self._view.drain(
+        uidonly = "UIDONLY" in enabled
+        updates = self._view.drain(
             allow_expunge=allow_expunge,
             # RFC 9586 3: UIDONLY reports expunges as VANISHED, as QRESYNC does.
-            qresync="QRESYNC" in enabled or "UIDONLY" in enabled,
+            qresync="QRESYNC" in enabled or uidonly,
             condstore="CONDSTORE" in enabled or "QRESYNC" in enabled,
             rev2="IMAP4REV2" in enabled,
         )
+        if uidonly:
+            # The UID of an unsolicited UIDFETCH is its number already.
+            updates = [
+                self._uidfetch(r, drop_uid=True) if type(r) is FetchData else r for r in updates
+            ]
+        return updates
 
     def _resolve_messages(self, command: Command) -> Command:
         """Replace a command's sequence set by the UIDs it names (RFC 3501 6.4).

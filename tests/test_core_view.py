@@ -411,6 +411,7 @@ def test_uidonly_writes_uidfetch_and_vanished() -> None:
     conn = uidonly_with([10, 20, 30])
     (fetch,) = conn.receive_data(b"c UID FETCH 20 FLAGS\r\n")
     assert isinstance(fetch, Fetch) and fetch.messages == UidSet.from_ranges(20)
+    # The app's items go out as they are; the view's own UID is dropped.
     conn.send(FetchData(number=2, items=(FlagsItem(flags=("\\Seen",)), UidItem(uid=20))))
     view = conn.view
     assert view is not None
@@ -418,7 +419,7 @@ def test_uidonly_writes_uidfetch_and_vanished() -> None:
     view.set_flags(30, ["\\Flagged"])
     conn.send(StatusResponse(status=Status.OK, tag="c", text="FETCH completed"))
     assert conn.data_to_send() == (
-        b"* 20 UIDFETCH (FLAGS (\\Seen))\r\n"
+        b"* 20 UIDFETCH (FLAGS (\\Seen) UID 20)\r\n"
         b"* VANISHED 10\r\n"
         b"* 30 UIDFETCH (FLAGS (\\Flagged))\r\n"
         b"c OK FETCH completed\r\n"

@@ -168,6 +168,22 @@ def test_rev2_list_subscribed_example(backend: MemoryBackend, alice: Session) ->
     )
 
 
+def test_rev2_list_status_example(backend: MemoryBackend, alice: Session) -> None:
+    # RFC 9051 6.3.9.8 example 12 (A01), with "/" as the delimiter: no
+    # STATUS for a mailbox that is not selectable.
+    make(backend, "foo", "bar/x")
+    rev2(alice)
+    assert alice(b"d DELETE bar") == lines("d OK DELETE completed")  # keeps \Noselect bar
+    assert alice(b'A01 LIST "" % RETURN (STATUS (MESSAGES UNSEEN))') == lines(
+        '* LIST () "/" INBOX',
+        "* STATUS INBOX (MESSAGES 5 UNSEEN 5)",
+        '* LIST (\\Noselect) "/" bar',
+        '* LIST () "/" foo',
+        "* STATUS foo (MESSAGES 0 UNSEEN 0)",
+        "A01 OK LIST completed",
+    )
+
+
 def test_rev2_response_codes(backend: MemoryBackend, alice: Session) -> None:
     # RFC 9051 7.1: ALREADYEXISTS, NONEXISTENT, HASCHILDREN, TRYCREATE.
     make(backend, "foo/bar")
@@ -374,12 +390,16 @@ def test_uidonly_refuses_sequence_numbers(alice: Session, command: bytes) -> Non
 
 
 def test_uidonly_fetch_responses_are_uidfetch(alice: Session) -> None:
-    # RFC 9586 3.3: "* uid UIDFETCH (...)", the UID not repeated as an item.
+    # RFC 9586 3.3: "* uid UIDFETCH (...)", with a UID item only when the
+    # client asks for one (UID FETCH implies none here).
     uidonly(alice)
-    assert alice(b"f UID FETCH 4:5 (FLAGS UID)") == lines(
+    assert alice(b"f UID FETCH 4:5 FLAGS") == lines(
         "* 4 UIDFETCH (FLAGS (\\Recent))",
         "* 5 UIDFETCH (FLAGS (\\Recent))",
         "f OK FETCH completed",
+    )
+    assert alice(b"f UID FETCH 4 (FLAGS UID)") == lines(
+        "* 4 UIDFETCH (FLAGS (\\Recent) UID 4)", "f OK FETCH completed"
     )
     assert alice(b"g UID FETCH 2 UID") == lines("* 2 UIDFETCH (UID 2)", "g OK FETCH completed")
     assert alice(b"h UID STORE 3 +FLAGS (\\Seen)") == lines(

@@ -386,6 +386,8 @@ def fetch(session: Session, command: Fetch) -> Completion | None:
         announce_keywords(session, mailbox, [infos[uid].flags for uid in uids if uid in infos])
     needs_bytes = any(_needs_bytes(i) for i in items)
     recent = _recent(session, view)
+    # RFC 9586 3.3: a UIDFETCH is numbered by UID; UID only when asked for.
+    implied_uid = command.uid and "UIDONLY" not in session.conn.enabled
     expunge_issued = False
     for uid in uids:
         info = infos.get(uid)
@@ -393,7 +395,7 @@ def fetch(session: Session, command: Fetch) -> Completion | None:
         if needs_bytes:
             source.message  # noqa: B018 (load now, so that "gone" is known)
         out: list[FetchDataItem] = []
-        if (command.uid or (qresync and uid in seen_set)) and "UID" not in names:
+        if (implied_uid or (qresync and uid in seen_set)) and "UID" not in names:
             # RFC 3501 6.4.8: UID FETCH always includes UID (first, as
             # Dovecot); RFC 7162 3.2.4: so does a FETCH that implicitly set
             # \Seen, once QRESYNC is on.
@@ -500,7 +502,10 @@ def store(session: Session, command: Store) -> Completion | None:
 
     condstore = _condstore(session) or unchanged_since is not None
     # RFC 7162 3.2.4: with QRESYNC, every FETCH a STORE causes carries UID.
-    with_uid = command.uid or "QRESYNC" in session.conn.enabled
+    # RFC 9586 3.3: under UIDONLY the UIDFETCH number is the UID already.
+    with_uid = (command.uid or "QRESYNC" in session.conn.enabled) and (
+        "UIDONLY" not in session.conn.enabled
+    )
     modified_set = set(modified)
     recent = _recent(session, view)
     for info in messages:
