@@ -294,6 +294,9 @@ def select(session: Session, command: Select | Examine) -> Completion:
         # Quick Resynchronization parameter ... is specified and the client
         # hasn't issued ENABLE QRESYNC".
         raise ImapBad("QRESYNC needs ENABLE QRESYNC first", "CLIENTBUG")
+    if qresync is not None and qresync.seq_match is not None and "UIDONLY" in session.conn.enabled:
+        # RFC 9586 3: the sequence match data names sequence numbers.
+        raise ImapBad("No sequence match data after ENABLE UIDONLY", "UIDREQUIRED")
     if command.condstore:
         enable_condstore(session, report=False)  # RFC 7162 3.1.8
     read_only = isinstance(command, Examine)
@@ -458,10 +461,16 @@ def expunge(session: Session, command: Expunge) -> Completion | None:
     mailbox, view = session.require_mailbox()
     if session.read_only:
         raise ImapNo("Mailbox is read-only", "READ-ONLY")
+    every = session.server.progress_interval
     if command.uid:
         assert command.uids is not None
-        gone = mailbox.expunge(view.resolve_uid_set(command.uids))
+        uids = view.resolve_uid_set(command.uids)
+        if every is not None and len(uids) > every:
+            session.progress(0, len(uids))  # RFC 9585 3, as COPY and MOVE
+        gone = mailbox.expunge(uids)
     else:
+        if every is not None and view.exists > every:
+            session.progress(0, None)  # how many are \Deleted is the store's to know
         gone = mailbox.expunge()
     return highest_modseq_completion(session, gone, "EXPUNGE completed")
 
