@@ -191,6 +191,12 @@ def test_rev2_response_codes(backend: MemoryBackend, alice: Session) -> None:
     assert alice(b"c CREATE foo") == lines("c NO [ALREADYEXISTS] Mailbox already exists")
     assert alice(b"d SELECT nosuch") == lines("d NO [NONEXISTENT] Mailbox does not exist")
     assert alice(b"e RENAME nosuch other") == lines("e NO [NONEXISTENT] Mailbox does not exist")
+    # RFC 9051 6.3.4: foo keeps its inferior as a \Noselect name; then it
+    # cannot be deleted while it has children.
+    assert alice(b"f DELETE foo") == lines("f OK DELETE completed")
+    assert alice(b"g DELETE foo") == lines(
+        "g NO [HASCHILDREN] Mailbox has inferior hierarchical names"
+    )
     alice(b"s SELECT INBOX")
     assert alice(b"m COPY 1 nosuch") == lines("m NO [TRYCREATE] Mailbox does not exist")
 
@@ -456,3 +462,50 @@ def test_no_inprogress_for_short_commands(backend: MemoryBackend) -> None:
 def test_progress_interval_must_be_positive(backend: MemoryBackend) -> None:
     with pytest.raises(ValueError, match="progress_interval"):
         IMAPServer(backend, clock=fixed_clock(), progress_interval=0)
+
+
+def test_uidonly_refuses_qresync_sequence_match_data(alice: Session) -> None:
+    # RFC 9586 3: SELECT's QRESYNC sequence match data names sequence numbers.
+    alice(b"e ENABLE QRESYNC UIDONLY")
+    assert alice(b"s SELECT INBOX (QRESYNC (1 1 1:5 (1:2 1:2)))") == lines(
+        "s BAD [UIDREQUIRED] No sequence match data after ENABLE UIDONLY"
+    )
+    assert alice(b"t SELECT INBOX (QRESYNC (1 1 1:5))").endswith(
+        b"t OK [READ-WRITE] SELECT completed\r\n"
+    )
+
+
+def test_uidonly_idle_reports_uidfetch_and_vanished(server: IMAPServer, alice: Session) -> None:
+    uidonly(alice)
+    assert alice(b"i IDLE") == lines("+ idling")
+    bob = Session(server)
+    bob(b"s SELECT INBOX")
+    bob(b"t STORE 1 +FLAGS.SILENT (\\Deleted \\Seen)")
+    bob(b"u STORE 2 +FLAGS.SILENT (\\Seen)")
+    bob(b"v EXPUNGE")
+    alice.conn.poll()
+    assert alice.conn.data_to_send() == lines(
+        "* VANISHED 1", "* 2 UIDFETCH (FLAGS (\\Seen \\Recent))"
+    )
+    assert alice(b"DONE") == lines("i OK IDLE terminated")
+
+
+def test_inprogress_before_a_long_expunge(backend: MemoryBackend) -> None:
+    server = IMAPServer(backend, clock=fixed_clock(), progress_interval=2)
+    alice = Session(server)
+    alice(b"s SELECT INBOX")
+    alice(b"d STORE 1:* +FLAGS.SILENT (\\Deleted)")
+    assert alice(b"x UID EXPUNGE 1:3") == lines(
+        '* OK [INPROGRESS ("x" 0 3)] EXPUNGE in progress: 0 of 3 done',
+        "* 1 EXPUNGE",
+        "* 1 EXPUNGE",
+        "* 1 EXPUNGE",
+        "x OK EXPUNGE completed",
+    )
+    assert alice(b"y EXPUNGE") == lines("* 1 EXPUNGE", "* 1 EXPUNGE", "y OK EXPUNGE completed")
+    alice(b"a APPEND INBOX {11+}\r\nSubject: x")
+    alice(b"b APPEND INBOX {11+}\r\nSubject: y")
+    alice(b"c APPEND INBOX {11+}\r\nSubject: z")
+    assert alice(b"z EXPUNGE") == lines(
+        '* OK [INPROGRESS ("z" 0 NIL)] EXPUNGE in progress: 0 done', "z OK EXPUNGE completed"
+    )
