@@ -571,7 +571,7 @@ class ConnectionState:
     # ------------------------------------------------------------ internals
 
     def _write(self, response: Response) -> None:
-        if type(response) is FetchData and "UIDONLY" in self._enabled and self._view is not None:
+        if type(response) is FetchData and "UIDONLY" in self._enabled:
             response = self._uidfetch(response, drop_uid=False)
         chunks = encode_response_chunks(response, utf8=self.utf8)
         self._out.extend(chunks)
@@ -584,12 +584,15 @@ class ConnectionState:
         the one UID FETCH implies); ``drop_uid`` drops the view's own from an
         unsolicited one, unless that is all it holds.  The sequence number is
         read against the view as it is when the response goes out, which is
-        the numbering it was made with."""
-        assert self._view is not None
+        the numbering it was made with: the selected mailbox's, or during a
+        SELECT the one it opens (a QRESYNC resync's FETCHes)."""
+        view = self._view if self._view is not None else self._next_view
+        if view is None:
+            raise LocalProtocolError("a FETCH response needs a selected mailbox")
         items = response.items
         if drop_uid:
             items = tuple(i for i in items if type(i) is not UidItem) or items
-        return UidFetchData(uid=self._view.uid_of(response.number), items=items)
+        return UidFetchData(uid=view.uid_of(response.number), items=items)
 
     def _emit(self, response: Response) -> None:
         """Write a response of the engine's own, after the app's answers to

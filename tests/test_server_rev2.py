@@ -509,3 +509,14 @@ def test_inprogress_before_a_long_expunge(backend: MemoryBackend) -> None:
     assert alice(b"z EXPUNGE") == lines(
         '* OK [INPROGRESS ("z" 0 NIL)] EXPUNGE in progress: 0 done', "z OK EXPUNGE completed"
     )
+
+
+def test_uidonly_qresync_select_reports_uidfetch(server: IMAPServer, alice: Session) -> None:
+    # RFC 7162 3.2.5's FETCHes of a resync are UIDFETCH too (RFC 9586 3.3).
+    bob = Session(server)
+    bob(b"s SELECT INBOX")
+    bob(b"t UID STORE 3 +FLAGS.SILENT (\\Answered)")
+    alice(b"e ENABLE QRESYNC UIDONLY")
+    out = alice(b"s SELECT INBOX (QRESYNC (1 6))")
+    assert b"* 3 UIDFETCH (FLAGS (\\Answered) MODSEQ (7))\r\n" in out
+    assert b" FETCH " not in out

@@ -352,9 +352,11 @@ def select(session: Session, command: Select | Examine) -> Completion:
     elif command.condstore:
         # RFC 7162 3.1.2.2: this store keeps no persistent modseqs.
         session.untagged_ok("No mod-sequences here", AtomCode(name="NOMODSEQ"))
+    # The engine holds the view until the OK; it numbers the FETCHes of a
+    # resync with it already (UIDFETCH under UIDONLY).
+    session.conn.set_view(view)
     if qresync is not None and condstore_enabled(session):
         _resync(session, mailbox, view, qresync, messages=messages, uidnext=status.uidnext)
-    session.conn.set_view(view)
     session.mailbox = mailbox
     session.read_only = read_only
     session.modseq = status.highest_modseq
@@ -416,13 +418,15 @@ def _resync(
         # RFC 7162 3.2.6: VANISHED (EARLIER) before any FETCH.
         session.send(VanishedData(uids=gone, earlier=True))
     recent = frozenset() if "IMAP4REV2" in session.conn.enabled else view.recent
+    # Under UIDONLY the UIDFETCH number is the UID (RFC 9586 3.3).
+    with_uid = "UIDONLY" not in session.conn.enabled
     for info in messages:
         if info.modseq > since and known(info.uid):
             flags = sorted(info.flags)
             if info.uid in recent:
                 flags.append("\\Recent")
             items = (
-                UidItem(uid=info.uid),
+                *([UidItem(uid=info.uid)] if with_uid else []),
                 FlagsItem(flags=tuple(flags)),
                 ModSeqItem(modseq=info.modseq),
             )
