@@ -270,10 +270,14 @@ def test_denormalized_utf8_name_opens_the_nfc_mailbox(alice: Session) -> None:
     rev2(alice)
     decomposed = unicodedata.normalize("NFD", NAME).encode()
     assert decomposed != NAME.encode()
-    assert alice(b'c CREATE "' + decomposed + b'"') == lines("c OK CREATE completed")
+    assert alice(b'c CREATE "' + decomposed + b'"').endswith(b"c OK CREATE completed\r\n")
     out = alice(b'x EXAMINE "' + decomposed + b'"')
     assert out.endswith(b"x OK [READ-ONLY] EXAMINE completed\r\n")
-    assert b'* LIST () "/" "' + NAME.encode() + b'"\r\n' in out
+    # RFC 9051 6.3.2: "the server MUST return LIST with the OLDNAME extended
+    # data item" when the supplied name was not the normalized one.
+    listed = b'* LIST () "/" "' + NAME.encode() + b'" ("OLDNAME" ("' + decomposed + b'"))\r\n'
+    assert listed in out
+    assert b"OLDNAME" not in alice(b'y EXAMINE "' + NAME.encode() + b'"')
 
 
 def test_c1_controls_and_separators_make_no_mailbox_name(alice: Session) -> None:
@@ -520,3 +524,32 @@ def test_uidonly_qresync_select_reports_uidfetch(server: IMAPServer, alice: Sess
     out = alice(b"s SELECT INBOX (QRESYNC (1 6))")
     assert b"* 3 UIDFETCH (FLAGS (\\Answered) MODSEQ (7))\r\n" in out
     assert b" FETCH " not in out
+
+
+# ------------------------------------------------------------ OLDNAME
+
+
+def test_create_delete_rename_of_denormalized_names_report_oldname(alice: Session) -> None:
+    # RFC 9051 6.3.4 example: "A005 CREATE NonNormalized" / "* LIST () "/"
+    # "Normalized" ("OLDNAME" ("NonNormalized"))"; 6.3.5 (with \NonExistent)
+    # and 6.3.6 likewise.
+    rev2(alice)
+    nfc, nfd = NAME.encode(), unicodedata.normalize("NFD", NAME).encode()
+    assert alice(b'A005 CREATE "' + nfd + b'"') == (
+        b'* LIST () "/" "' + nfc + b'" ("OLDNAME" ("' + nfd + b'"))\r\nA005 OK CREATE completed\r\n'
+    )
+    assert alice(b'r RENAME "' + nfd + b'" Drafts') == (
+        b'* LIST () "/" Drafts ("OLDNAME" ("' + nfd + b'"))\r\nr OK RENAME completed\r\n'
+    )
+    # The NFD name deleted is the NFC mailbox; nothing is said of the NFC one.
+    assert alice(b'c CREATE "' + nfc + b'"') == lines("c OK CREATE completed")
+    assert alice(b'd DELETE "' + nfd + b'"') == (
+        b'* LIST (\\NonExistent) "/" "' + nfc + b'" ("OLDNAME" ("' + nfd + b'"))\r\n'
+        b"d OK DELETE completed\r\n"
+    )
+
+
+def test_no_oldname_for_an_imap4rev1_client(alice: Session) -> None:
+    assert alice(b"e ENABLE UTF8=ACCEPT").endswith(b"e OK ENABLE completed\r\n")
+    nfd = unicodedata.normalize("NFD", NAME).encode()
+    assert alice(b'c CREATE "' + nfd + b'"') == lines("c OK CREATE completed")

@@ -69,7 +69,15 @@ from ._backend import (
 from ._condstore import enable_condstore
 from ._mailboxes import list_entries, lsub_entries
 from ._session import Completion, ServerCommand, Session, serve
-from .names import DELIMITER, INBOX, is_inferior, name_error, rename_map, superiors
+from .names import (
+    DELIMITER,
+    INBOX,
+    is_inferior,
+    name_error,
+    normalize,
+    rename_map,
+    superiors,
+)
 
 __all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE", "STATUS_ITEMS"]
 
@@ -137,6 +145,23 @@ def _is_selected(session: Session, name: str) -> bool:
 # CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE
 
 
+def _normalized(sent: str | None) -> bool:
+    return sent is not None and normalize(sent) != sent
+
+
+def report_normalized(
+    session: Session, name: str, *, old_name: str, attributes: tuple[str, ...] = ()
+) -> None:
+    """RFC 9051 6.3.9.7: a name the client sent was normalised (NFC, or the
+    case of INBOX): an IMAP4rev2 client is told with ``* LIST (attributes)
+    "/" name ("OLDNAME" (old_name))``."""
+    if "IMAP4REV2" in session.conn.enabled:
+        list_data = ListData(
+            attributes=attributes, delimiter=DELIMITER, mailbox=name, old_name=old_name
+        )
+        session.send(list_data)
+
+
 def create(session: Session, command: Create) -> None:
     """RFC 3501 6.3.3, and ``USE (...)`` of RFC 6154 3.
 
@@ -170,6 +195,10 @@ def create(session: Session, command: Create) -> None:
             raise ImapNo("Special-use attributes cannot be assigned here", "USEATTR")
         account.create_special_use_mailbox(name, uses)
     _create_superiors(account, name, existing)
+    sent = session.name_as_sent()
+    if _normalized(sent):
+        assert sent is not None
+        report_normalized(session, name, old_name=sent)  # RFC 9051 6.3.4
 
 
 def delete(session: Session, command: Delete) -> None:
@@ -198,6 +227,10 @@ def delete(session: Session, command: Delete) -> None:
         raise ImapNo("Mailbox has inferior hierarchical names", "HASCHILDREN")
     selected = _is_selected(session, name)
     account.delete_mailbox(name, noselect=has_inferiors)
+    sent = session.name_as_sent()
+    if _normalized(sent):
+        assert sent is not None
+        report_normalized(session, name, old_name=sent, attributes=("\\NonExistent",))
     if selected:
         session.mailbox = None
         session.untagged_ok(
@@ -236,6 +269,11 @@ def rename(session: Session, command: Rename) -> None:
         account.rename_mailboxes(renames)
     # The old names are gone now, but none of them is a superior of ``new``.
     _create_superiors(account, new, existing)
+    sent_old = session.name_as_sent()
+    if _normalized(sent_old) or _normalized(session.name_as_sent("new_mailbox")):
+        # RFC 9051 6.3.6: OLDNAME is the existing name as sent, the name the
+        # new one as made.
+        report_normalized(session, new, old_name=sent_old or old)
 
 
 def _rename_inbox(account: Account, new: str) -> None:

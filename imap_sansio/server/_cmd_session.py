@@ -342,9 +342,18 @@ def select(session: Session, command: Select | Examine) -> Completion:
         for entry in list_entries(
             account.list_mailboxes(), "", [command.mailbox], extended=True, return_children=False
         ):
-            session.send(
-                ListData(attributes=entry.attributes, delimiter=DELIMITER, mailbox=entry.name)
+            # "If ... the supplied mailbox name differs from the normalized
+            # version, the server MUST return LIST with the OLDNAME extended
+            # data item" (its section 8 sample: "select inbox").
+            sent = session.name_as_sent()
+            old_name = sent if sent is not None and sent != entry.name else None
+            list_data = ListData(
+                attributes=entry.attributes,
+                delimiter=DELIMITER,
+                mailbox=entry.name,
+                old_name=old_name,
             )
+            session.send(list_data)
     if condstore_enabled(session):
         # RFC 7162 3.1.2.1: after a CONDSTORE enabling command (this one
         # included), every SELECT/EXAMINE reports HIGHESTMODSEQ.

@@ -443,6 +443,12 @@ class Session:
         what = f"{done} of {total}" if total is not None else f"{done}"
         self.untagged_ok(f"{command.name} in progress: {what} done", code)
 
+    def name_as_sent(self, field: str = "mailbox") -> str | None:
+        """A mailbox name of the running command as the client sent it,
+        before :func:`names.normalize` (handlers get the normalised one):
+        for the ``OLDNAME`` of RFC 9051 6.3.9.7."""
+        return getattr(self._current, field, None)
+
     def require_account(self) -> Account:
         if self.account is None:  # the engine's state table prevents this
             raise ImapBad("Not logged in")
