@@ -541,7 +541,7 @@ def test_create_delete_rename_of_denormalized_names_report_oldname(alice: Sessio
     assert alice(b'r RENAME "' + nfd + b'" Drafts') == (
         b'* LIST () "/" Drafts ("OLDNAME" ("' + nfd + b'"))\r\nr OK RENAME completed\r\n'
     )
-    # The NFD name deleted is the NFC mailbox; nothing is said of the NFC one.
+    # DELETE by the NFD name deletes the NFC mailbox and says so.
     assert alice(b'c CREATE "' + nfc + b'"') == lines("c OK CREATE completed")
     assert alice(b'd DELETE "' + nfd + b'"') == (
         b'* LIST (\\NonExistent) "/" "' + nfc + b'" ("OLDNAME" ("' + nfd + b'"))\r\n'
