@@ -278,6 +278,10 @@ def test_denormalized_utf8_name_opens_the_nfc_mailbox(alice: Session) -> None:
     listed = b'* LIST () "/" "' + NAME.encode() + b'" ("OLDNAME" ("' + decomposed + b'"))\r\n'
     assert listed in out
     assert b"OLDNAME" not in alice(b'y EXAMINE "' + NAME.encode() + b'"')
+    # A LIST pattern is normalised as the names are.
+    assert alice(b'l LIST "" "' + decomposed + b'"') == (
+        b'* LIST (\\HasNoChildren) "/" "' + NAME.encode() + b'"\r\nl OK LIST completed\r\n'
+    )
 
 
 def test_c1_controls_and_separators_make_no_mailbox_name(alice: Session) -> None:

@@ -15,6 +15,7 @@ Runs of adjacent wildcards are collapsed first (``*%*`` is ``*``).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -38,9 +39,12 @@ def canonical_pattern(reference: str, pattern: str) -> str:
 
     With no break-out characters (we have no namespaces beyond the personal
     one), "the canonical form is normally the reference name appended with
-    the mailbox name": ``("archive/", "%")`` -> ``"archive/%"``.
+    the mailbox name": ``("archive/", "%")`` -> ``"archive/%"``.  Names are
+    kept in Unicode Normalization Form C (:func:`names.normalize`), so a
+    pattern is brought to it too.
     """
-    return reference + pattern
+    pattern = reference + pattern
+    return pattern if pattern.isascii() else unicodedata.normalize("NFC", pattern)
 
 
 class ListPattern:
