@@ -12,8 +12,10 @@ import unicodedata
 from datetime import UTC, datetime
 
 import pytest
+from imap_sansio.adapters.spool import temporary_file_sink
 from test_server_mailbox_hierarchy import Session, lines, make
 
+from imap_sansio import Config, Limits
 from imap_sansio.server import IMAPServer, MemoryBackend
 from imap_sansio.testing import fixed_clock
 
@@ -557,3 +559,19 @@ def test_no_oldname_for_an_imap4rev1_client(alice: Session) -> None:
     assert alice(b"e ENABLE UTF8=ACCEPT").endswith(b"e OK ENABLE completed\r\n")
     nfd = unicodedata.normalize("NFD", NAME).encode()
     assert alice(b'c CREATE "' + nfd + b'"') == lines("c OK CREATE completed")
+
+
+def test_a_spooled_literal_with_8bit_header_needs_utf8_accept() -> None:
+    # RFC 6855 4 for a literal the engine spooled: its header is read a piece
+    # at a time (here the 8-bit octet lies past the first 64 KiB piece).
+    backend = MemoryBackend(users={"alice": "secret"})
+    config = Config(limits=Limits(spool_literal_above=10), literal_sink_factory=temporary_file_sink)
+    alice = Session(IMAPServer(backend, clock=fixed_clock(), config=config))
+    header = b"X-Long: " + b"a" * 70_000 + b"\r\nSubject: Gr\xc3\xbc\xc3\x9fe\r\n\r\nbody\r\n"
+    assert alice(b"a APPEND INBOX {%d+}\r\n" % len(header) + header) == lines(
+        "a NO 8-bit header fields need ENABLE UTF8=ACCEPT"
+    )
+    body_only = b"Subject: x\r\n\r\n" + b"\xc3\xbc" * 40_000 + b"\r\n"
+    assert alice(b"b APPEND INBOX {%d+}\r\n" % len(body_only) + body_only).startswith(b"b OK ")
+    rev2(alice)
+    assert alice(b"c APPEND INBOX {%d+}\r\n" % len(header) + header).startswith(b"c OK ")

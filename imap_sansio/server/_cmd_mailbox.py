@@ -37,6 +37,7 @@ from .._commands import (
     Subscribe,
     Unsubscribe,
 )
+from .._encoder import read_source
 from .._responses import (
     AppendUidCode,
     AtomCode,
@@ -49,6 +50,7 @@ from .._responses import (
     StatusData,
 )
 from .._responses import Namespace as NamespaceEntry
+from .._source import MessageSource, has_nul
 from .._view import uid_set
 from ..mime import encode_binary_parts
 from ._backend import (
@@ -484,12 +486,30 @@ def status(session: Session, command: Status) -> None:
 # APPEND
 
 
-def _ascii_header(data: bytes) -> bool:
-    """The message's header (up to the first empty line) is 7-bit."""
+def _header_end(data: bytes) -> int:
     end = data.find(b"\r\n\r\n")
-    if end < 0:
-        end = data.find(b"\n\n")
-    return (data if end < 0 else data[:end]).isascii()
+    return end if end >= 0 else data.find(b"\n\n")
+
+
+_HEADER_PIECE = 64 * 1024
+
+
+def _ascii_header(data: bytes | MessageSource) -> bool:
+    """The message's header (up to the first empty line) is 7-bit; a spooled
+    literal is read a piece at a time, only as far as its header goes."""
+    if isinstance(data, bytes):
+        end = _header_end(data)
+        return (data if end < 0 else data[:end]).isascii()
+    tail = b""
+    for offset in range(0, data.size, _HEADER_PIECE):
+        piece = tail + data.read(offset, _HEADER_PIECE)
+        end = _header_end(piece)
+        if end >= 0:
+            return piece[:end].isascii()
+        if not piece.isascii():
+            return False
+        tail = piece[-3:]  # a blank line split between two pieces
+    return True
 
 
 def append(session: Session, command: Append) -> Completion:
@@ -506,36 +526,49 @@ def append(session: Session, command: Append) -> Completion:
     other sessions at their next command; a mailbox open read-only
     elsewhere (EXAMINE) is no reason to refuse (the seed refused).
     """
+    try:
+        return _append(session, command)
+    finally:
+        # Spooled literals (big messages in files) are released either way.
+        for message in command.messages:
+            if not isinstance(message.data, bytes):
+                message.data.close()
+
+
+def _append(session: Session, command: Append) -> Completion:
     account = session.require_account()
     name = command.mailbox
     limit = _append_limit(session, account)
-    prepared: list[tuple[bytes, frozenset[str], datetime]] = []
+    prepared: list[tuple[bytes | MessageSource, frozenset[str], datetime]] = []
     for message in command.messages:
         if message.utf8 and not session.conn.utf8:
             # RFC 6855 4: the UTF8 form needs UTF8=ACCEPT enabled.
             raise ImapBad("APPEND UTF8 needs ENABLE UTF8=ACCEPT", "CLIENTBUG")
-        if not session.conn.utf8 and not _ascii_header(message.data):
+        data = message.data
+        if not session.conn.utf8 and not _ascii_header(data):
             # RFC 6855 4: without ENABLE UTF8=ACCEPT (or IMAP4rev2, whose
             # headers may be UTF-8: RFC 9051 appendix E 16) "the server MUST
             # reject, with a NO response, an APPEND command that includes any
             # 8-bit character in message header fields".
             raise ImapNo("8-bit header fields need ENABLE UTF8=ACCEPT")
-        if not message.binary and b"\x00" in message.data:
+        # A spooled literal's NUL is found once, a piece at a time.
+        nul = has_nul(data)
+        if not message.binary and nul:
             # RFC 3516 4.4: only a literal8 may hold NUL (the grammar refuses
             # it already; this keeps the rule for events built by hand).
             raise ImapBad("NUL in a message literal; use literal8 (~{n})", "CLIENTBUG")
-        if len(message.data) > limit:
+        if (len(data) if isinstance(data, bytes) else data.size) > limit:
             raise ImapNo("Message too large", "TOOBIG")  # RFC 7889 4
         flags = normalize_flags(message.flags)  # ImapBad for \Recent or a bad keyword
         internal_date = message.internal_date
         if internal_date is None:
             internal_date = session.now()
-        data = message.data
-        if message.binary:
+        if message.binary and nul:
             # RFC 3516 4.4: a literal8 message may hold NUL and 8-bit parts;
             # we store them base64-encoded, so BODY[] stays valid MIME and
-            # BINARY[] gives the original octets back.
-            data = encode_binary_parts(data)
+            # BINARY[] gives the original octets back (this needs the message
+            # whole, also when it was spooled; without NUL it is unchanged).
+            data = encode_binary_parts(data if isinstance(data, bytes) else read_source(data))
         prepared.append((data, flags, internal_date))
     results: list[AppendResult] = []
     try:
