@@ -32,6 +32,7 @@ from .._parser import CommandSpec
 from . import _cmd_mailbox, _cmd_message, _cmd_search, _cmd_session, _cmd_thread
 from ._backend import Account, Backend, ChangeNotice
 from ._cache import MessageCache
+from ._sasl import SaslMechanism
 from ._session import ServerCommand, Session
 
 __all__ = ["IMAPServer"]
@@ -74,7 +75,8 @@ class IMAPServer:
     ``on_login`` (called with the user name and whether the login succeeded)
     and ``admit_login`` (called when credentials were accepted, before the
     session logs in; it raises :class:`ImapNo` to refuse, e.g. ``NO [LIMIT]``
-    for a user with too many sessions).
+    for a user with too many sessions); ``sasl_mechanisms``: AUTHENTICATE
+    mechanisms offered besides PLAIN and LOGIN (see :mod:`._sasl`).
     """
 
     def __init__(
@@ -91,6 +93,7 @@ class IMAPServer:
         on_command: Callable[[Session, Command], None] | None = None,
         on_login: Callable[[Session, str, bool], None] | None = None,
         admit_login: Callable[[Session, str], None] | None = None,
+        sasl_mechanisms: Iterable[SaslMechanism] = (),
     ) -> None:
         self.backend = backend
         self.clock = clock
@@ -105,6 +108,11 @@ class IMAPServer:
         self.admit_login = admit_login
         #: Parsed messages shared by every session (see :class:`MessageCache`).
         self.message_cache = MessageCache()
+        #: AUTHENTICATE mechanisms besides PLAIN and LOGIN, by name
+        #: (:class:`OAuthBearer`, SCRAM from ``adapters.accounts``...).
+        self.sasl_mechanisms: dict[str, SaslMechanism] = {
+            m.name.upper(): m for m in sasl_mechanisms
+        }
         self.id_info = dict(id_info or {"name": "imap-sansio", "version": "0.1.0"})
         base = config or Config(limits=Limits())
         #: The command table of this server: the core's records (those no
@@ -119,7 +127,7 @@ class IMAPServer:
             base,
             greeting_text=greeting,
             allow_plaintext_auth=allow_plaintext_auth or base.allow_plaintext_auth,
-            auth_mechanisms=("PLAIN", "LOGIN"),
+            auth_mechanisms=("PLAIN", "LOGIN", *self.sasl_mechanisms),
             capabilities_before_auth=("SASL-IR", "ID", "ENABLE", "IDLE"),
         )
         #: Names ENABLE can turn on (RFC 5161), as the handlers support them.

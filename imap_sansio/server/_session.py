@@ -48,6 +48,7 @@ from ..mime import Message
 from . import names
 from ._backend import SYSTEM_FLAGS, Account, Backend, ImapBad, ImapNo, Mailbox
 from ._cache import MessageCache
+from ._sasl import SaslMechanism
 
 __all__ = [
     "PENDING",
@@ -150,6 +151,8 @@ class ServerContext(Protocol):
     def enableable(self) -> set[str]: ...
     @property
     def commands(self) -> Mapping[str, CommandSpec]: ...
+    @property
+    def sasl_mechanisms(self) -> Mapping[str, SaslMechanism]: ...
 
     def capabilities_after_auth(self, account: Account | None = None) -> tuple[str, ...]: ...
 
