@@ -15,8 +15,10 @@ through :class:`PasswordDatabase`, :class:`SaslMechanism` and
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -40,6 +42,7 @@ __all__ = [
     "VerifiedLoginBackend",
     "XOAuth2",
     "plain_exchange",
+    "scram_secrets_from_password",
 ]
 
 
@@ -79,8 +82,9 @@ class PasswordDatabase(Protocol):
 class ClearPasswords:
     """A users dict (name -> clear password) as a :class:`PasswordDatabase`.
 
-    It has no SCRAM secrets: making them needs a random salt, which pure
-    code does not draw (``adapters.accounts`` derives them).
+    SCRAM secrets are derived from the password with a salt made from the
+    user name: a salt only has to differ between users (RFC 5802 9), and
+    with the password itself stored, a random one would protect nothing.
     """
 
     __slots__ = ("_passwords",)
@@ -107,7 +111,33 @@ class ClearPasswords:
         return ok and expected is not None
 
     def scram_secrets(self, username: str, mechanism: str) -> ScramSecrets | None:
-        return None
+        password = self._passwords.get(username)
+        digest = _SCRAM_DIGESTS.get(mechanism.upper().removesuffix("-PLUS"))
+        if password is None or digest is None:
+            return None
+        salt = hashlib.sha256(b"imap-sansio SCRAM salt\0" + username.encode("utf-8")).digest()
+        return scram_secrets_from_password(password, digest, salt[:16], 4096)
+
+
+_SCRAM_DIGESTS = {"SCRAM-SHA-1": "sha1", "SCRAM-SHA-256": "sha256"}
+
+
+def scram_secrets_from_password(
+    password: Secret[str], digest: str, salt: bytes, iterations: int
+) -> ScramSecrets:
+    """RFC 5802 3: SaltedPassword = Hi(Normalize(password), salt, i),
+    StoredKey = H(HMAC(SaltedPassword, "Client Key")), ServerKey =
+    HMAC(SaltedPassword, "Server Key").  Normalize is SASLprep (RFC 4013),
+    here its NFKC step, which is all that matters for passwords clients type."""
+    normalized = unicodedata.normalize("NFKC", password.reveal()).encode("utf-8")
+    salted = hashlib.pbkdf2_hmac(digest, normalized, salt, iterations)
+    client_key = hmac.digest(salted, b"Client Key", digest)
+    return ScramSecrets(
+        iterations,
+        salt,
+        hashlib.new(digest, client_key).digest(),
+        hmac.digest(salted, b"Server Key", digest),
+    )
 
 
 @runtime_checkable

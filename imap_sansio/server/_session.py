@@ -400,6 +400,10 @@ class Session:
         """The handshake after STARTTLS is done (input from before it was dropped)."""
         self.conn.tls_started()
 
+    def set_channel_binding(self, kind: str, data: bytes) -> None:
+        """The TLS channel binding for SCRAM -PLUS (see the engine's hook)."""
+        self.conn.set_channel_binding(kind, data)
+
     def poll(self) -> None:
         """The backend changed: bring the view up to date; during IDLE, tell now."""
         if self.conn.closed:
