@@ -224,7 +224,8 @@ def test_scram_final_answer_must_be_empty_and_cancel_works() -> None:
 
 def oauthbearer(token: str, user: str = "alice") -> bytes:
     # RFC 7628 3.1, as in its example 4.1.
-    return f"n,a={user},\x01host=server.example.com\x01port=143\x01auth=Bearer {token}\x01\x01".encode()
+    fields = f"\x01host=server.example.com\x01port=143\x01auth=Bearer {token}\x01\x01"
+    return f"n,a={user},{fields}".encode()
 
 
 def test_oauthbearer_logs_in_with_a_valid_token() -> None:
