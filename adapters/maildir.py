@@ -683,6 +683,11 @@ class MaildirBackend:
     def __repr__(self) -> str:
         return f"MaildirBackend({str(self.root)!r}, users={self._passwords!r})"
 
+    @property
+    def passwords(self) -> PasswordDatabase:
+        """Where the accounts and their credentials are."""
+        return self._passwords
+
     # -- administration --------------------------------------------------
 
     def user_path(self, username: str) -> Path:

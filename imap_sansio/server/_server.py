@@ -153,6 +153,14 @@ class IMAPServer:
         self._connect_configs = {}
         self._capability_lists = {}
 
+    def add_sasl_mechanism(self, mechanism: SaslMechanism) -> None:
+        """Offer ``mechanism`` for AUTHENTICATE to new sessions (``AUTH=<name>``)."""
+        self.sasl_mechanisms[mechanism.name.upper()] = mechanism
+        self._base_config = dataclasses.replace(
+            self._base_config, auth_mechanisms=("PLAIN", "LOGIN", *self.sasl_mechanisms)
+        )
+        self._connect_configs = {}
+
     @staticmethod
     def _check_capability(name: str) -> None:
         """Refuse to advertise an extension nothing here implements (go-imap v2
