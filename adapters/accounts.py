@@ -297,15 +297,15 @@ class _Entry:
 class PasswordFile:
     """Accounts from a Dovecot passwd-file (see the module docstring).
 
-    Thread-safe.  ``check_interval`` (seconds) limits how often the file's
-    status is read (0: on every use).
+    Thread-safe.  The file's status is read on every use (one ``stat``, as
+    Dovecot does); ``check_interval`` (seconds) reads it less often.
     """
 
     def __init__(
         self,
         path: str | os.PathLike[str],
         *,
-        check_interval: float = 1.0,
+        check_interval: float = 0.0,
         monotonic: Callable[[], float] | None = None,
     ) -> None:
         self.path = Path(path)
