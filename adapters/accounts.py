@@ -447,7 +447,7 @@ class _ScramExchange:
     def __init__(
         self, mechanism: str, passwords: PasswordDatabase, key: bytes, context: SaslContext
     ) -> None:
-        self._username = ""
+        self.username = ""
         self._mechanism = mechanism
         self._passwords = passwords
         self._key = key
@@ -462,7 +462,7 @@ class _ScramExchange:
     def _auth_info(self, username: str) -> tuple[bytes, bytes, bytes, int]:
         # RFC 5802 5.1: "=2C" and "=3D" stand for "," and "=" in the name.
         name = username.replace("=2C", ",").replace("=3D", "=")
-        self._username = name
+        self.username = name
         found = self._passwords.scram_secrets(name, self._mechanism)
         if found is None:
             # An unknown user (or one without SCRAM secrets) gets a salt
@@ -491,7 +491,7 @@ class _ScramExchange:
             # Malformed messages, a wrong proof, a channel-binding mismatch:
             # all are failed authentication (never the details).
             raise AuthenticationFailed() from None
-        return Verified(self._username, final=final)
+        return Verified(self.username, final=final)
 
 
 class Scram:

@@ -316,3 +316,31 @@ def test_secrets_stay_out_of_reprs() -> None:
     assert repr(ClearPasswords({"alice": "pencil"})) == "ClearPasswords(users=['alice'])"
     assert repr(Scram("SCRAM-SHA-1", ClearPasswords())) == "Scram('SCRAM-SHA-1')"
     assert "pencil" not in repr(OAuthBearer(Tokens({"pencil": "alice"})))
+
+
+def test_non_utf8_bearer_message_is_bad_and_never_validated() -> None:
+    seen: list[str] = []
+
+    class Recording(Tokens):
+        def validate(self, token: Secret[str], username: str | None) -> str:
+            seen.append(token.reveal())
+            return super().validate(token, username)
+
+    server = make_server([OAuthBearer(Recording({}))])
+    session = server.connect(secure=True)
+    session.data_to_send()
+    message = b"n,a=alice,\x01auth=Bearer \xff\xfe\x01\x01"
+    answer = run(session, b"a AUTHENTICATE OAUTHBEARER " + b64(message) + b"\r\n")
+    assert answer == b"a BAD [CLIENTBUG] OAUTHBEARER message is not UTF-8\r\n"
+    assert seen == []
+
+
+def test_failed_exchanges_reach_the_login_hook_with_the_name_given() -> None:
+    outcomes: list[tuple[str, bool]] = []
+    server = make_server(scram_mechanisms(ClearPasswords({"alice": "secret"})))
+    server.on_login = lambda session, user, ok: outcomes.append((user, ok))
+    for password in ("wrong", "secret"):
+        session = server.connect(secure=True)
+        session.data_to_send()
+        scram_login(session, "SCRAM-SHA-256", "alice", password)
+    assert outcomes == [("alice", False), ("alice", True)]

@@ -244,7 +244,8 @@ def _sasl_step(session: Session, data: bytes) -> Completion | Pending:
     except AuthenticationFailed:
         session.sasl_state = {}
         if session.server.on_login is not None:
-            session.server.on_login(session, "", False)
+            # The name the client gave, if the mechanism got that far.
+            session.server.on_login(session, getattr(exchange, "username", ""), False)
         raise
     except Exception:
         session.sasl_state = {}

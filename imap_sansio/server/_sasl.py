@@ -296,6 +296,8 @@ class _OAuthExchange:
         self._validator = validator
         self._mechanism = mechanism
         self._failed: TokenRejected | None = None
+        #: Who the client said it is (for the login hooks).
+        self.username = ""
 
     def start(self) -> bytes:
         return b""
@@ -304,10 +306,17 @@ class _OAuthExchange:
         if self._failed is not None:
             # Whatever the client answered, the exchange is over.
             raise self._failed
+        try:
+            response.decode("utf-8")
+        except UnicodeDecodeError:
+            # Tokens and user names are UTF-8 (RFC 7628 3.1); the validator
+            # never sees anything else.
+            raise ImapBad(f"{self._mechanism} message is not UTF-8", "CLIENTBUG") from None
         if self._mechanism == "OAUTHBEARER":
             username, authzid, token = self._oauthbearer(response)
         else:
             username, authzid, token = self._xoauth2(response)
+        self.username = username
         try:
             user = self._validator.validate(Secret(token), username or None)
         except TokenRejected as exc:
