@@ -43,9 +43,8 @@ from ._responses import (
     StatusResponse,
 )
 from ._secret import Secret
-from ._sequence import UidSet
 from ._state import DESELECTING_COMMANDS, State, next_state
-from ._view import InvalidSequenceNumber, SelectedMailboxView, uid_set
+from ._view import InvalidSequenceNumber, SelectedMailboxView
 
 __all__ = ["ConnectionState"]
 
@@ -684,9 +683,14 @@ class ConnectionState:
             # that are gone, so the app needs the set as the client sent it
             # (UIDs name no numbering: nothing to check here).
             return command
-        uids = view.resolve(command.messages)
-        resolved = uid_set(uids) or UidSet(ranges=())
-        return dataclasses.replace(command, messages=resolved)
+        messages = command.messages
+        resolved = view.resolve_set(messages)  # per range, never per message
+        if resolved != messages:
+            # The command was parsed here and nobody has seen it yet, so it
+            # is completed in place (dataclasses.replace would validate every
+            # field again for one that changes).
+            object.__setattr__(command, "messages", resolved)
+        return command
 
     def _start_compression(self) -> None:
         """RFC 4978 3: compress from right after the CRLF of the tagged OK.
