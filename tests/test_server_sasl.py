@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 
 import pytest
 import scramp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from imap_sansio.adapters.accounts import PasswordFile, Scram, hash_password, scram_mechanisms
 
 from imap_sansio._secret import Secret
@@ -344,3 +346,27 @@ def test_failed_exchanges_reach_the_login_hook_with_the_name_given() -> None:
         session.data_to_send()
         scram_login(session, "SCRAM-SHA-256", "alice", password)
     assert outcomes == [("alice", False), ("alice", True)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    mechanism=st.sampled_from(["SCRAM-SHA-256", "SCRAM-SHA-1", "OAUTHBEARER", "XOAUTH2"]),
+    responses=st.lists(st.binary(max_size=80), min_size=1, max_size=4),
+)
+def test_any_sasl_response_is_answered_without_serverbug(
+    mechanism: str, responses: list[bytes]
+) -> None:
+    server = make_server(
+        [
+            *scram_mechanisms(ClearPasswords({"alice": "secret"})),
+            OAuthBearer(Tokens({"t": "alice"})),
+            XOAuth2(Tokens({"t": "alice"})),
+        ]
+    )
+    session = server.connect(secure=True)
+    session.data_to_send()
+    out = run(session, b"a AUTHENTICATE " + mechanism.encode() + b"\r\n")
+    for response in responses:
+        out += run(session, b64(response) + b"\r\n")
+    assert b"SERVERBUG" not in out
+    assert not session.closed
