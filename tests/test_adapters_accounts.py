@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import base64
+import http.server
 import imaplib
 import json
 import os
@@ -22,6 +23,7 @@ import shutil
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -47,7 +49,7 @@ from imap_sansio.adapters.oauth import JWTValidator
 from imap_sansio.adapters.tls import server_ssl_context
 
 from imap_sansio._secret import Secret
-from imap_sansio.server import IMAPServer, MemoryBackend, OAuthBearer, XOAuth2
+from imap_sansio.server import IMAPServer, MemoryBackend, OAuthBearer, TokenRejected, XOAuth2
 
 FAST = ServerOptions(shutdown_grace=2.0)
 RUNTIMES = ["threads", "asyncio", "trio"]
@@ -384,9 +386,10 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def signed_jwt(key: rsa.RSAPrivateKey, claims: dict[str, object]) -> str:
+def signed_jwt(key: rsa.RSAPrivateKey, claims: dict[str, object], *, kid: str | None = None) -> str:
     """A JWS compact serialisation (RFC 7515 3.1) built by hand, RS256."""
-    header = b64url(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
+    fields = {"alg": "RS256", "typ": "JWT", **({"kid": kid} if kid else {})}
+    header = b64url(json.dumps(fields).encode())
     payload = b64url(json.dumps(claims).encode())
     signing_input = f"{header}.{payload}".encode("ascii")
     signature = key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
@@ -495,23 +498,10 @@ def test_passwd_command_refuses_an_empty_password() -> None:
     assert done.returncode == 1 and done.stderr == "imap-sansio: empty password refused\n"
 
 
-@pytest.fixture
-def passwd_server(tmp_path: Path) -> Iterator[tuple[Path, int]]:
-    path = tmp_path / "passwd"
-    write(path, "alice:" + hash_password(Secret("wonderland"), "SCRAM-SHA-256") + "\n")
+def start_cli(*args: str) -> tuple[subprocess.Popen[str], int]:
+    """``imap-sansio serve`` on a free port; returns the process and the port."""
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "imap_sansio.adapters",
-            "serve",
-            "--port",
-            "0",
-            "--runtime",
-            "threads",
-            "--passwd-file",
-            str(path),
-        ],
+        [sys.executable, "-m", "imap_sansio.adapters", "serve", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -524,8 +514,14 @@ def passwd_server(tmp_path: Path) -> Iterator[tuple[Path, int]]:
             process.kill()
             raise AssertionError(banner + (process.stderr.read() if process.stderr else ""))
         banner += line
-    assert f"accounts from {path}" in banner
-    port = int(banner.split("127.0.0.1:")[1].split()[0].split("/")[0])
+    return process, int(banner.split("127.0.0.1:")[1].split()[0].split("/")[0])
+
+
+@pytest.fixture
+def passwd_server(tmp_path: Path) -> Iterator[tuple[Path, int]]:
+    path = tmp_path / "passwd"
+    write(path, "alice:" + hash_password(Secret("wonderland"), "SCRAM-SHA-256") + "\n")
+    process, port = start_cli("--runtime", "threads", "--passwd-file", str(path))
     try:
         yield path, port
     finally:
@@ -554,3 +550,75 @@ def test_serve_with_a_passwd_file(passwd_server: tuple[Path, int]) -> None:
         assert client.login("bob", "builder")[0] == "OK"
     finally:
         client.logout()
+
+
+def test_jwt_validator_with_a_jwks_document(rsa_key: rsa.RSAPrivateKey) -> None:
+    """The key is found by its ``kid`` in a JWKS document (RFC 7517) served
+    on loopback; a token signed with another key is refused."""
+    numbers = rsa_key.public_key().public_numbers()
+
+    def b64int(value: int) -> str:
+        return b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+
+    jwks = {"keys": [{"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256",
+                      "n": b64int(numbers.n), "e": b64int(numbers.e)}]}  # fmt: skip
+    body = json.dumps(jwks).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/jwks.json"
+        validator = JWTValidator(jwks_url=url, audience="imap")
+        claims = {"aud": "imap", "email": "alice@example.org", "exp": int(time.time()) + 60}
+        token = signed_jwt(rsa_key, claims, kid="k1")
+        assert validator.validate(Secret(token), None) == "alice@example.org"
+        assert validator.validate(Secret(token), "alice@example.org") == "alice@example.org"
+        with pytest.raises(TokenRejected):
+            validator.validate(Secret(token), "bob@example.org")
+        other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        with pytest.raises(TokenRejected):
+            validator.validate(Secret(signed_jwt(other, claims, kid="k1")), None)
+        with pytest.raises(TokenRejected):
+            validator.validate(Secret("not.a.jwt"), None)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_serve_with_an_oauth_public_key(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> None:
+    passwd = tmp_path / "passwd"
+    write(passwd, "alice:{PLAIN}wonderland\n")
+    key = tmp_path / "idp.pem"
+    key.write_bytes(
+        rsa_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    process, port = start_cli(
+        "--passwd-file", str(passwd), "--oauth-public-key", str(key),
+        "--oauth-user-claim", "sub", "--oauth-audience", "imap",
+    )  # fmt: skip
+    try:
+        token = signed_jwt(rsa_key, {"aud": "imap", "sub": "alice", "exp": int(time.time()) + 60})
+        client = imaplib.IMAP4("127.0.0.1", port)
+        try:
+            assert {"AUTH=OAUTHBEARER", "AUTH=XOAUTH2"} <= set(client.capabilities)
+            message = f"n,,\x01auth=Bearer {token}\x01\x01".encode()
+            assert client.authenticate("OAUTHBEARER", lambda _: message)[0] == "OK"
+        finally:
+            client.logout()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -34,7 +34,13 @@ from imap_sansio.server import (
     TokenRejected,
     XOAuth2,
 )
-from imap_sansio.server._sasl import SaslMechanism, scram_secrets_from_password
+from imap_sansio.server._sasl import (
+    Challenge,
+    CheckPassword,
+    SaslMechanism,
+    Verified,
+    scram_secrets_from_password,
+)
 
 
 def clock() -> datetime:
@@ -318,6 +324,12 @@ def test_secrets_stay_out_of_reprs() -> None:
     assert repr(ClearPasswords({"alice": "pencil"})) == "ClearPasswords(users=['alice'])"
     assert repr(Scram("SCRAM-SHA-1", ClearPasswords())) == "Scram('SCRAM-SHA-1')"
     assert "pencil" not in repr(OAuthBearer(Tokens({"pencil": "alice"})))
+    assert repr(Challenge(b"pencil")) == "Challenge()"
+    assert repr(CheckPassword("alice", Secret("pencil"))) == (
+        "CheckPassword(username='alice', password=Secret('***'), authzid='')"
+    )
+    assert repr(Verified("alice", final=b"v=pencil")) == "Verified(username='alice', authzid='')"
+    assert "pencil" not in repr(TokenRejected("invalid_token", "pencil-scope"))
 
 
 def test_non_utf8_bearer_message_is_bad_and_never_validated() -> None:
