@@ -98,6 +98,14 @@ SCHEMES = (
 )
 #: bcrypt reads at most 72 bytes of a password (and bcrypt >= 5 refuses more).
 _BCRYPT_MAX = 72
+# Every login pays for one verification (there is no auth cache), so the
+# costs of the hashes written here aim at tens of milliseconds, above what
+# doveadm writes (bcrypt cost 5, 5000 crypt rounds): bcrypt cost 10 (the
+# OWASP minimum), 100,000 SHA-crypt rounds (passlib's default of 656,000
+# takes a second in its pure-Python backend), Argon2id with argon2-cffi's
+# RFC 9106 parameters (t=3, 64 MiB).
+_BCRYPT_COST = 10
+_CRYPT_ROUNDS = 100_000
 
 
 def _missing(package: str) -> ImportError:
@@ -224,11 +232,13 @@ def _scram_from_password(
     password: Secret[str], mechanism: str, salt: bytes | None, iterations: int
 ) -> ScramSecrets:
     # scramp applies SASLprep (RFC 4013) to the password, as RFC 5802 2.2 asks.
-    made = (
-        _scramp()
-        .ScramMechanism(mechanism)
-        .make_auth_info(password.reveal(), iteration_count=iterations, salt=salt)
-    )
+    scramp = _scramp()
+    try:
+        made = scramp.ScramMechanism(mechanism).make_auth_info(
+            password.reveal(), iteration_count=iterations, salt=salt
+        )
+    except scramp.ScramException as exc:  # a salt or count out of its bounds
+        raise ValueError(f"unusable SCRAM parameters: {exc}") from None
     salt_, stored_key, server_key, count = made
     return ScramSecrets(count, salt_, stored_key, server_key)
 
@@ -257,7 +267,7 @@ def hash_password(password: Secret[str], scheme: str = DEFAULT_SCHEME) -> str:
         if len(data) > _BCRYPT_MAX:
             raise ValueError("BLF-CRYPT reads only 72 bytes of a password; choose ARGON2ID")
         # $2y$ is what Dovecot writes and reads for BLF-CRYPT.
-        hashed = bcrypt.hashpw(data, bcrypt.gensalt(prefix=b"2b")).decode("ascii")
+        hashed = bcrypt.hashpw(data, bcrypt.gensalt(_BCRYPT_COST, b"2b")).decode("ascii")
         return "{BLF-CRYPT}$2y$" + hashed[4:]
     if scheme in ("SHA512-CRYPT", "SHA256-CRYPT"):
         try:
@@ -265,7 +275,8 @@ def hash_password(password: Secret[str], scheme: str = DEFAULT_SCHEME) -> str:
         except ImportError as exc:
             raise _missing("libpass") from exc
         handler: Any = sha512_crypt if scheme == "SHA512-CRYPT" else sha256_crypt
-        return "{" + scheme + "}" + str(handler.hash(data))
+        hashed = handler.using(rounds=_CRYPT_ROUNDS).hash(data)
+        return "{" + scheme + "}" + str(hashed)
     if scheme == "PBKDF2":
         salt = secrets.token_urlsafe(12)
         rounds = 100_000

@@ -35,6 +35,8 @@ import trustme
 from _adapter_harness import running_server
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from imap_sansio.adapters import ServerOptions
 from imap_sansio.adapters.accounts import (
     SCHEMES,
@@ -622,3 +624,16 @@ def test_serve_with_an_oauth_public_key(tmp_path: Path, rsa_key: rsa.RSAPrivateK
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@settings(max_examples=300, deadline=None)
+@example(scheme="SCRAM-SHA-1", value="1,,,")
+@example(scheme="SCRAM-SHA-256", value="4096,c2FsdA==,AAAA,AAAA")
+@example(scheme="CRYPT", value="$2y$99$abc")
+@given(
+    scheme=st.sampled_from([*sorted(DOVEADM_VECTORS), "SSHA512", "NOPE", ""]),
+    value=st.text(alphabet="$,=/.+0123456789abcdefghijklmnopqrstuvwxyzAB2y", max_size=70),
+)
+def test_any_stored_value_verifies_or_fails_without_raising(scheme: str, value: str) -> None:
+    stored = "{" + scheme + "}" + value if scheme else value
+    assert verify_password(stored, Secret("pässword")) in (True, False)
