@@ -18,6 +18,7 @@ import base64
 import http.server
 import imaplib
 import json
+import logging
 import os
 import shutil
 import ssl
@@ -209,6 +210,20 @@ def test_passwd_file_format(tmp_path: Path) -> None:
     assert not accounts.verify("alice", Secret("again"))
     assert accounts.verify("bob", Secret("correct horse"))
     assert not accounts.verify("nobody", Secret("wonderland"))
+
+
+def test_bad_lines_are_logged_by_number_without_their_hash(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "passwd"
+    write(path, "alice:{PLAIN}wonderland\ncarol:{ROT13}jbaqreynaq\n:{PLAIN}orphan\n")
+    with caplog.at_level(logging.INFO, logger="imap_sansio.adapters.accounts"):
+        PasswordFile(path)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{path}:2: 'carol' has unknown scheme {{ROT13}}; it cannot log in",
+        f"{path}:3: no user name; line ignored",
+        f"password file {path}: 1 accounts",
+    ]
 
 
 def test_passwd_file_is_read_again_when_it_changes(tmp_path: Path) -> None:
