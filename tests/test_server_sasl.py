@@ -362,7 +362,9 @@ def test_failed_exchanges_reach_the_login_hook_with_the_name_given() -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(
-    mechanism=st.sampled_from(["SCRAM-SHA-256", "SCRAM-SHA-1", "OAUTHBEARER", "XOAUTH2"]),
+    mechanism=st.sampled_from(
+        ["SCRAM-SHA-256", "SCRAM-SHA-1", "SCRAM-SHA-256-PLUS", "OAUTHBEARER", "XOAUTH2"]
+    ),
     responses=st.lists(st.binary(max_size=80), min_size=1, max_size=4),
 )
 def test_any_sasl_response_is_answered_without_serverbug(
@@ -370,12 +372,13 @@ def test_any_sasl_response_is_answered_without_serverbug(
 ) -> None:
     server = make_server(
         [
-            *scram_mechanisms(ClearPasswords({"alice": "secret"})),
+            *scram_mechanisms(ClearPasswords({"alice": "secret"}), plus=True),
             OAuthBearer(Tokens({"t": "alice"})),
             XOAuth2(Tokens({"t": "alice"})),
         ]
     )
     session = server.connect(secure=True)
+    session.set_channel_binding("tls-server-end-point", b"\x01" * 32)
     session.data_to_send()
     out = run(session, b"a AUTHENTICATE " + mechanism.encode() + b"\r\n")
     for response in responses:
