@@ -205,7 +205,9 @@ def _add_passwd_command(commands: argparse._SubParsersAction[argparse.ArgumentPa
         default=DEFAULT_SCHEME,
         type=str.upper,
         choices=SCHEMES,
-        help="hash scheme (default %(default)s; SCRAM-SHA-256 also allows SCRAM logins)",
+        metavar="SCHEME",
+        help=f"one of {', '.join(SCHEMES)} (default %(default)s; a SCRAM-SHA-256 "
+        "line also allows SCRAM-SHA-256 logins without the server knowing the password)",
     )
     passwd.add_argument("-u", "--user", help="print a whole line for this user")
 
