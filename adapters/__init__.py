@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         SessionLike,
         is_loopback,
     )
+    from .accounts import PasswordFile, scram_mechanisms
     from .anyio_server import AnyIOServer
     from .maildir import MaildirBackend
     from .postgres_backend import PostgresBackend
@@ -34,11 +35,13 @@ __all__ = [
     "IMAPServerLike",
     "LoginLimits",
     "MaildirBackend",
+    "PasswordFile",
     "PostgresBackend",
     "ServerOptions",
     "SessionLike",
     "ThreadedServer",
     "is_loopback",
+    "scram_mechanisms",
     "server_ssl_context",
 ]
 
@@ -49,6 +52,8 @@ _HOMES = {
     "IMAPServerLike": "._driver",
     "LoginLimits": "._driver",
     "MaildirBackend": ".maildir",
+    "PasswordFile": ".accounts",
+    "scram_mechanisms": ".accounts",
     "PostgresBackend": ".postgres_backend",
     "SessionLike": "._driver",
     "ServerOptions": "._driver",
