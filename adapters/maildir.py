@@ -662,6 +662,9 @@ class MaildirBackend:
         hostname: str | None = None,
     ) -> None:
         self.root = Path(root)
+        #: Calls from several threads at once are safe (see "Concurrency"
+        #: above); the adapters read this to run sessions concurrently.
+        self.thread_safe = True
         self.max_message_size = max_message_size
         self.fsync = fsync
         self._uidvalidity_source = uidvalidity_source or (lambda: int(time.time()))
