@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import email
-import threading
 import email.policy
+import threading
 from datetime import UTC, datetime
 
 import pytest
