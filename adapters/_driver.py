@@ -110,7 +110,9 @@ class ServerOptions:
     idle_timeout: float = 30 * 60.0
     #: Inactivity while a command is incomplete (inside a literal).
     literal_timeout: float = 60.0
-    #: ``* OK Still here`` this often during IDLE.
+    #: ``* OK Still here`` this often during IDLE, after a look at the store
+    #: (so a change whose notice was lost still arrives).  Under the 300 s of
+    #: mutt's ``imap_keepalive`` and the idle timeout of common NAT gateways.
     keepalive_interval: float = 2 * 60.0
     #: A client must accept each piece of output within this time.
     send_timeout: float = 60.0
@@ -323,9 +325,11 @@ class ConnectionDriver:
         "_secure",
         "_server",
         "_tls_available",
+        "_unwatch",
         "_username",
         "_was_idling",
         "_watch",
+        "_watch_store",
         "peer",
     )
 
@@ -358,6 +362,12 @@ class ConnectionDriver:
         self._username: str | None = None
         self._mailbox: SelectedMailbox | None = None
         self._mailbox_name: str | None = None
+        #: ``backend.watch(user, mailbox)`` of a store that must watch for
+        #: changes made outside this process (Maildir), and what stops it.
+        self._watch_store: Callable[[str, str], Callable[[], None]] | None = getattr(
+            getattr(server, "backend", None), "watch", None
+        )
+        self._unwatch: Callable[[], None] | None = None
 
     def open(self, now: float) -> Step:
         """Create the connection; its greeting is in the returned output."""
@@ -415,6 +425,7 @@ class ConnectionDriver:
                 conn.data_to_send()
             if self._hooks is not None:
                 self._hooks.peers.pop(conn, None)
+            self._store_watch(None, None)
         logger.info("%s disconnected", self.peer)
 
     def _require(self) -> ServerConnection:
@@ -442,6 +453,10 @@ class ConnectionDriver:
         if idling and not self._was_idling:
             self._next_keepalive = now + self._options.keepalive_interval
         elif idling and now >= self._next_keepalive:
+            # Look at the store first: a change whose notice was lost (or a
+            # store that sends none) reaches an IDLE client by the next
+            # keep-alive, within ``keepalive_interval``.
+            conn.poll()
             conn.keepalive()
             self._next_keepalive = now + self._options.keepalive_interval
         elif not idling:
@@ -455,7 +470,7 @@ class ConnectionDriver:
         after a change notice (a rename sends notices for the old name and
         for the mailbox list, so the session is woken under the old name).
         """
-        if self._watch is None:
+        if self._watch is None and self._watch_store is None:
             return
         username = conn.username
         mailbox = conn.mailbox if username is not None and not conn.closed else None
@@ -471,7 +486,21 @@ class ConnectionDriver:
                     name = None
         if username != self._username or name != self._mailbox_name:
             self._username, self._mailbox_name = username, name
-            self._watch(username, name)
+            if self._watch is not None:
+                self._watch(username, name)
+            self._store_watch(username, name)
+
+    def _store_watch(self, username: str | None, mailbox: str | None) -> None:
+        """Have the store watch the selected mailbox for outside changes
+        (deliveries, other processes), so that they wake this session too."""
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
+        if self._watch_store is not None and username is not None and mailbox is not None:
+            try:
+                self._unwatch = self._watch_store(username, mailbox)
+            except Exception:  # the session still works; only pushes are lost
+                logger.exception("%s cannot watch %r", self.peer, mailbox)
 
     def _finish(self, now: float, *, renamed: bool = False) -> Step:
         conn = self._require()

@@ -42,10 +42,24 @@ On-disk decisions:
   (\\Recent) UID, the special-use attributes, one line per message (uid,
   modseq, arrival modseq, size, mtime, zone, flag letters, base name) and one
   per expunged message (tombstones, kept for the life of the mailbox, for
-  QRESYNC).  Modseqs are therefore persistent (CONDSTORE/QRESYNC are
-  offered).  If the file is lost or unreadable it is rebuilt with a new
-  UIDVALIDITY, so clients resynchronise fully and no stale UID or modseq is
-  ever trusted.
+  QRESYNC).  A change appends lines (a later line about a message or a
+  header field replaces an earlier one; a tombstone removes its message),
+  so its cost does not grow with the mailbox; the file is rewritten whole
+  (renamed into place, with a new ``gen`` line) only when it is new or mostly
+  superseded lines.  A reader reads only what was appended since it last
+  looked, and leaves a line not yet complete for later; a line torn by a
+  crash is cut off by the next writer.  Modseqs are therefore persistent
+  (CONDSTORE/QRESYNC are offered).  If the file is lost or unreadable it is
+  rebuilt with a new UIDVALIDITY, so clients resynchronise fully and no
+  stale UID or modseq is ever trusted.
+* What each open mailbox looks like is kept in memory between calls (the
+  UID list's entries, keyword table, and the inode and mtime of ``new/`` and
+  ``cur/`` when they were listed).  A call that changes nothing costs three
+  ``stat`` calls and no lock; the directories are listed again only when
+  their mtime moved, or while it is too recent to trust (within a clock tick
+  of the listing: 50 ms on file systems with sub-second stamps, 1 s on
+  others), so a change in the same tick as a listing is still found.
+  Directories are made once, when missing.
 * UIDVALIDITY values come from the clock (seconds) forced to increase per
   account; ``imap-sansio-uidvalidity`` in the user directory keeps the last
   value and, per name, the largest value it ever had (RFC 3501 2.3.1.1).
@@ -59,15 +73,23 @@ On-disk decisions:
   (or copies) the file, MOVE renames it.  A file renamed by another program
   during an operation is found again by its base name.  Staging directories
   left by a crash are removed after 36 hours; stale files in ``tmp/`` are not.
-* Concurrency: every change and every scan of a mailbox holds ``flock`` on
-  ``imap-sansio.lock`` in its directory; hierarchy changes hold
-  ``imap-sansio-account.lock``; several processes (or backends) may serve
-  the same directories.  Within one backend, calls are serialised by a lock.
+* Concurrency: every change and every scan that finds something to write
+  holds ``flock`` on ``imap-sansio.lock`` in its directory; hierarchy
+  changes hold ``imap-sansio-account.lock``; several processes (or backends)
+  may serve the same directories.  Within one backend, calls are serialised
+  by a lock, so the backend is thread-safe (``thread_safe`` is True) and the
+  adapters call it from worker threads at once; the calls are short (no
+  network), so one lock per backend costs little.
 
 Listeners hear about the changes this backend makes and about outside
-changes that a scan discovered; deliveries by other programs are seen at the
-next command that touches the mailbox (NOOP, or the adapter's next poll), as
-nothing watches the directories.
+changes that a scan discovered.  Changes made by other programs (a delivery
+agent, another ``imap-sansio serve`` process, a mail reader working on the
+files) are found at the next call that touches the mailbox, and sooner for
+mailboxes being watched: :meth:`MaildirBackend.watch` (called by the
+adapters for every selected mailbox) has a watcher thread look at
+``new/`` and ``cur/`` on every inotify event (the ``maildir-watch`` extra)
+or every second, and send the notice that wakes IDLE clients (see
+:mod:`imap_sansio.adapters.maildir_watch`).
 """
 
 from __future__ import annotations
@@ -89,6 +111,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imap_sansio._mutf7 import decode_mutf7, encode_mutf7
 from imap_sansio._secret import Secret
@@ -109,6 +132,9 @@ from imap_sansio.server._backend import (
     StoreResult,
 )
 from imap_sansio.server.names import DELIMITER, INBOX, levels, name_error, normalize
+
+if TYPE_CHECKING:
+    from .maildir_watch import MaildirWatcher
 
 __all__ = ["MaildirAccount", "MaildirBackend", "MaildirMailbox"]
 
@@ -835,7 +861,9 @@ class MaildirBackend:
     Options: ``max_message_size`` (APPENDLIMIT, RFC 7889), ``uidvalidity_source``
     (default: the clock in seconds; values are forced to increase),
     ``fsync`` (default True: flush files and directories before reporting
-    success), ``hostname`` (for unique file names; default: this host's).
+    success), ``hostname`` (for unique file names; default: this host's),
+    ``watch_interval`` and ``inotify`` (how :meth:`watch` notices outside
+    changes: see :class:`~imap_sansio.adapters.maildir_watch.MaildirWatcher`).
     """
 
     def __init__(
@@ -847,6 +875,8 @@ class MaildirBackend:
         uidvalidity_source: Callable[[], int] | None = None,
         fsync: bool = True,
         hostname: str | None = None,
+        watch_interval: float = 1.0,
+        inotify: bool | None = None,
     ) -> None:
         self.root = Path(root)
         #: Calls from several threads at once are safe (see "Concurrency"
@@ -865,6 +895,9 @@ class MaildirBackend:
         #: Users whose maildir was made (or checked) once already.
         self._opened: set[str] = set()
         self._counter = 0
+        self._watch_interval = watch_interval
+        self._inotify = inotify
+        self._watcher: MaildirWatcher | None = None
         for username, password in (users or {}).items():
             self.add_user(username, password)
 
@@ -1020,10 +1053,54 @@ class MaildirBackend:
         self._listeners.append(callback)
 
         def remove() -> None:
-            if callback in self._listeners:
+            with contextlib.suppress(ValueError):
                 self._listeners.remove(callback)
 
         return remove
+
+    # -- changes made by others ------------------------------------------------
+
+    def mailbox_path(self, username: str, mailbox: str) -> Path:
+        """The maildir of ``mailbox`` (NoSuchMailbox if there is none)."""
+        with self._mutex:
+            return self.account(username)._path_of(mailbox)
+
+    def refresh(self, username: str, mailbox: str) -> None:
+        """Look for changes that other programs or processes made to
+        ``mailbox`` and tell the listeners if there were any."""
+        account = self.account(username)
+        with self._mutex:
+            folder = account._folder(account._path_of(mailbox))
+            before = _mark(folder.state)
+            with account._synced(folder.path, write=False):
+                after = _mark(folder.state)
+        if before != after:
+            account._changed(mailbox)
+
+    def watch(self, username: str, mailbox: str) -> Callable[[], None]:
+        """Watch ``mailbox`` for outside changes until the returned function
+        is called (the adapters do this for each selected mailbox)."""
+        with self._mutex:
+            if self._watcher is None:
+                from .maildir_watch import MaildirWatcher  # noqa: PLC0415 - optional part
+
+                self._watcher = MaildirWatcher(
+                    self, interval=self._watch_interval, inotify=self._inotify
+                )
+            watcher = self._watcher
+        return watcher.watch(username, mailbox)
+
+    def close(self) -> None:
+        """Stop watching (the watcher thread is a daemon; this is for tidiness)."""
+        with self._mutex:
+            watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.close()
+
+
+def _mark(state: _State | None) -> tuple[str, int, int] | None:
+    """What changes whenever a mailbox changes (every change bumps the modseq)."""
+    return None if state is None else (state.mailbox_id, state.uidvalidity, state.modseq)
 
 
 def _read_uidvalidity(account_root: Path) -> tuple[int, dict[str, int]]:
