@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from ._driver import (
         ConnectionDriver,
         IMAPServerLike,
-        ServerConnection,
+        LoginLimits,
         ServerOptions,
+        SessionLike,
         is_loopback,
     )
     from .anyio_server import AnyIOServer
@@ -30,9 +31,10 @@ __all__ = [
     "AnyIOServer",
     "ConnectionDriver",
     "IMAPServerLike",
+    "LoginLimits",
     "MaildirBackend",
-    "ServerConnection",
     "ServerOptions",
+    "SessionLike",
     "ThreadedServer",
     "is_loopback",
     "server_ssl_context",
@@ -43,8 +45,9 @@ _HOMES = {
     "AnyIOServer": ".anyio_server",
     "ConnectionDriver": "._driver",
     "IMAPServerLike": "._driver",
+    "LoginLimits": "._driver",
     "MaildirBackend": ".maildir",
-    "ServerConnection": "._driver",
+    "SessionLike": "._driver",
     "ServerOptions": "._driver",
     "ThreadedServer": ".threaded",
     "is_loopback": "._driver",

@@ -3,9 +3,10 @@
 The driver is the only place that calls into a pure server connection.  It is
 synchronous and takes the server's lock for every call, so the anyio adapter
 can run it in a worker thread and the threaded adapter can call it directly.
-It owns the timers (login, inactivity, literal, IDLE keep-alive), so both
-adapters only have to move bytes and sleep until input, a change or the
-deadline it returns.
+It owns the timers (login, inactivity, literal, IDLE keep-alive) and the
+time part of the login limits (a failed login's answer is held back until
+the shared :class:`LoginGuard` allows it), so both adapters only have to
+move bytes and sleep until input, a change or the deadline it returns.
 
 Nothing here reads the protocol: whether a command is incomplete (the
 literal timeout) and whether to stop reading come from the connection
@@ -22,19 +23,23 @@ import math
 import threading
 import weakref
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from imap_sansio._state import State
-from imap_sansio.server._backend import ChangeNotice
+from imap_sansio.server._backend import ChangeNotice, ImapNo
+from imap_sansio.server._login_guard import LoginGuard, LoginLimits
 
 __all__ = [
     "BYE_TOO_MANY",
+    "BYE_UNAVAILABLE",
     "ChangeNotice",
     "ConnectionDriver",
     "IMAPServerLike",
-    "ServerConnection",
+    "LoginGuard",
+    "LoginLimits",
     "ServerOptions",
+    "SessionLike",
     "Step",
     "WakeIndex",
     "is_loopback",
@@ -48,6 +53,9 @@ logger = logging.getLogger("imap_sansio.adapters")
 #: Sent as the greeting to a connection over the limit (RFC 3501 7.1.5: a
 #: server may greet with BYE), written by the adapter without a connection.
 BYE_TOO_MANY = b"* BYE Too many connections\r\n"
+#: Sent the same way to a connection over the per-address limit of
+#: connections not logged in (RFC 5530 UNAVAILABLE: try again later).
+BYE_UNAVAILABLE = b"* BYE [UNAVAILABLE] Too many connections from your address\r\n"
 
 
 class SelectedMailbox(Protocol):
@@ -57,8 +65,8 @@ class SelectedMailbox(Protocol):
     def name(self) -> str: ...
 
 
-class ServerConnection(Protocol):
-    """One pure connection (``imap_sansio.server.ServerConnection``)."""
+class SessionLike(Protocol):
+    """``imap_sansio.server.Session`` (one pure connection) as far as the adapters use it."""
 
     @property
     def closed(self) -> bool: ...
@@ -73,15 +81,20 @@ class ServerConnection(Protocol):
     @property
     def command_in_progress(self) -> bool: ...
     @property
+    def output_held(self) -> bool: ...
+    @property
     def username(self) -> str | None: ...
     @property
     def mailbox(self) -> SelectedMailbox | None: ...
     def receive_data(self, data: bytes) -> None: ...
     def data_to_send(self) -> bytes: ...
+    def pump(self) -> None: ...
     def tls_started(self) -> None: ...
     def poll(self) -> None: ...
     def keepalive(self) -> None: ...
     def shutdown(self, text: str = ...) -> None: ...
+    def defer_answer(self) -> None: ...
+    def release_answer(self) -> None: ...
 
 
 class IMAPServerLike(Protocol):
@@ -90,10 +103,15 @@ class IMAPServerLike(Protocol):
     #: ``on_command(session, command)``: the adapters log ``command.tag`` and
     #: ``command.name`` (never arguments) and call what was set before.
     on_command: Callable[[Any, Any], None] | None
-    #: ``on_login(session, username, ok)``.
+    #: ``on_login(session, username, ok)``: a failure is held back by the
+    #: login limits, then the application's hook is called.
     on_login: Callable[[Any, str, bool], None] | None
+    #: ``admit_login(session, username)``: the per-user session limit.
+    admit_login: Callable[[Any, str], None] | None
+    #: ``on_error(exception)``: what a handler raised (the CLI logs it).
+    on_error: Callable[[BaseException], None] | None
 
-    def connect(self, secure: bool = ..., tls_available: bool = ...) -> ServerConnection: ...
+    def connect(self, secure: bool = ..., tls_available: bool = ...) -> SessionLike: ...
     def add_change_listener(
         self, callback: Callable[[ChangeNotice], None]
     ) -> Callable[[], None]: ...
@@ -134,8 +152,14 @@ class ServerOptions:
     #: How long a shutdown waits for BYE to reach the clients.
     shutdown_grace: float = 5.0
     #: Backpressure: stop reading from a client while more output than this
-    #: waits to be sent to it (and while the connection is paused).
+    #: waits to be sent to it (and while the connection is paused).  The
+    #: engine's ``Limits.max_unsent_output`` bounds what is produced before
+    #: it is written (``Step.more``).
     max_unsent_output: int = 256 * 1024
+    #: Delays of failed logins and limits on connections per address and
+    #: sessions per user (see :class:`LoginLimits`; loopback is exempt
+    #: unless ``trusted_networks`` says otherwise).
+    login_limits: LoginLimits = field(default_factory=LoginLimits)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,6 +174,9 @@ class Step:
     paused: bool
     #: Monotonic time at which the driver wants to be called again.
     deadline: float
+    #: Commands wait for this output to be written (output drives input):
+    #: once it is, call ``step()`` again before reading from the socket.
+    more: bool = False
 
 
 _locks: weakref.WeakKeyDictionary[object, threading.Lock] = weakref.WeakKeyDictionary()
@@ -194,42 +221,58 @@ def transport_is_secure(peer_host: str, *, tls: bool, allow_plaintext: bool) -> 
 
 
 class _LogHooks:
-    """The ``on_command`` / ``on_login`` hooks installed on one server.
+    """The ``on_command`` / ``on_login`` / ``admit_login`` hooks of one server.
 
-    They log with the peer of the session (registered by its driver) and then
-    call the hooks the application had set.  The command event's repr hides
-    secrets, but only its tag and name are logged anyway.
+    They log with the peer of the session, let the session's driver apply
+    the login limits, and then call the hooks the application had set.  The
+    command event's repr hides secrets, but only its tag and name are logged
+    anyway.
     """
 
-    __slots__ = ("peers", "previous_command", "previous_login")
+    __slots__ = ("drivers", "previous_admit", "previous_command", "previous_login")
 
     def __init__(
         self,
         previous_command: Callable[[Any, Any], None] | None,
         previous_login: Callable[[Any, str, bool], None] | None,
+        previous_admit: Callable[[Any, str], None] | None,
     ) -> None:
         self.previous_command = previous_command
         self.previous_login = previous_login
-        #: session -> peer; touched under the server lock only.
-        self.peers: dict[object, str] = {}
+        self.previous_admit = previous_admit
+        #: session -> its driver; touched under the server lock only.
+        self.drivers: dict[object, ConnectionDriver] = {}
+
+    def _peer(self, session: object) -> str:
+        driver = self.drivers.get(session)
+        return driver.peer if driver is not None else "?"
 
     def on_command(self, session: Any, command: Any) -> None:
         if logger.isEnabledFor(logging.DEBUG):
             name = str(command.name)
             if getattr(command, "uid", False) is True:
                 name = "UID " + name
-            logger.debug("%s command %s %s", self.peers.get(session, "?"), command.tag, name)
+            logger.debug("%s command %s %s", self._peer(session), command.tag, name)
         if self.previous_command is not None:
             self.previous_command(session, command)
 
     def on_login(self, session: Any, username: str, ok: bool) -> None:
-        peer = self.peers.get(session, "?")
         if ok:
-            logger.info("%s logged in as %r", peer, username)
+            logger.info("%s logged in as %r", self._peer(session), username)
         else:
-            logger.info("%s login failed for %r", peer, username)
+            logger.info("%s login failed for %r", self._peer(session), username)
+            driver = self.drivers.get(session)
+            if driver is not None:
+                driver.login_failed()
         if self.previous_login is not None:
             self.previous_login(session, username, ok)
+
+    def admit_login(self, session: Any, username: str) -> None:
+        if self.previous_admit is not None:
+            self.previous_admit(session, username)
+        driver = self.drivers.get(session)
+        if driver is not None:
+            driver.admit_login(username)
 
 
 _hooks: weakref.WeakKeyDictionary[object, _LogHooks] = weakref.WeakKeyDictionary()
@@ -239,18 +282,31 @@ def _install_hooks(server: IMAPServerLike) -> _LogHooks:
     """The logging hooks of ``server``, installed once (call under its lock)."""
     with _locks_guard:
         hooks = _hooks.get(server)
+        # A server of another kind may have no admission hook (never called).
+        admit = getattr(server, "admit_login", None)
         if (
             hooks is not None
             and server.on_command == hooks.on_command
             and server.on_login == hooks.on_login
+            and admit == hooks.admit_login
         ):
             return hooks
-        # First use, or the application replaced a hook since: wrap what is set.
-        fresh = _LogHooks(server.on_command, server.on_login)
+        # First use, or the application replaced a hook since: wrap what is
+        # set (without wrapping our own hooks twice).
+        command, login = server.on_command, server.on_login
         if hooks is not None:
-            fresh.peers = hooks.peers
+            if command == hooks.on_command:
+                command = hooks.previous_command
+            if login == hooks.on_login:
+                login = hooks.previous_login
+            if admit == hooks.admit_login:
+                admit = hooks.previous_admit
+        fresh = _LogHooks(command, login, admit)
+        if hooks is not None:
+            fresh.drivers = hooks.drivers
         server.on_command = fresh.on_command
         server.on_login = fresh.on_login
+        server.admit_login = fresh.admit_login
         _hooks[server] = fresh
         return fresh
 
@@ -307,23 +363,37 @@ class ConnectionDriver:
     ``watch(username, mailbox)`` (optional) is called, under the server lock,
     whenever the user or the selected mailbox of the session changed: the
     adapter files the session in its :class:`WakeIndex` with it.
+
+    With a ``guard`` (shared by the adapter's connections), the adapter calls
+    :meth:`admit` before anything else and refuses the connection if it
+    returns False; a failed login's answer then waits for the guard (the
+    connection is paused meanwhile: nothing more is read from it, while
+    every other connection goes on), and a login over the per-user limit
+    gets ``NO [LIMIT]``.  ``address`` is the peer's IP address.
     """
 
     # One driver per connection, idle ones included: no instance dict.
     __slots__ = (
         "__weakref__",
+        "_address",
+        "_admitted",
         "_conn",
         "_connected_at",
         "_eof",
+        "_failures",
+        "_guard",
+        "_hold_until",
         "_hooks",
         "_last_input",
         "_lock",
         "_mailbox",
         "_mailbox_name",
         "_next_keepalive",
+        "_now",
         "_options",
         "_secure",
         "_server",
+        "_session_user",
         "_tls_available",
         "_unwatch",
         "_username",
@@ -343,6 +413,8 @@ class ConnectionDriver:
         tls_available: bool,
         lock: threading.Lock | None = None,
         watch: Callable[[str | None, str | None], None] | None = None,
+        address: str = "",
+        guard: LoginGuard | None = None,
     ) -> None:
         self._server = server
         self._options = options
@@ -351,7 +423,7 @@ class ConnectionDriver:
         self._secure = secure
         self._tls_available = tls_available
         self._watch = watch
-        self._conn: ServerConnection | None = None
+        self._conn: SessionLike | None = None
         self._hooks: _LogHooks | None = None
         self._connected_at = 0.0
         self._last_input = 0.0
@@ -368,6 +440,48 @@ class ConnectionDriver:
             getattr(server, "backend", None), "watch", None
         )
         self._unwatch: Callable[[], None] | None = None
+        # The login limits (see the class docstring).
+        self._address = address
+        self._guard = guard
+        self._admitted = False
+        #: The user whose session the guard counts for this connection.
+        self._session_user: str | None = None
+        self._failures = 0
+        #: A failed login's answer waits until then (monotonic time).
+        self._hold_until: float | None = None
+        #: The time of the call in progress (for the login hooks).
+        self._now = 0.0
+
+    def admit(self) -> bool:
+        """Count this connection against its address's limit of connections
+        not logged in; False: refuse it (send :data:`BYE_UNAVAILABLE`)."""
+        if self._guard is None or self._admitted:
+            return True
+        self._admitted = self._guard.connect(self._address)
+        return self._admitted
+
+    def login_failed(self) -> None:
+        """A LOGIN/AUTHENTICATE failed in the call in progress (server lock
+        held): hold its answer back as long as the guard says."""
+        conn, guard = self._conn, self._guard
+        if conn is None or guard is None:
+            return
+        self._failures += 1
+        release = guard.login_failed(self._address, self._now, connection_failures=self._failures)
+        if release > self._now:
+            conn.defer_answer()
+            self._hold_until = release
+            logger.info("%s failed login answered after %.2f s", self.peer, release - self._now)
+
+    def admit_login(self, username: str) -> None:
+        """Credentials were accepted (server lock held): refuse the login if
+        the user has too many sessions from this address."""
+        if self._guard is None:
+            return
+        if not self._guard.login(self._address, username):
+            logger.warning("%s refused login as %r: too many sessions", self.peer, username)
+            raise ImapNo("Too many sessions of this user from your address", "LIMIT")
+        self._session_user = username
 
     def open(self, now: float) -> Step:
         """Create the connection; its greeting is in the returned output."""
@@ -376,8 +490,8 @@ class ConnectionDriver:
             self._conn = self._server.connect(
                 secure=self._secure, tls_available=self._tls_available
             )
-            self._hooks.peers[self._conn] = self.peer
-            self._connected_at = self._last_input = now
+            self._hooks.drivers[self._conn] = self
+            self._connected_at = self._last_input = self._now = now
             logger.info("%s connected (secure=%s)", self.peer, self._secure)
             return self._finish(now)
 
@@ -392,6 +506,13 @@ class ConnectionDriver:
         """Feed input, a change notification, a shutdown, and run the timers."""
         conn = self._require()
         with self._lock:
+            self._now = now
+            if conn.output_held and not conn.closed:
+                # The adapter wrote the last step's output: run what waited.
+                conn.pump()
+            if self._hold_until is not None and (conn.closed or now >= self._hold_until):
+                self._hold_until = None
+                conn.release_answer()
             if data is not None and not conn.closed and not conn.starttls_pending:
                 self._last_input = now
                 if not data:
@@ -410,12 +531,14 @@ class ConnectionDriver:
         conn = self._require()
         with self._lock:
             conn.tls_started()
-            self._last_input = now
+            self._last_input = self._now = now
             logger.info("%s TLS started", self.peer)
             return self._finish(now)
 
     def close(self) -> None:
-        """The transport is gone: tell the connection if it does not know."""
+        """The transport is gone: tell the connection if it does not know,
+        and give back what the guard counted for it."""
+        self._release_guard()
         conn = self._conn
         if conn is None:
             return
@@ -424,16 +547,27 @@ class ConnectionDriver:
                 conn.receive_data(b"")
                 conn.data_to_send()
             if self._hooks is not None:
-                self._hooks.peers.pop(conn, None)
+                self._hooks.drivers.pop(conn, None)
             self._store_watch(None, None)
         logger.info("%s disconnected", self.peer)
 
-    def _require(self) -> ServerConnection:
+    def _release_guard(self) -> None:
+        guard = self._guard
+        if guard is None:
+            return
+        if self._session_user is not None:
+            guard.logout(self._address, self._session_user)
+        elif self._admitted:
+            guard.disconnect(self._address)
+        self._session_user = None
+        self._admitted = False
+
+    def _require(self) -> SessionLike:
         if self._conn is None:
             raise RuntimeError("ConnectionDriver.open() was not called")
         return self._conn
 
-    def _inactivity_deadline(self, conn: ServerConnection) -> tuple[float, str]:
+    def _inactivity_deadline(self, conn: SessionLike) -> tuple[float, str]:
         if conn.command_in_progress:
             return (
                 self._last_input + self._options.literal_timeout,
@@ -443,7 +577,7 @@ class ConnectionDriver:
             return self._connected_at + self._options.login_timeout, "Timed out waiting for login"
         return self._last_input + self._options.idle_timeout, "Autologout; idle for too long"
 
-    def _run_timers(self, conn: ServerConnection, now: float) -> None:
+    def _run_timers(self, conn: SessionLike, now: float) -> None:
         deadline, text = self._inactivity_deadline(conn)
         if now >= deadline:
             logger.info("%s timed out: %s", self.peer, text)
@@ -463,7 +597,7 @@ class ConnectionDriver:
             self._next_keepalive = math.inf
         self._was_idling = idling
 
-    def _file(self, conn: ServerConnection, *, renamed: bool) -> None:
+    def _file(self, conn: SessionLike, *, renamed: bool) -> None:
         """Keep the session filed under its user and selected mailbox.
 
         The mailbox's name is read again when another one is selected, and
@@ -512,6 +646,8 @@ class ConnectionDriver:
             deadline = math.inf
         else:
             deadline, _ = self._inactivity_deadline(conn)
+            if self._hold_until is not None:
+                deadline = min(deadline, self._hold_until)
             if conn.idling:
                 if not self._was_idling:
                     self._next_keepalive = now + self._options.keepalive_interval
@@ -523,4 +659,5 @@ class ConnectionDriver:
             starttls=starttls,
             paused=conn.paused and not closed and not starttls,
             deadline=deadline,
+            more=conn.output_held and not closed and not starttls,
         )

@@ -39,9 +39,11 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ._driver import (
     BYE_TOO_MANY,
+    BYE_UNAVAILABLE,
     ChangeNotice,
     ConnectionDriver,
     IMAPServerLike,
+    LoginGuard,
     ServerOptions,
     Step,
     WakeIndex,
@@ -168,6 +170,8 @@ class AnyIOServer:
         self._lock = server_lock(server)
         self._sessions: set[_Session] = set()
         self._index: WakeIndex[_Session] = WakeIndex()
+        #: The login limits' accounting, shared by every connection.
+        self._guard = LoginGuard(self._options.login_limits, lock=threading.Lock())
         self._closing: anyio.Event | None = None
         self._stopped: anyio.Event | None = None
         self._call_soon: Callable[[Callable[[], None]], None] | None = None
@@ -295,14 +299,27 @@ class AnyIOServer:
         peer = f"{host}:{remote[1]}" if isinstance(remote, tuple) else host
         if len(self._sessions) >= self._options.max_connections:
             logger.warning("%s refused: too many connections", peer)
-            with anyio.move_on_after(1):
-                with contextlib.suppress(*_EOF_ERRORS):
-                    await raw.send(BYE_TOO_MANY)
-            await anyio.aclose_forcefully(raw)
+            await self._refuse(raw, BYE_TOO_MANY)
             return
         session = _Session()
+        driver = ConnectionDriver(
+            self._server,
+            self._options,
+            peer=peer,
+            secure=transport_is_secure(
+                host, tls=implicit_tls, allow_plaintext=self._options.allow_plaintext
+            ),
+            tls_available=self._ssl_context is not None and not implicit_tls,
+            lock=self._lock,
+            watch=functools.partial(self._index.update, session),
+            address=host,
+            guard=self._guard,
+        )
+        if not driver.admit():
+            logger.warning("%s refused: too many connections not logged in from there", peer)
+            await self._refuse(raw, BYE_UNAVAILABLE)
+            return
         self._sessions.add(session)
-        driver: ConnectionDriver | None = None
         try:
             if implicit_tls:
                 assert self._ssl_context is not None
@@ -313,17 +330,6 @@ class AnyIOServer:
                         ssl_context=self._ssl_context,
                         standard_compatible=False,
                     )
-            driver = ConnectionDriver(
-                self._server,
-                self._options,
-                peer=peer,
-                secure=transport_is_secure(
-                    host, tls=implicit_tls, allow_plaintext=self._options.allow_plaintext
-                ),
-                tls_available=self._ssl_context is not None and not implicit_tls,
-                lock=self._lock,
-                watch=functools.partial(self._index.update, session),
-            )
             # The first step goes straight in: nothing here keeps its output.
             await self._run(
                 session, stream, driver, await self._call(driver.open, anyio.current_time())
@@ -335,10 +341,17 @@ class AnyIOServer:
         finally:
             self._sessions.discard(session)
             self._index.discard(session)
-            if driver is not None:
-                with anyio.CancelScope(shield=True):
-                    await self._call(driver.close)
+            with anyio.CancelScope(shield=True):
+                await self._call(driver.close)
             await anyio.aclose_forcefully(stream)
+
+    @staticmethod
+    async def _refuse(raw: anyio.abc.SocketStream, bye: bytes) -> None:
+        """Greet a connection over a limit with ``bye`` and close it."""
+        with anyio.move_on_after(1):
+            with contextlib.suppress(*_EOF_ERRORS):
+                await raw.send(bye)
+        await anyio.aclose_forcefully(raw)
 
     async def _run(
         self,
@@ -372,6 +385,10 @@ class AnyIOServer:
             await self._send(stream, step.output, session)
             if step.closed:
                 return step, stream
+            if step.more:
+                # Output drives input: run what waited for this output first.
+                step = await self._call(driver.step, anyio.current_time())
+                continue
             if step.starttls:
                 # Nothing more was read: the client's handshake is in the
                 # socket (the engine dropped what followed STARTTLS, RFC 3501
@@ -449,10 +466,13 @@ class AnyIOServer:
                     reader.scope.cancel()
                     await reader.wait()
                     session.inbox = None
-                session.paused = step.paused
+                session.paused = step.paused or step.more
                 await self._send(stream, step.output, session)
                 if step.closed:
                     break
+                if step.more:
+                    step = await self._call(driver.step, anyio.current_time())
+                    continue
                 if step.starttls:
                     stream = await self._wrap_tls(stream)
                     step = await self._call(driver.tls_started, anyio.current_time())

@@ -6,6 +6,7 @@ Examples::
     imap-sansio serve --user alice:secret --runtime trio -v
     imap-sansio serve --tls-cert c.pem --tls-key k.pem --tls-port 1993
     imap-sansio serve --maildir /var/mail --user alice:secret   # /var/mail/alice
+    imap-sansio serve --host 0.0.0.0 --tls-cert c.pem --auth-failure-delay 1
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import signal
 import ssl
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,9 +26,9 @@ from pathlib import Path
 from types import FrameType
 from typing import cast
 
-from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.server import IMAPServer, MemoryBackend, demo_backend
 
-from ._driver import IMAPServerLike, ServerOptions
+from ._driver import IMAPServerLike, LoginLimits, ServerOptions, logger
 from .threaded import ThreadedServer
 from .tls import server_ssl_context
 
@@ -36,6 +38,7 @@ __all__ = [
     "build_maildir_server",
     "build_parser",
     "build_server",
+    "log_handler_error",
     "main",
     "wall_clock",
 ]
@@ -66,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="an account (repeatable)",
     )
     serve.add_argument(
+        "--allow-empty-password",
+        action="store_true",
+        help="accept --user NAME: with an empty password (refused otherwise)",
+    )
+    serve.add_argument(
         "--demo",
         action="store_true",
         help=f"the demo account {DEMO_USER}/{DEMO_PASSWORD} with sample mailboxes "
@@ -86,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow LOGIN without TLS from non-loopback peers",
     )
+    _add_limit_arguments(serve)
     serve.add_argument(
         "--factory",
         metavar="MODULE:CALLABLE",
@@ -96,18 +105,85 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_limit_arguments(serve: argparse.ArgumentParser) -> None:
+    defaults = LoginLimits()
+    limits = serve.add_argument_group(
+        "limits against hostile clients",
+        "A failed login is answered only after a delay that grows with the failures "
+        "of its address (they are forgotten with a half-life of "
+        f"{defaults.failure_half_life:g} s); a right password is answered at once.",
+    )
+    limits.add_argument(
+        "--auth-failure-delay",
+        type=float,
+        default=defaults.failure_delay,
+        metavar="SECONDS",
+        help="delay of the first failed login from an address, doubled for each "
+        "further one (default %(default)s; 0: none)",
+    )
+    limits.add_argument(
+        "--auth-failure-max-delay",
+        type=float,
+        default=defaults.max_failure_delay,
+        metavar="SECONDS",
+        help="the longest delay of one failed login (default %(default)s)",
+    )
+    limits.add_argument(
+        "--max-unauthenticated-per-address",
+        type=int,
+        default=defaults.max_unauthenticated_per_address,
+        metavar="N",
+        help="connections not logged in from one address; more get "
+        "'* BYE [UNAVAILABLE]' (default %(default)s; 0: no limit)",
+    )
+    limits.add_argument(
+        "--max-sessions-per-user",
+        type=int,
+        default=defaults.max_sessions_per_user,
+        metavar="N",
+        help="sessions of one user from one address; one more LOGIN gets "
+        "'NO [LIMIT]' (default %(default)s; 0: no limit)",
+    )
+    limits.add_argument(
+        "--trusted-networks",
+        default=",".join(defaults.trusted_networks),
+        metavar="CIDR,...",
+        help="networks exempt from these limits, such as a local proxy "
+        "(default %(default)s; '' trusts none)",
+    )
+
+
+def _login_limits(args: argparse.Namespace) -> LoginLimits:
+    networks = tuple(n.strip() for n in args.trusted_networks.split(",") if n.strip())
+    try:
+        return LoginLimits(
+            failure_delay=args.auth_failure_delay,
+            max_failure_delay=args.auth_failure_max_delay,
+            max_unauthenticated_per_address=args.max_unauthenticated_per_address,
+            max_sessions_per_user=args.max_sessions_per_user,
+            trusted_networks=networks,
+        )
+    except ValueError as exc:
+        raise SystemExit(f"imap-sansio: invalid login limits: {exc}") from None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Accounts:
     users: dict[str, str]
     demo: bool
 
 
-def _parse_users(values: Sequence[str], demo: bool) -> _Accounts:
+def _parse_users(values: Sequence[str], demo: bool, *, allow_empty: bool = False) -> _Accounts:
     users: dict[str, str] = {}
     for value in values:
         name, sep, password = value.partition(":")
         if not sep or not name:
             raise SystemExit(f"imap-sansio: --user wants NAME:PASSWORD, got {name!r}:...")
+        if not password and not allow_empty:
+            raise SystemExit(
+                f"imap-sansio: --user {name}: has an empty password "
+                "(pass --allow-empty-password to accept it)"
+            )
         users[name] = password
     return _Accounts(users=users, demo=demo or not users)
 
@@ -115,7 +191,7 @@ def _parse_users(values: Sequence[str], demo: bool) -> _Accounts:
 def build_server(users: dict[str, str], *, demo: bool) -> IMAPServerLike:
     """An ``IMAPServer`` over a ``MemoryBackend`` with these accounts (and the
     demo account and mailboxes when ``demo``)."""
-    backend = MemoryBackend.demo() if demo else MemoryBackend()
+    backend = demo_backend() if demo else MemoryBackend()
     for name, password in users.items():
         try:
             backend.add_user(name, password)
@@ -133,6 +209,40 @@ def build_maildir_server(root: Path, users: dict[str, str]) -> IMAPServerLike:
     except (OSError, ValueError) as exc:
         raise SystemExit(f"imap-sansio: --maildir {root}: {exc}") from exc
     return IMAPServer(backend, clock=wall_clock)
+
+
+def log_handler_error(exc: BaseException) -> None:
+    """``on_error`` of the CLI's servers: what a command handler raised (the
+    client got ``NO [SERVERBUG]``), logged with its type and traceback.
+
+    Never the exception's text, nor any value: those may hold what a client
+    sent, a password included.  The traceback shows where, which is what a
+    bug report needs.
+    """
+    logger.error("a command handler failed (answered NO [SERVERBUG]):\n%s", _safe_traceback(exc))
+
+
+def _safe_traceback(exc: BaseException) -> str:
+    """The traceback of ``exc`` and of the exceptions it chains to, with the
+    type of each exception and no text."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = traceback.format_list(traceback.extract_tb(current.__traceback__))
+        kind = type(current)
+        name = (
+            kind.__qualname__
+            if kind.__module__ == "builtins"
+            else f"{kind.__module__}.{kind.__qualname__}"
+        )
+        parts.append(
+            "Traceback (most recent call last):\n" + "".join(frames) + f"{name} (text withheld)"
+        )
+        current = current.__cause__ or current.__context__
+    # Python prints the first exception of a chain first.
+    return "\n\nwhich led to\n\n".join(reversed(parts))
 
 
 def wall_clock() -> datetime:
@@ -262,7 +372,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.runtime is None:
         args.runtime = default_runtime()
     _require_runtime(args.runtime)
-    accounts = _parse_users(args.user, args.demo)
+    accounts = _parse_users(args.user, args.demo, allow_empty=args.allow_empty_password)
+    login_limits = _login_limits(args)
     if args.factory:
         server = _load_factory(args.factory)()
     elif args.maildir:
@@ -272,10 +383,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         server = build_maildir_server(Path(args.maildir), users)
     else:
         server = build_server(accounts.users, demo=accounts.demo)
+    if getattr(server, "on_error", log_handler_error) is None:
+        server.on_error = log_handler_error
     context = server_ssl_context(args.tls_cert, args.tls_key) if args.tls_cert else None
     options = ServerOptions(
         max_connections=args.max_connections,
         allow_plaintext=args.allow_plaintext,
+        login_limits=login_limits,
         # The built-in store is in memory and never blocks: call it on the
         # event loop; a --factory or Maildir server may block, so use worker threads.
         offload=bool(args.factory or args.maildir),

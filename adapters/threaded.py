@@ -24,9 +24,11 @@ import time
 
 from ._driver import (
     BYE_TOO_MANY,
+    BYE_UNAVAILABLE,
     ChangeNotice,
     ConnectionDriver,
     IMAPServerLike,
+    LoginGuard,
     ServerOptions,
     Step,
     WakeIndex,
@@ -102,6 +104,8 @@ class ThreadedServer:
         self._sessions: set[_Session] = set()
         self._sessions_lock = threading.Lock()
         self._index: WakeIndex[_Session] = WakeIndex()
+        #: The login limits' accounting, shared by every connection.
+        self._guard = LoginGuard(self._options.login_limits, lock=threading.Lock())
         self._listeners: list[tuple[socket.socket, bool]] = []
         self._accept_thread: threading.Thread | None = None
         self._stop_r, self._stop_w = socket.socketpair()
@@ -211,45 +215,56 @@ class ThreadedServer:
         peer = f"{host}:{port}"
         with self._sessions_lock:
             full = len(self._sessions) >= self._options.max_connections
-            session = None if full else _Session(sock)
-            if session is not None:
-                self._sessions.add(session)
-        if session is None:
+        if full:
             logger.warning("%s refused: too many connections", peer)
-            with contextlib.suppress(OSError):
-                sock.settimeout(1.0)
-                sock.sendall(BYE_TOO_MANY)
-            sock.close()
+            self._refuse(sock, BYE_TOO_MANY)
             return
+        session = _Session(sock)
+        driver = ConnectionDriver(
+            self._server,
+            self._options,
+            peer=peer,
+            secure=transport_is_secure(
+                host, tls=implicit_tls, allow_plaintext=self._options.allow_plaintext
+            ),
+            tls_available=self._ssl_context is not None and not implicit_tls,
+            lock=self._lock,
+            watch=functools.partial(self._index.update, session),
+            address=host,
+            guard=self._guard,
+        )
+        if not driver.admit():
+            logger.warning("%s refused: too many connections not logged in from there", peer)
+            session.close()
+            self._refuse(sock, BYE_UNAVAILABLE)
+            return
+        with self._sessions_lock:
+            self._sessions.add(session)
         with contextlib.suppress(OSError):  # responses go out whole; no Nagle delay
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         session.thread = threading.Thread(
             target=self._serve_connection,
-            args=(session, host, peer, implicit_tls),
+            args=(session, driver, peer, implicit_tls),
             name=f"imap-{peer}",
             daemon=True,
         )
         session.thread.start()
 
+    @staticmethod
+    def _refuse(sock: socket.socket, bye: bytes) -> None:
+        """Greet a connection over a limit with ``bye`` and close it."""
+        with contextlib.suppress(OSError):
+            sock.settimeout(1.0)
+            sock.sendall(bye)
+        sock.close()
+
     def _serve_connection(
-        self, session: _Session, host: str, peer: str, implicit_tls: bool
+        self, session: _Session, driver: ConnectionDriver, peer: str, implicit_tls: bool
     ) -> None:
-        driver: ConnectionDriver | None = None
         try:
             if implicit_tls:
                 session.sock = self._handshake(session.sock)
             session.sock.setblocking(False)
-            driver = ConnectionDriver(
-                self._server,
-                self._options,
-                peer=peer,
-                secure=transport_is_secure(
-                    host, tls=implicit_tls, allow_plaintext=self._options.allow_plaintext
-                ),
-                tls_available=self._ssl_context is not None and not implicit_tls,
-                lock=self._lock,
-                watch=functools.partial(self._index.update, session),
-            )
             self._run(session, driver, driver.open(time.monotonic()))
         except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
             logger.info("%s connection lost: %s", peer, exc.__class__.__name__)
@@ -259,8 +274,7 @@ class ThreadedServer:
             with self._sessions_lock:
                 self._sessions.discard(session)
             self._index.discard(session)
-            if driver is not None:
-                driver.close()
+            driver.close()
             with contextlib.suppress(OSError):
                 session.sock.close()
             session.close()
@@ -281,6 +295,11 @@ class ThreadedServer:
                 self._send(session.sock, step.output)
                 if step.closed:
                     break
+                if step.more:
+                    # Output drives input: run the commands that waited for
+                    # this output before reading again.
+                    step = driver.step(time.monotonic())
+                    continue
                 if step.starttls:
                     # Nothing read before the handshake is fed later: the
                     # engine already dropped what followed STARTTLS.

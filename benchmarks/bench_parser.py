@@ -14,13 +14,15 @@ alone.
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 import re
 from collections.abc import Callable
 
 from imap_sansio import Config, ConnectionState, Limits, ParseError, parse_command
+from imap_sansio._parser import COMMANDS
 from imap_sansio._responses import Status, StatusResponse
-from imap_sansio._state import ANY_STATE, COMMAND_STATES, PAUSING_COMMANDS
+from imap_sansio._state import ANY_STATE
 
 from ._harness import Result, measure
 
@@ -68,7 +70,7 @@ def _ours(stream: bytes, count: int) -> Callable[[], object]:
     # Every command allowed in every state, so that all of them are parsed;
     # no pipelining limit, so that only commands that pause need an answer.
     config = Config(
-        extra_commands=dict.fromkeys(COMMAND_STATES, ANY_STATE),
+        commands={n: dataclasses.replace(s, states=ANY_STATE) for n, s in COMMANDS.items()},
         limits=Limits(max_pipelined=count + 1, max_buffered_input=len(stream) + 1),
         max_commands_before_auth=count + 1,
     )
@@ -80,7 +82,7 @@ def _ours(stream: bytes, count: int) -> Callable[[], object]:
         while events:
             for event in events:
                 name = getattr(event, "name", "")
-                if name in PAUSING_COMMANDS:
+                if name in COMMANDS and COMMANDS[name].pauses:
                     # OK keeps the session logged in; NO keeps it open and in plaintext.
                     plain = ("LOGOUT", "STARTTLS", "COMPRESS")
                     status = Status.NO if name in plain else Status.OK

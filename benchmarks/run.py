@@ -32,6 +32,7 @@ SUITES = {
     "view": "benchmarks.bench_view",
     "fetch": "benchmarks.bench_fetch",
     "e2e": "benchmarks.bench_e2e",
+    "hostile": "benchmarks.bench_hostile",
 }
 
 

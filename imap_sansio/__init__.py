@@ -24,21 +24,28 @@ if TYPE_CHECKING:
         IdleDone,
     )
     from ._parser import (
+        COMMANDS,
         CommandParser,
         CommandReader,
+        CommandSpec,
         ParseError,
         parse_command,
-        register_command,
-        unregister_command,
     )
     from ._secret import Secret
-    from ._state import State
+    from ._state import ANY_STATE, LOGGED_IN, NOT_LOGGED_IN, SELECTED_ONLY, State
+    from ._view import SelectedMailboxView
 
 __all__ = [
+    "ANY_STATE",
+    "COMMANDS",
+    "LOGGED_IN",
+    "NOT_LOGGED_IN",
+    "SELECTED_ONLY",
     "AuthenticateCancelled",
     "AuthenticateResponse",
     "CommandParser",
     "CommandReader",
+    "CommandSpec",
     "Config",
     "ConnectionClosed",
     "ConnectionState",
@@ -50,19 +57,21 @@ __all__ = [
     "OversizePolicy",
     "ParseError",
     "Secret",
+    "SelectedMailboxView",
     "State",
     "compute_capabilities",
     "parse_command",
-    "register_command",
-    "unregister_command",
 ]
 
 #: The module each public name comes from.
 _HOMES = {
+    "ANY_STATE": "._state",
     "AuthenticateCancelled": "._events",
     "AuthenticateResponse": "._events",
     "CommandParser": "._parser",
     "CommandReader": "._parser",
+    "COMMANDS": "._parser",
+    "CommandSpec": "._parser",
     "compute_capabilities": "._capabilities",
     "Config": "._config",
     "ConnectionClosed": "._events",
@@ -72,13 +81,15 @@ _HOMES = {
     "IdleDone": "._events",
     "Limits": "._config",
     "LocalProtocolError": "._errors",
+    "LOGGED_IN": "._state",
+    "NOT_LOGGED_IN": "._state",
     "OversizePolicy": "._config",
     "parse_command": "._parser",
     "ParseError": "._parser",
-    "register_command": "._parser",
     "Secret": "._secret",
+    "SELECTED_ONLY": "._state",
+    "SelectedMailboxView": "._view",
     "State": "._state",
-    "unregister_command": "._parser",
 }
 
 if not TYPE_CHECKING:  # mypy sees the imports above, and no catch-all

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from ._state import State
+from ._parser import COMMANDS, MAX_SEARCH_NESTING, CommandSpec
 
 __all__ = ["Config", "GreetingStatus", "Limits", "OversizePolicy"]
 
@@ -55,13 +55,35 @@ class Limits:
     #: Commands delivered to the app and not yet answered; beyond it the
     #: engine stops reading until answers go out.
     max_pipelined: int = 64
-    #: Input held while the engine is paused (waiting for the app); beyond it
-    #: the connection ends with BYE.
+    #: Input held while the engine is paused (waiting for the app) or its
+    #: output is full, compressed input included; beyond it the connection
+    #: ends with BYE.
     max_buffered_input: int = 1 * MiB
     #: Parenthesis nesting in a command's lists.
     max_nesting: int = 16
-    #: Nesting of SEARCH keys (parentheses, NOT, OR), which recurse deeper.
-    max_search_nesting: int = 8
+    #: Nesting of SEARCH keys (parentheses, NOT, OR together), which recurse
+    #: deeper; a deeper SEARCH, SORT or THREAD is answered BAD.
+    max_search_nesting: int = MAX_SEARCH_NESTING
+    #: Output queued and not yet taken by :meth:`ConnectionState.data_to_send`,
+    #: in bytes before COMPRESS.  While this much waits, the engine delivers
+    #: no further pipelined command (``output_full``); taking the output lets
+    #: :meth:`ConnectionState.next_events` go on.  The output held is this
+    #: plus the answer to the command that crossed it.
+    max_unsent_output: int = 256 * KiB
+    #: List items in one command, over all its lists, counted while parsing:
+    #: SEARCH/SORT/THREAD keys (each key, nested ones included), sort
+    #: criteria, FETCH attributes, flags, section part numbers, header field
+    #: names, STATUS items, LIST patterns and options, ENABLE capabilities,
+    #: NOTIFY groups and mailboxes, METADATA entries, MULTIAPPEND messages;
+    #: and the literals of one command, counted while framing.  Over it the
+    #: command gets ``BAD [LIMIT]`` (RFC 5530) before it is built.  Literals
+    #: keep each line short, so the line limits alone do not bound these.
+    max_list_items: int = 10_000
+    #: Ranges (``1,3:5`` is two) over all sequence sets and UID sets of one
+    #: command, counted while parsing; over it ``BAD [LIMIT]``.  Higher than
+    #: ``max_list_items``: one 64 KiB line can hold 13,000 ranges, and
+    #: synchronising clients send such sets.
+    max_set_ranges: int = 100_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,5 +115,11 @@ class Config:
     max_bad_commands: int = 20
     #: Commands a client may send before it logs in.
     max_commands_before_auth: int = 30
-    #: Commands an application adds, with the states they are valid in.
-    extra_commands: Mapping[str, frozenset[State]] = field(default_factory=dict)
+    #: The command table, by name: the grammar, the state table, the pausing
+    #: rules and the view read it.  An application adds its own commands
+    #: with :meth:`with_commands`.
+    commands: Mapping[str, CommandSpec] = field(default_factory=lambda: COMMANDS)
+
+    def with_commands(self, *specs: CommandSpec) -> Config:
+        """This config with ``specs`` added to (or replacing) its commands."""
+        return replace(self, commands={**self.commands, **{s.name: s for s in specs}})

@@ -44,13 +44,11 @@ from ._responses import (
 )
 from ._secret import Secret
 from ._sequence import UidSet
-from ._state import PAUSING_COMMANDS, State, allowed_states
+from ._state import DESELECTING_COMMANDS, State, next_state
 from ._view import InvalidSequenceNumber, SelectedMailboxView, uid_set
 
 __all__ = ["ConnectionState"]
 
-#: Commands that may follow ``UID`` (RFC 3501 6.4.8, RFC 4315, RFC 6851, RFC 5256).
-_UID_COMMANDS = frozenset({"FETCH", "STORE", "COPY", "MOVE", "SEARCH", "EXPUNGE", "SORT", "THREAD"})
 #: Non-UID forms of these may not see an EXPUNGE (RFC 3501 7.4.1, RFC 5256).
 _NO_EXPUNGE_DURING = (Fetch, Store, Search, Sort, Thread)
 
@@ -60,17 +58,12 @@ def _blocks_expunge(command: Command) -> bool:
     return isinstance(command, _NO_EXPUNGE_DURING) and not getattr(command, "uid", False)
 
 
-#: Completions that carry no mailbox updates: SELECT/EXAMINE replace the view,
-#: CLOSE expunges silently (RFC 3501 6.4.2), UNSELECT and LOGOUT drop it.
-_NO_UPDATES_BEFORE = frozenset({"SELECT", "EXAMINE", "CLOSE", "UNSELECT", "LOGOUT"})
-#: Commands whose meaning depends on this session's numbering of the mailbox.
-_VIEW_COMMANDS = frozenset(
-    {"FETCH", "STORE", "COPY", "MOVE", "SEARCH", "SORT", "THREAD", "EXPUNGE"}
-)
 #: Commands whose ``messages`` the engine resolves to UIDs before delivery.
 _MESSAGE_COMMANDS = (Fetch, Store, Copy, Move)
-#: Decompressed bytes produced per step (bounds memory whatever the ratio).
-_INFLATE_STEP = 64 * 1024
+#: Decompressed bytes produced per step (bounds memory whatever the ratio):
+#: the engine inflates the next step only when the commands already
+#: inflated have run, so a deflate bomb never exists inflated in memory.
+_INFLATE_STEP = 16 * 1024
 #: Bytes of a skipped over-long line kept to spot a literal announced at its end.
 _TAIL = 32
 #: Bytes of an over-long line read for its tag.
@@ -144,6 +137,7 @@ class ConnectionState:
         "_mode",
         "_next_view",
         "_out",
+        "_out_size",
         "_pending",
         "_pending_tags",
         "_plain_out",
@@ -151,10 +145,12 @@ class ConnectionState:
         "_secure",
         "_selected",
         "_skip_tail",
+        "_stalled",
         "_starttls_pending",
         "_state",
         "_tls_active",
         "_view",
+        "_zin",
         "command_count",
         "config",
     )
@@ -166,11 +162,17 @@ class ConnectionState:
         self._tls_active = False
         self._buffer = ReceiveBuffer()
         self._out: list[bytes | memoryview] = []
+        #: Bytes in _out and _plain_out (see Limits.max_unsent_output).
+        self._out_size = 0
+        #: Stopped with input left because the output is full (see input_waiting).
+        self._stalled = False
         # COMPRESS=DEFLATE (RFC 4978): raw deflate both ways once active;
         # _plain_out is what was queued before it started.
         self._deflater: zlib._Compress | None = None
         self._inflater: zlib._Decompress | None = None
         self._plain_out = b""
+        #: Compressed input not inflated yet (inflated as commands run).
+        self._zin = b""
         self._mode = _Mode.COMMAND
         self._framed: _Framed | None = None
         self._literal = bytearray()
@@ -277,6 +279,12 @@ class ConnectionState:
             self.config, state=self._state, secure=self._secure, tls_active=self._tls_active
         )
 
+    def set_capabilities(self, capabilities: tuple[str, ...]) -> None:
+        """Advertise ``capabilities`` after login (RFC 3501 6.1.1: they may
+        differ per user; a server sets them when LOGIN or AUTHENTICATE has
+        opened the account, before its OK, which carries them)."""
+        self.config = dataclasses.replace(self.config, capabilities=capabilities)
+
     @property
     def starttls_pending(self) -> bool:
         """STARTTLS was answered OK: flush, handshake, then call :meth:`tls_started`."""
@@ -315,6 +323,19 @@ class ConnectionState:
         return tuple(p.tag for p in self._pending.values())
 
     @property
+    def output_full(self) -> bool:
+        """At least ``Limits.max_unsent_output`` bytes wait in :meth:`data_to_send`:
+        the engine delivers no further command until they are taken."""
+        return self._out_size >= self.config.limits.max_unsent_output
+
+    @property
+    def input_waiting(self) -> bool:
+        """Input is buffered that the engine did not run because the output
+        was full: take :meth:`data_to_send`, write it, then call
+        :meth:`next_events` (before reading more from the transport)."""
+        return self._stalled and not (self._closed or self._closing)
+
+    @property
     def paused(self) -> bool:
         """The engine is not reading commands: it waits for the app's answer."""
         if self._closed or self._closing or self._starttls_pending:
@@ -334,7 +355,9 @@ class ConnectionState:
 
         Returns the events that the input completes.  When the engine pauses
         (a command that changes the state is waiting for its answer), later
-        input stays buffered: call :meth:`next_events` after answering.
+        input stays buffered: call :meth:`next_events` after answering.  So
+        it does while ``output_full``: call :meth:`next_events` when
+        ``input_waiting`` after writing :meth:`data_to_send`.
         Nothing the peer sends makes this raise.
         """
         if self._closed or self._closing:
@@ -357,41 +380,62 @@ class ConnectionState:
         return self._deflater is not None
 
     def _inflate(self, data: bytes) -> list[Event]:
-        """Decompress client input in bounded pieces (no zip bomb in memory)."""
-        inflater = self._inflater
-        assert inflater is not None
-        events: list[Event] = []
-        pending = data
-        while pending and not (self._closed or self._closing):
-            try:
-                plain = inflater.decompress(pending, _INFLATE_STEP)
-            except zlib.error:
-                self._write(StatusResponse(status=Status.BYE, text="Invalid compressed data"))
-                self._closed = True
-                self._state = State.LOGOUT
-                events.append(ConnectionClosed(reason="invalid compressed data"))
-                break
-            pending = inflater.unconsumed_tail
-            if plain:
-                events.extend(self._feed(plain))
-        return events
+        """Keep compressed input as it is; _process inflates it step by step
+        as the commands before it run (no zip bomb in memory)."""
+        if self._held_too_much():
+            return self._too_much_input()
+        self._zin += data
+        return self._process()
 
-    def _feed(self, data: bytes) -> list[Event]:
-        if self.paused and len(self._buffer) > self.config.limits.max_buffered_input:
-            # Input piled up across calls while the app did not answer:
-            # end the session now rather than buffer without bound.
-            self._buffer.clear()
-            self._write(
-                StatusResponse(status=Status.BYE, text="Too much input while a command is pending")
-            )
+    def _inflate_step(self, events: list[Event]) -> bool:
+        """Inflate the next piece of compressed input into the buffer.
+
+        Returns False when nothing more can come out of what was received.
+        """
+        inflater = self._inflater
+        if inflater is None or not self._zin:
+            return False
+        try:
+            plain = inflater.decompress(self._zin, _INFLATE_STEP)
+        except zlib.error:
+            self._zin = b""
+            self._write(StatusResponse(status=Status.BYE, text="Invalid compressed data"))
             self._closed = True
             self._state = State.LOGOUT
-            return [ConnectionClosed(reason="too much input while paused")]
+            events.append(ConnectionClosed(reason="invalid compressed data"))
+            return False
+        # Bytes after the end of the deflate stream cannot be read (RFC 4978
+        # never ends it); they are dropped.
+        self._zin = b"" if inflater.eof else inflater.unconsumed_tail
+        self._buffer.feed(plain)
+        return bool(plain) or bool(self._zin)
+
+    def _held_too_much(self) -> bool:
+        """Input piled up across calls while the engine could not run it."""
+        return (self.paused or self.output_full) and (
+            len(self._buffer) + len(self._zin) > self.config.limits.max_buffered_input
+        )
+
+    def _too_much_input(self) -> list[Event]:
+        # End the session now rather than buffer without bound.
+        self._buffer.clear()
+        self._zin = b""
+        self._write(
+            StatusResponse(status=Status.BYE, text="Too much input while a command is pending")
+        )
+        self._closed = True
+        self._state = State.LOGOUT
+        return [ConnectionClosed(reason="too much input while paused")]
+
+    def _feed(self, data: bytes) -> list[Event]:
+        if self._held_too_much():
+            return self._too_much_input()
         self._buffer.feed(data)
         return self._process()
 
     def next_events(self) -> list[Event]:
-        """Process input already buffered (after answering a pausing command)."""
+        """Process input already buffered (after answering a pausing command,
+        or after taking the output that held it back)."""
         if self._closed or self._closing:
             return []
         return self._process()
@@ -460,7 +504,12 @@ class ConnectionState:
         self._write(response)
 
     def data_to_send(self) -> bytes:
-        """Everything queued for the peer, in order; ``b""`` when nothing is."""
+        """Everything queued for the peer, in order; ``b""`` when nothing is.
+
+        Taking the output ends ``output_full``: if ``input_waiting``, call
+        :meth:`next_events` once this output is written.
+        """
+        self._out_size = 0
         plain, self._plain_out = self._plain_out, b""
         if not self._out:
             return plain
@@ -476,7 +525,9 @@ class ConnectionState:
     # ------------------------------------------------------------ internals
 
     def _write(self, response: Response) -> None:
-        self._out.extend(encode_response_chunks(response, utf8=self.utf8))
+        chunks = encode_response_chunks(response, utf8=self.utf8)
+        self._out.extend(chunks)
+        self._out_size += sum(map(len, chunks))
 
     def _emit(self, response: Response) -> None:
         """Write a response of the engine's own, after the app's answers to
@@ -542,42 +593,36 @@ class ConnectionState:
         command = pending.command
         name = command.name
         ok = response.status is Status.OK
-        if self._view is not None and name not in _NO_UPDATES_BEFORE:
+        if self._view is not None and name not in DESELECTING_COMMANDS:
             # RFC 3501 5.2: updates go out before the tagged completion; no
             # EXPUNGE if this or another pending command forbids it (7.4.1).
             allow = self._expunge_blockers == 0 and not _blocks_expunge(command)
             for update in self._drain_view(allow_expunge=allow):
                 self._write(update)
-        if name in ("LOGIN", "AUTHENTICATE") and ok:
-            self._state = State.AUTHENTICATED
-            if response.code is None:
-                # RFC 9051 6.2.2/6.2.3: the OK may carry the new capabilities,
-                # which saves the client a CAPABILITY round trip.
-                response = StatusResponse(
-                    status=response.status,
-                    tag=response.tag,
-                    text=response.text,
-                    code=CapabilityCode(capabilities=self.capabilities),
-                )
-        elif isinstance(command, Select | Examine):
+        old, self._state = self._state, next_state(self._state, name, response.status.value)
+        code = response.code
+        if isinstance(command, Select | Examine):
             # A new SELECT closes the old mailbox whatever its outcome
             # (RFC 3501 6.3.1); the new view (if any) comes with the OK.
             self._view, new_view, self._next_view = None, self._next_view, None
             if ok:
                 self._view = new_view
-                self._state = State.SELECTED
                 self._selected = command.mailbox
                 self._read_only = isinstance(command, Examine) or (
                     isinstance(response.code, AtomCode) and response.code.name == "READ-ONLY"
                 )
-            elif response.status is Status.NO and self._state is State.SELECTED:
-                # RFC 3501 6.3.1: if a SELECT fails, no mailbox is selected.
-                self._state = State.AUTHENTICATED
-                self._selected = None
-        elif name in ("CLOSE", "UNSELECT") and ok:
-            self._state = State.AUTHENTICATED
+        if old is State.SELECTED and self._state is State.AUTHENTICATED:
             self._selected = None
             self._view = None
+        elif old is State.NOT_AUTHENTICATED and self._state is State.AUTHENTICATED and code is None:
+            # RFC 9051 6.2.2/6.2.3: the OK may carry the new capabilities,
+            # which saves the client a CAPABILITY round trip.
+            response = StatusResponse(
+                status=response.status,
+                tag=response.tag,
+                text=response.text,
+                code=CapabilityCode(capabilities=self.capabilities),
+            )
         if pending is self._blocking:
             self._blocking = None
             if self._mode in (_Mode.SASL, _Mode.IDLE):
@@ -588,8 +633,7 @@ class ConnectionState:
             # The app's BADs count too; a BYE this causes goes out after this
             # answer and those still owed (the app sees ``closed``).
             self._count_bad([])
-        if name == "LOGOUT" and (ok or self._state is State.LOGOUT):
-            self._state = State.LOGOUT
+        if name == "LOGOUT" and self._state is State.LOGOUT:
             self._closed = True
         elif name == "COMPRESS" and ok and self._deflater is None:
             self._start_compression()
@@ -636,19 +680,10 @@ class ConnectionState:
         self._out.clear()
         self._deflater = zlib.compressobj(1, zlib.DEFLATED, -15)
         self._inflater = zlib.decompressobj(-15)
-        leftover = self._buffer.take(len(self._buffer))
-        if leftover:
-            limit = self.config.limits.max_buffered_input
-            try:
-                self._buffer.feed(self._inflater.decompress(leftover, limit))
-            except zlib.error:
-                # RFC 4978 3: the client must wait for the OK; plain
-                # commands pipelined after COMPRESS are not deflate data.
-                self._bye("Invalid compressed data")
-                return
-            if self._inflater.unconsumed_tail:
-                self._buffer.clear()
-                self._bye("Too much input before COMPRESS was answered")
+        # Inflated as the commands run (see _process).  Plain commands
+        # pipelined after COMPRESS (RFC 4978 3: the client must wait for
+        # the OK) are not deflate data and end the session with BYE there.
+        self._zin = self._buffer.take(len(self._buffer))
 
     def _drop_pending(self, pending: _Pending) -> _Pending:
         del self._pending[pending.seq]
@@ -696,8 +731,19 @@ class ConnectionState:
 
     def _process(self) -> list[Event]:
         events: list[Event] = []
+        self._stalled = False
+        while True:
+            self._process_buffer(events)
+            if self.paused or self.output_full or not self._inflate_step(events):
+                break
+        if self.output_full and (self._buffer or self._held is not None or self._zin):
+            # Output drives input: the rest waits until the output is taken.
+            self._stalled = True
+        return events
+
+    def _process_buffer(self, events: list[Event]) -> None:
         buffer = self._buffer
-        while (buffer or self._held is not None) and not self.paused:
+        while (buffer or self._held is not None) and not self.paused and not self.output_full:
             if self._held is not None:
                 held, self._held = self._held, None
                 self._start(held, events)
@@ -738,7 +784,6 @@ class ConnectionState:
                 self._idle_line(line, events)
             else:
                 self._command_line(line, events)
-        return events
 
     def _whole_command_line(self, line: bytes, events: list[Event]) -> bool:
         """Fast path for a command that is one line: parse it first.
@@ -753,11 +798,13 @@ class ConnectionState:
                 utf8=self.utf8,
                 max_depth=self.config.limits.max_nesting,
                 max_search_depth=self.config.limits.max_search_nesting,
+                commands=self.config.commands,
+                max_items=self.config.limits.max_list_items,
+                max_ranges=self.config.limits.max_set_ranges,
             )
         except ParseError:
             return False
-        states = allowed_states(command.name, self.config.extra_commands)
-        if states is None or self._state not in states:
+        if self._state not in self.config.commands[command.name].states:
             return False
         self.command_count += 1
         if self._state is State.NOT_AUTHENTICATED:
@@ -795,6 +842,20 @@ class ConnectionState:
             self._deliver(framed, events)
             return
         limits = self.config.limits
+        if len(framed.parts) > 2 * limits.max_list_items:
+            # parts alternate lines and literals: each literal is an item of
+            # some list (keys, messages...), so refuse here, before the
+            # grammar, what the grammar would refuse (RFC 5530 LIMIT).
+            text = f"Too many literals in one command (the limit is {limits.max_list_items})"
+            self._poison(framed, text, AtomCode(name="LIMIT"), events)
+            if not announcement.synchronizing:
+                # A client that goes on sending literals without waiting
+                # would cost a step per literal to drop: end it (as RFC
+                # 7888 4 allows for a literal over a limit).
+                events.append(self._bye(text, AtomCode(name="LIMIT")))
+                return
+            self._continue_poisoned(announcement, events)
+            return
         append_message = framed.name == "APPEND" and not (
             len(framed.parts) == 1
             and line[: announcement.start].rstrip(b" ").upper().endswith(b"APPEND")
@@ -851,18 +912,22 @@ class ConnectionState:
                 return None
             self._poison(framed, "Missing command name", AtomCode(name="CLIENTBUG"), events)
             return framed
-        states = allowed_states(name, self.config.extra_commands)
-        if states is None:
+        commands = self.config.commands
+        uid = name == "UID"
+        spec = commands.get((sub or "") if uid else name)
+        if spec is None and not uid:
             if self._state is State.NOT_AUTHENTICATED:
                 events.append(self._bye(f"Unknown command {name} before login"))
                 return None
             self._poison(framed, f"Unknown command {name}", AtomCode(name="CLIENTBUG"), events)
             return framed
-        if name == "UID" and sub not in _UID_COMMANDS:
-            text = "UID must be followed by " + ", ".join(sorted(_UID_COMMANDS))
+        if spec is None or (uid and not spec.names_messages):
+            # RFC 3501 6.4.8: UID prefixes only the commands that name messages.
+            uid_commands = sorted(s.name for s in commands.values() if s.names_messages)
+            text = "UID must be followed by " + ", ".join(uid_commands)
             self._poison(framed, text, AtomCode(name="CLIENTBUG"), events)
             return framed
-        if self._state not in states:
+        if self._state not in spec.states:
             text = f"{name} is not valid in the {self._state.value} state"
             self._poison(framed, text, AtomCode(name="CLIENTBUG"), events)
         return framed
@@ -986,12 +1051,15 @@ class ConnectionState:
                 utf8=self.utf8,
                 max_depth=self.config.limits.max_nesting,
                 max_search_depth=self.config.limits.max_search_nesting,
+                commands=self.config.commands,
+                max_items=self.config.limits.max_list_items,
+                max_ranges=self.config.limits.max_set_ranges,
             )
         except ParseError as exc:
             self._reject(
                 framed.tag,
                 f"{framed.name}: {exc.message} at byte {exc.offset}",
-                code=AtomCode(name="CLIENTBUG"),
+                code=AtomCode(name=exc.code or "CLIENTBUG"),
                 events=events,
             )
             return
@@ -1000,7 +1068,11 @@ class ConnectionState:
     def _accept(self, command: Command, events: list[Event]) -> None:
         """A valid command: hand it on now, or hold it (see below)."""
         self._bad_streak = 0
-        if self._view is not None and command.name in _VIEW_COMMANDS and self._pending:
+        if (
+            self._view is not None
+            and self._pending
+            and self.config.commands[command.name].names_messages
+        ):
             # RFC 3501 5.5: commands run in order.  A command that names
             # messages by number (or *, or $) is read against the numbering
             # the earlier commands leave (EXPUNGE, APPEND, SEARCH SAVE), so it
@@ -1028,6 +1100,6 @@ class ConnectionState:
         self._pending_tags.setdefault(pending.tag, []).append(pending.seq)
         if _blocks_expunge(command):
             self._expunge_blockers += 1
-        if command.name in PAUSING_COMMANDS:
+        if self.config.commands[command.name].pauses:
             self._blocking = pending
         events.append(command)

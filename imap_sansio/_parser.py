@@ -8,12 +8,12 @@ The ABNF each reader implements is quoted beside it (RFC 3501 9 unless said).
 :func:`parse_command` raises only :class:`ParseError`, whose ``message``
 says what was expected and ``offset`` where (a byte index into the command).
 
-Extension commands: :func:`register_command` ``("XFOO", parser)`` (process
-wide, the server's hook) or pass ``extensions={"XFOO": parser}`` per call,
-where ``parser(tag, reader, uid)`` reads the arguments with the
-:class:`CommandReader` methods (starting just after the command name) and
-returns a Command; the CRLF at the end is checked afterwards.  Unknown command
-names are a ParseError ``unknown command XFOO``; there is no generic fallback.
+The command table :data:`COMMANDS` holds a :class:`CommandSpec` per command
+(its parser, states, and whether it pauses or names messages); extension
+commands are records added to a table of one's own (``Config.commands``,
+passed on as ``commands=``), never to a table shared by the process.
+Unknown command names are a ParseError ``unknown command XFOO``; there is
+no generic fallback.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import dataclasses
 import datetime
 import re
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Literal, NoReturn
 
 from imap_sansio._commands import (
@@ -108,17 +109,21 @@ from imap_sansio._commands import (
 from imap_sansio._mutf7 import MUTF7Error, decode_mutf7
 from imap_sansio._secret import Secret
 from imap_sansio._sequence import MAX_NUMBER, STAR, SequenceSet, UidSet
+from imap_sansio._state import ANY_STATE, LOGGED_IN, NOT_LOGGED_IN, SELECTED_ONLY, State
 
 __all__ = [
+    "COMMANDS",
     "CommandParser",
     "CommandReader",
+    "CommandSpec",
     "ParseError",
     "parse_command",
-    "register_command",
-    "unregister_command",
 ]
 
 MAX_MODSEQ = 2**63 - 1
+#: The default of ``Limits.max_search_nesting``: SEARCH keys inside this many
+#: parentheses, NOT, OR (clients chain OR for each term: "OR OR OR a b c d").
+MAX_SEARCH_NESTING = 100
 
 
 class ParseError(Exception):
@@ -128,14 +133,18 @@ class ParseError(Exception):
     ``offset`` is the byte index in the command where it was expected;
     ``str(error)`` joins both (``expected SP after mailbox name at byte 17``).
     ``tag`` is the command's tag when it could be read (for a tagged BAD),
-    else None.
+    else None.  ``code`` is the response code for the BAD: ``LIMIT`` (RFC
+    5530) when a list is over ``max_items``, else None (a client bug).
     """
 
-    def __init__(self, message: str, offset: int, tag: str | None = None) -> None:
+    def __init__(
+        self, message: str, offset: int, tag: str | None = None, *, code: str | None = None
+    ) -> None:
         super().__init__(f"{message} at byte {offset}")
         self.message = message
         self.offset = offset
         self.tag = tag
+        self.code = code
 
 
 def _char_class(chars: bytes) -> bytes:
@@ -175,9 +184,10 @@ _FLAG = re.compile(rb"\\?" + _char_class(_ATOM_CHARS) + b"+")
 _TOKEN = re.compile(rb"[^ \r\n]+")
 _BASE64 = re.compile(rb"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 _FETCH_ATT = re.compile(rb"[A-Za-z0-9.\-]+")
-_SECTION_PART = re.compile(rb"[1-9][0-9]{0,9}(?:\.[1-9][0-9]{0,9})*")
+# section-part = nz-number *("." nz-number); read whole, then range-checked.
+_SECTION_PART = re.compile(rb"[0-9]+(?:\.[0-9]+)*")
 _SECTION_TEXT = re.compile(rb"HEADER\.FIELDS\.NOT|HEADER\.FIELDS|HEADER|TEXT|MIME", re.IGNORECASE)
-_PARTIAL = re.compile(rb"<([0-9]{1,10})\.([0-9]{1,10})>")
+_PARTIAL = re.compile(rb"<([0-9]+)\.([0-9]+)>")
 _DATE = re.compile(rb"([0-9]{1,2})-([A-Za-z]{3})-([0-9]{4})")
 # date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE
 # (a one-digit day without the space is accepted too, as real clients send it)
@@ -236,23 +246,38 @@ class CommandReader:
         "data",
         "depth",
         "invalid_names",
+        "items",
         "max_depth",
+        "max_items",
+        "max_ranges",
         "max_search_depth",
         "pos",
+        "ranges",
         "tag",
         "utf8",
     )
 
     def __init__(
-        self, data: bytes, *, utf8: bool = False, max_depth: int = 16, max_search_depth: int = 8
+        self,
+        data: bytes,
+        *,
+        utf8: bool = False,
+        max_depth: int = 16,
+        max_search_depth: int = MAX_SEARCH_NESTING,
+        max_items: int = 10_000,
+        max_ranges: int = 100_000,
     ) -> None:
         self.data = data
         self.pos = 0
         self.utf8 = utf8
         self.max_depth = max_depth
         self.max_search_depth = max_search_depth
-        self.depth = 0
+        self.max_items = max_items
+        self.items = 0
+        self.max_ranges = max_ranges
+        self.ranges = 0
         self.tag: str | None = None
+        self.depth = 0
         self.invalid_names: list[InvalidName] = []
 
     # -- basics ----------------------------------------------------------------
@@ -302,6 +327,18 @@ class CommandReader:
         if self.depth > self.max_depth:
             raise self.error("parenthesis nesting too deep")
         self.pos += 1
+
+    def count(self, what: str, n: int = 1) -> None:
+        """Count ``n`` more list items (search keys, ranges, attributes...)
+        against ``max_items``, which bounds them over the whole command."""
+        self.items += n
+        if self.items > self.max_items:
+            raise ParseError(
+                f"too many {what} (at most {self.max_items} list items in a command)",
+                self.pos,
+                self.tag,
+                code="LIMIT",
+            )
 
     def close_paren(self, what: str) -> None:
         if not self.data.startswith(b")", self.pos):
@@ -438,6 +475,14 @@ class CommandReader:
         if token == b"$":
             self.pos = m.end()
             return (), True
+        self.ranges += token.count(b",") + 1
+        if self.ranges > self.max_ranges:
+            raise ParseError(
+                f"too many ranges (at most {self.max_ranges} in a command's sequence sets)",
+                start,
+                self.tag,
+                code="LIMIT",
+            )
         if _SEQ_VALID.match(token) is None:
             if _SEQ_ZERO.search(token):
                 raise self.error(
@@ -455,13 +500,13 @@ class CommandReader:
             if low == STAR:
                 low, high = high, low
             if low > MAX_NUMBER or high > MAX_NUMBER:
-                raise self.error(f"{what} out of range", start)
+                raise self.error(f"{what} out of range (1..{MAX_NUMBER})", start)
             if high != STAR and low > high:
                 low, high = high, low
             ranges.append((low, high))
         for low, _ in ranges:
             if low > MAX_NUMBER:
-                raise self.error(f"{what} out of range", start)
+                raise self.error(f"{what} out of range (1..{MAX_NUMBER})", start)
         self.pos = m.end()
         return tuple(ranges), False
 
@@ -538,8 +583,10 @@ class CommandReader:
         self.open_paren(what)
         flags: list[str] = []
         if not self.accept(b")"):
+            self.count("flags")
             flags.append(self.flag())
             while self.accept(b" "):
+                self.count("flags")
                 flags.append(self.flag())
             self.close_paren(what)
         else:
@@ -654,6 +701,7 @@ def _enable(tag: str, r: CommandReader, uid: bool) -> Command:
     r.sp("ENABLE")
     caps = [r.keyword("capability")]
     while r.accept(b" "):
+        r.count("capabilities")
         caps.append(r.keyword("capability"))
     return Enable(tag=tag, capabilities=tuple(caps))
 
@@ -796,6 +844,7 @@ def _list(tag: str, r: CommandReader, uid: bool) -> Command:
         if not r.accept(b")"):
             while True:
                 start = r.pos
+                r.count("list selection options")
                 opt = r.keyword("list selection option")
                 if opt not in _LIST_SELECT:
                     raise r.error(f"unknown LIST selection option {opt}", start)
@@ -817,6 +866,7 @@ def _list(tag: str, r: CommandReader, uid: bool) -> Command:
         r.open_paren("mailbox patterns")
         patterns.append(r.list_mailbox())
         while r.accept(b" "):
+            r.count("mailbox patterns")
             patterns.append(r.list_mailbox())
         r.close_paren("mailbox patterns")
     else:
@@ -833,6 +883,7 @@ def _list(tag: str, r: CommandReader, uid: bool) -> Command:
         if not r.accept(b")"):
             while True:
                 start = r.pos
+                r.count("list return options")
                 opt = r.keyword("list return option")
                 if opt == "STATUS":
                     r.sp("STATUS")
@@ -877,6 +928,7 @@ def _status_items(r: CommandReader) -> tuple[str, ...]:
     items: list[str] = []
     while True:
         start = r.pos
+        r.count("status items")
         item = r.keyword("status item")
         if item not in _STATUS_ITEMS:
             raise r.error(f"unknown status item {item}", start)
@@ -903,6 +955,7 @@ def _append(tag: str, r: CommandReader, uid: bool) -> Command:
     mailbox = r.mailbox()
     messages: list[AppendMessage] = []
     while r.accept(b" "):
+        r.count("messages")
         flags: tuple[str, ...] = ()
         when: datetime.datetime | None = None
         if r.peek() == 0x28:
@@ -1011,28 +1064,27 @@ _SEARCH_DATES = frozenset(
 # PARTIAL (RFC 9394) takes a range.
 _SEARCH_RETURN = frozenset({"MIN", "MAX", "ALL", "COUNT", "SAVE", "CONTEXT", "UPDATE", "RELEVANCY"})
 # partial-range = partial-range-first / partial-range-last   (RFC 9394)
-_PARTIAL_RANGE = re.compile(rb"(-?)([1-9][0-9]{0,9}):(-?)([1-9][0-9]{0,9})")
+_PARTIAL_RANGE = re.compile(rb"(-?)([0-9]+):(-?)([0-9]+)")
 _ENTRY_TYPES = frozenset({"PRIV", "SHARED", "ALL"})
 # A search key is read as an atom, or starts a sequence set / "(".
 _SEARCH_ATOM = re.compile(rb"[A-Za-z][A-Za-z0-9\-]*")
-# Recursion guard for NOT / OR chains (parentheses have their own, lower, limit).
-_MAX_SEARCH_RECURSION = 200
 
 
 def _search_key(r: CommandReader, level: int) -> SearchKey:
-    if level > _MAX_SEARCH_RECURSION:
-        raise r.error("search key nesting too deep")
+    # ``level``: the parentheses, NOT, OR and FUZZY this key is inside;
+    # ``Limits.max_search_nesting`` bounds them together (and so the
+    # recursion here and in the server's search).
+    if level > r.max_search_depth:
+        raise r.error(f"search key nesting too deep (the limit is {r.max_search_depth})")
+    r.count("search keys")
     c = r.peek()
     if c == 0x28:  # "(" search-key *(SP search-key) ")"
-        start = r.pos
-        r.depth += 1
-        if r.depth > r.max_search_depth:
-            raise r.error("search key nesting too deep", start)
         r.pos += 1
         keys = [_search_key(r, level + 1)]
         while r.accept(b" "):
             keys.append(_search_key(r, level + 1))
-        r.close_paren("search key list")
+        if not r.accept(b")"):
+            raise r.expected('")" to end search key list')
         return SearchAnd(keys=tuple(keys))
     if c in {36, 42} or 48 <= c <= 57:
         return SearchMessages(messages=r.sequence_set())
@@ -1140,9 +1192,11 @@ def _partial_range(r: CommandReader) -> tuple[int, int]:
     m = _PARTIAL_RANGE.match(r.data, start)
     if m is None or m.group(1) != m.group(3):
         raise r.expected("partial range", start)
+    # partial-range-first/-last = ["-"] nz-number (RFC 9394 5): below 2^32.
+    for digits in (m.group(2), m.group(4)):
+        if digits[0] == 0x30 or len(digits) > 10 or int(digits) > MAX_NUMBER:
+            raise r.error(f"partial range out of range (1..{MAX_NUMBER})", start)
     low, high = int(m.group(2)), int(m.group(4))
-    if low > MAX_NUMBER or high > MAX_NUMBER:
-        raise r.error("partial range out of range", start)
     r.pos = m.end()
     if low > high:
         low, high = high, low
@@ -1204,6 +1258,7 @@ def _sort(tag: str, r: CommandReader, uid: bool) -> Command:
     r.open_paren("sort criteria")
     keys: list[SortKey] = []
     while True:
+        r.count("sort keys")
         start = r.pos
         word = r.keyword("sort key")
         reverse = False
@@ -1304,7 +1359,7 @@ def _section(r: CommandReader) -> Section:
     part: tuple[int, ...] = ()
     m = _SECTION_PART.match(r.data, r.pos)
     if m is not None:
-        part = tuple(int(p) for p in m.group().split(b"."))
+        part = _part_numbers(r, m.group())
         r.pos = m.end()
         if not r.accept(b"."):
             r.expect(b"]", '"]" after section part')
@@ -1325,6 +1380,7 @@ def _section(r: CommandReader) -> Section:
         r.sp(text)
         r.open_paren("header list")
         while True:
+            r.count("header field names")
             pos = r.pos
             fields.append(r.ascii(r.astring("header field name"), "header field name", pos))
             if not r.accept(b" "):
@@ -1334,6 +1390,18 @@ def _section(r: CommandReader) -> Section:
     return Section(part=part, text=text, fields=tuple(fields))
 
 
+def _part_numbers(r: CommandReader, digits: bytes) -> tuple[int, ...]:
+    """section-part = nz-number *("." nz-number); nz-number < 2^32 (RFC 3501 9)."""
+    numbers = digits.split(b".")
+    r.count("section part numbers", len(numbers))
+    part: list[int] = []
+    for number in numbers:
+        if number[0] == 0x30 or len(number) > 10 or int(number) > MAX_NUMBER:
+            raise r.error(f"section part out of range (1..{MAX_NUMBER})")
+        part.append(int(number))
+    return tuple(part)
+
+
 def _binary_part(r: CommandReader) -> tuple[int, ...]:
     # section-binary = "[" [section-part] "]"
     if not r.accept(b"["):
@@ -1341,7 +1409,7 @@ def _binary_part(r: CommandReader) -> tuple[int, ...]:
     part: tuple[int, ...] = ()
     m = _SECTION_PART.match(r.data, r.pos)
     if m is not None:
-        part = tuple(int(p) for p in m.group().split(b"."))
+        part = _part_numbers(r, m.group())
         r.pos = m.end()
     r.expect(b"]", '"]" to end binary section')
     return part
@@ -1355,14 +1423,18 @@ def _partial(r: CommandReader) -> tuple[int, int] | None:
     m = _PARTIAL.match(r.data, start)
     if m is None:
         raise r.expected("partial <offset.length>")
+    # partial = "<" number "." nz-number ">": both below 2^32 (RFC 3501 9).
+    if len(m.group(1)) > 10 or int(m.group(1)) > MAX_NUMBER:
+        raise r.error(f"partial offset out of range (0..{MAX_NUMBER})", start)
+    if len(m.group(2)) > 10 or not 1 <= int(m.group(2)) <= MAX_NUMBER:
+        raise r.error(f"partial length out of range (1..{MAX_NUMBER})", start)
     offset, length = int(m.group(1)), int(m.group(2))
-    if offset > MAX_NUMBER or not 1 <= length <= MAX_NUMBER:
-        raise r.error("partial out of range", start)
     r.pos = m.end()
     return offset, length
 
 
 def _fetch_att(r: CommandReader) -> FetchItem:
+    r.count("fetch attributes")
     start = r.pos
     m = _FETCH_ATT.match(r.data, start)
     if m is None:
@@ -1473,6 +1545,7 @@ def _annotation_names(r: CommandReader, what: str) -> tuple[str, ...]:
     r.open_paren(f"{what} list")
     names = [_annotation_name(r, what)]
     while r.accept(b" "):
+        r.count(f"{what} names")
         names.append(_annotation_name(r, what))
     r.close_paren(f"{what} list")
     return tuple(names)
@@ -1552,8 +1625,10 @@ def _store(tag: str, r: CommandReader, uid: bool) -> Command:
         if r.accept(b")"):
             r.depth -= 1
         else:
+            r.count(f"{attribute} items")
             items.append(read())
             while r.accept(b" "):
+                r.count(f"{attribute} items")
                 items.append(read())
             r.close_paren(f"{attribute} list")
     else:
@@ -1660,6 +1735,7 @@ def _notify(tag: str, r: CommandReader, uid: bool) -> Command:
         status = True
     groups = [_notify_group(r)]
     while r.accept(b" "):
+        r.count("event groups")
         groups.append(_notify_group(r))
     return Notify(tag=tag, status=status, groups=tuple(groups))
 
@@ -1679,6 +1755,7 @@ def _notify_group(r: CommandReader) -> NotifyGroup:
             r.open_paren("mailbox list")
             mailboxes.append(r.mailbox())
             while r.accept(b" "):
+                r.count("mailboxes")
                 mailboxes.append(r.mailbox())
             r.close_paren("mailbox list")
         else:
@@ -1739,6 +1816,7 @@ def _getmetadata(tag: str, r: CommandReader, uid: bool) -> Command:
         r.open_paren("entries")
         entries.append(_entry(r))
         while r.accept(b" "):
+            r.count("entries")
             entries.append(_entry(r))
         r.close_paren("entries")
     else:
@@ -1836,85 +1914,97 @@ def _acl_identifier(cls: type[DeleteAcl | ListRights]) -> CommandParser:
     return parse
 
 
-_COMMANDS: dict[bytes, CommandParser] = {
-    b"CAPABILITY": _no_args(Capability),
-    b"NOOP": _no_args(Noop),
-    b"LOGOUT": _no_args(Logout),
-    b"STARTTLS": _no_args(StartTLS),
-    b"LOGIN": _login,
-    b"AUTHENTICATE": _authenticate,
-    b"ENABLE": _enable,
-    b"COMPRESS": _compress,
-    b"SELECT": _select,
-    b"EXAMINE": _examine,
-    b"CREATE": _create,
-    b"DELETE": _mailbox_command(Delete),
-    b"RENAME": _rename,
-    b"SUBSCRIBE": _mailbox_command(Subscribe),
-    b"UNSUBSCRIBE": _mailbox_command(Unsubscribe),
-    b"LIST": _list,
-    b"XLIST": _xlist,
-    b"LSUB": _lsub,
-    b"NAMESPACE": _no_args(Namespace),
-    b"STATUS": _status,
-    b"APPEND": _append,
-    b"IDLE": _no_args(Idle),
-    b"CHECK": _no_args(Check),
-    b"CLOSE": _no_args(Close),
-    b"UNSELECT": _no_args(Unselect),
-    b"EXPUNGE": _expunge,
-    b"SEARCH": _search,
-    b"SORT": _sort,
-    b"THREAD": _thread,
-    b"FETCH": _fetch,
-    b"STORE": _store,
-    b"COPY": _copy_move(Copy),
-    b"MOVE": _copy_move(Move),
-    b"ID": _id,
-    b"GETQUOTA": _getquota,
-    b"GETQUOTAROOT": _mailbox_command(GetQuotaRoot),
-    b"SETQUOTA": _setquota,
-    b"NOTIFY": _notify,
-    b"CANCELUPDATE": _cancelupdate,
-    b"GETMETADATA": _getmetadata,
-    b"SETMETADATA": _setmetadata,
-    b"SETACL": _setacl,
-    b"DELETEACL": _acl_identifier(DeleteAcl),
-    b"LISTRIGHTS": _acl_identifier(ListRights),
-    b"GETACL": _mailbox_command(GetAcl),
-    b"MYRIGHTS": _mailbox_command(MyRights),
-}
-# RFC 3501 6.4.8 and extensions: the commands that take a "UID" prefix.
-_UID_COMMANDS = frozenset(
-    {b"FETCH", b"STORE", b"COPY", b"MOVE", b"SEARCH", b"SORT", b"THREAD", b"EXPUNGE"}
-)
-# Extension commands registered for the whole process (the server's hook).
-_REGISTERED: dict[bytes, CommandParser] = {}
-
-
-def register_command(name: str, parser: CommandParser) -> None:
-    """Teach :func:`parse_command` an extension command, for every caller.
-
-    ``parser(tag, reader, uid)`` is called with the reader just after the
-    command name (``uid`` is True after a ``UID`` prefix) and returns a
-    Command; the final CRLF is checked afterwards.  Built-in commands cannot
-    be replaced.  Per-call ``extensions=`` of :func:`parse_command` take
-    precedence over registered ones.
-    """
-    key = name.upper().encode("ascii")
-    if key in _COMMANDS:
-        raise ValueError(f"{name} is a built-in command")
-    if _COMMAND_NAME.fullmatch(key) is None:
-        raise ValueError(f"{name!r} is not a command name")
-    _REGISTERED[key] = parser
-
-
-def unregister_command(name: str) -> None:
-    """Forget an extension command registered with :func:`register_command`."""
-    _REGISTERED.pop(name.upper().encode("ascii"), None)
-
-
 _COMMAND_NAME = re.compile(rb"[A-Za-z0-9][A-Za-z0-9\-_.]*")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """What the core knows of one command: the one record that the grammar,
+    the state table, the pausing rules and the selected-mailbox view read.
+
+    ``parser(tag, reader, uid)`` reads the arguments with the
+    :class:`CommandReader` methods, starting just after the command name,
+    and returns a Command; the CRLF at the end is checked afterwards.
+    ``states``: where the command is valid (RFC 3501 6.1-6.4).  ``pauses``:
+    the engine reads no further input until the app has answered, because
+    what follows is read in the state or mode (SASL, IDLE, TLS, UTF-8,
+    DEFLATE) that the answer sets.  ``names_messages``: the command names
+    messages by number (or ``*``, ``$``), so it is read against the
+    numbering the earlier commands leave (RFC 3501 5.5), and it has a
+    ``UID`` form (RFC 3501 6.4.8).
+    """
+
+    name: str
+    parser: CommandParser
+    states: frozenset[State]
+    pauses: bool = False
+    names_messages: bool = False
+
+    def __post_init__(self) -> None:
+        if self.name != self.name.upper() or _COMMAND_NAME.fullmatch(self.name.encode()) is None:
+            raise ValueError(f"{self.name!r} is not an upper-case command name")
+
+
+def _table(*specs: CommandSpec) -> Mapping[str, CommandSpec]:
+    # Read-only: a table shared by every connection must not grow by accident.
+    return MappingProxyType({spec.name: spec for spec in specs})
+
+
+#: Every command the grammar knows, RFC 3501 6.1-6.4 and the extensions
+#: (RFC numbers beside their parsers).  A server that does not implement one
+#: (XLIST, ACL, METADATA, NOTIFY) answers it BAD.  ``Config.commands``
+#: starts from this table; an application adds its own records there.
+COMMANDS: Mapping[str, CommandSpec] = _table(
+    CommandSpec("CAPABILITY", _no_args(Capability), ANY_STATE),
+    CommandSpec("NOOP", _no_args(Noop), ANY_STATE),
+    CommandSpec("LOGOUT", _no_args(Logout), ANY_STATE, pauses=True),
+    CommandSpec("ID", _id, ANY_STATE),  # RFC 2971 3.1
+    CommandSpec("STARTTLS", _no_args(StartTLS), NOT_LOGGED_IN, pauses=True),
+    CommandSpec("LOGIN", _login, NOT_LOGGED_IN, pauses=True),
+    CommandSpec("AUTHENTICATE", _authenticate, NOT_LOGGED_IN, pauses=True),
+    CommandSpec("ENABLE", _enable, LOGGED_IN, pauses=True),
+    CommandSpec("COMPRESS", _compress, LOGGED_IN, pauses=True),
+    CommandSpec("SELECT", _select, LOGGED_IN, pauses=True),
+    CommandSpec("EXAMINE", _examine, LOGGED_IN, pauses=True),
+    CommandSpec("CREATE", _create, LOGGED_IN),
+    CommandSpec("DELETE", _mailbox_command(Delete), LOGGED_IN),
+    CommandSpec("RENAME", _rename, LOGGED_IN),
+    CommandSpec("SUBSCRIBE", _mailbox_command(Subscribe), LOGGED_IN),
+    CommandSpec("UNSUBSCRIBE", _mailbox_command(Unsubscribe), LOGGED_IN),
+    CommandSpec("LIST", _list, LOGGED_IN),
+    CommandSpec("XLIST", _xlist, LOGGED_IN),
+    CommandSpec("LSUB", _lsub, LOGGED_IN),
+    CommandSpec("NAMESPACE", _no_args(Namespace), LOGGED_IN),
+    CommandSpec("STATUS", _status, LOGGED_IN),
+    CommandSpec("APPEND", _append, LOGGED_IN),
+    CommandSpec("IDLE", _no_args(Idle), LOGGED_IN, pauses=True),
+    CommandSpec("GETQUOTA", _getquota, LOGGED_IN),
+    CommandSpec("GETQUOTAROOT", _mailbox_command(GetQuotaRoot), LOGGED_IN),
+    CommandSpec("SETQUOTA", _setquota, LOGGED_IN),
+    CommandSpec("NOTIFY", _notify, LOGGED_IN),
+    CommandSpec("GETMETADATA", _getmetadata, LOGGED_IN),
+    CommandSpec("SETMETADATA", _setmetadata, LOGGED_IN),
+    CommandSpec("SETACL", _setacl, LOGGED_IN),
+    CommandSpec("DELETEACL", _acl_identifier(DeleteAcl), LOGGED_IN),
+    CommandSpec("LISTRIGHTS", _acl_identifier(ListRights), LOGGED_IN),
+    CommandSpec("GETACL", _mailbox_command(GetAcl), LOGGED_IN),
+    CommandSpec("MYRIGHTS", _mailbox_command(MyRights), LOGGED_IN),
+    CommandSpec("CHECK", _no_args(Check), SELECTED_ONLY),
+    CommandSpec("CLOSE", _no_args(Close), SELECTED_ONLY, pauses=True),
+    CommandSpec("UNSELECT", _no_args(Unselect), SELECTED_ONLY, pauses=True),
+    CommandSpec("EXPUNGE", _expunge, SELECTED_ONLY, names_messages=True),
+    CommandSpec("SEARCH", _search, SELECTED_ONLY, names_messages=True),
+    CommandSpec("SORT", _sort, SELECTED_ONLY, names_messages=True),
+    CommandSpec("THREAD", _thread, SELECTED_ONLY, names_messages=True),
+    CommandSpec("FETCH", _fetch, SELECTED_ONLY, names_messages=True),
+    CommandSpec("STORE", _store, SELECTED_ONLY, names_messages=True),
+    CommandSpec("COPY", _copy_move(Copy), SELECTED_ONLY, names_messages=True),
+    CommandSpec("MOVE", _copy_move(Move), SELECTED_ONLY, names_messages=True),
+    # RFC 5267 5: command-select =/ "CANCELUPDATE" 1*(SP quoted)
+    CommandSpec("CANCELUPDATE", _cancelupdate, SELECTED_ONLY),
+)
+
+
 # tag SP command-name, the start of every command, in one match
 _HEAD = re.compile(b"(" + _TAG.pattern + b") (" + _COMMAND_NAME.pattern + b")")
 
@@ -1934,54 +2024,62 @@ def parse_command(
     data: bytes,
     *,
     utf8: bool = False,
-    extensions: Mapping[str, CommandParser] | None = None,
+    commands: Mapping[str, CommandSpec] = COMMANDS,
     max_depth: int = 16,
-    max_search_depth: int = 8,
+    max_search_depth: int = MAX_SEARCH_NESTING,
+    max_items: int = 10_000,
+    max_ranges: int = 100_000,
 ) -> Command:
     """Parse one complete command (``tag SP name [args] CRLF``, literals inline).
 
     ``utf8`` is True once the client enabled UTF8=ACCEPT (RFC 6855).
-    ``extensions`` maps upper-case command names to extension parsers.
-    ``max_depth`` / ``max_search_depth`` bound parenthesis nesting.
+    ``commands``: the command table (``Config.commands``, with what the
+    application added); a name not in it is ``unknown command``.
+    ``max_depth`` bounds parenthesis nesting, ``max_search_depth`` the
+    nesting of SEARCH keys (parentheses, NOT, OR); ``max_items`` and
+    ``max_ranges`` the list items and sequence-set ranges of the whole
+    command (``Limits.max_list_items``, ``Limits.max_set_ranges``).
     Raises :class:`ParseError` and nothing else.
     """
-    r = CommandReader(data, utf8=utf8, max_depth=max_depth, max_search_depth=max_search_depth)
+    r = CommandReader(
+        data,
+        utf8=utf8,
+        max_depth=max_depth,
+        max_search_depth=max_search_depth,
+        max_items=max_items,
+        max_ranges=max_ranges,
+    )
     try:
         m = _HEAD.match(data)
         if m is None:
             _diagnose_head(r)
         r.tag = m.group(1).decode("ascii")
         start = m.start(2)
-        name = m.group(2).upper()
+        name = m.group(2).upper().decode("ascii")
         name_end = r.pos = m.end()
         uid = False
-        if name == b"UID":
+        if name == "UID":
             r.sp("UID")
             start = r.pos
             m = _COMMAND_NAME.match(data, start)
             if m is None:
                 raise r.expected("command name after UID")
             name_end = r.pos = m.end()
-            name = m.group().upper()
+            name = m.group().upper().decode("ascii")
             uid = True
-            if (
-                name not in _UID_COMMANDS
-                and name not in _REGISTERED
-                and (extensions is None or name.decode() not in extensions)
-            ):
-                raise r.error(f"UID {name.decode()} is not a UID command", start)
-        parser = None
-        if extensions is not None:
-            parser = extensions.get(name.decode())
-        if parser is None:
-            parser = _COMMANDS.get(name) or _REGISTERED.get(name)
-        if parser is None:
-            raise r.error(f"unknown command {name.decode()}", start)
+        spec = commands.get(name)
+        if spec is None:
+            raise r.error(f"unknown command {name}", start)
+        if uid and not spec.names_messages:
+            raise r.error(f"UID {name} is not a UID command", start)
+        parser = spec.parser
         command = parser(r.tag, r, uid)
+        if command.name != name:
+            # The engine looks the command up again by its event's name.
+            raise r.error(f"the {name} parser returned a {command.name} command", start)
         if _CRLF.match(data, r.pos) is None:
-            what = name.decode()
             raise r.expected(
-                f"CRLF after {what} arguments" if r.pos > name_end else f"CRLF after {what}"
+                f"CRLF after {name} arguments" if r.pos > name_end else f"CRLF after {name}"
             )
         if r.invalid_names:
             command = dataclasses.replace(command, invalid_names=tuple(r.invalid_names))

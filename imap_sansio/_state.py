@@ -1,4 +1,4 @@
-r"""Connection states and the command table (RFC 3501 section 3, RFC 9051 section 3).
+r"""Connection states and their transitions (RFC 3501 section 3, RFC 9051 section 3).
 
 This module knows nothing about bytes.  RFC 3501 3 draws the states so::
 
@@ -48,10 +48,13 @@ from collections.abc import Mapping
 
 __all__ = [
     "ANY_STATE",
-    "COMMAND_STATES",
-    "PAUSING_COMMANDS",
+    "DESELECTING_COMMANDS",
+    "LOGGED_IN",
+    "NOT_LOGGED_IN",
+    "SELECTED_ONLY",
+    "TRANSITIONS",
     "State",
-    "allowed_states",
+    "next_state",
 ]
 
 
@@ -62,95 +65,49 @@ class State(enum.Enum):
     LOGOUT = "logout"
 
 
+#: The states a command can be valid in (the command table in
+#: :mod:`imap_sansio._parser` names one of these for each command).
+#: RFC 3501 6.1: any state.
 ANY_STATE = frozenset({State.NOT_AUTHENTICATED, State.AUTHENTICATED, State.SELECTED})
-_AUTH = frozenset({State.AUTHENTICATED, State.SELECTED})
-_NOAUTH = frozenset({State.NOT_AUTHENTICATED})
-_SELECTED = frozenset({State.SELECTED})
+#: RFC 3501 6.3: commands of the authenticated state are valid when selected too.
+LOGGED_IN = frozenset({State.AUTHENTICATED, State.SELECTED})
+#: RFC 3501 6.2.
+NOT_LOGGED_IN = frozenset({State.NOT_AUTHENTICATED})
+#: RFC 3501 6.4.
+SELECTED_ONLY = frozenset({State.SELECTED})
 
-#: Which states each command is valid in.  RFC 3501 6.1-6.4, RFC 9051 6.1-6.4;
-#: commands of the authenticated state are valid in the selected state too.
-COMMAND_STATES: Mapping[str, frozenset[State]] = {
-    # RFC 3501 6.1: any state.  ID: RFC 2971 3.1.
-    "CAPABILITY": ANY_STATE,
-    "NOOP": ANY_STATE,
-    "LOGOUT": ANY_STATE,
-    "ID": ANY_STATE,
-    # RFC 3501 6.2: not authenticated state.
-    "STARTTLS": _NOAUTH,
-    "AUTHENTICATE": _NOAUTH,
-    "LOGIN": _NOAUTH,
-    # RFC 3501 6.3 and extensions: authenticated (and selected) state.
-    "ENABLE": _AUTH,
-    "SELECT": _AUTH,
-    "EXAMINE": _AUTH,
-    "CREATE": _AUTH,
-    "DELETE": _AUTH,
-    "RENAME": _AUTH,
-    "SUBSCRIBE": _AUTH,
-    "UNSUBSCRIBE": _AUTH,
-    "LIST": _AUTH,
-    "LSUB": _AUTH,
-    "NAMESPACE": _AUTH,
-    "STATUS": _AUTH,
-    "APPEND": _AUTH,
-    "IDLE": _AUTH,
-    "GETQUOTA": _AUTH,
-    "GETQUOTAROOT": _AUTH,
-    "SETQUOTA": _AUTH,
-    "COMPRESS": _AUTH,
-    "NOTIFY": _AUTH,
-    # Parsed by the grammar; a server that does not implement them answers
-    # BAD.  XLIST: Gmail's predecessor of SPECIAL-USE; ACL: RFC 4314;
-    # METADATA: RFC 5464.
-    "XLIST": _AUTH,
-    "GETACL": _AUTH,
-    "SETACL": _AUTH,
-    "DELETEACL": _AUTH,
-    "LISTRIGHTS": _AUTH,
-    "MYRIGHTS": _AUTH,
-    "GETMETADATA": _AUTH,
-    "SETMETADATA": _AUTH,
-    # RFC 3501 6.4: selected state.
-    "CHECK": _SELECTED,
-    "CLOSE": _SELECTED,
-    "UNSELECT": _SELECTED,
-    "EXPUNGE": _SELECTED,
-    "SEARCH": _SELECTED,
-    "FETCH": _SELECTED,
-    "STORE": _SELECTED,
-    "COPY": _SELECTED,
-    "MOVE": _SELECTED,
-    "SORT": _SELECTED,
-    "THREAD": _SELECTED,
-    "UID": _SELECTED,
-    # RFC 5267 5: command-select =/ "CANCELUPDATE" 1*(SP quoted)
-    "CANCELUPDATE": _SELECTED,
-}
-
-#: Commands after which the engine stops reading the stream until the app has
-#: answered them: what follows is read in the state (or the mode: SASL, IDLE,
-#: TLS, UTF-8) that their answer sets.
-PAUSING_COMMANDS = frozenset(
-    {
-        "LOGIN",
-        "AUTHENTICATE",
-        "STARTTLS",
-        "SELECT",
-        "EXAMINE",
-        "CLOSE",
-        "UNSELECT",
-        "LOGOUT",
-        "IDLE",
-        "ENABLE",
-        "COMPRESS",
-    }
+_NOAUTH, _AUTH, _SELECTED, _LOGOUT = (
+    State.NOT_AUTHENTICATED,
+    State.AUTHENTICATED,
+    State.SELECTED,
+    State.LOGOUT,
 )
 
+#: How a tagged answer moves the connection: (state, command, status) ->
+#: new state; the numbers are those of the diagram above.  Anything not
+#: listed leaves the state as it is.  An untagged BYE (7) or ``[CLOSED]``
+#: (6) moves it too, whatever command is running.
+TRANSITIONS: Mapping[tuple[State, str, str], State] = {
+    (_NOAUTH, "LOGIN", "OK"): _AUTH,  # (4)
+    (_NOAUTH, "AUTHENTICATE", "OK"): _AUTH,  # (4)
+    (_AUTH, "SELECT", "OK"): _SELECTED,  # (5)
+    (_AUTH, "EXAMINE", "OK"): _SELECTED,  # (5)
+    (_SELECTED, "SELECT", "OK"): _SELECTED,  # (5), another mailbox
+    (_SELECTED, "EXAMINE", "OK"): _SELECTED,  # (5), another mailbox
+    (_SELECTED, "SELECT", "NO"): _AUTH,  # (6) RFC 3501 6.3.1: a failed SELECT deselects
+    (_SELECTED, "EXAMINE", "NO"): _AUTH,  # (6)
+    (_SELECTED, "CLOSE", "OK"): _AUTH,  # (6)
+    (_SELECTED, "UNSELECT", "OK"): _AUTH,  # (6)
+    (_NOAUTH, "LOGOUT", "OK"): _LOGOUT,  # (7)
+    (_AUTH, "LOGOUT", "OK"): _LOGOUT,  # (7)
+    (_SELECTED, "LOGOUT", "OK"): _LOGOUT,  # (7)
+}
 
-def allowed_states(
-    name: str, extra: Mapping[str, frozenset[State]] | None = None
-) -> frozenset[State] | None:
-    """The states in which command ``name`` is valid, or None if it is unknown."""
-    if extra is not None and name in extra:
-        return extra[name]
-    return COMMAND_STATES.get(name)
+#: Commands whose completion can replace or drop the selected mailbox: no
+#: mailbox updates go out before their tagged answer.
+DESELECTING_COMMANDS = frozenset(name for state, name, _ in TRANSITIONS if state is _SELECTED)
+
+
+def next_state(state: State, name: str, status: str) -> State:
+    """The state after the tagged ``status`` (OK, NO, BAD) of command ``name``."""
+    return TRANSITIONS.get((state, name, status), state)

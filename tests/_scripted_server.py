@@ -125,6 +125,13 @@ class ScriptedConnection:
     def command_in_progress(self) -> bool:
         return self._literal is not None
 
+    @property
+    def output_held(self) -> bool:
+        return False  # answers every command it reads
+
+    def pump(self) -> None:
+        pass
+
     def receive_data(self, data: bytes) -> None:
         with self.server._guard():
             if self.closed or self.starttls_pending:

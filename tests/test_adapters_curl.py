@@ -12,7 +12,7 @@ from _adapter_harness import Client, running_server
 from imap_sansio.adapters import ServerOptions
 from imap_sansio.adapters.cli import wall_clock
 
-from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.server import IMAPServer, demo_backend
 
 pytestmark = [
     pytest.mark.peers,
@@ -33,7 +33,7 @@ MESSAGE = (
 
 @pytest.fixture(params=["asyncio", "trio", "threads"])
 def url(request: pytest.FixtureRequest) -> Iterator[str]:
-    server = IMAPServer(MemoryBackend.demo(), clock=wall_clock)
+    server = IMAPServer(demo_backend(), clock=wall_clock)
     options = ServerOptions(shutdown_grace=2)
     with running_server(request.param, server, options=options) as srv:
         yield f"imap://127.0.0.1:{srv.port}"

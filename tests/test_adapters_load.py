@@ -11,7 +11,7 @@ from _adapter_harness import Client, running_server
 from imap_sansio.adapters import ServerOptions
 from imap_sansio.adapters.cli import wall_clock
 
-from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.server import IMAPServer, demo_backend
 
 CLIENTS = 200
 APPENDS = 2
@@ -35,7 +35,7 @@ def _message(client: int, n: int) -> bytes:
     ],
 )
 def test_200_clients_mixed_workload(runtime: str) -> None:
-    server = IMAPServer(MemoryBackend.demo(), clock=wall_clock)
+    server = IMAPServer(demo_backend(), clock=wall_clock)
     errors: list[BaseException] = []
     start = threading.Barrier(CLIENTS + 1)
 

@@ -28,6 +28,7 @@ from imap_sansio.server._backend import (
     SpecialUseCreateAccount,
     StoreAction,
 )
+from imap_sansio.testing import fixed_clock
 from imap_sansio.testing.backend import BackendContract
 from imap_sansio.testing.transcript import play
 
@@ -376,7 +377,7 @@ def test_user_names_must_be_directory_names(tmp_path: Path) -> None:
 
 
 def test_imap_session_over_a_maildir(tmp_path: Path) -> None:
-    server = IMAPServer(_maildir(tmp_path))
+    server = IMAPServer(_maildir(tmp_path), clock=fixed_clock())
     bound = play(
         server,
         r"""
@@ -423,7 +424,7 @@ def test_imap_session_over_a_maildir(tmp_path: Path) -> None:
     # Restarted: same UIDVALIDITY; a message delivered meanwhile is announced.
     deliver(tmp_path / "alice" / ".Work.2025", b"Subject: new\n\nx\n", "2.b.host")
     play(
-        IMAPServer(_maildir(tmp_path)),
+        IMAPServer(_maildir(tmp_path), clock=fixed_clock()),
         r"""
         C: b1 LOGIN alice secret
         S: b1 OK $ANY
@@ -451,7 +452,7 @@ def test_imap_session_over_a_maildir(tmp_path: Path) -> None:
 
 
 def test_a_session_hears_of_a_delivery_at_noop(tmp_path: Path) -> None:
-    server = IMAPServer(_maildir(tmp_path))
+    server = IMAPServer(_maildir(tmp_path), clock=fixed_clock())
     conn = server.connect()
     conn.data_to_send()
     conn.receive_data(b"a LOGIN alice secret\r\nb SELECT INBOX\r\n")

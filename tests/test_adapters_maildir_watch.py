@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from _adapter_harness import Client, running_server
+from imap_sansio.adapters.cli import wall_clock
 from imap_sansio.adapters.maildir import MaildirBackend
 from imap_sansio.adapters.maildir_watch import inotify_available
 
@@ -91,7 +92,10 @@ def _wait_exists(client: Client) -> None:
 def test_a_delivery_reaches_an_idle_client(tmp_path: Path, runtime: str, inotify: bool) -> None:
     backend = _backend(tmp_path, inotify)
     try:
-        with running_server(runtime, IMAPServer(backend)) as running, _idle(running.port) as client:
+        with (
+            running_server(runtime, IMAPServer(backend, clock=wall_clock)) as running,
+            _idle(running.port) as client,
+        ):
             # Whether the watch began before the delivery or not, it is found.
             _deliver(tmp_path)
             _wait_exists(client)
@@ -141,7 +145,7 @@ def test_an_append_through_another_process_reaches_an_idle_client(
     backend = _backend(tmp_path, True)
     try:
         with (
-            running_server("asyncio", IMAPServer(backend)) as running,
+            running_server("asyncio", IMAPServer(backend, clock=wall_clock)) as running,
             _idle(running.port) as client,
         ):
             other = imaplib.IMAP4("127.0.0.1", second_server)

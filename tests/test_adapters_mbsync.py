@@ -11,7 +11,7 @@ from _adapter_harness import Client, running_server
 from imap_sansio.adapters import ServerOptions
 from imap_sansio.adapters.cli import wall_clock
 
-from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.server import IMAPServer, demo_backend
 
 pytestmark = [
     pytest.mark.peers,
@@ -75,7 +75,7 @@ def _flags(path: Path) -> str:
 
 @pytest.mark.parametrize("runtime", ["asyncio", "threads"])
 def test_mbsync_both_ways_without_duplicates(runtime: str, tmp_path: Path) -> None:
-    server = IMAPServer(MemoryBackend.demo(), clock=wall_clock)
+    server = IMAPServer(demo_backend(), clock=wall_clock)
     mail = tmp_path / "mail"
     mail.mkdir()
     with running_server(runtime, server, options=ServerOptions(shutdown_grace=2)) as srv:

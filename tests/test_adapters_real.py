@@ -25,13 +25,13 @@ from _adapter_harness import RUNTIMES, Client, running_server
 from imap_sansio.adapters import ServerOptions, server_ssl_context
 from imap_sansio.adapters.cli import wall_clock
 
-from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.server import IMAPServer, demo_backend
 
 FAST = ServerOptions(shutdown_grace=2.0)
 
 
 def demo_server() -> object:
-    return IMAPServer(MemoryBackend.demo(), clock=wall_clock)
+    return IMAPServer(demo_backend(), clock=wall_clock)
 
 
 @pytest.fixture(params=RUNTIMES)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from imap_sansio._secret import Secret
+from imap_sansio.server import demo_backend
 from imap_sansio.server._backend import (
     AppendLimitAccount,
     CondstoreAccount,
@@ -142,7 +143,7 @@ def test_changes_since_survives_log_compaction() -> None:
 
 
 def test_demo_backend() -> None:
-    backend = MemoryBackend.demo()
+    backend = demo_backend()
     account = backend.authenticate("demo", Secret("demo"))
     special = {m.name: m.special_use for m in account.list_mailboxes()}
     assert special == {
@@ -173,7 +174,7 @@ def test_demo_messages_are_well_formed(entry: tuple[str, bytes, tuple[str, ...],
 
 
 def test_demo_messages_decode() -> None:
-    inbox = MemoryBackend.demo().account("demo").select("INBOX")
+    inbox = demo_backend().account("demo").select("INBOX")
     parsed = [
         email.message_from_bytes(inbox.message_bytes(m.uid) or b"", policy=email.policy.default)
         for m in inbox.messages()

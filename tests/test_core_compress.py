@@ -6,6 +6,7 @@ import zlib
 
 from imap_sansio import ConnectionState
 from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.testing import fixed_clock
 
 
 class DeflateClient:
@@ -23,7 +24,7 @@ class DeflateClient:
 
 
 def logged_in() -> object:
-    conn = IMAPServer(MemoryBackend(users={"alice": "secret"})).connect()
+    conn = IMAPServer(MemoryBackend(users={"alice": "secret"}), clock=fixed_clock()).connect()
     conn.receive_data(b"a LOGIN alice secret\r\n")
     assert b"COMPRESS=DEFLATE" in conn.data_to_send()
     return conn
@@ -112,7 +113,7 @@ def test_a_deflate_bomb_is_inflated_in_bounded_steps() -> None:
 def test_plain_commands_pipelined_after_compress_end_the_session_cleanly() -> None:
     """RFC 4978 3: the client must wait for the OK; if it does not, its plain
     bytes are not deflate data: BYE, and never an exception out of the engine."""
-    conn = IMAPServer(MemoryBackend(users={"alice": "secret"})).connect()
+    conn = IMAPServer(MemoryBackend(users={"alice": "secret"}), clock=fixed_clock()).connect()
     conn.receive_data(b"a LOGIN alice secret\r\n")
     conn.data_to_send()
     conn.receive_data(b"c COMPRESS DEFLATE\r\nd NOOP\r\ne NOOP\r\n")

@@ -5,6 +5,9 @@ Expected bytes come from the RFCs (cited per test), not from the code.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import pytest
 from core_app import feed, run
 
@@ -22,8 +25,10 @@ from imap_sansio import (
     Secret,
     State,
 )
-from imap_sansio._commands import Append, Authenticate, Examine, Login, Noop, Select
+from imap_sansio._commands import Append, Authenticate, Command, Examine, Login, Noop, Select
+from imap_sansio._parser import CommandReader, CommandSpec
 from imap_sansio._responses import ContinuationRequest, Status, StatusResponse
+from imap_sansio._state import DESELECTING_COMMANDS, LOGGED_IN, TRANSITIONS, next_state
 
 CAPS_INSECURE = b"IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE LOGINDISABLED"
 CAPS_SECURE = b"IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE AUTH=PLAIN"
@@ -642,13 +647,21 @@ def test_enable_marks_extensions_and_reports_only_new_ones() -> None:
     assert conn.data_to_send() == b""
 
 
-def test_parenthesis_nesting_is_limited_by_the_config() -> None:
+def test_search_nesting_is_limited_by_the_config() -> None:
+    # Limits.max_search_nesting bounds parentheses, NOT and OR together.
     conn = selected(Config(limits=Limits(max_search_nesting=3)))
     feed(conn, b"a SEARCH (((ALL)))\r\n")
     assert conn.data_to_send() == b"a OK SEARCH completed\r\n"
     feed(conn, b"b SEARCH ((((ALL))))\r\n")
-    out = conn.data_to_send()
-    assert out.startswith(b"b BAD [CLIENTBUG] SEARCH: ") and b"nesting" in out, out
+    assert conn.data_to_send() == (
+        b"b BAD [CLIENTBUG] SEARCH: search key nesting too deep (the limit is 3) at byte 13\r\n"
+    )
+    feed(conn, b"c SEARCH NOT (OR ALL ALL)\r\n")
+    assert conn.data_to_send() == b"c OK SEARCH completed\r\n"
+    feed(conn, b"d SEARCH NOT OR NOT NOT ALL ALL\r\n")
+    assert conn.data_to_send() == (
+        b"d BAD [CLIENTBUG] SEARCH: search key nesting too deep (the limit is 3) at byte 24\r\n"
+    )
 
 
 def test_bads_the_app_sends_count_towards_the_limit() -> None:
@@ -667,3 +680,64 @@ def test_a_tagged_bye_is_refused_before_anything_changes() -> None:
     with pytest.raises(ValueError):  # the response type refuses a tagged BYE itself
         conn.send(StatusResponse(status=Status.BYE, tag="a", text="x"))
     assert conn.pending_tags == ("a",)
+
+
+def test_the_state_table_follows_the_rfc_diagram() -> None:
+    """RFC 3501 3: the numbered transitions, and nothing else moves the state."""
+    noauth, auth, selected, logout = (
+        State.NOT_AUTHENTICATED,
+        State.AUTHENTICATED,
+        State.SELECTED,
+        State.LOGOUT,
+    )
+    assert next_state(noauth, "LOGIN", "OK") is auth  # (4)
+    assert next_state(noauth, "LOGIN", "NO") is noauth
+    assert next_state(auth, "EXAMINE", "OK") is selected  # (5)
+    assert next_state(selected, "SELECT", "NO") is auth  # (6): a failed SELECT
+    assert next_state(selected, "SELECT", "BAD") is selected
+    assert next_state(selected, "UNSELECT", "OK") is auth  # (6)
+    assert next_state(auth, "LOGOUT", "OK") is logout  # (7)
+    assert next_state(selected, "FETCH", "OK") is selected
+    assert set(TRANSITIONS.values()) == {auth, selected, logout}
+    assert {"SELECT", "EXAMINE", "CLOSE", "UNSELECT", "LOGOUT"} == DESELECTING_COMMANDS
+
+
+def test_an_extension_command_belongs_to_its_config() -> None:
+    """A CommandSpec added with Config.with_commands is parsed, checked
+    against its states and paused on, for connections of that config only."""
+
+    def parse_xwait(tag: str, reader: CommandReader, uid: bool) -> Command:
+        return Noop(tag=tag)  # a parser must return a command of its own name
+
+    def parse_xnoop(tag: str, reader: CommandReader, uid: bool) -> Command:
+        return XNoop(tag=tag)
+
+    config = Config().with_commands(
+        CommandSpec("XNOOP", parse_xnoop, LOGGED_IN, pauses=True),
+        CommandSpec("XWAIT", parse_xwait, LOGGED_IN),
+    )
+    conn = greeted(config)
+    conn.receive_data(b"a XNOOP\r\n")
+    assert (
+        conn.data_to_send()
+        == b"a BAD [CLIENTBUG] XNOOP is not valid in the not authenticated state\r\n"
+    )
+    conn = logged_in(config)
+    assert conn.receive_data(b"b XNOOP\r\nc NOOP\r\n") == [XNoop(tag="b")]
+    assert conn.paused  # what follows waits for XNOOP's answer
+    conn.send(StatusResponse(status=Status.OK, tag="b", text="done"))
+    assert conn.next_events() == [Noop(tag="c")]
+    conn.send(StatusResponse(status=Status.OK, tag="c", text="done"))
+    conn.data_to_send()
+    conn.receive_data(b"d XWAIT\r\n")
+    assert conn.data_to_send() == (
+        b"d BAD [CLIENTBUG] XWAIT: the XWAIT parser returned a NOOP command at byte 2\r\n"
+    )
+    other = logged_in()
+    other.receive_data(b"e XNOOP\r\n")
+    assert other.data_to_send() == b"e BAD [CLIENTBUG] Unknown command XNOOP\r\n"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class XNoop(Command):
+    name: ClassVar[str] = "XNOOP"

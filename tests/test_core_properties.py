@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from imap_sansio import Config, ConnectionState, Limits, State
 from imap_sansio._framing import literal_at_end, read_tag_and_name
-from imap_sansio._state import COMMAND_STATES
+from imap_sansio._parser import COMMANDS
 
 VECTORS = paths.VECTORS
 
@@ -134,7 +134,7 @@ def _client_lines() -> list[bytes]:
 def _connection_for(name: str) -> ConnectionState:
     conn = ConnectionState(secure=True)
     conn.send_greeting()
-    if State.NOT_AUTHENTICATED not in COMMAND_STATES.get(name, frozenset()):
+    if name not in COMMANDS or State.NOT_AUTHENTICATED not in COMMANDS[name].states:
         feed(conn, b"L LOGIN alice secret\r\nS SELECT INBOX\r\n")
         assert conn.state is State.SELECTED
     conn.data_to_send()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -63,14 +63,15 @@ from imap_sansio._commands import (
     XList,
 )
 from imap_sansio._parser import (
+    COMMANDS,
     CommandReader,
+    CommandSpec,
     ParseError,
     parse_command,
-    register_command,
-    unregister_command,
 )
 from imap_sansio._secret import Secret
 from imap_sansio._sequence import STAR, SequenceSet, UidSet
+from imap_sansio._state import LOGGED_IN, SELECTED_ONLY
 
 
 def seq(*ranges: tuple[int, int] | int) -> SequenceSet:
@@ -81,9 +82,9 @@ def uids(*ranges: tuple[int, int] | int) -> UidSet:
     return UidSet.from_ranges(*ranges)
 
 
-def error(data: bytes, **kwargs: bool) -> ParseError:
+def error(data: bytes, **kwargs: Any) -> ParseError:
     with pytest.raises(ParseError) as info:
-        parse_command(data, **kwargs)  # type: ignore[arg-type]
+        parse_command(data, **kwargs)
     return info.value
 
 
@@ -430,7 +431,7 @@ def test_notify_and_acl() -> None:
         (b"a UID NOOP\r\n", "UID NOOP is not a UID command at byte 6", 6),
         (b"a FETCH 0 FLAGS\r\n", "sequence number 0 is invalid at byte 8", 8),
         (b"a UID FETCH 1:0 FLAGS\r\n", "UID 0 is invalid at byte 12", 12),
-        (b"a FETCH 4294967296 FLAGS\r\n", "sequence set out of range at byte 8", 8),
+        (b"a FETCH 4294967296 FLAGS\r\n", "sequence set out of range (1..4294967295) at byte 8", 8),
         (b"a NOOP extra\r\n", "expected CRLF after NOOP at byte 6", 6),
         (b"a SELECT INBOX", "expected CRLF after SELECT arguments at byte 14", 14),
         (b"a LOGIN fred\r\n", "expected SP after user name at byte 12", 12),
@@ -470,11 +471,11 @@ def test_reversed_ranges_and_star() -> None:
 
 
 def test_deep_nesting_is_a_parse_error_not_a_recursion_error() -> None:
-    deep = b"a SEARCH " + b"(" * 9 + b"ALL" + b")" * 9 + b"\r\n"
+    deep = b"a SEARCH " + b"(" * 101 + b"ALL" + b")" * 101 + b"\r\n"
     assert "too deep" in error(deep).message
-    ok = b"a SEARCH " + b"(" * 8 + b"ALL" + b")" * 8 + b"\r\n"
+    ok = b"a SEARCH " + b"(" * 100 + b"ALL" + b")" * 100 + b"\r\n"
     assert isinstance(parse_command(ok), Search)
-    assert isinstance(parse_command(deep, max_search_depth=9), Search)
+    assert isinstance(parse_command(deep, max_search_depth=101), Search)
     nots = b"a SEARCH " + b"NOT " * 5000 + b"ALL\r\n"
     assert "too deep" in error(nots).message
     ors = b"a SEARCH " + b"OR ALL " * 5000 + b"ALL\r\n"
@@ -502,37 +503,40 @@ class XFoo(Command):
     count: int
 
 
-def test_extension_commands_are_parsed_by_the_registered_callable() -> None:
+def test_extension_commands_are_parsed_by_their_record_in_the_table() -> None:
     def parse_xfoo(tag: str, reader: CommandReader, uid: bool) -> Command:
         reader.sp("XFOO")
         mailbox = reader.mailbox()
         reader.sp("mailbox name")
         return XFoo(tag=tag, mailbox=mailbox, count=reader.number("count"))
 
-    ext = {"XFOO": parse_xfoo}
-    assert parse_command(b"a xfoo inbox 7\r\n", extensions=ext) == XFoo(
+    xfoo = CommandSpec(name="XFOO", parser=parse_xfoo, states=LOGGED_IN)
+    table = {**COMMANDS, "XFOO": xfoo}
+    assert parse_command(b"a xfoo inbox 7\r\n", commands=table) == XFoo(
         tag="a", mailbox="INBOX", count=7
     )
+    # Only the table given knows it: nothing is shared by the process.
     assert error(b"a XFOO inbox 7\r\n").message == "unknown command XFOO"
     with pytest.raises(ParseError) as info:
-        parse_command(b"a XFOO inbox 7 8\r\n", extensions=ext)
+        parse_command(b"a XFOO inbox 7 8\r\n", commands=table)
     assert info.value.offset == 14
+    # RFC 3501 6.4.8: only a command that names messages has a UID form.
+    assert error(b"a UID XFOO inbox 7\r\n", commands=table).message == (
+        "UID XFOO is not a UID command"
+    )
 
 
-def test_registered_commands_are_known_to_every_caller() -> None:
+def test_an_extension_that_names_messages_has_a_uid_form() -> None:
     def parse_xfoo(tag: str, reader: CommandReader, uid: bool) -> Command:
         reader.sp("XFOO")
         return XFoo(tag=tag, mailbox=reader.mailbox(), count=int(uid))
 
-    register_command("xfoo", parse_xfoo)
-    try:
-        assert parse_command(b"a XFOO x\r\n") == XFoo(tag="a", mailbox="x", count=0)
-        assert parse_command(b"a UID XFOO x\r\n") == XFoo(tag="a", mailbox="x", count=1)
-        with pytest.raises(ValueError, match="built-in"):
-            register_command("FETCH", parse_xfoo)
-    finally:
-        unregister_command("XFOO")
-    assert error(b"a XFOO x\r\n").message == "unknown command XFOO"
+    xfoo = CommandSpec(name="XFOO", parser=parse_xfoo, states=SELECTED_ONLY, names_messages=True)
+    table = {**COMMANDS, "XFOO": xfoo}
+    assert parse_command(b"a XFOO x\r\n", commands=table) == XFoo(tag="a", mailbox="x", count=0)
+    assert parse_command(b"a UID XFOO x\r\n", commands=table) == XFoo(tag="a", mailbox="x", count=1)
+    with pytest.raises(ValueError, match="upper-case command name"):
+        CommandSpec(name="xfoo", parser=parse_xfoo, states=SELECTED_ONLY)
 
 
 def test_annotate_extension() -> None:

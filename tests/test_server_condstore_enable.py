@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.testing import fixed_clock
 
 DATE = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -53,7 +54,7 @@ def backend() -> MemoryBackend:
 
 @pytest.fixture
 def login(backend: MemoryBackend) -> Callable[[], Client]:
-    server = IMAPServer(backend)
+    server = IMAPServer(backend, clock=fixed_clock())
 
     def connect() -> Client:
         client = Client(server)
@@ -113,7 +114,7 @@ class _PlainBackend:
 def test_a_store_without_persistent_modseqs_offers_neither(backend: MemoryBackend) -> None:
     """RFC 7162 3.1.2.2: such a mailbox answers SELECT (CONDSTORE) with NOMODSEQ;
     the CondstoreAccount protocol is what lets the server advertise them."""
-    client = Client(IMAPServer(_PlainBackend(backend)))
+    client = Client(IMAPServer(_PlainBackend(backend), clock=fixed_clock()))
     login = client(b"a LOGIN alex pw")
     assert b"CONDSTORE" not in login
     assert b"QRESYNC" not in login

@@ -18,6 +18,7 @@ import pytest
 
 from imap_sansio.server import IMAPServer, MemoryBackend
 from imap_sansio.server._backend import StoreAction
+from imap_sansio.testing import fixed_clock
 
 DATE = datetime(2026, 1, 1, tzinfo=UTC)
 UIDS = (500, 504, 505, 507, 508, 509, 510, 600, 601, 602, 625)
@@ -57,7 +58,7 @@ def m0(backend: MemoryBackend) -> int:
 
 @pytest.fixture
 def login(backend: MemoryBackend) -> Callable[[], Client]:
-    server = IMAPServer(backend)
+    server = IMAPServer(backend, clock=fixed_clock())
 
     def connect() -> Client:
         client = Client(server)

@@ -9,9 +9,7 @@ valid"), an ADDTO for new messages after the EXISTS (4.3.3).  SEARCH contexts
 use position 0 and a set in mailbox order (4.3.3: "the context position MAY
 be zero"); SORT contexts the position of the first message of each run.
 
-The capabilities are not advertised by default yet (see _server.py), so the
-sessions here run on a server that advertises them.  The fixture mailbox is
-test_server_search_keys's: sequence numbers 1 to 5 are UIDs 2 to 6, \\Seen
+The fixture mailbox is test_server_search_keys's: sequence numbers 1 to 5 are UIDs 2 to 6, \\Seen
 on 1 and 5, \\Deleted on 3; DATE order 1 2 4 3 5.
 """
 
@@ -25,16 +23,10 @@ from imap_sansio._encoder import encode_response
 from imap_sansio._responses import ESearchData, ExistsData, Response
 from imap_sansio._sequence import SequenceSet, UidSet
 from imap_sansio._view import DrainPhase, SelectedMailboxView
-from imap_sansio.server import IMAPServer, MemoryBackend, ServerConnection, _server
-from imap_sansio.server._cmd_search import MAX_CONTEXTS
+from imap_sansio.server import IMAPServer, MemoryBackend, Session
+from imap_sansio.server._contexts import MAX_CONTEXTS
+from imap_sansio.testing import fixed_clock
 from imap_sansio.testing.imaptest import parse_mbox, parse_script, run_script
-
-CONTEXT = ("CONTEXT=SEARCH", "CONTEXT=SORT")
-
-
-@pytest.fixture(autouse=True)
-def _advertise_context(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_server, "BASE_CAPABILITIES", (*_server.BASE_CAPABILITIES, *CONTEXT))
 
 
 @pytest.fixture
@@ -43,7 +35,7 @@ def backend() -> MemoryBackend:
 
 
 @pytest.fixture
-def session(backend: MemoryBackend) -> ServerConnection:
+def session(backend: MemoryBackend) -> Session:
     return connect(backend)
 
 
@@ -114,7 +106,7 @@ def test_drain_hook_is_not_asked_before_expunges_it_may_not_write() -> None:
 # ------------------------------------------------------------------ SEARCH
 
 
-def test_search_update_follows_the_sessions_own_stores(session: ServerConnection) -> None:
+def test_search_update_follows_the_sessions_own_stores(session: Session) -> None:
     # RETURN (UPDATE) alone answers ALL, then the changes follow.
     assert run(session, b"A SEARCH RETURN (UPDATE) SEEN") == (
         b'* ESEARCH (TAG "A") ALL 1,5\r\nA OK SEARCH completed\r\n'
@@ -135,7 +127,7 @@ def test_search_update_follows_the_sessions_own_stores(session: ServerConnection
 
 
 def test_removefrom_goes_before_the_expunge_with_the_old_numbers(
-    session: ServerConnection,
+    session: Session,
 ) -> None:
     assert run(session, b"A SEARCH RETURN (UPDATE) OR DELETED 4") == (
         b'* ESEARCH (TAG "A") ALL 3:4\r\nA OK SEARCH completed\r\n'
@@ -157,7 +149,7 @@ def test_removefrom_goes_before_the_expunge_with_the_old_numbers(
 
 
 def test_changes_from_another_session_and_new_messages(
-    backend: MemoryBackend, session: ServerConnection
+    backend: MemoryBackend, session: Session
 ) -> None:
     other = connect(backend)
     assert run(session, b"A UID SEARCH RETURN (UPDATE COUNT) UNSEEN") == (
@@ -172,9 +164,7 @@ def test_changes_from_another_session_and_new_messages(
     )
 
 
-def test_a_pending_expunge_waits_for_its_expunge(
-    backend: MemoryBackend, session: ServerConnection
-) -> None:
+def test_a_pending_expunge_waits_for_its_expunge(backend: MemoryBackend, session: Session) -> None:
     other = connect(backend)
     assert run(session, b"A SEARCH RETURN (UPDATE) SEEN") == (
         b'* ESEARCH (TAG "A") ALL 1,5\r\nA OK SEARCH completed\r\n'
@@ -189,7 +179,7 @@ def test_a_pending_expunge_waits_for_its_expunge(
     )
 
 
-def test_updates_during_idle(backend: MemoryBackend, session: ServerConnection) -> None:
+def test_updates_during_idle(backend: MemoryBackend, session: Session) -> None:
     other = connect(backend)
     run(session, b"A UID SEARCH RETURN (UPDATE) FLAGGED")
     session.receive_data(b"I IDLE\r\n")
@@ -203,7 +193,7 @@ def test_updates_during_idle(backend: MemoryBackend, session: ServerConnection) 
     assert session.data_to_send() == b"I OK IDLE terminated\r\n"
 
 
-def test_cancelupdate_stops_the_updates(session: ServerConnection) -> None:
+def test_cancelupdate_stops_the_updates(session: Session) -> None:
     run(session, b"A SEARCH RETURN (UPDATE) SEEN")
     run(session, b"B SEARCH RETURN (UPDATE) FLAGGED")
     # RFC 5267 4.3.5 example: CANCELUPDATE "B01"; an unknown tag is ignored.
@@ -215,7 +205,7 @@ def test_cancelupdate_stops_the_updates(session: ServerConnection) -> None:
     )
 
 
-def test_contexts_end_with_the_mailbox(session: ServerConnection) -> None:
+def test_contexts_end_with_the_mailbox(session: Session) -> None:
     run(session, b"A SEARCH RETURN (UPDATE) SEEN")
     assert run(session, b"S SELECT INBOX").endswith(b"S OK [READ-WRITE] SELECT completed\r\n")
     assert run(session, b"B STORE 4 +FLAGS (\\Seen)") == (
@@ -223,7 +213,7 @@ def test_contexts_end_with_the_mailbox(session: ServerConnection) -> None:
     )
 
 
-def test_update_with_the_tag_of_a_live_context_is_bad(session: ServerConnection) -> None:
+def test_update_with_the_tag_of_a_live_context_is_bad(session: Session) -> None:
     # RFC 5267 4.3: "SHALL result in the server rejecting the searching
     # command with a BAD response".
     run(session, b"A SEARCH RETURN (UPDATE) SEEN")
@@ -234,7 +224,7 @@ def test_update_with_the_tag_of_a_live_context_is_bad(session: ServerConnection)
     )
 
 
-def test_too_many_contexts_answer_noupdate(session: ServerConnection) -> None:
+def test_too_many_contexts_answer_noupdate(session: Session) -> None:
     for n in range(MAX_CONTEXTS):
         run(session, b"T%d SEARCH RETURN (UPDATE) SEEN" % n)
     # RFC 5267 4.3.1: untagged NO [NOUPDATE "tag"], other options honoured.
@@ -245,7 +235,7 @@ def test_too_many_contexts_answer_noupdate(session: ServerConnection) -> None:
     )
 
 
-def test_context_hint_is_accepted(session: ServerConnection) -> None:
+def test_context_hint_is_accepted(session: Session) -> None:
     # RFC 5267 4.2: CONTEXT is a hint the server may ignore.
     assert run(session, b"A SEARCH RETURN (CONTEXT COUNT) SEEN") == (
         b'* ESEARCH (TAG "A") COUNT 2\r\nA OK SEARCH completed\r\n'
@@ -255,7 +245,7 @@ def test_context_hint_is_accepted(session: ServerConnection) -> None:
 # -------------------------------------------------------------------- SORT
 
 
-def test_sort_update_gives_positions_in_sort_order(session: ServerConnection) -> None:
+def test_sort_update_gives_positions_in_sort_order(session: Session) -> None:
     assert run(session, b"A SORT RETURN (UPDATE) (DATE) UTF-8 UNSEEN") == (
         b'* ESEARCH (TAG "A") ALL 2,4,3\r\nA OK SORT completed\r\n'
     )
@@ -281,7 +271,7 @@ def test_sort_update_gives_positions_in_sort_order(session: ServerConnection) ->
     )
 
 
-def test_uid_sort_removefrom_before_the_expunge(session: ServerConnection) -> None:
+def test_uid_sort_removefrom_before_the_expunge(session: Session) -> None:
     assert run(session, b"A UID SORT RETURN (UPDATE MIN) (REVERSE DATE) UTF-8 ALL") == (
         b'* ESEARCH (TAG "A") UID MIN 6\r\nA OK SORT completed\r\n'
     )
@@ -310,6 +300,6 @@ def test_imaptest_context_scripts(name: str) -> None:
     if not mbox_path.exists():
         mbox_path = paths.IMAPTEST / "default.mbox"
     mbox = parse_mbox(mbox_path.read_bytes())
-    server = IMAPServer(MemoryBackend(users={"testuser": "pass"}))
+    server = IMAPServer(MemoryBackend(users={"testuser": "pass"}), clock=fixed_clock())
     result = run_script(script, server.connect, mbox=mbox, username="testuser", password="pass")
     assert (result.status, result.message) == ("passed", result.message)

@@ -18,11 +18,12 @@ from test_server_search_keys import connect, make_backend, run
 from imap_sansio._encoder import encode_response
 from imap_sansio._responses import ESearchData
 from imap_sansio._sequence import SequenceSet, UidSet
-from imap_sansio.server import IMAPServer, MemoryBackend, ServerConnection, _server
+from imap_sansio.server import IMAPServer, MemoryBackend, Session, _server
+from imap_sansio.testing import fixed_clock
 
 
 @pytest.fixture
-def session() -> ServerConnection:
+def session() -> Session:
     return connect(make_backend())
 
 
@@ -69,17 +70,17 @@ def ok(tag: bytes, *untagged: bytes) -> bytes:
         (b"A UID SORT RETURN () (DATE) UTF-8 1000", b'* ESEARCH (TAG "A") UID\r\n'),
     ],
 )
-def test_esort_result_options(session: ServerConnection, command: bytes, expected: bytes) -> None:
+def test_esort_result_options(session: Session, command: bytes, expected: bytes) -> None:
     assert run(session, command) == ok(b"A", expected)
 
 
-def test_sort_without_return_is_unchanged(session: ServerConnection) -> None:
+def test_sort_without_return_is_unchanged(session: Session) -> None:
     # RFC 5256 4: the SORT response when no RETURN is given.
     assert run(session, b"A SORT (REVERSE DATE) UTF-8 ALL") == ok(b"A", b"* SORT 5 3 4 2 1\r\n")
 
 
 def test_esort_is_advertised() -> None:
-    session = IMAPServer(MemoryBackend(users={"user": "pass"})).connect()
+    session = IMAPServer(MemoryBackend(users={"user": "pass"}), clock=fixed_clock()).connect()
     session.data_to_send()
     session.receive_data(b"C CAPABILITY\r\n")
     capabilities = session.data_to_send().split(b"\r\n")[0].split()
@@ -92,7 +93,7 @@ def test_esort_is_advertised() -> None:
     assert b" CONTEXT=SEARCH CONTEXT=SORT " in reply.split(b"]")[0] + b" "
 
 
-def test_sort_save_keeps_the_result_for_dollar(session: ServerConnection) -> None:
+def test_sort_save_keeps_the_result_for_dollar(session: Session) -> None:
     # SAVE alone: no ESEARCH (RFC 9051 6.4.4); $ holds the result as a set.
     assert run(session, b"A SORT RETURN (SAVE) (REVERSE DATE) UTF-8 NOT 3") == (
         b"A OK SORT completed, result saved\r\n"
@@ -105,7 +106,7 @@ def test_sort_save_keeps_the_result_for_dollar(session: ServerConnection) -> Non
     assert run(session, b"D SEARCH $") == b"* SEARCH 5\r\nD OK SEARCH completed\r\n"
 
 
-def test_sort_save_with_a_bad_charset_empties_dollar(session: ServerConnection) -> None:
+def test_sort_save_with_a_bad_charset_empties_dollar(session: Session) -> None:
     run(session, b"A SEARCH RETURN (SAVE) ALL")
     assert run(session, b"B SORT RETURN (SAVE) (DATE) KOI8-R ALL") == (
         b"B NO [BADCHARSET (US-ASCII UTF-8)] KOI8-R is not supported\r\n"
@@ -123,7 +124,7 @@ def test_sort_save_with_a_bad_charset_empties_dollar(session: ServerConnection) 
         b"A SORT RETURN (ALL) (NOSUCHKEY) UTF-8 ALL",
     ],
 )
-def test_unoffered_options_are_bad(session: ServerConnection, command: bytes) -> None:
+def test_unoffered_options_are_bad(session: Session, command: bytes) -> None:
     assert run(session, command).startswith(b"A BAD ")
 
 
@@ -136,7 +137,7 @@ def test_sort_return_needs_a_selected_mailbox() -> None:
 
 
 @pytest.fixture
-def partial_session(monkeypatch: pytest.MonkeyPatch) -> ServerConnection:
+def partial_session(monkeypatch: pytest.MonkeyPatch) -> Session:
     """A server that advertises PARTIAL (RFC 9394), which this package does
     not yet do by default: the handlers then accept RETURN (PARTIAL a:b)."""
     monkeypatch.setattr(_server, "BASE_CAPABILITIES", (*_server.BASE_CAPABILITIES, "PARTIAL"))
@@ -162,15 +163,13 @@ def partial_session(monkeypatch: pytest.MonkeyPatch) -> ServerConnection:
         (b"A SEARCH RETURN (COUNT PARTIAL 1:2) NOT 3", b"COUNT 4 PARTIAL (1:2 1:2)"),
     ],
 )
-def test_partial_results(
-    partial_session: ServerConnection, command: bytes, expected: bytes
-) -> None:
+def test_partial_results(partial_session: Session, command: bytes, expected: bytes) -> None:
     reply = run(partial_session, command)
     name = b"SORT" if b" SORT " in command else b"SEARCH"
     assert reply == b'* ESEARCH (TAG "A") ' + expected + b"\r\nA OK " + name + b" completed\r\n"
 
 
-def test_negative_partial_ranges_are_bad(partial_session: ServerConnection) -> None:
+def test_negative_partial_ranges_are_bad(partial_session: Session) -> None:
     # RFC 9394 3.1's ranges counted from the end are not implemented.
     assert run(partial_session, b"A SEARCH RETURN (PARTIAL -1:-2) ALL").startswith(b"A BAD ")
 

@@ -21,9 +21,10 @@ import pytest
 
 from imap_sansio._commands import Section
 from imap_sansio.mime import Message
-from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.server import IMAPServer, MemoryBackend, demo_backend
 from imap_sansio.server._cmd_message import _section_data
 from imap_sansio.server._demo import DEMO_MESSAGES
+from imap_sansio.testing import fixed_clock
 
 
 class Client:
@@ -46,7 +47,7 @@ def lit(data: bytes) -> bytes:
 
 @pytest.fixture
 def client() -> Client:
-    c = Client(IMAPServer(MemoryBackend.demo()))
+    c = Client(IMAPServer(demo_backend(), clock=fixed_clock()))
     assert c(b"a LOGIN demo demo").startswith(b"a OK")
     assert c(b"b SELECT INBOX").endswith(b"b OK [READ-WRITE] SELECT completed\r\n")
     return c
@@ -168,7 +169,7 @@ def test_envelope_name_with_quotes_is_escaped() -> None:
         b'From: "Bob \\"The Builder\\"" <bob@example.net>\r\nSubject: hi\r\n\r\nx\r\n',
         internal_date=datetime(2025, 1, 1, tzinfo=UTC),
     )
-    c = Client(IMAPServer(backend))
+    c = Client(IMAPServer(backend, clock=fixed_clock()))
     c(b"a LOGIN u p")
     c(b"b SELECT INBOX")
     bob = b'(("Bob \\"The Builder\\"" NIL "bob" "example.net"))'
@@ -347,7 +348,7 @@ def test_uid_fetch_all_keeps_the_macro() -> None:
 
     RFC 3501 6.4.8: UID FETCH returns the same items plus UID.
     """
-    c = Client(IMAPServer(MemoryBackend.demo()))
+    c = Client(IMAPServer(demo_backend(), clock=fixed_clock()))
     c(b"a LOGIN demo demo")
     c(b"b EXAMINE INBOX")  # EXAMINE never claims \Recent (RFC 3501 6.3.2)
     assert c(b"t UID FETCH 1 ALL") == (
@@ -404,7 +405,7 @@ def test_binary_unknown_transfer_encoding_is_no_unknown_cte() -> None:
         b"Subject: x\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 x\r\n",
         internal_date=datetime(2025, 1, 1, tzinfo=UTC),
     )
-    c = Client(IMAPServer(backend))
+    c = Client(IMAPServer(backend, clock=fixed_clock()))
     c(b"a LOGIN u p")
     c(b"b SELECT INBOX")
     reply = c(b"t FETCH 1 BINARY.PEEK[1]")
@@ -415,7 +416,7 @@ def test_binary_unknown_transfer_encoding_is_no_unknown_cte() -> None:
 def test_modseq_item(client: Client) -> None:
     """RFC 7162 3.1.4.2: MODSEQ (n), the backend's per-message mod-sequence;
     3.1: as the first CONDSTORE enabling command, HIGHESTMODSEQ comes first."""
-    mailbox = MemoryBackend.demo().account("demo").select("INBOX")
+    mailbox = demo_backend().account("demo").select("INBOX")
     modseq = {m.uid: m.modseq for m in mailbox.messages()}
     assert client(b"t FETCH 2 (MODSEQ)") == (
         b"* OK [HIGHESTMODSEQ %d] Highest\r\n" % max(modseq.values())

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.server import IMAPServer, demo_backend
 from imap_sansio.server._demo import DEMO_MESSAGES
+from imap_sansio.testing import fixed_clock
 
 
 class Client:
@@ -40,7 +41,7 @@ OK = b"t OK FETCH completed\r\n"
 
 @pytest.fixture
 def server() -> IMAPServer:
-    return IMAPServer(MemoryBackend.demo())
+    return IMAPServer(demo_backend(), clock=fixed_clock())
 
 
 def session(server: IMAPServer, how: bytes = b"SELECT") -> Client:

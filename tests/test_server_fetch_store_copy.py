@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.server import IMAPServer, MemoryBackend, demo_backend
+from imap_sansio.testing import fixed_clock
 
 
 class Client:
@@ -24,12 +25,12 @@ class Client:
 
 @pytest.fixture
 def backend() -> MemoryBackend:
-    return MemoryBackend.demo()
+    return demo_backend()
 
 
 @pytest.fixture
 def server(backend: MemoryBackend) -> IMAPServer:
-    return IMAPServer(backend)
+    return IMAPServer(backend, clock=fixed_clock())
 
 
 def session(server: IMAPServer, how: bytes = b"SELECT", mailbox: bytes = b"INBOX") -> Client:

@@ -14,7 +14,8 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.server import IMAPServer, demo_backend
+from imap_sansio.testing import fixed_clock
 from imap_sansio.testing.strategies import commands, encode_command
 
 #: Examples per test; raise it for a long run by hand:
@@ -24,7 +25,7 @@ EXAMPLES = int(os.environ.get("IMAP_SANSIO_FUZZ_EXAMPLES", "300"))
 
 def _session() -> tuple[object, list[BaseException]]:
     errors: list[BaseException] = []
-    server = IMAPServer(MemoryBackend.demo(), on_error=errors.append)
+    server = IMAPServer(demo_backend(), on_error=errors.append, clock=fixed_clock())
     conn = server.connect()
     conn.receive_data(b"L LOGIN demo demo\r\nS SELECT INBOX\r\n")
     conn.data_to_send()

@@ -11,6 +11,7 @@ import paths
 import pytest
 
 from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.testing import fixed_clock
 from imap_sansio.testing.imaptest import parse_mbox, parse_script, run_script
 
 SCRIPTS = paths.IMAPTEST
@@ -57,7 +58,7 @@ def test_imaptest_script(name: str) -> None:
     if not mbox_path.exists():
         mbox_path = SCRIPTS / "default.mbox"
     mbox = parse_mbox(mbox_path.read_bytes())
-    server = IMAPServer(MemoryBackend(users={"testuser": "pass"}))
+    server = IMAPServer(MemoryBackend(users={"testuser": "pass"}), clock=fixed_clock())
     result = run_script(script, server.connect, mbox=mbox, username="testuser", password="pass")
     if name in _UNIMPLEMENTED:
         assert result.status == "skipped", f"{_UNIMPLEMENTED[name]} works now: drop the entry"
@@ -73,7 +74,7 @@ def test_imaptest_script(name: str) -> None:
 
 def _run(text: str, *, messages: bytes | None = None) -> tuple[str, str]:
     mbox = parse_mbox(messages if messages is not None else _DEFAULT_MBOX)
-    server = IMAPServer(MemoryBackend(users={"testuser": "pass"}))
+    server = IMAPServer(MemoryBackend(users={"testuser": "pass"}), clock=fixed_clock())
     result = run_script(parse_script(text, name="t"), server.connect, mbox=mbox)
     return result.status, result.message
 

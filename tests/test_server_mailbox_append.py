@@ -23,6 +23,7 @@ from test_server_mailbox_hierarchy import (
 
 from imap_sansio._config import Config, Limits
 from imap_sansio.server import AppendResult, IMAPServer, MemoryBackend
+from imap_sansio.testing import fixed_clock
 
 #: RFC 3501 6.3.11's example message, 310 octets with CRLF.
 RFC3501_MESSAGE = (
@@ -110,12 +111,12 @@ def test_status_items_are_exactly_those_asked_in_the_order_asked(alice: Session)
 
 def test_status_appendlimit_is_the_smaller_limit() -> None:
     backend = MemoryBackend(users={"alice": "secret"}, max_message_size=1000)
-    alice = Session(IMAPServer(backend))
+    alice = Session(IMAPServer(backend, clock=fixed_clock()))
     assert alice(b"a STATUS INBOX (APPENDLIMIT)") == lines(
         "* STATUS INBOX (APPENDLIMIT 1000)", "a OK STATUS completed"
     )
     config = Config(limits=Limits(max_append_literal=500))
-    bob = Session(IMAPServer(backend, config=config))
+    bob = Session(IMAPServer(backend, config=config, clock=fixed_clock()))
     assert bob(b"a STATUS INBOX (APPENDLIMIT)") == lines(
         "* STATUS INBOX (APPENDLIMIT 500)", "a OK STATUS completed"
     )
@@ -196,7 +197,7 @@ def test_append_rfc4315_example_appenduid() -> None:
     account.create_mailbox("saved-messages")
     for _ in range(3954):
         account.append("saved-messages", b"x\r\n", internal_date=DATE)
-    alice = Session(IMAPServer(backend))
+    alice = Session(IMAPServer(backend, clock=fixed_clock()))
     message = RFC3501_MESSAGE.replace(b"Blurdybloop.COM", b"example.com").replace(
         b"owatagu.siam.edu", b"example.com"
     )
@@ -285,7 +286,7 @@ def test_append_to_a_noselect_level_is_trycreate(backend: MemoryBackend, alice: 
 
 def test_append_too_big_for_the_account_limit_is_toobig() -> None:
     backend = MemoryBackend(users={"alice": "secret"}, max_message_size=10)
-    alice = Session(IMAPServer(backend))
+    alice = Session(IMAPServer(backend, clock=fixed_clock()))
     assert alice(b"a APPEND INBOX " + literal(b"x" * 11)) == lines(
         "a NO [TOOBIG] Message too large"
     )
@@ -296,7 +297,7 @@ def test_append_too_big_for_the_account_limit_is_toobig() -> None:
 
 def test_append_over_quota_is_overquota() -> None:
     backend = MemoryBackend(users={"alice": "secret"}, message_quota=1)
-    alice = Session(IMAPServer(backend))
+    alice = Session(IMAPServer(backend, clock=fixed_clock()))
     alice(b"a APPEND INBOX " + literal(b"one\r\n"))
     assert alice(b"b APPEND INBOX " + literal(b"two\r\n")) == lines(
         "b NO [OVERQUOTA] Quota exceeded (messages)"
@@ -386,7 +387,7 @@ def test_multiappend_failing_in_the_store_takes_back_what_it_stored(
     server: IMAPServer,
 ) -> None:
     backend = MemoryBackend(users={"alice": "secret"}, message_quota=2)
-    server = IMAPServer(backend)
+    server = IMAPServer(backend, clock=fixed_clock())
     alice, watcher = Session(server), Session(server)
     watcher(b"s SELECT INBOX")
     out = alice(b"a APPEND INBOX " + b" ".join(literal(b"m%d\r\n" % i) for i in range(3)))
@@ -415,7 +416,7 @@ def test_multiappend_with_a_failing_store_takes_back_what_it_stored() -> None:
         return original(self, name, data, **kwargs)
 
     errors: list[BaseException] = []
-    alice = Session(IMAPServer(backend, on_error=errors.append))
+    alice = Session(IMAPServer(backend, on_error=errors.append, clock=fixed_clock()))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(PlainAccount, "append", flaky)
         out = alice(b"a APPEND INBOX " + literal(b"1\r\n") + b" " + literal(b"2\r\n"))
@@ -426,7 +427,7 @@ def test_multiappend_with_a_failing_store_takes_back_what_it_stored() -> None:
 
 def test_multiappend_too_big_message_stores_none() -> None:
     backend = MemoryBackend(users={"alice": "secret"}, max_message_size=10)
-    alice = Session(IMAPServer(backend))
+    alice = Session(IMAPServer(backend, clock=fixed_clock()))
     out = alice(b"a APPEND INBOX " + literal(b"small\r\n") + b" " + literal(b"x" * 11))
     assert out == lines("a NO [TOOBIG] Message too large")
     assert stored(backend) == []
@@ -450,9 +451,7 @@ def test_append_literal8_may_hold_nul(backend: MemoryBackend, alice: Session) ->
     )
     # RFC 3516 4.4: the binary part is stored base64-encoded, so BODY[]
     # stays valid MIME; BINARY[] gives the octets back (see the FETCH tests).
-    assert stored(backend) == [
-        (b"Content-Transfer-Encoding: base64\r\n\r\nAAH/DQo=", frozenset())
-    ]
+    assert stored(backend) == [(b"Content-Transfer-Encoding: base64\r\n\r\nAAH/DQo=", frozenset())]
 
 
 def test_append_nul_in_an_ordinary_literal_is_refused(
@@ -480,7 +479,7 @@ def test_getquotaroot_rfc9208_example() -> None:
     # RFC 9208 4.1.2 (STORAGE in units of 1024 octets).
     backend = MemoryBackend(users={"alice": "secret"}, storage_quota=512)
     backend.account("alice").append("INBOX", b"x" * (10 * 1024), internal_date=DATE)
-    alice = Session(IMAPServer(backend))
+    alice = Session(IMAPServer(backend, clock=fixed_clock()))
     assert alice(b"A003 GETQUOTAROOT INBOX") == lines(
         '* QUOTAROOT INBOX ""', '* QUOTA "" (STORAGE 10 512)', "A003 OK GETQUOTAROOT completed"
     )
@@ -492,7 +491,7 @@ def test_getquotaroot_rfc9208_example() -> None:
 def test_quota_with_both_resources() -> None:
     backend = MemoryBackend(users={"alice": "secret"}, storage_quota=100, message_quota=5)
     backend.account("alice").append("INBOX", b"x" * 1500, internal_date=DATE)
-    alice = Session(IMAPServer(backend))
+    alice = Session(IMAPServer(backend, clock=fixed_clock()))
     assert alice(b'a GETQUOTA ""') == lines(
         '* QUOTA "" (STORAGE 2 100 MESSAGE 1 5)', "a OK GETQUOTA completed"
     )
@@ -515,6 +514,6 @@ def test_setquota_is_refused(alice: Session) -> None:
 
 
 def test_quota_commands_without_the_optional_protocol() -> None:
-    alice = Session(IMAPServer(PlainBackend()))
+    alice = Session(IMAPServer(PlainBackend(), clock=fixed_clock()))
     for command in (b"a GETQUOTAROOT INBOX", b'a GETQUOTA ""', b'a SETQUOTA "" (STORAGE 1)'):
         assert alice(command) == lines("a NO [CANNOT] Quotas are not supported")

@@ -20,11 +20,15 @@ from imap_sansio.server import (
     MailboxInfo,
     MailboxStatus,
     MemoryBackend,
-    ServerConnection,
+    demo_backend,
+)
+from imap_sansio.server import (
+    Session as ServerSession,
 )
 from imap_sansio.server._backend import ChangeListener
 from imap_sansio.server._memory import MemoryAccount, MemoryMailbox
 from imap_sansio.server.names import superiors
+from imap_sansio.testing import fixed_clock
 
 DATE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -33,7 +37,7 @@ class Session:
     """One pure connection: ``session(b"a NOOP")`` returns what the server answered."""
 
     def __init__(self, server: IMAPServer, user: str = "alice", password: str = "secret") -> None:
-        self.conn: ServerConnection = server.connect()
+        self.conn: ServerSession = server.connect()
         self.conn.data_to_send()
         if user:
             out = self(f"login LOGIN {user} {password}".encode())
@@ -55,7 +59,7 @@ def backend() -> MemoryBackend:
 
 @pytest.fixture
 def server(backend: MemoryBackend) -> IMAPServer:
-    return IMAPServer(backend)
+    return IMAPServer(backend, clock=fixed_clock())
 
 
 @pytest.fixture
@@ -234,7 +238,7 @@ class PlainBackend:
 
 
 def test_create_special_use_without_the_optional_protocol_is_useattr() -> None:
-    alice = Session(IMAPServer(PlainBackend()))
+    alice = Session(IMAPServer(PlainBackend(), clock=fixed_clock()))
     assert alice(b"a CREATE Sent (USE (\\Sent))") == lines(
         "a NO [USEATTR] Special-use attributes cannot be assigned here"
     )
@@ -282,7 +286,7 @@ def test_delete_the_selected_mailbox_closes_it(
     backend: MemoryBackend, names: tuple[str, ...]
 ) -> None:
     errors: list[BaseException] = []
-    alice = Session(IMAPServer(backend, on_error=errors.append))
+    alice = Session(IMAPServer(backend, on_error=errors.append, clock=fixed_clock()))
     make(backend, *names)
     alice(b"a SELECT Old")
     assert alice(b"b DELETE Old") == lines(
@@ -515,7 +519,7 @@ def test_list_percent_and_star_and_reference(backend: MemoryBackend, alice: Sess
 
 
 def test_list_demo_with_special_use_rfc6154(server: IMAPServer) -> None:
-    demo = Session(IMAPServer(MemoryBackend.demo()), "demo", "demo")
+    demo = Session(IMAPServer(demo_backend(), clock=fixed_clock()), "demo", "demo")
     # RFC 6154 5.1: special-use attributes in a plain LIST, with CHILDREN.
     assert demo(b't1 LIST "" "%"') == lines(
         '* LIST (\\HasNoChildren) "/" INBOX',
@@ -814,7 +818,7 @@ def test_list_status_rfc5819_examples(backend: MemoryBackend, alice: Session) ->
 
 
 def test_list_status_with_children_and_special_use(server: IMAPServer) -> None:
-    demo = Session(IMAPServer(MemoryBackend.demo()), "demo", "demo")
+    demo = Session(IMAPServer(demo_backend(), clock=fixed_clock()), "demo", "demo")
     assert demo(b'a LIST (SPECIAL-USE) "" * RETURN (CHILDREN STATUS (MESSAGES UIDNEXT))') == lines(
         '* LIST (\\HasChildren \\Archive) "/" Archive',
         "* STATUS Archive (MESSAGES 0 UIDNEXT 1)",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from imap_sansio.server._server import MessageCache
+from imap_sansio.server._cache import MessageCache
 
 
 def test_cache_loads_once_and_evicts_the_least_recently_used() -> None:

@@ -9,17 +9,17 @@ from __future__ import annotations
 import pytest
 from test_server_search_keys import NOW, connect, make_backend, run
 
-from imap_sansio.server import IMAPServer, ServerConnection
+from imap_sansio.server import IMAPServer, Session
 
 
-def saved(session: ServerConnection) -> tuple[int, ...]:
+def saved(session: Session) -> tuple[int, ...]:
     """The search result variable (RFC 5182), as UIDs."""
     assert session.view is not None
     return session.view.saved_result
 
 
 @pytest.fixture
-def session() -> ServerConnection:
+def session() -> Session:
     return connect(make_backend())
 
 
@@ -56,12 +56,12 @@ def session() -> ServerConnection:
         (b"A UID SEARCH RETURN () 1000", b'* ESEARCH (TAG "A") UID\r\n'),
     ],
 )
-def test_esearch_result_options(session: ServerConnection, command: bytes, expected: bytes) -> None:
+def test_esearch_result_options(session: Session, command: bytes, expected: bytes) -> None:
     tag = command.split()[0]
     assert run(session, command) == expected + tag + b" OK SEARCH completed\r\n"
 
 
-def test_unknown_result_option_is_bad(session: ServerConnection) -> None:
+def test_unknown_result_option_is_bad(session: Session) -> None:
     # RFC 9051 6.4.4: options not defined by a supported extension -> BAD
     # (PARTIAL is offered with CONTEXT=SEARCH; RFC 9394's negative ranges are not).
     assert run(session, b"A SEARCH RETURN (PARTIAL -1:-5) ALL").startswith(b"A BAD ")
@@ -89,7 +89,7 @@ def test_imap4rev2_answers_search_with_esearch() -> None:
 
 
 def test_save_alone_sends_no_esearch_and_dollar_reuses_the_result(
-    session: ServerConnection,
+    session: Session,
 ) -> None:
     # RFC 5182 2.2 example 1 (RFC 9051 6.4.4: SAVE alone suppresses ESEARCH).
     assert run(session, b'A282 SEARCH RETURN (SAVE) SEEN NOT FROM "Smith"') == (
@@ -110,7 +110,7 @@ def test_save_alone_sends_no_esearch_and_dollar_reuses_the_result(
     )
 
 
-def test_failed_save_empties_the_result_and_bad_keeps_it(session: ServerConnection) -> None:
+def test_failed_save_empties_the_result_and_bad_keeps_it(session: Session) -> None:
     run(session, b"B282 SEARCH RETURN (SAVE) SEEN")
     # RFC 5182 2.1: a SEARCH without SAVE leaves $ alone...
     run(session, b"B283 SEARCH RETURN (ALL) FLAGGED")
@@ -139,14 +139,14 @@ def test_failed_save_empties_the_result_and_bad_keeps_it(session: ServerConnecti
     ],
 )
 def test_save_with_other_options_saves_what_table_4_says(
-    session: ServerConnection, options: bytes, response: bytes, dollar: tuple[int, ...]
+    session: Session, options: bytes, response: bytes, dollar: tuple[int, ...]
 ) -> None:
     out = run(session, b"C SEARCH RETURN (" + options + b") UNSEEN")
     assert out == b'* ESEARCH (TAG "C")' + response + b"\r\nC OK SEARCH completed\r\n"
     assert saved(session) == dollar
 
 
-def test_save_of_an_empty_result_is_an_empty_dollar(session: ServerConnection) -> None:
+def test_save_of_an_empty_result_is_an_empty_dollar(session: Session) -> None:
     assert run(session, b"E282 SEARCH RETURN (SAVE MIN) SINCE 28-Oct-2026") == (
         b'* ESEARCH (TAG "E282")\r\nE282 OK SEARCH completed\r\n'
     )
@@ -202,7 +202,7 @@ def test_esearch_modseq_is_the_highest_of_the_reported_messages() -> None:
 
 
 def test_pipelined_fetch_dollar_uses_the_result_of_the_search_before_it(
-    session: ServerConnection,
+    session: Session,
 ) -> None:
     # RFC 5182 2.2 example 2 (RFC 9051 6.4.4.4): SEARCH (SAVE) and FETCH $
     # may be pipelined; the server runs them in order (RFC 5182 2.3).
@@ -214,7 +214,7 @@ def test_pipelined_fetch_dollar_uses_the_result_of_the_search_before_it(
 
 
 def test_pipelined_search_dollar_uses_the_result_of_the_search_before_it(
-    session: ServerConnection,
+    session: Session,
 ) -> None:
     # Inside search keys, $ is resolved when the SEARCH runs.
     session.receive_data(b"A SEARCH RETURN (SAVE) SEEN\r\nB UID SEARCH $\r\n")

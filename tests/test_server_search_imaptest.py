@@ -18,6 +18,7 @@ import paths
 import pytest
 
 from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.testing import fixed_clock
 
 IMAPTEST = paths.IMAPTEST
 
@@ -146,7 +147,7 @@ def run_script(name: str) -> None:
     if state in ("appended", "selected"):
         for _ in range(count):
             append_next()
-    session = IMAPServer(backend).connect()
+    session = IMAPServer(backend, clock=fixed_clock()).connect()
     session.data_to_send()
     variables = {"mailbox": MAILBOX}
     counter = 0
@@ -211,7 +212,7 @@ def test_every_key_answers_ok_over_all_imaptest_messages() -> None:
         for when, data in read_mbox(mbox):
             account.append("INBOX", data, internal_date=when)
     errors: list[BaseException] = []
-    session = IMAPServer(backend, on_error=errors.append).connect()
+    session = IMAPServer(backend, on_error=errors.append, clock=fixed_clock()).connect()
     session.data_to_send()
     session.receive_data(b"L LOGIN user pass\r\nS SELECT INBOX\r\n")
     session.data_to_send()

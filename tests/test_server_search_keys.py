@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from imap_sansio.server import IMAPServer, MemoryBackend, ServerConnection, StoreAction
+from imap_sansio.server import IMAPServer, MemoryBackend, Session, StoreAction
 
 CET = timezone(timedelta(hours=1))
 
@@ -109,7 +109,7 @@ def make_backend() -> MemoryBackend:
     return backend
 
 
-def connect(backend: MemoryBackend, *, select: str | None = "SELECT") -> ServerConnection:
+def connect(backend: MemoryBackend, *, select: str | None = "SELECT") -> Session:
     session = IMAPServer(backend, clock=lambda: NOW).connect()
     session.data_to_send()
     session.receive_data(b"L LOGIN user pass\r\n")
@@ -120,17 +120,17 @@ def connect(backend: MemoryBackend, *, select: str | None = "SELECT") -> ServerC
     return session
 
 
-def run(session: ServerConnection, line: bytes) -> bytes:
+def run(session: Session, line: bytes) -> bytes:
     session.receive_data(line + b"\r\n")
     return session.data_to_send()
 
 
 @pytest.fixture
-def session() -> ServerConnection:
+def session() -> Session:
     return connect(make_backend())
 
 
-def search(session: ServerConnection, criteria: str) -> bytes:
+def search(session: Session, criteria: str) -> bytes:
     return run(session, b"A SEARCH " + criteria.encode())
 
 
@@ -163,9 +163,7 @@ def result(numbers: str) -> bytes:
         ("unseen undeleted", "2 4"),
     ],
 )
-def test_flag_keys_select_messages_by_flag(
-    session: ServerConnection, criteria: str, expected: str
-) -> None:
+def test_flag_keys_select_messages_by_flag(session: Session, criteria: str, expected: str) -> None:
     assert search(session, criteria) == result(expected)
 
 
@@ -195,7 +193,7 @@ def test_flags_changed_by_another_session_are_searched_and_then_reported() -> No
 # ---------------------------------------------------------------- sizes
 
 
-def test_larger_and_smaller_compare_rfc822_size_strictly(session: ServerConnection) -> None:
+def test_larger_and_smaller_compare_rfc822_size_strictly(session: Session) -> None:
     size = len(MSG1)
     smaller = sorted(i for i, (d, _, _) in enumerate(MESSAGES, 1) if len(d) < size)
     larger = sorted(i for i, (d, _, _) in enumerate(MESSAGES, 1) if len(d) > size)
@@ -226,7 +224,7 @@ def test_larger_and_smaller_compare_rfc822_size_strictly(session: ServerConnecti
     ],
 )
 def test_internal_date_keys_use_the_date_in_its_own_zone(
-    session: ServerConnection, criteria: str, expected: str
+    session: Session, criteria: str, expected: str
 ) -> None:
     assert search(session, criteria) == result(expected)
 
@@ -247,13 +245,11 @@ def test_internal_date_keys_use_the_date_in_its_own_zone(
         ("NOT SENTON 6-Mar-2007", "1 3 4 5"),
     ],
 )
-def test_sent_date_keys_use_the_date_header(
-    session: ServerConnection, criteria: str, expected: str
-) -> None:
+def test_sent_date_keys_use_the_date_header(session: Session, criteria: str, expected: str) -> None:
     assert search(session, criteria) == result(expected)
 
 
-def test_younger_and_older_count_seconds_back_from_the_clock(session: ServerConnection) -> None:
+def test_younger_and_older_count_seconds_back_from_the_clock(session: Session) -> None:
     # RFC 5032 (WITHIN): NOW is 10 March 13:00 UTC; message 5 arrived an hour before.
     assert search(session, "YOUNGER 3600") == result("5")
     assert search(session, "YOUNGER 3599") == result("")
@@ -282,13 +278,13 @@ def test_younger_and_older_count_seconds_back_from_the_clock(session: ServerConn
     ],
 )
 def test_address_keys_match_the_address_text(
-    session: ServerConnection, criteria: str, expected: str
+    session: Session, criteria: str, expected: str
 ) -> None:
     assert search(session, criteria) == result(expected)
 
 
 def test_address_keys_do_not_match_every_message_having_the_field(
-    session: ServerConnection,
+    session: Session,
 ) -> None:
     # The Net::IMAP::Server bug: FROM/TO/CC/BCC/HEADER with a non-empty string
     # matched every message that merely had the field.
@@ -299,7 +295,7 @@ def test_address_keys_do_not_match_every_message_having_the_field(
     assert search(session, "HEADER From zzz") == result("")
 
 
-def test_from_matches_rfc2047_display_names_with_utf8_charset(session: ServerConnection) -> None:
+def test_from_matches_rfc2047_display_names_with_utf8_charset(session: Session) -> None:
     needle = "jörg straßer".encode()
     line = b"A SEARCH CHARSET UTF-8 FROM {%d+}\r\n%s" % (len(needle), needle)
     assert run(session, line) == result("2")
@@ -322,7 +318,7 @@ def test_from_matches_rfc2047_display_names_with_utf8_charset(session: ServerCon
         ('HEADER X-Missing ""', ""),
     ],
 )
-def test_header_key(session: ServerConnection, criteria: str, expected: str) -> None:
+def test_header_key(session: Session, criteria: str, expected: str) -> None:
     assert search(session, criteria) == result(expected)
 
 
@@ -336,11 +332,11 @@ def test_header_key(session: ServerConnection, criteria: str, expected: str) -> 
         ("SUBJECT nothing", ""),
     ],
 )
-def test_subject_key(session: ServerConnection, criteria: str, expected: str) -> None:
+def test_subject_key(session: Session, criteria: str, expected: str) -> None:
     assert search(session, criteria) == result(expected)
 
 
-def test_subject_is_rfc2047_decoded_and_case_folded(session: ServerConnection) -> None:
+def test_subject_is_rfc2047_decoded_and_case_folded(session: Session) -> None:
     needle = "GRÜSSE AUS KÖLN".encode()  # case-folded: ß == ss
     line = b"A SEARCH CHARSET UTF-8 SUBJECT {%d}\r\n" % len(needle)
     session.receive_data(line)
@@ -368,11 +364,11 @@ def test_subject_is_rfc2047_decoded_and_case_folded(session: ServerConnection) -
         ("TEXT nothing-here", ""),
     ],
 )
-def test_body_and_text_keys(session: ServerConnection, criteria: str, expected: str) -> None:
+def test_body_and_text_keys(session: Session, criteria: str, expected: str) -> None:
     assert search(session, criteria) == result(expected)
 
 
-def test_body_is_decoded_from_quoted_printable_and_charset(session: ServerConnection) -> None:
+def test_body_is_decoded_from_quoted_printable_and_charset(session: Session) -> None:
     needle = "CAFÉ.".encode()
     assert run(session, b"A SEARCH CHARSET UTF-8 BODY {%d+}\r\n%s" % (len(needle), needle)) == (
         result("3")
@@ -407,11 +403,11 @@ def test_body_is_decoded_from_quoted_printable_and_charset(session: ServerConnec
         ("1:3 UID 3:6", "2 3"),
     ],
 )
-def test_sequence_set_and_uid_keys(session: ServerConnection, criteria: str, expected: str) -> None:
+def test_sequence_set_and_uid_keys(session: Session, criteria: str, expected: str) -> None:
     assert search(session, criteria) == result(expected)
 
 
-def test_uid_search_answers_with_uids(session: ServerConnection) -> None:
+def test_uid_search_answers_with_uids(session: Session) -> None:
     assert run(session, b"U UID SEARCH 2:3") == b"* SEARCH 3 4\r\nU OK SEARCH completed\r\n"
     assert run(session, b"U UID SEARCH UID 3,5 SEEN") == b"* SEARCH\r\nU OK SEARCH completed\r\n"
     assert run(session, b"U UID SEARCH SEEN") == b"* SEARCH 2 6\r\nU OK SEARCH completed\r\n"
@@ -439,13 +435,11 @@ def test_uid_search_answers_with_uids(session: ServerConnection) -> None:
         ('NOT FROM alice SUBJECT "meeting"', "3 4"),
     ],
 )
-def test_or_not_and_parenthesised_lists(
-    session: ServerConnection, criteria: str, expected: str
-) -> None:
+def test_or_not_and_parenthesised_lists(session: Session, criteria: str, expected: str) -> None:
     assert search(session, criteria) == result(expected)
 
 
-def test_rfc3501_example_flagged_since_not_from(session: ServerConnection) -> None:
+def test_rfc3501_example_flagged_since_not_from(session: Session) -> None:
     # RFC 3501 6.4.4: SEARCH FLAGGED SINCE 1-Feb-1994 NOT FROM "Smith".
     assert run(session, b'A282 SEARCH FLAGGED SINCE 1-Feb-1994 NOT FROM "Smith"') == (
         b"* SEARCH 2\r\nA282 OK SEARCH completed\r\n"
@@ -462,12 +456,12 @@ def test_rfc3501_example_flagged_since_not_from(session: ServerConnection) -> No
 # ---------------------------------------------------------------- charsets
 
 
-def test_us_ascii_and_utf8_charsets_are_accepted(session: ServerConnection) -> None:
+def test_us_ascii_and_utf8_charsets_are_accepted(session: Session) -> None:
     assert search(session, "CHARSET US-ASCII SEEN") == result("1 5")
     assert search(session, "CHARSET utf-8 FROM alice") == result("1 5")
 
 
-def test_other_charsets_answer_no_badcharset(session: ServerConnection) -> None:
+def test_other_charsets_answer_no_badcharset(session: Session) -> None:
     # RFC 9051 6.4.4: NO (not BAD), with the supported charsets listed.
     assert run(session, b"A SEARCH CHARSET KOI8-R TEXT {4+}\r\nXXXX") == (
         b"A NO [BADCHARSET (US-ASCII UTF-8)] KOI8-R is not supported\r\n"
@@ -518,7 +512,7 @@ def test_search_outside_the_selected_state_is_refused() -> None:
     assert run(session, b"A SEARCH ALL").startswith(b"A BAD ")
 
 
-def test_unsupported_extension_keys_are_bad(session: ServerConnection) -> None:
+def test_unsupported_extension_keys_are_bad(session: Session) -> None:
     out = search(session, "SAVEDBEFORE 1-Jan-2020")
     assert out.startswith(b"A BAD ")
 
@@ -541,7 +535,7 @@ def test_no_expunge_during_search_but_during_uid_search() -> None:
 
 
 def test_cheap_keys_decide_before_any_message_is_read(
-    session: ServerConnection, monkeypatch: pytest.MonkeyPatch
+    session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from imap_sansio.server import _memory
 

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imap_sansio.server import IMAPServer, MemoryBackend, StoreAction
+from imap_sansio.testing import fixed_clock
 
 FLAGS = ("\\Answered", "\\Deleted", "\\Draft", "\\Flagged", "\\Seen")
 KEYWORDS = ("$Work", "$Junk", "todo")
@@ -251,7 +252,7 @@ def build_mailbox(messages: list[Spec]) -> tuple[MemoryBackend, list[Model]]:
 @given(st.lists(specs, max_size=8), st.lists(trees, min_size=1, max_size=4))
 def test_search_agrees_with_the_model(messages: list[Spec], queries: list[Builder]) -> None:
     backend, models = build_mailbox(messages)
-    session = IMAPServer(backend).connect()
+    session = IMAPServer(backend, clock=fixed_clock()).connect()
     session.data_to_send()
     session.receive_data(b"L LOGIN u p\r\nS SELECT INBOX\r\n")
     assert b"S OK" in session.data_to_send()
@@ -278,7 +279,7 @@ def test_any_message_bytes_can_be_searched_sorted_and_threaded(blobs: list[bytes
     for blob in blobs:
         account.append("INBOX", blob, internal_date=FILLER_DATE)
     errors: list[BaseException] = []
-    session = IMAPServer(backend, on_error=errors.append).connect()
+    session = IMAPServer(backend, on_error=errors.append, clock=fixed_clock()).connect()
     session.data_to_send()
     session.receive_data(b"L LOGIN u p\r\nS SELECT INBOX\r\n")
     session.data_to_send()

@@ -25,11 +25,12 @@ from datetime import UTC, datetime
 import pytest
 from test_server_search_keys import MESSAGES, connect, make_backend, run
 
-from imap_sansio.server import IMAPServer, MemoryBackend, ServerConnection
+from imap_sansio.server import IMAPServer, MemoryBackend, Session
+from imap_sansio.testing import fixed_clock
 
 
 @pytest.fixture
-def session() -> ServerConnection:
+def session() -> Session:
     return connect(make_backend())
 
 
@@ -65,12 +66,12 @@ def test_fixture_sizes() -> None:
         ("DISPLAYTO", "5 2 3 1 4"),
     ],
 )
-def test_sort_criteria(session: ServerConnection, program: str, expected: str) -> None:
+def test_sort_criteria(session: Session, program: str, expected: str) -> None:
     out = run(session, f"A SORT ({program}) UTF-8 ALL".encode())
     assert out == f"* SORT {expected}\r\nA OK SORT completed\r\n".encode()
 
 
-def test_uid_sort_answers_uids_and_searches_first(session: ServerConnection) -> None:
+def test_uid_sort_answers_uids_and_searches_first(session: Session) -> None:
     assert run(session, b"A UID SORT (DATE) US-ASCII ALL") == (
         b"* SORT 2 3 5 4 6\r\nA OK SORT completed\r\n"
     )
@@ -79,7 +80,7 @@ def test_uid_sort_answers_uids_and_searches_first(session: ServerConnection) -> 
     )
 
 
-def test_rfc5256_sort_examples(session: ServerConnection) -> None:
+def test_rfc5256_sort_examples(session: Session) -> None:
     assert run(session, b"A282 SORT (SUBJECT) UTF-8 SINCE 1-Feb-1994") == (
         b"* SORT 2 5 1 3 4\r\nA282 OK SORT completed\r\n"
     )
@@ -91,7 +92,7 @@ def test_rfc5256_sort_examples(session: ServerConnection) -> None:
     )
 
 
-def test_sort_with_an_unsupported_charset_is_no_badcharset(session: ServerConnection) -> None:
+def test_sort_with_an_unsupported_charset_is_no_badcharset(session: Session) -> None:
     assert run(session, b"A SORT (ARRIVAL) KOI8-R ALL") == (
         b"A NO [BADCHARSET (US-ASCII UTF-8)] KOI8-R is not supported\r\n"
     )
@@ -103,7 +104,7 @@ def test_sort_with_an_unsupported_charset_is_no_badcharset(session: ServerConnec
 # ---------------------------------------------------------------- THREAD
 
 
-def test_thread_orderedsubject(session: ServerConnection) -> None:
+def test_thread_orderedsubject(session: Session) -> None:
     # Grouped by base subject, each group by sent date; groups by the sent
     # date of their first message; later messages are children of the first.
     assert run(session, b"A THREAD ORDEREDSUBJECT UTF-8 ALL") == (
@@ -117,7 +118,7 @@ def test_thread_orderedsubject(session: ServerConnection) -> None:
     )
 
 
-def test_rfc5256_thread_examples_with_no_match(session: ServerConnection) -> None:
+def test_rfc5256_thread_examples_with_no_match(session: Session) -> None:
     assert run(session, b'A284 THREAD ORDEREDSUBJECT US-ASCII TEXT "gewp"') == (
         b"* THREAD\r\nA284 OK THREAD completed\r\n"
     )
@@ -126,7 +127,7 @@ def test_rfc5256_thread_examples_with_no_match(session: ServerConnection) -> Non
     )
 
 
-def test_thread_references_merges_replies_by_subject(session: ServerConnection) -> None:
+def test_thread_references_merges_replies_by_subject(session: Session) -> None:
     # No references here: step 5 makes the replies/forwards (3, 4) children
     # of the message that is not one (1); step 6 orders them by sent date.
     assert run(session, b"A THREAD REFERENCES UTF-8 ALL") == (
@@ -221,12 +222,12 @@ def test_thread_references_normalises_quoted_message_ids() -> None:
     )
 
 
-def test_unknown_threading_algorithm_is_refused(session: ServerConnection) -> None:
+def test_unknown_threading_algorithm_is_refused(session: Session) -> None:
     assert run(session, b"A THREAD REFS UTF-8 ALL").startswith(b"A BAD ")
 
 
 def test_sort_is_not_available_before_select() -> None:
-    session = IMAPServer(make_backend()).connect()
+    session = IMAPServer(make_backend(), clock=fixed_clock()).connect()
     session.data_to_send()
     run(session, b"L LOGIN user pass")
     assert run(session, b"A SORT (ARRIVAL) UTF-8 ALL").startswith(b"A BAD ")

@@ -9,7 +9,7 @@ connection keeps working; ImapNo/ImapBad are relayed with code and text.
 from __future__ import annotations
 
 import base64
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -17,9 +17,9 @@ from typing import ClassVar
 import pytest
 
 from imap_sansio._commands import Command
-from imap_sansio._parser import CommandReader, register_command, unregister_command
+from imap_sansio._parser import CommandReader
 from imap_sansio._secret import Secret
-from imap_sansio._state import State
+from imap_sansio._state import LOGGED_IN
 from imap_sansio.server import (
     AppendResult,
     Completion,
@@ -27,9 +27,11 @@ from imap_sansio.server import (
     ImapNo,
     IMAPServer,
     MemoryBackend,
-    ServerConnection,
+    ServerCommand,
+    Session,
 )
 from imap_sansio.server._memory import MemoryAccount
+from imap_sansio.testing import fixed_clock
 from imap_sansio.testing.transcript import play
 
 SECRET_DETAIL = "db password is hunter2"
@@ -88,7 +90,9 @@ def test_an_exception_after_an_append_literal_answers_serverbug_and_the_session_
     """Seed defect: an exception after a literal dropped the connection."""
     errors: list[BaseException] = []
     server = IMAPServer(
-        _backend_with_failing_append(RuntimeError(SECRET_DETAIL)), on_error=errors.append
+        _backend_with_failing_append(RuntimeError(SECRET_DETAIL)),
+        on_error=errors.append,
+        clock=fixed_clock(),
     )
     play(
         server,
@@ -125,7 +129,7 @@ def test_imapno_and_imapbad_from_the_backend_are_relayed_with_code_and_text() ->
         (ImapNo("Try again later", None), "a2 NO Try again later"),
         (ImapBad("That makes no sense", "CLIENTBUG"), "a2 BAD [CLIENTBUG] That makes no sense"),
     ):
-        server = IMAPServer(_backend_with_failing_append(error))
+        server = IMAPServer(_backend_with_failing_append(error), clock=fixed_clock())
         play(
             server,
             LOGIN
@@ -146,7 +150,11 @@ def _plain(username: str, password: str) -> str:
 
 def test_an_exception_inside_authenticate_answers_serverbug_and_the_session_goes_on() -> None:
     errors: list[BaseException] = []
-    server = IMAPServer(_FailingAuthBackend(RuntimeError(SECRET_DETAIL)), on_error=errors.append)
+    server = IMAPServer(
+        _FailingAuthBackend(RuntimeError(SECRET_DETAIL)),
+        on_error=errors.append,
+        clock=fixed_clock(),
+    )
     play(
         server,
         f"""
@@ -172,7 +180,9 @@ def test_an_exception_inside_authenticate_answers_serverbug_and_the_session_goes
 
 
 def test_imapno_from_authenticate_is_relayed() -> None:
-    server = IMAPServer(_FailingAuthBackend(ImapNo("Service unavailable", "UNAVAILABLE")))
+    server = IMAPServer(
+        _FailingAuthBackend(ImapNo("Service unavailable", "UNAVAILABLE")), clock=fixed_clock()
+    )
     play(
         server,
         f"""
@@ -201,7 +211,7 @@ def _seeded_server(*flag_sets: tuple[str, ...]) -> tuple[IMAPServer, MemoryBacke
             flags=flags,
             internal_date=datetime.fromisoformat("2024-01-01T00:00:00+00:00"),
         )
-    return IMAPServer(backend), backend
+    return IMAPServer(backend, clock=fixed_clock()), backend
 
 
 SELECT_3 = """
@@ -302,7 +312,7 @@ def _parse_xdoctor(tag: str, reader: CommandReader, uid: bool) -> Command:
     return XDoctor(tag=tag, patient=reader.astring("patient").decode("utf-8"))
 
 
-def _xdoctor(session: ServerConnection, command: XDoctor) -> Completion:
+def _xdoctor(session: Session, command: XDoctor) -> Completion:
     account = session.require_account()
     if command.patient == "nobody":
         raise ImapNo("No such patient", "NONEXISTENT")
@@ -310,22 +320,18 @@ def _xdoctor(session: ServerConnection, command: XDoctor) -> Completion:
     return Completion(text="XDOCTOR completed")
 
 
-@pytest.fixture
-def xdoctor_grammar() -> Iterator[None]:
-    register_command("XDOCTOR", _parse_xdoctor)
-    yield
-    unregister_command("XDOCTOR")
+XDOCTOR = ServerCommand(
+    name="XDOCTOR",
+    parser=_parse_xdoctor,
+    states=LOGGED_IN,
+    handler=_xdoctor,
+    capabilities=("XDOCTOR",),
+)
 
 
-def test_an_application_adds_a_command_end_to_end(xdoctor_grammar: None) -> None:
-    server = IMAPServer(MemoryBackend(users={"alice": "secret"}))
-    server.add_command(
-        "XDOCTOR",
-        XDoctor,
-        _xdoctor,
-        states=[State.AUTHENTICATED, State.SELECTED],
-        capabilities=["XDOCTOR"],
-    )
+def test_an_application_adds_a_command_end_to_end() -> None:
+    server = IMAPServer(MemoryBackend(users={"alice": "secret"}), clock=fixed_clock())
+    server.add_command(XDOCTOR)
     play(
         server,
         """
@@ -347,9 +353,11 @@ def test_an_application_adds_a_command_end_to_end(xdoctor_grammar: None) -> None
     )
 
 
-def test_a_server_without_the_command_still_refuses_it(xdoctor_grammar: None) -> None:
+def test_a_server_without_the_command_still_refuses_it() -> None:
+    # The command belongs to the server it was added to, not to the process.
+    IMAPServer(MemoryBackend(), clock=fixed_clock()).add_command(XDOCTOR)
     play(
-        IMAPServer(MemoryBackend(users={"alice": "secret"})),
+        IMAPServer(MemoryBackend(users={"alice": "secret"}), clock=fixed_clock()),
         LOGIN
         + """
         C: a2 XDOCTOR bob
@@ -368,6 +376,7 @@ def test_command_and_login_hooks_see_no_secrets() -> None:
         MemoryBackend(users={"alice": "secret"}),
         on_command=lambda session, command: seen.append(repr(command)),
         on_login=lambda session, user, ok: logins.append((user, ok)),
+        clock=fixed_clock(),
     )
     conn = server.connect()
     conn.receive_data(b"a LOGIN alice wrong\r\nb LOGIN alice secret\r\nc NOOP\r\n")
@@ -380,7 +389,7 @@ def test_command_and_login_hooks_see_no_secrets() -> None:
 def test_backend_codes_that_cannot_be_written_are_dropped_not_raised() -> None:
     """The error rule holds for any code a backend names: the answer still goes out."""
     from imap_sansio.server import ImapNo, IMAPServer, MemoryBackend
-    from imap_sansio.server._server import code_from_name
+    from imap_sansio.server._session import code_from_name
 
     assert code_from_name("TRYCREATE") is not None
     assert code_from_name("METADATA LONGENTRIES 2000") is not None
@@ -401,7 +410,7 @@ def test_backend_codes_that_cannot_be_written_are_dropped_not_raised() -> None:
         def create_mailbox(self, name: str) -> None:
             raise ImapNo("Cannot here", "X]BROKEN")
 
-    server = IMAPServer(backend)
+    server = IMAPServer(backend, clock=fixed_clock())
     conn = server.connect()
     conn.receive_data(b"a LOGIN alice secret\r\n")
     conn.account = Odd(conn.account)  # type: ignore[assignment]
@@ -426,7 +435,7 @@ def test_backend_text_that_cannot_be_a_response_line_is_made_safe() -> None:
         def create_mailbox(self, name: str) -> None:
             raise ImapNo("[first]\r\nb2 OK injected")
 
-    conn = IMAPServer(backend).connect()
+    conn = IMAPServer(backend, clock=fixed_clock()).connect()
     conn.receive_data(b"a LOGIN alice secret\r\n")
     conn.account = Odd(conn.account)  # type: ignore[assignment]
     conn.data_to_send()

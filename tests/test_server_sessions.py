@@ -25,7 +25,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from imap_sansio.server import IMAPServer, MemoryBackend, ServerConnection
+from imap_sansio.server import IMAPServer, MemoryBackend, Session
+from imap_sansio.testing import fixed_clock
 from imap_sansio.testing.transcript import play
 
 SESSIONS = 4
@@ -48,7 +49,7 @@ _TAGGED = re.compile(rb"([A-Za-z0-9.]+) (OK|NO|BAD)\b")
 class ModelClient:
     """What one client knows, learned only from the bytes it received."""
 
-    conn: ServerConnection
+    conn: Session
     uids: list[int | None] = field(default_factory=list)
     flags: list[frozenset[str] | None] = field(default_factory=list)
     next_tag: int = 0
@@ -105,7 +106,7 @@ class Sessions(RuleBasedStateMachine):
         self.account = self.backend.account("alice")
         for i in range(3):
             self.account.append("INBOX", b"Subject: %d\r\n\r\nx\r\n" % i, internal_date=DATE)
-        self.server = IMAPServer(self.backend)
+        self.server = IMAPServer(self.backend, clock=fixed_clock())
         self.clients: list[ModelClient] = []
         for index in range(SESSIONS):
             client = ModelClient(self.server.connect())
@@ -328,7 +329,7 @@ def _server_with(count: int) -> IMAPServer:
     account = backend.account("alice")
     for i in range(count):
         account.append("INBOX", b"Subject: %d\r\n\r\nx\r\n" % i, internal_date=DATE)
-    return IMAPServer(backend)
+    return IMAPServer(backend, clock=fixed_clock())
 
 
 def _open(conn: str, count: int) -> str:
@@ -458,13 +459,13 @@ def test_flags_changed_then_message_expunged_sends_only_the_expunge() -> None:
     )
 
 
-def _selected(count: int, deleted: tuple[int, ...] = ()) -> tuple[ServerConnection, MemoryBackend]:
+def _selected(count: int, deleted: tuple[int, ...] = ()) -> tuple[Session, MemoryBackend]:
     backend = MemoryBackend(users={"alice": "secret"})
     account = backend.account("alice")
     for i in range(1, count + 1):
         flags = ("\\Deleted",) if i in deleted else ()
         account.append("INBOX", b"m%d\r\n" % i, flags=flags, internal_date=DATE)
-    conn = IMAPServer(backend).connect()
+    conn = IMAPServer(backend, clock=fixed_clock()).connect()
     conn.receive_data(b"a LOGIN alice secret\r\nb SELECT INBOX\r\n")
     conn.data_to_send()
     return conn, backend

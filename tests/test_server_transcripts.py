@@ -8,11 +8,12 @@ import pytest
 
 import imap_sansio.testing.transcript as transcript_module
 from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.testing import fixed_clock
 from imap_sansio.testing.transcript import TranscriptError, TranscriptMismatch, play
 
 
 def _server() -> IMAPServer:
-    return IMAPServer(MemoryBackend(users={"alice": "secret"}))
+    return IMAPServer(MemoryBackend(users={"alice": "secret"}), clock=fixed_clock())
 
 
 LOGIN_SELECT = """

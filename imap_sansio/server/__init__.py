@@ -1,10 +1,13 @@
 """The pure server layer: IMAP command semantics over a Backend protocol.
 
-``IMAPServer(backend)`` gives a complete server without I/O; its
-``connect()`` returns a session with ``receive_data``/``data_to_send``/
-``closed``.  ``MemoryBackend`` is the embedded default store.
-:mod:`imap_sansio.server.names` holds the mailbox-name rules a backend may
-need; :mod:`imap_sansio.testing.backend` the contract every backend passes.
+``IMAPServer(backend, clock=...)`` gives a complete server without I/O; its
+``connect()`` returns a :class:`Session` with ``receive_data``/
+``data_to_send``/``closed``.  ``MemoryBackend`` is the embedded default
+store; ``demo_backend()`` one with a realistic demo account.  An
+application's own command is a :class:`ServerCommand` given to
+``IMAPServer.add_command``.  :mod:`imap_sansio.server.names` holds the
+mailbox-name rules a backend may need; :mod:`imap_sansio.testing.backend`
+the contract every backend passes.
 """
 
 from __future__ import annotations
@@ -35,9 +38,12 @@ from ._backend import (
     StoreResult,
     normalize_flags,
 )
+from ._demo import demo_backend
+from ._login_guard import LoginGuard, LoginLimits
 from ._mailboxes import ListEntry, list_entries, lsub_entries
 from ._memory import MemoryBackend
-from ._server import PENDING, Completion, IMAPServer, ServerConnection
+from ._server import IMAPServer
+from ._session import PENDING, Completion, Handler, HandlerResult, Pending, ServerCommand, Session
 
 __all__ = [
     "PENDING",
@@ -51,10 +57,14 @@ __all__ = [
     "Completion",
     "CondstoreAccount",
     "CopyResult",
+    "Handler",
+    "HandlerResult",
     "IMAPServer",
     "ImapBad",
     "ImapNo",
     "ListEntry",
+    "LoginGuard",
+    "LoginLimits",
     "Mailbox",
     "MailboxExists",
     "MailboxInfo",
@@ -62,12 +72,15 @@ __all__ = [
     "MemoryBackend",
     "MessageInfo",
     "NoSuchMailbox",
+    "Pending",
     "QuotaAccount",
     "QuotaResource",
-    "ServerConnection",
+    "ServerCommand",
+    "Session",
     "SpecialUseCreateAccount",
     "StoreAction",
     "StoreResult",
+    "demo_backend",
     "list_entries",
     "lsub_entries",
     "names",

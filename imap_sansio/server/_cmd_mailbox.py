@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from .._commands import (
     Append,
@@ -65,11 +66,12 @@ from ._backend import (
     StoreAction,
     normalize_flags,
 )
+from ._condstore import enable_condstore
 from ._mailboxes import list_entries, lsub_entries
-from ._server import Completion, Handler, ServerConnection, enable_condstore
+from ._session import Completion, ServerCommand, Session, serve
 from .names import DELIMITER, INBOX, is_inferior, name_error, rename_map, superiors
 
-__all__ = ["ENABLEABLE", "HANDLERS", "STATUS_ITEMS"]
+__all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE", "STATUS_ITEMS"]
 
 #: What ENABLE can turn on because of these handlers (nothing).
 ENABLEABLE: frozenset[str] = frozenset()
@@ -121,7 +123,7 @@ def _create_superiors(account: Account, name: str, existing: Collection[str]) ->
                 account.create_mailbox(parent)
 
 
-def _is_selected(session: ServerConnection, name: str) -> bool:
+def _is_selected(session: Session, name: str) -> bool:
     mailbox = session.mailbox
     if mailbox is None:
         return False
@@ -135,7 +137,7 @@ def _is_selected(session: ServerConnection, name: str) -> bool:
 # CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE
 
 
-def create(session: ServerConnection, command: Create) -> None:
+def create(session: Session, command: Create) -> None:
     """RFC 3501 6.3.3, and ``USE (...)`` of RFC 6154 3.
 
     The name itself is created first, then its missing superiors, so a
@@ -170,7 +172,7 @@ def create(session: ServerConnection, command: Create) -> None:
     _create_superiors(account, name, existing)
 
 
-def delete(session: ServerConnection, command: Delete) -> None:
+def delete(session: Session, command: Delete) -> None:
     """RFC 3501 6.3.4 (RFC 9051 6.3.5).
 
     INBOX cannot be deleted; a mailbox with inferiors loses its messages and
@@ -203,7 +205,7 @@ def delete(session: ServerConnection, command: Delete) -> None:
         )
 
 
-def rename(session: ServerConnection, command: Rename) -> None:
+def rename(session: Session, command: Rename) -> None:
     """RFC 3501 6.3.5 (RFC 9051 6.3.6).
 
     The subtree moves with the name; renaming into one's own subtree is
@@ -249,7 +251,7 @@ def _rename_inbox(account: Account, new: str) -> None:
     inbox.move([m.uid for m in inbox.messages()], new)
 
 
-def subscribe(session: ServerConnection, command: Subscribe) -> None:
+def subscribe(session: Session, command: Subscribe) -> None:
     """RFC 3501 6.3.6: the server MAY check existence; we do not, so a
     subscription may name a mailbox that does not exist (yet)."""
     account = session.require_account()
@@ -259,7 +261,7 @@ def subscribe(session: ServerConnection, command: Subscribe) -> None:
     account.subscribe(command.mailbox)
 
 
-def unsubscribe(session: ServerConnection, command: Unsubscribe) -> None:
+def unsubscribe(session: Session, command: Unsubscribe) -> None:
     """RFC 3501 6.3.7."""
     session.require_account().unsubscribe(command.mailbox)
 
@@ -274,7 +276,7 @@ def _check_status_items(items: Collection[str]) -> None:
             raise ImapBad(f"Unsupported STATUS item {item}", "CLIENTBUG")
 
 
-def list_command(session: ServerConnection, command: List) -> None:
+def list_command(session: Session, command: List) -> None:
     """LIST: RFC 3501 6.3.8, RFC 5258 (LIST-EXTENDED), RFC 5819 (LIST-STATUS).
 
     Selection options: SUBSCRIBED, SPECIAL-USE (RFC 6154 2), RECURSIVEMATCH
@@ -354,7 +356,7 @@ def list_command(session: ServerConnection, command: List) -> None:
             session.send(status)
 
 
-def lsub(session: ServerConnection, command: Lsub) -> None:
+def lsub(session: Session, command: Lsub) -> None:
     """RFC 3501 6.3.9: subscribed names, ``\\Noselect`` for unsubscribed levels."""
     account = session.require_account()
     if command.invalid_names:
@@ -365,7 +367,7 @@ def lsub(session: ServerConnection, command: Lsub) -> None:
         session.send(LsubData(attributes=entry.attributes, delimiter=DELIMITER, mailbox=entry.name))
 
 
-def namespace(session: ServerConnection, command: Namespace) -> None:
+def namespace(session: Session, command: Namespace) -> None:
     """RFC 2342 5: one personal namespace, prefix "" and delimiter "/"."""
     session.require_account()
     session.send(
@@ -379,7 +381,7 @@ def namespace(session: ServerConnection, command: Namespace) -> None:
 # STATUS
 
 
-def _append_limit(session: ServerConnection, account: Account) -> int:
+def _append_limit(session: Session, account: Account) -> int:
     """The largest message APPEND takes: the engine's literal limit, or the
     account's own (RFC 7889) when smaller."""
     limit = session.conn.config.limits.max_append_literal
@@ -391,7 +393,7 @@ def _append_limit(session: ServerConnection, account: Account) -> int:
 
 
 def _status_data(
-    session: ServerConnection, account: Account, name: str, items: Collection[str]
+    session: Session, account: Account, name: str, items: Collection[str]
 ) -> StatusData:
     status: MailboxStatus = account.status(name)
     wanted = frozenset(items)
@@ -428,7 +430,7 @@ def _deleted_storage(account: Account, name: str) -> int:
     return sum(m.size for m in mailbox.messages() if "\\Deleted" in m.flags)
 
 
-def status(session: ServerConnection, command: Status) -> None:
+def status(session: Session, command: Status) -> None:
     """RFC 3501 6.3.10.  The selected mailbox is allowed too (RFC 9051
     6.3.11 only advises clients against it)."""
     account = session.require_account()
@@ -442,7 +444,7 @@ def status(session: ServerConnection, command: Status) -> None:
 # APPEND
 
 
-def append(session: ServerConnection, command: Append) -> Completion:
+def append(session: Session, command: Append) -> Completion:
     """RFC 3501 6.3.11, MULTIAPPEND (RFC 3502), literal8 (RFC 3516 4.4).
 
     Every message is checked (flags, size, NUL bytes) before any is stored;
@@ -501,7 +503,7 @@ def append(session: ServerConnection, command: Append) -> Completion:
 
 
 def _undo_append(
-    session: ServerConnection, account: Account, name: str, results: list[AppendResult]
+    session: Session, account: Account, name: str, results: list[AppendResult]
 ) -> None:
     """Remove what a failed MULTIAPPEND stored (RFC 3502 3: all or nothing)."""
     if not results:
@@ -520,7 +522,7 @@ def _undo_append(
 # QUOTA (RFC 9208)
 
 
-def _quota_account(session: ServerConnection) -> QuotaAccount:
+def _quota_account(session: Session) -> QuotaAccount:
     account = session.require_account()
     if not isinstance(account, QuotaAccount):
         raise ImapNo("Quotas are not supported", "CANNOT")
@@ -539,7 +541,7 @@ def _quota_data(account: QuotaAccount, root: str) -> QuotaData | None:
     )
 
 
-def getquota(session: ServerConnection, command: GetQuota) -> None:
+def getquota(session: Session, command: GetQuota) -> None:
     """RFC 9208 4.1.1: the resources of one quota root."""
     data = _quota_data(_quota_account(session), command.root)
     if data is None:
@@ -547,7 +549,7 @@ def getquota(session: ServerConnection, command: GetQuota) -> None:
     session.send(data)
 
 
-def getquotaroot(session: ServerConnection, command: GetQuotaRoot) -> None:
+def getquotaroot(session: Session, command: GetQuotaRoot) -> None:
     """RFC 9208 4.1.2: QUOTAROOT, then a QUOTA for each root with limits."""
     account = _quota_account(session)
     name = command.mailbox
@@ -559,24 +561,39 @@ def getquotaroot(session: ServerConnection, command: GetQuotaRoot) -> None:
             session.send(data)
 
 
-def setquota(session: ServerConnection, command: SetQuota) -> None:
+def setquota(session: Session, command: SetQuota) -> None:
     """RFC 9208 4.1.3: needs QUOTASET, which the Backend protocol has no call for."""
     _quota_account(session)
     raise ImapNo("Quota limits are set by the administrator", "NOPERM")
 
 
-HANDLERS: dict[type, Handler] = {
-    Create: create,
-    Delete: delete,
-    Rename: rename,
-    Subscribe: subscribe,
-    Unsubscribe: unsubscribe,
-    List: list_command,
-    Lsub: lsub,
-    Namespace: namespace,
-    Status: status,
-    Append: append,
-    GetQuota: getquota,
-    GetQuotaRoot: getquotaroot,
-    SetQuota: setquota,
-}
+#: Capabilities that follow from an optional protocol of the account.
+ACCOUNT_CAPABILITIES: tuple[tuple[str, type], ...] = (
+    ("CREATE-SPECIAL-USE", SpecialUseCreateAccount),  # RFC 6154 3
+    ("QUOTA", QuotaAccount),  # RFC 9208
+    ("QUOTA=RES-STORAGE", QuotaAccount),
+    ("QUOTA=RES-MESSAGE", QuotaAccount),
+)
+
+COMMANDS: tuple[ServerCommand[Any], ...] = (
+    serve("CREATE", create),
+    serve("DELETE", delete),
+    serve("RENAME", rename),
+    serve("SUBSCRIBE", subscribe),
+    serve("UNSUBSCRIBE", unsubscribe),
+    serve("NAMESPACE", namespace, "NAMESPACE"),  # RFC 2342
+    serve(
+        "LIST",
+        list_command,
+        "CHILDREN",  # RFC 3348
+        "SPECIAL-USE",  # RFC 6154
+        "LIST-EXTENDED",  # RFC 5258
+        "LIST-STATUS",  # RFC 5819
+    ),
+    serve("LSUB", lsub),
+    serve("STATUS", status, "STATUS=SIZE"),  # RFC 8438
+    serve("APPEND", append, "MULTIAPPEND"),  # RFC 3502
+    serve("GETQUOTA", getquota),
+    serve("GETQUOTAROOT", getquotaroot),
+    serve("SETQUOTA", setquota),
+)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import pairwise
+from typing import Any
 
 from .._commands import (
     Copy,
@@ -67,10 +68,10 @@ from ._backend import (
     StoreAction,
     normalize_flags,
 )
-from ._cmd_session import announce_keywords, highest_modseq_completion, vanished_since
-from ._server import Completion, Handler, ServerConnection, enable_condstore
+from ._condstore import enable_condstore, highest_modseq_completion, vanished_since
+from ._session import Completion, ServerCommand, Session, announce_keywords, serve
 
-__all__ = ["ENABLEABLE", "HANDLERS"]
+__all__ = ["COMMANDS", "ENABLEABLE"]
 
 #: What ENABLE can turn on because of these handlers (CONDSTORE and QRESYNC
 #: are claimed by _cmd_session, whose SELECT takes their parameters).
@@ -108,7 +109,7 @@ _STORE_ACTIONS = {
 }
 
 
-def _condstore(session: ServerConnection) -> bool:
+def _condstore(session: Session) -> bool:
     """RFC 7162 3.1: a CONDSTORE-aware client gets MODSEQ in every FETCH response."""
     enabled = session.conn.enabled
     return "CONDSTORE" in enabled or "QRESYNC" in enabled
@@ -123,7 +124,7 @@ def _flags_for_client(recent: frozenset[int], uid: int, flags: Iterable[str]) ->
     return FlagsItem(flags=tuple(out))
 
 
-def _recent(session: ServerConnection, view: SelectedMailboxView) -> frozenset[int]:
+def _recent(session: Session, view: SelectedMailboxView) -> frozenset[int]:
     """The messages to show as \\Recent: none after ENABLE IMAP4rev2, which
     deprecates the flag (RFC 9051 2.3.2, Appendix E item 12)."""
     return frozenset() if "IMAP4REV2" in session.conn.enabled else view.recent
@@ -160,7 +161,7 @@ def _needs_bytes(item: FetchItem) -> bool:
 _SUPPORTED = (FetchAttribute, FetchBody, FetchBinary, FetchBinarySize, FetchPreview)
 
 
-def _check_items(session: ServerConnection, command: Fetch) -> tuple[FetchItem, ...]:
+def _check_items(session: Session, command: Fetch) -> tuple[FetchItem, ...]:
     """The items in the order asked, duplicates dropped; BAD for what is not offered."""
     seen: dict[FetchItem, None] = {}
     for item in command.items:
@@ -231,7 +232,7 @@ class _FetchMessage:
 
     def __init__(
         self,
-        session: ServerConnection,
+        session: Session,
         mailbox: Mailbox,
         uid: int,
         info: MessageInfo | None,
@@ -339,7 +340,7 @@ def _binary(message: Message, part: tuple[int, ...]) -> bytes:
     return decoded if decoded is not None else b""
 
 
-def fetch(session: ServerConnection, command: Fetch) -> Completion | None:
+def fetch(session: Session, command: Fetch) -> Completion | None:
     """FETCH / UID FETCH (RFC 3501 6.4.5, 6.4.8; RFC 9051 6.4.5)."""
     mailbox, view = session.require_mailbox()
     items = _check_items(session, command)
@@ -427,7 +428,7 @@ def fetch(session: ServerConnection, command: Fetch) -> Completion | None:
 
 
 def _send_vanished(
-    session: ServerConnection,
+    session: Session,
     mailbox: Mailbox,
     view: SelectedMailboxView,
     messages: UidSet,
@@ -464,7 +465,7 @@ def _send_vanished(
 # STORE
 
 
-def store(session: ServerConnection, command: Store) -> Completion | None:
+def store(session: Session, command: Store) -> Completion | None:
     """STORE / UID STORE (RFC 3501 6.4.6) with UNCHANGEDSINCE (RFC 7162 3.1.3)."""
     mailbox, view = session.require_mailbox()
     if command.attribute != "FLAGS":
@@ -585,7 +586,7 @@ def _copy_uids(view: SelectedMailboxView, messages: UidSet | SequenceSet) -> Seq
 
 
 @contextlib.contextmanager
-def _trycreate(session: ServerConnection, destination: str) -> Iterator[None]:
+def _trycreate(session: Session, destination: str) -> Iterator[None]:
     """RFC 3501 6.4.7: a destination that does not exist is ``NO [TRYCREATE]``
     (the selected mailbox being gone stays ``NO [NONEXISTENT]``)."""
     try:
@@ -597,7 +598,7 @@ def _trycreate(session: ServerConnection, destination: str) -> Iterator[None]:
         raise ImapNo("Mailbox does not exist", "TRYCREATE") from None
 
 
-def copy(session: ServerConnection, command: Copy) -> Completion:
+def copy(session: Session, command: Copy) -> Completion:
     """COPY / UID COPY (RFC 3501 6.4.7, RFC 4315 3 COPYUID).
 
     A missing destination is ``NO [TRYCREATE]``.
@@ -609,7 +610,7 @@ def copy(session: ServerConnection, command: Copy) -> Completion:
     return Completion(text="COPY completed", code=_copyuid(result))
 
 
-def move(session: ServerConnection, command: Move) -> Completion:
+def move(session: Session, command: Move) -> Completion:
     """MOVE / UID MOVE (RFC 6851 3.3).
 
     COPYUID goes in an untagged OK before the EXPUNGE responses (RFC 6851
@@ -633,9 +634,9 @@ def move(session: ServerConnection, command: Move) -> Completion:
     )
 
 
-HANDLERS: dict[type, Handler] = {
-    Fetch: fetch,
-    Store: store,
-    Copy: copy,
-    Move: move,
-}
+COMMANDS: tuple[ServerCommand[Any], ...] = (
+    serve("FETCH", fetch, "BINARY", "PREVIEW"),  # RFC 3516, RFC 8970
+    serve("STORE", store),
+    serve("COPY", copy),
+    serve("MOVE", move, "MOVE"),  # RFC 6851
+)

@@ -8,9 +8,7 @@ UNSELECT (RFC 3691), EXPUNGE and UID EXPUNGE (RFC 3501 6.4.3, RFC 4315 2.1).
 
 from __future__ import annotations
 
-import bisect
-import dataclasses
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from .._commands import (
@@ -59,53 +57,46 @@ from .._view import SelectedMailboxView, uid_set
 from ._backend import (
     SYSTEM_FLAGS,
     Account,
+    AuthenticationFailed,
     CondstoreAccount,
     ImapBad,
     ImapNo,
     Mailbox,
     MessageInfo,
 )
-from ._server import (
-    PENDING,
-    Completion,
-    Handler,
-    ServerConnection,
-    _Pending,
+from ._condstore import (
     condstore_enabled,
     enable_condstore,
+    highest_modseq_completion,
+    in_spans,
     report_highest_modseq,
+    vanished_since,
 )
+from ._session import PENDING, Completion, Pending, ServerCommand, Session, serve
 
-__all__ = [
-    "ENABLEABLE",
-    "HANDLERS",
-    "announce_mailbox_flags",
-    "continue_subflow",
-    "highest_modseq_completion",
-    "vanished_since",
-]
+__all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE"]
 
 #: What ENABLE can turn on here (RFC 5161 3.1: unknown names are ignored).
 ENABLEABLE: frozenset[str] = frozenset({"CONDSTORE", "QRESYNC"})  # RFC 7162 3.1, 3.2.3
 _CONDSTORE_NAMES = frozenset({"CONDSTORE", "QRESYNC"})
 
 
-def capability(session: ServerConnection, command: Capability) -> None:
+def capability(session: Session, command: Capability) -> None:
     """RFC 3501 6.1.1."""
     session.send(CapabilityData(capabilities=session.conn.capabilities))
 
 
-def noop(session: ServerConnection, command: Noop | Check) -> None:
+def noop(session: Session, command: Noop | Check) -> None:
     """RFC 3501 6.1.2 / 6.4.1: updates go out before the OK (the server syncs)."""
 
 
-def logout(session: ServerConnection, command: Logout) -> None:
+def logout(session: Session, command: Logout) -> None:
     """RFC 3501 6.1.3: BYE, then the tagged OK."""
     session.send(StatusResponse(status=Status.BYE, text="Logging out"))
     session._logout_account()
 
 
-def compress(session: ServerConnection, command: Compress) -> Completion:
+def compress(session: Session, command: Compress) -> Completion:
     """RFC 4978 3: DEFLATE only, once; the engine compresses after the OK."""
     if command.mechanism != "DEFLATE":
         raise ImapBad(f"Unknown compression mechanism {command.mechanism}", "CLIENTBUG")
@@ -114,7 +105,7 @@ def compress(session: ServerConnection, command: Compress) -> Completion:
     return Completion(text="DEFLATE active")
 
 
-def starttls(session: ServerConnection, command: StartTLS) -> Completion:
+def starttls(session: Session, command: StartTLS) -> Completion:
     """RFC 3501 6.2.1: only when the adapter can do TLS and it is not active."""
     conn = session.conn
     if not conn.config.tls_available or conn.tls_active:
@@ -122,33 +113,57 @@ def starttls(session: ServerConnection, command: StartTLS) -> Completion:
     return Completion(text="Begin TLS negotiation now")
 
 
-def _check_plaintext_allowed(session: ServerConnection) -> None:
+def _check_plaintext_allowed(session: Session) -> None:
     conn = session.conn
     if not (conn.secure or conn.config.allow_plaintext_auth):
         # RFC 3501 6.2.3: LOGINDISABLED; RFC 5530 PRIVACYREQUIRED.
         raise ImapNo("Plaintext authentication is disabled without TLS", "PRIVACYREQUIRED")
 
 
-def _log_in(session: ServerConnection, username: str, password: str, authzid: str = "") -> None:
+def _is_utf8(*values: str) -> bool:
+    """No value carries a byte that was not UTF-8 (the grammar keeps such
+    bytes as surrogate escapes)."""
+    try:
+        for value in values:
+            value.encode("utf-8")
+    except UnicodeEncodeError:  # its text would show the byte: dropped here
+        return False
+    return True
+
+
+def _log_in(session: Session, username: str, password: str, authzid: str = "") -> None:
     # AuthenticationFailed (NO [AUTHENTICATIONFAILED]) propagates to the
     # error rule; its text never says whether the user or the password was wrong.
-    on_login = session.server.on_login
+    server = session.server
+    on_login = server.on_login
     try:
-        account: Account = session.server.backend.authenticate(
+        if not _is_utf8(username, password, authzid):
+            # No account has such a name or password: simply wrong
+            # credentials, and the backend never sees the bytes.
+            raise AuthenticationFailed()
+        account: Account = server.backend.authenticate(
             username, Secret(password), authzid=authzid or None
         )
     except Exception:
         if on_login is not None:
             on_login(session, username, False)
         raise
+    if server.admit_login is not None:
+        try:
+            server.admit_login(session, username)  # e.g. NO [LIMIT]: too many sessions
+        except Exception:
+            try:
+                account.logout()
+            except Exception as exc:
+                session._report(exc)
+            raise
     session.account = account
     if on_login is not None:
         on_login(session, username, True)
-    caps = session.server.capabilities_after_auth(account)
-    session.conn.config = dataclasses.replace(session.conn.config, capabilities=caps)
+    session.conn.set_capabilities(session.server.capabilities_after_auth(account))
 
 
-def login(session: ServerConnection, command: Login) -> Completion:
+def login(session: Session, command: Login) -> Completion:
     """RFC 3501 6.2.3."""
     _check_plaintext_allowed(session)
     _log_in(session, command.username, command.password.reveal())
@@ -158,7 +173,7 @@ def login(session: ServerConnection, command: Login) -> Completion:
 _LOGIN_PROMPTS = (b"Username:", b"Password:")
 
 
-def authenticate(session: ServerConnection, command: Authenticate) -> Completion | _Pending:
+def authenticate(session: Session, command: Authenticate) -> Completion | Pending:
     """RFC 3501 6.2.2 with SASL-IR (RFC 4959): PLAIN (RFC 4616) and LOGIN."""
     mechanism = command.mechanism
     if mechanism not in ("PLAIN", "LOGIN"):
@@ -166,7 +181,7 @@ def authenticate(session: ServerConnection, command: Authenticate) -> Completion
     _check_plaintext_allowed(session)
     session.sasl_state = {"mechanism": mechanism, "step": 0}
     if command.initial_response is not None:
-        return _sasl_step(session, command, command.initial_response.reveal())
+        return _sasl_step(session, command.initial_response.reveal())
     if mechanism == "PLAIN":
         session.send(ContinuationRequest(text=""))
     else:
@@ -174,7 +189,7 @@ def authenticate(session: ServerConnection, command: Authenticate) -> Completion
     return PENDING
 
 
-def _sasl_step(session: ServerConnection, command: Any, data: bytes) -> Completion | _Pending:
+def _sasl_step(session: Session, data: bytes) -> Completion | Pending:
     state = session.sasl_state
     if state.get("mechanism") == "PLAIN":
         # RFC 4616 2: [authzid] NUL authcid NUL passwd
@@ -199,22 +214,21 @@ def _sasl_step(session: ServerConnection, command: Any, data: bytes) -> Completi
 
 
 def continue_subflow(
-    session: ServerConnection, event: AuthenticateResponse | IdleDone
-) -> Completion | _Pending | None:
+    session: Session, event: AuthenticateResponse | IdleDone
+) -> Completion | Pending | None:
     """The client's next line in AUTHENTICATE or the end of IDLE."""
     if isinstance(event, IdleDone):
         return Completion(text="IDLE terminated")
-    command = session._current
-    return _sasl_step(session, command, event.data.reveal())
+    return _sasl_step(session, event.data.reveal())
 
 
-def id_command(session: ServerConnection, command: Id) -> None:
+def id_command(session: Session, command: Id) -> None:
     """RFC 2971 3.1: answer with the server's own fields."""
     params = tuple(session.server.id_info.items()) or None
     session.send(IdData(params=params))
 
 
-def enable(session: ServerConnection, command: Enable) -> None:
+def enable(session: Session, command: Enable) -> None:
     """RFC 5161 3.1: ENABLED lists what was turned on now (maybe nothing).
 
     CONDSTORE and QRESYNC only for an account whose modseqs persist (the
@@ -237,36 +251,7 @@ def enable(session: ServerConnection, command: Enable) -> None:
         report_highest_modseq(session)
 
 
-def announce_mailbox_flags(session: ServerConnection, flags: tuple[str, ...]) -> None:
-    """Send a changed FLAGS list now, with PERMANENTFLAGS (RFC 3501 7.2.6, 7.1)."""
-    _, view = session.require_mailbox()
-    if flags == view.mailbox_flags:
-        return
-    session.send(FlagsData(flags=flags))
-    if not session.read_only:
-        session.untagged_ok("Flags permitted", PermanentFlagsCode(flags=(*flags, "\\*")))
-    view.set_mailbox_flags(flags, announce=False)
-
-
-def announce_keywords(
-    session: ServerConnection, mailbox: Mailbox, flag_sets: Iterable[Iterable[str]]
-) -> None:
-    """Send FLAGS first if any keyword in ``flag_sets`` is new to this session.
-
-    RFC 3501 7.2.6 / RFC 9051 7.3.5: the FLAGS response lists the flags
-    defined in the mailbox, so a keyword (another session may have just
-    created it) must be announced before a FETCH response carries it.
-    """
-    _, view = session.require_mailbox()
-    known = view.mailbox_flags
-    new = {f for flags in flag_sets for f in flags if not f.startswith("\\") and f not in known}
-    if new:
-        keywords = new | set(mailbox.keywords())
-        keywords.update(f for f in known if not f.startswith("\\"))
-        announce_mailbox_flags(session, (*SYSTEM_FLAGS, *sorted(keywords)))
-
-
-def select(session: ServerConnection, command: Select | Examine) -> Completion:
+def select(session: Session, command: Select | Examine) -> Completion:
     """RFC 3501 6.3.1 (SELECT) and 6.3.2 (EXAMINE), with the CONDSTORE
     (RFC 7162 3.1.8) and QRESYNC (RFC 7162 3.2.5) parameters."""
     account = session.require_account()
@@ -339,19 +324,8 @@ def _members(spans: Iterable[tuple[int, int]]) -> Iterator[int]:
         yield from range(low, high + 1)
 
 
-def _in_spans(spans: list[tuple[int, int]]) -> Callable[[int], bool]:
-    """Membership in sorted, merged ``spans`` by bisection."""
-    starts = [low for low, _ in spans]
-
-    def member(number: int) -> bool:
-        index = bisect.bisect_right(starts, number) - 1
-        return index >= 0 and number <= spans[index][1]
-
-    return member
-
-
 def _resync(
-    session: ServerConnection,
+    session: Session,
     mailbox: Mailbox,
     view: SelectedMailboxView,
     qresync: QResync,
@@ -376,7 +350,7 @@ def _resync(
         spans = qresync.known_uids.iter_ranges(largest)
     else:
         spans = [(1, largest)] if largest >= 1 else []
-    known = _in_spans(spans)
+    known = in_spans(spans)
     floor = 0
     if qresync.seq_match is not None:
         # RFC 7162 3.2.5.2: each matching (sequence number, UID) pair tells
@@ -412,47 +386,14 @@ def _resync(
             session.send(view.fetch_data(info.uid, items))
 
 
-def vanished_since(
-    mailbox: Mailbox, spans: list[tuple[int, int]], since: int, *, existing: Iterable[int]
-) -> list[int]:
-    """The UIDs in ``spans`` expunged after modseq ``since``, ascending (RFC 7162 3.2.6).
-
-    ``existing``: the UIDs of the mailbox now (a subset would do, at the price
-    of reporting more).  The backend's tombstones
-    (:meth:`Mailbox.changes_since`) name the messages that existed at
-    ``since``; a message that arrived later and is gone again is missing
-    from them, yet a client may know it (it saw the EXISTS and kept its
-    older modseq), and forgetting it would leave a ghost in its cache.  So
-    every absent UID above the highest UID that existed at ``since`` is
-    reported as well: VANISHED (EARLIER) may name UIDs that never existed
-    (3.2.10), it must not miss one.
-    """
-    changes = mailbox.changes_since(since)
-    member = _in_spans(spans)
-    out = {uid for uid in changes.expunged if member(uid)}
-    new = {m.uid for m in changes.new}
-    # Messages not new since ``since`` existed then, as did the tombstones'.
-    floor = 1 + max(
-        max((uid for uid in existing if uid not in new), default=0),
-        max(changes.expunged, default=0),
-    )
-    top = changes.uidnext - 1
-    for first, last in spans:
-        low, high = max(first, floor), min(last, top)
-        if low <= high:
-            present = {m.uid for m in mailbox.messages(range(low, high + 1))}
-            out.update(uid for uid in range(low, high + 1) if uid not in present)
-    return sorted(out)
-
-
-def idle(session: ServerConnection, command: Idle) -> _Pending:
+def idle(session: Session, command: Idle) -> Pending:
     """RFC 2177 3: '+ idling', updates as they happen, DONE ends it."""
     session.send(ContinuationRequest(text="idling"))
     session.poll()
     return PENDING
 
 
-def close(session: ServerConnection, command: Close) -> None:
+def close(session: Session, command: Close) -> None:
     """RFC 3501 6.4.2: expunge \\Deleted silently (not when read-only), deselect."""
     mailbox, _ = session.require_mailbox()
     if not session.read_only:
@@ -460,13 +401,13 @@ def close(session: ServerConnection, command: Close) -> None:
     session.mailbox = None
 
 
-def unselect(session: ServerConnection, command: Unselect) -> None:
+def unselect(session: Session, command: Unselect) -> None:
     """RFC 3691: deselect without expunging."""
     session.require_mailbox()
     session.mailbox = None
 
 
-def expunge(session: ServerConnection, command: Expunge) -> Completion | None:
+def expunge(session: Session, command: Expunge) -> Completion | None:
     """RFC 3501 6.4.3 and UID EXPUNGE (RFC 4315 2.1).
 
     The EXPUNGE (or VANISHED, RFC 7162 3.2.10) responses come from the
@@ -485,36 +426,29 @@ def expunge(session: ServerConnection, command: Expunge) -> Completion | None:
     return highest_modseq_completion(session, gone, "EXPUNGE completed")
 
 
-def highest_modseq_completion(
-    session: ServerConnection, gone: Sequence[int], text: str
-) -> Completion | None:
-    """``OK [HIGHESTMODSEQ n]`` after messages were expunged, with QRESYNC on.
+#: Capabilities that follow from an optional protocol of the account: only
+#: a store whose modseqs persist may offer them (the CondstoreAccount
+#: contract); SELECT takes their parameters.
+ACCOUNT_CAPABILITIES: tuple[tuple[str, type], ...] = (
+    ("CONDSTORE", CondstoreAccount),  # RFC 7162 3.1
+    ("QRESYNC", CondstoreAccount),  # RFC 7162 3.2
+)
 
-    The view is synced first: ``n`` is the modseq up to which the client is
-    told everything (the VANISHED responses go out before this OK), never
-    more (RFC 7162 3.2).
-    """
-    if not gone or "QRESYNC" not in session.conn.enabled:
-        return None
-    session.sync()
-    return Completion(text=text, code=HighestModSeqCode(modseq=max(session.modseq, 1)))
-
-
-HANDLERS: dict[type, Handler] = {
-    Capability: capability,
-    Noop: noop,
-    Check: noop,
-    Logout: logout,
-    StartTLS: starttls,
-    Compress: compress,
-    Login: login,
-    Authenticate: authenticate,
-    Id: id_command,
-    Enable: enable,
-    Select: select,
-    Examine: select,
-    Idle: idle,
-    Close: close,
-    Unselect: unselect,
-    Expunge: expunge,
-}
+COMMANDS: tuple[ServerCommand[Any], ...] = (
+    serve("CAPABILITY", capability),
+    serve("NOOP", noop),
+    serve("CHECK", noop),
+    serve("LOGOUT", logout),
+    serve("STARTTLS", starttls),
+    serve("COMPRESS", compress, "COMPRESS=DEFLATE"),  # RFC 4978 (the engine compresses)
+    serve("LOGIN", login),
+    serve("AUTHENTICATE", authenticate, "SASL-IR", resume=continue_subflow),  # RFC 4959
+    serve("ID", id_command, "ID"),  # RFC 2971
+    serve("ENABLE", enable, "ENABLE"),  # RFC 5161
+    serve("SELECT", select),
+    serve("EXAMINE", select),
+    serve("IDLE", idle, "IDLE", resume=continue_subflow),  # RFC 2177
+    serve("CLOSE", close),
+    serve("UNSELECT", unselect, "UNSELECT"),  # RFC 3691
+    serve("EXPUNGE", expunge, "UIDPLUS"),  # RFC 4315
+)

@@ -318,13 +318,6 @@ class MemoryBackend:
     def __repr__(self) -> str:
         return f"MemoryBackend(users={sorted(self._users)!r})"
 
-    @classmethod
-    def demo(cls) -> MemoryBackend:
-        """A backend with user ``demo``/``demo`` and a realistic mailbox set."""
-        from imap_sansio.server._demo import demo_backend  # noqa: PLC0415 (cycle)
-
-        return demo_backend()
-
     # -- administration --------------------------------------------------
 
     @_locked

@@ -788,7 +788,13 @@ class _Client:
         self.uidvalidity = ""
 
     def _collect(self) -> list[_Reply]:
-        replies = self.reader.feed(self.conn.data_to_send())
+        data = self.conn.data_to_send()
+        # Pipelined commands wait while much output is queued (output
+        # drives input); this client takes everything, so let them run.
+        while getattr(self.conn, "output_held", False):
+            self.conn.pump()  # type: ignore[attr-defined]
+            data += self.conn.data_to_send()
+        replies = self.reader.feed(data)
         self.pending.extend(r for r in replies if r.kind != "continuation")
         return replies
 

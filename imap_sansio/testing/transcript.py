@@ -51,8 +51,8 @@ At the end every connection must have nothing left to send (unless
 Example (the doctest below is run by the test suite)::
 
     >>> from imap_sansio.server import IMAPServer, MemoryBackend
-    >>> from imap_sansio.testing.transcript import play
-    >>> server = IMAPServer(MemoryBackend(users={"alice": "secret"}))
+    >>> from imap_sansio.testing import fixed_clock, play
+    >>> server = IMAPServer(MemoryBackend(users={"alice": "secret"}), clock=fixed_clock())
     >>> play(server, '''
     ...     C1: a1 LOGIN alice secret
     ...     S1: a1 OK [CAPABILITY $ANY] LOGIN completed
@@ -136,6 +136,11 @@ class _Session:
 
     def pull(self) -> None:
         self.buffer += self.conn.data_to_send()
+        # Commands held back while much output was queued (output drives
+        # input) run once it is taken, as an adapter would let them.
+        while getattr(self.conn, "output_held", False):
+            self.conn.pump()  # type: ignore[attr-defined]
+            self.buffer += self.conn.data_to_send()
 
     def next_line(self) -> bytes | None:
         self.pull()

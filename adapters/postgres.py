@@ -1,0 +1,1249 @@
+"""A mail store on PostgreSQL, shared by any number of server processes.
+
+This is the storage layer only: it keeps accounts, mailboxes, messages,
+bodies and the change log, and knows no IMAP rule about names or flags (the
+server hands it normalised mailbox names and computes new flags itself; see
+:meth:`PostgresStore.store_flags`).  Install with the ``postgres`` extra.
+
+Guarantees:
+
+* UIDs and mod-sequences are allocated under the mailbox row's lock, which
+  is held until commit, so they become visible in ascending order with no gap
+  a reader could see (never a SEQUENCE, which hands numbers out of commit
+  order).
+* Every write returns only after its commit: nothing acknowledged is lost.
+* Every statement is bounded by ``statement_timeout``; a lost connection, a
+  timeout or an exhausted pool raises :class:`StoreUnavailable` (the server
+  answers ``NO [UNAVAILABLE]``); the pool replaces broken connections, so the
+  next call works once the database is back.
+* Each write sends ``pg_notify`` in its own transaction, which PostgreSQL
+  delivers only on commit and coalesces within it; see
+  :mod:`imap_sansio.adapters.postgres_notifier`.
+
+Mailboxes are addressed by their row id after lookup: a handle stays bound to
+its mailbox across renames, and a deleted mailbox raises
+:class:`MailboxNotFound` (a re-created one has a new id).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, LiteralString, TypeVar
+
+try:
+    import psycopg
+    from argon2 import PasswordHasher
+    from argon2.exceptions import InvalidHashError, VerificationError
+    from psycopg import errors as pg_errors
+    from psycopg.rows import TupleRow
+    from psycopg_pool import ConnectionPool
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        "the PostgreSQL store needs psycopg and argon2-cffi: pip install 'imap-sansio[postgres]'"
+    ) from exc
+
+from imap_sansio._secret import Secret
+
+from .postgres_schema import migrate
+
+__all__ = [
+    "NOTIFY_CHANNEL",
+    "AccountRef",
+    "AppendOutcome",
+    "ChangeSet",
+    "CopyOutcome",
+    "MailboxExists",
+    "MailboxNotFound",
+    "MailboxRow",
+    "MessageMeta",
+    "NewMailbox",
+    "NewMessage",
+    "OverQuota",
+    "PostgresStore",
+    "Quota",
+    "StoreError",
+    "StoreOutcome",
+    "StoreUnavailable",
+    "UidRanges",
+    "Usage",
+    "ranges_of",
+]
+
+#: The LISTEN/NOTIFY channel the store writes to and the notifier listens on.
+NOTIFY_CHANNEL = "imap_sansio_changes"
+# PostgreSQL refuses NOTIFY payloads of 8000 bytes or more.
+_MAX_PAYLOAD = 7900
+
+_DELETED = "\\Deleted"
+_SEEN = "\\Seen"
+
+#: UID ranges, inclusive at both ends: ``((1, 5), (9, 9))``.  None means all.
+UidRanges = Sequence[tuple[int, int]]
+
+Conn = psycopg.Connection[TupleRow]
+T = TypeVar("T")
+
+
+# ---------------------------------------------------------------------------
+# Errors
+
+
+class StoreError(Exception):
+    """Base of the store's errors."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached, or a statement ran out of time.
+
+    Nothing was committed by the call that raised it, unless the connection
+    broke during COMMIT itself (then the outcome is unknown, and the client,
+    answered ``NO [UNAVAILABLE]``, was not told it succeeded).
+    """
+
+
+class MailboxNotFound(StoreError):
+    """No such mailbox (or it was deleted since it was looked up)."""
+
+
+class MailboxExists(StoreError):
+    """A mailbox of that name already exists."""
+
+
+class OverQuota(StoreError):
+    """The account's limit would be exceeded (RFC 9208: ``NO [OVERQUOTA]``)."""
+
+
+# ---------------------------------------------------------------------------
+# Values
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRef:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MailboxRow:
+    """A mailbox's row: its counters are exact at the time of reading."""
+
+    id: int
+    name: str
+    selectable: bool
+    special_use: frozenset[str]
+    uidvalidity: int
+    uidnext: int
+    highest_modseq: int
+    messages: int
+    unseen: int
+    deleted: int
+    size: int
+    keywords: tuple[str, ...]
+    recent: int  # messages no session has claimed as \Recent yet
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewMailbox:
+    name: str
+    selectable: bool = True
+    special_use: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewMessage:
+    data: bytes
+    flags: frozenset[str]
+    internal_date: datetime  # timezone-aware
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageMeta:
+    uid: int
+    modseq: int
+    flags: frozenset[str]
+    internal_date: datetime
+    size: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppendOutcome:
+    uidvalidity: int
+    uids: tuple[int, ...]
+    modseq: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CopyOutcome:
+    uidvalidity: int  # the destination's
+    uid_map: tuple[tuple[int, int], ...]  # (source uid, destination uid), ascending
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreOutcome:
+    """``messages``: every addressed message that exists, after the change;
+    ``changed``: UIDs whose flags changed; ``modified``: UIDs refused by
+    UNCHANGEDSINCE (RFC 7162 3.1.3)."""
+
+    messages: tuple[MessageMeta, ...]
+    changed: tuple[int, ...]
+    modified: tuple[int, ...]
+    modseq: int  # the mailbox's highest modseq after the call
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangeSet:
+    """What happened after a modseq (the same shape as the server's ``Changes``)."""
+
+    new: tuple[MessageMeta, ...]
+    changed: tuple[MessageMeta, ...]
+    expunged: tuple[int, ...]
+    highest_modseq: int
+    uidvalidity: int
+    uidnext: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Usage:
+    """An account's totals over all its mailboxes (RFC 9208 STORAGE is size / 1024)."""
+
+    messages: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Quota:
+    """Account limits checked by APPEND and COPY (None: no limit).
+
+    ``size`` is in octets (RFC 9208 STORAGE limit x 1024).
+    """
+
+    messages: int | None = None
+    size: int | None = None
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+
+
+def _merge(uids: UidRanges) -> tuple[list[int], list[int]]:
+    """Sorted, non-overlapping ranges as two arrays (so no message comes twice)."""
+    merged: list[list[int]] = []
+    for lo, hi in sorted(uids):
+        if lo > hi:
+            continue
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [r[0] for r in merged], [r[1] for r in merged]
+
+
+def ranges_of(uids: Collection[int]) -> UidRanges | None:
+    """The UID ranges of a collection, without iterating a huge one.
+
+    A ``range`` becomes one range, a list, tuple or set its runs of
+    consecutive UIDs; any other collection (the core's set for
+    ``1:4294967295`` answers ``in`` but must not be iterated) gives None:
+    read all and filter with ``in``.
+    """
+    if isinstance(uids, range) and uids.step == 1:
+        return [(uids.start, uids.stop - 1)] if uids else []
+    if not isinstance(uids, list | tuple | set | frozenset):
+        return None
+    runs: list[tuple[int, int]] = []
+    for uid in sorted(uids):
+        if runs and uid <= runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], max(uid, runs[-1][1]))
+        else:
+            runs.append((uid, uid))
+    return runs
+
+
+_MAILBOX_COLUMNS = (
+    "id, name, selectable, special_use, uidvalidity, uidnext, highest_modseq,"
+    " messages, unseen, deleted, size, keywords, recent"
+)
+
+
+def _mailbox(row: Sequence[Any]) -> MailboxRow:
+    return MailboxRow(
+        id=row[0],
+        name=row[1],
+        selectable=row[2],
+        special_use=frozenset(row[3]),
+        uidvalidity=row[4],
+        uidnext=row[5],
+        highest_modseq=row[6],
+        messages=row[7],
+        unseen=row[8],
+        deleted=row[9],
+        size=row[10],
+        keywords=tuple(row[11]),
+        recent=row[12],
+    )
+
+
+_MESSAGE_COLUMNS = "uid, modseq, flags, internal_date, date_offset, size"
+
+
+@functools.lru_cache(maxsize=256)
+def _zone(offset: int) -> timezone:
+    return timezone(timedelta(seconds=offset))
+
+
+def _message(row: Sequence[Any]) -> MessageMeta:
+    return MessageMeta(
+        uid=row[0],
+        modseq=row[1],
+        flags=frozenset(row[2]),
+        internal_date=row[3].astimezone(_zone(row[4])),
+        size=row[5],
+    )
+
+
+def _counts(flags: Collection[str]) -> tuple[int, int]:
+    """(unseen, deleted) contributions of one message."""
+    return int(_SEEN not in flags), int(_DELETED in flags)
+
+
+def _new_keywords(flag_sets: Collection[Collection[str]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for flags in flag_sets:
+        for flag in sorted(flags):
+            if not flag.startswith("\\"):
+                seen[flag] = None
+    return list(seen)
+
+
+# Appends keywords not yet in the mailbox's list, keeping its order.
+_ADD_KEYWORDS = (
+    "keywords = keywords || ARRAY(SELECT k FROM unnest(%s::text[]) k WHERE k <> ALL (keywords))"
+)
+
+
+class PostgresStore:
+    """The store: ``PostgresStore(dsn)`` opens a pool and migrates the schema.
+
+    ``statement_timeout`` (seconds) bounds every statement, lock waits
+    included; ``pool_timeout`` bounds the wait for a free connection.
+    ``password_hasher`` is an ``argon2.PasswordHasher`` (default parameters
+    when None).  Thread-safe: every call takes its own pooled connection.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        statement_timeout: float = 10.0,
+        connect_timeout: float = 5.0,
+        pool_timeout: float = 10.0,
+        password_hasher: PasswordHasher | None = None,
+        auto_migrate: bool = True,
+        name: str | None = None,
+    ) -> None:
+        self._hasher = password_hasher
+        self._dummy_hash: str | None = None
+        options = (
+            f"-c statement_timeout={int(statement_timeout * 1000)}"
+            f" -c idle_in_transaction_session_timeout={int(statement_timeout * 3000)}"
+            " -c timezone=UTC"
+        )
+        self._pool: ConnectionPool[Conn] = ConnectionPool(
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=pool_timeout,
+            name=name,
+            open=False,
+            check=ConnectionPool.check_connection,
+            kwargs={
+                "autocommit": True,
+                "application_name": "imap-sansio",
+                "options": options,
+                "connect_timeout": max(1, int(connect_timeout)),
+                # A dead peer is noticed within ~20 s even mid-statement.
+                "keepalives": 1,
+                "keepalives_idle": 10,
+                "keepalives_interval": 5,
+                "keepalives_count": 2,
+            },
+        )
+        self._pool.open()
+        if auto_migrate:
+            self.migrate()
+
+    # -- lifecycle -------------------------------------------------------
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def migrate(self) -> int:
+        """Create or upgrade the schema; returns the version found."""
+        with self._errors(), self._pool.connection() as conn:
+            return migrate(conn)
+
+    # -- plumbing --------------------------------------------------------
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            # Connection lost, statement or lock timeout, pool exhausted.
+            # The text names the kind only: a DSN may hold a password.
+            raise StoreUnavailable(f"mail store unavailable ({type(exc).__name__})") from exc
+
+    def _run(self, work: Callable[[Conn], T], *, read_only: bool = False) -> T:
+        """Run ``work`` in one transaction, retried on deadlock or serialisation failure.
+
+        Read-only work runs in REPEATABLE READ so that several statements see
+        one snapshot (a mailbox row and the changes it counts).
+        """
+        with self._errors():
+            for attempt in range(3):
+                try:
+                    with self._pool.connection() as conn, conn.transaction():
+                        if read_only:
+                            conn.execute(
+                                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                            )
+                        return work(conn)
+                except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure):
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
+
+    def _one(self, query: LiteralString, params: Sequence[Any]) -> tuple[Any, ...] | None:
+        """One row of a read-only statement."""
+        return self._run(lambda conn: conn.execute(query, params).fetchone(), read_only=True)
+
+    @staticmethod
+    def _notify(conn: Conn, account: str, mailbox: str | None) -> None:
+        """A hint for other processes, delivered on commit (and coalesced there)."""
+        payload = json.dumps([account, mailbox])
+        if len(payload.encode()) > _MAX_PAYLOAD:
+            payload = json.dumps([account, None])  # "something in this account"
+        conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, payload))
+
+    @staticmethod
+    def _lock_mailbox(conn: Conn, mailbox_id: int) -> tuple[Any, ...]:
+        """Lock the mailbox row; returns (highest_modseq, uidvalidity, uidnext, account, name)."""
+        row = conn.execute(
+            "SELECT m.highest_modseq, m.uidvalidity, m.uidnext, a.name, m.name"
+            " FROM mailboxes m JOIN accounts a ON a.id = m.account_id"
+            " WHERE m.id = %s AND m.selectable FOR UPDATE OF m",
+            (mailbox_id,),
+        ).fetchone()
+        if row is None:
+            raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
+        return row
+
+    @staticmethod
+    def _add_bodies(conn: Conn, counts: Counter[bytes], data: dict[bytes, bytes]) -> None:
+        """Reference bodies (inserting new ones), in hash order against deadlocks."""
+        for digest in sorted(counts):
+            if digest in data:
+                conn.execute(
+                    "INSERT INTO bodies (sha256, refs, data) VALUES (%s, %s, %s)"
+                    " ON CONFLICT (sha256) DO UPDATE SET refs = bodies.refs + EXCLUDED.refs",
+                    (digest, counts[digest], data[digest]),
+                )
+            else:
+                conn.execute(
+                    "UPDATE bodies SET refs = refs + %s WHERE sha256 = %s",
+                    (counts[digest], digest),
+                )
+
+    @staticmethod
+    def _drop_bodies(conn: Conn, counts: Counter[bytes]) -> None:
+        digests = sorted(counts)
+        for digest in digests:
+            conn.execute(
+                "UPDATE bodies SET refs = refs - %s WHERE sha256 = %s", (counts[digest], digest)
+            )
+        if digests:
+            conn.execute("DELETE FROM bodies WHERE sha256 = ANY(%s) AND refs <= 0", (digests,))
+
+    # -- accounts --------------------------------------------------------
+
+    def _password_hasher(self) -> PasswordHasher:
+        if self._hasher is None:
+            self._hasher = PasswordHasher()
+        return self._hasher
+
+    def set_account(self, name: str, password: Secret[str]) -> AccountRef:
+        """Create the account, or set its password if it exists."""
+        hashed = self._password_hasher().hash(password.reveal())
+
+        def work(conn: Conn) -> AccountRef:
+            row = conn.execute(
+                "INSERT INTO accounts (name, password_hash) VALUES (%s, %s)"
+                " ON CONFLICT (name) DO UPDATE SET password_hash = EXCLUDED.password_hash"
+                " RETURNING id",
+                (name, hashed),
+            ).fetchone()
+            assert row is not None
+            return AccountRef(row[0], name)
+
+        return self._run(work)
+
+    def authenticate(self, name: str, password: Secret[str]) -> AccountRef | None:
+        """The account if the password is right, else None (which one was wrong is not said)."""
+        hasher = self._password_hasher()
+        row = self._run(
+            lambda conn: conn.execute(
+                "SELECT id, password_hash FROM accounts WHERE name = %s", (name,)
+            ).fetchone(),
+            read_only=True,
+        )
+        # An unknown user costs a hash too, so timing does not tell users apart.
+        if row is None:
+            if self._dummy_hash is None:
+                self._dummy_hash = hasher.hash("not anyone's password")
+            stored: str = self._dummy_hash
+        else:
+            stored = row[1]
+        try:
+            hasher.verify(stored, password.reveal())
+        except (VerificationError, InvalidHashError):
+            return None
+        if row is None:
+            return None
+        if hasher.check_needs_rehash(stored):
+            rehashed = hasher.hash(password.reveal())
+            self._run(
+                lambda conn: conn.execute(
+                    "UPDATE accounts SET password_hash = %s WHERE id = %s", (rehashed, row[0])
+                )
+            )
+        return AccountRef(row[0], name)
+
+    def account(self, name: str) -> AccountRef | None:
+        row = self._run(
+            lambda conn: conn.execute(
+                "SELECT id FROM accounts WHERE name = %s", (name,)
+            ).fetchone(),
+            read_only=True,
+        )
+        return AccountRef(row[0], name) if row else None
+
+    # -- the mailbox list -------------------------------------------------
+
+    def list_mailboxes(self, account: AccountRef) -> list[MailboxRow]:
+        """Every mailbox row of the account, by name."""
+        return self._run(
+            lambda conn: [
+                _mailbox(row)
+                for row in conn.execute(
+                    f"SELECT {_MAILBOX_COLUMNS} FROM mailboxes WHERE account_id = %s ORDER BY name",
+                    (account.id,),
+                )
+            ],
+            read_only=True,
+        )
+
+    def mailbox(self, account: AccountRef, name: str) -> MailboxRow:
+        """Look a mailbox up by name (selectable or not)."""
+
+        def work(conn: Conn) -> MailboxRow:
+            row = conn.execute(
+                f"SELECT {_MAILBOX_COLUMNS} FROM mailboxes WHERE account_id = %s AND name = %s",
+                (account.id, name),
+            ).fetchone()
+            if row is None:
+                raise MailboxNotFound(f"no mailbox {name!r}")
+            return _mailbox(row)
+
+        return self._run(work, read_only=True)
+
+    @staticmethod
+    def _lock_account(conn: Conn, account: AccountRef) -> None:
+        # Hierarchy changes of one account are serialised: a CREATE racing a
+        # RENAME of the same names sees the other's result, not half of it.
+        conn.execute("UPDATE accounts SET list_changed_at = now() WHERE id = %s", (account.id,))
+
+    @staticmethod
+    def _remember_name(conn: Conn, account: AccountRef, name: str, uidvalidity: int) -> None:
+        conn.execute(
+            "INSERT INTO mailbox_names AS n VALUES (%s, %s, %s) ON CONFLICT (account_id, name)"
+            " DO UPDATE SET uidvalidity = greatest(n.uidvalidity, EXCLUDED.uidvalidity)",
+            (account.id, name, uidvalidity),
+        )
+
+    def create_mailboxes(
+        self, account: AccountRef, specs: Sequence[NewMailbox]
+    ) -> list[MailboxRow]:
+        """Create mailboxes atomically (all or none).
+
+        A name that exists raises :class:`MailboxExists`, except a
+        non-selectable one that a selectable spec replaces (with a new
+        UIDVALIDITY).
+        """
+
+        def work(conn: Conn) -> list[MailboxRow]:
+            self._lock_account(conn, account)
+            created = []
+            for spec in specs:
+                old = conn.execute(
+                    "SELECT id, selectable FROM mailboxes WHERE account_id = %s AND name = %s",
+                    (account.id, spec.name),
+                ).fetchone()
+                if old is not None:
+                    if old[1] or not spec.selectable:
+                        raise MailboxExists(f"mailbox {spec.name!r} exists")
+                    conn.execute("DELETE FROM mailboxes WHERE id = %s", (old[0],))
+                row = conn.execute(
+                    "WITH v AS (UPDATE accounts SET next_uidvalidity = next_uidvalidity + 1"
+                    "  WHERE id = %s RETURNING next_uidvalidity - 1 AS uidvalidity)"
+                    " INSERT INTO mailboxes"
+                    " (account_id, name, selectable, special_use, uidvalidity)"
+                    f" SELECT %s, %s, %s, %s, uidvalidity FROM v RETURNING {_MAILBOX_COLUMNS}",
+                    (account.id, account.id, spec.name, spec.selectable, sorted(spec.special_use)),
+                ).fetchone()
+                assert row is not None
+                created.append(_mailbox(row))
+                self._remember_name(conn, account, spec.name, created[-1].uidvalidity)
+            self._notify(conn, account.name, None)
+            return created
+
+        return self._run(work)
+
+    def delete_mailboxes(
+        self, account: AccountRef, names: Collection[str], *, keep_as_noselect: bool = False
+    ) -> None:
+        """Delete mailboxes and their messages atomically.
+
+        With ``keep_as_noselect`` each name stays as a non-selectable row
+        (RFC 3501 6.3.4: a mailbox with inferiors); handles on the old
+        mailbox see it gone either way.
+        """
+
+        def work(conn: Conn) -> None:
+            self._lock_account(conn, account)
+            for name in sorted(names):
+                row = conn.execute(
+                    "SELECT id FROM mailboxes WHERE account_id = %s AND name = %s FOR UPDATE",
+                    (account.id, name),
+                ).fetchone()
+                if row is None:
+                    raise MailboxNotFound(f"no mailbox {name!r}")
+                counts: Counter[bytes] = Counter(
+                    {
+                        bytes(digest): n
+                        for digest, n in conn.execute(
+                            "SELECT body, count(*) FROM messages WHERE mailbox_id = %s"
+                            " GROUP BY body",
+                            (row[0],),
+                        )
+                    }
+                )
+                conn.execute("DELETE FROM mailboxes WHERE id = %s", (row[0],))
+                self._drop_bodies(conn, counts)
+                if keep_as_noselect:
+                    kept = conn.execute(
+                        "WITH v AS (UPDATE accounts SET next_uidvalidity = next_uidvalidity + 1"
+                        "  WHERE id = %s RETURNING next_uidvalidity - 1 AS uidvalidity)"
+                        " INSERT INTO mailboxes (account_id, name, selectable, uidvalidity)"
+                        " SELECT %s, %s, false, uidvalidity FROM v RETURNING uidvalidity",
+                        (account.id, account.id, name),
+                    ).fetchone()
+                    assert kept is not None
+                    self._remember_name(conn, account, name, kept[0])
+                self._notify(conn, account.name, name)
+            self._notify(conn, account.name, None)
+
+        self._run(work)
+
+    def rename_mailboxes(self, account: AccountRef, pairs: Sequence[tuple[str, str]]) -> None:
+        """Rename a set of mailboxes atomically (a subtree is the caller's list).
+
+        Mailboxes keep their id, UIDVALIDITY and messages, except that a
+        target name that once had a larger UIDVALIDITY gives the mailbox a
+        new one (RFC 3501 2.3.1.1: the client's cached UIDs of that name
+        must not be taken for this mailbox's).  A target name held
+        by a non-selectable row that is not itself renamed away replaces it;
+        any other clash raises :class:`MailboxExists` and nothing changes.
+        """
+        olds = [old for old, _ in pairs]
+
+        def work(conn: Conn) -> None:
+            self._lock_account(conn, account)
+            for old, new in pairs:
+                conn.execute(
+                    "DELETE FROM mailboxes WHERE account_id = %s AND name = %s"
+                    " AND NOT selectable AND name <> ALL(%s)",
+                    (account.id, new, olds),
+                )
+                # A name whose past UIDVALIDITY is larger than the mailbox's
+                # (another mailbox had it) needs a new one (RFC 3501 2.3.1.1).
+                row = conn.execute(
+                    "WITH v AS (UPDATE accounts SET next_uidvalidity = next_uidvalidity + 1"
+                    "  WHERE id = %s AND EXISTS (SELECT 1 FROM mailbox_names n, mailboxes m"
+                    "   WHERE n.account_id = %s AND n.name = %s AND m.account_id = %s"
+                    "   AND m.name = %s AND n.uidvalidity > m.uidvalidity)"
+                    "  RETURNING next_uidvalidity - 1 AS uidvalidity)"
+                    " UPDATE mailboxes SET name = %s, updated_at = now(),"
+                    "  uidvalidity = coalesce((SELECT uidvalidity FROM v), uidvalidity)"
+                    " WHERE account_id = %s AND name = %s RETURNING uidvalidity",
+                    (account.id, account.id, new, account.id, old, new, account.id, old),
+                ).fetchone()
+                if row is None:
+                    raise MailboxNotFound(f"no mailbox {old!r}")
+                self._remember_name(conn, account, new, row[0])
+                # Sessions that know the mailbox by its old name hear of it too.
+                self._notify(conn, account.name, old)
+                self._notify(conn, account.name, new)
+            self._notify(conn, account.name, None)
+
+        try:
+            self._run(work)
+        except pg_errors.UniqueViolation as exc:  # the deferred name check, at commit
+            raise MailboxExists("a target mailbox name exists") from exc
+
+    def set_subscribed(self, account: AccountRef, name: str, subscribed: bool) -> None:
+        """SUBSCRIBE / UNSUBSCRIBE: any name, existing or not (RFC 3501 6.3.6)."""
+
+        def work(conn: Conn) -> None:
+            self._lock_account(conn, account)
+            if subscribed:
+                conn.execute(
+                    "INSERT INTO subscriptions VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                    (account.id, name),
+                )
+            else:
+                conn.execute(
+                    "DELETE FROM subscriptions WHERE account_id = %s AND name = %s",
+                    (account.id, name),
+                )
+            self._notify(conn, account.name, None)
+
+        self._run(work)
+
+    def subscriptions(self, account: AccountRef) -> frozenset[str]:
+        return self._run(
+            lambda conn: frozenset(
+                row[0]
+                for row in conn.execute(
+                    "SELECT name FROM subscriptions WHERE account_id = %s", (account.id,)
+                )
+            ),
+            read_only=True,
+        )
+
+    def usage(self, account: AccountRef) -> Usage:
+        """Quota usage: O(mailboxes), from the mailbox rows' counters."""
+        row = self._run(
+            lambda conn: conn.execute(
+                "SELECT coalesce(sum(messages), 0), coalesce(sum(size), 0)"
+                " FROM mailboxes WHERE account_id = %s",
+                (account.id,),
+            ).fetchone(),
+            read_only=True,
+        )
+        assert row is not None
+        return Usage(messages=int(row[0]), size=int(row[1]))
+
+    # -- one mailbox -----------------------------------------------------
+
+    def status(self, mailbox_id: int) -> MailboxRow:
+        """The mailbox row: STATUS and SELECT data in one indexed read."""
+        row = self._one(f"SELECT {_MAILBOX_COLUMNS} FROM mailboxes WHERE id = %s", (mailbox_id,))
+        if row is None:
+            raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
+        return _mailbox(row)
+
+    def first_unseen(self, mailbox_id: int) -> int | None:
+        """The lowest UID without ``\\Seen`` (SELECT's ``[UNSEEN n]``), by index."""
+        row = self._run(
+            lambda conn: conn.execute(
+                "SELECT min(uid) FROM messages"
+                " WHERE mailbox_id = %s AND NOT ('\\Seen' = ANY (flags))",
+                (mailbox_id,),
+            ).fetchone(),
+            read_only=True,
+        )
+        return row[0] if row else None
+
+    @staticmethod
+    def _lock_usage(conn: Conn, mailbox_id: int) -> tuple[int, int]:
+        """Lock the account owning the mailbox; returns its (messages, size).
+
+        The account row is locked before any mailbox row (the order every
+        writer keeps), so two quota-checked writes to two mailboxes of one
+        account cannot both pass.
+        """
+        row = conn.execute(
+            "SELECT a.id FROM accounts a JOIN mailboxes m ON m.account_id = a.id"
+            " WHERE m.id = %s FOR NO KEY UPDATE OF a",
+            (mailbox_id,),
+        ).fetchone()
+        if row is None:
+            raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
+        used = conn.execute(
+            "SELECT coalesce(sum(messages), 0), coalesce(sum(size), 0)"
+            " FROM mailboxes WHERE account_id = %s",
+            (row[0],),
+        ).fetchone()
+        assert used is not None
+        return int(used[0]), int(used[1])
+
+    @staticmethod
+    def _check_quota(quota: Quota, used: tuple[int, int], messages: int, size: int) -> None:
+        if quota.messages is not None and used[0] + messages > quota.messages:
+            raise OverQuota("message count limit reached")
+        if quota.size is not None and used[1] + size > quota.size:
+            raise OverQuota("storage limit reached")
+
+    def append(
+        self, mailbox_id: int, messages: Sequence[NewMessage], *, quota: Quota | None = None
+    ) -> AppendOutcome:
+        """Store messages atomically (MULTIAPPEND, RFC 3502), consecutive UIDs, one modseq.
+
+        With ``quota``, the account's totals are checked under its row lock.
+        """
+        if not messages:
+            raise ValueError("nothing to append")
+        for message in messages:
+            if message.internal_date.utcoffset() is None:
+                raise ValueError("internal dates must be timezone-aware datetimes")
+        digests = [hashlib.sha256(m.data).digest() for m in messages]
+        data = dict(zip(digests, (m.data for m in messages), strict=True))
+        unseen = sum(_counts(m.flags)[0] for m in messages)
+        deleted = sum(_counts(m.flags)[1] for m in messages)
+        size = sum(len(m.data) for m in messages)
+        keywords = _new_keywords([m.flags for m in messages])
+        n = len(messages)
+
+        def work(conn: Conn) -> AppendOutcome:
+            if quota is not None:
+                self._check_quota(quota, self._lock_usage(conn, mailbox_id), n, size)
+            # The row lock, held to commit, orders UIDs and modseqs as commits.
+            row = conn.execute(
+                "UPDATE mailboxes m SET uidnext = m.uidnext + %s,"
+                " highest_modseq = m.highest_modseq + 1, messages = m.messages + %s,"
+                " recent = m.recent + %s,"
+                " unseen = m.unseen + %s, deleted = m.deleted + %s, size = m.size + %s,"
+                f" {_ADD_KEYWORDS}, updated_at = now()"
+                " FROM accounts a WHERE m.id = %s AND m.selectable AND a.id = m.account_id"
+                " RETURNING m.uidvalidity, m.uidnext - %s, m.highest_modseq, a.name, m.name",
+                (n, n, n, unseen, deleted, size, keywords, mailbox_id, n),
+            ).fetchone()
+            if row is None:
+                raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
+            uidvalidity, first, modseq, account, name = row
+            self._add_bodies(conn, Counter(digests), data)
+            uids = list(range(first, first + n))
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date,"
+                    " date_offset, size, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    [
+                        (
+                            mailbox_id,
+                            uid,
+                            modseq,
+                            sorted(m.flags),
+                            m.internal_date,
+                            int(m.internal_date.utcoffset().total_seconds()),  # type: ignore[union-attr]
+                            len(m.data),
+                            digest,
+                        )
+                        for uid, m, digest in zip(uids, messages, digests, strict=True)
+                    ],
+                )
+            conn.execute(
+                "INSERT INTO changes (mailbox_id, modseq, uid, kind)"
+                " SELECT %s, %s, u, 'new' FROM unnest(%s::bigint[]) u",
+                (mailbox_id, modseq, uids),
+            )
+            self._notify(conn, account, name)
+            return AppendOutcome(uidvalidity=uidvalidity, uids=tuple(uids), modseq=modseq)
+
+        return self._run(work)
+
+    @staticmethod
+    def _select(
+        conn: Conn, mailbox_id: int, uids: UidRanges | None, extra: str = ""
+    ) -> list[tuple[Any, ...]]:
+        """Message rows (``_MESSAGE_COLUMNS`` + ``extra``) in the ranges, ascending UID.
+
+        One index range scan per range: the cost follows the answer, not the
+        mailbox.  (``OFFSET 0`` keeps the subquery a per-range probe; flattened
+        into a join it may be planned as a scan of the whole mailbox.)
+        """
+        if uids is None:
+            return conn.execute(
+                f"SELECT {_MESSAGE_COLUMNS}{extra} FROM messages WHERE mailbox_id = %s"
+                " ORDER BY uid",
+                (mailbox_id,),
+            ).fetchall()
+        lows, highs = _merge(uids)
+        return conn.execute(
+            f"SELECT {_MESSAGE_COLUMNS}{extra} FROM unnest(%s::bigint[], %s::bigint[]) r(lo, hi)"
+            " CROSS JOIN LATERAL (SELECT * FROM messages WHERE mailbox_id = %s"
+            " AND uid BETWEEN r.lo AND r.hi OFFSET 0) m ORDER BY uid",
+            (lows, highs, mailbox_id),
+        ).fetchall()
+
+    def messages(self, mailbox_id: int, uids: UidRanges | None = None) -> list[MessageMeta]:
+        """Metadata of the existing messages in ``uids`` (all when None), ascending."""
+
+        def work(conn: Conn) -> list[MessageMeta]:
+            rows = self._select(conn, mailbox_id, uids)
+            if not rows and not self._exists(conn, mailbox_id):
+                raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
+            return [_message(row) for row in rows]
+
+        return self._run(work, read_only=True)
+
+    @staticmethod
+    def _exists(conn: Conn, mailbox_id: int) -> bool:
+        row = conn.execute("SELECT 1 FROM mailboxes WHERE id = %s", (mailbox_id,)).fetchone()
+        return row is not None
+
+    def read_body(self, mailbox_id: int, uid: int) -> bytes | None:
+        """The whole message, or None if it does not exist (any more)."""
+        return self.read_body_chunk(mailbox_id, uid, 0, None)
+
+    def read_body_chunk(
+        self, mailbox_id: int, uid: int, offset: int, length: int | None
+    ) -> bytes | None:
+        """``length`` octets from ``offset`` (to the end when None); reads only those chunks."""
+        row = self._run(
+            lambda conn: conn.execute(
+                "SELECT substring(b.data FROM %s FOR %s) FROM messages m"
+                " JOIN bodies b ON b.sha256 = m.body WHERE m.mailbox_id = %s AND m.uid = %s",
+                (offset + 1, length if length is not None else 2**31 - 1, mailbox_id, uid),
+            ).fetchone(),
+            read_only=True,
+        )
+        return bytes(row[0]) if row else None
+
+    def iter_body(self, mailbox_id: int, uid: int, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """The message in chunks, one short statement each (no transaction held
+        open while the client reads).  Yields nothing if the message does not
+        exist; raises :class:`StoreError` if its bytes vanish mid-stream (an
+        EXPUNGE elsewhere freed the last reference), never a short stream.
+        """
+        row = self._run(
+            lambda conn: conn.execute(
+                "SELECT body, size FROM messages WHERE mailbox_id = %s AND uid = %s",
+                (mailbox_id, uid),
+            ).fetchone(),
+            read_only=True,
+        )
+        if row is None:
+            return
+        digest, size = bytes(row[0]), row[1]
+        for offset in range(0, size, chunk_size):
+            chunk = self._one(
+                "SELECT substring(data FROM %s FOR %s) FROM bodies WHERE sha256 = %s",
+                (offset + 1, chunk_size, digest),
+            )
+            if chunk is None:
+                raise StoreError(f"message {uid} was removed while being read")
+            yield bytes(chunk[0])
+
+    def store_flags(
+        self,
+        mailbox_id: int,
+        uids: UidRanges | None,
+        compute: Callable[[frozenset[str]], frozenset[str]],
+        *,
+        unchanged_since: int | None = None,
+    ) -> StoreOutcome:
+        """Set each message's flags to ``compute(old flags)``; one new modseq for all.
+
+        ``compute`` runs under the mailbox lock, on the current flags, so
+        concurrent +FLAGS/-FLAGS compose.  With ``unchanged_since``, messages
+        whose modseq exceeds it are left alone and reported in ``modified``
+        (RFC 7162 3.1.3).
+        """
+
+        def work(conn: Conn) -> StoreOutcome:
+            highest, _, _, account, name = self._lock_mailbox(conn, mailbox_id)
+            modseq = highest + 1
+            result: list[MessageMeta] = []
+            changed: list[tuple[int, list[str]]] = []
+            modified: list[int] = []
+            unseen = deleted = 0
+            new_flag_sets = []
+            for row in self._select(conn, mailbox_id, uids):
+                old = _message(row)
+                if unchanged_since is not None and old.modseq > unchanged_since:
+                    modified.append(old.uid)
+                    result.append(old)
+                    continue
+                flags = compute(old.flags)
+                if flags == old.flags:
+                    result.append(old)
+                    continue
+                (u0, d0), (u1, d1) = _counts(old.flags), _counts(flags)
+                unseen += u1 - u0
+                deleted += d1 - d0
+                changed.append((old.uid, sorted(flags)))
+                new_flag_sets.append(flags)
+                result.append(
+                    MessageMeta(
+                        uid=old.uid,
+                        modseq=modseq,
+                        flags=flags,
+                        internal_date=old.internal_date,
+                        size=old.size,
+                    )
+                )
+            if changed:
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        "UPDATE messages SET flags = %s, modseq = %s"
+                        " WHERE mailbox_id = %s AND uid = %s",
+                        [(flags, modseq, mailbox_id, uid) for uid, flags in changed],
+                    )
+                conn.execute(
+                    "INSERT INTO changes (mailbox_id, modseq, uid, kind)"
+                    " SELECT %s, %s, u, 'flags' FROM unnest(%s::bigint[]) u",
+                    (mailbox_id, modseq, [uid for uid, _ in changed]),
+                )
+                conn.execute(
+                    "UPDATE mailboxes SET highest_modseq = %s, unseen = unseen + %s,"
+                    f" deleted = deleted + %s, {_ADD_KEYWORDS}, updated_at = now() WHERE id = %s",
+                    (modseq, unseen, deleted, _new_keywords(new_flag_sets), mailbox_id),
+                )
+                self._notify(conn, account, name)
+            return StoreOutcome(
+                messages=tuple(result),
+                changed=tuple(uid for uid, _ in changed),
+                modified=tuple(modified),
+                modseq=modseq if changed else highest,
+            )
+
+        return self._run(work)
+
+    def _remove(
+        self, conn: Conn, mailbox_id: int, uids: Sequence[int], modseq: int
+    ) -> Counter[bytes]:
+        """Delete messages (existing, locked mailbox), write tombstones, fix counters."""
+        rows = conn.execute(
+            "DELETE FROM messages WHERE mailbox_id = %s AND uid = ANY(%s)"
+            " RETURNING uid, flags, size, body",
+            (mailbox_id, list(uids)),
+        ).fetchall()
+        unseen = sum(_counts(r[1])[0] for r in rows)
+        deleted = sum(_counts(r[1])[1] for r in rows)
+        conn.execute(
+            "INSERT INTO changes (mailbox_id, modseq, uid, kind)"
+            " SELECT %s, %s, u, 'expunge' FROM unnest(%s::bigint[]) u",
+            (mailbox_id, modseq, [r[0] for r in rows]),
+        )
+        conn.execute(
+            "UPDATE mailboxes SET highest_modseq = %s, messages = messages - %s,"
+            " unseen = unseen - %s, deleted = deleted - %s, size = size - %s,"
+            " recent = recent - (SELECT count(*) FROM unnest(%s::bigint[]) u"
+            "  WHERE u >= recent_from), updated_at = now() WHERE id = %s",
+            (
+                modseq,
+                len(rows),
+                unseen,
+                deleted,
+                sum(r[2] for r in rows),
+                [r[0] for r in rows],
+                mailbox_id,
+            ),
+        )
+        return Counter(bytes(r[3]) for r in rows)
+
+    def expunge(
+        self, mailbox_id: int, uids: UidRanges | None = None, *, only_deleted: bool = True
+    ) -> tuple[int, ...]:
+        """Remove messages (those flagged ``\\Deleted`` unless told otherwise) among
+        ``uids`` (all when None); returns the removed UIDs, ascending.
+
+        The ``\\Deleted`` messages are found by a partial index: the cost
+        follows their number, not the mailbox's.
+        """
+
+        def work(conn: Conn) -> tuple[int, ...]:
+            highest, _, _, account, name = self._lock_mailbox(conn, mailbox_id)
+            if only_deleted:
+                lows, highs = _merge(uids) if uids is not None else ([0], [2**62])
+                targets = [
+                    row[0]
+                    for row in conn.execute(
+                        "SELECT uid FROM messages m WHERE mailbox_id = %s"
+                        " AND '\\Deleted' = ANY (flags) AND EXISTS (SELECT 1 FROM"
+                        " unnest(%s::bigint[], %s::bigint[]) r(lo, hi)"
+                        " WHERE m.uid BETWEEN r.lo AND r.hi) ORDER BY uid",
+                        (mailbox_id, lows, highs),
+                    )
+                ]
+            else:
+                targets = [row[0] for row in self._select(conn, mailbox_id, uids)]
+            if not targets:
+                return ()
+            self._drop_bodies(conn, self._remove(conn, mailbox_id, targets, highest + 1))
+            self._notify(conn, account, name)
+            return tuple(targets)
+
+        return self._run(work)
+
+    def copy(
+        self,
+        mailbox_id: int,
+        uids: UidRanges,
+        destination_id: int,
+        *,
+        move: bool = False,
+        quota: Quota | None = None,
+    ) -> CopyOutcome:
+        """COPY (or MOVE, RFC 6851) the existing messages among ``uids``.
+
+        Flags and internal dates are kept; bodies are shared, not copied.
+        Both mailbox rows are locked in id order, so two opposite copies
+        cannot deadlock.
+        """
+
+        def work(conn: Conn) -> CopyOutcome:
+            # MOVE within an account adds nothing to its totals.
+            used = self._lock_usage(conn, destination_id) if quota and not move else None
+            locked = {}
+            for mid in sorted({mailbox_id, destination_id}):
+                locked[mid] = self._lock_mailbox(conn, mid)
+            rows = self._select(conn, mailbox_id, uids, ", body")
+            if quota is not None and used is not None:
+                self._check_quota(quota, used, len(rows), sum(row[5] for row in rows))
+            dest = locked[destination_id]
+            if not rows:
+                return CopyOutcome(uidvalidity=dest[1], uid_map=())
+            n = len(rows)
+            dest_modseq = dest[0] + 1
+            pairs = [(row[0], dest[2] + i) for i, row in enumerate(rows)]
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date,"
+                    " date_offset, size, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    [
+                        (destination_id, new, dest_modseq, row[2], row[3], row[4], row[5], row[6])
+                        for (_, new), row in zip(pairs, rows, strict=True)
+                    ],
+                )
+            conn.execute(
+                "INSERT INTO changes (mailbox_id, modseq, uid, kind)"
+                " SELECT %s, %s, u, 'new' FROM unnest(%s::bigint[]) u",
+                (destination_id, dest_modseq, [new for _, new in pairs]),
+            )
+            flag_sets = [frozenset(row[2]) for row in rows]
+            conn.execute(
+                "UPDATE mailboxes SET uidnext = uidnext + %s, highest_modseq = %s,"
+                " messages = messages + %s, recent = recent + %s, unseen = unseen + %s,"
+                " deleted = deleted + %s,"
+                f" size = size + %s, {_ADD_KEYWORDS}, updated_at = now() WHERE id = %s",
+                (
+                    n,
+                    dest_modseq,
+                    n,
+                    n,
+                    sum(_counts(f)[0] for f in flag_sets),
+                    sum(_counts(f)[1] for f in flag_sets),
+                    sum(row[5] for row in rows),
+                    _new_keywords(flag_sets),
+                    destination_id,
+                ),
+            )
+            self._notify(conn, dest[3], dest[4])
+            if move:
+                # Same mailbox: the expunge takes the modseq after the copy's.
+                source_modseq = dest_modseq + 1 if mailbox_id == destination_id else None
+                modseq = source_modseq or locked[mailbox_id][0] + 1
+                self._remove(conn, mailbox_id, [old for old, _ in pairs], modseq)
+                self._notify(conn, locked[mailbox_id][3], locked[mailbox_id][4])
+            else:
+                self._add_bodies(conn, Counter(bytes(row[6]) for row in rows), {})
+            return CopyOutcome(uidvalidity=dest[1], uid_map=tuple(pairs))
+
+        return self._run(work)
+
+    def changes_since(self, mailbox_id: int, modseq: int) -> ChangeSet:
+        """What changed after ``modseq``: O(changes) through the ``changes`` index.
+
+        ``new``: appended after it (and still there); ``changed``: existed
+        then, flags changed since; ``expunged``: existed then, gone now.
+        One snapshot: the counters and the log agree.
+        """
+
+        def work(conn: Conn) -> ChangeSet:
+            box = conn.execute(
+                "SELECT highest_modseq, uidvalidity, uidnext FROM mailboxes WHERE id = %s",
+                (mailbox_id,),
+            ).fetchone()
+            if box is None:
+                raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
+            new: list[MessageMeta] = []
+            changed: list[MessageMeta] = []
+            expunged: list[int] = []
+            if modseq < box[0]:
+                rows = conn.execute(
+                    "WITH c AS (SELECT uid, bool_or(kind = 'new') AS born,"
+                    "  bool_or(kind = 'expunge') AS gone FROM changes"
+                    "  WHERE mailbox_id = %s AND modseq > %s GROUP BY uid)"
+                    " SELECT c.born, c.gone, c.uid, m.modseq, m.flags, m.internal_date,"
+                    " m.date_offset, m.size"
+                    # LIMIT keeps the lookup a per-change index probe: a plain
+                    # join may be planned as a scan of the whole mailbox.
+                    " FROM c LEFT JOIN LATERAL (SELECT * FROM messages"
+                    "  WHERE mailbox_id = %s AND uid = c.uid LIMIT 1) m ON true"
+                    " ORDER BY c.uid",
+                    (mailbox_id, modseq, mailbox_id),
+                ).fetchall()
+                for born, gone, *message in rows:
+                    if gone:
+                        if not born:
+                            expunged.append(message[0])
+                    else:
+                        (new if born else changed).append(_message(message))
+            return ChangeSet(
+                new=tuple(new),
+                changed=tuple(changed),
+                expunged=tuple(expunged),
+                highest_modseq=box[0],
+                uidvalidity=box[1],
+                uidnext=box[2],
+            )
+
+        return self._run(work, read_only=True)
+
+    def claim_recent(self, mailbox_id: int) -> tuple[int, ...]:
+        """Take the ``\\Recent`` messages: exactly one caller gets each (RFC 3501 2.3.2)."""
+
+        def work(conn: Conn) -> tuple[int, ...]:
+            row = conn.execute(
+                "UPDATE mailboxes m SET recent_from = m.uidnext, recent = 0 FROM"
+                " (SELECT id, recent_from FROM mailboxes WHERE id = %s FOR UPDATE) old"
+                " WHERE m.id = old.id RETURNING old.recent_from",
+                (mailbox_id,),
+            ).fetchone()
+            if row is None:
+                raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
+            return tuple(
+                r[0]
+                for r in conn.execute(
+                    "SELECT uid FROM messages WHERE mailbox_id = %s AND uid >= %s ORDER BY uid",
+                    (mailbox_id, row[0]),
+                )
+            )
+
+        return self._run(work)

@@ -1,0 +1,328 @@
+"""THREAD and UID THREAD (RFC 5256 3): ORDEREDSUBJECT and REFERENCES.
+
+THREAD=REFERENCES step 1.B breaks a message's earlier parent link before
+the loop check, so a link that would loop leaves the message a root (the
+imaptest ``thread`` script).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from .._commands import Thread as ThreadCommand
+from .._responses import Thread as ThreadNode
+from .._responses import (
+    ThreadData,
+)
+from ..mime import (
+    subject,
+)
+from ._backend import ImapBad
+from ._search import Item, bad_charset, check_charset, run_search
+from ._session import ServerCommand, Session, serve
+from ._sort_keys import sent_key, subject_key
+
+__all__ = ["COMMANDS", "ENABLEABLE"]
+
+_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------
+# THREAD (RFC 5256 3)
+
+
+def _ordered_subject(found: list[Item]) -> list[tuple[Item, list[Item]]]:
+    """ORDEREDSUBJECT: group by base subject, each by sent date; threads by
+    the sent date of their first message (ties: sequence number)."""
+    groups: dict[str, list[Item]] = {}
+    for item in sorted(found, key=lambda i: (sent_key(i), i.seq)):
+        groups.setdefault(subject_key(item), []).append(item)
+    threads = [(members[0], members[1:]) for members in groups.values()]
+    threads.sort(key=lambda thread: (sent_key(thread[0]), thread[0].seq))
+    return threads
+
+
+def _ordered_subject_nodes(
+    threads: list[tuple[Item, list[Item]]], number: Callable[[Item], int]
+) -> tuple[ThreadNode, ...]:
+    out: list[ThreadNode] = []
+    for root, rest in threads:
+        if len(rest) <= 1:
+            # "(9 10)": one child continues the chain.
+            out.append(ThreadNode(members=(number(root), *(number(r) for r in rest))))
+        else:
+            children = tuple(ThreadNode(members=(number(r),)) for r in rest)
+            out.append(ThreadNode(members=(number(root),), children=children))
+    return tuple(out)
+
+
+def thread(session: Session, command: ThreadCommand) -> None:
+    """THREAD / UID THREAD (RFC 5256 3)."""
+    algorithm = command.algorithm.upper()
+    if algorithm not in ("ORDEREDSUBJECT", "REFERENCES"):
+        raise ImapBad(f"Threading algorithm {command.algorithm} is not supported", "CLIENTBUG")
+    if not check_charset(session, command.charset, search=False):
+        bad_charset(session, command.charset)
+        return None
+    found, _, _ = run_search(session, command.criteria)
+
+    def number(item: Item) -> int:
+        return item.uid if command.uid else item.seq
+
+    if algorithm == "ORDEREDSUBJECT":
+        nodes = _ordered_subject_nodes(_ordered_subject(found), number)
+    else:
+        nodes = _references(found, number)
+    session.send(ThreadData(threads=nodes))
+    return None
+
+
+# REFERENCES ----------------------------------------------------------------
+
+_MSG_ID = re.compile(rb"<([^<>]*)>")
+_QUOTED_PAIR = re.compile(rb"\\(.)")
+
+
+def _normalise_id(raw: bytes) -> bytes | None:
+    """A msg-id without quoting (RFC 5256 3: "id" and id are the same), or None."""
+    value = raw.replace(b" ", b"").replace(b"\t", b"")
+    if b"@" not in value:
+        return None
+    local, _, domain = value.rpartition(b"@")
+    if local.startswith(b'"') and local.endswith(b'"') and len(local) >= 2:
+        local = _QUOTED_PAIR.sub(rb"\1", local[1:-1])
+    if not local or not domain:
+        return None
+    return local + b"@" + domain
+
+
+def _message_ids(value: bytes | None) -> list[bytes]:
+    if not value:
+        return []
+    out = []
+    for match in _MSG_ID.finditer(value):
+        normalised = _normalise_id(match.group(1))
+        if normalised is not None:
+            out.append(normalised)
+    return out
+
+
+class _Container:
+    """A node of the REFERENCES tree: a message, or a dummy (``item`` None)."""
+
+    __slots__ = ("children", "item", "parent")
+
+    def __init__(self, item: Item | None = None) -> None:
+        self.item = item
+        self.parent: _Container | None = None
+        self.children: list[_Container] = []
+
+    def is_ancestor_of(self, other: _Container) -> bool:
+        node: _Container | None = other
+        while node is not None:
+            if node is self:
+                return True
+            node = node.parent
+        return False
+
+    def detach(self) -> None:
+        if self.parent is not None:
+            self.parent.children.remove(self)
+            self.parent = None
+
+    def attach(self, parent: _Container) -> None:
+        self.parent = parent
+        parent.children.append(self)
+
+
+_REPLY = re.compile(
+    r"^\s*(?:\[[^\[\]]*\]\s*)*(?:re|fwd?)\s*(?:\[[^\[\]]*\]\s*)?:"
+    r"|\(fwd\)\s*$|^\s*\[fwd:.*\]\s*$",
+    re.IGNORECASE,
+)
+
+
+def _is_reply(item: Item) -> bool:
+    """RFC 5256 3: base-subject extraction removes a subj-refwd, a "(fwd)"
+    trailer, or a subj-fwd-hdr/subj-fwd-trl pair."""
+    return bool(_REPLY.search(subject(item.message)))
+
+
+def _references(found: list[Item], number: Callable[[Item], int]) -> tuple[ThreadNode, ...]:
+    by_id: dict[bytes, _Container] = {}
+    containers: list[_Container] = []
+    unique = 0
+
+    def container_for(message_id: bytes) -> _Container:
+        node = by_id.get(message_id)
+        if node is None:
+            node = by_id[message_id] = _Container()
+        return node
+
+    # Step 1: link messages and their references (in sequence order, so the
+    # first message keeps a duplicated Message-ID).
+    for item in sorted(found, key=lambda i: i.seq):
+        header = item.message.header
+        ids = _message_ids(header.first(b"message-id"))
+        own = ids[0] if ids else None
+        if own is None or (own in by_id and by_id[own].item is not None):
+            unique += 1
+            own = b"\0unique-%d" % unique
+        node = container_for(own)
+        node.item = item
+        containers.append(node)
+        references = _message_ids(header.first(b"references"))
+        if not references:
+            references = _message_ids(header.first(b"in-reply-to"))[:1]
+        # 1.A: chain the references, keeping existing links and avoiding loops.
+        previous: _Container | None = None
+        for ref in references:
+            current = container_for(ref)
+            if (
+                previous is not None
+                and current.parent is None
+                and current is not previous
+                and not current.is_ancestor_of(previous)
+            ):
+                current.attach(previous)
+            previous = current
+        # 1.B: the last reference becomes the parent: break any earlier link
+        # (none is left when there are no references), then link unless that
+        # makes a loop (Dovecot's reading; its imaptest "thread" script).
+        if node.parent is not previous:
+            node.detach()
+            if previous is not None and not node.is_ancestor_of(previous):
+                node.attach(previous)
+
+    # Step 2: the roots.
+    roots = [node for node in by_id.values() if node.parent is None]
+
+    # Step 3: prune dummies.
+    roots = _prune(roots)
+
+    # Step 4: sort the roots by sent date (a dummy by its first child).
+    def first_date(node: _Container) -> tuple[datetime, int]:
+        if node.item is not None:
+            return (sent_key(node.item), node.item.seq)
+        node.children.sort(key=first_date)
+        return first_date(node.children[0]) if node.children else (_EPOCH, 0)
+
+    roots.sort(key=first_date)
+
+    # Step 5: gather roots with the same base subject.
+    def thread_subject(node: _Container) -> str:
+        source = node.item if node.item is not None else node.children[0].item
+        return "" if source is None else subject_key(source)
+
+    table: dict[str, _Container] = {}
+    for node in roots:  # 5.B
+        key = thread_subject(node)
+        if not key:
+            continue
+        held = table.get(key)
+        if held is None or (
+            held.item is not None
+            and (node.item is None or (_is_reply(held.item) and not _is_reply(node.item)))
+        ):
+            table[key] = node
+    # 5.C: what becomes of each root: kept (absent), merged away (None), or
+    # replaced by a new dummy that holds it.
+    fate: dict[int, _Container | None] = {}
+    for node in roots:
+        key = thread_subject(node)
+        held = table.get(key) if key else None
+        if held is None or held is node:
+            continue
+        fate[id(node)] = None
+        if held.item is None and node.item is None:
+            for child in list(node.children):
+                child.detach()
+                child.attach(held)
+        elif held.item is None or (
+            node.item is not None and _is_reply(node.item) and not _is_reply(held.item)
+        ):
+            node.attach(held)
+        else:
+            # held is a message, hence one of the roots.
+            dummy = _Container()
+            fate[id(held)] = dummy
+            held.attach(dummy)
+            node.attach(dummy)
+            table[key] = dummy
+    top: list[_Container] = []
+    for node in roots:
+        replaced = fate.get(id(node), node)
+        if replaced is not None:
+            top.append(replaced)
+    roots = top
+
+    # Step 6: sort every set of siblings by sent date, deepest first.
+    for node in _descendants_bottom_up(roots):
+        node.children.sort(key=first_date)
+    roots.sort(key=first_date)
+    return tuple(_to_thread(node, number) for node in roots)
+
+
+def _descendants_bottom_up(roots: list[_Container]) -> list[_Container]:
+    """Every node under ``roots`` (included), children before their parents.
+
+    Iterative, so that a thread thousands of replies deep does not exhaust
+    Python's recursion limit.
+    """
+    order: list[_Container] = []
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        stack.extend(node.children)
+    order.reverse()
+    return order
+
+
+def _prune(roots: list[_Container]) -> list[_Container]:
+    """RFC 5256 3 step 3: remove dummies, promoting their children."""
+    for node in _descendants_bottom_up(roots):
+        kept: list[_Container] = []
+        for child in node.children:
+            if child.item is not None:
+                kept.append(child)
+            else:  # a dummy below the root: its (pruned) children move up
+                kept.extend(child.children)
+        node.children = kept
+        for child in kept:
+            child.parent = node
+    out: list[_Container] = []
+    for node in roots:
+        if node.item is not None or len(node.children) > 1:
+            out.append(node)
+        elif node.children:
+            # Promoted to the root only when it is the only child.
+            node.children[0].parent = None
+            out.append(node.children[0])
+    return out
+
+
+def _to_thread(node: _Container, number: Callable[[Item], int]) -> ThreadNode:
+    members: list[int] = []
+    while node.item is not None and len(node.children) == 1:
+        members.append(number(node.item))
+        node = node.children[0]
+    if node.item is not None:
+        members.append(number(node.item))
+    children = tuple(_to_thread(child, number) for child in node.children)
+    if node.item is None and len(children) == 1:
+        # Cannot happen after pruning, kept safe: splice the lone child.
+        only = children[0]
+        return ThreadNode(members=(*members, *only.members), children=only.children)
+    return ThreadNode(members=tuple(members), children=children)
+
+
+#: What ENABLE can turn on because of these handlers.
+ENABLEABLE: frozenset[str] = frozenset()
+
+COMMANDS: tuple[ServerCommand[Any], ...] = (
+    serve("THREAD", thread, "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES"),  # RFC 5256
+)

@@ -1,0 +1,543 @@
+"""The search engine behind SEARCH, SORT and THREAD: criteria to messages.
+
+How a search runs: the criteria are compiled once into predicates, each with
+a cost (0: flags, size, dates, numbers; 1: header fields; 2: body text);
+an AND tries its cheap members first and an OR its cheaper side first, so a
+message is parsed only when a cheap key has not already decided.  Message
+metadata comes from one ``Mailbox.messages()`` call; each message's bytes are
+fetched and parsed at most once per command (the parse is lazy and cached).
+
+Decisions where the RFCs leave room:
+
+* Sequence numbers beyond the mailbox inside search keys match nothing (the
+  Dovecot behaviour, which the imaptest ``esearch`` script checks): RFC 9051
+  9 asks for BAD only for the sequence sets of COPY, FETCH and STORE
+  (``seq-number``'s comment); in SEARCH a set is a criterion, not an address.
+* BEFORE/ON/SINCE compare the date of the internal date in its own time zone
+  (the zone given by APPEND, as Dovecot does); SENTBEFORE/SENTON/SENTSINCE the
+  date of the Date: header in its own zone.  A message without a readable
+  Date: matches no SENT* key (and so matches its NOT).
+* Messages expunged by another session but not yet announced match nothing;
+  messages appended elsewhere and not yet announced are not searched.
+* Keywords match case-insensitively, like system flags (RFC 3501 9: atoms
+  are case-insensitive).
+* Strings compare after Unicode case folding (RFC 9051 6.4.4 asks at least
+  for ASCII case-insensitivity).
+
+The extended result (``* ESEARCH``, RFC 4731, RFC 5267 3) is written here
+for SEARCH and SORT alike.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from .._commands import (
+    Search,
+    SearchAge,
+    SearchAnd,
+    SearchDate,
+    SearchFlag,
+    SearchHeader,
+    SearchKey,
+    SearchKeyword,
+    SearchMessages,
+    SearchModSeq,
+    SearchNot,
+    SearchOr,
+    SearchSize,
+    SearchText,
+    SearchUid,
+    Sort,
+)
+from .._responses import (
+    BadCharsetCode,
+    ESearchData,
+    Status,
+)
+from .._sequence import SequenceSet, UidSet
+from .._view import SelectedMailboxView
+from ..mime import (
+    Message,
+    address_text,
+    body_text,
+    has_header,
+    header_values,
+    sent_date,
+    subject,
+    text,
+)
+from ._backend import ImapBad, Mailbox, MessageInfo
+from ._session import Completion, Session
+
+__all__ = [
+    "CHARSETS",
+    "CONTEXT_OPTIONS",
+    "Compiler",
+    "Item",
+    "bad_charset",
+    "check_charset",
+    "check_options",
+    "check_partial",
+    "extended_result",
+    "highest_modseq",
+    "ordered_set",
+    "run_search",
+]
+
+#: RFC 9051 6.4.4: servers MUST support US-ASCII and UTF-8.
+CHARSETS: tuple[str, ...] = ("US-ASCII", "UTF-8")
+
+_SYSTEM_FLAG_KEYS: dict[str, tuple[str, bool]] = {
+    "ANSWERED": ("\\Answered", True),
+    "DELETED": ("\\Deleted", True),
+    "DRAFT": ("\\Draft", True),
+    "FLAGGED": ("\\Flagged", True),
+    "SEEN": ("\\Seen", True),
+    "UNANSWERED": ("\\Answered", False),
+    "UNDELETED": ("\\Deleted", False),
+    "UNDRAFT": ("\\Draft", False),
+    "UNFLAGGED": ("\\Flagged", False),
+    "UNSEEN": ("\\Seen", False),
+}
+
+#: RFC 4731 3 / RFC 9051 6.4.4 result options (RFC 5182: SAVE).
+_RETURN_OPTIONS = frozenset({"MIN", "MAX", "ALL", "COUNT", "SAVE"})
+#: RFC 5267 4.2, 4.3: accepted with CONTEXT=SEARCH / CONTEXT=SORT.
+CONTEXT_OPTIONS = frozenset({"CONTEXT", "UPDATE"})
+
+# Costs: what a key needs to be decided.
+_CHEAP, _HEADER, _BODY = 0, 1, 2
+
+# ---------------------------------------------------------------------------
+# The messages a command looks at
+
+
+class Item:
+    """One message of the selected mailbox, as a search sees it.
+
+    The message bytes are fetched and parsed on first use only, then kept
+    for the rest of the command (so several text keys, SORT and THREAD share
+    one parse), together with case-folded texts.
+    """
+
+    __slots__ = ("_folded", "_load", "_message", "info", "memo", "recent", "seq", "uid")
+
+    def __init__(
+        self,
+        load: Callable[[int], Message | None],
+        seq: int,
+        uid: int,
+        info: MessageInfo,
+        recent: bool,
+    ) -> None:
+        self._load = load
+        self.seq = seq
+        self.uid = uid
+        self.info = info
+        self.recent = recent
+        self._message: Message | None = None
+        self._folded: dict[str, str] = {}
+        #: Sort keys computed once per command (sent date, base subject).
+        self.memo: dict[str, Any] = {}
+
+    @property
+    def message(self) -> Message:
+        if self._message is None:
+            self._message = self._load(self.uid) or Message(b"")
+        return self._message
+
+    def folded(self, what: str) -> str:
+        """The case-folded decoded text for BODY, TEXT, or an address/subject field."""
+        value = self._folded.get(what)
+        if value is None:
+            message = self.message
+            if what == "BODY":
+                raw = body_text(message)
+            elif what == "TEXT":
+                raw = text(message)
+            elif what == "SUBJECT":
+                raw = subject(message)
+            else:  # FROM TO CC BCC
+                raw = address_text(message, what.lower())
+            value = self._folded[what] = raw.casefold()
+        return value
+
+
+def _items(session: Session, mailbox: Mailbox, view: SelectedMailboxView) -> list[Item]:
+    """The messages the client knows, in sequence order, with current metadata.
+
+    Flags, sizes and dates come from the backend (they may be newer than the
+    view's; the session's sync before the tagged OK tells the client).
+    """
+    uids = view.uids
+    infos = {info.uid: info for info in mailbox.messages(uids)} if uids else {}
+    recent = view.recent
+
+    def load(uid: int) -> Message | None:
+        return session.parsed_message(mailbox, uid)
+
+    return [
+        Item(load, seq, uid, infos[uid], uid in recent)
+        for seq, uid in enumerate(uids, 1)
+        if uid in infos
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Compiling the criteria
+
+Predicate = Callable[[Item], bool]
+
+
+class Compiler:
+    """Turns a search key tree into ``(cost, predicate)`` pairs."""
+
+    def __init__(self, session: Session, view: SelectedMailboxView) -> None:
+        self.view = view
+        self.now = session.now()
+        self.count = view.exists
+        uids = view.uids
+        self.largest_uid = uids[-1] if uids else 0
+        self.uses_modseq = False
+
+    def compile(self, key: SearchKey) -> tuple[int, Predicate]:
+        if isinstance(key, SearchAnd):
+            return self._and([self.compile(k) for k in key.keys])
+        if isinstance(key, SearchOr):
+            return self._or(self.compile(key.left), self.compile(key.right))
+        if isinstance(key, SearchNot):
+            cost, inner = self.compile(key.key)
+            return cost, lambda item: not inner(item)
+        if isinstance(key, SearchFlag):
+            return _CHEAP, self._flag(key.name)
+        if isinstance(key, SearchKeyword):
+            return _CHEAP, _keyword(key.keyword, negated=key.negated)
+        if isinstance(key, SearchSize):
+            return _CHEAP, _size(key.name, key.size)
+        if isinstance(key, SearchDate):
+            return self._date(key.name, key.date)
+        if isinstance(key, SearchAge):
+            return _CHEAP, self._age(key.name, key.seconds)
+        if isinstance(key, SearchMessages):
+            return _CHEAP, self._messages(key.messages)
+        if isinstance(key, SearchUid):
+            return _CHEAP, self._uids(key.uids)
+        if isinstance(key, SearchModSeq):
+            # RFC 7162 3.1.5: modseq >= the value (one modseq per message
+            # here, so the entry name and type do not change the answer).
+            self.uses_modseq = True
+            modseq = key.modseq
+            return _CHEAP, lambda item: item.info.modseq >= modseq
+        if isinstance(key, SearchText):
+            return self._text(key.name, key.value)
+        if isinstance(key, SearchHeader):
+            return _HEADER, _header(key.field, _needle(key.value))
+        raise ImapBad(f"Search key {type(key).__name__} is not supported", "CLIENTBUG")
+
+    @staticmethod
+    def _and(parts: list[tuple[int, Predicate]]) -> tuple[int, Predicate]:
+        if not parts:
+            return _CHEAP, lambda item: True
+        if len(parts) == 1:
+            return parts[0]
+        parts.sort(key=lambda part: part[0])  # stable: cheap keys first
+        predicates = tuple(p for _, p in parts)
+        return parts[-1][0], lambda item: all(p(item) for p in predicates)
+
+    @staticmethod
+    def _or(left: tuple[int, Predicate], right: tuple[int, Predicate]) -> tuple[int, Predicate]:
+        (c1, p1), (c2, p2) = sorted((left, right), key=lambda part: part[0])
+        return max(c1, c2), lambda item: p1(item) or p2(item)
+
+    def _flag(self, name: str) -> Predicate:
+        system = _SYSTEM_FLAG_KEYS.get(name)
+        if system is not None:
+            flag, wanted = system
+            return lambda item: (flag in item.info.flags) is wanted
+        if name == "ALL":
+            return lambda item: True
+        # RFC 3501 6.4.4: NEW = RECENT UNSEEN; OLD = NOT RECENT.  \Recent
+        # belongs to the session (RFC 3501 2.3.2): the view's recent set.
+        if name == "RECENT":
+            return lambda item: item.recent
+        if name == "OLD":
+            return lambda item: not item.recent
+        if name == "NEW":
+            return lambda item: item.recent and "\\Seen" not in item.info.flags
+        raise ImapBad(f"Search key {name} is not supported", "CLIENTBUG")
+
+    def _date(self, name: str, day: date) -> tuple[int, Predicate]:
+        compare = _DATE_COMPARISONS.get(name.removeprefix("SENT"))
+        if compare is None:  # SAVEDBEFORE/SAVEDON/SAVEDSINCE (RFC 8514): not kept
+            raise ImapBad(f"Search key {name} is not supported", "CLIENTBUG")
+        if name.startswith("SENT"):
+            # RFC 3501 6.4.4: the Date: header, disregarding time and zone.
+            def sent(item: Item) -> bool:
+                value = sent_date(item.message)
+                return value is not None and compare(value, day)
+
+            return _HEADER, sent
+        # The internal date, disregarding time and zone: its date in the zone
+        # it carries (the zone APPEND gave).
+        return _CHEAP, lambda item: compare(item.info.internal_date.date(), day)
+
+    def _age(self, name: str, seconds: int) -> Predicate:
+        # RFC 5032 3: OLDER n = internal date more than n seconds ago;
+        # YOUNGER n = within the last n seconds (so the two are complements).
+        limit = self.now - timedelta(seconds=seconds)
+        if name == "OLDER":
+            return lambda item: item.info.internal_date < limit
+        return lambda item: item.info.internal_date >= limit
+
+    def _saved(self) -> frozenset[int]:
+        # RFC 5182 2.1: the saved result, less the messages expunged since.
+        return frozenset(u for u in self.view.saved_result if self.view.seq_of(u) is not None)
+
+    def _messages(self, messages: SequenceSet) -> Predicate:
+        if messages.saved:
+            saved = self._saved()
+            return lambda item: item.uid in saved
+        # "*" is the last message; numbers beyond the mailbox match nothing.
+        spans = messages.iter_ranges(self.count)
+        return lambda item: _in_spans(spans, item.seq)
+
+    def _uids(self, uids: UidSet) -> Predicate:
+        if uids.saved:
+            saved = self._saved()
+            return lambda item: item.uid in saved
+        # RFC 9051 9: "*" is the largest UID in use; n:* includes it.
+        spans = uids.iter_ranges(self.largest_uid)
+        return lambda item: _in_spans(spans, item.uid)
+
+    def _text(self, name: str, value: bytes) -> tuple[int, Predicate]:
+        needle = _needle(value)
+        if name not in ("BODY", "TEXT", "SUBJECT", "FROM", "TO", "CC", "BCC"):
+            raise ImapBad(f"Search key {name} is not supported", "CLIENTBUG")
+        if not needle:
+            # The empty string is a substring of every text (RFC 9051 6.4.4).
+            return _CHEAP, lambda item: True
+        cost = _BODY if name in ("BODY", "TEXT") else _HEADER
+        # FROM/TO/CC/BCC match the addresses' text (display names decoded),
+        # never the mere presence of the field (a Net::IMAP::Server bug).
+        return cost, lambda item: needle in item.folded(name)
+
+
+def _needle(value: bytes) -> str:
+    # US-ASCII and UTF-8 both decode as UTF-8 (US-ASCII is a subset); stray
+    # 8-bit octets are replaced rather than refused.
+    return value.decode("utf-8", "replace").casefold()
+
+
+def _in_spans(spans: list[tuple[int, int]], number: int) -> bool:
+    index = bisect.bisect_right(spans, (number, 2**63)) - 1
+    return index >= 0 and spans[index][0] <= number <= spans[index][1]
+
+
+def _keyword(keyword: str, *, negated: bool) -> Predicate:
+    wanted = keyword.lower()
+
+    def has(item: Item) -> bool:
+        return any(flag.lower() == wanted for flag in item.info.flags)
+
+    if negated:
+        return lambda item: not has(item)
+    return has
+
+
+def _size(name: str, size: int) -> Predicate:
+    # RFC 3501 6.4.4: RFC822.SIZE strictly larger / smaller.
+    if name == "LARGER":
+        return lambda item: item.info.size > size
+    return lambda item: item.info.size < size
+
+
+def _header(field: str, needle: str) -> Predicate:
+    if not needle:
+        # RFC 9051 6.4.4: HEADER with an empty string matches the messages
+        # that have the field, whatever its contents.
+        return lambda item: has_header(item.message, field)
+
+    def match(item: Item) -> bool:
+        return any(needle in value.casefold() for value in header_values(item.message, field))
+
+    return match
+
+
+_DATE_COMPARISONS: dict[str, Callable[[date, date], bool]] = {
+    "BEFORE": lambda value, day: value < day,
+    "ON": lambda value, day: value == day,
+    "SINCE": lambda value, day: value >= day,
+}
+
+
+# ---------------------------------------------------------------------------
+# Running a search
+
+
+def check_charset(session: Session, charset: str | None, *, search: bool) -> bool:
+    """True if the charset is supported; False means NO [BADCHARSET]."""
+    if charset is None:
+        return True
+    if search and session.conn.utf8:
+        # RFC 6855 3: after ENABLE UTF8=ACCEPT a SEARCH must not name a charset.
+        raise ImapBad("No CHARSET after ENABLE UTF8=ACCEPT", "CLIENTBUG")
+    return charset.upper() in CHARSETS
+
+
+def bad_charset(session: Session, charset: str) -> None:
+    # RFC 9051 6.4.4: NO (not BAD), with the supported charsets listed.
+    # (ImapNo carries only a code name, so the list is sent through complete().)
+    session.complete(
+        Status.NO,
+        f"{charset} is not supported",
+        BadCharsetCode(charsets=CHARSETS),
+    )
+
+
+def run_search(
+    session: Session, criteria: SearchKey
+) -> tuple[list[Item], Compiler, SelectedMailboxView]:
+    mailbox, view = session.require_mailbox()
+    compiler = Compiler(session, view)
+    _, predicate = compiler.compile(criteria)
+    items = _items(session, mailbox, view)
+    return [item for item in items if predicate(item)], compiler, view
+
+
+def highest_modseq(compiler: Compiler, found: Sequence[Item]) -> int | None:
+    # RFC 7162 3.1.5: with a MODSEQ key, the highest modseq of the result.
+    if not compiler.uses_modseq or not found:
+        return None
+    return max(1, *(item.info.modseq for item in found))
+
+
+def check_options(session: Session, command: Search | Sort, context: str) -> tuple[str, ...] | None:
+    options = command.return_options
+    if options is None:
+        return None
+    known = _RETURN_OPTIONS
+    if context in session.server.capabilities_after_auth(session.account):
+        known = known | CONTEXT_OPTIONS
+    unknown = [o for o in options if o.upper() not in known]
+    if unknown:
+        # RFC 9051 6.4.4: unknown result options MUST be rejected with BAD
+        # (CONTEXT and UPDATE, RFC 5267 4, only with the CONTEXT capability).
+        raise ImapBad(f"Unknown result option {unknown[0]}", "CLIENTBUG")
+    return tuple(o.upper() for o in options)
+
+
+def check_partial(session: Session, partial: tuple[int, int] | None, context: str) -> None:
+    """BAD for a PARTIAL the server does not offer.
+
+    PARTIAL comes with CONTEXT=SEARCH / CONTEXT=SORT (RFC 5267 4.4) or
+    PARTIAL (RFC 9394); while none of them is advertised a PARTIAL is an
+    unknown option (RFC 9051 6.4.4: BAD).
+    """
+    if partial is None:
+        return
+    offered = session.server.capabilities_after_auth(session.account)
+    if context not in offered and "PARTIAL" not in offered:
+        raise ImapBad("PARTIAL is not supported", "CLIENTBUG")
+    if partial[0] < 0:
+        # RFC 9394 3.1's ranges counted from the end: PARTIAL is not offered.
+        raise ImapBad("Negative PARTIAL ranges are not supported", "CLIENTBUG")
+
+
+def extended_result(
+    session: Session,
+    command: Search | Sort,
+    *,
+    options: tuple[str, ...],
+    found: Sequence[Item],
+    compiler: Compiler,
+    view: SelectedMailboxView,
+) -> Completion | None:
+    """The ``* ESEARCH`` of a SEARCH (RFC 4731) or an extended SORT (RFC 5267 3).
+
+    ``found`` is in result order: ascending for SEARCH, the sort order for
+    SORT, where MIN and MAX are the first and last messages of the sort
+    order and ALL lists the messages in that order (RFC 5267 3.1).
+    """
+    tag, uid, partial, name = command.tag, command.uid, command.partial, command.name
+    save = "SAVE" in options
+    wanted = set(options) - {"SAVE"} - CONTEXT_OPTIONS
+    if not wanted and not save and partial is None:
+        # RFC 4731 3.1 / RFC 9051 6.4.4: "RETURN ()" means ALL.
+        wanted = {"ALL"}
+    window: Sequence[Item] = ()
+    if partial is not None:
+        # RFC 5267 4.4: positions low..high (1-based) of the result;
+        # the parser already put the range in order (500:400 = 400:500).
+        low, high = partial
+        window = found[low - 1 : high]
+    reported = _reported(wanted, found)
+    if save:
+        # RFC 5182 2.4, RFC 9051 6.4.4.1: $ holds what is reported (with
+        # PARTIAL alone: the messages of the range).
+        saved = window if partial is not None and not wanted else reported
+        view.saved_result = tuple(sorted(item.uid for item in saved))
+        if not wanted and partial is None:
+            # RFC 9051 6.4.4: SAVE alone suppresses the ESEARCH response.
+            return Completion(text=f"{name} completed, result saved")
+
+    def number(item: Item) -> int:
+        return item.uid if uid else item.seq
+
+    modseq_of = list(reported) if wanted else []
+    if partial is not None:
+        modseq_of.extend(window)
+    session.send(
+        ESearchData(
+            tag=tag,
+            uid=uid,
+            min=number(found[0]) if "MIN" in wanted and found else None,
+            max=number(found[-1]) if "MAX" in wanted and found else None,
+            count=len(found) if "COUNT" in wanted else None,
+            all=ordered_set(map(number, found), uid) if "ALL" in wanted else None,
+            partial_range=partial,
+            partial=ordered_set(map(number, window), uid) if partial is not None else None,
+            # RFC 7162 3.1.10, RFC 4731 3.2: the highest modseq of what is reported.
+            modseq=highest_modseq(compiler, modseq_of),
+        )
+    )
+    return None
+
+
+def ordered_set(numbers: Iterable[int], uid: bool) -> SequenceSet | UidSet | None:
+    """The numbers as a set in the order given, ascending runs as ranges.
+
+    RFC 5267 3.2: in an extended SORT result, a range stands for its
+    numbers in ascending order and the set is read in the order written,
+    so ``5,3:4,2,1`` is 5 3 4 2 1.  Ascending input (SEARCH) gives the usual
+    compact set.  None when there are no numbers (the item is left out).
+    """
+    ranges: list[tuple[int, int]] = []
+    for value in numbers:
+        if ranges and ranges[-1][1] + 1 == value:
+            ranges[-1] = (ranges[-1][0], value)
+        else:
+            ranges.append((value, value))
+    if not ranges:
+        return None
+    return UidSet(ranges=tuple(ranges)) if uid else SequenceSet(ranges=tuple(ranges))
+
+
+def _reported(wanted: set[str], found: Sequence[Item]) -> Sequence[Item]:
+    """The messages a result reports: all of them, or just the MIN and/or MAX.
+
+    This is also what ``$`` holds after SAVE (RFC 5182 2.4, RFC 9051 6.4.4.1
+    table 4) and whose highest modseq the ESEARCH MODSEQ item gives
+    (RFC 7162 3.1.5: the imaptest ``esearch-condstore`` script).
+    """
+    if not found or "ALL" in wanted or "COUNT" in wanted or not wanted:
+        return found
+    chosen: list[Item] = []
+    if "MIN" in wanted:
+        chosen.append(found[0])
+    if "MAX" in wanted and (not chosen or chosen[0] is not found[-1]):
+        chosen.append(found[-1])
+    return chosen

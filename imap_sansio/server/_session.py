@@ -1,0 +1,604 @@
+"""The session: what every handler receives, and what they share.
+
+:class:`Session` is one connection of an ``IMAPServer``: a
+:class:`ConnectionState` plus what LOGIN and SELECT opened.  It dispatches
+each command event through the command table (:class:`ServerCommand`, the
+core's :class:`CommandSpec` with a handler) and keeps the selected-mailbox
+view in step with the backend.  The handler modules (``_cmd_*``) sit above
+this one and ``IMAPServer`` above them.
+
+Error rule (kept from Net::IMAP::Server, extended to every path): a handler
+that raises :class:`ImapNo`/:class:`ImapBad` is answered with that status,
+code and text; any other exception becomes ``NO [SERVERBUG]`` with nothing
+internal in the text, is reported to ``on_error``, and the session goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, Final, Generic, Protocol, TypeAlias, TypeVar
+
+from .._commands import Command
+from .._connection import ConnectionState
+from .._events import (
+    AuthenticateCancelled,
+    AuthenticateResponse,
+    ConnectionClosed,
+    Event,
+    IdleDone,
+)
+from .._parser import COMMANDS, CommandSpec
+from .._responses import (
+    AtomCode,
+    FlagsData,
+    OtherCode,
+    PermanentFlagsCode,
+    Response,
+    ResponseCode,
+    Status,
+    StatusResponse,
+)
+from .._state import DESELECTING_COMMANDS, State
+from .._view import SelectedMailboxView
+from ..mime import Message
+from . import names
+from ._backend import SYSTEM_FLAGS, Account, Backend, ImapBad, ImapNo, Mailbox
+from ._cache import MessageCache
+
+__all__ = [
+    "PENDING",
+    "Completion",
+    "Handler",
+    "HandlerResult",
+    "Pending",
+    "Resume",
+    "ServerCommand",
+    "ServerContext",
+    "Session",
+    "announce_keywords",
+    "announce_mailbox_flags",
+    "code_from_name",
+    "serve",
+]
+
+
+class Pending:
+    """Returned by a handler that keeps its command open (IDLE, AUTHENTICATE)."""
+
+    def __repr__(self) -> str:
+        return "PENDING"
+
+
+#: A handler returns this to leave its tag open for a sub-flow.
+PENDING: Final = Pending()
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Completion:
+    """How a handler wants its command completed (OK unless it raised)."""
+
+    text: str
+    code: ResponseCode | None = None
+
+
+HandlerResult: TypeAlias = "Completion | Pending | None"
+
+C = TypeVar("C", bound=Command)
+
+#: A command's handler: called with the session and the command event.
+Handler: TypeAlias = Callable[["Session", C], HandlerResult]
+#: The next step of a sub-flow: the client's SASL response or IDLE's DONE.
+Resume: TypeAlias = Callable[["Session", AuthenticateResponse | IdleDone], HandlerResult]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ServerCommand(CommandSpec, Generic[C]):
+    """A command the server answers: the core's record plus its handler.
+
+    ``capabilities``: what the server advertises after login because it
+    answers this command (``MOVE``, ``THREAD=REFERENCES``, ...).
+    ``resume``: for a handler that returns :data:`PENDING` (AUTHENTICATE,
+    IDLE), what answers the client's next line.
+    """
+
+    handler: Handler[C]
+    capabilities: tuple[str, ...] = ()
+    resume: Resume | None = None
+
+
+def serve(
+    name: str, handler: Handler[C], *capabilities: str, resume: Resume | None = None
+) -> ServerCommand[C]:
+    """The server's record of the built-in command ``name`` (see :data:`COMMANDS`)."""
+    core = COMMANDS[name]
+    return ServerCommand(
+        name=name,
+        parser=core.parser,
+        states=core.states,
+        pauses=core.pauses,
+        names_messages=core.names_messages,
+        handler=handler,
+        capabilities=capabilities,
+        resume=resume,
+    )
+
+
+class ServerContext(Protocol):
+    """What sessions and handlers use of their server (``IMAPServer``)."""
+
+    @property
+    def backend(self) -> Backend: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+    @property
+    def on_error(self) -> Callable[[BaseException], None] | None: ...
+    @property
+    def on_command(self) -> Callable[[Session, Command], None] | None: ...
+    @property
+    def on_login(self) -> Callable[[Session, str, bool], None] | None: ...
+    @property
+    def admit_login(self) -> Callable[[Session, str], None] | None: ...
+    @property
+    def message_cache(self) -> MessageCache: ...
+    @property
+    def id_info(self) -> Mapping[str, str]: ...
+    @property
+    def enableable(self) -> set[str]: ...
+    @property
+    def commands(self) -> Mapping[str, CommandSpec]: ...
+
+    def capabilities_after_auth(self, account: Account | None = None) -> tuple[str, ...]: ...
+
+
+def _check_mailbox_names(command: Command) -> Command:
+    """The command with its mailbox names normalised (:func:`names.normalize`).
+
+    RFC 3501 5.1.3: a name that is not valid modified UTF-7 names nothing.
+    The grammar lists such names in ``command.invalid_names`` (Dovecot's
+    imaptest expects NO, not BAD): CREATE and RENAME cannot make one, other
+    commands find none.  (LIST and LSUB patterns are the handlers' business:
+    they match nothing.)
+    """
+    invalid = {name.text: name.reason for name in command.invalid_names}
+    normalized: dict[str, Any] = {}
+    for field in ("mailbox", "new_mailbox"):
+        value = getattr(command, field, None)
+        if value in invalid:
+            code = "CANNOT" if command.name in ("CREATE", "RENAME") else "NONEXISTENT"
+            raise ImapNo(f"Invalid mailbox name: {invalid[value]}", code)
+        if isinstance(value, str) and names.normalize(value) != value:
+            normalized[field] = names.normalize(value)
+    return dataclasses.replace(command, **normalized) if normalized else command
+
+
+_UNSAFE_TEXT = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def _safe_text(text: str) -> str:
+    """Response text from an exception: one line, not mistakable for a code."""
+    text = _UNSAFE_TEXT.sub(" ", text).strip() or "Failed"
+    return "(" + text[1:] if text.startswith("[") else text
+
+
+def code_from_name(name: str | None) -> ResponseCode | None:
+    """A response code from what a backend exception carries: ``"TRYCREATE"``,
+    or a name and its text (``"METADATA LONGENTRIES 2000"``).
+
+    Never raises: a code that cannot be written (not an atom, or one with a
+    typed class of its own) is left out rather than lose the answer.
+    """
+    if not name:
+        return None
+    atom, _, text = name.partition(" ")
+    try:
+        if text:
+            return OtherCode(name=atom, text=text)
+        return AtomCode(name=atom)
+    except ValueError:
+        return None
+
+
+def announce_mailbox_flags(session: Session, flags: tuple[str, ...]) -> None:
+    """Send a changed FLAGS list now, with PERMANENTFLAGS (RFC 3501 7.2.6, 7.1)."""
+    _, view = session.require_mailbox()
+    if flags == view.mailbox_flags:
+        return
+    session.send(FlagsData(flags=flags))
+    if not session.read_only:
+        session.untagged_ok("Flags permitted", PermanentFlagsCode(flags=(*flags, "\\*")))
+    view.set_mailbox_flags(flags, announce=False)
+
+
+def announce_keywords(
+    session: Session, mailbox: Mailbox, flag_sets: Iterable[Iterable[str]]
+) -> None:
+    """Send FLAGS first if any keyword in ``flag_sets`` is new to this session.
+
+    RFC 3501 7.2.6 / RFC 9051 7.3.5: the FLAGS response lists the flags
+    defined in the mailbox, so a keyword (another session may have just
+    created it) must be announced before a FETCH response carries it.
+    """
+    _, view = session.require_mailbox()
+    known = view.mailbox_flags
+    new = {f for flags in flag_sets for f in flags if not f.startswith("\\") and f not in known}
+    if new:
+        keywords = new | set(mailbox.keywords())
+        keywords.update(f for f in known if not f.startswith("\\"))
+        announce_mailbox_flags(session, (*SYSTEM_FLAGS, *sorted(keywords)))
+
+
+class Session:
+    """One session: a :class:`ConnectionState` plus what the login opened.
+
+    Handlers receive this object: ``conn`` is the engine, ``account`` and
+    ``mailbox`` what LOGIN and SELECT opened, ``view`` this session's
+    numbering of the selected mailbox.
+    """
+
+    # Slots for what every session has (one per connection, idle ones
+    # included); ``__dict__`` stays, created only if an application's
+    # handler stores something of its own on the session.
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "_backlog",
+        "_completed",
+        "_current",
+        "_defer",
+        "_deferred",
+        "_open",
+        "account",
+        "conn",
+        "mailbox",
+        "modseq",
+        "read_only",
+        "sasl_state",
+        "server",
+    )
+
+    def __init__(self, server: ServerContext, conn: ConnectionState) -> None:
+        self.server = server
+        self.conn = conn
+        self.account: Account | None = None
+        self.mailbox: Mailbox | None = None
+        self.read_only = False
+        #: The mailbox modseq this session's view reflects.
+        self.modseq = 0
+        #: Per-command scratch for sub-flows (AUTHENTICATE LOGIN's username).
+        self.sasl_state: dict[str, Any] = {}
+        self._current: Command | None = None
+        self._completed = False
+        #: Commands kept open by a sub-flow (IDLE, AUTHENTICATE), by tag.
+        self._open: dict[str, Command] = {}
+        #: Events delivered by the engine and not run yet because the output
+        #: was full (created when first needed; see pump()).
+        self._backlog: deque[Event] | None = None
+        #: defer_answer() was called during the running command / the
+        #: answer it deferred (see release_answer()).
+        self._defer = False
+        self._deferred: tuple[Command, Status, str, ResponseCode | None] | None = None
+        conn.send_greeting()
+
+    # ------------------------------------------------ the adapter's surface
+
+    @property
+    def closed(self) -> bool:
+        return self.conn.closed
+
+    @property
+    def state(self) -> State:
+        return self.conn.state
+
+    @property
+    def idling(self) -> bool:
+        return self.conn.idling
+
+    @property
+    def starttls_pending(self) -> bool:
+        return self.conn.starttls_pending
+
+    @property
+    def view(self) -> SelectedMailboxView | None:
+        return self.conn.view
+
+    @property
+    def paused(self) -> bool:
+        """The engine reads no more input until the app answers (stop reading)."""
+        return self.conn.paused
+
+    @property
+    def command_in_progress(self) -> bool:
+        """A command is partly received (the literal timeout applies)."""
+        return self.conn.command_in_progress
+
+    @property
+    def username(self) -> str | None:
+        return self.account.username if self.account is not None else None
+
+    @property
+    def output_held(self) -> bool:
+        """Commands wait because the output was full: write
+        :meth:`data_to_send`, then call :meth:`pump` (before reading more)."""
+        return bool(self._backlog) or self.conn.input_waiting
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes from the peer (``b""`` = closed) and answer what they complete.
+
+        Output drives input: once ``Limits.max_unsent_output`` bytes wait to
+        be sent, later commands wait (``output_held``) until :meth:`pump`.
+        """
+        self._run_events(self.conn.receive_data(data))
+
+    def pump(self) -> None:
+        """Run the commands held back while the output was full; call it
+        after writing what :meth:`data_to_send` returned."""
+        self._run_events([])
+
+    def _run_events(self, events: list[Event]) -> None:
+        backlog = self._backlog
+        if backlog is None:
+            if not events and not self.conn.input_waiting:
+                return
+            backlog = self._backlog = deque()
+        backlog.extend(events)
+        conn = self.conn
+        while True:
+            while backlog:
+                if conn.closed:
+                    # Nobody reads the answers: run only the clean-up.
+                    event = backlog.popleft()
+                    if not isinstance(event, Command):
+                        self._dispatch(event)
+                    continue
+                if conn.output_full:
+                    return
+                self._dispatch(backlog.popleft())
+            events = conn.next_events()
+            if not events:
+                break
+            backlog.extend(events)
+        self._backlog = None
+
+    def defer_answer(self) -> None:
+        """Keep the running command's tagged answer back until
+        :meth:`release_answer` (the adapters hold a failed login's NO this
+        way, as long as the login policy says).
+
+        Only for a command that pauses the engine (LOGIN, AUTHENTICATE):
+        nothing after it is read or run meanwhile, so holding the answer
+        holds the client.
+        """
+        self._defer = True
+
+    @property
+    def answer_deferred(self) -> bool:
+        """A tagged answer waits for :meth:`release_answer`."""
+        return self._deferred is not None
+
+    def release_answer(self) -> None:
+        """Send the answer :meth:`defer_answer` kept back and run what the
+        client sent after it."""
+        deferred, self._deferred = self._deferred, None
+        if deferred is None:
+            return
+        if not self.conn.closed:
+            self._finish(*deferred)
+        self._run_events(self.conn.next_events())
+
+    def data_to_send(self) -> bytes:
+        """The output queued; if ``output_held``, write it, then :meth:`pump`."""
+        return self.conn.data_to_send()
+
+    def tls_started(self) -> None:
+        """The handshake after STARTTLS is done (input from before it was dropped)."""
+        self.conn.tls_started()
+
+    def poll(self) -> None:
+        """The backend changed: bring the view up to date; during IDLE, tell now."""
+        if self.conn.closed:
+            return
+        try:
+            self.sync()
+        except Exception as exc:  # a failing backend must not kill the adapter loop
+            self._report(exc)
+            return
+        self.conn.flush_updates()
+
+    def keepalive(self) -> None:
+        if not self.conn.closed:
+            self.conn.send(StatusResponse(status=Status.OK, text="Still here"))
+
+    def shutdown(self, text: str = "Server shutting down") -> None:
+        if not self.conn.closed:
+            self.conn.send(StatusResponse(status=Status.BYE, text=text))
+        self._logout_account()
+
+    # ------------------------------------------------------ for handlers
+
+    def send(self, response: Response) -> None:
+        self.conn.send(response)
+
+    def untagged_ok(self, text: str, code: ResponseCode | None = None) -> None:
+        self.conn.send(StatusResponse(status=Status.OK, text=text, code=code))
+
+    def require_account(self) -> Account:
+        if self.account is None:  # the engine's state table prevents this
+            raise ImapBad("Not logged in")
+        return self.account
+
+    def require_mailbox(self) -> tuple[Mailbox, SelectedMailboxView]:
+        view = self.conn.view
+        if self.mailbox is None or view is None:
+            raise ImapBad("No mailbox selected")
+        return self.mailbox, view
+
+    def now(self) -> datetime:
+        return self.server.clock()
+
+    def parsed_message(self, mailbox: Mailbox, uid: int) -> Message | None:
+        """The message ``uid`` of ``mailbox``, parsed (None if it is gone)."""
+        user = self.account.username if self.account is not None else ""
+        key = (user, mailbox.name, mailbox.uidvalidity, uid)
+        return self.server.message_cache.get(key, lambda: mailbox.message_bytes(uid))
+
+    def sync(self) -> None:
+        """Pull the selected mailbox's changes into the view (RFC 3501 5.2)."""
+        mailbox, view = self.mailbox, self.conn.view
+        if mailbox is None or view is None:
+            return
+        try:
+            changes = mailbox.changes_since(self.modseq)
+        except ImapNo:
+            # The mailbox was deleted under this session (RFC 3501 leaves it
+            # open; ending the session is what IMAP4rev1 clients handle).
+            self.shutdown("Selected mailbox was deleted; please reconnect")
+            return
+        if changes.uidvalidity != view.uidvalidity:
+            # RFC 3501 2.3.1.1: the mailbox was replaced under this session;
+            # the only safe way out in IMAP4rev1 is to end the session.
+            self.shutdown("Mailbox UIDVALIDITY changed; please reconnect")
+            return
+        if changes.new:
+            # RFC 3501 2.3.2: \Recent goes to one session only; EXAMINE
+            # sessions never claim it.
+            claimed = mailbox.claim_recent() if not self.read_only else ()
+            view.add_messages(
+                [m.uid for m in changes.new],
+                flags={m.uid: m.flags for m in changes.new},
+                modseqs={m.uid: m.modseq for m in changes.new},
+                recent=claimed,
+            )
+        if changes.new or changes.changed:
+            # A new keyword comes only with a new or changed message; then
+            # FLAGS goes out before the FETCH responses that use it (the view
+            # drains FLAGS first).  No backend call when nothing changed.
+            keywords = set(mailbox.keywords())
+            # The changes themselves may carry a keyword created after the
+            # keywords() call's snapshot by another writer.
+            keywords.update(
+                f
+                for m in (*changes.new, *changes.changed)
+                for f in m.flags
+                if not f.startswith("\\")
+            )
+            if any(k not in view.mailbox_flags for k in keywords):
+                view.set_mailbox_flags((*SYSTEM_FLAGS, *sorted(keywords)))
+        for message in changes.changed:
+            view.set_flags(message.uid, message.flags, modseq=message.modseq)
+        if changes.expunged:
+            view.expunge(changes.expunged)
+        self.modseq = changes.highest_modseq
+
+    def complete(self, status: Status, text: str, code: ResponseCode | None = None) -> None:
+        """Finish the current command (handlers usually return instead)."""
+        command = self._current
+        assert command is not None
+        self._finish(command, status, text, code)
+
+    # ------------------------------------------------------------ dispatch
+
+    def _dispatch(self, event: Event) -> None:
+        if isinstance(event, Command):
+            if self.server.on_command is not None:
+                self.server.on_command(self, event)
+            command = event
+            spec = self.server.commands.get(command.name)
+            if isinstance(spec, ServerCommand):
+                handler = spec.handler
+                self._run(command, lambda checked: handler(self, checked))
+            else:
+                self._run(command, None)
+        elif isinstance(event, IdleDone) and event.aborted:
+            # The engine already answered BAD (RFC 2177: only DONE ends IDLE).
+            self._open.pop(event.tag, None)
+        elif isinstance(event, AuthenticateResponse | IdleDone):
+            pending = self._current_for(event.tag)
+            spec = self.server.commands[pending.name]
+            assert isinstance(spec, ServerCommand) and spec.resume is not None, pending
+            resume, step = spec.resume, event
+            self._run(pending, lambda _: resume(self, step))
+        elif isinstance(event, AuthenticateCancelled):
+            self._open.pop(event.tag, None)
+            self.sasl_state.clear()
+        elif isinstance(event, ConnectionClosed):
+            self._logout_account()
+
+    def _current_for(self, tag: str) -> Command:
+        command = self._open.get(tag)
+        assert command is not None, tag
+        return command
+
+    def _run(self, command: Command, call: Callable[[Command], HandlerResult] | None) -> None:
+        self._current = command
+        self._completed = False
+        self._defer = False
+        status, text, code = Status.OK, f"{command.name} completed", None
+        try:
+            if call is None:
+                raise ImapBad(f"{command.name} is not implemented", "CANNOT")
+            result = call(_check_mailbox_names(command))
+            if self._completed or self.conn.closed:
+                return
+            if isinstance(result, Pending):
+                self._open[command.tag] = command
+                return
+            if isinstance(result, Completion):
+                text, code = result.text, result.code
+        except ImapNo as exc:
+            status, text, code = Status.NO, exc.text, code_from_name(exc.code)
+        except ImapBad as exc:
+            status, text, code = Status.BAD, exc.text, code_from_name(exc.code)
+        except Exception as exc:  # the error rule: never leak, never die
+            self._report(exc)
+            status, text, code = Status.NO, "Internal server error", AtomCode(name="SERVERBUG")
+        if self._completed or self.conn.closed:
+            return
+        if self._defer:
+            self._defer = False
+            self._deferred = (command, status, text, code)
+            return
+        self._finish(command, status, text, code)
+
+    def _finish(
+        self, command: Command, status: Status, text: str, code: ResponseCode | None
+    ) -> None:
+        self._open.pop(command.tag, None)
+        if self.conn.view is not None and command.name not in DESELECTING_COMMANDS:
+            try:
+                self.sync()
+            except Exception as exc:
+                self._report(exc)
+        if self.conn.closed:
+            return
+        self._completed = True
+        try:
+            response = StatusResponse(
+                status=status, tag=command.tag, text=_safe_text(text), code=code
+            )
+        except ValueError as exc:  # a code or text a backend made up: still answer
+            self._report(exc)
+            response = StatusResponse(
+                status=Status.NO,
+                tag=command.tag,
+                text="Internal server error",
+                code=AtomCode(name="SERVERBUG"),
+            )
+        self.conn.send(response)
+
+    def _report(self, exc: BaseException) -> None:
+        if self.server.on_error is not None:
+            self.server.on_error(exc)
+
+    def _logout_account(self) -> None:
+        account = self.account
+        self.account = None
+        self.mailbox = None
+        if account is not None:
+            try:
+                account.logout()
+            except Exception as exc:
+                self._report(exc)
