@@ -1,8 +1,12 @@
-"""What every adapter shares: options, the server lock, and the per-connection driver.
+"""What every adapter shares: options, the locks, and the per-connection driver.
 
 The driver is the only place that calls into a pure server connection.  It is
-synchronous and takes the server's lock for every call, so the anyio adapter
-can run it in a worker thread and the threaded adapter can call it directly.
+synchronous and takes a lock for every call, so the anyio adapter can run it
+in a worker thread and the threaded adapter can call it directly.  Which
+lock (see :func:`session_lock`): when the backend says it is thread-safe
+(``backend.thread_safe``), each connection has its own, so sessions run at
+once and each one's calls stay in order; otherwise every connection of the
+server shares one (:func:`server_lock`), as a plain data structure needs.
 It owns the timers (login, inactivity, literal, IDLE keep-alive) and the
 time part of the login limits (a failed login's answer is held back until
 the shared :class:`LoginGuard` allows it), so both adapters only have to
@@ -45,6 +49,8 @@ __all__ = [
     "is_loopback",
     "logger",
     "server_lock",
+    "session_lock",
+    "sessions_run_at_once",
     "transport_is_secure",
 ]
 
@@ -149,6 +155,10 @@ class ServerOptions:
     #: anyio only: call into the server in a worker thread (for backends that
     #: block).  False runs the calls on the event loop (in-memory backends).
     offload: bool = True
+    #: anyio only: at most this many calls run in worker threads at once
+    #: (the others wait for a thread); with a thread-safe backend, this is
+    #: how many slow backend calls can be waited for at the same time.
+    worker_threads: int = 40
     #: How long a shutdown waits for BYE to reach the clients.
     shutdown_grace: float = 5.0
     #: Backpressure: stop reading from a client while more output than this
@@ -201,6 +211,30 @@ def server_lock(server: object) -> threading.Lock:
                 entry = _strong_locks[id(server)] = (server, threading.Lock())
             lock = entry[1]
         return lock
+
+
+def sessions_run_at_once(server: object) -> bool:
+    """Whether the sessions of ``server`` may call into it at the same time:
+    its backend says it is thread-safe (``backend.thread_safe``) and the
+    server can lock what its sessions share (``share_between_threads``,
+    given real locks here).  Otherwise one lock serialises every call."""
+    backend = getattr(server, "backend", None)
+    share = getattr(server, "share_between_threads", None)
+    if getattr(backend, "thread_safe", False) is not True or share is None:
+        return False
+    with _locks_guard:
+        share(threading.Lock)
+    return True
+
+
+def session_lock(server: object) -> threading.Lock:
+    """The lock one connection's calls take: a lock of its own when the
+    sessions may run at once (:func:`sessions_run_at_once`), so its calls
+    stay in order and other sessions do not wait for them; else the one
+    lock of the server (:func:`server_lock`)."""
+    if sessions_run_at_once(server):
+        return threading.Lock()
+    return server_lock(server)
 
 
 def is_loopback(host: str) -> bool:
@@ -418,7 +452,7 @@ class ConnectionDriver:
     ) -> None:
         self._server = server
         self._options = options
-        self._lock = lock if lock is not None else server_lock(server)
+        self._lock = lock if lock is not None else session_lock(server)
         self.peer = peer
         self._secure = secure
         self._tls_available = tls_available
