@@ -28,16 +28,23 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from .maildir import MaildirBackend
-
-__all__ = ["MaildirWatcher", "inotify_available"]
+__all__ = ["MaildirWatcher", "WatchedStore", "inotify_available"]
 
 log = logging.getLogger(__name__)
 
 _Key = tuple[str, str]
+
+
+class WatchedStore(Protocol):
+    """What the watcher needs of the store (``MaildirBackend`` has it)."""
+
+    def mailbox_path(self, username: str, mailbox: str) -> Path:
+        """The maildir of ``mailbox`` (raises if there is none)."""
+
+    def refresh(self, username: str, mailbox: str) -> None:
+        """Look for outside changes to ``mailbox``; send a notice if any."""
 
 
 def inotify_available() -> bool:
@@ -58,7 +65,7 @@ class MaildirWatcher:
     """
 
     def __init__(
-        self, backend: MaildirBackend, *, interval: float = 1.0, inotify: bool | None = None
+        self, backend: WatchedStore, *, interval: float = 1.0, inotify: bool | None = None
     ) -> None:
         if inotify is None:
             inotify = inotify_available()
