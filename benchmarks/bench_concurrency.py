@@ -2,8 +2,10 @@
 
 The store is a ``MemoryBackend`` behind a proxy that waits 5 ms in every
 call of its accounts and mailboxes (as a database on the network would:
-the wait holds no lock), served by the anyio adapter on asyncio with its
-calls in worker threads.  Clients on loopback log in, select INBOX and send
+the wait holds no lock), served by ``imap-sansio serve --factory`` (asyncio,
+calls in worker threads) in a process of its own, so that the clients'
+Python does not compete with the server's for one interpreter.  Clients on
+loopback (threads of this process) log in, select INBOX and send
 ``NOOP`` (one backend call: the changes since the session's modseq) as fast
 as the answers come, for a fixed time; the row is commands per second with
 1 and with 20 clients.
@@ -18,8 +20,11 @@ the one before it).  The headline is the ratio of the 20-client rate to the
 
 from __future__ import annotations
 
+import pathlib
+import re
 import socket
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -27,16 +32,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import anyio
-from imap_sansio.adapters import ServerOptions
-from imap_sansio.adapters.anyio_server import AnyIOServer
-
 from imap_sansio.server import IMAPServer, MemoryBackend
 from imap_sansio.testing import fixed_clock
 
 from ._harness import Result
 
-__all__ = ["run"]
+__all__ = ["one_lock_server", "run", "thread_safe_server"]
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 LATENCY = 0.005
 
@@ -77,28 +80,38 @@ class _SlowBackend:
         return self._inner.add_listener(callback)
 
 
+def thread_safe_server() -> IMAPServer:
+    """``--factory`` target: the slow store, thread-safe."""
+    return IMAPServer(_SlowBackend(thread_safe=True), clock=fixed_clock())  # type: ignore[arg-type]
+
+
+def one_lock_server() -> IMAPServer:
+    """``--factory`` target: the same store saying it is not thread-safe."""
+    return IMAPServer(_SlowBackend(thread_safe=False), clock=fixed_clock())  # type: ignore[arg-type]
+
+
 @contextmanager
-def _serving(backend: _SlowBackend) -> Iterator[int]:
-    server = IMAPServer(backend, clock=fixed_clock())  # type: ignore[arg-type]
-    started = threading.Event()
-    stop = threading.Event()
-    box: dict[str, Any] = {}
-
-    async def main() -> None:
-        options = ServerOptions(offload=True, worker_threads=40)
-        async with AnyIOServer(server, port=0, options=options) as running:
-            box["port"] = running.port
-            started.set()
-            await anyio.to_thread.run_sync(stop.wait)
-
-    thread = threading.Thread(target=lambda: anyio.run(main), daemon=True)
-    thread.start()
-    started.wait(10)
+def _serving(thread_safe: bool) -> Iterator[int]:
+    factory = "thread_safe_server" if thread_safe else "one_lock_server"
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "imap_sansio.adapters", "serve", "--port", "0"),
+            *("--runtime", "asyncio", "--factory", f"benchmarks.bench_concurrency:{factory}"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
-        yield box["port"]
+        assert process.stdout is not None
+        found = re.search(r"IMAP on 127\.0\.0\.1:(\d+)", process.stdout.readline())
+        if found is None:
+            raise RuntimeError("the server did not start")
+        yield int(found[1])
     finally:
-        stop.set()
-        thread.join(15)
+        process.terminate()
+        process.wait(15)
 
 
 class _Client:
@@ -159,7 +172,7 @@ def run(quick: bool = False) -> list[Result]:
     rates: dict[tuple[bool, int], list[float]] = {}
     for _ in range(rounds):
         for thread_safe in (True, False):
-            with _serving(_SlowBackend(thread_safe=thread_safe)) as port:
+            with _serving(thread_safe) as port:
                 for clients in (1, 20):
                     rate = _rate(port, clients, seconds)
                     rates.setdefault((thread_safe, clients), []).append(rate)
