@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ._capabilities import compute_capabilities
-from ._commands import Command, Copy, Examine, Fetch, Move, Search, Select, Sort, Store, Thread
+from ._commands import Command, Examine, Fetch, Select
 from ._config import Config, GreetingStatus, OversizePolicy
 from ._encoder import encode_response_chunks
 from ._errors import LocalProtocolError
@@ -43,23 +43,11 @@ from ._responses import (
     StatusResponse,
 )
 from ._secret import Secret
-from ._sequence import UidSet
 from ._state import DESELECTING_COMMANDS, State, next_state
-from ._view import InvalidSequenceNumber, SelectedMailboxView, uid_set
+from ._view import InvalidSequenceNumber, SelectedMailboxView
 
 __all__ = ["ConnectionState"]
 
-#: Non-UID forms of these may not see an EXPUNGE (RFC 3501 7.4.1, RFC 5256).
-_NO_EXPUNGE_DURING = (Fetch, Store, Search, Sort, Thread)
-
-
-def _blocks_expunge(command: Command) -> bool:
-    """Non-UID FETCH/STORE/SEARCH/SORT/THREAD: no EXPUNGE while one is pending."""
-    return isinstance(command, _NO_EXPUNGE_DURING) and not getattr(command, "uid", False)
-
-
-#: Commands whose ``messages`` the engine resolves to UIDs before delivery.
-_MESSAGE_COMMANDS = (Fetch, Store, Copy, Move)
 #: Decompressed bytes produced per step (bounds memory whatever the ratio):
 #: the engine inflates the next step only when the commands already
 #: inflated have run, so a deflate bomb never exists inflated in memory.
@@ -596,7 +584,7 @@ class ConnectionState:
         if self._view is not None and name not in DESELECTING_COMMANDS:
             # RFC 3501 5.2: updates go out before the tagged completion; no
             # EXPUNGE if this or another pending command forbids it (7.4.1).
-            allow = self._expunge_blockers == 0 and not _blocks_expunge(command)
+            allow = self._expunge_blockers == 0 and not self._blocks_expunge(command)
             for update in self._drain_view(allow_expunge=allow):
                 self._write(update)
         old, self._state = self._state, next_state(self._state, name, response.status.value)
@@ -653,22 +641,34 @@ class ConnectionState:
             rev2="IMAP4REV2" in enabled,
         )
 
+    def _blocks_expunge(self, command: Command) -> bool:
+        """A non-UID FETCH/STORE/SEARCH/SORT/THREAD: no EXPUNGE while it is pending."""
+        spec = self.config.commands.get(command.name)
+        return spec is not None and spec.no_expunge and not getattr(command, "uid", False)
+
     def _resolve_messages(self, command: Command) -> Command:
         """Replace a command's sequence set by the UIDs it names (RFC 3501 6.4).
 
         Raises InvalidSequenceNumber for a number beyond what the client knows.
         """
         view = self._view
-        if view is None or not isinstance(command, _MESSAGE_COMMANDS):
+        if view is None or not self.config.commands[command.name].names_messages:
+            return command
+        messages = getattr(command, "messages", None)
+        if messages is None:  # SEARCH, EXPUNGE: no set of their own to resolve
             return command
         if isinstance(command, Fetch) and command.uid and command.vanished:
             # RFC 7162 3.2.6: VANISHED (EARLIER) reports the UIDs of the set
             # that are gone, so the app needs the set as the client sent it
             # (UIDs name no numbering: nothing to check here).
             return command
-        uids = view.resolve(command.messages)
-        resolved = uid_set(uids) or UidSet(ranges=())
-        return dataclasses.replace(command, messages=resolved)
+        resolved = view.resolve_set(messages)  # per range, never per message
+        if resolved != messages:
+            # The command was parsed here and nobody has seen it yet, so it
+            # is completed in place (dataclasses.replace would validate every
+            # field again for one that changes).
+            object.__setattr__(command, "messages", resolved)
+        return command
 
     def _start_compression(self) -> None:
         """RFC 4978 3: compress from right after the CRLF of the tagged OK.
@@ -691,7 +691,7 @@ class ConnectionState:
         seqs.remove(pending.seq)
         if not seqs:
             del self._pending_tags[pending.tag]
-        if _blocks_expunge(pending.command):
+        if self._blocks_expunge(pending.command):
             self._expunge_blockers -= 1
         return pending
 
@@ -1098,7 +1098,7 @@ class ConnectionState:
         pending = _Pending(tag=command.tag, command=command, seq=self._delivered)
         self._pending[pending.seq] = pending
         self._pending_tags.setdefault(pending.tag, []).append(pending.seq)
-        if _blocks_expunge(command):
+        if self._blocks_expunge(command):
             self._expunge_blockers += 1
         if self.config.commands[command.name].pauses:
             self._blocking = pending

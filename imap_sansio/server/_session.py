@@ -116,11 +116,8 @@ def serve(
     """The server's record of the built-in command ``name`` (see :data:`COMMANDS`)."""
     core = COMMANDS[name]
     return ServerCommand(
-        name=name,
-        parser=core.parser,
-        states=core.states,
-        pauses=core.pauses,
-        names_messages=core.names_messages,
+        # Every field of the core's record, so a rule added there holds here.
+        **{field.name: getattr(core, field.name) for field in dataclasses.fields(CommandSpec)},
         handler=handler,
         capabilities=capabilities,
         resume=resume,
