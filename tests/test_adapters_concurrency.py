@@ -5,6 +5,7 @@ server lock."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -102,3 +103,35 @@ def test_which_lock_a_connection_takes() -> None:
     assert server_lock(shared) not in (first, second)
     # What the sessions share got a real lock.
     assert not isinstance(shared.message_cache.lock, type(plain.message_cache.lock))
+
+
+def test_the_message_cache_is_safe_from_many_threads() -> None:
+    server = IMAPServer(MemoryBackend(lock=threading.RLock()), clock=wall_clock)
+    assert sessions_run_at_once(server)
+    cache = server.message_cache
+    cache.max_messages = 8
+    errors: list[BaseException] = []
+
+    def reader(n: int) -> None:
+        try:
+            for i in range(2000):
+                uid = (i * 7 + n) % 24
+                message = cache.get(("alice", "INBOX", 1, uid), lambda uid=uid: b"%d\r\n" % uid)
+                assert message is not None
+                assert message.size == len(b"%d\r\n" % uid)
+        except BaseException as exc:
+            errors.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=reader, args=(n,)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert len(cache._entries) == 8
+    assert cache._bytes == sum(m.size for m in cache._entries.values())

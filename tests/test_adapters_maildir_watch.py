@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from _adapter_harness import Client, running_server
+from imap_sansio.adapters import ServerOptions
 from imap_sansio.adapters.cli import wall_clock
 from imap_sansio.adapters.maildir import MaildirBackend
 from imap_sansio.adapters.maildir_watch import inotify_available
@@ -162,5 +163,26 @@ def test_an_append_through_another_process_reaches_an_idle_client(
             fetched = client.command(b"d", b"FETCH 1 (FLAGS)")
             # RFC 3501 2.3.2: this session is the first told of it.
             assert fetched[0] == b"* 1 FETCH (FLAGS (\\Flagged \\Recent))\r\n"
+    finally:
+        backend.close()
+
+
+def test_the_idle_keepalive_looks_at_the_store_first(tmp_path: Path) -> None:
+    # No inotify and a watcher that looks once an hour: only the keep-alive
+    # can find the delivery, and it sends it before "Still here".
+    backend = MaildirBackend(
+        tmp_path, users={"alice": "secret"}, fsync=False, inotify=False, watch_interval=3600
+    )
+    options = ServerOptions(keepalive_interval=0.2)
+    try:
+        with (
+            running_server("threads", IMAPServer(backend, clock=wall_clock), options=options) as s,
+            _idle(s.port) as client,
+        ):
+            assert client.line(timeout=BOUND) == b"* OK Still here\r\n"
+            _deliver(tmp_path)
+            lines = [client.line(timeout=BOUND) for _ in range(2)]
+            assert lines[0] == b"* 1 EXISTS\r\n"
+            assert lines[1] in (b"* 1 RECENT\r\n", b"* OK Still here\r\n")
     finally:
         backend.close()
