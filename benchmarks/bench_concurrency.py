@@ -20,6 +20,7 @@ the one before it).  The headline is the ratio of the 20-client rate to the
 
 from __future__ import annotations
 
+import os
 import pathlib
 import re
 import socket
@@ -91,7 +92,7 @@ def one_lock_server() -> IMAPServer:
 
 
 @contextmanager
-def _serving(thread_safe: bool) -> Iterator[int]:
+def _serving(thread_safe: bool) -> Iterator[tuple[int, int]]:
     factory = "thread_safe_server" if thread_safe else "one_lock_server"
     process = subprocess.Popen(
         [
@@ -108,7 +109,7 @@ def _serving(thread_safe: bool) -> Iterator[int]:
         found = re.search(r"IMAP on 127\.0\.0\.1:(\d+)", process.stdout.readline())
         if found is None:
             raise RuntimeError("the server did not start")
-        yield int(found[1])
+        yield int(found[1]), process.pid
     finally:
         process.terminate()
         process.wait(15)
@@ -137,6 +138,15 @@ class _Client:
         self.sock.sendall(line + b"\r\n")
         while not self.line().startswith(tag):
             pass
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process ``pid`` (Linux), 0 elsewhere."""
+    try:
+        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _rate(port: int, clients: int, seconds: float) -> float:
@@ -170,15 +180,21 @@ def _rate(port: int, clients: int, seconds: float) -> float:
 def run(quick: bool = False) -> list[Result]:
     seconds, rounds = (1.0, 1) if quick else (2.0, 3)
     rates: dict[tuple[bool, int], list[float]] = {}
+    # The server's CPU share while serving (1.0 = one core busy): near 1,
+    # the interpreter, not waiting, limits the rate.
+    busy: dict[tuple[bool, int], list[float]] = {}
     for _ in range(rounds):
         for thread_safe in (True, False):
-            with _serving(thread_safe) as port:
+            with _serving(thread_safe) as (port, pid):
                 for clients in (1, 20):
+                    cpu, wall = _cpu_seconds(pid), time.monotonic()
                     rate = _rate(port, clients, seconds)
+                    share = (_cpu_seconds(pid) - cpu) / (time.monotonic() - wall)
                     rates.setdefault((thread_safe, clients), []).append(rate)
+                    busy.setdefault((thread_safe, clients), []).append(share)
                     print(
                         f"  concurrency thread_safe={thread_safe} clients={clients}: "
-                        f"{rate:,.0f} commands/s",
+                        f"{rate:,.0f} commands/s, server CPU {share:.2f} cores",
                         file=sys.stderr,
                         flush=True,
                     )
@@ -197,7 +213,11 @@ def run(quick: bool = False) -> list[Result]:
                 runs=len(samples),
                 units=1,
                 unit="command",
-                extra={"clients": clients, "thread_safe": thread_safe},
+                extra={
+                    "clients": clients,
+                    "thread_safe": thread_safe,
+                    "server_cpu_cores": statistics.median(busy[(thread_safe, clients)]),
+                },
             )
             if clients == 20:
                 result.extra["speedup_vs_one_client"] = many / one
