@@ -759,7 +759,13 @@ class _Folder:
         state = self.live()
         path = self.path / UIDLIST
         lines = len(state.entries) + len(state.tombstones) + 16
-        if self._sig is None or self._size > max(_COMPACT_BYTES, 200 * lines):
+        # Whole: a new file, one mostly of superseded lines, or tombstones
+        # dropped (appended lines can only add them).
+        if (
+            self._sig is None
+            or self._size > max(_COMPACT_BYTES, 200 * lines)
+            or len(state.tombstones) < state.saved_tombstones
+        ):
             data = state.dump()
             self.backend._write_atomic(path, data, self.path / "tmp")
             st = os.stat(path)
