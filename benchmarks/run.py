@@ -35,6 +35,7 @@ SUITES = {
     "e2e": "benchmarks.bench_e2e",
     "hostile": "benchmarks.bench_hostile",
     "concurrency": "benchmarks.bench_concurrency",
+    "big": "benchmarks.bench_big",
 }
 
 

@@ -77,3 +77,26 @@ def test_a_rename_by_another_program_right_after_a_read_is_seen(tmp_path: Path) 
         os.rename(cur / name, cur / (name.partition(":")[0] + ":2," + flags))
         expected = {"S": {"\\Seen"}, "FS": {"\\Flagged", "\\Seen"}, "": set(), "T": {"\\Deleted"}}
         assert inbox.messages()[0].flags == frozenset(expected[flags])
+
+
+def test_dropped_tombstones_rewrite_the_list_and_readers_agree(tmp_path: Path) -> None:
+    def backend() -> MaildirBackend:
+        return MaildirBackend(tmp_path, users={"alice": "secret"}, fsync=False, max_tombstones=2)
+
+    writer = backend().account("alice")
+    for i in range(8):
+        writer.append("INBOX", b"Subject: %d\r\n\r\n" % i, internal_date=DATE)
+    inbox = writer.select("INBOX")
+    reader = backend().account("alice").select("INBOX")
+    uidlist = tmp_path / "alice" / UIDLIST
+    inodes = set()
+    for uid in range(1, 8):
+        inbox.store_flags([uid], StoreAction.ADD, ["\\Deleted"])
+        assert inbox.expunge() == (uid,)
+        inodes.add(uidlist.stat().st_ino)
+        mark = inbox.status().highest_modseq - 6
+        assert reader.changes_since(mark) == inbox.changes_since(mark)
+    assert len(inodes) > 1  # compacted at least once: a new file
+    fresh = backend().account("alice").select("INBOX")
+    assert fresh.changes_since(1) == inbox.changes_since(1)
+    assert [m.uid for m in fresh.messages()] == [8]

@@ -14,8 +14,11 @@ Data structures, chosen so that a mailbox of 100k messages stays fast:
   stale by a later change are skipped (the message's modseq no longer equals
   the entry's) and dropped when the log grows past twice the live count;
 * ``tombstones``: ``(modseq, uid, born)`` per expunged message, in modseq
-  order, so expunges are found the same way (RFC 7162 QRESYNC needs them; they
-  are kept for the life of the mailbox);
+  order, so expunges are found the same way (RFC 7162 QRESYNC needs them).
+  Only the last ``max_tombstones`` are kept (RFC 7162 5.3: keeping them all
+  grows without bound); ``forgotten`` is the modseq up to which they were
+  dropped, and older questions are answered as RFC 7162 3.2.6 says for
+  them (see :class:`Changes`);
 * counters for STATUS (unseen, \\Deleted, total size) kept up to date on each
   change, so STATUS is O(1).
 
@@ -41,7 +44,9 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
+from imap_sansio._encoder import read_source
 from imap_sansio._secret import Secret
+from imap_sansio._source import BytesSource, MessageSource
 from imap_sansio.server._backend import (
     AppendResult,
     AuthenticationFailed,
@@ -91,6 +96,14 @@ _DELETED = "\\Deleted"
 _FEW = 32
 
 
+def _whole_changes(tombstones: list[tuple[int, int, int]], drop: int) -> int:
+    """How many of the oldest ``drop`` tombstones to drop without splitting
+    one change (one modseq): a change is remembered whole or not at all."""
+    while drop and tombstones[drop - 1][0] == tombstones[drop][0]:
+        drop -= 1
+    return drop
+
+
 class _Store:
     """One mailbox's messages and change history (or a \\Noselect level)."""
 
@@ -98,7 +111,9 @@ class _Store:
         "born",
         "data",
         "deleted",
+        "forgotten",
         "gone",
+        "keep_tombstones",
         "keywords",
         "log",
         "messages",
@@ -120,6 +135,7 @@ class _Store:
         *,
         selectable: bool = True,
         special_use: frozenset[str] = frozenset(),
+        keep_tombstones: int = 10_000,
     ) -> None:
         self.uidvalidity = uidvalidity
         self.uidnext = 1
@@ -133,6 +149,8 @@ class _Store:
         self.uids: list[int] = []
         self.log: list[tuple[int, int]] = []
         self.tombstones: list[tuple[int, int, int]] = []
+        self.keep_tombstones = keep_tombstones
+        self.forgotten = 0  # tombstones up to this modseq were dropped
         self.modseq = 1
         self.keywords: dict[str, None] = {}
         self.unseen = 0
@@ -193,6 +211,12 @@ class _Store:
             del self.data[uid]
             self._count(info, -1)
             self.tombstones.append((modseq, uid, self.born.pop(uid)))
+        if len(self.tombstones) > 2 * self.keep_tombstones:
+            # Dropped in batches, so each expunge costs O(1) amortised.
+            drop = _whole_changes(self.tombstones, len(self.tombstones) - self.keep_tombstones)
+            if drop:
+                self.forgotten = self.tombstones[drop - 1][0]
+                del self.tombstones[:drop]
         if len(uids) <= _FEW:
             for uid in uids:
                 del self.uids[bisect_left(self.uids, uid)]
@@ -258,6 +282,7 @@ class _Store:
             highest_modseq=self.modseq,
             uidvalidity=self.uidvalidity,
             uidnext=self.uidnext,
+            forgotten=self.forgotten,
         )
 
 
@@ -284,6 +309,9 @@ class MemoryBackend:
       clock in seconds); values are forced to increase strictly, so a deleted
       and re-created mailbox always gets a greater one.  Default: a counter
       from 1;
+      ``max_tombstones``: expunge records kept per mailbox for QRESYNC (up
+      to twice as many between compactions); a client that resynchronises
+      from before them is told every absent UID of its set (RFC 7162 3.2.6);
       ``lock``: a re-entrant lock (``threading.RLock()``) held by every call,
       which makes the backend thread-safe (``thread_safe`` is then True; see
       the module docstring).  Default: none, for single-threaded use.
@@ -298,6 +326,7 @@ class MemoryBackend:
         message_quota: int | None = None,
         uidvalidity_source: Callable[[], int] | None = None,
         lock: contextlib.AbstractContextManager[object] | None = None,
+        max_tombstones: int = 10_000,
     ) -> None:
         #: Whether calls from several threads at once are safe (the adapters
         #: read it to decide whether sessions may run concurrently).
@@ -306,6 +335,7 @@ class MemoryBackend:
             lock if lock is not None else contextlib.nullcontext()
         )
         self._users: dict[str, _User] = {}
+        self.max_tombstones = max_tombstones
         self._listeners: list[ChangeListener] = []
         self._uidvalidity_source = uidvalidity_source
         self._last_uidvalidity = 0
@@ -353,7 +383,7 @@ class MemoryBackend:
     ) -> _Store:
         uidvalidity = self._new_uidvalidity()
         user.uidvalidity_history[name] = uidvalidity
-        return _Store(uidvalidity, special_use=special_use)
+        return _Store(uidvalidity, special_use=special_use, keep_tombstones=self.max_tombstones)
 
     def _notify(self, notice: ChangeNotice) -> None:
         for listener in list(self._listeners):
@@ -511,18 +541,30 @@ class MemoryAccount:
     def status(self, name: str) -> MailboxStatus:
         return self._existing(name).status()
 
-    @_locked
     def append(
         self,
         name: str,
-        data: bytes,
+        data: bytes | MessageSource,
         *,
         flags: Collection[str] = (),
         internal_date: datetime,
     ) -> AppendResult:
+        if not isinstance(data, bytes):
+            with self._lock:  # refused before a spooled literal is read
+                self._existing(name)
+                self._check_quota(data.size, 1)
+            # Held in memory anyway: one read, one bytes object; read without
+            # the lock, which other sessions need meanwhile.
+            data = read_source(data)
+        return self._append(name, data, flags, internal_date)
+
+    @_locked
+    def _append(
+        self, name: str, data: bytes, flags: Collection[str], internal_date: datetime
+    ) -> AppendResult:
         store = self._existing(name)
         self._check_quota(len(data), 1)
-        uid = store.add(bytes(data), frozenset(flags), internal_date, store.bump())
+        uid = store.add(data, frozenset(flags), internal_date, store.bump())
         self._changed(name)
         return AppendResult(uidvalidity=store.uidvalidity, uid=uid)
 
@@ -613,6 +655,11 @@ class MemoryMailbox:
     @_locked
     def message_bytes(self, uid: int) -> bytes | None:
         return self._live().data.get(uid)
+
+    @_locked
+    def open_message(self, uid: int) -> MessageSource | None:
+        data = self._live().data.get(uid)
+        return BytesSource(data) if data is not None else None
 
     @_locked
     def store_flags(
