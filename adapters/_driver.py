@@ -101,6 +101,7 @@ class SessionLike(Protocol):
     def has_output(self) -> bool: ...
     def pump(self) -> None: ...
     def tls_started(self) -> None: ...
+    def set_channel_binding(self, kind: str, data: bytes) -> None: ...
     def poll(self) -> None: ...
     def keepalive(self) -> None: ...
     def shutdown(self, text: str = ...) -> None: ...
@@ -182,6 +183,10 @@ class ServerOptions:
     #: sessions per user (see :class:`LoginLimits`; loopback is exempt
     #: unless ``trusted_networks`` says otherwise).
     login_limits: LoginLimits = field(default_factory=LoginLimits)
+    #: TLS channel binding (type, data) for SCRAM -PLUS (RFC 5929): the
+    #: ``tls-server-end-point`` hash of the server certificate, see
+    #: ``accounts.tls_server_end_point``; given to the sessions once TLS is up.
+    channel_binding: tuple[str, bytes] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -441,6 +446,7 @@ class ConnectionDriver:
         "_secure",
         "_server",
         "_session_user",
+        "_tls",
         "_tls_available",
         "_unwatch",
         "_username",
@@ -462,8 +468,10 @@ class ConnectionDriver:
         watch: Callable[[str | None, str | None], None] | None = None,
         address: str = "",
         guard: LoginGuard | None = None,
+        tls: bool = False,
     ) -> None:
         self._server = server
+        self._tls = tls
         self._options = options
         self._lock = lock if lock is not None else session_lock(server)
         self.peer = peer
@@ -547,6 +555,8 @@ class ConnectionDriver:
                 secure=self._secure, tls_available=self._tls_available
             )
             self._hooks.drivers[self._conn] = self
+            if self._tls:
+                self._bind_channel(self._conn)
             self._connected_at = self._last_input = self._now = now
             logger.info("%s connected (secure=%s)", self.peer, self._secure)
             return self._finish(now)
@@ -587,9 +597,15 @@ class ConnectionDriver:
         conn = self._require()
         with self._lock:
             conn.tls_started()
+            self._bind_channel(conn)
             self._last_input = self._now = now
             logger.info("%s TLS started", self.peer)
             return self._finish(now)
+
+    def _bind_channel(self, conn: SessionLike) -> None:
+        binding = self._options.channel_binding
+        if binding is not None:
+            conn.set_channel_binding(*binding)
 
     def close(self) -> None:
         """The transport is gone: tell the connection if it does not know,

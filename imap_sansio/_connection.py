@@ -116,6 +116,7 @@ class ConnectionState:
         "_bad_streak",
         "_blocking",
         "_buffer",
+        "_channel_binding",
         "_closed",
         "_closing",
         "_commands_before_auth",
@@ -162,6 +163,7 @@ class ConnectionState:
         self._state = State.NOT_AUTHENTICATED
         self._secure = secure
         self._tls_active = False
+        self._channel_binding: tuple[str, bytes] | None = None
         self._buffer = ReceiveBuffer()
         # Output not taken yet: pieces in order, message sources among them
         # read only as data_to_send takes them (a big literal streams).
@@ -289,8 +291,24 @@ class ConnectionState:
     def capabilities(self) -> tuple[str, ...]:
         """The capability list for the current state and transport."""
         return compute_capabilities(
-            self.config, state=self._state, secure=self._secure, tls_active=self._tls_active
+            self.config,
+            state=self._state,
+            secure=self._secure,
+            tls_active=self._tls_active,
+            channel_binding=self._channel_binding is not None,
         )
+
+    @property
+    def channel_binding(self) -> tuple[str, bytes] | None:
+        """The TLS channel binding (type, data) for SCRAM -PLUS (RFC 5929)."""
+        return self._channel_binding
+
+    def set_channel_binding(self, kind: str, data: bytes) -> None:
+        """The adapter's hook: the TLS layer gives channel-binding data of
+        ``kind`` (``tls-server-end-point``, ``tls-exporter``...).  Call it
+        once TLS is up (at connect for implicit TLS, after the STARTTLS
+        handshake); -PLUS mechanisms are advertised from then on."""
+        self._channel_binding = (kind, data)
 
     def set_capabilities(self, capabilities: tuple[str, ...]) -> None:
         """Advertise ``capabilities`` after login (RFC 3501 6.1.1: they may

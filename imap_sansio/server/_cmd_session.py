@@ -8,9 +8,10 @@ UNSELECT (RFC 3691), EXPUNGE and UID EXPUNGE (RFC 3501 6.4.3, RFC 4315 2.1).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+from .._capabilities import PLAINTEXT_MECHANISMS
 from .._commands import (
     Authenticate,
     Capability,
@@ -72,6 +73,15 @@ from ._condstore import (
     report_highest_modseq,
     vanished_since,
 )
+from ._sasl import (
+    Challenge,
+    CheckPassword,
+    SaslContext,
+    SaslExchange,
+    Verified,
+    VerifiedLoginBackend,
+    plain_exchange,
+)
 from ._session import PENDING, Completion, Pending, ServerCommand, Session, serve
 
 __all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE"]
@@ -132,18 +142,39 @@ def _is_utf8(*values: str) -> bool:
 
 
 def _log_in(session: Session, username: str, password: str, authzid: str = "") -> None:
+    def check() -> Account:
+        if not _is_utf8(username, password, authzid):
+            # No account has such a name or password: simply wrong
+            # credentials, and the backend never sees the bytes.
+            raise AuthenticationFailed()
+        return session.server.backend.authenticate(
+            username, Secret(password), authzid=authzid or None
+        )
+
+    _admit(session, username, check)
+
+
+def _open_verified(session: Session, verified: Verified) -> None:
+    """A mechanism proved who the client is: the backend opens the account."""
+
+    def open_account() -> Account:
+        backend = session.server.backend
+        if not isinstance(backend, VerifiedLoginBackend) or not _is_utf8(
+            verified.username, verified.authzid
+        ):
+            raise AuthenticationFailed()
+        return backend.open_account(verified.username, authzid=verified.authzid or None)
+
+    _admit(session, verified.username, open_account)
+
+
+def _admit(session: Session, username: str, get_account: Callable[[], Account]) -> None:
     # AuthenticationFailed (NO [AUTHENTICATIONFAILED]) propagates to the
     # error rule; its text never says whether the user or the password was wrong.
     server = session.server
     on_login = server.on_login
     try:
-        if not _is_utf8(username, password, authzid):
-            # No account has such a name or password: simply wrong
-            # credentials, and the backend never sees the bytes.
-            raise AuthenticationFailed()
-        account: Account = server.backend.authenticate(
-            username, Secret(password), authzid=authzid or None
-        )
+        account = get_account()
     except Exception:
         if on_login is not None:
             on_login(session, username, False)
@@ -170,46 +201,67 @@ def login(session: Session, command: Login) -> Completion:
     return Completion(text="LOGIN completed")
 
 
-_LOGIN_PROMPTS = (b"Username:", b"Password:")
-
-
 def authenticate(session: Session, command: Authenticate) -> Completion | Pending:
-    """RFC 3501 6.2.2 with SASL-IR (RFC 4959): PLAIN (RFC 4616) and LOGIN."""
+    """RFC 3501 6.2.2 with SASL-IR (RFC 4959): PLAIN (RFC 4616), LOGIN and
+    the server's configured mechanisms (SCRAM, OAUTHBEARER, XOAUTH2)."""
     mechanism = command.mechanism
-    if mechanism not in ("PLAIN", "LOGIN"):
+    conn = session.conn
+    if f"AUTH={mechanism}" not in conn.capabilities and not (
+        mechanism in PLAINTEXT_MECHANISMS and mechanism in conn.config.auth_mechanisms
+    ):
+        # Only what is advertised on this connection (a -PLUS variant needs
+        # the channel binding; a plaintext one is refused below with
+        # PRIVACYREQUIRED rather than CANNOT).
         raise ImapNo(f"Unsupported authentication mechanism {mechanism}", "CANNOT")
-    _check_plaintext_allowed(session)
-    session.sasl_state = {"mechanism": mechanism, "step": 0}
+    if mechanism in PLAINTEXT_MECHANISMS:
+        _check_plaintext_allowed(session)
+    configured = session.server.sasl_mechanisms.get(mechanism)
+    if configured is not None:
+        exchange = configured.exchange(SaslContext(channel_binding=conn.channel_binding))
+    else:
+        exchange = plain_exchange(mechanism)
+    session.sasl_state = {"exchange": exchange}
     if command.initial_response is not None:
         return _sasl_step(session, command.initial_response.reveal())
-    if mechanism == "PLAIN":
-        session.send(ContinuationRequest(text=""))
-    else:
-        session.send(ContinuationRequest(data=_LOGIN_PROMPTS[0]))
+    session.send(ContinuationRequest(data=exchange.start()))
     return PENDING
 
 
 def _sasl_step(session: Session, data: bytes) -> Completion | Pending:
     state = session.sasl_state
-    if state.get("mechanism") == "PLAIN":
-        # RFC 4616 2: [authzid] NUL authcid NUL passwd
-        parts = data.split(b"\0")
-        if len(parts) != 3:
-            session.sasl_state = {}
-            raise ImapBad("Malformed PLAIN response", "CLIENTBUG")
-        authzid, authcid, password = (p.decode("utf-8", "surrogateescape") for p in parts)
+    verified = state.get("verified")
+    if verified is not None:
+        # The client's answer to the server's final message (RFC 4422 3.6:
+        # empty; anything else ends the exchange as a failure).
         session.sasl_state = {}
-        _log_in(session, authcid, password, authzid)
+        if data:
+            raise ImapBad("Expected an empty response", "CLIENTBUG")
+        _open_verified(session, verified)
         return Completion(text="AUTHENTICATE completed")
-    # LOGIN: username, then password.
-    if state["step"] == 0:
-        state["username"] = data.decode("utf-8", "surrogateescape")
-        state["step"] = 1
-        session.send(ContinuationRequest(data=_LOGIN_PROMPTS[1]))
+    exchange: SaslExchange = state["exchange"]
+    try:
+        step = exchange.step(data)
+    except AuthenticationFailed:
+        session.sasl_state = {}
+        if session.server.on_login is not None:
+            # The name the client gave, if the mechanism got that far.
+            session.server.on_login(session, getattr(exchange, "username", ""), False)
+        raise
+    except Exception:
+        session.sasl_state = {}
+        raise
+    if isinstance(step, Challenge):
+        session.send(ContinuationRequest(data=step.data))
         return PENDING
-    username = state["username"]
+    if isinstance(step, Verified) and step.final is not None:
+        state["verified"] = step
+        session.send(ContinuationRequest(data=step.final))
+        return PENDING
     session.sasl_state = {}
-    _log_in(session, username, data.decode("utf-8", "surrogateescape"))
+    if isinstance(step, CheckPassword):
+        _log_in(session, step.username, step.password.reveal(), step.authzid)
+    else:
+        _open_verified(session, step)
     return Completion(text="AUTHENTICATE completed")
 
 

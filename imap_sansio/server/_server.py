@@ -34,6 +34,7 @@ from .._source import LiteralSinkFactory
 from . import _cmd_mailbox, _cmd_message, _cmd_search, _cmd_session, _cmd_thread
 from ._backend import Account, Backend, ChangeNotice
 from ._cache import MessageCache
+from ._sasl import SaslMechanism
 from ._session import ServerCommand, Session
 
 __all__ = ["IMAPServer"]
@@ -76,7 +77,8 @@ class IMAPServer:
     ``on_login`` (called with the user name and whether the login succeeded)
     and ``admit_login`` (called when credentials were accepted, before the
     session logs in; it raises :class:`ImapNo` to refuse, e.g. ``NO [LIMIT]``
-    for a user with too many sessions).
+    for a user with too many sessions); ``sasl_mechanisms``: AUTHENTICATE
+    mechanisms offered besides PLAIN and LOGIN (see :mod:`._sasl`).
     """
 
     def __init__(
@@ -93,6 +95,7 @@ class IMAPServer:
         on_command: Callable[[Session, Command], None] | None = None,
         on_login: Callable[[Session, str, bool], None] | None = None,
         admit_login: Callable[[Session, str], None] | None = None,
+        sasl_mechanisms: Iterable[SaslMechanism] = (),
     ) -> None:
         self.backend = backend
         self.clock = clock
@@ -107,6 +110,11 @@ class IMAPServer:
         self.admit_login = admit_login
         #: Parsed messages shared by every session (see :class:`MessageCache`).
         self.message_cache = MessageCache()
+        #: AUTHENTICATE mechanisms besides PLAIN and LOGIN, by name
+        #: (:class:`OAuthBearer`, SCRAM from ``adapters.accounts``...).
+        self.sasl_mechanisms: dict[str, SaslMechanism] = {
+            m.name.upper(): m for m in sasl_mechanisms
+        }
         self.id_info = dict(id_info or {"name": "imap-sansio", "version": "0.1.0"})
         base = config or Config(limits=Limits())
         #: The command table of this server: the core's records (those no
@@ -121,7 +129,7 @@ class IMAPServer:
             base,
             greeting_text=greeting,
             allow_plaintext_auth=allow_plaintext_auth or base.allow_plaintext_auth,
-            auth_mechanisms=("PLAIN", "LOGIN"),
+            auth_mechanisms=("PLAIN", "LOGIN", *self.sasl_mechanisms),
             capabilities_before_auth=("SASL-IR", "ID", "ENABLE", "IDLE"),
         )
         #: Where big APPEND literals go (``Config.literal_sink_factory``);
@@ -167,6 +175,14 @@ class IMAPServer:
         self._extra_capabilities.extend(command.capabilities)
         self._connect_configs = {}
         self._capability_lists = {}
+
+    def add_sasl_mechanism(self, mechanism: SaslMechanism) -> None:
+        """Offer ``mechanism`` for AUTHENTICATE to new sessions (``AUTH=<name>``)."""
+        self.sasl_mechanisms[mechanism.name.upper()] = mechanism
+        self._base_config = dataclasses.replace(
+            self._base_config, auth_mechanisms=("PLAIN", "LOGIN", *self.sasl_mechanisms)
+        )
+        self._connect_configs = {}
 
     @staticmethod
     def _check_capability(name: str) -> None:

@@ -48,6 +48,7 @@ from ..mime import Message
 from . import names
 from ._backend import SYSTEM_FLAGS, Account, Backend, ImapBad, ImapNo, Mailbox
 from ._cache import MessageCache
+from ._sasl import SaslMechanism
 
 __all__ = [
     "PENDING",
@@ -159,6 +160,8 @@ class ServerContext(Protocol):
     def enableable(self) -> set[str]: ...
     @property
     def commands(self) -> Mapping[str, CommandSpec]: ...
+    @property
+    def sasl_mechanisms(self) -> Mapping[str, SaslMechanism]: ...
 
     def capabilities_after_auth(self, account: Account | None = None) -> tuple[str, ...]: ...
 
@@ -424,6 +427,10 @@ class Session:
     def tls_started(self) -> None:
         """The handshake after STARTTLS is done (input from before it was dropped)."""
         self.conn.tls_started()
+
+    def set_channel_binding(self, kind: str, data: bytes) -> None:
+        """The TLS channel binding for SCRAM -PLUS (see the engine's hook)."""
+        self.conn.set_channel_binding(kind, data)
 
     def poll(self) -> None:
         """The backend changed: bring the view up to date; during IDLE, tell now."""
