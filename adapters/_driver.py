@@ -305,6 +305,12 @@ class _LogHooks:
             if getattr(command, "uid", False) is True:
                 name = "UID " + name
             logger.debug("%s command %s %s", self._peer(session), command.tag, name)
+        if command.name == "UNAUTHENTICATE":
+            # RFC 8437: the session ends its login (the engine's state table
+            # lets the command run only when logged in, and it cannot fail).
+            driver = self.drivers.get(session)
+            if driver is not None:
+                driver.unauthenticated()
         if self.previous_command is not None:
             self.previous_command(session, command)
 
@@ -537,6 +543,18 @@ class ConnectionDriver:
             logger.warning("%s refused login as %r: too many sessions", self.peer, username)
             raise ImapNo("Too many sessions of this user from your address", "LIMIT")
         self._session_user = username
+
+    def unauthenticated(self) -> None:
+        """UNAUTHENTICATE is running (server lock held): the user's session
+        ends and the connection counts as not logged in again."""
+        guard, user = self._guard, self._session_user
+        if guard is None or user is None:
+            return
+        guard.logout(self._address, user)
+        self._session_user = None
+        # Not refused at the limit (it was admitted once), only not counted
+        # then; its next login is limited as ever.
+        self._admitted = guard.connect(self._address)
 
     def open(self, now: float) -> Step:
         """Create the connection; its greeting is in the returned output."""

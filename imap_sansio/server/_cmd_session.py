@@ -2,8 +2,9 @@
 
 CAPABILITY, NOOP, LOGOUT (RFC 3501 6.1), STARTTLS, LOGIN, AUTHENTICATE with
 PLAIN (RFC 4616) and LOGIN and SASL-IR (RFC 4959), ID (RFC 2971), ENABLE
-(RFC 5161), SELECT/EXAMINE (RFC 3501 6.3.1-2), IDLE (RFC 2177), CHECK, CLOSE,
-UNSELECT (RFC 3691), EXPUNGE and UID EXPUNGE (RFC 3501 6.4.3, RFC 4315 2.1).
+(RFC 5161), UNAUTHENTICATE (RFC 8437), SELECT/EXAMINE (RFC 3501 6.3.1-2),
+IDLE (RFC 2177), CHECK, CLOSE, UNSELECT (RFC 3691), EXPUNGE and UID EXPUNGE
+(RFC 3501 6.4.3, RFC 4315 2.1).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .._commands import (
     QResync,
     Select,
     StartTLS,
+    Unauthenticate,
     Unselect,
 )
 from .._events import AuthenticateResponse, IdleDone
@@ -42,6 +44,7 @@ from .._responses import (
     FlagsItem,
     HighestModSeqCode,
     IdData,
+    ListData,
     ModSeqItem,
     PermanentFlagsCode,
     RecentData,
@@ -73,6 +76,7 @@ from ._condstore import (
     report_highest_modseq,
     vanished_since,
 )
+from ._mailboxes import list_entries
 from ._sasl import (
     Challenge,
     CheckPassword,
@@ -83,12 +87,21 @@ from ._sasl import (
     plain_exchange,
 )
 from ._session import PENDING, Completion, Pending, ServerCommand, Session, serve
+from .names import DELIMITER
 
 __all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE"]
 
-#: What ENABLE can turn on here (RFC 5161 3.1: unknown names are ignored).
-ENABLEABLE: frozenset[str] = frozenset({"CONDSTORE", "QRESYNC"})  # RFC 7162 3.1, 3.2.3
+#: What ENABLE can turn on here (RFC 5161 3.1: unknown names are ignored):
+#: RFC 7162 3.1, 3.2.3; IMAP4rev2 (RFC 9051 appendix A: a server that
+#: offers both versions speaks version 2 after ENABLE); UTF8=ACCEPT (RFC
+#: 6855 3: UTF-8 in quoted strings and mailbox names); UIDONLY (RFC 9586 3:
+#: the engine refuses sequence numbers and writes UIDFETCH and VANISHED).
+#: The engine reads the last three from ``conn.enabled``; the handlers too.
+ENABLEABLE: frozenset[str] = frozenset(
+    {"CONDSTORE", "QRESYNC", "IMAP4REV2", "UTF8=ACCEPT", "UIDONLY"}
+)
 _CONDSTORE_NAMES = frozenset({"CONDSTORE", "QRESYNC"})
+_SPELLED = {"IMAP4REV2": "IMAP4rev2"}
 
 
 def capability(session: Session, command: Capability) -> None:
@@ -274,6 +287,17 @@ def continue_subflow(
     return _sasl_step(session, event.data.reveal())
 
 
+def unauthenticate(session: Session, command: Unauthenticate) -> Completion:
+    """RFC 8437 2: the account is released and the session is as if it had
+    just connected, over the same transport (TLS and COMPRESS stay); the
+    engine closes the mailbox, turns ENABLEd extensions off and puts the
+    capabilities before login on the OK."""
+    session.require_account()
+    session._logout_account()
+    session.conn.set_capabilities(session.server.capabilities_after_auth())
+    return Completion(text="UNAUTHENTICATE completed")
+
+
 def id_command(session: Session, command: Id) -> None:
     """RFC 2971 3.1: answer with the server's own fields."""
     params = tuple(session.server.id_info.items()) or None
@@ -296,7 +320,9 @@ def enable(session: Session, command: Enable) -> None:
     newly_condstore = any(c in _CONDSTORE_NAMES for c in fresh) and enable_condstore(
         session, report=False
     )
-    session.send(EnabledData(capabilities=fresh))
+    # Named as advertised (capability names are case-insensitive, RFC 9051
+    # 7.2.2, but clients compare against "IMAP4rev2" as they saw it).
+    session.send(EnabledData(capabilities=tuple(_SPELLED.get(c, c) for c in fresh)))
     if newly_condstore:
         # RFC 7162 3.1: the first CONDSTORE enabling command with a mailbox
         # selected reports its HIGHESTMODSEQ.
@@ -320,6 +346,9 @@ def select(session: Session, command: Select | Examine) -> Completion:
         # Quick Resynchronization parameter ... is specified and the client
         # hasn't issued ENABLE QRESYNC".
         raise ImapBad("QRESYNC needs ENABLE QRESYNC first", "CLIENTBUG")
+    if qresync is not None and qresync.seq_match is not None and "UIDONLY" in session.conn.enabled:
+        # RFC 9586 3: the sequence match data names sequence numbers.
+        raise ImapBad("No sequence match data after ENABLE UIDONLY", "UIDREQUIRED")
     if command.condstore:
         enable_condstore(session, report=False)  # RFC 7162 3.1.8
     read_only = isinstance(command, Examine)
@@ -327,7 +356,10 @@ def select(session: Session, command: Select | Examine) -> Completion:
     status = mailbox.status()
     messages = mailbox.messages()
     keywords = mailbox.keywords()
-    recent = () if read_only else mailbox.claim_recent()
+    rev2 = "IMAP4REV2" in session.conn.enabled
+    # IMAP4rev2 has no \Recent (RFC 9051 appendix E 12): such a session
+    # claims none, so they stay \Recent for an IMAP4rev1 session.
+    recent = () if read_only or rev2 else mailbox.claim_recent()
     flags = (*SYSTEM_FLAGS, *sorted(keywords))
     uids = [m.uid for m in messages]
     view = SelectedMailboxView(
@@ -341,8 +373,10 @@ def select(session: Session, command: Select | Examine) -> Completion:
     )
     session.send(FlagsData(flags=flags))
     session.send(ExistsData(count=len(uids)))
-    # EXAMINE claims no \Recent (RFC 3501 6.3.2) but reports how many there are.
-    session.send(RecentData(count=status.recent if read_only else len(view.recent)))
+    if not rev2:
+        # EXAMINE claims no \Recent (RFC 3501 6.3.2) but reports how many
+        # there are; IMAP4rev2 has no RECENT (RFC 9051 appendix E 12).
+        session.send(RecentData(count=status.recent if read_only else len(view.recent)))
     first_unseen = next((i for i, m in enumerate(messages, 1) if "\\Seen" not in m.flags), None)
     if first_unseen is not None:
         # RFC 3501 6.3.1: UNSEEN only when there is an unseen message.
@@ -354,6 +388,24 @@ def select(session: Session, command: Select | Examine) -> Completion:
         "Read-only mailbox" if read_only else "Flags permitted",
         PermanentFlagsCode(flags=permanent),
     )
+    if rev2:
+        # RFC 9051 6.3.2: "The server MUST return a LIST response with the
+        # mailbox name", with accurate attributes (as LIST would give them).
+        for entry in list_entries(
+            account.list_mailboxes(), "", [command.mailbox], extended=True, return_children=False
+        ):
+            # "If ... the supplied mailbox name differs from the normalized
+            # version, the server MUST return LIST with the OLDNAME extended
+            # data item" (its section 8 sample: "select inbox").
+            sent = session.name_as_sent()
+            old_name = sent if sent is not None and sent != entry.name else None
+            list_data = ListData(
+                attributes=entry.attributes,
+                delimiter=DELIMITER,
+                mailbox=entry.name,
+                old_name=old_name,
+            )
+            session.send(list_data)
     if condstore_enabled(session):
         # RFC 7162 3.1.2.1: after a CONDSTORE enabling command (this one
         # included), every SELECT/EXAMINE reports HIGHESTMODSEQ.
@@ -361,9 +413,11 @@ def select(session: Session, command: Select | Examine) -> Completion:
     elif command.condstore:
         # RFC 7162 3.1.2.2: this store keeps no persistent modseqs.
         session.untagged_ok("No mod-sequences here", AtomCode(name="NOMODSEQ"))
+    # The engine holds the view until the OK; it numbers the FETCHes of a
+    # resync with it already (UIDFETCH under UIDONLY).
+    session.conn.set_view(view)
     if qresync is not None and condstore_enabled(session):
         _resync(session, mailbox, view, qresync, messages=messages, uidnext=status.uidnext)
-    session.conn.set_view(view)
     session.mailbox = mailbox
     session.read_only = read_only
     session.modseq = status.highest_modseq
@@ -425,13 +479,15 @@ def _resync(
         # RFC 7162 3.2.6: VANISHED (EARLIER) before any FETCH.
         session.send(VanishedData(uids=gone, earlier=True))
     recent = frozenset() if "IMAP4REV2" in session.conn.enabled else view.recent
+    # Under UIDONLY the UIDFETCH number is the UID (RFC 9586 3.3).
+    with_uid = "UIDONLY" not in session.conn.enabled
     for info in messages:
         if info.modseq > since and known(info.uid):
             flags = sorted(info.flags)
             if info.uid in recent:
                 flags.append("\\Recent")
             items = (
-                UidItem(uid=info.uid),
+                *([UidItem(uid=info.uid)] if with_uid else []),
                 FlagsItem(flags=tuple(flags)),
                 ModSeqItem(modseq=info.modseq),
             )
@@ -470,10 +526,16 @@ def expunge(session: Session, command: Expunge) -> Completion | None:
     mailbox, view = session.require_mailbox()
     if session.read_only:
         raise ImapNo("Mailbox is read-only", "READ-ONLY")
+    every = session.server.progress_interval
     if command.uid:
         assert command.uids is not None
-        gone = mailbox.expunge(view.resolve_uid_set(command.uids))
+        uids = view.resolve_uid_set(command.uids)
+        if every is not None and len(uids) > every:
+            session.progress(0, len(uids))  # RFC 9585 3, as COPY and MOVE
+        gone = mailbox.expunge(uids)
     else:
+        if every is not None and view.exists > every:
+            session.progress(0, None)  # how many are \Deleted is the store's to know
         gone = mailbox.expunge()
     return highest_modseq_completion(session, gone, "EXPUNGE completed")
 
@@ -495,8 +557,9 @@ COMMANDS: tuple[ServerCommand[Any], ...] = (
     serve("COMPRESS", compress, "COMPRESS=DEFLATE"),  # RFC 4978 (the engine compresses)
     serve("LOGIN", login),
     serve("AUTHENTICATE", authenticate, "SASL-IR", resume=continue_subflow),  # RFC 4959
+    serve("UNAUTHENTICATE", unauthenticate, "UNAUTHENTICATE"),  # RFC 8437
     serve("ID", id_command, "ID"),  # RFC 2971
-    serve("ENABLE", enable, "ENABLE"),  # RFC 5161
+    serve("ENABLE", enable, "ENABLE", "UTF8=ACCEPT", "UIDONLY"),  # RFC 5161, 6855 3, 9586
     serve("SELECT", select),
     serve("EXAMINE", select),
     serve("IDLE", idle, "IDLE", resume=continue_subflow),  # RFC 2177

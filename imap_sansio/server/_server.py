@@ -79,6 +79,11 @@ class IMAPServer:
     session logs in; it raises :class:`ImapNo` to refuse, e.g. ``NO [LIMIT]``
     for a user with too many sessions); ``sasl_mechanisms``: AUTHENTICATE
     mechanisms offered besides PLAIN and LOGIN (see :mod:`._sasl`).
+    ``progress_interval``: send ``* OK [INPROGRESS ...]`` (RFC 9585) every
+    that many messages a SEARCH, SORT or THREAD works through and before a
+    longer COPY, MOVE or EXPUNGE, and advertise INPROGRESS; None (the
+    default) sends none.  The handlers run to completion, so the notices
+    reach the client when the adapter next writes, with the result.
     """
 
     def __init__(
@@ -96,6 +101,7 @@ class IMAPServer:
         on_login: Callable[[Session, str, bool], None] | None = None,
         admit_login: Callable[[Session, str], None] | None = None,
         sasl_mechanisms: Iterable[SaslMechanism] = (),
+        progress_interval: int | None = None,
     ) -> None:
         self.backend = backend
         self.clock = clock
@@ -122,12 +128,21 @@ class IMAPServer:
         #: :meth:`add_command` added.
         self.commands: dict[str, CommandSpec] = {**base.commands, **SERVER_COMMANDS}
         self._extra_capabilities: list[str] = []
+        if progress_interval is not None and progress_interval < 1:
+            raise ValueError("progress_interval must be at least 1 (or None)")
+        #: Messages worked through between two INPROGRESS notices (RFC 9585).
+        self.progress_interval = progress_interval
+        if progress_interval is not None:
+            self._extra_capabilities.append("INPROGRESS")  # RFC 9585 2
         for name in capabilities:
             self._check_capability(name)
             self._extra_capabilities.append(name)
         self._base_config = dataclasses.replace(
             base,
             greeting_text=greeting,
+            # RFC 9051 appendix A: both, so that a client of either version
+            # can use the server; "ENABLE IMAP4rev2" turns on version 2.
+            versions=("IMAP4rev1", "IMAP4rev2"),
             allow_plaintext_auth=allow_plaintext_auth or base.allow_plaintext_auth,
             auth_mechanisms=("PLAIN", "LOGIN", *self.sasl_mechanisms),
             capabilities_before_auth=("SASL-IR", "ID", "ENABLE", "IDLE"),
