@@ -149,8 +149,10 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _rate(port: int, clients: int, seconds: float) -> float:
-    """Commands per second of ``clients`` clients sending NOOP after NOOP."""
+def _rate(port: int, clients: int, seconds: float) -> tuple[float, float]:
+    """Commands per second of ``clients`` clients sending NOOP after NOOP,
+    and the CPU share of this (the client) process meanwhile: near 1.0, the
+    clients' own Python, not the server, would set the rate."""
     connected = [_Client(port) for _ in range(clients)]
     counts = [0] * clients
     go = threading.Barrier(clients + 1)
@@ -167,59 +169,95 @@ def _rate(port: int, clients: int, seconds: float) -> float:
     for thread in threads:
         thread.start()
     started = time.monotonic()
+    cpu = time.process_time()
     deadline[0] = started + seconds
     go.wait()
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
+    client_share = (time.process_time() - cpu) / elapsed
     for client in connected:
         client.sock.close()
-    return sum(counts) / elapsed
+    return sum(counts) / elapsed, client_share
+
+
+def _quartiles(values: list[float]) -> tuple[float, float, float]:
+    if len(values) < 2:
+        return values[0], values[0], values[0]
+    q1, median, q3 = statistics.quantiles(values, n=4)
+    return q1, median, q3
 
 
 def run(quick: bool = False) -> list[Result]:
-    seconds, rounds = (1.0, 1) if quick else (2.0, 3)
+    seconds, rounds = (1.0, 1) if quick else (2.0, 9)
     rates: dict[tuple[bool, int], list[float]] = {}
     # The server's CPU share while serving (1.0 = one core busy): near 1,
-    # the interpreter, not waiting, limits the rate.
+    # the interpreter, not waiting, limits the rate.  Likewise the client's.
     busy: dict[tuple[bool, int], list[float]] = {}
+    client_busy: dict[tuple[bool, int], list[float]] = {}
+    # The 20-client rate over the 1-client rate of the same server process in
+    # the same round: the spread of this ratio is the benchmark's own.
+    speedups: dict[bool, list[float]] = {}
     for _ in range(rounds):
         for thread_safe in (True, False):
             with _serving(thread_safe) as (port, pid):
                 for clients in (1, 20):
                     cpu, wall = _cpu_seconds(pid), time.monotonic()
-                    rate = _rate(port, clients, seconds)
+                    rate, client_share = _rate(port, clients, seconds)
                     share = (_cpu_seconds(pid) - cpu) / (time.monotonic() - wall)
                     rates.setdefault((thread_safe, clients), []).append(rate)
                     busy.setdefault((thread_safe, clients), []).append(share)
+                    client_busy.setdefault((thread_safe, clients), []).append(client_share)
                     print(
                         f"  concurrency thread_safe={thread_safe} clients={clients}: "
-                        f"{rate:,.0f} commands/s, server CPU {share:.2f} cores",
+                        f"{rate:,.0f} commands/s, server CPU {share:.2f} cores, "
+                        f"client CPU {client_share:.2f} cores",
                         file=sys.stderr,
                         flush=True,
                     )
+                one, many = rates[(thread_safe, 1)][-1], rates[(thread_safe, 20)][-1]
+                speedups.setdefault(thread_safe, []).append(many / one)
     results = []
     for thread_safe in (True, False):
-        one = statistics.median(rates[(thread_safe, 1)])
-        many = statistics.median(rates[(thread_safe, 20)])
         label = "per-connection locks" if thread_safe else "one server lock"
-        for clients, rate in ((1, one), (20, many)):
-            samples = sorted(rates[(thread_safe, clients)])
+        q1, median, q3 = _quartiles(speedups[thread_safe])
+        for clients in (1, 20):
+            samples = rates[(thread_safe, clients)]
+            r_q1, r_median, r_q3 = _quartiles(samples)
             result = Result(
                 name=f"concurrency: 5 ms backend, {clients} client(s), {label}",
-                median=1 / rate,
-                q1=1 / samples[-1],
-                q3=1 / samples[0],
+                median=1 / r_median,
+                q1=1 / r_q3,
+                q3=1 / r_q1,
                 runs=len(samples),
                 units=1,
                 unit="command",
                 extra={
                     "clients": clients,
                     "thread_safe": thread_safe,
+                    "rates": samples,
                     "server_cpu_cores": statistics.median(busy[(thread_safe, clients)]),
+                    "client_cpu_cores": statistics.median(client_busy[(thread_safe, clients)]),
                 },
             )
+            row = {
+                "store (5 ms a call)": label,
+                "clients": str(clients),
+                "commands/s (median)": f"{r_median:,.0f}",
+                "commands/s (q1-q3)": f"{r_q1:,.0f} - {r_q3:,.0f}",
+                "server cores": f"{result.extra['server_cpu_cores']:.2f}",
+                "client cores": f"{result.extra['client_cpu_cores']:.2f}",
+                "20 clients / 1 client, per round (median)": "",
+                "(q1-q3, min-max)": "",
+            }
             if clients == 20:
-                result.extra["speedup_vs_one_client"] = many / one
+                runs = speedups[thread_safe]
+                result.extra["speedup_vs_one_client"] = median
+                result.extra["speedup_rounds"] = runs
+                row["20 clients / 1 client, per round (median)"] = f"**{median:.1f}x**"
+                row["(q1-q3, min-max)"] = (
+                    f"{q1:.1f} - {q3:.1f}, {min(runs):.1f} - {max(runs):.1f} ({len(runs)} rounds)"
+                )
+            result.extra["table_row"] = row
             results.append(result)
     return results

@@ -143,6 +143,13 @@ def _markdown(machine: dict[str, str], results: dict[str, list[Result]], quick: 
         for r in group:
             lines.append(_row(r))
         lines.append("")
+        # A suite may also give each row a table of its own (its columns in
+        # extra["table_row"]), for numbers the generic columns cannot hold.
+        rows = [r.extra["table_row"] for r in group if "table_row" in r.extra]
+        if rows:
+            lines += ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+            lines += ["| " + " | ".join(row.values()) + " |" for row in rows]
+            lines.append("")
     return "\n".join(lines)
 
 
