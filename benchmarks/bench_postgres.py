@@ -194,9 +194,7 @@ def _start_maildir() -> e2e._Server:
     import tempfile
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-maildir-")
-    return _start_cli(
-        "imap-sansio Maildir", "--maildir", tmp.name, "--user", "demo:demo", tmp=tmp
-    )
+    return _start_cli("imap-sansio Maildir", "--maildir", tmp.name, "--user", "demo:demo", tmp=tmp)
 
 
 #: The servers of the load table, in the order they run in each round:
