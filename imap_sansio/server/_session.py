@@ -47,7 +47,7 @@ from .._view import SelectedMailboxView
 from ..mime import Message
 from . import names
 from ._backend import SYSTEM_FLAGS, Account, Backend, ImapBad, ImapNo, Mailbox
-from ._cache import MessageCache
+from ._cache import MessageCache, MessageKey
 
 __all__ = [
     "PENDING",
@@ -439,10 +439,14 @@ class Session:
     def now(self) -> datetime:
         return self.server.clock()
 
+    def message_key(self, mailbox: Mailbox, uid: int) -> MessageKey:
+        """The key of message ``uid`` in the server's :class:`MessageCache`."""
+        user = self.account.username if self.account is not None else ""
+        return (user, mailbox.name, mailbox.uidvalidity, uid)
+
     def parsed_message(self, mailbox: Mailbox, uid: int) -> Message | None:
         """The message ``uid`` of ``mailbox``, parsed (None if it is gone)."""
-        user = self.account.username if self.account is not None else ""
-        key = (user, mailbox.name, mailbox.uidvalidity, uid)
+        key = self.message_key(mailbox, uid)
         return self.server.message_cache.get(key, lambda: mailbox.message_bytes(uid))
 
     def sync(self) -> None:
