@@ -379,9 +379,9 @@ def _response(cls: type) -> Callable[[_Writer], _Writer]:
 @_response(StatusResponse)
 def _write_status(out: _Out, response: StatusResponse, utf8: bool) -> None:
     tag = response.tag
+    # ``_value_``, not ``value``: an attribute, not a Python-level property.
     out.append(b"* " if tag is None else tag.encode("ascii") + _SP)
-    out.append(response.status.value.encode("ascii"))
-    out.append(_SP)
+    out.append(response.status._value_.encode("ascii") + _SP)
     if response.code is not None:
         out.append(b"[")
         _write_code(out, response.code, utf8)
@@ -1107,9 +1107,12 @@ def encode_response_chunks(response: Response, *, utf8: bool = False) -> list[by
     very object the response holds (``bytes`` or ``memoryview``), not a copy;
     the small pieces between them are joined.
     """
+    pieces = _write(response, utf8)
+    if sum(map(len, pieces)) < CHUNK_MIN:
+        return [b"".join(pieces)]  # the common case: no literal big enough to stand alone
     chunks: list[bytes | memoryview] = []
     pending: list[bytes | memoryview] = []
-    for piece in _write(response, utf8):
+    for piece in pieces:
         if len(piece) >= CHUNK_MIN:
             if pending:
                 chunks.append(b"".join(pending))
