@@ -185,6 +185,7 @@ def _names_mailboxes(cls: type) -> bool:
     )
     return names_one
 
+
 _UNSAFE_TEXT = re.compile(r"[\x00-\x1f\x7f]+")
 
 
