@@ -640,9 +640,8 @@ class ConnectionState:
     def _write(self, response: Response) -> None:
         chunks = encode_response_chunks(response, utf8="UTF8=ACCEPT" in self._enabled)
         self._out.extend(chunks)
-        self._out_size += sum(
-            len(c) if isinstance(c, bytes | memoryview) else c.size for c in chunks
-        )
+        for chunk in chunks:  # a loop, not a generator: no Python call per chunk
+            self._out_size += len(chunk) if isinstance(chunk, bytes | memoryview) else chunk.size
 
     def _emit(self, response: Response) -> None:
         """Write a response of the engine's own, after the app's answers to

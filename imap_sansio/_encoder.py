@@ -1090,8 +1090,17 @@ def _write_fetch(out: _Out, response: FetchData, utf8: bool) -> None:
     for i, item in enumerate(response.items):
         if i:
             out.append(_SP)
+        kind = type(item)
+        # FLAGS and UID written here: the items of every resync and flag
+        # update, so no writer call each (same bytes as their writers).
+        if kind is FlagsItem:
+            out.append(b"FLAGS (" + " ".join(item.flags).encode("ascii") + b")")  # type: ignore[attr-defined]
+            continue
+        if kind is UidItem:
+            out.append(b"UID %d" % item.uid)  # type: ignore[attr-defined]
+            continue
         try:
-            writer = _ITEM_WRITERS[type(item)]
+            writer = _ITEM_WRITERS[kind]
         except KeyError:
             raise TypeError(f"not a fetch item this encoder knows: {item!r}") from None
         writer(out, item, utf8)
