@@ -32,11 +32,11 @@ from __future__ import annotations
 import datetime
 import enum
 import re
-from dataclasses import dataclass
 from typing import ClassVar, TypeAlias
 
 from imap_sansio._bodystructure import BodyStructure, Envelope
 from imap_sansio._commands import Section
+from imap_sansio._frozen import dataclass
 from imap_sansio._sequence import STAR, SequenceSet, UidSet
 from imap_sansio._source import MessageSource
 
