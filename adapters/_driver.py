@@ -95,6 +95,7 @@ class SessionLike(Protocol):
     def has_output(self) -> bool: ...
     def pump(self) -> None: ...
     def tls_started(self) -> None: ...
+    def set_channel_binding(self, kind: str, data: bytes) -> None: ...
     def poll(self) -> None: ...
     def keepalive(self) -> None: ...
     def shutdown(self, text: str = ...) -> None: ...
@@ -170,6 +171,10 @@ class ServerOptions:
     #: sessions per user (see :class:`LoginLimits`; loopback is exempt
     #: unless ``trusted_networks`` says otherwise).
     login_limits: LoginLimits = field(default_factory=LoginLimits)
+    #: TLS channel binding (type, data) for SCRAM -PLUS (RFC 5929): the
+    #: ``tls-server-end-point`` hash of the server certificate, see
+    #: ``accounts.tls_server_end_point``; given to the sessions once TLS is up.
+    channel_binding: tuple[str, bytes] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -264,6 +269,12 @@ class _LogHooks:
             if getattr(command, "uid", False) is True:
                 name = "UID " + name
             logger.debug("%s command %s %s", self._peer(session), command.tag, name)
+        if command.name == "UNAUTHENTICATE":
+            # RFC 8437: the session ends its login (the engine's state table
+            # lets the command run only when logged in, and it cannot fail).
+            driver = self.drivers.get(session)
+            if driver is not None:
+                driver.unauthenticated()
         if self.previous_command is not None:
             self.previous_command(session, command)
 
@@ -405,6 +416,7 @@ class ConnectionDriver:
         "_secure",
         "_server",
         "_session_user",
+        "_tls",
         "_tls_available",
         "_username",
         "_was_idling",
@@ -424,8 +436,10 @@ class ConnectionDriver:
         watch: Callable[[str | None, str | None], None] | None = None,
         address: str = "",
         guard: LoginGuard | None = None,
+        tls: bool = False,
     ) -> None:
         self._server = server
+        self._tls = tls
         self._options = options
         self._lock = lock if lock is not None else server_lock(server)
         self.peer = peer
@@ -486,6 +500,18 @@ class ConnectionDriver:
             raise ImapNo("Too many sessions of this user from your address", "LIMIT")
         self._session_user = username
 
+    def unauthenticated(self) -> None:
+        """UNAUTHENTICATE is running (server lock held): the user's session
+        ends and the connection counts as not logged in again."""
+        guard, user = self._guard, self._session_user
+        if guard is None or user is None:
+            return
+        guard.logout(self._address, user)
+        self._session_user = None
+        # Not refused at the limit (it was admitted once), only not counted
+        # then; its next login is limited as ever.
+        self._admitted = guard.connect(self._address)
+
     def open(self, now: float) -> Step:
         """Create the connection; its greeting is in the returned output."""
         with self._lock:
@@ -503,6 +529,8 @@ class ConnectionDriver:
                 secure=self._secure, tls_available=self._tls_available
             )
             self._hooks.drivers[self._conn] = self
+            if self._tls:
+                self._bind_channel(self._conn)
             self._connected_at = self._last_input = self._now = now
             logger.info("%s connected (secure=%s)", self.peer, self._secure)
             return self._finish(now)
@@ -543,9 +571,15 @@ class ConnectionDriver:
         conn = self._require()
         with self._lock:
             conn.tls_started()
+            self._bind_channel(conn)
             self._last_input = self._now = now
             logger.info("%s TLS started", self.peer)
             return self._finish(now)
+
+    def _bind_channel(self, conn: SessionLike) -> None:
+        binding = self._options.channel_binding
+        if binding is not None:
+            conn.set_channel_binding(*binding)
 
     def close(self) -> None:
         """The transport is gone: tell the connection if it does not know,

@@ -7,6 +7,8 @@ Examples::
     imap-sansio serve --tls-cert c.pem --tls-key k.pem --tls-port 1993
     imap-sansio serve --maildir /var/mail --user alice:secret   # /var/mail/alice
     imap-sansio serve --host 0.0.0.0 --tls-cert c.pem --auth-failure-delay 1
+    imap-sansio serve --passwd-file /etc/imap/passwd --tls-cert c.pem
+    imap-sansio passwd --user alice >> /etc/imap/passwd   # asks for the password
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import importlib.util
 import logging
 import signal
 import ssl
@@ -27,7 +30,7 @@ from pathlib import Path
 from types import FrameType
 from typing import cast
 
-from imap_sansio.server import IMAPServer, MemoryBackend, demo_backend
+from imap_sansio.server import IMAPServer, MemoryBackend, PasswordDatabase, demo_backend
 
 from ._driver import IMAPServerLike, LoginLimits, ServerOptions, logger
 from .threaded import ThreadedServer
@@ -103,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
         "IMAPServer); --user and --demo are then ignored",
     )
     serve.add_argument("-v", "--verbose", action="count", default=0, help="-v info, -vv debug")
+    _add_account_arguments(serve)
+    _add_passwd_command(commands)
     return parser
 
 
@@ -154,6 +159,133 @@ def _add_limit_arguments(serve: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_account_arguments(serve: argparse.ArgumentParser) -> None:
+    group = serve.add_argument_group(
+        "accounts and authentication",
+        "AUTHENTICATE offers PLAIN and LOGIN, SCRAM-SHA-256 and SCRAM-SHA-1 (with "
+        "the accounts extra; -PLUS channel binding with --tls-cert), and "
+        "OAUTHBEARER and XOAUTH2 with an --oauth-* key source (oauth extra).",
+    )
+    group.add_argument(
+        "--passwd-file",
+        metavar="FILE",
+        help="accounts in Dovecot's passwd-file format (user:{SCHEME}hash:...), "
+        "read again when it changes; make lines with 'imap-sansio passwd'",
+    )
+    group.add_argument(
+        "--oauth-jwks-url",
+        metavar="URL",
+        help="accept bearer tokens (JWTs) signed by a key of this JWKS document",
+    )
+    group.add_argument(
+        "--oauth-public-key", metavar="PEM", help="accept JWTs signed by this public key"
+    )
+    group.add_argument("--oauth-issuer", metavar="ISS", help="the tokens' required issuer")
+    group.add_argument("--oauth-audience", metavar="AUD", help="the tokens' required audience")
+    group.add_argument(
+        "--oauth-user-claim",
+        default="email",
+        metavar="CLAIM",
+        help="the token claim that holds the user name (default %(default)s)",
+    )
+
+
+def _add_passwd_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from .accounts import DEFAULT_SCHEME, SCHEMES  # noqa: PLC0415 - optional extra
+
+    passwd = commands.add_parser(
+        "passwd",
+        help="print a password hash for --passwd-file",
+        description="Print a {SCHEME}hash (or user:{SCHEME}hash) line for a passwd-file. "
+        "The password is asked for twice on a terminal, else read from the first "
+        "line of standard input.",
+    )
+    passwd.add_argument(
+        "-s",
+        "--scheme",
+        default=DEFAULT_SCHEME,
+        type=str.upper,
+        choices=SCHEMES,
+        metavar="SCHEME",
+        help=f"one of {', '.join(SCHEMES)} (default %(default)s; a SCRAM-SHA-256 "
+        "line also allows SCRAM-SHA-256 logins without the server knowing the password)",
+    )
+    passwd.add_argument("-u", "--user", help="print a whole line for this user")
+
+
+def passwd_command(args: argparse.Namespace) -> int:
+    """``imap-sansio passwd``: print a hash line."""
+    import getpass  # noqa: PLC0415
+
+    from imap_sansio._secret import Secret  # noqa: PLC0415
+
+    from .accounts import hash_password  # noqa: PLC0415 - optional extra
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise SystemExit("imap-sansio: the passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise SystemExit("imap-sansio: empty password refused")
+    try:
+        hashed = hash_password(Secret(password), args.scheme)
+    except (ValueError, ImportError) as exc:
+        raise SystemExit(f"imap-sansio: {exc}") from None
+    if args.user is not None:
+        if not args.user or ":" in args.user:
+            raise SystemExit("imap-sansio: a user name cannot be empty or contain ':'")
+        hashed = f"{args.user}:{hashed}"
+    print(hashed)
+    return 0
+
+
+def _password_file(args: argparse.Namespace) -> PasswordDatabase | None:
+    if not args.passwd_file:
+        return None
+    if args.user or args.demo:
+        raise SystemExit("imap-sansio: --passwd-file holds the accounts; drop --user and --demo")
+    try:
+        from .accounts import PasswordFile  # noqa: PLC0415 - optional extra
+
+        return PasswordFile(args.passwd_file)
+    except (ValueError, ImportError) as exc:
+        raise SystemExit(f"imap-sansio: {exc}") from None
+
+
+def add_sasl_mechanisms(
+    server: IMAPServer, args: argparse.Namespace, passwords: PasswordDatabase | None
+) -> tuple[str, bytes] | None:
+    """SCRAM over the backend's accounts (when scramp is installed) and the
+    bearer-token mechanisms (with an --oauth-* key); returns the channel
+    binding for SCRAM -PLUS when there is a certificate."""
+    binding = None
+    if passwords is not None and importlib.util.find_spec("scramp") is not None:
+        from .accounts import scram_mechanisms, tls_server_end_point  # noqa: PLC0415
+
+        if args.tls_cert:
+            binding = tls_server_end_point(args.tls_cert)
+        for mechanism in scram_mechanisms(passwords, plus=binding is not None):
+            server.add_sasl_mechanism(mechanism)
+    if args.oauth_jwks_url or args.oauth_public_key:
+        from imap_sansio.server import OAuthBearer, XOAuth2  # noqa: PLC0415
+
+        from .oauth import JWTValidator  # noqa: PLC0415 - optional extra
+
+        key = Path(args.oauth_public_key).read_bytes() if args.oauth_public_key else None
+        validator = JWTValidator(
+            jwks_url=args.oauth_jwks_url,
+            public_key=key,
+            issuer=args.oauth_issuer,
+            audience=args.oauth_audience,
+            user_claim=args.oauth_user_claim,
+        )
+        server.add_sasl_mechanism(OAuthBearer(validator))
+        server.add_sasl_mechanism(XOAuth2(validator))
+    return binding
+
+
 def _login_limits(args: argparse.Namespace) -> LoginLimits:
     networks = tuple(n.strip() for n in args.trusted_networks.split(",") if n.strip())
     try:
@@ -201,7 +333,9 @@ def build_server(users: dict[str, str], *, demo: bool) -> IMAPServerLike:
     return IMAPServer(backend, clock=wall_clock)
 
 
-def build_maildir_server(root: Path, users: dict[str, str]) -> IMAPServerLike:
+def build_maildir_server(
+    root: Path, users: dict[str, str] | PasswordDatabase
+) -> IMAPServerLike:
     """An ``IMAPServer`` over a ``MaildirBackend`` serving ``root/<user>``."""
     from .maildir import MaildirBackend  # noqa: PLC0415
 
@@ -296,11 +430,13 @@ def _banner(args: argparse.Namespace, accounts: _Accounts, port: int, tls_port: 
     else:
         if args.maildir:
             lines.append(f"  mail stored in Maildir++ directories under {args.maildir}")
+        if args.passwd_file:
+            lines.append(f"  accounts from {args.passwd_file}")
         if accounts.demo:
             lines.append(f"  log in as {DEMO_USER} / {DEMO_PASSWORD}")
         if accounts.users:
             lines.append(f"  accounts: {', '.join(sorted(accounts.users))}")
-        user = DEMO_USER if accounts.demo else sorted(accounts.users)[0]
+        user = DEMO_USER if accounts.demo else min(accounts.users, default="USER")
         password = DEMO_PASSWORD if accounts.demo else "PASSWORD"
         lines.append(f"  try: curl -u {user}:{password} imap://{args.host}:{port}/INBOX")
     lines.append("  stop with Ctrl+C")
@@ -366,6 +502,8 @@ def _serve_anyio(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "passwd":
+        return passwd_command(args)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.tls_port is not None and not args.tls_cert:
@@ -373,10 +511,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.runtime is None:
         args.runtime = default_runtime()
     _require_runtime(args.runtime)
+    passwords = _password_file(args)
     accounts = _parse_users(args.user, args.demo, allow_empty=args.allow_empty_password)
+    if passwords is not None:
+        accounts = _Accounts(users={}, demo=False)
     login_limits = _login_limits(args)
     if args.factory:
         server = _load_factory(args.factory)()
+    elif passwords is not None:
+        server = (
+            build_maildir_server(Path(args.maildir), passwords)
+            if args.maildir
+            else IMAPServer(MemoryBackend(users=passwords), clock=wall_clock)
+        )
     elif args.maildir:
         users = dict(accounts.users)
         if accounts.demo:
@@ -387,13 +534,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(server, "on_error", log_handler_error) is None:
         server.on_error = log_handler_error
     context = server_ssl_context(args.tls_cert, args.tls_key) if args.tls_cert else None
+    binding = None
+    if isinstance(server, IMAPServer):
+        binding = add_sasl_mechanisms(server, args, getattr(server.backend, "passwords", None))
     options = ServerOptions(
         max_connections=args.max_connections,
         allow_plaintext=args.allow_plaintext,
         login_limits=login_limits,
         # The built-in store is in memory and never blocks: call it on the
         # event loop; a --factory or Maildir server may block, so use worker threads.
-        offload=bool(args.factory or args.maildir),
+        # A password file is read and hashed (Argon2 takes tens of ms) on use.
+        offload=bool(args.factory or args.maildir or args.passwd_file),
+        channel_binding=binding,
     )
 
     def announce(port: int, tls_port: int | None) -> None:

@@ -77,7 +77,6 @@ import contextlib
 import errno
 import fcntl
 import functools
-import hmac
 import logging
 import os
 import secrets
@@ -112,6 +111,7 @@ from imap_sansio.server._backend import (
     StoreAction,
     StoreResult,
 )
+from imap_sansio.server._sasl import ClearPasswords, PasswordDatabase
 from imap_sansio.server.names import DELIMITER, INBOX, levels, name_error, normalize
 
 __all__ = ["MaildirAccount", "MaildirBackend", "MaildirMailbox"]
@@ -798,8 +798,9 @@ class MaildirBackend:
     """The Maildir++ Backend: ``MaildirBackend(Path("/var/mail"), {"alice": "secret"})``.
 
     Each user's maildir is ``root/<username>`` (created when missing).
-    ``users`` maps user names to passwords; with None nobody can log in until
-    :meth:`add_user` (:meth:`account` still opens any user for set-up).
+    ``users`` maps user names to passwords, or is a :class:`PasswordDatabase`
+    (a password file); with None nobody can log in until :meth:`add_user`
+    (:meth:`account` still opens any user for set-up).
 
     Options: ``max_message_size`` (APPENDLIMIT, RFC 7889), ``uidvalidity_source``
     (default: the clock in seconds; values are forced to increase),
@@ -812,7 +813,7 @@ class MaildirBackend:
     def __init__(
         self,
         root: Path,
-        users: Mapping[str, str] | None = None,
+        users: Mapping[str, str] | PasswordDatabase | None = None,
         *,
         max_message_size: int | None = None,
         uidvalidity_source: Callable[[], int] | None = None,
@@ -827,17 +828,25 @@ class MaildirBackend:
         self._uidvalidity_source = uidvalidity_source or (lambda: int(time.time()))
         host = hostname if hostname is not None else socket.gethostname()
         self._hostname = host.replace("/", "\\057").replace(":", "\\072") or "localhost"
-        self._passwords: dict[str, Secret[str]] = {}
+        self._passwords: PasswordDatabase = ClearPasswords()
         self._listeners: list[ChangeListener] = []
         self._mutex = threading.RLock()
         self._locks = _Locks()
         self._folders: dict[str, _Folder] = {}
         self._counter = 0
-        for username, password in (users or {}).items():
-            self.add_user(username, password)
+        if isinstance(users, PasswordDatabase):
+            self._passwords = users
+        else:
+            for username, password in (users or {}).items():
+                self.add_user(username, password)
 
     def __repr__(self) -> str:
-        return f"MaildirBackend({str(self.root)!r}, users={sorted(self._passwords)!r})"
+        return f"MaildirBackend({str(self.root)!r}, users={self._passwords!r})"
+
+    @property
+    def passwords(self) -> PasswordDatabase:
+        """Where the accounts and their credentials are."""
+        return self._passwords
 
     # -- administration --------------------------------------------------
 
@@ -851,9 +860,10 @@ class MaildirBackend:
         with self._mutex:
             if username in self._passwords:
                 raise ValueError(f"user {username!r} exists")
+            if not isinstance(self._passwords, ClearPasswords):
+                raise ValueError("the password database holds the passwords")
             self._open_user(username)
-            secret = password if isinstance(password, Secret) else Secret(password)
-            self._passwords[username] = secret
+            self._passwords.add(username, password)
 
     def account(self, username: str) -> MaildirAccount:
         """The account of ``username`` without a password (for set-up and tests)."""
@@ -1018,14 +1028,20 @@ class MaildirBackend:
     def authenticate(
         self, username: str, password: Secret[str], *, authzid: str | None = None
     ) -> MaildirAccount:
-        expected = self._passwords.get(username)
-        wanted = expected.reveal() if expected is not None else "\x00not a password"
-        ok = hmac.compare_digest(password.reveal().encode(), wanted.encode())
-        if expected is None or not ok:
+        if not self._passwords.verify(username, password):
+            raise AuthenticationFailed()
+        return self.open_account(username, authzid=authzid)
+
+    def open_account(self, username: str, *, authzid: str | None = None) -> MaildirAccount:
+        """The account of a user whose identity SASL proved (VerifiedLoginBackend)."""
+        if username not in self._passwords:
             raise AuthenticationFailed()
         if authzid not in (None, "", username):
             raise ImapNo("Not authorized to act as that user", "AUTHORIZATIONFAILED")
-        return self.account(username)
+        try:
+            return self.account(username)
+        except ValueError:  # a name that cannot be a directory: no such account
+            raise AuthenticationFailed() from None
 
     def add_listener(self, callback: ChangeListener) -> Callable[[], None]:
         self._listeners.append(callback)

@@ -232,6 +232,7 @@ class ThreadedServer:
             watch=functools.partial(self._index.update, session),
             address=host,
             guard=self._guard,
+            tls=implicit_tls,
         )
         if not driver.admit():
             logger.warning("%s refused: too many connections not logged in from there", peer)

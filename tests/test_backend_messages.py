@@ -49,7 +49,8 @@ def test_memory_backend_implements_every_optional_protocol() -> None:
 
 def test_the_password_is_in_no_repr() -> None:
     backend = MemoryBackend(users={"alice": "secret"})
-    assert "secret" not in repr(backend._users["alice"].password)
+    assert "secret" not in repr(backend)
+    assert repr(backend.passwords) == "ClearPasswords(users=['alice'])"
 
 
 # -- flags --------------------------------------------------------------------

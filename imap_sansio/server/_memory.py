@@ -29,7 +29,6 @@ between processes implements the same protocol with its own locking.
 
 from __future__ import annotations
 
-import hmac
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
@@ -54,6 +53,7 @@ from imap_sansio.server._backend import (
     StoreAction,
     StoreResult,
 )
+from imap_sansio.server._sasl import ClearPasswords, PasswordDatabase
 
 __all__ = ["MemoryAccount", "MemoryBackend", "MemoryMailbox"]
 
@@ -254,10 +254,9 @@ class _Store:
 
 
 class _User:
-    __slots__ = ("mailboxes", "password", "subscriptions", "uidvalidity_history")
+    __slots__ = ("mailboxes", "subscriptions", "uidvalidity_history")
 
-    def __init__(self, password: Secret[str]) -> None:
-        self.password = password
+    def __init__(self) -> None:
         self.mailboxes: dict[str, _Store] = {}
         self.subscriptions: set[str] = set()
         # name -> the largest UIDVALIDITY that name ever had (RFC 3501 2.3.1.1).
@@ -266,6 +265,10 @@ class _User:
 
 class MemoryBackend:
     """The in-memory Backend: ``MemoryBackend(users={"alice": "secret"})``.
+
+    ``users`` is a dict of clear passwords or a :class:`PasswordDatabase`
+    (a password file, ``adapters.accounts.PasswordFile``); a user of the
+    database gets an empty INBOX when first logged in.
 
     Options:
       ``max_message_size``: APPENDLIMIT in octets (RFC 7889), larger messages
@@ -285,7 +288,7 @@ class MemoryBackend:
 
     def __init__(
         self,
-        users: Mapping[str, str] | None = None,
+        users: Mapping[str, str] | PasswordDatabase | None = None,
         *,
         max_message_size: int | None = None,
         storage_quota: int | None = None,
@@ -301,23 +304,40 @@ class MemoryBackend:
         self.max_message_size = max_message_size
         self.storage_quota = storage_quota
         self.message_quota = message_quota
-        for username, password in (users or {}).items():
-            self.add_user(username, password)
+        self._passwords: PasswordDatabase = ClearPasswords()
+        if isinstance(users, PasswordDatabase):
+            self._passwords = users
+        else:
+            for username, password in (users or {}).items():
+                self.add_user(username, password)
 
     def __repr__(self) -> str:
         return f"MemoryBackend(users={sorted(self._users)!r})"
 
+    @property
+    def passwords(self) -> PasswordDatabase:
+        """Where the accounts and their credentials are."""
+        return self._passwords
+
     # -- administration --------------------------------------------------
 
-    def add_user(self, username: str, password: str | Secret[str]) -> None:
-        """Create an account with an empty INBOX."""
+    def add_user(self, username: str, password: str | Secret[str] | None = None) -> None:
+        """Create an account with an empty INBOX (with a password database
+        given, ``password`` stays None: the database holds the accounts)."""
         if username in self._users:
             raise ValueError(f"user {username!r} exists")
-        secret = password if isinstance(password, Secret) else Secret(password)
-        user = _User(secret)
+        if password is not None:
+            if not isinstance(self._passwords, ClearPasswords):
+                raise ValueError("the password database holds the passwords")
+            self._passwords.add(username, password)
+        self._create_user(username)
+
+    def _create_user(self, username: str) -> _User:
+        user = _User()
         self._users[username] = user
         user.mailboxes["INBOX"] = self._new_store(user, "INBOX")
         user.subscriptions.add("INBOX")
+        return user
 
     def account(self, username: str) -> MemoryAccount:
         """The account of ``username`` without a password (for set-up and tests)."""
@@ -351,14 +371,19 @@ class MemoryBackend:
     def authenticate(
         self, username: str, password: Secret[str], *, authzid: str | None = None
     ) -> MemoryAccount:
-        user = self._users.get(username)
-        expected = user.password.reveal() if user is not None else "\x00not a password"
-        # Compare in constant time, and as long for unknown users as for known.
-        ok = hmac.compare_digest(password.reveal().encode(), expected.encode())
-        if user is None or not ok:
+        if not self._passwords.verify(username, password):
+            raise AuthenticationFailed()
+        return self.open_account(username, authzid=authzid)
+
+    def open_account(self, username: str, *, authzid: str | None = None) -> MemoryAccount:
+        """The account of a user whose identity SASL proved (VerifiedLoginBackend)."""
+        if username not in self._passwords:
             raise AuthenticationFailed()
         if authzid not in (None, "", username):
             raise ImapNo("Not authorized to act as that user", "AUTHORIZATIONFAILED")
+        user = self._users.get(username)
+        if user is None:
+            user = self._create_user(username)
         return MemoryAccount(self, username, user)
 
     def add_listener(self, callback: ChangeListener) -> Callable[[], None]:

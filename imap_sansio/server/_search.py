@@ -219,6 +219,13 @@ def _matching(
     recent = view.recent
 
     source = _Source(session, mailbox)
+    every = session.server.progress_interval
+    if every is not None and len(infos) > every:
+        # RFC 9585 3: progress every ``every`` messages (none after the
+        # last: the result says that much), so the messages are paired up
+        # first and each counted once.
+        rows = _by_uid(uids, infos)
+        return _with_progress(session, source, recent, rows, predicate, every=every)
     while isinstance(criteria, SearchAnd) and len(criteria.keys) == 1:
         criteria = criteria.keys[0]
     flag_key = _SYSTEM_FLAG_KEYS.get(criteria.name) if isinstance(criteria, SearchFlag) else None
@@ -238,17 +245,43 @@ def _matching(
             if all(item.info.uid == item.uid for item in matched):
                 return matched
         else:
-            rows = zip(range(1, len(uids) + 1), uids, infos, strict=True)
-            found = _filter(source, recent, rows, predicate)
+            paired = zip(range(1, len(uids) + 1), uids, infos, strict=True)
+            found = _filter(source, recent, paired, predicate)
             if found is not None:
                 return found
-    # Some messages were expunged elsewhere (not yet announced): by UID.
+    return _filter(source, recent, _by_uid(uids, infos), predicate) or []
+
+
+def _by_uid(
+    uids: Sequence[int], infos: Sequence[MessageInfo]
+) -> list[tuple[int, int, MessageInfo]]:
+    """(seq, uid, info) of the view's messages the store still has (some
+    may be expunged elsewhere and not announced yet)."""
     by_uid = {info.uid: info for info in infos}
-    pairs = [(seq, uid) for seq, uid in enumerate(uids, 1) if uid in by_uid]
-    known = [uid for _, uid in pairs]
-    infos = [by_uid[uid] for uid in known]
-    rows = zip([seq for seq, _ in pairs], known, infos, strict=True)
-    return _filter(source, recent, rows, predicate) or []
+    return [(seq, uid, by_uid[uid]) for seq, uid in enumerate(uids, 1) if uid in by_uid]
+
+
+def _with_progress(
+    session: Session,
+    source: _Source,
+    recent: Set[int],
+    rows: list[tuple[int, int, MessageInfo]],
+    predicate: Callable[[Item], bool],
+    *,
+    every: int,
+) -> list[Item]:
+    total = len(rows)
+    done = 0
+
+    def counting(item: Item) -> bool:
+        nonlocal done
+        matched = predicate(item)
+        done += 1
+        if done % every == 0 and done < total:
+            session.progress(done, total)
+        return matched
+
+    return _filter(source, recent, rows, counting) or []
 
 
 def _filter(
