@@ -698,7 +698,7 @@ class ConnectionState:
     def _write(self, response: Response) -> None:
         if type(response) is FetchData and "UIDONLY" in self._enabled:
             response = self._uidfetch(response, drop_uid=False)
-        chunks = encode_response_chunks(response, utf8="UTF8=ACCEPT" in self._enabled)
+        chunks = encode_response_chunks(response, utf8=self.utf8)
         self._out.extend(chunks)
         for chunk in chunks:  # a loop, not a generator: no Python call per chunk
             self._out_size += len(chunk) if isinstance(chunk, bytes | memoryview) else chunk.size
@@ -1025,7 +1025,7 @@ class ConnectionState:
         try:
             command = parse_command(
                 line,
-                utf8="UTF8=ACCEPT" in self._enabled,
+                utf8=self.utf8,
                 max_depth=self.config.limits.max_nesting,
                 max_search_depth=self.config.limits.max_search_nesting,
                 commands=self.config.commands,
