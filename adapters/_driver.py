@@ -1,8 +1,12 @@
-"""What every adapter shares: options, the server lock, and the per-connection driver.
+"""What every adapter shares: options, the locks, and the per-connection driver.
 
 The driver is the only place that calls into a pure server connection.  It is
-synchronous and takes the server's lock for every call, so the anyio adapter
-can run it in a worker thread and the threaded adapter can call it directly.
+synchronous and takes a lock for every call, so the anyio adapter can run it
+in a worker thread and the threaded adapter can call it directly.  Which
+lock (see :func:`session_lock`): when the backend says it is thread-safe
+(``backend.thread_safe``), each connection has its own, so sessions run at
+once and each one's calls stay in order; otherwise every connection of the
+server shares one (:func:`server_lock`), as a plain data structure needs.
 It owns the timers (login, inactivity, literal, IDLE keep-alive) and the
 time part of the login limits (a failed login's answer is held back until
 the shared :class:`LoginGuard` allows it), so both adapters only have to
@@ -48,6 +52,8 @@ __all__ = [
     "is_loopback",
     "logger",
     "server_lock",
+    "session_lock",
+    "sessions_run_at_once",
     "transport_is_secure",
 ]
 
@@ -136,7 +142,9 @@ class ServerOptions:
     idle_timeout: float = 30 * 60.0
     #: Inactivity while a command is incomplete (inside a literal).
     literal_timeout: float = 60.0
-    #: ``* OK Still here`` this often during IDLE.
+    #: ``* OK Still here`` this often during IDLE, after a look at the store
+    #: (so a change whose notice was lost still arrives).  Under the 300 s of
+    #: mutt's ``imap_keepalive`` and the idle timeout of common NAT gateways.
     keepalive_interval: float = 2 * 60.0
     #: A client must accept each piece of output within this time.
     send_timeout: float = 60.0
@@ -155,6 +163,10 @@ class ServerOptions:
     #: anyio only: call into the server in a worker thread (for backends that
     #: block).  False runs the calls on the event loop (in-memory backends).
     offload: bool = True
+    #: anyio only: at most this many calls run in worker threads at once
+    #: (the others wait for a thread); with a thread-safe backend, this is
+    #: how many slow backend calls can be waited for at the same time.
+    worker_threads: int = 40
     #: How long a shutdown waits for BYE to reach the clients.
     shutdown_grace: float = 5.0
     #: Backpressure: stop reading from a client while more output than this
@@ -217,6 +229,30 @@ def server_lock(server: object) -> threading.Lock:
                 entry = _strong_locks[id(server)] = (server, threading.Lock())
             lock = entry[1]
         return lock
+
+
+def sessions_run_at_once(server: object) -> bool:
+    """Whether the sessions of ``server`` may call into it at the same time:
+    its backend says it is thread-safe (``backend.thread_safe``) and the
+    server can lock what its sessions share (``share_between_threads``,
+    given real locks here).  Otherwise one lock serialises every call."""
+    backend = getattr(server, "backend", None)
+    share = getattr(server, "share_between_threads", None)
+    if getattr(backend, "thread_safe", False) is not True or share is None:
+        return False
+    with _locks_guard:
+        share(threading.Lock)
+    return True
+
+
+def session_lock(server: object) -> threading.Lock:
+    """The lock one connection's calls take: a lock of its own when the
+    sessions may run at once (:func:`sessions_run_at_once`), so its calls
+    stay in order and other sessions do not wait for them; else the one
+    lock of the server (:func:`server_lock`)."""
+    if sessions_run_at_once(server):
+        return threading.Lock()
+    return server_lock(server)
 
 
 def is_loopback(host: str) -> bool:
@@ -418,9 +454,11 @@ class ConnectionDriver:
         "_session_user",
         "_tls",
         "_tls_available",
+        "_unwatch",
         "_username",
         "_was_idling",
         "_watch",
+        "_watch_store",
         "peer",
     )
 
@@ -441,7 +479,7 @@ class ConnectionDriver:
         self._server = server
         self._tls = tls
         self._options = options
-        self._lock = lock if lock is not None else server_lock(server)
+        self._lock = lock if lock is not None else session_lock(server)
         self.peer = peer
         self._secure = secure
         self._tls_available = tls_available
@@ -457,6 +495,12 @@ class ConnectionDriver:
         self._username: str | None = None
         self._mailbox: SelectedMailbox | None = None
         self._mailbox_name: str | None = None
+        #: ``backend.watch(user, mailbox)`` of a store that must watch for
+        #: changes made outside this process (Maildir), and what stops it.
+        self._watch_store: Callable[[str, str], Callable[[], None]] | None = getattr(
+            getattr(server, "backend", None), "watch", None
+        )
+        self._unwatch: Callable[[], None] | None = None
         # The login limits (see the class docstring).
         self._address = address
         self._guard = guard
@@ -594,6 +638,7 @@ class ConnectionDriver:
                 conn.data_to_send()
             if self._hooks is not None:
                 self._hooks.drivers.pop(conn, None)
+            self._store_watch(None, None)
         logger.info("%s disconnected", self.peer)
 
     def _release_guard(self) -> None:
@@ -632,6 +677,10 @@ class ConnectionDriver:
         if idling and not self._was_idling:
             self._next_keepalive = now + self._options.keepalive_interval
         elif idling and now >= self._next_keepalive:
+            # Look at the store first: a change whose notice was lost (or a
+            # store that sends none) reaches an IDLE client by the next
+            # keep-alive, within ``keepalive_interval``.
+            conn.poll()
             conn.keepalive()
             self._next_keepalive = now + self._options.keepalive_interval
         elif not idling:
@@ -645,7 +694,7 @@ class ConnectionDriver:
         after a change notice (a rename sends notices for the old name and
         for the mailbox list, so the session is woken under the old name).
         """
-        if self._watch is None:
+        if self._watch is None and self._watch_store is None:
             return
         username = conn.username
         mailbox = conn.mailbox if username is not None and not conn.closed else None
@@ -661,7 +710,21 @@ class ConnectionDriver:
                     name = None
         if username != self._username or name != self._mailbox_name:
             self._username, self._mailbox_name = username, name
-            self._watch(username, name)
+            if self._watch is not None:
+                self._watch(username, name)
+            self._store_watch(username, name)
+
+    def _store_watch(self, username: str | None, mailbox: str | None) -> None:
+        """Have the store watch the selected mailbox for outside changes
+        (deliveries, other processes), so that they wake this session too."""
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
+        if self._watch_store is not None and username is not None and mailbox is not None:
+            try:
+                self._unwatch = self._watch_store(username, mailbox)
+            except Exception:  # the session still works; only pushes are lost
+                logger.exception("%s cannot watch %r", self.peer, mailbox)
 
     def _finish(self, now: float, *, renamed: bool = False) -> Step:
         conn = self._require()

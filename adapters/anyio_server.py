@@ -49,6 +49,7 @@ from ._driver import (
     WakeIndex,
     logger,
     server_lock,
+    sessions_run_at_once,
     transport_is_secure,
 )
 
@@ -167,7 +168,11 @@ class AnyIOServer:
         self._tls_port = tls_port
         self._ssl_context = ssl_context
         self._options = options or ServerOptions()
-        self._lock = server_lock(server)
+        # One lock for every call into the server, unless its backend is
+        # thread-safe: then each connection takes a lock of its own.
+        self._lock: threading.Lock | None = (
+            None if sessions_run_at_once(server) else server_lock(server)
+        )
         self._sessions: set[_Session] = set()
         self._index: WakeIndex[_Session] = WakeIndex()
         #: The login limits' accounting, shared by every connection.
@@ -175,6 +180,7 @@ class AnyIOServer:
         self._closing: anyio.Event | None = None
         self._stopped: anyio.Event | None = None
         self._call_soon: Callable[[Callable[[], None]], None] | None = None
+        self._limiter: anyio.CapacityLimiter | None = None
         self._exit_stack: list[Any] = []
         #: The bound ports, known once serving started.
         self.port: int | None = None
@@ -235,6 +241,7 @@ class AnyIOServer:
         self._closing = anyio.Event()
         self._stopped = anyio.Event()
         self._call_soon = _threadsafe_caller()
+        self._limiter = anyio.CapacityLimiter(self._options.worker_threads)
         remove_listener: Callable[[], None] | None = None
         try:
             remove_listener = self._server.add_change_listener(self._on_change)
@@ -287,7 +294,9 @@ class AnyIOServer:
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if self._options.offload:
-            return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+            return await anyio.to_thread.run_sync(
+                lambda: fn(*args, **kwargs), limiter=self._limiter
+            )
         return fn(*args, **kwargs)
 
     # -- connections -----------------------------------------------------------

@@ -324,7 +324,9 @@ def _parse_users(values: Sequence[str], demo: bool, *, allow_empty: bool = False
 def build_server(users: dict[str, str], *, demo: bool) -> IMAPServerLike:
     """An ``IMAPServer`` over a ``MemoryBackend`` with these accounts (and the
     demo account and mailboxes when ``demo``)."""
-    backend = demo_backend() if demo else MemoryBackend()
+    # Thread-safe, so that with --runtime threads sessions run at once.
+    lock = threading.RLock()
+    backend = demo_backend(lock=lock) if demo else MemoryBackend(lock=lock)
     for name, password in users.items():
         try:
             backend.add_user(name, password)

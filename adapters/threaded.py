@@ -34,6 +34,7 @@ from ._driver import (
     WakeIndex,
     logger,
     server_lock,
+    sessions_run_at_once,
     transport_is_secure,
 )
 
@@ -100,7 +101,11 @@ class ThreadedServer:
         self._requested_tls_port = tls_port
         self._ssl_context = ssl_context
         self._options = options or ServerOptions()
-        self._lock = server_lock(server)
+        # One lock for every call into the server, unless its backend is
+        # thread-safe: then each connection takes a lock of its own.
+        self._lock: threading.Lock | None = (
+            None if sessions_run_at_once(server) else server_lock(server)
+        )
         self._sessions: set[_Session] = set()
         self._sessions_lock = threading.Lock()
         self._index: WakeIndex[_Session] = WakeIndex()

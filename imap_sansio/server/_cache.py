@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections import OrderedDict
 from collections.abc import Callable
@@ -43,6 +44,13 @@ class MessageCache:
     messages because they are far smaller: a search over a big mailbox
     reads them again without re-parsing anything.  ``max_messages`` (None:
     no limit) bounds the parsed messages by count as well.
+
+    Sessions running at once in several threads share it: ``lock`` (a no-op
+    unless the adapters set a real one, see
+    :meth:`IMAPServer.share_between_threads`) guards each look-up and each
+    insertion with its evictions.  Loading and parsing run outside it, so a
+    slow store holds up nobody else; two sessions missing the same message
+    at once both parse it and the first to finish keeps its copy.
     """
 
     def __init__(
@@ -55,6 +63,7 @@ class MessageCache:
         self.max_messages = max_messages
         self.max_bytes = max_bytes
         self.max_text_bytes = max_text_bytes
+        self.lock: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
         self._entries: OrderedDict[MessageKey, Message] = OrderedDict()
         self._bytes = 0
         self._texts: OrderedDict[MessageKey, _Texts] = OrderedDict()
@@ -70,10 +79,11 @@ class MessageCache:
         return 3 * size + _PARSED_OVERHEAD
 
     def get(self, key: MessageKey, load: Callable[[], bytes | None]) -> Message | None:
-        message = self._entries.get(key)
-        if message is not None:
-            self._entries.move_to_end(key)
-            return message
+        with self.lock:
+            message = self._entries.get(key)
+            if message is not None:
+                self._entries.move_to_end(key)
+                return message
         data = load()
         if data is None:
             return None
@@ -81,38 +91,43 @@ class MessageCache:
         cost = self.cost(len(data))
         if (self.max_messages is not None and self.max_messages <= 0) or cost > self.max_bytes:
             return message
-        self._entries[key] = message
-        self._bytes += cost
-        while self._bytes > self.max_bytes or (
-            self.max_messages is not None and len(self._entries) > self.max_messages
-        ):
-            _, old = self._entries.popitem(last=False)
-            self._bytes -= self.cost(old.size)
+        with self.lock:
+            if key in self._entries:  # parsed meanwhile by another session
+                return self._entries[key]
+            self._entries[key] = message
+            self._bytes += cost
+            while self._bytes > self.max_bytes or (
+                self.max_messages is not None and len(self._entries) > self.max_messages
+            ):
+                _, old = self._entries.popitem(last=False)
+                self._bytes -= self.cost(old.size)
         return message
 
     def text(self, key: MessageKey, what: str) -> str | None:
         """The search text ``what`` of a message, if it is kept."""
-        entry = self._texts.get(key)
-        if entry is None:
-            return None
-        self._texts.move_to_end(key)
-        return entry.values.get(what)
+        with self.lock:
+            entry = self._texts.get(key)
+            if entry is None:
+                return None
+            self._texts.move_to_end(key)
+            return entry.values.get(what)
 
     def keep_text(self, key: MessageKey, what: str, value: str) -> None:
         """Keep a search text of a message (within the text budget)."""
         cost = sys.getsizeof(value) + _TEXT_OVERHEAD
         if cost > self.max_text_bytes:
             return
-        entry = self._texts.get(key)
-        if entry is None:
-            entry = self._texts[key] = _Texts()
-        else:
-            self._texts.move_to_end(key)
-        if what in entry.values:
-            return
-        entry.values[what] = value
-        entry.cost += cost
-        self._text_bytes += cost
-        while self._text_bytes > self.max_text_bytes:
-            _, old = self._texts.popitem(last=False)
-            self._text_bytes -= old.cost
+        with self.lock:
+            entry = self._texts.get(key)
+            if entry is None:
+                entry = self._texts[key] = _Texts()
+            else:
+                self._texts.move_to_end(key)
+            if what in entry.values:
+                return
+            entry.values[what] = value
+            entry.cost += cost
+            self._text_bytes += cost
+            while self._text_bytes > self.max_text_bytes:
+                _, old = self._texts.popitem(last=False)
+                self._text_bytes -= old.cost

@@ -12,6 +12,7 @@ below for readability and converted once).
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta, timezone
 
 from imap_sansio.server._memory import MemoryBackend
@@ -266,9 +267,12 @@ _SPECIAL = (
 )
 
 
-def demo_backend() -> MemoryBackend:
-    """A :class:`MemoryBackend` with user ``demo`` (password ``demo``)."""
-    backend = MemoryBackend(users={"demo": "demo"})
+def demo_backend(
+    *, lock: contextlib.AbstractContextManager[object] | None = None
+) -> MemoryBackend:
+    """A :class:`MemoryBackend` with user ``demo`` (password ``demo``); with
+    ``lock`` (``threading.RLock()``) it is thread-safe."""
+    backend = MemoryBackend(users={"demo": "demo"}, lock=lock)
     account = backend.account("demo")
     for name, use in _SPECIAL:
         account.create_special_use_mailbox(name, (use,))

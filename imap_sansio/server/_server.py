@@ -20,6 +20,7 @@ engine.  The layers inside this package, each importing only those below::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -157,6 +158,24 @@ class IMAPServer:
         # are rebuilt when add_command changes what goes into them.
         self._connect_configs: dict[bool, Config] = {}
         self._capability_lists: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def share_between_threads(
+        self, lock_factory: Callable[[], contextlib.AbstractContextManager[object]]
+    ) -> None:
+        """Make what the sessions share safe for sessions running at once in
+        several threads (the adapters call it with ``threading.Lock`` when the
+        backend is thread-safe; this layer imports no threads, so the lock
+        comes from outside).
+
+        Only the message cache needs a lock: its look-up-then-move and
+        insert-then-evict are several steps.  The connect configs and the
+        capability lists are filled by single dict stores of values that do
+        not depend on who computes them, which the GIL makes atomic (a race
+        computes the same value twice); the command table changes only in
+        :meth:`add_command`, which is set-up, before serving.
+        """
+        if isinstance(self.message_cache.lock, contextlib.nullcontext):
+            self.message_cache.lock = lock_factory()
 
     # ------------------------------------------------------------ extension
 
