@@ -118,6 +118,13 @@ def _markdown(machine: dict[str, str], results: dict[str, list[Result]], quick: 
         "logged-in connection.  The plot (cost_per_unit.png) shows cost per unit at",
         "sizes 10x apart.",
         "",
+        "The load rows (suite postgres) run the same e2e mix on every store, pymap and",
+        "the one-lock server in turn, round by round; their own table gives wall-clock",
+        "commands/s and per-round ratios.  The server CPU of the PostgreSQL rows is the",
+        "imap-sansio processes' only, not the database's.  The concurrency rows time a",
+        "store that waits 5 ms in every call; their table gives the 20-client over",
+        "1-client rate of each round, with its spread.",
+        "",
     ]
     ratios = [
         (r.name, r.extra["peer"], r.extra["ratio_vs_peer"])
