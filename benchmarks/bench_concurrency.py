@@ -2,8 +2,9 @@
 
 The store is a ``MemoryBackend`` behind a proxy that waits 5 ms in every
 call of its accounts and mailboxes (as a database on the network would:
-the wait holds no lock), served by ``imap-sansio serve --factory`` (asyncio,
-calls in worker threads) in a process of its own, so that the clients'
+the wait holds no lock), served by ``imap-sansio serve --factory`` (asyncio and
+trio: calls in worker threads; threads: a thread per connection) in a
+process of its own, so that the clients'
 Python does not compete with the server's for one interpreter.  Clients on
 loopback (threads of this process) log in, select INBOX and send
 ``NOOP`` (one backend call: the changes since the session's modseq) as fast
@@ -19,14 +20,17 @@ the one before it).  The headline is the ratio of the 20-client rate to the
 by round (both rates from one server process, seconds apart) and reported
 with its spread over the rounds.
 
-What else bounds it is the server's own CPU.  Each NOOP costs the server
-process about 0.23 ms of CPU at 20 clients (parse, the hand-off to a worker
-thread and back, the answer), all under one GIL: 20 clients need about
-4.5 ms of CPU per 6 ms round trip, three quarters of a core, so the rate
-reaches 20x only where the server gets that much.  The rows record the
-server's and the clients' CPU (cores busy) so that this can be checked: the
-clients stay below 0.1 core, the worker threads (40) outnumber the clients,
-and ``time.sleep`` holds no lock.
+The thread-safe store runs under the three runtimes, the one-lock store
+under asyncio and threads.  What bounds the 20-client rate is
+the hand-off, not the locks: ``--runtime threads`` (a thread per connection
+that calls the server itself) reaches about 20x at 0.3 core of server CPU,
+while asyncio and trio, which pass every step of a connection to a worker
+thread (``anyio.to_thread``) and take the answer back on the event loop,
+reach 13-15x at half a core and more: each command then waits for the loop
+thread, which all 20 connections share, and for the GIL, twice more.  The
+rows record the server's and the clients' CPU (cores busy) so that this can
+be checked: the clients stay near 0.1 core, the worker threads (40)
+outnumber the clients, and ``time.sleep`` holds no lock.
 """
 
 from __future__ import annotations
@@ -103,12 +107,12 @@ def one_lock_server() -> IMAPServer:
 
 
 @contextmanager
-def _serving(thread_safe: bool) -> Iterator[tuple[int, int]]:
+def _serving(thread_safe: bool, runtime: str = "asyncio") -> Iterator[tuple[int, int]]:
     factory = "thread_safe_server" if thread_safe else "one_lock_server"
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "imap_sansio.adapters", "serve", "--port", "0"),
-            *("--runtime", "asyncio", "--factory", f"benchmarks.bench_concurrency:{factory}"),
+            *("--runtime", runtime, "--factory", f"benchmarks.bench_concurrency:{factory}"),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -200,40 +204,51 @@ def _quartiles(values: list[float]) -> tuple[float, float, float]:
 
 
 def run(quick: bool = False) -> list[Result]:
-    seconds, rounds = (1.0, 1) if quick else (2.0, 9)
-    rates: dict[tuple[bool, int], list[float]] = {}
+    seconds, rounds = (1.0, 1) if quick else (2.0, 7)
+    Config = tuple[bool, str]
+    configs: list[Config] = [
+        (True, "asyncio"),
+        (True, "trio"),
+        (True, "threads"),
+        (False, "asyncio"),
+        (False, "threads"),
+    ]
+    rates: dict[tuple[Config, int], list[float]] = {}
     # The server's CPU share while serving (1.0 = one core busy): near 1,
     # the interpreter, not waiting, limits the rate.  Likewise the client's.
-    busy: dict[tuple[bool, int], list[float]] = {}
-    client_busy: dict[tuple[bool, int], list[float]] = {}
+    busy: dict[tuple[Config, int], list[float]] = {}
+    client_busy: dict[tuple[Config, int], list[float]] = {}
     # The 20-client rate over the 1-client rate of the same server process in
     # the same round: the spread of this ratio is the benchmark's own.
-    speedups: dict[bool, list[float]] = {}
+    speedups: dict[Config, list[float]] = {}
     for _ in range(rounds):
-        for thread_safe in (True, False):
-            with _serving(thread_safe) as (port, pid):
+        for config in configs:
+            thread_safe, runtime = config
+            with _serving(thread_safe, runtime) as (port, pid):
                 for clients in (1, 20):
                     cpu, wall = _cpu_seconds(pid), time.monotonic()
                     rate, client_share = _rate(port, clients, seconds)
                     share = (_cpu_seconds(pid) - cpu) / (time.monotonic() - wall)
-                    rates.setdefault((thread_safe, clients), []).append(rate)
-                    busy.setdefault((thread_safe, clients), []).append(share)
-                    client_busy.setdefault((thread_safe, clients), []).append(client_share)
+                    rates.setdefault((config, clients), []).append(rate)
+                    busy.setdefault((config, clients), []).append(share)
+                    client_busy.setdefault((config, clients), []).append(client_share)
                     print(
-                        f"  concurrency thread_safe={thread_safe} clients={clients}: "
+                        f"  concurrency {runtime} thread_safe={thread_safe} clients={clients}: "
                         f"{rate:,.0f} commands/s, server CPU {share:.2f} cores, "
                         f"client CPU {client_share:.2f} cores",
                         file=sys.stderr,
                         flush=True,
                     )
-                one, many = rates[(thread_safe, 1)][-1], rates[(thread_safe, 20)][-1]
-                speedups.setdefault(thread_safe, []).append(many / one)
+                one, many = rates[(config, 1)][-1], rates[(config, 20)][-1]
+                speedups.setdefault(config, []).append(many / one)
     results = []
-    for thread_safe in (True, False):
+    for config in configs:
+        thread_safe, runtime = config
         label = "per-connection locks" if thread_safe else "one server lock"
-        q1, median, q3 = _quartiles(speedups[thread_safe])
+        label = f"{label}, --runtime {runtime}"
+        q1, median, q3 = _quartiles(speedups[config])
         for clients in (1, 20):
-            samples = rates[(thread_safe, clients)]
+            samples = rates[(config, clients)]
             r_q1, r_median, r_q3 = _quartiles(samples)
             result = Result(
                 name=f"concurrency: 5 ms backend, {clients} client(s), {label}",
@@ -246,9 +261,10 @@ def run(quick: bool = False) -> list[Result]:
                 extra={
                     "clients": clients,
                     "thread_safe": thread_safe,
+                    "runtime": runtime,
                     "rates": samples,
-                    "server_cpu_cores": statistics.median(busy[(thread_safe, clients)]),
-                    "client_cpu_cores": statistics.median(client_busy[(thread_safe, clients)]),
+                    "server_cpu_cores": statistics.median(busy[(config, clients)]),
+                    "client_cpu_cores": statistics.median(client_busy[(config, clients)]),
                 },
             )
             row = {
@@ -262,7 +278,7 @@ def run(quick: bool = False) -> list[Result]:
                 "(q1-q3, min-max)": "",
             }
             if clients == 20:
-                runs = speedups[thread_safe]
+                runs = speedups[config]
                 result.extra["speedup_vs_one_client"] = median
                 result.extra["speedup_rounds"] = runs
                 row["20 clients / 1 client, per round (median)"] = f"**{median:.1f}x**"

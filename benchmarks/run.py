@@ -122,8 +122,8 @@ def _markdown(machine: dict[str, str], results: dict[str, list[Result]], quick: 
         "the one-lock server in turn, round by round; their own table gives wall-clock",
         "commands/s and per-round ratios.  The server CPU of the PostgreSQL rows is the",
         "imap-sansio processes' only, not the database's.  The concurrency rows time a",
-        "store that waits 5 ms in every call; their table gives the 20-client over",
-        "1-client rate of each round, with its spread.",
+        "store that waits 5 ms in every call, per runtime; their table gives the",
+        "20-client over 1-client rate of each round, with its spread.",
         "",
     ]
     ratios = [
