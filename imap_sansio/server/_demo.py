@@ -266,9 +266,10 @@ _SPECIAL = (
 )
 
 
-def demo_backend() -> MemoryBackend:
-    """A :class:`MemoryBackend` with user ``demo`` (password ``demo``)."""
-    backend = MemoryBackend(users={"demo": "demo"})
+def demo_backend(*, uidvalidity_base: int = 1) -> MemoryBackend:
+    """A :class:`MemoryBackend` with user ``demo`` (password ``demo``), its
+    UIDVALIDITY values starting at ``uidvalidity_base``."""
+    backend = MemoryBackend(users={"demo": "demo"}, uidvalidity_base=uidvalidity_base)
     account = backend.account("demo")
     for name, use in _SPECIAL:
         account.create_special_use_mailbox(name, (use,))

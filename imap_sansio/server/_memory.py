@@ -250,7 +250,12 @@ class MemoryBackend:
       ``uidvalidity_source``: called for each new UIDVALIDITY (a counter or a
       clock in seconds); values are forced to increase strictly, so a deleted
       and re-created mailbox always gets a greater one.  Default: a counter
-      from 1.
+      from ``uidvalidity_base``;
+      ``uidvalidity_base``: the smallest UIDVALIDITY this store gives out
+      (default 1).  A store that does not persist must get a greater base
+      at each start (the CLI passes the time in seconds), or a client that
+      kept the old UIDs would take new messages for old ones (RFC 3501
+      2.3.1.1).  The store reads no clock itself.
 
     Not thread-safe: see the module docstring.
     """
@@ -263,11 +268,14 @@ class MemoryBackend:
         storage_quota: int | None = None,
         message_quota: int | None = None,
         uidvalidity_source: Callable[[], int] | None = None,
+        uidvalidity_base: int = 1,
     ) -> None:
+        if not 1 <= uidvalidity_base < 2**32:  # RFC 3501 9: nz-number, 32-bit
+            raise ValueError("uidvalidity_base must be from 1 to 2**32 - 1")
         self._users: dict[str, _User] = {}
         self._listeners: list[ChangeListener] = []
         self._uidvalidity_source = uidvalidity_source
-        self._last_uidvalidity = 0
+        self._last_uidvalidity = uidvalidity_base - 1
         self.max_message_size = max_message_size
         self.storage_quota = storage_quota
         self.message_quota = message_quota
