@@ -21,6 +21,7 @@ import contextlib
 import functools
 import logging
 import math
+import os
 import socket
 import ssl
 import threading
@@ -247,7 +248,8 @@ class AnyIOServer:
             return await anyio.create_tcp_listener(local_host=self._host, local_port=port)
         except OSError as exc:
             where = listen_address(self._host, port)
-            raise BindError(exc.errno, f"cannot listen on {where}: {exc.strerror}") from exc
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise BindError(exc.errno, f"cannot listen on {where}: {reason}") from exc
 
     async def _serve_bound(
         self,

@@ -98,7 +98,7 @@ class Listen:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Tls:
-    """Certificates (STARTTLS on the plain port, implicit TLS on ``tls_port``)."""
+    """Certificates (STARTTLS on the plain port, implicit TLS on the TLS port)."""
 
     cert: str | None = _opt(
         None, "--tls-cert", "certificate chain, PEM (enables STARTTLS)", metavar="PEM"
@@ -332,6 +332,8 @@ def _add_flag(
     }
     if meta["metavar"]:
         kwargs["metavar"] = meta["metavar"]
+    elif kind is not bool and not meta["choices"]:
+        kwargs["metavar"] = f.name.upper()
     if kind is bool:
         kwargs["action"] = "store_true"
     elif kind is tuple:
@@ -399,8 +401,11 @@ def _check(path: str | Path, section: str | None, cls: type[Any], name: str, val
     where = f"{path}: {f'[{section}] ' if section else ''}{name}"
     fields = {f.name: f for f in _leaves(cls)}
     if name not in fields:
+        homes = [s for s, c in _SECTIONS if s and any(f.name == name for f in _leaves(c))]
+        if homes and not section:
+            raise ConfigError(f"{where}: belongs in the [{homes[0]}] table")
         known = ", ".join(sorted(fields)) or "none"
-        hint = f" (sections: {', '.join(s for s, _ in _SECTIONS if s)})" if not section else ""
+        hint = f" (tables: {', '.join(s for s, _ in _SECTIONS if s)})" if not section else ""
         raise ConfigError(f"{where}: unknown setting; known here: {known}{hint}")
     kind, _optional = _kind(cls, name)
     if kind is tuple:
