@@ -35,7 +35,9 @@ def v2(
 ) -> bytes:
     """A version 2 header built field by field from the specification (2.2)."""
     payload = addresses + tlvs
-    return V2_SIGNATURE + bytes([0x20 | command, family]) + struct.pack("!H", len(payload)) + payload
+    return (
+        V2_SIGNATURE + bytes([0x20 | command, family]) + struct.pack("!H", len(payload)) + payload
+    )
 
 
 def ipv4(src: str, dst: str, sport: int, dport: int) -> bytes:
@@ -219,7 +221,9 @@ def test_the_client_address_decides_logindisabled_and_the_log(runtime: str) -> N
             local.send(v2(family=0x21, addresses=_v6("::1", "::1", 42000, 143)))
             greeting = local.line()
             assert b"LOGINDISABLED" not in greeting
-            log.wait_for(r"\[::1\]:42000 via 127\.0\.0\.1:\d+ connected \(tls=no, trusted-loopback\)")
+            log.wait_for(
+                r"\[::1\]:42000 via 127\.0\.0\.1:\d+ connected \(tls=no, trusted-loopback\)"
+            )
             assert local.command(b"a", b"LOGIN alice secret")[-1].startswith(b"a OK ")
             local.command(b"z", b"LOGOUT")
         log.wait_for(r"session end peer=\[::1\]:42000 via .* user='alice' ")
@@ -242,7 +246,10 @@ def test_per_address_limits_count_the_address_in_the_header(runtime: str) -> Non
             # A second connection of that client is over its limit of one...
             with Client(srv.port) as second:
                 second.send(_v1("198.51.100.5", 50001))
-                assert second.line() == b"* BYE [UNAVAILABLE] Too many connections from your address\r\n"
+                assert (
+                    second.line()
+                    == b"* BYE [UNAVAILABLE] Too many connections from your address\r\n"
+                )
             # ...though every connection comes from 127.0.0.1: another
             # client behind the same proxy is served.
             with Client(srv.port) as other:
