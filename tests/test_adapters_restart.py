@@ -12,9 +12,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from imap_sansio.adapters.cli import build_server, uidvalidity_base, wall_clock
