@@ -33,9 +33,9 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, Path]
 
 def _s_client(port: int, ca: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     # -ign_eof: keep reading after our input ends, until the server closes.
+    command = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-CAfile", str(ca)]
     return subprocess.run(
-        ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-CAfile", str(ca)]
-        + ["-servername", "localhost", "-ign_eof", "-quiet", *extra],
+        [*command, "-servername", "localhost", "-ign_eof", "-quiet", *extra],
         input="a LOGOUT\r\n",
         capture_output=True,
         text=True,
