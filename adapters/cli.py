@@ -512,9 +512,12 @@ def _serve(config: cfg.Config) -> int:
     )
 
     def announce(port: int, tls_port: int | None) -> None:
-        print(_banner(config, accounts, runtime, port, tls_port), flush=True)
+        text = _banner(config, accounts, runtime, port, tls_port)
         if metrics is not None:
-            print(f"  metrics on http://127.0.0.1:{metrics.port}/metrics", flush=True)
+            last = text.rindex("\n")
+            where = f"\n  metrics on http://127.0.0.1:{metrics.port}/metrics"
+            text = text[:last] + where + text[last:]
+        print(text, flush=True)
 
     try:
         if runtime == "threads":

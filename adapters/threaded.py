@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import os
 import selectors
 import socket
 import ssl
@@ -52,8 +53,9 @@ def _listen(host: str, port: int) -> socket.socket:
     try:
         return socket.create_server((host, port), family=family, backlog=128)
     except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
         raise BindError(
-            exc.errno, f"cannot listen on {listen_address(host, port)}: {exc.strerror}"
+            exc.errno, f"cannot listen on {listen_address(host, port)}: {reason}"
         ) from exc
 
 
