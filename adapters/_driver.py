@@ -654,7 +654,7 @@ class ConnectionDriver:
         # One line per session, in key=value form that log tools can parse;
         # the user name is quoted (repr) since a client chose it.
         logger.info(
-            "session end peer=%s user=%s duration=%.3f bytes_in=%d bytes_out=%d commands=%d",
+            "%s disconnected user=%s duration=%.3f bytes_in=%d bytes_out=%d commands=%d",
             self.peer,
             repr(self._user) if self._user is not None else "-",
             max(0.0, duration),

@@ -544,7 +544,7 @@ def test_session_lines_statistics_and_metrics(runtime: str) -> None:
         while not (session and stats):
             line = process.stderr.readline()
             assert line
-            if "session end" in line:
+            if " disconnected user=" in line:
                 session = line
             if " stats " in line and "commands_total=3" in line:
                 stats = line
@@ -552,7 +552,7 @@ def test_session_lines_statistics_and_metrics(runtime: str) -> None:
             text = response.read().decode()
             kind = response.headers["Content-Type"]
     assert re.search(
-        r"session end peer=127\.0\.0\.1:\d+ user='demo' duration=\d+\.\d{3} "
+        r"127\.0\.0\.1:\d+ disconnected user='demo' duration=\d+\.\d{3} "
         r"bytes_in=49 bytes_out=\d+ commands=3$",
         session.strip(),
     ), session
