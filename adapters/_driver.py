@@ -26,9 +26,12 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+from imap_sansio._source import LiteralSinkFactory
 from imap_sansio._state import State
 from imap_sansio.server._backend import ChangeNotice, ImapNo
 from imap_sansio.server._login_guard import LoginGuard, LoginLimits
+
+from .spool import temporary_file_sink
 
 __all__ = [
     "BYE_TOO_MANY",
@@ -92,6 +95,8 @@ class SessionLike(Protocol):
     def mailbox(self) -> SelectedMailbox | None: ...
     def receive_data(self, data: bytes) -> None: ...
     def data_to_send(self) -> bytes: ...
+    @property
+    def has_output(self) -> bool: ...
     def pump(self) -> None: ...
     def tls_started(self) -> None: ...
     def poll(self) -> None: ...
@@ -110,6 +115,8 @@ class IMAPServerLike(Protocol):
     #: ``on_login(session, username, ok)``: a failure is held back by the
     #: login limits, then the application's hook is called.
     on_login: Callable[[Any, str, bool], None] | None
+    #: ``Config.literal_sink_factory`` of new connections (optional).
+    literal_sink_factory: LiteralSinkFactory | None
     #: ``admit_login(session, username)``: the per-user session limit.
     admit_login: Callable[[Any, str], None] | None
     #: ``on_error(exception)``: what a handler raised (the CLI logs it).
@@ -189,6 +196,11 @@ class ServerOptions:
     #: engine's ``Limits.max_unsent_output`` bounds what is produced before
     #: it is written (``Step.more``).
     max_unsent_output: int = 256 * 1024
+    #: Where APPEND literals over ``Limits.spool_literal_above`` go, for a
+    #: server whose config names no ``literal_sink_factory``: temporary files
+    #: by default (see :mod:`imap_sansio.adapters.spool`); None keeps them
+    #: in memory.
+    literal_sink_factory: LiteralSinkFactory | None = temporary_file_sink
     #: Delays of failed logins and limits on connections per address and
     #: sessions per user (see :class:`LoginLimits`; loopback is exempt
     #: unless ``trusted_networks`` says otherwise).
@@ -219,8 +231,9 @@ class Step:
     paused: bool
     #: Monotonic time at which the driver wants to be called again.
     deadline: float
-    #: Commands wait for this output to be written (output drives input):
-    #: once it is, call ``step()`` again before reading from the socket.
+    #: More output waits (a big FETCH streams a piece per step), or commands
+    #: wait for this output to be written (output drives input): once it
+    #: is, call ``step()`` again before reading from the socket or closing.
     more: bool = False
 
 
@@ -575,6 +588,15 @@ class ConnectionDriver:
         """Create the connection; its greeting is in the returned output."""
         with self._lock:
             self._hooks = _install_hooks(self._server)
+            spool = self._options.literal_sink_factory
+            if spool is not None and getattr(self._server, "literal_sink_factory", spool) is None:
+                # Big APPEND literals go to files, never into memory; into
+                # the store's own spool when it has one (Maildir: written
+                # once, then linked into place).
+                if spool is temporary_file_sink:
+                    backend = getattr(self._server, "backend", None)
+                    spool = getattr(backend, "literal_sink", None) or spool
+                self._server.literal_sink_factory = spool
             self._conn = self._server.connect(
                 secure=self._secure, tls_available=self._tls_available
             )
@@ -737,7 +759,9 @@ class ConnectionDriver:
         self._bytes_out += len(output)
         if self._stats is not None:
             self._stats.bytes_out_total += len(output)
-        closed = conn.closed or self._eof  # nothing more can come after EOF
+        streaming = conn.has_output
+        # Nothing more can come after EOF; what is queued still goes out.
+        closed = (conn.closed or self._eof) and not streaming
         starttls = conn.starttls_pending and not closed
         if closed:
             deadline = math.inf
@@ -756,5 +780,5 @@ class ConnectionDriver:
             starttls=starttls,
             paused=conn.paused and not closed and not starttls,
             deadline=deadline,
-            more=conn.output_held and not closed and not starttls,
+            more=streaming or (conn.output_held and not closed and not starttls),
         )

@@ -450,8 +450,12 @@ class AnyIOServer:
         socket stream) and no reader task is needed.  Returns the closed
         step, or the first step after STARTTLS and the TLS stream."""
         while True:
-            session.paused = step.paused
+            session.paused = step.paused or step.more
             await self._send(stream, step.output, session)
+            if step.more:
+                # Streamed output: the next piece once this one is written.
+                step = await self._call(driver.step, anyio.current_time())
+                continue
             if step.closed:
                 return step, stream
             if step.more:
@@ -537,6 +541,9 @@ class AnyIOServer:
                     session.inbox = None
                 session.paused = step.paused or step.more
                 await self._send(stream, step.output, session)
+                if step.more:
+                    step = await self._call(driver.step, anyio.current_time())
+                    continue
                 if step.closed:
                     break
                 if step.more:

@@ -41,8 +41,9 @@ On-disk decisions:
   mailbox id, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, the first unclaimed
   (\\Recent) UID, the special-use attributes, one line per message (uid,
   modseq, arrival modseq, size, mtime, zone, flag letters, base name) and one
-  per expunged message (tombstones, kept for the life of the mailbox, for
-  QRESYNC).  Modseqs are therefore persistent (CONDSTORE/QRESYNC are
+  per expunged message (tombstones for QRESYNC: the last
+  ``max_tombstones`` of them, and the modseq up to which older ones were
+  forgotten).  Modseqs are therefore persistent (CONDSTORE/QRESYNC are
   offered).  If the file is lost or unreadable it is rebuilt with a new
   UIDVALIDITY, so clients resynchronise fully and no stale UID or modseq is
   ever trusted.
@@ -82,6 +83,7 @@ import os
 import secrets
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from bisect import bisect_left
@@ -89,6 +91,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import BinaryIO
 
 from imap_sansio._mutf7 import decode_mutf7, encode_mutf7
 from imap_sansio._secret import Secret
@@ -104,6 +107,7 @@ from imap_sansio.server._backend import (
     MailboxInfo,
     MailboxStatus,
     MessageInfo,
+    MessageSource,
     NoSuchMailbox,
     StoreAction,
     StoreResult,
@@ -124,6 +128,11 @@ NOSELECT = "imap-sansio-noselect"
 SUBSCRIPTIONS = "subscriptions"
 _STAGING = "imap-sansio-staging-"
 _UIDLIST_MAGIC = "imap-sansio-uidlist 1"
+#: Bytes read from a message file at a time when streaming it.
+_READ_PIECE = 64 * 1024
+#: Big APPEND literals arrive here (see MaildirBackend.literal_sink); user
+#: names never start with a dot, so no user directory can be called this.
+_SPOOL_DIR = ".imap-sansio-spool"
 
 # Maildir info letters (cr.yp.to/proto/maildir.html) <-> IMAP system flags.
 _LETTER_FLAGS = {
@@ -187,6 +196,136 @@ def _imap_bytes(raw: bytes) -> bytes:
     if b"\r" not in raw and b"\n" in raw:
         return raw.replace(b"\n", b"\r\n")
     return raw
+
+
+class _MessageFile:
+    """A message file as a :class:`MessageSource`, read a piece at a time.
+
+    Opened on the first read (a FETCH of many messages holds one file open
+    at a time) and found again by its base name if its flag letters changed
+    meanwhile.  A Unix-format file (served with CRLF, see :func:`_imap_bytes`;
+    its served size differs from its file size) is converted piece by piece;
+    reading it from an earlier offset starts again from the top.
+    """
+
+    __slots__ = ("_carry", "_cur", "_file", "_filename", "_next", "_size")
+
+    def __init__(self, cur: Path, filename: str, size: int) -> None:
+        self._cur = cur
+        self._filename = filename
+        self._size = size
+        self._file: BinaryIO | None = None
+        #: Served bytes converted but not returned yet, from served offset _next.
+        self._carry = b""
+        self._next = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def _open(self) -> BinaryIO:
+        if self._file is None:
+            try:
+                self._file = open(self._cur / self._filename, "rb")  # noqa: SIM115
+            except FileNotFoundError:
+                base = self._filename.rpartition(":2,")[0]
+                for name in _listdir(self._cur):
+                    parts = _split_filename(name)
+                    if parts is not None and parts[0] == base:
+                        self._filename = name
+                        self._file = open(self._cur / name, "rb")  # noqa: SIM115
+                        break
+                else:
+                    raise
+            self._carry, self._next = b"", 0
+        return self._file
+
+    def read(self, offset: int, length: int) -> bytes:
+        length = max(0, min(length, self._size - offset))
+        if not length:
+            return b""
+        file = self._open()
+        if os.fstat(file.fileno()).st_size == self._size:
+            file.seek(offset)
+            return file.read(length)
+        if offset < self._next:
+            file.seek(0)
+            self._carry, self._next = b"", 0
+        parts: list[bytes] = []
+        while length:
+            if not self._carry:
+                raw = file.read(_READ_PIECE)
+                if not raw:
+                    break
+                self._carry = raw.replace(b"\n", b"\r\n")
+            skip = offset - self._next
+            piece = self._carry[skip : skip + length]
+            used = skip + len(piece)
+            self._next += used
+            self._carry = self._carry[used:]
+            parts.append(piece)
+            offset += len(piece)
+            length -= len(piece)
+        return b"".join(parts)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class _SpoolFile:
+    """A big APPEND literal written into the store's spool directory (see
+    :meth:`MaildirBackend.literal_sink`): sink, then source; APPEND links it
+    into the maildir instead of copying it, ``close`` removes the name."""
+
+    __slots__ = ("_fd", "_owner", "_size", "path")
+
+    def __init__(self, owner: MaildirBackend, directory: Path) -> None:
+        fd, name = tempfile.mkstemp(dir=directory, prefix="literal-")
+        self._fd: int | None = fd
+        self._owner = owner
+        self._size = 0
+        self.path = Path(name)
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def owned_by(self, backend: MaildirBackend) -> bool:
+        return self._owner is backend
+
+    def write(self, data: bytes) -> None:
+        assert self._fd is not None
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view) :]
+        self._size += len(data)
+
+    def finish(self) -> _SpoolFile:
+        return self
+
+    def read(self, offset: int, length: int) -> bytes:
+        length = max(0, min(length, self._size - offset))
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        pieces: list[bytes] = []
+        while length:
+            piece = os.pread(self._fd, length, offset)
+            if not piece:
+                break
+            pieces.append(piece)
+            offset += len(piece)
+            length -= len(piece)
+        return b"".join(pieces)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self.path.unlink(missing_ok=True)
+
+    discard = close
 
 
 def _rename_to(source: Path, *, target: Path) -> None:
@@ -293,6 +432,19 @@ class _State:
     special_use: frozenset[str] = frozenset()
     entries: dict[int, _Entry] = field(default_factory=dict)  # ascending UID
     tombstones: list[tuple[int, int, int]] = field(default_factory=list)  # (modseq, uid, born)
+    forgotten: int = 0  # tombstones up to this modseq were dropped (see compact)
+
+    def compact(self, keep: int) -> None:
+        """Keep the last ``keep`` tombstones (RFC 7162 5.3), dropped in
+        batches so that each expunge costs O(1) amortised."""
+        if len(self.tombstones) > 2 * keep:
+            drop = len(self.tombstones) - keep
+            # A change (one modseq) is remembered whole or not at all.
+            while drop and self.tombstones[drop - 1][0] == self.tombstones[drop][0]:
+                drop -= 1
+            if drop:
+                self.forgotten = self.tombstones[drop - 1][0]
+                del self.tombstones[:drop]
 
     def dump(self) -> bytes:
         lines = [
@@ -303,6 +455,7 @@ class _State:
             f"modseq {self.modseq}",
             f"recent {self.recent_from}",
             " ".join(["special", *sorted(self.special_use)]),
+            f"forgotten {self.forgotten}",
         ]
         lines.extend(
             f"m {e.uid} {e.modseq} {e.born} {e.size} {e.mtime} {e.zone} ,{e.letters} {e.base}"
@@ -352,6 +505,7 @@ class _State:
             special_use=frozenset(header["special"].split()),
             entries=entries,
             tombstones=tombstones,
+            forgotten=int(header.get("forgotten", "0")),
         )
         if entries and next(reversed(entries)) >= state.uidnext:
             raise ValueError("UIDNEXT below a UID")
@@ -528,6 +682,7 @@ class _Folder:
             for uid in gone:
                 entry = state.entries.pop(uid)
                 state.tombstones.append((modseq, uid, entry.born))
+            state.compact(self.backend.max_tombstones)
             for uid in changed:
                 entry = state.entries[uid]
                 state.entries[uid] = replace(entry, letters=present[entry.base], modseq=modseq)
@@ -569,6 +724,7 @@ class _Folder:
         for uid in uids:
             entry = state.entries.pop(uid)
             state.tombstones.append((modseq, uid, entry.born))
+        state.compact(self.backend.max_tombstones)
 
     def save(self) -> None:
         self.backend._write_atomic(self.path / UIDLIST, self.live().dump(), self.path / "tmp")
@@ -648,7 +804,9 @@ class MaildirBackend:
     Options: ``max_message_size`` (APPENDLIMIT, RFC 7889), ``uidvalidity_source``
     (default: the clock in seconds; values are forced to increase),
     ``fsync`` (default True: flush files and directories before reporting
-    success), ``hostname`` (for unique file names; default: this host's).
+    success), ``hostname`` (for unique file names; default: this host's),
+    ``max_tombstones`` (expunge records kept per mailbox for QRESYNC, up to
+    twice as many between compactions; see :class:`Changes`).
     """
 
     def __init__(
@@ -660,8 +818,10 @@ class MaildirBackend:
         uidvalidity_source: Callable[[], int] | None = None,
         fsync: bool = True,
         hostname: str | None = None,
+        max_tombstones: int = 10_000,
     ) -> None:
         self.root = Path(root)
+        self.max_tombstones = max_tombstones
         self.max_message_size = max_message_size
         self.fsync = fsync
         self._uidvalidity_source = uidvalidity_source or (lambda: int(time.time()))
@@ -759,6 +919,52 @@ class MaildirBackend:
             raise
         os.close(fd)
         return tmp
+
+    def literal_sink(self, size: int) -> _SpoolFile:
+        """A ``Config.literal_sink_factory`` for this store: big APPEND
+        literals are written into ``root/.imap-sansio-spool`` (on the
+        store's file system) and APPEND links them into ``tmp/``, so the
+        message is written to disk once.  The adapters use it when the
+        server's backend has it."""
+        directory = self.root / _SPOOL_DIR
+        directory.mkdir(mode=0o700, exist_ok=True)
+        return _SpoolFile(self, directory)
+
+    def _write_tmp_source(self, tmpdir: Path, source: MessageSource) -> tuple[Path, int]:
+        """Put a spooled APPEND literal into ``tmp/``: linked if it is in
+        this store's spool, else copied a piece at a time; returns the file
+        and its size as served (see :func:`_imap_bytes`)."""
+        tmp = tmpdir / self._unique()
+        fd: int | None = None
+        if isinstance(source, _SpoolFile) and source.owned_by(self):
+            with contextlib.suppress(OSError):  # another file system: copy
+                os.link(source.path, tmp)
+        if not tmp.exists():
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        has_cr = False
+        lines = 0
+        try:
+            for offset in range(0, source.size, _READ_PIECE):
+                piece = source.read(offset, _READ_PIECE)
+                if not piece:
+                    raise OSError(errno.EIO, "the spooled message ended early")
+                has_cr = has_cr or b"\r" in piece
+                lines += piece.count(b"\n")
+                view = memoryview(piece)
+                while fd is not None and view:
+                    view = view[os.write(fd, view) :]
+            if self.fsync:
+                if fd is None:
+                    fd = os.open(tmp, os.O_RDONLY | os.O_CLOEXEC)
+                os.fsync(fd)
+        except BaseException:
+            if fd is not None:
+                os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
+        if fd is not None:
+            os.close(fd)
+        return tmp, source.size + (0 if has_cr else lines)
 
     def _write_atomic(self, target: Path, data: bytes, tmpdir: Path) -> None:
         tmp = self._write_tmp(tmpdir, data)
@@ -1059,7 +1265,7 @@ class MaildirAccount:
     def append(
         self,
         name: str,
-        data: bytes,
+        data: bytes | MessageSource,
         *,
         flags: Collection[str] = (),
         internal_date: datetime,
@@ -1071,7 +1277,11 @@ class MaildirAccount:
             mtime = int(internal_date.timestamp() // 1)
             with self._synced(path) as [folder]:
                 letters = folder.letters_for(frozenset(flags), "")
-                tmp = backend._write_tmp(path / "tmp", bytes(data))
+                if isinstance(data, bytes):
+                    tmp = backend._write_tmp(path / "tmp", data)
+                    size = len(_imap_bytes(data))
+                else:
+                    tmp, size = backend._write_tmp_source(path / "tmp", data)
                 os.utime(tmp, (mtime, mtime))
                 base = tmp.name
                 os.rename(tmp, path / "cur" / f"{base}:2,{letters}")
@@ -1082,7 +1292,7 @@ class MaildirAccount:
                         uid=0,
                         modseq=modseq,
                         born=modseq,
-                        size=len(_imap_bytes(bytes(data))),
+                        size=size,
                         mtime=mtime,
                         zone=int(offset.total_seconds() // 60),
                         letters=letters,
@@ -1240,6 +1450,22 @@ class MaildirMailbox:
                     continue  # renamed or removed by another program: rescan once
             return None
 
+    def open_message(self, uid: int) -> MessageSource | None:
+        with self._account._backend._mutex:
+            path = self._locate()
+            folder = self._account._folder(path)
+            for attempt in range(2):
+                state = folder.load() if attempt == 0 else None
+                if state is None:
+                    with self._account._synced(path) as [synced]:
+                        state = synced.live()
+                entry = state.entries.get(uid)
+                if entry is None:
+                    return None
+                if (path / "cur" / entry.filename).exists():
+                    return _MessageFile(path / "cur", entry.filename, entry.size)
+            return None
+
     def store_flags(
         self,
         uids: Collection[int],
@@ -1346,6 +1572,7 @@ class MaildirMailbox:
                 highest_modseq=state.modseq,
                 uidvalidity=state.uidvalidity,
                 uidnext=state.uidnext,
+                forgotten=state.forgotten,
             )
 
     def claim_recent(self) -> tuple[int, ...]:

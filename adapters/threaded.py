@@ -390,6 +390,10 @@ class ThreadedServer:
             selector.register(session.sock, selectors.EVENT_READ)
             while True:
                 self._send(session.sock, step.output)
+                if step.more:
+                    # Streamed output: the next piece once this one is written.
+                    step = driver.step(time.monotonic())
+                    continue
                 if step.closed:
                     break
                 if step.more:

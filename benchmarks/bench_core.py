@@ -1,7 +1,7 @@
 """The core engine: framing cost must stay linear in the input.
 
 - a large APPEND literal fed in 1-byte, 1 KiB and 64 KiB chunks;
-- a pipelined stream of NOOP/FETCH lines;
+- a pipelined stream of NOOP/FETCH lines on a selected mailbox, each answered;
 each at three sizes 10x apart, reported as cost per byte / per command so
 that super-linear growth shows at a glance.
 """
@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from imap_sansio import ConnectionState
 from imap_sansio._responses import Status, StatusResponse
+from imap_sansio._view import SelectedMailboxView
 
 from ._harness import Result, measure
 
@@ -45,18 +46,35 @@ def _feed_in_chunks(data: bytes, chunk: int) -> Callable[[], object]:
     return run
 
 
+def _selected_mailbox(messages: int) -> ConnectionState:
+    conn = _selected()
+    conn.receive_data(b"s SELECT INBOX\r\n")
+    conn.set_view(
+        SelectedMailboxView(uids=range(1, messages + 1), uidvalidity=1, uidnext=messages + 1)
+    )
+    conn.send(StatusResponse(status=Status.OK, tag="s", text="ok"))
+    conn.data_to_send()
+    return conn
+
+
 def _pipelined(lines: int) -> Callable[[], object]:
-    one = b"t1 NOOP\r\nt2 FETCH 1:* (FLAGS)\r\n"  # FETCH is rejected (not selected)
+    # A selected mailbox of 100 messages, so that the FETCH is resolved and
+    # delivered (not refused as it would be before SELECT); every command is
+    # answered with a bare OK.
+    one = b"t1 NOOP\r\nt2 FETCH 1:* (FLAGS)\r\n"
     data = one * (lines // 2)
 
     def run() -> object:
-        conn = _selected()
+        conn = _selected_mailbox(100)
+        seen = 0
         events = conn.receive_data(data)
         while events:
             for event in events:
-                conn.send(StatusResponse(status=Status.OK, tag="t1", text="done"))
-                _ = event
+                tag = event.tag  # type: ignore[union-attr]
+                conn.send(StatusResponse(status=Status.OK, tag=tag, text="done"))
+                seen += 1
             events = conn.next_events()
+        assert seen == lines, seen
         return conn.data_to_send()
 
     return run

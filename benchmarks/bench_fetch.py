@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from imap_sansio.server import IMAPServer, MemoryBackend
 from imap_sansio.server._demo import DEMO_MESSAGES
 
-from ._harness import Result, measure
+from ._harness import Result, compare
 
 __all__ = ["COMMANDS", "run"]
 
@@ -73,7 +73,8 @@ def _ours(count: int) -> Callable[[bytes], bytes]:
         counter[0] += 1
         tag = b"f%d" % counter[0]
         conn.receive_data(tag + b" " + command)
-        out = conn.data_to_send()
+        # Streamed literals come a piece per call, as a transport takes them.
+        out = b"".join(iter(conn.data_to_send, b""))
         assert out.endswith(b"\r\n") and (b"\r\n" + tag + b" OK") in out, out[-200:]
         return out
 
@@ -224,29 +225,35 @@ def run(quick: bool = False) -> list[Result]:
         peer = _pymap(count) if count in peer_sizes else None
         try:
             for label, command in COMMANDS:
-                # One untimed run first (the warm-up), also for the output size.
+                # One untimed run of each side first (the warm-up), also for the output size.
                 sample = ours(command)
-                result = measure(
-                    f"fetch: {count:,} messages, {label}, imap-sansio",
-                    functools.partial(ours, command),
-                    repeat=repeat,
+                name = f"fetch: {count:,} messages, {label}, imap-sansio"
+                sides: list[tuple[str, Callable[[], object]]] = [
+                    (name, functools.partial(ours, command))
+                ]
+                peer_sample = b""
+                if peer is not None:
+                    peer_sample = peer.fetch(command)
+                    sides.append(
+                        (
+                            f"fetch: {count:,} messages, {label}, pymap dict",
+                            functools.partial(peer.fetch, command),
+                        )
+                    )
+                # Interleaved: one run of ours, one of pymap's, per round.
+                rows = compare(
+                    sides,
+                    rounds=(2 if quick else 3) if peer is not None else repeat,
                     units=count,
                     unit="message",
                     warmup=False,
                 )
+                result = rows[0]
                 result.extra.update(size=count, series=f"FETCH {label}", output_bytes=len(sample))
                 results.append(result)
                 if peer is None:
                     continue
-                peer_sample = peer.fetch(command)
-                theirs = measure(
-                    f"fetch: {count:,} messages, {label}, pymap dict",
-                    functools.partial(peer.fetch, command),
-                    repeat=2 if quick else 3,
-                    units=count,
-                    unit="message",
-                    warmup=False,
-                )
+                theirs = rows[1]
                 theirs.extra.update(
                     size=count, series=f"pymap FETCH {label}", output_bytes=len(peer_sample)
                 )

@@ -24,7 +24,7 @@ from imap_sansio._parser import COMMANDS
 from imap_sansio._responses import Status, StatusResponse
 from imap_sansio._state import ANY_STATE
 
-from ._harness import Result, measure
+from ._harness import Result, compare
 
 __all__ = ["client_commands", "run"]
 
@@ -121,32 +121,21 @@ def run(quick: bool = False) -> list[Result]:
     ]
     stream = b"".join(batch)
     repeat = 3 if quick else 7
-    ours = measure(
-        "parser: real client command mix, imap-sansio receive_data",
-        _ours(stream, len(batch)),
-        repeat=repeat,
-        units=len(batch),
-        unit="command",
-    )
-    grammar = measure(
-        "parser: real client command mix, imap-sansio parse_command alone",
-        lambda: [parse_command(line) for line in batch],
-        repeat=repeat,
-        units=len(batch),
-        unit="command",
-    )
-    results = [ours, grammar]
+    sides: list[tuple[str, Callable[[], object]]] = [
+        ("parser: real client command mix, imap-sansio receive_data", _ours(stream, len(batch))),
+        (
+            "parser: real client command mix, imap-sansio parse_command alone",
+            lambda: [parse_command(line) for line in batch],
+        ),
+    ]
     peer = _pymap(batch)
     if peer is not None:
-        theirs = measure(
-            "parser: real client command mix, pymap Commands.parse",
-            peer,
-            repeat=repeat,
-            units=len(batch),
-            unit="command",
-        )
-        for mine in (ours, grammar):
+        sides.append(("parser: real client command mix, pymap Commands.parse", peer))
+    # Interleaved rounds: ours and pymap's alternate, so drift hits both.
+    results = compare(sides, rounds=repeat, units=len(batch), unit="command")
+    if peer is not None:
+        theirs = results[-1]
+        for mine in results[:-1]:
             mine.extra["peer"] = theirs.name
             mine.extra["ratio_vs_peer"] = theirs.median / mine.median
-        results.append(theirs)
     return results

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         parse_command,
     )
     from ._secret import Secret
+    from ._source import BytesSource, LiteralSink, MessageSource, SourceSlice
     from ._state import ANY_STATE, LOGGED_IN, NOT_LOGGED_IN, SELECTED_ONLY, State
     from ._view import SelectedMailboxView
 
@@ -43,6 +44,7 @@ __all__ = [
     "SELECTED_ONLY",
     "AuthenticateCancelled",
     "AuthenticateResponse",
+    "BytesSource",
     "CommandParser",
     "CommandReader",
     "CommandSpec",
@@ -53,11 +55,14 @@ __all__ = [
     "GreetingStatus",
     "IdleDone",
     "Limits",
+    "LiteralSink",
     "LocalProtocolError",
+    "MessageSource",
     "OversizePolicy",
     "ParseError",
     "Secret",
     "SelectedMailboxView",
+    "SourceSlice",
     "State",
     "compute_capabilities",
     "parse_command",
@@ -68,6 +73,7 @@ _HOMES = {
     "ANY_STATE": "._state",
     "AuthenticateCancelled": "._events",
     "AuthenticateResponse": "._events",
+    "BytesSource": "._source",
     "CommandParser": "._parser",
     "CommandReader": "._parser",
     "COMMANDS": "._parser",
@@ -80,6 +86,8 @@ _HOMES = {
     "GreetingStatus": "._config",
     "IdleDone": "._events",
     "Limits": "._config",
+    "LiteralSink": "._source",
+    "MessageSource": "._source",
     "LocalProtocolError": "._errors",
     "LOGGED_IN": "._state",
     "NOT_LOGGED_IN": "._state",
@@ -89,6 +97,7 @@ _HOMES = {
     "Secret": "._secret",
     "SELECTED_ONLY": "._state",
     "SelectedMailboxView": "._view",
+    "SourceSlice": "._source",
     "State": "._state",
 }
 

@@ -33,6 +33,7 @@ from typing import ClassVar, Literal
 
 from imap_sansio._secret import Secret
 from imap_sansio._sequence import SequenceSet, UidSet
+from imap_sansio._source import MessageSource
 
 __all__ = [
     "Append",
@@ -345,7 +346,10 @@ class AppendMessage:
 
     flags: tuple[str, ...] = ()
     internal_date: datetime.datetime | None = None
-    data: bytes
+    #: The message; a :class:`~imap_sansio.MessageSource` (a spool file)
+    #: for a literal over ``Limits.spool_literal_above`` when the config has
+    #: a ``literal_sink_factory``.
+    data: bytes | MessageSource
     binary: bool = False
     utf8: bool = False
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from ._parser import COMMANDS, MAX_SEARCH_NESTING, CommandSpec
+from ._source import LiteralSinkFactory
 
 __all__ = ["Config", "GreetingStatus", "Limits", "OversizePolicy"]
 
@@ -84,6 +85,15 @@ class Limits:
     #: ``max_list_items``: one 64 KiB line can hold 13,000 ranges, and
     #: synchronising clients send such sets.
     max_set_ranges: int = 100_000
+    #: The most :meth:`ConnectionState.data_to_send` returns at a time
+    #: (before COMPRESS).  Message data is read from the store only as it
+    #: is taken, so this is what a big FETCH holds in memory at once; the
+    #: literal's bytes not taken yet count toward ``max_unsent_output``.
+    max_output_piece: int = 256 * KiB
+    #: APPEND message literals larger than this go to
+    #: ``Config.literal_sink_factory`` (a file) as they arrive, never into
+    #: one bytes object; smaller ones (and all without a factory) to memory.
+    spool_literal_above: int = 1 * MiB
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,6 +129,12 @@ class Config:
     #: rules and the view read it.  An application adds its own commands
     #: with :meth:`with_commands`.
     commands: Mapping[str, CommandSpec] = field(default_factory=lambda: COMMANDS)
+    #: Gives a sink (a file) for each APPEND literal over
+    #: ``Limits.spool_literal_above``, called with its announced size; the
+    #: APPEND event then carries the sink's :class:`MessageSource` instead
+    #: of bytes.  None keeps every literal in memory.  The core does no
+    #: I/O: the adapters pass one (``imap_sansio.adapters.spool``).
+    literal_sink_factory: LiteralSinkFactory | None = None
 
     def with_commands(self, *specs: CommandSpec) -> Config:
         """This config with ``specs`` added to (or replacing) its commands."""

@@ -12,6 +12,7 @@ keeps the connection state that the app's answers imply.
 from __future__ import annotations
 
 import binascii
+import contextlib
 import dataclasses
 import enum
 import zlib
@@ -19,9 +20,9 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ._capabilities import compute_capabilities
-from ._commands import Command, Copy, Examine, Fetch, Move, Search, Select, Sort, Store, Thread
+from ._commands import Append, Command, Examine, Fetch, Select
 from ._config import Config, GreetingStatus, OversizePolicy
-from ._encoder import encode_response_chunks
+from ._encoder import SOURCE_PIECE, Piece, encode_response_chunks
 from ._errors import LocalProtocolError
 from ._events import (
     AuthenticateCancelled,
@@ -43,23 +44,12 @@ from ._responses import (
     StatusResponse,
 )
 from ._secret import Secret
-from ._sequence import UidSet
+from ._source import LiteralSink, LiteralSinkFactory, MessageSource
 from ._state import DESELECTING_COMMANDS, State, next_state
-from ._view import InvalidSequenceNumber, SelectedMailboxView, uid_set
+from ._view import InvalidSequenceNumber, SelectedMailboxView
 
 __all__ = ["ConnectionState"]
 
-#: Non-UID forms of these may not see an EXPUNGE (RFC 3501 7.4.1, RFC 5256).
-_NO_EXPUNGE_DURING = (Fetch, Store, Search, Sort, Thread)
-
-
-def _blocks_expunge(command: Command) -> bool:
-    """Non-UID FETCH/STORE/SEARCH/SORT/THREAD: no EXPUNGE while one is pending."""
-    return isinstance(command, _NO_EXPUNGE_DURING) and not getattr(command, "uid", False)
-
-
-#: Commands whose ``messages`` the engine resolves to UIDs before delivery.
-_MESSAGE_COMMANDS = (Fetch, Store, Copy, Move)
 #: Decompressed bytes produced per step (bounds memory whatever the ratio):
 #: the engine inflates the next step only when the commands already
 #: inflated have run, so a deflate bomb never exists inflated in memory.
@@ -72,6 +62,7 @@ _HEAD = 256
 
 #: The empty set of enabled extensions, shared by every new connection.
 _NOTHING_ENABLED: frozenset[str] = frozenset()
+_UNAVAILABLE = AtomCode(name="UNAVAILABLE")  # RFC 5530 3: a subsystem failed
 
 
 class _Mode(enum.Enum):
@@ -92,6 +83,11 @@ class _Framed:
     parts: list[bytes] = field(default_factory=list)
     size: int = 0
     poisoned: bool = False
+    #: APPEND message literals announced so far (MULTIAPPEND has several).
+    messages: int = 0
+    #: Big message literals written to a sink, by message index; the parser
+    #: sees them as empty literals and the event gets the source back.
+    spooled: dict[int, MessageSource] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -137,13 +133,19 @@ class ConnectionState:
         "_mode",
         "_next_view",
         "_out",
+        "_out_offset",
         "_out_size",
         "_pending",
         "_pending_tags",
-        "_plain_out",
+        "_plain_left",
         "_read_only",
         "_secure",
         "_selected",
+        "_sink",
+        "_sink_bad",
+        "_sink_binary",
+        "_sink_index",
+        "_sink_nul",
         "_skip_tail",
         "_stalled",
         "_starttls_pending",
@@ -161,21 +163,32 @@ class ConnectionState:
         self._secure = secure
         self._tls_active = False
         self._buffer = ReceiveBuffer()
-        self._out: list[bytes | memoryview] = []
-        #: Bytes in _out and _plain_out (see Limits.max_unsent_output).
+        # Output not taken yet: pieces in order, message sources among them
+        # read only as data_to_send takes them (a big literal streams).
+        self._out: deque[Piece] = deque()
+        #: Bytes of the first piece already taken.
+        self._out_offset = 0
+        #: Bytes in _out not taken yet, sources counted at their size.
         self._out_size = 0
         #: Stopped with input left because the output is full (see input_waiting).
         self._stalled = False
         # COMPRESS=DEFLATE (RFC 4978): raw deflate both ways once active;
-        # _plain_out is what was queued before it started.
+        # _plain_left is how much output queued before it started remains.
         self._deflater: zlib._Compress | None = None
         self._inflater: zlib._Decompress | None = None
-        self._plain_out = b""
+        self._plain_left = 0
         #: Compressed input not inflated yet (inflated as commands run).
         self._zin = b""
         self._mode = _Mode.COMMAND
         self._framed: _Framed | None = None
-        self._literal = bytearray()
+        # A literal's pieces as they arrive, joined once at its end.
+        self._literal: list[bytes] = []
+        #: Where a big APPEND literal goes instead (Config.literal_sink_factory).
+        self._sink: LiteralSink | None = None
+        self._sink_index = 0
+        self._sink_binary = False  # a literal8 (RFC 3516): NUL allowed
+        self._sink_nul = False  # NUL seen in a literal that is not a literal8
+        self._sink_bad = False  # the sink failed; the rest is dropped
         self._literal_left = 0
         self._discard_left = 0
         self._skip_tail = b""
@@ -365,6 +378,7 @@ class ConnectionState:
         if not data:
             self._closed = True
             self._state = State.LOGOUT
+            self._drop_spooled(self._framed)
             return [ConnectionClosed()]
         if self._starttls_pending:
             # RFC 3501 6.2.1 / RFC 9051 11.1: bytes sent before the TLS
@@ -503,31 +517,97 @@ class ConnectionState:
             self._enabled = self._enabled.union(c.upper() for c in response.capabilities)
         self._write(response)
 
-    def data_to_send(self) -> bytes:
-        """Everything queued for the peer, in order; ``b""`` when nothing is.
+    @property
+    def has_output(self) -> bool:
+        """Output is queued: :meth:`data_to_send` returns more when called."""
+        return self._out_size > 0 or bool(self._out)
 
-        Taking the output ends ``output_full``: if ``input_waiting``, call
+    def data_to_send(self) -> bytes:
+        """The output queued for the peer, in order; ``b""`` when nothing is.
+
+        At most ``Limits.max_output_piece`` bytes (before COMPRESS) at a
+        time: message data is read from its source only as it is taken, so
+        a big FETCH streams.  While :attr:`has_output`, write what this
+        returned and call it again.  Taking output lowers ``output_full``
+        (a literal's bytes not taken yet count): if ``input_waiting``, call
         :meth:`next_events` once this output is written.
         """
-        self._out_size = 0
-        plain, self._plain_out = self._plain_out, b""
-        if not self._out:
-            return plain
-        data = b"".join(self._out)
-        self._out.clear()
+        budget = self.config.limits.max_output_piece
+        taken: list[bytes | memoryview] = []
+        size = 0
+        out = self._out
+        while out and size < budget:
+            piece = out[0]
+            offset = self._out_offset
+            if isinstance(piece, bytes | memoryview):
+                end = len(piece)
+                if offset or end - offset > budget - size:
+                    end = min(end, offset + budget - size)
+                    chunk: bytes | memoryview = memoryview(piece)[offset:end]
+                else:
+                    chunk = piece
+            else:
+                end = min(piece.size, offset + budget - size, offset + SOURCE_PIECE)
+                chunk = self._read_source(piece, offset, end - offset)
+                if len(chunk) != end - offset:
+                    # The store lost the message after its size went out:
+                    # nothing can follow a broken literal but the end.
+                    taken.append(chunk)
+                    size += len(chunk)
+                    self._lost_output()
+                    break
+            taken.append(chunk)
+            size += len(chunk)
+            self._out_size -= len(chunk)
+            if end == (len(piece) if isinstance(piece, bytes | memoryview) else piece.size):
+                out.popleft()
+                self._out_offset = 0
+                if not isinstance(piece, bytes | memoryview):
+                    piece.close()
+            else:
+                self._out_offset = end
+        data = b"".join(taken)
         deflater = self._deflater
-        if deflater is not None:
-            # A sync flush per batch, so the client can read every response
-            # at once (RFC 4978 4 recommends flushing after each response).
-            data = deflater.compress(data) + deflater.flush(zlib.Z_SYNC_FLUSH)
-        return plain + data
+        if deflater is None or not data:
+            return data
+        plain = b""
+        if self._plain_left:
+            # RFC 4978 3: what was queued up to COMPRESS's OK goes out plain.
+            cut = min(self._plain_left, len(data))
+            plain, data = data[:cut], data[cut:]
+            self._plain_left -= cut
+            if not data:
+                return plain
+        # A sync flush per batch, so the client can read every response
+        # at once (RFC 4978 4 recommends flushing after each response).
+        return plain + deflater.compress(data) + deflater.flush(zlib.Z_SYNC_FLUSH)
+
+    @staticmethod
+    def _read_source(source: MessageSource, offset: int, length: int) -> bytes:
+        try:
+            return source.read(offset, length)
+        except Exception:  # the store's failure: the caller ends the connection
+            return b""
+
+    def _lost_output(self) -> None:
+        """End the connection: the rest of the output cannot be sent."""
+        for piece in self._out:
+            if not isinstance(piece, bytes | memoryview):
+                piece.close()
+        self._out.clear()
+        self._out_offset = 0
+        self._out_size = 0
+        self._closed = True
+        self._state = State.LOGOUT
 
     # ------------------------------------------------------------ internals
 
     def _write(self, response: Response) -> None:
         chunks = encode_response_chunks(response, utf8=self.utf8)
         self._out.extend(chunks)
-        self._out_size += sum(map(len, chunks))
+        self._out_size += sum(
+            len(c) if isinstance(c, bytes | memoryview) else c.size for c in chunks
+        )
 
     def _emit(self, response: Response) -> None:
         """Write a response of the engine's own, after the app's answers to
@@ -561,6 +641,7 @@ class ConnectionState:
         """End the session: read nothing more, answer what is pending, then BYE."""
         self._closing = True
         self._buffer.clear()
+        self._drop_spooled(self._framed)
         self._emit(StatusResponse(status=Status.BYE, text=text, code=code))
         return ConnectionClosed(reason=text)
 
@@ -596,7 +677,7 @@ class ConnectionState:
         if self._view is not None and name not in DESELECTING_COMMANDS:
             # RFC 3501 5.2: updates go out before the tagged completion; no
             # EXPUNGE if this or another pending command forbids it (7.4.1).
-            allow = self._expunge_blockers == 0 and not _blocks_expunge(command)
+            allow = self._expunge_blockers == 0 and not self._blocks_expunge(command)
             for update in self._drain_view(allow_expunge=allow):
                 self._write(update)
         old, self._state = self._state, next_state(self._state, name, response.status.value)
@@ -653,22 +734,34 @@ class ConnectionState:
             rev2="IMAP4REV2" in enabled,
         )
 
+    def _blocks_expunge(self, command: Command) -> bool:
+        """A non-UID FETCH/STORE/SEARCH/SORT/THREAD: no EXPUNGE while it is pending."""
+        spec = self.config.commands.get(command.name)
+        return spec is not None and spec.no_expunge and not getattr(command, "uid", False)
+
     def _resolve_messages(self, command: Command) -> Command:
         """Replace a command's sequence set by the UIDs it names (RFC 3501 6.4).
 
         Raises InvalidSequenceNumber for a number beyond what the client knows.
         """
         view = self._view
-        if view is None or not isinstance(command, _MESSAGE_COMMANDS):
+        if view is None or not self.config.commands[command.name].names_messages:
+            return command
+        messages = getattr(command, "messages", None)
+        if messages is None:  # SEARCH, EXPUNGE: no set of their own to resolve
             return command
         if isinstance(command, Fetch) and command.uid and command.vanished:
             # RFC 7162 3.2.6: VANISHED (EARLIER) reports the UIDs of the set
             # that are gone, so the app needs the set as the client sent it
             # (UIDs name no numbering: nothing to check here).
             return command
-        uids = view.resolve(command.messages)
-        resolved = uid_set(uids) or UidSet(ranges=())
-        return dataclasses.replace(command, messages=resolved)
+        resolved = view.resolve_set(messages)  # per range, never per message
+        if resolved != messages:
+            # The command was parsed here and nobody has seen it yet, so it
+            # is completed in place (dataclasses.replace would validate every
+            # field again for one that changes).
+            object.__setattr__(command, "messages", resolved)
+        return command
 
     def _start_compression(self) -> None:
         """RFC 4978 3: compress from right after the CRLF of the tagged OK.
@@ -676,8 +769,7 @@ class ConnectionState:
         Bytes the client sent after COMPRESS are already compressed data
         (it must wait for the OK, but nothing stops it from trying).
         """
-        self._plain_out = b"".join(self._out)
-        self._out.clear()
+        self._plain_left = self._out_size
         self._deflater = zlib.compressobj(1, zlib.DEFLATED, -15)
         self._inflater = zlib.decompressobj(-15)
         # Inflated as the commands run (see _process).  Plain commands
@@ -691,7 +783,7 @@ class ConnectionState:
         seqs.remove(pending.seq)
         if not seqs:
             del self._pending_tags[pending.tag]
-        if _blocks_expunge(pending.command):
+        if self._blocks_expunge(pending.command):
             self._expunge_blockers -= 1
         return pending
 
@@ -751,13 +843,17 @@ class ConnectionState:
             mode = self._mode
             if mode is _Mode.LITERAL:
                 chunk = buffer.take(self._literal_left)
-                self._literal += chunk
                 self._literal_left -= len(chunk)
+                if self._sink is not None:
+                    self._spool(chunk, events)
+                    continue
+                self._literal.append(chunk)
                 if self._literal_left == 0:
                     framed = self._framed
                     assert framed is not None
-                    framed.parts.append(bytes(self._literal))
-                    self._literal.clear()
+                    pieces = self._literal
+                    framed.parts.append(pieces[0] if len(pieces) == 1 else b"".join(pieces))
+                    pieces.clear()
                     self._mode = _Mode.COMMAND
                 continue
             if mode is _Mode.DISCARD:
@@ -886,6 +982,15 @@ class ConnectionState:
             return
         assert size is not None
         framed.size += size
+        if append_message:
+            framed.messages += 1
+            factory = self.config.literal_sink_factory
+            if (
+                factory is not None
+                and size > limits.spool_literal_above
+                and not self._open_sink(factory, framed, announcement, size, events)
+            ):
+                return
         if announcement.synchronizing:
             self._emit(ContinuationRequest(text="Ready for literal data"))
         if size == 0:
@@ -893,6 +998,84 @@ class ConnectionState:
         else:
             self._mode = _Mode.LITERAL
             self._literal_left = size
+
+    def _open_sink(
+        self,
+        factory: LiteralSinkFactory,
+        framed: _Framed,
+        announcement: LiteralAnnouncement,
+        size: int,
+        events: list[Event],
+    ) -> bool:
+        """Send a big APPEND literal to a sink (a file) as it arrives, so no
+        connection holds it in memory whatever it announces."""
+        try:
+            self._sink = factory(size)
+        except Exception:  # the adapter's failure (no space, no directory)
+            text = "Cannot take the message now"
+            if announcement.synchronizing:
+                self._framed = None
+                self._reject(framed.tag, text, status=Status.NO, code=_UNAVAILABLE, events=events)
+            else:
+                self._poison(framed, text, _UNAVAILABLE, events)
+                self._continue_poisoned(announcement, events)
+            return False
+        self._sink_index = framed.messages - 1
+        self._sink_binary = announcement.binary
+        self._sink_nul = self._sink_bad = False
+        # The parser sees an empty literal in its place (see _deliver).
+        line = framed.parts[-1]
+        framed.parts[-1] = line[: announcement.start] + (
+            b"~{0}\r\n" if announcement.binary else b"{0}\r\n"
+        )
+        return True
+
+    def _spool(self, chunk: bytes, events: list[Event]) -> None:
+        sink = self._sink
+        assert sink is not None
+        if not self._sink_binary and not self._sink_nul and b"\x00" in chunk:
+            self._sink_nul = self._sink_bad = True
+        if not self._sink_bad:
+            try:
+                sink.write(chunk)
+            except Exception:
+                self._sink_bad = True
+        if self._literal_left:
+            return
+        self._sink = None
+        self._mode = _Mode.COMMAND
+        framed = self._framed
+        assert framed is not None
+        source = None
+        if not self._sink_bad:
+            try:
+                source = sink.finish()
+            except Exception:
+                source = None
+        if source is None:
+            with contextlib.suppress(Exception):
+                sink.discard()
+            if self._sink_nul:
+                # The grammar's own answer for a NUL outside a literal8.
+                text = f"{framed.name}: NUL in literal (only literal8 may hold NUL)"
+                self._poison(framed, text, AtomCode(name="CLIENTBUG"), events)
+            else:
+                self._poison(framed, "Cannot take the message now", _UNAVAILABLE, events)
+            return
+        framed.spooled[self._sink_index] = source
+        framed.parts.append(b"")
+
+    def _drop_spooled(self, framed: _Framed | None) -> None:
+        """Release what a command that will never run spooled."""
+        if self._sink is not None:
+            sink, self._sink = self._sink, None
+            with contextlib.suppress(Exception):
+                sink.discard()
+        if framed is not None:
+            for source in framed.spooled.values():
+                with contextlib.suppress(Exception):
+                    source.close()
+            framed.spooled.clear()
 
     def _start_command(self, line: bytes, events: list[Event]) -> _Framed | None:
         """Read the tag and name of a new command; poison it if unacceptable."""
@@ -938,6 +1121,7 @@ class ConnectionState:
             return
         framed.poisoned = True
         framed.parts.clear()
+        self._drop_spooled(framed)
         self._reject(framed.tag, text, code=code, events=events)
 
     def _continue_poisoned(
@@ -1042,9 +1226,11 @@ class ConnectionState:
         if self._state is State.NOT_AUTHENTICATED:
             self._commands_before_auth += 1
             if self._commands_before_auth > self.config.max_commands_before_auth:
+                self._drop_spooled(framed)
                 events.append(self._bye("Too many commands before login"))
                 return
         data = framed.parts[0] if len(framed.parts) == 1 else b"".join(framed.parts)
+        framed.parts.clear()  # the literals are in ``data`` now: one copy held
         try:
             command = parse_command(
                 data,
@@ -1062,8 +1248,23 @@ class ConnectionState:
                 code=AtomCode(name=exc.code or "CLIENTBUG"),
                 events=events,
             )
+            self._drop_spooled(framed)
             return
+        if framed.spooled:
+            command = self._with_spooled(command, framed)
         self._accept(command, events)
+
+    def _with_spooled(self, command: Command, framed: _Framed) -> Command:
+        """Put the spooled sources where the parser saw empty literals."""
+        spooled = framed.spooled
+        if not isinstance(command, Append) or len(command.messages) != framed.messages:
+            self._drop_spooled(framed)  # not reached: every message is a literal
+            return command
+        messages = tuple(
+            dataclasses.replace(m, data=spooled[i]) if i in spooled else m
+            for i, m in enumerate(command.messages)
+        )
+        return dataclasses.replace(command, messages=messages)
 
     def _accept(self, command: Command, events: list[Event]) -> None:
         """A valid command: hand it on now, or hold it (see below)."""
@@ -1098,7 +1299,7 @@ class ConnectionState:
         pending = _Pending(tag=command.tag, command=command, seq=self._delivered)
         self._pending[pending.seq] = pending
         self._pending_tags.setdefault(pending.tag, []).append(pending.seq)
-        if _blocks_expunge(command):
+        if self._blocks_expunge(command):
             self._expunge_blockers += 1
         if self.config.commands[command.name].pauses:
             self._blocking = pending

@@ -37,7 +37,7 @@ import base64
 import datetime
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 from imap_sansio._bodystructure import (
     Address,
@@ -80,6 +80,7 @@ from imap_sansio._responses import (
     ListData,
     LsubData,
     MailboxIdCode,
+    MessageData,
     ModifiedCode,
     ModSeqItem,
     Namespace,
@@ -111,15 +112,29 @@ from imap_sansio._responses import (
     VanishedData,
 )
 from imap_sansio._sequence import SequenceSet, UidSet
+from imap_sansio._source import MessageSource, has_nul
 
-__all__ = ["CHUNK_MIN", "QUOTED_MAX", "encode_response", "encode_response_chunks"]
+__all__ = [
+    "CHUNK_MIN",
+    "QUOTED_MAX",
+    "SOURCE_PIECE",
+    "Piece",
+    "encode_response",
+    "encode_response_chunks",
+    "read_source",
+]
 
 #: Strings longer than this are written as literals, not quoted.
 QUOTED_MAX = 1024
 #: Pieces at least this long are their own chunk in :func:`encode_response_chunks`.
 CHUNK_MIN = 4096
+#: Bytes read from a message source at a time.
+SOURCE_PIECE = 64 * 1024
 
-_Out = list[bytes | memoryview]
+#: Output pieces: bytes, views of message data, and sources that are read
+#: only when the output is taken (see :class:`~imap_sansio.MessageSource`).
+Piece: TypeAlias = bytes | memoryview | MessageSource
+_Out = list[Piece]
 
 _SP = b" "
 _CRLF = b"\r\n"
@@ -153,8 +168,11 @@ def _write_quoted(out: _Out, value: bytes) -> None:
     out.append(b'"' + value + b'"')
 
 
-def _write_literal(out: _Out, value: bytes | memoryview) -> None:
-    out.append(b"{%d}\r\n" % len(value))
+def _write_literal(out: _Out, value: MessageData) -> None:
+    if isinstance(value, bytes | memoryview):
+        out.append(b"{%d}\r\n" % len(value))
+    else:
+        out.append(b"{%d}\r\n" % value.size)
     out.append(value)
 
 
@@ -927,7 +945,7 @@ def _write_section(out: _Out, section: Section, utf8: bool) -> None:
     out.append(b"]")
 
 
-def _write_data(out: _Out, data: bytes | memoryview | None, utf8: bool) -> None:
+def _write_data(out: _Out, data: MessageData | None, utf8: bool) -> None:
     """Message data (BODY[], BINARY[], RFC822*): always a literal, or NIL.
 
     A literal needs no scan of the bytes and no copy: the caller's object is
@@ -996,12 +1014,16 @@ def _write_binary_section_item(out: _Out, item: BinarySectionItem, utf8: bool) -
         out.append(b"<%d>" % item.origin)
     out.append(_SP)
     data = item.data
-    if data is not None and b"\x00" in data:
+    if data is not None and has_nul(data):
         # RFC 3516 4.2: content with NUL is sent as literal8
-        out.append(b"~{%d}\r\n" % len(data))
+        out.append(b"~{%d}\r\n" % _size(data))
         out.append(data)
     else:
         _write_data(out, data, utf8)
+
+
+def _size(data: MessageData) -> int:
+    return len(data) if isinstance(data, bytes | memoryview) else data.size
 
 
 @_item(BinarySizeItem)
@@ -1090,27 +1112,38 @@ def _write(response: Response, utf8: bool) -> _Out:
     return out
 
 
+def read_source(source: MessageSource) -> bytes:
+    """All of a source's bytes (for tests and whole-response encoding)."""
+    data = source.read(0, source.size)
+    if len(data) != source.size:
+        raise ValueError("the message source ended early")
+    return data
+
+
 def encode_response(response: Response, *, utf8: bool = False) -> bytes:
     """The exact bytes of ``response``, CRLF included.
 
     ``utf8=True`` once the client enabled UTF8=ACCEPT (RFC 6855, RFC 9051):
     mailbox names are then written as UTF-8 instead of modified UTF-7 and
-    quoted strings may hold UTF-8.
+    quoted strings may hold UTF-8.  Message sources are read whole.
     """
-    return b"".join(_write(response, utf8))
+    return b"".join(
+        p if isinstance(p, bytes | memoryview) else read_source(p) for p in _write(response, utf8)
+    )
 
 
-def encode_response_chunks(response: Response, *, utf8: bool = False) -> list[bytes | memoryview]:
+def encode_response_chunks(response: Response, *, utf8: bool = False) -> list[Piece]:
     """Like :func:`encode_response`, as a list of chunks to write in order.
 
     Literal bodies of at least :data:`CHUNK_MIN` bytes are their own chunk, the
     very object the response holds (``bytes`` or ``memoryview``), not a copy;
-    the small pieces between them are joined.
+    a :class:`~imap_sansio.MessageSource` is always its own chunk, not read
+    yet; the small pieces between them are joined.
     """
-    chunks: list[bytes | memoryview] = []
+    chunks: list[Piece] = []
     pending: list[bytes | memoryview] = []
     for piece in _write(response, utf8):
-        if len(piece) >= CHUNK_MIN:
+        if not isinstance(piece, bytes | memoryview) or len(piece) >= CHUNK_MIN:
             if pending:
                 chunks.append(b"".join(pending))
                 pending = []

@@ -1931,7 +1931,10 @@ class CommandSpec:
     DEFLATE) that the answer sets.  ``names_messages``: the command names
     messages by number (or ``*``, ``$``), so it is read against the
     numbering the earlier commands leave (RFC 3501 5.5), and it has a
-    ``UID`` form (RFC 3501 6.4.8).
+    ``UID`` form (RFC 3501 6.4.8); a set in its ``messages`` field is
+    resolved to UIDs by the engine.  ``no_expunge``: while its non-UID form
+    is pending no EXPUNGE may go out, because its answers use sequence
+    numbers (RFC 3501 7.4.1, RFC 5256 for SORT and THREAD).
     """
 
     name: str
@@ -1939,6 +1942,7 @@ class CommandSpec:
     states: frozenset[State]
     pauses: bool = False
     names_messages: bool = False
+    no_expunge: bool = False
 
     def __post_init__(self) -> None:
         if self.name != self.name.upper() or _COMMAND_NAME.fullmatch(self.name.encode()) is None:
@@ -1993,11 +1997,11 @@ COMMANDS: Mapping[str, CommandSpec] = _table(
     CommandSpec("CLOSE", _no_args(Close), SELECTED_ONLY, pauses=True),
     CommandSpec("UNSELECT", _no_args(Unselect), SELECTED_ONLY, pauses=True),
     CommandSpec("EXPUNGE", _expunge, SELECTED_ONLY, names_messages=True),
-    CommandSpec("SEARCH", _search, SELECTED_ONLY, names_messages=True),
-    CommandSpec("SORT", _sort, SELECTED_ONLY, names_messages=True),
-    CommandSpec("THREAD", _thread, SELECTED_ONLY, names_messages=True),
-    CommandSpec("FETCH", _fetch, SELECTED_ONLY, names_messages=True),
-    CommandSpec("STORE", _store, SELECTED_ONLY, names_messages=True),
+    CommandSpec("SEARCH", _search, SELECTED_ONLY, names_messages=True, no_expunge=True),
+    CommandSpec("SORT", _sort, SELECTED_ONLY, names_messages=True, no_expunge=True),
+    CommandSpec("THREAD", _thread, SELECTED_ONLY, names_messages=True, no_expunge=True),
+    CommandSpec("FETCH", _fetch, SELECTED_ONLY, names_messages=True, no_expunge=True),
+    CommandSpec("STORE", _store, SELECTED_ONLY, names_messages=True, no_expunge=True),
     CommandSpec("COPY", _copy_move(Copy), SELECTED_ONLY, names_messages=True),
     CommandSpec("MOVE", _copy_move(Move), SELECTED_ONLY, names_messages=True),
     # RFC 5267 5: command-select =/ "CANCELUPDATE" 1*(SP quoted)

@@ -38,6 +38,7 @@ from typing import ClassVar, TypeAlias
 from imap_sansio._bodystructure import BodyStructure, Envelope
 from imap_sansio._commands import Section
 from imap_sansio._sequence import STAR, SequenceSet, UidSet
+from imap_sansio._source import MessageSource
 
 __all__ = [
     "ATOM_CODES",
@@ -959,9 +960,16 @@ def _check_section(section: Section) -> None:
         raise ValueError("only HEADER.FIELDS [.NOT] have field names")
 
 
-def _check_body_data(value: bytes | memoryview | None, what: str) -> None:
-    if value is not None and not isinstance(value, bytes | memoryview):
-        raise ValueError(f"{what} must be bytes, memoryview or None")
+#: Message data in a FETCH response: bytes, a view of them, or a source
+#: read a piece at a time (see :mod:`imap_sansio._source`).
+MessageData: TypeAlias = bytes | memoryview | MessageSource
+
+
+def _check_body_data(value: MessageData | None, what: str) -> None:
+    if value is None or isinstance(value, bytes | memoryview):
+        return
+    if not (hasattr(value, "read") and hasattr(value, "size")):
+        raise ValueError(f"{what} must be bytes, memoryview, a MessageSource or None")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -969,11 +977,13 @@ class BodySectionItem(FetchDataItem):
     """``BODY[section]<origin> data`` (RFC 9051 7.5.2).
 
     ``data`` may be a ``memoryview`` of the stored message, which is written
-    without copying; None is NIL.  ``origin`` is the start of a partial fetch.
+    without copying, or a :class:`~imap_sansio.MessageSource`, which is read
+    a piece at a time as the output is taken; None is NIL.  ``origin`` is
+    the start of a partial fetch.
     """
 
     section: Section
-    data: bytes | memoryview | None
+    data: MessageData | None
     origin: int | None = None
 
     def __post_init__(self) -> None:
@@ -993,7 +1003,7 @@ class BinarySectionItem(FetchDataItem):
     """
 
     part: tuple[int, ...]
-    data: bytes | memoryview | None
+    data: MessageData | None
     origin: int | None = None
 
     def __post_init__(self) -> None:
@@ -1031,7 +1041,7 @@ class ModSeqItem(FetchDataItem):
 class Rfc822Item(FetchDataItem):
     """``RFC822 data`` (RFC 3501 7.4.2)."""
 
-    data: bytes | memoryview | None
+    data: MessageData | None
 
     def __post_init__(self) -> None:
         _check_body_data(self.data, "RFC822 data")
@@ -1041,7 +1051,7 @@ class Rfc822Item(FetchDataItem):
 class Rfc822HeaderItem(FetchDataItem):
     """``RFC822.HEADER data`` (RFC 3501 7.4.2)."""
 
-    data: bytes | memoryview | None
+    data: MessageData | None
 
     def __post_init__(self) -> None:
         _check_body_data(self.data, "RFC822.HEADER data")
@@ -1051,7 +1061,7 @@ class Rfc822HeaderItem(FetchDataItem):
 class Rfc822TextItem(FetchDataItem):
     """``RFC822.TEXT data`` (RFC 3501 7.4.2)."""
 
-    data: bytes | memoryview | None
+    data: MessageData | None
 
     def __post_init__(self) -> None:
         _check_body_data(self.data, "RFC822.TEXT data")

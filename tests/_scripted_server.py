@@ -132,6 +132,10 @@ class ScriptedConnection:
     def pump(self) -> None:
         pass
 
+    @property
+    def has_output(self) -> bool:
+        return False  # data_to_send hands out everything at once
+
     def receive_data(self, data: bytes) -> None:
         with self.server._guard():
             if self.closed or self.starttls_pending:

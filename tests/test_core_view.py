@@ -379,3 +379,184 @@ def test_unsolicited_closed_deselects() -> None:
     assert conn.data_to_send() == (
         b"f BAD [CLIENTBUG] FETCH is not valid in the authenticated state\r\n"
     )
+
+
+# ----------------------------------------------- per range, a few bytes a message
+
+
+uid_lists = st.lists(st.integers(1, 300), max_size=60).map(lambda u: sorted(set(u)))
+number_sets = st.lists(
+    st.tuples(st.integers(0, 320), st.integers(0, 320)), min_size=1, max_size=5
+).map(lambda pairs: [(a, b) if a or not b else (b, a) for a, b in pairs])
+
+
+@settings(max_examples=300, deadline=None)
+@given(uid_lists, number_sets, st.booleans())
+def test_a_set_resolves_per_range_to_the_same_uids_as_per_message(
+    uids: list[int], pairs: list[tuple[int, int]], by_uid: bool
+) -> None:
+    """resolve_set (runs found by bisection) names exactly the UIDs that
+    resolve() lists one by one, as the most compact UID set."""
+    view = view_of(uids)
+    messages: SequenceSet | UidSet
+    messages = UidSet.from_ranges(*pairs) if by_uid else SequenceSet.from_ranges(*pairs)
+    try:
+        expected = view.resolve(messages)
+    except InvalidSequenceNumber:
+        with pytest.raises(InvalidSequenceNumber):
+            view.resolve_set(messages)
+        return
+    assert view.resolve_set(messages) == (uid_set(expected) or UidSet(ranges=()))
+
+
+def test_uid_fetch_of_everything_is_one_range_per_run_of_uids() -> None:
+    """UID FETCH 1:* over 100,000 messages with one gap: two ranges, found
+    without visiting each message."""
+    conn = selected_with([*range(1, 50_001), *range(50_002, 100_002)])
+    (event,) = conn.receive_data(b"a UID FETCH 1:* (FLAGS)\r\n")
+    assert isinstance(event, Fetch)
+    assert event.messages == UidSet.from_ranges((1, 50_000), (50_002, 100_001))
+
+
+def test_a_selected_view_costs_a_few_bytes_per_message() -> None:
+    """UIDs in an array, flags as an index into the flag sets told."""
+    import tracemalloc
+
+    count = 100_000
+    uids = range(1, count + 1)
+    seen, unseen = frozenset({"\\Seen"}), frozenset[str]()
+    flags = {uid: seen if uid % 10 else unseen for uid in uids}
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        view = SelectedMailboxView(
+            uids=uids, uidvalidity=1, uidnext=count + 1, flags=flags, recent=uids
+        )
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 8 * count, held
+    assert view.flags_of(11) == {"\\Seen"} and view.flags_of(10) == frozenset()
+    assert len(view.recent) == count and 5 in view.recent
+
+
+def test_more_than_256_flag_combinations_keep_their_flags() -> None:
+    view = view_of(list(range(1, 601)))
+    for uid in range(1, 601):
+        view.set_flags(uid, [f"$k{uid}"])
+    assert all(view.flags_of(uid) == {f"$k{uid}"} for uid in range(1, 601))
+    out = wire(view.drain(allow_expunge=True))
+    assert out.count(b"FETCH") == 600 and b"* 600 FETCH (FLAGS ($k600) UID 600)" in out
+    view.expunge([1, 300])
+    view.drain(allow_expunge=True)
+    assert view.flags_of(2) == {"$k2"} and view.flags_of(600) == {"$k600"}
+
+
+def test_flag_sets_no_message_has_any_more_are_forgotten() -> None:
+    """One message through 1,000 keyword sets, new messages with their own
+    flags meanwhile: each message keeps the flags it was last given."""
+    view = view_of([1, 2, 3], flags={2: ["\\Seen"]})
+    for n in range(1000):
+        view.set_flags(1, [f"$k{n}"])
+        if n % 100 == 0:
+            view.add_messages([4 + n // 100], flags={4 + n // 100: [f"$new{n}"]})
+            view.drain(allow_expunge=True)
+    assert view.flags_of(1) == {"$k999"} and view.flags_of(2) == {"\\Seen"}
+    assert view.flags_of(3) == frozenset()
+    assert [view.flags_of(4 + i) for i in range(10)] == [{f"$new{i * 100}"} for i in range(10)]
+
+
+def test_a_change_the_session_told_is_not_echoed_by_the_sync() -> None:
+    """The session's own FETCH/STORE told the client flags and MODSEQ 12
+    (RFC 7162 3.1.4); the sync that reports modseq 12 adds nothing, a later
+    change (13) is sent."""
+    view = view_of([5, 6], modseqs={5: 3, 6: 4})
+    view.set_flags(6, ["\\Seen"], modseq=12, announce=False)
+    view.set_flags(6, ["\\Seen"], modseq=12)
+    assert view.drain(allow_expunge=True, condstore=True) == []
+    view.set_flags(6, ["\\Seen"], modseq=13)
+    assert wire(view.drain(allow_expunge=True, condstore=True)) == (
+        b"* 2 FETCH (FLAGS (\\Seen) UID 6 MODSEQ (13))\r\n"
+    )
+
+
+def test_a_sync_tells_a_modseq_that_moved_even_if_the_flags_did_not() -> None:
+    """RFC 7162 3.2.4 (via 3.1): message 6 was changed and changed back
+    (modseq 6), in the same sync as a new message (modseq 7) and another
+    change (modseq 8): a CONDSTORE client hears of modseq 6 as well."""
+    view = view_of([5, 6], modseqs={5: 3, 6: 4})
+    view.add_messages([7], modseqs={7: 7})
+    view.set_flags(5, ["\\Seen"], modseq=8)
+    view.set_flags(6, [], modseq=6)
+    assert wire(view.drain(allow_expunge=True, condstore=True)) == (
+        b"* 1 FETCH (FLAGS (\\Seen) UID 5 MODSEQ (8))\r\n"
+        b"* 2 FETCH (FLAGS () UID 6 MODSEQ (6))\r\n"
+        b"* 3 EXISTS\r\n"
+    )
+
+
+def test_a_store_that_keeps_no_modseqs_is_judged_by_flags() -> None:
+    """Every change reported with the same modseq (0): the session's own
+    STORE is not echoed, a change made elsewhere is."""
+    view = view_of([5, 6])
+    view.set_flags(6, ["\\Seen"], modseq=0, announce=False)
+    view.set_flags(6, ["\\Seen"], modseq=0)
+    assert view.drain(allow_expunge=True) == []
+    view.set_flags(5, ["\\Flagged"], modseq=0)
+    assert wire(view.drain(allow_expunge=True)) == b"* 1 FETCH (FLAGS (\\Flagged) UID 5)\r\n"
+
+
+def test_recent_survives_expunges_inside_its_runs() -> None:
+    """RFC 3501 7.3.2: RECENT counts this session's \\Recent messages."""
+    view = view_of([1, 2, 3, 4, 5], recent=[2, 3, 4, 5])
+    view.expunge([3])
+    view.add_messages([6, 7], recent=[7])
+    assert wire(view.drain(allow_expunge=True)) == b"* 3 EXPUNGE\r\n* 6 EXISTS\r\n* 4 RECENT\r\n"
+    assert sorted(view.recent) == [2, 4, 5, 7] and 3 not in view.recent
+    view.set_flags(4, ["\\Seen"])
+    assert wire(view.drain(allow_expunge=True)) == b"* 3 FETCH (FLAGS (\\Seen \\Recent) UID 4)\r\n"
+
+
+_FETCH_MODSEQ = re.compile(rb"\* (\d+) FETCH \(FLAGS \(([^)]*)\) UID (\d+) MODSEQ \((\d+)\)\)\r\n")
+
+modseq_ops = st.lists(
+    st.tuples(
+        st.sampled_from(["other", "own", "fetch", "sync"]),
+        st.integers(1, 6),
+        st.sampled_from(["\\Seen", "$A"]),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(modseq_ops)
+def test_a_condstore_client_ends_up_with_every_flag_and_modseq(
+    operations: list[tuple[str, int, str]],
+) -> None:
+    """RFC 7162 3.2.4 (via 3.1): after a sync and a drain the client knows
+    each message's flags and MODSEQ, whether the change came from elsewhere
+    or from the session itself (its own STORE or FETCH told the client, and
+    the sync reports the same modseq again)."""
+    truth = {uid: (frozenset[str](), 1) for uid in range(1, 7)}
+    client = dict(truth)
+    view = view_of(list(truth), modseqs=dict.fromkeys(truth, 1))
+    counter = 1
+    pending: set[int] = set()
+    for op, uid, flag in [*operations, ("sync", 1, "")]:
+        if op in ("other", "own"):
+            counter += 1
+            truth[uid] = (truth[uid][0] ^ {flag}, counter)
+            pending.add(uid)
+        if op in ("own", "fetch"):
+            client[uid] = truth[uid]
+            view.set_flags(uid, truth[uid][0], modseq=truth[uid][1], announce=False)
+        if op == "sync":
+            for changed in sorted(pending):
+                view.set_flags(changed, truth[changed][0], modseq=truth[changed][1])
+            pending.clear()
+            data = wire(view.drain(allow_expunge=True, condstore=True))
+            for m in _FETCH_MODSEQ.finditer(data):
+                client[int(m.group(3))] = (frozenset(m.group(2).decode().split()), int(m.group(4)))
+            assert len(data) == sum(len(m.group(0)) for m in _FETCH_MODSEQ.finditer(data))
+            assert client == truth

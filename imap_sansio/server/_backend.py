@@ -73,6 +73,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from imap_sansio._secret import Secret
+from imap_sansio._source import MessageSource
 
 __all__ = [
     "SPECIAL_USE_ATTRIBUTES",
@@ -94,6 +95,7 @@ __all__ = [
     "MailboxInfo",
     "MailboxStatus",
     "MessageInfo",
+    "MessageSource",
     "NoSuchMailbox",
     "QuotaAccount",
     "QuotaResource",
@@ -325,6 +327,13 @@ class Changes:
     A ``uidvalidity`` different from the session's means the mailbox was
     replaced (deleted and re-created): the session must be closed
     (RFC 3501 2.3.1.1).
+
+    A store keeps the expunge records (tombstones) of recent changes only
+    (RFC 7162 5.3: keeping them forever costs without bound); ``forgotten``
+    is the highest modseq whose records it dropped (0: none).  When asked
+    about a modseq below it, ``expunged`` names only what it still knows:
+    the caller then takes every UID it knew of that is absent now as
+    expunged (RFC 7162 3.2.6: "report all expunged messages" of the set).
     """
 
     new: tuple[MessageInfo, ...]
@@ -333,6 +342,7 @@ class Changes:
     highest_modseq: int
     uidvalidity: int
     uidnext: int
+    forgotten: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -394,7 +404,27 @@ class Mailbox(Protocol):
         ...
 
     def message_bytes(self, uid: int) -> bytes | None:
-        """The stored message, or None if it was expunged meanwhile."""
+        """The stored message, or None if it was expunged meanwhile.
+
+        The server asks for it only to parse the message (ENVELOPE,
+        BODYSTRUCTURE, sections, SEARCH); whole-message data goes out
+        through :meth:`open_message`.
+        """
+        ...
+
+    def open_message(self, uid: int) -> MessageSource | None:
+        """The stored message as a :class:`MessageSource`, or None if it was
+        expunged meanwhile.
+
+        ``BODY[]``, ``RFC822``, ``BINARY[]`` and their partials are written
+        from it a piece at a time as the client reads (a file for a disk
+        store, ``substring()`` reads for a database), so it must not load
+        the message whole.  Its ``size`` is the message's RFC822.SIZE and
+        its bytes are those of :meth:`message_bytes`.  It may be read after
+        this handle's later calls, also after the message was expunged; if
+        the store cannot, ``read`` returns short and the connection ends.
+        Opening holds nothing open: the first ``read`` may.
+        """
         ...
 
     def store_flags(
@@ -512,14 +542,19 @@ class Account(Protocol):
     def append(
         self,
         name: str,
-        data: bytes,
+        data: bytes | MessageSource,
         *,
         flags: Collection[str] = (),
         internal_date: datetime,
     ) -> AppendResult:
         """APPEND one message; :class:`NoSuchMailbox` when there is no such mailbox,
         ``NO [OVERQUOTA]`` when the store is full.  The UID is greater than
-        every UID the mailbox ever had, also with other writers."""
+        every UID the mailbox ever had, also with other writers.
+
+        ``data`` is bytes, or for a big literal a :class:`MessageSource`
+        (the file the adapter spooled it to): read it a piece at a time, or
+        all at once if the store holds messages in memory anyway.  The
+        server closes it after the call."""
         ...
 
     def select(self, name: str) -> Mailbox:

@@ -37,6 +37,7 @@ from .._commands import (
     Subscribe,
     Unsubscribe,
 )
+from .._encoder import read_source
 from .._responses import (
     AppendUidCode,
     AtomCode,
@@ -49,6 +50,7 @@ from .._responses import (
     StatusData,
 )
 from .._responses import Namespace as NamespaceEntry
+from .._source import MessageSource, has_nul
 from .._view import uid_set
 from ..mime import encode_binary_parts
 from ._backend import (
@@ -458,30 +460,43 @@ def append(session: Session, command: Append) -> Completion:
     other sessions at their next command; a mailbox open read-only
     elsewhere (EXAMINE) is no reason to refuse (the seed refused).
     """
+    try:
+        return _append(session, command)
+    finally:
+        # Spooled literals (big messages in files) are released either way.
+        for message in command.messages:
+            if not isinstance(message.data, bytes):
+                message.data.close()
+
+
+def _append(session: Session, command: Append) -> Completion:
     account = session.require_account()
     name = command.mailbox
     limit = _append_limit(session, account)
-    prepared: list[tuple[bytes, frozenset[str], datetime]] = []
+    prepared: list[tuple[bytes | MessageSource, frozenset[str], datetime]] = []
     for message in command.messages:
         if message.utf8 and not session.conn.utf8:
             # RFC 6855 4: the UTF8 form needs UTF8=ACCEPT enabled.
             raise ImapBad("APPEND UTF8 needs ENABLE UTF8=ACCEPT", "CLIENTBUG")
-        if not message.binary and b"\x00" in message.data:
+        data = message.data
+        # A spooled literal's NUL is found once, a piece at a time.
+        nul = has_nul(data)
+        if not message.binary and nul:
             # RFC 3516 4.4: only a literal8 may hold NUL (the grammar refuses
             # it already; this keeps the rule for events built by hand).
             raise ImapBad("NUL in a message literal; use literal8 (~{n})", "CLIENTBUG")
-        if len(message.data) > limit:
+        if (len(data) if isinstance(data, bytes) else data.size) > limit:
             raise ImapNo("Message too large", "TOOBIG")  # RFC 7889 4
         flags = normalize_flags(message.flags)  # ImapBad for \Recent or a bad keyword
         internal_date = message.internal_date
         if internal_date is None:
             internal_date = session.now()
-        data = message.data
-        if message.binary:
+        if message.binary and nul:
             # RFC 3516 4.4: a literal8 message may hold NUL and 8-bit parts;
             # we store them base64-encoded, so BODY[] stays valid MIME and
-            # BINARY[] gives the original octets back.
-            data = encode_binary_parts(data)
+            # BINARY[] gives the original octets back (this needs the message
+            # whole, also when it was spooled; without NUL it is unchanged).
+            data = encode_binary_parts(data if isinstance(data, bytes) else read_source(data))
         prepared.append((data, flags, internal_date))
     results: list[AppendResult] = []
     try:

@@ -15,8 +15,10 @@ carries ``[EXPUNGEISSUED]`` (RFC 5530 3), as Dovecot does.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from itertools import pairwise
 from typing import Any
 
@@ -56,6 +58,7 @@ from .._responses import (
     VanishedData,
 )
 from .._sequence import SequenceSet, UidSet
+from .._source import BytesSource, MessageSource, SourceSlice
 from .._view import SelectedMailboxView, uid_set
 from ..mime import Message, UnknownTransferEncoding, preview
 from ._backend import (
@@ -69,7 +72,7 @@ from ._backend import (
     normalize_flags,
 )
 from ._condstore import enable_condstore, highest_modseq_completion, vanished_since
-from ._session import Completion, ServerCommand, Session, announce_keywords, serve
+from ._session import Completion, ServerCommand, Session, Steps, announce_keywords, serve
 
 __all__ = ["COMMANDS", "ENABLEABLE"]
 
@@ -115,7 +118,7 @@ def _condstore(session: Session) -> bool:
     return "CONDSTORE" in enabled or "QRESYNC" in enabled
 
 
-def _flags_for_client(recent: frozenset[int], uid: int, flags: Iterable[str]) -> FlagsItem:
+def _flags_for_client(recent: AbstractSet[int], uid: int, flags: Iterable[str]) -> FlagsItem:
     """FLAGS as this session sees them: \\Recent is session state (RFC 3501 2.3.2),
     kept by the view, never stored; ordered as the view's own FETCH updates."""
     out = sorted(flags)
@@ -124,7 +127,7 @@ def _flags_for_client(recent: frozenset[int], uid: int, flags: Iterable[str]) ->
     return FlagsItem(flags=tuple(out))
 
 
-def _recent(session: Session, view: SelectedMailboxView) -> frozenset[int]:
+def _recent(session: Session, view: SelectedMailboxView) -> AbstractSet[int]:
     """The messages to show as \\Recent: none after ENABLE IMAP4rev2, which
     deprecates the flag (RFC 9051 2.3.2, Appendix E item 12)."""
     return frozenset() if "IMAP4REV2" in session.conn.enabled else view.recent
@@ -152,7 +155,20 @@ def _sets_seen(item: FetchItem) -> bool:
     return isinstance(item, FetchAttribute) and item.name in ("RFC822", "RFC822.TEXT")
 
 
+def _whole_message(item: FetchItem) -> bool:
+    """BODY[], BINARY[], RFC822 and their partials: written from the store's
+    :class:`MessageSource` as the client reads, never parsed nor held whole."""
+    if isinstance(item, FetchBody):
+        section = item.section
+        return not section.part and section.text is None
+    if isinstance(item, FetchBinary | FetchBinarySize):
+        return not item.part
+    return isinstance(item, FetchAttribute) and item.name == "RFC822"
+
+
 def _needs_bytes(item: FetchItem) -> bool:
+    if _whole_message(item):
+        return False
     if isinstance(item, FetchAttribute):
         return item.name in _NEEDS_BYTES
     return True  # sections, BINARY, BINARY.SIZE, PREVIEW
@@ -225,10 +241,20 @@ def _partial(
     return data[origin : origin + count], origin
 
 
+def _source_partial(
+    source: MessageSource, partial: tuple[int, int] | None
+) -> tuple[MessageSource, int | None]:
+    """:func:`_partial` of the whole message, read from the store later."""
+    if partial is None:
+        return source, None
+    origin, count = partial
+    return SourceSlice(source, origin, count), origin
+
+
 class _FetchMessage:
     """One message's data source during one FETCH: parsed once, on demand."""
 
-    __slots__ = ("_loaded", "_message", "gone", "info", "mailbox", "session", "uid")
+    __slots__ = ("_loaded", "_message", "_source", "gone", "info", "mailbox", "session", "uid")
 
     def __init__(
         self,
@@ -245,6 +271,19 @@ class _FetchMessage:
         self.gone = gone or info is None
         self._loaded = False
         self._message: Message | None = None
+        self._source: MessageSource | None = None
+
+    @property
+    def source(self) -> MessageSource | None:
+        """The stored message to stream, None if the backend no longer has it."""
+        if self._source is None and self._loaded and self._message is not None:
+            # Parsed for another item already: no second read from the store.
+            self._source = BytesSource(self._message.data)
+        if self._source is None and not self.gone:
+            self._source = self.mailbox.open_message(self.uid)
+            if self._source is None:
+                self.gone = True
+        return self._source
 
     @property
     def message(self) -> Message | None:
@@ -267,10 +306,12 @@ def _fetch_item(
     item: FetchItem,
     source: _FetchMessage,
     view: SelectedMailboxView,
-    recent: frozenset[int],
+    recent: AbstractSet[int],
 ) -> FetchDataItem | None:
     """One FETCH response item, or None when there is nothing to say (expunged)."""
     uid, info = source.uid, source.info
+    if _whole_message(item):
+        return _whole_message_item(item, source)
     if isinstance(item, FetchBody | FetchBinary):
         msg = source.message
         if msg is None:  # expunged: NIL
@@ -328,6 +369,25 @@ def _fetch_item(
     return Rfc822TextItem(data=body)
 
 
+def _whole_message_item(item: FetchItem, source: _FetchMessage) -> FetchDataItem:
+    """BODY[], BINARY[] (RFC 3516: the message as stored), BINARY.SIZE[] and
+    RFC822 (RFC 3501 6.4.5: = BODY[]), from the store's source; NIL when
+    the message is gone (expunged by another session)."""
+    stored = source.source
+    if isinstance(item, FetchBinarySize):
+        return BinarySizeItem(part=(), size=stored.size if stored is not None else 0)
+    if isinstance(item, FetchAttribute):
+        return Rfc822Item(data=stored)
+    assert isinstance(item, FetchBody | FetchBinary)
+    data: MessageSource | None = stored
+    origin = item.partial[0] if item.partial else None
+    if stored is not None:
+        data, origin = _source_partial(stored, item.partial)
+    if isinstance(item, FetchBody):
+        return BodySectionItem(section=item.section, data=data, origin=origin)
+    return BinarySectionItem(part=(), data=data, origin=origin)
+
+
 def _binary(message: Message, part: tuple[int, ...]) -> bytes:
     try:
         decoded = message.binary(part)
@@ -340,7 +400,7 @@ def _binary(message: Message, part: tuple[int, ...]) -> bytes:
     return decoded if decoded is not None else b""
 
 
-def fetch(session: Session, command: Fetch) -> Completion | None:
+def fetch(session: Session, command: Fetch) -> Steps | None:
     """FETCH / UID FETCH (RFC 3501 6.4.5, 6.4.8; RFC 9051 6.4.5)."""
     mailbox, view = session.require_mailbox()
     items = _check_items(session, command)
@@ -352,18 +412,18 @@ def fetch(session: Session, command: Fetch) -> Completion | None:
     if command.vanished:
         assert command.changedsince is not None and isinstance(command.messages, UidSet)
         _send_vanished(session, mailbox, view, command.messages, command.changedsince)
-    uids = view.resolve(command.messages)
-    if not uids:
-        return None
+    if command.changedsince is None:
+        uids = view.resolve(command.messages)
+        if not uids:
+            return None
+        infos = {info.uid: info for info in mailbox.messages(uids)}
+    else:
+        uids, infos = _changed_since(mailbox, view, command.messages, command.changedsince)
     condstore = _condstore(session)
     qresync = "QRESYNC" in session.conn.enabled
     # RFC 7162 3.1.4.1: CHANGEDSINCE implies MODSEQ; 3.1: a CONDSTORE-aware
     # client gets MODSEQ in every FETCH response.
     add_modseq = "MODSEQ" not in names and (condstore or command.changedsince is not None)
-    infos = {info.uid: info for info in mailbox.messages(uids)}
-    if command.changedsince is not None:
-        since = command.changedsince
-        uids = [uid for uid in uids if uid in infos and infos[uid].modseq > since]
 
     # RFC 3501 6.4.5: the \Seen flag is set implicitly, except in a mailbox
     # opened with EXAMINE (read-only, RFC 3501 6.3.2); one backend call.
@@ -385,46 +445,77 @@ def fetch(session: Session, command: Fetch) -> Completion | None:
         # created; FLAGS goes out before the FETCH responses that use it.
         announce_keywords(session, mailbox, [infos[uid].flags for uid in uids if uid in infos])
     needs_bytes = any(_needs_bytes(i) for i in items)
+    needs_source = any(_whole_message(i) for i in items)
     recent = _recent(session, view)
-    expunge_issued = False
-    for uid in uids:
-        info = infos.get(uid)
-        source = _FetchMessage(session, mailbox, uid, info, view.is_expunged(uid))
-        if needs_bytes:
-            source.message  # noqa: B018 (load now, so that "gone" is known)
-        out: list[FetchDataItem] = []
-        if (command.uid or (qresync and uid in seen_set)) and "UID" not in names:
-            # RFC 3501 6.4.8: UID FETCH always includes UID (first, as
-            # Dovecot); RFC 7162 3.2.4: so does a FETCH that implicitly set
-            # \Seen, once QRESYNC is on.
-            out.append(UidItem(uid=uid))
-        if add_modseq and info is not None and info.modseq > 0:
-            out.append(ModSeqItem(modseq=info.modseq))
-        for item in items:
-            data_item = _fetch_item(item, source, view, recent)
-            if data_item is not None:
-                out.append(data_item)
-        told_flags = "FLAGS" in names
-        if uid in seen_set and not told_flags:
-            # RFC 3501 6.4.5: flags changed by the implicit \Seen "SHOULD be
-            # included as part of the FETCH responses".
-            assert info is not None
-            out.append(_flags_for_client(recent, uid, info.flags))
-            told_flags = True
-        if not out:
-            out.append(UidItem(uid=uid))
-        session.send(view.fetch_data(uid, out))
-        if source.gone:
-            expunge_issued = True
-        elif told_flags and info is not None:
-            # The client now knows these flags: the next sync must not echo
-            # them (RFC 3501 7.4.1 unsolicited FETCH is for changes it missed).
-            view.set_flags(uid, info.flags, modseq=info.modseq, announce=False)
-    if expunge_issued:
-        return Completion(
-            text="Some messages were expunged meanwhile", code=AtomCode(name="EXPUNGEISSUED")
-        )
-    return None
+
+    def answers() -> Steps:
+        # One message per step: the session runs the next only while the
+        # output is not full, so FETCH 1:* is produced as the client reads.
+        expunge_issued = False
+        for index, uid in enumerate(uids):
+            if index:
+                yield  # between messages: the last one's OK follows at once
+            info = infos.get(uid)
+            source = _FetchMessage(session, mailbox, uid, info, view.is_expunged(uid))
+            if needs_bytes:
+                source.message  # noqa: B018 (load now, so that "gone" is known)
+            elif needs_source:
+                source.source  # noqa: B018 (open now, so that "gone" is known)
+            out: list[FetchDataItem] = []
+            if (command.uid or (qresync and uid in seen_set)) and "UID" not in names:
+                # RFC 3501 6.4.8: UID FETCH always includes UID (first, as
+                # Dovecot); RFC 7162 3.2.4: so does a FETCH that implicitly set
+                # \Seen, once QRESYNC is on.
+                out.append(UidItem(uid=uid))
+            if add_modseq and info is not None and info.modseq > 0:
+                out.append(ModSeqItem(modseq=info.modseq))
+            for item in items:
+                data_item = _fetch_item(item, source, view, recent)
+                if data_item is not None:
+                    out.append(data_item)
+            told_flags = "FLAGS" in names
+            if uid in seen_set and not told_flags:
+                # RFC 3501 6.4.5: flags changed by the implicit \Seen "SHOULD be
+                # included as part of the FETCH responses".
+                assert info is not None
+                out.append(_flags_for_client(recent, uid, info.flags))
+                told_flags = True
+            if not out:
+                out.append(UidItem(uid=uid))
+            session.send(view.fetch_data(uid, out))
+            if source.gone:
+                expunge_issued = True
+            elif told_flags and info is not None:
+                # The client now knows these flags: the next sync must not echo
+                # them (RFC 3501 7.4.1 unsolicited FETCH is for changes it missed).
+                view.set_flags(uid, info.flags, modseq=info.modseq, announce=False)
+        if expunge_issued:
+            return Completion(
+                text="Some messages were expunged meanwhile", code=AtomCode(name="EXPUNGEISSUED")
+            )
+        return None
+
+    return answers()
+
+
+def _changed_since(
+    mailbox: Mailbox, view: SelectedMailboxView, messages: SequenceSet | UidSet, since: int
+) -> tuple[list[int], dict[int, MessageInfo]]:
+    """The messages of the set whose mod-sequence is above ``since`` (RFC 7162
+    3.1.4.1 CHANGEDSINCE), with their metadata.
+
+    The store's change log names them (O(changes), whatever the size of the
+    mailbox); the set, resolved to runs of UIDs, filters them by bisection.
+    """
+    runs = view.resolve_runs(messages)
+    starts = [low for low, _ in runs]
+    changes = mailbox.changes_since(since)
+    infos: dict[int, MessageInfo] = {}
+    for info in (*changes.new, *changes.changed):
+        index = bisect.bisect_right(starts, info.uid) - 1
+        if index >= 0 and info.uid <= runs[index][1] and info.modseq > since:
+            infos[info.uid] = info
+    return sorted(infos), infos
 
 
 def _send_vanished(

@@ -92,6 +92,11 @@ def vanished_since(
         max((uid for uid in existing if uid not in new), default=0),
         max(changes.expunged, default=0),
     )
+    if since < changes.forgotten:
+        # RFC 7162 3.2.6: below the oldest expunge the store remembers, the
+        # server "MUST behave as if it was requested to report all expunged
+        # messages from the provided UID set".
+        floor = 1
     top = changes.uidnext - 1
     for first, last in spans:
         low, high = max(first, floor), min(last, top)

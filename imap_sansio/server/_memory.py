@@ -14,8 +14,11 @@ Data structures, chosen so that a mailbox of 100k messages stays fast:
   stale by a later change are skipped (the message's modseq no longer equals
   the entry's) and dropped when the log grows past twice the live count;
 * ``tombstones``: ``(modseq, uid, born)`` per expunged message, in modseq
-  order, so expunges are found the same way (RFC 7162 QRESYNC needs them; they
-  are kept for the life of the mailbox);
+  order, so expunges are found the same way (RFC 7162 QRESYNC needs them).
+  Only the last ``max_tombstones`` are kept (RFC 7162 5.3: keeping them all
+  grows without bound); ``forgotten`` is the modseq up to which they were
+  dropped, and older questions are answered as RFC 7162 3.2.6 says for
+  them (see :class:`Changes`);
 * counters for STATUS (unseen, \\Deleted, total size) kept up to date on each
   change, so STATUS is O(1).
 
@@ -31,7 +34,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 
+from imap_sansio._encoder import read_source
 from imap_sansio._secret import Secret
+from imap_sansio._source import BytesSource, MessageSource
 from imap_sansio.server._backend import (
     AppendResult,
     AuthenticationFailed,
@@ -58,6 +63,14 @@ _DELETED = "\\Deleted"
 _FEW = 32
 
 
+def _whole_changes(tombstones: list[tuple[int, int, int]], drop: int) -> int:
+    """How many of the oldest ``drop`` tombstones to drop without splitting
+    one change (one modseq): a change is remembered whole or not at all."""
+    while drop and tombstones[drop - 1][0] == tombstones[drop][0]:
+        drop -= 1
+    return drop
+
+
 class _Store:
     """One mailbox's messages and change history (or a \\Noselect level)."""
 
@@ -65,7 +78,9 @@ class _Store:
         "born",
         "data",
         "deleted",
+        "forgotten",
         "gone",
+        "keep_tombstones",
         "keywords",
         "log",
         "messages",
@@ -87,6 +102,7 @@ class _Store:
         *,
         selectable: bool = True,
         special_use: frozenset[str] = frozenset(),
+        keep_tombstones: int = 10_000,
     ) -> None:
         self.uidvalidity = uidvalidity
         self.uidnext = 1
@@ -100,6 +116,8 @@ class _Store:
         self.uids: list[int] = []
         self.log: list[tuple[int, int]] = []
         self.tombstones: list[tuple[int, int, int]] = []
+        self.keep_tombstones = keep_tombstones
+        self.forgotten = 0  # tombstones up to this modseq were dropped
         self.modseq = 1
         self.keywords: dict[str, None] = {}
         self.unseen = 0
@@ -160,6 +178,12 @@ class _Store:
             del self.data[uid]
             self._count(info, -1)
             self.tombstones.append((modseq, uid, self.born.pop(uid)))
+        if len(self.tombstones) > 2 * self.keep_tombstones:
+            # Dropped in batches, so each expunge costs O(1) amortised.
+            drop = _whole_changes(self.tombstones, len(self.tombstones) - self.keep_tombstones)
+            if drop:
+                self.forgotten = self.tombstones[drop - 1][0]
+                del self.tombstones[:drop]
         if len(uids) <= _FEW:
             for uid in uids:
                 del self.uids[bisect_left(self.uids, uid)]
@@ -225,6 +249,7 @@ class _Store:
             highest_modseq=self.modseq,
             uidvalidity=self.uidvalidity,
             uidnext=self.uidnext,
+            forgotten=self.forgotten,
         )
 
 
@@ -255,7 +280,10 @@ class MemoryBackend:
       (default 1).  A store that does not persist must get a greater base
       at each start (the CLI passes the time in seconds), or a client that
       kept the old UIDs would take new messages for old ones (RFC 3501
-      2.3.1.1).  The store reads no clock itself.
+      2.3.1.1).  The store reads no clock itself;
+      ``max_tombstones``: expunge records kept per mailbox for QRESYNC (up
+      to twice as many between compactions); a client that resynchronises
+      from before them is told every absent UID of its set (RFC 7162 3.2.6).
 
     Not thread-safe: see the module docstring.
     """
@@ -269,10 +297,12 @@ class MemoryBackend:
         message_quota: int | None = None,
         uidvalidity_source: Callable[[], int] | None = None,
         uidvalidity_base: int = 1,
+        max_tombstones: int = 10_000,
     ) -> None:
         if not 1 <= uidvalidity_base < 2**32:  # RFC 3501 9: nz-number, 32-bit
             raise ValueError("uidvalidity_base must be from 1 to 2**32 - 1")
         self._users: dict[str, _User] = {}
+        self.max_tombstones = max_tombstones
         self._listeners: list[ChangeListener] = []
         self._uidvalidity_source = uidvalidity_source
         self._last_uidvalidity = uidvalidity_base - 1
@@ -318,7 +348,7 @@ class MemoryBackend:
     ) -> _Store:
         uidvalidity = self._new_uidvalidity()
         user.uidvalidity_history[name] = uidvalidity
-        return _Store(uidvalidity, special_use=special_use)
+        return _Store(uidvalidity, special_use=special_use, keep_tombstones=self.max_tombstones)
 
     def _notify(self, notice: ChangeNotice) -> None:
         for listener in list(self._listeners):
@@ -468,14 +498,18 @@ class MemoryAccount:
     def append(
         self,
         name: str,
-        data: bytes,
+        data: bytes | MessageSource,
         *,
         flags: Collection[str] = (),
         internal_date: datetime,
     ) -> AppendResult:
         store = self._existing(name)
-        self._check_quota(len(data), 1)
-        uid = store.add(bytes(data), frozenset(flags), internal_date, store.bump())
+        size = len(data) if isinstance(data, bytes) else data.size
+        self._check_quota(size, 1)
+        if not isinstance(data, bytes):
+            # Held in memory anyway: one read, one bytes object.
+            data = read_source(data)
+        uid = store.add(data, frozenset(flags), internal_date, store.bump())
         self._changed(name)
         return AppendResult(uidvalidity=store.uidvalidity, uid=uid)
 
@@ -556,6 +590,10 @@ class MemoryMailbox:
 
     def message_bytes(self, uid: int) -> bytes | None:
         return self._live().data.get(uid)
+
+    def open_message(self, uid: int) -> MessageSource | None:
+        data = self._live().data.get(uid)
+        return BytesSource(data) if data is not None else None
 
     def store_flags(
         self,

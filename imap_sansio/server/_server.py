@@ -29,6 +29,7 @@ from .._commands import Command
 from .._config import Config, Limits
 from .._connection import ConnectionState
 from .._parser import CommandSpec
+from .._source import LiteralSinkFactory
 from . import _cmd_mailbox, _cmd_message, _cmd_search, _cmd_session, _cmd_thread
 from ._backend import Account, Backend, ChangeNotice
 from ._cache import MessageCache
@@ -122,6 +123,9 @@ class IMAPServer:
             auth_mechanisms=("PLAIN", "LOGIN"),
             capabilities_before_auth=("SASL-IR", "ID", "ENABLE", "IDLE"),
         )
+        #: Where big APPEND literals go (``Config.literal_sink_factory``);
+        #: the adapters set a temporary-file sink when none was given.
+        self.literal_sink_factory: LiteralSinkFactory | None = base.literal_sink_factory
         #: Names ENABLE can turn on (RFC 5161), as the handlers support them.
         self.enableable: set[str] = set(ENABLEABLE)
         # Shared by the sessions (a value each would cost memory per
@@ -184,12 +188,13 @@ class IMAPServer:
     def connect(self, secure: bool = True, tls_available: bool = False) -> Session:
         """A new session; its greeting is already queued."""
         config = self._connect_configs.get(tls_available)
-        if config is None:
+        if config is None or config.literal_sink_factory is not self.literal_sink_factory:
             config = dataclasses.replace(
                 self._base_config,
                 tls_available=tls_available,
                 capabilities=self.capabilities_after_auth(),
                 commands=dict(self.commands),
+                literal_sink_factory=self.literal_sink_factory,
             )
             self._connect_configs[tls_available] = config
         return Session(self, ConnectionState(config, secure=secure))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final, Generic, Protocol, TypeAlias, TypeVar
 
@@ -59,6 +59,7 @@ __all__ = [
     "ServerCommand",
     "ServerContext",
     "Session",
+    "Steps",
     "announce_keywords",
     "announce_mailbox_flags",
     "code_from_name",
@@ -85,7 +86,13 @@ class Completion:
     code: ResponseCode | None = None
 
 
-HandlerResult: TypeAlias = "Completion | Pending | None"
+#: A handler with a long answer (FETCH of many messages) returns a generator
+#: that sends a part of it per step and returns its completion at the end;
+#: the session runs it only while the output is not full, so the answer is
+#: produced as the transport drains, never held whole.
+Steps: TypeAlias = Generator[None, None, "Completion | None"]
+
+HandlerResult: TypeAlias = "Completion | Pending | Steps | None"
 
 C = TypeVar("C", bound=Command)
 
@@ -116,15 +123,17 @@ def serve(
     """The server's record of the built-in command ``name`` (see :data:`COMMANDS`)."""
     core = COMMANDS[name]
     return ServerCommand(
-        name=name,
-        parser=core.parser,
-        states=core.states,
-        pauses=core.pauses,
-        names_messages=core.names_messages,
+        # Every field of the core's record, so a rule added there holds here.
+        **{field.name: getattr(core, field.name) for field in dataclasses.fields(CommandSpec)},
         handler=handler,
         capabilities=capabilities,
         resume=resume,
     )
+
+
+def _resuming(steps: Steps) -> Callable[[Command], HandlerResult]:
+    """A "handler" that hands back the steps of a command in progress."""
+    return lambda _command: steps
 
 
 class ServerContext(Protocol):
@@ -251,6 +260,7 @@ class Session:
         "_defer",
         "_deferred",
         "_open",
+        "_steps",
         "account",
         "conn",
         "mailbox",
@@ -277,6 +287,8 @@ class Session:
         #: Events delivered by the engine and not run yet because the output
         #: was full (created when first needed; see pump()).
         self._backlog: deque[Event] | None = None
+        #: A command whose answer is being produced as the output drains.
+        self._steps: tuple[Command, Steps] | None = None
         #: defer_answer() was called during the running command / the
         #: answer it deferred (see release_answer()).
         self._defer = False
@@ -323,7 +335,7 @@ class Session:
     def output_held(self) -> bool:
         """Commands wait because the output was full: write
         :meth:`data_to_send`, then call :meth:`pump` (before reading more)."""
-        return bool(self._backlog) or self.conn.input_waiting
+        return bool(self._backlog) or self.conn.input_waiting or self._steps is not None
 
     def receive_data(self, data: bytes) -> None:
         """Feed bytes from the peer (``b""`` = closed) and answer what they complete.
@@ -341,12 +353,22 @@ class Session:
     def _run_events(self, events: list[Event]) -> None:
         backlog = self._backlog
         if backlog is None:
-            if not events and not self.conn.input_waiting:
+            if not events and not self.conn.input_waiting and self._steps is None:
                 return
             backlog = self._backlog = deque()
         backlog.extend(events)
         conn = self.conn
         while True:
+            if self._steps is not None:
+                # The command in progress goes on first (RFC 3501 5.5: in order).
+                command, steps = self._steps
+                if conn.closed:
+                    self._steps = None
+                    steps.close()
+                else:
+                    self._run(command, _resuming(steps))
+                    if self._steps is not None:
+                        return
             while backlog:
                 if conn.closed:
                     # Nobody reads the answers: run only the clean-up.
@@ -390,8 +412,14 @@ class Session:
         self._run_events(self.conn.next_events())
 
     def data_to_send(self) -> bytes:
-        """The output queued; if ``output_held``, write it, then :meth:`pump`."""
+        """The output queued, a piece at a time while :attr:`has_output`; if
+        ``output_held``, write it, then :meth:`pump`."""
         return self.conn.data_to_send()
+
+    @property
+    def has_output(self) -> bool:
+        """More output is queued (see :meth:`ConnectionState.data_to_send`)."""
+        return self.conn.has_output
 
     def tls_started(self) -> None:
         """The handshake after STARTTLS is done (input from before it was dropped)."""
@@ -489,8 +517,15 @@ class Session:
                 view.set_mailbox_flags((*SYSTEM_FLAGS, *sorted(keywords)))
         for message in changes.changed:
             view.set_flags(message.uid, message.flags, modseq=message.modseq)
-        if changes.expunged:
-            view.expunge(changes.expunged)
+        expunged: Iterable[int] = changes.expunged
+        if self.modseq < changes.forgotten:
+            # The store forgot expunges this session has not pulled yet
+            # (RFC 7162 5.3): whatever the view holds that is gone is expunged.
+            new = {m.uid for m in changes.new}
+            present = {m.uid for m in mailbox.messages(view.uids)} | new
+            expunged = [uid for uid in view.uids if uid not in present]
+        if expunged:
+            view.expunge(expunged)
         self.modseq = changes.highest_modseq
 
     def complete(self, status: Status, text: str, code: ResponseCode | None = None) -> None:
@@ -541,6 +576,11 @@ class Session:
             if call is None:
                 raise ImapBad(f"{command.name} is not implemented", "CANNOT")
             result = call(_check_mailbox_names(command))
+            if isinstance(result, Generator):
+                self._steps = (command, result)
+                result = self._advance()
+                if self._steps is not None:
+                    return  # goes on once the output is taken (pump)
             if self._completed or self.conn.closed:
                 return
             if isinstance(result, Pending):
@@ -562,6 +602,26 @@ class Session:
             self._deferred = (command, status, text, code)
             return
         self._finish(command, status, text, code)
+
+    def _advance(self) -> Completion | None:
+        """Run the command in progress while the output is not full; its
+        result once it is done (then ``_steps`` is None)."""
+        assert self._steps is not None
+        steps = self._steps[1]
+        try:
+            while not (self.conn.output_full or self.conn.closed):
+                next(steps)
+        except StopIteration as stop:
+            self._steps = None
+            done: Completion | None = stop.value
+            return done
+        except BaseException:
+            self._steps = None
+            raise
+        if self.conn.closed:
+            self._steps = None
+            steps.close()
+        return None
 
     def _finish(
         self, command: Command, status: Status, text: str, code: ResponseCode | None

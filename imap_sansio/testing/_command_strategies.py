@@ -104,6 +104,7 @@ from imap_sansio._commands import (
     Unselect,
     Unsubscribe,
 )
+from imap_sansio._encoder import read_source
 from imap_sansio._mutf7 import encode_mutf7
 from imap_sansio._secret import Secret
 from imap_sansio._sequence import MAX_NUMBER, STAR, SequenceSet, UidSet
@@ -866,7 +867,8 @@ def _body(command: Command) -> bytes:
                 out += b" " + _flags(m.flags)
             if m.internal_date is not None:
                 out += b" " + _date_time(m.internal_date)
-            literal = (b"~" if m.binary else b"") + b"{%d}\r\n" % len(m.data) + m.data
+            data = m.data if isinstance(m.data, bytes) else read_source(m.data)
+            literal = (b"~" if m.binary else b"") + b"{%d}\r\n" % len(data) + data
             out += b" " + (b"UTF8 (" + literal + b")" if m.utf8 else literal)
         return out
     if isinstance(command, Expunge):

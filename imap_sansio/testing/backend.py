@@ -32,6 +32,7 @@ from typing import ClassVar, TypeVar
 import pytest
 
 from imap_sansio._secret import Secret
+from imap_sansio._source import BytesSource
 from imap_sansio.server import (
     Account,
     AppendLimitAccount,
@@ -266,6 +267,41 @@ class BackendContract:
         assert [m.uid for m in inbox.messages()] == [3]
         assert inbox.message_bytes(1) is None
         assert inbox.expunge() == ()
+
+    def test_open_message_reads_the_stored_bytes_by_offset(
+        self, alice: Account, inbox: Mailbox
+    ) -> None:
+        big = b"Subject: big\r\n\r\n" + b"".join(b"%06d\r\n" % i for i in range(40_000))
+        alice.append("INBOX", MSG, internal_date=DATE)
+        alice.append("INBOX", big, internal_date=DATE)
+        for uid, data in ((1, MSG), (2, big)):
+            source = inbox.open_message(uid)
+            assert source is not None
+            # The size is RFC822.SIZE; the bytes are message_bytes().
+            assert source.size == len(data) == inbox.messages([uid])[0].size
+            for piece in (1, 7, 65_536, len(data)):
+                got = b"".join(
+                    source.read(offset, piece) for offset in range(0, source.size, piece)
+                )
+                assert got == data == inbox.message_bytes(uid)
+            # Any offset, in any order; past the end is empty.
+            assert source.read(len(data) - 3, 100) == data[-3:]
+            assert source.read(5, 4) == data[5:9]
+            assert source.read(len(data), 10) == b""
+            source.close()
+            assert source.read(0, 9) == data[:9]  # readable again after close()
+            source.close()
+        assert inbox.open_message(3) is None
+        inbox.store_flags([1], StoreAction.ADD, ["\\Deleted"])
+        inbox.expunge()
+        assert inbox.open_message(1) is None
+
+    def test_append_takes_a_message_source(self, alice: Account, inbox: Mailbox) -> None:
+        data = b"Subject: spooled\r\n\r\n" + b"0123456789\r\n" * 30_000
+        result = alice.append("INBOX", BytesSource(data), flags=["\\Seen"], internal_date=DATE)
+        assert inbox.message_bytes(result.uid) == data
+        [info] = inbox.messages([result.uid])
+        assert (info.size, info.flags) == (len(data), frozenset({"\\Seen"}))
 
     def test_uid_collections_are_never_materialised(self, alice: Account, inbox: Mailbox) -> None:
         _fill(alice, 4)

@@ -788,13 +788,17 @@ class _Client:
         self.uidvalidity = ""
 
     def _collect(self) -> list[_Reply]:
-        data = self.conn.data_to_send()
-        # Pipelined commands wait while much output is queued (output
-        # drives input); this client takes everything, so let them run.
-        while getattr(self.conn, "output_held", False):
-            self.conn.pump()  # type: ignore[attr-defined]
-            data += self.conn.data_to_send()
-        replies = self.reader.feed(data)
+        replies = []
+        # Big output comes a piece per call (streamed FETCH literals), and
+        # pipelined commands wait while much output is queued (output drives
+        # input); this client takes everything, so let them run.
+        while True:
+            if chunk := self.conn.data_to_send():
+                replies.extend(self.reader.feed(chunk))
+            elif getattr(self.conn, "output_held", False):
+                self.conn.pump()  # type: ignore[attr-defined]
+            else:
+                break
         self.pending.extend(r for r in replies if r.kind != "continuation")
         return replies
 

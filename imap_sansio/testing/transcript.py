@@ -135,12 +135,16 @@ class _Session:
     buffer: bytearray = field(default_factory=bytearray)
 
     def pull(self) -> None:
-        self.buffer += self.conn.data_to_send()
-        # Commands held back while much output was queued (output drives
+        # Big output comes a piece per call (streamed FETCH literals), and
+        # commands held back while much output was queued (output drives
         # input) run once it is taken, as an adapter would let them.
-        while getattr(self.conn, "output_held", False):
-            self.conn.pump()  # type: ignore[attr-defined]
-            self.buffer += self.conn.data_to_send()
+        while True:
+            if chunk := self.conn.data_to_send():
+                self.buffer += chunk
+            elif getattr(self.conn, "output_held", False):
+                self.conn.pump()  # type: ignore[attr-defined]
+            else:
+                break
 
     def next_line(self) -> bytes | None:
         self.pull()
