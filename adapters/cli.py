@@ -19,6 +19,7 @@ on standard error and exit status 1 (2 for a bad command line).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import errno
 import importlib
 import logging
@@ -468,6 +469,10 @@ def _serve(config: cfg.Config) -> int:
         raise StartupError("--systemd: no sockets were passed (LISTEN_FDS is not set)")
     if len(sockets) > 1 and context is None:
         raise StartupError("--systemd: a second socket is for implicit TLS: it needs --tls-cert")
+    if sockets:
+        # The banner names where systemd bound, not the --host default.
+        bound = str(sockets[0].getsockname()[0])
+        config = dataclasses.replace(config, listen=dataclasses.replace(config.listen, host=bound))
     if config.store.factory:
         server = _load_factory(config.store.factory)()
     elif config.store.maildir:

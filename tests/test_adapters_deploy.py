@@ -389,12 +389,14 @@ def test_listen_fds_belongs_to_the_process_it_names() -> None:
 
 @pytest.mark.parametrize("runtime", ["asyncio", "trio", "threads"])
 def test_socket_activation_serves_the_socket_passed_as_fd_3(runtime: str) -> None:
-    listener = socket.create_server(("127.0.0.1", 0))
+    # As systemd's imap-sansio.socket: dual-stack, here on loopback.
+    listener = socket.create_server(("::1", 0), family=socket.AF_INET6)
     port = listener.getsockname()[1]
     fd = listener.fileno()
     # As systemd does: the socket is fd 3, LISTEN_PID is the server's pid.
+    move = "" if fd == 3 else f"exec 3<&{fd} {fd}<&-; "
     script = (
-        f"exec 3<&{fd} {fd}<&-; LISTEN_FDS=1 LISTEN_PID=$$ exec {shlex.quote(PYTHON)} "
+        f"{move}LISTEN_FDS=1 LISTEN_PID=$$ exec {shlex.quote(PYTHON)} "
         f"-m imap_sansio.adapters serve --systemd --runtime {runtime}"
     )
     process = subprocess.Popen(
@@ -409,10 +411,8 @@ def test_socket_activation_serves_the_socket_passed_as_fd_3(runtime: str) -> Non
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
-        assert first == f"imap-sansio: IMAP on 127.0.0.1:{port} (runtime {runtime})\n", first + (
-            process.stderr.read() if process.stderr else ""
-        )
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        assert first == f"imap-sansio: IMAP on [::1]:{port} (runtime {runtime})\n", first
+        with socket.create_connection(("::1", port), timeout=10) as client:
             assert client.recv(4096).startswith(b"* OK [CAPABILITY IMAP4rev1 ")
             client.sendall(b"a LOGIN demo demo\r\n")
             assert b"a OK " in client.recv(4096)
@@ -584,3 +584,24 @@ def test_the_log_says_what_secure_rests_on() -> None:
         "tls=no, plaintext-allowed"
     )
     assert describe_transport("192.0.2.1", tls=True, allow_plaintext=False) == "tls=yes"
+
+
+# -- benchmarks write their report only where asked -------------------------------
+
+
+def test_a_quick_benchmark_run_leaves_the_committed_report_alone(tmp_path: Path) -> None:
+    committed = ROOT / "benchmarks" / "RESULTS.md"
+    latest = ROOT / "benchmarks" / "results" / "latest.json"
+    before = [(p, p.stat().st_mtime_ns, p.read_bytes()) for p in (committed, latest) if p.exists()]
+    run = [PYTHON, "-m", "benchmarks", "--quick", "--only", "view"]
+    printed = subprocess.run(
+        run, cwd=ROOT, capture_output=True, text=True, timeout=300, check=True
+    ).stdout
+    assert "| view: " in printed  # the report, on standard output
+    after = [(p, p.stat().st_mtime_ns, p.read_bytes()) for p, _, _ in before]
+    assert after == before
+    subprocess.run(
+        [*run, "--output", str(tmp_path)], cwd=ROOT, capture_output=True, timeout=300, check=True
+    )
+    assert "| view: " in (tmp_path / "RESULTS.md").read_text()
+    assert (tmp_path / "results" / "latest.json").exists()

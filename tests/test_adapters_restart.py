@@ -62,7 +62,7 @@ def _cli_server() -> Iterator[int]:
         assert process.stdout is not None
         first = process.stdout.readline()
         match = re.search(r"IMAP on 127\.0\.0\.1:(\d+)", first)
-        assert match, first + (process.stderr.read() if process.stderr else "")
+        assert match, first
         yield int(match[1])
     finally:
         process.terminate()
