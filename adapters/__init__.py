@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         SessionLike,
         is_loopback,
     )
+    from .accounts import PasswordFile, scram_mechanisms
     from .anyio_server import AnyIOServer
     from .maildir import MaildirBackend
     from .threaded import ThreadedServer
@@ -33,10 +34,12 @@ __all__ = [
     "IMAPServerLike",
     "LoginLimits",
     "MaildirBackend",
+    "PasswordFile",
     "ServerOptions",
     "SessionLike",
     "ThreadedServer",
     "is_loopback",
+    "scram_mechanisms",
     "server_ssl_context",
 ]
 
@@ -47,6 +50,8 @@ _HOMES = {
     "IMAPServerLike": "._driver",
     "LoginLimits": "._driver",
     "MaildirBackend": ".maildir",
+    "PasswordFile": ".accounts",
+    "scram_mechanisms": ".accounts",
     "SessionLike": "._driver",
     "ServerOptions": "._driver",
     "ThreadedServer": ".threaded",

@@ -1,8 +1,12 @@
-"""What every adapter shares: options, the server lock, and the per-connection driver.
+"""What every adapter shares: options, the locks, and the per-connection driver.
 
 The driver is the only place that calls into a pure server connection.  It is
-synchronous and takes the server's lock for every call, so the anyio adapter
-can run it in a worker thread and the threaded adapter can call it directly.
+synchronous and takes a lock for every call, so the anyio adapter can run it
+in a worker thread and the threaded adapter can call it directly.  Which
+lock (see :func:`session_lock`): when the backend says it is thread-safe
+(``backend.thread_safe``), each connection has its own, so sessions run at
+once and each one's calls stay in order; otherwise every connection of the
+server shares one (:func:`server_lock`), as a plain data structure needs.
 It owns the timers (login, inactivity, literal, IDLE keep-alive) and the
 time part of the login limits (a failed login's answer is held back until
 the shared :class:`LoginGuard` allows it), so both adapters only have to
@@ -52,6 +56,8 @@ __all__ = [
     "listen_address",
     "logger",
     "server_lock",
+    "session_lock",
+    "sessions_run_at_once",
     "transport_is_secure",
 ]
 
@@ -99,6 +105,7 @@ class SessionLike(Protocol):
     def has_output(self) -> bool: ...
     def pump(self) -> None: ...
     def tls_started(self) -> None: ...
+    def set_channel_binding(self, kind: str, data: bytes) -> None: ...
     def poll(self) -> None: ...
     def keepalive(self) -> None: ...
     def shutdown(self, text: str = ...) -> None: ...
@@ -170,7 +177,9 @@ class ServerOptions:
     idle_timeout: float = 30 * 60.0
     #: Inactivity while a command is incomplete (inside a literal).
     literal_timeout: float = 60.0
-    #: ``* OK Still here`` this often during IDLE.
+    #: ``* OK Still here`` this often during IDLE, after a look at the store
+    #: (so a change whose notice was lost still arrives).  Under the 300 s of
+    #: mutt's ``imap_keepalive`` and the idle timeout of common NAT gateways.
     keepalive_interval: float = 2 * 60.0
     #: A client must accept each piece of output within this time.
     send_timeout: float = 60.0
@@ -189,6 +198,10 @@ class ServerOptions:
     #: anyio only: call into the server in a worker thread (for backends that
     #: block).  False runs the calls on the event loop (in-memory backends).
     offload: bool = True
+    #: anyio only: at most this many calls run in worker threads at once
+    #: (the others wait for a thread); with a thread-safe backend, this is
+    #: how many slow backend calls can be waited for at the same time.
+    worker_threads: int = 40
     #: How long a shutdown waits for BYE to reach the clients.
     shutdown_grace: float = 5.0
     #: Backpressure: stop reading from a client while more output than this
@@ -217,6 +230,10 @@ class ServerOptions:
     proxy_timeout: float = 10.0
     #: Counters for monitoring (see :class:`ServerStats`), or None.
     stats: ServerStats | None = None
+    #: TLS channel binding (type, data) for SCRAM -PLUS (RFC 5929): the
+    #: ``tls-server-end-point`` hash of the server certificate, see
+    #: ``accounts.tls_server_end_point``; given to the sessions once TLS is up.
+    channel_binding: tuple[str, bytes] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -259,6 +276,30 @@ def server_lock(server: object) -> threading.Lock:
                 entry = _strong_locks[id(server)] = (server, threading.Lock())
             lock = entry[1]
         return lock
+
+
+def sessions_run_at_once(server: object) -> bool:
+    """Whether the sessions of ``server`` may call into it at the same time:
+    its backend says it is thread-safe (``backend.thread_safe``) and the
+    server can lock what its sessions share (``share_between_threads``,
+    given real locks here).  Otherwise one lock serialises every call."""
+    backend = getattr(server, "backend", None)
+    share = getattr(server, "share_between_threads", None)
+    if getattr(backend, "thread_safe", False) is not True or share is None:
+        return False
+    with _locks_guard:
+        share(threading.Lock)
+    return True
+
+
+def session_lock(server: object) -> threading.Lock:
+    """The lock one connection's calls take: a lock of its own when the
+    sessions may run at once (:func:`sessions_run_at_once`), so its calls
+    stay in order and other sessions do not wait for them; else the one
+    lock of the server (:func:`server_lock`)."""
+    if sessions_run_at_once(server):
+        return threading.Lock()
+    return server_lock(server)
 
 
 def is_loopback(host: str) -> bool:
@@ -326,6 +367,12 @@ class _LogHooks:
             if getattr(command, "uid", False) is True:
                 name = "UID " + name
             logger.debug("%s command %s %s", self._peer(session), command.tag, name)
+        if command.name == "UNAUTHENTICATE":
+            # RFC 8437: the session ends its login (the engine's state table
+            # lets the command run only when logged in, and it cannot fail).
+            driver = self.drivers.get(session)
+            if driver is not None:
+                driver.unauthenticated()
         if self.previous_command is not None:
             self.previous_command(session, command)
 
@@ -479,12 +526,15 @@ class ConnectionDriver:
         "_server",
         "_session_user",
         "_stats",
+        "_tls",
         "_tls_available",
         "_transport",
+        "_unwatch",
         "_user",
         "_username",
         "_was_idling",
         "_watch",
+        "_watch_store",
         "peer",
     )
 
@@ -501,10 +551,12 @@ class ConnectionDriver:
         address: str = "",
         guard: LoginGuard | None = None,
         transport: str = "",
+        tls: bool = False,
     ) -> None:
         self._server = server
+        self._tls = tls
         self._options = options
-        self._lock = lock if lock is not None else server_lock(server)
+        self._lock = lock if lock is not None else session_lock(server)
         self.peer = peer
         self._secure = secure
         self._tls_available = tls_available
@@ -520,6 +572,12 @@ class ConnectionDriver:
         self._username: str | None = None
         self._mailbox: SelectedMailbox | None = None
         self._mailbox_name: str | None = None
+        #: ``backend.watch(user, mailbox)`` of a store that must watch for
+        #: changes made outside this process (Maildir), and what stops it.
+        self._watch_store: Callable[[str, str], Callable[[], None]] | None = getattr(
+            getattr(server, "backend", None), "watch", None
+        )
+        self._unwatch: Callable[[], None] | None = None
         # The login limits (see the class docstring).
         self._address = address
         self._guard = guard
@@ -584,6 +642,18 @@ class ConnectionDriver:
             raise ImapNo("Too many sessions of this user from your address", "LIMIT")
         self._session_user = username
 
+    def unauthenticated(self) -> None:
+        """UNAUTHENTICATE is running (server lock held): the user's session
+        ends and the connection counts as not logged in again."""
+        guard, user = self._guard, self._session_user
+        if guard is None or user is None:
+            return
+        guard.logout(self._address, user)
+        self._session_user = None
+        # Not refused at the limit (it was admitted once), only not counted
+        # then; its next login is limited as ever.
+        self._admitted = guard.connect(self._address)
+
     def open(self, now: float) -> Step:
         """Create the connection; its greeting is in the returned output."""
         with self._lock:
@@ -601,6 +671,8 @@ class ConnectionDriver:
                 secure=self._secure, tls_available=self._tls_available
             )
             self._hooks.drivers[self._conn] = self
+            if self._tls:
+                self._bind_channel(self._conn)
             self._connected_at = self._last_input = self._now = now
             if self._stats is not None:
                 self._stats.sessions_total += 1
@@ -651,9 +723,15 @@ class ConnectionDriver:
         conn = self._require()
         with self._lock:
             conn.tls_started()
+            self._bind_channel(conn)
             self._last_input = self._now = now
             logger.info("%s TLS started", self.peer)
             return self._finish(now)
+
+    def _bind_channel(self, conn: SessionLike) -> None:
+        binding = self._options.channel_binding
+        if binding is not None:
+            conn.set_channel_binding(*binding)
 
     def close(self, now: float | None = None) -> None:
         """The transport is gone: tell the connection if it does not know,
@@ -672,6 +750,7 @@ class ConnectionDriver:
             if self._stats is not None:
                 self._stats.sessions_active -= 1
             duration = (self._now if now is None else now) - self._connected_at
+            self._store_watch(None, None)
         self._conn = None
         # One line per session, in key=value form that log tools can parse;
         # the user name is quoted (repr) since a client chose it.
@@ -721,6 +800,10 @@ class ConnectionDriver:
         if idling and not self._was_idling:
             self._next_keepalive = now + self._options.keepalive_interval
         elif idling and now >= self._next_keepalive:
+            # Look at the store first: a change whose notice was lost (or a
+            # store that sends none) reaches an IDLE client by the next
+            # keep-alive, within ``keepalive_interval``.
+            conn.poll()
             conn.keepalive()
             self._next_keepalive = now + self._options.keepalive_interval
         elif not idling:
@@ -734,7 +817,7 @@ class ConnectionDriver:
         after a change notice (a rename sends notices for the old name and
         for the mailbox list, so the session is woken under the old name).
         """
-        if self._watch is None:
+        if self._watch is None and self._watch_store is None:
             return
         username = conn.username
         mailbox = conn.mailbox if username is not None and not conn.closed else None
@@ -750,7 +833,21 @@ class ConnectionDriver:
                     name = None
         if username != self._username or name != self._mailbox_name:
             self._username, self._mailbox_name = username, name
-            self._watch(username, name)
+            if self._watch is not None:
+                self._watch(username, name)
+            self._store_watch(username, name)
+
+    def _store_watch(self, username: str | None, mailbox: str | None) -> None:
+        """Have the store watch the selected mailbox for outside changes
+        (deliveries, other processes), so that they wake this session too."""
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
+        if self._watch_store is not None and username is not None and mailbox is not None:
+            try:
+                self._unwatch = self._watch_store(username, mailbox)
+            except Exception:  # the session still works; only pushes are lost
+                logger.exception("%s cannot watch %r", self.peer, mailbox)
 
     def _finish(self, now: float, *, renamed: bool = False) -> Step:
         conn = self._require()

@@ -55,6 +55,7 @@ from ._driver import (
     listen_address,
     logger,
     server_lock,
+    sessions_run_at_once,
     transport_is_secure,
 )
 
@@ -178,7 +179,11 @@ class AnyIOServer:
         self._tls_port = tls_port
         self._ssl_context = ssl_context
         self._options = options or ServerOptions()
-        self._lock = server_lock(server)
+        # One lock for every call into the server, unless its backend is
+        # thread-safe: then each connection takes a lock of its own.
+        self._lock: threading.Lock | None = (
+            None if sessions_run_at_once(server) else server_lock(server)
+        )
         self._sessions: set[_Session] = set()
         self._index: WakeIndex[_Session] = WakeIndex()
         #: The login limits' accounting, shared by every connection.
@@ -186,6 +191,7 @@ class AnyIOServer:
         self._closing: anyio.Event | None = None
         self._stopped: anyio.Event | None = None
         self._call_soon: Callable[[Callable[[], None]], None] | None = None
+        self._limiter: anyio.CapacityLimiter | None = None
         self._exit_stack: list[Any] = []
         #: The bound ports, known once serving started.
         self.port: int | None = None
@@ -260,6 +266,7 @@ class AnyIOServer:
         self._closing = anyio.Event()
         self._stopped = anyio.Event()
         self._call_soon = _threadsafe_caller()
+        self._limiter = anyio.CapacityLimiter(self._options.worker_threads)
         remove_listener: Callable[[], None] | None = None
         try:
             remove_listener = self._server.add_change_listener(self._on_change)
@@ -312,7 +319,9 @@ class AnyIOServer:
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if self._options.offload:
-            return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+            return await anyio.to_thread.run_sync(
+                lambda: fn(*args, **kwargs), limiter=self._limiter
+            )
         return fn(*args, **kwargs)
 
     # -- connections -----------------------------------------------------------
@@ -345,6 +354,7 @@ class AnyIOServer:
             address=host,
             guard=self._guard,
             transport=describe_transport(host, tls=implicit_tls, allow_plaintext=allow),
+            tls=implicit_tls,
         )
         if not driver.admit():
             logger.warning("%s refused: too many connections not logged in from there", peer)

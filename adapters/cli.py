@@ -7,6 +7,8 @@ Examples::
     imap-sansio serve --tls-cert c.pem --tls-key k.pem --tls-port 1993
     imap-sansio serve --maildir /var/mail --user alice:secret   # /var/mail/alice
     imap-sansio serve --host 0.0.0.0 --tls-cert c.pem --auth-failure-delay 1
+    imap-sansio serve --passwd-file /etc/imap/passwd --tls-cert c.pem
+    imap-sansio passwd --user alice >> /etc/imap/passwd   # asks for the password
     imap-sansio serve --config /etc/imap-sansio.toml --port 1144
     imap-sansio check-config /etc/imap-sansio.toml
 
@@ -22,6 +24,7 @@ import argparse
 import dataclasses
 import errno
 import importlib
+import importlib.util
 import logging
 import os
 import signal
@@ -38,7 +41,7 @@ from pathlib import Path
 from types import FrameType
 from typing import cast
 
-from imap_sansio.server import IMAPServer, MemoryBackend, demo_backend
+from imap_sansio.server import IMAPServer, MemoryBackend, PasswordDatabase, demo_backend
 
 from . import config as cfg
 from ._driver import BindError, IMAPServerLike, ServerOptions, ServerStats, is_loopback, logger
@@ -50,6 +53,7 @@ __all__ = [
     "DEMO_PASSWORD",
     "DEMO_USER",
     "StartupError",
+    "add_sasl_mechanisms",
     "build_maildir_server",
     "build_parser",
     "build_server",
@@ -58,6 +62,7 @@ __all__ = [
     "load_tls",
     "log_handler_error",
     "main",
+    "passwd_command",
     "uidvalidity_base",
     "wall_clock",
 ]
@@ -93,7 +98,111 @@ def build_parser() -> argparse.ArgumentParser:
         "settings serve would use, as TOML, with passwords redacted.",
     )
     check.add_argument("file", metavar="FILE")
+    _add_passwd_command(commands)
     return parser
+
+
+def _add_passwd_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from .accounts import DEFAULT_SCHEME, SCHEMES  # noqa: PLC0415 - optional extra
+
+    passwd = commands.add_parser(
+        "passwd",
+        help="print a password hash for --passwd-file",
+        description="Print a {SCHEME}hash (or user:{SCHEME}hash) line for a passwd-file. "
+        "The password is asked for twice on a terminal, else read from the first "
+        "line of standard input.",
+    )
+    passwd.add_argument(
+        "-s",
+        "--scheme",
+        default=DEFAULT_SCHEME,
+        type=str.upper,
+        choices=SCHEMES,
+        metavar="SCHEME",
+        help=f"one of {', '.join(SCHEMES)} (default %(default)s; a SCRAM-SHA-256 "
+        "line also allows SCRAM-SHA-256 logins without the server knowing the password)",
+    )
+    passwd.add_argument("-u", "--user", help="print a whole line for this user")
+
+
+def passwd_command(args: argparse.Namespace) -> int:
+    """``imap-sansio passwd``: print a hash line."""
+    import getpass  # noqa: PLC0415
+
+    from imap_sansio._secret import Secret  # noqa: PLC0415
+
+    from .accounts import hash_password  # noqa: PLC0415 - optional extra
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise SystemExit("imap-sansio: the passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise SystemExit("imap-sansio: empty password refused")
+    try:
+        hashed = hash_password(Secret(password), args.scheme)
+    except (ValueError, ImportError) as exc:
+        raise SystemExit(f"imap-sansio: {exc}") from None
+    if args.user is not None:
+        if not args.user or ":" in args.user:
+            raise SystemExit("imap-sansio: a user name cannot be empty or contain ':'")
+        hashed = f"{args.user}:{hashed}"
+    print(hashed)
+    return 0
+
+
+def _password_file(config: cfg.Config) -> PasswordDatabase | None:
+    accounts = config.accounts
+    if not accounts.passwd_file:
+        return None
+    if accounts.users or accounts.demo:
+        raise StartupError("--passwd-file holds the accounts; drop --user and --demo")
+    try:
+        from .accounts import PasswordFile  # noqa: PLC0415 - optional extra
+
+        return PasswordFile(accounts.passwd_file)
+    except (ValueError, ImportError, OSError) as exc:
+        raise StartupError(f"--passwd-file {accounts.passwd_file}: {exc}") from None
+
+
+def add_sasl_mechanisms(
+    server: IMAPServer, config: cfg.Config, passwords: PasswordDatabase | None
+) -> tuple[str, bytes] | None:
+    """SCRAM over the backend's accounts (when scramp is installed) and the
+    bearer-token mechanisms (with an --oauth-* key); returns the channel
+    binding for SCRAM -PLUS when there is a certificate."""
+    binding = None
+    if passwords is not None and importlib.util.find_spec("scramp") is not None:
+        from .accounts import scram_mechanisms, tls_server_end_point  # noqa: PLC0415
+
+        if config.tls.cert:
+            binding = tls_server_end_point(config.tls.cert)
+        for mechanism in scram_mechanisms(passwords, plus=binding is not None):
+            server.add_sasl_mechanism(mechanism)
+    oauth = config.accounts
+    if oauth.oauth_jwks_url or oauth.oauth_public_key:
+        from imap_sansio.server import OAuthBearer, XOAuth2  # noqa: PLC0415
+
+        from .oauth import JWTValidator  # noqa: PLC0415 - optional extra
+
+        try:
+            key = Path(oauth.oauth_public_key).read_bytes() if oauth.oauth_public_key else None
+        except OSError as exc:
+            raise StartupError(
+                f"--oauth-public-key {oauth.oauth_public_key}: {exc.strerror}"
+            ) from None
+        validator = JWTValidator(
+            jwks_url=oauth.oauth_jwks_url,
+            public_key=key,
+            issuer=oauth.oauth_issuer,
+            audience=oauth.oauth_audience,
+            user_claim=oauth.oauth_user_claim,
+        )
+        server.add_sasl_mechanism(OAuthBearer(validator))
+        server.add_sasl_mechanism(XOAuth2(validator))
+    return binding
 
 
 def config_from_args(args: argparse.Namespace) -> cfg.Config:
@@ -135,7 +244,13 @@ def build_server(
     demo account and mailboxes when ``demo``); its UIDVALIDITY values start
     at ``uidvalidity`` (default: :func:`uidvalidity_base`)."""
     base = uidvalidity_base() if uidvalidity is None else uidvalidity
-    backend = demo_backend(uidvalidity_base=base) if demo else MemoryBackend(uidvalidity_base=base)
+    # Thread-safe, so that with --runtime threads sessions run at once.
+    lock = threading.RLock()
+    backend = (
+        demo_backend(lock=lock, uidvalidity_base=base)
+        if demo
+        else MemoryBackend(lock=lock, uidvalidity_base=base)
+    )
     for name, password in users.items():
         try:
             backend.add_user(name, password)
@@ -144,7 +259,7 @@ def build_server(
     return IMAPServer(backend, clock=wall_clock)
 
 
-def build_maildir_server(root: Path, users: dict[str, str]) -> IMAPServerLike:
+def build_maildir_server(root: Path, users: dict[str, str] | PasswordDatabase) -> IMAPServerLike:
     """An ``IMAPServer`` over a ``MaildirBackend`` serving ``root/<user>``."""
     from .maildir import MaildirBackend  # noqa: PLC0415
 
@@ -314,6 +429,8 @@ def _banner(
             lines.append(f"  mail stored in Maildir++ directories under {config.store.maildir}")
         else:
             lines.append("  mail kept in memory: it is gone when the server stops")
+        if config.accounts.passwd_file:
+            lines.append(f"  accounts from {config.accounts.passwd_file}")
         if accounts.demo:
             lines.append(f"  log in as {DEMO_USER} / {DEMO_PASSWORD}")
         if accounts.users:
@@ -327,7 +444,7 @@ def _banner(
 
 def _try_line(config: cfg.Config, accounts: _Accounts, port: int, tls_port: int | None) -> str:
     """A curl command that logs in and prints the first message of INBOX."""
-    user = DEMO_USER if accounts.demo else sorted(accounts.users)[0]
+    user = DEMO_USER if accounts.demo else min(accounts.users, default="USER")
     password = DEMO_PASSWORD if accounts.demo else "PASSWORD"
     host = _connect_host(config.listen.host)
     url = f"imap://{_url_host(host)}:{port}/INBOX;UID=1"
@@ -447,6 +564,8 @@ def _check_config(path: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "passwd":
+        return passwd_command(args)
     try:
         if args.command == "check-config":
             return _check_config(args.file)
@@ -461,7 +580,8 @@ def _serve(config: cfg.Config) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     runtime = config.runtime or default_runtime()
     _require_runtime(runtime)
-    accounts = _accounts(config)
+    passwords = _password_file(config)
+    accounts = _Accounts(users={}, demo=False) if passwords is not None else _accounts(config)
     login_limits = config.login_limits()
     context = load_tls(config.tls.cert, config.tls.key) if config.tls.cert else None
     sockets = listen_fds() if config.listen.systemd else []
@@ -475,6 +595,15 @@ def _serve(config: cfg.Config) -> int:
         config = dataclasses.replace(config, listen=dataclasses.replace(config.listen, host=bound))
     if config.store.factory:
         server = _load_factory(config.store.factory)()
+    elif passwords is not None:
+        server = (
+            build_maildir_server(Path(config.store.maildir), passwords)
+            if config.store.maildir
+            else IMAPServer(
+                MemoryBackend(users=passwords, uidvalidity_base=uidvalidity_base()),
+                clock=wall_clock,
+            )
+        )
     elif config.store.maildir:
         users = dict(accounts.users)
         if accounts.demo:
@@ -490,13 +619,18 @@ def _serve(config: cfg.Config) -> int:
             log_handler_error(exc)
 
         server.on_error = on_error
+    binding = None
+    if isinstance(server, IMAPServer):
+        binding = add_sasl_mechanisms(server, config, getattr(server.backend, "passwords", None))
     options = ServerOptions(
         max_connections=config.limits.max_connections,
         allow_plaintext=config.limits.allow_plaintext,
         login_limits=login_limits,
         # The built-in store is in memory and never blocks: call it on the
         # event loop; a --factory or Maildir server may block, so use worker threads.
-        offload=bool(config.store.factory or config.store.maildir),
+        # A password file is read and hashed (Argon2 takes tens of ms) on use.
+        offload=bool(config.store.factory or config.store.maildir) or passwords is not None,
+        channel_binding=binding,
         proxy_protocol=config.listen.proxy_protocol,
         proxy_from=config.listen.proxy_from,
         stats=stats,

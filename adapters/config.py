@@ -110,7 +110,12 @@ class Tls:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Accounts:
-    """Who may log in."""
+    """Who may log in, and how.
+
+    AUTHENTICATE offers PLAIN and LOGIN, SCRAM-SHA-256 and SCRAM-SHA-1 (with
+    the accounts extra; -PLUS channel binding with a certificate), and
+    OAUTHBEARER and XOAUTH2 with an OAuth key source (oauth extra).
+    """
 
     users: tuple[str, ...] = _opt(
         (), "--user", "an account (repeatable)", metavar="NAME:PASSWORD", secret=True
@@ -125,6 +130,34 @@ class Accounts:
         False,
         "--allow-empty-password",
         "accept --user NAME: with an empty password (refused otherwise)",
+    )
+    passwd_file: str | None = _opt(
+        None,
+        "--passwd-file",
+        "accounts in Dovecot's passwd-file format (user:{SCHEME}hash:...), "
+        "read again when it changes; make lines with 'imap-sansio passwd'",
+        metavar="FILE",
+    )
+    oauth_jwks_url: str | None = _opt(
+        None,
+        "--oauth-jwks-url",
+        "accept bearer tokens (JWTs) signed by a key of this JWKS document",
+        metavar="URL",
+    )
+    oauth_public_key: str | None = _opt(
+        None, "--oauth-public-key", "accept JWTs signed by this public key", metavar="PEM"
+    )
+    oauth_issuer: str | None = _opt(
+        None, "--oauth-issuer", "the tokens' required issuer", metavar="ISS"
+    )
+    oauth_audience: str | None = _opt(
+        None, "--oauth-audience", "the tokens' required audience", metavar="AUD"
+    )
+    oauth_user_claim: str = _opt(
+        "email",
+        "--oauth-user-claim",
+        "the token claim that holds the user name (default %(default)s)",
+        metavar="CLAIM",
     )
 
 

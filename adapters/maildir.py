@@ -43,10 +43,24 @@ On-disk decisions:
   modseq, arrival modseq, size, mtime, zone, flag letters, base name) and one
   per expunged message (tombstones for QRESYNC: the last
   ``max_tombstones`` of them, and the modseq up to which older ones were
-  forgotten).  Modseqs are therefore persistent (CONDSTORE/QRESYNC are
-  offered).  If the file is lost or unreadable it is rebuilt with a new
-  UIDVALIDITY, so clients resynchronise fully and no stale UID or modseq is
-  ever trusted.
+  forgotten).  A change appends lines (a later line about a message or a
+  header field replaces an earlier one; a tombstone removes its message),
+  so its cost does not grow with the mailbox; the file is rewritten whole
+  (renamed into place, with a new ``gen`` line) only when it is new or mostly
+  superseded lines.  A reader reads only what was appended since it last
+  looked, and leaves a line not yet complete for later; a line torn by a
+  crash is cut off by the next writer.  Modseqs are therefore persistent
+  (CONDSTORE/QRESYNC are offered).  If the file is lost or unreadable it is
+  rebuilt with a new UIDVALIDITY, so clients resynchronise fully and no
+  stale UID or modseq is ever trusted.
+* What each open mailbox looks like is kept in memory between calls (the
+  UID list's entries, keyword table, and the inode and mtime of ``new/`` and
+  ``cur/`` when they were listed).  A call that changes nothing costs three
+  ``stat`` calls and no lock; the directories are listed again only when
+  their mtime moved, or while it is too recent to trust (within a clock tick
+  of the listing: 50 ms on file systems with sub-second stamps, 1 s on
+  others), so a change in the same tick as a listing is still found.
+  Directories are made once, when missing.
 * UIDVALIDITY values come from the clock (seconds) forced to increase per
   account; ``imap-sansio-uidvalidity`` in the user directory keeps the last
   value and, per name, the largest value it ever had (RFC 3501 2.3.1.1).
@@ -60,15 +74,23 @@ On-disk decisions:
   (or copies) the file, MOVE renames it.  A file renamed by another program
   during an operation is found again by its base name.  Staging directories
   left by a crash are removed after 36 hours; stale files in ``tmp/`` are not.
-* Concurrency: every change and every scan of a mailbox holds ``flock`` on
-  ``imap-sansio.lock`` in its directory; hierarchy changes hold
-  ``imap-sansio-account.lock``; several processes (or backends) may serve
-  the same directories.  Within one backend, calls are serialised by a lock.
+* Concurrency: every change and every scan that finds something to write
+  holds ``flock`` on ``imap-sansio.lock`` in its directory; hierarchy
+  changes hold ``imap-sansio-account.lock``; several processes (or backends)
+  may serve the same directories.  Within one backend, calls are serialised
+  by a lock, so the backend is thread-safe (``thread_safe`` is True) and the
+  adapters call it from worker threads at once; the calls are short (no
+  network), so one lock per backend costs little.
 
 Listeners hear about the changes this backend makes and about outside
-changes that a scan discovered; deliveries by other programs are seen at the
-next command that touches the mailbox (NOOP, or the adapter's next poll), as
-nothing watches the directories.
+changes that a scan discovered.  Changes made by other programs (a delivery
+agent, another ``imap-sansio serve`` process, a mail reader working on the
+files) are found at the next call that touches the mailbox, and sooner for
+mailboxes being watched: :meth:`MaildirBackend.watch` (called by the
+adapters for every selected mailbox) has a watcher thread look at
+``new/`` and ``cur/`` on every inotify event (the ``maildir-watch`` extra)
+or every second, and send the notice that wakes IDLE clients (see
+:mod:`imap_sansio.adapters.maildir_watch`).
 """
 
 from __future__ import annotations
@@ -77,7 +99,6 @@ import contextlib
 import errno
 import fcntl
 import functools
-import hmac
 import logging
 import os
 import secrets
@@ -91,7 +112,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from imap_sansio._mutf7 import decode_mutf7, encode_mutf7
 from imap_sansio._secret import Secret
@@ -112,7 +133,11 @@ from imap_sansio.server._backend import (
     StoreAction,
     StoreResult,
 )
+from imap_sansio.server._sasl import ClearPasswords, PasswordDatabase
 from imap_sansio.server.names import DELIMITER, INBOX, levels, name_error, normalize
+
+if TYPE_CHECKING:
+    from .maildir_watch import MaildirWatcher
 
 __all__ = ["MaildirAccount", "MaildirBackend", "MaildirMailbox"]
 
@@ -393,11 +418,45 @@ def _stat_signature(path: Path) -> tuple[int, int, int, int] | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+def _dir_sig(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns)
+
+
+# A file system with nanosecond stamps takes them from a clock that ticks
+# every few milliseconds; one with whole seconds (ext3, some NFS) every second.
+_FINE_TICK_NS = 50_000_000
+_COARSE_TICK_NS = 1_000_000_000
+# The UID list is rewritten whole when it is at least this long and mostly
+# superseded lines.
+_COMPACT_BYTES = 64 * 1024
+
+
+def _settled(mtime_ns: int, now_ns: int) -> bool:
+    """Whether a directory listed at ``now_ns`` would get a later mtime from
+    any later change (False: its mtime is in the tick still running)."""
+    tick = _COARSE_TICK_NS if mtime_ns % 1_000_000_000 == 0 else _FINE_TICK_NS
+    return now_ns - mtime_ns > tick
+
+
 def _listdir(path: Path) -> list[str]:
     try:
         return os.listdir(path)
     except FileNotFoundError:
         return []
+
+
+def _present(cur: Path) -> dict[str, str]:
+    """Base name -> info letters of the messages in ``cur/``."""
+    present: dict[str, str] = {}
+    for name in sorted(_listdir(cur)):
+        parts = _split_filename(name)
+        if parts is not None:
+            present.setdefault(parts[0], parts[1])
+    return present
 
 
 # ---------------------------------------------------------------------------
@@ -433,6 +492,13 @@ class _State:
     entries: dict[int, _Entry] = field(default_factory=dict)  # ascending UID
     tombstones: list[tuple[int, int, int]] = field(default_factory=list)  # (modseq, uid, born)
     forgotten: int = 0  # tombstones up to this modseq were dropped (see compact)
+    # What the file does not say yet (see _Folder.save): UIDs whose line
+    # changed, how many tombstones it has, the header lines it ends with,
+    # and whether tombstones were dropped (appended lines cannot say that).
+    dirty: set[int] = field(default_factory=set)
+    saved_tombstones: int = 0
+    saved_header: tuple[str, ...] = ()
+    compacted: bool = False
 
     def compact(self, keep: int) -> None:
         """Keep the last ``keep`` tombstones (RFC 7162 5.3), dropped in
@@ -445,24 +511,48 @@ class _State:
             if drop:
                 self.forgotten = self.tombstones[drop - 1][0]
                 del self.tombstones[:drop]
+                self.compacted = True
 
-    def dump(self) -> bytes:
-        lines = [
-            _UIDLIST_MAGIC,
-            f"id {self.mailbox_id}",
+    def header(self) -> tuple[str, ...]:
+        return (
             f"uidvalidity {self.uidvalidity}",
             f"uidnext {self.uidnext}",
             f"modseq {self.modseq}",
             f"recent {self.recent_from}",
             " ".join(["special", *sorted(self.special_use)]),
             f"forgotten {self.forgotten}",
-        ]
-        lines.extend(
-            f"m {e.uid} {e.modseq} {e.born} {e.size} {e.mtime} {e.zone} ,{e.letters} {e.base}"
-            for e in self.entries.values()
         )
+
+    def put(self, entry: _Entry) -> None:
+        self.entries[entry.uid] = entry
+        self.dirty.add(entry.uid)
+
+    def mark_saved(self) -> None:
+        self.dirty.clear()
+        self.saved_tombstones = len(self.tombstones)
+        self.saved_header = self.header()
+        self.compacted = False
+
+    @staticmethod
+    def _line(e: _Entry) -> str:
+        return f"m {e.uid} {e.modseq} {e.born} {e.size} {e.mtime} {e.zone} ,{e.letters} {e.base}"
+
+    def dump(self) -> bytes:
+        """The whole list (a snapshot); ``gen`` tells readers it is a new file."""
+        lines = [_UIDLIST_MAGIC, f"gen {secrets.token_hex(8)}", f"id {self.mailbox_id}"]
+        lines.extend(self.header())
+        lines.extend(map(self._line, self.entries.values()))
         lines.extend(f"t {m} {u} {b}" for m, u, b in self.tombstones)
         return ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape")
+
+    def delta(self) -> bytes:
+        """The lines to append so that the file says what this state says:
+        changed header lines, changed or new messages, new tombstones."""
+        lines = [h for h, old in zip(self.header(), self.saved_header, strict=True) if h != old]
+        entries = self.entries
+        lines.extend(self._line(entries[uid]) for uid in sorted(self.dirty) if uid in entries)
+        lines.extend(f"t {m} {u} {b}" for m, u, b in self.tombstones[self.saved_tombstones :])
+        return ("".join(line + "\n" for line in lines)).encode("utf-8", "surrogateescape")
 
     @classmethod
     def parse(cls, data: bytes) -> _State:
@@ -470,9 +560,27 @@ class _State:
         if lines[0] != _UIDLIST_MAGIC or lines[-1] != "":
             raise ValueError("not a complete UID list")
         header: dict[str, str] = {}
-        entries: dict[int, _Entry] = {}
-        tombstones: list[tuple[int, int, int]] = []
         for line in lines[1:-1]:
+            kind, _, rest = line.partition(" ")
+            if kind in ("m", "t"):
+                break
+            header[kind] = rest
+        state = cls(
+            mailbox_id=header["id"],
+            uidvalidity=int(header["uidvalidity"]),
+            uidnext=int(header["uidnext"]),
+            modseq=int(header["modseq"]),
+            recent_from=int(header["recent"]),
+            special_use=frozenset(header["special"].split()),
+        )
+        state.apply(lines[1:-1])
+        return state
+
+    def apply(self, lines: list[str]) -> None:
+        """Read lines of the file: a snapshot's, then appended ones (a later
+        line about a message or a header field replaces an earlier one)."""
+        entries = self.entries
+        for line in lines:
             kind, _, rest = line.partition(" ")
             if kind == "m":
                 uid, modseq, born, size, mtime, zone, letters, base = rest.split(" ", 7)
@@ -488,28 +596,28 @@ class _State:
                     letters=letters.removeprefix(","),
                     base=base,
                 )
-                if entries and entry.uid <= next(reversed(entries)):
+                if entry.uid not in entries and entries and entry.uid <= next(reversed(entries)):
                     raise ValueError("UIDs out of order")
                 entries[entry.uid] = entry
             elif kind == "t":
                 m, u, b = rest.split(" ")
-                tombstones.append((int(m), int(u), int(b)))
-            else:
-                header[kind] = rest
-        state = cls(
-            mailbox_id=header["id"],
-            uidvalidity=int(header["uidvalidity"]),
-            uidnext=int(header["uidnext"]),
-            modseq=int(header["modseq"]),
-            recent_from=int(header["recent"]),
-            special_use=frozenset(header["special"].split()),
-            entries=entries,
-            tombstones=tombstones,
-            forgotten=int(header.get("forgotten", "0")),
-        )
-        if entries and next(reversed(entries)) >= state.uidnext:
+                self.tombstones.append((int(m), int(u), int(b)))
+                entries.pop(int(u), None)
+            elif kind == "uidvalidity":
+                self.uidvalidity = int(rest)
+            elif kind == "uidnext":
+                self.uidnext = int(rest)
+            elif kind == "modseq":
+                self.modseq = int(rest)
+            elif kind == "recent":
+                self.recent_from = int(rest)
+            elif kind == "special":
+                self.special_use = frozenset(rest.split())
+            elif kind == "forgotten":
+                self.forgotten = int(rest)
+        if entries and next(reversed(entries)) >= self.uidnext:
             raise ValueError("UIDNEXT below a UID")
-        return state
+        self.mark_saved()
 
 
 class _Folder:
@@ -524,9 +632,17 @@ class _Folder:
         self.path = path
         self.account_root = account_root
         self.state: _State | None = None
-        self._sig: tuple[int, int, int, int] | None = None
+        # The UID list as last read: (inode, size, mtime); how many bytes of
+        # it are parsed; its first bytes (a snapshot's "gen" line is there).
+        self._sig: tuple[int, int, int] | None = None
+        self._size = 0
+        self._head = b""
         self.keywords: list[str] = []
         self._kw_sig: tuple[int, int, int, int] | None = None
+        # (inode, mtime) of new/ and cur/ when they were last listed, and
+        # whether those mtimes were old enough to be trusted (see sync).
+        self._dirs: tuple[tuple[int, int] | None, tuple[int, int] | None] = (None, None)
+        self._settled = (False, False)
 
     @property
     def lock_path(self) -> Path:
@@ -535,22 +651,52 @@ class _Folder:
     # -- reading -------------------------------------------------------------
 
     def load(self) -> _State | None:
-        """Re-read the UID list and keywords if they changed on disk (no lock needed)."""
-        sig = _stat_signature(self.path / UIDLIST)
-        if sig is None:
+        """Bring the UID list up to date with its file (no lock needed): one
+        ``stat`` when nothing changed, only the appended lines when it grew."""
+        path = self.path / UIDLIST
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
             self.state, self._sig = None, None
-        elif sig != self._sig:
-            try:
-                self.state = _State.parse((self.path / UIDLIST).read_bytes())
-                self._sig = sig
-            except (ValueError, KeyError, FileNotFoundError) as exc:
-                log.warning("unreadable %s (%s): it will be rebuilt", self.path / UIDLIST, exc)
-                self.state, self._sig = None, None
+            return None
+        sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if sig == self._sig:
+            return self.state
+        try:
+            with open(path, "rb") as file:
+                state = self.state
+                grown = (
+                    state is not None
+                    and self._sig is not None
+                    and st.st_ino == self._sig[0]
+                    and st.st_size > self._size
+                    and file.read(len(self._head)) == self._head
+                )
+                if state is not None and grown:
+                    file.seek(self._size)
+                    data = file.read()
+                    # A line still being written (or torn by a crash) waits.
+                    end = data.rfind(b"\n") + 1
+                    state.apply(data[:end].decode("utf-8", "surrogateescape").split("\n")[:-1])
+                    self._size += end
+                else:
+                    file.seek(0)
+                    data = file.read()
+                    end = data.rfind(b"\n") + 1
+                    self.state = _State.parse(data[:end])
+                    self._size, self._head = end, data[:64]
+            self._sig = sig if end == len(data) else None
+        except (ValueError, KeyError, FileNotFoundError) as exc:
+            log.warning("unreadable %s (%s): it will be rebuilt", path, exc)
+            self.state, self._sig = None, None
+        self._load_keywords()
+        return self.state
+
+    def _load_keywords(self) -> None:
         kw_sig = _stat_signature(self.path / KEYWORDS)
         if kw_sig != self._kw_sig:
             self.keywords = self._read_keywords()
             self._kw_sig = kw_sig
-        return self.state
 
     def _read_keywords(self) -> list[str]:
         slots: list[str] = []
@@ -626,8 +772,37 @@ class _Folder:
 
     # -- scanning --------------------------------------------------------------
 
+    def fresh(self) -> bool:
+        """Whether the state is known to match the disk, without the lock:
+        the UID list is read (only what was appended), ``new/`` and ``cur/``
+        have the mtimes they had when listed, and a ``cur/`` whose mtime was
+        too recent to trust is listed again and matches the state."""
+        state = self.load()
+        if state is None:
+            return False
+        new_sig, cur_sig = _dir_sig(self.path / "new"), _dir_sig(self.path / "cur")
+        if self._dirs != (new_sig, cur_sig) or not self._settled[0] or cur_sig is None:
+            return False
+        if self._settled[1]:
+            return True
+        started = time.time_ns()
+        present = _present(self.path / "cur")
+        entries = state.entries
+        if len(present) != len(entries) or any(
+            present.get(e.base) != e.letters for e in entries.values()
+        ):
+            return False
+        self._settled = (True, _settled(cur_sig[1], started))
+        return True
+
     def sync(self) -> bool:
         """Bring the UID list up to date with the files (under the lock).
+
+        The directories are listed only when their mtimes moved since the
+        last listing, or when those mtimes were too recent to be trusted: a
+        file system stamps with a coarse clock, so a change made in the same
+        tick as the listing would leave the mtime as it was (Dovecot's
+        maildir sync has the same rule, with 1 s).
 
         Returns True when changes made by other programs were found.
         """
@@ -643,21 +818,33 @@ class _Folder:
                 uidvalidity=self.backend._new_uidvalidity(self.account_root, None),
             )
             self.state = state
+            self._sig = None
             dirty = True
-        for sub in ("cur", "new", "tmp"):
-            (self.path / sub).mkdir(exist_ok=True)
         cur, new = self.path / "cur", self.path / "new"
-        for name in sorted(_listdir(new)):
-            parts = _split_filename(name)
-            if parts is None:
-                continue
-            with contextlib.suppress(FileNotFoundError):
-                os.rename(new / name, cur / f"{parts[0]}:2,{parts[1]}")
-        present: dict[str, str] = {}
-        for name in sorted(_listdir(cur)):
-            parts = _split_filename(name)
-            if parts is not None:
-                present.setdefault(parts[0], parts[1])
+        new_sig, cur_sig = _dir_sig(new), _dir_sig(cur)
+        if new_sig is None or cur_sig is None:
+            # Made once, here, when missing (not on every access).
+            for sub in ("cur", "new", "tmp"):
+                (self.path / sub).mkdir(exist_ok=True)
+            new_sig, cur_sig = _dir_sig(new), _dir_sig(cur)
+        if not dirty and self._settled == (True, True) and self._dirs == (new_sig, cur_sig):
+            return False
+        started = time.time_ns()
+        if not self._settled[0] or new_sig != self._dirs[0]:
+            for name in sorted(_listdir(new)):
+                parts = _split_filename(name)
+                if parts is None:
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    os.rename(new / name, cur / f"{parts[0]}:2,{parts[1]}")
+            new_sig, cur_sig = _dir_sig(new), _dir_sig(cur)
+        self._load_keywords()
+        present = _present(cur)
+        self._dirs = (new_sig, cur_sig)
+        self._settled = (
+            new_sig is not None and _settled(new_sig[1], started),
+            cur_sig is not None and _settled(cur_sig[1], started),
+        )
         by_base = {e.base: e.uid for e in state.entries.values()}
         gone = [uid for base, uid in by_base.items() if base not in present]
         changed = [
@@ -685,7 +872,7 @@ class _Folder:
             state.compact(self.backend.max_tombstones)
             for uid in changed:
                 entry = state.entries[uid]
-                state.entries[uid] = replace(entry, letters=present[entry.base], modseq=modseq)
+                state.put(replace(entry, letters=present[entry.base], modseq=modseq))
             for mtime, base, letters, size in sorted(arrived):
                 self._add(
                     _Entry(
@@ -708,7 +895,7 @@ class _Folder:
         state = self.live()
         uid = state.uidnext
         state.uidnext += 1
-        state.entries[uid] = replace(entry, uid=uid)
+        state.put(replace(entry, uid=uid))
         return uid
 
     def add(self, entry: _Entry) -> int:
@@ -727,8 +914,40 @@ class _Folder:
         state.compact(self.backend.max_tombstones)
 
     def save(self) -> None:
-        self.backend._write_atomic(self.path / UIDLIST, self.live().dump(), self.path / "tmp")
-        self._sig = _stat_signature(self.path / UIDLIST)
+        """Write what changed (under the lock, after sync): appended to the
+        UID list, or the whole list when it is new or mostly stale lines."""
+        state = self.live()
+        path = self.path / UIDLIST
+        lines = len(state.entries) + len(state.tombstones) + 16
+        # Whole: a new file, one mostly of superseded lines, or tombstones
+        # dropped (appended lines can only add them).
+        if self._sig is None or self._size > max(_COMPACT_BYTES, 200 * lines) or state.compacted:
+            data = state.dump()
+            self.backend._write_atomic(path, data, self.path / "tmp")
+            st = os.stat(path)
+            self._size, self._head = len(data), data[:64]
+        else:
+            delta = state.delta()
+            if not delta:
+                return
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+            try:
+                st = os.fstat(fd)
+                if st.st_ino != self._sig[0]:  # pragma: no cover - we hold the lock
+                    raise ImapNo("UID list replaced under its lock", "SERVERBUG")
+                if st.st_size != self._size:
+                    os.ftruncate(fd, self._size)  # a line torn by a crash
+                view = memoryview(delta)
+                while view:
+                    view = view[os.write(fd, view) :]
+                if self.backend.fsync:
+                    os.fsync(fd)
+                st = os.fstat(fd)
+            finally:
+                os.close(fd)
+            self._size += len(delta)
+        self._sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+        state.mark_saved()
 
     def on_file(self, entry: _Entry, action: Callable[[Path], None]) -> bool:
         """Run ``action`` on the message file of ``entry``; if another program
@@ -798,46 +1017,67 @@ class MaildirBackend:
     """The Maildir++ Backend: ``MaildirBackend(Path("/var/mail"), {"alice": "secret"})``.
 
     Each user's maildir is ``root/<username>`` (created when missing).
-    ``users`` maps user names to passwords; with None nobody can log in until
-    :meth:`add_user` (:meth:`account` still opens any user for set-up).
+    ``users`` maps user names to passwords, or is a :class:`PasswordDatabase`
+    (a password file); with None nobody can log in until :meth:`add_user`
+    (:meth:`account` still opens any user for set-up).
 
     Options: ``max_message_size`` (APPENDLIMIT, RFC 7889), ``uidvalidity_source``
     (default: the clock in seconds; values are forced to increase),
     ``fsync`` (default True: flush files and directories before reporting
     success), ``hostname`` (for unique file names; default: this host's),
     ``max_tombstones`` (expunge records kept per mailbox for QRESYNC, up to
-    twice as many between compactions; see :class:`Changes`).
+    twice as many between compactions; see :class:`Changes`),
+    ``watch_interval`` and ``inotify`` (how :meth:`watch` notices outside
+    changes: see :class:`~imap_sansio.adapters.maildir_watch.MaildirWatcher`).
     """
 
     def __init__(
         self,
         root: Path,
-        users: Mapping[str, str] | None = None,
+        users: Mapping[str, str] | PasswordDatabase | None = None,
         *,
         max_message_size: int | None = None,
         uidvalidity_source: Callable[[], int] | None = None,
         fsync: bool = True,
         hostname: str | None = None,
         max_tombstones: int = 10_000,
+        watch_interval: float = 1.0,
+        inotify: bool | None = None,
     ) -> None:
         self.root = Path(root)
+        #: Calls from several threads at once are safe (see "Concurrency"
+        #: above); the adapters read this to run sessions concurrently.
+        self.thread_safe = True
         self.max_tombstones = max_tombstones
         self.max_message_size = max_message_size
         self.fsync = fsync
         self._uidvalidity_source = uidvalidity_source or (lambda: int(time.time()))
         host = hostname if hostname is not None else socket.gethostname()
         self._hostname = host.replace("/", "\\057").replace(":", "\\072") or "localhost"
-        self._passwords: dict[str, Secret[str]] = {}
+        self._passwords: PasswordDatabase = ClearPasswords()
         self._listeners: list[ChangeListener] = []
         self._mutex = threading.RLock()
         self._locks = _Locks()
         self._folders: dict[str, _Folder] = {}
+        #: Users whose maildir was made (or checked) once already.
+        self._opened: set[str] = set()
         self._counter = 0
-        for username, password in (users or {}).items():
-            self.add_user(username, password)
+        self._watch_interval = watch_interval
+        self._inotify = inotify
+        self._watcher: MaildirWatcher | None = None
+        if isinstance(users, PasswordDatabase):
+            self._passwords = users
+        else:
+            for username, password in (users or {}).items():
+                self.add_user(username, password)
 
     def __repr__(self) -> str:
-        return f"MaildirBackend({str(self.root)!r}, users={sorted(self._passwords)!r})"
+        return f"MaildirBackend({str(self.root)!r}, users={self._passwords!r})"
+
+    @property
+    def passwords(self) -> PasswordDatabase:
+        """Where the accounts and their credentials are."""
+        return self._passwords
 
     # -- administration --------------------------------------------------
 
@@ -851,9 +1091,10 @@ class MaildirBackend:
         with self._mutex:
             if username in self._passwords:
                 raise ValueError(f"user {username!r} exists")
+            if not isinstance(self._passwords, ClearPasswords):
+                raise ValueError("the password database holds the passwords")
             self._open_user(username)
-            secret = password if isinstance(password, Secret) else Secret(password)
-            self._passwords[username] = secret
+            self._passwords.add(username, password)
 
     def account(self, username: str) -> MaildirAccount:
         """The account of ``username`` without a password (for set-up and tests)."""
@@ -862,6 +1103,8 @@ class MaildirBackend:
 
     def _open_user(self, username: str) -> Path:
         path = self.user_path(username)
+        if username in self._opened:
+            return path
         for sub in ("cur", "new", "tmp"):
             (path / sub).mkdir(parents=True, exist_ok=True)
         # Left over by a crash while a folder was made or removed: 36 hours
@@ -882,6 +1125,7 @@ class MaildirBackend:
                         "".join(n + "\n" for n in names).encode(),
                         path / "tmp",
                     )
+        self._opened.add(username)
         return path
 
     # -- files -------------------------------------------------------------
@@ -1018,23 +1262,73 @@ class MaildirBackend:
     def authenticate(
         self, username: str, password: Secret[str], *, authzid: str | None = None
     ) -> MaildirAccount:
-        expected = self._passwords.get(username)
-        wanted = expected.reveal() if expected is not None else "\x00not a password"
-        ok = hmac.compare_digest(password.reveal().encode(), wanted.encode())
-        if expected is None or not ok:
+        if not self._passwords.verify(username, password):
+            raise AuthenticationFailed()
+        return self.open_account(username, authzid=authzid)
+
+    def open_account(self, username: str, *, authzid: str | None = None) -> MaildirAccount:
+        """The account of a user whose identity SASL proved (VerifiedLoginBackend)."""
+        if username not in self._passwords:
             raise AuthenticationFailed()
         if authzid not in (None, "", username):
             raise ImapNo("Not authorized to act as that user", "AUTHORIZATIONFAILED")
-        return self.account(username)
+        try:
+            return self.account(username)
+        except ValueError:  # a name that cannot be a directory: no such account
+            raise AuthenticationFailed() from None
 
     def add_listener(self, callback: ChangeListener) -> Callable[[], None]:
         self._listeners.append(callback)
 
         def remove() -> None:
-            if callback in self._listeners:
+            with contextlib.suppress(ValueError):
                 self._listeners.remove(callback)
 
         return remove
+
+    # -- changes made by others ------------------------------------------------
+
+    def mailbox_path(self, username: str, mailbox: str) -> Path:
+        """The maildir of ``mailbox`` (NoSuchMailbox if there is none)."""
+        with self._mutex:
+            return self.account(username)._path_of(mailbox)
+
+    def refresh(self, username: str, mailbox: str) -> None:
+        """Look for changes that other programs or processes made to
+        ``mailbox`` and tell the listeners if there were any."""
+        account = self.account(username)
+        with self._mutex:
+            folder = account._folder(account._path_of(mailbox))
+            before = _mark(folder.state)
+            with account._synced(folder.path, write=False):
+                after = _mark(folder.state)
+        if before != after:
+            account._changed(mailbox)
+
+    def watch(self, username: str, mailbox: str) -> Callable[[], None]:
+        """Watch ``mailbox`` for outside changes until the returned function
+        is called (the adapters do this for each selected mailbox)."""
+        with self._mutex:
+            if self._watcher is None:
+                from .maildir_watch import MaildirWatcher  # noqa: PLC0415 - optional part
+
+                self._watcher = MaildirWatcher(
+                    self, interval=self._watch_interval, inotify=self._inotify
+                )
+            watcher = self._watcher
+        return watcher.watch(username, mailbox)
+
+    def close(self) -> None:
+        """Stop watching (the watcher thread is a daemon; this is for tidiness)."""
+        with self._mutex:
+            watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.close()
+
+
+def _mark(state: _State | None) -> tuple[str, int, int] | None:
+    """What changes whenever a mailbox changes (every change bumps the modseq)."""
+    return None if state is None else (state.mailbox_id, state.uidvalidity, state.modseq)
 
 
 def _read_uidvalidity(account_root: Path) -> tuple[int, dict[str, int]]:
@@ -1118,10 +1412,15 @@ class MaildirAccount:
         return self._backend._folder(path, self._root)
 
     @contextlib.contextmanager
-    def _synced(self, *paths: Path) -> Iterator[list[_Folder]]:
-        """The folders at ``paths``, locked and synced; outside changes are announced."""
+    def _synced(self, *paths: Path, write: bool = True) -> Iterator[list[_Folder]]:
+        """The folders at ``paths``, locked and synced; outside changes are
+        announced.  A reader (``write=False``) whose folders are known to be
+        up to date (:meth:`_Folder.fresh`) takes no lock and lists nothing."""
         backend = self._backend
         folders = [self._folder(p) for p in paths]
+        if not write and all(f.fresh() for f in folders):
+            yield folders
+            return
         found = []
         with backend._locks.hold(*(f.lock_path for f in folders)):
             for folder in folders:
@@ -1259,7 +1558,7 @@ class MaildirAccount:
     # -- messages ------------------------------------------------------------------
 
     def status(self, name: str) -> MailboxStatus:
-        with self._backend._mutex, self._synced(self._path_of(name)) as [folder]:
+        with self._backend._mutex, self._synced(self._path_of(name), write=False) as [folder]:
             return folder.status()
 
     def append(
@@ -1307,7 +1606,7 @@ class MaildirAccount:
     def select(self, name: str) -> MaildirMailbox:
         with self._backend._mutex:
             path = self._path_of(name)
-            with self._synced(path) as [folder]:
+            with self._synced(path, write=False) as [folder]:
                 return MaildirMailbox(self, path, folder.live().mailbox_id)
 
     def logout(self) -> None:
@@ -1393,16 +1692,15 @@ class MaildirMailbox:
         raise NoSuchMailbox("Mailbox has been deleted")
 
     def _is_mine(self, path: Path) -> bool:
-        if not (path / "cur").is_dir():
-            return False
+        # Only a maildir has a UID list (a \\Noselect level has none).
         state = self._account._folder(path).load()
         return state is not None and state.mailbox_id == self._id
 
     @contextlib.contextmanager
-    def _synced(self) -> Iterator[_Folder]:
+    def _synced(self, *, write: bool = True) -> Iterator[_Folder]:
         with self._account._backend._mutex:
             path = self._locate()
-            with self._account._synced(path) as [folder]:
+            with self._account._synced(path, write=write) as [folder]:
                 yield folder
 
     @property
@@ -1415,19 +1713,19 @@ class MaildirMailbox:
 
     @property
     def uidvalidity(self) -> int:
-        with self._synced() as folder:
+        with self._synced(write=False) as folder:
             return folder.live().uidvalidity
 
     def status(self) -> MailboxStatus:
-        with self._synced() as folder:
+        with self._synced(write=False) as folder:
             return folder.status()
 
     def keywords(self) -> tuple[str, ...]:
-        with self._synced() as folder:
+        with self._synced(write=False) as folder:
             return tuple(k for k in folder.keywords if k)
 
     def messages(self, uids: Collection[int] | None = None) -> list[MessageInfo]:
-        with self._synced() as folder:
+        with self._synced(write=False) as folder:
             entries = folder.live().entries
             return [folder.info(entries[uid]) for uid in folder.select(uids)]
 
@@ -1498,7 +1796,8 @@ class MaildirMailbox:
                         continue  # removed by another program; the next scan expunges it
                     if modseq is None:
                         modseq = folder.bump()
-                    entry = state.entries[uid] = replace(entry, letters=letters, modseq=modseq)
+                    entry = replace(entry, letters=letters, modseq=modseq)
+                    state.put(entry)
                     changed.append(uid)
                 result.append(folder.info(entry))
             if changed:
@@ -1552,7 +1851,7 @@ class MaildirMailbox:
         return tuple(doomed)
 
     def changes_since(self, modseq: int) -> Changes:
-        with self._synced() as folder:
+        with self._synced(write=False) as folder:
             state = folder.live()
             new: list[MessageInfo] = []
             changed: list[MessageInfo] = []

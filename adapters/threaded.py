@@ -40,6 +40,7 @@ from ._driver import (
     listen_address,
     logger,
     server_lock,
+    sessions_run_at_once,
     transport_is_secure,
 )
 
@@ -117,7 +118,11 @@ class ThreadedServer:
         self._requested_tls_port = tls_port
         self._ssl_context = ssl_context
         self._options = options or ServerOptions()
-        self._lock = server_lock(server)
+        # One lock for every call into the server, unless its backend is
+        # thread-safe: then each connection takes a lock of its own.
+        self._lock: threading.Lock | None = (
+            None if sessions_run_at_once(server) else server_lock(server)
+        )
         self._sessions: set[_Session] = set()
         self._sessions_lock = threading.Lock()
         self._index: WakeIndex[_Session] = WakeIndex()
@@ -294,6 +299,7 @@ class ThreadedServer:
             address=host,
             guard=self._guard,
             transport=describe_transport(host, tls=implicit_tls, allow_plaintext=allow),
+            tls=implicit_tls,
         )
 
     def _proxy_refused(self, peer: str, reason: str) -> None:

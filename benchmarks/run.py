@@ -36,6 +36,7 @@ SUITES = {
     "fetch": "benchmarks.bench_fetch",
     "e2e": "benchmarks.bench_e2e",
     "hostile": "benchmarks.bench_hostile",
+    "concurrency": "benchmarks.bench_concurrency",
     "big": "benchmarks.bench_big",
 }
 

@@ -111,6 +111,7 @@ __all__ = [
     "Store",
     "Subscribe",
     "Thread",
+    "Unauthenticate",
     "Unselect",
     "Unsubscribe",
     "XList",
@@ -405,6 +406,13 @@ class Close(Command):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unselect(Command):
     name: ClassVar[str] = "UNSELECT"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unauthenticate(Command):
+    """UNAUTHENTICATE (RFC 8437): back to the not-authenticated state."""
+
+    name: ClassVar[str] = "UNAUTHENTICATE"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -111,7 +111,10 @@ class Config:
     #: Extensions advertised after login (the engine adds APPENDLIMIT and
     #: LITERAL+/LITERAL-).
     capabilities: tuple[str, ...] = ("ID", "ENABLE", "IDLE")
-    #: SASL mechanisms offered; PLAIN and LOGIN are plaintext mechanisms.
+    #: SASL mechanisms offered.  Those of ``PLAINTEXT_MECHANISMS`` (PLAIN,
+    #: LOGIN and the bearer-token ones) follow ``allow_plaintext_auth``; a
+    #: ``-PLUS`` one is offered once the connection has a channel binding
+    #: (:meth:`ConnectionState.set_channel_binding`).
     auth_mechanisms: tuple[str, ...] = ("PLAIN",)
     #: Offer LOGIN and plaintext mechanisms on an insecure transport.
     allow_plaintext_auth: bool = False

@@ -20,7 +20,18 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ._capabilities import compute_capabilities
-from ._commands import Append, Command, Examine, Fetch, Select
+from ._commands import (
+    Append,
+    Command,
+    Examine,
+    Fetch,
+    SearchAnd,
+    SearchKey,
+    SearchMessages,
+    SearchNot,
+    SearchOr,
+    Select,
+)
 from ._config import Config, GreetingStatus, OversizePolicy
 from ._encoder import SOURCE_PIECE, Piece, encode_response_chunks
 from ._errors import LocalProtocolError
@@ -38,10 +49,13 @@ from ._responses import (
     CapabilityCode,
     ContinuationRequest,
     EnabledData,
+    FetchData,
     Response,
     ResponseCode,
     Status,
     StatusResponse,
+    UidFetchData,
+    UidItem,
 )
 from ._secret import Secret
 from ._source import LiteralSink, LiteralSinkFactory, MessageSource
@@ -49,6 +63,30 @@ from ._state import DESELECTING_COMMANDS, State, next_state
 from ._view import InvalidSequenceNumber, SelectedMailboxView
 
 __all__ = ["ConnectionState"]
+
+
+def _names_sequence_numbers(command: Command) -> bool:
+    """The command names messages by sequence number (RFC 9586 3: refused
+    after ENABLE UIDONLY): the non-UID form of a command with a message set
+    or search criteria (EXPUNGE has neither), and a UID form whose criteria
+    hold a sequence-set key (``$`` is UIDs)."""
+    criteria = getattr(command, "criteria", None)
+    if not getattr(command, "uid", True):
+        return criteria is not None or hasattr(command, "messages")
+    return isinstance(criteria, SearchKey) and _has_sequence_key(criteria)
+
+
+def _has_sequence_key(key: SearchKey) -> bool:
+    if isinstance(key, SearchMessages):
+        return not key.messages.saved
+    if isinstance(key, SearchAnd):
+        return any(_has_sequence_key(k) for k in key.keys)
+    if isinstance(key, SearchOr):
+        return _has_sequence_key(key.left) or _has_sequence_key(key.right)
+    if isinstance(key, SearchNot):
+        return _has_sequence_key(key.key)
+    return False
+
 
 #: Decompressed bytes produced per step (bounds memory whatever the ratio):
 #: the engine inflates the next step only when the commands already
@@ -116,6 +154,7 @@ class ConnectionState:
         "_bad_streak",
         "_blocking",
         "_buffer",
+        "_channel_binding",
         "_closed",
         "_closing",
         "_commands_before_auth",
@@ -162,6 +201,7 @@ class ConnectionState:
         self._state = State.NOT_AUTHENTICATED
         self._secure = secure
         self._tls_active = False
+        self._channel_binding: tuple[str, bytes] | None = None
         self._buffer = ReceiveBuffer()
         # Output not taken yet: pieces in order, message sources among them
         # read only as data_to_send takes them (a big literal streams).
@@ -282,15 +322,33 @@ class ConnectionState:
 
     @property
     def utf8(self) -> bool:
-        """UTF8=ACCEPT is enabled (RFC 6855)."""
-        return "UTF8=ACCEPT" in self._enabled
+        """UTF8=ACCEPT (RFC 6855 3) or IMAP4rev2 (RFC 9051 5.1, appendix A:
+        its mailbox names and quoted strings are UTF-8) is enabled."""
+        enabled = self._enabled
+        return "UTF8=ACCEPT" in enabled or "IMAP4REV2" in enabled
 
     @property
     def capabilities(self) -> tuple[str, ...]:
         """The capability list for the current state and transport."""
         return compute_capabilities(
-            self.config, state=self._state, secure=self._secure, tls_active=self._tls_active
+            self.config,
+            state=self._state,
+            secure=self._secure,
+            tls_active=self._tls_active,
+            channel_binding=self._channel_binding is not None,
         )
+
+    @property
+    def channel_binding(self) -> tuple[str, bytes] | None:
+        """The TLS channel binding (type, data) for SCRAM -PLUS (RFC 5929)."""
+        return self._channel_binding
+
+    def set_channel_binding(self, kind: str, data: bytes) -> None:
+        """The adapter's hook: the TLS layer gives channel-binding data of
+        ``kind`` (``tls-server-end-point``, ``tls-exporter``...).  Call it
+        once TLS is up (at connect for implicit TLS, after the STARTTLS
+        handshake); -PLUS mechanisms are advertised from then on."""
+        self._channel_binding = (kind, data)
 
     def set_capabilities(self, capabilities: tuple[str, ...]) -> None:
         """Advertise ``capabilities`` after login (RFC 3501 6.1.1: they may
@@ -603,11 +661,30 @@ class ConnectionState:
     # ------------------------------------------------------------ internals
 
     def _write(self, response: Response) -> None:
+        if type(response) is FetchData and "UIDONLY" in self._enabled:
+            response = self._uidfetch(response, drop_uid=False)
         chunks = encode_response_chunks(response, utf8=self.utf8)
         self._out.extend(chunks)
         self._out_size += sum(
             len(c) if isinstance(c, bytes | memoryview) else c.size for c in chunks
         )
+
+    def _uidfetch(self, response: FetchData, *, drop_uid: bool) -> UidFetchData:
+        """RFC 9586 3.3: after ENABLE UIDONLY a FETCH response is numbered by
+        UID (``* uid UIDFETCH (...)``).  The app's responses keep their items
+        (a UID item is there when the client asked for it: the app leaves out
+        the one UID FETCH implies); ``drop_uid`` drops the view's own from an
+        unsolicited one, unless that is all it holds.  The sequence number is
+        read against the view as it is when the response goes out, which is
+        the numbering it was made with: the selected mailbox's, or during a
+        SELECT the one it opens (a QRESYNC resync's FETCHes)."""
+        view = self._view if self._view is not None else self._next_view
+        if view is None:
+            raise LocalProtocolError("a FETCH response needs a selected mailbox")
+        items = response.items
+        if drop_uid:
+            items = tuple(i for i in items if type(i) is not UidItem) or items
+        return UidFetchData(uid=view.uid_of(response.number), items=items)
 
     def _emit(self, response: Response) -> None:
         """Write a response of the engine's own, after the app's answers to
@@ -695,9 +772,22 @@ class ConnectionState:
         if old is State.SELECTED and self._state is State.AUTHENTICATED:
             self._selected = None
             self._view = None
-        elif old is State.NOT_AUTHENTICATED and self._state is State.AUTHENTICATED and code is None:
+        elif old is not State.NOT_AUTHENTICATED and self._state is State.NOT_AUTHENTICATED:
+            # RFC 8437 2: UNAUTHENTICATE ends what the login began: the
+            # mailbox is closed, ENABLEd extensions are off, and the limits
+            # of a client not logged in apply afresh.
+            self._selected = None
+            self._view = None
+            self._enabled = _NOTHING_ENABLED
+            self._commands_before_auth = 0
+        if (
+            old is not self._state
+            and State.NOT_AUTHENTICATED in (old, self._state)
+            and code is None
+        ):
             # RFC 9051 6.2.2/6.2.3: the OK may carry the new capabilities,
-            # which saves the client a CAPABILITY round trip.
+            # which saves the client a CAPABILITY round trip (also those
+            # before login again after UNAUTHENTICATE).
             response = StatusResponse(
                 status=response.status,
                 tag=response.tag,
@@ -727,12 +817,20 @@ class ConnectionState:
     def _drain_view(self, *, allow_expunge: bool) -> list[Response]:
         assert self._view is not None
         enabled = self._enabled
-        return self._view.drain(
+        uidonly = "UIDONLY" in enabled
+        updates = self._view.drain(
             allow_expunge=allow_expunge,
-            qresync="QRESYNC" in enabled,
+            # RFC 9586 3: UIDONLY reports expunges as VANISHED, as QRESYNC does.
+            qresync="QRESYNC" in enabled or uidonly,
             condstore="CONDSTORE" in enabled or "QRESYNC" in enabled,
             rev2="IMAP4REV2" in enabled,
         )
+        if uidonly:
+            # The UID of an unsolicited UIDFETCH is its number already.
+            updates = [
+                self._uidfetch(r, drop_uid=True) if type(r) is FetchData else r for r in updates
+            ]
+        return updates
 
     def _blocks_expunge(self, command: Command) -> bool:
         """A non-UID FETCH/STORE/SEARCH/SORT/THREAD: no EXPUNGE while it is pending."""
@@ -1284,6 +1382,20 @@ class ConnectionState:
 
     def _start(self, command: Command, events: list[Event]) -> None:
         """Resolve a parsed command against the view and hand it to the app."""
+        if (
+            "UIDONLY" in self._enabled
+            and self.config.commands[command.name].names_messages
+            and _names_sequence_numbers(command)
+        ):
+            # RFC 9586 3: after ENABLE UIDONLY "the server MUST reject" any
+            # command that uses message sequence numbers.
+            self._reject(
+                command.tag,
+                "Message sequence numbers are not allowed after ENABLE UIDONLY",
+                code=AtomCode(name="UIDREQUIRED"),
+                events=events,
+            )
+            return
         try:
             command = self._resolve_messages(command)
         except InvalidSequenceNumber as exc:

@@ -76,6 +76,7 @@ from imap_sansio._responses import (
     FlagsItem,
     HighestModSeqCode,
     IdData,
+    InProgressCode,
     InternalDateItem,
     ListData,
     LsubData,
@@ -105,6 +106,7 @@ from imap_sansio._responses import (
     Thread,
     ThreadData,
     ThreadIdItem,
+    UidFetchData,
     UidItem,
     UidNextCode,
     UidValidityCode,
@@ -364,6 +366,19 @@ def _write_modified_code(out: _Out, code: ModifiedCode, utf8: bool) -> None:
 @_code(MailboxIdCode)
 def _write_mailboxid_code(out: _Out, code: MailboxIdCode, utf8: bool) -> None:
     out.append(b"MAILBOXID (" + code.mailbox_id.encode("ascii") + b")")
+
+
+@_code(InProgressCode)
+def _write_inprogress_code(out: _Out, code: InProgressCode, utf8: bool) -> None:
+    # RFC 9585 3: "INPROGRESS" [SP "(" progress-tag SP progress-state SP
+    # progress-goal ")"]; progress-tag = quoted / nil, the others number / nil.
+    out.append(b"INPROGRESS")
+    if code.tag is None and code.done is None and code.total is None:
+        return
+    tag = b"NIL" if code.tag is None else b'"' + code.tag.encode("ascii") + b'"'
+    done = b"NIL" if code.done is None else b"%d" % code.done
+    total = b"NIL" if code.total is None else b"%d" % code.total
+    out.append(b" (" + tag + _SP + done + _SP + total + b")")
 
 
 @_code(OtherCode)
@@ -1096,6 +1111,15 @@ def _write_fetch(out: _Out, response: FetchData, utf8: bool) -> None:
             raise TypeError(f"not a fetch item this encoder knows: {item!r}") from None
         writer(out, item, utf8)
     out.append(b")\r\n")
+
+
+@_response(UidFetchData)
+def _write_uidfetch(out: _Out, response: UidFetchData, utf8: bool) -> None:
+    # RFC 9586 3.3: uidfetch-resp = uniqueid SP "UIDFETCH" SP msg-att, the
+    # FETCH response's items after the UID in place of the sequence number.
+    start = len(out)
+    _write_fetch(out, FetchData(number=response.uid, items=response.items), utf8)
+    out[start] = b"* %d UIDFETCH (" % response.uid
 
 
 # ---------------------------------------------------------------------------

@@ -66,6 +66,7 @@ __all__ = [
     "FlagsItem",
     "HighestModSeqCode",
     "IdData",
+    "InProgressCode",
     "InternalDateItem",
     "ListData",
     "LsubData",
@@ -96,6 +97,7 @@ __all__ = [
     "Thread",
     "ThreadData",
     "ThreadIdItem",
+    "UidFetchData",
     "UidItem",
     "UidNextCode",
     "UidValidityCode",
@@ -464,6 +466,34 @@ class OtherCode(ResponseCode):
             raise ValueError("code text must not start with a space")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InProgressCode(ResponseCode):
+    """``[INPROGRESS ("A001" 100 500)]`` (RFC 9585 3): progress of the command
+    tagged ``tag``, ``done`` of ``total`` units.
+
+    Each of the three may be unknown (None, written NIL); with all three
+    unknown the code is written bare, ``[INPROGRESS]``.  ``total`` is at
+    least 1 and ``done`` at most ``total`` when both are known.
+    """
+
+    name: ClassVar[str] = "INPROGRESS"
+    tag: str | None = None
+    done: int | None = None
+    total: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.tag is not None and (
+            not isinstance(self.tag, str) or _TAG_RE.fullmatch(self.tag) is None
+        ):
+            raise ValueError(f"INPROGRESS tag must be a command tag, got {self.tag!r}")
+        if self.done is not None:
+            _check_number(self.done, "INPROGRESS progress")
+        if self.total is not None:
+            _check_number(self.total, "INPROGRESS goal", low=1)
+            if self.done is not None and self.done > self.total:
+                raise ValueError("INPROGRESS progress beyond its goal")
+
+
 # Codes that have their own class: AtomCode and OtherCode refuse these names.
 _DATA_CODES: dict[str, str] = {
     "CAPABILITY": "CapabilityCode",
@@ -477,6 +507,7 @@ _DATA_CODES: dict[str, str] = {
     "HIGHESTMODSEQ": "HighestModSeqCode",
     "MODIFIED": "ModifiedCode",
     "MAILBOXID": "MailboxIdCode",
+    "INPROGRESS": "InProgressCode",
 }
 # Codes whose data is optional: none (BADCHARSET without charsets is BadCharsetCode()).
 _OPTIONAL_DATA_CODES: frozenset[str] = frozenset()
@@ -490,7 +521,7 @@ ATOM_CODES: tuple[str, ...] = (
     "CORRUPTION", "SERVERBUG", "CLIENTBUG", "CANNOT", "LIMIT", "OVERQUOTA",
     "ALREADYEXISTS", "NONEXISTENT", "NOTSAVED", "HASCHILDREN", "UNKNOWN-CTE",
     "TOOBIG", "USEATTR", "COMPRESSIONACTIVE", "NOTIFICATIONOVERFLOW", "BADEVENT",
-    "NOUPDATE", "URLMECH",
+    "NOUPDATE", "URLMECH", "UIDREQUIRED",
 )  # fmt: skip
 
 
@@ -1126,6 +1157,23 @@ class FetchData:
                 raise ValueError(f"not a fetch item: {item!r}")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UidFetchData:
+    """``* 25996 UIDFETCH (FLAGS (\\Seen))`` (RFC 9586 3.3): a FETCH response
+    numbered by UID, which replaces FETCH after ``ENABLE UIDONLY``."""
+
+    uid: int
+    items: tuple[FetchDataItem, ...]
+
+    def __post_init__(self) -> None:
+        _check_number(self.uid, "UIDFETCH UID", low=1)
+        if not self.items:
+            raise ValueError("a UIDFETCH response needs at least one item")
+        for item in self.items:
+            if not isinstance(item, FetchDataItem) or type(item) is FetchDataItem:
+                raise ValueError(f"not a fetch item: {item!r}")
+
+
 # ---------------------------------------------------------------------------
 # ID, QUOTA
 
@@ -1205,6 +1253,7 @@ Response: TypeAlias = (
     | ExpungeData
     | VanishedData
     | FetchData
+    | UidFetchData
     | IdData
     | QuotaData
     | QuotaRootData

@@ -39,6 +39,9 @@ This module knows nothing about bytes.  RFC 3501 3 draws the states so::
     (6) CLOSE or UNSELECT command, unsolicited CLOSED response code, or
         failed SELECT or EXAMINE command
     (7) LOGOUT command, server shutdown, or connection closed
+
+RFC 8437 2 adds one edge the diagram does not draw: a successful
+UNAUTHENTICATE, from Authenticated or Selected, back to Not Authenticated (8).
 """
 
 from __future__ import annotations
@@ -101,6 +104,8 @@ TRANSITIONS: Mapping[tuple[State, str, str], State] = {
     (_NOAUTH, "LOGOUT", "OK"): _LOGOUT,  # (7)
     (_AUTH, "LOGOUT", "OK"): _LOGOUT,  # (7)
     (_SELECTED, "LOGOUT", "OK"): _LOGOUT,  # (7)
+    (_AUTH, "UNAUTHENTICATE", "OK"): _NOAUTH,  # (8) RFC 8437 2
+    (_SELECTED, "UNAUTHENTICATE", "OK"): _NOAUTH,  # (8) the mailbox is closed too
 }
 
 #: Commands whose completion can replace or drop the selected mailbox: no

@@ -55,6 +55,7 @@ from imap_sansio._responses import (
     FlagsItem,
     HighestModSeqCode,
     IdData,
+    InProgressCode,
     InternalDateItem,
     ListData,
     LsubData,
@@ -85,6 +86,7 @@ from imap_sansio._responses import (
     Thread,
     ThreadData,
     ThreadIdItem,
+    UidFetchData,
     UidItem,
     UidNextCode,
     UidValidityCode,
@@ -386,6 +388,20 @@ class _Parser:
         if name == "MODIFIED":
             self.sp()
             return ModifiedCode(numbers=self.seq_set())
+        if name == "INPROGRESS":
+            # RFC 9585 3: ["(" progress-tag SP progress-state SP progress-goal ")"]
+            if not self.take(b" ("):
+                return InProgressCode()
+            tag = None if self.take(b"NIL") else self.quoted().decode("ascii")
+            self.sp()
+            done = None if self.take(b"NIL") else self.number()
+            self.sp()
+            total = None if self.take(b"NIL") else self.nz_number()
+            self.expect(b")")
+            try:
+                return InProgressCode(tag=tag, done=done, total=total)
+            except ValueError as exc:
+                raise self.fail(str(exc)) from None
         if name == "MAILBOXID":
             self.expect(b" (")
             value = self.match(_OBJECTID, "objectid").decode("ascii")
@@ -422,7 +438,10 @@ class _Parser:
                 return ExpungeData(number=number)
             if self.take(b"FETCH "):
                 return self.fetch(number)
-            raise self.fail("expected EXISTS, RECENT, EXPUNGE or FETCH")
+            if self.take(b"UIDFETCH "):  # RFC 9586 3.3: the number is a UID
+                fetched = self.fetch(number)
+                return UidFetchData(uid=number, items=fetched.items)
+            raise self.fail("expected EXISTS, RECENT, EXPUNGE, FETCH or UIDFETCH")
         for status in Status:
             if self.take(status.value.encode() + b" "):
                 return self.status_response(status, None)

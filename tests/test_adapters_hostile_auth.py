@@ -254,6 +254,22 @@ def test_sessions_over_the_per_user_limit_are_refused_with_limit(runtime: str) -
         sessions[1].close()
 
 
+def test_unauthenticate_gives_the_users_place_back(runtime: str) -> None:
+    # RFC 8437: after UNAUTHENTICATE the session no longer counts as alice's.
+    limits = options(max_sessions_per_user=1)
+    with (
+        running_server(runtime, make_server(), options=limits) as running,
+        greeted(From(running.port)) as first,
+        greeted(From(running.port)) as second,
+    ):
+        assert first.command(b"a", b"LOGIN alice secret")[-1].startswith(b"a OK ")
+        assert second.command(b"b", b"LOGIN alice secret") == [b"b " + LIMIT]
+        assert first.command(b"c", b"UNAUTHENTICATE")[-1].startswith(b"c OK ")
+        assert second.command(b"d", b"LOGIN alice secret")[-1].startswith(b"d OK ")
+        assert first.command(b"e", b"LOGIN alice secret") == [b"e " + LIMIT]
+        assert first.command(b"f", b"LOGIN bob hunter2")[-1].startswith(b"f OK ")
+
+
 @pytest.mark.parametrize(
     "exchange",
     [

@@ -8,6 +8,7 @@ survives a restart.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -70,7 +71,16 @@ def names(account: Any) -> dict[str, bool]:
 
 
 def cur_files(path: Path) -> list[str]:
-    return sorted(os.listdir(path / "cur"))
+    """The files of ``cur/`` in delivery order (the store names them
+    ``secs.MusecsPpidQcounter``; sorting the names as text would put ``Q10``
+    before ``Q2`` and ``M5`` after ``M40``)."""
+
+    def order(name: str) -> tuple[int, int]:
+        secs, _, rest = name.partition(".")
+        counter = re.search(r"Q(\d+)", rest)
+        return int(secs), int(counter.group(1)) if counter else 0
+
+    return sorted(os.listdir(path / "cur"), key=order)
 
 
 def deliver(maildir: Path, data: bytes, name: str, mtime: int | None = None) -> Path:

@@ -104,7 +104,9 @@ def test_pipelined_commands_answered_in_order(runtime: str, server: IMAPServer) 
 
 
 def test_large_literal_in_small_chunks(runtime: str, server: IMAPServer) -> None:
-    message = bytes(range(1, 256)) * 800  # 200 KiB, every byte but NUL (literal8 only)
+    # 200 KiB, every byte but NUL (literal8 only) in the body; the header is
+    # 7-bit (RFC 6855 4: 8-bit header fields need ENABLE UTF8=ACCEPT).
+    message = b"Subject: bytes\r\n\r\n" + bytes(range(1, 256)) * 800
     with running_server(runtime, server, options=FAST) as srv, Client(srv.port) as client:
         client.line()
         login(client)
@@ -409,3 +411,43 @@ def test_wake_index_files_sessions_by_user_and_mailbox() -> None:
     index.discard("never filed")
     assert index.select(ChangeNotice(username="alice", mailbox=None)) == []
     assert index.select(ChangeNotice(username="bob", mailbox="INBOX")) == ["b1"]
+
+
+def test_an_imap4rev2_client_over_sockets(runtime: str, server: IMAPServer) -> None:
+    """IMAP4rev2, UTF8=ACCEPT, UIDONLY and UNAUTHENTICATE through an adapter
+    (RFC 9051 appendix A, RFC 6855, RFC 9586, RFC 8437)."""
+    name = "Entwürfe".encode()
+    with running_server(runtime, server, options=FAST) as srv, Client(srv.port) as client:
+        assert client.line().startswith(b"* OK [CAPABILITY IMAP4rev1 IMAP4rev2 ")
+        login(client)
+        assert client.command(b"e", b"ENABLE IMAP4rev2 UTF8=ACCEPT UIDONLY") == [
+            b"* ENABLED IMAP4rev2 UTF8=ACCEPT UIDONLY\r\n",
+            b"e OK ENABLE completed\r\n",
+        ]
+        assert client.command(b"c", b'CREATE "' + name + b'"') == [b"c OK CREATE completed\r\n"]
+        message = "Subject: Grüße\r\n\r\nHallo\r\n".encode()
+        client.send(b'a APPEND "' + name + b'" {%d+}\r\n' % len(message) + message + b"\r\n")
+        assert client.until_tagged(b"a") == [b"a OK [APPENDUID 2 1] APPEND completed\r\n"]
+        selected = client.command(b"s", b'SELECT "' + name + b'"')
+        assert b'* LIST () "/" "' + name + b'"\r\n' in selected
+        assert not any(line.endswith(b" RECENT\r\n") for line in selected)
+        assert client.command(b"f", b"FETCH 1 FLAGS")[-1].startswith(b"f BAD [UIDREQUIRED] ")
+        assert client.command(b"g", b"UID FETCH 1 FLAGS") == [
+            b"* 1 UIDFETCH (FLAGS ())\r\n",
+            b"g OK FETCH completed\r\n",
+        ]
+        assert client.command(b"h", b"SEARCH ALL")[-1].startswith(b"h BAD [UIDREQUIRED] ")
+        assert client.command(b"i", b"UID SEARCH ALL") == [
+            b'* ESEARCH (TAG "i") UID ALL 1\r\n',
+            b"i OK SEARCH completed\r\n",
+        ]
+        assert client.command(b"u", b"UNAUTHENTICATE")[-1].startswith(
+            b"u OK [CAPABILITY IMAP4rev1 IMAP4rev2 "
+        )
+        assert client.command(b"n", b"NOOP") == [b"n OK NOOP completed\r\n"]
+        assert client.command(b"l", b'LIST "" *')[-1].startswith(b"l BAD ")
+        login(client)
+        assert client.command(b"m", b'LIST "" "Entw*"') == [
+            b'* LIST (\\HasNoChildren) "/" Entw&APw-rfe\r\n',
+            b"m OK LIST completed\r\n",
+        ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -29,7 +30,14 @@ DATE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
 class TestMemoryContract(BackendContract):
-    # A plain data structure: the adapters serialise calls into it.
+    # With a lock, as the adapters and the CLI make it.
+    @pytest.fixture
+    def backend(self) -> MemoryBackend:
+        return MemoryBackend(users={"alice": "secret"}, lock=threading.RLock())
+
+
+class TestMemoryWithoutLockContract(BackendContract):
+    # The pure default: a plain data structure whose callers serialise.
     thread_safe = False
 
     @pytest.fixture
@@ -49,7 +57,8 @@ def test_memory_backend_implements_every_optional_protocol() -> None:
 
 def test_the_password_is_in_no_repr() -> None:
     backend = MemoryBackend(users={"alice": "secret"})
-    assert "secret" not in repr(backend._users["alice"].password)
+    assert "secret" not in repr(backend)
+    assert repr(backend.passwords) == "ClearPasswords(users=['alice'])"
 
 
 # -- flags --------------------------------------------------------------------

@@ -683,7 +683,8 @@ def test_a_tagged_bye_is_refused_before_anything_changes() -> None:
 
 
 def test_the_state_table_follows_the_rfc_diagram() -> None:
-    """RFC 3501 3: the numbered transitions, and nothing else moves the state."""
+    """RFC 3501 3: the numbered transitions, RFC 8437 2's UNAUTHENTICATE,
+    and nothing else moves the state."""
     noauth, auth, selected, logout = (
         State.NOT_AUTHENTICATED,
         State.AUTHENTICATED,
@@ -698,8 +699,44 @@ def test_the_state_table_follows_the_rfc_diagram() -> None:
     assert next_state(selected, "UNSELECT", "OK") is auth  # (6)
     assert next_state(auth, "LOGOUT", "OK") is logout  # (7)
     assert next_state(selected, "FETCH", "OK") is selected
-    assert set(TRANSITIONS.values()) == {auth, selected, logout}
-    assert {"SELECT", "EXAMINE", "CLOSE", "UNSELECT", "LOGOUT"} == DESELECTING_COMMANDS
+    assert next_state(auth, "UNAUTHENTICATE", "OK") is noauth  # (8)
+    assert next_state(selected, "UNAUTHENTICATE", "OK") is noauth  # (8)
+    assert next_state(selected, "UNAUTHENTICATE", "NO") is selected
+    assert set(TRANSITIONS.values()) == {noauth, auth, selected, logout}
+    assert {
+        "SELECT", "EXAMINE", "CLOSE", "UNSELECT", "LOGOUT", "UNAUTHENTICATE"
+    } == DESELECTING_COMMANDS  # fmt: skip
+
+
+def test_unauthenticate_returns_to_the_state_before_login() -> None:
+    """RFC 8437 2: after its OK the client is not authenticated; the
+    mailbox and ENABLEd extensions are gone, the OK carries the capabilities
+    before login, and commands are read as before login again."""
+    conn = selected()
+    feed(conn, b"E ENABLE UTF8=ACCEPT\r\n")
+    assert conn.utf8
+    conn.data_to_send()
+    feed(conn, b"U UNAUTHENTICATE\r\n")
+    assert (
+        conn.data_to_send()
+        == b"U OK [CAPABILITY " + CAPS_SECURE + b"] UNAUTHENTICATE completed\r\n"
+    )
+    assert conn.state is State.NOT_AUTHENTICATED
+    assert conn.view is None and conn.enabled == frozenset() and not conn.utf8
+    assert conn.receive_data(b"F FETCH 1 FLAGS\r\n") == []
+    assert conn.data_to_send() == (
+        b"F BAD [CLIENTBUG] FETCH is not valid in the not authenticated state\r\n"
+    )
+    feed(conn, b"L LOGIN alice secret\r\n")
+    assert conn.state is State.AUTHENTICATED
+
+
+def test_unauthenticate_is_not_valid_before_login() -> None:
+    conn = greeted()
+    assert conn.receive_data(b"U UNAUTHENTICATE\r\n") == []
+    assert conn.data_to_send() == (
+        b"U BAD [CLIENTBUG] UNAUTHENTICATE is not valid in the not authenticated state\r\n"
+    )
 
 
 def test_an_extension_command_belongs_to_its_config() -> None:

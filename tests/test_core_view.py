@@ -241,7 +241,13 @@ from core_app import feed  # noqa: E402
 
 from imap_sansio import ConnectionState  # noqa: E402
 from imap_sansio._commands import Fetch, Noop, Store  # noqa: E402
-from imap_sansio._responses import Status, StatusResponse  # noqa: E402
+from imap_sansio._responses import (  # noqa: E402
+    FetchData,
+    FlagsItem,
+    Status,
+    StatusResponse,
+    UidItem,
+)
 
 
 def selected_with(uids: list[int]) -> ConnectionState:
@@ -378,6 +384,45 @@ def test_unsolicited_closed_deselects() -> None:
     conn.receive_data(b"f FETCH 1 FLAGS\r\n")
     assert conn.data_to_send() == (
         b"f BAD [CLIENTBUG] FETCH is not valid in the authenticated state\r\n"
+    )
+
+
+# ------------------------------------------------- UIDONLY (RFC 9586)
+
+
+def uidonly_with(uids: list[int]) -> ConnectionState:
+    conn = selected_with(uids)
+    assert conn.enable("UIDONLY") == ("UIDONLY",)
+    return conn
+
+
+def test_uidonly_refuses_sequence_numbers_in_the_engine() -> None:
+    # RFC 9586 3: a command using message sequence numbers is BAD [UIDREQUIRED].
+    conn = uidonly_with([10, 20, 30])
+    assert conn.receive_data(b"a FETCH 1 FLAGS\r\nb UID SEARCH 1:2\r\n") == []
+    refused = b" BAD [UIDREQUIRED] Message sequence numbers are not allowed after ENABLE UIDONLY"
+    assert conn.data_to_send() == b"a" + refused + b"\r\nb" + refused + b"\r\n"
+    (event,) = conn.receive_data(b"c UID FETCH 20:* FLAGS\r\n")
+    assert isinstance(event, Fetch) and event.uid
+
+
+def test_uidonly_writes_uidfetch_and_vanished() -> None:
+    # RFC 9586 3.3: "* uid UIDFETCH (...)"; expunges as VANISHED.
+    conn = uidonly_with([10, 20, 30])
+    (fetch,) = conn.receive_data(b"c UID FETCH 20 FLAGS\r\n")
+    assert isinstance(fetch, Fetch) and fetch.messages == UidSet.from_ranges(20)
+    # The app's items go out as they are; the view's own UID is dropped.
+    conn.send(FetchData(number=2, items=(FlagsItem(flags=("\\Seen",)), UidItem(uid=20))))
+    view = conn.view
+    assert view is not None
+    view.expunge([10])
+    view.set_flags(30, ["\\Flagged"])
+    conn.send(StatusResponse(status=Status.OK, tag="c", text="FETCH completed"))
+    assert conn.data_to_send() == (
+        b"* 20 UIDFETCH (FLAGS (\\Seen) UID 20)\r\n"
+        b"* VANISHED 10\r\n"
+        b"* 30 UIDFETCH (FLAGS (\\Flagged))\r\n"
+        b"c OK FETCH completed\r\n"
     )
 
 

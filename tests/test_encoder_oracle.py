@@ -34,12 +34,13 @@ from imap_sansio._responses import (
     StatusData,
     StatusResponse,
     ThreadIdItem,
+    UidFetchData,
     VanishedData,
 )
 from imap_sansio.testing import _response_strategies as rs
 
 # Not modelled by imap-codec 0.1.x (its Python build has no such extension).
-_UNSUPPORTED_TYPES = (ESearchData, VanishedData, NamespaceData)
+_UNSUPPORTED_TYPES = (ESearchData, VanishedData, NamespaceData, UidFetchData)
 _UNSUPPORTED_ITEMS = (ModSeqItem, PreviewItem, SaveDateItem, EmailIdItem, ThreadIdItem)
 
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from response_parser import parse_response
 
 from imap_sansio._encoder import encode_response, encode_response_chunks
-from imap_sansio._responses import Response
+from imap_sansio._responses import Response, ResponseCode, Status, StatusResponse
 from imap_sansio.testing import _response_strategies as rs
 
 _settings = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -52,6 +52,16 @@ def test_fetch_data_reads_back_equal(response: Response, utf8: bool) -> None:
 
 
 @_settings
+@given(rs.uid_fetch_data(), st.booleans())
+def test_uid_fetch_data_reads_back_equal(response: Response, utf8: bool) -> None:
+    _round_trip(response, utf8)
+
+
+@given(rs.inprogress_codes(), st.booleans())
+def testinprogress_codes_read_back_equal(code: ResponseCode, utf8: bool) -> None:
+    _round_trip(StatusResponse(status=Status.OK, text="Working", code=code), utf8)
+
+
 @given(rs.responses(), st.booleans())
 def test_any_response_reads_back_equal(response: Response, utf8: bool) -> None:
     _round_trip(response, utf8)

@@ -607,7 +607,7 @@ def test_listext_rfc5258_examples_2_to_6(alice: Session) -> None:
     subscribed = (
         '* LIST (\\Subscribed) "/" INBOX',
         '* LIST (\\Subscribed) "/" Fruit/Banana',
-        '* LIST (\\NonExistent \\Subscribed) "/" Fruit/Peach',
+        '* LIST (\\Subscribed \\NonExistent) "/" Fruit/Peach',
         '* LIST (\\Subscribed) "/" Vegetable',
         '* LIST (\\Subscribed) "/" Vegetable/Broccoli',
     )
@@ -739,7 +739,7 @@ def test_listext_rfc5258_example_10(backend: MemoryBackend, alice: Session) -> N
         '* LIST () "/" foo', "a1 OK LIST completed"
     )
     assert alice(b'a2 LIST (SUBSCRIBED) "" "foo/*"') == lines(
-        '* LIST (\\NonExistent \\Subscribed) "/" foo/bar', "a2 OK LIST completed"
+        '* LIST (\\Subscribed \\NonExistent) "/" foo/bar', "a2 OK LIST completed"
     )
     assert alice(b'a3 LIST (SUBSCRIBED RECURSIVEMATCH) "" foo RETURN (CHILDREN)') == lines(
         '* LIST (\\HasNoChildren) "/" foo ("CHILDINFO" ("SUBSCRIBED"))', "a3 OK LIST completed"
@@ -780,7 +780,7 @@ def test_listext_subscribed_nonexistent_like_imaptest(
     alice(b"d DELETE box/test6")
     assert alice(b'a LIST (SUBSCRIBED) "" box/*') == lines(
         '* LIST (\\Subscribed) "/" box/test1',
-        '* LIST (\\NonExistent \\Subscribed) "/" box/test6',
+        '* LIST (\\Subscribed \\NonExistent) "/" box/test6',
         "a OK LIST completed",
     )
     assert alice(b'b LIST "" box/% RETURN (CHILDREN SUBSCRIBED)') == lines(

@@ -73,7 +73,7 @@ def test_imap4rev2_answers_search_with_esearch() -> None:
     session.data_to_send()
     run(session, b"L LOGIN user pass")
     assert (
-        run(session, b"E ENABLE IMAP4rev2") == b"* ENABLED IMAP4REV2\r\nE OK ENABLE completed\r\n"
+        run(session, b"E ENABLE IMAP4rev2") == b"* ENABLED IMAP4rev2\r\nE OK ENABLE completed\r\n"
     )
     run(session, b"S SELECT INBOX")
     # RFC 9051 6.4.4 examples: ESEARCH even without RETURN.

@@ -43,6 +43,19 @@ from ._demo import demo_backend
 from ._login_guard import LoginGuard, LoginLimits
 from ._mailboxes import ListEntry, list_entries, lsub_entries
 from ._memory import MemoryBackend
+from ._sasl import (
+    ClearPasswords,
+    OAuthBearer,
+    PasswordDatabase,
+    SaslContext,
+    SaslExchange,
+    SaslMechanism,
+    ScramSecrets,
+    TokenRejected,
+    TokenValidator,
+    VerifiedLoginBackend,
+    XOAuth2,
+)
 from ._server import IMAPServer
 from ._session import PENDING, Completion, Handler, HandlerResult, Pending, ServerCommand, Session
 
@@ -55,6 +68,7 @@ __all__ = [
     "Backend",
     "ChangeNotice",
     "Changes",
+    "ClearPasswords",
     "Completion",
     "CondstoreAccount",
     "CopyResult",
@@ -74,14 +88,24 @@ __all__ = [
     "MessageInfo",
     "MessageSource",
     "NoSuchMailbox",
+    "OAuthBearer",
+    "PasswordDatabase",
     "Pending",
     "QuotaAccount",
     "QuotaResource",
+    "SaslContext",
+    "SaslExchange",
+    "SaslMechanism",
+    "ScramSecrets",
     "ServerCommand",
     "Session",
     "SpecialUseCreateAccount",
     "StoreAction",
     "StoreResult",
+    "TokenRejected",
+    "TokenValidator",
+    "VerifiedLoginBackend",
+    "XOAuth2",
     "demo_backend",
     "list_entries",
     "lsub_entries",

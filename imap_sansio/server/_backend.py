@@ -568,7 +568,20 @@ class Account(Protocol):
 
 @runtime_checkable
 class Backend(Protocol):
-    """A mail store: authentication and change notification."""
+    """A mail store: authentication and change notification.
+
+    Two optional attributes, read by the adapters with ``getattr``:
+
+    - ``thread_safe`` (bool, default False): the backend, its accounts and
+      its mailboxes may be called from several threads at once.  Then each
+      session's calls are serialised for that session only and run at once
+      in worker threads; otherwise one lock serialises every call into the
+      server.
+    - ``watch(username, mailbox) -> Callable[[], None]``: watch ``mailbox``
+      for changes made outside this process (deliveries into a maildir,
+      other processes) and send their notices; the returned function stops.
+      The adapters call it for every selected mailbox.
+    """
 
     def authenticate(
         self, username: str, password: Secret[str], *, authzid: str | None = None

@@ -71,7 +71,15 @@ from ._backend import (
 from ._condstore import enable_condstore
 from ._mailboxes import list_entries, lsub_entries
 from ._session import Completion, ServerCommand, Session, serve
-from .names import DELIMITER, INBOX, is_inferior, name_error, rename_map, superiors
+from .names import (
+    DELIMITER,
+    INBOX,
+    is_inferior,
+    name_error,
+    normalize,
+    rename_map,
+    superiors,
+)
 
 __all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE", "STATUS_ITEMS"]
 
@@ -139,6 +147,23 @@ def _is_selected(session: Session, name: str) -> bool:
 # CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE
 
 
+def _normalized(sent: str | None) -> bool:
+    return sent is not None and normalize(sent) != sent
+
+
+def report_normalized(
+    session: Session, name: str, *, old_name: str, attributes: tuple[str, ...] = ()
+) -> None:
+    """RFC 9051 6.3.9.7: a name the client sent was normalised (NFC, or the
+    case of INBOX): an IMAP4rev2 client is told with ``* LIST (attributes)
+    "/" name ("OLDNAME" (old_name))``."""
+    if "IMAP4REV2" in session.conn.enabled:
+        list_data = ListData(
+            attributes=attributes, delimiter=DELIMITER, mailbox=name, old_name=old_name
+        )
+        session.send(list_data)
+
+
 def create(session: Session, command: Create) -> None:
     """RFC 3501 6.3.3, and ``USE (...)`` of RFC 6154 3.
 
@@ -172,6 +197,10 @@ def create(session: Session, command: Create) -> None:
             raise ImapNo("Special-use attributes cannot be assigned here", "USEATTR")
         account.create_special_use_mailbox(name, uses)
     _create_superiors(account, name, existing)
+    sent = session.name_as_sent()
+    if _normalized(sent):
+        assert sent is not None
+        report_normalized(session, name, old_name=sent)  # RFC 9051 6.3.4
 
 
 def delete(session: Session, command: Delete) -> None:
@@ -200,6 +229,10 @@ def delete(session: Session, command: Delete) -> None:
         raise ImapNo("Mailbox has inferior hierarchical names", "HASCHILDREN")
     selected = _is_selected(session, name)
     account.delete_mailbox(name, noselect=has_inferiors)
+    sent = session.name_as_sent()
+    if _normalized(sent):
+        assert sent is not None
+        report_normalized(session, name, old_name=sent, attributes=("\\NonExistent",))
     if selected:
         session.mailbox = None
         session.untagged_ok(
@@ -238,6 +271,11 @@ def rename(session: Session, command: Rename) -> None:
         account.rename_mailboxes(renames)
     # The old names are gone now, but none of them is a superior of ``new``.
     _create_superiors(account, new, existing)
+    sent_old = session.name_as_sent()
+    if _normalized(sent_old) or _normalized(session.name_as_sent("new_mailbox")):
+        # RFC 9051 6.3.6: OLDNAME is the existing name as sent, the name the
+        # new one as made.
+        report_normalized(session, new, old_name=sent_old or old)
 
 
 def _rename_inbox(account: Account, new: str) -> None:
@@ -320,7 +358,9 @@ def list_command(session: Session, command: List) -> None:
         command.reference,
         patterns,
         subscriptions=subscriptions,
-        extended=command.extended,
+        # RFC 9051 6.3.9: IMAP4rev2's LIST is the extended one, \NonExistent
+        # (not \Noselect) for a level that does not exist.
+        extended=command.extended or "IMAP4REV2" in session.conn.enabled,
         select_subscribed=select_subscribed,
         select_special_use=select_special_use,
         recursive_match="RECURSIVEMATCH" in selection,
@@ -446,6 +486,32 @@ def status(session: Session, command: Status) -> None:
 # APPEND
 
 
+def _header_end(data: bytes) -> int:
+    end = data.find(b"\r\n\r\n")
+    return end if end >= 0 else data.find(b"\n\n")
+
+
+_HEADER_PIECE = 64 * 1024
+
+
+def _ascii_header(data: bytes | MessageSource) -> bool:
+    """The message's header (up to the first empty line) is 7-bit; a spooled
+    literal is read a piece at a time, only as far as its header goes."""
+    if isinstance(data, bytes):
+        end = _header_end(data)
+        return (data if end < 0 else data[:end]).isascii()
+    tail = b""
+    for offset in range(0, data.size, _HEADER_PIECE):
+        piece = tail + data.read(offset, _HEADER_PIECE)
+        end = _header_end(piece)
+        if end >= 0:
+            return piece[:end].isascii()
+        if not piece.isascii():
+            return False
+        tail = piece[-3:]  # a blank line split between two pieces
+    return True
+
+
 def append(session: Session, command: Append) -> Completion:
     """RFC 3501 6.3.11, MULTIAPPEND (RFC 3502), literal8 (RFC 3516 4.4).
 
@@ -479,6 +545,12 @@ def _append(session: Session, command: Append) -> Completion:
             # RFC 6855 4: the UTF8 form needs UTF8=ACCEPT enabled.
             raise ImapBad("APPEND UTF8 needs ENABLE UTF8=ACCEPT", "CLIENTBUG")
         data = message.data
+        if not session.conn.utf8 and not _ascii_header(data):
+            # RFC 6855 4: without ENABLE UTF8=ACCEPT (or IMAP4rev2, whose
+            # headers may be UTF-8: RFC 9051 appendix E 16) "the server MUST
+            # reject, with a NO response, an APPEND command that includes any
+            # 8-bit character in message header fields".
+            raise ImapNo("8-bit header fields need ENABLE UTF8=ACCEPT")
         # A spooled literal's NUL is found once, a piece at a time.
         nul = has_nul(data)
         if not message.binary and nul:

@@ -447,6 +447,8 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
     needs_bytes = any(_needs_bytes(i) for i in items)
     needs_source = any(_whole_message(i) for i in items)
     recent = _recent(session, view)
+    # RFC 9586 3.3: a UIDFETCH is numbered by UID; UID only when asked for.
+    implied_uid = command.uid and "UIDONLY" not in session.conn.enabled
 
     def answers() -> Steps:
         # One message per step: the session runs the next only while the
@@ -462,7 +464,7 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
             elif needs_source:
                 source.source  # noqa: B018 (open now, so that "gone" is known)
             out: list[FetchDataItem] = []
-            if (command.uid or (qresync and uid in seen_set)) and "UID" not in names:
+            if (implied_uid or (qresync and uid in seen_set)) and "UID" not in names:
                 # RFC 3501 6.4.8: UID FETCH always includes UID (first, as
                 # Dovecot); RFC 7162 3.2.4: so does a FETCH that implicitly set
                 # \Seen, once QRESYNC is on.
@@ -591,7 +593,10 @@ def store(session: Session, command: Store) -> Completion | None:
 
     condstore = _condstore(session) or unchanged_since is not None
     # RFC 7162 3.2.4: with QRESYNC, every FETCH a STORE causes carries UID.
-    with_uid = command.uid or "QRESYNC" in session.conn.enabled
+    # RFC 9586 3.3: under UIDONLY the UIDFETCH number is the UID already.
+    with_uid = (command.uid or "QRESYNC" in session.conn.enabled) and (
+        "UIDONLY" not in session.conn.enabled
+    )
     modified_set = set(modified)
     recent = _recent(session, view)
     for info in messages:
@@ -689,6 +694,15 @@ def _trycreate(session: Session, destination: str) -> Iterator[None]:
         raise ImapNo("Mailbox does not exist", "TRYCREATE") from None
 
 
+def _announce_progress(session: Session, total: int) -> None:
+    """A long COPY or MOVE says how much it will do before it starts (RFC
+    9585 3: ``(tag 0 total)``): the backend copies all or nothing in one call
+    (RFC 3501 6.4.7), so there is no point in between to report."""
+    every = session.server.progress_interval
+    if every is not None and total > every:
+        session.progress(0, total)
+
+
 def copy(session: Session, command: Copy) -> Completion:
     """COPY / UID COPY (RFC 3501 6.4.7, RFC 4315 3 COPYUID).
 
@@ -696,6 +710,7 @@ def copy(session: Session, command: Copy) -> Completion:
     """
     mailbox, view = session.require_mailbox()
     uids = _copy_uids(view, command.messages)
+    _announce_progress(session, len(uids))
     with _trycreate(session, command.mailbox):
         result = mailbox.copy(uids, command.mailbox)
     return Completion(text="COPY completed", code=_copyuid(result))
@@ -714,6 +729,7 @@ def move(session: Session, command: Move) -> Completion:
         # RFC 6851 3.3: MOVE expunges from the source, which EXAMINE forbids.
         raise ImapNo("Mailbox is read-only", "READ-ONLY")
     uids = _copy_uids(view, command.messages)
+    _announce_progress(session, len(uids))
     with _trycreate(session, command.mailbox):
         result = mailbox.move(uids, command.mailbox)
     code = _copyuid(result)

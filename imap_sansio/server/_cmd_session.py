@@ -2,15 +2,17 @@
 
 CAPABILITY, NOOP, LOGOUT (RFC 3501 6.1), STARTTLS, LOGIN, AUTHENTICATE with
 PLAIN (RFC 4616) and LOGIN and SASL-IR (RFC 4959), ID (RFC 2971), ENABLE
-(RFC 5161), SELECT/EXAMINE (RFC 3501 6.3.1-2), IDLE (RFC 2177), CHECK, CLOSE,
-UNSELECT (RFC 3691), EXPUNGE and UID EXPUNGE (RFC 3501 6.4.3, RFC 4315 2.1).
+(RFC 5161), UNAUTHENTICATE (RFC 8437), SELECT/EXAMINE (RFC 3501 6.3.1-2),
+IDLE (RFC 2177), CHECK, CLOSE, UNSELECT (RFC 3691), EXPUNGE and UID EXPUNGE
+(RFC 3501 6.4.3, RFC 4315 2.1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+from .._capabilities import PLAINTEXT_MECHANISMS
 from .._commands import (
     Authenticate,
     Capability,
@@ -28,6 +30,7 @@ from .._commands import (
     QResync,
     Select,
     StartTLS,
+    Unauthenticate,
     Unselect,
 )
 from .._events import AuthenticateResponse, IdleDone
@@ -41,6 +44,7 @@ from .._responses import (
     FlagsItem,
     HighestModSeqCode,
     IdData,
+    ListData,
     ModSeqItem,
     PermanentFlagsCode,
     RecentData,
@@ -72,13 +76,32 @@ from ._condstore import (
     report_highest_modseq,
     vanished_since,
 )
+from ._mailboxes import list_entries
+from ._sasl import (
+    Challenge,
+    CheckPassword,
+    SaslContext,
+    SaslExchange,
+    Verified,
+    VerifiedLoginBackend,
+    plain_exchange,
+)
 from ._session import PENDING, Completion, Pending, ServerCommand, Session, serve
+from .names import DELIMITER
 
 __all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE"]
 
-#: What ENABLE can turn on here (RFC 5161 3.1: unknown names are ignored).
-ENABLEABLE: frozenset[str] = frozenset({"CONDSTORE", "QRESYNC"})  # RFC 7162 3.1, 3.2.3
+#: What ENABLE can turn on here (RFC 5161 3.1: unknown names are ignored):
+#: RFC 7162 3.1, 3.2.3; IMAP4rev2 (RFC 9051 appendix A: a server that
+#: offers both versions speaks version 2 after ENABLE); UTF8=ACCEPT (RFC
+#: 6855 3: UTF-8 in quoted strings and mailbox names); UIDONLY (RFC 9586 3:
+#: the engine refuses sequence numbers and writes UIDFETCH and VANISHED).
+#: The engine reads the last three from ``conn.enabled``; the handlers too.
+ENABLEABLE: frozenset[str] = frozenset(
+    {"CONDSTORE", "QRESYNC", "IMAP4REV2", "UTF8=ACCEPT", "UIDONLY"}
+)
 _CONDSTORE_NAMES = frozenset({"CONDSTORE", "QRESYNC"})
+_SPELLED = {"IMAP4REV2": "IMAP4rev2"}
 
 
 def capability(session: Session, command: Capability) -> None:
@@ -132,18 +155,39 @@ def _is_utf8(*values: str) -> bool:
 
 
 def _log_in(session: Session, username: str, password: str, authzid: str = "") -> None:
+    def check() -> Account:
+        if not _is_utf8(username, password, authzid):
+            # No account has such a name or password: simply wrong
+            # credentials, and the backend never sees the bytes.
+            raise AuthenticationFailed()
+        return session.server.backend.authenticate(
+            username, Secret(password), authzid=authzid or None
+        )
+
+    _admit(session, username, check)
+
+
+def _open_verified(session: Session, verified: Verified) -> None:
+    """A mechanism proved who the client is: the backend opens the account."""
+
+    def open_account() -> Account:
+        backend = session.server.backend
+        if not isinstance(backend, VerifiedLoginBackend) or not _is_utf8(
+            verified.username, verified.authzid
+        ):
+            raise AuthenticationFailed()
+        return backend.open_account(verified.username, authzid=verified.authzid or None)
+
+    _admit(session, verified.username, open_account)
+
+
+def _admit(session: Session, username: str, get_account: Callable[[], Account]) -> None:
     # AuthenticationFailed (NO [AUTHENTICATIONFAILED]) propagates to the
     # error rule; its text never says whether the user or the password was wrong.
     server = session.server
     on_login = server.on_login
     try:
-        if not _is_utf8(username, password, authzid):
-            # No account has such a name or password: simply wrong
-            # credentials, and the backend never sees the bytes.
-            raise AuthenticationFailed()
-        account: Account = server.backend.authenticate(
-            username, Secret(password), authzid=authzid or None
-        )
+        account = get_account()
     except Exception:
         if on_login is not None:
             on_login(session, username, False)
@@ -170,46 +214,67 @@ def login(session: Session, command: Login) -> Completion:
     return Completion(text="LOGIN completed")
 
 
-_LOGIN_PROMPTS = (b"Username:", b"Password:")
-
-
 def authenticate(session: Session, command: Authenticate) -> Completion | Pending:
-    """RFC 3501 6.2.2 with SASL-IR (RFC 4959): PLAIN (RFC 4616) and LOGIN."""
+    """RFC 3501 6.2.2 with SASL-IR (RFC 4959): PLAIN (RFC 4616), LOGIN and
+    the server's configured mechanisms (SCRAM, OAUTHBEARER, XOAUTH2)."""
     mechanism = command.mechanism
-    if mechanism not in ("PLAIN", "LOGIN"):
+    conn = session.conn
+    if f"AUTH={mechanism}" not in conn.capabilities and not (
+        mechanism in PLAINTEXT_MECHANISMS and mechanism in conn.config.auth_mechanisms
+    ):
+        # Only what is advertised on this connection (a -PLUS variant needs
+        # the channel binding; a plaintext one is refused below with
+        # PRIVACYREQUIRED rather than CANNOT).
         raise ImapNo(f"Unsupported authentication mechanism {mechanism}", "CANNOT")
-    _check_plaintext_allowed(session)
-    session.sasl_state = {"mechanism": mechanism, "step": 0}
+    if mechanism in PLAINTEXT_MECHANISMS:
+        _check_plaintext_allowed(session)
+    configured = session.server.sasl_mechanisms.get(mechanism)
+    if configured is not None:
+        exchange = configured.exchange(SaslContext(channel_binding=conn.channel_binding))
+    else:
+        exchange = plain_exchange(mechanism)
+    session.sasl_state = {"exchange": exchange}
     if command.initial_response is not None:
         return _sasl_step(session, command.initial_response.reveal())
-    if mechanism == "PLAIN":
-        session.send(ContinuationRequest(text=""))
-    else:
-        session.send(ContinuationRequest(data=_LOGIN_PROMPTS[0]))
+    session.send(ContinuationRequest(data=exchange.start()))
     return PENDING
 
 
 def _sasl_step(session: Session, data: bytes) -> Completion | Pending:
     state = session.sasl_state
-    if state.get("mechanism") == "PLAIN":
-        # RFC 4616 2: [authzid] NUL authcid NUL passwd
-        parts = data.split(b"\0")
-        if len(parts) != 3:
-            session.sasl_state = {}
-            raise ImapBad("Malformed PLAIN response", "CLIENTBUG")
-        authzid, authcid, password = (p.decode("utf-8", "surrogateescape") for p in parts)
+    verified = state.get("verified")
+    if verified is not None:
+        # The client's answer to the server's final message (RFC 4422 3.6:
+        # empty; anything else ends the exchange as a failure).
         session.sasl_state = {}
-        _log_in(session, authcid, password, authzid)
+        if data:
+            raise ImapBad("Expected an empty response", "CLIENTBUG")
+        _open_verified(session, verified)
         return Completion(text="AUTHENTICATE completed")
-    # LOGIN: username, then password.
-    if state["step"] == 0:
-        state["username"] = data.decode("utf-8", "surrogateescape")
-        state["step"] = 1
-        session.send(ContinuationRequest(data=_LOGIN_PROMPTS[1]))
+    exchange: SaslExchange = state["exchange"]
+    try:
+        step = exchange.step(data)
+    except AuthenticationFailed:
+        session.sasl_state = {}
+        if session.server.on_login is not None:
+            # The name the client gave, if the mechanism got that far.
+            session.server.on_login(session, getattr(exchange, "username", ""), False)
+        raise
+    except Exception:
+        session.sasl_state = {}
+        raise
+    if isinstance(step, Challenge):
+        session.send(ContinuationRequest(data=step.data))
         return PENDING
-    username = state["username"]
+    if isinstance(step, Verified) and step.final is not None:
+        state["verified"] = step
+        session.send(ContinuationRequest(data=step.final))
+        return PENDING
     session.sasl_state = {}
-    _log_in(session, username, data.decode("utf-8", "surrogateescape"))
+    if isinstance(step, CheckPassword):
+        _log_in(session, step.username, step.password.reveal(), step.authzid)
+    else:
+        _open_verified(session, step)
     return Completion(text="AUTHENTICATE completed")
 
 
@@ -220,6 +285,17 @@ def continue_subflow(
     if isinstance(event, IdleDone):
         return Completion(text="IDLE terminated")
     return _sasl_step(session, event.data.reveal())
+
+
+def unauthenticate(session: Session, command: Unauthenticate) -> Completion:
+    """RFC 8437 2: the account is released and the session is as if it had
+    just connected, over the same transport (TLS and COMPRESS stay); the
+    engine closes the mailbox, turns ENABLEd extensions off and puts the
+    capabilities before login on the OK."""
+    session.require_account()
+    session._logout_account()
+    session.conn.set_capabilities(session.server.capabilities_after_auth())
+    return Completion(text="UNAUTHENTICATE completed")
 
 
 def id_command(session: Session, command: Id) -> None:
@@ -244,7 +320,9 @@ def enable(session: Session, command: Enable) -> None:
     newly_condstore = any(c in _CONDSTORE_NAMES for c in fresh) and enable_condstore(
         session, report=False
     )
-    session.send(EnabledData(capabilities=fresh))
+    # Named as advertised (capability names are case-insensitive, RFC 9051
+    # 7.2.2, but clients compare against "IMAP4rev2" as they saw it).
+    session.send(EnabledData(capabilities=tuple(_SPELLED.get(c, c) for c in fresh)))
     if newly_condstore:
         # RFC 7162 3.1: the first CONDSTORE enabling command with a mailbox
         # selected reports its HIGHESTMODSEQ.
@@ -268,6 +346,9 @@ def select(session: Session, command: Select | Examine) -> Completion:
         # Quick Resynchronization parameter ... is specified and the client
         # hasn't issued ENABLE QRESYNC".
         raise ImapBad("QRESYNC needs ENABLE QRESYNC first", "CLIENTBUG")
+    if qresync is not None and qresync.seq_match is not None and "UIDONLY" in session.conn.enabled:
+        # RFC 9586 3: the sequence match data names sequence numbers.
+        raise ImapBad("No sequence match data after ENABLE UIDONLY", "UIDREQUIRED")
     if command.condstore:
         enable_condstore(session, report=False)  # RFC 7162 3.1.8
     read_only = isinstance(command, Examine)
@@ -275,7 +356,10 @@ def select(session: Session, command: Select | Examine) -> Completion:
     status = mailbox.status()
     messages = mailbox.messages()
     keywords = mailbox.keywords()
-    recent = () if read_only else mailbox.claim_recent()
+    rev2 = "IMAP4REV2" in session.conn.enabled
+    # IMAP4rev2 has no \Recent (RFC 9051 appendix E 12): such a session
+    # claims none, so they stay \Recent for an IMAP4rev1 session.
+    recent = () if read_only or rev2 else mailbox.claim_recent()
     flags = (*SYSTEM_FLAGS, *sorted(keywords))
     uids = [m.uid for m in messages]
     view = SelectedMailboxView(
@@ -289,8 +373,10 @@ def select(session: Session, command: Select | Examine) -> Completion:
     )
     session.send(FlagsData(flags=flags))
     session.send(ExistsData(count=len(uids)))
-    # EXAMINE claims no \Recent (RFC 3501 6.3.2) but reports how many there are.
-    session.send(RecentData(count=status.recent if read_only else len(view.recent)))
+    if not rev2:
+        # EXAMINE claims no \Recent (RFC 3501 6.3.2) but reports how many
+        # there are; IMAP4rev2 has no RECENT (RFC 9051 appendix E 12).
+        session.send(RecentData(count=status.recent if read_only else len(view.recent)))
     first_unseen = next((i for i, m in enumerate(messages, 1) if "\\Seen" not in m.flags), None)
     if first_unseen is not None:
         # RFC 3501 6.3.1: UNSEEN only when there is an unseen message.
@@ -302,6 +388,24 @@ def select(session: Session, command: Select | Examine) -> Completion:
         "Read-only mailbox" if read_only else "Flags permitted",
         PermanentFlagsCode(flags=permanent),
     )
+    if rev2:
+        # RFC 9051 6.3.2: "The server MUST return a LIST response with the
+        # mailbox name", with accurate attributes (as LIST would give them).
+        for entry in list_entries(
+            account.list_mailboxes(), "", [command.mailbox], extended=True, return_children=False
+        ):
+            # "If ... the supplied mailbox name differs from the normalized
+            # version, the server MUST return LIST with the OLDNAME extended
+            # data item" (its section 8 sample: "select inbox").
+            sent = session.name_as_sent()
+            old_name = sent if sent is not None and sent != entry.name else None
+            list_data = ListData(
+                attributes=entry.attributes,
+                delimiter=DELIMITER,
+                mailbox=entry.name,
+                old_name=old_name,
+            )
+            session.send(list_data)
     if condstore_enabled(session):
         # RFC 7162 3.1.2.1: after a CONDSTORE enabling command (this one
         # included), every SELECT/EXAMINE reports HIGHESTMODSEQ.
@@ -309,9 +413,11 @@ def select(session: Session, command: Select | Examine) -> Completion:
     elif command.condstore:
         # RFC 7162 3.1.2.2: this store keeps no persistent modseqs.
         session.untagged_ok("No mod-sequences here", AtomCode(name="NOMODSEQ"))
+    # The engine holds the view until the OK; it numbers the FETCHes of a
+    # resync with it already (UIDFETCH under UIDONLY).
+    session.conn.set_view(view)
     if qresync is not None and condstore_enabled(session):
         _resync(session, mailbox, view, qresync, messages=messages, uidnext=status.uidnext)
-    session.conn.set_view(view)
     session.mailbox = mailbox
     session.read_only = read_only
     session.modseq = status.highest_modseq
@@ -373,13 +479,15 @@ def _resync(
         # RFC 7162 3.2.6: VANISHED (EARLIER) before any FETCH.
         session.send(VanishedData(uids=gone, earlier=True))
     recent = frozenset() if "IMAP4REV2" in session.conn.enabled else view.recent
+    # Under UIDONLY the UIDFETCH number is the UID (RFC 9586 3.3).
+    with_uid = "UIDONLY" not in session.conn.enabled
     for info in messages:
         if info.modseq > since and known(info.uid):
             flags = sorted(info.flags)
             if info.uid in recent:
                 flags.append("\\Recent")
             items = (
-                UidItem(uid=info.uid),
+                *([UidItem(uid=info.uid)] if with_uid else []),
                 FlagsItem(flags=tuple(flags)),
                 ModSeqItem(modseq=info.modseq),
             )
@@ -418,10 +526,16 @@ def expunge(session: Session, command: Expunge) -> Completion | None:
     mailbox, view = session.require_mailbox()
     if session.read_only:
         raise ImapNo("Mailbox is read-only", "READ-ONLY")
+    every = session.server.progress_interval
     if command.uid:
         assert command.uids is not None
-        gone = mailbox.expunge(view.resolve_uid_set(command.uids))
+        uids = view.resolve_uid_set(command.uids)
+        if every is not None and len(uids) > every:
+            session.progress(0, len(uids))  # RFC 9585 3, as COPY and MOVE
+        gone = mailbox.expunge(uids)
     else:
+        if every is not None and view.exists > every:
+            session.progress(0, None)  # how many are \Deleted is the store's to know
         gone = mailbox.expunge()
     return highest_modseq_completion(session, gone, "EXPUNGE completed")
 
@@ -443,8 +557,9 @@ COMMANDS: tuple[ServerCommand[Any], ...] = (
     serve("COMPRESS", compress, "COMPRESS=DEFLATE"),  # RFC 4978 (the engine compresses)
     serve("LOGIN", login),
     serve("AUTHENTICATE", authenticate, "SASL-IR", resume=continue_subflow),  # RFC 4959
+    serve("UNAUTHENTICATE", unauthenticate, "UNAUTHENTICATE"),  # RFC 8437
     serve("ID", id_command, "ID"),  # RFC 2971
-    serve("ENABLE", enable, "ENABLE"),  # RFC 5161
+    serve("ENABLE", enable, "ENABLE", "UTF8=ACCEPT", "UIDONLY"),  # RFC 5161, 6855 3, 9586
     serve("SELECT", select),
     serve("EXAMINE", select),
     serve("IDLE", idle, "IDLE", resume=continue_subflow),  # RFC 2177

@@ -12,6 +12,7 @@ below for readability and converted once).
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta, timezone
 
 from imap_sansio.server._memory import MemoryBackend
@@ -266,10 +267,15 @@ _SPECIAL = (
 )
 
 
-def demo_backend(*, uidvalidity_base: int = 1) -> MemoryBackend:
-    """A :class:`MemoryBackend` with user ``demo`` (password ``demo``), its
-    UIDVALIDITY values starting at ``uidvalidity_base``."""
-    backend = MemoryBackend(users={"demo": "demo"}, uidvalidity_base=uidvalidity_base)
+def demo_backend(
+    *,
+    lock: contextlib.AbstractContextManager[object] | None = None,
+    uidvalidity_base: int = 1,
+) -> MemoryBackend:
+    """A :class:`MemoryBackend` with user ``demo`` (password ``demo``); with
+    ``lock`` (``threading.RLock()``) it is thread-safe.  Its UIDVALIDITY
+    values start at ``uidvalidity_base``."""
+    backend = MemoryBackend(users={"demo": "demo"}, lock=lock, uidvalidity_base=uidvalidity_base)
     account = backend.account("demo")
     for name, use in _SPECIAL:
         account.create_special_use_mailbox(name, (use,))

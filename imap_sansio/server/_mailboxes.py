@@ -15,6 +15,7 @@ Runs of adjacent wildcards are collapsed first (``*%*`` is ``*``).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -38,9 +39,12 @@ def canonical_pattern(reference: str, pattern: str) -> str:
 
     With no break-out characters (we have no namespaces beyond the personal
     one), "the canonical form is normally the reference name appended with
-    the mailbox name": ``("archive/", "%")`` -> ``"archive/%"``.
+    the mailbox name": ``("archive/", "%")`` -> ``"archive/%"``.  Names are
+    kept in Unicode Normalization Form C (:func:`names.normalize`), so a
+    pattern is brought to it too.
     """
-    return reference + pattern
+    pattern = reference + pattern
+    return pattern if pattern.isascii() else unicodedata.normalize("NFC", pattern)
 
 
 class ListPattern:
@@ -216,10 +220,15 @@ def list_entries(
             attributes.append("\\Noselect")
         if info is not None:
             attributes.extend(sorted(info.attributes))
-        if return_children and "\\Noinferiors" not in attributes:
+        # RFC 9051 6.3.9.6 (and its example 11): a level listed only for a
+        # descendant that matches, without RECURSIVEMATCH, is "\NonExistent
+        # \HasChildren" even when CHILDREN was not asked for.
+        only_for_child = info is None and child_info.get(name) == () and extended
+        if (return_children or only_for_child) and "\\Noinferiors" not in attributes:
             attributes.append("\\HasChildren" if name in has_children else "\\HasNoChildren")
         if (return_subscribed or select_subscribed) and name in subscribed:
-            attributes.append("\\Subscribed")
+            # "(\Subscribed \NonExistent)" as RFC 9051 and RFC 5258 write it.
+            attributes.insert(0 if info is None else len(attributes), "\\Subscribed")
         if (return_special_use or select_special_use) and info is not None:
             attributes.extend(sorted(info.special_use))
         results[name] = ListEntry(

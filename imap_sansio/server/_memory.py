@@ -22,17 +22,26 @@ Data structures, chosen so that a mailbox of 100k messages stays fast:
 * counters for STATUS (unseen, \\Deleted, total size) kept up to date on each
   change, so STATUS is O(1).
 
-Not thread-safe, by design: it is a plain data structure.  The adapters
-serialise calls into one server (one backend call at a time).  A store shared
-between processes implements the same protocol with its own locking.
+Locking: this module is pure and imports no threads, so the lock is
+injected.  ``MemoryBackend(lock=threading.RLock())`` makes every call of the
+backend, its accounts and its mailboxes hold that lock for the whole call
+(it must be re-entrant: public methods call each other), and sets
+``thread_safe``, which tells the adapters to run sessions concurrently.
+Without a lock (the default, for single-threaded pure use) the lock is a
+no-op, ``thread_safe`` is False and the adapters serialise every call.  One
+lock per backend is enough: every call is in-memory work of microseconds, so
+finer locks would buy nothing but deadlock risk.  Listeners are called with
+the lock held (the adapters' listeners only schedule a wake-up).
 """
 
 from __future__ import annotations
 
-import hmac
+import contextlib
+import functools
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from imap_sansio._encoder import read_source
 from imap_sansio._secret import Secret
@@ -54,8 +63,32 @@ from imap_sansio.server._backend import (
     StoreAction,
     StoreResult,
 )
+from imap_sansio.server._sasl import ClearPasswords, PasswordDatabase
 
 __all__ = ["MemoryAccount", "MemoryBackend", "MemoryMailbox"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+class _Locked(Protocol):
+    @property
+    def _lock(self) -> contextlib.AbstractContextManager[object]: ...
+
+
+_L = TypeVar("_L", bound=_Locked)
+
+
+def _locked(method: Callable[Concatenate[_L, _P], _R]) -> Callable[Concatenate[_L, _P], _R]:
+    """Run ``method`` holding the backend's lock (a no-op lock by default)."""
+
+    @functools.wraps(method)
+    def call(self: _L, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return call
+
 
 _SEEN = "\\Seen"
 _DELETED = "\\Deleted"
@@ -254,10 +287,9 @@ class _Store:
 
 
 class _User:
-    __slots__ = ("mailboxes", "password", "subscriptions", "uidvalidity_history")
+    __slots__ = ("mailboxes", "subscriptions", "uidvalidity_history")
 
-    def __init__(self, password: Secret[str]) -> None:
-        self.password = password
+    def __init__(self) -> None:
         self.mailboxes: dict[str, _Store] = {}
         self.subscriptions: set[str] = set()
         # name -> the largest UIDVALIDITY that name ever had (RFC 3501 2.3.1.1).
@@ -266,6 +298,10 @@ class _User:
 
 class MemoryBackend:
     """The in-memory Backend: ``MemoryBackend(users={"alice": "secret"})``.
+
+    ``users`` is a dict of clear passwords or a :class:`PasswordDatabase`
+    (a password file, ``adapters.accounts.PasswordFile``); a user of the
+    database gets an empty INBOX when first logged in.
 
     Options:
       ``max_message_size``: APPENDLIMIT in octets (RFC 7889), larger messages
@@ -283,24 +319,32 @@ class MemoryBackend:
       2.3.1.1).  The store reads no clock itself;
       ``max_tombstones``: expunge records kept per mailbox for QRESYNC (up
       to twice as many between compactions); a client that resynchronises
-      from before them is told every absent UID of its set (RFC 7162 3.2.6).
-
-    Not thread-safe: see the module docstring.
+      from before them is told every absent UID of its set (RFC 7162 3.2.6);
+      ``lock``: a re-entrant lock (``threading.RLock()``) held by every call,
+      which makes the backend thread-safe (``thread_safe`` is then True; see
+      the module docstring).  Default: none, for single-threaded use.
     """
 
     def __init__(
         self,
-        users: Mapping[str, str] | None = None,
+        users: Mapping[str, str] | PasswordDatabase | None = None,
         *,
         max_message_size: int | None = None,
         storage_quota: int | None = None,
         message_quota: int | None = None,
         uidvalidity_source: Callable[[], int] | None = None,
         uidvalidity_base: int = 1,
+        lock: contextlib.AbstractContextManager[object] | None = None,
         max_tombstones: int = 10_000,
     ) -> None:
         if not 1 <= uidvalidity_base < 2**32:  # RFC 3501 9: nz-number, 32-bit
             raise ValueError("uidvalidity_base must be from 1 to 2**32 - 1")
+        #: Whether calls from several threads at once are safe (the adapters
+        #: read it to decide whether sessions may run concurrently).
+        self.thread_safe = lock is not None
+        self._lock: contextlib.AbstractContextManager[object] = (
+            lock if lock is not None else contextlib.nullcontext()
+        )
         self._users: dict[str, _User] = {}
         self.max_tombstones = max_tombstones
         self._listeners: list[ChangeListener] = []
@@ -309,24 +353,43 @@ class MemoryBackend:
         self.max_message_size = max_message_size
         self.storage_quota = storage_quota
         self.message_quota = message_quota
-        for username, password in (users or {}).items():
-            self.add_user(username, password)
+        self._passwords: PasswordDatabase = ClearPasswords()
+        if isinstance(users, PasswordDatabase):
+            self._passwords = users
+        else:
+            for username, password in (users or {}).items():
+                self.add_user(username, password)
 
     def __repr__(self) -> str:
         return f"MemoryBackend(users={sorted(self._users)!r})"
 
+    @property
+    def passwords(self) -> PasswordDatabase:
+        """Where the accounts and their credentials are."""
+        return self._passwords
+
     # -- administration --------------------------------------------------
 
-    def add_user(self, username: str, password: str | Secret[str]) -> None:
-        """Create an account with an empty INBOX."""
+    @_locked
+    def add_user(self, username: str, password: str | Secret[str] | None = None) -> None:
+        """Create an account with an empty INBOX (with a password database
+        given, ``password`` stays None: the database holds the accounts)."""
         if username in self._users:
             raise ValueError(f"user {username!r} exists")
-        secret = password if isinstance(password, Secret) else Secret(password)
-        user = _User(secret)
+        if password is not None:
+            if not isinstance(self._passwords, ClearPasswords):
+                raise ValueError("the password database holds the passwords")
+            self._passwords.add(username, password)
+        self._create_user(username)
+
+    def _create_user(self, username: str) -> _User:
+        user = _User()
         self._users[username] = user
         user.mailboxes["INBOX"] = self._new_store(user, "INBOX")
         user.subscriptions.add("INBOX")
+        return user
 
+    @_locked
     def account(self, username: str) -> MemoryAccount:
         """The account of ``username`` without a password (for set-up and tests)."""
         return MemoryAccount(self, username, self._users[username])
@@ -359,21 +422,30 @@ class MemoryBackend:
     def authenticate(
         self, username: str, password: Secret[str], *, authzid: str | None = None
     ) -> MemoryAccount:
-        user = self._users.get(username)
-        expected = user.password.reveal() if user is not None else "\x00not a password"
-        # Compare in constant time, and as long for unknown users as for known.
-        ok = hmac.compare_digest(password.reveal().encode(), expected.encode())
-        if user is None or not ok:
+        # Checked without the lock: a password hash may take milliseconds
+        # of CPU on purpose, and other sessions need the lock meanwhile.
+        if not self._passwords.verify(username, password):
+            raise AuthenticationFailed()
+        return self.open_account(username, authzid=authzid)
+
+    @_locked
+    def open_account(self, username: str, *, authzid: str | None = None) -> MemoryAccount:
+        """The account of a user whose identity SASL proved (VerifiedLoginBackend)."""
+        if username not in self._passwords:
             raise AuthenticationFailed()
         if authzid not in (None, "", username):
             raise ImapNo("Not authorized to act as that user", "AUTHORIZATIONFAILED")
+        user = self._users.get(username)
+        if user is None:
+            user = self._create_user(username)
         return MemoryAccount(self, username, user)
 
+    @_locked
     def add_listener(self, callback: ChangeListener) -> Callable[[], None]:
         self._listeners.append(callback)
 
         def remove() -> None:
-            if callback in self._listeners:
+            with self._lock, contextlib.suppress(ValueError):
                 self._listeners.remove(callback)
 
         return remove
@@ -382,10 +454,11 @@ class MemoryBackend:
 class MemoryAccount:
     """An authenticated user of a :class:`MemoryBackend` (the Account protocol)."""
 
-    __slots__ = ("_backend", "_user", "_username")
+    __slots__ = ("_backend", "_lock", "_user", "_username")
 
     def __init__(self, backend: MemoryBackend, username: str, user: _User) -> None:
         self._backend = backend
+        self._lock = backend._lock
         self._username = username
         self._user = user
 
@@ -425,6 +498,7 @@ class MemoryAccount:
 
     # -- hierarchy -----------------------------------------------------------
 
+    @_locked
     def list_mailboxes(self) -> list[MailboxInfo]:
         return [
             MailboxInfo(name=name, selectable=store.selectable, special_use=store.special_use)
@@ -434,6 +508,7 @@ class MemoryAccount:
     def create_mailbox(self, name: str) -> None:
         self.create_special_use_mailbox(name, ())
 
+    @_locked
     def create_special_use_mailbox(self, name: str, special_use: Collection[str]) -> None:
         existing = self._user.mailboxes.get(name)
         if existing is not None and existing.selectable:
@@ -444,6 +519,7 @@ class MemoryAccount:
         )
         self._changed(None)
 
+    @_locked
     def delete_mailbox(self, name: str, *, noselect: bool = False) -> None:
         store = self._user.mailboxes.get(name)
         if store is None:
@@ -456,6 +532,7 @@ class MemoryAccount:
         self._changed(None)
         self._changed(name)
 
+    @_locked
     def rename_mailboxes(self, renames: Mapping[str, str]) -> None:
         mailboxes = self._user.mailboxes
         if any(old not in mailboxes for old in renames):
@@ -479,19 +556,23 @@ class MemoryAccount:
 
     # -- subscriptions ---------------------------------------------------------
 
+    @_locked
     def subscribe(self, name: str) -> None:
         self._user.subscriptions.add(name)
         self._changed(None)
 
+    @_locked
     def unsubscribe(self, name: str) -> None:
         self._user.subscriptions.discard(name)
         self._changed(None)
 
+    @_locked
     def subscriptions(self) -> frozenset[str]:
         return frozenset(self._user.subscriptions)
 
     # -- messages --------------------------------------------------------
 
+    @_locked
     def status(self, name: str) -> MailboxStatus:
         return self._existing(name).status()
 
@@ -503,16 +584,26 @@ class MemoryAccount:
         flags: Collection[str] = (),
         internal_date: datetime,
     ) -> AppendResult:
-        store = self._existing(name)
-        size = len(data) if isinstance(data, bytes) else data.size
-        self._check_quota(size, 1)
         if not isinstance(data, bytes):
-            # Held in memory anyway: one read, one bytes object.
+            with self._lock:  # refused before a spooled literal is read
+                self._existing(name)
+                self._check_quota(data.size, 1)
+            # Held in memory anyway: one read, one bytes object; read without
+            # the lock, which other sessions need meanwhile.
             data = read_source(data)
+        return self._append(name, data, flags, internal_date)
+
+    @_locked
+    def _append(
+        self, name: str, data: bytes, flags: Collection[str], internal_date: datetime
+    ) -> AppendResult:
+        store = self._existing(name)
+        self._check_quota(len(data), 1)
         uid = store.add(data, frozenset(flags), internal_date, store.bump())
         self._changed(name)
         return AppendResult(uidvalidity=store.uidvalidity, uid=uid)
 
+    @_locked
     def select(self, name: str) -> MemoryMailbox:
         return MemoryMailbox(self, self._existing(name))
 
@@ -521,10 +612,12 @@ class MemoryAccount:
 
     # -- optional protocols ----------------------------------------------
 
+    @_locked
     def quota_roots(self, mailbox: str) -> tuple[str, ...]:
         self._existing(mailbox)
         return ("",)
 
+    @_locked
     def quota(self, root: str) -> tuple[QuotaResource, ...]:
         if root != "":
             raise ImapNo("No such quota root", "NONEXISTENT")
@@ -551,10 +644,11 @@ class MemoryAccount:
 class MemoryMailbox:
     """A selected mailbox of a :class:`MemoryBackend` (the Mailbox protocol)."""
 
-    __slots__ = ("_account", "_store")
+    __slots__ = ("_account", "_lock", "_store")
 
     def __init__(self, account: MemoryAccount, store: _Store) -> None:
         self._account = account
+        self._lock = account._lock
         self._store = store
 
     def __repr__(self) -> str:
@@ -566,6 +660,7 @@ class MemoryMailbox:
         return self._store
 
     @property
+    @_locked
     def name(self) -> str:
         store = self._live()
         for name, other in self._account._user.mailboxes.items():
@@ -574,27 +669,34 @@ class MemoryMailbox:
         raise NoSuchMailbox("Mailbox has been deleted")  # pragma: no cover
 
     @property
+    @_locked
     def uidvalidity(self) -> int:
         return self._live().uidvalidity
 
+    @_locked
     def status(self) -> MailboxStatus:
         return self._live().status()
 
+    @_locked
     def keywords(self) -> tuple[str, ...]:
         return tuple(self._live().keywords)
 
+    @_locked
     def messages(self, uids: Collection[int] | None = None) -> list[MessageInfo]:
         store = self._live()
         infos = store.messages
         return [infos[uid] for uid in store.select(uids)]
 
+    @_locked
     def message_bytes(self, uid: int) -> bytes | None:
         return self._live().data.get(uid)
 
+    @_locked
     def open_message(self, uid: int) -> MessageSource | None:
         data = self._live().data.get(uid)
         return BytesSource(data) if data is not None else None
 
+    @_locked
     def store_flags(
         self,
         uids: Collection[int],
@@ -633,6 +735,7 @@ class MemoryMailbox:
     def move(self, uids: Collection[int], destination: str) -> CopyResult:
         return self._copy(uids, destination, move=True)
 
+    @_locked
     def _copy(self, uids: Collection[int], destination: str, *, move: bool) -> CopyResult:
         source = self._live()
         target = self._account._existing(destination)
@@ -657,6 +760,7 @@ class MemoryMailbox:
         self._account._changed(destination)
         return CopyResult(uidvalidity=target.uidvalidity, uid_map=tuple(uid_map))
 
+    @_locked
     def expunge(self, uids: Collection[int] | None = None) -> tuple[int, ...]:
         store = self._live()
         messages = store.messages
@@ -666,8 +770,10 @@ class MemoryMailbox:
             self._account._changed(self.name)
         return tuple(doomed)
 
+    @_locked
     def changes_since(self, modseq: int) -> Changes:
         return self._live().changes_since(modseq)
 
+    @_locked
     def claim_recent(self) -> tuple[int, ...]:
         return self._live().claim_recent()

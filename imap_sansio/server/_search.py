@@ -405,7 +405,19 @@ def run_search(
     compiler = Compiler(session, view)
     _, predicate = compiler.compile(criteria)
     items = _items(session, mailbox, view)
-    return [item for item in items if predicate(item)], compiler, view
+    every = session.server.progress_interval
+    if every is None or len(items) <= every:
+        return [item for item in items if predicate(item)], compiler, view
+    # RFC 9585 3: progress every ``every`` messages (none after the last:
+    # the result says that much).
+    found: list[Item] = []
+    total = len(items)
+    for done, item in enumerate(items, 1):
+        if predicate(item):
+            found.append(item)
+        if done % every == 0 and done < total:
+            session.progress(done, total)
+    return found, compiler, view
 
 
 def highest_modseq(compiler: Compiler, found: Sequence[Item]) -> int | None:

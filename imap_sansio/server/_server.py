@@ -20,6 +20,7 @@ engine.  The layers inside this package, each importing only those below::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -33,6 +34,7 @@ from .._source import LiteralSinkFactory
 from . import _cmd_mailbox, _cmd_message, _cmd_search, _cmd_session, _cmd_thread
 from ._backend import Account, Backend, ChangeNotice
 from ._cache import MessageCache
+from ._sasl import SaslMechanism
 from ._session import ServerCommand, Session
 
 __all__ = ["IMAPServer"]
@@ -75,7 +77,13 @@ class IMAPServer:
     ``on_login`` (called with the user name and whether the login succeeded)
     and ``admit_login`` (called when credentials were accepted, before the
     session logs in; it raises :class:`ImapNo` to refuse, e.g. ``NO [LIMIT]``
-    for a user with too many sessions).
+    for a user with too many sessions); ``sasl_mechanisms``: AUTHENTICATE
+    mechanisms offered besides PLAIN and LOGIN (see :mod:`._sasl`).
+    ``progress_interval``: send ``* OK [INPROGRESS ...]`` (RFC 9585) every
+    that many messages a SEARCH, SORT or THREAD works through and before a
+    longer COPY, MOVE or EXPUNGE, and advertise INPROGRESS; None (the
+    default) sends none.  The handlers run to completion, so the notices
+    reach the client when the adapter next writes, with the result.
     """
 
     def __init__(
@@ -92,6 +100,8 @@ class IMAPServer:
         on_command: Callable[[Session, Command], None] | None = None,
         on_login: Callable[[Session, str, bool], None] | None = None,
         admit_login: Callable[[Session, str], None] | None = None,
+        sasl_mechanisms: Iterable[SaslMechanism] = (),
+        progress_interval: int | None = None,
     ) -> None:
         self.backend = backend
         self.clock = clock
@@ -106,6 +116,11 @@ class IMAPServer:
         self.admit_login = admit_login
         #: Parsed messages shared by every session (see :class:`MessageCache`).
         self.message_cache = MessageCache()
+        #: AUTHENTICATE mechanisms besides PLAIN and LOGIN, by name
+        #: (:class:`OAuthBearer`, SCRAM from ``adapters.accounts``...).
+        self.sasl_mechanisms: dict[str, SaslMechanism] = {
+            m.name.upper(): m for m in sasl_mechanisms
+        }
         self.id_info = dict(id_info or {"name": "imap-sansio", "version": "0.1.0"})
         base = config or Config(limits=Limits())
         #: The command table of this server: the core's records (those no
@@ -113,14 +128,23 @@ class IMAPServer:
         #: :meth:`add_command` added.
         self.commands: dict[str, CommandSpec] = {**base.commands, **SERVER_COMMANDS}
         self._extra_capabilities: list[str] = []
+        if progress_interval is not None and progress_interval < 1:
+            raise ValueError("progress_interval must be at least 1 (or None)")
+        #: Messages worked through between two INPROGRESS notices (RFC 9585).
+        self.progress_interval = progress_interval
+        if progress_interval is not None:
+            self._extra_capabilities.append("INPROGRESS")  # RFC 9585 2
         for name in capabilities:
             self._check_capability(name)
             self._extra_capabilities.append(name)
         self._base_config = dataclasses.replace(
             base,
             greeting_text=greeting,
+            # RFC 9051 appendix A: both, so that a client of either version
+            # can use the server; "ENABLE IMAP4rev2" turns on version 2.
+            versions=("IMAP4rev1", "IMAP4rev2"),
             allow_plaintext_auth=allow_plaintext_auth or base.allow_plaintext_auth,
-            auth_mechanisms=("PLAIN", "LOGIN"),
+            auth_mechanisms=("PLAIN", "LOGIN", *self.sasl_mechanisms),
             capabilities_before_auth=("SASL-IR", "ID", "ENABLE", "IDLE"),
         )
         #: Where big APPEND literals go (``Config.literal_sink_factory``);
@@ -135,6 +159,24 @@ class IMAPServer:
         self._connect_configs: dict[bool, Config] = {}
         self._capability_lists: dict[tuple[str, ...], tuple[str, ...]] = {}
 
+    def share_between_threads(
+        self, lock_factory: Callable[[], contextlib.AbstractContextManager[object]]
+    ) -> None:
+        """Make what the sessions share safe for sessions running at once in
+        several threads (the adapters call it with ``threading.Lock`` when the
+        backend is thread-safe; this layer imports no threads, so the lock
+        comes from outside).
+
+        Only the message cache needs a lock: its look-up-then-move and
+        insert-then-evict are several steps.  The connect configs and the
+        capability lists are filled by single dict stores of values that do
+        not depend on who computes them, which the GIL makes atomic (a race
+        computes the same value twice); the command table changes only in
+        :meth:`add_command`, which is set-up, before serving.
+        """
+        if isinstance(self.message_cache.lock, contextlib.nullcontext):
+            self.message_cache.lock = lock_factory()
+
     # ------------------------------------------------------------ extension
 
     def add_command(self, command: ServerCommand[Any]) -> None:
@@ -148,6 +190,14 @@ class IMAPServer:
         self._extra_capabilities.extend(command.capabilities)
         self._connect_configs = {}
         self._capability_lists = {}
+
+    def add_sasl_mechanism(self, mechanism: SaslMechanism) -> None:
+        """Offer ``mechanism`` for AUTHENTICATE to new sessions (``AUTH=<name>``)."""
+        self.sasl_mechanisms[mechanism.name.upper()] = mechanism
+        self._base_config = dataclasses.replace(
+            self._base_config, auth_mechanisms=("PLAIN", "LOGIN", *self.sasl_mechanisms)
+        )
+        self._connect_configs = {}
 
     @staticmethod
     def _check_capability(name: str) -> None:

@@ -35,6 +35,7 @@ from .._parser import COMMANDS, CommandSpec
 from .._responses import (
     AtomCode,
     FlagsData,
+    InProgressCode,
     OtherCode,
     PermanentFlagsCode,
     Response,
@@ -48,6 +49,7 @@ from ..mime import Message
 from . import names
 from ._backend import SYSTEM_FLAGS, Account, Backend, ImapBad, ImapNo, Mailbox
 from ._cache import MessageCache
+from ._sasl import SaslMechanism
 
 __all__ = [
     "PENDING",
@@ -158,7 +160,11 @@ class ServerContext(Protocol):
     @property
     def enableable(self) -> set[str]: ...
     @property
+    def progress_interval(self) -> int | None: ...
+    @property
     def commands(self) -> Mapping[str, CommandSpec]: ...
+    @property
+    def sasl_mechanisms(self) -> Mapping[str, SaslMechanism]: ...
 
     def capabilities_after_auth(self, account: Account | None = None) -> tuple[str, ...]: ...
 
@@ -425,6 +431,10 @@ class Session:
         """The handshake after STARTTLS is done (input from before it was dropped)."""
         self.conn.tls_started()
 
+    def set_channel_binding(self, kind: str, data: bytes) -> None:
+        """The TLS channel binding for SCRAM -PLUS (see the engine's hook)."""
+        self.conn.set_channel_binding(kind, data)
+
     def poll(self) -> None:
         """The backend changed: bring the view up to date; during IDLE, tell now."""
         if self.conn.closed:
@@ -452,6 +462,27 @@ class Session:
 
     def untagged_ok(self, text: str, code: ResponseCode | None = None) -> None:
         self.conn.send(StatusResponse(status=Status.OK, text=text, code=code))
+
+    def progress(self, done: int, total: int | None) -> None:
+        """Tell the client how far the running command has come (RFC 9585 3:
+        ``* OK [INPROGRESS ("tag" done total)]``).
+
+        Handlers call it every ``server.progress_interval`` units of work
+        (messages searched, copied, moved); it sends nothing when the server
+        has no interval (INPROGRESS is then not advertised either).
+        """
+        command = self._current
+        if self.server.progress_interval is None or command is None:
+            return
+        code = InProgressCode(tag=command.tag, done=done, total=total)
+        what = f"{done} of {total}" if total is not None else f"{done}"
+        self.untagged_ok(f"{command.name} in progress: {what} done", code)
+
+    def name_as_sent(self, field: str = "mailbox") -> str | None:
+        """A mailbox name of the running command as the client sent it,
+        before :func:`names.normalize` (handlers get the normalised one):
+        for the ``OLDNAME`` of RFC 9051 6.3.9.7."""
+        return getattr(self._current, field, None)
 
     def require_account(self) -> Account:
         if self.account is None:  # the engine's state table prevents this
@@ -493,7 +524,9 @@ class Session:
         if changes.new:
             # RFC 3501 2.3.2: \Recent goes to one session only; EXAMINE
             # sessions never claim it.
-            claimed = mailbox.claim_recent() if not self.read_only else ()
+            # No \Recent in IMAP4rev2 (RFC 9051 appendix E 12), as in SELECT.
+            rev1 = "IMAP4REV2" not in self.conn.enabled
+            claimed = mailbox.claim_recent() if rev1 and not self.read_only else ()
             view.add_messages(
                 [m.uid for m in changes.new],
                 flags={m.uid: m.flags for m in changes.new},

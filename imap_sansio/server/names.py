@@ -11,6 +11,7 @@ receives names that are normalised; it may use :func:`levels`,
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 
 __all__ = [
@@ -35,26 +36,40 @@ def normalize(name: str) -> str:
     """Spell the INBOX root in upper case (RFC 3501 5.1: INBOX is case-insensitive).
 
     ``"inbox"`` -> ``"INBOX"``, ``"Inbox/Sub"`` -> ``"INBOX/Sub"``; every other
-    name is case-sensitive and returned unchanged.
+    name is case-sensitive.  A name that is not ASCII is brought to Unicode
+    Normalization Form C (RFC 9051 5.1, RFC 5198 2: SELECT of a denormalized
+    UTF-8 name opens the mailbox CREATE made of it), whether it came as UTF-8
+    or modified UTF-7.
     """
+    if not name.isascii():
+        name = unicodedata.normalize("NFC", name)
     head, sep, rest = name.partition(DELIMITER)
     if head != INBOX and head.upper() == INBOX:
         return INBOX + sep + rest
     return name
 
 
+def _not_net_unicode(char: str) -> bool:
+    # RFC 6855 3: no C1 controls (U+0080-U+009F), LINE SEPARATOR or
+    # PARAGRAPH SEPARATOR either; their encodings are valid UTF-8.
+    return 0x80 <= ord(char) <= 0x9F or char in "\u2028\u2029"
+
+
 def name_error(name: str, *, for_create: bool = False) -> str | None:
     """Why ``name`` cannot name a mailbox, or None if it can.
 
     Refused: the empty name, a delimiter at the start or end or doubled (an
-    empty level of hierarchy), control characters (NUL, CR, LF, ...), and
+    empty level of hierarchy), control characters (NUL, CR, LF, ..., and
+    RFC 6855 3's C1 controls and line and paragraph separators), and
     for CREATE/RENAME targets the LIST wildcards ``%`` and ``*`` (RFC 3501
     5.1: they would make the mailbox impossible to LIST alone).  CREATE's
     trailing delimiter (RFC 3501 6.3.3) is stripped before checking.
     """
     if not name:
         return "Empty mailbox name"
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name) or (
+        not name.isascii() and any(_not_net_unicode(c) for c in name)
+    ):
         return "Mailbox name contains control characters"
     if name.startswith(DELIMITER) or name.endswith(DELIMITER) or DELIMITER * 2 in name:
         return "Mailbox name has an empty level of hierarchy"

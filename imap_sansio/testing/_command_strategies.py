@@ -101,6 +101,7 @@ from imap_sansio._commands import (
     Store,
     Subscribe,
     Thread,
+    Unauthenticate,
     Unselect,
     Unsubscribe,
 )
@@ -473,7 +474,18 @@ def _with_tag(
 def commands() -> st.SearchStrategy[Command]:
     """Any command the parser knows, with canonical values."""
     simple = st.sampled_from(
-        [Capability, Noop, Logout, StartTLS, Idle, Check, Close, Unselect, Namespace]
+        [
+            Capability,
+            Noop,
+            Logout,
+            StartTLS,
+            Idle,
+            Check,
+            Close,
+            Unselect,
+            Namespace,
+            Unauthenticate,
+        ]
     )
     text = _TEXT
     return st.one_of(
@@ -809,7 +821,17 @@ def _flags(values: tuple[str, ...]) -> bytes:
 
 def _body(command: Command) -> bytes:
     if isinstance(
-        command, Capability | Noop | Logout | StartTLS | Idle | Check | Close | Unselect | Namespace
+        command,
+        Capability
+        | Noop
+        | Logout
+        | StartTLS
+        | Idle
+        | Check
+        | Close
+        | Unselect
+        | Namespace
+        | Unauthenticate,
     ):
         return b""
     if isinstance(command, Login):

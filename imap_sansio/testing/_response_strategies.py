@@ -71,6 +71,7 @@ from imap_sansio._responses import (
     FlagsItem,
     HighestModSeqCode,
     IdData,
+    InProgressCode,
     InternalDateItem,
     ListData,
     LsubData,
@@ -101,6 +102,7 @@ from imap_sansio._responses import (
     Thread,
     ThreadData,
     ThreadIdItem,
+    UidFetchData,
     UidItem,
     UidNextCode,
     UidValidityCode,
@@ -116,12 +118,14 @@ __all__ = [
     "fetch_data",
     "fetch_data_items",
     "flags",
+    "inprogress_codes",
     "mailbox_data",
     "mailbox_names",
     "message_data",
     "response_codes",
     "responses",
     "status_responses",
+    "uid_fetch_data",
 ]
 
 _MAX32 = 2**32 - 1
@@ -206,7 +210,16 @@ def response_codes() -> st.SearchStrategy[ResponseCode]:
         st.builds(HighestModSeqCode, modseq=_modseqs),
         st.builds(ModifiedCode, numbers=_seq_sets()),
         st.builds(MailboxIdCode, mailbox_id=_objectids),
+        inprogress_codes(),
     )
+
+
+@st.composite
+def inprogress_codes(draw: st.DrawFn) -> InProgressCode:
+    """RFC 9585 3: tag, progress and goal each known or NIL (all NIL: bare)."""
+    total = draw(st.none() | _numbers)
+    done = draw(st.none() | st.integers(0, total if total is not None else _MAX32))
+    return InProgressCode(tag=draw(st.none() | _tags), done=done, total=total)
 
 
 @st.composite
@@ -382,6 +395,7 @@ def message_data() -> st.SearchStrategy[Response]:
         st.builds(ExpungeData, number=_numbers),
         st.builds(VanishedData, uids=_uid_sets(), earlier=st.booleans()),
         fetch_data(),
+        uid_fetch_data(),
     )
 
 
@@ -608,6 +622,15 @@ def fetch_data() -> st.SearchStrategy[FetchData]:
     return st.builds(
         FetchData,
         number=_numbers,
+        items=st.lists(fetch_data_items(), min_size=1, max_size=4).map(tuple),
+    )
+
+
+def uid_fetch_data() -> st.SearchStrategy[UidFetchData]:
+    """``* uid UIDFETCH (...)`` (RFC 9586 3.3) with one to four items."""
+    return st.builds(
+        UidFetchData,
+        uid=_numbers,
         items=st.lists(fetch_data_items(), min_size=1, max_size=4).map(tuple),
     )
 

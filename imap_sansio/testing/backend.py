@@ -13,9 +13,13 @@ with password ``secret`` exists and has only an empty INBOX)::
 The tests call the store the way the server does: names normalised, flags
 canonical, hierarchy rules already applied (see
 :mod:`imap_sansio.server._backend`).  Optional protocols are tested when the
-account implements them.  A backend that is not thread-safe sets
-``thread_safe = False``; the concurrency tests then serialise its calls, as
-its users must.
+account implements them.  A backend says whether it is thread-safe with a
+``thread_safe`` attribute (the adapters read it: only a thread-safe backend
+is called from several sessions at once); the contract checks that the
+attribute agrees with the class's ``thread_safe``.  For a backend that is not
+thread-safe (``thread_safe = False``) the concurrency tests serialise its
+calls, as its users must; a thread-safe one is called from several threads
+at once, with the interpreter switching threads as often as it can.
 
 This module needs pytest (the ``test`` extra); it is imported by nobody else
 in the package.
@@ -24,6 +28,7 @@ in the package.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -561,11 +566,90 @@ class BackendContract:
         with pytest.raises(NoSuchMailbox):
             folder.status()
 
-    def test_concurrent_appends_get_unique_ascending_uids(self, backend: Backend) -> None:
+    def test_declares_whether_it_is_thread_safe(self, backend: Backend) -> None:
+        assert getattr(backend, "thread_safe", False) is self.thread_safe
+
+    @pytest.fixture
+    def _switch_often(self) -> Iterator[None]:
+        # Thread switches every few bytecodes instead of every 5 ms, so a
+        # compound update without a lock is interrupted midway.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)
+        try:
+            yield
+        finally:
+            sys.setswitchinterval(interval)
+
+    def _serialiser(self) -> contextlib.AbstractContextManager[object]:
         # A lock per call when the backend wants its callers to serialise.
-        serialise: contextlib.AbstractContextManager[object] = (
-            contextlib.nullcontext() if self.thread_safe else threading.Lock()
+        return contextlib.nullcontext() if self.thread_safe else threading.Lock()
+
+    @pytest.mark.usefixtures("_switch_often")
+    def test_concurrent_sessions_read_while_others_write(self, backend: Backend) -> None:
+        n_writers, rounds = 6, 40
+        serialise = self._serialiser()
+        with serialise:
+            setup = backend.authenticate("alice", Secret("secret"))
+            setup.create_mailbox("Copies")
+        errors: list[BaseException] = []
+        stop = threading.Event()
+
+        def writer(n: int) -> None:
+            try:
+                with serialise:
+                    account = backend.authenticate("alice", Secret("secret"))
+                    inbox = account.select("INBOX")
+                for i in range(rounds):
+                    with serialise:
+                        uid = account.append("INBOX", _message(100 * n + i), internal_date=DATE).uid
+                    with serialise:
+                        inbox.store_flags([uid], StoreAction.ADD, ["\\Deleted", f"k{n}"])
+                    with serialise:
+                        inbox.copy([uid], "Copies")
+                    with serialise:
+                        assert inbox.expunge([uid]) == (uid,)
+            except BaseException as exc:  # reported below, in the test's thread
+                errors.append(exc)
+
+        def reader() -> None:
+            try:
+                with serialise:
+                    inbox = backend.authenticate("alice", Secret("secret")).select("INBOX")
+                while not stop.is_set():
+                    with serialise:
+                        uids = [m.uid for m in inbox.messages()]
+                    assert uids == sorted(set(uids))
+                    with serialise:
+                        changes = inbox.changes_since(1)
+                    new = [m.uid for m in changes.new]
+                    assert new == sorted(set(new))
+                    assert not set(new) & set(changes.expunged)
+            except BaseException as exc:
+                errors.append(exc)
+
+        readers = [threading.Thread(target=reader) for _ in range(2)]
+        writers = [threading.Thread(target=writer, args=(n,)) for n in range(n_writers)]
+        for thread in readers + writers:
+            thread.start()
+        for thread in writers:
+            thread.join()
+        stop.set()
+        for thread in readers:
+            thread.join()
+        assert errors == []
+        with serialise:
+            status = setup.status("INBOX")
+            copies = setup.select("Copies").messages()
+        total = n_writers * rounds
+        assert (status.messages, status.uidnext) == (0, total + 1)
+        assert [m.uid for m in copies] == list(range(1, total + 1))
+        assert sorted(f for m in copies for f in m.flags if f[0] != "\\") == sorted(
+            f"k{n}" for n in range(n_writers) for _ in range(rounds)
         )
+
+    @pytest.mark.usefixtures("_switch_often")
+    def test_concurrent_appends_get_unique_ascending_uids(self, backend: Backend) -> None:
+        serialise = self._serialiser()
         results: dict[int, list[int]] = {}
         errors: list[BaseException] = []
 

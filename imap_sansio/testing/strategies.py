@@ -17,8 +17,8 @@ command as wire bytes), and the parts: :func:`tags`, :func:`atoms`,
 Responses: :func:`responses` (any typed response) and the families
 :func:`status_responses`, :func:`response_codes`, :func:`continuation_requests`,
 :func:`mailbox_data`, :func:`message_data`, :func:`fetch_data`,
-:func:`fetch_data_items`, :func:`envelopes`, :func:`body_structures`,
-:func:`response_flags`.
+:func:`fetch_data_items`, :func:`uid_fetch_data`, :func:`envelopes`,
+:func:`body_structures`, :func:`response_flags`.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from ._response_strategies import (
     response_codes,
     responses,
     status_responses,
+    uid_fetch_data,
 )
 from ._response_strategies import flags as response_flags
 
@@ -72,5 +73,6 @@ __all__ = [
     "sequence_sets",
     "status_responses",
     "tags",
+    "uid_fetch_data",
     "uid_sets",
 ]
