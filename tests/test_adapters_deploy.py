@@ -61,6 +61,12 @@ EVERY_SETTING = {
         "users": ("alice:one", "bob:two"),
         "demo": True,
         "allow_empty_password": True,
+        "passwd_file": "/etc/passwd-file",
+        "oauth_jwks_url": "https://id.example/jwks.json",
+        "oauth_public_key": "/etc/jwt.pem",
+        "oauth_issuer": "https://id.example",
+        "oauth_audience": "imap",
+        "oauth_user_claim": "sub",
     },
     "store": {"maildir": "/srv/mail", "factory": "mod:make"},
     "limits": {
