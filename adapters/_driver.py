@@ -21,6 +21,7 @@ the backend's :class:`ChangeNotice`.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import logging
 import math
@@ -149,8 +150,9 @@ class ServerStats:
     """Counters a monitoring system reads (all since the start), updated by
     every connection of the servers given it through :class:`ServerOptions`.
 
-    Plain integers: each is changed by one statement under the server lock
-    or in the event loop, and a reader may see one a step behind.
+    Sessions run in several threads at once: counters change only through
+    :meth:`add`, under the object's own lock; a reader may see one a step
+    behind another.
     """
 
     sessions_total: int = 0
@@ -164,6 +166,21 @@ class ServerStats:
     proxy_rejected_total: int = 0
     bytes_in_total: int = 0
     bytes_out_total: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, name: str, amount: int = 1) -> None:
+        """Add ``amount`` to the counter ``name``."""
+        with self._lock:
+            setattr(self, name, getattr(self, name) + amount)
+
+    def counters(self) -> dict[str, int]:
+        """Every counter by name, read at once."""
+        with self._lock:
+            return {
+                f.name: getattr(self, f.name)
+                for f in dataclasses.fields(self)
+                if not f.name.startswith("_")
+            }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -599,7 +616,7 @@ class ConnectionDriver:
         """A command was read (server lock held)."""
         self._commands += 1
         if self._stats is not None:
-            self._stats.commands_total += 1
+            self._stats.add("commands_total")
 
     def login_seen(self, username: str, ok: bool) -> None:
         """A login succeeded or failed (server lock held)."""
@@ -607,9 +624,9 @@ class ConnectionDriver:
             self._user = username
         if self._stats is not None:
             if ok:
-                self._stats.logins_total += 1
+                self._stats.add("logins_total")
             else:
-                self._stats.auth_failures_total += 1
+                self._stats.add("auth_failures_total")
 
     def admit(self) -> bool:
         """Count this connection against its address's limit of connections
@@ -675,8 +692,8 @@ class ConnectionDriver:
                 self._bind_channel(self._conn)
             self._connected_at = self._last_input = self._now = now
             if self._stats is not None:
-                self._stats.sessions_total += 1
-                self._stats.sessions_active += 1
+                self._stats.add("sessions_total")
+                self._stats.add("sessions_active")
             logger.info(
                 "%s connected (%s)",
                 self.peer,
@@ -706,7 +723,7 @@ class ConnectionDriver:
                 self._last_input = now
                 self._bytes_in += len(data)
                 if self._stats is not None:
-                    self._stats.bytes_in_total += len(data)
+                    self._stats.add("bytes_in_total", len(data))
                 if not data:
                     logger.info("%s closed the connection", self.peer)
                     self._eof = True
@@ -748,7 +765,7 @@ class ConnectionDriver:
             if self._hooks is not None:
                 self._hooks.drivers.pop(conn, None)
             if self._stats is not None:
-                self._stats.sessions_active -= 1
+                self._stats.add("sessions_active", -1)
             duration = (self._now if now is None else now) - self._connected_at
             self._store_watch(None, None)
         self._conn = None
@@ -855,7 +872,7 @@ class ConnectionDriver:
         output = conn.data_to_send()
         self._bytes_out += len(output)
         if self._stats is not None:
-            self._stats.bytes_out_total += len(output)
+            self._stats.add("bytes_out_total", len(output))
         streaming = conn.has_output
         # Nothing more can come after EOF; what is queued still goes out.
         closed = (conn.closed or self._eof) and not streaming

@@ -380,7 +380,7 @@ class AnyIOServer:
         except* Exception:  # a bug must cost one connection, not the server
             logger.exception("%s connection failed", peer)
             if self._options.stats is not None:
-                self._options.stats.errors_total += 1
+                self._options.stats.add("errors_total")
         finally:
             self._sessions.discard(session)
             self._index.discard(session)
@@ -415,7 +415,7 @@ class AnyIOServer:
                 return client, f"{listen_address(client, port)} via {peer}"
         logger.warning("%s refused: PROXY header: %s", peer, reason)
         if self._options.stats is not None:
-            self._options.stats.proxy_rejected_total += 1
+            self._options.stats.add("proxy_rejected_total")
         return None
 
     @staticmethod

@@ -615,7 +615,7 @@ def _serve(config: cfg.Config) -> int:
     if getattr(server, "on_error", log_handler_error) is None:
 
         def on_error(exc: BaseException) -> None:
-            stats.errors_total += 1
+            stats.add("errors_total")
             log_handler_error(exc)
 
         server.on_error = on_error

@@ -6,7 +6,6 @@ of their own, so they work beside every runtime (asyncio, trio, threads).
 
 from __future__ import annotations
 
-import dataclasses
 import http.server
 import threading
 import time
@@ -34,14 +33,10 @@ _HELP = {
 def prometheus_text(stats: ServerStats) -> str:
     """The counters in the Prometheus text exposition format (version 0.0.4)."""
     lines = []
-    for f in dataclasses.fields(stats):
-        kind, text = _HELP[f.name]
-        name = f"imap_sansio_{f.name}"
-        lines += [
-            f"# HELP {name} {text}",
-            f"# TYPE {name} {kind}",
-            f"{name} {getattr(stats, f.name)}",
-        ]
+    for counter, value in stats.counters().items():
+        kind, text = _HELP[counter]
+        name = f"imap_sansio_{counter}"
+        lines += [f"# HELP {name} {text}", f"# TYPE {name} {kind}", f"{name} {value}"]
     return "\n".join(lines) + "\n"
 
 

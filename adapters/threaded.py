@@ -305,7 +305,7 @@ class ThreadedServer:
     def _proxy_refused(self, peer: str, reason: str) -> None:
         logger.warning("%s refused: PROXY header: %s", peer, reason)
         if self._options.stats is not None:
-            self._options.stats.proxy_rejected_total += 1
+            self._options.stats.add("proxy_rejected_total")
 
     def _read_proxy_header(self, sock: socket.socket) -> proxy.ProxyHeader:
         """The PROXY header, read exactly (nothing of the client's bytes),
@@ -371,7 +371,7 @@ class ThreadedServer:
         except Exception:  # a bug must cost one connection, not the server
             logger.exception("%s connection failed", peer)
             if self._options.stats is not None:
-                self._options.stats.errors_total += 1
+                self._options.stats.add("errors_total")
         finally:
             with self._sessions_lock:
                 self._sessions.discard(session)
