@@ -251,7 +251,9 @@ class AnyIOServer:
 
     async def _listen(self, port: int) -> anyio.abc.Listener[anyio.abc.SocketStream]:
         try:
-            return await anyio.create_tcp_listener(local_host=self._host, local_port=port)
+            return await anyio.create_tcp_listener(
+                local_host=self._host, local_port=port, reuse_port=self._options.reuse_port
+            )
         except OSError as exc:
             where = listen_address(self._host, port)
             reason = os.strerror(exc.errno) if exc.errno else str(exc)

@@ -6,9 +6,11 @@ Examples::
     imap-sansio serve --user alice:secret --runtime trio -v
     imap-sansio serve --tls-cert c.pem --tls-key k.pem --tls-port 1993
     imap-sansio serve --maildir /var/mail --user alice:secret   # /var/mail/alice
+    imap-sansio serve --postgres "host=db dbname=mail" --reuse-port   # one of many
     imap-sansio serve --host 0.0.0.0 --tls-cert c.pem --auth-failure-delay 1
     imap-sansio serve --passwd-file /etc/imap/passwd --tls-cert c.pem
     imap-sansio passwd --user alice >> /etc/imap/passwd   # asks for the password
+    imap-sansio serve --postgres "host=db dbname=mail" --reuse-port   # one of many
     imap-sansio serve --config /etc/imap-sansio.toml --port 1144
     imap-sansio check-config /etc/imap-sansio.toml
 
@@ -41,7 +43,7 @@ from pathlib import Path
 from types import FrameType
 from typing import cast
 
-from imap_sansio.server import IMAPServer, MemoryBackend, PasswordDatabase, demo_backend
+from imap_sansio.server import ImapNo, IMAPServer, MemoryBackend, PasswordDatabase, demo_backend
 
 from . import config as cfg
 from ._driver import BindError, IMAPServerLike, ServerOptions, ServerStats, is_loopback, logger
@@ -56,6 +58,7 @@ __all__ = [
     "add_sasl_mechanisms",
     "build_maildir_server",
     "build_parser",
+    "build_postgres_server",
     "build_server",
     "config_from_args",
     "listen_fds",
@@ -290,6 +293,25 @@ def load_tls(cert: str, key: str | None) -> ssl.SSLContext:
         ) from None
 
 
+def build_postgres_server(dsn: str, users: dict[str, str]) -> IMAPServerLike:
+    """An ``IMAPServer`` over a ``PostgresBackend`` on ``dsn`` (migrated on
+    start), with these accounts created or their passwords updated."""
+    try:
+        from .postgres_backend import PostgresBackend  # noqa: PLC0415 - the postgres extra
+    except ImportError as exc:
+        raise StartupError(f"--postgres: {exc}") from exc
+    from .postgres_schema import SchemaTooNew  # noqa: PLC0415
+
+    try:
+        backend = PostgresBackend(dsn)
+        for name, password in users.items():
+            backend.add_user(name, password)
+    except (ImapNo, SchemaTooNew) as exc:
+        # The DSN may hold a password: only the error's kind and text.
+        raise StartupError(f"--postgres: {exc}") from exc
+    return IMAPServer(backend, clock=wall_clock)
+
+
 def log_handler_error(exc: BaseException) -> None:
     """``on_error`` of the CLI's servers: what a command handler raised (the
     client got ``NO [SERVERBUG]``), logged with its type and traceback.
@@ -427,6 +449,8 @@ def _banner(
     else:
         if config.store.maildir:
             lines.append(f"  mail stored in Maildir++ directories under {config.store.maildir}")
+        elif config.store.postgres:
+            lines.append("  mail stored in PostgreSQL")
         else:
             lines.append("  mail kept in memory: it is gone when the server stops")
         if config.accounts.passwd_file:
@@ -595,6 +619,15 @@ def _serve(config: cfg.Config) -> int:
         config = dataclasses.replace(config, listen=dataclasses.replace(config.listen, host=bound))
     if config.store.factory:
         server = _load_factory(config.store.factory)()
+    elif config.store.postgres:
+        if passwords is not None:
+            raise StartupError("--postgres keeps its accounts in the database: no --passwd-file")
+        # Accounts live in the database: the demo account only when asked for.
+        users = dict(accounts.users)
+        if config.accounts.demo:
+            users.setdefault(DEMO_USER, DEMO_PASSWORD)
+        accounts = _Accounts(users=users, demo=config.accounts.demo)
+        server = build_postgres_server(config.store.postgres, users)
     elif passwords is not None:
         server = (
             build_maildir_server(Path(config.store.maildir), passwords)
@@ -629,8 +662,10 @@ def _serve(config: cfg.Config) -> int:
         # The built-in store is in memory and never blocks: call it on the
         # event loop; a --factory or Maildir server may block, so use worker threads.
         # A password file is read and hashed (Argon2 takes tens of ms) on use.
-        offload=bool(config.store.factory or config.store.maildir) or passwords is not None,
+        offload=bool(config.store.factory or config.store.maildir or config.store.postgres)
+        or passwords is not None,
         channel_binding=binding,
+        reuse_port=config.listen.reuse_port,
         proxy_protocol=config.listen.proxy_protocol,
         proxy_from=config.listen.proxy_from,
         stats=stats,

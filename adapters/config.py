@@ -88,6 +88,11 @@ class Listen:
         "networks allowed to send PROXY headers besides loopback (repeatable)",
         metavar="CIDR",
     )
+    reuse_port: bool = _opt(
+        False,
+        "--reuse-port",
+        "bind with SO_REUSEPORT: several processes on this machine share the port",
+    )
     systemd: bool = _opt(
         False,
         "--systemd",
@@ -171,6 +176,15 @@ class Store:
         "store mail on disk: one Maildir++ per user in PATH/<user> "
         f"(without --user: {DEMO_USER}/{DEMO_PASSWORD}, empty)",
         metavar="PATH",
+    )
+    postgres: str | None = _opt(
+        None,
+        "--postgres",
+        "store mail in PostgreSQL (libpq connection string; the schema is created "
+        "or upgraded on start; --user creates or updates accounts there; any number "
+        "of processes may serve one database)",
+        metavar="DSN",
+        secret=True,
     )
     factory: str | None = _opt(
         None,
@@ -504,18 +518,24 @@ def validate(config: Config) -> None:
             raise ConfigError(
                 f"--user {name}: has an empty password (pass --allow-empty-password to accept it)"
             )
+    if config.store.maildir and config.store.postgres:
+        raise ConfigError("--maildir and --postgres: mail lives in one store; choose one")
     if config.store.factory and ":" not in config.store.factory:
         raise ConfigError("--factory wants MODULE:CALLABLE")
     config.login_limits()
 
 
 def redacted(config: Config) -> Config:
-    """``config`` with every secret replaced by ``<redacted>``."""
+    """``config`` with every secret replaced by ``<redacted>`` (passwords, and
+    the PostgreSQL connection string, which may hold one)."""
     accounts = dataclasses.replace(
         config.accounts,
         users=tuple(f"{u.partition(':')[0]}:{REDACTED}" for u in config.accounts.users),
     )
-    return dataclasses.replace(config, accounts=accounts)
+    store = config.store
+    if store.postgres is not None:
+        store = dataclasses.replace(store, postgres=REDACTED)
+    return dataclasses.replace(config, accounts=accounts, store=store)
 
 
 def dump(config: Config) -> str:

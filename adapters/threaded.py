@@ -49,10 +49,10 @@ __all__ = ["ThreadedServer"]
 _WOULD_BLOCK = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def _listen(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        return socket.create_server((host, port), family=family, backlog=128)
+        return socket.create_server((host, port), family=family, backlog=128, reuse_port=reuse_port)
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         raise BindError(
@@ -167,12 +167,13 @@ class ThreadedServer:
         )
 
     def _bind(self) -> None:
-        plain = _listen(self._host, self._requested_port)
+        reuse = self._options.reuse_port
+        plain = _listen(self._host, self._requested_port, reuse_port=reuse)
         self._listeners.append((plain, False))
         self.port = plain.getsockname()[1]
         if self._requested_tls_port is not None:
             try:
-                secure = _listen(self._host, self._requested_tls_port)
+                secure = _listen(self._host, self._requested_tls_port, reuse_port=reuse)
             except BindError:
                 plain.close()
                 raise

@@ -54,6 +54,7 @@ EVERY_SETTING = {
         "tls_port": 2993,
         "proxy_protocol": True,
         "proxy_from": ("192.0.2.0/24", "2001:db8::/32"),
+        "reuse_port": True,
         "systemd": True,
     },
     "tls": {"cert": "/etc/c.pem", "key": "/etc/k.pem"},
@@ -68,7 +69,7 @@ EVERY_SETTING = {
         "oauth_audience": "imap",
         "oauth_user_claim": "sub",
     },
-    "store": {"maildir": "/srv/mail", "factory": "mod:make"},
+    "store": {"maildir": "/srv/mail", "postgres": "dbname=mail", "factory": "mod:make"},
     "limits": {
         "max_connections": 7,
         "allow_plaintext": True,
@@ -187,6 +188,10 @@ def test_file_errors_name_the_file_and_the_key(tmp_path: Path, text: str, messag
         ({"accounts": {"users": ("alice:",)}}, "--user alice: has an empty password"),
         ({"limits": {"auth_failure_delay": -1.0}}, "invalid login limits: failure_delay must"),
         ({"store": {"factory": "nocolon"}}, "--factory wants MODULE:CALLABLE"),
+        (
+            {"store": {"maildir": "/m", "postgres": "dbname=m"}},
+            "--maildir and --postgres: mail lives in one store; choose one",
+        ),
     ],
 )
 def test_settings_that_cannot_work_are_refused(
@@ -206,11 +211,13 @@ def test_check_config_prints_the_effective_settings_without_secrets(
     path = tmp_path / "c.toml"
     path.write_text(
         f'[tls]\ncert = "{pem}"\n[accounts]\nusers = ["alice:s3cret-never-shown"]\n'
-        '[listen]\nhost = "::1"\n'
+        '[listen]\nhost = "::1"\n[store]\npostgres = "dbname=mail password=pg-never-shown"\n'
     )
     assert cli.main(["check-config", str(path)]) == 0
     out = capsys.readouterr().out
     assert "s3cret-never-shown" not in out
+    assert "pg-never-shown" not in out
+    assert 'postgres = "<redacted>"\n' in out
     assert out.startswith(f"# {path}: valid; the effective configuration:\n")
     assert 'users = ["alice:<redacted>"]\n' in out
     assert "# tls_port is not set\n" in out

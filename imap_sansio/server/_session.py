@@ -511,7 +511,9 @@ class Session:
             return
         try:
             changes = mailbox.changes_since(self.modseq)
-        except ImapNo:
+        except ImapNo as exc:
+            if exc.code == "UNAVAILABLE":
+                return  # the store is out of reach (RFC 5530): catch up next time
             # The mailbox was deleted under this session (RFC 3501 leaves it
             # open; ending the session is what IMAP4rev1 clients handle).
             self.shutdown("Selected mailbox was deleted; please reconnect")
