@@ -86,7 +86,9 @@ class SessionsOnTwoProcesses(Sessions):
             try:
                 line = client.conn.line()[:-2]
             except (TimeoutError, EOFError) as exc:
-                raise AssertionError(f"no tagged reply for {tag!r}; log: {client.log[-5:]!r}") from exc
+                raise AssertionError(
+                    f"no tagged reply for {tag!r}; log: {client.log[-5:]!r}"
+                ) from exc
             m = _TAGGED.match(line)
             if m is not None and m.group(1) == tag:
                 return line
