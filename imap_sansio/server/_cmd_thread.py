@@ -21,8 +21,8 @@ from ..mime import (
     subject,
 )
 from ._backend import ImapBad
-from ._search import Item, bad_charset, check_charset, run_search
-from ._session import ServerCommand, Session, serve
+from ._search import SEARCH_STEP, Item, bad_charset, check_charset, search_steps
+from ._session import ServerCommand, Session, Steps, serve
 from ._sort_keys import sent_key, subject_key
 
 __all__ = ["COMMANDS", "ENABLEABLE"]
@@ -59,7 +59,7 @@ def _ordered_subject_nodes(
     return tuple(out)
 
 
-def thread(session: Session, command: ThreadCommand) -> None:
+def thread(session: Session, command: ThreadCommand) -> Steps:
     """THREAD / UID THREAD (RFC 5256 3)."""
     algorithm = command.algorithm.upper()
     if algorithm not in ("ORDEREDSUBJECT", "REFERENCES"):
@@ -67,7 +67,13 @@ def thread(session: Session, command: ThreadCommand) -> None:
     if not check_charset(session, command.charset, search=False):
         bad_charset(session, command.charset)
         return None
-    found, _, _ = run_search(session, command.criteria)
+    found, _, _ = yield from search_steps(session, command.criteria)
+    for start in range(0, len(found), SEARCH_STEP):
+        # Parse the messages a few a step (the threading reads their
+        # headers), so that a big THREAD lets other sessions run meanwhile.
+        yield
+        for item in found[start : start + SEARCH_STEP]:
+            item.message  # noqa: B018
 
     def number(item: Item) -> int:
         return item.uid if command.uid else item.seq

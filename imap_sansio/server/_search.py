@@ -31,9 +31,9 @@ for SEARCH and SORT alike.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 from .._commands import (
     Search,
@@ -82,10 +82,12 @@ __all__ = [
     "check_charset",
     "check_options",
     "check_partial",
+    "drain",
     "extended_result",
     "highest_modseq",
     "ordered_set",
     "run_search",
+    "search_steps",
 ]
 
 #: RFC 9051 6.4.4: servers MUST support US-ASCII and UTF-8.
@@ -398,26 +400,58 @@ def bad_charset(session: Session, charset: str) -> None:
     )
 
 
-def run_search(
-    session: Session, criteria: SearchKey
-) -> tuple[list[Item], Compiler, SelectedMailboxView]:
+#: Messages a search works through per step (see :data:`._session.Steps`):
+#: a step stays far under a millisecond for flag and date keys and a few
+#: milliseconds for text keys on small messages.
+SEARCH_STEP = 8
+
+SearchResult: TypeAlias = tuple[list[Item], "Compiler", SelectedMailboxView]
+
+
+def search_steps(session: Session, criteria: SearchKey) -> Generator[None, None, SearchResult]:
+    """The search as steps of :data:`SEARCH_STEP` messages (the handlers of
+    SEARCH, SORT and THREAD ``yield from`` it, so a search of a big mailbox
+    lets the adapter serve other sessions in between)."""
     mailbox, view = session.require_mailbox()
     compiler = Compiler(session, view)
     _, predicate = compiler.compile(criteria)
     items = _items(session, mailbox, view)
     every = session.server.progress_interval
-    if every is None or len(items) <= every:
-        return [item for item in items if predicate(item)], compiler, view
-    # RFC 9585 3: progress every ``every`` messages (none after the last:
-    # the result says that much).
-    found: list[Item] = []
     total = len(items)
-    for done, item in enumerate(items, 1):
-        if predicate(item):
-            found.append(item)
-        if done % every == 0 and done < total:
-            session.progress(done, total)
+    found: list[Item] = []
+    for start in range(0, total, SEARCH_STEP):
+        if start:
+            yield
+        batch = items[start : start + SEARCH_STEP]
+        if every is None:
+            found.extend(filter(predicate, batch))
+            continue
+        for done, item in enumerate(batch, start + 1):
+            if predicate(item):
+                found.append(item)
+            # RFC 9585 3: progress every ``every`` messages (none after the
+            # last: the result says that much).
+            if done % every == 0 and done < total:
+                session.progress(done, total)
     return found, compiler, view
+
+
+def run_search(session: Session, criteria: SearchKey) -> SearchResult:
+    """:func:`search_steps` run to the end at once."""
+    return drain(search_steps(session, criteria))
+
+
+_T = TypeVar("_T")
+
+
+def drain(steps: Generator[None, None, _T]) -> _T:
+    """Run a generator of steps to its end; its result."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            result: _T = stop.value
+            return result
 
 
 def highest_modseq(compiler: Compiler, found: Sequence[Item]) -> int | None:
