@@ -146,6 +146,12 @@ class Item:
         #: Sort keys computed once per command (sent date, base subject).
         self.memo: dict[str, Any] = {}
 
+    def release(self) -> None:
+        """Drop the parsed message and its texts (the keys in ``memo`` stay):
+        a search of a big mailbox holds only what it still needs."""
+        self._message = None
+        self._folded = {}
+
     @property
     def message(self) -> Message:
         if self._message is None:
@@ -423,12 +429,13 @@ def search_steps(session: Session, criteria: SearchKey) -> Generator[None, None,
         if start:
             yield
         batch = items[start : start + SEARCH_STEP]
-        if every is None:
-            found.extend(filter(predicate, batch))
-            continue
         for done, item in enumerate(batch, start + 1):
             if predicate(item):
                 found.append(item)
+            else:
+                item.release()
+            if every is None:
+                continue
             # RFC 9585 3: progress every ``every`` messages (none after the
             # last: the result says that much).
             if done % every == 0 and done < total:

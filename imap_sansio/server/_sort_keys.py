@@ -142,10 +142,9 @@ def sort_steps(items: list[Item], keys: Sequence[SortKey]) -> Generator[None, No
     for start in range(0, len(items), SEARCH_STEP):
         if start:
             yield
-        keyed.extend(
-            (item, [function(item) for function, _ in functions])
-            for item in items[start : start + SEARCH_STEP]
-        )
+        for item in items[start : start + SEARCH_STEP]:
+            keyed.append((item, [function(item) for function, _ in functions]))
+            item.release()  # the keys are all the sort needs
     keyed.sort(key=lambda pair: pair[0].seq)
     for index in reversed(range(len(functions))):
         keyed.sort(key=lambda pair: pair[1][index], reverse=functions[index][1])
