@@ -8,7 +8,7 @@ imaptest ``thread`` script).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,11 +69,14 @@ def thread(session: Session, command: ThreadCommand) -> Steps:
         return None
     found, _, _ = yield from search_steps(session, command.criteria)
     for start in range(0, len(found), SEARCH_STEP):
-        # Parse the messages a few a step (the threading reads their
-        # headers), so that a big THREAD lets other sessions run meanwhile.
+        # Parse what the threading reads (headers, subject and date keys) a
+        # few messages a step, so that a big THREAD lets others run meanwhile.
         yield
         for item in found[start : start + SEARCH_STEP]:
-            item.message  # noqa: B018
+            item.message.header  # noqa: B018
+            subject_key(item)
+            sent_key(item)
+            _is_reply(item)
 
     def number(item: Item) -> int:
         return item.uid if command.uid else item.seq
@@ -81,7 +84,7 @@ def thread(session: Session, command: ThreadCommand) -> Steps:
     if algorithm == "ORDEREDSUBJECT":
         nodes = _ordered_subject_nodes(_ordered_subject(found), number)
     else:
-        nodes = _references(found, number)
+        nodes = yield from _references(found, number)
     session.send(ThreadData(threads=nodes))
     return None
 
@@ -154,10 +157,21 @@ _REPLY = re.compile(
 def _is_reply(item: Item) -> bool:
     """RFC 5256 3: base-subject extraction removes a subj-refwd, a "(fwd)"
     trailer, or a subj-fwd-hdr/subj-fwd-trl pair."""
-    return bool(_REPLY.search(subject(item.message)))
+    reply: bool | None = item.memo.get("reply")
+    if reply is None:
+        reply = item.memo["reply"] = bool(_REPLY.search(subject(item.message)))
+    return reply
 
 
-def _references(found: list[Item], number: Callable[[Item], int]) -> tuple[ThreadNode, ...]:
+#: Messages linked per step of REFERENCES (as many as a search step).
+_LINKS_PER_STEP = SEARCH_STEP
+
+
+def _references(
+    found: list[Item], number: Callable[[Item], int]
+) -> Generator[None, None, tuple[ThreadNode, ...]]:
+    """RFC 5256 3 REFERENCES, as steps of a few hundred messages (the
+    containers of a big mailbox take a while to link)."""
     by_id: dict[bytes, _Container] = {}
     containers: list[_Container] = []
     unique = 0
@@ -170,7 +184,9 @@ def _references(found: list[Item], number: Callable[[Item], int]) -> tuple[Threa
 
     # Step 1: link messages and their references (in sequence order, so the
     # first message keeps a duplicated Message-ID).
-    for item in sorted(found, key=lambda i: i.seq):
+    for index, item in enumerate(sorted(found, key=lambda i: i.seq)):
+        if index % _LINKS_PER_STEP == _LINKS_PER_STEP - 1:
+            yield
         header = item.message.header
         ids = _message_ids(header.first(b"message-id"))
         own = ids[0] if ids else None
@@ -223,6 +239,7 @@ def _references(found: list[Item], number: Callable[[Item], int]) -> tuple[Threa
         source = node.item if node.item is not None else node.children[0].item
         return "" if source is None else subject_key(source)
 
+    yield
     table: dict[str, _Container] = {}
     for node in roots:  # 5.B
         key = thread_subject(node)
@@ -237,6 +254,7 @@ def _references(found: list[Item], number: Callable[[Item], int]) -> tuple[Threa
     # 5.C: what becomes of each root: kept (absent), merged away (None), or
     # replaced by a new dummy that holds it.
     fate: dict[int, _Container | None] = {}
+    yield
     for node in roots:
         key = thread_subject(node)
         held = table.get(key) if key else None
@@ -265,11 +283,19 @@ def _references(found: list[Item], number: Callable[[Item], int]) -> tuple[Threa
             top.append(replaced)
     roots = top
 
+    yield
     # Step 6: sort every set of siblings by sent date, deepest first.
-    for node in _descendants_bottom_up(roots):
+    for index, node in enumerate(_descendants_bottom_up(roots)):
+        if index % _LINKS_PER_STEP == _LINKS_PER_STEP - 1:
+            yield
         node.children.sort(key=first_date)
     roots.sort(key=first_date)
-    return tuple(_to_thread(node, number) for node in roots)
+    threads: list[ThreadNode] = []
+    for index, node in enumerate(roots):
+        if index % _LINKS_PER_STEP == _LINKS_PER_STEP - 1:
+            yield
+        threads.append(_to_thread(node, number))
+    return tuple(threads)
 
 
 def _descendants_bottom_up(roots: list[_Container]) -> list[_Container]:
