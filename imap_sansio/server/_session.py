@@ -384,7 +384,9 @@ class Session:
                     if not isinstance(event, Command):
                         self._dispatch(event)
                     continue
-                if conn.output_full:
+                if conn.output_full or self._steps is not None:
+                    # A command in progress (paused by the output or by
+                    # steps_per_call) goes first: the rest wait (RFC 3501 5.5).
                     return
                 self._dispatch(backlog.popleft())
             events = conn.next_events()
