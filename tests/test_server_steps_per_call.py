@@ -52,8 +52,7 @@ SEARCH_ANSWER = (
 )
 # Subject z999-n for n < 10, then y..., so SORT orders by descending n.
 SORT_ANSWER = (
-    b"* SORT " + b" ".join(b"%d" % n for n in range(COUNT, 0, -1)) + b"\r\n"
-    b"t OK SORT completed\r\n"
+    b"* SORT " + b" ".join(b"%d" % n for n in range(COUNT, 0, -1)) + b"\r\nt OK SORT completed\r\n"
 )
 FETCH_ANSWER = (
     b"".join(b"* %d FETCH (UID %d)\r\n" % (n, n) for n in range(1, COUNT + 1))
