@@ -172,7 +172,7 @@ class ServerOptions:
     #: turn (given to a server whose ``steps_per_call`` is None): with the
     #: calls on the event loop (``offload`` False) or under one lock, this is
     #: what keeps one big SEARCH from stalling every other session.
-    steps_per_call: int = 16
+    steps_per_call: int = 8
     #: How long a shutdown waits for BYE to reach the clients.
     shutdown_grace: float = 5.0
     #: Backpressure: stop reading from a client while more output than this
