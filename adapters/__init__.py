@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .accounts import PasswordFile, scram_mechanisms
     from .anyio_server import AnyIOServer
     from .maildir import MaildirBackend
+    from .postgres_backend import PostgresBackend
     from .threaded import ThreadedServer
     from .tls import server_ssl_context
 
@@ -35,6 +36,7 @@ __all__ = [
     "LoginLimits",
     "MaildirBackend",
     "PasswordFile",
+    "PostgresBackend",
     "ServerOptions",
     "SessionLike",
     "ThreadedServer",
@@ -52,6 +54,7 @@ _HOMES = {
     "MaildirBackend": ".maildir",
     "PasswordFile": ".accounts",
     "scram_mechanisms": ".accounts",
+    "PostgresBackend": ".postgres_backend",
     "SessionLike": "._driver",
     "ServerOptions": "._driver",
     "ThreadedServer": ".threaded",

@@ -193,6 +193,9 @@ class ServerOptions:
     #: ``tls-server-end-point`` hash of the server certificate, see
     #: ``accounts.tls_server_end_point``; given to the sessions once TLS is up.
     channel_binding: tuple[str, bytes] | None = None
+    #: Bind with SO_REUSEPORT, so that several server processes on one
+    #: machine share the port and the kernel spreads connections over them.
+    reuse_port: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -218,12 +218,15 @@ class AnyIOServer:
     async def _bind(self) -> list[tuple[anyio.abc.Listener[anyio.abc.SocketStream], bool]]:
         listeners: list[tuple[anyio.abc.Listener[anyio.abc.SocketStream], bool]] = []
         try:
-            plain = await anyio.create_tcp_listener(local_host=self._host, local_port=self._port)
+            reuse = self._options.reuse_port
+            plain = await anyio.create_tcp_listener(
+                local_host=self._host, local_port=self._port, reuse_port=reuse
+            )
             listeners.append((plain, False))
             self.port = plain.extra(anyio.abc.SocketAttribute.local_port)
             if self._tls_port is not None:
                 secure = await anyio.create_tcp_listener(
-                    local_host=self._host, local_port=self._tls_port
+                    local_host=self._host, local_port=self._tls_port, reuse_port=reuse
                 )
                 listeners.append((secure, True))
                 self.tls_port = secure.extra(anyio.abc.SocketAttribute.local_port)

@@ -6,6 +6,7 @@ Examples::
     imap-sansio serve --user alice:secret --runtime trio -v
     imap-sansio serve --tls-cert c.pem --tls-key k.pem --tls-port 1993
     imap-sansio serve --maildir /var/mail --user alice:secret   # /var/mail/alice
+    imap-sansio serve --postgres "host=db dbname=mail" --reuse-port   # one of many
     imap-sansio serve --host 0.0.0.0 --tls-cert c.pem --auth-failure-delay 1
     imap-sansio serve --passwd-file /etc/imap/passwd --tls-cert c.pem
     imap-sansio passwd --user alice >> /etc/imap/passwd   # asks for the password
@@ -14,6 +15,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import importlib.util
 import logging
@@ -29,7 +31,7 @@ from pathlib import Path
 from types import FrameType
 from typing import cast
 
-from imap_sansio.server import IMAPServer, MemoryBackend, PasswordDatabase, demo_backend
+from imap_sansio.server import ImapNo, IMAPServer, MemoryBackend, PasswordDatabase, demo_backend
 
 from ._driver import IMAPServerLike, LoginLimits, ServerOptions, logger
 from .threaded import ThreadedServer
@@ -40,6 +42,7 @@ __all__ = [
     "DEMO_USER",
     "build_maildir_server",
     "build_parser",
+    "build_postgres_server",
     "build_server",
     "log_handler_error",
     "main",
@@ -87,6 +90,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="store mail on disk: one Maildir++ per user in PATH/<user> "
         f"(without --user: {DEMO_USER}/{DEMO_PASSWORD}, empty)",
+    )
+    serve.add_argument(
+        "--postgres",
+        metavar="DSN",
+        help="store mail in PostgreSQL (libpq connection string; the schema is created "
+        "or upgraded on start; --user creates or updates accounts there; any number "
+        "of processes may serve one database)",
+    )
+    serve.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="bind with SO_REUSEPORT: several processes on this machine share the port",
     )
     serve.add_argument("--tls-cert", metavar="PEM", help="certificate chain (enables STARTTLS)")
     serve.add_argument("--tls-key", metavar="PEM", help="private key (if not in --tls-cert)")
@@ -347,6 +362,25 @@ def build_maildir_server(
     return IMAPServer(backend, clock=wall_clock)
 
 
+def build_postgres_server(dsn: str, users: dict[str, str]) -> IMAPServerLike:
+    """An ``IMAPServer`` over a ``PostgresBackend`` on ``dsn`` (migrated on
+    start), with these accounts created or their passwords updated."""
+    try:
+        from .postgres_backend import PostgresBackend  # noqa: PLC0415 - the postgres extra
+    except ImportError as exc:
+        raise SystemExit(f"imap-sansio: --postgres: {exc}") from exc
+    from .postgres_schema import SchemaTooNew  # noqa: PLC0415
+
+    try:
+        backend = PostgresBackend(dsn)
+        for name, password in users.items():
+            backend.add_user(name, password)
+    except (ImapNo, SchemaTooNew) as exc:
+        # The DSN may hold a password: only the error's kind and text.
+        raise SystemExit(f"imap-sansio: --postgres: {exc}") from exc
+    return IMAPServer(backend, clock=wall_clock)
+
+
 def log_handler_error(exc: BaseException) -> None:
     """``on_error`` of the CLI's servers: what a command handler raised (the
     client got ``NO [SERVERBUG]``), logged with its type and traceback.
@@ -431,6 +465,8 @@ def _banner(args: argparse.Namespace, accounts: _Accounts, port: int, tls_port: 
     else:
         if args.maildir:
             lines.append(f"  mail stored in Maildir++ directories under {args.maildir}")
+        if args.postgres:
+            lines.append("  mail stored in PostgreSQL")
         if args.passwd_file:
             lines.append(f"  accounts from {args.passwd_file}")
         if accounts.demo:
@@ -519,6 +555,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     login_limits = _login_limits(args)
     if args.factory:
         server = _load_factory(args.factory)()
+    elif args.postgres:
+        if passwords is not None:
+            raise SystemExit(
+                "imap-sansio: --postgres keeps its accounts in the database: no --passwd-file"
+            )
+        # Accounts live in the database: the demo account only when asked for.
+        users = dict(accounts.users)
+        if args.demo:
+            users.setdefault(DEMO_USER, DEMO_PASSWORD)
+        accounts = _Accounts(users=users, demo=args.demo)
+        server = build_postgres_server(args.postgres, users)
     elif passwords is not None:
         server = (
             build_maildir_server(Path(args.maildir), passwords)
@@ -545,13 +592,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The built-in store is in memory and never blocks: call it on the
         # event loop; a --factory or Maildir server may block, so use worker threads.
         # A password file is read and hashed (Argon2 takes tens of ms) on use.
-        offload=bool(args.factory or args.maildir or args.passwd_file),
+        offload=bool(args.factory or args.maildir or args.passwd_file or args.postgres),
         channel_binding=binding,
+        reuse_port=args.reuse_port,
     )
 
     def announce(port: int, tls_port: int | None) -> None:
         print(_banner(args, accounts, port, tls_port), flush=True)
 
+    # What start-up loaded (modules, the demo data, a store's index) lives as
+    # long as the process: out of the collector's sight, a full collection no
+    # longer walks it, so its pauses do not grow with the mailboxes loaded.
+    gc.collect()
+    gc.freeze()
     if args.runtime == "threads":
         _serve_threads(server, args, context, options, announce)
     else:

@@ -14,8 +14,12 @@ Guarantees:
 * Every write returns only after its commit: nothing acknowledged is lost.
 * Every statement is bounded by ``statement_timeout``; a lost connection, a
   timeout or an exhausted pool raises :class:`StoreUnavailable` (the server
-  answers ``NO [UNAVAILABLE]``); the pool replaces broken connections, so the
-  next call works once the database is back.
+  answers ``NO [UNAVAILABLE]``); the pool replaces broken connections, and a
+  call that finds a pooled connection dead before sending anything (the
+  database restarted meanwhile) takes another, so the next call works once
+  the database is back.
+* Each committed write is told at once to this process's commit listeners
+  (:meth:`PostgresStore.add_commit_listener`), in the writing thread.
 * Each write sends ``pg_notify`` in its own transaction, which PostgreSQL
   delivers only on commit and coalesces within it; see
   :mod:`imap_sansio.adapters.postgres_notifier`.
@@ -30,6 +34,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
+import secrets
+import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -76,6 +83,8 @@ __all__ = [
     "ranges_of",
 ]
 
+logger = logging.getLogger("imap_sansio.adapters.postgres")
+
 #: The LISTEN/NOTIFY channel the store writes to and the notifier listens on.
 NOTIFY_CHANNEL = "imap_sansio_changes"
 # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more.
@@ -88,6 +97,7 @@ _SEEN = "\\Seen"
 UidRanges = Sequence[tuple[int, int]]
 
 Conn = psycopg.Connection[TupleRow]
+_REPEATABLE_READ = psycopg.IsolationLevel.REPEATABLE_READ
 T = TypeVar("T")
 
 
@@ -352,6 +362,10 @@ class PostgresStore:
     ) -> None:
         self._hasher = password_hasher
         self._dummy_hash: str | None = None
+        #: Sent with every notice, so a process can tell its own from others'.
+        self.origin = secrets.token_hex(8)
+        self._commit_listeners: list[Callable[[str, str | None], None]] = []
+        self._pending = threading.local()  # the notices of the running transaction
         options = (
             f"-c statement_timeout={int(statement_timeout * 1000)}"
             f" -c idle_in_transaction_session_timeout={int(statement_timeout * 3000)}"
@@ -364,7 +378,9 @@ class PostgresStore:
             timeout=pool_timeout,
             name=name,
             open=False,
-            check=ConnectionPool.check_connection,
+            # No check per checkout (a round trip per call): a connection
+            # that died while idle fails its first statement, and _run and
+            # _read then take another.
             kwargs={
                 "autocommit": True,
                 "application_name": "imap-sansio",
@@ -408,6 +424,12 @@ class PostgresStore:
             # The text names the kind only: a DSN may hold a password.
             raise StoreUnavailable(f"mail store unavailable ({type(exc).__name__})") from exc
 
+    def add_commit_listener(self, callback: Callable[[str, str | None], None]) -> None:
+        """Call ``callback(account, mailbox)`` in the writing thread after each
+        commit of this store object, once per notice the transaction sent
+        (in order): this process's own writes, heard at once."""
+        self._commit_listeners.append(callback)
+
     def _run(self, work: Callable[[Conn], T], *, read_only: bool = False) -> T:
         """Run ``work`` in one transaction, retried on deadlock or serialisation failure.
 
@@ -415,30 +437,74 @@ class PostgresStore:
         one snapshot (a mailbox row and the changes it counts).
         """
         with self._errors():
-            for attempt in range(3):
+            conflicts = stale = 0
+            while True:
+                notes: dict[tuple[str, str | None], None] = {}
+                self._pending.notes = notes
+                began = False
+                conn: Conn | None = None
                 try:
-                    with self._pool.connection() as conn, conn.transaction():
-                        if read_only:
-                            conn.execute(
-                                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
-                            )
-                        return work(conn)
+                    with self._pool.connection() as conn:
+                        # Sent with the BEGIN, not as a statement of its own.
+                        conn.isolation_level = _REPEATABLE_READ if read_only else None
+                        conn.read_only = read_only
+                        with conn.transaction():
+                            began = True
+                            result = work(conn)
                 except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure):
-                    if attempt == 2:
+                    conflicts += 1
+                    if conflicts == 3:
+                        raise
+                    continue
+                except psycopg.OperationalError:
+                    if began or conn is None or not conn.broken or stale > self._pool.max_size:
+                        raise
+                    # A pooled connection the server dropped while it sat idle
+                    # (a restart): its BEGIN failed, nothing was sent, so the
+                    # work goes to another connection.
+                    stale += 1
+                    continue
+                finally:
+                    self._pending.notes = None
+                for account, mailbox in notes:
+                    for callback in self._commit_listeners:
+                        try:
+                            callback(account, mailbox)
+                        except Exception:  # the write is committed: say so anyway
+                            logger.exception("commit listener failed")
+                return result
+
+    def _read(self, work: Callable[[Conn], T]) -> T:
+        """Run read-only ``work`` outside a transaction: each statement is its
+        own snapshot, which is all a single-statement read needs (and saves
+        the BEGIN and COMMIT round trips).  A read is repeated on another
+        connection when its pooled one turns out to be dead."""
+        with self._errors():
+            for stale in range(self._pool.max_size + 1):
+                conn: Conn | None = None
+                try:
+                    with self._pool.connection() as conn:
+                        return work(conn)
+                except psycopg.OperationalError:
+                    if conn is None or not conn.broken or stale == self._pool.max_size:
                         raise
             raise AssertionError("unreachable")
 
     def _one(self, query: LiteralString, params: Sequence[Any]) -> tuple[Any, ...] | None:
         """One row of a read-only statement."""
-        return self._run(lambda conn: conn.execute(query, params).fetchone(), read_only=True)
+        return self._read(lambda conn: conn.execute(query, params).fetchone())
 
-    @staticmethod
-    def _notify(conn: Conn, account: str, mailbox: str | None) -> None:
-        """A hint for other processes, delivered on commit (and coalesced there)."""
-        payload = json.dumps([account, mailbox])
+    def _notify(self, conn: Conn, account: str, mailbox: str | None) -> None:
+        """A hint for other processes, delivered on commit (and coalesced there);
+        the payload is ``[account, mailbox, origin]``."""
+        payload = json.dumps([account, mailbox, self.origin])
         if len(payload.encode()) > _MAX_PAYLOAD:
-            payload = json.dumps([account, None])  # "something in this account"
+            mailbox = None  # "something in this account"
+            payload = json.dumps([account, mailbox, self.origin])
         conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, payload))
+        notes = getattr(self._pending, "notes", None)
+        if notes is not None:
+            notes[(account, mailbox)] = None
 
     @staticmethod
     def _lock_mailbox(conn: Conn, mailbox_id: int) -> tuple[Any, ...]:
@@ -505,11 +571,10 @@ class PostgresStore:
     def authenticate(self, name: str, password: Secret[str]) -> AccountRef | None:
         """The account if the password is right, else None (which one was wrong is not said)."""
         hasher = self._password_hasher()
-        row = self._run(
+        row = self._read(
             lambda conn: conn.execute(
                 "SELECT id, password_hash FROM accounts WHERE name = %s", (name,)
             ).fetchone(),
-            read_only=True,
         )
         # An unknown user costs a hash too, so timing does not tell users apart.
         if row is None:
@@ -534,11 +599,10 @@ class PostgresStore:
         return AccountRef(row[0], name)
 
     def account(self, name: str) -> AccountRef | None:
-        row = self._run(
+        row = self._read(
             lambda conn: conn.execute(
                 "SELECT id FROM accounts WHERE name = %s", (name,)
             ).fetchone(),
-            read_only=True,
         )
         return AccountRef(row[0], name) if row else None
 
@@ -546,7 +610,7 @@ class PostgresStore:
 
     def list_mailboxes(self, account: AccountRef) -> list[MailboxRow]:
         """Every mailbox row of the account, by name."""
-        return self._run(
+        return self._read(
             lambda conn: [
                 _mailbox(row)
                 for row in conn.execute(
@@ -554,7 +618,6 @@ class PostgresStore:
                     (account.id,),
                 )
             ],
-            read_only=True,
         )
 
     def mailbox(self, account: AccountRef, name: str) -> MailboxRow:
@@ -569,7 +632,7 @@ class PostgresStore:
                 raise MailboxNotFound(f"no mailbox {name!r}")
             return _mailbox(row)
 
-        return self._run(work, read_only=True)
+        return self._read(work)
 
     @staticmethod
     def _lock_account(conn: Conn, account: AccountRef) -> None:
@@ -735,25 +798,23 @@ class PostgresStore:
         self._run(work)
 
     def subscriptions(self, account: AccountRef) -> frozenset[str]:
-        return self._run(
+        return self._read(
             lambda conn: frozenset(
                 row[0]
                 for row in conn.execute(
                     "SELECT name FROM subscriptions WHERE account_id = %s", (account.id,)
                 )
             ),
-            read_only=True,
         )
 
     def usage(self, account: AccountRef) -> Usage:
         """Quota usage: O(mailboxes), from the mailbox rows' counters."""
-        row = self._run(
+        row = self._read(
             lambda conn: conn.execute(
                 "SELECT coalesce(sum(messages), 0), coalesce(sum(size), 0)"
                 " FROM mailboxes WHERE account_id = %s",
                 (account.id,),
             ).fetchone(),
-            read_only=True,
         )
         assert row is not None
         return Usage(messages=int(row[0]), size=int(row[1]))
@@ -769,13 +830,12 @@ class PostgresStore:
 
     def first_unseen(self, mailbox_id: int) -> int | None:
         """The lowest UID without ``\\Seen`` (SELECT's ``[UNSEEN n]``), by index."""
-        row = self._run(
+        row = self._read(
             lambda conn: conn.execute(
                 "SELECT min(uid) FROM messages"
                 " WHERE mailbox_id = %s AND NOT ('\\Seen' = ANY (flags))",
                 (mailbox_id,),
             ).fetchone(),
-            read_only=True,
         )
         return row[0] if row else None
 
@@ -850,12 +910,13 @@ class PostgresStore:
             uids = list(range(first, first + n))
             with conn.cursor() as cur:
                 cur.executemany(
-                    "INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date,"
-                    " date_offset, size, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    "INSERT INTO messages (mailbox_id, uid, modseq, born, flags, internal_date,"
+                    " date_offset, size, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     [
                         (
                             mailbox_id,
                             uid,
+                            modseq,
                             modseq,
                             sorted(m.flags),
                             m.internal_date,
@@ -909,7 +970,7 @@ class PostgresStore:
                 raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
             return [_message(row) for row in rows]
 
-        return self._run(work, read_only=True)
+        return self._read(work)
 
     @staticmethod
     def _exists(conn: Conn, mailbox_id: int) -> bool:
@@ -924,13 +985,30 @@ class PostgresStore:
         self, mailbox_id: int, uid: int, offset: int, length: int | None
     ) -> bytes | None:
         """``length`` octets from ``offset`` (to the end when None); reads only those chunks."""
-        row = self._run(
+        row = self._read(
             lambda conn: conn.execute(
                 "SELECT substring(b.data FROM %s FOR %s) FROM messages m"
                 " JOIN bodies b ON b.sha256 = m.body WHERE m.mailbox_id = %s AND m.uid = %s",
                 (offset + 1, length if length is not None else 2**31 - 1, mailbox_id, uid),
             ).fetchone(),
-            read_only=True,
+        )
+        return bytes(row[0]) if row else None
+
+    def body_ref(self, mailbox_id: int, uid: int) -> tuple[bytes, int] | None:
+        """The message's body key and size, for :meth:`read_body_range`
+        (None if the message does not exist)."""
+        row = self._one(
+            "SELECT body, size FROM messages WHERE mailbox_id = %s AND uid = %s",
+            (mailbox_id, uid),
+        )
+        return (bytes(row[0]), int(row[1])) if row else None
+
+    def read_body_range(self, digest: bytes, offset: int, length: int) -> bytes | None:
+        """``length`` octets of a body from ``offset`` (None once no message
+        refers to it any more): one statement, reading only those chunks."""
+        row = self._one(
+            "SELECT substring(data FROM %s FOR %s) FROM bodies WHERE sha256 = %s",
+            (offset + 1, length, digest),
         )
         return bytes(row[0]) if row else None
 
@@ -940,12 +1018,11 @@ class PostgresStore:
         exist; raises :class:`StoreError` if its bytes vanish mid-stream (an
         EXPUNGE elsewhere freed the last reference), never a short stream.
         """
-        row = self._run(
+        row = self._read(
             lambda conn: conn.execute(
                 "SELECT body, size FROM messages WHERE mailbox_id = %s AND uid = %s",
                 (mailbox_id, uid),
             ).fetchone(),
-            read_only=True,
         )
         if row is None:
             return
@@ -1134,10 +1211,10 @@ class PostgresStore:
             pairs = [(row[0], dest[2] + i) for i, row in enumerate(rows)]
             with conn.cursor() as cur:
                 cur.executemany(
-                    "INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date,"
-                    " date_offset, size, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    "INSERT INTO messages (mailbox_id, uid, modseq, born, flags, internal_date,"
+                    " date_offset, size, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     [
-                        (destination_id, new, dest_modseq, row[2], row[3], row[4], row[5], row[6])
+                        (destination_id, new, dest_modseq, dest_modseq, *row[2:7])
                         for (_, new), row in zip(pairs, rows, strict=True)
                     ],
                 )
@@ -1183,11 +1260,21 @@ class PostgresStore:
         ``new``: appended after it (and still there); ``changed``: existed
         then, flags changed since; ``expunged``: existed then, gone now.
         One snapshot: the counters and the log agree.
+
+        A ``modseq`` older than the log's pruned part (see
+        :meth:`prune_changes`) gets what is still known, in the spirit of
+        RFC 7162 3.2.5.1 and 3.2.10: ``new`` and ``changed`` stay exact
+        (each message keeps the modseq it was born with and its last one),
+        while ``expunged`` names every UID below UIDNEXT that is absent now,
+        a superset the client reconciles with what it holds (VANISHED
+        (EARLIER) may name UIDs the client never saw).  This reads the whole
+        mailbox, once, for a client that was away for that long.
         """
 
         def work(conn: Conn) -> ChangeSet:
             box = conn.execute(
-                "SELECT highest_modseq, uidvalidity, uidnext FROM mailboxes WHERE id = %s",
+                "SELECT highest_modseq, uidvalidity, uidnext, forgotten_modseq"
+                " FROM mailboxes WHERE id = %s",
                 (mailbox_id,),
             ).fetchone()
             if box is None:
@@ -1195,7 +1282,11 @@ class PostgresStore:
             new: list[MessageMeta] = []
             changed: list[MessageMeta] = []
             expunged: list[int] = []
-            if modseq < box[0]:
+            if modseq < box[3]:
+                new, changed, expunged = self._changes_from_messages(
+                    conn, mailbox_id, modseq, box[2]
+                )
+            elif modseq < box[0]:
                 rows = conn.execute(
                     "WITH c AS (SELECT uid, bool_or(kind = 'new') AS born,"
                     "  bool_or(kind = 'expunge') AS gone FROM changes"
@@ -1225,6 +1316,101 @@ class PostgresStore:
             )
 
         return self._run(work, read_only=True)
+
+    @staticmethod
+    def _changes_from_messages(
+        conn: Conn, mailbox_id: int, modseq: int, uidnext: int
+    ) -> tuple[list[MessageMeta], list[MessageMeta], list[int]]:
+        """(new, changed, every absent UID below ``uidnext``) from the
+        messages themselves, for a ``modseq`` the log no longer covers."""
+        new: list[MessageMeta] = []
+        changed: list[MessageMeta] = []
+        gaps: list[int] = []
+        previous = 0
+        for row in conn.execute(
+            f"SELECT {_MESSAGE_COLUMNS}, coalesce(born, 0) FROM messages"
+            " WHERE mailbox_id = %s ORDER BY uid",
+            (mailbox_id,),
+        ):
+            uid = row[0]
+            gaps += range(previous + 1, uid)
+            previous = uid
+            if row[1] > modseq:
+                (new if row[6] > modseq else changed).append(_message(row))
+        gaps += range(previous + 1, uidnext)
+        return new, changed, gaps
+
+    def prune_changes(
+        self,
+        mailbox_id: int,
+        *,
+        keep: int | None = None,
+        before: datetime | None = None,
+    ) -> int:
+        """Forget old entries of the mailbox's change log; returns the modseq
+        up to which it is now forgotten (0: nothing ever was).
+
+        An entry is kept while it is among the ``keep`` newest or was written
+        at or after ``before`` (either alone when the other is None); the
+        rest, always a run of the oldest modseqs, goes.  ``changes_since``
+        from a forgotten modseq then answers what is still known (see there).
+        Without this the log grows with every flag change and expunge.
+        """
+        if keep is None and before is None:
+            raise ValueError("prune_changes needs keep or before")
+
+        def work(conn: Conn) -> int:
+            row = conn.execute(
+                "SELECT forgotten_modseq FROM mailboxes WHERE id = %s FOR UPDATE",
+                (mailbox_id,),
+            ).fetchone()
+            if row is None:
+                raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
+            limit: int | None = None  # entries below this modseq are not among the newest
+            if keep is not None:
+                nth = conn.execute(
+                    "SELECT modseq FROM changes WHERE mailbox_id = %s"
+                    " ORDER BY modseq DESC, uid DESC OFFSET %s LIMIT 1",
+                    (mailbox_id, max(keep - 1, 0)),
+                ).fetchone()
+                if nth is None:
+                    return int(row[0])  # fewer than ``keep`` entries
+                limit = nth[0] if keep > 0 else nth[0] + 1
+            found = conn.execute(
+                "SELECT max(modseq) FROM changes WHERE mailbox_id = %s"
+                " AND (%s::bigint IS NULL OR modseq < %s)"
+                " AND (%s::timestamptz IS NULL OR created_at < %s)",
+                (mailbox_id, limit, limit, before, before),
+            ).fetchone()
+            if found is None or found[0] is None:
+                return int(row[0])
+            # Everything up to the newest entry that goes, so that the log
+            # stays complete after the recorded point.
+            forgotten = max(int(row[0]), int(found[0]))
+            conn.execute(
+                "DELETE FROM changes WHERE mailbox_id = %s AND modseq <= %s",
+                (mailbox_id, forgotten),
+            )
+            conn.execute(
+                "UPDATE mailboxes SET forgotten_modseq = %s WHERE id = %s",
+                (forgotten, mailbox_id),
+            )
+            return forgotten
+
+        return self._run(work)
+
+    def prune_all_changes(self, *, keep: int | None = None, before: datetime | None = None) -> int:
+        """:meth:`prune_changes` on every mailbox of every account, each in its
+        own transaction; returns how many mailboxes were looked at."""
+        ids = self._read(
+            lambda conn: [r[0] for r in conn.execute("SELECT id FROM mailboxes WHERE selectable")],
+        )
+        for mailbox_id in ids:
+            try:
+                self.prune_changes(mailbox_id, keep=keep, before=before)
+            except MailboxNotFound:
+                continue  # deleted meanwhile
+        return len(ids)
 
     def claim_recent(self, mailbox_id: int) -> tuple[int, ...]:
         """Take the ``\\Recent`` messages: exactly one caller gets each (RFC 3501 2.3.2)."""

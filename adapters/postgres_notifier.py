@@ -2,8 +2,11 @@
 
 The store sends ``pg_notify`` inside each writing transaction: PostgreSQL
 delivers it only when that transaction commits, and folds identical payloads
-of one transaction into one.  The payload is ``[account, mailbox]`` (mailbox
-null for a change of the mailbox list): a hint only.  Sessions that hear it
+of one transaction into one.  The payload is ``[account, mailbox, origin]``
+(mailbox null for a change of the mailbox list; origin the writing
+:class:`~imap_sansio.adapters.postgres.PostgresStore`'s token, so that a
+process can skip the notices of its own writes, which it heard at once): a
+hint only.  Sessions that hear it
 read the store's change log, so a duplicate or spurious notice costs one
 query and a lost one is covered by the periodic check.
 
@@ -49,12 +52,14 @@ class Notifier(Protocol):
     def close(self) -> None: ...
 
 
-def _parse(payload: str) -> ChangeNotice | None:
+def _parse(payload: str, ignore_origin: str | None = None) -> ChangeNotice | None:
     try:
-        account, mailbox = json.loads(payload)
+        account, mailbox, *rest = json.loads(payload)
     except (ValueError, TypeError):
         return None
     if not isinstance(account, str) or not (mailbox is None or isinstance(mailbox, str)):
+        return None
+    if ignore_origin is not None and rest and rest[0] == ignore_origin:
         return None
     return ChangeNotice(username=account, mailbox=mailbox)
 
@@ -67,6 +72,9 @@ class PostgresNotifier:
     ``check_interval``: seconds between periodic checks.  ``margin``: how far
     back a check looks beyond the previous one (a transaction's timestamp is
     its start, so it must exceed the longest write transaction).
+    ``ignore_origin``: notices sent by the store with this
+    :attr:`~imap_sansio.adapters.postgres.PostgresStore.origin` are dropped
+    (its process heard them when they committed).
     """
 
     def __init__(
@@ -78,7 +86,9 @@ class PostgresNotifier:
         check_interval: float = 30.0,
         margin: float = 60.0,
         reconnect_delay: float = 1.0,
+        ignore_origin: str | None = None,
     ) -> None:
+        self._ignore_origin = ignore_origin
         self._dsn = dsn
         self._channel = channel
         self._coalesce = coalesce
@@ -165,11 +175,11 @@ class PostgresNotifier:
             wait = max(0.0, min(0.5, next_check - time.monotonic()))
             pending: dict[ChangeNotice, None] = {}
             for note in conn.notifies(timeout=wait, stop_after=1):
-                if (notice := _parse(note.payload)) is not None:
+                if (notice := _parse(note.payload, self._ignore_origin)) is not None:
                     pending[notice] = None
             if pending:
                 for note in conn.notifies(timeout=self._coalesce):
-                    if (notice := _parse(note.payload)) is not None:
+                    if (notice := _parse(note.payload, self._ignore_origin)) is not None:
                         pending[notice] = None
                 self._dispatch(pending)
             if self._force_check or time.monotonic() >= next_check:

@@ -128,6 +128,15 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (mailbox_id, modseq, uid)
     );
     """,
+    # 2: a pruned change log (PostgresStore.prune_changes).  ``born`` is the
+    # modseq a message arrived with, so that a catch-up from before the
+    # pruned point still tells new messages from changed ones; rows from
+    # before this step have none (NULL: older than any catch-up asked for).
+    r"""
+    ALTER TABLE messages ADD COLUMN born bigint;
+    ALTER TABLE mailboxes ADD COLUMN forgotten_modseq bigint NOT NULL DEFAULT 0;
+    ALTER TABLE changes ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -43,9 +43,9 @@ __all__ = ["ThreadedServer"]
 _WOULD_BLOCK = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def _listen(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family, backlog=128)
+    return socket.create_server((host, port), family=family, backlog=128, reuse_port=reuse_port)
 
 
 class _Session:
@@ -129,11 +129,12 @@ class ThreadedServer:
 
     def start(self) -> None:
         """Bind the ports and start accepting in a background thread."""
-        plain = _listen(self._host, self._requested_port)
+        reuse = self._options.reuse_port
+        plain = _listen(self._host, self._requested_port, reuse_port=reuse)
         self._listeners.append((plain, False))
         self.port = plain.getsockname()[1]
         if self._requested_tls_port is not None:
-            secure = _listen(self._host, self._requested_tls_port)
+            secure = _listen(self._host, self._requested_tls_port, reuse_port=reuse)
             self._listeners.append((secure, True))
             self.tls_port = secure.getsockname()[1]
         self._remove_listener = self._server.add_change_listener(self._on_change)

@@ -7,7 +7,9 @@ What a client feels once a mailbox is open, at 100 / 10k / 100k messages
   changed one message (the resync a CONDSTORE client does: one FETCH back);
 - ``FETCH 1:20 (FLAGS UID)``;
 - ``NOOP``;
-- ``UID SEARCH UNSEEN`` (1% of the messages are unseen).
+- ``UID SEARCH UNSEEN`` (1% of the messages are unseen);
+- ``UID SEARCH TEXT`` (no match), per message: flat with the mailbox size
+  while the server's cache holds the messages' search texts.
 
 Rows:
 
@@ -111,6 +113,16 @@ class _Server:
         if b"%d" in line:
             line = line % self.change()
         self.command(line)
+
+
+_SEARCH_TEXT = b'UID SEARCH TEXT "absent"\r\n'
+
+
+def _search_text(server: _Server) -> Callable[[], object]:
+    def run() -> object:
+        return server.command(_SEARCH_TEXT)
+
+    return run
 
 
 def _engine(count: int) -> Callable[[int], None]:
@@ -251,6 +263,18 @@ def run(quick: bool = False) -> list[Result]:
             if theirs:
                 row.extra.update(peer=theirs[0].name, ratio_vs_peer=theirs[0].median / row.median)
             results.append(row)
+        # SEARCH TEXT reads every message's text: its cost per message is
+        # what must stay flat with the mailbox size (the first search, not
+        # timed, parses the messages; the texts then stay in the cache).
+        server.command(_SEARCH_TEXT)
+        (row,) = compare(
+            [(f"session: {count:,} messages, UID SEARCH TEXT, server", _search_text(server))],
+            rounds=rounds,
+            units=count,
+            unit="message",
+        )
+        row.extra.update(size=count, series="session: UID SEARCH TEXT per message")
+        results.append(row)
         if count == 10_000:
             for label, template in COMMANDS[:3]:
                 # The writer's change goes first, so its calls are not counted.

@@ -36,6 +36,7 @@ SUITES = {
     "hostile": "benchmarks.bench_hostile",
     "concurrency": "benchmarks.bench_concurrency",
     "big": "benchmarks.bench_big",
+    "postgres": "benchmarks.bench_postgres",
 }
 
 

@@ -28,9 +28,10 @@ Conventions, so that readers of these events need not know the grammar:
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import ClassVar, Literal
 
+from imap_sansio._frozen import dataclass
 from imap_sansio._secret import Secret
 from imap_sansio._sequence import SequenceSet, UidSet
 from imap_sansio._source import MessageSource

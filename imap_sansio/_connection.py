@@ -59,10 +59,13 @@ from ._responses import (
 )
 from ._secret import Secret
 from ._source import LiteralSink, LiteralSinkFactory, MessageSource
-from ._state import DESELECTING_COMMANDS, State, next_state
+from ._state import DESELECTING_COMMANDS, TRANSITIONS, State, next_state
 from ._view import InvalidSequenceNumber, SelectedMailboxView
 
 __all__ = ["ConnectionState"]
+
+#: Commands whose tagged answer may change the state (the rest leave it as is).
+_STATE_CHANGING = frozenset(name for _, name, _ in TRANSITIONS)
 
 
 def _names_sequence_numbers(command: Command) -> bool:
@@ -137,6 +140,8 @@ class _Pending:
     #: Delivery order, so that the engine's own answers to later input are
     #: written after the app's answers to earlier commands.
     seq: int
+    #: A non-UID FETCH/STORE/SEARCH/SORT/THREAD (RFC 3501 7.4.1), decided once.
+    blocks_expunge: bool
 
 
 class ConnectionState:
@@ -500,6 +505,33 @@ class ConnectionState:
         return [ConnectionClosed(reason="too much input while paused")]
 
     def _feed(self, data: bytes) -> list[Event]:
+        if (
+            self._mode is _Mode.COMMAND
+            and self._framed is None
+            and self._held is None
+            and self._blocking is None
+            and self._state is not State.NOT_AUTHENTICATED
+            and data.find(b"\n") == len(data) - 1
+            and not self._buffer
+        ):
+            # The common case: one complete command line, nothing buffered,
+            # nothing pending that holds it back.  It is parsed straight
+            # from ``data``; whatever the fast path declines (a literal, a
+            # limit, a syntax error) goes the general way below.
+            limits = self.config.limits
+            if (
+                len(self._pending) < limits.max_pipelined
+                and self._out_size < limits.max_unsent_output
+                and len(data) - 2 <= limits.max_line
+                and len(data) <= limits.max_command
+                and not data.endswith((b"}\r\n", b"}\n"))
+            ):
+                events: list[Event] = []
+                self._stalled = False
+                if self._whole_command_line(data, events):
+                    if self._held is not None and self._out_size >= limits.max_unsent_output:
+                        self._stalled = True
+                    return events
         if self._held_too_much():
             return self._too_much_input()
         self._buffer.feed(data)
@@ -510,6 +542,9 @@ class ConnectionState:
         or after taking the output that held it back)."""
         if self._closed or self._closing:
             return []
+        if self._held is None and not self._zin and not self._buffer:
+            self._stalled = False
+            return []  # nothing buffered: nothing to run
         return self._process()
 
     def tls_started(self) -> None:
@@ -665,9 +700,8 @@ class ConnectionState:
             response = self._uidfetch(response, drop_uid=False)
         chunks = encode_response_chunks(response, utf8=self.utf8)
         self._out.extend(chunks)
-        self._out_size += sum(
-            len(c) if isinstance(c, bytes | memoryview) else c.size for c in chunks
-        )
+        for chunk in chunks:  # a loop, not a generator: no Python call per chunk
+            self._out_size += len(chunk) if isinstance(chunk, bytes | memoryview) else chunk.size
 
     def _uidfetch(self, response: FetchData, *, drop_uid: bool) -> UidFetchData:
         """RFC 9586 3.3: after ENABLE UIDONLY a FETCH response is numbered by
@@ -754,10 +788,12 @@ class ConnectionState:
         if self._view is not None and name not in DESELECTING_COMMANDS:
             # RFC 3501 5.2: updates go out before the tagged completion; no
             # EXPUNGE if this or another pending command forbids it (7.4.1).
-            allow = self._expunge_blockers == 0 and not self._blocks_expunge(command)
+            allow = self._expunge_blockers == 0 and not pending.blocks_expunge
             for update in self._drain_view(allow_expunge=allow):
                 self._write(update)
-        old, self._state = self._state, next_state(self._state, name, response.status.value)
+        old = self._state
+        if name in _STATE_CHANGING:
+            self._state = next_state(old, name, response.status.value)
         code = response.code
         if isinstance(command, Select | Examine):
             # A new SELECT closes the old mailbox whatever its outcome
@@ -881,7 +917,7 @@ class ConnectionState:
         seqs.remove(pending.seq)
         if not seqs:
             del self._pending_tags[pending.tag]
-        if self._blocks_expunge(pending.command):
+        if pending.blocks_expunge:
             self._expunge_blockers -= 1
         return pending
 
@@ -1397,7 +1433,8 @@ class ConnectionState:
             )
             return
         try:
-            command = self._resolve_messages(command)
+            if self._view is not None:
+                command = self._resolve_messages(command)
         except InvalidSequenceNumber as exc:
             # RFC 9051 6.4.4: a number the client was never told is an error.
             self._reject(
@@ -1408,10 +1445,13 @@ class ConnectionState:
             )
             return
         self._delivered += 1
-        pending = _Pending(tag=command.tag, command=command, seq=self._delivered)
+        blocks = self._blocks_expunge(command)
+        pending = _Pending(
+            tag=command.tag, command=command, seq=self._delivered, blocks_expunge=blocks
+        )
         self._pending[pending.seq] = pending
         self._pending_tags.setdefault(pending.tag, []).append(pending.seq)
-        if self._blocks_expunge(command):
+        if blocks:
             self._expunge_blockers += 1
         if self.config.commands[command.name].pauses:
             self._blocking = pending

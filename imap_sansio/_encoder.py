@@ -37,7 +37,7 @@ import base64
 import datetime
 import re
 from collections.abc import Callable
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 from imap_sansio._bodystructure import (
     Address,
@@ -412,9 +412,9 @@ def _response(cls: type) -> Callable[[_Writer], _Writer]:
 @_response(StatusResponse)
 def _write_status(out: _Out, response: StatusResponse, utf8: bool) -> None:
     tag = response.tag
+    # ``_value_``, not ``value``: an attribute, not a Python-level property.
     out.append(b"* " if tag is None else tag.encode("ascii") + _SP)
-    out.append(response.status.value.encode("ascii"))
-    out.append(_SP)
+    out.append(response.status._value_.encode("ascii") + _SP)
     if response.code is not None:
         out.append(b"[")
         _write_code(out, response.code, utf8)
@@ -1105,8 +1105,17 @@ def _write_fetch(out: _Out, response: FetchData, utf8: bool) -> None:
     for i, item in enumerate(response.items):
         if i:
             out.append(_SP)
+        kind = type(item)
+        # FLAGS and UID written here: the items of every resync and flag
+        # update, so no writer call each (same bytes as their writers).
+        if kind is FlagsItem:
+            out.append(b"FLAGS (" + " ".join(item.flags).encode("ascii") + b")")  # type: ignore[attr-defined]
+            continue
+        if kind is UidItem:
+            out.append(b"UID %d" % item.uid)  # type: ignore[attr-defined]
+            continue
         try:
-            writer = _ITEM_WRITERS[type(item)]
+            writer = _ITEM_WRITERS[kind]
         except KeyError:
             raise TypeError(f"not a fetch item this encoder knows: {item!r}") from None
         writer(out, item, utf8)
@@ -1164,9 +1173,13 @@ def encode_response_chunks(response: Response, *, utf8: bool = False) -> list[Pi
     a :class:`~imap_sansio.MessageSource` is always its own chunk, not read
     yet; the small pieces between them are joined.
     """
+    pieces = _write(response, utf8)
+    if type(response) is StatusResponse:
+        # The commonest response (every tagged answer) has no literal.
+        return [b"".join(cast("list[bytes]", pieces))]
     chunks: list[Piece] = []
     pending: list[bytes | memoryview] = []
-    for piece in _write(response, utf8):
+    for piece in pieces:
         if not isinstance(piece, bytes | memoryview) or len(piece) >= CHUNK_MIN:
             if pending:
                 chunks.append(b"".join(pending))

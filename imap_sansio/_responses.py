@@ -32,11 +32,11 @@ from __future__ import annotations
 import datetime
 import enum
 import re
-from dataclasses import dataclass
 from typing import ClassVar, TypeAlias
 
 from imap_sansio._bodystructure import BodyStructure, Envelope
 from imap_sansio._commands import Section
+from imap_sansio._frozen import dataclass
 from imap_sansio._sequence import STAR, SequenceSet, UidSet
 from imap_sansio._source import MessageSource
 
@@ -836,11 +836,19 @@ class FlagsData:
         _check_flags(self.flags)
 
 
+#: Flag lists already found valid: a mailbox has few distinct ones, and a
+#: FETCH FLAGS response per message would otherwise check each flag again.
+_VALID_FLAG_LISTS: set[tuple[str, ...]] = set()
+
+
 def _check_flags(values: tuple[str, ...]) -> None:
     if not isinstance(values, tuple):
         raise ValueError("flags must be a tuple")
     for value in values:
         _check_flag(value)
+    if len(_VALID_FLAG_LISTS) >= 4096:
+        _VALID_FLAG_LISTS.clear()  # bounded whatever the peers' keywords
+    _VALID_FLAG_LISTS.add(values)
 
 
 # ---------------------------------------------------------------------------
@@ -916,7 +924,11 @@ class FlagsItem(FetchDataItem):
     flags: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        _check_flags(self.flags)
+        # Only a tuple of str can be equal to a tuple in the set (a str
+        # subclass with its own __eq__ is not a flag anyone sends).
+        flags = self.flags
+        if type(flags) is not tuple or flags not in _VALID_FLAG_LISTS:
+            _check_flags(flags)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -926,7 +938,9 @@ class UidItem(FetchDataItem):
     uid: int
 
     def __post_init__(self) -> None:
-        _check_number(self.uid, "UID", low=1)
+        uid = self.uid
+        if type(uid) is not int or not 1 <= uid <= _MAX_NZ:  # _check_number, inlined
+            _check_number(uid, "UID", low=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -1149,7 +1163,9 @@ class FetchData:
     items: tuple[FetchDataItem, ...]
 
     def __post_init__(self) -> None:
-        _check_number(self.number, "FETCH sequence number", low=1)
+        number = self.number
+        if type(number) is not int or not 1 <= number <= _MAX_NZ:  # _check_number, inlined
+            _check_number(number, "FETCH sequence number", low=1)
         if not self.items:
             raise ValueError("a FETCH response needs at least one item")
         for item in self.items:

@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import psycopg
 import pytest
@@ -201,6 +201,44 @@ def test_changes_since_gives_new_changed_and_exact_tombstones(
     )  # fmt: skip
     status = store.status(inbox)
     assert (status.messages, status.deleted, status.unseen) == (4, 0, 4)
+
+
+def test_pruned_changes_are_answered_with_what_is_still_known(
+    store: PostgresStore, alice: AccountRef
+) -> None:
+    inbox = _inbox(store, alice)
+    store.append(inbox, [_msg(f"m{i}") for i in range(1, 6)])  # uids 1..5, modseq 2
+    store.store_flags(inbox, [(2, 2), (4, 4)], lambda f: f | {"\\Deleted"})  # modseq 3
+    store.expunge(inbox)  # 2 and 4, modseq 4
+    store.append(inbox, [_msg("m6")])  # uid 6, modseq 5
+    store.store_flags(inbox, [(3, 3)], lambda f: f | {"\\Flagged"})  # modseq 6
+    store.append(inbox, [_msg("m7", "\\Deleted")])  # uid 7, modseq 7
+    store.expunge(inbox, [(7, 7)])  # modseq 8
+    assert store.prune_changes(inbox, keep=100) == 0  # fewer entries than that
+    # The three newest entries are those of modseqs 6, 7 and 8.
+    assert store.prune_changes(inbox, keep=3) == 5
+    # After the forgotten point the log is exact...
+    exact = store.changes_since(inbox, 5)
+    assert ([m.uid for m in exact.new], [m.uid for m in exact.changed], exact.expunged) == (
+        [],
+        [3],
+        (),
+    )
+    # ...before it, new and changed still are (messages keep their birth
+    # modseq); expunged names every absent UID below UIDNEXT (RFC 7162 3.2.10
+    # lets VANISHED (EARLIER) name UIDs the client never had).
+    old = store.changes_since(inbox, 2)
+    assert ([m.uid for m in old.new], [m.uid for m in old.changed], old.expunged) == (
+        [6],
+        [3],
+        (2, 4, 7),
+    )
+    assert (old.highest_modseq, old.uidnext) == (8, 8)
+    # A cutoff in time forgets everything written before it.
+    assert store.prune_changes(inbox, before=datetime.now(UTC) + timedelta(hours=1)) == 8
+    assert store.changes_since(inbox, 8).expunged == ()
+    assert store.changes_since(inbox, 7).expunged == (2, 4, 7)
+    assert store.prune_changes(inbox, keep=0) == 8  # nothing left to forget
 
 
 def test_store_flags_composes_and_honours_unchangedsince(
@@ -436,6 +474,13 @@ def test_a_lost_connection_raises_store_unavailable_and_the_pool_recovers(
         assert store.append(box.id, [_msg("after")]).uids == (2,)
         assert [m.uid for m in store.messages(box.id)] == [1, 2]
         assert store.read_body(box.id, 1) == b"acknowledged"
+        # Reads (outside a transaction) find their way past dead connections too.
+        with psycopg.connect(postgres_dsn, autocommit=True) as killer:
+            killer.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        assert store.status(box.id).messages == 2
 
 
 def test_internal_dates_must_carry_a_zone(store: PostgresStore, alice: AccountRef) -> None:

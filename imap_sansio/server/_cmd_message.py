@@ -310,6 +310,13 @@ def _fetch_item(
 ) -> FetchDataItem | None:
     """One FETCH response item, or None when there is nothing to say (expunged)."""
     uid, info = source.uid, source.info
+    if type(item) is FetchAttribute:
+        # The commonest items first (a resync fetches FLAGS and UID only).
+        if item.name == "FLAGS":
+            flags = info.flags if info is not None else view.flags_of(uid)
+            return _flags_for_client(recent, uid, flags)
+        if item.name == "UID":
+            return UidItem(uid=uid)
     if _whole_message(item):
         return _whole_message_item(item, source)
     if isinstance(item, FetchBody | FetchBinary):

@@ -31,7 +31,7 @@ for SEARCH and SORT alike.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence, Set
 from datetime import date, timedelta
 from typing import Any, TypeAlias, TypeVar
 
@@ -118,51 +118,27 @@ _CHEAP, _HEADER, _BODY = 0, 1, 2
 # The messages a command looks at
 
 
-class Item:
-    """One message of the selected mailbox, as a search sees it.
+class _Source:
+    """Where a search's items get their bytes and texts: the server's cache,
+    under keys that share the user, mailbox and UIDVALIDITY of the search."""
 
-    The message bytes are fetched and parsed on first use only, then kept
-    for the rest of the command (so several text keys, SORT and THREAD share
-    one parse), together with case-folded texts.
-    """
+    __slots__ = ("_cache", "_mailbox", "_prefix", "_session")
 
-    __slots__ = ("_folded", "_load", "_message", "info", "memo", "recent", "seq", "uid")
+    def __init__(self, session: Session, mailbox: Mailbox) -> None:
+        self._session = session
+        self._mailbox = mailbox
+        self._cache = session.server.message_cache
+        self._prefix = session.message_key(mailbox, 0)[:3]
 
-    def __init__(
-        self,
-        load: Callable[[int], Message | None],
-        seq: int,
-        uid: int,
-        info: MessageInfo,
-        recent: bool,
-    ) -> None:
-        self._load = load
-        self.seq = seq
-        self.uid = uid
-        self.info = info
-        self.recent = recent
-        self._message: Message | None = None
-        self._folded: dict[str, str] = {}
-        #: Sort keys computed once per command (sent date, base subject).
-        self.memo: dict[str, Any] = {}
+    def message(self, uid: int) -> Message | None:
+        return self._session.parsed_message(self._mailbox, uid)
 
-    def release(self) -> None:
-        """Drop the parsed message and its texts (the keys in ``memo`` stay):
-        a search of a big mailbox holds only what it still needs."""
-        self._message = None
-        self._folded = {}
-
-    @property
-    def message(self) -> Message:
-        if self._message is None:
-            self._message = self._load(self.uid) or Message(b"")
-        return self._message
-
-    def folded(self, what: str) -> str:
-        """The case-folded decoded text for BODY, TEXT, or an address/subject field."""
-        value = self._folded.get(what)
+    def folded(self, item: Item, what: str) -> str:
+        user, name, uidvalidity = self._prefix
+        key = (user, name, uidvalidity, item.uid)
+        value = self._cache.text(key, what)
         if value is None:
-            message = self.message
+            message = item.message
             if what == "BODY":
                 raw = body_text(message)
             elif what == "TEXT":
@@ -171,28 +147,176 @@ class Item:
                 raw = subject(message)
             else:  # FROM TO CC BCC
                 raw = address_text(message, what.lower())
-            value = self._folded[what] = raw.casefold()
+            value = raw.casefold()
+            self._cache.keep_text(key, what, value)
         return value
 
 
-def _items(session: Session, mailbox: Mailbox, view: SelectedMailboxView) -> list[Item]:
-    """The messages the client knows, in sequence order, with current metadata.
+class Item:
+    """One message of the selected mailbox, as a search sees it.
+
+    The message bytes are fetched and parsed on first use only, then kept
+    for the rest of the command (so several text keys, SORT and THREAD share
+    one parse); the case-folded texts are kept in the server's cache beside
+    the parsed message, so the next search reads them without parsing.
+    """
+
+    __slots__ = ("_memo", "_message", "_recent", "_source", "info", "seq", "uid")
+
+    def __init__(
+        self, source: _Source, seq: int, uid: int, info: MessageInfo, recent: Set[int]
+    ) -> None:
+        self._source = source
+        self.seq = seq
+        self.uid = uid
+        self.info = info
+        #: The session's \Recent set, asked only by RECENT/NEW/OLD.
+        self._recent = recent
+        self._message: Message | None = None
+        self._memo: dict[str, Any] | None = None
+
+    @property
+    def recent(self) -> bool:
+        return self.uid in self._recent
+
+    @property
+    def memo(self) -> dict[str, Any]:
+        """Sort keys computed once per command (sent date, base subject)."""
+        if self._memo is None:
+            self._memo = {}
+        return self._memo
+
+    def release(self) -> None:
+        """Drop the parsed message (its sort keys in ``memo`` stay): a SORT
+        of a big mailbox holds only the keys."""
+        self._message = None
+
+    @property
+    def message(self) -> Message:
+        if self._message is None:
+            self._message = self._source.message(self.uid) or Message(b"")
+        return self._message
+
+    def folded(self, what: str) -> str:
+        """The case-folded decoded text for BODY, TEXT, or an address/subject field."""
+        return self._source.folded(self, what)
+
+
+def _matching(
+    session: Session,
+    mailbox: Mailbox,
+    view: SelectedMailboxView,
+    criteria: SearchKey,
+    predicate: Callable[[Item], bool],
+) -> list[Item]:
+    """The messages the client knows that match, in sequence order.
 
     Flags, sizes and dates come from the backend (they may be newer than the
     view's; the session's sync before the tagged OK tells the client).
+    Messages expunged elsewhere but not yet announced are left out.  One
+    :class:`Item` is reused while messages fail the predicate, so a search
+    on flags creates an object per match, not per message.
     """
     uids = view.uids
-    infos = {info.uid: info for info in mailbox.messages(uids)} if uids else {}
+    if not uids:
+        return []
+    # The view's UIDs ascend and new messages come after them: the range
+    # from the first to the last is all the store needs to look at.
+    infos = mailbox.messages(range(uids[0], uids[-1] + 1))
     recent = view.recent
 
-    def load(uid: int) -> Message | None:
-        return session.parsed_message(mailbox, uid)
+    source = _Source(session, mailbox)
+    every = session.server.progress_interval
+    if every is not None and len(infos) > every:
+        # RFC 9585 3: progress every ``every`` messages (none after the
+        # last: the result says that much), so the messages are paired up
+        # first and each counted once.
+        rows = _by_uid(uids, infos)
+        return _with_progress(session, source, recent, rows, predicate, every=every)
+    while isinstance(criteria, SearchAnd) and len(criteria.keys) == 1:
+        criteria = criteria.keys[0]
+    flag_key = _SYSTEM_FLAG_KEYS.get(criteria.name) if isinstance(criteria, SearchFlag) else None
+    if len(infos) == len(uids):
+        # Usually the store holds exactly the view's messages: pair them up
+        # in order, and check the pairing as the messages go by.
+        if flag_key is not None:
+            # The commonest search (UNSEEN, DELETED, ...): decided by the
+            # flags alone, in one comprehension, no Python call per message.
+            # A misaligned pair is always kept, so one check finds it.
+            flag, wanted = flag_key
+            matched = [
+                Item(source, seq, uid, info, recent)
+                for seq, (uid, info) in enumerate(zip(uids, infos, strict=True), 1)
+                if info.uid != uid or (flag in info.flags) is wanted
+            ]
+            if all(item.info.uid == item.uid for item in matched):
+                return matched
+        else:
+            paired = zip(range(1, len(uids) + 1), uids, infos, strict=True)
+            found = _filter(source, recent, paired, predicate)
+            if found is not None:
+                return found
+    return _filter(source, recent, _by_uid(uids, infos), predicate) or []
 
-    return [
-        Item(load, seq, uid, infos[uid], uid in recent)
-        for seq, uid in enumerate(uids, 1)
-        if uid in infos
-    ]
+
+def _by_uid(
+    uids: Sequence[int], infos: Sequence[MessageInfo]
+) -> list[tuple[int, int, MessageInfo]]:
+    """(seq, uid, info) of the view's messages the store still has (some
+    may be expunged elsewhere and not announced yet)."""
+    by_uid = {info.uid: info for info in infos}
+    return [(seq, uid, by_uid[uid]) for seq, uid in enumerate(uids, 1) if uid in by_uid]
+
+
+def _with_progress(
+    session: Session,
+    source: _Source,
+    recent: Set[int],
+    rows: list[tuple[int, int, MessageInfo]],
+    predicate: Callable[[Item], bool],
+    *,
+    every: int,
+) -> list[Item]:
+    total = len(rows)
+    done = 0
+
+    def counting(item: Item) -> bool:
+        nonlocal done
+        matched = predicate(item)
+        done += 1
+        if done % every == 0 and done < total:
+            session.progress(done, total)
+        return matched
+
+    return _filter(source, recent, rows, counting) or []
+
+
+def _filter(
+    source: _Source,
+    recent: Set[int],
+    rows: Iterable[tuple[int, int, MessageInfo]],
+    predicate: Callable[[Item], bool],
+) -> list[Item] | None:
+    """The items that match among (seq, uid, info) rows; None if a row's
+    message is not its UID's."""
+    found: list[Item] = []
+    item: Item | None = None
+    for seq, uid, info in rows:
+        if info.uid != uid:
+            return None
+        if item is None:
+            item = Item(source, seq, uid, info, recent)
+        else:
+            item.seq = seq
+            item.uid = uid
+            item.info = info
+        if predicate(item):
+            found.append(item)
+            item = None
+        elif item._message is not None:
+            item._message = None
+            item._memo = None
+    return found
 
 
 # ---------------------------------------------------------------------------
@@ -208,8 +332,7 @@ class Compiler:
         self.view = view
         self.now = session.now()
         self.count = view.exists
-        uids = view.uids
-        self.largest_uid = uids[-1] if uids else 0
+        self.largest_uid = view.uid_of(self.count) if self.count else 0
         self.uses_modseq = False
 
     def compile(self, key: SearchKey) -> tuple[int, Predicate]:
@@ -420,26 +543,36 @@ def search_steps(session: Session, criteria: SearchKey) -> Generator[None, None,
     lets the adapter serve other sessions in between)."""
     mailbox, view = session.require_mailbox()
     compiler = Compiler(session, view)
-    _, predicate = compiler.compile(criteria)
-    items = _items(session, mailbox, view)
+    cost, predicate = compiler.compile(criteria)
+    if cost == _CHEAP:
+        # Decided by flags, sizes, dates, numbers: fast enough at once.
+        return _matching(session, mailbox, view, criteria, predicate), compiler, view
+    # The messages are read: a few at a time, a step each.
+    uids = view.uids
+    infos = mailbox.messages(range(uids[0], uids[-1] + 1)) if uids else []
+    rows = _by_uid(uids, infos)
+    source = _Source(session, mailbox)
+    recent = view.recent
     every = session.server.progress_interval
-    total = len(items)
+    total = len(rows)
+    done = 0
+
+    def counting(item: Item) -> bool:
+        # RFC 9585 3: progress every ``every`` messages (none after the
+        # last: the result says that much).
+        nonlocal done
+        matched = predicate(item)
+        done += 1
+        if every is not None and done % every == 0 and done < total:
+            session.progress(done, total)
+        return matched
+
     found: list[Item] = []
     for start in range(0, total, SEARCH_STEP):
         if start:
             yield
-        batch = items[start : start + SEARCH_STEP]
-        for done, item in enumerate(batch, start + 1):
-            if predicate(item):
-                found.append(item)
-            else:
-                item.release()
-            if every is None:
-                continue
-            # RFC 9585 3: progress every ``every`` messages (none after the
-            # last: the result says that much).
-            if done % every == 0 and done < total:
-                session.progress(done, total)
+        batch = rows[start : start + SEARCH_STEP]
+        found.extend(_filter(source, recent, batch, counting) or [])
     return found, compiler, view
 
 

@@ -48,7 +48,7 @@ from .._view import SelectedMailboxView
 from ..mime import Message
 from . import names
 from ._backend import SYSTEM_FLAGS, Account, Backend, ImapBad, ImapNo, Mailbox
-from ._cache import MessageCache
+from ._cache import MessageCache, MessageKey
 from ._sasl import SaslMechanism
 
 __all__ = [
@@ -133,9 +133,9 @@ def serve(
     )
 
 
-def _resuming(steps: Steps) -> Callable[[Command], HandlerResult]:
+def _resuming(steps: Steps) -> Callable[[Session, Command], HandlerResult]:
     """A "handler" that hands back the steps of a command in progress."""
-    return lambda _command: steps
+    return lambda _session, _command: steps
 
 
 class ServerContext(Protocol):
@@ -190,6 +190,17 @@ def _check_mailbox_names(command: Command) -> Command:
         if isinstance(value, str) and names.normalize(value) != value:
             normalized[field] = names.normalize(value)
     return dataclasses.replace(command, **normalized) if normalized else command
+
+
+#: Per command class: has it a mailbox name to normalise (see _check_mailbox_names)?
+_NAMES_MAILBOXES: dict[type, bool] = {}
+
+
+def _names_mailboxes(cls: type) -> bool:
+    names_one = _NAMES_MAILBOXES[cls] = any(
+        field.name in ("mailbox", "new_mailbox") for field in dataclasses.fields(cls)
+    )
+    return names_one
 
 
 _UNSAFE_TEXT = re.compile(r"[\x00-\x1f\x7f]+")
@@ -502,10 +513,14 @@ class Session:
     def now(self) -> datetime:
         return self.server.clock()
 
+    def message_key(self, mailbox: Mailbox, uid: int) -> MessageKey:
+        """The key of message ``uid`` in the server's :class:`MessageCache`."""
+        user = self.account.username if self.account is not None else ""
+        return (user, mailbox.name, mailbox.uidvalidity, uid)
+
     def parsed_message(self, mailbox: Mailbox, uid: int) -> Message | None:
         """The message ``uid`` of ``mailbox``, parsed (None if it is gone)."""
-        user = self.account.username if self.account is not None else ""
-        key = (user, mailbox.name, mailbox.uidvalidity, uid)
+        key = self.message_key(mailbox, uid)
         return self.server.message_cache.get(key, lambda: mailbox.message_bytes(uid))
 
     def sync(self) -> None:
@@ -515,7 +530,9 @@ class Session:
             return
         try:
             changes = mailbox.changes_since(self.modseq)
-        except ImapNo:
+        except ImapNo as exc:
+            if exc.code == "UNAVAILABLE":
+                return  # the store is out of reach (RFC 5530): catch up next time
             # The mailbox was deleted under this session (RFC 3501 leaves it
             # open; ending the session is what IMAP4rev1 clients handle).
             self.shutdown("Selected mailbox was deleted; please reconnect")
@@ -579,11 +596,7 @@ class Session:
                 self.server.on_command(self, event)
             command = event
             spec = self.server.commands.get(command.name)
-            if isinstance(spec, ServerCommand):
-                handler = spec.handler
-                self._run(command, lambda checked: handler(self, checked))
-            else:
-                self._run(command, None)
+            self._run(command, spec.handler if isinstance(spec, ServerCommand) else None)
         elif isinstance(event, IdleDone) and event.aborted:
             # The engine already answered BAD (RFC 2177: only DONE ends IDLE).
             self._open.pop(event.tag, None)
@@ -592,7 +605,7 @@ class Session:
             spec = self.server.commands[pending.name]
             assert isinstance(spec, ServerCommand) and spec.resume is not None, pending
             resume, step = spec.resume, event
-            self._run(pending, lambda _: resume(self, step))
+            self._run(pending, lambda session, _: resume(session, step))
         elif isinstance(event, AuthenticateCancelled):
             self._open.pop(event.tag, None)
             self.sasl_state.clear()
@@ -604,7 +617,9 @@ class Session:
         assert command is not None, tag
         return command
 
-    def _run(self, command: Command, call: Callable[[Command], HandlerResult] | None) -> None:
+    def _run(
+        self, command: Command, call: Callable[[Session, Command], HandlerResult] | None
+    ) -> None:
         self._current = command
         self._completed = False
         self._defer = False
@@ -612,15 +627,18 @@ class Session:
         try:
             if call is None:
                 raise ImapBad(f"{command.name} is not implemented", "CANNOT")
-            result = call(_check_mailbox_names(command))
+            names_mailboxes = _NAMES_MAILBOXES.get(type(command))
+            if names_mailboxes is None:
+                names_mailboxes = _names_mailboxes(type(command))
+            if names_mailboxes or command.invalid_names:
+                command = _check_mailbox_names(command)
+            result = call(self, command)
             if isinstance(result, Generator):
                 self._steps = (command, result)
                 result = self._advance()
                 if self._steps is not None:
                     return  # goes on once the output is taken (pump)
-            if self._completed or self.conn.closed:
-                return
-            if isinstance(result, Pending):
+            if isinstance(result, Pending) and not (self._completed or self.conn.closed):
                 self._open[command.tag] = command
                 return
             if isinstance(result, Completion):
@@ -678,10 +696,16 @@ class Session:
         if self.conn.closed:
             return
         self._completed = True
+        if not (
+            text
+            and text.isascii()
+            and text.isprintable()
+            and text[0] not in "[ "
+            and text[-1] != " "
+        ):
+            text = _safe_text(text)  # a backend's text; the common ones are fine as they are
         try:
-            response = StatusResponse(
-                status=status, tag=command.tag, text=_safe_text(text), code=code
-            )
+            response = StatusResponse(status=status, tag=command.tag, text=text, code=code)
         except ValueError as exc:  # a code or text a backend made up: still answer
             self._report(exc)
             response = StatusResponse(

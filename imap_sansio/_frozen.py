@@ -1,0 +1,173 @@
+"""Frozen, slotted, keyword-only event classes that cost little to create.
+
+``dataclasses.dataclass(frozen=True, slots=True, kw_only=True)`` compiles
+six methods per class when the class is created (``__init__``,
+``__repr__``, ``__eq__``, ``__hash__``, ``__setattr__``, ``__delattr__``);
+for the ~140 command and response classes that was most of the cost of
+``import imap_sansio``.  The :func:`dataclass` here makes the same classes
+(``dataclasses.fields``, ``replace``, ``asdict`` and ``is_dataclass`` work
+on them; their instances compare, hash, print, copy and pickle as before,
+refuse assignment with ``FrozenInstanceError``, and an extension may
+subclass them with ``dataclasses.dataclass``), but shares one ``__repr__``,
+``__eq__`` and ``__hash__`` between all classes (dataclasses still makes
+the frozen ``__setattr__`` and ``__delattr__``) and compiles a class's
+``__init__`` (the method that is hot) the first time an instance is made:
+a class nobody makes costs no compilation for it.
+
+Any other combination of options goes to ``dataclasses.dataclass`` itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any, TypeVar, dataclass_transform
+
+__all__ = ["dataclass"]
+
+_T = TypeVar("_T")
+_MISSING = dataclasses.MISSING
+_set = object.__setattr__
+
+
+@dataclass_transform(field_specifiers=(dataclasses.field,))
+def dataclass(
+    *,
+    frozen: bool = False,
+    slots: bool = False,
+    kw_only: bool = False,
+    **options: Any,
+) -> Callable[[type[_T]], type[_T]]:
+    """``dataclasses.dataclass``; cheap to create with ``frozen``, ``slots``
+    and ``kw_only`` all true and no other option (see the module text)."""
+    if not (frozen and slots and kw_only) or options:
+        return dataclasses.dataclass(frozen=frozen, slots=slots, kw_only=kw_only, **options)
+    return _frozen
+
+
+def _frozen(cls: type[_T]) -> type[_T]:
+    body = cls.__dict__
+    documented = bool(cls.__doc__)
+    explicit_hash = "__hash__" in body and not (body["__hash__"] is None and "__eq__" in body)
+    # The field bookkeeping, the slots and the frozen ``__setattr__`` are
+    # dataclasses' own; only the other generated methods are left out.
+    new = dataclasses.dataclass(
+        cls, init=False, repr=False, eq=False, frozen=True, slots=True, kw_only=True
+    )
+    own = {"__init__": _first_init, "__repr__": _repr, "__eq__": _eq}
+    for name, method in own.items():
+        if name not in body:
+            setattr(new, name, method)
+    if not explicit_hash:
+        # dataclass: eq and frozen give a hash of the compared fields.
+        new.__hash__ = _hash  # type: ignore[method-assign]
+    if not documented:
+        new.__doc__ = _signature_text(new)
+    # Say what the class has (an __init__, a repr, an eq), as dataclasses would.
+    params: Any = new.__dataclass_params__  # type: ignore[attr-defined]
+    params.init = params.repr = params.eq = True
+    return new
+
+
+def _signature_text(cls: type) -> str:
+    """What dataclasses puts in ``__doc__`` for a class without one:
+    ``Name(*, field: 'annotation' = default, ...)``."""
+    params = []
+    for field in dataclasses.fields(cls):
+        if not field.init:
+            continue
+        text = f"{field.name}: {field.type!r}"
+        if field.default is not _MISSING:
+            text += f" = {field.default!r}"
+        elif field.default_factory is not _MISSING:
+            text += " = <factory>"
+        params.append(text)
+    return f"{cls.__name__}({', '.join(['*', *params]) if params else ''})"
+
+
+# ---------------------------------------------------------------------------
+# What dataclasses would generate per class, shared
+
+
+def _first_init(self: Any, *args: Any, **values: Any) -> None:
+    """Compile this class's ``__init__`` (first instance only), then run it."""
+    cls = type(self)
+    init = _make_init(cls)
+    cls.__init__ = init
+    init(self, *args, **values)  # positional arguments: the same TypeError as ever
+
+
+def _make_init(cls: type) -> Callable[..., None]:
+    fields = dataclasses.fields(cls)
+    names: dict[str, Any] = {"__set": _set, "__missing": _MISSING}
+    params: list[str] = []
+    lines: list[str] = []
+    for field in fields:
+        name = field.name
+        if field.default is not _MISSING:
+            names[f"__default_{name}"] = field.default
+            default = f"__default_{name}"
+        elif field.default_factory is not _MISSING:
+            names[f"__factory_{name}"] = field.default_factory
+            default = "__missing"
+        else:
+            default = ""
+        if not field.init:
+            if field.default is not _MISSING:
+                lines.append(f"__set(self, {name!r}, __default_{name})")
+            elif field.default_factory is not _MISSING:
+                lines.append(f"__set(self, {name!r}, __factory_{name}())")
+            continue
+        params.append(f"{name}={default}" if default else name)
+        if field.default_factory is not _MISSING:
+            value = f"__factory_{name}() if {name} is __missing else {name}"
+        else:
+            value = name
+        lines.append(f"__set(self, {name!r}, {value})")
+    if hasattr(cls, "__post_init__"):
+        lines.append("self.__post_init__()")
+    signature = ", ".join(["self", "*", *params]) if params else "self"
+    source = f"def __init__({signature}):\n" + "".join(f" {line}\n" for line in lines or ["pass"])
+    namespace: dict[str, Any] = {}
+    exec(source, names, namespace)  # the method dataclasses would have made
+    init: Callable[..., None] = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
+
+
+def _compared(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    """The values ``__eq__`` and ``__hash__`` use, as one tuple (as dataclasses)."""
+    getter = _GETTERS.get(cls)
+    if getter is None:
+        names = [f.name for f in dataclasses.fields(cls) if f.compare]
+        if len(names) >= 2:
+            getter = attrgetter(*names)
+        elif names:
+            one = attrgetter(names[0])
+            getter = lambda obj: (one(obj),)  # noqa: E731
+        else:
+            getter = lambda obj: ()  # noqa: E731
+        _GETTERS[cls] = getter
+    return getter
+
+
+_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
+def _eq(self: Any, other: object) -> Any:
+    if other.__class__ is self.__class__:
+        compared = _compared(self.__class__)
+        return compared(self) == compared(other)
+    return NotImplemented
+
+
+def _hash(self: Any) -> int:
+    return hash(_compared(self.__class__)(self))
+
+
+def _repr(self: Any) -> str:
+    shown = ", ".join(
+        f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr
+    )
+    return f"{self.__class__.__qualname__}({shown})"
