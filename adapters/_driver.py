@@ -21,6 +21,7 @@ the backend's :class:`ChangeNotice`.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import logging
 import math
@@ -40,16 +41,20 @@ from .spool import temporary_file_sink
 __all__ = [
     "BYE_TOO_MANY",
     "BYE_UNAVAILABLE",
+    "BindError",
     "ChangeNotice",
     "ConnectionDriver",
     "IMAPServerLike",
     "LoginGuard",
     "LoginLimits",
     "ServerOptions",
+    "ServerStats",
     "SessionLike",
     "Step",
     "WakeIndex",
+    "describe_transport",
     "is_loopback",
+    "listen_address",
     "logger",
     "server_lock",
     "session_lock",
@@ -131,6 +136,53 @@ class IMAPServerLike(Protocol):
     ) -> Callable[[], None]: ...
 
 
+class BindError(OSError):
+    """A listening socket could not be bound; the text names the address."""
+
+
+def listen_address(host: str, port: int) -> str:
+    """``host:port`` with an IPv6 address in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+@dataclass(slots=True)
+class ServerStats:
+    """Counters a monitoring system reads (all since the start), updated by
+    every connection of the servers given it through :class:`ServerOptions`.
+
+    Sessions run in several threads at once: counters change only through
+    :meth:`add`, under the object's own lock; a reader may see one a step
+    behind another.
+    """
+
+    sessions_total: int = 0
+    sessions_active: int = 0
+    commands_total: int = 0
+    logins_total: int = 0
+    auth_failures_total: int = 0
+    #: Command handlers that failed (``NO [SERVERBUG]``) and connections
+    #: ended by an unexpected error in the adapter.
+    errors_total: int = 0
+    proxy_rejected_total: int = 0
+    bytes_in_total: int = 0
+    bytes_out_total: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, name: str, amount: int = 1) -> None:
+        """Add ``amount`` to the counter ``name``."""
+        with self._lock:
+            setattr(self, name, getattr(self, name) + amount)
+
+    def counters(self) -> dict[str, int]:
+        """Every counter by name, read at once."""
+        with self._lock:
+            return {
+                f.name: getattr(self, f.name)
+                for f in dataclasses.fields(self)
+                if not f.name.startswith("_")
+            }
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ServerOptions:
     """Timeouts (seconds), bounds and policy shared by every runtime."""
@@ -189,6 +241,18 @@ class ServerOptions:
     #: sessions per user (see :class:`LoginLimits`; loopback is exempt
     #: unless ``trusted_networks`` says otherwise).
     login_limits: LoginLimits = field(default_factory=LoginLimits)
+    #: Every connection starts with a PROXY protocol v1 or v2 header, whose
+    #: source address is the client's (for logs, limits and whether the
+    #: transport counts as secure).  Accepted only from loopback and
+    #: ``proxy_from``; any other peer, or a missing or invalid header,
+    #: closes the connection.
+    proxy_protocol: bool = False
+    #: Networks besides loopback that may send PROXY headers (CIDR strings).
+    proxy_from: tuple[str, ...] = ()
+    #: The PROXY header must arrive whole within this time.
+    proxy_timeout: float = 10.0
+    #: Counters for monitoring (see :class:`ServerStats`), or None.
+    stats: ServerStats | None = None
     #: TLS channel binding (type, data) for SCRAM -PLUS (RFC 5929): the
     #: ``tls-server-end-point`` hash of the server certificate, see
     #: ``accounts.tls_server_end_point``; given to the sessions once TLS is up.
@@ -275,6 +339,18 @@ def is_loopback(host: str) -> bool:
     return address.is_loopback
 
 
+def describe_transport(peer_host: str, *, tls: bool, allow_plaintext: bool) -> str:
+    """What the ``secure`` flag rests on, for the log: ``tls=yes``, or
+    ``tls=no`` with why passwords are accepted anyway or not."""
+    if tls:
+        return "tls=yes"
+    if is_loopback(peer_host):
+        return "tls=no, trusted-loopback"
+    if allow_plaintext:
+        return "tls=no, plaintext-allowed"
+    return "tls=no, LOGINDISABLED"
+
+
 def transport_is_secure(peer_host: str, *, tls: bool, allow_plaintext: bool) -> bool:
     """The ``secure`` flag for ``connect()``: TLS, a loopback peer, or the
     operator's explicit permission for plaintext logins."""
@@ -309,6 +385,9 @@ class _LogHooks:
         return driver.peer if driver is not None else "?"
 
     def on_command(self, session: Any, command: Any) -> None:
+        driver = self.drivers.get(session)
+        if driver is not None:
+            driver.command_seen()
         if logger.isEnabledFor(logging.DEBUG):
             name = str(command.name)
             if getattr(command, "uid", False) is True:
@@ -324,6 +403,9 @@ class _LogHooks:
             self.previous_command(session, command)
 
     def on_login(self, session: Any, username: str, ok: bool) -> None:
+        driver = self.drivers.get(session)
+        if driver is not None:
+            driver.login_seen(username, ok)
         if ok:
             logger.info("%s logged in as %r", self._peer(session), username)
         else:
@@ -436,7 +518,12 @@ class ConnectionDriver:
     returns False; a failed login's answer then waits for the guard (the
     connection is paused meanwhile: nothing more is read from it, while
     every other connection goes on), and a login over the per-user limit
-    gets ``NO [LIMIT]``.  ``address`` is the peer's IP address.
+    gets ``NO [LIMIT]``.  ``address`` is the peer's IP address (the client's
+    from a PROXY header, when there is one).
+
+    ``transport`` describes what ``secure`` rests on, for the log (see
+    :func:`describe_transport`).  When the connection ends, one line at INFO
+    sums the session up: user, address, duration, bytes in and out, commands.
     """
 
     # One driver per connection, idle ones included: no instance dict.
@@ -444,6 +531,9 @@ class ConnectionDriver:
         "__weakref__",
         "_address",
         "_admitted",
+        "_bytes_in",
+        "_bytes_out",
+        "_commands",
         "_conn",
         "_connected_at",
         "_eof",
@@ -461,9 +551,12 @@ class ConnectionDriver:
         "_secure",
         "_server",
         "_session_user",
+        "_stats",
         "_tls",
         "_tls_available",
+        "_transport",
         "_unwatch",
+        "_user",
         "_username",
         "_was_idling",
         "_watch",
@@ -483,6 +576,7 @@ class ConnectionDriver:
         watch: Callable[[str | None, str | None], None] | None = None,
         address: str = "",
         guard: LoginGuard | None = None,
+        transport: str = "",
         tls: bool = False,
     ) -> None:
         self._server = server
@@ -521,6 +615,27 @@ class ConnectionDriver:
         self._hold_until: float | None = None
         #: The time of the call in progress (for the login hooks).
         self._now = 0.0
+        # For the session's summary line and the server's statistics.
+        self._transport = transport
+        self._stats = options.stats
+        self._bytes_in = self._bytes_out = self._commands = 0
+        self._user: str | None = None
+
+    def command_seen(self) -> None:
+        """A command was read (server lock held)."""
+        self._commands += 1
+        if self._stats is not None:
+            self._stats.add("commands_total")
+
+    def login_seen(self, username: str, ok: bool) -> None:
+        """A login succeeded or failed (server lock held)."""
+        if ok:
+            self._user = username
+        if self._stats is not None:
+            if ok:
+                self._stats.add("logins_total")
+            else:
+                self._stats.add("auth_failures_total")
 
     def admit(self) -> bool:
         """Count this connection against its address's limit of connections
@@ -587,7 +702,14 @@ class ConnectionDriver:
             if self._tls:
                 self._bind_channel(self._conn)
             self._connected_at = self._last_input = self._now = now
-            logger.info("%s connected (secure=%s)", self.peer, self._secure)
+            if self._stats is not None:
+                self._stats.add("sessions_total")
+                self._stats.add("sessions_active")
+            logger.info(
+                "%s connected (%s)",
+                self.peer,
+                self._transport or ("secure" if self._secure else "not secure"),
+            )
             return self._finish(now)
 
     def step(
@@ -610,6 +732,9 @@ class ConnectionDriver:
                 conn.release_answer()
             if data is not None and not conn.closed and not conn.starttls_pending:
                 self._last_input = now
+                self._bytes_in += len(data)
+                if self._stats is not None:
+                    self._stats.add("bytes_in_total", len(data))
                 if not data:
                     logger.info("%s closed the connection", self.peer)
                     self._eof = True
@@ -636,9 +761,10 @@ class ConnectionDriver:
         if binding is not None:
             conn.set_channel_binding(*binding)
 
-    def close(self) -> None:
+    def close(self, now: float | None = None) -> None:
         """The transport is gone: tell the connection if it does not know,
-        and give back what the guard counted for it."""
+        and give back what the guard counted for it.  ``now`` (the clock of
+        :meth:`open`) ends the session's duration; default: the last call."""
         self._release_guard()
         conn = self._conn
         if conn is None:
@@ -649,8 +775,22 @@ class ConnectionDriver:
                 conn.data_to_send()
             if self._hooks is not None:
                 self._hooks.drivers.pop(conn, None)
+            if self._stats is not None:
+                self._stats.add("sessions_active", -1)
+            duration = (self._now if now is None else now) - self._connected_at
             self._store_watch(None, None)
-        logger.info("%s disconnected", self.peer)
+        self._conn = None
+        # One line per session, in key=value form that log tools can parse;
+        # the user name is quoted (repr) since a client chose it.
+        logger.info(
+            "%s disconnected user=%s duration=%.3f bytes_in=%d bytes_out=%d commands=%d",
+            self.peer,
+            repr(self._user) if self._user is not None else "-",
+            max(0.0, duration),
+            self._bytes_in,
+            self._bytes_out,
+            self._commands,
+        )
 
     def _release_guard(self) -> None:
         guard = self._guard
@@ -741,6 +881,9 @@ class ConnectionDriver:
         conn = self._require()
         self._file(conn, renamed=renamed)
         output = conn.data_to_send()
+        self._bytes_out += len(output)
+        if self._stats is not None:
+            self._stats.add("bytes_out_total", len(output))
         streaming = conn.has_output
         # Nothing more can come after EOF; what is queued still goes out.
         closed = (conn.closed or self._eof) and not streaming

@@ -21,9 +21,11 @@ import contextlib
 import functools
 import logging
 import math
+import os
+import socket
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 try:
@@ -38,9 +40,11 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "(or imap-sansio[trio] for trio)"
     ) from exc
 
+from . import proxy
 from ._driver import (
     BYE_TOO_MANY,
     BYE_UNAVAILABLE,
+    BindError,
     ChangeNotice,
     ConnectionDriver,
     IMAPServerLike,
@@ -48,6 +52,8 @@ from ._driver import (
     ServerOptions,
     Step,
     WakeIndex,
+    describe_transport,
+    listen_address,
     logger,
     server_lock,
     sessions_run_at_once,
@@ -149,6 +155,9 @@ class AnyIOServer:
 
     Use ``async with AnyIOServer(server) as s:`` (listening on ``s.port``), or
     ``await s.serve()`` in a task and ``await s.aclose()`` to stop.
+    ``sockets``: listening sockets to serve instead of binding ``host`` and
+    the ports (systemd's socket activation): the first is plain/STARTTLS, a
+    second one implicit TLS.
     """
 
     def __init__(
@@ -160,11 +169,13 @@ class AnyIOServer:
         tls_port: int | None = None,
         ssl_context: ssl.SSLContext | None = None,
         options: ServerOptions | None = None,
+        sockets: Sequence[socket.socket] = (),
     ) -> None:
         if tls_port is not None and ssl_context is None:
             raise ValueError("tls_port needs an ssl_context")
         self._server = server
         self._host = host
+        self._sockets = tuple(sockets)
         self._port = port
         self._tls_port = tls_port
         self._ssl_context = ssl_context
@@ -218,16 +229,19 @@ class AnyIOServer:
     async def _bind(self) -> list[tuple[anyio.abc.Listener[anyio.abc.SocketStream], bool]]:
         listeners: list[tuple[anyio.abc.Listener[anyio.abc.SocketStream], bool]] = []
         try:
-            reuse = self._options.reuse_port
-            plain = await anyio.create_tcp_listener(
-                local_host=self._host, local_port=self._port, reuse_port=reuse
-            )
+            if self._sockets:
+                for sock, implicit_tls in zip(self._sockets, (False, True), strict=False):
+                    passed = await anyio.abc.SocketListener.from_socket(sock)
+                    listeners.append((passed, implicit_tls))
+                self.port = listeners[0][0].extra(anyio.abc.SocketAttribute.local_port)
+                if len(listeners) > 1:
+                    self.tls_port = listeners[1][0].extra(anyio.abc.SocketAttribute.local_port)
+                return listeners
+            plain = await self._listen(self._port)
             listeners.append((plain, False))
             self.port = plain.extra(anyio.abc.SocketAttribute.local_port)
             if self._tls_port is not None:
-                secure = await anyio.create_tcp_listener(
-                    local_host=self._host, local_port=self._tls_port, reuse_port=reuse
-                )
+                secure = await self._listen(self._tls_port)
                 listeners.append((secure, True))
                 self.tls_port = secure.extra(anyio.abc.SocketAttribute.local_port)
         except BaseException:
@@ -235,6 +249,16 @@ class AnyIOServer:
                 await anyio.aclose_forcefully(listener)
             raise
         return listeners
+
+    async def _listen(self, port: int) -> anyio.abc.Listener[anyio.abc.SocketStream]:
+        try:
+            return await anyio.create_tcp_listener(
+                local_host=self._host, local_port=port, reuse_port=self._options.reuse_port
+            )
+        except OSError as exc:
+            where = listen_address(self._host, port)
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise BindError(exc.errno, f"cannot listen on {where}: {reason}") from exc
 
     async def _serve_bound(
         self,
@@ -314,19 +338,25 @@ class AnyIOServer:
             logger.warning("%s refused: too many connections", peer)
             await self._refuse(raw, BYE_TOO_MANY)
             return
+        if self._options.proxy_protocol:
+            found = await self._read_proxy_header(raw, host, peer)
+            if found is None:
+                await anyio.aclose_forcefully(raw)
+                return
+            host, peer = found
         session = _Session()
+        allow = self._options.allow_plaintext
         driver = ConnectionDriver(
             self._server,
             self._options,
             peer=peer,
-            secure=transport_is_secure(
-                host, tls=implicit_tls, allow_plaintext=self._options.allow_plaintext
-            ),
+            secure=transport_is_secure(host, tls=implicit_tls, allow_plaintext=allow),
             tls_available=self._ssl_context is not None and not implicit_tls,
             lock=self._lock,
             watch=functools.partial(self._index.update, session),
             address=host,
             guard=self._guard,
+            transport=describe_transport(host, tls=implicit_tls, allow_plaintext=allow),
             tls=implicit_tls,
         )
         if not driver.admit():
@@ -352,12 +382,44 @@ class AnyIOServer:
             logger.info("%s connection lost: %r", peer, group.exceptions[0])
         except* Exception:  # a bug must cost one connection, not the server
             logger.exception("%s connection failed", peer)
+            if self._options.stats is not None:
+                self._options.stats.add("errors_total")
         finally:
             self._sessions.discard(session)
             self._index.discard(session)
             with anyio.CancelScope(shield=True):
-                await self._call(driver.close)
+                await self._call(driver.close, anyio.current_time())
             await anyio.aclose_forcefully(stream)
+
+    async def _read_proxy_header(
+        self, raw: anyio.abc.SocketStream, host: str, peer: str
+    ) -> tuple[str, str] | None:
+        """The client's address and peer text from the PROXY header, read
+        exactly (none of the client's bytes) within ``proxy_timeout``; None:
+        refused (an untrusted sender, an invalid or late header)."""
+        reason = "not a trusted proxy (see --proxy-from)"
+        if proxy.trusted_source(host, self._options.proxy_from):
+            data = b""
+            try:
+                with anyio.fail_after(self._options.proxy_timeout):
+                    while (needed := proxy.bytes_needed(data)) > 0:
+                        data += await raw.receive(needed)
+                header = proxy.parse(data)
+            except proxy.ProxyError as exc:
+                reason = str(exc)
+            except TimeoutError:
+                reason = "timed out"
+            except _EOF_ERRORS:
+                reason = "the connection closed before the header ended"
+            else:
+                if header.source is None:  # LOCAL: the proxy itself
+                    return host, peer
+                client, port = header.source
+                return client, f"{listen_address(client, port)} via {peer}"
+        logger.warning("%s refused: PROXY header: %s", peer, reason)
+        if self._options.stats is not None:
+            self._options.stats.add("proxy_rejected_total")
+        return None
 
     @staticmethod
     async def _refuse(raw: anyio.abc.SocketStream, bye: bytes) -> None:
@@ -381,6 +443,12 @@ class AnyIOServer:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s closing", driver.peer)
         with anyio.move_on_after(1):
+            if isinstance(stream, TLSStream):
+                # TLS close_notify (RFC 8446 6.1), so the client can tell the
+                # end from a truncation (the streams are wrapped without
+                # standard_compatible, whose aclose would send it).
+                with contextlib.suppress(*_EOF_ERRORS):
+                    await stream.unwrap()
             await stream.aclose()
 
     async def _run_plain(

@@ -10,19 +10,32 @@ Examples::
     imap-sansio serve --host 0.0.0.0 --tls-cert c.pem --auth-failure-delay 1
     imap-sansio serve --passwd-file /etc/imap/passwd --tls-cert c.pem
     imap-sansio passwd --user alice >> /etc/imap/passwd   # asks for the password
+    imap-sansio serve --postgres "host=db dbname=mail" --reuse-port   # one of many
+    imap-sansio serve --config /etc/imap-sansio.toml --port 1144
+    imap-sansio check-config /etc/imap-sansio.toml
+
+Every setting is a flag and a key of the TOML file (see ``config.py``);
+flags override the file.  A setting that cannot work (a port in use, a
+certificate that cannot be read, a bad file) ends the program with one line
+on standard error and exit status 1 (2 for a bad command line).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import errno
 import gc
 import importlib
 import importlib.util
 import logging
+import os
 import signal
+import socket
 import ssl
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,24 +46,40 @@ from typing import cast
 
 from imap_sansio.server import ImapNo, IMAPServer, MemoryBackend, PasswordDatabase, demo_backend
 
-from ._driver import IMAPServerLike, LoginLimits, ServerOptions, logger
+from . import config as cfg
+from ._driver import BindError, IMAPServerLike, ServerOptions, ServerStats, is_loopback, logger
+from .metrics import MetricsServer, StatsLogger
 from .threaded import ThreadedServer
 from .tls import server_ssl_context
 
 __all__ = [
     "DEMO_PASSWORD",
     "DEMO_USER",
+    "StartupError",
+    "add_sasl_mechanisms",
     "build_maildir_server",
     "build_parser",
     "build_postgres_server",
     "build_server",
+    "config_from_args",
+    "listen_fds",
+    "load_tls",
     "log_handler_error",
     "main",
+    "passwd_command",
+    "uidvalidity_base",
     "wall_clock",
 ]
 
-DEMO_USER = "demo"
-DEMO_PASSWORD = "demo"
+DEMO_USER = cfg.DEMO_USER
+DEMO_PASSWORD = cfg.DEMO_PASSWORD
+
+#: systemd's first passed file descriptor (sd_listen_fds(3)).
+SD_LISTEN_FDS_START = 3
+
+
+class StartupError(Exception):
+    """The server cannot start; the text is the one line the user sees."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,150 +87,23 @@ def build_parser() -> argparse.ArgumentParser:
         prog="imap-sansio", description="A sans-I/O IMAP server on real sockets."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    serve = commands.add_parser("serve", help="run an IMAP server (in memory)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=1143, help="plain/STARTTLS port (0: any)")
-    serve.add_argument(
-        "--runtime",
-        choices=("asyncio", "trio", "threads"),
-        default=None,
-        help="default: asyncio when anyio is installed, else threads (standard library only)",
+    serve = commands.add_parser(
+        "serve",
+        help="run an IMAP server (mail in memory, in Maildirs, or from --factory)",
+        description="Run an IMAP server.  Every option is also a key of the --config "
+        "file (in the [section] shown); options given here override the file.",
     )
-    serve.add_argument(
-        "--user",
-        action="append",
-        default=[],
-        metavar="NAME:PASSWORD",
-        help="an account (repeatable)",
+    serve.add_argument("--config", metavar="FILE", help="read settings from this TOML file first")
+    cfg.add_arguments(serve)
+    check = commands.add_parser(
+        "check-config",
+        help="validate a TOML configuration file and print the effective settings",
+        description="Validate FILE (and the certificate it names) and print the "
+        "settings serve would use, as TOML, with passwords redacted.",
     )
-    serve.add_argument(
-        "--allow-empty-password",
-        action="store_true",
-        help="accept --user NAME: with an empty password (refused otherwise)",
-    )
-    serve.add_argument(
-        "--demo",
-        action="store_true",
-        help=f"the demo account {DEMO_USER}/{DEMO_PASSWORD} with sample mailboxes "
-        "(the default when no --user is given)",
-    )
-    serve.add_argument(
-        "--maildir",
-        metavar="PATH",
-        help="store mail on disk: one Maildir++ per user in PATH/<user> "
-        f"(without --user: {DEMO_USER}/{DEMO_PASSWORD}, empty)",
-    )
-    serve.add_argument(
-        "--postgres",
-        metavar="DSN",
-        help="store mail in PostgreSQL (libpq connection string; the schema is created "
-        "or upgraded on start; --user creates or updates accounts there; any number "
-        "of processes may serve one database)",
-    )
-    serve.add_argument(
-        "--reuse-port",
-        action="store_true",
-        help="bind with SO_REUSEPORT: several processes on this machine share the port",
-    )
-    serve.add_argument("--tls-cert", metavar="PEM", help="certificate chain (enables STARTTLS)")
-    serve.add_argument("--tls-key", metavar="PEM", help="private key (if not in --tls-cert)")
-    serve.add_argument("--tls-port", type=int, help="port for implicit TLS (needs --tls-cert)")
-    serve.add_argument("--max-connections", type=int, default=1000)
-    serve.add_argument(
-        "--allow-plaintext",
-        action="store_true",
-        help="allow LOGIN without TLS from non-loopback peers",
-    )
-    _add_limit_arguments(serve)
-    serve.add_argument(
-        "--factory",
-        metavar="MODULE:CALLABLE",
-        help="build the server with this callable instead (no arguments, returns an "
-        "IMAPServer); --user and --demo are then ignored",
-    )
-    serve.add_argument("-v", "--verbose", action="count", default=0, help="-v info, -vv debug")
-    _add_account_arguments(serve)
+    check.add_argument("file", metavar="FILE")
     _add_passwd_command(commands)
     return parser
-
-
-def _add_limit_arguments(serve: argparse.ArgumentParser) -> None:
-    defaults = LoginLimits()
-    limits = serve.add_argument_group(
-        "limits against hostile clients",
-        "A failed login is answered only after a delay that grows with the failures "
-        "of its address (they are forgotten with a half-life of "
-        f"{defaults.failure_half_life:g} s); a right password is answered at once.",
-    )
-    limits.add_argument(
-        "--auth-failure-delay",
-        type=float,
-        default=defaults.failure_delay,
-        metavar="SECONDS",
-        help="delay of the first failed login from an address, doubled for each "
-        "further one (default %(default)s; 0: none)",
-    )
-    limits.add_argument(
-        "--auth-failure-max-delay",
-        type=float,
-        default=defaults.max_failure_delay,
-        metavar="SECONDS",
-        help="the longest delay of one failed login (default %(default)s)",
-    )
-    limits.add_argument(
-        "--max-unauthenticated-per-address",
-        type=int,
-        default=defaults.max_unauthenticated_per_address,
-        metavar="N",
-        help="connections not logged in from one address; more get "
-        "'* BYE [UNAVAILABLE]' (default %(default)s; 0: no limit)",
-    )
-    limits.add_argument(
-        "--max-sessions-per-user",
-        type=int,
-        default=defaults.max_sessions_per_user,
-        metavar="N",
-        help="sessions of one user from one address; one more LOGIN gets "
-        "'NO [LIMIT]' (default %(default)s; 0: no limit)",
-    )
-    limits.add_argument(
-        "--trusted-networks",
-        default=",".join(defaults.trusted_networks),
-        metavar="CIDR,...",
-        help="networks exempt from these limits, such as a local proxy "
-        "(default %(default)s; '' trusts none)",
-    )
-
-
-def _add_account_arguments(serve: argparse.ArgumentParser) -> None:
-    group = serve.add_argument_group(
-        "accounts and authentication",
-        "AUTHENTICATE offers PLAIN and LOGIN, SCRAM-SHA-256 and SCRAM-SHA-1 (with "
-        "the accounts extra; -PLUS channel binding with --tls-cert), and "
-        "OAUTHBEARER and XOAUTH2 with an --oauth-* key source (oauth extra).",
-    )
-    group.add_argument(
-        "--passwd-file",
-        metavar="FILE",
-        help="accounts in Dovecot's passwd-file format (user:{SCHEME}hash:...), "
-        "read again when it changes; make lines with 'imap-sansio passwd'",
-    )
-    group.add_argument(
-        "--oauth-jwks-url",
-        metavar="URL",
-        help="accept bearer tokens (JWTs) signed by a key of this JWKS document",
-    )
-    group.add_argument(
-        "--oauth-public-key", metavar="PEM", help="accept JWTs signed by this public key"
-    )
-    group.add_argument("--oauth-issuer", metavar="ISS", help="the tokens' required issuer")
-    group.add_argument("--oauth-audience", metavar="AUD", help="the tokens' required audience")
-    group.add_argument(
-        "--oauth-user-claim",
-        default="email",
-        metavar="CLAIM",
-        help="the token claim that holds the user name (default %(default)s)",
-    )
 
 
 def _add_passwd_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -255,21 +157,22 @@ def passwd_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _password_file(args: argparse.Namespace) -> PasswordDatabase | None:
-    if not args.passwd_file:
+def _password_file(config: cfg.Config) -> PasswordDatabase | None:
+    accounts = config.accounts
+    if not accounts.passwd_file:
         return None
-    if args.user or args.demo:
-        raise SystemExit("imap-sansio: --passwd-file holds the accounts; drop --user and --demo")
+    if accounts.users or accounts.demo:
+        raise StartupError("--passwd-file holds the accounts; drop --user and --demo")
     try:
         from .accounts import PasswordFile  # noqa: PLC0415 - optional extra
 
-        return PasswordFile(args.passwd_file)
-    except (ValueError, ImportError) as exc:
-        raise SystemExit(f"imap-sansio: {exc}") from None
+        return PasswordFile(accounts.passwd_file)
+    except (ValueError, ImportError, OSError) as exc:
+        raise StartupError(f"--passwd-file {accounts.passwd_file}: {exc}") from None
 
 
 def add_sasl_mechanisms(
-    server: IMAPServer, args: argparse.Namespace, passwords: PasswordDatabase | None
+    server: IMAPServer, config: cfg.Config, passwords: PasswordDatabase | None
 ) -> tuple[str, bytes] | None:
     """SCRAM over the backend's accounts (when scramp is installed) and the
     bearer-token mechanisms (with an --oauth-* key); returns the channel
@@ -278,40 +181,45 @@ def add_sasl_mechanisms(
     if passwords is not None and importlib.util.find_spec("scramp") is not None:
         from .accounts import scram_mechanisms, tls_server_end_point  # noqa: PLC0415
 
-        if args.tls_cert:
-            binding = tls_server_end_point(args.tls_cert)
+        if config.tls.cert:
+            binding = tls_server_end_point(config.tls.cert)
         for mechanism in scram_mechanisms(passwords, plus=binding is not None):
             server.add_sasl_mechanism(mechanism)
-    if args.oauth_jwks_url or args.oauth_public_key:
+    oauth = config.accounts
+    if oauth.oauth_jwks_url or oauth.oauth_public_key:
         from imap_sansio.server import OAuthBearer, XOAuth2  # noqa: PLC0415
 
         from .oauth import JWTValidator  # noqa: PLC0415 - optional extra
 
-        key = Path(args.oauth_public_key).read_bytes() if args.oauth_public_key else None
+        try:
+            key = Path(oauth.oauth_public_key).read_bytes() if oauth.oauth_public_key else None
+        except OSError as exc:
+            raise StartupError(
+                f"--oauth-public-key {oauth.oauth_public_key}: {exc.strerror}"
+            ) from None
         validator = JWTValidator(
-            jwks_url=args.oauth_jwks_url,
+            jwks_url=oauth.oauth_jwks_url,
             public_key=key,
-            issuer=args.oauth_issuer,
-            audience=args.oauth_audience,
-            user_claim=args.oauth_user_claim,
+            issuer=oauth.oauth_issuer,
+            audience=oauth.oauth_audience,
+            user_claim=oauth.oauth_user_claim,
         )
         server.add_sasl_mechanism(OAuthBearer(validator))
         server.add_sasl_mechanism(XOAuth2(validator))
     return binding
 
 
-def _login_limits(args: argparse.Namespace) -> LoginLimits:
-    networks = tuple(n.strip() for n in args.trusted_networks.split(",") if n.strip())
-    try:
-        return LoginLimits(
-            failure_delay=args.auth_failure_delay,
-            max_failure_delay=args.auth_failure_max_delay,
-            max_unauthenticated_per_address=args.max_unauthenticated_per_address,
-            max_sessions_per_user=args.max_sessions_per_user,
-            trusted_networks=networks,
-        )
-    except ValueError as exc:
-        raise SystemExit(f"imap-sansio: invalid login limits: {exc}") from None
+def config_from_args(args: argparse.Namespace) -> cfg.Config:
+    """The effective configuration: defaults, then ``--config``, then flags
+    (raises :class:`config.ConfigError`)."""
+    layers = []
+    path = getattr(args, "config", None)
+    if path:
+        layers.append(cfg.load_file(path))
+    layers.append(cfg.from_arguments(args))
+    config = cfg.merge(*layers)
+    cfg.validate(config)
+    return config
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -320,46 +228,70 @@ class _Accounts:
     demo: bool
 
 
-def _parse_users(values: Sequence[str], demo: bool, *, allow_empty: bool = False) -> _Accounts:
-    users: dict[str, str] = {}
-    for value in values:
-        name, sep, password = value.partition(":")
-        if not sep or not name:
-            raise SystemExit(f"imap-sansio: --user wants NAME:PASSWORD, got {name!r}:...")
-        if not password and not allow_empty:
-            raise SystemExit(
-                f"imap-sansio: --user {name}: has an empty password "
-                "(pass --allow-empty-password to accept it)"
-            )
-        users[name] = password
-    return _Accounts(users=users, demo=demo or not users)
+def _accounts(config: cfg.Config) -> _Accounts:
+    users = dict(user.partition(":")[::2] for user in config.accounts.users)
+    return _Accounts(users=users, demo=config.accounts.demo or not users)
 
 
-def build_server(users: dict[str, str], *, demo: bool) -> IMAPServerLike:
+def uidvalidity_base(now: float | None = None) -> int:
+    """The first UIDVALIDITY of a store that forgets everything when it stops:
+    the time in seconds, as Dovecot does, so that each start gives every
+    mailbox a greater value than the last run gave (RFC 3501 2.3.1.1), and a
+    client's old UIDs are thrown away instead of matched against new mail."""
+    return int(time.time() if now is None else now)
+
+
+def build_server(
+    users: dict[str, str], *, demo: bool, uidvalidity: int | None = None
+) -> IMAPServerLike:
     """An ``IMAPServer`` over a ``MemoryBackend`` with these accounts (and the
-    demo account and mailboxes when ``demo``)."""
+    demo account and mailboxes when ``demo``); its UIDVALIDITY values start
+    at ``uidvalidity`` (default: :func:`uidvalidity_base`)."""
+    base = uidvalidity_base() if uidvalidity is None else uidvalidity
     # Thread-safe, so that with --runtime threads sessions run at once.
     lock = threading.RLock()
-    backend = demo_backend(lock=lock) if demo else MemoryBackend(lock=lock)
+    backend = (
+        demo_backend(lock=lock, uidvalidity_base=base)
+        if demo
+        else MemoryBackend(lock=lock, uidvalidity_base=base)
+    )
     for name, password in users.items():
         try:
             backend.add_user(name, password)
         except ValueError as exc:
-            raise SystemExit(f"imap-sansio: {exc}") from exc
+            raise StartupError(str(exc)) from exc
     return IMAPServer(backend, clock=wall_clock)
 
 
-def build_maildir_server(
-    root: Path, users: dict[str, str] | PasswordDatabase
-) -> IMAPServerLike:
+def build_maildir_server(root: Path, users: dict[str, str] | PasswordDatabase) -> IMAPServerLike:
     """An ``IMAPServer`` over a ``MaildirBackend`` serving ``root/<user>``."""
     from .maildir import MaildirBackend  # noqa: PLC0415
 
     try:
         backend = MaildirBackend(root, users)
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"imap-sansio: --maildir {root}: {exc}") from exc
+        raise StartupError(f"--maildir {root}: {exc}") from exc
     return IMAPServer(backend, clock=wall_clock)
+
+
+def load_tls(cert: str, key: str | None) -> ssl.SSLContext:
+    """The server's TLS context, or a :class:`StartupError` naming the file."""
+    for flag, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if path is None:
+            continue
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise StartupError(f"{flag} {path}: {exc.strerror or exc}") from None
+    try:
+        return server_ssl_context(cert, key)
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        files = f"--tls-cert {cert}" + (f" --tls-key {key}" if key else "")
+        reason = getattr(exc, "reason", None) or str(exc)
+        raise StartupError(
+            f"{files}: not a PEM certificate chain with its private key ({reason})"
+        ) from None
 
 
 def build_postgres_server(dsn: str, users: dict[str, str]) -> IMAPServerLike:
@@ -368,7 +300,7 @@ def build_postgres_server(dsn: str, users: dict[str, str]) -> IMAPServerLike:
     try:
         from .postgres_backend import PostgresBackend  # noqa: PLC0415 - the postgres extra
     except ImportError as exc:
-        raise SystemExit(f"imap-sansio: --postgres: {exc}") from exc
+        raise StartupError(f"--postgres: {exc}") from exc
     from .postgres_schema import SchemaTooNew  # noqa: PLC0415
 
     try:
@@ -377,7 +309,7 @@ def build_postgres_server(dsn: str, users: dict[str, str]) -> IMAPServerLike:
             backend.add_user(name, password)
     except (ImapNo, SchemaTooNew) as exc:
         # The DSN may hold a password: only the error's kind and text.
-        raise SystemExit(f"imap-sansio: --postgres: {exc}") from exc
+        raise StartupError(f"--postgres: {exc}") from exc
     return IMAPServer(backend, clock=wall_clock)
 
 
@@ -421,10 +353,11 @@ def wall_clock() -> datetime:
 
 
 def _load_factory(spec: str) -> Callable[[], IMAPServerLike]:
-    module_name, sep, attribute = spec.partition(":")
-    if not sep:
-        raise SystemExit("imap-sansio: --factory wants MODULE:CALLABLE")
-    factory = getattr(importlib.import_module(module_name), attribute)
+    module_name, _, attribute = spec.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise StartupError(f"--factory {spec}: {exc}") from None
     return cast(Callable[[], IMAPServerLike], factory)
 
 
@@ -454,37 +387,137 @@ def _require_runtime(runtime: str) -> None:
         ) from exc
 
 
-def _banner(args: argparse.Namespace, accounts: _Accounts, port: int, tls_port: int | None) -> str:
-    lines = [f"imap-sansio: IMAP on {args.host}:{port} (runtime {args.runtime})"]
-    if args.tls_cert:
+def listen_fds(environ: dict[str, str] | None = None) -> list[socket.socket]:
+    """The listening sockets systemd passed (``LISTEN_FDS``, ``LISTEN_PID``;
+    sd_listen_fds(3)), in order; empty when none were passed to this process.
+    The variables are removed so that child processes do not see them."""
+    env = os.environ if environ is None else environ
+    pid, count = env.get("LISTEN_PID", ""), env.get("LISTEN_FDS", "")
+    if not count:
+        return []
+    if pid and pid != str(os.getpid()):
+        return []
+    for name in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):
+        env.pop(name, None)
+    try:
+        number = int(count)
+    except ValueError:
+        raise StartupError(f"LISTEN_FDS={count!r}: not a number") from None
+    sockets = []
+    for fd in range(SD_LISTEN_FDS_START, SD_LISTEN_FDS_START + number):
+        try:
+            sock = socket.socket(fileno=fd)
+        except OSError as exc:
+            raise StartupError(f"LISTEN_FDS: file descriptor {fd}: {exc.strerror}") from None
+        if sock.type != socket.SOCK_STREAM:
+            raise StartupError(f"LISTEN_FDS: file descriptor {fd} is not a stream socket")
+        sock.set_inheritable(False)
+        sockets.append(sock)
+    return sockets
+
+
+def _url_host(host: str) -> str:
+    """``host`` as it goes into a URL: an IPv6 address in brackets (RFC 3986 3.2.2)."""
+    return f"[{host}]" if ":" in host else host
+
+
+def _connect_host(host: str) -> str:
+    """Where a client on this machine reaches a server listening on ``host``."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "::1"
+    return host
+
+
+def _banner(
+    config: cfg.Config,
+    accounts: _Accounts,
+    runtime: str,
+    port: int,
+    tls_port: int | None,
+) -> str:
+    host = _url_host(config.listen.host)
+    lines = [f"imap-sansio: IMAP on {host}:{port} (runtime {runtime})"]
+    if config.tls.cert:
         lines.append("  STARTTLS available on that port")
     if tls_port is not None:
-        lines.append(f"  implicit TLS (IMAPS) on {args.host}:{tls_port}")
-    if args.factory:
-        lines.append(f"  server from {args.factory}")
+        lines.append(f"  implicit TLS (IMAPS) on {host}:{tls_port}")
+    if config.listen.proxy_protocol:
+        lines.append("  every connection must start with a PROXY protocol header")
+    if config.store.factory:
+        lines.append(f"  server from {config.store.factory}")
     else:
-        if args.maildir:
-            lines.append(f"  mail stored in Maildir++ directories under {args.maildir}")
-        if args.postgres:
+        if config.store.maildir:
+            lines.append(f"  mail stored in Maildir++ directories under {config.store.maildir}")
+        elif config.store.postgres:
             lines.append("  mail stored in PostgreSQL")
-        if args.passwd_file:
-            lines.append(f"  accounts from {args.passwd_file}")
+        else:
+            lines.append("  mail kept in memory: it is gone when the server stops")
+        if config.accounts.passwd_file:
+            lines.append(f"  accounts from {config.accounts.passwd_file}")
         if accounts.demo:
             lines.append(f"  log in as {DEMO_USER} / {DEMO_PASSWORD}")
         if accounts.users:
             lines.append(f"  accounts: {', '.join(sorted(accounts.users))}")
-        user = DEMO_USER if accounts.demo else min(accounts.users, default="USER")
-        password = DEMO_PASSWORD if accounts.demo else "PASSWORD"
-        lines.append(f"  try: curl -u {user}:{password} imap://{args.host}:{port}/INBOX")
+        if not config.listen.proxy_protocol:
+            lines.append(_try_line(config, accounts, port, tls_port))
+    lines.extend(_plaintext_warning(config, tls_port))
     lines.append("  stop with Ctrl+C")
     return "\n".join(lines)
 
 
+def _try_line(config: cfg.Config, accounts: _Accounts, port: int, tls_port: int | None) -> str:
+    """A curl command that logs in and prints the first message of INBOX."""
+    user = DEMO_USER if accounts.demo else min(accounts.users, default="USER")
+    password = DEMO_PASSWORD if accounts.demo else "PASSWORD"
+    host = _connect_host(config.listen.host)
+    url = f"imap://{_url_host(host)}:{port}/INBOX;UID=1"
+    extra = ""
+    if not (is_loopback(host) or config.limits.allow_plaintext):
+        if tls_port is not None:
+            url = f"imaps://{_url_host(host)}:{tls_port}/INBOX;UID=1"
+            extra = "-k "
+        elif config.tls.cert:
+            extra = "--ssl-reqd -k "
+    note = "" if accounts.demo else "  (once INBOX has mail)"
+    if extra:
+        note += "  (-k: only for a self-signed certificate)"
+    return f"  try: curl {extra}-u {user}:{password} '{url}'{note}"
+
+
+def _plaintext_warning(config: cfg.Config, tls_port: int | None) -> list[str]:
+    """Say so when clients on other machines cannot log in at all."""
+    host = config.listen.host
+    if is_loopback(host) or config.limits.allow_plaintext or config.tls.cert:
+        return []
+    if config.listen.proxy_protocol:
+        return []  # the proxy's clients are judged by their own addresses
+    return [
+        "  warning: clients on other machines get LOGINDISABLED (no TLS): pass "
+        "--tls-cert PEM [--tls-key PEM], or --allow-plaintext to allow passwords "
+        "in clear text"
+    ]
+
+
+def _bind_error(exc: BindError) -> StartupError:
+    text = exc.strerror or str(exc)
+    if exc.errno == errno.EADDRINUSE:
+        text += " (another server is running there: stop it or choose another --port)"
+    elif exc.errno == errno.EACCES:
+        text += " (ports below 1024 need privileges: see the systemd unit in contrib/)"
+    elif exc.errno == errno.EADDRNOTAVAIL:
+        text += " (no interface has that address: check --host)"
+    return StartupError(text)
+
+
 def _serve_threads(
     server: IMAPServerLike,
-    args: argparse.Namespace,
+    config: cfg.Config,
+    *,
     context: ssl.SSLContext | None,
     options: ServerOptions,
+    sockets: list[socket.socket],
     announce: Callable[[int, int | None], None],
 ) -> None:
     stop = threading.Event()
@@ -496,11 +529,12 @@ def _serve_threads(
     signal.signal(signal.SIGTERM, on_signal)
     with ThreadedServer(
         server,
-        host=args.host,
-        port=args.port,
-        tls_port=args.tls_port,
+        host=config.listen.host,
+        port=config.listen.port,
+        tls_port=config.listen.tls_port,
         ssl_context=context,
         options=options,
+        sockets=sockets,
     ) as running:
         assert running.port is not None
         announce(running.port, running.tls_port)
@@ -510,9 +544,12 @@ def _serve_threads(
 
 def _serve_anyio(
     server: IMAPServerLike,
-    args: argparse.Namespace,
+    config: cfg.Config,
+    *,
+    runtime: str,
     context: ssl.SSLContext | None,
     options: ServerOptions,
+    sockets: list[socket.socket],
     announce: Callable[[int, int | None], None],
 ) -> None:
     import anyio  # noqa: PLC0415 - optional dependency
@@ -523,92 +560,172 @@ def _serve_anyio(
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async with AnyIOServer(
                 server,
-                host=args.host,
-                port=args.port,
-                tls_port=args.tls_port,
+                host=config.listen.host,
+                port=config.listen.port,
+                tls_port=config.listen.tls_port,
                 ssl_context=context,
                 options=options,
+                sockets=sockets,
             ) as running:
                 assert running.port is not None
                 announce(running.port, running.tls_port)
                 async for _ in signals:
                     break
 
-    anyio.run(run, backend=args.runtime)
+    anyio.run(run, backend=runtime)
+
+
+def _check_config(path: str) -> int:
+    config = cfg.merge(cfg.load_file(path))
+    cfg.validate(config)
+    if config.tls.cert:
+        load_tls(config.tls.cert, config.tls.key)
+    if config.store.factory:
+        _load_factory(config.store.factory)
+    print(f"# {path}: valid; the effective configuration:")
+    print(cfg.dump(config), end="")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "passwd":
         return passwd_command(args)
-    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    try:
+        if args.command == "check-config":
+            return _check_config(args.file)
+        return _serve(config_from_args(args))
+    except (cfg.ConfigError, StartupError) as exc:
+        print(f"imap-sansio: {exc}", file=sys.stderr, flush=True)
+        return 1
+
+
+def _serve(config: cfg.Config) -> int:
+    level = getattr(logging, config.logging.level.upper())
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.tls_port is not None and not args.tls_cert:
-        raise SystemExit("imap-sansio: --tls-port needs --tls-cert")
-    if args.runtime is None:
-        args.runtime = default_runtime()
-    _require_runtime(args.runtime)
-    passwords = _password_file(args)
-    accounts = _parse_users(args.user, args.demo, allow_empty=args.allow_empty_password)
-    if passwords is not None:
-        accounts = _Accounts(users={}, demo=False)
-    login_limits = _login_limits(args)
-    if args.factory:
-        server = _load_factory(args.factory)()
-    elif args.postgres:
+    runtime = config.runtime or default_runtime()
+    _require_runtime(runtime)
+    passwords = _password_file(config)
+    accounts = _Accounts(users={}, demo=False) if passwords is not None else _accounts(config)
+    login_limits = config.login_limits()
+    context = load_tls(config.tls.cert, config.tls.key) if config.tls.cert else None
+    sockets = listen_fds() if config.listen.systemd else []
+    if config.listen.systemd and not sockets:
+        raise StartupError("--systemd: no sockets were passed (LISTEN_FDS is not set)")
+    if len(sockets) > 1 and context is None:
+        raise StartupError("--systemd: a second socket is for implicit TLS: it needs --tls-cert")
+    if sockets:
+        # The banner names where systemd bound, not the --host default.
+        bound = str(sockets[0].getsockname()[0])
+        config = dataclasses.replace(config, listen=dataclasses.replace(config.listen, host=bound))
+    if config.store.factory:
+        server = _load_factory(config.store.factory)()
+    elif config.store.postgres:
         if passwords is not None:
-            raise SystemExit(
-                "imap-sansio: --postgres keeps its accounts in the database: no --passwd-file"
-            )
+            raise StartupError("--postgres keeps its accounts in the database: no --passwd-file")
         # Accounts live in the database: the demo account only when asked for.
         users = dict(accounts.users)
-        if args.demo:
+        if config.accounts.demo:
             users.setdefault(DEMO_USER, DEMO_PASSWORD)
-        accounts = _Accounts(users=users, demo=args.demo)
-        server = build_postgres_server(args.postgres, users)
+        accounts = _Accounts(users=users, demo=config.accounts.demo)
+        server = build_postgres_server(config.store.postgres, users)
     elif passwords is not None:
         server = (
-            build_maildir_server(Path(args.maildir), passwords)
-            if args.maildir
-            else IMAPServer(MemoryBackend(users=passwords), clock=wall_clock)
+            build_maildir_server(Path(config.store.maildir), passwords)
+            if config.store.maildir
+            else IMAPServer(
+                MemoryBackend(users=passwords, uidvalidity_base=uidvalidity_base()),
+                clock=wall_clock,
+            )
         )
-    elif args.maildir:
+    elif config.store.maildir:
         users = dict(accounts.users)
         if accounts.demo:
             users.setdefault(DEMO_USER, DEMO_PASSWORD)
-        server = build_maildir_server(Path(args.maildir), users)
+        server = build_maildir_server(Path(config.store.maildir), users)
     else:
         server = build_server(accounts.users, demo=accounts.demo)
+    stats = ServerStats()
     if getattr(server, "on_error", log_handler_error) is None:
-        server.on_error = log_handler_error
-    context = server_ssl_context(args.tls_cert, args.tls_key) if args.tls_cert else None
+
+        def on_error(exc: BaseException) -> None:
+            stats.add("errors_total")
+            log_handler_error(exc)
+
+        server.on_error = on_error
     binding = None
     if isinstance(server, IMAPServer):
-        binding = add_sasl_mechanisms(server, args, getattr(server.backend, "passwords", None))
+        binding = add_sasl_mechanisms(server, config, getattr(server.backend, "passwords", None))
     options = ServerOptions(
-        max_connections=args.max_connections,
-        allow_plaintext=args.allow_plaintext,
+        max_connections=config.limits.max_connections,
+        allow_plaintext=config.limits.allow_plaintext,
         login_limits=login_limits,
         # The built-in store is in memory and never blocks: call it on the
         # event loop; a --factory or Maildir server may block, so use worker threads.
         # A password file is read and hashed (Argon2 takes tens of ms) on use.
-        offload=bool(args.factory or args.maildir or args.passwd_file or args.postgres),
+        offload=bool(config.store.factory or config.store.maildir or config.store.postgres)
+        or passwords is not None,
         channel_binding=binding,
-        reuse_port=args.reuse_port,
+        reuse_port=config.listen.reuse_port,
+        proxy_protocol=config.listen.proxy_protocol,
+        proxy_from=config.listen.proxy_from,
+        stats=stats,
+    )
+    metrics: MetricsServer | None = None
+    if config.logging.metrics_port is not None:
+        try:
+            metrics = MetricsServer(stats, port=config.logging.metrics_port)
+        except OSError as exc:
+            raise StartupError(
+                f"cannot serve metrics on 127.0.0.1:{config.logging.metrics_port}: "
+                f"{exc.strerror or exc}"
+            ) from None
+    stats_logger = (
+        StatsLogger(stats, config.logging.stats_interval)
+        if config.logging.stats_interval > 0
+        else None
     )
 
     def announce(port: int, tls_port: int | None) -> None:
-        print(_banner(args, accounts, port, tls_port), flush=True)
+        text = _banner(config, accounts, runtime, port, tls_port)
+        if metrics is not None:
+            last = text.rindex("\n")
+            where = f"\n  metrics on http://127.0.0.1:{metrics.port}/metrics"
+            text = text[:last] + where + text[last:]
+        print(text, flush=True)
 
     # What start-up loaded (modules, the demo data, a store's index) lives as
     # long as the process: out of the collector's sight, a full collection no
     # longer walks it, so its pauses do not grow with the mailboxes loaded.
     gc.collect()
     gc.freeze()
-    if args.runtime == "threads":
-        _serve_threads(server, args, context, options, announce)
-    else:
-        _serve_anyio(server, args, context, options, announce)
+    try:
+        if runtime == "threads":
+            _serve_threads(
+                server,
+                config,
+                context=context,
+                options=options,
+                sockets=sockets,
+                announce=announce,
+            )
+        else:
+            _serve_anyio(
+                server,
+                config,
+                runtime=runtime,
+                context=context,
+                options=options,
+                sockets=sockets,
+                announce=announce,
+            )
+    except BindError as exc:
+        raise _bind_error(exc) from None
+    finally:
+        if metrics is not None:
+            metrics.close()
+        if stats_logger is not None:
+            stats_logger.close()
     print("imap-sansio: stopped", flush=True)
     return 0
 

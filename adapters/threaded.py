@@ -16,15 +16,19 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import os
 import selectors
 import socket
 import ssl
 import threading
 import time
+from collections.abc import Sequence
 
+from . import proxy
 from ._driver import (
     BYE_TOO_MANY,
     BYE_UNAVAILABLE,
+    BindError,
     ChangeNotice,
     ConnectionDriver,
     IMAPServerLike,
@@ -32,6 +36,8 @@ from ._driver import (
     ServerOptions,
     Step,
     WakeIndex,
+    describe_transport,
+    listen_address,
     logger,
     server_lock,
     sessions_run_at_once,
@@ -45,7 +51,13 @@ _WOULD_BLOCK = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 def _listen(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family, backlog=128, reuse_port=reuse_port)
+    try:
+        return socket.create_server((host, port), family=family, backlog=128, reuse_port=reuse_port)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise BindError(
+            exc.errno, f"cannot listen on {listen_address(host, port)}: {reason}"
+        ) from exc
 
 
 class _Session:
@@ -81,6 +93,9 @@ class ThreadedServer:
 
     ``with ThreadedServer(server, port=0) as s:`` listens on ``s.port`` until
     the block ends; or ``start()`` / ``close()``; ``serve_forever()`` blocks.
+    ``sockets``: listening sockets to serve instead of binding ``host`` and
+    the ports (systemd's socket activation): the first is plain/STARTTLS, a
+    second one implicit TLS.
     """
 
     def __init__(
@@ -92,11 +107,13 @@ class ThreadedServer:
         tls_port: int | None = None,
         ssl_context: ssl.SSLContext | None = None,
         options: ServerOptions | None = None,
+        sockets: Sequence[socket.socket] = (),
     ) -> None:
         if tls_port is not None and ssl_context is None:
             raise ValueError("tls_port needs an ssl_context")
         self._server = server
         self._host = host
+        self._sockets = tuple(sockets)
         self._requested_port = port
         self._requested_tls_port = tls_port
         self._ssl_context = ssl_context
@@ -129,14 +146,14 @@ class ThreadedServer:
 
     def start(self) -> None:
         """Bind the ports and start accepting in a background thread."""
-        reuse = self._options.reuse_port
-        plain = _listen(self._host, self._requested_port, reuse_port=reuse)
-        self._listeners.append((plain, False))
-        self.port = plain.getsockname()[1]
-        if self._requested_tls_port is not None:
-            secure = _listen(self._host, self._requested_tls_port, reuse_port=reuse)
-            self._listeners.append((secure, True))
-            self.tls_port = secure.getsockname()[1]
+        if self._sockets:
+            for sock, implicit_tls in zip(self._sockets, (False, True), strict=False):
+                self._listeners.append((sock, implicit_tls))
+            self.port = self._sockets[0].getsockname()[1]
+            if len(self._sockets) > 1:
+                self.tls_port = self._sockets[1].getsockname()[1]
+        else:
+            self._bind()
         self._remove_listener = self._server.add_change_listener(self._on_change)
         self._accept_thread = threading.Thread(
             target=self._accept_loop, name="imap-accept", daemon=True
@@ -148,6 +165,20 @@ class ThreadedServer:
             self.port,
             f" (TLS port {self.tls_port})" if self.tls_port is not None else "",
         )
+
+    def _bind(self) -> None:
+        reuse = self._options.reuse_port
+        plain = _listen(self._host, self._requested_port, reuse_port=reuse)
+        self._listeners.append((plain, False))
+        self.port = plain.getsockname()[1]
+        if self._requested_tls_port is not None:
+            try:
+                secure = _listen(self._host, self._requested_tls_port, reuse_port=reuse)
+            except BindError:
+                plain.close()
+                raise
+            self._listeners.append((secure, True))
+            self.tls_port = secure.getsockname()[1]
 
     def serve_forever(self) -> None:
         """Start if needed and block until :meth:`close` (from another thread
@@ -226,25 +257,22 @@ class ThreadedServer:
             self._refuse(sock, BYE_TOO_MANY)
             return
         session = _Session(sock)
-        driver = ConnectionDriver(
-            self._server,
-            self._options,
-            peer=peer,
-            secure=transport_is_secure(
-                host, tls=implicit_tls, allow_plaintext=self._options.allow_plaintext
-            ),
-            tls_available=self._ssl_context is not None and not implicit_tls,
-            lock=self._lock,
-            watch=functools.partial(self._index.update, session),
-            address=host,
-            guard=self._guard,
-            tls=implicit_tls,
-        )
-        if not driver.admit():
-            logger.warning("%s refused: too many connections not logged in from there", peer)
-            session.close()
-            self._refuse(sock, BYE_UNAVAILABLE)
-            return
+        driver: ConnectionDriver | None = None
+        if self._options.proxy_protocol:
+            # The client's address is in the PROXY header, read by the
+            # connection's thread: the limits are applied there.
+            if not proxy.trusted_source(host, self._options.proxy_from):
+                self._proxy_refused(peer, "not a trusted proxy (see --proxy-from)")
+                session.close()
+                sock.close()
+                return
+        else:
+            driver = self._driver(session, host, peer, implicit_tls)
+            if not driver.admit():
+                logger.warning("%s refused: too many connections not logged in from there", peer)
+                session.close()
+                self._refuse(sock, BYE_UNAVAILABLE)
+                return
         with self._sessions_lock:
             self._sessions.add(session)
         with contextlib.suppress(OSError):  # responses go out whole; no Nagle delay
@@ -257,6 +285,67 @@ class ThreadedServer:
         )
         session.thread.start()
 
+    def _driver(
+        self, session: _Session, host: str, peer: str, implicit_tls: bool
+    ) -> ConnectionDriver:
+        allow = self._options.allow_plaintext
+        return ConnectionDriver(
+            self._server,
+            self._options,
+            peer=peer,
+            secure=transport_is_secure(host, tls=implicit_tls, allow_plaintext=allow),
+            tls_available=self._ssl_context is not None and not implicit_tls,
+            lock=self._lock,
+            watch=functools.partial(self._index.update, session),
+            address=host,
+            guard=self._guard,
+            transport=describe_transport(host, tls=implicit_tls, allow_plaintext=allow),
+            tls=implicit_tls,
+        )
+
+    def _proxy_refused(self, peer: str, reason: str) -> None:
+        logger.warning("%s refused: PROXY header: %s", peer, reason)
+        if self._options.stats is not None:
+            self._options.stats.add("proxy_rejected_total")
+
+    def _read_proxy_header(self, sock: socket.socket) -> proxy.ProxyHeader:
+        """The PROXY header, read exactly (nothing of the client's bytes),
+        within ``proxy_timeout`` (raises ProxyError or TimeoutError)."""
+        deadline = time.monotonic() + self._options.proxy_timeout
+        data = b""
+        while (needed := proxy.bytes_needed(data)) > 0:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            sock.settimeout(remaining)
+            chunk = sock.recv(needed)
+            if not chunk:
+                raise proxy.ProxyError("the connection closed before the header ended")
+            data += chunk
+        sock.settimeout(None)
+        return proxy.parse(data)
+
+    def _proxied_driver(
+        self, session: _Session, peer: str, implicit_tls: bool
+    ) -> ConnectionDriver | None:
+        """Read the PROXY header and make the driver for the client it names;
+        None: the connection was refused (and is to be closed)."""
+        try:
+            header = self._read_proxy_header(session.sock)
+        except (proxy.ProxyError, TimeoutError) as exc:
+            self._proxy_refused(peer, str(exc) or "timed out")
+            return None
+        host, via = peer.rsplit(":", 1)[0], peer
+        if header.source is not None:
+            host = header.source[0]
+            peer = f"{listen_address(host, header.source[1])} via {via}"
+        driver = self._driver(session, host, peer, implicit_tls)
+        if not driver.admit():
+            logger.warning("%s refused: too many connections not logged in from there", peer)
+            self._refuse(session.sock, BYE_UNAVAILABLE)
+            return None
+        return driver
+
     @staticmethod
     def _refuse(sock: socket.socket, bye: bytes) -> None:
         """Greet a connection over a limit with ``bye`` and close it."""
@@ -266,9 +355,14 @@ class ThreadedServer:
         sock.close()
 
     def _serve_connection(
-        self, session: _Session, driver: ConnectionDriver, peer: str, implicit_tls: bool
+        self, session: _Session, driver: ConnectionDriver | None, peer: str, implicit_tls: bool
     ) -> None:
         try:
+            if driver is None:
+                driver = self._proxied_driver(session, peer, implicit_tls)
+                if driver is None:
+                    return
+                peer = driver.peer
             if implicit_tls:
                 session.sock = self._handshake(session.sock)
             session.sock.setblocking(False)
@@ -277,11 +371,14 @@ class ThreadedServer:
             logger.info("%s connection lost: %s", peer, exc.__class__.__name__)
         except Exception:  # a bug must cost one connection, not the server
             logger.exception("%s connection failed", peer)
+            if self._options.stats is not None:
+                self._options.stats.add("errors_total")
         finally:
             with self._sessions_lock:
                 self._sessions.discard(session)
             self._index.discard(session)
-            driver.close()
+            if driver is not None:
+                driver.close(time.monotonic())
             with contextlib.suppress(OSError):
                 session.sock.close()
             session.close()
@@ -323,6 +420,12 @@ class ThreadedServer:
                 deadline, paused = step.deadline, step.paused
                 del step  # its output is sent: an idle connection keeps none of it
                 step = self._next_step(session, selector, driver, deadline, paused)
+            if isinstance(session.sock, ssl.SSLSocket):
+                # TLS close_notify (RFC 8446 6.1), so the client can tell
+                # the end from a truncation.  The socket does not block:
+                # the alert is sent, the client's is not waited for.
+                with contextlib.suppress(OSError, ValueError):
+                    session.sock.unwrap()
             with contextlib.suppress(OSError):
                 session.sock.shutdown(socket.SHUT_RDWR)
 

@@ -47,7 +47,8 @@ from ._harness import Result
 __all__ = ["run"]
 
 DSN_ENV = "IMAP_SANSIO_BENCH_POSTGRES"
-TESTS = Path(__file__).resolve().parent.parent / "tests"
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
 DATE = datetime(2025, 1, 1, tzinfo=UTC)
 
 
@@ -145,33 +146,142 @@ def _start_postgres(dsn: str, processes: int) -> _Group:
     return _Group(f"imap-sansio PostgreSQL, {label}", servers, port)
 
 
+def one_lock_memory() -> Any:
+    """``--factory`` target: the in-memory store without a lock, so it says it
+    is not thread-safe and the server keeps its one lock over every call of
+    every connection (the behaviour before issue 13), calls in worker threads."""
+    from imap_sansio.adapters.cli import wall_clock
+
+    from imap_sansio.server import IMAPServer, MemoryBackend
+
+    return IMAPServer(MemoryBackend(users={"demo": "demo"}), clock=wall_clock)
+
+
+def locked_memory() -> Any:
+    """``--factory`` target: the same store thread-safe (its own lock): per-
+    connection locks, calls in the same worker threads as ``one_lock_memory``."""
+    import threading
+
+    from imap_sansio.adapters.cli import wall_clock
+
+    from imap_sansio.server import IMAPServer, MemoryBackend
+
+    backend = MemoryBackend(users={"demo": "demo"}, lock=threading.RLock())
+    return IMAPServer(backend, clock=wall_clock)
+
+
+def _start_cli(name: str, *arguments: str, tmp: Any = None) -> e2e._Server:
+    port = e2e._free_port()
+    proc = subprocess.Popen(
+        [
+            *(e2e.PYTHON, "-m", "imap_sansio.adapters", "serve", "--port", str(port)),
+            *("--runtime", "asyncio", "--max-connections", "5000", *arguments),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    server = e2e._Server(name, proc, port, b"demo", b"demo", tmp)
+    try:
+        e2e._wait_listening(proc, port)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def _start_maildir() -> e2e._Server:
+    import tempfile
+
+    tmp = tempfile.TemporaryDirectory(prefix="bench-maildir-")
+    return _start_cli("imap-sansio Maildir", "--maildir", tmp.name, "--user", "demo:demo", tmp=tmp)
+
+
+#: The servers of the load table, in the order they run in each round:
+#: label -> how to start one (None: not available, e.g. pymap not installed).
+_LOAD_SERVERS: dict[str, Callable[[Callable[[], str]], Any]] = {
+    "memory (calls on the event loop)": lambda fresh: e2e._start_ours("asyncio"),
+    "memory, worker threads, per-connection locks": lambda fresh: _start_cli(
+        "memory, worker threads", "--factory", "benchmarks.bench_postgres:locked_memory"
+    ),
+    "memory, worker threads, one server lock (before issue 13)": lambda fresh: _start_cli(
+        "memory, one lock", "--factory", "benchmarks.bench_postgres:one_lock_memory"
+    ),
+    "Maildir": lambda fresh: _start_maildir(),
+    "PostgreSQL, 1 process": lambda fresh: _start_postgres(fresh(), 1),
+    "PostgreSQL, 2 processes (--reuse-port)": lambda fresh: _start_postgres(fresh(), 2),
+    "pymap dict": lambda fresh: e2e._start_pymap(),
+}
+
+ONE_LOCK = "memory, worker threads, one server lock (before issue 13)"
+
+
 def _throughput(fresh: Callable[[], str], clients: int, quick: bool) -> list[Result]:
-    rounds, warmup, duration = (1, 0.5, 2.0) if quick else (3, 1.0, 4.0)
+    """The imaptest-like load of bench_e2e on every store, beside pymap and
+    the one-lock server, the servers interleaved round by round."""
+    rounds, warmup, duration = (1, 0.5, 2.0) if quick else (5, 1.0, 4.0)
     samples: dict[str, list[e2e._Round]] = {}
     for _ in range(rounds):
-        memory = e2e._start_ours("asyncio")
-        try:
-            sample = asyncio.run(e2e._throughput(memory, clients, warmup, duration))
-        finally:
-            memory.stop()
-        samples.setdefault("imap-sansio memory (asyncio)", []).append(sample)
-        for processes in (1, 2):
-            group = _start_postgres(fresh(), processes)
+        for label, start in _LOAD_SERVERS.items():
+            server = start(fresh)
+            if server is None:
+                continue
             try:
-                server: Any = group  # duck-typed as bench_e2e's _Server
                 sample = asyncio.run(e2e._throughput(server, clients, warmup, duration))
             finally:
-                group.stop()
-            samples.setdefault(group.name, []).append(sample)
-    results = [
-        e2e._summary(f"postgres e2e: {clients} clients, command mix, {name}", group)
-        for name, group in samples.items()
-    ]
-    memory_rate = results[0].rate
-    for result in results[1:]:
-        result.extra["peer"] = "imap-sansio memory (asyncio), same run"
-        result.extra["ratio_vs_peer"] = result.rate / memory_rate
-    return results
+                server.stop()
+            samples.setdefault(label, []).append(sample)
+            print(
+                f"  postgres load {label}: {sample.commands / sample.seconds:,.0f} commands/s, "
+                f"server {1000 * sample.server_cpu / max(sample.commands, 1):.2f} ms CPU/command, "
+                f"client {sample.client_cpu / sample.seconds:.2f} cores",
+                file=sys.stderr,
+                flush=True,
+            )
+    results = {
+        label: e2e._summary(f"load: {clients} clients, command mix, imap-sansio {label}", group)
+        for label, group in samples.items()
+    }
+    if "pymap dict" in results:
+        results["pymap dict"].name = f"load: {clients} clients, command mix, pymap dict"
+
+    def wall(label: str) -> float:
+        return statistics.median(results[label].extra["commands_per_second_rounds"])
+
+    def per_round(label: str, peer: str) -> list[float]:
+        """Wall-clock rate ratios round by round (the sides ran in the same round)."""
+        return [
+            (a.commands / a.seconds) / (b.commands / b.seconds)
+            for a, b in zip(samples[label], samples[peer], strict=False)
+        ]
+
+    for label, result in results.items():
+        rates = sorted(result.extra["commands_per_second_rounds"])
+        quartiles = statistics.quantiles(rates, n=4) if len(rates) >= 2 else [rates[0]] * 3
+        row = {
+            f"server ({clients} clients)": result.name.split("command mix, ", 1)[1],
+            "commands/s (median)": f"{wall(label):,.0f}",
+            "commands/s (q1-q3)": f"{quartiles[0]:,.0f} - {quartiles[2]:,.0f}",
+            "server CPU per command": f"{result.median:.2f} ms",
+            "server cores": f"{result.extra['server_cpu_cores']:.2f}",
+            "client cores": f"{result.extra['client_cpu_cores']:.2f}",
+        }
+        for peer, column in (("pymap dict", "vs pymap"), (ONE_LOCK, "vs one lock")):
+            if peer in results and peer != label:
+                ratios = per_round(label, peer)
+                cpu = results[peer].median / result.median
+                row[f"commands/s {column}"] = f"{statistics.median(ratios):.2f}x"
+                row[f"CPU/command {column}"] = f"{cpu:.2f}x"
+                key = "pymap" if peer == "pymap dict" else "one_lock"
+                result.extra[f"wall_ratio_vs_{key}_rounds"] = ratios
+                result.extra[f"cpu_ratio_vs_{key}"] = cpu
+            else:
+                row[f"commands/s {column}"] = row[f"CPU/command {column}"] = ""
+        result.extra["table_row"] = row
+        if label != "pymap dict" and "pymap dict" in results:
+            result.extra["peer"] = "pymap dict, same load, same rounds (server CPU per command)"
+            result.extra["ratio_vs_peer"] = result.extra["cpu_ratio_vs_pymap"]
+    return list(results.values())
 
 
 # -- 2. cost per command as the mailbox grows ----------------------------------

@@ -196,7 +196,7 @@ def test_default_runtime_falls_back_to_threads_without_anyio() -> None:
     from imap_sansio.adapters import cli
 
     assert cli.default_runtime() == "asyncio"
-    assert cli.build_parser().parse_args(["serve"]).runtime is None
+    assert cli.config_from_args(cli.build_parser().parse_args(["serve"])).runtime is None
     process = subprocess.Popen(
         [
             PYTHON,

@@ -506,11 +506,12 @@ TestMaildirAgainstModel.settings = settings(max_examples=25, stateful_step_count
 
 
 def test_cli_maildir_option_builds_a_maildir_server(tmp_path: Path) -> None:
-    from imap_sansio.adapters.cli import build_maildir_server, build_parser
+    from imap_sansio.adapters.cli import build_maildir_server, build_parser, config_from_args
 
     args = build_parser().parse_args(["serve", "--maildir", str(tmp_path), "--user", "bob:pw"])
-    assert args.maildir == str(tmp_path)
-    server = build_maildir_server(Path(args.maildir), {"bob": "pw"})
+    maildir = config_from_args(args).store.maildir
+    assert maildir == str(tmp_path)
+    server = build_maildir_server(Path(maildir), {"bob": "pw"})
     play(
         server,
         """

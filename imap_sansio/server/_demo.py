@@ -268,11 +268,14 @@ _SPECIAL = (
 
 
 def demo_backend(
-    *, lock: contextlib.AbstractContextManager[object] | None = None
+    *,
+    lock: contextlib.AbstractContextManager[object] | None = None,
+    uidvalidity_base: int = 1,
 ) -> MemoryBackend:
     """A :class:`MemoryBackend` with user ``demo`` (password ``demo``); with
-    ``lock`` (``threading.RLock()``) it is thread-safe."""
-    backend = MemoryBackend(users={"demo": "demo"}, lock=lock)
+    ``lock`` (``threading.RLock()``) it is thread-safe.  Its UIDVALIDITY
+    values start at ``uidvalidity_base``."""
+    backend = MemoryBackend(users={"demo": "demo"}, lock=lock, uidvalidity_base=uidvalidity_base)
     account = backend.account("demo")
     for name, use in _SPECIAL:
         account.create_special_use_mailbox(name, (use,))

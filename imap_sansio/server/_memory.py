@@ -311,7 +311,12 @@ class MemoryBackend:
       ``uidvalidity_source``: called for each new UIDVALIDITY (a counter or a
       clock in seconds); values are forced to increase strictly, so a deleted
       and re-created mailbox always gets a greater one.  Default: a counter
-      from 1;
+      from ``uidvalidity_base``;
+      ``uidvalidity_base``: the smallest UIDVALIDITY this store gives out
+      (default 1).  A store that does not persist must get a greater base
+      at each start (the CLI passes the time in seconds), or a client that
+      kept the old UIDs would take new messages for old ones (RFC 3501
+      2.3.1.1).  The store reads no clock itself;
       ``max_tombstones``: expunge records kept per mailbox for QRESYNC (up
       to twice as many between compactions); a client that resynchronises
       from before them is told every absent UID of its set (RFC 7162 3.2.6);
@@ -328,9 +333,12 @@ class MemoryBackend:
         storage_quota: int | None = None,
         message_quota: int | None = None,
         uidvalidity_source: Callable[[], int] | None = None,
+        uidvalidity_base: int = 1,
         lock: contextlib.AbstractContextManager[object] | None = None,
         max_tombstones: int = 10_000,
     ) -> None:
+        if not 1 <= uidvalidity_base < 2**32:  # RFC 3501 9: nz-number, 32-bit
+            raise ValueError("uidvalidity_base must be from 1 to 2**32 - 1")
         #: Whether calls from several threads at once are safe (the adapters
         #: read it to decide whether sessions may run concurrently).
         self.thread_safe = lock is not None
@@ -341,7 +349,7 @@ class MemoryBackend:
         self.max_tombstones = max_tombstones
         self._listeners: list[ChangeListener] = []
         self._uidvalidity_source = uidvalidity_source
-        self._last_uidvalidity = 0
+        self._last_uidvalidity = uidvalidity_base - 1
         self.max_message_size = max_message_size
         self.storage_quota = storage_quota
         self.message_quota = message_quota
