@@ -219,6 +219,12 @@ class ServerOptions:
     #: (the others wait for a thread); with a thread-safe backend, this is
     #: how many slow backend calls can be waited for at the same time.
     worker_threads: int = 40
+    #: Steps of a long command (a FETCH message, a few messages of a SEARCH,
+    #: SORT or THREAD) run per call into a session before the others get a
+    #: turn (given to a server whose ``steps_per_call`` is None): with the
+    #: calls on the event loop (``offload`` False) or under one lock, this is
+    #: what keeps one big SEARCH from stalling every other session.
+    steps_per_call: int = 8
     #: How long a shutdown waits for BYE to reach the clients.
     shutdown_grace: float = 5.0
     #: Backpressure: stop reading from a client while more output than this
@@ -687,6 +693,8 @@ class ConnectionDriver:
                     backend = getattr(self._server, "backend", None)
                     spool = getattr(backend, "literal_sink", None) or spool
                 self._server.literal_sink_factory = spool
+            if getattr(self._server, "steps_per_call", 0) is None:
+                self._server.steps_per_call = self._options.steps_per_call  # type: ignore[attr-defined]
             self._conn = self._server.connect(
                 secure=self._secure, tls_available=self._tls_available
             )

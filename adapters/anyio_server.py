@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 try:
     import anyio
     import anyio.abc
+    import anyio.lowlevel
     import sniffio
     from anyio.streams.tls import TLSStream
 except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -466,6 +467,10 @@ class AnyIOServer:
             await self._send(stream, step.output, session)
             if step.more:
                 # Streamed output: the next piece once this one is written.
+                if not step.output:
+                    # A long command paused for fairness: let the other
+                    # sessions run before its next steps.
+                    await anyio.lowlevel.checkpoint()
                 step = await self._call(driver.step, anyio.current_time())
                 continue
             if step.closed:
@@ -554,6 +559,10 @@ class AnyIOServer:
                 session.paused = step.paused or step.more
                 await self._send(stream, step.output, session)
                 if step.more:
+                    if not step.output:
+                        # A long command paused for fairness: let the
+                        # other sessions run before its next steps.
+                        await anyio.lowlevel.checkpoint()
                     step = await self._call(driver.step, anyio.current_time())
                     continue
                 if step.closed:

@@ -41,15 +41,15 @@ from ._search import (
     check_partial,
     extended_result,
     highest_modseq,
-    run_search,
+    search_steps,
 )
-from ._session import Completion, ServerCommand, Session, serve
-from ._sort_keys import sort_function, sort_items
+from ._session import ServerCommand, Session, Steps, serve
+from ._sort_keys import sort_function, sort_steps
 
 __all__ = ["COMMANDS", "ENABLEABLE"]
 
 
-def search(session: Session, command: Search) -> Completion | None:
+def search(session: Session, command: Search) -> Steps:
     """SEARCH / UID SEARCH (RFC 3501 6.4.4, RFC 9051 6.4.4, RFC 4731, RFC 5182)."""
     _, view = session.require_mailbox()
     options = check_options(session, command, "CONTEXT=SEARCH")
@@ -61,7 +61,7 @@ def search(session: Session, command: Search) -> Completion | None:
             view.saved_result = ()  # RFC 5182 2.1: a failed SAVE empties $
         bad_charset(session, command.charset or "")
         return None
-    found, compiler, view = run_search(session, command.criteria)
+    found, compiler, view = yield from search_steps(session, command.criteria)
     if compiler.uses_modseq:
         enable_condstore(session)  # RFC 7162 3.1: SEARCH MODSEQ enables CONDSTORE
 
@@ -79,7 +79,7 @@ def search(session: Session, command: Search) -> Completion | None:
     return result
 
 
-def sort(session: Session, command: Sort) -> Completion | None:
+def sort(session: Session, command: Sort) -> Steps:
     """SORT / UID SORT (RFC 5256 3), with RETURN (ESORT, RFC 5267 3)."""
     options = check_options(session, command, "CONTEXT=SORT")
     check_update(session, command, options)
@@ -91,10 +91,10 @@ def sort(session: Session, command: Sort) -> Completion | None:
             session.require_mailbox()[1].saved_result = ()  # as SEARCH (RFC 5182 2.1)
         bad_charset(session, command.charset)
         return None
-    found, compiler, _ = run_search(session, command.criteria)
+    found, compiler, _ = yield from search_steps(session, command.criteria)
     if compiler.uses_modseq:
         enable_condstore(session)  # RFC 7162 3.1 (a SEARCH MODSEQ), 3.1.9
-    ordered = sort_items(found, command.sort_keys)
+    ordered = yield from sort_steps(found, command.sort_keys)
     if options is not None:
         _, view = session.require_mailbox()
         result = extended_result(

@@ -8,7 +8,7 @@ imaptest ``thread`` script).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,8 +21,8 @@ from ..mime import (
     subject,
 )
 from ._backend import ImapBad
-from ._search import Item, bad_charset, check_charset, run_search
-from ._session import ServerCommand, Session, serve
+from ._search import SEARCH_STEP, Item, bad_charset, check_charset, search_steps
+from ._session import ServerCommand, Session, Steps, serve
 from ._sort_keys import sent_key, subject_key
 
 __all__ = ["COMMANDS", "ENABLEABLE"]
@@ -59,7 +59,7 @@ def _ordered_subject_nodes(
     return tuple(out)
 
 
-def thread(session: Session, command: ThreadCommand) -> None:
+def thread(session: Session, command: ThreadCommand) -> Steps:
     """THREAD / UID THREAD (RFC 5256 3)."""
     algorithm = command.algorithm.upper()
     if algorithm not in ("ORDEREDSUBJECT", "REFERENCES"):
@@ -67,7 +67,16 @@ def thread(session: Session, command: ThreadCommand) -> None:
     if not check_charset(session, command.charset, search=False):
         bad_charset(session, command.charset)
         return None
-    found, _, _ = run_search(session, command.criteria)
+    found, _, _ = yield from search_steps(session, command.criteria)
+    for start in range(0, len(found), SEARCH_STEP):
+        # Parse what the threading reads (headers, subject and date keys) a
+        # few messages a step, so that a big THREAD lets others run meanwhile.
+        yield
+        for item in found[start : start + SEARCH_STEP]:
+            item.message.header  # noqa: B018
+            subject_key(item)
+            sent_key(item)
+            _is_reply(item)
 
     def number(item: Item) -> int:
         return item.uid if command.uid else item.seq
@@ -75,7 +84,7 @@ def thread(session: Session, command: ThreadCommand) -> None:
     if algorithm == "ORDEREDSUBJECT":
         nodes = _ordered_subject_nodes(_ordered_subject(found), number)
     else:
-        nodes = _references(found, number)
+        nodes = yield from _references(found, number)
     session.send(ThreadData(threads=nodes))
     return None
 
@@ -148,10 +157,21 @@ _REPLY = re.compile(
 def _is_reply(item: Item) -> bool:
     """RFC 5256 3: base-subject extraction removes a subj-refwd, a "(fwd)"
     trailer, or a subj-fwd-hdr/subj-fwd-trl pair."""
-    return bool(_REPLY.search(subject(item.message)))
+    reply: bool | None = item.memo.get("reply")
+    if reply is None:
+        reply = item.memo["reply"] = bool(_REPLY.search(subject(item.message)))
+    return reply
 
 
-def _references(found: list[Item], number: Callable[[Item], int]) -> tuple[ThreadNode, ...]:
+#: Messages linked per step of REFERENCES (as many as a search step).
+_LINKS_PER_STEP = SEARCH_STEP
+
+
+def _references(
+    found: list[Item], number: Callable[[Item], int]
+) -> Generator[None, None, tuple[ThreadNode, ...]]:
+    """RFC 5256 3 REFERENCES, as steps of a few hundred messages (the
+    containers of a big mailbox take a while to link)."""
     by_id: dict[bytes, _Container] = {}
     containers: list[_Container] = []
     unique = 0
@@ -164,7 +184,9 @@ def _references(found: list[Item], number: Callable[[Item], int]) -> tuple[Threa
 
     # Step 1: link messages and their references (in sequence order, so the
     # first message keeps a duplicated Message-ID).
-    for item in sorted(found, key=lambda i: i.seq):
+    for index, item in enumerate(sorted(found, key=lambda i: i.seq)):
+        if index % _LINKS_PER_STEP == _LINKS_PER_STEP - 1:
+            yield
         header = item.message.header
         ids = _message_ids(header.first(b"message-id"))
         own = ids[0] if ids else None
@@ -217,6 +239,7 @@ def _references(found: list[Item], number: Callable[[Item], int]) -> tuple[Threa
         source = node.item if node.item is not None else node.children[0].item
         return "" if source is None else subject_key(source)
 
+    yield
     table: dict[str, _Container] = {}
     for node in roots:  # 5.B
         key = thread_subject(node)
@@ -231,6 +254,7 @@ def _references(found: list[Item], number: Callable[[Item], int]) -> tuple[Threa
     # 5.C: what becomes of each root: kept (absent), merged away (None), or
     # replaced by a new dummy that holds it.
     fate: dict[int, _Container | None] = {}
+    yield
     for node in roots:
         key = thread_subject(node)
         held = table.get(key) if key else None
@@ -259,11 +283,19 @@ def _references(found: list[Item], number: Callable[[Item], int]) -> tuple[Threa
             top.append(replaced)
     roots = top
 
+    yield
     # Step 6: sort every set of siblings by sent date, deepest first.
-    for node in _descendants_bottom_up(roots):
+    for index, node in enumerate(_descendants_bottom_up(roots)):
+        if index % _LINKS_PER_STEP == _LINKS_PER_STEP - 1:
+            yield
         node.children.sort(key=first_date)
     roots.sort(key=first_date)
-    return tuple(_to_thread(node, number) for node in roots)
+    threads: list[ThreadNode] = []
+    for index, node in enumerate(roots):
+        if index % _LINKS_PER_STEP == _LINKS_PER_STEP - 1:
+            yield
+        threads.append(_to_thread(node, number))
+    return tuple(threads)
 
 
 def _descendants_bottom_up(roots: list[_Container]) -> list[_Container]:

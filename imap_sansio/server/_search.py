@@ -31,9 +31,9 @@ for SEARCH and SORT alike.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Sequence, Set
+from collections.abc import Callable, Generator, Iterable, Sequence, Set
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 from .._commands import (
     Search,
@@ -82,10 +82,12 @@ __all__ = [
     "check_charset",
     "check_options",
     "check_partial",
+    "drain",
     "extended_result",
     "highest_modseq",
     "ordered_set",
     "run_search",
+    "search_steps",
 ]
 
 #: RFC 9051 6.4.4: servers MUST support US-ASCII and UTF-8.
@@ -183,6 +185,11 @@ class Item:
         if self._memo is None:
             self._memo = {}
         return self._memo
+
+    def release(self) -> None:
+        """Drop the parsed message (its sort keys in ``memo`` stay): a SORT
+        of a big mailbox holds only the keys."""
+        self._message = None
 
     @property
     def message(self) -> Message:
@@ -522,13 +529,69 @@ def bad_charset(session: Session, charset: str) -> None:
     )
 
 
-def run_search(
-    session: Session, criteria: SearchKey
-) -> tuple[list[Item], Compiler, SelectedMailboxView]:
+#: Messages a search works through per step (see :data:`._session.Steps`):
+#: a step stays far under a millisecond for flag and date keys and a few
+#: milliseconds for text keys on small messages.
+SEARCH_STEP = 8
+
+SearchResult: TypeAlias = tuple[list[Item], "Compiler", SelectedMailboxView]
+
+
+def search_steps(session: Session, criteria: SearchKey) -> Generator[None, None, SearchResult]:
+    """The search as steps of :data:`SEARCH_STEP` messages (the handlers of
+    SEARCH, SORT and THREAD ``yield from`` it, so a search of a big mailbox
+    lets the adapter serve other sessions in between)."""
     mailbox, view = session.require_mailbox()
     compiler = Compiler(session, view)
-    _, predicate = compiler.compile(criteria)
-    return _matching(session, mailbox, view, criteria, predicate), compiler, view
+    cost, predicate = compiler.compile(criteria)
+    if cost == _CHEAP:
+        # Decided by flags, sizes, dates, numbers: fast enough at once.
+        return _matching(session, mailbox, view, criteria, predicate), compiler, view
+    # The messages are read: a few at a time, a step each.
+    uids = view.uids
+    infos = mailbox.messages(range(uids[0], uids[-1] + 1)) if uids else []
+    rows = _by_uid(uids, infos)
+    source = _Source(session, mailbox)
+    recent = view.recent
+    every = session.server.progress_interval
+    total = len(rows)
+    done = 0
+
+    def counting(item: Item) -> bool:
+        # RFC 9585 3: progress every ``every`` messages (none after the
+        # last: the result says that much).
+        nonlocal done
+        matched = predicate(item)
+        done += 1
+        if every is not None and done % every == 0 and done < total:
+            session.progress(done, total)
+        return matched
+
+    found: list[Item] = []
+    for start in range(0, total, SEARCH_STEP):
+        if start:
+            yield
+        batch = rows[start : start + SEARCH_STEP]
+        found.extend(_filter(source, recent, batch, counting) or [])
+    return found, compiler, view
+
+
+def run_search(session: Session, criteria: SearchKey) -> SearchResult:
+    """:func:`search_steps` run to the end at once."""
+    return drain(search_steps(session, criteria))
+
+
+_T = TypeVar("_T")
+
+
+def drain(steps: Generator[None, None, _T]) -> _T:
+    """Run a generator of steps to its end; its result."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            result: _T = stop.value
+            return result
 
 
 def highest_modseq(compiler: Compiler, found: Sequence[Item]) -> int | None:

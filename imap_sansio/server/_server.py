@@ -132,6 +132,12 @@ class IMAPServer:
             raise ValueError("progress_interval must be at least 1 (or None)")
         #: Messages worked through between two INPROGRESS notices (RFC 9585).
         self.progress_interval = progress_interval
+        #: Steps of a long command (a FETCH message, a few messages of a
+        #: SEARCH) one call into a session runs before it returns with the
+        #: command still in progress (``output_held``; ``pump`` goes on), so
+        #: that an adapter serving many sessions on one thread can serve the
+        #: others in between (the adapters set it); None: run to the end.
+        self.steps_per_call: int | None = None
         if progress_interval is not None:
             self._extra_capabilities.append("INPROGRESS")  # RFC 9585 2
         for name in capabilities:

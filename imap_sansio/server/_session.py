@@ -162,6 +162,8 @@ class ServerContext(Protocol):
     @property
     def progress_interval(self) -> int | None: ...
     @property
+    def steps_per_call(self) -> int | None: ...
+    @property
     def commands(self) -> Mapping[str, CommandSpec]: ...
     @property
     def sasl_mechanisms(self) -> Mapping[str, SaslMechanism]: ...
@@ -393,7 +395,9 @@ class Session:
                     if not isinstance(event, Command):
                         self._dispatch(event)
                     continue
-                if conn.output_full:
+                if conn.output_full or self._steps is not None:
+                    # A command in progress (paused by the output or by
+                    # steps_per_call) goes first: the rest wait (RFC 3501 5.5).
                     return
                 self._dispatch(backlog.popleft())
             events = conn.next_events()
@@ -659,9 +663,15 @@ class Session:
         result once it is done (then ``_steps`` is None)."""
         assert self._steps is not None
         steps = self._steps[1]
+        budget = self.server.steps_per_call
         try:
             while not (self.conn.output_full or self.conn.closed):
                 next(steps)
+                if budget is not None:
+                    budget -= 1
+                    if budget <= 0:
+                        # Fairness: the adapter serves others, then pumps.
+                        return None
         except StopIteration as stop:
             self._steps = None
             done: Completion | None = stop.value

@@ -11,7 +11,7 @@ and the UPDATE contexts of SORT.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,9 +26,9 @@ from ..mime import (
     subject,
 )
 from ._backend import ImapBad
-from ._search import Item
+from ._search import SEARCH_STEP, Item, drain
 
-__all__ = ["casemap", "sent_key", "sort_function", "sort_items", "subject_key"]
+__all__ = ["casemap", "sent_key", "sort_function", "sort_items", "sort_steps", "subject_key"]
 
 # ---------------------------------------------------------------------------
 # SORT (RFC 5256 3, RFC 5957)
@@ -124,14 +124,28 @@ def sort_function(key: SortKey) -> Callable[[Item], Any]:
 
 
 def sort_items(items: list[Item], keys: Sequence[SortKey]) -> list[Item]:
+    """:func:`sort_steps` run to the end at once."""
+    return drain(sort_steps(items, keys))
+
+
+def sort_steps(items: list[Item], keys: Sequence[SortKey]) -> Generator[None, None, list[Item]]:
     """RFC 5256 3: by each criterion in priority order, then by sequence number.
 
     REVERSE reverses its criterion only, never the implicit sequence-number
     tie-break: successive stable sorts, last criterion first (Python keeps
-    equal elements in order also with ``reverse=True``).
+    equal elements in order also with ``reverse=True``).  The keys (which
+    parse the messages) are computed first, :data:`SEARCH_STEP` messages a
+    step, so a big SORT lets the adapter serve other sessions in between.
     """
     functions = [(sort_function(k), k.reverse) for k in keys]
-    result = sorted(items, key=lambda item: item.seq)
-    for function, reverse in reversed(functions):
-        result.sort(key=function, reverse=reverse)
-    return result
+    keyed: list[tuple[Item, list[Any]]] = []
+    for start in range(0, len(items), SEARCH_STEP):
+        if start:
+            yield
+        for item in items[start : start + SEARCH_STEP]:
+            keyed.append((item, [function(item) for function, _ in functions]))
+            item.release()  # the keys are all the sort needs
+    keyed.sort(key=lambda pair: pair[0].seq)
+    for index in reversed(range(len(functions))):
+        keyed.sort(key=lambda pair: pair[1][index], reverse=functions[index][1])
+    return [item for item, _ in keyed]
