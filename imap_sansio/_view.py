@@ -221,7 +221,14 @@ class SelectedMailboxView:
 
     @property
     def mailbox_flags(self) -> tuple[str, ...]:
+        """The FLAGS list as the session knows it (see :attr:`mailbox_flags_pending`)."""
         return self._mailbox_flags
+
+    @property
+    def mailbox_flags_pending(self) -> bool:
+        """:attr:`mailbox_flags` changed and the FLAGS response waits for the
+        next drain: the client has not been told its new keywords yet."""
+        return self._mailbox_flags_changed
 
     def uid_of(self, seq: int) -> int:
         if not 1 <= seq <= len(self._uids):
@@ -449,6 +456,9 @@ class SelectedMailboxView:
         if new != self._mailbox_flags:
             self._mailbox_flags = new
             self._mailbox_flags_changed = announce
+        elif not announce:
+            # The list that waited for a drain has just been sent.
+            self._mailbox_flags_changed = False
 
     # ------------------------------------------------------------------ output
 

@@ -23,7 +23,7 @@ from typing import ClassVar
 import pytest
 from _adapter_harness import Client
 from _postgres import PostgresCluster
-from hypothesis import Phase, settings
+from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 from imap_sansio.adapters import PostgresBackend
 from test_postgres_backend import HASHER
@@ -143,39 +143,23 @@ def processes(postgres_cluster: PostgresCluster) -> Iterator[tuple[list[int], Po
                     stream.close()
 
 
-#: The server bug this machine found: a STORE that adds a keyword another
-#: session has already defined sends the FETCH before the FLAGS response
-#: (RFC 3501 7.2.6); the store does not report the keyword as new, so only
-#: the sync after the command announces it.
-STORE_ANNOUNCES_LATE = (
-    "STORE of a keyword defined by another session: FETCH before FLAGS (issue 13)"
-)
-
-
-@pytest.mark.xfail(reason=STORE_ANNOUNCES_LATE, strict=False)
 def test_sessions_over_two_server_processes_match_the_database_at_checkpoints(
     processes: tuple[list[int], PostgresBackend],
 ) -> None:
     SessionsOnTwoProcesses.ports, SessionsOnTwoProcesses.writer = processes
     run_state_machine_as_test(
         SessionsOnTwoProcesses,
-        # No shrinking while the xfail stands (it takes minutes); put
-        # Phase.shrink back with the fix.
-        settings=settings(
-            max_examples=15,
-            stateful_step_count=20,
-            deadline=None,
-            phases=[Phase.explicit, Phase.reuse, Phase.generate],
-        ),
+        settings=settings(max_examples=15, stateful_step_count=20, deadline=None),
     )
 
 
-@pytest.mark.xfail(reason=STORE_ANNOUNCES_LATE, strict=True)
 def test_store_of_a_keyword_another_session_defined_announces_it_first(
     processes: tuple[list[int], PostgresBackend],
 ) -> None:
     """The machine's shrunk failure, by hand: B appends with $Label, then A
-    (same process, message 1 known) stores $Label on message 1."""
+    (same process, message 1 known) stores $Label on message 1.  A's process
+    heard of the change and synced A before the STORE, so the FLAGS response
+    was still waiting for a drain when STORE sent its FETCH (RFC 3501 7.2.6)."""
     ports, writer = processes
     user = f"alice{next(_accounts)}"
     writer.add_user(user, "secret")

@@ -537,3 +537,27 @@ def test_keyword_from_another_session_is_announced_before_fetch_uses_it() -> Non
         S2: b2 OK STORE completed
         """,
     )
+
+
+def test_keyword_taken_in_by_a_poll_is_announced_before_store_uses_it() -> None:
+    """RFC 3501 7.2.6: a poll (an adapter heard of a change while the session
+    was not idling) queues the new FLAGS list for the next drain; a STORE
+    that then sends a FETCH with that keyword sends FLAGS first."""
+    server = _server_with(1)
+    a, b = server.connect(), server.connect()
+    for conn in (a, b):
+        conn.receive_data(b"1 LOGIN alice secret\r\n2 SELECT INBOX\r\n")
+        conn.data_to_send()
+    b.receive_data(b"3 APPEND INBOX ($Label) {1+}\r\nx\r\n")
+    b.data_to_send()
+    a.poll()
+    assert a.data_to_send() == b""  # not idling: nothing goes out yet
+    a.receive_data(b"4 STORE 1 +FLAGS ($Label)\r\n")
+    flags = b"\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label"
+    assert a.data_to_send() == (
+        b"* FLAGS (" + flags + b")\r\n"
+        b"* OK [PERMANENTFLAGS (" + flags + b" \\*)] Flags permitted\r\n"
+        b"* 1 FETCH (FLAGS ($Label \\Recent))\r\n"
+        b"* 2 EXISTS\r\n"
+        b"4 OK STORE completed\r\n"
+    )

@@ -233,7 +233,7 @@ def code_from_name(name: str | None) -> ResponseCode | None:
 def announce_mailbox_flags(session: Session, flags: tuple[str, ...]) -> None:
     """Send a changed FLAGS list now, with PERMANENTFLAGS (RFC 3501 7.2.6, 7.1)."""
     _, view = session.require_mailbox()
-    if flags == view.mailbox_flags:
+    if flags == view.mailbox_flags and not view.mailbox_flags_pending:
         return
     session.send(FlagsData(flags=flags))
     if not session.read_only:
@@ -252,9 +252,12 @@ def announce_keywords(
     """
     _, view = session.require_mailbox()
     known = view.mailbox_flags
-    new = {f for flags in flag_sets for f in flags if not f.startswith("\\") and f not in known}
-    if new:
-        keywords = new | set(mailbox.keywords())
+    used = {f for flags in flag_sets for f in flags if not f.startswith("\\")}
+    # A sync may have taken in a keyword whose FLAGS response still waits
+    # for the next drain (a poll while the session was not idling): then
+    # ``known`` lists what the client has not been told yet.
+    if used and (view.mailbox_flags_pending or not used.issubset(known)):
+        keywords = used | set(mailbox.keywords())
         keywords.update(f for f in known if not f.startswith("\\"))
         announce_mailbox_flags(session, (*SYSTEM_FLAGS, *sorted(keywords)))
 
