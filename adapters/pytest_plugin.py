@@ -27,11 +27,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from ._concurrency import Threads
     from ._driver import IMAPServerLike, ServerOptions
     from ._fixture_server import IMAPTestServer
 
 __all__ = [
     "IMAPTestServer",
+    "backend_threads",
     "imap_server",
     "imap_server_factory",
     "imap_server_options",
@@ -83,3 +85,12 @@ def imap_server(
 
     with running(imap_server_factory, imap_server_users, imap_server_options) as server:
         yield server
+
+
+@pytest.fixture
+def backend_threads() -> Threads:
+    """Threads for ``imap_sansio.testing.backend.BackendContract`` (the pure
+    testing package starts none itself)."""
+    from ._concurrency import Threads  # noqa: PLC0415 - kept off plugin load
+
+    return Threads()

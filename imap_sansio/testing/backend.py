@@ -28,11 +28,11 @@ in the package.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from typing import ClassVar, TypeVar
+from typing import ClassVar, Protocol, TypeVar
 
 import pytest
 
@@ -55,7 +55,7 @@ from imap_sansio.server import (
     StoreAction,
 )
 
-__all__ = ["BackendContract"]
+__all__ = ["BackendContract", "Threads"]
 
 DATE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 MSG = b"Subject: hello\r\n\r\nbody\r\n"
@@ -86,6 +86,24 @@ class _HugeUidSet:
 
     def __iter__(self) -> Iterator[int]:
         raise AssertionError("a huge UID set must not be iterated")
+
+
+class Threads(Protocol):
+    """What the concurrency tests need of threads: the ``backend_threads``
+    fixture of the pytest plugin (``imap_sansio.adapters``) provides it, so
+    this pure module starts none itself."""
+
+    def lock(self) -> contextlib.AbstractContextManager[object]: ...
+
+    def run(
+        self,
+        jobs: Sequence[Callable[[], None]],
+        *,
+        background: Sequence[Callable[[Callable[[], bool]], None]] = (),
+    ) -> None:
+        """Run ``jobs`` at once with ``background`` (told to stop when every
+        job has ended); raise the first error any of them raised."""
+        ...
 
 
 class BackendContract:
@@ -580,63 +598,50 @@ class BackendContract:
         finally:
             sys.setswitchinterval(interval)
 
-    def _serialiser(self) -> contextlib.AbstractContextManager[object]:
+    def _serialiser(self, threads: Threads) -> contextlib.AbstractContextManager[object]:
         # A lock per call when the backend wants its callers to serialise.
-        return contextlib.nullcontext() if self.thread_safe else threading.Lock()
+        return contextlib.nullcontext() if self.thread_safe else threads.lock()
 
     @pytest.mark.usefixtures("_switch_often")
-    def test_concurrent_sessions_read_while_others_write(self, backend: Backend) -> None:
+    def test_concurrent_sessions_read_while_others_write(
+        self, backend: Backend, backend_threads: Threads
+    ) -> None:
         n_writers, rounds = 6, 40
-        serialise = self._serialiser()
+        serialise = self._serialiser(backend_threads)
         with serialise:
             setup = backend.authenticate("alice", Secret("secret"))
             setup.create_mailbox("Copies")
-        errors: list[BaseException] = []
-        stop = threading.Event()
 
         def writer(n: int) -> None:
-            try:
+            with serialise:
+                account = backend.authenticate("alice", Secret("secret"))
+                inbox = account.select("INBOX")
+            for i in range(rounds):
                 with serialise:
-                    account = backend.authenticate("alice", Secret("secret"))
-                    inbox = account.select("INBOX")
-                for i in range(rounds):
-                    with serialise:
-                        uid = account.append("INBOX", _message(100 * n + i), internal_date=DATE).uid
-                    with serialise:
-                        inbox.store_flags([uid], StoreAction.ADD, ["\\Deleted", f"k{n}"])
-                    with serialise:
-                        inbox.copy([uid], "Copies")
-                    with serialise:
-                        assert inbox.expunge([uid]) == (uid,)
-            except BaseException as exc:  # reported below, in the test's thread
-                errors.append(exc)
-
-        def reader() -> None:
-            try:
+                    uid = account.append("INBOX", _message(100 * n + i), internal_date=DATE).uid
                 with serialise:
-                    inbox = backend.authenticate("alice", Secret("secret")).select("INBOX")
-                while not stop.is_set():
-                    with serialise:
-                        uids = [m.uid for m in inbox.messages()]
-                    assert uids == sorted(set(uids))
-                    with serialise:
-                        changes = inbox.changes_since(1)
-                    new = [m.uid for m in changes.new]
-                    assert new == sorted(set(new))
-                    assert not set(new) & set(changes.expunged)
-            except BaseException as exc:
-                errors.append(exc)
+                    inbox.store_flags([uid], StoreAction.ADD, ["\\Deleted", f"k{n}"])
+                with serialise:
+                    inbox.copy([uid], "Copies")
+                with serialise:
+                    assert inbox.expunge([uid]) == (uid,)
 
-        readers = [threading.Thread(target=reader) for _ in range(2)]
-        writers = [threading.Thread(target=writer, args=(n,)) for n in range(n_writers)]
-        for thread in readers + writers:
-            thread.start()
-        for thread in writers:
-            thread.join()
-        stop.set()
-        for thread in readers:
-            thread.join()
-        assert errors == []
+        def reader(stopped: Callable[[], bool]) -> None:
+            with serialise:
+                inbox = backend.authenticate("alice", Secret("secret")).select("INBOX")
+            while not stopped():
+                with serialise:
+                    uids = [m.uid for m in inbox.messages()]
+                assert uids == sorted(set(uids))
+                with serialise:
+                    changes = inbox.changes_since(1)
+                new = [m.uid for m in changes.new]
+                assert new == sorted(set(new))
+                assert not set(new) & set(changes.expunged)
+
+        backend_threads.run(
+            [functools.partial(writer, n) for n in range(n_writers)], background=[reader] * 2
+        )
         with serialise:
             status = setup.status("INBOX")
             copies = setup.select("Copies").messages()
@@ -648,31 +653,24 @@ class BackendContract:
         )
 
     @pytest.mark.usefixtures("_switch_often")
-    def test_concurrent_appends_get_unique_ascending_uids(self, backend: Backend) -> None:
-        serialise = self._serialiser()
+    def test_concurrent_appends_get_unique_ascending_uids(
+        self, backend: Backend, backend_threads: Threads
+    ) -> None:
+        serialise = self._serialiser(backend_threads)
         results: dict[int, list[int]] = {}
-        errors: list[BaseException] = []
 
         def writer(n: int) -> None:
             mine = results.setdefault(n, [])
-            try:
+            with serialise:
+                account = backend.authenticate("alice", Secret("secret"))
+            for i in range(30):
                 with serialise:
-                    account = backend.authenticate("alice", Secret("secret"))
-                for i in range(30):
-                    with serialise:
-                        uid = account.append("INBOX", b"%d-%d\r\n" % (n, i), internal_date=DATE).uid
-                    mine.append(uid)
-                    with serialise:
-                        account.select("INBOX").store_flags([uid], StoreAction.ADD, [f"w{n}"])
-            except BaseException as exc:  # reported below, in the test's thread
-                errors.append(exc)
+                    uid = account.append("INBOX", b"%d-%d\r\n" % (n, i), internal_date=DATE).uid
+                mine.append(uid)
+                with serialise:
+                    account.select("INBOX").store_flags([uid], StoreAction.ADD, [f"w{n}"])
 
-        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        backend_threads.run([functools.partial(writer, n) for n in range(4)])
         for uids in results.values():
             assert uids == sorted(uids)  # each writer sees its UIDs ascend
         everything = sorted(uid for uids in results.values() for uid in uids)
