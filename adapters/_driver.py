@@ -621,6 +621,38 @@ class ConnectionDriver:
         self._bytes_in = self._bytes_out = self._commands = 0
         self._user: str | None = None
 
+    @classmethod
+    def for_peer(
+        cls,
+        server: IMAPServerLike,
+        options: ServerOptions,
+        *,
+        host: str,
+        peer: str,
+        implicit_tls: bool,
+        starttls_offered: bool,
+        lock: threading.Lock | None,
+        watch: Callable[[str | None, str | None], None] | None,
+        guard: LoginGuard | None,
+    ) -> ConnectionDriver:
+        """A driver for a connection from ``host`` (the address the PROXY
+        header named, if any): how secure it is and how it is logged follow
+        from the address, the TLS in use and ``options.allow_plaintext``."""
+        allow = options.allow_plaintext
+        return cls(
+            server,
+            options,
+            peer=peer,
+            secure=transport_is_secure(host, tls=implicit_tls, allow_plaintext=allow),
+            tls_available=starttls_offered and not implicit_tls,
+            lock=lock,
+            watch=watch,
+            address=host,
+            guard=guard,
+            transport=describe_transport(host, tls=implicit_tls, allow_plaintext=allow),
+            tls=implicit_tls,
+        )
+
     def command_seen(self) -> None:
         """A command was read (server lock held)."""
         self._commands += 1

@@ -52,12 +52,10 @@ from ._driver import (
     ServerOptions,
     Step,
     WakeIndex,
-    describe_transport,
     listen_address,
     logger,
     server_lock,
     sessions_run_at_once,
-    transport_is_secure,
 )
 
 __all__ = ["AnyIOServer"]
@@ -345,19 +343,16 @@ class AnyIOServer:
                 return
             host, peer = found
         session = _Session()
-        allow = self._options.allow_plaintext
-        driver = ConnectionDriver(
+        driver = ConnectionDriver.for_peer(
             self._server,
             self._options,
+            host=host,
             peer=peer,
-            secure=transport_is_secure(host, tls=implicit_tls, allow_plaintext=allow),
-            tls_available=self._ssl_context is not None and not implicit_tls,
+            implicit_tls=implicit_tls,
+            starttls_offered=self._ssl_context is not None,
             lock=self._lock,
             watch=functools.partial(self._index.update, session),
-            address=host,
             guard=self._guard,
-            transport=describe_transport(host, tls=implicit_tls, allow_plaintext=allow),
-            tls=implicit_tls,
         )
         if not driver.admit():
             logger.warning("%s refused: too many connections not logged in from there", peer)
