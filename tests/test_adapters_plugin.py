@@ -61,6 +61,7 @@ def test_loading_the_plugin_imports_nothing_heavy() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "imap_sansio",
+        "imap_sansio._lazy",
         "imap_sansio.adapters",
         "imap_sansio.adapters.pytest_plugin",
     ]
