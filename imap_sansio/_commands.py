@@ -42,6 +42,7 @@ __all__ = [
     "Authenticate",
     "CancelUpdate",
     "Capability",
+    "CatenatePart",
     "Check",
     "Close",
     "Command",
@@ -61,6 +62,7 @@ __all__ = [
     "FetchBody",
     "FetchItem",
     "FetchPreview",
+    "GenUrlAuth",
     "GetAcl",
     "GetMetadata",
     "GetQuota",
@@ -82,6 +84,7 @@ __all__ = [
     "NotifyGroup",
     "QResync",
     "Rename",
+    "ResetKey",
     "Search",
     "SearchAge",
     "SearchAnd",
@@ -115,6 +118,8 @@ __all__ = [
     "Unauthenticate",
     "Unselect",
     "Unsubscribe",
+    "UrlFetch",
+    "UrlFetchRequest",
     "XList",
 ]
 
@@ -343,7 +348,8 @@ class AppendMessage:
     """One message of APPEND (several with MULTIAPPEND, RFC 3502).
 
     ``binary`` is True for a ``~{n}`` literal8 (BINARY, RFC 3516); ``utf8`` is
-    True for the ``UTF8 (~{n})`` form of RFC 6855 4.
+    True for the ``UTF8 (~{n})`` form of RFC 6855 4.  A ``CATENATE (...)``
+    message (RFC 4469) has its parts in ``catenate`` and ``data == b""``.
     """
 
     flags: tuple[str, ...] = ()
@@ -354,6 +360,19 @@ class AppendMessage:
     data: bytes | MessageSource
     binary: bool = False
     utf8: bool = False
+    catenate: tuple[CatenatePart, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CatenatePart:
+    """One part of ``CATENATE (...)`` (RFC 4469 5): ``TEXT`` with ``data``
+    (a literal, or literal8 with BINARY: ``binary``), or ``URL`` with ``url``
+    (the IMAP URL as sent; the server reads it with ``parse_imap_url``).
+    """
+
+    data: bytes | MessageSource | None = None
+    url: str | None = None
+    binary: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -834,3 +853,40 @@ class ListRights(Command):
 class MyRights(Command):
     name: ClassVar[str] = "MYRIGHTS"
     mailbox: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GenUrlAuth(Command):
+    """GENURLAUTH (RFC 4467 7): ``(rump URL, mechanism)`` pairs, mechanisms upper-cased."""
+
+    name: ClassVar[str] = "GENURLAUTH"
+    requests: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResetKey(Command):
+    """RESETKEY (RFC 4467 7): every key (``mailbox`` None), or one mailbox's
+    keys for ``mechanisms`` (upper-cased; empty: all of them)."""
+
+    name: ClassVar[str] = "RESETKEY"
+    mailbox: str | None = None
+    mechanisms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UrlFetchRequest:
+    """One URL of URLFETCH; ``params`` (upper-cased ``BODY``, ``BINARY``,
+    ``BODYPARTSTRUCTURE``) come from the parenthesised form of RFC 5524 4,
+    ``extended`` says that form was used (even with no parameter)."""
+
+    url: str
+    params: tuple[str, ...] = ()
+    extended: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UrlFetch(Command):
+    """URLFETCH (RFC 4467 7, with RFC 5524's parameters)."""
+
+    name: ClassVar[str] = "URLFETCH"
+    requests: tuple[UrlFetchRequest, ...]

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from ._capabilities import compute_capabilities
 from ._commands import (
     Append,
+    AppendMessage,
+    CatenatePart,
     Command,
     Examine,
     Fetch,
@@ -1086,9 +1088,13 @@ class ConnectionState:
                 return
             self._continue_poisoned(announcement, events)
             return
-        append_message = framed.name == "APPEND" and not (
-            len(framed.parts) == 1
-            and line[: announcement.start].rstrip(b" ").upper().endswith(b"APPEND")
+        before = line[: announcement.start].rstrip(b" ").upper()
+        # The message literals of APPEND, and the TEXT parts of CATENATE (RFC
+        # 4469 5): not the mailbox name, nor a URL sent as a literal.
+        append_message = (
+            framed.name == "APPEND"
+            and not (len(framed.parts) == 1 and before.endswith(b"APPEND"))
+            and not before.endswith(b" URL")
         )
         limit = limits.max_append_literal if append_message else limits.max_literal
         size = announcement.size
@@ -1391,14 +1397,34 @@ class ConnectionState:
     def _with_spooled(self, command: Command, framed: _Framed) -> Command:
         """Put the spooled sources where the parser saw empty literals."""
         spooled = framed.spooled
-        if not isinstance(command, Append) or len(command.messages) != framed.messages:
+        literals = 0
+        if isinstance(command, Append):
+            literals = sum(
+                sum(p.url is None for p in m.catenate) if m.catenate else 1
+                for m in command.messages
+            )
+        if not isinstance(command, Append) or literals != framed.messages:
             self._drop_spooled(framed)  # not reached: every message is a literal
             return command
-        messages = tuple(
-            dataclasses.replace(m, data=spooled[i]) if i in spooled else m
-            for i, m in enumerate(command.messages)
-        )
-        return dataclasses.replace(command, messages=messages)
+        # The message literals and CATENATE's TEXT literals, in their order
+        # (a CATENATE URL is a string, not counted: see _command_line).
+        index = 0
+        messages: list[AppendMessage] = []
+        for message in command.messages:
+            if not message.catenate:
+                spool = spooled.get(index)
+                index += 1
+                messages.append(
+                    message if spool is None else dataclasses.replace(message, data=spool)
+                )
+                continue
+            parts: list[CatenatePart] = []
+            for part in message.catenate:
+                spool = spooled.get(index) if part.url is None else None
+                index += part.url is None
+                parts.append(part if spool is None else dataclasses.replace(part, data=spool))
+            messages.append(dataclasses.replace(message, catenate=tuple(parts)))
+        return dataclasses.replace(command, messages=tuple(messages))
 
     def _accept(self, command: Command, events: list[Event]) -> None:
         """A valid command: hand it on now, or hold it (see below)."""

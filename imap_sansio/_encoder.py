@@ -74,6 +74,7 @@ from imap_sansio._responses import (
     FetchDataItem,
     FlagsData,
     FlagsItem,
+    GenUrlAuthData,
     HighestModSeqCode,
     IdData,
     InProgressCode,
@@ -111,6 +112,7 @@ from imap_sansio._responses import (
     UidNextCode,
     UidValidityCode,
     UnseenCode,
+    UrlFetchData,
     VanishedData,
 )
 from imap_sansio._sequence import SequenceSet, UidSet
@@ -688,6 +690,39 @@ def _write_quotaroot(out: _Out, response: QuotaRootData, utf8: bool) -> None:
     for root in response.roots:
         out.append(_SP)
         _write_string(out, root.encode("utf-8"), utf8)
+    out.append(_CRLF)
+
+
+@_response(GenUrlAuthData)
+def _write_genurlauth(out: _Out, response: GenUrlAuthData, utf8: bool) -> None:
+    # genurlauth-data = "*" SP "GENURLAUTH" 1*(SP url-full)   (RFC 4467 9);
+    # url-full = astring, quoted as RFC 4467 7's examples show
+    out.append(b"* GENURLAUTH")
+    for url in response.urls:
+        out.append(_SP)
+        _write_quoted(out, url.encode("ascii"))
+    out.append(_CRLF)
+
+
+@_response(UrlFetchData)
+def _write_urlfetch(out: _Out, response: UrlFetchData, utf8: bool) -> None:
+    # urlfetch-data = "*" SP "URLFETCH" SP url-full SP nstring   (RFC 4467 9),
+    # or url-full followed by "(" item SP value ")"s              (RFC 5524 4)
+    out.append(b"* URLFETCH ")
+    _write_quoted(out, response.url.encode("ascii"))
+    if response.items is None:
+        out.append(_SP)
+        _write_data(out, response.data, utf8)
+    for item in response.items or ():
+        out.append(b" (" + item.name.encode("ascii") + _SP)
+        if item.structure is not None:
+            _write_body(out, item.structure, True, utf8)
+        elif item.name == "BINARY" and item.data is not None and has_nul(item.data):
+            out.append(b"~{%d}\r\n" % _size(item.data))  # RFC 3516 4.2: literal8
+            out.append(item.data)
+        else:
+            _write_data(out, item.data, utf8)
+        out.append(b")")
     out.append(_CRLF)
 
 

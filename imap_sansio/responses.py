@@ -41,6 +41,7 @@ from ._responses import (
     FetchDataItem,
     FlagsData,
     FlagsItem,
+    GenUrlAuthData,
     HighestModSeqCode,
     IdData,
     InProgressCode,
@@ -79,6 +80,8 @@ from ._responses import (
     UidNextCode,
     UidValidityCode,
     UnseenCode,
+    UrlFetchData,
+    UrlFetchItem,
     VanishedData,
 )
 
@@ -112,6 +115,7 @@ __all__ = [
     "FetchDataItem",
     "FlagsData",
     "FlagsItem",
+    "GenUrlAuthData",
     "HighestModSeqCode",
     "IdData",
     "InProgressCode",
@@ -153,6 +157,8 @@ __all__ = [
     "UidNextCode",
     "UidValidityCode",
     "UnseenCode",
+    "UrlFetchData",
+    "UrlFetchItem",
     "VanishedData",
     "encode_response",
     "encode_response_chunks",
