@@ -1274,7 +1274,7 @@ class UrlFetchItem:
     ...)`` with ``structure``, or ``(BODY nstring)`` / ``(BINARY nstring8)``
     with ``data`` (None: NIL, e.g. BINARY of an unknown encoding)."""
 
-    name: Literal[BODYPARTSTRUCTURE, BODY, BINARY]
+    name: Literal["BODYPARTSTRUCTURE", "BODY", "BINARY"]
     data: MessageData | None = None
     structure: BodyStructure | None = None
 
