@@ -37,6 +37,7 @@ from ._backend import (
     SpecialUseCreateAccount,
     StoreAction,
     StoreResult,
+    UrlAuthAccount,
     normalize_flags,
 )
 from ._demo import demo_backend
@@ -104,6 +105,7 @@ __all__ = [
     "StoreResult",
     "TokenRejected",
     "TokenValidator",
+    "UrlAuthAccount",
     "VerifiedLoginBackend",
     "XOAuth2",
     "demo_backend",

@@ -287,11 +287,13 @@ class _Store:
 
 
 class _User:
-    __slots__ = ("mailboxes", "subscriptions", "uidvalidity_history")
+    __slots__ = ("mailboxes", "subscriptions", "uidvalidity_history", "urlauth_keys")
 
     def __init__(self) -> None:
         self.mailboxes: dict[str, _Store] = {}
         self.subscriptions: set[str] = set()
+        # mailbox name -> URLAUTH mailbox access key (RFC 4467 3)
+        self.urlauth_keys: dict[str, bytes] = {}
         # name -> the largest UIDVALIDITY that name ever had (RFC 3501 2.3.1.1).
         self.uidvalidity_history: dict[str, int] = {}
 
@@ -636,6 +638,20 @@ class MemoryAccount:
 
     def append_limit(self) -> int | None:
         return self._backend.max_message_size
+
+    @_locked
+    def urlauth_key(self, mailbox: str, new_key: bytes | None = None) -> bytes | None:
+        keys = self._user.urlauth_keys
+        if mailbox not in keys and new_key is not None:
+            keys[mailbox] = new_key
+        return keys.get(mailbox)
+
+    @_locked
+    def reset_urlauth_keys(self, mailbox: str | None = None) -> None:
+        if mailbox is None:
+            self._user.urlauth_keys.clear()
+        else:
+            self._user.urlauth_keys.pop(mailbox, None)
 
     def enable_condstore(self) -> None:
         pass  # modseqs are always kept
