@@ -255,14 +255,13 @@ def _path(path: str, fields: dict[str, object]) -> None:
     """What follows the "/" after the server: icommand (or nothing)."""
     if not path:
         return
-    semi = path.find(";")
-    head = path if semi < 0 else path[:semi]
-    rest = "" if semi < 0 else path[semi:]
-    mailbox, question, search = head.partition("?")
+    # "?" is no bchar: the first one starts the search (imessagelist).
+    path, question, search = path.partition("?")
     if question:
-        if rest:
-            raise ImapUrlError("a search ends the URL")
         fields["search"] = _chars(_BCHARS, search, "search")
+    semi = path.find(";")
+    mailbox = path if semi < 0 else path[:semi]
+    rest = "" if semi < 0 else path[semi:]
     if rest.startswith(";") and mailbox.endswith("/") and rest[1:5].upper() == "UID=":
         mailbox = mailbox[:-1]
         rest = "/" + rest
