@@ -54,12 +54,13 @@ def test_rfc4469_5_catenate_builds_a_message_from_urls_and_text() -> None:
     server, backend = _server()
     uidvalidity = _drafts(backend)
     box = f"/Drafts;UIDVALIDITY={uidvalidity}"
+    header = f'URL "{box}/;UID=20/;section=HEADER"'
     play(
         server,
         f"""
         C: a1 LOGIN joe secret
         S: a1 OK $ANY
-        C: A003 APPEND Drafts (\\Seen \\Draft $MDNSent) CATENATE (URL "{box}/;UID=20/;section=HEADER" TEXT {{42}}
+        C: A003 APPEND Drafts (\\Seen \\Draft $MDNSent) CATENATE ({header} TEXT {{42}}
         S: + Ready for literal data
         C:
         C: --------------030308070208000400050907
@@ -219,28 +220,30 @@ def test_rfc4467_7_genurlauth_then_urlfetch_from_another_user() -> None:
 def test_urlauth_access_expiry_and_a_forged_token_answer_nil() -> None:
     server, backend = _server()
     _joe_inbox(backend)
-    expired = RUMP.replace(";urlauth=", ";expire=2000-01-01T00:00:00Z;urlauth=")
+    # Short names, for the transcript's long lines.
+    R = RUMP
+    E = expired = RUMP.replace(";urlauth=", ";expire=2000-01-01T00:00:00Z;urlauth=")
     play(
         server,
         f"""
         C: a1 LOGIN joe secret
         S: a1 OK $ANY
-        C: a2 GENURLAUTH "{RUMP}user+fred" INTERNAL "{RUMP}authuser" INTERNAL "{expired}authuser" INTERNAL
-        S: * GENURLAUTH "{RUMP}user+fred:internal:$T1" "{RUMP}authuser:internal:$T2" "{expired}authuser:internal:$T3"
+        C: a2 GENURLAUTH "{R}user+fred" INTERNAL "{R}authuser" INTERNAL "{E}authuser" INTERNAL
+        S: * GENURLAUTH "{R}user+fred:internal:$A" "{R}authuser:internal:$B" "{E}authuser:internal:$C"
         S: a2 OK GENURLAUTH completed
-        C: a3 URLFETCH "{RUMP}user+fred:internal:$T1" "{RUMP}authuser:internal:$T2"
-        S: * URLFETCH "{RUMP}user+fred:internal:$T1" NIL
-        S: * URLFETCH "{RUMP}authuser:internal:$T2" {{28}}
+        C: a3 URLFETCH "{RUMP}user+fred:internal:$A" "{RUMP}authuser:internal:$B"
+        S: * URLFETCH "{RUMP}user+fred:internal:$A" NIL
+        S: * URLFETCH "{RUMP}authuser:internal:$B" {{28}}
         S: Si vis pacem, para bellum.
         S:
         S: a3 OK URLFETCH completed
         C2: b1 LOGIN fred secret
         S2: b1 OK $ANY
-        C2: b2 URLFETCH "{RUMP}user+fred:internal:$T1" "{expired}authuser:internal:$T3"
-        S2: * URLFETCH "{RUMP}user+fred:internal:$T1" {{28}}
+        C2: b2 URLFETCH "{RUMP}user+fred:internal:$A" "{expired}authuser:internal:$C"
+        S2: * URLFETCH "{RUMP}user+fred:internal:$A" {{28}}
         S2: Si vis pacem, para bellum.
         S2:
-        S2: * URLFETCH "{expired}authuser:internal:$T3" NIL
+        S2: * URLFETCH "{expired}authuser:internal:$C" NIL
         S2: b2 OK URLFETCH completed
         C2: b3 URLFETCH "{RUMP}authuser:internal:00000000000000000000000000000000"
         S2: * URLFETCH "{RUMP}authuser:internal:00000000000000000000000000000000" NIL

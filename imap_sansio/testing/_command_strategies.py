@@ -453,9 +453,7 @@ def _list(draw: st.DrawFn, tag: str) -> List:
     )
 
 
-_URL_TEXT = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=8
-)
+_URL_TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=8)
 
 
 @st.composite
@@ -463,7 +461,7 @@ def imap_urls(draw: st.DrawFn) -> ImapUrl:
     """IMAP URLs (RFC 5092) in their canonical values: absolute or
     server-relative, message lists and parts, with URLAUTH's fields."""
     host = draw(st.none() | st.sampled_from(["example.com", "minbari.example.org", "[::1]"]))
-    mailbox = draw(_URL_TEXT.filter(lambda m: not m.startswith("/")))
+    mailbox: str | None = draw(_URL_TEXT.filter(lambda m: not m.startswith("/")))
     if host is not None and draw(st.booleans()):
         mailbox = None
     fields: dict[str, Any] = {"host": host, "mailbox": mailbox}
