@@ -229,7 +229,7 @@ def test_urlauth_access_expiry_and_a_forged_token_answer_nil() -> None:
         C: a1 LOGIN joe secret
         S: a1 OK $ANY
         C: a2 GENURLAUTH "{R}user+fred" INTERNAL "{R}authuser" INTERNAL "{E}authuser" INTERNAL
-        S: * GENURLAUTH "{R}user+fred:internal:$A" "{R}authuser:internal:$B" "{E}authuser:internal:$C"
+        S: * GENURLAUTH "{R}user+fred:internal:$A" "{R}authuser:internal:$B" "{E}authuser:$C"
         S: a2 OK GENURLAUTH completed
         C: a3 URLFETCH "{RUMP}user+fred:internal:$A" "{RUMP}authuser:internal:$B"
         S: * URLFETCH "{RUMP}user+fred:internal:$A" NIL
@@ -239,11 +239,11 @@ def test_urlauth_access_expiry_and_a_forged_token_answer_nil() -> None:
         S: a3 OK URLFETCH completed
         C2: b1 LOGIN fred secret
         S2: b1 OK $ANY
-        C2: b2 URLFETCH "{RUMP}user+fred:internal:$A" "{expired}authuser:internal:$C"
+        C2: b2 URLFETCH "{RUMP}user+fred:internal:$A" "{expired}authuser:$C"
         S2: * URLFETCH "{RUMP}user+fred:internal:$A" {{28}}
         S2: Si vis pacem, para bellum.
         S2:
-        S2: * URLFETCH "{expired}authuser:internal:$C" NIL
+        S2: * URLFETCH "{expired}authuser:$C" NIL
         S2: b2 OK URLFETCH completed
         C2: b3 URLFETCH "{RUMP}authuser:internal:00000000000000000000000000000000"
         S2: * URLFETCH "{RUMP}authuser:internal:00000000000000000000000000000000" NIL
