@@ -137,6 +137,16 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE mailboxes ADD COLUMN forgotten_modseq bigint NOT NULL DEFAULT 0;
     ALTER TABLE changes ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();
     """,
+    # 3: URLAUTH mailbox access keys (RFC 4467 3), by account and mailbox
+    # name; every server process signs and verifies URLs with the same key.
+    r"""
+    CREATE TABLE urlauth_keys (
+        account_id bigint NOT NULL REFERENCES accounts ON DELETE CASCADE,
+        mailbox text NOT NULL,
+        key bytea NOT NULL,
+        PRIMARY KEY (account_id, mailbox)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
