@@ -1094,7 +1094,7 @@ class ConnectionState:
         append_message = (
             framed.name == "APPEND"
             and not (len(framed.parts) == 1 and before.endswith(b"APPEND"))
-            and not before.endswith(b" URL")
+            and not before.endswith((b" URL", b"(URL"))
         )
         limit = limits.max_append_literal if append_message else limits.max_literal
         size = announcement.size

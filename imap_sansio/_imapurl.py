@@ -209,7 +209,7 @@ def _server(authority: str, fields: dict[str, object]) -> None:
         host, _, port = hostport.rpartition(":")
     if _HOST.fullmatch(host) is None:
         raise ImapUrlError(f"invalid host {host!r}")
-    fields["host"] = _decode(host, "host")
+    fields["host"] = host.lower()  # as written (ASCII), so the canonical form is too
     if port:
         fields["port"] = _number(port, "port", low=0)
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from imap_sansio import Config, Limits
+from imap_sansio._imapurl import ImapUrl
 from imap_sansio.server import IMAPServer, MemoryBackend
 from imap_sansio.testing import fixed_clock, play
+from imap_sansio.testing.strategies import imap_urls
 
 DATE = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 BOUNDARY = b"--------------030308070208000400050907"
@@ -351,3 +355,28 @@ def test_urlauth_is_advertised_only_with_a_source_of_keys(random_bytes: object) 
     assert "CATENATE" in capabilities
     assert ("URLAUTH" in capabilities) is (random_bytes is not None)
     assert ("URLAUTH=BINARY" in capabilities) is (random_bytes is not None)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(url=imap_urls(), text=st.text(max_size=30))
+def test_no_url_makes_a_server_bug(url: ImapUrl, text: str) -> None:
+    """Whatever URL a client sends (or text that is none), CATENATE, URLFETCH
+    and GENURLAUTH answer OK, NO or BAD with a reason, never [SERVERBUG]."""
+    server, backend = _server()
+    _joe_inbox(backend)
+    conn = server.connect()
+    conn.data_to_send()
+    conn.receive_data(b"a LOGIN joe secret\r\n")
+    conn.data_to_send()
+    for candidate in (str(url), text):
+        raw = candidate.encode("utf-8")
+        literal = b"{%d}\r\n" % len(raw) + raw
+        for command in (
+            b"b APPEND INBOX CATENATE (URL " + literal + b")\r\n",
+            b"c URLFETCH " + literal + b" (" + literal + b" BINARY BODYPARTSTRUCTURE)\r\n",
+            b"d GENURLAUTH " + literal + b" INTERNAL\r\n",
+        ):
+            conn.receive_data(command)
+            out = conn.data_to_send()
+            assert b"SERVERBUG" not in out, (command, out)
+            assert out.count(b"\r\n" + command[:1] + b" ") + out.startswith(command[:2]) == 1

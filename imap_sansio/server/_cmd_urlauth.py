@@ -401,6 +401,10 @@ def urlfetch(session: Session, command: UrlFetch) -> None:
     account = session.require_account()
     _keys(account)
     for request in command.requests:
+        if not (request.url.isascii() and request.url.isprintable()):
+            # The answer repeats the URL; an IMAP URL is printable ASCII.
+            raise ImapBad("A URL is printable ASCII (RFC 5092 11)", "CLIENTBUG")
+    for request in command.requests:
         # A whole message goes out from its source as the transport drains
         # (the engine closes the source once written).
         session.send(_urlfetch_one(session, request))
