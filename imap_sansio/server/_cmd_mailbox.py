@@ -68,8 +68,8 @@ from ._backend import (
     StoreAction,
     normalize_flags,
 )
-from ._cmd_urlauth import catenated
 from ._condstore import enable_condstore
+from ._imapurls import catenated
 from ._mailboxes import list_entries, lsub_entries
 from ._session import Completion, ServerCommand, Session, serve
 from .names import (
