@@ -8,9 +8,12 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from imap_sansio.adapters.spool import temporary_file_sink
 
-from imap_sansio import Config, Limits
+from imap_sansio import Config, ConnectionState, Limits, MessageSource
 from imap_sansio._imapurl import ImapUrl
+from imap_sansio.commands import Append
+from imap_sansio.responses import Status, StatusResponse
 from imap_sansio.server import IMAPServer, MemoryBackend
 from imap_sansio.testing import fixed_clock, play
 from imap_sansio.testing.strategies import imap_urls
@@ -380,3 +383,36 @@ def test_no_url_makes_a_server_bug(url: ImapUrl, text: str) -> None:
             out = conn.data_to_send()
             assert b"SERVERBUG" not in out, (command, out)
             assert out.count(b"\r\n" + command[:1] + b" ") + out.startswith(command[:2]) == 1
+
+
+def test_big_catenate_text_parts_are_spooled_like_append_literals() -> None:
+    """A TEXT part over ``Limits.spool_literal_above`` goes to the literal
+    sink as an APPEND literal does; the message is built from the pieces."""
+    config = Config(limits=Limits(spool_literal_above=16), literal_sink_factory=temporary_file_sink)
+    big = b"X-Big: " + b"a" * 40 + b"\r\n\r\n"
+    command = (
+        b"a2 APPEND Drafts CATENATE (TEXT {%d+}\r\n" % len(big)
+        + big
+        + b' URL "/Drafts/;UID=30/;section=TEXT" TEXT {5+}\r\nsmall)\r\n'
+    )
+    engine = ConnectionState(config, secure=True)
+    engine.send_greeting()
+    engine.receive_data(b"a LOGIN u p\r\n")
+    engine.send(StatusResponse(status=Status.OK, tag="a", text="ok"))
+    (event,) = engine.receive_data(command)
+    assert isinstance(event, Append)
+    first, url, last = event.messages[0].catenate
+    assert isinstance(first.data, MessageSource) and first.data.size == len(big)
+    assert url.url == "/Drafts/;UID=30/;section=TEXT"
+    assert last.data == b"small"
+    first.data.close()
+
+    server, backend = _server(config=config)
+    server.literal_sink_factory = temporary_file_sink
+    uidvalidity = _drafts(backend)
+    conn = server.connect()
+    conn.receive_data(b"a LOGIN joe secret\r\n" + command)
+    answer = b"a2 OK [APPENDUID %d 31] APPEND completed\r\n" % uidvalidity
+    assert conn.data_to_send().endswith(answer)
+    stored = backend.account("joe").select("Drafts").message_bytes(31)
+    assert stored == big + b"Forwarded text.\r\n" + b"small"
