@@ -10,11 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from imap_sansio.adapters.spool import temporary_file_sink
 
-from imap_sansio import Config, ConnectionState, Limits, MessageSource
+from imap_sansio import BytesSource, Config, ConnectionState, Limits, MessageSource
 from imap_sansio._imapurl import ImapUrl
 from imap_sansio.commands import Append
 from imap_sansio.responses import Status, StatusResponse
 from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.server._imapurls import _Catenated
 from imap_sansio.testing import fixed_clock, play
 from imap_sansio.testing.strategies import imap_urls
 
@@ -416,3 +417,13 @@ def test_big_catenate_text_parts_are_spooled_like_append_literals() -> None:
     assert conn.data_to_send().endswith(answer)
     stored = backend.account("joe").select("Drafts").message_bytes(31)
     assert stored == big + b"Forwarded text.\r\n" + b"small"
+
+
+def test_a_big_catenated_message_is_read_across_its_parts() -> None:
+    """Over a MiB the parts are not joined: the backend reads one source."""
+    parts = [b"abc", BytesSource(b"defg"), memoryview(b"hij")]
+    whole = _Catenated(parts)
+    assert whole.size == 10
+    assert [whole.read(i, 4) for i in range(0, 10, 4)] == [b"abcd", b"efgh", b"ij"]
+    assert whole.read(2, 100) == b"cdefghij"
+    assert whole.read(10, 5) == b""
