@@ -21,6 +21,7 @@ from imap_sansio._responses import (
     EmailIdItem,
     ESearchData,
     FetchData,
+    GenUrlAuthData,
     ListData,
     ModSeqItem,
     NamespaceData,
@@ -35,12 +36,22 @@ from imap_sansio._responses import (
     StatusResponse,
     ThreadIdItem,
     UidFetchData,
+    UrlFetchData,
     VanishedData,
 )
 from imap_sansio.testing import _response_strategies as rs
 
 # Not modelled by imap-codec 0.1.x (its Python build has no such extension).
-_UNSUPPORTED_TYPES = (ESearchData, VanishedData, NamespaceData, UidFetchData)
+# imap-codec decodes neither GENURLAUTH nor URLFETCH data (RFC 4467): tried
+# with the real responses of RFC 4467 7, DecodeFailed.
+_UNSUPPORTED_TYPES = (
+    ESearchData,
+    VanishedData,
+    NamespaceData,
+    UidFetchData,
+    GenUrlAuthData,
+    UrlFetchData,
+)
 _UNSUPPORTED_ITEMS = (ModSeqItem, PreviewItem, SaveDateItem, EmailIdItem, ThreadIdItem)
 
 

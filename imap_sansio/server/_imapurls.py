@@ -250,6 +250,9 @@ def _authorized_content(session: Session, url: ImapUrl) -> _Data | None:
 
 
 def authorized_message(session: Session, url: ImapUrl) -> tuple[Mailbox, ImapUrl] | None:
+    """The mailbox of a URLAUTH URL whose token verifies for this session's
+    user (RFC 4467 3, 7: mechanism, access, expiry, the owner's key), else
+    None.  The URL's host is not checked: the server does not know its names."""
     if (
         url.token is None
         or url.mechanism != MECHANISM
