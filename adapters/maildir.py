@@ -1371,7 +1371,12 @@ class MaildirBackend:
 
     def _write_tmp(self, tmpdir: Path, data: bytes) -> Path:
         tmp = tmpdir / self._unique()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        try:
+            fd = os.open(tmp, flags, 0o600)
+        except FileNotFoundError:  # a maildir another program made without tmp/
+            tmpdir.mkdir(exist_ok=True)
+            fd = os.open(tmp, flags, 0o600)
         try:
             view = memoryview(data)
             while view:
