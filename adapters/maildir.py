@@ -5,7 +5,7 @@ Layout (one Maildir++ per user)::
     root/<username>/                 INBOX (cur/ new/ tmp/)
     root/<username>/.Sent/           mailbox "Sent"
     root/<username>/.Archive.2025/   mailbox "Archive/2025"
-    root/<username>/subscriptions    one subscribed name per line (UTF-8, "/" delimiter)
+    root/<username>/subscriptions    subscribed names, in Dovecot's format (version 2)
 
 To serve one existing maildir (``~/Maildir``) for a single user, pass its
 parent as ``root`` and its directory name as the user name, or subclass and
@@ -37,6 +37,19 @@ On-disk decisions:
   bytes verbatim.
 * Internal date: the file's mtime, read when the message is first seen and
   set by APPEND; the time zone given to APPEND is remembered in the UID list.
+* Dovecot: the maildir may be served by Dovecot before, after or between
+  times (see :mod:`imap_sansio.adapters.maildir_dovecot` for the formats).
+  Its ``dovecot-uidlist`` in each maildir is the authority on UIDVALIDITY
+  and UIDs: read (only what was appended since it was last read), taken
+  as it is (a message Dovecot numbered keeps its UID; a UIDVALIDITY that
+  differs from this store's own list replaces it), appended to when this
+  store numbers a message, written whole when missing, when a rename
+  gives a new UIDVALIDITY, or when most of its records are of expunged
+  messages; always under Dovecot's dot-lock ``dovecot-uidlist.lock``.
+  ``dovecot-keywords`` and ``subscriptions`` are Dovecot's formats,
+  replaced under its dot-locks as Dovecot replaces them.  Dovecot's own
+  index files (``dovecot.index*``) are left to Dovecot, which brings them
+  up to date from the maildir.
 * UIDs and modseqs: ``imap-sansio-uidlist`` in each maildir holds the
   mailbox id, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, the first unclaimed
   (\\Recent) UID, the special-use attributes, one line per message (uid,
@@ -51,8 +64,10 @@ On-disk decisions:
   looked, and leaves a line not yet complete for later; a line torn by a
   crash is cut off by the next writer.  Modseqs are therefore persistent
   (CONDSTORE/QRESYNC are offered).  If the file is lost or unreadable it is
-  rebuilt with a new UIDVALIDITY, so clients resynchronise fully and no
-  stale UID or modseq is ever trusted.
+  rebuilt from ``dovecot-uidlist`` (same UIDVALIDITY and UIDs, modseqs
+  starting above any it had: see ``_Folder._first_modseq``), or, when that is lost too, with a
+  new UIDVALIDITY, so clients resynchronise fully and no stale UID or
+  modseq is ever trusted.
 * What each open mailbox looks like is kept in memory between calls (the
   UID list's entries, keyword table, and the inode and mtime of ``new/`` and
   ``cur/`` when they were listed).  A call that changes nothing costs three
@@ -73,7 +88,10 @@ On-disk decisions:
   found missing (expunged); nothing is lost or duplicated.  COPY hard-links
   (or copies) the file, MOVE renames it.  A file renamed by another program
   during an operation is found again by its base name.  Staging directories
-  left by a crash are removed after 36 hours; stale files in ``tmp/`` are not.
+  left by a crash are removed after 36 hours, and so are files in a
+  maildir's ``tmp/`` not read or written for 36 hours (failed deliveries,
+  as the Maildir convention says), looked for when the mailbox is
+  scanned, at most every 8 hours.
 * Concurrency: every change and every scan that finds something to write
   holds ``flock`` on ``imap-sansio.lock`` in its directory; hierarchy
   changes hold ``imap-sansio-account.lock``; several processes (or backends)
@@ -997,8 +1015,7 @@ class _Folder:
                 uidvalidity=dv.uidvalidity
                 if dv is not None
                 else self.backend._new_uidvalidity(self.account_root, None),
-                # Modseqs go on growing (CONDSTORE clients compare them).
-                modseq=state.modseq + 1 if state is not None else 1,
+                modseq=self._first_modseq(state, dv),
                 special_use=known.special_use if known else frozenset(),
             )
             self.state = state
@@ -1113,6 +1130,18 @@ class _Folder:
         if dirty:
             self.save()
         return found
+
+    @staticmethod
+    def _first_modseq(lost: _State | None, dovecot: DovecotUidList | None) -> int:
+        """Where the modseqs of a rebuilt list start: RFC 7162 3.1.2.1 wants
+        them never to go back under one UIDVALIDITY, and one kept from
+        Dovecot's list may have had modseqs that this store never saw
+        (Dovecot's, or those of this store's lost list).  Seconds since the
+        epoch times 2**20 is above either, short of a million changes a
+        second."""
+        if lost is not None:
+            return lost.modseq + 1
+        return int(time.time()) << 20 if dovecot is not None else 1
 
     def _add(self, entry: _Entry) -> int:
         state = self.live()

@@ -292,6 +292,8 @@ def test_a_lost_uid_list_is_rebuilt_from_dovecots(tmp_path: Path, mda: MaildirAc
     # dovecot-uidlist still says which UIDs the messages have: nothing changes.
     new = _maildir(tmp_path).account("alice").status("INBOX")
     assert (new.uidvalidity, new.messages, new.uidnext) == (old.uidvalidity, 2, 3)
+    # RFC 7162 3.1.2.1: under one UIDVALIDITY, modseqs never go back.
+    assert new.highest_modseq > old.highest_modseq
 
 
 def test_lost_uid_lists_are_rebuilt_with_a_new_uidvalidity(
