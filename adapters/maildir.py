@@ -1370,8 +1370,9 @@ class MaildirBackend:
             leftover = path / name
             if name.startswith(_STAGING) and leftover.stat().st_mtime < stale:
                 shutil.rmtree(leftover, ignore_errors=True)
-        if not (path / SUBSCRIPTIONS).exists():
-            # A maildir seen for the first time: subscribe to what it has.
+        if not (path / SUBSCRIPTIONS).exists() and not (path / DOVECOT_UIDLIST).exists():
+            # A maildir seen for the first time (and not one Dovecot served,
+            # whose choice of no subscriptions stays): subscribe to what it has.
             names = ["INBOX"]
             names += sorted(n for n, (_, sel) in _scan_folders(path).items() if sel)
             _update_subscriptions(self, path, *names, subscribed=True, only_if_missing=True)

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -179,6 +180,43 @@ def test_new_messages_are_appended_to_dovecots_uid_list(tmp_path: Path) -> None:
     assert (user / "subscriptions").read_bytes() == (
         b"V\t2\n\n&AMQ-rger\nArchive\t2025\nNeu\t&ANw-nter\n"
     )
+
+
+def test_a_tree_dovecot_served_without_subscriptions_keeps_none(tmp_path: Path) -> None:
+    user = _tree(tmp_path)
+    (user / "subscriptions").unlink()
+    (user / ".Sent" / "cur").mkdir(parents=True)
+    account = MaildirBackend(tmp_path, fsync=False).account("alice")
+    assert account.subscriptions() == frozenset()
+    assert not (user / "subscriptions").exists()
+
+
+def test_uids_are_numbered_only_while_dovecot_does_not_hold_its_lock(tmp_path: Path) -> None:
+    user = _tree(tmp_path)
+    account = MaildirBackend(tmp_path, fsync=False).account("alice")
+    account.status("INBOX")
+    result: list[int] = []
+    with DotLock(user / "dovecot-uidlist", stale=120) as dovecot:
+        appending = threading.Thread(
+            target=lambda: result.append(
+                account.append("INBOX", b"Subject: ours\r\n\r\n", internal_date=DATE).uid
+            )
+        )
+        appending.start()
+        appending.join(0.2)
+        assert appending.is_alive()  # waits for Dovecot
+        # Dovecot, holding the lock, saves a message and numbers it.
+        (user / "new" / "1796540700.M1P7.vm").write_bytes(b"Subject: theirs\r\n\r\n")
+        with (user / "dovecot-uidlist").open("ab") as file:
+            file.write(b"2 :1796540700.M1P7.vm\n")
+        del dovecot
+    appending.join()
+    assert result == [3]
+    inbox = account.select("INBOX")
+    assert [(m.uid, inbox.message_bytes(m.uid)) for m in inbox.messages()][1:] == [
+        (2, b"Subject: theirs\r\n\r\n"),
+        (3, b"Subject: ours\r\n\r\n"),
+    ]
 
 
 def test_uids_dovecot_assigns_meanwhile_are_taken(tmp_path: Path) -> None:
