@@ -276,6 +276,19 @@ def test_a_maildir_only_this_store_knew_gets_a_dovecot_uid_list(tmp_path: Path) 
     )
 
 
+def test_dovecots_uid_list_is_rewritten_when_mostly_expunged_records(tmp_path: Path) -> None:
+    account = MaildirBackend(tmp_path, fsync=False).account("alice")
+    for n in range(70):
+        account.append("INBOX", b"Subject: %d\r\n\r\n" % n, internal_date=DATE)
+    inbox = account.select("INBOX")
+    inbox.store_flags(range(1, 70), StoreAction.ADD, ["\\Deleted"])
+    assert len(inbox.expunge()) == 69
+    (name,) = os.listdir(tmp_path / "alice" / "cur")
+    header, record, end = (tmp_path / "alice" / "dovecot-uidlist").read_bytes().split(b"\n")
+    assert header.startswith(b"3 V%d N71 G" % inbox.uidvalidity)
+    assert (record, end) == (b"70 :" + name.partition(":")[0].encode(), b"")
+
+
 def test_stale_tmp_files_are_removed_when_the_mailbox_is_scanned(tmp_path: Path) -> None:
     user = _tree(tmp_path)
     old, recent = user / "tmp" / "1.M1P1.crashed", user / "tmp" / "2.M2P2.delivering"
