@@ -390,6 +390,7 @@ def _ours(account: MaildirAccount) -> tuple[dict[str, Any], dict[str, Any]]:
     return {k: v for k, v in messages.items() if v}, status
 
 
+@pytest.mark.peers
 @needs_doveadm
 def test_dovecot_and_this_store_take_turns_without_changing_a_uid(dovecot: Dovecot) -> None:
     message = b"From: a@example.org\r\nSubject: %d\r\n\r\nbody\r\n"
