@@ -65,9 +65,9 @@ On-disk decisions:
   crash is cut off by the next writer.  Modseqs are therefore persistent
   (CONDSTORE/QRESYNC are offered).  If the file is lost or unreadable it is
   rebuilt from ``dovecot-uidlist`` (same UIDVALIDITY and UIDs, modseqs
-  starting above any it had: see ``_Folder._first_modseq``), or, when that is lost too, with a
-  new UIDVALIDITY, so clients resynchronise fully and no stale UID or
-  modseq is ever trusted.
+  starting above any it had: see ``_Folder._first_modseq``), or, when that
+  is lost too, with a new UIDVALIDITY, so clients resynchronise fully and
+  no stale UID or modseq is ever trusted.
 * What each open mailbox looks like is kept in memory between calls (the
   UID list's entries, keyword table, and the inode and mtime of ``new/`` and
   ``cur/`` when they were listed).  A call that changes nothing costs three
@@ -1021,6 +1021,12 @@ class _Folder:
             self.state = state
             self._sig = None
             dirty = True
+        # UIDs from here up may be ones Dovecot gave to messages found below;
+        # UIDs it used are never used again here.
+        floor = state.uidnext
+        if dv is not None and dv.next_uid > state.uidnext:
+            state.uidnext = dv.next_uid
+            dirty = True
         cur, new = self.path / "cur", self.path / "new"
         new_sig, cur_sig = _dir_sig(new), _dir_sig(cur)
         if new_sig is None or cur_sig is None:
@@ -1085,7 +1091,6 @@ class _Folder:
             # stays sorted); a UID below this list's next one would be one
             # already used, so such a message (expunged, then put back)
             # gets a new UID, as do messages nobody numbered yet.
-            floor = state.uidnext
             numbered = sorted(
                 (dv_uids[base], mtime, base, letters, size)
                 for mtime, base, letters, size in arrived
@@ -1105,8 +1110,6 @@ class _Folder:
                 )
                 state.put(entry)
                 state.uidnext = max(state.uidnext, uid + 1)
-            if dv is not None:
-                state.uidnext = max(state.uidnext, dv.next_uid)
             for mtime, base, letters, size in sorted(arrived):
                 if base in taken:
                     continue
@@ -1122,10 +1125,6 @@ class _Folder:
                         base=base,
                     )
                 )
-            dirty = True
-        elif dv is not None and dv.next_uid > state.uidnext:
-            # Dovecot used UIDs for messages gone since: they are not reused.
-            state.uidnext = dv.next_uid
             dirty = True
         if dirty:
             self.save()
