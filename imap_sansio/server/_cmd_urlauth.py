@@ -137,7 +137,10 @@ def _fetch_items(mailbox: Mailbox, url: ImapUrl, params: tuple[str, ...]) -> Url
                 name="BINARY", data=None if decoded is None else partial(decoded, url.partial)
             )
         )
-    elif "BODY" in params or "BINARY" in params or not params:
+    elif "BINARY" in params:
+        # A header or text section has no transfer encoding to undo.
+        items.append(UrlFetchItem(name="BINARY", data=content(mailbox, url)))
+    elif "BODY" in params or not params:
         items.append(UrlFetchItem(name="BODY", data=content(mailbox, url)))
     return UrlFetchData(url="", items=tuple(items))
 
