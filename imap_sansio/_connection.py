@@ -320,6 +320,26 @@ class ConnectionState:
             for response in self._drain_view(allow_expunge=True):
                 self._write(response)
 
+    def push_updates(self, *, allow_expunge: bool) -> None:
+        """Write queued mailbox changes now, also between commands: for a
+        client that listens all the time (NOTIFY, RFC 5465 3.1).
+
+        During IDLE it is :meth:`flush_updates`.  Otherwise only while no
+        command is delivered and unanswered (a command's changes go out
+        before its completion) and with EXPUNGE only if ``allow_expunge``
+        (RFC 5465 6.1.2: SELECTED-DELAYED keeps RFC 3501 7.4.1's rule that
+        no EXPUNGE goes out while no command is in progress).
+        """
+        if self._view is None or self._closed or self._closing:
+            return
+        if self._mode is _Mode.IDLE:
+            self.flush_updates()
+            return
+        if self._pending or self._mode is not _Mode.COMMAND or self._framed is not None:
+            return
+        for response in self._drain_view(allow_expunge=allow_expunge):
+            self._write(response)
+
     @property
     def enabled(self) -> frozenset[str]:
         """Extensions enabled with ENABLE (RFC 5161), as the app announced them."""
