@@ -187,9 +187,14 @@ class SessionWatcher(Protocol):
         """The session ended, or a new NOTIFY replaces this watcher."""
 
     @property
+    def listening(self) -> bool:
+        """Changes outside the selected mailbox are asked for: the adapters
+        wake the session for every change notice of its user."""
+
+    @property
     def mailboxes(self) -> frozenset[str]:
         """Names whose changes it reports besides the selected mailbox's
-        (the adapters wake the session for them and watch them)."""
+        (the adapters have a store that watches watch them too)."""
 
 
 def _check_mailbox_names(command: Command) -> Command:

@@ -1,5 +1,9 @@
 """NOTIFY (RFC 5465): the client listens all the time.
 
+This family sits above ``_cmd_message`` (not beside it, as the ``_cmd_*``
+handler modules do): the FETCH responses a ``MessageNew`` notification
+carries come from FETCH's own item writer.
+
 ``NOTIFY SET [STATUS] (filter events) ...`` replaces what the session is
 told without asking; ``NOTIFY NONE`` turns every notification off.  The
 session keeps a :class:`Watcher` (``Session.notify``) that decides, after
@@ -44,13 +48,11 @@ from .._responses import (
     ListData,
     OtherCode,
     Response,
-    Status,
     StatusData,
-    StatusResponse,
 )
 from . import names
 from ._backend import ChangeNotice, ImapBad, ImapNo, MailboxInfo, MailboxStatus
-from ._cmd_message import _ATTRIBUTES, _FetchMessage, _fetch_item, _recent
+from ._cmd_message import _ATTRIBUTES, _fetch_item, _FetchMessage, _recent
 from ._condstore import condstore_enabled
 from ._mailboxes import list_entries
 from ._session import ServerCommand, Session, serve
@@ -211,9 +213,7 @@ class Watcher:
         #: Notices heard since the last look (appended from any thread).
         self._notices: deque[ChangeNotice] = deque()
         self._remove_listener: Callable[[], None] | None = None
-        self._list_events = any(
-            g.events & {"MailboxName", "SubscriptionChange"} for g in groups
-        )
+        self._list_events = any(g.events & {"MailboxName", "SubscriptionChange"} for g in groups)
         self._message_groups = any(g.events & _MESSAGE_EVENTS for g in groups)
         #: The mailbox list and subscriptions as last seen (when needed).
         self._infos: dict[str, MailboxInfo] = {}
@@ -222,6 +222,8 @@ class Watcher:
         self._watched: dict[str, frozenset[str]] = {}
         #: The status each watched mailbox had when last looked at.
         self._statuses: dict[str, MailboxStatus] = {}
+        #: What :attr:`mailboxes` says (kept: the adapters ask at every step).
+        self._mailboxes: frozenset[str] = frozenset()
         if groups:
             username = session.username
             backend = session.server.backend
@@ -236,11 +238,7 @@ class Watcher:
 
     @property
     def mailboxes(self) -> frozenset[str]:
-        if not self.groups:
-            return frozenset()
-        if self._list_events:
-            return frozenset(self._watched).union(self._infos)
-        return frozenset(self._watched)
+        return self._mailboxes
 
     @property
     def listening(self) -> bool:
@@ -368,6 +366,9 @@ class Watcher:
                 if events:
                     watched[name] = frozenset(events)
         self._watched = watched
+        everything = watched.keys() | (self._infos.keys() if self._list_events else set())
+        if everything != self._mailboxes:
+            self._mailboxes = frozenset(everything)
         for name in [n for n in self._statuses if n not in watched]:
             del self._statuses[name]
 
