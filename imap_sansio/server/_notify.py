@@ -214,6 +214,7 @@ class Watcher:
         self._notices: deque[ChangeNotice] = deque()
         self._remove_listener: Callable[[], None] | None = None
         self._list_events = any(g.events & {"MailboxName", "SubscriptionChange"} for g in groups)
+        self._renames = any("MailboxName" in g.events for g in groups)
         self._message_groups = any(g.events & _MESSAGE_EVENTS for g in groups)
         #: The mailbox list and subscriptions as last seen (when needed).
         self._infos: dict[str, MailboxInfo] = {}
@@ -222,6 +223,10 @@ class Watcher:
         self._watched: dict[str, frozenset[str]] = {}
         #: The status each watched mailbox had when last looked at.
         self._statuses: dict[str, MailboxStatus] = {}
+        #: UIDVALIDITY of every mailbox, when MailboxName is asked for: a
+        #: rename keeps it (RFC 3501 6.3.5), which is how one is told from a
+        #: DELETE and a CREATE.
+        self._validities: dict[str, int] = {}
         #: What :attr:`mailboxes` says (kept: the adapters ask at every step).
         self._mailboxes: frozenset[str] = frozenset()
         if groups:
@@ -292,6 +297,7 @@ class Watcher:
         self._infos = {info.name: info for info in account.list_mailboxes()}
         self._subscriptions = account.subscriptions()
         self._rewatch()
+        self._learn_validities(session, self._infos)
         if len(self._watched) > MAX_WATCHED:
             self.close()
             raise ImapNo("Too many mailboxes to watch", "NOTIFICATIONOVERFLOW")
@@ -455,14 +461,15 @@ class Watcher:
         infos = {info.name: info for info in account.list_mailboxes()}
         subscriptions = account.subscriptions()
         old_infos, old_subscriptions = self._infos, self._subscriptions
-        old_statuses = dict(self._statuses)
         self._infos, self._subscriptions = infos, subscriptions
         self._rewatch()
         if not report or not self._list_events:
             return
         created = [n for n in infos if n not in old_infos]
         deleted = [n for n in old_infos if n not in infos]
-        renamed = self._renames(session, created, deleted, old_statuses)
+        old_validities = {n: self._validities.pop(n) for n in deleted if n in self._validities}
+        self._learn_validities(session, {n: infos[n] for n in created})
+        renamed = self._renamed(created, deleted, old_validities)
         responses: dict[str, ListData] = {}
         entries = {
             e.name: e
@@ -510,27 +517,28 @@ class Watcher:
         for name in sorted(subscriptions ^ old_subscriptions):
             if name not in responses and wants(name, "SubscriptionChange", subscribed=True):
                 responses[name] = listed(name)
-        for response in responses.values():
-            session.send(response)
+        for name in sorted(responses):  # a parent before its children
+            session.send(responses[name])
 
-    def _renames(
-        self,
-        session: Session,
-        created: Sequence[str],
-        deleted: Sequence[str],
-        old_statuses: dict[str, MailboxStatus],
+    def _learn_validities(self, session: Session, infos: dict[str, MailboxInfo]) -> None:
+        if not self._renames:
+            return
+        for name, info in infos.items():
+            if info.selectable and (status := self._status(session, name)) is not None:
+                self._validities[name] = status.uidvalidity
+
+    def _renamed(
+        self, created: Sequence[str], deleted: Sequence[str], old_validities: dict[str, int]
     ) -> dict[str, str]:
         """Old name -> new name for the deleted and created names that are
-        one mailbox renamed: a rename keeps UIDVALIDITY (RFC 3501 6.3.5), so
-        a created name whose UIDVALIDITY a deleted one had is that one."""
-        by_validity = {s.uidvalidity: n for n, s in old_statuses.items() if n in deleted}
-        if not by_validity:
-            return {}
+        one mailbox renamed: a created name with the UIDVALIDITY a deleted
+        one had."""
+        by_validity = {v: n for n, v in old_validities.items()}
         renames: dict[str, str] = {}
         for name in created:
-            status = self._status(session, name)
-            if status is not None and status.uidvalidity in by_validity:
-                renames[by_validity.pop(status.uidvalidity)] = name
+            validity = self._validities.get(name)
+            if validity is not None and validity in by_validity:
+                renames[by_validity.pop(validity)] = name
         return renames
 
     def _install_fetch_hook(self, session: Session) -> None:
