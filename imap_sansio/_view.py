@@ -485,8 +485,13 @@ class SelectedMailboxView:
         qresync: bool = False,
         condstore: bool = False,
         rev2: bool = False,
+        flag_updates: bool = True,
     ) -> list[Response]:
         """The queued changes as responses, in an order that keeps numbers right.
+
+        ``flag_updates=False`` keeps the FETCH FLAGS of changed messages
+        queued for a later drain (a NOTIFY client that did not ask for
+        FlagChange, RFC 5465 5.1, is not told between commands).
 
         FLAGS first (a FETCH may use a new keyword), then EXPUNGE or VANISHED
         when allowed, then FETCH FLAGS for changed messages, then EXISTS (and
@@ -512,7 +517,7 @@ class SelectedMailboxView:
             if hook is not None:
                 out.extend(hook("before_expunge", self))
             out.extend(self._drain_expunged(qresync=qresync))
-        if self._flag_updates:
+        if self._flag_updates and flag_updates:
             updates = sorted(
                 (seq, uid, modseq)
                 for uid, modseq in self._flag_updates.items()

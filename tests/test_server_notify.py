@@ -29,8 +29,9 @@ from imap_sansio._commands import (
     NotifyGroup,
     Section,
 )
+from imap_sansio._config import Config, Limits
 from imap_sansio._parser import parse_command
-from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.server import IMAPServer, MemoryBackend, Session
 from imap_sansio.server import _notify as notify_module
 from imap_sansio.testing import fixed_clock, play
 from imap_sansio.testing.strategies import encode_command, notify_groups, tags
@@ -970,3 +971,82 @@ def test_another_connections_change_reaches_a_notify_session_without_a_command(
         writer.send(b"d CREATE Lists/Sub\r\n")
         assert watcher.line(timeout=10) == b'* LIST (\\HasChildren) "/" Lists\r\n'
         assert watcher.line(timeout=10) == b'* LIST (\\HasNoChildren) "/" Lists/Sub\r\n'
+
+
+def test_selected_without_flag_change_is_not_told_of_flags_between_commands() -> None:
+    # RFC 5465 5.1: FlagChange is an event of its own; without it nothing is
+    # pushed for a flag change (the next completion still says, RFC 3501 5.2).
+    play(
+        _server(),
+        _LOGIN
+        + _append(1, "a2", "INBOX")
+        + _select_inbox(exists=1)
+        + """
+        C1: b NOTIFY SET (selected (MessageNew MessageExpunge))
+        S1: b OK NOTIFY completed
+        C2: x1 LOGIN bob alice
+        S2: x1 OK $ANY
+        C2: x2 SELECT INBOX
+        S2: $ANY
+        S2: $ANY
+        S2: $ANY
+        S2: $ANY
+        S2: $ANY
+        S2: $ANY
+        S2: $ANY
+        S2: x2 OK [READ-WRITE] SELECT completed
+        C2: x3 STORE 1 +FLAGS.SILENT (\\Flagged)
+        S2: x3 OK STORE completed
+        P1:
+        C1: a3 NOOP
+        S1: * 1 FETCH (FLAGS (\\Flagged \\Recent) UID 1)
+        S1: a3 OK NOOP completed
+        """,
+    )
+
+
+def _take(session: Session) -> bytes:
+    """Everything the session has to send, running what waited for it."""
+    out = b""
+    while True:
+        chunk = session.data_to_send()
+        out += chunk
+        if session.output_held:
+            session.pump()
+        elif not chunk and not session.has_output:
+            return out
+
+
+def test_a_client_that_does_not_read_overflows() -> None:
+    # RFC 5465 9 / 5.8: pushes pile up while the client reads nothing; then
+    # "* OK [NOTIFICATIONOVERFLOW]" and NOTIFY NONE.
+    server = IMAPServer(
+        MemoryBackend(users={"bob": "alice"}),
+        clock=fixed_clock(),
+        config=Config(limits=Limits(max_unsent_output=300)),
+    )
+    watcher, writer = server.connect(), server.connect()
+    watcher.receive_data(b"a LOGIN bob alice\r\n")
+    _take(watcher)
+    watcher.receive_data(b"b SELECT INBOX\r\n")
+    _take(watcher)
+    watcher.receive_data(b"c NOTIFY SET (selected (MessageNew MessageExpunge))\r\n")
+    assert _take(watcher) == b"c OK NOTIFY completed\r\n"
+    writer.receive_data(b"a LOGIN bob alice\r\n")
+    _take(writer)
+    for _ in range(30):
+        writer.receive_data(b"x APPEND INBOX {5+}\r\nhello\r\n")
+        _take(writer)
+        watcher.poll()  # the client takes nothing
+    pushed = _take(watcher)
+    assert pushed.startswith(b"* 1 EXISTS\r\n* 1 RECENT\r\n* 2 EXISTS\r\n")
+    overflow = b"* OK [NOTIFICATIONOVERFLOW] Too many notifications; NOTIFY NONE is in effect\r\n"
+    assert pushed.endswith(overflow)
+    assert pushed.count(b"NOTIFICATIONOVERFLOW") == 1
+    # NOTIFY NONE from then on: nothing more is pushed; NOOP still tells.
+    writer.receive_data(b"y APPEND INBOX {5+}\r\nhello\r\n")
+    _take(writer)
+    watcher.poll()
+    assert _take(watcher) == b""
+    watcher.receive_data(b"d NOOP\r\n")
+    assert _take(watcher).endswith(b"* 31 EXISTS\r\n* 31 RECENT\r\nd OK NOOP completed\r\n")

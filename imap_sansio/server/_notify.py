@@ -269,7 +269,10 @@ class Watcher:
             return
         # RFC 5465 6.1.2: SELECTED-DELAYED holds EXPUNGE back until a
         # command allows it (IDLE does: push_updates then drains it all).
-        conn.push_updates(allow_expunge=selected.filter == "SELECTED")
+        conn.push_updates(
+            allow_expunge=selected.filter == "SELECTED",
+            flag_updates="FlagChange" in selected.events,  # 5.1
+        )
 
     def before_completion(self, session: Session, command: Command) -> None:
         self._install_fetch_hook(session)
