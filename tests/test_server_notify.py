@@ -15,11 +15,16 @@ SHOULD), an atom name without quotes, and FETCH items in its own order.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from _adapter_harness import Client, running_server
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from imap_sansio.adapters import ServerOptions
+from imap_sansio.adapters.cli import wall_clock
+from test_adapters_maildir_watch import _backend as maildir_backend
+from test_adapters_maildir_watch import _deliver as deliver
 
 from imap_sansio._commands import (
     FetchAttribute,
@@ -1050,3 +1055,23 @@ def test_a_client_that_does_not_read_overflows() -> None:
     assert _take(watcher) == b""
     watcher.receive_data(b"d NOOP\r\n")
     assert _take(watcher).endswith(b"* 31 EXISTS\r\n* 31 RECENT\r\nd OK NOOP completed\r\n")
+
+
+def test_a_delivery_by_another_program_reaches_a_notify_session(tmp_path: Path) -> None:
+    # The store watches what NOTIFY asked about, not only the selected
+    # mailbox: a delivery agent's file in INBOX's new/ becomes a STATUS.
+    backend = maildir_backend(tmp_path, True)
+    try:
+        with (
+            running_server("threads", IMAPServer(backend, clock=wall_clock)) as srv,
+            Client(srv.port) as client,
+        ):
+            client.line()
+            assert client.command(b"a", b"LOGIN alice secret")[-1].startswith(b"a OK")
+            assert client.command(b"n", b"NOTIFY SET (inboxes (MessageNew MessageExpunge))") == [
+                b"n OK NOTIFY completed\r\n"
+            ]
+            deliver(tmp_path)
+            assert client.line(timeout=10) == b"* STATUS INBOX (UIDNEXT 2 MESSAGES 1)\r\n"
+    finally:
+        backend.close()
