@@ -1075,3 +1075,31 @@ def test_a_delivery_by_another_program_reaches_a_notify_session(tmp_path: Path) 
             assert client.line(timeout=10) == b"* STATUS INBOX (UIDNEXT 2 MESSAGES 1)\r\n"
     finally:
         backend.close()
+
+
+def test_no_fetch_for_a_message_the_client_appended_itself() -> None:
+    # RFC 5465 5.2: "A FETCH response SHOULD NOT be generated for a new
+    # message created by the client on this particular connection".
+    play(
+        _server(),
+        _LOGIN
+        + _select_inbox()
+        + """
+        C1: b NOTIFY SET (selected (MessageNew (UID FLAGS) MessageExpunge))
+        S1: b OK NOTIFY completed
+        C1: a2 APPEND INBOX {5+}
+        C1: hello
+        S1: * 1 EXISTS
+        S1: * 1 RECENT
+        S1: a2 OK [APPENDUID $V 1] APPEND completed
+        C2: x1 LOGIN bob alice
+        S2: x1 OK $ANY
+        """
+        + _append(2, "x2", "INBOX")
+        + """
+        P1:
+        S1: * 2 EXISTS
+        S1: * 2 RECENT
+        S1: * 2 FETCH (UID 2 FLAGS (\\Recent))
+        """,
+    )

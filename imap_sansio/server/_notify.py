@@ -43,11 +43,14 @@ from typing import Any
 
 from .._commands import Command, FetchAttribute, FetchItem, Notify, NotifyGroup
 from .._responses import (
+    AppendUidCode,
     AtomCode,
+    CopyUidCode,
     FetchDataItem,
     ListData,
     OtherCode,
     Response,
+    ResponseCode,
     StatusData,
 )
 from . import names
@@ -274,8 +277,29 @@ class Watcher:
             flag_updates="FlagChange" in selected.events,  # 5.1
         )
 
-    def before_completion(self, session: Session, command: Command) -> None:
-        self._install_fetch_hook(session)
+    def before_completion(
+        self, session: Session, command: Command, code: ResponseCode | None
+    ) -> None:
+        hook = self._install_fetch_hook(session)
+        target = getattr(command, "mailbox", None)
+        if (
+            hook is not None
+            and command.name in _ADDING_COMMANDS
+            and isinstance(target, str)
+            and names.normalize(target) == self._selected_name(session)
+        ):
+            # RFC 5465 5.2: no FETCH "for a new message created by the client
+            # on this particular connection": the UIDs its APPENDUID or
+            # COPYUID names, when they went into the selected mailbox.
+            uids = (
+                code.uids
+                if isinstance(code, AppendUidCode)
+                else code.destination
+                if isinstance(code, CopyUidCode)
+                else ()
+            )
+            for low, high in uids:  # ranges
+                hook.own.update(range(low, high + 1))
         if not self.groups:
             return
         if command.name in _LIST_COMMANDS:
@@ -544,30 +568,34 @@ class Watcher:
                 renames[by_validity.pop(validity)] = name
         return renames
 
-    def _install_fetch_hook(self, session: Session) -> None:
+    def _install_fetch_hook(self, session: Session) -> _NewMessages | None:
         """Give the selected mailbox's view the MessageNew FETCH (RFC 5465 5.2)."""
         view = session.conn.view
         if view is None:
-            return
+            return None
         fetch = self.fetch if self.selected is not None else ()
         current = view.new_messages_hook
         if not fetch:
             if isinstance(current, _NewMessages):
                 view.new_messages_hook = None
-            return
+            return None
         if isinstance(current, _NewMessages) and current.items == fetch:
-            return
-        view.new_messages_hook = _NewMessages(session, fetch)
+            return current
+        hook = _NewMessages(session, fetch)
+        view.new_messages_hook = hook
+        return hook
 
 
 class _NewMessages:
     """The FETCH responses that follow the EXISTS of new messages."""
 
-    __slots__ = ("items", "session")
+    __slots__ = ("items", "own", "session")
 
     def __init__(self, session: Session, items: tuple[FetchItem, ...]) -> None:
         self.session = session
         self.items = items
+        #: Messages this session put into the mailbox itself (no FETCH).
+        self.own: set[int] = set()
 
     def __call__(self, uids: Sequence[int]) -> list[Response]:
         session = self.session
@@ -580,6 +608,8 @@ class _NewMessages:
             out: list[Response] = []
             for uid in uids:
                 info = infos.get(uid)
+                if uid in self.own:
+                    continue
                 if info is None or view.seq_of(uid) is None:
                     continue  # expunged meanwhile: its EXPUNGE follows
                 source = _FetchMessage(session, mailbox, uid, info, False)
@@ -592,6 +622,8 @@ class _NewMessages:
                         items.append(data)
                 if items:
                     out.append(view.fetch_data(uid, items))
+            # The completion that named them drains them now: forget them.
+            self.own.clear()
             return out
         except Exception as exc:  # a hook must not raise (see NewMessagesHook)
             session._report(exc)

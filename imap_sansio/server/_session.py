@@ -180,8 +180,11 @@ class SessionWatcher(Protocol):
         """After a change notice (the selected mailbox synced already):
         tell the client now what it asked to hear."""
 
-    def before_completion(self, session: Session, command: Command) -> None:
-        """Before the tagged answer of ``command`` (its mailbox synced)."""
+    def before_completion(
+        self, session: Session, command: Command, code: ResponseCode | None
+    ) -> None:
+        """Before the tagged answer of ``command`` (its mailbox synced),
+        whose response code will be ``code``."""
 
     def close(self) -> None:
         """The session ended, or a new NOTIFY replaces this watcher."""
@@ -732,7 +735,7 @@ class Session:
                 self._report(exc)
         if self.notify is not None and not self.conn.closed:
             try:
-                self.notify.before_completion(self, command)
+                self.notify.before_completion(self, command, code)
             except Exception as exc:
                 self._report(exc)
         if self.conn.closed:
