@@ -564,6 +564,7 @@ class ConnectionDriver:
         "_server",
         "_session_user",
         "_stats",
+        "_store_watched",
         "_tls",
         "_tls_available",
         "_transport",
@@ -618,6 +619,8 @@ class ConnectionDriver:
         #: What the store watches for this session, by mailbox: the selected
         #: one and those a NOTIFY asked about; each with what stops it.
         self._unwatch: dict[str, Callable[[], None]] = {}
+        #: What the store was last asked to watch: NOTIFY's set, the selected name.
+        self._store_watched: tuple[frozenset[str], str | None] = (frozenset(), None)
         #: Filed under ALL_MAILBOXES (a NOTIFY asked about more than the
         #: selected mailbox).
         self._listening = False
@@ -920,7 +923,10 @@ class ConnectionDriver:
             self._listening = listening
             if self._watch is not None:
                 self._watch(username, ALL_MAILBOXES if listening else name)
-        if self._watch_store is not None:
+        if self._watch_store is not None and (others, name) != self._store_watched:
+            # (A NOTIFY's set is kept by the session: unchanged, it is the
+            # same object, so a step costs no set arithmetic.)
+            self._store_watched = (others, name)
             wanted = others | {name} if name is not None else others
             if wanted.symmetric_difference(self._unwatch):
                 self._store_watch(username, wanted)
