@@ -1103,3 +1103,39 @@ def test_no_fetch_for_a_message_the_client_appended_itself() -> None:
         S1: * 2 FETCH (UID 2 FLAGS (\\Recent))
         """,
     )
+
+
+def test_a_mailbox_left_for_another_is_reported_again() -> None:
+    # RFC 5465 3.1: while selected, a mailbox's message events are
+    # SELECTED's; once another is selected, "personal" covers it again.
+    play(
+        _server(),
+        _LOGIN
+        + """
+        C1: a2 CREATE A
+        S1: a2 OK CREATE completed
+        C1: b NOTIFY SET (personal (MessageNew MessageExpunge))
+        S1: b OK NOTIFY completed
+        C1: s1 SELECT A
+        S1: $ANY
+        S1: $ANY
+        S1: $ANY
+        S1: $ANY
+        S1: $ANY
+        S1: $ANY
+        S1: s1 OK [READ-WRITE] SELECT completed
+        """
+        + _select_inbox()
+        .replace("s1 SELECT", "s2 SELECT")
+        .replace("s1 OK", "s2 OK")
+        .replace("S1: * FLAGS", "S1: * OK [CLOSED] $ANY\n    S1: * FLAGS")
+        + """
+        C2: x1 LOGIN bob alice
+        S2: x1 OK $ANY
+        """
+        + _append(2, "x2", "A")
+        + """
+        P1:
+        S1: * STATUS A (UIDNEXT 2 MESSAGES 1)
+        """,
+    )

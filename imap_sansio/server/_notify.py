@@ -230,6 +230,8 @@ class Watcher:
         #: rename keeps it (RFC 3501 6.3.5), which is how one is told from a
         #: DELETE and a CREATE.
         self._validities: dict[str, int] = {}
+        #: The selected mailbox at the last look (see _follow_selection).
+        self._last_selected: str | None = None
         #: What :attr:`mailboxes` says (kept: the adapters ask at every step).
         self._mailboxes: frozenset[str] = frozenset()
         if groups:
@@ -302,8 +304,14 @@ class Watcher:
                 hook.own.update(range(low, high + 1))
         if not self.groups:
             return
+        self._follow_selection(session)
         if command.name in _LIST_COMMANDS:
-            self._notices = deque(n for n in self._notices if n.mailbox is not None)
+            notices, kept = self._notices, []
+            while notices:  # its own list change: taken in without a report
+                notice = notices.popleft()
+                if notice.mailbox is not None:
+                    kept.append(notice)
+            notices.extend(kept)
             self._refresh_list(session, report=False)
         elif command.name in _ADDING_COMMANDS:
             name = names.normalize(getattr(command, "mailbox", ""))
@@ -329,8 +337,9 @@ class Watcher:
             self.close()
             raise ImapNo("Too many mailboxes to watch", "NOTIFICATIONOVERFLOW")
         hms = "CONDSTORE" in session.conn.capabilities
+        selected = self._last_selected = self._selected_name(session)
         for name in sorted(self._watched):
-            if name == self._selected_name(session):
+            if name == selected:
                 continue
             current = self._status(session, name)
             if current is None:
@@ -419,16 +428,31 @@ class Watcher:
             if len(self._watched) > MAX_WATCHED:
                 self.overflow(session)
                 return False
-        targets = self._watched if full or None in heard else heard
-        selected = self._selected_name(session)
+        selected = self._follow_selection(session)
+        # Everything for a look without notices (the IDLE keep-alive's: a
+        # notice may have been lost); else what they name, and the mailboxes
+        # that have just come into the watch (a first look tells nothing).
+        targets: Iterable[str | None] = self._watched
+        if not full:
+            targets = heard | (self._watched.keys() - self._statuses.keys())
         for name in sorted(n for n in targets if n is not None and n in self._watched):
-            if name == selected:
-                # RFC 5465 3.1: the selected mailbox's message events are
-                # SELECTED's; look again once it is not selected.
-                self._statuses.pop(name, None)
-                continue
-            self._look(session, name, report=True)
+            if name != selected:
+                self._look(session, name, report=True)
         return True
+
+    def _follow_selection(self, session: Session) -> str | None:
+        """The selected mailbox's name; when another is selected now, the
+        one left gets a first look (RFC 5465 3.1: while selected, its message
+        events were SELECTED's)."""
+        current = self._selected_name(session)
+        previous = self._last_selected
+        if current != previous:
+            self._last_selected = current
+            if current is not None:
+                self._statuses.pop(current, None)
+            if previous is not None and previous in self._watched:
+                self._look(session, previous, report=False)
+        return current
 
     def _look(self, session: Session, name: str, *, report: bool) -> None:
         """Read ``name``'s status; with ``report``, send what moved (RFC
