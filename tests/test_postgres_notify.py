@@ -29,14 +29,17 @@ def test_notify_in_one_process_hears_another_process_change_other_mailboxes(
         b"NOTIFY SET (selected (MessageNew MessageExpunge)) "
         b"(personal (MessageNew MessageExpunge MailboxName))",
     )
+    delays: dict[str, float] = {}
     writer.send(b"w1 APPEND Lists {5+}\r\nhello\r\n")
     assert writer.until_tagged(b"w1")[-1].startswith(b"w1 OK")
-    line, _ = _wait_for(watcher, rb"\* STATUS .*\r\n")
+    line, delays["APPEND elsewhere"] = _wait_for(watcher, rb"\* STATUS .*\r\n")
     assert line == b"* STATUS Lists (UIDNEXT 2 MESSAGES 1)\r\n"
     assert writer.command(b"w2", b"CREATE Lists/Sub")[-1] == b"w2 OK CREATE completed\r\n"
-    line, _ = _wait_for(watcher, rb"\* LIST .*\r\n")
+    line, delays["CREATE"] = _wait_for(watcher, rb"\* LIST .*\r\n")
     assert line == b'* LIST (\\HasChildren) "/" Lists\r\n'
     assert watcher.line() == b'* LIST (\\HasNoChildren) "/" Lists/Sub\r\n'
     writer.send(b"w3 APPEND INBOX {5+}\r\nhello\r\n")
     assert writer.until_tagged(b"w3")[-1].startswith(b"w3 OK")
-    line, _ = _wait_for(watcher, rb"\* 1 EXISTS\r\n")
+    _, delays["APPEND selected"] = _wait_for(watcher, rb"\* 1 EXISTS\r\n")
+    # Each delay runs from the writer's tagged OK to the watcher's line; -s shows them.
+    print("NOTIFY push across processes (s):", {k: round(v, 3) for k, v in delays.items()})
