@@ -1139,3 +1139,45 @@ def test_a_mailbox_left_for_another_is_reported_again() -> None:
         S1: * STATUS A (UIDNEXT 2 MESSAGES 1)
         """,
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    groups=st.lists(notify_groups(), min_size=1, max_size=3).map(tuple),
+    status=st.booleans(),
+    idle=st.booleans(),
+)
+def test_any_notify_then_changes_elsewhere_never_fail_the_server(
+    groups: tuple[NotifyGroup, ...], status: bool, idle: bool
+) -> None:
+    errors: list[BaseException] = []
+    server = IMAPServer(
+        MemoryBackend(users={"bob": "alice"}), clock=fixed_clock(), on_error=errors.append
+    )
+    watcher, writer = server.connect(), server.connect()
+    watcher.receive_data(b"a LOGIN bob alice\r\nb CREATE Sent\r\nc SELECT INBOX\r\n")
+    watcher.receive_data(encode_command(Notify(tag="n", status=status, groups=groups)))
+    if idle:
+        watcher.receive_data(b"i IDLE\r\n")
+    writer.receive_data(b"a LOGIN bob alice\r\nb SELECT INBOX\r\n")
+    for line in (
+        b"c APPEND INBOX {5+}\r\nhello\r\n",
+        b"d APPEND Sent {5+}\r\nhello\r\n",
+        b"e STORE 1 +FLAGS (\\Seen)\r\n",
+        b"f CREATE Sent/new\r\n",
+        b"g SUBSCRIBE Sent\r\n",
+        b"h RENAME Sent Old\r\n",
+        b"i EXPUNGE\r\n",
+        b"j STORE 1 +FLAGS (\\Deleted)\r\n",
+        b"k EXPUNGE\r\n",
+        b"l DELETE Old/new\r\n",
+    ):
+        writer.receive_data(line)
+        watcher.poll()
+    if idle:
+        watcher.receive_data(b"DONE\r\n")
+    watcher.receive_data(b"z NOOP\r\n")
+    out = watcher.data_to_send()
+    assert errors == []
+    assert b"SERVERBUG" not in out
+    assert out.endswith(b"z OK NOOP completed\r\n")
