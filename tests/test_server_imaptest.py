@@ -44,9 +44,7 @@ _SCRIPT_BUGS = {
 #: Scripts for extensions the server does not implement (README, "What is
 #: not there yet"): imaptest skips them, as the server does not advertise
 #: them.  Any other skip, or one of these passing, fails.
-_UNIMPLEMENTED = {
-    "notify": "NOTIFY",
-}
+_UNIMPLEMENTED: dict[str, str] = {}
 
 
 def _random_bytes(count: int) -> bytes:

@@ -13,7 +13,8 @@ Commands: :func:`commands` (any typed command), :func:`encode_command` (a
 command as wire bytes), and the parts: :func:`tags`, :func:`atoms`,
 :func:`mailbox_names`, :func:`command_flags`, :func:`sequence_sets`,
 :func:`uid_sets`, :func:`search_keys`, :func:`fetch_items`, :func:`date_times`,
-:func:`imap_urls` (RFC 5092 URLs, as CATENATE and URLAUTH carry them).
+:func:`notify_groups`, :func:`imap_urls` (RFC 5092 URLs, as CATENATE and URLAUTH
+carry them).
 
 Responses: :func:`responses` (any typed response) and the families
 :func:`status_responses`, :func:`response_codes`, :func:`continuation_requests`,
@@ -32,6 +33,7 @@ from ._command_strategies import (
     fetch_items,
     imap_urls,
     mailbox_names,
+    notify_groups,
     search_keys,
     sequence_sets,
     tags,
@@ -69,6 +71,7 @@ __all__ = [
     "mailbox_data",
     "mailbox_names",
     "message_data",
+    "notify_groups",
     "response_codes",
     "response_flags",
     "responses",
