@@ -86,6 +86,7 @@ __all__ = [
     "extended_result",
     "highest_modseq",
     "ordered_set",
+    "partial_window",
     "run_search",
     "search_steps",
 ]
@@ -616,21 +617,30 @@ def check_options(session: Session, command: Search | Sort, context: str) -> tup
     return tuple(o.upper() for o in options)
 
 
-def check_partial(session: Session, partial: tuple[int, int] | None, context: str) -> None:
-    """BAD for a PARTIAL the server does not offer.
+def check_partial(command: Search | Sort, options: tuple[str, ...] | None) -> None:
+    """BAD for a PARTIAL that RFC 9394 forbids: together with ALL (3.1: "either
+    one PARTIAL, one ALL, or neither")."""
+    if command.partial is not None and options is not None and "ALL" in options:
+        raise ImapBad("PARTIAL and ALL cannot be combined", "CLIENTBUG")
 
-    PARTIAL comes with CONTEXT=SEARCH / CONTEXT=SORT (RFC 5267 4.4) or
-    PARTIAL (RFC 9394); while none of them is advertised a PARTIAL is an
-    unknown option (RFC 9051 6.4.4: BAD).
+
+_T_item = TypeVar("_T_item")
+
+
+def partial_window(found: Sequence[_T_item], partial: tuple[int, int]) -> Sequence[_T_item]:
+    """The results at positions ``partial`` of ``found`` (RFC 9394 3.1).
+
+    ``(low, high)`` counts from 1 at the first result; ``(-a, -b)`` (the
+    parser keeps a <= b) counts from -1 at the last one.  Positions beyond
+    the results select nothing.
     """
-    if partial is None:
-        return
-    offered = session.server.capabilities_after_auth(session.account)
-    if context not in offered and "PARTIAL" not in offered:
-        raise ImapBad("PARTIAL is not supported", "CLIENTBUG")
-    if partial[0] < 0:
-        # RFC 9394 3.1's ranges counted from the end: PARTIAL is not offered.
-        raise ImapBad("Negative PARTIAL ranges are not supported", "CLIENTBUG")
+    low, high = partial
+    if low > 0:
+        return found[low - 1 : high]
+    stop = len(found) + low + 1
+    if stop <= 0:
+        return found[:0]
+    return found[max(len(found) + high, 0) : stop]
 
 
 def extended_result(
@@ -658,13 +668,18 @@ def extended_result(
     if partial is not None:
         # RFC 5267 4.4: positions low..high (1-based) of the result;
         # the parser already put the range in order (500:400 = 400:500).
-        low, high = partial
-        window = found[low - 1 : high]
+        window = partial_window(found, partial)
     reported = _reported(wanted, found)
     if save:
-        # RFC 5182 2.4, RFC 9051 6.4.4.1: $ holds what is reported (with
-        # PARTIAL alone: the messages of the range).
-        saved = window if partial is not None and not wanted else reported
+        # RFC 5182 2.4, RFC 9051 6.4.4.1: $ holds what is reported; RFC
+        # 9394 3.2 table 1: with PARTIAL, the range and MIN/MAX, unless
+        # COUNT is asked for (then every message found).
+        saved = reported
+        if partial is not None and "COUNT" not in wanted:
+            chosen = {item.uid: item for item in window}
+            if wanted:
+                chosen.update((item.uid, item) for item in reported)
+            saved = list(chosen.values())
         view.saved_result = tuple(sorted(item.uid for item in saved))
         if not wanted and partial is None:
             # RFC 9051 6.4.4: SAVE alone suppresses the ESEARCH response.
