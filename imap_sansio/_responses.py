@@ -71,6 +71,7 @@ __all__ = [
     "ListData",
     "LsubData",
     "MailboxIdCode",
+    "MetadataData",
     "ModSeqItem",
     "ModifiedCode",
     "Namespace",
@@ -1250,6 +1251,53 @@ class QuotaRootData:
             _check_mailbox(root, "quota root")
 
 
+_ENTRY_BAD = re.compile(r"[^\x20-\x7e]|[*%]|//|/$")
+
+
+def metadata_entry_error(name: object) -> str | None:
+    """Why ``name`` is not a METADATA entry name (RFC 5464 3.2, 6), or None.
+
+    An entry starts with ``/private/`` or ``/shared/`` (any case), has no
+    ``//``, no trailing ``/``, no ``*`` or ``%``, and only ASCII characters
+    from 0x20 on (RFC 5464 3.2 forbids 0x00-0x19; DEL is left out too).
+    """
+    if not isinstance(name, str):
+        return "an entry name is a str"
+    if _ENTRY_BAD.search(name) is not None:
+        return f"invalid entry name {name!r}"
+    prefix = name[: name.find("/", 1) + 1].lower()
+    if prefix not in ("/private/", "/shared/") or len(name) == len(prefix):
+        return f"entry name {name!r} is not under /private or /shared"
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetadataData:
+    """``* METADATA "INBOX" (/private/comment "My comment")`` (RFC 5464 4.4.1).
+
+    ``entries`` are (name, value) pairs, a value None being ``NIL``; or, for
+    the unsolicited form that only names changed entries (4.4.2,
+    ``* METADATA "" /shared/comment``), ``names``.  Exactly one of the two
+    is given.  ``mailbox`` "" means the server.
+    """
+
+    mailbox: str
+    entries: tuple[tuple[str, bytes | None], ...] = ()
+    names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_mailbox(self.mailbox)
+        if bool(self.entries) == bool(self.names):
+            raise ValueError("a METADATA response has either entries with values or names")
+        for entry in (*(name for name, _ in self.entries), *self.names):
+            error = metadata_entry_error(entry)
+            if error is not None:
+                raise ValueError(error)
+        for _, value in self.entries:
+            if value is not None and not isinstance(value, bytes):
+                raise ValueError("METADATA values are bytes or None")
+
+
 Response: TypeAlias = (
     StatusResponse
     | ContinuationRequest
@@ -1273,4 +1321,5 @@ Response: TypeAlias = (
     | IdData
     | QuotaData
     | QuotaRootData
+    | MetadataData
 )

@@ -60,6 +60,7 @@ from imap_sansio._responses import (
     ListData,
     LsubData,
     MailboxIdCode,
+    MetadataData,
     ModifiedCode,
     ModSeqItem,
     Namespace,
@@ -707,6 +708,34 @@ class _Parser:
         while self.take(b" "):
             roots.append(self.utf8_text(self.astring()))
         return QuotaRootData(mailbox=mailbox, roots=tuple(roots))
+
+    def data_METADATA(self) -> MetadataData:
+        # metadata-resp = "METADATA" SP mailbox SP (entry-values / entry-list)
+        # entry = astring; value = nstring / literal8   (RFC 5464 5)
+        self.sp()
+        mailbox = self.mailbox()
+        self.sp()
+        try:
+            if not self.take(b"("):
+                names = [self.astring().decode("ascii")]
+                while self.take(b" "):
+                    names.append(self.astring().decode("ascii"))
+                return MetadataData(mailbox=mailbox, names=tuple(names))
+            entries: list[tuple[str, bytes | None]] = []
+            while True:
+                name = self.astring().decode("ascii")
+                self.sp()
+                # literal8 = "~{" number "}" CRLF *OCTET
+                value = self.literal(allow_nul=True) if self.take(b"~") else self.nstring()
+                entries.append((name, value))
+                if not self.take(b" "):
+                    break
+            self.expect(b")")
+            return MetadataData(mailbox=mailbox, entries=tuple(entries))
+        except (ValueError, UnicodeDecodeError) as exc:
+            if isinstance(exc, ResponseParseError):
+                raise
+            raise self.fail(str(exc)) from None
 
     # -- FETCH --------------------------------------------------------------
 

@@ -76,6 +76,7 @@ from imap_sansio._responses import (
     ListData,
     LsubData,
     MailboxIdCode,
+    MetadataData,
     ModifiedCode,
     ModSeqItem,
     Namespace,
@@ -122,6 +123,7 @@ __all__ = [
     "mailbox_data",
     "mailbox_names",
     "message_data",
+    "metadata_data",
     "response_codes",
     "responses",
     "status_responses",
@@ -319,9 +321,40 @@ def _threads() -> st.SearchStrategy[Thread]:
     return st.recursive(leaf, extend, max_leaves=8)
 
 
+# METADATA entry names (RFC 5464 3.2): /private or /shared, then components
+# of printable ASCII without "/", "*" or "%" (space and quote included).
+_entry_component = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters="/*%"),
+    min_size=1,
+    max_size=8,
+)
+_entry_names = st.builds(
+    lambda scope, parts: scope + "/" + "/".join(parts),
+    st.sampled_from(["/private", "/shared", "/PRIVATE", "/Shared"]),
+    st.lists(_entry_component, min_size=1, max_size=3),
+)
+
+
+def metadata_data() -> st.SearchStrategy[MetadataData]:
+    """METADATA responses (RFC 5464 4.4): entries with values (any octets,
+    NUL included: literal8) or the names of changed entries."""
+    values = st.none() | st.binary(max_size=40)
+    with_values = st.builds(
+        MetadataData,
+        mailbox=mailbox_names(),
+        entries=st.lists(st.tuples(_entry_names, values), min_size=1, max_size=3).map(tuple),
+    )
+    names = st.builds(
+        MetadataData,
+        mailbox=mailbox_names(),
+        names=st.lists(_entry_names, min_size=1, max_size=3).map(tuple),
+    )
+    return with_values | names
+
+
 def mailbox_data() -> st.SearchStrategy[Response]:
     """CAPABILITY, ENABLED, LIST, LSUB, NAMESPACE, STATUS, SEARCH, ESEARCH, SORT,
-    THREAD, FLAGS, ID, QUOTA and QUOTAROOT responses."""
+    THREAD, FLAGS, ID, QUOTA, QUOTAROOT and METADATA responses."""
     atom_tuples = st.lists(_atoms, max_size=5).map(tuple)
     status = st.builds(
         StatusData,
@@ -384,6 +417,7 @@ def mailbox_data() -> st.SearchStrategy[Response]:
             mailbox=mailbox_names(),
             roots=st.lists(id_text, max_size=3).map(tuple),
         ),
+        metadata_data(),
     )
 
 
