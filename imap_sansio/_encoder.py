@@ -573,9 +573,20 @@ def _write_sort_data(out: _Out, response: SortData, utf8: bool) -> None:
 @_response(ESearchData)
 def _write_esearch_data(out: _Out, response: ESearchData, utf8: bool) -> None:
     out.append(b"* ESEARCH")
-    if response.tag is not None:
+    if response.tag is not None or response.mailbox is not None:
         # search-correlator = SP "(" "TAG" SP tag-string ")"; tag-string = string (RFC 4731)
-        out.append(b' (TAG "' + response.tag.encode("ascii") + b'")')
+        # RFC 7377 4: SP "(" one-correlator *(SP one-correlator) ")", one-correlator =
+        # ("TAG" SP tag-string) / ("MAILBOX" SP astring) / ("UIDVALIDITY" SP nz-number);
+        # the mailbox quoted as in the RFC 7377 3 example.
+        parts: list[bytes] = []
+        if response.tag is not None:
+            parts.append(b'TAG "' + response.tag.encode("ascii") + b'"')
+        out.append(b" (" + b" ".join(parts))
+        if response.mailbox is not None:
+            out.append(b" MAILBOX " if parts else b"MAILBOX ")
+            _write_string(out, _mailbox_bytes(response.mailbox, utf8), utf8)
+            out.append(b" UIDVALIDITY %d" % (response.uidvalidity or 0))
+        out.append(b")")
     if response.uid:
         out.append(b" UID")
     if response.min is not None:

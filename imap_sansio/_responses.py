@@ -748,6 +748,10 @@ class ESearchData:
     """
 
     tag: str | None = None
+    #: The MAILBOX and UIDVALIDITY correlators of a multi-mailbox ESEARCH
+    #: (RFC 7377 2.1, 4): given together, written after TAG.
+    mailbox: str | None = None
+    uidvalidity: int | None = None
     uid: bool = False
     min: int | None = None
     max: int | None = None
@@ -771,6 +775,12 @@ class ESearchData:
             not isinstance(self.tag, str) or _TAG_RE.fullmatch(self.tag) is None
         ):
             raise ValueError(f"invalid tag {self.tag!r}")
+        if (self.mailbox is None) != (self.uidvalidity is None):
+            raise ValueError("MAILBOX and UIDVALIDITY correlators go together")
+        if self.mailbox is not None:
+            _check_mailbox(self.mailbox)
+        if self.uidvalidity is not None:
+            _check_number(self.uidvalidity, "UIDVALIDITY", low=1)
         if self.min is not None:
             _check_number(self.min, "MIN", low=1)
         if self.max is not None:

@@ -608,9 +608,29 @@ class _Parser:
 
     def data_ESEARCH(self) -> ESearchData:
         tag: str | None = None
+        mailbox: str | None = None
+        uidvalidity: int | None = None
         uid = False
-        if self.take(b" (TAG "):
-            tag = self.astring().decode("ascii")
+        if self.take(b" ("):
+            # search-correlator: TAG (RFC 4731), MAILBOX and UIDVALIDITY (RFC 7377 4),
+            # each at most once
+            seen: set[bytes] = set()
+            while True:
+                name = self.atom().upper()
+                if name in seen:
+                    raise self.fail(f"repeated correlator {name!r}")
+                seen.add(name)
+                self.sp()
+                if name == b"TAG":
+                    tag = self.astring().decode("ascii")
+                elif name == b"MAILBOX":
+                    mailbox = self.mailbox()
+                elif name == b"UIDVALIDITY":
+                    uidvalidity = self.nz_number()
+                else:
+                    raise self.fail(f"unknown correlator {name!r}")
+                if not self.take(b" "):
+                    break
             self.expect(b")")
         if self.at(b" UID") and self.peek(5)[4:] in (b"", b" ", b"\r"):
             self.pos += 4
@@ -631,7 +651,16 @@ class _Parser:
                 values["modseq"] = self.number(1, _MAX_64)
             else:
                 raise self.fail(f"unsupported ESEARCH item {name}")
-        return ESearchData(tag=tag, uid=uid, **values)  # type: ignore[arg-type]
+        try:
+            return ESearchData(
+                tag=tag,
+                mailbox=mailbox,
+                uidvalidity=uidvalidity,
+                uid=uid,
+                **values,  # type: ignore[arg-type]
+            )
+        except ValueError as exc:
+            raise self.fail(str(exc)) from None
 
     def thread_list(self) -> Thread:
         self.expect(b"(")

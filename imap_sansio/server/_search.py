@@ -36,6 +36,7 @@ from datetime import date, timedelta
 from typing import Any, TypeAlias, TypeVar
 
 from .._commands import (
+    ESearch,
     Search,
     SearchAge,
     SearchAnd,
@@ -538,11 +539,19 @@ SEARCH_STEP = 8
 SearchResult: TypeAlias = tuple[list[Item], "Compiler", SelectedMailboxView]
 
 
-def search_steps(session: Session, criteria: SearchKey) -> Generator[None, None, SearchResult]:
+def search_steps(
+    session: Session,
+    criteria: SearchKey,
+    target: tuple[Mailbox, SelectedMailboxView] | None = None,
+) -> Generator[None, None, SearchResult]:
     """The search as steps of :data:`SEARCH_STEP` messages (the handlers of
     SEARCH, SORT and THREAD ``yield from`` it, so a search of a big mailbox
-    lets the adapter serve other sessions in between)."""
-    mailbox, view = session.require_mailbox()
+    lets the adapter serve other sessions in between).
+
+    ``target``: a mailbox other than the selected one, with a view of all
+    its messages (ESEARCH, RFC 7377); default: the selected mailbox.
+    """
+    mailbox, view = target if target is not None else session.require_mailbox()
     compiler = Compiler(session, view)
     cost, predicate = compiler.compile(criteria)
     if cost == _CHEAP:
@@ -602,7 +611,9 @@ def highest_modseq(compiler: Compiler, found: Sequence[Item]) -> int | None:
     return max(1, *(item.info.modseq for item in found))
 
 
-def check_options(session: Session, command: Search | Sort, context: str) -> tuple[str, ...] | None:
+def check_options(
+    session: Session, command: Search | Sort | ESearch, context: str
+) -> tuple[str, ...] | None:
     options = command.return_options
     if options is None:
         return None
@@ -617,7 +628,7 @@ def check_options(session: Session, command: Search | Sort, context: str) -> tup
     return tuple(o.upper() for o in options)
 
 
-def check_partial(command: Search | Sort, options: tuple[str, ...] | None) -> None:
+def check_partial(command: Search | Sort | ESearch, options: tuple[str, ...] | None) -> None:
     """BAD for a PARTIAL that RFC 9394 forbids: together with ALL (3.1: "either
     one PARTIAL, one ALL, or neither")."""
     if command.partial is not None and options is not None and "ALL" in options:
@@ -645,20 +656,25 @@ def partial_window(found: Sequence[_T_item], partial: tuple[int, int]) -> Sequen
 
 def extended_result(
     session: Session,
-    command: Search | Sort,
+    command: Search | Sort | ESearch,
     *,
     options: tuple[str, ...],
     found: Sequence[Item],
     compiler: Compiler,
     view: SelectedMailboxView,
+    correlators: tuple[str, int] | None = None,
 ) -> Completion | None:
     """The ``* ESEARCH`` of a SEARCH (RFC 4731) or an extended SORT (RFC 5267 3).
 
     ``found`` is in result order: ascending for SEARCH, the sort order for
     SORT, where MIN and MAX are the first and last messages of the sort
     order and ALL lists the messages in that order (RFC 5267 3.1).
+    ``correlators``: the mailbox name and UIDVALIDITY of an ESEARCH result,
+    which is always in UIDs (RFC 7377 2.1).
     """
     tag, uid, partial, name = command.tag, command.uid, command.partial, command.name
+    if correlators is not None:
+        uid = True
     save = "SAVE" in options
     wanted = set(options) - {"SAVE"} - CONTEXT_OPTIONS
     if not wanted and not save and partial is None:
@@ -694,6 +710,8 @@ def extended_result(
     session.send(
         ESearchData(
             tag=tag,
+            mailbox=correlators[0] if correlators is not None else None,
+            uidvalidity=correlators[1] if correlators is not None else None,
             uid=uid,
             min=number(found[0]) if "MIN" in wanted and found else None,
             max=number(found[-1]) if "MAX" in wanted and found else None,

@@ -35,6 +35,7 @@ from . import (
     _cmd_mailbox,
     _cmd_message,
     _cmd_metadata,
+    _cmd_multisearch,
     _cmd_search,
     _cmd_session,
     _cmd_thread,
@@ -47,7 +48,15 @@ from ._session import ServerCommand, Session
 
 __all__ = ["IMAPServer"]
 
-_FAMILIES = (_cmd_session, _cmd_mailbox, _cmd_message, _cmd_search, _cmd_thread, _cmd_metadata)
+_FAMILIES = (
+    _cmd_session,
+    _cmd_mailbox,
+    _cmd_message,
+    _cmd_search,
+    _cmd_thread,
+    _cmd_metadata,
+    _cmd_multisearch,
+)
 
 #: The commands the handler modules answer, by name.
 SERVER_COMMANDS: Mapping[str, ServerCommand[Any]] = {

@@ -292,8 +292,11 @@ def _esearch(draw: st.DrawFn) -> ESearchData:
     numbers: SequenceSet | UidSet | None = (
         draw(st.none() | _uid_sets()) if uid else draw(st.none() | _seq_sets())
     )
+    correlated = draw(st.booleans())  # RFC 7377's MAILBOX and UIDVALIDITY
     return ESearchData(
         tag=draw(st.none() | _tags),
+        mailbox=draw(mailbox_names()) if correlated else None,
+        uidvalidity=draw(_numbers) if correlated else None,
         uid=uid,
         min=draw(st.none() | _numbers),
         max=draw(st.none() | _numbers),
