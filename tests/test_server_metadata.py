@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from imap_sansio.server import IMAPServer, MemoryBackend
+from imap_sansio.server import IMAPServer, MemoryBackend, MetadataLimits
 from imap_sansio.testing import fixed_clock, play
 
 LOGIN = """
@@ -25,8 +25,6 @@ def make_server(**limits: int) -> tuple[IMAPServer, MemoryBackend]:
     backend = MemoryBackend(users={"alice": "secret", "bob": "secret"})
     server = IMAPServer(backend, clock=fixed_clock())
     if limits:
-        from imap_sansio.server._metadata import MetadataLimits
-
         server.metadata_limits = MetadataLimits(**limits)
     return server, backend
 

@@ -44,6 +44,7 @@ from ._demo import demo_backend
 from ._login_guard import LoginGuard, LoginLimits
 from ._mailboxes import ListEntry, list_entries, lsub_entries
 from ._memory import MemoryBackend
+from ._metadata import MetadataLimits
 from ._sasl import (
     ClearPasswords,
     OAuthBearer,
@@ -89,6 +90,7 @@ __all__ = [
     "MessageInfo",
     "MessageSource",
     "MetadataAccount",
+    "MetadataLimits",
     "NoSuchMailbox",
     "OAuthBearer",
     "PasswordDatabase",
