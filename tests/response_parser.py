@@ -649,6 +649,23 @@ class _Parser:
                 values["all"] = self.uid_set() if uid else self.seq_set()
             elif name == "MODSEQ":
                 values["modseq"] = self.number(1, _MAX_64)
+            elif name == "PARTIAL":
+                # ret-data-partial = "PARTIAL" SP "(" partial-range SP partial-results ")"
+                # partial-results = sequence-set / "NIL"   (RFC 9394 4)
+                self.expect(b"(")
+                low_negative = self.take(b"-")
+                low = self.nz_number()
+                self.expect(b":")
+                high_negative = self.take(b"-")
+                high = self.nz_number()
+                if low_negative != high_negative:
+                    raise self.fail("PARTIAL range mixes signs")
+                sign = -1 if low_negative else 1
+                values["partial_range"] = (sign * low, sign * high)
+                self.sp()
+                if not self.take(b"NIL"):
+                    values["partial"] = self.uid_set() if uid else self.seq_set()
+                self.expect(b")")
             else:
                 raise self.fail(f"unsupported ESEARCH item {name}")
         try:

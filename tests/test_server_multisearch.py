@@ -220,3 +220,21 @@ def test_a_search_of_many_mailboxes_runs_in_steps() -> None:
     assert whole.count(b"* ESEARCH") == 6
     assert calls_whole == 1
     assert calls_stepped > 3
+
+
+def test_esearch_after_enable_uidonly() -> None:
+    # RFC 9586 3: only message numbers are refused; ESEARCH answers in UIDs.
+    play(
+        rfc_server(),
+        LOGIN
+        + """
+        C: e ENABLE UIDONLY
+        S: * ENABLED UIDONLY
+        S: e OK $ANY
+        C: t ESEARCH IN (mailboxes "folder2/peach") unseen
+        S: * ESEARCH (TAG "t" MAILBOX "folder2/peach" UIDVALIDITY 3) UID ALL 921691
+        S: t OK ESEARCH completed
+        C: u ESEARCH IN (mailboxes "folder2/peach") 1
+        S: u BAD [UIDREQUIRED] $ANY
+        """,
+    )

@@ -293,6 +293,16 @@ def _esearch(draw: st.DrawFn) -> ESearchData:
         draw(st.none() | _uid_sets()) if uid else draw(st.none() | _seq_sets())
     )
     correlated = draw(st.booleans())  # RFC 7377's MAILBOX and UIDVALIDITY
+    # RFC 9394: PARTIAL (low:high or -low:-high) with its results or NIL
+    partial_range = draw(
+        st.none()
+        | st.tuples(_numbers, _numbers, st.sampled_from([1, -1])).map(
+            lambda t: (t[0] * t[2], t[1] * t[2])
+        )
+    )
+    partial: SequenceSet | UidSet | None = None
+    if partial_range is not None:
+        partial = draw(st.none() | _uid_sets()) if uid else draw(st.none() | _seq_sets())
     return ESearchData(
         tag=draw(st.none() | _tags),
         mailbox=draw(mailbox_names()) if correlated else None,
@@ -303,6 +313,8 @@ def _esearch(draw: st.DrawFn) -> ESearchData:
         all=numbers,
         count=draw(st.none() | _counts),
         modseq=draw(st.none() | _modseqs),
+        partial_range=partial_range,
+        partial=partial,
     )
 
 
