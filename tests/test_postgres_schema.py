@@ -22,6 +22,7 @@ _TABLES = {
     "bodies",
     "messages",
     "changes",
+    "metadata",  # step 3 (RFC 5464)
 }
 
 
