@@ -30,6 +30,8 @@ extensions = [
 # the extension, not by a Markdown parser.
 source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
+# Option names (--config) and IMAP text stay as written.
+smartquotes = False
 exclude_patterns = ["_build"]
 templates_path: list[str] = []
 

@@ -27,8 +27,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import importlib.util
+import inspect
 import json
+import re
 import sys
 import typing
 from collections.abc import Callable, Iterator
@@ -549,6 +552,11 @@ def configuration_rst() -> Page:
         for f in config._leaves(cls)
     }
     docs = {section or "": cls.__doc__ or "" for section, cls in config._SECTIONS}
+    defaults = {
+        (section or "", f.name): f.default
+        for section, cls in config._SECTIONS
+        for f in config._leaves(cls)
+    }
     current = None
     for table, key, kind, default, flag in config_keys():
         if table != current:
@@ -558,7 +566,10 @@ def configuration_rst() -> Page:
             if table and doc:
                 out += [_escape(doc), ""]
         meta = helps[(table, key)]
-        help_text = meta["help"].replace("%(default)s", default or "not set")
+        # As the option's help shows it (adapters/config.py, _add_flag).
+        value = defaults[(table, key)]
+        shown = ",".join(value) if isinstance(value, tuple) else str(value)
+        help_text = meta["help"].replace("%(default)s", shown)
         out += [f"``{key}``", ""]
         out += [f"   {_escape(help_text)}", ""]
         facts = [f"Type: {kind}", f"default: {_literal(default)}", f"option: :option:`imap-sansio serve {flag}`"]
@@ -701,6 +712,94 @@ def benchmarks_rst() -> Page:
     return "\n".join(out), [latest, report, *([plot] if plot.exists() else [])]
 
 
+# ------------------------------------------------------------- API reference
+
+
+def _is_autodoc_member(module: ModuleType, name: str) -> bool:
+    """Whether ``automodule`` finds ``name`` itself: classes and functions
+    that ``dir(module)`` lists (a lazy ``__getattr__`` without ``__dir__``
+    hides them), and data the module assigns with a comment or annotation."""
+    from sphinx.pycode import ModuleAnalyzer
+
+    obj = getattr(module, name)
+    if inspect.isclass(obj) or inspect.isroutine(obj):
+        return name in dir(module)
+    # Data: autodoc documents what the module itself assigns with a ``#:``
+    # comment or an annotation.
+    if name in getattr(module, "__annotations__", {}):
+        return True
+    try:
+        return ("", name) in ModuleAnalyzer.for_module(module.__name__).find_attr_docs()
+    except Exception:  # noqa: BLE001 - no source: nothing found
+        return False
+
+
+def _attribute_doc(module: ModuleType, name: str) -> list[str]:
+    """The ``#:`` comment of ``name`` where it is assigned: ``module`` or any
+    loaded module of the project that holds the same object under that name."""
+    from sphinx.pycode import ModuleAnalyzer
+
+    obj = getattr(module, name)
+    root = module.__name__.split(".")[0]
+    homes = [module.__name__] + sorted(
+        m
+        for m, loaded in list(sys.modules.items())
+        if m.startswith(root + ".") and getattr(loaded, name, None) is obj
+    )
+    for home in homes:
+        try:
+            docs = ModuleAnalyzer.for_module(home).find_attr_docs()
+        except Exception:  # noqa: BLE001 - no source: no comment
+            continue
+        if ("", name) in docs:
+            return [line for line in docs[("", name)] if line.strip() or line == ""]
+    return []
+
+
+def _short_repr(obj: Any) -> str:
+    text = obj if isinstance(obj, str) else repr(obj)
+    # Module paths add nothing to a type alias's members.
+    text = re.sub(r"\b(?:[a-z_]\w*\.)+(?=[A-Za-z_])", "", text)
+    return " ".join(text.split())
+
+
+def module_rst(modname: str, exclude: tuple[str, ...] = ()) -> str:
+    """``automodule`` for ``modname`` (its ``__all__``), plus an entry for
+    each public name that autodoc would leave out: constants and type
+    aliases (re-exported from a private module, so autodoc finds no source
+    for them) and names a lazy ``__getattr__`` provides."""
+    module = importlib.import_module(modname)
+    out = [f".. automodule:: {modname}"]
+    if exclude:
+        out.append(f"   :exclude-members: {', '.join(exclude)}")
+    out.append("")
+    for name in getattr(module, "__all__", []):
+        obj = getattr(module, name)
+        if name in exclude or inspect.ismodule(obj) or _is_autodoc_member(module, name):
+            continue
+        if inspect.isclass(obj):
+            out += [f".. autoclass:: {modname}.{name}", ""]
+            continue
+        value = _short_repr(obj)
+        out += [f".. py:data:: {name}", f"   :module: {modname}"]
+        if len(value) <= 300:
+            out.append(f"   :value: {value}")
+        out.append("")
+        out += ["   " + line if line else "" for line in _attribute_doc(module, name)]
+        out.append("")
+    return "\n".join(out)
+
+
+def module_names(modname: str) -> list[str]:
+    """The public names of ``modname`` that :func:`module_rst` documents."""
+    module = importlib.import_module(modname)
+    return [
+        name
+        for name in getattr(module, "__all__", [])
+        if not inspect.ismodule(getattr(module, name))
+    ]
+
+
 # ------------------------------------------------------------------ Sphinx
 
 GENERATORS: dict[str, Callable[[], Page]] = {
@@ -729,7 +828,23 @@ def setup(app: Any) -> dict[str, Any]:
             self.state_machine.insert_input(text.splitlines(), f"<generated: {name}>")
             return []
 
+    class Module(SphinxDirective):
+        """``.. imap-sansio-module:: MODULE``: every public name of MODULE
+        (``:exclude:`` names documented on another page)."""
+
+        required_arguments = 1
+        option_spec: typing.ClassVar[dict[str, Callable[[str], Any]]] = {
+            "exclude": lambda text: tuple(text.replace(",", " ").split())
+        }
+
+        def run(self) -> list[Any]:
+            modname = self.arguments[0]
+            text = module_rst(modname, self.options.get("exclude", ()))
+            self.state_machine.insert_input(text.splitlines(), f"<module: {modname}>")
+            return []
+
     app.add_directive("imap-sansio-generated", Generated)
+    app.add_directive("imap-sansio-module", Module)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
@@ -741,6 +856,8 @@ __all__ = [
     "capability_rows",
     "cli_rst",
     "config_keys",
+    "module_names",
+    "module_rst",
     "configuration_rst",
     "conformance_results",
     "conformance_rst",
