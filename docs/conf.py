@@ -16,7 +16,7 @@ sys.path.insert(0, str(DOCS / "_ext"))
 
 project = "imap-sansio"
 author = "the imap-sansio authors"
-copyright = "the imap-sansio authors"  # noqa: A001 - Sphinx's name
+copyright = "the imap-sansio authors"
 
 extensions = [
     "myst_parser",

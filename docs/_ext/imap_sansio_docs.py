@@ -188,9 +188,7 @@ def states_rst() -> Page:
                 "yes" if name in _server.SERVER_COMMANDS else "no",
             ]
         )
-    out += _table(
-        ["command", *(s.value for s in states), "pauses", "messages", "server"], rows
-    )
+    out += _table(["command", *(s.value for s in states), "pauses", "messages", "server"], rows)
     return "\n".join(out), [_module_file(_state), _module_file(_parser)]
 
 
@@ -281,9 +279,7 @@ def spec_of(capability: str) -> str:
     family, sep, _ = capability.partition("=")
     if sep and family + "=" in SPECS:
         return SPECS[family + "="]
-    raise KeyError(
-        f"capability {capability!r} has no specification: add it to SPECS in {__file__}"
-    )
+    raise KeyError(f"capability {capability!r} has no specification: add it to SPECS in {__file__}")
 
 
 #: The stores shipped, as (name, backend class as ``module:name``).
@@ -319,8 +315,8 @@ def capability_rows() -> list[dict[str, str]]:
     """One dict per capability: ``name``, ``spec``, ``offered``, ``commands``
     and one ``yes``/``no`` per backend name (:data:`BACKENDS`)."""
     from imap_sansio.adapters.accounts import scram_mechanisms
-    from imap_sansio.server import ClearPasswords, OAuthBearer, XOAuth2
-    from imap_sansio.server import _server
+
+    from imap_sansio.server import ClearPasswords, OAuthBearer, XOAuth2, _server
 
     accounts = {name: _account_class(_load(path)) for name, path in BACKENDS}
     rows: list[dict[str, str]] = []
@@ -339,9 +335,7 @@ def capability_rows() -> list[dict[str, str]]:
     secure = _greeting_capabilities(secure=True)
     for name in [*secure, *insecure]:
         if name in secure and name in insecure:
-            offered = "always" if name.startswith("IMAP4") or name.startswith("LITERAL") else (
-                "before login"
-            )
+            offered = "always" if name.startswith(("IMAP4", "LITERAL")) else "before login"
         elif name == "STARTTLS":
             offered = "before login, when TLS is configured and not yet active"
         elif name == "LOGINDISABLED":
@@ -354,9 +348,7 @@ def capability_rows() -> list[dict[str, str]]:
         OAuthBearer.name,
         XOAuth2.name,
     ]:
-        needs = (
-            "with TLS (channel binding)" if mechanism.endswith("-PLUS") else "on any transport"
-        )
+        needs = "with TLS (channel binding)" if mechanism.endswith("-PLUS") else "on any transport"
         if mechanism in {"OAUTHBEARER", "XOAUTH2"}:
             needs = "on a secure transport"
         add(f"AUTH={mechanism}", f"before login, when given in ``sasl_mechanisms``, {needs}")
@@ -528,9 +520,7 @@ def _type_name(hint: Any) -> str:
         return "list of strings"
     if args and len(args) < len(typing.get_args(hint)):
         return _type_name(args[0]) + " (optional)"
-    return {str: "string", int: "integer", float: "number", bool: "boolean"}.get(
-        hint, str(hint)
-    )
+    return {str: "string", int: "integer", float: "number", bool: "boolean"}.get(hint, str(hint))
 
 
 def configuration_rst() -> Page:
@@ -572,7 +562,11 @@ def configuration_rst() -> Page:
         help_text = meta["help"].replace("%(default)s", shown)
         out += [f"``{key}``", ""]
         out += [f"   {_escape(help_text)}", ""]
-        facts = [f"Type: {kind}", f"default: {_literal(default)}", f"option: :option:`imap-sansio serve {flag}`"]
+        facts = [
+            f"Type: {kind}",
+            f"default: {_literal(default)}",
+            f"option: :option:`imap-sansio serve {flag}`",
+        ]
         if meta["choices"]:
             facts.append("one of " + ", ".join(_literal(c) for c in meta["choices"]))
         if meta["secret"]:
@@ -584,7 +578,7 @@ def configuration_rst() -> Page:
         "",
         ".. code-block:: toml",
         "",
-        *("   " + line for line in config.dump(config.merge()).splitlines()),
+        *("   " + line if line else "" for line in config.dump(config.merge()).splitlines()),
         "",
     ]
     return "\n".join(out), [_module_file(config)]
@@ -613,8 +607,8 @@ def _imaptest_module() -> ModuleType:
     return module
 
 
-def conformance_results() -> list[tuple[str, str, str]]:
-    """(script, outcome, message) for every imaptest script: each runs
+def conformance_results(names: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """(script, outcome, message) for every imaptest script (or ``names``): each runs
     through the test suite's own test function, and its outcome is the one
     pytest would report (``passed``, ``skipped``, ``xfailed`` for the
     declared runner gaps, ``failed``, ``xpassed``)."""
@@ -624,7 +618,7 @@ def conformance_results() -> list[tuple[str, str, str]]:
     gaps: dict[str, str] = module._RUNNER_GAPS
     results = []
     with _tests_on_path():
-        for name in module.paths.imaptest_scripts():
+        for name in module.paths.imaptest_scripts() if names is None else names:
             try:
                 module.test_imaptest_script(name)
             except pytest.skip.Exception as exc:
@@ -730,7 +724,7 @@ def _is_autodoc_member(module: ModuleType, name: str) -> bool:
         return True
     try:
         return ("", name) in ModuleAnalyzer.for_module(module.__name__).find_attr_docs()
-    except Exception:  # noqa: BLE001 - no source: nothing found
+    except Exception:
         return False
 
 
@@ -741,15 +735,18 @@ def _attribute_doc(module: ModuleType, name: str) -> list[str]:
 
     obj = getattr(module, name)
     root = module.__name__.split(".")[0]
-    homes = [module.__name__] + sorted(
-        m
-        for m, loaded in list(sys.modules.items())
-        if m.startswith(root + ".") and getattr(loaded, name, None) is obj
-    )
+    homes = [
+        module.__name__,
+        *sorted(
+            m
+            for m, loaded in list(sys.modules.items())
+            if m.startswith(root + ".") and getattr(loaded, name, None) is obj
+        ),
+    ]
     for home in homes:
         try:
             docs = ModuleAnalyzer.for_module(home).find_attr_docs()
-        except Exception:  # noqa: BLE001 - no source: no comment
+        except Exception:
             continue
         if ("", name) in docs:
             return [line for line in docs[("", name)] if line.strip() or line == ""]
@@ -856,11 +853,11 @@ __all__ = [
     "capability_rows",
     "cli_rst",
     "config_keys",
-    "module_names",
-    "module_rst",
     "configuration_rst",
     "conformance_results",
     "conformance_rst",
+    "module_names",
+    "module_rst",
     "setup",
     "spec_of",
     "state_dot",
