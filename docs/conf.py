@@ -54,6 +54,3 @@ autodoc_class_signature = "mixed"
 
 graphviz_output_format = "svg"
 
-# The doctest builder runs every ``>>>`` block of the pages and of the
-# docstrings autodoc brings in.
-doctest_global_setup = ""

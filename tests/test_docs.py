@@ -111,3 +111,17 @@ def test_benchmarks_page_includes_the_committed_report(gen: ModuleType) -> None:
     assert ".. include:: /../benchmarks/RESULTS.md" in text
     assert "   * - ``core``\n" in text
     assert all(path.exists() for path in sources)
+
+
+def test_docstring_rfc_references_become_rfc_roles_outside_literals(gen: ModuleType) -> None:
+    lines = [
+        "No EXPUNGE during FETCH (RFC 3501 7.4.1); see RFC 9051.",
+        "``RFC 3501`` stays, and so does :rfc:`3501`::",
+        "",
+        "    RFC 3501 in a literal block",
+        ">>> 'RFC 3501'",
+    ]
+    assert gen.rfc_links(lines) == [
+        "No EXPUNGE during FETCH (:rfc:`RFC 3501 7.4.1 <3501#section-7.4.1>`); see :rfc:`9051`.",
+        *lines[1:],
+    ]

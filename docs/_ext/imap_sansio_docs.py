@@ -302,6 +302,17 @@ def _account_class(backend: type) -> type:
     return typing.cast(type, options[0])
 
 
+def _implements(account: type, protocol: type) -> bool:
+    """Whether instances of ``account`` satisfy the runtime-checkable
+    ``protocol`` (as the server's ``isinstance`` check at login)."""
+    try:
+        return issubclass(account, protocol)
+    except TypeError:  # a protocol with data members: look for every member
+        members = typing._get_protocol_attrs(protocol)  # type: ignore[attr-defined]
+        hints = typing.get_type_hints(account)
+        return all(hasattr(account, m) or m in hints for m in members)
+
+
 def _greeting_capabilities(**connect: bool) -> list[str]:
     from imap_sansio.server import IMAPServer, MemoryBackend
     from imap_sansio.testing import fixed_clock
@@ -328,7 +339,7 @@ def capability_rows() -> list[dict[str, str]]:
         seen.add(name)
         row = {"name": name, "spec": spec_of(name), "offered": offered, "commands": commands}
         for backend, account in accounts.items():
-            row[backend] = "yes" if protocol is None or issubclass(account, protocol) else "no"
+            row[backend] = "yes" if protocol is None or _implements(account, protocol) else "no"
         rows.append(row)
 
     insecure = _greeting_capabilities(secure=False, tls_available=True)
@@ -413,8 +424,7 @@ def capabilities_rst() -> Page:
         "Commands the grammar knows but the server does not answer (``BAD``",
         "unless an application adds a handler with",
         ":meth:`~imap_sansio.server.IMAPServer.add_command`):",
-        ", ".join(_literal(n) for n in _unanswered()) or "none",
-        ".",
+        (", ".join(_literal(n) for n in _unanswered()) or "none") + ".",
         "",
     ]
     return "\n".join(out), [_module_file(_server), _module_file(_backend)]
@@ -797,6 +807,57 @@ def module_names(modname: str) -> list[str]:
     ]
 
 
+# ------------------------------------------------------------- RFC links
+
+#: "RFC 3501", "RFC 3501 7.4.1", "RFC 9051 section 6.3" in running text.
+_RFC = re.compile(r"(?<![\w`:/.-])RFC (\d{3,4})(?: (?:[Ss]ection )?(\d+(?:\.\d+)*)(?![\w.]\w))?")
+#: Inline literals, roles and interpreted text: left as they are.
+_INLINE = re.compile(r"(``.+?``|:\w+:`[^`]*`|`[^`]*`_{0,2})")
+
+
+def _rfc_role(match: re.Match[str]) -> str:
+    number, section = match.groups()
+    return (
+        f":rfc:`RFC {number} {section} <{number}#section-{section}>`"
+        if section
+        else (f":rfc:`{number}`")
+    )
+
+
+def rfc_links(lines: list[str]) -> list[str]:
+    """Docstring ``lines`` with each RFC reference in running text as an
+    ``:rfc:`` role (a link to the section, when one is named).  Literal
+    blocks, doctest lines, inline literals and roles are left alone."""
+    out: list[str] = []
+    literal_indent: int | None = None  # inside a literal block deeper than this
+    for line in lines:
+        stripped = line.lstrip()
+        indent = len(line) - len(stripped)
+        if literal_indent is not None:
+            if not stripped or indent > literal_indent:
+                out.append(line)
+                continue
+            literal_indent = None
+        if stripped.startswith((">>>", "...", "..")):
+            out.append(line)
+        else:
+            parts = _INLINE.split(line)
+            out.append(
+                "".join(
+                    part if i % 2 else _RFC.sub(_rfc_role, part) for i, part in enumerate(parts)
+                )
+            )
+        if line.rstrip().endswith("::"):
+            literal_indent = indent
+    return out
+
+
+def _docstring_rfc_links(*event: Any) -> None:
+    """``autodoc-process-docstring`` (app, what, name, obj, options, lines)."""
+    lines: list[str] = event[5]
+    lines[:] = rfc_links(lines)
+
+
 # ------------------------------------------------------------------ Sphinx
 
 GENERATORS: dict[str, Callable[[], Page]] = {
@@ -840,6 +901,7 @@ def setup(app: Any) -> dict[str, Any]:
             self.state_machine.insert_input(text.splitlines(), f"<module: {modname}>")
             return []
 
+    app.connect("autodoc-process-docstring", _docstring_rfc_links)
     app.add_directive("imap-sansio-generated", Generated)
     app.add_directive("imap-sansio-module", Module)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
@@ -858,6 +920,7 @@ __all__ = [
     "conformance_rst",
     "module_names",
     "module_rst",
+    "rfc_links",
     "setup",
     "spec_of",
     "state_dot",
