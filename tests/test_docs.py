@@ -125,3 +125,11 @@ def test_docstring_rfc_references_become_rfc_roles_outside_literals(gen: ModuleT
         "No EXPUNGE during FETCH (:rfc:`RFC 3501 7.4.1 <3501#section-7.4.1>`); see :rfc:`9051`.",
         *lines[1:],
     ]
+
+
+def test_a_section_number_wrapped_to_the_next_line_is_linked_too(gen: ModuleType) -> None:
+    lines = ["its superiors first (RFC 3501", "6.3.3).  Then"]
+    assert gen.rfc_links(lines) == [
+        "its superiors first (:rfc:`RFC 3501 6.3.3 <3501#section-6.3.3>`",
+        ").  Then",
+    ]

@@ -399,26 +399,20 @@ def capabilities_rst() -> Page:
         "declares beside its commands), from the optional protocols of",
         ":mod:`imap_sansio.server` that bring capabilities when an account",
         "implements them, and from the greetings of a server on a secure and an",
-        "insecure transport.  A store column says whether that store's account",
-        "class implements what the capability needs; the rows without an",
-        "optional protocol work over any store.  The specification column is",
+        "insecure transport.  *stores*: the stores shipped (memory, Maildir,",
+        "PostgreSQL) whose account class implements what the capability needs.",
+        "The specification column is",
         "the one list kept by hand (``SPECS`` in ``docs/_ext/imap_sansio_docs.py``):",
         "a capability missing from it fails the build.",
         "",
     ]
     out += _table(
-        ["capability", "specification", "offered", "commands", *names],
+        ["capability", "specification", "offered", "commands", "stores"],
         [
-            [
-                _literal(r["name"]),
-                r["spec"],
-                r["offered"],
-                r["commands"],
-                *(r[n] for n in names),
-            ]
+            [_literal(r["name"]), r["spec"], r["offered"], r["commands"], _stores(r, names)]
             for r in rows
         ],
-        widths="18 14 30 20 " + " ".join("6" for _ in names),
+        widths="22 16 32 16 14",
     )
     out += [
         "Commands the grammar knows but the server does not answer (``BAD``",
@@ -428,6 +422,12 @@ def capabilities_rst() -> Page:
         "",
     ]
     return "\n".join(out), [_module_file(_server), _module_file(_backend)]
+
+
+def _stores(row: dict[str, str], names: list[str]) -> str:
+    """The stores of :data:`BACKENDS` whose accounts support a capability."""
+    yes = [name for name in names if row[name] == "yes"]
+    return "all" if yes == names else ", ".join(yes) or "none"
 
 
 def _unanswered() -> list[str]:
@@ -682,6 +682,8 @@ def benchmarks_rst() -> Page:
     latest = BENCHMARKS / "results" / "latest.json"
     report = BENCHMARKS / "RESULTS.md"
     plot = BENCHMARKS / "cost_per_unit.png"
+    # The runner's plot, and any other plot a results run left there.
+    plots = sorted(BENCHMARKS.glob("*.png")) + sorted((BENCHMARKS / "results").glob("*.png"))
     payload = json.loads(latest.read_text("utf-8"))
     machine = payload["machine"]
     suites = payload["results"]
@@ -699,13 +701,14 @@ def benchmarks_rst() -> Page:
         "",
     ]
     out += _table(["suite", "rows"], rows)
-    if plot.exists():
+    for figure in plots:
+        where = figure.relative_to(ROOT).as_posix()
         out += [
-            f".. figure:: /{Path('..') / plot.relative_to(ROOT)}",
-            "   :alt: cost per unit against size, for each benchmark series",
+            f".. figure:: /../{where}",
+            f"   :alt: {figure.stem.replace('_', ' ')}",
             "",
-            "   Cost per unit at sizes 10x apart (``benchmarks/cost_per_unit.png``):",
-            "   a flat line is linear cost.",
+            f"   ``{where}``"
+            + (": cost per unit at sizes 10x apart; flat is linear." if figure == plot else ""),
             "",
         ]
     out += [
@@ -713,7 +716,7 @@ def benchmarks_rst() -> Page:
         "   :parser: myst_parser.sphinx_",
         "",
     ]
-    return "\n".join(out), [latest, report, *([plot] if plot.exists() else [])]
+    return "\n".join(out), [latest, report, *plots]
 
 
 # ------------------------------------------------------------- API reference
@@ -824,10 +827,37 @@ def _rfc_role(match: re.Match[str]) -> str:
     )
 
 
+_WRAPPED_RFC = re.compile(r"(?<![\w`:/.-])RFC \d{3,4}$")
+_SECTION_START = re.compile(r"(\d+(?:\.\d+)*)(?=[\s).,;:]|$)")
+
+
+def _join_wrapped_sections(lines: list[str]) -> list[str]:
+    """Bring a section number that a line break took from its "RFC NNNN"
+    back onto the RFC's line (the rest of the paragraph stays)."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i].rstrip()
+        after = lines[i + 1] if i + 1 < len(lines) else ""
+        indent = len(line) - len(line.lstrip())
+        section = _SECTION_START.match(after.lstrip())
+        if _WRAPPED_RFC.search(line) and section and len(after) - len(after.lstrip()) == indent:
+            out.append(f"{line} {section.group(1)}")
+            rest = after.lstrip()[section.end() :].lstrip()
+            if rest:
+                out.append(" " * indent + rest)
+            i += 2
+            continue
+        out.append(lines[i])
+        i += 1
+    return out
+
+
 def rfc_links(lines: list[str]) -> list[str]:
     """Docstring ``lines`` with each RFC reference in running text as an
     ``:rfc:`` role (a link to the section, when one is named).  Literal
     blocks, doctest lines, inline literals and roles are left alone."""
+    lines = _join_wrapped_sections(lines)
     out: list[str] = []
     literal_indent: int | None = None  # inside a literal block deeper than this
     for line in lines:
