@@ -78,7 +78,11 @@ def test_cli_page_has_every_option_of_serve(gen: ModuleType) -> None:
 
     text, _sources = gen.cli_rst()
     assert ".. program:: imap-sansio serve" in text
-    assert ".. option:: --port PORT" in text
+    assert (
+        ".. option:: --port PORT\n\n"
+        "   plain/STARTTLS port (default 1143; 0: any free)\n\n"
+        "   The configuration file's :confval:`listen.port`.\n"
+    ) in text
     assert ".. option:: --runtime {asyncio,trio,threads}" in text
     assert ".. option:: -s SCHEME, --scheme SCHEME" in text
     serve = gen._subcommands(build_parser())["serve"]
@@ -94,7 +98,8 @@ def test_configuration_page_has_every_key_of_the_schema(gen: ModuleType) -> None
     assert ("", "runtime", "string (optional)", "", "--runtime") in keys
     text, _sources = gen.configuration_rst()
     assert "[limits]\n--------" in text
-    assert "option: :option:`imap-sansio serve --max-connections`" in text
+    assert ".. confval:: limits.max_connections\n   :type: integer\n" in text
+    assert "Option: :option:`imap-sansio serve --max-connections`" in text
     assert "   [listen]\n   host = " in text  # the defaults as a file
 
 

@@ -460,6 +460,11 @@ def cli_rst() -> Page:
     from imap_sansio.adapters import cli, config
 
     parser = cli.build_parser()
+    keys = {
+        f.metadata["flag"]: f"{section}.{f.name}" if section else f.name
+        for section, cls in config._SECTIONS
+        for f in config._leaves(cls)
+    }
     out = [
         "Every option of the ``imap-sansio`` program, read from its argparse",
         "parser (:func:`imap_sansio.adapters.cli.build_parser`) when the",
@@ -498,6 +503,9 @@ def cli_rst() -> Page:
                 if action.choices and not isinstance(action.choices, dict):
                     choices = ", ".join(_literal(str(c)) for c in action.choices)
                     out += [f"   One of {choices}.", ""]
+                key = next((keys[o] for o in action.option_strings if o in keys), None)
+                if name == "serve" and key:
+                    out += [f"   The configuration file's :confval:`{key}`.", ""]
     return "\n".join(out), [_module_file(cli), _module_file(config)]
 
 
@@ -570,13 +578,15 @@ def configuration_rst() -> Page:
         value = defaults[(table, key)]
         shown = ",".join(value) if isinstance(value, tuple) else str(value)
         help_text = meta["help"].replace("%(default)s", shown)
-        out += [f"``{key}``", ""]
-        out += [f"   {_escape(help_text)}", ""]
-        facts = [
-            f"Type: {kind}",
-            f"default: {_literal(default)}",
-            f"option: :option:`imap-sansio serve {flag}`",
+        out += [
+            f".. confval:: {f'{table}.{key}' if table else key}",
+            f"   :type: {kind}",
+            f"   :default: {_literal(default) if default else 'not set'}",
+            "",
+            f"   {_escape(help_text)}",
+            "",
         ]
+        facts = [f"Option: :option:`imap-sansio serve {flag}`"]
         if meta["choices"]:
             facts.append("one of " + ", ".join(_literal(c) for c in meta["choices"]))
         if meta["secret"]:
@@ -911,7 +921,7 @@ def setup(app: Any) -> dict[str, Any]:
         def run(self) -> list[Any]:
             name = self.arguments[0]
             text, sources = GENERATORS[name]()
-            for source in sources:
+            for source in [Path(__file__), *sources]:
                 self.env.note_dependency(str(source))
             self.state_machine.insert_input(text.splitlines(), f"<generated: {name}>")
             return []
