@@ -805,7 +805,7 @@ def module_rst(modname: str, exclude: tuple[str, ...] = ()) -> str:
         if len(value) <= 300:
             out.append(f"   :value: {value}")
         out.append("")
-        out += ["   " + line if line else "" for line in _attribute_doc(module, name)]
+        out += ["   " + line if line else "" for line in rfc_links(_attribute_doc(module, name))]
         out.append("")
     return "\n".join(out)
 
