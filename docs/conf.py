@@ -53,4 +53,3 @@ autodoc_preserve_defaults = True
 autodoc_class_signature = "mixed"
 
 graphviz_output_format = "svg"
-

@@ -680,7 +680,7 @@ def conformance_rst() -> Page:
     out += _table(
         ["script", "outcome", "why"],
         [[_literal(n), o, _escape(m)] for n, o, m in results],
-        widths="20 10 70",
+        widths="25 10 65",
     )
     return "\n".join(out), [TESTS / "test_server_imaptest.py", TESTS / "data" / "SHA256SUMS"]
 
