@@ -26,8 +26,8 @@ extensions = [
     "imap_sansio_docs",
 ]
 
-# reStructuredText only; the benchmark page's Markdown report is converted by
-# the extension, not by a Markdown parser.
+# The pages are reStructuredText; MyST only reads the Markdown benchmark report
+# (benchmarks/RESULTS.md) that the benchmarks page includes.
 source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
 # Option names (--config) and IMAP text stay as written.
