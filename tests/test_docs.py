@@ -69,6 +69,9 @@ def test_every_capability_the_server_can_advertise_has_a_specification(
 
     for name in [*_server.BASE_CAPABILITIES, *(c for c, _ in _server.ACCOUNT_CAPABILITIES)]:
         assert gen.spec_of(name)
+    names = {row["name"] for row in gen.capability_rows()}
+    for name in gen._session_capabilities():  # what a logged-in client is offered
+        assert name in names or name.partition("=")[0] + "=" in names, name
     with pytest.raises(KeyError, match="XNOSUCH"):
         gen.spec_of("XNOSUCH")
 

@@ -269,6 +269,16 @@ SPECS: dict[str, str] = {
     "STATUS=DELETED": ":rfc:`9051`",
     "LANGUAGE": ":rfc:`5255`",
     "FILTERS": ":rfc:`5466`",
+    "I18NLEVEL=": ":rfc:`5255`",
+    "CONVERT": ":rfc:`5259`",
+    "ANNOTATE-EXPERIMENT-1": ":rfc:`5257`",
+    "UTF8=ONLY": ":rfc:`6855`",
+    "LOGIN-REFERRALS": ":rfc:`2221`",
+    "MAILBOX-REFERRALS": ":rfc:`2193`",
+    "LIST-METADATA": ":rfc:`9590`",
+    "JMAPACCESS": ":rfc:`9698`",
+    "MESSAGELIMIT=": ":rfc:`9738`",
+    "SAVELIMIT=": ":rfc:`9738`",
 }
 
 
@@ -385,7 +395,30 @@ def capability_rows() -> list[dict[str, str]]:
             protocol=protocol,
         )
     add("INPROGRESS", "after login, with ``IMAPServer(progress_interval=N)``")
+    # Whatever else a logged-in session is offered (a capability decided
+    # some other way than the tables above) still gets its row.
+    for name in _session_capabilities():
+        family = name.partition("=")[0] + "="
+        if name not in seen and not (family in seen and family in SPECS):
+            add(name, "after login (seen in a session over the memory store)")
+            for backend in accounts:
+                rows[-1][backend] = "yes" if backend == BACKENDS[0][0] else "not checked"
     return rows
+
+
+def _session_capabilities() -> list[str]:
+    """The CAPABILITY answer of a logged-in session over MemoryBackend."""
+    from imap_sansio.server import IMAPServer, MemoryBackend
+    from imap_sansio.testing import fixed_clock
+
+    server = IMAPServer(MemoryBackend(users={"u": "p"}), clock=fixed_clock())
+    session = server.connect()
+    session.data_to_send()
+    session.receive_data(b"1 LOGIN u p\r\n2 CAPABILITY\r\n")
+    for line in session.data_to_send().decode().splitlines():
+        if line.startswith("* CAPABILITY "):
+            return line.split()[2:]
+    raise AssertionError("no CAPABILITY answer")
 
 
 def capabilities_rst() -> Page:
