@@ -387,11 +387,13 @@ def capability_rows() -> list[dict[str, str]]:
                     row["commands"] = commands
             continue
         add(capability, "after login", commands)
+    public = importlib.import_module("imap_sansio.server")
     for capability, protocol in _server.ACCOUNT_CAPABILITIES:
+        name = protocol.__qualname__
+        home = public.__name__ if getattr(public, name, None) is protocol else protocol.__module__
         add(
             capability,
-            f"after login, when the account implements "
-            f":class:`~{protocol.__module__}.{protocol.__qualname__}`",
+            f"after login, when the account implements :class:`~{home}.{name}`",
             protocol=protocol,
         )
     add("INPROGRESS", "after login, with ``IMAPServer(progress_interval=N)``")
