@@ -141,3 +141,12 @@ def test_a_section_number_wrapped_to_the_next_line_is_linked_too(gen: ModuleType
         "its superiors first (:rfc:`RFC 3501 6.3.3 <3501#section-6.3.3>`",
         ").  Then",
     ]
+
+
+def test_reference_lists_every_public_adapters_module_and_no_private_one(
+    gen: ModuleType,
+) -> None:
+    text = gen.submodules_rst("imap_sansio.adapters")
+    assert ".. imap-sansio-module:: imap_sansio.adapters.cli\n" in text
+    assert ".. imap-sansio-module:: imap_sansio.adapters.maildir\n" in text
+    assert "_driver" not in text

@@ -31,6 +31,7 @@ import importlib
 import importlib.util
 import inspect
 import json
+import pkgutil
 import re
 import sys
 import typing
@@ -845,6 +846,19 @@ def module_rst(modname: str, exclude: tuple[str, ...] = ()) -> str:
     return "\n".join(out)
 
 
+def submodules_rst(package: str) -> str:
+    """A section per public submodule of ``package`` (found on disk, so a
+    new module gets its reference without anyone listing it)."""
+    module = importlib.import_module(package)
+    out: list[str] = []
+    for info in sorted(pkgutil.iter_modules(module.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        name = f"{package}.{info.name}"
+        out += ["", *_title(f"``{name}``", "-"), f".. imap-sansio-module:: {name}", ""]
+    return "\n".join(out)
+
+
 def module_names(modname: str) -> list[str]:
     """The public names of ``modname`` that :func:`module_rst` documents."""
     module = importlib.import_module(modname)
@@ -945,6 +959,58 @@ GENERATORS: dict[str, Callable[[], Page]] = {
 }
 
 
+#: The modules whose every public name the reference must show.
+REFERENCE_MODULES = (
+    "imap_sansio",
+    "imap_sansio.commands",
+    "imap_sansio.responses",
+    "imap_sansio.server",
+    "imap_sansio.server.names",
+    "imap_sansio.mime",
+    "imap_sansio.testing",
+    "imap_sansio.adapters",
+)
+
+
+def _public_modules() -> list[str]:
+    """:data:`REFERENCE_MODULES` and the public submodules of the testing
+    and adapters packages."""
+    names = list(REFERENCE_MODULES)
+    for package in ("imap_sansio.testing", "imap_sansio.adapters"):
+        path = importlib.import_module(package).__path__
+        names += [f"{package}.{i.name}" for i in pkgutil.iter_modules(path) if i.name[0] != "_"]
+    return names
+
+
+def _check_reference(app: Any, env: Any) -> None:
+    """After reading: warn (an error under ``-W``) for each public name of a
+    public module that no page documents under that module's name."""
+    from sphinx.util import logging
+
+    logger = logging.getLogger(__name__)
+    objects = env.get_domain("py").objects
+    # A name re-exported by two modules is documented once (``:exclude:``),
+    # under either; any documented entry of the same object counts.
+    documented = {id(_resolve(name)) for name in objects if _resolve(name) is not None}
+    for modname in _public_modules():
+        module = importlib.import_module(modname)
+        for name in module_names(modname):
+            if f"{modname}.{name}" in objects:
+                continue
+            if not isinstance(getattr(module, name), type) or id(getattr(module, name)) not in (
+                documented
+            ):
+                logger.warning("%s.%s is public but not in the reference", modname, name)
+
+
+def _resolve(fullname: str) -> Any:
+    """The object a documented name stands for (None for attributes and
+    anything else that is not a module member)."""
+    modname, _, name = fullname.rpartition(".")
+    module = sys.modules.get(modname)
+    return getattr(module, name, None) if module is not None else None
+
+
 def setup(app: Any) -> dict[str, Any]:
     from sphinx.util.docutils import SphinxDirective
 
@@ -976,9 +1042,23 @@ def setup(app: Any) -> dict[str, Any]:
             self.state_machine.insert_input(text.splitlines(), f"<module: {modname}>")
             return []
 
+    class Submodules(SphinxDirective):
+        """``.. imap-sansio-submodules:: PACKAGE``: a section for each public
+        submodule of PACKAGE."""
+
+        required_arguments = 1
+
+        def run(self) -> list[Any]:
+            package = self.arguments[0]
+            text = submodules_rst(package)
+            self.state_machine.insert_input(text.splitlines(), f"<submodules: {package}>")
+            return []
+
     app.connect("autodoc-process-docstring", _docstring_rfc_links)
+    app.connect("env-check-consistency", _check_reference)
     app.add_directive("imap-sansio-generated", Generated)
     app.add_directive("imap-sansio-module", Module)
+    app.add_directive("imap-sansio-submodules", Submodules)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
@@ -1000,5 +1080,6 @@ __all__ = [
     "spec_of",
     "state_dot",
     "states_rst",
+    "submodules_rst",
     "transition_rows",
 ]
