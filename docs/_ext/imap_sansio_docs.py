@@ -989,11 +989,11 @@ def _check_reference(app: Any, env: Any) -> None:
 
     logger = logging.getLogger(__name__)
     objects = env.get_domain("py").objects
+    modules = {name: importlib.import_module(name) for name in _public_modules()}
     # A name re-exported by two modules is documented once (``:exclude:``),
     # under either; any documented entry of the same object counts.
     documented = {id(_resolve(name)) for name in objects if _resolve(name) is not None}
-    for modname in _public_modules():
-        module = importlib.import_module(modname)
+    for modname, module in modules.items():
         for name in module_names(modname):
             if f"{modname}.{name}" in objects:
                 continue
