@@ -150,6 +150,7 @@ class _Pending:
 class ConnectionState:
     """A server-side IMAP connection, without I/O.
 
+    >>> from imap_sansio import ConnectionState
     >>> conn = ConnectionState()
     >>> conn.send_greeting()
     >>> conn.data_to_send().startswith(b"* OK [CAPABILITY IMAP4rev1 ")

@@ -582,7 +582,7 @@ class CommandReader:
         return value
 
     def flag_list(self, what: str = "flag list") -> tuple[str, ...]:
-        """flag-list = "(" [flag *(SP flag)] ")" """
+        """``flag-list = "(" [flag *(SP flag)] ")"``"""
         self.open_paren(what)
         flags: list[str] = []
         if not self.accept(b")"):
