@@ -22,7 +22,8 @@ _TABLES = {
     "bodies",
     "messages",
     "changes",
-    "urlauth_keys",
+    "metadata",  # step 3 (RFC 5464)
+    "urlauth_keys",  # step 4 (RFC 4467)
 }
 
 

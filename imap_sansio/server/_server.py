@@ -35,6 +35,8 @@ from .._source import LiteralSinkFactory
 from . import (
     _cmd_mailbox,
     _cmd_message,
+    _cmd_metadata,
+    _cmd_multisearch,
     _cmd_search,
     _cmd_session,
     _cmd_thread,
@@ -43,6 +45,7 @@ from . import (
 )
 from ._backend import Account, Backend, ChangeNotice
 from ._cache import MessageCache
+from ._metadata import MetadataLimits
 from ._sasl import SaslMechanism
 from ._session import ServerCommand, Session
 
@@ -55,6 +58,8 @@ _FAMILIES = (
     _cmd_search,
     _cmd_thread,
     _cmd_urlauth,
+    _cmd_metadata,
+    _cmd_multisearch,
     _notify,
 )
 
@@ -74,6 +79,7 @@ ACCOUNT_CAPABILITIES: tuple[tuple[str, type], ...] = (
     *_cmd_mailbox.ACCOUNT_CAPABILITIES,
     *_cmd_session.ACCOUNT_CAPABILITIES,
     *_cmd_urlauth.ACCOUNT_CAPABILITIES,
+    *_cmd_metadata.ACCOUNT_CAPABILITIES,
 )
 
 #: Capabilities that also need ``random_bytes`` (URLAUTH's keys).
@@ -166,6 +172,8 @@ class IMAPServer:
         #: that an adapter serving many sessions on one thread can serve the
         #: others in between (the adapters set it); None: run to the end.
         self.steps_per_call: int | None = None
+        #: What SETMETADATA accepts (RFC 5464 4.3); replace to change it.
+        self.metadata_limits = MetadataLimits()
         if progress_interval is not None:
             self._extra_capabilities.append("INPROGRESS")  # RFC 9585 2
         for name in capabilities:

@@ -49,6 +49,7 @@ from ..mime import Message
 from . import names
 from ._backend import SYSTEM_FLAGS, Account, Backend, ImapBad, ImapNo, Mailbox
 from ._cache import MessageCache, MessageKey
+from ._metadata import MetadataLimits
 from ._sasl import SaslMechanism
 
 __all__ = [
@@ -164,6 +165,8 @@ class ServerContext(Protocol):
     def progress_interval(self) -> int | None: ...
     @property
     def steps_per_call(self) -> int | None: ...
+    @property
+    def metadata_limits(self) -> MetadataLimits: ...
     @property
     def commands(self) -> Mapping[str, CommandSpec]: ...
     @property
@@ -531,7 +534,12 @@ class Session:
         command = self._current
         if self.server.progress_interval is None or command is None:
             return
-        code = InProgressCode(tag=command.tag, done=done, total=total)
+        # A tag may hold "]" (RFC 3501 9: resp-specials are ASTRING-CHARs),
+        # which ends the code for a client that reads an unknown code by the
+        # generic rule (atom SP 1*<TEXT-CHAR except "]">): NIL then (RFC
+        # 9585's progress-tag may be NIL); the counts still get through.
+        tag = None if "]" in command.tag else command.tag
+        code = InProgressCode(tag=tag, done=done, total=total)
         what = f"{done} of {total}" if total is not None else f"{done}"
         self.untagged_ok(f"{command.name} in progress: {what} done", code)
 
