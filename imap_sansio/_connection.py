@@ -15,6 +15,7 @@ import binascii
 import contextlib
 import dataclasses
 import enum
+import re
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from ._commands import (
     Command,
     Examine,
     Fetch,
+    Replace,
     SearchAnd,
     SearchKey,
     SearchMessages,
@@ -95,6 +97,12 @@ def _has_sequence_key(key: SearchKey) -> bool:
 #: the engine inflates the next step only when the commands already
 #: inflated have run, so a deflate bomb never exists inflated in memory.
 _INFLATE_STEP = 16 * 1024
+#: What precedes a literal that is the mailbox name of APPEND or REPLACE
+#: (RFC 8508 5: ``"REPLACE" SP seq-number SP mailbox``), not a message.
+_MAILBOX_LITERALS = {
+    "APPEND": re.compile(rb"(?i)APPEND *\Z"),
+    "REPLACE": re.compile(rb"(?i)REPLACE +[0-9*]+ *\Z"),
+}
 #: Bytes of a skipped over-long line kept to spot a literal announced at its end.
 _TAIL = 32
 #: Bytes of an over-long line read for its tag.
@@ -124,7 +132,10 @@ class _Framed:
     parts: list[bytes] = field(default_factory=list)
     size: int = 0
     poisoned: bool = False
-    #: APPEND message literals announced so far (MULTIAPPEND has several).
+    #: Where its mailbox literal would end, for APPEND and REPLACE (RFC
+    #: 8508), whose other literals are messages (the APPEND limit); else None.
+    mailbox_literal: re.Pattern[bytes] | None = None
+    #: Message literals announced so far (MULTIAPPEND has several).
     messages: int = 0
     #: Big message literals written to a sink, by message index; the parser
     #: sees them as empty literals and the event gets the source back.
@@ -318,6 +329,14 @@ class ConnectionState:
         """
         if self._view is not None and self._mode is _Mode.IDLE and not self._closed:
             for response in self._drain_view(allow_expunge=True):
+                self._write(response)
+
+    def send_additions(self) -> None:
+        """Write the queued EXISTS (and flag updates) now, the EXPUNGE or
+        VANISHED responses left for the completion: for a command that
+        reports a new message before the one it removes (RFC 8508 3.2)."""
+        if self._view is not None and not self._closed:
+            for response in self._drain_view(allow_expunge=False):
                 self._write(response)
 
     @property
@@ -1086,9 +1105,10 @@ class ConnectionState:
                 return
             self._continue_poisoned(announcement, events)
             return
-        append_message = framed.name == "APPEND" and not (
+        # Any literal of APPEND or REPLACE but the mailbox name's.
+        append_message = framed.mailbox_literal is not None and not (
             len(framed.parts) == 1
-            and line[: announcement.start].rstrip(b" ").upper().endswith(b"APPEND")
+            and framed.mailbox_literal.search(line, 0, announcement.start) is not None
         )
         limit = limits.max_append_literal if append_message else limits.max_literal
         size = announcement.size
@@ -1247,6 +1267,7 @@ class ConnectionState:
         if self._state not in spec.states:
             text = f"{name} is not valid in the {self._state.value} state"
             self._poison(framed, text, AtomCode(name="CLIENTBUG"), events)
+        framed.mailbox_literal = _MAILBOX_LITERALS.get(spec.name)
         return framed
 
     def _poison(self, framed: _Framed, text: str, code: ResponseCode, events: list[Event]) -> None:
@@ -1391,6 +1412,9 @@ class ConnectionState:
     def _with_spooled(self, command: Command, framed: _Framed) -> Command:
         """Put the spooled sources where the parser saw empty literals."""
         spooled = framed.spooled
+        if isinstance(command, Replace) and 0 in spooled and framed.messages == 1:
+            message = dataclasses.replace(command.message, data=spooled[0])
+            return dataclasses.replace(command, message=message)
         if not isinstance(command, Append) or len(command.messages) != framed.messages:
             self._drop_spooled(framed)  # not reached: every message is a literal
             return command

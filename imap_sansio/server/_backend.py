@@ -53,7 +53,8 @@ session can catch up with :meth:`Mailbox.changes_since`.  Backends push a
 thread); the server then wakes the sessions concerned, which pull.
 
 Optional protocols (:class:`QuotaAccount`, :class:`SpecialUseCreateAccount`,
-:class:`AppendLimitAccount`, :class:`CondstoreAccount`) mark optional
+:class:`AppendLimitAccount`, :class:`CondstoreAccount`,
+:class:`ObjectIdAccount`, :class:`SaveDateAccount`) mark optional
 features; the server advertises a capability only when the account object
 implements the matching protocol (``isinstance`` checks, they are
 ``runtime_checkable``).
@@ -97,8 +98,11 @@ __all__ = [
     "MessageInfo",
     "MessageSource",
     "NoSuchMailbox",
+    "ObjectIdAccount",
     "QuotaAccount",
     "QuotaResource",
+    "ReplaceMailbox",
+    "SaveDateAccount",
     "SpecialUseCreateAccount",
     "StoreAction",
     "StoreResult",
@@ -229,6 +233,14 @@ class MessageInfo:
     internal_date: datetime
     size: int  # RFC822.SIZE: the stored octet count
     modseq: int  # RFC 7162: mod-sequence of the last change to this message
+    #: RFC 8474 5.1 EMAILID (a store that implements :class:`ObjectIdAccount`
+    #: gives every message one; None otherwise).
+    email_id: str | None = None
+    #: RFC 8474 5.2 THREADID; None (NIL) when the store does not thread.
+    thread_id: str | None = None
+    #: RFC 8514 3: when the message was saved into this mailbox (a store
+    #: that implements :class:`SaveDateAccount`); None: not kept.
+    save_date: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -645,3 +657,79 @@ class CondstoreAccount(Protocol):
     """
 
     def enable_condstore(self) -> None: ...
+
+
+@runtime_checkable
+class ObjectIdAccount(Protocol):
+    """OBJECTID (RFC 8474): the store keeps object identifiers.
+
+    An ObjectID is 1 to 255 characters of ``A-Z a-z 0-9 _ -`` (RFC 8474
+    8.1; start it with a letter, as the RFC advises).  Implementing this
+    promises:
+
+    * :meth:`mailbox_id`: a MAILBOXID per mailbox, new for every
+      :meth:`Account.create_mailbox` (also of a name that existed before),
+      never given to two mailboxes, and kept by
+      :meth:`Account.rename_mailboxes` (RFC 8474 4);
+    * every :class:`MessageInfo` of its mailboxes carries an ``email_id``,
+      new for each APPEND (and REPLACE, RFC 8508 4.6) unless the store sees
+      identical content, and the same as the source's for a COPY or MOVE
+      (RFC 8474 5.1); ``thread_id`` may be None (THREADID NIL, 5.2), and
+      a message's value never changes once reported.
+
+    The server sends ``[MAILBOXID (...)]`` after CREATE and SELECT, and
+    answers STATUS MAILBOXID, FETCH EMAILID/THREADID and SEARCH
+    EMAILID/THREADID from them.
+    """
+
+    def mailbox_id(self, name: str) -> str:
+        """The MAILBOXID of mailbox ``name`` (:class:`NoSuchMailbox` if none)."""
+        ...
+
+
+@runtime_checkable
+class SaveDateAccount(Protocol):
+    """SAVEDATE (RFC 8514): the store keeps each message's save date.
+
+    The save date is when the message was saved into the mailbox it is in:
+    APPEND, COPY, MOVE and REPLACE give the new message the current time
+    (never the source's, nor the internal date APPEND was given); it never
+    changes while the message stays (RFC 8514 3).  The store reads the time
+    itself (an adapter's clock, the database's) and puts it in
+    :attr:`MessageInfo.save_date` of the mailboxes for which
+    :meth:`save_date_supported` is True.
+    """
+
+    def save_date_supported(self, name: str) -> bool:
+        """Whether mailbox ``name`` keeps save dates (RFC 8514 4.3
+        SAVEDATESUPPORTED); :class:`NoSuchMailbox` if there is none."""
+        ...
+
+
+@runtime_checkable
+class ReplaceMailbox(Protocol):
+    """REPLACE (RFC 8508) done by the store in one step.
+
+    The server answers REPLACE for every store (an APPEND, then the old
+    message flagged and expunged, undone if the second step fails); a store
+    that implements this does both as one change, so that no other session
+    ever sees both messages or neither, and only the net quota counts
+    (RFC 8508 3.4).
+    """
+
+    def replace(
+        self,
+        uid: int,
+        destination: str,
+        data: bytes | MessageSource,
+        *,
+        flags: Collection[str] = (),
+        internal_date: datetime,
+    ) -> AppendResult:
+        """Append the message to ``destination`` (as :meth:`Account.append`:
+        a new UID, new EMAILID, flags exactly ``flags``, nothing taken from
+        the old message) and expunge ``uid`` from this mailbox whatever its
+        flags, atomically.  :class:`NoSuchMailbox` for a missing
+        ``destination``; ``ImapNo`` (and nothing changed) if ``uid`` is no
+        longer here."""
+        ...

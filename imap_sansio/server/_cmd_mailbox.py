@@ -5,7 +5,7 @@ RFC 6154 3), SUBSCRIBE/UNSUBSCRIBE (6.3.6-7), LIST (6.3.8) with
 LIST-EXTENDED (RFC 5258), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154) and
 LIST-STATUS (RFC 5819), LSUB (6.3.9), NAMESPACE (RFC 2342), STATUS (6.3.10,
 with HIGHESTMODSEQ of RFC 7162, SIZE of RFC 8438, DELETED of RFC 9051 and
-APPENDLIMIT of RFC 7889), APPEND (6.3.11) with APPENDUID (RFC 4315 3),
+APPENDLIMIT of RFC 7889, MAILBOXID of RFC 8474 4.3), APPEND (6.3.11) with APPENDUID (RFC 4315 3),
 MULTIAPPEND (RFC 3502) and literal8 (RFC 3516 4.4), and GETQUOTA,
 GETQUOTAROOT, SETQUOTA (RFC 9208 4.1) when the account implements
 :class:`QuotaAccount`.
@@ -24,6 +24,7 @@ from typing import Any
 
 from .._commands import (
     Append,
+    AppendMessage,
     Create,
     Delete,
     GetQuota,
@@ -43,6 +44,7 @@ from .._responses import (
     AtomCode,
     ListData,
     LsubData,
+    MailboxIdCode,
     NamespaceData,
     QuotaData,
     QuotaResource,
@@ -63,6 +65,7 @@ from ._backend import (
     MailboxExists,
     MailboxStatus,
     NoSuchMailbox,
+    ObjectIdAccount,
     QuotaAccount,
     SpecialUseCreateAccount,
     StoreAction,
@@ -81,7 +84,7 @@ from .names import (
     superiors,
 )
 
-__all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE", "STATUS_ITEMS"]
+__all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE", "STATUS_ITEMS", "prepare_message"]
 
 #: What ENABLE can turn on because of these handlers (nothing).
 ENABLEABLE: frozenset[str] = frozenset()
@@ -89,7 +92,7 @@ ENABLEABLE: frozenset[str] = frozenset()
 #: STATUS items answered here: RFC 3501 6.3.10, DELETED (RFC 9051 6.3.11,
 #: RFC 9208 4.1.4), DELETED-STORAGE (RFC 9208 4.1.4), SIZE (RFC 8438),
 #: HIGHESTMODSEQ (RFC 7162 3.1.8), APPENDLIMIT (RFC 7889 3).  MAILBOXID
-#: (RFC 8474) needs data the Backend protocol does not give, so it is refused.
+#: (RFC 8474 4.3) too when the account implements ObjectIdAccount.
 STATUS_ITEMS: frozenset[str] = frozenset(
     {
         "MESSAGES",
@@ -164,7 +167,7 @@ def report_normalized(
         session.send(list_data)
 
 
-def create(session: Session, command: Create) -> None:
+def create(session: Session, command: Create) -> Completion | None:
     """RFC 3501 6.3.3, and ``USE (...)`` of RFC 6154 3.
 
     The name itself is created first, then its missing superiors, so a
@@ -201,6 +204,12 @@ def create(session: Session, command: Create) -> None:
     if _normalized(sent):
         assert sent is not None
         report_normalized(session, name, old_name=sent)  # RFC 9051 6.3.4
+    if isinstance(account, ObjectIdAccount):
+        # RFC 8474 4.1: "MUST include the MAILBOXID response code in the
+        # tagged OK response to all successful CREATE commands".
+        code = MailboxIdCode(mailbox_id=account.mailbox_id(name))
+        return Completion(text="CREATE completed", code=code)
+    return None
 
 
 def delete(session: Session, command: Delete) -> None:
@@ -310,9 +319,11 @@ def unsubscribe(session: Session, command: Unsubscribe) -> None:
 # LIST, LSUB, NAMESPACE
 
 
-def _check_status_items(items: Collection[str]) -> None:
+def _check_status_items(account: Account, items: Collection[str]) -> None:
     for item in items:
-        if item not in STATUS_ITEMS:
+        if item not in STATUS_ITEMS and not (
+            item == "MAILBOXID" and isinstance(account, ObjectIdAccount)
+        ):
             raise ImapBad(f"Unsupported STATUS item {item}", "CLIENTBUG")
 
 
@@ -338,7 +349,7 @@ def list_command(session: Session, command: List) -> None:
         raise ImapBad("LIST return option MYRIGHTS is not supported", "CLIENTBUG")
     status_items = command.return_status
     if status_items is not None:
-        _check_status_items(status_items)
+        _check_status_items(account, status_items)
     invalid = {name.text for name in command.invalid_names}
     if command.reference in invalid:
         return  # RFC 3501 5.1.3: not modified UTF-7, so it names nothing
@@ -460,7 +471,13 @@ def _status_data(
         size=pick("SIZE", status.size),
         highestmodseq=pick("HIGHESTMODSEQ", status.highest_modseq),
         appendlimit=pick("APPENDLIMIT", _append_limit(session, account)),
+        mailbox_id=_mailbox_id(account, name) if "MAILBOXID" in wanted else None,
     )
+
+
+def _mailbox_id(account: Account, name: str) -> str:
+    assert isinstance(account, ObjectIdAccount)  # _check_status_items saw to it
+    return account.mailbox_id(name)
 
 
 def _deleted_storage(account: Account, name: str) -> int:
@@ -476,7 +493,7 @@ def status(session: Session, command: Status) -> None:
     """RFC 3501 6.3.10.  The selected mailbox is allowed too (RFC 9051
     6.3.11 only advises clients against it)."""
     account = session.require_account()
-    _check_status_items(command.items)
+    _check_status_items(account, command.items)
     if "HIGHESTMODSEQ" in command.items:
         enable_condstore(session)  # RFC 7162 3.1: a CONDSTORE enabling command
     session.send(_status_data(session, account, command.mailbox, command.items))
@@ -535,41 +552,49 @@ def append(session: Session, command: Append) -> Completion:
                 message.data.close()
 
 
+def prepare_message(
+    session: Session, account: Account, message: AppendMessage
+) -> tuple[bytes | MessageSource, frozenset[str], datetime]:
+    """What to store for one APPEND (or REPLACE, RFC 8508 3.4: "extensions
+    that affect APPEND affect REPLACE in the same way") message: its data,
+    flags and internal date, checked as RFC 3501 6.3.11 and the extensions
+    say; ImapNo/ImapBad otherwise."""
+    limit = _append_limit(session, account)
+    if message.utf8 and not session.conn.utf8:
+        # RFC 6855 4: the UTF8 form needs UTF8=ACCEPT enabled.
+        raise ImapBad("APPEND UTF8 needs ENABLE UTF8=ACCEPT", "CLIENTBUG")
+    data = message.data
+    if not session.conn.utf8 and not _ascii_header(data):
+        # RFC 6855 4: without ENABLE UTF8=ACCEPT (or IMAP4rev2, whose
+        # headers may be UTF-8: RFC 9051 appendix E 16) "the server MUST
+        # reject, with a NO response, an APPEND command that includes any
+        # 8-bit character in message header fields".
+        raise ImapNo("8-bit header fields need ENABLE UTF8=ACCEPT")
+    # A spooled literal's NUL is found once, a piece at a time.
+    nul = has_nul(data)
+    if not message.binary and nul:
+        # RFC 3516 4.4: only a literal8 may hold NUL (the grammar refuses
+        # it already; this keeps the rule for events built by hand).
+        raise ImapBad("NUL in a message literal; use literal8 (~{n})", "CLIENTBUG")
+    if (len(data) if isinstance(data, bytes) else data.size) > limit:
+        raise ImapNo("Message too large", "TOOBIG")  # RFC 7889 4
+    flags = normalize_flags(message.flags)  # ImapBad for \Recent or a bad keyword
+    internal_date = message.internal_date
+    if internal_date is None:
+        internal_date = session.now()
+    if message.binary and nul:
+        # RFC 3516 4.4: a literal8 message may hold NUL and 8-bit parts;
+        # we store them base64-encoded, so BODY[] stays valid MIME and
+        # BINARY[] gives the original octets back (this needs the message
+        # whole, also when it was spooled; without NUL it is unchanged).
+        data = encode_binary_parts(data if isinstance(data, bytes) else read_source(data))
+    return data, flags, internal_date
+
+
 def _append(session: Session, command: Append) -> Completion:
     account = session.require_account()
     name = command.mailbox
-    limit = _append_limit(session, account)
-    prepared: list[tuple[bytes | MessageSource, frozenset[str], datetime]] = []
-    for message in command.messages:
-        if message.utf8 and not session.conn.utf8:
-            # RFC 6855 4: the UTF8 form needs UTF8=ACCEPT enabled.
-            raise ImapBad("APPEND UTF8 needs ENABLE UTF8=ACCEPT", "CLIENTBUG")
-        data = message.data
-        if not session.conn.utf8 and not _ascii_header(data):
-            # RFC 6855 4: without ENABLE UTF8=ACCEPT (or IMAP4rev2, whose
-            # headers may be UTF-8: RFC 9051 appendix E 16) "the server MUST
-            # reject, with a NO response, an APPEND command that includes any
-            # 8-bit character in message header fields".
-            raise ImapNo("8-bit header fields need ENABLE UTF8=ACCEPT")
-        # A spooled literal's NUL is found once, a piece at a time.
-        nul = has_nul(data)
-        if not message.binary and nul:
-            # RFC 3516 4.4: only a literal8 may hold NUL (the grammar refuses
-            # it already; this keeps the rule for events built by hand).
-            raise ImapBad("NUL in a message literal; use literal8 (~{n})", "CLIENTBUG")
-        if (len(data) if isinstance(data, bytes) else data.size) > limit:
-            raise ImapNo("Message too large", "TOOBIG")  # RFC 7889 4
-        flags = normalize_flags(message.flags)  # ImapBad for \Recent or a bad keyword
-        internal_date = message.internal_date
-        if internal_date is None:
-            internal_date = session.now()
-        if message.binary and nul:
-            # RFC 3516 4.4: a literal8 message may hold NUL and 8-bit parts;
-            # we store them base64-encoded, so BODY[] stays valid MIME and
-            # BINARY[] gives the original octets back (this needs the message
-            # whole, also when it was spooled; without NUL it is unchanged).
-            data = encode_binary_parts(data if isinstance(data, bytes) else read_source(data))
-        prepared.append((data, flags, internal_date))
+    prepared = [prepare_message(session, account, message) for message in command.messages]
     results: list[AppendResult] = []
     try:
         for data, flags, internal_date in prepared:
