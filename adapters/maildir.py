@@ -40,7 +40,8 @@ On-disk decisions:
 * UIDs and modseqs: ``imap-sansio-uidlist`` in each maildir holds the
   mailbox id, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, the first unclaimed
   (\\Recent) UID, the special-use attributes, one line per message (uid,
-  modseq, arrival modseq, size, mtime, zone, flag letters, base name) and one
+  modseq, arrival modseq, size, mtime, zone, flag letters, base name), after
+  it one with its save date and EMAILID (SAVEDATE, OBJECTID), and one
   per expunged message (tombstones for QRESYNC: the last
   ``max_tombstones`` of them, and the modseq up to which older ones were
   forgotten).  A change appends lines (a later line about a message or a
@@ -475,6 +476,10 @@ class _Entry:
     zone: int  # internal date's offset from UTC, minutes
     letters: str  # info letters as in the file name
     base: str
+    #: RFC 8474 5.1 EMAILID ("": a line written before object ids were kept)
+    email_id: str = ""
+    #: RFC 8514 save date, seconds since the epoch (0: not known)
+    saved: int = 0
 
     @property
     def filename(self) -> str:
@@ -535,7 +540,11 @@ class _State:
 
     @staticmethod
     def _line(e: _Entry) -> str:
-        return f"m {e.uid} {e.modseq} {e.born} {e.size} {e.mtime} {e.zone} ,{e.letters} {e.base}"
+        line = f"m {e.uid} {e.modseq} {e.born} {e.size} {e.mtime} {e.zone} ,{e.letters} {e.base}"
+        if e.email_id or e.saved:
+            # A line of its own, so that files written before it still read.
+            line += f"\nx {e.uid} {e.saved} {e.email_id or '-'}"
+        return line
 
     def dump(self) -> bytes:
         """The whole list (a snapshot); ``gen`` tells readers it is a new file."""
@@ -562,7 +571,7 @@ class _State:
         header: dict[str, str] = {}
         for line in lines[1:-1]:
             kind, _, rest = line.partition(" ")
-            if kind in ("m", "t"):
+            if kind in ("m", "t", "x"):
                 break
             header[kind] = rest
         state = cls(
@@ -599,6 +608,12 @@ class _State:
                 if entry.uid not in entries and entries and entry.uid <= next(reversed(entries)):
                     raise ValueError("UIDs out of order")
                 entries[entry.uid] = entry
+            elif kind == "x":
+                uid, saved, email_id = rest.split(" ")
+                old = entries.get(int(uid))
+                if old is not None:
+                    email_id = "" if email_id == "-" else email_id
+                    entries[old.uid] = replace(old, saved=int(saved), email_id=email_id)
             elif kind == "t":
                 m, u, b = rest.split(" ")
                 self.tombstones.append((int(m), int(u), int(b)))
@@ -873,6 +888,7 @@ class _Folder:
             for uid in changed:
                 entry = state.entries[uid]
                 state.put(replace(entry, letters=present[entry.base], modseq=modseq))
+            saved = int(time.time())  # RFC 8514 3: saved here when first seen
             for mtime, base, letters, size in sorted(arrived):
                 self._add(
                     _Entry(
@@ -884,6 +900,8 @@ class _Folder:
                         zone=0,
                         letters=letters,
                         base=base,
+                        email_id=_new_email_id(),
+                        saved=saved,
                     )
                 )
             dirty = True
@@ -970,6 +988,15 @@ class _Folder:
 
     # -- queries -----------------------------------------------------------------
 
+    def email_id(self, entry: _Entry) -> str:
+        """The EMAILID of ``entry``; one written before EMAILIDs were kept
+        gets one made of what identifies it (RFC 8474 5.1: unique, and the
+        same for the same mailbox, UIDVALIDITY and UID)."""
+        if entry.email_id:
+            return entry.email_id
+        state = self.live()
+        return f"M{state.mailbox_id}{state.uidvalidity:x}_{entry.uid:x}"
+
     def info(self, entry: _Entry) -> MessageInfo:
         zone = timezone(timedelta(minutes=entry.zone))
         return MessageInfo(
@@ -978,6 +1005,8 @@ class _Folder:
             internal_date=datetime.fromtimestamp(entry.mtime, zone),
             size=entry.size,
             modseq=entry.modseq,
+            email_id=self.email_id(entry),
+            save_date=datetime.fromtimestamp(entry.saved, timezone.utc) if entry.saved else None,
         )
 
     def select(self, uids: Collection[int] | None) -> list[int]:
@@ -1028,7 +1057,11 @@ class MaildirBackend:
     ``max_tombstones`` (expunge records kept per mailbox for QRESYNC, up to
     twice as many between compactions; see :class:`Changes`),
     ``watch_interval`` and ``inotify`` (how :meth:`watch` notices outside
-    changes: see :class:`~imap_sansio.adapters.maildir_watch.MaildirWatcher`).
+    changes: see :class:`~imap_sansio.adapters.maildir_watch.MaildirWatcher`),
+    ``object_ids`` (offer OBJECTID, RFC 8474: EMAILIDs and MAILBOXIDs are
+    kept either way; off by default because it adds ``[MAILBOXID (...)]``
+    to every CREATE and SELECT).  Save dates (SAVEDATE, RFC 8514) are
+    always kept and offered.
     """
 
     def __init__(
@@ -1043,6 +1076,7 @@ class MaildirBackend:
         max_tombstones: int = 10_000,
         watch_interval: float = 1.0,
         inotify: bool | None = None,
+        object_ids: bool = False,
     ) -> None:
         self.root = Path(root)
         #: Calls from several threads at once are safe (see "Concurrency"
@@ -1064,6 +1098,7 @@ class MaildirBackend:
         self._counter = 0
         self._watch_interval = watch_interval
         self._inotify = inotify
+        self._account_class = _ObjectIdMaildirAccount if object_ids else MaildirAccount
         self._watcher: MaildirWatcher | None = None
         if isinstance(users, PasswordDatabase):
             self._passwords = users
@@ -1099,7 +1134,7 @@ class MaildirBackend:
     def account(self, username: str) -> MaildirAccount:
         """The account of ``username`` without a password (for set-up and tests)."""
         with self._mutex:
-            return MaildirAccount(self, username, self._open_user(username))
+            return self._account_class(self, username, self._open_user(username))
 
     def _open_user(self, username: str) -> Path:
         path = self.user_path(username)
@@ -1329,6 +1364,11 @@ class MaildirBackend:
 def _mark(state: _State | None) -> tuple[str, int, int] | None:
     """What changes whenever a mailbox changes (every change bumps the modseq)."""
     return None if state is None else (state.mailbox_id, state.uidvalidity, state.modseq)
+
+
+def _new_email_id() -> str:
+    # RFC 8474 8.1: letters, digits, "_" and "-", starting with a letter.
+    return "M" + secrets.token_hex(8)
 
 
 def _read_uidvalidity(account_root: Path) -> tuple[int, dict[str, int]]:
@@ -1569,39 +1609,48 @@ class MaildirAccount:
         flags: Collection[str] = (),
         internal_date: datetime,
     ) -> AppendResult:
-        offset = internal_date.utcoffset() or timedelta()
-        backend = self._backend
-        with backend._mutex:
+        with self._backend._mutex:
             path = self._path_of(name)
-            mtime = int(internal_date.timestamp() // 1)
             with self._synced(path) as [folder]:
                 letters = folder.letters_for(frozenset(flags), "")
-                if isinstance(data, bytes):
-                    tmp = backend._write_tmp(path / "tmp", data)
-                    size = len(_imap_bytes(data))
-                else:
-                    tmp, size = backend._write_tmp_source(path / "tmp", data)
-                os.utime(tmp, (mtime, mtime))
-                base = tmp.name
-                os.rename(tmp, path / "cur" / f"{base}:2,{letters}")
-                backend._fsync_dir(path / "cur")
+                entry = self._write_message(folder, data, letters, internal_date)
                 modseq = folder.bump()
-                uid = folder.add(
-                    _Entry(
-                        uid=0,
-                        modseq=modseq,
-                        born=modseq,
-                        size=size,
-                        mtime=mtime,
-                        zone=int(offset.total_seconds() // 60),
-                        letters=letters,
-                        base=base,
-                    )
-                )
+                uid = folder.add(replace(entry, modseq=modseq, born=modseq))
                 folder.save()
                 uidvalidity = folder.live().uidvalidity
         self._changed(name)
         return AppendResult(uidvalidity=uidvalidity, uid=uid)
+
+    def _write_message(
+        self, folder: _Folder, data: bytes | MessageSource, letters: str, internal_date: datetime
+    ) -> _Entry:
+        """Put a new message file into ``folder``'s ``cur/`` (locked and
+        synced); the caller adds the entry it returns and saves."""
+        backend = self._backend
+        path = folder.path
+        mtime = int(internal_date.timestamp() // 1)
+        if isinstance(data, bytes):
+            tmp = backend._write_tmp(path / "tmp", data)
+            size = len(_imap_bytes(data))
+        else:
+            tmp, size = backend._write_tmp_source(path / "tmp", data)
+        os.utime(tmp, (mtime, mtime))
+        base = tmp.name
+        os.rename(tmp, path / "cur" / f"{base}:2,{letters}")
+        backend._fsync_dir(path / "cur")
+        offset = internal_date.utcoffset() or timedelta()
+        return _Entry(
+            uid=0,
+            modseq=0,
+            born=0,
+            size=size,
+            mtime=mtime,
+            zone=int(offset.total_seconds() // 60),
+            letters=letters,
+            base=base,
+            email_id=_new_email_id(),
+            saved=int(time.time()),
+        )
 
     def select(self, name: str) -> MaildirMailbox:
         with self._backend._mutex:
@@ -1619,6 +1668,23 @@ class MaildirAccount:
 
     def enable_condstore(self) -> None:
         pass  # modseqs are persisted in the UID lists
+
+    def save_date_supported(self, name: str) -> bool:
+        with self._backend._mutex:
+            self._path_of(name)  # NoSuchMailbox
+        return True
+
+
+class _ObjectIdMaildirAccount(MaildirAccount):
+    """An account that offers its object ids (ObjectIdAccount, RFC 8474)."""
+
+    __slots__ = ()
+
+    def mailbox_id(self, name: str) -> str:
+        """RFC 8474 4: the maildir's id, kept in its UID list (so also across
+        RENAME, which moves the directory), new for each CREATE."""
+        with self._backend._mutex, self._synced(self._path_of(name), write=False) as [folder]:
+            return "F" + folder.live().mailbox_id
 
 
 def _transfer(
@@ -1655,7 +1721,17 @@ def _transfer(
 
         if not source.on_file(entry, place):
             continue  # removed meanwhile by another program: the next scan expunges it
-        new_uid = target.add(replace(entry, modseq=modseq, born=modseq, letters=letters, base=base))
+        new_uid = target.add(
+            replace(
+                entry,
+                modseq=modseq,
+                born=modseq,
+                letters=letters,
+                base=base,
+                email_id=source.email_id(entry),  # RFC 8474 5.1: the same EMAILID
+                saved=int(time.time()),  # RFC 8514 3: saved into the target now
+            )
+        )
         uid_map.append((uid, new_uid))
         moved.append(uid)
     backend._fsync_dir(target.path / "cur")
@@ -1835,6 +1911,43 @@ class MaildirMailbox:
             account._changed(source_name)
         account._changed(destination)
         return CopyResult(uidvalidity=uidvalidity, uid_map=tuple(uid_map))
+
+    def replace(
+        self,
+        uid: int,
+        destination: str,
+        data: bytes | MessageSource,
+        *,
+        flags: Collection[str] = (),
+        internal_date: datetime,
+    ) -> AppendResult:
+        """RFC 8508 3.4: the new file and the old one's removal under both
+        maildirs' locks, each UID list saved once."""
+        account = self._account
+        with account._backend._mutex:
+            source_path = self._locate()
+            dest_path = account._path_of(destination)
+            paths = [source_path] if dest_path == source_path else [source_path, dest_path]
+            with account._synced(*paths) as folders:
+                source, target = folders[0], folders[-1]
+                old = source.live().entries.get(uid)
+                if old is None:
+                    raise ImapNo("The message to replace no longer exists", "EXPUNGEISSUED")
+                letters = target.letters_for(frozenset(flags), "")
+                entry = account._write_message(target, data, letters, internal_date)
+                modseq = target.bump()
+                new_uid = target.add(replace(entry, modseq=modseq, born=modseq))
+                source.on_file(old, Path.unlink)
+                source.remove([uid], source.bump())
+                target.save()
+                if source is not target:
+                    source.save()
+                source_name = account._name_of(source_path)
+                uidvalidity = target.live().uidvalidity
+        account._changed(destination)
+        if source_name != destination:
+            account._changed(source_name)
+        return AppendResult(uidvalidity=uidvalidity, uid=new_uid)
 
     def expunge(self, uids: Collection[int] | None = None) -> tuple[int, ...]:
         with self._synced() as folder:
