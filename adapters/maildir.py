@@ -111,7 +111,7 @@ import time
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -1006,7 +1006,7 @@ class _Folder:
             size=entry.size,
             modseq=entry.modseq,
             email_id=self.email_id(entry),
-            save_date=datetime.fromtimestamp(entry.saved, timezone.utc) if entry.saved else None,
+            save_date=datetime.fromtimestamp(entry.saved, UTC) if entry.saved else None,
         )
 
     def select(self, uids: Collection[int] | None) -> list[int]:

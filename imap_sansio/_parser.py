@@ -996,10 +996,7 @@ def _replace(tag: str, r: CommandReader, uid: bool) -> Command:
     # replace = "REPLACE" SP seq-number SP mailbox append-message   (RFC 8508 5)
     # uid =/ "UID" SP replace; seq-number = nz-number / "*"
     r.sp("REPLACE")
-    if r.accept(b"*"):
-        number = STAR
-    else:
-        number = r.nz_number("message number")
+    number = STAR if r.accept(b"*") else r.nz_number("message number")
     messages: SequenceSet | UidSet = (UidSet if uid else SequenceSet)(ranges=((number, number),))
     r.sp("message number")
     mailbox = r.mailbox()

@@ -80,7 +80,14 @@ def _replace(session: Session, command: Replace) -> Completion:
             )
         else:
             result = _replace_in_steps(
-                session, account, mailbox, uid, destination, data, flags, internal_date
+                session,
+                account=account,
+                mailbox=mailbox,
+                uid=uid,
+                destination=destination,
+                data=data,
+                flags=flags,
+                internal_date=internal_date,
             )
     # RFC 8508 4.3: APPENDUID in an untagged OK, before the EXPUNGE.
     uid_set = UidSet(ranges=((result.uid, result.uid),))
@@ -98,6 +105,7 @@ def _replace(session: Session, command: Replace) -> Completion:
 
 def _replace_in_steps(
     session: Session,
+    *,
     account: Account,
     mailbox: Mailbox,
     uid: int,

@@ -690,7 +690,6 @@ class MemoryAccount:
         pass  # modseqs are always kept
 
 
-
 class _ObjectIdMemoryAccount(MemoryAccount):
     """An account that offers its object ids (ObjectIdAccount, RFC 8474)."""
 

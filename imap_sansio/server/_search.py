@@ -483,7 +483,6 @@ class Compiler:
         # never the mere presence of the field (a Net::IMAP::Server bug).
         return cost, lambda item: needle in item.folded(name)
 
-
     def _object_id(self, name: str, value: bytes) -> Predicate:
         # RFC 8474 6: the messages whose EMAILID / THREADID "is exactly the
         # specified ObjectID" (case-sensitive, 7); none for a THREADID when
