@@ -44,7 +44,7 @@ def _maildir(root: Path, **options: Any) -> MaildirBackend:
 class TestMaildirContract(BackendContract):
     @pytest.fixture
     def backend(self, tmp_path: Path) -> MaildirBackend:
-        return _maildir(tmp_path)
+        return _maildir(tmp_path, object_ids=True)
 
 
 @pytest.fixture
