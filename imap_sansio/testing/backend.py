@@ -645,9 +645,7 @@ class BackendContract:
         before = inbox.status().highest_modseq
         # RFC 8508 3.4: appended, and the old message expunged whatever its
         # flags; nothing of the old one is inherited (1).
-        result = inbox.replace(
-            1, "INBOX", BytesSource(MSG), flags=["\\Draft"], internal_date=DATE
-        )
+        result = inbox.replace(1, "INBOX", BytesSource(MSG), flags=["\\Draft"], internal_date=DATE)
         assert result.uidvalidity == inbox.uidvalidity and result.uid == 3
         assert [m.uid for m in inbox.messages()] == [2, 3]
         assert inbox.messages([3])[0].flags == frozenset({"\\Draft"})
