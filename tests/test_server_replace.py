@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from imap_sansio.adapters.maildir import MaildirBackend
+from imap_sansio.adapters.spool import temporary_file_sink
 
+from imap_sansio import Config, Limits
 from imap_sansio._parser import ParseError, parse_command
 from imap_sansio.commands import STAR, AppendMessage, Replace, SequenceSet, UidSet
 from imap_sansio.server import (
@@ -389,3 +393,26 @@ def test_the_grammar_reads_the_rfc_examples_into_replace_events() -> None:
     for bad in (b"t REPLACE 1:2 Drafts {0}\r\n\r\n", b"t REPLACE 0 Drafts {0}\r\n\r\n"):
         with pytest.raises(ParseError):
             parse_command(bad)
+
+
+def test_a_big_replacement_spools_and_a_maildir_stores_it(tmp_path: Path) -> None:
+    # The message literal goes to the spool like APPEND's (a file, not one
+    # bytes object); MaildirMailbox.replace writes it from there.
+    backend = MaildirBackend(tmp_path, users={"alice": "secret"}, fsync=False)
+    account = backend.account("alice")
+    account.append("INBOX", b"Subject: old\r\n\r\nold\r\n", internal_date=DATE)
+    limits = Limits(spool_literal_above=100)
+    config = Config(limits=limits, literal_sink_factory=temporary_file_sink)
+    session = IMAPServer(backend, config=config, clock=fixed_clock()).connect()
+    session.receive_data(b"l LOGIN alice secret\r\ns SELECT INBOX\r\n")
+    assert session.data_to_send().endswith(b"s OK [READ-WRITE] SELECT completed\r\n")
+    data = b"Subject: new\r\n\r\n" + b"0123456789\r\n" * 50
+    session.receive_data(b"r UID REPLACE 1 {5+}\r\nINBOX {%d+}\r\n%s\r\n" % (len(data), data))
+    assert session.data_to_send() == (
+        b"* OK [APPENDUID %d 2] Replacement Message ready\r\n"
+        b"* 2 EXISTS\r\n* 2 RECENT\r\n* 1 EXPUNGE\r\nr OK Replace completed\r\n"
+        % account.select("INBOX").uidvalidity
+    )
+    inbox = account.select("INBOX")
+    assert [m.uid for m in inbox.messages()] == [2]
+    assert inbox.message_bytes(2) == data
