@@ -6,7 +6,8 @@ LIST-EXTENDED (RFC 5258), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154) and
 LIST-STATUS (RFC 5819), LSUB (6.3.9), NAMESPACE (RFC 2342), STATUS (6.3.10,
 with HIGHESTMODSEQ of RFC 7162, SIZE of RFC 8438, DELETED of RFC 9051 and
 APPENDLIMIT of RFC 7889, MAILBOXID of RFC 8474 4.3), APPEND (6.3.11) with APPENDUID (RFC 4315 3),
-MULTIAPPEND (RFC 3502) and literal8 (RFC 3516 4.4), and GETQUOTA,
+MULTIAPPEND (RFC 3502) and literal8 (RFC 3516 4.4), REPLACE and UID REPLACE
+(RFC 8508, APPEND's sibling), and GETQUOTA,
 GETQUOTAROOT, SETQUOTA (RFC 9208 4.1) when the account implements
 :class:`QuotaAccount`.
 
@@ -18,7 +19,7 @@ onto it and writes the responses.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ from .._commands import (
     Lsub,
     Namespace,
     Rename,
+    Replace,
     SetQuota,
     Status,
     Subscribe,
@@ -52,6 +54,7 @@ from .._responses import (
     StatusData,
 )
 from .._responses import Namespace as NamespaceEntry
+from .._sequence import UidSet
 from .._source import MessageSource, has_nul
 from .._view import uid_set
 from ..mime import encode_binary_parts
@@ -62,16 +65,18 @@ from ._backend import (
     AppendResult,
     ImapBad,
     ImapNo,
+    Mailbox,
     MailboxExists,
     MailboxStatus,
     NoSuchMailbox,
     ObjectIdAccount,
     QuotaAccount,
+    ReplaceMailbox,
     SpecialUseCreateAccount,
     StoreAction,
     normalize_flags,
 )
-from ._condstore import enable_condstore
+from ._condstore import enable_condstore, highest_modseq_completion
 from ._mailboxes import list_entries, lsub_entries
 from ._session import Completion, ServerCommand, Session, serve
 from .names import (
@@ -84,7 +89,7 @@ from .names import (
     superiors,
 )
 
-__all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE", "STATUS_ITEMS", "prepare_message"]
+__all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE", "STATUS_ITEMS"]
 
 #: What ENABLE can turn on because of these handlers (nothing).
 ENABLEABLE: frozenset[str] = frozenset()
@@ -552,7 +557,7 @@ def append(session: Session, command: Append) -> Completion:
                 message.data.close()
 
 
-def prepare_message(
+def _prepare_message(
     session: Session, account: Account, message: AppendMessage
 ) -> tuple[bytes | MessageSource, frozenset[str], datetime]:
     """What to store for one APPEND (or REPLACE, RFC 8508 3.4: "extensions
@@ -594,7 +599,7 @@ def prepare_message(
 def _append(session: Session, command: Append) -> Completion:
     account = session.require_account()
     name = command.mailbox
-    prepared = [prepare_message(session, account, message) for message in command.messages]
+    prepared = [_prepare_message(session, account, message) for message in command.messages]
     results: list[AppendResult] = []
     try:
         for data, flags, internal_date in prepared:
@@ -628,6 +633,130 @@ def _undo_append(
     except Exception as exc:  # the original failure is what the client hears
         if session.server.on_error is not None:
             session.server.on_error(exc)
+
+
+# ---------------------------------------------------------------------------
+# REPLACE (RFC 8508)
+
+
+def replace(session: Session, command: Replace) -> Completion:
+    """REPLACE / UID REPLACE (RFC 8508): the message is appended to the named
+    mailbox and the old one expunged from the selected mailbox, as one
+    action (3.4).  A store that implements :class:`ReplaceMailbox` does both
+    in one change; for any other the server appends, then flags and
+    expunges the old message (by UID only: "the EXPUNGE portion ... only
+    applies to the specified message"), and takes the new one away again if
+    that fails, so the client is never told of an expunge that did not
+    happen with it.
+
+    What the client hears (RFC 8508 3.2, 4.3, 4.5): ``* OK [APPENDUID
+    ...]``, EXISTS if the new message is in the selected mailbox, then the
+    EXPUNGE (or VANISHED with QRESYNC or UIDONLY) that the session's sync
+    sends like any expunge, then the tagged OK, with ``[HIGHESTMODSEQ n]``
+    once QRESYNC is on (as UID EXPUNGE, RFC 7162 3.2.9).  No FETCH for the
+    STORE step (3.4: its responses "MUST NOT be generated").
+    """
+    try:
+        return _replace(session, command)
+    finally:
+        data = command.message.data
+        if not isinstance(data, bytes):
+            data.close()  # a spooled literal is released either way
+
+
+def _replace(session: Session, command: Replace) -> Completion:
+    mailbox, view = session.require_mailbox()
+    account = session.require_account()
+    if session.read_only:
+        # The old message is expunged from the selected mailbox, which
+        # EXAMINE forbids (RFC 3501 6.3.2), as for MOVE.
+        raise ImapNo("Mailbox is read-only", "READ-ONLY")
+    # The engine resolved the number to a UID (a sequence number beyond the
+    # mailbox is BAD already); a UID of no message resolves to nothing.
+    uids = view.resolve(command.messages)
+    if not uids:
+        raise ImapNo("No such message to replace")
+    uid = uids[0]
+    if view.is_expunged(uid):
+        raise ImapNo("The message to replace was expunged", "EXPUNGEISSUED")
+    data, flags, internal_date = _prepare_message(session, account, command.message)
+    destination = command.mailbox
+    with _trycreate(session, destination):  # RFC 8508 3.4: TRYCREATE as for APPEND
+        if isinstance(mailbox, ReplaceMailbox):
+            result = mailbox.replace(
+                uid, destination, data, flags=flags, internal_date=internal_date
+            )
+        else:
+            result = _replace_in_steps(
+                session,
+                account=account,
+                mailbox=mailbox,
+                uid=uid,
+                destination=destination,
+                data=data,
+                flags=flags,
+                internal_date=internal_date,
+            )
+    # RFC 8508 4.3: APPENDUID in an untagged OK, before the EXPUNGE.
+    uid_set = UidSet(ranges=((result.uid, result.uid),))
+    session.untagged_ok(
+        "Replacement Message ready",
+        AppendUidCode(uidvalidity=result.uidvalidity, uids=uid_set),
+    )
+    # RFC 8508 3.2: the new message (EXISTS) before the old one's EXPUNGE.
+    session.sync()
+    session.conn.send_additions()
+    # RFC 8508 4.5: as if removed by UID EXPUNGE (RFC 7162 3.2.9, 3.2.10).
+    done = highest_modseq_completion(session, [uid], "Replace completed")
+    return done or Completion(text="Replace completed")
+
+
+def _replace_in_steps(
+    session: Session,
+    *,
+    account: Account,
+    mailbox: Mailbox,
+    uid: int,
+    destination: str,
+    data: bytes | MessageSource,
+    flags: frozenset[str],
+    internal_date: datetime,
+) -> AppendResult:
+    """APPEND, STORE +FLAGS.SILENT \\Deleted, UID EXPUNGE (RFC 8508 3.4) for a
+    store without :class:`ReplaceMailbox`; the new message is removed again
+    if the old one cannot be (3.4: no inconsistent state)."""
+    result = account.append(destination, data, flags=flags, internal_date=internal_date)
+    flagged = False
+    try:
+        stored = mailbox.store_flags([uid], StoreAction.ADD, ("\\Deleted",))
+        flagged = uid in stored.changed
+        if uid not in mailbox.expunge([uid]):
+            raise ImapNo("The message to replace was expunged", "EXPUNGEISSUED")
+    except Exception:
+        try:
+            if flagged:
+                mailbox.store_flags([uid], StoreAction.REMOVE, ("\\Deleted",))
+            added = account.select(destination)
+            added.store_flags([result.uid], StoreAction.ADD, ("\\Deleted",))
+            added.expunge([result.uid])
+        except Exception as exc:  # the first failure is what the client hears
+            if session.server.on_error is not None:
+                session.server.on_error(exc)
+        raise
+    return result
+
+
+@contextlib.contextmanager
+def _trycreate(session: Session, destination: str) -> Iterator[None]:
+    """A destination that does not exist is ``NO [TRYCREATE]`` (RFC 3501
+    6.3.11); the selected mailbox being gone stays ``NO [NONEXISTENT]``."""
+    try:
+        yield
+    except NoSuchMailbox:
+        infos = session.require_account().list_mailboxes()
+        if any(info.name == destination and info.selectable for info in infos):
+            raise
+        raise ImapNo("Mailbox does not exist", "TRYCREATE") from None
 
 
 # ---------------------------------------------------------------------------
@@ -705,6 +834,7 @@ COMMANDS: tuple[ServerCommand[Any], ...] = (
     serve("LSUB", lsub),
     serve("STATUS", status, "STATUS=SIZE"),  # RFC 8438
     serve("APPEND", append, "MULTIAPPEND"),  # RFC 3502
+    serve("REPLACE", replace, "REPLACE"),  # RFC 8508 3.1
     serve("GETQUOTA", getquota),
     serve("GETQUOTAROOT", getquotaroot),
     serve("SETQUOTA", setquota),

@@ -80,7 +80,7 @@ from ._backend import (
 from ._condstore import enable_condstore, highest_modseq_completion, vanished_since
 from ._session import Completion, ServerCommand, Session, Steps, announce_keywords, serve
 
-__all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE", "trycreate"]
+__all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE"]
 
 #: What ENABLE can turn on because of these handlers (CONDSTORE and QRESYNC
 #: are claimed by _cmd_session, whose SELECT takes their parameters).
@@ -717,7 +717,7 @@ def _copy_uids(view: SelectedMailboxView, messages: UidSet | SequenceSet) -> Seq
 
 
 @contextlib.contextmanager
-def trycreate(session: Session, destination: str) -> Iterator[None]:
+def _trycreate(session: Session, destination: str) -> Iterator[None]:
     """RFC 3501 6.4.7: a destination that does not exist is ``NO [TRYCREATE]``
     (the selected mailbox being gone stays ``NO [NONEXISTENT]``)."""
     try:
@@ -746,7 +746,7 @@ def copy(session: Session, command: Copy) -> Completion:
     mailbox, view = session.require_mailbox()
     uids = _copy_uids(view, command.messages)
     _announce_progress(session, len(uids))
-    with trycreate(session, command.mailbox):
+    with _trycreate(session, command.mailbox):
         result = mailbox.copy(uids, command.mailbox)
     return Completion(text="COPY completed", code=_copyuid(result))
 
@@ -765,7 +765,7 @@ def move(session: Session, command: Move) -> Completion:
         raise ImapNo("Mailbox is read-only", "READ-ONLY")
     uids = _copy_uids(view, command.messages)
     _announce_progress(session, len(uids))
-    with trycreate(session, command.mailbox):
+    with _trycreate(session, command.mailbox):
         result = mailbox.move(uids, command.mailbox)
     code = _copyuid(result)
     if code is not None:

@@ -11,7 +11,6 @@ engine.  The layers inside this package, each importing only those below::
     _cmd_message           ServerCommand: the core's record plus handler and
     _cmd_search            capabilities), what ENABLE can turn on, and the
     _cmd_thread            capabilities an account's optional protocols bring
-    _cmd_replace
     _contexts _sort_keys   what the search commands share
     _search _condstore
     _session _cache        Session, Completion/PENDING, the record, helpers
@@ -32,7 +31,7 @@ from .._config import Config, Limits
 from .._connection import ConnectionState
 from .._parser import CommandSpec
 from .._source import LiteralSinkFactory
-from . import _cmd_mailbox, _cmd_message, _cmd_replace, _cmd_search, _cmd_session, _cmd_thread
+from . import _cmd_mailbox, _cmd_message, _cmd_search, _cmd_session, _cmd_thread
 from ._backend import Account, Backend, ChangeNotice
 from ._cache import MessageCache
 from ._sasl import SaslMechanism
@@ -40,7 +39,7 @@ from ._session import ServerCommand, Session
 
 __all__ = ["IMAPServer"]
 
-_FAMILIES = (_cmd_session, _cmd_mailbox, _cmd_message, _cmd_search, _cmd_thread, _cmd_replace)
+_FAMILIES = (_cmd_session, _cmd_mailbox, _cmd_message, _cmd_search, _cmd_thread)
 
 #: The commands the handler modules answer, by name.
 SERVER_COMMANDS: Mapping[str, ServerCommand[Any]] = {
