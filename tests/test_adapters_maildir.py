@@ -518,9 +518,10 @@ def test_cli_maildir_option_builds_a_maildir_server(tmp_path: Path) -> None:
         C: a1 LOGIN bob pw
         S: a1 OK $ANY
         C: a2 CREATE Sent
-        S: a2 OK CREATE completed
+        S: a2 OK [MAILBOXID ($SENT)] CREATE completed
         """,
     )
+    # imap-sansio serve offers OBJECTID (RFC 8474 4.1) over a Maildir too.
     assert (tmp_path / "bob" / ".Sent" / "cur").is_dir()
 
 
