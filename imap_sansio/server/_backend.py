@@ -57,7 +57,9 @@ Optional protocols (:class:`QuotaAccount`, :class:`SpecialUseCreateAccount`,
 :class:`ObjectIdAccount`, :class:`SaveDateAccount`) mark optional
 features; the server advertises a capability only when the account object
 implements the matching protocol (``isinstance`` checks, they are
-``runtime_checkable``).
+``runtime_checkable``).  :class:`ReplaceMailbox` is a mailbox handle's: a
+store that implements it does REPLACE (RFC 8508) in one change, any other
+gets the server's own steps.
 
 Errors meant for the client are :class:`ImapNo` and :class:`ImapBad`, carrying
 the *name* of an IMAP response code (``"TRYCREATE"``, ``"NONEXISTENT"``, ...);

@@ -27,8 +27,8 @@ a MAILBOXID is ``F`` and the hexadecimal UIDVALIDITY the mailbox was
 created with (UIDVALIDITYs are never given twice, also across restarts when
 ``uidvalidity_base`` grows), an EMAILID ``M`` and the mailbox's UIDVALIDITY
 and UID at the APPEND (a COPY or MOVE keeps it).  THREADID is NIL.  Both
-are kept always and offered (the OBJECTID capability, MAILBOXID after
-SELECT) with ``object_ids=True``.  Save dates (SAVEDATE, RFC 8514) are kept
+are kept and offered (the OBJECTID capability, MAILBOXID after SELECT)
+with ``object_ids=True``.  Save dates (SAVEDATE, RFC 8514) are kept
 and offered when the backend is given a ``clock``.
 
 Locking: this module is pure and imports no threads, so the lock is
@@ -128,6 +128,7 @@ class _Store:
         "mailbox_id",
         "messages",
         "modseq",
+        "object_ids",
         "recent_from",
         "selectable",
         "size",
@@ -146,8 +147,10 @@ class _Store:
         selectable: bool = True,
         special_use: frozenset[str] = frozenset(),
         keep_tombstones: int = 10_000,
+        object_ids: bool = False,
     ) -> None:
         self.uidvalidity = uidvalidity
+        self.object_ids = object_ids  # EMAILIDs are made only when offered
         # RFC 8474 4: kept across RENAME, never given to another mailbox.
         self.mailbox_id = f"F{uidvalidity:x}"
         self.uidnext = 1
@@ -204,7 +207,7 @@ class _Store:
             size=len(data),
             modseq=modseq,
             # RFC 8474 5.1: a new message gets a new EMAILID; a copy keeps its own.
-            email_id=email_id or f"M{self.uidvalidity:x}_{uid:x}",
+            email_id=email_id or (f"M{self.uidvalidity:x}_{uid:x}" if self.object_ids else None),
             save_date=save_date,
         )
         self.messages[uid] = info
@@ -390,6 +393,7 @@ class MemoryBackend:
         self._users: dict[str, _User] = {}
         self.max_tombstones = max_tombstones
         self.clock = clock
+        self.object_ids = object_ids
         # The capabilities follow the account's class (its optional protocols).
         self._account_class = _ACCOUNT_CLASSES[object_ids, clock is not None]
         self._listeners: list[ChangeListener] = []
@@ -456,10 +460,16 @@ class MemoryBackend:
     ) -> _Store:
         uidvalidity = self._new_uidvalidity()
         user.uidvalidity_history[name] = uidvalidity
-        return _Store(uidvalidity, special_use=special_use, keep_tombstones=self.max_tombstones)
+        return _Store(
+            uidvalidity,
+            special_use=special_use,
+            keep_tombstones=self.max_tombstones,
+            object_ids=self.object_ids,
+        )
 
     def _save_date(self) -> datetime | None:
-        return self.clock() if self.clock is not None else None
+        clock = self.clock
+        return clock() if clock is not None else None
 
     def _notify(self, notice: ChangeNotice) -> None:
         for listener in list(self._listeners):
