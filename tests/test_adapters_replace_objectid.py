@@ -43,9 +43,8 @@ def test_imaplib_replaces_a_draft_and_sees_its_object_ids(
             )
             assert typ == "OK"
             head = data[0][0]
-            assert re.match(
-                rb'1 \(UID 2 EMAILID \(M[0-9a-f]+_2\) THREADID NIL SAVEDATE "[^"]+"', head
-            ), head
+            ids = rb"EMAILID \(M[0-9a-f]+_2\) THREADID \(T[0-9a-f]+_2\)"
+            assert re.match(rb"1 \(UID 2 " + ids + rb' SAVEDATE "[^"]+"', head), head
             assert data[0][1] == b"Subject: draft 2\r\n\r\n"
             typ, data = client.status("Drafts", "(MAILBOXID MESSAGES)")
             assert data == [b"Drafts (MAILBOXID (" + mailbox_id[1] + b") MESSAGES 1)"]

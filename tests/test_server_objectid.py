@@ -141,27 +141,26 @@ RFC8474_5_3 = """
     S: * 3 EXISTS
     S: * 3 RECENT
     S: 17 OK [APPENDUID $UIDVALIDITY 3] APPEND completed
-    # RFC 8474 5.3 "Example: (no THREADID support)": NIL.
+    # RFC 8474 5.3: B refers to A, so they share a THREADID; C has its own.
     C: 22 fetch 1:* (emailid threadid)
-    S: * 1 FETCH (EMAILID ($A) THREADID NIL)
-    S: * 2 FETCH (EMAILID ($B) THREADID NIL)
-    S: * 3 FETCH (EMAILID ($C) THREADID NIL)
+    S: * 1 FETCH (EMAILID ($A) THREADID ($T1))
+    S: * 2 FETCH (EMAILID ($B) THREADID ($T1))
+    S: * 3 FETCH (EMAILID ($C) THREADID ($T2))
     S: 22 OK FETCH completed
     # RFC 8474 6, "as if run before the MOVE shown above".
     C: 27 search emailid $A
     S: * SEARCH 1
     S: 27 OK SEARCH completed
-    # 5.2: without THREADID support "a SEARCH for THREADID MUST NOT match".
-    C: 28 search threadid T64b478a75b7ea9
-    S: * SEARCH
+    C: 28 search threadid $T1
+    S: * SEARCH 1 2
     S: 28 OK SEARCH completed
     C: 23 move 2 foo
     S: * OK [COPYUID $FOOVALIDITY 2 1] Moved
     S: * 2 EXPUNGE
     S: 23 OK MOVE completed
     C: 24 fetch 1:* (emailid threadid)
-    S: * 1 FETCH (EMAILID ($A) THREADID NIL)
-    S: * 2 FETCH (EMAILID ($C) THREADID NIL)
+    S: * 1 FETCH (EMAILID ($A) THREADID ($T1))
+    S: * 2 FETCH (EMAILID ($C) THREADID ($T2))
     S: 24 OK FETCH completed
     C: 25 select "foo"
     S: * OK [CLOSED] Previous mailbox closed
@@ -176,7 +175,7 @@ RFC8474_5_3 = """
     S: 25 OK [READ-WRITE] SELECT completed
     # 5.1: "the same EMAILID as the source message ... after a COPY or MOVE".
     C: 26 fetch 1:* (emailid threadid)
-    S: * 1 FETCH (EMAILID ($B) THREADID NIL)
+    S: * 1 FETCH (EMAILID ($B) THREADID ($T1))
     S: 26 OK FETCH completed
     C: 30 copy 1 inbox
     S: 30 OK [COPYUID $UIDVALIDITY 1 4] COPY completed
@@ -189,6 +188,9 @@ RFC8474_5_3 = """
 def test_rfc8474_5_3_fetch_and_6_search_examples_and_copy_keeps_the_emailid() -> None:
     bound = play(_server(), LOGIN + RFC8474_5_3)
     assert len({bound["A"], bound["B"], bound["C"]}) == 3
+    # 5.2: "MUST NOT use the same ObjectID value for both EMAILIDs and THREADIDs".
+    assert bound["T1"] != bound["T2"]
+    assert not {bound["T1"], bound["T2"]} & {bound["A"], bound["B"], bound["C"]}
     assert bound["FOO"] != bound["INBOX"]
 
 

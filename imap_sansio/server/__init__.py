@@ -41,6 +41,7 @@ from ._backend import (
     StoreAction,
     StoreResult,
     normalize_flags,
+    thread_keys,
 )
 from ._demo import demo_backend
 from ._login_guard import LoginGuard, LoginLimits
@@ -117,4 +118,5 @@ __all__ = [
     "lsub_entries",
     "names",
     "normalize_flags",
+    "thread_keys",
 ]

@@ -70,6 +70,7 @@ becomes ``NO [SERVERBUG]``.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -77,6 +78,7 @@ from typing import Protocol, runtime_checkable
 
 from imap_sansio._secret import Secret
 from imap_sansio._source import MessageSource
+from imap_sansio.mime import Message
 
 __all__ = [
     "SPECIAL_USE_ATTRIBUTES",
@@ -109,6 +111,7 @@ __all__ = [
     "StoreAction",
     "StoreResult",
     "normalize_flags",
+    "thread_keys",
 ]
 
 
@@ -220,6 +223,32 @@ def normalize_flags(flags: Collection[str]) -> frozenset[str]:
             raise ImapBad("Invalid flag keyword")
         result.add(flag)
     return frozenset(result)
+
+
+# RFC 5322 3.6.4: msg-id = "<" id-left "@" id-right ">"
+_MSG_ID = re.compile(rb"<([^<>\s]+)>")
+#: The header of a message is looked for in its first this many octets.
+_HEADER_WINDOW = 256 * 1024
+
+
+def thread_keys(data: bytes) -> tuple[str, ...]:
+    """The Message-IDs that tie a message to a thread, for THREADID (RFC 8474
+    5.2 leaves the logic to the server): its own Message-ID, then those of
+    In-Reply-To and References (RFC 5322 3.6.4), without repeats.
+
+    A store gives a new message the THREADID of the first of these it has
+    seen in the account, else a new one, and remembers every one of them
+    for that THREADID: so a reply, its original and messages that cite the
+    same original share a THREADID in any mailbox (and in any order of
+    arrival), and a THREADID once given never changes.
+    """
+    message = Message(data[:_HEADER_WINDOW])
+    keys: dict[str, None] = {}
+    for name in (b"message-id", b"in-reply-to", b"references"):
+        value = message.header.first(name)
+        for match in _MSG_ID.finditer(value or b""):
+            keys.setdefault(match.group(1).decode("ascii", "replace"), None)
+    return tuple(keys)
 
 
 # ---------------------------------------------------------------------------

@@ -26,10 +26,12 @@ Object identifiers (OBJECTID, RFC 8474) come from what is unique already:
 a MAILBOXID is ``F`` and the hexadecimal UIDVALIDITY the mailbox was
 created with (UIDVALIDITYs are never given twice, also across restarts when
 ``uidvalidity_base`` grows), an EMAILID ``M`` and the mailbox's UIDVALIDITY
-and UID at the APPEND (a COPY or MOVE keeps it).  THREADID is NIL.  Both
-are kept and offered (the OBJECTID capability, MAILBOXID after SELECT)
-with ``object_ids=True``.  Save dates (SAVEDATE, RFC 8514) are kept
-and offered when the backend is given a ``clock``.
+and UID at the APPEND (a COPY or MOVE keeps it); a THREADID ``T`` and the
+same of the first message of its thread, found by :func:`thread_keys` in a
+per-user index of Message-IDs.  They are kept and offered (the OBJECTID
+capability, MAILBOXID after SELECT) with ``object_ids=True``.  Save dates
+(SAVEDATE, RFC 8514) are kept and offered when the backend is given a
+``clock``.
 
 Locking: this module is pure and imports no threads, so the lock is
 injected.  ``MemoryBackend(lock=threading.RLock())`` makes every call of the
@@ -71,6 +73,7 @@ from imap_sansio.server._backend import (
     QuotaResource,
     StoreAction,
     StoreResult,
+    thread_keys,
 )
 from imap_sansio.server._sasl import ClearPasswords, PasswordDatabase
 
@@ -196,6 +199,7 @@ class _Store:
         modseq: int,
         *,
         email_id: str | None = None,
+        thread_id: str | None = None,
         save_date: datetime | None = None,
     ) -> int:
         uid = self.uidnext
@@ -208,6 +212,7 @@ class _Store:
             modseq=modseq,
             # RFC 8474 5.1: a new message gets a new EMAILID; a copy keeps its own.
             email_id=email_id or (f"M{self.uidvalidity:x}_{uid:x}" if self.object_ids else None),
+            thread_id=thread_id,
             save_date=save_date,
         )
         self.messages[uid] = info
@@ -325,10 +330,12 @@ class _Store:
 
 
 class _User:
-    __slots__ = ("mailboxes", "subscriptions", "uidvalidity_history")
+    __slots__ = ("mailboxes", "subscriptions", "threads", "uidvalidity_history")
 
     def __init__(self) -> None:
         self.mailboxes: dict[str, _Store] = {}
+        # Message-ID -> THREADID (RFC 8474 5.2), over all the user's mailboxes.
+        self.threads: dict[str, str] = {}
         self.subscriptions: set[str] = set()
         # name -> the largest UIDVALIDITY that name ever had (RFC 3501 2.3.1.1).
         self.uidvalidity_history: dict[str, int] = {}
@@ -550,6 +557,19 @@ class MemoryAccount:
         if backend.message_quota is not None and count + extra_count > backend.message_quota:
             raise ImapNo("Quota exceeded (messages)", "OVERQUOTA")
 
+    def _thread_id(self, store: _Store, data: bytes) -> str | None:
+        """The THREADID of a new message of ``store`` (see :func:`thread_keys`)."""
+        if not store.object_ids:
+            return None
+        keys = thread_keys(data)
+        threads = self._user.threads
+        thread_id = next((threads[k] for k in keys if k in threads), None)
+        if thread_id is None:
+            thread_id = f"T{store.uidvalidity:x}_{store.uidnext:x}"
+        for key in keys:
+            threads.setdefault(key, thread_id)
+        return thread_id
+
     def _usage(self) -> tuple[int, int]:
         stores = self._user.mailboxes.values()
         return sum(s.size for s in stores), sum(len(s.uids) for s in stores)
@@ -658,7 +678,14 @@ class MemoryAccount:
         store = self._existing(name)
         self._check_quota(len(data), 1)
         save_date = self._backend._save_date()
-        uid = store.add(data, frozenset(flags), internal_date, store.bump(), save_date=save_date)
+        uid = store.add(
+            data,
+            frozenset(flags),
+            internal_date,
+            store.bump(),
+            thread_id=self._thread_id(store, data),
+            save_date=save_date,
+        )
         self._changed(name)
         return AppendResult(uidvalidity=store.uidvalidity, uid=uid)
 
@@ -852,6 +879,7 @@ class MemoryMailbox:
                 info.internal_date,
                 modseq,
                 email_id=info.email_id,  # RFC 8474 5.1: the same EMAILID
+                thread_id=info.thread_id,  # and so the same THREADID (5.2)
                 save_date=save_date,
             )
             uid_map.append((uid, new_uid))
@@ -894,7 +922,14 @@ class MemoryMailbox:
         self._account._check_quota(len(data) - old.size, 0)
         source_name = self.name
         save_date = self._account._backend._save_date()
-        new_uid = target.add(data, flags, internal_date, target.bump(), save_date=save_date)
+        new_uid = target.add(
+            data,
+            flags,
+            internal_date,
+            target.bump(),
+            thread_id=self._account._thread_id(target, data),
+            save_date=save_date,
+        )
         source.remove([uid], source.bump())
         self._account._changed(destination)
         if source_name != destination:

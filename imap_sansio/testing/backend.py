@@ -617,6 +617,25 @@ class BackendContract:
                 third.email_id,
             )
 
+    def test_thread_ids(self, alice: Account, inbox: Mailbox) -> None:
+        if not isinstance(alice, ObjectIdAccount):
+            return
+        alice.create_mailbox("B")
+        alice.append("INBOX", b"Message-ID: <a@x>\r\n\r\n.\r\n", internal_date=DATE)
+        # A reply in another mailbox, and one message of its own.
+        alice.append("B", b"References: <a@x>\r\n\r\n.\r\n", internal_date=DATE)
+        alice.append("INBOX", b"Message-ID: <c@x>\r\n\r\n.\r\n", internal_date=DATE)
+        a, c = inbox.messages()
+        [b] = alice.select("B").messages()
+        if a.thread_id is None:
+            # RFC 8474 5.2: a store that does not thread says NIL for all.
+            assert b.thread_id is None and c.thread_id is None
+            return
+        assert _is_objectid(a.thread_id) and a.thread_id not in (a.email_id, c.email_id)
+        assert b.thread_id == a.thread_id != c.thread_id
+        copied = inbox.copy([1], "B").uid_map[0][1]
+        assert alice.select("B").messages([copied])[0].thread_id == a.thread_id
+
     def test_save_dates(self, alice: Account, inbox: Mailbox) -> None:
         if not isinstance(alice, SaveDateAccount):
             assert all(m.save_date is None for m in inbox.messages())
