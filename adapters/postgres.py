@@ -177,6 +177,8 @@ class NewMessage:
     data: bytes
     flags: frozenset[str]
     internal_date: datetime  # timezone-aware
+    #: Message-IDs that tie it to a thread (``imap_sansio.server.thread_keys``).
+    thread_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -188,6 +190,7 @@ class MessageMeta:
     size: int
     email_id: str | None = None  # RFC 8474 EMAILID
     save_date: datetime | None = None  # RFC 8514; None for rows from before it was kept
+    thread_id: str | None = None  # RFC 8474 THREADID
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -309,9 +312,11 @@ def _mailbox(row: Sequence[Any]) -> MailboxRow:
     )
 
 
-_MESSAGE_COLUMNS = "uid, modseq, flags, internal_date, date_offset, size, email_id, saved_at"
+_MESSAGE_COLUMNS = (
+    "uid, modseq, flags, internal_date, date_offset, size, email_id, saved_at, thread_id"
+)
 #: Where a query's extra columns start, after ``_MESSAGE_COLUMNS``.
-_EXTRA = 8
+_EXTRA = 9
 
 
 @functools.lru_cache(maxsize=256)
@@ -328,6 +333,7 @@ def _message(row: Sequence[Any]) -> MessageMeta:
         size=row[5],
         email_id=row[6],
         save_date=row[7],
+        thread_id=row[8],
     )
 
 
@@ -921,18 +927,20 @@ class PostgresStore:
             " unseen = m.unseen + %s, deleted = m.deleted + %s, size = m.size + %s,"
             f" {_ADD_KEYWORDS}, updated_at = now()"
             " FROM accounts a WHERE m.id = %s AND m.selectable AND a.id = m.account_id"
-            " RETURNING m.uidvalidity, m.uidnext - %s, m.highest_modseq, a.name, m.name",
+            " RETURNING m.uidvalidity, m.uidnext - %s, m.highest_modseq, a.name, m.name, a.id",
             (n, n, n, unseen, deleted, size, keywords, mailbox_id, n),
         ).fetchone()
         if row is None:
             raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
-        uidvalidity, first, modseq, account, name = row
+        uidvalidity, first, modseq, account, name, account_id = row
         self._add_bodies(conn, Counter(digests), data)
         uids = list(range(first, first + n))
+        threads = [self._thread(conn, account_id, m.thread_keys) for m in messages]
         with conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO messages (mailbox_id, uid, modseq, born, flags, internal_date,"
-                " date_offset, size, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                " date_offset, size, thread_id, body)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [
                     (
                         mailbox_id,
@@ -943,9 +951,10 @@ class PostgresStore:
                         m.internal_date,
                         int(m.internal_date.utcoffset().total_seconds()),  # type: ignore[union-attr]
                         len(m.data),
+                        thread,
                         digest,
                     )
-                    for uid, m, digest in zip(uids, messages, digests, strict=True)
+                    for uid, m, digest, thread in zip(uids, messages, digests, threads, strict=True)
                 ],
             )
         conn.execute(
@@ -955,6 +964,30 @@ class PostgresStore:
         )
         self._notify(conn, account, name)
         return AppendOutcome(uidvalidity=uidvalidity, uids=tuple(uids), modseq=modseq)
+
+    @staticmethod
+    def _thread(conn: Conn, account_id: int, keys: Sequence[str]) -> str:
+        """The THREADID of a new message with these thread keys (RFC 8474 5.2):
+        that of the first key the account knows, else a new one; every key
+        then names it (a key another writer took meanwhile keeps its own)."""
+        row = None
+        if keys:
+            row = conn.execute(
+                "SELECT thread_id FROM message_threads WHERE account_id = %s"
+                " AND message_id = ANY(%s) ORDER BY array_position(%s, message_id) LIMIT 1",
+                (account_id, list(keys), list(keys)),
+            ).fetchone()
+        if row is None:
+            row = conn.execute("SELECT 'T' || to_hex(nextval('object_ids'))").fetchone()
+        assert row is not None
+        thread_id: str = row[0]
+        if keys:
+            conn.execute(
+                "INSERT INTO message_threads (account_id, message_id, thread_id)"
+                " SELECT %s, k, %s FROM unnest(%s::text[]) k ON CONFLICT DO NOTHING",
+                (account_id, thread_id, list(keys)),
+            )
+        return thread_id
 
     def replace(
         self,
@@ -1142,6 +1175,7 @@ class PostgresStore:
                         size=old.size,
                         email_id=old.email_id,
                         save_date=old.save_date,
+                        thread_id=old.thread_id,
                     )
                 )
             if changed:
@@ -1274,10 +1308,18 @@ class PostgresStore:
                     # RFC 8474 5.1: the copy keeps its EMAILID; RFC 8514 3:
                     # it is saved now (saved_at's default).
                     "INSERT INTO messages (mailbox_id, uid, modseq, born, flags, internal_date,"
-                    " date_offset, size, email_id, body)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    " date_offset, size, email_id, thread_id, body)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     [
-                        (destination_id, new, dest_modseq, dest_modseq, *row[2:7], row[_EXTRA])
+                        (
+                            destination_id,
+                            new,
+                            dest_modseq,
+                            dest_modseq,
+                            *row[2:7],
+                            row[8],
+                            row[_EXTRA],
+                        )
                         for (_, new), row in zip(pairs, rows, strict=True)
                     ],
                 )
@@ -1355,7 +1397,7 @@ class PostgresStore:
                     "  bool_or(kind = 'expunge') AS gone FROM changes"
                     "  WHERE mailbox_id = %s AND modseq > %s GROUP BY uid)"
                     " SELECT c.born, c.gone, c.uid, m.modseq, m.flags, m.internal_date,"
-                    " m.date_offset, m.size, m.email_id, m.saved_at"
+                    " m.date_offset, m.size, m.email_id, m.saved_at, m.thread_id"
                     # LIMIT keeps the lookup a per-change index probe: a plain
                     # join may be planned as a scan of the whole mailbox.
                     " FROM c LEFT JOIN LATERAL (SELECT * FROM messages"

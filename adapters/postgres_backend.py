@@ -49,6 +49,7 @@ from imap_sansio.server._backend import (
     QuotaResource,
     StoreAction,
     StoreResult,
+    thread_keys,
 )
 
 from .postgres import (
@@ -98,6 +99,7 @@ def _info(meta: MessageMeta) -> MessageInfo:
         size=meta.size,
         modseq=meta.modseq,
         email_id=meta.email_id,
+        thread_id=meta.thread_id,
         save_date=meta.save_date,
     )
 
@@ -322,7 +324,12 @@ class PostgresAccount:
             # A spooled literal: the row takes the bytes whole (within
             # APPENDLIMIT), so read it once.
             data = data.read(0, data.size)
-        message = NewMessage(data=data, flags=frozenset(flags), internal_date=internal_date)
+        message = NewMessage(
+            data=data,
+            flags=frozenset(flags),
+            internal_date=internal_date,
+            thread_keys=thread_keys(data),
+        )
         with _translated():
             mailbox_id = self._row(name).id
             outcome = self._backend.store.append(mailbox_id, [message], quota=self._backend.quota)
@@ -546,7 +553,12 @@ class PostgresMailbox:
         """RFC 8508 3.4: one transaction appends and expunges."""
         if not isinstance(data, bytes):
             data = data.read(0, data.size)  # as APPEND: the row takes the bytes whole
-        message = NewMessage(data=data, flags=frozenset(flags), internal_date=internal_date)
+        message = NewMessage(
+            data=data,
+            flags=frozenset(flags),
+            internal_date=internal_date,
+            thread_keys=thread_keys(data),
+        )
         account = self._account
         with _translated():
             target = account._row(destination).id

@@ -28,7 +28,10 @@ Why the tables look as they do:
 * Object identifiers (RFC 8474) come from one sequence: a mailbox row's
   ``object_id`` (MAILBOXID) is made with the row, so RENAME (an UPDATE)
   keeps it and CREATE (a new row, also over a ``\\Noselect`` one) gets a new
-  one; a message's ``email_id`` is made by APPEND and copied by COPY/MOVE.
+  one; a message's ``email_id`` is made by APPEND and copied by COPY/MOVE,
+  and so is its ``thread_id``: that of the first of its Message-IDs (own,
+  In-Reply-To, References) ``message_threads`` knows in the account, else a
+  new one, which the others then get.
   ``saved_at`` (RFC 8514 save date) is the time of the INSERT; messages
   stored before it was kept have none (SAVEDATE NIL).
 """
@@ -155,6 +158,15 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE messages ALTER COLUMN saved_at SET DEFAULT now();
     -- SEARCH EMAILID (RFC 8474 6) without a scan of the mailbox.
     CREATE INDEX messages_email_id ON messages (mailbox_id, email_id);
+    -- THREADID (RFC 8474 5.2): the thread of each Message-ID an account's
+    -- messages carry or cite (PostgresStore.replace/append fill it).
+    ALTER TABLE messages ADD COLUMN thread_id text;
+    CREATE TABLE message_threads (
+        account_id bigint NOT NULL REFERENCES accounts ON DELETE CASCADE,
+        message_id text NOT NULL,
+        thread_id text NOT NULL,
+        PRIMARY KEY (account_id, message_id)
+    );
     """,
 )
 
