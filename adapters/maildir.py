@@ -41,7 +41,7 @@ On-disk decisions:
   mailbox id, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, the first unclaimed
   (\\Recent) UID, the special-use attributes, one line per message (uid,
   modseq, arrival modseq, size, mtime, zone, flag letters, base name), after
-  it one with its save date and EMAILID (SAVEDATE, OBJECTID), and one
+  it one with its save date, EMAILID and THREADID (SAVEDATE, OBJECTID), and one
   per expunged message (tombstones for QRESYNC: the last
   ``max_tombstones`` of them, and the modseq up to which older ones were
   forgotten).  A change appends lines (a later line about a message or a
@@ -62,6 +62,9 @@ On-disk decisions:
   of the listing: 50 ms on file systems with sub-second stamps, 1 s on
   others), so a change in the same tick as a listing is still found.
   Directories are made once, when missing.
+* THREADIDs: ``imap-sansio-threads`` in the user directory lists, one line
+  each, a Message-ID and the THREADID of the messages that carry or cite it
+  (see :func:`imap_sansio.server.thread_keys`); lines are only ever added.
 * UIDVALIDITY values come from the clock (seconds) forced to increase per
   account; ``imap-sansio-uidvalidity`` in the user directory keeps the last
   value and, per name, the largest value it ever had (RFC 3501 2.3.1.1).
@@ -133,6 +136,7 @@ from imap_sansio.server._backend import (
     NoSuchMailbox,
     StoreAction,
     StoreResult,
+    thread_keys,
 )
 from imap_sansio.server._sasl import ClearPasswords, PasswordDatabase
 from imap_sansio.server.names import DELIMITER, INBOX, levels, name_error, normalize
@@ -150,6 +154,8 @@ LOCK = "imap-sansio.lock"
 ACCOUNT_LOCK = "imap-sansio-account.lock"
 UIDVALIDITY_FILE = "imap-sansio-uidvalidity"
 UIDVALIDITY_LOCK = "imap-sansio-uidvalidity.lock"
+THREADS_FILE = "imap-sansio-threads"
+THREADS_LOCK = "imap-sansio-threads.lock"
 NOSELECT = "imap-sansio-noselect"
 SUBSCRIPTIONS = "subscriptions"
 _STAGING = "imap-sansio-staging-"
@@ -480,6 +486,8 @@ class _Entry:
     email_id: str = ""
     #: RFC 8514 save date, seconds since the epoch (0: not known)
     saved: int = 0
+    #: RFC 8474 5.2 THREADID ("": none, THREADID NIL)
+    thread_id: str = ""
 
     @property
     def filename(self) -> str:
@@ -543,7 +551,7 @@ class _State:
         line = f"m {e.uid} {e.modseq} {e.born} {e.size} {e.mtime} {e.zone} ,{e.letters} {e.base}"
         if e.email_id or e.saved:
             # A line of its own, so that files written before it still read.
-            line += f"\nx {e.uid} {e.saved} {e.email_id or '-'}"
+            line += f"\nx {e.uid} {e.saved} {e.email_id or '-'} {e.thread_id or '-'}"
         return line
 
     def dump(self) -> bytes:
@@ -609,11 +617,15 @@ class _State:
                     raise ValueError("UIDs out of order")
                 entries[entry.uid] = entry
             elif kind == "x":
-                uid, saved, email_id = rest.split(" ")
+                uid, saved, email_id, thread_id = rest.split(" ")
                 old = entries.get(int(uid))
                 if old is not None:
-                    email_id = "" if email_id == "-" else email_id
-                    entries[old.uid] = replace(old, saved=int(saved), email_id=email_id)
+                    entries[old.uid] = replace(
+                        old,
+                        saved=int(saved),
+                        email_id="" if email_id == "-" else email_id,
+                        thread_id="" if thread_id == "-" else thread_id,
+                    )
             elif kind == "t":
                 m, u, b = rest.split(" ")
                 self.tombstones.append((int(m), int(u), int(b)))
@@ -874,10 +886,10 @@ class _Folder:
             path = cur / f"{base}:2,{letters}"
             try:
                 mtime = int(path.stat().st_mtime)
-                size = len(_imap_bytes(path.read_bytes()))
+                raw = path.read_bytes()
             except (FileNotFoundError, IsADirectoryError, PermissionError):
                 continue
-            arrived.append((mtime, base, letters, size))
+            arrived.append((mtime, base, letters, len(_imap_bytes(raw)), thread_keys(raw)))
         found = bool(gone or changed or arrived)
         if found:
             modseq = state.modseq = state.modseq + 1
@@ -889,7 +901,7 @@ class _Folder:
                 entry = state.entries[uid]
                 state.put(replace(entry, letters=present[entry.base], modseq=modseq))
             saved = int(time.time())  # RFC 8514 3: saved here when first seen
-            for mtime, base, letters, size in sorted(arrived):
+            for mtime, base, letters, size, keys in sorted(arrived):
                 self._add(
                     _Entry(
                         uid=0,
@@ -902,6 +914,7 @@ class _Folder:
                         base=base,
                         email_id=_new_email_id(),
                         saved=saved,
+                        thread_id=self.backend._thread_id(self.account_root, keys),
                     )
                 )
             dirty = True
@@ -1007,6 +1020,7 @@ class _Folder:
             modseq=entry.modseq,
             email_id=self.email_id(entry),
             save_date=datetime.fromtimestamp(entry.saved, UTC) if entry.saved else None,
+            thread_id=entry.thread_id or None,
         )
 
     def select(self, uids: Collection[int] | None) -> list[int]:
@@ -1096,6 +1110,8 @@ class MaildirBackend:
         #: Users whose maildir was made (or checked) once already.
         self._opened: set[str] = set()
         self._counter = 0
+        #: Per account root: (octets of the thread list read, what they say).
+        self._threads: dict[str, tuple[int, dict[str, str]]] = {}
         self._watch_interval = watch_interval
         self._inotify = inotify
         self._account_class = _ObjectIdMaildirAccount if object_ids else MaildirAccount
@@ -1256,6 +1272,44 @@ class MaildirBackend:
         if folder is None:
             folder = self._folders[key] = _Folder(self, path, account_root)
         return folder
+
+    def _thread_id(self, account_root: Path, keys: Collection[str]) -> str:
+        """The THREADID of a new message with these thread keys (RFC 8474
+        5.2): that of the first key the account's thread list knows, else a
+        new one, which the other keys then get.  Taken innermost (under a
+        maildir's lock), like the UIDVALIDITY lock."""
+        with self._locks.hold(account_root / THREADS_LOCK):
+            known = self._read_threads(account_root)
+            thread_id = next((known[k] for k in keys if k in known), None)
+            thread_id = thread_id or "T" + secrets.token_hex(8)
+            new = [k for k in keys if k not in known]
+            if new:
+                lines = "".join(f"{k} {thread_id}\n" for k in new).encode("utf-8", "replace")
+                with open(account_root / THREADS_FILE, "ab") as file:
+                    file.write(lines)
+                self._threads[str(account_root)] = (
+                    self._threads[str(account_root)][0] + len(lines),
+                    known,
+                )
+                known.update(dict.fromkeys(new, thread_id))
+            return thread_id
+
+    def _read_threads(self, account_root: Path) -> dict[str, str]:
+        """The account's thread list, read only as far as it grew since."""
+        offset, known = self._threads.get(str(account_root), (0, {}))
+        try:
+            with open(account_root / THREADS_FILE, "rb") as file:
+                file.seek(offset)
+                data = file.read()
+        except FileNotFoundError:
+            data = b""
+        end = data.rfind(b"\n") + 1  # a line still being written waits
+        for line in data[:end].decode("utf-8", "replace").splitlines():
+            key, _, thread_id = line.rpartition(" ")
+            if key:
+                known.setdefault(key, thread_id)
+        self._threads[str(account_root)] = (offset + end, known)
+        return known
 
     def _new_uidvalidity(self, account_root: Path, name: str | None) -> int:
         """A UIDVALIDITY greater than any this account issued (and, for
@@ -1629,6 +1683,8 @@ class MaildirAccount:
         backend = self._backend
         path = folder.path
         mtime = int(internal_date.timestamp() // 1)
+        head = data if isinstance(data, bytes) else data.read(0, 256 * 1024)
+        thread_id = backend._thread_id(self._root, thread_keys(head))
         if isinstance(data, bytes):
             tmp = backend._write_tmp(path / "tmp", data)
             size = len(_imap_bytes(data))
@@ -1650,6 +1706,7 @@ class MaildirAccount:
             base=base,
             email_id=_new_email_id(),
             saved=int(time.time()),
+            thread_id=thread_id,
         )
 
     def select(self, name: str) -> MaildirMailbox:

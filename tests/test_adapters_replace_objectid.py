@@ -1,14 +1,18 @@
-"""OBJECTID, SAVEDATE and REPLACE over a socket: the server ``imap-sansio serve``
-builds, driven by the standard library's imaplib (a real client that knows
-none of them: its generic command path sends them as written)."""
+"""OBJECTID, SAVEDATE and REPLACE in the adapters: over a socket, the server
+``imap-sansio serve`` builds driven by the standard library's imaplib (a real
+client that knows none of them: its generic command path sends them as
+written); the Maildir store's ids on disk."""
 
 from __future__ import annotations
 
 import imaplib
 import re
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from imap_sansio.adapters.cli import build_server
+from imap_sansio.adapters.maildir import MaildirBackend
 
 from tests._adapter_harness import running_server
 
@@ -50,3 +54,32 @@ def test_imaplib_replaces_a_draft_and_sees_its_object_ids(
             assert data == [b"Drafts (MAILBOXID (" + mailbox_id[1] + b") MESSAGES 1)"]
         finally:
             client.logout()
+
+
+def test_maildir_object_ids_survive_a_restart_and_a_delivery_joins_its_thread(
+    tmp_path: Path,
+) -> None:
+    # RFC 8474 4, 5.1, 5.2: MAILBOXID, EMAILID and THREADID are the store's,
+    # so a new backend over the same files (another process, a restart)
+    # reports the same ones; a message a delivery agent drops into new/
+    # that cites one already stored joins its thread.
+    date = datetime(2025, 3, 1, tzinfo=UTC)
+    first = MaildirBackend(tmp_path, users={"alice": "secret"}, fsync=False, object_ids=True)
+    account = first.account("alice")
+    account.append("INBOX", b"Message-ID: <a@x>\r\n\r\nhello\r\n", internal_date=date)
+    before = account.select("INBOX").messages()
+    mailbox_id = account.mailbox_id("INBOX")
+    (tmp_path / "alice" / "new" / "1.delivered.host").write_bytes(
+        b"In-Reply-To: <a@x>\r\n\r\nreply\r\n"
+    )
+    again = MaildirBackend(tmp_path, users={"alice": "secret"}, fsync=False, object_ids=True)
+    other = again.account("alice")
+    assert other.mailbox_id("INBOX") == mailbox_id
+    original, reply = other.select("INBOX").messages()
+    assert (original.email_id, original.thread_id, original.save_date) == (
+        before[0].email_id,
+        before[0].thread_id,
+        before[0].save_date,
+    )
+    assert reply.thread_id == original.thread_id and reply.email_id != original.email_id
+    assert reply.save_date is not None
