@@ -384,6 +384,20 @@ class PostgresAccount:
             self._row(name)
         return True  # saved_at, set by every INSERT of a message
 
+    def get_metadata(self, mailbox: str) -> dict[str, bytes]:
+        with _translated():
+            return self._backend.store.get_metadata(self._ref, mailbox)
+
+    def set_metadata(
+        self, mailbox: str, entries: Mapping[str, bytes | None], *, max_entries: int
+    ) -> None:
+        with _translated():
+            done = self._backend.store.set_metadata(
+                self._ref, mailbox, entries, max_entries=max_entries
+            )
+        if not done:
+            raise ImapNo(f"At most {max_entries} annotations", "METADATA TOOMANY")
+
 
 class _ObjectIdPostgresAccount(PostgresAccount):
     """An account that offers its object ids (ObjectIdAccount, RFC 8474)."""

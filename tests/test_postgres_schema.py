@@ -23,7 +23,8 @@ _TABLES = {
     "bodies",
     "messages",
     "changes",
-    "message_threads",  # step 3: THREADID (RFC 8474 5.2)
+    "metadata",  # step 3 (RFC 5464)
+    "message_threads",  # step 4: THREADID (RFC 8474 5.2)
 }
 
 
@@ -97,18 +98,18 @@ def test_two_migrators_starting_together_apply_the_steps_once(postgres_dsn: str)
     assert _tables(postgres_dsn) == _TABLES | {"imap_sansio_schema"}
 
 
-def test_step_3_gives_existing_mailboxes_and_messages_ids_of_their_own(postgres_dsn: str) -> None:
+def test_step_4_gives_existing_mailboxes_and_messages_ids_of_their_own(postgres_dsn: str) -> None:
     # RFC 8474: every mailbox and message stored before object ids were kept
     # gets a distinct MAILBOXID / EMAILID; their save dates stay unknown
     # (SAVEDATE NIL) and they are in no thread (THREADID NIL).
     with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        for step in MIGRATIONS[:2]:
+        for step in MIGRATIONS[:3]:
             conn.execute(step.encode())
         conn.execute(
             "CREATE TABLE imap_sansio_schema (one boolean PRIMARY KEY DEFAULT true"
             " CHECK (one), version integer NOT NULL)"
         )
-        conn.execute("INSERT INTO imap_sansio_schema (version) VALUES (2)")
+        conn.execute("INSERT INTO imap_sansio_schema (version) VALUES (3)")
         conn.execute("INSERT INTO accounts (name, password_hash) VALUES ('alice', 'x')")
         conn.execute(
             "INSERT INTO mailboxes (account_id, name, uidvalidity)"
@@ -120,7 +121,7 @@ def test_step_3_gives_existing_mailboxes_and_messages_ids_of_their_own(postgres_
             " date_offset, size, body) SELECT id, u, 1, '{}', now(), 0, 1, '\\x00'"
             " FROM mailboxes, generate_series(1, 2) u WHERE name = 'INBOX'"
         )
-        assert migrate(conn) == 2
+        assert migrate(conn) == 3
         mailbox_ids = [r[0] for r in conn.execute("SELECT object_id FROM mailboxes")]
         rows = conn.execute("SELECT email_id, saved_at, thread_id FROM messages").fetchall()
     assert len(set(mailbox_ids)) == 2 and all(i.startswith("F") for i in mailbox_ids)

@@ -154,3 +154,23 @@ def test_without_a_clock_savedate_is_not_offered() -> None:
         b"4 BAD [CLIENTBUG] Invalid message sequence number: the mailbox is empty\r\n"
         b"5 BAD [CLIENTBUG] The SAVEDATE search keys are not supported\r\n"
     )
+
+
+def test_multisearch_judges_each_mailbox_by_its_own_save_dates() -> None:
+    # RFC 8514 4.3: with MULTISEARCH (RFC 7377) the keys apply "to each
+    # mailbox individually", also with no mailbox selected.
+    clock = Clock(datetime(2015, 1, 2, tzinfo=UTC))
+    backend = MemoryBackend(users={"alice": "secret"}, clock=clock)
+    backend.account("alice").append("INBOX", b"Subject: x\r\n\r\nx\r\n", internal_date=OLD)
+    play(
+        IMAPServer(backend, clock=fixed_clock()),
+        """
+        C: 1 LOGIN alice secret
+        S: 1 OK $ANY
+        C: 2 ESEARCH IN (personal) SAVEDSINCE 1-Jan-2015
+        S: * ESEARCH (TAG "2" MAILBOX "INBOX" UIDVALIDITY $V) UID ALL 1
+        S: 2 OK ESEARCH completed
+        C: 3 ESEARCH IN (personal) SAVEDBEFORE 1-Jan-2015
+        S: 3 OK ESEARCH completed
+        """,
+    )

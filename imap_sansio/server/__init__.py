@@ -31,6 +31,7 @@ from ._backend import (
     MailboxStatus,
     MessageInfo,
     MessageSource,
+    MetadataAccount,
     NoSuchMailbox,
     ObjectIdAccount,
     QuotaAccount,
@@ -47,6 +48,7 @@ from ._demo import demo_backend
 from ._login_guard import LoginGuard, LoginLimits
 from ._mailboxes import ListEntry, list_entries, lsub_entries
 from ._memory import MemoryBackend
+from ._metadata import MetadataLimits
 from ._sasl import (
     ClearPasswords,
     OAuthBearer,
@@ -91,6 +93,8 @@ __all__ = [
     "MemoryBackend",
     "MessageInfo",
     "MessageSource",
+    "MetadataAccount",
+    "MetadataLimits",
     "NoSuchMailbox",
     "OAuthBearer",
     "ObjectIdAccount",

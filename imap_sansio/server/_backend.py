@@ -54,12 +54,13 @@ thread); the server then wakes the sessions concerned, which pull.
 
 Optional protocols (:class:`QuotaAccount`, :class:`SpecialUseCreateAccount`,
 :class:`AppendLimitAccount`, :class:`CondstoreAccount`,
-:class:`ObjectIdAccount`, :class:`SaveDateAccount`) mark optional
-features; the server advertises a capability only when the account object
-implements the matching protocol (``isinstance`` checks, they are
-``runtime_checkable``).  :class:`ReplaceMailbox` is a mailbox handle's: a
-store that implements it does REPLACE (RFC 8508) in one change, any other
-gets the server's own steps.
+:class:`ObjectIdAccount`, :class:`SaveDateAccount`,
+:class:`MetadataAccount`) mark optional features; the server advertises a
+capability only when the account object implements the matching protocol
+(``isinstance`` checks, they are ``runtime_checkable``).
+:class:`ReplaceMailbox` is a mailbox handle's: a store that implements it
+does REPLACE (RFC 8508) in one change, any other gets the server's own
+steps.
 
 Errors meant for the client are :class:`ImapNo` and :class:`ImapBad`, carrying
 the *name* of an IMAP response code (``"TRYCREATE"``, ``"NONEXISTENT"``, ...);
@@ -101,6 +102,7 @@ __all__ = [
     "MailboxStatus",
     "MessageInfo",
     "MessageSource",
+    "MetadataAccount",
     "NoSuchMailbox",
     "ObjectIdAccount",
     "QuotaAccount",
@@ -763,4 +765,43 @@ class ReplaceMailbox(Protocol):
         flags, atomically.  :class:`NoSuchMailbox` for a missing
         ``destination``; ``ImapNo`` (and nothing changed) if ``uid`` is no
         longer here."""
+        ...
+
+
+@runtime_checkable
+class MetadataAccount(Protocol):
+    """METADATA (RFC 5464): annotations on the server and on mailboxes.
+
+    ``mailbox`` is ``""`` for the server's annotations, else a mailbox name
+    (normalised; a ``\\Noselect`` level counts, RFC 5464 4.1;
+    :class:`NoSuchMailbox` for a name that is not in the hierarchy).  Entry
+    names arrive checked and lower-cased (RFC 5464 3.2: case-insensitive);
+    each starts with ``/private/`` or ``/shared/``.  A ``/private`` entry
+    belongs to this user alone; a ``/shared`` one is seen and changed by
+    every user who can see the mailbox (for the server: every user of the
+    store) (RFC 5464 3.3).
+
+    Mailbox annotations follow :meth:`Account.rename_mailboxes` and go with
+    :meth:`Account.delete_mailbox` (also when it leaves a ``\\Noselect``
+    level), so that a new mailbox of an old name starts with none (RFC 5464
+    4.1).  The server checks names and value sizes, and computes DEPTH and
+    MAXSIZE from what :meth:`get_metadata` returns.
+    """
+
+    def get_metadata(self, mailbox: str) -> dict[str, bytes]:
+        """Every entry of ``mailbox`` this user can see: shared ones and the
+        user's private ones, by name."""
+        ...
+
+    def set_metadata(
+        self, mailbox: str, entries: Mapping[str, bytes | None], *, max_entries: int
+    ) -> None:
+        """Set each entry to its value, or remove it (None), all at once or
+        none (RFC 5464 4.3).
+
+        Refuses with ``ImapNo(..., code="METADATA TOOMANY")``, changing
+        nothing, when afterwards more than ``max_entries`` entries would be
+        visible to this user on ``mailbox`` while the change adds entries
+        (checked together with the change, against other writers).
+        """
         ...
