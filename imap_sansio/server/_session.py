@@ -532,7 +532,12 @@ class Session:
         command = self._current
         if self.server.progress_interval is None or command is None:
             return
-        code = InProgressCode(tag=command.tag, done=done, total=total)
+        # A tag may hold "]" (RFC 3501 9: resp-specials are ASTRING-CHARs),
+        # which ends the code for a client that reads an unknown code by the
+        # generic rule (atom SP 1*<TEXT-CHAR except "]">): NIL then (RFC
+        # 9585's progress-tag may be NIL); the counts still get through.
+        tag = None if "]" in command.tag else command.tag
+        code = InProgressCode(tag=tag, done=done, total=total)
         what = f"{done} of {total}" if total is not None else f"{done}"
         self.untagged_ok(f"{command.name} in progress: {what} done", code)
 
