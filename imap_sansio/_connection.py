@@ -15,6 +15,7 @@ import binascii
 import contextlib
 import dataclasses
 import enum
+import re
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from ._commands import (
     ESearch,
     Examine,
     Fetch,
+    Replace,
     SearchAnd,
     SearchKey,
     SearchMessages,
@@ -100,6 +102,12 @@ def _has_sequence_key(key: SearchKey) -> bool:
 #: the engine inflates the next step only when the commands already
 #: inflated have run, so a deflate bomb never exists inflated in memory.
 _INFLATE_STEP = 16 * 1024
+#: What precedes a literal that is the mailbox name of APPEND or REPLACE
+#: (RFC 8508 5: ``"REPLACE" SP seq-number SP mailbox``), not a message.
+_MAILBOX_LITERALS = {
+    "APPEND": re.compile(rb"(?i)APPEND *\Z"),
+    "REPLACE": re.compile(rb"(?i)REPLACE +[0-9*]+ *\Z"),
+}
 #: Bytes of a skipped over-long line kept to spot a literal announced at its end.
 _TAIL = 32
 #: Bytes of an over-long line read for its tag.
@@ -129,7 +137,10 @@ class _Framed:
     parts: list[bytes] = field(default_factory=list)
     size: int = 0
     poisoned: bool = False
-    #: APPEND message literals announced so far (MULTIAPPEND has several).
+    #: Where its mailbox literal would end, for APPEND and REPLACE (RFC
+    #: 8508), whose other literals are messages (the APPEND limit); else None.
+    mailbox_literal: re.Pattern[bytes] | None = None
+    #: Message literals announced so far (MULTIAPPEND has several).
     messages: int = 0
     #: Big message literals written to a sink, by message index; the parser
     #: sees them as empty literals and the event gets the source back.
@@ -324,6 +335,14 @@ class ConnectionState:
         """
         if self._view is not None and self._mode is _Mode.IDLE and not self._closed:
             for response in self._drain_view(allow_expunge=True):
+                self._write(response)
+
+    def send_additions(self) -> None:
+        """Write the queued EXISTS (and flag updates) now, the EXPUNGE or
+        VANISHED responses left for the completion: for a command that
+        reports a new message before the one it removes (RFC 8508 3.2)."""
+        if self._view is not None and not self._closed:
+            for response in self._drain_view(allow_expunge=False):
                 self._write(response)
 
     def push_updates(self, *, allow_expunge: bool, flag_updates: bool = True) -> None:
@@ -1114,11 +1133,14 @@ class ConnectionState:
             self._continue_poisoned(announcement, events)
             return
         before = line[: announcement.start].rstrip(b" ").upper()
-        # The message literals of APPEND, and the TEXT parts of CATENATE (RFC
-        # 4469 5): not the mailbox name, nor a URL sent as a literal.
+        # Any literal of APPEND or REPLACE but the mailbox name's, and not a
+        # CATENATE URL sent as a literal (its TEXT parts count: RFC 4469 5).
         append_message = (
-            framed.name == "APPEND"
-            and not (len(framed.parts) == 1 and before.endswith(b"APPEND"))
+            framed.mailbox_literal is not None
+            and not (
+                len(framed.parts) == 1
+                and framed.mailbox_literal.search(line, 0, announcement.start) is not None
+            )
             and not before.endswith((b" URL", b"(URL"))
         )
         limit = limits.max_append_literal if append_message else limits.max_literal
@@ -1278,6 +1300,7 @@ class ConnectionState:
         if self._state not in spec.states:
             text = f"{name} is not valid in the {self._state.value} state"
             self._poison(framed, text, AtomCode(name="CLIENTBUG"), events)
+        framed.mailbox_literal = _MAILBOX_LITERALS.get(spec.name)
         return framed
 
     def _poison(self, framed: _Framed, text: str, code: ResponseCode, events: list[Event]) -> None:
@@ -1422,6 +1445,9 @@ class ConnectionState:
     def _with_spooled(self, command: Command, framed: _Framed) -> Command:
         """Put the spooled sources where the parser saw empty literals."""
         spooled = framed.spooled
+        if isinstance(command, Replace) and 0 in spooled and framed.messages == 1:
+            message = dataclasses.replace(command.message, data=spooled[0])
+            return dataclasses.replace(command, message=message)
         literals = 0
         if isinstance(command, Append):
             literals = sum(

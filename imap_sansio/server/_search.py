@@ -71,7 +71,7 @@ from ..mime import (
     subject,
     text,
 )
-from ._backend import ImapBad, Mailbox, MessageInfo
+from ._backend import ImapBad, Mailbox, MessageInfo, ObjectIdAccount, SaveDateAccount
 from ._session import Completion, Session
 
 __all__ = [
@@ -330,7 +330,12 @@ Predicate = Callable[[Item], bool]
 class Compiler:
     """Turns a search key tree into ``(cost, predicate)`` pairs."""
 
-    def __init__(self, session: Session, view: SelectedMailboxView) -> None:
+    def __init__(
+        self, session: Session, view: SelectedMailboxView, mailbox: Mailbox | None = None
+    ) -> None:
+        self.session = session
+        #: The mailbox searched (the selected one, or ESEARCH's, RFC 7377).
+        self.mailbox = mailbox if mailbox is not None else session.mailbox
         self.view = view
         self.now = session.now()
         self.count = view.exists
@@ -401,12 +406,25 @@ class Compiler:
             return lambda item: not item.recent
         if name == "NEW":
             return lambda item: item.recent and "\\Seen" not in item.info.flags
+        if name == "SAVEDATESUPPORTED":
+            # RFC 8514 4.3: all messages when the mailbox keeps save dates, else none.
+            supported = self._save_dates()
+            return lambda item: supported
         raise ImapBad(f"Search key {name} is not supported", "CLIENTBUG")
 
+    def _save_dates(self) -> bool:
+        """Whether the mailbox searched keeps save dates (RFC 8514 4.3: for
+        MULTISEARCH, each mailbox on its own); BAD when the account does not
+        offer SAVEDATE at all."""
+        account, mailbox = self.session.account, self.mailbox
+        if not isinstance(account, SaveDateAccount) or mailbox is None:
+            raise ImapBad("The SAVEDATE search keys are not supported", "CLIENTBUG")
+        return account.save_date_supported(mailbox.name)
+
     def _date(self, name: str, day: date) -> tuple[int, Predicate]:
-        compare = _DATE_COMPARISONS.get(name.removeprefix("SENT"))
-        if compare is None:  # SAVEDBEFORE/SAVEDON/SAVEDSINCE (RFC 8514): not kept
-            raise ImapBad(f"Search key {name} is not supported", "CLIENTBUG")
+        if name.startswith("SAVED"):
+            return _CHEAP, self._saved_date(_DATE_COMPARISONS[name.removeprefix("SAVED")], day)
+        compare = _DATE_COMPARISONS[name.removeprefix("SENT")]
         if name.startswith("SENT"):
             # RFC 3501 6.4.4: the Date: header, disregarding time and zone.
             def sent(item: Item) -> bool:
@@ -417,6 +435,18 @@ class Compiler:
         # The internal date, disregarding time and zone: its date in the zone
         # it carries (the zone APPEND gave).
         return _CHEAP, lambda item: compare(item.info.internal_date.date(), day)
+
+    def _saved_date(self, compare: Callable[[date, date], bool], day: date) -> Predicate:
+        # RFC 8514 4.3: the save date disregarding time and zone; a mailbox
+        # that keeps none "MUST use the internal date attribute instead".
+        if not self._save_dates():
+            return lambda item: compare(item.info.internal_date.date(), day)
+
+        def saved(item: Item) -> bool:
+            when = item.info.save_date or item.info.internal_date
+            return compare(when.date(), day)
+
+        return saved
 
     def _age(self, name: str, seconds: int) -> Predicate:
         # RFC 5032 3: OLDER n = internal date more than n seconds ago;
@@ -447,6 +477,8 @@ class Compiler:
         return lambda item: _in_spans(spans, item.uid)
 
     def _text(self, name: str, value: bytes) -> tuple[int, Predicate]:
+        if name in ("EMAILID", "THREADID"):
+            return _CHEAP, self._object_id(name, value)
         needle = _needle(value)
         if name not in ("BODY", "TEXT", "SUBJECT", "FROM", "TO", "CC", "BCC"):
             raise ImapBad(f"Search key {name} is not supported", "CLIENTBUG")
@@ -457,6 +489,17 @@ class Compiler:
         # FROM/TO/CC/BCC match the addresses' text (display names decoded),
         # never the mere presence of the field (a Net::IMAP::Server bug).
         return cost, lambda item: needle in item.folded(name)
+
+    def _object_id(self, name: str, value: bytes) -> Predicate:
+        # RFC 8474 6: the messages whose EMAILID / THREADID "is exactly the
+        # specified ObjectID" (case-sensitive, 7); none for a THREADID when
+        # the store does not thread (5.2: NIL matches nothing).
+        if not isinstance(self.session.account, ObjectIdAccount):
+            raise ImapBad(f"Search key {name} is not supported", "CLIENTBUG")
+        wanted = value.decode("ascii", "replace")
+        if name == "EMAILID":
+            return lambda item: item.info.email_id == wanted
+        return lambda item: item.info.thread_id == wanted
 
 
 def _needle(value: bytes) -> str:
@@ -552,7 +595,7 @@ def search_steps(
     its messages (ESEARCH, RFC 7377); default: the selected mailbox.
     """
     mailbox, view = target if target is not None else session.require_mailbox()
-    compiler = Compiler(session, view)
+    compiler = Compiler(session, view, mailbox)
     cost, predicate = compiler.compile(criteria)
     if cost == _CHEAP:
         # Decided by flags, sizes, dates, numbers: fast enough at once.
