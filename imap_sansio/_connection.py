@@ -103,6 +103,9 @@ _HEAD = 256
 
 #: The empty set of enabled extensions, shared by every new connection.
 _NOTHING_ENABLED: frozenset[str] = frozenset()
+#: What isinstance tests output pieces against (a tuple: ``bytes | memoryview``
+#: would build a union object on every test).
+_BYTES_LIKE = (bytes, memoryview)
 _UNAVAILABLE = AtomCode(name="UNAVAILABLE")  # RFC 5530 3: a subsystem failed
 
 
@@ -632,7 +635,7 @@ class ConnectionState:
         while out and size < budget:
             piece = out[0]
             offset = self._out_offset
-            if isinstance(piece, bytes | memoryview):
+            if isinstance(piece, _BYTES_LIKE):
                 end = len(piece)
                 if offset or end - offset > budget - size:
                     end = min(end, offset + budget - size)
@@ -652,10 +655,10 @@ class ConnectionState:
             taken.append(chunk)
             size += len(chunk)
             self._out_size -= len(chunk)
-            if end == (len(piece) if isinstance(piece, bytes | memoryview) else piece.size):
+            if end == (len(piece) if isinstance(piece, _BYTES_LIKE) else piece.size):
                 out.popleft()
                 self._out_offset = 0
-                if not isinstance(piece, bytes | memoryview):
+                if not isinstance(piece, _BYTES_LIKE):
                     piece.close()
             else:
                 self._out_offset = end
@@ -685,7 +688,7 @@ class ConnectionState:
     def _lost_output(self) -> None:
         """End the connection: the rest of the output cannot be sent."""
         for piece in self._out:
-            if not isinstance(piece, bytes | memoryview):
+            if not isinstance(piece, _BYTES_LIKE):
                 piece.close()
         self._out.clear()
         self._out_offset = 0
@@ -701,7 +704,7 @@ class ConnectionState:
         chunks = encode_response_chunks(response, utf8=self.utf8)
         self._out.extend(chunks)
         for chunk in chunks:  # a loop, not a generator: no Python call per chunk
-            self._out_size += len(chunk) if isinstance(chunk, bytes | memoryview) else chunk.size
+            self._out_size += len(chunk) if isinstance(chunk, _BYTES_LIKE) else chunk.size
 
     def _uidfetch(self, response: FetchData, *, drop_uid: bool) -> UidFetchData:
         """RFC 9586 3.3: after ENABLE UIDONLY a FETCH response is numbered by

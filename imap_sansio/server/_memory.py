@@ -78,13 +78,21 @@ class _Locked(Protocol):
 
 _L = TypeVar("_L", bound=_Locked)
 
+#: The lock of a backend made without one (``MemoryBackend(lock=None)``).
+_NO_LOCK: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+
 
 def _locked(method: Callable[Concatenate[_L, _P], _R]) -> Callable[Concatenate[_L, _P], _R]:
     """Run ``method`` holding the backend's lock (a no-op lock by default)."""
 
     @functools.wraps(method)
     def call(self: _L, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with self._lock:
+        lock = self._lock
+        if lock is _NO_LOCK:
+            # The default: no context manager to enter (two Python calls
+            # saved on every backend call).
+            return method(self, *args, **kwargs)
+        with lock:
             return method(self, *args, **kwargs)
 
     return call
@@ -118,6 +126,7 @@ class _Store:
         "log",
         "messages",
         "modseq",
+        "quiet",
         "recent_from",
         "selectable",
         "size",
@@ -140,6 +149,7 @@ class _Store:
         self.uidvalidity = uidvalidity
         self.uidnext = 1
         self.recent_from = 1  # UIDs from here on are \Recent (unclaimed)
+        self.quiet: Changes | None = None  # see changes_since
         self.selectable = selectable
         self.special_use = special_use
         self.gone = False
@@ -258,6 +268,17 @@ class _Store:
         return tuple(self.uids[start:])
 
     def changes_since(self, since: int) -> Changes:
+        quiet = self.quiet
+        if (
+            quiet is not None
+            and since >= self.modseq
+            and quiet.highest_modseq == self.modseq
+            and quiet.uidnext == self.uidnext
+            and quiet.forgotten == self.forgotten
+        ):
+            # Nothing happened since: the answer of the last such call (a
+            # session asks this after every command).
+            return quiet
         new: list[MessageInfo] = []
         changed: list[MessageInfo] = []
         expunged: list[int] = []
@@ -275,7 +296,7 @@ class _Store:
             expunged = sorted(uid for _, uid, b in self.tombstones[start:] if b <= since)
             new.sort(key=lambda i: i.uid)
             changed.sort(key=lambda i: i.uid)
-        return Changes(
+        changes = Changes(
             new=tuple(new),
             changed=tuple(changed),
             expunged=tuple(expunged),
@@ -284,6 +305,9 @@ class _Store:
             uidnext=self.uidnext,
             forgotten=self.forgotten,
         )
+        if since >= self.modseq:
+            self.quiet = changes
+        return changes
 
 
 class _User:
@@ -343,7 +367,7 @@ class MemoryBackend:
         #: read it to decide whether sessions may run concurrently).
         self.thread_safe = lock is not None
         self._lock: contextlib.AbstractContextManager[object] = (
-            lock if lock is not None else contextlib.nullcontext()
+            lock if lock is not None else _NO_LOCK
         )
         self._users: dict[str, _User] = {}
         self.max_tombstones = max_tombstones
