@@ -37,7 +37,7 @@ import base64
 import datetime
 import re
 from collections.abc import Callable
-from typing import Any, TypeAlias, cast
+from typing import Any, TypeAlias
 
 from imap_sansio._bodystructure import (
     Address,

@@ -47,6 +47,7 @@ from imap_sansio._encoder import read_source
 from imap_sansio._secret import Secret
 from imap_sansio._source import BytesSource, MessageSource
 from imap_sansio.server._backend import (
+    INDEXED_FLAGS,
     AppendResult,
     AuthenticationFailed,
     ChangeListener,
@@ -117,6 +118,7 @@ class _Store:
 
     __slots__ = (
         "born",
+        "by_flag",
         "data",
         "deleted",
         "forgotten",
@@ -166,17 +168,33 @@ class _Store:
         self.unseen = 0
         self.deleted = 0
         self.size = 0
+        # UIDs by flag, for uids_by_flag: those that lack \Seen (few, as a
+        # rule) and those that have each other system flag.
+        self.by_flag: dict[tuple[str, bool], set[int]] = {
+            (flag, flag != _SEEN): set() for flag in INDEXED_FLAGS
+        }
 
     def bump(self) -> int:
         self.modseq += 1
         return self.modseq
 
     def _count(self, info: MessageInfo, sign: int) -> None:
-        if _SEEN not in info.flags:
+        flags, uid = info.flags, info.uid
+        if _SEEN not in flags:
             self.unseen += sign
-        if _DELETED in info.flags:
+            if sign > 0:
+                self.by_flag[_SEEN, False].add(uid)
+            else:
+                self.by_flag[_SEEN, False].discard(uid)
+        if _DELETED in flags:
             self.deleted += sign
         self.size += sign * info.size
+        for flag in flags:
+            if flag != _SEEN and flag in INDEXED_FLAGS:
+                if sign > 0:
+                    self.by_flag[flag, True].add(uid)
+                else:
+                    self.by_flag[flag, True].discard(uid)
 
     def _log(self, uid: int, modseq: int) -> None:
         self.log.append((modseq, uid))
@@ -710,6 +728,11 @@ class MemoryMailbox:
         store = self._live()
         infos = store.messages
         return [infos[uid] for uid in store.select(uids)]
+
+    @_locked
+    def uids_by_flag(self, flag: str, present: bool) -> Collection[int] | None:
+        uids = self._live().by_flag.get((flag, present))
+        return tuple(uids) if uids is not None else None
 
     @_locked
     def message_bytes(self, uid: int) -> bytes | None:
