@@ -129,9 +129,15 @@ class _Framed:
     poisoned: bool = False
     #: APPEND message literals announced so far (MULTIAPPEND has several).
     messages: int = 0
-    #: Big message literals written to a sink, by message index; the parser
-    #: sees them as empty literals and the event gets the source back.
-    spooled: dict[int, MessageSource] = field(default_factory=dict)
+    #: Message literals kept out of the command's bytes, by message index:
+    #: big ones written to a sink (a source), the others as they came
+    #: (bytes); the parser sees them as empty literals and the event gets
+    #: them back, so a message is not copied into the command and out again.
+    spooled: dict[int, bytes | MessageSource] = field(default_factory=dict)
+    #: For the messages kept aside as bytes: (index in ``parts`` of the line
+    #: that announced it, the line as sent), to parse the bytes as sent if
+    #: the command is not what the framing took it for (see _parse_framed).
+    aside: dict[int, tuple[int, bytes]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -159,6 +165,7 @@ class ConnectionState:
     # Slots: a server holds one of these per connection, idle ones included.
     __slots__ = (
         "__weakref__",
+        "_aside",
         "_bad_streak",
         "_blocking",
         "_buffer",
@@ -231,6 +238,9 @@ class ConnectionState:
         self._framed: _Framed | None = None
         # A literal's pieces as they arrive, joined once at its end.
         self._literal: list[bytes] = []
+        # The message literal being read is kept aside: (message index,
+        # index of its line in the command's parts, the line, literal8).
+        self._aside: tuple[int, int, bytes, bool] | None = None
         #: Where a big APPEND literal goes instead (Config.literal_sink_factory).
         self._sink: LiteralSink | None = None
         self._sink_index = 0
@@ -989,9 +999,10 @@ class ConnectionState:
                     framed = self._framed
                     assert framed is not None
                     pieces = self._literal
-                    framed.parts.append(pieces[0] if len(pieces) == 1 else b"".join(pieces))
+                    literal = pieces[0] if len(pieces) == 1 else b"".join(pieces)
                     pieces.clear()
                     self._mode = _Mode.COMMAND
+                    self._end_literal(framed, literal)
                 continue
             if mode is _Mode.DISCARD:
                 self._discard_left -= buffer.discard(self._discard_left)
@@ -1119,15 +1130,24 @@ class ConnectionState:
             return
         assert size is not None
         framed.size += size
+        self._aside = None
         if append_message:
             framed.messages += 1
             factory = self.config.literal_sink_factory
-            if (
-                factory is not None
-                and size > limits.spool_literal_above
-                and not self._open_sink(factory, framed, announcement, size, events)
-            ):
-                return
+            if factory is not None and size > limits.spool_literal_above:
+                if not self._open_sink(factory, framed, announcement, size, events):
+                    return
+            elif size:
+                # Kept aside: the parser sees an empty literal in its place.
+                self._aside = (
+                    framed.messages - 1,
+                    len(framed.parts) - 1,
+                    line,
+                    announcement.binary,
+                )
+                framed.parts[-1] = line[: announcement.start] + (
+                    b"~{0}\r\n" if announcement.binary else b"{0}\r\n"
+                )
         if announcement.synchronizing:
             self._emit(ContinuationRequest(text="Ready for literal data"))
         if size == 0:
@@ -1202,6 +1222,22 @@ class ConnectionState:
         framed.spooled[self._sink_index] = source
         framed.parts.append(b"")
 
+    def _end_literal(self, framed: _Framed, literal: bytes) -> None:
+        """A literal read whole: into the command's bytes, or aside."""
+        aside, self._aside = self._aside, None
+        if aside is None:
+            framed.parts.append(literal)
+            return
+        index, at, line, binary = aside
+        if not binary and b"\x00" in literal:
+            # The grammar's own answer, from the bytes as sent.
+            framed.parts[at] = line
+            framed.parts.append(literal)
+            return
+        framed.spooled[index] = literal
+        framed.aside[index] = (at, line)
+        framed.parts.append(b"")
+
     def _drop_spooled(self, framed: _Framed | None) -> None:
         """Release what a command that will never run spooled."""
         if self._sink is not None:
@@ -1210,9 +1246,11 @@ class ConnectionState:
                 sink.discard()
         if framed is not None:
             for source in framed.spooled.values():
-                with contextlib.suppress(Exception):
-                    source.close()
+                if not isinstance(source, bytes):
+                    with contextlib.suppress(Exception):
+                        source.close()
             framed.spooled.clear()
+            framed.aside.clear()
 
     def _start_command(self, line: bytes, events: list[Event]) -> _Framed | None:
         """Read the tag and name of a new command; poison it if unacceptable."""
@@ -1366,18 +1404,8 @@ class ConnectionState:
                 self._drop_spooled(framed)
                 events.append(self._bye("Too many commands before login"))
                 return
-        data = framed.parts[0] if len(framed.parts) == 1 else b"".join(framed.parts)
-        framed.parts.clear()  # the literals are in ``data`` now: one copy held
         try:
-            command = parse_command(
-                data,
-                utf8=self.utf8,
-                max_depth=self.config.limits.max_nesting,
-                max_search_depth=self.config.limits.max_search_nesting,
-                commands=self.config.commands,
-                max_items=self.config.limits.max_list_items,
-                max_ranges=self.config.limits.max_set_ranges,
-            )
+            command = self._parse_framed(framed)
         except ParseError as exc:
             self._reject(
                 framed.tag,
@@ -1390,6 +1418,49 @@ class ConnectionState:
         if framed.spooled:
             command = self._with_spooled(command, framed)
         self._accept(command, events)
+
+    def _parse(self, data: bytes) -> Command:
+        limits = self.config.limits
+        return parse_command(
+            data,
+            utf8=self.utf8,
+            max_depth=limits.max_nesting,
+            max_search_depth=limits.max_search_nesting,
+            commands=self.config.commands,
+            max_items=limits.max_list_items,
+            max_ranges=limits.max_set_ranges,
+        )
+
+    def _parse_framed(self, framed: _Framed) -> Command:
+        """Parse a framed command (raises ParseError)."""
+        parts = framed.parts
+        data = parts[0] if len(parts) == 1 else b"".join(parts)
+        aside = framed.aside
+        if not aside:
+            parts.clear()  # the literals are in ``data`` now: one copy held
+            return self._parse(data)
+        try:
+            command: Command | None = self._parse(data)
+        except ParseError:
+            command = None
+        if (
+            isinstance(command, Append)
+            and len(command.messages) == framed.messages
+            and all(command.messages[i].data == b"" for i in aside)
+        ):
+            parts.clear()
+            return command
+        # Not the APPEND the framing took it for, or a syntax error (whose
+        # offset counts the literals' bytes): parse the bytes as sent.
+        for index, (at, line) in aside.items():
+            parts[at] = line
+            literal = framed.spooled.pop(index)
+            assert isinstance(literal, bytes)
+            parts[at + 1] = literal
+        aside.clear()
+        data = b"".join(parts)
+        parts.clear()
+        return self._parse(data)
 
     def _with_spooled(self, command: Command, framed: _Framed) -> Command:
         """Put the spooled sources where the parser saw empty literals."""
