@@ -594,6 +594,9 @@ class ConnectionState:
         """
         if self._closed:
             return
+        if type(response) is FetchData:
+            self._write(response)  # the commonest: one per message of a FETCH
+            return
         if isinstance(response, StatusResponse):
             if response.tag is not None:
                 self._complete(response)
@@ -711,7 +714,9 @@ class ConnectionState:
     def _write(self, response: Response) -> None:
         if type(response) is FetchData and "UIDONLY" in self._enabled:
             response = self._uidfetch(response, drop_uid=False)
-        chunks = encode_response_chunks(response, utf8=self.utf8)
+        enabled = self._enabled  # the utf8 property, inlined: once per response
+        utf8 = "UTF8=ACCEPT" in enabled or "IMAP4REV2" in enabled
+        chunks = encode_response_chunks(response, utf8=utf8)
         self._out.extend(chunks)
         for chunk in chunks:  # a loop, not a generator: no Python call per chunk
             self._out_size += len(chunk) if isinstance(chunk, _BYTES_LIKE) else chunk.size
@@ -848,7 +853,8 @@ class ConnectionState:
             if self._mode in (_Mode.SASL, _Mode.IDLE):
                 self._mode = _Mode.COMMAND
         self._write(response)
-        self._flush_deferred()
+        if self._deferred:
+            self._flush_deferred()
         if response.status is Status.BAD:
             # The app's BADs count too; a BYE this causes goes out after this
             # answer and those still owed (the app sees ``closed``).
@@ -880,11 +886,6 @@ class ConnectionState:
                 self._uidfetch(r, drop_uid=True) if type(r) is FetchData else r for r in updates
             ]
         return updates
-
-    def _blocks_expunge(self, command: Command) -> bool:
-        """A non-UID FETCH/STORE/SEARCH/SORT/THREAD: no EXPUNGE while it is pending."""
-        spec = self.config.commands.get(command.name)
-        return spec is not None and spec.no_expunge and not getattr(command, "uid", False)
 
     def _resolve_messages(self, command: Command) -> Command:
         """Replace a command's sequence set by the UIDs it names (RFC 3501 6.4).
@@ -1506,8 +1507,9 @@ class ConnectionState:
                 events=events,
             )
             return
+        spec = self.config.commands[command.name]
         try:
-            if self._view is not None:
+            if self._view is not None and spec.names_messages:
                 command = self._resolve_messages(command)
         except InvalidSequenceNumber as exc:
             # RFC 9051 6.4.4: a number the client was never told is an error.
@@ -1519,7 +1521,8 @@ class ConnectionState:
             )
             return
         self._delivered += 1
-        blocks = self._blocks_expunge(command)
+        # A non-UID FETCH/STORE/SEARCH/SORT/THREAD: no EXPUNGE while it is pending.
+        blocks = spec.no_expunge and not getattr(command, "uid", False)
         pending = _Pending(
             tag=command.tag, command=command, seq=self._delivered, blocks_expunge=blocks
         )
@@ -1527,6 +1530,6 @@ class ConnectionState:
         self._pending_tags.setdefault(pending.tag, []).append(pending.seq)
         if blocks:
             self._expunge_blockers += 1
-        if self.config.commands[command.name].pauses:
+        if spec.pauses:
             self._blocking = pending
         events.append(command)

@@ -1185,7 +1185,11 @@ def encode_response_chunks(response: Response, *, utf8: bool = False) -> list[Pi
             + (text.encode("utf-8") if utf8 or text.isascii() else _text(text, utf8))
             + _CRLF
         ]
-    pieces = _write(response, utf8)
+    if type(response) is FetchData:
+        pieces: _Out = []
+        _write_fetch(pieces, response, utf8)  # one per message: no table lookup
+    else:
+        pieces = _write(response, utf8)
     for piece in pieces:
         if type(piece) is not bytes or len(piece) >= CHUNK_MIN:
             break

@@ -541,10 +541,11 @@ class SelectedMailboxView:
 
     def fetch_data(self, uid: int, items: Iterable[FetchDataItem]) -> FetchData:
         """``* n FETCH (...)`` for ``uid`` with this session's sequence number."""
-        seq = self.seq_of(uid)
-        if seq is None:
+        uids = self._uids
+        index = bisect.bisect_left(uids, uid)  # seq_of, inlined: once per message
+        if index == len(uids) or uids[index] != uid:
             raise KeyError(f"UID {uid} is not in this session's view")
-        return FetchData(number=seq, items=tuple(items))
+        return FetchData(number=index + 1, items=tuple(items))
 
     # --------------------------------------------------------------- internals
 
