@@ -1004,7 +1004,12 @@ class ConnectionState:
 
     def _process_buffer(self, events: list[Event]) -> None:
         buffer = self._buffer
-        while (buffer or self._held is not None) and not self.paused and not self.output_full:
+        limits = self.config.limits
+        while (
+            (buffer or self._held is not None)
+            and self._out_size < limits.max_unsent_output  # output_full, inlined
+            and not self.paused
+        ):
             if self._held is not None:
                 held, self._held = self._held, None
                 self._start(held, events)
