@@ -113,6 +113,10 @@ userdb {{
   args = uid={uid} gid={gid} home={tmp}/home/%u
 }}
 mail_location = maildir:~/Maildir
+protocol imap {{
+  # The default (10) is below the benchmark's sessions of one user.
+  mail_max_userip_connections = 1000
+}}
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1

@@ -33,7 +33,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Generator, Iterable, Sequence, Set
 from datetime import date, timedelta
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar, cast
 
 from .._commands import (
     Search,
@@ -266,6 +266,10 @@ def _matching(
     return _filter(source, recent, _by_uid(uids, infos), predicate) or []
 
 
+#: Mailbox classes -> whether they implement FlagIndexMailbox.
+_FLAG_INDEX_TYPES: dict[type, bool] = {}
+
+
 def _by_flag_index(
     mailbox: Mailbox,
     view: SelectedMailboxView,
@@ -275,9 +279,14 @@ def _by_flag_index(
 ) -> list[Item] | None:
     """A search on one system flag answered from the store's flag index
     (time that grows with the answer, not the mailbox); None if it has none."""
-    if not isinstance(mailbox, FlagIndexMailbox):
+    kind = type(mailbox)
+    indexed = _FLAG_INDEX_TYPES.get(kind)
+    if indexed is None:
+        # A Protocol isinstance check costs ~16 us (Python 3.11): once per class.
+        indexed = _FLAG_INDEX_TYPES[kind] = isinstance(mailbox, FlagIndexMailbox)
+    if not indexed:
         return None
-    found = mailbox.uids_by_flag(*flag_key)
+    found = cast(FlagIndexMailbox, mailbox).uids_by_flag(*flag_key)
     if found is None:
         return None
     # Not announced yet (new) or expunged elsewhere: not searched.
