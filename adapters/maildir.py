@@ -5,7 +5,7 @@ Layout (one Maildir++ per user)::
     root/<username>/                 INBOX (cur/ new/ tmp/)
     root/<username>/.Sent/           mailbox "Sent"
     root/<username>/.Archive.2025/   mailbox "Archive/2025"
-    root/<username>/subscriptions    one subscribed name per line (UTF-8, "/" delimiter)
+    root/<username>/subscriptions    subscribed names, in Dovecot's format (version 2)
 
 To serve one existing maildir (``~/Maildir``) for a single user, pass its
 parent as ``root`` and its directory name as the user name, or subclass and
@@ -37,10 +37,24 @@ On-disk decisions:
   bytes verbatim.
 * Internal date: the file's mtime, read when the message is first seen and
   set by APPEND; the time zone given to APPEND is remembered in the UID list.
+* Dovecot: the maildir may be served by Dovecot before, after or between
+  times (see :mod:`imap_sansio.adapters.maildir_dovecot` for the formats).
+  Its ``dovecot-uidlist`` in each maildir is the authority on UIDVALIDITY
+  and UIDs: read (only what was appended since it was last read), taken
+  as it is (a message Dovecot numbered keeps its UID; a UIDVALIDITY that
+  differs from this store's own list replaces it), appended to when this
+  store numbers a message, written whole when missing, when a rename
+  gives a new UIDVALIDITY, or when most of its records are of expunged
+  messages; always under Dovecot's dot-lock ``dovecot-uidlist.lock``.
+  ``dovecot-keywords`` and ``subscriptions`` are Dovecot's formats,
+  replaced under its dot-locks as Dovecot replaces them.  Dovecot's own
+  index files (``dovecot.index*``) are left to Dovecot, which brings them
+  up to date from the maildir.
 * UIDs and modseqs: ``imap-sansio-uidlist`` in each maildir holds the
   mailbox id, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, the first unclaimed
   (\\Recent) UID, the special-use attributes, one line per message (uid,
-  modseq, arrival modseq, size, mtime, zone, flag letters, base name) and one
+  modseq, arrival modseq, size, mtime, zone, flag letters, base name), after
+  it one with its save date, EMAILID and THREADID (SAVEDATE, OBJECTID), and one
   per expunged message (tombstones for QRESYNC: the last
   ``max_tombstones`` of them, and the modseq up to which older ones were
   forgotten).  A change appends lines (a later line about a message or a
@@ -51,8 +65,10 @@ On-disk decisions:
   looked, and leaves a line not yet complete for later; a line torn by a
   crash is cut off by the next writer.  Modseqs are therefore persistent
   (CONDSTORE/QRESYNC are offered).  If the file is lost or unreadable it is
-  rebuilt with a new UIDVALIDITY, so clients resynchronise fully and no
-  stale UID or modseq is ever trusted.
+  rebuilt from ``dovecot-uidlist`` (same UIDVALIDITY and UIDs, modseqs
+  starting above any it had: see ``_Folder._first_modseq``), or, when that
+  is lost too, with a new UIDVALIDITY, so clients resynchronise fully and
+  no stale UID or modseq is ever trusted.
 * What each open mailbox looks like is kept in memory between calls (the
   UID list's entries, keyword table, and the inode and mtime of ``new/`` and
   ``cur/`` when they were listed).  A call that changes nothing costs three
@@ -61,11 +77,20 @@ On-disk decisions:
   of the listing: 50 ms on file systems with sub-second stamps, 1 s on
   others), so a change in the same tick as a listing is still found.
   Directories are made once, when missing.
+* THREADIDs: ``imap-sansio-threads`` in the user directory lists, one line
+  each, a Message-ID and the THREADID of the messages that carry or cite it
+  (see :func:`imap_sansio.server.thread_keys`); lines are only ever added.
 * UIDVALIDITY values come from the clock (seconds) forced to increase per
   account; ``imap-sansio-uidvalidity`` in the user directory keeps the last
   value and, per name, the largest value it ever had (RFC 3501 2.3.1.1).
 * ``\\Noselect`` levels (DELETE of a mailbox with inferiors) are folder
   directories holding only an ``imap-sansio-noselect`` marker file.
+* Annotations (METADATA, RFC 5464): ``imap-sansio-metadata`` in a folder's
+  directory (INBOX: the user directory) holds its entries as JSON (owner,
+  "" for shared entries, then entry name, then the value in base64), so
+  they move with RENAME and go with DELETE; the server's entries are in
+  ``root/.imap-sansio-metadata``.  Changed under the account lock (the
+  server's under ``root/.imap-sansio-metadata.lock``) and written atomically.
 * Writes are atomic: files are written into ``tmp/`` and renamed into place
   (messages into ``cur/``, state files over the old ones), fsync'ed unless
   ``fsync=False``.  A crash between a message operation and its UID-list
@@ -73,7 +98,10 @@ On-disk decisions:
   found missing (expunged); nothing is lost or duplicated.  COPY hard-links
   (or copies) the file, MOVE renames it.  A file renamed by another program
   during an operation is found again by its base name.  Staging directories
-  left by a crash are removed after 36 hours; stale files in ``tmp/`` are not.
+  left by a crash are removed after 36 hours, and so are files in a
+  maildir's ``tmp/`` not read or written for 36 hours (failed deliveries,
+  as the Maildir convention says), looked for when the mailbox is
+  scanned, at most every 8 hours.
 * Concurrency: every change and every scan that finds something to write
   holds ``flock`` on ``imap-sansio.lock`` in its directory; hierarchy
   changes hold ``imap-sansio-account.lock``; several processes (or backends)
@@ -95,22 +123,25 @@ or every second, and send the notice that wakes IDLE clients (see
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import errno
 import fcntl
 import functools
+import json
 import logging
 import os
 import secrets
 import shutil
 import socket
+import stat
 import tempfile
 import threading
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -132,9 +163,22 @@ from imap_sansio.server._backend import (
     NoSuchMailbox,
     StoreAction,
     StoreResult,
+    thread_keys,
 )
+from imap_sansio.server._metadata import MetadataTable, apply_metadata, visible_metadata
 from imap_sansio.server._sasl import ClearPasswords, PasswordDatabase
 from imap_sansio.server.names import DELIMITER, INBOX, levels, name_error, normalize
+
+from .maildir_dovecot import (
+    KEYWORDS_STALE,
+    SUBSCRIPTIONS_STALE,
+    UIDLIST_STALE,
+    DotLock,
+    DovecotUidList,
+    format_subscriptions,
+    parse_subscriptions,
+)
+from .maildir_dovecot import UIDLIST as DOVECOT_UIDLIST
 
 if TYPE_CHECKING:
     from .maildir_watch import MaildirWatcher
@@ -149,9 +193,20 @@ LOCK = "imap-sansio.lock"
 ACCOUNT_LOCK = "imap-sansio-account.lock"
 UIDVALIDITY_FILE = "imap-sansio-uidvalidity"
 UIDVALIDITY_LOCK = "imap-sansio-uidvalidity.lock"
+THREADS_FILE = "imap-sansio-threads"
+THREADS_LOCK = "imap-sansio-threads.lock"
 NOSELECT = "imap-sansio-noselect"
 SUBSCRIPTIONS = "subscriptions"
+METADATA_FILE = "imap-sansio-metadata"
+#: The server's annotations, beside the user directories (no user name starts with a dot).
+SERVER_METADATA = ".imap-sansio-metadata"
 _STAGING = "imap-sansio-staging-"
+#: Dovecot's dot-lock on its UID list, held with LOCK (see _Locks).
+_DOVECOT_UIDLIST_LOCK = DOVECOT_UIDLIST + ".lock"
+#: Maildir convention: a file in tmp/ untouched this long is a failed delivery.
+_TMP_STALE_SECONDS = 36 * 3600
+#: How often one backend looks at a maildir's tmp/ for such files.
+_TMP_SCAN_SECONDS = 8 * 3600
 _UIDLIST_MAGIC = "imap-sansio-uidlist 1"
 #: Bytes read from a message file at a time when streaming it.
 _READ_PIECE = 64 * 1024
@@ -376,7 +431,7 @@ class _Locks:
     """``flock`` locks on lock files, re-entrant within one backend."""
 
     def __init__(self) -> None:
-        self._held: dict[str, tuple[int, int]] = {}
+        self._held: dict[str, tuple[int | DotLock, int]] = {}
 
     @contextlib.contextmanager
     def hold(self, *paths: Path) -> Iterator[None]:
@@ -389,7 +444,17 @@ class _Locks:
     @contextlib.contextmanager
     def _hold_one(self, path: str) -> Iterator[None]:
         entry = self._held.get(path)
-        if entry is None:
+        if entry is None and os.path.basename(path) == _DOVECOT_UIDLIST_LOCK:
+            # Dovecot's own lock on dovecot-uidlist, so that it never assigns
+            # UIDs while this store does (it holds it while it moves files
+            # into new/ or cur/ and appends their UIDs).
+            dotlock = DotLock(Path(path).with_name(DOVECOT_UIDLIST), stale=UIDLIST_STALE)
+            try:
+                dotlock.__enter__()
+            except TimeoutError:
+                raise ImapNo("Mailbox is locked by another program", "INUSE") from None
+            self._held[path] = (dotlock, 1)
+        elif entry is None:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
@@ -402,12 +467,15 @@ class _Locks:
         try:
             yield
         finally:
-            fd, count = self._held[path]
-            if count == 1:
+            lock, count = self._held[path]
+            if count > 1:
+                self._held[path] = (lock, count - 1)
+            elif isinstance(lock, DotLock):
                 del self._held[path]
-                os.close(fd)  # releases the flock
+                lock.__exit__(None, None, None)
             else:
-                self._held[path] = (fd, count - 1)
+                del self._held[path]
+                os.close(lock)  # releases the flock
 
 
 def _stat_signature(path: Path) -> tuple[int, int, int, int] | None:
@@ -475,6 +543,12 @@ class _Entry:
     zone: int  # internal date's offset from UTC, minutes
     letters: str  # info letters as in the file name
     base: str
+    #: RFC 8474 5.1 EMAILID ("": a line written before object ids were kept)
+    email_id: str = ""
+    #: RFC 8514 save date, seconds since the epoch (0: not known)
+    saved: int = 0
+    #: RFC 8474 5.2 THREADID ("": none, THREADID NIL)
+    thread_id: str = ""
 
     @property
     def filename(self) -> str:
@@ -535,7 +609,11 @@ class _State:
 
     @staticmethod
     def _line(e: _Entry) -> str:
-        return f"m {e.uid} {e.modseq} {e.born} {e.size} {e.mtime} {e.zone} ,{e.letters} {e.base}"
+        line = f"m {e.uid} {e.modseq} {e.born} {e.size} {e.mtime} {e.zone} ,{e.letters} {e.base}"
+        if e.email_id or e.saved:
+            # A line of its own, so that files written before it still read.
+            line += f"\nx {e.uid} {e.saved} {e.email_id or '-'} {e.thread_id or '-'}"
+        return line
 
     def dump(self) -> bytes:
         """The whole list (a snapshot); ``gen`` tells readers it is a new file."""
@@ -562,7 +640,7 @@ class _State:
         header: dict[str, str] = {}
         for line in lines[1:-1]:
             kind, _, rest = line.partition(" ")
-            if kind in ("m", "t"):
+            if kind in ("m", "t", "x"):
                 break
             header[kind] = rest
         state = cls(
@@ -599,6 +677,16 @@ class _State:
                 if entry.uid not in entries and entries and entry.uid <= next(reversed(entries)):
                     raise ValueError("UIDs out of order")
                 entries[entry.uid] = entry
+            elif kind == "x":
+                uid, saved, email_id, thread_id = rest.split(" ")
+                old = entries.get(int(uid))
+                if old is not None:
+                    entries[old.uid] = replace(
+                        old,
+                        saved=int(saved),
+                        email_id="" if email_id == "-" else email_id,
+                        thread_id="" if thread_id == "-" else thread_id,
+                    )
             elif kind == "t":
                 m, u, b = rest.split(" ")
                 self.tombstones.append((int(m), int(u), int(b)))
@@ -649,9 +737,18 @@ class _Folder:
         self._flag_index: tuple[tuple[int, int, int], dict[tuple[str, bool], list[int]]] | None
         self._flag_index = None
 
+        # Dovecot's UID list as last read (like the UID list above), and the
+        # (uid, base name) records this store assigned and has not written.
+        self._dv: DovecotUidList | None = None
+        self._dv_sig: tuple[int, int, int] | None = None
+        self._dv_size = 0
+        self._dv_pending: list[tuple[int, str]] = []
+        # When tmp/ was last looked at for stale files (monotonic seconds).
+        self._tmp_scanned: float | None = None
+
     @property
-    def lock_path(self) -> Path:
-        return self.path / LOCK
+    def lock_paths(self) -> tuple[Path, Path]:
+        return (self.path / LOCK, self.path / _DOVECOT_UIDLIST_LOCK)
 
     # -- reading -------------------------------------------------------------
 
@@ -702,6 +799,118 @@ class _Folder:
         if kw_sig != self._kw_sig:
             self.keywords = self._read_keywords()
             self._kw_sig = kw_sig
+
+    def _dv_load(self) -> DovecotUidList | None:
+        """Bring Dovecot's UID list up to date with its file: only the
+        appended lines when it grew, as Dovecot reads it.  None when there
+        is none (or it is broken: then it is written anew from the state)."""
+        path = self.path / DOVECOT_UIDLIST
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            self._dv, self._dv_sig = None, None
+            return None
+        sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if sig == self._dv_sig:
+            return self._dv
+        try:
+            with open(path, "rb") as file:
+                dv = self._dv
+                if (
+                    dv is not None
+                    and self._dv_sig is not None
+                    and st.st_ino == self._dv_sig[0]
+                    and st.st_size > self._dv_size
+                ):
+                    file.seek(self._dv_size)
+                    data = file.read()
+                    end = data.rfind(b"\n") + 1
+                    lines = data[:end].decode("utf-8", "surrogateescape").split("\n")[:-1]
+                    dv.apply(lines, version=dv.version)
+                    self._dv_size += end
+                else:
+                    data = file.read()
+                    end = data.rfind(b"\n") + 1
+                    self._dv = DovecotUidList.parse(data[:end])
+                    self._dv_size = end
+            self._dv_sig = sig if end == len(data) else None
+        except (ValueError, KeyError, FileNotFoundError) as exc:
+            log.warning("unreadable %s (%s): it will be rewritten", path, exc)
+            self._dv, self._dv_sig = None, None
+        return self._dv
+
+    def _dv_save(self) -> None:
+        """Write the UIDs this store assigned into Dovecot's UID list (under
+        its dot-lock, after sync): appended records, as Dovecot adds them;
+        the whole file when there is none, when UIDVALIDITY changed (a
+        rename), or when most records are of expunged messages."""
+        state = self.live()
+        dv = self._dv
+        pending, self._dv_pending = self._dv_pending, []
+        path = self.path / DOVECOT_UIDLIST
+        entries = state.entries
+        whole = (
+            dv is None
+            or self._dv_sig is None
+            or dv.version != 3
+            or dv.uidvalidity != state.uidvalidity
+            or len(dv.records) + len(pending) > 2 * len(entries) + 64
+        )
+        if whole:
+            if dv is None or dv.uidvalidity != state.uidvalidity:
+                guid = dv.guid if dv is not None else ""
+                dv = DovecotUidList(uidvalidity=state.uidvalidity, header_next_uid=1, guid=guid)
+                for entry in entries.values():
+                    dv.add(entry.uid, entry.base)
+            else:
+                for uid, base in pending:
+                    dv.add(uid, base)
+                # Records of expunged messages go, as when Dovecot rewrites it.
+                dv.records = {uid: r for uid, r in dv.records.items() if uid in entries}
+                dv.uids = {base: uid for uid, (_, base) in dv.records.items()}
+            dv.version = 3
+            dv.guid = dv.guid or secrets.token_hex(16)
+            data = dv.dump(state.uidnext)
+            self.backend._write_atomic(path, data, self.path / "tmp")
+            st = os.stat(path)
+            self._dv, self._dv_size = dv, len(data)
+        else:
+            assert dv is not None and self._dv_sig is not None
+            if not pending:
+                return
+            for uid, base in pending:
+                dv.add(uid, base)
+            data = b"".join(dv.record_line(uid, (), base) for uid, base in pending)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+            try:
+                st = os.fstat(fd)
+                if st.st_size != self._dv_size:
+                    os.ftruncate(fd, self._dv_size)  # a line torn by a crash
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                if self.backend.fsync:
+                    os.fsync(fd)
+                st = os.fstat(fd)
+            finally:
+                os.close(fd)
+            self._dv_size += len(data)
+        self._dv_sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def _clean_tmp(self) -> None:
+        """Remove files in tmp/ that nobody touched for 36 hours: deliveries
+        that failed (cr.yp.to/proto/maildir.html); looked at once in a while."""
+        now = time.monotonic()
+        if self._tmp_scanned is not None and now - self._tmp_scanned < _TMP_SCAN_SECONDS:
+            return
+        self._tmp_scanned = now
+        stale = time.time() - _TMP_STALE_SECONDS
+        tmp = self.path / "tmp"
+        for name in _listdir(tmp):
+            with contextlib.suppress(FileNotFoundError):
+                st = os.lstat(tmp / name)
+                if stat.S_ISREG(st.st_mode) and max(st.st_atime, st.st_mtime) < stale:
+                    os.unlink(tmp / name)
 
     def _read_keywords(self) -> list[str]:
         slots: list[str] = []
@@ -759,6 +968,22 @@ class _Folder:
     def _keyword_letter(self, keyword: str, reserved: Collection[str], uid: int) -> str:
         if keyword in self.keywords:
             return _KEYWORD_LETTERS[self.keywords.index(keyword)]
+        # Under Dovecot's lock on the file, read again: Dovecot may have
+        # given the keyword (or the letter) a place meanwhile.
+        try:
+            lock = DotLock(self.path / KEYWORDS, stale=KEYWORDS_STALE)
+            with lock:
+                self.keywords = self._read_keywords()
+                if keyword not in self.keywords:
+                    self.keywords = self._new_keyword(keyword, reserved, uid, lock)
+        except TimeoutError:
+            raise ImapNo("Keywords are locked by another program", "INUSE") from None
+        self._kw_sig = _stat_signature(self.path / KEYWORDS)
+        return _KEYWORD_LETTERS[self.keywords.index(keyword)]
+
+    def _new_keyword(
+        self, keyword: str, reserved: Collection[str], uid: int, lock: DotLock
+    ) -> list[str]:
         slots = self.keywords + [""] * (len(_KEYWORD_LETTERS) - len(self.keywords))
         used = {c for e in self.live().entries.values() if e.uid != uid for c in e.letters}
         used.update(reserved)  # letters of the message being written
@@ -770,10 +995,10 @@ class _Folder:
         index = (undefined or free)[0]
         slots[index] = keyword
         text = "".join(f"{i} {name}\n" for i, name in enumerate(slots) if name)
-        self.backend._write_atomic(self.path / KEYWORDS, text.encode(), self.path / "tmp")
-        self.keywords = slots
-        self._kw_sig = _stat_signature(self.path / KEYWORDS)
-        return _KEYWORD_LETTERS[index]
+        lock.replace(text.encode(), fsync=self.backend.fsync)
+        while slots and not slots[-1]:
+            slots.pop()
+        return slots
 
     # -- scanning --------------------------------------------------------------
 
@@ -784,6 +1009,10 @@ class _Folder:
         too recent to trust is listed again and matches the state."""
         state = self.load()
         if state is None:
+            return False
+        # Dovecot's UID list moved: Dovecot assigned UIDs or rewrote it.
+        dv_sig = _stat_signature(self.path / DOVECOT_UIDLIST)
+        if dv_sig is None or dv_sig[:3] != self._dv_sig:
             return False
         new_sig, cur_sig = _dir_sig(self.path / "new"), _dir_sig(self.path / "cur")
         if self._dirs != (new_sig, cur_sig) or not self._settled[0] or cur_sig is None:
@@ -813,17 +1042,35 @@ class _Folder:
         """
         previous = self.state
         state = self.load()
-        dirty = False
-        if state is None:
-            # New (or lost) UID list: a fresh UIDVALIDITY, so nothing a client
-            # remembers from an earlier one is trusted (RFC 3501 2.3.1.1).
-            # A known id is kept, so open handles see the new UIDVALIDITY.
+        # Dovecot's UID list is the authority on UIDVALIDITY and UIDs: this
+        # store's own list keeps what Dovecot's cannot say (modseqs, sizes,
+        # time zones, \Recent, special use, expunge records) and agrees with
+        # it.  Without one (a maildir only this store served), it is written
+        # from the state, so nothing changes for clients.
+        dv = self._dv_load()
+        dirty = dv is None
+        if state is None or (dv is not None and dv.uidvalidity != state.uidvalidity):
+            # New (or lost) UID list: Dovecot's UIDVALIDITY and UIDs, or else a
+            # fresh UIDVALIDITY, so nothing a client remembers from an earlier
+            # one is trusted (RFC 3501 2.3.1.1).  A known id is kept, so open
+            # handles see the new UIDVALIDITY.
+            known = state or previous
             state = _State(
-                mailbox_id=previous.mailbox_id if previous else secrets.token_hex(8),
-                uidvalidity=self.backend._new_uidvalidity(self.account_root, None),
+                mailbox_id=known.mailbox_id if known else secrets.token_hex(8),
+                uidvalidity=dv.uidvalidity
+                if dv is not None
+                else self.backend._new_uidvalidity(self.account_root, None),
+                modseq=self._first_modseq(state, dv),
+                special_use=known.special_use if known else frozenset(),
             )
             self.state = state
             self._sig = None
+            dirty = True
+        # UIDs from here up may be ones Dovecot gave to messages found below;
+        # UIDs it used are never used again here.
+        floor = state.uidnext
+        if dv is not None and dv.next_uid > state.uidnext:
+            state.uidnext = dv.next_uid
             dirty = True
         cur, new = self.path / "cur", self.path / "new"
         new_sig, cur_sig = _dir_sig(new), _dir_sig(cur)
@@ -835,6 +1082,7 @@ class _Folder:
         if not dirty and self._settled == (True, True) and self._dirs == (new_sig, cur_sig):
             return False
         started = time.time_ns()
+        self._clean_tmp()
         if not self._settled[0] or new_sig != self._dirs[0]:
             for name in sorted(_listdir(new)):
                 parts = _split_filename(name)
@@ -850,8 +1098,14 @@ class _Folder:
             new_sig is not None and _settled(new_sig[1], started),
             cur_sig is not None and _settled(cur_sig[1], started),
         )
+        dv_uids = dv.uids if dv is not None else {}
         by_base = {e.base: e.uid for e in state.entries.values()}
-        gone = [uid for base, uid in by_base.items() if base not in present]
+        # A message Dovecot knows under another UID: that UID wins (seen
+        # here as an expunge and an arrival).
+        renumbered = [uid for base, uid in by_base.items() if dv_uids.get(base, uid) != uid]
+        for uid in renumbered:
+            del by_base[state.entries[uid].base]
+        gone = [uid for base, uid in by_base.items() if base not in present] + renumbered
         changed = [
             uid
             for base, uid in by_base.items()
@@ -864,10 +1118,10 @@ class _Folder:
             path = cur / f"{base}:2,{letters}"
             try:
                 mtime = int(path.stat().st_mtime)
-                size = len(_imap_bytes(path.read_bytes()))
+                raw = path.read_bytes()
             except (FileNotFoundError, IsADirectoryError, PermissionError):
                 continue
-            arrived.append((mtime, base, letters, size))
+            arrived.append((mtime, base, letters, len(_imap_bytes(raw)), thread_keys(raw)))
         found = bool(gone or changed or arrived)
         if found:
             modseq = state.modseq = state.modseq + 1
@@ -878,7 +1132,36 @@ class _Folder:
             for uid in changed:
                 entry = state.entries[uid]
                 state.put(replace(entry, letters=present[entry.base], modseq=modseq))
-            for mtime, base, letters, size in sorted(arrived):
+            saved = int(time.time())  # RFC 8514 3: saved here when first seen
+            # Messages Dovecot gave UIDs keep them (in UID order, so the state
+            # stays sorted); a UID below this list's next one would be one
+            # already used, so such a message (expunged, then put back)
+            # gets a new UID, as do messages nobody numbered yet.
+            numbered = sorted(
+                (dv_uids[base], mtime, base, letters, size, keys)
+                for mtime, base, letters, size, keys in arrived
+                if dv_uids.get(base, 0) >= floor and dv_uids[base] not in state.entries
+            )
+            taken = {item[2] for item in numbered}
+            for uid, mtime, base, letters, size, keys in numbered:
+                entry = _Entry(
+                    uid=uid,
+                    modseq=modseq,
+                    born=modseq,
+                    size=size,
+                    mtime=mtime,
+                    zone=0,
+                    letters=letters,
+                    base=base,
+                    email_id=_new_email_id(),
+                    saved=saved,
+                    thread_id=self.backend._thread_id(self.account_root, keys),
+                )
+                state.put(entry)
+                state.uidnext = max(state.uidnext, uid + 1)
+            for mtime, base, letters, size, keys in sorted(arrived):
+                if base in taken:
+                    continue
                 self._add(
                     _Entry(
                         uid=0,
@@ -889,6 +1172,9 @@ class _Folder:
                         zone=0,
                         letters=letters,
                         base=base,
+                        email_id=_new_email_id(),
+                        saved=saved,
+                        thread_id=self.backend._thread_id(self.account_root, keys),
                     )
                 )
             dirty = True
@@ -896,11 +1182,24 @@ class _Folder:
             self.save()
         return found
 
+    @staticmethod
+    def _first_modseq(lost: _State | None, dovecot: DovecotUidList | None) -> int:
+        """Where the modseqs of a rebuilt list start: RFC 7162 3.1.2.1 wants
+        them never to go back under one UIDVALIDITY, and one kept from
+        Dovecot's list may have had modseqs that this store never saw
+        (Dovecot's, or those of this store's lost list).  Seconds since the
+        epoch times 2**20 is above either, short of a million changes a
+        second."""
+        if lost is not None:
+            return lost.modseq + 1
+        return int(time.time()) << 20 if dovecot is not None else 1
+
     def _add(self, entry: _Entry) -> int:
         state = self.live()
         uid = state.uidnext
         state.uidnext += 1
         state.put(replace(entry, uid=uid))
+        self._dv_pending.append((uid, entry.base))
         return uid
 
     def add(self, entry: _Entry) -> int:
@@ -922,6 +1221,9 @@ class _Folder:
         """Write what changed (under the lock, after sync): appended to the
         UID list, or the whole list when it is new or mostly stale lines."""
         state = self.live()
+        # Dovecot's list first: it is the authority, and a crash between the
+        # two writes leaves UIDs that the next scan takes from it.
+        self._dv_save()
         path = self.path / UIDLIST
         lines = len(state.entries) + len(state.tombstones) + 16
         # Whole: a new file, one mostly of superseded lines, or tombstones
@@ -991,6 +1293,15 @@ class _Folder:
             self._flag_index = (key, index)
         return self._flag_index[1][letter, present]
 
+    def email_id(self, entry: _Entry) -> str:
+        """The EMAILID of ``entry``; one written before EMAILIDs were kept
+        gets one made of what identifies it (RFC 8474 5.1: unique, and the
+        same for the same mailbox, UIDVALIDITY and UID)."""
+        if entry.email_id:
+            return entry.email_id
+        state = self.live()
+        return f"M{state.mailbox_id}{state.uidvalidity:x}_{entry.uid:x}"
+
     def info(self, entry: _Entry) -> MessageInfo:
         zone = timezone(timedelta(minutes=entry.zone))
         return MessageInfo(
@@ -999,6 +1310,9 @@ class _Folder:
             internal_date=datetime.fromtimestamp(entry.mtime, zone),
             size=entry.size,
             modseq=entry.modseq,
+            email_id=self.email_id(entry),
+            save_date=datetime.fromtimestamp(entry.saved, UTC) if entry.saved else None,
+            thread_id=entry.thread_id or None,
         )
 
     def select(self, uids: Collection[int] | None) -> list[int]:
@@ -1049,7 +1363,11 @@ class MaildirBackend:
     ``max_tombstones`` (expunge records kept per mailbox for QRESYNC, up to
     twice as many between compactions; see :class:`Changes`),
     ``watch_interval`` and ``inotify`` (how :meth:`watch` notices outside
-    changes: see :class:`~imap_sansio.adapters.maildir_watch.MaildirWatcher`).
+    changes: see :class:`~imap_sansio.adapters.maildir_watch.MaildirWatcher`),
+    ``object_ids`` (offer OBJECTID, RFC 8474: EMAILIDs and MAILBOXIDs are
+    kept either way; off by default because it adds ``[MAILBOXID (...)]``
+    to every CREATE and SELECT).  Save dates (SAVEDATE, RFC 8514) are
+    always kept and offered.
     """
 
     def __init__(
@@ -1064,6 +1382,7 @@ class MaildirBackend:
         max_tombstones: int = 10_000,
         watch_interval: float = 1.0,
         inotify: bool | None = None,
+        object_ids: bool = False,
     ) -> None:
         self.root = Path(root)
         #: Calls from several threads at once are safe (see "Concurrency"
@@ -1083,8 +1402,11 @@ class MaildirBackend:
         #: Users whose maildir was made (or checked) once already.
         self._opened: set[str] = set()
         self._counter = 0
+        #: Per account root: (octets of the thread list read, what they say).
+        self._threads: dict[str, tuple[int, dict[str, str]]] = {}
         self._watch_interval = watch_interval
         self._inotify = inotify
+        self._account_class = _ObjectIdMaildirAccount if object_ids else MaildirAccount
         self._watcher: MaildirWatcher | None = None
         if isinstance(users, PasswordDatabase):
             self._passwords = users
@@ -1120,7 +1442,7 @@ class MaildirBackend:
     def account(self, username: str) -> MaildirAccount:
         """The account of ``username`` without a password (for set-up and tests)."""
         with self._mutex:
-            return MaildirAccount(self, username, self._open_user(username))
+            return self._account_class(self, username, self._open_user(username))
 
     def _open_user(self, username: str) -> Path:
         path = self.user_path(username)
@@ -1135,17 +1457,12 @@ class MaildirBackend:
             leftover = path / name
             if name.startswith(_STAGING) and leftover.stat().st_mtime < stale:
                 shutil.rmtree(leftover, ignore_errors=True)
-        if not (path / SUBSCRIPTIONS).exists():
-            with self._locks.hold(path / ACCOUNT_LOCK):
-                if not (path / SUBSCRIPTIONS).exists():
-                    # A maildir seen for the first time: subscribe to what it has.
-                    names = ["INBOX"]
-                    names += sorted(n for n, (_, sel) in _scan_folders(path).items() if sel)
-                    self._write_atomic(
-                        path / SUBSCRIPTIONS,
-                        "".join(n + "\n" for n in names).encode(),
-                        path / "tmp",
-                    )
+        if not (path / SUBSCRIPTIONS).exists() and not (path / DOVECOT_UIDLIST).exists():
+            # A maildir seen for the first time (and not one Dovecot served,
+            # whose choice of no subscriptions stays): subscribe to what it has.
+            names = ["INBOX"]
+            names += sorted(n for n, (_, sel) in _scan_folders(path).items() if sel)
+            _update_subscriptions(self, path, *names, subscribed=True, only_if_missing=True)
         self._opened.add(username)
         return path
 
@@ -1171,7 +1488,12 @@ class MaildirBackend:
 
     def _write_tmp(self, tmpdir: Path, data: bytes) -> Path:
         tmp = tmpdir / self._unique()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        try:
+            fd = os.open(tmp, flags, 0o600)
+        except FileNotFoundError:  # a maildir another program made without tmp/
+            tmpdir.mkdir(exist_ok=True)
+            fd = os.open(tmp, flags, 0o600)
         try:
             view = memoryview(data)
             while view:
@@ -1242,6 +1564,44 @@ class MaildirBackend:
         if folder is None:
             folder = self._folders[key] = _Folder(self, path, account_root)
         return folder
+
+    def _thread_id(self, account_root: Path, keys: Collection[str]) -> str:
+        """The THREADID of a new message with these thread keys (RFC 8474
+        5.2): that of the first key the account's thread list knows, else a
+        new one, which the other keys then get.  Taken innermost (under a
+        maildir's lock), like the UIDVALIDITY lock."""
+        with self._locks.hold(account_root / THREADS_LOCK):
+            known = self._read_threads(account_root)
+            thread_id = next((known[k] for k in keys if k in known), None)
+            thread_id = thread_id or "T" + secrets.token_hex(8)
+            new = [k for k in keys if k not in known]
+            if new:
+                lines = "".join(f"{k} {thread_id}\n" for k in new).encode("utf-8", "replace")
+                with open(account_root / THREADS_FILE, "ab") as file:
+                    file.write(lines)
+                self._threads[str(account_root)] = (
+                    self._threads[str(account_root)][0] + len(lines),
+                    known,
+                )
+                known.update(dict.fromkeys(new, thread_id))
+            return thread_id
+
+    def _read_threads(self, account_root: Path) -> dict[str, str]:
+        """The account's thread list, read only as far as it grew since."""
+        offset, known = self._threads.get(str(account_root), (0, {}))
+        try:
+            with open(account_root / THREADS_FILE, "rb") as file:
+                file.seek(offset)
+                data = file.read()
+        except FileNotFoundError:
+            data = b""
+        end = data.rfind(b"\n") + 1  # a line still being written waits
+        for line in data[:end].decode("utf-8", "replace").splitlines():
+            key, _, thread_id = line.rpartition(" ")
+            if key:
+                known.setdefault(key, thread_id)
+        self._threads[str(account_root)] = (offset + end, known)
+        return known
 
     def _new_uidvalidity(self, account_root: Path, name: str | None) -> int:
         """A UIDVALIDITY greater than any this account issued (and, for
@@ -1352,6 +1712,11 @@ def _mark(state: _State | None) -> tuple[str, int, int] | None:
     return None if state is None else (state.mailbox_id, state.uidvalidity, state.modseq)
 
 
+def _new_email_id() -> str:
+    # RFC 8474 8.1: letters, digits, "_" and "-", starting with a letter.
+    return "M" + secrets.token_hex(8)
+
+
 def _read_uidvalidity(account_root: Path) -> tuple[int, dict[str, int]]:
     last = 0
     history: dict[str, int] = {}
@@ -1366,6 +1731,35 @@ def _read_uidvalidity(account_root: Path) -> tuple[int, dict[str, int]]:
         elif head.isdigit() and rest:
             history[rest] = int(head)
     return last, history
+
+
+def _read_subscriptions(account_root: Path) -> list[str]:
+    try:
+        return parse_subscriptions((account_root / SUBSCRIPTIONS).read_bytes())
+    except FileNotFoundError:
+        return []
+
+
+def _update_subscriptions(
+    backend: MaildirBackend,
+    account_root: Path,
+    *names: str,
+    subscribed: bool,
+    only_if_missing: bool = False,
+) -> None:
+    try:
+        with DotLock(account_root / SUBSCRIPTIONS, stale=SUBSCRIPTIONS_STALE) as lock:
+            if only_if_missing and (account_root / SUBSCRIPTIONS).exists():
+                return
+            old = _read_subscriptions(account_root)
+            if subscribed:
+                new = old + [n for n in names if n not in old]
+            else:
+                new = [n for n in old if n not in names]
+            if new != old or only_if_missing:
+                lock.replace(format_subscriptions(new), fsync=backend.fsync)
+    except TimeoutError:
+        raise ImapNo("Subscriptions are locked by another program", "INUSE") from None
 
 
 def _scan_folders(account_root: Path) -> dict[str, tuple[Path, bool]]:
@@ -1443,7 +1837,7 @@ class MaildirAccount:
             yield folders
             return
         found = []
-        with backend._locks.hold(*(f.lock_path for f in folders)):
+        with backend._locks.hold(*(p for f in folders for p in f.lock_paths)):
             for folder in folders:
                 if folder.sync():
                     found.append(folder.path)
@@ -1458,10 +1852,13 @@ class MaildirAccount:
         state = _State(
             mailbox_id=secrets.token_hex(8), uidvalidity=uidvalidity, special_use=special_use
         )
+        # Dovecot's UID list, and the marker Maildir++ puts in each folder.
+        guid = secrets.token_hex(16)
+        dovecot = DovecotUidList(uidvalidity=uidvalidity, header_next_uid=1, guid=guid)
         if target.is_dir():  # a \Noselect level
             for sub in ("new", "tmp"):
                 (target / sub).mkdir(exist_ok=True)
-            self._backend._write_atomic(target / UIDLIST, state.dump(), target / "tmp")
+            self._write_folder_files(target, state, dovecot)
             (target / "cur").mkdir(exist_ok=True)
             (target / NOSELECT).unlink(missing_ok=True)
         else:
@@ -1469,10 +1866,16 @@ class MaildirAccount:
             staging = self._root / (_STAGING + secrets.token_hex(8))
             for sub in ("cur", "new", "tmp"):
                 (staging / sub).mkdir(parents=True)
-            self._backend._write_atomic(staging / UIDLIST, state.dump(), staging / "tmp")
+            self._write_folder_files(staging, state, dovecot)
             os.rename(staging, target)
             self._backend._fsync_dir(self._root)
         return target
+
+    def _write_folder_files(self, path: Path, state: _State, dovecot: DovecotUidList) -> None:
+        backend = self._backend
+        backend._write_atomic(path / DOVECOT_UIDLIST, dovecot.dump(1), path / "tmp")
+        backend._write_atomic(path / UIDLIST, state.dump(), path / "tmp")
+        (path / "maildirfolder").touch()
 
     def _discard_dir(self, path: Path) -> None:
         # Renamed out of sight first, so the name is gone at once; then removed.
@@ -1552,29 +1955,22 @@ class MaildirAccount:
 
     # -- subscriptions -----------------------------------------------------------
 
-    def _write_subscriptions(self, names: Collection[str]) -> None:
-        self._backend._write_atomic(
-            self._root / SUBSCRIPTIONS,
-            "".join(n + "\n" for n in sorted(names)).encode("utf-8", "surrogateescape"),
-            self._root / "tmp",
-        )
+    def _subscribe(self, name: str, *, subscribed: bool) -> None:
+        # Dovecot's way: under its dot-lock, a new file written into the
+        # lock file and renamed over the old one; the order is kept and a
+        # new name goes at the end.
+        with self._backend._mutex:
+            _update_subscriptions(self._backend, self._root, name, subscribed=subscribed)
+        self._changed(None)
 
     def subscribe(self, name: str) -> None:
-        with self._backend._mutex, self._backend._locks.hold(self._root / ACCOUNT_LOCK):
-            self._write_subscriptions(self.subscriptions() | {name})
-        self._changed(None)
+        self._subscribe(name, subscribed=True)
 
     def unsubscribe(self, name: str) -> None:
-        with self._backend._mutex, self._backend._locks.hold(self._root / ACCOUNT_LOCK):
-            self._write_subscriptions(self.subscriptions() - {name})
-        self._changed(None)
+        self._subscribe(name, subscribed=False)
 
     def subscriptions(self) -> frozenset[str]:
-        try:
-            text = (self._root / SUBSCRIPTIONS).read_text("utf-8", "surrogateescape")
-        except FileNotFoundError:
-            return frozenset()
-        return frozenset(line for line in text.split("\n") if line)
+        return frozenset(_read_subscriptions(self._root))
 
     # -- messages ------------------------------------------------------------------
 
@@ -1590,39 +1986,51 @@ class MaildirAccount:
         flags: Collection[str] = (),
         internal_date: datetime,
     ) -> AppendResult:
-        offset = internal_date.utcoffset() or timedelta()
-        backend = self._backend
-        with backend._mutex:
+        with self._backend._mutex:
             path = self._path_of(name)
-            mtime = int(internal_date.timestamp() // 1)
             with self._synced(path) as [folder]:
                 letters = folder.letters_for(frozenset(flags), "")
-                if isinstance(data, bytes):
-                    tmp = backend._write_tmp(path / "tmp", data)
-                    size = len(_imap_bytes(data))
-                else:
-                    tmp, size = backend._write_tmp_source(path / "tmp", data)
-                os.utime(tmp, (mtime, mtime))
-                base = tmp.name
-                os.rename(tmp, path / "cur" / f"{base}:2,{letters}")
-                backend._fsync_dir(path / "cur")
+                entry = self._write_message(folder, data, letters, internal_date)
                 modseq = folder.bump()
-                uid = folder.add(
-                    _Entry(
-                        uid=0,
-                        modseq=modseq,
-                        born=modseq,
-                        size=size,
-                        mtime=mtime,
-                        zone=int(offset.total_seconds() // 60),
-                        letters=letters,
-                        base=base,
-                    )
-                )
+                uid = folder.add(replace(entry, modseq=modseq, born=modseq))
                 folder.save()
                 uidvalidity = folder.live().uidvalidity
         self._changed(name)
         return AppendResult(uidvalidity=uidvalidity, uid=uid)
+
+    def _write_message(
+        self, folder: _Folder, data: bytes | MessageSource, letters: str, internal_date: datetime
+    ) -> _Entry:
+        """Put a new message file into ``folder``'s ``cur/`` (locked and
+        synced); the caller adds the entry it returns and saves."""
+        backend = self._backend
+        path = folder.path
+        mtime = int(internal_date.timestamp() // 1)
+        head = data if isinstance(data, bytes) else data.read(0, 256 * 1024)
+        thread_id = backend._thread_id(self._root, thread_keys(head))
+        if isinstance(data, bytes):
+            tmp = backend._write_tmp(path / "tmp", data)
+            size = len(_imap_bytes(data))
+        else:
+            tmp, size = backend._write_tmp_source(path / "tmp", data)
+        os.utime(tmp, (mtime, mtime))
+        base = tmp.name
+        os.rename(tmp, path / "cur" / f"{base}:2,{letters}")
+        backend._fsync_dir(path / "cur")
+        offset = internal_date.utcoffset() or timedelta()
+        return _Entry(
+            uid=0,
+            modseq=0,
+            born=0,
+            size=size,
+            mtime=mtime,
+            zone=int(offset.total_seconds() // 60),
+            letters=letters,
+            base=base,
+            email_id=_new_email_id(),
+            saved=int(time.time()),
+            thread_id=thread_id,
+        )
 
     def select(self, name: str) -> MaildirMailbox:
         with self._backend._mutex:
@@ -1640,6 +2048,72 @@ class MaildirAccount:
 
     def enable_condstore(self) -> None:
         pass  # modseqs are persisted in the UID lists
+
+    def save_date_supported(self, name: str) -> bool:
+        with self._backend._mutex:
+            self._path_of(name)  # NoSuchMailbox
+        return True
+
+    def _metadata_place(self, mailbox: str) -> tuple[Path, Path]:
+        """The annotation file of ``mailbox`` ("" the server's) and its lock."""
+        if mailbox == "":
+            root = self._backend.root
+            return root / SERVER_METADATA, root / (SERVER_METADATA + ".lock")
+        try:
+            path = self._path_of(mailbox)
+        except NoSuchMailbox:
+            # A \Noselect level has annotations too (RFC 5464 4.1).
+            entry = _scan_folders(self._root).get(mailbox)
+            if entry is None:
+                raise
+            path = entry[0]
+        return path / METADATA_FILE, self._root / ACCOUNT_LOCK
+
+    def get_metadata(self, mailbox: str) -> dict[str, bytes]:
+        with self._backend._mutex:
+            path, _ = self._metadata_place(mailbox)
+            return visible_metadata(_read_metadata(path), self._username)
+
+    def set_metadata(
+        self, mailbox: str, entries: Mapping[str, bytes | None], *, max_entries: int
+    ) -> None:
+        backend = self._backend
+        with backend._mutex:
+            path, lock = self._metadata_place(mailbox)
+            with backend._locks.hold(lock):
+                path, _ = self._metadata_place(mailbox)  # a rename may have moved it
+                table = _read_metadata(path)
+                if apply_metadata(table, self._username, entries, max_entries=max_entries):
+                    text = {
+                        owner: {k: base64.b64encode(v).decode("ascii") for k, v in values.items()}
+                        for owner, values in table.items()
+                    }
+                    data = json.dumps(text, sort_keys=True).encode("utf-8")
+                    backend._write_atomic(path, data, self._root / "tmp")
+
+
+class _ObjectIdMaildirAccount(MaildirAccount):
+    """An account that offers its object ids (ObjectIdAccount, RFC 8474)."""
+
+    __slots__ = ()
+
+    def mailbox_id(self, name: str) -> str:
+        """RFC 8474 4: the maildir's id, kept in its UID list (so also across
+        RENAME, which moves the directory), new for each CREATE."""
+        with self._backend._mutex, self._synced(self._path_of(name), write=False) as [folder]:
+            return "F" + folder.live().mailbox_id
+
+
+def _read_metadata(path: Path) -> MetadataTable:
+    """The annotations in ``path`` (none if there is no such file)."""
+    try:
+        text = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return {}
+    return {
+        owner: {name: base64.b64decode(value) for name, value in values.items()}
+        for owner, values in text.items()
+    }
 
 
 def _transfer(
@@ -1676,7 +2150,17 @@ def _transfer(
 
         if not source.on_file(entry, place):
             continue  # removed meanwhile by another program: the next scan expunges it
-        new_uid = target.add(replace(entry, modseq=modseq, born=modseq, letters=letters, base=base))
+        new_uid = target.add(
+            replace(
+                entry,
+                modseq=modseq,
+                born=modseq,
+                letters=letters,
+                base=base,
+                email_id=source.email_id(entry),  # RFC 8474 5.1: the same EMAILID
+                saved=int(time.time()),  # RFC 8514 3: saved into the target now
+            )
+        )
         uid_map.append((uid, new_uid))
         moved.append(uid)
     backend._fsync_dir(target.path / "cur")
@@ -1863,6 +2347,43 @@ class MaildirMailbox:
             account._changed(source_name)
         account._changed(destination)
         return CopyResult(uidvalidity=uidvalidity, uid_map=tuple(uid_map))
+
+    def replace(
+        self,
+        uid: int,
+        destination: str,
+        data: bytes | MessageSource,
+        *,
+        flags: Collection[str] = (),
+        internal_date: datetime,
+    ) -> AppendResult:
+        """RFC 8508 3.4: the new file and the old one's removal under both
+        maildirs' locks, each UID list saved once."""
+        account = self._account
+        with account._backend._mutex:
+            source_path = self._locate()
+            dest_path = account._path_of(destination)
+            paths = [source_path] if dest_path == source_path else [source_path, dest_path]
+            with account._synced(*paths) as folders:
+                source, target = folders[0], folders[-1]
+                old = source.live().entries.get(uid)
+                if old is None:
+                    raise ImapNo("The message to replace no longer exists", "EXPUNGEISSUED")
+                letters = target.letters_for(frozenset(flags), "")
+                entry = account._write_message(target, data, letters, internal_date)
+                modseq = target.bump()
+                new_uid = target.add(replace(entry, modseq=modseq, born=modseq))
+                source.on_file(old, Path.unlink)
+                source.remove([uid], source.bump())
+                target.save()
+                if source is not target:
+                    source.save()
+                source_name = account._name_of(source_path)
+                uidvalidity = target.live().uidvalidity
+        account._changed(destination)
+        if source_name != destination:
+            account._changed(source_name)
+        return AppendResult(uidvalidity=uidvalidity, uid=new_uid)
 
     def expunge(self, uids: Collection[int] | None = None) -> tuple[int, ...]:
         with self._synced() as folder:

@@ -38,7 +38,7 @@ import logging
 import secrets
 import threading
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -69,6 +69,7 @@ __all__ = [
     "MailboxExists",
     "MailboxNotFound",
     "MailboxRow",
+    "MessageGone",
     "MessageMeta",
     "NewMailbox",
     "NewMessage",
@@ -105,6 +106,15 @@ T = TypeVar("T")
 # Errors
 
 
+class _TooMany(Exception):
+    """Rolls back a SETMETADATA that would leave too many entries."""
+
+
+#: ``pg_advisory_xact_lock`` key serialising changes to the server's
+#: annotations ("imapmeta" in ASCII).
+_SERVER_METADATA_LOCK = 0x696D61706D657461
+
+
 class StoreError(Exception):
     """Base of the store's errors."""
 
@@ -127,6 +137,10 @@ _INDEXED_FLAG_SQL = {
 
 class MailboxNotFound(StoreError):
     """No such mailbox (or it was deleted since it was looked up)."""
+
+
+class MessageGone(StoreError):
+    """The message to replace is no longer there."""
 
 
 class MailboxExists(StoreError):
@@ -164,6 +178,7 @@ class MailboxRow:
     size: int
     keywords: tuple[str, ...]
     recent: int  # messages no session has claimed as \Recent yet
+    object_id: str = ""  # RFC 8474 MAILBOXID (kept by RENAME)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -178,6 +193,8 @@ class NewMessage:
     data: bytes
     flags: frozenset[str]
     internal_date: datetime  # timezone-aware
+    #: Message-IDs that tie it to a thread (``imap_sansio.server.thread_keys``).
+    thread_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,6 +204,9 @@ class MessageMeta:
     flags: frozenset[str]
     internal_date: datetime
     size: int
+    email_id: str | None = None  # RFC 8474 EMAILID
+    save_date: datetime | None = None  # RFC 8514; None for rows from before it was kept
+    thread_id: str | None = None  # RFC 8474 THREADID
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -285,7 +305,7 @@ def ranges_of(uids: Collection[int]) -> UidRanges | None:
 
 _MAILBOX_COLUMNS = (
     "id, name, selectable, special_use, uidvalidity, uidnext, highest_modseq,"
-    " messages, unseen, deleted, size, keywords, recent"
+    " messages, unseen, deleted, size, keywords, recent, object_id"
 )
 
 
@@ -304,10 +324,15 @@ def _mailbox(row: Sequence[Any]) -> MailboxRow:
         size=row[10],
         keywords=tuple(row[11]),
         recent=row[12],
+        object_id=row[13],
     )
 
 
-_MESSAGE_COLUMNS = "uid, modseq, flags, internal_date, date_offset, size"
+_MESSAGE_COLUMNS = (
+    "uid, modseq, flags, internal_date, date_offset, size, email_id, saved_at, thread_id"
+)
+#: Where a query's extra columns start, after ``_MESSAGE_COLUMNS``.
+_EXTRA = 9
 
 
 @functools.lru_cache(maxsize=256)
@@ -322,6 +347,9 @@ def _message(row: Sequence[Any]) -> MessageMeta:
         flags=frozenset(row[2]),
         internal_date=row[3].astimezone(_zone(row[4])),
         size=row[5],
+        email_id=row[6],
+        save_date=row[7],
+        thread_id=row[8],
     )
 
 
@@ -888,6 +916,18 @@ class PostgresStore:
         for message in messages:
             if message.internal_date.utcoffset() is None:
                 raise ValueError("internal dates must be timezone-aware datetimes")
+        size = sum(len(m.data) for m in messages)
+        n = len(messages)
+
+        def work(conn: Conn) -> AppendOutcome:
+            if quota is not None:
+                self._check_quota(quota, self._lock_usage(conn, mailbox_id), n, size)
+            return self._insert(conn, mailbox_id, messages)
+
+        return self._run(work)
+
+    def _insert(self, conn: Conn, mailbox_id: int, messages: Sequence[NewMessage]) -> AppendOutcome:
+        """APPEND's work in a transaction: new UIDs, one new modseq."""
         digests = [hashlib.sha256(m.data).digest() for m in messages]
         data = dict(zip(digests, (m.data for m in messages), strict=True))
         unseen = sum(_counts(m.flags)[0] for m in messages)
@@ -895,52 +935,112 @@ class PostgresStore:
         size = sum(len(m.data) for m in messages)
         keywords = _new_keywords([m.flags for m in messages])
         n = len(messages)
+        # The row lock, held to commit, orders UIDs and modseqs as commits.
+        row = conn.execute(
+            "UPDATE mailboxes m SET uidnext = m.uidnext + %s,"
+            " highest_modseq = m.highest_modseq + 1, messages = m.messages + %s,"
+            " recent = m.recent + %s,"
+            " unseen = m.unseen + %s, deleted = m.deleted + %s, size = m.size + %s,"
+            f" {_ADD_KEYWORDS}, updated_at = now()"
+            " FROM accounts a WHERE m.id = %s AND m.selectable AND a.id = m.account_id"
+            " RETURNING m.uidvalidity, m.uidnext - %s, m.highest_modseq, a.name, m.name, a.id",
+            (n, n, n, unseen, deleted, size, keywords, mailbox_id, n),
+        ).fetchone()
+        if row is None:
+            raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
+        uidvalidity, first, modseq, account, name, account_id = row
+        self._add_bodies(conn, Counter(digests), data)
+        uids = list(range(first, first + n))
+        threads = [self._thread(conn, account_id, m.thread_keys) for m in messages]
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO messages (mailbox_id, uid, modseq, born, flags, internal_date,"
+                " date_offset, size, thread_id, body)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        mailbox_id,
+                        uid,
+                        modseq,
+                        modseq,
+                        sorted(m.flags),
+                        m.internal_date,
+                        int(m.internal_date.utcoffset().total_seconds()),  # type: ignore[union-attr]
+                        len(m.data),
+                        thread,
+                        digest,
+                    )
+                    for uid, m, digest, thread in zip(uids, messages, digests, threads, strict=True)
+                ],
+            )
+        conn.execute(
+            "INSERT INTO changes (mailbox_id, modseq, uid, kind)"
+            " SELECT %s, %s, u, 'new' FROM unnest(%s::bigint[]) u",
+            (mailbox_id, modseq, uids),
+        )
+        self._notify(conn, account, name)
+        return AppendOutcome(uidvalidity=uidvalidity, uids=tuple(uids), modseq=modseq)
+
+    @staticmethod
+    def _thread(conn: Conn, account_id: int, keys: Sequence[str]) -> str:
+        """The THREADID of a new message with these thread keys (RFC 8474 5.2):
+        that of the first key the account knows, else a new one; every key
+        then names it (a key another writer took meanwhile keeps its own)."""
+        row = None
+        if keys:
+            row = conn.execute(
+                "SELECT thread_id FROM message_threads WHERE account_id = %s"
+                " AND message_id = ANY(%s) ORDER BY array_position(%s, message_id) LIMIT 1",
+                (account_id, list(keys), list(keys)),
+            ).fetchone()
+        if row is None:
+            row = conn.execute("SELECT 'T' || to_hex(nextval('object_ids'))").fetchone()
+        assert row is not None
+        thread_id: str = row[0]
+        if keys:
+            conn.execute(
+                "INSERT INTO message_threads (account_id, message_id, thread_id)"
+                " SELECT %s, k, %s FROM unnest(%s::text[]) k ON CONFLICT DO NOTHING",
+                (account_id, thread_id, list(keys)),
+            )
+        return thread_id
+
+    def replace(
+        self,
+        mailbox_id: int,
+        uid: int,
+        destination_id: int,
+        message: NewMessage,
+        *,
+        quota: Quota | None = None,
+    ) -> AppendOutcome:
+        """REPLACE (RFC 8508 3.4): append ``message`` to the destination and
+        remove message ``uid`` of the mailbox (whatever its flags), in one
+        transaction; only the net size counts against ``quota``.
+        :class:`MessageGone` if ``uid`` is not there."""
+        if message.internal_date.utcoffset() is None:
+            raise ValueError("internal dates must be timezone-aware datetimes")
 
         def work(conn: Conn) -> AppendOutcome:
-            if quota is not None:
-                self._check_quota(quota, self._lock_usage(conn, mailbox_id), n, size)
-            # The row lock, held to commit, orders UIDs and modseqs as commits.
-            row = conn.execute(
-                "UPDATE mailboxes m SET uidnext = m.uidnext + %s,"
-                " highest_modseq = m.highest_modseq + 1, messages = m.messages + %s,"
-                " recent = m.recent + %s,"
-                " unseen = m.unseen + %s, deleted = m.deleted + %s, size = m.size + %s,"
-                f" {_ADD_KEYWORDS}, updated_at = now()"
-                " FROM accounts a WHERE m.id = %s AND m.selectable AND a.id = m.account_id"
-                " RETURNING m.uidvalidity, m.uidnext - %s, m.highest_modseq, a.name, m.name",
-                (n, n, n, unseen, deleted, size, keywords, mailbox_id, n),
+            used = self._lock_usage(conn, destination_id) if quota is not None else None
+            locked = {
+                mid: self._lock_mailbox(conn, mid) for mid in sorted({mailbox_id, destination_id})
+            }
+            old = conn.execute(
+                "SELECT size FROM messages WHERE mailbox_id = %s AND uid = %s",
+                (mailbox_id, uid),
             ).fetchone()
-            if row is None:
-                raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
-            uidvalidity, first, modseq, account, name = row
-            self._add_bodies(conn, Counter(digests), data)
-            uids = list(range(first, first + n))
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO messages (mailbox_id, uid, modseq, born, flags, internal_date,"
-                    " date_offset, size, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    [
-                        (
-                            mailbox_id,
-                            uid,
-                            modseq,
-                            modseq,
-                            sorted(m.flags),
-                            m.internal_date,
-                            int(m.internal_date.utcoffset().total_seconds()),  # type: ignore[union-attr]
-                            len(m.data),
-                            digest,
-                        )
-                        for uid, m, digest in zip(uids, messages, digests, strict=True)
-                    ],
-                )
-            conn.execute(
-                "INSERT INTO changes (mailbox_id, modseq, uid, kind)"
-                " SELECT %s, %s, u, 'new' FROM unnest(%s::bigint[]) u",
-                (mailbox_id, modseq, uids),
-            )
-            self._notify(conn, account, name)
-            return AppendOutcome(uidvalidity=uidvalidity, uids=tuple(uids), modseq=modseq)
+            if old is None:
+                raise MessageGone(f"no message {uid} in mailbox {mailbox_id}")
+            if quota is not None and used is not None:
+                self._check_quota(quota, used, 0, len(message.data) - old[0])
+            outcome = self._insert(conn, destination_id, [message])
+            # Same mailbox: the expunge takes the modseq after the append's.
+            modseq = outcome.modseq + 1 if mailbox_id == destination_id else None
+            modseq = modseq or locked[mailbox_id][0] + 1
+            self._drop_bodies(conn, self._remove(conn, mailbox_id, [uid], modseq))
+            self._notify(conn, locked[mailbox_id][3], locked[mailbox_id][4])
+            return outcome
 
         return self._run(work)
 
@@ -1111,6 +1211,9 @@ class PostgresStore:
                         flags=flags,
                         internal_date=old.internal_date,
                         size=old.size,
+                        email_id=old.email_id,
+                        save_date=old.save_date,
+                        thread_id=old.thread_id,
                     )
                 )
             if changed:
@@ -1240,10 +1343,21 @@ class PostgresStore:
             pairs = [(row[0], dest[2] + i) for i, row in enumerate(rows)]
             with conn.cursor() as cur:
                 cur.executemany(
+                    # RFC 8474 5.1: the copy keeps its EMAILID; RFC 8514 3:
+                    # it is saved now (saved_at's default).
                     "INSERT INTO messages (mailbox_id, uid, modseq, born, flags, internal_date,"
-                    " date_offset, size, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    " date_offset, size, email_id, thread_id, body)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     [
-                        (destination_id, new, dest_modseq, dest_modseq, *row[2:7])
+                        (
+                            destination_id,
+                            new,
+                            dest_modseq,
+                            dest_modseq,
+                            *row[2:7],
+                            row[8],
+                            row[_EXTRA],
+                        )
                         for (_, new), row in zip(pairs, rows, strict=True)
                     ],
                 )
@@ -1278,7 +1392,7 @@ class PostgresStore:
                 self._remove(conn, mailbox_id, [old for old, _ in pairs], modseq)
                 self._notify(conn, locked[mailbox_id][3], locked[mailbox_id][4])
             else:
-                self._add_bodies(conn, Counter(bytes(row[6]) for row in rows), {})
+                self._add_bodies(conn, Counter(bytes(row[_EXTRA]) for row in rows), {})
             return CopyOutcome(uidvalidity=dest[1], uid_map=tuple(pairs))
 
         return self._run(work)
@@ -1321,7 +1435,7 @@ class PostgresStore:
                     "  bool_or(kind = 'expunge') AS gone FROM changes"
                     "  WHERE mailbox_id = %s AND modseq > %s GROUP BY uid)"
                     " SELECT c.born, c.gone, c.uid, m.modseq, m.flags, m.internal_date,"
-                    " m.date_offset, m.size"
+                    " m.date_offset, m.size, m.email_id, m.saved_at, m.thread_id"
                     # LIMIT keeps the lookup a per-change index probe: a plain
                     # join may be planned as a scan of the whole mailbox.
                     " FROM c LEFT JOIN LATERAL (SELECT * FROM messages"
@@ -1365,7 +1479,7 @@ class PostgresStore:
             gaps += range(previous + 1, uid)
             previous = uid
             if row[1] > modseq:
-                (new if row[6] > modseq else changed).append(_message(row))
+                (new if row[_EXTRA] > modseq else changed).append(_message(row))
         gaps += range(previous + 1, uidnext)
         return new, changed, gaps
 
@@ -1440,6 +1554,95 @@ class PostgresStore:
             except MailboxNotFound:
                 continue  # deleted meanwhile
         return len(ids)
+
+    # -- annotations (RFC 5464) ---------------------------------------------
+
+    @staticmethod
+    def _metadata_target(conn: Conn, account: AccountRef, mailbox: str) -> int | None:
+        """The id of mailbox ``mailbox`` ("": None, the server), locked for
+        the transaction; the server's annotations by an advisory lock."""
+        if mailbox == "":
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SERVER_METADATA_LOCK,))
+            return None
+        row = conn.execute(
+            "SELECT id FROM mailboxes WHERE account_id = %s AND name = %s FOR UPDATE",
+            (account.id, mailbox),
+        ).fetchone()
+        if row is None:
+            raise MailboxNotFound(f"no mailbox {mailbox!r}")
+        return int(row[0])
+
+    def get_metadata(self, account: AccountRef, mailbox: str) -> dict[str, bytes]:
+        """The shared entries of ``mailbox`` ("" the server) and ``account``'s private ones."""
+
+        def work(conn: Conn) -> dict[str, bytes]:
+            target: int | None = None
+            if mailbox != "":
+                row = conn.execute(
+                    "SELECT id FROM mailboxes WHERE account_id = %s AND name = %s",
+                    (account.id, mailbox),
+                ).fetchone()
+                if row is None:
+                    raise MailboxNotFound(f"no mailbox {mailbox!r}")
+                target = int(row[0])
+            return {
+                entry: bytes(value)
+                for entry, value in conn.execute(
+                    "SELECT entry, value FROM metadata WHERE mailbox_id IS NOT DISTINCT FROM %s"
+                    " AND (owner_id IS NULL OR owner_id = %s)",
+                    (target, account.id),
+                )
+            }
+
+        return self._run(work, read_only=True)
+
+    def set_metadata(
+        self,
+        account: AccountRef,
+        mailbox: str,
+        entries: Mapping[str, bytes | None],
+        *,
+        max_entries: int,
+    ) -> bool:
+        """Set or remove (None) entries, all or none; False (and nothing
+        changed) when more than ``max_entries`` would then be visible to
+        ``account`` and the change adds entries (RFC 5464 4.3 TOOMANY)."""
+
+        def count(conn: Conn, target: int | None) -> int:
+            row = conn.execute(
+                "SELECT count(*) FROM metadata WHERE mailbox_id IS NOT DISTINCT FROM %s"
+                " AND (owner_id IS NULL OR owner_id = %s)",
+                (target, account.id),
+            ).fetchone()
+            return int(row[0]) if row else 0
+
+        def work(conn: Conn) -> bool:
+            target = self._metadata_target(conn, account, mailbox)
+            before = count(conn, target)
+            for entry, value in entries.items():
+                owner = account.id if entry.startswith("/private/") else None
+                if value is None:
+                    conn.execute(
+                        "DELETE FROM metadata WHERE mailbox_id IS NOT DISTINCT FROM %s"
+                        " AND owner_id IS NOT DISTINCT FROM %s AND entry = %s",
+                        (target, owner, entry),
+                    )
+                else:
+                    conn.execute(
+                        "INSERT INTO metadata VALUES (%s, %s, %s, %s)"
+                        " ON CONFLICT ((coalesce(mailbox_id, 0)), (coalesce(owner_id, 0)), entry)"
+                        " DO UPDATE SET value = EXCLUDED.value",
+                        (target, owner, entry, value),
+                    )
+            after = count(conn, target)
+            if after > before and after > max_entries:
+                raise _TooMany
+            return True
+
+        try:
+            return self._run(work)
+        except _TooMany:
+            return False
 
     def claim_recent(self, mailbox_id: int) -> tuple[int, ...]:
         """Take the ``\\Recent`` messages: exactly one caller gets each (RFC 3501 2.3.2)."""

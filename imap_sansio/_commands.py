@@ -50,6 +50,7 @@ __all__ = [
     "Create",
     "Delete",
     "DeleteAcl",
+    "ESearch",
     "Enable",
     "Examine",
     "Expunge",
@@ -82,6 +83,7 @@ __all__ = [
     "NotifyGroup",
     "QResync",
     "Rename",
+    "Replace",
     "Search",
     "SearchAge",
     "SearchAnd",
@@ -98,6 +100,7 @@ __all__ = [
     "SearchNot",
     "SearchOr",
     "SearchSize",
+    "SearchSource",
     "SearchText",
     "SearchUid",
     "Section",
@@ -575,6 +578,33 @@ class Search(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SearchSource:
+    """One mailbox filter of ``ESEARCH IN (...)`` (RFC 7377 2.2: the
+    filter-mailboxes of RFC 5465 6, less ``selected-delayed``, plus
+    ``subtree-one``).  ``filter`` is upper-cased: SELECTED, INBOXES, PERSONAL,
+    SUBSCRIBED, SUBTREE, SUBTREE-ONE or MAILBOXES; ``mailboxes`` are the
+    names the last three take."""
+
+    filter: str
+    mailboxes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ESearch(Command):
+    """ESEARCH (MULTISEARCH, RFC 7377 2): a SEARCH over the mailboxes of
+    ``sources`` (empty: the selected mailbox), answered in UIDs whatever
+    ``uid`` says (2.1); the other fields are as in :class:`Search`."""
+
+    name: ClassVar[str] = "ESEARCH"
+    sources: tuple[SearchSource, ...] = ()
+    criteria: SearchKey
+    charset: str | None = None
+    return_options: tuple[str, ...] | None = None
+    partial: tuple[int, int] | None = None
+    uid: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CancelUpdate(Command):
     """CANCELUPDATE (RFC 5267 4.3): stop the updates of the searches with these tags."""
 
@@ -738,6 +768,19 @@ class Move(Command):
     name: ClassVar[str] = "MOVE"
     messages: SequenceSet | UidSet
     mailbox: str
+    uid: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Replace(Command):
+    """REPLACE / UID REPLACE (RFC 8508): ``message`` is appended to ``mailbox``
+    and the message named by ``messages`` (one number, or ``*``) is expunged
+    from the selected mailbox, as one action."""
+
+    name: ClassVar[str] = "REPLACE"
+    messages: SequenceSet | UidSet
+    mailbox: str
+    message: AppendMessage
     uid: bool = False
 
 

@@ -15,6 +15,7 @@ import binascii
 import contextlib
 import dataclasses
 import enum
+import re
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
@@ -23,8 +24,10 @@ from ._capabilities import compute_capabilities
 from ._commands import (
     Append,
     Command,
+    ESearch,
     Examine,
     Fetch,
+    Replace,
     SearchAnd,
     SearchKey,
     SearchMessages,
@@ -74,7 +77,9 @@ def _names_sequence_numbers(command: Command) -> bool:
     or search criteria (EXPUNGE has neither), and a UID form whose criteria
     hold a sequence-set key (``$`` is UIDs)."""
     criteria = getattr(command, "criteria", None)
-    if not getattr(command, "uid", True):
+    # RFC 7377 2.1: ESEARCH answers in UIDs, so only its criteria can name
+    # message numbers, as with a UID command.
+    if not getattr(command, "uid", True) and not isinstance(command, ESearch):
         return criteria is not None or hasattr(command, "messages")
     return isinstance(criteria, SearchKey) and _has_sequence_key(criteria)
 
@@ -95,6 +100,12 @@ def _has_sequence_key(key: SearchKey) -> bool:
 #: the engine inflates the next step only when the commands already
 #: inflated have run, so a deflate bomb never exists inflated in memory.
 _INFLATE_STEP = 16 * 1024
+#: What precedes a literal that is the mailbox name of APPEND or REPLACE
+#: (RFC 8508 5: ``"REPLACE" SP seq-number SP mailbox``), not a message.
+_MAILBOX_LITERALS = {
+    "APPEND": re.compile(rb"(?i)APPEND *\Z"),
+    "REPLACE": re.compile(rb"(?i)REPLACE +[0-9*]+ *\Z"),
+}
 #: Bytes of a skipped over-long line kept to spot a literal announced at its end.
 _TAIL = 32
 #: Bytes of an over-long line read for its tag.
@@ -127,7 +138,10 @@ class _Framed:
     parts: list[bytes] = field(default_factory=list)
     size: int = 0
     poisoned: bool = False
-    #: APPEND message literals announced so far (MULTIAPPEND has several).
+    #: Where its mailbox literal would end, for APPEND and REPLACE (RFC
+    #: 8508), whose other literals are messages (the APPEND limit); else None.
+    mailbox_literal: re.Pattern[bytes] | None = None
+    #: Message literals announced so far (MULTIAPPEND has several).
     messages: int = 0
     #: Message literals kept out of the command's bytes, by message index:
     #: big ones written to a sink (a source), the others as they came
@@ -156,6 +170,7 @@ class _Pending:
 class ConnectionState:
     """A server-side IMAP connection, without I/O.
 
+    >>> from imap_sansio import ConnectionState
     >>> conn = ConnectionState()
     >>> conn.send_greeting()
     >>> conn.data_to_send().startswith(b"* OK [CAPABILITY IMAP4rev1 ")
@@ -335,6 +350,34 @@ class ConnectionState:
         if self._view is not None and self._mode is _Mode.IDLE and not self._closed:
             for response in self._drain_view(allow_expunge=True):
                 self._write(response)
+
+    def send_additions(self) -> None:
+        """Write the queued EXISTS (and flag updates) now, the EXPUNGE or
+        VANISHED responses left for the completion: for a command that
+        reports a new message before the one it removes (RFC 8508 3.2)."""
+        if self._view is not None and not self._closed:
+            for response in self._drain_view(allow_expunge=False):
+                self._write(response)
+
+    def push_updates(self, *, allow_expunge: bool, flag_updates: bool = True) -> None:
+        """Write queued mailbox changes now, also between commands: for a
+        client that listens all the time (NOTIFY, RFC 5465 3.1).
+
+        During IDLE everything queued goes (RFC 2177).  Otherwise only while
+        no command is delivered and unanswered (a command's changes go out
+        before its completion) and with EXPUNGE only if ``allow_expunge``
+        (RFC 5465 6.1.2: SELECTED-DELAYED keeps RFC 3501 7.4.1's rule that
+        no EXPUNGE goes out while no command is in progress).
+        ``flag_updates=False`` leaves flag changes for the next completion.
+        """
+        if self._view is None or self._closed or self._closing:
+            return
+        if self._mode is _Mode.IDLE:
+            allow_expunge = True
+        elif self._pending or self._mode is not _Mode.COMMAND or self._framed is not None:
+            return
+        for response in self._drain_view(allow_expunge=allow_expunge, flag_updates=flag_updates):
+            self._write(response)
 
     @property
     def enabled(self) -> frozenset[str]:
@@ -890,12 +933,13 @@ class ConnectionState:
             self._starttls_pending = True
             self._buffer.clear()
 
-    def _drain_view(self, *, allow_expunge: bool) -> list[Response]:
+    def _drain_view(self, *, allow_expunge: bool, flag_updates: bool = True) -> list[Response]:
         assert self._view is not None
         enabled = self._enabled
         uidonly = "UIDONLY" in enabled
         updates = self._view.drain(
             allow_expunge=allow_expunge,
+            flag_updates=flag_updates,
             # RFC 9586 3: UIDONLY reports expunges as VANISHED, as QRESYNC does.
             qresync="QRESYNC" in enabled or uidonly,
             condstore="CONDSTORE" in enabled or "QRESYNC" in enabled,
@@ -1127,9 +1171,10 @@ class ConnectionState:
                 return
             self._continue_poisoned(announcement, events)
             return
-        append_message = framed.name == "APPEND" and not (
+        # Any literal of APPEND or REPLACE but the mailbox name's.
+        append_message = framed.mailbox_literal is not None and not (
             len(framed.parts) == 1
-            and line[: announcement.start].rstrip(b" ").upper().endswith(b"APPEND")
+            and framed.mailbox_literal.search(line, 0, announcement.start) is not None
         )
         limit = limits.max_append_literal if append_message else limits.max_literal
         size = announcement.size
@@ -1315,6 +1360,7 @@ class ConnectionState:
         if self._state not in spec.states:
             text = f"{name} is not valid in the {self._state.value} state"
             self._poison(framed, text, AtomCode(name="CLIENTBUG"), events)
+        framed.mailbox_literal = _MAILBOX_LITERALS.get(spec.name)
         return framed
 
     def _poison(self, framed: _Framed, text: str, code: ResponseCode, events: list[Event]) -> None:
@@ -1492,6 +1538,9 @@ class ConnectionState:
     def _with_spooled(self, command: Command, framed: _Framed) -> Command:
         """Put the spooled sources where the parser saw empty literals."""
         spooled = framed.spooled
+        if isinstance(command, Replace) and 0 in spooled and framed.messages == 1:
+            message = dataclasses.replace(command.message, data=spooled[0])
+            return dataclasses.replace(command, message=message)
         if not isinstance(command, Append) or len(command.messages) != framed.messages:
             self._drop_spooled(framed)  # not reached: every message is a literal
             return command

@@ -33,18 +33,24 @@ from ._backend import (
     MailboxStatus,
     MessageInfo,
     MessageSource,
+    MetadataAccount,
     NoSuchMailbox,
+    ObjectIdAccount,
     QuotaAccount,
     QuotaResource,
+    ReplaceMailbox,
+    SaveDateAccount,
     SpecialUseCreateAccount,
     StoreAction,
     StoreResult,
     normalize_flags,
+    thread_keys,
 )
 from ._demo import demo_backend
 from ._login_guard import LoginGuard, LoginLimits
 from ._mailboxes import ListEntry, list_entries, lsub_entries
 from ._memory import MemoryBackend
+from ._metadata import MetadataLimits
 from ._sasl import (
     ClearPasswords,
     OAuthBearer,
@@ -91,15 +97,20 @@ __all__ = [
     "MemoryBackend",
     "MessageInfo",
     "MessageSource",
+    "MetadataAccount",
+    "MetadataLimits",
     "NoSuchMailbox",
     "OAuthBearer",
+    "ObjectIdAccount",
     "PasswordDatabase",
     "Pending",
     "QuotaAccount",
     "QuotaResource",
+    "ReplaceMailbox",
     "SaslContext",
     "SaslExchange",
     "SaslMechanism",
+    "SaveDateAccount",
     "ScramSecrets",
     "ServerCommand",
     "Session",
@@ -115,4 +126,5 @@ __all__ = [
     "lsub_entries",
     "names",
     "normalize_flags",
+    "thread_keys",
 ]

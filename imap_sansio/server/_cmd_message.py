@@ -3,7 +3,8 @@
 FETCH (RFC 3501 6.4.5, 7.4.2; RFC 9051 6.4.5, 7.5.2) with BINARY (RFC 3516)
 and the CONDSTORE items (RFC 7162 3.1.4); STORE (RFC 3501 6.4.6, RFC 7162
 3.1.3 UNCHANGEDSINCE); COPY (RFC 3501 6.4.7, COPYUID from RFC 4315 3); MOVE
-(RFC 6851); also FETCH PREVIEW (RFC 8970).  The UID forms (RFC 3501
+(RFC 6851); also FETCH PREVIEW (RFC 8970), EMAILID and THREADID (RFC 8474
+5.3) and SAVEDATE (RFC 8514 4.2) when the account keeps them.  The UID forms (RFC 3501
 6.4.8) arrive as the same events with ``uid=True``; the engine has already
 resolved every message set to UIDs.
 
@@ -43,6 +44,7 @@ from .._responses import (
     BodySectionItem,
     BodyStructureItem,
     CopyUidCode,
+    EmailIdItem,
     EnvelopeItem,
     FetchDataItem,
     FlagsItem,
@@ -54,6 +56,8 @@ from .._responses import (
     Rfc822Item,
     Rfc822SizeItem,
     Rfc822TextItem,
+    SaveDateItem,
+    ThreadIdItem,
     UidItem,
     VanishedData,
 )
@@ -68,13 +72,16 @@ from ._backend import (
     Mailbox,
     MessageInfo,
     NoSuchMailbox,
+    ObjectIdAccount,
+    SaveDateAccount,
     StoreAction,
     normalize_flags,
 )
 from ._condstore import enable_condstore, highest_modseq_completion, vanished_since
+from ._search import partial_window
 from ._session import Completion, ServerCommand, Session, Steps, announce_keywords, serve
 
-__all__ = ["COMMANDS", "ENABLEABLE"]
+__all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE"]
 
 #: What ENABLE can turn on because of these handlers (CONDSTORE and QRESYNC
 #: are claimed by _cmd_session, whose SELECT takes their parameters).
@@ -83,8 +90,9 @@ ENABLEABLE: frozenset[str] = frozenset()
 _SEEN = "\\Seen"
 _RECENT = "\\Recent"
 
-#: FETCH attributes answered here (the grammar also reads SAVEDATE, EMAILID,
-#: THREADID and Gmail's X-GM-* items, for extensions not advertised).
+#: FETCH attributes answered here (the grammar also reads Gmail's X-GM-*
+#: items, for an extension not advertised); EMAILID, THREADID and SAVEDATE
+#: only for an account that keeps them (see _OPTIONAL_ATTRIBUTES).
 _ATTRIBUTES = frozenset(
     {
         "FLAGS",
@@ -100,6 +108,13 @@ _ATTRIBUTES = frozenset(
         "MODSEQ",
     }
 )
+#: Attributes offered when the account implements a protocol (RFC 8474 5.3,
+#: RFC 8514 4.2); without it they are BAD like any item not advertised.
+_OPTIONAL_ATTRIBUTES: dict[str, type] = {
+    "EMAILID": ObjectIdAccount,
+    "THREADID": ObjectIdAccount,
+    "SAVEDATE": SaveDateAccount,
+}
 #: Attributes that need the message bytes.
 _NEEDS_BYTES = frozenset(
     {"RFC822.SIZE", "ENVELOPE", "BODY", "BODYSTRUCTURE", "RFC822", "RFC822.HEADER", "RFC822.TEXT"}
@@ -181,7 +196,11 @@ def _check_items(session: Session, command: Fetch) -> tuple[FetchItem, ...]:
     """The items in the order asked, duplicates dropped; BAD for what is not offered."""
     seen: dict[FetchItem, None] = {}
     for item in command.items:
-        if isinstance(item, FetchAttribute) and item.name not in _ATTRIBUTES:
+        if (
+            isinstance(item, FetchAttribute)
+            and item.name not in _ATTRIBUTES
+            and not isinstance(session.account, _OPTIONAL_ATTRIBUTES.get(item.name, ()))
+        ):
             # Items of extensions this server does not advertise (RFC 3501
             # 6.4.5 lists the rest): a BAD, never an empty "* 1 FETCH ()".
             raise ImapBad(f"FETCH {item.name} is not supported", "CLIENTBUG")
@@ -197,8 +216,6 @@ def _check_items(session: Session, command: Fetch) -> tuple[FetchItem, ...]:
             raise ImapBad("VANISHED needs ENABLE QRESYNC first", "CLIENTBUG")
         if command.changedsince is None:
             raise ImapBad("VANISHED needs CHANGEDSINCE", "CLIENTBUG")
-    if command.partial is not None:
-        raise ImapBad("The PARTIAL fetch modifier is not supported", "CLIENTBUG")
     return tuple(seen)
 
 
@@ -353,6 +370,16 @@ def _fetch_item(
         return InternalDateItem(date=info.internal_date) if info is not None else None
     if name == "MODSEQ":
         return ModSeqItem(modseq=info.modseq) if info is not None and info.modseq > 0 else None
+    if name == "EMAILID":
+        # RFC 8474 5.1 (an ObjectIdAccount gives every message one)
+        email_id = info.email_id if info is not None else None
+        return EmailIdItem(email_id=email_id) if email_id is not None else None
+    if name == "THREADID":
+        # RFC 8474 5.2: NIL when the store does not thread
+        return ThreadIdItem(thread_id=info.thread_id) if info is not None else None
+    if name == "SAVEDATE":
+        # RFC 8514 4.2: NIL when the mailbox keeps no save dates
+        return SaveDateItem(date=info.save_date) if info is not None else None
     if name == "RFC822.SIZE":
         if info is not None:
             return Rfc822SizeItem(size=info.size)
@@ -419,13 +446,21 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
     if command.vanished:
         assert command.changedsince is not None and isinstance(command.messages, UidSet)
         _send_vanished(session, mailbox, view, command.messages, command.changedsince)
+    messages = command.messages
+    if command.partial is not None:
+        # RFC 9394 3.3: only the messages at these positions of the set
+        # (then, 3.4, CHANGEDSINCE picks among them).
+        window = uid_set(partial_window(view.resolve(messages), command.partial))
+        if window is None:
+            return None
+        messages = window
     if command.changedsince is None:
-        uids = view.resolve(command.messages)
+        uids = view.resolve(messages)
         if not uids:
             return None
         infos = {info.uid: info for info in mailbox.messages(uids)}
     else:
-        uids, infos = _changed_since(mailbox, view, command.messages, command.changedsince)
+        uids, infos = _changed_since(mailbox, view, messages, command.changedsince)
     condstore = _condstore(session)
     qresync = "QRESYNC" in session.conn.enabled
     # RFC 7162 3.1.4.1: CHANGEDSINCE implies MODSEQ; 3.1: a CONDSTORE-aware
@@ -774,6 +809,13 @@ def move(session: Session, command: Move) -> Completion:
         text="MOVE completed"
     )
 
+
+#: Capabilities that follow from an optional protocol of the account: the
+#: FETCH items (and SEARCH keys, STATUS MAILBOXID) those stores keep.
+ACCOUNT_CAPABILITIES: tuple[tuple[str, type], ...] = (
+    ("OBJECTID", ObjectIdAccount),  # RFC 8474 3
+    ("SAVEDATE", SaveDateAccount),  # RFC 8514 4.1
+)
 
 COMMANDS: tuple[ServerCommand[Any], ...] = (
     serve("FETCH", fetch, "BINARY", "PREVIEW"),  # RFC 3516, RFC 8970

@@ -6,6 +6,7 @@ backend, options, the command table); ``server.connect()`` gives a
 engine.  The layers inside this package, each importing only those below::
 
     _server                IMAPServer: collects the handler modules' tables
+    _notify                NOTIFY (RFC 5465), above _cmd_message: its FETCH
     _cmd_session ...       one module per command family (as go-imap v2):
     _cmd_mailbox           each declares the commands it answers (a
     _cmd_message           ServerCommand: the core's record plus handler and
@@ -31,15 +32,34 @@ from .._config import Config, Limits
 from .._connection import ConnectionState
 from .._parser import CommandSpec
 from .._source import LiteralSinkFactory
-from . import _cmd_mailbox, _cmd_message, _cmd_search, _cmd_session, _cmd_thread
+from . import (
+    _cmd_mailbox,
+    _cmd_message,
+    _cmd_metadata,
+    _cmd_multisearch,
+    _cmd_search,
+    _cmd_session,
+    _cmd_thread,
+    _notify,
+)
 from ._backend import Account, Backend, ChangeNotice
 from ._cache import MessageCache
+from ._metadata import MetadataLimits
 from ._sasl import SaslMechanism
 from ._session import ServerCommand, Session
 
 __all__ = ["IMAPServer"]
 
-_FAMILIES = (_cmd_session, _cmd_mailbox, _cmd_message, _cmd_search, _cmd_thread)
+_FAMILIES = (
+    _cmd_session,
+    _cmd_mailbox,
+    _cmd_message,
+    _cmd_search,
+    _cmd_thread,
+    _cmd_metadata,
+    _cmd_multisearch,
+    _notify,
+)
 
 #: The commands the handler modules answer, by name.
 SERVER_COMMANDS: Mapping[str, ServerCommand[Any]] = {
@@ -56,6 +76,8 @@ BASE_CAPABILITIES: tuple[str, ...] = tuple(
 ACCOUNT_CAPABILITIES: tuple[tuple[str, type], ...] = (
     *_cmd_mailbox.ACCOUNT_CAPABILITIES,
     *_cmd_session.ACCOUNT_CAPABILITIES,
+    *_cmd_message.ACCOUNT_CAPABILITIES,
+    *_cmd_metadata.ACCOUNT_CAPABILITIES,
 )
 
 #: Names ENABLE can turn on (RFC 5161), as the handlers support them.
@@ -138,6 +160,8 @@ class IMAPServer:
         #: that an adapter serving many sessions on one thread can serve the
         #: others in between (the adapters set it); None: run to the end.
         self.steps_per_call: int | None = None
+        #: What SETMETADATA accepts (RFC 5464 4.3); replace to change it.
+        self.metadata_limits = MetadataLimits()
         if progress_interval is not None:
             self._extra_capabilities.append("INPROGRESS")  # RFC 9585 2
         for name in capabilities:

@@ -44,6 +44,7 @@ from imap_sansio._commands import (
     Delete,
     DeleteAcl,
     Enable,
+    ESearch,
     Examine,
     Expunge,
     Fetch,
@@ -69,8 +70,12 @@ from imap_sansio._commands import (
     MyRights,
     Namespace,
     Noop,
+    Notify,
+    NotifyEvent,
+    NotifyGroup,
     QResync,
     Rename,
+    Replace,
     Search,
     SearchAge,
     SearchAnd,
@@ -87,6 +92,7 @@ from imap_sansio._commands import (
     SearchNot,
     SearchOr,
     SearchSize,
+    SearchSource,
     SearchText,
     SearchUid,
     Section,
@@ -118,6 +124,7 @@ __all__ = [
     "fetch_items",
     "flags",
     "mailbox_names",
+    "notify_groups",
     "search_keys",
     "sequence_sets",
     "tags",
@@ -221,6 +228,7 @@ def _leaf_keys() -> st.SearchStrategy[SearchKey]:
                 "UNDRAFT",
                 "UNFLAGGED",
                 "UNSEEN",
+                "SAVEDATESUPPORTED",  # RFC 8514 4.3
             ]
         ).map(lambda n: SearchFlag(name=n)),
         st.builds(SearchKeyword, keyword=atoms(), negated=st.booleans()),
@@ -229,10 +237,28 @@ def _leaf_keys() -> st.SearchStrategy[SearchKey]:
             name=st.sampled_from(["BCC", "BODY", "CC", "FROM", "SUBJECT", "TEXT", "TO"]),
             value=_BYTES,
         ),
+        # RFC 8474 6: EMAILID / THREADID objectid
+        st.builds(
+            SearchText,
+            name=st.sampled_from(["EMAILID", "THREADID"]),
+            value=st.from_regex(rb"[A-Za-z0-9_-]{1,20}", fullmatch=True),
+        ),
         st.builds(SearchHeader, field=_ASCII, value=_BYTES),
         st.builds(
             SearchDate,
-            name=st.sampled_from(["BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE"]),
+            name=st.sampled_from(
+                [
+                    "BEFORE",
+                    "ON",
+                    "SINCE",
+                    "SENTBEFORE",
+                    "SENTON",
+                    "SENTSINCE",
+                    "SAVEDBEFORE",  # RFC 8514 4.3
+                    "SAVEDON",
+                    "SAVEDSINCE",
+                ]
+            ),
             date=_DATES,
         ),
         st.builds(
@@ -387,6 +413,7 @@ def _fetch(draw: st.DrawFn, tag: str) -> Fetch:
         macro=macro,
         changedsince=draw(st.none() | st.integers(0, _MAX_MODSEQ)),
         vanished=draw(st.booleans()) if uid else False,
+        partial=draw(_partial_ranges),
         uid=uid,
     )
 
@@ -405,7 +432,40 @@ def _search(draw: st.DrawFn, tag: str) -> Search:
         criteria=criteria,
         charset=draw(st.none() | st.sampled_from(["UTF-8", "US-ASCII"])),
         return_options=opts,
+        partial=draw(_partial_ranges) if opts is not None else None,
         uid=draw(st.booleans()),
+    )
+
+
+# partial-range (RFC 9394 4), kept in the order the parser gives: |low| <= |high|
+_partial_ranges = st.none() | st.tuples(
+    st.integers(1, MAX_NUMBER), st.integers(1, MAX_NUMBER), st.booleans()
+).map(lambda t: (-min(t[:2]), -max(t[:2])) if t[2] else (min(t[:2]), max(t[:2])))
+
+_search_sources = st.one_of(
+    st.builds(
+        SearchSource, filter=st.sampled_from(["SELECTED", "INBOXES", "PERSONAL", "SUBSCRIBED"])
+    ),
+    st.builds(
+        SearchSource,
+        filter=st.sampled_from(["SUBTREE", "SUBTREE-ONE", "MAILBOXES"]),
+        mailboxes=st.lists(mailbox_names(), min_size=1, max_size=3).map(tuple),
+    ),
+)
+
+
+@st.composite
+def _esearch(draw: st.DrawFn, tag: str) -> ESearch:
+    """ESEARCH (RFC 7377): a SEARCH with source options."""
+    search = draw(_search(tag))
+    return ESearch(
+        tag=tag,
+        sources=tuple(draw(st.lists(_search_sources, max_size=3))),
+        criteria=search.criteria,
+        charset=search.charset,
+        return_options=search.return_options,
+        partial=search.partial,
+        uid=search.uid,
     )
 
 
@@ -446,23 +506,80 @@ def _list(draw: st.DrawFn, tag: str) -> List:
 
 
 @st.composite
+def _append_message(draw: st.DrawFn) -> AppendMessage:
+    kind = draw(st.sampled_from(["literal", "literal8", "utf8"]))
+    data = draw(st.binary(max_size=40))
+    if kind == "literal":
+        data = data.replace(b"\x00", b"")
+    return AppendMessage(
+        flags=tuple(draw(st.lists(flags(), max_size=3))),
+        internal_date=draw(st.none() | date_times()),
+        data=data,
+        binary=kind != "literal",
+        utf8=kind == "utf8",
+    )
+
+
+@st.composite
 def _append(draw: st.DrawFn, tag: str) -> Append:
-    messages = []
-    for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["literal", "literal8", "utf8"]))
-        data = draw(st.binary(max_size=40))
-        if kind == "literal":
-            data = data.replace(b"\x00", b"")
-        messages.append(
-            AppendMessage(
-                flags=tuple(draw(st.lists(flags(), max_size=3))),
-                internal_date=draw(st.none() | date_times()),
-                data=data,
-                binary=kind != "literal",
-                utf8=kind == "utf8",
-            )
-        )
+    messages = draw(st.lists(_append_message(), min_size=1, max_size=3))
     return Append(tag=tag, mailbox=draw(mailbox_names()), messages=tuple(messages))
+
+
+@st.composite
+def _replace(draw: st.DrawFn, tag: str) -> Replace:
+    # RFC 8508 5: "REPLACE" SP seq-number SP mailbox append-message
+    uid = draw(st.booleans())
+    number = draw(st.just(STAR) | st.integers(1, MAX_NUMBER))
+    messages = (UidSet if uid else SequenceSet)(ranges=((number, number),))
+    return Replace(
+        tag=tag,
+        messages=messages,
+        mailbox=draw(mailbox_names()),
+        message=draw(_append_message()),
+        uid=uid,
+    )
+
+
+#: RFC 5465 8: the event names (any atom parses; the server judges).
+_NOTIFY_EVENTS = (
+    "MessageNew",
+    "MessageExpunge",
+    "FlagChange",
+    "AnnotationChange",
+    "MailboxName",
+    "SubscriptionChange",
+    "MailboxMetadataChange",
+    "ServerMetadataChange",
+)
+
+
+def notify_groups() -> st.SearchStrategy[NotifyGroup]:
+    """NOTIFY event groups (RFC 5465 8): every mailbox filter, events or NONE,
+    MessageNew with fetch attributes."""
+    event = st.one_of(
+        st.sampled_from(_NOTIFY_EVENTS).map(lambda n: NotifyEvent(name=n)),
+        st.builds(
+            NotifyEvent,
+            name=st.just("MessageNew"),
+            fetch=st.lists(fetch_items(), min_size=1, max_size=3).map(tuple),
+        ),
+    )
+    events = st.none() | st.lists(event, min_size=1, max_size=4).map(tuple)
+    plain = st.builds(
+        NotifyGroup,
+        filter=st.sampled_from(
+            ["SELECTED", "SELECTED-DELAYED", "INBOXES", "PERSONAL", "SUBSCRIBED"]
+        ),
+        events=events,
+    )
+    named = st.builds(
+        NotifyGroup,
+        filter=st.sampled_from(["SUBTREE", "MAILBOXES"]),
+        mailboxes=st.lists(mailbox_names(), min_size=1, max_size=3).map(tuple),
+        events=events,
+    )
+    return plain | named
 
 
 def _with_tag(
@@ -498,6 +615,13 @@ def commands() -> st.SearchStrategy[Command]:
             initial_response=st.none() | st.binary(max_size=20).map(Secret),
         ),
         st.builds(Enable, tag=tags(), capabilities=st.lists(atoms(True), min_size=1).map(tuple)),
+        st.builds(Notify, tag=tags(), none=st.just(True)),
+        st.builds(
+            Notify,
+            tag=tags(),
+            status=st.booleans(),
+            groups=st.lists(notify_groups(), min_size=1, max_size=3).map(tuple),
+        ),
         st.builds(Compress, tag=tags(), mechanism=atoms(upper=True)),
         st.builds(
             Select,
@@ -525,9 +649,11 @@ def commands() -> st.SearchStrategy[Command]:
         st.builds(Lsub, tag=tags(), reference=text, pattern=_patterns()),
         st.builds(Status, tag=tags(), mailbox=mailbox_names(), items=_STATUS_ITEMS),
         _with_tag(_append),
+        _with_tag(_replace),
         st.builds(Expunge, tag=tags()),
         st.builds(Expunge, tag=tags(), uid=st.just(True), uids=uid_sets()),
         _with_tag(_search),
+        _with_tag(_esearch),
         st.builds(
             Sort,
             tag=tags(),
@@ -769,8 +895,20 @@ def _search_program(charset: str | None, criteria: SearchKey, *, keyword: bool =
     return prefix + b" ".join(_search_key(k) for k in keys)
 
 
-def _return(opts: tuple[str, ...] | None) -> bytes:
-    return b"" if opts is None else b"RETURN " + _paren([o.encode() for o in opts]) + b" "
+def _return(opts: tuple[str, ...] | None, partial: tuple[int, int] | None = None) -> bytes:
+    if opts is None:
+        return b""
+    words = [o.encode() for o in opts]
+    if partial is not None:
+        words.append(b"PARTIAL %d:%d" % partial)  # RFC 9394 4
+    return b"RETURN " + _paren(words) + b" "
+
+
+def _source(source: SearchSource) -> bytes:
+    # filter-mailboxes (RFC 5465 6, RFC 7377 4)
+    if not source.mailboxes:
+        return source.filter.encode()
+    return source.filter.encode() + b" " + _paren([_mailbox(m) for m in source.mailboxes])
 
 
 def _partial(partial: tuple[int, int] | None) -> bytes:
@@ -817,6 +955,18 @@ def _sort_key(key: SortKey) -> bytes:
 
 def _flags(values: tuple[str, ...]) -> bytes:
     return _paren([f.encode() for f in values])
+
+
+def _append_message_bytes(m: AppendMessage) -> bytes:
+    """``append-message`` (RFC 4466), with its leading SP."""
+    out = b""
+    if m.flags:
+        out += b" " + _flags(m.flags)
+    if m.internal_date is not None:
+        out += b" " + _date_time(m.internal_date)
+    data = m.data if isinstance(m.data, bytes) else read_source(m.data)
+    literal = (b"~" if m.binary else b"") + b"{%d}\r\n" % len(data) + data
+    return out + b" " + (b"UTF8 (" + literal + b")" if m.utf8 else literal)
 
 
 def _body(command: Command) -> bytes:
@@ -883,20 +1033,29 @@ def _body(command: Command) -> bytes:
     if isinstance(command, Status):
         return _mailbox(command.mailbox) + b" " + _paren([i.encode() for i in command.items])
     if isinstance(command, Append):
-        out = _mailbox(command.mailbox)
-        for m in command.messages:
-            if m.flags:
-                out += b" " + _flags(m.flags)
-            if m.internal_date is not None:
-                out += b" " + _date_time(m.internal_date)
-            data = m.data if isinstance(m.data, bytes) else read_source(m.data)
-            literal = (b"~" if m.binary else b"") + b"{%d}\r\n" % len(data) + data
-            out += b" " + (b"UTF8 (" + literal + b")" if m.utf8 else literal)
-        return out
+        return _mailbox(command.mailbox) + b"".join(map(_append_message_bytes, command.messages))
+    if isinstance(command, Replace):
+        return (
+            str(command.messages).encode()
+            + b" "
+            + _mailbox(command.mailbox)
+            + _append_message_bytes(command.message)
+        )
     if isinstance(command, Expunge):
         return str(command.uids).encode() if command.uids is not None else b""
     if isinstance(command, Search):
-        return _return(command.return_options) + _search_program(command.charset, command.criteria)
+        return _return(command.return_options, command.partial) + _search_program(
+            command.charset, command.criteria
+        )
+    if isinstance(command, ESearch):
+        sources = b""
+        if command.sources:
+            sources = b"IN " + _paren([_source(src) for src in command.sources]) + b" "
+        return (
+            sources
+            + _return(command.return_options, command.partial)
+            + _search_program(command.charset, command.criteria)
+        )
     if isinstance(command, Sort):
         keys = _paren([_sort_key(k) for k in command.sort_keys])
         return (
@@ -919,6 +1078,8 @@ def _body(command: Command) -> bytes:
             mods.append(b"CHANGEDSINCE %d" % command.changedsince)
         if command.vanished:
             mods.append(b"VANISHED")
+        if command.partial is not None:
+            mods.append(b"PARTIAL %d:%d" % command.partial)  # RFC 9394 3.3
         return (
             str(command.messages).encode() + b" " + items + (b" " + _paren(mods) if mods else b"")
         )
@@ -987,11 +1148,36 @@ def _body(command: Command) -> bytes:
             + b" "
             + _string((mode + command.rights).encode())
         )
+    if isinstance(command, Notify):
+        return _notify(command)
     if isinstance(command, CancelUpdate):
         return b" ".join(_string(t.encode()) for t in command.tags)
     if isinstance(command, DeleteAcl | ListRights):
         return _mailbox(command.mailbox) + b" " + _text(command.identifier)
     raise TypeError(f"cannot encode {type(command).__name__}")
+
+
+def _notify(command: Notify) -> bytes:
+    # notify = "NOTIFY" SP (notify-set / notify-none) (RFC 5465 8)
+    if command.none:
+        return b"NONE"
+    parts = [b"SET STATUS" if command.status else b"SET"]
+    for group in command.groups:
+        mailboxes = group.filter.encode()
+        if group.mailboxes:
+            mailboxes += b" " + _paren([_mailbox(m) for m in group.mailboxes])
+        if group.events is None:
+            events = b"NONE"
+        else:
+            events = _paren(
+                [
+                    e.name.encode()
+                    + (b" " + _paren([_fetch_item(i) for i in e.fetch]) if e.fetch else b"")
+                    for e in group.events
+                ]
+            )
+        parts.append(b"(" + mailboxes + b" " + events + b")")
+    return b" ".join(parts)
 
 
 def encode_command(command: Command) -> bytes:
