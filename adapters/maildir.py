@@ -734,6 +734,12 @@ class _Folder:
         # whether those mtimes were old enough to be trusted (see sync).
         self._dirs: tuple[tuple[int, int] | None, tuple[int, int] | None] = (None, None)
         self._settled = (False, False)
+        # uids_by_flag's index: which state (object, modseq, uidnext) it was
+        # built from, and the UIDs by (letter, present).  Every change bumps
+        # the modseq, so an index of the same modseq is current.
+        self._flag_index: tuple[tuple[int, int, int], dict[tuple[str, bool], list[int]]] | None
+        self._flag_index = None
+
         # Dovecot's UID list as last read (like the UID list above), and the
         # (uid, base name) records this store assigned and has not written.
         self._dv: DovecotUidList | None = None
@@ -1273,6 +1279,22 @@ class _Folder:
         return False
 
     # -- queries -----------------------------------------------------------------
+
+    def uids_by_letter(self, letter: str, present: bool) -> list[int]:
+        """UIDs of the messages whose file name has (or lacks) ``letter``:
+        built in one pass after a change, then read as it is."""
+        state = self.live()
+        key = (id(state), state.modseq, state.uidnext)
+        if self._flag_index is None or self._flag_index[0] != key:
+            index: dict[tuple[str, bool], list[int]] = {
+                (c, p): [] for c in _LETTER_FLAGS for p in (True, False)
+            }
+            for uid, entry in state.entries.items():
+                letters = entry.letters
+                for c in _LETTER_FLAGS:
+                    index[c, c in letters].append(uid)
+            self._flag_index = (key, index)
+        return self._flag_index[1][letter, present]
 
     def email_id(self, entry: _Entry) -> str:
         """The EMAILID of ``entry``; one written before EMAILIDs were kept
@@ -2255,6 +2277,13 @@ class MaildirMailbox:
         with self._synced(write=False) as folder:
             entries = folder.live().entries
             return [folder.info(entries[uid]) for uid in folder.select(uids)]
+
+    def uids_by_flag(self, flag: str, present: bool) -> Collection[int] | None:
+        letter = _FLAG_LETTERS.get(flag)
+        if letter is None:
+            return None
+        with self._synced(write=False) as folder:
+            return tuple(folder.uids_by_letter(letter, present))
 
     def message_bytes(self, uid: int) -> bytes | None:
         backend = self._account._backend

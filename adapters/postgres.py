@@ -128,6 +128,13 @@ class StoreUnavailable(StoreError):
     """
 
 
+#: The system flags ``uids_by_flag`` answers, as SQL literals (the schema's
+#: partial indexes are written with these literals).
+_INDEXED_FLAG_SQL = {
+    flag: "'" + flag + "'" for flag in ("\\Answered", "\\Deleted", "\\Draft", "\\Flagged", "\\Seen")
+}
+
+
 class MailboxNotFound(StoreError):
     """No such mailbox (or it was deleted since it was looked up)."""
 
@@ -1102,6 +1109,28 @@ class PostgresStore:
             if not rows and not self._exists(conn, mailbox_id):
                 raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
             return [_message(row) for row in rows]
+
+        return self._read(work)
+
+    def uids_by_flag(self, mailbox_id: int, flag: str, present: bool) -> list[int]:
+        """UIDs of the messages that have (``present``) or lack the system
+        flag ``flag`` (a name of ``INDEXED_FLAGS``), ascending.  The partial
+        indexes ``messages_unseen`` and ``messages_deleted`` answer UNSEEN
+        and DELETED without reading the other rows; the flag is written into
+        the SQL, so the planner can match them."""
+        if flag not in _INDEXED_FLAG_SQL:
+            raise ValueError(f"not an indexed flag: {flag!r}")
+        test = f"{_INDEXED_FLAG_SQL[flag]} = ANY (flags)"
+        where = test if present else f"NOT ({test})"
+
+        def work(conn: Conn) -> list[int]:
+            rows = conn.execute(
+                f"SELECT uid FROM messages WHERE mailbox_id = %s AND {where} ORDER BY uid",
+                (mailbox_id,),
+            ).fetchall()
+            if not rows and not self._exists(conn, mailbox_id):
+                raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
+            return [int(row[0]) for row in rows]
 
         return self._read(work)
 

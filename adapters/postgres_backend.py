@@ -33,6 +33,7 @@ from datetime import datetime
 
 from imap_sansio._secret import Secret
 from imap_sansio.server._backend import (
+    INDEXED_FLAGS,
     AppendResult,
     AuthenticationFailed,
     ChangeListener,
@@ -510,6 +511,12 @@ class PostgresMailbox:
             # A collection that must not be iterated (``1:*``): filter.
             return [_info(m) for m in metas if m.uid in uids]
         return [_info(m) for m in metas]
+
+    def uids_by_flag(self, flag: str, present: bool) -> Collection[int] | None:
+        if flag not in INDEXED_FLAGS:
+            return None
+        with _translated():
+            return self._store.uids_by_flag(self._id, flag, present)
 
     def message_bytes(self, uid: int) -> bytes | None:
         with _translated():

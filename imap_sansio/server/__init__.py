@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from . import names
 from ._backend import (
+    INDEXED_FLAGS,
     Account,
     AppendLimitAccount,
     AppendResult,
@@ -23,6 +24,7 @@ from ._backend import (
     Changes,
     CondstoreAccount,
     CopyResult,
+    FlagIndexMailbox,
     ImapBad,
     ImapNo,
     Mailbox,
@@ -67,6 +69,7 @@ from ._server import IMAPServer
 from ._session import PENDING, Completion, Handler, HandlerResult, Pending, ServerCommand, Session
 
 __all__ = [
+    "INDEXED_FLAGS",
     "PENDING",
     "Account",
     "AppendLimitAccount",
@@ -79,6 +82,7 @@ __all__ = [
     "Completion",
     "CondstoreAccount",
     "CopyResult",
+    "FlagIndexMailbox",
     "Handler",
     "HandlerResult",
     "IMAPServer",

@@ -828,3 +828,28 @@ class MetadataAccount(Protocol):
         (checked together with the change, against other writers).
         """
         ...
+
+
+#: The system flags a :class:`FlagIndexMailbox` is asked about.
+INDEXED_FLAGS = frozenset({"\\Answered", "\\Deleted", "\\Draft", "\\Flagged", "\\Seen"})
+
+
+@runtime_checkable
+class FlagIndexMailbox(Protocol):
+    """Searches on one flag without reading every message (no capability:
+    a speed-up only).
+
+    ``SEARCH UNSEEN``, ``DELETED``, ``FLAGGED``... would otherwise read the
+    metadata of every message of the mailbox; a store that keeps an index of
+    flags answers them in time that grows with the answer, not the mailbox.
+    """
+
+    def uids_by_flag(self, flag: str, present: bool) -> Collection[int] | None:
+        """The UIDs of the messages that have (``present``) or lack the
+        system flag ``flag`` (one of :data:`INDEXED_FLAGS`), in any order.
+
+        None when the store has no quicker answer than reading every
+        message's flags (the server then does): for instance for the flags
+        most messages have (``\\Seen`` present).
+        """
+        ...

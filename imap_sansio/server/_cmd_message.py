@@ -491,6 +491,19 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
     recent = _recent(session, view)
     # RFC 9586 3.3: a UIDFETCH is numbered by UID; UID only when asked for.
     implied_uid = command.uid and "UIDONLY" not in session.conn.enabled
+    # FLAGS and UID only (a resync, a flag update): answered from the
+    # metadata alone, one FLAGS item per distinct flag set.
+    metadata_only = all(type(i) is FetchAttribute and i.name in ("FLAGS", "UID") for i in items)
+    flags_items: dict[tuple[frozenset[str], bool], FlagsItem] = {}
+
+    def flags_item(uid: int, flags: frozenset[str]) -> FlagsItem:
+        key = (flags, uid in recent)
+        item = flags_items.get(key)
+        if item is None:
+            item = flags_items[key] = _flags_for_client(recent, uid, flags)
+        return item
+
+    send = session.conn.send  # what session.send does, without a call per message
 
     def answers() -> Steps:
         # One message per step: the session runs the next only while the
@@ -500,11 +513,16 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
             if index:
                 yield  # between messages: the last one's OK follows at once
             info = infos.get(uid)
-            source = _FetchMessage(session, mailbox, uid, info, view.is_expunged(uid))
-            if needs_bytes:
-                source.message  # noqa: B018 (load now, so that "gone" is known)
-            elif needs_source:
-                source.source  # noqa: B018 (open now, so that "gone" is known)
+            if metadata_only:
+                source = None
+                gone = info is None or view.is_expunged(uid)
+            else:
+                source = _FetchMessage(session, mailbox, uid, info, view.is_expunged(uid))
+                if needs_bytes:
+                    source.message  # noqa: B018 (load now, so that "gone" is known)
+                elif needs_source:
+                    source.source  # noqa: B018 (open now, so that "gone" is known)
+                gone = False
             out: list[FetchDataItem] = []
             if (implied_uid or (qresync and uid in seen_set)) and "UID" not in names:
                 # RFC 3501 6.4.8: UID FETCH always includes UID (first, as
@@ -513,21 +531,30 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
                 out.append(UidItem(uid=uid))
             if add_modseq and info is not None and info.modseq > 0:
                 out.append(ModSeqItem(modseq=info.modseq))
-            for item in items:
-                data_item = _fetch_item(item, source, view, recent)
-                if data_item is not None:
-                    out.append(data_item)
+            if source is None:
+                for item in items:
+                    if item.name == "UID":  # type: ignore[attr-defined]
+                        out.append(UidItem(uid=uid))
+                    else:
+                        flags = info.flags if info is not None else view.flags_of(uid)
+                        out.append(flags_item(uid, flags))
+            else:
+                for item in items:
+                    data_item = _fetch_item(item, source, view, recent)
+                    if data_item is not None:
+                        out.append(data_item)
+                gone = source.gone
             told_flags = "FLAGS" in names
             if uid in seen_set and not told_flags:
                 # RFC 3501 6.4.5: flags changed by the implicit \Seen "SHOULD be
                 # included as part of the FETCH responses".
                 assert info is not None
-                out.append(_flags_for_client(recent, uid, info.flags))
+                out.append(flags_item(uid, info.flags))
                 told_flags = True
             if not out:
                 out.append(UidItem(uid=uid))
-            session.send(view.fetch_data(uid, out))
-            if source.gone:
+            send(view.fetch_data(uid, out))
+            if gone:
                 expunge_issued = True
             elif told_flags and info is not None:
                 # The client now knows these flags: the next sync must not echo

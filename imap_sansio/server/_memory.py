@@ -58,6 +58,7 @@ from imap_sansio._encoder import read_source
 from imap_sansio._secret import Secret
 from imap_sansio._source import BytesSource, MessageSource
 from imap_sansio.server._backend import (
+    INDEXED_FLAGS,
     AppendResult,
     AuthenticationFailed,
     ChangeListener,
@@ -91,13 +92,21 @@ class _Locked(Protocol):
 
 _L = TypeVar("_L", bound=_Locked)
 
+#: The lock of a backend made without one (``MemoryBackend(lock=None)``).
+_NO_LOCK: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+
 
 def _locked(method: Callable[Concatenate[_L, _P], _R]) -> Callable[Concatenate[_L, _P], _R]:
     """Run ``method`` holding the backend's lock (a no-op lock by default)."""
 
     @functools.wraps(method)
     def call(self: _L, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with self._lock:
+        lock = self._lock
+        if lock is _NO_LOCK:
+            # The default: no context manager to enter (two Python calls
+            # saved on every backend call).
+            return method(self, *args, **kwargs)
+        with lock:
             return method(self, *args, **kwargs)
 
     return call
@@ -123,6 +132,7 @@ class _Store:
     __slots__ = (
         "_flagsets",
         "born",
+        "by_flag",
         "data",
         "deleted",
         "forgotten",
@@ -135,6 +145,7 @@ class _Store:
         "metadata",
         "modseq",
         "object_ids",
+        "quiet",
         "recent_from",
         "selectable",
         "size",
@@ -161,6 +172,7 @@ class _Store:
         self.mailbox_id = f"F{uidvalidity:x}"
         self.uidnext = 1
         self.recent_from = 1  # UIDs from here on are \Recent (unclaimed)
+        self.quiet: Changes | None = None  # see changes_since
         self.selectable = selectable
         self.special_use = special_use
         self.gone = False
@@ -185,17 +197,33 @@ class _Store:
         self.unseen = 0
         self.deleted = 0
         self.size = 0
+        # UIDs by flag, for uids_by_flag: those that lack \Seen (few, as a
+        # rule) and those that have each other system flag.
+        self.by_flag: dict[tuple[str, bool], set[int]] = {
+            (flag, flag != _SEEN): set() for flag in INDEXED_FLAGS
+        }
 
     def bump(self) -> int:
         self.modseq += 1
         return self.modseq
 
     def _count(self, info: MessageInfo, sign: int) -> None:
-        if _SEEN not in info.flags:
+        flags, uid = info.flags, info.uid
+        if _SEEN not in flags:
             self.unseen += sign
-        if _DELETED in info.flags:
+            if sign > 0:
+                self.by_flag[_SEEN, False].add(uid)
+            else:
+                self.by_flag[_SEEN, False].discard(uid)
+        if _DELETED in flags:
             self.deleted += sign
         self.size += sign * info.size
+        for flag in flags:
+            if flag != _SEEN and flag in INDEXED_FLAGS:
+                if sign > 0:
+                    self.by_flag[flag, True].add(uid)
+                else:
+                    self.by_flag[flag, True].discard(uid)
 
     def _shared(self, flags: frozenset[str]) -> frozenset[str]:
         shared = self._flagsets.get(flags)
@@ -322,6 +350,17 @@ class _Store:
         return tuple(self.uids[start:])
 
     def changes_since(self, since: int) -> Changes:
+        quiet = self.quiet
+        if (
+            quiet is not None
+            and since >= self.modseq
+            and quiet.highest_modseq == self.modseq
+            and quiet.uidnext == self.uidnext
+            and quiet.forgotten == self.forgotten
+        ):
+            # Nothing happened since: the answer of the last such call (a
+            # session asks this after every command).
+            return quiet
         new: list[MessageInfo] = []
         changed: list[MessageInfo] = []
         expunged: list[int] = []
@@ -339,7 +378,7 @@ class _Store:
             expunged = sorted(uid for _, uid, b in self.tombstones[start:] if b <= since)
             new.sort(key=lambda i: i.uid)
             changed.sort(key=lambda i: i.uid)
-        return Changes(
+        changes = Changes(
             new=tuple(new),
             changed=tuple(changed),
             expunged=tuple(expunged),
@@ -348,6 +387,9 @@ class _Store:
             uidnext=self.uidnext,
             forgotten=self.forgotten,
         )
+        if since >= self.modseq:
+            self.quiet = changes
+        return changes
 
 
 class _User:
@@ -418,7 +460,7 @@ class MemoryBackend:
         #: read it to decide whether sessions may run concurrently).
         self.thread_safe = lock is not None
         self._lock: contextlib.AbstractContextManager[object] = (
-            lock if lock is not None else contextlib.nullcontext()
+            lock if lock is not None else _NO_LOCK
         )
         self._users: dict[str, _User] = {}
         self.max_tombstones = max_tombstones
@@ -866,6 +908,11 @@ class MemoryMailbox:
         store = self._live()
         infos = store.messages
         return [infos[uid] for uid in store.select(uids)]
+
+    @_locked
+    def uids_by_flag(self, flag: str, present: bool) -> Collection[int] | None:
+        uids = self._live().by_flag.get((flag, present))
+        return tuple(uids) if uids is not None else None
 
     @_locked
     def message_bytes(self, uid: int) -> bytes | None:

@@ -33,7 +33,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Generator, Iterable, Sequence, Set
 from datetime import date, timedelta
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar, cast
 
 from .._commands import (
     ESearch,
@@ -71,7 +71,14 @@ from ..mime import (
     subject,
     text,
 )
-from ._backend import ImapBad, Mailbox, MessageInfo, ObjectIdAccount, SaveDateAccount
+from ._backend import (
+    FlagIndexMailbox,
+    ImapBad,
+    Mailbox,
+    MessageInfo,
+    ObjectIdAccount,
+    SaveDateAccount,
+)
 from ._session import Completion, Session
 
 __all__ = [
@@ -219,25 +226,32 @@ def _matching(
     :class:`Item` is reused while messages fail the predicate, so a search
     on flags creates an object per match, not per message.
     """
-    uids = view.uids
-    if not uids:
+    count = view.exists
+    if not count:
         return []
+    recent = view.recent
+    source = _Source(session, mailbox)
+    every = session.server.progress_interval
+    while isinstance(criteria, SearchAnd) and len(criteria.keys) == 1:
+        criteria = criteria.keys[0]
+    flag_key = _SYSTEM_FLAG_KEYS.get(criteria.name) if isinstance(criteria, SearchFlag) else None
+    if (
+        flag_key is not None
+        and (every is None or count <= every)  # else INPROGRESS counts every message
+    ):
+        indexed = _by_flag_index(mailbox, view, flag_key, source, recent)
+        if indexed is not None:
+            return indexed
+    uids = view.uids
     # The view's UIDs ascend and new messages come after them: the range
     # from the first to the last is all the store needs to look at.
     infos = mailbox.messages(range(uids[0], uids[-1] + 1))
-    recent = view.recent
-
-    source = _Source(session, mailbox)
-    every = session.server.progress_interval
     if every is not None and len(infos) > every:
         # RFC 9585 3: progress every ``every`` messages (none after the
         # last: the result says that much), so the messages are paired up
         # first and each counted once.
         rows = _by_uid(uids, infos)
         return _with_progress(session, source, recent, rows, predicate, every=every)
-    while isinstance(criteria, SearchAnd) and len(criteria.keys) == 1:
-        criteria = criteria.keys[0]
-    flag_key = _SYSTEM_FLAG_KEYS.get(criteria.name) if isinstance(criteria, SearchFlag) else None
     if len(infos) == len(uids):
         # Usually the store holds exactly the view's messages: pair them up
         # in order, and check the pairing as the messages go by.
@@ -259,6 +273,43 @@ def _matching(
             if found is not None:
                 return found
     return _filter(source, recent, _by_uid(uids, infos), predicate) or []
+
+
+#: Mailbox classes -> whether they implement FlagIndexMailbox.
+_FLAG_INDEX_TYPES: dict[type, bool] = {}
+
+
+def _by_flag_index(
+    mailbox: Mailbox,
+    view: SelectedMailboxView,
+    flag_key: tuple[str, bool],
+    source: _Source,
+    recent: Set[int],
+) -> list[Item] | None:
+    """A search on one system flag answered from the store's flag index
+    (time that grows with the answer, not the mailbox); None if it has none."""
+    kind = type(mailbox)
+    indexed = _FLAG_INDEX_TYPES.get(kind)
+    if indexed is None:
+        # A Protocol isinstance check costs ~16 us (Python 3.11): once per class.
+        indexed = _FLAG_INDEX_TYPES[kind] = isinstance(mailbox, FlagIndexMailbox)
+    if not indexed:
+        return None
+    found = cast(FlagIndexMailbox, mailbox).uids_by_flag(*flag_key)
+    if found is None:
+        return None
+    # Not announced yet (new) or expunged elsewhere: not searched.
+    known = view.known(found)
+    if not known:
+        return []
+    infos = {info.uid: info for info in mailbox.messages([uid for _, uid in known])}
+    flag, wanted = flag_key
+    return [
+        Item(source, seq, uid, info, recent)
+        for seq, uid in known
+        # The flags as the store has them now (the index may lag behind).
+        if (info := infos.get(uid)) is not None and (flag in info.flags) is wanted
+    ]
 
 
 def _by_uid(

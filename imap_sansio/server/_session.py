@@ -98,6 +98,9 @@ Steps: TypeAlias = Generator[None, None, "Completion | None"]
 
 HandlerResult: TypeAlias = "Completion | Pending | Steps | None"
 
+#: What a handler returns that is not a generator.
+_PLAIN_RESULTS: Final = frozenset({type(None), Completion, Pending})
+
 C = TypeVar("C", bound=Command)
 
 #: A command's handler: called with the session and the command event.
@@ -683,7 +686,9 @@ class Session:
             if names_mailboxes or command.invalid_names:
                 command = _check_mailbox_names(command)
             result = call(self, command)
-            if isinstance(result, Generator):
+            # The plain results first: Generator is an ABC (a Python-level
+            # isinstance check).
+            if type(result) not in _PLAIN_RESULTS and isinstance(result, Generator):
                 self._steps = (command, result)
                 result = self._advance()
                 if self._steps is not None:

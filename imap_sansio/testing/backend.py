@@ -39,12 +39,14 @@ import pytest
 from imap_sansio._secret import Secret
 from imap_sansio._source import BytesSource
 from imap_sansio.server import (
+    INDEXED_FLAGS,
     Account,
     AppendLimitAccount,
     AuthenticationFailed,
     Backend,
     ChangeNotice,
     CondstoreAccount,
+    FlagIndexMailbox,
     ImapNo,
     Mailbox,
     MailboxExists,
@@ -599,6 +601,32 @@ class BackendContract:
         other.reset_urlauth_keys()
         assert alice.urlauth_key("INBOX") is None
         assert alice.urlauth_key("Sent Items") is None
+
+    def test_flag_index_agrees_with_the_messages_flags(
+        self, alice: Account, inbox: Mailbox
+    ) -> None:
+        if not isinstance(inbox, FlagIndexMailbox):
+            return
+        _fill(alice, 6)
+        inbox.store_flags([1, 2, 3], StoreAction.ADD, ["\\Seen", "\\Flagged"])
+        inbox.store_flags([2], StoreAction.REMOVE, ["\\Flagged"])
+        inbox.store_flags([4], StoreAction.SET, ["\\Deleted", "\\Answered", "\\Draft"])
+        inbox.store_flags([5], StoreAction.ADD, ["\\Deleted"])
+        inbox.expunge([5])
+        # Another account object's change, seen through this handle.
+        alice2_inbox = alice.select("INBOX")
+        alice2_inbox.store_flags([6], StoreAction.ADD, ["\\Seen"])
+        flags = {m.uid: m.flags for m in inbox.messages()}
+        assert set(flags) == {1, 2, 3, 4, 6}
+        for flag in sorted(INDEXED_FLAGS):
+            for present in (True, False):
+                found = inbox.uids_by_flag(flag, present)
+                if found is None:
+                    continue  # no quicker answer: the server reads the flags
+                expected = {uid for uid, f in flags.items() if (flag in f) is present}
+                assert sorted(found) == sorted(expected), (flag, present)
+        # What a SEARCH UNSEEN of this mailbox asks first.
+        assert sorted(inbox.uids_by_flag("\\Seen", False) or [4]) == [4]
 
     def test_object_ids(self, alice: Account, inbox: Mailbox) -> None:
         if not isinstance(alice, ObjectIdAccount):
