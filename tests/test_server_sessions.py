@@ -561,3 +561,34 @@ def test_keyword_taken_in_by_a_poll_is_announced_before_store_uses_it() -> None:
         b"* 2 EXISTS\r\n"
         b"4 OK STORE completed\r\n"
     )
+
+
+def test_keyword_of_a_message_expunged_elsewhere_is_announced_before_fetch() -> None:
+    """RFC 3501 7.2.6: polls took in $Label on message 2, then its expunge.
+    A FETCH may not send that EXPUNGE (RFC 3501 7.4.1), so it answers with
+    the flags the session last saw, $Label among them: FLAGS goes first.
+
+    The shrunk failure of the state machine over two PostgreSQL-backed
+    processes, whose change notices poll sessions between commands."""
+    server = _server_with(2)
+    a, b = server.connect(), server.connect()
+    for conn in (a, b):
+        conn.receive_data(b"1 LOGIN alice secret\r\n2 SELECT INBOX\r\n")
+        conn.data_to_send()
+    for step in (b"3 STORE 2 +FLAGS.SILENT ($Label)", b"4 STORE 2 +FLAGS.SILENT (\\Deleted)"):
+        b.receive_data(step + b"\r\n")
+        b.data_to_send()
+        a.poll()
+    b.receive_data(b"5 EXPUNGE\r\n")
+    b.data_to_send()
+    a.poll()
+    assert a.data_to_send() == b""  # not idling: nothing goes out yet
+    a.receive_data(b"6 FETCH 1:2 (UID FLAGS)\r\n")
+    flags = b"\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label"
+    assert a.data_to_send() == (
+        b"* FLAGS (" + flags + b")\r\n"
+        b"* OK [PERMANENTFLAGS (" + flags + b" \\*)] Flags permitted\r\n"
+        b"* 1 FETCH (UID 1 FLAGS (\\Recent))\r\n"
+        b"* 2 FETCH (UID 2 FLAGS ($Label \\Deleted \\Recent))\r\n"
+        b"6 OK [EXPUNGEISSUED] Some messages were expunged meanwhile\r\n"
+    )

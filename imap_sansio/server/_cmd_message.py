@@ -484,8 +484,11 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
 
     if "FLAGS" in names or seen_set:
         # RFC 3501 7.2.6: live flags may hold a keyword another session just
-        # created; FLAGS goes out before the FETCH responses that use it.
-        announce_keywords(session, mailbox, [infos[uid].flags for uid in uids if uid in infos])
+        # created; FLAGS goes out before the FETCH responses that use it.  A
+        # message gone from the store is answered with the flags the view
+        # holds, which a poll may have updated with a keyword not yet told.
+        flag_sets = [infos[uid].flags if uid in infos else view.flags_of(uid) for uid in uids]
+        announce_keywords(session, mailbox, flag_sets)
     needs_bytes = any(_needs_bytes(i) for i in items)
     needs_source = any(_whole_message(i) for i in items)
     recent = _recent(session, view)
