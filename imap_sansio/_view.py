@@ -272,6 +272,11 @@ class SelectedMailboxView:
             return self._flagsets[self._flag_ids[seq - 1]]
         return self._added_flags.get(uid, _NO_FLAGS)
 
+    def has_flag_update(self, uid: int) -> bool:
+        """A FETCH of ``uid``'s flags waits for the next drain: a sync took
+        in a change the client has not been told (:meth:`flags_of` holds it)."""
+        return uid in self._flag_updates
+
     def is_expunged(self, uid: int) -> bool:
         """Expunged elsewhere, but the client has not been told yet."""
         return uid in self._expunged

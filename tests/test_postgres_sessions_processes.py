@@ -117,6 +117,9 @@ class SessionsOnTwoProcesses(Sessions):
     def idle(self, s: int) -> None:  # type: ignore[override]
         """Not a rule here (no ``@rule``): IDLE is left out over sockets."""
 
+    def change_notice(self) -> None:
+        """Not a rule here: the server processes hear of changes themselves."""
+
     def every_client_holds_its_sessions_view(self) -> None:
         """Not an invariant here: the checkpoints compare with the database."""
 

@@ -289,6 +289,18 @@ class Sessions(RuleBasedStateMachine):
         for line in lines[1:]:
             client.apply(line, expunge_forbidden=False)
 
+    @rule()
+    def change_notice(self) -> None:
+        """What a process does when it hears of a change (PostgreSQL
+        LISTEN/NOTIFY): every session syncs, also between its commands;
+        only an idling one is told at once."""
+        for client in self.clients:
+            client.conn.poll()
+            lines = self.lines(client)
+            assert client.idle_tag is not None or not lines, lines
+            for line in lines:
+                client.apply(line, expunge_forbidden=False)
+
     @rule(s=st.integers(0, SESSIONS - 1))
     def checkpoint(self, s: int) -> None:
         self.checkpoint_of(self.clients[s])
@@ -313,7 +325,9 @@ class Sessions(RuleBasedStateMachine):
                 if uid is None:
                     continue
                 assert view.uids[seq - 1] == uid, (seq, uid, view.uids)
-                if flags is not None and not view.is_expunged(uid):
+                # A change notice may have synced flags the client is told
+                # with the next command's updates.
+                if flags is not None and not view.is_expunged(uid) and not view.has_updates:
                     assert flags == view.flags_of(uid), (seq, uid, flags, view.flags_of(uid))
 
 
@@ -591,4 +605,24 @@ def test_keyword_of_a_message_expunged_elsewhere_is_announced_before_fetch() -> 
         b"* 1 FETCH (UID 1 FLAGS (\\Recent))\r\n"
         b"* 2 FETCH (UID 2 FLAGS ($Label \\Deleted \\Recent))\r\n"
         b"6 OK [EXPUNGEISSUED] Some messages were expunged meanwhile\r\n"
+    )
+
+
+def test_silent_store_keeps_a_flag_change_a_poll_took_in() -> None:
+    """A poll took in \\Seen, stored by session 2, while session 1 was not
+    idling; session 1's STORE +FLAGS.SILENT (\\Flagged) then leaves the
+    message as the client cannot know it (RFC 3501 6.4.6: .SILENT spares
+    only what the client knows), so the flag update still goes out."""
+    server = _server_with(1)
+    a, b = server.connect(), server.connect()
+    for conn in (a, b):
+        conn.receive_data(b"1 LOGIN alice secret\r\n2 SELECT INBOX\r\n")
+        conn.data_to_send()
+    b.receive_data(b"3 STORE 1 +FLAGS.SILENT (\\Seen)\r\n")
+    b.data_to_send()
+    a.poll()
+    assert a.data_to_send() == b""  # not idling: nothing goes out yet
+    a.receive_data(b"4 STORE 1 +FLAGS.SILENT (\\Flagged)\r\n")
+    assert a.data_to_send() == (
+        b"* 1 FETCH (FLAGS (\\Flagged \\Seen \\Recent) UID 1)\r\n4 OK STORE completed\r\n"
     )

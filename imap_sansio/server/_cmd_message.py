@@ -688,7 +688,8 @@ def store(session: Session, command: Store) -> Completion | None:
             expected = action.apply(view.flags_of(uid), flags)
             # .SILENT: the client knows the result only if nobody else
             # changed the message meanwhile; otherwise let the sync tell it.
-            announce = expected != info.flags
+            # A change a poll took in and not yet told stays owed too.
+            announce = expected != info.flags or view.has_flag_update(uid)
         else:
             # RFC 3501 6.4.6: the new value of the flags, for each message
             # (\Recent kept: it is not a stored flag); UID for UID STORE
