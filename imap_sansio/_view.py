@@ -266,7 +266,8 @@ class SelectedMailboxView:
         return out
 
     def flags_of(self, uid: int) -> frozenset[str]:
-        """The flags the client has been told ``uid`` has."""
+        """The flags the client has been told ``uid`` has, or, while
+        :meth:`has_flag_update` says so, those a sync took in since."""
         seq = self.seq_of(uid)
         if seq is not None:
             return self._flagsets[self._flag_ids[seq - 1]]
