@@ -19,6 +19,7 @@ from ._encoder import (
 )
 from ._responses import (
     ATOM_CODES,
+    AclData,
     AppendUidCode,
     AtomCode,
     BadCharsetCode,
@@ -46,10 +47,12 @@ from ._responses import (
     InProgressCode,
     InternalDateItem,
     ListData,
+    ListRightsData,
     LsubData,
     MailboxIdCode,
     ModifiedCode,
     ModSeqItem,
+    MyRightsData,
     Namespace,
     NamespaceData,
     OtherCode,
@@ -84,6 +87,7 @@ from ._responses import (
 
 __all__ = [
     "ATOM_CODES",
+    "AclData",
     "Address",
     "AppendUidCode",
     "AtomCode",
@@ -117,11 +121,13 @@ __all__ = [
     "InProgressCode",
     "InternalDateItem",
     "ListData",
+    "ListRightsData",
     "LsubData",
     "MailboxIdCode",
     "ModSeqItem",
     "ModifiedCode",
     "MultiPart",
+    "MyRightsData",
     "Namespace",
     "NamespaceData",
     "OtherCode",

@@ -15,6 +15,7 @@ from __future__ import annotations
 from . import names
 from ._backend import (
     Account,
+    AclAccount,
     AppendLimitAccount,
     AppendResult,
     AuthenticationFailed,
@@ -62,6 +63,7 @@ from ._session import PENDING, Completion, Handler, HandlerResult, Pending, Serv
 __all__ = [
     "PENDING",
     "Account",
+    "AclAccount",
     "AppendLimitAccount",
     "AppendResult",
     "AuthenticationFailed",

@@ -31,7 +31,7 @@ from .._config import Config, Limits
 from .._connection import ConnectionState
 from .._parser import CommandSpec
 from .._source import LiteralSinkFactory
-from . import _cmd_mailbox, _cmd_message, _cmd_search, _cmd_session, _cmd_thread
+from . import _cmd_acl, _cmd_mailbox, _cmd_message, _cmd_search, _cmd_session, _cmd_thread
 from ._backend import Account, Backend, ChangeNotice
 from ._cache import MessageCache
 from ._sasl import SaslMechanism
@@ -39,7 +39,7 @@ from ._session import ServerCommand, Session
 
 __all__ = ["IMAPServer"]
 
-_FAMILIES = (_cmd_session, _cmd_mailbox, _cmd_message, _cmd_search, _cmd_thread)
+_FAMILIES = (_cmd_session, _cmd_mailbox, _cmd_message, _cmd_search, _cmd_thread, _cmd_acl)
 
 #: The commands the handler modules answer, by name.
 SERVER_COMMANDS: Mapping[str, ServerCommand[Any]] = {
@@ -56,6 +56,7 @@ BASE_CAPABILITIES: tuple[str, ...] = tuple(
 ACCOUNT_CAPABILITIES: tuple[tuple[str, type], ...] = (
     *_cmd_mailbox.ACCOUNT_CAPABILITIES,
     *_cmd_session.ACCOUNT_CAPABILITIES,
+    *_cmd_acl.ACCOUNT_CAPABILITIES,
 )
 
 #: Names ENABLE can turn on (RFC 5161), as the handlers support them.
