@@ -240,7 +240,7 @@ def _hidden_or_denied(rights: Collection[str], what: str) -> ImapNo:
         # RFC 4314 6: "the same error that would be used if the mailbox did
         # not exist, thus revealing no existence information".
         return NoSuchMailbox()
-    return ImapNo(f"You may not {what} here", "NOPERM")
+    return ImapNo(f"You may not {what}", "NOPERM")
 
 
 # ---------------------------------------------------------------------------
@@ -352,7 +352,7 @@ class SharedMailbox:
 
     def expunge(self, uids: Collection[int] | None = None) -> tuple[int, ...]:
         if "e" not in self.rights:
-            raise ImapNo("You may not expunge here", "NOPERM")  # RFC 4314 4
+            raise ImapNo("You may not expunge this mailbox", "NOPERM")  # RFC 4314 4
         return self.inner.expunge(uids)
 
 
@@ -393,7 +393,10 @@ class AccountView:
         if account is None:
             if not owner or owner == self.username or DELIMITER in owner:
                 raise NoSuchMailbox()
-            account = self._others[owner] = self._acl.other_account(owner)
+            try:
+                account = self._others[owner] = self._acl.other_account(owner)
+            except NoSuchMailbox:
+                raise NoSuchMailbox() from None  # the same words as for any name
         return account
 
     def owner_of(self, name: str) -> str:
@@ -426,7 +429,7 @@ class AccountView:
             return
         parent = _nearest_mailbox(account, local)
         if parent is None:
-            raise ImapNo("You may not create mailboxes here", "NOPERM")
+            raise ImapNo("You may not create mailboxes there", "NOPERM")
         rights = effective_rights(cast(AclAccount, account).get_acl(parent), self.username)
         if "k" not in rights:
             raise ImapNo(f"You may not create mailboxes in {rights_of}", "NOPERM")
@@ -440,6 +443,7 @@ class AccountView:
             if owner and owner != self.username and DELIMITER not in owner:
                 shared.setdefault(owner, set()).add(local)
         for owner, names in sorted(shared.items()):
+            visible = False
             try:
                 account = self._other(owner)
                 acl_account = cast(AclAccount, account)
@@ -452,6 +456,15 @@ class AccountView:
                         continue
                     # RFC 4314 4: LIST needs "l" (and never fails for it).
                     if "l" in effective_rights(acl, self.username):
+                        if not visible:
+                            # The namespace's levels, so that CREATE under
+                            # them finds its superiors there (RFC 3501 6.3.3).
+                            if not any(i.name == OTHER_USERS for i in infos):
+                                infos.append(MailboxInfo(name=OTHER_USERS, selectable=False))
+                            infos.append(
+                                MailboxInfo(name=_shared_name(owner, "")[:-1], selectable=False)
+                            )
+                        visible = True
                         infos.append(
                             MailboxInfo(
                                 name=_shared_name(owner, info.name),
@@ -471,12 +484,10 @@ class AccountView:
     def _creating(self, name: str) -> tuple[Account, str]:
         owner, local = _split(name)
         if owner is None:
-            if name == OTHER_USERS or name.startswith(OTHER_USERS + DELIMITER):
-                raise ImapNo("That name is the namespace of other users", "CANNOT")
             return self.account, name
-        account = self._other(owner)
         if not local:
-            raise ImapNo("You may not create mailboxes here", "NOPERM")
+            raise ImapNo("You may not create mailboxes there", "NOPERM")
+        account = self._other(owner)
         self._require_create(account, local, "that mailbox")
         return account, local
 
@@ -493,8 +504,6 @@ class AccountView:
         if len(owners) != 1:
             raise ImapNo("Mailboxes cannot move between users", "CANNOT")
         if owners == {self.username}:
-            for new in renames.values():
-                self._creating(new)  # not into the Other Users namespace
             self.account.rename_mailboxes(renames)
             return
         # RFC 4314 4: "x" on the mailbox renamed (the top of the subtree the
@@ -525,7 +534,7 @@ class AccountView:
         flags: Collection[str] = (),
         internal_date: datetime,
     ) -> AppendResult:
-        account, local, rights = self.require(name, "i", "append here")
+        account, local, rights = self.require(name, "i", "append to this mailbox")
         # RFC 4314 4: flags the user may not set are dropped, not refused.
         kept = [flag for flag in flags if permits_flag(rights, flag)]
         return account.append(local, data, flags=kept, internal_date=internal_date)
@@ -574,8 +583,8 @@ class AccountView:
         shared = source if isinstance(source, SharedMailbox) else None
         inner = shared.inner if shared is not None else source
         if move and shared is not None and not {"t", "e"} <= shared.rights:
-            raise ImapNo("You may not move messages out of here", "NOPERM")
-        account, local, rights = self.require(destination, "i", "insert messages here")
+            raise ImapNo("You may not move messages out of this mailbox", "NOPERM")
+        account, local, rights = self.require(destination, "i", "copy messages into this mailbox")
         source_owner = shared.owner if shared is not None else self.username
         if source_owner == self.owner_of(destination):
             result = inner.move(uids, local) if move else inner.copy(uids, local)
