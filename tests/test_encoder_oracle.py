@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from imap_sansio._bodystructure import BodyStructure, MultiPart
 from imap_sansio._encoder import encode_response
 from imap_sansio._responses import (
+    AclData,
     BinarySectionItem,
     BodyItem,
     BodyStructureItem,
@@ -22,7 +23,9 @@ from imap_sansio._responses import (
     ESearchData,
     FetchData,
     ListData,
+    ListRightsData,
     ModSeqItem,
+    MyRightsData,
     NamespaceData,
     PreviewItem,
     Response,
@@ -40,7 +43,15 @@ from imap_sansio._responses import (
 from imap_sansio.testing import _response_strategies as rs
 
 # Not modelled by imap-codec 0.1.x (its Python build has no such extension).
-_UNSUPPORTED_TYPES = (ESearchData, VanishedData, NamespaceData, UidFetchData)
+_UNSUPPORTED_TYPES = (
+    ESearchData,
+    VanishedData,
+    NamespaceData,
+    UidFetchData,
+    AclData,
+    ListRightsData,
+    MyRightsData,
+)
 _UNSUPPORTED_ITEMS = (ModSeqItem, PreviewItem, SaveDateItem, EmailIdItem, ThreadIdItem)
 
 

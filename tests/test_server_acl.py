@@ -527,6 +527,10 @@ def test_acl_is_advertised_only_with_a_backend_that_keeps_acls(server: IMAPServe
     capabilities = plain(b"a CAPABILITY")
     assert b"ACL" not in capabilities and b"RIGHTS=" not in capabilities
     assert plain(b"b MYRIGHTS INBOX") == lines("b BAD [CANNOT] ACL is not supported")
+    # RFC 5258 3: a return option the server does not support is BAD.
+    assert plain(b'd LIST "" % RETURN (MYRIGHTS)') == lines(
+        "d BAD [CLIENTBUG] LIST return option MYRIGHTS is not supported"
+    )
     assert plain(b"c NAMESPACE") == lines(
         '* NAMESPACE (("" "/")) NIL NIL', "c OK NAMESPACE completed"
     )
