@@ -64,6 +64,12 @@ On-disk decisions:
 * UIDVALIDITY values come from the clock (seconds) forced to increase per
   account; ``imap-sansio-uidvalidity`` in the user directory keeps the last
   value and, per name, the largest value it ever had (RFC 3501 2.3.1.1).
+* ACLs (RFC 4314): a ``dovecot-acl`` file in each maildir (INBOX's in the
+  user directory), one ``<identifier> <rights>`` line per entry in the
+  words of Dovecot's vfile ACLs (``user=bob lr``, ``anyone l``, ``-user=bob
+  w``), so an ACL moves with its directory on RENAME and goes with it on
+  DELETE.  Other users' shared mailboxes are found by reading these files in
+  every user's directory (a cost that grows with the number of folders).
 * ``\\Noselect`` levels (DELETE of a mailbox with inferiors) are folder
   directories holding only an ``imap-sansio-noselect`` marker file.
 * Writes are atomic: files are written into ``tmp/`` and renamed into place
@@ -151,6 +157,7 @@ UIDVALIDITY_FILE = "imap-sansio-uidvalidity"
 UIDVALIDITY_LOCK = "imap-sansio-uidvalidity.lock"
 NOSELECT = "imap-sansio-noselect"
 SUBSCRIPTIONS = "subscriptions"
+ACL_FILE = "dovecot-acl"
 _STAGING = "imap-sansio-staging-"
 _UIDLIST_MAGIC = "imap-sansio-uidlist 1"
 #: Bytes read from a message file at a time when streaming it.
@@ -1331,6 +1338,37 @@ def _mark(state: _State | None) -> tuple[str, int, int] | None:
     return None if state is None else (state.mailbox_id, state.uidvalidity, state.modseq)
 
 
+def _acl_identifier(word: str) -> str:
+    """An identifier as a ``dovecot-acl`` line names it -> as IMAP names it."""
+    negative = word.startswith("-")
+    body = word[1:] if negative else word
+    if body.startswith("user="):
+        body = body[5:]
+    return ("-" if negative else "") + body
+
+
+def _acl_word(identifier: str) -> str:
+    """An IMAP identifier as a ``dovecot-acl`` line names it: ``anyone`` as
+    it is, any other as ``user=<name>`` (Dovecot's words), ``-`` in front."""
+    negative = identifier.startswith("-")
+    body = identifier[1:] if negative else identifier
+    word = body if body == "anyone" else "user=" + body
+    return ("-" if negative else "") + word
+
+
+def _read_acl(directory: Path) -> dict[str, str]:
+    try:
+        text = (directory / ACL_FILE).read_text("utf-8", "surrogateescape")
+    except FileNotFoundError:
+        return {}
+    acl: dict[str, str] = {}
+    for line in text.split("\n"):
+        word, space, rights = line.rpartition(" ")
+        if space and word and not line.startswith("#"):
+            acl[_acl_identifier(word)] = rights
+    return acl
+
+
 def _read_uidvalidity(account_root: Path) -> tuple[int, dict[str, int]]:
     last = 0
     history: dict[str, int] = {}
@@ -1616,6 +1654,55 @@ class MaildirAccount:
 
     def append_limit(self) -> int | None:
         return self._backend.max_message_size
+
+    # ACL (RFC 4314): a ``dovecot-acl`` file in each maildir, one
+    # ``<identifier> <rights>`` line per entry as Dovecot's vfile ACLs have
+    # them, so a folder's ACL goes with its directory on RENAME and DELETE.
+
+    def get_acl(self, name: str) -> Mapping[str, str]:
+        with self._backend._mutex:
+            return _read_acl(self._path_of(name))
+
+    def set_acl(self, name: str, identifier: str, rights: str | None) -> None:
+        if any(ord(c) < 0x20 for c in identifier) or not identifier.strip():
+            raise ImapNo("This identifier cannot be stored", "CANNOT")
+        backend = self._backend
+        with backend._mutex, backend._locks.hold(self._root / ACCOUNT_LOCK):
+            path = self._path_of(name)
+            acl = _read_acl(path)
+            if rights is None:
+                acl.pop(identifier, None)
+            else:
+                acl[identifier] = rights
+            lines = "".join(f"{_acl_word(i)} {r}\n" for i, r in acl.items())
+            backend._write_atomic(
+                path / ACL_FILE, lines.encode("utf-8", "surrogateescape"), path / "tmp"
+            )
+        self._changed(None)
+
+    def shared_mailboxes(self, identifiers: Collection[str]) -> list[tuple[str, str]]:
+        wanted = set(identifiers)
+        found: list[tuple[str, str]] = []
+        root = self._backend.root
+        with self._backend._mutex:
+            for owner in _listdir(root):
+                account_root = root / owner
+                if owner == self._username or not (account_root / "cur").is_dir():
+                    continue
+                folders = {"INBOX": (account_root, True), **_scan_folders(account_root)}
+                for name, (path, selectable) in folders.items():
+                    if selectable and wanted.intersection(_read_acl(path)):
+                        found.append((owner, name))
+        return found
+
+    def other_account(self, owner: str) -> MaildirAccount:
+        backend = self._backend
+        if owner not in backend.passwords:
+            raise NoSuchMailbox()
+        try:
+            return backend.account(owner)
+        except ValueError:  # a name that cannot be a directory: no such user
+            raise NoSuchMailbox() from None
 
     def enable_condstore(self) -> None:
         pass  # modseqs are persisted in the UID lists

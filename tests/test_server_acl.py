@@ -12,6 +12,7 @@ mailbox under the "Other Users" namespace (RFC 2342 5).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from response_parser import parse_response
@@ -535,3 +536,29 @@ def test_acl_is_advertised_only_with_a_backend_that_keeps_acls(server: IMAPServe
         '* NAMESPACE (("" "/")) NIL NIL', "c OK NAMESPACE completed"
     )
     assert isinstance(MemoryBackend(users={"x": "y"}).account("x"), AclAccount)
+
+
+def test_maildir_keeps_acls_in_dovecot_acl_files(tmp_path: Path) -> None:
+    from imap_sansio.adapters.maildir import MaildirBackend
+
+    backend = MaildirBackend(tmp_path, users={"alice": "a", "bob": "b"}, fsync=False)
+    server = IMAPServer(backend, clock=fixed_clock())
+    alice = login(server, "alice")
+    bob = login(server, "bob")
+    assert alice(b"a CREATE Shared") == lines("a OK CREATE completed")
+    assert alice(b"b SETACL Shared bob lr") == lines("b OK Setacl complete")
+    assert alice(b"c SETACL Shared -anyone w") == lines("c OK Setacl complete")
+    # Dovecot's vfile words, in the maildir of the folder.
+    assert (tmp_path / "alice" / ".Shared" / "dovecot-acl").read_bytes() == (
+        b"user=bob lr\n-anyone w\n"
+    )
+    assert bob(b'd LIST "" "Other Users/*"') == lines(
+        '* LIST (\\Noselect \\HasChildren) "/" "Other Users/alice"',
+        '* LIST (\\HasNoChildren) "/" "Other Users/alice/Shared"',
+        "d OK LIST completed",
+    )
+    assert bob(b"e SELECT " + SHARED.encode()).endswith(b"e OK [READ-ONLY] SELECT completed\r\n")
+    assert alice(b"f RENAME Shared Team") == lines("f OK RENAME completed")
+    assert (tmp_path / "alice" / ".Team" / "dovecot-acl").exists()
+    assert alice(b"g DELETEACL Team bob") == lines("g OK Deleteacl complete")
+    assert bob(b'h LIST "" "Other Users/*"') == lines("h OK LIST completed")
