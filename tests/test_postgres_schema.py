@@ -22,6 +22,7 @@ _TABLES = {
     "bodies",
     "messages",
     "changes",
+    "acl",
 }
 
 

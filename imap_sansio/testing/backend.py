@@ -554,9 +554,7 @@ class BackendContract:
         with pytest.raises(NoSuchMailbox):
             alice.quota_roots("nope")
 
-    def test_acl_is_kept_per_mailbox_and_identifier(
-        self, backend: Backend, alice: Account
-    ) -> None:
+    def test_acl_is_kept_per_mailbox_and_identifier(self, backend: Backend, alice: Account) -> None:
         if not isinstance(alice, AclAccount):
             return
         assert dict(alice.get_acl("INBOX")) == {}
