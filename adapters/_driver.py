@@ -548,6 +548,7 @@ class ConnectionDriver:
         "_next_keepalive",
         "_now",
         "_options",
+        "_owner",
         "_secure",
         "_server",
         "_session_user",
@@ -598,6 +599,7 @@ class ConnectionDriver:
         self._username: str | None = None
         self._mailbox: SelectedMailbox | None = None
         self._mailbox_name: str | None = None
+        self._owner: str | None = None
         #: ``backend.watch(user, mailbox)`` of a store that must watch for
         #: changes made outside this process (Maildir), and what stops it.
         self._watch_store: Callable[[str, str], Callable[[], None]] | None = getattr(
@@ -882,15 +884,26 @@ class ConnectionDriver:
         username = conn.username
         mailbox = conn.mailbox if username is not None and not conn.closed else None
         name = self._mailbox_name
+        owner = self._owner
         if mailbox is not self._mailbox or renamed:
             self._mailbox = mailbox
+            owner = None
             if mailbox is None:
                 name = None
             else:
                 try:
-                    name = mailbox.name
+                    # Another user's shared mailbox (RFC 4314) says whose it
+                    # is: its changes are announced under the owner's names.
+                    origin = getattr(mailbox, "origin", None)
+                    if origin is None:
+                        name = mailbox.name
+                    else:
+                        owner, name = origin
                 except Exception:  # deleted: the session's next poll ends it
                     name = None
+            self._owner = owner
+        if owner is not None and name is not None:
+            username = owner
         if username != self._username or name != self._mailbox_name:
             self._username, self._mailbox_name = username, name
             if self._watch is not None:

@@ -326,6 +326,33 @@ def test_rfc4314_6_no_lookup_right_looks_like_no_mailbox(
     assert alice(b"c GETACL " + name) == lines("c NO [NOPERM] You may not administer this mailbox")
 
 
+def test_rfc4314_4_list_without_lookup_on_the_parent(
+    backend: MemoryBackend, server: IMAPServer
+) -> None:
+    owner = backend.account("owner")
+    for name in ("A", "A/B", "C", "C/D"):
+        owner.create_mailbox(name)
+    for name in ("A/B", "C", "C/D"):
+        owner.set_acl(name, "alice", "lr")
+    alice = login(server, "alice")
+    # "the LIST command should behave as if the mailbox "A" doesn't exist"
+    assert alice(b'A777 LIST "Other Users/owner/" *') == lines(
+        '* LIST (\\HasNoChildren) "/" "Other Users/owner/A/B"',
+        '* LIST (\\HasChildren) "/" "Other Users/owner/C"',
+        '* LIST (\\HasNoChildren) "/" "Other Users/owner/C/D"',
+        "A777 OK LIST completed",
+    )
+    # With "%" a level is listed, as one that is no mailbox (RFC 3501 6.3.8).
+    assert alice(b'A778 LIST "Other Users/owner/" %') == lines(
+        '* LIST (\\Noselect \\HasChildren) "/" "Other Users/owner/A"',
+        '* LIST (\\HasChildren) "/" "Other Users/owner/C"',
+        "A778 OK LIST completed",
+    )
+    assert alice(b'A779 SELECT "Other Users/owner/A"') == lines(
+        "A779 NO [NONEXISTENT] Mailbox does not exist"
+    )
+
+
 # ------------------------------------------------------------ shared mailboxes end to end
 
 
@@ -562,3 +589,24 @@ def test_maildir_keeps_acls_in_dovecot_acl_files(tmp_path: Path) -> None:
     assert (tmp_path / "alice" / ".Team" / "dovecot-acl").exists()
     assert alice(b"g DELETEACL Team bob") == lines("g OK Deleteacl complete")
     assert bob(b'h LIST "" "Other Users/*"') == lines("h OK LIST completed")
+
+
+def test_idle_on_a_shared_mailbox_hears_its_owner_over_a_socket() -> None:
+    # The adapters file a session under the owner of its selected mailbox
+    # (SharedMailbox.origin), so the owner's change notice wakes it.
+    from _adapter_harness import Client, running_server
+
+    backend = MemoryBackend(users={"alice": "a", "bob": "b"})
+    backend.account("alice").create_mailbox("Shared")
+    backend.account("alice").set_acl("Shared", "bob", "lr")
+    server = IMAPServer(backend, clock=fixed_clock(), allow_plaintext_auth=True)
+    with running_server("threads", server) as running, Client(running.port) as bob:
+        bob.line()
+        bob.command(b"l", b"LOGIN bob b")
+        assert bob.command(b"s", b"EXAMINE " + SHARED.encode())[-1].startswith(b"s OK")
+        bob.send(b"i IDLE\r\n")
+        assert bob.line() == b"+ idling\r\n"
+        backend.account("alice").append("Shared", MESSAGE, internal_date=DATE)
+        assert bob.line(timeout=2) == b"* 1 EXISTS\r\n"
+        bob.send(b"DONE\r\n")
+        assert bob.until_tagged(b"i")[-1] == b"i OK IDLE terminated\r\n"
