@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from response_parser import parse_response
 from test_server_mailbox_hierarchy import PlainBackend, Session, lines
 
@@ -610,3 +612,81 @@ def test_idle_on_a_shared_mailbox_hears_its_owner_over_a_socket() -> None:
         assert bob.line(timeout=2) == b"* 1 EXISTS\r\n"
         bob.send(b"DONE\r\n")
         assert bob.until_tagged(b"i")[-1] == b"i OK IDLE terminated\r\n"
+
+
+_BOB_COMMANDS = [
+    b"SELECT " + SHARED.encode(),
+    b"EXAMINE " + SHARED.encode(),
+    b"SELECT INBOX",
+    b"STORE 1:* +FLAGS (\\Seen)",
+    b"STORE 1:* -FLAGS (\\Seen \\Flagged)",
+    b"STORE 1:* FLAGS (\\Deleted $x)",
+    b"STORE 1 +FLAGS.SILENT (\\Answered \\Deleted)",
+    b"FETCH 1:* (FLAGS BODY[])",
+    b"EXPUNGE",
+    b"UID EXPUNGE 1:*",
+    b"CLOSE",
+    b"COPY 1:* " + SHARED.encode(),
+    b"MOVE 1 " + SHARED.encode(),
+    b"COPY 1:* INBOX",
+    b"MOVE 1:* INBOX",
+    b"APPEND " + SHARED.encode() + b" (\\Seen \\Deleted $y) {5+}\r\nHello",
+    b"CREATE " + SHARED.encode()[:-1] + b'/sub"',
+    b"DELETE " + SHARED.encode(),
+    b"RENAME " + SHARED.encode() + b' "Other Users/alice/Moved"',
+    b"STATUS " + SHARED.encode() + b" (MESSAGES UNSEEN)",
+    b'LIST "" * RETURN (MYRIGHTS STATUS (MESSAGES))',
+    b"GETACL " + SHARED.encode(),
+    b"MYRIGHTS " + SHARED.encode(),
+    b"SETACL " + SHARED.encode() + b" bob +a",
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.sets(st.sampled_from("lrswiktex")).map("".join),
+    st.lists(st.sampled_from(_BOB_COMMANDS), min_size=1, max_size=10),
+)
+def test_a_user_changes_a_shared_mailbox_only_as_the_rights_allow(
+    rights: str, commands: list[bytes]
+) -> None:
+    backend = MemoryBackend(users={"alice": "a", "bob": "b"})
+    alice = backend.account("alice")
+    alice.create_mailbox("Shared")
+    for flags in ((), ("\\Seen",), ("\\Deleted", "$x"), ("\\Flagged",)):
+        alice.append("Shared", MESSAGE, flags=flags, internal_date=DATE)
+    backend.account("bob").append("INBOX", MESSAGE, flags=("\\Seen",), internal_date=DATE)
+    alice.set_acl("Shared", "bob", rights)
+    before = {m.uid: m.flags for m in alice.select("Shared").messages()}
+    errors: list[BaseException] = []
+    server = IMAPServer(backend, clock=fixed_clock(), on_error=errors.append)
+    bob = login(server, "bob")
+    for i, command in enumerate(commands):
+        out = bob(b"t%d " % i + command)
+        assert b"SERVERBUG" not in out and out.endswith(b"\r\n"), (command, out)
+        assert b"\r\nt%d " % i in b"\r\n" + out, (command, out)
+    assert errors == []
+    names = {info.name for info in alice.list_mailboxes() if info.selectable}
+    if "x" not in rights:
+        assert "Shared" in names
+    if "Shared" not in names:
+        return  # deleted or renamed away with "x"
+    assert ("Shared/sub" in names) <= ("k" in rights)
+    after = {m.uid: m.flags for m in alice.select("Shared").messages()}
+    if "i" not in rights:
+        assert set(after) <= set(before)
+    if "e" not in rights:
+        assert set(before) <= set(after)
+    for uid in set(before) & set(after):
+        changed = before[uid] ^ after[uid]
+        if "s" not in rights:
+            assert "\\Seen" not in changed
+        if "t" not in rights:
+            assert "\\Deleted" not in changed
+        if "w" not in rights:
+            assert changed <= {"\\Seen", "\\Deleted"}
+    for uid in set(after) - set(before):
+        if "w" not in rights:
+            assert after[uid] <= {"\\Seen", "\\Deleted"}
+    # Without "a" the ACL stays as it was (RFC 4314 4: SETACL needs "a").
+    assert dict(alice.get_acl("Shared")) == {"bob": rights}
