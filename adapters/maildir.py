@@ -68,8 +68,10 @@ On-disk decisions:
   user directory), one ``<identifier> <rights>`` line per entry in the
   words of Dovecot's vfile ACLs (``user=bob lr``, ``anyone l``, ``-user=bob
   w``), so an ACL moves with its directory on RENAME and goes with it on
-  DELETE.  Other users' shared mailboxes are found by reading these files in
-  every user's directory (a cost that grows with the number of folders).
+  DELETE.  ``imap-sansio-acl-owners`` in the root lists the users who set
+  an ACL here, one per line; other users' shared mailboxes are found by
+  reading the ``dovecot-acl`` files of those users' folders only (add a
+  user's name there to share ACLs another program wrote).
 * ``\\Noselect`` levels (DELETE of a mailbox with inferiors) are folder
   directories holding only an ``imap-sansio-noselect`` marker file.
 * Writes are atomic: files are written into ``tmp/`` and renamed into place
@@ -158,6 +160,7 @@ UIDVALIDITY_LOCK = "imap-sansio-uidvalidity.lock"
 NOSELECT = "imap-sansio-noselect"
 SUBSCRIPTIONS = "subscriptions"
 ACL_FILE = "dovecot-acl"
+ACL_OWNERS = "imap-sansio-acl-owners"
 _STAGING = "imap-sansio-staging-"
 _UIDLIST_MAGIC = "imap-sansio-uidlist 1"
 #: Bytes read from a message file at a time when streaming it.
@@ -1369,6 +1372,14 @@ def _read_acl(directory: Path) -> dict[str, str]:
     return acl
 
 
+def _acl_owners(root: Path) -> frozenset[str]:
+    try:
+        text = (root / ACL_OWNERS).read_text("utf-8", "surrogateescape")
+    except FileNotFoundError:
+        return frozenset()
+    return frozenset(line for line in text.split("\n") if line and "/" not in line)
+
+
 def _read_uidvalidity(account_root: Path) -> tuple[int, dict[str, int]]:
     last = 0
     history: dict[str, int] = {}
@@ -1678,14 +1689,29 @@ class MaildirAccount:
             backend._write_atomic(
                 path / ACL_FILE, lines.encode("utf-8", "surrogateescape"), path / "tmp"
             )
+            self._note_acl_owner()
         self._changed(None)
+
+    def _note_acl_owner(self) -> None:
+        """Add this user to the list of users with ACLs (read by
+        :meth:`shared_mailboxes`, so that it reads only their folders)."""
+        backend = self._backend
+        index = backend.root / ACL_OWNERS
+        if self._username in _acl_owners(backend.root):
+            return
+        with backend._locks.hold(backend.root / (ACL_OWNERS + ".lock")):
+            owners = _acl_owners(backend.root) | {self._username}
+            data = "".join(owner + "\n" for owner in sorted(owners))
+            backend._write_atomic(
+                index, data.encode("utf-8", "surrogateescape"), self._root / "tmp"
+            )
 
     def shared_mailboxes(self, identifiers: Collection[str]) -> list[tuple[str, str]]:
         wanted = set(identifiers)
         found: list[tuple[str, str]] = []
         root = self._backend.root
         with self._backend._mutex:
-            for owner in _listdir(root):
+            for owner in sorted(_acl_owners(root)):
                 account_root = root / owner
                 if owner == self._username or not (account_root / "cur").is_dir():
                     continue
