@@ -270,6 +270,28 @@ def test_rfc4314_4_store_changes_only_the_permitted_flags(
     assert alice_account.status("Shared").messages == 1
 
 
+def test_rfc4314_4_fetch_sets_seen_only_with_the_s_right(
+    backend: MemoryBackend, server: IMAPServer
+) -> None:
+    alice_account = backend.account("alice")
+    alice_account.create_mailbox("Shared")
+    alice_account.append("Shared", MESSAGE, internal_date=DATE)
+    alice_account.set_acl("Shared", "bob", "lri")  # READ-WRITE (by "i"), no "s"
+    bob = login(server, "bob")
+    bob(b"e ENABLE IMAP4rev2")
+    assert bob(b"s SELECT " + SHARED.encode()).endswith(b"s OK [READ-WRITE] SELECT completed\r\n")
+    # "A FETCH request that implies setting \Seen flag MUST NOT set it".
+    assert bob(b"f FETCH 1 (BODY[TEXT])") == lines(
+        "* 1 FETCH (BODY[TEXT] {7}", "Hello", ")", "f OK FETCH completed"
+    )
+    assert alice_account.select("Shared").messages()[0].flags == frozenset()
+    alice_account.set_acl("Shared", "bob", "lris")
+    bob(b"s SELECT " + SHARED.encode())
+    assert bob(b"g FETCH 1 (BODY[TEXT])") == lines(
+        "* 1 FETCH (BODY[TEXT] {7}", "Hello", " FLAGS (\\Seen))", "g OK FETCH completed"
+    )
+
+
 def test_rfc4314_5_1_1_permanentflags_follow_the_rights(
     backend: MemoryBackend, server: IMAPServer
 ) -> None:
@@ -690,3 +712,39 @@ def test_a_user_changes_a_shared_mailbox_only_as_the_rights_allow(
             assert after[uid] <= {"\\Seen", "\\Deleted"}
     # Without "a" the ACL stays as it was (RFC 4314 4: SETACL needs "a").
     assert dict(alice.get_acl("Shared")) == {"bob": rights}
+
+
+def test_postgres_shares_a_mailbox_between_accounts(postgres_dsn: str) -> None:
+    from argon2 import PasswordHasher
+
+    from imap_sansio.adapters import PostgresBackend
+
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with PostgresBackend(postgres_dsn, password_hasher=hasher, listen=False) as backend:
+        backend.add_user("alice", "a")
+        backend.add_user("bob", "b")
+        server = IMAPServer(backend, clock=fixed_clock())
+        alice = login(server, "alice")
+        bob = login(server, "bob")
+        assert alice(b"a CREATE Shared") == lines("a OK CREATE completed")
+        assert alice(b"b APPEND Shared (\\Flagged) {27+}\r\n" + MESSAGE).startswith(b"b OK")
+        assert alice(b"c SETACL Shared bob lrs") == lines("c OK Setacl complete")
+        assert bob(b'd LIST "" "Other Users/alice/*" RETURN (MYRIGHTS)') == lines(
+            '* LIST () "/" "Other Users/alice/Shared"',
+            '* MYRIGHTS "Other Users/alice/Shared" lrs',
+            "d OK LIST completed",
+        )
+        assert bob(b"e SELECT " + SHARED.encode()).endswith(
+            b"e OK [READ-WRITE] SELECT completed\r\n"
+        )
+        assert bob(b"f STORE 1 FLAGS (\\Seen)") == lines(
+            "* 1 FETCH (FLAGS (\\Flagged \\Seen \\Recent))", "f OK STORE completed"
+        )
+        assert bob(b"g EXPUNGE") == lines("g NO [NOPERM] You may not expunge this mailbox")
+        assert bob(b"g2 CLOSE") == lines("g2 OK CLOSE completed")
+        assert alice(b"h RENAME Shared Team") == lines("h OK RENAME completed")
+        assert alice(b"i GETACL Team") == lines("* ACL Team bob lrs", "i OK Getacl complete")
+        assert alice(b"j DELETE Team") == lines("j OK DELETE completed")
+        assert alice(b"k CREATE Team") == lines("k OK CREATE completed")
+        assert alice(b"l GETACL Team") == lines("* ACL Team", "l OK Getacl complete")
+        assert bob(b'm LIST "" "Other Users/*"') == lines("m OK LIST completed")
