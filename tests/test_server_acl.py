@@ -716,7 +716,6 @@ def test_a_user_changes_a_shared_mailbox_only_as_the_rights_allow(
 
 def test_postgres_shares_a_mailbox_between_accounts(postgres_dsn: str) -> None:
     from argon2 import PasswordHasher
-
     from imap_sansio.adapters import PostgresBackend
 
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
