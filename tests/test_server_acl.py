@@ -747,3 +747,37 @@ def test_postgres_shares_a_mailbox_between_accounts(postgres_dsn: str) -> None:
         assert alice(b"k CREATE Team") == lines("k OK CREATE completed")
         assert alice(b"l GETACL Team") == lines("* ACL Team", "l OK Getacl complete")
         assert bob(b'm LIST "" "Other Users/*"') == lines("m OK LIST completed")
+
+
+def test_imapclient_shares_a_folder_between_two_users() -> None:
+    # A real client library over a socket: its ACL calls, NAMESPACE and the
+    # folder list it reads back.
+    import imapclient
+    from _adapter_harness import running_server
+
+    backend = MemoryBackend(users={"alice": "a", "bob": "b"})
+    backend.account("alice").create_mailbox("Shared")
+    backend.account("alice").append("Shared", MESSAGE, internal_date=DATE)
+    server = IMAPServer(backend, clock=fixed_clock(), allow_plaintext_auth=True)
+    with running_server("threads", server) as running:
+        alice = imapclient.IMAPClient("127.0.0.1", port=running.port, ssl=False, timeout=10)
+        bob = imapclient.IMAPClient("127.0.0.1", port=running.port, ssl=False, timeout=10)
+        try:
+            alice.login("alice", "a")
+            bob.login("bob", "b")
+            assert b"ACL" in alice.capabilities()
+            alice.setacl("Shared", "bob", "lr")
+            assert alice.getacl("Shared") == [(b"bob", b"lr")]
+            namespace = bob.namespace()
+            assert namespace.other == (("Other Users/", "/"),)
+            folders = [name for _, _, name in bob.list_folders("Other Users/", "*")]
+            assert folders == ["Other Users/alice", "Other Users/alice/Shared"]
+            assert bob.select_folder("Other Users/alice/Shared", readonly=True)[b"EXISTS"] == 1
+            assert bob.fetch([1], ["BODY.PEEK[TEXT]"])[1][b"BODY[TEXT]"] == b"Hello\r\n"
+            with pytest.raises(imapclient.exceptions.IMAPClientError, match="READ-ONLY|NOPERM"):
+                bob.add_flags([1], [b"\\Seen"])
+            alice.setacl("Shared", "bob", "-lr")
+            assert bob.list_folders("Other Users/", "*") == []
+        finally:
+            alice.logout()
+            bob.logout()

@@ -461,9 +461,8 @@ class AccountView:
                             # them finds its superiors there (RFC 3501 6.3.3).
                             if not any(i.name == OTHER_USERS for i in infos):
                                 infos.append(MailboxInfo(name=OTHER_USERS, selectable=False))
-                            infos.append(
-                                MailboxInfo(name=_shared_name(owner, "")[:-1], selectable=False)
-                            )
+                            level = f"{OTHER_USERS}{DELIMITER}{owner}"
+                            infos.append(MailboxInfo(name=level, selectable=False))
                         visible = True
                         infos.append(
                             MailboxInfo(
