@@ -774,7 +774,7 @@ def test_imapclient_shares_a_folder_between_two_users() -> None:
             assert folders == ["Other Users/alice", "Other Users/alice/Shared"]
             assert bob.select_folder("Other Users/alice/Shared", readonly=True)[b"EXISTS"] == 1
             assert bob.fetch([1], ["BODY.PEEK[TEXT]"])[1][b"BODY[TEXT]"] == b"Hello\r\n"
-            with pytest.raises(imapclient.exceptions.IMAPClientError, match="READ-ONLY|NOPERM"):
+            with pytest.raises(imapclient.exceptions.IMAPClientError, match=r"READ-ONLY|NOPERM"):
                 bob.add_flags([1], [b"\\Seen"])
             alice.setacl("Shared", "bob", "-lr")
             assert bob.list_folders("Other Users/", "*") == []
