@@ -516,6 +516,12 @@ def test_create_inherits_delete_drops_rename_keeps_the_acl(
     assert bob(b'd CREATE "Other Users/mine"') == lines(
         "d NO [NOPERM] You may not create mailboxes there"
     )
+    # The same words whether the user or the parent exists or not (RFC 4314 6).
+    alice_account.create_mailbox("Hidden")
+    for name in (b"Other Users/carol/X", b"Other Users/alice/Hidden/X", b"Other Users/alice/X"):
+        assert bob(b'd CREATE "' + name + b'"') == lines(
+            "d NO [NOPERM] You may not create mailboxes there"
+        )
     assert alice(b"e RENAME Team/Notes Team/Minutes") == lines("e OK RENAME completed")
     assert dict(alice_account.get_acl("Team/Minutes")) == {"bob": "lrk"}
     assert alice(b"f DELETE Team/Minutes") == lines("f OK DELETE completed")

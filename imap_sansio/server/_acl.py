@@ -235,6 +235,10 @@ def _inherit(account: Account, name: str) -> None:
         pass  # the parent went meanwhile: nothing to inherit
 
 
+def _no_create() -> ImapNo:
+    return ImapNo("You may not create mailboxes there", "NOPERM")
+
+
 def _hidden_or_denied(rights: Collection[str], what: str) -> ImapNo:
     if "l" not in rights:
         # RFC 4314 6: "the same error that would be used if the mailbox did
@@ -423,16 +427,19 @@ class AccountView:
             raise _hidden_or_denied(rights, what)
         return account, local, rights
 
-    def _require_create(self, account: Account, local: str, rights_of: str) -> None:
-        """``k`` on the nearest existing parent (RFC 4314 4 CREATE, RENAME)."""
+    def _require_create(self, account: Account, local: str) -> None:
+        """``k`` on the nearest existing parent (RFC 4314 4 CREATE, RENAME).
+
+        Every refusal has the same words, whether the parent is missing,
+        hidden or only lacks ``k`` (RFC 4314 6: nothing about mailboxes the
+        user may not see)."""
         if account is self.account:
             return
         parent = _nearest_mailbox(account, local)
-        if parent is None:
-            raise ImapNo("You may not create mailboxes there", "NOPERM")
-        rights = effective_rights(cast(AclAccount, account).get_acl(parent), self.username)
-        if "k" not in rights:
-            raise ImapNo(f"You may not create mailboxes in {rights_of}", "NOPERM")
+        if parent is None or "k" not in effective_rights(
+            cast(AclAccount, account).get_acl(parent), self.username
+        ):
+            raise _no_create()
 
     # -- Account ---------------------------------------------------------
 
@@ -485,9 +492,12 @@ class AccountView:
         if owner is None:
             return self.account, name
         if not local:
-            raise ImapNo("You may not create mailboxes there", "NOPERM")
-        account = self._other(owner)
-        self._require_create(account, local, "that mailbox")
+            raise _no_create()
+        try:
+            account = self._other(owner)
+        except NoSuchMailbox:
+            raise _no_create() from None  # no word on whether such a user exists
+        self._require_create(account, local)
         return account, local
 
     def delete_mailbox(self, name: str, *, noselect: bool = False) -> None:
@@ -509,7 +519,7 @@ class AccountView:
         # server passes) and "k" on its new parent.
         top = min(renames, key=len)
         account, _, _ = self.require(top, "x", "rename this mailbox")
-        self._require_create(account, _split(renames[top])[1], "the new parent")
+        self._require_create(account, _split(renames[top])[1])
         account.rename_mailboxes({_split(old)[1]: _split(new)[1] for old, new in renames.items()})
 
     def subscribe(self, name: str) -> None:
