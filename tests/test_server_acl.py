@@ -20,11 +20,14 @@ from hypothesis import strategies as st
 from response_parser import parse_response
 from test_server_mailbox_hierarchy import PlainBackend, Session, lines
 
+from imap_sansio._commands import Command, DeleteAcl, GetAcl, ListRights, MyRights, SetAcl
 from imap_sansio._encoder import encode_response
+from imap_sansio._parser import parse_command
 from imap_sansio._responses import AclData, ListRightsData, MyRightsData
 from imap_sansio.server import AclAccount, IMAPServer, MemoryBackend
 from imap_sansio.server._acl import format_rights, parse_rights
 from imap_sansio.testing import fixed_clock
+from imap_sansio.testing.strategies import encode_command
 
 DATE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 MESSAGE = b"Subject: shared\r\n\r\nHello\r\n"
@@ -176,6 +179,42 @@ def test_rfc4314_responses_encode_and_parse_exactly(
 ) -> None:
     assert encode_response(value) == rfc_line
     assert parse_response(rfc_line) == value
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        # The client lines of RFC 4314's examples (sections 2.1.1, 3.1-3.5).
+        (
+            b"A001 SeTacl INBOX/Drafts David lrswida",
+            SetAcl(tag="A001", mailbox="INBOX/Drafts", identifier="David", rights="lrswida"),
+        ),
+        (
+            b"A002 SETACL INBOX/Drafts Chris +cda",
+            SetAcl(
+                tag="A002", mailbox="INBOX/Drafts", identifier="Chris", rights="cda", mode="add"
+            ),
+        ),
+        (
+            b"A036 SETACL INBOX/Drafts John lrqswicda",
+            SetAcl(tag="A036", mailbox="INBOX/Drafts", identifier="John", rights="lrqswicda"),
+        ),
+        (b"B002 DeleteAcl INBOX Fred", DeleteAcl(tag="B002", mailbox="INBOX", identifier="Fred")),
+        (b"A002 getAcl INBOX/Drafts", GetAcl(tag="A002", mailbox="INBOX/Drafts")),
+        (
+            b"a001 LISTRIGHTS ~/Mail/saved smith",
+            ListRights(tag="a001", mailbox="~/Mail/saved", identifier="smith"),
+        ),
+        (b"A003 MYRIGHTS INBOX", MyRights(tag="A003", mailbox="INBOX")),
+        (
+            b'x SETACL INBOX "-Fred" -w',
+            SetAcl(tag="x", mailbox="INBOX", identifier="-Fred", rights="w", mode="remove"),
+        ),
+    ],
+)
+def test_rfc4314_client_lines_parse_and_encode_back(line: bytes, command: Command) -> None:
+    assert parse_command(line + b"\r\n") == command
+    assert parse_command(encode_command(command)) == command
 
 
 def test_identifiers_are_utf8_literals_before_utf8_accept() -> None:
