@@ -1341,12 +1341,20 @@ def _mark(state: _State | None) -> tuple[str, int, int] | None:
     return None if state is None else (state.mailbox_id, state.uidvalidity, state.modseq)
 
 
-def _acl_identifier(word: str) -> str:
-    """An identifier as a ``dovecot-acl`` line names it -> as IMAP names it."""
+def _acl_identifier(word: str) -> str | None:
+    """An identifier as a ``dovecot-acl`` line names it -> as IMAP names it.
+
+    Dovecot's ``authenticated`` is ``anyone`` here (every session is
+    authenticated); its ``owner`` is None: the owner always has every right
+    here, and a user called "owner" must not get that entry."""
     negative = word.startswith("-")
     body = word[1:] if negative else word
     if body.startswith("user="):
         body = body[5:]
+    elif body == "authenticated":
+        body = "anyone"
+    elif body == "owner":
+        return None
     return ("-" if negative else "") + body
 
 
@@ -1367,8 +1375,9 @@ def _read_acl(directory: Path) -> dict[str, str]:
     acl: dict[str, str] = {}
     for line in text.split("\n"):
         word, space, rights = line.rpartition(" ")
-        if space and word and not line.startswith("#"):
-            acl[_acl_identifier(word)] = rights
+        identifier = _acl_identifier(word) if space and word else None
+        if identifier is not None and not line.startswith("#"):
+            acl[identifier] = rights
     return acl
 
 

@@ -656,7 +656,16 @@ def test_maildir_keeps_acls_in_dovecot_acl_files(tmp_path: Path) -> None:
     assert bob(b"e SELECT " + SHARED.encode()).endswith(b"e OK [READ-ONLY] SELECT completed\r\n")
     assert alice(b"f RENAME Shared Team") == lines("f OK RENAME completed")
     assert (tmp_path / "alice" / ".Team" / "dovecot-acl").exists()
+    # A file Dovecot wrote: "authenticated" is anyone, "owner" (every right
+    # here anyway) is no identifier a user called "owner" could match.
+    (tmp_path / "alice" / ".Team" / "dovecot-acl").write_bytes(
+        b"owner lrwstipekxa\nuser=bob lr\nauthenticated l\n-user=bob r\n"
+    )
+    assert alice(b"f2 GETACL Team") == lines(
+        "* ACL Team bob lr anyone l -bob r", "f2 OK Getacl complete"
+    )
     assert alice(b"g DELETEACL Team bob") == lines("g OK Deleteacl complete")
+    assert alice(b"g2 DELETEACL Team anyone") == lines("g2 OK Deleteacl complete")
     assert bob(b'h LIST "" "Other Users/*"') == lines("h OK LIST completed")
 
 
