@@ -5,7 +5,7 @@ Layout (one Maildir++ per user)::
     root/<username>/                 INBOX (cur/ new/ tmp/)
     root/<username>/.Sent/           mailbox "Sent"
     root/<username>/.Archive.2025/   mailbox "Archive/2025"
-    root/<username>/subscriptions    one subscribed name per line (UTF-8, "/" delimiter)
+    root/<username>/subscriptions    subscribed names, in Dovecot's format (version 2)
 
 To serve one existing maildir (``~/Maildir``) for a single user, pass its
 parent as ``root`` and its directory name as the user name, or subclass and
@@ -37,6 +37,19 @@ On-disk decisions:
   bytes verbatim.
 * Internal date: the file's mtime, read when the message is first seen and
   set by APPEND; the time zone given to APPEND is remembered in the UID list.
+* Dovecot: the maildir may be served by Dovecot before, after or between
+  times (see :mod:`imap_sansio.adapters.maildir_dovecot` for the formats).
+  Its ``dovecot-uidlist`` in each maildir is the authority on UIDVALIDITY
+  and UIDs: read (only what was appended since it was last read), taken
+  as it is (a message Dovecot numbered keeps its UID; a UIDVALIDITY that
+  differs from this store's own list replaces it), appended to when this
+  store numbers a message, written whole when missing, when a rename
+  gives a new UIDVALIDITY, or when most of its records are of expunged
+  messages; always under Dovecot's dot-lock ``dovecot-uidlist.lock``.
+  ``dovecot-keywords`` and ``subscriptions`` are Dovecot's formats,
+  replaced under its dot-locks as Dovecot replaces them.  Dovecot's own
+  index files (``dovecot.index*``) are left to Dovecot, which brings them
+  up to date from the maildir.
 * UIDs and modseqs: ``imap-sansio-uidlist`` in each maildir holds the
   mailbox id, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, the first unclaimed
   (\\Recent) UID, the special-use attributes, one line per message (uid,
@@ -51,8 +64,10 @@ On-disk decisions:
   looked, and leaves a line not yet complete for later; a line torn by a
   crash is cut off by the next writer.  Modseqs are therefore persistent
   (CONDSTORE/QRESYNC are offered).  If the file is lost or unreadable it is
-  rebuilt with a new UIDVALIDITY, so clients resynchronise fully and no
-  stale UID or modseq is ever trusted.
+  rebuilt from ``dovecot-uidlist`` (same UIDVALIDITY and UIDs, modseqs
+  starting above any it had: see ``_Folder._first_modseq``), or, when that
+  is lost too, with a new UIDVALIDITY, so clients resynchronise fully and
+  no stale UID or modseq is ever trusted.
 * What each open mailbox looks like is kept in memory between calls (the
   UID list's entries, keyword table, and the inode and mtime of ``new/`` and
   ``cur/`` when they were listed).  A call that changes nothing costs three
@@ -81,7 +96,10 @@ On-disk decisions:
   found missing (expunged); nothing is lost or duplicated.  COPY hard-links
   (or copies) the file, MOVE renames it.  A file renamed by another program
   during an operation is found again by its base name.  Staging directories
-  left by a crash are removed after 36 hours; stale files in ``tmp/`` are not.
+  left by a crash are removed after 36 hours, and so are files in a
+  maildir's ``tmp/`` not read or written for 36 hours (failed deliveries,
+  as the Maildir convention says), looked for when the mailbox is
+  scanned, at most every 8 hours.
 * Concurrency: every change and every scan that finds something to write
   holds ``flock`` on ``imap-sansio.lock`` in its directory; hierarchy
   changes hold ``imap-sansio-account.lock``; several processes (or backends)
@@ -112,6 +130,7 @@ import os
 import secrets
 import shutil
 import socket
+import stat
 import tempfile
 import threading
 import time
@@ -144,6 +163,17 @@ from imap_sansio.server._backend import (
 from imap_sansio.server._sasl import ClearPasswords, PasswordDatabase
 from imap_sansio.server.names import DELIMITER, INBOX, levels, name_error, normalize
 
+from .maildir_dovecot import (
+    KEYWORDS_STALE,
+    SUBSCRIPTIONS_STALE,
+    UIDLIST_STALE,
+    DotLock,
+    DovecotUidList,
+    format_subscriptions,
+    parse_subscriptions,
+)
+from .maildir_dovecot import UIDLIST as DOVECOT_UIDLIST
+
 if TYPE_CHECKING:
     from .maildir_watch import MaildirWatcher
 
@@ -162,6 +192,12 @@ SUBSCRIPTIONS = "subscriptions"
 ACL_FILE = "dovecot-acl"
 ACL_OWNERS = "imap-sansio-acl-owners"
 _STAGING = "imap-sansio-staging-"
+#: Dovecot's dot-lock on its UID list, held with LOCK (see _Locks).
+_DOVECOT_UIDLIST_LOCK = DOVECOT_UIDLIST + ".lock"
+#: Maildir convention: a file in tmp/ untouched this long is a failed delivery.
+_TMP_STALE_SECONDS = 36 * 3600
+#: How often one backend looks at a maildir's tmp/ for such files.
+_TMP_SCAN_SECONDS = 8 * 3600
 _UIDLIST_MAGIC = "imap-sansio-uidlist 1"
 #: Bytes read from a message file at a time when streaming it.
 _READ_PIECE = 64 * 1024
@@ -386,7 +422,7 @@ class _Locks:
     """``flock`` locks on lock files, re-entrant within one backend."""
 
     def __init__(self) -> None:
-        self._held: dict[str, tuple[int, int]] = {}
+        self._held: dict[str, tuple[int | DotLock, int]] = {}
 
     @contextlib.contextmanager
     def hold(self, *paths: Path) -> Iterator[None]:
@@ -399,7 +435,17 @@ class _Locks:
     @contextlib.contextmanager
     def _hold_one(self, path: str) -> Iterator[None]:
         entry = self._held.get(path)
-        if entry is None:
+        if entry is None and os.path.basename(path) == _DOVECOT_UIDLIST_LOCK:
+            # Dovecot's own lock on dovecot-uidlist, so that it never assigns
+            # UIDs while this store does (it holds it while it moves files
+            # into new/ or cur/ and appends their UIDs).
+            dotlock = DotLock(Path(path).with_name(DOVECOT_UIDLIST), stale=UIDLIST_STALE)
+            try:
+                dotlock.__enter__()
+            except TimeoutError:
+                raise ImapNo("Mailbox is locked by another program", "INUSE") from None
+            self._held[path] = (dotlock, 1)
+        elif entry is None:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
@@ -412,12 +458,15 @@ class _Locks:
         try:
             yield
         finally:
-            fd, count = self._held[path]
-            if count == 1:
+            lock, count = self._held[path]
+            if count > 1:
+                self._held[path] = (lock, count - 1)
+            elif isinstance(lock, DotLock):
                 del self._held[path]
-                os.close(fd)  # releases the flock
+                lock.__exit__(None, None, None)
             else:
-                self._held[path] = (fd, count - 1)
+                del self._held[path]
+                os.close(lock)  # releases the flock
 
 
 def _stat_signature(path: Path) -> tuple[int, int, int, int] | None:
@@ -653,10 +702,18 @@ class _Folder:
         # whether those mtimes were old enough to be trusted (see sync).
         self._dirs: tuple[tuple[int, int] | None, tuple[int, int] | None] = (None, None)
         self._settled = (False, False)
+        # Dovecot's UID list as last read (like the UID list above), and the
+        # (uid, base name) records this store assigned and has not written.
+        self._dv: DovecotUidList | None = None
+        self._dv_sig: tuple[int, int, int] | None = None
+        self._dv_size = 0
+        self._dv_pending: list[tuple[int, str]] = []
+        # When tmp/ was last looked at for stale files (monotonic seconds).
+        self._tmp_scanned: float | None = None
 
     @property
-    def lock_path(self) -> Path:
-        return self.path / LOCK
+    def lock_paths(self) -> tuple[Path, Path]:
+        return (self.path / LOCK, self.path / _DOVECOT_UIDLIST_LOCK)
 
     # -- reading -------------------------------------------------------------
 
@@ -707,6 +764,118 @@ class _Folder:
         if kw_sig != self._kw_sig:
             self.keywords = self._read_keywords()
             self._kw_sig = kw_sig
+
+    def _dv_load(self) -> DovecotUidList | None:
+        """Bring Dovecot's UID list up to date with its file: only the
+        appended lines when it grew, as Dovecot reads it.  None when there
+        is none (or it is broken: then it is written anew from the state)."""
+        path = self.path / DOVECOT_UIDLIST
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            self._dv, self._dv_sig = None, None
+            return None
+        sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if sig == self._dv_sig:
+            return self._dv
+        try:
+            with open(path, "rb") as file:
+                dv = self._dv
+                if (
+                    dv is not None
+                    and self._dv_sig is not None
+                    and st.st_ino == self._dv_sig[0]
+                    and st.st_size > self._dv_size
+                ):
+                    file.seek(self._dv_size)
+                    data = file.read()
+                    end = data.rfind(b"\n") + 1
+                    lines = data[:end].decode("utf-8", "surrogateescape").split("\n")[:-1]
+                    dv.apply(lines, version=dv.version)
+                    self._dv_size += end
+                else:
+                    data = file.read()
+                    end = data.rfind(b"\n") + 1
+                    self._dv = DovecotUidList.parse(data[:end])
+                    self._dv_size = end
+            self._dv_sig = sig if end == len(data) else None
+        except (ValueError, KeyError, FileNotFoundError) as exc:
+            log.warning("unreadable %s (%s): it will be rewritten", path, exc)
+            self._dv, self._dv_sig = None, None
+        return self._dv
+
+    def _dv_save(self) -> None:
+        """Write the UIDs this store assigned into Dovecot's UID list (under
+        its dot-lock, after sync): appended records, as Dovecot adds them;
+        the whole file when there is none, when UIDVALIDITY changed (a
+        rename), or when most records are of expunged messages."""
+        state = self.live()
+        dv = self._dv
+        pending, self._dv_pending = self._dv_pending, []
+        path = self.path / DOVECOT_UIDLIST
+        entries = state.entries
+        whole = (
+            dv is None
+            or self._dv_sig is None
+            or dv.version != 3
+            or dv.uidvalidity != state.uidvalidity
+            or len(dv.records) + len(pending) > 2 * len(entries) + 64
+        )
+        if whole:
+            if dv is None or dv.uidvalidity != state.uidvalidity:
+                guid = dv.guid if dv is not None else ""
+                dv = DovecotUidList(uidvalidity=state.uidvalidity, header_next_uid=1, guid=guid)
+                for entry in entries.values():
+                    dv.add(entry.uid, entry.base)
+            else:
+                for uid, base in pending:
+                    dv.add(uid, base)
+                # Records of expunged messages go, as when Dovecot rewrites it.
+                dv.records = {uid: r for uid, r in dv.records.items() if uid in entries}
+                dv.uids = {base: uid for uid, (_, base) in dv.records.items()}
+            dv.version = 3
+            dv.guid = dv.guid or secrets.token_hex(16)
+            data = dv.dump(state.uidnext)
+            self.backend._write_atomic(path, data, self.path / "tmp")
+            st = os.stat(path)
+            self._dv, self._dv_size = dv, len(data)
+        else:
+            assert dv is not None and self._dv_sig is not None
+            if not pending:
+                return
+            for uid, base in pending:
+                dv.add(uid, base)
+            data = b"".join(dv.record_line(uid, (), base) for uid, base in pending)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+            try:
+                st = os.fstat(fd)
+                if st.st_size != self._dv_size:
+                    os.ftruncate(fd, self._dv_size)  # a line torn by a crash
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                if self.backend.fsync:
+                    os.fsync(fd)
+                st = os.fstat(fd)
+            finally:
+                os.close(fd)
+            self._dv_size += len(data)
+        self._dv_sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def _clean_tmp(self) -> None:
+        """Remove files in tmp/ that nobody touched for 36 hours: deliveries
+        that failed (cr.yp.to/proto/maildir.html); looked at once in a while."""
+        now = time.monotonic()
+        if self._tmp_scanned is not None and now - self._tmp_scanned < _TMP_SCAN_SECONDS:
+            return
+        self._tmp_scanned = now
+        stale = time.time() - _TMP_STALE_SECONDS
+        tmp = self.path / "tmp"
+        for name in _listdir(tmp):
+            with contextlib.suppress(FileNotFoundError):
+                st = os.lstat(tmp / name)
+                if stat.S_ISREG(st.st_mode) and max(st.st_atime, st.st_mtime) < stale:
+                    os.unlink(tmp / name)
 
     def _read_keywords(self) -> list[str]:
         slots: list[str] = []
@@ -764,6 +933,22 @@ class _Folder:
     def _keyword_letter(self, keyword: str, reserved: Collection[str], uid: int) -> str:
         if keyword in self.keywords:
             return _KEYWORD_LETTERS[self.keywords.index(keyword)]
+        # Under Dovecot's lock on the file, read again: Dovecot may have
+        # given the keyword (or the letter) a place meanwhile.
+        try:
+            lock = DotLock(self.path / KEYWORDS, stale=KEYWORDS_STALE)
+            with lock:
+                self.keywords = self._read_keywords()
+                if keyword not in self.keywords:
+                    self.keywords = self._new_keyword(keyword, reserved, uid, lock)
+        except TimeoutError:
+            raise ImapNo("Keywords are locked by another program", "INUSE") from None
+        self._kw_sig = _stat_signature(self.path / KEYWORDS)
+        return _KEYWORD_LETTERS[self.keywords.index(keyword)]
+
+    def _new_keyword(
+        self, keyword: str, reserved: Collection[str], uid: int, lock: DotLock
+    ) -> list[str]:
         slots = self.keywords + [""] * (len(_KEYWORD_LETTERS) - len(self.keywords))
         used = {c for e in self.live().entries.values() if e.uid != uid for c in e.letters}
         used.update(reserved)  # letters of the message being written
@@ -775,10 +960,10 @@ class _Folder:
         index = (undefined or free)[0]
         slots[index] = keyword
         text = "".join(f"{i} {name}\n" for i, name in enumerate(slots) if name)
-        self.backend._write_atomic(self.path / KEYWORDS, text.encode(), self.path / "tmp")
-        self.keywords = slots
-        self._kw_sig = _stat_signature(self.path / KEYWORDS)
-        return _KEYWORD_LETTERS[index]
+        lock.replace(text.encode(), fsync=self.backend.fsync)
+        while slots and not slots[-1]:
+            slots.pop()
+        return slots
 
     # -- scanning --------------------------------------------------------------
 
@@ -789,6 +974,10 @@ class _Folder:
         too recent to trust is listed again and matches the state."""
         state = self.load()
         if state is None:
+            return False
+        # Dovecot's UID list moved: Dovecot assigned UIDs or rewrote it.
+        dv_sig = _stat_signature(self.path / DOVECOT_UIDLIST)
+        if dv_sig is None or dv_sig[:3] != self._dv_sig:
             return False
         new_sig, cur_sig = _dir_sig(self.path / "new"), _dir_sig(self.path / "cur")
         if self._dirs != (new_sig, cur_sig) or not self._settled[0] or cur_sig is None:
@@ -818,17 +1007,35 @@ class _Folder:
         """
         previous = self.state
         state = self.load()
-        dirty = False
-        if state is None:
-            # New (or lost) UID list: a fresh UIDVALIDITY, so nothing a client
-            # remembers from an earlier one is trusted (RFC 3501 2.3.1.1).
-            # A known id is kept, so open handles see the new UIDVALIDITY.
+        # Dovecot's UID list is the authority on UIDVALIDITY and UIDs: this
+        # store's own list keeps what Dovecot's cannot say (modseqs, sizes,
+        # time zones, \Recent, special use, expunge records) and agrees with
+        # it.  Without one (a maildir only this store served), it is written
+        # from the state, so nothing changes for clients.
+        dv = self._dv_load()
+        dirty = dv is None
+        if state is None or (dv is not None and dv.uidvalidity != state.uidvalidity):
+            # New (or lost) UID list: Dovecot's UIDVALIDITY and UIDs, or else a
+            # fresh UIDVALIDITY, so nothing a client remembers from an earlier
+            # one is trusted (RFC 3501 2.3.1.1).  A known id is kept, so open
+            # handles see the new UIDVALIDITY.
+            known = state or previous
             state = _State(
-                mailbox_id=previous.mailbox_id if previous else secrets.token_hex(8),
-                uidvalidity=self.backend._new_uidvalidity(self.account_root, None),
+                mailbox_id=known.mailbox_id if known else secrets.token_hex(8),
+                uidvalidity=dv.uidvalidity
+                if dv is not None
+                else self.backend._new_uidvalidity(self.account_root, None),
+                modseq=self._first_modseq(state, dv),
+                special_use=known.special_use if known else frozenset(),
             )
             self.state = state
             self._sig = None
+            dirty = True
+        # UIDs from here up may be ones Dovecot gave to messages found below;
+        # UIDs it used are never used again here.
+        floor = state.uidnext
+        if dv is not None and dv.next_uid > state.uidnext:
+            state.uidnext = dv.next_uid
             dirty = True
         cur, new = self.path / "cur", self.path / "new"
         new_sig, cur_sig = _dir_sig(new), _dir_sig(cur)
@@ -840,6 +1047,7 @@ class _Folder:
         if not dirty and self._settled == (True, True) and self._dirs == (new_sig, cur_sig):
             return False
         started = time.time_ns()
+        self._clean_tmp()
         if not self._settled[0] or new_sig != self._dirs[0]:
             for name in sorted(_listdir(new)):
                 parts = _split_filename(name)
@@ -855,8 +1063,14 @@ class _Folder:
             new_sig is not None and _settled(new_sig[1], started),
             cur_sig is not None and _settled(cur_sig[1], started),
         )
+        dv_uids = dv.uids if dv is not None else {}
         by_base = {e.base: e.uid for e in state.entries.values()}
-        gone = [uid for base, uid in by_base.items() if base not in present]
+        # A message Dovecot knows under another UID: that UID wins (seen
+        # here as an expunge and an arrival).
+        renumbered = [uid for base, uid in by_base.items() if dv_uids.get(base, uid) != uid]
+        for uid in renumbered:
+            del by_base[state.entries[uid].base]
+        gone = [uid for base, uid in by_base.items() if base not in present] + renumbered
         changed = [
             uid
             for base, uid in by_base.items()
@@ -883,7 +1097,32 @@ class _Folder:
             for uid in changed:
                 entry = state.entries[uid]
                 state.put(replace(entry, letters=present[entry.base], modseq=modseq))
+            # Messages Dovecot gave UIDs keep them (in UID order, so the state
+            # stays sorted); a UID below this list's next one would be one
+            # already used, so such a message (expunged, then put back)
+            # gets a new UID, as do messages nobody numbered yet.
+            numbered = sorted(
+                (dv_uids[base], mtime, base, letters, size)
+                for mtime, base, letters, size in arrived
+                if dv_uids.get(base, 0) >= floor and dv_uids[base] not in state.entries
+            )
+            taken = {item[2] for item in numbered}
+            for uid, mtime, base, letters, size in numbered:
+                entry = _Entry(
+                    uid=uid,
+                    modseq=modseq,
+                    born=modseq,
+                    size=size,
+                    mtime=mtime,
+                    zone=0,
+                    letters=letters,
+                    base=base,
+                )
+                state.put(entry)
+                state.uidnext = max(state.uidnext, uid + 1)
             for mtime, base, letters, size in sorted(arrived):
+                if base in taken:
+                    continue
                 self._add(
                     _Entry(
                         uid=0,
@@ -901,11 +1140,24 @@ class _Folder:
             self.save()
         return found
 
+    @staticmethod
+    def _first_modseq(lost: _State | None, dovecot: DovecotUidList | None) -> int:
+        """Where the modseqs of a rebuilt list start: RFC 7162 3.1.2.1 wants
+        them never to go back under one UIDVALIDITY, and one kept from
+        Dovecot's list may have had modseqs that this store never saw
+        (Dovecot's, or those of this store's lost list).  Seconds since the
+        epoch times 2**20 is above either, short of a million changes a
+        second."""
+        if lost is not None:
+            return lost.modseq + 1
+        return int(time.time()) << 20 if dovecot is not None else 1
+
     def _add(self, entry: _Entry) -> int:
         state = self.live()
         uid = state.uidnext
         state.uidnext += 1
         state.put(replace(entry, uid=uid))
+        self._dv_pending.append((uid, entry.base))
         return uid
 
     def add(self, entry: _Entry) -> int:
@@ -927,6 +1179,9 @@ class _Folder:
         """Write what changed (under the lock, after sync): appended to the
         UID list, or the whole list when it is new or mostly stale lines."""
         state = self.live()
+        # Dovecot's list first: it is the authority, and a crash between the
+        # two writes leaves UIDs that the next scan takes from it.
+        self._dv_save()
         path = self.path / UIDLIST
         lines = len(state.entries) + len(state.tombstones) + 16
         # Whole: a new file, one mostly of superseded lines, or tombstones
@@ -1124,17 +1379,12 @@ class MaildirBackend:
             leftover = path / name
             if name.startswith(_STAGING) and leftover.stat().st_mtime < stale:
                 shutil.rmtree(leftover, ignore_errors=True)
-        if not (path / SUBSCRIPTIONS).exists():
-            with self._locks.hold(path / ACCOUNT_LOCK):
-                if not (path / SUBSCRIPTIONS).exists():
-                    # A maildir seen for the first time: subscribe to what it has.
-                    names = ["INBOX"]
-                    names += sorted(n for n, (_, sel) in _scan_folders(path).items() if sel)
-                    self._write_atomic(
-                        path / SUBSCRIPTIONS,
-                        "".join(n + "\n" for n in names).encode(),
-                        path / "tmp",
-                    )
+        if not (path / SUBSCRIPTIONS).exists() and not (path / DOVECOT_UIDLIST).exists():
+            # A maildir seen for the first time (and not one Dovecot served,
+            # whose choice of no subscriptions stays): subscribe to what it has.
+            names = ["INBOX"]
+            names += sorted(n for n, (_, sel) in _scan_folders(path).items() if sel)
+            _update_subscriptions(self, path, *names, subscribed=True, only_if_missing=True)
         self._opened.add(username)
         return path
 
@@ -1160,7 +1410,12 @@ class MaildirBackend:
 
     def _write_tmp(self, tmpdir: Path, data: bytes) -> Path:
         tmp = tmpdir / self._unique()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        try:
+            fd = os.open(tmp, flags, 0o600)
+        except FileNotFoundError:  # a maildir another program made without tmp/
+            tmpdir.mkdir(exist_ok=True)
+            fd = os.open(tmp, flags, 0o600)
         try:
             view = memoryview(data)
             while view:
@@ -1405,6 +1660,35 @@ def _read_uidvalidity(account_root: Path) -> tuple[int, dict[str, int]]:
     return last, history
 
 
+def _read_subscriptions(account_root: Path) -> list[str]:
+    try:
+        return parse_subscriptions((account_root / SUBSCRIPTIONS).read_bytes())
+    except FileNotFoundError:
+        return []
+
+
+def _update_subscriptions(
+    backend: MaildirBackend,
+    account_root: Path,
+    *names: str,
+    subscribed: bool,
+    only_if_missing: bool = False,
+) -> None:
+    try:
+        with DotLock(account_root / SUBSCRIPTIONS, stale=SUBSCRIPTIONS_STALE) as lock:
+            if only_if_missing and (account_root / SUBSCRIPTIONS).exists():
+                return
+            old = _read_subscriptions(account_root)
+            if subscribed:
+                new = old + [n for n in names if n not in old]
+            else:
+                new = [n for n in old if n not in names]
+            if new != old or only_if_missing:
+                lock.replace(format_subscriptions(new), fsync=backend.fsync)
+    except TimeoutError:
+        raise ImapNo("Subscriptions are locked by another program", "INUSE") from None
+
+
 def _scan_folders(account_root: Path) -> dict[str, tuple[Path, bool]]:
     """Folder name -> (directory, selectable) for every Maildir++ folder."""
     found: dict[str, tuple[Path, bool]] = {}
@@ -1480,7 +1764,7 @@ class MaildirAccount:
             yield folders
             return
         found = []
-        with backend._locks.hold(*(f.lock_path for f in folders)):
+        with backend._locks.hold(*(p for f in folders for p in f.lock_paths)):
             for folder in folders:
                 if folder.sync():
                     found.append(folder.path)
@@ -1495,10 +1779,13 @@ class MaildirAccount:
         state = _State(
             mailbox_id=secrets.token_hex(8), uidvalidity=uidvalidity, special_use=special_use
         )
+        # Dovecot's UID list, and the marker Maildir++ puts in each folder.
+        guid = secrets.token_hex(16)
+        dovecot = DovecotUidList(uidvalidity=uidvalidity, header_next_uid=1, guid=guid)
         if target.is_dir():  # a \Noselect level
             for sub in ("new", "tmp"):
                 (target / sub).mkdir(exist_ok=True)
-            self._backend._write_atomic(target / UIDLIST, state.dump(), target / "tmp")
+            self._write_folder_files(target, state, dovecot)
             (target / "cur").mkdir(exist_ok=True)
             (target / NOSELECT).unlink(missing_ok=True)
         else:
@@ -1506,10 +1793,16 @@ class MaildirAccount:
             staging = self._root / (_STAGING + secrets.token_hex(8))
             for sub in ("cur", "new", "tmp"):
                 (staging / sub).mkdir(parents=True)
-            self._backend._write_atomic(staging / UIDLIST, state.dump(), staging / "tmp")
+            self._write_folder_files(staging, state, dovecot)
             os.rename(staging, target)
             self._backend._fsync_dir(self._root)
         return target
+
+    def _write_folder_files(self, path: Path, state: _State, dovecot: DovecotUidList) -> None:
+        backend = self._backend
+        backend._write_atomic(path / DOVECOT_UIDLIST, dovecot.dump(1), path / "tmp")
+        backend._write_atomic(path / UIDLIST, state.dump(), path / "tmp")
+        (path / "maildirfolder").touch()
 
     def _discard_dir(self, path: Path) -> None:
         # Renamed out of sight first, so the name is gone at once; then removed.
@@ -1589,29 +1882,22 @@ class MaildirAccount:
 
     # -- subscriptions -----------------------------------------------------------
 
-    def _write_subscriptions(self, names: Collection[str]) -> None:
-        self._backend._write_atomic(
-            self._root / SUBSCRIPTIONS,
-            "".join(n + "\n" for n in sorted(names)).encode("utf-8", "surrogateescape"),
-            self._root / "tmp",
-        )
+    def _subscribe(self, name: str, *, subscribed: bool) -> None:
+        # Dovecot's way: under its dot-lock, a new file written into the
+        # lock file and renamed over the old one; the order is kept and a
+        # new name goes at the end.
+        with self._backend._mutex:
+            _update_subscriptions(self._backend, self._root, name, subscribed=subscribed)
+        self._changed(None)
 
     def subscribe(self, name: str) -> None:
-        with self._backend._mutex, self._backend._locks.hold(self._root / ACCOUNT_LOCK):
-            self._write_subscriptions(self.subscriptions() | {name})
-        self._changed(None)
+        self._subscribe(name, subscribed=True)
 
     def unsubscribe(self, name: str) -> None:
-        with self._backend._mutex, self._backend._locks.hold(self._root / ACCOUNT_LOCK):
-            self._write_subscriptions(self.subscriptions() - {name})
-        self._changed(None)
+        self._subscribe(name, subscribed=False)
 
     def subscriptions(self) -> frozenset[str]:
-        try:
-            text = (self._root / SUBSCRIPTIONS).read_text("utf-8", "surrogateescape")
-        except FileNotFoundError:
-            return frozenset()
-        return frozenset(line for line in text.split("\n") if line)
+        return frozenset(_read_subscriptions(self._root))
 
     # -- messages ------------------------------------------------------------------
 

@@ -148,7 +148,8 @@ def test_layout_of_folders_and_files(tmp_path: Path, mda: MaildirAccount) -> Non
     with no("CANNOT"):
         mda.create_mailbox("v1.0")
     mda.subscribe("Entwürfe")
-    assert (user / "subscriptions").read_text("utf-8") == "Entwürfe\nINBOX\n"
+    # Dovecot's version 2 format: a header, levels in modified UTF-7.
+    assert (user / "subscriptions").read_bytes() == b"V\t2\n\nINBOX\nEntw&APw-rfe\n"
 
 
 def test_flags_are_letters_in_file_names(tmp_path: Path, mda: MaildirAccount) -> None:
@@ -284,12 +285,24 @@ def test_stale_staging_directories_are_removed(tmp_path: Path) -> None:
     assert not leftover.exists()
 
 
-def test_a_lost_uid_list_is_rebuilt_with_a_new_uidvalidity(
+def test_a_lost_uid_list_is_rebuilt_from_dovecots(tmp_path: Path, mda: MaildirAccount) -> None:
+    fill(mda, 2)
+    old = mda.status("INBOX")
+    (tmp_path / "alice" / "imap-sansio-uidlist").write_text("garbage\n")
+    # dovecot-uidlist still says which UIDs the messages have: nothing changes.
+    new = _maildir(tmp_path).account("alice").status("INBOX")
+    assert (new.uidvalidity, new.messages, new.uidnext) == (old.uidvalidity, 2, 3)
+    # RFC 7162 3.1.2.1: under one UIDVALIDITY, modseqs never go back.
+    assert new.highest_modseq > old.highest_modseq
+
+
+def test_lost_uid_lists_are_rebuilt_with_a_new_uidvalidity(
     tmp_path: Path, mda: MaildirAccount
 ) -> None:
     fill(mda, 2)
     old = mda.status("INBOX")
     (tmp_path / "alice" / "imap-sansio-uidlist").write_text("garbage\n")
+    (tmp_path / "alice" / "dovecot-uidlist").unlink()
     fresh = _maildir(tmp_path).account("alice")
     new = fresh.status("INBOX")
     assert new.uidvalidity > old.uidvalidity

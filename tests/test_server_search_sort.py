@@ -23,10 +23,29 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_server_search_keys import MESSAGES, connect, make_backend, run
 
-from imap_sansio.server import IMAPServer, MemoryBackend, Session
+from imap_sansio.server import IMAPServer, MemoryBackend, Session, _sort_keys
+from imap_sansio.server._search import drain
 from imap_sansio.testing import fixed_clock
+
+
+@pytest.fixture(autouse=True, params=["one sort", "runs of two merged"])
+def sort_chunk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every SORT and THREAD here also runs with the sort split into runs of
+    two messages merged step by step (what a big mailbox gets)."""
+    if request.param == "runs of two merged":
+        monkeypatch.setattr(_sort_keys, "SORT_CHUNK", 2)
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers()), max_size=40))
+def test_sorted_steps_is_a_stable_sort(pairs: list[tuple[int, int]]) -> None:
+    # Ties (equal first elements) keep their order, as with sorted().
+    assert drain(_sort_keys.sorted_steps(pairs, lambda pair: pair[0])) == sorted(
+        pairs, key=lambda pair: pair[0]
+    )
 
 
 @pytest.fixture

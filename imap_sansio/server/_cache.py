@@ -21,16 +21,6 @@ _PARSED_OVERHEAD = 1536
 _TEXT_OVERHEAD = 256
 
 
-class _Texts:
-    """The search texts of one message and the memory they hold."""
-
-    __slots__ = ("cost", "values")
-
-    def __init__(self) -> None:
-        self.cost = 0
-        self.values: dict[str, str] = {}
-
-
 class MessageCache:
     """Parsed messages by :data:`MessageKey`, least recently used out, and
     beside them the case-folded texts SEARCH compares with.
@@ -66,7 +56,10 @@ class MessageCache:
         self.lock: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
         self._entries: OrderedDict[MessageKey, Message] = OrderedDict()
         self._bytes = 0
-        self._texts: OrderedDict[MessageKey, _Texts] = OrderedDict()
+        # A message's texts by name, in a plain dict of strings: the garbage
+        # collector stops tracking such a dict, so a cache of tens of
+        # thousands of entries adds nothing to a full collection's pause.
+        self._texts: OrderedDict[MessageKey, dict[str, str]] = OrderedDict()
         self._text_bytes = 0
 
     @staticmethod
@@ -110,7 +103,7 @@ class MessageCache:
             if entry is None:
                 return None
             self._texts.move_to_end(key)
-            return entry.values.get(what)
+            return entry.get(what)
 
     def keep_text(self, key: MessageKey, what: str, value: str) -> None:
         """Keep a search text of a message (within the text budget)."""
@@ -120,14 +113,15 @@ class MessageCache:
         with self.lock:
             entry = self._texts.get(key)
             if entry is None:
-                entry = self._texts[key] = _Texts()
+                entry = self._texts[key] = {}
             else:
                 self._texts.move_to_end(key)
-            if what in entry.values:
+            if what in entry:
                 return
-            entry.values[what] = value
-            entry.cost += cost
+            entry[what] = value
             self._text_bytes += cost
             while self._text_bytes > self.max_text_bytes:
                 _, old = self._texts.popitem(last=False)
-                self._text_bytes -= old.cost
+                self._text_bytes -= sum(
+                    sys.getsizeof(text) + _TEXT_OVERHEAD for text in old.values()
+                )

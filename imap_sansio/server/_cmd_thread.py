@@ -23,7 +23,7 @@ from ..mime import (
 from ._backend import ImapBad
 from ._search import SEARCH_STEP, Item, bad_charset, check_charset, search_steps
 from ._session import ServerCommand, Session, Steps, serve
-from ._sort_keys import sent_key, subject_key
+from ._sort_keys import sent_key, sorted_steps, subject_key
 
 __all__ = ["COMMANDS", "ENABLEABLE"]
 
@@ -165,6 +165,8 @@ def _is_reply(item: Item) -> bool:
 
 #: Messages linked per step of REFERENCES (as many as a search step).
 _LINKS_PER_STEP = SEARCH_STEP
+#: Nodes a step where the work per node is a few dictionary look-ups.
+_NODES_PER_STEP = 512
 
 
 def _references(
@@ -220,10 +222,11 @@ def _references(
                 node.attach(previous)
 
     # Step 2: the roots.
+    yield
     roots = [node for node in by_id.values() if node.parent is None]
 
     # Step 3: prune dummies.
-    roots = _prune(roots)
+    roots = yield from _prune(roots)
 
     # Step 4: sort the roots by sent date (a dummy by its first child).
     def first_date(node: _Container) -> tuple[datetime, int]:
@@ -232,7 +235,7 @@ def _references(
         node.children.sort(key=first_date)
         return first_date(node.children[0]) if node.children else (_EPOCH, 0)
 
-    roots.sort(key=first_date)
+    roots = yield from sorted_steps(roots, first_date)
 
     # Step 5: gather roots with the same base subject.
     def thread_subject(node: _Container) -> str:
@@ -241,7 +244,9 @@ def _references(
 
     yield
     table: dict[str, _Container] = {}
-    for node in roots:  # 5.B
+    for index, node in enumerate(roots):  # 5.B
+        if index % _NODES_PER_STEP == _NODES_PER_STEP - 1:
+            yield
         key = thread_subject(node)
         if not key:
             continue
@@ -254,8 +259,9 @@ def _references(
     # 5.C: what becomes of each root: kept (absent), merged away (None), or
     # replaced by a new dummy that holds it.
     fate: dict[int, _Container | None] = {}
-    yield
-    for node in roots:
+    for index, node in enumerate(roots):
+        if index % _NODES_PER_STEP == _NODES_PER_STEP - 1:
+            yield
         key = thread_subject(node)
         held = table.get(key) if key else None
         if held is None or held is node:
@@ -289,7 +295,7 @@ def _references(
         if index % _LINKS_PER_STEP == _LINKS_PER_STEP - 1:
             yield
         node.children.sort(key=first_date)
-    roots.sort(key=first_date)
+    roots = yield from sorted_steps(roots, first_date)
     threads: list[ThreadNode] = []
     for index, node in enumerate(roots):
         if index % _LINKS_PER_STEP == _LINKS_PER_STEP - 1:
@@ -314,9 +320,11 @@ def _descendants_bottom_up(roots: list[_Container]) -> list[_Container]:
     return order
 
 
-def _prune(roots: list[_Container]) -> list[_Container]:
+def _prune(roots: list[_Container]) -> Generator[None, None, list[_Container]]:
     """RFC 5256 3 step 3: remove dummies, promoting their children."""
-    for node in _descendants_bottom_up(roots):
+    for index, node in enumerate(_descendants_bottom_up(roots)):
+        if index % _NODES_PER_STEP == _NODES_PER_STEP - 1:
+            yield
         kept: list[_Container] = []
         for child in node.children:
             if child.item is not None:

@@ -108,6 +108,7 @@ class _Store:
     """One mailbox's messages and change history (or a \\Noselect level)."""
 
     __slots__ = (
+        "_flagsets",
         "born",
         "data",
         "deleted",
@@ -153,6 +154,11 @@ class _Store:
         self.forgotten = 0  # tombstones up to this modseq were dropped
         self.modseq = 1
         self.keywords: dict[str, None] = {}
+        #: One frozenset per distinct combination of flags, shared by the
+        #: messages that have it: sets are always tracked by the garbage
+        #: collector, and one per message made every full collection of a big
+        #: mailbox pause all sessions longer.
+        self._flagsets: dict[frozenset[str], frozenset[str]] = {}
         self.unseen = 0
         self.deleted = 0
         self.size = 0
@@ -168,6 +174,14 @@ class _Store:
             self.deleted += sign
         self.size += sign * info.size
 
+    def _shared(self, flags: frozenset[str]) -> frozenset[str]:
+        shared = self._flagsets.get(flags)
+        if shared is None:
+            if len(self._flagsets) >= 4096:  # keywords in many combinations
+                self._flagsets.clear()
+            shared = self._flagsets[flags] = flags
+        return shared
+
     def _log(self, uid: int, modseq: int) -> None:
         self.log.append((modseq, uid))
         if len(self.log) > 2 * len(self.messages) + 64:
@@ -176,6 +190,7 @@ class _Store:
     def add(self, data: bytes, flags: frozenset[str], internal_date: datetime, modseq: int) -> int:
         uid = self.uidnext
         self.uidnext += 1
+        flags = self._shared(flags)
         info = MessageInfo(
             uid=uid, flags=flags, internal_date=internal_date, size=len(data), modseq=modseq
         )
@@ -193,6 +208,7 @@ class _Store:
     def set_flags(self, uid: int, flags: frozenset[str], modseq: int) -> MessageInfo:
         old = self.messages[uid]
         self._count(old, -1)
+        flags = self._shared(flags)
         info = MessageInfo(
             uid=uid, flags=flags, internal_date=old.internal_date, size=old.size, modseq=modseq
         )
