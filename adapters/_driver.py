@@ -29,7 +29,7 @@ import threading
 import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 from imap_sansio._source import LiteralSinkFactory
 from imap_sansio._state import State
@@ -462,6 +462,11 @@ def _install_hooks(server: IMAPServerLike) -> _LogHooks:
 
 K = TypeVar("K", bound=Hashable)
 
+#: What a session is filed under in place of its selected mailbox when it
+#: wants every change of its user (NOTIFY, RFC 5465: other mailboxes, the
+#: mailbox list); no mailbox name holds a NUL.
+ALL_MAILBOXES: Final = "\0*"
+
 
 class WakeIndex(Generic[K]):
     """Which sessions a change notice concerns (thread-safe).
@@ -469,6 +474,8 @@ class WakeIndex(Generic[K]):
     A session is filed under its user and selected mailbox; a notice wakes
     the sessions of its user that have its mailbox selected, or all of the
     user's sessions when it names no mailbox (the mailbox list changed).
+    A session filed under :data:`ALL_MAILBOXES` hears every notice of its
+    user.
     Sessions not logged in are never woken: they have nothing to update.
     """
 
@@ -495,7 +502,11 @@ class WakeIndex(Generic[K]):
                 return []
             if notice.mailbox is None:
                 return list(sessions)
-            return [key for key, mailbox in sessions.items() if mailbox == notice.mailbox]
+            return [
+                key
+                for key, mailbox in sessions.items()
+                if mailbox in (notice.mailbox, ALL_MAILBOXES)
+            ]
 
     def _remove(self, key: K) -> None:
         username = self._scopes.pop(key, None)
@@ -542,6 +553,7 @@ class ConnectionDriver:
         "_hold_until",
         "_hooks",
         "_last_input",
+        "_listening",
         "_lock",
         "_mailbox",
         "_mailbox_name",
@@ -553,6 +565,7 @@ class ConnectionDriver:
         "_server",
         "_session_user",
         "_stats",
+        "_store_watched",
         "_tls",
         "_tls_available",
         "_transport",
@@ -605,7 +618,18 @@ class ConnectionDriver:
         self._watch_store: Callable[[str, str], Callable[[], None]] | None = getattr(
             getattr(server, "backend", None), "watch", None
         )
-        self._unwatch: Callable[[], None] | None = None
+        #: What the store watches for this session, by mailbox: the selected
+        #: one and those a NOTIFY asked about; each with what stops it.
+        self._unwatch: dict[str, Callable[[], None]] = {}
+        #: What the store was last asked to watch: NOTIFY's set, the selected name.
+        self._store_watched: tuple[frozenset[str], str | None, str | None] = (
+            frozenset(),
+            None,
+            None,
+        )
+        #: Filed under ALL_MAILBOXES (a NOTIFY asked about more than the
+        #: selected mailbox).
+        self._listening = False
         # The login limits (see the class docstring).
         self._address = address
         self._guard = guard
@@ -812,7 +836,7 @@ class ConnectionDriver:
             if self._stats is not None:
                 self._stats.add("sessions_active", -1)
             duration = (self._now if now is None else now) - self._connected_at
-            self._store_watch(None, None)
+            self._store_watch(None, frozenset())
         self._conn = None
         # One line per session, in key=value form that log tools can parse;
         # the user name is quoted (repr) since a client chose it.
@@ -902,25 +926,51 @@ class ConnectionDriver:
                 except Exception:  # deleted: the session's next poll ends it
                     name = None
             self._owner = owner
+        # NOTIFY (RFC 5465): a session that asked about other mailboxes is
+        # woken by every notice of its user, and the store watches those too.
+        watcher = getattr(conn, "notify", None) if username is not None else None
+        listening = watcher is not None and not conn.closed and bool(watcher.listening)
+        others: frozenset[str] = (
+            watcher.mailboxes if watcher is not None and listening else frozenset()
+        )
         if owner is not None and name is not None:
-            username = owner
-        if username != self._username or name != self._mailbox_name:
+            if listening:
+                # NOTIFY watches the user's own mailboxes; another user's
+                # shared mailbox is then caught up by the session's polls.
+                name = None
+            else:
+                username = owner
+        if username != self._username or name != self._mailbox_name or listening != self._listening:
             self._username, self._mailbox_name = username, name
+            self._listening = listening
             if self._watch is not None:
-                self._watch(username, name)
-            self._store_watch(username, name)
+                self._watch(username, ALL_MAILBOXES if listening else name)
+        if self._watch_store is not None and (others, name, username) != self._store_watched:
+            # (A NOTIFY's set is kept by the session: unchanged, it is the
+            # same object, so a step costs no set arithmetic.)
+            if self._store_watched[2] != username:
+                self._store_watch(None, frozenset())  # another owner's names
+            self._store_watched = (others, name, username)
+            wanted = others | {name} if name is not None else others
+            if wanted.symmetric_difference(self._unwatch):
+                self._store_watch(username, wanted)
 
-    def _store_watch(self, username: str | None, mailbox: str | None) -> None:
-        """Have the store watch the selected mailbox for outside changes
-        (deliveries, other processes), so that they wake this session too."""
-        if self._unwatch is not None:
-            self._unwatch()
-            self._unwatch = None
-        if self._watch_store is not None and username is not None and mailbox is not None:
+    def _store_watch(self, username: str | None, mailboxes: frozenset[str]) -> None:
+        """Have the store watch ``mailboxes`` (the selected one and what a
+        NOTIFY asked about) for outside changes (deliveries, other
+        processes), so that they wake this session too."""
+        keep = mailboxes if username is not None else frozenset()
+        for name in [n for n in self._unwatch if n not in keep]:
+            self._unwatch.pop(name)()
+        if self._watch_store is None or username is None:
+            return
+        for name in sorted(keep):
+            if name in self._unwatch:
+                continue
             try:
-                self._unwatch = self._watch_store(username, mailbox)
+                self._unwatch[name] = self._watch_store(username, name)
             except Exception:  # the session still works; only pushes are lost
-                logger.exception("%s cannot watch %r", self.peer, mailbox)
+                logger.exception("%s cannot watch %r", self.peer, name)
 
     def _finish(self, now: float, *, renamed: bool = False) -> Step:
         conn = self._require()

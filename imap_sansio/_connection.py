@@ -320,6 +320,26 @@ class ConnectionState:
             for response in self._drain_view(allow_expunge=True):
                 self._write(response)
 
+    def push_updates(self, *, allow_expunge: bool, flag_updates: bool = True) -> None:
+        """Write queued mailbox changes now, also between commands: for a
+        client that listens all the time (NOTIFY, RFC 5465 3.1).
+
+        During IDLE everything queued goes (RFC 2177).  Otherwise only while
+        no command is delivered and unanswered (a command's changes go out
+        before its completion) and with EXPUNGE only if ``allow_expunge``
+        (RFC 5465 6.1.2: SELECTED-DELAYED keeps RFC 3501 7.4.1's rule that
+        no EXPUNGE goes out while no command is in progress).
+        ``flag_updates=False`` leaves flag changes for the next completion.
+        """
+        if self._view is None or self._closed or self._closing:
+            return
+        if self._mode is _Mode.IDLE:
+            allow_expunge = True
+        elif self._pending or self._mode is not _Mode.COMMAND or self._framed is not None:
+            return
+        for response in self._drain_view(allow_expunge=allow_expunge, flag_updates=flag_updates):
+            self._write(response)
+
     @property
     def enabled(self) -> frozenset[str]:
         """Extensions enabled with ENABLE (RFC 5161), as the app announced them."""
@@ -850,12 +870,13 @@ class ConnectionState:
             self._starttls_pending = True
             self._buffer.clear()
 
-    def _drain_view(self, *, allow_expunge: bool) -> list[Response]:
+    def _drain_view(self, *, allow_expunge: bool, flag_updates: bool = True) -> list[Response]:
         assert self._view is not None
         enabled = self._enabled
         uidonly = "UIDONLY" in enabled
         updates = self._view.drain(
             allow_expunge=allow_expunge,
+            flag_updates=flag_updates,
             # RFC 9586 3: UIDONLY reports expunges as VANISHED, as QRESYNC does.
             qresync="QRESYNC" in enabled or uidonly,
             condstore="CONDSTORE" in enabled or "QRESYNC" in enabled,

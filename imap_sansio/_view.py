@@ -44,6 +44,7 @@ __all__ = [
     "DrainHook",
     "DrainPhase",
     "InvalidSequenceNumber",
+    "NewMessagesHook",
     "SelectedMailboxView",
     "UidRuns",
     "uid_set",
@@ -60,6 +61,12 @@ DrainPhase: TypeAlias = Literal["before_expunge", "after_exists"]
 #: raise (it runs while the engine writes a completion) and must not feed the
 #: view changes.
 DrainHook: TypeAlias = Callable[[DrainPhase, "SelectedMailboxView"], Sequence[Response]]
+
+#: ``hook(uids) -> responses`` written right after the EXISTS that announces
+#: the messages ``uids`` (ascending): the FETCH responses a NOTIFY client
+#: asked for with ``MessageNew (fetch-att ...)`` (RFC 5465 5.2: EXISTS
+#: first, then FETCH).  The same rules as for :data:`DrainHook` apply.
+NewMessagesHook: TypeAlias = Callable[[Sequence[int]], Sequence[Response]]
 
 
 _NO_FLAGS: frozenset[str] = frozenset()
@@ -195,6 +202,9 @@ class SelectedMailboxView:
         self.saved_result: tuple[int, ...] = ()
         #: Extra responses for :meth:`drain` (see :data:`DrainHook`); None: none.
         self.drain_hook: DrainHook | None = None
+        #: Responses for the messages an EXISTS announces (see
+        #: :data:`NewMessagesHook`); None: none.
+        self.new_messages_hook: NewMessagesHook | None = None
 
     # ----------------------------------------------------------- the numbering
 
@@ -475,8 +485,13 @@ class SelectedMailboxView:
         qresync: bool = False,
         condstore: bool = False,
         rev2: bool = False,
+        flag_updates: bool = True,
     ) -> list[Response]:
         """The queued changes as responses, in an order that keeps numbers right.
+
+        ``flag_updates=False`` keeps the FETCH FLAGS of changed messages
+        queued for a later drain (a NOTIFY client that did not ask for
+        FlagChange, RFC 5465 5.1, is not told between commands).
 
         FLAGS first (a FETCH may use a new keyword), then EXPUNGE or VANISHED
         when allowed, then FETCH FLAGS for changed messages, then EXISTS (and
@@ -502,7 +517,7 @@ class SelectedMailboxView:
             if hook is not None:
                 out.extend(hook("before_expunge", self))
             out.extend(self._drain_expunged(qresync=qresync))
-        if self._flag_updates:
+        if self._flag_updates and flag_updates:
             updates = sorted(
                 (seq, uid, modseq)
                 for uid, modseq in self._flag_updates.items()
@@ -518,11 +533,14 @@ class SelectedMailboxView:
                 out.append(FetchData(number=seq, items=tuple(items)))
             self._flag_updates.clear()
         if self._added:
+            added = self._added
             self._announce_added()
             out.append(ExistsData(count=len(self._uids)))
             if not rev2 and self._recent_count != self._recent_announced:
                 out.append(RecentData(count=self._recent_count))
                 self._recent_announced = self._recent_count
+            if self.new_messages_hook is not None:
+                out.extend(self.new_messages_hook(added))
         if hook is not None:
             out.extend(hook("after_exists", self))
         return out

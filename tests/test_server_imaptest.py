@@ -34,7 +34,6 @@ _RUNNER_GAPS = {
 _UNIMPLEMENTED = {
     "catenate": "CATENATE",
     "catenate-multiappend": "CATENATE",
-    "notify": "NOTIFY",
     "urlauth": "URLAUTH",
     "urlauth-binary": "URLAUTH",
     "urlauth2": "URLAUTH",

@@ -6,6 +6,7 @@ backend, options, the command table); ``server.connect()`` gives a
 engine.  The layers inside this package, each importing only those below::
 
     _server                IMAPServer: collects the handler modules' tables
+    _notify                NOTIFY (RFC 5465), above _cmd_message: its FETCH
     _cmd_session ...       one module per command family (as go-imap v2):
     _cmd_mailbox           each declares the commands it answers (a
     _cmd_message           ServerCommand: the core's record plus handler and
@@ -31,7 +32,15 @@ from .._config import Config, Limits
 from .._connection import ConnectionState
 from .._parser import CommandSpec
 from .._source import LiteralSinkFactory
-from . import _cmd_acl, _cmd_mailbox, _cmd_message, _cmd_search, _cmd_session, _cmd_thread
+from . import (
+    _cmd_acl,
+    _cmd_mailbox,
+    _cmd_message,
+    _cmd_search,
+    _cmd_session,
+    _cmd_thread,
+    _notify,
+)
 from ._backend import Account, Backend, ChangeNotice
 from ._cache import MessageCache
 from ._sasl import SaslMechanism
@@ -39,7 +48,7 @@ from ._session import ServerCommand, Session
 
 __all__ = ["IMAPServer"]
 
-_FAMILIES = (_cmd_session, _cmd_mailbox, _cmd_message, _cmd_search, _cmd_thread, _cmd_acl)
+_FAMILIES = (_cmd_session, _cmd_mailbox, _cmd_message, _cmd_search, _cmd_thread, _notify, _cmd_acl)
 
 #: The commands the handler modules answer, by name.
 SERVER_COMMANDS: Mapping[str, ServerCommand[Any]] = {

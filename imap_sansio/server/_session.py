@@ -62,6 +62,7 @@ __all__ = [
     "ServerCommand",
     "ServerContext",
     "Session",
+    "SessionWatcher",
     "Steps",
     "announce_keywords",
     "announce_mailbox_flags",
@@ -170,6 +171,34 @@ class ServerContext(Protocol):
     def sasl_mechanisms(self) -> Mapping[str, SaslMechanism]: ...
 
     def capabilities_after_auth(self, account: Account | None = None) -> tuple[str, ...]: ...
+
+
+class SessionWatcher(Protocol):
+    """What a session told to listen all the time runs (NOTIFY, RFC 5465;
+    ``Session.notify``): it decides what is pushed without a command."""
+
+    def poll(self, session: Session) -> None:
+        """After a change notice (the selected mailbox synced already):
+        tell the client now what it asked to hear."""
+
+    def before_completion(
+        self, session: Session, command: Command, code: ResponseCode | None
+    ) -> None:
+        """Before the tagged answer of ``command`` (its mailbox synced),
+        whose response code will be ``code``."""
+
+    def close(self) -> None:
+        """The session ended, or a new NOTIFY replaces this watcher."""
+
+    @property
+    def listening(self) -> bool:
+        """Changes outside the selected mailbox are asked for: the adapters
+        wake the session for every change notice of its user."""
+
+    @property
+    def mailboxes(self) -> frozenset[str]:
+        """Names whose changes it reports besides the selected mailbox's
+        (the adapters have a store that watches watch them too)."""
 
 
 def _check_mailbox_names(command: Command) -> Command:
@@ -290,6 +319,7 @@ class Session:
         "conn",
         "mailbox",
         "modseq",
+        "notify",
         "read_only",
         "sasl_state",
         "server",
@@ -303,6 +333,8 @@ class Session:
         self.read_only = False
         #: The mailbox modseq this session's view reflects.
         self.modseq = 0
+        #: What NOTIFY asked for (RFC 5465); None until the first NOTIFY.
+        self.notify: SessionWatcher | None = None
         #: Per-command scratch for sub-flows (AUTHENTICATE LOGIN's username).
         self.sasl_state: dict[str, Any] = {}
         self._current: Command | None = None
@@ -462,6 +494,11 @@ class Session:
             return
         try:
             self.sync()
+            watcher = self.notify
+            if watcher is not None:
+                # RFC 5465 4: during IDLE too, NOTIFY decides what is sent.
+                watcher.poll(self)
+                return
         except Exception as exc:  # a failing backend must not kill the adapter loop
             self._report(exc)
             return
@@ -699,6 +736,11 @@ class Session:
                 self.sync()
             except Exception as exc:
                 self._report(exc)
+        if self.notify is not None and not self.conn.closed:
+            try:
+                self.notify.before_completion(self, command, code)
+            except Exception as exc:
+                self._report(exc)
         if self.conn.closed:
             return
         self._completed = True
@@ -727,6 +769,9 @@ class Session:
             self.server.on_error(exc)
 
     def _logout_account(self) -> None:
+        watcher, self.notify = self.notify, None
+        if watcher is not None:
+            watcher.close()
         account = self.account
         self.account = None
         self.mailbox = None

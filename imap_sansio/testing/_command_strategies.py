@@ -69,6 +69,9 @@ from imap_sansio._commands import (
     MyRights,
     Namespace,
     Noop,
+    Notify,
+    NotifyEvent,
+    NotifyGroup,
     QResync,
     Rename,
     Search,
@@ -118,6 +121,7 @@ __all__ = [
     "fetch_items",
     "flags",
     "mailbox_names",
+    "notify_groups",
     "search_keys",
     "sequence_sets",
     "tags",
@@ -465,6 +469,47 @@ def _append(draw: st.DrawFn, tag: str) -> Append:
     return Append(tag=tag, mailbox=draw(mailbox_names()), messages=tuple(messages))
 
 
+#: RFC 5465 8: the event names (any atom parses; the server judges).
+_NOTIFY_EVENTS = (
+    "MessageNew",
+    "MessageExpunge",
+    "FlagChange",
+    "AnnotationChange",
+    "MailboxName",
+    "SubscriptionChange",
+    "MailboxMetadataChange",
+    "ServerMetadataChange",
+)
+
+
+def notify_groups() -> st.SearchStrategy[NotifyGroup]:
+    """NOTIFY event groups (RFC 5465 8): every mailbox filter, events or NONE,
+    MessageNew with fetch attributes."""
+    event = st.one_of(
+        st.sampled_from(_NOTIFY_EVENTS).map(lambda n: NotifyEvent(name=n)),
+        st.builds(
+            NotifyEvent,
+            name=st.just("MessageNew"),
+            fetch=st.lists(fetch_items(), min_size=1, max_size=3).map(tuple),
+        ),
+    )
+    events = st.none() | st.lists(event, min_size=1, max_size=4).map(tuple)
+    plain = st.builds(
+        NotifyGroup,
+        filter=st.sampled_from(
+            ["SELECTED", "SELECTED-DELAYED", "INBOXES", "PERSONAL", "SUBSCRIBED"]
+        ),
+        events=events,
+    )
+    named = st.builds(
+        NotifyGroup,
+        filter=st.sampled_from(["SUBTREE", "MAILBOXES"]),
+        mailboxes=st.lists(mailbox_names(), min_size=1, max_size=3).map(tuple),
+        events=events,
+    )
+    return plain | named
+
+
 def _with_tag(
     build: Callable[[str], st.SearchStrategy[Command]],
 ) -> st.SearchStrategy[Command]:
@@ -498,6 +543,13 @@ def commands() -> st.SearchStrategy[Command]:
             initial_response=st.none() | st.binary(max_size=20).map(Secret),
         ),
         st.builds(Enable, tag=tags(), capabilities=st.lists(atoms(True), min_size=1).map(tuple)),
+        st.builds(Notify, tag=tags(), none=st.just(True)),
+        st.builds(
+            Notify,
+            tag=tags(),
+            status=st.booleans(),
+            groups=st.lists(notify_groups(), min_size=1, max_size=3).map(tuple),
+        ),
         st.builds(Compress, tag=tags(), mechanism=atoms(upper=True)),
         st.builds(
             Select,
@@ -987,11 +1039,36 @@ def _body(command: Command) -> bytes:
             + b" "
             + _string((mode + command.rights).encode())
         )
+    if isinstance(command, Notify):
+        return _notify(command)
     if isinstance(command, CancelUpdate):
         return b" ".join(_string(t.encode()) for t in command.tags)
     if isinstance(command, DeleteAcl | ListRights):
         return _mailbox(command.mailbox) + b" " + _text(command.identifier)
     raise TypeError(f"cannot encode {type(command).__name__}")
+
+
+def _notify(command: Notify) -> bytes:
+    # notify = "NOTIFY" SP (notify-set / notify-none) (RFC 5465 8)
+    if command.none:
+        return b"NONE"
+    parts = [b"SET STATUS" if command.status else b"SET"]
+    for group in command.groups:
+        mailboxes = group.filter.encode()
+        if group.mailboxes:
+            mailboxes += b" " + _paren([_mailbox(m) for m in group.mailboxes])
+        if group.events is None:
+            events = b"NONE"
+        else:
+            events = _paren(
+                [
+                    e.name.encode()
+                    + (b" " + _paren([_fetch_item(i) for i in e.fetch]) if e.fetch else b"")
+                    for e in group.events
+                ]
+            )
+        parts.append(b"(" + mailboxes + b" " + events + b")")
+    return b" ".join(parts)
 
 
 def encode_command(command: Command) -> bytes:

@@ -205,6 +205,12 @@ def response_codes() -> st.SearchStrategy[ResponseCode]:
         st.sampled_from(ATOM_CODES).map(lambda n: AtomCode(name=n)),
         plain_names.map(lambda n: AtomCode(name=n)),
         st.builds(OtherCode, name=plain_names, text=code_texts),
+        # RFC 5465 8: "BADEVENT" SP "(" event-name *(SP event-name) ")"
+        st.lists(
+            st.sampled_from(["MessageNew", "MessageExpunge", "FlagChange", "MailboxName"]),
+            min_size=1,
+            max_size=4,
+        ).map(lambda names: OtherCode(name="BADEVENT", text="(" + " ".join(names) + ")")),
         st.builds(CapabilityCode, capabilities=st.lists(_atoms, max_size=4).map(tuple)),
         st.builds(BadCharsetCode, charsets=st.lists(_atoms, max_size=3).map(tuple)),
         st.builds(PermanentFlagsCode, flags=_flag_tuples(perm=True)),

@@ -12,7 +12,8 @@ Fuzz your own backend, proxy or client with them::
 Commands: :func:`commands` (any typed command), :func:`encode_command` (a
 command as wire bytes), and the parts: :func:`tags`, :func:`atoms`,
 :func:`mailbox_names`, :func:`command_flags`, :func:`sequence_sets`,
-:func:`uid_sets`, :func:`search_keys`, :func:`fetch_items`, :func:`date_times`.
+:func:`uid_sets`, :func:`search_keys`, :func:`fetch_items`, :func:`date_times`,
+:func:`notify_groups`.
 
 Responses: :func:`responses` (any typed response) and the families
 :func:`status_responses`, :func:`response_codes`, :func:`continuation_requests`,
@@ -30,6 +31,7 @@ from ._command_strategies import (
     encode_command,
     fetch_items,
     mailbox_names,
+    notify_groups,
     search_keys,
     sequence_sets,
     tags,
@@ -66,6 +68,7 @@ __all__ = [
     "mailbox_data",
     "mailbox_names",
     "message_data",
+    "notify_groups",
     "response_codes",
     "response_flags",
     "responses",
