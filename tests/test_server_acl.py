@@ -835,3 +835,19 @@ def test_imapclient_shares_a_folder_between_two_users() -> None:
         finally:
             alice.logout()
             bob.logout()
+
+
+def test_notify_personal_leaves_out_other_users_mailboxes(
+    backend: MemoryBackend, server: IMAPServer
+) -> None:
+    alice_account = backend.account("alice")
+    alice_account.create_mailbox("Shared")
+    alice_account.set_acl("Shared", "bob", "lr")
+    bob = login(server, "bob")
+    uidvalidity = backend.account("bob").status("INBOX").uidvalidity
+    # RFC 5465 6.4: "personal" is the personal namespace (RFC 2342), not
+    # the Other Users one.
+    assert bob(b"n NOTIFY SET STATUS (personal (MessageNew MessageExpunge))") == lines(
+        f"* STATUS INBOX (UIDVALIDITY {uidvalidity} UIDNEXT 1 MESSAGES 0)",
+        "n OK NOTIFY completed",
+    )
