@@ -89,6 +89,12 @@ On-disk decisions:
   user's name there to share ACLs another program wrote).
 * ``\\Noselect`` levels (DELETE of a mailbox with inferiors) are folder
   directories holding only an ``imap-sansio-noselect`` marker file.
+* Annotations (METADATA, RFC 5464): ``imap-sansio-metadata`` in a folder's
+  directory (INBOX: the user directory) holds its entries as JSON (owner,
+  "" for shared entries, then entry name, then the value in base64), so
+  they move with RENAME and go with DELETE; the server's entries are in
+  ``root/.imap-sansio-metadata``.  Changed under the account lock (the
+  server's under ``root/.imap-sansio-metadata.lock``) and written atomically.
 * Writes are atomic: files are written into ``tmp/`` and renamed into place
   (messages into ``cur/``, state files over the old ones), fsync'ed unless
   ``fsync=False``.  A crash between a message operation and its UID-list
@@ -121,10 +127,12 @@ or every second, and send the notice that wakes IDLE clients (see
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import errno
 import fcntl
 import functools
+import json
 import logging
 import os
 import secrets
@@ -160,6 +168,7 @@ from imap_sansio.server._backend import (
     StoreAction,
     StoreResult,
 )
+from imap_sansio.server._metadata import MetadataTable, apply_metadata, visible_metadata
 from imap_sansio.server._sasl import ClearPasswords, PasswordDatabase
 from imap_sansio.server.names import DELIMITER, INBOX, levels, name_error, normalize
 
@@ -191,6 +200,9 @@ NOSELECT = "imap-sansio-noselect"
 SUBSCRIPTIONS = "subscriptions"
 ACL_FILE = "dovecot-acl"
 ACL_OWNERS = "imap-sansio-acl-owners"
+METADATA_FILE = "imap-sansio-metadata"
+#: The server's annotations, beside the user directories (no user name starts with a dot).
+SERVER_METADATA = ".imap-sansio-metadata"
 _STAGING = "imap-sansio-staging-"
 #: Dovecot's dot-lock on its UID list, held with LOCK (see _Locks).
 _DOVECOT_UIDLIST_LOCK = DOVECOT_UIDLIST + ".lock"
@@ -2027,6 +2039,55 @@ class MaildirAccount:
 
     def enable_condstore(self) -> None:
         pass  # modseqs are persisted in the UID lists
+
+    def _metadata_place(self, mailbox: str) -> tuple[Path, Path]:
+        """The annotation file of ``mailbox`` ("" the server's) and its lock."""
+        if mailbox == "":
+            root = self._backend.root
+            return root / SERVER_METADATA, root / (SERVER_METADATA + ".lock")
+        try:
+            path = self._path_of(mailbox)
+        except NoSuchMailbox:
+            # A \Noselect level has annotations too (RFC 5464 4.1).
+            entry = _scan_folders(self._root).get(mailbox)
+            if entry is None:
+                raise
+            path = entry[0]
+        return path / METADATA_FILE, self._root / ACCOUNT_LOCK
+
+    def get_metadata(self, mailbox: str) -> dict[str, bytes]:
+        with self._backend._mutex:
+            path, _ = self._metadata_place(mailbox)
+            return visible_metadata(_read_metadata(path), self._username)
+
+    def set_metadata(
+        self, mailbox: str, entries: Mapping[str, bytes | None], *, max_entries: int
+    ) -> None:
+        backend = self._backend
+        with backend._mutex:
+            path, lock = self._metadata_place(mailbox)
+            with backend._locks.hold(lock):
+                path, _ = self._metadata_place(mailbox)  # a rename may have moved it
+                table = _read_metadata(path)
+                if apply_metadata(table, self._username, entries, max_entries=max_entries):
+                    text = {
+                        owner: {k: base64.b64encode(v).decode("ascii") for k, v in values.items()}
+                        for owner, values in table.items()
+                    }
+                    data = json.dumps(text, sort_keys=True).encode("utf-8")
+                    backend._write_atomic(path, data, self._root / "tmp")
+
+
+def _read_metadata(path: Path) -> MetadataTable:
+    """The annotations in ``path`` (none if there is no such file)."""
+    try:
+        text = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return {}
+    return {
+        owner: {name: base64.b64decode(value) for name, value in values.items()}
+        for owner, values in text.items()
+    }
 
 
 def _transfer(

@@ -38,7 +38,7 @@ import logging
 import secrets
 import threading
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -103,6 +103,15 @@ T = TypeVar("T")
 
 # ---------------------------------------------------------------------------
 # Errors
+
+
+class _TooMany(Exception):
+    """Rolls back a SETMETADATA that would leave too many entries."""
+
+
+#: ``pg_advisory_xact_lock`` key serialising changes to the server's
+#: annotations ("imapmeta" in ASCII).
+_SERVER_METADATA_LOCK = 0x696D61706D657461
 
 
 class StoreError(Exception):
@@ -1477,6 +1486,95 @@ class PostgresStore:
             except MailboxNotFound:
                 continue  # deleted meanwhile
         return len(ids)
+
+    # -- annotations (RFC 5464) ---------------------------------------------
+
+    @staticmethod
+    def _metadata_target(conn: Conn, account: AccountRef, mailbox: str) -> int | None:
+        """The id of mailbox ``mailbox`` ("": None, the server), locked for
+        the transaction; the server's annotations by an advisory lock."""
+        if mailbox == "":
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SERVER_METADATA_LOCK,))
+            return None
+        row = conn.execute(
+            "SELECT id FROM mailboxes WHERE account_id = %s AND name = %s FOR UPDATE",
+            (account.id, mailbox),
+        ).fetchone()
+        if row is None:
+            raise MailboxNotFound(f"no mailbox {mailbox!r}")
+        return int(row[0])
+
+    def get_metadata(self, account: AccountRef, mailbox: str) -> dict[str, bytes]:
+        """The shared entries of ``mailbox`` ("" the server) and ``account``'s private ones."""
+
+        def work(conn: Conn) -> dict[str, bytes]:
+            target: int | None = None
+            if mailbox != "":
+                row = conn.execute(
+                    "SELECT id FROM mailboxes WHERE account_id = %s AND name = %s",
+                    (account.id, mailbox),
+                ).fetchone()
+                if row is None:
+                    raise MailboxNotFound(f"no mailbox {mailbox!r}")
+                target = int(row[0])
+            return {
+                entry: bytes(value)
+                for entry, value in conn.execute(
+                    "SELECT entry, value FROM metadata WHERE mailbox_id IS NOT DISTINCT FROM %s"
+                    " AND (owner_id IS NULL OR owner_id = %s)",
+                    (target, account.id),
+                )
+            }
+
+        return self._run(work, read_only=True)
+
+    def set_metadata(
+        self,
+        account: AccountRef,
+        mailbox: str,
+        entries: Mapping[str, bytes | None],
+        *,
+        max_entries: int,
+    ) -> bool:
+        """Set or remove (None) entries, all or none; False (and nothing
+        changed) when more than ``max_entries`` would then be visible to
+        ``account`` and the change adds entries (RFC 5464 4.3 TOOMANY)."""
+
+        def count(conn: Conn, target: int | None) -> int:
+            row = conn.execute(
+                "SELECT count(*) FROM metadata WHERE mailbox_id IS NOT DISTINCT FROM %s"
+                " AND (owner_id IS NULL OR owner_id = %s)",
+                (target, account.id),
+            ).fetchone()
+            return int(row[0]) if row else 0
+
+        def work(conn: Conn) -> bool:
+            target = self._metadata_target(conn, account, mailbox)
+            before = count(conn, target)
+            for entry, value in entries.items():
+                owner = account.id if entry.startswith("/private/") else None
+                if value is None:
+                    conn.execute(
+                        "DELETE FROM metadata WHERE mailbox_id IS NOT DISTINCT FROM %s"
+                        " AND owner_id IS NOT DISTINCT FROM %s AND entry = %s",
+                        (target, owner, entry),
+                    )
+                else:
+                    conn.execute(
+                        "INSERT INTO metadata VALUES (%s, %s, %s, %s)"
+                        " ON CONFLICT ((coalesce(mailbox_id, 0)), (coalesce(owner_id, 0)), entry)"
+                        " DO UPDATE SET value = EXCLUDED.value",
+                        (target, owner, entry, value),
+                    )
+            after = count(conn, target)
+            if after > before and after > max_entries:
+                raise _TooMany
+            return True
+
+        try:
+            return self._run(work)
+        except _TooMany:
+            return False
 
     def claim_recent(self, mailbox_id: int) -> tuple[int, ...]:
         """Take the ``\\Recent`` messages: exactly one caller gets each (RFC 3501 2.3.2)."""

@@ -383,6 +383,20 @@ class PostgresAccount:
     def enable_condstore(self) -> None:
         pass  # modseqs live in the database: persistent, never going back
 
+    def get_metadata(self, mailbox: str) -> dict[str, bytes]:
+        with _translated():
+            return self._backend.store.get_metadata(self._ref, mailbox)
+
+    def set_metadata(
+        self, mailbox: str, entries: Mapping[str, bytes | None], *, max_entries: int
+    ) -> None:
+        with _translated():
+            done = self._backend.store.set_metadata(
+                self._ref, mailbox, entries, max_entries=max_entries
+            )
+        if not done:
+            raise ImapNo(f"At most {max_entries} annotations", "METADATA TOOMANY")
+
 
 class PostgresMessageSource:
     """A stored message read by offset, one short statement per piece (no

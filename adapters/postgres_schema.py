@@ -137,7 +137,21 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE mailboxes ADD COLUMN forgotten_modseq bigint NOT NULL DEFAULT 0;
     ALTER TABLE changes ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();
     """,
-    # 3: ACLs (RFC 4314), one row per mailbox and identifier.  They go with
+    # 3: annotations (METADATA, RFC 5464).  A mailbox's rows go with it
+    # (ON DELETE CASCADE) and follow a RENAME (the row keeps its id); the
+    # server's have no mailbox.  /private entries have their owner, /shared
+    # ones none.
+    r"""
+    CREATE TABLE metadata (
+        mailbox_id bigint REFERENCES mailboxes ON DELETE CASCADE,
+        owner_id bigint REFERENCES accounts ON DELETE CASCADE,
+        entry text NOT NULL,
+        value bytea NOT NULL
+    );
+    CREATE UNIQUE INDEX metadata_entry
+        ON metadata ((coalesce(mailbox_id, 0)), (coalesce(owner_id, 0)), entry);
+    """,
+    # 4: ACLs (RFC 4314), one row per mailbox and identifier.  They go with
     # the mailbox row: RENAME keeps its id, DELETE drops it (the cascade).
     # ``position`` keeps the order entries were first set in; the index on
     # ``identifier`` finds what other users share with a user.

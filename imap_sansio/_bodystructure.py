@@ -40,7 +40,7 @@ Params: TypeAlias = tuple[tuple[bytes, bytes], ...]
 #: ``body-fld-dsp``: ``("ATTACHMENT" ("FILENAME" "x"))`` or NIL.
 Disposition: TypeAlias = tuple[bytes, Params | None]
 
-#: ``body-extension``: nstring / number / "(" body-extension *(SP body-extension) ")".
+#: ``body-extension = nstring / number / "(" body-extension *(SP body-extension) ")"``.
 BodyExtension: TypeAlias = bytes | int | tuple["BodyExtension", ...] | None
 
 

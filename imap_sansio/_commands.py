@@ -50,6 +50,7 @@ __all__ = [
     "Create",
     "Delete",
     "DeleteAcl",
+    "ESearch",
     "Enable",
     "Examine",
     "Expunge",
@@ -98,6 +99,7 @@ __all__ = [
     "SearchNot",
     "SearchOr",
     "SearchSize",
+    "SearchSource",
     "SearchText",
     "SearchUid",
     "Section",
@@ -570,6 +572,33 @@ class Search(Command):
     charset: str | None = None
     return_options: tuple[str, ...] | None = None
     #: ``RETURN (PARTIAL a:b)`` (RFC 9394); negative numbers for ``-a:-b``
+    partial: tuple[int, int] | None = None
+    uid: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchSource:
+    """One mailbox filter of ``ESEARCH IN (...)`` (RFC 7377 2.2: the
+    filter-mailboxes of RFC 5465 6, less ``selected-delayed``, plus
+    ``subtree-one``).  ``filter`` is upper-cased: SELECTED, INBOXES, PERSONAL,
+    SUBSCRIBED, SUBTREE, SUBTREE-ONE or MAILBOXES; ``mailboxes`` are the
+    names the last three take."""
+
+    filter: str
+    mailboxes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ESearch(Command):
+    """ESEARCH (MULTISEARCH, RFC 7377 2): a SEARCH over the mailboxes of
+    ``sources`` (empty: the selected mailbox), answered in UIDs whatever
+    ``uid`` says (2.1); the other fields are as in :class:`Search`."""
+
+    name: ClassVar[str] = "ESEARCH"
+    sources: tuple[SearchSource, ...] = ()
+    criteria: SearchKey
+    charset: str | None = None
+    return_options: tuple[str, ...] | None = None
     partial: tuple[int, int] | None = None
     uid: bool = False
 

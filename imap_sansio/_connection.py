@@ -23,6 +23,7 @@ from ._capabilities import compute_capabilities
 from ._commands import (
     Append,
     Command,
+    ESearch,
     Examine,
     Fetch,
     SearchAnd,
@@ -74,7 +75,9 @@ def _names_sequence_numbers(command: Command) -> bool:
     or search criteria (EXPUNGE has neither), and a UID form whose criteria
     hold a sequence-set key (``$`` is UIDs)."""
     criteria = getattr(command, "criteria", None)
-    if not getattr(command, "uid", True):
+    # RFC 7377 2.1: ESEARCH answers in UIDs, so only its criteria can name
+    # message numbers, as with a UID command.
+    if not getattr(command, "uid", True) and not isinstance(command, ESearch):
         return criteria is not None or hasattr(command, "messages")
     return isinstance(criteria, SearchKey) and _has_sequence_key(criteria)
 
@@ -147,6 +150,7 @@ class _Pending:
 class ConnectionState:
     """A server-side IMAP connection, without I/O.
 
+    >>> from imap_sansio import ConnectionState
     >>> conn = ConnectionState()
     >>> conn.send_greeting()
     >>> conn.data_to_send().startswith(b"* OK [CAPABILITY IMAP4rev1 ")

@@ -84,6 +84,7 @@ from imap_sansio._responses import (
     LsubData,
     MailboxIdCode,
     MessageData,
+    MetadataData,
     ModifiedCode,
     ModSeqItem,
     MyRightsData,
@@ -284,6 +285,16 @@ def _write_datetime(out: _Out, value: datetime.datetime) -> None:
             minutes % 60,
         )
     )
+
+
+def _write_metadata_value(out: _Out, value: bytes | None, utf8: bool) -> None:
+    """``value = nstring / literal8`` (RFC 5464 5): literal8 (RFC 3516) for a
+    value with NUL, which no string may hold."""
+    if value is not None and b"\x00" in value:
+        out.append(b"~{%d}\r\n" % len(value))
+        out.append(value)
+    else:
+        _write_nstring(out, value, utf8)
 
 
 # ---------------------------------------------------------------------------
@@ -565,9 +576,20 @@ def _write_sort_data(out: _Out, response: SortData, utf8: bool) -> None:
 @_response(ESearchData)
 def _write_esearch_data(out: _Out, response: ESearchData, utf8: bool) -> None:
     out.append(b"* ESEARCH")
-    if response.tag is not None:
+    if response.tag is not None or response.mailbox is not None:
         # search-correlator = SP "(" "TAG" SP tag-string ")"; tag-string = string (RFC 4731)
-        out.append(b' (TAG "' + response.tag.encode("ascii") + b'")')
+        # RFC 7377 4: SP "(" one-correlator *(SP one-correlator) ")", one-correlator =
+        # ("TAG" SP tag-string) / ("MAILBOX" SP astring) / ("UIDVALIDITY" SP nz-number);
+        # the mailbox quoted as in the RFC 7377 3 example.
+        parts: list[bytes] = []
+        if response.tag is not None:
+            parts.append(b'TAG "' + response.tag.encode("ascii") + b'"')
+        out.append(b" (" + b" ".join(parts))
+        if response.mailbox is not None:
+            out.append(b" MAILBOX " if parts else b"MAILBOX ")
+            _write_string(out, _mailbox_bytes(response.mailbox, utf8), utf8)
+            out.append(b" UIDVALIDITY %d" % (response.uidvalidity or 0))
+        out.append(b")")
     if response.uid:
         out.append(b" UID")
     if response.min is not None:
@@ -682,6 +704,28 @@ def _write_quota(out: _Out, response: QuotaData, utf8: bool) -> None:
         b"%s %d %d" % (r.name.encode("ascii"), r.usage, r.limit) for r in response.resources
     )
     out.append(b" (" + resources + b")\r\n")
+
+
+@_response(MetadataData)
+def _write_metadata(out: _Out, response: MetadataData, utf8: bool) -> None:
+    # metadata-resp = "METADATA" SP mailbox SP (entry-values / entry-list)
+    # (RFC 5464 5); the mailbox as a string, as every example of 4.4 writes it.
+    out.append(b"* METADATA ")
+    _write_string(out, _mailbox_bytes(response.mailbox, utf8), utf8)
+    if response.entries:
+        # entry-values = "(" entry-value *(SP entry-value) ")"
+        out.append(b" (")
+        for index, (name, value) in enumerate(response.entries):
+            if index:
+                out.append(_SP)
+            _write_astring(out, name.encode("ascii"), utf8)
+            out.append(_SP)
+            _write_metadata_value(out, value, utf8)
+        out.append(b")")
+    for name in response.names:  # entry-list = entry *(SP entry)
+        out.append(_SP)
+        _write_astring(out, name.encode("ascii"), utf8)
+    out.append(_CRLF)
 
 
 @_response(QuotaRootData)

@@ -41,6 +41,7 @@ from imap_sansio._commands import (
     Delete,
     DeleteAcl,
     Enable,
+    ESearch,
     Examine,
     Expunge,
     Fetch,
@@ -88,6 +89,7 @@ from imap_sansio._commands import (
     SearchNot,
     SearchOr,
     SearchSize,
+    SearchSource,
     SearchText,
     SearchUid,
     Section,
@@ -580,7 +582,7 @@ class CommandReader:
         return value
 
     def flag_list(self, what: str = "flag list") -> tuple[str, ...]:
-        """flag-list = "(" [flag *(SP flag)] ")" """
+        """``flag-list = "(" [flag *(SP flag)] ")"``"""
         self.open_paren(what)
         flags: list[str] = []
         if not self.accept(b")"):
@@ -1792,6 +1794,69 @@ def _notify_group(r: CommandReader) -> NotifyGroup:
     return NotifyGroup(filter=filt, mailboxes=tuple(mailboxes), events=events)
 
 
+# -- MULTISEARCH (RFC 7377) ---------------------------------------------------------
+
+_SEARCH_SOURCES = frozenset(
+    {"SELECTED", "INBOXES", "PERSONAL", "SUBSCRIBED", "SUBTREE", "SUBTREE-ONE", "MAILBOXES"}
+)
+
+
+def _esearch(tag: str, r: CommandReader, uid: bool) -> Command:
+    # esearch = "ESEARCH" [SP esearch-source-opts] [SP search-return-opts] SP search-program
+    # esearch-source-opts = "IN" SP "(" source-mbox [SP "(" scope-options ")"] ")"
+    # source-mbox = filter-mailboxes *(SP filter-mailboxes)   (RFC 7377 4)
+    r.sp("ESEARCH")
+    sources: list[SearchSource] = []
+    if r.data[r.pos : r.pos + 4].upper() == b"IN (":
+        r.pos += 3
+        r.open_paren("source options")
+        while True:
+            sources.append(_search_source(r))
+            if not r.accept(b" "):
+                break
+            if r.peek() == 0x28:
+                # scope-options: RFC 7377 defines none, so any is unknown.
+                raise r.error("unknown ESEARCH scope option")
+            r.count("source options")
+        r.close_paren("source options")
+        r.sp("source options")
+    opts, partial = _return_options(r)
+    charset, criteria = _search_program(r, charset_required=False)
+    return ESearch(
+        tag=tag,
+        sources=tuple(sources),
+        criteria=criteria,
+        charset=charset,
+        return_options=opts,
+        partial=partial,
+        uid=uid,
+    )
+
+
+def _search_source(r: CommandReader) -> SearchSource:
+    # filter-mailboxes = "selected" / "inboxes" / "personal" / "subscribed" /
+    #     ("subtree" / "subtree-one" / "mailboxes") SP one-or-more-mailbox
+    # (RFC 5465 6 as RFC 7377 4 amends it: no "selected-delayed")
+    start = r.pos
+    filt = r.keyword("filter-mailboxes")
+    if filt not in _SEARCH_SOURCES:
+        raise r.error(f"unknown ESEARCH source {filt}", start)
+    mailboxes: list[str] = []
+    if filt in ("SUBTREE", "SUBTREE-ONE", "MAILBOXES"):
+        # one-or-more-mailbox = mailbox / "(" mailbox *(SP mailbox) ")"
+        r.sp(filt)
+        if r.peek() == 0x28:
+            r.open_paren("mailbox list")
+            mailboxes.append(r.mailbox())
+            while r.accept(b" "):
+                r.count("mailboxes")
+                mailboxes.append(r.mailbox())
+            r.close_paren("mailbox list")
+        else:
+            mailboxes.append(r.mailbox())
+    return SearchSource(filter=filt, mailboxes=tuple(mailboxes))
+
+
 # -- METADATA (RFC 5464), ACL (RFC 4314) ---------------------------------------------
 
 
@@ -2007,6 +2072,9 @@ COMMANDS: Mapping[str, CommandSpec] = _table(
     CommandSpec("STORE", _store, SELECTED_ONLY, names_messages=True, no_expunge=True),
     CommandSpec("COPY", _copy_move(Copy), SELECTED_ONLY, names_messages=True),
     CommandSpec("MOVE", _copy_move(Move), SELECTED_ONLY, names_messages=True),
+    # RFC 7377 4: command-auth =/ esearch; command-select =/ esearch.  Its
+    # criteria may name messages by number ("UID ESEARCH" appears in 2).
+    CommandSpec("ESEARCH", _esearch, LOGGED_IN, names_messages=True),
     # RFC 5267 5: command-select =/ "CANCELUPDATE" 1*(SP quoted)
     CommandSpec("CANCELUPDATE", _cancelupdate, SELECTED_ONLY),
 )

@@ -73,6 +73,7 @@ __all__ = [
     "ListRightsData",
     "LsubData",
     "MailboxIdCode",
+    "MetadataData",
     "ModSeqItem",
     "ModifiedCode",
     "MyRightsData",
@@ -750,6 +751,10 @@ class ESearchData:
     """
 
     tag: str | None = None
+    #: The MAILBOX and UIDVALIDITY correlators of a multi-mailbox ESEARCH
+    #: (RFC 7377 2.1, 4): given together, written after TAG.
+    mailbox: str | None = None
+    uidvalidity: int | None = None
     uid: bool = False
     min: int | None = None
     max: int | None = None
@@ -773,6 +778,12 @@ class ESearchData:
             not isinstance(self.tag, str) or _TAG_RE.fullmatch(self.tag) is None
         ):
             raise ValueError(f"invalid tag {self.tag!r}")
+        if (self.mailbox is None) != (self.uidvalidity is None):
+            raise ValueError("MAILBOX and UIDVALIDITY correlators go together")
+        if self.mailbox is not None:
+            _check_mailbox(self.mailbox)
+        if self.uidvalidity is not None:
+            _check_number(self.uidvalidity, "UIDVALIDITY", low=1)
         if self.min is not None:
             _check_number(self.min, "MIN", low=1)
         if self.max is not None:
@@ -1319,6 +1330,53 @@ class MyRightsData:
         _check_rights(self.rights)
 
 
+_ENTRY_BAD = re.compile(r"[^\x20-\x7e]|[*%]|//|/$")
+
+
+def metadata_entry_error(name: object) -> str | None:
+    """Why ``name`` is not a METADATA entry name (RFC 5464 3.2, 6), or None.
+
+    An entry starts with ``/private/`` or ``/shared/`` (any case), has no
+    ``//``, no trailing ``/``, no ``*`` or ``%``, and only ASCII characters
+    from 0x20 on (RFC 5464 3.2 forbids 0x00-0x19; DEL is left out too).
+    """
+    if not isinstance(name, str):
+        return "an entry name is a str"
+    if _ENTRY_BAD.search(name) is not None:
+        return f"invalid entry name {name!r}"
+    prefix = name[: name.find("/", 1) + 1].lower()
+    if prefix not in ("/private/", "/shared/") or len(name) == len(prefix):
+        return f"entry name {name!r} is not under /private or /shared"
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetadataData:
+    """``* METADATA "INBOX" (/private/comment "My comment")`` (RFC 5464 4.4.1).
+
+    ``entries`` are (name, value) pairs, a value None being ``NIL``; or, for
+    the unsolicited form that only names changed entries (4.4.2,
+    ``* METADATA "" /shared/comment``), ``names``.  Exactly one of the two
+    is given.  ``mailbox`` "" means the server.
+    """
+
+    mailbox: str
+    entries: tuple[tuple[str, bytes | None], ...] = ()
+    names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_mailbox(self.mailbox)
+        if bool(self.entries) == bool(self.names):
+            raise ValueError("a METADATA response has either entries with values or names")
+        for entry in (*(name for name, _ in self.entries), *self.names):
+            error = metadata_entry_error(entry)
+            if error is not None:
+                raise ValueError(error)
+        for _, value in self.entries:
+            if value is not None and not isinstance(value, bytes):
+                raise ValueError("METADATA values are bytes or None")
+
+
 Response: TypeAlias = (
     StatusResponse
     | ContinuationRequest
@@ -1345,4 +1403,5 @@ Response: TypeAlias = (
     | AclData
     | ListRightsData
     | MyRightsData
+    | MetadataData
 )

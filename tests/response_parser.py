@@ -62,6 +62,7 @@ from imap_sansio._responses import (
     ListRightsData,
     LsubData,
     MailboxIdCode,
+    MetadataData,
     ModifiedCode,
     ModSeqItem,
     MyRightsData,
@@ -610,9 +611,29 @@ class _Parser:
 
     def data_ESEARCH(self) -> ESearchData:
         tag: str | None = None
+        mailbox: str | None = None
+        uidvalidity: int | None = None
         uid = False
-        if self.take(b" (TAG "):
-            tag = self.astring().decode("ascii")
+        if self.take(b" ("):
+            # search-correlator: TAG (RFC 4731), MAILBOX and UIDVALIDITY (RFC 7377 4),
+            # each at most once
+            seen: set[bytes] = set()
+            while True:
+                name = self.atom().upper()
+                if name in seen:
+                    raise self.fail(f"repeated correlator {name!r}")
+                seen.add(name)
+                self.sp()
+                if name == b"TAG":
+                    tag = self.astring().decode("ascii")
+                elif name == b"MAILBOX":
+                    mailbox = self.mailbox()
+                elif name == b"UIDVALIDITY":
+                    uidvalidity = self.nz_number()
+                else:
+                    raise self.fail(f"unknown correlator {name!r}")
+                if not self.take(b" "):
+                    break
             self.expect(b")")
         if self.at(b" UID") and self.peek(5)[4:] in (b"", b" ", b"\r"):
             self.pos += 4
@@ -631,9 +652,35 @@ class _Parser:
                 values["all"] = self.uid_set() if uid else self.seq_set()
             elif name == "MODSEQ":
                 values["modseq"] = self.number(1, _MAX_64)
+            elif name == "PARTIAL":
+                # ret-data-partial = "PARTIAL" SP "(" partial-range SP partial-results ")"
+                # partial-results = sequence-set / "NIL"   (RFC 9394 4)
+                self.expect(b"(")
+                low_negative = self.take(b"-")
+                low = self.nz_number()
+                self.expect(b":")
+                high_negative = self.take(b"-")
+                high = self.nz_number()
+                if low_negative != high_negative:
+                    raise self.fail("PARTIAL range mixes signs")
+                sign = -1 if low_negative else 1
+                values["partial_range"] = (sign * low, sign * high)
+                self.sp()
+                if not self.take(b"NIL"):
+                    values["partial"] = self.uid_set() if uid else self.seq_set()
+                self.expect(b")")
             else:
                 raise self.fail(f"unsupported ESEARCH item {name}")
-        return ESearchData(tag=tag, uid=uid, **values)  # type: ignore[arg-type]
+        try:
+            return ESearchData(
+                tag=tag,
+                mailbox=mailbox,
+                uidvalidity=uidvalidity,
+                uid=uid,
+                **values,  # type: ignore[arg-type]
+            )
+        except ValueError as exc:
+            raise self.fail(str(exc)) from None
 
     def thread_list(self) -> Thread:
         self.expect(b"(")
@@ -747,6 +794,34 @@ class _Parser:
         while self.take(b" "):
             roots.append(self.utf8_text(self.astring()))
         return QuotaRootData(mailbox=mailbox, roots=tuple(roots))
+
+    def data_METADATA(self) -> MetadataData:
+        # metadata-resp = "METADATA" SP mailbox SP (entry-values / entry-list)
+        # entry = astring; value = nstring / literal8   (RFC 5464 5)
+        self.sp()
+        mailbox = self.mailbox()
+        self.sp()
+        try:
+            if not self.take(b"("):
+                names = [self.astring().decode("ascii")]
+                while self.take(b" "):
+                    names.append(self.astring().decode("ascii"))
+                return MetadataData(mailbox=mailbox, names=tuple(names))
+            entries: list[tuple[str, bytes | None]] = []
+            while True:
+                name = self.astring().decode("ascii")
+                self.sp()
+                # literal8 = "~{" number "}" CRLF *OCTET
+                value = self.literal(allow_nul=True) if self.take(b"~") else self.nstring()
+                entries.append((name, value))
+                if not self.take(b" "):
+                    break
+            self.expect(b")")
+            return MetadataData(mailbox=mailbox, entries=tuple(entries))
+        except (ValueError, UnicodeDecodeError) as exc:
+            if isinstance(exc, ResponseParseError):
+                raise
+            raise self.fail(str(exc)) from None
 
     # -- FETCH --------------------------------------------------------------
 

@@ -45,7 +45,9 @@ def test_many_concurrent_clients_share_one_lock(runtime: str, scripted: Scripted
 
         def work() -> None:
             try:
-                with Client(srv.port) as client:
+                # 200 clients on a busy machine: this checks the lock, not
+                # the latency, so a slow answer is no failure.
+                with Client(srv.port, timeout=60) as client:
                     client.line()
                     login(client)
                     for i in range(5):
@@ -62,7 +64,7 @@ def test_many_concurrent_clients_share_one_lock(runtime: str, scripted: Scripted
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(30)
+            thread.join(120)
         assert not errors, errors[0]
     assert len(scripted.messages) == 1000
 

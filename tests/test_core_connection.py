@@ -230,8 +230,8 @@ def test_uid_needs_a_known_subcommand() -> None:
     conn = selected()
     feed(conn, b"a UID BOGUS 1\r\n")
     assert conn.data_to_send() == (
-        b"a BAD [CLIENTBUG] UID must be followed by COPY, EXPUNGE, FETCH, MOVE, SEARCH,"
-        b" SORT, STORE, THREAD\r\n"
+        b"a BAD [CLIENTBUG] UID must be followed by COPY, ESEARCH, EXPUNGE, FETCH, MOVE,"
+        b" SEARCH, SORT, STORE, THREAD\r\n"
     )
 
 

@@ -22,7 +22,8 @@ _TABLES = {
     "bodies",
     "messages",
     "changes",
-    "acl",
+    "metadata",  # step 3 (RFC 5464)
+    "acl",  # step 4 (RFC 4314)
 }
 
 

@@ -18,7 +18,7 @@ from test_server_search_keys import connect, make_backend, run
 from imap_sansio._encoder import encode_response
 from imap_sansio._responses import ESearchData
 from imap_sansio._sequence import SequenceSet, UidSet
-from imap_sansio.server import IMAPServer, MemoryBackend, Session, _server
+from imap_sansio.server import IMAPServer, MemoryBackend, Session
 from imap_sansio.testing import fixed_clock
 
 
@@ -117,9 +117,10 @@ def test_sort_save_with_a_bad_charset_empties_dollar(session: Session) -> None:
 @pytest.mark.parametrize(
     "command",
     [
-        # RFC 9051 6.4.4: result options nothing here implements are BAD
-        # (RFC 9394's negative PARTIAL ranges).
-        b"A SEARCH RETURN (PARTIAL -1:-2) ALL",
+        # RFC 9051 6.4.4: result options nothing here implements are BAD.
+        b"A SEARCH RETURN (NOSUCHOPTION) ALL",
+        # RFC 9394 3.1: "either one PARTIAL, one ALL, or neither".
+        b"A SEARCH RETURN (ALL PARTIAL 1:2) ALL",
         # An unknown sort criterion is BAD before anything is searched.
         b"A SORT RETURN (ALL) (NOSUCHKEY) UTF-8 ALL",
     ],
@@ -137,10 +138,8 @@ def test_sort_return_needs_a_selected_mailbox() -> None:
 
 
 @pytest.fixture
-def partial_session(monkeypatch: pytest.MonkeyPatch) -> Session:
-    """A server that advertises PARTIAL (RFC 9394), which this package does
-    not yet do by default: the handlers then accept RETURN (PARTIAL a:b)."""
-    monkeypatch.setattr(_server, "BASE_CAPABILITIES", (*_server.BASE_CAPABILITIES, "PARTIAL"))
+def partial_session() -> Session:
+    """PARTIAL (RFC 9394) is advertised by default."""
     return connect(make_backend())
 
 
@@ -169,9 +168,25 @@ def test_partial_results(partial_session: Session, command: bytes, expected: byt
     assert reply == b'* ESEARCH (TAG "A") ' + expected + b"\r\nA OK " + name + b" completed\r\n"
 
 
-def test_negative_partial_ranges_are_bad(partial_session: Session) -> None:
-    # RFC 9394 3.1's ranges counted from the end are not implemented.
-    assert run(partial_session, b"A SEARCH RETURN (PARTIAL -1:-2) ALL").startswith(b"A BAD ")
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # RFC 9394 3.1: -1 is the last result, -2 the one before; the range
+        # is given back as asked (in order), results in mailbox order.
+        (b"A SEARCH RETURN (PARTIAL -1:-2) 1:2,4:5", b"PARTIAL (-1:-2 4:5)"),
+        (b"A SEARCH RETURN (PARTIAL -3:-2) 1:2,4:5", b"PARTIAL (-2:-3 2,4)"),
+        (b"A SEARCH RETURN (PARTIAL -3:-10) 1:2,4:5", b"PARTIAL (-3:-10 1:2)"),
+        (b"A SEARCH RETURN (PARTIAL -5:-10) 1:2,4:5", b"PARTIAL (-5:-10 NIL)"),
+        # SORT: counted from the end of the sort order (5 3 4 2 1).
+        (b"A SORT RETURN (PARTIAL -1:-2) (REVERSE DATE) UTF-8 ALL", b"PARTIAL (-1:-2 2,1)"),
+    ],
+)
+def test_negative_partial_ranges_count_from_the_end(
+    partial_session: Session, command: bytes, expected: bytes
+) -> None:
+    reply = run(partial_session, command)
+    name = b"SORT" if b" SORT " in command else b"SEARCH"
+    assert reply == b'* ESEARCH (TAG "A") ' + expected + b"\r\nA OK " + name + b" completed\r\n"
 
 
 # ------------------------------------------------------------- encoder

@@ -32,6 +32,7 @@ from ._backend import (
     MailboxStatus,
     MessageInfo,
     MessageSource,
+    MetadataAccount,
     NoSuchMailbox,
     QuotaAccount,
     QuotaResource,
@@ -44,6 +45,7 @@ from ._demo import demo_backend
 from ._login_guard import LoginGuard, LoginLimits
 from ._mailboxes import ListEntry, list_entries, lsub_entries
 from ._memory import MemoryBackend
+from ._metadata import MetadataLimits
 from ._sasl import (
     ClearPasswords,
     OAuthBearer,
@@ -89,6 +91,8 @@ __all__ = [
     "MemoryBackend",
     "MessageInfo",
     "MessageSource",
+    "MetadataAccount",
+    "MetadataLimits",
     "NoSuchMailbox",
     "OAuthBearer",
     "PasswordDatabase",

@@ -53,7 +53,8 @@ session can catch up with :meth:`Mailbox.changes_since`.  Backends push a
 thread); the server then wakes the sessions concerned, which pull.
 
 Optional protocols (:class:`QuotaAccount`, :class:`SpecialUseCreateAccount`,
-:class:`AppendLimitAccount`, :class:`CondstoreAccount`, :class:`AclAccount`) mark optional
+:class:`AppendLimitAccount`, :class:`CondstoreAccount`,
+:class:`MetadataAccount`, :class:`AclAccount`) mark optional
 features; the server advertises a capability only when the account object
 implements the matching protocol (``isinstance`` checks, they are
 ``runtime_checkable``).
@@ -97,6 +98,7 @@ __all__ = [
     "MailboxStatus",
     "MessageInfo",
     "MessageSource",
+    "MetadataAccount",
     "NoSuchMailbox",
     "QuotaAccount",
     "QuotaResource",
@@ -694,4 +696,43 @@ class AclAccount(Protocol):
         """The account of user ``owner``, to reach the mailboxes it shares
         (no password: the server checks the rights of every call);
         :class:`NoSuchMailbox` when there is no such user."""
+        ...
+
+
+@runtime_checkable
+class MetadataAccount(Protocol):
+    """METADATA (RFC 5464): annotations on the server and on mailboxes.
+
+    ``mailbox`` is ``""`` for the server's annotations, else a mailbox name
+    (normalised; a ``\\Noselect`` level counts, RFC 5464 4.1;
+    :class:`NoSuchMailbox` for a name that is not in the hierarchy).  Entry
+    names arrive checked and lower-cased (RFC 5464 3.2: case-insensitive);
+    each starts with ``/private/`` or ``/shared/``.  A ``/private`` entry
+    belongs to this user alone; a ``/shared`` one is seen and changed by
+    every user who can see the mailbox (for the server: every user of the
+    store) (RFC 5464 3.3).
+
+    Mailbox annotations follow :meth:`Account.rename_mailboxes` and go with
+    :meth:`Account.delete_mailbox` (also when it leaves a ``\\Noselect``
+    level), so that a new mailbox of an old name starts with none (RFC 5464
+    4.1).  The server checks names and value sizes, and computes DEPTH and
+    MAXSIZE from what :meth:`get_metadata` returns.
+    """
+
+    def get_metadata(self, mailbox: str) -> dict[str, bytes]:
+        """Every entry of ``mailbox`` this user can see: shared ones and the
+        user's private ones, by name."""
+        ...
+
+    def set_metadata(
+        self, mailbox: str, entries: Mapping[str, bytes | None], *, max_entries: int
+    ) -> None:
+        """Set each entry to its value, or remove it (None), all at once or
+        none (RFC 5464 4.3).
+
+        Refuses with ``ImapNo(..., code="METADATA TOOMANY")``, changing
+        nothing, when afterwards more than ``max_entries`` entries would be
+        visible to this user on ``mailbox`` while the change adds entries
+        (checked together with the change, against other writers).
+        """
         ...

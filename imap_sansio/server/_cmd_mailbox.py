@@ -64,6 +64,7 @@ from ._backend import (
     ImapNo,
     MailboxExists,
     MailboxStatus,
+    MetadataAccount,
     NoSuchMailbox,
     QuotaAccount,
     SpecialUseCreateAccount,
@@ -291,6 +292,11 @@ def _rename_inbox(account: Account, new: str) -> None:
         account.create_mailbox(new)
     inbox = account.select(INBOX)
     inbox.move([m.uid for m in inbox.messages()], new)
+    if isinstance(account, MetadataAccount):
+        # RFC 5464 4.1: INBOX keeps its annotations, the new mailbox gets a copy.
+        entries = account.get_metadata(INBOX)
+        if entries:
+            account.set_metadata(new, dict(entries), max_entries=len(entries))
 
 
 def subscribe(session: Session, command: Subscribe) -> None:

@@ -73,6 +73,7 @@ from ._backend import (
     normalize_flags,
 )
 from ._condstore import enable_condstore, highest_modseq_completion, vanished_since
+from ._search import partial_window
 from ._session import Completion, ServerCommand, Session, Steps, announce_keywords, serve
 
 __all__ = ["COMMANDS", "ENABLEABLE"]
@@ -198,8 +199,6 @@ def _check_items(session: Session, command: Fetch) -> tuple[FetchItem, ...]:
             raise ImapBad("VANISHED needs ENABLE QRESYNC first", "CLIENTBUG")
         if command.changedsince is None:
             raise ImapBad("VANISHED needs CHANGEDSINCE", "CLIENTBUG")
-    if command.partial is not None:
-        raise ImapBad("The PARTIAL fetch modifier is not supported", "CLIENTBUG")
     return tuple(seen)
 
 
@@ -420,13 +419,21 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
     if command.vanished:
         assert command.changedsince is not None and isinstance(command.messages, UidSet)
         _send_vanished(session, mailbox, view, command.messages, command.changedsince)
+    messages = command.messages
+    if command.partial is not None:
+        # RFC 9394 3.3: only the messages at these positions of the set
+        # (then, 3.4, CHANGEDSINCE picks among them).
+        window = uid_set(partial_window(view.resolve(messages), command.partial))
+        if window is None:
+            return None
+        messages = window
     if command.changedsince is None:
-        uids = view.resolve(command.messages)
+        uids = view.resolve(messages)
         if not uids:
             return None
         infos = {info.uid: info for info in mailbox.messages(uids)}
     else:
-        uids, infos = _changed_since(mailbox, view, command.messages, command.changedsince)
+        uids, infos = _changed_since(mailbox, view, messages, command.changedsince)
     condstore = _condstore(session)
     qresync = "QRESYNC" in session.conn.enabled
     # RFC 7162 3.1.4.1: CHANGEDSINCE implies MODSEQ; 3.1: a CONDSTORE-aware

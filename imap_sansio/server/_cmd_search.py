@@ -11,12 +11,14 @@ contexts :mod:`._contexts`; THREAD is :mod:`._cmd_thread`.
 SORT RETURN (MIN MAX ALL COUNT SAVE) answers ``* ESEARCH`` (ESORT, RFC 5267
 3): MIN and MAX are the first and last messages in sort order, ALL lists
 them in sort order with ascending runs written as ranges (RFC 5267 3.2).
-RETURN (PARTIAL a:b) (RFC 5267 4.4), the CONTEXT hint (4.2, ignored) and
-UPDATE (4.3) are accepted when CONTEXT=SEARCH / CONTEXT=SORT is advertised
-(PARTIAL also with PARTIAL), answered BAD otherwise.
+RETURN (PARTIAL a:b) and (PARTIAL -a:-b) page through the result counted
+from its start or its end (PARTIAL, RFC 9394 3.1; RFC 5267 4.4), for SEARCH
+in mailbox order and for SORT in sort order.  The CONTEXT hint (RFC 5267
+4.2, ignored) and UPDATE (4.3) are accepted when CONTEXT=SEARCH /
+CONTEXT=SORT is advertised, answered BAD otherwise.
 
-Not implemented (answered BAD): negative PARTIAL ranges (RFC 9394), the
-SAVEDATE, ANNOTATION, FILTER, FUZZY, EMAILID and THREADID keys.
+Not implemented (answered BAD): the SAVEDATE, ANNOTATION, FILTER, FUZZY,
+EMAILID and THREADID keys.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def search(session: Session, command: Search) -> Steps:
     _, view = session.require_mailbox()
     options = check_options(session, command, "CONTEXT=SEARCH")
     check_update(session, command, options)
-    check_partial(session, command.partial, "CONTEXT=SEARCH")
+    check_partial(command, options)
     save = options is not None and "SAVE" in options
     if not check_charset(session, command.charset, search=True):
         if save:
@@ -83,7 +85,7 @@ def sort(session: Session, command: Sort) -> Steps:
     """SORT / UID SORT (RFC 5256 3), with RETURN (ESORT, RFC 5267 3)."""
     options = check_options(session, command, "CONTEXT=SORT")
     check_update(session, command, options)
-    check_partial(session, command.partial, "CONTEXT=SORT")
+    check_partial(command, options)
     for key in command.sort_keys:
         sort_function(key)  # BAD for an unknown criterion before searching
     if not check_charset(session, command.charset, search=False):
@@ -124,7 +126,8 @@ def cancel_update(session: Session, command: CancelUpdate) -> None:
 ENABLEABLE: frozenset[str] = frozenset()
 
 COMMANDS: tuple[ServerCommand[Any], ...] = (
-    serve("SEARCH", search, "ESEARCH", "SEARCHRES", "WITHIN"),  # RFC 4731, 5182, 5032
+    # RFC 4731, 5182, 5032, 9394 (PARTIAL: also the UID FETCH modifier)
+    serve("SEARCH", search, "ESEARCH", "SEARCHRES", "WITHIN", "PARTIAL"),
     serve("SORT", sort, "SORT", "SORT=DISPLAY", "ESORT"),  # RFC 5256, 5957, 5267 3
     # RFC 5267 4: UPDATE contexts through the view's drain hook.
     serve("CANCELUPDATE", cancel_update, "CONTEXT=SEARCH", "CONTEXT=SORT"),

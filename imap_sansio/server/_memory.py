@@ -63,6 +63,7 @@ from imap_sansio.server._backend import (
     StoreAction,
     StoreResult,
 )
+from imap_sansio.server._metadata import MetadataTable, apply_metadata, visible_metadata
 from imap_sansio.server._sasl import ClearPasswords, PasswordDatabase
 
 __all__ = ["MemoryAccount", "MemoryBackend", "MemoryMailbox"]
@@ -118,6 +119,7 @@ class _Store:
         "keywords",
         "log",
         "messages",
+        "metadata",
         "modseq",
         "recent_from",
         "selectable",
@@ -154,6 +156,9 @@ class _Store:
         self.forgotten = 0  # tombstones up to this modseq were dropped
         self.modseq = 1
         self.keywords: dict[str, None] = {}
+        #: The mailbox's annotations (RFC 5464): they move with the store on
+        #: RENAME and go with it on DELETE.
+        self.metadata: MetadataTable = {}
         #: One frozenset per distinct combination of flags, shared by the
         #: messages that have it: sets are always tracked by the garbage
         #: collector, and one per message made every full collection of a big
@@ -372,6 +377,8 @@ class MemoryBackend:
         self.storage_quota = storage_quota
         self.message_quota = message_quota
         self._passwords: PasswordDatabase = ClearPasswords()
+        #: The server's annotations (RFC 5464 3.2.1.1), of every user.
+        self._server_metadata: MetadataTable = {}
         if isinstance(users, PasswordDatabase):
             self._passwords = users
         else:
@@ -694,6 +701,27 @@ class MemoryAccount:
         if user is None:
             raise NoSuchMailbox("No such user")
         return MemoryAccount(self._backend, owner, user)
+
+    def _metadata_table(self, mailbox: str) -> MetadataTable:
+        if mailbox == "":
+            return self._backend._server_metadata
+        store = self._user.mailboxes.get(mailbox)
+        if store is None:  # a \Noselect level has annotations too (RFC 5464 4.1)
+            raise NoSuchMailbox()
+        return store.metadata
+
+    @_locked
+    def get_metadata(self, mailbox: str) -> dict[str, bytes]:
+        return visible_metadata(self._metadata_table(mailbox), self._username)
+
+    @_locked
+    def set_metadata(
+        self, mailbox: str, entries: Mapping[str, bytes | None], *, max_entries: int
+    ) -> None:
+        # No change notice: nothing here sends unsolicited METADATA (RFC 5464 4.4).
+        apply_metadata(
+            self._metadata_table(mailbox), self._username, entries, max_entries=max_entries
+        )
 
     def enable_condstore(self) -> None:
         pass  # modseqs are always kept

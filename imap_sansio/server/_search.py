@@ -36,6 +36,7 @@ from datetime import date, timedelta
 from typing import Any, TypeAlias, TypeVar
 
 from .._commands import (
+    ESearch,
     Search,
     SearchAge,
     SearchAnd,
@@ -86,6 +87,7 @@ __all__ = [
     "extended_result",
     "highest_modseq",
     "ordered_set",
+    "partial_window",
     "run_search",
     "search_steps",
 ]
@@ -537,11 +539,19 @@ SEARCH_STEP = 8
 SearchResult: TypeAlias = tuple[list[Item], "Compiler", SelectedMailboxView]
 
 
-def search_steps(session: Session, criteria: SearchKey) -> Generator[None, None, SearchResult]:
+def search_steps(
+    session: Session,
+    criteria: SearchKey,
+    target: tuple[Mailbox, SelectedMailboxView] | None = None,
+) -> Generator[None, None, SearchResult]:
     """The search as steps of :data:`SEARCH_STEP` messages (the handlers of
     SEARCH, SORT and THREAD ``yield from`` it, so a search of a big mailbox
-    lets the adapter serve other sessions in between)."""
-    mailbox, view = session.require_mailbox()
+    lets the adapter serve other sessions in between).
+
+    ``target``: a mailbox other than the selected one, with a view of all
+    its messages (ESEARCH, RFC 7377); default: the selected mailbox.
+    """
+    mailbox, view = target if target is not None else session.require_mailbox()
     compiler = Compiler(session, view)
     cost, predicate = compiler.compile(criteria)
     if cost == _CHEAP:
@@ -601,7 +611,9 @@ def highest_modseq(compiler: Compiler, found: Sequence[Item]) -> int | None:
     return max(1, *(item.info.modseq for item in found))
 
 
-def check_options(session: Session, command: Search | Sort, context: str) -> tuple[str, ...] | None:
+def check_options(
+    session: Session, command: Search | Sort | ESearch, context: str
+) -> tuple[str, ...] | None:
     options = command.return_options
     if options is None:
         return None
@@ -616,39 +628,53 @@ def check_options(session: Session, command: Search | Sort, context: str) -> tup
     return tuple(o.upper() for o in options)
 
 
-def check_partial(session: Session, partial: tuple[int, int] | None, context: str) -> None:
-    """BAD for a PARTIAL the server does not offer.
+def check_partial(command: Search | Sort | ESearch, options: tuple[str, ...] | None) -> None:
+    """BAD for a PARTIAL that RFC 9394 forbids: together with ALL (3.1: "either
+    one PARTIAL, one ALL, or neither")."""
+    if command.partial is not None and options is not None and "ALL" in options:
+        raise ImapBad("PARTIAL and ALL cannot be combined", "CLIENTBUG")
 
-    PARTIAL comes with CONTEXT=SEARCH / CONTEXT=SORT (RFC 5267 4.4) or
-    PARTIAL (RFC 9394); while none of them is advertised a PARTIAL is an
-    unknown option (RFC 9051 6.4.4: BAD).
+
+_T_item = TypeVar("_T_item")
+
+
+def partial_window(found: Sequence[_T_item], partial: tuple[int, int]) -> Sequence[_T_item]:
+    """The results at positions ``partial`` of ``found`` (RFC 9394 3.1).
+
+    ``(low, high)`` counts from 1 at the first result; ``(-a, -b)`` (the
+    parser keeps a <= b) counts from -1 at the last one.  Positions beyond
+    the results select nothing.
     """
-    if partial is None:
-        return
-    offered = session.server.capabilities_after_auth(session.account)
-    if context not in offered and "PARTIAL" not in offered:
-        raise ImapBad("PARTIAL is not supported", "CLIENTBUG")
-    if partial[0] < 0:
-        # RFC 9394 3.1's ranges counted from the end: PARTIAL is not offered.
-        raise ImapBad("Negative PARTIAL ranges are not supported", "CLIENTBUG")
+    low, high = partial
+    if low > 0:
+        return found[low - 1 : high]
+    stop = len(found) + low + 1
+    if stop <= 0:
+        return found[:0]
+    return found[max(len(found) + high, 0) : stop]
 
 
 def extended_result(
     session: Session,
-    command: Search | Sort,
+    command: Search | Sort | ESearch,
     *,
     options: tuple[str, ...],
     found: Sequence[Item],
     compiler: Compiler,
     view: SelectedMailboxView,
+    correlators: tuple[str, int] | None = None,
 ) -> Completion | None:
     """The ``* ESEARCH`` of a SEARCH (RFC 4731) or an extended SORT (RFC 5267 3).
 
     ``found`` is in result order: ascending for SEARCH, the sort order for
     SORT, where MIN and MAX are the first and last messages of the sort
     order and ALL lists the messages in that order (RFC 5267 3.1).
+    ``correlators``: the mailbox name and UIDVALIDITY of an ESEARCH result,
+    which is always in UIDs (RFC 7377 2.1).
     """
     tag, uid, partial, name = command.tag, command.uid, command.partial, command.name
+    if correlators is not None:
+        uid = True
     save = "SAVE" in options
     wanted = set(options) - {"SAVE"} - CONTEXT_OPTIONS
     if not wanted and not save and partial is None:
@@ -658,13 +684,18 @@ def extended_result(
     if partial is not None:
         # RFC 5267 4.4: positions low..high (1-based) of the result;
         # the parser already put the range in order (500:400 = 400:500).
-        low, high = partial
-        window = found[low - 1 : high]
+        window = partial_window(found, partial)
     reported = _reported(wanted, found)
     if save:
-        # RFC 5182 2.4, RFC 9051 6.4.4.1: $ holds what is reported (with
-        # PARTIAL alone: the messages of the range).
-        saved = window if partial is not None and not wanted else reported
+        # RFC 5182 2.4, RFC 9051 6.4.4.1: $ holds what is reported; RFC
+        # 9394 3.2 table 1: with PARTIAL, the range and MIN/MAX, unless
+        # COUNT is asked for (then every message found).
+        saved = reported
+        if partial is not None and "COUNT" not in wanted:
+            chosen = {item.uid: item for item in window}
+            if wanted:
+                chosen.update((item.uid, item) for item in reported)
+            saved = list(chosen.values())
         view.saved_result = tuple(sorted(item.uid for item in saved))
         if not wanted and partial is None:
             # RFC 9051 6.4.4: SAVE alone suppresses the ESEARCH response.
@@ -679,6 +710,8 @@ def extended_result(
     session.send(
         ESearchData(
             tag=tag,
+            mailbox=correlators[0] if correlators is not None else None,
+            uidvalidity=correlators[1] if correlators is not None else None,
             uid=uid,
             min=number(found[0]) if "MIN" in wanted and found else None,
             max=number(found[-1]) if "MAX" in wanted and found else None,

@@ -36,6 +36,8 @@ from . import (
     _cmd_acl,
     _cmd_mailbox,
     _cmd_message,
+    _cmd_metadata,
+    _cmd_multisearch,
     _cmd_search,
     _cmd_session,
     _cmd_thread,
@@ -43,12 +45,23 @@ from . import (
 )
 from ._backend import Account, Backend, ChangeNotice
 from ._cache import MessageCache
+from ._metadata import MetadataLimits
 from ._sasl import SaslMechanism
 from ._session import ServerCommand, Session
 
 __all__ = ["IMAPServer"]
 
-_FAMILIES = (_cmd_session, _cmd_mailbox, _cmd_message, _cmd_search, _cmd_thread, _notify, _cmd_acl)
+_FAMILIES = (
+    _cmd_session,
+    _cmd_mailbox,
+    _cmd_message,
+    _cmd_search,
+    _cmd_thread,
+    _cmd_metadata,
+    _cmd_multisearch,
+    _notify,
+    _cmd_acl,
+)
 
 #: The commands the handler modules answer, by name.
 SERVER_COMMANDS: Mapping[str, ServerCommand[Any]] = {
@@ -65,6 +78,7 @@ BASE_CAPABILITIES: tuple[str, ...] = tuple(
 ACCOUNT_CAPABILITIES: tuple[tuple[str, type], ...] = (
     *_cmd_mailbox.ACCOUNT_CAPABILITIES,
     *_cmd_session.ACCOUNT_CAPABILITIES,
+    *_cmd_metadata.ACCOUNT_CAPABILITIES,
     *_cmd_acl.ACCOUNT_CAPABILITIES,
 )
 
@@ -148,6 +162,8 @@ class IMAPServer:
         #: that an adapter serving many sessions on one thread can serve the
         #: others in between (the adapters set it); None: run to the end.
         self.steps_per_call: int | None = None
+        #: What SETMETADATA accepts (RFC 5464 4.3); replace to change it.
+        self.metadata_limits = MetadataLimits()
         if progress_interval is not None:
             self._extra_capabilities.append("INPROGRESS")  # RFC 9585 2
         for name in capabilities:

@@ -50,6 +50,7 @@ from . import names
 from ._acl import mailbox_rights, permanent_flags
 from ._backend import SYSTEM_FLAGS, Account, Backend, ImapBad, ImapNo, Mailbox
 from ._cache import MessageCache, MessageKey
+from ._metadata import MetadataLimits
 from ._sasl import SaslMechanism
 
 __all__ = [
@@ -165,6 +166,8 @@ class ServerContext(Protocol):
     def progress_interval(self) -> int | None: ...
     @property
     def steps_per_call(self) -> int | None: ...
+    @property
+    def metadata_limits(self) -> MetadataLimits: ...
     @property
     def commands(self) -> Mapping[str, CommandSpec]: ...
     @property

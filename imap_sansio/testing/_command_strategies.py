@@ -44,6 +44,7 @@ from imap_sansio._commands import (
     Delete,
     DeleteAcl,
     Enable,
+    ESearch,
     Examine,
     Expunge,
     Fetch,
@@ -90,6 +91,7 @@ from imap_sansio._commands import (
     SearchNot,
     SearchOr,
     SearchSize,
+    SearchSource,
     SearchText,
     SearchUid,
     Section,
@@ -391,6 +393,7 @@ def _fetch(draw: st.DrawFn, tag: str) -> Fetch:
         macro=macro,
         changedsince=draw(st.none() | st.integers(0, _MAX_MODSEQ)),
         vanished=draw(st.booleans()) if uid else False,
+        partial=draw(_partial_ranges),
         uid=uid,
     )
 
@@ -409,7 +412,40 @@ def _search(draw: st.DrawFn, tag: str) -> Search:
         criteria=criteria,
         charset=draw(st.none() | st.sampled_from(["UTF-8", "US-ASCII"])),
         return_options=opts,
+        partial=draw(_partial_ranges) if opts is not None else None,
         uid=draw(st.booleans()),
+    )
+
+
+# partial-range (RFC 9394 4), kept in the order the parser gives: |low| <= |high|
+_partial_ranges = st.none() | st.tuples(
+    st.integers(1, MAX_NUMBER), st.integers(1, MAX_NUMBER), st.booleans()
+).map(lambda t: (-min(t[:2]), -max(t[:2])) if t[2] else (min(t[:2]), max(t[:2])))
+
+_search_sources = st.one_of(
+    st.builds(
+        SearchSource, filter=st.sampled_from(["SELECTED", "INBOXES", "PERSONAL", "SUBSCRIBED"])
+    ),
+    st.builds(
+        SearchSource,
+        filter=st.sampled_from(["SUBTREE", "SUBTREE-ONE", "MAILBOXES"]),
+        mailboxes=st.lists(mailbox_names(), min_size=1, max_size=3).map(tuple),
+    ),
+)
+
+
+@st.composite
+def _esearch(draw: st.DrawFn, tag: str) -> ESearch:
+    """ESEARCH (RFC 7377): a SEARCH with source options."""
+    search = draw(_search(tag))
+    return ESearch(
+        tag=tag,
+        sources=tuple(draw(st.lists(_search_sources, max_size=3))),
+        criteria=search.criteria,
+        charset=search.charset,
+        return_options=search.return_options,
+        partial=search.partial,
+        uid=search.uid,
     )
 
 
@@ -580,6 +616,7 @@ def commands() -> st.SearchStrategy[Command]:
         st.builds(Expunge, tag=tags()),
         st.builds(Expunge, tag=tags(), uid=st.just(True), uids=uid_sets()),
         _with_tag(_search),
+        _with_tag(_esearch),
         st.builds(
             Sort,
             tag=tags(),
@@ -821,8 +858,20 @@ def _search_program(charset: str | None, criteria: SearchKey, *, keyword: bool =
     return prefix + b" ".join(_search_key(k) for k in keys)
 
 
-def _return(opts: tuple[str, ...] | None) -> bytes:
-    return b"" if opts is None else b"RETURN " + _paren([o.encode() for o in opts]) + b" "
+def _return(opts: tuple[str, ...] | None, partial: tuple[int, int] | None = None) -> bytes:
+    if opts is None:
+        return b""
+    words = [o.encode() for o in opts]
+    if partial is not None:
+        words.append(b"PARTIAL %d:%d" % partial)  # RFC 9394 4
+    return b"RETURN " + _paren(words) + b" "
+
+
+def _source(source: SearchSource) -> bytes:
+    # filter-mailboxes (RFC 5465 6, RFC 7377 4)
+    if not source.mailboxes:
+        return source.filter.encode()
+    return source.filter.encode() + b" " + _paren([_mailbox(m) for m in source.mailboxes])
 
 
 def _partial(partial: tuple[int, int] | None) -> bytes:
@@ -948,7 +997,18 @@ def _body(command: Command) -> bytes:
     if isinstance(command, Expunge):
         return str(command.uids).encode() if command.uids is not None else b""
     if isinstance(command, Search):
-        return _return(command.return_options) + _search_program(command.charset, command.criteria)
+        return _return(command.return_options, command.partial) + _search_program(
+            command.charset, command.criteria
+        )
+    if isinstance(command, ESearch):
+        sources = b""
+        if command.sources:
+            sources = b"IN " + _paren([_source(src) for src in command.sources]) + b" "
+        return (
+            sources
+            + _return(command.return_options, command.partial)
+            + _search_program(command.charset, command.criteria)
+        )
     if isinstance(command, Sort):
         keys = _paren([_sort_key(k) for k in command.sort_keys])
         return (
@@ -971,6 +1031,8 @@ def _body(command: Command) -> bytes:
             mods.append(b"CHANGEDSINCE %d" % command.changedsince)
         if command.vanished:
             mods.append(b"VANISHED")
+        if command.partial is not None:
+            mods.append(b"PARTIAL %d:%d" % command.partial)  # RFC 9394 3.3
         return (
             str(command.messages).encode() + b" " + items + (b" " + _paren(mods) if mods else b"")
         )

@@ -78,6 +78,7 @@ from imap_sansio._responses import (
     ListRightsData,
     LsubData,
     MailboxIdCode,
+    MetadataData,
     ModifiedCode,
     ModSeqItem,
     MyRightsData,
@@ -125,6 +126,7 @@ __all__ = [
     "mailbox_data",
     "mailbox_names",
     "message_data",
+    "metadata_data",
     "response_codes",
     "responses",
     "status_responses",
@@ -302,14 +304,29 @@ def _esearch(draw: st.DrawFn) -> ESearchData:
     numbers: SequenceSet | UidSet | None = (
         draw(st.none() | _uid_sets()) if uid else draw(st.none() | _seq_sets())
     )
+    correlated = draw(st.booleans())  # RFC 7377's MAILBOX and UIDVALIDITY
+    # RFC 9394: PARTIAL (low:high or -low:-high) with its results or NIL
+    partial_range = draw(
+        st.none()
+        | st.tuples(_numbers, _numbers, st.sampled_from([1, -1])).map(
+            lambda t: (t[0] * t[2], t[1] * t[2])
+        )
+    )
+    partial: SequenceSet | UidSet | None = None
+    if partial_range is not None:
+        partial = draw(st.none() | _uid_sets()) if uid else draw(st.none() | _seq_sets())
     return ESearchData(
         tag=draw(st.none() | _tags),
+        mailbox=draw(mailbox_names()) if correlated else None,
+        uidvalidity=draw(_numbers) if correlated else None,
         uid=uid,
         min=draw(st.none() | _numbers),
         max=draw(st.none() | _numbers),
         all=numbers,
         count=draw(st.none() | _counts),
         modseq=draw(st.none() | _modseqs),
+        partial_range=partial_range,
+        partial=partial,
     )
 
 
@@ -331,9 +348,40 @@ def _threads() -> st.SearchStrategy[Thread]:
     return st.recursive(leaf, extend, max_leaves=8)
 
 
+# METADATA entry names (RFC 5464 3.2): /private or /shared, then components
+# of printable ASCII without "/", "*" or "%" (space and quote included).
+_entry_component = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters="/*%"),
+    min_size=1,
+    max_size=8,
+)
+_entry_names = st.builds(
+    lambda scope, parts: scope + "/" + "/".join(parts),
+    st.sampled_from(["/private", "/shared", "/PRIVATE", "/Shared"]),
+    st.lists(_entry_component, min_size=1, max_size=3),
+)
+
+
+def metadata_data() -> st.SearchStrategy[MetadataData]:
+    """METADATA responses (RFC 5464 4.4): entries with values (any octets,
+    NUL included: literal8) or the names of changed entries."""
+    values = st.none() | st.binary(max_size=40)
+    with_values = st.builds(
+        MetadataData,
+        mailbox=mailbox_names(),
+        entries=st.lists(st.tuples(_entry_names, values), min_size=1, max_size=3).map(tuple),
+    )
+    names = st.builds(
+        MetadataData,
+        mailbox=mailbox_names(),
+        names=st.lists(_entry_names, min_size=1, max_size=3).map(tuple),
+    )
+    return with_values | names
+
+
 def mailbox_data() -> st.SearchStrategy[Response]:
     """CAPABILITY, ENABLED, LIST, LSUB, NAMESPACE, STATUS, SEARCH, ESEARCH, SORT,
-    THREAD, FLAGS, ID, QUOTA and QUOTAROOT responses."""
+    THREAD, FLAGS, ID, QUOTA, QUOTAROOT and METADATA responses."""
     atom_tuples = st.lists(_atoms, max_size=5).map(tuple)
     status = st.builds(
         StatusData,
@@ -410,6 +458,7 @@ def mailbox_data() -> st.SearchStrategy[Response]:
             optional=st.lists(_rights.filter(bool), max_size=4).map(tuple),
         ),
         st.builds(MyRightsData, mailbox=mailbox_names(), rights=_rights),
+        metadata_data(),
     )
 
 

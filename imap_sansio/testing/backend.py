@@ -49,6 +49,7 @@ from imap_sansio.server import (
     ImapNo,
     Mailbox,
     MailboxExists,
+    MetadataAccount,
     NoSuchMailbox,
     QuotaAccount,
     QuotaResource,
@@ -632,6 +633,62 @@ class BackendContract:
         _fill(alice, 2)
         infos = inbox.messages()
         assert infos[0].modseq < infos[1].modseq <= inbox.status().highest_modseq
+
+    def test_metadata_set_get_remove(self, backend: Backend, alice: Account) -> None:
+        if not isinstance(alice, MetadataAccount):
+            return
+        assert alice.get_metadata("INBOX") == {}
+        alice.set_metadata(
+            "INBOX",
+            {"/private/comment": b"mine", "/shared/comment": b"two\r\nlines\x00"},
+            max_entries=10,
+        )
+        alice.set_metadata("", {"/private/vendor/x/y": b""}, max_entries=10)
+        expected = {"/private/comment": b"mine", "/shared/comment": b"two\r\nlines\x00"}
+        assert alice.get_metadata("INBOX") == expected
+        assert alice.get_metadata("") == {"/private/vendor/x/y": b""}
+        other = backend.authenticate("alice", Secret("secret"))
+        assert isinstance(other, MetadataAccount)
+        assert other.get_metadata("INBOX") == expected
+        alice.set_metadata(
+            "INBOX", {"/private/comment": None, "/private/none": None}, max_entries=10
+        )
+        assert other.get_metadata("INBOX") == {"/shared/comment": b"two\r\nlines\x00"}
+        with pytest.raises(NoSuchMailbox):
+            alice.get_metadata("nope")
+        with pytest.raises(NoSuchMailbox):
+            alice.set_metadata("nope", {"/private/a": b"1"}, max_entries=10)
+
+    def test_metadata_limit_changes_nothing(self, alice: Account) -> None:
+        if not isinstance(alice, MetadataAccount):
+            return
+        alice.set_metadata("INBOX", {"/private/a": b"1", "/shared/b": b"2"}, max_entries=2)
+        with pytest.raises(ImapNo) as refused:
+            alice.set_metadata(
+                "INBOX", {"/private/a": None, "/private/c": b"3", "/private/d": b"4"}, max_entries=2
+            )
+        assert refused.value.code == "METADATA TOOMANY"
+        assert alice.get_metadata("INBOX") == {"/private/a": b"1", "/shared/b": b"2"}
+        # Replacing and removing at the limit is fine.
+        alice.set_metadata("INBOX", {"/private/a": b"x", "/shared/b": None}, max_entries=1)
+        assert alice.get_metadata("INBOX") == {"/private/a": b"x"}
+
+    def test_metadata_follows_rename_and_goes_with_delete(self, alice: Account) -> None:
+        if not isinstance(alice, MetadataAccount):
+            return
+        alice.create_mailbox("A")
+        alice.create_mailbox("A/B")
+        alice.set_metadata("A", {"/shared/comment": b"a"}, max_entries=10)
+        alice.set_metadata("A/B", {"/private/comment": b"b"}, max_entries=10)
+        alice.rename_mailboxes({"A": "Z", "A/B": "Z/B"})
+        assert alice.get_metadata("Z") == {"/shared/comment": b"a"}
+        assert alice.get_metadata("Z/B") == {"/private/comment": b"b"}
+        # RFC 5464 4.1: a new mailbox of an old name inherits nothing.
+        alice.delete_mailbox("Z", noselect=True)
+        assert alice.get_metadata("Z") == {}
+        alice.delete_mailbox("Z/B")
+        alice.create_mailbox("Z/B")
+        assert alice.get_metadata("Z/B") == {}
 
     # -- several account objects, several threads ------------------------------
 

@@ -17,7 +17,7 @@ command as wire bytes), and the parts: :func:`tags`, :func:`atoms`,
 
 Responses: :func:`responses` (any typed response) and the families
 :func:`status_responses`, :func:`response_codes`, :func:`continuation_requests`,
-:func:`mailbox_data`, :func:`message_data`, :func:`fetch_data`,
+:func:`mailbox_data`, :func:`metadata_data`, :func:`message_data`, :func:`fetch_data`,
 :func:`fetch_data_items`, :func:`uid_fetch_data`, :func:`envelopes`,
 :func:`body_structures`, :func:`response_flags`.
 """
@@ -46,6 +46,7 @@ from ._response_strategies import (
     fetch_data_items,
     mailbox_data,
     message_data,
+    metadata_data,
     response_codes,
     responses,
     status_responses,
@@ -68,6 +69,7 @@ __all__ = [
     "mailbox_data",
     "mailbox_names",
     "message_data",
+    "metadata_data",
     "notify_groups",
     "response_codes",
     "response_flags",
