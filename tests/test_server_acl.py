@@ -851,3 +851,29 @@ def test_notify_personal_leaves_out_other_users_mailboxes(
         f"* STATUS INBOX (UIDVALIDITY {uidvalidity} UIDNEXT 1 MESSAGES 0)",
         "n OK NOTIFY completed",
     )
+
+
+def test_esearch_in_personal_leaves_out_other_users_and_skips_unreadable(
+    backend: MemoryBackend, server: IMAPServer
+) -> None:
+    alice_account = backend.account("alice")
+    for name in ("Listed", "Readable"):
+        alice_account.create_mailbox(name)
+        alice_account.append(name, MESSAGE, internal_date=DATE)
+    alice_account.set_acl("Listed", "bob", "l")
+    alice_account.set_acl("Readable", "bob", "lr")
+    backend.account("bob").append("INBOX", MESSAGE, internal_date=DATE)
+    bob = login(server, "bob")
+    # RFC 7377 2.2: "personal" is the personal namespace.
+    assert bob(b"a ESEARCH IN (personal) ALL") == lines(
+        '* ESEARCH (TAG "a" MAILBOX "INBOX" UIDVALIDITY '
+        + str(backend.account("bob").status("INBOX").uidvalidity)
+        + ") UID ALL 1",
+        "a OK ESEARCH completed",
+    )
+    # Named: the one bob may only see ("l") is skipped, not an error.
+    out = bob(
+        b'b ESEARCH IN (mailboxes ("Other Users/alice/Listed" "Other Users/alice/Readable")) ALL'
+    )
+    assert out.endswith(b"b OK ESEARCH completed\r\n")
+    assert b'"Other Users/alice/Readable"' in out and b"Listed" not in out

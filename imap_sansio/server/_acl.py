@@ -64,6 +64,7 @@ __all__ = [
     "acl_view",
     "copy_messages",
     "format_rights",
+    "is_other_users",
     "mailbox_rights",
     "parse_rights",
     "permanent_flags",
@@ -207,6 +208,11 @@ def _split(name: str) -> tuple[str | None, str]:
     if local.upper() == INBOX or local[:6].upper() == INBOX + DELIMITER:
         local = INBOX + local[5:]  # RFC 3501 5.1: INBOX is case-insensitive
     return owner, local
+
+
+def is_other_users(name: str) -> bool:
+    """Is ``name`` in the Other Users namespace (not the personal one)?"""
+    return name == OTHER_USERS or name.startswith(OTHER_USERS + DELIMITER)
 
 
 def _shared_name(owner: str, local: str) -> str:
