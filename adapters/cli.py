@@ -250,10 +250,11 @@ def build_server(
     base = uidvalidity_base() if uidvalidity is None else uidvalidity
     # Thread-safe, so that with --runtime threads sessions run at once.
     lock = threading.RLock()
+    # OBJECTID and SAVEDATE (RFC 8474, 8514) on: the store keeps both.
     backend = (
-        demo_backend(lock=lock, uidvalidity_base=base)
+        demo_backend(lock=lock, uidvalidity_base=base, object_ids=True, clock=wall_clock)
         if demo
-        else MemoryBackend(lock=lock, uidvalidity_base=base)
+        else MemoryBackend(lock=lock, uidvalidity_base=base, object_ids=True, clock=wall_clock)
     )
     for name, password in users.items():
         try:
@@ -268,7 +269,7 @@ def build_maildir_server(root: Path, users: dict[str, str] | PasswordDatabase) -
     from .maildir import MaildirBackend  # noqa: PLC0415
 
     try:
-        backend = MaildirBackend(root, users)
+        backend = MaildirBackend(root, users, object_ids=True)
     except (OSError, ValueError) as exc:
         raise StartupError(f"--maildir {root}: {exc}") from exc
     return IMAPServer(backend, clock=wall_clock)
@@ -304,7 +305,7 @@ def build_postgres_server(dsn: str, users: dict[str, str]) -> IMAPServerLike:
     from .postgres_schema import SchemaTooNew  # noqa: PLC0415
 
     try:
-        backend = PostgresBackend(dsn)
+        backend = PostgresBackend(dsn, object_ids=True)
         for name, password in users.items():
             backend.add_user(name, password)
     except (ImapNo, SchemaTooNew) as exc:
@@ -634,7 +635,12 @@ def _serve(config: cfg.Config) -> int:
             build_maildir_server(Path(config.store.maildir), passwords)
             if config.store.maildir
             else IMAPServer(
-                MemoryBackend(users=passwords, uidvalidity_base=uidvalidity_base()),
+                MemoryBackend(
+                    users=passwords,
+                    uidvalidity_base=uidvalidity_base(),
+                    object_ids=True,
+                    clock=wall_clock,
+                ),
                 clock=wall_clock,
             )
         )

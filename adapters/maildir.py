@@ -53,7 +53,8 @@ On-disk decisions:
 * UIDs and modseqs: ``imap-sansio-uidlist`` in each maildir holds the
   mailbox id, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, the first unclaimed
   (\\Recent) UID, the special-use attributes, one line per message (uid,
-  modseq, arrival modseq, size, mtime, zone, flag letters, base name) and one
+  modseq, arrival modseq, size, mtime, zone, flag letters, base name), after
+  it one with its save date, EMAILID and THREADID (SAVEDATE, OBJECTID), and one
   per expunged message (tombstones for QRESYNC: the last
   ``max_tombstones`` of them, and the modseq up to which older ones were
   forgotten).  A change appends lines (a later line about a message or a
@@ -76,6 +77,9 @@ On-disk decisions:
   of the listing: 50 ms on file systems with sub-second stamps, 1 s on
   others), so a change in the same tick as a listing is still found.
   Directories are made once, when missing.
+* THREADIDs: ``imap-sansio-threads`` in the user directory lists, one line
+  each, a Message-ID and the THREADID of the messages that carry or cite it
+  (see :func:`imap_sansio.server.thread_keys`); lines are only ever added.
 * UIDVALIDITY values come from the clock (seconds) forced to increase per
   account; ``imap-sansio-uidvalidity`` in the user directory keeps the last
   value and, per name, the largest value it ever had (RFC 3501 2.3.1.1).
@@ -145,7 +149,7 @@ import time
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -167,6 +171,7 @@ from imap_sansio.server._backend import (
     NoSuchMailbox,
     StoreAction,
     StoreResult,
+    thread_keys,
 )
 from imap_sansio.server._metadata import MetadataTable, apply_metadata, visible_metadata
 from imap_sansio.server._sasl import ClearPasswords, PasswordDatabase
@@ -196,6 +201,8 @@ LOCK = "imap-sansio.lock"
 ACCOUNT_LOCK = "imap-sansio-account.lock"
 UIDVALIDITY_FILE = "imap-sansio-uidvalidity"
 UIDVALIDITY_LOCK = "imap-sansio-uidvalidity.lock"
+THREADS_FILE = "imap-sansio-threads"
+THREADS_LOCK = "imap-sansio-threads.lock"
 NOSELECT = "imap-sansio-noselect"
 SUBSCRIPTIONS = "subscriptions"
 ACL_FILE = "dovecot-acl"
@@ -546,6 +553,12 @@ class _Entry:
     zone: int  # internal date's offset from UTC, minutes
     letters: str  # info letters as in the file name
     base: str
+    #: RFC 8474 5.1 EMAILID ("": a line written before object ids were kept)
+    email_id: str = ""
+    #: RFC 8514 save date, seconds since the epoch (0: not known)
+    saved: int = 0
+    #: RFC 8474 5.2 THREADID ("": none, THREADID NIL)
+    thread_id: str = ""
 
     @property
     def filename(self) -> str:
@@ -606,7 +619,11 @@ class _State:
 
     @staticmethod
     def _line(e: _Entry) -> str:
-        return f"m {e.uid} {e.modseq} {e.born} {e.size} {e.mtime} {e.zone} ,{e.letters} {e.base}"
+        line = f"m {e.uid} {e.modseq} {e.born} {e.size} {e.mtime} {e.zone} ,{e.letters} {e.base}"
+        if e.email_id or e.saved:
+            # A line of its own, so that files written before it still read.
+            line += f"\nx {e.uid} {e.saved} {e.email_id or '-'} {e.thread_id or '-'}"
+        return line
 
     def dump(self) -> bytes:
         """The whole list (a snapshot); ``gen`` tells readers it is a new file."""
@@ -633,7 +650,7 @@ class _State:
         header: dict[str, str] = {}
         for line in lines[1:-1]:
             kind, _, rest = line.partition(" ")
-            if kind in ("m", "t"):
+            if kind in ("m", "t", "x"):
                 break
             header[kind] = rest
         state = cls(
@@ -670,6 +687,16 @@ class _State:
                 if entry.uid not in entries and entries and entry.uid <= next(reversed(entries)):
                     raise ValueError("UIDs out of order")
                 entries[entry.uid] = entry
+            elif kind == "x":
+                uid, saved, email_id, thread_id = rest.split(" ")
+                old = entries.get(int(uid))
+                if old is not None:
+                    entries[old.uid] = replace(
+                        old,
+                        saved=int(saved),
+                        email_id="" if email_id == "-" else email_id,
+                        thread_id="" if thread_id == "-" else thread_id,
+                    )
             elif kind == "t":
                 m, u, b = rest.split(" ")
                 self.tombstones.append((int(m), int(u), int(b)))
@@ -714,6 +741,12 @@ class _Folder:
         # whether those mtimes were old enough to be trusted (see sync).
         self._dirs: tuple[tuple[int, int] | None, tuple[int, int] | None] = (None, None)
         self._settled = (False, False)
+        # uids_by_flag's index: which state (object, modseq, uidnext) it was
+        # built from, and the UIDs by (letter, present).  Every change bumps
+        # the modseq, so an index of the same modseq is current.
+        self._flag_index: tuple[tuple[int, int, int], dict[tuple[str, bool], list[int]]] | None
+        self._flag_index = None
+
         # Dovecot's UID list as last read (like the UID list above), and the
         # (uid, base name) records this store assigned and has not written.
         self._dv: DovecotUidList | None = None
@@ -1095,10 +1128,10 @@ class _Folder:
             path = cur / f"{base}:2,{letters}"
             try:
                 mtime = int(path.stat().st_mtime)
-                size = len(_imap_bytes(path.read_bytes()))
+                raw = path.read_bytes()
             except (FileNotFoundError, IsADirectoryError, PermissionError):
                 continue
-            arrived.append((mtime, base, letters, size))
+            arrived.append((mtime, base, letters, len(_imap_bytes(raw)), thread_keys(raw)))
         found = bool(gone or changed or arrived)
         if found:
             modseq = state.modseq = state.modseq + 1
@@ -1109,17 +1142,18 @@ class _Folder:
             for uid in changed:
                 entry = state.entries[uid]
                 state.put(replace(entry, letters=present[entry.base], modseq=modseq))
+            saved = int(time.time())  # RFC 8514 3: saved here when first seen
             # Messages Dovecot gave UIDs keep them (in UID order, so the state
             # stays sorted); a UID below this list's next one would be one
             # already used, so such a message (expunged, then put back)
             # gets a new UID, as do messages nobody numbered yet.
             numbered = sorted(
-                (dv_uids[base], mtime, base, letters, size)
-                for mtime, base, letters, size in arrived
+                (dv_uids[base], mtime, base, letters, size, keys)
+                for mtime, base, letters, size, keys in arrived
                 if dv_uids.get(base, 0) >= floor and dv_uids[base] not in state.entries
             )
             taken = {item[2] for item in numbered}
-            for uid, mtime, base, letters, size in numbered:
+            for uid, mtime, base, letters, size, keys in numbered:
                 entry = _Entry(
                     uid=uid,
                     modseq=modseq,
@@ -1129,10 +1163,13 @@ class _Folder:
                     zone=0,
                     letters=letters,
                     base=base,
+                    email_id=_new_email_id(),
+                    saved=saved,
+                    thread_id=self.backend._thread_id(self.account_root, keys),
                 )
                 state.put(entry)
                 state.uidnext = max(state.uidnext, uid + 1)
-            for mtime, base, letters, size in sorted(arrived):
+            for mtime, base, letters, size, keys in sorted(arrived):
                 if base in taken:
                     continue
                 self._add(
@@ -1145,6 +1182,9 @@ class _Folder:
                         zone=0,
                         letters=letters,
                         base=base,
+                        email_id=_new_email_id(),
+                        saved=saved,
+                        thread_id=self.backend._thread_id(self.account_root, keys),
                     )
                 )
             dirty = True
@@ -1247,6 +1287,31 @@ class _Folder:
 
     # -- queries -----------------------------------------------------------------
 
+    def uids_by_letter(self, letter: str, present: bool) -> list[int]:
+        """UIDs of the messages whose file name has (or lacks) ``letter``:
+        built in one pass after a change, then read as it is."""
+        state = self.live()
+        key = (id(state), state.modseq, state.uidnext)
+        if self._flag_index is None or self._flag_index[0] != key:
+            index: dict[tuple[str, bool], list[int]] = {
+                (c, p): [] for c in _LETTER_FLAGS for p in (True, False)
+            }
+            for uid, entry in state.entries.items():
+                letters = entry.letters
+                for c in _LETTER_FLAGS:
+                    index[c, c in letters].append(uid)
+            self._flag_index = (key, index)
+        return self._flag_index[1][letter, present]
+
+    def email_id(self, entry: _Entry) -> str:
+        """The EMAILID of ``entry``; one written before EMAILIDs were kept
+        gets one made of what identifies it (RFC 8474 5.1: unique, and the
+        same for the same mailbox, UIDVALIDITY and UID)."""
+        if entry.email_id:
+            return entry.email_id
+        state = self.live()
+        return f"M{state.mailbox_id}{state.uidvalidity:x}_{entry.uid:x}"
+
     def info(self, entry: _Entry) -> MessageInfo:
         zone = timezone(timedelta(minutes=entry.zone))
         return MessageInfo(
@@ -1255,6 +1320,9 @@ class _Folder:
             internal_date=datetime.fromtimestamp(entry.mtime, zone),
             size=entry.size,
             modseq=entry.modseq,
+            email_id=self.email_id(entry),
+            save_date=datetime.fromtimestamp(entry.saved, UTC) if entry.saved else None,
+            thread_id=entry.thread_id or None,
         )
 
     def select(self, uids: Collection[int] | None) -> list[int]:
@@ -1305,7 +1373,11 @@ class MaildirBackend:
     ``max_tombstones`` (expunge records kept per mailbox for QRESYNC, up to
     twice as many between compactions; see :class:`Changes`),
     ``watch_interval`` and ``inotify`` (how :meth:`watch` notices outside
-    changes: see :class:`~imap_sansio.adapters.maildir_watch.MaildirWatcher`).
+    changes: see :class:`~imap_sansio.adapters.maildir_watch.MaildirWatcher`),
+    ``object_ids`` (offer OBJECTID, RFC 8474: EMAILIDs and MAILBOXIDs are
+    kept either way; off by default because it adds ``[MAILBOXID (...)]``
+    to every CREATE and SELECT).  Save dates (SAVEDATE, RFC 8514) are
+    always kept and offered.
     """
 
     def __init__(
@@ -1320,6 +1392,7 @@ class MaildirBackend:
         max_tombstones: int = 10_000,
         watch_interval: float = 1.0,
         inotify: bool | None = None,
+        object_ids: bool = False,
     ) -> None:
         self.root = Path(root)
         #: Calls from several threads at once are safe (see "Concurrency"
@@ -1339,8 +1412,11 @@ class MaildirBackend:
         #: Users whose maildir was made (or checked) once already.
         self._opened: set[str] = set()
         self._counter = 0
+        #: Per account root: (octets of the thread list read, what they say).
+        self._threads: dict[str, tuple[int, dict[str, str]]] = {}
         self._watch_interval = watch_interval
         self._inotify = inotify
+        self._account_class = _ObjectIdMaildirAccount if object_ids else MaildirAccount
         self._watcher: MaildirWatcher | None = None
         if isinstance(users, PasswordDatabase):
             self._passwords = users
@@ -1376,7 +1452,7 @@ class MaildirBackend:
     def account(self, username: str) -> MaildirAccount:
         """The account of ``username`` without a password (for set-up and tests)."""
         with self._mutex:
-            return MaildirAccount(self, username, self._open_user(username))
+            return self._account_class(self, username, self._open_user(username))
 
     def _open_user(self, username: str) -> Path:
         path = self.user_path(username)
@@ -1498,6 +1574,44 @@ class MaildirBackend:
         if folder is None:
             folder = self._folders[key] = _Folder(self, path, account_root)
         return folder
+
+    def _thread_id(self, account_root: Path, keys: Collection[str]) -> str:
+        """The THREADID of a new message with these thread keys (RFC 8474
+        5.2): that of the first key the account's thread list knows, else a
+        new one, which the other keys then get.  Taken innermost (under a
+        maildir's lock), like the UIDVALIDITY lock."""
+        with self._locks.hold(account_root / THREADS_LOCK):
+            known = self._read_threads(account_root)
+            thread_id = next((known[k] for k in keys if k in known), None)
+            thread_id = thread_id or "T" + secrets.token_hex(8)
+            new = [k for k in keys if k not in known]
+            if new:
+                lines = "".join(f"{k} {thread_id}\n" for k in new).encode("utf-8", "replace")
+                with open(account_root / THREADS_FILE, "ab") as file:
+                    file.write(lines)
+                self._threads[str(account_root)] = (
+                    self._threads[str(account_root)][0] + len(lines),
+                    known,
+                )
+                known.update(dict.fromkeys(new, thread_id))
+            return thread_id
+
+    def _read_threads(self, account_root: Path) -> dict[str, str]:
+        """The account's thread list, read only as far as it grew since."""
+        offset, known = self._threads.get(str(account_root), (0, {}))
+        try:
+            with open(account_root / THREADS_FILE, "rb") as file:
+                file.seek(offset)
+                data = file.read()
+        except FileNotFoundError:
+            data = b""
+        end = data.rfind(b"\n") + 1  # a line still being written waits
+        for line in data[:end].decode("utf-8", "replace").splitlines():
+            key, _, thread_id = line.rpartition(" ")
+            if key:
+                known.setdefault(key, thread_id)
+        self._threads[str(account_root)] = (offset + end, known)
+        return known
 
     def _new_uidvalidity(self, account_root: Path, name: str | None) -> int:
         """A UIDVALIDITY greater than any this account issued (and, for
@@ -1654,6 +1768,11 @@ def _acl_owners(root: Path) -> frozenset[str]:
     except FileNotFoundError:
         return frozenset()
     return frozenset(line for line in text.split("\n") if line and "/" not in line)
+
+
+def _new_email_id() -> str:
+    # RFC 8474 8.1: letters, digits, "_" and "-", starting with a letter.
+    return "M" + secrets.token_hex(8)
 
 
 def _read_uidvalidity(account_root: Path) -> tuple[int, dict[str, int]]:
@@ -1925,39 +2044,51 @@ class MaildirAccount:
         flags: Collection[str] = (),
         internal_date: datetime,
     ) -> AppendResult:
-        offset = internal_date.utcoffset() or timedelta()
-        backend = self._backend
-        with backend._mutex:
+        with self._backend._mutex:
             path = self._path_of(name)
-            mtime = int(internal_date.timestamp() // 1)
             with self._synced(path) as [folder]:
                 letters = folder.letters_for(frozenset(flags), "")
-                if isinstance(data, bytes):
-                    tmp = backend._write_tmp(path / "tmp", data)
-                    size = len(_imap_bytes(data))
-                else:
-                    tmp, size = backend._write_tmp_source(path / "tmp", data)
-                os.utime(tmp, (mtime, mtime))
-                base = tmp.name
-                os.rename(tmp, path / "cur" / f"{base}:2,{letters}")
-                backend._fsync_dir(path / "cur")
+                entry = self._write_message(folder, data, letters, internal_date)
                 modseq = folder.bump()
-                uid = folder.add(
-                    _Entry(
-                        uid=0,
-                        modseq=modseq,
-                        born=modseq,
-                        size=size,
-                        mtime=mtime,
-                        zone=int(offset.total_seconds() // 60),
-                        letters=letters,
-                        base=base,
-                    )
-                )
+                uid = folder.add(replace(entry, modseq=modseq, born=modseq))
                 folder.save()
                 uidvalidity = folder.live().uidvalidity
         self._changed(name)
         return AppendResult(uidvalidity=uidvalidity, uid=uid)
+
+    def _write_message(
+        self, folder: _Folder, data: bytes | MessageSource, letters: str, internal_date: datetime
+    ) -> _Entry:
+        """Put a new message file into ``folder``'s ``cur/`` (locked and
+        synced); the caller adds the entry it returns and saves."""
+        backend = self._backend
+        path = folder.path
+        mtime = int(internal_date.timestamp() // 1)
+        head = data if isinstance(data, bytes) else data.read(0, 256 * 1024)
+        thread_id = backend._thread_id(self._root, thread_keys(head))
+        if isinstance(data, bytes):
+            tmp = backend._write_tmp(path / "tmp", data)
+            size = len(_imap_bytes(data))
+        else:
+            tmp, size = backend._write_tmp_source(path / "tmp", data)
+        os.utime(tmp, (mtime, mtime))
+        base = tmp.name
+        os.rename(tmp, path / "cur" / f"{base}:2,{letters}")
+        backend._fsync_dir(path / "cur")
+        offset = internal_date.utcoffset() or timedelta()
+        return _Entry(
+            uid=0,
+            modseq=0,
+            born=0,
+            size=size,
+            mtime=mtime,
+            zone=int(offset.total_seconds() // 60),
+            letters=letters,
+            base=base,
+            email_id=_new_email_id(),
+            saved=int(time.time()),
+            thread_id=thread_id,
+        )
 
     def select(self, name: str) -> MaildirMailbox:
         with self._backend._mutex:
@@ -2040,6 +2171,11 @@ class MaildirAccount:
     def enable_condstore(self) -> None:
         pass  # modseqs are persisted in the UID lists
 
+    def save_date_supported(self, name: str) -> bool:
+        with self._backend._mutex:
+            self._path_of(name)  # NoSuchMailbox
+        return True
+
     def _metadata_place(self, mailbox: str) -> tuple[Path, Path]:
         """The annotation file of ``mailbox`` ("" the server's) and its lock."""
         if mailbox == "":
@@ -2076,6 +2212,18 @@ class MaildirAccount:
                     }
                     data = json.dumps(text, sort_keys=True).encode("utf-8")
                     backend._write_atomic(path, data, self._root / "tmp")
+
+
+class _ObjectIdMaildirAccount(MaildirAccount):
+    """An account that offers its object ids (ObjectIdAccount, RFC 8474)."""
+
+    __slots__ = ()
+
+    def mailbox_id(self, name: str) -> str:
+        """RFC 8474 4: the maildir's id, kept in its UID list (so also across
+        RENAME, which moves the directory), new for each CREATE."""
+        with self._backend._mutex, self._synced(self._path_of(name), write=False) as [folder]:
+            return "F" + folder.live().mailbox_id
 
 
 def _read_metadata(path: Path) -> MetadataTable:
@@ -2124,7 +2272,17 @@ def _transfer(
 
         if not source.on_file(entry, place):
             continue  # removed meanwhile by another program: the next scan expunges it
-        new_uid = target.add(replace(entry, modseq=modseq, born=modseq, letters=letters, base=base))
+        new_uid = target.add(
+            replace(
+                entry,
+                modseq=modseq,
+                born=modseq,
+                letters=letters,
+                base=base,
+                email_id=source.email_id(entry),  # RFC 8474 5.1: the same EMAILID
+                saved=int(time.time()),  # RFC 8514 3: saved into the target now
+            )
+        )
         uid_map.append((uid, new_uid))
         moved.append(uid)
     backend._fsync_dir(target.path / "cur")
@@ -2197,6 +2355,13 @@ class MaildirMailbox:
         with self._synced(write=False) as folder:
             entries = folder.live().entries
             return [folder.info(entries[uid]) for uid in folder.select(uids)]
+
+    def uids_by_flag(self, flag: str, present: bool) -> Collection[int] | None:
+        letter = _FLAG_LETTERS.get(flag)
+        if letter is None:
+            return None
+        with self._synced(write=False) as folder:
+            return tuple(folder.uids_by_letter(letter, present))
 
     def message_bytes(self, uid: int) -> bytes | None:
         backend = self._account._backend
@@ -2304,6 +2469,43 @@ class MaildirMailbox:
             account._changed(source_name)
         account._changed(destination)
         return CopyResult(uidvalidity=uidvalidity, uid_map=tuple(uid_map))
+
+    def replace(
+        self,
+        uid: int,
+        destination: str,
+        data: bytes | MessageSource,
+        *,
+        flags: Collection[str] = (),
+        internal_date: datetime,
+    ) -> AppendResult:
+        """RFC 8508 3.4: the new file and the old one's removal under both
+        maildirs' locks, each UID list saved once."""
+        account = self._account
+        with account._backend._mutex:
+            source_path = self._locate()
+            dest_path = account._path_of(destination)
+            paths = [source_path] if dest_path == source_path else [source_path, dest_path]
+            with account._synced(*paths) as folders:
+                source, target = folders[0], folders[-1]
+                old = source.live().entries.get(uid)
+                if old is None:
+                    raise ImapNo("The message to replace no longer exists", "EXPUNGEISSUED")
+                letters = target.letters_for(frozenset(flags), "")
+                entry = account._write_message(target, data, letters, internal_date)
+                modseq = target.bump()
+                new_uid = target.add(replace(entry, modseq=modseq, born=modseq))
+                source.on_file(old, Path.unlink)
+                source.remove([uid], source.bump())
+                target.save()
+                if source is not target:
+                    source.save()
+                source_name = account._name_of(source_path)
+                uidvalidity = target.live().uidvalidity
+        account._changed(destination)
+        if source_name != destination:
+            account._changed(source_name)
+        return AppendResult(uidvalidity=uidvalidity, uid=new_uid)
 
     def expunge(self, uids: Collection[int] | None = None) -> tuple[int, ...]:
         with self._synced() as folder:

@@ -69,6 +69,7 @@ __all__ = [
     "MailboxExists",
     "MailboxNotFound",
     "MailboxRow",
+    "MessageGone",
     "MessageMeta",
     "NewMailbox",
     "NewMessage",
@@ -127,8 +128,19 @@ class StoreUnavailable(StoreError):
     """
 
 
+#: The system flags ``uids_by_flag`` answers, as SQL literals (the schema's
+#: partial indexes are written with these literals).
+_INDEXED_FLAG_SQL = {
+    flag: "'" + flag + "'" for flag in ("\\Answered", "\\Deleted", "\\Draft", "\\Flagged", "\\Seen")
+}
+
+
 class MailboxNotFound(StoreError):
     """No such mailbox (or it was deleted since it was looked up)."""
+
+
+class MessageGone(StoreError):
+    """The message to replace is no longer there."""
 
 
 class MailboxExists(StoreError):
@@ -166,6 +178,7 @@ class MailboxRow:
     size: int
     keywords: tuple[str, ...]
     recent: int  # messages no session has claimed as \Recent yet
+    object_id: str = ""  # RFC 8474 MAILBOXID (kept by RENAME)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,6 +193,8 @@ class NewMessage:
     data: bytes
     flags: frozenset[str]
     internal_date: datetime  # timezone-aware
+    #: Message-IDs that tie it to a thread (``imap_sansio.server.thread_keys``).
+    thread_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -189,6 +204,9 @@ class MessageMeta:
     flags: frozenset[str]
     internal_date: datetime
     size: int
+    email_id: str | None = None  # RFC 8474 EMAILID
+    save_date: datetime | None = None  # RFC 8514; None for rows from before it was kept
+    thread_id: str | None = None  # RFC 8474 THREADID
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -287,7 +305,7 @@ def ranges_of(uids: Collection[int]) -> UidRanges | None:
 
 _MAILBOX_COLUMNS = (
     "id, name, selectable, special_use, uidvalidity, uidnext, highest_modseq,"
-    " messages, unseen, deleted, size, keywords, recent"
+    " messages, unseen, deleted, size, keywords, recent, object_id"
 )
 
 
@@ -306,10 +324,15 @@ def _mailbox(row: Sequence[Any]) -> MailboxRow:
         size=row[10],
         keywords=tuple(row[11]),
         recent=row[12],
+        object_id=row[13],
     )
 
 
-_MESSAGE_COLUMNS = "uid, modseq, flags, internal_date, date_offset, size"
+_MESSAGE_COLUMNS = (
+    "uid, modseq, flags, internal_date, date_offset, size, email_id, saved_at, thread_id"
+)
+#: Where a query's extra columns start, after ``_MESSAGE_COLUMNS``.
+_EXTRA = 9
 
 
 @functools.lru_cache(maxsize=256)
@@ -324,6 +347,9 @@ def _message(row: Sequence[Any]) -> MessageMeta:
         flags=frozenset(row[2]),
         internal_date=row[3].astimezone(_zone(row[4])),
         size=row[5],
+        email_id=row[6],
+        save_date=row[7],
+        thread_id=row[8],
     )
 
 
@@ -956,6 +982,18 @@ class PostgresStore:
         for message in messages:
             if message.internal_date.utcoffset() is None:
                 raise ValueError("internal dates must be timezone-aware datetimes")
+        size = sum(len(m.data) for m in messages)
+        n = len(messages)
+
+        def work(conn: Conn) -> AppendOutcome:
+            if quota is not None:
+                self._check_quota(quota, self._lock_usage(conn, mailbox_id), n, size)
+            return self._insert(conn, mailbox_id, messages)
+
+        return self._run(work)
+
+    def _insert(self, conn: Conn, mailbox_id: int, messages: Sequence[NewMessage]) -> AppendOutcome:
+        """APPEND's work in a transaction: new UIDs, one new modseq."""
         digests = [hashlib.sha256(m.data).digest() for m in messages]
         data = dict(zip(digests, (m.data for m in messages), strict=True))
         unseen = sum(_counts(m.flags)[0] for m in messages)
@@ -963,52 +1001,112 @@ class PostgresStore:
         size = sum(len(m.data) for m in messages)
         keywords = _new_keywords([m.flags for m in messages])
         n = len(messages)
+        # The row lock, held to commit, orders UIDs and modseqs as commits.
+        row = conn.execute(
+            "UPDATE mailboxes m SET uidnext = m.uidnext + %s,"
+            " highest_modseq = m.highest_modseq + 1, messages = m.messages + %s,"
+            " recent = m.recent + %s,"
+            " unseen = m.unseen + %s, deleted = m.deleted + %s, size = m.size + %s,"
+            f" {_ADD_KEYWORDS}, updated_at = now()"
+            " FROM accounts a WHERE m.id = %s AND m.selectable AND a.id = m.account_id"
+            " RETURNING m.uidvalidity, m.uidnext - %s, m.highest_modseq, a.name, m.name, a.id",
+            (n, n, n, unseen, deleted, size, keywords, mailbox_id, n),
+        ).fetchone()
+        if row is None:
+            raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
+        uidvalidity, first, modseq, account, name, account_id = row
+        self._add_bodies(conn, Counter(digests), data)
+        uids = list(range(first, first + n))
+        threads = [self._thread(conn, account_id, m.thread_keys) for m in messages]
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO messages (mailbox_id, uid, modseq, born, flags, internal_date,"
+                " date_offset, size, thread_id, body)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        mailbox_id,
+                        uid,
+                        modseq,
+                        modseq,
+                        sorted(m.flags),
+                        m.internal_date,
+                        int(m.internal_date.utcoffset().total_seconds()),  # type: ignore[union-attr]
+                        len(m.data),
+                        thread,
+                        digest,
+                    )
+                    for uid, m, digest, thread in zip(uids, messages, digests, threads, strict=True)
+                ],
+            )
+        conn.execute(
+            "INSERT INTO changes (mailbox_id, modseq, uid, kind)"
+            " SELECT %s, %s, u, 'new' FROM unnest(%s::bigint[]) u",
+            (mailbox_id, modseq, uids),
+        )
+        self._notify(conn, account, name)
+        return AppendOutcome(uidvalidity=uidvalidity, uids=tuple(uids), modseq=modseq)
+
+    @staticmethod
+    def _thread(conn: Conn, account_id: int, keys: Sequence[str]) -> str:
+        """The THREADID of a new message with these thread keys (RFC 8474 5.2):
+        that of the first key the account knows, else a new one; every key
+        then names it (a key another writer took meanwhile keeps its own)."""
+        row = None
+        if keys:
+            row = conn.execute(
+                "SELECT thread_id FROM message_threads WHERE account_id = %s"
+                " AND message_id = ANY(%s) ORDER BY array_position(%s, message_id) LIMIT 1",
+                (account_id, list(keys), list(keys)),
+            ).fetchone()
+        if row is None:
+            row = conn.execute("SELECT 'T' || to_hex(nextval('object_ids'))").fetchone()
+        assert row is not None
+        thread_id: str = row[0]
+        if keys:
+            conn.execute(
+                "INSERT INTO message_threads (account_id, message_id, thread_id)"
+                " SELECT %s, k, %s FROM unnest(%s::text[]) k ON CONFLICT DO NOTHING",
+                (account_id, thread_id, list(keys)),
+            )
+        return thread_id
+
+    def replace(
+        self,
+        mailbox_id: int,
+        uid: int,
+        destination_id: int,
+        message: NewMessage,
+        *,
+        quota: Quota | None = None,
+    ) -> AppendOutcome:
+        """REPLACE (RFC 8508 3.4): append ``message`` to the destination and
+        remove message ``uid`` of the mailbox (whatever its flags), in one
+        transaction; only the net size counts against ``quota``.
+        :class:`MessageGone` if ``uid`` is not there."""
+        if message.internal_date.utcoffset() is None:
+            raise ValueError("internal dates must be timezone-aware datetimes")
 
         def work(conn: Conn) -> AppendOutcome:
-            if quota is not None:
-                self._check_quota(quota, self._lock_usage(conn, mailbox_id), n, size)
-            # The row lock, held to commit, orders UIDs and modseqs as commits.
-            row = conn.execute(
-                "UPDATE mailboxes m SET uidnext = m.uidnext + %s,"
-                " highest_modseq = m.highest_modseq + 1, messages = m.messages + %s,"
-                " recent = m.recent + %s,"
-                " unseen = m.unseen + %s, deleted = m.deleted + %s, size = m.size + %s,"
-                f" {_ADD_KEYWORDS}, updated_at = now()"
-                " FROM accounts a WHERE m.id = %s AND m.selectable AND a.id = m.account_id"
-                " RETURNING m.uidvalidity, m.uidnext - %s, m.highest_modseq, a.name, m.name",
-                (n, n, n, unseen, deleted, size, keywords, mailbox_id, n),
+            used = self._lock_usage(conn, destination_id) if quota is not None else None
+            locked = {
+                mid: self._lock_mailbox(conn, mid) for mid in sorted({mailbox_id, destination_id})
+            }
+            old = conn.execute(
+                "SELECT size FROM messages WHERE mailbox_id = %s AND uid = %s",
+                (mailbox_id, uid),
             ).fetchone()
-            if row is None:
-                raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
-            uidvalidity, first, modseq, account, name = row
-            self._add_bodies(conn, Counter(digests), data)
-            uids = list(range(first, first + n))
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO messages (mailbox_id, uid, modseq, born, flags, internal_date,"
-                    " date_offset, size, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    [
-                        (
-                            mailbox_id,
-                            uid,
-                            modseq,
-                            modseq,
-                            sorted(m.flags),
-                            m.internal_date,
-                            int(m.internal_date.utcoffset().total_seconds()),  # type: ignore[union-attr]
-                            len(m.data),
-                            digest,
-                        )
-                        for uid, m, digest in zip(uids, messages, digests, strict=True)
-                    ],
-                )
-            conn.execute(
-                "INSERT INTO changes (mailbox_id, modseq, uid, kind)"
-                " SELECT %s, %s, u, 'new' FROM unnest(%s::bigint[]) u",
-                (mailbox_id, modseq, uids),
-            )
-            self._notify(conn, account, name)
-            return AppendOutcome(uidvalidity=uidvalidity, uids=tuple(uids), modseq=modseq)
+            if old is None:
+                raise MessageGone(f"no message {uid} in mailbox {mailbox_id}")
+            if quota is not None and used is not None:
+                self._check_quota(quota, used, 0, len(message.data) - old[0])
+            outcome = self._insert(conn, destination_id, [message])
+            # Same mailbox: the expunge takes the modseq after the append's.
+            modseq = outcome.modseq + 1 if mailbox_id == destination_id else None
+            modseq = modseq or locked[mailbox_id][0] + 1
+            self._drop_bodies(conn, self._remove(conn, mailbox_id, [uid], modseq))
+            self._notify(conn, locked[mailbox_id][3], locked[mailbox_id][4])
+            return outcome
 
         return self._run(work)
 
@@ -1044,6 +1142,28 @@ class PostgresStore:
             if not rows and not self._exists(conn, mailbox_id):
                 raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
             return [_message(row) for row in rows]
+
+        return self._read(work)
+
+    def uids_by_flag(self, mailbox_id: int, flag: str, present: bool) -> list[int]:
+        """UIDs of the messages that have (``present``) or lack the system
+        flag ``flag`` (a name of ``INDEXED_FLAGS``), ascending.  The partial
+        indexes ``messages_unseen`` and ``messages_deleted`` answer UNSEEN
+        and DELETED without reading the other rows; the flag is written into
+        the SQL, so the planner can match them."""
+        if flag not in _INDEXED_FLAG_SQL:
+            raise ValueError(f"not an indexed flag: {flag!r}")
+        test = f"{_INDEXED_FLAG_SQL[flag]} = ANY (flags)"
+        where = test if present else f"NOT ({test})"
+
+        def work(conn: Conn) -> list[int]:
+            rows = conn.execute(
+                f"SELECT uid FROM messages WHERE mailbox_id = %s AND {where} ORDER BY uid",
+                (mailbox_id,),
+            ).fetchall()
+            if not rows and not self._exists(conn, mailbox_id):
+                raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
+            return [int(row[0]) for row in rows]
 
         return self._read(work)
 
@@ -1157,6 +1277,9 @@ class PostgresStore:
                         flags=flags,
                         internal_date=old.internal_date,
                         size=old.size,
+                        email_id=old.email_id,
+                        save_date=old.save_date,
+                        thread_id=old.thread_id,
                     )
                 )
             if changed:
@@ -1286,10 +1409,21 @@ class PostgresStore:
             pairs = [(row[0], dest[2] + i) for i, row in enumerate(rows)]
             with conn.cursor() as cur:
                 cur.executemany(
+                    # RFC 8474 5.1: the copy keeps its EMAILID; RFC 8514 3:
+                    # it is saved now (saved_at's default).
                     "INSERT INTO messages (mailbox_id, uid, modseq, born, flags, internal_date,"
-                    " date_offset, size, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    " date_offset, size, email_id, thread_id, body)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     [
-                        (destination_id, new, dest_modseq, dest_modseq, *row[2:7])
+                        (
+                            destination_id,
+                            new,
+                            dest_modseq,
+                            dest_modseq,
+                            *row[2:7],
+                            row[8],
+                            row[_EXTRA],
+                        )
                         for (_, new), row in zip(pairs, rows, strict=True)
                     ],
                 )
@@ -1324,7 +1458,7 @@ class PostgresStore:
                 self._remove(conn, mailbox_id, [old for old, _ in pairs], modseq)
                 self._notify(conn, locked[mailbox_id][3], locked[mailbox_id][4])
             else:
-                self._add_bodies(conn, Counter(bytes(row[6]) for row in rows), {})
+                self._add_bodies(conn, Counter(bytes(row[_EXTRA]) for row in rows), {})
             return CopyOutcome(uidvalidity=dest[1], uid_map=tuple(pairs))
 
         return self._run(work)
@@ -1367,7 +1501,7 @@ class PostgresStore:
                     "  bool_or(kind = 'expunge') AS gone FROM changes"
                     "  WHERE mailbox_id = %s AND modseq > %s GROUP BY uid)"
                     " SELECT c.born, c.gone, c.uid, m.modseq, m.flags, m.internal_date,"
-                    " m.date_offset, m.size"
+                    " m.date_offset, m.size, m.email_id, m.saved_at, m.thread_id"
                     # LIMIT keeps the lookup a per-change index probe: a plain
                     # join may be planned as a scan of the whole mailbox.
                     " FROM c LEFT JOIN LATERAL (SELECT * FROM messages"
@@ -1411,7 +1545,7 @@ class PostgresStore:
             gaps += range(previous + 1, uid)
             previous = uid
             if row[1] > modseq:
-                (new if row[6] > modseq else changed).append(_message(row))
+                (new if row[_EXTRA] > modseq else changed).append(_message(row))
         gaps += range(previous + 1, uidnext)
         return new, changed, gaps
 

@@ -33,6 +33,7 @@ from datetime import datetime
 
 from imap_sansio._secret import Secret
 from imap_sansio.server._backend import (
+    INDEXED_FLAGS,
     AppendResult,
     AuthenticationFailed,
     ChangeListener,
@@ -49,12 +50,14 @@ from imap_sansio.server._backend import (
     QuotaResource,
     StoreAction,
     StoreResult,
+    thread_keys,
 )
 
 from .postgres import (
     AccountRef,
     MailboxNotFound,
     MailboxRow,
+    MessageGone,
     MessageMeta,
     NewMailbox,
     NewMessage,
@@ -85,6 +88,8 @@ def _translated() -> Iterator[None]:
         raise MailboxExists() from exc
     except OverQuota as exc:
         raise ImapNo(f"Quota exceeded ({exc})", "OVERQUOTA") from exc
+    except MessageGone as exc:
+        raise ImapNo("The message to replace no longer exists", "EXPUNGEISSUED") from exc
 
 
 def _info(meta: MessageMeta) -> MessageInfo:
@@ -94,6 +99,9 @@ def _info(meta: MessageMeta) -> MessageInfo:
         internal_date=meta.internal_date,
         size=meta.size,
         modseq=meta.modseq,
+        email_id=meta.email_id,
+        thread_id=meta.thread_id,
+        save_date=meta.save_date,
     )
 
 
@@ -117,7 +125,10 @@ class PostgresBackend:
     ``quota``: account limits (STORAGE in octets, MESSAGE) checked by APPEND
     and COPY; ``max_message_size``: APPENDLIMIT (RFC 7889).  ``notifier``:
     where other processes' changes come from (default: LISTEN/NOTIFY on
-    ``dsn``, unless ``listen`` is False); the backend closes it.  Further
+    ``dsn``, unless ``listen`` is False); the backend closes it.
+    ``object_ids``: offer OBJECTID (RFC 8474; the ids are kept either way;
+    off by default because it adds ``[MAILBOXID (...)]`` to every CREATE
+    and SELECT); SAVEDATE (RFC 8514) is always offered.  Further
     keywords go to
     :class:`~imap_sansio.adapters.postgres.PostgresStore` (pool size,
     ``statement_timeout``, ``password_hasher``, ...).
@@ -135,6 +146,7 @@ class PostgresBackend:
         listen: bool = True,
         quota: Quota | None = None,
         max_message_size: int | None = None,
+        object_ids: bool = False,
         **store_options: object,
     ) -> None:
         if store is None:
@@ -145,6 +157,7 @@ class PostgresBackend:
         self.store = store
         self.quota = quota
         self.max_message_size = max_message_size
+        self._account_class = _ObjectIdPostgresAccount if object_ids else PostgresAccount
         self._listeners: list[ChangeListener] = []
         self._lock = threading.Lock()
         #: Bumped by every change of any mailbox list: handles re-read their
@@ -221,7 +234,7 @@ class PostgresBackend:
             if authzid not in (None, "", username):
                 raise ImapNo("Not authorized to act as that user", "AUTHORIZATIONFAILED")
             self._ensure_inbox(ref)
-        return PostgresAccount(self, ref)
+        return self._account_class(self, ref)
 
     def add_listener(self, callback: ChangeListener) -> Callable[[], None]:
         with self._lock:
@@ -312,7 +325,12 @@ class PostgresAccount:
             # A spooled literal: the row takes the bytes whole (within
             # APPENDLIMIT), so read it once.
             data = data.read(0, data.size)
-        message = NewMessage(data=data, flags=frozenset(flags), internal_date=internal_date)
+        message = NewMessage(
+            data=data,
+            flags=frozenset(flags),
+            internal_date=internal_date,
+            thread_keys=thread_keys(data),
+        )
         with _translated():
             mailbox_id = self._row(name).id
             outcome = self._backend.store.append(mailbox_id, [message], quota=self._backend.quota)
@@ -383,6 +401,11 @@ class PostgresAccount:
     def enable_condstore(self) -> None:
         pass  # modseqs live in the database: persistent, never going back
 
+    def save_date_supported(self, name: str) -> bool:
+        with _translated():
+            self._row(name)
+        return True  # saved_at, set by every INSERT of a message
+
     def get_metadata(self, mailbox: str) -> dict[str, bytes]:
         with _translated():
             return self._backend.store.get_metadata(self._ref, mailbox)
@@ -396,6 +419,16 @@ class PostgresAccount:
             )
         if not done:
             raise ImapNo(f"At most {max_entries} annotations", "METADATA TOOMANY")
+
+
+class _ObjectIdPostgresAccount(PostgresAccount):
+    """An account that offers its object ids (ObjectIdAccount, RFC 8474)."""
+
+    __slots__ = ()
+
+    def mailbox_id(self, name: str) -> str:
+        with _translated():
+            return self._row(name).object_id
 
 
 class PostgresMessageSource:
@@ -492,6 +525,12 @@ class PostgresMailbox:
             return [_info(m) for m in metas if m.uid in uids]
         return [_info(m) for m in metas]
 
+    def uids_by_flag(self, flag: str, present: bool) -> Collection[int] | None:
+        if flag not in INDEXED_FLAGS:
+            return None
+        with _translated():
+            return self._store.uids_by_flag(self._id, flag, present)
+
     def message_bytes(self, uid: int) -> bytes | None:
         with _translated():
             return self._store.read_body(self._id, uid)
@@ -543,6 +582,32 @@ class PostgresMailbox:
                 self._id, ranges, target, move=move, quota=account._backend.quota
             )
         return CopyResult(uidvalidity=outcome.uidvalidity, uid_map=outcome.uid_map)
+
+    def replace(
+        self,
+        uid: int,
+        destination: str,
+        data: bytes | MessageSource,
+        *,
+        flags: Collection[str] = (),
+        internal_date: datetime,
+    ) -> AppendResult:
+        """RFC 8508 3.4: one transaction appends and expunges."""
+        if not isinstance(data, bytes):
+            data = data.read(0, data.size)  # as APPEND: the row takes the bytes whole
+        message = NewMessage(
+            data=data,
+            flags=frozenset(flags),
+            internal_date=internal_date,
+            thread_keys=thread_keys(data),
+        )
+        account = self._account
+        with _translated():
+            target = account._row(destination).id
+            outcome = self._store.replace(
+                self._id, uid, target, message, quota=account._backend.quota
+            )
+        return AppendResult(uidvalidity=outcome.uidvalidity, uid=outcome.uids[0])
 
     def _ranges(self, uids: Collection[int]) -> list[tuple[int, int]]:
         """The UID ranges of ``uids``; of a collection that must not be

@@ -25,6 +25,15 @@ Why the tables look as they do:
   does not exist, and outlives its deletion (RFC 3501 6.3.6).
 * The mailbox-name uniqueness is deferred to commit so that renaming a set of
   names (a subtree, or a swap) can pass through intermediate duplicates.
+* Object identifiers (RFC 8474) come from one sequence: a mailbox row's
+  ``object_id`` (MAILBOXID) is made with the row, so RENAME (an UPDATE)
+  keeps it and CREATE (a new row, also over a ``\\Noselect`` one) gets a new
+  one; a message's ``email_id`` is made by APPEND and copied by COPY/MOVE,
+  and so is its ``thread_id``: that of the first of its Message-IDs (own,
+  In-Reply-To, References) ``message_threads`` knows in the account, else a
+  new one, which the others then get.
+  ``saved_at`` (RFC 8514 save date) is the time of the INSERT; messages
+  stored before it was kept have none (SAVEDATE NIL).
 """
 
 from __future__ import annotations
@@ -151,7 +160,29 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX metadata_entry
         ON metadata ((coalesce(mailbox_id, 0)), (coalesce(owner_id, 0)), entry);
     """,
-    # 4: ACLs (RFC 4314), one row per mailbox and identifier.  They go with
+    # 4: object ids (RFC 8474 OBJECTID) and save dates (RFC 8514 SAVEDATE).
+    # Existing rows get ids of their own from the volatile defaults.
+    r"""
+    CREATE SEQUENCE object_ids;
+    ALTER TABLE mailboxes
+        ADD COLUMN object_id text NOT NULL DEFAULT 'F' || to_hex(nextval('object_ids'));
+    ALTER TABLE messages
+        ADD COLUMN email_id text NOT NULL DEFAULT 'M' || to_hex(nextval('object_ids'));
+    ALTER TABLE messages ADD COLUMN saved_at timestamptz;
+    ALTER TABLE messages ALTER COLUMN saved_at SET DEFAULT now();
+    -- SEARCH EMAILID (RFC 8474 6) without a scan of the mailbox.
+    CREATE INDEX messages_email_id ON messages (mailbox_id, email_id);
+    -- THREADID (RFC 8474 5.2): the thread of each Message-ID an account's
+    -- messages carry or cite (PostgresStore.replace/append fill it).
+    ALTER TABLE messages ADD COLUMN thread_id text;
+    CREATE TABLE message_threads (
+        account_id bigint NOT NULL REFERENCES accounts ON DELETE CASCADE,
+        message_id text NOT NULL,
+        thread_id text NOT NULL,
+        PRIMARY KEY (account_id, message_id)
+    );
+    """,
+    # 5: ACLs (RFC 4314), one row per mailbox and identifier.  They go with
     # the mailbox row: RENAME keeps its id, DELETE drops it (the cascade).
     # ``position`` keeps the order entries were first set in; the index on
     # ``identifier`` finds what other users share with a user.

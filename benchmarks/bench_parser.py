@@ -116,9 +116,7 @@ def run(quick: bool = False) -> list[Result]:
     lines = client_commands()
     copies = 20 if quick else 100
     # Unique tags: a session answers commands by tag.
-    batch = [
-        b"T%d %s" % (i, line.split(b" ", 1)[1]) for i, line in enumerate(lines * copies)
-    ]
+    batch = [b"T%d %s" % (i, line.split(b" ", 1)[1]) for i, line in enumerate(lines * copies)]
     stream = b"".join(batch)
     repeat = 3 if quick else 7
     sides: list[tuple[str, Callable[[], object]]] = [

@@ -9,7 +9,10 @@ What a client feels once a mailbox is open, at 100 / 10k / 100k messages
 - ``NOOP``;
 - ``UID SEARCH UNSEEN`` (1% of the messages are unseen);
 - ``UID SEARCH TEXT`` (no match), per message: flat with the mailbox size
-  while the server's cache holds the messages' search texts.
+  while the server's cache holds the messages' search texts;
+- ``UID SEARCH ANSWERED``, 10 messages match at every size: flat with the
+  mailbox size (the store's flag index; ``UNSEEN``, 1% of the messages,
+  grows with its answer).
 
 Rows:
 
@@ -65,11 +68,18 @@ COMMANDS: tuple[tuple[str, bytes], ...] = (
 _CHANGEDSINCE = 0
 
 
+#: How many messages are \\Answered, whatever the mailbox size.
+_ANSWERED = 10
+
+
 def _backend(count: int) -> MemoryBackend:
     backend = MemoryBackend(users={"bench": "bench"})
     account = backend.account("bench")
+    answered = {i * count // _ANSWERED for i in range(_ANSWERED)}
     for i in range(count):
-        flags = () if i % 100 == 0 else ("\\Seen",)
+        flags: tuple[str, ...] = () if i % 100 == 0 else ("\\Seen",)
+        if i in answered:
+            flags += ("\\Answered",)
         account.append("INBOX", _MESSAGE, flags=flags, internal_date=_DATE)
     return backend
 
@@ -116,6 +126,13 @@ class _Server:
 
 
 _SEARCH_TEXT = b'UID SEARCH TEXT "absent"\r\n'
+#: A search on one flag whose answer has the same size at every mailbox
+#: size: its cost must not grow with the mailbox (the store's flag index).
+_SEARCH_FLAG = b"UID SEARCH ANSWERED\r\n"
+
+
+def _flag_search(server: _Server, _: int) -> None:
+    server.command(_SEARCH_FLAG)
 
 
 def _search_text(server: _Server) -> Callable[[], object]:
@@ -274,6 +291,19 @@ def run(quick: bool = False) -> list[Result]:
             unit="message",
         )
         row.extra.update(size=count, series="session: UID SEARCH TEXT per message")
+        results.append(row)
+        (row,) = compare(
+            [
+                (
+                    f"session: {count:,} messages, UID SEARCH ANSWERED ({_ANSWERED} match), server",
+                    _loop(functools.partial(_flag_search, server), [0] * (_ROUNDS // 4)),
+                )
+            ],
+            rounds=rounds,
+            units=_ROUNDS // 4,
+            unit="command",
+        )
+        row.extra.update(size=count, series="session: UID SEARCH on a flag, fixed answer")
         results.append(row)
         if count == 10_000:
             for label, template in COMMANDS[:3]:

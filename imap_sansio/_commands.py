@@ -83,6 +83,7 @@ __all__ = [
     "NotifyGroup",
     "QResync",
     "Rename",
+    "Replace",
     "Search",
     "SearchAge",
     "SearchAnd",
@@ -767,6 +768,19 @@ class Move(Command):
     name: ClassVar[str] = "MOVE"
     messages: SequenceSet | UidSet
     mailbox: str
+    uid: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Replace(Command):
+    """REPLACE / UID REPLACE (RFC 8508): ``message`` is appended to ``mailbox``
+    and the message named by ``messages`` (one number, or ``*``) is expunged
+    from the selected mailbox, as one action."""
+
+    name: ClassVar[str] = "REPLACE"
+    messages: SequenceSet | UidSet
+    mailbox: str
+    message: AppendMessage
     uid: bool = False
 
 

@@ -15,6 +15,7 @@ import binascii
 import contextlib
 import dataclasses
 import enum
+import re
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from ._commands import (
     ESearch,
     Examine,
     Fetch,
+    Replace,
     SearchAnd,
     SearchKey,
     SearchMessages,
@@ -98,6 +100,12 @@ def _has_sequence_key(key: SearchKey) -> bool:
 #: the engine inflates the next step only when the commands already
 #: inflated have run, so a deflate bomb never exists inflated in memory.
 _INFLATE_STEP = 16 * 1024
+#: What precedes a literal that is the mailbox name of APPEND or REPLACE
+#: (RFC 8508 5: ``"REPLACE" SP seq-number SP mailbox``), not a message.
+_MAILBOX_LITERALS = {
+    "APPEND": re.compile(rb"(?i)APPEND *\Z"),
+    "REPLACE": re.compile(rb"(?i)REPLACE +[0-9*]+ *\Z"),
+}
 #: Bytes of a skipped over-long line kept to spot a literal announced at its end.
 _TAIL = 32
 #: Bytes of an over-long line read for its tag.
@@ -106,6 +114,9 @@ _HEAD = 256
 
 #: The empty set of enabled extensions, shared by every new connection.
 _NOTHING_ENABLED: frozenset[str] = frozenset()
+#: What isinstance tests output pieces against (a tuple: ``bytes | memoryview``
+#: would build a union object on every test).
+_BYTES_LIKE = (bytes, memoryview)
 _UNAVAILABLE = AtomCode(name="UNAVAILABLE")  # RFC 5530 3: a subsystem failed
 
 
@@ -127,11 +138,20 @@ class _Framed:
     parts: list[bytes] = field(default_factory=list)
     size: int = 0
     poisoned: bool = False
-    #: APPEND message literals announced so far (MULTIAPPEND has several).
+    #: Where its mailbox literal would end, for APPEND and REPLACE (RFC
+    #: 8508), whose other literals are messages (the APPEND limit); else None.
+    mailbox_literal: re.Pattern[bytes] | None = None
+    #: Message literals announced so far (MULTIAPPEND has several).
     messages: int = 0
-    #: Big message literals written to a sink, by message index; the parser
-    #: sees them as empty literals and the event gets the source back.
-    spooled: dict[int, MessageSource] = field(default_factory=dict)
+    #: Message literals kept out of the command's bytes, by message index:
+    #: big ones written to a sink (a source), the others as they came
+    #: (bytes); the parser sees them as empty literals and the event gets
+    #: them back, so a message is not copied into the command and out again.
+    spooled: dict[int, bytes | MessageSource] = field(default_factory=dict)
+    #: For the messages kept aside as bytes: (index in ``parts`` of the line
+    #: that announced it, the line as sent), to parse the bytes as sent if
+    #: the command is not what the framing took it for (see _parse_framed).
+    aside: dict[int, tuple[int, bytes]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -160,6 +180,7 @@ class ConnectionState:
     # Slots: a server holds one of these per connection, idle ones included.
     __slots__ = (
         "__weakref__",
+        "_aside",
         "_bad_streak",
         "_blocking",
         "_buffer",
@@ -183,6 +204,7 @@ class ConnectionState:
         "_out",
         "_out_offset",
         "_out_size",
+        "_out_sources",
         "_pending",
         "_pending_tags",
         "_plain_left",
@@ -215,6 +237,8 @@ class ConnectionState:
         # Output not taken yet: pieces in order, message sources among them
         # read only as data_to_send takes them (a big literal streams).
         self._out: deque[Piece] = deque()
+        # How many pieces of ``_out`` are message sources (not bytes yet).
+        self._out_sources = 0
         #: Bytes of the first piece already taken.
         self._out_offset = 0
         #: Bytes in _out not taken yet, sources counted at their size.
@@ -232,6 +256,9 @@ class ConnectionState:
         self._framed: _Framed | None = None
         # A literal's pieces as they arrive, joined once at its end.
         self._literal: list[bytes] = []
+        # The message literal being read is kept aside: (message index,
+        # index of its line in the command's parts, the line, literal8).
+        self._aside: tuple[int, int, bytes, bool] | None = None
         #: Where a big APPEND literal goes instead (Config.literal_sink_factory).
         self._sink: LiteralSink | None = None
         self._sink_index = 0
@@ -322,6 +349,14 @@ class ConnectionState:
         """
         if self._view is not None and self._mode is _Mode.IDLE and not self._closed:
             for response in self._drain_view(allow_expunge=True):
+                self._write(response)
+
+    def send_additions(self) -> None:
+        """Write the queued EXISTS (and flag updates) now, the EXPUNGE or
+        VANISHED responses left for the completion: for a command that
+        reports a new message before the one it removes (RFC 8508 3.2)."""
+        if self._view is not None and not self._closed:
+            for response in self._drain_view(allow_expunge=False):
                 self._write(response)
 
     def push_updates(self, *, allow_expunge: bool, flag_updates: bool = True) -> None:
@@ -605,6 +640,9 @@ class ConnectionState:
         """
         if self._closed:
             return
+        if type(response) is FetchData:
+            self._write(response)  # the commonest: one per message of a FETCH
+            return
         if isinstance(response, StatusResponse):
             if response.tag is not None:
                 self._complete(response)
@@ -650,13 +688,25 @@ class ConnectionState:
         :meth:`next_events` once this output is written.
         """
         budget = self.config.limits.max_output_piece
+        out = self._out
+        if (
+            not self._out_sources
+            and not self._out_offset
+            and self._out_size <= budget
+            and self._deflater is None
+        ):
+            # Everything queued is bytes and fits in one piece (the common
+            # case: a command's answers): one join, no loop.
+            data = b"".join(out)  # type: ignore[arg-type]  # bytes only (no sources)
+            out.clear()
+            self._out_size = 0
+            return data
         taken: list[bytes | memoryview] = []
         size = 0
-        out = self._out
         while out and size < budget:
             piece = out[0]
             offset = self._out_offset
-            if isinstance(piece, bytes | memoryview):
+            if isinstance(piece, _BYTES_LIKE):
                 end = len(piece)
                 if offset or end - offset > budget - size:
                     end = min(end, offset + budget - size)
@@ -676,10 +726,11 @@ class ConnectionState:
             taken.append(chunk)
             size += len(chunk)
             self._out_size -= len(chunk)
-            if end == (len(piece) if isinstance(piece, bytes | memoryview) else piece.size):
+            if end == (len(piece) if isinstance(piece, _BYTES_LIKE) else piece.size):
                 out.popleft()
                 self._out_offset = 0
-                if not isinstance(piece, bytes | memoryview):
+                if not isinstance(piece, _BYTES_LIKE):
+                    self._out_sources -= 1
                     piece.close()
             else:
                 self._out_offset = end
@@ -709,11 +760,12 @@ class ConnectionState:
     def _lost_output(self) -> None:
         """End the connection: the rest of the output cannot be sent."""
         for piece in self._out:
-            if not isinstance(piece, bytes | memoryview):
+            if not isinstance(piece, _BYTES_LIKE):
                 piece.close()
         self._out.clear()
         self._out_offset = 0
         self._out_size = 0
+        self._out_sources = 0
         self._closed = True
         self._state = State.LOGOUT
 
@@ -722,10 +774,16 @@ class ConnectionState:
     def _write(self, response: Response) -> None:
         if type(response) is FetchData and "UIDONLY" in self._enabled:
             response = self._uidfetch(response, drop_uid=False)
-        chunks = encode_response_chunks(response, utf8=self.utf8)
+        enabled = self._enabled  # the utf8 property, inlined: once per response
+        utf8 = "UTF8=ACCEPT" in enabled or "IMAP4REV2" in enabled
+        chunks = encode_response_chunks(response, utf8=utf8)
         self._out.extend(chunks)
         for chunk in chunks:  # a loop, not a generator: no Python call per chunk
-            self._out_size += len(chunk) if isinstance(chunk, bytes | memoryview) else chunk.size
+            if isinstance(chunk, _BYTES_LIKE):
+                self._out_size += len(chunk)
+            else:
+                self._out_size += chunk.size
+                self._out_sources += 1
 
     def _uidfetch(self, response: FetchData, *, drop_uid: bool) -> UidFetchData:
         """RFC 9586 3.3: after ENABLE UIDONLY a FETCH response is numbered by
@@ -859,7 +917,8 @@ class ConnectionState:
             if self._mode in (_Mode.SASL, _Mode.IDLE):
                 self._mode = _Mode.COMMAND
         self._write(response)
-        self._flush_deferred()
+        if self._deferred:
+            self._flush_deferred()
         if response.status is Status.BAD:
             # The app's BADs count too; a BYE this causes goes out after this
             # answer and those still owed (the app sees ``closed``).
@@ -892,11 +951,6 @@ class ConnectionState:
                 self._uidfetch(r, drop_uid=True) if type(r) is FetchData else r for r in updates
             ]
         return updates
-
-    def _blocks_expunge(self, command: Command) -> bool:
-        """A non-UID FETCH/STORE/SEARCH/SORT/THREAD: no EXPUNGE while it is pending."""
-        spec = self.config.commands.get(command.name)
-        return spec is not None and spec.no_expunge and not getattr(command, "uid", False)
 
     def _resolve_messages(self, command: Command) -> Command:
         """Replace a command's sequence set by the UIDs it names (RFC 3501 6.4).
@@ -994,7 +1048,12 @@ class ConnectionState:
 
     def _process_buffer(self, events: list[Event]) -> None:
         buffer = self._buffer
-        while (buffer or self._held is not None) and not self.paused and not self.output_full:
+        limits = self.config.limits
+        while (
+            (buffer or self._held is not None)
+            and self._out_size < limits.max_unsent_output  # output_full, inlined
+            and not self.paused
+        ):
             if self._held is not None:
                 held, self._held = self._held, None
                 self._start(held, events)
@@ -1011,9 +1070,10 @@ class ConnectionState:
                     framed = self._framed
                     assert framed is not None
                     pieces = self._literal
-                    framed.parts.append(pieces[0] if len(pieces) == 1 else b"".join(pieces))
+                    literal = pieces[0] if len(pieces) == 1 else b"".join(pieces)
                     pieces.clear()
                     self._mode = _Mode.COMMAND
+                    self._end_literal(framed, literal)
                 continue
             if mode is _Mode.DISCARD:
                 self._discard_left -= buffer.discard(self._discard_left)
@@ -1111,9 +1171,10 @@ class ConnectionState:
                 return
             self._continue_poisoned(announcement, events)
             return
-        append_message = framed.name == "APPEND" and not (
+        # Any literal of APPEND or REPLACE but the mailbox name's.
+        append_message = framed.mailbox_literal is not None and not (
             len(framed.parts) == 1
-            and line[: announcement.start].rstrip(b" ").upper().endswith(b"APPEND")
+            and framed.mailbox_literal.search(line, 0, announcement.start) is not None
         )
         limit = limits.max_append_literal if append_message else limits.max_literal
         size = announcement.size
@@ -1141,15 +1202,24 @@ class ConnectionState:
             return
         assert size is not None
         framed.size += size
+        self._aside = None
         if append_message:
             framed.messages += 1
             factory = self.config.literal_sink_factory
-            if (
-                factory is not None
-                and size > limits.spool_literal_above
-                and not self._open_sink(factory, framed, announcement, size, events)
-            ):
-                return
+            if factory is not None and size > limits.spool_literal_above:
+                if not self._open_sink(factory, framed, announcement, size, events):
+                    return
+            elif size:
+                # Kept aside: the parser sees an empty literal in its place.
+                self._aside = (
+                    framed.messages - 1,
+                    len(framed.parts) - 1,
+                    line,
+                    announcement.binary,
+                )
+                framed.parts[-1] = line[: announcement.start] + (
+                    b"~{0}\r\n" if announcement.binary else b"{0}\r\n"
+                )
         if announcement.synchronizing:
             self._emit(ContinuationRequest(text="Ready for literal data"))
         if size == 0:
@@ -1224,6 +1294,22 @@ class ConnectionState:
         framed.spooled[self._sink_index] = source
         framed.parts.append(b"")
 
+    def _end_literal(self, framed: _Framed, literal: bytes) -> None:
+        """A literal read whole: into the command's bytes, or aside."""
+        aside, self._aside = self._aside, None
+        if aside is None:
+            framed.parts.append(literal)
+            return
+        index, at, line, binary = aside
+        if not binary and b"\x00" in literal:
+            # The grammar's own answer, from the bytes as sent.
+            framed.parts[at] = line
+            framed.parts.append(literal)
+            return
+        framed.spooled[index] = literal
+        framed.aside[index] = (at, line)
+        framed.parts.append(b"")
+
     def _drop_spooled(self, framed: _Framed | None) -> None:
         """Release what a command that will never run spooled."""
         if self._sink is not None:
@@ -1232,9 +1318,11 @@ class ConnectionState:
                 sink.discard()
         if framed is not None:
             for source in framed.spooled.values():
-                with contextlib.suppress(Exception):
-                    source.close()
+                if not isinstance(source, bytes):
+                    with contextlib.suppress(Exception):
+                        source.close()
             framed.spooled.clear()
+            framed.aside.clear()
 
     def _start_command(self, line: bytes, events: list[Event]) -> _Framed | None:
         """Read the tag and name of a new command; poison it if unacceptable."""
@@ -1272,6 +1360,7 @@ class ConnectionState:
         if self._state not in spec.states:
             text = f"{name} is not valid in the {self._state.value} state"
             self._poison(framed, text, AtomCode(name="CLIENTBUG"), events)
+        framed.mailbox_literal = _MAILBOX_LITERALS.get(spec.name)
         return framed
 
     def _poison(self, framed: _Framed, text: str, code: ResponseCode, events: list[Event]) -> None:
@@ -1388,18 +1477,8 @@ class ConnectionState:
                 self._drop_spooled(framed)
                 events.append(self._bye("Too many commands before login"))
                 return
-        data = framed.parts[0] if len(framed.parts) == 1 else b"".join(framed.parts)
-        framed.parts.clear()  # the literals are in ``data`` now: one copy held
         try:
-            command = parse_command(
-                data,
-                utf8=self.utf8,
-                max_depth=self.config.limits.max_nesting,
-                max_search_depth=self.config.limits.max_search_nesting,
-                commands=self.config.commands,
-                max_items=self.config.limits.max_list_items,
-                max_ranges=self.config.limits.max_set_ranges,
-            )
+            command = self._parse_framed(framed)
         except ParseError as exc:
             self._reject(
                 framed.tag,
@@ -1413,9 +1492,55 @@ class ConnectionState:
             command = self._with_spooled(command, framed)
         self._accept(command, events)
 
+    def _parse(self, data: bytes) -> Command:
+        limits = self.config.limits
+        return parse_command(
+            data,
+            utf8=self.utf8,
+            max_depth=limits.max_nesting,
+            max_search_depth=limits.max_search_nesting,
+            commands=self.config.commands,
+            max_items=limits.max_list_items,
+            max_ranges=limits.max_set_ranges,
+        )
+
+    def _parse_framed(self, framed: _Framed) -> Command:
+        """Parse a framed command (raises ParseError)."""
+        parts = framed.parts
+        data = parts[0] if len(parts) == 1 else b"".join(parts)
+        aside = framed.aside
+        if not aside:
+            parts.clear()  # the literals are in ``data`` now: one copy held
+            return self._parse(data)
+        try:
+            command: Command | None = self._parse(data)
+        except ParseError:
+            command = None
+        if (
+            isinstance(command, Append)
+            and len(command.messages) == framed.messages
+            and all(command.messages[i].data == b"" for i in aside)
+        ):
+            parts.clear()
+            return command
+        # Not the APPEND the framing took it for, or a syntax error (whose
+        # offset counts the literals' bytes): parse the bytes as sent.
+        for index, (at, line) in aside.items():
+            parts[at] = line
+            literal = framed.spooled.pop(index)
+            assert isinstance(literal, bytes)
+            parts[at + 1] = literal
+        aside.clear()
+        data = b"".join(parts)
+        parts.clear()
+        return self._parse(data)
+
     def _with_spooled(self, command: Command, framed: _Framed) -> Command:
         """Put the spooled sources where the parser saw empty literals."""
         spooled = framed.spooled
+        if isinstance(command, Replace) and 0 in spooled and framed.messages == 1:
+            message = dataclasses.replace(command.message, data=spooled[0])
+            return dataclasses.replace(command, message=message)
         if not isinstance(command, Append) or len(command.messages) != framed.messages:
             self._drop_spooled(framed)  # not reached: every message is a literal
             return command
@@ -1457,8 +1582,9 @@ class ConnectionState:
                 events=events,
             )
             return
+        spec = self.config.commands[command.name]
         try:
-            if self._view is not None:
+            if self._view is not None and spec.names_messages:
                 command = self._resolve_messages(command)
         except InvalidSequenceNumber as exc:
             # RFC 9051 6.4.4: a number the client was never told is an error.
@@ -1470,7 +1596,8 @@ class ConnectionState:
             )
             return
         self._delivered += 1
-        blocks = self._blocks_expunge(command)
+        # A non-UID FETCH/STORE/SEARCH/SORT/THREAD: no EXPUNGE while it is pending.
+        blocks = spec.no_expunge and not getattr(command, "uid", False)
         pending = _Pending(
             tag=command.tag, command=command, seq=self._delivered, blocks_expunge=blocks
         )
@@ -1478,6 +1605,6 @@ class ConnectionState:
         self._pending_tags.setdefault(pending.tag, []).append(pending.seq)
         if blocks:
             self._expunge_blockers += 1
-        if self.config.commands[command.name].pauses:
+        if spec.pauses:
             self._blocking = pending
         events.append(command)

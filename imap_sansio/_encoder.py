@@ -37,7 +37,7 @@ import base64
 import datetime
 import re
 from collections.abc import Callable
-from typing import Any, TypeAlias, cast
+from typing import Any, TypeAlias
 
 from imap_sansio._bodystructure import (
     Address,
@@ -134,6 +134,7 @@ __all__ = [
 QUOTED_MAX = 1024
 #: Pieces at least this long are their own chunk in :func:`encode_response_chunks`.
 CHUNK_MIN = 4096
+_BYTES_LIKE = (bytes, memoryview)  # a tuple: ``bytes | memoryview`` is built per test
 #: Bytes read from a message source at a time.
 SOURCE_PIECE = 64 * 1024
 
@@ -1122,7 +1123,7 @@ def _write_binary_section_item(out: _Out, item: BinarySectionItem, utf8: bool) -
 
 
 def _size(data: MessageData) -> int:
-    return len(data) if isinstance(data, bytes | memoryview) else data.size
+    return len(data) if isinstance(data, _BYTES_LIKE) else data.size
 
 
 @_item(BinarySizeItem)
@@ -1257,14 +1258,32 @@ def encode_response_chunks(response: Response, *, utf8: bool = False) -> list[Pi
     a :class:`~imap_sansio.MessageSource` is always its own chunk, not read
     yet; the small pieces between them are joined.
     """
-    pieces = _write(response, utf8)
-    if type(response) is StatusResponse:
-        # The commonest response (every tagged answer) has no literal.
-        return [b"".join(cast("list[bytes]", pieces))]
+    if type(response) is StatusResponse and response.code is None:
+        # The commonest response (every tagged answer): one line, written
+        # here without the writer table (as _write_status would).
+        tag, text = response.tag, response.text
+        return [
+            (b"* " if tag is None else tag.encode("ascii") + _SP)
+            + response.status._value_.encode("ascii")
+            + _SP
+            + (text.encode("utf-8") if utf8 or text.isascii() else _text(text, utf8))
+            + _CRLF
+        ]
+    if type(response) is FetchData:
+        pieces: _Out = []
+        _write_fetch(pieces, response, utf8)  # one per message: no table lookup
+    else:
+        pieces = _write(response, utf8)
+    for piece in pieces:
+        if type(piece) is not bytes or len(piece) >= CHUNK_MIN:
+            break
+    else:
+        # Small bytes only (a status response, FETCH FLAGS...): one chunk.
+        return [b"".join(pieces)]  # type: ignore[arg-type]  # bytes only, just checked
     chunks: list[Piece] = []
     pending: list[bytes | memoryview] = []
     for piece in pieces:
-        if not isinstance(piece, bytes | memoryview) or len(piece) >= CHUNK_MIN:
+        if not isinstance(piece, _BYTES_LIKE) or len(piece) >= CHUNK_MIN:
             if pending:
                 chunks.append(b"".join(pending))
                 pending = []

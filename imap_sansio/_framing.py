@@ -44,7 +44,7 @@ class ReceiveBuffer:
         if index < 0:
             self._searched = len(self._data)
             return None
-        line = bytes(self._data[: index + 1])
+        line = self._copy(index + 1)
         # bytearray deletes from the front in O(1) amortised (ob_start).
         del self._data[: index + 1]
         self._searched = 0
@@ -56,10 +56,16 @@ class ReceiveBuffer:
             data = bytes(self._data)
             self._data.clear()
         else:
-            data = bytes(self._data[:count])
+            data = self._copy(count)
             del self._data[:count]
         self._searched = 0
         return data
+
+    def _copy(self, count: int) -> bytes:
+        # Through a view: ``bytes(data[:count])`` would copy twice (a
+        # bytearray slice first).  Released before the caller resizes.
+        with memoryview(self._data) as view:
+            return view[:count].tobytes()
 
     def discard(self, count: int) -> int:
         """Drop up to ``count`` bytes; return how many were dropped."""

@@ -9,8 +9,8 @@ for the ~140 command and response classes that was most of the cost of
 on them; their instances compare, hash, print, copy and pickle as before,
 refuse assignment with ``FrozenInstanceError``, and an extension may
 subclass them with ``dataclasses.dataclass``), but shares one ``__repr__``,
-``__eq__`` and ``__hash__`` between all classes (dataclasses still makes
-the frozen ``__setattr__`` and ``__delattr__``) and compiles a class's
+``__eq__``, ``__hash__``, and frozen ``__setattr__`` and ``__delattr__``
+between all classes and compiles a class's
 ``__init__`` (the method that is hot) the first time an instance is made:
 a class nobody makes costs no compilation for it.
 
@@ -50,12 +50,32 @@ def _frozen(cls: type[_T]) -> type[_T]:
     body = cls.__dict__
     documented = bool(cls.__doc__)
     explicit_hash = "__hash__" in body and not (body["__hash__"] is None and "__eq__" in body)
-    # The field bookkeeping, the slots and the frozen ``__setattr__`` are
-    # dataclasses' own; only the other generated methods are left out.
-    new = dataclasses.dataclass(
-        cls, init=False, repr=False, eq=False, frozen=True, slots=True, kw_only=True
-    )
-    own = {"__init__": _first_init, "__repr__": _repr, "__eq__": _eq}
+    # The field bookkeeping and the slots are dataclasses' own; the other
+    # methods it would compile (exec) for each class are shared ones here.
+    # (Processed as not frozen, which dataclasses refuses under a frozen
+    # base: the bases made here say so only meanwhile.)
+    bases = [b.__dataclass_params__ for b in cls.__mro__[1:] if b in _FROZEN]  # type: ignore[attr-defined]
+    for params in bases:
+        params.frozen = False
+    try:
+        new = dataclasses.dataclass(
+            cls, init=False, repr=False, eq=False, frozen=False, slots=True, kw_only=True
+        )
+    finally:
+        for params in bases:
+            params.frozen = True
+    _FROZEN.add(new)
+    own = {
+        "__init__": _first_init,
+        "__repr__": _repr,
+        "__eq__": _eq,
+        "__setattr__": _setattr,
+        "__delattr__": _delattr,
+        # What dataclasses gives a frozen slotted class, so that pickle
+        # and copy do not go through __setattr__.
+        "__getstate__": _getstate,
+        "__setstate__": _setstate,
+    }
     for name, method in own.items():
         if name not in body:
             setattr(new, name, method)
@@ -65,8 +85,8 @@ def _frozen(cls: type[_T]) -> type[_T]:
     if not documented:
         new.__doc__ = _signature_text(new)
     # Say what the class has (an __init__, a repr, an eq), as dataclasses would.
-    params: Any = new.__dataclass_params__  # type: ignore[attr-defined]
-    params.init = params.repr = params.eq = True
+    own_params: Any = new.__dataclass_params__  # type: ignore[attr-defined]
+    own_params.init = own_params.repr = own_params.eq = own_params.frozen = True
     return new
 
 
@@ -160,6 +180,35 @@ def _eq(self: Any, other: object) -> Any:
         compared = _compared(self.__class__)
         return compared(self) == compared(other)
     return NotImplemented
+
+
+#: The classes made by :func:`_frozen` (their instances refuse every assignment).
+_FROZEN: set[type] = set()
+
+
+def _setattr(self: Any, name: str, value: Any) -> None:
+    # What dataclasses' frozen __setattr__ does, shared: a subclass that is
+    # not frozen itself may still set attributes that are not fields.
+    cls = self.__class__
+    if cls in _FROZEN or name in cls.__dataclass_fields__:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+    object.__setattr__(self, name, value)
+
+
+def _delattr(self: Any, name: str) -> None:
+    cls = self.__class__
+    if cls in _FROZEN or name in cls.__dataclass_fields__:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+    object.__delattr__(self, name)
+
+
+def _getstate(self: Any) -> list[Any]:
+    return [getattr(self, f.name) for f in dataclasses.fields(self)]
+
+
+def _setstate(self: Any, state: list[Any]) -> None:
+    for field, value in zip(dataclasses.fields(self), state, strict=False):
+        object.__setattr__(self, field.name, value)
 
 
 def _hash(self: Any) -> int:

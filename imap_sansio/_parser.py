@@ -73,6 +73,7 @@ from imap_sansio._commands import (
     NotifyGroup,
     QResync,
     Rename,
+    Replace,
     Search,
     SearchAge,
     SearchAnd,
@@ -959,34 +960,51 @@ def _append(tag: str, r: CommandReader, uid: bool) -> Command:
     messages: list[AppendMessage] = []
     while r.accept(b" "):
         r.count("messages")
-        flags: tuple[str, ...] = ()
-        when: datetime.datetime | None = None
-        if r.peek() == 0x28:
-            flags = r.flag_list()
-            r.sp("flag list")
-        if r.peek() == 0x22:
-            when = r.date_time()
-            r.sp("date-time")
-        utf8 = False
-        if r.peek() in (0x55, 0x75):  # "UTF8"
-            start = r.pos
-            if r.keyword("UTF8") != "UTF8":
-                raise r.expected("message literal", start)
-            r.sp("UTF8")
-            r.open_paren("UTF8 message")
-            data, binary = r.literal("literal8", allow8=True)
-            if not binary:
-                raise r.expected("literal8 in UTF8 (...)", start)
-            r.close_paren("UTF8 message")
-            utf8 = True
-        else:
-            data, binary = r.literal("message literal", allow8=True)
-        messages.append(
-            AppendMessage(flags=flags, internal_date=when, data=data, binary=binary, utf8=utf8)
-        )
+        messages.append(_append_message(r))
     if not messages:
         raise r.expected("SP after mailbox name")
     return Append(tag=tag, mailbox=mailbox, messages=tuple(messages))
+
+
+def _append_message(r: CommandReader) -> AppendMessage:
+    # append-message = [SP flag-list] [SP date-time] SP append-data, read
+    # after its first SP (RFC 4466)
+    flags: tuple[str, ...] = ()
+    when: datetime.datetime | None = None
+    if r.peek() == 0x28:
+        flags = r.flag_list()
+        r.sp("flag list")
+    if r.peek() == 0x22:
+        when = r.date_time()
+        r.sp("date-time")
+    utf8 = False
+    if r.peek() in (0x55, 0x75):  # "UTF8"
+        start = r.pos
+        if r.keyword("UTF8") != "UTF8":
+            raise r.expected("message literal", start)
+        r.sp("UTF8")
+        r.open_paren("UTF8 message")
+        data, binary = r.literal("literal8", allow8=True)
+        if not binary:
+            raise r.expected("literal8 in UTF8 (...)", start)
+        r.close_paren("UTF8 message")
+        utf8 = True
+    else:
+        data, binary = r.literal("message literal", allow8=True)
+    return AppendMessage(flags=flags, internal_date=when, data=data, binary=binary, utf8=utf8)
+
+
+def _replace(tag: str, r: CommandReader, uid: bool) -> Command:
+    # replace = "REPLACE" SP seq-number SP mailbox append-message   (RFC 8508 5)
+    # uid =/ "UID" SP replace; seq-number = nz-number / "*"
+    r.sp("REPLACE")
+    number = STAR if r.accept(b"*") else r.nz_number("message number")
+    messages: SequenceSet | UidSet = (UidSet if uid else SequenceSet)(ranges=((number, number),))
+    r.sp("message number")
+    mailbox = r.mailbox()
+    r.sp("mailbox name")
+    message = _append_message(r)
+    return Replace(tag=tag, messages=messages, mailbox=mailbox, message=message, uid=uid)
 
 
 def _expunge(tag: str, r: CommandReader, uid: bool) -> Command:
@@ -2072,6 +2090,8 @@ COMMANDS: Mapping[str, CommandSpec] = _table(
     CommandSpec("STORE", _store, SELECTED_ONLY, names_messages=True, no_expunge=True),
     CommandSpec("COPY", _copy_move(Copy), SELECTED_ONLY, names_messages=True),
     CommandSpec("MOVE", _copy_move(Move), SELECTED_ONLY, names_messages=True),
+    # RFC 8508 3.5: selected state only, also the UID form.
+    CommandSpec("REPLACE", _replace, SELECTED_ONLY, names_messages=True),
     # RFC 7377 4: command-auth =/ esearch; command-select =/ esearch.  Its
     # criteria may name messages by number ("UID ESEARCH" appears in 2).
     CommandSpec("ESEARCH", _esearch, LOGGED_IN, names_messages=True),

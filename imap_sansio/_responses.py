@@ -680,6 +680,8 @@ class StatusData:
         ):
             if value is not None:
                 _check_number(value, what, low=low, high=high)
+        if self.mailbox_id is not None:
+            _check_objectid(self.mailbox_id, "MAILBOXID")
         if self.order is not None:
             present = {name for name, value in self.items() if value is not None}
             if set(self.order) != present or len(self.order) != len(present):
@@ -700,8 +702,6 @@ class StatusData:
             ("APPENDLIMIT", self.appendlimit),
             ("MAILBOXID", self.mailbox_id),
         )
-        if self.mailbox_id is not None:
-            _check_objectid(self.mailbox_id, "MAILBOXID")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -67,6 +67,10 @@ class State(enum.Enum):
     SELECTED = "selected"
     LOGOUT = "logout"
 
+    # Members are singletons: hashing by identity is the same set semantics
+    # without Enum's Python-level __hash__ (every command's state check).
+    __hash__ = object.__hash__
+
 
 #: The states a command can be valid in (the command table in
 #: :mod:`imap_sansio._parser` names one of these for each command).

@@ -253,6 +253,18 @@ class SelectedMailboxView:
             return index + 1
         return None
 
+    def known(self, uids: Iterable[int]) -> list[tuple[int, int]]:
+        """(sequence number, UID) of those of ``uids`` the client knows and
+        has not been told are expunged, in sequence order (a bisection each)."""
+        mine, expunged = self._uids, self._expunged
+        out: list[tuple[int, int]] = []
+        end = len(mine)
+        for uid in sorted(uids):
+            index = bisect.bisect_left(mine, uid)
+            if index < end and mine[index] == uid and uid not in expunged:
+                out.append((index + 1, uid))
+        return out
+
     def flags_of(self, uid: int) -> frozenset[str]:
         """The flags the client has been told ``uid`` has."""
         seq = self.seq_of(uid)
@@ -547,10 +559,11 @@ class SelectedMailboxView:
 
     def fetch_data(self, uid: int, items: Iterable[FetchDataItem]) -> FetchData:
         """``* n FETCH (...)`` for ``uid`` with this session's sequence number."""
-        seq = self.seq_of(uid)
-        if seq is None:
+        uids = self._uids
+        index = bisect.bisect_left(uids, uid)  # seq_of, inlined: once per message
+        if index == len(uids) or uids[index] != uid:
             raise KeyError(f"UID {uid} is not in this session's view")
-        return FetchData(number=seq, items=tuple(items))
+        return FetchData(number=index + 1, items=tuple(items))
 
     # --------------------------------------------------------------- internals
 

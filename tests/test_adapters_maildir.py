@@ -44,7 +44,7 @@ def _maildir(root: Path, **options: Any) -> MaildirBackend:
 class TestMaildirContract(BackendContract):
     @pytest.fixture
     def backend(self, tmp_path: Path) -> MaildirBackend:
-        return _maildir(tmp_path)
+        return _maildir(tmp_path, object_ids=True)
 
 
 @pytest.fixture
@@ -531,9 +531,10 @@ def test_cli_maildir_option_builds_a_maildir_server(tmp_path: Path) -> None:
         C: a1 LOGIN bob pw
         S: a1 OK $ANY
         C: a2 CREATE Sent
-        S: a2 OK CREATE completed
+        S: a2 OK [MAILBOXID ($SENT)] CREATE completed
         """,
     )
+    # imap-sansio serve offers OBJECTID (RFC 8474 4.1) over a Maildir too.
     assert (tmp_path / "bob" / ".Sent" / "cur").is_dir()
 
 

@@ -33,7 +33,12 @@ class TestMemoryContract(BackendContract):
     # With a lock, as the adapters and the CLI make it.
     @pytest.fixture
     def backend(self) -> MemoryBackend:
-        return MemoryBackend(users={"alice": "secret"}, lock=threading.RLock())
+        return MemoryBackend(
+            users={"alice": "secret"},
+            lock=threading.RLock(),
+            object_ids=True,
+            clock=lambda: datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        )
 
 
 class TestMemoryWithoutLockContract(BackendContract):

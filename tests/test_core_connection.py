@@ -231,7 +231,7 @@ def test_uid_needs_a_known_subcommand() -> None:
     feed(conn, b"a UID BOGUS 1\r\n")
     assert conn.data_to_send() == (
         b"a BAD [CLIENTBUG] UID must be followed by COPY, ESEARCH, EXPUNGE, FETCH, MOVE,"
-        b" SEARCH, SORT, STORE, THREAD\r\n"
+        b" REPLACE, SEARCH, SORT, STORE, THREAD\r\n"
     )
 
 

@@ -22,6 +22,7 @@ from imap_sansio._responses import (
     EmailIdItem,
     ESearchData,
     FetchData,
+    InProgressCode,
     ListData,
     ListRightsData,
     ModSeqItem,
@@ -68,6 +69,11 @@ def _rev1(response: Response) -> bool:
     if isinstance(response, _UNSUPPORTED_TYPES):
         return False
     if isinstance(response, StatusResponse):
+        code = response.code
+        if isinstance(code, InProgressCode) and code.tag is not None and "]" in code.tag:
+            # imap-codec 0.1 reads INPROGRESS by RFC 3501's generic code rule
+            # (no "]" inside); the server sends NIL for such a tag.
+            return False
         return response.text != ""  # RFC 3501: text = 1*TEXT-CHAR
     if isinstance(response, CapabilityData):
         return bool(response.capabilities)

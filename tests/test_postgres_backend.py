@@ -27,7 +27,7 @@ HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 class TestPostgresContract(BackendContract):
     @pytest.fixture
     def backend(self, postgres_dsn: str) -> Iterator[PostgresBackend]:
-        with PostgresBackend(postgres_dsn, password_hasher=HASHER) as backend:
+        with PostgresBackend(postgres_dsn, password_hasher=HASHER, object_ids=True) as backend:
             backend.add_user("alice", "secret")
             yield backend
 

@@ -8,6 +8,7 @@ store and sends STATUS (RFC 5465 5.2) and LIST (5.4).
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Callable
 
@@ -34,7 +35,9 @@ def test_notify_in_one_process_hears_another_process_change_other_mailboxes(
     assert writer.until_tagged(b"w1")[-1].startswith(b"w1 OK")
     line, delays["APPEND elsewhere"] = _wait_for(watcher, rb"\* STATUS .*\r\n")
     assert line == b"* STATUS Lists (UIDNEXT 2 MESSAGES 1)\r\n"
-    assert writer.command(b"w2", b"CREATE Lists/Sub")[-1] == b"w2 OK CREATE completed\r\n"
+    # imap-sansio serve offers OBJECTID: CREATE says the MAILBOXID (RFC 8474 4.1).
+    created = writer.command(b"w2", b"CREATE Lists/Sub")[-1]
+    assert re.fullmatch(rb"w2 OK \[MAILBOXID \(F[0-9a-f]+\)\] CREATE completed\r\n", created)
     line, delays["CREATE"] = _wait_for(watcher, rb"\* LIST .*\r\n")
     assert line == b'* LIST (\\HasChildren) "/" Lists\r\n'
     assert watcher.line() == b'* LIST (\\HasNoChildren) "/" Lists/Sub\r\n'

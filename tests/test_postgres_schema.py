@@ -8,6 +8,7 @@ import time
 import psycopg
 import pytest
 from imap_sansio.adapters.postgres_schema import (
+    MIGRATIONS,
     SCHEMA_VERSION,
     SchemaTooNew,
     migrate,
@@ -23,7 +24,8 @@ _TABLES = {
     "messages",
     "changes",
     "metadata",  # step 3 (RFC 5464)
-    "acl",  # step 4 (RFC 4314)
+    "message_threads",  # step 4: THREADID (RFC 8474 5.2)
+    "acl",  # step 5 (RFC 4314)
 }
 
 
@@ -95,3 +97,34 @@ def test_two_migrators_starting_together_apply_the_steps_once(postgres_dsn: str)
     assert errors == []
     assert sorted(results) == [0, SCHEMA_VERSION]
     assert _tables(postgres_dsn) == _TABLES | {"imap_sansio_schema"}
+
+
+def test_step_4_gives_existing_mailboxes_and_messages_ids_of_their_own(postgres_dsn: str) -> None:
+    # RFC 8474: every mailbox and message stored before object ids were kept
+    # gets a distinct MAILBOXID / EMAILID; their save dates stay unknown
+    # (SAVEDATE NIL) and they are in no thread (THREADID NIL).
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        for step in MIGRATIONS[:3]:
+            conn.execute(step.encode())
+        conn.execute(
+            "CREATE TABLE imap_sansio_schema (one boolean PRIMARY KEY DEFAULT true"
+            " CHECK (one), version integer NOT NULL)"
+        )
+        conn.execute("INSERT INTO imap_sansio_schema (version) VALUES (3)")
+        conn.execute("INSERT INTO accounts (name, password_hash) VALUES ('alice', 'x')")
+        conn.execute(
+            "INSERT INTO mailboxes (account_id, name, uidvalidity)"
+            " SELECT id, n, 1 FROM accounts, unnest(ARRAY['INBOX', 'Sent']) n"
+        )
+        conn.execute("INSERT INTO bodies VALUES ('\\x00', 2, 'x')")
+        conn.execute(
+            "INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date,"
+            " date_offset, size, body) SELECT id, u, 1, '{}', now(), 0, 1, '\\x00'"
+            " FROM mailboxes, generate_series(1, 2) u WHERE name = 'INBOX'"
+        )
+        assert migrate(conn) == 3
+        mailbox_ids = [r[0] for r in conn.execute("SELECT object_id FROM mailboxes")]
+        rows = conn.execute("SELECT email_id, saved_at, thread_id FROM messages").fetchall()
+    assert len(set(mailbox_ids)) == 2 and all(i.startswith("F") for i in mailbox_ids)
+    assert len({r[0] for r in rows}) == 2 and all(r[0].startswith("M") for r in rows)
+    assert all(r[1] is None and r[2] is None for r in rows)

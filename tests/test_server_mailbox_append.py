@@ -464,6 +464,30 @@ def test_append_nul_in_an_ordinary_literal_is_refused(
     assert stored(backend) == []
 
 
+def test_append_syntax_error_after_a_message_counts_the_message_bytes(
+    backend: MemoryBackend, alice: Session
+) -> None:
+    # The engine keeps message literals out of the bytes it parses; an error
+    # still names the offset in the command as sent: "a APPEND INBOX {5+}\r\n"
+    # is 21 bytes, "hello" ends at 26, and "junk" (not a message) is at 27.
+    assert alice(b"a APPEND INBOX " + literal(b"hello") + b" junk") == lines(
+        "a BAD [CLIENTBUG] APPEND: expected message literal at byte 27"
+    )
+    assert stored(backend) == []
+
+
+def test_append_message_literal_read_in_small_pieces_is_stored_as_sent(
+    backend: MemoryBackend, server: IMAPServer
+) -> None:
+    message = b"Subject: pieces\r\n\r\n" + b"0123456789abcdef\r\n" * 600
+    conn = server.connect()
+    stream = b"x LOGIN alice secret\r\na APPEND INBOX " + literal(message) + b"\r\n"
+    for i in range(0, len(stream), 7):
+        conn.receive_data(stream[i : i + 7])
+    assert conn.data_to_send().endswith(b"a OK [APPENDUID 1 1] APPEND completed\r\n")
+    assert [data for data, _ in stored(backend)] == [message]
+
+
 def test_append_utf8_form_needs_utf8_accept(backend: MemoryBackend, alice: Session) -> None:
     # RFC 6855 4
     assert alice(b"a APPEND INBOX UTF8 (" + literal(b"m\r\n", binary=True) + b")") == lines(

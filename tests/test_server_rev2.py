@@ -462,6 +462,19 @@ def test_inprogress_every_n_messages_of_a_search(backend: MemoryBackend) -> None
     )
 
 
+def test_inprogress_names_no_tag_that_holds_a_bracket(backend: MemoryBackend) -> None:
+    # "]" is a valid tag character (RFC 3501 9), but a client that reads an
+    # unknown code by the generic rule (no "]" inside) would lose the line.
+    server = IMAPServer(backend, clock=fixed_clock(), progress_interval=4)
+    alice = Session(server)
+    alice(b"s SELECT INBOX")
+    assert alice(b"a]1 SEARCH ALL") == lines(
+        "* OK [INPROGRESS (NIL 4 5)] SEARCH in progress: 4 of 5 done",
+        "* SEARCH 1 2 3 4 5",
+        "a]1 OK SEARCH completed",
+    )
+
+
 def test_no_inprogress_for_short_commands(backend: MemoryBackend) -> None:
     server = IMAPServer(backend, clock=fixed_clock(), progress_interval=5)
     alice = Session(server)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from . import names
 from ._backend import (
+    INDEXED_FLAGS,
     Account,
     AclAccount,
     AppendLimitAccount,
@@ -24,6 +25,7 @@ from ._backend import (
     Changes,
     CondstoreAccount,
     CopyResult,
+    FlagIndexMailbox,
     ImapBad,
     ImapNo,
     Mailbox,
@@ -34,12 +36,16 @@ from ._backend import (
     MessageSource,
     MetadataAccount,
     NoSuchMailbox,
+    ObjectIdAccount,
     QuotaAccount,
     QuotaResource,
+    ReplaceMailbox,
+    SaveDateAccount,
     SpecialUseCreateAccount,
     StoreAction,
     StoreResult,
     normalize_flags,
+    thread_keys,
 )
 from ._demo import demo_backend
 from ._login_guard import LoginGuard, LoginLimits
@@ -63,6 +69,7 @@ from ._server import IMAPServer
 from ._session import PENDING, Completion, Handler, HandlerResult, Pending, ServerCommand, Session
 
 __all__ = [
+    "INDEXED_FLAGS",
     "PENDING",
     "Account",
     "AclAccount",
@@ -76,6 +83,7 @@ __all__ = [
     "Completion",
     "CondstoreAccount",
     "CopyResult",
+    "FlagIndexMailbox",
     "Handler",
     "HandlerResult",
     "IMAPServer",
@@ -95,13 +103,16 @@ __all__ = [
     "MetadataLimits",
     "NoSuchMailbox",
     "OAuthBearer",
+    "ObjectIdAccount",
     "PasswordDatabase",
     "Pending",
     "QuotaAccount",
     "QuotaResource",
+    "ReplaceMailbox",
     "SaslContext",
     "SaslExchange",
     "SaslMechanism",
+    "SaveDateAccount",
     "ScramSecrets",
     "ServerCommand",
     "Session",
@@ -117,4 +128,5 @@ __all__ = [
     "lsub_entries",
     "names",
     "normalize_flags",
+    "thread_keys",
 ]

@@ -54,10 +54,14 @@ thread); the server then wakes the sessions concerned, which pull.
 
 Optional protocols (:class:`QuotaAccount`, :class:`SpecialUseCreateAccount`,
 :class:`AppendLimitAccount`, :class:`CondstoreAccount`,
+:class:`ObjectIdAccount`, :class:`SaveDateAccount`,
 :class:`MetadataAccount`, :class:`AclAccount`) mark optional
-features; the server advertises a capability only when the account object
-implements the matching protocol (``isinstance`` checks, they are
-``runtime_checkable``).
+features; the server advertises a
+capability only when the account object implements the matching protocol
+(``isinstance`` checks, they are ``runtime_checkable``).
+:class:`ReplaceMailbox` is a mailbox handle's: a store that implements it
+does REPLACE (RFC 8508) in one change, any other gets the server's own
+steps.
 
 Errors meant for the client are :class:`ImapNo` and :class:`ImapBad`, carrying
 the *name* of an IMAP response code (``"TRYCREATE"``, ``"NONEXISTENT"``, ...);
@@ -68,6 +72,7 @@ becomes ``NO [SERVERBUG]``.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,6 +80,7 @@ from typing import Protocol, runtime_checkable
 
 from imap_sansio._secret import Secret
 from imap_sansio._source import MessageSource
+from imap_sansio.mime import Message
 
 __all__ = [
     "SPECIAL_USE_ATTRIBUTES",
@@ -100,12 +106,16 @@ __all__ = [
     "MessageSource",
     "MetadataAccount",
     "NoSuchMailbox",
+    "ObjectIdAccount",
     "QuotaAccount",
     "QuotaResource",
+    "ReplaceMailbox",
+    "SaveDateAccount",
     "SpecialUseCreateAccount",
     "StoreAction",
     "StoreResult",
     "normalize_flags",
+    "thread_keys",
 ]
 
 
@@ -219,6 +229,32 @@ def normalize_flags(flags: Collection[str]) -> frozenset[str]:
     return frozenset(result)
 
 
+# RFC 5322 3.6.4: msg-id = "<" id-left "@" id-right ">"
+_MSG_ID = re.compile(rb"<([^<>\s]+)>")
+#: The header of a message is looked for in its first this many octets.
+_HEADER_WINDOW = 256 * 1024
+
+
+def thread_keys(data: bytes) -> tuple[str, ...]:
+    """The Message-IDs that tie a message to a thread, for THREADID (RFC 8474
+    5.2 leaves the logic to the server): its own Message-ID, then those of
+    In-Reply-To and References (RFC 5322 3.6.4), without repeats.
+
+    A store gives a new message the THREADID of the first of these it has
+    seen in the account, else a new one, and remembers every one of them
+    for that THREADID: so a reply, its original and messages that cite the
+    same original share a THREADID in any mailbox (and in any order of
+    arrival), and a THREADID once given never changes.
+    """
+    message = Message(data[:_HEADER_WINDOW])
+    keys: dict[str, None] = {}
+    for name in (b"message-id", b"in-reply-to", b"references"):
+        value = message.header.first(name)
+        for match in _MSG_ID.finditer(value or b""):
+            keys.setdefault(match.group(1).decode("ascii", "replace"), None)
+    return tuple(keys)
+
+
 # ---------------------------------------------------------------------------
 # Values
 
@@ -232,6 +268,14 @@ class MessageInfo:
     internal_date: datetime
     size: int  # RFC822.SIZE: the stored octet count
     modseq: int  # RFC 7162: mod-sequence of the last change to this message
+    #: RFC 8474 5.1 EMAILID (a store that implements :class:`ObjectIdAccount`
+    #: gives every message one; None otherwise).
+    email_id: str | None = None
+    #: RFC 8474 5.2 THREADID; None (NIL) when the store does not thread.
+    thread_id: str | None = None
+    #: RFC 8514 3: when the message was saved into this mailbox (a store
+    #: that implements :class:`SaveDateAccount`); None: not kept.
+    save_date: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -700,6 +744,82 @@ class AclAccount(Protocol):
 
 
 @runtime_checkable
+class ObjectIdAccount(Protocol):
+    """OBJECTID (RFC 8474): the store keeps object identifiers.
+
+    An ObjectID is 1 to 255 characters of ``A-Z a-z 0-9 _ -`` (RFC 8474
+    8.1; start it with a letter, as the RFC advises).  Implementing this
+    promises:
+
+    * :meth:`mailbox_id`: a MAILBOXID per mailbox, new for every
+      :meth:`Account.create_mailbox` (also of a name that existed before),
+      never given to two mailboxes, and kept by
+      :meth:`Account.rename_mailboxes` (RFC 8474 4);
+    * every :class:`MessageInfo` of its mailboxes carries an ``email_id``,
+      new for each APPEND (and REPLACE, RFC 8508 4.6) unless the store sees
+      identical content, and the same as the source's for a COPY or MOVE
+      (RFC 8474 5.1); ``thread_id`` may be None (THREADID NIL, 5.2), and
+      a message's value never changes once reported.
+
+    The server sends ``[MAILBOXID (...)]`` after CREATE and SELECT, and
+    answers STATUS MAILBOXID, FETCH EMAILID/THREADID and SEARCH
+    EMAILID/THREADID from them.
+    """
+
+    def mailbox_id(self, name: str) -> str:
+        """The MAILBOXID of mailbox ``name`` (:class:`NoSuchMailbox` if none)."""
+        ...
+
+
+@runtime_checkable
+class SaveDateAccount(Protocol):
+    """SAVEDATE (RFC 8514): the store keeps each message's save date.
+
+    The save date is when the message was saved into the mailbox it is in:
+    APPEND, COPY, MOVE and REPLACE give the new message the current time
+    (never the source's, nor the internal date APPEND was given); it never
+    changes while the message stays (RFC 8514 3).  The store reads the time
+    itself (an adapter's clock, the database's) and puts it in
+    :attr:`MessageInfo.save_date` of the mailboxes for which
+    :meth:`save_date_supported` is True.
+    """
+
+    def save_date_supported(self, name: str) -> bool:
+        """Whether mailbox ``name`` keeps save dates (RFC 8514 4.3
+        SAVEDATESUPPORTED); :class:`NoSuchMailbox` if there is none."""
+        ...
+
+
+@runtime_checkable
+class ReplaceMailbox(Protocol):
+    """REPLACE (RFC 8508) done by the store in one step.
+
+    The server answers REPLACE for every store (an APPEND, then the old
+    message flagged and expunged, undone if the second step fails); a store
+    that implements this does both as one change, so that no other session
+    ever sees both messages or neither, and only the net quota counts
+    (RFC 8508 3.4).
+    """
+
+    def replace(
+        self,
+        uid: int,
+        destination: str,
+        data: bytes | MessageSource,
+        *,
+        flags: Collection[str] = (),
+        internal_date: datetime,
+    ) -> AppendResult:
+        """Append the message to ``destination`` (as :meth:`Account.append`:
+        a new UID, new EMAILID, flags exactly ``flags``, nothing taken from
+        the old message) and expunge ``uid`` from this mailbox whatever its
+        flags, atomically.  :class:`NoSuchMailbox` for a missing
+        ``destination``; ``ImapNo`` (and nothing changed) if ``uid`` is no
+        longer here."""
+        ...
+
+
+@runtime_checkable
 class MetadataAccount(Protocol):
     """METADATA (RFC 5464): annotations on the server and on mailboxes.
 
@@ -734,5 +854,30 @@ class MetadataAccount(Protocol):
         nothing, when afterwards more than ``max_entries`` entries would be
         visible to this user on ``mailbox`` while the change adds entries
         (checked together with the change, against other writers).
+        """
+        ...
+
+
+#: The system flags a :class:`FlagIndexMailbox` is asked about.
+INDEXED_FLAGS = frozenset({"\\Answered", "\\Deleted", "\\Draft", "\\Flagged", "\\Seen"})
+
+
+@runtime_checkable
+class FlagIndexMailbox(Protocol):
+    """Searches on one flag without reading every message (no capability:
+    a speed-up only).
+
+    ``SEARCH UNSEEN``, ``DELETED``, ``FLAGGED``... would otherwise read the
+    metadata of every message of the mailbox; a store that keeps an index of
+    flags answers them in time that grows with the answer, not the mailbox.
+    """
+
+    def uids_by_flag(self, flag: str, present: bool) -> Collection[int] | None:
+        """The UIDs of the messages that have (``present``) or lack the
+        system flag ``flag`` (one of :data:`INDEXED_FLAGS`), in any order.
+
+        None when the store has no quicker answer than reading every
+        message's flags (the server then does): for instance for the flags
+        most messages have (``\\Seen`` present).
         """
         ...

@@ -5,8 +5,9 @@ RFC 6154 3), SUBSCRIBE/UNSUBSCRIBE (6.3.6-7), LIST (6.3.8) with
 LIST-EXTENDED (RFC 5258), CHILDREN (RFC 3348), SPECIAL-USE (RFC 6154) and
 LIST-STATUS (RFC 5819), LSUB (6.3.9), NAMESPACE (RFC 2342), STATUS (6.3.10,
 with HIGHESTMODSEQ of RFC 7162, SIZE of RFC 8438, DELETED of RFC 9051 and
-APPENDLIMIT of RFC 7889), APPEND (6.3.11) with APPENDUID (RFC 4315 3),
-MULTIAPPEND (RFC 3502) and literal8 (RFC 3516 4.4), and GETQUOTA,
+APPENDLIMIT of RFC 7889, MAILBOXID of RFC 8474 4.3), APPEND (6.3.11) with APPENDUID (RFC 4315 3),
+MULTIAPPEND (RFC 3502) and literal8 (RFC 3516 4.4), REPLACE and UID REPLACE
+(RFC 8508, APPEND's sibling), and GETQUOTA,
 GETQUOTAROOT, SETQUOTA (RFC 9208 4.1) when the account implements
 :class:`QuotaAccount`.
 
@@ -18,12 +19,13 @@ onto it and writes the responses.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
 
 from .._commands import (
     Append,
+    AppendMessage,
     Create,
     Delete,
     GetQuota,
@@ -32,6 +34,7 @@ from .._commands import (
     Lsub,
     Namespace,
     Rename,
+    Replace,
     SetQuota,
     Status,
     Subscribe,
@@ -43,6 +46,7 @@ from .._responses import (
     AtomCode,
     ListData,
     LsubData,
+    MailboxIdCode,
     MyRightsData,
     NamespaceData,
     QuotaData,
@@ -51,6 +55,7 @@ from .._responses import (
     StatusData,
 )
 from .._responses import Namespace as NamespaceEntry
+from .._sequence import UidSet
 from .._source import MessageSource, has_nul
 from .._view import uid_set
 from ..mime import encode_binary_parts
@@ -62,16 +67,19 @@ from ._backend import (
     AppendResult,
     ImapBad,
     ImapNo,
+    Mailbox,
     MailboxExists,
     MailboxStatus,
     MetadataAccount,
     NoSuchMailbox,
+    ObjectIdAccount,
     QuotaAccount,
+    ReplaceMailbox,
     SpecialUseCreateAccount,
     StoreAction,
     normalize_flags,
 )
-from ._condstore import enable_condstore
+from ._condstore import enable_condstore, highest_modseq_completion
 from ._mailboxes import list_entries, lsub_entries
 from ._session import Completion, ServerCommand, Session, serve
 from .names import (
@@ -92,7 +100,7 @@ ENABLEABLE: frozenset[str] = frozenset()
 #: STATUS items answered here: RFC 3501 6.3.10, DELETED (RFC 9051 6.3.11,
 #: RFC 9208 4.1.4), DELETED-STORAGE (RFC 9208 4.1.4), SIZE (RFC 8438),
 #: HIGHESTMODSEQ (RFC 7162 3.1.8), APPENDLIMIT (RFC 7889 3).  MAILBOXID
-#: (RFC 8474) needs data the Backend protocol does not give, so it is refused.
+#: (RFC 8474 4.3) too when the account implements ObjectIdAccount.
 STATUS_ITEMS: frozenset[str] = frozenset(
     {
         "MESSAGES",
@@ -167,7 +175,7 @@ def report_normalized(
         session.send(list_data)
 
 
-def create(session: Session, command: Create) -> None:
+def create(session: Session, command: Create) -> Completion | None:
     """RFC 3501 6.3.3, and ``USE (...)`` of RFC 6154 3.
 
     The name itself is created first, then its missing superiors, so a
@@ -204,6 +212,12 @@ def create(session: Session, command: Create) -> None:
     if _normalized(sent):
         assert sent is not None
         report_normalized(session, name, old_name=sent)  # RFC 9051 6.3.4
+    if isinstance(account, ObjectIdAccount):
+        # RFC 8474 4.1: "MUST include the MAILBOXID response code in the
+        # tagged OK response to all successful CREATE commands".
+        code = MailboxIdCode(mailbox_id=account.mailbox_id(name))
+        return Completion(text="CREATE completed", code=code)
+    return None
 
 
 def delete(session: Session, command: Delete) -> None:
@@ -318,9 +332,11 @@ def unsubscribe(session: Session, command: Unsubscribe) -> None:
 # LIST, LSUB, NAMESPACE
 
 
-def _check_status_items(items: Collection[str]) -> None:
+def _check_status_items(account: Account, items: Collection[str]) -> None:
     for item in items:
-        if item not in STATUS_ITEMS:
+        if item not in STATUS_ITEMS and not (
+            item == "MAILBOXID" and isinstance(account, ObjectIdAccount)
+        ):
             raise ImapBad(f"Unsupported STATUS item {item}", "CLIENTBUG")
 
 
@@ -348,7 +364,7 @@ def list_command(session: Session, command: List) -> None:
         raise ImapBad("LIST return option MYRIGHTS is not supported", "CLIENTBUG")
     status_items = command.return_status
     if status_items is not None:
-        _check_status_items(status_items)
+        _check_status_items(account, status_items)
     invalid = {name.text for name in command.invalid_names}
     if command.reference in invalid:
         return  # RFC 3501 5.1.3: not modified UTF-7, so it names nothing
@@ -490,7 +506,13 @@ def _status_data(
         size=pick("SIZE", status.size),
         highestmodseq=pick("HIGHESTMODSEQ", status.highest_modseq),
         appendlimit=pick("APPENDLIMIT", _append_limit(session, account)),
+        mailbox_id=_mailbox_id(account, name) if "MAILBOXID" in wanted else None,
     )
+
+
+def _mailbox_id(account: Account, name: str) -> str:
+    assert isinstance(account, ObjectIdAccount)  # _check_status_items saw to it
+    return account.mailbox_id(name)
 
 
 def _deleted_storage(account: Account, name: str) -> int:
@@ -506,7 +528,7 @@ def status(session: Session, command: Status) -> None:
     """RFC 3501 6.3.10.  The selected mailbox is allowed too (RFC 9051
     6.3.11 only advises clients against it)."""
     account = session.require_account()
-    _check_status_items(command.items)
+    _check_status_items(account, command.items)
     if "HIGHESTMODSEQ" in command.items:
         enable_condstore(session)  # RFC 7162 3.1: a CONDSTORE enabling command
     session.send(_status_data(session, account, command.mailbox, command.items))
@@ -565,41 +587,49 @@ def append(session: Session, command: Append) -> Completion:
                 message.data.close()
 
 
+def _prepare_message(
+    session: Session, account: Account, message: AppendMessage
+) -> tuple[bytes | MessageSource, frozenset[str], datetime]:
+    """What to store for one APPEND (or REPLACE, RFC 8508 3.4: "extensions
+    that affect APPEND affect REPLACE in the same way") message: its data,
+    flags and internal date, checked as RFC 3501 6.3.11 and the extensions
+    say; ImapNo/ImapBad otherwise."""
+    limit = _append_limit(session, account)
+    if message.utf8 and not session.conn.utf8:
+        # RFC 6855 4: the UTF8 form needs UTF8=ACCEPT enabled.
+        raise ImapBad("APPEND UTF8 needs ENABLE UTF8=ACCEPT", "CLIENTBUG")
+    data = message.data
+    if not session.conn.utf8 and not _ascii_header(data):
+        # RFC 6855 4: without ENABLE UTF8=ACCEPT (or IMAP4rev2, whose
+        # headers may be UTF-8: RFC 9051 appendix E 16) "the server MUST
+        # reject, with a NO response, an APPEND command that includes any
+        # 8-bit character in message header fields".
+        raise ImapNo("8-bit header fields need ENABLE UTF8=ACCEPT")
+    # A spooled literal's NUL is found once, a piece at a time.
+    nul = has_nul(data)
+    if not message.binary and nul:
+        # RFC 3516 4.4: only a literal8 may hold NUL (the grammar refuses
+        # it already; this keeps the rule for events built by hand).
+        raise ImapBad("NUL in a message literal; use literal8 (~{n})", "CLIENTBUG")
+    if (len(data) if isinstance(data, bytes) else data.size) > limit:
+        raise ImapNo("Message too large", "TOOBIG")  # RFC 7889 4
+    flags = normalize_flags(message.flags)  # ImapBad for \Recent or a bad keyword
+    internal_date = message.internal_date
+    if internal_date is None:
+        internal_date = session.now()
+    if message.binary and nul:
+        # RFC 3516 4.4: a literal8 message may hold NUL and 8-bit parts;
+        # we store them base64-encoded, so BODY[] stays valid MIME and
+        # BINARY[] gives the original octets back (this needs the message
+        # whole, also when it was spooled; without NUL it is unchanged).
+        data = encode_binary_parts(data if isinstance(data, bytes) else read_source(data))
+    return data, flags, internal_date
+
+
 def _append(session: Session, command: Append) -> Completion:
     account = session.require_account()
     name = command.mailbox
-    limit = _append_limit(session, account)
-    prepared: list[tuple[bytes | MessageSource, frozenset[str], datetime]] = []
-    for message in command.messages:
-        if message.utf8 and not session.conn.utf8:
-            # RFC 6855 4: the UTF8 form needs UTF8=ACCEPT enabled.
-            raise ImapBad("APPEND UTF8 needs ENABLE UTF8=ACCEPT", "CLIENTBUG")
-        data = message.data
-        if not session.conn.utf8 and not _ascii_header(data):
-            # RFC 6855 4: without ENABLE UTF8=ACCEPT (or IMAP4rev2, whose
-            # headers may be UTF-8: RFC 9051 appendix E 16) "the server MUST
-            # reject, with a NO response, an APPEND command that includes any
-            # 8-bit character in message header fields".
-            raise ImapNo("8-bit header fields need ENABLE UTF8=ACCEPT")
-        # A spooled literal's NUL is found once, a piece at a time.
-        nul = has_nul(data)
-        if not message.binary and nul:
-            # RFC 3516 4.4: only a literal8 may hold NUL (the grammar refuses
-            # it already; this keeps the rule for events built by hand).
-            raise ImapBad("NUL in a message literal; use literal8 (~{n})", "CLIENTBUG")
-        if (len(data) if isinstance(data, bytes) else data.size) > limit:
-            raise ImapNo("Message too large", "TOOBIG")  # RFC 7889 4
-        flags = normalize_flags(message.flags)  # ImapBad for \Recent or a bad keyword
-        internal_date = message.internal_date
-        if internal_date is None:
-            internal_date = session.now()
-        if message.binary and nul:
-            # RFC 3516 4.4: a literal8 message may hold NUL and 8-bit parts;
-            # we store them base64-encoded, so BODY[] stays valid MIME and
-            # BINARY[] gives the original octets back (this needs the message
-            # whole, also when it was spooled; without NUL it is unchanged).
-            data = encode_binary_parts(data if isinstance(data, bytes) else read_source(data))
-        prepared.append((data, flags, internal_date))
+    prepared = [_prepare_message(session, account, message) for message in command.messages]
     results: list[AppendResult] = []
     try:
         for data, flags, internal_date in prepared:
@@ -633,6 +663,130 @@ def _undo_append(
     except Exception as exc:  # the original failure is what the client hears
         if session.server.on_error is not None:
             session.server.on_error(exc)
+
+
+# ---------------------------------------------------------------------------
+# REPLACE (RFC 8508)
+
+
+def replace(session: Session, command: Replace) -> Completion:
+    """REPLACE / UID REPLACE (RFC 8508): the message is appended to the named
+    mailbox and the old one expunged from the selected mailbox, as one
+    action (3.4).  A store that implements :class:`ReplaceMailbox` does both
+    in one change; for any other the server appends, then flags and
+    expunges the old message (by UID only: "the EXPUNGE portion ... only
+    applies to the specified message"), and takes the new one away again if
+    that fails, so the client is never told of an expunge that did not
+    happen with it.
+
+    What the client hears (RFC 8508 3.2, 4.3, 4.5): ``* OK [APPENDUID
+    ...]``, EXISTS if the new message is in the selected mailbox, then the
+    EXPUNGE (or VANISHED with QRESYNC or UIDONLY) that the session's sync
+    sends like any expunge, then the tagged OK, with ``[HIGHESTMODSEQ n]``
+    once QRESYNC is on (as UID EXPUNGE, RFC 7162 3.2.9).  No FETCH for the
+    STORE step (3.4: its responses "MUST NOT be generated").
+    """
+    try:
+        return _replace(session, command)
+    finally:
+        data = command.message.data
+        if not isinstance(data, bytes):
+            data.close()  # a spooled literal is released either way
+
+
+def _replace(session: Session, command: Replace) -> Completion:
+    mailbox, view = session.require_mailbox()
+    account = session.require_account()
+    if session.read_only:
+        # The old message is expunged from the selected mailbox, which
+        # EXAMINE forbids (RFC 3501 6.3.2), as for MOVE.
+        raise ImapNo("Mailbox is read-only", "READ-ONLY")
+    # The engine resolved the number to a UID (a sequence number beyond the
+    # mailbox is BAD already); a UID of no message resolves to nothing.
+    uids = view.resolve(command.messages)
+    if not uids:
+        raise ImapNo("No such message to replace")
+    uid = uids[0]
+    if view.is_expunged(uid):
+        raise ImapNo("The message to replace was expunged", "EXPUNGEISSUED")
+    data, flags, internal_date = _prepare_message(session, account, command.message)
+    destination = command.mailbox
+    with _trycreate(session, destination):  # RFC 8508 3.4: TRYCREATE as for APPEND
+        if isinstance(mailbox, ReplaceMailbox):
+            result = mailbox.replace(
+                uid, destination, data, flags=flags, internal_date=internal_date
+            )
+        else:
+            result = _replace_in_steps(
+                session,
+                account=account,
+                mailbox=mailbox,
+                uid=uid,
+                destination=destination,
+                data=data,
+                flags=flags,
+                internal_date=internal_date,
+            )
+    # RFC 8508 4.3: APPENDUID in an untagged OK, before the EXPUNGE.
+    uid_set = UidSet(ranges=((result.uid, result.uid),))
+    session.untagged_ok(
+        "Replacement Message ready",
+        AppendUidCode(uidvalidity=result.uidvalidity, uids=uid_set),
+    )
+    # RFC 8508 3.2: the new message (EXISTS) before the old one's EXPUNGE.
+    session.sync()
+    session.conn.send_additions()
+    # RFC 8508 4.5: as if removed by UID EXPUNGE (RFC 7162 3.2.9, 3.2.10).
+    done = highest_modseq_completion(session, [uid], "Replace completed")
+    return done or Completion(text="Replace completed")
+
+
+def _replace_in_steps(
+    session: Session,
+    *,
+    account: Account,
+    mailbox: Mailbox,
+    uid: int,
+    destination: str,
+    data: bytes | MessageSource,
+    flags: frozenset[str],
+    internal_date: datetime,
+) -> AppendResult:
+    """APPEND, STORE +FLAGS.SILENT \\Deleted, UID EXPUNGE (RFC 8508 3.4) for a
+    store without :class:`ReplaceMailbox`; the new message is removed again
+    if the old one cannot be (3.4: no inconsistent state)."""
+    result = account.append(destination, data, flags=flags, internal_date=internal_date)
+    flagged = False
+    try:
+        stored = mailbox.store_flags([uid], StoreAction.ADD, ("\\Deleted",))
+        flagged = uid in stored.changed
+        if uid not in mailbox.expunge([uid]):
+            raise ImapNo("The message to replace was expunged", "EXPUNGEISSUED")
+    except Exception:
+        try:
+            if flagged:
+                mailbox.store_flags([uid], StoreAction.REMOVE, ("\\Deleted",))
+            added = account.select(destination)
+            added.store_flags([result.uid], StoreAction.ADD, ("\\Deleted",))
+            added.expunge([result.uid])
+        except Exception as exc:  # the first failure is what the client hears
+            if session.server.on_error is not None:
+                session.server.on_error(exc)
+        raise
+    return result
+
+
+@contextlib.contextmanager
+def _trycreate(session: Session, destination: str) -> Iterator[None]:
+    """A destination that does not exist is ``NO [TRYCREATE]`` (RFC 3501
+    6.3.11); the selected mailbox being gone stays ``NO [NONEXISTENT]``."""
+    try:
+        yield
+    except NoSuchMailbox:
+        infos = session.require_account().list_mailboxes()
+        if any(info.name == destination and info.selectable for info in infos):
+            raise
+        raise ImapNo("Mailbox does not exist", "TRYCREATE") from None
 
 
 # ---------------------------------------------------------------------------
@@ -710,6 +864,7 @@ COMMANDS: tuple[ServerCommand[Any], ...] = (
     serve("LSUB", lsub),
     serve("STATUS", status, "STATUS=SIZE"),  # RFC 8438
     serve("APPEND", append, "MULTIAPPEND"),  # RFC 3502
+    serve("REPLACE", replace, "REPLACE"),  # RFC 8508 3.1
     serve("GETQUOTA", getquota),
     serve("GETQUOTAROOT", getquotaroot),
     serve("SETQUOTA", setquota),

@@ -3,7 +3,8 @@
 FETCH (RFC 3501 6.4.5, 7.4.2; RFC 9051 6.4.5, 7.5.2) with BINARY (RFC 3516)
 and the CONDSTORE items (RFC 7162 3.1.4); STORE (RFC 3501 6.4.6, RFC 7162
 3.1.3 UNCHANGEDSINCE); COPY (RFC 3501 6.4.7, COPYUID from RFC 4315 3); MOVE
-(RFC 6851); also FETCH PREVIEW (RFC 8970).  The UID forms (RFC 3501
+(RFC 6851); also FETCH PREVIEW (RFC 8970), EMAILID and THREADID (RFC 8474
+5.3) and SAVEDATE (RFC 8514 4.2) when the account keeps them.  The UID forms (RFC 3501
 6.4.8) arrive as the same events with ``uid=True``; the engine has already
 resolved every message set to UIDs.
 
@@ -43,6 +44,7 @@ from .._responses import (
     BodySectionItem,
     BodyStructureItem,
     CopyUidCode,
+    EmailIdItem,
     EnvelopeItem,
     FetchDataItem,
     FlagsItem,
@@ -54,6 +56,8 @@ from .._responses import (
     Rfc822Item,
     Rfc822SizeItem,
     Rfc822TextItem,
+    SaveDateItem,
+    ThreadIdItem,
     UidItem,
     VanishedData,
 )
@@ -69,6 +73,8 @@ from ._backend import (
     Mailbox,
     MessageInfo,
     NoSuchMailbox,
+    ObjectIdAccount,
+    SaveDateAccount,
     StoreAction,
     normalize_flags,
 )
@@ -76,7 +82,7 @@ from ._condstore import enable_condstore, highest_modseq_completion, vanished_si
 from ._search import partial_window
 from ._session import Completion, ServerCommand, Session, Steps, announce_keywords, serve
 
-__all__ = ["COMMANDS", "ENABLEABLE"]
+__all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE"]
 
 #: What ENABLE can turn on because of these handlers (CONDSTORE and QRESYNC
 #: are claimed by _cmd_session, whose SELECT takes their parameters).
@@ -85,8 +91,9 @@ ENABLEABLE: frozenset[str] = frozenset()
 _SEEN = "\\Seen"
 _RECENT = "\\Recent"
 
-#: FETCH attributes answered here (the grammar also reads SAVEDATE, EMAILID,
-#: THREADID and Gmail's X-GM-* items, for extensions not advertised).
+#: FETCH attributes answered here (the grammar also reads Gmail's X-GM-*
+#: items, for an extension not advertised); EMAILID, THREADID and SAVEDATE
+#: only for an account that keeps them (see _OPTIONAL_ATTRIBUTES).
 _ATTRIBUTES = frozenset(
     {
         "FLAGS",
@@ -102,6 +109,13 @@ _ATTRIBUTES = frozenset(
         "MODSEQ",
     }
 )
+#: Attributes offered when the account implements a protocol (RFC 8474 5.3,
+#: RFC 8514 4.2); without it they are BAD like any item not advertised.
+_OPTIONAL_ATTRIBUTES: dict[str, type] = {
+    "EMAILID": ObjectIdAccount,
+    "THREADID": ObjectIdAccount,
+    "SAVEDATE": SaveDateAccount,
+}
 #: Attributes that need the message bytes.
 _NEEDS_BYTES = frozenset(
     {"RFC822.SIZE", "ENVELOPE", "BODY", "BODYSTRUCTURE", "RFC822", "RFC822.HEADER", "RFC822.TEXT"}
@@ -183,7 +197,11 @@ def _check_items(session: Session, command: Fetch) -> tuple[FetchItem, ...]:
     """The items in the order asked, duplicates dropped; BAD for what is not offered."""
     seen: dict[FetchItem, None] = {}
     for item in command.items:
-        if isinstance(item, FetchAttribute) and item.name not in _ATTRIBUTES:
+        if (
+            isinstance(item, FetchAttribute)
+            and item.name not in _ATTRIBUTES
+            and not isinstance(session.account, _OPTIONAL_ATTRIBUTES.get(item.name, ()))
+        ):
             # Items of extensions this server does not advertise (RFC 3501
             # 6.4.5 lists the rest): a BAD, never an empty "* 1 FETCH ()".
             raise ImapBad(f"FETCH {item.name} is not supported", "CLIENTBUG")
@@ -353,6 +371,16 @@ def _fetch_item(
         return InternalDateItem(date=info.internal_date) if info is not None else None
     if name == "MODSEQ":
         return ModSeqItem(modseq=info.modseq) if info is not None and info.modseq > 0 else None
+    if name == "EMAILID":
+        # RFC 8474 5.1 (an ObjectIdAccount gives every message one)
+        email_id = info.email_id if info is not None else None
+        return EmailIdItem(email_id=email_id) if email_id is not None else None
+    if name == "THREADID":
+        # RFC 8474 5.2: NIL when the store does not thread
+        return ThreadIdItem(thread_id=info.thread_id) if info is not None else None
+    if name == "SAVEDATE":
+        # RFC 8514 4.2: NIL when the mailbox keeps no save dates
+        return SaveDateItem(date=info.save_date) if info is not None else None
     if name == "RFC822.SIZE":
         if info is not None:
             return Rfc822SizeItem(size=info.size)
@@ -464,6 +492,19 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
     recent = _recent(session, view)
     # RFC 9586 3.3: a UIDFETCH is numbered by UID; UID only when asked for.
     implied_uid = command.uid and "UIDONLY" not in session.conn.enabled
+    # FLAGS and UID only (a resync, a flag update): answered from the
+    # metadata alone, one FLAGS item per distinct flag set.
+    metadata_only = all(type(i) is FetchAttribute and i.name in ("FLAGS", "UID") for i in items)
+    flags_items: dict[tuple[frozenset[str], bool], FlagsItem] = {}
+
+    def flags_item(uid: int, flags: frozenset[str]) -> FlagsItem:
+        key = (flags, uid in recent)
+        item = flags_items.get(key)
+        if item is None:
+            item = flags_items[key] = _flags_for_client(recent, uid, flags)
+        return item
+
+    send = session.conn.send  # what session.send does, without a call per message
 
     def answers() -> Steps:
         # One message per step: the session runs the next only while the
@@ -473,11 +514,16 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
             if index:
                 yield  # between messages: the last one's OK follows at once
             info = infos.get(uid)
-            source = _FetchMessage(session, mailbox, uid, info, view.is_expunged(uid))
-            if needs_bytes:
-                source.message  # noqa: B018 (load now, so that "gone" is known)
-            elif needs_source:
-                source.source  # noqa: B018 (open now, so that "gone" is known)
+            if metadata_only:
+                source = None
+                gone = info is None or view.is_expunged(uid)
+            else:
+                source = _FetchMessage(session, mailbox, uid, info, view.is_expunged(uid))
+                if needs_bytes:
+                    source.message  # noqa: B018 (load now, so that "gone" is known)
+                elif needs_source:
+                    source.source  # noqa: B018 (open now, so that "gone" is known)
+                gone = False
             out: list[FetchDataItem] = []
             if (implied_uid or (qresync and uid in seen_set)) and "UID" not in names:
                 # RFC 3501 6.4.8: UID FETCH always includes UID (first, as
@@ -486,21 +532,30 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
                 out.append(UidItem(uid=uid))
             if add_modseq and info is not None and info.modseq > 0:
                 out.append(ModSeqItem(modseq=info.modseq))
-            for item in items:
-                data_item = _fetch_item(item, source, view, recent)
-                if data_item is not None:
-                    out.append(data_item)
+            if source is None:
+                for item in items:
+                    if item.name == "UID":  # type: ignore[attr-defined]
+                        out.append(UidItem(uid=uid))
+                    else:
+                        flags = info.flags if info is not None else view.flags_of(uid)
+                        out.append(flags_item(uid, flags))
+            else:
+                for item in items:
+                    data_item = _fetch_item(item, source, view, recent)
+                    if data_item is not None:
+                        out.append(data_item)
+                gone = source.gone
             told_flags = "FLAGS" in names
             if uid in seen_set and not told_flags:
                 # RFC 3501 6.4.5: flags changed by the implicit \Seen "SHOULD be
                 # included as part of the FETCH responses".
                 assert info is not None
-                out.append(_flags_for_client(recent, uid, info.flags))
+                out.append(flags_item(uid, info.flags))
                 told_flags = True
             if not out:
                 out.append(UidItem(uid=uid))
-            session.send(view.fetch_data(uid, out))
-            if source.gone:
+            send(view.fetch_data(uid, out))
+            if gone:
                 expunge_issued = True
             elif told_flags and info is not None:
                 # The client now knows these flags: the next sync must not echo
@@ -764,6 +819,13 @@ def move(session: Session, command: Move) -> Completion:
         text="MOVE completed"
     )
 
+
+#: Capabilities that follow from an optional protocol of the account: the
+#: FETCH items (and SEARCH keys, STATUS MAILBOXID) those stores keep.
+ACCOUNT_CAPABILITIES: tuple[tuple[str, type], ...] = (
+    ("OBJECTID", ObjectIdAccount),  # RFC 8474 3
+    ("SAVEDATE", SaveDateAccount),  # RFC 8514 4.1
+)
 
 COMMANDS: tuple[ServerCommand[Any], ...] = (
     serve("FETCH", fetch, "BINARY", "PREVIEW"),  # RFC 3516, RFC 8970

@@ -45,6 +45,7 @@ from .._responses import (
     HighestModSeqCode,
     IdData,
     ListData,
+    MailboxIdCode,
     ModSeqItem,
     PermanentFlagsCode,
     RecentData,
@@ -68,6 +69,7 @@ from ._backend import (
     ImapNo,
     Mailbox,
     MessageInfo,
+    ObjectIdAccount,
 )
 from ._condstore import (
     condstore_enabled,
@@ -396,6 +398,11 @@ def select(session: Session, command: Select | Examine) -> Completion:
         "Read-only mailbox" if read_only else "Flags permitted",
         PermanentFlagsCode(flags=permanent),
     )
+    if isinstance(account, ObjectIdAccount):
+        # RFC 8474 4.2: "MUST return an untagged OK response with the
+        # MAILBOXID response code on all successful SELECT and EXAMINE".
+        mailbox_id = account.mailbox_id(mailbox.name)
+        session.untagged_ok("Mailbox ID", MailboxIdCode(mailbox_id=mailbox_id))
     if rev2:
         # RFC 9051 6.3.2: "The server MUST return a LIST response with the
         # mailbox name", with accurate attributes (as LIST would give them).

@@ -13,6 +13,7 @@ below for readability and converted once).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from imap_sansio.server._memory import MemoryBackend
@@ -271,11 +272,20 @@ def demo_backend(
     *,
     lock: contextlib.AbstractContextManager[object] | None = None,
     uidvalidity_base: int = 1,
+    object_ids: bool = False,
+    clock: Callable[[], datetime] | None = None,
 ) -> MemoryBackend:
     """A :class:`MemoryBackend` with user ``demo`` (password ``demo``); with
     ``lock`` (``threading.RLock()``) it is thread-safe.  Its UIDVALIDITY
-    values start at ``uidvalidity_base``."""
-    backend = MemoryBackend(users={"demo": "demo"}, lock=lock, uidvalidity_base=uidvalidity_base)
+    values start at ``uidvalidity_base``; ``object_ids`` and ``clock`` are
+    :class:`MemoryBackend`'s (OBJECTID, SAVEDATE)."""
+    backend = MemoryBackend(
+        users={"demo": "demo"},
+        lock=lock,
+        uidvalidity_base=uidvalidity_base,
+        object_ids=object_ids,
+        clock=clock,
+    )
     account = backend.account("demo")
     for name, use in _SPECIAL:
         account.create_special_use_mailbox(name, (use,))

@@ -22,6 +22,17 @@ Data structures, chosen so that a mailbox of 100k messages stays fast:
 * counters for STATUS (unseen, \\Deleted, total size) kept up to date on each
   change, so STATUS is O(1).
 
+Object identifiers (OBJECTID, RFC 8474) come from what is unique already:
+a MAILBOXID is ``F`` and the hexadecimal UIDVALIDITY the mailbox was
+created with (UIDVALIDITYs are never given twice, also across restarts when
+``uidvalidity_base`` grows), an EMAILID ``M`` and the mailbox's UIDVALIDITY
+and UID at the APPEND (a COPY or MOVE keeps it); a THREADID ``T`` and the
+same of the first message of its thread, found by :func:`thread_keys` in a
+per-user index of Message-IDs.  They are kept and offered (the OBJECTID
+capability, MAILBOXID after SELECT) with ``object_ids=True``.  Save dates
+(SAVEDATE, RFC 8514) are kept and offered when the backend is given a
+``clock``.
+
 Locking: this module is pure and imports no threads, so the lock is
 injected.  ``MemoryBackend(lock=threading.RLock())`` makes every call of the
 backend, its accounts and its mailboxes hold that lock for the whole call
@@ -47,6 +58,7 @@ from imap_sansio._encoder import read_source
 from imap_sansio._secret import Secret
 from imap_sansio._source import BytesSource, MessageSource
 from imap_sansio.server._backend import (
+    INDEXED_FLAGS,
     AppendResult,
     AuthenticationFailed,
     ChangeListener,
@@ -62,6 +74,7 @@ from imap_sansio.server._backend import (
     QuotaResource,
     StoreAction,
     StoreResult,
+    thread_keys,
 )
 from imap_sansio.server._metadata import MetadataTable, apply_metadata, visible_metadata
 from imap_sansio.server._sasl import ClearPasswords, PasswordDatabase
@@ -79,13 +92,21 @@ class _Locked(Protocol):
 
 _L = TypeVar("_L", bound=_Locked)
 
+#: The lock of a backend made without one (``MemoryBackend(lock=None)``).
+_NO_LOCK: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+
 
 def _locked(method: Callable[Concatenate[_L, _P], _R]) -> Callable[Concatenate[_L, _P], _R]:
     """Run ``method`` holding the backend's lock (a no-op lock by default)."""
 
     @functools.wraps(method)
     def call(self: _L, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with self._lock:
+        lock = self._lock
+        if lock is _NO_LOCK:
+            # The default: no context manager to enter (two Python calls
+            # saved on every backend call).
+            return method(self, *args, **kwargs)
+        with lock:
             return method(self, *args, **kwargs)
 
     return call
@@ -111,6 +132,7 @@ class _Store:
     __slots__ = (
         "_flagsets",
         "born",
+        "by_flag",
         "data",
         "deleted",
         "forgotten",
@@ -118,9 +140,12 @@ class _Store:
         "keep_tombstones",
         "keywords",
         "log",
+        "mailbox_id",
         "messages",
         "metadata",
         "modseq",
+        "object_ids",
+        "quiet",
         "recent_from",
         "selectable",
         "size",
@@ -139,10 +164,15 @@ class _Store:
         selectable: bool = True,
         special_use: frozenset[str] = frozenset(),
         keep_tombstones: int = 10_000,
+        object_ids: bool = False,
     ) -> None:
         self.uidvalidity = uidvalidity
+        self.object_ids = object_ids  # EMAILIDs are made only when offered
+        # RFC 8474 4: kept across RENAME, never given to another mailbox.
+        self.mailbox_id = f"F{uidvalidity:x}"
         self.uidnext = 1
         self.recent_from = 1  # UIDs from here on are \Recent (unclaimed)
+        self.quiet: Changes | None = None  # see changes_since
         self.selectable = selectable
         self.special_use = special_use
         self.gone = False
@@ -167,17 +197,33 @@ class _Store:
         self.unseen = 0
         self.deleted = 0
         self.size = 0
+        # UIDs by flag, for uids_by_flag: those that lack \Seen (few, as a
+        # rule) and those that have each other system flag.
+        self.by_flag: dict[tuple[str, bool], set[int]] = {
+            (flag, flag != _SEEN): set() for flag in INDEXED_FLAGS
+        }
 
     def bump(self) -> int:
         self.modseq += 1
         return self.modseq
 
     def _count(self, info: MessageInfo, sign: int) -> None:
-        if _SEEN not in info.flags:
+        flags, uid = info.flags, info.uid
+        if _SEEN not in flags:
             self.unseen += sign
-        if _DELETED in info.flags:
+            if sign > 0:
+                self.by_flag[_SEEN, False].add(uid)
+            else:
+                self.by_flag[_SEEN, False].discard(uid)
+        if _DELETED in flags:
             self.deleted += sign
         self.size += sign * info.size
+        for flag in flags:
+            if flag != _SEEN and flag in INDEXED_FLAGS:
+                if sign > 0:
+                    self.by_flag[flag, True].add(uid)
+                else:
+                    self.by_flag[flag, True].discard(uid)
 
     def _shared(self, flags: frozenset[str]) -> frozenset[str]:
         shared = self._flagsets.get(flags)
@@ -192,12 +238,30 @@ class _Store:
         if len(self.log) > 2 * len(self.messages) + 64:
             self.log = sorted((m.modseq, m.uid) for m in self.messages.values())
 
-    def add(self, data: bytes, flags: frozenset[str], internal_date: datetime, modseq: int) -> int:
+    def add(
+        self,
+        data: bytes,
+        flags: frozenset[str],
+        internal_date: datetime,
+        modseq: int,
+        *,
+        email_id: str | None = None,
+        thread_id: str | None = None,
+        save_date: datetime | None = None,
+    ) -> int:
         uid = self.uidnext
         self.uidnext += 1
         flags = self._shared(flags)
         info = MessageInfo(
-            uid=uid, flags=flags, internal_date=internal_date, size=len(data), modseq=modseq
+            uid=uid,
+            flags=flags,
+            internal_date=internal_date,
+            size=len(data),
+            modseq=modseq,
+            # RFC 8474 5.1: a new message gets a new EMAILID; a copy keeps its own.
+            email_id=email_id or (f"M{self.uidvalidity:x}_{uid:x}" if self.object_ids else None),
+            thread_id=thread_id,
+            save_date=save_date,
         )
         self.messages[uid] = info
         self.data[uid] = data
@@ -215,7 +279,14 @@ class _Store:
         self._count(old, -1)
         flags = self._shared(flags)
         info = MessageInfo(
-            uid=uid, flags=flags, internal_date=old.internal_date, size=old.size, modseq=modseq
+            uid=uid,
+            flags=flags,
+            internal_date=old.internal_date,
+            size=old.size,
+            modseq=modseq,
+            email_id=old.email_id,
+            thread_id=old.thread_id,
+            save_date=old.save_date,
         )
         self.messages[uid] = info
         self._count(info, 1)
@@ -279,6 +350,17 @@ class _Store:
         return tuple(self.uids[start:])
 
     def changes_since(self, since: int) -> Changes:
+        quiet = self.quiet
+        if (
+            quiet is not None
+            and since >= self.modseq
+            and quiet.highest_modseq == self.modseq
+            and quiet.uidnext == self.uidnext
+            and quiet.forgotten == self.forgotten
+        ):
+            # Nothing happened since: the answer of the last such call (a
+            # session asks this after every command).
+            return quiet
         new: list[MessageInfo] = []
         changed: list[MessageInfo] = []
         expunged: list[int] = []
@@ -296,7 +378,7 @@ class _Store:
             expunged = sorted(uid for _, uid, b in self.tombstones[start:] if b <= since)
             new.sort(key=lambda i: i.uid)
             changed.sort(key=lambda i: i.uid)
-        return Changes(
+        changes = Changes(
             new=tuple(new),
             changed=tuple(changed),
             expunged=tuple(expunged),
@@ -305,15 +387,20 @@ class _Store:
             uidnext=self.uidnext,
             forgotten=self.forgotten,
         )
+        if since >= self.modseq:
+            self.quiet = changes
+        return changes
 
 
 class _User:
-    __slots__ = ("acls", "mailboxes", "subscriptions", "uidvalidity_history")
+    __slots__ = ("acls", "mailboxes", "subscriptions", "threads", "uidvalidity_history")
 
     def __init__(self) -> None:
         self.mailboxes: dict[str, _Store] = {}
         # mailbox name -> identifier -> rights (RFC 4314; the server reads them)
         self.acls: dict[str, dict[str, str]] = {}
+        # Message-ID -> THREADID (RFC 8474 5.2), over all the user's mailboxes.
+        self.threads: dict[str, str] = {}
         self.subscriptions: set[str] = set()
         # name -> the largest UIDVALIDITY that name ever had (RFC 3501 2.3.1.1).
         self.uidvalidity_history: dict[str, int] = {}
@@ -345,7 +432,12 @@ class MemoryBackend:
       from before them is told every absent UID of its set (RFC 7162 3.2.6);
       ``lock``: a re-entrant lock (``threading.RLock()``) held by every call,
       which makes the backend thread-safe (``thread_safe`` is then True; see
-      the module docstring).  Default: none, for single-threaded use.
+      the module docstring).  Default: none, for single-threaded use;
+      ``clock``: returns the current aware datetime, the save date of each
+      message saved (SAVEDATE, RFC 8514, is offered only with it: this
+      module reads no clock itself);
+      ``object_ids``: offer OBJECTID (RFC 8474); off by default because it
+      adds a ``* OK [MAILBOXID (...)]`` to every SELECT.
     """
 
     def __init__(
@@ -359,6 +451,8 @@ class MemoryBackend:
         uidvalidity_base: int = 1,
         lock: contextlib.AbstractContextManager[object] | None = None,
         max_tombstones: int = 10_000,
+        clock: Callable[[], datetime] | None = None,
+        object_ids: bool = False,
     ) -> None:
         if not 1 <= uidvalidity_base < 2**32:  # RFC 3501 9: nz-number, 32-bit
             raise ValueError("uidvalidity_base must be from 1 to 2**32 - 1")
@@ -366,10 +460,14 @@ class MemoryBackend:
         #: read it to decide whether sessions may run concurrently).
         self.thread_safe = lock is not None
         self._lock: contextlib.AbstractContextManager[object] = (
-            lock if lock is not None else contextlib.nullcontext()
+            lock if lock is not None else _NO_LOCK
         )
         self._users: dict[str, _User] = {}
         self.max_tombstones = max_tombstones
+        self.clock = clock
+        self.object_ids = object_ids
+        # The capabilities follow the account's class (its optional protocols).
+        self._account_class = _ACCOUNT_CLASSES[object_ids, clock is not None]
         self._listeners: list[ChangeListener] = []
         self._uidvalidity_source = uidvalidity_source
         self._last_uidvalidity = uidvalidity_base - 1
@@ -417,7 +515,7 @@ class MemoryBackend:
     @_locked
     def account(self, username: str) -> MemoryAccount:
         """The account of ``username`` without a password (for set-up and tests)."""
-        return MemoryAccount(self, username, self._users[username])
+        return self._account_class(self, username, self._users[username])
 
     def _new_uidvalidity(self) -> int:
         candidate = (
@@ -436,7 +534,16 @@ class MemoryBackend:
     ) -> _Store:
         uidvalidity = self._new_uidvalidity()
         user.uidvalidity_history[name] = uidvalidity
-        return _Store(uidvalidity, special_use=special_use, keep_tombstones=self.max_tombstones)
+        return _Store(
+            uidvalidity,
+            special_use=special_use,
+            keep_tombstones=self.max_tombstones,
+            object_ids=self.object_ids,
+        )
+
+    def _save_date(self) -> datetime | None:
+        clock = self.clock
+        return clock() if clock is not None else None
 
     def _notify(self, notice: ChangeNotice) -> None:
         for listener in list(self._listeners):
@@ -463,7 +570,7 @@ class MemoryBackend:
         user = self._users.get(username)
         if user is None:
             user = self._create_user(username)
-        return MemoryAccount(self, username, user)
+        return self._account_class(self, username, user)
 
     @_locked
     def add_listener(self, callback: ChangeListener) -> Callable[[], None]:
@@ -516,6 +623,19 @@ class MemoryAccount:
             raise ImapNo("Quota exceeded (storage)", "OVERQUOTA")
         if backend.message_quota is not None and count + extra_count > backend.message_quota:
             raise ImapNo("Quota exceeded (messages)", "OVERQUOTA")
+
+    def _thread_id(self, store: _Store, data: bytes) -> str | None:
+        """The THREADID of a new message of ``store`` (see :func:`thread_keys`)."""
+        if not store.object_ids:
+            return None
+        keys = thread_keys(data)
+        threads = self._user.threads
+        thread_id = next((threads[k] for k in keys if k in threads), None)
+        if thread_id is None:
+            thread_id = f"T{store.uidvalidity:x}_{store.uidnext:x}"
+        for key in keys:
+            threads.setdefault(key, thread_id)
+        return thread_id
 
     def _usage(self) -> tuple[int, int]:
         stores = self._user.mailboxes.values()
@@ -628,7 +748,15 @@ class MemoryAccount:
     ) -> AppendResult:
         store = self._existing(name)
         self._check_quota(len(data), 1)
-        uid = store.add(data, frozenset(flags), internal_date, store.bump())
+        save_date = self._backend._save_date()
+        uid = store.add(
+            data,
+            frozenset(flags),
+            internal_date,
+            store.bump(),
+            thread_id=self._thread_id(store, data),
+            save_date=save_date,
+        )
         self._changed(name)
         return AppendResult(uidvalidity=store.uidvalidity, uid=uid)
 
@@ -727,6 +855,40 @@ class MemoryAccount:
         pass  # modseqs are always kept
 
 
+class _ObjectIdMemoryAccount(MemoryAccount):
+    """An account that offers its object ids (ObjectIdAccount, RFC 8474)."""
+
+    __slots__ = ()
+
+    @_locked
+    def mailbox_id(self, name: str) -> str:
+        return self._existing(name).mailbox_id
+
+
+class _SaveDateMemoryAccount(MemoryAccount):
+    """An account of a backend with a clock: save dates are kept (SaveDateAccount)."""
+
+    __slots__ = ()
+
+    @_locked
+    def save_date_supported(self, name: str) -> bool:
+        self._existing(name)
+        return True
+
+
+class _FullMemoryAccount(_ObjectIdMemoryAccount, _SaveDateMemoryAccount):
+    __slots__ = ()
+
+
+#: The account class by (object_ids, clock given).
+_ACCOUNT_CLASSES: dict[tuple[bool, bool], type[MemoryAccount]] = {
+    (False, False): MemoryAccount,
+    (True, False): _ObjectIdMemoryAccount,
+    (False, True): _SaveDateMemoryAccount,
+    (True, True): _FullMemoryAccount,
+}
+
+
 class MemoryMailbox:
     """A selected mailbox of a :class:`MemoryBackend` (the Mailbox protocol)."""
 
@@ -772,6 +934,11 @@ class MemoryMailbox:
         store = self._live()
         infos = store.messages
         return [infos[uid] for uid in store.select(uids)]
+
+    @_locked
+    def uids_by_flag(self, flag: str, present: bool) -> Collection[int] | None:
+        uids = self._live().by_flag.get((flag, present))
+        return tuple(uids) if uids is not None else None
 
     @_locked
     def message_bytes(self, uid: int) -> bytes | None:
@@ -834,10 +1001,20 @@ class MemoryMailbox:
             )
         source_name = self.name
         modseq = target.bump()
+        # RFC 8514 3: the copy is saved now, whatever the source's save date.
+        save_date = self._account._backend._save_date()
         uid_map = []
         for uid in selected:
             info = source.messages[uid]
-            new_uid = target.add(source.data[uid], info.flags, info.internal_date, modseq)
+            new_uid = target.add(
+                source.data[uid],
+                info.flags,
+                info.internal_date,
+                modseq,
+                email_id=info.email_id,  # RFC 8474 5.1: the same EMAILID
+                thread_id=info.thread_id,  # and so the same THREADID (5.2)
+                save_date=save_date,
+            )
             uid_map.append((uid, new_uid))
         if move:
             # RFC 6851 3.3: the source messages are expunged.
@@ -845,6 +1022,52 @@ class MemoryMailbox:
             self._account._changed(source_name)
         self._account._changed(destination)
         return CopyResult(uidvalidity=target.uidvalidity, uid_map=tuple(uid_map))
+
+    def replace(
+        self,
+        uid: int,
+        destination: str,
+        data: bytes | MessageSource,
+        *,
+        flags: Collection[str] = (),
+        internal_date: datetime,
+    ) -> AppendResult:
+        if not isinstance(data, bytes):
+            data = read_source(data)  # read before the lock, as APPEND does
+        return self._replace(uid, destination, data, frozenset(flags), internal_date)
+
+    @_locked
+    def _replace(
+        self,
+        uid: int,
+        destination: str,
+        data: bytes,
+        flags: frozenset[str],
+        internal_date: datetime,
+    ) -> AppendResult:
+        """RFC 8508 3.4: the append and the expunge as one change."""
+        source = self._live()
+        target = self._account._existing(destination)
+        old = source.messages.get(uid)
+        if old is None:
+            raise ImapNo("The message to replace no longer exists", "EXPUNGEISSUED")
+        # Only the net change counts against the quota (RFC 8508 3.4).
+        self._account._check_quota(len(data) - old.size, 0)
+        source_name = self.name
+        save_date = self._account._backend._save_date()
+        new_uid = target.add(
+            data,
+            flags,
+            internal_date,
+            target.bump(),
+            thread_id=self._account._thread_id(target, data),
+            save_date=save_date,
+        )
+        source.remove([uid], source.bump())
+        self._account._changed(destination)
+        if source_name != destination:
+            self._account._changed(source_name)
+        return AppendResult(uidvalidity=target.uidvalidity, uid=new_uid)
 
     @_locked
     def expunge(self, uids: Collection[int] | None = None) -> tuple[int, ...]:

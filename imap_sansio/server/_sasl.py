@@ -15,9 +15,6 @@ through :class:`PasswordDatabase`, :class:`SaslMechanism` and
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -107,6 +104,8 @@ class ClearPasswords:
         expected = self._passwords.get(username)
         wanted = expected.reveal() if expected is not None else "\x00not a password"
         # Constant time, and as long for unknown users as for known ones.
+        import hmac  # noqa: PLC0415 - hashlib's import (7 ms) waits for the first login
+
         ok = hmac.compare_digest(password.reveal().encode(), wanted.encode())
         return ok and expected is not None
 
@@ -115,6 +114,8 @@ class ClearPasswords:
         digest = _SCRAM_DIGESTS.get(mechanism.upper().removesuffix("-PLUS"))
         if password is None or digest is None:
             return None
+        import hashlib  # noqa: PLC0415 - see verify
+
         salt = hashlib.sha256(b"imap-sansio SCRAM salt\0" + username.encode("utf-8")).digest()
         return scram_secrets_from_password(password, digest, salt[:16], 4096)
 
@@ -129,6 +130,9 @@ def scram_secrets_from_password(
     StoredKey = H(HMAC(SaltedPassword, "Client Key")), ServerKey =
     HMAC(SaltedPassword, "Server Key").  Normalize is SASLprep (RFC 4013),
     here its NFKC step, which is all that matters for passwords clients type."""
+    import hashlib  # noqa: PLC0415 - see ClearPasswords.verify
+    import hmac  # noqa: PLC0415
+
     normalized = unicodedata.normalize("NFKC", password.reveal()).encode("utf-8")
     salted = hashlib.pbkdf2_hmac(digest, normalized, salt, iterations)
     client_key = hmac.digest(salted, b"Client Key", digest)
@@ -372,6 +376,8 @@ class _OAuthExchange:
             body = {"status": "400", "schemes": "Bearer"}
         if rejected.scope is not None:
             body["scope"] = rejected.scope
+        import json  # noqa: PLC0415 - only for a rejected OAuth token
+
         return json.dumps(body, separators=(",", ":")).encode()
 
 

@@ -78,6 +78,7 @@ BASE_CAPABILITIES: tuple[str, ...] = tuple(
 ACCOUNT_CAPABILITIES: tuple[tuple[str, type], ...] = (
     *_cmd_mailbox.ACCOUNT_CAPABILITIES,
     *_cmd_session.ACCOUNT_CAPABILITIES,
+    *_cmd_message.ACCOUNT_CAPABILITIES,
     *_cmd_metadata.ACCOUNT_CAPABILITIES,
     *_cmd_acl.ACCOUNT_CAPABILITIES,
 )

@@ -99,6 +99,9 @@ Steps: TypeAlias = Generator[None, None, "Completion | None"]
 
 HandlerResult: TypeAlias = "Completion | Pending | Steps | None"
 
+#: What a handler returns that is not a generator.
+_PLAIN_RESULTS: Final = frozenset({type(None), Completion, Pending})
+
 C = TypeVar("C", bound=Command)
 
 #: A command's handler: called with the session and the command event.
@@ -535,7 +538,12 @@ class Session:
         command = self._current
         if self.server.progress_interval is None or command is None:
             return
-        code = InProgressCode(tag=command.tag, done=done, total=total)
+        # A tag may hold "]" (RFC 3501 9: resp-specials are ASTRING-CHARs),
+        # which ends the code for a client that reads an unknown code by the
+        # generic rule (atom SP 1*<TEXT-CHAR except "]">): NIL then (RFC
+        # 9585's progress-tag may be NIL); the counts still get through.
+        tag = None if "]" in command.tag else command.tag
+        code = InProgressCode(tag=tag, done=done, total=total)
         what = f"{done} of {total}" if total is not None else f"{done}"
         self.untagged_ok(f"{command.name} in progress: {what} done", code)
 
@@ -679,7 +687,9 @@ class Session:
             if names_mailboxes or command.invalid_names:
                 command = _check_mailbox_names(command)
             result = call(self, command)
-            if isinstance(result, Generator):
+            # The plain results first: Generator is an ABC (a Python-level
+            # isinstance check).
+            if type(result) not in _PLAIN_RESULTS and isinstance(result, Generator):
                 self._steps = (command, result)
                 result = self._advance()
                 if self._steps is not None:

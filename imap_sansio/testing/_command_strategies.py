@@ -75,6 +75,7 @@ from imap_sansio._commands import (
     NotifyGroup,
     QResync,
     Rename,
+    Replace,
     Search,
     SearchAge,
     SearchAnd,
@@ -227,6 +228,7 @@ def _leaf_keys() -> st.SearchStrategy[SearchKey]:
                 "UNDRAFT",
                 "UNFLAGGED",
                 "UNSEEN",
+                "SAVEDATESUPPORTED",  # RFC 8514 4.3
             ]
         ).map(lambda n: SearchFlag(name=n)),
         st.builds(SearchKeyword, keyword=atoms(), negated=st.booleans()),
@@ -235,10 +237,28 @@ def _leaf_keys() -> st.SearchStrategy[SearchKey]:
             name=st.sampled_from(["BCC", "BODY", "CC", "FROM", "SUBJECT", "TEXT", "TO"]),
             value=_BYTES,
         ),
+        # RFC 8474 6: EMAILID / THREADID objectid
+        st.builds(
+            SearchText,
+            name=st.sampled_from(["EMAILID", "THREADID"]),
+            value=st.from_regex(rb"[A-Za-z0-9_-]{1,20}", fullmatch=True),
+        ),
         st.builds(SearchHeader, field=_ASCII, value=_BYTES),
         st.builds(
             SearchDate,
-            name=st.sampled_from(["BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE"]),
+            name=st.sampled_from(
+                [
+                    "BEFORE",
+                    "ON",
+                    "SINCE",
+                    "SENTBEFORE",
+                    "SENTON",
+                    "SENTSINCE",
+                    "SAVEDBEFORE",  # RFC 8514 4.3
+                    "SAVEDON",
+                    "SAVEDSINCE",
+                ]
+            ),
             date=_DATES,
         ),
         st.builds(
@@ -486,23 +506,39 @@ def _list(draw: st.DrawFn, tag: str) -> List:
 
 
 @st.composite
+def _append_message(draw: st.DrawFn) -> AppendMessage:
+    kind = draw(st.sampled_from(["literal", "literal8", "utf8"]))
+    data = draw(st.binary(max_size=40))
+    if kind == "literal":
+        data = data.replace(b"\x00", b"")
+    return AppendMessage(
+        flags=tuple(draw(st.lists(flags(), max_size=3))),
+        internal_date=draw(st.none() | date_times()),
+        data=data,
+        binary=kind != "literal",
+        utf8=kind == "utf8",
+    )
+
+
+@st.composite
 def _append(draw: st.DrawFn, tag: str) -> Append:
-    messages = []
-    for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["literal", "literal8", "utf8"]))
-        data = draw(st.binary(max_size=40))
-        if kind == "literal":
-            data = data.replace(b"\x00", b"")
-        messages.append(
-            AppendMessage(
-                flags=tuple(draw(st.lists(flags(), max_size=3))),
-                internal_date=draw(st.none() | date_times()),
-                data=data,
-                binary=kind != "literal",
-                utf8=kind == "utf8",
-            )
-        )
+    messages = draw(st.lists(_append_message(), min_size=1, max_size=3))
     return Append(tag=tag, mailbox=draw(mailbox_names()), messages=tuple(messages))
+
+
+@st.composite
+def _replace(draw: st.DrawFn, tag: str) -> Replace:
+    # RFC 8508 5: "REPLACE" SP seq-number SP mailbox append-message
+    uid = draw(st.booleans())
+    number = draw(st.just(STAR) | st.integers(1, MAX_NUMBER))
+    messages = (UidSet if uid else SequenceSet)(ranges=((number, number),))
+    return Replace(
+        tag=tag,
+        messages=messages,
+        mailbox=draw(mailbox_names()),
+        message=draw(_append_message()),
+        uid=uid,
+    )
 
 
 #: RFC 5465 8: the event names (any atom parses; the server judges).
@@ -613,6 +649,7 @@ def commands() -> st.SearchStrategy[Command]:
         st.builds(Lsub, tag=tags(), reference=text, pattern=_patterns()),
         st.builds(Status, tag=tags(), mailbox=mailbox_names(), items=_STATUS_ITEMS),
         _with_tag(_append),
+        _with_tag(_replace),
         st.builds(Expunge, tag=tags()),
         st.builds(Expunge, tag=tags(), uid=st.just(True), uids=uid_sets()),
         _with_tag(_search),
@@ -920,6 +957,18 @@ def _flags(values: tuple[str, ...]) -> bytes:
     return _paren([f.encode() for f in values])
 
 
+def _append_message_bytes(m: AppendMessage) -> bytes:
+    """``append-message`` (RFC 4466), with its leading SP."""
+    out = b""
+    if m.flags:
+        out += b" " + _flags(m.flags)
+    if m.internal_date is not None:
+        out += b" " + _date_time(m.internal_date)
+    data = m.data if isinstance(m.data, bytes) else read_source(m.data)
+    literal = (b"~" if m.binary else b"") + b"{%d}\r\n" % len(data) + data
+    return out + b" " + (b"UTF8 (" + literal + b")" if m.utf8 else literal)
+
+
 def _body(command: Command) -> bytes:
     if isinstance(
         command,
@@ -984,16 +1033,14 @@ def _body(command: Command) -> bytes:
     if isinstance(command, Status):
         return _mailbox(command.mailbox) + b" " + _paren([i.encode() for i in command.items])
     if isinstance(command, Append):
-        out = _mailbox(command.mailbox)
-        for m in command.messages:
-            if m.flags:
-                out += b" " + _flags(m.flags)
-            if m.internal_date is not None:
-                out += b" " + _date_time(m.internal_date)
-            data = m.data if isinstance(m.data, bytes) else read_source(m.data)
-            literal = (b"~" if m.binary else b"") + b"{%d}\r\n" % len(data) + data
-            out += b" " + (b"UTF8 (" + literal + b")" if m.utf8 else literal)
-        return out
+        return _mailbox(command.mailbox) + b"".join(map(_append_message_bytes, command.messages))
+    if isinstance(command, Replace):
+        return (
+            str(command.messages).encode()
+            + b" "
+            + _mailbox(command.mailbox)
+            + _append_message_bytes(command.message)
+        )
     if isinstance(command, Expunge):
         return str(command.uids).encode() if command.uids is not None else b""
     if isinstance(command, Search):

@@ -39,6 +39,7 @@ import pytest
 from imap_sansio._secret import Secret
 from imap_sansio._source import BytesSource
 from imap_sansio.server import (
+    INDEXED_FLAGS,
     Account,
     AclAccount,
     AppendLimitAccount,
@@ -46,13 +47,17 @@ from imap_sansio.server import (
     Backend,
     ChangeNotice,
     CondstoreAccount,
+    FlagIndexMailbox,
     ImapNo,
     Mailbox,
     MailboxExists,
     MetadataAccount,
     NoSuchMailbox,
+    ObjectIdAccount,
     QuotaAccount,
     QuotaResource,
+    ReplaceMailbox,
+    SaveDateAccount,
     SpecialUseCreateAccount,
     StoreAction,
 )
@@ -71,6 +76,15 @@ def _message(i: int) -> bytes:
 def _fill(account: Account, n: int, mailbox: str = "INBOX") -> None:
     for i in range(n):
         account.append(mailbox, _message(i), internal_date=DATE)
+
+
+def _is_objectid(value: object) -> bool:
+    # RFC 8474 7: objectid = 1*255(ALPHA / DIGIT / "_" / "-")
+    return (
+        isinstance(value, str)
+        and 1 <= len(value) <= 255
+        and all(c.isascii() and (c.isalnum() or c in "_-") for c in value)
+    )
 
 
 def _names(account: Account) -> dict[str, bool]:
@@ -633,6 +647,139 @@ class BackendContract:
         _fill(alice, 2)
         infos = inbox.messages()
         assert infos[0].modseq < infos[1].modseq <= inbox.status().highest_modseq
+
+    def test_flag_index_agrees_with_the_messages_flags(
+        self, alice: Account, inbox: Mailbox
+    ) -> None:
+        if not isinstance(inbox, FlagIndexMailbox):
+            return
+        _fill(alice, 6)
+        inbox.store_flags([1, 2, 3], StoreAction.ADD, ["\\Seen", "\\Flagged"])
+        inbox.store_flags([2], StoreAction.REMOVE, ["\\Flagged"])
+        inbox.store_flags([4], StoreAction.SET, ["\\Deleted", "\\Answered", "\\Draft"])
+        inbox.store_flags([5], StoreAction.ADD, ["\\Deleted"])
+        inbox.expunge([5])
+        # Another account object's change, seen through this handle.
+        alice2_inbox = alice.select("INBOX")
+        alice2_inbox.store_flags([6], StoreAction.ADD, ["\\Seen"])
+        flags = {m.uid: m.flags for m in inbox.messages()}
+        assert set(flags) == {1, 2, 3, 4, 6}
+        for flag in sorted(INDEXED_FLAGS):
+            for present in (True, False):
+                found = inbox.uids_by_flag(flag, present)
+                if found is None:
+                    continue  # no quicker answer: the server reads the flags
+                expected = {uid for uid, f in flags.items() if (flag in f) is present}
+                assert sorted(found) == sorted(expected), (flag, present)
+        # What a SEARCH UNSEEN of this mailbox asks first.
+        assert sorted(inbox.uids_by_flag("\\Seen", False) or [4]) == [4]
+
+    def test_object_ids(self, alice: Account, inbox: Mailbox) -> None:
+        if not isinstance(alice, ObjectIdAccount):
+            assert all(m.email_id is None for m in inbox.messages())
+            return
+        # RFC 8474 4: a MAILBOXID per mailbox, kept by RENAME, new for CREATE.
+        alice.create_mailbox("A")
+        alice.create_mailbox("B")
+        ids = {name: alice.mailbox_id(name) for name in ("INBOX", "A", "B")}
+        assert all(_is_objectid(i) for i in ids.values())
+        assert len(set(ids.values())) == 3
+        assert alice.mailbox_id("INBOX") == ids["INBOX"]
+        alice.rename_mailboxes({"A": "C"})
+        assert alice.mailbox_id("C") == ids["A"]
+        alice.delete_mailbox("C")
+        alice.create_mailbox("C")
+        assert alice.mailbox_id("C") not in ids.values()
+        with pytest.raises(NoSuchMailbox):
+            alice.mailbox_id("A")
+        # RFC 8474 5.1: an EMAILID per message, kept by COPY, MOVE and STORE.
+        _fill(alice, 3)
+        first, second, third = inbox.messages()
+        assert _is_objectid(first.email_id) and _is_objectid(second.email_id)
+        assert first.email_id != second.email_id
+        assert first.thread_id is None or _is_objectid(first.thread_id)
+        inbox.store_flags([1], StoreAction.ADD, ["\\Seen"])
+        assert inbox.messages([1])[0].email_id == first.email_id
+        copied = inbox.copy([1], "B").uid_map[0][1]
+        moved = inbox.move([2], "B").uid_map[0][1]
+        in_b = {m.uid: m for m in alice.select("B").messages()}
+        assert in_b[copied].email_id == first.email_id
+        assert in_b[moved].email_id == second.email_id
+        if isinstance(inbox, ReplaceMailbox):
+            # RFC 8508 4.6: the replacing message has an EMAILID of its own.
+            result = inbox.replace(3, "INBOX", MSG + b"2", internal_date=DATE)
+            assert inbox.messages([result.uid])[0].email_id not in (
+                first.email_id,
+                second.email_id,
+                third.email_id,
+            )
+
+    def test_thread_ids(self, alice: Account, inbox: Mailbox) -> None:
+        if not isinstance(alice, ObjectIdAccount):
+            return
+        alice.create_mailbox("B")
+        alice.append("INBOX", b"Message-ID: <a@x>\r\n\r\n.\r\n", internal_date=DATE)
+        # A reply in another mailbox, and one message of its own.
+        alice.append("B", b"References: <a@x>\r\n\r\n.\r\n", internal_date=DATE)
+        alice.append("INBOX", b"Message-ID: <c@x>\r\n\r\n.\r\n", internal_date=DATE)
+        a, c = inbox.messages()
+        [b] = alice.select("B").messages()
+        if a.thread_id is None:
+            # RFC 8474 5.2: a store that does not thread says NIL for all.
+            assert b.thread_id is None and c.thread_id is None
+            return
+        assert _is_objectid(a.thread_id) and a.thread_id not in (a.email_id, c.email_id)
+        assert b.thread_id == a.thread_id != c.thread_id
+        copied = inbox.copy([1], "B").uid_map[0][1]
+        assert alice.select("B").messages([copied])[0].thread_id == a.thread_id
+
+    def test_save_dates(self, alice: Account, inbox: Mailbox) -> None:
+        if not isinstance(alice, SaveDateAccount):
+            assert all(m.save_date is None for m in inbox.messages())
+            return
+        assert alice.save_date_supported("INBOX")
+        with pytest.raises(NoSuchMailbox):
+            alice.save_date_supported("nope")
+        alice.create_mailbox("B")
+        _fill(alice, 1)
+        [info] = inbox.messages()
+        # RFC 8514 3: the time it was saved, not the internal date APPEND gave.
+        assert info.save_date is not None and info.save_date.utcoffset() is not None
+        assert info.save_date != DATE
+        inbox.store_flags([1], StoreAction.ADD, ["\\Seen"])
+        assert inbox.messages()[0].save_date == info.save_date
+        inbox.copy([1], "B")
+        [copy] = alice.select("B").messages()
+        assert copy.save_date is not None and copy.save_date >= info.save_date
+
+    def test_replace(self, alice: Account, inbox: Mailbox) -> None:
+        if not isinstance(inbox, ReplaceMailbox):
+            return
+        alice.create_mailbox("Sent")
+        _fill(alice, 2)
+        inbox.store_flags([1], StoreAction.ADD, ["$Old"])
+        before = inbox.status().highest_modseq
+        # RFC 8508 3.4: appended, and the old message expunged whatever its
+        # flags; nothing of the old one is inherited (1).
+        result = inbox.replace(1, "INBOX", BytesSource(MSG), flags=["\\Draft"], internal_date=DATE)
+        assert result.uidvalidity == inbox.uidvalidity and result.uid == 3
+        assert [m.uid for m in inbox.messages()] == [2, 3]
+        assert inbox.messages([3])[0].flags == frozenset({"\\Draft"})
+        assert inbox.message_bytes(3) == MSG
+        changes = inbox.changes_since(before)
+        assert [m.uid for m in changes.new] == [3]
+        assert changes.expunged == (1,)
+        # Into another mailbox.
+        result = inbox.replace(2, "Sent", MSG, internal_date=DATE)
+        assert [m.uid for m in inbox.messages()] == [3]
+        assert [m.uid for m in alice.select("Sent").messages()] == [result.uid]
+        # Nothing changes when a part fails.
+        with pytest.raises(NoSuchMailbox):
+            inbox.replace(3, "nope", MSG, internal_date=DATE)
+        with pytest.raises(ImapNo):
+            inbox.replace(1, "INBOX", MSG, internal_date=DATE)
+        assert [m.uid for m in inbox.messages()] == [3]
+        assert inbox.status().messages == 1
 
     def test_metadata_set_get_remove(self, backend: Backend, alice: Account) -> None:
         if not isinstance(alice, MetadataAccount):

@@ -1,0 +1,317 @@
+"""Beside Dovecot: persistent sessions and big APPENDs, same machine, same run.
+
+Dovecot (Debian's ``dovecot-imapd``, ``/usr/sbin/dovecot``) is started on a
+free loopback port from a configuration written to a temporary directory:
+Maildir under that directory, plaintext PLAIN/LOGIN allowed on loopback, no
+TLS, its default ``mail_fsync = optimized``; as root its login processes run
+as ``dovenull`` and the mail as ``nobody`` (Dovecot refuses root for both),
+otherwise everything as the current user.  When ``dovecot`` is not installed
+the suite says so and returns no rows.
+
+Servers, each in its own processes, interleaved round by round:
+
+- imap-sansio, in-memory store (``serve --demo``, asyncio runtime);
+- imap-sansio, Maildir store (``serve --maildir``, in the system's temporary
+  directory: the same disk as Dovecot's);
+- Dovecot, Maildir.
+
+1. Persistent sessions: the command mix of :mod:`benchmarks.bench_e2e` (20
+   logged-in clients, quick: 5; SELECT, FETCH headers and bodies, SEARCH,
+   STORE, APPEND), commands per second of wall-clock time: the headline is
+   the rate beside Dovecot's in the same round.  Server CPU per command is
+   in ``extra``; for Dovecot it is the CPU of its whole process tree (master,
+   login, auth and one ``imap`` process per session).
+2. Big messages: APPEND then FETCH ``BODY.PEEK[]`` of 10 MiB (and 50 MiB),
+   MiB/s, as :mod:`benchmarks.bench_big` measures them (the peak RSS numbers
+   there are a single process's, so they are left out here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pathlib
+import pwd
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import bench_e2e as e2e
+from ._harness import Result
+from .bench_big import MiB, _measure
+
+__all__ = ["dovecot_binary", "run"]
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def dovecot_binary() -> str | None:
+    """The dovecot executable, or None when it is not installed."""
+    return shutil.which("dovecot") or (
+        "/usr/sbin/dovecot" if os.access("/usr/sbin/dovecot", os.X_OK) else None
+    )
+
+
+def _tree_cpu_seconds(root: int) -> float:
+    """CPU time of ``root`` and every live process under it, with what their
+    reaped children used (``cutime``/``cstime``): Dovecot's imap processes."""
+    parents: dict[int, int] = {}
+    times: dict[int, int] = {}
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        times[pid] = sum(int(f) for f in fields[11:15])
+    total, todo = 0, [root]
+    children: dict[int, list[int]] = {}
+    for pid, parent in parents.items():
+        children.setdefault(parent, []).append(pid)
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0)
+        todo.extend(children.get(pid, ()))
+    return total / _CLK_TCK
+
+
+@dataclass
+class _TreeServer(e2e._Server):
+    """A server of several processes: CPU is the whole tree's."""
+
+    def cpu_seconds(self) -> float:
+        return _tree_cpu_seconds(self.proc.pid)
+
+
+_CONFIG = """\
+base_dir = {tmp}/run
+state_dir = {tmp}/state
+log_path = {tmp}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = {internal}
+default_internal_group = {internal_group}
+default_login_user = {login}
+first_valid_uid = 0
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {tmp}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={tmp}/home/%u
+}}
+mail_location = maildir:~/Maildir
+protocol imap {{
+  # The default (10) is below the benchmark's sessions of one user.
+  mail_max_userip_connections = 1000
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+"""
+
+
+def _start_dovecot() -> _TreeServer | None:
+    binary = dovecot_binary()
+    if binary is None:
+        return None
+    tmp = tempfile.TemporaryDirectory(prefix="bench-dovecot-")
+    path = pathlib.Path(tmp.name)
+    os.chmod(path, 0o755)  # Dovecot's own users reach their sockets and mail
+    (path / "run").mkdir()
+    (path / "state").mkdir()
+    (path / "home").mkdir()
+    (path / "passwd").write_text("demo:{PLAIN}demo\n")
+    if os.geteuid() == 0:
+        # Dovecot runs neither its login processes nor mail access as root.
+        mail = pwd.getpwnam("nobody")
+        uid, gid = mail.pw_uid, mail.pw_gid
+        internal, login = "dovecot", "dovenull"
+        os.chown(path / "home", uid, gid)
+    else:
+        uid, gid = os.getuid(), os.getgid()
+        internal = login = pwd.getpwuid(uid).pw_name
+    port = e2e._free_port()
+    group = internal if os.geteuid() == 0 else str(gid)
+    (path / "dovecot.conf").write_text(
+        _CONFIG.format(
+            tmp=tmp.name,
+            internal=internal,
+            internal_group=group,
+            login=login,
+            uid=uid,
+            gid=gid,
+            port=port,
+        )
+    )
+    proc = subprocess.Popen(
+        [binary, "-F", "-c", str(path / "dovecot.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    server = _TreeServer("Dovecot Maildir", proc, port, b"demo", b"demo", tmp)
+    try:
+        e2e._wait_listening(proc, port)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def _start_cli(
+    name: str, *arguments: str, tmp: tempfile.TemporaryDirectory[str] | None = None
+) -> e2e._Server:
+    port = e2e._free_port()
+    proc = subprocess.Popen(
+        [
+            *(e2e.PYTHON, "-m", "imap_sansio.adapters", "serve", "--port", str(port)),
+            *("--runtime", "asyncio", "--max-connections", "5000", *arguments),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    server = e2e._Server(name, proc, port, b"demo", b"demo", tmp)
+    try:
+        e2e._wait_listening(proc, port)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def _start_memory() -> e2e._Server:
+    return _start_cli("imap-sansio memory", "--demo")
+
+
+def _start_maildir() -> e2e._Server:
+    tmp = tempfile.TemporaryDirectory(prefix="bench-maildir-")
+    return _start_cli("imap-sansio Maildir", "--maildir", tmp.name, "--user", "demo:demo", tmp=tmp)
+
+
+#: label -> how to start it, in the order they run in each round.
+_SERVERS: dict[str, Callable[[], e2e._Server | None]] = {
+    "imap-sansio memory": _start_memory,
+    "imap-sansio Maildir": _start_maildir,
+    "Dovecot Maildir": _start_dovecot,
+}
+DOVECOT = "Dovecot Maildir"
+
+
+def _sessions(clients: int, quick: bool) -> list[Result]:
+    rounds, warmup, duration = (1, 0.5, 2.0) if quick else (5, 1.0, 4.0)
+    samples: dict[str, list[e2e._Round]] = {}
+    for _ in range(rounds):
+        for label, start in _SERVERS.items():
+            server = start()
+            if server is None:
+                continue
+            try:
+                sample = asyncio.run(e2e._throughput(server, clients, warmup, duration))
+            finally:
+                server.stop()
+            samples.setdefault(label, []).append(sample)
+            print(
+                f"  dovecot sessions {label}: {sample.commands / sample.seconds:,.0f} commands/s,"
+                f" server {1000 * sample.server_cpu / max(sample.commands, 1):.2f} ms CPU/command,"
+                f" client {sample.client_cpu / sample.seconds:.2f} cores",
+                file=sys.stderr,
+                flush=True,
+            )
+    results: list[Result] = []
+    theirs = samples.get(DOVECOT, [])
+    for label, group in samples.items():
+        rates = [r.commands / r.seconds for r in group]
+        quartiles = statistics.quantiles(rates, n=4) if len(rates) >= 2 else [rates[0]] * 3
+        summary = e2e._summary("", group)  # server CPU per command, errors, by command
+        seconds = [1 / rate for rate in rates]
+        result = Result(
+            name=f"dovecot: {clients} persistent sessions, command mix, {label}",
+            median=statistics.median(seconds),
+            q1=1 / quartiles[2],
+            q3=1 / quartiles[0],
+            runs=len(group),
+            units=1,
+            unit="command",
+            extra={**summary.extra, "server_ms_cpu_per_command": summary.median},
+        )
+        if label != DOVECOT and theirs:
+            # Wall-clock rate ratios round by round (the sides ran in the same round).
+            ratios = [
+                (a.commands / a.seconds) / (b.commands / b.seconds)
+                for a, b in zip(group, theirs, strict=False)
+            ]
+            result.extra.update(
+                peer=f"dovecot: {clients} persistent sessions, command mix, {DOVECOT}"
+                " (commands/s, same rounds)",
+                ratio_vs_peer=statistics.median(ratios),
+                wall_ratio_rounds=ratios,
+                # Server CPU per command: Dovecot's whole process tree / ours.
+                cpu_ratio_vs_dovecot=e2e._summary("", theirs).median / summary.median,
+            )
+        results.append(result)
+    return results
+
+
+def _big(quick: bool) -> list[Result]:
+    sizes = [10 * MiB] if quick else [10 * MiB, 50 * MiB]
+    repeat = 2 if quick else 3
+    results: list[Result] = []
+    for size in sizes:
+        rows: dict[str, dict[str, Result]] = {}
+        for label, start in _SERVERS.items():
+            server = start()
+            if server is None:
+                continue
+            try:
+                samples = _measure(server, size, repeat)
+            finally:
+                server.stop()
+            for command, group in samples.items():
+                times = sorted(s for s, _ in group)
+                quartiles = statistics.quantiles(times, n=4) if len(times) >= 2 else [times[0]] * 3
+                rows.setdefault(command, {})[label] = Result(
+                    name=f"dovecot: {command} {size // MiB} MiB, {label}",
+                    median=statistics.median(times),
+                    q1=quartiles[0],
+                    q3=quartiles[2],
+                    runs=len(times),
+                    units=size / MiB,
+                    unit="MiB",
+                )
+        for by_label in rows.values():
+            peer = by_label.get(DOVECOT)
+            for label, result in by_label.items():
+                if peer is not None and label != DOVECOT:
+                    result.extra["peer"] = peer.name
+                    result.extra["ratio_vs_peer"] = result.rate / peer.rate
+                results.append(result)
+    return results
+
+
+def run(quick: bool = False) -> list[Result]:
+    if dovecot_binary() is None:
+        print(
+            "  dovecot: skipped, dovecot is not installed (Debian: apt-get install dovecot-imapd)",
+            file=sys.stderr,
+        )
+        return []
+    return _sessions(5 if quick else 20, quick) + _big(quick)
