@@ -877,3 +877,18 @@ def test_esearch_in_personal_leaves_out_other_users_and_skips_unreadable(
     )
     assert out.endswith(b"b OK ESEARCH completed\r\n")
     assert b'"Other Users/alice/Readable"' in out and b"Listed" not in out
+
+
+def test_objectid_and_savedate_follow_a_shared_mailbox_to_its_owner() -> None:
+    backend = MemoryBackend(users={"alice": "a", "bob": "b"}, object_ids=True)
+    alice_account = backend.account("alice")
+    alice_account.create_mailbox("Shared")
+    alice_account.set_acl("Shared", "bob", "lr")
+    mailbox_id = alice_account.mailbox_id("Shared")  # type: ignore[attr-defined]
+    bob = login(IMAPServer(backend, clock=fixed_clock()), "bob")
+    # RFC 8474 4.2: MAILBOXID after SELECT, the owner's mailbox's.
+    out = bob(b"s SELECT " + SHARED.encode())
+    assert f"* OK [MAILBOXID ({mailbox_id})] Mailbox ID\r\n".encode() in out
+    assert bob(b"t STATUS " + SHARED.encode() + b" (MAILBOXID)") == lines(
+        f'* STATUS "Other Users/alice/Shared" (MAILBOXID ({mailbox_id}))', "t OK STATUS completed"
+    )

@@ -655,6 +655,26 @@ def copy_messages(
 
 _VIEW_CLASSES: dict[type, type[AccountView]] = {}
 
+#: Methods of optional protocols that read something about one mailbox
+#: (OBJECTID's MAILBOXID, SAVEDATE's support): routed to the owner's account
+#: for a shared mailbox the user may see.  Other methods are forwarded as
+#: they are, so they reach the user's own mailboxes only.
+_ROUTED = ("mailbox_id", "save_date_supported")
+
+
+def _routed(name: str) -> Callable[..., Any]:
+    def method(self: AccountView, mailbox: str, *args: Any, **kwargs: Any) -> Any:
+        owner, _ = _split(mailbox)
+        if owner is None:
+            return getattr(self.account, name)(mailbox, *args, **kwargs)
+        account, local, rights = self.rights(mailbox)
+        if not rights & {"l", "r"}:
+            raise NoSuchMailbox()  # RFC 4314 6
+        return getattr(account, name)(local, *args, **kwargs)
+
+    method.__name__ = name
+    return method
+
 
 def _forward(name: str) -> Callable[..., Any]:
     def method(self: AccountView, *args: Any, **kwargs: Any) -> Any:
@@ -685,7 +705,7 @@ def acl_view(account: Account) -> Account:
             else AccountView
         )
         forwarded = {
-            name: _forward(name)
+            name: _routed(name) if name in _ROUTED else _forward(name)
             for name in dir(cls)
             if not name.startswith("_")
             and not hasattr(base, name)

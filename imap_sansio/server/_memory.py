@@ -828,7 +828,7 @@ class MemoryAccount:
         user = self._backend._users.get(owner)
         if user is None:
             raise NoSuchMailbox("No such user")
-        return MemoryAccount(self._backend, owner, user)
+        return self._backend._account_class(self._backend, owner, user)
 
     def _metadata_table(self, mailbox: str) -> MetadataTable:
         if mailbox == "":
