@@ -30,6 +30,7 @@ import importlib
 import importlib.util
 import logging
 import os
+import secrets
 import signal
 import socket
 import ssl
@@ -261,7 +262,7 @@ def build_server(
             backend.add_user(name, password)
         except ValueError as exc:
             raise StartupError(str(exc)) from exc
-    return IMAPServer(backend, clock=wall_clock)
+    return IMAPServer(backend, clock=wall_clock, random_bytes=secrets.token_bytes)
 
 
 def build_maildir_server(root: Path, users: dict[str, str] | PasswordDatabase) -> IMAPServerLike:
@@ -272,7 +273,7 @@ def build_maildir_server(root: Path, users: dict[str, str] | PasswordDatabase) -
         backend = MaildirBackend(root, users, object_ids=True)
     except (OSError, ValueError) as exc:
         raise StartupError(f"--maildir {root}: {exc}") from exc
-    return IMAPServer(backend, clock=wall_clock)
+    return IMAPServer(backend, clock=wall_clock, random_bytes=secrets.token_bytes)
 
 
 def load_tls(cert: str, key: str | None) -> ssl.SSLContext:
@@ -311,7 +312,7 @@ def build_postgres_server(dsn: str, users: dict[str, str]) -> IMAPServerLike:
     except (ImapNo, SchemaTooNew) as exc:
         # The DSN may hold a password: only the error's kind and text.
         raise StartupError(f"--postgres: {exc}") from exc
-    return IMAPServer(backend, clock=wall_clock)
+    return IMAPServer(backend, clock=wall_clock, random_bytes=secrets.token_bytes)
 
 
 def log_handler_error(exc: BaseException) -> None:
@@ -642,6 +643,7 @@ def _serve(config: cfg.Config) -> int:
                     clock=wall_clock,
                 ),
                 clock=wall_clock,
+                random_bytes=secrets.token_bytes,  # URLAUTH's keys
             )
         )
     elif config.store.maildir:

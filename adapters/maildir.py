@@ -6,6 +6,7 @@ Layout (one Maildir++ per user)::
     root/<username>/.Sent/           mailbox "Sent"
     root/<username>/.Archive.2025/   mailbox "Archive/2025"
     root/<username>/subscriptions    subscribed names, in Dovecot's format (version 2)
+    root/<username>/imap-sansio-urlauth  URLAUTH access keys: "<hex key> <mailbox>" lines (0600)
 
 To serve one existing maildir (``~/Maildir``) for a single user, pass its
 parent as ``root`` and its directory name as the user name, or subclass and
@@ -207,6 +208,8 @@ NOSELECT = "imap-sansio-noselect"
 SUBSCRIPTIONS = "subscriptions"
 ACL_FILE = "dovecot-acl"
 ACL_OWNERS = "imap-sansio-acl-owners"
+URLAUTH_KEYS = "imap-sansio-urlauth"
+
 METADATA_FILE = "imap-sansio-metadata"
 #: The server's annotations, beside the user directories (no user name starts with a dot).
 SERVER_METADATA = ".imap-sansio-metadata"
@@ -2170,6 +2173,47 @@ class MaildirAccount:
 
     def enable_condstore(self) -> None:
         pass  # modseqs are persisted in the UID lists
+
+    def _urlauth_keys(self) -> dict[str, bytes]:
+        try:
+            text = (self._root / URLAUTH_KEYS).read_text("utf-8", "surrogateescape")
+        except FileNotFoundError:
+            return {}
+        keys: dict[str, bytes] = {}
+        for line in text.split("\n"):
+            key, sep, name = line.partition(" ")
+            if sep:
+                with contextlib.suppress(ValueError):  # a damaged line verifies nothing
+                    keys[name] = bytes.fromhex(key)
+        return keys
+
+    def _write_urlauth_keys(self, keys: Mapping[str, bytes]) -> None:
+        # Written as the other account files are (0600, atomic rename): the
+        # keys are secrets that every server process over this root shares.
+        self._backend._write_atomic(
+            self._root / URLAUTH_KEYS,
+            "".join(f"{key.hex()} {name}\n" for name, key in sorted(keys.items())).encode(
+                "utf-8", "surrogateescape"
+            ),
+            self._root / "tmp",
+        )
+
+    def urlauth_key(self, mailbox: str, new_key: bytes | None = None) -> bytes | None:
+        with self._backend._mutex, self._backend._locks.hold(self._root / ACCOUNT_LOCK):
+            keys = self._urlauth_keys()
+            if mailbox not in keys and new_key is not None and "\n" not in mailbox:
+                keys[mailbox] = new_key
+                self._write_urlauth_keys(keys)
+            return keys.get(mailbox)
+
+    def reset_urlauth_keys(self, mailbox: str | None = None) -> None:
+        with self._backend._mutex, self._backend._locks.hold(self._root / ACCOUNT_LOCK):
+            keys = self._urlauth_keys()
+            if mailbox is None:
+                keys.clear()
+            else:
+                keys.pop(mailbox, None)
+            self._write_urlauth_keys(keys)
 
     def save_date_supported(self, name: str) -> bool:
         with self._backend._mutex:

@@ -908,6 +908,39 @@ class PostgresStore:
             ],
         )
 
+    def urlauth_key(self, account: AccountRef, mailbox: str, new_key: bytes | None) -> bytes | None:
+        """URLAUTH's access key of ``mailbox``; ``new_key`` is stored first when
+        there is none (the first of two racing writers wins, both read it)."""
+        query: LiteralString = "SELECT key FROM urlauth_keys WHERE account_id = %s AND mailbox = %s"
+        if new_key is None:
+            row = self._one(query, (account.id, mailbox))
+            return None if row is None else bytes(row[0])
+
+        def work(conn: Conn) -> bytes:
+            conn.execute(
+                "INSERT INTO urlauth_keys VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                (account.id, mailbox, new_key),
+            )
+            row = conn.execute(query, (account.id, mailbox)).fetchone()
+            assert row is not None
+            return bytes(row[0])
+
+        return self._run(work)
+
+    def reset_urlauth_keys(self, account: AccountRef, mailbox: str | None) -> None:
+        """RESETKEY: forget one mailbox's key, or all of the account's."""
+
+        def work(conn: Conn) -> None:
+            if mailbox is None:
+                conn.execute("DELETE FROM urlauth_keys WHERE account_id = %s", (account.id,))
+            else:
+                conn.execute(
+                    "DELETE FROM urlauth_keys WHERE account_id = %s AND mailbox = %s",
+                    (account.id, mailbox),
+                )
+
+        self._run(work)
+
     def usage(self, account: AccountRef) -> Usage:
         """Quota usage: O(mailboxes), from the mailbox rows' counters."""
         row = self._read(

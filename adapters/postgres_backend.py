@@ -401,6 +401,14 @@ class PostgresAccount:
     def enable_condstore(self) -> None:
         pass  # modseqs live in the database: persistent, never going back
 
+    def urlauth_key(self, mailbox: str, new_key: bytes | None = None) -> bytes | None:
+        with _translated():
+            return self._backend.store.urlauth_key(self._ref, mailbox, new_key)
+
+    def reset_urlauth_keys(self, mailbox: str | None = None) -> None:
+        with _translated():
+            self._backend.store.reset_urlauth_keys(self._ref, mailbox)
+
     def save_date_supported(self, name: str) -> bool:
         with _translated():
             self._row(name)

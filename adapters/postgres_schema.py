@@ -182,7 +182,17 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (account_id, message_id)
     );
     """,
-    # 5: ACLs (RFC 4314), one row per mailbox and identifier.  They go with
+    # 5: URLAUTH mailbox access keys (RFC 4467 3), by account and mailbox
+    # name; every server process signs and verifies URLs with the same key.
+    r"""
+    CREATE TABLE urlauth_keys (
+        account_id bigint NOT NULL REFERENCES accounts ON DELETE CASCADE,
+        mailbox text NOT NULL,
+        key bytea NOT NULL,
+        PRIMARY KEY (account_id, mailbox)
+    );
+    """,
+    # 6: ACLs (RFC 4314), one row per mailbox and identifier.  They go with
     # the mailbox row: RENAME keeps its id, DELETE drops it (the cascade).
     # ``position`` keeps the order entries were first set in; the index on
     # ``identifier`` finds what other users share with a user.

@@ -42,6 +42,7 @@ __all__ = [
     "Authenticate",
     "CancelUpdate",
     "Capability",
+    "CatenatePart",
     "Check",
     "Close",
     "Command",
@@ -62,6 +63,7 @@ __all__ = [
     "FetchBody",
     "FetchItem",
     "FetchPreview",
+    "GenUrlAuth",
     "GetAcl",
     "GetMetadata",
     "GetQuota",
@@ -84,6 +86,7 @@ __all__ = [
     "QResync",
     "Rename",
     "Replace",
+    "ResetKey",
     "Search",
     "SearchAge",
     "SearchAnd",
@@ -118,6 +121,8 @@ __all__ = [
     "Unauthenticate",
     "Unselect",
     "Unsubscribe",
+    "UrlFetch",
+    "UrlFetchRequest",
     "XList",
 ]
 
@@ -346,7 +351,8 @@ class AppendMessage:
     """One message of APPEND (several with MULTIAPPEND, RFC 3502).
 
     ``binary`` is True for a ``~{n}`` literal8 (BINARY, RFC 3516); ``utf8`` is
-    True for the ``UTF8 (~{n})`` form of RFC 6855 4.
+    True for the ``UTF8 (~{n})`` form of RFC 6855 4.  A ``CATENATE (...)``
+    message (RFC 4469) has its parts in ``catenate`` and ``data == b""``.
     """
 
     flags: tuple[str, ...] = ()
@@ -357,6 +363,19 @@ class AppendMessage:
     data: bytes | MessageSource
     binary: bool = False
     utf8: bool = False
+    catenate: tuple[CatenatePart, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CatenatePart:
+    """One part of ``CATENATE (...)`` (RFC 4469 5): ``TEXT`` with ``data``
+    (a literal, or literal8 with BINARY: ``binary``), or ``URL`` with ``url``
+    (the IMAP URL as sent; the server reads it with ``parse_imap_url``).
+    """
+
+    data: bytes | MessageSource | None = None
+    url: str | None = None
+    binary: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -877,3 +896,40 @@ class ListRights(Command):
 class MyRights(Command):
     name: ClassVar[str] = "MYRIGHTS"
     mailbox: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GenUrlAuth(Command):
+    """GENURLAUTH (RFC 4467 7): ``(rump URL, mechanism)`` pairs, mechanisms upper-cased."""
+
+    name: ClassVar[str] = "GENURLAUTH"
+    requests: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResetKey(Command):
+    """RESETKEY (RFC 4467 7): every key (``mailbox`` None), or one mailbox's
+    keys for ``mechanisms`` (upper-cased; empty: all of them)."""
+
+    name: ClassVar[str] = "RESETKEY"
+    mailbox: str | None = None
+    mechanisms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UrlFetchRequest:
+    """One URL of URLFETCH; ``params`` (upper-cased ``BODY``, ``BINARY``,
+    ``BODYPARTSTRUCTURE``) come from the parenthesised form of RFC 5524 4,
+    ``extended`` says that form was used (even with no parameter)."""
+
+    url: str
+    params: tuple[str, ...] = ()
+    extended: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UrlFetch(Command):
+    """URLFETCH (RFC 4467 7, with RFC 5524's parameters)."""
+
+    name: ClassVar[str] = "URLFETCH"
+    requests: tuple[UrlFetchRequest, ...]

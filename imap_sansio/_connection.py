@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from ._capabilities import compute_capabilities
 from ._commands import (
     Append,
+    AppendMessage,
+    CatenatePart,
     Command,
     ESearch,
     Examine,
@@ -1171,10 +1173,16 @@ class ConnectionState:
                 return
             self._continue_poisoned(announcement, events)
             return
-        # Any literal of APPEND or REPLACE but the mailbox name's.
-        append_message = framed.mailbox_literal is not None and not (
-            len(framed.parts) == 1
-            and framed.mailbox_literal.search(line, 0, announcement.start) is not None
+        before = line[: announcement.start].rstrip(b" ").upper()
+        # Any literal of APPEND or REPLACE but the mailbox name's, and not a
+        # CATENATE URL sent as a literal (its TEXT parts count: RFC 4469 5).
+        append_message = (
+            framed.mailbox_literal is not None
+            and not (
+                len(framed.parts) == 1
+                and framed.mailbox_literal.search(line, 0, announcement.start) is not None
+            )
+            and not before.endswith((b" URL", b"(URL"))
         )
         limit = limits.max_append_literal if append_message else limits.max_literal
         size = announcement.size
@@ -1541,14 +1549,34 @@ class ConnectionState:
         if isinstance(command, Replace) and 0 in spooled and framed.messages == 1:
             message = dataclasses.replace(command.message, data=spooled[0])
             return dataclasses.replace(command, message=message)
-        if not isinstance(command, Append) or len(command.messages) != framed.messages:
+        literals = 0
+        if isinstance(command, Append):
+            literals = sum(
+                sum(p.url is None for p in m.catenate) if m.catenate else 1
+                for m in command.messages
+            )
+        if not isinstance(command, Append) or literals != framed.messages:
             self._drop_spooled(framed)  # not reached: every message is a literal
             return command
-        messages = tuple(
-            dataclasses.replace(m, data=spooled[i]) if i in spooled else m
-            for i, m in enumerate(command.messages)
-        )
-        return dataclasses.replace(command, messages=messages)
+        # The message literals and CATENATE's TEXT literals, in their order
+        # (a CATENATE URL is a string, not counted: see _command_line).
+        index = 0
+        messages: list[AppendMessage] = []
+        for message in command.messages:
+            if not message.catenate:
+                spool = spooled.get(index)
+                index += 1
+                messages.append(
+                    message if spool is None else dataclasses.replace(message, data=spool)
+                )
+                continue
+            parts: list[CatenatePart] = []
+            for part in message.catenate:
+                spool = spooled.get(index) if part.url is None else None
+                index += part.url is None
+                parts.append(part if spool is None else dataclasses.replace(part, data=spool))
+            messages.append(dataclasses.replace(message, catenate=tuple(parts)))
+        return dataclasses.replace(command, messages=tuple(messages))
 
     def _accept(self, command: Command, events: list[Event]) -> None:
         """A valid command: hand it on now, or hold it (see below)."""

@@ -75,6 +75,7 @@ from imap_sansio._responses import (
     FetchDataItem,
     FlagsData,
     FlagsItem,
+    GenUrlAuthData,
     HighestModSeqCode,
     IdData,
     InProgressCode,
@@ -115,6 +116,7 @@ from imap_sansio._responses import (
     UidNextCode,
     UidValidityCode,
     UnseenCode,
+    UrlFetchData,
     VanishedData,
 )
 from imap_sansio._sequence import SequenceSet, UidSet
@@ -776,6 +778,40 @@ def _write_myrights(out: _Out, response: MyRightsData, utf8: bool) -> None:
     out.append(_CRLF)
 
 
+@_response(GenUrlAuthData)
+def _write_genurlauth(out: _Out, response: GenUrlAuthData, utf8: bool) -> None:
+    # genurlauth-data = "*" SP "GENURLAUTH" 1*(SP url-full)   (RFC 4467 9);
+    # url-full = astring, quoted as RFC 4467 7's examples show
+    out.append(b"* GENURLAUTH")
+    for url in response.urls:
+        out.append(_SP)
+        _write_quoted(out, url.encode("ascii"))
+    out.append(_CRLF)
+
+
+@_response(UrlFetchData)
+def _write_urlfetch(out: _Out, response: UrlFetchData, utf8: bool) -> None:
+    # urlfetch-data = "*" SP "URLFETCH" SP url-full SP nstring   (RFC 4467 9),
+    # or url-full followed by "(" item SP value ")"s              (RFC 5524 4)
+    out.append(b"* URLFETCH ")
+    _write_quoted(out, response.url.encode("ascii"))
+    if response.items is None:
+        out.append(_SP)
+        _write_data(out, response.data, utf8)
+    for item in response.items or ():
+        out.append(b" (" + item.name.encode("ascii") + _SP)
+        if item.structure is not None:
+            # Every extension field, NIL or not (as Dovecot writes it).
+            _write_body(out, item.structure, True, utf8, full=True)
+        elif item.name == "BINARY" and item.data is not None and has_nul(item.data):
+            out.append(b"~{%d}\r\n" % _size(item.data))  # RFC 3516 4.2: literal8
+            out.append(item.data)
+        else:
+            _write_data(out, item.data, utf8)
+        out.append(b")")
+    out.append(_CRLF)
+
+
 # ---------------------------------------------------------------------------
 # ENVELOPE and BODYSTRUCTURE (RFC 9051 7.5.2, 9)
 
@@ -891,15 +927,17 @@ def _write_extension_tail(
     location: bytes | None,
     extensions: tuple[BodyExtension, ...],
     utf8: bool,
+    full: bool = False,
 ) -> None:
-    """The extension fields, up to the last one that is not NIL.
+    """The extension fields, up to the last one that is not NIL (``full``:
+    all four, as URLFETCH's BODYPARTSTRUCTURE is written).
 
     body-ext-1part = body-fld-md5 [SP body-fld-dsp [SP body-fld-lang [SP body-fld-loc
     *(SP body-extension)]]] (and body-ext-mpart likewise with body-fld-param first):
     trailing NILs are left out, so a part without extension data is written as
     BODY writes it.
     """
-    if extensions or location is not None:
+    if extensions or location is not None or full:
         count = 4
     elif language:
         count = 3
@@ -922,18 +960,21 @@ def _write_extension_tail(
         _write_body_extension(out, extension, utf8)
 
 
-def _write_body(out: _Out, body: BodyStructure, extended: bool, utf8: bool) -> None:
+def _write_body(
+    out: _Out, body: BodyStructure, extended: bool, utf8: bool, full: bool = False
+) -> None:
     out.append(b"(")
     if isinstance(body, MultiPart):
         # body-type-mpart = 1*body SP media-subtype [SP body-ext-mpart]
         if not body.parts:
             raise ValueError("a multipart body needs at least one part")
         for part in body.parts:
-            _write_body(out, part, extended, utf8)
+            _write_body(out, part, extended, utf8, full)
         out.append(_SP)
         _write_string(out, body.subtype, utf8)
         if extended and (
-            body.params
+            full
+            or body.params
             or body.disposition is not None
             or body.language
             or body.location is not None
@@ -949,15 +990,18 @@ def _write_body(out: _Out, body: BodyStructure, extended: bool, utf8: bool) -> N
                 location=body.location,
                 extensions=body.extensions,
                 utf8=utf8,
+                full=full,
             )
     elif isinstance(body, SinglePart):
-        _write_single_part(out, body, extended, utf8)
+        _write_single_part(out, body, extended, utf8, full)
     else:
         raise TypeError(f"not a body structure: {body!r}")
     out.append(b")")
 
 
-def _write_single_part(out: _Out, body: SinglePart, extended: bool, utf8: bool) -> None:
+def _write_single_part(
+    out: _Out, body: SinglePart, extended: bool, utf8: bool, full: bool = False
+) -> None:
     media_type = body.type.upper()
     media_subtype = body.subtype.upper()
     # RFC 9051 9: media-message = "MESSAGE" ("RFC822" / "GLOBAL") has envelope, body, lines;
@@ -990,11 +1034,12 @@ def _write_single_part(out: _Out, body: SinglePart, extended: bool, utf8: bool) 
         out.append(_SP)
         _write_envelope(out, body.envelope, utf8)
         out.append(_SP)
-        _write_body(out, body.body, extended, utf8)
+        _write_body(out, body.body, extended, utf8, full)
     if body.lines is not None:
         out.append(b" %d" % body.lines)
     if extended and (
-        body.md5 is not None
+        full
+        or body.md5 is not None
         or body.disposition is not None
         or body.language
         or body.location is not None
@@ -1010,6 +1055,7 @@ def _write_single_part(out: _Out, body: SinglePart, extended: bool, utf8: bool) 
             location=body.location,
             extensions=body.extensions,
             utf8=utf8,
+            full=full,
         )
 
 

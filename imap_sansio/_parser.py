@@ -32,6 +32,7 @@ from imap_sansio._commands import (
     Authenticate,
     CancelUpdate,
     Capability,
+    CatenatePart,
     Check,
     Close,
     Command,
@@ -52,6 +53,7 @@ from imap_sansio._commands import (
     FetchBody,
     FetchItem,
     FetchPreview,
+    GenUrlAuth,
     GetAcl,
     GetMetadata,
     GetQuota,
@@ -74,6 +76,7 @@ from imap_sansio._commands import (
     QResync,
     Rename,
     Replace,
+    ResetKey,
     Search,
     SearchAge,
     SearchAnd,
@@ -108,6 +111,8 @@ from imap_sansio._commands import (
     Unauthenticate,
     Unselect,
     Unsubscribe,
+    UrlFetch,
+    UrlFetchRequest,
     XList,
 )
 from imap_sansio._mutf7 import MUTF7Error, decode_mutf7
@@ -122,6 +127,7 @@ __all__ = [
     "CommandSpec",
     "ParseError",
     "parse_command",
+    "parse_section_spec",
 ]
 
 MAX_MODSEQ = 2**63 - 1
@@ -174,6 +180,7 @@ _QUOTED = re.compile(rb'"((?:[\x01-\x09\x0b\x0c\x0e-\x21\x23-\x5b\x5d-\x7f]|\\["
 _QUOTED_8BIT = re.compile(rb'"((?:[\x01-\x09\x0b\x0c\x0e-\x21\x23-\x5b\x5d-\xff]|\\["\\])*)"')
 _QUOTED_ESCAPE = re.compile(rb"\\([\"\\])")
 # literal = "{" number64 ["+"] "}" CRLF *CHAR8 (RFC 7888 for "+"); literal8 = "~{" ... (RFC 3516)
+_URLAUTH_MECHANISM = re.compile(rb"[A-Za-z0-9\-.]+")
 _LITERAL = re.compile(rb"(~?)\{([0-9]{1,20})(\+?)\}\r?\n")
 _NUMBER = re.compile(rb"[0-9]+")
 _SEQ_SET = re.compile(rb"[0-9*:,]+|\$")
@@ -960,15 +967,16 @@ def _append(tag: str, r: CommandReader, uid: bool) -> Command:
     messages: list[AppendMessage] = []
     while r.accept(b" "):
         r.count("messages")
-        messages.append(_append_message(r))
+        messages.append(_append_message(r, catenate=True))
     if not messages:
         raise r.expected("SP after mailbox name")
     return Append(tag=tag, mailbox=mailbox, messages=tuple(messages))
 
 
-def _append_message(r: CommandReader) -> AppendMessage:
+def _append_message(r: CommandReader, *, catenate: bool = False) -> AppendMessage:
     # append-message = [SP flag-list] [SP date-time] SP append-data, read
-    # after its first SP (RFC 4466)
+    # after its first SP (RFC 4466); append-data =/ CATENATE (RFC 4469 5),
+    # read for APPEND only (``catenate``)
     flags: tuple[str, ...] = ()
     when: datetime.datetime | None = None
     if r.peek() == 0x28:
@@ -978,6 +986,8 @@ def _append_message(r: CommandReader) -> AppendMessage:
         when = r.date_time()
         r.sp("date-time")
     utf8 = False
+    if catenate and r.peek() in (0x43, 0x63):  # "CATENATE" (RFC 4469 5)
+        return AppendMessage(flags=flags, internal_date=when, data=b"", catenate=_catenate(r))
     if r.peek() in (0x55, 0x75):  # "UTF8"
         start = r.pos
         if r.keyword("UTF8") != "UTF8":
@@ -1005,6 +1015,115 @@ def _replace(tag: str, r: CommandReader, uid: bool) -> Command:
     r.sp("mailbox name")
     message = _append_message(r)
     return Replace(tag=tag, messages=messages, mailbox=mailbox, message=message, uid=uid)
+
+
+def _catenate(r: CommandReader) -> tuple[CatenatePart, ...]:
+    # append-data =/ "CATENATE" SP "(" cat-part *(SP cat-part) ")"   (RFC 4469 5)
+    # cat-part = text-literal / url;  text-literal = "TEXT" SP literal
+    # url = "URL" SP astring   (literal8 in TEXT with BINARY, RFC 4469 5.1)
+    start = r.pos
+    if r.keyword("CATENATE") != "CATENATE":
+        raise r.expected("message literal", start)
+    r.sp("CATENATE")
+    r.open_paren("CATENATE parts")
+    parts: list[CatenatePart] = []
+    while True:
+        r.count("CATENATE parts")
+        pos = r.pos
+        kind = r.keyword("TEXT or URL")
+        r.sp(kind)
+        if kind == "TEXT":
+            data, binary = r.literal("TEXT literal", allow8=True)
+            parts.append(CatenatePart(data=data, binary=binary))
+        elif kind == "URL":
+            parts.append(CatenatePart(url=r.text(r.astring("URL"))))
+        else:
+            raise r.expected("TEXT or URL", pos)
+        if not r.accept(b" "):
+            break
+    r.close_paren("CATENATE parts")
+    return tuple(parts)
+
+
+def _mechanism(r: CommandReader) -> str:
+    # mechanism = "INTERNAL" / 1*(ALPHA / DIGIT / "-" / ".")   (RFC 4467 9)
+    m = _URLAUTH_MECHANISM.match(r.data, r.pos)
+    if m is None:
+        raise r.expected("URLAUTH mechanism")
+    r.pos = m.end()
+    return m.group().decode("ascii").upper()
+
+
+def _genurlauth(tag: str, r: CommandReader, uid: bool) -> Command:
+    # genurlauth = "GENURLAUTH" 1*(SP url-rump SP mechanism)   (RFC 4467 9)
+    requests: list[tuple[str, str]] = []
+    while r.accept(b" "):
+        r.count("URLs")
+        url = r.text(r.astring("URL"))
+        r.sp("URL")
+        requests.append((url, _mechanism(r)))
+    if not requests:
+        raise r.expected("SP and a URL")
+    return GenUrlAuth(tag=tag, requests=tuple(requests))
+
+
+def _resetkey(tag: str, r: CommandReader, uid: bool) -> Command:
+    # resetkey = "RESETKEY" [SP mailbox *(SP mechanism)]   (RFC 4467 9)
+    if not r.accept(b" "):
+        return ResetKey(tag=tag)
+    mailbox = r.mailbox()
+    mechanisms: list[str] = []
+    while r.accept(b" "):
+        r.count("mechanisms")
+        mechanisms.append(_mechanism(r))
+    return ResetKey(tag=tag, mailbox=mailbox, mechanisms=tuple(mechanisms))
+
+
+_URLFETCH_PARAMS = frozenset({"BODY", "BINARY", "BODYPARTSTRUCTURE"})
+
+
+def _urlfetch(tag: str, r: CommandReader, uid: bool) -> Command:
+    # urlfetch = "URLFETCH" 1*(SP url-fetch-arg)                 (RFC 4467 9)
+    # url-fetch-arg = url-full / "(" url-full *(SP url-fetch-param) ")"
+    # url-fetch-param = "BODY" / "BINARY" / "BODYPARTSTRUCTURE"  (RFC 5524 4)
+    requests: list[UrlFetchRequest] = []
+    while r.accept(b" "):
+        r.count("URLs")
+        if r.peek() != 0x28:
+            requests.append(UrlFetchRequest(url=r.text(r.astring("URL"))))
+            continue
+        r.open_paren("URLFETCH parameters")
+        url = r.text(r.astring("URL"))
+        params: list[str] = []
+        while r.accept(b" "):
+            r.count("URLFETCH parameters")
+            pos = r.pos
+            param = r.keyword("URLFETCH parameter")
+            if param not in _URLFETCH_PARAMS or param in params:
+                raise r.expected("BODY, BINARY or BODYPARTSTRUCTURE (once each)", pos)
+            params.append(param)
+        if "BODY" in params and "BINARY" in params:
+            raise r.error("BODY and BINARY exclude each other (RFC 5524 4)")
+        r.close_paren("URLFETCH parameters")
+        requests.append(UrlFetchRequest(url=url, params=tuple(params), extended=True))
+    if not requests:
+        raise r.expected("SP and a URL")
+    return UrlFetch(tag=tag, requests=tuple(requests))
+
+
+def parse_section_spec(text: str) -> Section:
+    """A section-spec as an IMAP URL's ``;SECTION=`` carries it (RFC 5092 11,
+    ``1.2.MIME``, ``HEADER.FIELDS (FROM)``); raises :class:`ParseError`."""
+    r = CommandReader(b"[" + text.encode("utf-8", "surrogateescape") + b"]")
+    try:
+        section = _section(r)
+    except ParseError:
+        raise
+    except Exception as exc:
+        raise r.error(f"invalid section ({type(exc).__name__})") from None
+    if r.pos != len(r.data):
+        raise r.expected("end of section")
+    return section
 
 
 def _expunge(tag: str, r: CommandReader, uid: bool) -> Command:
@@ -2077,6 +2196,9 @@ COMMANDS: Mapping[str, CommandSpec] = _table(
     CommandSpec("LISTRIGHTS", _acl_identifier(ListRights), LOGGED_IN),
     CommandSpec("GETACL", _mailbox_command(GetAcl), LOGGED_IN),
     CommandSpec("MYRIGHTS", _mailbox_command(MyRights), LOGGED_IN),
+    CommandSpec("GENURLAUTH", _genurlauth, LOGGED_IN),  # RFC 4467 7
+    CommandSpec("RESETKEY", _resetkey, LOGGED_IN),
+    CommandSpec("URLFETCH", _urlfetch, LOGGED_IN),  # RFC 5524 4
     CommandSpec("CHECK", _no_args(Check), SELECTED_ONLY),
     CommandSpec("CLOSE", _no_args(Close), SELECTED_ONLY, pauses=True),
     CommandSpec("UNSELECT", _no_args(Unselect), SELECTED_ONLY, pauses=True),

@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime
 import enum
 import re
-from typing import ClassVar, TypeAlias
+from typing import ClassVar, Literal, TypeAlias
 
 from imap_sansio._bodystructure import BodyStructure, Envelope
 from imap_sansio._commands import Section
@@ -65,6 +65,7 @@ __all__ = [
     "FetchDataItem",
     "FlagsData",
     "FlagsItem",
+    "GenUrlAuthData",
     "HighestModSeqCode",
     "IdData",
     "InProgressCode",
@@ -106,6 +107,8 @@ __all__ = [
     "UidNextCode",
     "UidValidityCode",
     "UnseenCode",
+    "UrlFetchData",
+    "UrlFetchItem",
     "VanishedData",
 ]
 
@@ -1330,6 +1333,58 @@ class MyRightsData:
         _check_rights(self.rights)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GenUrlAuthData:
+    """``* GENURLAUTH "imap://...:internal:<token>"`` (RFC 4467 7): the
+    authorized URLs, one per URL of the command, in its order."""
+
+    urls: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.urls:
+            raise ValueError("GENURLAUTH data carries at least one URL")
+        for url in self.urls:
+            if not url.isascii() or not url.isprintable():
+                raise ValueError(f"a URL is printable ASCII: {url!r}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UrlFetchItem:
+    """One item of the RFC 5524 form of URLFETCH data: ``(BODYPARTSTRUCTURE
+    ...)`` with ``structure``, or ``(BODY nstring)`` / ``(BINARY nstring8)``
+    with ``data`` (None: NIL, e.g. BINARY of an unknown encoding)."""
+
+    name: Literal["BODYPARTSTRUCTURE", "BODY", "BINARY"]
+    data: MessageData | None = None
+    structure: BodyStructure | None = None
+
+    def __post_init__(self) -> None:
+        if (self.name == "BODYPARTSTRUCTURE") != (self.structure is not None):
+            raise ValueError("BODYPARTSTRUCTURE (only) carries a structure")
+        if self.name == "BODYPARTSTRUCTURE" and self.data is not None:
+            raise ValueError("BODYPARTSTRUCTURE carries no data")
+        _check_body_data(self.data, f"{self.name} data")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UrlFetchData:
+    """``* URLFETCH url nstring`` (RFC 4467 7), one per URL: ``data`` None is
+    NIL (a URL that does not resolve).  With ``items`` (RFC 5524 4: the
+    client asked with parameters) the items follow the URL instead of the
+    nstring."""
+
+    url: str
+    data: MessageData | None = None
+    items: tuple[UrlFetchItem, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.url.isascii() or not self.url.isprintable():
+            raise ValueError(f"a URL is printable ASCII: {self.url!r}")
+        _check_body_data(self.data, "URLFETCH data")
+        if self.items is not None and self.data is not None:
+            raise ValueError("URLFETCH data is an nstring or items, not both")
+
+
 _ENTRY_BAD = re.compile(r"[^\x20-\x7e]|[*%]|//|/$")
 
 
@@ -1403,5 +1458,7 @@ Response: TypeAlias = (
     | AclData
     | ListRightsData
     | MyRightsData
+    | GenUrlAuthData
+    | UrlFetchData
     | MetadataData
 )

@@ -42,6 +42,7 @@ from ._responses import (
     FetchDataItem,
     FlagsData,
     FlagsItem,
+    GenUrlAuthData,
     HighestModSeqCode,
     IdData,
     InProgressCode,
@@ -83,6 +84,8 @@ from ._responses import (
     UidNextCode,
     UidValidityCode,
     UnseenCode,
+    UrlFetchData,
+    UrlFetchItem,
     VanishedData,
 )
 
@@ -117,6 +120,7 @@ __all__ = [
     "FetchDataItem",
     "FlagsData",
     "FlagsItem",
+    "GenUrlAuthData",
     "HighestModSeqCode",
     "IdData",
     "InProgressCode",
@@ -161,6 +165,8 @@ __all__ = [
     "UidNextCode",
     "UidValidityCode",
     "UnseenCode",
+    "UrlFetchData",
+    "UrlFetchItem",
     "VanishedData",
     "encode_response",
     "encode_response_chunks",

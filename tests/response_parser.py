@@ -54,6 +54,7 @@ from imap_sansio._responses import (
     FetchDataItem,
     FlagsData,
     FlagsItem,
+    GenUrlAuthData,
     HighestModSeqCode,
     IdData,
     InProgressCode,
@@ -95,6 +96,8 @@ from imap_sansio._responses import (
     UidNextCode,
     UidValidityCode,
     UnseenCode,
+    UrlFetchData,
+    UrlFetchItem,
     VanishedData,
 )
 from imap_sansio._sequence import SequenceSet, UidSet
@@ -794,6 +797,38 @@ class _Parser:
         while self.take(b" "):
             roots.append(self.utf8_text(self.astring()))
         return QuotaRootData(mailbox=mailbox, roots=tuple(roots))
+
+    def data_GENURLAUTH(self) -> GenUrlAuthData:
+        # genurlauth-data = "*" SP "GENURLAUTH" 1*(SP url-full)   (RFC 4467 9)
+        urls: list[str] = []
+        while self.take(b" "):
+            urls.append(self.astring().decode("ascii"))
+        return GenUrlAuthData(urls=tuple(urls))
+
+    def data_URLFETCH(self) -> UrlFetchData:
+        # urlfetch-data = "*" SP "URLFETCH" SP url-full SP nstring (RFC 4467 9),
+        # or the url-full followed by "(" item SP value ")"s (RFC 5524 4)
+        self.sp()
+        url = self.astring().decode("ascii")
+        if not self.take(b" "):
+            return UrlFetchData(url=url, items=())
+        if self.peek() != b"(":
+            return UrlFetchData(url=url, data=self.nstring())
+        items: list[UrlFetchItem] = []
+        while True:
+            self.expect(b"(")
+            if self.take(b"BODYPARTSTRUCTURE "):
+                items.append(UrlFetchItem(name="BODYPARTSTRUCTURE", structure=self.body()))
+            elif self.take(b"BINARY "):
+                data = self.literal(allow_nul=True) if self.take(b"~") else self.nstring()
+                items.append(UrlFetchItem(name="BINARY", data=data))
+            else:
+                self.expect(b"BODY ")
+                items.append(UrlFetchItem(name="BODY", data=self.nstring()))
+            self.expect(b")")
+            if not self.take(b" "):
+                break
+        return UrlFetchData(url=url, items=tuple(items))
 
     def data_METADATA(self) -> MetadataData:
         # metadata-resp = "METADATA" SP mailbox SP (entry-values / entry-list)

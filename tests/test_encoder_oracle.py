@@ -22,6 +22,7 @@ from imap_sansio._responses import (
     EmailIdItem,
     ESearchData,
     FetchData,
+    GenUrlAuthData,
     InProgressCode,
     ListData,
     ListRightsData,
@@ -39,11 +40,14 @@ from imap_sansio._responses import (
     StatusResponse,
     ThreadIdItem,
     UidFetchData,
+    UrlFetchData,
     VanishedData,
 )
 from imap_sansio.testing import _response_strategies as rs
 
 # Not modelled by imap-codec 0.1.x (its Python build has no such extension).
+# imap-codec decodes neither GENURLAUTH nor URLFETCH data (RFC 4467): tried
+# with the real responses of RFC 4467 7, DecodeFailed.
 _UNSUPPORTED_TYPES = (
     ESearchData,
     VanishedData,
@@ -52,6 +56,8 @@ _UNSUPPORTED_TYPES = (
     AclData,
     ListRightsData,
     MyRightsData,
+    GenUrlAuthData,
+    UrlFetchData,
 )
 _UNSUPPORTED_ITEMS = (ModSeqItem, PreviewItem, SaveDateItem, EmailIdItem, ThreadIdItem)
 

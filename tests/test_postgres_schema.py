@@ -25,7 +25,8 @@ _TABLES = {
     "changes",
     "metadata",  # step 3 (RFC 5464)
     "message_threads",  # step 4: THREADID (RFC 8474 5.2)
-    "acl",  # step 5 (RFC 4314)
+    "urlauth_keys",  # step 5 (RFC 4467)
+    "acl",  # step 6 (RFC 4314)
 }
 
 

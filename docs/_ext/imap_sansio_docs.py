@@ -667,11 +667,11 @@ def conformance_results(names: list[str] | None = None) -> list[tuple[str, str, 
     """(script, outcome, message) for every imaptest script (or ``names``): each runs
     through the test suite's own test function, and its outcome is the one
     pytest would report (``passed``, ``skipped``, ``xfailed`` for the
-    declared runner gaps, ``failed``, ``xpassed``)."""
+    scripts declared wrong, ``failed``, ``xpassed``)."""
     import pytest
 
     module = _imaptest_module()
-    gaps: dict[str, str] = module._RUNNER_GAPS
+    gaps: dict[str, str] = module._SCRIPT_BUGS
     results = []
     with _tests_on_path():
         for name in module.paths.imaptest_scripts() if names is None else names:
@@ -706,9 +706,8 @@ def conformance_rst() -> Page:
         "This page ran the same test function on every script when the",
         "documentation was built: a script is *skipped* when it needs an",
         "extension the server does not implement, and *xfailed* when the",
-        "runner's reading of the script format, not the server, is in doubt",
-        "(both lists are kept in the test file, and fail the suite the day they",
-        "are wrong).",
+        "script itself is wrong, checked against imaptest's source (both lists",
+        "are kept in the test file, and fail the suite the day they are wrong).",
         "",
         f"**{len(results)} scripts: {summary}.**",
         "",

@@ -44,6 +44,7 @@ from ._backend import (
     SpecialUseCreateAccount,
     StoreAction,
     StoreResult,
+    UrlAuthAccount,
     normalize_flags,
     thread_keys,
 )
@@ -121,6 +122,7 @@ __all__ = [
     "StoreResult",
     "TokenRejected",
     "TokenValidator",
+    "UrlAuthAccount",
     "VerifiedLoginBackend",
     "XOAuth2",
     "demo_backend",

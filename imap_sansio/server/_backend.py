@@ -114,6 +114,7 @@ __all__ = [
     "SpecialUseCreateAccount",
     "StoreAction",
     "StoreResult",
+    "UrlAuthAccount",
     "normalize_flags",
     "thread_keys",
 ]
@@ -741,6 +742,28 @@ class AclAccount(Protocol):
         (no password: the server checks the rights of every call);
         :class:`NoSuchMailbox` when there is no such user."""
         ...
+
+
+@runtime_checkable
+class UrlAuthAccount(Protocol):
+    """URLAUTH (RFC 4467 3): the account keeps a mailbox access key per mailbox.
+
+    A key is secret random bytes that the server signs URLs with (HMAC); the
+    store only keeps them, the server makes them (randomness is passed in to
+    the server, not read here).  Keys survive restarts and are shared by every
+    server process over the same store, or URLs stop working.  Each call is
+    atomic (two sessions asking for a missing key at once get the same key).
+    """
+
+    def urlauth_key(self, mailbox: str, new_key: bytes | None = None) -> bytes | None:
+        """The access key of ``mailbox`` (a name as the server passes names;
+        the mailbox need not exist any more).  When there is none: store
+        ``new_key`` and return it, or return None when ``new_key`` is None."""
+        ...
+
+    def reset_urlauth_keys(self, mailbox: str | None = None) -> None:
+        """Forget the key of ``mailbox`` (None: of every mailbox), so that the
+        URLs made with it no longer verify (RESETKEY, RFC 4467 7)."""
 
 
 @runtime_checkable

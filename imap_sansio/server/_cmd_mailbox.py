@@ -80,6 +80,7 @@ from ._backend import (
     normalize_flags,
 )
 from ._condstore import enable_condstore, highest_modseq_completion
+from ._imapurls import catenated
 from ._mailboxes import list_entries, lsub_entries
 from ._session import Completion, ServerCommand, Session, serve
 from .names import (
@@ -578,27 +579,45 @@ def append(session: Session, command: Append) -> Completion:
     other sessions at their next command; a mailbox open read-only
     elsewhere (EXAMINE) is no reason to refuse (the seed refused).
     """
+    opened: list[MessageSource] = []
     try:
-        return _append(session, command)
+        return _append(session, command, opened)
     finally:
-        # Spooled literals (big messages in files) are released either way.
+        # Spooled literals (big messages in files) and the sources CATENATE
+        # read are released either way.
         for message in command.messages:
+            for part in message.catenate:
+                if part.data is not None and not isinstance(part.data, bytes):
+                    part.data.close()
             if not isinstance(message.data, bytes):
                 message.data.close()
+        for source in opened:
+            source.close()
 
 
 def _prepare_message(
-    session: Session, account: Account, message: AppendMessage
+    session: Session,
+    account: Account,
+    message: AppendMessage,
+    opened: list[MessageSource] | None = None,
 ) -> tuple[bytes | MessageSource, frozenset[str], datetime]:
     """What to store for one APPEND (or REPLACE, RFC 8508 3.4: "extensions
     that affect APPEND affect REPLACE in the same way") message: its data,
     flags and internal date, checked as RFC 3501 6.3.11 and the extensions
-    say; ImapNo/ImapBad otherwise."""
+    say; ImapNo/ImapBad otherwise.  A CATENATE message (RFC 4469 5, APPEND
+    only) is built here; the sources it opened go to ``opened``."""
     limit = _append_limit(session, account)
     if message.utf8 and not session.conn.utf8:
         # RFC 6855 4: the UTF8 form needs UTF8=ACCEPT enabled.
         raise ImapBad("APPEND UTF8 needs ENABLE UTF8=ACCEPT", "CLIENTBUG")
     data = message.data
+    binary = message.binary
+    if message.catenate:
+        if opened is None:  # the grammar reads CATENATE in APPEND only
+            raise ImapBad("CATENATE is an APPEND form", "CLIENTBUG")
+        data, sources = catenated(session, account, message, limit)
+        opened.extend(sources)
+        binary = any(part.binary for part in message.catenate)
     if not session.conn.utf8 and not _ascii_header(data):
         # RFC 6855 4: without ENABLE UTF8=ACCEPT (or IMAP4rev2, whose
         # headers may be UTF-8: RFC 9051 appendix E 16) "the server MUST
@@ -607,7 +626,7 @@ def _prepare_message(
         raise ImapNo("8-bit header fields need ENABLE UTF8=ACCEPT")
     # A spooled literal's NUL is found once, a piece at a time.
     nul = has_nul(data)
-    if not message.binary and nul:
+    if not binary and nul:
         # RFC 3516 4.4: only a literal8 may hold NUL (the grammar refuses
         # it already; this keeps the rule for events built by hand).
         raise ImapBad("NUL in a message literal; use literal8 (~{n})", "CLIENTBUG")
@@ -617,7 +636,7 @@ def _prepare_message(
     internal_date = message.internal_date
     if internal_date is None:
         internal_date = session.now()
-    if message.binary and nul:
+    if binary and nul:
         # RFC 3516 4.4: a literal8 message may hold NUL and 8-bit parts;
         # we store them base64-encoded, so BODY[] stays valid MIME and
         # BINARY[] gives the original octets back (this needs the message
@@ -626,10 +645,17 @@ def _prepare_message(
     return data, flags, internal_date
 
 
-def _append(session: Session, command: Append) -> Completion:
+def _append(session: Session, command: Append, opened: list[MessageSource]) -> Completion:
     account = session.require_account()
     name = command.mailbox
-    prepared = [_prepare_message(session, account, message) for message in command.messages]
+    if any(message.catenate for message in command.messages):
+        # RFC 4469 5 builds the message from the URLs first; a missing
+        # mailbox is still TRYCREATE whatever the URLs name (as Dovecot).
+        try:
+            account.status(name)
+        except NoSuchMailbox:
+            raise ImapNo("Mailbox does not exist", "TRYCREATE") from None
+    prepared = [_prepare_message(session, account, message, opened) for message in command.messages]
     results: list[AppendResult] = []
     try:
         for data, flags, internal_date in prepared:
@@ -863,7 +889,7 @@ COMMANDS: tuple[ServerCommand[Any], ...] = (
     ),
     serve("LSUB", lsub),
     serve("STATUS", status, "STATUS=SIZE"),  # RFC 8438
-    serve("APPEND", append, "MULTIAPPEND"),  # RFC 3502
+    serve("APPEND", append, "MULTIAPPEND", "CATENATE"),  # RFC 3502, RFC 4469
     serve("REPLACE", replace, "REPLACE"),  # RFC 8508 3.1
     serve("GETQUOTA", getquota),
     serve("GETQUOTAROOT", getquotaroot),

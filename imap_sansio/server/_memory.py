@@ -393,7 +393,14 @@ class _Store:
 
 
 class _User:
-    __slots__ = ("acls", "mailboxes", "subscriptions", "threads", "uidvalidity_history")
+    __slots__ = (
+        "acls",
+        "mailboxes",
+        "subscriptions",
+        "threads",
+        "uidvalidity_history",
+        "urlauth_keys",
+    )
 
     def __init__(self) -> None:
         self.mailboxes: dict[str, _Store] = {}
@@ -402,6 +409,8 @@ class _User:
         # Message-ID -> THREADID (RFC 8474 5.2), over all the user's mailboxes.
         self.threads: dict[str, str] = {}
         self.subscriptions: set[str] = set()
+        # mailbox name -> URLAUTH mailbox access key (RFC 4467 3)
+        self.urlauth_keys: dict[str, bytes] = {}
         # name -> the largest UIDVALIDITY that name ever had (RFC 3501 2.3.1.1).
         self.uidvalidity_history: dict[str, int] = {}
 
@@ -829,6 +838,19 @@ class MemoryAccount:
         if user is None:
             raise NoSuchMailbox("No such user")
         return self._backend._account_class(self._backend, owner, user)
+
+    def urlauth_key(self, mailbox: str, new_key: bytes | None = None) -> bytes | None:
+        keys = self._user.urlauth_keys
+        if mailbox not in keys and new_key is not None:
+            keys[mailbox] = new_key
+        return keys.get(mailbox)
+
+    @_locked
+    def reset_urlauth_keys(self, mailbox: str | None = None) -> None:
+        if mailbox is None:
+            self._user.urlauth_keys.clear()
+        else:
+            self._user.urlauth_keys.pop(mailbox, None)
 
     def _metadata_table(self, mailbox: str) -> MetadataTable:
         if mailbox == "":

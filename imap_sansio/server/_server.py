@@ -41,6 +41,7 @@ from . import (
     _cmd_search,
     _cmd_session,
     _cmd_thread,
+    _cmd_urlauth,
     _notify,
 )
 from ._backend import Account, Backend, ChangeNotice
@@ -57,6 +58,7 @@ _FAMILIES = (
     _cmd_message,
     _cmd_search,
     _cmd_thread,
+    _cmd_urlauth,
     _cmd_metadata,
     _cmd_multisearch,
     _notify,
@@ -79,9 +81,13 @@ ACCOUNT_CAPABILITIES: tuple[tuple[str, type], ...] = (
     *_cmd_mailbox.ACCOUNT_CAPABILITIES,
     *_cmd_session.ACCOUNT_CAPABILITIES,
     *_cmd_message.ACCOUNT_CAPABILITIES,
+    *_cmd_urlauth.ACCOUNT_CAPABILITIES,
     *_cmd_metadata.ACCOUNT_CAPABILITIES,
     *_cmd_acl.ACCOUNT_CAPABILITIES,
 )
+
+#: Capabilities that also need ``random_bytes`` (URLAUTH's keys).
+_NEED_RANDOM = frozenset(name for name, _ in _cmd_urlauth.ACCOUNT_CAPABILITIES)
 
 #: Names ENABLE can turn on (RFC 5161), as the handlers support them.
 ENABLEABLE: frozenset[str] = frozenset().union(*(family.ENABLEABLE for family in _FAMILIES))
@@ -109,6 +115,10 @@ class IMAPServer:
     longer COPY, MOVE or EXPUNGE, and advertise INPROGRESS; None (the
     default) sends none.  The handlers run to completion, so the notices
     reach the client when the adapter next writes, with the result.
+    ``random_bytes``: called with a count, returns that many secret random
+    bytes (``secrets.token_bytes``; pure code reads no randomness itself):
+    the URLAUTH mailbox access keys (RFC 4467); without it URLAUTH is not
+    advertised.
     """
 
     def __init__(
@@ -127,8 +137,11 @@ class IMAPServer:
         admit_login: Callable[[Session, str], None] | None = None,
         sasl_mechanisms: Iterable[SaslMechanism] = (),
         progress_interval: int | None = None,
+        random_bytes: Callable[[int], bytes] | None = None,
     ) -> None:
         self.backend = backend
+        #: Secret random bytes for URLAUTH keys (None: no URLAUTH).
+        self.random_bytes = random_bytes
         self.clock = clock
         self.on_error = on_error
         #: Called with each command before it runs (for logging: the event's
@@ -251,7 +264,10 @@ class IMAPServer:
         ``account`` implements of the optional protocols, and what
         :meth:`add_command` registered."""
         optional = tuple(
-            name for name, protocol in ACCOUNT_CAPABILITIES if isinstance(account, protocol)
+            name
+            for name, protocol in ACCOUNT_CAPABILITIES
+            if isinstance(account, protocol)
+            and (self.random_bytes is not None or name not in _NEED_RANDOM)
         )
         capabilities = self._capability_lists.get(optional)
         if capabilities is None:

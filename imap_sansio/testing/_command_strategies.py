@@ -26,6 +26,7 @@ import base64
 import datetime
 import re
 from collections.abc import Callable
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -35,6 +36,7 @@ from imap_sansio._commands import (
     Authenticate,
     CancelUpdate,
     Capability,
+    CatenatePart,
     Check,
     Close,
     Command,
@@ -55,6 +57,7 @@ from imap_sansio._commands import (
     FetchBody,
     FetchItem,
     FetchPreview,
+    GenUrlAuth,
     GetAcl,
     GetMetadata,
     GetQuota,
@@ -76,6 +79,7 @@ from imap_sansio._commands import (
     QResync,
     Rename,
     Replace,
+    ResetKey,
     Search,
     SearchAge,
     SearchAnd,
@@ -110,8 +114,11 @@ from imap_sansio._commands import (
     Unauthenticate,
     Unselect,
     Unsubscribe,
+    UrlFetch,
+    UrlFetchRequest,
 )
 from imap_sansio._encoder import read_source
+from imap_sansio._imapurl import ImapUrl
 from imap_sansio._mutf7 import encode_mutf7
 from imap_sansio._secret import Secret
 from imap_sansio._sequence import MAX_NUMBER, STAR, SequenceSet, UidSet
@@ -123,6 +130,7 @@ __all__ = [
     "encode_command",
     "fetch_items",
     "flags",
+    "imap_urls",
     "mailbox_names",
     "notify_groups",
     "search_keys",
@@ -505,6 +513,88 @@ def _list(draw: st.DrawFn, tag: str) -> List:
     )
 
 
+_URL_TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=8)
+
+
+@st.composite
+def imap_urls(draw: st.DrawFn) -> ImapUrl:
+    """IMAP URLs (RFC 5092) in their canonical values: absolute or
+    server-relative, message lists and parts, with URLAUTH's fields."""
+    host = draw(st.none() | st.sampled_from(["example.com", "minbari.example.org", "[::1]"]))
+    mailbox: str | None = draw(_URL_TEXT.filter(lambda m: not m.startswith("/")))
+    if host is not None and draw(st.booleans()):
+        mailbox = None
+    fields: dict[str, Any] = {"host": host, "mailbox": mailbox}
+    if host is not None:
+        fields["port"] = draw(st.none() | st.integers(0, 65535))
+        fields["user"] = draw(st.none() | _URL_TEXT)
+        fields["auth"] = draw(st.none() | st.sampled_from(["*", "GSSAPI", "PLAIN"]))
+    if mailbox is None:
+        return ImapUrl(**fields)
+    fields["uidvalidity"] = draw(st.none() | st.integers(1, MAX_NUMBER))
+    if not draw(st.booleans()):
+        fields["search"] = draw(st.none() | _URL_TEXT)
+        return ImapUrl(**fields)
+    fields["uid"] = draw(st.integers(1, MAX_NUMBER))
+    fields["section"] = draw(
+        st.none() | st.sampled_from(["1", "1.2", "HEADER", "TEXT", "2.MIME", "HEADER.FIELDS (TO)"])
+    )
+    fields["partial"] = draw(
+        st.none() | st.tuples(st.integers(0, MAX_NUMBER), st.none() | st.integers(1, MAX_NUMBER))
+    )
+    if host is not None and draw(st.booleans()):
+        access = draw(st.sampled_from(["authuser", "anonymous", "user", "submit"]))
+        fields["access"] = access
+        if access in ("user", "submit"):
+            fields["access_user"] = draw(_URL_TEXT)
+        fields["expire"] = draw(
+            st.none()
+            | st.datetimes(timezones=st.just(datetime.UTC)).map(lambda d: d.replace(microsecond=0))
+        )
+        if draw(st.booleans()):
+            fields["mechanism"] = "INTERNAL"
+            fields["token"] = draw(st.binary(min_size=16, max_size=20)).hex()
+    return ImapUrl(**fields)
+
+
+@st.composite
+def _catenate(draw: st.DrawFn) -> tuple[CatenatePart, ...]:
+    parts = []
+    for _ in range(draw(st.integers(1, 3))):
+        if draw(st.booleans()):
+            parts.append(CatenatePart(url=str(draw(imap_urls()))))
+        else:
+            binary = draw(st.booleans())
+            data = draw(st.binary(max_size=20))
+            parts.append(
+                CatenatePart(data=data if binary else data.replace(b"\x00", b""), binary=binary)
+            )
+    return tuple(parts)
+
+
+@st.composite
+def _urlfetch(draw: st.DrawFn, tag: str) -> UrlFetch:
+    requests = []
+    for _ in range(draw(st.integers(1, 3))):
+        url = str(draw(imap_urls()))
+        if draw(st.booleans()):
+            requests.append(UrlFetchRequest(url=url))
+            continue
+        params = draw(
+            st.sampled_from(
+                [
+                    (),
+                    ("BODY",),
+                    ("BINARY",),
+                    ("BODYPARTSTRUCTURE",),
+                    ("BODYPARTSTRUCTURE", "BINARY"),
+                ]
+            )
+        )
+        requests.append(UrlFetchRequest(url=url, params=params, extended=True))
+    return UrlFetch(tag=tag, requests=tuple(requests))
+
+
 @st.composite
 def _append_message(draw: st.DrawFn) -> AppendMessage:
     kind = draw(st.sampled_from(["literal", "literal8", "utf8"]))
@@ -522,7 +612,19 @@ def _append_message(draw: st.DrawFn) -> AppendMessage:
 
 @st.composite
 def _append(draw: st.DrawFn, tag: str) -> Append:
-    messages = draw(st.lists(_append_message(), min_size=1, max_size=3))
+    messages = []
+    for _ in range(draw(st.integers(1, 3))):
+        if draw(st.integers(0, 3)) == 0:
+            messages.append(
+                AppendMessage(
+                    flags=tuple(draw(st.lists(flags(), max_size=3))),
+                    internal_date=draw(st.none() | date_times()),
+                    data=b"",
+                    catenate=draw(_catenate()),
+                )
+            )
+        else:
+            messages.append(draw(_append_message()))
     return Append(tag=tag, mailbox=draw(mailbox_names()), messages=tuple(messages))
 
 
@@ -778,6 +880,27 @@ def commands() -> st.SearchStrategy[Command]:
         st.builds(
             CancelUpdate, tag=tags(), tags=st.lists(tags(), min_size=1, max_size=3).map(tuple)
         ),
+        st.builds(
+            GenUrlAuth,
+            tag=tags(),
+            requests=st.lists(
+                st.tuples(imap_urls().map(str), st.sampled_from(["INTERNAL", "X-OTHER.1"])),
+                min_size=1,
+                max_size=3,
+            ).map(tuple),
+        ),
+        st.builds(
+            ResetKey,
+            tag=tags(),
+            mailbox=st.none(),
+        ),
+        st.builds(
+            ResetKey,
+            tag=tags(),
+            mailbox=mailbox_names(),
+            mechanisms=st.lists(st.sampled_from(["INTERNAL", "X-OTHER"]), max_size=2).map(tuple),
+        ),
+        _with_tag(_urlfetch),
     )
 
 
@@ -964,6 +1087,8 @@ def _append_message_bytes(m: AppendMessage) -> bytes:
         out += b" " + _flags(m.flags)
     if m.internal_date is not None:
         out += b" " + _date_time(m.internal_date)
+    if m.catenate:
+        return out + b" CATENATE " + _paren([_cat_part(p) for p in m.catenate])
     data = m.data if isinstance(m.data, bytes) else read_source(m.data)
     literal = (b"~" if m.binary else b"") + b"{%d}\r\n" % len(data) + data
     return out + b" " + (b"UTF8 (" + literal + b")" if m.utf8 else literal)
@@ -1040,6 +1165,17 @@ def _body(command: Command) -> bytes:
             + b" "
             + _mailbox(command.mailbox)
             + _append_message_bytes(command.message)
+        )
+    if isinstance(command, GenUrlAuth):
+        return b" ".join(_text(url) + b" " + mech.encode() for url, mech in command.requests)
+    if isinstance(command, ResetKey):
+        if command.mailbox is None:
+            return b""
+        return b" ".join([_mailbox(command.mailbox), *(m.encode() for m in command.mechanisms)])
+    if isinstance(command, UrlFetch):
+        return b" ".join(
+            _paren([_text(r.url), *(p.encode() for p in r.params)]) if r.extended else _text(r.url)
+            for r in command.requests
         )
     if isinstance(command, Expunge):
         return str(command.uids).encode() if command.uids is not None else b""
@@ -1155,6 +1291,14 @@ def _body(command: Command) -> bytes:
     if isinstance(command, DeleteAcl | ListRights):
         return _mailbox(command.mailbox) + b" " + _text(command.identifier)
     raise TypeError(f"cannot encode {type(command).__name__}")
+
+
+def _cat_part(part: CatenatePart) -> bytes:
+    if part.url is not None:
+        return b"URL " + _text(part.url)
+    assert part.data is not None
+    data = part.data if isinstance(part.data, bytes) else read_source(part.data)
+    return b"TEXT " + (b"~" if part.binary else b"") + b"{%d}\r\n" % len(data) + data
 
 
 def _notify(command: Notify) -> bytes:

@@ -70,6 +70,7 @@ from imap_sansio._responses import (
     FetchDataItem,
     FlagsData,
     FlagsItem,
+    GenUrlAuthData,
     HighestModSeqCode,
     IdData,
     InProgressCode,
@@ -111,9 +112,13 @@ from imap_sansio._responses import (
     UidNextCode,
     UidValidityCode,
     UnseenCode,
+    UrlFetchData,
+    UrlFetchItem,
     VanishedData,
 )
 from imap_sansio._sequence import SequenceSet, UidSet
+
+from ._command_strategies import imap_urls
 
 __all__ = [
     "body_structures",
@@ -710,6 +715,28 @@ def uid_fetch_data() -> st.SearchStrategy[UidFetchData]:
     )
 
 
+def _urlfetch_items() -> st.SearchStrategy[UrlFetchItem]:
+    return st.one_of(
+        st.builds(UrlFetchItem, name=st.just("BODYPARTSTRUCTURE"), structure=body_structures()),
+        st.builds(UrlFetchItem, name=st.just("BODY"), data=_message_bytes),
+        st.builds(UrlFetchItem, name=st.just("BINARY"), data=st.none() | st.binary(max_size=40)),
+    )
+
+
+def urlauth_data() -> st.SearchStrategy[Response]:
+    """GENURLAUTH and URLFETCH responses (RFC 4467 7, RFC 5524 4)."""
+    urls = imap_urls().map(str)
+    return st.one_of(
+        st.builds(GenUrlAuthData, urls=st.lists(urls, min_size=1, max_size=3).map(tuple)),
+        st.builds(UrlFetchData, url=urls, data=_message_bytes),
+        st.builds(
+            UrlFetchData,
+            url=urls,
+            items=st.lists(_urlfetch_items(), max_size=3).map(tuple),
+        ),
+    )
+
+
 def responses() -> st.SearchStrategy[Response]:
     """Any server response."""
     return st.one_of(
@@ -717,4 +744,5 @@ def responses() -> st.SearchStrategy[Response]:
         continuation_requests(),
         mailbox_data(),
         message_data(),
+        urlauth_data(),
     )

@@ -60,6 +60,7 @@ from imap_sansio.server import (
     SaveDateAccount,
     SpecialUseCreateAccount,
     StoreAction,
+    UrlAuthAccount,
 )
 
 __all__ = ["BackendContract", "Threads"]
@@ -647,6 +648,27 @@ class BackendContract:
         _fill(alice, 2)
         infos = inbox.messages()
         assert infos[0].modseq < infos[1].modseq <= inbox.status().highest_modseq
+
+    def test_urlauth_keys(self, backend: Backend, alice: Account) -> None:
+        """URLAUTH's mailbox access keys (RFC 4467 3): made once, shared by
+        every account object (and process) of the user, forgotten by RESETKEY."""
+        if not isinstance(alice, UrlAuthAccount):
+            return
+        assert alice.urlauth_key("INBOX") is None
+        assert alice.urlauth_key("INBOX", b"k" * 32) == b"k" * 32
+        # A second request keeps the first key (two sessions racing agree).
+        assert alice.urlauth_key("INBOX", b"x" * 32) == b"k" * 32
+        other = backend.authenticate("alice", Secret("secret"))
+        assert isinstance(other, UrlAuthAccount)
+        assert other.urlauth_key("INBOX") == b"k" * 32
+        assert other.urlauth_key("Sent Items", bytes(range(32))) == bytes(range(32))
+        alice.reset_urlauth_keys("INBOX")
+        assert other.urlauth_key("INBOX") is None
+        assert alice.urlauth_key("Sent Items") == bytes(range(32))
+        alice.urlauth_key("INBOX", b"n" * 32)
+        other.reset_urlauth_keys()
+        assert alice.urlauth_key("INBOX") is None
+        assert alice.urlauth_key("Sent Items") is None
 
     def test_flag_index_agrees_with_the_messages_flags(
         self, alice: Account, inbox: Mailbox

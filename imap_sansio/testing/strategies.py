@@ -13,7 +13,8 @@ Commands: :func:`commands` (any typed command), :func:`encode_command` (a
 command as wire bytes), and the parts: :func:`tags`, :func:`atoms`,
 :func:`mailbox_names`, :func:`command_flags`, :func:`sequence_sets`,
 :func:`uid_sets`, :func:`search_keys`, :func:`fetch_items`, :func:`date_times`,
-:func:`notify_groups`.
+:func:`notify_groups`, :func:`imap_urls` (RFC 5092 URLs, as CATENATE and URLAUTH
+carry them).
 
 Responses: :func:`responses` (any typed response) and the families
 :func:`status_responses`, :func:`response_codes`, :func:`continuation_requests`,
@@ -30,6 +31,7 @@ from ._command_strategies import (
     date_times,
     encode_command,
     fetch_items,
+    imap_urls,
     mailbox_names,
     notify_groups,
     search_keys,
@@ -66,6 +68,7 @@ __all__ = [
     "fetch_data",
     "fetch_data_items",
     "fetch_items",
+    "imap_urls",
     "mailbox_data",
     "mailbox_names",
     "message_data",
