@@ -560,6 +560,7 @@ class ConnectionDriver:
         "_next_keepalive",
         "_now",
         "_options",
+        "_owner",
         "_secure",
         "_server",
         "_session_user",
@@ -611,6 +612,7 @@ class ConnectionDriver:
         self._username: str | None = None
         self._mailbox: SelectedMailbox | None = None
         self._mailbox_name: str | None = None
+        self._owner: str | None = None
         #: ``backend.watch(user, mailbox)`` of a store that must watch for
         #: changes made outside this process (Maildir), and what stops it.
         self._watch_store: Callable[[str, str], Callable[[], None]] | None = getattr(
@@ -620,7 +622,11 @@ class ConnectionDriver:
         #: one and those a NOTIFY asked about; each with what stops it.
         self._unwatch: dict[str, Callable[[], None]] = {}
         #: What the store was last asked to watch: NOTIFY's set, the selected name.
-        self._store_watched: tuple[frozenset[str], str | None] = (frozenset(), None)
+        self._store_watched: tuple[frozenset[str], str | None, str | None] = (
+            frozenset(),
+            None,
+            None,
+        )
         #: Filed under ALL_MAILBOXES (a NOTIFY asked about more than the
         #: selected mailbox).
         self._listening = False
@@ -902,15 +908,24 @@ class ConnectionDriver:
         username = conn.username
         mailbox = conn.mailbox if username is not None and not conn.closed else None
         name = self._mailbox_name
+        owner = self._owner
         if mailbox is not self._mailbox or renamed:
             self._mailbox = mailbox
+            owner = None
             if mailbox is None:
                 name = None
             else:
                 try:
-                    name = mailbox.name
+                    # Another user's shared mailbox (RFC 4314) says whose it
+                    # is: its changes are announced under the owner's names.
+                    origin = getattr(mailbox, "origin", None)
+                    if origin is None:
+                        name = mailbox.name
+                    else:
+                        owner, name = origin
                 except Exception:  # deleted: the session's next poll ends it
                     name = None
+            self._owner = owner
         # NOTIFY (RFC 5465): a session that asked about other mailboxes is
         # woken by every notice of its user, and the store watches those too.
         watcher = getattr(conn, "notify", None) if username is not None else None
@@ -918,15 +933,24 @@ class ConnectionDriver:
         others: frozenset[str] = (
             watcher.mailboxes if watcher is not None and listening else frozenset()
         )
+        if owner is not None and name is not None:
+            if listening:
+                # NOTIFY watches the user's own mailboxes; another user's
+                # shared mailbox is then caught up by the session's polls.
+                name = None
+            else:
+                username = owner
         if username != self._username or name != self._mailbox_name or listening != self._listening:
             self._username, self._mailbox_name = username, name
             self._listening = listening
             if self._watch is not None:
                 self._watch(username, ALL_MAILBOXES if listening else name)
-        if self._watch_store is not None and (others, name) != self._store_watched:
+        if self._watch_store is not None and (others, name, username) != self._store_watched:
             # (A NOTIFY's set is kept by the session: unchanged, it is the
             # same object, so a step costs no set arithmetic.)
-            self._store_watched = (others, name)
+            if self._store_watched[2] != username:
+                self._store_watch(None, frozenset())  # another owner's names
+            self._store_watched = (others, name, username)
             wanted = others | {name} if name is not None else others
             if wanted.symmetric_difference(self._unwatch):
                 self._store_watch(username, wanted)

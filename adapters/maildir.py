@@ -84,6 +84,14 @@ On-disk decisions:
 * UIDVALIDITY values come from the clock (seconds) forced to increase per
   account; ``imap-sansio-uidvalidity`` in the user directory keeps the last
   value and, per name, the largest value it ever had (RFC 3501 2.3.1.1).
+* ACLs (RFC 4314): a ``dovecot-acl`` file in each maildir (INBOX's in the
+  user directory), one ``<identifier> <rights>`` line per entry in the
+  words of Dovecot's vfile ACLs (``user=bob lr``, ``anyone l``, ``-user=bob
+  w``), so an ACL moves with its directory on RENAME and goes with it on
+  DELETE.  ``imap-sansio-acl-owners`` in the root lists the users who set
+  an ACL here, one per line; other users' shared mailboxes are found by
+  reading the ``dovecot-acl`` files of those users' folders only (add a
+  user's name there to share ACLs another program wrote).
 * ``\\Noselect`` levels (DELETE of a mailbox with inferiors) are folder
   directories holding only an ``imap-sansio-noselect`` marker file.
 * Annotations (METADATA, RFC 5464): ``imap-sansio-metadata`` in a folder's
@@ -198,6 +206,8 @@ THREADS_FILE = "imap-sansio-threads"
 THREADS_LOCK = "imap-sansio-threads.lock"
 NOSELECT = "imap-sansio-noselect"
 SUBSCRIPTIONS = "subscriptions"
+ACL_FILE = "dovecot-acl"
+ACL_OWNERS = "imap-sansio-acl-owners"
 URLAUTH_KEYS = "imap-sansio-urlauth"
 
 METADATA_FILE = "imap-sansio-metadata"
@@ -1715,6 +1725,54 @@ def _mark(state: _State | None) -> tuple[str, int, int] | None:
     return None if state is None else (state.mailbox_id, state.uidvalidity, state.modseq)
 
 
+def _acl_identifier(word: str) -> str | None:
+    """An identifier as a ``dovecot-acl`` line names it -> as IMAP names it.
+
+    Dovecot's ``authenticated`` is ``anyone`` here (every session is
+    authenticated); its ``owner`` is None: the owner always has every right
+    here, and a user called "owner" must not get that entry."""
+    negative = word.startswith("-")
+    body = word[1:] if negative else word
+    if body.startswith("user="):
+        body = body[5:]
+    elif body == "authenticated":
+        body = "anyone"
+    elif body == "owner":
+        return None
+    return ("-" if negative else "") + body
+
+
+def _acl_word(identifier: str) -> str:
+    """An IMAP identifier as a ``dovecot-acl`` line names it: ``anyone`` as
+    it is, any other as ``user=<name>`` (Dovecot's words), ``-`` in front."""
+    negative = identifier.startswith("-")
+    body = identifier[1:] if negative else identifier
+    word = body if body == "anyone" else "user=" + body
+    return ("-" if negative else "") + word
+
+
+def _read_acl(directory: Path) -> dict[str, str]:
+    try:
+        text = (directory / ACL_FILE).read_text("utf-8", "surrogateescape")
+    except FileNotFoundError:
+        return {}
+    acl: dict[str, str] = {}
+    for line in text.split("\n"):
+        word, space, rights = line.rpartition(" ")
+        identifier = _acl_identifier(word) if space and word else None
+        if identifier is not None and not line.startswith("#"):
+            acl[identifier] = rights
+    return acl
+
+
+def _acl_owners(root: Path) -> frozenset[str]:
+    try:
+        text = (root / ACL_OWNERS).read_text("utf-8", "surrogateescape")
+    except FileNotFoundError:
+        return frozenset()
+    return frozenset(line for line in text.split("\n") if line and "/" not in line)
+
+
 def _new_email_id() -> str:
     # RFC 8474 8.1: letters, digits, "_" and "-", starting with a letter.
     return "M" + secrets.token_hex(8)
@@ -2048,6 +2106,70 @@ class MaildirAccount:
 
     def append_limit(self) -> int | None:
         return self._backend.max_message_size
+
+    # ACL (RFC 4314): a ``dovecot-acl`` file in each maildir, one
+    # ``<identifier> <rights>`` line per entry as Dovecot's vfile ACLs have
+    # them, so a folder's ACL goes with its directory on RENAME and DELETE.
+
+    def get_acl(self, name: str) -> Mapping[str, str]:
+        with self._backend._mutex:
+            return _read_acl(self._path_of(name))
+
+    def set_acl(self, name: str, identifier: str, rights: str | None) -> None:
+        if any(ord(c) < 0x20 for c in identifier) or not identifier.strip():
+            raise ImapNo("This identifier cannot be stored", "CANNOT")
+        backend = self._backend
+        with backend._mutex, backend._locks.hold(self._root / ACCOUNT_LOCK):
+            path = self._path_of(name)
+            acl = _read_acl(path)
+            if rights is None:
+                acl.pop(identifier, None)
+            else:
+                acl[identifier] = rights
+            lines = "".join(f"{_acl_word(i)} {r}\n" for i, r in acl.items())
+            backend._write_atomic(
+                path / ACL_FILE, lines.encode("utf-8", "surrogateescape"), path / "tmp"
+            )
+            self._note_acl_owner()
+        self._changed(None)
+
+    def _note_acl_owner(self) -> None:
+        """Add this user to the list of users with ACLs (read by
+        :meth:`shared_mailboxes`, so that it reads only their folders)."""
+        backend = self._backend
+        index = backend.root / ACL_OWNERS
+        if self._username in _acl_owners(backend.root):
+            return
+        with backend._locks.hold(backend.root / (ACL_OWNERS + ".lock")):
+            owners = _acl_owners(backend.root) | {self._username}
+            data = "".join(owner + "\n" for owner in sorted(owners))
+            backend._write_atomic(
+                index, data.encode("utf-8", "surrogateescape"), self._root / "tmp"
+            )
+
+    def shared_mailboxes(self, identifiers: Collection[str]) -> list[tuple[str, str]]:
+        wanted = set(identifiers)
+        found: list[tuple[str, str]] = []
+        root = self._backend.root
+        with self._backend._mutex:
+            for owner in sorted(_acl_owners(root)):
+                account_root = root / owner
+                if owner == self._username or not (account_root / "cur").is_dir():
+                    continue
+                folders = {"INBOX": (account_root, True), **_scan_folders(account_root)}
+                for name, (path, selectable) in folders.items():
+                    if selectable and wanted.intersection(_read_acl(path)):
+                        found.append((owner, name))
+        return found
+
+    def other_account(self, owner: str) -> MaildirAccount:
+        backend = self._backend
+        if owner not in backend.passwords:
+            raise NoSuchMailbox()
+        try:
+            return backend.account(owner)
+        except ValueError:  # a name that cannot be a directory: no such user
+            raise NoSuchMailbox() from None
 
     def enable_condstore(self) -> None:
         pass  # modseqs are persisted in the UID lists

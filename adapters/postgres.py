@@ -842,6 +842,72 @@ class PostgresStore:
             ),
         )
 
+    # -- ACLs (RFC 4314) ---------------------------------------------------
+
+    @staticmethod
+    def _selectable_id(conn: Conn, account: AccountRef, name: str, *, lock: bool) -> int:
+        row = conn.execute(
+            "SELECT id FROM mailboxes WHERE account_id = %s AND name = %s AND selectable"
+            + (" FOR SHARE" if lock else ""),
+            (account.id, name),
+        ).fetchone()
+        if row is None:
+            raise MailboxNotFound(f"no mailbox {name!r}")
+        return int(row[0])
+
+    def get_acl(self, account: AccountRef, name: str) -> list[tuple[str, str]]:
+        """The ACL entries of a mailbox, in the order first set."""
+
+        def work(conn: Conn) -> list[tuple[str, str]]:
+            mailbox_id = self._selectable_id(conn, account, name, lock=False)
+            return [
+                (row[0], row[1])
+                for row in conn.execute(
+                    "SELECT identifier, rights FROM acl WHERE mailbox_id = %s ORDER BY position",
+                    (mailbox_id,),
+                )
+            ]
+
+        return self._read(work)
+
+    def set_acl(self, account: AccountRef, name: str, identifier: str, rights: str | None) -> None:
+        """Set (or with None remove) one entry; a new identifier goes last."""
+
+        def work(conn: Conn) -> None:
+            mailbox_id = self._selectable_id(conn, account, name, lock=True)
+            if rights is None:
+                conn.execute(
+                    "DELETE FROM acl WHERE mailbox_id = %s AND identifier = %s",
+                    (mailbox_id, identifier),
+                )
+            else:
+                conn.execute(
+                    "INSERT INTO acl (mailbox_id, identifier, rights) VALUES (%s, %s, %s)"
+                    " ON CONFLICT (mailbox_id, identifier) DO UPDATE SET rights = EXCLUDED.rights",
+                    (mailbox_id, identifier, rights),
+                )
+            self._notify(conn, account.name, None)
+
+        self._run(work)
+
+    def shared_mailboxes(
+        self, account: AccountRef, identifiers: Collection[str]
+    ) -> list[tuple[str, str]]:
+        """``(owner, mailbox)`` of other accounts' mailboxes with an entry for
+        one of ``identifiers``."""
+        return self._read(
+            lambda conn: [
+                (row[0], row[1])
+                for row in conn.execute(
+                    "SELECT DISTINCT a.name, m.name FROM acl"
+                    " JOIN mailboxes m ON m.id = acl.mailbox_id"
+                    " JOIN accounts a ON a.id = m.account_id"
+                    " WHERE acl.identifier = ANY(%s) AND m.account_id <> %s AND m.selectable",
+                    (list(identifiers), account.id),
+                )
+            ],
+        )
+
     def urlauth_key(self, account: AccountRef, mailbox: str, new_key: bytes | None) -> bytes | None:
         """URLAUTH's access key of ``mailbox``; ``new_key`` is stored first when
         there is none (the first of two racing writers wins, both read it)."""

@@ -374,6 +374,27 @@ class PostgresAccount:
             )
         return tuple(resources)
 
+    # -- ACL (RFC 4314) ------------------------------------------------------
+
+    def get_acl(self, name: str) -> Mapping[str, str]:
+        with _translated():
+            return dict(self._backend.store.get_acl(self._ref, name))
+
+    def set_acl(self, name: str, identifier: str, rights: str | None) -> None:
+        with _translated():
+            self._backend.store.set_acl(self._ref, name, identifier, rights)
+
+    def shared_mailboxes(self, identifiers: Collection[str]) -> list[tuple[str, str]]:
+        with _translated():
+            return self._backend.store.shared_mailboxes(self._ref, identifiers)
+
+    def other_account(self, owner: str) -> PostgresAccount:
+        with _translated():
+            ref = self._backend.store.account(owner)
+        if ref is None:
+            raise NoSuchMailbox()
+        return PostgresAccount(self._backend, ref)
+
     def append_limit(self) -> int | None:
         return self._backend.max_message_size
 

@@ -192,6 +192,20 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (account_id, mailbox)
     );
     """,
+    # 6: ACLs (RFC 4314), one row per mailbox and identifier.  They go with
+    # the mailbox row: RENAME keeps its id, DELETE drops it (the cascade).
+    # ``position`` keeps the order entries were first set in; the index on
+    # ``identifier`` finds what other users share with a user.
+    r"""
+    CREATE TABLE acl (
+        mailbox_id bigint NOT NULL REFERENCES mailboxes ON DELETE CASCADE,
+        identifier text NOT NULL,
+        rights text NOT NULL,
+        position bigint GENERATED ALWAYS AS IDENTITY,
+        PRIMARY KEY (mailbox_id, identifier)
+    );
+    CREATE INDEX acl_identifier ON acl (identifier);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

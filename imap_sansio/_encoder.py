@@ -52,6 +52,7 @@ from imap_sansio._bodystructure import (
 from imap_sansio._commands import Section
 from imap_sansio._mutf7 import encode_mutf7
 from imap_sansio._responses import (
+    AclData,
     AppendUidCode,
     AtomCode,
     BadCharsetCode,
@@ -80,12 +81,14 @@ from imap_sansio._responses import (
     InProgressCode,
     InternalDateItem,
     ListData,
+    ListRightsData,
     LsubData,
     MailboxIdCode,
     MessageData,
     MetadataData,
     ModifiedCode,
     ModSeqItem,
+    MyRightsData,
     Namespace,
     NamespaceData,
     OtherCode,
@@ -735,6 +738,43 @@ def _write_quotaroot(out: _Out, response: QuotaRootData, utf8: bool) -> None:
     for root in response.roots:
         out.append(_SP)
         _write_string(out, root.encode("utf-8"), utf8)
+    out.append(_CRLF)
+
+
+@_response(AclData)
+def _write_acl(out: _Out, response: AclData, utf8: bool) -> None:
+    # acl-data = "ACL" SP mailbox *(SP identifier SP rights) (RFC 4314 7);
+    # identifier = astring (UTF-8, RFC 4314 2: a literal when not quotable)
+    out.append(b"* ACL ")
+    _write_mailbox(out, response.mailbox, utf8)
+    for identifier, rights in response.entries:
+        out.append(_SP)
+        _write_astring(out, identifier.encode("utf-8"), utf8)
+        out.append(_SP)
+        _write_astring(out, rights.encode("ascii"), utf8)
+    out.append(_CRLF)
+
+
+@_response(ListRightsData)
+def _write_listrights(out: _Out, response: ListRightsData, utf8: bool) -> None:
+    # listrights-data = "LISTRIGHTS" SP mailbox SP identifier SP rights *(SP rights)
+    out.append(b"* LISTRIGHTS ")
+    _write_mailbox(out, response.mailbox, utf8)
+    out.append(_SP)
+    _write_astring(out, response.identifier.encode("utf-8"), utf8)
+    for rights in (response.required, *response.optional):
+        out.append(_SP)
+        _write_astring(out, rights.encode("ascii"), utf8)
+    out.append(_CRLF)
+
+
+@_response(MyRightsData)
+def _write_myrights(out: _Out, response: MyRightsData, utf8: bool) -> None:
+    # myrights-data = "MYRIGHTS" SP mailbox SP rights
+    out.append(b"* MYRIGHTS ")
+    _write_mailbox(out, response.mailbox, utf8)
+    out.append(_SP)
+    _write_astring(out, response.rights.encode("ascii"), utf8)
     out.append(_CRLF)
 
 

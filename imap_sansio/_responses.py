@@ -42,6 +42,7 @@ from imap_sansio._source import MessageSource
 
 __all__ = [
     "ATOM_CODES",
+    "AclData",
     "AppendUidCode",
     "AtomCode",
     "BadCharsetCode",
@@ -70,11 +71,13 @@ __all__ = [
     "InProgressCode",
     "InternalDateItem",
     "ListData",
+    "ListRightsData",
     "LsubData",
     "MailboxIdCode",
     "MetadataData",
     "ModSeqItem",
     "ModifiedCode",
+    "MyRightsData",
     "Namespace",
     "NamespaceData",
     "OtherCode",
@@ -1264,6 +1267,72 @@ class QuotaRootData:
             _check_mailbox(root, "quota root")
 
 
+# rights = astring; "only lowercase ASCII letters and digits are allowed" (RFC 4314 7)
+_RIGHTS_RE = re.compile(r"[a-z0-9]*")
+
+
+def _check_rights(value: str, what: str = "rights") -> None:
+    if not isinstance(value, str) or _RIGHTS_RE.fullmatch(value) is None:
+        raise ValueError(f"{what} are lower-case ASCII letters and digits, got {value!r}")
+
+
+def _check_identifier(value: str) -> None:
+    # identifier = astring, a UTF-8 string (RFC 4314 2, 7)
+    if not isinstance(value, str) or not value or "\x00" in value:
+        raise ValueError(f"an ACL identifier is a non-empty string without NUL, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AclData:
+    """``* ACL INBOX/Drafts Fred lrswikxtecda`` (RFC 4314 3.6): the mailbox and
+    its identifier/rights pairs, in order."""
+
+    mailbox: str
+    entries: tuple[tuple[str, str], ...]
+
+    def __post_init__(self) -> None:
+        _check_mailbox(self.mailbox)
+        if not isinstance(self.entries, tuple):
+            raise ValueError("ACL entries must be a tuple of (identifier, rights)")
+        for identifier, rights in self.entries:
+            _check_identifier(identifier)
+            _check_rights(rights)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListRightsData:
+    """``* LISTRIGHTS archive anyone "" l r s w i p k x t e c d a`` (RFC 4314 3.7):
+    the rights always granted, then each set of rights that can be granted
+    (rights in one string are tied together)."""
+
+    mailbox: str
+    identifier: str
+    required: str
+    optional: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        _check_mailbox(self.mailbox)
+        _check_identifier(self.identifier)
+        _check_rights(self.required, "required rights")
+        if not isinstance(self.optional, tuple):
+            raise ValueError("optional rights must be a tuple")
+        for rights in self.optional:
+            _check_rights(rights, "optional rights")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MyRightsData:
+    """``* MYRIGHTS INBOX lrswipkxtecda`` (RFC 4314 3.8; also after LIST
+    RETURN (MYRIGHTS), RFC 8440 3)."""
+
+    mailbox: str
+    rights: str
+
+    def __post_init__(self) -> None:
+        _check_mailbox(self.mailbox)
+        _check_rights(self.rights)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GenUrlAuthData:
     """``* GENURLAUTH "imap://...:internal:<token>"`` (RFC 4467 7): the
@@ -1386,6 +1455,9 @@ Response: TypeAlias = (
     | IdData
     | QuotaData
     | QuotaRootData
+    | AclData
+    | ListRightsData
+    | MyRightsData
     | GenUrlAuthData
     | UrlFetchData
     | MetadataData

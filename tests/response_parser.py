@@ -31,6 +31,7 @@ from imap_sansio._bodystructure import (
 from imap_sansio._commands import Section
 from imap_sansio._mutf7 import decode_mutf7
 from imap_sansio._responses import (
+    AclData,
     AppendUidCode,
     AtomCode,
     BadCharsetCode,
@@ -59,11 +60,13 @@ from imap_sansio._responses import (
     InProgressCode,
     InternalDateItem,
     ListData,
+    ListRightsData,
     LsubData,
     MailboxIdCode,
     MetadataData,
     ModifiedCode,
     ModSeqItem,
+    MyRightsData,
     Namespace,
     NamespaceData,
     OtherCode,
@@ -749,6 +752,43 @@ class _Parser:
                 break
         self.expect(b")")
         return QuotaData(root=root, resources=tuple(resources))
+
+    def rights(self) -> str:
+        # rights = astring of lower-case ASCII letters and digits (RFC 4314 7)
+        raw = self.astring()
+        if re.fullmatch(rb"[a-z0-9]*", raw) is None:
+            raise self.fail("rights are lower-case letters and digits")
+        return raw.decode("ascii")
+
+    def data_ACL(self) -> AclData:
+        self.sp()
+        mailbox = self.mailbox()
+        entries: list[tuple[str, str]] = []
+        while self.take(b" "):
+            identifier = self.utf8_text(self.astring())
+            self.sp()
+            entries.append((identifier, self.rights()))
+        return AclData(mailbox=mailbox, entries=tuple(entries))
+
+    def data_LISTRIGHTS(self) -> ListRightsData:
+        self.sp()
+        mailbox = self.mailbox()
+        self.sp()
+        identifier = self.utf8_text(self.astring())
+        self.sp()
+        required = self.rights()
+        optional: list[str] = []
+        while self.take(b" "):
+            optional.append(self.rights())
+        return ListRightsData(
+            mailbox=mailbox, identifier=identifier, required=required, optional=tuple(optional)
+        )
+
+    def data_MYRIGHTS(self) -> MyRightsData:
+        self.sp()
+        mailbox = self.mailbox()
+        self.sp()
+        return MyRightsData(mailbox=mailbox, rights=self.rights())
 
     def data_QUOTAROOT(self) -> QuotaRootData:
         self.sp()

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from imap_sansio._bodystructure import BodyStructure, MultiPart
 from imap_sansio._encoder import encode_response
 from imap_sansio._responses import (
+    AclData,
     BinarySectionItem,
     BodyItem,
     BodyStructureItem,
@@ -24,7 +25,9 @@ from imap_sansio._responses import (
     GenUrlAuthData,
     InProgressCode,
     ListData,
+    ListRightsData,
     ModSeqItem,
+    MyRightsData,
     NamespaceData,
     PreviewItem,
     Response,
@@ -50,6 +53,9 @@ _UNSUPPORTED_TYPES = (
     VanishedData,
     NamespaceData,
     UidFetchData,
+    AclData,
+    ListRightsData,
+    MyRightsData,
     GenUrlAuthData,
     UrlFetchData,
 )

@@ -26,6 +26,7 @@ _TABLES = {
     "metadata",  # step 3 (RFC 5464)
     "message_threads",  # step 4: THREADID (RFC 8474 5.2)
     "urlauth_keys",  # step 5 (RFC 4467)
+    "acl",  # step 6 (RFC 4314)
 }
 
 

@@ -207,7 +207,7 @@ def test_rev2_namespace(alice: Session) -> None:
     # RFC 9051 6.3.10 (NAMESPACE folded in, appendix E 2).
     rev2(alice)
     assert alice(b"n NAMESPACE") == lines(
-        '* NAMESPACE (("" "/")) NIL NIL', "n OK NAMESPACE completed"
+        '* NAMESPACE (("" "/")) (("Other Users/" "/")) NIL', "n OK NAMESPACE completed"
     )
 
 

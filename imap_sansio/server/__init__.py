@@ -16,6 +16,7 @@ from . import names
 from ._backend import (
     INDEXED_FLAGS,
     Account,
+    AclAccount,
     AppendLimitAccount,
     AppendResult,
     AuthenticationFailed,
@@ -72,6 +73,7 @@ __all__ = [
     "INDEXED_FLAGS",
     "PENDING",
     "Account",
+    "AclAccount",
     "AppendLimitAccount",
     "AppendResult",
     "AuthenticationFailed",

@@ -55,7 +55,8 @@ thread); the server then wakes the sessions concerned, which pull.
 Optional protocols (:class:`QuotaAccount`, :class:`SpecialUseCreateAccount`,
 :class:`AppendLimitAccount`, :class:`CondstoreAccount`,
 :class:`ObjectIdAccount`, :class:`SaveDateAccount`,
-:class:`MetadataAccount`) mark optional features; the server advertises a
+:class:`MetadataAccount`, :class:`AclAccount`) mark optional
+features; the server advertises a
 capability only when the account object implements the matching protocol
 (``isinstance`` checks, they are ``runtime_checkable``).
 :class:`ReplaceMailbox` is a mailbox handle's: a store that implements it
@@ -85,6 +86,7 @@ __all__ = [
     "SPECIAL_USE_ATTRIBUTES",
     "SYSTEM_FLAGS",
     "Account",
+    "AclAccount",
     "AppendLimitAccount",
     "AppendResult",
     "AuthenticationFailed",
@@ -691,6 +693,55 @@ class CondstoreAccount(Protocol):
     """
 
     def enable_condstore(self) -> None: ...
+
+
+@runtime_checkable
+class AclAccount(Protocol):
+    """ACL (RFC 4314): access control lists stored per mailbox and identifier,
+    and the way to other users' mailboxes (shared mailboxes).
+
+    The store keeps, for each mailbox of this account, a map of identifier
+    (a user name, ``"anyone"``, a negative ``"-name"``, or any other string
+    a client set) to a rights string; it interprets none of it: the server
+    parses, validates and combines rights (RFC 4314 2), decides who may do
+    what (section 4) and gives the owner every right implicitly.  What the
+    store must do besides:
+
+    * :meth:`Account.delete_mailbox` drops the ACL of the name (RFC 4314 4:
+      "The DELETE command MUST delete the ACL associated with the deleted
+      mailbox"), also when the name stays as a ``\\Noselect`` level;
+    * :meth:`Account.rename_mailboxes` moves each ACL with its name (RFC 4314
+      4: RENAME "SHOULD NOT change the ACLs");
+    * :meth:`Account.create_mailbox` starts with an empty ACL (the server
+      copies the parent's, RFC 4314 4 "SHOULD inherit").
+
+    Implementing this makes the server advertise ``ACL``, ``RIGHTS=texk`` and
+    ``LIST-MYRIGHTS`` and show other users' mailboxes shared with the user
+    under the "Other Users" namespace (RFC 2342).
+    """
+
+    def get_acl(self, name: str) -> Mapping[str, str]:
+        """The ACL of mailbox ``name`` (identifier -> rights, in the order set);
+        :class:`NoSuchMailbox` when there is no such mailbox."""
+        ...
+
+    def set_acl(self, name: str, identifier: str, rights: str | None) -> None:
+        """Store ``rights`` for ``identifier`` on mailbox ``name`` (replacing
+        what it had; a new identifier goes last), or remove the entry when
+        ``rights`` is None; :class:`NoSuchMailbox` when there is no such mailbox."""
+        ...
+
+    def shared_mailboxes(self, identifiers: Collection[str]) -> list[tuple[str, str]]:
+        """``(owner, mailbox)`` of every mailbox of *other* users whose ACL has
+        an entry for one of ``identifiers`` (the server passes the user name
+        and ``"anyone"``), in any order."""
+        ...
+
+    def other_account(self, owner: str) -> Account:
+        """The account of user ``owner``, to reach the mailboxes it shares
+        (no password: the server checks the rights of every call);
+        :class:`NoSuchMailbox` when there is no such user."""
+        ...
 
 
 @runtime_checkable

@@ -47,6 +47,7 @@ from .._responses import (
     ListData,
     LsubData,
     MailboxIdCode,
+    MyRightsData,
     NamespaceData,
     QuotaData,
     QuotaResource,
@@ -58,6 +59,7 @@ from .._sequence import UidSet
 from .._source import MessageSource, has_nul
 from .._view import uid_set
 from ..mime import encode_binary_parts
+from ._acl import OTHER_USERS, AccountView, format_rights
 from ._backend import (
     SPECIAL_USE_ATTRIBUTES,
     Account,
@@ -356,8 +358,10 @@ def list_command(session: Session, command: List) -> None:
     if "RECURSIVEMATCH" in selection and not selection - {"RECURSIVEMATCH", "REMOTE"}:
         # RFC 5258 3.1: "The server MUST return BAD tagged response in such case."
         raise ImapBad("RECURSIVEMATCH needs another selection option", "CLIENTBUG")
-    if "MYRIGHTS" in returns:
-        # RFC 5258 3: options the server does not support get BAD (MYRIGHTS is ACL's).
+    view = account if isinstance(account, AccountView) else None
+    if "MYRIGHTS" in returns and view is None:
+        # RFC 5258 3: options the server does not support get BAD (MYRIGHTS
+        # is LIST-MYRIGHTS', RFC 8440, offered with ACL).
         raise ImapBad("LIST return option MYRIGHTS is not supported", "CLIENTBUG")
     status_items = command.return_status
     if status_items is not None:
@@ -419,6 +423,22 @@ def list_command(session: Session, command: List) -> None:
         )
         if status is not None:
             session.send(status)
+        if view is not None and "MYRIGHTS" in returns and meets_criteria:
+            _send_myrights(session, view, entry.name, attributes)
+
+
+def _send_myrights(
+    session: Session, view: AccountView, name: str, attributes: Collection[str]
+) -> None:
+    """RFC 8440 3: a MYRIGHTS response after the LIST of a mailbox; none when
+    its rights cannot be looked up (a level that is no mailbox)."""
+    if {"\\Noselect", "\\NonExistent"} & set(attributes):
+        return
+    try:
+        rights = view.my_rights(name)
+    except ImapNo:
+        return
+    session.send(MyRightsData(mailbox=name, rights=format_rights(rights)))
 
 
 def lsub(session: Session, command: Lsub) -> None:
@@ -433,11 +453,15 @@ def lsub(session: Session, command: Lsub) -> None:
 
 
 def namespace(session: Session, command: Namespace) -> None:
-    """RFC 2342 5: one personal namespace, prefix "" and delimiter "/"."""
-    session.require_account()
+    """RFC 2342 5: one personal namespace, prefix "" and delimiter "/", and
+    with ACL the other users' one, where their shared mailboxes are."""
+    account = session.require_account()
+    other = None
+    if isinstance(account, AccountView):
+        other = (NamespaceEntry(prefix=OTHER_USERS + DELIMITER, delimiter=DELIMITER),)
     session.send(
         NamespaceData(
-            personal=(NamespaceEntry(prefix="", delimiter=DELIMITER),), other=None, shared=None
+            personal=(NamespaceEntry(prefix="", delimiter=DELIMITER),), other=other, shared=None
         )
     )
 

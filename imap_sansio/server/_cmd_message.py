@@ -65,6 +65,7 @@ from .._sequence import SequenceSet, UidSet
 from .._source import BytesSource, MessageSource, SourceSlice
 from .._view import SelectedMailboxView, uid_set
 from ..mime import Message, UnknownTransferEncoding, preview
+from ._acl import copy_messages, mailbox_rights, permits_flag
 from ._backend import (
     CopyResult,
     ImapBad,
@@ -646,6 +647,13 @@ def store(session: Session, command: Store) -> Completion | None:
         # the STORE with an OK; a NO tells the client the truth).
         raise ImapNo("Mailbox is read-only", "READ-ONLY")
     action = _STORE_ACTIONS[command.mode]
+    rights = mailbox_rights(mailbox)
+    if rights is not None and not (
+        any(permits_flag(rights, flag) for flag in flags)
+        or (action is StoreAction.SET and rights & {"s", "w", "t"})
+    ):
+        # RFC 4314 4: a STORE fails only when no flag of it may be changed.
+        raise ImapNo("You may not change these flags here", "NOPERM")
     requested = view.resolve(command.messages)
     # RFC 2180 4.2: a STORE to a message expunged elsewhere is a no-op.
     uids = [uid for uid in requested if not view.is_expunged(uid)]
@@ -785,7 +793,8 @@ def copy(session: Session, command: Copy) -> Completion:
     uids = _copy_uids(view, command.messages)
     _announce_progress(session, len(uids))
     with _trycreate(session, command.mailbox):
-        result = mailbox.copy(uids, command.mailbox)
+        account = session.require_account()
+        result = copy_messages(account, mailbox, uids, command.mailbox, move=False)
     return Completion(text="COPY completed", code=_copyuid(result))
 
 
@@ -804,7 +813,8 @@ def move(session: Session, command: Move) -> Completion:
     uids = _copy_uids(view, command.messages)
     _announce_progress(session, len(uids))
     with _trycreate(session, command.mailbox):
-        result = mailbox.move(uids, command.mailbox)
+        account = session.require_account()
+        result = copy_messages(account, mailbox, uids, command.mailbox, move=True)
     code = _copyuid(result)
     if code is not None:
         session.untagged_ok("Moved", code)

@@ -34,7 +34,8 @@ from typing import Any
 
 from .._commands import ESearch, SearchSource
 from .._view import SelectedMailboxView
-from ._backend import Account, ImapBad, Mailbox, NoSuchMailbox
+from ._acl import is_other_users
+from ._backend import Account, ImapBad, ImapNo, Mailbox, NoSuchMailbox
 from ._condstore import enable_condstore
 from ._search import (
     bad_charset,
@@ -69,7 +70,8 @@ def _mailbox_names(
         elif kind == "INBOXES":
             chosen.add(INBOX)
         elif kind == "PERSONAL":
-            chosen |= selectable
+            # RFC 7377 2.2: the personal namespace, not other users' (RFC 4314).
+            chosen |= {name for name in selectable if not is_other_users(name)}
         elif kind == "SUBSCRIBED":
             chosen |= selectable & account.subscriptions()
         elif kind == "MAILBOXES":
@@ -123,6 +125,10 @@ def esearch(session: Session, command: ESearch) -> Steps:
                 target = (mailbox, _whole_view(mailbox))
             except NoSuchMailbox:
                 continue  # deleted meanwhile: as if it had never been named
+            except ImapNo as exc:
+                if exc.code != "NOPERM":
+                    raise
+                continue  # RFC 4314 4: listed ("l") but not readable ("r")
         found, compiler, view = yield from search_steps(session, command.criteria, target)
         if compiler.uses_modseq:
             enable_condstore(session)  # RFC 7162 3.1: a MODSEQ key enables CONDSTORE

@@ -59,6 +59,7 @@ from .._responses import (
 )
 from .._secret import Secret
 from .._view import SelectedMailboxView, uid_set
+from ._acl import acl_view, mailbox_rights, permanent_flags
 from ._backend import (
     SYSTEM_FLAGS,
     Account,
@@ -203,10 +204,12 @@ def _admit(session: Session, username: str, get_account: Callable[[], Account]) 
             except Exception as exc:
                 session._report(exc)
             raise
-    session.account = account
+    # A store that keeps ACLs is seen through the view that enforces them
+    # and shows other users' shared mailboxes (RFC 4314).
+    session.account = acl_view(account)
     if on_login is not None:
         on_login(session, username, True)
-    session.conn.set_capabilities(session.server.capabilities_after_auth(account))
+    session.conn.set_capabilities(session.server.capabilities_after_auth(session.account))
 
 
 def login(session: Session, command: Login) -> Completion:
@@ -355,6 +358,10 @@ def select(session: Session, command: Select | Examine) -> Completion:
         enable_condstore(session, report=False)  # RFC 7162 3.1.8
     read_only = isinstance(command, Examine)
     mailbox = account.select(command.mailbox)
+    rights = mailbox_rights(mailbox)
+    if rights is not None and not rights & {"i", "e", "s", "w", "t"}:
+        # RFC 4314 5.2: READ-ONLY without "i", "e" and the flag rights.
+        read_only = True
     status = mailbox.status()
     messages = mailbox.messages()
     keywords = mailbox.keywords()
@@ -385,7 +392,8 @@ def select(session: Session, command: Select | Examine) -> Completion:
         session.untagged_ok(f"First unseen: {first_unseen}", UnseenCode(number=first_unseen))
     session.untagged_ok("UIDs valid", UidValidityCode(uidvalidity=status.uidvalidity))
     session.untagged_ok("Predicted next UID", UidNextCode(uid=status.uidnext))
-    permanent = () if read_only else (*SYSTEM_FLAGS, *sorted(keywords), "\\*")
+    # RFC 4314 5.1.1: PERMANENTFLAGS as the user's rights allow.
+    permanent = () if read_only else permanent_flags(rights, (*SYSTEM_FLAGS, *sorted(keywords)))
     session.untagged_ok(
         "Read-only mailbox" if read_only else "Flags permitted",
         PermanentFlagsCode(flags=permanent),
@@ -511,7 +519,9 @@ def idle(session: Session, command: Idle) -> Pending:
 def close(session: Session, command: Close) -> None:
     """RFC 3501 6.4.2: expunge \\Deleted silently (not when read-only), deselect."""
     mailbox, _ = session.require_mailbox()
-    if not session.read_only:
+    rights = mailbox_rights(mailbox)
+    # RFC 4314 4: without "e" CLOSE "MUST ignore the expunge request".
+    if not session.read_only and (rights is None or "e" in rights):
         mailbox.expunge()
     session.mailbox = None
 

@@ -393,10 +393,19 @@ class _Store:
 
 
 class _User:
-    __slots__ = ("mailboxes", "subscriptions", "threads", "uidvalidity_history", "urlauth_keys")
+    __slots__ = (
+        "acls",
+        "mailboxes",
+        "subscriptions",
+        "threads",
+        "uidvalidity_history",
+        "urlauth_keys",
+    )
 
     def __init__(self) -> None:
         self.mailboxes: dict[str, _Store] = {}
+        # mailbox name -> identifier -> rights (RFC 4314; the server reads them)
+        self.acls: dict[str, dict[str, str]] = {}
         # Message-ID -> THREADID (RFC 8474 5.2), over all the user's mailboxes.
         self.threads: dict[str, str] = {}
         self.subscriptions: set[str] = set()
@@ -670,6 +679,7 @@ class MemoryAccount:
         if store is None:
             raise NoSuchMailbox()
         store.gone = True
+        self._user.acls.pop(name, None)  # RFC 4314 4: DELETE deletes the ACL
         if noselect:
             self._user.mailboxes[name] = _Store(0, selectable=False)
         else:
@@ -686,6 +696,9 @@ class MemoryAccount:
             raise MailboxExists()
         history = self._user.uidvalidity_history
         stores = {old: mailboxes.pop(old) for old in renames}
+        acls = self._user.acls
+        moved = {renames[old]: acls.pop(old) for old in renames if old in acls}
+        acls.update(moved)  # RFC 4314 4: the ACLs go with the names
         for old, store in stores.items():
             target = renames[old]
             if store.selectable and history.get(target, 0) >= store.uidvalidity:
@@ -791,6 +804,41 @@ class MemoryAccount:
         return self._backend.max_message_size
 
     @_locked
+    def get_acl(self, name: str) -> Mapping[str, str]:
+        self._existing(name)
+        return dict(self._user.acls.get(name, {}))
+
+    @_locked
+    def set_acl(self, name: str, identifier: str, rights: str | None) -> None:
+        self._existing(name)
+        acl = self._user.acls.setdefault(name, {})
+        if rights is None:
+            acl.pop(identifier, None)
+        else:
+            acl[identifier] = rights
+        if not acl:
+            del self._user.acls[name]
+        # Whoever it is shared with sees the hierarchy change.
+        self._changed(None)
+
+    @_locked
+    def shared_mailboxes(self, identifiers: Collection[str]) -> list[tuple[str, str]]:
+        wanted = set(identifiers)
+        return [
+            (owner, name)
+            for owner, user in self._backend._users.items()
+            if owner != self._username
+            for name, acl in user.acls.items()
+            if wanted.intersection(acl)
+        ]
+
+    @_locked
+    def other_account(self, owner: str) -> MemoryAccount:
+        user = self._backend._users.get(owner)
+        if user is None:
+            raise NoSuchMailbox("No such user")
+        return self._backend._account_class(self._backend, owner, user)
+
     def urlauth_key(self, mailbox: str, new_key: bytes | None = None) -> bytes | None:
         keys = self._user.urlauth_keys
         if mailbox not in keys and new_key is not None:

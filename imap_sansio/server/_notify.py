@@ -54,6 +54,7 @@ from .._responses import (
     StatusData,
 )
 from . import names
+from ._acl import is_other_users
 from ._backend import ChangeNotice, ImapBad, ImapNo, MailboxInfo, MailboxStatus
 from ._cmd_message import _ATTRIBUTES, _fetch_item, _FetchMessage, _recent
 from ._condstore import condstore_enabled
@@ -178,8 +179,9 @@ def _matches(group: _Group, name: str, subscriptions: frozenset[str]) -> bool:
     kind = group.filter
     if kind in ("PERSONAL", "INBOXES"):
         # 6.3: a server that cannot tell where deliveries go treats
-        # "inboxes" as "personal"; every mailbox here is personal.
-        return True
+        # "inboxes" as "personal"; every mailbox is personal but other
+        # users' shared ones (RFC 4314, the "Other Users" namespace).
+        return not is_other_users(name)
     if kind == "SUBSCRIBED":
         return name in subscriptions
     if kind == "SUBTREE":

@@ -33,6 +33,7 @@ from .._connection import ConnectionState
 from .._parser import CommandSpec
 from .._source import LiteralSinkFactory
 from . import (
+    _cmd_acl,
     _cmd_mailbox,
     _cmd_message,
     _cmd_metadata,
@@ -61,6 +62,7 @@ _FAMILIES = (
     _cmd_metadata,
     _cmd_multisearch,
     _notify,
+    _cmd_acl,
 )
 
 #: The commands the handler modules answer, by name.
@@ -81,6 +83,7 @@ ACCOUNT_CAPABILITIES: tuple[tuple[str, type], ...] = (
     *_cmd_message.ACCOUNT_CAPABILITIES,
     *_cmd_urlauth.ACCOUNT_CAPABILITIES,
     *_cmd_metadata.ACCOUNT_CAPABILITIES,
+    *_cmd_acl.ACCOUNT_CAPABILITIES,
 )
 
 #: Capabilities that also need ``random_bytes`` (URLAUTH's keys).

@@ -47,6 +47,7 @@ from .._state import DESELECTING_COMMANDS, State
 from .._view import SelectedMailboxView
 from ..mime import Message
 from . import names
+from ._acl import mailbox_rights, permanent_flags
 from ._backend import SYSTEM_FLAGS, Account, Backend, ImapBad, ImapNo, Mailbox
 from ._cache import MessageCache, MessageKey
 from ._metadata import MetadataLimits
@@ -274,7 +275,9 @@ def announce_mailbox_flags(session: Session, flags: tuple[str, ...]) -> None:
         return
     session.send(FlagsData(flags=flags))
     if not session.read_only:
-        session.untagged_ok("Flags permitted", PermanentFlagsCode(flags=(*flags, "\\*")))
+        # RFC 4314 5.1.1: as the user's rights on the mailbox allow.
+        permanent = permanent_flags(mailbox_rights(session.mailbox), flags)
+        session.untagged_ok("Flags permitted", PermanentFlagsCode(flags=permanent))
     view.set_mailbox_flags(flags, announce=False)
 
 

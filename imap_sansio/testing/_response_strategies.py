@@ -47,6 +47,7 @@ from imap_sansio._commands import Section
 from imap_sansio._responses import (
     _DATA_CODES,
     ATOM_CODES,
+    AclData,
     AppendUidCode,
     AtomCode,
     BadCharsetCode,
@@ -75,11 +76,13 @@ from imap_sansio._responses import (
     InProgressCode,
     InternalDateItem,
     ListData,
+    ListRightsData,
     LsubData,
     MailboxIdCode,
     MetadataData,
     ModifiedCode,
     ModSeqItem,
+    MyRightsData,
     Namespace,
     NamespaceData,
     OtherCode,
@@ -149,6 +152,9 @@ _numbers = st.integers(1, _MAX32)
 _counts = st.integers(0, _MAX32)
 _modseqs = st.integers(1, _MAX63)
 _atoms = st.text(_ATOM_CHARS, min_size=1, max_size=12)
+# RFC 4314 7: identifier = astring (UTF-8); rights = lower-case letters and digits
+_identifiers = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1)
+_rights = st.text("lrswipkxtecda0123456789", max_size=12)
 _tags = st.text(_TAG_CHARS, min_size=1, max_size=8)
 _objectids = st.text(_OBJECTID_CHARS, min_size=1, max_size=20)
 # Unicode text without surrogates (not encodable), NUL, CR or LF
@@ -443,6 +449,20 @@ def mailbox_data() -> st.SearchStrategy[Response]:
             mailbox=mailbox_names(),
             roots=st.lists(id_text, max_size=3).map(tuple),
         ),
+        # RFC 4314 3.6-3.8
+        st.builds(
+            AclData,
+            mailbox=mailbox_names(),
+            entries=st.lists(st.tuples(_identifiers, _rights), max_size=3).map(tuple),
+        ),
+        st.builds(
+            ListRightsData,
+            mailbox=mailbox_names(),
+            identifier=_identifiers,
+            required=_rights,
+            optional=st.lists(_rights.filter(bool), max_size=4).map(tuple),
+        ),
+        st.builds(MyRightsData, mailbox=mailbox_names(), rights=_rights),
         metadata_data(),
     )
 

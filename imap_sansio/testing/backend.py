@@ -41,6 +41,7 @@ from imap_sansio._source import BytesSource
 from imap_sansio.server import (
     INDEXED_FLAGS,
     Account,
+    AclAccount,
     AppendLimitAccount,
     AuthenticationFailed,
     Backend,
@@ -568,6 +569,73 @@ class BackendContract:
             assert all(isinstance(r, QuotaResource) for r in alice.quota(root))
         with pytest.raises(NoSuchMailbox):
             alice.quota_roots("nope")
+
+    def test_acl_is_kept_per_mailbox_and_identifier(self, backend: Backend, alice: Account) -> None:
+        if not isinstance(alice, AclAccount):
+            return
+        assert dict(alice.get_acl("INBOX")) == {}
+        alice.set_acl("INBOX", "bob", "lr")
+        alice.set_acl("INBOX", "-anyone", "w")
+        alice.set_acl("INBOX", "Grüne Gruppe", "")
+        alice.set_acl("INBOX", "bob", "lrs")  # replaced where it was
+        assert list(alice.get_acl("INBOX").items()) == [
+            ("bob", "lrs"),
+            ("-anyone", "w"),
+            ("Grüne Gruppe", ""),
+        ]
+        again = backend.authenticate("alice", Secret("secret"))
+        assert isinstance(again, AclAccount)
+        assert dict(again.get_acl("INBOX")) == {"bob": "lrs", "-anyone": "w", "Grüne Gruppe": ""}
+        alice.set_acl("INBOX", "bob", None)
+        alice.set_acl("INBOX", "nobody", None)  # removing what is not there is no error
+        assert dict(alice.get_acl("INBOX")) == {"-anyone": "w", "Grüne Gruppe": ""}
+        for call in (lambda: alice.get_acl("nope"), lambda: alice.set_acl("nope", "bob", "l")):
+            with pytest.raises(NoSuchMailbox):
+                call()
+
+    def test_acl_goes_with_rename_and_delete(self, alice: Account) -> None:
+        if not isinstance(alice, AclAccount):
+            return
+        alice.create_mailbox("A")
+        alice.create_mailbox("A/B")
+        alice.set_acl("A", "bob", "lr")
+        alice.set_acl("A/B", "bob", "l")
+        # RFC 4314 4: RENAME keeps the ACLs, DELETE deletes them.
+        alice.rename_mailboxes({"A": "C", "A/B": "C/B"})
+        assert dict(alice.get_acl("C")) == {"bob": "lr"}
+        assert dict(alice.get_acl("C/B")) == {"bob": "l"}
+        with pytest.raises(NoSuchMailbox):
+            alice.get_acl("A")
+        alice.delete_mailbox("C", noselect=True)
+        alice.create_mailbox("C")
+        assert dict(alice.get_acl("C")) == {}
+        alice.delete_mailbox("C/B")
+        alice.create_mailbox("C/B")
+        assert dict(alice.get_acl("C/B")) == {}
+
+    def test_acl_shares_mailboxes_with_other_users(self, backend: Backend, alice: Account) -> None:
+        add_user = getattr(backend, "add_user", None)
+        if not isinstance(alice, AclAccount) or add_user is None:
+            return
+        add_user("bob", "bobsecret")
+        bob = backend.authenticate("bob", Secret("bobsecret"))
+        assert isinstance(bob, AclAccount)
+        alice.create_mailbox("Shared")
+        alice.append("Shared", MSG, internal_date=DATE)
+        alice.set_acl("Shared", "bob", "lr")
+        alice.set_acl("INBOX", "anyone", "l")
+        bob.set_acl("INBOX", "alice", "l")
+        assert sorted(bob.shared_mailboxes(["bob", "anyone"])) == [
+            ("alice", "INBOX"),
+            ("alice", "Shared"),
+        ]
+        assert bob.shared_mailboxes(["carol"]) == []
+        assert alice.shared_mailboxes(["alice"]) == [("bob", "INBOX")]  # never one's own
+        other = bob.other_account("alice")
+        assert other.username == "alice"
+        assert other.select("Shared").message_bytes(1) == MSG
+        with pytest.raises(NoSuchMailbox):
+            bob.other_account("nobody")
 
     def test_append_limit(self, alice: Account) -> None:
         if isinstance(alice, AppendLimitAccount):
