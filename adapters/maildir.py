@@ -491,6 +491,29 @@ class _Locks:
                 os.close(lock)  # releases the flock
 
 
+def _append_lines(
+    path: Path, data: bytes, size: int, *, fsync: bool, inode: int | None = None
+) -> os.stat_result:
+    """Append ``data`` to a line file whose complete lines end at ``size``
+    (a line torn by a crash after it is cut off first); the file's stat after.
+    ``inode``: the file must still be that one (the caller holds its lock)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if inode is not None and st.st_ino != inode:  # pragma: no cover - under the lock
+            raise ImapNo("UID list replaced under its lock", "SERVERBUG")
+        if st.st_size != size:
+            os.ftruncate(fd, size)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if fsync:
+            os.fsync(fd)
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
+
+
 def _stat_signature(path: Path) -> tuple[int, int, int, int] | None:
     try:
         st = path.stat()
@@ -894,19 +917,7 @@ class _Folder:
             for uid, base in pending:
                 dv.add(uid, base)
             data = b"".join(dv.record_line(uid, (), base) for uid, base in pending)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
-            try:
-                st = os.fstat(fd)
-                if st.st_size != self._dv_size:
-                    os.ftruncate(fd, self._dv_size)  # a line torn by a crash
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                if self.backend.fsync:
-                    os.fsync(fd)
-                st = os.fstat(fd)
-            finally:
-                os.close(fd)
+            st = _append_lines(path, data, self._dv_size, fsync=self.backend.fsync)
             self._dv_size += len(data)
         self._dv_sig = (st.st_ino, st.st_size, st.st_mtime_ns)
 
@@ -1250,21 +1261,9 @@ class _Folder:
             delta = state.delta()
             if not delta:
                 return
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
-            try:
-                st = os.fstat(fd)
-                if st.st_ino != self._sig[0]:  # pragma: no cover - we hold the lock
-                    raise ImapNo("UID list replaced under its lock", "SERVERBUG")
-                if st.st_size != self._size:
-                    os.ftruncate(fd, self._size)  # a line torn by a crash
-                view = memoryview(delta)
-                while view:
-                    view = view[os.write(fd, view) :]
-                if self.backend.fsync:
-                    os.fsync(fd)
-                st = os.fstat(fd)
-            finally:
-                os.close(fd)
+            st = _append_lines(
+                path, delta, self._size, fsync=self.backend.fsync, inode=self._sig[0]
+            )
             self._size += len(delta)
         self._sig = (st.st_ino, st.st_size, st.st_mtime_ns)
         state.mark_saved()

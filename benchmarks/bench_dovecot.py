@@ -47,7 +47,6 @@ from .bench_big import MiB, _measure
 __all__ = ["dovecot_binary", "run"]
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def dovecot_binary() -> str | None:
@@ -176,35 +175,15 @@ def _start_dovecot() -> _TreeServer | None:
     return server
 
 
-def _start_cli(
-    name: str, *arguments: str, tmp: tempfile.TemporaryDirectory[str] | None = None
-) -> e2e._Server:
-    port = e2e._free_port()
-    proc = subprocess.Popen(
-        [
-            *(e2e.PYTHON, "-m", "imap_sansio.adapters", "serve", "--port", str(port)),
-            *("--runtime", "asyncio", "--max-connections", "5000", *arguments),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,
-    )
-    server = e2e._Server(name, proc, port, b"demo", b"demo", tmp)
-    try:
-        e2e._wait_listening(proc, port)
-    except BaseException:
-        server.stop()
-        raise
-    return server
-
-
 def _start_memory() -> e2e._Server:
-    return _start_cli("imap-sansio memory", "--demo")
+    return e2e.start_cli("imap-sansio memory", "--demo")
 
 
 def _start_maildir() -> e2e._Server:
     tmp = tempfile.TemporaryDirectory(prefix="bench-maildir-")
-    return _start_cli("imap-sansio Maildir", "--maildir", tmp.name, "--user", "demo:demo", tmp=tmp)
+    return e2e.start_cli(
+        "imap-sansio Maildir", "--maildir", tmp.name, "--user", "demo:demo", tmp=tmp
+    )
 
 
 #: label -> how to start it, in the order they run in each round.

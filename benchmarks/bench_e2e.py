@@ -111,6 +111,30 @@ def _wait_listening(proc: subprocess.Popen[bytes], port: int, timeout: float = 2
     raise RuntimeError(f"server on port {port} did not start")
 
 
+def start_cli(
+    name: str, *arguments: str, tmp: tempfile.TemporaryDirectory[str] | None = None
+) -> _Server:
+    """``imap-sansio serve`` (asyncio) on a free port with these options;
+    the demo account's credentials; ``tmp`` is removed when it stops."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            *(PYTHON, "-m", "imap_sansio.adapters", "serve", "--port", str(port)),
+            *("--runtime", "asyncio", "--max-connections", "5000", *arguments),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=pathlib.Path(__file__).resolve().parents[1],
+    )
+    server = _Server(name, proc, port, b"demo", b"demo", tmp)
+    try:
+        _wait_listening(proc, port)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
 def _start_ours(runtime: str) -> _Server:
     port = _free_port()
     proc = subprocess.Popen(

@@ -170,41 +170,23 @@ def locked_memory() -> Any:
     return IMAPServer(backend, clock=wall_clock)
 
 
-def _start_cli(name: str, *arguments: str, tmp: Any = None) -> e2e._Server:
-    port = e2e._free_port()
-    proc = subprocess.Popen(
-        [
-            *(e2e.PYTHON, "-m", "imap_sansio.adapters", "serve", "--port", str(port)),
-            *("--runtime", "asyncio", "--max-connections", "5000", *arguments),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,
-    )
-    server = e2e._Server(name, proc, port, b"demo", b"demo", tmp)
-    try:
-        e2e._wait_listening(proc, port)
-    except BaseException:
-        server.stop()
-        raise
-    return server
-
-
 def _start_maildir() -> e2e._Server:
     import tempfile
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-maildir-")
-    return _start_cli("imap-sansio Maildir", "--maildir", tmp.name, "--user", "demo:demo", tmp=tmp)
+    return e2e.start_cli(
+        "imap-sansio Maildir", "--maildir", tmp.name, "--user", "demo:demo", tmp=tmp
+    )
 
 
 #: The servers of the load table, in the order they run in each round:
 #: label -> how to start one (None: not available, e.g. pymap not installed).
 _LOAD_SERVERS: dict[str, Callable[[Callable[[], str]], Any]] = {
     "memory (calls on the event loop)": lambda fresh: e2e._start_ours("asyncio"),
-    "memory, worker threads, per-connection locks": lambda fresh: _start_cli(
+    "memory, worker threads, per-connection locks": lambda fresh: e2e.start_cli(
         "memory, worker threads", "--factory", "benchmarks.bench_postgres:locked_memory"
     ),
-    "memory, worker threads, one server lock (before issue 13)": lambda fresh: _start_cli(
+    "memory, worker threads, one server lock (before issue 13)": lambda fresh: e2e.start_cli(
         "memory, one lock", "--factory", "benchmarks.bench_postgres:one_lock_memory"
     ),
     "Maildir": lambda fresh: _start_maildir(),

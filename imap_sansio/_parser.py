@@ -1880,6 +1880,20 @@ def _notify(tag: str, r: CommandReader, uid: bool) -> Command:
     return Notify(tag=tag, status=status, groups=tuple(groups))
 
 
+def _one_or_more_mailbox(r: CommandReader) -> list[str]:
+    """one-or-more-mailbox = mailbox / "(" mailbox *(SP mailbox) ")"
+    (RFC 5465 8, also MULTISEARCH's source list, RFC 7377 4)."""
+    if r.peek() != 0x28:
+        return [r.mailbox()]
+    r.open_paren("mailbox list")
+    mailboxes = [r.mailbox()]
+    while r.accept(b" "):
+        r.count("mailboxes")
+        mailboxes.append(r.mailbox())
+    r.close_paren("mailbox list")
+    return mailboxes
+
+
 def _notify_group(r: CommandReader) -> NotifyGroup:
     # event-group = "(" filter-mailboxes SP events ")"
     r.open_paren("event group")
@@ -1889,17 +1903,8 @@ def _notify_group(r: CommandReader) -> NotifyGroup:
         raise r.error(f"unknown NOTIFY mailbox filter {filt}", start)
     mailboxes: list[str] = []
     if filt in ("SUBTREE", "MAILBOXES"):
-        # one-or-more-mailbox = mailbox / "(" mailbox *(SP mailbox) ")"
         r.sp(filt)
-        if r.peek() == 0x28:
-            r.open_paren("mailbox list")
-            mailboxes.append(r.mailbox())
-            while r.accept(b" "):
-                r.count("mailboxes")
-                mailboxes.append(r.mailbox())
-            r.close_paren("mailbox list")
-        else:
-            mailboxes.append(r.mailbox())
+        mailboxes = _one_or_more_mailbox(r)
     r.sp("filter-mailboxes")
     events: tuple[NotifyEvent, ...] | None = None
     if r.peek() == 0x28:
@@ -1980,17 +1985,8 @@ def _search_source(r: CommandReader) -> SearchSource:
         raise r.error(f"unknown ESEARCH source {filt}", start)
     mailboxes: list[str] = []
     if filt in ("SUBTREE", "SUBTREE-ONE", "MAILBOXES"):
-        # one-or-more-mailbox = mailbox / "(" mailbox *(SP mailbox) ")"
         r.sp(filt)
-        if r.peek() == 0x28:
-            r.open_paren("mailbox list")
-            mailboxes.append(r.mailbox())
-            while r.accept(b" "):
-                r.count("mailboxes")
-                mailboxes.append(r.mailbox())
-            r.close_paren("mailbox list")
-        else:
-            mailboxes.append(r.mailbox())
+        mailboxes = _one_or_more_mailbox(r)
     return SearchSource(filter=filt, mailboxes=tuple(mailboxes))
 
 
