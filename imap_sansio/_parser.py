@@ -2022,6 +2022,7 @@ def _getmetadata(tag: str, r: CommandReader, uid: bool) -> Command:
         entries.append(_entry(r))
         # MailKit sends several bare entries; accept them as a list.
         while r.accept(b" "):
+            r.count("entries")
             entries.append(_entry(r))
     return GetMetadata(
         tag=tag, mailbox=mailbox, entries=tuple(entries), maxsize=maxsize, depth=depth
@@ -2068,6 +2069,7 @@ def _setmetadata(tag: str, r: CommandReader, uid: bool) -> Command:
     r.open_paren("entry values")
     values: list[tuple[str, bytes | None]] = []
     while True:
+        r.count("entry values")
         entry = _entry(r)
         r.sp("entry name")
         value: bytes | None

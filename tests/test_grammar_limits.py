@@ -188,6 +188,17 @@ def test_nested_search_keys_count_too() -> None:
             b"f BAD [LIMIT] FETCH: too many header field names"
             b" (at most 3 list items in a command) at byte 39",
         ),
+        (
+            # RFC 5464 4.3: entry-values, each an entry and its value
+            b"f SETMETADATA INBOX (/private/a NIL /private/b NIL /private/c NIL /private/d NIL)",
+            b"f BAD [LIMIT] SETMETADATA: too many entry values"
+            b" (at most 3 list items in a command) at byte 66",
+        ),
+        (
+            b"f GETMETADATA INBOX /private/a /private/b /private/c /private/d /private/e",
+            b"f BAD [LIMIT] GETMETADATA: too many entries"
+            b" (at most 3 list items in a command) at byte 64",
+        ),
     ],
 )
 def test_every_list_counts_against_the_limit(command: bytes, reply: bytes) -> None:
