@@ -1912,6 +1912,7 @@ def _notify_group(r: CommandReader) -> NotifyGroup:
         r.open_paren("events")
         found: list[NotifyEvent] = []
         while True:
+            r.count("events")
             pos = r.pos
             name = r.ascii(r.atom("event"), "event", pos)
             fetch: tuple[FetchItem, ...] = ()

@@ -195,6 +195,17 @@ def test_nested_search_keys_count_too() -> None:
             b" (at most 3 list items in a command) at byte 66",
         ),
         (
+            # RFC 5465 8: events = "(" event *(SP event) ")"
+            b"f NOTIFY SET (selected (MessageNew MessageExpunge FlagChange MailboxName))",
+            b"f BAD [LIMIT] NOTIFY: too many events"
+            b" (at most 3 list items in a command) at byte 61",
+        ),
+        (
+            b"f NOTIFY SET (selected (MessageNew (UID FLAGS ENVELOPE BODY) MessageExpunge))",
+            b"f BAD [LIMIT] NOTIFY: too many fetch attributes"
+            b" (at most 3 list items in a command) at byte 46",
+        ),
+        (
             b"f GETMETADATA INBOX /private/a /private/b /private/c /private/d /private/e",
             b"f BAD [LIMIT] GETMETADATA: too many entries"
             b" (at most 3 list items in a command) at byte 64",
