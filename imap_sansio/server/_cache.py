@@ -57,8 +57,8 @@ class MessageCache:
         self,
         *,
         max_messages: int | None = None,
-        max_bytes: int = 24 * 1024 * 1024,
-        max_text_bytes: int = 40 * 1024 * 1024,
+        max_bytes: int = 16 * 1024 * 1024,
+        max_text_bytes: int = 32 * 1024 * 1024,
     ) -> None:
         self.max_messages = max_messages
         self.max_bytes = max_bytes
