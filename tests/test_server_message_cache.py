@@ -122,18 +122,21 @@ def test_a_kept_message_is_charged_about_what_it_holds(
     # hostile shapes (thousands of fields, parts or addresses) included.
     cache = MessageCache(max_bytes=1 << 40)
     stored = [make(n) for n in range(count)]
+
+    def fresh_copy(n: int) -> Callable[[], bytes]:
+        # The bytes as a store on disk hands them out: a copy of their own.
+        return lambda: bytes(bytearray(stored[n]))
+
     gc.collect()
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
         for n in range(count):
-            # A fresh copy of the bytes, as a store on disk hands them out.
-            copy = bytes(bytearray(stored[n]))
-            message = cache.get(("u", "INBOX", 1, 1000 + n), lambda: copy)
+            message = cache.get(("u", "INBOX", 1, 1000 + n), fresh_copy(n))
             assert message is not None
             assert message.envelope.subject is not None
             assert message.bodystructure is not None
-        del message, copy
+        del message
         gc.collect()
         held = tracemalloc.get_traced_memory()[0] - before
     finally:
