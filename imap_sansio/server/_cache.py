@@ -36,9 +36,9 @@ class MessageCache:
     session until memory bounds push them out.  Both parts are bounded by
     the memory they hold, not by a count: a message is parsed when it is
     loaded and charged its bytes plus what its tree, envelope and body
-    structure hold (:meth:`cost`, within a third of what tracemalloc
-    measures, hostile shapes such as 20,000 header fields included); a
-    text, its string plus its entry.  The texts are kept apart from the
+    structure hold (:meth:`cost`: between 0.75 and 1.5 times what
+    tracemalloc measures, hostile shapes such as thousands of header fields
+    included); a text, its string plus its entry.  The texts are kept apart from the
     parsed messages because they are far smaller: a search over a big
     mailbox reads them again without re-parsing anything, and SEARCH TEXT
     stays as cheap per message at 100,000 messages as at 1,000.
