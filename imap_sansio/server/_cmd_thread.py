@@ -303,12 +303,17 @@ def _references(
         if index % _LINKS_PER_STEP == _LINKS_PER_STEP - 1:
             yield
         node.children.sort(key=_first_date)
+    yield
     roots = yield from sorted_steps(roots, _first_date)
     threads: list[ThreadNode] = []
-    for index, node in enumerate(roots):
-        if index % _LINKS_PER_STEP == _LINKS_PER_STEP - 1:
+    nodes = 0
+    for node in roots:
+        # Steps of a few hundred answer nodes, however the threads are shaped.
+        if nodes >= _NODES_PER_STEP:
+            nodes = 0
             yield
         threads.append(_to_thread(node, number))
+        nodes += _size(threads[-1])
     # Every cycle of the tree runs through a child's parent link: cut them,
     # so that the tree (and the items it holds) goes when the command ends
     # instead of waiting for a full collection, whose pause grows with it.
@@ -317,6 +322,10 @@ def _references(
             yield
         node.parent = None
     return tuple(threads)
+
+
+def _size(thread: ThreadNode) -> int:
+    return len(thread.members) + sum(map(_size, thread.children))
 
 
 def _first_date(node: _Container) -> tuple[datetime, int]:
