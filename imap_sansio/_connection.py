@@ -1580,6 +1580,7 @@ class ConnectionState:
             messages.append(dataclasses.replace(message, catenate=tuple(parts)))
         if isinstance(command, Replace):
             return dataclasses.replace(command, message=messages[0])
+        assert isinstance(command, Append)  # ``given`` is empty otherwise
         return dataclasses.replace(command, messages=tuple(messages))
 
     def _accept(self, command: Command, events: list[Event]) -> None:
