@@ -72,9 +72,7 @@ def _parse(payload: str, ignore_origin: str | None = None) -> ChangeNotice | Non
         if not (private_to is None or isinstance(private_to, str)):
             return None
         metadata = tuple(entries)
-    return ChangeNotice(
-        username=account, mailbox=mailbox, metadata=metadata, private_to=private_to
-    )
+    return ChangeNotice(username=account, mailbox=mailbox, metadata=metadata, private_to=private_to)
 
 
 class PostgresNotifier:

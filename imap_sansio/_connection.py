@@ -1554,9 +1554,7 @@ class ConnectionState:
             if isinstance(command, Replace)
             else ()
         )
-        literals = sum(
-            sum(p.url is None for p in m.catenate) if m.catenate else 1 for m in given
-        )
+        literals = sum(sum(p.url is None for p in m.catenate) if m.catenate else 1 for m in given)
         if not given or literals != framed.messages:
             self._drop_spooled(framed)  # not reached: every message is a literal
             return command

@@ -126,6 +126,7 @@ def supported_events(capabilities: Iterable[str]) -> tuple[str, ...]:
         event for event, needs in METADATA_EVENTS.items() if offered.intersection(needs)
     )
 
+
 _SELECTED_FILTERS = frozenset({"SELECTED", "SELECTED-DELAYED"})
 #: Commands of the session itself that change the mailbox list: what they
 #: did is not reported back (RFC 5465 5: "SHOULD omit notifying the client
@@ -303,6 +304,10 @@ class Watcher:
     @property
     def mailboxes(self) -> frozenset[str]:
         return self._mailboxes
+
+    @property
+    def owners(self) -> frozenset[str]:
+        return self._owners
 
     @property
     def listening(self) -> bool:
