@@ -1190,6 +1190,8 @@ def test_any_notify_then_changes_elsewhere_never_fail_the_server(
         b"j STORE 1 +FLAGS (\\Deleted)\r\n",
         b"k EXPUNGE\r\n",
         b"l DELETE Old/new\r\n",
+        b'm SETMETADATA INBOX (/shared/comment "x" /private/comment "y")\r\n',
+        b'n SETMETADATA "" (/private/comment NIL)\r\n',
     ):
         writer.receive_data(line)
         watcher.poll()
