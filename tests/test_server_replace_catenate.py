@@ -21,10 +21,14 @@ from _postgres import PostgresCluster
 from argon2 import PasswordHasher
 from imap_sansio.adapters import PostgresBackend
 from imap_sansio.adapters.maildir import MaildirBackend
+from imap_sansio.adapters.spool import temporary_file_sink
 from test_server_catenate_urlauth import BOUNDARY, DATE, DRAFT, FORWARDED, _filler
 
+from imap_sansio import Config, ConnectionState, Limits, MessageSource
 from imap_sansio._parser import parse_command
+from imap_sansio._secret import Secret
 from imap_sansio.commands import AppendMessage, CatenatePart, Replace, SequenceSet
+from imap_sansio.responses import Status, StatusResponse
 from imap_sansio.server import Backend, IMAPServer, MemoryBackend
 from imap_sansio.testing import fixed_clock, play
 from imap_sansio.testing.strategies import encode_command
@@ -53,8 +57,6 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
 
 def _drafts(backend: Backend) -> int:
     """Drafts with UID 1 (RFC 4469 5's draft) and UID 2 (a message to attach)."""
-    from imap_sansio._secret import Secret
-
     account = backend.authenticate("joe", Secret("secret"))
     account.create_mailbox("Drafts")
     account.append("Drafts", DRAFT, internal_date=DATE)
@@ -113,8 +115,6 @@ def test_rfc8508_4_2_replace_builds_the_new_message_from_urls_and_text(backend: 
         S: f OK FETCH completed
         """,
     )
-    from imap_sansio._secret import Secret
-
     drafts = backend.authenticate("joe", Secret("secret")).select("Drafts")
     assert [info.uid for info in drafts.messages()] == [2, 3, 4]
     assert drafts.message_bytes(4) == _replaced()
@@ -182,3 +182,42 @@ def test_the_grammar_reads_a_catenate_replace_and_the_encoder_writes_it_back() -
     )
     assert parse_command(line) == command
     assert parse_command(encode_command(command)) == command
+
+
+def test_big_text_parts_of_a_catenate_replace_are_spooled() -> None:
+    # A TEXT part over Limits.spool_literal_above goes to the literal sink
+    # as APPEND's and REPLACE's own literals do; the replacement is built
+    # from the file and the URL's bytes.
+    config = Config(limits=Limits(spool_literal_above=16), literal_sink_factory=temporary_file_sink)
+    big = b"X-Big: " + b"a" * 40 + b"\r\n\r\n"
+    command = (
+        b"r UID REPLACE 1 Drafts CATENATE (TEXT {%d+}\r\n" % len(big)
+        + big
+        + b' URL "/Drafts/;UID=2/;section=TEXT" TEXT {5+}\r\nsmall)\r\n'
+    )
+    engine = ConnectionState(config, secure=True)
+    engine.send_greeting()
+    engine.receive_data(b"a LOGIN u p\r\n")
+    engine.send(StatusResponse(status=Status.OK, tag="a", text="ok"))
+    engine.receive_data(b"s SELECT Drafts\r\n")
+    engine.send(StatusResponse(status=Status.OK, tag="s", text="ok"))
+    (event,) = engine.receive_data(command)
+    assert isinstance(event, Replace)
+    first, url, last = event.message.catenate
+    assert isinstance(first.data, MessageSource) and first.data.size == len(big)
+    assert url.url == "/Drafts/;UID=2/;section=TEXT"
+    assert last.data == b"small"
+    first.data.close()
+
+    backend = MemoryBackend(users={"joe": "secret"})
+    uidvalidity = _drafts(backend)
+    server = IMAPServer(backend, clock=fixed_clock(), config=config)
+    server.literal_sink_factory = temporary_file_sink
+    conn = server.connect()
+    conn.receive_data(b"a LOGIN joe secret\r\ns SELECT Drafts\r\n" + command)
+    out = conn.data_to_send()
+    assert b"* OK [APPENDUID %d 4] Replacement Message ready\r\n" % uidvalidity in out
+    assert out.endswith(b"r OK Replace completed\r\n")
+    drafts = backend.account("joe").select("Drafts")
+    assert [info.uid for info in drafts.messages()] == [2, 3, 4]
+    assert drafts.message_bytes(4) == big + b"Forwarded text.\r\n" + b"small"
