@@ -270,7 +270,11 @@ def test_notify_tells_bob_of_alices_shared_annotations_while_he_may_read(
 ) -> None:
     # RFC 5465 5: "All event types described in this document require the
     # 'l' and 'r' rights ... on all observed mailboxes"; 5.9: access lost,
-    # monitoring stops.  Alice's private entries are hers alone.
+    # monitoring stops.  Alice's private entries are hers alone.  3.1: "If
+    # the name refers to a mailbox that the client can LIST ... but the
+    # client doesn't have another right required for processing of the
+    # specified event(s), then the server MUST respond with an untagged
+    # extended LIST response containing the \NoAccess name attribute."
     _share(backend)
     play(
         _server(backend),
@@ -297,6 +301,10 @@ def test_notify_tells_bob_of_alices_shared_annotations_while_he_may_read(
         P2:
         C2: e NOOP
         S2: e OK NOOP completed
+        # 3.1: a mailbox bob may LIST but lacks a right for is "\\NoAccess".
+        C2: f NOTIFY SET (subtree "Other Users" (MailboxMetadataChange))
+        S2: * LIST (\\NoAccess) "/" {_SHARED}
+        S2: f OK NOTIFY completed
         """,
     )
 

@@ -408,6 +408,7 @@ class Watcher:
         if len(self._watched) > MAX_WATCHED:
             self.close()
             raise ImapNo("Too many mailboxes to watch", "NOTIFICATIONOVERFLOW")
+        self._tell_no_access(session)
         hms = "CONDSTORE" in session.conn.capabilities
         selected = self._last_selected = self._selected_name(session)
         for name in sorted(self._watched):
@@ -436,6 +437,20 @@ class Watcher:
                     + (("HIGHESTMODSEQ",) if modseq else ()),
                 )
             )
+
+    def _tell_no_access(self, session: Session) -> None:
+        """RFC 5465 3.1: a mailbox the filters cover that the user may LIST
+        ('l') but not read ('r', which every event needs, 5) is answered
+        with an extended LIST carrying ``\\NoAccess``.  Only another user's
+        mailbox can lack a right (one's own has them all)."""
+        for name, info in sorted(self._infos.items()):
+            if (
+                info.selectable
+                and is_other_users(name)
+                and _events_for(self.groups, name, self._subscriptions)
+                and not self._may_observe(session, name)
+            ):
+                session.send(ListData(attributes=("\\NoAccess",), delimiter="/", mailbox=name))
 
     def overflow(self, session: Session) -> None:
         """RFC 5465 5.8: tell the client, then behave as after NOTIFY NONE."""
