@@ -405,3 +405,55 @@ def test_alices_changes_reach_bobs_notify_session_over_a_socket(runtime: str) ->
             b'* STATUS "Other Users/alice/Shared" (UIDNEXT 3 MESSAGES 2)\r\n'
         )
         alice.until_tagged(b"c")
+
+
+def test_replace_in_a_shared_mailbox_needs_the_rights_to_remove_the_old_message() -> None:
+    # REPLACE is an APPEND, a STORE +FLAGS \Deleted and a UID EXPUNGE (RFC
+    # 8508 3.4); in another user's mailbox those need 'i', 't' and 'e' (RFC
+    # 4314 4).  Without 't' and 'e' it is refused before anything changes.
+    backend = MemoryBackend(users=_USERS)
+    _share(backend, "lrsi")
+    header = "/Other%20Users/alice/Shared/;UID=1/;SECTION=HEADER"
+    play(
+        _server(backend),
+        _login(1, "alice")
+        + _login(2)
+        + f"""
+        C2: s SELECT {_SHARED}
+        S2: $ANY
+        S2: $ANY
+        S2: $ANY
+        S2: $ANY
+        S2: $ANY
+        S2: $ANY
+        S2: $ANY
+        S2: s OK [READ-WRITE] SELECT completed
+        C2: a REPLACE 1 {_SHARED} {{5+}}
+        C2: hello
+        S2: a NO [NOPERM] You may not remove messages from this mailbox
+        C1: b SETACL Shared bob lrsitwe
+        S1: b OK Setacl complete
+        C2: c UNSELECT
+        S2: c OK UNSELECT completed
+        C2: d SELECT {_SHARED}
+        S2: $ANY
+        S2: $ANY
+        S2: $ANY
+        S2: $ANY
+        S2: $ANY
+        S2: $ANY
+        S2: $ANY
+        S2: d OK [READ-WRITE] SELECT completed
+        C2: e REPLACE 1 {_SHARED} CATENATE (URL "{header}" TEXT {{7+}}
+        C2: Again
+        C2: )
+        S2: * OK [APPENDUID $ANY 2] Replacement Message ready
+        S2: * 2 EXISTS
+        S2: * 1 RECENT
+        S2: * 1 EXPUNGE
+        S2: e OK Replace completed
+        """,
+    )
+    shared = backend.account("alice").select("Shared")
+    assert [info.uid for info in shared.messages()] == [2]
+    assert shared.message_bytes(2) == b"Subject: shared\r\n\r\nAgain\r\n"

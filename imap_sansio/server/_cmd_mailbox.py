@@ -59,7 +59,7 @@ from .._sequence import UidSet
 from .._source import MessageSource, has_nul
 from .._view import uid_set
 from ..mime import encode_binary_parts
-from ._acl import OTHER_USERS, AccountView, format_rights
+from ._acl import OTHER_USERS, AccountView, format_rights, mailbox_rights
 from ._backend import (
     SPECIAL_USE_ATTRIBUTES,
     Account,
@@ -741,6 +741,12 @@ def _replace(session: Session, command: Replace, opened: list[MessageSource]) ->
     uid = uids[0]
     if view.is_expunged(uid):
         raise ImapNo("The message to replace was expunged", "EXPUNGEISSUED")
+    rights = mailbox_rights(mailbox)
+    if rights is not None and not {"t", "e"} <= rights:
+        # Another user's mailbox: removing the old message is a STORE
+        # \Deleted and an EXPUNGE, which need 't' and 'e' (RFC 4314 4);
+        # refused before the new message is stored, so nothing changes.
+        raise ImapNo("You may not remove messages from this mailbox", "NOPERM")
     destination = command.mailbox
     if command.message.catenate:
         _require_destination(account, destination)
