@@ -27,6 +27,8 @@ import pytest
 from _adapter_harness import Client, running_server
 from _postgres import PostgresCluster
 from argon2 import PasswordHasher
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from imap_sansio.adapters import PostgresBackend, ServerOptions
 from imap_sansio.adapters._driver import ALL_MAILBOXES, WakeIndex
 from imap_sansio.adapters.maildir import MaildirBackend
@@ -457,3 +459,62 @@ def test_replace_in_a_shared_mailbox_needs_the_rights_to_remove_the_old_message(
     shared = backend.account("alice").select("Shared")
     assert [info.uid for info in shared.messages()] == [2]
     assert shared.message_bytes(2) == b"Subject: shared\r\n\r\nAgain\r\n"
+
+
+_NAMES = st.sampled_from(
+    [
+        "Other Users",
+        "Other Users/alice",
+        "Other Users/alice/Shared",
+        "Other Users/alice/INBOX",
+        "Other Users/alice/nope",
+        "Other Users/nobody/x",
+        "Other Users/bob/INBOX",
+        "INBOX",
+        "",
+    ]
+)
+
+
+@settings(max_examples=60)
+@given(
+    rights=st.sampled_from(["", "l", "lr", "lp", "lrswipkxte", "r"]),
+    commands=st.lists(
+        st.tuples(
+            st.sampled_from(["GETMETADATA", "SETMETADATA", "NOTIFY"]),
+            _NAMES,
+            st.sampled_from(["/shared/comment", "/private/comment"]),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_metadata_and_notify_on_any_shared_name_never_fail_the_server(
+    rights: str, commands: list[tuple[str, str, str]]
+) -> None:
+    errors: list[BaseException] = []
+    backend = MemoryBackend(users=_USERS)
+    _share(backend, rights or "l")
+    if not rights:
+        backend.account("alice").set_acl("Shared", "bob", None)
+    server = IMAPServer(backend, clock=fixed_clock(), on_error=errors.append)
+    bob, alice = server.connect(), server.connect()
+    bob.receive_data(b"l LOGIN bob b\r\n")
+    alice.receive_data(b"l LOGIN alice a\r\n")
+    for n, (verb, name, entry) in enumerate(commands):
+        quoted = '"' + name + '"'
+        if verb == "GETMETADATA":
+            line = f"t{n} GETMETADATA {quoted} {entry}"
+        elif verb == "SETMETADATA":
+            line = f't{n} SETMETADATA {quoted} ({entry} "v{n}")'
+        else:
+            line = (
+                f"t{n} NOTIFY SET (mailboxes {quoted} (MailboxMetadataChange))"
+                " (personal (ServerMetadataChange))"
+            )
+        bob.receive_data(line.encode() + b"\r\n")
+        alice.receive_data(f't{n} SETMETADATA Shared ({entry} "a{n}")\r\n'.encode())
+        bob.poll()
+    out = bob.data_to_send()
+    assert errors == []
+    assert b"SERVERBUG" not in out
