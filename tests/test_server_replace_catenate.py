@@ -1,9 +1,10 @@
 """REPLACE with a CATENATE message (RFC 8508 4.2, RFC 4469 5), over every store.
 
-RFC 8508 4.2 (paraphrased: its text was not at hand to quote) asks a server
-that offers both REPLACE and CATENATE to accept CATENATE's append-data and
-response codes (RFC 4469 5) with REPLACE too.  So the replacement may be
-built from URLs and TEXT parts, and a URL that names
+RFC 8508 4.2: "Servers supporting both REPLACE and CATENATE [RFC4469] MUST
+support the additional append-data and resp-text-code elements defined in
+Section 5 ("Formal Syntax") of [RFC4469] in conjunction with the REPLACE
+command."  So the replacement may be built from URLs and TEXT parts, and a
+URL that names
 nothing fails the REPLACE with ``[BADURL ...]`` (RFC 4469 5) before anything
 changed: the old message stays (RFC 8508 3.4, no inconsistent state).
 
