@@ -9,9 +9,11 @@ bytes to assert.  Item 27 (SCRAM-SHA-256) is test_server_sasl.py's.
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 
 import pytest
+from test_encoder_rfc_examples import _LINES
 from test_server_mailbox_hierarchy import Session, lines
 from test_server_rev2 import rev2
 
@@ -192,3 +194,66 @@ def test_e20_idle_reports_another_mailbox(server: IMAPServer, alice: Session) ->
     # RFC 5465 5.2: a new message in another mailbox is told by STATUS.
     assert alice.conn.data_to_send() == lines("* STATUS Lists (UIDNEXT 2 MESSAGES 1)")
     assert alice(b"DONE") == lines("i OK IDLE terminated")
+
+
+def _rfc9051(line: int) -> bytes:
+    """RFC 9051's example line at ``line`` (client or server), as bytes."""
+    return _LINES[(9051, line)].encode()
+
+
+def _code_part(line: bytes) -> bytes:
+    """A status response up to the end of its response code."""
+    return line[: line.index(b"]") + 1]
+
+
+@pytest.mark.parametrize(
+    ("setup", "command", "rfc_answer", "ours"),
+    [
+        # (the text after the code is the server's choice; ours differs)
+        (["c CREATE this", "d CREATE that"], 4953, 4954, "Mailbox already exists"),
+        ([], 5020, 5021, "Mailbox name has an empty level of hierarchy"),
+        ([], 5144, 5145, "Mailbox does not exist"),
+        # The RFC's answer is tagged o356 for the command m356 (a slip in
+        # the example); ours answers the command's own tag.
+        (
+            ["c CREATE Notes/x", "d DELETE Notes"],
+            5116,
+            5117,
+            "Mailbox has inferior hierarchical names",
+        ),
+    ],
+)
+def test_e2_section_7_1_examples(
+    backend: MemoryBackend, setup: list[str], command: int, rfc_answer: int, ours: str
+) -> None:
+    # RFC 9051 7.1 (RFC 5530's codes folded in, appendix E 2), each example
+    # command as printed, after ENABLE IMAP4rev2.
+    session = rev2(Session(IMAPServer(backend, clock=fixed_clock())))
+    for line in setup:
+        assert session(line.encode()).endswith(
+            b" OK " + line.split()[1].encode() + b" completed\r\n"
+        )
+    out = session(_rfc9051(command))
+    tag = _rfc9051(command).split()[0]
+    code = _code_part(_rfc9051(rfc_answer)).split(b" ", 1)[1]
+    assert out == tag + b" " + code + b" " + ours.encode() + b"\r\n"
+
+
+def test_e2_section_7_1_authentication_examples(server: IMAPServer) -> None:
+    # RFC 9051 7.1 AUTHENTICATIONFAILED (word for word), AUTHORIZATIONFAILED
+    # (the example hides the exchange as "[...]": here PLAIN with "bob" as
+    # the authorization identity; the text is ours), PRIVACYREQUIRED (on a
+    # connection without TLS; the text is ours).
+    anonymous = Session(server, user="")
+    assert anonymous(_rfc9051(4992)) == _rfc9051(4993) + b"\r\n"
+    assert anonymous(_rfc9051(5002)) == b"+ \r\n"
+    assert anonymous(base64.b64encode(b"bob\x00alice\x00secret")) == (
+        _code_part(_rfc9051(5004)) + b" Not authorized to act as that user\r\n"
+    )
+    insecure = server.connect(secure=False)
+    insecure.data_to_send()
+    insecure.receive_data(_rfc9051(5061) + b"\r\n")
+    assert insecure.data_to_send() == (
+        b"e NO [PRIVACYREQUIRED] Plaintext authentication is disabled without TLS\r\n"
+    )
+    assert _code_part(_rfc9051(5201)).split(b" ", 1)[1] == b"NO [PRIVACYREQUIRED]"
