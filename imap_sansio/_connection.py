@@ -1605,10 +1605,11 @@ class ConnectionState:
             and _names_sequence_numbers(command)
         ):
             # RFC 9586 3: after ENABLE UIDONLY "the server MUST reject" any
-            # command that uses message sequence numbers.
+            # command that uses message sequence numbers (the text is the
+            # section's example's).
             self._reject(
                 command.tag,
-                "Message sequence numbers are not allowed after ENABLE UIDONLY",
+                "Message numbers are not allowed once UIDONLY is enabled",
                 code=AtomCode(name="UIDREQUIRED"),
                 events=events,
             )

@@ -621,8 +621,9 @@ def _prepare_message(
     REPLACE too, RFC 8508 4.2) is built here; the sources it opened go to
     ``opened``."""
     limit = _append_limit(session, account)
-    if message.utf8 and not session.conn.utf8:
-        # RFC 6855 4: the UTF8 form needs UTF8=ACCEPT enabled.
+    if (message.utf8 or any(part.utf8 for part in message.catenate)) and not session.conn.utf8:
+        # RFC 6855 4: the UTF8 form (of APPEND data or of a CATENATE part)
+        # needs UTF8=ACCEPT enabled.
         raise ImapBad("APPEND UTF8 needs ENABLE UTF8=ACCEPT", "CLIENTBUG")
     data = message.data
     binary = message.binary

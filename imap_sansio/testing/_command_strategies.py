@@ -564,11 +564,12 @@ def _catenate(draw: st.DrawFn) -> tuple[CatenatePart, ...]:
         if draw(st.booleans()):
             parts.append(CatenatePart(url=str(draw(imap_urls()))))
         else:
-            binary = draw(st.booleans())
+            kind = draw(st.sampled_from(["text", "binary", "utf8"]))
             data = draw(st.binary(max_size=20))
-            parts.append(
-                CatenatePart(data=data if binary else data.replace(b"\x00", b""), binary=binary)
-            )
+            if kind == "text":
+                parts.append(CatenatePart(data=data.replace(b"\x00", b"")))
+            else:
+                parts.append(CatenatePart(data=data, binary=True, utf8=kind == "utf8"))
     return tuple(parts)
 
 
@@ -1300,7 +1301,8 @@ def _cat_part(part: CatenatePart) -> bytes:
         return b"URL " + _text(part.url)
     assert part.data is not None
     data = part.data if isinstance(part.data, bytes) else read_source(part.data)
-    return b"TEXT " + (b"~" if part.binary else b"") + b"{%d}\r\n" % len(data) + data
+    literal = (b"~" if part.binary else b"") + b"{%d}\r\n" % len(data) + data
+    return b"UTF8 (" + literal + b")" if part.utf8 else b"TEXT " + literal
 
 
 def _notify(command: Notify) -> bytes:
