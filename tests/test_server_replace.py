@@ -99,6 +99,7 @@ def _select(enable: str = "") -> str:
 
 
 def test_rfc8508_3_2_and_3_3_examples() -> None:
+    # Deviation: UIDVALIDITY is the server's ($V), the RFC's is 1.
     play(
         _server(),
         _select("IMAP4rev2")
