@@ -893,7 +893,7 @@ class ConnectionState:
             self._selected = None
             self._view = None
         elif old is not State.NOT_AUTHENTICATED and self._state is State.NOT_AUTHENTICATED:
-            # RFC 8437 2: UNAUTHENTICATE ends what the login began: the
+            # RFC 8437 3: UNAUTHENTICATE ends what the login began: the
             # mailbox is closed, ENABLEd extensions are off, and the limits
             # of a client not logged in apply afresh.
             self._selected = None

@@ -2212,7 +2212,7 @@ COMMANDS: Mapping[str, CommandSpec] = _table(
     CommandSpec("CHECK", _no_args(Check), SELECTED_ONLY),
     CommandSpec("CLOSE", _no_args(Close), SELECTED_ONLY, pauses=True),
     CommandSpec("UNSELECT", _no_args(Unselect), SELECTED_ONLY, pauses=True),
-    # RFC 8437 2: valid after login; what follows is read before login again.
+    # RFC 8437 3: valid after login; what follows is read before login again.
     CommandSpec("UNAUTHENTICATE", _no_args(Unauthenticate), LOGGED_IN, pauses=True),
     CommandSpec("EXPUNGE", _expunge, SELECTED_ONLY, names_messages=True),
     CommandSpec("SEARCH", _search, SELECTED_ONLY, names_messages=True, no_expunge=True),

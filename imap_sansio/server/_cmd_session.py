@@ -297,7 +297,7 @@ def continue_subflow(
 
 
 def unauthenticate(session: Session, command: Unauthenticate) -> Completion:
-    """RFC 8437 2: the account is released and the session is as if it had
+    """RFC 8437 3: the account is released and the session is as if it had
     just connected, over the same transport (TLS and COMPRESS stay); the
     engine closes the mailbox, turns ENABLEd extensions off and puts the
     capabilities before login on the OK."""
