@@ -217,7 +217,7 @@ def test_rfc4467_7_genurlauth_then_urlfetch_from_another_user() -> None:
         S2: Si vis pacem, para bellum.
         S2:
         S2: a002 OK URLFETCH completed
-        # submit+ is for a submission server acting for fred: none here.
+        # submit+ is for a user with the "submit" role (RFC 4467 4): none here.
         C2: a003 URLFETCH "{RUMP}submit+fred:internal:$T1"
         S2: * URLFETCH "{RUMP}submit+fred:internal:$T1" NIL
         S2: a003 OK URLFETCH completed
@@ -303,9 +303,10 @@ def test_genurlauth_refuses_what_it_cannot_sign() -> None:
         C: a2 GENURLAUTH "{RUMP}authuser" X-OTHER
         S: a2 NO [URLMECH INTERNAL] Unknown URLAUTH mechanism X-OTHER
         C: a3 GENURLAUTH "imap://fred@example.com/INBOX/;uid=1;urlauth=authuser" INTERNAL
-        S: a3 NO [NOPERM] The URL names another user's mailbox
+        # RFC 4467 6.2: a failed check of the URL is a tagged BAD.
+        S: a3 BAD [NOPERM] The URL names another user's mailbox
         C: a4 GENURLAUTH "imap://joe@example.com/Nowhere/;uid=1;urlauth=authuser" INTERNAL
-        S: a4 NO [NONEXISTENT] The URL names no mailbox of this user
+        S: a4 BAD [NONEXISTENT] The URL names no mailbox of this user
         C: a5 GENURLAUTH "imap://joe@example.com/INBOX/;uid=1" INTERNAL
         S: a5 BAD [CLIENTBUG] GENURLAUTH takes a rump URL (;URLAUTH=access, no token)
         C: a6 GENURLAUTH "imap://joe@example.com/INBOX/;uid=1;urlauth=bogus" INTERNAL
