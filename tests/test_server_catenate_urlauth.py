@@ -59,6 +59,9 @@ def _drafts(backend: MemoryBackend) -> int:
 
 
 def test_rfc4469_5_catenate_builds_a_message_from_urls_and_text() -> None:
+    # RFC 4469 5 example 1, with the server's UIDVALIDITY in the URLs (the
+    # RFC's 385759045 would be a BADURL, RFC 5092 6) and our OK (RFC: "S:
+    # A003 OK catenate append completed"; ours carries APPENDUID, UIDPLUS).
     server, backend = _server()
     uidvalidity = _drafts(backend)
     box = f"/Drafts;UIDVALIDITY={uidvalidity}"
