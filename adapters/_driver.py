@@ -25,6 +25,7 @@ import dataclasses
 import ipaddress
 import logging
 import math
+import socket
 import threading
 import weakref
 from collections.abc import Callable, Hashable
@@ -45,6 +46,7 @@ __all__ = [
     "ChangeNotice",
     "ConnectionDriver",
     "IMAPServerLike",
+    "LiteralReads",
     "LoginGuard",
     "LoginLimits",
     "ServerOptions",
@@ -207,6 +209,11 @@ class ServerOptions:
     #: Bytes read from a socket at a time; one chunk is all that is held
     #: unprocessed per connection, so this bounds input memory too.
     read_size: int = 64 * 1024
+    #: While a literal is arriving (a big APPEND), bytes read at a time, and
+    #: how many the socket collects before it wakes the server (Linux
+    #: ``SO_RCVLOWAT``), so that a message costs a few steps per MiB rather
+    #: than one per TCP segment; never more than the literal still lacks.
+    literal_read_size: int = 256 * 1024
     #: Output is written in pieces of this size, each under ``send_timeout``.
     write_size: int = 64 * 1024
     #: Treat every peer as secure (plaintext LOGIN without TLS); loopback
@@ -278,6 +285,9 @@ class Step:
     #: wait for this output to be written (output drives input): once it
     #: is, call ``step()`` again before reading from the socket or closing.
     more: bool = False
+    #: Bytes of a literal that the peer has yet to send: the adapter may
+    #: read up to that much at once (``ServerOptions.literal_read_size``).
+    literal: int = 0
 
 
 _locks: weakref.WeakKeyDictionary[object, threading.Lock] = weakref.WeakKeyDictionary()
@@ -326,6 +336,38 @@ def session_lock(server: object) -> threading.Lock:
     if sessions_run_at_once(server):
         return threading.Lock()
     return server_lock(server)
+
+
+class LiteralReads:
+    """How one plain socket is read while a literal arrives: in pieces of
+    up to ``ServerOptions.literal_read_size``, and (Linux, BSD, macOS)
+    with ``SO_RCVLOWAT`` raised to that piece, so that the loop wakes once
+    a piece is there rather than per TCP segment.  Never more than the
+    literal still lacks (the peer owes those bytes: no wait for more than
+    it sends; the end of the stream wakes a reader whatever the mark)."""
+
+    __slots__ = ("_mark", "_options", "_sock")
+
+    def __init__(self, sock: socket.socket | None, options: ServerOptions) -> None:
+        # Without the option (Windows), only the read size grows.
+        self._sock = sock if hasattr(socket, "SO_RCVLOWAT") else None
+        self._options = options
+        self._mark = 1
+
+    def size(self, literal: int) -> int:
+        """Bytes to ask for next, after a step that reported ``literal``;
+        sets the socket's low-water mark to match."""
+        options = self._options
+        piece = min(literal, options.literal_read_size)
+        mark = piece if piece > options.read_size else 1
+        if mark != self._mark and self._sock is not None:
+            try:
+                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, mark)
+            except OSError:
+                self._sock = None  # not supported here: read as it comes
+            else:
+                self._mark = mark
+        return max(options.read_size, piece)
 
 
 def is_loopback(host: str) -> bool:
@@ -1001,4 +1043,6 @@ class ConnectionDriver:
             paused=conn.paused and not closed and not starttls,
             deadline=deadline,
             more=streaming or (conn.output_held and not closed and not starttls),
+            # Optional for a SessionLike (older ones lack it: read as usual).
+            literal=0 if closed else getattr(conn, "literal_expected", 0),
         )

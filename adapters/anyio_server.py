@@ -48,6 +48,7 @@ from ._driver import (
     ChangeNotice,
     ConnectionDriver,
     IMAPServerLike,
+    LiteralReads,
     LoginGuard,
     ServerOptions,
     Step,
@@ -457,6 +458,8 @@ class AnyIOServer:
         waits, so a wake-up cancels a ``receive`` (which loses nothing on a
         socket stream) and no reader task is needed.  Returns the closed
         step, or the first step after STARTTLS and the TLS stream."""
+        raw = stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
+        reads = LiteralReads(raw, self._options)
         while True:
             session.paused = step.paused or step.more
             await self._send(stream, step.output, session)
@@ -481,8 +484,9 @@ class AnyIOServer:
                 stream = await self._wrap_tls(stream)
                 return await self._call(driver.tls_started, anyio.current_time()), stream
             deadline, paused = step.deadline, step.paused
+            size = reads.size(step.literal)
             del step  # its output is sent: an idle connection keeps none of it
-            step = await self._next_plain_step(session, stream, driver, deadline, paused)
+            step = await self._next_plain_step(session, stream, driver, deadline, paused, size=size)
 
     async def _next_plain_step(
         self,
@@ -491,6 +495,8 @@ class AnyIOServer:
         driver: ConnectionDriver,
         deadline: float,
         paused: bool,
+        *,
+        size: int,
     ) -> Step:
         while True:
             now = anyio.current_time()
@@ -509,7 +515,7 @@ class AnyIOServer:
                         await anyio.sleep_forever()
                     else:
                         try:
-                            data = await stream.receive(self._options.read_size)
+                            data = await stream.receive(size)
                         except _EOF_ERRORS:
                             data = b""
                 finally:

@@ -441,6 +441,19 @@ class ConnectionState:
             _Mode.SKIP_LINE,
         )
 
+    @property
+    def literal_expected(self) -> int:
+        """Bytes of the literal being read that the peer has yet to send (0
+        when none is being read): an adapter may read that much at once, or
+        wait until that much has arrived, without waiting for anything the
+        peer does not owe.  0 under COMPRESS, whose transport carries fewer
+        bytes than the literal (RFC 4978)."""
+        mode = self._mode
+        if self._inflater is not None or mode not in (_Mode.LITERAL, _Mode.DISCARD):
+            return 0
+        left = self._literal_left if mode is _Mode.LITERAL else self._discard_left
+        return max(0, left - len(self._buffer))
+
     def enable(self, *names: str) -> tuple[str, ...]:
         """Mark extensions enabled without an ENABLED response; return the new ones.
 
@@ -566,6 +579,26 @@ class ConnectionState:
         return [ConnectionClosed(reason="too much input while paused")]
 
     def _feed(self, data: bytes) -> list[Event]:
+        if (
+            self._mode is _Mode.LITERAL
+            and not self._buffer
+            and self._held is None
+            and self._out_size < self.config.limits.max_unsent_output
+            and not self.paused
+        ):
+            # A literal's bytes go to their place (its sink, its list)
+            # straight from ``data``, not through the receive buffer: a big
+            # APPEND is copied once on its way to the spool file.
+            found: list[Event] = []
+            self._stalled = False
+            take = self._literal_left
+            if take >= len(data):
+                self._literal_bytes(data, found)
+                return found
+            self._literal_bytes(data[:take], found)
+            self._buffer.feed(data[take:])
+            found.extend(self._process())
+            return found
         if (
             self._mode is _Mode.COMMAND
             and self._framed is None
@@ -1062,20 +1095,7 @@ class ConnectionState:
                 continue
             mode = self._mode
             if mode is _Mode.LITERAL:
-                chunk = buffer.take(self._literal_left)
-                self._literal_left -= len(chunk)
-                if self._sink is not None:
-                    self._spool(chunk, events)
-                    continue
-                self._literal.append(chunk)
-                if self._literal_left == 0:
-                    framed = self._framed
-                    assert framed is not None
-                    pieces = self._literal
-                    literal = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-                    pieces.clear()
-                    self._mode = _Mode.COMMAND
-                    self._end_literal(framed, literal)
+                self._literal_bytes(buffer.take(self._literal_left), events)
                 continue
             if mode is _Mode.DISCARD:
                 self._discard_left -= buffer.discard(self._discard_left)
@@ -1101,6 +1121,22 @@ class ConnectionState:
                 self._idle_line(line, events)
             else:
                 self._command_line(line, events)
+
+    def _literal_bytes(self, chunk: bytes, events: list[Event]) -> None:
+        """The next bytes of the literal being read (no more than it lacks)."""
+        self._literal_left -= len(chunk)
+        if self._sink is not None:
+            self._spool(chunk, events)
+            return
+        self._literal.append(chunk)
+        if self._literal_left == 0:
+            framed = self._framed
+            assert framed is not None
+            pieces = self._literal
+            literal = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+            pieces.clear()
+            self._mode = _Mode.COMMAND
+            self._end_literal(framed, literal)
 
     def _whole_command_line(self, line: bytes, events: list[Event]) -> bool:
         """Fast path for a command that is one line: parse it first.

@@ -393,6 +393,12 @@ class Session:
         return self.conn.command_in_progress
 
     @property
+    def literal_expected(self) -> int:
+        """Bytes of a literal the peer has yet to send (see
+        :attr:`ConnectionState.literal_expected`)."""
+        return self.conn.literal_expected
+
+    @property
     def username(self) -> str | None:
         return self.account.username if self.account is not None else None
 
