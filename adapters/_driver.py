@@ -821,31 +821,52 @@ class ConnectionDriver:
         shutdown: str | None = None,
     ) -> Step:
         """Feed input, a change notification, a shutdown, and run the timers."""
-        conn = self._require()
         with self._lock:
-            self._now = now
-            if conn.output_held and not conn.closed:
-                # The adapter wrote the last step's output: run what waited.
-                conn.pump()
-            if self._hold_until is not None and (conn.closed or now >= self._hold_until):
-                self._hold_until = None
-                conn.release_answer()
-            if data is not None and not conn.closed and not conn.starttls_pending:
-                self._last_input = now
-                self._bytes_in += len(data)
-                if self._stats is not None:
-                    self._stats.add("bytes_in_total", len(data))
-                if not data:
-                    logger.info("%s closed the connection", self.peer)
-                    self._eof = True
-                conn.receive_data(data)
-            if changed and not conn.closed:
-                conn.poll()
-            if shutdown is not None and not conn.closed:
-                conn.shutdown(shutdown)
-            if not conn.closed:
-                self._run_timers(conn, now)
-            return self._finish(now, renamed=changed)
+            return self._step(now, data, changed, shutdown)
+
+    def feed_literal(self, now: float, data: bytes) -> Step | None:
+        """Feed bytes that lie wholly inside the literal being read (a big
+        APPEND) on the caller's thread: they only go to the literal's sink,
+        no command completes and no backend is called, so an adapter that
+        runs :meth:`step` off its event loop need not for these.  None
+        (nothing done: call :meth:`step`) when the bytes reach the literal's
+        end, when output waits, or when another call holds the lock."""
+        conn = self._require()
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            expected = getattr(conn, "literal_expected", 0)
+            if not 0 < len(data) < expected or conn.output_held or conn.closed:
+                return None
+            return self._step(now, data, False, None)
+        finally:
+            self._lock.release()
+
+    def _step(self, now: float, data: bytes | None, changed: bool, shutdown: str | None) -> Step:
+        conn = self._require()
+        self._now = now
+        if conn.output_held and not conn.closed:
+            # The adapter wrote the last step's output: run what waited.
+            conn.pump()
+        if self._hold_until is not None and (conn.closed or now >= self._hold_until):
+            self._hold_until = None
+            conn.release_answer()
+        if data is not None and not conn.closed and not conn.starttls_pending:
+            self._last_input = now
+            self._bytes_in += len(data)
+            if self._stats is not None:
+                self._stats.add("bytes_in_total", len(data))
+            if not data:
+                logger.info("%s closed the connection", self.peer)
+                self._eof = True
+            conn.receive_data(data)
+        if changed and not conn.closed:
+            conn.poll()
+        if shutdown is not None and not conn.closed:
+            conn.shutdown(shutdown)
+        if not conn.closed:
+            self._run_timers(conn, now)
+        return self._finish(now, renamed=changed)
 
     def tls_started(self, now: float) -> Step:
         conn = self._require()

@@ -521,10 +521,21 @@ class AnyIOServer:
                 finally:
                     session.scope = None
             if data is not None:
-                changed, session.changed = session.changed, False
-                return await self._call(
-                    driver.step, anyio.current_time(), data=data, changed=changed
-                )
+                return await self._feed(session, driver, anyio.current_time(), data)
+
+    async def _feed(
+        self, session: _Session, driver: ConnectionDriver, now: float, data: bytes
+    ) -> Step:
+        if self._options.offload and not session.changed:
+            # A piece inside a big literal only goes to its spool file (a
+            # write to the page cache): done here, since a worker thread
+            # per piece cost more than the write (measured: about 1 ms of
+            # CPU per MiB of APPEND on Maildir).
+            step = driver.feed_literal(now, data)
+            if step is not None:
+                return step
+        changed, session.changed = session.changed, False
+        return await self._call(driver.step, now, data=data, changed=changed)
 
     async def _wrap_tls(self, stream: anyio.abc.ByteStream) -> anyio.abc.ByteStream:
         assert self._ssl_context is not None
@@ -590,8 +601,7 @@ class AnyIOServer:
             if data is not None:
                 session.inbox = None
                 session.free_space()
-                changed, session.changed = session.changed, False
-                return await self._call(driver.step, now, data=data, changed=changed)
+                return await self._feed(session, driver, now, data)
             if session.changed or session.shutdown_text is not None or now >= deadline:
                 changed, session.changed = session.changed, False
                 return await self._call(
