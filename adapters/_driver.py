@@ -273,7 +273,9 @@ class ServerOptions:
 class Step:
     """What an adapter must do after one driver call."""
 
-    output: bytes
+    #: What to write, in order: a message body held in memory is a view of
+    #: the store's bytes, written as it is (``output`` joins them).
+    chunks: list[bytes | memoryview]
     closed: bool
     starttls: bool
     #: The engine reads nothing more until the app answers: stop reading
@@ -288,6 +290,11 @@ class Step:
     #: Bytes of a literal that the peer has yet to send: the adapter may
     #: read up to that much at once (``ServerOptions.literal_read_size``).
     literal: int = 0
+
+    @property
+    def output(self) -> bytes:
+        """The chunks as one bytes object."""
+        return b"".join(self.chunks)
 
 
 _locks: weakref.WeakKeyDictionary[object, threading.Lock] = weakref.WeakKeyDictionary()
@@ -1038,10 +1045,17 @@ class ConnectionDriver:
     def _finish(self, now: float, *, renamed: bool = False) -> Step:
         conn = self._require()
         self._file(conn, renamed=renamed)
-        output = conn.data_to_send()
-        self._bytes_out += len(output)
+        # Optional for a SessionLike (older ones have data_to_send only).
+        take = getattr(conn, "data_to_send_chunks", None)
+        if take is not None:
+            chunks: list[bytes | memoryview] = take()
+        else:
+            output = conn.data_to_send()
+            chunks = [output] if output else []
+        size = sum(map(len, chunks))
+        self._bytes_out += size
         if self._stats is not None:
-            self._stats.add("bytes_out_total", len(output))
+            self._stats.add("bytes_out_total", size)
         streaming = conn.has_output
         # Nothing more can come after EOF; what is queued still goes out.
         closed = (conn.closed or self._eof) and not streaming
@@ -1058,7 +1072,7 @@ class ConnectionDriver:
                     self._was_idling = True
                 deadline = min(deadline, self._next_keepalive)
         return Step(
-            output=output,
+            chunks=chunks,
             closed=closed,
             starttls=starttls,
             paused=conn.paused and not closed and not starttls,

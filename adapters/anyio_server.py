@@ -462,10 +462,10 @@ class AnyIOServer:
         reads = LiteralReads(raw, self._options)
         while True:
             session.paused = step.paused or step.more
-            await self._send(stream, step.output, session)
+            await self._send(stream, step.chunks, session)
             if step.more:
                 # Streamed output: the next piece once this one is written.
-                if not step.output:
+                if not step.chunks:
                     # A long command paused for fairness: let the other
                     # sessions run before its next steps.
                     await anyio.lowlevel.checkpoint()
@@ -569,9 +569,9 @@ class AnyIOServer:
                     await reader.wait()
                     session.inbox = None
                 session.paused = step.paused or step.more
-                await self._send(stream, step.output, session)
+                await self._send(stream, step.chunks, session)
                 if step.more:
-                    if not step.output:
+                    if not step.chunks:
                         # A long command paused for fairness: let the
                         # other sessions run before its next steps.
                         await anyio.lowlevel.checkpoint()
@@ -614,16 +614,25 @@ class AnyIOServer:
                 await event.wait()
             session.event = None
 
-    async def _send(self, stream: anyio.abc.ByteStream, data: bytes, session: _Session) -> None:
+    async def _send(
+        self,
+        stream: anyio.abc.ByteStream,
+        chunks: list[bytes | memoryview],
+        session: _Session,
+    ) -> None:
         size = self._options.write_size
         limit = self._options.max_unsent_output
-        session.unsent = len(data)
-        for start in range(0, len(data), size):
-            with anyio.fail_after(self._options.send_timeout):
-                await stream.send(data[start : start + size])
-            session.unsent = max(0, len(data) - start - size)
-            if session.may_read(limit):
-                session.free_space()
+        session.unsent = sum(map(len, chunks))
+        for chunk in chunks:
+            # Views, not slices of bytes: a body is not copied on its way out.
+            view = memoryview(chunk)
+            for start in range(0, len(view), size):
+                piece = view[start : start + size]
+                with anyio.fail_after(self._options.send_timeout):
+                    await stream.send(piece)  # type: ignore[arg-type]  # bytes-like
+                session.unsent = max(0, session.unsent - len(piece))
+                if session.may_read(limit):
+                    session.free_space()
         session.unsent = 0
         if session.may_read(limit):
             session.free_space()

@@ -394,7 +394,8 @@ class ThreadedServer:
             selector.register(session.wake_r, selectors.EVENT_READ)
             selector.register(session.sock, selectors.EVENT_READ)
             while True:
-                self._send(session.sock, step.output)
+                for chunk in step.chunks:
+                    self._send(session.sock, chunk)
                 if step.more:
                     # Streamed output: the next piece once this one is written.
                     step = driver.step(time.monotonic())
@@ -476,7 +477,7 @@ class ThreadedServer:
         elif not on and registered:
             selector.unregister(sock)
 
-    def _send(self, sock: socket.socket, data: bytes) -> None:
+    def _send(self, sock: socket.socket, data: bytes | memoryview) -> None:
         view = memoryview(data)
         size = self._options.write_size
         while view:

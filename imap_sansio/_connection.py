@@ -38,7 +38,7 @@ from ._commands import (
     Select,
 )
 from ._config import Config, GreetingStatus, OversizePolicy
-from ._encoder import SOURCE_PIECE, Piece, encode_response_chunks
+from ._encoder import CHUNK_MIN, SOURCE_PIECE, Piece, encode_response_chunks
 from ._errors import LocalProtocolError
 from ._events import (
     AuthenticateCancelled,
@@ -120,6 +120,26 @@ _NOTHING_ENABLED: frozenset[str] = frozenset()
 #: would build a union object on every test).
 _BYTES_LIKE = (bytes, memoryview)
 _UNAVAILABLE = AtomCode(name="UNAVAILABLE")  # RFC 5530 3: a subsystem failed
+
+
+def _coalesce(pieces: list[bytes | memoryview]) -> list[bytes | memoryview]:
+    """Runs of pieces under CHUNK_MIN joined (responses between message
+    bodies), so a writer makes one call per body, not per response."""
+    if len(pieces) < 2:
+        return pieces
+    merged: list[bytes | memoryview] = []
+    run: list[bytes | memoryview] = []
+    for piece in pieces:
+        if len(piece) < CHUNK_MIN:
+            run.append(piece)
+            continue
+        if run:
+            merged.append(run[0] if len(run) == 1 else b"".join(run))
+            run = []
+        merged.append(piece)
+    if run:
+        merged.append(run[0] if len(run) == 1 else b"".join(run))
+    return merged
 
 
 class _Mode(enum.Enum):
@@ -722,12 +742,11 @@ class ConnectionState:
         (a literal's bytes not taken yet count): if ``input_waiting``, call
         :meth:`next_events` once this output is written.
         """
-        budget = self.config.limits.max_output_piece
         out = self._out
         if (
             not self._out_sources
             and not self._out_offset
-            and self._out_size <= budget
+            and self._out_size <= self.config.limits.max_output_piece
             and self._deflater is None
         ):
             # Everything queued is bytes and fits in one piece (the common
@@ -736,7 +755,29 @@ class ConnectionState:
             out.clear()
             self._out_size = 0
             return data
+        return b"".join(self.data_to_send_chunks())
+
+    def data_to_send_chunks(self) -> list[bytes | memoryview]:
+        """:meth:`data_to_send` as the pieces it would join, in order (an
+        empty list when nothing is queued): a message body held in memory
+        comes as views of the store's own bytes, so a transport that writes
+        the pieces one by one (or with ``sendmsg``) copies nothing.  The
+        views stay valid after the call; the same rules apply otherwise."""
+        budget = self.config.limits.max_output_piece
+        out = self._out
         taken: list[bytes | memoryview] = []
+        if (
+            not self._out_sources
+            and not self._out_offset
+            and self._out_size <= budget
+            and self._deflater is None
+        ):
+            # A command's answers: one piece, not one per response.
+            if out:
+                taken.append(b"".join(out))  # type: ignore[arg-type]  # bytes only
+                out.clear()
+                self._out_size = 0
+            return taken
         size = 0
         while out and size < budget:
             piece = out[0]
@@ -769,10 +810,12 @@ class ConnectionState:
                     piece.close()
             else:
                 self._out_offset = end
-        data = b"".join(taken)
         deflater = self._deflater
-        if deflater is None or not data:
-            return data
+        if deflater is None:
+            return _coalesce(taken)
+        data = b"".join(taken)
+        if not data:
+            return []
         plain = b""
         if self._plain_left:
             # RFC 4978 3: what was queued up to COMPRESS's OK goes out plain.
@@ -780,10 +823,10 @@ class ConnectionState:
             plain, data = data[:cut], data[cut:]
             self._plain_left -= cut
             if not data:
-                return plain
+                return [plain]
         # A sync flush per batch, so the client can read every response
         # at once (RFC 4978 4 recommends flushing after each response).
-        return plain + deflater.compress(data) + deflater.flush(zlib.Z_SYNC_FLUSH)
+        return [plain + deflater.compress(data) + deflater.flush(zlib.Z_SYNC_FLUSH)]
 
     @staticmethod
     def _read_source(source: MessageSource, offset: int, length: int) -> bytes:

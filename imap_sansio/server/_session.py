@@ -489,6 +489,11 @@ class Session:
         ``output_held``, write it, then :meth:`pump`."""
         return self.conn.data_to_send()
 
+    def data_to_send_chunks(self) -> list[bytes | memoryview]:
+        """:meth:`data_to_send` not joined (see
+        :meth:`ConnectionState.data_to_send_chunks`)."""
+        return self.conn.data_to_send_chunks()
+
     @property
     def has_output(self) -> bool:
         """More output is queued (see :meth:`ConnectionState.data_to_send`)."""
