@@ -63,7 +63,7 @@ from ._responses import (
     UidItem,
 )
 from ._secret import Secret
-from ._source import LiteralSink, LiteralSinkFactory, MessageSource
+from ._source import BytesSource, LiteralSink, LiteralSinkFactory, MessageSource
 from ._state import DESELECTING_COMMANDS, TRANSITIONS, State, next_state
 from ._view import InvalidSequenceNumber, SelectedMailboxView
 
@@ -789,6 +789,10 @@ class ConnectionState:
                     chunk: bytes | memoryview = memoryview(piece)[offset:end]
                 else:
                     chunk = piece
+            elif type(piece) is BytesSource:
+                # Held in memory (the in-memory store): a view, not a copy.
+                end = min(piece.size, offset + budget - size)
+                chunk = piece.view(offset, end - offset)
             else:
                 end = min(piece.size, offset + budget - size, offset + SOURCE_PIECE)
                 chunk = self._read_source(piece, offset, end - offset)
