@@ -967,16 +967,16 @@ def _append(tag: str, r: CommandReader, uid: bool) -> Command:
     messages: list[AppendMessage] = []
     while r.accept(b" "):
         r.count("messages")
-        messages.append(_append_message(r, catenate=True))
+        messages.append(_append_message(r))
     if not messages:
         raise r.expected("SP after mailbox name")
     return Append(tag=tag, mailbox=mailbox, messages=tuple(messages))
 
 
-def _append_message(r: CommandReader, *, catenate: bool = False) -> AppendMessage:
+def _append_message(r: CommandReader) -> AppendMessage:
     # append-message = [SP flag-list] [SP date-time] SP append-data, read
     # after its first SP (RFC 4466); append-data =/ CATENATE (RFC 4469 5),
-    # read for APPEND only (``catenate``)
+    # in APPEND and in REPLACE (RFC 8508 4.2)
     flags: tuple[str, ...] = ()
     when: datetime.datetime | None = None
     if r.peek() == 0x28:
@@ -986,7 +986,7 @@ def _append_message(r: CommandReader, *, catenate: bool = False) -> AppendMessag
         when = r.date_time()
         r.sp("date-time")
     utf8 = False
-    if catenate and r.peek() in (0x43, 0x63):  # "CATENATE" (RFC 4469 5)
+    if r.peek() in (0x43, 0x63):  # "CATENATE" (RFC 4469 5)
         return AppendMessage(flags=flags, internal_date=when, data=b"", catenate=_catenate(r))
     if r.peek() in (0x55, 0x75):  # "UTF8"
         start = r.pos
@@ -1013,6 +1013,7 @@ def _replace(tag: str, r: CommandReader, uid: bool) -> Command:
     r.sp("message number")
     mailbox = r.mailbox()
     r.sp("mailbox name")
+    # RFC 8508 4.2: append-message may be CATENATE's (RFC 4469 5).
     message = _append_message(r)
     return Replace(tag=tag, messages=messages, mailbox=mailbox, message=message, uid=uid)
 

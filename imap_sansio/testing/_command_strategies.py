@@ -611,20 +611,22 @@ def _append_message(draw: st.DrawFn) -> AppendMessage:
 
 
 @st.composite
+def _message_or_catenate(draw: st.DrawFn) -> AppendMessage:
+    """An APPEND or REPLACE message: a literal, or CATENATE's parts (RFC
+    4469 5, RFC 8508 4.2) one time in four."""
+    if draw(st.integers(0, 3)) == 0:
+        return AppendMessage(
+            flags=tuple(draw(st.lists(flags(), max_size=3))),
+            internal_date=draw(st.none() | date_times()),
+            data=b"",
+            catenate=draw(_catenate()),
+        )
+    return draw(_append_message())
+
+
+@st.composite
 def _append(draw: st.DrawFn, tag: str) -> Append:
-    messages = []
-    for _ in range(draw(st.integers(1, 3))):
-        if draw(st.integers(0, 3)) == 0:
-            messages.append(
-                AppendMessage(
-                    flags=tuple(draw(st.lists(flags(), max_size=3))),
-                    internal_date=draw(st.none() | date_times()),
-                    data=b"",
-                    catenate=draw(_catenate()),
-                )
-            )
-        else:
-            messages.append(draw(_append_message()))
+    messages = draw(st.lists(_message_or_catenate(), min_size=1, max_size=3))
     return Append(tag=tag, mailbox=draw(mailbox_names()), messages=tuple(messages))
 
 
@@ -638,7 +640,7 @@ def _replace(draw: st.DrawFn, tag: str) -> Replace:
         tag=tag,
         messages=messages,
         mailbox=draw(mailbox_names()),
-        message=draw(_append_message()),
+        message=draw(_message_or_catenate()),
         uid=uid,
     )
 
