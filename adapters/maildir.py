@@ -597,6 +597,8 @@ class _LineFile:
 # every few milliseconds; one with whole seconds (ext3, some NFS) every second.
 _FINE_TICK_NS = 50_000_000
 _COARSE_TICK_NS = 1_000_000_000
+# At most this many MessageInfos are kept per maildir (see _Folder.info).
+_INFOS_KEPT = 20_000
 # The UID list is rewritten whole when it is at least this long and mostly
 # superseded lines.
 _COMPACT_BYTES = 64 * 1024
@@ -844,6 +846,10 @@ class _Folder:
         # the modseq, so an index of the same modseq is current.
         self._flag_index: tuple[tuple[int, int, int], dict[tuple[str, bool], list[int]]] | None
         self._flag_index = None
+        # info()'s MessageInfo by UID, with the entry it was made of, valid
+        # for the keyword table, state and UIDVALIDITY of _infos_key.
+        self._infos: dict[int, tuple[_Entry, MessageInfo]] = {}
+        self._infos_key: tuple[tuple[str, ...], str, int] | None = None
 
         # Dovecot's UID list as last read (like the UID list above), and the
         # (uid, base name) records this store assigned and has not written.
@@ -1064,13 +1070,14 @@ class _Folder:
 
     # -- scanning --------------------------------------------------------------
 
-    def fresh(self) -> bool:
+    def fresh(self, *, loaded: bool = False) -> bool:
         """Whether the state is known to match the disk, without the lock:
-        the UID list is read (only what was appended), ``new/`` and ``cur/``
-        have the mtimes they had when listed (or when this store changed
-        them, see :meth:`adopt`), and a ``cur/`` whose mtime was too recent
-        to trust is listed again and matches the state."""
-        state = self.load()
+        the UID list is read (only what was appended; ``loaded``: it was,
+        just now), ``new/`` and ``cur/`` have the mtimes they had when
+        listed (or when this store changed them, see :meth:`adopt`), and a
+        ``cur/`` whose mtime was too recent to trust is listed again and
+        matches the state."""
+        state = self.state if loaded else self.load()
         if state is None:
             return False
         # Dovecot's UID list moved: Dovecot assigned UIDs or rewrote it.
@@ -1419,8 +1426,18 @@ class _Folder:
         return f"M{state.mailbox_id}{state.uidvalidity:x}_{entry.uid:x}"
 
     def info(self, entry: _Entry) -> MessageInfo:
+        """What ``entry`` says, as the server asks for it (kept while the
+        entry, the keyword table and the UIDVALIDITY stay the same)."""
+        state = self.live()
+        key = (tuple(self.keywords), state.mailbox_id, state.uidvalidity)
+        if key != self._infos_key or len(self._infos) >= _INFOS_KEPT:
+            self._infos.clear()
+            self._infos_key = key
+        cached = self._infos.get(entry.uid)
+        if cached is not None and cached[0] is entry:
+            return cached[1]
         zone = timezone(timedelta(minutes=entry.zone))
-        return MessageInfo(
+        info = MessageInfo(
             uid=entry.uid,
             flags=self.flags_of(entry.letters),
             internal_date=datetime.fromtimestamp(entry.mtime, zone),
@@ -1430,6 +1447,8 @@ class _Folder:
             save_date=datetime.fromtimestamp(entry.saved, UTC) if entry.saved else None,
             thread_id=entry.thread_id or None,
         )
+        self._infos[entry.uid] = (entry, info)
+        return info
 
     def select(self, uids: Collection[int] | None) -> list[int]:
         """The existing UIDs among ``uids`` (all when None), ascending."""
@@ -2508,12 +2527,14 @@ class MaildirMailbox:
     made by any process and learns of deletion.
     """
 
-    __slots__ = ("_account", "_id", "_path")
+    __slots__ = ("_account", "_id", "_name", "_path")
 
     def __init__(self, account: MaildirAccount, path: Path, mailbox_id: str) -> None:
         self._account = account
         self._path = path
         self._id = mailbox_id
+        #: (path, the mailbox name of that maildir): asked for every message fetched.
+        self._name: tuple[Path, str | None] | None = None
 
     def __repr__(self) -> str:
         return f"MaildirMailbox({str(self._path)!r})"
@@ -2535,24 +2556,34 @@ class MaildirMailbox:
 
     @contextlib.contextmanager
     def _synced(self, *, write: bool = True) -> Iterator[_Folder]:
-        backend = self._account._backend
+        account = self._account
+        backend = account._backend
         with backend._writing() if write else backend._mutex:
             path = self._locate()
-            with self._account._synced(path, write=write) as [folder]:
+            folder = account._folder(path)
+            if not write and folder.fresh(loaded=True):  # _locate read the UID list
+                yield folder
+                return
+            with account._synced(path, write=write) as [folder]:
                 yield folder
 
     @property
     def name(self) -> str:
         with self._account._backend._mutex:
-            name = self._account._name_of(self._locate())
+            path = self._locate()
+            if self._name is None or self._name[0] is not path:
+                self._name = (path, self._account._name_of(path))
+            name = self._name[1]
         if name is None:  # pragma: no cover - _locate only finds folders
             raise NoSuchMailbox("Mailbox has been deleted")
         return name
 
     @property
     def uidvalidity(self) -> int:
-        with self._synced(write=False) as folder:
-            return folder.live().uidvalidity
+        # Asked for every message fetched: the UID list as read now (any
+        # other change is for the next changes_since to find).
+        with self._account._backend._mutex:
+            return self._account._folder(self._locate()).live().uidvalidity
 
     def status(self) -> MailboxStatus:
         with self._synced(write=False) as folder:
