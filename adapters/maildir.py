@@ -841,6 +841,10 @@ class _Folder:
         self._names: dict[str, tuple[str, str] | None] = {}
         # This store changed cur/ since the last sync (see adopt).
         self.touched = False
+        # Within MaildirAccount._synced: where numbering() puts Dovecot's
+        # lock, and whether it holds it.
+        self.stack: contextlib.ExitStack | None = None
+        self._numbering = False
         # uids_by_flag's index: which state (object, modseq, uidnext) it was
         # built from, and the UIDs by (letter, present).  Every change bumps
         # the modseq, so an index of the same modseq is current.
@@ -860,8 +864,20 @@ class _Folder:
         self._tmp_scanned: float | None = None
 
     @property
-    def lock_paths(self) -> tuple[Path, Path]:
-        return (self.path / LOCK, self.path / _DOVECOT_UIDLIST_LOCK)
+    def lock_path(self) -> Path:
+        return self.path / LOCK
+
+    def numbering(self) -> None:
+        """Hold Dovecot's lock on its UID list until the call ends (see
+        MaildirAccount._synced), so that Dovecot numbers no message while
+        this store does: taken before a sync that lists a directory (it may
+        find messages to number) and before a call that adds messages, and
+        only then (a dot-lock is a file made and removed)."""
+        if self._numbering:
+            return
+        assert self.stack is not None, "numbering outside MaildirAccount._synced"
+        self.stack.enter_context(self.backend._locks.hold(self.path / _DOVECOT_UIDLIST_LOCK))
+        self._numbering = True
 
     # -- reading -------------------------------------------------------------
 
@@ -922,6 +938,18 @@ class _Folder:
             dv_file.forget()
         return self._dv
 
+    def _dv_whole(self, dv: DovecotUidList | None, state: _State, adding: int) -> bool:
+        """Whether Dovecot's UID list is to be written whole: there is none,
+        it is of another version or UIDVALIDITY (a rename), it ends in a torn
+        line, or most of its records would be of expunged messages."""
+        return (
+            dv is None
+            or self._dv_file.sig is None
+            or dv.version != 3
+            or dv.uidvalidity != state.uidvalidity
+            or len(dv.records) + adding > 2 * len(state.entries) + 64
+        )
+
     def _dv_save(self) -> None:
         """Write the UIDs this store assigned into Dovecot's UID list (under
         its dot-lock, after sync): appended records, as Dovecot adds them;
@@ -932,13 +960,21 @@ class _Folder:
         pending, self._dv_pending = self._dv_pending, []
         dv_file = self._dv_file
         entries = state.entries
-        whole = (
-            dv is None
-            or dv_file.sig is None
-            or dv.version != 3
-            or dv.uidvalidity != state.uidvalidity
-            or len(dv.records) + len(pending) > 2 * len(entries) + 64
-        )
+        whole = self._dv_whole(dv, state, len(pending))
+        if not (whole or pending):
+            return
+        if not self._numbering:
+            # A rewrite by a call that numbered nothing: under Dovecot's
+            # lock, unless Dovecot numbered messages meanwhile (the next
+            # sync takes them first).
+            assert not pending, "messages numbered without Dovecot's lock"
+            self.numbering()
+            dv = self._dv_load()
+            if dv is not None and dv.next_uid > state.uidnext:
+                return
+            whole = self._dv_whole(dv, state, 0)
+            if not whole:
+                return
         if whole:
             if dv is None or dv.uidvalidity != state.uidvalidity:
                 guid = dv.guid if dv is not None else ""
@@ -957,7 +993,7 @@ class _Folder:
             self.backend._write_atomic(self.path / DOVECOT_UIDLIST, data, self.path / "tmp")
             self._dv = dv
             dv_file.replaced(data)
-        elif pending:
+        else:
             assert dv is not None
             for uid, base in pending:
                 dv.add(uid, base)
@@ -1144,6 +1180,30 @@ class _Folder:
             tick = _COARSE_TICK_NS if cur_sig[1] % 1_000_000_000 == 0 else _FINE_TICK_NS
             self._recheck = time.time_ns() + tick
 
+    def _to_list(
+        self, state: _State | None, dv: DovecotUidList | None
+    ) -> tuple[tuple[int, int] | None, tuple[int, int] | None, bool, bool, int]:
+        """The signatures of new/ and cur/ (made when missing), whether each
+        is to be listed, and the time of the look."""
+        new_sig, cur_sig = _dir_sig(self._new), _dir_sig(self._cur)
+        if new_sig is None or cur_sig is None:
+            # Made once, here, when missing (not on every access).
+            for sub in ("cur", "new", "tmp"):
+                (self.path / sub).mkdir(exist_ok=True)
+            new_sig, cur_sig = _dir_sig(self._new), _dir_sig(self._cur)
+        started = time.time_ns()
+        list_new = not self._settled[0] or new_sig != self._dirs[0]
+        list_cur = (
+            state is None
+            or dv is None
+            or dv.uidvalidity != state.uidvalidity
+            or dv.next_uid > state.uidnext  # Dovecot numbered messages
+            or not self._settled[1]
+            or cur_sig != self._dirs[1]
+            or (self._recheck is not None and started >= self._recheck)
+        )
+        return new_sig, cur_sig, list_new, list_cur, started
+
     def sync(self) -> bool:
         """Bring the UID list up to date with the files (under the lock).
 
@@ -1163,6 +1223,16 @@ class _Folder:
         # it.  Without one (a maildir only this store served), it is written
         # from the state, so nothing changes for clients.
         dv = self._dv_load()
+        new_sig, cur_sig, list_new, list_cur, started = self._to_list(state, dv)
+        if not (list_new or list_cur):
+            return False
+        if not self._numbering:
+            # Something to look at, maybe to number: under Dovecot's lock,
+            # read again what Dovecot may have written meanwhile.
+            self.numbering()
+            state = self.load()
+            dv = self._dv_load()
+            new_sig, cur_sig, list_new, list_cur, started = self._to_list(state, dv)
         dirty = dv is None
         if state is None or (dv is not None and dv.uidvalidity != state.uidvalidity):
             # New (or lost) UID list: Dovecot's UIDVALIDITY and UIDs, or else a
@@ -1187,20 +1257,6 @@ class _Folder:
         if dv is not None and dv.next_uid > state.uidnext:
             state.uidnext = dv.next_uid
             dirty = True
-        new_sig, cur_sig = _dir_sig(self._new), _dir_sig(self._cur)
-        if new_sig is None or cur_sig is None:
-            # Made once, here, when missing (not on every access).
-            for sub in ("cur", "new", "tmp"):
-                (self.path / sub).mkdir(exist_ok=True)
-            new_sig, cur_sig = _dir_sig(self._new), _dir_sig(self._cur)
-        started = time.time_ns()
-        list_new = not self._settled[0] or new_sig != self._dirs[0]
-        list_cur = (
-            dirty
-            or not self._settled[1]
-            or cur_sig != self._dirs[1]
-            or (self._recheck is not None and started >= self._recheck)
-        )
         if not (list_new or list_cur):
             return False
         self._clean_tmp()
@@ -2049,24 +2105,38 @@ class MaildirAccount:
         return self._backend._folder(path, self._root)
 
     @contextlib.contextmanager
-    def _synced(self, *paths: Path, write: bool = True) -> Iterator[list[_Folder]]:
+    def _synced(
+        self, *paths: Path, write: bool = True, adds: bool = False
+    ) -> Iterator[list[_Folder]]:
         """The folders at ``paths``, locked and synced; outside changes are
         announced.  A reader (``write=False``) whose folders are known to be
-        up to date (:meth:`_Folder.fresh`) takes no lock and lists nothing."""
+        up to date (:meth:`_Folder.fresh`) takes no lock and lists nothing.
+        ``adds``: the call adds messages to the last folder (which then
+        holds Dovecot's lock, see :meth:`_Folder.numbering`)."""
         backend = self._backend
         folders = [self._folder(p) for p in paths]
         if not write and all(f.fresh() for f in folders):
             yield folders
             return
         found = []
-        with backend._locks.hold(*(p for f in folders for p in f.lock_paths)):
-            for folder in folders:
-                folder.touched = False
-                if folder.sync():
-                    found.append(folder.path)
-            yield folders
-            for folder in folders:
-                folder.adopt()
+        with (
+            backend._locks.hold(*(f.lock_path for f in folders)),
+            contextlib.ExitStack() as stack,
+        ):
+            try:
+                for folder in folders:
+                    folder.stack, folder.touched = stack, False
+                if adds:
+                    folders[-1].numbering()
+                for folder in folders:
+                    if folder.sync():
+                        found.append(folder.path)
+                yield folders
+                for folder in folders:
+                    folder.adopt()
+            finally:
+                for folder in folders:
+                    folder.stack, folder._numbering = None, False
         for path in found:
             self._changed(self._name_of(path))
 
@@ -2223,7 +2293,7 @@ class MaildirAccount:
                 if moved != path:  # renamed, or deleted and made again, meanwhile
                     staged.tmp.unlink(missing_ok=True)
                     staged = self._stage_message(moved, data, internal_date)
-                with self._synced(moved) as [folder]:
+                with self._synced(moved, adds=True) as [folder]:
                     letters = folder.letters_for(frozenset(flags), "")
                     entry = self._place_message(folder, staged, letters)
                     modseq = folder.bump()
@@ -2695,7 +2765,7 @@ class MaildirMailbox:
             source_path = self._locate()
             dest_path = account._path_of(destination)
             paths = [source_path] if dest_path == source_path else [source_path, dest_path]
-            with account._synced(*paths) as folders:
+            with account._synced(*paths, adds=True) as folders:
                 source, target = folders[0], folders[-1]
                 selected = source.select(uids)
                 if not selected:
@@ -2728,7 +2798,7 @@ class MaildirMailbox:
             source_path = self._locate()
             dest_path = account._path_of(destination)
             paths = [source_path] if dest_path == source_path else [source_path, dest_path]
-            with account._synced(*paths) as folders:
+            with account._synced(*paths, adds=True) as folders:
                 source, target = folders[0], folders[-1]
                 old = source.live().entries.get(uid)
                 if old is None:
