@@ -148,8 +148,8 @@ import stat
 import tempfile
 import threading
 import time
-from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterator, Mapping
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -675,6 +675,28 @@ class _State:
     saved_tombstones: int = 0
     saved_header: tuple[str, ...] = ()
     compacted: bool = False
+    # (modseq, uid) of each change to an entry, in modseq order (older ones
+    # of the same UID left in), so that changes since a modseq are found
+    # without looking at every message; None: to be made from the entries.
+    log: list[tuple[int, int]] | None = None
+
+    def changed_since(self, modseq: int) -> list[_Entry]:
+        """The messages changed or added after ``modseq``, in UID order."""
+        entries = self.entries
+        log = self.log
+        if log is None or len(log) > 2 * len(entries) + 64:
+            log = self.log = sorted((e.modseq, e.uid) for e in entries.values())
+        start = bisect_right(log, (modseq, 2**63))
+        uids = sorted({uid for _, uid in log[start:]})
+        return [e for e in map(entries.get, uids) if e is not None and e.modseq > modseq]
+
+    def _logged(self, entry: _Entry) -> None:
+        log = self.log
+        if log is not None:
+            if log and entry.modseq < log[-1][0]:
+                self.log = None  # out of order (not written by a bump): made anew
+            else:
+                log.append((entry.modseq, entry.uid))
 
     def compact(self, keep: int) -> None:
         """Keep the last ``keep`` tombstones (RFC 7162 5.3), dropped in
@@ -702,6 +724,7 @@ class _State:
     def put(self, entry: _Entry) -> None:
         self.entries[entry.uid] = entry
         self.dirty.add(entry.uid)
+        self._logged(entry)
 
     def mark_saved(self) -> None:
         self.dirty.clear()
@@ -779,6 +802,7 @@ class _State:
                 if entry.uid not in entries and entries and entry.uid <= next(reversed(entries)):
                     raise ValueError("UIDs out of order")
                 entries[entry.uid] = entry
+                self._logged(entry)
             elif kind == "x":
                 uid, saved, email_id, thread_id = rest.split(" ")
                 old = entries.get(int(uid))
@@ -1482,16 +1506,29 @@ class _Folder:
         return f"M{state.mailbox_id}{state.uidvalidity:x}_{entry.uid:x}"
 
     def info(self, entry: _Entry) -> MessageInfo:
-        """What ``entry`` says, as the server asks for it (kept while the
-        entry, the keyword table and the UIDVALIDITY stay the same)."""
+        """What ``entry`` says, as the server asks for it."""
+        return self.infos([entry.uid])[0]
+
+    def infos(self, uids: Iterable[int]) -> list[MessageInfo]:
+        """:meth:`info` of the messages ``uids`` (all present), each made
+        once and kept while its entry, the keyword table and the
+        UIDVALIDITY stay the same."""
         state = self.live()
         key = (tuple(self.keywords), state.mailbox_id, state.uidvalidity)
         if key != self._infos_key or len(self._infos) >= _INFOS_KEPT:
             self._infos.clear()
             self._infos_key = key
-        cached = self._infos.get(entry.uid)
-        if cached is not None and cached[0] is entry:
-            return cached[1]
+        entries, kept = state.entries, self._infos
+        found = []
+        for uid in uids:
+            entry = entries[uid]
+            cached = kept.get(uid)
+            found.append(
+                cached[1] if cached is not None and cached[0] is entry else self._info(entry)
+            )
+        return found
+
+    def _info(self, entry: _Entry) -> MessageInfo:
         zone = timezone(timedelta(minutes=entry.zone))
         info = MessageInfo(
             uid=entry.uid,
@@ -2665,8 +2702,7 @@ class MaildirMailbox:
 
     def messages(self, uids: Collection[int] | None = None) -> list[MessageInfo]:
         with self._synced(write=False) as folder:
-            entries = folder.live().entries
-            return [folder.info(entries[uid]) for uid in folder.select(uids)]
+            return folder.infos(folder.select(uids))
 
     def uids_by_flag(self, flag: str, present: bool) -> Collection[int] | None:
         letter = _FLAG_LETTERS.get(flag)
@@ -2841,13 +2877,13 @@ class MaildirMailbox:
             changed: list[MessageInfo] = []
             expunged: list[int] = []
             if modseq < state.modseq:
-                for entry in state.entries.values():
-                    if entry.modseq > modseq:
-                        (new if entry.born > modseq else changed).append(folder.info(entry))
-                # A message that arrived after ``modseq`` was never known: skip it.
-                expunged = sorted(
-                    uid for m, uid, born in state.tombstones if m > modseq and born <= modseq
-                )
+                for entry in state.changed_since(modseq):
+                    (new if entry.born > modseq else changed).append(folder.info(entry))
+                # Tombstones are in modseq order; one for a message that
+                # arrived after ``modseq`` was never known: skipped.
+                tombstones = state.tombstones
+                start = bisect_right(tombstones, (modseq, 2**63, 2**63))
+                expunged = sorted(uid for _, uid, born in tombstones[start:] if born <= modseq)
             return Changes(
                 new=tuple(new),
                 changed=tuple(changed),
@@ -2859,6 +2895,12 @@ class MaildirMailbox:
             )
 
     def claim_recent(self) -> tuple[int, ...]:
+        backend = self._account._backend
+        with backend._mutex:
+            folder = self._account._folder(self._locate())
+            state = folder.live()
+            if state.recent_from == state.uidnext and folder.fresh(loaded=True):
+                return ()  # nothing arrived to claim: no lock, nothing written
         with self._synced() as folder:
             state = folder.live()
             claimed = tuple(uid for uid in state.entries if uid >= state.recent_from)
