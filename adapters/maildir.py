@@ -2634,14 +2634,17 @@ class MaildirMailbox:
     made by any process and learns of deletion.
     """
 
-    __slots__ = ("_account", "_id", "_name", "_path")
+    __slots__ = ("_account", "_id", "_name", "_path", "_uidvalidity")
 
     def __init__(self, account: MaildirAccount, path: Path, mailbox_id: str) -> None:
         self._account = account
         self._path = path
         self._id = mailbox_id
-        #: (path, the mailbox name of that maildir): asked for every message fetched.
+        # What the server asks for every message it fetches (the keys of its
+        # message cache), as the last call that looked at the disk found
+        # them: (path, the mailbox name of that maildir), UIDVALIDITY.
         self._name: tuple[Path, str | None] | None = None
+        self._uidvalidity: int | None = None
 
     def __repr__(self) -> str:
         return f"MaildirMailbox({str(self._path)!r})"
@@ -2669,13 +2672,18 @@ class MaildirMailbox:
             path = self._locate()
             folder = account._folder(path)
             if not write and folder.fresh(loaded=True):  # _locate read the UID list
+                self._uidvalidity = folder.live().uidvalidity
                 yield folder
                 return
             with account._synced(path, write=write) as [folder]:
+                self._uidvalidity = folder.live().uidvalidity
                 yield folder
 
     @property
     def name(self) -> str:
+        cached = self._name
+        if cached is not None and cached[0] is self._path and cached[1] is not None:
+            return cached[1]  # no lock: _path changes only when a call relocates it
         with self._account._backend._mutex:
             path = self._locate()
             if self._name is None or self._name[0] is not path:
@@ -2687,10 +2695,13 @@ class MaildirMailbox:
 
     @property
     def uidvalidity(self) -> int:
-        # Asked for every message fetched: the UID list as read now (any
-        # other change is for the next changes_since to find).
-        with self._account._backend._mutex:
-            return self._account._folder(self._locate()).live().uidvalidity
+        # Asked for every message fetched: as the last call found it (a new
+        # UIDVALIDITY is for the next changes_since to find).
+        if self._uidvalidity is None:
+            with self._synced(write=False):
+                pass
+        assert self._uidvalidity is not None
+        return self._uidvalidity
 
     def status(self) -> MailboxStatus:
         with self._synced(write=False) as folder:
