@@ -1199,6 +1199,11 @@ class _Folder:
         if cur_sig is None or cur_sig == self._dirs[1]:
             return
         self._dirs = (self._dirs[0], cur_sig)
+        self._settle_later(cur_sig)
+
+    def _settle_later(self, cur_sig: tuple[int, int]) -> None:
+        """Take ``cur/`` (of mtime ``cur_sig``) as known, and list it once
+        more at the first call after the clock tick."""
         self._settled = (self._settled[0], True)
         if self._recheck is None:
             tick = _COARSE_TICK_NS if cur_sig[1] % 1_000_000_000 == 0 else _FINE_TICK_NS
@@ -1250,9 +1255,14 @@ class _Folder:
         new_sig, cur_sig, list_new, list_cur, started = self._to_list(state, dv)
         if not (list_new or list_cur):
             return False
-        if not self._numbering:
-            # Something to look at, maybe to number: under Dovecot's lock,
-            # read again what Dovecot may have written meanwhile.
+        if not self._numbering and (
+            state is None
+            or dv is None
+            or dv.uidvalidity != state.uidvalidity
+            or dv.next_uid > state.uidnext
+        ):
+            # UIDs to take from Dovecot's list or to write into it: under
+            # Dovecot's lock, read again what Dovecot may have written.
             self.numbering()
             state = self.load()
             dv = self._dv_load()
@@ -1322,10 +1332,15 @@ class _Folder:
             for base, uid in by_base.items()
             if base in present and present[base] != state.entries[uid].letters
         ]
+        unknown = [(base, letters) for base, letters in present.items() if base not in by_base]
+        if unknown and not self._numbering:
+            # Messages to number: again, under Dovecot's lock (Dovecot may
+            # have numbered them meanwhile); listed again whatever the mtimes.
+            self.numbering()
+            self._dirs = (None, None)
+            return self.sync()
         arrived = []
-        for base, letters in present.items():
-            if base in by_base:
-                continue
+        for base, letters in unknown:
             path = os.path.join(self._cur, f"{base}:2,{letters}")
             try:
                 with open(path, "rb") as file:
@@ -1335,6 +1350,13 @@ class _Folder:
                 continue
             arrived.append((mtime, base, letters, len(_imap_bytes(raw)), thread_keys(raw)))
         found = bool(gone or changed or arrived)
+        if not found and not self._settled[1] and cur_sig is not None:
+            # Nothing done by others since the last look, and cur/ changed
+            # within the tick (this store's own changes, as a rule): trusted
+            # as after adopt(), with one more look after the tick.  A listing
+            # that found changes by others is not: cur/ is listed at every
+            # call until its mtime is older than a tick (see fresh).
+            self._settle_later(cur_sig)
         if found:
             modseq = state.modseq = state.modseq + 1
             for uid in gone:
