@@ -46,7 +46,9 @@ On-disk decisions:
   differs from this store's own list replaces it), appended to when this
   store numbers a message, written whole when missing, when a rename
   gives a new UIDVALIDITY, or when most of its records are of expunged
-  messages; always under Dovecot's dot-lock ``dovecot-uidlist.lock``.
+  messages; always under Dovecot's dot-lock ``dovecot-uidlist.lock``,
+  which this store takes (after its own lock) only to number messages or
+  write that list, and reads the list again once it holds it.
   ``dovecot-keywords`` and ``subscriptions`` are Dovecot's formats,
   replaced under its dot-locks as Dovecot replaces them.  Dovecot's own
   index files (``dovecot.index*``) are left to Dovecot, which brings them
@@ -71,13 +73,24 @@ On-disk decisions:
   is lost too, with a new UIDVALIDITY, so clients resynchronise fully and
   no stale UID or modseq is ever trusted.
 * What each open mailbox looks like is kept in memory between calls (the
-  UID list's entries, keyword table, and the inode and mtime of ``new/`` and
-  ``cur/`` when they were listed).  A call that changes nothing costs three
-  ``stat`` calls and no lock; the directories are listed again only when
-  their mtime moved, or while it is too recent to trust (within a clock tick
-  of the listing: 50 ms on file systems with sub-second stamps, 1 s on
-  others), so a change in the same tick as a listing is still found.
-  Directories are made once, when missing.
+  UID list's entries, keyword table, the names in ``cur/``, and the inode
+  and mtime of ``new/`` and ``cur/`` when they were listed or changed by
+  this store).  A call that changes nothing costs four ``stat`` calls and
+  no lock.  The directories are listed again when their mtime moved by
+  another hand than this store's (its own changes are taken as known:
+  ``_Folder.adopt``), and ``cur/`` once more at the first call after a
+  clock tick (50 ms on file systems with sub-second stamps, 1 s on others)
+  from such a change or a listing, since a change another program made in
+  the same tick leaves the mtime as it was (Dovecot's rule, with 1 s).
+  After a listing that found changes by another program, ``cur/`` is
+  listed at every call until its mtime is a tick old, so a change right
+  after it is found at the next call.  Directories are made once, when
+  missing.
+* Flushes: an APPEND writes and flushes its message into ``tmp/`` before
+  taking any lock; ``cur/`` is flushed before a new message is visible; the
+  UID lists are flushed after the backend's lock is released, before the
+  call returns (see ``MaildirBackend._writing``), as Dovecot's
+  ``mail_fsync = optimized`` flushes its list after writing it.
 * THREADIDs: ``imap-sansio-threads`` in the user directory lists, one line
   each, a Message-ID and the THREADID of the messages that carry or cite it
   (see :func:`imap_sansio.server.thread_keys`); lines are only ever added.
@@ -215,7 +228,8 @@ METADATA_FILE = "imap-sansio-metadata"
 #: The server's annotations, beside the user directories (no user name starts with a dot).
 SERVER_METADATA = ".imap-sansio-metadata"
 _STAGING = "imap-sansio-staging-"
-#: Dovecot's dot-lock on its UID list, held with LOCK (see _Locks).
+#: Dovecot's dot-lock on its UID list, taken after LOCK to number messages
+#: (see _Folder.numbering and _Locks).
 _DOVECOT_UIDLIST_LOCK = DOVECOT_UIDLIST + ".lock"
 #: Maildir convention: a file in tmp/ untouched this long is a failed delivery.
 _TMP_STALE_SECONDS = 36 * 3600
