@@ -90,6 +90,8 @@ logger = logging.getLogger("imap_sansio.adapters.postgres")
 NOTIFY_CHANNEL = "imap_sansio_changes"
 # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more.
 _MAX_PAYLOAD = 7900
+#: ``callback(account, mailbox, metadata, private_to)`` (see add_commit_listener).
+CommitListener = Callable[[str, str | None, tuple[str, ...], str | None], None]
 
 _DELETED = "\\Deleted"
 _SEEN = "\\Seen"
@@ -379,7 +381,13 @@ class PostgresStore:
     ``statement_timeout`` (seconds) bounds every statement, lock waits
     included; ``pool_timeout`` bounds the wait for a free connection.
     ``password_hasher`` is an ``argon2.PasswordHasher`` (default parameters
-    when None).  Thread-safe: every call takes its own pooled connection.
+    when None).  ``keep_changes``: the change log of a mailbox (every
+    append, flag change and expunge, for CONDSTORE/QRESYNC) is cut back to
+    its newest ``keep_changes`` entries once per ``keep_changes`` modseqs,
+    in the writing transaction, as the other stores keep their last
+    ``max_tombstones`` (RFC 7162 3.2.5.1 lets a server forget); None keeps
+    everything (then :meth:`prune_changes` is the operator's job).
+    Thread-safe: every call takes its own pooled connection.
     """
 
     def __init__(
@@ -394,12 +402,16 @@ class PostgresStore:
         password_hasher: PasswordHasher | None = None,
         auto_migrate: bool = True,
         name: str | None = None,
+        keep_changes: int | None = 10_000,
     ) -> None:
+        if keep_changes is not None and keep_changes < 1:
+            raise ValueError("keep_changes must be at least 1 (or None)")
+        self.keep_changes = keep_changes
         self._hasher = password_hasher
         self._dummy_hash: str | None = None
         #: Sent with every notice, so a process can tell its own from others'.
         self.origin = secrets.token_hex(8)
-        self._commit_listeners: list[Callable[[str, str | None], None]] = []
+        self._commit_listeners: list[CommitListener] = []
         self._pending = threading.local()  # the notices of the running transaction
         options = (
             f"-c statement_timeout={int(statement_timeout * 1000)}"
@@ -459,10 +471,12 @@ class PostgresStore:
             # The text names the kind only: a DSN may hold a password.
             raise StoreUnavailable(f"mail store unavailable ({type(exc).__name__})") from exc
 
-    def add_commit_listener(self, callback: Callable[[str, str | None], None]) -> None:
-        """Call ``callback(account, mailbox)`` in the writing thread after each
-        commit of this store object, once per notice the transaction sent
-        (in order): this process's own writes, heard at once."""
+    def add_commit_listener(self, callback: CommitListener) -> None:
+        """Call ``callback(account, mailbox, metadata, private_to)`` in the
+        writing thread after each commit of this store object, once per
+        notice the transaction sent (in order): this process's own writes,
+        heard at once.  ``metadata`` and ``private_to`` are those of
+        :class:`~imap_sansio.server.ChangeNotice` (annotations)."""
         self._commit_listeners.append(callback)
 
     def _run(self, work: Callable[[Conn], T], *, read_only: bool = False) -> T:
@@ -474,7 +488,7 @@ class PostgresStore:
         with self._errors():
             conflicts = stale = 0
             while True:
-                notes: dict[tuple[str, str | None], None] = {}
+                notes: dict[tuple[str, str | None, tuple[str, ...], str | None], None] = {}
                 self._pending.notes = notes
                 began = False
                 conn: Conn | None = None
@@ -501,10 +515,10 @@ class PostgresStore:
                     continue
                 finally:
                     self._pending.notes = None
-                for account, mailbox in notes:
+                for account, mailbox, metadata, private_to in notes:
                     for callback in self._commit_listeners:
                         try:
-                            callback(account, mailbox)
+                            callback(account, mailbox, metadata, private_to)
                         except Exception:  # the write is committed: say so anyway
                             logger.exception("commit listener failed")
                 return result
@@ -529,17 +543,35 @@ class PostgresStore:
         """One row of a read-only statement."""
         return self._read(lambda conn: conn.execute(query, params).fetchone())
 
-    def _notify(self, conn: Conn, account: str, mailbox: str | None) -> None:
+    def _notify(
+        self,
+        conn: Conn,
+        account: str,
+        mailbox: str | None,
+        metadata: tuple[str, ...] = (),
+        private_to: str | None = None,
+    ) -> None:
         """A hint for other processes, delivered on commit (and coalesced there);
-        the payload is ``[account, mailbox, origin]``."""
-        payload = json.dumps([account, mailbox, self.origin])
+        the payload is ``[account, mailbox, origin]``, and for a change of
+        annotations ``[account, mailbox, origin, entries, private_to]``."""
+        fields: list[Any] = [account, mailbox, self.origin]
+        if metadata:
+            fields += [list(metadata), private_to]
+        payload = json.dumps(fields)
         if len(payload.encode()) > _MAX_PAYLOAD:
-            mailbox = None  # "something in this account"
+            if len(metadata) > 1:
+                # Too many long entry names for one notice: the mailbox's
+                # entries are told one notice each (RFC 5465 5.6 wants them
+                # all named, unlike a message change, which a list change covers).
+                for entry in metadata:
+                    self._notify(conn, account, mailbox, (entry,), private_to)
+                return
+            mailbox, metadata, private_to = None, (), None  # "something in this account"
             payload = json.dumps([account, mailbox, self.origin])
         conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, payload))
         notes = getattr(self._pending, "notes", None)
         if notes is not None:
-            notes[(account, mailbox)] = None
+            notes[(account, mailbox, metadata, private_to)] = None
 
     @staticmethod
     def _lock_mailbox(conn: Conn, mailbox_id: int) -> tuple[Any, ...]:
@@ -1072,11 +1104,7 @@ class PostgresStore:
                     for uid, m, digest, thread in zip(uids, messages, digests, threads, strict=True)
                 ],
             )
-        conn.execute(
-            "INSERT INTO changes (mailbox_id, modseq, uid, kind)"
-            " SELECT %s, %s, u, 'new' FROM unnest(%s::bigint[]) u",
-            (mailbox_id, modseq, uids),
-        )
+        self._log(conn, mailbox_id, modseq, uids, "new")
         self._notify(conn, account, name)
         return AppendOutcome(uidvalidity=uidvalidity, uids=tuple(uids), modseq=modseq)
 
@@ -1322,11 +1350,7 @@ class PostgresStore:
                         " WHERE mailbox_id = %s AND uid = %s",
                         [(flags, modseq, mailbox_id, uid) for uid, flags in changed],
                     )
-                conn.execute(
-                    "INSERT INTO changes (mailbox_id, modseq, uid, kind)"
-                    " SELECT %s, %s, u, 'flags' FROM unnest(%s::bigint[]) u",
-                    (mailbox_id, modseq, [uid for uid, _ in changed]),
-                )
+                self._log(conn, mailbox_id, modseq, [uid for uid, _ in changed], "flags")
                 conn.execute(
                     "UPDATE mailboxes SET highest_modseq = %s, unseen = unseen + %s,"
                     f" deleted = deleted + %s, {_ADD_KEYWORDS}, updated_at = now() WHERE id = %s",
@@ -1353,11 +1377,7 @@ class PostgresStore:
         ).fetchall()
         unseen = sum(_counts(r[1])[0] for r in rows)
         deleted = sum(_counts(r[1])[1] for r in rows)
-        conn.execute(
-            "INSERT INTO changes (mailbox_id, modseq, uid, kind)"
-            " SELECT %s, %s, u, 'expunge' FROM unnest(%s::bigint[]) u",
-            (mailbox_id, modseq, [r[0] for r in rows]),
-        )
+        self._log(conn, mailbox_id, modseq, [r[0] for r in rows], "expunge")
         conn.execute(
             "UPDATE mailboxes SET highest_modseq = %s, messages = messages - %s,"
             " unseen = unseen - %s, deleted = deleted - %s, size = size - %s,"
@@ -1460,11 +1480,7 @@ class PostgresStore:
                         for (_, new), row in zip(pairs, rows, strict=True)
                     ],
                 )
-            conn.execute(
-                "INSERT INTO changes (mailbox_id, modseq, uid, kind)"
-                " SELECT %s, %s, u, 'new' FROM unnest(%s::bigint[]) u",
-                (destination_id, dest_modseq, [new for _, new in pairs]),
-            )
+            self._log(conn, destination_id, dest_modseq, [new for _, new in pairs], "new")
             flag_sets = [frozenset(row[2]) for row in rows]
             conn.execute(
                 "UPDATE mailboxes SET uidnext = uidnext + %s, highest_modseq = %s,"
@@ -1596,50 +1612,64 @@ class PostgresStore:
         at or after ``before`` (either alone when the other is None); the
         rest, always a run of the oldest modseqs, goes.  ``changes_since``
         from a forgotten modseq then answers what is still known (see there).
-        Without this the log grows with every flag change and expunge.
+        The store does this by itself with ``keep_changes`` (see the class);
+        this is for a tighter bound or a cut by age.
         """
         if keep is None and before is None:
             raise ValueError("prune_changes needs keep or before")
+        return self._run(lambda conn: self._prune(conn, mailbox_id, keep, before))
 
-        def work(conn: Conn) -> int:
-            row = conn.execute(
-                "SELECT forgotten_modseq FROM mailboxes WHERE id = %s FOR UPDATE",
-                (mailbox_id,),
-            ).fetchone()
-            if row is None:
-                raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
-            limit: int | None = None  # entries below this modseq are not among the newest
-            if keep is not None:
-                nth = conn.execute(
-                    "SELECT modseq FROM changes WHERE mailbox_id = %s"
-                    " ORDER BY modseq DESC, uid DESC OFFSET %s LIMIT 1",
-                    (mailbox_id, max(keep - 1, 0)),
-                ).fetchone()
-                if nth is None:
-                    return int(row[0])  # fewer than ``keep`` entries
-                limit = nth[0] if keep > 0 else nth[0] + 1
-            found = conn.execute(
-                "SELECT max(modseq) FROM changes WHERE mailbox_id = %s"
-                " AND (%s::bigint IS NULL OR modseq < %s)"
-                " AND (%s::timestamptz IS NULL OR created_at < %s)",
-                (mailbox_id, limit, limit, before, before),
-            ).fetchone()
-            if found is None or found[0] is None:
-                return int(row[0])
-            # Everything up to the newest entry that goes, so that the log
-            # stays complete after the recorded point.
-            forgotten = max(int(row[0]), int(found[0]))
-            conn.execute(
-                "DELETE FROM changes WHERE mailbox_id = %s AND modseq <= %s",
-                (mailbox_id, forgotten),
-            )
-            conn.execute(
-                "UPDATE mailboxes SET forgotten_modseq = %s WHERE id = %s",
-                (forgotten, mailbox_id),
-            )
-            return forgotten
+    def _log(self, conn: Conn, mailbox_id: int, modseq: int, uids: list[int], kind: str) -> None:
+        """Write ``uids``' entries of one change to the log and, once per
+        ``keep_changes`` modseqs, cut the log back (amortised O(1) per change:
+        the log of a long-lived mailbox stays bounded without a maintenance job)."""
+        conn.execute(
+            "INSERT INTO changes (mailbox_id, modseq, uid, kind)"
+            " SELECT %s, %s, u, %s FROM unnest(%s::bigint[]) u",
+            (mailbox_id, modseq, kind, uids),
+        )
+        if self.keep_changes is not None and modseq % self.keep_changes == 0:
+            self._prune(conn, mailbox_id, self.keep_changes, None)
 
-        return self._run(work)
+    @staticmethod
+    def _prune(conn: Conn, mailbox_id: int, keep: int | None, before: datetime | None) -> int:
+        """:meth:`prune_changes`' work in the caller's transaction."""
+        row = conn.execute(
+            "SELECT forgotten_modseq FROM mailboxes WHERE id = %s FOR UPDATE",
+            (mailbox_id,),
+        ).fetchone()
+        if row is None:
+            raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
+        limit: int | None = None  # entries below this modseq are not among the newest
+        if keep is not None:
+            nth = conn.execute(
+                "SELECT modseq FROM changes WHERE mailbox_id = %s"
+                " ORDER BY modseq DESC, uid DESC OFFSET %s LIMIT 1",
+                (mailbox_id, max(keep - 1, 0)),
+            ).fetchone()
+            if nth is None:
+                return int(row[0])  # fewer than ``keep`` entries
+            limit = nth[0] if keep > 0 else nth[0] + 1
+        found = conn.execute(
+            "SELECT max(modseq) FROM changes WHERE mailbox_id = %s"
+            " AND (%s::bigint IS NULL OR modseq < %s)"
+            " AND (%s::timestamptz IS NULL OR created_at < %s)",
+            (mailbox_id, limit, limit, before, before),
+        ).fetchone()
+        if found is None or found[0] is None:
+            return int(row[0])
+        # Everything up to the newest entry that goes, so that the log
+        # stays complete after the recorded point.
+        forgotten = max(int(row[0]), int(found[0]))
+        conn.execute(
+            "DELETE FROM changes WHERE mailbox_id = %s AND modseq <= %s",
+            (mailbox_id, forgotten),
+        )
+        conn.execute(
+            "UPDATE mailboxes SET forgotten_modseq = %s WHERE id = %s",
+            (forgotten, mailbox_id),
+        )
+        return forgotten
 
     def prune_all_changes(self, *, keep: int | None = None, before: datetime | None = None) -> int:
         """:meth:`prune_changes` on every mailbox of every account, each in its
@@ -1671,8 +1701,12 @@ class PostgresStore:
             raise MailboxNotFound(f"no mailbox {mailbox!r}")
         return int(row[0])
 
-    def get_metadata(self, account: AccountRef, mailbox: str) -> dict[str, bytes]:
-        """The shared entries of ``mailbox`` ("" the server) and ``account``'s private ones."""
+    def get_metadata(
+        self, account: AccountRef, mailbox: str, user: AccountRef | None = None
+    ) -> dict[str, bytes]:
+        """The shared entries of ``mailbox`` ("" the server) of ``account``
+        and the private ones of ``user`` (default: ``account``)."""
+        viewer = user or account
 
         def work(conn: Conn) -> dict[str, bytes]:
             target: int | None = None
@@ -1689,7 +1723,7 @@ class PostgresStore:
                 for entry, value in conn.execute(
                     "SELECT entry, value FROM metadata WHERE mailbox_id IS NOT DISTINCT FROM %s"
                     " AND (owner_id IS NULL OR owner_id = %s)",
-                    (target, account.id),
+                    (target, viewer.id),
                 )
             }
 
@@ -1702,24 +1736,36 @@ class PostgresStore:
         entries: Mapping[str, bytes | None],
         *,
         max_entries: int,
-    ) -> bool:
-        """Set or remove (None) entries, all or none; False (and nothing
-        changed) when more than ``max_entries`` would then be visible to
-        ``account`` and the change adds entries (RFC 5464 4.3 TOOMANY)."""
+        user: AccountRef | None = None,
+    ) -> tuple[str, ...] | None:
+        """Set or remove (None) entries, all or none, the private ones for
+        ``user`` (default: ``account``); the entries whose value changed, or
+        None (and nothing changed) when more than ``max_entries`` would then
+        be visible to that user and the change adds entries (RFC 5464 4.3
+        TOOMANY).  A change sends a notice naming the entries (RFC 5465 5.6)."""
+        writer = user or account
 
         def count(conn: Conn, target: int | None) -> int:
             row = conn.execute(
                 "SELECT count(*) FROM metadata WHERE mailbox_id IS NOT DISTINCT FROM %s"
                 " AND (owner_id IS NULL OR owner_id = %s)",
-                (target, account.id),
+                (target, writer.id),
             ).fetchone()
             return int(row[0]) if row else 0
 
-        def work(conn: Conn) -> bool:
+        def work(conn: Conn) -> tuple[str, ...]:
             target = self._metadata_target(conn, account, mailbox)
             before = count(conn, target)
+            changed: list[str] = []
             for entry, value in entries.items():
-                owner = account.id if entry.startswith("/private/") else None
+                owner = writer.id if entry.startswith("/private/") else None
+                old = conn.execute(
+                    "SELECT value FROM metadata WHERE mailbox_id IS NOT DISTINCT FROM %s"
+                    " AND owner_id IS NOT DISTINCT FROM %s AND entry = %s",
+                    (target, owner, entry),
+                ).fetchone()
+                if (None if old is None else bytes(old[0])) != value:
+                    changed.append(entry)
                 if value is None:
                     conn.execute(
                         "DELETE FROM metadata WHERE mailbox_id IS NOT DISTINCT FROM %s"
@@ -1736,12 +1782,18 @@ class PostgresStore:
             after = count(conn, target)
             if after > before and after > max_entries:
                 raise _TooMany
-            return True
+            if changed:
+                if mailbox == "":
+                    self._notify(conn, writer.name, "", tuple(changed))
+                else:
+                    private_to = writer.name if writer.id != account.id else None
+                    self._notify(conn, account.name, mailbox, tuple(changed), private_to)
+            return tuple(changed)
 
         try:
             return self._run(work)
         except _TooMany:
-            return False
+            return None
 
     def claim_recent(self, mailbox_id: int) -> tuple[int, ...]:
         """Take the ``\\Recent`` messages: exactly one caller gets each (RFC 3501 2.3.2)."""
