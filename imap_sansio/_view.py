@@ -526,7 +526,10 @@ class SelectedMailboxView:
         if hook is None and not (
             self._added or self._expunged or self._flag_updates or self._mailbox_flags_changed
         ):
-            return []  # the common case: nothing happened since the last drain
+            # The common case: nothing happened since the last drain.
+            # (ConnectionState._complete makes the same test and the same
+            # assignment without calling this, once per command.)
+            return []
         out: list[Response] = []
         if self._mailbox_flags_changed:
             out.append(FlagsData(flags=self._mailbox_flags))
