@@ -117,7 +117,7 @@ from imap_sansio._commands import (
 )
 from imap_sansio._mutf7 import MUTF7Error, decode_mutf7
 from imap_sansio._secret import Secret
-from imap_sansio._sequence import MAX_NUMBER, STAR, SequenceSet, UidSet
+from imap_sansio._sequence import MAX_NUMBER, STAR, SequenceSet, UidSet, _checked
 from imap_sansio._state import ANY_STATE, LOGGED_IN, NOT_LOGGED_IN, SELECTED_ONLY, State
 
 __all__ = [
@@ -189,6 +189,8 @@ _SEQ_VALID = re.compile(
     rb"(?:,(?:[1-9][0-9]{0,9}|\*)(?::(?:[1-9][0-9]{0,9}|\*))?)*\Z"
 )
 _SEQ_ZERO = re.compile(rb"(?:^|[:,])0+(?:[:,]|$)")
+# One range (the commonest set): seq-number [":" seq-number]
+_SEQ_ONE = re.compile(rb"([1-9][0-9]{0,9}|\*)(?::([1-9][0-9]{0,9}|\*))?\Z")
 # flag = "\Answered" / ... / flag-keyword / flag-extension ("\" atom); "\*" (flag-perm)
 # appears only in server responses, so it is not a flag here.
 _FLAG = re.compile(rb"\\?" + _char_class(_ATOM_CHARS) + b"+")
@@ -494,6 +496,24 @@ class CommandReader:
                 self.tag,
                 code="LIMIT",
             )
+        if b"," not in token:
+            one = _SEQ_ONE.match(token)
+            if one is not None:
+                # The loop below for one range, without the splitting.
+                first, second = one.groups()
+                low = STAR if first == b"*" else int(first)
+                if second is None:
+                    high = low
+                else:
+                    high = STAR if second == b"*" else int(second)
+                    if low == STAR:
+                        low, high = high, low
+                    elif high != STAR and low > high:
+                        low, high = high, low
+                if low > MAX_NUMBER or high > MAX_NUMBER:
+                    raise self.error(f"{what} out of range (1..{MAX_NUMBER})", start)
+                self.pos = m.end()
+                return ((low, high),), False
         if _SEQ_VALID.match(token) is None:
             if _SEQ_ZERO.search(token):
                 raise self.error(
@@ -524,11 +544,11 @@ class CommandReader:
     def sequence_set(self, what: str = "sequence set") -> SequenceSet:
         """sequence-set, or "$" (RFC 5182)"""
         ranges, saved = self._ranges(what)
-        return SequenceSet(ranges=ranges, saved=saved)
+        return _checked(SequenceSet, ranges, saved)  # _ranges checked them
 
     def uid_set(self, what: str = "UID set") -> UidSet:
         ranges, saved = self._ranges(what)
-        return UidSet(ranges=ranges, saved=saved)
+        return _checked(UidSet, ranges, saved)
 
     # -- mailboxes -------------------------------------------------------------
 
@@ -1134,7 +1154,11 @@ def _expunge(tag: str, r: CommandReader, uid: bool) -> Command:
 
 
 def _messages(r: CommandReader, uid: bool) -> SequenceSet | UidSet:
-    return r.uid_set() if uid else r.sequence_set()
+    if uid:
+        ranges, saved = r._ranges("UID set")
+        return _checked(UidSet, ranges, saved)
+    ranges, saved = r._ranges("sequence set")
+    return _checked(SequenceSet, ranges, saved)
 
 
 def _copy_move(cls: type[Copy | Move]) -> CommandParser:
@@ -1469,6 +1493,10 @@ _FETCH_SIMPLE = frozenset(
 )
 # Frozen values can be shared: one instance per simple attribute.
 _FETCH_ATTRIBUTES = {name: FetchAttribute(name=name) for name in _FETCH_SIMPLE}
+# The same by upper-case bytes, and a parenthesised list of names only (the
+# commonest fetch: "(UID FLAGS)"), read in one match (see _fetch).
+_FETCH_ATTRIBUTES_BY_BYTES = {name.encode(): item for name, item in _FETCH_ATTRIBUTES.items()}
+_FETCH_NAME_LIST = re.compile(rb"\(([A-Za-z0-9.\-]+(?: [A-Za-z0-9.\-]+)*)\)")
 _MACROS: dict[str, tuple[FetchItem, ...]] = {
     # RFC 3501 6.4.5
     "ALL": (
@@ -1618,20 +1646,38 @@ def _fetch(tag: str, r: CommandReader, uid: bool) -> Command:
     r.sp("UID set" if uid else "sequence set")
     macro: str | None = None
     items: list[FetchItem] = []
-    if r.peek() == 0x28:
-        r.open_paren("fetch attributes")
-        items.append(_fetch_att(r))
-        while r.accept(b" "):
-            items.append(_fetch_att(r))
-        r.close_paren("fetch attributes")
-    else:
-        m = _FETCH_ATT.match(r.data, r.pos)
-        if m is not None and m.group().upper() in (b"ALL", b"FAST", b"FULL"):
-            r.pos = m.end()
-            macro = m.group().decode("ascii").upper()
-            items.extend(_MACROS[macro])
+    names = _FETCH_NAME_LIST.match(r.data, r.pos)
+    if names is not None:
+        # Simple attributes only: each name looked up, none read on its
+        # own; anything else (a section, an unknown name, a list over
+        # max_items) is read by the general loop, which says what is wrong.
+        simple = _FETCH_ATTRIBUTES_BY_BYTES.get
+        for name in names.group(1).upper().split(b" "):
+            item = simple(name)
+            if item is None:
+                items.clear()
+                break
+            items.append(item)
+        if items and r.items + len(items) <= r.max_items and r.depth < r.max_depth:
+            r.items += len(items)
+            r.pos = names.end()
         else:
+            items.clear()
+    if not items:
+        if r.peek() == 0x28:
+            r.open_paren("fetch attributes")
             items.append(_fetch_att(r))
+            while r.accept(b" "):
+                items.append(_fetch_att(r))
+            r.close_paren("fetch attributes")
+        else:
+            m = _FETCH_ATT.match(r.data, r.pos)
+            if m is not None and m.group().upper() in (b"ALL", b"FAST", b"FULL"):
+                r.pos = m.end()
+                macro = m.group().decode("ascii").upper()
+                items.extend(_MACROS[macro])
+            else:
+                items.append(_fetch_att(r))
     changedsince: int | None = None
     vanished = False
     partial: tuple[int, int] | None = None

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import ClassVar, Self, TypeVar
 
 __all__ = ["MAX_NUMBER", "STAR", "SequenceSet", "UidSet"]
+
+_S = TypeVar("_S", bound="_NumberSet")
 
 #: ``*`` in a range: the largest number in use (the sequence number of the
 #: last message, or the largest UID).  0 is never a valid member.
@@ -139,6 +141,19 @@ def _format(low: int, high: int) -> str:
     if low == high:
         return "*" if low == STAR else str(low)
     return f"{'*' if low == STAR else low}:{'*' if high == STAR else high}"
+
+
+_set_ranges = _NumberSet.ranges.__set__  # type: ignore[attr-defined]  # a slot
+_set_saved = _NumberSet.saved.__set__  # type: ignore[attr-defined]
+
+
+def _checked(cls: type[_S], ranges: tuple[tuple[int, int], ...], saved: bool) -> _S:
+    """A set whose ranges are known to be valid and normalised (the parser
+    has checked them): made without the checks of ``__post_init__``."""
+    new = object.__new__(cls)
+    _set_ranges(new, ranges)
+    _set_saved(new, saved)
+    return new
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
