@@ -506,9 +506,7 @@ class CommandReader:
                     high = low
                 else:
                     high = STAR if second == b"*" else int(second)
-                    if low == STAR:
-                        low, high = high, low
-                    elif high != STAR and low > high:
+                    if low == STAR or (high != STAR and low > high):
                         low, high = high, low
                 if low > MAX_NUMBER or high > MAX_NUMBER:
                     raise self.error(f"{what} out of range (1..{MAX_NUMBER})", start)
@@ -1493,10 +1491,26 @@ _FETCH_SIMPLE = frozenset(
 )
 # Frozen values can be shared: one instance per simple attribute.
 _FETCH_ATTRIBUTES = {name: FetchAttribute(name=name) for name in _FETCH_SIMPLE}
-# The same by upper-case bytes, and a parenthesised list of names only (the
-# commonest fetch: "(UID FLAGS)"), read in one match (see _fetch).
-_FETCH_ATTRIBUTES_BY_BYTES = {name.encode(): item for name, item in _FETCH_ATTRIBUTES.items()}
-_FETCH_NAME_LIST = re.compile(rb"\(([A-Za-z0-9.\-]+(?: [A-Za-z0-9.\-]+)*)\)")
+# The items that need no reading beyond their name, by their upper-case
+# bytes: the simple attributes and the whole message, its header and its
+# text (BODY[], BODY.PEEK[HEADER], BINARY.PEEK[]...).  _fetch looks an item
+# up here when _FETCH_SIMPLE_ITEM matches it, and reads it otherwise.
+def _whole_items() -> dict[bytes, FetchItem]:
+    items: dict[bytes, FetchItem] = {b"BINARY.SIZE[]": FetchBinarySize()}
+    for peek, suffix in ((False, ""), (True, ".PEEK")):
+        for text in (None, "HEADER", "TEXT"):
+            body = FetchBody(section=Section(text=text), peek=peek)
+            items[f"BODY{suffix}[{text or ''}]".encode()] = body
+        items[f"BINARY{suffix}[]".encode()] = FetchBinary(peek=peek)
+    return items
+
+
+_FETCH_ITEMS: dict[bytes, FetchItem] = {
+    name.encode(): item for name, item in _FETCH_ATTRIBUTES.items()
+}
+_FETCH_ITEMS.update(_whole_items())
+# A name, with an empty or named section, that ends where the item ends.
+_FETCH_SIMPLE_ITEM = re.compile(rb"[A-Za-z0-9.\-]+(?:\[[A-Za-z]*\])?(?=[ )])")
 _MACROS: dict[str, tuple[FetchItem, ...]] = {
     # RFC 3501 6.4.5
     "ALL": (
@@ -1646,38 +1660,37 @@ def _fetch(tag: str, r: CommandReader, uid: bool) -> Command:
     r.sp("UID set" if uid else "sequence set")
     macro: str | None = None
     items: list[FetchItem] = []
-    names = _FETCH_NAME_LIST.match(r.data, r.pos)
-    if names is not None:
-        # Simple attributes only: each name looked up, none read on its
-        # own; anything else (a section, an unknown name, a list over
-        # max_items) is read by the general loop, which says what is wrong.
-        simple = _FETCH_ATTRIBUTES_BY_BYTES.get
-        for name in names.group(1).upper().split(b" "):
-            item = simple(name)
-            if item is None:
-                items.clear()
-                break
-            items.append(item)
-        if items and r.items + len(items) <= r.max_items and r.depth < r.max_depth:
-            r.items += len(items)
-            r.pos = names.end()
-        else:
-            items.clear()
-    if not items:
-        if r.peek() == 0x28:
-            r.open_paren("fetch attributes")
-            items.append(_fetch_att(r))
-            while r.accept(b" "):
-                items.append(_fetch_att(r))
-            r.close_paren("fetch attributes")
-        else:
-            m = _FETCH_ATT.match(r.data, r.pos)
-            if m is not None and m.group().upper() in (b"ALL", b"FAST", b"FULL"):
+    data = r.data
+    if r.peek() == 0x28:
+        r.open_paren("fetch attributes")
+        simple = _FETCH_SIMPLE_ITEM.match
+        known = _FETCH_ITEMS.get
+        while True:
+            # An item that is all name (FLAGS, BODY.PEEK[]) is looked up;
+            # the others, and any error, are _fetch_att's.
+            m = simple(data, r.pos)
+            if (
+                m is not None
+                and r.items < r.max_items
+                and (item := known(m.group().upper())) is not None
+            ):
+                r.items += 1  # r.count, which cannot fail here
                 r.pos = m.end()
-                macro = m.group().decode("ascii").upper()
-                items.extend(_MACROS[macro])
             else:
-                items.append(_fetch_att(r))
+                item = _fetch_att(r)
+            items.append(item)
+            if not data.startswith(b" ", r.pos):
+                break
+            r.pos += 1
+        r.close_paren("fetch attributes")
+    else:
+        m = _FETCH_ATT.match(data, r.pos)
+        if m is not None and m.group().upper() in (b"ALL", b"FAST", b"FULL"):
+            r.pos = m.end()
+            macro = m.group().decode("ascii").upper()
+            items.extend(_MACROS[macro])
+        else:
+            items.append(_fetch_att(r))
     changedsince: int | None = None
     vanished = False
     partial: tuple[int, int] | None = None

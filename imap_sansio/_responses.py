@@ -247,9 +247,10 @@ class StatusResponse:
         elif not isinstance(self.code, ResponseCode) or type(self.code) is ResponseCode:
             raise ValueError(f"code must be a ResponseCode subclass, got {self.code!r}")
         if tag is not None:
-            if type(tag) is not str or not (tag.isalnum() and tag.isascii()):
-                if not isinstance(tag, str) or _TAG_RE.fullmatch(tag) is None:
-                    raise ValueError(f"invalid tag {tag!r}")
+            if (type(tag) is not str or not (tag.isalnum() and tag.isascii())) and (
+                not isinstance(tag, str) or _TAG_RE.fullmatch(tag) is None
+            ):
+                raise ValueError(f"invalid tag {tag!r}")
             if status is Status.PREAUTH or status is Status.BYE:
                 raise ValueError(f"{status.value} is always untagged")
 

@@ -143,8 +143,9 @@ def _format(low: int, high: int) -> str:
     return f"{'*' if low == STAR else low}:{'*' if high == STAR else high}"
 
 
-_set_ranges = _NumberSet.ranges.__set__  # type: ignore[attr-defined]  # a slot
-_set_saved = _NumberSet.saved.__set__  # type: ignore[attr-defined]
+# The slots' setters (a frozen class refuses setattr).
+_set_ranges = _NumberSet.__dict__["ranges"].__set__
+_set_saved = _NumberSet.__dict__["saved"].__set__
 
 
 def _checked(cls: type[_S], ranges: tuple[tuple[int, int], ...], saved: bool) -> _S:
