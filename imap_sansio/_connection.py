@@ -63,6 +63,7 @@ from ._responses import (
     UidItem,
 )
 from ._secret import Secret
+from ._sequence import UidSet
 from ._source import LiteralSink, LiteralSinkFactory, MessageSource
 from ._state import DESELECTING_COMMANDS, TRANSITIONS, State, next_state
 from ._view import InvalidSequenceNumber, SelectedMailboxView
@@ -1035,7 +1036,7 @@ class ConnectionState:
             # (UIDs name no numbering: nothing to check here).
             return command
         resolved = view.resolve_set(messages)  # per range, never per message
-        if resolved != messages:
+        if type(messages) is not UidSet or messages.saved or resolved.ranges != messages.ranges:
             # The command was parsed here and nobody has seen it yet, so it
             # is completed in place (dataclasses.replace would validate every
             # field again for one that changes).

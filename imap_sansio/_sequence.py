@@ -77,8 +77,19 @@ class _NumberSet:
         """
         if self.saved:
             raise ValueError("resolve the saved ($) set before using it")
+        ranges = self.ranges
+        if len(ranges) == 1 and largest:
+            # One range (1:*, 1:20, 5): nothing to sort or merge.
+            low, high = ranges[0]
+            if high == STAR:
+                high = largest
+                if low == STAR:
+                    low = largest
+                elif low > high:
+                    low, high = high, low
+            return [(low, high)]
         spans: list[tuple[int, int]] = []
-        for first, last in self.ranges:
+        for first, last in ranges:
             low, high = first, last
             if high == STAR:
                 if largest == 0:

@@ -38,7 +38,7 @@ from ._responses import (
     UidItem,
     VanishedData,
 )
-from ._sequence import SequenceSet, UidSet
+from ._sequence import SequenceSet, UidSet, _checked
 
 __all__ = [
     "DrainHook",
@@ -311,7 +311,8 @@ class SelectedMailboxView:
 
     def resolve_set(self, messages: SequenceSet | UidSet) -> UidSet:
         """:meth:`resolve_runs` as a :class:`UidSet` (empty if it names nothing)."""
-        return UidSet(ranges=tuple(self.resolve_runs(messages)))
+        # Sorted, disjoint runs of UIDs: valid without UidSet's checks.
+        return _checked(UidSet, tuple(self.resolve_runs(messages)), False)
 
     def resolve_sequence_set(self, messages: SequenceSet) -> list[int]:
         """The UIDs a sequence set names, in order.
