@@ -247,6 +247,14 @@ _STATUS_ITEMS = frozenset(
 )
 
 
+def _flag_text(flag: bytes) -> str:
+    """A flag as read (ASCII): system flags spelled as the RFC does."""
+    value = flag.decode("ascii")
+    if value[0] == "\\":
+        return _SYSTEM_FLAGS.get(value.upper(), value)
+    return value
+
+
 class CommandReader:
     """A cursor over one command; the methods read one grammar element each.
 
@@ -602,10 +610,7 @@ class CommandReader:
 
     def flag(self, what: str = "flag") -> str:
         """flag = "\\Answered" / ... / flag-keyword / flag-extension (and "\\*" where allowed)"""
-        value = self._match(_FLAG, what).group().decode("ascii")
-        if value[0] == "\\":
-            return _SYSTEM_FLAGS.get(value.upper(), value)
-        return value
+        return _flag_text(self._match(_FLAG, what).group())
 
     def flag_list(self, what: str = "flag list") -> tuple[str, ...]:
         """``flag-list = "(" [flag *(SP flag)] ")"``"""
@@ -853,6 +858,30 @@ def _rename(tag: str, r: CommandReader, uid: bool) -> Command:
     return Rename(tag=tag, mailbox=old, new_mailbox=r.mailbox("new mailbox name"))
 
 
+# A parenthesised list of words made of the characters most lists use
+# (status items, LIST and SEARCH options, header field names, flags): read
+# in one match; any other list goes the general way, one item at a time.
+_WORD_LIST = re.compile(rb"\(([A-Za-z0-9.\-]+(?: [A-Za-z0-9.\-]+)*)\)")
+_FLAG_LIST = re.compile(rb"\((\\?[A-Za-z0-9.\-$_]+(?: \\?[A-Za-z0-9.\-$_]+)*)\)")
+
+
+def _word_list(
+    r: CommandReader, pattern: re.Pattern[bytes] = _WORD_LIST, *, counted: bool = True
+) -> tuple[list[bytes], int] | None:
+    """The words of the list at the cursor and where it ends, or None when
+    the general reader must decide: other characters, an empty list, or a
+    list that would go over ``max_items`` (when its items are ``counted``)
+    or nest deeper than ``max_depth`` (where the general reader says so).
+    The caller checks the words, then moves the cursor and counts them."""
+    m = pattern.match(r.data, r.pos)
+    if m is None or r.depth >= r.max_depth:
+        return None
+    words = m.group(1).split(b" ")
+    if counted and r.items + len(words) > r.max_items:
+        return None
+    return words, m.end()
+
+
 _LIST_SELECT = frozenset({"SUBSCRIBED", "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE"})
 _LIST_RETURN = frozenset({"SUBSCRIBED", "CHILDREN", "SPECIAL-USE", "MYRIGHTS"})
 
@@ -908,24 +937,15 @@ def _list(tag: str, r: CommandReader, uid: bool) -> Command:
         if r.keyword("RETURN") != "RETURN":
             raise r.expected("RETURN", start)
         r.sp("RETURN")
-        r.open_paren("list return options")
-        if not r.accept(b")"):
-            while True:
-                start = r.pos
-                r.count("list return options")
-                opt = r.keyword("list return option")
-                if opt == "STATUS":
-                    r.sp("STATUS")
-                    status = _status_items(r)
-                elif opt in _LIST_RETURN:
-                    options.append(opt)
-                else:
-                    raise r.error(f"unknown LIST return option {opt}", start)
-                if not r.accept(b" "):
-                    break
-            r.close_paren("list return options")
+        fast = _word_list(r)
+        names = [] if fast is None else [w.decode("ascii").upper() for w in fast[0]]
+        if fast is not None and _LIST_RETURN.issuperset(names):
+            # Options without STATUS (SUBSCRIBED CHILDREN): read at once.
+            r.pos = fast[1]
+            r.items += len(names)
+            options = names
         else:
-            r.depth -= 1
+            status = _list_return_options(r, options)
     return List(
         tag=tag,
         reference=reference,
@@ -935,6 +955,30 @@ def _list(tag: str, r: CommandReader, uid: bool) -> Command:
         return_status=status,
         extended=extended,
     )
+
+
+def _list_return_options(r: CommandReader, options: list[str]) -> tuple[str, ...] | None:
+    """The options of RETURN (...) into ``options``; its STATUS items, if any."""
+    status: tuple[str, ...] | None = None
+    r.open_paren("list return options")
+    if not r.accept(b")"):
+        while True:
+            start = r.pos
+            r.count("list return options")
+            opt = r.keyword("list return option")
+            if opt == "STATUS":
+                r.sp("STATUS")
+                status = _status_items(r)
+            elif opt in _LIST_RETURN:
+                options.append(opt)
+            else:
+                raise r.error(f"unknown LIST return option {opt}", start)
+            if not r.accept(b" "):
+                break
+        r.close_paren("list return options")
+    else:
+        r.depth -= 1
+    return status
 
 
 def _lsub(tag: str, r: CommandReader, uid: bool) -> Command:
@@ -953,6 +997,13 @@ def _xlist(tag: str, r: CommandReader, uid: bool) -> Command:
 
 def _status_items(r: CommandReader) -> tuple[str, ...]:
     # "(" status-att *(SP status-att) ")"
+    fast = _word_list(r)
+    if fast is not None:
+        names = [w.decode("ascii").upper() for w in fast[0]]
+        if _STATUS_ITEMS.issuperset(names):
+            r.pos = fast[1]
+            r.items += len(names)
+            return tuple(names)
     r.open_paren("status items")
     items: list[str] = []
     while True:
@@ -1370,9 +1421,16 @@ def _return_options(r: CommandReader) -> tuple[tuple[str, ...] | None, tuple[int
     if r.data[r.pos : r.pos + 7].upper() != b"RETURN ":
         return None, None
     r.pos += 7
-    r.open_paren("return options")
     opts: list[str] = []
     partial: tuple[int, int] | None = None
+    fast = _word_list(r, counted=False)
+    if fast is not None:
+        names = [w.decode("ascii").upper() for w in fast[0]]
+        if _SEARCH_RETURN.issuperset(names):
+            r.pos = fast[1]
+            r.sp("return options")
+            return tuple(names), None
+    r.open_paren("return options")
     if r.accept(b")"):
         r.depth -= 1
     else:
@@ -1560,14 +1618,20 @@ def _section(r: CommandReader) -> Section:
     if text.startswith("HEADER.FIELDS"):
         # header-list = "(" header-fld-name *(SP header-fld-name) ")"
         r.sp(text)
-        r.open_paren("header list")
-        while True:
-            r.count("header field names")
-            pos = r.pos
-            fields.append(r.ascii(r.astring("header field name"), "header field name", pos))
-            if not r.accept(b" "):
-                break
-        r.close_paren("header list")
+        fast = _word_list(r)
+        if fast is not None:
+            fields = [word.decode("ascii") for word in fast[0]]
+            r.pos = fast[1]
+            r.items += len(fields)
+        else:
+            r.open_paren("header list")
+            while True:
+                r.count("header field names")
+                pos = r.pos
+                fields.append(r.ascii(r.astring("header field name"), "header field name", pos))
+                if not r.accept(b" "):
+                    break
+            r.close_paren("header list")
     r.expect(b"]", '"]" to end section')
     return Section(part=part, text=text, fields=tuple(fields))
 
@@ -1818,9 +1882,15 @@ def _store(tag: str, r: CommandReader, uid: bool) -> Command:
     )
     r.sp(attribute)
     read = r.flag if attribute == "FLAGS" else r.label
-    if r.peek() == 0x28:
+    fast = _word_list(r, _FLAG_LIST) if attribute == "FLAGS" else None
+    items: list[str]
+    if fast is not None:
+        items = [_flag_text(word) for word in fast[0]]
+        r.pos = fast[1]
+        r.items += len(items)
+    elif r.peek() == 0x28:
         r.open_paren(f"{attribute} list")
-        items: list[str] = []
+        items = []
         if r.accept(b")"):
             r.depth -= 1
         else:
