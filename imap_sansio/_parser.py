@@ -189,6 +189,8 @@ _SEQ_VALID = re.compile(
     rb"(?:,(?:[1-9][0-9]{0,9}|\*)(?::(?:[1-9][0-9]{0,9}|\*))?)*\Z"
 )
 _SEQ_ZERO = re.compile(rb"(?:^|[:,])0+(?:[:,]|$)")
+# The ranges of a valid set, as (first, last or b"") pairs
+_SEQ_ITEM = re.compile(rb"([0-9]+|\*)(?::([0-9]+|\*))?")
 # One range (the commonest set): seq-number [":" seq-number]
 _SEQ_ONE = re.compile(rb"([1-9][0-9]{0,9}|\*)(?::([1-9][0-9]{0,9}|\*))?\Z")
 # flag = "\Answered" / ... / flag-keyword / flag-extension ("\" atom); "\*" (flag-perm)
@@ -527,10 +529,9 @@ class CommandReader:
                 )
             raise self.expected(what, start)
         ranges: list[tuple[int, int]] = []
-        for item in token.split(b","):
-            low_s, sep, high_s = item.partition(b":")
+        for low_s, high_s in _SEQ_ITEM.findall(token):  # valid: one match per range
             low = STAR if low_s == b"*" else int(low_s)
-            if not sep:
+            if not high_s:
                 ranges.append((low, low))
                 continue
             high = STAR if high_s == b"*" else int(high_s)
@@ -2350,8 +2351,18 @@ COMMANDS: Mapping[str, CommandSpec] = _table(
 )
 
 
-# tag SP command-name, the start of every command, in one match
-_HEAD = re.compile(b"(" + _TAG.pattern + b") (" + _COMMAND_NAME.pattern + b")")
+# tag SP command-name, the start of every command, in one match, with the
+# name after "UID SP" in the second group (else in the third).  "UID" not
+# followed by SP and a name is the third group's, which says what is wrong.
+_HEAD = re.compile(
+    b"("
+    + _TAG.pattern
+    + b") (?:[Uu][Ii][Dd] ("
+    + _COMMAND_NAME.pattern
+    + b")|("
+    + _COMMAND_NAME.pattern
+    + b"))"
+)
 
 
 def _diagnose_head(r: CommandReader) -> NoReturn:
@@ -2398,12 +2409,18 @@ def parse_command(
         m = _HEAD.match(data)
         if m is None:
             _diagnose_head(r)
-        r.tag = m.group(1).decode("ascii")
-        start = m.start(2)
-        name = m.group(2).upper().decode("ascii")
+        tag, uid_name, plain_name = m.groups()
+        r.tag = tag.decode("ascii")
         name_end = r.pos = m.end()
-        uid = False
-        if name == "UID":
+        if uid_name is None:
+            start = len(tag) + 1
+            name = plain_name.upper().decode("ascii")
+            uid = False
+        else:
+            start = m.start(2)
+            name = uid_name.upper().decode("ascii")
+            uid = True
+        if name == "UID" and not uid:
             r.sp("UID")
             start = r.pos
             m = _COMMAND_NAME.match(data, start)
