@@ -1681,14 +1681,17 @@ class ConnectionState:
                 events=events,
             )
             return
-        self._delivered += 1
+        seq = self._delivered = self._delivered + 1
         # A non-UID FETCH/STORE/SEARCH/SORT/THREAD: no EXPUNGE while it is pending.
         blocks = spec.no_expunge and not getattr(command, "uid", False)
-        pending = _Pending(
-            tag=command.tag, command=command, seq=self._delivered, blocks_expunge=blocks
-        )
-        self._pending[pending.seq] = pending
-        self._pending_tags.setdefault(pending.tag, []).append(pending.seq)
+        tag = command.tag
+        pending = _Pending(tag, command, seq, blocks)  # positional: cheaper
+        self._pending[seq] = pending
+        seqs = self._pending_tags.get(tag)
+        if seqs is None:
+            self._pending_tags[tag] = [seq]
+        else:
+            seqs.append(seq)
         if blocks:
             self._expunge_blockers += 1
         if spec.pauses:

@@ -299,9 +299,11 @@ class SelectedMailboxView:
             return _compact(uid for uid in saved if self.seq_of(uid) is not None)
         if isinstance(messages, UidSet):
             if count:
-                for low, high in messages.iter_ranges(uids[-1]):
-                    start = bisect.bisect_left(uids, low)
-                    stop = bisect.bisect_right(uids, high, start)
+                # A range that reaches past either end (1:*) needs no search there.
+                smallest, largest = uids[0], uids[-1]
+                for low, high in messages.iter_ranges(largest):
+                    start = 0 if low <= smallest else bisect.bisect_left(uids, low)
+                    stop = count if high >= largest else bisect.bisect_right(uids, high, start)
                     if start < stop:
                         self._runs(start, stop, out)
             return out
@@ -370,6 +372,14 @@ class SelectedMailboxView:
         is O(runs * log n), whatever the size of the slice.
         """
         uids = self._uids
+        first, last = uids[start], uids[stop - 1]
+        if last - first == stop - 1 - start:
+            # One run (no gap in the slice): the loop's first step, alone.
+            if out and out[-1][1] + 1 == first:
+                out[-1] = (out[-1][0], last)
+            else:
+                out.append((first, last))
+            return
         pending = [(start, stop)]
         while pending:
             low, high = pending.pop()
