@@ -1568,6 +1568,8 @@ _FETCH_ITEMS: dict[bytes, FetchItem] = {
     name.encode(): item for name, item in _FETCH_ATTRIBUTES.items()
 }
 _FETCH_ITEMS.update(_whole_items())
+# " (CHANGEDSINCE n)" or " (CHANGEDSINCE n VANISHED)" (RFC 7162 3.1.4, 3.2.6)
+_CHANGEDSINCE = re.compile(rb" \((?i:CHANGEDSINCE) ([0-9]{1,19})( (?i:VANISHED))?\)")
 # A name, with an empty or named section, that ends where the item ends.
 _FETCH_SIMPLE_ITEM = re.compile(rb"[A-Za-z0-9.\-]+(?:\[[A-Za-z]*\])?(?=[ )])")
 _MACROS: dict[str, tuple[FetchItem, ...]] = {
@@ -1759,7 +1761,13 @@ def _fetch(tag: str, r: CommandReader, uid: bool) -> Command:
     changedsince: int | None = None
     vanished = False
     partial: tuple[int, int] | None = None
-    if r.accept(b" "):
+    resync = _CHANGEDSINCE.match(data, r.pos)
+    if resync is not None and r.depth < r.max_depth and int(resync.group(1)) <= MAX_MODSEQ:
+        # The commonest modifiers (a CONDSTORE / QRESYNC resync), at once.
+        changedsince = int(resync.group(1))
+        vanished = resync.group(2) is not None
+        r.pos = resync.end()
+    elif r.accept(b" "):
         # fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"   (RFC 4466, 7162)
         r.open_paren("fetch modifiers")
         while True:
