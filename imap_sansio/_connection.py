@@ -564,9 +564,15 @@ class ConnectionState:
                         self._stalled = False
                         self.command_count += 1
                         events: list[Event] = []
-                        self._accept(command, spec, events)
-                        if self._held is not None and self._out_size >= limits.max_unsent_output:
-                            self._stalled = True
+                        # _accept, inlined: nothing is pending that it waits for
+                        # (RFC 3501 5.5) unless it names messages.
+                        self._bad_streak = 0
+                        if spec.names_messages and self._view is not None and self._pending:
+                            self._held = command
+                            if self._out_size >= limits.max_unsent_output:
+                                self._stalled = True
+                        else:
+                            self._start(command, spec, events)
                         return events
         return self._feed(data)
 
@@ -928,8 +934,11 @@ class ConnectionState:
             and status is not Status.BAD
         ):
             # The common case: the answer changes no state, ends no sub-flow
-            # and lets nothing owed go out after it.
-            self._write(response)
+            # and lets nothing owed go out after it (_write, for a status).
+            chunks = encode_response_chunks(response, utf8=self._utf8)
+            self._out.extend(chunks)
+            for chunk in chunks:
+                self._out_size += len(chunk)  # type: ignore[arg-type]  # bytes
             return
         self._complete_rest(response, command, status, pending)
 
