@@ -191,8 +191,9 @@ _SEQ_VALID = re.compile(
 _SEQ_ZERO = re.compile(rb"(?:^|[:,])0+(?:[:,]|$)")
 # The ranges of a valid set, as (first, last or b"") pairs
 _SEQ_ITEM = re.compile(rb"([0-9]+|\*)(?::([0-9]+|\*))?")
-# One range (the commonest set): seq-number [":" seq-number]
-_SEQ_ONE = re.compile(rb"([1-9][0-9]{0,9}|\*)(?::([1-9][0-9]{0,9}|\*))?\Z")
+# A set of one range (the commonest): seq-number [":" seq-number], where
+# _SEQ_SET's token ends.
+_SEQ_ONE = re.compile(rb"([1-9][0-9]{0,9}|\*)(?::([1-9][0-9]{0,9}|\*))?(?![0-9*:,])")
 # flag = "\Answered" / ... / flag-keyword / flag-extension ("\" atom); "\*" (flag-perm)
 # appears only in server responses, so it is not a flag here.
 _FLAG = re.compile(rb"\\?" + _char_class(_ATOM_CHARS) + b"+")
@@ -491,6 +492,22 @@ class CommandReader:
 
     def _ranges(self, what: str) -> tuple[tuple[tuple[int, int], ...], bool]:
         start = self.pos
+        one = _SEQ_ONE.match(self.data, start)
+        if one is not None and self.ranges < self.max_ranges:
+            # One range (the commonest set): the general way below, at once.
+            self.ranges += 1
+            first, second = one.groups()
+            low = STAR if first == b"*" else int(first)
+            if second is None:
+                high = low
+            else:
+                high = STAR if second == b"*" else int(second)
+                if low == STAR or (high != STAR and low > high):
+                    low, high = high, low
+            if low > MAX_NUMBER or high > MAX_NUMBER:
+                raise self.error(f"{what} out of range (1..{MAX_NUMBER})", start)
+            self.pos = one.end()
+            return ((low, high),), False
         m = _SEQ_SET.match(self.data, start)
         if m is None:
             raise self.expected(what)
@@ -506,22 +523,6 @@ class CommandReader:
                 self.tag,
                 code="LIMIT",
             )
-        if b"," not in token:
-            one = _SEQ_ONE.match(token)
-            if one is not None:
-                # The loop below for one range, without the splitting.
-                first, second = one.groups()
-                low = STAR if first == b"*" else int(first)
-                if second is None:
-                    high = low
-                else:
-                    high = STAR if second == b"*" else int(second)
-                    if low == STAR or (high != STAR and low > high):
-                        low, high = high, low
-                if low > MAX_NUMBER or high > MAX_NUMBER:
-                    raise self.error(f"{what} out of range (1..{MAX_NUMBER})", start)
-                self.pos = m.end()
-                return ((low, high),), False
         if _SEQ_VALID.match(token) is None:
             if _SEQ_ZERO.search(token):
                 raise self.error(
