@@ -1472,11 +1472,64 @@ _SORT_KEYS = frozenset(
 )
 
 
+# Frozen values can be shared: one per plain sort key and direction.
+_SORT_KEY_VALUES = {
+    (key, reverse): SortKey(key=key, reverse=reverse)
+    for key in _SORT_KEYS
+    for reverse in (False, True)
+}
+
+
+def _plain_sort_keys(r: CommandReader) -> list[SortKey] | None:
+    """Sort criteria that are words only ("(REVERSE DATE SUBJECT)"), read at
+    once; None for the general reader (ANNOTATION, an unknown key...)."""
+    fast = _word_list(r, counted=False)
+    if fast is None:
+        return None
+    keys: list[SortKey] = []
+    reverse = False
+    for word in fast[0]:
+        name = word.decode("ascii").upper()
+        if name == "REVERSE" and not reverse:
+            reverse = True
+            continue
+        key = _SORT_KEY_VALUES.get((name, reverse))
+        if key is None:
+            return None
+        keys.append(key)
+        reverse = False
+    if reverse or r.items + len(keys) > r.max_items:
+        return None
+    r.items += len(keys)  # a key with its REVERSE counts once
+    r.pos = fast[1]
+    return keys
+
+
 def _sort(tag: str, r: CommandReader, uid: bool) -> Command:
     # sort = ["UID" SP] "SORT" SP sort-criteria SP search-criteria   (RFC 5256)
     # RFC 5267 (ESORT): "SORT" [search-return-opts] SP sort-criteria SP search-criteria
     r.sp("SORT")
     opts, partial = _return_options(r)
+    keys = _plain_sort_keys(r)
+    if keys is None:
+        keys = _sort_keys(r)
+    r.sp("sort criteria")
+    charset, criteria = _search_program(r, charset_required=True)
+    assert charset is not None
+    return Sort(
+        tag=tag,
+        sort_keys=tuple(keys),
+        charset=charset,
+        criteria=criteria,
+        return_options=opts,
+        partial=partial,
+        uid=uid,
+    )
+
+
+def _sort_keys(r: CommandReader) -> list[SortKey]:
+    # sort-criteria = "(" sort-criterion *(SP sort-criterion) ")"
+    # sort-criterion = ["REVERSE" SP] sort-key
     r.open_paren("sort criteria")
     keys: list[SortKey] = []
     while True:
@@ -1502,18 +1555,7 @@ def _sort(tag: str, r: CommandReader, uid: bool) -> Command:
         if not r.accept(b" "):
             break
     r.close_paren("sort criteria")
-    r.sp("sort criteria")
-    charset, criteria = _search_program(r, charset_required=True)
-    assert charset is not None
-    return Sort(
-        tag=tag,
-        sort_keys=tuple(keys),
-        charset=charset,
-        criteria=criteria,
-        return_options=opts,
-        partial=partial,
-        uid=uid,
-    )
+    return keys
 
 
 def _thread(tag: str, r: CommandReader, uid: bool) -> Command:
