@@ -1593,6 +1593,8 @@ _FETCH_SIMPLE = frozenset(
 )
 # Frozen values can be shared: one instance per simple attribute.
 _FETCH_ATTRIBUTES = {name: FetchAttribute(name=name) for name in _FETCH_SIMPLE}
+
+
 # The items that need no reading beyond their name, by their upper-case
 # bytes: the simple attributes and the whole message, its header and its
 # text (BODY[], BODY.PEEK[HEADER], BINARY.PEEK[]...).  _fetch looks an item
