@@ -640,7 +640,7 @@ class ConnectionState:
         or after taking the output that held it back)."""
         if self._closed or self._closing:
             return []
-        if self._held is None and not self._zin and not self._buffer:
+        if self._held is None and not self._zin and not self._buffer._data:
             self._stalled = False
             return []  # nothing buffered: nothing to run
         return self._process()
