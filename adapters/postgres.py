@@ -379,7 +379,13 @@ class PostgresStore:
     ``statement_timeout`` (seconds) bounds every statement, lock waits
     included; ``pool_timeout`` bounds the wait for a free connection.
     ``password_hasher`` is an ``argon2.PasswordHasher`` (default parameters
-    when None).  Thread-safe: every call takes its own pooled connection.
+    when None).  ``keep_changes``: the change log of a mailbox (every
+    append, flag change and expunge, for CONDSTORE/QRESYNC) is cut back to
+    its newest ``keep_changes`` entries once per ``keep_changes`` modseqs,
+    in the writing transaction, as the other stores keep their last
+    ``max_tombstones`` (RFC 7162 3.2.5.1 lets a server forget); None keeps
+    everything (then :meth:`prune_changes` is the operator's job).
+    Thread-safe: every call takes its own pooled connection.
     """
 
     def __init__(
@@ -394,7 +400,11 @@ class PostgresStore:
         password_hasher: PasswordHasher | None = None,
         auto_migrate: bool = True,
         name: str | None = None,
+        keep_changes: int | None = 10_000,
     ) -> None:
+        if keep_changes is not None and keep_changes < 1:
+            raise ValueError("keep_changes must be at least 1 (or None)")
+        self.keep_changes = keep_changes
         self._hasher = password_hasher
         self._dummy_hash: str | None = None
         #: Sent with every notice, so a process can tell its own from others'.
@@ -1072,11 +1082,7 @@ class PostgresStore:
                     for uid, m, digest, thread in zip(uids, messages, digests, threads, strict=True)
                 ],
             )
-        conn.execute(
-            "INSERT INTO changes (mailbox_id, modseq, uid, kind)"
-            " SELECT %s, %s, u, 'new' FROM unnest(%s::bigint[]) u",
-            (mailbox_id, modseq, uids),
-        )
+        self._log(conn, mailbox_id, modseq, uids, "new")
         self._notify(conn, account, name)
         return AppendOutcome(uidvalidity=uidvalidity, uids=tuple(uids), modseq=modseq)
 
@@ -1322,11 +1328,7 @@ class PostgresStore:
                         " WHERE mailbox_id = %s AND uid = %s",
                         [(flags, modseq, mailbox_id, uid) for uid, flags in changed],
                     )
-                conn.execute(
-                    "INSERT INTO changes (mailbox_id, modseq, uid, kind)"
-                    " SELECT %s, %s, u, 'flags' FROM unnest(%s::bigint[]) u",
-                    (mailbox_id, modseq, [uid for uid, _ in changed]),
-                )
+                self._log(conn, mailbox_id, modseq, [uid for uid, _ in changed], "flags")
                 conn.execute(
                     "UPDATE mailboxes SET highest_modseq = %s, unseen = unseen + %s,"
                     f" deleted = deleted + %s, {_ADD_KEYWORDS}, updated_at = now() WHERE id = %s",
@@ -1353,11 +1355,7 @@ class PostgresStore:
         ).fetchall()
         unseen = sum(_counts(r[1])[0] for r in rows)
         deleted = sum(_counts(r[1])[1] for r in rows)
-        conn.execute(
-            "INSERT INTO changes (mailbox_id, modseq, uid, kind)"
-            " SELECT %s, %s, u, 'expunge' FROM unnest(%s::bigint[]) u",
-            (mailbox_id, modseq, [r[0] for r in rows]),
-        )
+        self._log(conn, mailbox_id, modseq, [r[0] for r in rows], "expunge")
         conn.execute(
             "UPDATE mailboxes SET highest_modseq = %s, messages = messages - %s,"
             " unseen = unseen - %s, deleted = deleted - %s, size = size - %s,"
@@ -1460,11 +1458,7 @@ class PostgresStore:
                         for (_, new), row in zip(pairs, rows, strict=True)
                     ],
                 )
-            conn.execute(
-                "INSERT INTO changes (mailbox_id, modseq, uid, kind)"
-                " SELECT %s, %s, u, 'new' FROM unnest(%s::bigint[]) u",
-                (destination_id, dest_modseq, [new for _, new in pairs]),
-            )
+            self._log(conn, destination_id, dest_modseq, [new for _, new in pairs], "new")
             flag_sets = [frozenset(row[2]) for row in rows]
             conn.execute(
                 "UPDATE mailboxes SET uidnext = uidnext + %s, highest_modseq = %s,"
@@ -1596,50 +1590,64 @@ class PostgresStore:
         at or after ``before`` (either alone when the other is None); the
         rest, always a run of the oldest modseqs, goes.  ``changes_since``
         from a forgotten modseq then answers what is still known (see there).
-        Without this the log grows with every flag change and expunge.
+        The store does this by itself with ``keep_changes`` (see the class);
+        this is for a tighter bound or a cut by age.
         """
         if keep is None and before is None:
             raise ValueError("prune_changes needs keep or before")
+        return self._run(lambda conn: self._prune(conn, mailbox_id, keep, before))
 
-        def work(conn: Conn) -> int:
-            row = conn.execute(
-                "SELECT forgotten_modseq FROM mailboxes WHERE id = %s FOR UPDATE",
-                (mailbox_id,),
-            ).fetchone()
-            if row is None:
-                raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
-            limit: int | None = None  # entries below this modseq are not among the newest
-            if keep is not None:
-                nth = conn.execute(
-                    "SELECT modseq FROM changes WHERE mailbox_id = %s"
-                    " ORDER BY modseq DESC, uid DESC OFFSET %s LIMIT 1",
-                    (mailbox_id, max(keep - 1, 0)),
-                ).fetchone()
-                if nth is None:
-                    return int(row[0])  # fewer than ``keep`` entries
-                limit = nth[0] if keep > 0 else nth[0] + 1
-            found = conn.execute(
-                "SELECT max(modseq) FROM changes WHERE mailbox_id = %s"
-                " AND (%s::bigint IS NULL OR modseq < %s)"
-                " AND (%s::timestamptz IS NULL OR created_at < %s)",
-                (mailbox_id, limit, limit, before, before),
-            ).fetchone()
-            if found is None or found[0] is None:
-                return int(row[0])
-            # Everything up to the newest entry that goes, so that the log
-            # stays complete after the recorded point.
-            forgotten = max(int(row[0]), int(found[0]))
-            conn.execute(
-                "DELETE FROM changes WHERE mailbox_id = %s AND modseq <= %s",
-                (mailbox_id, forgotten),
-            )
-            conn.execute(
-                "UPDATE mailboxes SET forgotten_modseq = %s WHERE id = %s",
-                (forgotten, mailbox_id),
-            )
-            return forgotten
+    def _log(self, conn: Conn, mailbox_id: int, modseq: int, uids: list[int], kind: str) -> None:
+        """Write ``uids``' entries of one change to the log and, once per
+        ``keep_changes`` modseqs, cut the log back (amortised O(1) per change:
+        the log of a long-lived mailbox stays bounded without a maintenance job)."""
+        conn.execute(
+            "INSERT INTO changes (mailbox_id, modseq, uid, kind)"
+            " SELECT %s, %s, u, %s FROM unnest(%s::bigint[]) u",
+            (mailbox_id, modseq, kind, uids),
+        )
+        if self.keep_changes is not None and modseq % self.keep_changes == 0:
+            self._prune(conn, mailbox_id, self.keep_changes, None)
 
-        return self._run(work)
+    @staticmethod
+    def _prune(conn: Conn, mailbox_id: int, keep: int | None, before: datetime | None) -> int:
+        """:meth:`prune_changes`' work in the caller's transaction."""
+        row = conn.execute(
+            "SELECT forgotten_modseq FROM mailboxes WHERE id = %s FOR UPDATE",
+            (mailbox_id,),
+        ).fetchone()
+        if row is None:
+            raise MailboxNotFound(f"mailbox {mailbox_id} does not exist")
+        limit: int | None = None  # entries below this modseq are not among the newest
+        if keep is not None:
+            nth = conn.execute(
+                "SELECT modseq FROM changes WHERE mailbox_id = %s"
+                " ORDER BY modseq DESC, uid DESC OFFSET %s LIMIT 1",
+                (mailbox_id, max(keep - 1, 0)),
+            ).fetchone()
+            if nth is None:
+                return int(row[0])  # fewer than ``keep`` entries
+            limit = nth[0] if keep > 0 else nth[0] + 1
+        found = conn.execute(
+            "SELECT max(modseq) FROM changes WHERE mailbox_id = %s"
+            " AND (%s::bigint IS NULL OR modseq < %s)"
+            " AND (%s::timestamptz IS NULL OR created_at < %s)",
+            (mailbox_id, limit, limit, before, before),
+        ).fetchone()
+        if found is None or found[0] is None:
+            return int(row[0])
+        # Everything up to the newest entry that goes, so that the log
+        # stays complete after the recorded point.
+        forgotten = max(int(row[0]), int(found[0]))
+        conn.execute(
+            "DELETE FROM changes WHERE mailbox_id = %s AND modseq <= %s",
+            (mailbox_id, forgotten),
+        )
+        conn.execute(
+            "UPDATE mailboxes SET forgotten_modseq = %s WHERE id = %s",
+            (forgotten, mailbox_id),
+        )
+        return forgotten
 
     def prune_all_changes(self, *, keep: int | None = None, before: datetime | None = None) -> int:
         """:meth:`prune_changes` on every mailbox of every account, each in its

@@ -6,6 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 from _postgres import PostgresCluster, throwaway_cluster
+from hypothesis import HealthCheck, settings
+
+# CI runs the suite in four workers on two cores: an example that takes
+# longer than hypothesis' 200 ms deadline there says nothing about the code
+# (each property's bound on work is checked by its own assertions), and a
+# deadline that fires only on a descheduled worker is a flaky test.
+settings.register_profile(
+    "imap-sansio", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("imap-sansio")
 
 
 @pytest.fixture(scope="session")

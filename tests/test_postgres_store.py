@@ -241,6 +241,42 @@ def test_pruned_changes_are_answered_with_what_is_still_known(
     assert store.prune_changes(inbox, keep=0) == 8  # nothing left to forget
 
 
+def test_the_change_log_is_cut_back_by_itself(postgres_dsn: str) -> None:
+    # Issue 11: a long-lived mailbox must not grow without bound in any
+    # store.  keep_changes=4: at modseq 8 (a multiple of 4) the log keeps its
+    # four newest entries, in the writing transaction; no job is needed.
+    with _open(postgres_dsn, keep_changes=4) as store:
+        account = store.set_account("alice", Secret("wonderland"))
+        store.create_mailboxes(account, [NewMailbox(name="INBOX")])
+        inbox = _inbox(store, account)
+        for i in range(8):
+            store.append(inbox, [_msg(f"m{i}", "\\Deleted")])  # uid i+1, modseq i+2
+        store.expunge(inbox, [(1, 1), (2, 2)])  # modseq 10
+        with psycopg.connect(postgres_dsn) as conn:
+            logged = conn.execute(
+                "SELECT modseq, uid, kind FROM changes WHERE mailbox_id = %s ORDER BY modseq, uid",
+                (inbox,),
+            ).fetchall()
+        assert logged == [
+            (5, 4, "new"),
+            (6, 5, "new"),
+            (7, 6, "new"),
+            (8, 7, "new"),
+            (9, 8, "new"),
+            (10, 1, "expunge"),
+            (10, 2, "expunge"),
+        ]
+        # Forgotten up to modseq 4 (fewer than 100 entries: nothing more goes).
+        assert store.prune_changes(inbox, keep=100) == 4
+        # A client that knew modseq 3 gets every absent UID below UIDNEXT
+        # (RFC 7162 3.2.5.1); one that knew modseq 8 the exact log.
+        assert store.changes_since(inbox, 3).expunged == (1, 2)
+        exact = store.changes_since(inbox, 8)
+        assert ([m.uid for m in exact.new], exact.expunged) == ([8], (1, 2))
+    with pytest.raises(ValueError, match="keep_changes"):
+        _open(postgres_dsn, keep_changes=0)
+
+
 def test_store_flags_composes_and_honours_unchangedsince(
     store: PostgresStore, alice: AccountRef
 ) -> None:
