@@ -313,9 +313,15 @@ class CommandReader:
     def expected(self, what: str, pos: int | None = None) -> ParseError:
         return self.error(f"expected {what}", pos)
 
+    # The readers of one byte index ``data`` (cheaper than startswith, and
+    # called several times per command); the end of the data is IndexError.
+
     def peek(self) -> int:
         """The next byte, or -1 at the end."""
-        return self.data[self.pos] if self.pos < len(self.data) else -1
+        try:
+            return self.data[self.pos]
+        except IndexError:
+            return -1
 
     def accept(self, token: bytes) -> bool:
         """Consume ``token`` if it is next (case-sensitive)."""
@@ -331,10 +337,13 @@ class CommandReader:
 
     def sp(self, after: str) -> None:
         """SP, explained as ``expected SP after <after>``."""
-        if self.data.startswith(b" ", self.pos):
-            self.pos += 1
-        else:
-            raise self.expected(f"SP after {after}")
+        try:
+            if self.data[self.pos] == 0x20:
+                self.pos += 1
+                return
+        except IndexError:
+            pass
+        raise self.expected(f"SP after {after}")
 
     def at_line_end(self) -> bool:
         return self.data.startswith(b"\r\n", self.pos) or self.data.startswith(b"\n", self.pos)
@@ -345,7 +354,11 @@ class CommandReader:
             raise self.expected(f"CRLF after {after}")
 
     def open_paren(self, what: str) -> None:
-        if not self.data.startswith(b"(", self.pos):
+        try:
+            opened = self.data[self.pos] == 0x28
+        except IndexError:
+            opened = False
+        if not opened:
             raise self.expected(f'"(" to start {what}')
         self.depth += 1
         if self.depth > self.max_depth:
@@ -365,7 +378,11 @@ class CommandReader:
             )
 
     def close_paren(self, what: str) -> None:
-        if not self.data.startswith(b")", self.pos):
+        try:
+            closed = self.data[self.pos] == 0x29
+        except IndexError:
+            closed = False
+        if not closed:
             raise self.expected(f'")" to end {what}')
         self.depth -= 1
         self.pos += 1
