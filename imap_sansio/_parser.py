@@ -250,9 +250,8 @@ _STATUS_ITEMS = frozenset(
 )
 
 
-def _flag_text(flag: bytes) -> str:
-    """A flag as read (ASCII): system flags spelled as the RFC does."""
-    value = flag.decode("ascii")
+def _flag_text(value: str) -> str:
+    """A flag as read: system flags spelled as the RFC does."""
     if value[0] == "\\":
         return _SYSTEM_FLAGS.get(value.upper(), value)
     return value
@@ -629,7 +628,7 @@ class CommandReader:
 
     def flag(self, what: str = "flag") -> str:
         """flag = "\\Answered" / ... / flag-keyword / flag-extension (and "\\*" where allowed)"""
-        return _flag_text(self._match(_FLAG, what).group())
+        return _flag_text(self._match(_FLAG, what).group().decode("ascii"))
 
     def flag_list(self, what: str = "flag list") -> tuple[str, ...]:
         """``flag-list = "(" [flag *(SP flag)] ")"``"""
@@ -885,17 +884,23 @@ _FLAG_LIST = re.compile(rb"\((\\?[A-Za-z0-9.\-$_]+(?: \\?[A-Za-z0-9.\-$_]+)*)\)"
 
 
 def _word_list(
-    r: CommandReader, pattern: re.Pattern[bytes] = _WORD_LIST, *, counted: bool = True
-) -> tuple[list[bytes], int] | None:
+    r: CommandReader,
+    pattern: re.Pattern[bytes] = _WORD_LIST,
+    *,
+    counted: bool = True,
+    upper: bool = True,
+) -> tuple[list[str], int] | None:
     """The words of the list at the cursor and where it ends, or None when
     the general reader must decide: other characters, an empty list, or a
     list that would go over ``max_items`` (when its items are ``counted``)
     or nest deeper than ``max_depth`` (where the general reader says so).
-    The caller checks the words, then moves the cursor and counts them."""
+    The words are upper-cased unless ``upper`` is False.  The caller
+    checks them, then moves the cursor and counts them."""
     m = pattern.match(r.data, r.pos)
     if m is None or r.depth >= r.max_depth:
         return None
-    words = m.group(1).split(b" ")
+    text = m.group(1).decode("ascii")  # the patterns match ASCII only
+    words = (text.upper() if upper else text).split(" ")
     if counted and r.items + len(words) > r.max_items:
         return None
     return words, m.end()
@@ -957,7 +962,7 @@ def _list(tag: str, r: CommandReader, uid: bool) -> Command:
             raise r.expected("RETURN", start)
         r.sp("RETURN")
         fast = _word_list(r)
-        names = [] if fast is None else [w.decode("ascii").upper() for w in fast[0]]
+        names = [] if fast is None else fast[0]
         if fast is not None and _LIST_RETURN.issuperset(names):
             # Options without STATUS (SUBSCRIBED CHILDREN): read at once.
             r.pos = fast[1]
@@ -1018,7 +1023,7 @@ def _status_items(r: CommandReader) -> tuple[str, ...]:
     # "(" status-att *(SP status-att) ")"
     fast = _word_list(r)
     if fast is not None:
-        names = [w.decode("ascii").upper() for w in fast[0]]
+        names = fast[0]
         if _STATUS_ITEMS.issuperset(names):
             r.pos = fast[1]
             r.items += len(names)
@@ -1444,7 +1449,7 @@ def _return_options(r: CommandReader) -> tuple[tuple[str, ...] | None, tuple[int
     partial: tuple[int, int] | None = None
     fast = _word_list(r, counted=False)
     if fast is not None:
-        names = [w.decode("ascii").upper() for w in fast[0]]
+        names = fast[0]
         if _SEARCH_RETURN.issuperset(names):
             r.pos = fast[1]
             r.sp("return options")
@@ -1505,8 +1510,7 @@ def _plain_sort_keys(r: CommandReader) -> list[SortKey] | None:
         return None
     keys: list[SortKey] = []
     reverse = False
-    for word in fast[0]:
-        name = word.decode("ascii").upper()
+    for name in fast[0]:
         if name == "REVERSE" and not reverse:
             reverse = True
             continue
@@ -1683,9 +1687,9 @@ def _section(r: CommandReader) -> Section:
     if text.startswith("HEADER.FIELDS"):
         # header-list = "(" header-fld-name *(SP header-fld-name) ")"
         r.sp(text)
-        fast = _word_list(r)
+        fast = _word_list(r, upper=False)  # field names as sent
         if fast is not None:
-            fields = [word.decode("ascii") for word in fast[0]]
+            fields = fast[0]
             r.pos = fast[1]
             r.items += len(fields)
         else:
@@ -1953,7 +1957,7 @@ def _store(tag: str, r: CommandReader, uid: bool) -> Command:
     )
     r.sp(attribute)
     read = r.flag if attribute == "FLAGS" else r.label
-    fast = _word_list(r, _FLAG_LIST) if attribute == "FLAGS" else None
+    fast = _word_list(r, _FLAG_LIST, upper=False) if attribute == "FLAGS" else None
     items: list[str]
     if fast is not None:
         items = [_flag_text(word) for word in fast[0]]
