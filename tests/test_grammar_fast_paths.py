@@ -2,7 +2,7 @@
 
 Common shapes are read in one regular-expression match (a one-range set,
 a list of plain words, FETCH items that are all name, the CONDSTORE
-modifiers, sort criteria of words; issue 16) and anything else goes to
+modifiers, sort criteria of words, searches of flag keys; issue 16) and anything else goes to
 the general reader, one item at a time.  Here every command is parsed
 twice, once with the shortcuts switched off, and the two must agree: the
 same event, or the same error at the same byte with the same code.  The
@@ -85,6 +85,14 @@ EDGES = [
     b"a SORT (DATE REVERSE) UTF-8 ALL\r\n",
     b"a SORT (NOSUCH) UTF-8 ALL\r\n",
     b"a SORT (ANNOTATION /comment value.priv) UTF-8 ALL\r\n",
+    # Searches of flag keys only.
+    b"a SEARCH UNSEEN\r\n",
+    b"a UID SEARCH unseen Deleted\n",
+    b"a SEARCH UNSEEN NOSUCH\r\n",
+    b"a SEARCH UNSEEN \r\n",
+    b"a SEARCH SEEN1\r\n",
+    b"a SEARCH UNSEEN 1:5\r\n",
+    b"a UID SEARCH RETURN (COUNT) UNDELETED SEEN\r\n",
     # The head: UID and its command name.
     b"a UID  FETCH 1 FLAGS\r\n",
     b"a UID UID FETCH 1 FLAGS\r\n",
@@ -102,6 +110,8 @@ LIMITS = [
     {"max_ranges": 2},
     {"max_depth": 1},
     {"max_depth": 2},
+    {"max_search_depth": 0},
+    {"max_search_depth": -1},
 ]
 
 
@@ -113,7 +123,7 @@ def _outcome(data: bytes, **options: object) -> Command | tuple[str, int, str | 
 
 
 def _without_shortcuts(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("_SEQ_ONE", "_FETCH_SIMPLE_ITEM", "_CHANGEDSINCE"):
+    for name in ("_SEQ_ONE", "_FETCH_SIMPLE_ITEM", "_CHANGEDSINCE", "_FLAG_WORDS"):
         monkeypatch.setattr(_parser, name, _NEVER)
     monkeypatch.setattr(_parser, "_word_list", lambda *args, **kwargs: None)
 
