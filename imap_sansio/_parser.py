@@ -549,6 +549,8 @@ class CommandReader:
         for low_s, high_s in _SEQ_ITEM.findall(token):  # valid: one match per range
             low = STAR if low_s == b"*" else int(low_s)
             if not high_s:
+                if low > MAX_NUMBER:
+                    raise self.error(f"{what} out of range (1..{MAX_NUMBER})", start)
                 ranges.append((low, low))
                 continue
             high = STAR if high_s == b"*" else int(high_s)
@@ -559,9 +561,6 @@ class CommandReader:
             if high != STAR and low > high:
                 low, high = high, low
             ranges.append((low, high))
-        for low, _ in ranges:
-            if low > MAX_NUMBER:
-                raise self.error(f"{what} out of range (1..{MAX_NUMBER})", start)
         self.pos = m.end()
         return tuple(ranges), False
 

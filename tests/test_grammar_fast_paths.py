@@ -38,6 +38,7 @@ EDGES = [
     b"a FETCH 01 FLAGS\r\n",
     b"a FETCH 1:2:3 FLAGS\r\n",
     b"a FETCH 1,2:4,* FLAGS\r\n",
+    b"a FETCH 1,9999999999,2:3 FLAGS\r\n",
     b"a FETCH $ FLAGS\r\n",
     b"a FETCH 1: FLAGS\r\n",
     b"a UID FETCH 1:* (FLAGS)\r\n",
