@@ -462,6 +462,9 @@ def _install_hooks(server: IMAPServerLike) -> _LogHooks:
 
 K = TypeVar("K", bound=Hashable)
 
+#: ``watch(username, mailbox, owners)``: file a session (see :class:`WakeIndex`).
+WatchCallback = Callable[[str | None, str | None, frozenset[str]], None]
+
 #: What a session is filed under in place of its selected mailbox when it
 #: wants every change of its user (NOTIFY, RFC 5465: other mailboxes, the
 #: mailbox list); no mailbox name holds a NUL.
@@ -475,7 +478,10 @@ class WakeIndex(Generic[K]):
     the sessions of its user that have its mailbox selected, or all of the
     user's sessions when it names no mailbox (the mailbox list changed).
     A session filed under :data:`ALL_MAILBOXES` hears every notice of its
-    user.
+    user, the notices of the ``owners`` it was filed with (other users whose
+    shared mailboxes its NOTIFY watches, RFC 5465 with RFC 4314), annotation
+    notices about its user's private entries on such mailboxes, and those of
+    the server's annotations (RFC 5465 5.7).
     Sessions not logged in are never woken: they have nothing to update.
     """
 
@@ -483,13 +489,30 @@ class WakeIndex(Generic[K]):
         self._lock = threading.Lock()
         self._users: dict[str, dict[K, str | None]] = {}
         self._scopes: dict[K, str] = {}
+        #: Owner -> sessions of other users filed with that owner.
+        self._owners: dict[str, set[K]] = {}
+        self._owned: dict[K, frozenset[str]] = {}
+        #: Sessions filed under ALL_MAILBOXES, of any user.
+        self._listening: set[K] = set()
 
-    def update(self, key: K, username: str | None, mailbox: str | None) -> None:
+    def update(
+        self,
+        key: K,
+        username: str | None,
+        mailbox: str | None,
+        owners: frozenset[str] = frozenset(),
+    ) -> None:
         with self._lock:
             self._remove(key)
             if username is not None:
                 self._scopes[key] = username
                 self._users.setdefault(username, {})[key] = mailbox
+                if mailbox == ALL_MAILBOXES:
+                    self._listening.add(key)
+                    if owners:
+                        self._owned[key] = owners
+                        for owner in owners:
+                            self._owners.setdefault(owner, set()).add(key)
 
     def discard(self, key: K) -> None:
         with self._lock:
@@ -497,16 +520,25 @@ class WakeIndex(Generic[K]):
 
     def select(self, notice: ChangeNotice) -> list[K]:
         with self._lock:
-            sessions = self._users.get(notice.username)
-            if not sessions:
-                return []
+            sessions = self._users.get(notice.username, {})
             if notice.mailbox is None:
-                return list(sessions)
-            return [
-                key
-                for key, mailbox in sessions.items()
-                if mailbox in (notice.mailbox, ALL_MAILBOXES)
-            ]
+                found = list(sessions)
+            else:
+                found = [
+                    key
+                    for key, mailbox in sessions.items()
+                    if mailbox in (notice.mailbox, ALL_MAILBOXES)
+                ]
+            extra: set[K] = set(self._owners.get(notice.username, ()))
+            if notice.metadata:
+                if notice.mailbox == "":
+                    extra |= self._listening  # the server's annotations
+                elif notice.private_to is not None:
+                    mine = self._users.get(notice.private_to, {})
+                    extra.update(k for k, m in mine.items() if m == ALL_MAILBOXES)
+            if extra:
+                found.extend(extra.difference(found))
+            return found
 
     def _remove(self, key: K) -> None:
         username = self._scopes.pop(key, None)
@@ -515,6 +547,12 @@ class WakeIndex(Generic[K]):
             del sessions[key]
             if not sessions:
                 del self._users[username]
+        self._listening.discard(key)
+        for owner in self._owned.pop(key, ()):
+            keys = self._owners[owner]
+            keys.discard(key)
+            if not keys:
+                del self._owners[owner]
 
 
 class ConnectionDriver:
@@ -561,6 +599,7 @@ class ConnectionDriver:
         "_now",
         "_options",
         "_owner",
+        "_owners_filed",
         "_secure",
         "_server",
         "_session_user",
@@ -587,7 +626,7 @@ class ConnectionDriver:
         secure: bool,
         tls_available: bool,
         lock: threading.Lock | None = None,
-        watch: Callable[[str | None, str | None], None] | None = None,
+        watch: WatchCallback | None = None,
         address: str = "",
         guard: LoginGuard | None = None,
         transport: str = "",
@@ -628,8 +667,10 @@ class ConnectionDriver:
             None,
         )
         #: Filed under ALL_MAILBOXES (a NOTIFY asked about more than the
-        #: selected mailbox).
+        #: selected mailbox), and with the owners of the shared mailboxes
+        #: that NOTIFY watches.
         self._listening = False
+        self._owners_filed: frozenset[str] = frozenset()
         # The login limits (see the class docstring).
         self._address = address
         self._guard = guard
@@ -658,7 +699,7 @@ class ConnectionDriver:
         implicit_tls: bool,
         starttls_offered: bool,
         lock: threading.Lock | None,
-        watch: Callable[[str | None, str | None], None] | None,
+        watch: WatchCallback | None,
         guard: LoginGuard | None,
     ) -> ConnectionDriver:
         """A driver for a connection from ``host`` (the address the PROXY
@@ -933,18 +974,27 @@ class ConnectionDriver:
         others: frozenset[str] = (
             watcher.mailboxes if watcher is not None and listening else frozenset()
         )
+        owners: frozenset[str] = (
+            watcher.owners if watcher is not None and listening else frozenset()
+        )
         if owner is not None and name is not None:
             if listening:
-                # NOTIFY watches the user's own mailboxes; another user's
-                # shared mailbox is then caught up by the session's polls.
+                # Filed under the user for NOTIFY, and with the owner of the
+                # selected shared mailbox, whose notices wake it too.
                 name = None
+                owners = owners | {owner}
             else:
                 username = owner
-        if username != self._username or name != self._mailbox_name or listening != self._listening:
+        if (
+            username != self._username
+            or name != self._mailbox_name
+            or listening != self._listening
+            or owners != self._owners_filed
+        ):
             self._username, self._mailbox_name = username, name
-            self._listening = listening
+            self._listening, self._owners_filed = listening, owners
             if self._watch is not None:
-                self._watch(username, ALL_MAILBOXES if listening else name)
+                self._watch(username, ALL_MAILBOXES if listening else name, owners)
         if self._watch_store is not None and (others, name, username) != self._store_watched:
             # (A NOTIFY's set is kept by the session: unchanged, it is the
             # same object, so a step costs no set arithmetic.)

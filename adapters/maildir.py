@@ -174,7 +174,12 @@ from imap_sansio.server._backend import (
     StoreResult,
     thread_keys,
 )
-from imap_sansio.server._metadata import MetadataTable, apply_metadata, visible_metadata
+from imap_sansio.server._metadata import (
+    MetadataTable,
+    apply_metadata,
+    metadata_notice,
+    visible_metadata,
+)
 from imap_sansio.server._sasl import ClearPasswords, PasswordDatabase
 from imap_sansio.server.names import DELIMITER, INBOX, levels, name_error, normalize
 
@@ -2234,27 +2239,39 @@ class MaildirAccount:
             path = entry[0]
         return path / METADATA_FILE, self._root / ACCOUNT_LOCK
 
-    def get_metadata(self, mailbox: str) -> dict[str, bytes]:
+    def get_metadata(self, mailbox: str, *, user: str | None = None) -> dict[str, bytes]:
         with self._backend._mutex:
             path, _ = self._metadata_place(mailbox)
-            return visible_metadata(_read_metadata(path), self._username)
+            return visible_metadata(_read_metadata(path), user or self._username)
 
     def set_metadata(
-        self, mailbox: str, entries: Mapping[str, bytes | None], *, max_entries: int
+        self,
+        mailbox: str,
+        entries: Mapping[str, bytes | None],
+        *,
+        max_entries: int,
+        user: str | None = None,
     ) -> None:
         backend = self._backend
+        writer = user or self._username
         with backend._mutex:
             path, lock = self._metadata_place(mailbox)
             with backend._locks.hold(lock):
                 path, _ = self._metadata_place(mailbox)  # a rename may have moved it
                 table = _read_metadata(path)
-                if apply_metadata(table, self._username, entries, max_entries=max_entries):
+                changed = apply_metadata(table, writer, entries, max_entries=max_entries)
+                if changed:
                     text = {
                         owner: {k: base64.b64encode(v).decode("ascii") for k, v in values.items()}
                         for owner, values in table.items()
                     }
                     data = json.dumps(text, sort_keys=True).encode("utf-8")
                     backend._write_atomic(path, data, self._root / "tmp")
+        # RFC 5465 5.6, 5.7 (this process's sessions: the watch of other
+        # processes' changes looks at messages, not annotation files).
+        notice = metadata_notice(self._username, mailbox, writer, changed)
+        if notice is not None:
+            backend._notify(notice)
 
 
 class _ObjectIdMaildirAccount(MaildirAccount):

@@ -90,6 +90,8 @@ logger = logging.getLogger("imap_sansio.adapters.postgres")
 NOTIFY_CHANNEL = "imap_sansio_changes"
 # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more.
 _MAX_PAYLOAD = 7900
+#: ``callback(account, mailbox, metadata, private_to)`` (see add_commit_listener).
+CommitListener = Callable[[str, str | None, tuple[str, ...], str | None], None]
 
 _DELETED = "\\Deleted"
 _SEEN = "\\Seen"
@@ -409,7 +411,7 @@ class PostgresStore:
         self._dummy_hash: str | None = None
         #: Sent with every notice, so a process can tell its own from others'.
         self.origin = secrets.token_hex(8)
-        self._commit_listeners: list[Callable[[str, str | None], None]] = []
+        self._commit_listeners: list[CommitListener] = []
         self._pending = threading.local()  # the notices of the running transaction
         options = (
             f"-c statement_timeout={int(statement_timeout * 1000)}"
@@ -469,10 +471,12 @@ class PostgresStore:
             # The text names the kind only: a DSN may hold a password.
             raise StoreUnavailable(f"mail store unavailable ({type(exc).__name__})") from exc
 
-    def add_commit_listener(self, callback: Callable[[str, str | None], None]) -> None:
-        """Call ``callback(account, mailbox)`` in the writing thread after each
-        commit of this store object, once per notice the transaction sent
-        (in order): this process's own writes, heard at once."""
+    def add_commit_listener(self, callback: CommitListener) -> None:
+        """Call ``callback(account, mailbox, metadata, private_to)`` in the
+        writing thread after each commit of this store object, once per
+        notice the transaction sent (in order): this process's own writes,
+        heard at once.  ``metadata`` and ``private_to`` are those of
+        :class:`~imap_sansio.server.ChangeNotice` (annotations)."""
         self._commit_listeners.append(callback)
 
     def _run(self, work: Callable[[Conn], T], *, read_only: bool = False) -> T:
@@ -484,7 +488,7 @@ class PostgresStore:
         with self._errors():
             conflicts = stale = 0
             while True:
-                notes: dict[tuple[str, str | None], None] = {}
+                notes: dict[tuple[str, str | None, tuple[str, ...], str | None], None] = {}
                 self._pending.notes = notes
                 began = False
                 conn: Conn | None = None
@@ -511,10 +515,10 @@ class PostgresStore:
                     continue
                 finally:
                     self._pending.notes = None
-                for account, mailbox in notes:
+                for account, mailbox, metadata, private_to in notes:
                     for callback in self._commit_listeners:
                         try:
-                            callback(account, mailbox)
+                            callback(account, mailbox, metadata, private_to)
                         except Exception:  # the write is committed: say so anyway
                             logger.exception("commit listener failed")
                 return result
@@ -539,17 +543,35 @@ class PostgresStore:
         """One row of a read-only statement."""
         return self._read(lambda conn: conn.execute(query, params).fetchone())
 
-    def _notify(self, conn: Conn, account: str, mailbox: str | None) -> None:
+    def _notify(
+        self,
+        conn: Conn,
+        account: str,
+        mailbox: str | None,
+        metadata: tuple[str, ...] = (),
+        private_to: str | None = None,
+    ) -> None:
         """A hint for other processes, delivered on commit (and coalesced there);
-        the payload is ``[account, mailbox, origin]``."""
-        payload = json.dumps([account, mailbox, self.origin])
+        the payload is ``[account, mailbox, origin]``, and for a change of
+        annotations ``[account, mailbox, origin, entries, private_to]``."""
+        fields: list[Any] = [account, mailbox, self.origin]
+        if metadata:
+            fields += [list(metadata), private_to]
+        payload = json.dumps(fields)
         if len(payload.encode()) > _MAX_PAYLOAD:
-            mailbox = None  # "something in this account"
+            if len(metadata) > 1:
+                # Too many long entry names for one notice: the mailbox's
+                # entries are told one notice each (RFC 5465 5.6 wants them
+                # all named, unlike a message change, which a list change covers).
+                for entry in metadata:
+                    self._notify(conn, account, mailbox, (entry,), private_to)
+                return
+            mailbox, metadata, private_to = None, (), None  # "something in this account"
             payload = json.dumps([account, mailbox, self.origin])
         conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, payload))
         notes = getattr(self._pending, "notes", None)
         if notes is not None:
-            notes[(account, mailbox)] = None
+            notes[(account, mailbox, metadata, private_to)] = None
 
     @staticmethod
     def _lock_mailbox(conn: Conn, mailbox_id: int) -> tuple[Any, ...]:
@@ -1679,8 +1701,12 @@ class PostgresStore:
             raise MailboxNotFound(f"no mailbox {mailbox!r}")
         return int(row[0])
 
-    def get_metadata(self, account: AccountRef, mailbox: str) -> dict[str, bytes]:
-        """The shared entries of ``mailbox`` ("" the server) and ``account``'s private ones."""
+    def get_metadata(
+        self, account: AccountRef, mailbox: str, user: AccountRef | None = None
+    ) -> dict[str, bytes]:
+        """The shared entries of ``mailbox`` ("" the server) of ``account``
+        and the private ones of ``user`` (default: ``account``)."""
+        viewer = user or account
 
         def work(conn: Conn) -> dict[str, bytes]:
             target: int | None = None
@@ -1697,7 +1723,7 @@ class PostgresStore:
                 for entry, value in conn.execute(
                     "SELECT entry, value FROM metadata WHERE mailbox_id IS NOT DISTINCT FROM %s"
                     " AND (owner_id IS NULL OR owner_id = %s)",
-                    (target, account.id),
+                    (target, viewer.id),
                 )
             }
 
@@ -1710,24 +1736,36 @@ class PostgresStore:
         entries: Mapping[str, bytes | None],
         *,
         max_entries: int,
-    ) -> bool:
-        """Set or remove (None) entries, all or none; False (and nothing
-        changed) when more than ``max_entries`` would then be visible to
-        ``account`` and the change adds entries (RFC 5464 4.3 TOOMANY)."""
+        user: AccountRef | None = None,
+    ) -> tuple[str, ...] | None:
+        """Set or remove (None) entries, all or none, the private ones for
+        ``user`` (default: ``account``); the entries whose value changed, or
+        None (and nothing changed) when more than ``max_entries`` would then
+        be visible to that user and the change adds entries (RFC 5464 4.3
+        TOOMANY).  A change sends a notice naming the entries (RFC 5465 5.6)."""
+        writer = user or account
 
         def count(conn: Conn, target: int | None) -> int:
             row = conn.execute(
                 "SELECT count(*) FROM metadata WHERE mailbox_id IS NOT DISTINCT FROM %s"
                 " AND (owner_id IS NULL OR owner_id = %s)",
-                (target, account.id),
+                (target, writer.id),
             ).fetchone()
             return int(row[0]) if row else 0
 
-        def work(conn: Conn) -> bool:
+        def work(conn: Conn) -> tuple[str, ...]:
             target = self._metadata_target(conn, account, mailbox)
             before = count(conn, target)
+            changed: list[str] = []
             for entry, value in entries.items():
-                owner = account.id if entry.startswith("/private/") else None
+                owner = writer.id if entry.startswith("/private/") else None
+                old = conn.execute(
+                    "SELECT value FROM metadata WHERE mailbox_id IS NOT DISTINCT FROM %s"
+                    " AND owner_id IS NOT DISTINCT FROM %s AND entry = %s",
+                    (target, owner, entry),
+                ).fetchone()
+                if (None if old is None else bytes(old[0])) != value:
+                    changed.append(entry)
                 if value is None:
                     conn.execute(
                         "DELETE FROM metadata WHERE mailbox_id IS NOT DISTINCT FROM %s"
@@ -1744,12 +1782,18 @@ class PostgresStore:
             after = count(conn, target)
             if after > before and after > max_entries:
                 raise _TooMany
-            return True
+            if changed:
+                if mailbox == "":
+                    self._notify(conn, writer.name, "", tuple(changed))
+                else:
+                    private_to = writer.name if writer.id != account.id else None
+                    self._notify(conn, account.name, mailbox, tuple(changed), private_to)
+            return tuple(changed)
 
         try:
             return self._run(work)
         except _TooMany:
-            return False
+            return None
 
     def claim_recent(self, mailbox_id: int) -> tuple[int, ...]:
         """Take the ``\\Recent`` messages: exactly one caller gets each (RFC 3501 2.3.2)."""

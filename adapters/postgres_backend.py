@@ -211,8 +211,18 @@ class PostgresBackend:
 
     # -- notices ---------------------------------------------------------
 
-    def _committed(self, account: str, mailbox: str | None) -> None:
-        self._heard(ChangeNotice(username=account, mailbox=mailbox))
+    def _committed(
+        self,
+        account: str,
+        mailbox: str | None,
+        metadata: tuple[str, ...] = (),
+        private_to: str | None = None,
+    ) -> None:
+        self._heard(
+            ChangeNotice(
+                username=account, mailbox=mailbox, metadata=metadata, private_to=private_to
+            )
+        )
 
     def _heard(self, notice: ChangeNotice) -> None:
         with self._lock:
@@ -414,18 +424,35 @@ class PostgresAccount:
             self._row(name)
         return True  # saved_at, set by every INSERT of a message
 
-    def get_metadata(self, mailbox: str) -> dict[str, bytes]:
+    def _user_ref(self, user: str | None) -> AccountRef | None:
+        """The account whose private annotations are meant (None: this one)."""
+        if user is None or user == self._ref.name:
+            return None
         with _translated():
-            return self._backend.store.get_metadata(self._ref, mailbox)
+            ref = self._backend.store.account(user)
+        if ref is None:
+            raise NoSuchMailbox("No such user")
+        return ref
+
+    def get_metadata(self, mailbox: str, *, user: str | None = None) -> dict[str, bytes]:
+        viewer = self._user_ref(user)
+        with _translated():
+            return self._backend.store.get_metadata(self._ref, mailbox, viewer)
 
     def set_metadata(
-        self, mailbox: str, entries: Mapping[str, bytes | None], *, max_entries: int
+        self,
+        mailbox: str,
+        entries: Mapping[str, bytes | None],
+        *,
+        max_entries: int,
+        user: str | None = None,
     ) -> None:
+        writer = self._user_ref(user)
         with _translated():
             done = self._backend.store.set_metadata(
-                self._ref, mailbox, entries, max_entries=max_entries
+                self._ref, mailbox, entries, max_entries=max_entries, user=writer
             )
-        if not done:
+        if done is None:
             raise ImapNo(f"At most {max_entries} annotations", "METADATA TOOMANY")
 
 

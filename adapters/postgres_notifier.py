@@ -5,7 +5,9 @@ delivers it only when that transaction commits, and folds identical payloads
 of one transaction into one.  The payload is ``[account, mailbox, origin]``
 (mailbox null for a change of the mailbox list; origin the writing
 :class:`~imap_sansio.adapters.postgres.PostgresStore`'s token, so that a
-process can skip the notices of its own writes, which it heard at once): a
+process can skip the notices of its own writes, which it heard at once),
+followed for a change of annotations by the entries and whose private ones
+they are (``[..., origin, entries, private_to]``, RFC 5465 5.6): a
 hint only.  Sessions that hear it
 read the store's change log, so a duplicate or spurious notice costs one
 query and a lost one is covered by the periodic check.
@@ -61,7 +63,16 @@ def _parse(payload: str, ignore_origin: str | None = None) -> ChangeNotice | Non
         return None
     if ignore_origin is not None and rest and rest[0] == ignore_origin:
         return None
-    return ChangeNotice(username=account, mailbox=mailbox)
+    metadata: tuple[str, ...] = ()
+    private_to = None
+    if len(rest) >= 3:  # annotations: [..., origin, entries, private_to]
+        entries, private_to = rest[1], rest[2]
+        if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+            return None
+        if not (private_to is None or isinstance(private_to, str)):
+            return None
+        metadata = tuple(entries)
+    return ChangeNotice(username=account, mailbox=mailbox, metadata=metadata, private_to=private_to)
 
 
 class PostgresNotifier:

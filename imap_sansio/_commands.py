@@ -371,11 +371,13 @@ class CatenatePart:
     """One part of ``CATENATE (...)`` (RFC 4469 5): ``TEXT`` with ``data``
     (a literal, or literal8 with BINARY: ``binary``), or ``URL`` with ``url``
     (the IMAP URL as sent; the server reads it with ``parse_imap_url``).
+    ``utf8`` is True for RFC 6855 4's ``UTF8 (~{n})`` part (``binary`` too).
     """
 
     data: bytes | MessageSource | None = None
     url: str | None = None
     binary: bool = False
+    utf8: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

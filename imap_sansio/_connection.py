@@ -1621,23 +1621,23 @@ class ConnectionState:
     def _with_spooled(self, command: Command, framed: _Framed) -> Command:
         """Put the spooled sources where the parser saw empty literals."""
         spooled = framed.spooled
-        if isinstance(command, Replace) and 0 in spooled and framed.messages == 1:
-            message = dataclasses.replace(command.message, data=spooled[0])
-            return dataclasses.replace(command, message=message)
-        literals = 0
-        if isinstance(command, Append):
-            literals = sum(
-                sum(p.url is None for p in m.catenate) if m.catenate else 1
-                for m in command.messages
-            )
-        if not isinstance(command, Append) or literals != framed.messages:
+        # REPLACE has one message, which may be a CATENATE (RFC 8508 4.2).
+        given = (
+            command.messages
+            if isinstance(command, Append)
+            else (command.message,)
+            if isinstance(command, Replace)
+            else ()
+        )
+        literals = sum(sum(p.url is None for p in m.catenate) if m.catenate else 1 for m in given)
+        if not given or literals != framed.messages:
             self._drop_spooled(framed)  # not reached: every message is a literal
             return command
         # The message literals and CATENATE's TEXT literals, in their order
         # (a CATENATE URL is a string, not counted: see _command_line).
         index = 0
         messages: list[AppendMessage] = []
-        for message in command.messages:
+        for message in given:
             if not message.catenate:
                 spool = spooled.get(index)
                 index += 1
@@ -1651,6 +1651,9 @@ class ConnectionState:
                 index += part.url is None
                 parts.append(part if spool is None else dataclasses.replace(part, data=spool))
             messages.append(dataclasses.replace(message, catenate=tuple(parts)))
+        if isinstance(command, Replace):
+            return dataclasses.replace(command, message=messages[0])
+        assert isinstance(command, Append)  # ``given`` is empty otherwise
         return dataclasses.replace(command, messages=tuple(messages))
 
     def _accept(self, command: Command, spec: CommandSpec, events: list[Event]) -> None:
@@ -1670,10 +1673,11 @@ class ConnectionState:
         names_messages = spec.names_messages
         if names_messages and self._uidonly and _names_sequence_numbers(command):
             # RFC 9586 3: after ENABLE UIDONLY "the server MUST reject" any
-            # command that uses message sequence numbers.
+            # command that uses message sequence numbers (the text is the
+            # section's example's).
             self._reject(
                 command.tag,
-                "Message sequence numbers are not allowed after ENABLE UIDONLY",
+                "Message numbers are not allowed once UIDONLY is enabled",
                 code=AtomCode(name="UIDREQUIRED"),
                 events=events,
             )

@@ -131,6 +131,8 @@ __all__ = [
 ]
 
 MAX_MODSEQ = 2**63 - 1
+#: number64 (RFC 9051 9): an unsigned 63-bit integer.
+MAX_NUMBER64 = 2**63 - 1
 #: The default of ``Limits.max_search_nesting``: SEARCH keys inside this many
 #: parentheses, NOT, OR (clients chain OR for each term: "OR OR OR a b c d").
 MAX_SEARCH_NESTING = 100
@@ -1059,16 +1061,16 @@ def _append(tag: str, r: CommandReader, uid: bool) -> Command:
     messages: list[AppendMessage] = []
     while r.accept(b" "):
         r.count("messages")
-        messages.append(_append_message(r, catenate=True))
+        messages.append(_append_message(r))
     if not messages:
         raise r.expected("SP after mailbox name")
     return Append(tag=tag, mailbox=mailbox, messages=tuple(messages))
 
 
-def _append_message(r: CommandReader, *, catenate: bool = False) -> AppendMessage:
+def _append_message(r: CommandReader) -> AppendMessage:
     # append-message = [SP flag-list] [SP date-time] SP append-data, read
     # after its first SP (RFC 4466); append-data =/ CATENATE (RFC 4469 5),
-    # read for APPEND only (``catenate``)
+    # in APPEND and in REPLACE (RFC 8508 4.2)
     flags: tuple[str, ...] = ()
     when: datetime.datetime | None = None
     if r.peek() == 0x28:
@@ -1078,7 +1080,7 @@ def _append_message(r: CommandReader, *, catenate: bool = False) -> AppendMessag
         when = r.date_time()
         r.sp("date-time")
     utf8 = False
-    if catenate and r.peek() in (0x43, 0x63):  # "CATENATE" (RFC 4469 5)
+    if r.peek() in (0x43, 0x63):  # "CATENATE" (RFC 4469 5)
         return AppendMessage(flags=flags, internal_date=when, data=b"", catenate=_catenate(r))
     if r.peek() in (0x55, 0x75):  # "UTF8"
         start = r.pos
@@ -1105,6 +1107,7 @@ def _replace(tag: str, r: CommandReader, uid: bool) -> Command:
     r.sp("message number")
     mailbox = r.mailbox()
     r.sp("mailbox name")
+    # RFC 8508 4.2: append-message may be CATENATE's (RFC 4469 5).
     message = _append_message(r)
     return Replace(tag=tag, messages=messages, mailbox=mailbox, message=message, uid=uid)
 
@@ -1113,6 +1116,7 @@ def _catenate(r: CommandReader) -> tuple[CatenatePart, ...]:
     # append-data =/ "CATENATE" SP "(" cat-part *(SP cat-part) ")"   (RFC 4469 5)
     # cat-part = text-literal / url;  text-literal = "TEXT" SP literal
     # url = "URL" SP astring   (literal8 in TEXT with BINARY, RFC 4469 5.1)
+    # cat-part =/ utf8-literal; utf8-literal = "UTF8" SP "(" literal8 ")"  (RFC 6855 4)
     start = r.pos
     if r.keyword("CATENATE") != "CATENATE":
         raise r.expected("message literal", start)
@@ -1122,15 +1126,22 @@ def _catenate(r: CommandReader) -> tuple[CatenatePart, ...]:
     while True:
         r.count("CATENATE parts")
         pos = r.pos
-        kind = r.keyword("TEXT or URL")
+        kind = r.keyword("TEXT, URL or UTF8")
         r.sp(kind)
         if kind == "TEXT":
             data, binary = r.literal("TEXT literal", allow8=True)
             parts.append(CatenatePart(data=data, binary=binary))
         elif kind == "URL":
             parts.append(CatenatePart(url=r.text(r.astring("URL"))))
+        elif kind == "UTF8":
+            r.open_paren("UTF8 part")
+            data, binary = r.literal("literal8", allow8=True)
+            if not binary:
+                raise r.expected("literal8 in UTF8 (...)", pos)
+            r.close_paren("UTF8 part")
+            parts.append(CatenatePart(data=data, binary=True, utf8=True))
         else:
-            raise r.expected("TEXT or URL", pos)
+            raise r.expected("TEXT, URL or UTF8", pos)
         if not r.accept(b" "):
             break
     r.close_paren("CATENATE parts")
@@ -1758,18 +1769,18 @@ def _binary_part(r: CommandReader) -> tuple[int, ...]:
 
 
 def _partial(r: CommandReader) -> tuple[int, int] | None:
-    # partial = "<" number "." nz-number ">"
     if r.peek() != 0x3C:
         return None
     start = r.pos
     m = _PARTIAL.match(r.data, start)
     if m is None:
         raise r.expected("partial <offset.length>")
-    # partial = "<" number "." nz-number ">": both below 2^32 (RFC 3501 9).
-    if len(m.group(1)) > 10 or int(m.group(1)) > MAX_NUMBER:
-        raise r.error(f"partial offset out of range (0..{MAX_NUMBER})", start)
-    if len(m.group(2)) > 10 or not 1 <= int(m.group(2)) <= MAX_NUMBER:
-        raise r.error(f"partial length out of range (1..{MAX_NUMBER})", start)
+    # RFC 9051 9 (appendix E 1): partial = "<" number64 "." nz-number64 ">",
+    # a superset of RFC 3501's 32-bit numbers, so one rule serves both.
+    if len(m.group(1)) > 19 or int(m.group(1)) > MAX_NUMBER64:
+        raise r.error(f"partial offset out of range (0..{MAX_NUMBER64})", start)
+    if len(m.group(2)) > 19 or not 1 <= int(m.group(2)) <= MAX_NUMBER64:
+        raise r.error(f"partial length out of range (1..{MAX_NUMBER64})", start)
     offset, length = int(m.group(1)), int(m.group(2))
     r.pos = m.end()
     return offset, length

@@ -1060,7 +1060,9 @@ class BodySectionItem(FetchDataItem):
         _check_section(self.section)
         _check_body_data(self.data, "BODY[] data")
         if self.origin is not None:
-            _check_number(self.origin, "origin")
+            # The request's partial is number64 (RFC 9051 9, appendix E 1);
+            # its echo here follows it, though 9051's msg-att-static says number.
+            _check_number(self.origin, "origin", high=_MAX_MODSEQ)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -1081,7 +1083,7 @@ class BinarySectionItem(FetchDataItem):
             _check_number(part, "section part", low=1)
         _check_body_data(self.data, "BINARY[] data")
         if self.origin is not None:
-            _check_number(self.origin, "origin")
+            _check_number(self.origin, "origin", high=_MAX_MODSEQ)  # as BODY[]'s
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

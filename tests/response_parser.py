@@ -934,7 +934,8 @@ class _Parser:
 
     def origin(self) -> int | None:
         if self.take(b"<"):
-            value = self.number()
+            # number64 like the request's partial (RFC 9051 9, appendix E 1).
+            value = self.number(high=2**63 - 1)
             self.expect(b">")
             return value
         return None

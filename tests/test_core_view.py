@@ -400,7 +400,7 @@ def test_uidonly_refuses_sequence_numbers_in_the_engine() -> None:
     # RFC 9586 3: a command using message sequence numbers is BAD [UIDREQUIRED].
     conn = uidonly_with([10, 20, 30])
     assert conn.receive_data(b"a FETCH 1 FLAGS\r\nb UID SEARCH 1:2\r\n") == []
-    refused = b" BAD [UIDREQUIRED] Message sequence numbers are not allowed after ENABLE UIDONLY"
+    refused = b" BAD [UIDREQUIRED] Message numbers are not allowed once UIDONLY is enabled"
     assert conn.data_to_send() == b"a" + refused + b"\r\nb" + refused + b"\r\n"
     (event,) = conn.receive_data(b"c UID FETCH 20:* FLAGS\r\n")
     assert isinstance(event, Fetch) and event.uid

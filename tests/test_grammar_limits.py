@@ -64,21 +64,26 @@ PART = b"section part out of range (1..4294967295)"
             b"f FETCH 1 BINARY.SIZE[4294967296]",
             b"f BAD [CLIENTBUG] FETCH: " + PART + b" at byte 22",
         ),
+        # partial = "<" number64 "." nz-number64 ">" (RFC 9051 9, appendix E 1)
         (
-            b"f FETCH 1 BODY.PEEK[]<4294967296.1>",
-            b"f BAD [CLIENTBUG] FETCH: partial offset out of range (0..4294967295) at byte 21",
+            b"f FETCH 1 BODY.PEEK[]<9223372036854775808.1>",
+            b"f BAD [CLIENTBUG] FETCH: partial offset out of range (0..9223372036854775807) "
+            b"at byte 21",
         ),
         (
             b"f FETCH 1 BODY.PEEK[]<99999999999999999999999.1>",
-            b"f BAD [CLIENTBUG] FETCH: partial offset out of range (0..4294967295) at byte 21",
+            b"f BAD [CLIENTBUG] FETCH: partial offset out of range (0..9223372036854775807) "
+            b"at byte 21",
         ),
         (
-            b"f FETCH 1 BINARY.PEEK[1]<0.4294967296>",
-            b"f BAD [CLIENTBUG] FETCH: partial length out of range (1..4294967295) at byte 24",
+            b"f FETCH 1 BINARY.PEEK[1]<0.9223372036854775808>",
+            b"f BAD [CLIENTBUG] FETCH: partial length out of range (1..9223372036854775807) "
+            b"at byte 24",
         ),
         (
             b"f FETCH 1 BODY.PEEK[]<0.0>",
-            b"f BAD [CLIENTBUG] FETCH: partial length out of range (1..4294967295) at byte 21",
+            b"f BAD [CLIENTBUG] FETCH: partial length out of range (1..9223372036854775807) "
+            b"at byte 21",
         ),
         (
             b"f SEARCH RETURN (PARTIAL 1:4294967296) ALL",

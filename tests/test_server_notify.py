@@ -25,6 +25,7 @@ from imap_sansio.adapters import ServerOptions
 from imap_sansio.adapters.cli import wall_clock
 from test_adapters_maildir_watch import _backend as maildir_backend
 from test_adapters_maildir_watch import _deliver as deliver
+from test_server_mailbox_hierarchy import PlainBackend
 
 from imap_sansio._commands import (
     FetchAttribute,
@@ -559,20 +560,38 @@ def test_subscription_change_lists_with_and_without_subscribed() -> None:
 
 def test_unsupported_events_are_no_badevent_naming_the_supported_ones() -> None:
     # RFC 5465 3.1: NO (not BAD) with BADEVENT listing every supported event;
-    # AnnotationChange needs ANNOTATE (RFC 5257) and the metadata events
-    # METADATA (5.6, 5.7), which this server does not offer.
+    # AnnotationChange needs ANNOTATE (RFC 5257), which this server does not
+    # offer.  With METADATA (MemoryBackend) the metadata events are supported
+    # (5.6, 5.7: "REQUIRED") and named.
+    with_metadata = _SUPPORTED[:-1] + " MailboxMetadataChange ServerMetadataChange)"
     play(
         _server(),
         _LOGIN
         + f"""
         C1: b1 NOTIFY SET (selected (MessageNew MessageExpunge AnnotationChange))
-        S1: b1 NO [BADEVENT {_SUPPORTED}] Unsupported NOTIFY event AnnotationChange
+        S1: b1 NO [BADEVENT {with_metadata}] Unsupported NOTIFY event AnnotationChange
+        C1: b2 NOTIFY SET (personal (MailboxMetadataChange))
+        S1: b2 OK NOTIFY completed
+        C1: b3 NOTIFY SET (personal (ServerMetadataChange))
+        S1: b3 OK NOTIFY completed
+        C1: b4 NOTIFY SET (personal (NoSuchEvent))
+        S1: b4 NO [BADEVENT {with_metadata}] Unsupported NOTIFY event NoSuchEvent
+        """,
+    )
+
+
+def test_without_metadata_the_metadata_events_are_badevent() -> None:
+    # RFC 5465 5.6, 5.7: the metadata events come with METADATA (or
+    # METADATA-SERVER); a store without annotations does not offer them.
+    play(
+        IMAPServer(PlainBackend(), clock=fixed_clock()),
+        f"""
+        C1: a1 LOGIN alice secret
+        S1: a1 OK $ANY
         C1: b2 NOTIFY SET (personal (MailboxMetadataChange))
         S1: b2 NO [BADEVENT {_SUPPORTED}] Unsupported NOTIFY event MailboxMetadataChange
         C1: b3 NOTIFY SET (personal (ServerMetadataChange))
         S1: b3 NO [BADEVENT {_SUPPORTED}] Unsupported NOTIFY event ServerMetadataChange
-        C1: b4 NOTIFY SET (personal (NoSuchEvent))
-        S1: b4 NO [BADEVENT {_SUPPORTED}] Unsupported NOTIFY event NoSuchEvent
         """,
     )
 
@@ -1171,6 +1190,8 @@ def test_any_notify_then_changes_elsewhere_never_fail_the_server(
         b"j STORE 1 +FLAGS (\\Deleted)\r\n",
         b"k EXPUNGE\r\n",
         b"l DELETE Old/new\r\n",
+        b'm SETMETADATA INBOX (/shared/comment "x" /private/comment "y")\r\n',
+        b'n SETMETADATA "" (/private/comment NIL)\r\n',
     ):
         writer.receive_data(line)
         watcher.poll()

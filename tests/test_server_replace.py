@@ -89,7 +89,8 @@ def _select(enable: str = "") -> str:
         "C: l LOGIN alice secret\nS: l OK [CAPABILITY $ANY REPLACE $ANY] LOGIN completed\n"
         + (enabled if enable else "")
         + "C: s SELECT Drafts\n"
-        + "S: $ANY\n" * (6 if "IMAP4rev2" in enable else 7)
+        # No RECENT with IMAP4rev2, no UNSEEN (a message number) with UIDONLY.
+        + "S: $ANY\n" * ((6 if "IMAP4rev2" in enable else 7) - ("UIDONLY" in enable))
         + ('S: * LIST ($ANY) "/" Drafts\n' if "IMAP4rev2" in enable else "")
         + ("S: * OK [HIGHESTMODSEQ $NUMBER] Highest\n" if "QRESYNC" in enable else "")
         + "S: s OK [READ-WRITE] SELECT completed\n"
@@ -165,7 +166,7 @@ def test_with_uidonly_only_uid_replace_and_vanished() -> None:
         C: r REPLACE 4 Drafts {5}
         S: + Ready for literal data
         C: hello
-        S: r BAD [UIDREQUIRED] Message sequence numbers are not allowed after ENABLE UIDONLY
+        S: r BAD [UIDREQUIRED] Message numbers are not allowed once UIDONLY is enabled
         C: u UID REPLACE 1999 Drafts {5}
         S: + Ready for literal data
         C: hello

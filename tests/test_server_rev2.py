@@ -401,7 +401,7 @@ def test_uidonly_refuses_sequence_numbers(alice: Session, command: bytes) -> Non
         assert out.endswith(b"x OK FETCH completed\r\n")
     else:
         assert out == lines(
-            "x BAD [UIDREQUIRED] Message sequence numbers are not allowed after ENABLE UIDONLY"
+            "x BAD [UIDREQUIRED] Message numbers are not allowed once UIDONLY is enabled"
         )
 
 

@@ -399,10 +399,20 @@ class ChangeNotice:
 
     ``mailbox`` names the mailbox whose messages changed, or is None when the
     account's mailbox list changed (CREATE, DELETE, RENAME, SUBSCRIBE).
+
+    A change of annotations (:class:`MetadataAccount`) names the entries
+    that changed in ``metadata`` (set, changed or removed; RFC 5465 5.6,
+    5.7): of ``mailbox``, a mailbox of ``username``, or of the server when
+    ``mailbox`` is ``""`` (``username`` is then the writer).  Its
+    ``/private`` entries are ``private_to``'s when that is set (a user
+    annotating a mailbox that ``username`` shares, RFC 5464 3.3), else
+    ``username``'s.
     """
 
     username: str
     mailbox: str | None = None
+    metadata: tuple[str, ...] = ()
+    private_to: str | None = None
 
 
 ChangeListener = Callable[[ChangeNotice], None]
@@ -862,21 +872,38 @@ class MetadataAccount(Protocol):
     MAXSIZE from what :meth:`get_metadata` returns.
     """
 
-    def get_metadata(self, mailbox: str) -> dict[str, bytes]:
+    def get_metadata(self, mailbox: str, *, user: str | None = None) -> dict[str, bytes]:
         """Every entry of ``mailbox`` this user can see: shared ones and the
-        user's private ones, by name."""
+        user's private ones, by name.
+
+        ``user``: whose private entries, when not this account's user: the
+        server reads a mailbox this account shares with ``user`` (RFC 5464
+        3.3 with ACL, RFC 4314; the server has checked the rights).
+        """
         ...
 
     def set_metadata(
-        self, mailbox: str, entries: Mapping[str, bytes | None], *, max_entries: int
+        self,
+        mailbox: str,
+        entries: Mapping[str, bytes | None],
+        *,
+        max_entries: int,
+        user: str | None = None,
     ) -> None:
         """Set each entry to its value, or remove it (None), all at once or
-        none (RFC 5464 4.3).
+        none (RFC 5464 4.3); ``user`` as for :meth:`get_metadata` (the
+        private entries set are that user's).
 
         Refuses with ``ImapNo(..., code="METADATA TOOMANY")``, changing
         nothing, when afterwards more than ``max_entries`` entries would be
         visible to this user on ``mailbox`` while the change adds entries
         (checked together with the change, against other writers).
+
+        After a change, listeners hear a :class:`ChangeNotice` naming the
+        entries whose value changed (``metadata``; ``private_to`` is
+        ``user`` when given and not this account's user), so that NOTIFY
+        can tell other sessions (RFC 5465 5.6, 5.7); a store shared by
+        several processes sends it to them too, as for its other notices.
         """
         ...
 

@@ -19,7 +19,7 @@ onto it and writes the responses.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -59,7 +59,7 @@ from .._sequence import UidSet
 from .._source import MessageSource, has_nul
 from .._view import uid_set
 from ..mime import encode_binary_parts
-from ._acl import OTHER_USERS, AccountView, format_rights
+from ._acl import OTHER_USERS, AccountView, format_rights, mailbox_rights
 from ._backend import (
     SPECIAL_USE_ATTRIBUTES,
     Account,
@@ -583,38 +583,51 @@ def append(session: Session, command: Append) -> Completion:
     try:
         return _append(session, command, opened)
     finally:
-        # Spooled literals (big messages in files) and the sources CATENATE
-        # read are released either way.
-        for message in command.messages:
-            for part in message.catenate:
-                if part.data is not None and not isinstance(part.data, bytes):
-                    part.data.close()
-            if not isinstance(message.data, bytes):
-                message.data.close()
-        for source in opened:
-            source.close()
+        _release(command.messages, opened)
+
+
+def _release(messages: Iterable[AppendMessage], opened: list[MessageSource]) -> None:
+    """Close the spooled literals (big messages in files) and the sources
+    CATENATE read, whether the command worked or not."""
+    for message in messages:
+        for part in message.catenate:
+            if part.data is not None and not isinstance(part.data, bytes):
+                part.data.close()
+        if not isinstance(message.data, bytes):
+            message.data.close()
+    for source in opened:
+        source.close()
+
+
+def _require_destination(account: Account, name: str) -> None:
+    """Before a CATENATE message is built from its URLs (RFC 4469 5): a
+    missing mailbox is TRYCREATE whatever the URLs name (as Dovecot)."""
+    try:
+        account.status(name)
+    except NoSuchMailbox:
+        raise ImapNo("Mailbox does not exist", "TRYCREATE") from None
 
 
 def _prepare_message(
     session: Session,
     account: Account,
     message: AppendMessage,
-    opened: list[MessageSource] | None = None,
+    opened: list[MessageSource],
 ) -> tuple[bytes | MessageSource, frozenset[str], datetime]:
     """What to store for one APPEND (or REPLACE, RFC 8508 3.4: "extensions
     that affect APPEND affect REPLACE in the same way") message: its data,
     flags and internal date, checked as RFC 3501 6.3.11 and the extensions
-    say; ImapNo/ImapBad otherwise.  A CATENATE message (RFC 4469 5, APPEND
-    only) is built here; the sources it opened go to ``opened``."""
+    say; ImapNo/ImapBad otherwise.  A CATENATE message (RFC 4469 5; in
+    REPLACE too, RFC 8508 4.2) is built here; the sources it opened go to
+    ``opened``."""
     limit = _append_limit(session, account)
-    if message.utf8 and not session.conn.utf8:
-        # RFC 6855 4: the UTF8 form needs UTF8=ACCEPT enabled.
+    if (message.utf8 or any(part.utf8 for part in message.catenate)) and not session.conn.utf8:
+        # RFC 6855 4: the UTF8 form (of APPEND data or of a CATENATE part)
+        # needs UTF8=ACCEPT enabled.
         raise ImapBad("APPEND UTF8 needs ENABLE UTF8=ACCEPT", "CLIENTBUG")
     data = message.data
     binary = message.binary
     if message.catenate:
-        if opened is None:  # the grammar reads CATENATE in APPEND only
-            raise ImapBad("CATENATE is an APPEND form", "CLIENTBUG")
         data, sources = catenated(session, account, message, limit)
         opened.extend(sources)
         binary = any(part.binary for part in message.catenate)
@@ -649,12 +662,7 @@ def _append(session: Session, command: Append, opened: list[MessageSource]) -> C
     account = session.require_account()
     name = command.mailbox
     if any(message.catenate for message in command.messages):
-        # RFC 4469 5 builds the message from the URLs first; a missing
-        # mailbox is still TRYCREATE whatever the URLs name (as Dovecot).
-        try:
-            account.status(name)
-        except NoSuchMailbox:
-            raise ImapNo("Mailbox does not exist", "TRYCREATE") from None
+        _require_destination(account, name)
     prepared = [_prepare_message(session, account, message, opened) for message in command.messages]
     results: list[AppendResult] = []
     try:
@@ -712,15 +720,14 @@ def replace(session: Session, command: Replace) -> Completion:
     once QRESYNC is on (as UID EXPUNGE, RFC 7162 3.2.9).  No FETCH for the
     STORE step (3.4: its responses "MUST NOT be generated").
     """
+    opened: list[MessageSource] = []
     try:
-        return _replace(session, command)
+        return _replace(session, command, opened)
     finally:
-        data = command.message.data
-        if not isinstance(data, bytes):
-            data.close()  # a spooled literal is released either way
+        _release((command.message,), opened)
 
 
-def _replace(session: Session, command: Replace) -> Completion:
+def _replace(session: Session, command: Replace, opened: list[MessageSource]) -> Completion:
     mailbox, view = session.require_mailbox()
     account = session.require_account()
     if session.read_only:
@@ -735,8 +742,18 @@ def _replace(session: Session, command: Replace) -> Completion:
     uid = uids[0]
     if view.is_expunged(uid):
         raise ImapNo("The message to replace was expunged", "EXPUNGEISSUED")
-    data, flags, internal_date = _prepare_message(session, account, command.message)
+    rights = mailbox_rights(mailbox)
+    if rights is not None and not {"t", "e"} <= rights:
+        # Another user's mailbox: removing the old message is a STORE
+        # \Deleted and an EXPUNGE, which need 't' and 'e' (RFC 4314 4);
+        # refused before the new message is stored, so nothing changes.
+        raise ImapNo("You may not remove messages from this mailbox", "NOPERM")
     destination = command.mailbox
+    if command.message.catenate:
+        _require_destination(account, destination)
+    # RFC 8508 4.2: a CATENATE message is built before anything changes, so
+    # a URL that names nothing ([BADURL], RFC 4469 5) leaves the old message.
+    data, flags, internal_date = _prepare_message(session, account, command.message, opened)
     with _trycreate(session, destination):  # RFC 8508 3.4: TRYCREATE as for APPEND
         if isinstance(mailbox, ReplaceMailbox):
             result = mailbox.replace(

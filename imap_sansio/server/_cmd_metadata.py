@@ -16,10 +16,18 @@ Decisions where the RFC leaves room:
   ``/shared/admin`` is read-only in any case (3.2.1.1).
 * Entry names are case-insensitive (3.2): they are stored and returned in
   lower case.
-* No unsolicited METADATA responses are sent (4.4 makes them optional), so
-  ENABLE METADATA turns nothing on.
+* No unsolicited METADATA responses are sent after ENABLE METADATA (4.4
+  makes them optional), so ENABLE METADATA turns nothing on; NOTIFY's
+  metadata events send them (RFC 5465 5.6, 5.7, no ENABLE needed).
 * ``[METADATA NOPRIVATE]`` is never needed: private entries are supported
   wherever shared ones are.
+* On another user's shared mailbox (ACL, RFC 4314) both kinds of entries
+  need the ``l`` right and one of ``r``, ``s``, ``w``, ``i`` or ``p`` (RFC
+  5464 3.3), to read and to set; without ``l`` the mailbox is answered as
+  one that does not exist (RFC 4314 6), else ``NO [NOPERM]``.  The user's
+  ``/private`` entries there are the user's own, kept by the owner's store
+  (``user=``).  Other sessions hear of changes through NOTIFY's
+  MailboxMetadataChange and ServerMetadataChange (RFC 5465 5.6, 5.7).
 """
 
 from __future__ import annotations
@@ -28,7 +36,8 @@ from typing import Any
 
 from .._commands import GetMetadata, SetMetadata
 from .._responses import MetadataData, OtherCode, metadata_entry_error
-from ._backend import ImapBad, ImapNo, MetadataAccount
+from ._acl import AccountView, is_other_users
+from ._backend import ImapBad, ImapNo, MetadataAccount, NoSuchMailbox
 from ._metadata import MetadataLimits
 from ._session import Completion, ServerCommand, Session, serve
 
@@ -46,6 +55,28 @@ def _account(session: Session) -> MetadataAccount:
     return account
 
 
+#: RFC 5464 3.3: with ACL, "the "l" right and any one of the "r", "s",
+#: "w", "i", or "p" rights".
+_ANNOTATING_RIGHTS = frozenset("rswip")
+
+
+def _target(session: Session, mailbox: str) -> tuple[MetadataAccount, str, str | None]:
+    """The account that keeps ``mailbox``'s annotations, the name there and
+    whose private entries are meant (None: that account's user); rights
+    checked for another user's shared mailbox (RFC 5464 3.3)."""
+    account = _account(session)
+    if not (mailbox and isinstance(account, AccountView) and is_other_users(mailbox)):
+        return account, mailbox, None
+    owner, local, rights = account.rights(mailbox)
+    if "l" not in rights:
+        raise NoSuchMailbox()  # RFC 4314 6: nothing said of what cannot be seen
+    if not rights & _ANNOTATING_RIGHTS:
+        raise ImapNo("You may not annotate this mailbox", "NOPERM")
+    if not isinstance(owner, MetadataAccount):
+        raise ImapNo("The owner's store keeps no annotations", "CANNOT")
+    return owner, local, session.username
+
+
 def _entry_names(entries: tuple[str, ...]) -> list[str]:
     """The entry names lower-cased; BAD for an invalid one (RFC 5464 3.2)."""
     names = []
@@ -59,9 +90,11 @@ def _entry_names(entries: tuple[str, ...]) -> list[str]:
 
 def getmetadata(session: Session, command: GetMetadata) -> Completion:
     """GETMETADATA (RFC 5464 4.2), with MAXSIZE (4.2.1) and DEPTH (4.2.2)."""
-    account = _account(session)
+    account, mailbox, user = _target(session, command.mailbox)
     requested = _entry_names(command.entries)
-    stored = account.get_metadata(command.mailbox)
+    stored = (
+        account.get_metadata(mailbox) if user is None else account.get_metadata(mailbox, user=user)
+    )
     depth = command.depth or "0"  # 4.2.2: no DEPTH is DEPTH 0
     found: dict[str, bytes] = {}
     for entry in requested:
@@ -89,7 +122,7 @@ def getmetadata(session: Session, command: GetMetadata) -> Completion:
 
 def setmetadata(session: Session, command: SetMetadata) -> Completion:
     """SETMETADATA (RFC 5464 4.3): every entry set, or none."""
-    account = _account(session)
+    account, mailbox, user = _target(session, command.mailbox)
     names = _entry_names(tuple(entry for entry, _ in command.entries))
     limits: MetadataLimits = session.server.metadata_limits
     changes: dict[str, bytes | None] = {}
@@ -100,7 +133,10 @@ def setmetadata(session: Session, command: SetMetadata) -> Completion:
             raise ImapNo("SETMETADATA failed", f"METADATA MAXSIZE {limits.max_size}")
         changes[name] = value
     try:
-        account.set_metadata(command.mailbox, changes, max_entries=limits.max_entries)
+        if user is None:
+            account.set_metadata(mailbox, changes, max_entries=limits.max_entries)
+        else:
+            account.set_metadata(mailbox, changes, max_entries=limits.max_entries, user=user)
     except ImapNo as exc:
         if exc.code is not None and exc.code.startswith("METADATA "):
             raise ImapNo("SETMETADATA failed", exc.code) from None

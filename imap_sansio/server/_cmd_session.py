@@ -387,8 +387,10 @@ def select(session: Session, command: Select | Examine) -> Completion:
         # there are; IMAP4rev2 has no RECENT (RFC 9051 appendix E 12).
         session.send(RecentData(count=status.recent if read_only else len(view.recent)))
     first_unseen = next((i for i, m in enumerate(messages, 1) if "\\Seen" not in m.flags), None)
-    if first_unseen is not None:
-        # RFC 3501 6.3.1: UNSEEN only when there is an unseen message.
+    if first_unseen is not None and "UIDONLY" not in session.conn.enabled:
+        # RFC 3501 6.3.1: UNSEEN only when there is an unseen message.  Its
+        # number is a message number, which RFC 9586 (abstract, 3) keeps out
+        # of every response once UIDONLY is enabled.
         session.untagged_ok(f"First unseen: {first_unseen}", UnseenCode(number=first_unseen))
     session.untagged_ok("UIDs valid", UidValidityCode(uidvalidity=status.uidvalidity))
     session.untagged_ok("Predicted next UID", UidNextCode(uid=status.uidnext))

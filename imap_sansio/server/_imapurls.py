@@ -24,6 +24,7 @@ from .._imapurl import ImapUrl, ImapUrlError, parse_imap_url
 from .._parser import ParseError, parse_section_spec
 from .._source import MessageSource, SourceSlice
 from ..mime import Message
+from ._acl import acl_view
 from ._backend import Account, ImapNo, Mailbox, UrlAuthAccount
 from ._sasl import VerifiedLoginBackend
 from ._session import Session
@@ -227,7 +228,10 @@ def _owner_account(session: Session, account: Account, user: str) -> Account | N
     if not isinstance(backend, VerifiedLoginBackend):
         return None
     try:
-        return backend.open_account(user)
+        # The owner's rights as they are now (RFC 4314): a URL of a mailbox
+        # another user shares with the owner reads it only while the owner
+        # still may ('r'), as the owner's own session would.
+        return acl_view(backend.open_account(user))
     except ImapNo:
         return None
 

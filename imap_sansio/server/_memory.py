@@ -76,7 +76,12 @@ from imap_sansio.server._backend import (
     StoreResult,
     thread_keys,
 )
-from imap_sansio.server._metadata import MetadataTable, apply_metadata, visible_metadata
+from imap_sansio.server._metadata import (
+    MetadataTable,
+    apply_metadata,
+    metadata_notice,
+    visible_metadata,
+)
 from imap_sansio.server._sasl import ClearPasswords, PasswordDatabase
 
 __all__ = ["MemoryAccount", "MemoryBackend", "MemoryMailbox"]
@@ -861,17 +866,25 @@ class MemoryAccount:
         return store.metadata
 
     @_locked
-    def get_metadata(self, mailbox: str) -> dict[str, bytes]:
-        return visible_metadata(self._metadata_table(mailbox), self._username)
+    def get_metadata(self, mailbox: str, *, user: str | None = None) -> dict[str, bytes]:
+        return visible_metadata(self._metadata_table(mailbox), user or self._username)
 
     @_locked
     def set_metadata(
-        self, mailbox: str, entries: Mapping[str, bytes | None], *, max_entries: int
+        self,
+        mailbox: str,
+        entries: Mapping[str, bytes | None],
+        *,
+        max_entries: int,
+        user: str | None = None,
     ) -> None:
-        # No change notice: nothing here sends unsolicited METADATA (RFC 5464 4.4).
-        apply_metadata(
-            self._metadata_table(mailbox), self._username, entries, max_entries=max_entries
+        writer = user or self._username
+        changed = apply_metadata(
+            self._metadata_table(mailbox), writer, entries, max_entries=max_entries
         )
+        notice = metadata_notice(self._username, mailbox, writer, changed)
+        if notice is not None:
+            self._backend._notify(notice)  # RFC 5465 5.6, 5.7
 
     def enable_condstore(self) -> None:
         pass  # modseqs are always kept

@@ -12,9 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ._backend import ImapNo
+from ._backend import ChangeNotice, ImapNo
 
-__all__ = ["MetadataLimits", "MetadataTable", "apply_metadata", "visible_metadata"]
+__all__ = [
+    "MetadataLimits",
+    "MetadataTable",
+    "apply_metadata",
+    "metadata_notice",
+    "visible_metadata",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +52,9 @@ def visible_metadata(table: Mapping[str, Mapping[str, bytes]], user: str) -> dic
 
 def apply_metadata(
     table: MetadataTable, user: str, entries: Mapping[str, bytes | None], *, max_entries: int
-) -> bool:
-    """Set or remove (None) ``entries`` for ``user``, all or none; True if
-    anything changed.
+) -> tuple[str, ...]:
+    """Set or remove (None) ``entries`` for ``user``, all or none; the
+    entries whose value changed, in the order given (empty: nothing changed).
 
     ``NO [METADATA TOOMANY]`` (RFC 5464 4.3), with ``table`` untouched, when
     the change adds entries and leaves more than ``max_entries`` visible.
@@ -65,10 +71,28 @@ def apply_metadata(
     after = len(visible_metadata({**table, **new}, user))
     if after > before and after > max_entries:
         raise ImapNo(f"At most {max_entries} annotations", "METADATA TOOMANY")
-    changed = any(new[owner] != table.get(owner, {}) for owner in owners)
+    changed = tuple(
+        entry
+        for entry in entries
+        if new[_owner(entry, user)].get(entry) != table.get(_owner(entry, user), {}).get(entry)
+    )
     for owner, bucket in new.items():
         if bucket:
             table[owner] = bucket
         else:
             table.pop(owner, None)
     return changed
+
+
+def metadata_notice(
+    owner: str, mailbox: str, user: str, changed: tuple[str, ...]
+) -> ChangeNotice | None:
+    """The notice of annotations ``user`` changed on ``mailbox`` ("": the
+    server's) of ``owner``'s account (see :class:`ChangeNotice`); None when
+    nothing changed."""
+    if not changed:
+        return None
+    if mailbox == "":
+        return ChangeNotice(username=user, mailbox="", metadata=changed)
+    private_to = user if user != owner else None
+    return ChangeNotice(username=owner, mailbox=mailbox, metadata=changed, private_to=private_to)

@@ -26,8 +26,22 @@ a store's notifier, other processes arrive); the adapters wake the session
 is not empty, which runs the same path as IDLE.  The store stays the truth:
 a notice only says which mailbox to read again.
 
+``MailboxMetadataChange`` and ``ServerMetadataChange`` (5.6, 5.7) are
+offered where METADATA is (the account implements
+:class:`~._backend.MetadataAccount`): another session's SETMETADATA (or a
+store's change) sends ``* METADATA "mbox" entry ...`` naming the entries
+that changed, never their values (RFC 5464 4.4.2), and not to the session
+that made the change (RFC 5465 5; RFC 5464 4.4 speaks of "a third-party").
+A ``/private`` entry is told to its own user only.
+
+Other users' shared mailboxes (RFC 4314, the "Other Users" namespace) are
+watched like one's own where the filters name them, only while the user has
+the ``l`` and ``r`` rights on them (RFC 5465 5: "All event types ...
+require the 'l' and 'r' rights"); their notices come under the owner's
+name and are read under the session's.
+
 What this server does not do: ``AnnotationChange`` (it has no ANNOTATE,
-RFC 5257) and the metadata events (no METADATA yet) are refused with
+RFC 5257), and the metadata events without METADATA, are refused with
 ``NO [BADEVENT (...)]`` naming the events it supports (3.1).  The updates
 RFC 3501 sends at a command's completion for the selected mailbox still go
 out when NOTIFY leaves the selected mailbox out: they keep the client's
@@ -48,20 +62,28 @@ from .._responses import (
     CopyUidCode,
     FetchDataItem,
     ListData,
-    OtherCode,
+    MetadataData,
     Response,
     ResponseCode,
     StatusData,
 )
 from . import names
-from ._acl import is_other_users
+from ._acl import OTHER_USERS, AccountView, is_other_users
 from ._backend import ChangeNotice, ImapBad, ImapNo, MailboxInfo, MailboxStatus
 from ._cmd_message import _ATTRIBUTES, _fetch_item, _FetchMessage, _recent
 from ._condstore import condstore_enabled
 from ._mailboxes import list_entries
 from ._session import ServerCommand, Session, serve
 
-__all__ = ["COMMANDS", "ENABLEABLE", "MAX_WATCHED", "SUPPORTED_EVENTS", "Watcher"]
+__all__ = [
+    "COMMANDS",
+    "ENABLEABLE",
+    "MAX_WATCHED",
+    "METADATA_EVENTS",
+    "SUPPORTED_EVENTS",
+    "Watcher",
+    "supported_events",
+]
 
 ENABLEABLE: frozenset[str] = frozenset()
 
@@ -80,7 +102,8 @@ _EVENT_NAMES = {
     )
 }
 _MESSAGE_EVENTS = frozenset({"MessageNew", "MessageExpunge", "FlagChange", "AnnotationChange"})
-#: What this server reports (the list ``[BADEVENT (...)]`` names, RFC 5465 3.1).
+#: What this server always reports (the list ``[BADEVENT (...)]`` names,
+#: RFC 5465 3.1, with :data:`METADATA_EVENTS` where they are offered).
 SUPPORTED_EVENTS: tuple[str, ...] = (
     "MessageNew",
     "MessageExpunge",
@@ -88,7 +111,22 @@ SUPPORTED_EVENTS: tuple[str, ...] = (
     "MailboxName",
     "SubscriptionChange",
 )
-_BADEVENT = OtherCode(name="BADEVENT", text="(" + " ".join(SUPPORTED_EVENTS) + ")")
+#: The metadata events and the capabilities that bring them: RFC 5465 5.6
+#: ("REQUIRED" with METADATA) and 5.7 (with METADATA or METADATA-SERVER).
+METADATA_EVENTS: dict[str, tuple[str, ...]] = {
+    "MailboxMetadataChange": ("METADATA",),
+    "ServerMetadataChange": ("METADATA", "METADATA-SERVER"),
+}
+
+
+def supported_events(capabilities: Iterable[str]) -> tuple[str, ...]:
+    """The events a session with these capabilities may ask for."""
+    offered = set(capabilities)
+    return SUPPORTED_EVENTS + tuple(
+        event for event, needs in METADATA_EVENTS.items() if offered.intersection(needs)
+    )
+
+
 _SELECTED_FILTERS = frozenset({"SELECTED", "SELECTED-DELAYED"})
 #: Commands of the session itself that change the mailbox list: what they
 #: did is not reported back (RFC 5465 5: "SHOULD omit notifying the client
@@ -122,13 +160,16 @@ def _check_groups(
     selected: _Group | None = None
     fetch: tuple[FetchItem, ...] = ()
     others: list[_Group] = []
+    supported = supported_events(session.conn.capabilities)
     for group in groups:
         events: set[str] = set()
         for event in group.events or ():
             name = _EVENT_NAMES.get(event.name.upper())
-            if name is None or name not in SUPPORTED_EVENTS:
+            if name is None or name not in supported:
                 # RFC 5465 3.1: NO, not BAD, listing every supported event.
-                raise ImapNo(f"Unsupported NOTIFY event {event.name}", _code(_BADEVENT))
+                raise ImapNo(
+                    f"Unsupported NOTIFY event {event.name}", f"BADEVENT ({' '.join(supported)})"
+                )
             if event.fetch:
                 if group.filter not in _SELECTED_FILTERS:
                     # RFC 5465 8: the fetch-att list only with SELECTED(-DELAYED).
@@ -155,11 +196,6 @@ def _check_groups(
         else:
             others.append(checked)
     return selected, fetch, tuple(others)
-
-
-def _code(code: OtherCode) -> str:
-    """The code as ImapNo carries it (a name, a space and its text)."""
-    return f"{code.name} {code.text}"
 
 
 def _check_fetch_items(items: Iterable[FetchItem]) -> tuple[FetchItem, ...]:
@@ -221,6 +257,11 @@ class Watcher:
         self._list_events = any(g.events & {"MailboxName", "SubscriptionChange"} for g in groups)
         self._renames = any("MailboxName" in g.events for g in groups)
         self._message_groups = any(g.events & _MESSAGE_EVENTS for g in groups)
+        self._mailbox_metadata = any("MailboxMetadataChange" in g.events for g in groups)
+        self._server_metadata = any("ServerMetadataChange" in g.events for g in groups)
+        #: Other users whose shared mailboxes are in the watch: their
+        #: notices concern this session too (read from the listener).
+        self._owners: frozenset[str] = frozenset()
         #: The mailbox list and subscriptions as last seen (when needed).
         self._infos: dict[str, MailboxInfo] = {}
         self._subscriptions: frozenset[str] = frozenset()
@@ -240,8 +281,20 @@ class Watcher:
             username = session.username
             backend = session.server.backend
 
+            server_metadata = self._server_metadata
+
             def heard(notice: ChangeNotice) -> None:
-                if notice.username == username:
+                if (
+                    notice.username == username
+                    or notice.username in self._owners
+                    or (
+                        notice.metadata
+                        and (
+                            notice.private_to == username
+                            or (server_metadata and notice.mailbox == "")
+                        )
+                    )
+                ):
                     self._notices.append(notice)  # deque.append: thread-safe
 
             self._remove_listener = backend.add_listener(heard)
@@ -251,6 +304,10 @@ class Watcher:
     @property
     def mailboxes(self) -> frozenset[str]:
         return self._mailboxes
+
+    @property
+    def owners(self) -> frozenset[str]:
+        return self._owners
 
     @property
     def listening(self) -> bool:
@@ -315,6 +372,19 @@ class Watcher:
                     kept.append(notice)
             notices.extend(kept)
             self._refresh_list(session, report=False)
+        elif command.name == "SETMETADATA":
+            # RFC 5465 5: its own change is not reported back (RFC 5464 4.4
+            # reports changes "by a third-party").
+            mailbox = getattr(command, "mailbox", "")
+            target = names.normalize(mailbox) if mailbox else ""
+            me = session.username
+            notices, kept = self._notices, []
+            while notices:
+                notice = notices.popleft()
+                own = (notice.private_to or notice.username) == me
+                if not (notice.metadata and own and self._name_of(notice, me) == target):
+                    kept.append(notice)
+            notices.extend(kept)
         elif command.name in _ADDING_COMMANDS:
             name = names.normalize(getattr(command, "mailbox", ""))
             if name in self._statuses:
@@ -338,6 +408,7 @@ class Watcher:
         if len(self._watched) > MAX_WATCHED:
             self.close()
             raise ImapNo("Too many mailboxes to watch", "NOTIFICATIONOVERFLOW")
+        self._tell_no_access(session)
         hms = "CONDSTORE" in session.conn.capabilities
         selected = self._last_selected = self._selected_name(session)
         for name in sorted(self._watched):
@@ -366,6 +437,20 @@ class Watcher:
                     + (("HIGHESTMODSEQ",) if modseq else ()),
                 )
             )
+
+    def _tell_no_access(self, session: Session) -> None:
+        """RFC 5465 3.1: a mailbox the filters cover that the user may LIST
+        ('l') but not read ('r', which every event needs, 5) is answered
+        with an extended LIST carrying ``\\NoAccess``.  Only another user's
+        mailbox can lack a right (one's own has them all)."""
+        for name, info in sorted(self._infos.items()):
+            if (
+                info.selectable
+                and is_other_users(name)
+                and _events_for(self.groups, name, self._subscriptions)
+                and not self._may_observe(session, name)
+            ):
+                session.send(ListData(attributes=("\\NoAccess",), delimiter="/", mailbox=name))
 
     def overflow(self, session: Session) -> None:
         """RFC 5465 5.8: tell the client, then behave as after NOTIFY NONE."""
@@ -410,6 +495,20 @@ class Watcher:
                 if events:
                     watched[name] = frozenset(events)
         self._watched = watched
+        observed = set(watched)
+        if self._mailbox_metadata:
+            observed.update(
+                name
+                for name in self._infos
+                if "MailboxMetadataChange" in _events_for(self.groups, name, subscriptions)
+            )
+        owners = frozenset(
+            name[len(OTHER_USERS) + 1 :].partition("/")[0]
+            for name in observed
+            if is_other_users(name)
+        )
+        if owners != self._owners:
+            self._owners = owners
         everything = watched.keys() | (self._infos.keys() if self._list_events else set())
         if everything != self._mailboxes:
             self._mailboxes = frozenset(everything)
@@ -420,27 +519,81 @@ class Watcher:
         """Look at what the notices name (everything if ``full``); False if
         the session overflowed (it is NOTIFY NONE then)."""
         notices = self._notices
+        me = session.username
         heard: set[str | None] = set()
+        metadata: list[ChangeNotice] = []
         while notices:
-            heard.add(notices.popleft().mailbox)
-        if not self.groups or (not heard and not full):
+            notice = notices.popleft()
+            if notice.metadata:
+                metadata.append(notice)  # annotations: no message changed
+            else:
+                heard.add(self._name_of(notice, me))
+        if not self.groups:
             return True
-        if full or None in heard:
-            self._refresh_list(session, report=True)
-            if len(self._watched) > MAX_WATCHED:
-                self.overflow(session)
-                return False
-        selected = self._follow_selection(session)
-        # Everything for a look without notices (the IDLE keep-alive's: a
-        # notice may have been lost); else what they name, and the mailboxes
-        # that have just come into the watch (a first look tells nothing).
-        targets: Iterable[str | None] = self._watched
-        if not full:
-            targets = heard | (self._watched.keys() - self._statuses.keys())
-        for name in sorted(n for n in targets if n is not None and n in self._watched):
-            if name != selected:
-                self._look(session, name, report=True)
+        if heard or full:
+            if full or None in heard:
+                self._refresh_list(session, report=True)
+                if len(self._watched) > MAX_WATCHED:
+                    self.overflow(session)
+                    return False
+            selected = self._follow_selection(session)
+            # Everything for a look without notices (the IDLE keep-alive's: a
+            # notice may have been lost); else what they name, and the
+            # mailboxes that have just come into the watch (a first look
+            # tells nothing).
+            targets: Iterable[str | None] = self._watched
+            if not full:
+                targets = heard | (self._watched.keys() - self._statuses.keys())
+            for name in sorted(n for n in targets if n is not None and n in self._watched):
+                if name != selected:
+                    self._look(session, name, report=True)
+        if metadata:
+            self._report_metadata(session, metadata)
         return True
+
+    @staticmethod
+    def _name_of(notice: ChangeNotice, me: str | None) -> str | None:
+        """The notice's mailbox as this session names it: another user's
+        is in the Other Users namespace (RFC 4314; "" the server's)."""
+        if notice.username == me or not notice.mailbox:
+            return notice.mailbox
+        return f"{OTHER_USERS}/{notice.username}/{notice.mailbox}"
+
+    def _report_metadata(self, session: Session, notices: Sequence[ChangeNotice]) -> None:
+        """RFC 5465 5.6, 5.7: an unsolicited METADATA naming the entries that
+        changed (RFC 5464 4.4.2: names only), one per mailbox, in the order
+        heard; ``/private`` entries only to their own user (RFC 5464 3.3)."""
+        me = session.username
+        told: dict[str, dict[str, None]] = {}
+        for notice in notices:
+            name = self._name_of(notice, me)
+            if name is None:
+                continue
+            if name == "":
+                if not self._server_metadata:
+                    continue
+            elif "MailboxMetadataChange" not in _events_for(
+                self.groups, name, self._subscriptions
+            ) or (notice.username != me and not self._may_observe(session, name)):
+                continue
+            for entry in notice.metadata:
+                if entry.startswith("/private/") and (notice.private_to or notice.username) != me:
+                    continue
+                told.setdefault(name, {})[entry] = None
+        for name, entries in told.items():
+            session.send(MetadataData(mailbox=name, names=tuple(entries)))
+
+    @staticmethod
+    def _may_observe(session: Session, name: str) -> bool:
+        """RFC 5465 5: another user's mailbox is observed with 'l' and 'r'."""
+        account = session.account
+        if not isinstance(account, AccountView):
+            return False
+        try:
+            _, _, rights = account.rights(name)
+        except ImapNo:
+            return False
+        return {"l", "r"} <= rights
 
     def _follow_selection(self, session: Session) -> str | None:
         """The selected mailbox's name; when another is selected now, the

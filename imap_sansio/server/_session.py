@@ -208,6 +208,11 @@ class SessionWatcher(Protocol):
         """Names whose changes it reports besides the selected mailbox's
         (the adapters have a store that watches watch them too)."""
 
+    @property
+    def owners(self) -> frozenset[str]:
+        """Other users whose shared mailboxes it watches (RFC 4314): the
+        adapters wake the session for their change notices too."""
+
 
 def _check_mailbox_names(command: Command) -> Command:
     """The command with its mailbox names normalised (:func:`names.normalize`).

@@ -564,11 +564,12 @@ def _catenate(draw: st.DrawFn) -> tuple[CatenatePart, ...]:
         if draw(st.booleans()):
             parts.append(CatenatePart(url=str(draw(imap_urls()))))
         else:
-            binary = draw(st.booleans())
+            kind = draw(st.sampled_from(["text", "binary", "utf8"]))
             data = draw(st.binary(max_size=20))
-            parts.append(
-                CatenatePart(data=data if binary else data.replace(b"\x00", b""), binary=binary)
-            )
+            if kind == "text":
+                parts.append(CatenatePart(data=data.replace(b"\x00", b"")))
+            else:
+                parts.append(CatenatePart(data=data, binary=True, utf8=kind == "utf8"))
     return tuple(parts)
 
 
@@ -611,20 +612,22 @@ def _append_message(draw: st.DrawFn) -> AppendMessage:
 
 
 @st.composite
+def _message_or_catenate(draw: st.DrawFn) -> AppendMessage:
+    """An APPEND or REPLACE message: a literal, or CATENATE's parts (RFC
+    4469 5, RFC 8508 4.2) one time in four."""
+    if draw(st.integers(0, 3)) == 0:
+        return AppendMessage(
+            flags=tuple(draw(st.lists(flags(), max_size=3))),
+            internal_date=draw(st.none() | date_times()),
+            data=b"",
+            catenate=draw(_catenate()),
+        )
+    return draw(_append_message())
+
+
+@st.composite
 def _append(draw: st.DrawFn, tag: str) -> Append:
-    messages = []
-    for _ in range(draw(st.integers(1, 3))):
-        if draw(st.integers(0, 3)) == 0:
-            messages.append(
-                AppendMessage(
-                    flags=tuple(draw(st.lists(flags(), max_size=3))),
-                    internal_date=draw(st.none() | date_times()),
-                    data=b"",
-                    catenate=draw(_catenate()),
-                )
-            )
-        else:
-            messages.append(draw(_append_message()))
+    messages = draw(st.lists(_message_or_catenate(), min_size=1, max_size=3))
     return Append(tag=tag, mailbox=draw(mailbox_names()), messages=tuple(messages))
 
 
@@ -638,7 +641,7 @@ def _replace(draw: st.DrawFn, tag: str) -> Replace:
         tag=tag,
         messages=messages,
         mailbox=draw(mailbox_names()),
-        message=draw(_append_message()),
+        message=draw(_message_or_catenate()),
         uid=uid,
     )
 
@@ -1298,7 +1301,8 @@ def _cat_part(part: CatenatePart) -> bytes:
         return b"URL " + _text(part.url)
     assert part.data is not None
     data = part.data if isinstance(part.data, bytes) else read_source(part.data)
-    return b"TEXT " + (b"~" if part.binary else b"") + b"{%d}\r\n" % len(data) + data
+    literal = (b"~" if part.binary else b"") + b"{%d}\r\n" % len(data) + data
+    return b"UTF8 (" + literal + b")" if part.utf8 else b"TEXT " + literal
 
 
 def _notify(command: Notify) -> bytes:

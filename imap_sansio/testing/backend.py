@@ -842,6 +842,81 @@ class BackendContract:
         alice.set_metadata("INBOX", {"/private/a": b"x", "/shared/b": None}, max_entries=1)
         assert alice.get_metadata("INBOX") == {"/private/a": b"x"}
 
+    def test_metadata_changes_are_heard_with_their_entries(
+        self, backend: Backend, alice: Account
+    ) -> None:
+        # RFC 5465 5.6, 5.7: NOTIFY names the entries that changed.
+        if not isinstance(alice, MetadataAccount):
+            return
+        heard: list[ChangeNotice] = []
+        remove = backend.add_listener(heard.append)
+        try:
+            alice.set_metadata(
+                "INBOX", {"/shared/comment": b"a", "/private/comment": b"b"}, max_entries=10
+            )
+            alice.set_metadata("INBOX", {"/shared/comment": b"a"}, max_entries=10)  # no change
+            alice.set_metadata(
+                "INBOX", {"/private/comment": None, "/private/never": None}, max_entries=10
+            )
+            alice.set_metadata("", {"/private/vendor/x/y": b"1"}, max_entries=10)
+        finally:
+            remove()
+        assert heard == [
+            ChangeNotice(
+                username="alice", mailbox="INBOX", metadata=("/shared/comment", "/private/comment")
+            ),
+            ChangeNotice(username="alice", mailbox="INBOX", metadata=("/private/comment",)),
+            ChangeNotice(username="alice", mailbox="", metadata=("/private/vendor/x/y",)),
+        ]
+
+    def test_metadata_of_another_user_on_a_shared_mailbox(
+        self, backend: Backend, alice: Account
+    ) -> None:
+        # RFC 5464 3.3: a user who may see a mailbox of another has private
+        # entries of their own there; the shared ones are common.
+        add_user = getattr(backend, "add_user", None)
+        if not isinstance(alice, MetadataAccount) or add_user is None:
+            return
+        if not isinstance(alice, AclAccount):
+            return
+        add_user("bob", "bobsecret")
+        bob = backend.authenticate("bob", Secret("bobsecret"))
+        assert isinstance(bob, AclAccount)
+        alice.create_mailbox("Shared")
+        alice.set_acl("Shared", "bob", "lr")
+        shared = bob.other_account("alice")
+        assert isinstance(shared, MetadataAccount)
+        alice.set_metadata(
+            "Shared", {"/private/comment": b"alice's", "/shared/comment": b"s"}, max_entries=10
+        )
+        heard: list[ChangeNotice] = []
+        remove = backend.add_listener(heard.append)
+        try:
+            shared.set_metadata(
+                "Shared",
+                {"/private/comment": b"bob's", "/shared/comment": b"t"},
+                max_entries=10,
+                user="bob",
+            )
+        finally:
+            remove()
+        assert heard == [
+            ChangeNotice(
+                username="alice",
+                mailbox="Shared",
+                metadata=("/private/comment", "/shared/comment"),
+                private_to="bob",
+            )
+        ]
+        assert shared.get_metadata("Shared", user="bob") == {
+            "/private/comment": b"bob's",
+            "/shared/comment": b"t",
+        }
+        assert alice.get_metadata("Shared") == {
+            "/private/comment": b"alice's",
+            "/shared/comment": b"t",
+        }
+
     def test_metadata_follows_rename_and_goes_with_delete(self, alice: Account) -> None:
         if not isinstance(alice, MetadataAccount):
             return
