@@ -134,7 +134,10 @@ def _markdown(machine: dict[str, str], results: dict[str, list[Result]], quick: 
         "wall-clock time per command (commands/s in the rate column) and the ratio",
         "is the rate beside Dovecot's in the same rounds.  Dovecot has no store in",
         "memory, so the memory row is compared with its Maildir too.  The APPEND and",
-        "FETCH rows are MiB/s of one client, as in the big suite.",
+        "FETCH rows are MiB/s of one client per server, the three servers taking turns",
+        "round by round (the ratio is the median of the rounds' ratios); their table",
+        "gives each server's CPU per MiB.  Both Maildirs fsync each message and its",
+        "directory (Dovecot's default `mail_fsync = optimized`).",
         "",
     ]
     ratios = [

@@ -38,7 +38,7 @@ from ._commands import (
     Select,
 )
 from ._config import Config, GreetingStatus, OversizePolicy
-from ._encoder import SOURCE_PIECE, Piece, encode_response_chunks
+from ._encoder import CHUNK_MIN, SOURCE_PIECE, Piece, encode_response_chunks
 from ._errors import LocalProtocolError
 from ._events import (
     AuthenticateCancelled,
@@ -64,7 +64,7 @@ from ._responses import (
 )
 from ._secret import Secret
 from ._sequence import UidSet
-from ._source import LiteralSink, LiteralSinkFactory, MessageSource
+from ._source import BytesSource, LiteralSink, LiteralSinkFactory, MessageSource
 from ._state import DESELECTING_COMMANDS, TRANSITIONS, State, next_state
 from ._view import InvalidSequenceNumber, SelectedMailboxView
 
@@ -124,6 +124,26 @@ _NOTHING_ENABLED: frozenset[str] = frozenset()
 #: would build a union object on every test).
 _BYTES_LIKE = (bytes, memoryview)
 _UNAVAILABLE = AtomCode(name="UNAVAILABLE")  # RFC 5530 3: a subsystem failed
+
+
+def _coalesce(pieces: list[bytes | memoryview]) -> list[bytes | memoryview]:
+    """Runs of pieces under CHUNK_MIN joined (responses between message
+    bodies), so a writer makes one call per body, not per response."""
+    if len(pieces) < 2:
+        return pieces
+    merged: list[bytes | memoryview] = []
+    run: list[bytes | memoryview] = []
+    for piece in pieces:
+        if len(piece) < CHUNK_MIN:
+            run.append(piece)
+            continue
+        if run:
+            merged.append(run[0] if len(run) == 1 else b"".join(run))
+            run = []
+        merged.append(piece)
+    if run:
+        merged.append(run[0] if len(run) == 1 else b"".join(run))
+    return merged
 
 
 class _Mode(enum.Enum):
@@ -454,6 +474,19 @@ class ConnectionState:
             _Mode.SKIP_LINE,
         )
 
+    @property
+    def literal_expected(self) -> int:
+        """Bytes of the literal being read that the peer has yet to send (0
+        when none is being read): an adapter may read that much at once, or
+        wait until that much has arrived, without waiting for anything the
+        peer does not owe.  0 under COMPRESS, whose transport carries fewer
+        bytes than the literal (RFC 4978)."""
+        mode = self._mode
+        if self._inflater is not None or mode not in (_Mode.LITERAL, _Mode.DISCARD):
+            return 0
+        left = self._literal_left if mode is _Mode.LITERAL else self._discard_left
+        return max(0, left - len(self._buffer))
+
     def enable(self, *names: str) -> tuple[str, ...]:
         """Mark extensions enabled without an ENABLED response; return the new ones.
 
@@ -630,6 +663,26 @@ class ConnectionState:
         return [ConnectionClosed(reason="too much input while paused")]
 
     def _feed(self, data: bytes) -> list[Event]:
+        if (
+            self._mode is _Mode.LITERAL
+            and not self._buffer
+            and self._held is None
+            and self._out_size < self.config.limits.max_unsent_output
+            and not self.paused
+        ):
+            # A literal's bytes go to their place (its sink, its list)
+            # straight from ``data``, not through the receive buffer: a big
+            # APPEND is copied once on its way to the spool file.
+            found: list[Event] = []
+            self._stalled = False
+            take = self._literal_left
+            if take >= len(data):
+                self._literal_bytes(data, found)
+                return found
+            self._literal_bytes(data[:take], found)
+            self._buffer.feed(data[take:])
+            found.extend(self._process())
+            return found
         if self._held_too_much():
             return self._too_much_input()
         self._buffer.feed(data)
@@ -726,12 +779,11 @@ class ConnectionState:
         (a literal's bytes not taken yet count): if ``input_waiting``, call
         :meth:`next_events` once this output is written.
         """
-        budget = self.config.limits.max_output_piece
         out = self._out
         if (
             not self._out_sources
             and not self._out_offset
-            and self._out_size <= budget
+            and self._out_size <= self.config.limits.max_output_piece
             and self._deflater is None
         ):
             # Everything queued is bytes and fits in one piece (the common
@@ -740,7 +792,29 @@ class ConnectionState:
             out.clear()
             self._out_size = 0
             return data
+        return b"".join(self.data_to_send_chunks())
+
+    def data_to_send_chunks(self) -> list[bytes | memoryview]:
+        """:meth:`data_to_send` as the pieces it would join, in order (an
+        empty list when nothing is queued): a message body held in memory
+        comes as views of the store's own bytes, so a transport that writes
+        the pieces one by one (or with ``sendmsg``) copies nothing.  The
+        views stay valid after the call; the same rules apply otherwise."""
+        budget = self.config.limits.max_output_piece
+        out = self._out
         taken: list[bytes | memoryview] = []
+        if (
+            not self._out_sources
+            and not self._out_offset
+            and self._out_size <= budget
+            and self._deflater is None
+        ):
+            # A command's answers: one piece, not one per response.
+            if out:
+                taken.append(b"".join(out))  # type: ignore[arg-type]  # bytes only
+                out.clear()
+                self._out_size = 0
+            return taken
         size = 0
         while out and size < budget:
             piece = out[0]
@@ -752,6 +826,10 @@ class ConnectionState:
                     chunk: bytes | memoryview = memoryview(piece)[offset:end]
                 else:
                     chunk = piece
+            elif type(piece) is BytesSource:
+                # Held in memory (the in-memory store): a view, not a copy.
+                end = min(piece.size, offset + budget - size)
+                chunk = piece.view(offset, end - offset)
             else:
                 end = min(piece.size, offset + budget - size, offset + SOURCE_PIECE)
                 chunk = self._read_source(piece, offset, end - offset)
@@ -773,10 +851,12 @@ class ConnectionState:
                     piece.close()
             else:
                 self._out_offset = end
-        data = b"".join(taken)
         deflater = self._deflater
-        if deflater is None or not data:
-            return data
+        if deflater is None:
+            return _coalesce(taken)
+        data = b"".join(taken)
+        if not data:
+            return []
         plain = b""
         if self._plain_left:
             # RFC 4978 3: what was queued up to COMPRESS's OK goes out plain.
@@ -784,10 +864,10 @@ class ConnectionState:
             plain, data = data[:cut], data[cut:]
             self._plain_left -= cut
             if not data:
-                return plain
+                return [plain]
         # A sync flush per batch, so the client can read every response
         # at once (RFC 4978 4 recommends flushing after each response).
-        return plain + deflater.compress(data) + deflater.flush(zlib.Z_SYNC_FLUSH)
+        return [plain + deflater.compress(data) + deflater.flush(zlib.Z_SYNC_FLUSH)]
 
     @staticmethod
     def _read_source(source: MessageSource, offset: int, length: int) -> bytes:
@@ -1136,20 +1216,7 @@ class ConnectionState:
                 continue
             mode = self._mode
             if mode is _Mode.LITERAL:
-                chunk = buffer.take(self._literal_left)
-                self._literal_left -= len(chunk)
-                if self._sink is not None:
-                    self._spool(chunk, events)
-                    continue
-                self._literal.append(chunk)
-                if self._literal_left == 0:
-                    framed = self._framed
-                    assert framed is not None
-                    pieces = self._literal
-                    literal = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-                    pieces.clear()
-                    self._mode = _Mode.COMMAND
-                    self._end_literal(framed, literal)
+                self._literal_bytes(buffer.take(self._literal_left), events)
                 continue
             if mode is _Mode.DISCARD:
                 self._discard_left -= buffer.discard(self._discard_left)
@@ -1175,6 +1242,22 @@ class ConnectionState:
                 self._idle_line(line, events)
             else:
                 self._command_line(line, events)
+
+    def _literal_bytes(self, chunk: bytes, events: list[Event]) -> None:
+        """The next bytes of the literal being read (no more than it lacks)."""
+        self._literal_left -= len(chunk)
+        if self._sink is not None:
+            self._spool(chunk, events)
+            return
+        self._literal.append(chunk)
+        if self._literal_left == 0:
+            framed = self._framed
+            assert framed is not None
+            pieces = self._literal
+            literal = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+            pieces.clear()
+            self._mode = _Mode.COMMAND
+            self._end_literal(framed, literal)
 
     def _whole_command_line(self, line: bytes, events: list[Event]) -> bool:
         """Fast path for a command that is one line: parse it first.
