@@ -35,7 +35,7 @@ def _server() -> IMAPServer:
     account = backend.account("alice")
     account.create_mailbox("Other Messages")
     account.create_mailbox("Junk")
-    for n in range(10):  # UIDs 1-10 come and go
+    for _ in range(10):  # UIDs 1-10 come and go
         account.append(
             "INBOX", b"Subject: gone\r\n\r\n.", internal_date=datetime(2000, 1, 1, tzinfo=UTC)
         )
