@@ -25,6 +25,7 @@ import dataclasses
 import ipaddress
 import logging
 import math
+import socket
 import threading
 import weakref
 from collections.abc import Callable, Hashable
@@ -45,6 +46,7 @@ __all__ = [
     "ChangeNotice",
     "ConnectionDriver",
     "IMAPServerLike",
+    "LiteralReads",
     "LoginGuard",
     "LoginLimits",
     "ServerOptions",
@@ -207,6 +209,11 @@ class ServerOptions:
     #: Bytes read from a socket at a time; one chunk is all that is held
     #: unprocessed per connection, so this bounds input memory too.
     read_size: int = 64 * 1024
+    #: While a literal is arriving (a big APPEND), bytes read at a time, and
+    #: how many the socket collects before it wakes the server (Linux
+    #: ``SO_RCVLOWAT``), so that a message costs a few steps per MiB rather
+    #: than one per TCP segment; never more than the literal still lacks.
+    literal_read_size: int = 256 * 1024
     #: Output is written in pieces of this size, each under ``send_timeout``.
     write_size: int = 64 * 1024
     #: Treat every peer as secure (plaintext LOGIN without TLS); loopback
@@ -269,7 +276,9 @@ class ServerOptions:
 class Step:
     """What an adapter must do after one driver call."""
 
-    output: bytes
+    #: What to write, in order: a message body held in memory is a view of
+    #: the store's bytes, written as it is (``output`` joins them).
+    chunks: list[bytes | memoryview]
     closed: bool
     starttls: bool
     #: The engine reads nothing more until the app answers: stop reading
@@ -281,6 +290,14 @@ class Step:
     #: wait for this output to be written (output drives input): once it
     #: is, call ``step()`` again before reading from the socket or closing.
     more: bool = False
+    #: Bytes of a literal that the peer has yet to send: the adapter may
+    #: read up to that much at once (``ServerOptions.literal_read_size``).
+    literal: int = 0
+
+    @property
+    def output(self) -> bytes:
+        """The chunks as one bytes object."""
+        return b"".join(self.chunks)
 
 
 _locks: weakref.WeakKeyDictionary[object, threading.Lock] = weakref.WeakKeyDictionary()
@@ -329,6 +346,38 @@ def session_lock(server: object) -> threading.Lock:
     if sessions_run_at_once(server):
         return threading.Lock()
     return server_lock(server)
+
+
+class LiteralReads:
+    """How one plain socket is read while a literal arrives: in pieces of
+    up to ``ServerOptions.literal_read_size``, and (Linux, BSD, macOS)
+    with ``SO_RCVLOWAT`` raised to that piece, so that the loop wakes once
+    a piece is there rather than per TCP segment.  Never more than the
+    literal still lacks (the peer owes those bytes: no wait for more than
+    it sends; the end of the stream wakes a reader whatever the mark)."""
+
+    __slots__ = ("_mark", "_options", "_sock")
+
+    def __init__(self, sock: socket.socket | None, options: ServerOptions) -> None:
+        # Without the option (Windows), only the read size grows.
+        self._sock = sock if hasattr(socket, "SO_RCVLOWAT") else None
+        self._options = options
+        self._mark = 1
+
+    def size(self, literal: int) -> int:
+        """Bytes to ask for next, after a step that reported ``literal``;
+        sets the socket's low-water mark to match."""
+        options = self._options
+        piece = min(literal, options.literal_read_size)
+        mark = piece if piece > options.read_size else 1
+        if mark != self._mark and self._sock is not None:
+            try:
+                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, mark)
+            except OSError:
+                self._sock = None  # not supported here: read as it comes
+            else:
+                self._mark = mark
+        return max(options.read_size, piece)
 
 
 def is_loopback(host: str) -> bool:
@@ -823,31 +872,52 @@ class ConnectionDriver:
         shutdown: str | None = None,
     ) -> Step:
         """Feed input, a change notification, a shutdown, and run the timers."""
-        conn = self._require()
         with self._lock:
-            self._now = now
-            if conn.output_held and not conn.closed:
-                # The adapter wrote the last step's output: run what waited.
-                conn.pump()
-            if self._hold_until is not None and (conn.closed or now >= self._hold_until):
-                self._hold_until = None
-                conn.release_answer()
-            if data is not None and not conn.closed and not conn.starttls_pending:
-                self._last_input = now
-                self._bytes_in += len(data)
-                if self._stats is not None:
-                    self._stats.add("bytes_in_total", len(data))
-                if not data:
-                    logger.info("%s closed the connection", self.peer)
-                    self._eof = True
-                conn.receive_data(data)
-            if changed and not conn.closed:
-                conn.poll()
-            if shutdown is not None and not conn.closed:
-                conn.shutdown(shutdown)
-            if not conn.closed:
-                self._run_timers(conn, now)
-            return self._finish(now, renamed=changed)
+            return self._step(now, data, changed, shutdown)
+
+    def feed_literal(self, now: float, data: bytes) -> Step | None:
+        """Feed bytes that lie wholly inside the literal being read (a big
+        APPEND) on the caller's thread: they only go to the literal's sink,
+        no command completes and no backend is called, so an adapter that
+        runs :meth:`step` off its event loop need not for these.  None
+        (nothing done: call :meth:`step`) when the bytes reach the literal's
+        end, when output waits, or when another call holds the lock."""
+        conn = self._require()
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            expected = getattr(conn, "literal_expected", 0)
+            if not 0 < len(data) < expected or conn.output_held or conn.closed:
+                return None
+            return self._step(now, data, False, None)
+        finally:
+            self._lock.release()
+
+    def _step(self, now: float, data: bytes | None, changed: bool, shutdown: str | None) -> Step:
+        conn = self._require()
+        self._now = now
+        if conn.output_held and not conn.closed:
+            # The adapter wrote the last step's output: run what waited.
+            conn.pump()
+        if self._hold_until is not None and (conn.closed or now >= self._hold_until):
+            self._hold_until = None
+            conn.release_answer()
+        if data is not None and not conn.closed and not conn.starttls_pending:
+            self._last_input = now
+            self._bytes_in += len(data)
+            if self._stats is not None:
+                self._stats.add("bytes_in_total", len(data))
+            if not data:
+                logger.info("%s closed the connection", self.peer)
+                self._eof = True
+            conn.receive_data(data)
+        if changed and not conn.closed:
+            conn.poll()
+        if shutdown is not None and not conn.closed:
+            conn.shutdown(shutdown)
+        if not conn.closed:
+            self._run_timers(conn, now)
+        return self._finish(now, renamed=changed)
 
     def tls_started(self, now: float) -> Step:
         conn = self._require()
@@ -1028,10 +1098,17 @@ class ConnectionDriver:
     def _finish(self, now: float, *, renamed: bool = False) -> Step:
         conn = self._require()
         self._file(conn, renamed=renamed)
-        output = conn.data_to_send()
-        self._bytes_out += len(output)
+        # Optional for a SessionLike (older ones have data_to_send only).
+        take = getattr(conn, "data_to_send_chunks", None)
+        if take is not None:
+            chunks: list[bytes | memoryview] = take()
+        else:
+            output = conn.data_to_send()
+            chunks = [output] if output else []
+        size = sum(map(len, chunks))
+        self._bytes_out += size
         if self._stats is not None:
-            self._stats.add("bytes_out_total", len(output))
+            self._stats.add("bytes_out_total", size)
         streaming = conn.has_output
         # Nothing more can come after EOF; what is queued still goes out.
         closed = (conn.closed or self._eof) and not streaming
@@ -1048,10 +1125,12 @@ class ConnectionDriver:
                     self._was_idling = True
                 deadline = min(deadline, self._next_keepalive)
         return Step(
-            output=output,
+            chunks=chunks,
             closed=closed,
             starttls=starttls,
             paused=conn.paused and not closed and not starttls,
             deadline=deadline,
             more=streaming or (conn.output_held and not closed and not starttls),
+            # Optional for a SessionLike (older ones lack it: read as usual).
+            literal=0 if closed else getattr(conn, "literal_expected", 0),
         )

@@ -679,6 +679,10 @@ def _serve(config: cfg.Config) -> int:
         proxy_from=config.listen.proxy_from,
         stats=stats,
     )
+    if config.store.maildir:
+        # The Maildir store runs one call at a time (its lock; the disk
+        # flushes come after it): more threads than a few only contend.
+        options = dataclasses.replace(options, worker_threads=4)
     metrics: MetricsServer | None = None
     if config.logging.metrics_port is not None:
         try:

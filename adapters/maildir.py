@@ -46,7 +46,9 @@ On-disk decisions:
   differs from this store's own list replaces it), appended to when this
   store numbers a message, written whole when missing, when a rename
   gives a new UIDVALIDITY, or when most of its records are of expunged
-  messages; always under Dovecot's dot-lock ``dovecot-uidlist.lock``.
+  messages; always under Dovecot's dot-lock ``dovecot-uidlist.lock``,
+  which this store takes (after its own lock) only to number messages or
+  write that list, and reads the list again once it holds it.
   ``dovecot-keywords`` and ``subscriptions`` are Dovecot's formats,
   replaced under its dot-locks as Dovecot replaces them.  Dovecot's own
   index files (``dovecot.index*``) are left to Dovecot, which brings them
@@ -71,13 +73,24 @@ On-disk decisions:
   is lost too, with a new UIDVALIDITY, so clients resynchronise fully and
   no stale UID or modseq is ever trusted.
 * What each open mailbox looks like is kept in memory between calls (the
-  UID list's entries, keyword table, and the inode and mtime of ``new/`` and
-  ``cur/`` when they were listed).  A call that changes nothing costs three
-  ``stat`` calls and no lock; the directories are listed again only when
-  their mtime moved, or while it is too recent to trust (within a clock tick
-  of the listing: 50 ms on file systems with sub-second stamps, 1 s on
-  others), so a change in the same tick as a listing is still found.
-  Directories are made once, when missing.
+  UID list's entries, keyword table, the names in ``cur/``, and the inode
+  and mtime of ``new/`` and ``cur/`` when they were listed or changed by
+  this store).  A call that changes nothing costs four ``stat`` calls and
+  no lock.  The directories are listed again when their mtime moved by
+  another hand than this store's (its own changes are taken as known:
+  ``_Folder.adopt``), and ``cur/`` once more at the first call after a
+  clock tick (50 ms on file systems with sub-second stamps, 1 s on others)
+  from such a change or a listing, since a change another program made in
+  the same tick leaves the mtime as it was (Dovecot's rule, with 1 s).
+  After a listing that found changes by another program, ``cur/`` is
+  listed at every call until its mtime is a tick old, so a change right
+  after it is found at the next call.  Directories are made once, when
+  missing.
+* Flushes: an APPEND writes and flushes its message into ``tmp/`` before
+  taking any lock; ``cur/`` is flushed before a new message is visible; the
+  UID lists are flushed after the backend's lock is released, before the
+  call returns (see ``MaildirBackend._writing``), as Dovecot's
+  ``mail_fsync = optimized`` flushes its list after writing it.
 * THREADIDs: ``imap-sansio-threads`` in the user directory lists, one line
   each, a Message-ID and the THREADID of the messages that carry or cite it
   (see :func:`imap_sansio.server.thread_keys`); lines are only ever added.
@@ -137,6 +150,7 @@ import contextlib
 import errno
 import fcntl
 import functools
+import itertools
 import json
 import logging
 import os
@@ -147,8 +161,8 @@ import stat
 import tempfile
 import threading
 import time
-from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterator, Mapping
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -219,7 +233,8 @@ METADATA_FILE = "imap-sansio-metadata"
 #: The server's annotations, beside the user directories (no user name starts with a dot).
 SERVER_METADATA = ".imap-sansio-metadata"
 _STAGING = "imap-sansio-staging-"
-#: Dovecot's dot-lock on its UID list, held with LOCK (see _Locks).
+#: Dovecot's dot-lock on its UID list, taken after LOCK to number messages
+#: (see _Folder.numbering and _Locks).
 _DOVECOT_UIDLIST_LOCK = DOVECOT_UIDLIST + ".lock"
 #: Maildir convention: a file in tmp/ untouched this long is a failed delivery.
 _TMP_STALE_SECONDS = 36 * 3600
@@ -377,7 +392,7 @@ class _SpoolFile:
     :meth:`MaildirBackend.literal_sink`): sink, then source; APPEND links it
     into the maildir instead of copying it, ``close`` removes the name."""
 
-    __slots__ = ("_fd", "_owner", "_size", "path")
+    __slots__ = ("_fd", "_owner", "_size", "has_cr", "lines", "path")
 
     def __init__(self, owner: MaildirBackend, directory: Path) -> None:
         fd, name = tempfile.mkstemp(dir=directory, prefix="literal-")
@@ -385,6 +400,11 @@ class _SpoolFile:
         self._owner = owner
         self._size = 0
         self.path = Path(name)
+        # Counted as the pieces arrive (while they are in the CPU's cache),
+        # so that APPEND need not read the file again for its served size
+        # (see _imap_bytes): a CR anywhere, else the LFs.
+        self.has_cr = False
+        self.lines = 0
 
     @property
     def size(self) -> int:
@@ -395,6 +415,9 @@ class _SpoolFile:
 
     def write(self, data: bytes) -> None:
         assert self._fd is not None
+        if not self.has_cr:
+            self.has_cr = b"\r" in data
+            self.lines += data.count(b"\n")
         view = memoryview(data)
         while view:
             view = view[os.write(self._fd, view) :]
@@ -497,11 +520,12 @@ class _Locks:
 
 
 def _append_lines(
-    path: Path, data: bytes, size: int, *, fsync: bool, inode: int | None = None
+    path: str, data: bytes, size: int, *, backend: MaildirBackend, inode: int | None = None
 ) -> os.stat_result:
     """Append ``data`` to a line file whose complete lines end at ``size``
     (a line torn by a crash after it is cut off first); the file's stat after.
-    ``inode``: the file must still be that one (the caller holds its lock)."""
+    ``inode``: the file must still be that one (the caller holds its lock).
+    Flushed to disk before the backend call returns (see _Deferred)."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
     try:
         st = os.fstat(fd)
@@ -512,22 +536,21 @@ def _append_lines(
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        if fsync:
-            os.fsync(fd)
+        backend._fsync_later(path, fd)
         return os.fstat(fd)
     finally:
         os.close(fd)
 
 
-def _stat_signature(path: Path) -> tuple[int, int, int, int] | None:
+def _stat_signature(path: Path | str) -> tuple[int, int, int, int] | None:
     try:
-        st = path.stat()
+        st = os.stat(path)
     except FileNotFoundError:
         return None
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def _dir_sig(path: Path) -> tuple[int, int] | None:
+def _dir_sig(path: Path | str) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -535,10 +558,74 @@ def _dir_sig(path: Path) -> tuple[int, int] | None:
     return (st.st_ino, st.st_mtime_ns)
 
 
+class _LineFile:
+    """What was read of a line file that writers append to or replace whole
+    (by rename): this store's UID list and Dovecot's.  A reader reads only
+    the complete lines appended since it last looked, and the whole file
+    when it was replaced (another inode, or other first bytes: an inode
+    number can be reused)."""
+
+    __slots__ = ("_pending", "head", "path", "sig", "size")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        #: (inode, size, mtime) when it was last read to its end; None: read whole.
+        self.sig: tuple[int, int, int] | None = None
+        #: Bytes of complete lines read, and the file's first bytes.
+        self.size = 0
+        self.head = b""
+        self._pending: tuple[tuple[int, int, int] | None, int, bytes] | None = None
+
+    def read(self) -> tuple[bool, bytes] | None:
+        """None when the file did not change since it was last read; else
+        (grown, complete lines): those appended since (grown) or all of them.
+        FileNotFoundError when there is no file.  :meth:`commit` takes what
+        was read as read (after it was understood), :meth:`forget` does not."""
+        st = os.stat(self.path)
+        sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if sig == self.sig:
+            return None
+        with open(self.path, "rb") as file:
+            grown = (
+                self.sig is not None
+                and st.st_ino == self.sig[0]
+                and st.st_size > self.size
+                and file.read(len(self.head)) == self.head
+            )
+            file.seek(self.size if grown else 0)
+            data = file.read()
+        # A line still being written (or torn by a crash) waits.
+        end = data.rfind(b"\n") + 1
+        size, head = (self.size + end, self.head) if grown else (end, data[:64])
+        self._pending = (sig if end == len(data) else None, size, head)
+        return grown, data[:end]
+
+    def commit(self) -> None:
+        assert self._pending is not None
+        self.sig, self.size, self.head = self._pending
+        self._pending = None
+
+    def forget(self) -> None:
+        self.sig, self._pending = None, None
+
+    def appended(self, st: os.stat_result, size: int) -> None:
+        """This process appended ``size`` bytes of lines (``st``: the file's stat after)."""
+        self.size += size
+        self.sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def replaced(self, data: bytes) -> None:
+        """This process wrote the whole file (``data``)."""
+        st = os.stat(self.path)
+        self.sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+        self.size, self.head = len(data), data[:64]
+
+
 # A file system with nanosecond stamps takes them from a clock that ticks
 # every few milliseconds; one with whole seconds (ext3, some NFS) every second.
 _FINE_TICK_NS = 50_000_000
 _COARSE_TICK_NS = 1_000_000_000
+# At most this many MessageInfos are kept per maildir (see _Folder.info).
+_INFOS_KEPT = 20_000
 # The UID list is rewritten whole when it is at least this long and mostly
 # superseded lines.
 _COMPACT_BYTES = 64 * 1024
@@ -551,21 +638,11 @@ def _settled(mtime_ns: int, now_ns: int) -> bool:
     return now_ns - mtime_ns > tick
 
 
-def _listdir(path: Path) -> list[str]:
+def _listdir(path: Path | str) -> list[str]:
     try:
         return os.listdir(path)
     except FileNotFoundError:
         return []
-
-
-def _present(cur: Path) -> dict[str, str]:
-    """Base name -> info letters of the messages in ``cur/``."""
-    present: dict[str, str] = {}
-    for name in sorted(_listdir(cur)):
-        parts = _split_filename(name)
-        if parts is not None:
-            present.setdefault(parts[0], parts[1])
-    return present
 
 
 # ---------------------------------------------------------------------------
@@ -596,6 +673,17 @@ class _Entry:
         return f"{self.base}:2,{self.letters}"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Staged:
+    """A new message written into a maildir's ``tmp/``, not yet in ``cur/``."""
+
+    tmp: Path
+    size: int  # RFC822.SIZE (as served)
+    mtime: int  # internal date, seconds since the epoch
+    zone: int  # internal date's offset from UTC, minutes
+    keys: tuple[str, ...]  # thread keys (see thread_keys)
+
+
 @dataclass(slots=True, kw_only=True)
 class _State:
     mailbox_id: str
@@ -614,6 +702,28 @@ class _State:
     saved_tombstones: int = 0
     saved_header: tuple[str, ...] = ()
     compacted: bool = False
+    # (modseq, uid) of each change to an entry, in modseq order (older ones
+    # of the same UID left in), so that changes since a modseq are found
+    # without looking at every message; None: to be made from the entries.
+    log: list[tuple[int, int]] | None = None
+
+    def changed_since(self, modseq: int) -> list[_Entry]:
+        """The messages changed or added after ``modseq``, in UID order."""
+        entries = self.entries
+        log = self.log
+        if log is None or len(log) > 2 * len(entries) + 64:
+            log = self.log = sorted((e.modseq, e.uid) for e in entries.values())
+        start = bisect_right(log, (modseq, 2**63))
+        uids = sorted({uid for _, uid in log[start:]})
+        return [e for e in map(entries.get, uids) if e is not None and e.modseq > modseq]
+
+    def _logged(self, entry: _Entry) -> None:
+        log = self.log
+        if log is not None:
+            if log and entry.modseq < log[-1][0]:
+                self.log = None  # out of order (not written by a bump): made anew
+            else:
+                log.append((entry.modseq, entry.uid))
 
     def compact(self, keep: int) -> None:
         """Keep the last ``keep`` tombstones (RFC 7162 5.3), dropped in
@@ -641,6 +751,7 @@ class _State:
     def put(self, entry: _Entry) -> None:
         self.entries[entry.uid] = entry
         self.dirty.add(entry.uid)
+        self._logged(entry)
 
     def mark_saved(self) -> None:
         self.dirty.clear()
@@ -718,6 +829,7 @@ class _State:
                 if entry.uid not in entries and entries and entry.uid <= next(reversed(entries)):
                     raise ValueError("UIDs out of order")
                 entries[entry.uid] = entry
+                self._logged(entry)
             elif kind == "x":
                 uid, saved, email_id, thread_id = rest.split(" ")
                 old = entries.get(int(uid))
@@ -761,82 +873,93 @@ class _Folder:
         self.path = path
         self.account_root = account_root
         self.state: _State | None = None
-        # The UID list as last read: (inode, size, mtime); how many bytes of
-        # it are parsed; its first bytes (a snapshot's "gen" line is there).
-        self._sig: tuple[int, int, int] | None = None
-        self._size = 0
-        self._head = b""
+        # Paths as strings: they are stat'ed at every call.
+        self._cur, self._new = str(path / "cur"), str(path / "new")
+        self._keywords_path = str(path / KEYWORDS)
+        # The UID list as last read (see _LineFile).
+        self._uidlist = _LineFile(str(path / UIDLIST))
         self.keywords: list[str] = []
         self._kw_sig: tuple[int, int, int, int] | None = None
         # (inode, mtime) of new/ and cur/ when they were last listed, and
         # whether those mtimes were old enough to be trusted (see sync).
         self._dirs: tuple[tuple[int, int] | None, tuple[int, int] | None] = (None, None)
         self._settled = (False, False)
+        # When cur/ last changed by this store's own hand within a clock tick
+        # of the look before it, cur/ is listed once more after the tick
+        # (time.time_ns() from which it is due; see adopt).
+        self._recheck: int | None = None
+        # cur/'s names as last listed -> (base, letters) or None (left alone).
+        self._names: dict[str, tuple[str, str] | None] = {}
+        # This store changed cur/ since the last sync (see adopt).
+        self.touched = False
+        # Within MaildirAccount._synced: where numbering() puts Dovecot's
+        # lock, and whether it holds it.
+        self.stack: contextlib.ExitStack | None = None
+        self._numbering = False
         # uids_by_flag's index: which state (object, modseq, uidnext) it was
         # built from, and the UIDs by (letter, present).  Every change bumps
         # the modseq, so an index of the same modseq is current.
         self._flag_index: tuple[tuple[int, int, int], dict[tuple[str, bool], list[int]]] | None
         self._flag_index = None
+        # info()'s MessageInfo by UID, with the entry it was made of, valid
+        # for the keyword table, state and UIDVALIDITY of _infos_key.
+        self._infos: dict[int, tuple[_Entry, MessageInfo]] = {}
+        self._infos_key: tuple[tuple[str, ...], str, int] | None = None
 
         # Dovecot's UID list as last read (like the UID list above), and the
         # (uid, base name) records this store assigned and has not written.
         self._dv: DovecotUidList | None = None
-        self._dv_sig: tuple[int, int, int] | None = None
-        self._dv_size = 0
+        self._dv_file = _LineFile(str(path / DOVECOT_UIDLIST))
         self._dv_pending: list[tuple[int, str]] = []
         # When tmp/ was last looked at for stale files (monotonic seconds).
         self._tmp_scanned: float | None = None
 
     @property
-    def lock_paths(self) -> tuple[Path, Path]:
-        return (self.path / LOCK, self.path / _DOVECOT_UIDLIST_LOCK)
+    def lock_path(self) -> Path:
+        return self.path / LOCK
+
+    def numbering(self) -> None:
+        """Hold Dovecot's lock on its UID list until the call ends (see
+        MaildirAccount._synced), so that Dovecot numbers no message while
+        this store does: taken before a sync that lists a directory (it may
+        find messages to number) and before a call that adds messages, and
+        only then (a dot-lock is a file made and removed)."""
+        if self._numbering:
+            return
+        assert self.stack is not None, "numbering outside MaildirAccount._synced"
+        self.stack.enter_context(self.backend._locks.hold(self.path / _DOVECOT_UIDLIST_LOCK))
+        self._numbering = True
 
     # -- reading -------------------------------------------------------------
 
     def load(self) -> _State | None:
         """Bring the UID list up to date with its file (no lock needed): one
         ``stat`` when nothing changed, only the appended lines when it grew."""
-        path = self.path / UIDLIST
+        uidlist = self._uidlist
         try:
-            st = os.stat(path)
+            got = uidlist.read()
+            if got is None:
+                return self.state
+            grown, data = got
+            lines = data.decode("utf-8", "surrogateescape")
+            if grown and self.state is not None:
+                self.state.apply(lines.split("\n")[:-1])
+            else:
+                self.state = _State.parse(data)
+            uidlist.commit()
         except FileNotFoundError:
-            self.state, self._sig = None, None
+            self.state = None
+            uidlist.forget()
             return None
-        sig = (st.st_ino, st.st_size, st.st_mtime_ns)
-        if sig == self._sig:
-            return self.state
-        try:
-            with open(path, "rb") as file:
-                state = self.state
-                grown = (
-                    state is not None
-                    and self._sig is not None
-                    and st.st_ino == self._sig[0]
-                    and st.st_size > self._size
-                    and file.read(len(self._head)) == self._head
-                )
-                if state is not None and grown:
-                    file.seek(self._size)
-                    data = file.read()
-                    # A line still being written (or torn by a crash) waits.
-                    end = data.rfind(b"\n") + 1
-                    state.apply(data[:end].decode("utf-8", "surrogateescape").split("\n")[:-1])
-                    self._size += end
-                else:
-                    file.seek(0)
-                    data = file.read()
-                    end = data.rfind(b"\n") + 1
-                    self.state = _State.parse(data[:end])
-                    self._size, self._head = end, data[:64]
-            self._sig = sig if end == len(data) else None
-        except (ValueError, KeyError, FileNotFoundError) as exc:
-            log.warning("unreadable %s (%s): it will be rebuilt", path, exc)
-            self.state, self._sig = None, None
+        except (ValueError, KeyError) as exc:
+            log.warning("unreadable %s (%s): it will be rebuilt", uidlist.path, exc)
+            self.state = None
+            uidlist.forget()
         self._load_keywords()
         return self.state
 
     def _load_keywords(self) -> None:
-        kw_sig = _stat_signature(self.path / KEYWORDS)
+        kw_sig = _stat_signature(self._keywords_path)
         if kw_sig != self._kw_sig:
             self.keywords = self._read_keywords()
             self._kw_sig = kw_sig
@@ -845,40 +968,38 @@ class _Folder:
         """Bring Dovecot's UID list up to date with its file: only the
         appended lines when it grew, as Dovecot reads it.  None when there
         is none (or it is broken: then it is written anew from the state)."""
-        path = self.path / DOVECOT_UIDLIST
+        dv_file = self._dv_file
         try:
-            st = os.stat(path)
+            got = dv_file.read()
+            if got is None:
+                return self._dv
+            grown, data = got
+            if grown and self._dv is not None:
+                lines = data.decode("utf-8", "surrogateescape").split("\n")[:-1]
+                self._dv.apply(lines, version=self._dv.version)
+            else:
+                self._dv = DovecotUidList.parse(data)
+            dv_file.commit()
         except FileNotFoundError:
-            self._dv, self._dv_sig = None, None
-            return None
-        sig = (st.st_ino, st.st_size, st.st_mtime_ns)
-        if sig == self._dv_sig:
-            return self._dv
-        try:
-            with open(path, "rb") as file:
-                dv = self._dv
-                if (
-                    dv is not None
-                    and self._dv_sig is not None
-                    and st.st_ino == self._dv_sig[0]
-                    and st.st_size > self._dv_size
-                ):
-                    file.seek(self._dv_size)
-                    data = file.read()
-                    end = data.rfind(b"\n") + 1
-                    lines = data[:end].decode("utf-8", "surrogateescape").split("\n")[:-1]
-                    dv.apply(lines, version=dv.version)
-                    self._dv_size += end
-                else:
-                    data = file.read()
-                    end = data.rfind(b"\n") + 1
-                    self._dv = DovecotUidList.parse(data[:end])
-                    self._dv_size = end
-            self._dv_sig = sig if end == len(data) else None
-        except (ValueError, KeyError, FileNotFoundError) as exc:
-            log.warning("unreadable %s (%s): it will be rewritten", path, exc)
-            self._dv, self._dv_sig = None, None
+            self._dv = None
+            dv_file.forget()
+        except (ValueError, KeyError) as exc:
+            log.warning("unreadable %s (%s): it will be rewritten", dv_file.path, exc)
+            self._dv = None
+            dv_file.forget()
         return self._dv
+
+    def _dv_whole(self, dv: DovecotUidList | None, state: _State, adding: int) -> bool:
+        """Whether Dovecot's UID list is to be written whole: there is none,
+        it is of another version or UIDVALIDITY (a rename), it ends in a torn
+        line, or most of its records would be of expunged messages."""
+        return (
+            dv is None
+            or self._dv_file.sig is None
+            or dv.version != 3
+            or dv.uidvalidity != state.uidvalidity
+            or len(dv.records) + adding > 2 * len(state.entries) + 64
+        )
 
     def _dv_save(self) -> None:
         """Write the UIDs this store assigned into Dovecot's UID list (under
@@ -888,15 +1009,23 @@ class _Folder:
         state = self.live()
         dv = self._dv
         pending, self._dv_pending = self._dv_pending, []
-        path = self.path / DOVECOT_UIDLIST
+        dv_file = self._dv_file
         entries = state.entries
-        whole = (
-            dv is None
-            or self._dv_sig is None
-            or dv.version != 3
-            or dv.uidvalidity != state.uidvalidity
-            or len(dv.records) + len(pending) > 2 * len(entries) + 64
-        )
+        whole = self._dv_whole(dv, state, len(pending))
+        if not (whole or pending):
+            return
+        if not self._numbering:
+            # A rewrite by a call that numbered nothing: under Dovecot's
+            # lock, unless Dovecot numbered messages meanwhile (the next
+            # sync takes them first).
+            assert not pending, "messages numbered without Dovecot's lock"
+            self.numbering()
+            dv = self._dv_load()
+            if dv is not None and dv.next_uid > state.uidnext:
+                return
+            whole = self._dv_whole(dv, state, 0)
+            if not whole:
+                return
         if whole:
             if dv is None or dv.uidvalidity != state.uidvalidity:
                 guid = dv.guid if dv is not None else ""
@@ -912,19 +1041,16 @@ class _Folder:
             dv.version = 3
             dv.guid = dv.guid or secrets.token_hex(16)
             data = dv.dump(state.uidnext)
-            self.backend._write_atomic(path, data, self.path / "tmp")
-            st = os.stat(path)
-            self._dv, self._dv_size = dv, len(data)
+            self.backend._write_atomic(self.path / DOVECOT_UIDLIST, data, self.path / "tmp")
+            self._dv = dv
+            dv_file.replaced(data)
         else:
-            assert dv is not None and self._dv_sig is not None
-            if not pending:
-                return
+            assert dv is not None
             for uid, base in pending:
                 dv.add(uid, base)
             data = b"".join(dv.record_line(uid, (), base) for uid, base in pending)
-            st = _append_lines(path, data, self._dv_size, fsync=self.backend.fsync)
-            self._dv_size += len(data)
-        self._dv_sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+            st = _append_lines(dv_file.path, data, dv_file.size, backend=self.backend)
+            dv_file.appended(st, len(data))
 
     def _clean_tmp(self) -> None:
         """Remove files in tmp/ that nobody touched for 36 hours: deliveries
@@ -1031,25 +1157,29 @@ class _Folder:
 
     # -- scanning --------------------------------------------------------------
 
-    def fresh(self) -> bool:
+    def fresh(self, *, loaded: bool = False) -> bool:
         """Whether the state is known to match the disk, without the lock:
-        the UID list is read (only what was appended), ``new/`` and ``cur/``
-        have the mtimes they had when listed, and a ``cur/`` whose mtime was
-        too recent to trust is listed again and matches the state."""
-        state = self.load()
+        the UID list is read (only what was appended; ``loaded``: it was,
+        just now), ``new/`` and ``cur/`` have the mtimes they had when
+        listed (or when this store changed them, see :meth:`adopt`), and a
+        ``cur/`` whose mtime was too recent to trust is listed again and
+        matches the state."""
+        state = self.state if loaded else self.load()
         if state is None:
             return False
         # Dovecot's UID list moved: Dovecot assigned UIDs or rewrote it.
-        dv_sig = _stat_signature(self.path / DOVECOT_UIDLIST)
-        if dv_sig is None or dv_sig[:3] != self._dv_sig:
+        dv_sig = _stat_signature(self._dv_file.path)
+        if dv_sig is None or dv_sig[:3] != self._dv_file.sig:
             return False
-        new_sig, cur_sig = _dir_sig(self.path / "new"), _dir_sig(self.path / "cur")
+        new_sig, cur_sig = _dir_sig(self._new), _dir_sig(self._cur)
         if self._dirs != (new_sig, cur_sig) or not self._settled[0] or cur_sig is None:
+            return False
+        if self._recheck is not None and time.time_ns() >= self._recheck:
             return False
         if self._settled[1]:
             return True
         started = time.time_ns()
-        present = _present(self.path / "cur")
+        present = self._present()
         entries = state.entries
         if len(present) != len(entries) or any(
             present.get(e.base) != e.letters for e in entries.values()
@@ -1057,6 +1187,78 @@ class _Folder:
             return False
         self._settled = (True, _settled(cur_sig[1], started))
         return True
+
+    def _present(self) -> dict[str, str]:
+        """Base name -> info letters of the messages in ``cur/``, listed now
+        (names seen at the last listing are not parsed again)."""
+        known = self._names
+        names: dict[str, tuple[str, str] | None] = {}
+        present: dict[str, str] = {}
+        twice = False
+        for name in _listdir(self._cur):
+            parts = known[name] if name in known else _split_filename(name)
+            names[name] = parts
+            if parts is not None:
+                if parts[0] in present:
+                    twice = True
+                present[parts[0]] = parts[1]
+        self._names = names
+        if twice:
+            # Two files of one message (a crash between link and unlink):
+            # the first name in sorted order counts, whatever the listing order.
+            present = {}
+            for name in sorted(names):
+                parts = names[name]
+                if parts is not None:
+                    present.setdefault(parts[0], parts[1])
+        return present
+
+    def adopt(self) -> None:
+        """This store changed ``cur/`` (under the lock, after :meth:`sync`,
+        the state updated): take the state as what ``cur/`` holds, without
+        listing it.  A change that another program made in the same clock
+        tick leaves no trace in the mtime, so ``cur/`` is listed once more
+        at the first call after the tick (Dovecot's rule, MAILDIR_SYNC_SECS)."""
+        if not self.touched:
+            return
+        self.touched = False
+        cur_sig = _dir_sig(self._cur)
+        if cur_sig is None or cur_sig == self._dirs[1]:
+            return
+        self._dirs = (self._dirs[0], cur_sig)
+        self._settle_later(cur_sig)
+
+    def _settle_later(self, cur_sig: tuple[int, int]) -> None:
+        """Take ``cur/`` (of mtime ``cur_sig``) as known, and list it once
+        more at the first call after the clock tick."""
+        self._settled = (self._settled[0], True)
+        if self._recheck is None:
+            tick = _COARSE_TICK_NS if cur_sig[1] % 1_000_000_000 == 0 else _FINE_TICK_NS
+            self._recheck = time.time_ns() + tick
+
+    def _to_list(
+        self, state: _State | None, dv: DovecotUidList | None
+    ) -> tuple[tuple[int, int] | None, tuple[int, int] | None, bool, bool, int]:
+        """The signatures of new/ and cur/ (made when missing), whether each
+        is to be listed, and the time of the look."""
+        new_sig, cur_sig = _dir_sig(self._new), _dir_sig(self._cur)
+        if new_sig is None or cur_sig is None:
+            # Made once, here, when missing (not on every access).
+            for sub in ("cur", "new", "tmp"):
+                (self.path / sub).mkdir(exist_ok=True)
+            new_sig, cur_sig = _dir_sig(self._new), _dir_sig(self._cur)
+        started = time.time_ns()
+        list_new = not self._settled[0] or new_sig != self._dirs[0]
+        list_cur = (
+            state is None
+            or dv is None
+            or dv.uidvalidity != state.uidvalidity
+            or dv.next_uid > state.uidnext  # Dovecot numbered messages
+            or not self._settled[1]
+            or cur_sig != self._dirs[1]
+            or (self._recheck is not None and started >= self._recheck)
+        )
+        return new_sig, cur_sig, list_new, list_cur, started
 
     def sync(self) -> bool:
         """Bring the UID list up to date with the files (under the lock).
@@ -1077,6 +1279,21 @@ class _Folder:
         # it.  Without one (a maildir only this store served), it is written
         # from the state, so nothing changes for clients.
         dv = self._dv_load()
+        new_sig, cur_sig, list_new, list_cur, started = self._to_list(state, dv)
+        if not (list_new or list_cur):
+            return False
+        if not self._numbering and (
+            state is None
+            or dv is None
+            or dv.uidvalidity != state.uidvalidity
+            or dv.next_uid > state.uidnext
+        ):
+            # UIDs to take from Dovecot's list or to write into it: under
+            # Dovecot's lock, read again what Dovecot may have written.
+            self.numbering()
+            state = self.load()
+            dv = self._dv_load()
+            new_sig, cur_sig, list_new, list_cur, started = self._to_list(state, dv)
         dirty = dv is None
         if state is None or (dv is not None and dv.uidvalidity != state.uidvalidity):
             # New (or lost) UID list: Dovecot's UIDVALIDITY and UIDs, or else a
@@ -1093,7 +1310,7 @@ class _Folder:
                 special_use=known.special_use if known else frozenset(),
             )
             self.state = state
-            self._sig = None
+            self._uidlist.forget()
             dirty = True
         # UIDs from here up may be ones Dovecot gave to messages found below;
         # UIDs it used are never used again here.
@@ -1101,32 +1318,34 @@ class _Folder:
         if dv is not None and dv.next_uid > state.uidnext:
             state.uidnext = dv.next_uid
             dirty = True
-        cur, new = self.path / "cur", self.path / "new"
-        new_sig, cur_sig = _dir_sig(new), _dir_sig(cur)
-        if new_sig is None or cur_sig is None:
-            # Made once, here, when missing (not on every access).
-            for sub in ("cur", "new", "tmp"):
-                (self.path / sub).mkdir(exist_ok=True)
-            new_sig, cur_sig = _dir_sig(new), _dir_sig(cur)
-        if not dirty and self._settled == (True, True) and self._dirs == (new_sig, cur_sig):
+        if not (list_new or list_cur):
             return False
-        started = time.time_ns()
         self._clean_tmp()
-        if not self._settled[0] or new_sig != self._dirs[0]:
-            for name in sorted(_listdir(new)):
+        if list_new:
+            for name in sorted(_listdir(self._new)):
                 parts = _split_filename(name)
                 if parts is None:
                     continue
                 with contextlib.suppress(FileNotFoundError):
-                    os.rename(new / name, cur / f"{parts[0]}:2,{parts[1]}")
-            new_sig, cur_sig = _dir_sig(new), _dir_sig(cur)
+                    os.rename(
+                        os.path.join(self._new, name),
+                        os.path.join(self._cur, f"{parts[0]}:2,{parts[1]}"),
+                    )
+                    list_cur = True
+            if list_cur:
+                new_sig, cur_sig = _dir_sig(self._new), _dir_sig(self._cur)
+            else:
+                new_sig = _dir_sig(self._new)
+        new_settled = new_sig is not None and _settled(new_sig[1], started)
+        if not list_cur:
+            self._dirs = (new_sig, self._dirs[1])
+            self._settled = (new_settled, self._settled[1])
+            return False
         self._load_keywords()
-        present = _present(cur)
+        present = self._present()
+        self._recheck = None
         self._dirs = (new_sig, cur_sig)
-        self._settled = (
-            new_sig is not None and _settled(new_sig[1], started),
-            cur_sig is not None and _settled(cur_sig[1], started),
-        )
+        self._settled = (new_settled, cur_sig is not None and _settled(cur_sig[1], started))
         dv_uids = dv.uids if dv is not None else {}
         by_base = {e.base: e.uid for e in state.entries.values()}
         # A message Dovecot knows under another UID: that UID wins (seen
@@ -1140,18 +1359,31 @@ class _Folder:
             for base, uid in by_base.items()
             if base in present and present[base] != state.entries[uid].letters
         ]
+        unknown = [(base, letters) for base, letters in present.items() if base not in by_base]
+        if unknown and not self._numbering:
+            # Messages to number: again, under Dovecot's lock (Dovecot may
+            # have numbered them meanwhile); listed again whatever the mtimes.
+            self.numbering()
+            self._dirs = (None, None)
+            return self.sync()
         arrived = []
-        for base, letters in present.items():
-            if base in by_base:
-                continue
-            path = cur / f"{base}:2,{letters}"
+        for base, letters in unknown:
+            path = os.path.join(self._cur, f"{base}:2,{letters}")
             try:
-                mtime = int(path.stat().st_mtime)
-                raw = path.read_bytes()
+                with open(path, "rb") as file:
+                    mtime = int(os.fstat(file.fileno()).st_mtime)
+                    raw = file.read()
             except (FileNotFoundError, IsADirectoryError, PermissionError):
                 continue
             arrived.append((mtime, base, letters, len(_imap_bytes(raw)), thread_keys(raw)))
         found = bool(gone or changed or arrived)
+        if not found and not self._settled[1] and cur_sig is not None:
+            # Nothing done by others since the last look, and cur/ changed
+            # within the tick (this store's own changes, as a rule): trusted
+            # as after adopt(), with one more look after the tick.  A listing
+            # that found changes by others is not: cur/ is listed at every
+            # call until its mtime is older than a tick (see fresh).
+            self._settle_later(cur_sig)
         if found:
             modseq = state.modseq = state.modseq + 1
             for uid in gone:
@@ -1253,36 +1485,39 @@ class _Folder:
         # Dovecot's list first: it is the authority, and a crash between the
         # two writes leaves UIDs that the next scan takes from it.
         self._dv_save()
-        path = self.path / UIDLIST
+        uidlist = self._uidlist
         lines = len(state.entries) + len(state.tombstones) + 16
         # Whole: a new file, one mostly of superseded lines, or tombstones
         # dropped (appended lines can only add them).
-        if self._sig is None or self._size > max(_COMPACT_BYTES, 200 * lines) or state.compacted:
+        if (
+            uidlist.sig is None
+            or uidlist.size > max(_COMPACT_BYTES, 200 * lines)
+            or state.compacted
+        ):
             data = state.dump()
-            self.backend._write_atomic(path, data, self.path / "tmp")
-            st = os.stat(path)
-            self._size, self._head = len(data), data[:64]
+            self.backend._write_atomic(self.path / UIDLIST, data, self.path / "tmp")
+            uidlist.replaced(data)
         else:
             delta = state.delta()
             if not delta:
                 return
             st = _append_lines(
-                path, delta, self._size, fsync=self.backend.fsync, inode=self._sig[0]
+                uidlist.path, delta, uidlist.size, backend=self.backend, inode=uidlist.sig[0]
             )
-            self._size += len(delta)
-        self._sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+            uidlist.appended(st, len(delta))
         state.mark_saved()
 
     def on_file(self, entry: _Entry, action: Callable[[Path], None]) -> bool:
         """Run ``action`` on the message file of ``entry``; if another program
         renamed it meanwhile (new flag letters), on its current name.  False
         when the file is gone (the next scan expunges it)."""
+        self.touched = True
         try:
             action(self.path / "cur" / entry.filename)
             return True
         except FileNotFoundError:
             pass
-        for name in _listdir(self.path / "cur"):
+        for name in _listdir(self._cur):
             parts = _split_filename(name)
             if parts is not None and parts[0] == entry.base:
                 try:
@@ -1320,8 +1555,31 @@ class _Folder:
         return f"M{state.mailbox_id}{state.uidvalidity:x}_{entry.uid:x}"
 
     def info(self, entry: _Entry) -> MessageInfo:
+        """What ``entry`` says, as the server asks for it."""
+        return self.infos([entry.uid])[0]
+
+    def infos(self, uids: Iterable[int]) -> list[MessageInfo]:
+        """:meth:`info` of the messages ``uids`` (all present), each made
+        once and kept while its entry, the keyword table and the
+        UIDVALIDITY stay the same."""
+        state = self.live()
+        key = (tuple(self.keywords), state.mailbox_id, state.uidvalidity)
+        if key != self._infos_key or len(self._infos) >= _INFOS_KEPT:
+            self._infos.clear()
+            self._infos_key = key
+        entries, kept = state.entries, self._infos
+        found = []
+        for uid in uids:
+            entry = entries[uid]
+            cached = kept.get(uid)
+            found.append(
+                cached[1] if cached is not None and cached[0] is entry else self._info(entry)
+            )
+        return found
+
+    def _info(self, entry: _Entry) -> MessageInfo:
         zone = timezone(timedelta(minutes=entry.zone))
-        return MessageInfo(
+        info = MessageInfo(
             uid=entry.uid,
             flags=self.flags_of(entry.letters),
             internal_date=datetime.fromtimestamp(entry.mtime, zone),
@@ -1331,6 +1589,8 @@ class _Folder:
             save_date=datetime.fromtimestamp(entry.saved, UTC) if entry.saved else None,
             thread_id=entry.thread_id or None,
         )
+        self._infos[entry.uid] = (entry, info)
+        return info
 
     def select(self, uids: Collection[int] | None) -> list[int]:
         """The existing UIDs among ``uids`` (all when None), ascending."""
@@ -1414,11 +1674,13 @@ class MaildirBackend:
         self._passwords: PasswordDatabase = ClearPasswords()
         self._listeners: list[ChangeListener] = []
         self._mutex = threading.RLock()
+        #: Per thread: the files a _writing call flushes when it ends.
+        self._local = threading.local()
         self._locks = _Locks()
         self._folders: dict[str, _Folder] = {}
         #: Users whose maildir was made (or checked) once already.
         self._opened: set[str] = set()
-        self._counter = 0
+        self._counter = itertools.count(1)
         #: Per account root: (octets of the thread list read, what they say).
         self._threads: dict[str, tuple[int, dict[str, str]]] = {}
         self._watch_interval = watch_interval
@@ -1487,12 +1749,53 @@ class MaildirBackend:
 
     def _unique(self) -> str:
         # cr.yp.to/proto/maildir.html: time, then a part unique on this host.
-        self._counter += 1
+        counter = next(self._counter)  # atomic: staging runs outside the lock
         now = time.time()
         return (
-            f"{int(now)}.M{int(now * 1e6) % 1000000}P{os.getpid()}Q{self._counter}"
+            f"{int(now)}.M{int(now * 1e6) % 1000000}P{os.getpid()}Q{counter}"
             f"R{secrets.token_hex(4)}.{self._hostname}"
         )
+
+    @staticmethod
+    def _fsync_file(path: Path) -> None:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The backend's lock for a call that changes a maildir.  The UID
+        lists it appends to are flushed to disk after the lock is released
+        (and before the call returns), so that the other sessions do not
+        wait for the disk meanwhile; the message files and directories are
+        flushed before the change is made visible."""
+        if getattr(self._local, "later", None) is not None:
+            with self._mutex:  # within another such call: that one flushes
+                yield
+            return
+        later: dict[str, None] = {}
+        self._local.later = later
+        try:
+            with self._mutex:
+                yield
+        finally:
+            self._local.later = None
+        for path in later:
+            with contextlib.suppress(FileNotFoundError):  # replaced: flushed whole
+                self._fsync_file(Path(path))
+
+    def _fsync_later(self, path: str, fd: int) -> None:
+        """Flush the file ``fd`` (open at ``path``): at the end of the
+        :meth:`_writing` call it was written in, or now outside one."""
+        if not self.fsync:
+            return
+        later = getattr(self._local, "later", None)
+        if later is None:
+            os.fsync(fd)
+        else:
+            later[path] = None
 
     def _fsync_dir(self, path: Path) -> None:
         if not self.fsync:
@@ -1539,12 +1842,21 @@ class MaildirBackend:
         this store's spool, else copied a piece at a time; returns the file
         and its size as served (see :func:`_imap_bytes`)."""
         tmp = tmpdir / self._unique()
-        fd: int | None = None
         if isinstance(source, _SpoolFile) and source.owned_by(self):
-            with contextlib.suppress(OSError):  # another file system: copy
+            try:
                 os.link(source.path, tmp)
-        if not tmp.exists():
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            except OSError:  # another file system: copy
+                pass
+            else:
+                # Written once, counted as it arrived: not read again.
+                try:
+                    if self.fsync:
+                        self._fsync_file(tmp)
+                except BaseException:
+                    tmp.unlink(missing_ok=True)
+                    raise
+                return tmp, source.size + (0 if source.has_cr else source.lines)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         has_cr = False
         lines = 0
         try:
@@ -1555,19 +1867,15 @@ class MaildirBackend:
                 has_cr = has_cr or b"\r" in piece
                 lines += piece.count(b"\n")
                 view = memoryview(piece)
-                while fd is not None and view:
+                while view:
                     view = view[os.write(fd, view) :]
             if self.fsync:
-                if fd is None:
-                    fd = os.open(tmp, os.O_RDONLY | os.O_CLOEXEC)
                 os.fsync(fd)
         except BaseException:
-            if fd is not None:
-                os.close(fd)
+            os.close(fd)
             tmp.unlink(missing_ok=True)
             raise
-        if fd is not None:
-            os.close(fd)
+        os.close(fd)
         return tmp, source.size + (0 if has_cr else lines)
 
     def _write_atomic(self, target: Path, data: bytes, tmpdir: Path) -> None:
@@ -1892,21 +2200,38 @@ class MaildirAccount:
         return self._backend._folder(path, self._root)
 
     @contextlib.contextmanager
-    def _synced(self, *paths: Path, write: bool = True) -> Iterator[list[_Folder]]:
+    def _synced(
+        self, *paths: Path, write: bool = True, adds: bool = False
+    ) -> Iterator[list[_Folder]]:
         """The folders at ``paths``, locked and synced; outside changes are
         announced.  A reader (``write=False``) whose folders are known to be
-        up to date (:meth:`_Folder.fresh`) takes no lock and lists nothing."""
+        up to date (:meth:`_Folder.fresh`) takes no lock and lists nothing.
+        ``adds``: the call adds messages to the last folder (which then
+        holds Dovecot's lock, see :meth:`_Folder.numbering`)."""
         backend = self._backend
         folders = [self._folder(p) for p in paths]
         if not write and all(f.fresh() for f in folders):
             yield folders
             return
         found = []
-        with backend._locks.hold(*(p for f in folders for p in f.lock_paths)):
-            for folder in folders:
-                if folder.sync():
-                    found.append(folder.path)
-            yield folders
+        with (
+            backend._locks.hold(*(f.lock_path for f in folders)),
+            contextlib.ExitStack() as stack,
+        ):
+            try:
+                for folder in folders:
+                    folder.stack, folder.touched = stack, False
+                if adds:
+                    folders[-1].numbering()
+                for folder in folders:
+                    if folder.sync():
+                        found.append(folder.path)
+                yield folders
+                for folder in folders:
+                    folder.adopt()
+            finally:
+                for folder in folders:
+                    folder.stack, folder._numbering = None, False
         for path in found:
             self._changed(self._name_of(path))
 
@@ -2051,45 +2376,65 @@ class MaildirAccount:
         flags: Collection[str] = (),
         internal_date: datetime,
     ) -> AppendResult:
-        with self._backend._mutex:
+        backend = self._backend
+        with backend._mutex:
             path = self._path_of(name)
-            with self._synced(path) as [folder]:
-                letters = folder.letters_for(frozenset(flags), "")
-                entry = self._write_message(folder, data, letters, internal_date)
-                modseq = folder.bump()
-                uid = folder.add(replace(entry, modseq=modseq, born=modseq))
-                folder.save()
-                uidvalidity = folder.live().uidvalidity
+        # Written (and flushed) into tmp/ before any lock is taken: only the
+        # rename into cur/ and the UID lists make the other sessions wait.
+        staged = self._stage_message(path, data, internal_date)
+        try:
+            with backend._writing():
+                moved = self._path_of(name)
+                if moved != path:  # renamed, or deleted and made again, meanwhile
+                    staged.tmp.unlink(missing_ok=True)
+                    staged = self._stage_message(moved, data, internal_date)
+                with self._synced(moved, adds=True) as [folder]:
+                    letters = folder.letters_for(frozenset(flags), "")
+                    entry = self._place_message(folder, staged, letters)
+                    modseq = folder.bump()
+                    uid = folder.add(replace(entry, modseq=modseq, born=modseq))
+                    folder.save()
+                    uidvalidity = folder.live().uidvalidity
+        finally:
+            staged.tmp.unlink(missing_ok=True)  # still there: the APPEND failed
         self._changed(name)
         return AppendResult(uidvalidity=uidvalidity, uid=uid)
 
-    def _write_message(
-        self, folder: _Folder, data: bytes | MessageSource, letters: str, internal_date: datetime
-    ) -> _Entry:
-        """Put a new message file into ``folder``'s ``cur/`` (locked and
-        synced); the caller adds the entry it returns and saves."""
+    def _stage_message(
+        self, path: Path, data: bytes | MessageSource, internal_date: datetime
+    ) -> _Staged:
+        """Write a new message into ``tmp/`` of the maildir at ``path``
+        (no lock needed: the name is this process's own), dated ``internal_date``."""
         backend = self._backend
-        path = folder.path
         mtime = int(internal_date.timestamp() // 1)
         head = data if isinstance(data, bytes) else data.read(0, 256 * 1024)
-        thread_id = backend._thread_id(self._root, thread_keys(head))
         if isinstance(data, bytes):
             tmp = backend._write_tmp(path / "tmp", data)
             size = len(_imap_bytes(data))
         else:
             tmp, size = backend._write_tmp_source(path / "tmp", data)
-        os.utime(tmp, (mtime, mtime))
-        base = tmp.name
-        os.rename(tmp, path / "cur" / f"{base}:2,{letters}")
-        backend._fsync_dir(path / "cur")
         offset = internal_date.utcoffset() or timedelta()
+        zone = int(offset.total_seconds() // 60)
+        return _Staged(tmp=tmp, size=size, mtime=mtime, zone=zone, keys=thread_keys(head))
+
+    def _place_message(self, folder: _Folder, staged: _Staged, letters: str) -> _Entry:
+        """Move a staged message into ``folder``'s ``cur/`` (locked and
+        synced); the caller adds the entry it returns and saves."""
+        backend = self._backend
+        thread_id = backend._thread_id(self._root, staged.keys)
+        base = staged.tmp.name
+        folder.touched = True
+        # Dated only now: a file in tmp/ with an old mtime is a failed delivery.
+        os.utime(staged.tmp, (staged.mtime, staged.mtime))
+        os.rename(staged.tmp, folder.path / "cur" / f"{base}:2,{letters}")
+        backend._fsync_dir(folder.path / "cur")
         return _Entry(
             uid=0,
             modseq=0,
             born=0,
-            size=size,
-            mtime=mtime,
-            zone=int(offset.total_seconds() // 60),
+            size=staged.size,
+            mtime=staged.mtime,
+            zone=staged.zone,
             letters=letters,
             base=base,
             email_id=_new_email_id(),
@@ -2305,6 +2650,7 @@ def _transfer(
     ``target``, both locked and synced; the caller saves both."""
     entries = source.live().entries
     modseq = target.bump()
+    target.touched = True
     uid_map = []
     moved = []
     for uid in uids:
@@ -2358,12 +2704,17 @@ class MaildirMailbox:
     made by any process and learns of deletion.
     """
 
-    __slots__ = ("_account", "_id", "_path")
+    __slots__ = ("_account", "_id", "_name", "_path", "_uidvalidity")
 
     def __init__(self, account: MaildirAccount, path: Path, mailbox_id: str) -> None:
         self._account = account
         self._path = path
         self._id = mailbox_id
+        # What the server asks for every message it fetches (the keys of its
+        # message cache), as the last call that looked at the disk found
+        # them: (path, the mailbox name of that maildir), UIDVALIDITY.
+        self._name: tuple[Path, str | None] | None = None
+        self._uidvalidity: int | None = None
 
     def __repr__(self) -> str:
         return f"MaildirMailbox({str(self._path)!r})"
@@ -2385,23 +2736,42 @@ class MaildirMailbox:
 
     @contextlib.contextmanager
     def _synced(self, *, write: bool = True) -> Iterator[_Folder]:
-        with self._account._backend._mutex:
+        account = self._account
+        backend = account._backend
+        with backend._writing() if write else backend._mutex:
             path = self._locate()
-            with self._account._synced(path, write=write) as [folder]:
+            folder = account._folder(path)
+            if not write and folder.fresh(loaded=True):  # _locate read the UID list
+                self._uidvalidity = folder.live().uidvalidity
+                yield folder
+                return
+            with account._synced(path, write=write) as [folder]:
+                self._uidvalidity = folder.live().uidvalidity
                 yield folder
 
     @property
     def name(self) -> str:
+        cached = self._name
+        if cached is not None and cached[0] is self._path and cached[1] is not None:
+            return cached[1]  # no lock: _path changes only when a call relocates it
         with self._account._backend._mutex:
-            name = self._account._name_of(self._locate())
+            path = self._locate()
+            if self._name is None or self._name[0] is not path:
+                self._name = (path, self._account._name_of(path))
+            name = self._name[1]
         if name is None:  # pragma: no cover - _locate only finds folders
             raise NoSuchMailbox("Mailbox has been deleted")
         return name
 
     @property
     def uidvalidity(self) -> int:
-        with self._synced(write=False) as folder:
-            return folder.live().uidvalidity
+        # Asked for every message fetched: as the last call found it (a new
+        # UIDVALIDITY is for the next changes_since to find).
+        if self._uidvalidity is None:
+            with self._synced(write=False):
+                pass
+        assert self._uidvalidity is not None
+        return self._uidvalidity
 
     def status(self) -> MailboxStatus:
         with self._synced(write=False) as folder:
@@ -2413,8 +2783,7 @@ class MaildirMailbox:
 
     def messages(self, uids: Collection[int] | None = None) -> list[MessageInfo]:
         with self._synced(write=False) as folder:
-            entries = folder.live().entries
-            return [folder.info(entries[uid]) for uid in folder.select(uids)]
+            return folder.infos(folder.select(uids))
 
     def uids_by_flag(self, flag: str, present: bool) -> Collection[int] | None:
         letter = _FLAG_LETTERS.get(flag)
@@ -2509,11 +2878,11 @@ class MaildirMailbox:
 
     def _copy(self, uids: Collection[int], destination: str, *, move: bool) -> CopyResult:
         account = self._account
-        with account._backend._mutex:
+        with account._backend._writing():
             source_path = self._locate()
             dest_path = account._path_of(destination)
             paths = [source_path] if dest_path == source_path else [source_path, dest_path]
-            with account._synced(*paths) as folders:
+            with account._synced(*paths, adds=True) as folders:
                 source, target = folders[0], folders[-1]
                 selected = source.select(uids)
                 if not selected:
@@ -2542,17 +2911,18 @@ class MaildirMailbox:
         """RFC 8508 3.4: the new file and the old one's removal under both
         maildirs' locks, each UID list saved once."""
         account = self._account
-        with account._backend._mutex:
+        with account._backend._writing():
             source_path = self._locate()
             dest_path = account._path_of(destination)
             paths = [source_path] if dest_path == source_path else [source_path, dest_path]
-            with account._synced(*paths) as folders:
+            with account._synced(*paths, adds=True) as folders:
                 source, target = folders[0], folders[-1]
                 old = source.live().entries.get(uid)
                 if old is None:
                     raise ImapNo("The message to replace no longer exists", "EXPUNGEISSUED")
                 letters = target.letters_for(frozenset(flags), "")
-                entry = account._write_message(target, data, letters, internal_date)
+                staged = account._stage_message(target.path, data, internal_date)
+                entry = account._place_message(target, staged, letters)
                 modseq = target.bump()
                 new_uid = target.add(replace(entry, modseq=modseq, born=modseq))
                 source.on_file(old, Path.unlink)
@@ -2588,13 +2958,13 @@ class MaildirMailbox:
             changed: list[MessageInfo] = []
             expunged: list[int] = []
             if modseq < state.modseq:
-                for entry in state.entries.values():
-                    if entry.modseq > modseq:
-                        (new if entry.born > modseq else changed).append(folder.info(entry))
-                # A message that arrived after ``modseq`` was never known: skip it.
-                expunged = sorted(
-                    uid for m, uid, born in state.tombstones if m > modseq and born <= modseq
-                )
+                for entry in state.changed_since(modseq):
+                    (new if entry.born > modseq else changed).append(folder.info(entry))
+                # Tombstones are in modseq order; one for a message that
+                # arrived after ``modseq`` was never known: skipped.
+                tombstones = state.tombstones
+                start = bisect_right(tombstones, (modseq, 2**63, 2**63))
+                expunged = sorted(uid for _, uid, born in tombstones[start:] if born <= modseq)
             return Changes(
                 new=tuple(new),
                 changed=tuple(changed),
@@ -2606,6 +2976,12 @@ class MaildirMailbox:
             )
 
     def claim_recent(self) -> tuple[int, ...]:
+        backend = self._account._backend
+        with backend._mutex:
+            folder = self._account._folder(self._locate())
+            state = folder.live()
+            if state.recent_from == state.uidnext and folder.fresh(loaded=True):
+                return ()  # nothing arrived to claim: no lock, nothing written
         with self._synced() as folder:
             state = folder.live()
             claimed = tuple(uid for uid in state.entries if uid >= state.recent_from)

@@ -32,6 +32,7 @@ from ._driver import (
     ChangeNotice,
     ConnectionDriver,
     IMAPServerLike,
+    LiteralReads,
     LoginGuard,
     ServerOptions,
     Step,
@@ -387,11 +388,14 @@ class ThreadedServer:
         return secure
 
     def _run(self, session: _Session, driver: ConnectionDriver, step: Step) -> None:
+        plain = not isinstance(session.sock, ssl.SSLSocket)
+        reads = LiteralReads(session.sock if plain else None, self._options)
         with selectors.DefaultSelector() as selector:
             selector.register(session.wake_r, selectors.EVENT_READ)
             selector.register(session.sock, selectors.EVENT_READ)
             while True:
-                self._send(session.sock, step.output)
+                for chunk in step.chunks:
+                    self._send(session.sock, chunk)
                 if step.more:
                     # Streamed output: the next piece once this one is written.
                     step = driver.step(time.monotonic())
@@ -408,13 +412,15 @@ class ThreadedServer:
                     # engine already dropped what followed STARTTLS.
                     selector.unregister(session.sock)
                     session.sock = self._handshake(session.sock)
+                    reads = LiteralReads(None, self._options)  # a TLS socket from now on
                     selector.register(session.sock, selectors.EVENT_READ)
                     step = driver.tls_started(time.monotonic())
                     continue
                 self._set_reading(selector, session.sock, not step.paused)
                 deadline, paused = step.deadline, step.paused
+                size = reads.size(step.literal)
                 del step  # its output is sent: an idle connection keeps none of it
-                step = self._next_step(session, selector, driver, deadline, paused)
+                step = self._next_step(session, selector, driver, deadline, paused, size=size)
             if isinstance(session.sock, ssl.SSLSocket):
                 # TLS close_notify (RFC 8446 6.1), so the client can tell
                 # the end from a truncation.  The socket does not block:
@@ -431,6 +437,8 @@ class ThreadedServer:
         driver: ConnectionDriver,
         deadline: float,
         paused: bool,
+        *,
+        size: int,
     ) -> Step:
         sock = session.sock
         while True:
@@ -448,7 +456,7 @@ class ThreadedServer:
                         readable = True
             if readable:
                 try:
-                    data = sock.recv(self._options.read_size)
+                    data = sock.recv(size)
                 except _WOULD_BLOCK:
                     continue
                 except OSError:
@@ -469,7 +477,7 @@ class ThreadedServer:
         elif not on and registered:
             selector.unregister(sock)
 
-    def _send(self, sock: socket.socket, data: bytes) -> None:
+    def _send(self, sock: socket.socket, data: bytes | memoryview) -> None:
         view = memoryview(data)
         size = self._options.write_size
         while view:

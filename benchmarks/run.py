@@ -22,6 +22,7 @@ import pathlib
 import platform
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from ._harness import Result
 
@@ -92,13 +93,33 @@ def _row(r: Result) -> str:
     )
 
 
-def _markdown(machine: dict[str, str], results: dict[str, list[Result]], quick: bool) -> str:
+def _when(runs: dict[str, dict[str, str]], suites: list[str]) -> str:
+    """When each suite last ran and the load average then (suites that ran
+    together named together)."""
+    by_run: dict[tuple[str, str], list[str]] = {}
+    for suite in suites:
+        run = runs.get(suite, {})
+        by_run.setdefault((run.get("date", "?"), run.get("load", "?")), []).append(suite)
+    return "; ".join(
+        f"{', '.join(names)}: {date}, load average {load}"
+        for (date, load), names in sorted(by_run.items())
+    )
+
+
+def _markdown(
+    machine: dict[str, str],
+    results: dict[str, list[Result]],
+    quick: bool,
+    runs: dict[str, dict[str, str]] | None = None,
+) -> str:
+    when = _when(runs, list(results)) if runs else machine["date"]
     lines = [
         "# Benchmark results",
         "",
-        f"Run with `python -m benchmarks{' --quick' if quick else ''}` on {machine['date']}: "
-        f"{machine['implementation']} {machine['python']}, {machine['cpu']} "
-        f"({machine['cores']} cores), {machine['system']}.",
+        f"Run with `python -m benchmarks{' --quick' if quick else ''}` "
+        f"({when}; the load average is that of the whole machine, "
+        f"{machine['cores']} cores, over the run): "
+        f"{machine['implementation']} {machine['python']}, {machine['cpu']}, {machine['system']}.",
         "",
         "Each row is the median of several timed runs after a warm-up; the spread is the",
         "inter-quartile range.  In-process rows are CPU time of this process",
@@ -134,7 +155,10 @@ def _markdown(machine: dict[str, str], results: dict[str, list[Result]], quick: 
         "wall-clock time per command (commands/s in the rate column) and the ratio",
         "is the rate beside Dovecot's in the same rounds.  Dovecot has no store in",
         "memory, so the memory row is compared with its Maildir too.  The APPEND and",
-        "FETCH rows are MiB/s of one client, as in the big suite.",
+        "FETCH rows are MiB/s of one client per server, the three servers taking turns",
+        "round by round (the ratio is the median of the rounds' ratios); their table",
+        "gives each server's CPU per MiB.  Both Maildirs fsync each message and its",
+        "directory (Dovecot's default `mail_fsync = optimized`).",
         "",
     ]
     ratios = [
@@ -220,7 +244,8 @@ def _rewrite(source: pathlib.Path, out: pathlib.Path) -> int:
         for row in rows:
             fields = {k: v for k, v in row.items() if k not in ("per_unit", "rate")}
             results[suite].append(Result(**fields))
-    (out / "RESULTS.md").write_text(_markdown(payload["machine"], results, payload["quick"]))
+    report = _markdown(payload["machine"], results, payload["quick"], payload.get("runs"))
+    (out / "RESULTS.md").write_text(report)
     _plot(results, out / "cost_per_unit.png")
     return 0
 
@@ -246,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         return _rewrite(pathlib.Path(args.from_json), pathlib.Path(args.output))
     wanted = [s for s in args.only.split(",") if s] or list(SUITES)
     results: dict[str, list[Result]] = {}
+    runs: dict[str, dict[str, str]] = {}
     for suite in wanted:
         try:
             module = importlib.import_module(SUITES[suite])
@@ -254,29 +280,43 @@ def main(argv: list[str] | None = None) -> int:
             continue
         run: Callable[[bool], list[Result]] = module.run
         print(f"{suite} ...", file=sys.stderr, flush=True)
+        start = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        load_before = os.getloadavg()[0]
         results[suite] = run(args.quick)
+        runs[suite] = {"date": start, "load": f"{load_before:.1f}-{os.getloadavg()[0]:.1f}"}
         for r in results[suite]:
             ratio = r.extra.get("ratio_vs_peer")
             extra = f"  ({ratio:.2f}x peer)" if ratio is not None else ""
             print(f"  {_row(r)}{extra}", file=sys.stderr)
     machine = _machine()
-    report = _markdown(machine, results, args.quick)
     if not args.output:
         # A quick or partial run must not replace the committed report.
-        print(report)
+        print(_markdown(machine, results, args.quick, runs))
         return 0
     out = pathlib.Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results").mkdir(exist_ok=True)
+    latest = out / "results" / "latest.json"
+    merged: dict[str, list[dict[str, Any]]] = {}
+    merged_runs: dict[str, dict[str, str]] = {}
+    if latest.exists() and not args.quick:
+        # A run of some suites replaces theirs and keeps the others' rows
+        # (each with the date and load of its own run), in the suites' order.
+        old = json.loads(latest.read_text())
+        if not old.get("quick"):
+            merged = old["results"]
+            merged_runs = old.get("runs", {})
+    merged.update({k: [r.as_dict() for r in v] for k, v in results.items()})
+    merged_runs.update(runs)
+    order = [s for s in SUITES if s in merged] + [s for s in merged if s not in SUITES]
     payload = {
         "machine": machine,
         "quick": args.quick,
-        "results": {k: [r.as_dict() for r in v] for k, v in results.items()},
+        "runs": {k: merged_runs[k] for k in order if k in merged_runs},
+        "results": {k: merged[k] for k in order},
     }
-    (out / "results" / "latest.json").write_text(json.dumps(payload, indent=2))
-    (out / "RESULTS.md").write_text(report)
-    if _plot(results, out / "cost_per_unit.png"):
-        print(f"wrote {out / 'cost_per_unit.png'}", file=sys.stderr)
+    latest.write_text(json.dumps(payload, indent=2))
+    _rewrite(latest, out)
     print(f"wrote {out / 'RESULTS.md'}", file=sys.stderr)
     return 0
 

@@ -38,7 +38,7 @@ from ._commands import (
     Select,
 )
 from ._config import Config, GreetingStatus, OversizePolicy
-from ._encoder import SOURCE_PIECE, Piece, encode_response_chunks
+from ._encoder import CHUNK_MIN, SOURCE_PIECE, Piece, encode_response_chunks
 from ._errors import LocalProtocolError
 from ._events import (
     AuthenticateCancelled,
@@ -48,7 +48,7 @@ from ._events import (
     IdleDone,
 )
 from ._framing import LiteralAnnouncement, ReceiveBuffer, literal_at_end, read_tag_and_name
-from ._parser import ParseError, parse_command
+from ._parser import CommandSpec, ParseError, parse_command
 from ._responses import (
     AtomCode,
     CapabilityCode,
@@ -63,7 +63,8 @@ from ._responses import (
     UidItem,
 )
 from ._secret import Secret
-from ._source import LiteralSink, LiteralSinkFactory, MessageSource
+from ._sequence import UidSet
+from ._source import BytesSource, LiteralSink, LiteralSinkFactory, MessageSource
 from ._state import DESELECTING_COMMANDS, TRANSITIONS, State, next_state
 from ._view import InvalidSequenceNumber, SelectedMailboxView
 
@@ -71,6 +72,9 @@ __all__ = ["ConnectionState"]
 
 #: Commands whose tagged answer may change the state (the rest leave it as is).
 _STATE_CHANGING = frozenset(name for _, name, _ in TRANSITIONS)
+#: Commands whose tagged answer does more than go out (see _complete_rest).
+_AFTER_ANSWER = _STATE_CHANGING | {"LOGOUT", "COMPRESS", "STARTTLS"}
+_SELECTS = (Select, Examine)
 
 
 def _names_sequence_numbers(command: Command) -> bool:
@@ -120,6 +124,26 @@ _NOTHING_ENABLED: frozenset[str] = frozenset()
 #: would build a union object on every test).
 _BYTES_LIKE = (bytes, memoryview)
 _UNAVAILABLE = AtomCode(name="UNAVAILABLE")  # RFC 5530 3: a subsystem failed
+
+
+def _coalesce(pieces: list[bytes | memoryview]) -> list[bytes | memoryview]:
+    """Runs of pieces under CHUNK_MIN joined (responses between message
+    bodies), so a writer makes one call per body, not per response."""
+    if len(pieces) < 2:
+        return pieces
+    merged: list[bytes | memoryview] = []
+    run: list[bytes | memoryview] = []
+    for piece in pieces:
+        if len(piece) < CHUNK_MIN:
+            run.append(piece)
+            continue
+        if run:
+            merged.append(run[0] if len(run) == 1 else b"".join(run))
+            run = []
+        merged.append(piece)
+    if run:
+        merged.append(run[0] if len(run) == 1 else b"".join(run))
+    return merged
 
 
 class _Mode(enum.Enum):
@@ -223,6 +247,8 @@ class ConnectionState:
         "_starttls_pending",
         "_state",
         "_tls_active",
+        "_uidonly",
+        "_utf8",
         "_view",
         "_zin",
         "command_count",
@@ -289,6 +315,9 @@ class ConnectionState:
         self._selected: str | None = None
         self._read_only = False
         self._enabled: frozenset[str] = _NOTHING_ENABLED
+        # What the hot path reads of _enabled, kept beside it (_set_enabled).
+        self._utf8 = False
+        self._uidonly = False
         self._view: SelectedMailboxView | None = None
         #: A parsed command waiting for earlier ones (see _deliver).
         self._held: Command | None = None
@@ -390,8 +419,12 @@ class ConnectionState:
     def utf8(self) -> bool:
         """UTF8=ACCEPT (RFC 6855 3) or IMAP4rev2 (RFC 9051 5.1, appendix A:
         its mailbox names and quoted strings are UTF-8) is enabled."""
-        enabled = self._enabled
-        return "UTF8=ACCEPT" in enabled or "IMAP4REV2" in enabled
+        return self._utf8
+
+    def _set_enabled(self, enabled: frozenset[str]) -> None:
+        self._enabled = enabled
+        self._utf8 = "UTF8=ACCEPT" in enabled or "IMAP4REV2" in enabled
+        self._uidonly = "UIDONLY" in enabled
 
     @property
     def capabilities(self) -> tuple[str, ...]:
@@ -441,6 +474,19 @@ class ConnectionState:
             _Mode.SKIP_LINE,
         )
 
+    @property
+    def literal_expected(self) -> int:
+        """Bytes of the literal being read that the peer has yet to send (0
+        when none is being read): an adapter may read that much at once, or
+        wait until that much has arrived, without waiting for anything the
+        peer does not owe.  0 under COMPRESS, whose transport carries fewer
+        bytes than the literal (RFC 4978)."""
+        mode = self._mode
+        if self._inflater is not None or mode not in (_Mode.LITERAL, _Mode.DISCARD):
+            return 0
+        left = self._literal_left if mode is _Mode.LITERAL else self._discard_left
+        return max(0, left - len(self._buffer))
+
     def enable(self, *names: str) -> tuple[str, ...]:
         """Mark extensions enabled without an ENABLED response; return the new ones.
 
@@ -451,7 +497,7 @@ class ConnectionState:
         """
         fresh = tuple(n.upper() for n in names if n.upper() not in self._enabled)
         if fresh:
-            self._enabled = self._enabled.union(fresh)
+            self._set_enabled(self._enabled.union(fresh))
         return fresh
 
     @property
@@ -510,6 +556,57 @@ class ConnectionState:
             return []
         if self._inflater is not None:
             return self._inflate(data)
+        if (
+            self._mode is _Mode.COMMAND
+            and self._framed is None
+            and self._held is None
+            and self._blocking is None
+            and self._state is not State.NOT_AUTHENTICATED
+            and data.find(b"\n") == len(data) - 1
+            and not self._buffer._data  # its __bool__, without the call
+        ):
+            # The common case: one complete command line, nothing buffered,
+            # nothing pending that holds it back.  It is parsed straight
+            # from ``data``; whatever the fast path declines (a literal, a
+            # limit, a syntax error, a command not valid in this state)
+            # goes the general way, which decides every rejection.
+            config = self.config
+            limits = config.limits
+            if (
+                len(self._pending) < limits.max_pipelined
+                and self._out_size < limits.max_unsent_output
+                and len(data) - 2 <= limits.max_line
+                and len(data) <= limits.max_command
+                and not data.endswith((b"}\r\n", b"}\n"))
+            ):
+                try:
+                    command = parse_command(
+                        data,
+                        utf8=self._utf8,
+                        max_depth=limits.max_nesting,
+                        max_search_depth=limits.max_search_nesting,
+                        commands=config.commands,
+                        max_items=limits.max_list_items,
+                        max_ranges=limits.max_set_ranges,
+                    )
+                except ParseError:
+                    pass
+                else:
+                    spec = config.commands[command.name]
+                    if self._state in spec.states:
+                        self._stalled = False
+                        self.command_count += 1
+                        events: list[Event] = []
+                        # _accept, inlined: nothing is pending that it waits for
+                        # (RFC 3501 5.5) unless it names messages.
+                        self._bad_streak = 0
+                        if spec.names_messages and self._view is not None and self._pending:
+                            self._held = command
+                            if self._out_size >= limits.max_unsent_output:
+                                self._stalled = True
+                        else:
+                            self._start(command, spec, events)
+                        return events
         return self._feed(data)
 
     @property
@@ -567,32 +664,25 @@ class ConnectionState:
 
     def _feed(self, data: bytes) -> list[Event]:
         if (
-            self._mode is _Mode.COMMAND
-            and self._framed is None
-            and self._held is None
-            and self._blocking is None
-            and self._state is not State.NOT_AUTHENTICATED
-            and data.find(b"\n") == len(data) - 1
+            self._mode is _Mode.LITERAL
             and not self._buffer
+            and self._held is None
+            and self._out_size < self.config.limits.max_unsent_output
+            and not self.paused
         ):
-            # The common case: one complete command line, nothing buffered,
-            # nothing pending that holds it back.  It is parsed straight
-            # from ``data``; whatever the fast path declines (a literal, a
-            # limit, a syntax error) goes the general way below.
-            limits = self.config.limits
-            if (
-                len(self._pending) < limits.max_pipelined
-                and self._out_size < limits.max_unsent_output
-                and len(data) - 2 <= limits.max_line
-                and len(data) <= limits.max_command
-                and not data.endswith((b"}\r\n", b"}\n"))
-            ):
-                events: list[Event] = []
-                self._stalled = False
-                if self._whole_command_line(data, events):
-                    if self._held is not None and self._out_size >= limits.max_unsent_output:
-                        self._stalled = True
-                    return events
+            # A literal's bytes go to their place (its sink, its list)
+            # straight from ``data``, not through the receive buffer: a big
+            # APPEND is copied once on its way to the spool file.
+            found: list[Event] = []
+            self._stalled = False
+            take = self._literal_left
+            if take >= len(data):
+                self._literal_bytes(data, found)
+                return found
+            self._literal_bytes(data[:take], found)
+            self._buffer.feed(data[take:])
+            found.extend(self._process())
+            return found
         if self._held_too_much():
             return self._too_much_input()
         self._buffer.feed(data)
@@ -603,7 +693,7 @@ class ConnectionState:
         or after taking the output that held it back)."""
         if self._closed or self._closing:
             return []
-        if self._held is None and not self._zin and not self._buffer:
+        if self._held is None and not self._zin and not self._buffer._data:
             self._stalled = False
             return []  # nothing buffered: nothing to run
         return self._process()
@@ -671,7 +761,7 @@ class ConnectionState:
         elif isinstance(response, ContinuationRequest):
             self._continue()
         elif isinstance(response, EnabledData):
-            self._enabled = self._enabled.union(c.upper() for c in response.capabilities)
+            self._set_enabled(self._enabled.union(c.upper() for c in response.capabilities))
         self._write(response)
 
     @property
@@ -689,12 +779,11 @@ class ConnectionState:
         (a literal's bytes not taken yet count): if ``input_waiting``, call
         :meth:`next_events` once this output is written.
         """
-        budget = self.config.limits.max_output_piece
         out = self._out
         if (
             not self._out_sources
             and not self._out_offset
-            and self._out_size <= budget
+            and self._out_size <= self.config.limits.max_output_piece
             and self._deflater is None
         ):
             # Everything queued is bytes and fits in one piece (the common
@@ -703,7 +792,29 @@ class ConnectionState:
             out.clear()
             self._out_size = 0
             return data
+        return b"".join(self.data_to_send_chunks())
+
+    def data_to_send_chunks(self) -> list[bytes | memoryview]:
+        """:meth:`data_to_send` as the pieces it would join, in order (an
+        empty list when nothing is queued): a message body held in memory
+        comes as views of the store's own bytes, so a transport that writes
+        the pieces one by one (or with ``sendmsg``) copies nothing.  The
+        views stay valid after the call; the same rules apply otherwise."""
+        budget = self.config.limits.max_output_piece
+        out = self._out
         taken: list[bytes | memoryview] = []
+        if (
+            not self._out_sources
+            and not self._out_offset
+            and self._out_size <= budget
+            and self._deflater is None
+        ):
+            # A command's answers: one piece, not one per response.
+            if out:
+                taken.append(b"".join(out))  # type: ignore[arg-type]  # bytes only
+                out.clear()
+                self._out_size = 0
+            return taken
         size = 0
         while out and size < budget:
             piece = out[0]
@@ -715,6 +826,10 @@ class ConnectionState:
                     chunk: bytes | memoryview = memoryview(piece)[offset:end]
                 else:
                     chunk = piece
+            elif type(piece) is BytesSource:
+                # Held in memory (the in-memory store): a view, not a copy.
+                end = min(piece.size, offset + budget - size)
+                chunk = piece.view(offset, end - offset)
             else:
                 end = min(piece.size, offset + budget - size, offset + SOURCE_PIECE)
                 chunk = self._read_source(piece, offset, end - offset)
@@ -736,10 +851,12 @@ class ConnectionState:
                     piece.close()
             else:
                 self._out_offset = end
-        data = b"".join(taken)
         deflater = self._deflater
-        if deflater is None or not data:
-            return data
+        if deflater is None:
+            return _coalesce(taken)
+        data = b"".join(taken)
+        if not data:
+            return []
         plain = b""
         if self._plain_left:
             # RFC 4978 3: what was queued up to COMPRESS's OK goes out plain.
@@ -747,10 +864,10 @@ class ConnectionState:
             plain, data = data[:cut], data[cut:]
             self._plain_left -= cut
             if not data:
-                return plain
+                return [plain]
         # A sync flush per batch, so the client can read every response
         # at once (RFC 4978 4 recommends flushing after each response).
-        return plain + deflater.compress(data) + deflater.flush(zlib.Z_SYNC_FLUSH)
+        return [plain + deflater.compress(data) + deflater.flush(zlib.Z_SYNC_FLUSH)]
 
     @staticmethod
     def _read_source(source: MessageSource, offset: int, length: int) -> bytes:
@@ -774,11 +891,9 @@ class ConnectionState:
     # ------------------------------------------------------------ internals
 
     def _write(self, response: Response) -> None:
-        if type(response) is FetchData and "UIDONLY" in self._enabled:
+        if type(response) is FetchData and self._uidonly:
             response = self._uidfetch(response, drop_uid=False)
-        enabled = self._enabled  # the utf8 property, inlined: once per response
-        utf8 = "UTF8=ACCEPT" in enabled or "IMAP4REV2" in enabled
-        chunks = encode_response_chunks(response, utf8=utf8)
+        chunks = encode_response_chunks(response, utf8=self._utf8)
         self._out.extend(chunks)
         for chunk in chunks:  # a loop, not a generator: no Python call per chunk
             if isinstance(chunk, _BYTES_LIKE):
@@ -860,26 +975,64 @@ class ConnectionState:
             events.append(self._bye("Too many invalid commands"))
 
     def _complete(self, response: StatusResponse) -> None:
-        if response.status not in (Status.OK, Status.NO, Status.BAD):
+        status = response.status
+        if status is not Status.OK and status is not Status.NO and status is not Status.BAD:
             raise LocalProtocolError(f"a tagged response must be OK, NO or BAD, not {response}")
-        seqs = self._pending_tags.get(response.tag or "")
+        tag = response.tag or ""
+        seqs = self._pending_tags.get(tag)
         if not seqs:
             raise LocalProtocolError(f"no command with tag {response.tag!r} is pending")
-        pending = self._drop_pending(self._pending[seqs[0]])
+        # _drop_pending, inlined (once per command): the oldest with the tag.
+        pending = self._pending.pop(seqs[0])
+        if len(seqs) == 1:
+            del self._pending_tags[tag]
+        else:
+            del seqs[0]
+        if pending.blocks_expunge:
+            self._expunge_blockers -= 1
         command = pending.command
         name = command.name
-        ok = response.status is Status.OK
-        if self._view is not None and name not in DESELECTING_COMMANDS:
-            # RFC 3501 5.2: updates go out before the tagged completion; no
-            # EXPUNGE if this or another pending command forbids it (7.4.1).
-            allow = self._expunge_blockers == 0 and not pending.blocks_expunge
-            for update in self._drain_view(allow_expunge=allow):
-                self._write(update)
+        view = self._view
+        if view is not None and name not in DESELECTING_COMMANDS:
+            if view.drain_hook is None and not (
+                view._added or view._expunged or view._flag_updates or view._mailbox_flags_changed
+            ):
+                # Nothing queued (the test view.drain starts with): all a
+                # drain would do is move the mod-sequence floor.
+                view._modseq_floor = view._modseq_seen
+            else:
+                # RFC 3501 5.2: updates go out before the tagged completion;
+                # no EXPUNGE if this or another pending command forbids it
+                # (7.4.1).
+                allow = self._expunge_blockers == 0 and not pending.blocks_expunge
+                for update in self._drain_view(allow_expunge=allow):
+                    self._write(update)
+        if (
+            name not in _AFTER_ANSWER
+            and pending is not self._blocking
+            and not self._deferred
+            and status is not Status.BAD
+        ):
+            # The common case: the answer changes no state, ends no sub-flow
+            # and lets nothing owed go out after it (_write, for a status).
+            chunks = encode_response_chunks(response, utf8=self._utf8)
+            self._out.extend(chunks)
+            for chunk in chunks:
+                self._out_size += len(chunk)  # type: ignore[arg-type]  # bytes
+            return
+        self._complete_rest(response, command, status, pending)
+
+    def _complete_rest(
+        self, response: StatusResponse, command: Command, status: Status, pending: _Pending
+    ) -> None:
+        """What a tagged answer does beyond being written (see _complete)."""
+        name = command.name
+        ok = status is Status.OK
         old = self._state
         if name in _STATE_CHANGING:
-            self._state = next_state(old, name, response.status.value)
+            self._state = next_state(old, name, status.value)
         code = response.code
-        if isinstance(command, Select | Examine):
+        if isinstance(command, _SELECTS):
             # A new SELECT closes the old mailbox whatever its outcome
             # (RFC 3501 6.3.1); the new view (if any) comes with the OK.
             self._view, new_view, self._next_view = None, self._next_view, None
@@ -893,12 +1046,12 @@ class ConnectionState:
             self._selected = None
             self._view = None
         elif old is not State.NOT_AUTHENTICATED and self._state is State.NOT_AUTHENTICATED:
-            # RFC 8437 2: UNAUTHENTICATE ends what the login began: the
+            # RFC 8437 3: UNAUTHENTICATE ends what the login began: the
             # mailbox is closed, ENABLEd extensions are off, and the limits
             # of a client not logged in apply afresh.
             self._selected = None
             self._view = None
-            self._enabled = _NOTHING_ENABLED
+            self._set_enabled(_NOTHING_ENABLED)
             self._commands_before_auth = 0
         if (
             old is not self._state
@@ -955,12 +1108,13 @@ class ConnectionState:
         return updates
 
     def _resolve_messages(self, command: Command) -> Command:
-        """Replace a command's sequence set by the UIDs it names (RFC 3501 6.4).
+        """Replace a command's sequence set by the UIDs it names (RFC 3501 6.4):
+        for a command that names messages (CommandSpec.names_messages).
 
         Raises InvalidSequenceNumber for a number beyond what the client knows.
         """
         view = self._view
-        if view is None or not self.config.commands[command.name].names_messages:
+        if view is None:
             return command
         messages = getattr(command, "messages", None)
         if messages is None:  # SEARCH, EXPUNGE: no set of their own to resolve
@@ -971,7 +1125,7 @@ class ConnectionState:
             # (UIDs name no numbering: nothing to check here).
             return command
         resolved = view.resolve_set(messages)  # per range, never per message
-        if resolved != messages:
+        if type(messages) is not UidSet or messages.saved or resolved.ranges != messages.ranges:
             # The command was parsed here and nobody has seen it yet, so it
             # is completed in place (dataclasses.replace would validate every
             # field again for one that changes).
@@ -1058,24 +1212,11 @@ class ConnectionState:
         ):
             if self._held is not None:
                 held, self._held = self._held, None
-                self._start(held, events)
+                self._start(held, self.config.commands[held.name], events)
                 continue
             mode = self._mode
             if mode is _Mode.LITERAL:
-                chunk = buffer.take(self._literal_left)
-                self._literal_left -= len(chunk)
-                if self._sink is not None:
-                    self._spool(chunk, events)
-                    continue
-                self._literal.append(chunk)
-                if self._literal_left == 0:
-                    framed = self._framed
-                    assert framed is not None
-                    pieces = self._literal
-                    literal = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-                    pieces.clear()
-                    self._mode = _Mode.COMMAND
-                    self._end_literal(framed, literal)
+                self._literal_bytes(buffer.take(self._literal_left), events)
                 continue
             if mode is _Mode.DISCARD:
                 self._discard_left -= buffer.discard(self._discard_left)
@@ -1102,6 +1243,22 @@ class ConnectionState:
             else:
                 self._command_line(line, events)
 
+    def _literal_bytes(self, chunk: bytes, events: list[Event]) -> None:
+        """The next bytes of the literal being read (no more than it lacks)."""
+        self._literal_left -= len(chunk)
+        if self._sink is not None:
+            self._spool(chunk, events)
+            return
+        self._literal.append(chunk)
+        if self._literal_left == 0:
+            framed = self._framed
+            assert framed is not None
+            pieces = self._literal
+            literal = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+            pieces.clear()
+            self._mode = _Mode.COMMAND
+            self._end_literal(framed, literal)
+
     def _whole_command_line(self, line: bytes, events: list[Event]) -> bool:
         """Fast path for a command that is one line: parse it first.
 
@@ -1112,7 +1269,7 @@ class ConnectionState:
         try:
             command = parse_command(
                 line,
-                utf8=self.utf8,
+                utf8=self._utf8,
                 max_depth=self.config.limits.max_nesting,
                 max_search_depth=self.config.limits.max_search_nesting,
                 commands=self.config.commands,
@@ -1121,7 +1278,8 @@ class ConnectionState:
             )
         except ParseError:
             return False
-        if self._state not in self.config.commands[command.name].states:
+        spec = self.config.commands[command.name]
+        if self._state not in spec.states:
             return False
         self.command_count += 1
         if self._state is State.NOT_AUTHENTICATED:
@@ -1129,7 +1287,7 @@ class ConnectionState:
             if self._commands_before_auth > self.config.max_commands_before_auth:
                 events.append(self._bye("Too many commands before login"))
                 return True
-        self._accept(command, events)
+        self._accept(command, spec, events)
         return True
 
     def _command_line(self, line: bytes, events: list[Event]) -> None:
@@ -1498,13 +1656,13 @@ class ConnectionState:
             return
         if framed.spooled:
             command = self._with_spooled(command, framed)
-        self._accept(command, events)
+        self._accept(command, self.config.commands[command.name], events)
 
     def _parse(self, data: bytes) -> Command:
         limits = self.config.limits
         return parse_command(
             data,
-            utf8=self.utf8,
+            utf8=self._utf8,
             max_depth=limits.max_nesting,
             max_search_depth=limits.max_search_nesting,
             commands=self.config.commands,
@@ -1581,29 +1739,22 @@ class ConnectionState:
         assert isinstance(command, Append)  # ``given`` is empty otherwise
         return dataclasses.replace(command, messages=tuple(messages))
 
-    def _accept(self, command: Command, events: list[Event]) -> None:
+    def _accept(self, command: Command, spec: CommandSpec, events: list[Event]) -> None:
         """A valid command: hand it on now, or hold it (see below)."""
         self._bad_streak = 0
-        if (
-            self._view is not None
-            and self._pending
-            and self.config.commands[command.name].names_messages
-        ):
+        if spec.names_messages and self._view is not None and self._pending:
             # RFC 3501 5.5: commands run in order.  A command that names
             # messages by number (or *, or $) is read against the numbering
             # the earlier commands leave (EXPUNGE, APPEND, SEARCH SAVE), so it
             # waits until they are answered.
             self._held = command
             return
-        self._start(command, events)
+        self._start(command, spec, events)
 
-    def _start(self, command: Command, events: list[Event]) -> None:
+    def _start(self, command: Command, spec: CommandSpec, events: list[Event]) -> None:
         """Resolve a parsed command against the view and hand it to the app."""
-        if (
-            "UIDONLY" in self._enabled
-            and self.config.commands[command.name].names_messages
-            and _names_sequence_numbers(command)
-        ):
+        names_messages = spec.names_messages
+        if names_messages and self._uidonly and _names_sequence_numbers(command):
             # RFC 9586 3: after ENABLE UIDONLY "the server MUST reject" any
             # command that uses message sequence numbers (the text is the
             # section's example's).
@@ -1614,9 +1765,8 @@ class ConnectionState:
                 events=events,
             )
             return
-        spec = self.config.commands[command.name]
         try:
-            if self._view is not None and spec.names_messages:
+            if names_messages and self._view is not None:
                 command = self._resolve_messages(command)
         except InvalidSequenceNumber as exc:
             # RFC 9051 6.4.4: a number the client was never told is an error.
@@ -1627,14 +1777,17 @@ class ConnectionState:
                 events=events,
             )
             return
-        self._delivered += 1
+        seq = self._delivered = self._delivered + 1
         # A non-UID FETCH/STORE/SEARCH/SORT/THREAD: no EXPUNGE while it is pending.
         blocks = spec.no_expunge and not getattr(command, "uid", False)
-        pending = _Pending(
-            tag=command.tag, command=command, seq=self._delivered, blocks_expunge=blocks
-        )
-        self._pending[pending.seq] = pending
-        self._pending_tags.setdefault(pending.tag, []).append(pending.seq)
+        tag = command.tag
+        pending = _Pending(tag, command, seq, blocks)  # positional: cheaper
+        self._pending[seq] = pending
+        seqs = self._pending_tags.get(tag)
+        if seqs is None:
+            self._pending_tags[tag] = [seq]
+        else:
+            seqs.append(seq)
         if blocks:
             self._expunge_blockers += 1
         if spec.pauses:

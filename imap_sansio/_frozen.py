@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from operator import attrgetter
+from types import MemberDescriptorType
 from typing import Any, TypeVar, dataclass_transform
 
 __all__ = ["dataclass"]
@@ -29,6 +30,7 @@ __all__ = ["dataclass"]
 _T = TypeVar("_T")
 _MISSING = dataclasses.MISSING
 _set = object.__setattr__
+_SLOT = MemberDescriptorType
 
 
 @dataclass_transform(field_specifiers=(dataclasses.field,))
@@ -120,11 +122,21 @@ def _first_init(self: Any, *args: Any, **values: Any) -> None:
 
 def _make_init(cls: type) -> Callable[..., None]:
     fields = dataclasses.fields(cls)
-    names: dict[str, Any] = {"__set": _set, "__missing": _MISSING}
+    names: dict[str, Any] = {"__missing": _MISSING}
     params: list[str] = []
     lines: list[str] = []
     for field in fields:
         name = field.name
+        # Each field is a slot: its descriptor's own setter skips the
+        # lookup object.__setattr__ makes by name (a fifth of the cost of
+        # making an event), and the class's frozen __setattr__ as well.
+        slot = getattr(cls, name, None)
+        if type(slot) is _SLOT:
+            names[f"__set_{name}"] = slot.__set__
+            setter = f"__set_{name}(self, "
+        else:
+            names.setdefault("__set", _set)
+            setter = f"__set(self, {name!r}, "
         if field.default is not _MISSING:
             names[f"__default_{name}"] = field.default
             default = f"__default_{name}"
@@ -135,16 +147,16 @@ def _make_init(cls: type) -> Callable[..., None]:
             default = ""
         if not field.init:
             if field.default is not _MISSING:
-                lines.append(f"__set(self, {name!r}, __default_{name})")
+                lines.append(f"{setter}__default_{name})")
             elif field.default_factory is not _MISSING:
-                lines.append(f"__set(self, {name!r}, __factory_{name}())")
+                lines.append(f"{setter}__factory_{name}())")
             continue
         params.append(f"{name}={default}" if default else name)
         if field.default_factory is not _MISSING:
             value = f"__factory_{name}() if {name} is __missing else {name}"
         else:
             value = name
-        lines.append(f"__set(self, {name!r}, {value})")
+        lines.append(f"{setter}{value})")
     if hasattr(cls, "__post_init__"):
         lines.append("self.__post_init__()")
     signature = ", ".join(["self", "*", *params]) if params else "self"

@@ -117,7 +117,7 @@ from imap_sansio._commands import (
 )
 from imap_sansio._mutf7 import MUTF7Error, decode_mutf7
 from imap_sansio._secret import Secret
-from imap_sansio._sequence import MAX_NUMBER, STAR, SequenceSet, UidSet
+from imap_sansio._sequence import MAX_NUMBER, STAR, SequenceSet, UidSet, _checked
 from imap_sansio._state import ANY_STATE, LOGGED_IN, NOT_LOGGED_IN, SELECTED_ONLY, State
 
 __all__ = [
@@ -191,6 +191,11 @@ _SEQ_VALID = re.compile(
     rb"(?:,(?:[1-9][0-9]{0,9}|\*)(?::(?:[1-9][0-9]{0,9}|\*))?)*\Z"
 )
 _SEQ_ZERO = re.compile(rb"(?:^|[:,])0+(?:[:,]|$)")
+# The ranges of a valid set, as (first, last or b"") pairs
+_SEQ_ITEM = re.compile(rb"([0-9]+|\*)(?::([0-9]+|\*))?")
+# A set of one range (the commonest): seq-number [":" seq-number], where
+# _SEQ_SET's token ends.
+_SEQ_ONE = re.compile(rb"([1-9][0-9]{0,9}|\*)(?::([1-9][0-9]{0,9}|\*))?(?![0-9*:,])")
 # flag = "\Answered" / ... / flag-keyword / flag-extension ("\" atom); "\*" (flag-perm)
 # appears only in server responses, so it is not a flag here.
 _FLAG = re.compile(rb"\\?" + _char_class(_ATOM_CHARS) + b"+")
@@ -245,6 +250,13 @@ _STATUS_ITEMS = frozenset(
         "DELETED-STORAGE",
     }
 )
+
+
+def _flag_text(value: str) -> str:
+    """A flag as read: system flags spelled as the RFC does."""
+    if value[0] == "\\":
+        return _SYSTEM_FLAGS.get(value.upper(), value)
+    return value
 
 
 class CommandReader:
@@ -302,9 +314,15 @@ class CommandReader:
     def expected(self, what: str, pos: int | None = None) -> ParseError:
         return self.error(f"expected {what}", pos)
 
+    # The readers of one byte index ``data`` (cheaper than startswith, and
+    # called several times per command); the end of the data is IndexError.
+
     def peek(self) -> int:
         """The next byte, or -1 at the end."""
-        return self.data[self.pos] if self.pos < len(self.data) else -1
+        try:
+            return self.data[self.pos]
+        except IndexError:
+            return -1
 
     def accept(self, token: bytes) -> bool:
         """Consume ``token`` if it is next (case-sensitive)."""
@@ -320,10 +338,13 @@ class CommandReader:
 
     def sp(self, after: str) -> None:
         """SP, explained as ``expected SP after <after>``."""
-        if self.data.startswith(b" ", self.pos):
-            self.pos += 1
-        else:
-            raise self.expected(f"SP after {after}")
+        try:
+            if self.data[self.pos] == 0x20:
+                self.pos += 1
+                return
+        except IndexError:
+            pass
+        raise self.expected(f"SP after {after}")
 
     def at_line_end(self) -> bool:
         return self.data.startswith(b"\r\n", self.pos) or self.data.startswith(b"\n", self.pos)
@@ -334,7 +355,11 @@ class CommandReader:
             raise self.expected(f"CRLF after {after}")
 
     def open_paren(self, what: str) -> None:
-        if not self.data.startswith(b"(", self.pos):
+        try:
+            opened = self.data[self.pos] == 0x28
+        except IndexError:
+            opened = False
+        if not opened:
             raise self.expected(f'"(" to start {what}')
         self.depth += 1
         if self.depth > self.max_depth:
@@ -354,7 +379,11 @@ class CommandReader:
             )
 
     def close_paren(self, what: str) -> None:
-        if not self.data.startswith(b")", self.pos):
+        try:
+            closed = self.data[self.pos] == 0x29
+        except IndexError:
+            closed = False
+        if not closed:
             raise self.expected(f'")" to end {what}')
         self.depth -= 1
         self.pos += 1
@@ -481,6 +510,22 @@ class CommandReader:
 
     def _ranges(self, what: str) -> tuple[tuple[tuple[int, int], ...], bool]:
         start = self.pos
+        one = _SEQ_ONE.match(self.data, start)
+        if one is not None and self.ranges < self.max_ranges:
+            # One range (the commonest set): the general way below, at once.
+            self.ranges += 1
+            first, second = one.groups()
+            low = STAR if first == b"*" else int(first)
+            if second is None:
+                high = low
+            else:
+                high = STAR if second == b"*" else int(second)
+                if low == STAR or (high != STAR and low > high):
+                    low, high = high, low
+            if low > MAX_NUMBER or high > MAX_NUMBER:
+                raise self.error(f"{what} out of range (1..{MAX_NUMBER})", start)
+            self.pos = one.end()
+            return ((low, high),), False
         m = _SEQ_SET.match(self.data, start)
         if m is None:
             raise self.expected(what)
@@ -503,10 +548,11 @@ class CommandReader:
                 )
             raise self.expected(what, start)
         ranges: list[tuple[int, int]] = []
-        for item in token.split(b","):
-            low_s, sep, high_s = item.partition(b":")
+        for low_s, high_s in _SEQ_ITEM.findall(token):  # valid: one match per range
             low = STAR if low_s == b"*" else int(low_s)
-            if not sep:
+            if not high_s:
+                if low > MAX_NUMBER:
+                    raise self.error(f"{what} out of range (1..{MAX_NUMBER})", start)
                 ranges.append((low, low))
                 continue
             high = STAR if high_s == b"*" else int(high_s)
@@ -517,20 +563,17 @@ class CommandReader:
             if high != STAR and low > high:
                 low, high = high, low
             ranges.append((low, high))
-        for low, _ in ranges:
-            if low > MAX_NUMBER:
-                raise self.error(f"{what} out of range (1..{MAX_NUMBER})", start)
         self.pos = m.end()
         return tuple(ranges), False
 
     def sequence_set(self, what: str = "sequence set") -> SequenceSet:
         """sequence-set, or "$" (RFC 5182)"""
         ranges, saved = self._ranges(what)
-        return SequenceSet(ranges=ranges, saved=saved)
+        return _checked(SequenceSet, ranges, saved)  # _ranges checked them
 
     def uid_set(self, what: str = "UID set") -> UidSet:
         ranges, saved = self._ranges(what)
-        return UidSet(ranges=ranges, saved=saved)
+        return _checked(UidSet, ranges, saved)
 
     # -- mailboxes -------------------------------------------------------------
 
@@ -586,10 +629,7 @@ class CommandReader:
 
     def flag(self, what: str = "flag") -> str:
         """flag = "\\Answered" / ... / flag-keyword / flag-extension (and "\\*" where allowed)"""
-        value = self._match(_FLAG, what).group().decode("ascii")
-        if value[0] == "\\":
-            return _SYSTEM_FLAGS.get(value.upper(), value)
-        return value
+        return _flag_text(self._match(_FLAG, what).group().decode("ascii"))
 
     def flag_list(self, what: str = "flag list") -> tuple[str, ...]:
         """``flag-list = "(" [flag *(SP flag)] ")"``"""
@@ -837,6 +877,36 @@ def _rename(tag: str, r: CommandReader, uid: bool) -> Command:
     return Rename(tag=tag, mailbox=old, new_mailbox=r.mailbox("new mailbox name"))
 
 
+# A parenthesised list of words made of the characters most lists use
+# (status items, LIST and SEARCH options, header field names, flags): read
+# in one match; any other list goes the general way, one item at a time.
+_WORD_LIST = re.compile(rb"\(([A-Za-z0-9.\-]+(?: [A-Za-z0-9.\-]+)*)\)")
+_FLAG_LIST = re.compile(rb"\((\\?[A-Za-z0-9.\-$_]+(?: \\?[A-Za-z0-9.\-$_]+)*)\)")
+
+
+def _word_list(
+    r: CommandReader,
+    pattern: re.Pattern[bytes] = _WORD_LIST,
+    *,
+    counted: bool = True,
+    upper: bool = True,
+) -> tuple[list[str], int] | None:
+    """The words of the list at the cursor and where it ends, or None when
+    the general reader must decide: other characters, an empty list, or a
+    list that would go over ``max_items`` (when its items are ``counted``)
+    or nest deeper than ``max_depth`` (where the general reader says so).
+    The words are upper-cased unless ``upper`` is False.  The caller
+    checks them, then moves the cursor and counts them."""
+    m = pattern.match(r.data, r.pos)
+    if m is None or r.depth >= r.max_depth:
+        return None
+    text = m.group(1).decode("ascii")  # the patterns match ASCII only
+    words = (text.upper() if upper else text).split(" ")
+    if counted and r.items + len(words) > r.max_items:
+        return None
+    return words, m.end()
+
+
 _LIST_SELECT = frozenset({"SUBSCRIBED", "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE"})
 _LIST_RETURN = frozenset({"SUBSCRIBED", "CHILDREN", "SPECIAL-USE", "MYRIGHTS"})
 
@@ -892,24 +962,15 @@ def _list(tag: str, r: CommandReader, uid: bool) -> Command:
         if r.keyword("RETURN") != "RETURN":
             raise r.expected("RETURN", start)
         r.sp("RETURN")
-        r.open_paren("list return options")
-        if not r.accept(b")"):
-            while True:
-                start = r.pos
-                r.count("list return options")
-                opt = r.keyword("list return option")
-                if opt == "STATUS":
-                    r.sp("STATUS")
-                    status = _status_items(r)
-                elif opt in _LIST_RETURN:
-                    options.append(opt)
-                else:
-                    raise r.error(f"unknown LIST return option {opt}", start)
-                if not r.accept(b" "):
-                    break
-            r.close_paren("list return options")
+        fast = _word_list(r)
+        names = [] if fast is None else fast[0]
+        if fast is not None and _LIST_RETURN.issuperset(names):
+            # Options without STATUS (SUBSCRIBED CHILDREN): read at once.
+            r.pos = fast[1]
+            r.items += len(names)
+            options = names
         else:
-            r.depth -= 1
+            status = _list_return_options(r, options)
     return List(
         tag=tag,
         reference=reference,
@@ -919,6 +980,30 @@ def _list(tag: str, r: CommandReader, uid: bool) -> Command:
         return_status=status,
         extended=extended,
     )
+
+
+def _list_return_options(r: CommandReader, options: list[str]) -> tuple[str, ...] | None:
+    """The options of RETURN (...) into ``options``; its STATUS items, if any."""
+    status: tuple[str, ...] | None = None
+    r.open_paren("list return options")
+    if not r.accept(b")"):
+        while True:
+            start = r.pos
+            r.count("list return options")
+            opt = r.keyword("list return option")
+            if opt == "STATUS":
+                r.sp("STATUS")
+                status = _status_items(r)
+            elif opt in _LIST_RETURN:
+                options.append(opt)
+            else:
+                raise r.error(f"unknown LIST return option {opt}", start)
+            if not r.accept(b" "):
+                break
+        r.close_paren("list return options")
+    else:
+        r.depth -= 1
+    return status
 
 
 def _lsub(tag: str, r: CommandReader, uid: bool) -> Command:
@@ -937,6 +1022,13 @@ def _xlist(tag: str, r: CommandReader, uid: bool) -> Command:
 
 def _status_items(r: CommandReader) -> tuple[str, ...]:
     # "(" status-att *(SP status-att) ")"
+    fast = _word_list(r)
+    if fast is not None:
+        names = fast[0]
+        if _STATUS_ITEMS.issuperset(names):
+            r.pos = fast[1]
+            r.items += len(names)
+            return tuple(names)
     r.open_paren("status items")
     items: list[str] = []
     while True:
@@ -1145,7 +1237,11 @@ def _expunge(tag: str, r: CommandReader, uid: bool) -> Command:
 
 
 def _messages(r: CommandReader, uid: bool) -> SequenceSet | UidSet:
-    return r.uid_set() if uid else r.sequence_set()
+    if uid:
+        ranges, saved = r._ranges("UID set")
+        return _checked(UidSet, ranges, saved)
+    ranges, saved = r._ranges("sequence set")
+    return _checked(SequenceSet, ranges, saved)
 
 
 def _copy_move(cls: type[Copy | Move]) -> CommandParser:
@@ -1359,9 +1455,16 @@ def _return_options(r: CommandReader) -> tuple[tuple[str, ...] | None, tuple[int
     if r.data[r.pos : r.pos + 7].upper() != b"RETURN ":
         return None, None
     r.pos += 7
-    r.open_paren("return options")
     opts: list[str] = []
     partial: tuple[int, int] | None = None
+    fast = _word_list(r, counted=False)
+    if fast is not None:
+        names = fast[0]
+        if _SEARCH_RETURN.issuperset(names):
+            r.pos = fast[1]
+            r.sp("return options")
+            return tuple(names), None
+    r.open_paren("return options")
     if r.accept(b")"):
         r.depth -= 1
     else:
@@ -1382,10 +1485,38 @@ def _return_options(r: CommandReader) -> tuple[tuple[str, ...] | None, tuple[int
     return tuple(opts), partial
 
 
+# Search keys that are all flag words up to the end of the command
+# ("UNSEEN", "UNDELETED SEEN"): the commonest searches.
+_FLAG_WORDS = re.compile(rb"([A-Za-z]+(?: [A-Za-z]+)*)(?=\r?\n\Z)")
+
+
+def _flag_search(r: CommandReader) -> SearchAnd | None:
+    """A search program of flag keys only, read at once (what _search_key
+    reads for each); None for the general reader."""
+    m = _FLAG_WORDS.match(r.data, r.pos)
+    if m is None or r.max_search_depth < 0:
+        return None
+    keys = []
+    for word in m.group(1).decode("ascii").upper().split(" "):
+        key = _SEARCH_FLAG_KEYS.get(word)
+        if key is None:
+            return None
+        keys.append(key)
+    if r.items + len(keys) > r.max_items:
+        return None
+    r.items += len(keys)
+    r.pos = m.end()
+    return SearchAnd(keys=tuple(keys))
+
+
 def _search(tag: str, r: CommandReader, uid: bool) -> Command:
     r.sp("SEARCH")
     opts, partial = _return_options(r)
-    charset, criteria = _search_program(r, charset_required=False)
+    flags = _flag_search(r)
+    if flags is None:
+        charset, criteria = _search_program(r, charset_required=False)
+    else:
+        charset, criteria = None, flags
     return Search(
         tag=tag,
         criteria=criteria,
@@ -1401,11 +1532,63 @@ _SORT_KEYS = frozenset(
 )
 
 
+# Frozen values can be shared: one per plain sort key and direction.
+_SORT_KEY_VALUES = {
+    (key, reverse): SortKey(key=key, reverse=reverse)
+    for key in _SORT_KEYS
+    for reverse in (False, True)
+}
+
+
+def _plain_sort_keys(r: CommandReader) -> list[SortKey] | None:
+    """Sort criteria that are words only ("(REVERSE DATE SUBJECT)"), read at
+    once; None for the general reader (ANNOTATION, an unknown key...)."""
+    fast = _word_list(r, counted=False)
+    if fast is None:
+        return None
+    keys: list[SortKey] = []
+    reverse = False
+    for name in fast[0]:
+        if name == "REVERSE" and not reverse:
+            reverse = True
+            continue
+        key = _SORT_KEY_VALUES.get((name, reverse))
+        if key is None:
+            return None
+        keys.append(key)
+        reverse = False
+    if reverse or r.items + len(keys) > r.max_items:
+        return None
+    r.items += len(keys)  # a key with its REVERSE counts once
+    r.pos = fast[1]
+    return keys
+
+
 def _sort(tag: str, r: CommandReader, uid: bool) -> Command:
     # sort = ["UID" SP] "SORT" SP sort-criteria SP search-criteria   (RFC 5256)
     # RFC 5267 (ESORT): "SORT" [search-return-opts] SP sort-criteria SP search-criteria
     r.sp("SORT")
     opts, partial = _return_options(r)
+    keys = _plain_sort_keys(r)
+    if keys is None:
+        keys = _sort_keys(r)
+    r.sp("sort criteria")
+    charset, criteria = _search_program(r, charset_required=True)
+    assert charset is not None
+    return Sort(
+        tag=tag,
+        sort_keys=tuple(keys),
+        charset=charset,
+        criteria=criteria,
+        return_options=opts,
+        partial=partial,
+        uid=uid,
+    )
+
+
+def _sort_keys(r: CommandReader) -> list[SortKey]:
+    # sort-criteria = "(" sort-criterion *(SP sort-criterion) ")"
+    # sort-criterion = ["REVERSE" SP] sort-key
     r.open_paren("sort criteria")
     keys: list[SortKey] = []
     while True:
@@ -1431,18 +1614,7 @@ def _sort(tag: str, r: CommandReader, uid: bool) -> Command:
         if not r.accept(b" "):
             break
     r.close_paren("sort criteria")
-    r.sp("sort criteria")
-    charset, criteria = _search_program(r, charset_required=True)
-    assert charset is not None
-    return Sort(
-        tag=tag,
-        sort_keys=tuple(keys),
-        charset=charset,
-        criteria=criteria,
-        return_options=opts,
-        partial=partial,
-        uid=uid,
-    )
+    return keys
 
 
 def _thread(tag: str, r: CommandReader, uid: bool) -> Command:
@@ -1480,6 +1652,30 @@ _FETCH_SIMPLE = frozenset(
 )
 # Frozen values can be shared: one instance per simple attribute.
 _FETCH_ATTRIBUTES = {name: FetchAttribute(name=name) for name in _FETCH_SIMPLE}
+
+
+# The items that need no reading beyond their name, by their upper-case
+# bytes: the simple attributes and the whole message, its header and its
+# text (BODY[], BODY.PEEK[HEADER], BINARY.PEEK[]...).  _fetch looks an item
+# up here when _FETCH_SIMPLE_ITEM matches it, and reads it otherwise.
+def _whole_items() -> dict[bytes, FetchItem]:
+    items: dict[bytes, FetchItem] = {b"BINARY.SIZE[]": FetchBinarySize()}
+    for peek, suffix in ((False, ""), (True, ".PEEK")):
+        for text in (None, "HEADER", "TEXT"):
+            body = FetchBody(section=Section(text=text), peek=peek)
+            items[f"BODY{suffix}[{text or ''}]".encode()] = body
+        items[f"BINARY{suffix}[]".encode()] = FetchBinary(peek=peek)
+    return items
+
+
+_FETCH_ITEMS: dict[bytes, FetchItem] = {
+    name.encode(): item for name, item in _FETCH_ATTRIBUTES.items()
+}
+_FETCH_ITEMS.update(_whole_items())
+# " (CHANGEDSINCE n)" or " (CHANGEDSINCE n VANISHED)" (RFC 7162 3.1.4, 3.2.6)
+_CHANGEDSINCE = re.compile(rb" \((?i:CHANGEDSINCE) ([0-9]{1,19})( (?i:VANISHED))?\)")
+# A name, with an empty or named section, that ends where the item ends.
+_FETCH_SIMPLE_ITEM = re.compile(rb"[A-Za-z0-9.\-]+(?:\[[A-Za-z]*\])?(?=[ )])")
 _MACROS: dict[str, tuple[FetchItem, ...]] = {
     # RFC 3501 6.4.5
     "ALL": (
@@ -1529,14 +1725,20 @@ def _section(r: CommandReader) -> Section:
     if text.startswith("HEADER.FIELDS"):
         # header-list = "(" header-fld-name *(SP header-fld-name) ")"
         r.sp(text)
-        r.open_paren("header list")
-        while True:
-            r.count("header field names")
-            pos = r.pos
-            fields.append(r.ascii(r.astring("header field name"), "header field name", pos))
-            if not r.accept(b" "):
-                break
-        r.close_paren("header list")
+        fast = _word_list(r, upper=False)  # field names as sent
+        if fast is not None:
+            fields = fast[0]
+            r.pos = fast[1]
+            r.items += len(fields)
+        else:
+            r.open_paren("header list")
+            while True:
+                r.count("header field names")
+                pos = r.pos
+                fields.append(r.ascii(r.astring("header field name"), "header field name", pos))
+                if not r.accept(b" "):
+                    break
+            r.close_paren("header list")
     r.expect(b"]", '"]" to end section')
     return Section(part=part, text=text, fields=tuple(fields))
 
@@ -1629,14 +1831,31 @@ def _fetch(tag: str, r: CommandReader, uid: bool) -> Command:
     r.sp("UID set" if uid else "sequence set")
     macro: str | None = None
     items: list[FetchItem] = []
+    data = r.data
     if r.peek() == 0x28:
         r.open_paren("fetch attributes")
-        items.append(_fetch_att(r))
-        while r.accept(b" "):
-            items.append(_fetch_att(r))
+        simple = _FETCH_SIMPLE_ITEM.match
+        known = _FETCH_ITEMS.get
+        while True:
+            # An item that is all name (FLAGS, BODY.PEEK[]) is looked up;
+            # the others, and any error, are _fetch_att's.
+            m = simple(data, r.pos)
+            if (
+                m is not None
+                and r.items < r.max_items
+                and (item := known(m.group().upper())) is not None
+            ):
+                r.items += 1  # r.count, which cannot fail here
+                r.pos = m.end()
+            else:
+                item = _fetch_att(r)
+            items.append(item)
+            if not data.startswith(b" ", r.pos):
+                break
+            r.pos += 1
         r.close_paren("fetch attributes")
     else:
-        m = _FETCH_ATT.match(r.data, r.pos)
+        m = _FETCH_ATT.match(data, r.pos)
         if m is not None and m.group().upper() in (b"ALL", b"FAST", b"FULL"):
             r.pos = m.end()
             macro = m.group().decode("ascii").upper()
@@ -1646,7 +1865,13 @@ def _fetch(tag: str, r: CommandReader, uid: bool) -> Command:
     changedsince: int | None = None
     vanished = False
     partial: tuple[int, int] | None = None
-    if r.accept(b" "):
+    resync = _CHANGEDSINCE.match(data, r.pos)
+    if resync is not None and r.depth < r.max_depth and int(resync.group(1)) <= MAX_MODSEQ:
+        # The commonest modifiers (a CONDSTORE / QRESYNC resync), at once.
+        changedsince = int(resync.group(1))
+        vanished = resync.group(2) is not None
+        r.pos = resync.end()
+    elif r.accept(b" "):
         # fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"   (RFC 4466, 7162)
         r.open_paren("fetch modifiers")
         while True:
@@ -1770,9 +1995,15 @@ def _store(tag: str, r: CommandReader, uid: bool) -> Command:
     )
     r.sp(attribute)
     read = r.flag if attribute == "FLAGS" else r.label
-    if r.peek() == 0x28:
+    fast = _word_list(r, _FLAG_LIST, upper=False) if attribute == "FLAGS" else None
+    items: list[str]
+    if fast is not None:
+        items = [_flag_text(word) for word in fast[0]]
+        r.pos = fast[1]
+        r.items += len(items)
+    elif r.peek() == 0x28:
         r.open_paren(f"{attribute} list")
-        items: list[str] = []
+        items = []
         if r.accept(b")"):
             r.depth -= 1
         else:
@@ -2212,7 +2443,7 @@ COMMANDS: Mapping[str, CommandSpec] = _table(
     CommandSpec("CHECK", _no_args(Check), SELECTED_ONLY),
     CommandSpec("CLOSE", _no_args(Close), SELECTED_ONLY, pauses=True),
     CommandSpec("UNSELECT", _no_args(Unselect), SELECTED_ONLY, pauses=True),
-    # RFC 8437 2: valid after login; what follows is read before login again.
+    # RFC 8437 3: valid after login; what follows is read before login again.
     CommandSpec("UNAUTHENTICATE", _no_args(Unauthenticate), LOGGED_IN, pauses=True),
     CommandSpec("EXPUNGE", _expunge, SELECTED_ONLY, names_messages=True),
     CommandSpec("SEARCH", _search, SELECTED_ONLY, names_messages=True, no_expunge=True),
@@ -2232,8 +2463,18 @@ COMMANDS: Mapping[str, CommandSpec] = _table(
 )
 
 
-# tag SP command-name, the start of every command, in one match
-_HEAD = re.compile(b"(" + _TAG.pattern + b") (" + _COMMAND_NAME.pattern + b")")
+# tag SP command-name, the start of every command, in one match, with the
+# name after "UID SP" in the second group (else in the third).  "UID" not
+# followed by SP and a name is the third group's, which says what is wrong.
+_HEAD = re.compile(
+    b"("
+    + _TAG.pattern
+    + b") (?:[Uu][Ii][Dd] ("
+    + _COMMAND_NAME.pattern
+    + b")|("
+    + _COMMAND_NAME.pattern
+    + b"))"
+)
 
 
 def _diagnose_head(r: CommandReader) -> NoReturn:
@@ -2280,12 +2521,18 @@ def parse_command(
         m = _HEAD.match(data)
         if m is None:
             _diagnose_head(r)
-        r.tag = m.group(1).decode("ascii")
-        start = m.start(2)
-        name = m.group(2).upper().decode("ascii")
+        tag, uid_name, plain_name = m.groups()
+        r.tag = tag.decode("ascii")
         name_end = r.pos = m.end()
-        uid = False
-        if name == "UID":
+        if uid_name is None:
+            start = len(tag) + 1
+            name = plain_name.upper().decode("ascii")
+            uid = False
+        else:
+            start = m.start(2)
+            name = uid_name.upper().decode("ascii")
+            uid = True
+        if name == "UID" and not uid:
             r.sp("UID")
             start = r.pos
             m = _COMMAND_NAME.match(data, start)

@@ -229,22 +229,30 @@ class StatusResponse:
     code: ResponseCode | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.status, Status):
-            raise ValueError(f"status must be a Status, got {self.status!r}")
-        _check_text(self.text, "status text")
+        # One of these per command: the common values are accepted by str
+        # methods (an Enum with members has no subclasses, printable text
+        # has no CR, LF or NUL, an ASCII alphanumeric tag is a valid tag)
+        # before the regular expressions decide the rest.
+        status, text, tag = self.status, self.text, self.tag
+        if type(status) is not Status:
+            raise ValueError(f"status must be a Status, got {status!r}")
+        if type(text) is not str or not text.isprintable():
+            _check_text(text, "status text")
         if self.code is None:
-            if self.text.startswith("["):
+            if text.startswith("["):
                 raise ValueError(
                     "the text of a response without a code must not start with '[' "
-                    f"(it would be read as a response code): {self.text!r}"
+                    f"(it would be read as a response code): {text!r}"
                 )
         elif not isinstance(self.code, ResponseCode) or type(self.code) is ResponseCode:
             raise ValueError(f"code must be a ResponseCode subclass, got {self.code!r}")
-        if self.tag is not None:
-            if not isinstance(self.tag, str) or _TAG_RE.fullmatch(self.tag) is None:
-                raise ValueError(f"invalid tag {self.tag!r}")
-            if self.status in (Status.PREAUTH, Status.BYE):
-                raise ValueError(f"{self.status.value} is always untagged")
+        if tag is not None:
+            if (type(tag) is not str or not (tag.isalnum() and tag.isascii())) and (
+                not isinstance(tag, str) or _TAG_RE.fullmatch(tag) is None
+            ):
+                raise ValueError(f"invalid tag {tag!r}")
+            if status is Status.PREAUTH or status is Status.BYE:
+                raise ValueError(f"{status.value} is always untagged")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import ClassVar, Self, TypeVar
 
 __all__ = ["MAX_NUMBER", "STAR", "SequenceSet", "UidSet"]
+
+_S = TypeVar("_S", bound="_NumberSet")
 
 #: ``*`` in a range: the largest number in use (the sequence number of the
 #: last message, or the largest UID).  0 is never a valid member.
@@ -75,8 +77,19 @@ class _NumberSet:
         """
         if self.saved:
             raise ValueError("resolve the saved ($) set before using it")
+        ranges = self.ranges
+        if len(ranges) == 1 and largest:
+            # One range (1:*, 1:20, 5): nothing to sort or merge.
+            low, high = ranges[0]
+            if high == STAR:
+                high = largest
+                if low == STAR:
+                    low = largest
+                elif low > high:
+                    low, high = high, low
+            return [(low, high)]
         spans: list[tuple[int, int]] = []
-        for first, last in self.ranges:
+        for first, last in ranges:
             low, high = first, last
             if high == STAR:
                 if largest == 0:
@@ -139,6 +152,20 @@ def _format(low: int, high: int) -> str:
     if low == high:
         return "*" if low == STAR else str(low)
     return f"{'*' if low == STAR else low}:{'*' if high == STAR else high}"
+
+
+# The slots' setters (a frozen class refuses setattr).
+_set_ranges = _NumberSet.__dict__["ranges"].__set__
+_set_saved = _NumberSet.__dict__["saved"].__set__
+
+
+def _checked(cls: type[_S], ranges: tuple[tuple[int, int], ...], saved: bool) -> _S:
+    """A set whose ranges are known to be valid and normalised (the parser
+    has checked them): made without the checks of ``__post_init__``."""
+    new = object.__new__(cls)
+    _set_ranges(new, ranges)
+    _set_saved(new, saved)
+    return new
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -62,6 +62,10 @@ class BytesSource:
     def read(self, offset: int, length: int) -> bytes:
         return bytes(self._data[offset : offset + length])
 
+    def view(self, offset: int, length: int) -> memoryview:
+        """Like :meth:`read`, without a copy: what the engine writes out."""
+        return self._data[offset : offset + length]
+
     def close(self) -> None:
         pass
 

@@ -40,8 +40,9 @@ This module knows nothing about bytes.  RFC 3501 3 draws the states so::
         failed SELECT or EXAMINE command
     (7) LOGOUT command, server shutdown, or connection closed
 
-RFC 8437 2 adds one edge the diagram does not draw: a successful
-UNAUTHENTICATE, from Authenticated or Selected, back to Not Authenticated (8).
+RFC 8437 3 adds one edge: a successful UNAUTHENTICATE, from Authenticated
+or Selected, back to Not Authenticated.  RFC 8437 5's revised diagram numbers
+it (7) and LOGOUT (8); here it is (8), keeping the numbers above.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ TRANSITIONS: Mapping[tuple[State, str, str], State] = {
     (_NOAUTH, "LOGOUT", "OK"): _LOGOUT,  # (7)
     (_AUTH, "LOGOUT", "OK"): _LOGOUT,  # (7)
     (_SELECTED, "LOGOUT", "OK"): _LOGOUT,  # (7)
-    (_AUTH, "UNAUTHENTICATE", "OK"): _NOAUTH,  # (8) RFC 8437 2
+    (_AUTH, "UNAUTHENTICATE", "OK"): _NOAUTH,  # (8) RFC 8437 3
     (_SELECTED, "UNAUTHENTICATE", "OK"): _NOAUTH,  # (8) the mailbox is closed too
 }
 

@@ -38,7 +38,7 @@ from ._responses import (
     UidItem,
     VanishedData,
 )
-from ._sequence import SequenceSet, UidSet
+from ._sequence import SequenceSet, UidSet, _checked
 
 __all__ = [
     "DrainHook",
@@ -299,9 +299,11 @@ class SelectedMailboxView:
             return _compact(uid for uid in saved if self.seq_of(uid) is not None)
         if isinstance(messages, UidSet):
             if count:
-                for low, high in messages.iter_ranges(uids[-1]):
-                    start = bisect.bisect_left(uids, low)
-                    stop = bisect.bisect_right(uids, high, start)
+                # A range that reaches past either end (1:*) needs no search there.
+                smallest, largest = uids[0], uids[-1]
+                for low, high in messages.iter_ranges(largest):
+                    start = 0 if low <= smallest else bisect.bisect_left(uids, low)
+                    stop = count if high >= largest else bisect.bisect_right(uids, high, start)
                     if start < stop:
                         self._runs(start, stop, out)
             return out
@@ -311,7 +313,8 @@ class SelectedMailboxView:
 
     def resolve_set(self, messages: SequenceSet | UidSet) -> UidSet:
         """:meth:`resolve_runs` as a :class:`UidSet` (empty if it names nothing)."""
-        return UidSet(ranges=tuple(self.resolve_runs(messages)))
+        # Sorted, disjoint runs of UIDs: valid without UidSet's checks.
+        return _checked(UidSet, tuple(self.resolve_runs(messages)), False)
 
     def resolve_sequence_set(self, messages: SequenceSet) -> list[int]:
         """The UIDs a sequence set names, in order.
@@ -369,6 +372,14 @@ class SelectedMailboxView:
         is O(runs * log n), whatever the size of the slice.
         """
         uids = self._uids
+        first, last = uids[start], uids[stop - 1]
+        if last - first == stop - 1 - start:
+            # One run (no gap in the slice): the loop's first step, alone.
+            if out and out[-1][1] + 1 == first:
+                out[-1] = (out[-1][0], last)
+            else:
+                out.append((first, last))
+            return
         pending = [(start, stop)]
         while pending:
             low, high = pending.pop()
@@ -526,7 +537,10 @@ class SelectedMailboxView:
         if hook is None and not (
             self._added or self._expunged or self._flag_updates or self._mailbox_flags_changed
         ):
-            return []  # the common case: nothing happened since the last drain
+            # The common case: nothing happened since the last drain.
+            # (ConnectionState._complete makes the same test and the same
+            # assignment without calling this, once per command.)
+            return []
         out: list[Response] = []
         if self._mailbox_flags_changed:
             out.append(FlagsData(flags=self._mailbox_flags))

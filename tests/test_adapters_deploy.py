@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import tomllib
 import urllib.request
 from collections.abc import Iterator
@@ -556,12 +557,17 @@ def test_session_lines_statistics_and_metrics(runtime: str) -> None:
                 pass
         assert process.stderr is not None
         session = stats = ""
-        while not (session and stats):
+        # The statistics line comes every 0.2 s: the first one after the
+        # three commands may still count the session as active (it ends a
+        # moment after the client read LOGOUT's OK); the session's end must
+        # show up in one of the lines that follow.
+        deadline = time.monotonic() + 30
+        while not (session and stats) and time.monotonic() < deadline:
             line = process.stderr.readline()
             assert line
             if " disconnected user=" in line:
                 session = line
-            if " stats " in line and "commands_total=3" in line:
+            if " stats " in line and "commands_total=3" in line and "sessions_active=0" in line:
                 stats = line
         with urllib.request.urlopen(metrics, timeout=10) as response:
             text = response.read().decode()

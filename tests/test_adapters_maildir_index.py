@@ -5,10 +5,15 @@ reads only what was appended, and nothing is rescanned when nothing changed."""
 from __future__ import annotations
 
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+from imap_sansio.adapters import maildir
 from imap_sansio.adapters.maildir import UIDLIST, MaildirBackend
+from imap_sansio.adapters.maildir_dovecot import UIDLIST as DOVECOT_UIDLIST
+from imap_sansio.adapters.maildir_dovecot import DotLock
 
 from imap_sansio.server import StoreAction
 
@@ -100,3 +105,71 @@ def test_dropped_tombstones_rewrite_the_list_and_readers_agree(tmp_path: Path) -
     fresh = backend().account("alice").select("INBOX")
     assert fresh.changes_since(1) == inbox.changes_since(1)
     assert [m.uid for m in fresh.messages()] == [8]
+
+
+def _listings(monkeypatch: pytest.MonkeyPatch, directory: Path) -> list[str]:
+    """The listings of ``directory`` made from now on (os.listdir, counted)."""
+    seen: list[str] = []
+    listdir = os.listdir
+
+    def counting(path: str | Path = ".") -> list[str]:
+        if Path(path) == directory:
+            seen.append(str(path))
+        return listdir(path)
+
+    monkeypatch.setattr(os, "listdir", counting)
+    return seen
+
+
+def test_the_stores_own_changes_are_not_listed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A clock tick longer than the test: on a loaded machine the steps below
+    # may span several 50 ms ticks, and each tick that passes after one of
+    # the store's own changes owes one look (that rule has its own test).
+    monkeypatch.setattr(maildir, "_FINE_TICK_NS", 3600 * 10**9)
+    monkeypatch.setattr(maildir, "_COARSE_TICK_NS", 3600 * 10**9)
+    account = _backend(tmp_path).account("alice")
+    for i in range(3):
+        account.append("INBOX", b"Subject: %d\r\n\r\n" % i, internal_date=DATE)
+    inbox = account.select("INBOX")
+    inbox.messages()
+    listed = _listings(monkeypatch, tmp_path / "alice" / "cur")
+    for uid in (1, 2, 3):
+        inbox.store_flags([uid], StoreAction.ADD, ["\\Seen"])
+        assert [m.uid for m in inbox.messages() if "\\Seen" in m.flags] == list(range(1, uid + 1))
+    account.append("INBOX", b"Subject: 4\r\n\r\n", internal_date=DATE)
+    assert inbox.store_flags([1], StoreAction.ADD, ["\\Deleted"]).changed == (1,)
+    assert inbox.expunge() == (1,)
+    assert [m.uid for m in inbox.messages()] == [2, 3, 4]
+    # cur/ changed at every step, each time by this store: never listed.
+    assert listed == []
+
+
+def test_a_rename_by_another_program_right_after_the_stores_own_is_seen_after_the_tick(
+    tmp_path: Path,
+) -> None:
+    account = _backend(tmp_path).account("alice")
+    account.append("INBOX", b"Subject: 1\r\n\r\n", internal_date=DATE)
+    inbox = account.select("INBOX")
+    inbox.store_flags([1], StoreAction.ADD, ["\\Seen"])
+    cur = tmp_path / "alice" / "cur"
+    [name] = os.listdir(cur)
+    os.rename(cur / name, cur / (name.partition(":")[0] + ":2,FS"))
+    # Maybe within the clock tick of the store's own rename (then the mtime
+    # says nothing): seen at the first call after the tick (Dovecot's rule).
+    coarse = os.stat(cur).st_mtime_ns % 1_000_000_000 == 0
+    time.sleep(1.1 if coarse else 0.06)
+    assert inbox.messages()[0].flags == frozenset({"\\Flagged", "\\Seen"})
+
+
+def test_a_flag_change_does_not_wait_for_dovecots_uid_list_lock(tmp_path: Path) -> None:
+    # Dovecot holds its dot-lock while it numbers messages; a change that
+    # numbers none (STORE, EXPUNGE) goes on without it.
+    account = _backend(tmp_path).account("alice")
+    account.append("INBOX", b"Subject: 1\r\n\r\n", internal_date=DATE)
+    inbox = account.select("INBOX")
+    with DotLock(tmp_path / "alice" / DOVECOT_UIDLIST, stale=120):
+        assert inbox.store_flags([1], StoreAction.ADD, ["\\Deleted"]).changed == (1,)
+        assert inbox.expunge() == (1,)
+    assert inbox.messages() == []

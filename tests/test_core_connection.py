@@ -683,7 +683,7 @@ def test_a_tagged_bye_is_refused_before_anything_changes() -> None:
 
 
 def test_the_state_table_follows_the_rfc_diagram() -> None:
-    """RFC 3501 3: the numbered transitions, RFC 8437 2's UNAUTHENTICATE,
+    """RFC 3501 3: the numbered transitions, RFC 8437 3's UNAUTHENTICATE,
     and nothing else moves the state."""
     noauth, auth, selected, logout = (
         State.NOT_AUTHENTICATED,
@@ -709,7 +709,7 @@ def test_the_state_table_follows_the_rfc_diagram() -> None:
 
 
 def test_unauthenticate_returns_to_the_state_before_login() -> None:
-    """RFC 8437 2: after its OK the client is not authenticated; the
+    """RFC 8437 3: after its OK the client is not authenticated; the
     mailbox and ENABLEd extensions are gone, the OK carries the capabilities
     before login, and commands are read as before login again."""
     conn = selected()

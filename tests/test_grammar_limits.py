@@ -202,8 +202,7 @@ def test_nested_search_keys_count_too() -> None:
         (
             # RFC 5465 8: events = "(" event *(SP event) ")"
             b"f NOTIFY SET (selected (MessageNew MessageExpunge FlagChange MailboxName))",
-            b"f BAD [LIMIT] NOTIFY: too many events"
-            b" (at most 3 list items in a command) at byte 61",
+            b"f BAD [LIMIT] NOTIFY: too many events (at most 3 list items in a command) at byte 61",
         ),
         (
             b"f NOTIFY SET (selected (MessageNew (UID FLAGS ENVELOPE BODY) MessageExpunge))",

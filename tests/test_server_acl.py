@@ -72,6 +72,9 @@ def test_rfc4314_3_1_setacl_adds_rights_and_refuses_unknown_ones(
     )
     # The RFC writes Chris's rights as "lrswicdakxet": the same rights.
     assert same_rights("lrswikxtecda", "lrswicdakxet")
+    # Fred: the RFC's "rwipslxetad" leaves out the "c" that its own 2.1.1
+    # requires with "x" ("the server MUST also include the "c" right").
+    assert set("lrswipxtecda") == set("rwipslxetad") | {"c"}
     assert owner(b"A035 SETACL INBOX/Drafts John lrQswicda") == lines(
         "A035 BAD Uppercase rights are not allowed"
     )
@@ -84,15 +87,39 @@ def test_rfc4314_3_1_setacl_adds_rights_and_refuses_unknown_ones(
 def test_rfc4314_2_1_1_virtual_rights_expand_and_are_returned(
     backend: MemoryBackend, server: IMAPServer
 ) -> None:
-    backend.account("owner").create_mailbox("INBOX/Drafts")
+    # RFC 4314 2.1.1's two examples, each on a mailbox where Fred has
+    # "rwipslxcetda" (stored as its real rights, "c" and "d" being virtual).
+    # Deviations: the RFC's ACL lines name the mailbox "INBOX" for a GETACL of
+    # INBOX/Drafts, and its second example answers the tag A003 with "A001
+    # OK"; ours echo the command's mailbox and tag.  Rights are in our order.
+    account = backend.account("owner")
+    account.create_mailbox("INBOX/Drafts")
+    account.set_acl("INBOX/Drafts", "Fred", "rwipslxeta")
     owner = login(server, "owner")
+    #   C: A001 SeTacl INBOX/Drafts David lrswida
+    #   S: A001 OK Setacl complete
+    #   C: A002 getacl INBOX/Drafts
+    #   S: * ACL INBOX Fred rwipslxcetda David lrswideta
+    #   S: A002 OK Getacl complete
     assert owner(b"A001 SeTacl INBOX/Drafts David lrswida") == lines("A001 OK Setacl complete")
+    assert owner(b"A002 getacl INBOX/Drafts") == lines(
+        "* ACL INBOX/Drafts Fred lrswipxtecda David lrswiteda", "A002 OK Getacl complete"
+    )
+    # "d" expands to "et" ("The client has specified the "d" right ... and it
+    # expands to "et" on the server").
+    assert same_rights("lrswipxtecda", "rwipslxcetda")
+    assert same_rights("lrswiteda", "lrswideta")
+    #   C: A003 Setacl INBOX/Drafts Byron lrswikda
+    #   S: A001 OK Setacl complete
+    #   C: A002 getAcl INBOX/Drafts
+    #   S: * ACL INBOX Fred rwipslxcetda Byron lrswikcdeta
+    #   S: A002 OK Getacl complete
+    assert owner(b"x DELETEACL INBOX/Drafts David") == lines("x OK Deleteacl complete")
     assert owner(b"A003 Setacl INBOX/Drafts Byron lrswikda") == lines("A003 OK Setacl complete")
     assert owner(b"A002 getAcl INBOX/Drafts") == lines(
-        "* ACL INBOX/Drafts David lrswiteda Byron lrswiktecda", "A002 OK Getacl complete"
+        "* ACL INBOX/Drafts Fred lrswipxtecda Byron lrswiktecda", "A002 OK Getacl complete"
     )
-    # "d" expands to "et"; "k" brings "c" along (RFC 4314 2.1.1 "MUST also include").
-    assert same_rights("lrswiteda", "lrswideta")
+    # "k" brings "c" along (2.1.1: the server "MUST also include the "c" right").
     assert same_rights("lrswiktecda", "lrswikcdeta")
     assert set("lrswiktecda") == set("lrswikcdeta")
 
@@ -118,15 +145,35 @@ def test_rfc4314_3_2_deleteacl_leaves_the_negative_entry(
     )
 
 
+def test_rfc4314_3_3_getacl(backend: MemoryBackend, server: IMAPServer) -> None:
+    #   C: A002 GETACL INBOX
+    #   S: * ACL INBOX Fred rwipsldexta
+    #   S: A002 OK Getacl complete
+    backend.account("owner").set_acl("INBOX", "Fred", "rwipslexta")
+    owner = login(server, "owner")
+    assert owner(b"A002 GETACL INBOX") == lines(
+        "* ACL INBOX Fred lrswipxtecda", "A002 OK Getacl complete"
+    )
+    # The same letters but "c", which the RFC's line leaves out though "x"
+    # is there (2.1.1: "the server MUST also include the "c" right").
+    assert set("lrswipxtecda") == set("rwipsldexta") | {"c"}
+
+
 def test_rfc4314_3_4_listrights(backend: MemoryBackend, server: IMAPServer) -> None:
     backend.account("owner").create_mailbox("~/Mail/saved")
     backend.account("owner").create_mailbox("archive/imap")
     owner = login(server, "owner")
+    # RFC: "* LISTRIGHTS ~/Mail/saved smith la r swicdkxte": that server always
+    # grants "l" and "a" and ties rights in groups; ours grants nothing always
+    # and lets every right be granted alone (a free choice, 3.4 / 2.1).
     assert owner(b"a001 LISTRIGHTS ~/Mail/saved smith") == lines(
         '* LISTRIGHTS ~/Mail/saved smith "" l r s w i p k x t e c d a',
         "a001 OK Listrights completed",
     )
-    # The RFC's server also grants the digit rights; ours grants none.
+    # The RFC's server also grants the digit rights; ours grants none.  The
+    # RFC's answer names "archive.imap" for "archive/imap" and its tagged line
+    # "a005 Listrights successful" has no "OK"; ours are the command's name
+    # and an OK.
     rfc = '* LISTRIGHTS archive.imap anyone "" l r s w i p k x t e c d a 0 1 2 3 4 5 6 7 8 9'
     assert owner(b"a005 listrights archive/imap anyone") == lines(
         rfc.replace("archive.imap", "archive/imap").removesuffix(" 0 1 2 3 4 5 6 7 8 9"),
@@ -338,13 +385,23 @@ def test_rfc4314_5_1_1_permanentflags_follow_the_rights(
     owner.set_acl("INBOX", "alice", "lrwis")
     alice = login(server, "alice")
     out = alice(b'A142 SELECT "Other Users/owner/INBOX"')
-    # \Deleted needs "t", which the user has not (RFC's example mailbox has no \Draft).
+    # \Deleted needs "t", which the user has not.  The RFC's example answers
+    # "[PERMANENTFLAGS (\Seen \Answered \Flagged \*)]" without \Draft,
+    # though "w" covers every flag but \Seen and \Deleted (4): ours has it.
     assert b"* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Seen \\Draft \\*)] " in out
     assert out.endswith(b"A142 OK [READ-WRITE] SELECT completed\r\n")
     assert alice(b'A143 MYRIGHTS "Other Users/owner/INBOX"') == lines(
         '* MYRIGHTS "Other Users/owner/INBOX" lrswi', "A143 OK Myrights complete"
     )
     assert same_rights("lrswi", "lrwis")
+    # 5.1.1: "the client MAY pipeline SELECT and MYRIGHTS commands".
+    pipelined = alice(
+        b'A142 SELECT "Other Users/owner/INBOX"\r\nA143 MYRIGHTS "Other Users/owner/INBOX"'
+    )
+    assert pipelined.endswith(
+        b"A142 OK [READ-WRITE] SELECT completed\r\n"
+        b'* MYRIGHTS "Other Users/owner/INBOX" lrswi\r\nA143 OK Myrights complete\r\n'
+    )
 
 
 @pytest.mark.parametrize(
@@ -398,7 +455,10 @@ def test_rfc4314_4_list_without_lookup_on_the_parent(
     for name in ("A/B", "C", "C/D"):
         owner.set_acl(name, "alice", "lr")
     alice = login(server, "alice")
-    # "the LIST command should behave as if the mailbox "A" doesn't exist"
+    # "the LIST command should behave as if the mailbox "A" doesn't exist".
+    # The RFC's lines have \NoInferiors on A/B and C/D (that server allows no
+    # children there) and "()" on C; ours allow children and say
+    # \HasNoChildren / \HasChildren (RFC 5258 4, sent unasked).
     assert alice(b'A777 LIST "Other Users/owner/" *') == lines(
         '* LIST (\\HasNoChildren) "/" "Other Users/owner/A/B"',
         '* LIST (\\HasChildren) "/" "Other Users/owner/C"',

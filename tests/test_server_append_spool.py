@@ -257,3 +257,57 @@ def test_maildir_links_its_spooled_literal_into_place(tmp_path: Path) -> None:
     mailbox = backend.account("u").select("INBOX")
     assert mailbox.message_bytes(1) == data.replace(b"\n", b"\r\n")
     assert mailbox.messages([1])[0].size == len(data) + data.count(b"\n")
+
+
+def test_literal_expected_counts_down_what_the_peer_owes() -> None:
+    # RFC 3501 4.3: after "{n}" and the "+", n octets of the literal follow.
+    conn = _engine()
+    assert conn.literal_expected == 0
+    conn.receive_data(b"b APPEND INBOX {10}\r\n")
+    assert conn.data_to_send() == b"+ Ready for literal data\r\n"
+    assert conn.literal_expected == 10
+    conn.receive_data(b"0123")
+    assert conn.literal_expected == 6
+    # The literal's end and the rest of the command in one piece.
+    [append] = conn.receive_data(b"456789\r\n")
+    assert isinstance(append, Append)
+    assert append.messages[0].data == b"0123456789"
+    assert conn.literal_expected == 0
+
+
+def test_a_literal_spooled_from_pieces_with_its_command_end_is_stored_exactly() -> None:
+    # The pieces a socket gives while a literal is read go to the sink as
+    # they are; the piece that ends it also carries the next command.
+    conn = _engine(spool_literal_above=10)
+    data = HEAD + BLOCK
+    events = conn.receive_data(b"b APPEND INBOX {%d+}\r\n%s" % (len(data), data[:1000]))
+    events += conn.receive_data(data[1000:] + b"\r\nc NOOP\r\n")
+    append, noop = events
+    assert isinstance(append, Append)
+    source = append.messages[0].data
+    assert isinstance(source, FileSource)
+    assert source.read(0, len(data) + 1) == data
+    source.close()
+    assert noop.tag == "c" and noop.name == "NOOP"
+
+
+def test_a_spooled_message_whose_first_piece_has_no_cr_is_served_as_written(
+    tmp_path: Path,
+) -> None:
+    # Maildir counts CR and LF as the spooled pieces arrive: one CR in a
+    # later piece means the file is not Unix format (served unchanged).
+    backend = MaildirBackend(tmp_path, users={"u": "p"}, fsync=False)
+    config = Config(
+        limits=Limits(spool_literal_above=10), literal_sink_factory=backend.literal_sink
+    )
+    conn = IMAPServer(backend, config=config, clock=lambda: DATE).connect()
+    conn.receive_data(b"a LOGIN u p\r\n")
+    conn.data_to_send()
+    first = b"Subject: mixed\n\n" + b"unix line\n" * 10
+    data = first + b"crlf line\r\n"
+    conn.receive_data(b"b APPEND INBOX {%d+}\r\n%s" % (len(data), first))
+    conn.receive_data(data[len(first) :] + b"\r\n")
+    assert b"b OK [APPENDUID" in conn.data_to_send()
+    mailbox = backend.account("u").select("INBOX")
+    assert mailbox.message_bytes(1) == data
+    assert mailbox.messages([1])[0].size == len(data)

@@ -59,6 +59,9 @@ def _drafts(backend: MemoryBackend) -> int:
 
 
 def test_rfc4469_5_catenate_builds_a_message_from_urls_and_text() -> None:
+    # RFC 4469 5 example 1, with the server's UIDVALIDITY in the URLs (the
+    # RFC's 385759045 would be a BADURL, RFC 5092 6) and our OK (RFC: "S:
+    # A003 OK catenate append completed"; ours carries APPENDUID, UIDPLUS).
     server, backend = _server()
     uidvalidity = _drafts(backend)
     box = f"/Drafts;UIDVALIDITY={uidvalidity}"
@@ -217,7 +220,7 @@ def test_rfc4467_7_genurlauth_then_urlfetch_from_another_user() -> None:
         S2: Si vis pacem, para bellum.
         S2:
         S2: a002 OK URLFETCH completed
-        # submit+ is for a submission server acting for fred: none here.
+        # submit+ is for a user with the "submit" role (RFC 4467 4): none here.
         C2: a003 URLFETCH "{RUMP}submit+fred:internal:$T1"
         S2: * URLFETCH "{RUMP}submit+fred:internal:$T1" NIL
         S2: a003 OK URLFETCH completed
@@ -303,9 +306,10 @@ def test_genurlauth_refuses_what_it_cannot_sign() -> None:
         C: a2 GENURLAUTH "{RUMP}authuser" X-OTHER
         S: a2 NO [URLMECH INTERNAL] Unknown URLAUTH mechanism X-OTHER
         C: a3 GENURLAUTH "imap://fred@example.com/INBOX/;uid=1;urlauth=authuser" INTERNAL
-        S: a3 NO [NOPERM] The URL names another user's mailbox
+        # RFC 4467 6.2: a failed check of the URL is a tagged BAD.
+        S: a3 BAD [NOPERM] The URL names another user's mailbox
         C: a4 GENURLAUTH "imap://joe@example.com/Nowhere/;uid=1;urlauth=authuser" INTERNAL
-        S: a4 NO [NONEXISTENT] The URL names no mailbox of this user
+        S: a4 BAD [NONEXISTENT] The URL names no mailbox of this user
         C: a5 GENURLAUTH "imap://joe@example.com/INBOX/;uid=1" INTERNAL
         S: a5 BAD [CLIENTBUG] GENURLAUTH takes a rump URL (;URLAUTH=access, no token)
         C: a6 GENURLAUTH "imap://joe@example.com/INBOX/;uid=1;urlauth=bogus" INTERNAL

@@ -109,6 +109,30 @@ def test_streamed_fetch_equals_the_rfc_bytes_at_every_piece_size(
         assert max(sizes) <= piece
 
 
+def test_a_body_held_in_memory_is_handed_out_as_views_of_the_stored_bytes() -> None:
+    # data_to_send_chunks: the same bytes as data_to_send, but a body the
+    # store holds comes as views of its own object (written without a copy),
+    # and the responses around it as one piece each, not one per response.
+    big = MESSAGE + b"x" * (300 * 1024) + b"\r\n"
+    backend = _memory(big)
+    stored = backend.account("u").select("INBOX").message_bytes(1)
+    conn = _server(backend).connect()
+    conn.receive_data(b"a LOGIN u p\r\nb SELECT INBOX\r\n")
+    while conn.data_to_send():
+        pass
+    conn.receive_data(b"f UID FETCH 1 BODY.PEEK[]\r\n")
+    pieces: list[list[bytes | memoryview]] = []
+    while chunks := conn.data_to_send_chunks():
+        pieces.append(chunks)
+    assert b"".join(b"".join(chunks) for chunks in pieces) == _fetched(1, b"BODY[]", big) + OK
+    views = [c for chunks in pieces for c in chunks if isinstance(c, memoryview)]
+    assert sum(map(len, views)) == len(big)
+    assert all(view.obj is stored for view in views)
+    # Default max_output_piece (256 KiB): the head and the body's first
+    # piece, then the rest of the body and the tail with the tagged OK.
+    assert [len(chunks) for chunks in pieces] == [2, 2]
+
+
 def test_rfc822_streams_and_sets_seen() -> None:
     backend = _memory(MESSAGE)
     out, _ = _run(_server(backend, 50), b"UID FETCH 1 RFC822")

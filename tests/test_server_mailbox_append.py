@@ -500,7 +500,10 @@ def test_append_utf8_form_needs_utf8_accept(backend: MemoryBackend, alice: Sessi
 
 
 def test_getquotaroot_rfc9208_example() -> None:
-    # RFC 9208 4.1.2 (STORAGE in units of 1024 octets).
+    # RFC 9208 4.2.1 and 4.2.2's response examples ('* QUOTA "" (STORAGE 10
+    # 512)', '* QUOTAROOT INBOX ""'; STORAGE in units of 1024 octets), asked
+    # for as 4.1.1 and 4.1.2 do (their roots "!partition/sda4" and
+    # "#user/alice" are their server's; ours has one root per user, "").
     backend = MemoryBackend(users={"alice": "secret"}, storage_quota=512)
     backend.account("alice").append("INBOX", b"x" * (10 * 1024), internal_date=DATE)
     alice = Session(IMAPServer(backend, clock=fixed_clock()))

@@ -2,10 +2,21 @@
 
 The examples of RFC 5464 4.2-4.4 as transcripts, byte for byte (the RFC
 wraps long lines "to promote readability", section 2: here they are one
-line; the response texts are the RFC's).  The state each example reads is
-made with SETMETADATA first, or through the backend for the server's shared
-entries, which clients may not set here.  The 4.3 literal example counts
-33 octets: "two lines." and the ")" after it are on one line on the wire.
+line; the tagged response texts are the RFC's).  The state each example
+reads is made with SETMETADATA first, or through the backend for the
+server's shared entries, which clients may not set here.  The 4.3 literal
+example counts 33 octets: "two lines." and the ")" after it are on one line
+on the wire.
+
+Deviations, each a free server choice: the continuation reads "+ Ready for
+literal data" (the RFC's "+ ready for data"); entries come in name order
+(4.2.2 lists ``/private/filters/values/small`` before ``.../boss``); the two
+entries of 4.4.1's last example come in one METADATA response, which the
+RFC allows ("the server is free to return multiple responses"); NOOP's OK
+reads "NOOP completed" (4.4.2's "NOOP complete").  4.4.1 writes two entries
+without parentheses (``GETMETADATA "INBOX" /private/comment
+/shared/comment``), which section 5's ``entries`` does not allow; the server
+reads it as the list the RFC means.
 """
 
 from __future__ import annotations
@@ -335,5 +346,66 @@ def test_binary_values_round_trip_as_literal8() -> None:
         S: * METADATA "INBOX" (/private/bin ~{3}
         S: a\x00b)
         S: b OK GETMETADATA complete
+        """,
+    )
+
+
+def test_rfc5464_4_4_2_unsolicited_names_after_enable_metadata() -> None:
+    # RFC 5464 4.4: after ENABLE METADATA "servers MUST send unsolicited
+    # METADATA responses if server or mailbox annotations are changed by a
+    # third-party", entry names only (4.4.2).  Its two examples:
+    #   C: a NOOP / S: * METADATA "" /shared/comment / S: a OK NOOP complete
+    #   C: a NOOP / S: * METADATA "INBOX" /shared/comment /private/comment
+    server, backend = make_server()
+    play(
+        server,
+        LOGIN
+        + """
+        C: n NOOP
+        S: n OK NOOP completed
+        C: e ENABLE METADATA
+        S: * ENABLED METADATA
+        S: e OK ENABLE completed
+        C2: l LOGIN alice secret
+        S2: l OK $ANY
+        C2: s SETMETADATA INBOX (/shared/comment "Shared" /private/comment "Mine")
+        S2: s OK SETMETADATA complete
+        C: a NOOP
+        S: * METADATA "INBOX" /shared/comment /private/comment
+        S: a OK NOOP completed
+        # Its own change is not told back (4.4: "by a third-party").
+        C: s SETMETADATA INBOX (/shared/comment "Changed")
+        S: s OK SETMETADATA complete
+        C: a NOOP
+        S: a OK NOOP completed
+        """,
+    )
+    # The server's /shared entries are the operator's (set through the store).
+    session = server.connect()
+    session.receive_data(b"l LOGIN alice secret\r\ne ENABLE METADATA\r\n")
+    assert session.data_to_send().endswith(b"* ENABLED METADATA\r\ne OK ENABLE completed\r\n")
+    backend.account("alice").set_metadata("", {"/shared/comment": b"x"}, max_entries=10)
+    session.receive_data(b"a NOOP\r\n")
+    assert session.data_to_send() == b'* METADATA "" /shared/comment\r\na OK NOOP completed\r\n'
+
+
+def test_without_enable_metadata_no_unsolicited_metadata() -> None:
+    # RFC 5464 3.3: "MUST only send unsolicited responses if the client used
+    # the ENABLE command"; METADATA-SERVER is not advertised here (METADATA
+    # is), so ENABLE ignores it (RFC 5161 3.1).
+    server, _ = make_server()
+    play(
+        server,
+        LOGIN
+        + """
+        C: e ENABLE METADATA-SERVER
+        S: * ENABLED
+        S: e OK ENABLE completed
+        C2: l LOGIN alice secret
+        S2: l OK $ANY
+        C2: s SETMETADATA INBOX (/shared/comment "Shared")
+        S2: s OK SETMETADATA complete
+        C: a NOOP
+        S: a OK NOOP completed
         """,
     )

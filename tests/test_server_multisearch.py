@@ -238,3 +238,42 @@ def test_esearch_after_enable_uidonly() -> None:
         S: u BAD [UIDREQUIRED] $ANY
         """,
     )
+
+
+def test_rfc7377_2_a_rolling_window_beyond_the_end_is_no_error() -> None:
+    # RFC 7377 2: "C: tag1 UID ESEARCH FROM "frobozz" 1:100 ... followed later
+    # by this: C: tag1 UID ESEARCH FROM "frobozz" 101:200"; "whether the
+    # mailbox contains 50, 150, or 250 messages, neither of the search
+    # commands shown will result in an error".  Here: 150 messages, every
+    # tenth from frobozz.
+    backend = MemoryBackend(users={"alice": "secret"})
+    account = backend.account("alice")
+    for n in range(1, 151):
+        sender = b"frobozz@example.com" if n % 10 == 0 else b"other@example.com"
+        account.append("INBOX", b"From: " + sender + b"\r\n\r\nbody\r\n", internal_date=DATE)
+    play(
+        IMAPServer(backend, clock=fixed_clock()),
+        LOGIN
+        + """
+        C: s SELECT INBOX
+        S: $ANY
+        S: * 150 EXISTS
+        S: $ANY
+        S: $ANY
+        S: $ANY
+        S: $ANY
+        S: $ANY
+        S: s OK [READ-WRITE] SELECT completed
+        # 2.1: "Each ESEARCH response MUST contain the MAILBOX, TAG, and
+        # UIDVALIDITY correlators"; none "for mailboxes that contain no
+        # matching messages".
+        C: tag1 UID ESEARCH FROM "frobozz" 1:100
+        S: * ESEARCH (TAG "tag1" MAILBOX "INBOX" UIDVALIDITY $V) UID ALL 10,20,30,40,50,60,70,80,90,100
+        S: tag1 OK $ANY
+        C: tag1 UID ESEARCH FROM "frobozz" 101:200
+        S: * ESEARCH (TAG "tag1" MAILBOX "INBOX" UIDVALIDITY $V) UID ALL 110,120,130,140,150
+        S: tag1 OK $ANY
+        C: tag1 UID ESEARCH FROM "frobozz" 201:300
+        S: tag1 OK $ANY
+        """,  # noqa: E501
+    )

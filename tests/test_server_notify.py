@@ -7,8 +7,11 @@ adapter does when the backend announces a change (``Session.poll``), so a
 line after it is sent without any command from the client.
 
 Where the RFC's example text differs from what a server may send, the
-transcript says why: the examples of 3.1 and 6 predate the errata that gave
-the event lists their parentheses (RFC 5465 8 requires them), this server
+transcript says why: the example of 3.1 writes event lists without the
+parentheses that section 8's grammar requires (``events = ( "(" event *(SP
+event) ")" ) / "NONE"``), and 3.1's ``(subtree Lists MessageNew)`` also lacks
+the MessageExpunge that section 5 makes a BAD ("If one of MessageNew or
+MessageExpunge is specified, then both events MUST be specified"); this server
 writes ``\HasChildren``/``\HasNoChildren`` on the LIST of 5.4 (which it
 SHOULD), an atom name without quotes, and FETCH items in its own order.
 """
@@ -60,6 +63,13 @@ _RFC_3_1_SET_AGAIN = (
     "e notify set (selected (MessageNew (uid body.peek[header.fields (from "
     "to subject)]) MessageExpunge)) (subtree Lists (MessageNew "
     "MessageExpunge)) (mailboxes misc (MessageNew MessageExpunge))"
+)
+_RFC_6_FIRST = (
+    "a notify set (mailboxes INBOX (Messagenew messageExpunge)) (personal (SubscriptionChange))"
+)
+_RFC_6_SECOND = (
+    "a notify set (selected (Messagenew (uid flags) messageExpunge)) "
+    "(personal (MessageNew FlagChange MessageExpunge))"
 )
 _SET_FLAG_CHANGE = (
     "b NOTIFY SET (selected (MessageNew MessageExpunge FlagChange)) "
@@ -161,6 +171,23 @@ def test_the_examples_of_section_6_parse() -> None:
     )
 
 
+def test_the_examples_of_section_6_are_accepted() -> None:
+    # RFC 5465 6, both examples as printed (each one command line).
+    play(
+        _server(),
+        _LOGIN
+        + f"""
+        C1: {_RFC_6_FIRST}
+        S1: a OK NOTIFY completed
+        """
+        + _select_inbox()
+        + f"""
+        C1: {_RFC_6_SECOND}
+        S1: a OK NOTIFY completed
+        """,
+    )
+
+
 def test_the_example_of_section_3_1_as_printed_is_bad_and_as_the_grammar_says_parses() -> None:
     # RFC 5465 3.1 prints "(selected MessageNew (uid ...) MessageExpunge)";
     # 8 (event-group = "(" filter-mailboxes SP events ")") wants the events
@@ -213,6 +240,24 @@ def test_the_example_of_section_3_1_as_printed_is_bad_and_as_the_grammar_says_pa
 
 
 def test_the_example_of_section_3_1() -> None:
+    # RFC 5465 3.1, replayed with the command as the grammar has it (above).
+    # Deviations from the RFC's server lines:
+    # - "S: * STATUS Lists/Lemonade (UIDVALIDITY 4 UIDNEXT 9999 MESSAGES 500)
+    #   S: [...]": ours are in name order and include Lists itself (6.5:
+    #   "subtree" names the mailbox and all below it); UIDVALIDITY and UIDs
+    #   are the server's; "b OK done", "c OK INBOX selected": texts are free.
+    # - "S: * STATUS Lists/Lemonade (UIDVALIDITY 4 UIDNEXT 10000 MESSAGES 501)":
+    #   ours leaves UIDVALIDITY out (it did not change), as 5.2's own example
+    #   does ("* STATUS Lists/Lemonade (UIDNEXT 10002 MESSAGES 503)").
+    # - "S: * 127 FETCH (UID 127001 BODY[HEADER.FIELDS (From To Subject)] {75}":
+    #   the EXISTS (and, in IMAP4rev1, RECENT) that must come first (5.2's
+    #   example: "* 444 EXISTS") is left out of the RFC's; ours echoes the
+    #   client's field names ("from to subject"), which are case-insensitive.
+    # - "S: * STATUS misc (UIDVALIDITY 1 UIDNEXT 999)" / "S: d STATUS
+    #   completed": the RFC's line drops the MESSAGES the client asked for and
+    #   the tagged line its "OK"; ours has both.
+    # - The second NOTIFY ("e notify set ...") gets the grammar's parentheses
+    #   and MessageExpunge too.
     play(
         _server(),
         _LOGIN

@@ -101,6 +101,12 @@ def test_a_recreated_mailbox_gets_a_new_mailboxid() -> None:
     assert bound["BAR"] != bound["BAR2"]
 
 
+# RFC 8474 5.3 and 6.  Deviations: the RFC elides its messages ("[...]"
+# around the lines shown, {733}, {793}, {736}); ours hold only the lines it
+# shows.  Object ids and UIDVALIDITYs are the server's (bound as $A, $T1,
+# ...; the RFC's M6d99ac3275bb4e and so on are Cyrus's), the EXISTS and RECENT
+# after each APPEND to the selected mailbox are left out of the RFC's
+# transcript, and texts after the response codes are ours.
 RFC8474_5_3 = """
     C: 2 create foo
     S: 2 OK [MAILBOXID ($FOO)] CREATE completed

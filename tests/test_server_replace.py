@@ -1,6 +1,7 @@
 """REPLACE and UID REPLACE (RFC 8508), with the RFC's examples byte for byte.
 
-RFC 8508 3.2 and 3.3 replace draft 4 of Drafts, whose next UID is 2000.
+RFC 8508 3.2 and 3.3 replace draft 4 of Drafts, whose next UID is 2000;
+4.2 appends a draft and replaces it with CATENATE.
 The examples show no RECENT, so the session speaks IMAP4rev2 (which has
 none, RFC 9051 appendix E); an IMAP4rev1 session gets ``* 5 RECENT`` after
 the EXISTS as for any APPEND to the selected mailbox.
@@ -98,6 +99,7 @@ def _select(enable: str = "") -> str:
 
 
 def test_rfc8508_3_2_and_3_3_examples() -> None:
+    # Deviation: UIDVALIDITY is the server's ($V), the RFC's is 1.
     play(
         _server(),
         _select("IMAP4rev2")
@@ -417,3 +419,87 @@ def test_a_big_replacement_spools_and_a_maildir_stores_it(tmp_path: Path) -> Non
     inbox = account.select("INBOX")
     assert [m.uid for m in inbox.messages()] == [2]
     assert inbox.message_bytes(2) == data
+
+
+# RFC 8508 4.2's example, A010 (the photo's base64 is elided in the RFC as
+# "<large base64 encoded part goes here>"; ours fills the literal to the
+# RFC's 1201534 bytes).
+A010_HEAD = """\
+Date: Thu, 1 Jan 2015 00:10:00 -0500 (EST)
+From: Fritz Schmidt <fritz.ze@example.org>
+Message-ID: <B238822388-0100003@example.org>
+MIME-Version: 1.0
+Content-Type: multipart/mixed;
+        boundary="------------030305060306060609050804"
+
+--------------030305060306060609050804
+Content-Type: text/plain; charset=utf-8; format=flowed
+Content-Transfer-Encoding: 7bit
+
+Here is picture from the fireworks
+
+Yours...
+Fritz
+
+--------------030305060306060609050804
+Content-Type: image/jpeg;
+        name="Fireworks.jpg"
+Content-Transfer-Encoding: base64
+Content-Disposition: attachment;
+        filename="Fireworks.jpg"
+"""
+A010_TAIL = "\n\n--------------030305060306060609050804--\n"
+
+
+def _a010_lines() -> list[str]:
+    # Base64 lines of 76 characters (RFC 2045 6.8) and a shorter last one;
+    # the last one's CRLF is the tail's first.
+    photo = 1201534 - len((A010_HEAD + A010_TAIL).replace("\n", "\r\n")) + 2
+    lines = ["A" * 76] * (photo // 78) + ["A" * (photo % 78 - 2)]
+    literal = A010_HEAD + "\n".join(lines) + A010_TAIL
+    assert len(literal.replace("\n", "\r\n")) == 1201534
+    return literal.splitlines()
+
+
+def test_rfc8508_4_2_example_append_then_uid_replace_with_catenate() -> None:
+    # Drafts holds three messages, UIDs 2999-3001, so that the APPEND gets
+    # UID 3002 and message number 4, as in the RFC.  Deviations from the RFC's
+    # server lines: UIDVALIDITY is the server's ($V, the RFC has 1); the
+    # APPEND to the selected mailbox is followed by "* 4 EXISTS", which the
+    # RFC leaves out (RFC 9051 6.3.12: the server SHOULD notify the client);
+    # the texts after the response codes are ours.
+    backend = MemoryBackend(users={"alice": "secret"})
+    account = backend.account("alice")
+    account.create_mailbox("Drafts")
+    for n in range(3001):
+        account.append("Drafts", b"Subject: draft %d\r\n\r\n." % n, internal_date=DATE)
+    drafts = account.select("Drafts")
+    drafts.store_flags(range(1, 2999), StoreAction.ADD, ["\\Deleted"])
+    drafts.expunge()
+    a010 = "\n".join("C: " + line for line in _a010_lines())
+    play(
+        IMAPServer(backend, clock=fixed_clock()),
+        _select("IMAP4rev2")
+        + """
+        C: A010 APPEND Drafts (\\Seen \\Draft) {1201534}
+        S: + Ready for literal data
+        """
+        + a010
+        + """
+        C:
+        S: * 4 EXISTS
+        S: A010 OK [APPENDUID $V 3002] APPEND completed
+        C: A011 UID REPLACE 3002 Drafts CATENATE (TEXT {71}
+        S: + Ready for literal data
+        C: To: Mitzy <miss.mitzy@example.org>
+        C: Subject: My view of the fireworks
+        C:  URL "/Drafts/;UID=3002")
+        S: * OK [APPENDUID $V 3003] Replacement Message ready
+        S: * 5 EXISTS
+        S: * 4 EXPUNGE
+        S: A011 OK Replace completed
+        C: f UID FETCH 3003 (FLAGS RFC822.SIZE)
+        S: * 4 FETCH (UID 3003 FLAGS () RFC822.SIZE 1201605)
+        S: f OK FETCH completed
+        """,
+    )

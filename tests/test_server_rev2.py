@@ -326,7 +326,7 @@ def test_append_with_8bit_header_needs_utf8_accept(alice: Session) -> None:
 
 
 def test_unauthenticate_returns_to_not_authenticated(server: IMAPServer, alice: Session) -> None:
-    # RFC 8437 2: the account is released, the mailbox closed, and what
+    # RFC 8437 3: the account is released, the mailbox closed, and what
     # follows is read as before login; the OK carries those capabilities.
     greeting_caps = server.connect().data_to_send().split(b"]")[0].split(b"[", 1)[1]
     alice(b"s SELECT INBOX")

@@ -732,7 +732,16 @@ def benchmarks_rst() -> Page:
     payload = json.loads(latest.read_text("utf-8"))
     machine = payload["machine"]
     suites = payload["results"]
-    rows = [[_literal(suite), str(len(items))] for suite, items in suites.items()]
+    runs = payload.get("runs", {})
+    rows = [
+        [
+            _literal(suite),
+            str(len(items)),
+            _escape(runs.get(suite, {}).get("date", machine["date"])),
+            _escape(runs.get(suite, {}).get("load", "?")),
+        ]
+        for suite, items in suites.items()
+    ]
     out = [
         "The latest committed run of ``python -m benchmarks`` (install the",
         "``bench`` extra; ``--quick`` takes about a minute, ``--output",
@@ -742,10 +751,12 @@ def benchmarks_rst() -> Page:
         "",
         f"Machine: {_escape(machine['implementation'])} {_escape(machine['python'])},",
         f"{_escape(machine['cpu'])} ({_escape(str(machine['cores']))} cores),",
-        f"{_escape(machine['system'])}; run {_escape(machine['date'])}.",
+        f"{_escape(machine['system'])}.  Each suite's rows come from its own latest run",
+        "(``--only`` replaces those suites' rows and keeps the others'), with the load",
+        "average of the whole machine over it.",
         "",
     ]
-    out += _table(["suite", "rows"], rows)
+    out += _table(["suite", "rows", "run", "load average"], rows)
     for figure in plots:
         where = figure.relative_to(ROOT).as_posix()
         out += [

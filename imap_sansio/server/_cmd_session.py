@@ -80,6 +80,8 @@ from ._condstore import (
     vanished_since,
 )
 from ._mailboxes import list_entries
+from ._notify import METADATA_NAMES as _METADATA_NAMES
+from ._notify import enable_metadata
 from ._sasl import (
     Challenge,
     CheckPassword,
@@ -100,8 +102,10 @@ __all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE"]
 #: 6855 3: UTF-8 in quoted strings and mailbox names); UIDONLY (RFC 9586 3:
 #: the engine refuses sequence numbers and writes UIDFETCH and VANISHED).
 #: The engine reads the last three from ``conn.enabled``; the handlers too.
+#: METADATA and METADATA-SERVER (RFC 5464 3.3), where advertised: unsolicited
+#: METADATA responses for annotations others change (4.4).
 ENABLEABLE: frozenset[str] = frozenset(
-    {"CONDSTORE", "QRESYNC", "IMAP4REV2", "UTF8=ACCEPT", "UIDONLY"}
+    {"CONDSTORE", "QRESYNC", "IMAP4REV2", "UTF8=ACCEPT", "UIDONLY"} | _METADATA_NAMES
 )
 _CONDSTORE_NAMES = frozenset({"CONDSTORE", "QRESYNC"})
 _SPELLED = {"IMAP4REV2": "IMAP4rev2"}
@@ -293,7 +297,7 @@ def continue_subflow(
 
 
 def unauthenticate(session: Session, command: Unauthenticate) -> Completion:
-    """RFC 8437 2: the account is released and the session is as if it had
+    """RFC 8437 3: the account is released and the session is as if it had
     just connected, over the same transport (TLS and COMPRESS stay); the
     engine closes the mailbox, turns ENABLEd extensions off and puts the
     capabilities before login on the OK."""
@@ -320,6 +324,9 @@ def enable(session: Session, command: Enable) -> None:
     offered = session.server.enableable
     if not isinstance(session.account, CondstoreAccount):
         offered = offered - _CONDSTORE_NAMES
+    # RFC 5464 3.3: "METADATA" or "METADATA-SERVER", "depending on which of
+    # those capabilities is supported by the server".
+    offered = offered - (_METADATA_NAMES - set(session.conn.capabilities))
     wanted = [c for c in command.capabilities if c in offered]
     fresh = tuple(dict.fromkeys(c for c in wanted if c not in session.conn.enabled))
     newly_condstore = any(c in _CONDSTORE_NAMES for c in fresh) and enable_condstore(
@@ -328,6 +335,8 @@ def enable(session: Session, command: Enable) -> None:
     # Named as advertised (capability names are case-insensitive, RFC 9051
     # 7.2.2, but clients compare against "IMAP4rev2" as they saw it).
     session.send(EnabledData(capabilities=tuple(_SPELLED.get(c, c) for c in fresh)))
+    if _METADATA_NAMES.intersection(fresh):
+        enable_metadata(session, fresh)
     if newly_condstore:
         # RFC 7162 3.1: the first CONDSTORE enabling command with a mailbox
         # selected reports its HIGHESTMODSEQ.

@@ -65,11 +65,16 @@ def genurlauth(session: Session, command: GenUrlAuth) -> None:
             raise ImapBad(f"Invalid URL: {exc}", "CLIENTBUG") from None
         if url.access is None or url.token is not None:
             raise ImapBad("GENURLAUTH takes a rump URL (;URLAUTH=access, no token)", "CLIENTBUG")
+        # RFC 4467 6.2: the URL must name the key table's owner ("iuserauth
+        # is mandatory") and an existing mailbox; "If any of the above checks
+        # fail, the server MUST return a tagged BAD response".
+        if url.user is None:
+            raise ImapBad("Missing owner username in the URL", "CLIENTBUG")
         if url.user != account.username:
-            raise ImapNo("The URL names another user's mailbox", "NOPERM")
+            raise ImapBad("The URL names another user's mailbox", "NOPERM")
         mailbox = open_mailbox(account, url)
         if mailbox is None:
-            raise ImapNo("The URL names no mailbox of this user", "NONEXISTENT")
+            raise ImapBad("The URL names no mailbox of this user", "NONEXISTENT")
         assert url.mailbox is not None
         key = keys.urlauth_key(normalize(url.mailbox), random_bytes(_KEY_BYTES))
         assert key is not None

@@ -237,13 +237,13 @@ def _owner_account(session: Session, account: Account, user: str) -> Account | N
 
 
 def _access_allowed(session: Session, url: ImapUrl) -> bool:
-    """RFC 4467 3: who may use the URL.  ``submit+`` is for a submission
-    server acting for the user, which this server has no notion of."""
+    """RFC 4467 3: who may use the URL.  ``submit+`` is for a session "of a
+    user that has been granted a "submit" role" (4): ``server.submit_users``."""
     if url.access in ("anonymous", "authuser"):
         return True
     if url.access == "user":
         return url.access_user == session.username
-    return False
+    return url.access == "submit" and session.username in session.server.submit_users
 
 
 def _authorized_content(session: Session, url: ImapUrl) -> _Data | None:

@@ -833,6 +833,36 @@ def notify(session: Session, command: Notify) -> None:
     # accumulated changes go out with the completion (the engine drains them).
 
 
+#: The names ENABLE turns unsolicited METADATA responses on with (RFC 5464 3.3).
+METADATA_NAMES: frozenset[str] = frozenset({"METADATA", "METADATA-SERVER"})
+
+
+def enable_metadata(session: Session, enabled: Iterable[str]) -> None:
+    """ENABLE METADATA / METADATA-SERVER (RFC 5464 3.3, 4.4): from now on
+    "servers MUST send unsolicited METADATA responses if server or mailbox
+    annotations are changed by a third-party", names only (4.4.2).  These are
+    the responses of NOTIFY's MailboxMetadataChange and ServerMetadataChange
+    (RFC 5465 5.6, 5.7), so a watcher for the personal mailboxes sends them;
+    a NOTIFY SET in effect decides on its own (and a later one replaces
+    this)."""
+    current = session.notify
+    if isinstance(current, Watcher) and current.listening:
+        return
+    events = {"ServerMetadataChange"}
+    if "METADATA" in enabled:  # METADATA-SERVER: server annotations only
+        events.add("MailboxMetadataChange")
+    group = _Group(filter="PERSONAL", mailboxes=(), events=frozenset(events))
+    watcher = Watcher(session, selected=None, fetch=(), groups=(group,))
+    try:
+        watcher.start(session, status=False)
+    except BaseException:
+        watcher.close()
+        raise
+    if current is not None:
+        current.close()
+    session.notify = watcher
+
+
 def _commands() -> tuple[ServerCommand[Any], ...]:
     return (serve("NOTIFY", notify, "NOTIFY"),)  # RFC 5465
 

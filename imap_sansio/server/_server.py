@@ -178,6 +178,10 @@ class IMAPServer:
         self.steps_per_call: int | None = None
         #: What SETMETADATA accepts (RFC 5464 4.3); replace to change it.
         self.metadata_limits = MetadataLimits()
+        #: Users "granted a "submit" role within the authentication system"
+        #: (RFC 4467 4): the logins of submission servers, which may URLFETCH
+        #: a ``submit+<user>`` URL.  Nobody by default.
+        self.submit_users: frozenset[str] = frozenset()
         if progress_interval is not None:
             self._extra_capabilities.append("INPROGRESS")  # RFC 9585 2
         for name in capabilities:

@@ -172,6 +172,8 @@ class ServerContext(Protocol):
     @property
     def metadata_limits(self) -> MetadataLimits: ...
     @property
+    def submit_users(self) -> frozenset[str]: ...
+    @property
     def commands(self) -> Mapping[str, CommandSpec]: ...
     @property
     def sasl_mechanisms(self) -> Mapping[str, SaslMechanism]: ...
@@ -398,6 +400,12 @@ class Session:
         return self.conn.command_in_progress
 
     @property
+    def literal_expected(self) -> int:
+        """Bytes of a literal the peer has yet to send (see
+        :attr:`ConnectionState.literal_expected`)."""
+        return self.conn.literal_expected
+
+    @property
     def username(self) -> str | None:
         return self.account.username if self.account is not None else None
 
@@ -487,6 +495,11 @@ class Session:
         """The output queued, a piece at a time while :attr:`has_output`; if
         ``output_held``, write it, then :meth:`pump`."""
         return self.conn.data_to_send()
+
+    def data_to_send_chunks(self) -> list[bytes | memoryview]:
+        """:meth:`data_to_send` not joined (see
+        :meth:`ConnectionState.data_to_send_chunks`)."""
+        return self.conn.data_to_send_chunks()
 
     @property
     def has_output(self) -> bool:

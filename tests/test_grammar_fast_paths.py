@@ -1,0 +1,167 @@
+"""The parser's shortcuts read exactly what its general readers read.
+
+Common shapes are read in one regular-expression match (a one-range set,
+a list of plain words, FETCH items that are all name, the CONDSTORE
+modifiers, sort criteria of words, searches of flag keys; issue 16) and anything else goes to
+the general reader, one item at a time.  Here every command is parsed
+twice, once with the shortcuts switched off, and the two must agree: the
+same event, or the same error at the same byte with the same code.  The
+inputs are the real client lines, the imap-codec and RFC vectors, and lines
+made to sit at the edges of each shortcut (case, ranges, limits, nesting).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from test_grammar_vectors import client_commands, rows, unescape
+
+from imap_sansio import _parser
+from imap_sansio._commands import Command, Fetch, FetchBody, Section, SortKey
+from imap_sansio._parser import MAX_MODSEQ, ParseError, parse_command
+from imap_sansio._sequence import STAR, SequenceSet, UidSet
+
+_NEVER = re.compile(rb"(?!)")
+
+EDGES = [
+    # Sequence sets: one range, reversed, with *, out of range, zero, $.
+    b"a FETCH 4:2 FLAGS\r\n",
+    b"a FETCH *:5 FLAGS\r\n",
+    b"a FETCH * FLAGS\r\n",
+    b"a FETCH *:* FLAGS\r\n",
+    b"a FETCH 4294967295 FLAGS\r\n",
+    b"a FETCH 4294967296 FLAGS\r\n",
+    b"a FETCH 9999999999:1 FLAGS\r\n",
+    b"a FETCH 0 FLAGS\r\n",
+    b"a FETCH 0:4 FLAGS\r\n",
+    b"a FETCH 01 FLAGS\r\n",
+    b"a FETCH 1:2:3 FLAGS\r\n",
+    b"a FETCH 1,2:4,* FLAGS\r\n",
+    b"a FETCH 1,9999999999,2:3 FLAGS\r\n",
+    b"a FETCH $ FLAGS\r\n",
+    b"a FETCH 1: FLAGS\r\n",
+    b"a UID FETCH 1:* (FLAGS)\r\n",
+    b"a uid fetch 1:* (flags uid)\r\n",
+    # FETCH items: names, sections, partials, unknown names, case.
+    b"a FETCH 1 (FLAGS UID RFC822.SIZE ENVELOPE BODYSTRUCTURE)\r\n",
+    b"a FETCH 1 (body.peek[] Body[Header] BODY[text] BINARY.PEEK[] BINARY.SIZE[])\r\n",
+    b"a FETCH 1 (BODY BODY[] BODY[MIME])\r\n",
+    b"a FETCH 1 (BODY.PEEK[]<0.10> FLAGS)\r\n",
+    b"a FETCH 1 (BODY[1] BODY[HEADER.FIELDS (From To)] UID)\r\n",
+    b"a FETCH 1 (FLAGS NOSUCH)\r\n",
+    b"a FETCH 1 (FLAGS  UID)\r\n",
+    b"a FETCH 1 (FLAGS UID\r\n",
+    b"a FETCH 1 (PREVIEW (LAZY) FLAGS)\r\n",
+    b"a FETCH 1 (BODY[HEADER.FIELDS (a b c d e f g)])\r\n",
+    b'a FETCH 1 (BODY[HEADER.FIELDS (From "To")])\r\n',
+    b"a FETCH 1 (BODY[HEADER.FIELDS.NOT (X-Spam)])\r\n",
+    # Modifiers.
+    b"a UID FETCH 1:* (FLAGS) (CHANGEDSINCE 5)\r\n",
+    b"a UID FETCH 1:* (FLAGS) (changedsince 5 vanished)\r\n",
+    b"a UID FETCH 1:* (FLAGS) (CHANGEDSINCE %d)\r\n" % MAX_MODSEQ,
+    b"a UID FETCH 1:* (FLAGS) (CHANGEDSINCE %d)\r\n" % (MAX_MODSEQ + 1),
+    b"a UID FETCH 1:* (FLAGS) (CHANGEDSINCE 0)\r\n",
+    b"a UID FETCH 1:* (FLAGS) (CHANGEDSINCE 00000000000000000000007)\r\n",
+    b"a UID FETCH 1:* (FLAGS) (VANISHED CHANGEDSINCE 5)\r\n",
+    b"a UID FETCH 1:* (FLAGS) (CHANGEDSINCE 5 PARTIAL 1:10)\r\n",
+    b"a UID FETCH 1:* (FLAGS) (CHANGEDSINCE 5) \r\n",
+    # Lists of words: STATUS, LIST, SEARCH RETURN, STORE, SORT.
+    b"a STATUS INBOX (MESSAGES uidnext UNSEEN)\r\n",
+    b"a STATUS INBOX (MESSAGES NOSUCH)\r\n",
+    b"a STATUS INBOX ()\r\n",
+    b'a LIST "" "*" RETURN (SUBSCRIBED children)\r\n',
+    b'a LIST "" "*" RETURN (CHILDREN STATUS (MESSAGES))\r\n',
+    b'a LIST "" "*" RETURN (STATUS)\r\n',
+    b'a LIST "" "*" RETURN ()\r\n',
+    b"a SEARCH RETURN (MIN MAX COUNT) ALL\r\n",
+    b"a SEARCH RETURN (MIN NOSUCH) ALL\r\n",
+    b"a SEARCH RETURN (PARTIAL 1:5) ALL\r\n",
+    b"a STORE 1 +FLAGS (\\seen \\Deleted $Junk custom)\r\n",
+    b"a STORE 1 FLAGS ()\r\n",
+    b"a STORE 1 FLAGS (\\*)\r\n",
+    b"a STORE 1 X-GM-LABELS (\\Important Custom)\r\n",
+    b"a SORT (REVERSE DATE subject) UTF-8 ALL\r\n",
+    b"a SORT (REVERSE REVERSE DATE) UTF-8 ALL\r\n",
+    b"a SORT (DATE REVERSE) UTF-8 ALL\r\n",
+    b"a SORT (NOSUCH) UTF-8 ALL\r\n",
+    b"a SORT (ANNOTATION /comment value.priv) UTF-8 ALL\r\n",
+    # Searches of flag keys only.
+    b"a SEARCH UNSEEN\r\n",
+    b"a UID SEARCH unseen Deleted\n",
+    b"a SEARCH UNSEEN NOSUCH\r\n",
+    b"a SEARCH UNSEEN \r\n",
+    b"a SEARCH SEEN1\r\n",
+    b"a SEARCH UNSEEN 1:5\r\n",
+    b"a UID SEARCH RETURN (COUNT) UNDELETED SEEN\r\n",
+    # The head: UID and its command name.
+    b"a UID  FETCH 1 FLAGS\r\n",
+    b"a UID UID FETCH 1 FLAGS\r\n",
+    b"a UID\r\n",
+    b"a UID NOOP\r\n",
+    b"a UIDX FETCH 1 FLAGS\r\n",
+]
+
+#: Limits that put each list exactly at, and just over, its bound.
+LIMITS = [
+    {"max_items": 2},
+    {"max_items": 3},
+    {"max_items": 5},
+    {"max_ranges": 1},
+    {"max_ranges": 2},
+    {"max_depth": 1},
+    {"max_depth": 2},
+    {"max_search_depth": 0},
+    {"max_search_depth": -1},
+]
+
+
+def _outcome(data: bytes, **options: object) -> Command | tuple[str, int, str | None]:
+    try:
+        return parse_command(data, **options)  # type: ignore[arg-type]
+    except ParseError as exc:
+        return (exc.message, exc.offset, exc.code)
+
+
+def _without_shortcuts(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("_SEQ_ONE", "_FETCH_SIMPLE_ITEM", "_CHANGEDSINCE", "_FLAG_WORDS"):
+        monkeypatch.setattr(_parser, name, _NEVER)
+    monkeypatch.setattr(_parser, "_word_list", lambda *args, **kwargs: None)
+
+
+def _inputs() -> list[tuple[bytes, bool]]:
+    commands, _ = client_commands()
+    codec = [unescape(r[0]) for r in rows("imap_codec_commands.txt")]
+    return commands + [(c, False) for c in codec] + [(e, False) for e in EDGES]
+
+
+def test_shortcuts_read_what_the_general_readers_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    inputs = _inputs()
+    assert len(inputs) > 500
+    cases: list[tuple[bytes, dict[str, object]]] = [(data, {"utf8": utf8}) for data, utf8 in inputs]
+    cases += [(data, dict(limits)) for data in EDGES for limits in LIMITS]
+    fast = [_outcome(data, **options) for data, options in cases]
+    with monkeypatch.context() as patch:
+        _without_shortcuts(patch)
+        general = [_outcome(data, **options) for data, options in cases]
+    differ = [(c[0], f, g) for c, f, g in zip(cases, fast, general, strict=True) if f != g]
+    assert differ == []
+
+
+def test_shortcut_values_are_those_of_the_grammar() -> None:
+    # RFC 3501 9: "4:2" is 2:4; "*:5" keeps * as the high end; fetch
+    # attribute names are case-insensitive.
+    fetch = parse_command(b"a uid fetch *:5 (flags body.peek[header]) (changedsince 7)\r\n")
+    assert isinstance(fetch, Fetch)
+    assert fetch.messages == UidSet(ranges=((5, STAR),))
+    assert [getattr(i, "name", None) for i in fetch.items] == ["FLAGS", None]
+    assert fetch.items[1] == FetchBody(section=Section(text="HEADER"), peek=True)
+    assert (fetch.changedsince, fetch.vanished, fetch.uid) == (7, False, True)
+    again = parse_command(b"a FETCH 4:2 BODY[]\r\n")
+    assert isinstance(again, Fetch)
+    assert again.messages == SequenceSet(ranges=((2, 4),))
+    sort = parse_command(b"a SORT (REVERSE DATE SUBJECT) UTF-8 ALL\r\n")
+    assert sort.sort_keys == (  # type: ignore[attr-defined]
+        SortKey(key="DATE", reverse=True),
+        SortKey(key="SUBJECT"),
+    )
