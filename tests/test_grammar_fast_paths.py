@@ -124,7 +124,7 @@ def _outcome(data: bytes, **options: object) -> Command | tuple[str, int, str | 
 
 
 def _without_shortcuts(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("_SEQ_ONE", "_FETCH_SIMPLE_ITEM", "_CHANGEDSINCE", "_FLAG_WORDS"):
+    for name in ("_LINE", "_SEQ_ONE", "_FETCH_SIMPLE_ITEM", "_CHANGEDSINCE", "_FLAG_WORDS"):
         monkeypatch.setattr(_parser, name, _NEVER)
     monkeypatch.setattr(_parser, "_word_list", lambda *args, **kwargs: None)
 
