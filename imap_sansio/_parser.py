@@ -2483,22 +2483,24 @@ _HEAD = re.compile(
 )
 
 
-_ITEM = rb"[A-Za-z0-9.\-]+(?:\[[A-Za-z]*\])?"
+_ITEM = rb"[A-Za-z0-9.\-]++(?:\[[A-Za-z]*+\])?+"
 # The commonest command lines whole, in one match (issue 16): a FETCH of
 # one range, items that are all name and the CONDSTORE modifiers; a SEARCH
 # of flag keys; a command without arguments.  What each group holds is
 # checked as the general readers check it (a name that is no item or key,
 # a number out of range, a limit) and anything else, or any doubt, goes to
 # the general reader, which then decides, and words, every rejection.
+# Possessive quantifiers: a line that is not of these shapes fails at once
+# instead of trying every shorter word (the general reader pays for it).
 _LINE = re.compile(
     b"("
     + _TAG.pattern
-    + rb") (?:((?i:UID) )?(?:(?i:FETCH) ([1-9][0-9]{0,9}|\*)(?::([1-9][0-9]{0,9}|\*))? \(("
+    + rb"+) (?:((?i:UID) )?+(?:(?i:FETCH) ([1-9][0-9]{0,9}+|\*)(?::([1-9][0-9]{0,9}+|\*))?+ \(("
     + _ITEM
     + b"(?: "
     + _ITEM
-    + rb")*)\)(?: \((?i:CHANGEDSINCE) ([0-9]{1,19})( (?i:VANISHED))?\))?"
-    + rb"|(?i:SEARCH) ([A-Za-z]+(?: [A-Za-z]+)*))|([A-Za-z]+))\r?\n\Z"
+    + rb")*+)\)(?: \((?i:CHANGEDSINCE) ([0-9]{1,19}+)( (?i:VANISHED))?+\))?+"
+    + rb"|(?i:SEARCH) ([A-Za-z]++(?: [A-Za-z]++)*+))|([A-Za-z]++))\r?\n\Z"
 )
 
 
