@@ -632,13 +632,18 @@ def _write_esearch_data(out: _Out, response: ESearchData, utf8: bool) -> None:
 def _write_thread(out: _Out, thread: Thread) -> None:
     # thread-list = "(" (thread-members / thread-nested) ")"
     # thread-members = nz-number *(SP nz-number) [SP thread-nested]; thread-nested = 2*thread-list
-    out.append(b"(")
-    out.append(" ".join(map(str, thread.members)).encode("ascii"))
-    if thread.children:
-        if thread.members:
-            out.append(_SP)
-        for child in thread.children:
-            _write_thread(out, child)
+    members = thread.members
+    if not thread.children:
+        # Most nodes of a big THREAD answer: one piece each (a THREAD of
+        # 20,000 messages is encoded in one step of the command).
+        if len(members) == 1:
+            out.append(b"(%d)" % members[0])
+        else:
+            out.append(b"(%s)" % " ".join(map(str, members)).encode("ascii"))
+        return
+    out.append(b"(%s " % " ".join(map(str, members)).encode("ascii") if members else b"(")
+    for child in thread.children:
+        _write_thread(out, child)
     out.append(b")")
 
 

@@ -134,4 +134,4 @@ def test_the_message_cache_is_safe_from_many_threads() -> None:
         sys.setswitchinterval(interval)
     assert errors == []
     assert len(cache._entries) == 8
-    assert cache._bytes == sum(cache.cost(m.size) for m in cache._entries.values())
+    assert cache._bytes == sum(cache.cost(m) for m in cache._entries.values())

@@ -167,6 +167,21 @@ def test_e12_no_message_is_recent_for_search(alice: Session) -> None:
     assert alice(b"c SEARCH OLD") == lines('* ESEARCH (TAG "c") ALL 1:5', "c OK SEARCH completed")
 
 
+def test_e12_status_recent_is_not_in_rev2(alice: Session) -> None:
+    # RFC 9051 9: status-att = "MESSAGES" / "UIDNEXT" / "UIDVALIDITY" /
+    # "UNSEEN" / "DELETED" / "SIZE"; appendix A: a server offering both
+    # revisions returns removed items only when an IMAP4rev1 client asks.
+    assert alice(b"s STATUS INBOX (MESSAGES RECENT)") == lines(
+        "s BAD [CLIENTBUG] STATUS item RECENT is not in IMAP4rev2"
+    )
+    assert alice(b't LIST "" INBOX RETURN (STATUS (RECENT))') == lines(
+        "t BAD [CLIENTBUG] STATUS item RECENT is not in IMAP4rev2"
+    )
+    assert alice(b"u STATUS INBOX (MESSAGES)") == lines(
+        "* STATUS INBOX (MESSAGES 5)", "u OK STATUS completed"
+    )
+
+
 def test_e15_the_five_keywords_are_kept(alice: Session) -> None:
     # RFC 9051 2.3.2: "$MDNSent", "$Forwarded", "$Junk", "$NonJunk" and
     # "$Phishing" SHOULD be supported; PERMANENTFLAGS had \* so they stick.

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import pytest
 
 from imap_sansio.server import IMAPServer, MemoryBackend, Session
+from imap_sansio.server._search import CHEAP_STEP
 
 DATE = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 COUNT = 100
@@ -103,3 +104,32 @@ def test_commands_pipelined_behind_a_long_one_wait_for_it() -> None:
         session.pump()
         rest += session.data_to_send()
     assert rest == SEARCH_ANSWER + b"n OK NOOP completed\r\n"
+
+
+def test_a_search_on_flags_or_sizes_of_a_big_mailbox_runs_in_steps() -> None:
+    # Decided without reading a message, but an item per message of
+    # thousands (ALL before a SORT or THREAD): steps of CHEAP_STEP messages.
+    count = CHEAP_STEP * 2 + 5
+    backend = MemoryBackend(users={"u": "p"})
+    for n in range(1, count + 1):
+        backend.account("u").append("INBOX", b"Subject: s\r\n\r\n" + b"x" * n, internal_date=DATE)
+    server = IMAPServer(backend, clock=lambda: DATE)
+    server.steps_per_call = 1
+    session = server.connect()
+    other = server.connect()
+    session.receive_data(b"a LOGIN u p\r\nb SELECT INBOX\r\n")
+    other.receive_data(b"a LOGIN u p\r\nb SELECT INBOX\r\nc STORE 3 +FLAGS (\\Deleted)\r\n")
+    other.receive_data(b"d EXPUNGE\r\n")  # message 3 goes; not announced to session yet
+    session.data_to_send()
+    assert other.data_to_send().endswith(b"d OK EXPUNGE completed\r\n")
+    smallest = len(b"Subject: s\r\n\r\n")
+    # RFC 3501 6.4.4: LARGER n, the size strictly greater than n; message 3,
+    # expunged elsewhere, is no longer found (RFC 2180 4.1.2 allows either).
+    out, calls = _answer(session, b"t SEARCH LARGER %d\r\n" % (smallest + 1))
+    expected = [n for n in range(2, count + 1) if n != 3]
+    assert out == (
+        b"* SEARCH " + b" ".join(b"%d" % n for n in expected) + b"\r\nt OK SEARCH completed\r\n"
+    )
+    assert calls > 1
+    out, calls = _answer(session, b"t SEARCH ALL\r\n")
+    assert out.startswith(b"* SEARCH 1 2 4 5 ") and calls > 1

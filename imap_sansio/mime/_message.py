@@ -296,6 +296,25 @@ def _addresses(header: Header, name: bytes) -> tuple[Address, ...] | None:
     return (parse_address_list(value) or None) if value is not None else None
 
 
+#: An envelope with more addresses than this is not kept on its message.
+_MEMO_ADDRESSES = 16
+
+
+def _address_count(envelope: Envelope) -> int:
+    # An absent Sender or Reply-To is From's own tuple: counted once.
+    fields = (envelope.from_, envelope.sender, envelope.reply_to, envelope.to, envelope.cc)
+    held = {id(addresses): addresses for addresses in (*fields, envelope.bcc) if addresses}
+    return sum(map(len, held.values()))
+
+
+def _structure_addresses(structure: BodyStructure) -> int:
+    if isinstance(structure, MultiPart):
+        return sum(_structure_addresses(part) for part in structure.parts)
+    if structure.envelope is None or structure.body is None:
+        return 0
+    return _address_count(structure.envelope) + _structure_addresses(structure.body)
+
+
 def envelope_of(header: Header) -> Envelope:
     """The ENVELOPE of a message header (RFC 3501 7.4.2, RFC 9051 7.5.2).
 
@@ -372,19 +391,18 @@ class Message:
     """A stored message, parsed once and lazily: FETCH reads every item from it.
 
     ``Message(data)`` costs nothing; the MIME tree is built on first use and
-    kept.  All sections are slices of ``data`` (except HEADER.FIELDS[.NOT],
-    which joins the stored field lines).
+    kept, as are the ENVELOPE and BODYSTRUCTURE once asked for (unless they
+    hold more than 16 addresses).  All sections are slices of ``data``
+    (except HEADER.FIELDS[.NOT], which joins the stored field lines).
     """
 
-    __slots__ = ("_bodystructure", "_envelope", "_root", "data", "texts")
+    __slots__ = ("_bodystructure", "_envelope", "_root", "data")
 
     def __init__(self, data: bytes) -> None:
         self.data = bytes(data)
         self._root: MessagePart | None = None
         self._envelope: Envelope | None = None
         self._bodystructure: BodyStructure | None = None
-        #: Decoded texts kept for repeated SEARCH keys (filled by the search helpers).
-        self.texts: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"<Message {len(self.data)} octets>"
@@ -408,16 +426,28 @@ class Message:
     @property
     def envelope(self) -> Envelope:
         """FETCH ENVELOPE."""
-        if self._envelope is None:
-            self._envelope = envelope_of(self.root.header)
-        return self._envelope
+        envelope = self._envelope
+        if envelope is None:
+            envelope = envelope_of(self.root.header)
+            # Kept for the next FETCH ENVELOPE (it costs more than the parse)
+            # unless a hostile header made it big: thousands of addresses
+            # hold 13 times their bytes in Address objects, far beyond what
+            # the server's message cache charges for a kept envelope.
+            if _address_count(envelope) <= _MEMO_ADDRESSES:
+                self._envelope = envelope
+        return envelope
 
     @property
     def bodystructure(self) -> BodyStructure:
         """FETCH BODYSTRUCTURE (with extension data) and BODY (the encoder drops it)."""
-        if self._bodystructure is None:
-            self._bodystructure = bodystructure_of(self.root)
-        return self._bodystructure
+        structure = self._bodystructure
+        if structure is None:
+            structure = bodystructure_of(self.root)
+            # Kept, as the envelope is, unless its encapsulated messages'
+            # envelopes hold many addresses.
+            if _structure_addresses(structure) <= _MEMO_ADDRESSES:
+                self._bodystructure = structure
+        return structure
 
     def part(self, path: Sequence[int]) -> MessagePart | None:
         """The body part ``path`` (``(1, 2)`` for ``1.2``); ``()`` is the message.

@@ -127,25 +127,18 @@ def body_text(message: Message) -> str:
     header of each encapsulated message/rfc822, joined by newlines; other
     media types are skipped.
     """
-    cached = message.texts.get("body")
-    if cached is not None:
-        return cached
     chunks: list[str] = []
     for part in message.root.walk():
         if part.message is not None:
             chunks.append(header_text(part.message.header))
         elif not part.children and part.type == b"TEXT":
             chunks.append(_part_text(part))
-    message.texts["body"] = result = "\n".join(chunks)
-    return result
+    return "\n".join(chunks)
 
 
 def text(message: Message) -> str:
     """Header and body as decoded text (SEARCH TEXT)."""
-    cached = message.texts.get("text")
-    if cached is None:
-        cached = message.texts["text"] = header_text(message.header) + "\n" + body_text(message)
-    return cached
+    return header_text(message.header) + "\n" + body_text(message)
 
 
 def sent_datetime(message: Message) -> datetime | None:

@@ -14,11 +14,17 @@ __all__ = ["MessageCache", "MessageKey"]
 #: (user, mailbox, UIDVALIDITY, UID): what names one message for ever.
 MessageKey = tuple[str, str, int, int]
 
-#: What a parsed message holds beyond its bytes (the MIME tree, headers,
-#: the objects around them), measured with tracemalloc on small messages.
-_PARSED_OVERHEAD = 1536
-#: A search text's entry beyond the string itself (key, dict, list).
-_TEXT_OVERHEAD = 256
+# What a kept message holds besides its bytes, measured with tracemalloc
+# (the test of the cache compares the estimate with it, hostile shapes
+# included): per message the Message, its key and slot, and the ENVELOPE
+# kept after a FETCH (about 700 bytes for an ordinary header; one of more
+# than 16 addresses is not kept); per MIME part its MessagePart, Header and
+# kept BODYSTRUCTURE; per header field its name and three offsets.
+_PER_MESSAGE = 1024
+_PER_PART = 768
+_PER_FIELD = 136
+#: A search text's entry beyond the string itself: its key and slot.
+_TEXT_OVERHEAD = 160
 
 
 class MessageCache:
@@ -28,12 +34,16 @@ class MessageCache:
     A message never changes under its UID (RFC 3501 2.3.1.1), so its parsed
     MIME tree and its search texts can serve every command and every
     session until memory bounds push them out.  Both parts are bounded by
-    an estimate of the memory they hold, not by a count, so a mailbox of
-    small messages fits whole and a search stays as cheap per message at
-    100,000 messages as at 1,000.  The texts are kept apart from the parsed
-    messages because they are far smaller: a search over a big mailbox
-    reads them again without re-parsing anything.  ``max_messages`` (None:
-    no limit) bounds the parsed messages by count as well.
+    the memory they hold, not by a count: a message is parsed when it is
+    loaded and charged its bytes plus what its tree, envelope and body
+    structure hold (:meth:`cost`: between 0.75 and 1.5 times what
+    tracemalloc measures, hostile shapes such as thousands of header fields
+    included); a text, its string plus its entry.  The texts are kept apart from the
+    parsed messages because they are far smaller: a search over a big
+    mailbox reads them again without re-parsing anything, and SEARCH TEXT
+    stays as cheap per message at 100,000 messages as at 1,000.
+    ``max_messages`` (None: no limit) bounds the parsed messages by count
+    as well.
 
     Sessions running at once in several threads share it: ``lock`` (a no-op
     unless the adapters set a real one, see
@@ -47,8 +57,8 @@ class MessageCache:
         self,
         *,
         max_messages: int | None = None,
-        max_bytes: int = 64 * 1024 * 1024,
-        max_text_bytes: int = 64 * 1024 * 1024,
+        max_bytes: int = 16 * 1024 * 1024,
+        max_text_bytes: int = 32 * 1024 * 1024,
     ) -> None:
         self.max_messages = max_messages
         self.max_bytes = max_bytes
@@ -56,20 +66,23 @@ class MessageCache:
         self.lock: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
         self._entries: OrderedDict[MessageKey, Message] = OrderedDict()
         self._bytes = 0
-        # A message's texts by name, in a plain dict of strings: the garbage
-        # collector stops tracking such a dict, so a cache of tens of
-        # thousands of entries adds nothing to a full collection's pause.
-        self._texts: OrderedDict[MessageKey, dict[str, str]] = OrderedDict()
+        # One string per (message, text name), under a flat key: tuples of
+        # strings and numbers and the strings themselves are not tracked by
+        # the garbage collector, so tens of thousands of texts add nothing
+        # to a full collection's pause (a dict per message would cost
+        # another 170 bytes each).
+        self._texts: OrderedDict[tuple[str, str, int, int, str], str] = OrderedDict()
         self._text_bytes = 0
 
     @staticmethod
-    def cost(size: int) -> int:
-        """What a parsed message of ``size`` octets is charged against ``max_bytes``.
-
-        The bytes, the decoded texts SEARCH and FETCH keep on the parsed
-        message (about the size of the bytes each), and the tree.
-        """
-        return 3 * size + _PARSED_OVERHEAD
+    def cost(message: Message) -> int:
+        """What ``message`` is charged against ``max_bytes``: an estimate of
+        the memory it holds once parsed (it is parsed here if it was not)."""
+        parts = fields = 0
+        for part in message.root.walk():
+            parts += 1
+            fields += len(part.header.names)
+        return sys.getsizeof(message.data) + _PER_MESSAGE + parts * _PER_PART + fields * _PER_FIELD
 
     def get(self, key: MessageKey, load: Callable[[], bytes | None]) -> Message | None:
         with self.lock:
@@ -81,7 +94,7 @@ class MessageCache:
         if data is None:
             return None
         message = Message(data)
-        cost = self.cost(len(data))
+        cost = self.cost(message)
         if (self.max_messages is not None and self.max_messages <= 0) or cost > self.max_bytes:
             return message
         with self.lock:
@@ -93,35 +106,30 @@ class MessageCache:
                 self.max_messages is not None and len(self._entries) > self.max_messages
             ):
                 _, old = self._entries.popitem(last=False)
-                self._bytes -= self.cost(old.size)
+                self._bytes -= self.cost(old)
         return message
 
     def text(self, key: MessageKey, what: str) -> str | None:
         """The search text ``what`` of a message, if it is kept."""
+        entry = (*key, what)
         with self.lock:
-            entry = self._texts.get(key)
-            if entry is None:
-                return None
-            self._texts.move_to_end(key)
-            return entry.get(what)
+            value = self._texts.get(entry)
+            if value is not None:
+                self._texts.move_to_end(entry)
+            return value
 
     def keep_text(self, key: MessageKey, what: str, value: str) -> None:
         """Keep a search text of a message (within the text budget)."""
         cost = sys.getsizeof(value) + _TEXT_OVERHEAD
         if cost > self.max_text_bytes:
             return
+        entry = (*key, what)
         with self.lock:
-            entry = self._texts.get(key)
-            if entry is None:
-                entry = self._texts[key] = {}
-            else:
-                self._texts.move_to_end(key)
-            if what in entry:
+            if entry in self._texts:
+                self._texts.move_to_end(entry)
                 return
-            entry[what] = value
+            self._texts[entry] = value
             self._text_bytes += cost
             while self._text_bytes > self.max_text_bytes:
                 _, old = self._texts.popitem(last=False)
-                self._text_bytes -= sum(
-                    sys.getsizeof(text) + _TEXT_OVERHEAD for text in old.values()
-                )
+                self._text_bytes -= sys.getsizeof(old) + _TEXT_OVERHEAD

@@ -333,12 +333,17 @@ def unsubscribe(session: Session, command: Unsubscribe) -> None:
 # LIST, LSUB, NAMESPACE
 
 
-def _check_status_items(account: Account, items: Collection[str]) -> None:
+def _check_status_items(session: Session, account: Account, items: Collection[str]) -> None:
     for item in items:
         if item not in STATUS_ITEMS and not (
             item == "MAILBOXID" and isinstance(account, ObjectIdAccount)
         ):
             raise ImapBad(f"Unsupported STATUS item {item}", "CLIENTBUG")
+    if "RECENT" in items and "IMAP4REV2" in session.conn.enabled:
+        # RFC 9051 9: IMAP4rev2's status-att has no RECENT (appendix E 12),
+        # and a server that offers both revisions returns removed items only
+        # to an IMAP4rev1 client (RFC 9051 appendix A).
+        raise ImapBad("STATUS item RECENT is not in IMAP4rev2", "CLIENTBUG")
 
 
 def list_command(session: Session, command: List) -> None:
@@ -365,7 +370,7 @@ def list_command(session: Session, command: List) -> None:
         raise ImapBad("LIST return option MYRIGHTS is not supported", "CLIENTBUG")
     status_items = command.return_status
     if status_items is not None:
-        _check_status_items(account, status_items)
+        _check_status_items(session, account, status_items)
     invalid = {name.text for name in command.invalid_names}
     if command.reference in invalid:
         return  # RFC 3501 5.1.3: not modified UTF-7, so it names nothing
@@ -538,7 +543,7 @@ def status(session: Session, command: Status) -> None:
     """RFC 3501 6.3.10.  The selected mailbox is allowed too (RFC 9051
     6.3.11 only advises clients against it)."""
     account = session.require_account()
-    _check_status_items(account, command.items)
+    _check_status_items(session, account, command.items)
     if "HIGHESTMODSEQ" in command.items:
         enable_condstore(session)  # RFC 7162 3.1: a CONDSTORE enabling command
     session.send(_status_data(session, account, command.mailbox, command.items))

@@ -97,6 +97,7 @@ def sort(session: Session, command: Sort) -> Steps:
     if compiler.uses_modseq:
         enable_condstore(session)  # RFC 7162 3.1 (a SEARCH MODSEQ), 3.1.9
     ordered = yield from sort_steps(found, command.sort_keys)
+    yield  # the answer of a big SORT in a step of its own
     if options is not None:
         _, view = session.require_mailbox()
         result = extended_result(

@@ -68,15 +68,20 @@ def thread(session: Session, command: ThreadCommand) -> Steps:
         bad_charset(session, command.charset)
         return None
     found, _, _ = yield from search_steps(session, command.criteria)
+    references = algorithm == "REFERENCES"
     for start in range(0, len(found), SEARCH_STEP):
-        # Parse what the threading reads (headers, subject and date keys) a
-        # few messages a step, so that a big THREAD lets others run meanwhile.
+        # Read what the threading needs (subject, date, message ids) a few
+        # messages a step, so that a big THREAD lets others run meanwhile,
+        # and let each parsed message go: the keys are all the threading
+        # holds (as SORT does), not 20,000 parsed messages at once.
         yield
         for item in found[start : start + SEARCH_STEP]:
-            item.message.header  # noqa: B018
             subject_key(item)
             sent_key(item)
             _is_reply(item)
+            if references:
+                _links(item)
+            item.release()
 
     def number(item: Item) -> int:
         return item.uid if command.uid else item.seq
@@ -117,6 +122,20 @@ def _message_ids(value: bytes | None) -> list[bytes]:
         if normalised is not None:
             out.append(normalised)
     return out
+
+
+def _links(item: Item) -> tuple[bytes | None, tuple[bytes, ...]]:
+    """A message's own Message-ID and the ids it refers to (RFC 5256 3 step
+    1.A: References, else the first id of In-Reply-To)."""
+    links: tuple[bytes | None, tuple[bytes, ...]] | None = item.memo.get("links")
+    if links is None:
+        header = item.message.header
+        ids = _message_ids(header.first(b"message-id"))
+        references = _message_ids(header.first(b"references"))
+        if not references:
+            references = _message_ids(header.first(b"in-reply-to"))[:1]
+        links = item.memo["links"] = (ids[0] if ids else None, tuple(references))
+    return links
 
 
 class _Container:
@@ -189,18 +208,13 @@ def _references(
     for index, item in enumerate(sorted(found, key=lambda i: i.seq)):
         if index % _LINKS_PER_STEP == _LINKS_PER_STEP - 1:
             yield
-        header = item.message.header
-        ids = _message_ids(header.first(b"message-id"))
-        own = ids[0] if ids else None
+        own, references = _links(item)
         if own is None or (own in by_id and by_id[own].item is not None):
             unique += 1
             own = b"\0unique-%d" % unique
         node = container_for(own)
         node.item = item
         containers.append(node)
-        references = _message_ids(header.first(b"references"))
-        if not references:
-            references = _message_ids(header.first(b"in-reply-to"))[:1]
         # 1.A: chain the references, keeping existing links and avoiding loops.
         previous: _Container | None = None
         for ref in references:
@@ -229,13 +243,7 @@ def _references(
     roots = yield from _prune(roots)
 
     # Step 4: sort the roots by sent date (a dummy by its first child).
-    def first_date(node: _Container) -> tuple[datetime, int]:
-        if node.item is not None:
-            return (sent_key(node.item), node.item.seq)
-        node.children.sort(key=first_date)
-        return first_date(node.children[0]) if node.children else (_EPOCH, 0)
-
-    roots = yield from sorted_steps(roots, first_date)
+    roots = yield from sorted_steps(roots, _first_date)
 
     # Step 5: gather roots with the same base subject.
     def thread_subject(node: _Container) -> str:
@@ -294,14 +302,42 @@ def _references(
     for index, node in enumerate(_descendants_bottom_up(roots)):
         if index % _LINKS_PER_STEP == _LINKS_PER_STEP - 1:
             yield
-        node.children.sort(key=first_date)
-    roots = yield from sorted_steps(roots, first_date)
+        node.children.sort(key=_first_date)
+    yield
+    roots = yield from sorted_steps(roots, _first_date)
     threads: list[ThreadNode] = []
-    for index, node in enumerate(roots):
-        if index % _LINKS_PER_STEP == _LINKS_PER_STEP - 1:
+    nodes = 0
+    for node in roots:
+        # Steps of a few hundred answer nodes, however the threads are shaped.
+        if nodes >= _NODES_PER_STEP:
+            nodes = 0
             yield
         threads.append(_to_thread(node, number))
+        nodes += _size(threads[-1])
+    # Every cycle of the tree runs through a child's parent link: cut them,
+    # so that the tree (and the items it holds) goes when the command ends
+    # instead of waiting for a full collection, whose pause grows with it.
+    for index, node in enumerate(by_id.values()):
+        if index % _NODES_PER_STEP == _NODES_PER_STEP - 1:
+            yield
+        node.parent = None
     return tuple(threads)
+
+
+def _size(thread: ThreadNode) -> int:
+    return len(thread.members) + sum(map(_size, thread.children))
+
+
+def _first_date(node: _Container) -> tuple[datetime, int]:
+    """A node's sent date (a dummy's: its first child's), sequence number for ties.
+
+    A module function, not a closure: a closure that calls itself is a
+    reference cycle, left behind for the collector by every THREAD.
+    """
+    if node.item is not None:
+        return (sent_key(node.item), node.item.seq)
+    node.children.sort(key=_first_date)
+    return _first_date(node.children[0]) if node.children else (_EPOCH, 0)
 
 
 def _descendants_bottom_up(roots: list[_Container]) -> list[_Container]:

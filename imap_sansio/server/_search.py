@@ -31,7 +31,9 @@ for SEARCH and SORT alike.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Generator, Iterable, Sequence, Set
+import itertools
+import operator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence, Set
 from datetime import date, timedelta
 from typing import Any, TypeAlias, TypeVar, cast
 
@@ -630,7 +632,20 @@ def bad_charset(session: Session, charset: str) -> None:
 #: milliseconds for text keys on small messages.
 SEARCH_STEP = 8
 
+_UID = operator.attrgetter("uid")
+
+#: Messages per step of a search decided without reading them.
+CHEAP_STEP = 1024
+
 SearchResult: TypeAlias = tuple[list[Item], "Compiler", SelectedMailboxView]
+
+
+def _one_flag(criteria: SearchKey) -> bool:
+    """One system flag key: the store's flag index answers it, or one
+    comprehension that makes an item per match only."""
+    while isinstance(criteria, SearchAnd) and len(criteria.keys) == 1:
+        criteria = criteria.keys[0]
+    return isinstance(criteria, SearchFlag) and criteria.name in _SYSTEM_FLAG_KEYS
 
 
 def search_steps(
@@ -648,17 +663,28 @@ def search_steps(
     mailbox, view = target if target is not None else session.require_mailbox()
     compiler = Compiler(session, view, mailbox)
     cost, predicate = compiler.compile(criteria)
+    step = SEARCH_STEP
     if cost == _CHEAP:
-        # Decided by flags, sizes, dates, numbers: fast enough at once.
-        return _matching(session, mailbox, view, criteria, predicate), compiler, view
+        # Decided by flags, sizes, dates, numbers: fast enough at once,
+        # unless it makes an item for each of many messages (ALL before a
+        # SORT or THREAD of 20,000 messages took 15 ms in one step).
+        if view.exists <= CHEAP_STEP or _one_flag(criteria):
+            return _matching(session, mailbox, view, criteria, predicate), compiler, view
+        step = CHEAP_STEP
     # The messages are read: a few at a time, a step each.
     uids = view.uids
     infos = mailbox.messages(range(uids[0], uids[-1] + 1)) if uids else []
-    rows = _by_uid(uids, infos)
+    rows: Iterator[tuple[int, int, MessageInfo]]
+    if len(infos) == len(uids) and list(map(_UID, infos)) == list(uids):
+        # Usually the store holds exactly the view's messages: paired in
+        # order as the steps go (not 20,000 rows made in the first step).
+        rows, total = zip(itertools.count(1), uids, infos), len(uids)
+    else:
+        listed = _by_uid(uids, infos)
+        rows, total = iter(listed), len(listed)
     source = _Source(session, mailbox)
     recent = view.recent
     every = session.server.progress_interval
-    total = len(rows)
     done = 0
 
     def counting(item: Item) -> bool:
@@ -672,11 +698,10 @@ def search_steps(
         return matched
 
     found: list[Item] = []
-    for start in range(0, total, SEARCH_STEP):
+    for start in range(0, total, step):
         if start:
             yield
-        batch = rows[start : start + SEARCH_STEP]
-        found.extend(_filter(source, recent, batch, counting) or [])
+        found.extend(_filter(source, recent, itertools.islice(rows, step), counting) or [])
     return found, compiler, view
 
 
