@@ -709,10 +709,16 @@ CommandParser = Callable[[str, CommandReader, bool], Command]
 """An extension command parser: ``(tag, reader, uid) -> Command``."""
 
 
+#: The parsers of commands without arguments, with the class each makes
+#: (parse_command's whole-line match makes the command itself).
+_NO_ARGS: dict[CommandParser, type[Command]] = {}
+
+
 def _no_args(cls: type[Command]) -> CommandParser:
     def parse(tag: str, r: CommandReader, uid: bool) -> Command:
         return cls(tag=tag)
 
+    _NO_ARGS[parse] = cls
     return parse
 
 
@@ -2477,6 +2483,108 @@ _HEAD = re.compile(
 )
 
 
+_ITEM = rb"[A-Za-z0-9.\-]++(?:\[[A-Za-z]*+\])?+"
+# The commonest command lines whole, in one match (issue 16): a FETCH of
+# one range, items that are all name and the CONDSTORE modifiers; a SEARCH
+# of flag keys; a command without arguments.  What each group holds is
+# checked as the general readers check it (a name that is no item or key,
+# a number out of range, a limit) and anything else, or any doubt, goes to
+# the general reader, which then decides, and words, every rejection.
+# Possessive quantifiers: a line that is not of these shapes fails at once
+# instead of trying every shorter word (the general reader pays for it).
+_LINE = re.compile(
+    b"("
+    + _TAG.pattern
+    + rb"+) (?:((?i:UID) )?+(?:(?i:FETCH) ([1-9][0-9]{0,9}+|\*)(?::([1-9][0-9]{0,9}+|\*))?+ \(("
+    + _ITEM
+    + b"(?: "
+    + _ITEM
+    + rb")*+)\)(?: \((?i:CHANGEDSINCE) ([0-9]{1,19}+)( (?i:VANISHED))?+\))?+"
+    + rb"|(?i:SEARCH) ([A-Za-z]++(?: [A-Za-z]++)*+))|([A-Za-z]++))\r?\n\Z"
+)
+
+
+def _whole_line(
+    data: bytes,
+    commands: Mapping[str, CommandSpec],
+    *,
+    max_depth: int,
+    max_search_depth: int,
+    max_items: int,
+    max_ranges: int,
+) -> Command | None:
+    """The command on a line _LINE matches, made at once; None for the
+    general reader (which would read the same command or raise)."""
+    m = _LINE.match(data)
+    if m is None:
+        return None
+    tag, uid_word, first, second, names, modseq, vanished, keys, bare = m.groups()
+    if bare is not None:
+        name = bare.decode("ascii").upper()
+        spec = commands.get(name)
+        cls = None if spec is None else _NO_ARGS.get(spec.parser)
+        if cls is None or cls.name != name:
+            return None
+        return cls(tag=tag.decode("ascii"))
+    uid = uid_word is not None
+    if keys is not None:
+        spec = commands.get("SEARCH")
+        if spec is None or spec.parser is not _search or max_search_depth < 0:
+            return None
+        if uid and not spec.names_messages:
+            return None
+        found = []
+        for word in keys.decode("ascii").upper().split(" "):
+            key = _SEARCH_FLAG_KEYS.get(word)
+            if key is None:
+                return None
+            found.append(key)
+        if len(found) > max_items:
+            return None
+        return Search(tag=tag.decode("ascii"), criteria=SearchAnd(keys=tuple(found)), uid=uid)
+    spec = commands.get("FETCH")
+    if spec is None or spec.parser is not _fetch or max_depth < 1 or max_ranges < 1:
+        return None
+    if uid and not spec.names_messages:
+        return None
+    # RFC 3501 9: "4:2" is 2:4, and "*" the highest whichever end it is.
+    low = STAR if first == b"*" else int(first)
+    if second is None:
+        high = low
+    else:
+        high = STAR if second == b"*" else int(second)
+        if low == STAR or (high != STAR and low > high):
+            low, high = high, low
+    if low > MAX_NUMBER or high > MAX_NUMBER:
+        return None
+    known = _FETCH_ITEMS.get
+    items = []
+    for name in names.upper().split(b" "):
+        item = known(name)
+        if item is None:
+            return None
+        items.append(item)
+    if len(items) > max_items:
+        return None
+    changedsince = None
+    if modseq is not None:
+        changedsince = int(modseq)
+        if changedsince > MAX_MODSEQ:
+            return None
+    return Fetch(
+        tag=tag.decode("ascii"),
+        messages=(
+            _checked(UidSet, ((low, high),), False)
+            if uid
+            else _checked(SequenceSet, ((low, high),), False)
+        ),
+        items=tuple(items),
+        changedsince=changedsince,
+        vanished=vanished is not None,
+        uid=uid,
+    )
+
+
 def _diagnose_head(r: CommandReader) -> NoReturn:
     """Say what is wrong at the start of a command (the slow path)."""
     m = _TAG.match(r.data)
@@ -2509,6 +2617,16 @@ def parse_command(
     command (``Limits.max_list_items``, ``Limits.max_set_ranges``).
     Raises :class:`ParseError` and nothing else.
     """
+    command = _whole_line(
+        data,
+        commands,
+        max_depth=max_depth,
+        max_search_depth=max_search_depth,
+        max_items=max_items,
+        max_ranges=max_ranges,
+    )
+    if command is not None:
+        return command
     r = CommandReader(
         data,
         utf8=utf8,

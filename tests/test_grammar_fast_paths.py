@@ -12,6 +12,7 @@ made to sit at the edges of each shortcut (case, ranges, limits, nesting).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -19,7 +20,7 @@ from test_grammar_vectors import client_commands, rows, unescape
 
 from imap_sansio import _parser
 from imap_sansio._commands import Command, Fetch, FetchBody, Section, SortKey
-from imap_sansio._parser import MAX_MODSEQ, ParseError, parse_command
+from imap_sansio._parser import COMMANDS, MAX_MODSEQ, CommandSpec, ParseError, parse_command
 from imap_sansio._sequence import STAR, SequenceSet, UidSet
 
 _NEVER = re.compile(rb"(?!)")
@@ -100,6 +101,53 @@ EDGES = [
     b"a UID\r\n",
     b"a UID NOOP\r\n",
     b"a UIDX FETCH 1 FLAGS\r\n",
+    # Whole lines read in one match, and lines one step off each shape.
+    b"a FETCH 1 (FLAGS)\r\n",
+    b"a FETCH 1 (FLAGS)\n",
+    b"a FETCH 1 (FLAGS)",
+    b"a FETCH 1 (FLAGS) \r\n",
+    b"a FETCH 1 (FLAGS)\r\r\n",
+    b"a FETCH 1 (FLAGS)\x00\r\n",
+    b"a  FETCH 1 (FLAGS)\r\n",
+    b"+ FETCH 1 (FLAGS)\r\n",
+    b"a fetch *:* (flags)\r\n",
+    b"a FETCH 1 ()\r\n",
+    b"a FETCH 1 (FLAGS NOSUCH UID)\r\n",
+    b"a FETCH 4294967296:1 (FLAGS)\r\n",
+    b"a FETCH 12345678901 (FLAGS)\r\n",
+    b"a FETCH 1 (BODY[TEXT] body.peek[header] BODY[])\r\n",
+    b"a FETCH 1 (BODY[TEXT.X])\r\n",
+    b"a FETCH 1 (BODY[TEXT)\r\n",
+    b"a FETCH 1 (FLAGS) (CHANGEDSINCE 0)\r\n",
+    b"a FETCH 1 (FLAGS) (CHANGEDSINCE 9223372036854775807)\r\n",
+    b"a FETCH 1 (FLAGS) (CHANGEDSINCE 9223372036854775808)\r\n",
+    b"a FETCH 1 (FLAGS) (CHANGEDSINCE 99999999999999999999)\r\n",
+    b"a FETCH 1 (FLAGS) (VANISHED)\r\n",
+    b"a FETCH 1 (FLAGS) (CHANGEDSINCE 5 VANISHED) \r\n",
+    b"a UID FETCH 9:3 (UID FLAGS) (changedsince 1 vanished)\r\n",
+    b"a UID fetch 1:* (FLAGS MODSEQ) (CHANGEDSINCE 1)\n",
+    b"a UID FETCH 1 (FLAGS) (CHANGEDSINCE 1)(VANISHED)\r\n",
+    b"a SEARCH ALL\r\n",
+    b"a search unseen deleted\r\n",
+    b"a UID SEARCH ALL\n",
+    b"a SEARCH\r\n",
+    b"a SEARCH \r\n",
+    b"a SEARCH ALL  SEEN\r\n",
+    b"a SEARCH NOSUCH\r\n",
+    b"a SEARCH RETURN\r\n",
+    b"a SEARCH CHARSET\r\n",
+    b"a SEARCH ALL SEEN DELETED UNSEEN FLAGGED\r\n",
+    b"a NOOP\r\n",
+    b"a noop\n",
+    b"a NOOP \r\n",
+    b"a NOOPX\r\n",
+    b"a NOOP\r\n\r\n",
+    b"a LOGOUT\r\n",
+    b"a Capability\r\n",
+    b"a IDLE\r\n",
+    b"a FETCH\r\n",
+    b"a LOGIN\r\n",
+    b"a UID SEARCH\r\n",
 ]
 
 #: Limits that put each list exactly at, and just over, its bound.
@@ -113,7 +161,22 @@ LIMITS = [
     {"max_depth": 2},
     {"max_search_depth": 0},
     {"max_search_depth": -1},
+    {"max_items": 0},
+    {"max_items": 1},
+    {"max_ranges": 0},
+    {"max_depth": 0},
 ]
+
+
+def _tables() -> list[dict[str, CommandSpec]]:
+    """Command tables an application may pass: a name missing, a parser
+    under another name, FETCH and SEARCH that name no messages."""
+    without = {n: s for n, s in COMMANDS.items() if n not in ("FETCH", "SEARCH", "NOOP")}
+    renamed = dict(COMMANDS, NOP=COMMANDS["NOOP"], FETCHX=COMMANDS["FETCH"])
+    plain = dict(COMMANDS)
+    for name in ("FETCH", "SEARCH"):
+        plain[name] = dataclasses.replace(COMMANDS[name], names_messages=False)
+    return [without, renamed, plain]
 
 
 def _outcome(data: bytes, **options: object) -> Command | tuple[str, int, str | None]:
@@ -124,7 +187,7 @@ def _outcome(data: bytes, **options: object) -> Command | tuple[str, int, str | 
 
 
 def _without_shortcuts(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("_SEQ_ONE", "_FETCH_SIMPLE_ITEM", "_CHANGEDSINCE", "_FLAG_WORDS"):
+    for name in ("_LINE", "_SEQ_ONE", "_FETCH_SIMPLE_ITEM", "_CHANGEDSINCE", "_FLAG_WORDS"):
         monkeypatch.setattr(_parser, name, _NEVER)
     monkeypatch.setattr(_parser, "_word_list", lambda *args, **kwargs: None)
 
@@ -140,6 +203,8 @@ def test_shortcuts_read_what_the_general_readers_read(monkeypatch: pytest.Monkey
     assert len(inputs) > 500
     cases: list[tuple[bytes, dict[str, object]]] = [(data, {"utf8": utf8}) for data, utf8 in inputs]
     cases += [(data, dict(limits)) for data in EDGES for limits in LIMITS]
+    more = [b"a NOP\r\n", b"a FETCHX 1 (FLAGS)\r\n", b"a UID SEARCH ALL\r\n"]
+    cases += [(data, {"commands": t}) for data in EDGES + more for t in _tables()]
     fast = [_outcome(data, **options) for data, options in cases]
     with monkeypatch.context() as patch:
         _without_shortcuts(patch)
