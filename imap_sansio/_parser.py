@@ -215,6 +215,19 @@ _DATE_TIME = re.compile(
 )
 _CRLF = re.compile(rb"\r?\n\Z")
 
+
+def _range_of(first: bytes, second: bytes | None) -> tuple[int, int]:
+    """One range of a sequence set from its two matched ends: RFC 3501 9,
+    "4:2" is 2:4 and "*" the highest whichever end it is."""
+    low = STAR if first == b"*" else int(first)
+    if second is None:
+        return low, low
+    high = STAR if second == b"*" else int(second)
+    if low == STAR or (high != STAR and low > high):
+        return high, low
+    return low, high
+
+
 _MONTHS = {
     b"JAN": 1,
     b"FEB": 2,
@@ -514,14 +527,7 @@ class CommandReader:
         if one is not None and self.ranges < self.max_ranges:
             # One range (the commonest set): the general way below, at once.
             self.ranges += 1
-            first, second = one.groups()
-            low = STAR if first == b"*" else int(first)
-            if second is None:
-                high = low
-            else:
-                high = STAR if second == b"*" else int(second)
-                if low == STAR or (high != STAR and low > high):
-                    low, high = high, low
+            low, high = _range_of(*one.groups())
             if low > MAX_NUMBER or high > MAX_NUMBER:
                 raise self.error(f"{what} out of range (1..{MAX_NUMBER})", start)
             self.pos = one.end()
@@ -2547,14 +2553,7 @@ def _whole_line(
         return None
     if uid and not spec.names_messages:
         return None
-    # RFC 3501 9: "4:2" is 2:4, and "*" the highest whichever end it is.
-    low = STAR if first == b"*" else int(first)
-    if second is None:
-        high = low
-    else:
-        high = STAR if second == b"*" else int(second)
-        if low == STAR or (high != STAR and low > high):
-            low, high = high, low
+    low, high = _range_of(first, second)
     if low > MAX_NUMBER or high > MAX_NUMBER:
         return None
     known = _FETCH_ITEMS.get
