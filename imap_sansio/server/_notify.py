@@ -820,15 +820,7 @@ def notify(session: Session, command: Notify) -> None:
     else:
         selected, fetch, groups = _check_groups(session, command.groups)
         watcher = Watcher(session, selected=selected, fetch=fetch, groups=groups)
-    old = session.notify
-    try:
-        watcher.start(session, status=command.status)
-    except BaseException:
-        watcher.close()
-        raise
-    if old is not None:
-        old.close()
-    session.notify = watcher
+    _install(session, watcher, status=command.status)
     # RFC 5465 3.1: NOTIFY SET is an implicit NOOP: the selected mailbox's
     # accumulated changes go out with the completion (the engine drains them).
 
@@ -852,14 +844,20 @@ def enable_metadata(session: Session, enabled: Iterable[str]) -> None:
     if "METADATA" in enabled:  # METADATA-SERVER: server annotations only
         events.add("MailboxMetadataChange")
     group = _Group(filter="PERSONAL", mailboxes=(), events=frozenset(events))
-    watcher = Watcher(session, selected=None, fetch=(), groups=(group,))
+    _install(session, Watcher(session, selected=None, fetch=(), groups=(group,)), status=False)
+
+
+def _install(session: Session, watcher: Watcher, *, status: bool) -> None:
+    """Start ``watcher`` and make it the session's, closing the one it
+    replaces only once it runs (a failed start leaves the old one)."""
+    old = session.notify
     try:
-        watcher.start(session, status=False)
+        watcher.start(session, status=status)
     except BaseException:
         watcher.close()
         raise
-    if current is not None:
-        current.close()
+    if old is not None:
+        old.close()
     session.notify = watcher
 
 
