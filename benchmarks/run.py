@@ -31,6 +31,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 #: name -> module with ``run(quick: bool) -> list[Result]``.
 SUITES = {
     "core": "benchmarks.bench_core",
+    "startup": "benchmarks.bench_startup",
     "parser": "benchmarks.bench_parser",
     "view": "benchmarks.bench_view",
     "session": "benchmarks.bench_session",
