@@ -1399,13 +1399,15 @@ class _Folder:
             # already used, so such a message (expunged, then put back)
             # gets a new UID, as do messages nobody numbered yet.
             numbered = sorted(
-                (dv_uids[base], mtime, base, letters, size, keys)
-                for mtime, base, letters, size, keys in arrived
-                if dv_uids.get(base, 0) >= floor and dv_uids[base] not in state.entries
+                (dv_uids[item[1]], item)
+                for item in arrived
+                if dv_uids.get(item[1], 0) >= floor and dv_uids[item[1]] not in state.entries
             )
-            taken = {item[2] for item in numbered}
-            for uid, mtime, base, letters, size, keys in numbered:
-                entry = _Entry(
+            taken = {item[1] for _, item in numbered}
+
+            def arrival(uid: int, item: tuple[int, str, str, int, tuple[str, ...]]) -> _Entry:
+                mtime, base, letters, size, keys = item
+                return _Entry(
                     uid=uid,
                     modseq=modseq,
                     born=modseq,
@@ -1418,26 +1420,13 @@ class _Folder:
                     saved=saved,
                     thread_id=self.backend._thread_id(self.account_root, keys),
                 )
-                state.put(entry)
+
+            for uid, item in numbered:
+                state.put(arrival(uid, item))
                 state.uidnext = max(state.uidnext, uid + 1)
-            for mtime, base, letters, size, keys in sorted(arrived):
-                if base in taken:
-                    continue
-                self._add(
-                    _Entry(
-                        uid=0,
-                        modseq=modseq,
-                        born=modseq,
-                        size=size,
-                        mtime=mtime,
-                        zone=0,
-                        letters=letters,
-                        base=base,
-                        email_id=_new_email_id(),
-                        saved=saved,
-                        thread_id=self.backend._thread_id(self.account_root, keys),
-                    )
-                )
+            for item in sorted(arrived):
+                if item[1] not in taken:  # by base; _add numbers it
+                    self._add(arrival(0, item))
             dirty = True
         if dirty:
             self.save()

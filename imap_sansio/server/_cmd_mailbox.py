@@ -19,7 +19,7 @@ onto it and writes the responses.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any, cast
 
@@ -82,7 +82,7 @@ from ._backend import (
 from ._condstore import enable_condstore, highest_modseq_completion
 from ._imapurls import catenated
 from ._mailboxes import list_entries, lsub_entries
-from ._session import Completion, ServerCommand, Session, serve
+from ._session import Completion, ServerCommand, Session, serve, trycreate
 from .names import (
     DELIMITER,
     INBOX,
@@ -773,7 +773,7 @@ def _replace(session: Session, command: Replace, opened: list[MessageSource]) ->
     # RFC 8508 4.2: a CATENATE message is built before anything changes, so
     # a URL that names nothing ([BADURL], RFC 4469 5) leaves the old message.
     data, flags, internal_date = _prepare_message(session, account, command.message, opened)
-    with _trycreate(session, destination):  # RFC 8508 3.4: TRYCREATE as for APPEND
+    with trycreate(session, destination):  # RFC 8508 3.4: TRYCREATE as for APPEND
         if isinstance(mailbox, ReplaceMailbox):
             result = mailbox.replace(
                 uid, destination, data, flags=flags, internal_date=internal_date
@@ -836,19 +836,6 @@ def _replace_in_steps(
                 session.server.on_error(exc)
         raise
     return result
-
-
-@contextlib.contextmanager
-def _trycreate(session: Session, destination: str) -> Iterator[None]:
-    """A destination that does not exist is ``NO [TRYCREATE]`` (RFC 3501
-    6.3.11); the selected mailbox being gone stays ``NO [NONEXISTENT]``."""
-    try:
-        yield
-    except NoSuchMailbox:
-        infos = session.require_account().list_mailboxes()
-        if any(info.name == destination and info.selectable for info in infos):
-            raise
-        raise ImapNo("Mailbox does not exist", "TRYCREATE") from None
 
 
 # ---------------------------------------------------------------------------

@@ -17,8 +17,7 @@ carries ``[EXPUNGEISSUED]`` (RFC 5530 3), as Dovecot does.
 from __future__ import annotations
 
 import bisect
-import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import pairwise
 from typing import Any
@@ -72,7 +71,6 @@ from ._backend import (
     ImapNo,
     Mailbox,
     MessageInfo,
-    NoSuchMailbox,
     ObjectIdAccount,
     SaveDateAccount,
     StoreAction,
@@ -80,7 +78,15 @@ from ._backend import (
 )
 from ._condstore import enable_condstore, highest_modseq_completion, vanished_since
 from ._search import partial_window
-from ._session import Completion, ServerCommand, Session, Steps, announce_keywords, serve
+from ._session import (
+    Completion,
+    ServerCommand,
+    Session,
+    Steps,
+    announce_keywords,
+    serve,
+    trycreate,
+)
 
 __all__ = ["ACCOUNT_CAPABILITIES", "COMMANDS", "ENABLEABLE"]
 
@@ -762,19 +768,6 @@ def _copy_uids(view: SelectedMailboxView, messages: UidSet | SequenceSet) -> Seq
     return uids
 
 
-@contextlib.contextmanager
-def _trycreate(session: Session, destination: str) -> Iterator[None]:
-    """RFC 3501 6.4.7: a destination that does not exist is ``NO [TRYCREATE]``
-    (the selected mailbox being gone stays ``NO [NONEXISTENT]``)."""
-    try:
-        yield
-    except NoSuchMailbox:
-        infos = session.require_account().list_mailboxes()
-        if any(info.name == destination and info.selectable for info in infos):
-            raise
-        raise ImapNo("Mailbox does not exist", "TRYCREATE") from None
-
-
 def _announce_progress(session: Session, total: int) -> None:
     """A long COPY or MOVE says how much it will do before it starts (RFC
     9585 3: ``(tag 0 total)``): the backend copies all or nothing in one call
@@ -792,7 +785,7 @@ def copy(session: Session, command: Copy) -> Completion:
     mailbox, view = session.require_mailbox()
     uids = _copy_uids(view, command.messages)
     _announce_progress(session, len(uids))
-    with _trycreate(session, command.mailbox):
+    with trycreate(session, command.mailbox):
         account = session.require_account()
         result = copy_messages(account, mailbox, uids, command.mailbox, move=False)
     return Completion(text="COPY completed", code=_copyuid(result))
@@ -812,7 +805,7 @@ def move(session: Session, command: Move) -> Completion:
         raise ImapNo("Mailbox is read-only", "READ-ONLY")
     uids = _copy_uids(view, command.messages)
     _announce_progress(session, len(uids))
-    with _trycreate(session, command.mailbox):
+    with trycreate(session, command.mailbox):
         account = session.require_account()
         result = copy_messages(account, mailbox, uids, command.mailbox, move=True)
     code = _copyuid(result)

@@ -15,10 +15,11 @@ internal in the text, is reported to ``on_error``, and the session goes on.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final, Generic, Protocol, TypeAlias, TypeVar
 
@@ -48,7 +49,7 @@ from .._view import SelectedMailboxView
 from ..mime import Message
 from . import names
 from ._acl import mailbox_rights, permanent_flags
-from ._backend import SYSTEM_FLAGS, Account, Backend, ImapBad, ImapNo, Mailbox
+from ._backend import SYSTEM_FLAGS, Account, Backend, ImapBad, ImapNo, Mailbox, NoSuchMailbox
 from ._cache import MessageCache, MessageKey
 from ._metadata import MetadataLimits
 from ._sasl import SaslMechanism
@@ -69,6 +70,7 @@ __all__ = [
     "announce_mailbox_flags",
     "code_from_name",
     "serve",
+    "trycreate",
 ]
 
 
@@ -813,3 +815,17 @@ class Session:
                 account.logout()
             except Exception as exc:
                 self._report(exc)
+
+
+@contextlib.contextmanager
+def trycreate(session: Session, destination: str) -> Iterator[None]:
+    """A destination that does not exist is ``NO [TRYCREATE]`` (RFC 3501
+    6.3.11 APPEND, 6.4.7 COPY; MOVE and REPLACE as they); the selected
+    mailbox being gone stays ``NO [NONEXISTENT]``."""
+    try:
+        yield
+    except NoSuchMailbox:
+        infos = session.require_account().list_mailboxes()
+        if any(info.name == destination and info.selectable for info in infos):
+            raise
+        raise ImapNo("Mailbox does not exist", "TRYCREATE") from None
