@@ -155,6 +155,14 @@ class _Mode(enum.Enum):
     IDLE = "reading DONE"
 
 
+# The members the hot path compares with, as plain globals: an attribute of
+# an Enum class goes through EnumType.__getattr__'s hook (Python 3.11),
+# several times the cost of a global (issue 16).
+_COMMAND = _Mode.COMMAND
+_NOT_AUTHENTICATED = State.NOT_AUTHENTICATED
+_OK, _NO, _BAD = Status.OK, Status.NO, Status.BAD
+
+
 @dataclass(slots=True)
 class _Framed:
     """A command being framed: its fragments so far, or poisoned (dropped)."""
@@ -557,11 +565,11 @@ class ConnectionState:
         if self._inflater is not None:
             return self._inflate(data)
         if (
-            self._mode is _Mode.COMMAND
+            self._mode is _COMMAND
             and self._framed is None
             and self._held is None
             and self._blocking is None
-            and self._state is not State.NOT_AUTHENTICATED
+            and self._state is not _NOT_AUTHENTICATED
             and data.find(b"\n") == len(data) - 1
             and not self._buffer._data  # its __bool__, without the call
         ):
@@ -976,7 +984,7 @@ class ConnectionState:
 
     def _complete(self, response: StatusResponse) -> None:
         status = response.status
-        if status is not Status.OK and status is not Status.NO and status is not Status.BAD:
+        if status is not _OK and status is not _NO and status is not _BAD:
             raise LocalProtocolError(f"a tagged response must be OK, NO or BAD, not {response}")
         tag = response.tag or ""
         seqs = self._pending_tags.get(tag)
@@ -1011,7 +1019,7 @@ class ConnectionState:
             name not in _AFTER_ANSWER
             and pending is not self._blocking
             and not self._deferred
-            and status is not Status.BAD
+            and status is not _BAD
         ):
             # The common case: the answer changes no state, ends no sub-flow
             # and lets nothing owed go out after it (_write, for a status).

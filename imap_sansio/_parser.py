@@ -2498,20 +2498,36 @@ _ITEM = rb"[A-Za-z0-9.\-]++(?:\[[A-Za-z]*+\])?+"
 # the general reader, which then decides, and words, every rejection.
 # Possessive quantifiers: a line that is not of these shapes fails at once
 # instead of trying every shorter word (the general reader pays for it).
+# A line of no such shape matches _HEAD's alternatives (the last two
+# groups): the general reader starts from there, without a second match.
 _LINE = re.compile(
     b"("
     + _TAG.pattern
-    + rb"+) (?:((?i:UID) )?+(?:(?i:FETCH) ([1-9][0-9]{0,9}+|\*)(?::([1-9][0-9]{0,9}+|\*))?+ \(("
+    + rb"+) (?:(?:((?i:UID) )?+(?:(?i:FETCH) ([1-9][0-9]{0,9}+|\*)(?::([1-9][0-9]{0,9}+|\*))?+ \(("
     + _ITEM
     + b"(?: "
     + _ITEM
     + rb")*+)\)(?: \((?i:CHANGEDSINCE) ([0-9]{1,19}+)( (?i:VANISHED))?+\))?+"
     + rb"|(?i:SEARCH) ([A-Za-z]++(?: [A-Za-z]++)*+))|([A-Za-z]++))\r?\n\Z"
+    + b"|[Uu][Ii][Dd] ("
+    + _COMMAND_NAME.pattern
+    + b")|("
+    + _COMMAND_NAME.pattern
+    + b"))"
 )
+#: _LINE's first group of _HEAD's alternatives: a smaller lastindex is a whole line.
+_LINE_HEAD = 10
+#: What the whole-line FETCH and SEARCH made of an item or key list, by
+#: its bytes as sent: a client sends the same few lists again and again.
+#: The values are frozen, so commands share them; at most _REMEMBERED lists
+#: of each are kept, whatever the clients send.
+_FETCH_LISTS: dict[bytes, tuple[FetchItem, ...]] = {}
+_SEARCH_LISTS: dict[bytes, SearchAnd] = {}
+_REMEMBERED = 256
 
 
 def _whole_line(
-    data: bytes,
+    m: re.Match[bytes],
     commands: Mapping[str, CommandSpec],
     *,
     max_depth: int,
@@ -2519,12 +2535,9 @@ def _whole_line(
     max_items: int,
     max_ranges: int,
 ) -> Command | None:
-    """The command on a line _LINE matches, made at once; None for the
-    general reader (which would read the same command or raise)."""
-    m = _LINE.match(data)
-    if m is None:
-        return None
-    tag, uid_word, first, second, names, modseq, vanished, keys, bare = m.groups()
+    """The command on a line that _LINE matched whole, made at once; None
+    for the general reader (which would read the same command or raise)."""
+    tag, uid_word, first, second, names, modseq, vanished, keys, bare = m.groups()[:9]
     if bare is not None:
         name = bare.decode("ascii").upper()
         spec = commands.get(name)
@@ -2539,15 +2552,20 @@ def _whole_line(
             return None
         if uid and not spec.names_messages:
             return None
-        found = []
-        for word in keys.decode("ascii").upper().split(" "):
-            key = _SEARCH_FLAG_KEYS.get(word)
-            if key is None:
-                return None
-            found.append(key)
-        if len(found) > max_items:
+        criteria = _SEARCH_LISTS.get(keys)
+        if criteria is None:
+            found = []
+            for word in keys.decode("ascii").upper().split(" "):
+                key = _SEARCH_FLAG_KEYS.get(word)
+                if key is None:
+                    return None
+                found.append(key)
+            criteria = SearchAnd(keys=tuple(found))
+            if len(_SEARCH_LISTS) < _REMEMBERED:
+                _SEARCH_LISTS[keys] = criteria
+        if len(criteria.keys) > max_items:
             return None
-        return Search(tag=tag.decode("ascii"), criteria=SearchAnd(keys=tuple(found)), uid=uid)
+        return Search(tag=tag.decode("ascii"), criteria=criteria, uid=uid)
     spec = commands.get("FETCH")
     if spec is None or spec.parser is not _fetch or max_depth < 1 or max_ranges < 1:
         return None
@@ -2556,13 +2574,18 @@ def _whole_line(
     low, high = _range_of(first, second)
     if low > MAX_NUMBER or high > MAX_NUMBER:
         return None
-    known = _FETCH_ITEMS.get
-    items = []
-    for name in names.upper().split(b" "):
-        item = known(name)
-        if item is None:
-            return None
-        items.append(item)
+    items = _FETCH_LISTS.get(names)
+    if items is None:
+        known = _FETCH_ITEMS.get
+        listed = []
+        for name in names.upper().split(b" "):
+            item = known(name)
+            if item is None:
+                return None
+            listed.append(item)
+        items = tuple(listed)
+        if len(_FETCH_LISTS) < _REMEMBERED:
+            _FETCH_LISTS[names] = items
     if len(items) > max_items:
         return None
     changedsince = None
@@ -2577,7 +2600,7 @@ def _whole_line(
             if uid
             else _checked(SequenceSet, ((low, high),), False)
         ),
-        items=tuple(items),
+        items=items,
         changedsince=changedsince,
         vanished=vanished is not None,
         uid=uid,
@@ -2616,29 +2639,36 @@ def parse_command(
     command (``Limits.max_list_items``, ``Limits.max_set_ranges``).
     Raises :class:`ParseError` and nothing else.
     """
-    command = _whole_line(
-        data,
-        commands,
-        max_depth=max_depth,
-        max_search_depth=max_search_depth,
-        max_items=max_items,
-        max_ranges=max_ranges,
-    )
-    if command is not None:
-        return command
-    r = CommandReader(
-        data,
-        utf8=utf8,
-        max_depth=max_depth,
-        max_search_depth=max_search_depth,
-        max_items=max_items,
-        max_ranges=max_ranges,
-    )
+    m = _LINE.match(data)
+    if m is not None and m.lastindex < _LINE_HEAD:  # type: ignore[operator]  # a group matched
+        command = _whole_line(
+            m,
+            commands,
+            max_depth=max_depth,
+            max_search_depth=max_search_depth,
+            max_items=max_items,
+            max_ranges=max_ranges,
+        )
+        if command is not None:
+            return command
+        m = None
+    # Made with the data alone, the rest set after: a call with keywords
+    # costs more than the five assignments.
+    r = CommandReader(data)
+    r.utf8 = utf8
+    r.max_depth = max_depth
+    r.max_search_depth = max_search_depth
+    r.max_items = max_items
+    r.max_ranges = max_ranges
     try:
-        m = _HEAD.match(data)
         if m is None:
-            _diagnose_head(r)
-        tag, uid_name, plain_name = m.groups()
+            m = _HEAD.match(data)
+            if m is None:
+                _diagnose_head(r)
+            tag, uid_name, plain_name = m.groups()
+        else:
+            tag = m.group(1)
+            uid_name, plain_name = m.group(_LINE_HEAD, _LINE_HEAD + 1)
         r.tag = tag.decode("ascii")
         name_end = r.pos = m.end()
         if uid_name is None:
@@ -2646,7 +2676,7 @@ def parse_command(
             name = plain_name.upper().decode("ascii")
             uid = False
         else:
-            start = m.start(2)
+            start = m.end() - len(uid_name)
             name = uid_name.upper().decode("ascii")
             uid = True
         if name == "UID" and not uid:

@@ -251,8 +251,13 @@ class StatusResponse:
                 not isinstance(tag, str) or _TAG_RE.fullmatch(tag) is None
             ):
                 raise ValueError(f"invalid tag {tag!r}")
-            if status is Status.PREAUTH or status is Status.BYE:
+            if status is _PREAUTH or status is _BYE:
                 raise ValueError(f"{status.value} is always untagged")
+
+
+# Plain globals for __post_init__ (once per response): an Enum class's
+# attribute costs a hook call on Python 3.11.
+_PREAUTH, _BYE = Status.PREAUTH, Status.BYE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
