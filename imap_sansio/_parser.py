@@ -618,14 +618,24 @@ class CommandReader:
 
     def mailbox(self, what: str = "mailbox name") -> str:
         """mailbox = "INBOX" / astring (INBOX in any case -> "INBOX", RFC 3501 5.1)"""
-        start = self.pos
-        name = self.mailbox_name(self.astring(what), start, what)
+        m = _PLAIN_MAILBOX.match(self.data, self.pos)
+        if m is not None:
+            # What astring and mailbox_name read from it, at once.
+            self.pos = m.end()
+            name = m.group(m.lastindex).decode("ascii")  # type: ignore[arg-type]  # one matched
+        else:
+            start = self.pos
+            name = self.mailbox_name(self.astring(what), start, what)
         if len(name) == 5 and name.upper() == "INBOX":
             return "INBOX"
         return name
 
     def list_mailbox(self, what: str = "mailbox pattern") -> str:
         """list-mailbox = 1*list-char / string (no INBOX folding: patterns match later)"""
+        m = _PLAIN_PATTERN.match(self.data, self.pos)
+        if m is not None:
+            self.pos = m.end()
+            return m.group(m.lastindex).decode("ascii")  # type: ignore[arg-type]  # one matched
         start = self.pos
         c = self.peek()
         value = self.string(what) if c in (34, 123) else self._match(_LIST_ATOM, what).group()
@@ -707,6 +717,18 @@ class CommandReader:
 
 _PRINTABLE = re.compile(rb"[\x20-\x25\x27-\x7e]*\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+# The commonest mailbox names and patterns, read in one match: a quoted
+# string without escapes or an atom, of printable ASCII without "&" (the
+# same in modified UTF-7 and in UTF-8, so mailbox_name would return it as
+# it is).  An atom that goes on with "&" is the general reader's.
+_PLAIN_QUOTED = rb'"([\x20\x21\x23-\x25\x27-\x5b\x5d-\x7e]*+)"'
+_PLAIN_MAILBOX = re.compile(
+    _PLAIN_QUOTED + b"|(" + _char_class(_ASTRING_CHARS.replace(b"&", b"")) + b"++)(?!&)"
+)
+_PLAIN_PATTERN = re.compile(
+    _PLAIN_QUOTED + b"|(" + _char_class(_LIST_CHARS.replace(b"&", b"")) + b"++)(?!&)"
+)
 
 
 # -- commands --------------------------------------------------------------------
@@ -924,6 +946,10 @@ _LIST_RETURN = frozenset({"SUBSCRIBED", "CHILDREN", "SPECIAL-USE", "MYRIGHTS"})
 
 
 def _reference(r: CommandReader) -> str:
+    m = _PLAIN_MAILBOX.match(r.data, r.pos)
+    if m is not None:  # as in CommandReader.mailbox, without INBOX folding
+        r.pos = m.end()
+        return m.group(m.lastindex).decode("ascii")  # type: ignore[arg-type]  # one matched
     start = r.pos
     return r.mailbox_name(r.astring("reference name"), start, "reference name")
 
@@ -2698,7 +2724,8 @@ def parse_command(
         if command.name != name:
             # The engine looks the command up again by its event's name.
             raise r.error(f"the {name} parser returned a {command.name} command", start)
-        if _CRLF.match(data, r.pos) is None:
+        end = data[r.pos :]
+        if end not in {b"\r\n", b"\n"}:  # _CRLF, without a match
             raise r.expected(
                 f"CRLF after {name} arguments" if r.pos > name_end else f"CRLF after {name}"
             )

@@ -95,6 +95,38 @@ EDGES = [
     b"a SEARCH SEEN1\r\n",
     b"a SEARCH UNSEEN 1:5\r\n",
     b"a UID SEARCH RETURN (COUNT) UNDELETED SEEN\r\n",
+    # Mailbox names and patterns: INBOX in any case, "&" (modified UTF-7),
+    # escapes, 8-bit and control bytes, literals, what ends an atom.
+    b"a SELECT inbox\r\n",
+    b'a SELECT "InBoX"\r\n',
+    b"a SELECT INBOX.foo\r\n",
+    b"a SELECT a&b\r\n",
+    b"a SELECT &AOQ-\r\n",
+    b'a SELECT "a&AOQ-b"\r\n',
+    b'a SELECT "a\\"b"\r\n',
+    b'a SELECT "a\\\\b"\r\n',
+    b'a SELECT ""\r\n',
+    b'a SELECT "\xc3\xa4"\r\n',
+    b"a SELECT \xc3\xa4\r\n",
+    b"a SELECT foo\x80\r\n",
+    b"a SELECT foo]\r\n",
+    b"a SELECT foo(\r\n",
+    b"a SELECT {3}\r\nabc\r\n",
+    b'a SELECT "a\tb"\r\n',
+    b'a SELECT "a\x01b"\r\n',
+    b'a SELECT "abc\r\n',
+    b"a SELECT \r\n",
+    b'a STATUS "a b" (MESSAGES)\r\n',
+    b"a RENAME a&b c\r\n",
+    b'a COPY 1 "Sent Items"\r\n',
+    b'a LIST "" %\r\n',
+    b'a LIST "" a*&\r\n',
+    b'a LIST "" "a%"\r\n',
+    b"a LIST inbox inbox\r\n",
+    b'a LIST "~" *\r\n',
+    b'a LIST "a&" *\r\n',
+    b'a LIST "" ("a" b% "c&")\r\n',
+    b"a LSUB foo& *\r\n",
     # The head: UID and its command name.
     b"a UID  FETCH 1 FLAGS\r\n",
     b"a UID UID FETCH 1 FLAGS\r\n",
@@ -187,7 +219,8 @@ def _outcome(data: bytes, **options: object) -> Command | tuple[str, int, str | 
 
 
 def _without_shortcuts(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("_LINE", "_SEQ_ONE", "_FETCH_SIMPLE_ITEM", "_CHANGEDSINCE", "_FLAG_WORDS"):
+    shortcuts = ("_LINE", "_SEQ_ONE", "_FETCH_SIMPLE_ITEM", "_CHANGEDSINCE", "_FLAG_WORDS")
+    for name in (*shortcuts, "_PLAIN_MAILBOX", "_PLAIN_PATTERN"):
         monkeypatch.setattr(_parser, name, _NEVER)
     monkeypatch.setattr(_parser, "_word_list", lambda *args, **kwargs: None)
 
@@ -202,6 +235,7 @@ def test_shortcuts_read_what_the_general_readers_read(monkeypatch: pytest.Monkey
     inputs = _inputs()
     assert len(inputs) > 500
     cases: list[tuple[bytes, dict[str, object]]] = [(data, {"utf8": utf8}) for data, utf8 in inputs]
+    cases += [(data, {"utf8": True}) for data in EDGES]
     cases += [(data, dict(limits)) for data in EDGES for limits in LIMITS]
     more = [b"a NOP\r\n", b"a FETCHX 1 (FLAGS)\r\n", b"a UID SEARCH ALL\r\n"]
     cases += [(data, {"commands": t}) for data in EDGES + more for t in _tables()]
