@@ -2566,14 +2566,21 @@ def _whole_line(
     tag, uid_word, first, second, names, modseq, vanished, keys, bare = m.groups()[:9]
     if bare is not None:
         name = bare.decode("ascii").upper()
-        spec = commands.get(name)
+        # commands[...] costs a third of a mapping proxy's get (issue 16).
+        try:
+            spec = commands[name]
+        except KeyError:
+            spec = None
         cls = None if spec is None else _NO_ARGS.get(spec.parser)
         if cls is None or cls.name != name:
             return None
         return cls(tag=tag.decode("ascii"))
     uid = uid_word is not None
     if keys is not None:
-        spec = commands.get("SEARCH")
+        try:
+            spec = commands["SEARCH"]
+        except KeyError:
+            spec = None
         if spec is None or spec.parser is not _search or max_search_depth < 0:
             return None
         if uid and not spec.names_messages:
@@ -2592,7 +2599,10 @@ def _whole_line(
         if len(criteria.keys) > max_items:
             return None
         return Search(tag=tag.decode("ascii"), criteria=criteria, uid=uid)
-    spec = commands.get("FETCH")
+    try:
+        spec = commands["FETCH"]
+    except KeyError:
+        spec = None
     if spec is None or spec.parser is not _fetch or max_depth < 1 or max_ranges < 1:
         return None
     if uid and not spec.names_messages:
@@ -2714,7 +2724,10 @@ def parse_command(
             name_end = r.pos = m.end()
             name = m.group().upper().decode("ascii")
             uid = True
-        spec = commands.get(name)
+        try:
+            spec = commands[name]
+        except KeyError:
+            spec = None
         if spec is None:
             raise r.error(f"unknown command {name}", start)
         if uid and not spec.names_messages:
