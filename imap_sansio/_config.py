@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
+from ._frozen import dataclass
 from ._parser import COMMANDS, MAX_SEARCH_NESTING, CommandSpec
 from ._source import LiteralSinkFactory
 

@@ -1,9 +1,9 @@
-"""Frozen, slotted, keyword-only event classes that cost little to create.
+"""Frozen, slotted event classes that cost little to create.
 
-``dataclasses.dataclass(frozen=True, slots=True, kw_only=True)`` compiles
-six methods per class when the class is created (``__init__``,
-``__repr__``, ``__eq__``, ``__hash__``, ``__setattr__``, ``__delattr__``);
-for the ~140 command and response classes that was most of the cost of
+``dataclasses.dataclass(frozen=True, slots=True)`` compiles six methods per
+class when the class is created (``__init__``, ``__repr__``, ``__eq__``,
+``__hash__``, ``__setattr__``, ``__delattr__``); for the ~190 command,
+response and record classes that was most of the cost of
 ``import imap_sansio``.  The :func:`dataclass` here makes the same classes
 (``dataclasses.fields``, ``replace``, ``asdict`` and ``is_dataclass`` work
 on them; their instances compare, hash, print, copy and pickle as before,
@@ -14,12 +14,14 @@ between all classes and compiles a class's
 ``__init__`` (the method that is hot) the first time an instance is made:
 a class nobody makes costs no compilation for it.
 
-Any other combination of options goes to ``dataclasses.dataclass`` itself.
+Frozen and slotted classes are made here, keyword-only or not; any other
+combination of options goes to ``dataclasses.dataclass`` itself.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable
 from operator import attrgetter
 from types import MemberDescriptorType
@@ -41,16 +43,24 @@ def dataclass(
     kw_only: bool = False,
     **options: Any,
 ) -> Callable[[type[_T]], type[_T]]:
-    """``dataclasses.dataclass``; cheap to create with ``frozen``, ``slots``
-    and ``kw_only`` all true and no other option (see the module text)."""
-    if not (frozen and slots and kw_only) or options:
+    """``dataclasses.dataclass``; cheap to create with ``frozen`` and
+    ``slots`` true and no other option but ``kw_only`` (see the module text)."""
+    if not (frozen and slots) or options:
         return dataclasses.dataclass(frozen=frozen, slots=slots, kw_only=kw_only, **options)
-    return _frozen
+    return _frozen if kw_only else _frozen_positional
 
 
-def _frozen(cls: type[_T]) -> type[_T]:
+def _frozen_positional(cls: type[_T]) -> type[_T]:
+    return _frozen(cls, kw_only=False)
+
+
+def _frozen(cls: type[_T], kw_only: bool = True) -> type[_T]:
     body = cls.__dict__
     documented = bool(cls.__doc__)
+    if not documented:
+        # dataclasses would compute the text with inspect.signature (the
+        # __init__ is not there yet); _signature_text writes it below.
+        cls.__doc__ = "-"
     explicit_hash = "__hash__" in body and not (body["__hash__"] is None and "__eq__" in body)
     # The field bookkeeping and the slots are dataclasses' own; the other
     # methods it would compile (exec) for each class are shared ones here.
@@ -61,7 +71,7 @@ def _frozen(cls: type[_T]) -> type[_T]:
         params.frozen = False
     try:
         new = dataclasses.dataclass(
-            cls, init=False, repr=False, eq=False, frozen=False, slots=True, kw_only=True
+            cls, init=False, repr=False, eq=False, frozen=False, slots=True, kw_only=kw_only
         )
     finally:
         for params in bases:
@@ -77,6 +87,7 @@ def _frozen(cls: type[_T]) -> type[_T]:
         # and copy do not go through __setattr__.
         "__getstate__": _getstate,
         "__setstate__": _setstate,
+        "__signature__": _SIGNATURE,
     }
     for name, method in own.items():
         if name not in body:
@@ -92,20 +103,65 @@ def _frozen(cls: type[_T]) -> type[_T]:
     return new
 
 
+def _parameters(cls: type) -> tuple[list[dataclasses.Field[Any]], list[dataclasses.Field[Any]]]:
+    """The fields ``__init__`` takes: positional ones, then keyword-only ones
+    (the order dataclasses gives them)."""
+    positional: list[dataclasses.Field[Any]] = []
+    keyword: list[dataclasses.Field[Any]] = []
+    for field in dataclasses.fields(cls):
+        if field.init:
+            (keyword if field.kw_only else positional).append(field)
+    return positional, keyword
+
+
 def _signature_text(cls: type) -> str:
     """What dataclasses puts in ``__doc__`` for a class without one:
-    ``Name(*, field: 'annotation' = default, ...)``."""
+    ``Name(field: 'annotation', *, field: 'annotation' = default, ...)``."""
+    positional, keyword = _parameters(cls)
     params = []
-    for field in dataclasses.fields(cls):
-        if not field.init:
-            continue
+    for field in [*positional, *keyword]:
         text = f"{field.name}: {field.type!r}"
         if field.default is not _MISSING:
             text += f" = {field.default!r}"
         elif field.default_factory is not _MISSING:
             text += " = <factory>"
+        if field is (keyword or [None])[0]:
+            params.append("*")
         params.append(text)
-    return f"{cls.__name__}({', '.join(['*', *params]) if params else ''})"
+    return f"{cls.__name__}({', '.join(params)})"
+
+
+class _Signature:
+    """``inspect.signature(cls)`` (and Sphinx's) for a class made here: its
+    fields as ``__init__`` takes them, annotated, whether or not that
+    ``__init__`` has been compiled yet (the compiled one has no annotations)."""
+
+    def __get__(self, instance: object, cls: type) -> inspect.Signature:
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        positional, keyword = _parameters(cls)
+        params = []
+        for field in [*positional, *keyword]:
+            if field is (keyword or [None])[0]:
+                kind = inspect.Parameter.KEYWORD_ONLY
+            if field.default is not _MISSING:
+                default = field.default
+            elif field.default_factory is not _MISSING:
+                default = _FACTORY
+            else:
+                default = inspect.Parameter.empty
+            params.append(
+                inspect.Parameter(field.name, kind, default=default, annotation=field.type)
+            )
+        return inspect.Signature(params, return_annotation=None)
+
+
+class _Factory:
+    def __repr__(self) -> str:
+        return "<factory>"  # as dataclasses shows a default_factory
+
+
+_SIGNATURE = _Signature()
+_FACTORY = _Factory()
 
 
 # ---------------------------------------------------------------------------
@@ -123,7 +179,7 @@ def _first_init(self: Any, *args: Any, **values: Any) -> None:
 def _make_init(cls: type) -> Callable[..., None]:
     fields = dataclasses.fields(cls)
     names: dict[str, Any] = {"__missing": _MISSING}
-    params: list[str] = []
+    params: dict[str, str] = {}
     lines: list[str] = []
     for field in fields:
         name = field.name
@@ -151,7 +207,7 @@ def _make_init(cls: type) -> Callable[..., None]:
             elif field.default_factory is not _MISSING:
                 lines.append(f"{setter}__factory_{name}())")
             continue
-        params.append(f"{name}={default}" if default else name)
+        params[name] = f"{name}={default}" if default else name
         if field.default_factory is not _MISSING:
             value = f"__factory_{name}() if {name} is __missing else {name}"
         else:
@@ -159,7 +215,15 @@ def _make_init(cls: type) -> Callable[..., None]:
         lines.append(f"{setter}{value})")
     if hasattr(cls, "__post_init__"):
         lines.append("self.__post_init__()")
-    signature = ", ".join(["self", "*", *params]) if params else "self"
+    positional, keyword = _parameters(cls)
+    signature = ", ".join(
+        [
+            "self",
+            *(params[f.name] for f in positional),
+            *(["*"] if keyword else []),
+            *(params[f.name] for f in keyword),
+        ]
+    )
     source = f"def __init__({signature}):\n" + "".join(f" {line}\n" for line in lines or ["pass"])
     namespace: dict[str, Any] = {}
     exec(source, names, namespace)  # the method dataclasses would have made

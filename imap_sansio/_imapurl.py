@@ -35,8 +35,9 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
-from dataclasses import dataclass
 from urllib.parse import quote, unquote
+
+from ._frozen import dataclass
 
 __all__ = ["ImapUrl", "ImapUrlError", "parse_imap_url"]
 

@@ -115,6 +115,7 @@ from imap_sansio._commands import (
     UrlFetchRequest,
     XList,
 )
+from imap_sansio._frozen import dataclass
 from imap_sansio._mutf7 import MUTF7Error, decode_mutf7
 from imap_sansio._secret import Secret
 from imap_sansio._sequence import MAX_NUMBER, STAR, SequenceSet, UidSet, _checked
@@ -2373,7 +2374,7 @@ def _acl_identifier(cls: type[DeleteAcl | ListRights]) -> CommandParser:
 _COMMAND_NAME = re.compile(rb"[A-Za-z0-9][A-Za-z0-9\-_.]*")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)
 class CommandSpec:
     """What the core knows of one command: the one record that the grammar,
     the state table, the pausing rules and the selected-mailbox view read.

@@ -8,7 +8,9 @@ stored field lines exactly (folding kept).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from .._frozen import dataclass
 
 __all__ = ["Header", "HeaderField", "parse_header", "unfold"]
 

@@ -32,6 +32,7 @@ from .._events import (
     Event,
     IdleDone,
 )
+from .._frozen import dataclass
 from .._parser import COMMANDS, CommandSpec
 from .._responses import (
     AtomCode,
@@ -85,7 +86,7 @@ class Pending:
 PENDING: Final = Pending()
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Completion:
     """How a handler wants its command completed (OK unless it raised)."""
 
@@ -112,7 +113,7 @@ Handler: TypeAlias = Callable[["Session", C], HandlerResult]
 Resume: TypeAlias = Callable[["Session", AuthenticateResponse | IdleDone], HandlerResult]
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServerCommand(CommandSpec, Generic[C]):
     """A command the server answers: the core's record plus its handler.
 
