@@ -32,11 +32,11 @@ The grammar (RFC 5092 11, with RFC 4467's ``iurlauth``)::
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import re
 from urllib.parse import quote, unquote
 
+from . import _frozen
 from ._frozen import dataclass
 
 __all__ = ["ImapUrl", "ImapUrlError", "parse_imap_url"]
@@ -125,7 +125,7 @@ class ImapUrl:
     @property
     def rump(self) -> str:
         """The URL without its verifier (RFC 4467 3: what a token authorizes)."""
-        return str(dataclasses.replace(self, mechanism=None, token=None))
+        return str(_frozen.replace(self, mechanism=None, token=None))
 
     def __str__(self) -> str:
         out: list[str] = []

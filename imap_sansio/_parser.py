@@ -19,13 +19,13 @@ no generic fallback.
 from __future__ import annotations
 
 import binascii
-import dataclasses
 import datetime
 import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Literal, NoReturn
 
+from imap_sansio import _frozen
 from imap_sansio._commands import (
     Append,
     AppendMessage,
@@ -2674,7 +2674,7 @@ def parse_command(
                 f"CRLF after {name} arguments" if r.pos > name_end else f"CRLF after {name}"
             )
         if r.invalid_names:
-            command = dataclasses.replace(command, invalid_names=tuple(r.invalid_names))
+            command = _frozen.replace(command, invalid_names=tuple(r.invalid_names))
         return command
     except ParseError:
         raise
