@@ -184,17 +184,14 @@ def dataclass(
 
 
 def _make(cls: type[_T], *, frozen: bool, kw_only: bool) -> type[_T]:
-    own = _fields(cls, frozen, kw_only)
-    if own is None:
+    fields = _fields(cls, frozen, kw_only)
+    if fields is None:
         import dataclasses  # noqa: PLC0415 - only for what is not made here
 
         made: type[_T] = dataclasses.dataclass(cls, frozen=frozen, slots=True, kw_only=kw_only)
         return made
+    own = [f for f in fields.values() if not f.classvar]
     body = cls.__dict__
-    explicit_hash = "__hash__" in body and not (body["__hash__"] is None and "__eq__" in body)
-    new = _slotted(cls, own)
-    _FIELDS[new] = own
-    _OWN[new] = [f for f in own.values() if not f.classvar]
     methods: dict[str, Any] = {
         "__init__": _first_init,
         "__repr__": _repr,
@@ -204,22 +201,23 @@ def _make(cls: type[_T], *, frozen: bool, kw_only: bool) -> type[_T]:
         "__dataclass_params__": _FROZEN_PARAMS if frozen else _PARAMS,
     }
     if frozen:
-        _FROZEN.add(new)
         methods["__setattr__"] = _setattr
         methods["__delattr__"] = _delattr
         # What dataclasses gives a frozen slotted class, so that pickle
         # and copy do not go through __setattr__.
         methods["__getstate__"] = _getstate
         methods["__setstate__"] = _setstate
-    for name, method in methods.items():
-        if name not in body:
-            setattr(new, name, method)
-    if not explicit_hash:
+    if not ("__hash__" in body and not (body["__hash__"] is None and "__eq__" in body)):
         # dataclasses: eq and frozen give a hash of the compared fields;
         # eq without frozen makes instances unhashable.
-        new.__hash__ = _hash if frozen else None  # type: ignore[assignment]
+        methods["__hash__"] = _hash if frozen else None
     if not cls.__doc__:
-        new.__doc__ = _signature_text(new)
+        methods["__doc__"] = _signature_text(cls.__name__, own)
+    new = _slotted(cls, own, methods)
+    _FIELDS[new] = fields
+    _OWN[new] = own
+    if frozen:
+        _FROZEN.add(new)
     return new
 
 
@@ -284,12 +282,12 @@ def _fields(cls: type, frozen: bool, kw_only: bool) -> dict[str, Field] | None:
     return fields
 
 
-def _slotted(cls: type[_T], fields: dict[str, Field]) -> type[_T]:
-    """The slotted class dataclasses would make of ``cls`` (without its
-    methods)."""
-    own = [f for f in fields.values() if not f.classvar]
+def _slotted(cls: type[_T], own: list[Field], methods: dict[str, Any]) -> type[_T]:
+    """The slotted class dataclasses would make of ``cls``, with ``methods``
+    where the class has none of its own (given to the new class as it is
+    made: setting them after would update the type's slots one by one)."""
     names = [f.name for f in own]
-    positional = [f for f in own if f.init and not f.kw_only]
+    positional, _ = _split(own)
     after_default = None
     for spec in positional:
         if spec.default is not _MISSING or spec.default_factory is not _MISSING:
@@ -300,15 +298,19 @@ def _slotted(cls: type[_T], fields: dict[str, Field]) -> type[_T]:
     for base in cls.__mro__[1:-1]:
         slots = base.__dict__.get("__slots__", ())
         inherited.update((slots,) if isinstance(slots, str) else slots)
-    namespace = dict(cls.__dict__)
+    namespace = {**methods, **cls.__dict__}
+    if "__hash__" in methods:
+        namespace["__hash__"] = methods["__hash__"]
+    if "__doc__" in methods:
+        namespace["__doc__"] = methods["__doc__"]
     for name in names:
         namespace.pop(name, None)  # defaults live in the fields, the slots take the names
     namespace.pop("__dict__", None)
     namespace.pop("__weakref__", None)
     namespace["__slots__"] = tuple(name for name in names if name not in inherited)
-    namespace.setdefault("__match_args__", tuple(f.name for f in positional))
-    new = type(cls.__name__, cls.__bases__, namespace)
-    new.__qualname__ = cls.__qualname__
+    namespace["__qualname__"] = cls.__qualname__
+    namespace.setdefault("__match_args__", tuple(f.name for f in positional if f.init))
+    new: type[_T] = type(cls.__name__, cls.__bases__, namespace)
     return new
 
 
@@ -368,21 +370,25 @@ def replace(obj: _T, /, **changes: Any) -> _T:
     return type(obj)(**changes)
 
 
-def _parameters(cls: type) -> tuple[list[Field], list[Field]]:
+def _split(specs: list[Field]) -> tuple[list[Field], list[Field]]:
     """The fields ``__init__`` takes: positional ones, then keyword-only ones
     (the order dataclasses gives them)."""
     positional: list[Field] = []
     keyword: list[Field] = []
-    for spec in _own(cls):
+    for spec in specs:
         if spec.init:
             (keyword if spec.kw_only else positional).append(spec)
     return positional, keyword
 
 
-def _signature_text(cls: type) -> str:
+def _parameters(cls: type) -> tuple[list[Field], list[Field]]:
+    return _split(_own(cls))
+
+
+def _signature_text(name: str, specs: list[Field]) -> str:
     """What dataclasses puts in ``__doc__`` for a class without one:
     ``Name(field: 'annotation', *, field: 'annotation' = default, ...)``."""
-    positional, keyword = _parameters(cls)
+    positional, keyword = _split(specs)
     params = []
     for spec in [*positional, *keyword]:
         text = f"{spec.name}: {spec.type!r}"
@@ -393,7 +399,7 @@ def _signature_text(cls: type) -> str:
         if keyword and spec is keyword[0]:
             params.append("*")
         params.append(text)
-    return f"{cls.__name__}({', '.join(params)})"
+    return f"{name}({', '.join(params)})"
 
 
 # ---------------------------------------------------------------------------
