@@ -106,6 +106,20 @@ class Field:
         return f"Field(name={self.name!r}, type={self.type!r}, default={self.default!r})"
 
 
+def _plain_field(default: Any) -> Field:
+    """``field(default=default)``, made the quick way (most fields are
+    declared with a plain default or none)."""
+    spec = object.__new__(Field)
+    spec.default = default
+    spec.default_factory = _MISSING
+    spec.init = spec.repr = spec.compare = True
+    spec.hash = None
+    spec.metadata = _NO_METADATA
+    spec.kw_only = _MISSING
+    spec.classvar = False
+    return spec
+
+
 @overload
 def field(
     *,
@@ -234,8 +248,10 @@ def _fields(cls: type, frozen: bool, kw_only: bool) -> dict[str, Field] | None:
     if "__slots__" in body or type(cls) is not type:
         return None
     fields: dict[str, Field] = {}
-    for base in cls.__mro__[-1:0:-1]:
+    plain_bases = []  # classes a default could be inherited from
+    for base in cls.__mro__[-2:0:-1]:
         if "__dataclass_fields__" not in base.__dict__:
+            plain_bases.append(base)
             continue
         if base not in _FIELDS:
             return None  # a base made by dataclasses
@@ -248,22 +264,24 @@ def _fields(cls: type, frozen: bool, kw_only: bool) -> dict[str, Field] | None:
         fields.update(_FIELDS[base])
     for name, annotation in annotations.items():
         # Every module here has ``from __future__ import annotations``.
-        if not isinstance(annotation, str):
+        if type(annotation) is not str:
             return None
-        classvar = annotation == "ClassVar" or annotation.startswith("ClassVar[")
-        if not classvar and ("ClassVar" in annotation or "InitVar" in annotation):
-            return None
-        if "KW_ONLY" in annotation:
-            return None
+        classvar = annotation.startswith("ClassVar") and (
+            annotation == "ClassVar" or annotation.startswith("ClassVar[")
+        )
+        if not classvar and ("Var" in annotation or "KW_ONLY" in annotation):
+            return None  # ClassVar spelled otherwise, InitVar, KW_ONLY
         default = body.get(name, _MISSING)
-        if default is _MISSING and type(getattr(cls, name, None)) not in (_SLOT, type(None)):
-            return None  # a default inherited from a class that is not a dataclass
-        if type(default) is Field:
+        if default is _MISSING:
+            if plain_bases and any(name in base.__dict__ for base in plain_bases):
+                return None  # a default inherited from a class that is not a dataclass
+            spec = _plain_field(_MISSING)
+        elif type(default) is Field:
             spec = default
         elif type(default).__name__ == "Field" and type(default).__module__ == "dataclasses":
             return None  # declared with dataclasses.field
         else:
-            spec = field(default=default)
+            spec = _plain_field(default)
         spec.name = name
         spec.type = annotation
         if classvar:
