@@ -533,13 +533,18 @@ def _make_init(cls: type) -> Callable[..., None]:
     names: dict[str, Any] = {"__missing": _MISSING}
     params: dict[str, str] = {}
     lines: list[str] = []
+    # A class that keeps object's __setattr__ (not frozen) is assigned to,
+    # as dataclasses does: a slot's store costs a tenth of a setter's call.
+    plain = cls.__setattr__ is object.__setattr__
     for spec in _own(cls):
         name = spec.name
         # Each field is a slot: its descriptor's own setter skips the
         # lookup object.__setattr__ makes by name (a fifth of the cost of
         # making an event), and the class's frozen __setattr__ as well.
         slot = getattr(cls, name, None)
-        if type(slot) is _SLOT:
+        if plain:
+            setter = f"self.{name} = ("
+        elif type(slot) is _SLOT:
             names[f"__set_{name}"] = slot.__set__
             setter = f"__set_{name}(self, "
         else:
