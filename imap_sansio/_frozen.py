@@ -535,7 +535,7 @@ def _make_init(cls: type) -> Callable[..., None]:
     lines: list[str] = []
     # A class that keeps object's __setattr__ (not frozen) is assigned to,
     # as dataclasses does: a slot's store costs a tenth of a setter's call.
-    plain = cls.__setattr__ is object.__setattr__
+    plain = getattr(cls, "__setattr__", None) is object.__setattr__
     for spec in _own(cls):
         name = spec.name
         # Each field is a slot: its descriptor's own setter skips the
