@@ -222,6 +222,13 @@ class ServerOptions:
     #: anyio only: call into the server in a worker thread (for backends that
     #: block).  False runs the calls on the event loop (in-memory backends).
     offload: bool = True
+    #: anyio with ``offload`` only: run on the event loop what the backend
+    #: says never waits for the disk (its ``inline_commands``, as
+    #: ``MaildirBackend`` has them, with the flushes those leave to the
+    #: caller made in a worker thread before the answer goes out), and the
+    #: other commands in worker threads: a hand-off to a thread costs more
+    #: CPU than a command that only reads.
+    inline: bool = True
     #: anyio only: at most this many calls run in worker threads at once
     #: (the others wait for a thread); with a thread-safe backend, this is
     #: how many slow backend calls can be waited for at the same time.
@@ -293,6 +300,9 @@ class Step:
     #: Bytes of a literal that the peer has yet to send: the adapter may
     #: read up to that much at once (``ServerOptions.literal_read_size``).
     literal: int = 0
+    #: A call made with ``inline`` stopped before a command that may wait
+    #: for the disk (``more`` is True): make the next call off the event loop.
+    offload: bool = False
 
     @property
     def output(self) -> bytes:
@@ -642,12 +652,15 @@ class ConnectionDriver:
         "_guard",
         "_hold_until",
         "_hooks",
+        "_inline",
+        "_inline_commands",
         "_last_input",
         "_listening",
         "_lock",
         "_mailbox",
         "_mailbox_name",
         "_next_keepalive",
+        "_offload",
         "_now",
         "_options",
         "_owner",
@@ -739,6 +752,16 @@ class ConnectionDriver:
         self._stats = options.stats
         self._bytes_in = self._bytes_out = self._commands = 0
         self._user: str | None = None
+        #: The commands a call made with ``inline`` runs (see
+        #: ``ServerOptions.inline``); None: every command.
+        self._inline_commands: frozenset[str] | None = (
+            getattr(getattr(server, "backend", None), "inline_commands", None)
+            if options.offload and options.inline
+            else None
+        )
+        #: The call in progress runs on an event loop / stopped before a
+        #: command that may wait for the disk.
+        self._inline = self._offload = False
 
     @classmethod
     def for_peer(
@@ -850,6 +873,8 @@ class ConnectionDriver:
                 secure=self._secure, tls_available=self._tls_available
             )
             self._hooks.drivers[self._conn] = self
+            if self._inline_commands is not None and hasattr(self._conn, "command_gate"):
+                self._conn.command_gate = self._gate
             if self._tls:
                 self._bind_channel(self._conn)
             self._connected_at = self._last_input = self._now = now
@@ -870,10 +895,28 @@ class ConnectionDriver:
         data: bytes | None = None,
         changed: bool = False,
         shutdown: str | None = None,
+        inline: bool = False,
     ) -> Step:
-        """Feed input, a change notification, a shutdown, and run the timers."""
+        """Feed input, a change notification, a shutdown, and run the timers.
+
+        ``inline``: the call runs on an event loop; it stops before a
+        command that may wait for the disk (see ``ServerOptions.inline``),
+        and the step says so (``Step.offload``)."""
         with self._lock:
-            return self._step(now, data, changed, shutdown)
+            self._inline, self._offload = inline, False
+            try:
+                return self._step(now, data, changed, shutdown)
+            finally:
+                self._inline = False
+
+    def _gate(self, command: Any) -> bool:
+        """The session's ``command_gate``: whether ``command`` may run in this call."""
+        if not self._inline or self._inline_commands is None:
+            return True
+        if command.name in self._inline_commands:
+            return True
+        self._offload = True
+        return False
 
     def feed_literal(self, now: float, data: bytes) -> Step | None:
         """Feed bytes that lie wholly inside the literal being read (a big
@@ -889,6 +932,7 @@ class ConnectionDriver:
             expected = getattr(conn, "literal_expected", 0)
             if not 0 < len(data) < expected or conn.output_held or conn.closed:
                 return None
+            self._offload = False
             return self._step(now, data, False, None)
         finally:
             self._lock.release()
@@ -1133,4 +1177,5 @@ class ConnectionDriver:
             more=streaming or (conn.output_held and not closed and not starttls),
             # Optional for a SessionLike (older ones lack it: read as usual).
             literal=0 if closed else getattr(conn, "literal_expected", 0),
+            offload=self._offload,
         )

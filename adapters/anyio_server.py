@@ -184,6 +184,21 @@ class AnyIOServer:
         self._lock: threading.Lock | None = (
             None if sessions_run_at_once(server) else server_lock(server)
         )
+        # Quick calls on the event loop, the others in worker threads (see
+        # ServerOptions.inline), for a thread-safe backend that names them;
+        # the flushes they leave are made in a worker thread before their
+        # answers go out.
+        backend = getattr(server, "backend", None)
+        self._inline = (
+            self._options.offload
+            and self._options.inline
+            and self._lock is None
+            and getattr(backend, "inline_commands", None) is not None
+        )
+        self._flushes_deferred: Callable[[], contextlib.AbstractContextManager[Any]] | None = (
+            getattr(backend, "flushes_deferred", None) if self._inline else None
+        )
+        self._flush: Callable[[Any], None] | None = getattr(backend, "flush", None)
         self._sessions: set[_Session] = set()
         self._index: WakeIndex[_Session] = WakeIndex()
         #: The login limits' accounting, shared by every connection.
@@ -325,6 +340,24 @@ class AnyIOServer:
                 lambda: fn(*args, **kwargs), limiter=self._limiter
             )
         return fn(*args, **kwargs)
+
+    async def _drive(
+        self, driver: ConnectionDriver, now: float, *, offload: bool = False, **kwargs: Any
+    ) -> Step:
+        """``driver.step``: on the event loop where it may run there (see
+        ``ServerOptions.inline``; ``offload``: the last step said it may
+        not), else in a worker thread."""
+        if not self._inline or offload:
+            return await self._call(driver.step, now, **kwargs)
+        defer = self._flushes_deferred
+        if defer is None or self._flush is None:
+            return driver.step(now, inline=True, **kwargs)
+        with defer() as pending:
+            step = driver.step(now, inline=True, **kwargs)
+        if pending:
+            # On disk before the answers say so.
+            await anyio.to_thread.run_sync(self._flush, list(pending), limiter=self._limiter)
+        return step
 
     # -- connections -----------------------------------------------------------
 
@@ -469,13 +502,13 @@ class AnyIOServer:
                     # A long command paused for fairness: let the other
                     # sessions run before its next steps.
                     await anyio.lowlevel.checkpoint()
-                step = await self._call(driver.step, anyio.current_time())
+                step = await self._drive(driver, anyio.current_time(), offload=step.offload)
                 continue
             if step.closed:
                 return step, stream
             if step.more:
                 # Output drives input: run what waited for this output first.
-                step = await self._call(driver.step, anyio.current_time())
+                step = await self._drive(driver, anyio.current_time(), offload=step.offload)
                 continue
             if step.starttls:
                 # Nothing more was read: the client's handshake is in the
@@ -502,8 +535,8 @@ class AnyIOServer:
             now = anyio.current_time()
             if session.changed or session.shutdown_text is not None or now >= deadline:
                 changed, session.changed = session.changed, False
-                return await self._call(
-                    driver.step, now, changed=changed, shutdown=session.shutdown_text
+                return await self._drive(
+                    driver, now, changed=changed, shutdown=session.shutdown_text
                 )
             # No await between the checks above and this scope: wake-ups run
             # on the loop, so none is lost.  Not reading while paused.
@@ -535,7 +568,7 @@ class AnyIOServer:
             if step is not None:
                 return step
         changed, session.changed = session.changed, False
-        return await self._call(driver.step, now, data=data, changed=changed)
+        return await self._drive(driver, now, data=data, changed=changed)
 
     async def _wrap_tls(self, stream: anyio.abc.ByteStream) -> anyio.abc.ByteStream:
         assert self._ssl_context is not None
@@ -575,12 +608,12 @@ class AnyIOServer:
                         # A long command paused for fairness: let the
                         # other sessions run before its next steps.
                         await anyio.lowlevel.checkpoint()
-                    step = await self._call(driver.step, anyio.current_time())
+                    step = await self._drive(driver, anyio.current_time(), offload=step.offload)
                     continue
                 if step.closed:
                     break
                 if step.more:
-                    step = await self._call(driver.step, anyio.current_time())
+                    step = await self._drive(driver, anyio.current_time(), offload=step.offload)
                     continue
                 if step.starttls:
                     stream = await self._wrap_tls(stream)
@@ -604,8 +637,8 @@ class AnyIOServer:
                 return await self._feed(session, driver, now, data)
             if session.changed or session.shutdown_text is not None or now >= deadline:
                 changed, session.changed = session.changed, False
-                return await self._call(
-                    driver.step, now, changed=changed, shutdown=session.shutdown_text
+                return await self._drive(
+                    driver, now, changed=changed, shutdown=session.shutdown_text
                 )
             # No await between the checks above and this: wake-ups run on the
             # loop, so none is lost.

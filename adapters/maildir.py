@@ -1771,29 +1771,86 @@ class MaildirBackend:
                 yield
         finally:
             self._local.later = None
-        for path in later:
-            with contextlib.suppress(FileNotFoundError):  # replaced: flushed whole
-                self._fsync_file(Path(path))
+        deferred: dict[str, None] | None = getattr(self._local, "deferred", None)
+        if deferred is not None:
+            deferred.update(later)
+        else:
+            self.flush(later)
 
     def _fsync_later(self, path: str, fd: int) -> None:
         """Flush the file ``fd`` (open at ``path``): at the end of the
-        :meth:`_writing` call it was written in, or now outside one."""
+        :meth:`_writing` call it was written in (or of the calls of a
+        :meth:`flushes_deferred` block), or now."""
         if not self.fsync:
             return
         later = getattr(self._local, "later", None)
+        if later is None:
+            later = getattr(self._local, "deferred", None)
         if later is None:
             os.fsync(fd)
         else:
             later[path] = None
 
     def _fsync_dir(self, path: Path) -> None:
+        """Flush the directory ``path`` (a rename or link into it), as
+        :meth:`_fsync_later` does a file: after the backend's lock is
+        released, before the call returns (or the deferred flushes run)."""
         if not self.fsync:
             return
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        later = getattr(self._local, "later", None)
+        if later is None:
+            later = getattr(self._local, "deferred", None)
+        if later is None:
+            self.flush([str(path)])
+        else:
+            later[str(path)] = None
+
+    #: Commands whose calls into this store never wait for the disk except
+    #: for the flushes that :meth:`flushes_deferred` leaves to the caller:
+    #: they read (files in the page cache, the state kept in memory) or
+    #: rename and append, flushing when they end.  The anyio adapter runs
+    #: them, wake-ups and the steps of long commands on its event loop, and
+    #: the other commands (APPEND flushes its message before the rename
+    #: that shows it; a login may hash a password) in worker threads.
+    inline_commands = frozenset(
+        {
+            *("CAPABILITY", "NOOP", "CHECK", "ID", "ENABLE", "NAMESPACE", "LOGOUT"),
+            *("SELECT", "EXAMINE", "UNSELECT", "STATUS", "LIST", "LSUB", "IDLE"),
+            *("FETCH", "SEARCH", "ESEARCH", "SORT", "THREAD", "STORE"),
+            *("COPY", "MOVE", "EXPUNGE", "CLOSE", "GETACL", "MYRIGHTS", "LISTRIGHTS"),
+            *("GETQUOTA", "GETQUOTAROOT", "GETMETADATA", "NOTIFY", "COMPRESS"),
+        }
+    )
+
+    @contextlib.contextmanager
+    def flushes_deferred(self) -> Iterator[dict[str, None]]:
+        """Calls made in this block (by this thread) leave the files and
+        directories they would flush as they end in the dict it gives, for
+        the caller to :meth:`flush` before it tells anyone that they
+        succeeded (an event loop runs the calls and waits for the disk in a
+        worker thread).  A message's own file is still flushed before the
+        rename that shows it (the Maildir rule), within the call."""
+        pending: dict[str, None] = {}
+        outer = getattr(self._local, "deferred", None)
+        self._local.deferred = pending if outer is None else outer
         try:
-            os.fsync(fd)
+            yield pending
         finally:
-            os.close(fd)
+            self._local.deferred = outer
+
+    @staticmethod
+    def flush(paths: Iterable[str]) -> None:
+        """fsync each file or directory of ``paths`` (one replaced meanwhile
+        was flushed whole before its rename: skipped)."""
+        for path in paths:
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def _write_tmp(self, tmpdir: Path, data: bytes) -> Path:
         tmp = tmpdir / self._unique()

@@ -333,6 +333,7 @@ class Session:
         "_open",
         "_steps",
         "account",
+        "command_gate",
         "conn",
         "mailbox",
         "modseq",
@@ -367,6 +368,11 @@ class Session:
         #: answer it deferred (see release_answer()).
         self._defer = False
         self._deferred: tuple[Command, Status, str, ResponseCode | None] | None = None
+        #: Asked before each command runs (an adapter sets it): False keeps
+        #: the command, and what follows it, waiting (``output_held``) until
+        #: :meth:`pump`, which the adapter calls where the command may wait
+        #: for the disk (a worker thread), the gate then letting it through.
+        self.command_gate: Callable[[Command], bool] | None = None
         conn.send_greeting()
 
     # ------------------------------------------------ the adapter's surface
@@ -460,6 +466,9 @@ class Session:
                     # A command in progress (paused by the output or by
                     # steps_per_call) goes first: the rest wait (RFC 3501 5.5).
                     return
+                gate = self.command_gate
+                if gate is not None and isinstance(backlog[0], Command) and not gate(backlog[0]):
+                    return  # run by the next pump(), in order
                 self._dispatch(backlog.popleft())
             events = conn.next_events()
             if not events:
