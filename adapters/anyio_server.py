@@ -195,8 +195,8 @@ class AnyIOServer:
             and self._lock is None
             and getattr(backend, "inline_commands", None) is not None
         )
-        self._flushes_deferred: Callable[[], contextlib.AbstractContextManager[Any]] | None = (
-            getattr(backend, "flushes_deferred", None) if self._inline else None
+        self._batch: Callable[[], contextlib.AbstractContextManager[Any]] | None = (
+            getattr(backend, "batch", None) if self._inline else None
         )
         self._flush: Callable[[Any], None] | None = getattr(backend, "flush", None)
         self._sessions: set[_Session] = set()
@@ -349,10 +349,10 @@ class AnyIOServer:
         not), else in a worker thread."""
         if not self._inline or offload:
             return await self._call(driver.step, now, **kwargs)
-        defer = self._flushes_deferred
-        if defer is None or self._flush is None:
+        batch = self._batch
+        if batch is None or self._flush is None:
             return driver.step(now, inline=True, **kwargs)
-        with defer() as pending:
+        with batch() as pending:
             step = driver.step(now, inline=True, **kwargs)
         if pending:
             # On disk before the answers say so.

@@ -913,6 +913,9 @@ class _Folder:
         self._dv_pending: list[tuple[int, str]] = []
         # When tmp/ was last looked at for stale files (monotonic seconds).
         self._tmp_scanned: float | None = None
+        # The batch (see MaildirBackend.batch) in which the state was last
+        # found to match the disk: not looked at again within it.
+        self._checked: int | None = None
 
     @property
     def lock_path(self) -> Path:
@@ -932,9 +935,22 @@ class _Folder:
 
     # -- reading -------------------------------------------------------------
 
-    def load(self) -> _State | None:
+    def _batch(self) -> int | None:
+        batch: int | None = getattr(self.backend._local, "batch", None)
+        return batch
+
+    def checked(self) -> None:
+        """The state matches the disk (a sync, or a look without the lock,
+        just found so): within this batch, nothing is looked at again."""
+        self._checked = self._batch()
+
+    def load(self, *, batched: bool = False) -> _State | None:
         """Bring the UID list up to date with its file (no lock needed): one
-        ``stat`` when nothing changed, only the appended lines when it grew."""
+        ``stat`` when nothing changed, only the appended lines when it grew.
+        ``batched`` (a look without the lock): none within a batch whose
+        look found the state current."""
+        if batched and self._checked is not None and self._checked == self._batch():
+            return self.state
         uidlist = self._uidlist
         try:
             got = uidlist.read()
@@ -1164,6 +1180,9 @@ class _Folder:
         listed (or when this store changed them, see :meth:`adopt`), and a
         ``cur/`` whose mtime was too recent to trust is listed again and
         matches the state."""
+        batch = self._batch()
+        if batch is not None and batch == self._checked and self.state is not None:
+            return True
         state = self.state if loaded else self.load()
         if state is None:
             return False
@@ -1177,6 +1196,7 @@ class _Folder:
         if self._recheck is not None and time.time_ns() >= self._recheck:
             return False
         if self._settled[1]:
+            self._checked = batch
             return True
         started = time.time_ns()
         present = self._present()
@@ -1186,6 +1206,7 @@ class _Folder:
         ):
             return False
         self._settled = (True, _settled(cur_sig[1], started))
+        self._checked = batch
         return True
 
     def _present(self) -> dict[str, str]:
@@ -1670,6 +1691,8 @@ class MaildirBackend:
         #: Users whose maildir was made (or checked) once already.
         self._opened: set[str] = set()
         self._counter = itertools.count(1)
+        #: Numbers the batches (see batch); this thread's is ``_local.batch``.
+        self._batches = itertools.count(1)
         #: Per account root: (octets of the thread list read, what they say).
         self._threads: dict[str, tuple[int, dict[str, str]]] = {}
         self._watch_interval = watch_interval
@@ -1779,8 +1802,8 @@ class MaildirBackend:
 
     def _fsync_later(self, path: str, fd: int) -> None:
         """Flush the file ``fd`` (open at ``path``): at the end of the
-        :meth:`_writing` call it was written in (or of the calls of a
-        :meth:`flushes_deferred` block), or now."""
+        :meth:`_writing` call it was written in (or of the :meth:`batch`
+        it is in), or now."""
         if not self.fsync:
             return
         later = getattr(self._local, "later", None)
@@ -1806,7 +1829,7 @@ class MaildirBackend:
             later[str(path)] = None
 
     #: Commands whose calls into this store never wait for the disk except
-    #: for the flushes that :meth:`flushes_deferred` leaves to the caller:
+    #: for the flushes that a :meth:`batch` leaves to the caller:
     #: they read (files in the page cache, the state kept in memory) or
     #: rename and append, flushing when they end.  The anyio adapter runs
     #: them, wake-ups and the steps of long commands on its event loop, and
@@ -1823,20 +1846,27 @@ class MaildirBackend:
     )
 
     @contextlib.contextmanager
-    def flushes_deferred(self) -> Iterator[dict[str, None]]:
-        """Calls made in this block (by this thread) leave the files and
-        directories they would flush as they end in the dict it gives, for
-        the caller to :meth:`flush` before it tells anyone that they
-        succeeded (an event loop runs the calls and waits for the disk in a
-        worker thread).  A message's own file is still flushed before the
-        rename that shows it (the Maildir rule), within the call."""
+    def batch(self) -> Iterator[dict[str, None]]:
+        """The calls made in this block by this thread (one step of one
+        session: an event loop runs them, see :attr:`inline_commands`) form
+        a batch.  They leave the files and directories they would flush as
+        they end in the dict it gives, for the caller to :meth:`flush` before
+        it tells anyone that they succeeded (in a worker thread); a message's
+        own file is still flushed before the rename that shows it (the
+        Maildir rule).  And each maildir is compared with the disk once per
+        batch, as Dovecot syncs a mailbox once per command: a change another
+        program makes meanwhile is found by the next batch."""
         pending: dict[str, None] = {}
-        outer = getattr(self._local, "deferred", None)
-        self._local.deferred = pending if outer is None else outer
+        local = self._local
+        outer = getattr(local, "deferred", None)
+        if outer is not None:  # within another batch: that one flushes
+            yield outer
+            return
+        local.deferred, local.batch = pending, next(self._batches)
         try:
             yield pending
         finally:
-            self._local.deferred = outer
+            local.deferred = local.batch = None
 
     @staticmethod
     def flush(paths: Iterable[str]) -> None:
@@ -2272,6 +2302,7 @@ class MaildirAccount:
                 for folder in folders:
                     if folder.sync():
                         found.append(folder.path)
+                    folder.checked()
                 yield folders
                 for folder in folders:
                     folder.adopt()
@@ -2777,7 +2808,7 @@ class MaildirMailbox:
 
     def _is_mine(self, path: Path) -> bool:
         # Only a maildir has a UID list (a \\Noselect level has none).
-        state = self._account._folder(path).load()
+        state = self._account._folder(path).load(batched=True)
         return state is not None and state.mailbox_id == self._id
 
     @contextlib.contextmanager
@@ -2844,7 +2875,7 @@ class MaildirMailbox:
             path = self._locate()
             folder = self._account._folder(path)
             for attempt in range(2):
-                state = folder.load() if attempt == 0 else None
+                state = folder.load(batched=True) if attempt == 0 else None
                 if state is None:
                     with self._account._synced(path) as [synced]:
                         state = synced.live()
@@ -2862,7 +2893,7 @@ class MaildirMailbox:
             path = self._locate()
             folder = self._account._folder(path)
             for attempt in range(2):
-                state = folder.load() if attempt == 0 else None
+                state = folder.load(batched=True) if attempt == 0 else None
                 if state is None:
                     with self._account._synced(path) as [synced]:
                         state = synced.live()
