@@ -473,6 +473,40 @@ class _Locks:
 
     def __init__(self) -> None:
         self._held: dict[str, tuple[int | DotLock, int]] = {}
+        #: Per maildir: the file whose links are this process's Dovecot
+        #: locks there (see DotLock), in its tmp/ (so it goes with the
+        #: maildir, and is cleaned as any file there once left for 36 hours).
+        self._templates: dict[str, Path] = {}
+
+    def _template(self, directory: str) -> Path | None:
+        template = self._templates.get(directory)
+        if template is None:
+            template = Path(directory, "tmp", f"dovecot-uidlist.lock.{secrets.token_hex(8)}")
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+            try:
+                fd = os.open(template, flags, 0o600)
+            except OSError:  # no tmp/: made by a file each time
+                return None
+            try:
+                os.write(fd, f"{os.getpid()}:{socket.gethostname()}".encode())
+            finally:
+                os.close(fd)
+            self._templates[directory] = template
+        return template
+
+    def _dotlock(self, path: str) -> DotLock:
+        """Dovecot's lock on the UID list beside ``path``, held."""
+        directory = os.path.dirname(path)
+        guarded = Path(directory, DOVECOT_UIDLIST)
+        for _ in range(2):
+            dotlock = DotLock(guarded, stale=UIDLIST_STALE, template=self._template(directory))
+            try:
+                dotlock.__enter__()
+            except FileNotFoundError:  # the template was cleaned away: made again
+                self._templates.pop(directory, None)
+                continue
+            return dotlock
+        return DotLock(guarded, stale=UIDLIST_STALE).__enter__()
 
     @contextlib.contextmanager
     def hold(self, *paths: Path) -> Iterator[None]:
@@ -489,9 +523,8 @@ class _Locks:
             # Dovecot's own lock on dovecot-uidlist, so that it never assigns
             # UIDs while this store does (it holds it while it moves files
             # into new/ or cur/ and appends their UIDs).
-            dotlock = DotLock(Path(path).with_name(DOVECOT_UIDLIST), stale=UIDLIST_STALE)
             try:
-                dotlock.__enter__()
+                dotlock = self._dotlock(path)
             except TimeoutError:
                 raise ImapNo("Mailbox is locked by another program", "INUSE") from None
             self._held[path] = (dotlock, 1)
