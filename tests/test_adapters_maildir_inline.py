@@ -5,6 +5,7 @@ the flushes of the ones on the loop are made before their answers go out."""
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
 from collections.abc import Iterable
@@ -149,3 +150,31 @@ def test_under_asyncio_append_runs_in_a_worker_and_store_on_the_loop_flushed_fir
     # The STORE's UID list flushed after it, in a worker thread, before its OK.
     assert when_answered[store_at + 1][0] == "flush"
     assert when_answered[store_at + 1][1] != loop_thread
+
+
+def test_an_authenticate_response_is_gated_as_its_command(tmp_path: Path) -> None:
+    # The password is checked (maybe hashed) at the client's response: that
+    # step waits for the pump as AUTHENTICATE itself did.
+    backend = MaildirBackend(tmp_path, {"alice": "secret"}, fsync=False)
+    conn = IMAPServer(backend, clock=fixed_clock()).connect(secure=True)
+    conn.data_to_send()
+    allowed: set[str] = set()
+    asked: list[str] = []
+
+    def gate(command: Any) -> bool:
+        asked.append(command.name)
+        return command.name in allowed
+
+    conn.command_gate = gate
+    conn.receive_data(b"a AUTHENTICATE PLAIN\r\n")
+    assert conn.data_to_send() == b""
+    allowed.add("AUTHENTICATE")
+    conn.pump()
+    assert conn.data_to_send() == b"+ \r\n"
+    allowed.clear()
+    conn.receive_data(base64.b64encode(b"\0alice\0secret") + b"\r\n")
+    assert conn.data_to_send() == b""
+    assert asked == ["AUTHENTICATE", "AUTHENTICATE", "AUTHENTICATE"]
+    allowed.add("AUTHENTICATE")
+    conn.pump()
+    assert conn.data_to_send().endswith(b"] AUTHENTICATE completed\r\n")

@@ -368,10 +368,12 @@ class Session:
         #: answer it deferred (see release_answer()).
         self._defer = False
         self._deferred: tuple[Command, Status, str, ResponseCode | None] | None = None
-        #: Asked before each command runs (an adapter sets it): False keeps
-        #: the command, and what follows it, waiting (``output_held``) until
-        #: :meth:`pump`, which the adapter calls where the command may wait
-        #: for the disk (a worker thread), the gate then letting it through.
+        #: Asked before each command runs, and before each later step of a
+        #: command that waits for the client (AUTHENTICATE), with the command
+        #: (an adapter sets it): False keeps it, and what follows it, waiting
+        #: (``output_held``) until :meth:`pump`, which the adapter calls where
+        #: the command may wait for the disk or a password hash (a worker
+        #: thread), the gate then letting it through.
         self.command_gate: Callable[[Command], bool] | None = None
         conn.send_greeting()
 
@@ -467,8 +469,16 @@ class Session:
                     # steps_per_call) goes first: the rest wait (RFC 3501 5.5).
                     return
                 gate = self.command_gate
-                if gate is not None and isinstance(backlog[0], Command) and not gate(backlog[0]):
-                    return  # run by the next pump(), in order
+                if gate is not None:
+                    # A command's next step (an AUTHENTICATE response) is its own.
+                    first = backlog[0]
+                    gated = (
+                        first
+                        if isinstance(first, Command)
+                        else self._open.get(getattr(first, "tag", None) or "")
+                    )
+                    if gated is not None and not gate(gated):
+                        return  # run by the next pump(), in order
                 self._dispatch(backlog.popleft())
             events = conn.next_events()
             if not events:
