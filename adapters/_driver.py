@@ -882,34 +882,36 @@ class ConnectionDriver:
     ) -> Step:
         """Feed input, a change notification, a shutdown, and run the timers."""
         with self._lock:
-            step = self._step(now, data, changed, shutdown)
-            if step.more and self._options.call_slice > 0:
-                step = self._go_on(now, step)
-            return step
+            return self._step(now, data, changed, shutdown, go_on=True)
 
-    def _go_on(self, now: float, step: Step) -> Step:
-        """Take the next steps at once, within ``call_slice`` and while little
-        output waits (each costs the adapter a write and a turn of its loop
-        otherwise); the output is bounded by ``write_size`` beyond one step's."""
+    def _go_on(self, conn: SessionLike) -> list[bytes | memoryview]:
+        """The output of the next steps of a long command (or of pipelined
+        commands that waited for output to be taken), run at once for up to
+        ``call_slice`` and while under ``write_size`` bytes wait: otherwise
+        each step costs the adapter a write and a turn of its loop (a FETCH
+        of 20 headers or a SEARCH of 200 messages is one call, not ten)."""
         options = self._options
-        chunks = step.chunks
-        size = sum(map(len, chunks))
+        take = getattr(conn, "data_to_send_chunks", None)
+        if options.call_slice <= 0 or take is None:
+            return []
+        chunks: list[bytes | memoryview] = []
+        if not conn.output_held:
+            return chunks
+        size = 0
         start = done = time.perf_counter()
         last = 0.0  # how long the last step took
-        while step.more and not step.starttls and size < options.write_size:
-            # The next step, if it takes as long as the last, must fit.
-            if done - start + last >= options.call_slice:
+        # As _step would on the adapter's next call (see _finish's ``more``).
+        while conn.output_held and not (conn.closed or conn.starttls_pending or self._eof):
+            taken = take()
+            chunks += taken
+            size += sum(map(len, taken))
+            # Another step, if it takes as long as the last, must fit.
+            if size >= options.write_size or done - start + last >= options.call_slice:
                 break
-            step = self._step(now, None, False, None)
-            chunks.extend(step.chunks)
-            size += sum(map(len, step.chunks))
+            conn.pump()
             clock = time.perf_counter()
             last, done = clock - done, clock
-        if chunks is step.chunks:
-            return step
-        if len(chunks) > 1 and size <= 2 * options.write_size:
-            chunks = [b"".join(chunks)]  # one write, not one per step
-        return dataclasses.replace(step, chunks=chunks)
+        return chunks
 
     def feed_literal(self, now: float, data: bytes) -> Step | None:
         """Feed bytes that lie wholly inside the literal being read (a big
@@ -929,7 +931,15 @@ class ConnectionDriver:
         finally:
             self._lock.release()
 
-    def _step(self, now: float, data: bytes | None, changed: bool, shutdown: str | None) -> Step:
+    def _step(
+        self,
+        now: float,
+        data: bytes | None,
+        changed: bool,
+        shutdown: str | None,
+        *,
+        go_on: bool = False,
+    ) -> Step:
         conn = self._require()
         self._now = now
         if conn.output_held and not conn.closed:
@@ -953,7 +963,7 @@ class ConnectionDriver:
             conn.shutdown(shutdown)
         if not conn.closed:
             self._run_timers(conn, now)
-        return self._finish(now, renamed=changed)
+        return self._finish(now, renamed=changed, before=self._go_on(conn) if go_on else None)
 
     def tls_started(self, now: float) -> Step:
         conn = self._require()
@@ -1131,7 +1141,9 @@ class ConnectionDriver:
             except Exception:  # the session still works; only pushes are lost
                 logger.exception("%s cannot watch %r", self.peer, name)
 
-    def _finish(self, now: float, *, renamed: bool = False) -> Step:
+    def _finish(
+        self, now: float, *, renamed: bool = False, before: list[bytes | memoryview] | None = None
+    ) -> Step:
         conn = self._require()
         self._file(conn, renamed=renamed)
         # Optional for a SessionLike (older ones have data_to_send only).
@@ -1141,6 +1153,11 @@ class ConnectionDriver:
         else:
             output = conn.data_to_send()
             chunks = [output] if output else []
+        if before:
+            # Output taken by _go_on, then this: one write when it is small.
+            chunks = before + chunks
+            if len(chunks) > 1 and sum(map(len, chunks)) <= 2 * self._options.write_size:
+                chunks = [b"".join(chunks)]
         size = sum(map(len, chunks))
         self._bytes_out += size
         if self._stats is not None:
