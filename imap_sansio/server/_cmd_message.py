@@ -278,7 +278,17 @@ def _source_partial(
 class _FetchMessage:
     """One message's data source during one FETCH: parsed once, on demand."""
 
-    __slots__ = ("_loaded", "_message", "_source", "gone", "info", "mailbox", "session", "uid")
+    __slots__ = (
+        "_loaded",
+        "_message",
+        "_source",
+        "gone",
+        "info",
+        "mailbox",
+        "prefix",
+        "session",
+        "uid",
+    )
 
     def __init__(
         self,
@@ -287,8 +297,13 @@ class _FetchMessage:
         uid: int,
         info: MessageInfo | None,
         gone: bool,
+        *,
+        prefix: tuple[str, str, int] | None = None,
     ) -> None:
         self.session = session
+        #: The cache key's part shared by the command's messages (see
+        #: Session.parsed_message).
+        self.prefix = prefix
         self.mailbox = mailbox
         self.uid = uid
         self.info = info
@@ -314,7 +329,9 @@ class _FetchMessage:
         """The parsed message, None if the backend no longer has its bytes."""
         if not self._loaded:
             self._loaded = True
-            self._message = self.session.parsed_message(self.mailbox, self.uid)
+            self._message = self.session.parsed_message(
+                self.mailbox, self.uid, prefix=self.prefix
+            )
             if self._message is None:
                 self.gone = True
         return self._message
@@ -341,6 +358,8 @@ def _fetch_item(
             return _flags_for_client(recent, uid, flags)
         if item.name == "UID":
             return UidItem(uid=uid)
+        if item.name == "RFC822.SIZE" and info is not None:
+            return Rfc822SizeItem(size=info.size)
     if _whole_message(item):
         return _whole_message_item(item, source)
     if isinstance(item, FetchBody | FetchBinary):
@@ -514,6 +533,7 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
         return item
 
     send = session.conn.send  # what session.send does, without a call per message
+    prefix = session.message_key(mailbox, 0)[:3]
 
     def answers() -> Steps:
         # One message per step: the session runs the next only while the
@@ -527,7 +547,9 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
                 source = None
                 gone = info is None or view.is_expunged(uid)
             else:
-                source = _FetchMessage(session, mailbox, uid, info, view.is_expunged(uid))
+                source = _FetchMessage(
+                    session, mailbox, uid, info, view.is_expunged(uid), prefix=prefix
+                )
                 if needs_bytes:
                     source.message  # noqa: B018 (load now, so that "gone" is known)
                 elif needs_source:

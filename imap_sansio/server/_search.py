@@ -142,7 +142,7 @@ class _Source:
         self._prefix = session.message_key(mailbox, 0)[:3]
 
     def message(self, uid: int) -> Message | None:
-        return self._session.parsed_message(self._mailbox, uid)
+        return self._session.parsed_message(self._mailbox, uid, prefix=self._prefix)
 
     def folded(self, item: Item, what: str) -> str:
         user, name, uidvalidity = self._prefix
