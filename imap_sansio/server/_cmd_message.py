@@ -329,9 +329,7 @@ class _FetchMessage:
         """The parsed message, None if the backend no longer has its bytes."""
         if not self._loaded:
             self._loaded = True
-            self._message = self.session.parsed_message(
-                self.mailbox, self.uid, prefix=self.prefix
-            )
+            self._message = self.session.parsed_message(self.mailbox, self.uid, prefix=self.prefix)
             if self._message is None:
                 self.gone = True
         return self._message
