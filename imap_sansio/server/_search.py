@@ -698,10 +698,12 @@ def search_steps(
         return matched
 
     found: list[Item] = []
+    # Counted only for progress reports (a call per message saved otherwise).
+    test = predicate if every is None else counting
     for start in range(0, total, step):
         if start:
             yield
-        found.extend(_filter(source, recent, itertools.islice(rows, step), counting) or [])
+        found.extend(_filter(source, recent, itertools.islice(rows, step), test) or [])
     return found, compiler, view
 
 
