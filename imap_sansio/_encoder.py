@@ -1079,21 +1079,34 @@ def _item(cls: type[FetchDataItem]) -> Callable[[_ItemWriter], _ItemWriter]:
     return register
 
 
+#: Sections as written, by (section, utf8): a FETCH writes the same one for
+#: every message.  Emptied when full (a client may name many).
+_SECTIONS: dict[tuple[Section, bool], bytes] = {}
+
+
 def _write_section(out: _Out, section: Section, utf8: bool) -> None:
-    # section = "[" [section-spec] "]"
-    # section-spec = section-msgtext / (section-part ["." section-text])
-    head = ".".join(map(str, section.part))
-    if section.text is not None:
-        head = f"{head}.{section.text}" if head else section.text
-    out.append(b"[" + head.encode("ascii"))
-    if section.fields:
-        out.append(b" (")
-        for i, field in enumerate(section.fields):
-            if i:
-                out.append(_SP)
-            _write_astring(out, field.encode("ascii"), utf8)
-        out.append(b")")
-    out.append(b"]")
+    key = (section, utf8)
+    written = _SECTIONS.get(key)
+    if written is None:
+        # section = "[" [section-spec] "]"
+        # section-spec = section-msgtext / (section-part ["." section-text])
+        head = ".".join(map(str, section.part))
+        if section.text is not None:
+            head = f"{head}.{section.text}" if head else section.text
+        pieces: _Out = [b"[" + head.encode("ascii")]
+        if section.fields:
+            pieces.append(b" (")
+            for i, field in enumerate(section.fields):
+                if i:
+                    pieces.append(_SP)
+                _write_astring(pieces, field.encode("ascii"), utf8)
+            pieces.append(b")")
+        pieces.append(b"]")
+        written = b"".join(pieces)  # type: ignore[arg-type]  # bytes only
+        if len(_SECTIONS) >= 64:
+            _SECTIONS.clear()
+        _SECTIONS[key] = written
+    out.append(written)
 
 
 def _write_data(out: _Out, data: MessageData | None, utf8: bool) -> None:
