@@ -121,6 +121,9 @@ class AsyncioSocketStream(anyio.abc.SocketStream):
         self._protocol = protocol
         protocol.limit = read_size
         self._loop = asyncio.get_running_loop()
+        #: Ends a wait at its deadline; kept while later waits have later
+        #: deadlines (each wait would schedule and cancel one otherwise).
+        self._timer: asyncio.TimerHandle | None = None
         # Writes go on while under this much is buffered (then wait for half).
         transport.set_write_buffer_limits(high=write_size, low=write_size // 2)
 
@@ -167,13 +170,21 @@ class AsyncioSocketStream(anyio.abc.SocketStream):
             return
         waiter = protocol.waiter = self._loop.create_future()
         protocol.wants_data = data
-        timer = self._loop.call_at(deadline, _resolve, waiter) if deadline != math.inf else None
+        timer = self._timer
+        if deadline != math.inf and (timer is None or timer.when() > deadline):
+            # (One that rings before this deadline only ends this wait early:
+            # the caller looks at the clock and waits again.)
+            if timer is not None:
+                timer.cancel()
+            self._timer = self._loop.call_at(deadline, self._ring)
         try:
             await waiter
         finally:
             protocol.waiter = None
-            if timer is not None:
-                timer.cancel()
+
+    def _ring(self) -> None:
+        self._timer = None
+        _resolve(self._protocol.waiter)
 
     async def receive(self, max_bytes: int = 65536) -> bytes:
         while True:
@@ -214,6 +225,9 @@ class AsyncioSocketStream(anyio.abc.SocketStream):
     async def aclose(self) -> None:
         """Close once what is buffered is written (abort if cancelled)."""
         transport, protocol = self._transport, self._protocol
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if protocol.lost:
             return
         transport.close()
