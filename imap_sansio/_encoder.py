@@ -1085,28 +1085,35 @@ _SECTIONS: dict[tuple[Section, bool], bytes] = {}
 
 
 def _write_section(out: _Out, section: Section, utf8: bool) -> None:
-    key = (section, utf8)
-    written = _SECTIONS.get(key)
+    try:
+        written = _SECTIONS.get((section, utf8))
+    except TypeError:  # lists where tuples belong: written, not kept
+        out.append(_section_bytes(section, utf8))
+        return
     if written is None:
-        # section = "[" [section-spec] "]"
-        # section-spec = section-msgtext / (section-part ["." section-text])
-        head = ".".join(map(str, section.part))
-        if section.text is not None:
-            head = f"{head}.{section.text}" if head else section.text
-        pieces: _Out = [b"[" + head.encode("ascii")]
-        if section.fields:
-            pieces.append(b" (")
-            for i, field in enumerate(section.fields):
-                if i:
-                    pieces.append(_SP)
-                _write_astring(pieces, field.encode("ascii"), utf8)
-            pieces.append(b")")
-        pieces.append(b"]")
-        written = b"".join(pieces)  # type: ignore[arg-type]  # bytes only
+        written = _section_bytes(section, utf8)
         if len(_SECTIONS) >= 64:
             _SECTIONS.clear()
-        _SECTIONS[key] = written
+        _SECTIONS[section, utf8] = written
     out.append(written)
+
+
+def _section_bytes(section: Section, utf8: bool) -> bytes:
+    # section = "[" [section-spec] "]"
+    # section-spec = section-msgtext / (section-part ["." section-text])
+    head = ".".join(map(str, section.part))
+    if section.text is not None:
+        head = f"{head}.{section.text}" if head else section.text
+    pieces: _Out = [b"[" + head.encode("ascii")]
+    if section.fields:
+        pieces.append(b" (")
+        for i, field in enumerate(section.fields):
+            if i:
+                pieces.append(_SP)
+            _write_astring(pieces, field.encode("ascii"), utf8)
+        pieces.append(b")")
+    pieces.append(b"]")
+    return b"".join(pieces)  # type: ignore[arg-type]  # bytes only
 
 
 def _write_data(out: _Out, data: MessageData | None, utf8: bool) -> None:

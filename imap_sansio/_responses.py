@@ -1014,9 +1014,20 @@ class BodyStructureItem(FetchDataItem):
     structure: BodyStructure
 
 
+#: Sections found valid lately: a FETCH answers with the same one for every
+#: message.  Emptied when full (a client may name many).
+_VALID_SECTIONS: set[Section] = set()
+
+
 def _check_section(section: Section) -> None:
     if not isinstance(section, Section):
         raise ValueError(f"section must be a Section, got {section!r}")
+    try:
+        if section in _VALID_SECTIONS:
+            return
+        memo = True
+    except TypeError:  # lists where tuples belong: checked, not kept
+        memo = False
     for part in section.part:
         _check_number(part, "section part", low=1)
     text = section.text
@@ -1033,6 +1044,10 @@ def _check_section(section: Section) -> None:
                 raise ValueError(f"invalid header field name {field!r}")
     elif section.fields:
         raise ValueError("only HEADER.FIELDS [.NOT] have field names")
+    if memo:
+        if len(_VALID_SECTIONS) >= 64:
+            _VALID_SECTIONS.clear()
+        _VALID_SECTIONS.add(section)
 
 
 #: Message data in a FETCH response: bytes, a view of them, or a source
