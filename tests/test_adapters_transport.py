@@ -212,6 +212,23 @@ def test_timeouts_end_with_bye_and_close(
         assert client.at_eof()
 
 
+def test_idle_timeout_counts_from_the_last_command(server: IMAPServer) -> None:
+    # The asyncio stream keeps one deadline timer while deadlines move later
+    # (each command moves the idle deadline): the session outlives the
+    # first deadline and still ends one idle timeout after its last command.
+    options = ServerOptions(idle_timeout=1.0)
+    with running_server("asyncio-direct", server, options=options) as srv, Client(srv.port) as c:
+        c.line()
+        login(c)
+        for n in range(3):
+            time.sleep(0.5)
+            assert c.command(b"N%d" % n, b"NOOP") == [b"N%d OK NOOP completed\r\n" % n]
+        last = time.monotonic()
+        assert c.line(timeout=10) == b"* BYE Autologout; idle for too long\r\n"
+        assert time.monotonic() - last > 0.8
+        assert c.at_eof()
+
+
 def test_idle_gets_keepalives(runtime: str, server: IMAPServer) -> None:
     options = ServerOptions(keepalive_interval=0.2)
     with running_server(runtime, server, options=options) as srv, Client(srv.port) as client:
