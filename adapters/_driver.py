@@ -882,9 +882,9 @@ class ConnectionDriver:
     ) -> Step:
         """Feed input, a change notification, a shutdown, and run the timers."""
         with self._lock:
-            return self._step(now, data, changed, shutdown, go_on=True)
+            return self._step(now, data, changed, shutdown, began=time.perf_counter())
 
-    def _go_on(self, conn: SessionLike) -> list[bytes | memoryview]:
+    def _go_on(self, conn: SessionLike, began: float) -> list[bytes | memoryview]:
         """The output of the next steps of a long command (or of pipelined
         commands that waited for output to be taken), run at once for up to
         ``call_slice`` and while under ``write_size`` bytes wait: otherwise
@@ -898,15 +898,15 @@ class ConnectionDriver:
         if not conn.output_held:
             return chunks
         size = 0
-        start = done = time.perf_counter()
-        last = 0.0  # how long the last step took
+        done = time.perf_counter()
+        last = done - began  # how long the last step took (the call's first)
         # As _step would on the adapter's next call (see _finish's ``more``).
         while conn.output_held and not (conn.closed or conn.starttls_pending or self._eof):
             taken = take()
             chunks += taken
             size += sum(map(len, taken))
             # Another step, if it takes as long as the last, must fit.
-            if size >= options.write_size or done - start + last >= options.call_slice:
+            if size >= options.write_size or done - began + last >= options.call_slice:
                 break
             conn.pump()
             clock = time.perf_counter()
@@ -938,7 +938,7 @@ class ConnectionDriver:
         changed: bool,
         shutdown: str | None,
         *,
-        go_on: bool = False,
+        began: float | None = None,
     ) -> Step:
         conn = self._require()
         self._now = now
@@ -963,7 +963,9 @@ class ConnectionDriver:
             conn.shutdown(shutdown)
         if not conn.closed:
             self._run_timers(conn, now)
-        return self._finish(now, renamed=changed, before=self._go_on(conn) if go_on else None)
+        # ``began``: the call's start, when the next steps may go on in it.
+        before = self._go_on(conn, began) if began is not None else None
+        return self._finish(now, renamed=changed, before=before)
 
     def tls_started(self, now: float) -> Step:
         conn = self._require()
