@@ -1079,22 +1079,23 @@ def _item(cls: type[FetchDataItem]) -> Callable[[_ItemWriter], _ItemWriter]:
     return register
 
 
-#: Sections as written, by (section, utf8): a FETCH writes the same one for
-#: every message.  Emptied when full (a client may name many).
-_SECTIONS: dict[tuple[Section, bool], bytes] = {}
+#: Sections as written, by (id, utf8), with the section itself (which keeps
+#: its id from being reused meanwhile): a FETCH writes the same one for
+#: every message, and an identity check costs less than hashing it.
+#: Emptied when full (a client may name many).
+_SECTIONS: dict[tuple[int, bool], tuple[Section, bytes]] = {}
 
 
 def _write_section(out: _Out, section: Section, utf8: bool) -> None:
-    try:
-        written = _SECTIONS.get((section, utf8))
-    except TypeError:  # lists where tuples belong: written, not kept
-        out.append(_section_bytes(section, utf8))
+    key = (id(section), utf8)
+    known = _SECTIONS.get(key)
+    if known is not None and known[0] is section:
+        out.append(known[1])
         return
-    if written is None:
-        written = _section_bytes(section, utf8)
-        if len(_SECTIONS) >= 64:
-            _SECTIONS.clear()
-        _SECTIONS[section, utf8] = written
+    written = _section_bytes(section, utf8)
+    if len(_SECTIONS) >= 64:
+        _SECTIONS.clear()
+    _SECTIONS[key] = (section, written)
     out.append(written)
 
 
