@@ -522,6 +522,7 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
     # metadata alone, one FLAGS item per distinct flag set.
     metadata_only = all(type(i) is FetchAttribute and i.name in ("FLAGS", "UID") for i in items)
     flags_items: dict[tuple[frozenset[str], bool], FlagsItem] = {}
+    flags_asked = next((i for i in items if type(i) is FetchAttribute and i.name == "FLAGS"), None)
 
     def flags_item(uid: int, flags: frozenset[str]) -> FlagsItem:
         key = (flags, uid in recent)
@@ -570,6 +571,10 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
                         out.append(flags_item(uid, flags))
             else:
                 for item in items:
+                    if item is flags_asked:  # one FlagsItem per distinct flag set
+                        flags = info.flags if info is not None else view.flags_of(uid)
+                        out.append(flags_item(uid, flags))
+                        continue
                     data_item = _fetch_item(item, source, view, recent)
                     if data_item is not None:
                         out.append(data_item)
