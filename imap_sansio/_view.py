@@ -201,6 +201,8 @@ class SelectedMailboxView:
         self._mailbox_flags_changed = False
         self._recent: list[tuple[int, int]] = _compact(sorted(set(recent)))
         self._recent_count = sum(h - lo + 1 for lo, h in self._recent)
+        #: :attr:`recent` as last made, until \Recent changes.
+        self._recent_set: Set[int] | None = None
         self._recent_announced = self._recent_count
         # Queued changes, not yet told to the client.
         self._added: list[int] = []
@@ -235,9 +237,14 @@ class SelectedMailboxView:
         A frozenset while there are few (membership without a Python call),
         runs of UIDs when there are many (a first SELECT may claim them all).
         """
-        if self._recent_count <= 256:
-            return frozenset(uid for low, high in self._recent for uid in range(low, high + 1))
-        return UidRuns(self._recent)
+        made = self._recent_set
+        if made is None:
+            if self._recent_count <= 256:
+                made = frozenset(uid for low, high in self._recent for uid in range(low, high + 1))
+            else:
+                made = UidRuns(self._recent)
+            self._recent_set = made
+        return made
 
     @property
     def mailbox_flags(self) -> tuple[str, ...]:
@@ -637,6 +644,7 @@ class SelectedMailboxView:
 
     def _add_recent(self, uid: int) -> None:
         # New messages come in ascending UID order, above every recent one.
+        self._recent_set = None
         runs = self._recent
         if runs and runs[-1][1] + 1 == uid:
             runs[-1] = (runs[-1][0], uid)
@@ -654,6 +662,7 @@ class SelectedMailboxView:
         index = bisect.bisect_right(runs, (uid, 2**63)) - 1
         if index < 0 or uid > runs[index][1]:
             return False
+        self._recent_set = None
         low, high = runs[index]
         pieces = [(a, b) for a, b in ((low, uid - 1), (uid + 1, high)) if a <= b]
         runs[index : index + 1] = pieces
