@@ -171,16 +171,17 @@ class SelectedMailboxView:
         self._flagsets: list[frozenset[str]] = [_NO_FLAGS]
         self._flagset_ids: dict[frozenset[str], int] = {_NO_FLAGS: 0}
         self._flag_ids = array("B", bytes(len(self._uids)))
-        if flags and 4 * len(flags) >= len(self._uids):
-            # Flags for most messages (a SELECT): one pass in UID order,
-            # interning only flag sets not seen yet.
-            for index, uid in enumerate(self._uids):
-                given = flags.get(uid)
-                if given is not None:
-                    key = frozenset(given)  # the same object when it is one
-                    found = self._flagset_ids.get(key)
-                    # (_intern may renumber the table: attributes read anew.)
-                    self._flag_ids[index] = self._intern(key) if found is None else found
+        distinct = {frozenset(f) for f in flags.values()} if flags else set()
+        if flags and 4 * len(flags) >= len(self._uids) and len(distinct) < 255:
+            # Flags for most messages (a SELECT): the few flag sets interned
+            # first (too few to renumber the table), then one pass in UID order.
+            for key in distinct:
+                self._intern(key)
+            ids = self._flagset_ids
+            self._flag_ids = array(
+                self._flag_ids.typecode,
+                [ids[frozenset(flags.get(uid, _NO_FLAGS))] for uid in self._uids],
+            )
         elif flags:
             for uid, given in flags.items():
                 seq = self.seq_of(uid)
