@@ -257,6 +257,8 @@ async def accept_loop(
             with contextlib.suppress(ValueError, NotImplementedError):
                 loop.remove_reader(listener)
             raise
+        except (ConnectionAbortedError, InterruptedError):
+            continue  # the client gave up before it was accepted
         if client.family in (socket.AF_INET, socket.AF_INET6):
             client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
