@@ -8,9 +8,11 @@ config, events, grammar, responses).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ._lazy import lazy_exports
+
+# typing.TYPE_CHECKING without importing typing (mypy reads any name
+# TYPE_CHECKING so), so that ``import imap_sansio`` loads two small modules.
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     from ._capabilities import compute_capabilities

@@ -19,8 +19,9 @@ it) from the same value:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TypeAlias
+
+from ._frozen import dataclass
 
 __all__ = [
     "Address",

@@ -28,10 +28,9 @@ Conventions, so that readers of these events need not know the grammar:
 from __future__ import annotations
 
 import datetime
-from dataclasses import field
 from typing import ClassVar, Literal
 
-from imap_sansio._frozen import dataclass
+from imap_sansio._frozen import dataclass, field
 from imap_sansio._secret import Secret
 from imap_sansio._sequence import SequenceSet, UidSet
 from imap_sansio._source import MessageSource

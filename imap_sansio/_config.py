@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 
+from ._frozen import dataclass, field, replace
 from ._parser import COMMANDS, MAX_SEARCH_NESTING, CommandSpec
 from ._source import LiteralSinkFactory
 

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import binascii
 import contextlib
-import dataclasses
 import enum
 import re
 import zlib
 from collections import deque
-from dataclasses import dataclass, field
 
+from . import _frozen
 from ._capabilities import compute_capabilities
 from ._commands import (
     Append,
@@ -48,6 +47,7 @@ from ._events import (
     IdleDone,
 )
 from ._framing import LiteralAnnouncement, ReceiveBuffer, literal_at_end, read_tag_and_name
+from ._frozen import dataclass, field
 from ._parser import CommandSpec, ParseError, parse_command
 from ._responses import (
     AtomCode,
@@ -453,7 +453,7 @@ class ConnectionState:
         """Advertise ``capabilities`` after login (RFC 3501 6.1.1: they may
         differ per user; a server sets them when LOGIN or AUTHENTICATE has
         opened the account, before its OK, which carries them)."""
-        self.config = dataclasses.replace(self.config, capabilities=capabilities)
+        self.config = _frozen.replace(self.config, capabilities=capabilities)
 
     @property
     def starttls_pending(self) -> bool:
@@ -1724,20 +1724,18 @@ class ConnectionState:
             if not message.catenate:
                 spool = spooled.get(index)
                 index += 1
-                messages.append(
-                    message if spool is None else dataclasses.replace(message, data=spool)
-                )
+                messages.append(message if spool is None else _frozen.replace(message, data=spool))
                 continue
             parts: list[CatenatePart] = []
             for part in message.catenate:
                 spool = spooled.get(index) if part.url is None else None
                 index += part.url is None
-                parts.append(part if spool is None else dataclasses.replace(part, data=spool))
-            messages.append(dataclasses.replace(message, catenate=tuple(parts)))
+                parts.append(part if spool is None else _frozen.replace(part, data=spool))
+            messages.append(_frozen.replace(message, catenate=tuple(parts)))
         if isinstance(command, Replace):
-            return dataclasses.replace(command, message=messages[0])
+            return _frozen.replace(command, message=messages[0])
         assert isinstance(command, Append)  # ``given`` is empty otherwise
-        return dataclasses.replace(command, messages=tuple(messages))
+        return _frozen.replace(command, messages=tuple(messages))
 
     def _accept(self, command: Command, spec: CommandSpec, events: list[Event]) -> None:
         """A valid command: hand it on now, or hold it (see below)."""

@@ -33,7 +33,7 @@ is not NIL.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import datetime
 import re
 from collections.abc import Callable
@@ -443,7 +443,7 @@ def _write_status(out: _Out, response: StatusResponse, utf8: bool) -> None:
 @_response(ContinuationRequest)
 def _write_continuation(out: _Out, response: ContinuationRequest, utf8: bool) -> None:
     if response.data is not None:
-        out.append(b"+ " + base64.b64encode(response.data) + _CRLF)
+        out.append(b"+ " + binascii.b2a_base64(response.data, newline=False) + _CRLF)
     else:
         out.append(b"+ " + _text(response.text, utf8) + _CRLF)
 

@@ -7,10 +7,10 @@ the events the engine produces while a command has taken over the line
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TypeAlias
 
 from ._commands import Command
+from ._frozen import dataclass
 from ._secret import Secret
 
 __all__ = [

@@ -9,7 +9,8 @@ a line (RFC 3501 4.3, RFC 7888 for ``{n+}``, RFC 3516 for ``~{n}``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from ._frozen import dataclass
 
 __all__ = [
     "LiteralAnnouncement",

@@ -32,11 +32,11 @@ The grammar (RFC 5092 11, with RFC 4467's ``iurlauth``)::
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import re
-from dataclasses import dataclass
-from urllib.parse import quote, unquote
+
+from . import _frozen
+from ._frozen import dataclass
 
 __all__ = ["ImapUrl", "ImapUrlError", "parse_imap_url"]
 
@@ -124,7 +124,7 @@ class ImapUrl:
     @property
     def rump(self) -> str:
         """The URL without its verifier (RFC 4467 3: what a token authorizes)."""
-        return str(dataclasses.replace(self, mechanism=None, token=None))
+        return str(_frozen.replace(self, mechanism=None, token=None))
 
     def __str__(self) -> str:
         out: list[str] = []
@@ -167,11 +167,19 @@ class ImapUrl:
         return "".join(out)
 
 
+# urllib.parse is imported where it is used: it costs a millisecond to load,
+# and only URLAUTH and CATENATE read or write URLs.
+
+
 def _encode(value: str, safe: str) -> str:
+    from urllib.parse import quote  # noqa: PLC0415
+
     return quote(value, safe=safe, encoding="utf-8", errors="strict")
 
 
 def _decode(text: str, what: str) -> str:
+    from urllib.parse import unquote  # noqa: PLC0415
+
     try:
         return unquote(text, encoding="utf-8", errors="strict")
     except UnicodeDecodeError:

@@ -19,13 +19,13 @@ no generic fallback.
 from __future__ import annotations
 
 import binascii
-import dataclasses
 import datetime
 import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Literal, NoReturn
 
+from imap_sansio import _frozen
 from imap_sansio._commands import (
     Append,
     AppendMessage,
@@ -115,6 +115,7 @@ from imap_sansio._commands import (
     UrlFetchRequest,
     XList,
 )
+from imap_sansio._frozen import dataclass
 from imap_sansio._mutf7 import MUTF7Error, decode_mutf7
 from imap_sansio._secret import Secret
 from imap_sansio._sequence import MAX_NUMBER, STAR, SequenceSet, UidSet, _checked
@@ -2373,7 +2374,7 @@ def _acl_identifier(cls: type[DeleteAcl | ListRights]) -> CommandParser:
 _COMMAND_NAME = re.compile(rb"[A-Za-z0-9][A-Za-z0-9\-_.]*")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)
 class CommandSpec:
     """What the core knows of one command: the one record that the grammar,
     the state table, the pausing rules and the selected-mailbox view read.
@@ -2673,7 +2674,7 @@ def parse_command(
                 f"CRLF after {name} arguments" if r.pos > name_end else f"CRLF after {name}"
             )
         if r.invalid_names:
-            command = dataclasses.replace(command, invalid_names=tuple(r.invalid_names))
+            command = _frozen.replace(command, invalid_names=tuple(r.invalid_names))
         return command
     except ParseError:
         raise

@@ -14,8 +14,9 @@ selected-mailbox view substitutes the saved result before resolving.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import ClassVar, Self, TypeVar
+
+from ._frozen import dataclass
 
 __all__ = ["MAX_NUMBER", "STAR", "SequenceSet", "UidSet"]
 

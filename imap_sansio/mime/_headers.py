@@ -8,7 +8,8 @@ stored field lines exactly (folding kept).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+
+from .._frozen import dataclass, field
 
 __all__ = ["Header", "HeaderField", "parse_header", "unfold"]
 

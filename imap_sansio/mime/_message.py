@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import binascii
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import TypeVar
 
 from .._bodystructure import (
@@ -46,6 +45,7 @@ from .._bodystructure import (
     Params,
     SinglePart,
 )
+from .._frozen import dataclass, field
 from ._address import parse_address_list
 from ._decode import IDENTITY_ENCODINGS, decode_transfer
 from ._headers import Header, parse_header

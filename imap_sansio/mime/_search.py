@@ -8,7 +8,6 @@ subject follows RFC 5256 2.1; the preview follows RFC 8970 3.3.
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import date, datetime, timedelta, timezone
 
@@ -227,5 +226,7 @@ def preview(message: Message) -> str:
         return ""
     content = _part_text(chosen)
     if chosen.subtype == b"HTML":
+        import html  # noqa: PLC0415 - only HTML previews need it (and its table of entities)
+
         content = html.unescape(_HTML_TAG.sub(" ", _HTML_DROP.sub(" ", content)))
     return _WS.sub(" ", content).strip()[:PREVIEW_LENGTH].rstrip()

@@ -74,10 +74,10 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from imap_sansio._frozen import dataclass
 from imap_sansio._secret import Secret
 from imap_sansio._source import MessageSource
 from imap_sansio.mime import Message

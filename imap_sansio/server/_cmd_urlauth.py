@@ -8,10 +8,10 @@ so the URLs made with them stop verifying.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from .. import _frozen
 from .._bodystructure import BodyStructure, SinglePart
 from .._commands import GenUrlAuth, ResetKey, UrlFetch, UrlFetchRequest
 from .._imapurl import ImapUrl, ImapUrlError, parse_imap_url
@@ -105,9 +105,9 @@ def _decoded_structure(structure: BodyStructure, decoded: bytes) -> BodyStructur
     if not isinstance(structure, SinglePart):
         return structure
     encoding = b"binary" if b"\0" in decoded else b"7bit" if decoded.isascii() else b"8bit"
-    fields = dataclasses.replace(structure.fields, encoding=encoding, size=len(decoded))
+    fields = _frozen.replace(structure.fields, encoding=encoding, size=len(decoded))
     lines = None if structure.lines is None else 0
-    return dataclasses.replace(structure, fields=fields, lines=lines)
+    return _frozen.replace(structure, fields=fields, lines=lines)
 
 
 def _fetch_items(mailbox: Mailbox, url: ImapUrl, params: tuple[str, ...]) -> UrlFetchData | None:
@@ -165,7 +165,7 @@ def _urlfetch_one(session: Session, request: UrlFetchRequest) -> UrlFetchData:
     if not request.extended:
         return UrlFetchData(url=request.url, data=content(mailbox, url))
     data = _fetch_items(mailbox, url, request.params)
-    return nil if data is None else dataclasses.replace(data, url=request.url)
+    return nil if data is None else _frozen.replace(data, url=request.url)
 
 
 def urlfetch(session: Session, command: UrlFetch) -> None:

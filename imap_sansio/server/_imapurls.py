@@ -15,8 +15,6 @@ UIDVALIDITY, so the URLs made before do not verify for it.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Sequence
 
 from .._commands import AppendMessage, Section
@@ -70,6 +68,11 @@ def partial(data: _Data, bounds: tuple[int, int | None] | None) -> _Data:
 def token(key: bytes, uidvalidity: int, rump: str) -> str:
     """The INTERNAL mechanism's token: HMAC-SHA1 (hex) of the canonical rump,
     bound to the mailbox's UIDVALIDITY."""
+    # Imported here: only URLAUTH needs them, and OpenSSL's hashlib takes
+    # milliseconds to load.
+    import hashlib  # noqa: PLC0415
+    import hmac  # noqa: PLC0415
+
     return hmac.new(key, b"%d " % uidvalidity + rump.encode("ascii"), hashlib.sha1).hexdigest()
 
 
@@ -276,6 +279,8 @@ def authorized_message(session: Session, url: ImapUrl) -> tuple[Mailbox, ImapUrl
     mailbox = open_mailbox(owner, url)
     if mailbox is None:
         return None
+    import hmac  # noqa: PLC0415 - see token()
+
     if not hmac.compare_digest(url.token, token(key, mailbox.uidvalidity, url.rump)):
         return None
     return mailbox, url

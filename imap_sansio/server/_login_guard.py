@@ -19,17 +19,18 @@ local proxy or webmail speaks for many users) are not limited at all.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import ipaddress
 from collections import OrderedDict
 from contextlib import AbstractContextManager
+
+from .._frozen import dataclass
 
 __all__ = ["LoginGuard", "LoginLimits"]
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LoginLimits:
     """How much failed and concurrent logins cost; defaults for a public server.
 

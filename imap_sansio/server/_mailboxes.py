@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
 
+from imap_sansio._frozen import dataclass
 from imap_sansio.server._backend import MailboxInfo
 from imap_sansio.server.names import DELIMITER, superiors
 

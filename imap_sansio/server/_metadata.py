@@ -10,8 +10,8 @@ one for the server); MaildirBackend writes the same shape to a file.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
+from .._frozen import dataclass
 from ._backend import ChangeNotice, ImapNo
 
 __all__ = [

@@ -50,12 +50,12 @@ message numbers in step with the server's (RFC 3501 5.2).
 
 from __future__ import annotations
 
-import dataclasses
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .._commands import Command, FetchAttribute, FetchItem, Notify, NotifyGroup
+from .._frozen import dataclass
 from .._responses import (
     AppendUidCode,
     AtomCode,
@@ -142,7 +142,7 @@ _ADDING_COMMANDS = frozenset({"APPEND", "COPY", "MOVE"})
 MAX_WATCHED = 1000
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)
 class _Group:
     """One event group of NOTIFY SET, checked: events by canonical name
     (empty for NONE)."""

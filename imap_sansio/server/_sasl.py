@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from .._frozen import dataclass, field
 from .._secret import Secret
 from ._backend import Account, AuthenticationFailed, ImapBad
 

@@ -22,11 +22,11 @@ engine.  The layers inside this package, each importing only those below::
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from .. import _frozen
 from .._commands import Command
 from .._config import Config, Limits
 from .._connection import ConnectionState
@@ -187,7 +187,7 @@ class IMAPServer:
         for name in capabilities:
             self._check_capability(name)
             self._extra_capabilities.append(name)
-        self._base_config = dataclasses.replace(
+        self._base_config = _frozen.replace(
             base,
             greeting_text=greeting,
             # RFC 9051 appendix A: both, so that a client of either version
@@ -244,7 +244,7 @@ class IMAPServer:
     def add_sasl_mechanism(self, mechanism: SaslMechanism) -> None:
         """Offer ``mechanism`` for AUTHENTICATE to new sessions (``AUTH=<name>``)."""
         self.sasl_mechanisms[mechanism.name.upper()] = mechanism
-        self._base_config = dataclasses.replace(
+        self._base_config = _frozen.replace(
             self._base_config, auth_mechanisms=("PLAIN", "LOGIN", *self.sasl_mechanisms)
         )
         self._connect_configs = {}
@@ -292,7 +292,7 @@ class IMAPServer:
         """A new session; its greeting is already queued."""
         config = self._connect_configs.get(tls_available)
         if config is None or config.literal_sink_factory is not self.literal_sink_factory:
-            config = dataclasses.replace(
+            config = _frozen.replace(
                 self._base_config,
                 tls_available=tls_available,
                 capabilities=self.capabilities_after_auth(),

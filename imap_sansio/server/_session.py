@@ -16,13 +16,13 @@ internal in the text, is reported to ``on_error``, and the session goes on.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import re
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final, Generic, Protocol, TypeAlias, TypeVar
 
+from .. import _frozen
 from .._commands import Command
 from .._connection import ConnectionState
 from .._events import (
@@ -32,6 +32,7 @@ from .._events import (
     Event,
     IdleDone,
 )
+from .._frozen import dataclass
 from .._parser import COMMANDS, CommandSpec
 from .._responses import (
     AtomCode,
@@ -85,7 +86,7 @@ class Pending:
 PENDING: Final = Pending()
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Completion:
     """How a handler wants its command completed (OK unless it raised)."""
 
@@ -112,7 +113,7 @@ Handler: TypeAlias = Callable[["Session", C], HandlerResult]
 Resume: TypeAlias = Callable[["Session", AuthenticateResponse | IdleDone], HandlerResult]
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServerCommand(CommandSpec, Generic[C]):
     """A command the server answers: the core's record plus its handler.
 
@@ -134,7 +135,7 @@ def serve(
     core = COMMANDS[name]
     return ServerCommand(
         # Every field of the core's record, so a rule added there holds here.
-        **{field.name: getattr(core, field.name) for field in dataclasses.fields(CommandSpec)},
+        **{field.name: getattr(core, field.name) for field in _frozen.fields(CommandSpec)},
         handler=handler,
         capabilities=capabilities,
         resume=resume,
@@ -236,7 +237,7 @@ def _check_mailbox_names(command: Command) -> Command:
             raise ImapNo(f"Invalid mailbox name: {invalid[value]}", code)
         if isinstance(value, str) and names.normalize(value) != value:
             normalized[field] = names.normalize(value)
-    return dataclasses.replace(command, **normalized) if normalized else command
+    return _frozen.replace(command, **normalized) if normalized else command
 
 
 #: Per command class: has it a mailbox name to normalise (see _check_mailbox_names)?
@@ -245,7 +246,7 @@ _NAMES_MAILBOXES: dict[type, bool] = {}
 
 def _names_mailboxes(cls: type) -> bool:
     names_one = _NAMES_MAILBOXES[cls] = any(
-        field.name in ("mailbox", "new_mailbox") for field in dataclasses.fields(cls)
+        field.name in ("mailbox", "new_mailbox") for field in _frozen.fields(cls)
     )
     return names_one
 
