@@ -27,6 +27,7 @@ import logging
 import math
 import socket
 import threading
+import time
 import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -242,6 +243,14 @@ class ServerOptions:
     #: 2 ms (eight took 7 ms; the command as a whole takes no longer), so a
     #: NOOP on the same event loop waits little even on a loaded machine.
     steps_per_call: int = 2
+    #: A call into a session goes on with the next steps of a long command
+    #: (or the next pipelined commands) while it has run for less than this
+    #: (seconds) and under ``write_size`` bytes
+    #: of output wait: a FETCH of 20 headers or a SEARCH of a few hundred
+    #: messages is then one call and one write rather than ten, while a
+    #: long one still lets the other sessions in at this pace.  0: one
+    #: ``steps_per_call`` per call.
+    call_slice: float = 0.001
     #: How long a shutdown waits for BYE to reach the clients.
     shutdown_grace: float = 5.0
     #: Backpressure: stop reading from a client while more output than this
@@ -905,7 +914,7 @@ class ConnectionDriver:
         with self._lock:
             self._inline, self._offload = inline, False
             try:
-                return self._step(now, data, changed, shutdown)
+                return self._step(now, data, changed, shutdown, began=time.perf_counter())
             finally:
                 self._inline = False
 
@@ -917,6 +926,38 @@ class ConnectionDriver:
             return True
         self._offload = True
         return False
+
+    def _go_on(self, conn: SessionLike, began: float) -> list[bytes | memoryview]:
+        """The output of the next steps of a long command (or of pipelined
+        commands that waited for output to be taken), run at once for up to
+        ``call_slice`` and while under ``write_size`` bytes wait: otherwise
+        each step costs the adapter a write and a turn of its loop (a FETCH
+        of 20 headers or a SEARCH of 200 messages is one call, not ten)."""
+        options = self._options
+        take = getattr(conn, "data_to_send_chunks", None)
+        if options.call_slice <= 0 or take is None:
+            return []
+        chunks: list[bytes | memoryview] = []
+        if not conn.output_held:
+            return chunks
+        size = 0
+        done = time.perf_counter()
+        last = done - began  # how long the last step took (the call's first)
+        # As _step would on the adapter's next call (see _finish's ``more``).
+        # A command the gate held back (``Step.offload``) runs in the next call.
+        while conn.output_held and not (
+            conn.closed or conn.starttls_pending or self._eof or self._offload
+        ):
+            taken = take()
+            chunks += taken
+            size += sum(map(len, taken))
+            # Another step, if it takes as long as the last, must fit.
+            if size >= options.write_size or done - began + last >= options.call_slice:
+                break
+            conn.pump()
+            clock = time.perf_counter()
+            last, done = clock - done, clock
+        return chunks
 
     def feed_literal(self, now: float, data: bytes) -> Step | None:
         """Feed bytes that lie wholly inside the literal being read (a big
@@ -937,7 +978,15 @@ class ConnectionDriver:
         finally:
             self._lock.release()
 
-    def _step(self, now: float, data: bytes | None, changed: bool, shutdown: str | None) -> Step:
+    def _step(
+        self,
+        now: float,
+        data: bytes | None,
+        changed: bool,
+        shutdown: str | None,
+        *,
+        began: float | None = None,
+    ) -> Step:
         conn = self._require()
         self._now = now
         if conn.output_held and not conn.closed:
@@ -961,7 +1010,9 @@ class ConnectionDriver:
             conn.shutdown(shutdown)
         if not conn.closed:
             self._run_timers(conn, now)
-        return self._finish(now, renamed=changed)
+        # ``began``: the call's start, when the next steps may go on in it.
+        before = self._go_on(conn, began) if began is not None else None
+        return self._finish(now, renamed=changed, before=before)
 
     def tls_started(self, now: float) -> Step:
         conn = self._require()
@@ -1139,7 +1190,9 @@ class ConnectionDriver:
             except Exception:  # the session still works; only pushes are lost
                 logger.exception("%s cannot watch %r", self.peer, name)
 
-    def _finish(self, now: float, *, renamed: bool = False) -> Step:
+    def _finish(
+        self, now: float, *, renamed: bool = False, before: list[bytes | memoryview] | None = None
+    ) -> Step:
         conn = self._require()
         self._file(conn, renamed=renamed)
         # Optional for a SessionLike (older ones have data_to_send only).
@@ -1149,6 +1202,11 @@ class ConnectionDriver:
         else:
             output = conn.data_to_send()
             chunks = [output] if output else []
+        if before:
+            # Output taken by _go_on, then this: one write when it is small.
+            chunks = before + chunks
+            if len(chunks) > 1 and sum(map(len, chunks)) <= 2 * self._options.write_size:
+                chunks = [b"".join(chunks)]
         size = sum(map(len, chunks))
         self._bytes_out += size
         if self._stats is not None:
