@@ -27,6 +27,7 @@ import logging
 import math
 import socket
 import threading
+import time
 import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -222,6 +223,13 @@ class ServerOptions:
     #: anyio only: call into the server in a worker thread (for backends that
     #: block).  False runs the calls on the event loop (in-memory backends).
     offload: bool = True
+    #: anyio with ``offload`` only: run on the event loop what the backend
+    #: says never waits for the disk (its ``inline_commands``, as
+    #: ``MaildirBackend`` has them, with the flushes those leave to the
+    #: caller made in a worker thread before the answer goes out), and the
+    #: other commands in worker threads: a hand-off to a thread costs more
+    #: CPU than a command that only reads.
+    inline: bool = True
     #: anyio only: at most this many calls run in worker threads at once
     #: (the others wait for a thread); with a thread-safe backend, this is
     #: how many slow backend calls can be waited for at the same time.
@@ -235,6 +243,14 @@ class ServerOptions:
     #: 2 ms (eight took 7 ms; the command as a whole takes no longer), so a
     #: NOOP on the same event loop waits little even on a loaded machine.
     steps_per_call: int = 2
+    #: A call into a session goes on with the next steps of a long command
+    #: (or the next pipelined commands) while it has run for less than this
+    #: (seconds) and under ``write_size`` bytes
+    #: of output wait: a FETCH of 20 headers or a SEARCH of a few hundred
+    #: messages is then one call and one write rather than ten, while a
+    #: long one still lets the other sessions in at this pace.  0: one
+    #: ``steps_per_call`` per call.
+    call_slice: float = 0.001
     #: How long a shutdown waits for BYE to reach the clients.
     shutdown_grace: float = 5.0
     #: Backpressure: stop reading from a client while more output than this
@@ -293,6 +309,9 @@ class Step:
     #: Bytes of a literal that the peer has yet to send: the adapter may
     #: read up to that much at once (``ServerOptions.literal_read_size``).
     literal: int = 0
+    #: A call made with ``inline`` stopped before a command that may wait
+    #: for the disk (``more`` is True): make the next call off the event loop.
+    offload: bool = False
 
     @property
     def output(self) -> bytes:
@@ -642,6 +661,8 @@ class ConnectionDriver:
         "_guard",
         "_hold_until",
         "_hooks",
+        "_inline",
+        "_inline_commands",
         "_last_input",
         "_listening",
         "_lock",
@@ -649,6 +670,7 @@ class ConnectionDriver:
         "_mailbox_name",
         "_next_keepalive",
         "_now",
+        "_offload",
         "_options",
         "_owner",
         "_owners_filed",
@@ -739,6 +761,16 @@ class ConnectionDriver:
         self._stats = options.stats
         self._bytes_in = self._bytes_out = self._commands = 0
         self._user: str | None = None
+        #: The commands a call made with ``inline`` runs (see
+        #: ``ServerOptions.inline``); None: every command.
+        self._inline_commands: frozenset[str] | None = (
+            getattr(getattr(server, "backend", None), "inline_commands", None)
+            if options.offload and options.inline
+            else None
+        )
+        #: The call in progress runs on an event loop / stopped before a
+        #: command that may wait for the disk.
+        self._inline = self._offload = False
 
     @classmethod
     def for_peer(
@@ -850,6 +882,8 @@ class ConnectionDriver:
                 secure=self._secure, tls_available=self._tls_available
             )
             self._hooks.drivers[self._conn] = self
+            if self._inline_commands is not None and hasattr(self._conn, "command_gate"):
+                self._conn.command_gate = self._gate
             if self._tls:
                 self._bind_channel(self._conn)
             self._connected_at = self._last_input = self._now = now
@@ -870,10 +904,60 @@ class ConnectionDriver:
         data: bytes | None = None,
         changed: bool = False,
         shutdown: str | None = None,
+        inline: bool = False,
     ) -> Step:
-        """Feed input, a change notification, a shutdown, and run the timers."""
+        """Feed input, a change notification, a shutdown, and run the timers.
+
+        ``inline``: the call runs on an event loop; it stops before a
+        command that may wait for the disk (see ``ServerOptions.inline``),
+        and the step says so (``Step.offload``)."""
         with self._lock:
-            return self._step(now, data, changed, shutdown)
+            self._inline, self._offload = inline, False
+            try:
+                return self._step(now, data, changed, shutdown, began=time.perf_counter())
+            finally:
+                self._inline = False
+
+    def _gate(self, command: Any) -> bool:
+        """The session's ``command_gate``: whether ``command`` may run in this call."""
+        if not self._inline or self._inline_commands is None:
+            return True
+        if command.name in self._inline_commands:
+            return True
+        self._offload = True
+        return False
+
+    def _go_on(self, conn: SessionLike, began: float) -> list[bytes | memoryview]:
+        """The output of the next steps of a long command (or of pipelined
+        commands that waited for output to be taken), run at once for up to
+        ``call_slice`` and while under ``write_size`` bytes wait: otherwise
+        each step costs the adapter a write and a turn of its loop (a FETCH
+        of 20 headers or a SEARCH of 200 messages is one call, not ten)."""
+        options = self._options
+        take = getattr(conn, "data_to_send_chunks", None)
+        if options.call_slice <= 0 or take is None:
+            return []
+        chunks: list[bytes | memoryview] = []
+        if not conn.output_held:
+            return chunks
+        size = 0
+        done = time.perf_counter()
+        last = done - began  # how long the last step took (the call's first)
+        # As _step would on the adapter's next call (see _finish's ``more``).
+        # A command the gate held back (``Step.offload``) runs in the next call.
+        while conn.output_held and not (
+            conn.closed or conn.starttls_pending or self._eof or self._offload
+        ):
+            taken = take()
+            chunks += taken
+            size += sum(map(len, taken))
+            # Another step, if it takes as long as the last, must fit.
+            if size >= options.write_size or done - began + last >= options.call_slice:
+                break
+            conn.pump()
+            clock = time.perf_counter()
+            last, done = clock - done, clock
+        return chunks
 
     def feed_literal(self, now: float, data: bytes) -> Step | None:
         """Feed bytes that lie wholly inside the literal being read (a big
@@ -889,11 +973,20 @@ class ConnectionDriver:
             expected = getattr(conn, "literal_expected", 0)
             if not 0 < len(data) < expected or conn.output_held or conn.closed:
                 return None
+            self._offload = False
             return self._step(now, data, False, None)
         finally:
             self._lock.release()
 
-    def _step(self, now: float, data: bytes | None, changed: bool, shutdown: str | None) -> Step:
+    def _step(
+        self,
+        now: float,
+        data: bytes | None,
+        changed: bool,
+        shutdown: str | None,
+        *,
+        began: float | None = None,
+    ) -> Step:
         conn = self._require()
         self._now = now
         if conn.output_held and not conn.closed:
@@ -917,7 +1010,9 @@ class ConnectionDriver:
             conn.shutdown(shutdown)
         if not conn.closed:
             self._run_timers(conn, now)
-        return self._finish(now, renamed=changed)
+        # ``began``: the call's start, when the next steps may go on in it.
+        before = self._go_on(conn, began) if began is not None else None
+        return self._finish(now, renamed=changed, before=before)
 
     def tls_started(self, now: float) -> Step:
         conn = self._require()
@@ -1095,7 +1190,9 @@ class ConnectionDriver:
             except Exception:  # the session still works; only pushes are lost
                 logger.exception("%s cannot watch %r", self.peer, name)
 
-    def _finish(self, now: float, *, renamed: bool = False) -> Step:
+    def _finish(
+        self, now: float, *, renamed: bool = False, before: list[bytes | memoryview] | None = None
+    ) -> Step:
         conn = self._require()
         self._file(conn, renamed=renamed)
         # Optional for a SessionLike (older ones have data_to_send only).
@@ -1105,6 +1202,11 @@ class ConnectionDriver:
         else:
             output = conn.data_to_send()
             chunks = [output] if output else []
+        if before:
+            # Output taken by _go_on, then this: one write when it is small.
+            chunks = before + chunks
+            if len(chunks) > 1 and sum(map(len, chunks)) <= 2 * self._options.write_size:
+                chunks = [b"".join(chunks)]
         size = sum(map(len, chunks))
         self._bytes_out += size
         if self._stats is not None:
@@ -1133,4 +1235,5 @@ class ConnectionDriver:
             more=streaming or (conn.output_held and not closed and not starttls),
             # Optional for a SessionLike (older ones lack it: read as usual).
             literal=0 if closed else getattr(conn, "literal_expected", 0),
+            offload=self._offload,
         )

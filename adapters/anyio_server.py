@@ -41,6 +41,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from . import proxy
+from ._asyncio_stream import AsyncioSocketStream, accept_loop
 from ._driver import (
     BYE_TOO_MANY,
     BYE_UNAVAILABLE,
@@ -115,6 +116,7 @@ class _Session:
         "shutdown_text",
         "space",
         "unsent",
+        "waker",
     )
 
     def __init__(self) -> None:
@@ -131,8 +133,12 @@ class _Session:
         #: Backpressure: the connection is paused / output not written yet.
         self.paused = False
         self.unsent = 0
+        #: Ends the wait of a plain connection on AsyncioSocketStream.
+        self.waker: Callable[[], None] | None = None
 
     def wake(self) -> None:
+        if self.waker is not None:
+            self.waker()
         if self.scope is not None:
             self.scope.cancel()
         if self.event is not None:
@@ -184,6 +190,21 @@ class AnyIOServer:
         self._lock: threading.Lock | None = (
             None if sessions_run_at_once(server) else server_lock(server)
         )
+        # Quick calls on the event loop, the others in worker threads (see
+        # ServerOptions.inline), for a thread-safe backend that names them;
+        # the flushes they leave are made in a worker thread before their
+        # answers go out.
+        backend = getattr(server, "backend", None)
+        self._inline = (
+            self._options.offload
+            and self._options.inline
+            and self._lock is None
+            and getattr(backend, "inline_commands", None) is not None
+        )
+        self._batch: Callable[[], contextlib.AbstractContextManager[Any]] | None = (
+            getattr(backend, "batch", None) if self._inline else None
+        )
+        self._flush: Callable[[Any], None] | None = getattr(backend, "flush", None)
         self._sessions: set[_Session] = set()
         self._index: WakeIndex[_Session] = WakeIndex()
         #: The login limits' accounting, shared by every connection.
@@ -282,7 +303,19 @@ class AnyIOServer:
                 async with anyio.create_task_group() as acceptors:
                     for listener, implicit_tls in listeners:
                         handler = functools.partial(self._handle, implicit_tls=implicit_tls)
-                        acceptors.start_soon(listener.serve, handler, connections)
+                        raw = _raw_listeners(listener)
+                        if raw is None:
+                            acceptors.start_soon(listener.serve, handler, connections)
+                            continue
+                        for sock in raw:
+                            acceptors.start_soon(
+                                accept_loop,
+                                sock,
+                                handler,
+                                connections,
+                                self._options.read_size,
+                                self._options.write_size,
+                            )
                     task_status.started()
                     await self._closing.wait()
                     acceptors.cancel_scope.cancel()
@@ -325,6 +358,24 @@ class AnyIOServer:
                 lambda: fn(*args, **kwargs), limiter=self._limiter
             )
         return fn(*args, **kwargs)
+
+    async def _drive(
+        self, driver: ConnectionDriver, now: float, *, offload: bool = False, **kwargs: Any
+    ) -> Step:
+        """``driver.step``: on the event loop where it may run there (see
+        ``ServerOptions.inline``; ``offload``: the last step said it may
+        not), else in a worker thread."""
+        if not self._inline or offload:
+            return await self._call(driver.step, now, **kwargs)
+        batch = self._batch
+        if batch is None or self._flush is None:
+            return driver.step(now, inline=True, **kwargs)
+        with batch() as pending:
+            step = driver.step(now, inline=True, **kwargs)
+        if pending:
+            # On disk before the answers say so.
+            await anyio.to_thread.run_sync(self._flush, list(pending), limiter=self._limiter)
+        return step
 
     # -- connections -----------------------------------------------------------
 
@@ -460,33 +511,48 @@ class AnyIOServer:
         step, or the first step after STARTTLS and the TLS stream."""
         raw = stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
         reads = LiteralReads(raw, self._options)
+        fast = stream if isinstance(stream, AsyncioSocketStream) else None
+        session.waker = fast.wake if fast is not None else None
         while True:
             session.paused = step.paused or step.more
-            await self._send(stream, step.chunks, session)
+            if fast is not None:
+                await self._write(fast, step.chunks)
+            else:
+                await self._send(stream, step.chunks, session)
             if step.more:
                 # Streamed output: the next piece once this one is written.
                 if not step.chunks:
                     # A long command paused for fairness: let the other
                     # sessions run before its next steps.
                     await anyio.lowlevel.checkpoint()
-                step = await self._call(driver.step, anyio.current_time())
+                step = await self._drive(driver, anyio.current_time(), offload=step.offload)
                 continue
             if step.closed:
                 return step, stream
             if step.more:
                 # Output drives input: run what waited for this output first.
-                step = await self._call(driver.step, anyio.current_time())
+                step = await self._drive(driver, anyio.current_time(), offload=step.offload)
                 continue
             if step.starttls:
                 # Nothing more was read: the client's handshake is in the
                 # socket (the engine dropped what followed STARTTLS, RFC 3501
                 # 6.2.1).
+                session.waker = None
+                if fast is not None:
+                    fast.discard_input()
                 stream = await self._wrap_tls(stream)
                 return await self._call(driver.tls_started, anyio.current_time()), stream
             deadline, paused = step.deadline, step.paused
             size = reads.size(step.literal)
             del step  # its output is sent: an idle connection keeps none of it
-            step = await self._next_plain_step(session, stream, driver, deadline, paused, size=size)
+            if fast is not None:
+                step = await self._next_fast_step(
+                    session, fast, driver, deadline, paused, size=size
+                )
+            else:
+                step = await self._next_plain_step(
+                    session, stream, driver, deadline, paused, size=size
+                )
 
     async def _next_plain_step(
         self,
@@ -502,8 +568,8 @@ class AnyIOServer:
             now = anyio.current_time()
             if session.changed or session.shutdown_text is not None or now >= deadline:
                 changed, session.changed = session.changed, False
-                return await self._call(
-                    driver.step, now, changed=changed, shutdown=session.shutdown_text
+                return await self._drive(
+                    driver, now, changed=changed, shutdown=session.shutdown_text
                 )
             # No await between the checks above and this scope: wake-ups run
             # on the loop, so none is lost.  Not reading while paused.
@@ -523,6 +589,42 @@ class AnyIOServer:
             if data is not None:
                 return await self._feed(session, driver, anyio.current_time(), data)
 
+    async def _next_fast_step(
+        self,
+        session: _Session,
+        stream: AsyncioSocketStream,
+        driver: ConnectionDriver,
+        deadline: float,
+        paused: bool,
+        *,
+        size: int,
+    ) -> Step:
+        """:meth:`_next_plain_step` on an :class:`AsyncioSocketStream`: the
+        same wait on one future, without a cancel scope."""
+        while True:
+            now = anyio.current_time()
+            if session.changed or session.shutdown_text is not None or now >= deadline:
+                changed, session.changed = session.changed, False
+                return await self._call(
+                    driver.step, now, changed=changed, shutdown=session.shutdown_text
+                )
+            if not paused:
+                data = stream.take(size)
+                if data is not None:
+                    return await self._feed(session, driver, now, data)
+            # No await between the checks above and the wait's future:
+            # wake-ups run on the loop, so none is lost.
+            await stream.wait(deadline, data=not paused)
+
+    async def _write(self, stream: AsyncioSocketStream, chunks: list[bytes | memoryview]) -> None:
+        """:meth:`_send` on an :class:`AsyncioSocketStream`: through its
+        buffer, waiting (each wait under ``send_timeout``) only while more
+        than ``write_size`` bytes are not written yet."""
+        for chunk in chunks:
+            if stream.write(chunk):
+                with anyio.fail_after(self._options.send_timeout):
+                    await stream.drain()
+
     async def _feed(
         self, session: _Session, driver: ConnectionDriver, now: float, data: bytes
     ) -> Step:
@@ -535,7 +637,7 @@ class AnyIOServer:
             if step is not None:
                 return step
         changed, session.changed = session.changed, False
-        return await self._call(driver.step, now, data=data, changed=changed)
+        return await self._drive(driver, now, data=data, changed=changed)
 
     async def _wrap_tls(self, stream: anyio.abc.ByteStream) -> anyio.abc.ByteStream:
         assert self._ssl_context is not None
@@ -575,12 +677,12 @@ class AnyIOServer:
                         # A long command paused for fairness: let the
                         # other sessions run before its next steps.
                         await anyio.lowlevel.checkpoint()
-                    step = await self._call(driver.step, anyio.current_time())
+                    step = await self._drive(driver, anyio.current_time(), offload=step.offload)
                     continue
                 if step.closed:
                     break
                 if step.more:
-                    step = await self._call(driver.step, anyio.current_time())
+                    step = await self._drive(driver, anyio.current_time(), offload=step.offload)
                     continue
                 if step.starttls:
                     stream = await self._wrap_tls(stream)
@@ -604,8 +706,8 @@ class AnyIOServer:
                 return await self._feed(session, driver, now, data)
             if session.changed or session.shutdown_text is not None or now >= deadline:
                 changed, session.changed = session.changed, False
-                return await self._call(
-                    driver.step, now, changed=changed, shutdown=session.shutdown_text
+                return await self._drive(
+                    driver, now, changed=changed, shutdown=session.shutdown_text
                 )
             # No await between the checks above and this: wake-ups run on the
             # loop, so none is lost.
@@ -664,6 +766,22 @@ class AnyIOServer:
                         return
             finally:
                 reader.finish()
+
+
+def _raw_listeners(listener: anyio.abc.Listener[Any]) -> list[socket.socket] | None:
+    """The listening TCP sockets to serve with :func:`accept_loop` (on
+    asyncio); None: serve ``listener`` as anyio does."""
+    if sniffio.current_async_library() != "asyncio":
+        return None
+    found: list[socket.socket] = []
+    for part in getattr(listener, "listeners", None) or [listener]:
+        if not isinstance(part, anyio.abc.SocketListener):
+            return None
+        sock = part.extra(anyio.abc.SocketAttribute.raw_socket)
+        if sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return None
+        found.append(sock)
+    return found
 
 
 class _Reader:

@@ -682,12 +682,9 @@ def _serve(config: cfg.Config) -> int:
     if config.store.maildir:
         # The Maildir store runs one call at a time (its lock; the disk
         # flushes come after it): more threads than a few only contend.
-        # Its sessions run at once in those threads, so a long command
-        # returns every eight steps rather than two: each return costs a
-        # thread hand-off (20 sessions of the e2e mix: 2.5 per command at
-        # two steps; at 64, 13-27% less server CPU per command).  Not more
-        # than eight: four clients running long commands hold all four
-        # threads meanwhile, and eight steps stay within a few ms each
+        # Most commands run on the event loop (see ServerOptions.inline);
+        # a long one returns every eight steps rather than two (each return
+        # costs a turn of the loop), and eight steps stay within a few ms
         # (issue 11: another user's NOOP under 100 ms).
         options = dataclasses.replace(options, worker_threads=4, steps_per_call=8)
     metrics: MetricsServer | None = None

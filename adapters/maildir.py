@@ -473,6 +473,40 @@ class _Locks:
 
     def __init__(self) -> None:
         self._held: dict[str, tuple[int | DotLock, int]] = {}
+        #: Per maildir: the file whose links are this process's Dovecot
+        #: locks there (see DotLock), in its tmp/ (so it goes with the
+        #: maildir, and is cleaned as any file there once left for 36 hours).
+        self._templates: dict[str, Path] = {}
+
+    def _template(self, directory: str) -> Path | None:
+        template = self._templates.get(directory)
+        if template is None:
+            template = Path(directory, "tmp", f"dovecot-uidlist.lock.{secrets.token_hex(8)}")
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+            try:
+                fd = os.open(template, flags, 0o600)
+            except OSError:  # no tmp/: made by a file each time
+                return None
+            try:
+                os.write(fd, f"{os.getpid()}:{socket.gethostname()}".encode())
+            finally:
+                os.close(fd)
+            self._templates[directory] = template
+        return template
+
+    def _dotlock(self, path: str) -> DotLock:
+        """Dovecot's lock on the UID list beside ``path``, held."""
+        directory = os.path.dirname(path)
+        guarded = Path(directory, DOVECOT_UIDLIST)
+        for _ in range(2):
+            dotlock = DotLock(guarded, stale=UIDLIST_STALE, template=self._template(directory))
+            try:
+                dotlock.__enter__()
+            except FileNotFoundError:  # the template was cleaned away: made again
+                self._templates.pop(directory, None)
+                continue
+            return dotlock
+        return DotLock(guarded, stale=UIDLIST_STALE).__enter__()
 
     @contextlib.contextmanager
     def hold(self, *paths: Path) -> Iterator[None]:
@@ -489,9 +523,8 @@ class _Locks:
             # Dovecot's own lock on dovecot-uidlist, so that it never assigns
             # UIDs while this store does (it holds it while it moves files
             # into new/ or cur/ and appends their UIDs).
-            dotlock = DotLock(Path(path).with_name(DOVECOT_UIDLIST), stale=UIDLIST_STALE)
             try:
-                dotlock.__enter__()
+                dotlock = self._dotlock(path)
             except TimeoutError:
                 raise ImapNo("Mailbox is locked by another program", "INUSE") from None
             self._held[path] = (dotlock, 1)
@@ -913,6 +946,9 @@ class _Folder:
         self._dv_pending: list[tuple[int, str]] = []
         # When tmp/ was last looked at for stale files (monotonic seconds).
         self._tmp_scanned: float | None = None
+        # The batch (see MaildirBackend.batch) in which the state was last
+        # found to match the disk: not looked at again within it.
+        self._checked: int | None = None
 
     @property
     def lock_path(self) -> Path:
@@ -932,9 +968,22 @@ class _Folder:
 
     # -- reading -------------------------------------------------------------
 
-    def load(self) -> _State | None:
+    def _batch(self) -> int | None:
+        batch: int | None = getattr(self.backend._local, "batch", None)
+        return batch
+
+    def checked(self) -> None:
+        """The state matches the disk (a sync, or a look without the lock,
+        just found so): within this batch, nothing is looked at again."""
+        self._checked = self._batch()
+
+    def load(self, *, batched: bool = False) -> _State | None:
         """Bring the UID list up to date with its file (no lock needed): one
-        ``stat`` when nothing changed, only the appended lines when it grew."""
+        ``stat`` when nothing changed, only the appended lines when it grew.
+        ``batched`` (a look without the lock): none within a batch whose
+        look found the state current."""
+        if batched and self._checked is not None and self._checked == self._batch():
+            return self.state
         uidlist = self._uidlist
         try:
             got = uidlist.read()
@@ -1164,6 +1213,9 @@ class _Folder:
         listed (or when this store changed them, see :meth:`adopt`), and a
         ``cur/`` whose mtime was too recent to trust is listed again and
         matches the state."""
+        batch = self._batch()
+        if batch is not None and batch == self._checked and self.state is not None:
+            return True
         state = self.state if loaded else self.load()
         if state is None:
             return False
@@ -1177,6 +1229,7 @@ class _Folder:
         if self._recheck is not None and time.time_ns() >= self._recheck:
             return False
         if self._settled[1]:
+            self._checked = batch
             return True
         started = time.time_ns()
         present = self._present()
@@ -1186,6 +1239,7 @@ class _Folder:
         ):
             return False
         self._settled = (True, _settled(cur_sig[1], started))
+        self._checked = batch
         return True
 
     def _present(self) -> dict[str, str]:
@@ -1670,6 +1724,8 @@ class MaildirBackend:
         #: Users whose maildir was made (or checked) once already.
         self._opened: set[str] = set()
         self._counter = itertools.count(1)
+        #: Numbers the batches (see batch); this thread's is ``_local.batch``.
+        self._batches = itertools.count(1)
         #: Per account root: (octets of the thread list read, what they say).
         self._threads: dict[str, tuple[int, dict[str, str]]] = {}
         self._watch_interval = watch_interval
@@ -1771,29 +1827,93 @@ class MaildirBackend:
                 yield
         finally:
             self._local.later = None
-        for path in later:
-            with contextlib.suppress(FileNotFoundError):  # replaced: flushed whole
-                self._fsync_file(Path(path))
+        deferred: dict[str, None] | None = getattr(self._local, "deferred", None)
+        if deferred is not None:
+            deferred.update(later)
+        else:
+            self.flush(later)
 
     def _fsync_later(self, path: str, fd: int) -> None:
         """Flush the file ``fd`` (open at ``path``): at the end of the
-        :meth:`_writing` call it was written in, or now outside one."""
+        :meth:`_writing` call it was written in (or of the :meth:`batch`
+        it is in), or now."""
         if not self.fsync:
             return
         later = getattr(self._local, "later", None)
+        if later is None:
+            later = getattr(self._local, "deferred", None)
         if later is None:
             os.fsync(fd)
         else:
             later[path] = None
 
     def _fsync_dir(self, path: Path) -> None:
+        """Flush the directory ``path`` (a rename or link into it), as
+        :meth:`_fsync_later` does a file: after the backend's lock is
+        released, before the call returns (or the deferred flushes run)."""
         if not self.fsync:
             return
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        later = getattr(self._local, "later", None)
+        if later is None:
+            later = getattr(self._local, "deferred", None)
+        if later is None:
+            self.flush([str(path)])
+        else:
+            later[str(path)] = None
+
+    #: Commands whose calls into this store never wait for the disk except
+    #: for the flushes that a :meth:`batch` leaves to the caller:
+    #: they read (files in the page cache, the state kept in memory) or
+    #: rename and append, flushing when they end.  The anyio adapter runs
+    #: them, wake-ups and the steps of long commands on its event loop, and
+    #: the other commands (APPEND flushes its message before the rename
+    #: that shows it; a login may hash a password) in worker threads.
+    inline_commands = frozenset(
+        {
+            *("CAPABILITY", "NOOP", "CHECK", "ID", "ENABLE", "NAMESPACE", "LOGOUT"),
+            *("SELECT", "EXAMINE", "UNSELECT", "STATUS", "LIST", "LSUB", "IDLE"),
+            *("FETCH", "SEARCH", "ESEARCH", "SORT", "THREAD", "STORE"),
+            *("COPY", "MOVE", "EXPUNGE", "CLOSE", "GETACL", "MYRIGHTS", "LISTRIGHTS"),
+            *("GETQUOTA", "GETQUOTAROOT", "GETMETADATA", "NOTIFY", "COMPRESS"),
+        }
+    )
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[dict[str, None]]:
+        """The calls made in this block by this thread (one step of one
+        session: an event loop runs them, see :attr:`inline_commands`) form
+        a batch.  They leave the files and directories they would flush as
+        they end in the dict it gives, for the caller to :meth:`flush` before
+        it tells anyone that they succeeded (in a worker thread); a message's
+        own file is still flushed before the rename that shows it (the
+        Maildir rule).  And each maildir is compared with the disk once per
+        batch, as Dovecot syncs a mailbox once per command: a change another
+        program makes meanwhile is found by the next batch."""
+        pending: dict[str, None] = {}
+        local = self._local
+        outer = getattr(local, "deferred", None)
+        if outer is not None:  # within another batch: that one flushes
+            yield outer
+            return
+        local.deferred, local.batch = pending, next(self._batches)
         try:
-            os.fsync(fd)
+            yield pending
         finally:
-            os.close(fd)
+            local.deferred = local.batch = None
+
+    @staticmethod
+    def flush(paths: Iterable[str]) -> None:
+        """fsync each file or directory of ``paths`` (one replaced meanwhile
+        was flushed whole before its rename: skipped)."""
+        for path in paths:
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def _write_tmp(self, tmpdir: Path, data: bytes) -> Path:
         tmp = tmpdir / self._unique()
@@ -2215,6 +2335,7 @@ class MaildirAccount:
                 for folder in folders:
                     if folder.sync():
                         found.append(folder.path)
+                    folder.checked()
                 yield folders
                 for folder in folders:
                     folder.adopt()
@@ -2720,7 +2841,7 @@ class MaildirMailbox:
 
     def _is_mine(self, path: Path) -> bool:
         # Only a maildir has a UID list (a \\Noselect level has none).
-        state = self._account._folder(path).load()
+        state = self._account._folder(path).load(batched=True)
         return state is not None and state.mailbox_id == self._id
 
     @contextlib.contextmanager
@@ -2787,7 +2908,7 @@ class MaildirMailbox:
             path = self._locate()
             folder = self._account._folder(path)
             for attempt in range(2):
-                state = folder.load() if attempt == 0 else None
+                state = folder.load(batched=True) if attempt == 0 else None
                 if state is None:
                     with self._account._synced(path) as [synced]:
                         state = synced.live()
@@ -2805,7 +2926,7 @@ class MaildirMailbox:
             path = self._locate()
             folder = self._account._folder(path)
             for attempt in range(2):
-                state = folder.load() if attempt == 0 else None
+                state = folder.load(batched=True) if attempt == 0 else None
                 if state is None:
                     with self._account._synced(path) as [synced]:
                         state = synced.live()

@@ -1079,21 +1079,42 @@ def _item(cls: type[FetchDataItem]) -> Callable[[_ItemWriter], _ItemWriter]:
     return register
 
 
+#: Sections as written, by (id, utf8), with the section itself (which keeps
+#: its id from being reused meanwhile): a FETCH writes the same one for
+#: every message, and an identity check costs less than hashing it.
+#: Emptied when full (a client may name many).
+_SECTIONS: dict[tuple[int, bool], tuple[Section, bytes]] = {}
+
+
 def _write_section(out: _Out, section: Section, utf8: bool) -> None:
+    key = (id(section), utf8)
+    known = _SECTIONS.get(key)
+    if known is not None and known[0] is section:
+        out.append(known[1])
+        return
+    written = _section_bytes(section, utf8)
+    if len(_SECTIONS) >= 64:
+        _SECTIONS.clear()
+    _SECTIONS[key] = (section, written)
+    out.append(written)
+
+
+def _section_bytes(section: Section, utf8: bool) -> bytes:
     # section = "[" [section-spec] "]"
     # section-spec = section-msgtext / (section-part ["." section-text])
     head = ".".join(map(str, section.part))
     if section.text is not None:
         head = f"{head}.{section.text}" if head else section.text
-    out.append(b"[" + head.encode("ascii"))
+    pieces: _Out = [b"[" + head.encode("ascii")]
     if section.fields:
-        out.append(b" (")
+        pieces.append(b" (")
         for i, field in enumerate(section.fields):
             if i:
-                out.append(_SP)
-            _write_astring(out, field.encode("ascii"), utf8)
-        out.append(b")")
-    out.append(b"]")
+                pieces.append(_SP)
+            _write_astring(pieces, field.encode("ascii"), utf8)
+        pieces.append(b")")
+    pieces.append(b"]")
+    return b"".join(pieces)  # type: ignore[arg-type]  # bytes only
 
 
 def _write_data(out: _Out, data: MessageData | None, utf8: bool) -> None:

@@ -1021,9 +1021,17 @@ class BodyStructureItem(FetchDataItem):
     structure: BodyStructure
 
 
+#: Sections found valid lately, by id (the section kept with it, so that
+#: its id is not reused meanwhile): a FETCH answers with the same one for
+#: every message.  Emptied when full (a client may name many).
+_VALID_SECTIONS: dict[int, Section] = {}
+
+
 def _check_section(section: Section) -> None:
     if not isinstance(section, Section):
         raise ValueError(f"section must be a Section, got {section!r}")
+    if _VALID_SECTIONS.get(id(section)) is section:
+        return
     for part in section.part:
         _check_number(part, "section part", low=1)
     text = section.text
@@ -1040,6 +1048,9 @@ def _check_section(section: Section) -> None:
                 raise ValueError(f"invalid header field name {field!r}")
     elif section.fields:
         raise ValueError("only HEADER.FIELDS [.NOT] have field names")
+    if len(_VALID_SECTIONS) >= 64:
+        _VALID_SECTIONS.clear()
+    _VALID_SECTIONS[id(section)] = section
 
 
 #: Message data in a FETCH response: bytes, a view of them, or a source

@@ -171,7 +171,18 @@ class SelectedMailboxView:
         self._flagsets: list[frozenset[str]] = [_NO_FLAGS]
         self._flagset_ids: dict[frozenset[str], int] = {_NO_FLAGS: 0}
         self._flag_ids = array("B", bytes(len(self._uids)))
-        if flags:
+        distinct = {frozenset(f) for f in flags.values()} if flags else set()
+        if flags and 4 * len(flags) >= len(self._uids) and len(distinct) < 255:
+            # Flags for most messages (a SELECT): the few flag sets interned
+            # first (too few to renumber the table), then one pass in UID order.
+            for key in distinct:
+                self._intern(key)
+            ids = self._flagset_ids
+            self._flag_ids = array(
+                self._flag_ids.typecode,
+                [ids[frozenset(flags.get(uid, _NO_FLAGS))] for uid in self._uids],
+            )
+        elif flags:
             for uid, given in flags.items():
                 seq = self.seq_of(uid)
                 if seq is not None:
@@ -191,6 +202,8 @@ class SelectedMailboxView:
         self._mailbox_flags_changed = False
         self._recent: list[tuple[int, int]] = _compact(sorted(set(recent)))
         self._recent_count = sum(h - lo + 1 for lo, h in self._recent)
+        #: :attr:`recent` as last made, until \Recent changes.
+        self._recent_set: Set[int] | None = None
         self._recent_announced = self._recent_count
         # Queued changes, not yet told to the client.
         self._added: list[int] = []
@@ -225,9 +238,14 @@ class SelectedMailboxView:
         A frozenset while there are few (membership without a Python call),
         runs of UIDs when there are many (a first SELECT may claim them all).
         """
-        if self._recent_count <= 256:
-            return frozenset(uid for low, high in self._recent for uid in range(low, high + 1))
-        return UidRuns(self._recent)
+        made = self._recent_set
+        if made is None:
+            if self._recent_count <= 256:
+                made = frozenset(uid for low, high in self._recent for uid in range(low, high + 1))
+            else:
+                made = UidRuns(self._recent)
+            self._recent_set = made
+        return made
 
     @property
     def mailbox_flags(self) -> tuple[str, ...]:
@@ -627,6 +645,7 @@ class SelectedMailboxView:
 
     def _add_recent(self, uid: int) -> None:
         # New messages come in ascending UID order, above every recent one.
+        self._recent_set = None
         runs = self._recent
         if runs and runs[-1][1] + 1 == uid:
             runs[-1] = (runs[-1][0], uid)
@@ -644,6 +663,7 @@ class SelectedMailboxView:
         index = bisect.bisect_right(runs, (uid, 2**63)) - 1
         if index < 0 or uid > runs[index][1]:
             return False
+        self._recent_set = None
         low, high = runs[index]
         pieces = [(a, b) for a, b in ((low, uid - 1), (uid + 1, high)) if a <= b]
         runs[index : index + 1] = pieces

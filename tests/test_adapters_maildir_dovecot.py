@@ -112,6 +112,25 @@ def test_a_dotlock_of_a_dead_process_is_broken_and_a_live_one_waited_for(tmp_pat
     assert lock.exists()
 
 
+def test_a_dotlock_taken_by_linking_a_template_holds_it_and_leaves_it(tmp_path: Path) -> None:
+    guarded = tmp_path / "dovecot-uidlist"
+    template = tmp_path / "template"
+    template.write_text(f"{os.getpid()}:{os.uname().nodename}")
+    os.utime(template, (1, 1))
+    lock = tmp_path / "dovecot-uidlist.lock"
+    with DotLock(guarded, stale=120, template=template):
+        # What Dovecot reads to tell who holds it, and an age of its own.
+        assert lock.read_text() == f"{os.getpid()}:{os.uname().nodename}"
+        assert time.time() - lock.stat().st_mtime < 60
+        with pytest.raises(TimeoutError), DotLock(guarded, stale=120, timeout=0.05):
+            pass
+    assert not lock.exists()
+    assert template.read_text() == f"{os.getpid()}:{os.uname().nodename}"
+    template.unlink()
+    with pytest.raises(FileNotFoundError), DotLock(guarded, stale=120, template=template):
+        pass
+
+
 # -- the store on a maildir Dovecot wrote ----------------------------------
 
 
@@ -297,7 +316,9 @@ def test_stale_tmp_files_are_removed_when_the_mailbox_is_scanned(tmp_path: Path)
     two_days_ago = time.time() - 48 * 3600
     os.utime(old, (two_days_ago, two_days_ago))
     MaildirBackend(tmp_path, fsync=False).account("alice").select("INBOX")
-    assert os.listdir(user / "tmp") == [recent.name]
+    # Besides: the file whose links are this process's locks on Dovecot's UID list.
+    left = [n for n in os.listdir(user / "tmp") if not n.startswith("dovecot-uidlist.lock.")]
+    assert left == [recent.name]
 
 
 # -- the round trip with Dovecot itself -------------------------------------

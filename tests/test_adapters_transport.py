@@ -201,15 +201,38 @@ def test_failed_tls_handshake_closes_quietly(
 def test_timeouts_end_with_bye_and_close(
     runtime: str, server: IMAPServer, options: ServerOptions, prelude: bytes, bye: bytes
 ) -> None:
-    with running_server(runtime, server, options=options) as srv, Client(srv.port) as client:
-        client.line()
-        started = time.monotonic()
-        client.send(prelude)
-        while (line := client.line()).startswith(b"L "):
-            pass
-        assert line == bye
-        assert 0.2 < time.monotonic() - started < 3
-        assert client.at_eof()
+    with running_server(runtime, server, options=options) as srv:
+        # The login timeout counts from the connection, not from the
+        # greeting's arrival (which a loaded machine may delay).
+        connecting = time.monotonic()
+        with Client(srv.port) as client:
+            client.line()
+            started = time.monotonic() if prelude else connecting
+            client.send(prelude)
+            while (line := client.line()).startswith(b"L "):
+                pass
+            assert line == bye
+            assert 0.2 < time.monotonic() - started < 3
+            assert client.at_eof()
+
+
+def test_idle_timeout_counts_from_the_last_command(server: IMAPServer) -> None:
+    # The asyncio stream keeps one deadline timer while deadlines move later
+    # (each command moves the idle deadline): the session outlives the
+    # first deadline and still ends one idle timeout after its last command.
+    # (Commands 0.4 s apart for 2 s: a worker descheduled for a second
+    # between two of them still makes it.)
+    options = ServerOptions(idle_timeout=1.5)
+    with running_server("asyncio-direct", server, options=options) as srv, Client(srv.port) as c:
+        c.line()
+        login(c)
+        for n in range(5):
+            time.sleep(0.4)
+            assert c.command(b"N%d" % n, b"NOOP") == [b"N%d OK NOOP completed\r\n" % n]
+        last = time.monotonic()
+        assert c.line(timeout=10) == b"* BYE Autologout; idle for too long\r\n"
+        assert time.monotonic() - last > 0.5
+        assert c.at_eof()
 
 
 def test_idle_gets_keepalives(runtime: str, server: IMAPServer) -> None:

@@ -90,20 +90,40 @@ class Header:
         other lines), in stored order, followed by the blank line that ends a
         header.  Names compare case-insensitively.
         """
-        wanted = {
-            (n.encode("utf-8", "replace") if isinstance(n, str) else n).lower() for n in names
-        }
+        wanted = _wanted(names)
+        # (None, a line that is not a field, is never in ``wanted``.)
+        if exclude:
+            picked = [i for i, name in enumerate(self.names) if name not in wanted]
+        else:
+            picked = [i for i, name in enumerate(self.names) if name in wanted]
         out: list[bytes] = []
         data, o = self.data, self.offsets
-        for i, name in enumerate(self.names):
-            hit = name is not None and name in wanted
-            if hit != exclude:
-                line = data[o[3 * i] : o[3 * i + 2]]
-                out.append(line)
-                if not line.endswith(b"\n"):
-                    out.append(b"\r\n")
+        for i in picked:
+            line = data[o[3 * i] : o[3 * i + 2]]
+            out.append(line)
+            if not line.endswith(b"\n"):
+                out.append(b"\r\n")
         out.append(self.blank or b"\r\n")
         return b"".join(out)
+
+
+#: Field-name lists of HEADER.FIELDS as lower-case sets, by the list (a
+#: FETCH asks the same of every message).  Emptied when full.
+_WANTED: dict[tuple[str | bytes, ...], frozenset[bytes | None]] = {}
+
+
+def _wanted(names: Iterable[str | bytes]) -> frozenset[bytes | None]:
+    key = names if isinstance(names, tuple) else None
+    found = _WANTED.get(key) if key is not None else None
+    if found is None:
+        found = frozenset(
+            (n.encode("utf-8", "replace") if isinstance(n, str) else n).lower() for n in names
+        )
+        if key is not None:
+            if len(_WANTED) >= 64:
+                _WANTED.clear()
+            _WANTED[key] = found
+    return found
 
 
 def unfold(value: bytes) -> bytes:

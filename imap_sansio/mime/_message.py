@@ -173,8 +173,17 @@ def _delimiters(data: bytes, start: int, end: int, boundary: bytes) -> list[tupl
     return found
 
 
-def _parse(data: bytes, start: int, end: int, depth: int, in_digest: bool) -> MessagePart:
-    header = parse_header(data, start, end)
+def _parse(
+    data: bytes,
+    start: int,
+    end: int,
+    depth: int,
+    in_digest: bool,
+    *,
+    header: Header | None = None,
+) -> MessagePart:
+    if header is None:
+        header = parse_header(data, start, end)
     body_start = header.end
     ct_value = header.first(b"content-type")
     ct = parse_content_type(ct_value) if ct_value is not None else None
@@ -396,11 +405,13 @@ class Message:
     (except HEADER.FIELDS[.NOT], which joins the stored field lines).
     """
 
-    __slots__ = ("_bodystructure", "_envelope", "_root", "data")
+    __slots__ = ("_bodystructure", "_envelope", "_header", "_root", "data")
 
     def __init__(self, data: bytes) -> None:
         self.data = bytes(data)
         self._root: MessagePart | None = None
+        #: The top-level header, read alone when it was asked for first.
+        self._header: Header | None = None
         self._envelope: Envelope | None = None
         self._bodystructure: BodyStructure | None = None
 
@@ -416,12 +427,18 @@ class Message:
     def root(self) -> MessagePart:
         """The MIME tree of the whole message."""
         if self._root is None:
-            self._root = _parse(self.data, 0, len(self.data), 0, False)
+            self._root = _parse(self.data, 0, len(self.data), 0, False, header=self._header)
         return self._root
 
     @property
     def header(self) -> Header:
-        return self.root.header
+        """The top-level header (read without building the MIME tree: what a
+        THREADID or a search on an address field needs)."""
+        if self._root is not None:
+            return self._root.header
+        if self._header is None:
+            self._header = parse_header(self.data, 0, len(self.data))
+        return self._header
 
     @property
     def envelope(self) -> Envelope:

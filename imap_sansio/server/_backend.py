@@ -80,7 +80,7 @@ from typing import Protocol, runtime_checkable
 from imap_sansio._frozen import dataclass
 from imap_sansio._secret import Secret
 from imap_sansio._source import MessageSource
-from imap_sansio.mime import Message
+from imap_sansio.mime._headers import parse_header
 
 __all__ = [
     "SPECIAL_USE_ATTRIBUTES",
@@ -247,10 +247,11 @@ def thread_keys(data: bytes) -> tuple[str, ...]:
     same original share a THREADID in any mailbox (and in any order of
     arrival), and a THREADID once given never changes.
     """
-    message = Message(data[:_HEADER_WINDOW])
+    # The top-level header only: the body's structure says nothing here.
+    header = parse_header(data, 0, min(len(data), _HEADER_WINDOW))
     keys: dict[str, None] = {}
     for name in (b"message-id", b"in-reply-to", b"references"):
-        value = message.header.first(name)
+        value = header.first(name)
         for match in _MSG_ID.finditer(value or b""):
             keys.setdefault(match.group(1).decode("ascii", "replace"), None)
     return tuple(keys)

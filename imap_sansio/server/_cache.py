@@ -111,7 +111,11 @@ class MessageCache:
 
     def text(self, key: MessageKey, what: str) -> str | None:
         """The search text ``what`` of a message, if it is kept."""
-        entry = (*key, what)
+        return self.text_of((*key, what))
+
+    def text_of(self, entry: tuple[str, str, int, int, str]) -> str | None:
+        """:meth:`text` by the key with the text's name at its end (a search
+        builds it once per message)."""
         with self.lock:
             value = self._texts.get(entry)
             if value is not None:

@@ -278,7 +278,17 @@ def _source_partial(
 class _FetchMessage:
     """One message's data source during one FETCH: parsed once, on demand."""
 
-    __slots__ = ("_loaded", "_message", "_source", "gone", "info", "mailbox", "session", "uid")
+    __slots__ = (
+        "_loaded",
+        "_message",
+        "_source",
+        "gone",
+        "info",
+        "mailbox",
+        "prefix",
+        "session",
+        "uid",
+    )
 
     def __init__(
         self,
@@ -287,8 +297,13 @@ class _FetchMessage:
         uid: int,
         info: MessageInfo | None,
         gone: bool,
+        *,
+        prefix: tuple[str, str, int] | None = None,
     ) -> None:
         self.session = session
+        #: The cache key's part shared by the command's messages (see
+        #: Session.parsed_message).
+        self.prefix = prefix
         self.mailbox = mailbox
         self.uid = uid
         self.info = info
@@ -314,7 +329,7 @@ class _FetchMessage:
         """The parsed message, None if the backend no longer has its bytes."""
         if not self._loaded:
             self._loaded = True
-            self._message = self.session.parsed_message(self.mailbox, self.uid)
+            self._message = self.session.parsed_message(self.mailbox, self.uid, prefix=self.prefix)
             if self._message is None:
                 self.gone = True
         return self._message
@@ -341,6 +356,8 @@ def _fetch_item(
             return _flags_for_client(recent, uid, flags)
         if item.name == "UID":
             return UidItem(uid=uid)
+        if item.name == "RFC822.SIZE" and info is not None:
+            return Rfc822SizeItem(size=info.size)
     if _whole_message(item):
         return _whole_message_item(item, source)
     if isinstance(item, FetchBody | FetchBinary):
@@ -505,6 +522,7 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
     # metadata alone, one FLAGS item per distinct flag set.
     metadata_only = all(type(i) is FetchAttribute and i.name in ("FLAGS", "UID") for i in items)
     flags_items: dict[tuple[frozenset[str], bool], FlagsItem] = {}
+    flags_asked = next((i for i in items if type(i) is FetchAttribute and i.name == "FLAGS"), None)
 
     def flags_item(uid: int, flags: frozenset[str]) -> FlagsItem:
         key = (flags, uid in recent)
@@ -514,6 +532,7 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
         return item
 
     send = session.conn.send  # what session.send does, without a call per message
+    prefix = session.message_key(mailbox, 0)[:3]
 
     def answers() -> Steps:
         # One message per step: the session runs the next only while the
@@ -527,7 +546,9 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
                 source = None
                 gone = info is None or view.is_expunged(uid)
             else:
-                source = _FetchMessage(session, mailbox, uid, info, view.is_expunged(uid))
+                source = _FetchMessage(
+                    session, mailbox, uid, info, view.is_expunged(uid), prefix=prefix
+                )
                 if needs_bytes:
                     source.message  # noqa: B018 (load now, so that "gone" is known)
                 elif needs_source:
@@ -550,6 +571,10 @@ def fetch(session: Session, command: Fetch) -> Steps | None:
                         out.append(flags_item(uid, flags))
             else:
                 for item in items:
+                    if item is flags_asked:  # one FlagsItem per distinct flag set
+                        flags = info.flags if info is not None else view.flags_of(uid)
+                        out.append(flags_item(uid, flags))
+                        continue
                     data_item = _fetch_item(item, source, view, recent)
                     if data_item is not None:
                         out.append(data_item)

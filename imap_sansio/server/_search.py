@@ -142,13 +142,13 @@ class _Source:
         self._prefix = session.message_key(mailbox, 0)[:3]
 
     def message(self, uid: int) -> Message | None:
-        return self._session.parsed_message(self._mailbox, uid)
+        return self._session.parsed_message(self._mailbox, uid, prefix=self._prefix)
 
     def folded(self, item: Item, what: str) -> str:
         user, name, uidvalidity = self._prefix
-        key = (user, name, uidvalidity, item.uid)
-        value = self._cache.text(key, what)
+        value = self._cache.text_of((user, name, uidvalidity, item.uid, what))
         if value is None:
+            key = (user, name, uidvalidity, item.uid)
             message = item.message
             if what == "BODY":
                 raw = body_text(message)
@@ -541,7 +541,7 @@ class Compiler:
         cost = _BODY if name in ("BODY", "TEXT") else _HEADER
         # FROM/TO/CC/BCC match the addresses' text (display names decoded),
         # never the mere presence of the field (a Net::IMAP::Server bug).
-        return cost, lambda item: needle in item.folded(name)
+        return cost, lambda item: needle in item._source.folded(item, name)  # Item.folded
 
     def _object_id(self, name: str, value: bytes) -> Predicate:
         # RFC 8474 6: the messages whose EMAILID / THREADID "is exactly the
@@ -698,10 +698,12 @@ def search_steps(
         return matched
 
     found: list[Item] = []
+    # Counted only for progress reports (a call per message saved otherwise).
+    test = predicate if every is None else counting
     for start in range(0, total, step):
         if start:
             yield
-        found.extend(_filter(source, recent, itertools.islice(rows, step), counting) or [])
+        found.extend(_filter(source, recent, itertools.islice(rows, step), test) or [])
     return found, compiler, view
 
 

@@ -334,6 +334,7 @@ class Session:
         "_open",
         "_steps",
         "account",
+        "command_gate",
         "conn",
         "mailbox",
         "modseq",
@@ -368,6 +369,13 @@ class Session:
         #: answer it deferred (see release_answer()).
         self._defer = False
         self._deferred: tuple[Command, Status, str, ResponseCode | None] | None = None
+        #: Asked before each command runs, and before each later step of a
+        #: command that waits for the client (AUTHENTICATE), with the command
+        #: (an adapter sets it): False keeps it, and what follows it, waiting
+        #: (``output_held``) until :meth:`pump`, which the adapter calls where
+        #: the command may wait for the disk or a password hash (a worker
+        #: thread), the gate then letting it through.
+        self.command_gate: Callable[[Command], bool] | None = None
         conn.send_greeting()
 
     # ------------------------------------------------ the adapter's surface
@@ -461,6 +469,17 @@ class Session:
                     # A command in progress (paused by the output or by
                     # steps_per_call) goes first: the rest wait (RFC 3501 5.5).
                     return
+                gate = self.command_gate
+                if gate is not None:
+                    # A command's next step (an AUTHENTICATE response) is its own.
+                    first = backlog[0]
+                    gated = (
+                        first
+                        if isinstance(first, Command)
+                        else self._open.get(getattr(first, "tag", None) or "")
+                    )
+                    if gated is not None and not gate(gated):
+                        return  # run by the next pump(), in order
                 self._dispatch(backlog.popleft())
             events = conn.next_events()
             if not events:
@@ -595,9 +614,14 @@ class Session:
         user = self.account.username if self.account is not None else ""
         return (user, mailbox.name, mailbox.uidvalidity, uid)
 
-    def parsed_message(self, mailbox: Mailbox, uid: int) -> Message | None:
-        """The message ``uid`` of ``mailbox``, parsed (None if it is gone)."""
-        key = self.message_key(mailbox, uid)
+    def parsed_message(
+        self, mailbox: Mailbox, uid: int, *, prefix: tuple[str, str, int] | None = None
+    ) -> Message | None:
+        """The message ``uid`` of ``mailbox``, parsed (None if it is gone).
+
+        ``prefix``: ``message_key(mailbox, 0)[:3]``, for a command that loads
+        many messages of one mailbox (two backend calls fewer per message)."""
+        key = self.message_key(mailbox, uid) if prefix is None else (*prefix, uid)
         return self.server.message_cache.get(key, lambda: mailbox.message_bytes(uid))
 
     def sync(self) -> None:
