@@ -38,7 +38,7 @@ from ._responses import (
     UidItem,
     VanishedData,
 )
-from ._sequence import SequenceSet, UidSet, _checked
+from ._sequence import STAR, SequenceSet, UidSet, _checked
 
 __all__ = [
     "DrainHook",
@@ -331,6 +331,29 @@ class SelectedMailboxView:
 
     def resolve_set(self, messages: SequenceSet | UidSet) -> UidSet:
         """:meth:`resolve_runs` as a :class:`UidSet` (empty if it names nothing)."""
+        uids = self._uids
+        ranges = messages.ranges
+        if len(ranges) == 1 and uids and not messages.saved:
+            # One range (1:*, 1:20) over UIDs without a gap, the commonest
+            # case: resolve_runs's answer by arithmetic, without its calls.
+            first, last = uids[0], uids[-1]
+            count = len(uids)
+            if last - first == count - 1:
+                by_uid = isinstance(messages, UidSet)
+                low, high = ranges[0]
+                if high == STAR:  # as iter_ranges: * is the largest number
+                    high = last if by_uid else count
+                    if low == STAR:
+                        low = high
+                    elif low > high:
+                        low, high = high, low
+                if 1 <= low <= high:
+                    if by_uid:  # UIDs that do not exist are ignored
+                        low, high = max(low, first), min(high, last)
+                        return _checked(UidSet, ((low, high),) if low <= high else (), False)
+                    if high > count:  # as _sequence_spans
+                        raise InvalidSequenceNumber(f"no message {high} (the mailbox has {count})")
+                    return _checked(UidSet, ((first + low - 1, first + high - 1),), False)
         # Sorted, disjoint runs of UIDs: valid without UidSet's checks.
         return _checked(UidSet, tuple(self.resolve_runs(messages)), False)
 

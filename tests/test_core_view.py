@@ -454,6 +454,25 @@ def test_a_set_resolves_per_range_to_the_same_uids_as_per_message(
     assert view.resolve_set(messages) == (uid_set(expected) or UidSet(ranges=()))
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 300), st.integers(0, 40), number_sets, st.booleans())
+def test_a_set_over_uids_without_gaps_resolves_as_per_message(
+    first: int, count: int, pairs: list[tuple[int, int]], by_uid: bool
+) -> None:
+    """The same, where resolve_set finds one range by arithmetic (UIDs
+    without a gap, a set of one range)."""
+    view = view_of(list(range(first, first + count)))
+    messages: SequenceSet | UidSet
+    messages = UidSet.from_ranges(*pairs[:1]) if by_uid else SequenceSet.from_ranges(*pairs[:1])
+    try:
+        expected = view.resolve(messages)
+    except InvalidSequenceNumber as exc:
+        with pytest.raises(InvalidSequenceNumber, match=re.escape(str(exc))):
+            view.resolve_set(messages)
+        return
+    assert view.resolve_set(messages) == (uid_set(expected) or UidSet(ranges=()))
+
+
 def test_uid_fetch_of_everything_is_one_range_per_run_of_uids() -> None:
     """UID FETCH 1:* over 100,000 messages with one gap: two ranges, found
     without visiting each message."""
