@@ -193,6 +193,63 @@ def _start_maildir() -> e2e._Server:
     )
 
 
+def _listeners(port: int) -> int:
+    """How many sockets listen on ``port`` (IPv4 loopback), from /proc."""
+    wanted = f":{port:04X}"
+    count = 0
+    for line in pathlib.Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(wanted) and fields[3] == "0A":  # 0A: LISTEN
+            count += 1
+    return count
+
+
+@dataclass
+class _Group(e2e._Server):
+    """Several ``serve`` processes sharing a port (``--reuse-port``) and a
+    Maildir: CPU and stopping are the whole group's."""
+
+    others: tuple[e2e._Server, ...] = ()
+
+    def cpu_seconds(self) -> float:
+        return super().cpu_seconds() + sum(o.cpu_seconds() for o in self.others)
+
+    def stop(self) -> None:
+        for other in self.others:
+            other.stop()
+        super().stop()
+
+
+def _start_maildir_processes(count: int = 2) -> e2e._Server:
+    """``count`` processes on one Maildir and one port, the deployment the
+    guide describes for using every core (Dovecot runs a process per
+    session): the kernel spreads the connections between them."""
+    tmp = tempfile.TemporaryDirectory(prefix="bench-maildir-")
+    port = e2e._free_port()
+    argv = ("--maildir", tmp.name, "--user", "demo:demo", "--reuse-port")
+    servers = [
+        e2e.start_cli("imap-sansio Maildir", *argv, port=port, tmp=tmp if i == 0 else None)
+        for i in range(count)
+    ]
+    deadline = time.monotonic() + 20
+    while _listeners(port) < count:  # each process bound, so that each gets clients
+        if time.monotonic() > deadline:
+            for server in servers:
+                server.stop()
+            raise RuntimeError("the Maildir processes did not all listen")
+        time.sleep(0.05)
+    first = servers[0]
+    return _Group(
+        f"imap-sansio Maildir, {count} processes",
+        first.proc,
+        port,
+        first.user,
+        first.password,
+        first.tmp,
+        others=tuple(servers[1:]),
+    )
+
+
 #: label -> how to start it, in the order they run in each round.
 _SERVERS: dict[str, Callable[[], e2e._Server | None]] = {
     "imap-sansio memory": _start_memory,
@@ -200,13 +257,20 @@ _SERVERS: dict[str, Callable[[], e2e._Server | None]] = {
     "Dovecot Maildir": _start_dovecot,
 }
 DOVECOT = "Dovecot Maildir"
+#: The persistent-session rows add Maildir served by one process per core.
+_SESSION_SERVERS: dict[str, Callable[[], e2e._Server | None]] = {
+    "imap-sansio memory": _start_memory,
+    "imap-sansio Maildir": _start_maildir,
+    "imap-sansio Maildir, 2 processes": _start_maildir_processes,
+    DOVECOT: _start_dovecot,
+}
 
 
 def _sessions(clients: int, quick: bool) -> list[Result]:
     rounds, warmup, duration = (1, 0.5, 2.0) if quick else (5, 1.0, 4.0)
     samples: dict[str, list[e2e._Round]] = {}
     for _ in range(rounds):
-        for label, start in _SERVERS.items():
+        for label, start in _SESSION_SERVERS.items():
             server = start()
             if server is None:
                 continue

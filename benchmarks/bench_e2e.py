@@ -112,11 +112,15 @@ def _wait_listening(proc: subprocess.Popen[bytes], port: int, timeout: float = 2
 
 
 def start_cli(
-    name: str, *arguments: str, tmp: tempfile.TemporaryDirectory[str] | None = None
+    name: str,
+    *arguments: str,
+    tmp: tempfile.TemporaryDirectory[str] | None = None,
+    port: int | None = None,
 ) -> _Server:
-    """``imap-sansio serve`` (asyncio) on a free port with these options;
-    the demo account's credentials; ``tmp`` is removed when it stops."""
-    port = _free_port()
+    """``imap-sansio serve`` (asyncio) on ``port`` (default: a free one) with
+    these options; the demo account's credentials; ``tmp`` is removed when it
+    stops."""
+    port = _free_port() if port is None else port
     proc = subprocess.Popen(
         [
             *(PYTHON, "-m", "imap_sansio.adapters", "serve", "--port", str(port)),
