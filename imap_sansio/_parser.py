@@ -229,6 +229,34 @@ def _range_of(first: bytes, second: bytes | None) -> tuple[int, int]:
     return low, high
 
 
+def _number_ranges(token: bytes) -> tuple[tuple[int, int], ...] | None:
+    """The ranges of a set of numbers without "*" (``1:3,5,7:9``), as the
+    general reader gives them; None for anything else it must judge (an
+    empty range, 0, a leading zero, a number above 2^32-1, "1:2:3")."""
+    ranges = []
+    append = ranges.append
+    try:
+        for item in token.split(b","):
+            low_s, colon, high_s = item.partition(b":")
+            low = int(low_s)
+            if low_s[0] == 0x30:
+                return None
+            if colon:
+                high = int(high_s)
+                if high_s[0] == 0x30:
+                    return None
+                if low > high:
+                    low, high = high, low
+            else:
+                high = low
+            if high > MAX_NUMBER:
+                return None
+            append((low, high))
+    except ValueError:
+        return None
+    return tuple(ranges)
+
+
 _MONTHS = {
     b"JAN": 1,
     b"FEB": 2,
@@ -548,6 +576,11 @@ class CommandReader:
                 self.tag,
                 code="LIMIT",
             )
+        if 0x2A not in token:
+            fast = _number_ranges(token)
+            if fast is not None:
+                self.pos = m.end()
+                return fast, False
         if _SEQ_VALID.match(token) is None:
             if _SEQ_ZERO.search(token):
                 raise self.error(

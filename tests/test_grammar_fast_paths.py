@@ -41,6 +41,28 @@ EDGES = [
     b"a FETCH 1,2:4,* FLAGS\r\n",
     b"a FETCH 1,9999999999,2:3 FLAGS\r\n",
     b"a FETCH $ FLAGS\r\n",
+    # Sets of many ranges without "*": reversed, zero, leading zero, long,
+    # out of range, empty ranges, a range of three ends.
+    b"a FETCH 1:3,5,9:7,11 FLAGS\r\n",
+    b"a UID STORE 1:3,5,7:9,11:14,26:29,31,34,41:43,50 +FLAGS (\\Seen)\r\n",
+    b"a FETCH 1,4294967295:2,3 FLAGS\r\n",
+    b"a FETCH 1,4294967296:2,3 FLAGS\r\n",
+    b"a FETCH 1,2:99999999999 FLAGS\r\n",
+    b"a FETCH 1,99999999999:2,4294967296 FLAGS\r\n",
+    b"a FETCH 4294967296,99999999999 FLAGS\r\n",
+    b"a FETCH 1,0,3 FLAGS\r\n",
+    b"a FETCH 1,2:0 FLAGS\r\n",
+    b"a FETCH 1,02 FLAGS\r\n",
+    b"a FETCH 1,2:03 FLAGS\r\n",
+    b"a FETCH 1,00 FLAGS\r\n",
+    b"a FETCH 1,,2 FLAGS\r\n",
+    b"a FETCH 1, FLAGS\r\n",
+    b"a FETCH ,1 FLAGS\r\n",
+    b"a FETCH 1,2: FLAGS\r\n",
+    b"a FETCH 1,:2 FLAGS\r\n",
+    b"a FETCH 1,1:2:3 FLAGS\r\n",
+    b"a FETCH 1:2,3::4 FLAGS\r\n",
+    b"a SEARCH 1:3,5 UID 2,4:6,8\r\n",
     b"a FETCH 1: FLAGS\r\n",
     b"a UID FETCH 1:* (FLAGS)\r\n",
     b"a uid fetch 1:* (flags uid)\r\n",
@@ -223,6 +245,7 @@ def _without_shortcuts(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in (*shortcuts, "_PLAIN_MAILBOX", "_PLAIN_PATTERN"):
         monkeypatch.setattr(_parser, name, _NEVER)
     monkeypatch.setattr(_parser, "_word_list", lambda *args, **kwargs: None)
+    monkeypatch.setattr(_parser, "_number_ranges", lambda token: None)
 
 
 def _inputs() -> list[tuple[bytes, bool]]:
