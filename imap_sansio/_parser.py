@@ -233,7 +233,7 @@ def _number_ranges(token: bytes) -> tuple[tuple[int, int], ...] | None:
     """The ranges of a set of numbers without "*" (``1:3,5,7:9``), as the
     general reader gives them; None for anything else it must judge (an
     empty range, 0, a leading zero, a number above 2^32-1, "1:2:3")."""
-    ranges = []
+    ranges: list[tuple[int, int]] = []
     append = ranges.append
     try:
         for item in token.split(b","):
@@ -345,7 +345,8 @@ class CommandReader:
         self.ranges = 0
         self.tag: str | None = None
         self.depth = 0
-        self.invalid_names: list[InvalidName] = []
+        # A tuple, grown by the rare invalid name: no list made per command.
+        self.invalid_names: tuple[InvalidName, ...] = ()
 
     # -- basics ----------------------------------------------------------------
 
@@ -647,7 +648,7 @@ class CommandReader:
             return self._invalid(text, f"invalid modified UTF-7: {exc}")
 
     def _invalid(self, text: str, reason: str) -> str:
-        self.invalid_names.append(InvalidName(text=text, reason=reason))
+        self.invalid_names += (InvalidName(text=text, reason=reason),)
         return text
 
     def mailbox(self, what: str = "mailbox name") -> str:
@@ -2677,6 +2678,9 @@ def _whole_line(
     )
 
 
+_new_reader = object.__new__
+
+
 def _diagnose_head(r: CommandReader) -> NoReturn:
     """Say what is wrong at the start of a command (the slow path)."""
     m = _TAG.match(r.data)
@@ -2722,14 +2726,21 @@ def parse_command(
         if command is not None:
             return command
         m = None
-    # Made with the data alone, the rest set after: a call with keywords
-    # costs more than the five assignments.
-    r = CommandReader(data)
+    # CommandReader.__init__'s assignments without its call (which costs
+    # as much again, for every command the general reader reads).
+    r = _new_reader(CommandReader)
+    r.data = data
+    r.pos = 0
     r.utf8 = utf8
     r.max_depth = max_depth
     r.max_search_depth = max_search_depth
     r.max_items = max_items
+    r.items = 0
     r.max_ranges = max_ranges
+    r.ranges = 0
+    r.tag = None
+    r.depth = 0
+    r.invalid_names = ()
     try:
         if m is None:
             m = _HEAD.match(data)
@@ -2777,7 +2788,7 @@ def parse_command(
                 f"CRLF after {name} arguments" if r.pos > name_end else f"CRLF after {name}"
             )
         if r.invalid_names:
-            command = _frozen.replace(command, invalid_names=tuple(r.invalid_names))
+            command = _frozen.replace(command, invalid_names=r.invalid_names)
         return command
     except ParseError:
         raise
