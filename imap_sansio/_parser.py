@@ -1044,15 +1044,14 @@ def _list(tag: str, r: CommandReader, uid: bool) -> Command:
             options = names
         else:
             status = _list_return_options(r, options)
-    return List(
-        tag=tag,
-        reference=reference,
-        patterns=tuple(patterns),
-        selection=tuple(selection),
-        return_options=tuple(options),
-        return_status=status,
-        extended=extended,
+    return _make_list(
+        tag, reference, tuple(patterns), tuple(selection), tuple(options), status, extended
     )
+
+
+_make_list = _frozen.maker(
+    List, "tag", "reference", "patterns", "selection", "return_options", "return_status", "extended"
+)
 
 
 def _list_return_options(r: CommandReader, options: list[str]) -> tuple[str, ...] | None:
@@ -1590,14 +1589,12 @@ def _search(tag: str, r: CommandReader, uid: bool) -> Command:
         charset, criteria = _search_program(r, charset_required=False)
     else:
         charset, criteria = None, flags
-    return Search(
-        tag=tag,
-        criteria=criteria,
-        charset=charset,
-        return_options=opts,
-        partial=partial,
-        uid=uid,
-    )
+    return _make_search(tag, criteria, charset, opts, partial, uid)
+
+
+_make_search = _frozen.maker(
+    Search, "tag", "criteria", "charset", "return_options", "partial", "uid"
+)
 
 
 _SORT_KEYS = frozenset(
@@ -1963,16 +1960,13 @@ def _fetch(tag: str, r: CommandReader, uid: bool) -> Command:
             if not r.accept(b" "):
                 break
         r.close_paren("fetch modifiers")
-    return Fetch(
-        tag=tag,
-        messages=messages,
-        items=tuple(items),
-        macro=macro,
-        changedsince=changedsince,
-        vanished=vanished,
-        partial=partial,
-        uid=uid,
-    )
+    return _make_fetch(tag, messages, tuple(items), macro, changedsince, vanished, partial, uid)
+
+
+# The events made most often, made without a keyword call (_frozen.maker).
+_make_fetch = _frozen.maker(
+    Fetch, "tag", "messages", "items", "macro", "changedsince", "vanished", "partial", "uid"
+)
 
 
 _STORE_ATT = re.compile(rb"([+-]?)(FLAGS|X-GM-LABELS)(\.SILENT)?", re.IGNORECASE)
@@ -2091,16 +2085,14 @@ def _store(tag: str, r: CommandReader, uid: bool) -> Command:
         while r.accept(b" "):
             items.append(read())
     flags = tuple(items)
-    return Store(
-        tag=tag,
-        messages=messages,
-        mode=mode,
-        silent=m.group(3) is not None,
-        flags=flags,
-        attribute=attribute,
-        unchangedsince=unchangedsince,
-        uid=uid,
+    return _make_store(
+        tag, messages, mode, m.group(3) is not None, flags, attribute, unchangedsince, uid
     )
+
+
+_make_store = _frozen.maker(
+    Store, "tag", "messages", "mode", "silent", "flags", "attribute", "unchangedsince", "uid"
+)
 
 
 def _cancelupdate(tag: str, r: CommandReader, uid: bool) -> Command:
@@ -2633,7 +2625,7 @@ def _whole_line(
                 _SEARCH_LISTS[keys] = criteria
         if len(criteria.keys) > max_items:
             return None
-        return Search(tag=tag.decode("ascii"), criteria=criteria, uid=uid)
+        return _make_search(tag.decode("ascii"), criteria, None, None, None, uid)
     try:
         spec = commands["FETCH"]
     except KeyError:
@@ -2664,17 +2656,19 @@ def _whole_line(
         changedsince = int(modseq)
         if changedsince > MAX_MODSEQ:
             return None
-    return Fetch(
-        tag=tag.decode("ascii"),
-        messages=(
+    return _make_fetch(
+        tag.decode("ascii"),
+        (
             _checked(UidSet, ((low, high),), False)
             if uid
             else _checked(SequenceSet, ((low, high),), False)
         ),
-        items=items,
-        changedsince=changedsince,
-        vanished=vanished is not None,
-        uid=uid,
+        items,
+        None,
+        changedsince,
+        vanished is not None,
+        None,
+        uid,
     )
 
 
