@@ -133,6 +133,30 @@ def test_positional_and_mutable_records_behave_as_dataclasses() -> None:
             hash(pair)
 
 
+def test_a_maker_makes_what_the_keyword_call_makes() -> None:
+    # _frozen.maker: the values by position, the other fields their defaults,
+    # the same instance (fields, equality, hash) as the class called with keywords.
+    make = _frozen.maker(OURS_KW, "name", "parts")
+    item = make("a", ("p",))
+    assert type(item) is OURS_KW
+    assert dataclasses.asdict(item) == {"name": "a", "size": 0, "parts": ("p",), "notes": ()}
+    assert item == OURS_KW(name="a", parts=("p",)) and hash(item) == hash(
+        OURS_KW(name="a", parts=("p",))
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        item.size = 1
+    # A default factory (or __post_init__) is __init__'s to run: the maker calls it.
+    pair = _frozen.maker(OURS_POS, "first")(1)
+    assert pair == OURS_POS(1) and pair.second == [] and pair.third == "x"
+    fetch = _frozen.maker(Fetch, "tag", "messages", "items")("a", None, ())
+    assert fetch == Fetch(tag="a", messages=None, items=())  # type: ignore[arg-type]
+    assert (fetch.invalid_names, fetch.changedsince, fetch.uid) == ((), None, False)
+    with pytest.raises(TypeError, match="no fields"):
+        _frozen.maker(OURS_KW, "name", "nosuch")
+    with pytest.raises(TypeError, match="no fields"):
+        _frozen.maker(OURS_KW, "name", "name")
+
+
 def test_a_record_may_be_subclassed_with_dataclasses() -> None:
     @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
     class Sized(OURS_KW):  # type: ignore[misc,valid-type]
