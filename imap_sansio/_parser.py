@@ -1121,7 +1121,10 @@ def _status(tag: str, r: CommandReader, uid: bool) -> Command:
     r.sp("STATUS")
     mailbox = r.mailbox()
     r.sp("mailbox name")
-    return Status(tag=tag, mailbox=mailbox, items=_status_items(r))
+    return _make_status(tag, mailbox, _status_items(r))
+
+
+_make_status = _frozen.maker(Status, "tag", "mailbox", "items")
 
 
 def _append(tag: str, r: CommandReader, uid: bool) -> Command:
@@ -1404,7 +1407,7 @@ def _search_key(r: CommandReader, level: int) -> SearchKey:
             keys.append(_search_key(r, level + 1))
         if not r.accept(b")"):
             raise r.expected('")" to end search key list')
-        return SearchAnd(keys=tuple(keys))
+        return _make_and(tuple(keys))
     if c in {36, 42} or 48 <= c <= 57:
         return SearchMessages(messages=r.sequence_set())
     start = r.pos
@@ -1418,18 +1421,18 @@ def _search_key(r: CommandReader, level: int) -> SearchKey:
         return flag
     if key in _SEARCH_TEXT:
         r.sp(key)
-        return SearchText(name=key, value=r.astring(f"{key} string"))
+        return _make_text(key, r.astring(f"{key} string"))
     if key in _SEARCH_DATES:
         r.sp(key)
         return SearchDate(name=key, date=r.date())
     if key == "NOT":
         r.sp("NOT")
-        return SearchNot(key=_search_key(r, level + 1))
+        return _make_not(_search_key(r, level + 1))
     if key == "OR":
         r.sp("OR")
         left = _search_key(r, level + 1)
         r.sp("first OR key")
-        return SearchOr(left=left, right=_search_key(r, level + 1))
+        return _make_or(left, _search_key(r, level + 1))
     if key in ("KEYWORD", "UNKEYWORD"):
         # "KEYWORD" SP flag-keyword; real clients (MailKit) also send a quoted
         # keyword or a backslash flag, which we accept as the keyword given.
@@ -1503,7 +1506,14 @@ def _search_program(r: CommandReader, *, charset_required: bool) -> tuple[str | 
     keys = [_search_key(r, 0)]
     while r.accept(b" "):
         keys.append(_search_key(r, 0))
-    return charset, SearchAnd(keys=tuple(keys))
+    return charset, _make_and(tuple(keys))
+
+
+# The search keys made most often, made without a keyword call (_frozen.maker).
+_make_and = _frozen.maker(SearchAnd, "keys")
+_make_or = _frozen.maker(SearchOr, "left", "right")
+_make_not = _frozen.maker(SearchNot, "key")
+_make_text = _frozen.maker(SearchText, "name", "value")
 
 
 def _partial_range(r: CommandReader) -> tuple[int, int]:
