@@ -815,7 +815,10 @@ def _authenticate(tag: str, r: CommandReader, uid: bool) -> Command:
                 raise r.expected('base64 initial response or "="')
             r.pos = m.end()
             initial = Secret(binascii.a2b_base64(m.group()))
-    return Authenticate(tag=tag, mechanism=mechanism, initial_response=initial)
+    return _make_authenticate(tag, mechanism, initial)
+
+
+_make_authenticate = _frozen.maker(Authenticate, "tag", "mechanism", "initial_response")
 
 
 def _enable(tag: str, r: CommandReader, uid: bool) -> Command:
@@ -896,7 +899,10 @@ def _select(tag: str, r: CommandReader, uid: bool) -> Command:
     r.sp("SELECT")
     mailbox = r.mailbox()
     condstore, qresync, annotate = _select_params(r)
-    return Select(tag=tag, mailbox=mailbox, condstore=condstore, qresync=qresync, annotate=annotate)
+    return _make_select(tag, mailbox, condstore, qresync, annotate)
+
+
+_make_select = _frozen.maker(Select, "tag", "mailbox", "condstore", "qresync", "annotate")
 
 
 def _examine(tag: str, r: CommandReader, uid: bool) -> Command:
@@ -926,7 +932,10 @@ def _create(tag: str, r: CommandReader, uid: bool) -> Command:
             if not r.accept(b" "):
                 break
         r.close_paren("CREATE parameters")
-    return Create(tag=tag, mailbox=mailbox, special_use=tuple(special))
+    return _make_create(tag, mailbox, tuple(special))
+
+
+_make_create = _frozen.maker(Create, "tag", "mailbox", "special_use")
 
 
 def _mailbox_command(
@@ -1820,7 +1829,11 @@ def _section(r: CommandReader) -> Section:
                     break
             r.close_paren("header list")
     r.expect(b"]", '"]" to end section')
-    return Section(part=part, text=text, fields=tuple(fields))
+    return _make_section(part, text, tuple(fields))
+
+
+_make_section = _frozen.maker(Section, "part", "text", "fields")
+_make_body = _frozen.maker(FetchBody, "section", "peek", "partial")
 
 
 def _part_numbers(r: CommandReader, digits: bytes) -> tuple[int, ...]:
@@ -1876,7 +1889,7 @@ def _fetch_att(r: CommandReader) -> FetchItem:
     name = m.group().decode("ascii").upper()
     if name in ("BODY", "BODY.PEEK") and r.peek() == 0x5B:
         section = _section(r)
-        return FetchBody(section=section, peek=name == "BODY.PEEK", partial=_partial(r))
+        return _make_body(section, name == "BODY.PEEK", _partial(r))
     if name in ("BINARY", "BINARY.PEEK"):
         part = _binary_part(r)
         return FetchBinary(part=part, peek=name == "BINARY.PEEK", partial=_partial(r))
