@@ -1916,6 +1916,19 @@ def _fetch_att(r: CommandReader) -> FetchItem:
     raise r.error(f"unknown fetch attribute {name}", start)
 
 
+def _fetch_item(r: CommandReader) -> FetchItem:
+    """A fetch-att in a list: an item that is all name looked up, as in
+    _fetch's loop; the others, and any error, are _fetch_att's."""
+    m = _FETCH_SIMPLE_ITEM.match(r.data, r.pos)
+    if m is not None and r.items < r.max_items:
+        item = _FETCH_ITEMS.get(m.group().upper())
+        if item is not None:
+            r.items += 1  # r.count, which cannot fail here
+            r.pos = m.end()
+            return item
+    return _fetch_att(r)
+
+
 def _fetch(tag: str, r: CommandReader, uid: bool) -> Command:
     # fetch = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" / fetch-att /
     #         "(" fetch-att *(SP fetch-att) ")") [fetch-modifiers]
@@ -2249,12 +2262,12 @@ def _notify_group(r: CommandReader) -> NotifyGroup:
             if name.upper() == "MESSAGENEW" and r.data[r.pos : r.pos + 2] == b" (":
                 r.pos += 1
                 r.open_paren("MessageNew fetch attributes")
-                items = [_fetch_att(r)]
+                items = [_fetch_item(r)]
                 while r.accept(b" "):
-                    items.append(_fetch_att(r))
+                    items.append(_fetch_item(r))
                 r.close_paren("MessageNew fetch attributes")
                 fetch = tuple(items)
-            found.append(NotifyEvent(name=name, fetch=fetch))
+            found.append(_make_event(name, fetch))
             if not r.accept(b" "):
                 break
         r.close_paren("events")
@@ -2264,7 +2277,11 @@ def _notify_group(r: CommandReader) -> NotifyGroup:
         if r.keyword("events") != "NONE":
             raise r.expected('events or "NONE"', pos)
     r.close_paren("event group")
-    return NotifyGroup(filter=filt, mailboxes=tuple(mailboxes), events=events)
+    return _make_group(filt, tuple(mailboxes), events)
+
+
+_make_event = _frozen.maker(NotifyEvent, "name", "fetch")
+_make_group = _frozen.maker(NotifyGroup, "filter", "mailboxes", "events")
 
 
 # -- MULTISEARCH (RFC 7377) ---------------------------------------------------------

@@ -63,6 +63,11 @@ EDGES = [
     b"a FETCH 1,1:2:3 FLAGS\r\n",
     b"a FETCH 1:2,3::4 FLAGS\r\n",
     b"a SEARCH 1:3,5 UID 2,4:6,8\r\n",
+    # NOTIFY's MessageNew fetch attributes: names looked up as in FETCH.
+    b"a NOTIFY SET (SELECTED (MessageNew (UID flags BODY.PEEK[HEADER] MODSEQ) FlagChange))\r\n",
+    b"a NOTIFY SET (SELECTED (MessageNew (UID BODY[HEADER.FIELDS (To)] BINARY[1])))\r\n",
+    b"a NOTIFY SET (SELECTED (MessageNew (UID NOSUCH) FlagChange))\r\n",
+    b"a NOTIFY SET (SELECTED (MessageNew (UID FLAGS ) FlagChange))\r\n",
     b"a FETCH 1: FLAGS\r\n",
     b"a UID FETCH 1:* (FLAGS)\r\n",
     b"a uid fetch 1:* (flags uid)\r\n",
