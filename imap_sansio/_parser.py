@@ -1407,8 +1407,14 @@ def _search_key(r: CommandReader, level: int) -> SearchKey:
     # recursion here and in the server's search).
     if level > r.max_search_depth:
         raise r.error(f"search key nesting too deep (the limit is {r.max_search_depth})")
-    r.count("search keys")
-    c = r.peek()
+    r.items += 1  # r.count("search keys"), inline (once per key)
+    if r.items > r.max_items:
+        r.items -= 1
+        r.count("search keys")
+    try:
+        c = r.data[r.pos]
+    except IndexError:
+        c = -1
     if c == 0x28:  # "(" search-key *(SP search-key) ")"
         r.pos += 1
         keys = [_search_key(r, level + 1)]
@@ -1418,7 +1424,7 @@ def _search_key(r: CommandReader, level: int) -> SearchKey:
             raise r.expected('")" to end search key list')
         return _make_and(tuple(keys))
     if c in {36, 42} or 48 <= c <= 57:
-        return SearchMessages(messages=r.sequence_set())
+        return _make_messages(r.sequence_set())
     start = r.pos
     m = _SEARCH_ATOM.match(r.data, start)
     if m is None:
@@ -1433,7 +1439,7 @@ def _search_key(r: CommandReader, level: int) -> SearchKey:
         return _make_text(key, r.astring(f"{key} string"))
     if key in _SEARCH_DATES:
         r.sp(key)
-        return SearchDate(name=key, date=r.date())
+        return _make_date(key, r.date())
     if key == "NOT":
         r.sp("NOT")
         return _make_not(_search_key(r, level + 1))
@@ -1471,7 +1477,7 @@ def _search_key(r: CommandReader, level: int) -> SearchKey:
         pos = r.pos
         field = r.ascii(r.astring("header field name"), "header field name", pos)
         r.sp("header field name")
-        return SearchHeader(field=field, value=r.astring("header value"))
+        return _make_header(field, r.astring("header value"))
     if key in ("LARGER", "SMALLER"):
         r.sp(key)
         return SearchSize(name=key, size=r.number64("size"))
@@ -1480,7 +1486,7 @@ def _search_key(r: CommandReader, level: int) -> SearchKey:
         return SearchAge(name=key, seconds=r.nz_number("interval"))
     if key == "UID":
         r.sp("UID")
-        return SearchUid(uids=r.uid_set())
+        return _make_uid(r.uid_set())
     if key == "MODSEQ":
         # "MODSEQ" [search-modsequence-ext] SP mod-sequence-valzer
         # search-modsequence-ext = SP entry-name SP entry-type-req   (RFC 7162 7)
@@ -1523,6 +1529,10 @@ _make_and = _frozen.maker(SearchAnd, "keys")
 _make_or = _frozen.maker(SearchOr, "left", "right")
 _make_not = _frozen.maker(SearchNot, "key")
 _make_text = _frozen.maker(SearchText, "name", "value")
+_make_messages = _frozen.maker(SearchMessages, "messages")
+_make_date = _frozen.maker(SearchDate, "name", "date")
+_make_header = _frozen.maker(SearchHeader, "field", "value")
+_make_uid = _frozen.maker(SearchUid, "uids")
 
 
 def _partial_range(r: CommandReader) -> tuple[int, int]:
