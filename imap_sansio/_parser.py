@@ -1398,6 +1398,16 @@ _SEARCH_RETURN = frozenset({"MIN", "MAX", "ALL", "COUNT", "SAVE", "CONTEXT", "UP
 _PARTIAL_RANGE = re.compile(rb"(-?)([0-9]+):(-?)([0-9]+)")
 _ENTRY_TYPES = frozenset({"PRIV", "SHARED", "ALL"})
 # A search key is read as an atom, or starts a sequence set / "(".
+# A text key whose value is an atom ("FROM alice"), in one match: the key
+# as _SEARCH_ATOM reads it (SP ends it), the value as astring reads an atom.
+_TEXT_NAMES = {key.encode("ascii"): key for key in _SEARCH_TEXT}
+_TEXT_KEY = re.compile(
+    rb"(?i:("
+    + b"|".join(re.escape(key) for key in sorted(_TEXT_NAMES))
+    + rb")) ("
+    + _ASTRING_ATOM.pattern
+    + b")"
+)
 _SEARCH_ATOM = re.compile(rb"[A-Za-z][A-Za-z0-9\-]*")
 
 
@@ -1425,6 +1435,11 @@ def _search_key(r: CommandReader, level: int) -> SearchKey:
         return _make_and(tuple(keys))
     if c in {36, 42} or 48 <= c <= 57:
         return _make_messages(r.sequence_set())
+    text = _TEXT_KEY.match(r.data, r.pos)
+    if text is not None:
+        # What the text-key branch below reads, in one match.
+        r.pos = text.end()
+        return _make_text(_TEXT_NAMES[text.group(1).upper()], text.group(2))
     start = r.pos
     m = _SEARCH_ATOM.match(r.data, start)
     if m is None:

@@ -63,6 +63,17 @@ EDGES = [
     b"a FETCH 1,1:2:3 FLAGS\r\n",
     b"a FETCH 1:2,3::4 FLAGS\r\n",
     b"a SEARCH 1:3,5 UID 2,4:6,8\r\n",
+    # Text search keys with an atom value, beside their neighbours.
+    b"a SEARCH from alice To bob BCC x CC y BODY z TEXT t SUBJECT s x-gm-raw r\r\n",
+    b"a SEARCH FROMX alice\r\n",
+    b"a SEARCH FROM  alice\r\n",
+    b'a SEARCH FROM "alice" TO {3+}\r\nbob\r\n',
+    b"a SEARCH OR FROM a] TO b)\r\n",
+    b"a SEARCH (FROM a TO b) NOT CC c\r\n",
+    b"a SEARCH FROM a\x80b\r\n",
+    b"a SEARCH FROM\r\n",
+    b"a SEARCH FROM {\r\n",
+    b"a SEARCH OR OR FROM a TO b OR CC c BCC d\r\n",
     # NOTIFY's MessageNew fetch attributes: names looked up as in FETCH.
     b"a NOTIFY SET (SELECTED (MessageNew (UID flags BODY.PEEK[HEADER] MODSEQ) FlagChange))\r\n",
     b"a NOTIFY SET (SELECTED (MessageNew (UID BODY[HEADER.FIELDS (To)] BINARY[1])))\r\n",
@@ -246,7 +257,14 @@ def _outcome(data: bytes, **options: object) -> Command | tuple[str, int, str | 
 
 
 def _without_shortcuts(monkeypatch: pytest.MonkeyPatch) -> None:
-    shortcuts = ("_LINE", "_SEQ_ONE", "_FETCH_SIMPLE_ITEM", "_CHANGEDSINCE", "_FLAG_WORDS")
+    shortcuts = (
+        "_LINE",
+        "_SEQ_ONE",
+        "_FETCH_SIMPLE_ITEM",
+        "_CHANGEDSINCE",
+        "_FLAG_WORDS",
+        "_TEXT_KEY",
+    )
     for name in (*shortcuts, "_PLAIN_MAILBOX", "_PLAIN_PATTERN"):
         monkeypatch.setattr(_parser, name, _NEVER)
     monkeypatch.setattr(_parser, "_word_list", lambda *args, **kwargs: None)
