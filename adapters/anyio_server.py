@@ -521,9 +521,12 @@ class AnyIOServer:
                 await self._send(stream, step.chunks, session)
             if step.more:
                 # Streamed output: the next piece once this one is written.
-                if not step.chunks:
+                if not step.chunks or fast is not None:
                     # A long command paused for fairness: let the other
-                    # sessions run before its next steps.
+                    # sessions run before its next steps (a write to the
+                    # asyncio stream does not wait unless its buffer is full,
+                    # so a command whose output the client reads as fast as
+                    # it comes would otherwise never give the loop back).
                     await anyio.lowlevel.checkpoint()
                 step = await self._drive(driver, anyio.current_time(), offload=step.offload)
                 continue

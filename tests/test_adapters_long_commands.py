@@ -87,3 +87,39 @@ def test_another_users_noop_is_answered_while_long_searches_run(serving: Running
             for i in range(SEARCHES)
             for line in (b"* SEARCH\r\n", b"s%d OK SEARCH completed\r\n" % i)
         ]
+
+
+def test_another_users_noop_is_answered_while_a_long_fetch_streams(serving: Running) -> None:
+    """The same for a long command whose every step has output that the
+    client reads at once: the output going out without a wait must not keep
+    the other sessions from their turn (the asyncio stream writes through
+    its buffer and waits only when it fills)."""
+    with Client(serving.port, timeout=10) as bob, Client(serving.port, timeout=60) as alice:
+        for client, user in ((alice, b"alice"), (bob, b"bob")):
+            client.line()
+            assert client.command(b"a", b"LOGIN " + user + b" secret")[-1].startswith(b"a OK")
+        assert alice.command(b"b", b"SELECT INBOX")[-1].startswith(b"b OK")
+        finished = threading.Event()
+        lines: list[bytes] = []
+
+        def read_alice() -> None:
+            while not (line := alice.line()).startswith(b"f "):
+                lines.append(line)
+            lines.append(line)
+            finished.set()
+
+        alice.send(b"f FETCH 1:* (ENVELOPE BODY.PEEK[TEXT])\r\n")
+        reader = threading.Thread(target=read_alice)
+        reader.start()
+        try:
+            while not lines:  # the FETCH has begun to stream
+                if finished.wait(0.001):
+                    break
+            bob.sock.settimeout(2.0)
+            assert bob.command(b"n", b"NOOP") == [b"n OK NOOP completed\r\n"]
+            # The FETCH was still streaming when B was answered.
+            assert not finished.is_set()
+        finally:
+            reader.join(60)
+        assert lines[-1] == b"f OK FETCH completed\r\n"
+        assert sum(line.startswith(b"* ") for line in lines) == MESSAGES
