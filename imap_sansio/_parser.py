@@ -1397,17 +1397,9 @@ _SEARCH_RETURN = frozenset({"MIN", "MAX", "ALL", "COUNT", "SAVE", "CONTEXT", "UP
 # partial-range = partial-range-first / partial-range-last   (RFC 9394)
 _PARTIAL_RANGE = re.compile(rb"(-?)([0-9]+):(-?)([0-9]+)")
 _ENTRY_TYPES = frozenset({"PRIV", "SHARED", "ALL"})
+# SP and an atom value of a text key, in one match (astring's atom).
+_SP_VALUE = re.compile(b" (" + _ASTRING_ATOM.pattern + b")")
 # A search key is read as an atom, or starts a sequence set / "(".
-# A text key whose value is an atom ("FROM alice"), in one match: the key
-# as _SEARCH_ATOM reads it (SP ends it), the value as astring reads an atom.
-_TEXT_NAMES = {key.encode("ascii"): key for key in _SEARCH_TEXT}
-_TEXT_KEY = re.compile(
-    rb"(?i:("
-    + b"|".join(re.escape(key) for key in sorted(_TEXT_NAMES))
-    + rb")) ("
-    + _ASTRING_ATOM.pattern
-    + b")"
-)
 _SEARCH_ATOM = re.compile(rb"[A-Za-z][A-Za-z0-9\-]*")
 
 
@@ -1435,11 +1427,6 @@ def _search_key(r: CommandReader, level: int) -> SearchKey:
         return _make_and(tuple(keys))
     if c in {36, 42} or 48 <= c <= 57:
         return _make_messages(r.sequence_set())
-    text = _TEXT_KEY.match(r.data, r.pos)
-    if text is not None:
-        # What the text-key branch below reads, in one match.
-        r.pos = text.end()
-        return _make_text(_TEXT_NAMES[text.group(1).upper()], text.group(2))
     start = r.pos
     m = _SEARCH_ATOM.match(r.data, start)
     if m is None:
@@ -1450,6 +1437,11 @@ def _search_key(r: CommandReader, level: int) -> SearchKey:
     if flag is not None:
         return flag
     if key in _SEARCH_TEXT:
+        text = _SP_VALUE.match(r.data, r.pos)
+        if text is not None:
+            # SP and an atom value ("FROM alice"): what the two reads below read.
+            r.pos = text.end()
+            return _make_text(key, text.group(1))
         r.sp(key)
         return _make_text(key, r.astring(f"{key} string"))
     if key in _SEARCH_DATES:

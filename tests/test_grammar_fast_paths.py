@@ -263,7 +263,7 @@ def _without_shortcuts(monkeypatch: pytest.MonkeyPatch) -> None:
         "_FETCH_SIMPLE_ITEM",
         "_CHANGEDSINCE",
         "_FLAG_WORDS",
-        "_TEXT_KEY",
+        "_SP_VALUE",
     )
     for name in (*shortcuts, "_PLAIN_MAILBOX", "_PLAIN_PATTERN"):
         monkeypatch.setattr(_parser, name, _NEVER)
