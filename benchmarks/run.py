@@ -157,7 +157,7 @@ def _markdown(
         "is the rate beside Dovecot's in the same rounds.  Dovecot has no store in",
         "memory, so the memory row is compared with its Maildir too.  One process of",
         "this server uses one core (Python's global lock) while Dovecot runs a process",
-        "per session: the \"Maildir, 2 processes\" row serves the same Maildir from two",
+        'per session: the "Maildir, 2 processes" row serves the same Maildir from two',
         "`serve` processes on one port (`--reuse-port`), one per core.  The APPEND and",
         "FETCH rows are MiB/s of one client per server, the three servers taking turns",
         "round by round (the ratio is the median of the rounds' ratios); their table",
