@@ -1839,9 +1839,7 @@ class MaildirBackend:
         it is in), or now."""
         if not self.fsync:
             return
-        later = getattr(self._local, "later", None)
-        if later is None:
-            later = getattr(self._local, "deferred", None)
+        later = self._pending_flushes()
         if later is None:
             os.fsync(fd)
         else:
@@ -1853,13 +1851,19 @@ class MaildirBackend:
         released, before the call returns (or the deferred flushes run)."""
         if not self.fsync:
             return
-        later = getattr(self._local, "later", None)
-        if later is None:
-            later = getattr(self._local, "deferred", None)
+        later = self._pending_flushes()
         if later is None:
             self.flush([str(path)])
         else:
             later[str(path)] = None
+
+    def _pending_flushes(self) -> dict[str, None] | None:
+        """Where a flush owed now goes: the :meth:`_writing` call's list,
+        else the :meth:`batch`'s, else None (made at once)."""
+        later: dict[str, None] | None = getattr(self._local, "later", None)
+        if later is None:
+            later = getattr(self._local, "deferred", None)
+        return later
 
     #: Commands whose calls into this store never wait for the disk except
     #: for the flushes that a :meth:`batch` leaves to the caller:

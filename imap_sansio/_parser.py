@@ -2630,10 +2630,12 @@ _LINE_HEAD = 10
 #: What the whole-line FETCH and SEARCH made of an item or key list, by
 #: its bytes as sent: a client sends the same few lists again and again.
 #: The values are frozen, so commands share them; at most _REMEMBERED lists
-#: of each are kept, whatever the clients send.
+#: of each, of at most _REMEMBERED_LENGTH bytes, are kept, whatever the
+#: clients send (the cache is the process's, so its size must not be theirs).
 _FETCH_LISTS: dict[bytes, tuple[FetchItem, ...]] = {}
 _SEARCH_LISTS: dict[bytes, SearchAnd] = {}
 _REMEMBERED = 256
+_REMEMBERED_LENGTH = 256
 
 
 def _whole_line(
@@ -2678,7 +2680,7 @@ def _whole_line(
                     return None
                 found.append(key)
             criteria = SearchAnd(keys=tuple(found))
-            if len(_SEARCH_LISTS) < _REMEMBERED:
+            if len(_SEARCH_LISTS) < _REMEMBERED and len(keys) <= _REMEMBERED_LENGTH:
                 _SEARCH_LISTS[keys] = criteria
         if len(criteria.keys) > max_items:
             return None
@@ -2704,7 +2706,7 @@ def _whole_line(
                 return None
             listed.append(item)
         items = tuple(listed)
-        if len(_FETCH_LISTS) < _REMEMBERED:
+        if len(_FETCH_LISTS) < _REMEMBERED and len(names) <= _REMEMBERED_LENGTH:
             _FETCH_LISTS[names] = items
     if len(items) > max_items:
         return None

@@ -310,3 +310,22 @@ def test_shortcut_values_are_those_of_the_grammar() -> None:
         SortKey(key="DATE", reverse=True),
         SortKey(key="SUBJECT"),
     )
+
+
+def test_the_remembered_item_and_key_lists_stay_small_whatever_clients_send() -> None:
+    # The whole-line FETCH/SEARCH remember lists by their bytes in a cache
+    # the whole process shares: a client must not be able to fill it with
+    # long lists (each up to a line's length) that stay for good.
+    long_items = b" ".join([b"FLAGS"] * 60)  # 359 bytes, each item known
+    long_keys = b" ".join([b"SEEN"] * 80)  # 399 bytes, each key a flag key
+    fetch = parse_command(b"f1 FETCH 1:5 (" + long_items + b")\r\n")
+    search = parse_command(b"s1 SEARCH " + long_keys + b"\r\n")
+    assert isinstance(fetch, Fetch) and len(fetch.items) == 60
+    assert search == parse_command(b"s1 SEARCH " + long_keys + b"\r\n")
+    assert long_items not in _parser._FETCH_LISTS
+    assert long_keys not in _parser._SEARCH_LISTS
+    for n in range(2 * _parser._REMEMBERED):
+        parse_command(b"f%d FETCH 1 (%s)\r\n" % (n, b" ".join([b"UID"] * (n % 40 + 1))))
+        parse_command(b"f%d FETCH 1 (FLAGS BODY.PEEK[%d])\r\n" % (n, n + 1))
+    assert len(_parser._FETCH_LISTS) <= _parser._REMEMBERED
+    assert max(map(len, _parser._FETCH_LISTS)) <= _parser._REMEMBERED_LENGTH
